@@ -1,0 +1,223 @@
+"""The catalogue of Kawal's Avro schemas, loaded from the ``.avsc`` files in ``schemas/avro``.
+
+Each file holds one named type and is called after its full name (``kawal.Envelope.avsc``), so
+fastavro resolves a reference such as ``"kawal.Envelope"`` from the sibling file. A *message* is
+a record that travels on its own: every record no other schema refers to (the events,
+``kawal.AuditEntry``, ``kawal.DeadLetter``). Messages are identified on the wire by the
+CRC-64-AVRO fingerprint of their Parsing Canonical Form.
+
+Example:
+    >>> catalog = default_catalog()
+    >>> catalog.full_name("ReportReceived")
+    'kawal.events.ReportReceived'
+    >>> "subject_nip" in catalog.personal_data_fields("ReportReceived")
+    True
+"""
+
+import functools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from fastavro.repository.base import SchemaRepositoryError
+from fastavro.schema import (
+    SchemaParseException,
+    fingerprint,
+    load_schema,
+    to_parsing_canonical_form,
+)
+
+from schemas.errors import SchemaLoadError, UnknownSchemaError
+
+#: Schema attribute marking a field that holds personal data (Law 27/2022); redaction reads it.
+PERSONAL_DATA_ATTRIBUTE = "kawal.personal_data"
+#: Namespace of the case events; their short names are the ``event_type`` values.
+EVENTS_NAMESPACE = "kawal.events"
+DEFAULT_DIRECTORY = Path(__file__).parent / "avro"
+
+_PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
+
+
+class SchemaCatalog:
+    """Every named type in one directory of ``.avsc`` files, parsed and fingerprinted.
+
+    Lookups accept a full name (``kawal.AuditEntry``) or, for events, the short name
+    (``ReportReceived``).
+    """
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self._directory = directory or DEFAULT_DIRECTORY
+        self._schemas = _load_directory(self._directory)
+        self._fingerprints = {name: _fingerprint(s) for name, s in self._schemas.items()}
+        self._messages = _message_names(self._schemas)
+        self._fields = {
+            name: tuple(_fields(schema, "", self._schemas))
+            for name, schema in self._schemas.items()
+            if schema["type"] == "record"
+        }
+        self._by_fingerprint = {self._fingerprints[name]: name for name in self._messages}
+        self._events = {
+            name.removeprefix(EVENTS_NAMESPACE + "."): name
+            for name in self._messages
+            if name.startswith(EVENTS_NAMESPACE + ".")
+        }
+
+    def names(self) -> tuple[str, ...]:
+        """Full names of the messages (records that travel on their own), sorted."""
+        return tuple(sorted(self._messages))
+
+    def event_types(self) -> tuple[str, ...]:
+        """Short names of the case events (``kawal.events.*``), sorted."""
+        return tuple(sorted(self._events))
+
+    def full_name(self, name: str) -> str:
+        """Returns the full name of a named type given its full name or an event's short name.
+
+        Raises:
+            UnknownSchemaError: no such type; the message lists the known messages.
+        """
+        if name in self._schemas:
+            return name
+        if name in self._events:
+            return self._events[name]
+        raise UnknownSchemaError(
+            f"no schema named {name!r} in {self._directory}; known messages: "
+            f"{', '.join(self.names())}. Add the .avsc file or fix the name."
+        )
+
+    def message_name(self, name: str) -> str:
+        """Like :meth:`full_name`, but only for messages: types that travel on their own.
+
+        Raises:
+            UnknownSchemaError: unknown, or a part of messages such as ``kawal.Envelope``.
+        """
+        full_name = self.full_name(name)
+        if full_name not in self._messages:
+            raise UnknownSchemaError(
+                f"{full_name} is part of other messages and never travels alone; "
+                f"encode one of: {', '.join(self.names())}"
+            )
+        return full_name
+
+    def schema(self, name: str) -> dict[str, Any]:
+        """Returns the parsed fastavro schema, with every named reference resolved inline."""
+        return self._schemas[self.full_name(name)]
+
+    def canonical_form(self, name: str) -> str:
+        """Returns the Parsing Canonical Form (the JSON the fingerprint is taken of)."""
+        return to_parsing_canonical_form(self.schema(name))
+
+    def fingerprint(self, name: str) -> bytes:
+        """Returns the 8-byte CRC-64-AVRO fingerprint, little-endian as on the wire."""
+        return self._fingerprints[self.full_name(name)]
+
+    def name_for_fingerprint(self, fingerprint: bytes) -> str:
+        """Returns the full name of the message with this fingerprint.
+
+        Raises:
+            UnknownSchemaError: no message has it (written with another schema version).
+        """
+        try:
+            return self._by_fingerprint[fingerprint]
+        except KeyError:
+            raise UnknownSchemaError(
+                f"no schema in the catalogue has fingerprint {fingerprint.hex()}; the writer used "
+                "a schema version this hub does not have. Deploy the writer's schema version."
+            ) from None
+
+    def personal_data_fields(self, name: str) -> tuple[str, ...]:
+        """Dotted paths of the fields marked ``kawal.personal_data`` (nested records included)."""
+        return self._paths_where(name, lambda field: field.get(PERSONAL_DATA_ATTRIBUTE) is True)
+
+    def uuid_fields(self, name: str) -> tuple[str, ...]:
+        """Dotted paths of the fields whose type has ``logicalType`` uuid."""
+        return self._paths_where(name, lambda field: _logical_type(field["type"]) == "uuid")
+
+    def _paths_where(self, name: str, keep: Callable[[dict[str, Any]], bool]) -> tuple[str, ...]:
+        fields = self._fields.get(self.full_name(name), ())
+        return tuple(path for path, field in fields if keep(field))
+
+
+@functools.cache
+def default_catalog() -> SchemaCatalog:
+    """Returns the catalogue of the package's own schemas, loaded once per process."""
+    return SchemaCatalog()
+
+
+def _load_directory(directory: Path) -> dict[str, dict[str, Any]]:
+    paths = sorted(directory.glob("*.avsc"))
+    if not paths:
+        raise SchemaLoadError(f"no .avsc files in {directory}; point the catalogue at schemas/avro")
+    return {path.stem: _load_file(path) for path in paths}
+
+
+def _load_file(path: Path) -> dict[str, Any]:
+    try:
+        schema = load_schema(str(path))
+    except (OSError, ValueError, SchemaParseException, SchemaRepositoryError) as exc:
+        raise SchemaLoadError(f"cannot load {path.name}: {exc}") from exc
+    name = schema.get("name") if isinstance(schema, dict) else None
+    if not isinstance(schema, dict) or name != path.stem:
+        # load_schema finds a referenced type only through its file name.
+        raise SchemaLoadError(
+            f"{path.name} defines {name!r}; each file must hold one named type and be called "
+            f"<full name>.avsc"
+        )
+    return schema
+
+
+def _fingerprint(schema: dict[str, Any]) -> bytes:
+    # fastavro already returns the hex of the little-endian bytes, the order Java writes.
+    return bytes.fromhex(fingerprint(to_parsing_canonical_form(schema), "CRC-64-AVRO"))
+
+
+def _message_names(schemas: dict[str, dict[str, Any]]) -> set[str]:
+    referenced = set().union(*(_named_types(s) - {name} for name, s in schemas.items()))
+    return {
+        name
+        for name, schema in schemas.items()
+        if schema["type"] == "record" and name not in referenced
+    }
+
+
+def _named_types(schema: Any) -> set[str]:
+    """Names of the named types a schema defines or refers to, its own name included."""
+    if isinstance(schema, str):
+        return set() if schema in _PRIMITIVES else {schema}
+    if isinstance(schema, list):
+        return set().union(*(_named_types(branch) for branch in schema))
+    names = {schema["name"]} if "name" in schema else set()
+    kind = schema["type"]
+    if kind == "record":
+        names = names.union(*(_named_types(field["type"]) for field in schema["fields"]))
+    elif kind in ("array", "map"):
+        names |= _named_types(schema["items" if kind == "array" else "values"])
+    elif kind not in ("enum", "fixed"):
+        names |= _named_types(kind)  # a primitive with a logicalType, or a nested type
+    return names
+
+
+def _fields(
+    schema: Any, prefix: str, named: dict[str, dict[str, Any]], seen: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yields (dotted path, field) for every field of a record, descending into nested records."""
+    seen = seen | {schema["name"]}  # a recursive type is listed once, not followed forever
+    for field in schema["fields"]:
+        path = prefix + field["name"]
+        yield path, field
+        for record in _records_in(field["type"], named):
+            if record["name"] not in seen:
+                yield from _fields(record, path + ".", named, seen)
+
+
+def _records_in(schema: Any, named: dict[str, dict[str, Any]]) -> list[Any]:
+    """The record schemas a field type can hold: itself, a union branch, or a named reference."""
+    if isinstance(schema, list):
+        return [record for branch in schema for record in _records_in(branch, named)]
+    if isinstance(schema, str):
+        return _records_in(named[schema], named) if schema in named else []
+    return [schema] if schema["type"] == "record" else []
+
+
+def _logical_type(schema: Any) -> str | None:
+    return schema.get("logicalType") if isinstance(schema, dict) else None

@@ -1,0 +1,306 @@
+"""Encoding and decoding of Kawal messages in the two Avro wire formats.
+
+The hub writes Avro single-object encoding: ``0xC3 0x01``, the 8-byte little-endian CRC-64-AVRO
+fingerprint of the schema's Parsing Canonical Form, then the Avro binary body. Those bytes are
+also the *canonical bytes* of an event, the input of the audit hash chain, so :meth:`encode`
+is deterministic: the same record always gives the same bytes, on every machine.
+
+Readers also accept the Confluent wire format (``0x00``, a 4-byte big-endian schema id, the
+body) when a :class:`SchemaIdResolver` is configured.
+
+Error messages name schemas, fingerprints, field paths and byte counts, never field values:
+records carry personal data, and messages end up in logs and DLQ reasons.
+
+Example:
+    >>> from schemas.catalog import default_catalog
+    >>> codec = AvroCodec(default_catalog())
+    >>> data = codec.encode("kawal.DeadLetter", {
+    ...     "stage": "ingress", "reason_code": "undecodable", "reason": "bad magic byte",
+    ...     "source_topic": "kawal.inbound.bkn", "source_partition": 0, "source_offset": 7,
+    ...     "payload": b"?", "rejected_at": 0})
+    >>> codec.decode(data).full_name
+    'kawal.DeadLetter'
+"""
+
+import datetime as dt
+import io
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from fastavro import schemaless_reader, schemaless_writer
+from fastavro.types import Schema
+from fastavro.validation import ValidationError, validate
+
+from schemas.catalog import SchemaCatalog
+from schemas.errors import (
+    BadMagicError,
+    CodecError,
+    SchemaMismatchError,
+    TruncatedMessageError,
+    UnknownSchemaError,
+)
+
+__all__ = [
+    "AvroCodec",
+    "BadMagicError",
+    "CodecError",
+    "Decoded",
+    "SchemaIdResolver",
+    "SchemaMismatchError",
+    "TruncatedMessageError",
+    "UnknownSchemaError",
+]
+
+SINGLE_OBJECT_MAGIC = b"\xc3\x01"
+CONFLUENT_MAGIC = 0x00
+_SINGLE_OBJECT_HEADER_BYTES = 10  # magic (2) + fingerprint (8)
+_CONFLUENT_HEADER_BYTES = 5  # magic (1) + schema id (4)
+_MAX_VARINT_BYTES = 10  # a zigzag varint of a 64-bit long
+
+
+class SchemaIdResolver(Protocol):
+    """Maps a schema-registry id (Confluent wire format) to a full name in the catalogue.
+
+    The body is read with the catalogue's version of that schema, so the registry must hold
+    the same versions as ``schemas/avro``.
+    """
+
+    def full_name_for(self, schema_id: int) -> str:
+        """Returns the full name registered under ``schema_id``; raises LookupError if none."""
+        ...
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A decoded message: its schema's full name and the record."""
+
+    full_name: str
+    record: dict[str, Any]
+
+
+class AvroCodec:
+    """Encodes records as Avro single-object bytes; decodes single-object or Confluent bytes."""
+
+    def __init__(self, catalog: SchemaCatalog, resolver: SchemaIdResolver | None = None) -> None:
+        self._catalog = catalog
+        self._resolver = resolver
+
+    def encode(self, name: str, record: Mapping[str, Any]) -> bytes:
+        """Returns the single-object encoding of ``record``.
+
+        Args:
+            name: full name of a message, or the short name of an event (``ReportReceived``).
+            record: field values; timestamps as timezone-aware datetimes, UUIDs as
+                ``uuid.UUID`` or lower-case hyphenated strings. Fields with a default may be
+                left out.
+
+        Raises:
+            UnknownSchemaError: ``name`` is not a message in the catalogue.
+            SchemaMismatchError: the record does not fit the schema.
+        """
+        full_name = self._catalog.message_name(name)
+        _check_determinism(full_name, record, self._catalog.uuid_fields(full_name))
+        body = _write_body(full_name, self._catalog.schema(full_name), record)
+        return SINGLE_OBJECT_MAGIC + self._catalog.fingerprint(full_name) + body
+
+    def decode(self, data: bytes) -> Decoded:
+        """Decodes single-object or Confluent-framed bytes.
+
+        Timestamps come back as UTC datetimes, dates as ``datetime.date``, UUIDs as strings.
+
+        Raises:
+            TruncatedMessageError: the header or the body ends early.
+            BadMagicError: neither framing.
+            UnknownSchemaError: unknown fingerprint or schema id, or no resolver for an id.
+            SchemaMismatchError: the body does not decode exactly with the schema.
+        """
+        full_name, body = self._split(data)
+        record = _read_body(full_name, self._catalog.schema(full_name), body)
+        return Decoded(full_name, record)
+
+    def canonical_bytes(self, data: bytes) -> bytes:
+        """Returns the canonical bytes (single-object encoding) of a message in either framing.
+
+        Re-encoding normalizes the framing and any non-minimal Avro varints, so equal events
+        always hash alike.
+        """
+        decoded = self.decode(data)
+        return self.encode(decoded.full_name, decoded.record)
+
+    def _split(self, data: bytes) -> tuple[str, bytes]:
+        """Returns the writer's full name and the Avro body."""
+        if not data:
+            raise TruncatedMessageError(
+                "empty message (0 bytes); expected an Avro single-object or Confluent header"
+            )
+        if data[0] == SINGLE_OBJECT_MAGIC[0]:
+            return self._split_single_object(data)
+        if data[0] == CONFLUENT_MAGIC:
+            return self._split_confluent(data)
+        raise BadMagicError(
+            f"first byte is 0x{data[0]:02x}, expected 0xc3 (Avro single-object) or 0x00 "
+            "(Confluent); encode with the shared schemas in schemas/avro"
+        )
+
+    def _split_single_object(self, data: bytes) -> tuple[str, bytes]:
+        if len(data) > 1 and data[1] != SINGLE_OBJECT_MAGIC[1]:
+            raise BadMagicError(
+                f"single-object header 0xc3 0x{data[1]:02x}, expected 0xc3 0x01; "
+                "this Avro single-object version is not supported"
+            )
+        _require_header(data, _SINGLE_OBJECT_HEADER_BYTES, "single-object")
+        fingerprint = data[2:_SINGLE_OBJECT_HEADER_BYTES]
+        full_name = self._catalog.name_for_fingerprint(fingerprint)
+        return full_name, data[_SINGLE_OBJECT_HEADER_BYTES:]
+
+    def _split_confluent(self, data: bytes) -> tuple[str, bytes]:
+        _require_header(data, _CONFLUENT_HEADER_BYTES, "Confluent")
+        schema_id = int.from_bytes(data[1:_CONFLUENT_HEADER_BYTES], "big")
+        if self._resolver is None:
+            raise UnknownSchemaError(
+                f"message is in Confluent wire format (schema id {schema_id}) but no schema "
+                "registry is configured; configure the registry URL, or have the producer use "
+                "Avro single-object encoding"
+            )
+        try:
+            name = self._resolver.full_name_for(schema_id)
+        except LookupError:
+            raise UnknownSchemaError(
+                f"schema id {schema_id} is not in the schema registry; register the writer's "
+                "schema or check the registry URL"
+            ) from None
+        return self._catalog.message_name(name), data[_CONFLUENT_HEADER_BYTES:]
+
+
+def _require_header(data: bytes, size: int, framing: str) -> None:
+    if len(data) < size:
+        raise TruncatedMessageError(
+            f"{framing} header needs {size} bytes, message has {len(data)}; "
+            "it was cut off in transit or by the producer"
+        )
+
+
+def _check_determinism(
+    full_name: str, record: Mapping[str, Any], uuid_paths: tuple[str, ...]
+) -> None:
+    """Rejects values fastavro would encode differently for the same event.
+
+    fastavro reads a naive datetime in the machine's local zone, and writes a UUID string
+    verbatim while readers normalize it, so either would break the canonical bytes.
+    """
+    naive = _naive_datetime_paths(record, "")
+    if naive:
+        raise SchemaMismatchError(
+            f"{full_name}: naive datetime at {', '.join(naive)}; "
+            "pass timezone-aware datetimes (UTC)"
+        )
+    bad_uuids = [path for path in uuid_paths if not _is_canonical_uuid(_value_at(record, path))]
+    if bad_uuids:
+        raise SchemaMismatchError(
+            f"{full_name}: {', '.join(bad_uuids)} must be a uuid.UUID or a lower-case "
+            "hyphenated UUID string"
+        )
+
+
+def _naive_datetime_paths(value: Any, path: str) -> list[str]:
+    if isinstance(value, dt.datetime):
+        return [path] if value.utcoffset() is None else []
+    if isinstance(value, Mapping):
+        children = [(_join(path, key), item) for key, item in value.items()]
+    elif isinstance(value, list):
+        children = [(_join(path, index), item) for index, item in enumerate(value)]
+    else:
+        return []
+    return [naive for child, item in children for naive in _naive_datetime_paths(item, child)]
+
+
+def _join(path: str, key: object) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _value_at(record: Mapping[str, Any], path: str) -> Any:
+    value: Any = record
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value
+
+
+def _is_canonical_uuid(value: Any) -> bool:
+    if value is None or isinstance(value, uuid.UUID):
+        return True  # a missing value is reported by schema validation
+    try:
+        return isinstance(value, str) and str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+def _write_body(full_name: str, schema: Schema, record: Mapping[str, Any]) -> bytes:
+    try:
+        validate(record, schema, raise_errors=True)
+    except ValidationError as exc:
+        fields = sorted({error.field for error in exc.errors})
+        # `from None`: fastavro's message quotes the offending value, which may be personal data.
+        raise SchemaMismatchError(
+            f"{full_name}: missing value or wrong type at {', '.join(fields)}; "
+            "fix the producer to follow the schema"
+        ) from None
+    buffer = io.BytesIO()
+    try:
+        schemaless_writer(buffer, schema, record, strict_allow_default=True)
+    except (ValueError, TypeError) as exc:
+        # After validation only key errors remain, whose messages name fields, not values.
+        raise SchemaMismatchError(f"{full_name}: {exc}; fix the producer") from None
+    return buffer.getvalue()
+
+
+def _read_body(full_name: str, schema: Schema, body: bytes) -> dict[str, Any]:
+    buffer = io.BytesIO(body)
+    try:
+        record = schemaless_reader(buffer, schema, None)
+    except Exception as exc:  # untrusted bytes: any reader failure means undecodable
+        # `from None` throughout: reader messages can quote bytes of the payload.
+        if isinstance(exc, EOFError) or _ends_early(schema, body):
+            raise TruncatedMessageError(
+                f"{full_name} body ends early ({len(body)} bytes); "
+                "it was cut off in transit or by the producer"
+            ) from None
+        raise SchemaMismatchError(
+            f"{len(body)}-byte body does not decode as {full_name} ({type(exc).__name__}); "
+            "it was written with another schema or is corrupt"
+        ) from None
+    trailing = len(body) - buffer.tell()
+    if trailing or not isinstance(record, dict):
+        raise SchemaMismatchError(
+            f"{trailing} bytes left after a {full_name} body; "
+            "it was written with another schema under the same header"
+        )
+    return {key: _uuids_as_str(value) for key, value in record.items()}
+
+
+def _ends_early(schema: Schema, body: bytes) -> bool:
+    """Tells whether more bytes would have let the body decode.
+
+    The reader raises IndexError, not EOFError, when a varint runs past the end. Zero bytes end
+    any varint and encode a valid value of almost every type, so if padding lets the reader go
+    on, the body was cut off rather than corrupted.
+    """
+    try:
+        schemaless_reader(io.BytesIO(body + bytes(_MAX_VARINT_BYTES)), schema, None)
+    except EOFError:
+        return True
+    except Exception:  # still undecodable: the damage is not at the end
+        return False
+    return True
+
+
+def _uuids_as_str(value: Any) -> Any:
+    """Turns the ``uuid.UUID`` values fastavro reads into strings, the form the hub uses."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _uuids_as_str(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_uuids_as_str(item) for item in value]
+    return value

@@ -1,0 +1,131 @@
+"""The ``kawal`` command line.
+
+Exit codes: 0 success, 1 error (the message says what to do), 2 usage error, 3 unknown case,
+4 a trail that does not verify.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
+from schemas.errors import KawalError
+from streams.settings import Settings
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_UNKNOWN_CASE = 3
+EXIT_UNVERIFIED = 4
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="kawal", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="run the whole hub on this machine (embedded broker)")
+    up.add_argument("--demo", action="store_true", help="feed a few realistic demo cases")
+    up.add_argument(
+        "--ephemeral", action="store_true", help="keep broker data in memory (lost on stop)"
+    )
+    commands.add_parser("worker", help="run one stream-processing worker (KAWAL_BROKER_URL)")
+    commands.add_parser("demo", help="publish the demo cases to a running hub")
+
+    case = commands.add_parser("case", help="read cases from the audit store")
+    case_commands = case.add_subparsers(dest="case_command", required=True)
+    trail = case_commands.add_parser("trail", help="a case's verified trail")
+    trail.add_argument("case_id")
+    trail.add_argument("--json", action="store_true", help="machine-readable output")
+    listing = case_commands.add_parser("list", help="every case in the audit store")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``kawal``."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args, Settings())
+    except KawalError as exc:
+        print(f"kawal: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "up":
+        from streams.supervisor import run_up  # noqa: PLC0415 - heavy, only for this command
+
+        return run_up(settings, demo=args.demo, ephemeral=args.ephemeral)
+    if args.command == "worker":
+        from streams.worker import run_worker  # noqa: PLC0415 - imports Faust
+
+        return run_worker(settings)
+    if args.command == "demo":
+        from streams.supervisor import publish_demo  # noqa: PLC0415
+
+        publish_demo(settings.broker_url or f"tansu://127.0.0.1:{settings.embedded_broker_port}")
+        return EXIT_OK
+    if args.case_command == "trail":
+        return _case_trail(settings, args.case_id, as_json=args.json)
+    return _case_list(settings, as_json=args.json)
+
+
+def _store(settings: Settings) -> Any:
+    from streams.store import AuditStore  # noqa: PLC0415
+
+    store = AuditStore(settings.audit_url)
+    store.create_schema()
+    return store
+
+
+def _case_trail(settings: Settings, case_id: str, *, as_json: bool) -> int:
+    from streams.trail import trail_view  # noqa: PLC0415
+
+    catalog = default_catalog()
+    view = trail_view(_store(settings), AvroCodec(catalog), catalog, case_id)
+    if view is None:
+        print(f"kawal: no case {case_id} in the audit store at {settings.audit_url}", file=sys.stderr)
+        return EXIT_UNKNOWN_CASE
+    if as_json:
+        print(json.dumps(view, indent=2))
+    else:
+        _print_trail(view)
+    return EXIT_OK if view["verified"] else EXIT_UNVERIFIED
+
+
+def _print_trail(view: dict[str, Any]) -> None:
+    print(f"case {view['case_id']}")
+    for entry in view["entries"]:
+        envelope = entry.get("envelope", {})
+        print(
+            f"  {entry['seq']:>3}  {envelope.get('event_time', '?'):<25}  "
+            f"{entry['event_type']:<22} {envelope.get('source', '?'):<18} {entry['hash'][:16]}"
+        )
+    if view["verified"]:
+        print(f"chain verified: {len(view['entries'])} entries")
+    else:
+        print(f"CHAIN BROKEN at seq {view['first_bad_seq']}: {view['problem']}")
+
+
+def _case_list(settings: Settings, *, as_json: bool) -> int:
+    from streams.trail import cases_view  # noqa: PLC0415
+
+    cases = cases_view(_store(settings))
+    if as_json:
+        print(json.dumps(cases, indent=2))
+        return EXIT_OK
+    for case in cases:
+        print(f"{case['case_id']}  {case['entries']:>3} entries  last {case['last_event_type']}")
+    if not cases:
+        print("no cases yet")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

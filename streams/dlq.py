@@ -1,0 +1,86 @@
+"""Rejections: every refused record goes to ``kawal.dlq`` with a machine-readable reason.
+
+Reasons name what was wrong and what to do, never a value from the record, so no personal
+data reaches the dead-letter topic's reason fields, logs or metric labels.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import faust
+
+from monitoring.metrics import Stage
+from schemas.codec import (
+    BadMagicError,
+    CodecError,
+    SchemaMismatchError,
+    TruncatedMessageError,
+    UnknownSchemaError,
+)
+
+if TYPE_CHECKING:
+    from streams.hub import Hub
+
+log = logging.getLogger(__name__)
+
+
+class Reason(StrEnum):
+    """Machine-readable rejection reasons."""
+
+    UNDECODABLE = "undecodable"
+    BAD_MAGIC = "bad_magic"
+    TRUNCATED = "truncated"
+    UNKNOWN_SCHEMA = "unknown_schema"
+    SCHEMA_MISMATCH = "schema_mismatch"
+    NOT_AN_EVENT = "not_an_event"
+    SOURCE_MISMATCH = "source_mismatch"
+    KEY_MISMATCH = "key_mismatch"
+    DUPLICATE = "duplicate_event"
+
+
+_CODEC_REASONS: dict[type[CodecError], Reason] = {
+    BadMagicError: Reason.BAD_MAGIC,
+    TruncatedMessageError: Reason.TRUNCATED,
+    UnknownSchemaError: Reason.UNKNOWN_SCHEMA,
+    SchemaMismatchError: Reason.SCHEMA_MISMATCH,
+}
+
+
+def reason_for_codec_error(exc: CodecError) -> Reason:
+    """The rejection reason for a decoding failure."""
+    for error_type, reason in _CODEC_REASONS.items():
+        if isinstance(exc, error_type):
+            return reason
+    return Reason.UNDECODABLE
+
+
+async def dead_letter(
+    hub: Hub, stage: Stage, reason: Reason, detail: str, message: faust.types.Message
+) -> None:
+    """Send the record of ``message`` to the DLQ with its reason and source coordinates."""
+    record = {
+        "stage": str(stage),
+        "reason_code": str(reason),
+        "reason": detail,
+        "source_topic": message.topic,
+        "source_partition": message.partition,
+        "source_offset": message.offset,
+        "payload": message.value if isinstance(message.value, bytes) else b"",
+        "rejected_at": datetime.now(UTC),
+    }
+    value = hub.codec.encode("kawal.DeadLetter", record)
+    key = message.key if isinstance(message.key, bytes) else None
+    await hub.dlq.send(key=key, value=value)
+    hub.metrics.reject(stage, reason)
+    log.warning(
+        "rejected %s:%d:%d at %s: %s",
+        message.topic,
+        message.partition,
+        message.offset,
+        stage,
+        reason,
+    )

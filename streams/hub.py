@@ -1,0 +1,122 @@
+"""The Faust application of the hub and the shared parts its agents use.
+
+:func:`create_hub` builds the app and registers the agents in pipeline order:
+ingress (:mod:`streams.ingress`), ledger (:mod:`streams.ledger`), audit sink
+(:mod:`streams.sink`), then the HTTP views (:mod:`streams.web`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+
+from monitoring.metrics import HubMetrics
+from schemas.catalog import SchemaCatalog, default_catalog
+from schemas.codec import AvroCodec
+from schemas.errors import KawalError
+from streams.broker import parse_broker_url
+from streams.institutions import Institution, load_institutions
+from streams.settings import Settings
+from streams.store import AuditStore
+from streams.topics import (
+    APP_ID,
+    CASE_AUDIT,
+    CASE_EVENTS,
+    CASES_TABLE,
+    DLQ,
+    INGRESS_SEEN_TABLE,
+    inbound_topic,
+)
+
+
+class ConfigurationError(KawalError):
+    """The hub is configured in a way it cannot run with."""
+
+
+@dataclass
+class Hub:
+    """The app, its topics and tables, and the services every agent shares."""
+
+    app: faust.App
+    settings: Settings
+    catalog: SchemaCatalog
+    codec: AvroCodec
+    metrics: HubMetrics
+    store: AuditStore
+    institutions: tuple[Institution, ...]
+    inbound: faust.TopicT
+    case_events: faust.TopicT
+    case_audit: faust.TopicT
+    dlq: faust.TopicT
+    ingress_seen: Any
+    cases: Any
+
+
+def _raw_topic(app: faust.App, *names: str) -> faust.TopicT:
+    # Values are Avro bytes; the codec, not Faust, owns the wire format.
+    return app.topic(*names, key_type=bytes, value_type=bytes, value_serializer="raw")
+
+
+def create_app(settings: Settings) -> faust.App:
+    """A Faust app configured for at-least-once processing on the configured broker."""
+    if not settings.broker_url:
+        raise ConfigurationError(
+            "no broker: set KAWAL_BROKER_URL (kafka://host:port), or use `kawal up`, "
+            "which runs the embedded broker"
+        )
+    endpoint = parse_broker_url(settings.broker_url)
+    return faust.App(
+        APP_ID,
+        broker=endpoint.faust_url,
+        store="memory://",
+        autodiscover=False,
+        datadir=str(settings.worker_dir),
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication,
+        # Topics are provisioned with their real partition counts before the worker starts.
+        topic_allow_declare=False,
+        # No broker here offers transactions everywhere; every stage is idempotent instead.
+        processing_guarantee="at_least_once",
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.session_timeout,
+        broker_heartbeat_interval=settings.session_timeout / 3,
+        broker_commit_interval=1.0,
+        web_enabled=True,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+    )
+
+
+def create_hub(settings: Settings) -> Hub:
+    """Build the app and register every agent and view."""
+    from streams import ingress, ledger, sink, web  # noqa: PLC0415 - they import Hub
+
+    app = create_app(settings)
+    catalog = default_catalog()
+    institutions = load_institutions(settings.institutions_file)
+    store = AuditStore(settings.audit_url)
+    store.create_schema()
+    hub = Hub(
+        app=app,
+        settings=settings,
+        catalog=catalog,
+        codec=AvroCodec(catalog),
+        metrics=HubMetrics(),
+        store=store,
+        institutions=institutions,
+        inbound=_raw_topic(app, *(inbound_topic(inst.id) for inst in institutions)),
+        case_events=_raw_topic(app, CASE_EVENTS),
+        case_audit=_raw_topic(app, CASE_AUDIT),
+        dlq=_raw_topic(app, DLQ),
+        ingress_seen=app.Table(INGRESS_SEEN_TABLE, key_type=str, value_type=str),
+        cases=app.Table(CASES_TABLE, key_type=str, value_type=dict),
+    )
+    ingress.register(hub)
+    ledger.register(hub)
+    sink.register(hub)
+    web.register(hub)
+    return hub

@@ -1,0 +1,231 @@
+"""Supervision of the hub's child processes (Linux).
+
+A :class:`ChildProcess` stays in our process group, so Ctrl+C in a terminal reaches it too, and
+asks the kernel to SIGKILL it when its parent dies (``PR_SET_PDEATHSIG``): even a ``kill -9`` of
+the hub leaves no orphan holding ports or data directories.
+
+The kernel ties the death signal to the *thread* that forked the child, so call
+:meth:`ChildProcess.start` from the main thread or another thread that outlives the child
+(never from a short-lived executor thread).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from schemas.errors import KawalError
+
+_PR_SET_PDEATHSIG = 1
+_POLL_INTERVAL = 0.05
+_TAIL_BYTES = 64 * 1024
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class ChildFailedError(KawalError):
+    """A child process exited, or did not become ready, when it should have been serving."""
+
+    def __init__(self, message: str, *, returncode: int | None, log_tail: str) -> None:
+        super().__init__(message)
+        self.returncode = returncode
+        self.log_tail = log_tail
+
+
+#: Earlier name, still imported by :mod:`streams.supervisor`.
+ChildProcessFailed = ChildFailedError
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port that is free on ``host`` right now (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Tell whether a server could not bind ``host:port`` now.
+
+    ``SO_REUSEADDR`` mirrors what Go and Rust servers set, so sockets of a killed process left
+    in TIME_WAIT do not count as "in use" (they would not stop the server from binding).
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+        return False
+
+
+@functools.cache
+def _prctl() -> Callable[..., int]:
+    # Resolved in the parent: loading a library between fork and exec is not safe.
+    prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    return prctl
+
+
+def _die_with_parent(parent_pid: int) -> Callable[[], None]:
+    prctl = _prctl()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        # The parent may have died before prctl ran; then no signal would ever come.
+        if os.getppid() != parent_pid:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
+
+
+class ChildProcess:
+    """One supervised child process whose output is appended to a log file.
+
+    Args:
+        name: Short name used in messages (e.g. ``"tansu"``).
+        argv: Program and arguments.
+        log_path: File that receives stdout and stderr (appended; parents are created).
+        env: Complete environment of the child; ``None`` inherits ours.
+        cwd: Working directory of the child; ``None`` keeps ours.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        log_path: Path,
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.log_path = log_path
+        self.env = dict(env) if env is not None else None
+        self.cwd = cwd
+        self._popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the last start, or ``None`` if never started."""
+        return self._popen.pid if self._popen is not None else None
+
+    @property
+    def alive(self) -> bool:
+        """True while the child runs."""
+        return self._popen is not None and self._popen.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        """Exit code once the child has exited (negative: killed by that signal)."""
+        return self._popen.poll() if self._popen is not None else None
+
+    def start(self) -> None:
+        """Start the child; a previous, exited run is reaped first.
+
+        Raises:
+            ChildFailedError: the child is already running, or the program cannot be executed.
+        """
+        if self.alive:
+            raise ChildFailedError(
+                f"{self.name} is already running (pid {self.pid}); stop it before starting again",
+                returncode=None,
+                log_tail="",
+            )
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            stamp = datetime.now(UTC).isoformat(timespec="seconds")
+            log.write(f"--- {stamp} starting {self.name}: {' '.join(self.argv)}\n".encode())
+            log.flush()
+            try:
+                self._popen = subprocess.Popen(
+                    self.argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=self.env,
+                    cwd=self.cwd,
+                    close_fds=True,
+                    preexec_fn=_die_with_parent(os.getpid()),
+                )
+            except OSError as exc:
+                raise ChildFailedError(
+                    f"cannot execute {self.name} ({self.argv[0]}): {exc}; "
+                    "check the binary exists and is executable (run make install)",
+                    returncode=None,
+                    log_tail="",
+                ) from exc
+
+    def wait_for_port(self, host: str, port: int, timeout: float = 10.0) -> None:
+        """Wait until ``host:port`` accepts TCP connections while the child is alive.
+
+        Raises:
+            ChildFailedError: the child exited first, or the port did not open in time; the
+                message carries the exit code and the last lines of the log.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            self._raise_if_exited(f"before listening on {host}:{port}")
+            if _accepts(host, port) and self.alive:
+                return
+            if time.monotonic() >= deadline:
+                raise self._failure(
+                    f"{self.name} did not listen on {host}:{port} within {timeout:g} s"
+                )
+            time.sleep(_POLL_INTERVAL)
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """Stop the child: SIGTERM, then SIGKILL after ``timeout`` seconds; always reaps it.
+
+        Returns:
+            The exit code, or ``None`` if the child was never started.
+        """
+        if self._popen is None:
+            return None
+        if self._popen.poll() is None:
+            self._popen.terminate()
+            try:
+                return self._popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._popen.kill()
+        return self._popen.wait()
+
+    def log_tail(self, lines: int = 20) -> str:
+        """Return the last ``lines`` lines of the log, without terminal colour codes."""
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(max(0, log.seek(0, os.SEEK_END) - _TAIL_BYTES))
+                data = log.read()
+        except FileNotFoundError:
+            return ""
+        text = _ANSI_ESCAPE.sub("", data.decode("utf-8", errors="replace"))
+        return "\n".join(text.splitlines()[-lines:])
+
+    def _raise_if_exited(self, when: str) -> None:
+        code = self.returncode
+        if code is not None:
+            raise self._failure(f"{self.name} exited with code {code} {when}")
+
+    def _failure(self, what: str) -> ChildFailedError:
+        tail = self.log_tail()
+        return ChildFailedError(
+            f"{what}. Last lines of {self.log_path}:\n{tail}",
+            returncode=self.returncode,
+            log_tail=tail,
+        )
+
+
+def _accepts(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False

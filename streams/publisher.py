@@ -1,0 +1,81 @@
+"""Publish case events to an institution's inbound topic, as any Kafka client would.
+
+Used by the demo, the tests and the benchmarks; connectors get the same through the hub.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
+from schemas.codec import AvroCodec
+from schemas.errors import KawalError
+from streams.headers import cloud_event_headers
+from streams.topics import inbound_topic
+
+#: Producer flush deadline, in seconds.
+FLUSH_TIMEOUT_SECONDS = 30.0
+
+
+class PublishError(KawalError):
+    """The broker did not acknowledge an event."""
+
+
+class EventPublisher:
+    """Avro-encodes events and writes them keyed by case_id, acknowledged by all replicas."""
+
+    def __init__(self, bootstrap: list[str], codec: AvroCodec) -> None:
+        self.codec = codec
+        self.producer = KafkaProducer(
+            bootstrap_servers=bootstrap, acks="all", linger_ms=5, client_id="kawal-publisher"
+        )
+        self._pending: list[Any] = []
+
+    def publish(self, event_type: str, record: dict[str, Any]) -> Any:
+        """Queue one event on its source institution's inbound topic; return its future."""
+        envelope = record["envelope"]
+        value = self.codec.encode(event_type, record)
+        headers = cloud_event_headers(envelope)
+        return self.send_raw(envelope["source"], envelope["case_id"], value, headers)
+
+    def send_raw(
+        self,
+        institution: str,
+        case_id: str,
+        value: bytes,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> Any:
+        """Queue raw bytes on an institution's inbound topic; return the send future."""
+        future = self.producer.send(
+            inbound_topic(institution), key=case_id.encode(), value=value, headers=headers or []
+        )
+        self._pending.append(future)
+        return future
+
+    def flush(self) -> int:
+        """Wait for the broker's acknowledgements; return how many events it acknowledged.
+
+        Raises:
+            PublishError: some event was not acknowledged.
+        """
+        try:
+            self.producer.flush(timeout=FLUSH_TIMEOUT_SECONDS)
+        except KafkaError as exc:
+            raise PublishError(f"the broker did not acknowledge the events: {exc}") from exc
+        pending, self._pending = self._pending, []
+        failed = [future for future in pending if future.failed()]
+        if failed:
+            raise PublishError(
+                f"{len(failed)} of {len(pending)} events were not acknowledged "
+                f"({failed[0].exception}); publish them again, event_ids make it safe"
+            )
+        return len(pending)
+
+    def close(self) -> None:
+        """Flush and release the connection."""
+        try:
+            self.flush()
+        finally:
+            self.producer.close()

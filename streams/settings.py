@@ -1,0 +1,74 @@
+"""Hub configuration, read in one place from ``KAWAL_*`` environment variables.
+
+Nothing else in the hub reads the environment: every component receives a :class:`Settings`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Local group joins wait half the session timeout; 6 s keeps restarts quick on one machine.
+LOCAL_SESSION_TIMEOUT_SECONDS = 6.0
+
+
+class Settings(BaseSettings):
+    """Every knob of the hub, with the defaults of the one-machine set-up (``kawal up``)."""
+
+    model_config = SettingsConfigDict(env_prefix="KAWAL_", extra="ignore")
+
+    home: Path = Field(
+        default=Path(".kawal"), description="Directory for broker data, audit database, logs."
+    )
+    broker_url: str | None = Field(
+        default=None,
+        description=(
+            "Kafka bootstrap URL (kafka://host:port[;host:port]) or tansu://host:port. "
+            "Unset: `kawal up` runs the embedded tansu broker."
+        ),
+    )
+    embedded_broker_port: int = Field(default=9092, description="Port of the embedded broker.")
+    embedded_storage_port: int = Field(
+        default=8333,
+        description="First of five ports of the embedded SeaweedFS S3 storage (S3 on this one).",
+    )
+    web_host: str = Field(default="127.0.0.1", description="Interface of the HTTP server.")
+    web_port: int = Field(default=6066, description="Port of the HTTP server.")
+    partitions: int = Field(
+        default=4, ge=1, description="Partitions of every case-keyed topic (co-partitioned)."
+    )
+    replication: int = Field(default=1, ge=1, description="Replication factor of new topics.")
+    audit_db_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the audit store; default SQLite in home."
+    )
+    session_timeout: float = Field(
+        default=LOCAL_SESSION_TIMEOUT_SECONDS, gt=0, description="Consumer session timeout, s."
+    )
+    institutions_file: Path | None = Field(
+        default=None, description="TOML registry of institutions; default: the bundled one."
+    )
+    log_level: str = Field(default="info", description="Worker log level.")
+
+    @property
+    def audit_url(self) -> str:
+        """SQLAlchemy URL of the audit store."""
+        if self.audit_db_url:
+            return self.audit_db_url
+        return f"sqlite:///{(self.home / 'audit.db').resolve()}"
+
+    @property
+    def log_dir(self) -> Path:
+        """Directory for the logs of the hub and its child processes."""
+        return self.home / "logs"
+
+    @property
+    def broker_dir(self) -> Path:
+        """Directory for the embedded broker's durable storage."""
+        return self.home / "broker"
+
+    @property
+    def worker_dir(self) -> Path:
+        """Faust's data directory (local table state)."""
+        return self.home / "worker"

@@ -1,0 +1,53 @@
+"""HTTP views served by the worker (Faust's web server): health, metrics, case trails."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from faust import web
+
+from streams.store import StoreError
+from streams.trail import trail_view
+
+if TYPE_CHECKING:
+    from streams.hub import Hub
+
+#: Prometheus text exposition format 0.0.4.
+PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4"
+
+
+def register(hub: Hub) -> None:
+    """Attach the hub's views to its app."""
+    app = hub.app
+
+    @app.page("/health")
+    class Health(web.View):
+        """Liveness and readiness: the worker runs and the audit store answers."""
+
+        async def get(self, request: web.Request) -> web.Response:
+            try:
+                entries = await asyncio.to_thread(hub.store.count)
+            except StoreError:
+                return self.json({"status": "degraded", "audit_store": "unreachable"}, status=503)
+            return self.json({"status": "ok", "audit_entries": entries})
+
+    @app.page("/metrics")
+    class Metrics(web.View):
+        """Prometheus exposition of the hub's metrics."""
+
+        async def get(self, request: web.Request) -> web.Response:
+            # aiohttp refuses a charset inside content_type; the exposition is ASCII anyway.
+            return self.bytes(hub.metrics.exposition(), content_type=PROMETHEUS_CONTENT_TYPE)
+
+    @app.page("/cases/{case_id}/trail")
+    class Trail(web.View):
+        """A case's trail, verified, personal data withheld."""
+
+        async def get(self, request: web.Request, case_id: str) -> web.Response:
+            view: dict[str, Any] | None = await asyncio.to_thread(
+                trail_view, hub.store, hub.codec, hub.catalog, case_id
+            )
+            if view is None:
+                return self.json({"error": f"no case {case_id} in the audit store"}, status=404)
+            return self.json(view)

@@ -1,0 +1,52 @@
+"""Session fixtures: one real tansu broker and one real hub worker for the whole test run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from streams.broker import parse_broker_url
+from streams.embedded import EmbeddedBroker
+from streams.institutions import load_institutions
+from streams.processes import free_port
+from streams.provision import provision_topics
+from streams.publisher import EventPublisher
+from streams.settings import Settings
+from streams.store import AuditStore
+from streams.topics import all_topics
+from tests.hubtools import RunningHub, default_codec, wait_healthy, worker_process
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    """An ephemeral tansu broker on a free loopback port, killed at the end of the session."""
+    embedded = EmbeddedBroker.ephemeral(tmp_path_factory.mktemp("broker"), port=free_port())
+    embedded.start()
+    try:
+        yield embedded
+    finally:
+        embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def hub(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
+    """A `kawal worker` on the session broker, with its own home and web port."""
+    home = tmp_path_factory.mktemp("hub")
+    bootstrap = parse_broker_url(broker.url).bootstrap
+    settings = Settings(home=home)
+    provision_topics(bootstrap, all_topics(load_institutions(), settings.partitions))
+    web_port = free_port()
+    worker = worker_process(home, broker.url, web_port)
+    worker.start()
+    base_url = f"http://127.0.0.1:{web_port}"
+    codec = default_codec()
+    publisher = EventPublisher(bootstrap, codec)
+    store = AuditStore(Settings(home=home).audit_url)
+    try:
+        wait_healthy(base_url, worker)
+        yield RunningHub(bootstrap, base_url, store, publisher, worker, codec)
+    finally:
+        publisher.close()
+        store.close()
+        worker.stop(20)

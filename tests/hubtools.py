@@ -1,0 +1,183 @@
+"""Helpers for tests that drive a real hub: start a worker, publish, wait, read the DLQ."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer
+
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
+from schemas.identity import case_id_for
+from streams.processes import ChildProcess
+from streams.publisher import EventPublisher
+from streams.store import AuditRow, AuditStore
+from streams.topics import DLQ
+
+WAIT_SECONDS = 60.0
+
+
+def envelope(case_id: str, source: str, event_type: str) -> dict[str, Any]:
+    """A fresh envelope for an event of ``source``."""
+    return {
+        "event_id": str(uuid.uuid4()),
+        "case_id": case_id,
+        "event_type": event_type,
+        "event_time": datetime.now(UTC),
+        "ingest_time": None,
+        "source": source,
+        "actor_ref": f"actor:{source}:test",
+        "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "signature": None,
+    }
+
+
+def report(source: str = "bawaslu.33", number: str | None = None) -> dict[str, Any]:
+    """A ReportReceived of a new case."""
+    number = number or f"LP/{uuid.uuid4().hex[:10]}"
+    return {
+        "envelope": envelope(case_id_for(source, number), source, "ReportReceived"),
+        "case_number": number,
+        "election": "pilkada-2024",
+        "region_code": "3374",
+        "employing_agency": "ppk.3374",
+        "violation": "ETHICS_SOCIAL_MEDIA_CAMPAIGN",
+        "discovered_on": date(2024, 11, 1),
+        "summary": "Shared campaign material.",
+        "subject_nip": "198501012010011001",
+        "subject_name": "Test Subject",
+        "reporter_ref": "reporter:abc123",
+        "reporter_identity": "Test Reporter",
+    }
+
+
+def recommendation(case_id: str, authority: str = "bkn") -> dict[str, Any]:
+    """A proven RecommendationIssued for ``case_id``."""
+    return {
+        "envelope": envelope(case_id, authority, "RecommendationIssued"),
+        "authority": authority,
+        "proven": True,
+        "violation": "DISCIPLINE_PARTISAN_SUPPORT",
+        "sanction_level": "MEDIUM",
+        "sanction_kind": "ALLOWANCE_CUT_25_6_MONTHS",
+        "follow_up_days": 14,
+    }
+
+
+def sanction(case_id: str, source: str = "ppk.3374") -> dict[str, Any]:
+    """A SanctionImposed for ``case_id``."""
+    return {
+        "envelope": envelope(case_id, source, "SanctionImposed"),
+        "decree_number": f"800/{uuid.uuid4().hex[:6]}/2024",
+        "sanction_level": "MEDIUM",
+        "sanction_kind": "ALLOWANCE_CUT_25_6_MONTHS",
+        "effective_on": date(2025, 1, 1),
+    }
+
+
+def worker_process(home: Path, broker_url: str, web_port: int) -> ChildProcess:
+    """``kawal worker`` as a child process with its own home and web port."""
+    env = dict(os.environ)
+    env.update(
+        KAWAL_HOME=str(home),
+        KAWAL_BROKER_URL=broker_url,
+        KAWAL_WEB_PORT=str(web_port),
+        KAWAL_LOG_LEVEL="info",
+    )
+    return ChildProcess(
+        "worker", [sys.executable, "-m", "streams.cli", "worker"], home / "worker.log", env=env
+    )
+
+
+def http_get(url: str) -> tuple[int, bytes]:
+    """Status and body of a GET (errors included)."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
+            return int(response.status), bytes(response.read())
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), bytes(exc.read())
+
+
+def wait_healthy(base_url: str, worker: ChildProcess, timeout: float = WAIT_SECONDS) -> None:
+    """Wait for the worker's /health to answer 200."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert worker.alive, f"worker exited:\n{worker.log_tail(40)}"
+        try:
+            if http_get(f"{base_url}/health")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"worker not healthy in {timeout} s:\n{worker.log_tail(40)}")
+
+
+@dataclass
+class RunningHub:
+    """A worker on a real broker, its audit store and a publisher."""
+
+    bootstrap: list[str]
+    base_url: str
+    store: AuditStore
+    publisher: EventPublisher
+    worker: ChildProcess
+    codec: AvroCodec
+
+    def publish(self, event_type: str, record: dict[str, Any]) -> None:
+        """Publish and wait for the broker's acknowledgement."""
+        self.publisher.publish(event_type, record)
+        self.publisher.flush()
+
+    def wait_trail(self, case_id: str, entries: int, timeout: float = WAIT_SECONDS) -> list[AuditRow]:
+        """Wait until the case has at least ``entries`` rows in the store."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            rows = self.store.trail(case_id)
+            if len(rows) >= entries:
+                return rows
+            time.sleep(0.2)
+        raise AssertionError(
+            f"case has {len(self.store.trail(case_id))} of {entries} entries after {timeout} s"
+            f"\n{self.worker.log_tail(30)}"
+        )
+
+    def trail_json(self, case_id: str) -> dict[str, Any]:
+        """``GET /cases/{case_id}/trail``."""
+        status, body = http_get(f"{self.base_url}/cases/{case_id}/trail")
+        assert status == 200, body
+        result: dict[str, Any] = json.loads(body)
+        return result
+
+    def dead_letters(self, source_topic: str, timeout: float = WAIT_SECONDS, at_least: int = 1) -> list[dict[str, Any]]:
+        """DeadLetter records rejected from ``source_topic`` (read from the start of kawal.dlq)."""
+        consumer = KafkaConsumer(
+            DLQ, bootstrap_servers=self.bootstrap, auto_offset_reset="earliest",
+            enable_auto_commit=False, group_id=None,
+        )
+        found: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline and len(found) < at_least:
+                for records in consumer.poll(timeout_ms=500).values():
+                    for record in records:
+                        letter = self.codec.decode(record.value).record
+                        if letter["source_topic"] == source_topic:
+                            found.append(letter)
+        finally:
+            consumer.close()
+        return found
+
+
+def default_codec() -> AvroCodec:
+    """A codec over the bundled schemas."""
+    return AvroCodec(default_catalog())
