@@ -69,7 +69,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "demo":
         from streams.supervisor import publish_demo  # noqa: PLC0415
 
-        publish_demo(settings.broker_url or f"tansu://127.0.0.1:{settings.embedded_broker_port}")
+        broker_url = settings.broker_url or f"tansu://127.0.0.1:{settings.embedded_broker_port}"
+        web_url = f"http://{settings.web_host}:{settings.web_port}"
+        print("\n".join(publish_demo(broker_url, web_url)))
         return EXIT_OK
     if args.case_command == "trail":
         return _case_trail(settings, args.case_id, as_json=args.json)

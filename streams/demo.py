@@ -70,8 +70,12 @@ def _sanction(case_id: str, at: datetime, decree: str) -> dict[str, Any]:
     }
 
 
-def demo_events() -> list[tuple[str, dict[str, Any]]]:
-    """(event type, record) pairs in publishing order."""
+def demo_waves() -> list[list[tuple[str, dict[str, Any]]]]:
+    """(event type, record) pairs in waves: each wave reacts to the one before it.
+
+    Institutions act on what they see in their outbound feeds, so a wave is published only
+    once the hub has recorded the previous one.
+    """
     kasn_era = datetime(2023, 12, 4, 9, 30, tzinfo=UTC)
     bkn_era = datetime(2024, 11, 18, 10, 0, tzinfo=UTC)
     first = _report("bawaslu.33", "33/LP/PB/2023/017", kasn_era, "ETHICS_SOCIAL_MEDIA_CAMPAIGN", "33")
@@ -80,11 +84,13 @@ def demo_events() -> list[tuple[str, dict[str, Any]]]:
     first_id = first["envelope"]["case_id"]
     second_id = second["envelope"]["case_id"]
     return [
-        ("ReportReceived", first),
-        ("ReportReceived", second),
-        ("RecommendationIssued", _recommendation(first_id, "kasn", kasn_era + timedelta(days=20))),
-        ("ReportReceived", third),
-        ("RecommendationIssued", _recommendation(second_id, "bkn", bkn_era + timedelta(days=16))),
-        ("SanctionImposed", _sanction(first_id, kasn_era + timedelta(days=41), "800/117/2024")),
-        ("SanctionImposed", _sanction(second_id, bkn_era + timedelta(days=30), "800.1.6/09/2024")),
+        [("ReportReceived", first), ("ReportReceived", second), ("ReportReceived", third)],
+        [
+            ("RecommendationIssued", _recommendation(first_id, "kasn", kasn_era + timedelta(days=20))),
+            ("RecommendationIssued", _recommendation(second_id, "bkn", bkn_era + timedelta(days=16))),
+        ],
+        [
+            ("SanctionImposed", _sanction(first_id, kasn_era + timedelta(days=41), "800/117/2024")),
+            ("SanctionImposed", _sanction(second_id, bkn_era + timedelta(days=30), "800.1.6/09/2024")),
+        ],
     ]

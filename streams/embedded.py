@@ -146,6 +146,7 @@ class EmbeddedStorage:
         self.secret_key = secret_key
         self.start_timeout = start_timeout
         self._child = ChildProcess("seaweedfs", [], log_dir / "seaweedfs.log", cwd=self.data_dir)
+        self._started = False
 
     @property
     def ports(self) -> dict[str, int]:
@@ -195,6 +196,7 @@ class EmbeddedStorage:
             AWS_ACCESS_KEY_ID=self.access_key, AWS_SECRET_ACCESS_KEY=self.secret_key
         )
         _start_child(self._child, "storage")
+        self._started = True
         try:
             self._wait_until_ready()
         except BaseException:
@@ -202,8 +204,20 @@ class EmbeddedStorage:
             raise
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Stop ``weed`` (it takes a few seconds to flush) and reap it."""
+        """Stop ``weed`` (it takes a few seconds to flush), reap it and remove its sockets."""
         self._child.stop(timeout)
+        if self._started:
+            self._started = False
+            self._remove_grpc_sockets()
+
+    def _remove_grpc_sockets(self) -> None:
+        # weed puts a gRPC socket per component in /tmp (not configurable) and leaves them
+        # behind when killed; named by the ports we ran on, they are ours to remove.
+        for role, offset in STORAGE_PORT_OFFSETS.items():
+            grpc_port = self.base_port + offset + GRPC_PORT_OFFSET
+            socket_path = Path(f"/tmp/seaweedfs-{role}-grpc-{grpc_port}.sock")  # noqa: S108
+            if socket_path.is_socket():
+                socket_path.unlink(missing_ok=True)
 
     def _argv(self, weed: Path) -> list[str]:
         ports = self.ports

@@ -40,9 +40,6 @@ class ChildFailedError(KawalError):
         self.log_tail = log_tail
 
 
-#: Earlier name, still imported by :mod:`streams.supervisor`.
-ChildProcessFailed = ChildFailedError
-
 
 def free_port(host: str = "127.0.0.1") -> int:
     """Return a TCP port that is free on ``host`` right now (the kernel picks it)."""

@@ -66,7 +66,7 @@ def _check_partitions(admin: KafkaAdminClient, specs: list[TopicSpec]) -> None:
     if not specs:
         return
     described = admin.describe_topics([s.name for s in specs])
-    actual = {d["topic"]: len(d["partitions"]) for d in described}
+    actual = {d["name"]: len(d["partitions"]) for d in described}
     for spec in specs:
         if actual.get(spec.name) != spec.partitions:
             raise ProvisioningError(

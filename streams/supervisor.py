@@ -27,10 +27,10 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from schemas.errors import KawalError
 from streams.broker import parse_broker_url
-from streams.demo import demo_events
+from streams.demo import demo_waves
 from streams.embedded import EmbeddedCluster
 from streams.institutions import load_institutions
-from streams.processes import ChildProcess, ChildProcessFailed, port_in_use
+from streams.processes import ChildProcess, ChildFailedError, port_in_use
 from streams.provision import provision_topics
 from streams.publisher import EventPublisher
 from streams.settings import Settings
@@ -41,6 +41,8 @@ from streams.topics import all_topics
 WORKER_READY_TIMEOUT_SECONDS = 60.0
 #: Seconds the worker has to stop on SIGTERM before it is killed; the whole stop stays < 30 s.
 WORKER_STOP_TIMEOUT_SECONDS = 15.0
+#: Seconds the hub has to record one wave of demo events.
+DEMO_WAVE_TIMEOUT_SECONDS = 60.0
 #: Restarts of a crashed worker before the supervisor gives up.
 MAX_WORKER_RESTARTS = 5
 
@@ -136,21 +138,25 @@ class Supervisor:
         env["KAWAL_WEB_HOST"] = self.settings.web_host
         return env
 
+    def web_url(self) -> str:
+        """Base URL of the worker's HTTP server."""
+        return f"http://{self.settings.web_host}:{self.settings.web_port}"
+
     def health_url(self) -> str:
         """URL of the worker's health endpoint."""
-        return f"http://{self.settings.web_host}:{self.settings.web_port}/health"
+        return f"{self.web_url()}/health"
 
     def wait_until_healthy(self, timeout: float = WORKER_READY_TIMEOUT_SECONDS) -> None:
         """Wait for ``GET /health`` to answer 200.
 
         Raises:
-            ChildProcessFailed: the worker exited or stayed unhealthy past ``timeout``.
+            ChildFailedError: the worker exited or stayed unhealthy past ``timeout``.
         """
         assert self.worker is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and not self.stopping.is_set():
             if not self.worker.alive:
-                raise ChildProcessFailed(
+                raise ChildFailedError(
                     f"the worker exited with code {self.worker.returncode} while starting; "
                     f"see {self.worker.log_path}",
                     returncode=self.worker.returncode,
@@ -160,7 +166,7 @@ class Supervisor:
                 return
             time.sleep(0.25)
         if not self.stopping.is_set():
-            raise ChildProcessFailed(
+            raise ChildFailedError(
                 f"the worker was not healthy within {timeout:.0f} s; see {self.worker.log_path}",
                 returncode=None,
                 log_tail=self.worker.log_tail(),
@@ -171,7 +177,7 @@ class Supervisor:
         restarts = 0
         while not self.stopping.wait(1.0):
             if self.cluster is not None and not self.cluster.broker.alive:
-                raise ChildProcessFailed(
+                raise ChildFailedError(
                     f"the embedded broker exited; see {self.settings.log_dir}",
                     returncode=None,
                     log_tail="",
@@ -179,7 +185,7 @@ class Supervisor:
             if self.worker is not None and not self.worker.alive:
                 restarts += 1
                 if restarts > MAX_WORKER_RESTARTS:
-                    raise ChildProcessFailed(
+                    raise ChildFailedError(
                         f"the worker crashed {restarts} times; see {self.worker.log_path}",
                         returncode=self.worker.returncode,
                         log_tail=self.worker.log_tail(),
@@ -203,19 +209,46 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def publish_demo(broker_url: str) -> list[str]:
-    """Publish the demo cases; return their case ids."""
+def publish_demo(broker_url: str, web_url: str) -> list[str]:
+    """Publish the demo cases wave by wave, each once the hub recorded the last; return ids."""
     publisher = EventPublisher(parse_broker_url(broker_url).bootstrap, AvroCodec(default_catalog()))
-    case_ids: list[str] = []
+    recorded: dict[str, int] = {}
     try:
-        for event_type, record in demo_events():
-            publisher.publish(event_type, record)
-            case_id = record["envelope"]["case_id"]
-            if case_id not in case_ids:
-                case_ids.append(case_id)
+        for wave in demo_waves():
+            for event_type, record in wave:
+                publisher.publish(event_type, record)
+                case_id = record["envelope"]["case_id"]
+                recorded[case_id] = recorded.get(case_id, 0) + 1
+            publisher.flush()
+            _wait_for_trails(web_url, recorded)
     finally:
         publisher.close()
-    return case_ids
+    return list(recorded)
+
+
+def _wait_for_trails(web_url: str, expected: dict[str, int]) -> None:
+    deadline = time.monotonic() + DEMO_WAVE_TIMEOUT_SECONDS
+    pending = dict(expected)
+    while pending and time.monotonic() < deadline:
+        pending = {
+            case_id: count
+            for case_id, count in pending.items()
+            if _trail_length(f"{web_url}/cases/{case_id}/trail") < count
+        }
+        time.sleep(0.2)
+    if pending:
+        raise KawalError(
+            f"the hub did not record {len(pending)} demo case(s) within "
+            f"{DEMO_WAVE_TIMEOUT_SECONDS:.0f} s; see the worker log"
+        )
+
+
+def _trail_length(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback URL
+            return len(json.load(response)["entries"])
+    except (urllib.error.URLError, OSError, ValueError, KeyError):
+        return 0
 
 
 def run_up(settings: Settings, *, demo: bool, ephemeral: bool) -> int:
@@ -232,7 +265,7 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool) -> int:
             broker_url = supervisor.start()
             _announce(settings, broker_url)
             if demo and not supervisor.stopping.is_set():
-                _announce_demo(publish_demo(broker_url))
+                _announce_demo(publish_demo(broker_url, supervisor.web_url()))
             supervisor.watch()
         finally:
             supervisor.stop()

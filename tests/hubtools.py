@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 import urllib.error
@@ -181,3 +182,85 @@ class RunningHub:
 def default_codec() -> AvroCodec:
     """A codec over the bundled schemas."""
     return AvroCodec(default_catalog())
+
+
+@dataclass
+class UpProcess:
+    """A ``kawal up`` child process with its home, ports and output file."""
+
+    process: subprocess.Popen[bytes]
+    home: Path
+    web_port: int
+    broker_port: int
+    output: Path
+
+    @property
+    def base_url(self) -> str:
+        """Base URL of its HTTP server."""
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def text(self) -> str:
+        """Everything it printed so far."""
+        return self.output.read_text(errors="replace")
+
+    def children(self) -> list[int]:
+        """Pids of its direct children (storage, broker, worker)."""
+        pids: list[int] = []
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            pids += [int(pid) for pid in (task / "children").read_text().split()]
+        return pids
+
+    def wait_healthy(self, timeout: float = WAIT_SECONDS) -> None:
+        """Wait for /health to answer 200 while the process runs."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"kawal up exited:\n{self.text()}"
+            try:
+                if http_get(f"{self.base_url}/health")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"kawal up not healthy in {timeout} s:\n{self.text()}")
+
+
+def up_env(home: Path, web_port: int, broker_port: int, storage_port: int) -> dict[str, str]:
+    """Environment of a ``kawal up`` on its own home and ports."""
+    env = dict(os.environ)
+    env.pop("KAWAL_BROKER_URL", None)
+    env.update(
+        KAWAL_HOME=str(home),
+        KAWAL_WEB_PORT=str(web_port),
+        KAWAL_EMBEDDED_BROKER_PORT=str(broker_port),
+        KAWAL_EMBEDDED_STORAGE_PORT=str(storage_port),
+    )
+    return env
+
+
+def start_up(home: Path, env: dict[str, str], *args: str, name: str = "up") -> UpProcess:
+    """Start ``kawal up ARGS`` with output to a file in ``home``'s parent."""
+    output = home.parent / f"{home.name}-{name}.out"
+    with output.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", "up", *args],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    return UpProcess(
+        process,
+        home,
+        int(env["KAWAL_WEB_PORT"]),
+        int(env["KAWAL_EMBEDDED_BROKER_PORT"]),
+        output,
+    )
+
+
+def pid_running(pid: int) -> bool:
+    """True if ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

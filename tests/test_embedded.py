@@ -9,11 +9,12 @@ import subprocess
 import sys
 import textwrap
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.structs import OffsetAndMetadata
 
 from streams.embedded import (
     EmbeddedBroker,
@@ -23,13 +24,6 @@ from streams.embedded import (
     free_storage_base_port,
 )
 from streams.processes import ChildFailedError, ChildProcess, free_port
-
-with warnings.catch_warnings():
-    # kafka-python 3.0.12 loads its protocol schemas through a deprecated importlib.resources
-    # API; the warning is attributed to importlib, so the kafka.* filter of pyproject misses it.
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-    from kafka.structs import OffsetAndMetadata
 
 RECORDS = 200
 GROUP = "kawal-test"
@@ -95,6 +89,7 @@ def _consumer(bootstrap: str, topic: str, **config: object) -> KafkaConsumer:
     deadline = time.monotonic() + 10
     while not partitions and time.monotonic() < deadline:
         partitions = consumer.partitions_for_topic(topic)
+        time.sleep(0 if partitions else 0.05)
     assert partitions, f"topic {topic} has no partitions"
     consumer.assign([TopicPartition(topic, p) for p in sorted(partitions)])
     return consumer

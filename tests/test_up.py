@@ -1,0 +1,125 @@
+"""`kawal up` as a user runs it: demo, stop on SIGTERM, refusal of a second instance."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from streams.embedded import free_storage_base_port
+from streams.processes import free_port
+from tests.hubtools import UpProcess, pid_running, start_up, up_env
+
+pytestmark = pytest.mark.slow
+
+STOP_LIMIT_SECONDS = 30.0
+
+
+@pytest.fixture(scope="module")
+def demo_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UpProcess]:
+    home = tmp_path_factory.mktemp("up") / "home"
+    env = up_env(home, free_port(), free_port(), free_storage_base_port())
+    up = start_up(home, env, "--demo", "--ephemeral")
+    try:
+        up.wait_healthy()
+        yield up
+    finally:
+        if up.process.poll() is None:
+            up.process.kill()
+            up.process.wait()
+
+
+def _kawal(env_home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = up_env(env_home, 1, 1, 1)
+    return subprocess.run(
+        [sys.executable, "-m", "streams.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _wait_for_output(up: UpProcess, needle: str, timeout: float = 90.0) -> str:
+    deadline = time.monotonic() + timeout
+    while needle not in up.text():
+        assert time.monotonic() < deadline, up.text()
+        assert up.process.poll() is None, up.text()
+        time.sleep(0.2)
+    return up.text()
+
+
+def test_demo_cases_are_readable_with_case_trail(demo_up: UpProcess) -> None:
+    output = _wait_for_output(demo_up, "published demo cases")
+    line = next(line for line in output.splitlines() if "published demo cases" in line)
+    case_ids = line.split("published demo cases", 1)[1].strip().split(", ")
+
+    trails = [json.loads(_kawal(demo_up.home, "case", "trail", cid, "--json").stdout) for cid in case_ids]
+
+    assert len(case_ids) == 3
+    assert all(trail["verified"] for trail in trails)
+    full = [trail for trail in trails if len(trail["entries"]) == 3]
+    assert len(full) == 2
+    for trail in full:
+        assert [e["event_type"] for e in trail["entries"]] == [
+            "ReportReceived",
+            "RecommendationIssued",
+            "SanctionImposed",
+        ]
+    listing = json.loads(_kawal(demo_up.home, "case", "list", "--json").stdout)
+    assert {case["case_id"] for case in listing} == set(case_ids)
+
+
+def test_unknown_case_exits_3(demo_up: UpProcess) -> None:
+    result = _kawal(demo_up.home, "case", "trail", "00000000-0000-0000-0000-000000000000")
+
+    assert result.returncode == 3
+    assert "no case" in result.stderr
+
+
+def test_second_up_on_same_home_fails_at_once(demo_up: UpProcess) -> None:
+    env = up_env(demo_up.home, free_port(), free_port(), free_storage_base_port())
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "up", "--ephemeral"],
+        env=env, capture_output=True, text=True, timeout=30, check=False,
+    )
+
+    assert result.returncode == 1
+    assert time.monotonic() - started < 10
+    assert "already running" in result.stderr
+    assert "KAWAL_HOME" in result.stderr
+
+
+def test_second_up_on_same_web_port_fails_at_once(
+    demo_up: UpProcess, tmp_path: Path
+) -> None:
+    env = up_env(tmp_path / "other", demo_up.web_port, free_port(), free_storage_base_port())
+    result = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "up", "--ephemeral"],
+        env=env, capture_output=True, text=True, timeout=30, check=False,
+    )
+
+    assert result.returncode == 1
+    assert "KAWAL_WEB_PORT" in result.stderr
+
+
+def test_sigterm_stops_everything_within_30_seconds(demo_up: UpProcess) -> None:
+    _wait_for_output(demo_up, "published demo cases")
+    children = demo_up.children()
+    assert len(children) >= 2  # broker and worker (ephemeral: no storage)
+
+    started = time.monotonic()
+    demo_up.process.send_signal(signal.SIGTERM)
+    code = demo_up.process.wait(timeout=STOP_LIMIT_SECONDS)
+
+    assert time.monotonic() - started < STOP_LIMIT_SECONDS
+    assert code == 0
+    assert not [pid for pid in children if pid_running(pid)]
