@@ -1,0 +1,1 @@
+"""Connector SDK and reference connectors: how institutions join the hub."""

@@ -1,0 +1,1 @@
+"""The Faust app, its agents, topics, settings and the ``kawal`` CLI."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from schemas.errors import KawalError
 
 KAFKA_SCHEME = "kafka"
+EXAMPLE = "e.g. KAWAL_BROKER_URL=kafka://broker-1:9092;broker-2:9092"
 TANSU_SCHEME = "tansu"
 
 
@@ -49,15 +50,12 @@ def parse_broker_url(url: str) -> BrokerEndpoint:
     """
     scheme, sep, rest = url.partition("://")
     if not sep or scheme not in (KAFKA_SCHEME, TANSU_SCHEME):
-        raise BrokerUrlError(
-            f"broker URL {url!r} must start with kafka:// or tansu:// "
-            "(e.g. KAWAL_BROKER_URL=kafka://broker-1:9092;broker-2:9092)"
-        )
+        raise BrokerUrlError(f"broker URL {url!r} must start with kafka:// or tansu:// ({EXAMPLE})")
     servers = tuple(part.strip() for part in rest.replace(",", ";").split(";") if part.strip())
     for server in servers:
         host, _, port = server.rpartition(":")
         if not host or not port.isdigit():
-            raise BrokerUrlError(f"broker server {server!r} must be host:port")
+            raise BrokerUrlError(f"broker server {server!r} must be host:port ({EXAMPLE})")
     if not servers:
-        raise BrokerUrlError(f"broker URL {url!r} names no server")
+        raise BrokerUrlError(f"broker URL {url!r} names no server ({EXAMPLE})")
     return BrokerEndpoint(scheme=scheme, servers=servers)

@@ -59,15 +59,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "up":
-        from streams.supervisor import run_up  # noqa: PLC0415 - heavy, only for this command
+        from streams.supervisor import run_up
 
         return run_up(settings, demo=args.demo, ephemeral=args.ephemeral)
     if args.command == "worker":
-        from streams.worker import run_worker  # noqa: PLC0415 - imports Faust
+        from streams.worker import run_worker
 
         return run_worker(settings)
     if args.command == "demo":
-        from streams.supervisor import publish_demo  # noqa: PLC0415
+        from streams.supervisor import publish_demo
 
         broker_url = settings.broker_url or f"tansu://127.0.0.1:{settings.embedded_broker_port}"
         web_url = f"http://{settings.web_host}:{settings.web_port}"
@@ -79,7 +79,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _store(settings: Settings) -> Any:
-    from streams.store import AuditStore  # noqa: PLC0415
+    from streams.store import AuditStore
 
     store = AuditStore(settings.audit_url)
     store.create_schema()
@@ -87,12 +87,14 @@ def _store(settings: Settings) -> Any:
 
 
 def _case_trail(settings: Settings, case_id: str, *, as_json: bool) -> int:
-    from streams.trail import trail_view  # noqa: PLC0415
+    from streams.trail import trail_view
 
     catalog = default_catalog()
     view = trail_view(_store(settings), AvroCodec(catalog), catalog, case_id)
     if view is None:
-        print(f"kawal: no case {case_id} in the audit store at {settings.audit_url}", file=sys.stderr)
+        print(
+            f"kawal: no case {case_id} in the audit store at {settings.audit_url}", file=sys.stderr
+        )
         return EXIT_UNKNOWN_CASE
     if as_json:
         print(json.dumps(view, indent=2))
@@ -116,7 +118,7 @@ def _print_trail(view: dict[str, Any]) -> None:
 
 
 def _case_list(settings: Settings, *, as_json: bool) -> int:
-    from streams.trail import cases_view  # noqa: PLC0415
+    from streams.trail import cases_view
 
     cases = cases_view(_store(settings))
     if as_json:

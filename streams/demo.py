@@ -16,7 +16,9 @@ from schemas.identity import case_id_for
 DEMO_NAMESPACE = uuid.UUID("0f9a4a52-4a57-4c0b-9d3f-6b61776b6177")
 
 
-def _envelope(case_id: str, step: str, source: str, event_type: str, at: datetime) -> dict[str, Any]:
+def _envelope(
+    case_id: str, step: str, source: str, event_type: str, at: datetime
+) -> dict[str, Any]:
     return {
         "event_id": str(uuid.uuid5(DEMO_NAMESPACE, f"{case_id}/{step}")),
         "case_id": case_id,
@@ -78,19 +80,32 @@ def demo_waves() -> list[list[tuple[str, dict[str, Any]]]]:
     """
     kasn_era = datetime(2023, 12, 4, 9, 30, tzinfo=UTC)
     bkn_era = datetime(2024, 11, 18, 10, 0, tzinfo=UTC)
-    first = _report("bawaslu.33", "33/LP/PB/2023/017", kasn_era, "ETHICS_SOCIAL_MEDIA_CAMPAIGN", "33")
+    first = _report(
+        "bawaslu.33", "33/LP/PB/2023/017", kasn_era, "ETHICS_SOCIAL_MEDIA_CAMPAIGN", "33"
+    )
     second = _report("bawaslu", "001/Reg/LP/PL/RI/2024", bkn_era, "ETHICS_CAMPAIGN_EVENT", "3374")
-    third = _report("bawaslu.33", "33/LP/PB/2024/042", bkn_era + timedelta(days=3), "ETHICS_BANNER", "33")
+    third = _report(
+        "bawaslu.33", "33/LP/PB/2024/042", bkn_era + timedelta(days=3), "ETHICS_BANNER", "33"
+    )
     first_id = first["envelope"]["case_id"]
     second_id = second["envelope"]["case_id"]
     return [
         [("ReportReceived", first), ("ReportReceived", second), ("ReportReceived", third)],
         [
-            ("RecommendationIssued", _recommendation(first_id, "kasn", kasn_era + timedelta(days=20))),
-            ("RecommendationIssued", _recommendation(second_id, "bkn", bkn_era + timedelta(days=16))),
+            (
+                "RecommendationIssued",
+                _recommendation(first_id, "kasn", kasn_era + timedelta(days=20)),
+            ),
+            (
+                "RecommendationIssued",
+                _recommendation(second_id, "bkn", bkn_era + timedelta(days=16)),
+            ),
         ],
         [
             ("SanctionImposed", _sanction(first_id, kasn_era + timedelta(days=41), "800/117/2024")),
-            ("SanctionImposed", _sanction(second_id, bkn_era + timedelta(days=30), "800.1.6/09/2024")),
+            (
+                "SanctionImposed",
+                _sanction(second_id, bkn_era + timedelta(days=30), "800.1.6/09/2024"),
+            ),
         ],
     ]

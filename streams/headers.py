@@ -27,7 +27,9 @@ def cloud_event_headers(envelope: Mapping[str, Any]) -> list[tuple[str, bytes]]:
     return [(name, str(value).encode()) for name, value in headers]
 
 
-def header_value(headers: Iterable[tuple[str, bytes]] | Mapping[str, bytes] | None, name: str) -> str | None:
+def header_value(
+    headers: Iterable[tuple[str, bytes]] | Mapping[str, bytes] | None, name: str
+) -> str | None:
     """One header's value as text, whatever shape the client gives headers in."""
     if headers is None:
         return None

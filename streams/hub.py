@@ -93,7 +93,7 @@ def create_app(settings: Settings) -> faust.App:
 
 def create_hub(settings: Settings) -> Hub:
     """Build the app and register every agent and view."""
-    from streams import ingress, ledger, sink, web  # noqa: PLC0415 - they import Hub
+    from streams import ingress, ledger, sink, web
 
     app = create_app(settings)
     catalog = default_catalog()

@@ -54,7 +54,8 @@ def register(hub: Hub) -> None:
 async def handle(hub: Hub, message: faust.types.Message) -> None:
     """Accept, forward or reject one inbound record."""
     try:
-        decoded = hub.codec.decode(message.value)
+        # A tombstone (no value) is as undecodable as garbage: the codec says it is truncated.
+        decoded = hub.codec.decode(message.value or b"")
     except CodecError as exc:
         await dead_letter(hub, Stage.INGRESS, reason_for_codec_error(exc), str(exc), message)
         return
@@ -114,5 +115,5 @@ async def forward(
     envelope["ingest_time"] = datetime.fromtimestamp(message.timestamp, UTC)
     record["envelope"] = envelope
     canonical = hub.codec.encode(decoded.full_name, record)
-    headers = cloud_event_headers(envelope) + [(SOURCE_HEADER, coordinates.encode())]
+    headers = [*cloud_event_headers(envelope), (SOURCE_HEADER, coordinates.encode())]
     await hub.case_events.send(key=message.key, value=canonical, headers=headers)

@@ -45,7 +45,11 @@ class CaseState:
 
     def to_json(self) -> dict[str, Any]:
         """Table value (JSON-serializable)."""
-        return {"hashes": self.hashes, "seq_of": self.seq_of, "last_event_type": self.last_event_type}
+        return {
+            "hashes": self.hashes,
+            "seq_of": self.seq_of,
+            "last_event_type": self.last_event_type,
+        }
 
     @classmethod
     def from_json(cls, value: dict[str, Any] | None) -> CaseState:
@@ -70,8 +74,9 @@ def register(hub: Hub) -> None:
 
 async def handle(hub: Hub, message: faust.types.Message) -> None:
     """Sequence, chain and publish one accepted event."""
+    event_bytes = message.value or b""
     try:
-        decoded = hub.codec.decode(message.value)
+        decoded = hub.codec.decode(event_bytes)
     except CodecError as exc:
         await dead_letter(hub, Stage.LEDGER, reason_for_codec_error(exc), str(exc), message)
         return
@@ -81,19 +86,23 @@ async def handle(hub: Hub, message: faust.types.Message) -> None:
     seq = state.seq_of.get(event_id)
     if seq is None:
         seq = state.last_seq + 1
-        state.hashes.append(chain_hash(state.prev_hash(seq), message.value))
+        state.hashes.append(chain_hash(state.prev_hash(seq), event_bytes))
         state.seq_of[event_id] = seq
         state.last_event_type = envelope["event_type"]
         hub.cases[case_id] = state.to_json()
         hub.metrics.count(Stage.LEDGER, Outcome.ACCEPTED)
     else:
         hub.metrics.count(Stage.LEDGER, Outcome.DUPLICATE)
-    entry = audit_entry(state, seq, envelope, message)
+    entry = audit_entry(state, seq, envelope, event_bytes, message)
     await hub.case_audit.send(key=message.key, value=hub.codec.encode("kawal.AuditEntry", entry))
 
 
 def audit_entry(
-    state: CaseState, seq: int, envelope: dict[str, Any], message: faust.types.Message
+    state: CaseState,
+    seq: int,
+    envelope: dict[str, Any],
+    event_bytes: bytes,
+    message: faust.types.Message,
 ) -> dict[str, Any]:
     """The ``kawal.AuditEntry`` record of the event at ``seq``."""
     source = header_value(message.headers, SOURCE_HEADER) or f"{message.topic}:0:0"
@@ -105,7 +114,7 @@ def audit_entry(
         "event_type": envelope["event_type"],
         "prev_hash": state.prev_hash(seq),
         "hash": state.hashes[seq - 1],
-        "event": message.value,
+        "event": event_bytes,
         "recorded_at": datetime.now(UTC),
         "source_topic": topic,
         "source_partition": int(partition),

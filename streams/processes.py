@@ -40,7 +40,6 @@ class ChildFailedError(KawalError):
         self.log_tail = log_tail
 
 
-
 def free_port(host: str = "127.0.0.1") -> int:
     """Return a TCP port that is free on ``host`` right now (the kernel picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

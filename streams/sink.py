@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import faust
+from faust.streams import Stream
 
 from monitoring.metrics import Outcome, Stage
 from schemas.codec import CodecError
@@ -29,7 +30,9 @@ def register(hub: Hub) -> None:
 
     @hub.app.agent(hub.case_audit, name="kawal.audit-sink")
     async def audit_sink(stream: faust.StreamT[bytes]) -> None:
-        async for events in stream.take_events(BATCH_SIZE, within=BATCH_WINDOW_SECONDS):
+        # take_events acks a batch only after the loop body has written it.
+        batches = cast(Stream[bytes], stream).take_events(BATCH_SIZE, within=BATCH_WINDOW_SECONDS)
+        async for events in batches:
             started = time.perf_counter()
             await write_batch(hub, [event.message for event in events])
             elapsed = time.perf_counter() - started
@@ -44,7 +47,7 @@ async def write_batch(hub: Hub, messages: list[faust.types.Message]) -> None:
     rows: list[dict[str, Any]] = []
     for message in messages:
         try:
-            rows.append(hub.codec.decode(message.value).record)
+            rows.append(hub.codec.decode(message.value or b"").record)
         except CodecError as exc:
             await dead_letter(hub, Stage.SINK, reason_for_codec_error(exc), str(exc), message)
     # The store is synchronous (SQLAlchemy); keep the event loop free for heartbeats.

@@ -129,7 +129,9 @@ class AuditStore:
         )
         query = (
             select(last.c.case_id, last.c.entries, AuditRow.event_type, AuditRow.recorded_at)
-            .join(AuditRow, (AuditRow.case_id == last.c.case_id) & (AuditRow.seq == last.c.last_seq))
+            .join(
+                AuditRow, (AuditRow.case_id == last.c.case_id) & (AuditRow.seq == last.c.last_seq)
+            )
             .order_by(AuditRow.recorded_at.desc())
         )
         with self.engine.connect() as conn:

@@ -30,7 +30,7 @@ from streams.broker import parse_broker_url
 from streams.demo import demo_waves
 from streams.embedded import EmbeddedCluster
 from streams.institutions import load_institutions
-from streams.processes import ChildProcess, ChildFailedError, port_in_use
+from streams.processes import ChildFailedError, ChildProcess, port_in_use
 from streams.provision import provision_topics
 from streams.publisher import EventPublisher
 from streams.settings import Settings
@@ -190,7 +190,9 @@ class Supervisor:
                         returncode=self.worker.returncode,
                         log_tail=self.worker.log_tail(),
                     )
-                print(f"kawal: worker exited ({self.worker.returncode}); restarting", file=sys.stderr)
+                print(
+                    f"kawal: worker exited ({self.worker.returncode}); restarting", file=sys.stderr
+                )
                 self.worker.start()
 
     def stop(self) -> None:

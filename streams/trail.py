@@ -18,7 +18,9 @@ from streams.store import AuditRow, AuditStore, CaseSummary
 WITHHELD = "[withheld: personal data]"
 
 
-def trail_view(store: AuditStore, codec: AvroCodec, catalog: SchemaCatalog, case_id: str) -> dict[str, Any] | None:
+def trail_view(
+    store: AuditStore, codec: AvroCodec, catalog: SchemaCatalog, case_id: str
+) -> dict[str, Any] | None:
     """The case's trail with its verification result, or None if the case is unknown."""
     rows = store.trail(case_id)
     if not rows:

@@ -1,0 +1,1 @@
+"""Kawal test suite."""

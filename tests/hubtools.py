@@ -103,7 +103,7 @@ def worker_process(home: Path, broker_url: str, web_port: int) -> ChildProcess:
 def http_get(url: str) -> tuple[int, bytes]:
     """Status and body of a GET (errors included)."""
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(url, timeout=5) as response:
             return int(response.status), bytes(response.read())
     except urllib.error.HTTPError as exc:
         return int(exc.code), bytes(exc.read())
@@ -139,7 +139,9 @@ class RunningHub:
         self.publisher.publish(event_type, record)
         self.publisher.flush()
 
-    def wait_trail(self, case_id: str, entries: int, timeout: float = WAIT_SECONDS) -> list[AuditRow]:
+    def wait_trail(
+        self, case_id: str, entries: int, timeout: float = WAIT_SECONDS
+    ) -> list[AuditRow]:
         """Wait until the case has at least ``entries`` rows in the store."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -159,11 +161,16 @@ class RunningHub:
         result: dict[str, Any] = json.loads(body)
         return result
 
-    def dead_letters(self, source_topic: str, timeout: float = WAIT_SECONDS, at_least: int = 1) -> list[dict[str, Any]]:
+    def dead_letters(
+        self, source_topic: str, timeout: float = WAIT_SECONDS, at_least: int = 1
+    ) -> list[dict[str, Any]]:
         """DeadLetter records rejected from ``source_topic`` (read from the start of kawal.dlq)."""
         consumer = KafkaConsumer(
-            DLQ, bootstrap_servers=self.bootstrap, auto_offset_reset="earliest",
-            enable_auto_commit=False, group_id=None,
+            DLQ,
+            bootstrap_servers=self.bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
         )
         found: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout

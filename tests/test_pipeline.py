@@ -124,6 +124,6 @@ def test_metrics_count_events_per_stage(hub: RunningHub) -> None:
     assert status == 200
     for stage in ("ingress", "ledger", "sink"):
         line = f'kawal_events_total{{outcome="accepted",stage="{stage}"}}'
-        value = next(l for l in text.splitlines() if l.startswith(line)).split()[-1]
+        value = next(row for row in text.splitlines() if row.startswith(line)).split()[-1]
         assert float(value) >= 1
     assert "kawal_event_processing_seconds_bucket" in text

@@ -61,7 +61,9 @@ def test_demo_cases_are_readable_with_case_trail(demo_up: UpProcess) -> None:
     line = next(line for line in output.splitlines() if "published demo cases" in line)
     case_ids = line.split("published demo cases", 1)[1].strip().split(", ")
 
-    trails = [json.loads(_kawal(demo_up.home, "case", "trail", cid, "--json").stdout) for cid in case_ids]
+    trails = [
+        json.loads(_kawal(demo_up.home, "case", "trail", cid, "--json").stdout) for cid in case_ids
+    ]
 
     assert len(case_ids) == 3
     assert all(trail["verified"] for trail in trails)
@@ -89,7 +91,11 @@ def test_second_up_on_same_home_fails_at_once(demo_up: UpProcess) -> None:
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "streams.cli", "up", "--ephemeral"],
-        env=env, capture_output=True, text=True, timeout=30, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
 
     assert result.returncode == 1
@@ -98,13 +104,15 @@ def test_second_up_on_same_home_fails_at_once(demo_up: UpProcess) -> None:
     assert "KAWAL_HOME" in result.stderr
 
 
-def test_second_up_on_same_web_port_fails_at_once(
-    demo_up: UpProcess, tmp_path: Path
-) -> None:
+def test_second_up_on_same_web_port_fails_at_once(demo_up: UpProcess, tmp_path: Path) -> None:
     env = up_env(tmp_path / "other", demo_up.web_port, free_port(), free_storage_base_port())
     result = subprocess.run(
         [sys.executable, "-m", "streams.cli", "up", "--ephemeral"],
-        env=env, capture_output=True, text=True, timeout=30, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
 
     assert result.returncode == 1

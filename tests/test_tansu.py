@@ -1,0 +1,34 @@
+"""The tansu compatibility layer against the real broker: end offsets from Fetch responses."""
+
+from __future__ import annotations
+
+from faust.types import TP
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+
+from streams.embedded import EmbeddedBroker
+from streams.tansu import fetched_end_offsets
+
+TOPIC = "test.tansu.end-offsets"
+
+
+def test_fetched_end_offsets_are_right_where_list_offsets_is_not(broker: EmbeddedBroker) -> None:
+    servers = [broker.bootstrap_servers]
+    admin = KafkaAdminClient(bootstrap_servers=servers)
+    admin.create_topics([NewTopic(TOPIC, 2, 1)])
+    admin.close()
+    producer = KafkaProducer(bootstrap_servers=servers, linger_ms=200, batch_size=1 << 20)
+    for index in range(25):  # one batch: all land in partition 0 before the linger expires
+        producer.send(TOPIC, value=b"x%d" % index, partition=0)
+    producer.flush()
+    producer.close()
+    consumer = KafkaConsumer(bootstrap_servers=servers)
+    reported = consumer.end_offsets([TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)])
+    consumer.close()
+
+    fetched = fetched_end_offsets(
+        servers, {TP(tp.topic, tp.partition): v for tp, v in reported.items()}
+    )
+
+    assert reported[TopicPartition(TOPIC, 0)] < 25  # the broker quirk this layer exists for
+    assert fetched == {TP(TOPIC, 0): 25, TP(TOPIC, 1): 0}

@@ -1,0 +1,119 @@
+"""Pure parts of the hub: hash chain, ledger state, broker URLs, registry, topics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from streams.broker import BrokerUrlError, parse_broker_url
+from streams.chain import GENESIS_HASH, chain_hash, verify_chain
+from streams.institutions import RegistryError, load_institutions
+from streams.ledger import CaseState
+from streams.topics import all_topics, changelog_topic, inbound_topic, institution_of_inbound
+
+
+@dataclass(frozen=True)
+class Link:
+    seq: int
+    prev_hash: str
+    hash: str
+    event: bytes
+
+
+def chain(*events: bytes) -> list[Link]:
+    links, prev = [], GENESIS_HASH
+    for seq, event in enumerate(events, start=1):
+        link = Link(seq, prev, chain_hash(prev, event), event)
+        links.append(link)
+        prev = link.hash
+    return links
+
+
+def test_intact_chain_verifies() -> None:
+    assert verify_chain(chain(b"a", b"b", b"c")) is None
+
+
+def test_flipped_byte_is_found_at_its_seq() -> None:
+    links = chain(b"a", b"b", b"c")
+    links[1] = replace(links[1], event=b"B")
+
+    broken = verify_chain(links)
+
+    assert broken is not None
+    assert broken.seq == 2
+
+
+def test_deleted_entry_is_found() -> None:
+    links = chain(b"a", b"b", b"c")
+    del links[1]
+
+    broken = verify_chain(links)
+
+    assert broken is not None
+    assert broken.seq == 2
+
+
+def test_reordered_entries_are_found() -> None:
+    links = chain(b"a", b"b", b"c")
+    links[1], links[2] = links[2], links[1]
+
+    broken = verify_chain(links)
+
+    assert broken is not None
+    assert broken.seq == 2
+
+
+def test_case_state_round_trips_through_the_table_value() -> None:
+    state = CaseState()
+    state.hashes.append(chain_hash(GENESIS_HASH, b"a"))
+    state.seq_of["e1"] = 1
+    state.last_event_type = "ReportReceived"
+
+    again = CaseState.from_json(state.to_json())
+
+    assert again == state
+    assert again.last_seq == 1
+    assert again.prev_hash(1) == GENESIS_HASH
+    assert again.prev_hash(2) == state.hashes[0]
+
+
+def test_broker_urls() -> None:
+    kafka = parse_broker_url("kafka://k1:9092;k2:9092")
+    tansu = parse_broker_url("tansu://127.0.0.1:9092")
+
+    assert kafka.bootstrap == ["k1:9092", "k2:9092"]
+    assert not kafka.is_tansu
+    assert tansu.is_tansu
+    assert tansu.faust_url == "tansu://127.0.0.1:9092"
+
+
+@pytest.mark.parametrize("url", ["redpanda://x:1", "kafka://", "kafka://host", "host:9092"])
+def test_bad_broker_urls_say_what_to_write(url: str) -> None:
+    with pytest.raises(BrokerUrlError, match="kafka://"):
+        parse_broker_url(url)
+
+
+def test_bundled_registry_has_every_role() -> None:
+    roles = {inst.role for inst in load_institutions()}
+
+    assert roles >= {"election_supervisor", "recommending_authority", "personnel_agency", "ppk"}
+
+
+def test_registry_entry_without_role_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "institutions.toml"
+    path.write_text('[[institution]]\nid = "bawaslu"\n')
+
+    with pytest.raises(RegistryError, match="lacks 'role'"):
+        load_institutions(path)
+
+
+def test_every_case_topic_shares_one_partition_count() -> None:
+    specs = all_topics(load_institutions(), 6)
+    by_name = {spec.name: spec.partitions for spec in specs}
+
+    assert by_name[inbound_topic("bkn")] == 6
+    assert by_name[changelog_topic("cases")] == 6
+    assert by_name["kawal.case.audit"] == 6
+    assert institution_of_inbound(inbound_topic("ppk.3374")) == "ppk.3374"
