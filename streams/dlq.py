@@ -7,6 +7,8 @@ data reaches the dead-letter topic's reason fields, logs or metric labels.
 from __future__ import annotations
 
 import logging
+import traceback
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -40,6 +42,7 @@ class Reason(StrEnum):
     SOURCE_MISMATCH = "source_mismatch"
     KEY_MISMATCH = "key_mismatch"
     DUPLICATE = "duplicate_event"
+    INTERNAL_ERROR = "internal_error"
 
 
 _CODEC_REASONS: dict[type[CodecError], Reason] = {
@@ -84,3 +87,30 @@ async def dead_letter(
         stage,
         reason,
     )
+
+
+async def guarded(
+    hub: Hub,
+    stage: Stage,
+    handler: Callable[[Hub, faust.types.Message], Awaitable[None]],
+    message: faust.types.Message,
+) -> None:
+    """Run a stage's handler; an unexpected failure sends the record to the DLQ, not away.
+
+    The reason names only the exception type: its message could quote the record.
+    """
+    try:
+        await handler(hub, message)
+    except Exception as exc:
+        # Frames but not the message: an exception's text may quote personal data.
+        log.error(
+            "%s failed on %s:%d:%d with %s\n%s",
+            stage,
+            message.topic,
+            message.partition,
+            message.offset,
+            type(exc).__name__,
+            "".join(traceback.format_tb(exc.__traceback__)),
+        )
+        detail = f"{stage} failed with {type(exc).__name__}; see the worker log, then replay"
+        await dead_letter(hub, stage, Reason.INTERNAL_ERROR, detail, message)

@@ -20,7 +20,7 @@ import faust
 
 from monitoring.metrics import Outcome, Stage
 from schemas.codec import CodecError, Decoded
-from streams.dlq import Reason, dead_letter, reason_for_codec_error
+from streams.dlq import Reason, dead_letter, guarded, reason_for_codec_error
 from streams.headers import SOURCE_HEADER, cloud_event_headers
 from streams.topics import institution_of_inbound
 
@@ -45,7 +45,7 @@ def register(hub: Hub) -> None:
     async def ingress(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             started = time.perf_counter()
-            await handle(hub, event.message)
+            await guarded(hub, Stage.INGRESS, handle, event.message)
             hub.metrics.processing_seconds.labels(stage=Stage.INGRESS).observe(
                 time.perf_counter() - started
             )

@@ -19,7 +19,7 @@ import faust
 from monitoring.metrics import Outcome, Stage
 from schemas.codec import CodecError
 from streams.chain import GENESIS_HASH, chain_hash
-from streams.dlq import dead_letter, reason_for_codec_error
+from streams.dlq import dead_letter, guarded, reason_for_codec_error
 from streams.headers import SOURCE_HEADER, header_value
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def register(hub: Hub) -> None:
     async def ledger(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             started = time.perf_counter()
-            await handle(hub, event.message)
+            await guarded(hub, Stage.LEDGER, handle, event.message)
             hub.metrics.processing_seconds.labels(stage=Stage.LEDGER).observe(
                 time.perf_counter() - started
             )

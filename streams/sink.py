@@ -7,6 +7,7 @@ batch after a crash adds nothing. Offsets are committed only after the batch is 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import TYPE_CHECKING, Any, cast
 
@@ -16,9 +17,16 @@ from faust.streams import Stream
 from monitoring.metrics import Outcome, Stage
 from schemas.codec import CodecError
 from streams.dlq import dead_letter, reason_for_codec_error
+from streams.store import StoreError
 
 if TYPE_CHECKING:
     from streams.hub import Hub
+
+log = logging.getLogger(__name__)
+
+#: Backoff between attempts while the audit store is unreachable, in seconds.
+RETRY_INITIAL_SECONDS = 0.5
+RETRY_MAX_SECONDS = 10.0
 
 #: Largest batch written in one transaction, and how long to wait to fill it, in seconds.
 BATCH_SIZE = 500
@@ -50,7 +58,23 @@ async def write_batch(hub: Hub, messages: list[faust.types.Message]) -> None:
             rows.append(hub.codec.decode(message.value or b"").record)
         except CodecError as exc:
             await dead_letter(hub, Stage.SINK, reason_for_codec_error(exc), str(exc), message)
-    # The store is synchronous (SQLAlchemy); keep the event loop free for heartbeats.
-    inserted = await asyncio.to_thread(hub.store.insert, rows)
+    inserted = await insert_until_stored(hub, rows)
     hub.metrics.count(Stage.SINK, Outcome.ACCEPTED, inserted)
     hub.metrics.count(Stage.SINK, Outcome.DUPLICATE, len(rows) - inserted)
+
+
+async def insert_until_stored(hub: Hub, rows: list[dict[str, Any]]) -> int:
+    """Insert a batch, retrying with backoff while the store is unreachable.
+
+    The batch is not acknowledged until it is stored, so an outage delays the trail but never
+    loses an entry; ``/health`` reports the store as unreachable meanwhile.
+    """
+    delay = RETRY_INITIAL_SECONDS
+    while True:
+        try:
+            # The store is synchronous (SQLAlchemy); keep the event loop free for heartbeats.
+            return await asyncio.to_thread(hub.store.insert, rows)
+        except StoreError as exc:
+            log.warning("audit store unavailable (%s); retrying in %.1f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_SECONDS)
