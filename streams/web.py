@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from faust import web
+from faust.tables.manager import TableManager
 
 from streams.store import StoreError
 from streams.trail import trail_view
@@ -23,9 +24,12 @@ def register(hub: Hub) -> None:
 
     @app.page("/health")
     class Health(web.View):
-        """Liveness and readiness: the worker runs and the audit store answers."""
+        """Readiness: partitions assigned, tables recovered, audit store answering."""
 
         async def get(self, request: web.Request) -> web.Response:
+            recovery = cast(TableManager, app.tables).recovery
+            if app.rebalancing or not recovery.completed.is_set():
+                return self.json({"status": "starting"}, status=503)
             try:
                 entries = await asyncio.to_thread(hub.store.count)
             except StoreError:
