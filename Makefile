@@ -3,8 +3,11 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The official AsyncAPI parser (node) validates schemas/asyncapi.yaml in the tests.
+NODE_TOOLS := tools/asyncapi
+NODE_STAMP := $(NODE_TOOLS)/node_modules/.installed
 
-.PHONY: install run test lint typecheck unit bench clean
+.PHONY: install run test lint typecheck docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +15,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(NODE_STAMP): $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --prefix $(NODE_TOOLS)
+	touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)
 
 run: install
 	$(BIN)/kawal up --demo
@@ -24,11 +31,16 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+docs: install
+	$(BIN)/python -m schemas.asyncapi
+
 test: lint typecheck
+	$(BIN)/kawal schema check
+	$(BIN)/python -m schemas.asyncapi --check
 	$(BIN)/pytest
 
 bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .kawal .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(NODE_TOOLS)/node_modules .kawal .pytest_cache .mypy_cache .ruff_cache

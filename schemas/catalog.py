@@ -6,16 +6,27 @@ a record that travels on its own: every record no other schema refers to (the ev
 ``kawal.AuditEntry``, ``kawal.DeadLetter``). Messages are identified on the wire by the
 CRC-64-AVRO fingerprint of their Parsing Canonical Form.
 
+Event records carry two custom attributes, ``kawal.emitted_by`` and ``kawal.consumed_by``: the
+roles (lower-cased ``kawal.InstitutionRole`` symbols) that may publish and that receive the
+event, as in DOMAIN.md's lifecycle table. Routing, authorization and the generated docs read
+them through :meth:`SchemaCatalog.emitted_by` and :meth:`SchemaCatalog.consumed_by`.
+
 Example:
     >>> catalog = default_catalog()
     >>> catalog.full_name("ReportReceived")
     'kawal.events.ReportReceived'
     >>> "subject_nip" in catalog.personal_data_fields("ReportReceived")
     True
+    >>> catalog.emitted_by("SanctionImposed")
+    ('ppk',)
+    >>> catalog.fields("SanctionImposed")[4].type
+    'date'
 """
 
 import functools
+import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +42,37 @@ from schemas.errors import SchemaLoadError, UnknownSchemaError
 
 #: Schema attribute marking a field that holds personal data (Law 27/2022); redaction reads it.
 PERSONAL_DATA_ATTRIBUTE = "kawal.personal_data"
+#: Record attributes listing the roles that may emit, and that consume, an event.
+EMITTED_BY_ATTRIBUTE = "kawal.emitted_by"
+CONSUMED_BY_ATTRIBUTE = "kawal.consumed_by"
 #: Namespace of the case events; their short names are the ``event_type`` values.
 EVENTS_NAMESPACE = "kawal.events"
 DEFAULT_DIRECTORY = Path(__file__).parent / "avro"
 
 _PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
+_ROLE_ATTRIBUTES = (EMITTED_BY_ATTRIBUTE, CONSUMED_BY_ATTRIBUTE)
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One field of a record, described for docs generators.
+
+    Attributes:
+        name: the field name.
+        type: the type as a readable string, e.g. ``'null | kawal.SanctionLevel'``,
+            ``'timestamp-millis'``, ``'array<string>'``.
+        doc: the field's documentation.
+        personal_data: whether the field is marked ``kawal.personal_data``.
+        has_default: whether the field has a default, so writers may leave it out.
+        default: the default value, when ``has_default``.
+    """
+
+    name: str
+    type: str
+    doc: str
+    personal_data: bool
+    has_default: bool
+    default: Any = None
 
 
 class SchemaCatalog:
@@ -48,9 +85,9 @@ class SchemaCatalog:
     def __init__(self, directory: Path | None = None) -> None:
         self._directory = directory or DEFAULT_DIRECTORY
         self._schemas = _load_directory(self._directory)
-        self._fingerprints = {name: _fingerprint(s) for name, s in self._schemas.items()}
+        self._fingerprints = {name: schema_fingerprint(s) for name, s in self._schemas.items()}
         self._messages = _message_names(self._schemas)
-        self._fields = {
+        self._field_paths = {
             name: tuple(_fields(schema, "", self._schemas))
             for name, schema in self._schemas.items()
             if schema["type"] == "record"
@@ -125,16 +162,50 @@ class SchemaCatalog:
                 "a schema version this hub does not have. Deploy the writer's schema version."
             ) from None
 
+    def schema_json(self, name: str) -> str:
+        """Returns the schema as self-contained JSON text, docs and ``kawal.*`` attributes kept.
+
+        Each named type is defined at its first use and referred to by full name after, so the
+        text stands alone: it is what a schema registry is given.
+        """
+        return json.dumps(_public(self.schema(name)), ensure_ascii=False)
+
+    def record_doc(self, name: str) -> str:
+        """Returns the ``doc`` of a named type (record or enum); empty if it has none."""
+        return str(self.schema(name).get("doc", ""))
+
+    def fields(self, name: str) -> tuple[FieldInfo, ...]:
+        """Describes the top-level fields of a record, in schema order.
+
+        A nested record is named by its full name in ``type``; describe it with another call.
+
+        Raises:
+            UnknownSchemaError: no such type.
+            ValueError: the type is not a record.
+        """
+        schema = self.schema(name)
+        if schema["type"] != "record":
+            raise ValueError(f"{schema['name']} is a {schema['type']}, not a record")
+        return tuple(_field_info(field) for field in schema["fields"])
+
+    def emitted_by(self, name: str) -> tuple[str, ...]:
+        """Roles that may emit the event (``kawal.emitted_by``); empty for other records."""
+        return tuple(self.schema(name).get(EMITTED_BY_ATTRIBUTE, ()))
+
+    def consumed_by(self, name: str) -> tuple[str, ...]:
+        """Roles that receive the event (``kawal.consumed_by``); empty for other records."""
+        return tuple(self.schema(name).get(CONSUMED_BY_ATTRIBUTE, ()))
+
     def personal_data_fields(self, name: str) -> tuple[str, ...]:
         """Dotted paths of the fields marked ``kawal.personal_data`` (nested records included)."""
         return self._paths_where(name, lambda field: field.get(PERSONAL_DATA_ATTRIBUTE) is True)
 
     def uuid_fields(self, name: str) -> tuple[str, ...]:
-        """Dotted paths of the fields whose type has ``logicalType`` uuid."""
-        return self._paths_where(name, lambda field: _logical_type(field["type"]) == "uuid")
+        """Dotted paths of the fields whose type, or a branch of its union, is a uuid."""
+        return self._paths_where(name, lambda field: "uuid" in _logical_types(field["type"]))
 
     def _paths_where(self, name: str, keep: Callable[[dict[str, Any]], bool]) -> tuple[str, ...]:
-        fields = self._fields.get(self.full_name(name), ())
+        fields = self._field_paths.get(self.full_name(name), ())
         return tuple(path for path, field in fields if keep(field))
 
 
@@ -142,6 +213,15 @@ class SchemaCatalog:
 def default_catalog() -> SchemaCatalog:
     """Returns the catalogue of the package's own schemas, loaded once per process."""
     return SchemaCatalog()
+
+
+def schema_fingerprint(schema: dict[str, Any]) -> bytes:
+    """Returns the 8-byte CRC-64-AVRO fingerprint of a parsed schema, as on the wire.
+
+    Schemas from elsewhere (a registry) are compared with the catalogue's through it.
+    """
+    # fastavro already returns the hex of the little-endian bytes, the order Java writes.
+    return bytes.fromhex(fingerprint(to_parsing_canonical_form(schema), "CRC-64-AVRO"))
 
 
 def _load_directory(directory: Path) -> dict[str, dict[str, Any]]:
@@ -163,12 +243,18 @@ def _load_file(path: Path) -> dict[str, Any]:
             f"{path.name} defines {name!r}; each file must hold one named type and be called "
             f"<full name>.avsc"
         )
+    _check_role_attributes(path, schema)
     return schema
 
 
-def _fingerprint(schema: dict[str, Any]) -> bytes:
-    # fastavro already returns the hex of the little-endian bytes, the order Java writes.
-    return bytes.fromhex(fingerprint(to_parsing_canonical_form(schema), "CRC-64-AVRO"))
+def _check_role_attributes(path: Path, schema: dict[str, Any]) -> None:
+    for attribute in _ROLE_ATTRIBUTES:
+        roles = schema.get(attribute, [])
+        if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+            raise SchemaLoadError(
+                f"{path.name}: {attribute} must be a list of role names such as "
+                '["election_supervisor"]'
+            )
 
 
 def _message_names(schemas: dict[str, dict[str, Any]]) -> set[str]:
@@ -219,5 +305,48 @@ def _records_in(schema: Any, named: dict[str, dict[str, Any]]) -> list[Any]:
     return [schema] if schema["type"] == "record" else []
 
 
-def _logical_type(schema: Any) -> str | None:
-    return schema.get("logicalType") if isinstance(schema, dict) else None
+def _logical_types(schema: Any) -> set[str]:
+    """Logical types of a type or of the branches of a union (``["null", uuid]``)."""
+    if isinstance(schema, list):
+        return set().union(*(_logical_types(branch) for branch in schema))
+    if isinstance(schema, dict) and "logicalType" in schema:
+        return {schema["logicalType"]}
+    return set()
+
+
+def _public(schema: Any) -> Any:
+    """The schema without fastavro's private bookkeeping keys (``__fastavro_parsed``, ...)."""
+    if isinstance(schema, dict):
+        return {key: _public(value) for key, value in schema.items() if not key.startswith("__")}
+    if isinstance(schema, list):
+        return [_public(item) for item in schema]
+    return schema
+
+
+def _field_info(field: dict[str, Any]) -> FieldInfo:
+    return FieldInfo(
+        name=field["name"],
+        type=_type_name(field["type"]),
+        doc=field.get("doc", ""),
+        personal_data=field.get(PERSONAL_DATA_ATTRIBUTE) is True,
+        has_default="default" in field,
+        default=field.get("default"),
+    )
+
+
+def _type_name(schema: Any) -> str:
+    """A readable name of a type: ``'null | string'``, ``'array<kawal.Sanction>'``, ``'date'``."""
+    if isinstance(schema, str):
+        return schema
+    if isinstance(schema, list):
+        return " | ".join(_type_name(branch) for branch in schema)
+    if "logicalType" in schema:
+        return str(schema["logicalType"])
+    kind = schema["type"]
+    if kind in ("record", "enum", "fixed"):
+        return str(schema["name"])
+    if kind == "array":
+        return f"array<{_type_name(schema['items'])}>"
+    if kind == "map":
+        return f"map<{_type_name(schema['values'])}>"
+    return _type_name(kind)

@@ -2,11 +2,16 @@
 
 The hub writes Avro single-object encoding: ``0xC3 0x01``, the 8-byte little-endian CRC-64-AVRO
 fingerprint of the schema's Parsing Canonical Form, then the Avro binary body. Those bytes are
-also the *canonical bytes* of an event, the input of the audit hash chain, so :meth:`encode`
-is deterministic: the same record always gives the same bytes, on every machine.
+also the *canonical bytes* of an event, the input of the audit hash chain, so
+:meth:`AvroCodec.encode_canonical` is deterministic: the same record always gives the same
+bytes, on every machine.
 
 Readers also accept the Confluent wire format (``0x00``, a 4-byte big-endian schema id, the
-body) when a :class:`SchemaIdResolver` is configured.
+body) when a :class:`SchemaIdResolver` is configured. A codec built with a
+:class:`SchemaRegistry` (``schemas.registry.SchemaRegistryClient``) also *writes* that format:
+:meth:`AvroCodec.encode` registers each schema once and frames the body with its id, while
+:meth:`AvroCodec.encode_canonical` and :meth:`AvroCodec.canonical_bytes` stay single-object, so
+the audit hash chain never depends on a registry's ids.
 
 Error messages name schemas, fingerprints, field paths and byte counts, never field values:
 records carry personal data, and messages end up in logs and DLQ reasons.
@@ -41,6 +46,7 @@ from schemas.errors import (
     TruncatedMessageError,
     UnknownSchemaError,
 )
+from schemas.older_writers import OlderWriters
 
 __all__ = [
     "AvroCodec",
@@ -49,6 +55,7 @@ __all__ = [
     "Decoded",
     "SchemaIdResolver",
     "SchemaMismatchError",
+    "SchemaRegistry",
     "TruncatedMessageError",
     "UnknownSchemaError",
 ]
@@ -72,6 +79,14 @@ class SchemaIdResolver(Protocol):
         ...
 
 
+class SchemaRegistry(SchemaIdResolver, Protocol):
+    """A schema registry the codec writes the Confluent wire format with."""
+
+    def schema_id_for(self, full_name: str) -> int:
+        """Returns the id of the catalogue's schema ``full_name``, registering it if needed."""
+        ...
+
+
 @dataclass(frozen=True)
 class Decoded:
     """A decoded message: its schema's full name and the record."""
@@ -81,14 +96,62 @@ class Decoded:
 
 
 class AvroCodec:
-    """Encodes records as Avro single-object bytes; decodes single-object or Confluent bytes."""
+    """Encodes records in one wire format; decodes both.
 
-    def __init__(self, catalog: SchemaCatalog, resolver: SchemaIdResolver | None = None) -> None:
+    Without a registry, :meth:`encode` writes Avro single-object bytes; with one, the
+    Confluent wire format. Decoding accepts either framing in both modes.
+    """
+
+    def __init__(
+        self,
+        catalog: SchemaCatalog,
+        resolver: SchemaIdResolver | None = None,
+        *,
+        registry: SchemaRegistry | None = None,
+        older_writers: OlderWriters | None = None,
+    ) -> None:
+        """Builds a codec over ``catalog``.
+
+        Args:
+            catalog: the schemas records are written and read with.
+            resolver: maps Confluent schema ids to catalogue names when reading; defaults to
+                ``registry``.
+            registry: when given, :meth:`encode` writes the Confluent wire format with ids
+                from this registry.
+            older_writers: released versions to read messages of producers that have not
+                upgraded yet; defaults to the bundled release store.
+        """
         self._catalog = catalog
-        self._resolver = resolver
+        self._older_writers = older_writers or OlderWriters(catalog)
+        self._registry = registry
+        self._resolver = resolver if resolver is not None else registry
 
     def encode(self, name: str, record: Mapping[str, Any]) -> bytes:
-        """Returns the single-object encoding of ``record``.
+        """Returns ``record`` in the codec's wire format.
+
+        Single-object encoding (see :meth:`encode_canonical`), or with a registry the
+        Confluent wire format: ``0x00``, the schema's 4-byte big-endian registry id, the body.
+        The schema is registered on first use and its id cached by the registry client.
+
+        Args:
+            name: as for :meth:`encode_canonical`.
+            record: as for :meth:`encode_canonical`.
+
+        Raises:
+            UnknownSchemaError: ``name`` is not a message in the catalogue.
+            SchemaMismatchError: the record does not fit the schema.
+            schemas.registry.SchemaRegistryError: the registry is unreachable or refuses the
+                schema (not a :class:`CodecError`: the record itself is fine).
+        """
+        if self._registry is None:
+            return self.encode_canonical(name, record)
+        full_name = self._catalog.message_name(name)
+        body = self._body(full_name, record)
+        schema_id = self._registry.schema_id_for(full_name)
+        return bytes([CONFLUENT_MAGIC]) + schema_id.to_bytes(4, "big") + body
+
+    def encode_canonical(self, name: str, record: Mapping[str, Any]) -> bytes:
+        """Returns the single-object encoding of ``record``: the canonical bytes of an event.
 
         Args:
             name: full name of a message, or the short name of an event (``ReportReceived``).
@@ -101,8 +164,7 @@ class AvroCodec:
             SchemaMismatchError: the record does not fit the schema.
         """
         full_name = self._catalog.message_name(name)
-        _check_determinism(full_name, record, self._catalog.uuid_fields(full_name))
-        body = _write_body(full_name, self._catalog.schema(full_name), record)
+        body = self._body(full_name, record)
         return SINGLE_OBJECT_MAGIC + self._catalog.fingerprint(full_name) + body
 
     def decode(self, data: bytes) -> Decoded:
@@ -116,8 +178,9 @@ class AvroCodec:
             UnknownSchemaError: unknown fingerprint or schema id, or no resolver for an id.
             SchemaMismatchError: the body does not decode exactly with the schema.
         """
-        full_name, body = self._split(data)
-        record = _read_body(full_name, self._catalog.schema(full_name), body)
+        full_name, body, writer = self._split(data)
+        reader = self._catalog.schema(full_name)
+        record = _read_body(full_name, writer or reader, body, reader)
         return Decoded(full_name, record)
 
     def canonical_bytes(self, data: bytes) -> bytes:
@@ -127,10 +190,14 @@ class AvroCodec:
         always hash alike.
         """
         decoded = self.decode(data)
-        return self.encode(decoded.full_name, decoded.record)
+        return self.encode_canonical(decoded.full_name, decoded.record)
 
-    def _split(self, data: bytes) -> tuple[str, bytes]:
-        """Returns the writer's full name and the Avro body."""
+    def _body(self, full_name: str, record: Mapping[str, Any]) -> bytes:
+        _check_determinism(full_name, record, self._catalog.uuid_fields(full_name))
+        return _write_body(full_name, self._catalog.schema(full_name), record)
+
+    def _split(self, data: bytes) -> tuple[str, bytes, Schema | None]:
+        """Returns the message's full name, the Avro body and an older writer schema, if any."""
         if not data:
             raise TruncatedMessageError(
                 "empty message (0 bytes); expected an Avro single-object or Confluent header"
@@ -138,13 +205,13 @@ class AvroCodec:
         if data[0] == SINGLE_OBJECT_MAGIC[0]:
             return self._split_single_object(data)
         if data[0] == CONFLUENT_MAGIC:
-            return self._split_confluent(data)
+            return (*self._split_confluent(data), None)
         raise BadMagicError(
             f"first byte is 0x{data[0]:02x}, expected 0xc3 (Avro single-object) or 0x00 "
             "(Confluent); encode with the shared schemas in schemas/avro"
         )
 
-    def _split_single_object(self, data: bytes) -> tuple[str, bytes]:
+    def _split_single_object(self, data: bytes) -> tuple[str, bytes, Schema | None]:
         if len(data) > 1 and data[1] != SINGLE_OBJECT_MAGIC[1]:
             raise BadMagicError(
                 f"single-object header 0xc3 0x{data[1]:02x}, expected 0xc3 0x01; "
@@ -152,8 +219,14 @@ class AvroCodec:
             )
         _require_header(data, _SINGLE_OBJECT_HEADER_BYTES, "single-object")
         fingerprint = data[2:_SINGLE_OBJECT_HEADER_BYTES]
-        full_name = self._catalog.name_for_fingerprint(fingerprint)
-        return full_name, data[_SINGLE_OBJECT_HEADER_BYTES:]
+        body = data[_SINGLE_OBJECT_HEADER_BYTES:]
+        try:
+            return self._catalog.name_for_fingerprint(fingerprint), body, None
+        except UnknownSchemaError:
+            older = self._older_writers.lookup(fingerprint)
+            if older is None:
+                raise
+            return older[0], body, older[1]
 
     def _split_confluent(self, data: bytes) -> tuple[str, bytes]:
         _require_header(data, _CONFLUENT_HEADER_BYTES, "Confluent")
@@ -255,10 +328,11 @@ def _write_body(full_name: str, schema: Schema, record: Mapping[str, Any]) -> by
     return buffer.getvalue()
 
 
-def _read_body(full_name: str, schema: Schema, body: bytes) -> dict[str, Any]:
+def _read_body(full_name: str, schema: Schema, body: bytes, reader: Schema) -> dict[str, Any]:
+    """Reads ``body`` written with ``schema`` as ``reader`` (the same unless an older writer)."""
     buffer = io.BytesIO(body)
     try:
-        record = schemaless_reader(buffer, schema, None)
+        record = schemaless_reader(buffer, schema, None if reader is schema else reader)
     except Exception as exc:  # untrusted bytes: any reader failure means undecodable
         # `from None` throughout: reader messages can quote bytes of the payload.
         if isinstance(exc, EOFError) or _ends_early(schema, body):
@@ -284,15 +358,32 @@ def _ends_early(schema: Schema, body: bytes) -> bool:
 
     The reader raises IndexError, not EOFError, when a varint runs past the end. Zero bytes end
     any varint and encode a valid value of almost every type, so if padding lets the reader go
-    on, the body was cut off rather than corrupted.
+    on, the body was cut off rather than corrupted. The exception is a uuid: zero bytes read as
+    an empty string, which is no UUID, so the probe reads uuids as plain strings.
     """
     try:
-        schemaless_reader(io.BytesIO(body + bytes(_MAX_VARINT_BYTES)), schema, None)
+        padded = io.BytesIO(body + bytes(_MAX_VARINT_BYTES))
+        schemaless_reader(padded, _probe_schema(schema), None)
     except EOFError:
         return True
     except Exception:  # still undecodable: the damage is not at the end
         return False
     return True
+
+
+def _probe_schema(schema: Any) -> Any:
+    """The schema the truncation probe reads with: uuid-typed strings as plain strings.
+
+    fastavro's bookkeeping keys (``__fastavro_parsed``, ``__named_schemas``) are dropped, so the
+    reader parses the copy afresh rather than reusing the original named types.
+    """
+    if isinstance(schema, list):
+        return [_probe_schema(branch) for branch in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if schema.get("logicalType") == "uuid":
+        return schema["type"]
+    return {key: _probe_schema(value) for key, value in schema.items() if not key.startswith("__")}
 
 
 def _uuids_as_str(value: Any) -> Any:

@@ -44,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     trail.add_argument("--json", action="store_true", help="machine-readable output")
     listing = case_commands.add_parser("list", help="every case in the audit store")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
+
+    schema = commands.add_parser("schema", help="the shared Avro schemas")
+    schema_commands = schema.add_subparsers(dest="schema_command", required=True)
+    schema_check = schema_commands.add_parser(
+        "check", help="gate: current schemas compatible with every release (exit 1 if not)"
+    )
+    schema_check.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
@@ -73,6 +80,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         web_url = f"http://{settings.web_host}:{settings.web_port}"
         print("\n".join(publish_demo(broker_url, web_url)))
         return EXIT_OK
+    if args.command == "schema":
+        from schemas.gate import run_check
+
+        return run_check(as_json=args.json)
     if args.case_command == "trail":
         return _case_trail(settings, args.case_id, as_json=args.json)
     return _case_list(settings, as_json=args.json)

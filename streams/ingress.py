@@ -114,6 +114,6 @@ async def forward(
     # canonical bytes, and with them the hash chain, never depend on when we processed it.
     envelope["ingest_time"] = datetime.fromtimestamp(message.timestamp, UTC)
     record["envelope"] = envelope
-    canonical = hub.codec.encode(decoded.full_name, record)
+    canonical = hub.codec.encode_canonical(decoded.full_name, record)
     headers = [*cloud_event_headers(envelope), (SOURCE_HEADER, coordinates.encode())]
     await hub.case_events.send(key=message.key, value=canonical, headers=headers)

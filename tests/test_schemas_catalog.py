@@ -4,9 +4,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastavro.schema import parse_schema
 
-from schemas.catalog import DEFAULT_DIRECTORY, SchemaCatalog, default_catalog
+from schemas.catalog import DEFAULT_DIRECTORY, SchemaCatalog, default_catalog, schema_fingerprint
 from schemas.errors import SchemaLoadError, UnknownSchemaError
+from streams.institutions import load_institutions
 
 AVSC_FILES = sorted(DEFAULT_DIRECTORY.glob("*.avsc"))
 ENUM_FILES = [path for path in AVSC_FILES if json.loads(path.read_text())["type"] == "enum"]
@@ -32,18 +34,36 @@ def catalog() -> SchemaCatalog:
     return default_catalog()
 
 
+#: The lifecycle events of DOMAIN.md, in lifecycle order.
+LIFECYCLE = (
+    "ReportReceived",
+    "ReportRegistered",
+    "ReportRejected",
+    "VerificationCompleted",
+    "ReferralForwarded",
+    "ClarificationRequested",
+    "ClarificationReceived",
+    "RecommendationIssued",
+    "ExaminationHeld",
+    "SanctionImposed",
+    "DeadlineBreached",
+    "PersonnelDataBlocked",
+    "PersonnelDataUnblocked",
+    "ObjectionFiled",
+    "AppealFiled",
+    "AppealDecided",
+    "CaseClosed",
+)
+
+
 def test_messages(catalog: SchemaCatalog) -> None:
-    assert catalog.names() == (
-        "kawal.AuditEntry",
-        "kawal.DeadLetter",
-        "kawal.events.RecommendationIssued",
-        "kawal.events.ReportReceived",
-        "kawal.events.SanctionImposed",
+    assert catalog.names() == tuple(
+        sorted(("kawal.AuditEntry", "kawal.DeadLetter", *(f"kawal.events.{e}" for e in LIFECYCLE)))
     )
 
 
 def test_event_types(catalog: SchemaCatalog) -> None:
-    assert catalog.event_types() == ("RecommendationIssued", "ReportReceived", "SanctionImposed")
+    assert catalog.event_types() == tuple(sorted(LIFECYCLE))
 
 
 def test_short_event_name_resolves(catalog: SchemaCatalog) -> None:
@@ -148,3 +168,183 @@ def test_missing_reference_is_a_load_error(tmp_path: Path) -> None:
 def test_empty_directory_is_a_load_error(tmp_path: Path) -> None:
     with pytest.raises(SchemaLoadError, match=r"no \.avsc files"):
         SchemaCatalog(tmp_path)
+
+
+EVENT_FILES = [path for path in AVSC_FILES if path.name.startswith("kawal.events.")]
+ROLES = {
+    symbol.lower()
+    for symbol in json.loads((DEFAULT_DIRECTORY / "kawal.InstitutionRole.avsc").read_text())[
+        "symbols"
+    ]
+    if symbol != "UNKNOWN"
+}
+FREE_TEXT = {"summary", "explanation", "findings", "questions", "grounds", "considerations"}
+
+
+@pytest.mark.parametrize("path", EVENT_FILES, ids=lambda path: path.name)
+def test_every_event_starts_with_the_envelope(path: Path) -> None:
+    first = json.loads(path.read_text())["fields"][0]
+
+    assert (first["name"], first["type"]) == ("envelope", "kawal.Envelope")
+
+
+@pytest.mark.parametrize("event", LIFECYCLE)
+def test_every_event_names_known_roles(catalog: SchemaCatalog, event: str) -> None:
+    assert catalog.emitted_by(event)
+    assert catalog.consumed_by(event)
+    assert set(catalog.emitted_by(event)) | set(catalog.consumed_by(event)) <= ROLES
+
+
+@pytest.mark.parametrize("path", EVENT_FILES, ids=lambda path: path.name)
+def test_role_attributes_survive_parsing(catalog: SchemaCatalog, path: Path) -> None:
+    raw = json.loads(path.read_text())
+
+    assert catalog.emitted_by(path.stem) == tuple(raw["kawal.emitted_by"])
+    assert catalog.consumed_by(path.stem) == tuple(raw["kawal.consumed_by"])
+
+
+@pytest.mark.parametrize(
+    ("event", "emitted_by", "consumed_by"),
+    [
+        (
+            "ReportReceived",
+            {"election_supervisor", "personnel_agency", "regional_inspectorate"},
+            {"election_supervisor", "recommending_authority"},
+        ),
+        ("ReferralForwarded", {"election_supervisor"}, {"recommending_authority"}),
+        (
+            "RecommendationIssued",
+            {"recommending_authority"},
+            {"ppk", "personnel_agency", "regional_inspectorate", "election_supervisor"},
+        ),
+        (
+            "SanctionImposed",
+            {"ppk"},
+            {"personnel_agency", "election_supervisor", "recommending_authority"},
+        ),
+        ("DeadlineBreached", {"hub"}, {"recommending_authority", "personnel_agency", "ministry"}),
+        ("PersonnelDataBlocked", {"personnel_agency"}, {"ppk", "recommending_authority"}),
+        ("AppealDecided", {"appeals_body"}, None),
+        ("CaseClosed", {"recommending_authority"}, None),
+    ],
+)
+def test_roles_follow_the_lifecycle_table(
+    catalog: SchemaCatalog, event: str, emitted_by: set[str], consumed_by: set[str] | None
+) -> None:
+    assert set(catalog.emitted_by(event)) == emitted_by
+    if consumed_by is not None:
+        assert set(catalog.consumed_by(event)) == consumed_by
+
+
+def test_other_messages_have_no_roles(catalog: SchemaCatalog) -> None:
+    assert catalog.emitted_by("kawal.AuditEntry") == ()
+    assert catalog.consumed_by("kawal.DeadLetter") == ()
+
+
+def test_malformed_role_attribute_is_a_load_error(tmp_path: Path) -> None:
+    record = {
+        "type": "record",
+        "name": "Thing",
+        "namespace": "kawal",
+        "doc": "A thing.",
+        "kawal.emitted_by": "ppk",
+        "fields": [{"name": "x", "type": "int", "doc": "x."}],
+    }
+    (tmp_path / "kawal.Thing.avsc").write_text(json.dumps(record))
+
+    with pytest.raises(SchemaLoadError, match=r"kawal\.emitted_by must be a list"):
+        SchemaCatalog(tmp_path)
+
+
+def test_record_doc(catalog: SchemaCatalog) -> None:
+    assert "PP 79/2021" in catalog.record_doc("AppealFiled")
+    assert catalog.record_doc("kawal.Verdict").startswith("Outcome of the verification")
+
+
+def test_fields_describe_types_defaults_and_personal_data(catalog: SchemaCatalog) -> None:
+    fields = {field.name: field for field in catalog.fields("ReportReceived")}
+
+    assert catalog.fields("ReportReceived")[0].name == "envelope"
+    assert fields["envelope"].type == "kawal.Envelope"
+    assert fields["discovered_on"].type == "date"
+    assert fields["violation"].type == "kawal.ViolationCategory"
+    identity = fields["reporter_identity"]
+    assert (identity.type, identity.personal_data) == ("null | string", True)
+    assert (identity.has_default, identity.default) == (True, None)
+    assert not fields["case_number"].has_default
+    assert not fields["reporter_ref"].personal_data
+    assert all(field.doc for field in fields.values())
+
+
+def test_fields_name_nested_and_repeated_types(catalog: SchemaCatalog) -> None:
+    examination = {field.name: field for field in catalog.fields("ExaminationHeld")}
+    team = {field.name: field for field in catalog.fields("kawal.ExaminationTeam")}
+    decided = {field.name: field for field in catalog.fields("AppealDecided")}
+
+    assert examination["examination_team"].type == "kawal.ExaminationTeam"
+    assert (team["member_refs"].type, team["member_refs"].default) == ("array<string>", [])
+    assert decided["amended_sanction"].type == "null | kawal.Sanction"
+    assert decided["remedy_event_id"].type == "uuid"
+
+
+def test_fields_of_an_enum_is_an_error(catalog: SchemaCatalog) -> None:
+    with pytest.raises(ValueError, match="enum, not a record"):
+        catalog.fields("kawal.Verdict")
+
+
+@pytest.mark.parametrize("event", LIFECYCLE)
+def test_free_text_and_identity_fields_are_personal_data(
+    catalog: SchemaCatalog, event: str
+) -> None:
+    for field in catalog.fields(event):
+        if field.name in FREE_TEXT or field.name.endswith(("_nip", "_name", "_identity")):
+            assert field.personal_data, f"{event}.{field.name}"
+
+
+def test_personal_data_of_new_events(catalog: SchemaCatalog) -> None:
+    assert catalog.personal_data_fields("PersonnelDataBlocked") == ("subject_nip",)
+    assert set(catalog.personal_data_fields("AppealFiled")) == {"appellant_nip", "grounds"}
+    assert catalog.personal_data_fields("DeadlineBreached") == ()
+
+
+def test_uuid_fields_include_nullable_unions(catalog: SchemaCatalog) -> None:
+    assert "merged_into_case_id" in catalog.uuid_fields("CaseClosed")
+    assert "caused_by_event_id" in catalog.uuid_fields("DeadlineBreached")
+
+
+def test_violation_category_only_grew_at_the_end(catalog: SchemaCatalog) -> None:
+    released = [
+        "UNKNOWN",
+        "ETHICS_BANNER",
+        "ETHICS_SOCIAL_MEDIA_CAMPAIGN",
+        "ETHICS_ATTEND_DECLARATION_SUPPORT",
+        "ETHICS_CAMPAIGN_ACCOUNT_INTERACTION",
+        "ETHICS_PHOTO_WITH_CANDIDATE",
+        "ETHICS_CAMPAIGN_EVENT",
+        "ETHICS_SPOUSE_DECLARATION",
+        "DISCIPLINE_PARTISAN_SUPPORT",
+    ]
+    symbols = catalog.schema("kawal.ViolationCategory")["symbols"]
+
+    assert symbols[: len(released)] == released
+    assert len([s for s in symbols if s.startswith("DISCIPLINE_")]) == 13
+
+
+@pytest.mark.parametrize("path", ENUM_FILES, ids=lambda path: path.name)
+def test_enums_start_with_unknown(path: Path) -> None:
+    assert json.loads(path.read_text())["symbols"][0] == "UNKNOWN"
+
+
+@pytest.mark.parametrize("name", default_catalog().names())
+def test_schema_json_stands_alone(catalog: SchemaCatalog, name: str) -> None:
+    text = catalog.schema_json(name)
+    parsed = parse_schema(json.loads(text))
+
+    assert isinstance(parsed, dict)
+    assert schema_fingerprint(parsed) == catalog.fingerprint(name)
+    assert "__fastavro" not in text
+    assert catalog.record_doc(name) in text
+
+
+def test_institution_registry_uses_the_schema_role_names() -> None:
+    assert {institution.role for institution in load_institutions()} <= ROLES

@@ -14,6 +14,7 @@ from schemas.codec import (
 )
 from schemas.errors import KawalError
 from schemas.identity import case_id_for, new_event_id
+from tests.event_samples import LIFECYCLE_SAMPLES
 
 UTC = dt.UTC
 SECRET_NIP = "199001012015031001"
@@ -109,6 +110,7 @@ SAMPLES = {
     "kawal.events.SanctionImposed": sanction_imposed,
     "kawal.AuditEntry": audit_entry,
     "kawal.DeadLetter": dead_letter,
+    **LIFECYCLE_SAMPLES,
 }
 
 
