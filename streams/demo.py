@@ -1,5 +1,9 @@
 """Demo traffic for ``kawal up --demo``: a few realistic cases from different institutions.
 
+Two cases go report → registration → verification → referral → recommendation → sanction, one
+before the transfer of KASN's functions (KASN recommends) and one after (BKN recommends); a
+third is registered and awaits verification.
+
 Case numbers are fixed, so case ids are stable and re-running the demo publishes events the
 hub already has (they are answered as duplicates, never added twice).
 """
@@ -50,6 +54,39 @@ def _report(source: str, number: str, at: datetime, violation: str, region: str)
     }
 
 
+def _registration(case_id: str, source: str, at: datetime, number: str) -> dict[str, Any]:
+    return {
+        "envelope": _envelope(case_id, "registration", source, "ReportRegistered", at),
+        "registration_number": number,
+        "registered_on": at.date(),
+        "needed_more_information": False,
+    }
+
+
+def _verification(case_id: str, source: str, at: datetime, violation: str) -> dict[str, Any]:
+    return {
+        "envelope": _envelope(case_id, "verification", source, "VerificationCompleted", at),
+        "verdict": "PROVEN",
+        "violation": violation,
+        "verified_by": "ELECTION_SUPERVISOR",
+        "completed_on": at.date(),
+        "assessment_reference": f"Kajian/{at.year}/{case_id[:8]}",
+        "findings": "Posts on the official's public account campaigned for a candidate pair.",
+    }
+
+
+def _referral(
+    case_id: str, source: str, at: datetime, authority: str, violation: str
+) -> dict[str, Any]:
+    return {
+        "envelope": _envelope(case_id, "referral", source, "ReferralForwarded", at),
+        "to_authority": authority,
+        "referral_number": f"PP.01.02/{at.year}/{case_id[:6]}",
+        "forwarded_on": at.date(),
+        "violation": violation,
+    }
+
+
 def _recommendation(case_id: str, authority: str, at: datetime) -> dict[str, Any]:
     return {
         "envelope": _envelope(case_id, "recommendation", authority, "RecommendationIssued", at),
@@ -89,8 +126,56 @@ def demo_waves() -> list[list[tuple[str, dict[str, Any]]]]:
     )
     first_id = first["envelope"]["case_id"]
     second_id = second["envelope"]["case_id"]
+    third_id = third["envelope"]["case_id"]
+    day = timedelta(days=1)
     return [
         [("ReportReceived", first), ("ReportReceived", second), ("ReportReceived", third)],
+        [
+            (
+                "ReportRegistered",
+                _registration(
+                    first_id, "bawaslu.33", kasn_era + 2 * day, "017/Reg/LP/PB/33/XII/2023"
+                ),
+            ),
+            (
+                "ReportRegistered",
+                _registration(second_id, "bawaslu", bkn_era + 2 * day, "001/Reg/LP/PL/RI/XI/2024"),
+            ),
+            (
+                "ReportRegistered",
+                _registration(
+                    third_id, "bawaslu.33", bkn_era + 5 * day, "042/Reg/LP/PB/33/XI/2024"
+                ),
+            ),
+        ],
+        [
+            (
+                "VerificationCompleted",
+                _verification(
+                    first_id, "bawaslu.33", kasn_era + 8 * day, "ETHICS_SOCIAL_MEDIA_CAMPAIGN"
+                ),
+            ),
+            (
+                "VerificationCompleted",
+                _verification(second_id, "bawaslu", bkn_era + 8 * day, "ETHICS_CAMPAIGN_EVENT"),
+            ),
+        ],
+        [
+            (
+                "ReferralForwarded",
+                _referral(
+                    first_id,
+                    "bawaslu.33",
+                    kasn_era + 9 * day,
+                    "kasn",
+                    "ETHICS_SOCIAL_MEDIA_CAMPAIGN",
+                ),
+            ),
+            (
+                "ReferralForwarded",
+                _referral(second_id, "bawaslu", bkn_era + 9 * day, "bkn", "ETHICS_CAMPAIGN_EVENT"),
+            ),
+        ],
         [
             (
                 "RecommendationIssued",

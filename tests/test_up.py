@@ -67,14 +67,19 @@ def test_demo_cases_are_readable_with_case_trail(demo_up: UpProcess) -> None:
 
     assert len(case_ids) == 3
     assert all(trail["verified"] for trail in trails)
-    full = [trail for trail in trails if len(trail["entries"]) == 3]
+    full = [trail for trail in trails if len(trail["entries"]) == 6]
     assert len(full) == 2
     for trail in full:
         assert [e["event_type"] for e in trail["entries"]] == [
             "ReportReceived",
+            "ReportRegistered",
+            "VerificationCompleted",
+            "ReferralForwarded",
             "RecommendationIssued",
             "SanctionImposed",
         ]
+    authorities = {trail["entries"][4]["fields"]["authority"] for trail in full}
+    assert authorities == {"kasn", "bkn"}
     listing = json.loads(_kawal(demo_up.home, "case", "list", "--json").stdout)
     assert {case["case_id"] for case in listing} == set(case_ids)
 
