@@ -16,6 +16,7 @@ from monitoring.metrics import HubMetrics
 from schemas.catalog import SchemaCatalog, default_catalog
 from schemas.codec import AvroCodec
 from schemas.errors import KawalError
+from schemas.registry import SchemaRegistryClient
 from streams.broker import parse_broker_url
 from streams.institutions import Institution, load_institutions
 from streams.settings import Settings
@@ -91,6 +92,19 @@ def create_app(settings: Settings) -> faust.App:
     )
 
 
+def create_codec(settings: Settings, catalog: SchemaCatalog) -> AvroCodec:
+    """The hub's codec: Confluent wire format with a registry, single-object encoding without.
+
+    Events on ``kawal.case.events`` are always re-encoded canonically (single-object), so the
+    hash chain never depends on registry ids.
+    """
+    if settings.schema_registry_url:
+        return AvroCodec(
+            catalog, registry=SchemaRegistryClient(settings.schema_registry_url, catalog)
+        )
+    return AvroCodec(catalog)
+
+
 def create_hub(settings: Settings) -> Hub:
     """Build the app and register every agent and view."""
     from streams import ingress, ledger, sink, web
@@ -104,7 +118,7 @@ def create_hub(settings: Settings) -> Hub:
         app=app,
         settings=settings,
         catalog=catalog,
-        codec=AvroCodec(catalog),
+        codec=create_codec(settings, catalog),
         metrics=HubMetrics(),
         store=store,
         institutions=institutions,

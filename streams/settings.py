@@ -40,6 +40,13 @@ class Settings(BaseSettings):
         default=4, ge=1, description="Partitions of every case-keyed topic (co-partitioned)."
     )
     replication: int = Field(default=1, ge=1, description="Replication factor of new topics.")
+    schema_registry_url: str | None = Field(
+        default=None,
+        description=(
+            "Confluent Schema Registry URL; set: the hub writes the Confluent wire format, "
+            "unset: Avro single-object encoding. Readers accept both either way."
+        ),
+    )
     audit_db_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the audit store; default SQLite in home."
     )

@@ -1,0 +1,44 @@
+"""How settings shape the hub: wire format chosen by the registry setting."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
+from streams.hub import create_codec
+from streams.settings import Settings
+from tests.registry_double import RegistryDouble
+
+LETTER = {
+    "stage": "ingress",
+    "reason_code": "undecodable",
+    "reason": "test",
+    "source_topic": "kawal.inbound.bkn",
+    "source_partition": 0,
+    "source_offset": 7,
+    "payload": b"\x00",
+    "rejected_at": datetime(2024, 11, 1, tzinfo=UTC),
+}
+
+
+def test_without_registry_the_hub_writes_single_object_encoding(tmp_path: Path) -> None:
+    codec = create_codec(Settings(home=tmp_path), default_catalog())
+
+    assert codec.encode("kawal.DeadLetter", LETTER)[:2] == b"\xc3\x01"
+
+
+def test_with_registry_the_hub_writes_confluent_framing_that_any_reader_decodes(
+    tmp_path: Path,
+) -> None:
+    with RegistryDouble() as registry:
+        settings = Settings(home=tmp_path, schema_registry_url=registry.url)
+        codec = create_codec(settings, default_catalog())
+        data = codec.encode("kawal.DeadLetter", LETTER)
+        decoded = create_codec(settings, default_catalog()).decode(data)
+
+    assert data[0] == 0
+    assert decoded.record == LETTER
+    canonical = AvroCodec(default_catalog()).encode_canonical("kawal.DeadLetter", LETTER)
+    assert codec.canonical_bytes(data) == canonical
