@@ -1,8 +1,4 @@
-"""Rejections: every refused record goes to ``kawal.dlq`` with a machine-readable reason.
-
-Reasons name what was wrong and what to do, never a value from the record, so no personal
-data reaches the dead-letter topic's reason fields, logs or metric labels.
-"""
+"""Rejections: every refused record goes to ``kawal.dlq`` with a machine-readable reason."""
 
 from __future__ import annotations
 
@@ -10,7 +6,6 @@ import logging
 import traceback
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import faust
@@ -23,26 +18,12 @@ from schemas.codec import (
     TruncatedMessageError,
     UnknownSchemaError,
 )
+from streams.reasons import Reason
 
 if TYPE_CHECKING:
     from streams.hub import Hub
 
 log = logging.getLogger(__name__)
-
-
-class Reason(StrEnum):
-    """Machine-readable rejection reasons."""
-
-    UNDECODABLE = "undecodable"
-    BAD_MAGIC = "bad_magic"
-    TRUNCATED = "truncated"
-    UNKNOWN_SCHEMA = "unknown_schema"
-    SCHEMA_MISMATCH = "schema_mismatch"
-    NOT_AN_EVENT = "not_an_event"
-    SOURCE_MISMATCH = "source_mismatch"
-    KEY_MISMATCH = "key_mismatch"
-    DUPLICATE = "duplicate_event"
-    INTERNAL_ERROR = "internal_error"
 
 
 _CODEC_REASONS: dict[type[CodecError], Reason] = {

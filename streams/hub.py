@@ -8,6 +8,7 @@ ingress (:mod:`streams.ingress`), ledger (:mod:`streams.ledger`), audit sink
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import faust
@@ -17,8 +18,10 @@ from schemas.catalog import SchemaCatalog, default_catalog
 from schemas.codec import AvroCodec
 from schemas.errors import KawalError
 from schemas.registry import SchemaRegistryClient
+from streams.authority import AuthorityMap, load_authority_map
 from streams.broker import parse_broker_url
 from streams.institutions import Institution, load_institutions
+from streams.receipts import outbound_topics
 from streams.settings import Settings
 from streams.store import AuditStore
 from streams.topics import (
@@ -27,7 +30,7 @@ from streams.topics import (
     CASE_EVENTS,
     CASES_TABLE,
     DLQ,
-    INGRESS_SEEN_TABLE,
+    LIFECYCLE_TABLE,
     inbound_topic,
 )
 
@@ -51,8 +54,18 @@ class Hub:
     case_events: faust.TopicT
     case_audit: faust.TopicT
     dlq: faust.TopicT
-    ingress_seen: Any
+    outbound: dict[str, faust.TopicT]
+    lifecycles: Any
     cases: Any
+    authority_map: AuthorityMap
+
+    def institution(self, institution_id: str) -> Institution:
+        """The registered institution ``institution_id`` (ingress only sees registered ones)."""
+        return self._institutions_by_id[institution_id]
+
+    @cached_property
+    def _institutions_by_id(self) -> dict[str, Institution]:
+        return {inst.id: inst for inst in self.institutions}
 
 
 def _raw_topic(app: faust.App, *names: str) -> faust.TopicT:
@@ -126,8 +139,11 @@ def create_hub(settings: Settings) -> Hub:
         case_events=_raw_topic(app, CASE_EVENTS),
         case_audit=_raw_topic(app, CASE_AUDIT),
         dlq=_raw_topic(app, DLQ),
-        ingress_seen=app.Table(INGRESS_SEEN_TABLE, key_type=str, value_type=str),
-        cases=app.Table(CASES_TABLE, key_type=str, value_type=dict),
+        outbound=outbound_topics(app, [inst.id for inst in institutions]),
+        # JSON values without a value_type: Faust's recovery cannot rebuild a plain dict type.
+        lifecycles=app.Table(LIFECYCLE_TABLE, key_type=str),
+        cases=app.Table(CASES_TABLE, key_type=str),
+        authority_map=load_authority_map(settings.authority_file),
     )
     ingress.register(hub)
     ledger.register(hub)

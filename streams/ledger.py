@@ -21,6 +21,7 @@ from schemas.codec import CodecError
 from streams.chain import GENESIS_HASH, chain_hash
 from streams.dlq import dead_letter, guarded, reason_for_codec_error
 from streams.headers import SOURCE_HEADER, header_value
+from streams.receipts import acceptance_receipt, send_receipt
 
 if TYPE_CHECKING:
     from streams.hub import Hub
@@ -95,6 +96,10 @@ async def handle(hub: Hub, message: faust.types.Message) -> None:
         hub.metrics.count(Stage.LEDGER, Outcome.DUPLICATE)
     entry = audit_entry(state, seq, envelope, event_bytes, message)
     await hub.case_audit.send(key=message.key, value=hub.codec.encode("kawal.AuditEntry", entry))
+    source = (entry["source_topic"], entry["source_partition"], entry["source_offset"])
+    receipt = acceptance_receipt(source, envelope, seq, entry["hash"])
+    key = message.key if isinstance(message.key, bytes) else None
+    await send_receipt(hub, envelope["source"], key, receipt)
 
 
 def audit_entry(

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     institutions_file: Path | None = Field(
         default=None, description="TOML registry of institutions; default: the bundled one."
     )
+    authority_file: Path | None = Field(
+        default=None, description="TOML map of the recommending authority by date; default bundled."
+    )
     log_level: str = Field(default="info", description="Worker log level.")
 
     @property

@@ -18,8 +18,8 @@ CASE_AUDIT = "kawal.case.audit"
 DLQ = "kawal.dlq"
 
 #: Faust tables; their changelog topics are named ``<app id>-<table>-changelog``.
-INGRESS_SEEN_TABLE = "ingress-seen"
 CASES_TABLE = "cases"
+LIFECYCLE_TABLE = "case-lifecycle"
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def changelog_topic(table: str) -> str:
 def all_topics(institutions: tuple[Institution, ...], partitions: int) -> list[TopicSpec]:
     """Every topic the hub needs, with its real partition count."""
     case_keyed = [CASE_EVENTS, CASE_AUDIT, DLQ]
-    case_keyed += [changelog_topic(INGRESS_SEEN_TABLE), changelog_topic(CASES_TABLE)]
+    case_keyed += [changelog_topic(LIFECYCLE_TABLE), changelog_topic(CASES_TABLE)]
     for inst in institutions:
         case_keyed += [inbound_topic(inst.id), outbound_topic(inst.id)]
     specs = [TopicSpec(name, partitions) for name in case_keyed]

@@ -62,6 +62,51 @@ def report(source: str = "bawaslu.33", number: str | None = None) -> dict[str, A
     }
 
 
+def registration(case_id: str, source: str = "bawaslu.33") -> dict[str, Any]:
+    """A ReportRegistered for ``case_id``."""
+    return {
+        "envelope": envelope(case_id, source, "ReportRegistered"),
+        "registration_number": f"Reg/{uuid.uuid4().hex[:8]}",
+        "registered_on": date(2024, 11, 4),
+        "needed_more_information": False,
+    }
+
+
+def verification(
+    case_id: str, source: str = "bawaslu.33", *, proven: bool = True
+) -> dict[str, Any]:
+    """A VerificationCompleted for ``case_id``."""
+    return {
+        "envelope": envelope(case_id, source, "VerificationCompleted"),
+        "verdict": "PROVEN" if proven else "NOT_PROVEN",
+        "violation": "DISCIPLINE_PARTISAN_SUPPORT",
+        "verified_by": "ELECTION_SUPERVISOR",
+        "completed_on": date(2024, 11, 10),
+        "assessment_reference": f"Kajian/{uuid.uuid4().hex[:8]}",
+        "findings": "Campaigned for a candidate pair on social media.",
+    }
+
+
+def referral(case_id: str, source: str = "bawaslu.33", authority: str = "bkn") -> dict[str, Any]:
+    """A ReferralForwarded of ``case_id`` to ``authority``."""
+    return {
+        "envelope": envelope(case_id, source, "ReferralForwarded"),
+        "to_authority": authority,
+        "referral_number": f"PP/{uuid.uuid4().hex[:8]}",
+        "forwarded_on": date(2024, 11, 11),
+        "violation": "DISCIPLINE_PARTISAN_SUPPORT",
+    }
+
+
+def until_referral(case_id: str, source: str = "bawaslu.33") -> list[tuple[str, dict[str, Any]]]:
+    """The supervisor's steps after a report: registration, verification, referral."""
+    return [
+        ("ReportRegistered", registration(case_id, source)),
+        ("VerificationCompleted", verification(case_id, source)),
+        ("ReferralForwarded", referral(case_id, source)),
+    ]
+
+
 def recommendation(case_id: str, authority: str = "bkn") -> dict[str, Any]:
     """A proven RecommendationIssued for ``case_id``."""
     return {
@@ -138,6 +183,22 @@ class RunningHub:
         """Publish and wait for the broker's acknowledgement."""
         self.publisher.publish(event_type, record)
         self.publisher.flush()
+
+    def step(self, event_type: str, record: dict[str, Any]) -> list[AuditRow]:
+        """Publish one more event of a case and wait until the trail has it."""
+        case_id = record["envelope"]["case_id"]
+        before = len(self.store.trail(case_id))
+        self.publish(event_type, record)
+        return self.wait_trail(case_id, before + 1)
+
+    def open_case(self, source: str = "bawaslu.33") -> str:
+        """A reported, registered, verified and referred case; its id."""
+        first = report(source)
+        case_id: str = first["envelope"]["case_id"]
+        self.step("ReportReceived", first)
+        for event_type, record in until_referral(case_id, source):
+            self.step(event_type, record)
+        return case_id
 
     def wait_trail(
         self, case_id: str, entries: int, timeout: float = WAIT_SECONDS

@@ -25,15 +25,13 @@ from schemas.asyncapi import (
     AVRO_SCHEMA_FORMAT,
     DOCS_PATH,
     PROJECT_ROOT,
-    REGENERATE_COMMAND,
     YAML_PATH,
-    AsyncApiError,
     build_document,
-    build_markdown,
-    channel_messages,
     render_yaml,
 )
 from schemas.catalog import DEFAULT_DIRECTORY, SchemaCatalog, default_catalog
+from schemas.contract import REGENERATE_COMMAND, ROLE_LABELS, AsyncApiError, channel_messages
+from schemas.eventdocs import build_markdown
 from streams.institutions import load_institutions
 from streams.topics import APP_ID, all_topics
 
@@ -237,13 +235,13 @@ def test_messages_say_who_emits_and_consumes() -> None:
 def test_declared_roles_reach_descriptions_and_routing(test_catalog: SchemaCatalog) -> None:
     document = build_document(test_catalog, load_institutions(), "0.0.0")
     description = document["components"]["messages"]["TwiceLevelled"]["description"]
-    assert "Emitted by: the hub itself." in description
+    assert "Emitted by: the hub itself: kawal." in description
     assert "PPK (head of the employing agency or region): ppk.3374" in description
     assert "appeals body" in description
     assert "Personal data (kawal.personal_data; redacted" in description
     routing = channel_messages(test_catalog)
-    # An event only the hub emits is no institution's to send inbound.
-    assert "kawal.events.TwiceLevelled" not in routing["inbound"]
+    # The hub publishes its own events on kawal.inbound.kawal, so one ingress sees them all.
+    assert "kawal.events.TwiceLevelled" in routing["inbound"]
     assert "kawal.events.TwiceLevelled" in routing["caseEvents"]
 
 
@@ -302,4 +300,4 @@ def test_event_without_roles_is_an_error(tmp_path: Path) -> None:
 def test_every_role_reads_well() -> None:
     symbols = default_catalog().schema("kawal.InstitutionRole")["symbols"]
     roles = {symbol.lower() for symbol in symbols} - {"unknown"}
-    assert roles <= set(asyncapi.ROLE_LABELS)
+    assert roles <= set(ROLE_LABELS)

@@ -6,25 +6,29 @@ import sqlite3
 
 from streams.chain import GENESIS_HASH, verify_chain
 from streams.topics import inbound_topic
-from tests.hubtools import RunningHub, http_get, recommendation, report, sanction
+from tests.hubtools import (
+    RunningHub,
+    http_get,
+    recommendation,
+    registration,
+    report,
+    sanction,
+)
 
 
 def test_three_institutions_one_case_give_one_verified_trail(hub: RunningHub) -> None:
-    first = report("bawaslu.33")
-    case_id = first["envelope"]["case_id"]
     # Each institution acts on what the previous one did, as seen in its outbound feed; the
     # hub orders one case across inbound topics by arrival, so the test waits the same way.
-    hub.publish("ReportReceived", first)
-    hub.wait_trail(case_id, 1)
-    hub.publish("RecommendationIssued", recommendation(case_id, "bkn"))
-    hub.wait_trail(case_id, 2)
-    hub.publish("SanctionImposed", sanction(case_id, "ppk.3374"))
+    case_id = hub.open_case("bawaslu.33")
+    hub.step("RecommendationIssued", recommendation(case_id, "bkn"))
+    rows = hub.step("SanctionImposed", sanction(case_id, "ppk.3374"))
 
-    rows = hub.wait_trail(case_id, 3)
-
-    assert [row.seq for row in rows] == [1, 2, 3]
+    assert [row.seq for row in rows] == [1, 2, 3, 4, 5, 6]
     assert [row.event_type for row in rows] == [
         "ReportReceived",
+        "ReportRegistered",
+        "VerificationCompleted",
+        "ReferralForwarded",
         "RecommendationIssued",
         "SanctionImposed",
     ]
@@ -74,11 +78,11 @@ def test_same_event_published_twice_gives_one_entry(hub: RunningHub) -> None:
     hub.publish("ReportReceived", event)
     hub.publish("ReportReceived", event)
     hub.wait_trail(case_id, 1)
-    hub.publish("RecommendationIssued", recommendation(case_id))
+    hub.publish("ReportRegistered", registration(case_id))
 
     rows = hub.wait_trail(case_id, 2)
 
-    assert [row.event_type for row in rows] == ["ReportReceived", "RecommendationIssued"]
+    assert [row.event_type for row in rows] == ["ReportReceived", "ReportRegistered"]
     letters = hub.dead_letters(inbound_topic("bawaslu.33"))
     duplicates = [d for d in letters if d["reason_code"] == "duplicate_event"]
     assert duplicates, letters

@@ -1,0 +1,84 @@
+"""The recommending authority of a case, as dated configuration (``data/authority.toml``).
+
+Which body recommends sanctions is a fact with dates: a case belongs to the authority of the
+period in which it was first reported, for its whole life, whoever holds the role today.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+
+from schemas.errors import KawalError
+
+RECOMMENDING_AUTHORITY = "recommending_authority"
+
+
+class AuthorityMapError(KawalError):
+    """The authority map cannot be read or has no period for a date."""
+
+
+@dataclass(frozen=True)
+class AuthorityPeriod:
+    """From ``start`` on (inclusive), ``authority`` recommends sanctions."""
+
+    start: date
+    authority: str
+    legal_source: str
+
+
+class AuthorityMap:
+    """Dated periods of the recommending authority, sorted by start."""
+
+    def __init__(self, periods: list[AuthorityPeriod]) -> None:
+        if not periods:
+            raise AuthorityMapError("the authority map lists no period; add at least one")
+        self.periods = sorted(periods, key=lambda period: period.start)
+        self._starts = [period.start for period in self.periods]
+
+    def authority_on(self, moment: date | datetime) -> str:
+        """The institution id holding the recommending authority on ``moment``."""
+        day = moment.date() if isinstance(moment, datetime) else moment
+        index = bisect_right(self._starts, day) - 1
+        if index < 0:
+            raise AuthorityMapError(
+                f"no recommending authority before {self._starts[0]}; the case date is earlier "
+                "than every period of the authority map"
+            )
+        return self.periods[index].authority
+
+    @property
+    def authorities(self) -> frozenset[str]:
+        """Every institution that holds or held the role."""
+        return frozenset(period.authority for period in self.periods)
+
+
+def load_authority_map(path: Path | None = None) -> AuthorityMap:
+    """Read the map from ``path``, or the bundled one.
+
+    Raises:
+        AuthorityMapError: unreadable file or an entry without ``authority`` and ``from``.
+    """
+    try:
+        if path is None:
+            text = resources.files("streams").joinpath("data/authority.toml").read_text()
+        else:
+            text = path.read_text(encoding="utf-8")
+        entries = tomllib.loads(text).get("period", [])
+        return AuthorityMap([_period(entry) for entry in entries])
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+        raise AuthorityMapError(
+            f"cannot read the authority map {path or '(bundled)'}: {exc!r}; every [[period]] "
+            "needs authority, from (a date) and legal_source"
+        ) from exc
+
+
+def _period(entry: dict[str, object]) -> AuthorityPeriod:
+    start = entry["from"]
+    if not isinstance(start, date):
+        raise TypeError("from must be a TOML date")
+    return AuthorityPeriod(start, str(entry["authority"]), str(entry.get("legal_source", "")))

@@ -1,0 +1,37 @@
+"""Why the hub refuses a record: machine-readable reason codes and the rejection value.
+
+Reasons name what was wrong and what to do, never a value from the record, so no personal
+data reaches the dead-letter topic, receipts, logs or metric labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """Machine-readable rejection reasons."""
+
+    UNDECODABLE = "undecodable"
+    BAD_MAGIC = "bad_magic"
+    TRUNCATED = "truncated"
+    UNKNOWN_SCHEMA = "unknown_schema"
+    SCHEMA_MISMATCH = "schema_mismatch"
+    NOT_AN_EVENT = "not_an_event"
+    SOURCE_MISMATCH = "source_mismatch"
+    KEY_MISMATCH = "key_mismatch"
+    DUPLICATE = "duplicate_event"
+    UNAUTHORIZED = "unauthorized_sender"
+    ILLEGAL_TRANSITION = "illegal_transition"
+    CASE_CLOSED = "case_closed"
+    UNFIT_SANCTION = "unfit_sanction"
+    INTERNAL_ERROR = "internal_error"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A refused record: its reason code and a sentence saying what to do."""
+
+    reason: Reason
+    detail: str

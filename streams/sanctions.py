@@ -1,0 +1,59 @@
+"""Whether a sanction fits its violation (PP 94/2021 Art. 8, PP 42/2004, the 2022 joint decree).
+
+Checked when a PPK reports ``SanctionImposed``: the kind must belong to the stated level, the
+level must suit the kind of violation, and it may not be lighter than the recommendation.
+"""
+
+from __future__ import annotations
+
+#: Level of each sanction kind (PP 94/2021 Art. 8 for discipline, PP 42/2004 for ethics).
+KIND_LEVEL = {
+    "MORAL_CLOSED_STATEMENT": "ETHICS_MORAL",
+    "MORAL_OPEN_STATEMENT": "ETHICS_MORAL",
+    "ORAL_REPRIMAND": "LIGHT",
+    "WRITTEN_REPRIMAND": "LIGHT",
+    "WRITTEN_DISSATISFACTION": "LIGHT",
+    "ALLOWANCE_CUT_25_6_MONTHS": "MEDIUM",
+    "ALLOWANCE_CUT_25_9_MONTHS": "MEDIUM",
+    "ALLOWANCE_CUT_25_12_MONTHS": "MEDIUM",
+    "DEMOTION_12_MONTHS": "HEAVY",
+    "STAFF_POST_12_MONTHS": "HEAVY",
+    "HONOURABLE_DISCHARGE": "HEAVY",
+}
+
+#: Discipline levels from lightest to heaviest.
+DISCIPLINE_ORDER = ("LIGHT", "MEDIUM", "HEAVY")
+
+#: Supporting a candidate is a medium-to-heavy discipline breach (2022 joint decree).
+PARTISAN_DISCIPLINE_LEVELS = frozenset({"MEDIUM", "HEAVY"})
+
+
+def sanction_misfit(
+    violation: str, level: str, kind: str, recommended_level: str | None
+) -> str | None:
+    """Why the sanction does not fit, or None if it does.
+
+    Args:
+        violation: ViolationCategory symbol the authority decided on.
+        level: SanctionLevel symbol imposed.
+        kind: SanctionKind symbol imposed.
+        recommended_level: the level the authority recommended, if any.
+    """
+    if KIND_LEVEL.get(kind) != level:
+        return f"sanction kind {kind} is not a {level} sanction; report the level of that kind"
+    if violation.startswith("ETHICS_") and level != "ETHICS_MORAL":
+        return f"an ethics violation ({violation}) takes a moral sanction (PP 42/2004), not {level}"
+    if violation.startswith("DISCIPLINE_") and level not in PARTISAN_DISCIPLINE_LEVELS:
+        return (
+            f"supporting a candidate ({violation}) is a medium-to-heavy discipline breach "
+            f"(PP 94/2021 Art. 8); {level} does not fit"
+        )
+    if _lighter(level, recommended_level):
+        return f"the {level} sanction is lighter than the recommended {recommended_level}"
+    return None
+
+
+def _lighter(level: str, recommended: str | None) -> bool:
+    if recommended not in DISCIPLINE_ORDER or level not in DISCIPLINE_ORDER:
+        return False
+    return DISCIPLINE_ORDER.index(level) < DISCIPLINE_ORDER.index(recommended)
