@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from schemas.identity import case_id_for
 from streams.processes import ChildProcess
 from streams.publisher import EventPublisher
 from streams.store import AuditRow, AuditStore
-from streams.topics import DLQ
+from streams.topics import DLQ, outbound_topic
 
 WAIT_SECONDS = 60.0
 
@@ -226,8 +227,26 @@ class RunningHub:
         self, source_topic: str, timeout: float = WAIT_SECONDS, at_least: int = 1
     ) -> list[dict[str, Any]]:
         """DeadLetter records rejected from ``source_topic`` (read from the start of kawal.dlq)."""
+        return self.read(DLQ, lambda r: r["source_topic"] == source_topic, timeout, at_least)
+
+    def receipts(
+        self, institution: str, event_id: str | None, timeout: float = WAIT_SECONDS
+    ) -> list[dict[str, Any]]:
+        """Receipts on ``institution``'s outbound feed about ``event_id``."""
+        return self.read(
+            outbound_topic(institution), lambda r: r.get("event_id") == event_id, timeout
+        )
+
+    def read(
+        self,
+        topic: str,
+        keep: Callable[[dict[str, Any]], bool],
+        timeout: float = WAIT_SECONDS,
+        at_least: int = 1,
+    ) -> list[dict[str, Any]]:
+        """Decoded records of ``topic`` (from its start) that ``keep`` accepts."""
         consumer = KafkaConsumer(
-            DLQ,
+            topic,
             bootstrap_servers=self.bootstrap,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
@@ -238,10 +257,8 @@ class RunningHub:
         try:
             while time.monotonic() < deadline and len(found) < at_least:
                 for records in consumer.poll(timeout_ms=500).values():
-                    for record in records:
-                        letter = self.codec.decode(record.value).record
-                        if letter["source_topic"] == source_topic:
-                            found.append(letter)
+                    decoded = [self.codec.decode(record.value).record for record in records]
+                    found += [record for record in decoded if keep(record)]
         finally:
             consumer.close()
         return found

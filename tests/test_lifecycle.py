@@ -1,0 +1,127 @@
+"""The lifecycle rules, sanction fit and the dated authority map, without a broker."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from streams.authority import AuthorityMap, AuthorityMapError, AuthorityPeriod, load_authority_map
+from streams.authorization import roles_for_case
+from streams.institutions import Institution
+from streams.lifecycle import CaseLifecycle, Phase, advance, check_transition, start
+from streams.reasons import Reason
+from streams.sanctions import sanction_misfit
+from tests.hubtools import recommendation, referral, registration, report, sanction, verification
+
+
+def opened() -> tuple[CaseLifecycle, str]:
+    first = report()
+    case_id: str = first["envelope"]["case_id"]
+    return start(first, "bkn"), case_id
+
+
+def walk(state: CaseLifecycle, *steps: tuple[str, dict[str, Any]]) -> CaseLifecycle:
+    for event_type, record in steps:
+        assert check_transition(state, event_type, record) is None, event_type
+        state = advance(state, event_type, record)
+    return state
+
+
+def referred() -> tuple[CaseLifecycle, str]:
+    state, case_id = opened()
+    state = walk(
+        state,
+        ("ReportRegistered", registration(case_id)),
+        ("VerificationCompleted", verification(case_id)),
+        ("ReferralForwarded", referral(case_id)),
+    )
+    return state, case_id
+
+
+def test_a_proven_case_walks_to_sanctioned() -> None:
+    state, case_id = referred()
+
+    state = walk(
+        state,
+        ("RecommendationIssued", recommendation(case_id)),
+        ("SanctionImposed", sanction(case_id)),
+    )
+
+    assert state.phase is Phase.SANCTIONED
+
+
+def test_no_sanction_before_a_recommendation() -> None:
+    state, case_id = referred()
+
+    rejection = check_transition(state, "SanctionImposed", sanction(case_id))
+
+    assert rejection is not None
+    assert rejection.reason is Reason.ILLEGAL_TRANSITION
+
+
+def test_first_event_must_be_a_report() -> None:
+    rejection = check_transition(None, "ReportRegistered", registration("c"))
+
+    assert rejection is not None
+    assert "ReportReceived first" in rejection.detail
+
+
+def test_not_proven_verification_cannot_be_referred() -> None:
+    state, case_id = opened()
+    state = walk(
+        state,
+        ("ReportRegistered", registration(case_id)),
+        ("VerificationCompleted", verification(case_id, proven=False)),
+    )
+
+    assert state.phase is Phase.NOT_PROVEN
+    assert check_transition(state, "ReferralForwarded", referral(case_id)) is not None
+
+
+def test_lifecycle_survives_its_table_value() -> None:
+    state, _ = referred()
+    state.accepted["e1"] = "kawal.inbound.bkn:0:7"
+
+    assert CaseLifecycle.from_json(state.to_json()) == state
+
+
+@pytest.mark.parametrize(
+    ("violation", "level", "kind", "recommended", "fits"),
+    [
+        ("DISCIPLINE_PARTISAN_SUPPORT", "MEDIUM", "ALLOWANCE_CUT_25_6_MONTHS", "MEDIUM", True),
+        ("DISCIPLINE_PARTISAN_SUPPORT", "HEAVY", "DEMOTION_12_MONTHS", "MEDIUM", True),
+        ("DISCIPLINE_PARTISAN_SUPPORT", "LIGHT", "WRITTEN_REPRIMAND", None, False),
+        ("DISCIPLINE_PARTISAN_SUPPORT", "HEAVY", "ALLOWANCE_CUT_25_6_MONTHS", None, False),
+        ("ETHICS_BANNER", "ETHICS_MORAL", "MORAL_OPEN_STATEMENT", None, True),
+        ("ETHICS_BANNER", "MEDIUM", "ALLOWANCE_CUT_25_6_MONTHS", None, False),
+        ("DISCIPLINE_PARTISAN_SUPPORT", "MEDIUM", "ALLOWANCE_CUT_25_9_MONTHS", "HEAVY", False),
+    ],
+)
+def test_sanction_fit(
+    violation: str, level: str, kind: str, recommended: str | None, fits: bool
+) -> None:
+    assert (sanction_misfit(violation, level, kind, recommended) is None) is fits
+
+
+def test_bundled_authority_map_moves_from_kasn_to_bkn() -> None:
+    authorities = load_authority_map()
+
+    assert authorities.authority_on(datetime(2023, 12, 4, tzinfo=UTC)) == "kasn"
+    assert authorities.authority_on(date(2025, 1, 2)) == "bkn"
+
+
+def test_authority_map_refuses_dates_before_its_first_period() -> None:
+    authorities = AuthorityMap([AuthorityPeriod(date(2014, 1, 15), "kasn", "Law 5/2014")])
+
+    with pytest.raises(AuthorityMapError, match="earlier than every period"):
+        authorities.authority_on(date(2000, 1, 1))
+
+
+def test_authority_role_comes_from_the_map_not_the_registry() -> None:
+    kasn = Institution("kasn", "recommending_authority", "KASN")
+    bkn = Institution("bkn", "personnel_agency", "BKN")
+
+    assert "recommending_authority" not in roles_for_case(kasn, "bkn")
+    assert roles_for_case(bkn, "bkn") == {"personnel_agency", "recommending_authority"}

@@ -1,0 +1,137 @@
+"""Every rejection kind on the real broker.
+
+Each lands in kawal.dlq with its reason, the sender gets a rejection receipt, and the next
+valid event is processed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from streams.topics import inbound_topic
+from tests.hubtools import (
+    RunningHub,
+    envelope,
+    recommendation,
+    registration,
+    report,
+    sanction,
+    verification,
+)
+
+
+def case_closed(case_id: str, source: str = "bkn") -> dict[str, Any]:
+    return {
+        "envelope": envelope(case_id, source, "CaseClosed"),
+        "closing_reason": "NOT_PROVEN",
+        "closed_on": date(2024, 12, 1),
+        "final_sanction": None,
+        "merged_into_case_id": None,
+        "remarks": None,
+    }
+
+
+def rejected(
+    hub: RunningHub, sender: str, record: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The DLQ record and the rejection receipt of ``record``."""
+    event_id = record["envelope"]["event_id"]
+    letters = [
+        d
+        for d in hub.dead_letters(inbound_topic(sender), at_least=1)
+        if hub.codec.decode(d["payload"]).record["envelope"]["event_id"] == event_id
+    ]
+    receipts = [r for r in hub.receipts(sender, event_id) if r["status"] == "REJECTED"]
+    assert letters, f"no DLQ record for {event_id}"
+    assert receipts, f"no rejection receipt for {event_id}"
+    return letters[0], receipts[0]
+
+
+def test_accepted_event_gets_a_receipt_with_its_sequence_number(hub: RunningHub) -> None:
+    event = report("bawaslu.33")
+    hub.step("ReportReceived", event)
+
+    receipts = hub.receipts("bawaslu.33", event["envelope"]["event_id"])
+
+    assert receipts[0]["status"] == "ACCEPTED"
+    assert receipts[0]["seq"] == 1
+    assert receipts[0]["case_id"] == event["envelope"]["case_id"]
+
+
+def test_unauthorized_sender_is_rejected_and_the_next_event_goes_on(hub: RunningHub) -> None:
+    case_id = hub.open_case()
+    forged = recommendation(case_id, "ppk.3374")
+    hub.publish("RecommendationIssued", forged)
+    hub.step("RecommendationIssued", recommendation(case_id, "bkn"))
+
+    letter, receipt = rejected(hub, "ppk.3374", forged)
+
+    assert letter["reason_code"] == receipt["reason_code"] == "unauthorized_sender"
+    assert "ppk.3374" in letter["reason"]
+    assert [row.event_type for row in hub.store.trail(case_id)][-1] == "RecommendationIssued"
+
+
+def test_former_authority_cannot_recommend_on_a_later_case(hub: RunningHub) -> None:
+    case_id = hub.open_case()  # reported now, so after the transfer to BKN
+    stale = recommendation(case_id, "kasn")
+    hub.publish("RecommendationIssued", stale)
+
+    letter, _ = rejected(hub, "kasn", stale)
+
+    assert letter["reason_code"] == "unauthorized_sender"
+
+
+def test_sanction_before_recommendation_is_an_illegal_transition(hub: RunningHub) -> None:
+    case_id = hub.open_case()
+    early = sanction(case_id)
+    hub.publish("SanctionImposed", early)
+
+    letter, receipt = rejected(hub, "ppk.3374", early)
+
+    assert letter["reason_code"] == "illegal_transition"
+    assert "referred" in receipt["reason"]
+
+
+def test_unfit_sanction_is_rejected(hub: RunningHub) -> None:
+    case_id = hub.open_case()
+    hub.step("RecommendationIssued", recommendation(case_id))
+    light = sanction(case_id) | {"sanction_level": "LIGHT", "sanction_kind": "WRITTEN_REPRIMAND"}
+    hub.publish("SanctionImposed", light)
+    hub.step("SanctionImposed", sanction(case_id))
+
+    letter, _ = rejected(hub, "ppk.3374", light)
+
+    assert letter["reason_code"] == "unfit_sanction"
+    assert "medium-to-heavy" in letter["reason"]
+
+
+def test_nothing_follows_a_closed_case(hub: RunningHub) -> None:
+    first = report("bawaslu.33")
+    case_id = first["envelope"]["case_id"]
+    hub.step("ReportReceived", first)
+    hub.step("ReportRegistered", registration(case_id))
+    hub.step("VerificationCompleted", verification(case_id, proven=False))
+    hub.step("CaseClosed", case_closed(case_id))
+    late = case_closed(case_id)
+    hub.publish("CaseClosed", late)
+
+    letter, _ = rejected(hub, "bkn", late)
+
+    assert letter["reason_code"] == "case_closed"
+
+
+def test_unknown_schema_is_rejected(hub: RunningHub) -> None:
+    event = report("bawaslu.33")
+    case_id = event["envelope"]["case_id"]
+    unknown_fingerprint = bytes([0xC3, 0x01]) + bytes(8) + bytes([0x02])
+    hub.publisher.send_raw("bawaslu.33", case_id, unknown_fingerprint)
+    hub.step("ReportReceived", event)
+
+    letters = [
+        d
+        for d in hub.dead_letters(inbound_topic("bawaslu.33"), at_least=1)
+        if d["reason_code"] == "unknown_schema"
+    ]
+
+    assert letters
