@@ -20,6 +20,7 @@ class Stage(StrEnum):
     INGRESS = "ingress"
     LEDGER = "ledger"
     SINK = "sink"
+    ROUTER = "router"
 
 
 class Outcome(StrEnum):

@@ -122,10 +122,11 @@ CHANNELS = (
 )
 
 #: Messages other than case events, and the one channel each travels on.
-RECORD_CHANNELS = {
-    "kawal.AuditEntry": "caseAudit",
-    "kawal.DeadLetter": "dlq",
-    "kawal.Receipt": "outbound",
+RECORD_CHANNELS: dict[str, tuple[str, ...]] = {
+    # Outbound feeds carry trail entries (with the disclosures the receiver is entitled to).
+    "kawal.AuditEntry": ("caseAudit", "outbound"),
+    "kawal.DeadLetter": ("dlq",),
+    "kawal.Receipt": ("outbound",),
 }
 
 
@@ -139,7 +140,7 @@ def channel_messages(catalog: SchemaCatalog) -> dict[str, tuple[str, ...]]:
     # The hub's own events (DeadlineBreached) come in on kawal.inbound.kawal like any other, so
     # one ingress sees every event of a case; authorization keeps them to the hub.
     routing: dict[str, list[str]] = {"inbound": list(events)}
-    routing.update(caseEvents=list(events), outbound=list(events), caseAudit=[], dlq=[])
+    routing.update(caseEvents=list(events), outbound=[], caseAudit=[], dlq=[])
     for name in catalog.names():
         if name.startswith(EVENTS_NAMESPACE + "."):
             continue
@@ -148,7 +149,8 @@ def channel_messages(catalog: SchemaCatalog) -> dict[str, tuple[str, ...]]:
                 f"message {name} travels on no channel; add it to RECORD_CHANNELS in "
                 "schemas/contract.py"
             )
-        routing[RECORD_CHANNELS[name]].append(name)
+        for channel in RECORD_CHANNELS[name]:
+            routing[channel].append(name)
     return {channel: tuple(sorted(names)) for channel, names in routing.items()}
 
 
@@ -166,8 +168,8 @@ def parties(
     full_name = catalog.full_name(name)
     emitters, consumers = catalog.emitted_by(full_name), catalog.consumed_by(full_name)
     if full_name in RECORD_CHANNELS and not (emitters or consumers):
-        spec = _channel_spec(RECORD_CHANNELS[full_name])
-        return spec.writer, spec.reader
+        specs = [_channel_spec(channel) for channel in RECORD_CHANNELS[full_name]]
+        return "; ".join(s.writer for s in specs), "; ".join(s.reader for s in specs)
     for roles, attribute in ((emitters, EMITTED_BY_ATTRIBUTE), (consumers, CONSUMED_BY_ATTRIBUTE)):
         if not roles:
             # A public contract that cannot say who sends or gets an event is incomplete.

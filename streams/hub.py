@@ -31,6 +31,7 @@ from streams.topics import (
     CASES_TABLE,
     DLQ,
     LIFECYCLE_TABLE,
+    PARTIES_TABLE,
     inbound_topic,
 )
 
@@ -56,8 +57,10 @@ class Hub:
     dlq: faust.TopicT
     outbound: dict[str, faust.TopicT]
     lifecycles: Any
+    parties: Any
     cases: Any
     authority_map: AuthorityMap
+    redaction_key: bytes
 
     def institution(self, institution_id: str) -> Institution:
         """The registered institution ``institution_id`` (ingress only sees registered ones)."""
@@ -120,7 +123,8 @@ def create_codec(settings: Settings, catalog: SchemaCatalog) -> AvroCodec:
 
 def create_hub(settings: Settings) -> Hub:
     """Build the app and register every agent and view."""
-    from streams import ingress, ledger, sink, web
+    # Imported here: the agent modules import Hub from this module.
+    from streams import ingress, ledger, router, sink, web
 
     app = create_app(settings)
     catalog = default_catalog()
@@ -143,10 +147,13 @@ def create_hub(settings: Settings) -> Hub:
         # JSON values without a value_type: Faust's recovery cannot rebuild a plain dict type.
         lifecycles=app.Table(LIFECYCLE_TABLE, key_type=str),
         cases=app.Table(CASES_TABLE, key_type=str),
+        parties=app.Table(PARTIES_TABLE, key_type=str),
         authority_map=load_authority_map(settings.authority_file),
+        redaction_key=settings.redaction_key.get_secret_value().encode(),
     )
     ingress.register(hub)
     ledger.register(hub)
     sink.register(hub)
+    router.register(hub)
     web.register(hub)
     return hub

@@ -1,7 +1,9 @@
 """Ledger agent: ``kawal.case.events`` → ``kawal.case.audit``.
 
 Gives every accepted event its per-case sequence number and chains it:
-``hash = SHA-256(prev_hash ‖ canonical event bytes)``. The case state lives in the Faust table
+``hash = SHA-256(prev_hash ‖ committed event bytes)``, the canonical bytes with personal data
+replaced by salted commitments (:mod:`streams.redaction`); the values travel as disclosures.
+The case state lives in the Faust table
 ``cases`` (changelog-backed, so it survives restarts). An event already in the case, as after
 a crash between the table update and the offset commit, is re-emitted with its original
 sequence number and hash; the audit sink is idempotent on ``(case_id, seq)``.
@@ -22,6 +24,7 @@ from streams.chain import GENESIS_HASH, chain_hash
 from streams.dlq import dead_letter, guarded, reason_for_codec_error
 from streams.headers import SOURCE_HEADER, header_value
 from streams.receipts import acceptance_receipt, send_receipt
+from streams.redaction import commit
 
 if TYPE_CHECKING:
     from streams.hub import Hub
@@ -83,18 +86,22 @@ async def handle(hub: Hub, message: faust.types.Message) -> None:
         return
     envelope = decoded.record["envelope"]
     case_id, event_id = envelope["case_id"], envelope["event_id"]
+    # The chain covers the committed form, so redacted views verify too (streams.redaction).
+    committed, disclosures = commit(
+        hub.catalog, hub.codec, hub.redaction_key, decoded.full_name, decoded.record
+    )
     state = CaseState.from_json(hub.cases.get(case_id))
     seq = state.seq_of.get(event_id)
     if seq is None:
         seq = state.last_seq + 1
-        state.hashes.append(chain_hash(state.prev_hash(seq), event_bytes))
+        state.hashes.append(chain_hash(state.prev_hash(seq), committed))
         state.seq_of[event_id] = seq
         state.last_event_type = envelope["event_type"]
         hub.cases[case_id] = state.to_json()
         hub.metrics.count(Stage.LEDGER, Outcome.ACCEPTED)
     else:
         hub.metrics.count(Stage.LEDGER, Outcome.DUPLICATE)
-    entry = audit_entry(state, seq, envelope, event_bytes, message)
+    entry = audit_entry(state, seq, envelope, committed, message) | {"disclosures": disclosures}
     await hub.case_audit.send(key=message.key, value=hub.codec.encode("kawal.AuditEntry", entry))
     source = (entry["source_topic"], entry["source_partition"], entry["source_offset"])
     receipt = acceptance_receipt(source, envelope, seq, entry["hash"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Local group joins wait half the session timeout; 6 s keeps restarts quick on one machine.
@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     )
     authority_file: Path | None = Field(
         default=None, description="TOML map of the recommending authority by date; default bundled."
+    )
+    redaction_key: SecretStr = Field(
+        default=SecretStr("kawal-local-development-only"),
+        description=(
+            "Secret the personal-data commitment salts are derived from; set a long random "
+            "value in production and never change it (past commitments depend on it)."
+        ),
     )
     log_level: str = Field(default="info", description="Worker log level.")
 

@@ -7,6 +7,7 @@ batch after a crash adds nothing. Offsets are committed only after the batch is 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from typing import TYPE_CHECKING, Any, cast
@@ -55,7 +56,7 @@ async def write_batch(hub: Hub, messages: list[faust.types.Message]) -> None:
     rows: list[dict[str, Any]] = []
     for message in messages:
         try:
-            rows.append(hub.codec.decode(message.value or b"").record)
+            rows.append(as_row(hub.codec.decode(message.value or b"").record))
         except CodecError as exc:
             await dead_letter(hub, Stage.SINK, reason_for_codec_error(exc), str(exc), message)
     inserted = await insert_until_stored(hub, rows)
@@ -78,3 +79,8 @@ async def insert_until_stored(hub: Hub, rows: list[dict[str, Any]]) -> int:
             log.warning("audit store unavailable (%s); retrying in %.1f s", exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_SECONDS)
+
+
+def as_row(entry: dict[str, Any]) -> dict[str, Any]:
+    """An AuditEntry record as an audit-store row (disclosures as JSON text)."""
+    return entry | {"disclosures": json.dumps(entry.get("disclosures", []))}

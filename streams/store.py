@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Text,
     create_engine,
     event,
     func,
@@ -56,6 +57,8 @@ class AuditRow(Base):
     source_topic: Mapped[str] = mapped_column(String(255))
     source_partition: Mapped[int] = mapped_column(Integer)
     source_offset: Mapped[int] = mapped_column(BigInteger)
+    #: Personal-data values behind the event's commitments (JSON list of field/salt/value).
+    disclosures: Mapped[str] = mapped_column(Text, default="[]")
 
 
 @dataclass(frozen=True)

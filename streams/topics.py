@@ -20,6 +20,7 @@ DLQ = "kawal.dlq"
 #: Faust tables; their changelog topics are named ``<app id>-<table>-changelog``.
 CASES_TABLE = "cases"
 LIFECYCLE_TABLE = "case-lifecycle"
+PARTIES_TABLE = "case-parties"
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def changelog_topic(table: str) -> str:
 def all_topics(institutions: tuple[Institution, ...], partitions: int) -> list[TopicSpec]:
     """Every topic the hub needs, with its real partition count."""
     case_keyed = [CASE_EVENTS, CASE_AUDIT, DLQ]
-    case_keyed += [changelog_topic(LIFECYCLE_TABLE), changelog_topic(CASES_TABLE)]
+    case_keyed += [changelog_topic(t) for t in (LIFECYCLE_TABLE, CASES_TABLE, PARTIES_TABLE)]
     for inst in institutions:
         case_keyed += [inbound_topic(inst.id), outbound_topic(inst.id)]
     specs = [TopicSpec(name, partitions) for name in case_keyed]

@@ -58,7 +58,14 @@ LIFECYCLE = (
 
 def test_messages(catalog: SchemaCatalog) -> None:
     assert catalog.names() == tuple(
-        sorted(("kawal.AuditEntry", "kawal.DeadLetter", *(f"kawal.events.{e}" for e in LIFECYCLE)))
+        sorted(
+            (
+                "kawal.AuditEntry",
+                "kawal.DeadLetter",
+                "kawal.Receipt",
+                *(f"kawal.events.{e}" for e in LIFECYCLE),
+            )
+        )
     )
 
 

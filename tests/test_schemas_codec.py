@@ -88,6 +88,7 @@ def audit_entry() -> dict[str, Any]:
         "source_topic": "kawal.case.events",
         "source_partition": 3,
         "source_offset": 42,
+        "disclosures": [{"field": "subject_nip", "salt": "00ff", "value": "199001012015031001"}],
     }
 
 
@@ -104,12 +105,30 @@ def dead_letter() -> dict[str, Any]:
     }
 
 
+def receipt() -> dict[str, Any]:
+    return {
+        "status": "REJECTED",
+        "event_id": "0b1f3c1e-2a4d-4e6f-8a9b-0c1d2e3f4a5b",
+        "case_id": "2b1f3c1e-2a4d-4e6f-8a9b-0c1d2e3f4a5c",
+        "event_type": "SanctionImposed",
+        "seq": None,
+        "hash": None,
+        "reason_code": "illegal_transition",
+        "reason": "SanctionImposed is not allowed now: the case is referred, not recommended",
+        "source_topic": "kawal.inbound.ppk.3374",
+        "source_partition": 1,
+        "source_offset": 12,
+        "issued_at": dt.datetime(2024, 10, 3, 9, 31, tzinfo=UTC),
+    }
+
+
 SAMPLES = {
     "kawal.events.ReportReceived": report_received,
     "kawal.events.RecommendationIssued": recommendation_issued,
     "kawal.events.SanctionImposed": sanction_imposed,
     "kawal.AuditEntry": audit_entry,
     "kawal.DeadLetter": dead_letter,
+    "kawal.Receipt": receipt,
     **LIFECYCLE_SAMPLES,
 }
 

@@ -1,0 +1,79 @@
+"""Outbound feeds on the real broker: who receives what, redacted, still verifiable."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from streams.chain import chain_hash, verify_chain
+from streams.redaction import reveal
+from streams.topics import outbound_topic
+from tests.hubtools import RunningHub, recommendation, report, until_referral
+
+SETTLE_SECONDS = 3.0
+
+
+def feed(
+    hub: RunningHub, institution: str, case_id: str, at_least: int, timeout: float = 60
+) -> list[dict[str, Any]]:
+    """Trail entries of ``case_id`` on ``institution``'s outbound feed."""
+    return hub.read(
+        outbound_topic(institution),
+        lambda r: "prev_hash" in r and r["case_id"] == case_id,
+        timeout=timeout,
+        at_least=at_least,
+    )
+
+
+def test_ppk_view_has_no_reporter_identity_and_both_views_verify(hub: RunningHub) -> None:
+    case_id = hub.open_case("bawaslu.33")
+    rows = hub.step("RecommendationIssued", recommendation(case_id, "bkn"))
+
+    ppk = feed(hub, "ppk.3374", case_id, at_least=3)
+    authority = feed(hub, "bkn", case_id, at_least=5)
+
+    # Full view: the stored trail verifies and its disclosures open the commitments.
+    assert verify_chain(rows) is None
+    full_report = hub.codec.decode(rows[0].event).record
+    disclosures = json.loads(rows[0].disclosures)
+    assert reveal(full_report, disclosures)["reporter_identity"] == "Test Reporter"
+    # Redacted view: same hashes as the canonical chain, nothing about the reporter.
+    store_hash = {row.seq: row.hash for row in rows}
+    for entry in ppk:
+        assert chain_hash(entry["prev_hash"], entry["event"]) == entry["hash"]
+        assert store_hash[entry["seq"]] == entry["hash"]
+        assert b"Test Reporter" not in entry["event"]
+        assert all(d["field"] != "reporter_identity" for d in entry["disclosures"])
+    assert "ReportReceived" not in {entry["event_type"] for entry in ppk}
+    assert {"ReportRegistered", "RecommendationIssued"} <= {entry["event_type"] for entry in ppk}
+    # The recommending authority may know who reported.
+    bkn_report = next(e for e in authority if e["event_type"] == "ReportReceived")
+    opened = reveal(hub.codec.decode(bkn_report["event"]).record, bkn_report["disclosures"])
+    assert opened["reporter_identity"] == "Test Reporter"
+
+
+def test_cases_go_to_the_authority_of_their_period(hub: RunningHub) -> None:
+    before = report("bawaslu.33")
+    before["envelope"]["event_time"] = datetime(2023, 12, 4, 9, 30, tzinfo=UTC)
+    old_case = before["envelope"]["case_id"]
+    hub.step("ReportReceived", before)
+    for event_type, record in until_referral(old_case):
+        if event_type == "ReferralForwarded":
+            record["to_authority"] = "kasn"
+        hub.step(event_type, record)
+    new_case = hub.open_case("bawaslu.33")
+
+    kasn_old = feed(hub, "kasn", old_case, at_least=4)
+    bkn_new = feed(hub, "bkn", new_case, at_least=4)
+    kasn_new = feed(hub, "kasn", new_case, at_least=1, timeout=SETTLE_SECONDS)
+    bkn_old_referrals = [
+        e
+        for e in feed(hub, "bkn", old_case, at_least=99, timeout=SETTLE_SECONDS)
+        if e["event_type"] == "ReferralForwarded"
+    ]
+
+    assert "ReferralForwarded" in {e["event_type"] for e in kasn_old}
+    assert "ReferralForwarded" in {e["event_type"] for e in bkn_new}
+    assert kasn_new == []
+    assert bkn_old_referrals == []
