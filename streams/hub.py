@@ -20,6 +20,8 @@ from schemas.errors import KawalError
 from schemas.registry import SchemaRegistryClient
 from streams.authority import AuthorityMap, load_authority_map
 from streams.broker import parse_broker_url
+from streams.calendar import WorkingCalendar, load_calendar
+from streams.deadlines import DeadlineRule, load_rules
 from streams.institutions import Institution, load_institutions
 from streams.receipts import outbound_topics
 from streams.settings import Settings
@@ -30,6 +32,7 @@ from streams.topics import (
     CASE_EVENTS,
     CASES_TABLE,
     DLQ,
+    HUB_INSTITUTION,
     LIFECYCLE_TABLE,
     PARTIES_TABLE,
     inbound_topic,
@@ -61,6 +64,9 @@ class Hub:
     cases: Any
     authority_map: AuthorityMap
     redaction_key: bytes
+    hub_inbound: faust.TopicT
+    deadline_rules: dict[str, DeadlineRule]
+    calendar: WorkingCalendar
 
     def institution(self, institution_id: str) -> Institution:
         """The registered institution ``institution_id`` (ingress only sees registered ones)."""
@@ -124,7 +130,7 @@ def create_codec(settings: Settings, catalog: SchemaCatalog) -> AvroCodec:
 def create_hub(settings: Settings) -> Hub:
     """Build the app and register every agent and view."""
     # Imported here: the agent modules import Hub from this module.
-    from streams import ingress, ledger, router, sink, web
+    from streams import deadline_timer, ingress, ledger, router, sink, web
 
     app = create_app(settings)
     catalog = default_catalog()
@@ -150,10 +156,14 @@ def create_hub(settings: Settings) -> Hub:
         parties=app.Table(PARTIES_TABLE, key_type=str),
         authority_map=load_authority_map(settings.authority_file),
         redaction_key=settings.redaction_key.get_secret_value().encode(),
+        hub_inbound=_raw_topic(app, inbound_topic(HUB_INSTITUTION)),
+        deadline_rules=load_rules(settings.deadlines_file),
+        calendar=load_calendar(settings.calendar_file),
     )
     ingress.register(hub)
     ledger.register(hub)
     sink.register(hub)
     router.register(hub)
+    deadline_timer.register(hub)
     web.register(hub)
     return hub

@@ -23,6 +23,7 @@ import faust
 from monitoring.metrics import Outcome, Stage
 from schemas.codec import CodecError, Decoded
 from streams.authorization import authorize
+from streams.deadlines import update_clocks
 from streams.dlq import dead_letter, guarded, reason_for_codec_error
 from streams.headers import SOURCE_HEADER, cloud_event_headers
 from streams.lifecycle import CaseLifecycle, advance, check_transition, start
@@ -100,6 +101,7 @@ def admit(
     if rejection is not None:
         return rejection
     case = advance(case, event_type, record) if case else start(record, authority)
+    update_clocks(case, hub.deadline_rules, hub.calendar, event_type, record)
     case.accepted[envelope["event_id"]] = position
     hub.lifecycles[case_id] = case.to_json()
     return None

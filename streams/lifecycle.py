@@ -70,6 +70,8 @@ class CaseLifecycle:
     blocked: bool = False
     #: Inbound position (topic:partition:offset) of every accepted event, by event_id.
     accepted: dict[str, str] = field(default_factory=dict)
+    #: Running deadline clocks (see streams.deadlines).
+    clocks: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """Table value."""

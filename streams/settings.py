@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     authority_file: Path | None = Field(
         default=None, description="TOML map of the recommending authority by date; default bundled."
     )
+    deadlines_file: Path | None = Field(
+        default=None, description="TOML deadline rules; default: the bundled ones."
+    )
+    calendar_file: Path | None = Field(
+        default=None, description="TOML working-day calendar; default: the bundled one."
+    )
+    deadline_check_seconds: float = Field(
+        default=30.0, gt=0, description="How often the deadline timer looks for overdue clocks."
+    )
     redaction_key: SecretStr = Field(
         default=SecretStr("kawal-local-development-only"),
         description=(

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from streams.institutions import Institution
 
 APP_ID = "kawal"
+#: The hub's own institution id: its deadline timer publishes on kawal.inbound.kawal.
+HUB_INSTITUTION = "kawal"
 INBOUND_PREFIX = "kawal.inbound."
 OUTBOUND_PREFIX = "kawal.outbound."
 CASE_EVENTS = "kawal.case.events"

@@ -140,6 +140,8 @@ def worker_process(home: Path, broker_url: str, web_port: int) -> ChildProcess:
         KAWAL_BROKER_URL=broker_url,
         KAWAL_WEB_PORT=str(web_port),
         KAWAL_LOG_LEVEL="info",
+        KAWAL_DEADLINE_CHECK_SECONDS="1",
+        KAWAL_DEADLINES_FILE=str(Path(__file__).parent / "data" / "deadlines.toml"),
     )
     return ChildProcess(
         "worker", [sys.executable, "-m", "streams.cli", "worker"], home / "worker.log", env=env
