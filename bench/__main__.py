@@ -1,4 +1,4 @@
-"""``make bench``: throughput of the hub on this machine, printed as ``name: value`` lines.
+"""``make bench``: throughput and latency of the hub, printed as ``name: value`` lines.
 
 Figures are only comparable within one run (shared, noisy machines): compare
 ``pipeline_events_per_second`` with ``raw_decode_events_per_second`` of the same run.
@@ -9,11 +9,16 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+
+from kafka import KafkaConsumer
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
@@ -25,10 +30,13 @@ from streams.provision import provision_topics
 from streams.publisher import EventPublisher
 from streams.settings import Settings
 from streams.store import AuditStore
-from streams.topics import all_topics
+from streams.topics import all_topics, outbound_topic
 
 EVENTS = int(os.environ.get("KAWAL_BENCH_EVENTS", "5000"))
 READY_SECONDS = 60.0
+#: Publishing rate and event count of the latency measurement.
+LATENCY_RATE = 200.0
+LATENCY_EVENTS = 2_000
 
 
 def report(number: int) -> dict[str, Any]:
@@ -68,8 +76,11 @@ def raw_decode_rate(codec: AvroCodec, encoded: list[bytes]) -> float:
     return len(encoded) / (time.perf_counter() - started)
 
 
-def pipeline_rate(codec: AvroCodec, records: list[dict[str, Any]], workdir: Path) -> float:
-    """Events per second from first publish to the last row in the audit store."""
+@contextmanager
+def running_hub(
+    codec: AvroCodec, workdir: Path
+) -> Iterator[tuple[EventPublisher, AuditStore, str]]:
+    """A real broker and one worker; yields a warm publisher, the audit store, the bootstrap."""
     broker = EmbeddedBroker.ephemeral(workdir / "logs", port=free_port())
     broker.start()
     worker: ChildProcess | None = None
@@ -82,19 +93,67 @@ def pipeline_rate(codec: AvroCodec, records: list[dict[str, Any]], workdir: Path
         store = AuditStore(settings.audit_url)
         publisher = EventPublisher([broker.bootstrap_servers], codec)
         _warm_up(publisher, store, worker)
-        started = time.perf_counter()
-        for record in records:
-            publisher.publish("ReportReceived", record)
+        yield publisher, store, broker.bootstrap_servers
         publisher.close()
-        while store.count() < len(records) + 1:
-            if not worker.alive:
-                raise RuntimeError(worker.log_tail())
-            time.sleep(0.05)
-        return len(records) / (time.perf_counter() - started)
     finally:
         if worker is not None:
             worker.stop(20)
         broker.stop()
+
+
+def pipeline_rate(
+    publisher: EventPublisher, store: AuditStore, records: list[dict[str, Any]]
+) -> float:
+    """Events per second from first publish to the last row in the audit store."""
+    target = store.count() + len(records)
+    started = time.perf_counter()
+    for record in records:
+        publisher.publish("ReportReceived", record)
+    publisher.flush()
+    while store.count() < target:
+        time.sleep(0.01)
+    return len(records) / (time.perf_counter() - started)
+
+
+def latency_ms(
+    publisher: EventPublisher, bootstrap: str, codec: AvroCodec, rate: float, count: int
+) -> tuple[float, float]:
+    """p50 and p99, in ms, from publishing an event to its acceptance receipt, at ``rate``/s."""
+    arrivals: dict[str, float] = {}
+    done = threading.Event()
+    consumer = KafkaConsumer(
+        outbound_topic("bawaslu"), bootstrap_servers=[bootstrap], auto_offset_reset="latest"
+    )
+    consumer.poll(timeout_ms=1000)  # join the partitions before the first event goes out
+
+    def collect() -> None:
+        while not done.is_set():
+            for batch in consumer.poll(timeout_ms=50).values():
+                for message in batch:
+                    receipt = codec.decode(message.value).record
+                    if receipt.get("status") == "ACCEPTED":
+                        arrivals[receipt["event_id"]] = time.perf_counter()
+
+    thread = threading.Thread(target=collect)
+    thread.start()
+    sent: dict[str, float] = {}
+    interval = 1.0 / rate
+    next_at = time.perf_counter()
+    for number in range(count):
+        record = report(10_000_000 + number)
+        next_at += interval
+        time.sleep(max(0.0, next_at - time.perf_counter()))
+        sent[record["envelope"]["event_id"]] = time.perf_counter()
+        publisher.publish("ReportReceived", record)
+        publisher.producer.flush()
+    deadline = time.monotonic() + READY_SECONDS
+    while len(arrivals) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    done.set()
+    thread.join()
+    consumer.close()
+    latencies = sorted((arrivals[e] - sent[e]) * 1000 for e in sent if e in arrivals)
+    return latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99) - 1]
 
 
 def _start_worker(settings: Settings, workdir: Path) -> ChildProcess:
@@ -132,9 +191,14 @@ def main() -> None:
     encoded = [codec.encode("ReportReceived", record) for record in records]
     print(f"events: {EVENTS}")
     print(f"raw_decode_events_per_second: {raw_decode_rate(codec, encoded):.0f}")
-    with tempfile.TemporaryDirectory(prefix="kawal-bench-") as workdir:
-        rate = pipeline_rate(codec, records, Path(workdir))
-    print(f"pipeline_events_per_second: {rate:.0f}")
+    with (
+        tempfile.TemporaryDirectory(prefix="kawal-bench-") as workdir,
+        running_hub(codec, Path(workdir)) as (publisher, store, bootstrap),
+    ):
+        print(f"pipeline_events_per_second: {pipeline_rate(publisher, store, records):.0f}")
+        p50, p99 = latency_ms(publisher, bootstrap, codec, LATENCY_RATE, LATENCY_EVENTS)
+    print(f"latency_p50_ms_at_200_per_second: {p50:.1f}")
+    print(f"latency_p99_ms_at_200_per_second: {p99:.1f}")
 
 
 if __name__ == "__main__":
