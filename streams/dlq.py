@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -68,6 +69,18 @@ async def dead_letter(
         stage,
         reason,
     )
+
+
+async def timed_guarded(
+    hub: Hub,
+    stage: Stage,
+    handler: Callable[[Hub, faust.types.Message], Awaitable[None]],
+    message: faust.types.Message,
+) -> None:
+    """:func:`guarded`, observing the stage's processing time."""
+    started = time.perf_counter()
+    await guarded(hub, stage, handler, message)
+    hub.metrics.processing_seconds.labels(stage=stage).observe(time.perf_counter() - started)
 
 
 async def guarded(

@@ -105,7 +105,28 @@ def free_storage_base_port() -> int:
     )
 
 
-class EmbeddedStorage:
+class _OwnsChild:
+    """What the embedded storage and broker tell of their child process."""
+
+    _child: ChildProcess
+
+    @property
+    def alive(self) -> bool:
+        """True while the child runs."""
+        return self._child.alive
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the child, or ``None`` if never started."""
+        return self._child.pid
+
+    @property
+    def log_path(self) -> Path:
+        """The child's log file."""
+        return self._child.log_path
+
+
+class EmbeddedStorage(_OwnsChild):
     """SeaweedFS ``weed mini`` serving one S3 bucket on loopback.
 
     Ports: S3 on ``base_port``, master +1, volume +2, filer +3, admin +4, and gRPC on each
@@ -157,21 +178,6 @@ class EmbeddedStorage:
     def s3_endpoint(self) -> str:
         """URL of the S3 API."""
         return f"http://{HOST}:{self.base_port}"
-
-    @property
-    def alive(self) -> bool:
-        """True while ``weed`` runs."""
-        return self._child.alive
-
-    @property
-    def pid(self) -> int | None:
-        """Process id of ``weed``, or ``None`` if never started."""
-        return self._child.pid
-
-    @property
-    def log_path(self) -> Path:
-        """The log file of ``weed``."""
-        return self._child.log_path
 
     def start(self) -> None:
         """Start ``weed mini`` and wait until the bucket is served.
@@ -264,7 +270,7 @@ class EmbeddedStorage:
             time.sleep(0.05)
 
 
-class EmbeddedBroker:
+class EmbeddedBroker(_OwnsChild):
     """tansu on loopback: durable on an :class:`EmbeddedStorage`, or ephemeral in memory.
 
     Args:
@@ -316,21 +322,6 @@ class EmbeddedBroker:
     def url(self) -> str:
         """Broker URL of the hub (``tansu://`` selects the tansu transport)."""
         return f"tansu://{self.bootstrap_servers}"
-
-    @property
-    def alive(self) -> bool:
-        """True while tansu runs."""
-        return self._child.alive
-
-    @property
-    def pid(self) -> int | None:
-        """Process id of tansu, or ``None`` if never started."""
-        return self._child.pid
-
-    @property
-    def log_path(self) -> Path:
-        """The log file of tansu."""
-        return self._child.log_path
 
     def start(self) -> None:
         """Start tansu and wait until it accepts connections.

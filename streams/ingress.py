@@ -14,7 +14,6 @@ a duplicate.
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +23,7 @@ from monitoring.metrics import Outcome, Stage
 from schemas.codec import CodecError, Decoded
 from streams.authorization import authorize
 from streams.deadlines import update_clocks
-from streams.dlq import dead_letter, guarded, reason_for_codec_error
+from streams.dlq import dead_letter, reason_for_codec_error, timed_guarded
 from streams.headers import SOURCE_HEADER, cloud_event_headers
 from streams.lifecycle import CaseLifecycle, advance, check_transition, start
 from streams.reasons import Reason, Rejection
@@ -43,11 +42,7 @@ def register(hub: Hub) -> None:
     @hub.app.agent(hub.inbound, name="kawal.ingress")
     async def ingress(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
-            started = time.perf_counter()
-            await guarded(hub, Stage.INGRESS, handle, event.message)
-            hub.metrics.processing_seconds.labels(stage=Stage.INGRESS).observe(
-                time.perf_counter() - started
-            )
+            await timed_guarded(hub, Stage.INGRESS, handle, event.message)
 
 
 async def handle(hub: Hub, message: faust.types.Message) -> None:

@@ -11,7 +11,6 @@ sequence number and hash; the audit sink is idempotent on ``(case_id, seq)``.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,7 @@ import faust
 from monitoring.metrics import Outcome, Stage
 from schemas.codec import CodecError
 from streams.chain import GENESIS_HASH, chain_hash
-from streams.dlq import dead_letter, guarded, reason_for_codec_error
+from streams.dlq import dead_letter, reason_for_codec_error, timed_guarded
 from streams.headers import SOURCE_HEADER, header_value
 from streams.receipts import acceptance_receipt, send_receipt
 from streams.redaction import commit
@@ -69,11 +68,7 @@ def register(hub: Hub) -> None:
     @hub.app.agent(hub.case_events, name="kawal.ledger")
     async def ledger(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
-            started = time.perf_counter()
-            await guarded(hub, Stage.LEDGER, handle, event.message)
-            hub.metrics.processing_seconds.labels(stage=Stage.LEDGER).observe(
-                time.perf_counter() - started
-            )
+            await timed_guarded(hub, Stage.LEDGER, handle, event.message)
 
 
 async def handle(hub: Hub, message: faust.types.Message) -> None:
