@@ -121,8 +121,12 @@ def latency_ms(
     """p50 and p99, in ms, from publishing an event to its acceptance receipt, at ``rate``/s."""
     arrivals: dict[str, float] = {}
     done = threading.Event()
+    # A short fetch wait: tansu holds a many-partition Fetch for the whole wait (streams.tansu).
     consumer = KafkaConsumer(
-        outbound_topic("bawaslu"), bootstrap_servers=[bootstrap], auto_offset_reset="latest"
+        outbound_topic("bawaslu"),
+        bootstrap_servers=[bootstrap],
+        auto_offset_reset="latest",
+        fetch_max_wait_ms=5,
     )
     consumer.poll(timeout_ms=1000)  # join the partitions before the first event goes out
 

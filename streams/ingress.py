@@ -150,6 +150,6 @@ async def forward(hub: Hub, decoded: Decoded, message: faust.types.Message, posi
     # canonical bytes, and with them the hash chain, never depend on when we processed it.
     envelope["ingest_time"] = datetime.fromtimestamp(message.timestamp, UTC)
     record["envelope"] = envelope
-    canonical = hub.codec.encode_canonical(decoded.full_name, record)
+    canonical = hub.codec.encode_canonical(decoded.full_name, record, checked=False)
     headers = [*cloud_event_headers(envelope), (SOURCE_HEADER, position.encode())]
     await hub.case_events.send(key=message.key, value=canonical, headers=headers)

@@ -97,7 +97,9 @@ async def handle(hub: Hub, message: faust.types.Message) -> None:
     else:
         hub.metrics.count(Stage.LEDGER, Outcome.DUPLICATE)
     entry = audit_entry(state, seq, envelope, committed, message) | {"disclosures": disclosures}
-    await hub.case_audit.send(key=message.key, value=hub.codec.encode("kawal.AuditEntry", entry))
+    await hub.case_audit.send(
+        key=message.key, value=hub.codec.encode("kawal.AuditEntry", entry, checked=False)
+    )
     source = (entry["source_topic"], entry["source_partition"], entry["source_offset"])
     receipt = acceptance_receipt(source, envelope, seq, entry["hash"])
     key = message.key if isinstance(message.key, bytes) else None

@@ -62,7 +62,7 @@ async def send_receipt(
     topic = hub.outbound.get(institution)
     if topic is None:
         return
-    await topic.send(key=key, value=hub.codec.encode("kawal.Receipt", receipt))
+    await topic.send(key=key, value=hub.codec.encode("kawal.Receipt", receipt, checked=False))
 
 
 def coordinates(message: faust.types.Message) -> tuple[str, int, int]:

@@ -410,3 +410,22 @@ def test_decode_error_never_quotes_personal_data(codec: AvroCodec) -> None:
     for secret in (SECRET_NIP, SECRET_NAME, SECRET_NAME[:4], SECRET_REPORTER):
         assert secret not in str(info.value)
     assert info.value.__suppress_context__
+
+
+@pytest.mark.parametrize("full_name", sorted(SAMPLES))
+def test_unchecked_encoding_writes_the_same_bytes(codec: AvroCodec, full_name: str) -> None:
+    record = SAMPLES[full_name]()
+
+    assert codec.encode_canonical(full_name, record, checked=False) == codec.encode_canonical(
+        full_name, record
+    )
+
+
+def test_unchecked_encoding_of_a_bad_record_names_no_value(codec: AvroCodec) -> None:
+    record = SAMPLES["kawal.events.ReportReceived"]()
+    record["subject_nip"] = 199001012015031001  # a number where the schema wants a string
+
+    with pytest.raises(SchemaMismatchError) as raised:
+        codec.encode_canonical("ReportReceived", record, checked=False)
+
+    assert "199001012015031001" not in str(raised.value)
