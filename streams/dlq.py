@@ -71,28 +71,17 @@ async def dead_letter(
     )
 
 
-async def timed_guarded(
-    hub: Hub,
-    stage: Stage,
-    handler: Callable[[Hub, faust.types.Message], Awaitable[None]],
-    message: faust.types.Message,
-) -> None:
-    """:func:`guarded`, observing the stage's processing time."""
-    started = time.perf_counter()
-    await guarded(hub, stage, handler, message)
-    hub.metrics.processing_seconds.labels(stage=stage).observe(time.perf_counter() - started)
-
-
 async def guarded(
     hub: Hub,
     stage: Stage,
     handler: Callable[[Hub, faust.types.Message], Awaitable[None]],
     message: faust.types.Message,
 ) -> None:
-    """Run a stage's handler; an unexpected failure sends the record to the DLQ, not away.
+    """Run and time a stage's handler; an unexpected failure dead-letters the record.
 
     The reason names only the exception type: its message could quote the record.
     """
+    started = time.perf_counter()
     try:
         await handler(hub, message)
     except Exception as exc:
@@ -108,3 +97,5 @@ async def guarded(
         )
         detail = f"{stage} failed with {type(exc).__name__}; see the worker log, then replay"
         await dead_letter(hub, stage, Reason.INTERNAL_ERROR, detail, message)
+    finally:
+        hub.metrics.processing_seconds.labels(stage=stage).observe(time.perf_counter() - started)

@@ -21,9 +21,10 @@ import faust
 
 from monitoring.metrics import Outcome, Stage
 from schemas.codec import CodecError, Decoded
+from streams.authority import AuthorityMapError
 from streams.authorization import authorize
 from streams.deadlines import update_clocks
-from streams.dlq import dead_letter, reason_for_codec_error, timed_guarded
+from streams.dlq import dead_letter, guarded, reason_for_codec_error
 from streams.headers import SOURCE_HEADER, cloud_event_headers
 from streams.lifecycle import CaseLifecycle, advance, check_transition, start
 from streams.reasons import Reason, Rejection
@@ -42,7 +43,7 @@ def register(hub: Hub) -> None:
     @hub.app.agent(hub.inbound, name="kawal.ingress")
     async def ingress(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
-            await timed_guarded(hub, Stage.INGRESS, handle, event.message)
+            await guarded(hub, Stage.INGRESS, handle, event.message)
 
 
 async def handle(hub: Hub, message: faust.types.Message) -> None:
@@ -53,11 +54,11 @@ async def handle(hub: Hub, message: faust.types.Message) -> None:
     except CodecError as exc:
         await refuse(hub, Rejection(reason_for_codec_error(exc), str(exc)), message, None)
         return
-    envelope = decoded.record["envelope"]
     rejection = check(decoded, message)
     if rejection is not None:
-        await refuse(hub, rejection, message, envelope)
+        await refuse(hub, rejection, message, decoded.record.get("envelope"))
         return
+    envelope = decoded.record["envelope"]
     position = f"{message.topic}:{message.partition}:{message.offset}"
     case = CaseLifecycle.from_json(hub.lifecycles.get(envelope["case_id"]))
     first_seen = case.accepted.get(envelope["event_id"]) if case else None
@@ -89,7 +90,12 @@ def admit(
     record = decoded.record
     envelope = record["envelope"]
     event_type, case_id = envelope["event_type"], envelope["case_id"]
-    authority = case.authority if case else hub.authority_map.authority_on(envelope["event_time"])
+    try:
+        authority = (
+            case.authority if case else hub.authority_map.authority_on(envelope["event_time"])
+        )
+    except AuthorityMapError as exc:
+        return Rejection(Reason.ILLEGAL_TRANSITION, str(exc))
     sender = hub.institution(envelope["source"])
     rejection = authorize(hub.catalog, sender, event_type, record, case, authority)
     rejection = rejection or check_transition(case, event_type, record)

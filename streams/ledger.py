@@ -20,7 +20,7 @@ import faust
 from monitoring.metrics import Outcome, Stage
 from schemas.codec import CodecError
 from streams.chain import GENESIS_HASH, chain_hash
-from streams.dlq import dead_letter, reason_for_codec_error, timed_guarded
+from streams.dlq import dead_letter, guarded, reason_for_codec_error
 from streams.headers import SOURCE_HEADER, header_value
 from streams.receipts import acceptance_receipt, send_receipt
 from streams.redaction import commit
@@ -68,7 +68,7 @@ def register(hub: Hub) -> None:
     @hub.app.agent(hub.case_events, name="kawal.ledger")
     async def ledger(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
-            await timed_guarded(hub, Stage.LEDGER, handle, event.message)
+            await guarded(hub, Stage.LEDGER, handle, event.message)
 
 
 async def handle(hub: Hub, message: faust.types.Message) -> None:

@@ -19,7 +19,7 @@ import faust
 from monitoring.metrics import Stage
 from schemas.codec import CodecError
 from streams.authorization import roles_for_case
-from streams.dlq import dead_letter, reason_for_codec_error, timed_guarded
+from streams.dlq import dead_letter, guarded, reason_for_codec_error
 from streams.institutions import Institution
 from streams.redaction import disclosures_for
 
@@ -43,7 +43,7 @@ def register(hub: Hub) -> None:
     @hub.app.agent(hub.case_audit, name="kawal.router")
     async def router(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
-            await timed_guarded(hub, Stage.ROUTER, route, event.message)
+            await guarded(hub, Stage.ROUTER, route, event.message)
 
 
 async def route(hub: Hub, message: faust.types.Message) -> None:

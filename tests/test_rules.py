@@ -6,10 +6,10 @@ valid event is processed.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-from streams.topics import inbound_topic
+from streams.topics import DLQ, inbound_topic
 from tests.hubtools import (
     RunningHub,
     envelope,
@@ -133,5 +133,34 @@ def test_unknown_schema_is_rejected(hub: RunningHub) -> None:
         for d in hub.dead_letters(inbound_topic("bawaslu.33"), at_least=1)
         if d["reason_code"] == "unknown_schema"
     ]
+
+    assert letters
+
+
+def test_a_record_that_is_not_an_event_is_rejected(hub: RunningHub) -> None:
+    event = report("bawaslu.33")
+    case_id = event["envelope"]["case_id"]
+    letter = {
+        "stage": "ingress",
+        "reason_code": "x",
+        "reason": "x",
+        "source_topic": "t",
+        "source_partition": 0,
+        "source_offset": 0,
+        "payload": b"",
+        "rejected_at": datetime.now(UTC),
+    }
+    hub.publisher.send_raw(
+        "inspektorat.3374", case_id, hub.codec.encode("kawal.DeadLetter", letter)
+    )
+    hub.step("ReportReceived", report("inspektorat.3374"))
+
+    letters = hub.read(
+        DLQ,
+        lambda r: (
+            r["source_topic"] == inbound_topic("inspektorat.3374")
+            and r["reason_code"] == "not_an_event"
+        ),
+    )
 
     assert letters
