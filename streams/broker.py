@@ -13,6 +13,8 @@ from schemas.errors import KawalError
 KAFKA_SCHEME = "kafka"
 EXAMPLE = "e.g. KAWAL_BROKER_URL=kafka://broker-1:9092;broker-2:9092"
 TANSU_SCHEME = "tansu"
+#: Faust transport name of :mod:`streams.transport` (plain Kafka).
+KAWAL_TRANSPORT = "kawal"
 
 
 class BrokerUrlError(KawalError):
@@ -33,8 +35,13 @@ class BrokerEndpoint:
 
     @property
     def faust_url(self) -> str:
-        """The URL Faust's transport registry resolves (``tansu`` selects our transport)."""
-        return f"{self.scheme}://{';'.join(self.servers)}"
+        """The URL Faust's transport registry resolves to the hub's own transports.
+
+        ``kawal`` is :mod:`streams.transport`, ``tansu`` is :mod:`streams.tansu`, both
+        registered under the entry-point group ``faust.transports``.
+        """
+        driver = TANSU_SCHEME if self.is_tansu else KAWAL_TRANSPORT
+        return f"{driver}://{';'.join(self.servers)}"
 
     @property
     def bootstrap(self) -> list[str]:

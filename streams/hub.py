@@ -104,6 +104,10 @@ def create_app(settings: Settings) -> faust.App:
         processing_guarantee="at_least_once",
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
+        # Do not wait for in-flight events on shutdown or rebalance: a batch buffered by the
+        # sink is never acknowledged once its agent stops, so the wait would only run into the
+        # kill. Unacknowledged events are processed again, and every stage is idempotent.
+        stream_wait_empty=False,
         broker_session_timeout=settings.session_timeout,
         broker_heartbeat_interval=settings.session_timeout / 3,
         broker_commit_interval=1.0,

@@ -29,6 +29,7 @@ from kafka import KafkaConsumer
 from kafka import TopicPartition as KafkaTopicPartition
 
 from schemas.errors import KawalError
+from streams import transport as hub_transport
 
 #: Longest time tansu may hold a Fetch request, in milliseconds (see the module docstring).
 FETCH_MAX_WAIT_MS = 5
@@ -120,7 +121,7 @@ class Consumer(faust_aiokafka.Consumer):
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
 
-class Transport(faust_aiokafka.Transport):
-    """Faust transport for ``tansu://`` URLs."""
+class Transport(hub_transport.Transport):
+    """Faust transport for ``tansu://`` URLs: the hub's transport with the consumer above."""
 
     Consumer = Consumer

@@ -87,6 +87,7 @@ def test_broker_urls() -> None:
     assert not kafka.is_tansu
     assert tansu.is_tansu
     assert tansu.faust_url == "tansu://127.0.0.1:9092"
+    assert kafka.faust_url == "kawal://k1:9092;k2:9092"
 
 
 @pytest.mark.parametrize("url", ["redpanda://x:1", "kafka://", "kafka://host", "host:9092"])
