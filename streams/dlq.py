@@ -71,6 +71,22 @@ async def dead_letter(
     )
 
 
+def register_per_event(
+    hub: Hub,
+    topic: faust.TopicT,
+    name: str,
+    stage: Stage,
+    handler: Callable[[Hub, faust.types.Message], Awaitable[None]],
+) -> None:
+    """Attach an agent that runs ``handler`` on each record of ``topic``, :func:`guarded`."""
+
+    async def agent(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            await guarded(hub, stage, handler, event.message)
+
+    hub.app.agent(topic, name=name)(agent)
+
+
 async def guarded(
     hub: Hub,
     stage: Stage,

@@ -24,7 +24,7 @@ from schemas.codec import CodecError, Decoded
 from streams.authority import AuthorityMapError
 from streams.authorization import authorize
 from streams.deadlines import update_clocks
-from streams.dlq import dead_letter, guarded, reason_for_codec_error
+from streams.dlq import dead_letter, reason_for_codec_error, register_per_event
 from streams.headers import SOURCE_HEADER, cloud_event_headers
 from streams.lifecycle import CaseLifecycle, advance, check_transition, start
 from streams.reasons import Reason, Rejection
@@ -39,11 +39,7 @@ EVENT_NAMESPACE = "kawal.events."
 
 def register(hub: Hub) -> None:
     """Attach the ingress agent to the hub's app."""
-
-    @hub.app.agent(hub.inbound, name="kawal.ingress")
-    async def ingress(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await guarded(hub, Stage.INGRESS, handle, event.message)
+    register_per_event(hub, hub.inbound, "kawal.ingress", Stage.INGRESS, handle)
 
 
 async def handle(hub: Hub, message: faust.types.Message) -> None:

@@ -20,7 +20,7 @@ import faust
 from monitoring.metrics import Outcome, Stage
 from schemas.codec import CodecError
 from streams.chain import GENESIS_HASH, chain_hash
-from streams.dlq import dead_letter, guarded, reason_for_codec_error
+from streams.dlq import dead_letter, reason_for_codec_error, register_per_event
 from streams.headers import SOURCE_HEADER, header_value
 from streams.receipts import acceptance_receipt, send_receipt
 from streams.redaction import commit
@@ -64,11 +64,7 @@ class CaseState:
 
 def register(hub: Hub) -> None:
     """Attach the ledger agent to the hub's app."""
-
-    @hub.app.agent(hub.case_events, name="kawal.ledger")
-    async def ledger(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await guarded(hub, Stage.LEDGER, handle, event.message)
+    register_per_event(hub, hub.case_events, "kawal.ledger", Stage.LEDGER, handle)
 
 
 async def handle(hub: Hub, message: faust.types.Message) -> None:

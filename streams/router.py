@@ -19,7 +19,7 @@ import faust
 from monitoring.metrics import Stage
 from schemas.codec import CodecError
 from streams.authorization import roles_for_case
-from streams.dlq import dead_letter, guarded, reason_for_codec_error
+from streams.dlq import dead_letter, reason_for_codec_error, register_per_event
 from streams.institutions import Institution
 from streams.redaction import disclosures_for
 
@@ -39,11 +39,7 @@ class CaseParties:
 
 def register(hub: Hub) -> None:
     """Attach the router agent to the hub's app."""
-
-    @hub.app.agent(hub.case_audit, name="kawal.router")
-    async def router(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await guarded(hub, Stage.ROUTER, route, event.message)
+    register_per_event(hub, hub.case_audit, "kawal.router", Stage.ROUTER, route)
 
 
 async def route(hub: Hub, message: faust.types.Message) -> None:

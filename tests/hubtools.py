@@ -159,16 +159,23 @@ def http_get(url: str) -> tuple[int, bytes]:
 
 def wait_healthy(base_url: str, worker: ChildProcess, timeout: float = WAIT_SECONDS) -> None:
     """Wait for the worker's /health to answer 200."""
+    wait_for_health(base_url, lambda: worker.alive, lambda: worker.log_tail(40), timeout)
+
+
+def wait_for_health(
+    base_url: str, alive: Callable[[], bool], output: Callable[[], str], timeout: float
+) -> None:
+    """Wait for ``base_url``/health to answer 200 while ``alive()``; fail with ``output()``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert worker.alive, f"worker exited:\n{worker.log_tail(40)}"
+        assert alive(), f"exited before it was healthy:\n{output()}"
         try:
             if http_get(f"{base_url}/health")[0] == 200:
                 return
         except OSError:
             pass
         time.sleep(0.2)
-    raise AssertionError(f"worker not healthy in {timeout} s:\n{worker.log_tail(40)}")
+    raise AssertionError(f"not healthy in {timeout} s:\n{output()}")
 
 
 @dataclass
@@ -299,16 +306,7 @@ class UpProcess:
 
     def wait_healthy(self, timeout: float = WAIT_SECONDS) -> None:
         """Wait for /health to answer 200 while the process runs."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"kawal up exited:\n{self.text()}"
-            try:
-                if http_get(f"{self.base_url}/health")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"kawal up not healthy in {timeout} s:\n{self.text()}")
+        wait_for_health(self.base_url, lambda: self.process.poll() is None, self.text, timeout)
 
 
 def up_env(home: Path, web_port: int, broker_port: int, storage_port: int) -> dict[str, str]:

@@ -2,7 +2,6 @@
 
 import io
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +10,7 @@ from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from hypothesis import given, settings
 
 from schemas.catalog import SchemaCatalog, default_catalog
-from schemas.codec import AvroCodec, TruncatedMessageError
+from schemas.codec import AvroCodec, TruncatedMessageError, _uuids_as_str
 from schemas.registry import SchemaRegistryClient
 from tests.avro_strategies import avro_values, catalog_records
 from tests.registry_double import RegistryDouble
@@ -140,13 +139,3 @@ def test_strategy_covers_every_avro_type() -> None:
         assert _uuids_as_str(schemaless_reader(buffer, schema, None)) == value
 
     round_trip()
-
-
-def _uuids_as_str(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, dict):
-        return {key: _uuids_as_str(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_uuids_as_str(item) for item in value]
-    return value

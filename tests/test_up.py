@@ -47,6 +47,17 @@ def _kawal(env_home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _second_up(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "streams.cli", "up", "--ephemeral"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
 def _wait_for_output(up: UpProcess, needle: str, timeout: float = 90.0) -> str:
     deadline = time.monotonic() + timeout
     while needle not in up.text():
@@ -98,14 +109,7 @@ def test_unknown_case_exits_3(demo_up: UpProcess) -> None:
 def test_second_up_on_same_home_fails_at_once(demo_up: UpProcess) -> None:
     env = up_env(demo_up.home, free_port(), free_port(), free_storage_base_port())
     started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "up", "--ephemeral"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = _second_up(env)
 
     assert result.returncode == 1
     assert time.monotonic() - started < 10
@@ -115,14 +119,7 @@ def test_second_up_on_same_home_fails_at_once(demo_up: UpProcess) -> None:
 
 def test_second_up_on_same_web_port_fails_at_once(demo_up: UpProcess, tmp_path: Path) -> None:
     env = up_env(tmp_path / "other", demo_up.web_port, free_port(), free_storage_base_port())
-    result = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "up", "--ephemeral"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = _second_up(env)
 
     assert result.returncode == 1
     assert "KAWAL_WEB_PORT" in result.stderr
