@@ -46,34 +46,42 @@ async def route(hub: Hub, message: faust.types.Message) -> None:
     """Send one audit entry to every institution entitled to it."""
     try:
         entry = hub.codec.decode(message.value or b"").record
-        event = hub.codec.decode(entry["event"]).record
+        parties = case_parties(hub, entry)
     except CodecError as exc:
         await dead_letter(hub, Stage.ROUTER, reason_for_codec_error(exc), str(exc), message)
         return
-    parties = case_parties(hub, entry["case_id"], event)
     if parties is None:
         return  # entries of a case whose report this worker never saw cannot be routed
+    # Most recipients share a view (no disclosure at all): encode each distinct view once.
+    views: dict[tuple[str, ...], bytes] = {}
     for institution, roles in recipients(hub, parties, entry["event_type"]):
-        feed = entry | {"disclosures": disclosures_for(entry["disclosures"], roles)}
-        await hub.outbound[institution.id].send(
-            key=message.key, value=hub.codec.encode("kawal.AuditEntry", feed, checked=False)
-        )
+        disclosures = disclosures_for(entry["disclosures"], roles)
+        view = tuple(item["field"] for item in disclosures)
+        if view not in views:
+            feed = entry | {"disclosures": disclosures}
+            views[view] = hub.codec.encode("kawal.AuditEntry", feed, checked=False)
+        await hub.outbound[institution.id].send(key=message.key, value=views[view])
 
 
-def case_parties(hub: Hub, case_id: str, event: dict[str, Any]) -> CaseParties | None:
-    """The case's parties: from the table, or from its report (then remembered)."""
-    known = hub.parties.get(case_id)
+def case_parties(hub: Hub, entry: dict[str, Any]) -> CaseParties | None:
+    """The case's parties: from the table, or from its report (then remembered).
+
+    Raises:
+        CodecError: the report inside the entry cannot be decoded.
+    """
+    known = hub.parties.get(entry["case_id"])
     if known:
         return CaseParties(**known)
-    if event["envelope"]["event_type"] != "ReportReceived":
+    if entry["event_type"] != "ReportReceived":
         return None
+    event = hub.codec.decode(entry["event"]).record
     parties = CaseParties(
         authority=hub.authority_map.authority_on(event["envelope"]["event_time"]),
         reporter=event["envelope"]["source"],
         employing_agency=event["employing_agency"],
         region_code=event["region_code"],
     )
-    hub.parties[case_id] = asdict(parties)
+    hub.parties[entry["case_id"]] = asdict(parties)
     return parties
 
 
