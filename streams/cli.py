@@ -45,6 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     listing = case_commands.add_parser("list", help="every case in the audit store")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
 
+    audit = commands.add_parser("audit", help="check the audit store")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser(
+        "verify", help="re-verify every chain (exit 4 naming the case and first bad seq)"
+    )
+    verify.add_argument("case_id", nargs="?", help="only this case")
+    verify.add_argument("--json", action="store_true", help="machine-readable output")
+
     schema = commands.add_parser("schema", help="the shared Avro schemas")
     schema_commands = schema.add_subparsers(dest="schema_command", required=True)
     schema_check = schema_commands.add_parser(
@@ -84,6 +92,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from schemas.gate import run_check
 
         return run_check(as_json=args.json)
+    if args.command == "audit":
+        return _audit_verify(settings, args.case_id, as_json=args.json)
     if args.case_command == "trail":
         return _case_trail(settings, args.case_id, as_json=args.json)
     return _case_list(settings, as_json=args.json)
@@ -140,6 +150,26 @@ def _case_list(settings: Settings, *, as_json: bool) -> int:
     if not cases:
         print("no cases yet")
     return EXIT_OK
+
+
+def _audit_verify(settings: Settings, case_id: str | None, *, as_json: bool) -> int:
+    from streams.audit_verify import verify_store
+
+    report = verify_store(_store(settings), case_id)
+    if case_id is not None and report.cases == 0:
+        print(
+            f"kawal: no case {case_id} in the audit store at {settings.audit_url}", file=sys.stderr
+        )
+        return EXIT_UNKNOWN_CASE
+    if as_json:
+        findings = [vars(finding) for finding in report.findings]
+        print(json.dumps({"cases": report.cases, "entries": report.entries, "findings": findings}))
+    else:
+        for finding in report.findings:
+            print(f"{finding.case_id}: first bad seq {finding.seq}: {finding.reason}")
+        verdict = "verified" if report.ok else f"{len(report.findings)} broken of"
+        print(f"{verdict} {report.cases} cases, {report.entries} entries")
+    return EXIT_OK if report.ok else EXIT_UNVERIFIED
 
 
 if __name__ == "__main__":

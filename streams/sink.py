@@ -1,7 +1,8 @@
 """Audit sink agent: ``kawal.case.audit`` → the SQL audit store.
 
-Writes in batches (one transaction each) and ignores entries already stored, so a redelivered
-batch after a crash adds nothing. Offsets are committed only after the batch is written.
+Writes in batches, one transaction each holding the entries and the offsets they came from
+(table ``consumed_offsets``), and ignores entries already stored, so a redelivered batch after
+a crash adds nothing. Kafka offsets are committed only after the batch is written.
 """
 
 from __future__ import annotations
@@ -59,13 +60,24 @@ async def write_batch(hub: Hub, messages: list[faust.types.Message]) -> None:
             rows.append(as_row(hub.codec.decode(message.value or b"").record))
         except CodecError as exc:
             await dead_letter(hub, Stage.SINK, reason_for_codec_error(exc), str(exc), message)
-    inserted = await insert_until_stored(hub, rows)
+    inserted = await insert_until_stored(hub, rows, applied_offsets(messages))
     hub.metrics.count(Stage.SINK, Outcome.ACCEPTED, inserted)
     hub.metrics.count(Stage.SINK, Outcome.DUPLICATE, len(rows) - inserted)
 
 
-async def insert_until_stored(hub: Hub, rows: list[dict[str, Any]]) -> int:
-    """Insert a batch, retrying with backoff while the store is unreachable.
+def applied_offsets(messages: list[faust.types.Message]) -> dict[tuple[str, int], int]:
+    """Next offset of each partition once ``messages`` are applied."""
+    offsets: dict[tuple[str, int], int] = {}
+    for message in messages:
+        key = (message.topic, message.partition)
+        offsets[key] = max(offsets.get(key, 0), message.offset + 1)
+    return offsets
+
+
+async def insert_until_stored(
+    hub: Hub, rows: list[dict[str, Any]], offsets: dict[tuple[str, int], int]
+) -> int:
+    """Insert a batch with its offsets in one transaction, retrying while the store is down.
 
     The batch is not acknowledged until it is stored, so an outage delays the trail but never
     loses an entry; ``/health`` reports the store as unreachable meanwhile.
@@ -74,7 +86,7 @@ async def insert_until_stored(hub: Hub, rows: list[dict[str, Any]]) -> int:
     while True:
         try:
             # The store is synchronous (SQLAlchemy); keep the event loop free for heartbeats.
-            return await asyncio.to_thread(hub.store.insert, rows)
+            return await asyncio.to_thread(hub.store.insert, rows, offsets)
         except StoreError as exc:
             log.warning("audit store unavailable (%s); retrying in %.1f s", exc, delay)
             await asyncio.sleep(delay)

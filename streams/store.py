@@ -5,60 +5,36 @@ SQLite (WAL) under ``KAWAL_HOME`` by default; any SQLAlchemy URL (PostgreSQL in 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    DateTime,
-    Engine,
-    Integer,
-    LargeBinary,
-    String,
-    Text,
-    create_engine,
-    event,
-    func,
-    select,
-)
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from schemas.errors import KawalError
+from streams import migrations
+from streams.audit_schema import AuditRow, CaseHead, ConsumedOffset
+
+__all__ = ["AuditRow", "AuditStore", "CaseSummary", "StoreError"]
 
 #: How long a reader waits for the sink's write lock on SQLite, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
+#: Entries read from the database at a time by :meth:`AuditStore.entries`.
+ENTRY_CHUNK = 2_000
+
+#: Writer name under which the audit sink records its offsets.
+SINK_CONSUMER = "audit-sink"
+
+#: ``(topic, partition)`` → next offset to apply.
+Offsets = Mapping[tuple[str, int], int]
+
 
 class StoreError(KawalError):
     """The audit store cannot be reached or written."""
-
-
-class Base(DeclarativeBase):
-    """Declarative base of the audit store."""
-
-
-class AuditRow(Base):
-    """One entry of a case's trail, exactly as on ``kawal.case.audit``."""
-
-    __tablename__ = "audit_entries"
-
-    case_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(36), index=True)
-    event_type: Mapped[str] = mapped_column(String(64))
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
-    event: Mapped[bytes] = mapped_column(LargeBinary)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    source_topic: Mapped[str] = mapped_column(String(255))
-    source_partition: Mapped[int] = mapped_column(Integer)
-    source_offset: Mapped[int] = mapped_column(BigInteger)
-    #: Personal-data values behind the event's commitments (JSON list of field/salt/value).
-    disclosures: Mapped[str] = mapped_column(Text, default="[]")
 
 
 @dataclass(frozen=True)
@@ -90,34 +66,112 @@ class AuditStore:
             event.listen(self.engine, "connect", _enable_sqlite_wal)
 
     def create_schema(self) -> None:
-        """Create the tables if they do not exist."""
+        """Create or migrate the tables to the newest revision (Alembic)."""
         try:
-            Base.metadata.create_all(self.engine)
+            migrations.upgrade(self.engine)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot create the audit store schema: {exc.code or exc}") from exc
 
-    def insert(self, rows: Sequence[dict[str, Any]]) -> int:
-        """Insert entries, ignoring those already stored; return how many were new."""
-        if not rows:
+    def insert(
+        self,
+        rows: Sequence[dict[str, Any]],
+        offsets: Offsets | None = None,
+        consumer: str = SINK_CONSUMER,
+    ) -> int:
+        """Store entries and the offsets they came from in one transaction.
+
+        Entries already stored are ignored, so a batch applied twice adds nothing; an offset
+        only ever moves forward. Returns how many entries were new.
+        """
+        if not rows and not offsets:
             return 0
-        statement = self._insert_ignoring_duplicates()
         try:
             with self.engine.begin() as conn:
-                result = conn.execute(statement, list(rows))
+                inserted = self._insert_rows(conn, rows)
+                self._advance_heads(conn, rows)
+                self._advance_offsets(conn, consumer, offsets or {})
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot write to the audit store: {exc.code or exc}") from exc
-        return max(result.rowcount, 0)
+        return inserted
 
-    def _insert_ignoring_duplicates(self) -> Any:
-        if self.engine.dialect.name == "postgresql":
-            return postgresql.insert(AuditRow).on_conflict_do_nothing()
-        return sqlite.insert(AuditRow).on_conflict_do_nothing()
+    def _dialect_insert(self, table: Any) -> Any:
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table)
+
+    def _insert_rows(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
+        if not rows:
+            return 0
+        # Count what RETURNING gives back: executemany's rowcount is not reliable everywhere.
+        statement = self._dialect_insert(AuditRow).on_conflict_do_nothing()
+        return len(conn.execute(statement.returning(AuditRow.seq), list(rows)).all())
+
+    def _advance_heads(self, conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
+        newest: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            known = newest.get(row["case_id"])
+            if known is None or row["seq"] > known["last_seq"]:
+                newest[row["case_id"]] = {
+                    "case_id": row["case_id"],
+                    "last_seq": row["seq"],
+                    "last_hash": row["hash"],
+                }
+        if not newest:
+            return
+        insert = self._dialect_insert(CaseHead)
+        statement = insert.on_conflict_do_update(
+            index_elements=[CaseHead.case_id],
+            set_={"last_seq": insert.excluded.last_seq, "last_hash": insert.excluded.last_hash},
+            where=insert.excluded.last_seq > CaseHead.last_seq,
+        )
+        conn.execute(statement, list(newest.values()))
+
+    def _advance_offsets(self, conn: Connection, consumer: str, offsets: Offsets) -> None:
+        if not offsets:
+            return
+        insert = self._dialect_insert(ConsumedOffset)
+        statement = insert.on_conflict_do_update(
+            index_elements=list(ConsumedOffset.__table__.primary_key),
+            set_={"next_offset": insert.excluded.next_offset},
+            where=insert.excluded.next_offset > ConsumedOffset.next_offset,
+        )
+        values = [
+            {"consumer": consumer, "topic": topic, "partition": partition, "next_offset": offset}
+            for (topic, partition), offset in offsets.items()
+        ]
+        conn.execute(statement, values)
+
+    def consumed_offsets(self, consumer: str = SINK_CONSUMER) -> dict[tuple[str, int], int]:
+        """Next offset to apply per ``(topic, partition)``, as ``consumer`` last committed."""
+        query = select(ConsumedOffset).where(ConsumedOffset.consumer == consumer)
+        with self.engine.connect() as conn:
+            return {
+                (row.topic, row.partition): row.next_offset
+                for row in conn.execute(query).mappings()
+            }
+
+    def heads(self) -> dict[str, tuple[int, str]]:
+        """Newest ``(seq, hash)`` of every case, as the writer stored it."""
+        with self.engine.connect() as conn:
+            return {
+                row.case_id: (row.last_seq, row.last_hash)
+                for row in conn.execute(select(CaseHead)).mappings()
+            }
 
     def trail(self, case_id: str) -> list[AuditRow]:
         """Every entry of a case, in sequence order."""
         query = select(AuditRow).where(AuditRow.case_id == case_id).order_by(AuditRow.seq)
         with self.engine.connect() as conn:
             return [_row_to_entity(row) for row in conn.execute(query).mappings()]
+
+    def entries(self, case_id: str | None = None) -> Iterator[AuditRow]:
+        """Every entry (of one case, or all) ordered by case and seq, read in chunks."""
+        query = select(AuditRow).order_by(AuditRow.case_id, AuditRow.seq)
+        if case_id is not None:
+            query = query.where(AuditRow.case_id == case_id)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=ENTRY_CHUNK).execute(query)
+            for row in result.mappings():
+                yield _row_to_entity(row)
 
     def cases(self) -> list[CaseSummary]:
         """Every case in the store, most recently updated first."""

@@ -16,6 +16,7 @@ from streams.settings import Settings
 from streams.store import AuditStore
 from streams.topics import all_topics
 from tests.hubtools import RunningHub, default_codec, wait_healthy, worker_process
+from tests.postgres import PostgresServer
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +51,14 @@ def hub(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Ite
         publisher.close()
         store.close()
         worker.stop(20)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server, started on first use and stopped at the end of the session."""
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,108 @@
+"""A real PostgreSQL server for the tests (Debian's ``postgresql`` package), one per session.
+
+PostgreSQL refuses to run as root; as root the server runs as the ``postgres`` system user.
+It listens on a free loopback port with trust authentication and is stopped (and its data
+removed) when the session ends.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+from streams.processes import free_port
+
+START_SECONDS = 30.0
+
+
+def postgres_bin_dir() -> Path:
+    """Directory of the newest installed PostgreSQL server binaries."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        raise RuntimeError(
+            "PostgreSQL server not installed: run `make install` as root "
+            "(it runs `apt-get install postgresql`)"
+        )
+    return Path(found[-1]).parent
+
+
+class PostgresServer:
+    """One throwaway PostgreSQL cluster on loopback."""
+
+    def __init__(self) -> None:
+        self.bin_dir = postgres_bin_dir()
+        self.root = Path(tempfile.mkdtemp(prefix="kawal-pg-"))
+        self.data_dir = self.root / "data"
+        self.port = free_port()
+        self._as_root = os.geteuid() == 0
+
+    def _run(self, *argv: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if self._as_root else []
+        subprocess.run([*prefix, *argv], check=True, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        """Create the cluster and start the server; wait until it accepts connections."""
+        if self._as_root:
+            shutil.chown(self.root, user="postgres")
+        self._run(
+            str(self.bin_dir / "initdb"),
+            "-D",
+            str(self.data_dir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+        )
+        options = f"-p {self.port} -h 127.0.0.1 -k {self.root} -c fsync=off"
+        self._run(
+            str(self.bin_dir / "pg_ctl"),
+            "-D",
+            str(self.data_dir),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "-t",
+            str(int(START_SECONDS)),
+            "start",
+        )
+        self._wait_until_ready()
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            try:
+                psycopg.connect(self.admin_dsn, connect_timeout=2).close()
+                return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    @property
+    def admin_dsn(self) -> str:
+        """libpq DSN of the ``postgres`` maintenance database."""
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
+
+    def create_database(self, name: str) -> str:
+        """Create a database; return its SQLAlchemy URL."""
+        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
+    def stop(self) -> None:
+        """Stop the server immediately and remove its files."""
+        try:
+            self._run(
+                str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "stop"
+            )
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)

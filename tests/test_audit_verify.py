@@ -1,0 +1,184 @@
+"""Tamper battery: every kind of tampering is found at the right case and sequence number."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from streams.audit_verify import verify_store
+from streams.chain import chain_hash
+from streams.store import AuditStore
+from tests.storetools import chained_rows, open_store
+
+CASE = "5e1f0c2a-0000-4000-8000-00000000000a"
+CLEAN = "5e1f0c2a-0000-4000-8000-00000000000b"
+ENTRIES = 6
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuditStore]:
+    """A store of each dialect holding two verified cases."""
+    server = request.getfixturevalue("postgres") if request.param == "postgresql" else None
+    opened = open_store(request.param, tmp_path, server)
+    opened.insert(chained_rows(CASE, ENTRIES) + chained_rows(CLEAN, 3))
+    yield opened
+    opened.close()
+
+
+def _sql(store: AuditStore, statement: str, **params: object) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(text(statement), params)
+
+
+def _event_at(store: AuditStore, seq: int) -> bytes:
+    return next(row.event for row in store.trail(CASE) if row.seq == seq)
+
+
+def flip_a_byte(store: AuditStore) -> None:
+    event = bytearray(_event_at(store, 3))
+    event[5] ^= 0x01
+    _sql(
+        store,
+        "UPDATE audit_entries SET event = :e WHERE case_id = :c AND seq = 3",
+        e=bytes(event),
+        c=CASE,
+    )
+
+
+def truncate_an_event(store: AuditStore) -> None:
+    event = _event_at(store, 3)
+    _sql(
+        store,
+        "UPDATE audit_entries SET event = :e WHERE case_id = :c AND seq = 3",
+        e=event[:-4],
+        c=CASE,
+    )
+
+
+def delete_an_entry(store: AuditStore) -> None:
+    _sql(store, "DELETE FROM audit_entries WHERE case_id = :c AND seq = 3", c=CASE)
+
+
+def reorder_two_entries(store: AuditStore) -> None:
+    for old, new in [(3, -3), (4, 3), (-3, 4)]:
+        _sql(
+            store,
+            "UPDATE audit_entries SET seq = :n WHERE case_id = :c AND seq = :o",
+            n=new,
+            o=old,
+            c=CASE,
+        )
+
+
+def insert_an_entry(store: AuditStore) -> None:
+    """Replay entry 1 (its own valid hashes) as a new entry 3, shifting the rest up."""
+    for seq in range(ENTRIES, 2, -1):
+        _sql(
+            store,
+            "UPDATE audit_entries SET seq = :n WHERE case_id = :c AND seq = :o",
+            n=seq + 1,
+            o=seq,
+            c=CASE,
+        )
+    forged = chained_rows(CASE, 1)[0] | {"seq": 3, "event_id": "forged"}
+    columns = ", ".join(forged)
+    values = ", ".join(f":{name}" for name in forged)
+    _sql(store, f"INSERT INTO audit_entries ({columns}) VALUES ({values})", **forged)
+
+
+def truncate_the_trail(store: AuditStore) -> None:
+    _sql(store, "DELETE FROM audit_entries WHERE case_id = :c AND seq >= 3", c=CASE)
+
+
+def rewrite_from_an_entry(store: AuditStore) -> None:
+    """Change entry 3 and recompute every hash after it: only the head still disagrees."""
+    rows = store.trail(CASE)
+    prev = rows[1].hash
+    for row in rows[2:]:
+        event = row.event + b"!" if row.seq == 3 else row.event
+        new_hash = chain_hash(prev, event)
+        _sql(
+            store,
+            "UPDATE audit_entries SET event = :e, prev_hash = :p, hash = :h "
+            "WHERE case_id = :c AND seq = :s",
+            e=event,
+            p=prev,
+            h=new_hash,
+            c=CASE,
+            s=row.seq,
+        )
+        prev = new_hash
+
+
+TAMPERING: dict[str, tuple[Callable[[AuditStore], None], int]] = {
+    "flip a byte": (flip_a_byte, 3),
+    "truncate an event": (truncate_an_event, 3),
+    "delete an entry": (delete_an_entry, 3),
+    "reorder two entries": (reorder_two_entries, 3),
+    "insert an entry": (insert_an_entry, 3),
+    "truncate the trail": (truncate_the_trail, 3),
+    "rewrite the chain after an entry": (rewrite_from_an_entry, ENTRIES),
+}
+
+
+def test_an_untouched_store_verifies(store: AuditStore) -> None:
+    report = verify_store(store)
+    assert report.ok
+    assert (report.cases, report.entries) == (2, ENTRIES + 3)
+
+
+@pytest.mark.parametrize("kind", TAMPERING)
+def test_tampering_is_found_at_its_case_and_seq(store: AuditStore, kind: str) -> None:
+    tamper, bad_seq = TAMPERING[kind]
+    tamper(store)
+    report = verify_store(store)
+    assert [(finding.case_id, finding.seq) for finding in report.findings] == [(CASE, bad_seq)]
+    assert verify_store(store, CLEAN).ok
+
+
+def test_a_case_whose_entries_are_all_gone_is_reported(store: AuditStore) -> None:
+    _sql(store, "DELETE FROM audit_entries WHERE case_id = :c", c=CASE)
+    findings = verify_store(store).findings
+    assert [(finding.case_id, finding.seq) for finding in findings] == [(CASE, 1)]
+
+
+def _kawal(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, KAWAL_HOME=str(home))
+    return subprocess.run(
+        [sys.executable, "-m", "streams.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_cli_exits_non_zero_naming_the_case_and_seq(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    store = AuditStore(f"sqlite:///{home / 'audit.db'}")
+    store.create_schema()
+    store.insert(chained_rows(CASE, ENTRIES) + chained_rows(CLEAN, 3))
+
+    verified = _kawal(home, "audit", "verify")
+    assert verified.returncode == 0, verified.stderr
+    assert "2 cases" in verified.stdout
+
+    delete_an_entry(store)
+    broken = _kawal(home, "audit", "verify")
+    assert broken.returncode == 4
+    assert f"{CASE}: first bad seq 3" in broken.stdout
+    as_json = json.loads(_kawal(home, "audit", "verify", "--json").stdout)
+    assert as_json["findings"] == [
+        {"case_id": CASE, "seq": 3, "reason": as_json["findings"][0]["reason"]}
+    ]
+    assert _kawal(home, "audit", "verify", CLEAN).returncode == 0
+    assert _kawal(home, "audit", "verify", "no-such-case").returncode == 3
+    store.close()
