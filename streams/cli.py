@@ -1,7 +1,7 @@
 """The ``kawal`` command line.
 
 Exit codes: 0 success, 1 error (the message says what to do), 2 usage error, 3 unknown case,
-4 a trail that does not verify.
+4 a trail that does not verify, 5 an institution not entitled to the view it asked for.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_UNKNOWN_CASE = 3
 EXIT_UNVERIFIED = 4
+EXIT_NOT_ENTITLED = 5
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     case_commands = case.add_subparsers(dest="case_command", required=True)
     trail = case_commands.add_parser("trail", help="a case's verified trail")
     trail.add_argument("case_id")
+    trail.add_argument(
+        "--as",
+        dest="viewer",
+        metavar="INSTITUTION",
+        help="the view this institution is entitled to",
+    )
     trail.add_argument("--json", action="store_true", help="machine-readable output")
     listing = case_commands.add_parser("list", help="every case in the audit store")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
@@ -95,7 +102,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "audit":
         return _audit_verify(settings, args.case_id, as_json=args.json)
     if args.case_command == "trail":
-        return _case_trail(settings, args.case_id, as_json=args.json)
+        return _case_trail(settings, args.case_id, args.viewer, as_json=args.json)
     return _case_list(settings, as_json=args.json)
 
 
@@ -107,11 +114,17 @@ def _store(settings: Settings) -> Any:
     return store
 
 
-def _case_trail(settings: Settings, case_id: str, *, as_json: bool) -> int:
-    from streams.trail import trail_view
+def _case_trail(settings: Settings, case_id: str, viewer: str | None, *, as_json: bool) -> int:
+    from streams.trail import NotEntitledError, trail_view
 
     catalog = default_catalog()
-    view = trail_view(_store(settings), AvroCodec(catalog), catalog, case_id)
+    try:
+        view = trail_view(
+            _store(settings), AvroCodec(catalog), catalog, case_id, viewer, _directory(settings)
+        )
+    except NotEntitledError as exc:
+        print(f"kawal: {exc}", file=sys.stderr)
+        return EXIT_NOT_ENTITLED
     if view is None:
         print(
             f"kawal: no case {case_id} in the audit store at {settings.audit_url}", file=sys.stderr
@@ -124,8 +137,18 @@ def _case_trail(settings: Settings, case_id: str, *, as_json: bool) -> int:
     return EXIT_OK if view["verified"] else EXIT_UNVERIFIED
 
 
+def _directory(settings: Settings) -> Any:
+    from streams.authority import load_authority_map
+    from streams.institutions import load_institutions
+    from streams.trail import Directory
+
+    return Directory(
+        load_institutions(settings.institutions_file), load_authority_map(settings.authority_file)
+    )
+
+
 def _print_trail(view: dict[str, Any]) -> None:
-    print(f"case {view['case_id']}")
+    print(f"case {view['case_id']} ({view['view']} view)")
     for entry in view["entries"]:
         envelope = entry.get("envelope", {})
         print(

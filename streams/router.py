@@ -5,36 +5,25 @@ role consumes (schema attribute ``kawal.consumed_by``), with only the disclosure
 entitled to (:mod:`streams.redaction`). The recommending authority receives the cases of its
 period (:mod:`streams.authority`), so KASN keeps its cases and BKN receives the later ones.
 
-The parties of a case are read off its first entry (the report) and kept in the table
-``case-parties``.
+The parties of a case (:mod:`streams.parties`) are read off its first entry (the report) and
+kept in the table ``case-parties``.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import faust
 
 from monitoring.metrics import Stage
 from schemas.codec import CodecError
-from streams.authorization import roles_for_case
 from streams.dlq import dead_letter, reason_for_codec_error, register_per_event
-from streams.institutions import Institution
+from streams.parties import CaseParties, parties_of_report, recipients
 from streams.redaction import disclosures_for
 
 if TYPE_CHECKING:
     from streams.hub import Hub
-
-
-@dataclass(frozen=True)
-class CaseParties:
-    """The institutions a case concerns beyond fixed roles."""
-
-    authority: str
-    reporter: str
-    employing_agency: str
-    region_code: str
 
 
 def register(hub: Hub) -> None:
@@ -54,7 +43,9 @@ async def route(hub: Hub, message: faust.types.Message) -> None:
         return  # entries of a case whose report this worker never saw cannot be routed
     # Most recipients share a view (no disclosure at all): encode each distinct view once.
     views: dict[tuple[str, ...], bytes] = {}
-    for institution, roles in recipients(hub, parties, entry["event_type"]):
+    for institution, roles in recipients(
+        hub.catalog, hub.institutions, parties, entry["event_type"]
+    ):
         disclosures = disclosures_for(entry["disclosures"], roles)
         view = tuple(item["field"] for item in disclosures)
         if view not in views:
@@ -74,38 +65,6 @@ def case_parties(hub: Hub, entry: dict[str, Any]) -> CaseParties | None:
         return CaseParties(**known)
     if entry["event_type"] != "ReportReceived":
         return None
-    event = hub.codec.decode(entry["event"]).record
-    parties = CaseParties(
-        authority=hub.authority_map.authority_on(event["envelope"]["event_time"]),
-        reporter=event["envelope"]["source"],
-        employing_agency=event["employing_agency"],
-        region_code=event["region_code"],
-    )
+    parties = parties_of_report(hub.authority_map, hub.codec.decode(entry["event"]).record)
     hub.parties[entry["case_id"]] = asdict(parties)
     return parties
-
-
-def recipients(
-    hub: Hub, parties: CaseParties, event_type: str
-) -> list[tuple[Institution, frozenset[str]]]:
-    """Institutions that receive ``event_type`` of this case, with the roles they act in."""
-    consumers = set(hub.catalog.consumed_by(event_type))
-    found = []
-    for institution in hub.institutions:
-        roles = roles_for_case(institution, parties.authority)
-        if roles & consumers and is_party(institution, roles, parties):
-            found.append((institution, roles))
-    return found
-
-
-def is_party(institution: Institution, roles: frozenset[str], parties: CaseParties) -> bool:
-    """Whether ``institution`` is concerned by the case in one of its ``roles``."""
-    if "recommending_authority" in roles or roles & {"personnel_agency", "appeals_body"}:
-        return True
-    if "election_supervisor" in roles:
-        return institution.id == parties.reporter or institution.id == "bawaslu"
-    if "ppk" in roles:
-        return institution.id == parties.employing_agency
-    if "regional_inspectorate" in roles:
-        return institution.id == f"inspektorat.{parties.region_code}"
-    return "ministry" in roles

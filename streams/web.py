@@ -9,7 +9,7 @@ from faust import web
 from faust.tables.manager import TableManager
 
 from streams.store import StoreError
-from streams.trail import trail_view
+from streams.trail import Directory, NotEntitledError, trail_view
 
 if TYPE_CHECKING:
     from streams.hub import Hub
@@ -46,12 +46,17 @@ def register(hub: Hub) -> None:
 
     @app.page("/cases/{case_id}/trail")
     class Trail(web.View):
-        """A case's trail, verified, personal data withheld."""
+        """A case's trail, verified; ``?as=INSTITUTION`` for the view it is entitled to."""
 
         async def get(self, request: web.Request, case_id: str) -> web.Response:
-            view: dict[str, Any] | None = await asyncio.to_thread(
-                trail_view, hub.store, hub.codec, hub.catalog, case_id
-            )
+            viewer = request.query.get("as")
+            directory = Directory(hub.institutions, hub.authority_map)
+            try:
+                view: dict[str, Any] | None = await asyncio.to_thread(
+                    trail_view, hub.store, hub.codec, hub.catalog, case_id, viewer, directory
+                )
+            except NotEntitledError as exc:
+                return self.json({"error": str(exc)}, status=403)
             if view is None:
                 return self.json({"error": f"no case {case_id} in the audit store"}, status=404)
             return self.json(view)
