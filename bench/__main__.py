@@ -28,6 +28,7 @@ from streams.institutions import load_institutions
 from streams.processes import ChildProcess, free_port
 from streams.provision import provision_topics
 from streams.publisher import EventPublisher
+from streams.replay import replay
 from streams.settings import Settings
 from streams.store import AuditStore
 from streams.topics import all_topics, outbound_topic
@@ -160,6 +161,17 @@ def latency_ms(
     return latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99) - 1]
 
 
+def replay_rate(bootstrap: str, codec: AvroCodec, workdir: Path) -> tuple[float, int]:
+    """Entries per second `kawal replay` rebuilds into an empty SQLite store, and how many."""
+    store = AuditStore(f"sqlite:///{workdir / 'replayed.db'}")
+    store.create_schema()
+    try:
+        result = replay([bootstrap], store, codec, progress=False)
+    finally:
+        store.close()
+    return result.per_second, result.read
+
+
 def _start_worker(settings: Settings, workdir: Path) -> ChildProcess:
     web_port = free_port()
     env = dict(os.environ)
@@ -201,8 +213,11 @@ def main() -> None:
     ):
         print(f"pipeline_events_per_second: {pipeline_rate(publisher, store, records):.0f}")
         p50, p99 = latency_ms(publisher, bootstrap, codec, LATENCY_RATE, LATENCY_EVENTS)
+        replayed_rate, replayed = replay_rate(bootstrap, codec, Path(workdir))
     print(f"latency_p50_ms_at_200_per_second: {p50:.1f}")
     print(f"latency_p99_ms_at_200_per_second: {p99:.1f}")
+    print(f"replay_entries: {replayed}")
+    print(f"replay_events_per_second: {replayed_rate:.0f}")
 
 
 if __name__ == "__main__":

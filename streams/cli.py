@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     listing = case_commands.add_parser("list", help="every case in the audit store")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
 
+    replay = commands.add_parser(
+        "replay", help="rebuild the audit store from kawal.case.audit (adds only what is missing)"
+    )
+    replay.add_argument("--json", action="store_true", help="machine-readable summary")
+
     audit = commands.add_parser("audit", help="check the audit store")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_commands.add_parser(
@@ -91,7 +96,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "demo":
         from streams.supervisor import publish_demo
 
-        broker_url = settings.broker_url or f"tansu://127.0.0.1:{settings.embedded_broker_port}"
+        broker_url = _broker_url(settings)
         web_url = f"http://{settings.web_host}:{settings.web_port}"
         print("\n".join(publish_demo(broker_url, web_url)))
         return EXIT_OK
@@ -99,6 +104,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from schemas.gate import run_check
 
         return run_check(as_json=args.json)
+    if args.command == "replay":
+        return _replay(settings, as_json=args.json)
     if args.command == "audit":
         return _audit_verify(settings, args.case_id, as_json=args.json)
     if args.case_command == "trail":
@@ -172,6 +179,27 @@ def _case_list(settings: Settings, *, as_json: bool) -> int:
         print(f"{case['case_id']}  {case['entries']:>3} entries  last {case['last_event_type']}")
     if not cases:
         print("no cases yet")
+    return EXIT_OK
+
+
+def _broker_url(settings: Settings) -> str:
+    """The configured broker, or the one `kawal up` runs on this machine."""
+    return settings.broker_url or f"tansu://127.0.0.1:{settings.embedded_broker_port}"
+
+
+def _replay(settings: Settings, *, as_json: bool) -> int:
+    from streams.broker import parse_broker_url
+    from streams.replay import replay
+
+    bootstrap = list(parse_broker_url(_broker_url(settings)).bootstrap)
+    result = replay(bootstrap, _store(settings), AvroCodec(default_catalog()), progress=not as_json)
+    if as_json:
+        print(json.dumps(vars(result) | {"per_second": round(result.per_second)}))
+    else:
+        print(
+            f"read {result.read} entries, stored {result.inserted} new, skipped "
+            f"{result.undecodable} undecodable, {result.per_second:,.0f} entries/s"
+        )
     return EXIT_OK
 
 

@@ -8,7 +8,6 @@ a crash adds nothing. Kafka offsets are committed only after the batch is writte
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from typing import TYPE_CHECKING, Any, cast
@@ -19,7 +18,7 @@ from faust.streams import Stream
 from monitoring.metrics import Outcome, Stage
 from schemas.codec import CodecError
 from streams.dlq import dead_letter, reason_for_codec_error
-from streams.store import StoreError
+from streams.store import StoreError, row_from_entry
 
 if TYPE_CHECKING:
     from streams.hub import Hub
@@ -57,7 +56,7 @@ async def write_batch(hub: Hub, messages: list[faust.types.Message]) -> None:
     rows: list[dict[str, Any]] = []
     for message in messages:
         try:
-            rows.append(as_row(hub.codec.decode(message.value or b"").record))
+            rows.append(row_from_entry(hub.codec.decode(message.value or b"").record))
         except CodecError as exc:
             await dead_letter(hub, Stage.SINK, reason_for_codec_error(exc), str(exc), message)
     inserted = await insert_until_stored(hub, rows, applied_offsets(messages))
@@ -91,8 +90,3 @@ async def insert_until_stored(
             log.warning("audit store unavailable (%s); retrying in %.1f s", exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_SECONDS)
-
-
-def as_row(entry: dict[str, Any]) -> dict[str, Any]:
-    """An AuditEntry record as an audit-store row (disclosures as JSON text)."""
-    return entry | {"disclosures": json.dumps(entry.get("disclosures", []))}

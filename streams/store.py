@@ -5,6 +5,7 @@ SQLite (WAL) under ``KAWAL_HOME`` by default; any SQLAlchemy URL (PostgreSQL in 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -202,6 +203,11 @@ class AuditStore:
     def close(self) -> None:
         """Release the connection pool."""
         self.engine.dispose()
+
+
+def row_from_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """A decoded ``kawal.AuditEntry`` as an audit-store row (disclosures as JSON text)."""
+    return entry | {"disclosures": json.dumps(entry.get("disclosures", []))}
 
 
 def _row_to_entity(row: Any) -> AuditRow:
