@@ -97,6 +97,9 @@ def test_demo_cases_are_readable_with_case_trail(demo_up: UpProcess) -> None:
     assert authorities == {"kasn", "bkn"}
     listing = json.loads(_kawal(demo_up.home, "case", "list", "--json").stdout)
     assert {case["case_id"] for case in listing} == set(case_ids)
+    verified = _kawal(demo_up.home, "audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "verified 3 cases" in verified.stdout
 
 
 def test_unknown_case_exits_3(demo_up: UpProcess) -> None:
