@@ -371,7 +371,46 @@ def _read_body(full_name: str, schema: Schema, body: bytes, reader: Schema) -> d
             f"{trailing} bytes left after a {full_name} body; "
             "it was written with another schema under the same header"
         )
-    return {key: _uuids_as_str(value) for key, value in record.items()}
+    uuid_fields = _fields_with_uuids(reader)
+    if not uuid_fields:
+        return record
+    return {
+        key: _uuids_as_str(value) if key in uuid_fields else value for key, value in record.items()
+    }
+
+
+#: Per parsed reader schema (by identity, kept alive here so the id is never reused): the
+#: top-level fields whose type holds a uuid somewhere. Only those need converting.
+_UUID_FIELDS: dict[int, tuple[Schema, frozenset[str]]] = {}
+
+
+def _fields_with_uuids(schema: Schema) -> frozenset[str]:
+    """Names of the record's fields whose values can contain a uuid (cached per schema)."""
+    cached = _UUID_FIELDS.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    fields = schema.get("fields", []) if isinstance(schema, dict) else []
+    names = frozenset(field["name"] for field in fields if _holds_uuid(field["type"], set()))
+    _UUID_FIELDS[id(schema)] = (schema, names)
+    return names
+
+
+_PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
+
+
+def _holds_uuid(schema: Any, seen: set[int]) -> bool:
+    if isinstance(schema, str):
+        return schema not in _PRIMITIVES  # a named reference: convert, to be safe
+    if isinstance(schema, list):
+        return any(_holds_uuid(branch, seen) for branch in schema)
+    if not isinstance(schema, dict) or id(schema) in seen:
+        return False
+    seen.add(id(schema))
+    if schema.get("logicalType") == "uuid":
+        return True
+    children = [field["type"] for field in schema.get("fields", [])]
+    children += [schema[key] for key in ("items", "values") if key in schema]
+    return any(_holds_uuid(child, seen) for child in children)
 
 
 def _ends_early(schema: Schema, body: bytes) -> bool:
