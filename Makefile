@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 NODE_TOOLS := tools/asyncapi
 NODE_STAMP := $(NODE_TOOLS)/node_modules/.installed
 
-.PHONY: install run test lint typecheck docs bench clean
+.PHONY: install system-deps run test lint typecheck docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,21 @@ $(NODE_STAMP): $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --prefix $(NODE_TOOLS)
 	touch $(NODE_STAMP)
 
-install: $(STAMP) $(NODE_STAMP)
+# System packages of the tests on a fresh Debian machine: headless Chromium renders the web
+# page, PostgreSQL backs the audit-store tests. Installed only when missing, and only as root;
+# otherwise the command to run is printed.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" -eq 0 ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	else \
+		echo "missing system packages:$$missing; run: sudo apt-get install -y$$missing"; \
+	fi
+
+install: system-deps $(STAMP) $(NODE_STAMP)
 
 run: install
 	$(BIN)/kawal up --demo

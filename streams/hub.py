@@ -2,7 +2,8 @@
 
 :func:`create_hub` builds the app and registers the agents in pipeline order:
 ingress (:mod:`streams.ingress`), ledger (:mod:`streams.ledger`), audit sink
-(:mod:`streams.sink`), then the HTTP views (:mod:`streams.web`).
+(:mod:`streams.sink`), then the HTTP views (:mod:`streams.web`) and the read-only page
+(:mod:`streams.page`).
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ def create_codec(settings: Settings, catalog: SchemaCatalog) -> AvroCodec:
 def create_hub(settings: Settings) -> Hub:
     """Build the app and register every agent and view."""
     # Imported here: the agent modules import Hub from this module.
-    from streams import deadline_timer, ingress, ledger, router, sink, web
+    from streams import deadline_timer, ingress, ledger, page, router, sink, web
 
     app = create_app(settings)
     catalog = default_catalog()
@@ -170,4 +171,5 @@ def create_hub(settings: Settings) -> Hub:
     router.register(hub)
     deadline_timer.register(hub)
     web.register(hub)
+    page.register(hub)
     return hub

@@ -1,0 +1,174 @@
+"""The read-only web page on the real hub, as served and as headless Chromium renders it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streams.lifecycle import start
+from streams.page import case_row
+from streams.render import CaseRow, Overview, overview_page
+from streams.stats import COLUMNS
+from tests.casemix import EXPECTED, Mix, drive_mix
+from tests.hubtools import RunningHub, http_get, report
+
+#: A PNG file's first eight bytes.
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: Generous for a cold start of the browser on a busy test machine, in seconds.
+CHROMIUM_TIMEOUT = 90
+
+
+@pytest.fixture(scope="module")
+def mix(hub: RunningHub) -> Mix:
+    return drive_mix(hub)
+
+
+def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """Run headless Chromium with its own profile under ``tmp_path``."""
+    binary = shutil.which("chromium")
+    if binary is None:
+        pytest.skip("chromium is not installed: run `make system-deps` as root")
+    command = [
+        binary,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        *args,
+    ]
+    return subprocess.run(command, capture_output=True, timeout=CHROMIUM_TIMEOUT, check=False)
+
+
+def stats_cells(dom: str, mix: Mix) -> list[int]:
+    """The counts of the mix's election row in the statistics."""
+    found = re.search(rf'<tr data-stats="election:{re.escape(mix.election)}">(.*?)</tr>', dom)
+    assert found, "no statistics row for the mix's election"
+    return [int(cell) for cell in re.findall(r'<td class="num">(\d+)</td>', found.group(1))]
+
+
+def case_cells(dom: str, case_id: str) -> str:
+    found = re.search(rf'<tr data-case="{case_id}">(.*?)</tr>', dom, re.DOTALL)
+    assert found, f"case {case_id} not listed"
+    return found.group(1)
+
+
+def test_chromium_renders_cases_status_and_statistics(
+    hub: RunningHub, mix: Mix, tmp_path: Path
+) -> None:
+    url = f"{hub.base_url}/"
+    shot = tmp_path / "page.png"
+
+    shown = chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,900", url)
+    dumped = chromium(tmp_path, "--dump-dom", url)
+    dom = dumped.stdout.decode()
+
+    assert shown.returncode == 0, shown.stderr.decode(errors="replace")[-2000:]
+    assert shot.read_bytes().startswith(PNG_SIGNATURE)
+    assert shot.stat().st_size > 10_000
+    assert dumped.returncode == 0, dumped.stderr.decode(errors="replace")[-2000:]
+    assert "sanctioned" in case_cells(dom, mix.sanctioned)
+    assert "not proven" in case_cells(dom, mix.not_proven)
+    assert "follow-up deadline breached" in case_cells(dom, mix.ignored)
+    assert stats_cells(dom, mix) == list(EXPECTED.values())
+    assert re.search(r'<tr data-stage="ledger"><td>ledger</td><td class="num">[1-9]', dom)
+    assert not [value for value in mix.personal if value in dom]
+
+
+def test_front_page_is_html_without_scripts(hub: RunningHub, mix: Mix) -> None:
+    with urllib.request.urlopen(f"{hub.base_url}/", timeout=10) as response:
+        content_type = response.headers["Content-Type"]
+        body = response.read().decode()
+
+    assert content_type.startswith("text/html")
+    assert "<script" not in body
+    assert 'id="throughput"' in body
+    assert 'id="rejects"' in body
+    assert all(f'href="/cases/{case_id}"' in body for case_id in mix.case_ids)
+
+
+def test_case_page_shows_the_verified_timeline_without_personal_data(
+    hub: RunningHub, mix: Mix
+) -> None:
+    status, body = http_get(f"{hub.base_url}/cases/{mix.ignored}")
+    page = body.decode()
+
+    assert status == 200
+    assert "chain verified: 6 entries" in page
+    assert re.findall(r'<li data-seq="(\d+)"', page) == [str(seq) for seq in range(1, 7)]
+    assert "DeadlineBreached" in page
+    assert "[withheld: personal data]" in page
+    assert not [value for value in mix.personal if value in page]
+
+
+def test_unknown_case_page_is_404_and_escaped(hub: RunningHub) -> None:
+    status, body = http_get(f"{hub.base_url}/cases/%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+
+    assert status == 404
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert b"<script>" not in body
+
+
+def no_stats() -> dict[str, Any]:
+    return {
+        "totals": dict.fromkeys(COLUMNS, 0),
+        "by_election": [],
+        "by_region": [],
+        "by_institution": [],
+        "definitions": {},
+    }
+
+
+def clock(rule_id: str, due_at: datetime) -> dict[str, Any]:
+    started = due_at - timedelta(days=14)
+    return {
+        "rule_id": rule_id,
+        "started_at": started.isoformat(),
+        "due_at": due_at.isoformat(),
+        "caused_by": "e1",
+    }
+
+
+def test_a_clock_past_its_due_time_is_shown_overdue() -> None:
+    now = datetime.now(UTC)
+    case = start(report(), "bkn")
+    case.clocks = [
+        clock("recommendation_follow_up", now - timedelta(hours=1)),
+        clock("appeal_answer", now + timedelta(days=3)),
+    ]
+
+    row = case_row("c1", case, None, now)
+    page = overview_page(Overview(now, [row], 1, no_stats(), {}, []))
+
+    assert row.phase == "reported"
+    assert row.overdue_rules == {"recommendation_follow_up"}
+    assert "OVERDUE: recommendation_follow_up due" in page
+    assert "1 with an overdue deadline" in page
+    assert re.search(r"<br>appeal_answer due \d{4}-\d\d-\d\d", page)
+
+
+def test_overview_escapes_every_value() -> None:
+    hostile = "<img src=x onerror=alert(1)>"
+    stats = no_stats() | {
+        "by_election": [{"election": hostile} | dict.fromkeys(COLUMNS, 1)],
+        "definitions": {"reported": hostile},
+    }
+    view = Overview(
+        now=datetime.now(UTC),
+        cases=[CaseRow(hostile, hostile, institution=hostile, last_event_type=hostile)],
+        total_cases=1,
+        stats=stats,
+        throughput={},
+        rejections=[("ingress", hostile, 2.0)],
+    )
+
+    page = overview_page(view)
+
+    assert "<img" not in page
+    assert page.count("&lt;img src=x onerror=alert(1)&gt;") >= 6

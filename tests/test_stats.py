@@ -1,0 +1,192 @@
+"""Public statistics: the projection on a real SQLite store, then on the real hub."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
+from streams.chain import GENESIS_HASH, chain_hash
+from streams.deadlines import breach_event, load_rules
+from streams.lifecycle import FOLLOW_UP_RULE, start
+from streams.redaction import commit
+from streams.settings import Settings
+from streams.stats import COLUMNS, run_stats, stats_view
+from streams.store import AuditStore, StoreError
+from tests.casemix import EXPECTED, Mix, appeal_decided, drive_mix, new_report
+from tests.hubtools import RunningHub, recommendation, sanction, until_referral
+
+KEY = b"test-redaction-key"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> AuditStore:
+    audit = AuditStore(f"sqlite:///{tmp_path / 'audit.db'}")
+    audit.create_schema()
+    return audit
+
+
+def record_trail(store: AuditStore, codec: AvroCodec, events: list[dict[str, Any]]) -> None:
+    """Store a case's events as the ledger would: committed bytes, chained."""
+    catalog = default_catalog()
+    rows, prev = [], GENESIS_HASH
+    for seq, record in enumerate(events, start=1):
+        full_name = catalog.message_name(record["envelope"]["event_type"])
+        committed, disclosures = commit(catalog, codec, KEY, full_name, record)
+        rows.append(row(record, seq, prev, chain_hash(prev, committed), committed, disclosures))
+        prev = rows[-1]["hash"]
+    store.insert(rows)
+
+
+def row(
+    record: dict[str, Any],
+    seq: int,
+    prev: str,
+    digest: str,
+    event: bytes,
+    disclosures: list[dict[str, str]],
+) -> dict[str, Any]:
+    envelope = record["envelope"]
+    return {
+        "case_id": envelope["case_id"],
+        "seq": seq,
+        "event_id": envelope["event_id"],
+        "event_type": envelope["event_type"],
+        "prev_hash": prev,
+        "hash": digest,
+        "event": event,
+        "recorded_at": datetime.now(UTC),
+        "source_topic": f"kawal.inbound.{envelope['source']}",
+        "source_partition": 0,
+        "source_offset": seq,
+        "disclosures": json.dumps(disclosures),
+    }
+
+
+def proven_case(mix: Mix, **changes: str) -> tuple[str, list[dict[str, Any]]]:
+    first = new_report(mix) | changes
+    case_id: str = first["envelope"]["case_id"]
+    return case_id, [first, *(record for _, record in until_referral(case_id))]
+
+
+def breach(first: dict[str, Any], issued: dict[str, Any]) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    clock = {
+        "rule_id": FOLLOW_UP_RULE,
+        "started_at": (now - timedelta(days=30)).isoformat(),
+        "due_at": (now - timedelta(days=1)).isoformat(),
+        "caused_by": issued["envelope"]["event_id"],
+    }
+    rule = load_rules()[FOLLOW_UP_RULE]
+    case_id = first["envelope"]["case_id"]
+    return breach_event(case_id, start(first, "bkn"), clock, rule, now)
+
+
+def fill_store(store: AuditStore, codec: AvroCodec, mix: Mix) -> None:
+    """Four cases in two elections, one overturned on appeal, one ignored past its deadline."""
+    sanctioned, events = proven_case(mix)
+    record_trail(store, codec, [*events, recommendation(sanctioned), sanction(sanctioned)])
+    overturned, events = proven_case(mix, region_code="3301", employing_agency="ppk.3301")
+    decided = appeal_decided(overturned, str(uuid.uuid4()), "OVERTURNED")
+    record_trail(store, codec, [*events, recommendation(overturned), sanction(overturned), decided])
+    ignored, events = proven_case(mix, election="pemilu-2024")
+    issued = recommendation(ignored)
+    record_trail(store, codec, [*events, issued, breach(events[0], issued)])
+    _, events = proven_case(mix)
+    events[2]["verdict"] = "NOT_PROVEN"
+    record_trail(store, codec, events[:3])
+
+
+def by(view: dict[str, Any], grouping: str, attribute: str, key: str) -> dict[str, Any]:
+    return next(row for row in view[grouping] if row[attribute] == key)
+
+
+def test_projection_counts_each_case_once_per_column(store: AuditStore) -> None:
+    codec = AvroCodec(default_catalog())
+    mix = Mix(election="pilkada-2024")
+    fill_store(store, codec, mix)
+
+    view = stats_view(store, codec)
+
+    assert view["totals"] == {
+        "reported": 4,
+        "proven": 3,
+        "recommended": 3,
+        "followed_up": 2,
+        "sanctioned": 1,
+        "follow_up_overdue": 1,
+    }
+    pilkada = by(view, "by_election", "election", "pilkada-2024")
+    assert (pilkada["reported"], pilkada["followed_up"], pilkada["sanctioned"]) == (3, 2, 1)
+    pemilu = by(view, "by_election", "election", "pemilu-2024")
+    assert (pemilu["recommended"], pemilu["followed_up"], pemilu["follow_up_overdue"]) == (1, 0, 1)
+    assert by(view, "by_region", "region", "3301")["sanctioned"] == 0
+    assert by(view, "by_institution", "institution", "ppk.3374")["reported"] == 3
+    assert view["cases"] == 4
+    assert view["skipped_entries"] == 0
+
+
+def test_projection_holds_no_personal_data(store: AuditStore) -> None:
+    codec = AvroCodec(default_catalog())
+    mix = Mix(election="pilkada-2024")
+    fill_store(store, codec, mix)
+
+    text = json.dumps(stats_view(store, codec))
+
+    assert mix.personal
+    assert not [value for value in mix.personal if value in text]
+    assert "case_id" not in text
+
+
+def test_undecodable_entries_are_counted_and_left_out(store: AuditStore) -> None:
+    codec = AvroCodec(default_catalog())
+    mix = Mix(election="pilkada-2024")
+    case_id, events = proven_case(mix)
+    record_trail(store, codec, events)
+    bad = row(sanction(case_id), len(events) + 1, "0" * 64, "0" * 64, b"not avro", [])
+    store.insert([bad])
+
+    view = stats_view(store, codec)
+
+    assert view["skipped_entries"] == 1
+    assert view["totals"]["proven"] == 1
+    assert view["totals"]["sanctioned"] == 0
+
+
+def test_empty_store_has_zero_counts(store: AuditStore) -> None:
+    view = stats_view(store, AvroCodec(default_catalog()))
+
+    assert view["totals"] == dict.fromkeys(COLUMNS, 0)
+    assert view["by_election"] == []
+
+
+def test_stats_of_a_missing_store_say_what_to_do(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path)
+
+    with pytest.raises(StoreError, match="start the hub"):
+        run_stats(settings, as_json=True)
+
+
+def test_stats_of_cases_driven_through_the_hub(
+    hub: RunningHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mix = drive_mix(hub)
+
+    view = stats_view(hub.store, hub.codec)
+    assert run_stats(Settings(audit_db_url=hub.store.url), as_json=True) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert run_stats(Settings(audit_db_url=hub.store.url), as_json=False) == 0
+    table = capsys.readouterr().out
+
+    row_of_mix = by(view, "by_election", "election", mix.election)
+    assert {column: row_of_mix[column] for column in COLUMNS} == EXPECTED
+    assert by(printed, "by_election", "election", mix.election) == row_of_mix
+    line = next(line for line in table.splitlines() if line.startswith(mix.election))
+    assert [int(cell) for cell in line.split()[1:]] == list(EXPECTED.values())
+    assert not [value for value in mix.personal if value in table + json.dumps(printed)]
