@@ -33,7 +33,7 @@ system-deps:
 		echo "missing system packages:$$missing; run: sudo apt-get install -y$$missing"; \
 	fi
 
-install: system-deps $(STAMP) $(NODE_STAMP)
+install: $(STAMP) $(NODE_STAMP)
 
 run: install
 	$(BIN)/kawal up --demo
@@ -48,7 +48,7 @@ typecheck: install
 docs: install
 	$(BIN)/python -m schemas.asyncapi
 
-test: lint typecheck
+test: system-deps lint typecheck
 	$(BIN)/kawal schema check
 	$(BIN)/python -m schemas.asyncapi --check
 	$(BIN)/pytest

@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("case_id", nargs="?", help="only this case")
     verify.add_argument("--json", action="store_true", help="machine-readable output")
 
+    stats = commands.add_parser("stats", help="public case counts (no personal data)")
+    stats.add_argument("--json", action="store_true", help="machine-readable output")
+
     schema = commands.add_parser("schema", help="the shared Avro schemas")
     schema_commands = schema.add_subparsers(dest="schema_command", required=True)
     schema_check = schema_commands.add_parser(
@@ -100,6 +103,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         web_url = f"http://{settings.web_host}:{settings.web_port}"
         print("\n".join(publish_demo(broker_url, web_url)))
         return EXIT_OK
+    if args.command == "stats":
+        from streams.stats import run_stats
+
+        return run_stats(settings, as_json=args.json)
     if args.command == "schema":
         from schemas.gate import run_check
 

@@ -33,8 +33,7 @@ def mix(hub: RunningHub) -> Mix:
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     """Run headless Chromium with its own profile under ``tmp_path``."""
     binary = shutil.which("chromium")
-    if binary is None:
-        pytest.skip("chromium is not installed: run `make system-deps` as root")
+    assert binary is not None, "chromium is not installed: run `make system-deps` as root"
     command = [
         binary,
         "--headless",
