@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("case_id", nargs="?", help="only this case")
     verify.add_argument("--json", action="store_true", help="machine-readable output")
 
+    from connectors.commands import add_parsers
+
+    add_parsers(commands)
+
     stats = commands.add_parser("stats", help="public case counts (no personal data)")
     stats.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -103,6 +107,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         web_url = f"http://{settings.web_host}:{settings.web_port}"
         print("\n".join(publish_demo(broker_url, web_url)))
         return EXIT_OK
+    if args.command in ("connector", "dlq"):
+        from connectors.commands import run_command
+
+        return run_command(args, settings, _broker_url(settings))
     if args.command == "stats":
         from streams.stats import run_stats
 

@@ -1,0 +1,177 @@
+"""What a connector implements: one or two hooks per direction, nothing about Kafka.
+
+An :class:`InboundConnector` reads its institution's system and maps what it finds to shared
+events; an :class:`OutboundConnector` delivers the entries of its institution's outbound feed
+into that system. The hub (:mod:`connectors.runtime`) owns every Kafka client, the checkpoints,
+retries with backoff and the dead-letter topic; a connector only sees its validated
+configuration and a :class:`ConnectorContext`.
+
+Errors a connector raises tell the runtime what to do: :class:`TransientError` (the system is
+down, timed out, answered 5xx): retry with backoff; :class:`PermanentError` (this record can
+never be handled as it is): dead-letter it with the reason and go on. Reasons never quote
+personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from connectors.errors import PermanentError, TransientError
+from connectors.retry import RetryPolicy
+from schemas.catalog import SchemaCatalog
+from schemas.codec import AvroCodec
+
+
+class ConnectorConfig(BaseModel):
+    """Base of a connector's configuration: unknown keys are errors, values are validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    institution: str
+    """Id of the institution the connector speaks for (``streams/data/institutions.toml``)."""
+    retry: RetryPolicy = RetryPolicy()
+    """Retries of calls into the system before a record is dead-lettered."""
+    poll_seconds: float = Field(default=1.0, gt=0)
+    """Pause between reads when the system had nothing new."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One shared event, ready to publish: its type (``ReportReceived``...) and Avro record."""
+
+    event_type: str
+    record: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One record read from an institution's system.
+
+    Attributes:
+        position: Checkpoint to store once this record's events are published; the next read
+            starts after it. Must grow in the order records are read.
+        payload: The record as the system gave it.
+        source_id: The system's own id of the record (used in reasons and event ids).
+    """
+
+    position: str
+    payload: Mapping[str, Any]
+    source_id: str
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One entry of an institution's outbound feed, decoded.
+
+    Attributes:
+        entry: The ``kawal.AuditEntry`` record (case_id, seq, hash, event bytes, disclosures).
+        event: The event inside it, decoded, with the disclosed values the institution may see.
+        event_type: Short type name of the event.
+    """
+
+    entry: dict[str, Any]
+    event: dict[str, Any]
+    event_type: str
+
+    @property
+    def event_id(self) -> str:
+        """The event's id: delivery is idempotent on it."""
+        return str(self.entry["event_id"])
+
+    @property
+    def case_id(self) -> str:
+        """The case the entry belongs to."""
+        return str(self.entry["case_id"])
+
+
+@dataclass
+class ConnectorContext:
+    """What the hub hands a connector: schemas, codec and a logger; never a Kafka client."""
+
+    catalog: SchemaCatalog
+    codec: AvroCodec
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("kawal.connector"))
+
+
+class Connector(ABC):
+    """Common part of both directions."""
+
+    #: Name the connector is registered under (entry point ``kawal.connectors``).
+    name: ClassVar[str]
+    #: The configuration model; the runtime validates raw settings with it.
+    Config: ClassVar[type[ConnectorConfig]] = ConnectorConfig
+
+    def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
+        self.config = config
+        self.context = context
+
+    @property
+    def institution(self) -> str:
+        """Id of the institution the connector speaks for."""
+        return self.config.institution
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release what the connector opened (connections, files)."""
+
+
+class InboundConnector(Connector):
+    """Institution system → shared events."""
+
+    direction: ClassVar[str] = "inbound"
+
+    @abstractmethod
+    def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
+        """Up to ``limit`` records of the system after checkpoint ``after`` (None: from start).
+
+        Raises:
+            TransientError: the system cannot be read now.
+        """
+
+    @abstractmethod
+    def to_events(self, record: SourceRecord) -> list[Event]:
+        """The shared events one system record stands for.
+
+        Event ids must be derived from the record (see :func:`connectors.ids.event_id_for`),
+        so that reading the same record again yields the same events.
+
+        Raises:
+            PermanentError: the record cannot be mapped (its reason says what to fix).
+        """
+
+    def acknowledge(self, records: Sequence[SourceRecord]) -> None:
+        """Tell the system these records are in the hub (optional: receipts, outbox marks)."""
+
+
+class OutboundConnector(Connector):
+    """Outbound feed → institution system."""
+
+    direction: ClassVar[str] = "outbound"
+
+    @abstractmethod
+    def deliver(self, entry: FeedEntry) -> None:
+        """Write one feed entry into the system, idempotently on ``entry.event_id``.
+
+        Raises:
+            TransientError: the system is unavailable; the runtime retries with backoff.
+            PermanentError: the entry can never be delivered; it is dead-lettered.
+        """
+
+
+__all__ = [
+    "Connector",
+    "ConnectorConfig",
+    "ConnectorContext",
+    "Event",
+    "FeedEntry",
+    "InboundConnector",
+    "OutboundConnector",
+    "PermanentError",
+    "SourceRecord",
+    "TransientError",
+]

@@ -1,0 +1,121 @@
+"""Run one connector against the hub: validate its configuration, give it what it needs, loop.
+
+``kawal connector run NAME --config FILE`` calls :func:`run_connector`. The configuration is a
+TOML file whose keys the connector's ``Config`` model validates; unknown or missing keys stop
+the run at once with a message naming each of them.
+"""
+
+from __future__ import annotations
+
+import threading
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer
+from pydantic import ValidationError
+
+from connectors import registry
+from connectors.base import (
+    Connector,
+    ConnectorConfig,
+    ConnectorContext,
+    InboundConnector,
+    OutboundConnector,
+)
+from connectors.checkpoints import CheckpointStore
+from connectors.errors import ConnectorConfigError
+from connectors.runtime import InboundRunner, OutboundRunner, group_id
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
+
+
+def load_config(cls: type[Connector], source: Path | dict[str, Any]) -> ConnectorConfig:
+    """Validate a connector's configuration (a TOML file or a mapping).
+
+    Raises:
+        ConnectorConfigError: the file is unreadable, or keys are missing, unknown or invalid.
+    """
+    raw = _read_toml(source) if isinstance(source, Path) else source
+    try:
+        return cls.Config.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or '(top)'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConnectorConfigError(f"invalid configuration of {cls.name}: {problems}") from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConnectorConfigError(f"cannot read connector configuration {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConnectorConfigError(f"{path} is not valid TOML: {exc}") from exc
+
+
+def build(name: str, source: Path | dict[str, Any]) -> Connector:
+    """Instantiate connector ``name`` with its validated configuration."""
+    cls = registry.load(name)
+    catalog = default_catalog()
+    return cls(load_config(cls, source), ConnectorContext(catalog, AvroCodec(catalog)))
+
+
+def run_connector(
+    connector: Connector, bootstrap: list[str], home: Path, stop: threading.Event
+) -> None:
+    """Run ``connector`` until ``stop`` is set."""
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", client_id=f"kawal-connector-{connector.name}"
+    )
+    try:
+        if isinstance(connector, InboundConnector):
+            _run_inbound(connector, producer, home, stop)
+        elif isinstance(connector, OutboundConnector):
+            _run_outbound(connector, producer, bootstrap, stop)
+    finally:
+        producer.close()
+        connector.close()
+
+
+def _run_inbound(
+    connector: InboundConnector, producer: KafkaProducer, home: Path, stop: threading.Event
+) -> None:
+    checkpoints = CheckpointStore(home / "connectors" / "checkpoints.db")
+    runner = InboundRunner(
+        connector, producer, connector.context.codec, checkpoints, connector.config.retry
+    )
+    try:
+        while not stop.is_set():
+            if runner.run_once() == 0:
+                stop.wait(connector.config.poll_seconds)
+    finally:
+        checkpoints.close()
+
+
+def _run_outbound(
+    connector: OutboundConnector,
+    producer: KafkaProducer,
+    bootstrap: list[str],
+    stop: threading.Event,
+) -> None:
+    consumer = KafkaConsumer(
+        OutboundRunner.topic_of(connector),
+        bootstrap_servers=bootstrap,
+        group_id=group_id(connector.name),
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=6_000,
+        heartbeat_interval_ms=2_000,
+        fetch_max_wait_ms=100,
+    )
+    runner = OutboundRunner(
+        connector, consumer, producer, connector.context.codec, connector.config.retry
+    )
+    try:
+        while not stop.is_set():
+            runner.run_once()
+    finally:
+        consumer.close()

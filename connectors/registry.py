@@ -1,0 +1,42 @@
+"""Connectors are found by entry point (group ``kawal.connectors``) and resolved by name.
+
+A package adds one with, in its ``pyproject.toml``::
+
+    [project.entry-points."kawal.connectors"]
+    my-connector = "my_package.connector:MyConnector"
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+from connectors.base import Connector
+from connectors.errors import UnknownConnectorError
+
+GROUP = "kawal.connectors"
+
+
+def available() -> dict[str, type[Connector]]:
+    """Every installed connector class, by registered name."""
+    found: dict[str, type[Connector]] = {}
+    for entry in entry_points(group=GROUP):
+        loaded = entry.load()
+        if isinstance(loaded, type) and issubclass(loaded, Connector):
+            found[entry.name] = loaded
+    return dict(sorted(found.items()))
+
+
+def load(name: str) -> type[Connector]:
+    """The connector class registered as ``name``.
+
+    Raises:
+        UnknownConnectorError: nothing is registered under ``name``.
+    """
+    known = available()
+    if name not in known:
+        listing = ", ".join(known) or "none installed"
+        raise UnknownConnectorError(
+            f"no connector named {name!r}; known connectors: {listing} "
+            f"(install a package that registers one under the entry-point group {GROUP!r})"
+        )
+    return known[name]

@@ -1,0 +1,236 @@
+"""The hub's side of a connector: Kafka clients, checkpoints, retries and the DLQ.
+
+:class:`InboundRunner` reads a batch from the system after the stored checkpoint, maps it,
+publishes the events (``acks=all``) to ``kawal.inbound.<institution>``, waits for the broker,
+then stores the checkpoint and lets the connector acknowledge the batch to its system.
+:class:`OutboundRunner` consumes ``kawal.outbound.<institution>`` in the consumer group
+``kawal-connector-<name>``, delivers each entry with retries and commits the offset only after
+the entry was delivered or dead-lettered. A record that cannot be mapped or delivered goes to
+``kawal.dlq`` (stage ``connector``) with a machine-readable reason; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.consumer.fetcher import ConsumerRecord
+
+from connectors.base import Event, FeedEntry, InboundConnector, OutboundConnector, SourceRecord
+from connectors.checkpoints import CheckpointStore
+from connectors.errors import PermanentError
+from connectors.retry import GaveUp, RetryPolicy, with_retries
+from schemas.codec import AvroCodec, CodecError
+from streams.headers import cloud_event_headers
+from streams.redaction import reveal
+from streams.topics import DLQ, inbound_topic, outbound_topic
+
+log = logging.getLogger(__name__)
+
+#: Stage name of connector rejections in ``kawal.dlq``.
+CONNECTOR_STAGE = "connector"
+#: Seconds to wait for the broker's acknowledgement of a batch.
+PUBLISH_TIMEOUT_SECONDS = 30.0
+
+
+def system_topic(connector_name: str) -> str:
+    """Pseudo source topic of a record read from an institution's system (not Kafka)."""
+    return f"system:{connector_name}"
+
+
+def group_id(connector_name: str) -> str:
+    """Consumer group of an outbound connector."""
+    return f"kawal-connector-{connector_name}"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Where a rejected record came from, and why it was rejected."""
+
+    reason_code: str
+    reason: str
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    payload: bytes
+    key: bytes | None
+
+
+def send_dead_letter(producer: KafkaProducer, codec: AvroCodec, rejection: Rejection) -> None:
+    """Write one ``kawal.DeadLetter`` to ``kawal.dlq`` and wait for the broker."""
+    record = {
+        "stage": CONNECTOR_STAGE,
+        "reason_code": rejection.reason_code,
+        "reason": rejection.reason,
+        "source_topic": rejection.source_topic,
+        "source_partition": rejection.source_partition,
+        "source_offset": rejection.source_offset,
+        "payload": rejection.payload,
+        "rejected_at": datetime.now(UTC),
+    }
+    value = codec.encode("kawal.DeadLetter", record)
+    producer.send(DLQ, key=rejection.key, value=value).get(timeout=PUBLISH_TIMEOUT_SECONDS)
+    log.warning("dead-lettered a record from %s: %s", rejection.source_topic, rejection.reason_code)
+
+
+def json_bytes(payload: Any) -> bytes:
+    """A system record as JSON bytes (dates in ISO 8601), the DLQ payload of inbound records."""
+    return json.dumps(payload, default=_iso, sort_keys=True).encode()
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+class InboundRunner:
+    """Moves records from an institution's system into its inbound topic."""
+
+    def __init__(
+        self,
+        connector: InboundConnector,
+        producer: KafkaProducer,
+        codec: AvroCodec,
+        checkpoints: CheckpointStore,
+        policy: RetryPolicy,
+        batch_size: int = 100,
+    ) -> None:
+        self.connector = connector
+        self.producer = producer
+        self.codec = codec
+        self.checkpoints = checkpoints
+        self.policy = policy
+        self.batch_size = batch_size
+
+    def run_once(self) -> int:
+        """Handle one batch; return how many records it held (0: nothing new, or unreachable)."""
+        name = self.connector.name
+        after = self.checkpoints.get(name)
+        read = with_retries(lambda: self.connector.read(after, self.batch_size), self.policy)
+        if isinstance(read, GaveUp):
+            log.warning(
+                "%s: system unreachable after %d attempts (%s); will try again",
+                name,
+                read.attempts,
+                type(read.last_error).__name__,
+            )
+            return 0
+        if not read:
+            return 0
+        self._publish(read)
+        self.checkpoints.put(name, read[-1].position)
+        self.connector.acknowledge(read)
+        return len(read)
+
+    def _publish(self, records: Sequence[SourceRecord]) -> None:
+        futures: list[Any] = []
+        for record in records:
+            try:
+                events = self.connector.to_events(record)
+            except PermanentError as exc:
+                self._reject(record, exc)
+                continue
+            futures.extend(self._send(event) for event in events)
+        self.producer.flush(timeout=PUBLISH_TIMEOUT_SECONDS)
+        for future in futures:
+            future.get(timeout=PUBLISH_TIMEOUT_SECONDS)  # raises if the broker refused it
+
+    def _send(self, event: Event) -> Any:
+        envelope = event.record["envelope"]
+        value = self.codec.encode(event.event_type, event.record)
+        return self.producer.send(
+            inbound_topic(self.connector.institution),
+            key=str(envelope["case_id"]).encode(),
+            value=value,
+            headers=cloud_event_headers(envelope),
+        )
+
+    def _reject(self, record: SourceRecord, exc: PermanentError) -> None:
+        rejection = Rejection(
+            reason_code=exc.reason_code,
+            reason=f"record {record.source_id}: {exc.reason}",
+            source_topic=system_topic(self.connector.name),
+            source_partition=0,
+            source_offset=-1,
+            payload=json_bytes(record.payload),
+            key=None,
+        )
+        send_dead_letter(self.producer, self.codec, rejection)
+
+
+class OutboundRunner:
+    """Delivers an institution's outbound feed into its system."""
+
+    def __init__(
+        self,
+        connector: OutboundConnector,
+        consumer: KafkaConsumer,
+        producer: KafkaProducer,
+        codec: AvroCodec,
+        policy: RetryPolicy,
+    ) -> None:
+        self.connector = connector
+        self.consumer = consumer
+        self.producer = producer
+        self.codec = codec
+        self.policy = policy
+
+    @classmethod
+    def topic_of(cls, connector: OutboundConnector) -> str:
+        """The outbound topic this connector consumes."""
+        return outbound_topic(connector.institution)
+
+    def run_once(self, timeout_ms: int = 500) -> int:
+        """Deliver what arrives within ``timeout_ms``; return how many entries were handled."""
+        handled = 0
+        for records in self.consumer.poll(timeout_ms=timeout_ms, max_records=200).values():
+            for record in records:
+                self._handle(record)
+                handled += 1
+            self.consumer.commit()
+        return handled
+
+    def _handle(self, record: ConsumerRecord) -> None:
+        try:
+            decoded = self.codec.decode(record.value)
+        except CodecError as exc:
+            self._reject(record, "undecodable", str(exc))
+            return
+        if decoded.full_name != "kawal.AuditEntry":
+            return  # receipts share the feed; connectors deliver trail entries
+        entry = self._feed_entry(decoded.record)
+        try:
+            outcome = with_retries(lambda: self.connector.deliver(entry), self.policy)
+        except PermanentError as exc:
+            self._reject(record, exc.reason_code, f"event {entry.event_id}: {exc.reason}")
+            return
+        if isinstance(outcome, GaveUp):
+            reason = (
+                f"{self.connector.name} could not deliver event {entry.event_id} after "
+                f"{outcome.attempts} attempts ({outcome.last_error}); replay it with "
+                "`kawal dlq replay` once the system is back"
+            )
+            self._reject(record, "delivery_failed", reason)
+
+    def _feed_entry(self, entry: dict[str, Any]) -> FeedEntry:
+        event = self.codec.decode(entry["event"])
+        revealed = reveal(event.record, entry.get("disclosures", []))
+        return FeedEntry(entry=entry, event=revealed, event_type=str(entry["event_type"]))
+
+    def _reject(self, record: ConsumerRecord, reason_code: str, reason: str) -> None:
+        rejection = Rejection(
+            reason_code=reason_code,
+            reason=reason,
+            source_topic=record.topic,
+            source_partition=record.partition,
+            source_offset=record.offset,
+            payload=record.value,
+            key=record.key,
+        )
+        send_dead_letter(self.producer, self.codec, rejection)

@@ -1,0 +1,1 @@
+"""Kawal connector for %%title%%."""

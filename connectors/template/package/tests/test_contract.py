@@ -1,0 +1,79 @@
+"""The Kawal connector contract, for both directions of %%title%%."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from %%package%%.simulator import FileExchangeSystem
+from connectors.contract import InboundContract, OutboundContract
+from schemas.identity import case_id_for
+
+
+@contextmanager
+def _system(tmp_path: Path) -> Iterator[FileExchangeSystem]:
+    yield FileExchangeSystem(tmp_path / "system")
+
+
+class TestInbound(InboundContract):
+    connector_name = "%%name%%-inbound"
+
+    def start_system(self, tmp_path: Path) -> AbstractContextManager[Any]:
+        return _system(tmp_path)
+
+    def config(self, system: Any, tmp_path: Path) -> dict[str, Any]:
+        return {"institution": "bawaslu.33", "share": str(system.share)}
+
+    def add_records(self, system: Any, count: int) -> None:
+        for _ in range(count):
+            system.register_report()
+
+    def add_malformed(self, system: Any) -> None:
+        system.write_garbage()
+
+    def unreachable(self, system: Any) -> AbstractContextManager[None]:
+        return system.offline()  # type: ignore[no-any-return]
+
+
+class TestOutbound(OutboundContract):
+    connector_name = "%%name%%-outbound"
+
+    def start_system(self, tmp_path: Path) -> AbstractContextManager[Any]:
+        return _system(tmp_path)
+
+    def config(self, system: Any, tmp_path: Path) -> dict[str, Any]:
+        return {"institution": "bawaslu.33", "share": str(system.share)}
+
+    def feed_events(self) -> list[tuple[str, dict[str, Any]]]:
+        case_id = case_id_for("bawaslu.33", f"LP/{uuid4().hex[:8]}")
+        return [
+            (
+                "ReportRegistered",
+                {
+                    "envelope": {
+                        "event_id": str(uuid4()),
+                        "case_id": case_id,
+                        "event_type": "ReportRegistered",
+                        "event_time": datetime(2024, 11, 4, 9, 0, tzinfo=UTC),
+                        "ingest_time": None,
+                        "source": "bawaslu.33",
+                        "actor_ref": "actor:test",
+                        "traceparent": None,
+                        "signature": None,
+                    },
+                    "registration_number": "Reg/001",
+                    "registered_on": date(2024, 11, 4),
+                    "needed_more_information": False,
+                },
+            )
+        ]
+
+    def effects(self, system: Any, event_id: str) -> int:
+        return system.status_updates(event_id)  # type: ignore[no-any-return]
+
+    def unreachable(self, system: Any) -> AbstractContextManager[None]:
+        return system.offline()  # type: ignore[no-any-return]

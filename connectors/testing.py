@@ -1,0 +1,33 @@
+"""Pytest fixtures for connector tests (registered as the pytest plugin ``kawal``).
+
+``kawal_broker``: a real embedded tansu broker for the test session, with every hub topic
+created, so that a connector's contract tests publish, consume and dead-letter for real.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from streams.embedded import EmbeddedBroker
+from streams.institutions import load_institutions
+from streams.processes import free_port
+from streams.provision import provision_topics
+from streams.topics import all_topics
+
+#: Partitions of the test topics (as the hub's default).
+PARTITIONS = 4
+
+
+@pytest.fixture(scope="session")
+def kawal_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+    """Bootstrap servers of a real broker holding every hub topic."""
+    broker = EmbeddedBroker.ephemeral(tmp_path_factory.mktemp("kawal-broker"), port=free_port())
+    broker.start()
+    try:
+        bootstrap = [broker.bootstrap_servers]
+        provision_topics(bootstrap, all_topics(load_institutions(), PARTITIONS))
+        yield bootstrap
+    finally:
+        broker.stop()
