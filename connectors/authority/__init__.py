@@ -1,0 +1,1 @@
+"""Kawal connectors for the recommending authority's case-management database (KASN, BKN)."""

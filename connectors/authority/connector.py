@@ -1,0 +1,253 @@
+"""The recommending authority (KASN until its dissolution, BKN after) ⇄ Kawal, over its database.
+
+Inbound, ``authority-outbox``: the authority's case-management system writes each decision its
+staff take together with a row of its transactional ``outbox`` table, in one transaction, so a
+decision exists if and only if its outbox row does. The connector reads rows with an id above
+its checkpoint, in id order, and maps each kind to one shared event:
+
+=========================  ==========================
+``event_kind``             event
+=========================  ==========================
+``recommendation.issued``  ``RecommendationIssued``
+``clarification.requested``  ``ClarificationRequested``
+``case.closed``            ``CaseClosed``
+=========================  ==========================
+
+Rows of any other kind are dead-lettered (a kind the hub does not know yet is visible, never
+silently dropped). Once the hub has a batch, its rows get ``published_at``; that mark is for
+the authority's staff and its outbox clean-up: the connector resumes from its checkpoint.
+
+Outbound, ``authority-status``: each entry of the authority's feed is stored in
+``hub_case_events`` (keyed by event id, so a replay inserts nothing) and ``case_status`` keeps
+the latest trail position of each case (updated only by a higher ``seq``, so an old entry
+delivered late never hides a newer one).
+
+Tables: :mod:`connectors.authority.database`. SQLite and PostgreSQL are supported.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic import field_validator as validator
+from sqlalchemy import Engine, Insert, select, update
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
+
+from connectors.authority.database import (
+    CASE_STATUS,
+    HUB_CASE_EVENTS,
+    OUTBOX,
+    cause,
+    check_url,
+    open_engine,
+    outage_is_transient,
+    row_dict,
+    utc,
+)
+from connectors.authority.mapping import OutboxMapper
+from connectors.base import (
+    ConnectorConfig,
+    ConnectorContext,
+    Event,
+    FeedEntry,
+    InboundConnector,
+    OutboundConnector,
+    PermanentError,
+    SourceRecord,
+)
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "authority database"
+
+
+class AuthorityDatabase(ConnectorConfig):
+    """Where the authority's case-management database is."""
+
+    database_url: SecretStr
+    """SQLAlchemy URL (``sqlite:///...`` or ``postgresql+psycopg://...``); may hold a password."""
+    timeout_seconds: float = Field(default=5.0, gt=0)
+    """Longest wait to connect, for a lock or for one statement."""
+
+    @validator("database_url")
+    @classmethod
+    def _supported(cls, value: SecretStr) -> SecretStr:
+        check_url(value.get_secret_value())
+        return value
+
+
+class OutboxConfig(AuthorityDatabase):
+    """The outbox reader's settings."""
+
+    gap_grace_seconds: float = Field(default=30.0, ge=0)
+    """How long a missing outbox id is waited for before it is taken as a rolled-back insert.
+
+    On PostgreSQL an id is drawn when a row is inserted but seen when its transaction commits,
+    so a later id can be visible first; reading past the gap would skip the earlier row.
+    """
+
+
+class Outbox(InboundConnector):
+    """Decisions in the authority's outbox → ``RecommendationIssued``, ``CaseClosed``, ..."""
+
+    name = "authority-outbox"
+    Config = OutboxConfig
+
+    def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
+        super().__init__(config, context)
+        assert isinstance(config, OutboxConfig)
+        self.settings = config
+        self.engine = open_engine(config.database_url.get_secret_value(), config.timeout_seconds)
+        self.mapper = OutboxMapper(self.institution, context.catalog)
+        self._gap: tuple[int, float] | None = None  # (first missing id, monotonic s first seen)
+
+    def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
+        """Up to ``limit`` outbox rows with an id above ``after``, stopping at a fresh id gap."""
+        last = int(after) if after else 0
+        query = select(OUTBOX).where(OUTBOX.c.id > last).order_by(OUTBOX.c.id).limit(limit)
+        with outage_is_transient(SYSTEM), self.engine.connect() as connection:
+            rows = [row_dict(row) for row in connection.execute(query)]
+        records = []
+        for row in rows:
+            if row["id"] != last + 1 and not self._gap_expired(last + 1, row["id"]):
+                break
+            last = row["id"]
+            records.append(
+                SourceRecord(position=str(last), payload=row, source_id=f"outbox/{last}")
+            )
+        return records
+
+    def _gap_expired(self, missing: int, found: int) -> bool:
+        now = time.monotonic()
+        if self._gap is None or self._gap[0] != missing:
+            self._gap = (missing, now)
+        if now - self._gap[1] < self.settings.gap_grace_seconds:
+            return False
+        log.info("outbox ids %d-%d never appeared; taken as rolled back", missing, found - 1)
+        self._gap = None
+        return True
+
+    def to_events(self, record: SourceRecord) -> list[Event]:
+        """The one event an outbox row stands for.
+
+        Raises:
+            PermanentError: unknown kind, payload not a JSON object, a field missing or invalid,
+                or no case reference. Reasons name fields, never their values.
+        """
+        return [self.mapper.event(record.payload, record.source_id)]
+
+    def acknowledge(self, records: Sequence[SourceRecord]) -> None:
+        """Mark the rows the hub now has (published or dead-lettered) with ``published_at``.
+
+        Best effort: the checkpoint is already stored, so a failure only leaves marks unset.
+        """
+        ids = [record.payload["id"] for record in records]
+        mark = (
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_(ids), OUTBOX.c.published_at.is_(None))
+            .values(published_at=datetime.now(UTC))
+        )
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(mark)
+        except sa_exc.SQLAlchemyError as exc:
+            log.warning("could not mark %d outbox rows as published (%s)", len(ids), cause(exc))
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+
+class CaseStatus(OutboundConnector):
+    """The authority's feed → ``hub_case_events`` and ``case_status``."""
+
+    name = "authority-status"
+    Config = AuthorityDatabase
+
+    def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
+        super().__init__(config, context)
+        assert isinstance(config, AuthorityDatabase)
+        self.engine = open_engine(config.database_url.get_secret_value(), config.timeout_seconds)
+        self._insert = _upsert_dialect(self.engine)
+
+    def deliver(self, entry: FeedEntry) -> None:
+        """Store the entry and move the case's status forward, in one transaction.
+
+        Raises:
+            TransientError: the database is down, locked or timed out.
+            PermanentError: the database refused the write (e.g. its tables differ).
+        """
+        now = datetime.now(UTC)
+        event_time = utc(entry.event["envelope"]["event_time"])
+        seq = int(entry.entry["seq"])
+        stored = self._insert(HUB_CASE_EVENTS).values(
+            event_id=entry.event_id,
+            case_id=entry.case_id,
+            seq=seq,
+            event_type=entry.event_type,
+            event_time=event_time,
+            entry_hash=entry.entry["hash"],
+            event_json=json.dumps(entry.event, default=_jsonable, sort_keys=True),
+            delivered_at=now,
+        )
+        status = self._insert(CASE_STATUS).values(
+            case_id=entry.case_id,
+            seq=seq,
+            event_id=entry.event_id,
+            event_type=entry.event_type,
+            event_time=event_time,
+            updated_at=now,
+        )
+        newer = {
+            column: status.excluded[column]
+            for column in ("seq", "event_id", "event_type", "event_time", "updated_at")
+        }
+        try:
+            with outage_is_transient(SYSTEM), self.engine.begin() as connection:
+                connection.execute(stored.on_conflict_do_nothing(index_elements=["event_id"]))
+                connection.execute(
+                    status.on_conflict_do_update(
+                        index_elements=["case_id"],
+                        set_=newer,
+                        where=CASE_STATUS.c.seq < status.excluded.seq,
+                    )
+                )
+        except sa_exc.DBAPIError as exc:
+            raise PermanentError(
+                "database_refused",
+                f"the authority database refused the write ({cause(exc)}); check that its "
+                "hub_case_events and case_status tables match connectors.authority.database",
+            ) from exc
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+
+def _upsert_dialect(engine: Engine) -> Callable[[Any], Any]:
+    inserts: dict[str, Callable[[Any], Insert]] = {
+        "sqlite": sqlite.insert,
+        "postgresql": postgresql.insert,
+    }
+    return inserts[engine.dialect.name]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    raise TypeError(type(value).__name__)
+
+
+__all__ = ["AuthorityDatabase", "CaseStatus", "Outbox", "OutboxConfig"]
