@@ -2,8 +2,14 @@
 
 tansu 0.6 answers ListOffsets(latest) with the first offset of the partition's last batch + 1,
 not its real end. Faust sizes table recovery from those end offsets, so recovery would stop
-short and lose table state; consumer lag would be wrong too. The high watermark carried by a
-Fetch response is right, so we fetch from just before the reported end and read it there.
+short and lose table state; consumer lag would be wrong too. So we fetch from the last batch it
+reports and read on to the last record.
+
+The high watermark a Fetch response carries is no end offset either: tansu raises a partition's
+watermark before it writes the batch, so a broker or storage killed in between leaves offsets
+below the watermark that will never hold a record. When they are a changelog's last offsets,
+Faust's recovery waits for them forever and the worker never becomes ready. The end is
+therefore one past the last record a Fetch returns, never above the high watermark.
 
 tansu also holds a Fetch request that spans many partitions for the whole max wait even when
 records arrive (one partition wakes early), and Faust fixes that wait at 1.5 s: each hop of the
@@ -20,13 +26,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 from kafka import KafkaConsumer
 from kafka import TopicPartition as KafkaTopicPartition
+from kafka.errors import KafkaError
 
 from schemas.errors import KawalError
 from streams import transport as hub_transport
@@ -34,7 +41,7 @@ from streams import transport as hub_transport
 #: Longest time tansu may hold a Fetch request, in milliseconds (see the module docstring).
 FETCH_MAX_WAIT_MS = 5
 
-#: How long the Fetch round trip may take before recovery gives up, in seconds.
+#: How long one Fetch round trip may take before recovery gives up, in seconds.
 END_OFFSET_FETCH_TIMEOUT_SECONDS = 15.0
 
 
@@ -47,51 +54,71 @@ def fetched_end_offsets(
     reported: Mapping[TP, int],
     timeout: float = END_OFFSET_FETCH_TIMEOUT_SECONDS,
 ) -> dict[TP, int]:
-    """Real end offsets, read from Fetch responses' high watermarks.
+    """Real end offsets: one past the last record of each partition, read by fetching.
 
     Args:
         bootstrap: ``host:port`` servers.
         reported: end offsets as ListOffsets reported them (possibly too low).
-        timeout: seconds to wait for every partition's Fetch response.
+        timeout: seconds to wait for each Fetch response.
 
     Returns:
-        The end offset (offset of the next record to be written) of every partition.
+        The end offset (one past the last record) of every partition.
 
     Raises:
         EndOffsetError: a partition's Fetch response did not arrive in time.
     """
-    # A reported end of 0 means no batch at all: the partition is really empty.
-    to_fetch = [tp for tp, end in reported.items() if end and end > 0]
-    result = {tp: (end or 0) for tp, end in reported.items()}
-    if not to_fetch:
-        return result
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    ends = {tp: (end or 0) for tp, end in reported.items()}
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS
+    )
     try:
-        result.update(_read_highwaters(consumer, to_fetch, reported, timeout))
+        for tp, end in ends.items():
+            # A reported end of 0 means no batch at all: the partition is really empty.
+            # Otherwise a batch starts at the reported end - 1: the last record is there or after.
+            if end > 0:
+                ends[tp] = max(end, _end_of_records(consumer, tp, end - 1, timeout))
     finally:
         consumer.close()
-    return result
+    return ends
 
 
-def _read_highwaters(
-    consumer: KafkaConsumer, tps: Iterable[TP], reported: Mapping[TP, int], timeout: float
-) -> dict[TP, int]:
-    by_kafka_tp = {KafkaTopicPartition(tp.topic, tp.partition): tp for tp in tps}
-    consumer.assign(list(by_kafka_tp))
-    for ktp, tp in by_kafka_tp.items():
-        consumer.seek(ktp, reported[tp] - 1)
+def _end_of_records(consumer: KafkaConsumer, tp: TP, offset: int, timeout: float) -> int:
+    """One past the last record at or after ``offset``, fetching that partition alone.
+
+    Alone, because a Fetch response may leave out the records of some partitions it names.
+    """
+    while True:
+        position, highwater = _fetch_once(consumer, tp, offset, timeout)
+        if position >= highwater or position == offset:
+            # At the high watermark, or a Fetch from here returned no record (the offsets up
+            # to the watermark were never written): here the records end.
+            return position
+        offset = position  # read on: more batches may follow
+
+
+def _fetch_once(consumer: KafkaConsumer, tp: TP, offset: int, timeout: float) -> tuple[int, int]:
+    """Fetch ``tp`` from ``offset``: the position after the records returned, and the HW.
+
+    The partition is assigned afresh, so a known high watermark means that the first
+    successful Fetch response from ``offset`` has been read, with the records it held.
+    """
+    ktp = KafkaTopicPartition(tp.topic, tp.partition)
+    consumer.unsubscribe()
+    consumer.assign([ktp])
+    consumer.seek(ktp, offset)
     deadline = time.monotonic() + timeout
-    pending = set(by_kafka_tp)
-    while pending:
+    while (highwater := consumer.highwater(ktp)) is None:
         if time.monotonic() > deadline:
-            names = ", ".join(f"{k.topic}[{k.partition}]" for k in sorted(pending))
             raise EndOffsetError(
-                f"no Fetch response from the broker for {names} within {timeout:.0f} s; "
-                "check that the broker is up, then restart the worker"
+                f"no Fetch response from the broker for {tp.topic}[{tp.partition}] within "
+                f"{timeout:.0f} s; check that the broker is up, then restart the worker"
             )
-        consumer.poll(timeout_ms=200, max_records=10_000)
-        pending = {ktp for ktp in pending if consumer.highwater(ktp) is None}
-    return {tp: max(consumer.highwater(ktp), reported[tp]) for ktp, tp in by_kafka_tp.items()}
+        try:
+            consumer.poll(timeout_ms=200, max_records=100_000)
+        except KafkaError:
+            # The broker answers an error while its storage is not ready; try again.
+            time.sleep(0.2)
+    return consumer.position(ktp), highwater
 
 
 def _bootstrap_of(thread: faust_aiokafka.AIOKafkaConsumerThread) -> list[str]:
@@ -114,8 +141,8 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         return await asyncio.to_thread(fetched_end_offsets, bootstrap, reported)
 
 
-class Consumer(faust_aiokafka.Consumer):
-    """Faust consumer using :class:`ConsumerThread`."""
+class Consumer(hub_transport.Consumer):
+    """The hub's consumer (:mod:`streams.transport`) using :class:`ConsumerThread`."""
 
     def _new_consumer_thread(self) -> ConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)

@@ -68,16 +68,6 @@ def _wait_for_rows(store: AuditStore, expected: int) -> int:
     return count
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "open defect, fails in about a third of runs: after kill -9 of SeaweedFS, tansu and "
-        "the worker, records acknowledged before an offset commit (table changelog, "
-        "kawal.case.events) are missing after restart, so table state is older than the "
-        "committed offsets; events are then refused as illegal transitions and ingress "
-        "stops consuming that partition. Worker-only kills lose nothing (test_crash)."
-    ),
-)
 def test_kill_9_mid_stream_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = up_env(home, free_port(), free_port(), free_storage_base_port())
