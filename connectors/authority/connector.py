@@ -4,14 +4,12 @@ Inbound, ``authority-outbox``: the authority's case-management system writes eac
 staff take together with a row of its transactional ``outbox`` table, in one transaction, so a
 decision exists if and only if its outbox row does. The connector reads rows with an id above
 its checkpoint, in id order, and maps each kind to one shared event:
-
-=========================  ==========================
-``event_kind``             event
-=========================  ==========================
-``recommendation.issued``  ``RecommendationIssued``
-``clarification.requested``  ``ClarificationRequested``
-``case.closed``            ``CaseClosed``
-=========================  ==========================
+``recommendation.issued`` → ``RecommendationIssued``, ``clarification.requested`` →
+``ClarificationRequested``, ``case.closed`` → ``CaseClosed``
+(:mod:`connectors.authority.mapping`). Event ids derive from the case and the outbox id, so
+reading a row again yields the same event. On PostgreSQL a row can commit after one with a
+higher id is already visible, so the reader stops at a missing id and waits for it up to
+``gap_grace_seconds`` before taking it as a rolled-back insert.
 
 Rows of any other kind are dead-lettered (a kind the hub does not know yet is visible, never
 silently dropped). Once the hub has a batch, its rows get ``published_at``; that mark is for

@@ -252,8 +252,8 @@ def case_reference(reported_by: Any, case_number: Any) -> str:
         ) from None
 
 
-#: A value safe to quote in a reason: a code, which cannot be a name or an id number.
-_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,63}")
+#: A value safe to quote in a reason: an enum symbol or a dotted kind, never a name or a NIP.
+_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}|[a-z_]{1,32}(?:\.[a-z_]{1,32})+")
 
 
 def shown(value: Any) -> str:

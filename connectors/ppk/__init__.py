@@ -1,0 +1,1 @@
+"""Kawal connector for a PPK's sanction-decree registry (the employing agency)."""

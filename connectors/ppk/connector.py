@@ -1,0 +1,199 @@
+"""A PPK's decree registry → ``SanctionImposed``, the ``ppk-decrees`` connector.
+
+When the PPK (the head of the employing agency) signs a sanction decree (*surat keputusan*),
+its registry marks the decree ``SIGNED``; only then is the sanction final, so drafts are never
+read. Each signed decree becomes one ``SanctionImposed`` whose event id is derived from the
+decree number, which the registry assigns once, at signing.
+
+Why the checkpoint is the registry's change sequence, not the row id nor the signing time:
+
+* **Not the row id.** A decree is drafted first and signed later, often after decrees drafted
+  after it. With the id as checkpoint, decree 5 signed after decree 6 had been read would lie
+  below the checkpoint and never be read.
+* **Not ``signed_at`` (+ id).** The signing time is a business value: clerks enter it from the
+  paper decree, often days later and back-dated, and a transaction that began earlier can
+  commit later with an earlier time. Rows would appear below a checkpoint already stored.
+* **The change sequence.** Every insert or update of a decree takes ``change_seq`` from a
+  single counter row updated *in the same transaction*. The row lock held until commit makes
+  changes take their numbers in commit order, with no gap (a rollback returns its number), so
+  once ``n`` is visible every change up to ``n`` is too, and reading ``change_seq > checkpoint``
+  misses nothing. Signing a draft, or revoking a signed decree, is a change: it gets a new
+  number above the checkpoint and is read then. (A database sequence would not do: its values
+  are drawn at insert but become visible at commit, in another order.)
+
+A decree revoked after signing is dead-lettered: the shared schemas have no event that
+withdraws a sanction, so a person must record the outcome (an objection or appeal decision).
+A decree whose sanction is not a symbol of the shared enums, whose kind does not belong to its
+level, or which names no case is dead-lettered too; reasons never quote the decree's contents.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic import field_validator as validator
+from sqlalchemy import and_, or_, select
+
+from connectors.base import (
+    ConnectorConfig,
+    ConnectorContext,
+    Event,
+    InboundConnector,
+    PermanentError,
+    SourceRecord,
+)
+from connectors.ids import event_id_for
+from connectors.ppk.database import (
+    DECREES,
+    READ_COLUMNS,
+    REVOKED,
+    SIGNED,
+    check_url,
+    open_engine,
+    outage_is_transient,
+    utc,
+)
+from schemas.errors import InvalidIdentifierError
+from schemas.identity import case_id_for
+from streams.sanctions import KIND_LEVEL
+
+#: An internal user id, quoted in ``actor_ref``; anything else (a name) is not passed on.
+_USER_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+#: A value safe to quote in a reason: an enum-like code, which cannot be a name or a NIP.
+_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+
+
+class RegistryConfig(ConnectorConfig):
+    """Where the PPK's decree registry is."""
+
+    database_url: SecretStr
+    """SQLAlchemy URL (``sqlite:///...`` or ``postgresql+psycopg://...``); may hold a password."""
+    timeout_seconds: float = Field(default=5.0, gt=0)
+    """Longest wait to connect, for a lock or for one statement."""
+
+    @validator("database_url")
+    @classmethod
+    def _supported(cls, value: SecretStr) -> SecretStr:
+        check_url(value.get_secret_value())
+        return value
+
+
+class Decrees(InboundConnector):
+    """Signed sanction decrees → ``SanctionImposed``."""
+
+    name = "ppk-decrees"
+    Config = RegistryConfig
+
+    def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
+        super().__init__(config, context)
+        assert isinstance(config, RegistryConfig)
+        self.engine = open_engine(config.database_url.get_secret_value(), config.timeout_seconds)
+
+    def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
+        """Up to ``limit`` decrees signed, or revoked after signing, since change ``after``."""
+        final = or_(
+            DECREES.c.status == SIGNED,
+            and_(DECREES.c.status == REVOKED, DECREES.c.signed_at.is_not(None)),
+        )
+        query = (
+            select(*READ_COLUMNS)
+            .where(DECREES.c.change_seq > int(after or 0), final)
+            .order_by(DECREES.c.change_seq)
+            .limit(limit)
+        )
+        with outage_is_transient(), self.engine.connect() as connection:
+            rows = [dict(row._mapping) for row in connection.execute(query)]
+        return [
+            SourceRecord(
+                position=str(row["change_seq"]), payload=row, source_id=f"decree/{row['id']}"
+            )
+            for row in rows
+        ]
+
+    def to_events(self, record: SourceRecord) -> list[Event]:
+        """The ``SanctionImposed`` of a signed decree.
+
+        Raises:
+            PermanentError: revoked, no case reference, no number or dates, or a sanction
+                outside the shared enums or not of its level.
+        """
+        decree = record.payload
+        if decree["status"] == REVOKED:
+            raise PermanentError(
+                "decree_revoked",
+                "the decree was revoked after it was signed and the hub has no event that "
+                "withdraws a sanction; record the outcome as an objection or appeal decision",
+            )
+        case_id = _case_id(decree)
+        for column in ("decree_number", "effective_on", "signed_at"):
+            if decree[column] is None:
+                raise PermanentError("incomplete_decree", f"a signed decree needs {column}")
+        level = self._symbol("SanctionLevel", "sanction_level", decree["sanction_level"])
+        kind = self._symbol("SanctionKind", "sanction_kind", decree["sanction_kind"])
+        if KIND_LEVEL.get(kind) != level:
+            raise PermanentError(
+                "inconsistent_decree",
+                "sanction_kind does not belong to sanction_level (PP 94/2021 Art. 8, "
+                "PP 42/2004); correct the decree record",
+            )
+        return [Event("SanctionImposed", self._sanction(decree, case_id, level, kind))]
+
+    def _sanction(
+        self, decree: Mapping[str, Any], case_id: str, level: str, kind: str
+    ) -> dict[str, Any]:
+        signer = decree["signed_by"]
+        actor = signer if isinstance(signer, str) and _USER_ID.fullmatch(signer) else None
+        envelope = {
+            "event_id": event_id_for(
+                self.institution, f"decree/{decree['decree_number']}", "SanctionImposed"
+            ),
+            "case_id": case_id,
+            "event_type": "SanctionImposed",
+            "event_time": utc(decree["signed_at"]),
+            "ingest_time": None,
+            "source": self.institution,
+            "actor_ref": f"user:{actor}" if actor else f"system:{self.institution}",
+            "traceparent": None,
+            "signature": None,
+        }
+        return {
+            "envelope": envelope,
+            "decree_number": decree["decree_number"],
+            "sanction_level": level,
+            "sanction_kind": kind,
+            "effective_on": decree["effective_on"],
+        }
+
+    def _symbol(self, enum: str, column: str, value: Any) -> str:
+        schema = self.context.catalog.schema(f"kawal.{enum}")
+        if value not in schema["symbols"] or value == schema.get("default"):
+            shown = (
+                repr(value) if isinstance(value, str) and _CODE.fullmatch(value) else "(not a code)"
+            )
+            raise PermanentError(
+                "invalid_sanction",
+                f"{column} {shown} is not a kawal.{enum} symbol "
+                f"(schemas/avro/kawal.{enum}.avsc); correct the decree record",
+            )
+        return str(value)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+
+def _case_id(decree: Mapping[str, Any]) -> str:
+    reported_by, case_number = decree["reported_by"], decree["case_number"]
+    try:
+        if isinstance(reported_by, str) and isinstance(case_number, str):
+            return case_id_for(reported_by, case_number)
+    except InvalidIdentifierError:
+        pass
+    raise PermanentError(
+        "missing_case_reference",
+        "the decree names no case: reported_by and case_number (the reporting institution "
+        "and its case number, as on the recommendation letter) are both required",
+    )

@@ -1,0 +1,356 @@
+"""A stand-in for a PPK's decree registry (the employing agency's personnel office).
+
+Clerks draft sanction decrees; the PPK signs them later, which assigns the decree number; a
+signed decree can be revoked. Every change takes the next ``change_seq`` from the registry's
+counter row in the same transaction. The registry misbehaves as real ones do: it can be taken
+offline (the SQLite file moved away, or PostgreSQL refusing connections), a clerk can record a
+decree with a sanction outside PP 94/2021 or without the case reference, and a clerk can hold
+a change open (its number taken, not yet committed). Everything it invents comes from a seeded
+generator, so a test sees the same data on every run.
+
+For the demo, :meth:`DecreeRegistry.receive_recommendation` takes the authority's letters
+(``AuthoritySystem.send_letters_to(registry.receive_recommendation)``), and :meth:`start`
+runs the office in a thread: each round it signs the drafts of the round before and drafts a
+decree for each new letter, so decrees move DRAFT → SIGNED as in a real office.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, create_engine, func, select, text, update
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
+
+from connectors.ppk.database import (
+    CHANGE_COUNTER,
+    DECREES,
+    DRAFT,
+    METADATA,
+    REVOKED,
+    SIGNED,
+    open_engine,
+    utc,
+)
+from streams.sanctions import KIND_LEVEL
+
+log = logging.getLogger(__name__)
+
+
+class RecommendationLetter(Protocol):
+    """What the PPK reads off the authority's recommendation letter."""
+
+    @property
+    def reported_by(self) -> str:
+        """Institution that first reported the case."""
+
+    @property
+    def case_number(self) -> str:
+        """That institution's case number."""
+
+    @property
+    def sanction_level(self) -> str:
+        """Recommended level."""
+
+    @property
+    def sanction_kind(self) -> str | None:
+        """Recommended kind, or None when left to the PPK."""
+
+
+class DecreeRegistry:
+    """The decree registry of one PPK.
+
+    Args:
+        url: SQLAlchemy URL of an existing, empty or already set-up database.
+        seed: seeds every invented value.
+        clock: the registry's clock (UTC); the real one by default.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        seed: int = 0,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.url = url
+        self._random = random.Random(seed)  # noqa: S311 - invented data, not secrets
+        self._series = f"{self._random.getrandbits(24):06X}"  # decree numbers of this registry
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._cases = 0
+        self._letters: queue.SimpleQueue[RecommendationLetter] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._office: threading.Thread | None = None
+        setup = create_engine(url)
+        if setup.dialect.name == "sqlite":
+            with setup.connect() as connection:
+                connection.exec_driver_sql("PRAGMA journal_mode=WAL")  # reads while it writes
+        METADATA.create_all(setup)
+        with setup.begin() as connection:
+            if connection.scalar(select(CHANGE_COUNTER.c.value)) is None:
+                connection.execute(CHANGE_COUNTER.insert().values(name="decrees", value=0))
+        setup.dispose()
+        self.engine = open_engine(url, timeout_seconds=5.0)
+
+    @classmethod
+    def on_sqlite(cls, root: Path, **options: Any) -> DecreeRegistry:
+        """A registry whose database is the SQLite file ``root/decrees.db``."""
+        root.mkdir(parents=True, exist_ok=True)
+        return cls(f"sqlite:///{(root / 'decrees.db').resolve()}", **options)
+
+    # What its clerks and the PPK do -----------------------------------------------------------
+
+    def draft(
+        self,
+        reported_by: str | None,
+        case_number: str | None,
+        level: str = "MEDIUM",
+        kind: str = "ALLOWANCE_CUT_25_6_MONTHS",
+        effective_on: date | None = None,
+    ) -> int:
+        """A clerk drafts a decree; return its id (it has no number until signed)."""
+        today = self._now().date()
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                DECREES.insert().values(
+                    reported_by=reported_by,
+                    case_number=case_number,
+                    subject_nip=f"19{self._random.randrange(10**15, 10**16)}",
+                    subject_name=self._random.choice(("Budi Santoso", "Siti Rahayu", "Agus W.")),
+                    sanction_level=level,
+                    sanction_kind=kind,
+                    effective_on=effective_on or _first_of_next_month(today),
+                    status=DRAFT,
+                    change_seq=self._next_change(connection),
+                    updated_at=self._now(),
+                )
+            )
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
+
+    def sign(self, decree_id: int, signed_by: str = "u-0001") -> str:
+        """The PPK signs a draft; return the decree number it gets."""
+        with self.engine.begin() as connection:
+            signed = select(func.count()).where(DECREES.c.decree_number.is_not(None))
+            count = connection.scalar(signed) or 0
+            number = f"800.1.6/{count + 1:03d}/{self._series}/{self._now().year}"
+            self._change(
+                connection,
+                decree_id,
+                status=SIGNED,
+                decree_number=number,
+                signed_at=self._now(),
+                signed_by=signed_by,
+            )
+        return number
+
+    def revoke(self, decree_id: int) -> None:
+        """Revoke a decree (a signed one, or a draft that is discarded)."""
+        with self.engine.begin() as connection:
+            self._change(connection, decree_id, status=REVOKED)
+
+    def issue(self, reported_by: str, case_number: str, **sanction: Any) -> str:
+        """Draft and sign a decree at once; return its number."""
+        return self.sign(self.draft(reported_by, case_number, **sanction))
+
+    def new_case_reference(self) -> tuple[str, str]:
+        """A case reference (reporting institution, its case number) new to this registry."""
+        self._cases += 1
+        return "bawaslu.33", f"{self._cases:03d}/LP/PB/33/{self._series}/2024"
+
+    def receive_recommendation(self, letter: RecommendationLetter) -> None:
+        """Take a recommendation letter into the office's in-tray (handled by :meth:`start`)."""
+        self._letters.put(letter)
+
+    # How it fails ---------------------------------------------------------------------------
+
+    def write_invalid_decree(self, flaw: str = "sanction") -> str:
+        """Sign a decree a clerk recorded wrongly; return its number.
+
+        Args:
+            flaw: ``sanction`` (a level and kind outside PP 94/2021, in the office's own
+                words), ``kind`` (a kind of another level) or ``case`` (no case reference).
+        """
+        reported_by: str | None = "bawaslu.33"
+        case_number: str | None = f"INVALID/{self._series}"
+        level, kind = "MEDIUM", "ALLOWANCE_CUT_25_6_MONTHS"
+        if flaw == "sanction":
+            level, kind = "SEDANG", "POTONG_TUNKIN_25"
+        elif flaw == "kind":
+            kind = "ORAL_REPRIMAND"
+        elif flaw == "case":
+            reported_by = case_number = None
+        return self.sign(self.draft(reported_by, case_number, level, kind))
+
+    @contextmanager
+    def open_change(self) -> Iterator[int]:
+        """A clerk's change holding the next change number, not yet committed; yields its id.
+
+        PostgreSQL only: on SQLite the open change would block every other writer.
+        """
+        with self.engine.connect() as connection:
+            transaction = connection.begin()
+            result = connection.execute(
+                DECREES.insert().values(
+                    reported_by="bawaslu.33",
+                    case_number=f"OPEN/{self._series}",
+                    subject_nip="199001012015031001",
+                    subject_name="Open Change",
+                    status=DRAFT,
+                    change_seq=self._next_change(connection),
+                    updated_at=self._now(),
+                )
+            )
+            key = result.inserted_primary_key
+            assert key is not None
+            yield int(key[0])
+            transaction.commit()
+
+    @contextmanager
+    def offline(self) -> Iterator[None]:
+        """The registry cannot be reached inside the block."""
+        self.engine.dispose()
+        url = make_url(self.url)
+        if url.get_backend_name() == "sqlite":
+            with _moved_away(Path(str(url.database))):
+                yield
+        else:
+            with _refusing_connections(self.url):
+                yield
+
+    # What it holds ---------------------------------------------------------------------------
+
+    def decree(self, decree_id: int) -> dict[str, Any]:
+        """One decree row (every column)."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(DECREES).where(DECREES.c.id == decree_id)).one()
+        return dict(row._mapping)
+
+    # Running as a demo -----------------------------------------------------------------------
+
+    def start(self, interval_seconds: float = 2.0) -> None:
+        """Start the office in a daemon thread (see the module doc)."""
+        self._stop.clear()
+        self._office = threading.Thread(
+            target=self._work, args=(interval_seconds,), name="ppk-office", daemon=True
+        )
+        self._office.start()
+
+    def stop(self) -> None:
+        """Stop the office and release the database."""
+        self._stop.set()
+        if self._office is not None:
+            self._office.join(timeout=10)
+            self._office = None
+        self.engine.dispose()
+
+    def _work(self, interval_seconds: float) -> None:
+        while not self._stop.wait(interval_seconds):
+            try:
+                self.work_once()
+            except sa_exc.SQLAlchemyError as exc:  # the registry is down: the office waits
+                log.info("PPK office waits for its registry (%s)", type(exc).__name__)
+
+    def work_once(self) -> None:
+        """One round of the office: sign the waiting drafts, then draft the new letters."""
+        with self.engine.connect() as connection:
+            drafts = connection.scalars(select(DECREES.c.id).where(DECREES.c.status == DRAFT))
+            waiting = list(drafts)
+        for decree_id in waiting:
+            self.sign(decree_id)
+        while not self._letters.empty():
+            letter = self._letters.get()
+            kind = letter.sanction_kind or _lightest_kind(letter.sanction_level)
+            self.draft(letter.reported_by, letter.case_number, letter.sanction_level, kind)
+
+    # Helpers ---------------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return utc(self._clock())
+
+    def _change(self, connection: Connection, decree_id: int, **values: Any) -> None:
+        change = self._next_change(connection)
+        connection.execute(
+            update(DECREES)
+            .where(DECREES.c.id == decree_id)
+            .values(change_seq=change, updated_at=self._now(), **values)
+        )
+
+    @staticmethod
+    def _next_change(connection: Connection) -> int:
+        # Updating the one counter row locks it until commit: changes number in commit order.
+        bumped = connection.execute(
+            update(CHANGE_COUNTER)
+            .where(CHANGE_COUNTER.c.name == "decrees")
+            .values(value=CHANGE_COUNTER.c.value + 1)
+            .returning(CHANGE_COUNTER.c.value)
+        )
+        return int(bumped.scalar_one())
+
+
+def _first_of_next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _lightest_kind(level: str) -> str:
+    return next(kind for kind, of in KIND_LEVEL.items() if of == level)
+
+
+@contextmanager
+def _moved_away(database: Path) -> Iterator[None]:
+    """The SQLite file (and its WAL files) moved aside, as by an operator or a failed mount."""
+    parts = [database, database.with_name(database.name + "-wal")]
+    parts.append(database.with_name(database.name + "-shm"))
+    moved = [(part, part.with_name(part.name + ".away")) for part in parts if part.exists()]
+    for part, away in moved:
+        shutil.move(part, away)
+    try:
+        yield
+    finally:
+        for part, away in moved:
+            shutil.move(away, part)
+
+
+@contextmanager
+def _refusing_connections(url: str) -> Iterator[None]:
+    """PostgreSQL refuses every connection to the registry, superusers' included."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    name = target.database
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+        yield
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+
+
+def demo_setup(root: Path) -> tuple[DecreeRegistry, dict[str, dict[str, Any]]]:
+    """The decree registry of PPK Kota Semarang under ``root`` and the connector's configuration.
+
+    Returns:
+        The registry (not started: call ``start()``, later ``stop()``; feed it letters with
+        ``AuthoritySystem.send_letters_to(registry.receive_recommendation)``) and the
+        configuration by connector name (``ppk-decrees``).
+    """
+    registry = DecreeRegistry.on_sqlite(root / "ppk.3374", seed=3374)
+    return registry, {"ppk-decrees": {"institution": "ppk.3374", "database_url": registry.url}}

@@ -1,0 +1,219 @@
+"""The PPK's decree connector: the contract on SQLite and PostgreSQL, and more."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.authority.simulator import AuthoritySystem
+from connectors.contract import InboundContract
+from connectors.errors import PermanentError
+from connectors.host import build
+from connectors.ppk.connector import Decrees
+from connectors.ppk.simulator import DecreeRegistry, demo_setup
+from connectors.runtime import json_bytes
+from schemas.catalog import default_catalog
+from streams.authorization import authorize
+from streams.institutions import load_institutions
+from streams.lifecycle import Phase, advance, check_transition, start
+from tests.hubtools import recommendation, report, until_referral
+from tests.postgres import PostgresServer
+
+#: Each registry gets its own seed, so registries of one run number decrees differently.
+SEEDS = itertools.count(101)
+
+
+@contextmanager
+def running(url: str | None, tmp_path: Path) -> Iterator[DecreeRegistry]:
+    seed = next(SEEDS)
+    if url is None:
+        registry = DecreeRegistry.on_sqlite(tmp_path / "ppk", seed=seed)
+    else:
+        registry = DecreeRegistry(url, seed=seed)
+    try:
+        yield registry
+    finally:
+        registry.stop()
+
+
+def settings(registry: DecreeRegistry) -> dict[str, Any]:
+    return {"institution": "ppk.3374", "database_url": registry.url, "timeout_seconds": 0.5}
+
+
+class TestDecrees(InboundContract):
+    connector_name = "ppk-decrees"
+
+    def start_system(self, tmp_path: Path) -> AbstractContextManager[Any]:
+        return running(None, tmp_path)
+
+    def config(self, system: Any, tmp_path: Path) -> dict[str, Any]:
+        return settings(system)
+
+    def add_records(self, system: Any, count: int) -> None:
+        for _ in range(count):
+            system.issue(*system.new_case_reference())
+
+    def add_malformed(self, system: Any) -> None:
+        system.write_invalid_decree("sanction")
+
+    def unreachable(self, system: Any) -> AbstractContextManager[None]:
+        return system.offline()  # type: ignore[no-any-return]
+
+
+class TestDecreesOnPostgres(TestDecrees):
+    server: PostgresServer
+
+    @pytest.fixture(autouse=True)
+    def _server(self, postgres: PostgresServer) -> None:
+        self.server = postgres
+
+    def start_system(self, tmp_path: Path) -> AbstractContextManager[Any]:
+        return running(self.server.create_database(f"ppk_{next(SEEDS)}"), tmp_path)
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[DecreeRegistry]:
+    with running(None, tmp_path) as started:
+        yield started
+
+
+def decrees(registry: DecreeRegistry) -> Decrees:
+    connector = build("ppk-decrees", settings(registry))
+    assert isinstance(connector, Decrees)
+    return connector
+
+
+def test_a_draft_signed_after_later_decrees_is_still_read(registry: DecreeRegistry) -> None:
+    early = registry.draft(*registry.new_case_reference())
+    registry.issue(*registry.new_case_reference())
+    connector = decrees(registry)
+    (first,) = connector.read(None, 10)  # the draft is not final: not read
+
+    registry.sign(early)  # signed now, with the lower row id
+    (second,) = connector.read(first.position, 10)
+
+    assert second.source_id == f"decree/{early}"
+    (event,) = connector.to_events(second)
+    assert event.record["decree_number"] == registry.decree(early)["decree_number"]
+    assert connector.read(second.position, 10) == []
+    connector.close()
+
+
+def test_the_registry_numbers_changes_in_commit_order(postgres: PostgresServer) -> None:
+    """What the checkpoint relies on: no change can be seen before one with a lower number."""
+    with running(postgres.create_database(f"ppk_{next(SEEDS)}"), Path()) as registry:
+        other = registry.draft(*registry.new_case_reference())
+        signed = threading.Event()
+
+        def sign() -> None:
+            registry.sign(other)
+            signed.set()
+
+        signer = threading.Thread(target=sign)
+        with registry.open_change() as pending:
+            signer.start()
+            assert not signed.wait(0.5), "a change went ahead of an open one"
+        signer.join(10)
+
+        assert signed.is_set()
+        assert registry.decree(other)["change_seq"] > registry.decree(pending)["change_seq"]
+
+
+@pytest.mark.parametrize(
+    ("flaw", "reason_code"),
+    [
+        ("sanction", "invalid_sanction"),
+        ("kind", "inconsistent_decree"),
+        ("case", "missing_case_reference"),
+    ],
+)
+def test_an_invalid_decree_is_refused_without_personal_data(
+    registry: DecreeRegistry, flaw: str, reason_code: str
+) -> None:
+    registry.write_invalid_decree(flaw)
+    connector = decrees(registry)
+    (record,) = connector.read(None, 10)
+    subject = registry.decree(int(record.source_id.removeprefix("decree/")))
+
+    with pytest.raises(PermanentError) as refused:
+        connector.to_events(record)
+
+    assert refused.value.reason_code == reason_code
+    dead_letter = refused.value.reason.encode() + json_bytes(record.payload)
+    assert subject["subject_name"].encode() not in dead_letter
+    assert subject["subject_nip"].encode() not in dead_letter
+    connector.close()
+
+
+def test_a_revoked_decree_is_dead_lettered_and_a_discarded_draft_ignored(
+    registry: DecreeRegistry,
+) -> None:
+    signed = registry.draft(*registry.new_case_reference())
+    registry.sign(signed)
+    discarded = registry.draft(*registry.new_case_reference())
+    connector = decrees(registry)
+    checkpoint = connector.read(None, 10)[-1].position
+
+    registry.revoke(signed)
+    registry.revoke(discarded)
+    (revoked,) = connector.read(checkpoint, 10)
+
+    assert revoked.source_id == f"decree/{signed}"
+    with pytest.raises(PermanentError) as refused:
+        connector.to_events(revoked)
+    assert refused.value.reason_code == "decree_revoked"
+    connector.close()
+
+
+def test_the_sanction_follows_the_hub_lifecycle(registry: DecreeRegistry) -> None:
+    first = report("bawaslu.33")
+    case_id = first["envelope"]["case_id"]
+    state = start(first, "bkn")
+    for event_type, record in [
+        *until_referral(case_id),
+        ("RecommendationIssued", recommendation(case_id)),
+    ]:
+        state = advance(state, event_type, record)
+    registry.issue(
+        "bawaslu.33", first["case_number"], level="MEDIUM", kind="ALLOWANCE_CUT_25_9_MONTHS"
+    )
+    connector = decrees(registry)
+
+    (event,) = connector.to_events(connector.read(None, 10)[0])
+
+    ppk = {inst.id: inst for inst in load_institutions()}["ppk.3374"]
+    assert event.record["envelope"]["case_id"] == case_id
+    assert check_transition(state, event.event_type, event.record) is None
+    assert authorize(default_catalog(), ppk, event.event_type, event.record, state, "bkn") is None
+    assert advance(state, event.event_type, event.record).phase is Phase.SANCTIONED
+    connector.close()
+
+
+def test_the_office_drafts_then_signs_the_authoritys_recommendation(tmp_path: Path) -> None:
+    authority = AuthoritySystem.on_sqlite(tmp_path / "authority", seed=next(SEEDS))
+    registry, configs = demo_setup(tmp_path)
+    authority.send_letters_to(registry.receive_recommendation)
+    case = authority.open_case("bawaslu.33", "042/LP/PB/33/XI/2024")
+    authority.issue_recommendation(case, level="HEAVY", kind=None)
+    connector = build("ppk-decrees", configs["ppk-decrees"])
+    assert isinstance(connector, Decrees)
+
+    registry.work_once()  # drafts
+    assert connector.read(None, 10) == []
+    registry.work_once()  # signs
+    (event,) = connector.to_events(connector.read(None, 10)[0])
+
+    assert event.record["envelope"]["case_id"] == case.hub_case_id
+    assert (event.record["sanction_level"], event.record["sanction_kind"]) == (
+        "HEAVY",
+        "DEMOTION_12_MONTHS",
+    )
+    connector.close()
+    registry.stop()
+    authority.stop()
