@@ -54,8 +54,9 @@ class SourceRecord:
     """One record read from an institution's system.
 
     Attributes:
-        position: Checkpoint to store once this record's events are published; the next read
-            starts after it. Must grow in the order records are read.
+        position: Checkpoint to store once this record's events are published; the runtime
+            stores the last record's position of each batch as given and passes it back as
+            ``after``, so it must let ``read`` find every record not yet published.
         payload: The record as the system gave it.
         source_id: The system's own id of the record (used in reasons and event ids).
     """

@@ -8,6 +8,7 @@ A package adds one with, in its ``pyproject.toml``::
 
 from __future__ import annotations
 
+import logging
 from importlib.metadata import entry_points
 
 from connectors.base import Connector
@@ -15,14 +16,26 @@ from connectors.errors import UnknownConnectorError
 
 GROUP = "kawal.connectors"
 
+log = logging.getLogger(__name__)
+
 
 def available() -> dict[str, type[Connector]]:
-    """Every installed connector class, by registered name."""
+    """Every installed connector class, by registered name.
+
+    An entry point that fails to load, or names something that is not a connector, is left
+    out with a warning: one broken package must not hide the others.
+    """
     found: dict[str, type[Connector]] = {}
     for entry in entry_points(group=GROUP):
-        loaded = entry.load()
+        try:
+            loaded = entry.load()
+        except Exception as exc:  # a third-party package can fail in any way
+            log.warning("connector %s (%s) failed to load: %r", entry.name, entry.value, exc)
+            continue
         if isinstance(loaded, type) and issubclass(loaded, Connector):
             found[entry.name] = loaded
+        else:
+            log.warning("entry point %s (%s) is not a connector class", entry.name, entry.value)
     return dict(sorted(found.items()))
 
 

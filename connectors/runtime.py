@@ -125,7 +125,10 @@ class InboundRunner:
             return 0
         self._publish(read)
         self.checkpoints.put(name, read[-1].position)
-        self.connector.acknowledge(read)
+        try:
+            self.connector.acknowledge(read)
+        except Exception as exc:  # the events are in; a failed receipt must not stop the loop
+            log.error("%s: acknowledging a batch failed with %s", name, type(exc).__name__)
         return len(read)
 
     def _publish(self, records: Sequence[SourceRecord]) -> None:
