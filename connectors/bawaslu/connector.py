@@ -1,0 +1,256 @@
+"""Bawaslu's case system ⇄ Kawal: a signed webhook in, status callbacks out.
+
+``bawaslu-webhook`` hosts the intake Bawaslu's system posts its reports and findings to
+(:mod:`connectors.bawaslu.intake`): a post is checked (HMAC signature, timestamp no older than
+5 minutes) and written to a local SQLite spool before Bawaslu gets its 202, so nothing
+accepted is lost when the hub is away. The connector then reads the spool after its
+checkpoint (the intake id) and maps each post to one event (:mod:`connectors.bawaslu.mapping`).
+The listener starts with the connector instance and stops when it is closed.
+
+``bawaslu-callback`` posts each entry of Bawaslu's outbound feed to Bawaslu's callback URL as
+a status update, with the event id as ``Idempotency-Key``: Bawaslu records each event once
+and answers 409 to a repeat, which counts as delivered.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+
+from connectors.base import (
+    ConnectorConfig,
+    ConnectorContext,
+    Event,
+    FeedEntry,
+    InboundConnector,
+    OutboundConnector,
+    PermanentError,
+    SourceRecord,
+    TransientError,
+)
+from connectors.bawaslu.intake import IntakeSettings, Spool, SpoolUnavailableError, WebhookListener
+from connectors.bawaslu.mapping import PostMapper
+from streams.authority import load_authority_map
+
+#: Institution ids of Bawaslu offices: national, province (2 digits) or regency (4 digits).
+BAWASLU_ID = r"^bawaslu(\.\d{2}(\d{2})?)?$"
+
+
+class WebhookConfig(ConnectorConfig):
+    """Where the webhook listens, the secret it shares with Bawaslu, and its spool."""
+
+    institution: str = Field(pattern=BAWASLU_ID)
+    listen_host: str = "127.0.0.1"
+    """Address to listen on (``0.0.0.0``: every interface; put TLS in front of it)."""
+    listen_port: int = Field(ge=1, le=65535)
+    spool_dir: Path
+    """Directory of the spool (``intake.db``); keep it on a disk that survives restarts."""
+    secret: SecretStr
+    """Shared secret of the HMAC-SHA256 signatures (at least 32 characters)."""
+    max_skew_seconds: int = Field(default=300, ge=1, le=3600)
+    """Oldest (and furthest ahead) signing time accepted: replays older than this are refused."""
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    spool_busy_seconds: float = Field(default=5.0, gt=0)
+    """How long a read or a post waits for the spool while another process holds it."""
+    retention_days: int = Field(default=30, ge=0)
+    """Days a post's body stays in the spool after it reached the hub (personal data)."""
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr) -> SecretStr:
+        if len(secret.get_secret_value()) < 32:
+            raise ValueError("the shared secret must have at least 32 characters")
+        return secret
+
+
+class BawasluWebhook(InboundConnector):
+    """Reports and findings posted by Bawaslu's system → case events."""
+
+    name = "bawaslu-webhook"
+    Config = WebhookConfig
+
+    def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
+        super().__init__(config, context)
+        assert isinstance(config, WebhookConfig)
+        self.settings = config
+        self._mapper = PostMapper(
+            config.institution, context.catalog, load_authority_map().authorities
+        )
+        self._spool = Spool(config.spool_dir, config.spool_busy_seconds)
+        self._listener: WebhookListener | None = WebhookListener.acquire(
+            IntakeSettings(
+                host=config.listen_host,
+                port=config.listen_port,
+                spool_dir=config.spool_dir,
+                secret=config.secret.get_secret_value().encode(),
+                max_skew_seconds=config.max_skew_seconds,
+                max_body_bytes=config.max_body_bytes,
+                busy_seconds=config.spool_busy_seconds,
+            )
+        )
+
+    def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
+        """Spooled posts after intake id ``after``."""
+        try:
+            posts = self._spool.after(int(after or 0), limit)
+        except SpoolUnavailableError as exc:
+            raise TransientError(str(exc)) from exc
+        return [
+            SourceRecord(position=str(post.intake_id), payload=post.body, source_id=post.post_id)
+            for post in posts
+        ]
+
+    def to_events(self, record: SourceRecord) -> list[Event]:
+        """The event one post stands for (see :mod:`connectors.bawaslu.mapping`)."""
+        return self._mapper.events(record.source_id, record.payload)
+
+    def acknowledge(self, records: Sequence[SourceRecord]) -> None:
+        """Mark the posts forwarded, and erase bodies past their retention."""
+        retention = timedelta(days=self.settings.retention_days)
+        try:
+            self._spool.mark_forwarded([int(r.position) for r in records], retention)
+        except SpoolUnavailableError as exc:
+            # Only erasure waits: the checkpoint is stored, the next batch marks these too.
+            self.context.log.warning("%s: could not mark posts forwarded (%s)", self.name, exc)
+
+    def close(self) -> None:
+        """Stop listening (when no other instance shares the listener) and close the spool."""
+        if self._listener is not None:
+            self._listener.release()
+            self._listener = None
+        self._spool.close()
+
+
+class CallbackConfig(ConnectorConfig):
+    """Bawaslu's callback endpoint and the bearer token it expects."""
+
+    institution: str = Field(pattern=BAWASLU_ID)
+    callback_url: AnyHttpUrl
+    token: SecretStr
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    """Seconds to wait for Bawaslu's answer before the attempt counts as failed (retried)."""
+
+
+class BawasluCallback(OutboundConnector):
+    """Bawaslu's outbound feed → status updates posted to Bawaslu's callback URL."""
+
+    name = "bawaslu-callback"
+    Config = CallbackConfig
+
+    def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
+        super().__init__(config, context)
+        assert isinstance(config, CallbackConfig)
+        self.settings = config
+
+    def deliver(self, entry: FeedEntry) -> None:
+        """Post the status update of one entry (Bawaslu is idempotent on the event id)."""
+        body = json.dumps(status_update(entry, self.context), default=_json_value).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {self.settings.token.get_secret_value()}",
+            "Idempotency-Key": entry.event_id,
+        }
+        status, answer = post_json(
+            str(self.settings.callback_url), body, headers, self.settings.timeout_seconds
+        )
+        if status == 409:
+            self.context.log.debug("Bawaslu already holds event %s", entry.event_id)
+        elif status == 429 or status >= 500:
+            raise TransientError(f"Bawaslu answered HTTP {status} to event {entry.event_id}")
+        elif status in (401, 403):
+            raise PermanentError(
+                "callback_unauthorized",
+                f"Bawaslu refused the callback token (HTTP {status}); correct `token` in the "
+                "bawaslu-callback configuration, then `kawal dlq replay --reason "
+                "callback_unauthorized`",
+            )
+        elif status >= 400:
+            raise PermanentError(
+                "callback_rejected",
+                f"Bawaslu rejected the status update (HTTP {status}, {_code(answer)}); "
+                "check the callback contract with Bawaslu, then replay",
+            )
+
+
+def status_update(entry: FeedEntry, context: ConnectorContext) -> dict[str, Any]:
+    """The status update Bawaslu receives for one feed entry.
+
+    It carries the trail position (seq, hash: Bawaslu can verify the chain) and the event's
+    fields as the hub disclosed them to Bawaslu; personal data the hub did not disclose
+    (still a commitment) is left out rather than sent as a meaningless hash.
+    """
+    disclosed = {item["field"] for item in entry.entry.get("disclosures", [])}
+    withheld = set(context.catalog.personal_data_fields(entry.event_type)) - disclosed
+    envelope = entry.event["envelope"]
+    return {
+        "event_id": entry.event_id,
+        "event_type": entry.event_type,
+        "case_id": entry.case_id,
+        "seq": entry.entry["seq"],
+        "hash": entry.entry["hash"],
+        "prev_hash": entry.entry["prev_hash"],
+        "recorded_at": entry.entry["recorded_at"],
+        "source": envelope["source"],
+        "event_time": envelope["event_time"],
+        "details": {
+            key: value
+            for key, value in entry.event.items()
+            if key != "envelope" and key not in withheld
+        },
+    }
+
+
+def post_json(
+    url: str, body: bytes, headers: dict[str, str], timeout: float
+) -> tuple[int, dict[str, Any]]:
+    """POST ``body`` to ``url``; the status and the JSON object answered ({} if none).
+
+    Redirects are not followed (a POST must not silently become a GET elsewhere).
+
+    Raises:
+        TransientError: no answer within ``timeout`` seconds, or the host cannot be reached.
+    """
+    parts = urlsplit(url)
+    factory = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = factory(parts.hostname or "", parts.port, timeout=timeout)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        connection.request("POST", target, body=body, headers=headers)
+        response = connection.getresponse()
+        raw = response.read()
+    except TimeoutError as exc:
+        raise TransientError(f"{parts.hostname} did not answer within {timeout} s") from exc
+    except (OSError, http.client.HTTPException) as exc:
+        raise TransientError(f"{parts.hostname} unreachable ({type(exc).__name__})") from exc
+    finally:
+        connection.close()
+    try:
+        answer = json.loads(raw) if raw else {}
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        answer = {}
+    return response.status, answer if isinstance(answer, dict) else {}
+
+
+def _code(answer: dict[str, Any]) -> str:
+    """The machine-readable error code of an answer, never its free text (it may echo data)."""
+    code = str(answer.get("error", "no error code"))
+    return code if re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", code) else "unreadable error code"
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

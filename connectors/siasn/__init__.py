@@ -1,0 +1,1 @@
+"""BKN's SIASN ⇄ Kawal: sanctions recorded and personnel data blocked in SIASN."""

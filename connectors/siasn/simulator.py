@@ -1,0 +1,319 @@
+"""A stand-in for SIASN's REST API (http.server in a thread), faults included.
+
+Routes under ``/api/v1``, each a ``POST`` with a JSON body, a bearer token and an
+``Idempotency-Key``:
+
+* ``/neutrality-cases``: link a case to a civil servant (``case_ref``, ``nip``, ...);
+  409 ``case_conflict`` if the case is linked to another NIP;
+* ``/blocks``: block the case's civil servant's data; 404 ``case_unknown``, 409
+  ``already_blocked`` when another block of the case is active;
+* ``/sanctions``: record a sanction decree and lift the case's block; 404 ``case_unknown``,
+  409 ``decree_conflict`` when the decree number is held with other content;
+* ``/blocks/release``: lift the case's block, if any; 404 ``case_unknown``.
+
+A key seen before answers 409 ``already_recorded`` (same request) or
+``idempotency_key_reused`` (another one), and applies nothing. 401 for a wrong token, 422 for
+a body that lacks a field. Now and then, by a seeded draw at configurable rates, a request
+stalls past the client's timeout without being applied (``timeout_rate``), is applied and then
+stalls, so its answer is lost and the retry meets ``already_recorded`` (``lost_response_rate``:
+where most 409s come from in production), or fails with a 5xx (``error_rate``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import secrets
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any, cast
+
+from streams.processes import free_port
+
+API_ROOT = "/api/v1"
+_NIP = re.compile(r"\d{18}")
+
+#: An HTTP status and the JSON object answered with it.
+Answer = tuple[int, dict[str, Any]]
+
+
+@dataclass
+class Block:
+    """A block of a civil servant's personnel data, for one case."""
+
+    reference: str
+    case_ref: str
+    active: bool = True
+    lifted_because: str | None = None
+
+
+class SiasnApi:
+    """SIASN's API, as far as Kawal uses it.
+
+    Args:
+        token: The bearer token it accepts.
+        seed: Seed of the fault draws: the same seed and requests give the same faults.
+        timeout_rate: Share of requests that stall unapplied.
+        lost_response_rate: Share of requests applied whose answer then stalls.
+        error_rate: Share of requests answered 500, 502 or 503, unapplied.
+        stall_seconds: How long a stalled request hangs (longer than the client's timeout).
+        port: Port to listen on (0: a free one).
+    """
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        seed: int = 0,
+        timeout_rate: float = 0.0,
+        lost_response_rate: float = 0.0,
+        error_rate: float = 0.0,
+        stall_seconds: float = 2.0,
+        port: int = 0,
+    ) -> None:
+        self.token = token
+        self.rates = (timeout_rate, lost_response_rate, error_rate)
+        self.stall_seconds = stall_seconds
+        self.port = port or free_port()
+        self.cases: dict[str, dict[str, Any]] = {}
+        self.blocks: dict[str, Block] = {}
+        self.sanctions: dict[str, dict[str, Any]] = {}
+        self.applied: Counter[str] = Counter()
+        self.requests = 0
+        self.faults: Counter[str] = Counter()
+        """Faults served, by kind: ``timeout``, ``lost_response``, ``error``."""
+        self._keys: dict[str, tuple[str, Answer]] = {}
+        self._faults = random.Random(seed)  # noqa: S311 - fault draws, not secrets
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._routes: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], Answer]]] = {
+            "/neutrality-cases": (("case_ref", "nip", "employing_agency"), self._link_case),
+            "/blocks": (("case_ref", "reason"), self._block),
+            "/sanctions": (("case_ref", "decree_number", "sanction_kind"), self._sanction),
+            "/blocks/release": (("case_ref", "reason"), self._release),
+        }
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """The API root the connector is configured with."""
+        return f"http://127.0.0.1:{self.port}{API_ROOT}"
+
+    def start(self) -> SiasnApi:
+        """Start serving in a thread."""
+        self._stopping.clear()
+        self._server = _Server(("127.0.0.1", self.port), self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="siasn-simulator",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving (stalled requests are released)."""
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> SiasnApi:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @contextmanager
+    def offline(self) -> Iterator[None]:
+        """SIASN is off the network (connection refused) inside the block."""
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start()
+
+    def effects(self, key: str) -> int:
+        """How many writes SIASN applied under ``key`` (the event id)."""
+        with self._lock:
+            return self.applied[key]
+
+    # -- requests -------------------------------------------------------------------------
+
+    def answer(self, path: str, headers: Mapping[str, str], body: bytes) -> Answer:
+        """SIASN's answer to one request (headers keyed by lower-case name)."""
+        if headers.get("authorization") != f"Bearer {self.token}":
+            return 401, {"error": "unauthorized"}
+        route = self._routes.get(path.removeprefix(API_ROOT))
+        if not path.startswith(API_ROOT) or route is None:
+            return 404, {"error": "not_found"}
+        fault, status = self._draw()
+        if fault == "error":
+            return status, {"error": "internal_error"}
+        if fault == "timeout":  # the gateway gives up before SIASN applies anything
+            self._stopping.wait(self.stall_seconds)
+            return 504, {"error": "gateway_timeout"}
+        answer = self._apply(path, headers.get("idempotency-key"), body, route)
+        if fault == "lost_response":  # applied; the answer comes after the client gave up
+            self._stopping.wait(self.stall_seconds)
+        return answer
+
+    def _draw(self) -> tuple[str | None, int]:
+        """The fault this request meets (None: none), and the status an error answers."""
+        with self._lock:
+            self.requests += 1
+            draw, status = self._faults.random(), self._faults.choice((500, 502, 503))
+            bound = 0.0
+            for kind, rate in zip(("timeout", "lost_response", "error"), self.rates, strict=True):
+                bound += rate
+                if draw < bound:
+                    self.faults[kind] += 1
+                    return kind, status
+        return None, status
+
+    def _apply(
+        self,
+        path: str,
+        key: str | None,
+        body: bytes,
+        route: tuple[tuple[str, ...], Callable[[dict[str, Any]], Answer]],
+    ) -> Answer:
+        if not key:
+            return 400, {"error": "idempotency_key_required"}
+        try:
+            request = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return 400, {"error": "malformed_json"}
+        required, handler = route
+        missing = [
+            name for name in required if not isinstance(request, dict) or name not in request
+        ]
+        if missing:
+            return 422, {"error": "invalid_request", "missing": missing}
+        fingerprint = path + hashlib.sha256(body).hexdigest()
+        with self._lock:
+            if key in self._keys:
+                seen, original = self._keys[key]
+                if seen != fingerprint:
+                    return 409, {"error": "idempotency_key_reused"}
+                return 409, {"error": "already_recorded", "original": original[1]}
+            answer = handler(request)
+            if answer[0] < 300:
+                self._keys[key] = (fingerprint, answer)
+                self.applied[key] += 1
+            return answer
+
+    def _link_case(self, request: dict[str, Any]) -> Answer:
+        if not _NIP.fullmatch(str(request["nip"])):
+            return 422, {"error": "invalid_nip"}
+        held = self.cases.get(request["case_ref"])
+        if held is not None and held["nip"] != request["nip"]:
+            return 409, {"error": "case_conflict"}
+        self.cases[request["case_ref"]] = request
+        return 201, {"case_ref": request["case_ref"], "status": "linked"}
+
+    def _block(self, request: dict[str, Any]) -> Answer:
+        case_ref = request["case_ref"]
+        if case_ref not in self.cases:
+            return 404, {"error": "case_unknown"}
+        held = self.blocks.get(case_ref)
+        if held is not None and held.active:
+            return 409, {"error": "already_blocked", "blocking_reference": held.reference}
+        block = Block(reference=f"BLK-{secrets.token_hex(4).upper()}", case_ref=case_ref)
+        self.blocks[case_ref] = block
+        return 201, {"blocking_reference": block.reference}
+
+    def _sanction(self, request: dict[str, Any]) -> Answer:
+        case_ref = request["case_ref"]
+        if case_ref not in self.cases:
+            return 404, {"error": "case_unknown"}
+        held = self.sanctions.get(request["decree_number"])
+        if held is not None and held != request:
+            return 409, {"error": "decree_conflict"}
+        self.sanctions[request["decree_number"]] = request
+        return 201, {
+            "decree_number": request["decree_number"],
+            **self._lift(case_ref, "SANCTION_IMPOSED"),
+        }
+
+    def _release(self, request: dict[str, Any]) -> Answer:
+        if request["case_ref"] not in self.cases:
+            return 404, {"error": "case_unknown"}
+        return 201, self._lift(request["case_ref"], request["reason"])
+
+    def _lift(self, case_ref: str, because: str) -> dict[str, Any]:
+        block = self.blocks.get(case_ref)
+        if block is None or not block.active:
+            return {"block_lifted": None}
+        block.active, block.lifted_because = False, because
+        return {"block_lifted": block.reference}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], api: SiasnApi) -> None:
+        self.api = api
+        super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up on a stalled answer is part of the simulation
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        api = cast(_Server, self.server).api
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        status, payload = api.answer(self.path, headers, body)
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def demo_setup(root: Path) -> tuple[SiasnApi, dict[str, dict[str, Any]]]:
+    """SIASN for ``kawal up --demo``, started, and the ``siasn`` connector's configuration.
+
+    It fails now and then (seeded), so the demo shows retries and a 409 after a lost answer.
+
+    Returns:
+        The running API (``stop()`` it at the end) and ``{"siasn": configuration}``.
+    """
+    del root  # SIASN keeps its state in memory
+    api = SiasnApi(
+        secrets.token_urlsafe(24),
+        seed=91,
+        timeout_rate=0.03,
+        lost_response_rate=0.05,
+        error_rate=0.1,
+        stall_seconds=3.0,
+    ).start()
+    config = {"institution": "bkn", "base_url": api.base_url, "token": api.token}
+    return api, {"siasn": config | {"timeout_seconds": 1.0}}

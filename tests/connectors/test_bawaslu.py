@@ -1,0 +1,414 @@
+"""Bawaslu connectors: the contract suite, and what is particular to a signed webhook."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.base import Connector, FeedEntry, InboundConnector, OutboundConnector
+from connectors.bawaslu.intake import SIGNATURE_HEADER as SIGNATURE
+from connectors.bawaslu.intake import TIMESTAMP_HEADER as TIMESTAMP
+from connectors.bawaslu.intake import WEBHOOK_PATH, WebhookListenerError, signature
+from connectors.bawaslu.simulator import BawasluSystem
+from connectors.contract import InboundContract, OutboundContract, feed_entry_record
+from connectors.errors import ConnectorConfigError, PermanentError, TransientError
+from connectors.host import build
+from connectors.retry import GaveUp, RetryPolicy, with_retries
+from streams.authority import load_authority_map
+from streams.authorization import authorize
+from streams.institutions import load_institutions
+from streams.lifecycle import advance, check_transition, start
+from streams.parties import parties_of_report
+from streams.processes import free_port
+from streams.redaction import reveal
+from tests import hubtools
+
+SECRET = "s3cret-shared-with-bawaslu-0123456789abcdef"
+TOKEN = "callback-token-0123456789"
+NIP = "198501012010011001"
+
+
+@dataclass
+class WebhookBed:
+    """Bawaslu's system, and the deployed connector whose intake it posts to."""
+
+    bawaslu: BawasluSystem
+    config: dict[str, Any]
+    deployed: Connector
+
+    @property
+    def spool(self) -> Path:
+        return Path(self.config["spool_dir"]) / "intake.db"
+
+
+@contextmanager
+def webhook_bed(tmp_path: Path, **overrides: Any) -> Iterator[WebhookBed]:
+    port = free_port()
+    config = {
+        "institution": "bawaslu.33",
+        "listen_port": port,
+        "spool_dir": str(tmp_path / "spool"),
+        "secret": SECRET,
+        "spool_busy_seconds": 0.2,
+    } | overrides
+    url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+    with BawasluSystem(webhook_url=url, secret=SECRET, token=TOKEN) as bawaslu:
+        deployed = build("bawaslu-webhook", config)
+        try:
+            yield WebhookBed(bawaslu, config, deployed)
+        finally:
+            deployed.close()
+
+
+@contextmanager
+def spool_locked(path: Path) -> Iterator[None]:
+    """Another process (a backup, say) holds the spool exclusively."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+
+
+class TestWebhookContract(InboundContract):
+    connector_name = "bawaslu-webhook"
+
+    def start_system(self, tmp_path: Path) -> AbstractContextManager[Any]:
+        return webhook_bed(tmp_path)
+
+    def config(self, system: Any, tmp_path: Path) -> dict[str, Any]:
+        return dict(system.config)
+
+    def add_records(self, system: Any, count: int) -> None:
+        for _ in range(count):
+            assert system.bawaslu.post(system.bawaslu.report())[0] == 202
+
+    def add_malformed(self, system: Any) -> None:
+        bad_nip = system.bawaslu.report(subject={"nip": "12345", "name": "Someone"})
+        assert system.bawaslu.post(bad_nip)[0] == 202  # signed and JSON: refused when mapped
+
+    def unreachable(self, system: Any) -> AbstractContextManager[None]:
+        return spool_locked(system.spool)
+
+
+@pytest.fixture
+def bed(tmp_path: Path) -> Iterator[WebhookBed]:
+    with webhook_bed(tmp_path) as running:
+        yield running
+
+
+def _inbound(bed: WebhookBed, **overrides: Any) -> InboundConnector:
+    connector = build("bawaslu-webhook", bed.config | overrides)
+    assert isinstance(connector, InboundConnector)
+    return connector
+
+
+def test_unsigned_or_wrongly_signed_or_stale_posts_are_refused_with_401(bed: WebhookBed) -> None:
+    report = bed.bawaslu.report()
+    refusals = {
+        "missing_signature": bed.bawaslu.post(report, signed=False),
+        "invalid_signature": bed.bawaslu.post(report, secret="not-the-shared-secret"),
+        "stale_timestamp": bed.bawaslu.post(report, signed_at=time.time() - 6 * 60),
+    }
+    for code, (status, answer) in refusals.items():
+        assert (status, answer["error"]) == (401, code)
+        assert answer["message"]
+    connector = _inbound(bed)
+    assert connector.read(None, 10) == []
+    connector.close()
+
+
+def test_a_captured_signature_cannot_be_replayed_under_a_new_timestamp(bed: WebhookBed) -> None:
+    body = json.dumps(bed.bawaslu.report()).encode()
+    captured_at = str(int(time.time()) - 10 * 60)
+    captured = signature(SECRET.encode(), captured_at, body)
+    assert bed.bawaslu.post(body, headers={TIMESTAMP: captured_at, SIGNATURE: captured})[0] == 401
+    now = str(int(time.time()))
+    status, answer = bed.bawaslu.post(body, headers={TIMESTAMP: now, SIGNATURE: captured})
+    assert (status, answer["error"]) == (401, "invalid_signature")
+
+
+def test_malformed_json_is_refused_with_400(bed: WebhookBed) -> None:
+    cases = {
+        b'{"id": "LP-1", "type": ': "malformed_json",
+        b"[1, 2]": "not_an_object",
+        b'{"type": "report"}': "missing_id",
+        b'{"id": "LP-2"}': "missing_type",
+    }
+    for body, code in cases.items():
+        status, answer = bed.bawaslu.post(body)
+        assert (status, answer["error"]) == (400, code)
+
+
+def test_an_accepted_post_is_durable_before_its_202(tmp_path: Path) -> None:
+    with webhook_bed(tmp_path) as bed:
+        status, answer = bed.bawaslu.post(bed.bawaslu.report(id="LP-durable"))
+        assert (status, answer) == (202, {"intake_id": 1, "status": "accepted"})
+        config = bed.config
+    # Listener stopped and connector gone (as after a crash): the post is still there.
+    with webhook_bed(tmp_path, listen_port=config["listen_port"]) as again:
+        connector = _inbound(again)
+        assert [r.source_id for r in connector.read(None, 10)] == ["LP-durable"]
+        connector.close()
+
+
+def test_a_repeated_post_is_a_duplicate_and_a_changed_one_a_conflict(bed: WebhookBed) -> None:
+    report = bed.bawaslu.report()
+    first = bed.bawaslu.post(report)
+    assert bed.bawaslu.post(report) == (
+        202,
+        {"intake_id": first[1]["intake_id"], "status": "duplicate"},
+    )
+    status, answer = bed.bawaslu.post(report | {"summary": "Edited afterwards."})
+    assert (status, answer["error"]) == (409, "id_conflict")
+    connector = _inbound(bed)
+    assert len(connector.read(None, 10)) == 1
+    connector.close()
+
+
+def test_a_locked_spool_answers_503_so_bawaslu_retries(bed: WebhookBed) -> None:
+    bed.bawaslu.post(bed.bawaslu.report())
+    report = bed.bawaslu.report()
+    with spool_locked(bed.spool):
+        status, answer = bed.bawaslu.post(report)
+    assert (status, answer["error"]) == (503, "spool_unavailable")
+    assert bed.bawaslu.send(report)["status"] == "accepted"
+
+
+def test_a_whole_case_passes_the_hubs_rules_in_order(bed: WebhookBed) -> None:
+    for post in bed.bawaslu.case():
+        assert bed.bawaslu.post(post)[0] == 202
+    connector = _inbound(bed)
+    events = [e for r in connector.read(None, 10) for e in connector.to_events(r)]
+    assert [e.event_type for e in events] == [
+        "ReportReceived",
+        "ReportRegistered",
+        "VerificationCompleted",
+        "ReferralForwarded",
+    ]
+    catalog = connector.context.catalog
+    sender = next(i for i in load_institutions() if i.id == "bawaslu.33")
+    authority = parties_of_report(load_authority_map(), events[0].record).authority
+    state = start(events[0].record, authority)
+    assert len({e.record["envelope"]["case_id"] for e in events}) == 1
+    for event in events:
+        assert authorize(catalog, sender, event.event_type, event.record, state, authority) is None
+        if event.event_type != "ReportReceived":
+            assert check_transition(state, event.event_type, event.record) is None
+            state = advance(state, event.event_type, event.record)
+    connector.close()
+
+
+def test_refusals_name_the_field_never_personal_data(bed: WebhookBed) -> None:
+    posts = [
+        bed.bawaslu.report(subject={"nip": "NIP-99-LEAK", "name": "Budi Santoso"}),
+        bed.bawaslu.report(occurred_at="2024-11-02T09:30:00"),  # no offset
+        bed.bawaslu.report(violation="CAMPAIGNING"),
+        bed.bawaslu.verification("001/LP", verdict="MAYBE"),
+        bed.bawaslu.referral("001/LP", to_authority="kemendagri"),
+        bed.bawaslu.report(type="complaint"),
+    ]
+    for post in posts:
+        bed.bawaslu.post(post)
+    connector = _inbound(bed)
+    reasons = []
+    for record in connector.read(None, 10):
+        with pytest.raises(PermanentError) as refused:
+            connector.to_events(record)
+        reasons.append((refused.value.reason_code, refused.value.reason))
+    assert [code for code, _ in reasons] == [*["invalid_post"] * 5, "unknown_post_type"]
+    assert "subject.nip" in reasons[0][1]
+    assert "occurred_at" in reasons[1][1]
+    for _, reason in reasons:
+        assert "NIP-99-LEAK" not in reason
+        assert "Budi" not in reason
+    connector.close()
+
+
+def test_a_supervisors_own_finding_has_no_reporter(bed: WebhookBed) -> None:
+    bed.bawaslu.post(bed.bawaslu.report(reporter=None))
+    connector = _inbound(bed)
+    (event,) = connector.to_events(connector.read(None, 1)[0])
+    assert event.record["reporter_identity"] is None
+    assert event.record["reporter_ref"] == "finding:bawaslu.33"
+    connector.close()
+
+
+def test_forwarded_bodies_are_erased_after_retention_yet_repeats_recognised(
+    bed: WebhookBed,
+) -> None:
+    report = bed.bawaslu.report()
+    bed.bawaslu.post(report)
+    connector = _inbound(bed, retention_days=0)
+    records = connector.read(None, 10)
+    connector.acknowledge(records)
+    assert connector.read(None, 10) == []
+    with sqlite3.connect(bed.spool) as db:
+        assert db.execute("SELECT body FROM posts").fetchall() == [(None,)]
+    assert bed.bawaslu.post(report)[1]["status"] == "duplicate"
+    connector.close()
+
+
+def test_the_health_endpoint_needs_no_signature(bed: WebhookBed) -> None:
+    url = bed.bawaslu.webhook_url.replace(WEBHOOK_PATH, "/health")
+    with urllib.request.urlopen(url, timeout=5) as response:
+        assert json.loads(response.read()) == {"status": "ok"}
+
+
+def test_configuration_errors_name_the_keys(tmp_path: Path) -> None:
+    with pytest.raises(ConnectorConfigError) as invalid:
+        build(
+            "bawaslu-webhook",
+            {"institution": "bkn", "listen_port": 0, "spool_dir": str(tmp_path), "secret": "x"},
+        )
+    message = str(invalid.value)
+    for key in ("institution", "listen_port", "secret"):
+        assert key in message
+    assert "x'" not in message  # the secret is never echoed
+
+
+def test_a_port_serving_another_spool_is_refused(bed: WebhookBed, tmp_path: Path) -> None:
+    with pytest.raises(WebhookListenerError, match="own listen_port"):
+        build("bawaslu-webhook", bed.config | {"spool_dir": str(tmp_path / "other")})
+
+
+# -- bawaslu-callback ---------------------------------------------------------------------
+
+
+def callback_events() -> list[tuple[str, dict[str, Any]]]:
+    report = hubtools.report("bawaslu.33")
+    case_id = report["envelope"]["case_id"]
+    return [
+        ("ReportReceived", report),
+        ("ReportRegistered", hubtools.registration(case_id)),
+        ("VerificationCompleted", hubtools.verification(case_id)),
+        ("SanctionImposed", hubtools.sanction(case_id)),
+    ]
+
+
+class TestCallbackContract(OutboundContract):
+    connector_name = "bawaslu-callback"
+
+    def start_system(self, tmp_path: Path) -> AbstractContextManager[Any]:
+        return BawasluSystem("http://127.0.0.1:9/unused", SECRET, TOKEN)
+
+    def config(self, system: Any, tmp_path: Path) -> dict[str, Any]:
+        return {
+            "institution": "bawaslu.33",
+            "callback_url": system.callback_url,
+            "token": TOKEN,
+            "timeout_seconds": 0.5,
+        }
+
+    def feed_events(self) -> list[tuple[str, dict[str, Any]]]:
+        return callback_events()
+
+    def effects(self, system: Any, event_id: str) -> int:
+        return system.recorded(event_id)  # type: ignore[no-any-return]
+
+    def unreachable(self, system: Any) -> AbstractContextManager[None]:
+        return system.offline()  # type: ignore[no-any-return]
+
+
+def _callback(system: BawasluSystem, **overrides: Any) -> OutboundConnector:
+    config = {
+        "institution": "bawaslu.33",
+        "callback_url": system.callback_url,
+        "token": TOKEN,
+        "timeout_seconds": 0.3,
+    } | overrides
+    connector = build("bawaslu-callback", config)
+    assert isinstance(connector, OutboundConnector)
+    return connector
+
+
+def _entries(
+    connector: OutboundConnector, withhold: frozenset[str] = frozenset()
+) -> list[FeedEntry]:
+    """Feed entries as the runtime hands them over, without the ``withhold`` disclosures."""
+    found = []
+    for event_type, record in callback_events():
+        entry = feed_entry_record(connector.context, event_type, record)
+        entry["disclosures"] = [d for d in entry["disclosures"] if d["field"] not in withhold]
+        event = reveal(connector.context.codec.decode(entry["event"]).record, entry["disclosures"])
+        found.append(FeedEntry(entry=entry, event=event, event_type=event_type))
+    return found
+
+
+def test_a_wrong_token_is_permanent_and_never_quoted() -> None:
+    with BawasluSystem("http://127.0.0.1:9/unused", SECRET, TOKEN) as system:
+        connector = _callback(system, token="stale-token-from-last-year")
+        with pytest.raises(PermanentError) as refused:
+            connector.deliver(_entries(connector)[0])
+        assert refused.value.reason_code == "callback_unauthorized"
+        assert "stale-token" not in refused.value.reason
+        assert system.attempts == 0
+
+
+def test_a_wrong_callback_path_is_permanent() -> None:
+    with BawasluSystem("http://127.0.0.1:9/unused", SECRET, TOKEN) as system:
+        connector = _callback(system, callback_url=system.callback_url + "/v0")
+        with pytest.raises(PermanentError) as refused:
+            connector.deliver(_entries(connector)[0])
+        assert refused.value.reason_code == "callback_rejected"
+        assert "not_found" in refused.value.reason
+
+
+def test_503s_and_timeouts_are_retried_into_exactly_one_record() -> None:
+    faulty = BawasluSystem(
+        "http://127.0.0.1:9/unused",
+        SECRET,
+        TOKEN,
+        seed=7,
+        unavailable_rate=0.3,
+        timeout_rate=0.2,
+        stall_seconds=1.0,
+    )
+    policy = RetryPolicy(attempts=12, initial_seconds=0.01, max_seconds=0.02)
+    transient: list[str] = []
+
+    def attempt(connector: OutboundConnector, entry: FeedEntry) -> None:
+        try:
+            connector.deliver(entry)
+        except TransientError as exc:
+            transient.append(str(exc))
+            raise
+
+    with faulty as system:
+        connector = _callback(system)
+        entries = _entries(connector) * 2  # delivered twice, as after a redelivery
+        for entry in entries:
+            outcome = with_retries(lambda e=entry: attempt(connector, e), policy)  # type: ignore[misc]
+            assert not isinstance(outcome, GaveUp)
+        for entry in entries:
+            assert system.recorded(entry.event_id) == 1
+    assert any("HTTP 503" in reason for reason in transient)
+    assert any("did not answer within" in reason for reason in transient)
+
+
+def test_a_status_update_carries_only_disclosed_personal_data(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with BawasluSystem("http://127.0.0.1:9/unused", SECRET, TOKEN) as system:
+        connector = _callback(system)
+        report = _entries(connector, withhold=frozenset({"reporter_identity"}))[0]
+        connector.deliver(report)
+        update = system.updates[report.event_id]
+    assert update["seq"] == 1
+    assert update["hash"] == report.entry["hash"]
+    assert update["details"]["subject_nip"] == NIP  # Bawaslu is entitled to it
+    assert "reporter_identity" not in update["details"]  # withheld by the hub: not sent
+    assert NIP not in caplog.text
