@@ -37,8 +37,9 @@ from connectors.base import (
     SourceRecord,
     TransientError,
 )
-from connectors.bawaslu.intake import IntakeSettings, Spool, SpoolUnavailableError, WebhookListener
+from connectors.bawaslu.intake import IntakeSettings, WebhookListener
 from connectors.bawaslu.mapping import PostMapper
+from connectors.bawaslu.spool import Spool, SpoolUnavailableError
 from streams.authority import load_authority_map
 
 #: Institution ids of Bawaslu offices: national, province (2 digits) or regency (4 digits).

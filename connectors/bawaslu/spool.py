@@ -1,0 +1,173 @@
+"""The spool of the webhook intake: accepted posts in SQLite, on disk before the 202.
+
+The intake appends each accepted post; the connector reads them in intake-id order after its
+checkpoint, marks them forwarded once they are in the hub, and erases their bodies after the
+configured retention (the hub keeps the case; the spool keeps each post's fingerprint so a
+repeat is still recognised).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from connectors.errors import ConnectorError
+
+
+class SpoolUnavailableError(ConnectorError):
+    """The spool database cannot be used now (locked by another process, disk full...)."""
+
+
+class PostIdConflictError(ConnectorError):
+    """A post id came again with a different body."""
+
+
+@dataclass(frozen=True)
+class SpooledPost:
+    """One accepted post: its intake id (the spool's order), Bawaslu's id and its body."""
+
+    intake_id: int
+    post_id: str
+    body: dict[str, Any]
+
+
+class Spool:
+    """Accepted posts in SQLite, on disk before the intake answers 202.
+
+    Rollback journal with ``synchronous=FULL``: a commit has reached the disk when it returns,
+    which is what a 202 promises. The intake and the connector take turns on the file; at a
+    few posts a second that costs nothing. Opened lazily, so a spool that is locked or
+    missing makes a read or a post fail (and be retried), never the connector's start.
+    """
+
+    FILE_NAME = "intake.db"
+    _SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS posts ("
+        "intake_id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "post_id TEXT NOT NULL UNIQUE, "
+        "digest TEXT NOT NULL, "
+        "body TEXT, "  # NULL once erased after forwarding (retention_days)
+        "received_at TEXT NOT NULL, "
+        "forwarded_at TEXT)"
+    )
+
+    def __init__(self, directory: Path, busy_seconds: float) -> None:
+        self.path = directory / self.FILE_NAME
+        self._busy_seconds = busy_seconds
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def append(self, post_id: str, body: bytes) -> tuple[int, bool]:
+        """Store a post; return its intake id and whether it is a duplicate.
+
+        Raises:
+            PostIdConflictError: ``post_id`` was stored before with a different body.
+            SpoolUnavailableError: the spool cannot be written now.
+        """
+        digest = hashlib.sha256(body).hexdigest()
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT intake_id, digest FROM posts WHERE post_id = ?", (post_id,)
+            ).fetchone()
+            if row is not None:
+                if row[1] != digest:
+                    raise PostIdConflictError(f"post id {post_id} was accepted with another body")
+                return int(row[0]), True
+            cursor = db.execute(
+                "INSERT INTO posts (post_id, digest, body, received_at) VALUES (?, ?, ?, ?)",
+                (post_id, digest, body.decode(), datetime.now(UTC).isoformat()),
+            )
+            return int(cursor.lastrowid or 0), False
+
+    def after(self, intake_id: int, limit: int) -> list[SpooledPost]:
+        """Up to ``limit`` posts after ``intake_id``, oldest first (erased ones skipped).
+
+        Raises:
+            SpoolUnavailableError: the spool cannot be read now.
+        """
+        with self._transaction(write=False) as db:
+            rows = db.execute(
+                "SELECT intake_id, post_id, body FROM posts "
+                "WHERE intake_id > ? AND body IS NOT NULL ORDER BY intake_id LIMIT ?",
+                (intake_id, limit),
+            ).fetchall()
+        return [SpooledPost(int(row[0]), str(row[1]), json.loads(row[2])) for row in rows]
+
+    def mark_forwarded(self, intake_ids: Sequence[int], retention: timedelta) -> None:
+        """Note that these posts are in the hub; erase bodies forwarded before ``retention``.
+
+        The spool holds personal data (the reported civil servant, the reporter) only as
+        long as it must: the hub keeps the case, the spool keeps each post's fingerprint so
+        a repeat is still recognised.
+
+        Raises:
+            SpoolUnavailableError: the spool cannot be written now.
+        """
+        now = datetime.now(UTC)
+        with self._transaction() as db:
+            db.executemany(
+                "UPDATE posts SET forwarded_at = ? WHERE intake_id = ? AND forwarded_at IS NULL",
+                [(now.isoformat(), intake_id) for intake_id in intake_ids],
+            )
+            db.execute(
+                "UPDATE posts SET body = NULL WHERE body IS NOT NULL AND forwarded_at <= ?",
+                ((now - retention).isoformat(),),
+            )
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._reset()
+
+    @contextmanager
+    def _transaction(self, write: bool = True) -> Iterator[sqlite3.Connection]:
+        # A writer takes the write lock up front, so its check-then-insert is atomic.
+        with self._lock:
+            try:
+                db = self._connection()
+                db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.Error as exc:
+                self._reset()
+                raise SpoolUnavailableError(f"spool {self.path} unavailable ({exc})") from exc
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException as exc:
+                _rollback(db)
+                if isinstance(exc, sqlite3.Error):
+                    self._reset()
+                    raise SpoolUnavailableError(f"spool {self.path} unavailable ({exc})") from exc
+                raise
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(
+                self.path, timeout=self._busy_seconds, isolation_level=None, check_same_thread=False
+            )
+            try:
+                db.execute("PRAGMA synchronous=FULL")
+                db.execute(self._SCHEMA)
+            except sqlite3.Error:
+                db.close()
+                raise
+            self._db = db
+        return self._db
+
+    def _reset(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    with suppress(sqlite3.Error):  # no transaction left to roll back: the failure ended it
+        db.execute("ROLLBACK")
