@@ -40,7 +40,6 @@ from connectors.base import (
 from connectors.bawaslu.intake import IntakeSettings, WebhookListener
 from connectors.bawaslu.mapping import PostMapper
 from connectors.bawaslu.spool import Spool, SpoolUnavailableError
-from streams.authority import load_authority_map
 
 #: Institution ids of Bawaslu offices: national, province (2 digits) or regency (4 digits).
 BAWASLU_ID = r"^bawaslu(\.\d{2}(\d{2})?)?$"
@@ -83,9 +82,7 @@ class BawasluWebhook(InboundConnector):
         super().__init__(config, context)
         assert isinstance(config, WebhookConfig)
         self.settings = config
-        self._mapper = PostMapper(
-            config.institution, context.catalog, load_authority_map().authorities
-        )
+        self._mapper = PostMapper(config.institution, context.catalog)
         self._spool = Spool(config.spool_dir, config.spool_busy_seconds)
         self._listener: WebhookListener | None = WebhookListener.acquire(
             IntakeSettings(

@@ -217,7 +217,7 @@ def test_refusals_name_the_field_never_personal_data(bed: WebhookBed) -> None:
         bed.bawaslu.report(occurred_at="2024-11-02T09:30:00"),  # no offset
         bed.bawaslu.report(violation="CAMPAIGNING"),
         bed.bawaslu.verification("001/LP", verdict="MAYBE"),
-        bed.bawaslu.referral("001/LP", to_authority="kemendagri"),
+        bed.bawaslu.referral("001/LP", forwarded_on="11/11/2024"),
         bed.bawaslu.report(type="complaint"),
     ]
     for post in posts:
