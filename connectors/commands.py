@@ -31,6 +31,7 @@ def add_parsers(commands: Any) -> None:
     run.add_argument("--config", type=Path, required=True, help="the connector's TOML file")
     new = actions.add_parser("new", help="create a connector package in the current directory")
     new.add_argument("name")
+    actions.add_parser("demo", help="every reference connector against its simulator")
 
     dlq = commands.add_parser("dlq", help="the dead-letter topic kawal.dlq")
     dlq_actions = dlq.add_subparsers(dest="dlq_command", required=True)
@@ -51,6 +52,8 @@ def run_command(args: argparse.Namespace, settings: Settings, broker_url: str) -
         if args.connector_command == "new":
             print(f"created {new_connector(args.name, Path.cwd())}")
             return 0
+        if args.connector_command == "demo":
+            return _demo(bootstrap, settings.home)
         return _run(args.name, args.config, bootstrap, settings.home)
     codec = AvroCodec(default_catalog())
     if args.dlq_command == "list":
@@ -79,11 +82,23 @@ def _list_connectors(*, as_json: bool) -> int:
 
 def _run(name: str, config: Path, bootstrap: list[str], home: Path) -> int:
     connector = build(name, config)
+    stop = _stop_on_signals()
+    print(f"{name}: running for {connector.institution} (Ctrl-C stops)", file=sys.stderr)
+    run_connector(connector, bootstrap, home, stop)
+    return 0
+
+
+def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    print(f"{name}: running for {connector.institution} (Ctrl-C stops)", file=sys.stderr)
-    run_connector(connector, bootstrap, home, stop)
+    return stop
+
+
+def _demo(bootstrap: list[str], home: Path) -> int:
+    from connectors.demo import run_demo
+
+    run_demo(bootstrap, home, _stop_on_signals())
     return 0
 
 

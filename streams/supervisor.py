@@ -96,6 +96,7 @@ class Supervisor:
         self.ephemeral = ephemeral
         self.cluster: EmbeddedCluster | None = None
         self.worker: ChildProcess | None = None
+        self.connectors: ChildProcess | None = None
         self.stopping = threading.Event()
 
     def start(self) -> str:
@@ -117,6 +118,16 @@ class Supervisor:
         self.worker.start()
         self.wait_until_healthy()
         return broker_url
+
+    def start_demo_connectors(self, broker_url: str) -> None:
+        """Run every reference connector against its simulator (``kawal connector demo``)."""
+        self.connectors = ChildProcess(
+            "connectors",
+            [sys.executable, "-m", "streams.cli", "connector", "demo"],
+            self.settings.log_dir / "connectors.log",
+            env=self._worker_env(broker_url),
+        )
+        self.connectors.start()
 
     def _start_embedded(self) -> str:
         settings = self.settings
@@ -196,7 +207,9 @@ class Supervisor:
                 self.worker.start()
 
     def stop(self) -> None:
-        """Stop the worker (it commits), then the broker, then the storage."""
+        """Stop the connectors, the worker (it commits), then the broker, then the storage."""
+        if self.connectors is not None:
+            self.connectors.stop(WORKER_STOP_TIMEOUT_SECONDS)
         if self.worker is not None:
             self.worker.stop(WORKER_STOP_TIMEOUT_SECONDS)
         if self.cluster is not None:
@@ -268,6 +281,7 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool) -> int:
             _announce(settings, broker_url)
             if demo and not supervisor.stopping.is_set():
                 _announce_demo(publish_demo(broker_url, supervisor.web_url()))
+                supervisor.start_demo_connectors(broker_url)
             supervisor.watch()
         finally:
             supervisor.stop()

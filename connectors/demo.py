@@ -1,0 +1,92 @@
+"""Every reference connector against its simulator, for ``kawal up --demo``.
+
+Bawaslu's system plays a case through the webhook (report, registration, verification,
+referral); BKN's case-management staff recommend on the referrals delivered to their database
+and close cases once sanctioned; the PPK's office signs a decree for each recommendation
+letter; SIASN records the sanction; the inspectorate office exports batches of reports.
+Everything between those systems travels through the hub.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from connectors.host import build, run_connector
+
+log = logging.getLogger(__name__)
+
+#: Seconds between the staff rounds of the authority's and the PPK's simulated offices.
+OFFICE_ROUND_SECONDS = 2.0
+
+
+class DemoSystems:
+    """The running simulators and the configuration of each connector, by name."""
+
+    def __init__(self, root: Path) -> None:
+        from connectors.authority.simulator import demo_setup as authority_setup
+        from connectors.bawaslu.simulator import demo_setup as bawaslu_setup
+        from connectors.inspektorat.simulator import demo_setup as inspektorat_setup
+        from connectors.ppk.simulator import demo_setup as ppk_setup
+        from connectors.siasn.simulator import demo_setup as siasn_setup
+
+        self.configs: dict[str, dict[str, Any]] = {}
+        self._stops: list[Callable[[], None]] = []
+        self.bawaslu, configs = bawaslu_setup(root)
+        self._add(self.bawaslu.stop, configs)
+        siasn, configs = siasn_setup(root)
+        self._add(siasn.stop, configs)
+        office, config = inspektorat_setup(root)
+        self._add(office.stop, {"inspektorat-filedrop": config})
+        authority, configs = authority_setup(root)
+        self._add(authority.stop, configs)
+        registry, configs = ppk_setup(root)
+        self._add(registry.stop, configs)
+        authority.send_letters_to(registry.receive_recommendation)
+        authority.start(OFFICE_ROUND_SECONDS)
+        registry.start(OFFICE_ROUND_SECONDS)
+
+    def _add(self, stop: Callable[[], None], configs: dict[str, dict[str, Any]]) -> None:
+        self._stops.append(stop)
+        self.configs.update(configs)
+
+    def play_bawaslu_case(self) -> None:
+        """Bawaslu's officers record one case, post by post, through the webhook."""
+        for post in self.bawaslu.case():
+            self.bawaslu.send(post)
+
+    def stop(self) -> None:
+        """Stop every simulator."""
+        for stop in reversed(self._stops):
+            try:
+                stop()
+            except Exception as exc:  # stop the others whatever one does
+                log.warning("a simulator failed to stop: %s", type(exc).__name__)
+
+
+def run_demo(bootstrap: list[str], home: Path, stop: threading.Event) -> None:
+    """Run the simulators and every reference connector until ``stop`` is set."""
+    systems = DemoSystems(home / "simulators")
+    threads = [
+        threading.Thread(
+            target=run_connector,
+            args=(build(name, config), bootstrap, home, stop),
+            name=f"connector-{name}",
+            daemon=True,
+        )
+        for name, config in systems.configs.items()
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        systems.play_bawaslu_case()
+        print(f"kawal: demo connectors running: {', '.join(systems.configs)}", flush=True)
+        stop.wait()
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+        systems.stop()
