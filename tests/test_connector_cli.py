@@ -1,0 +1,161 @@
+"""The connector commands as an operator runs them: list, run, an outage, `kawal dlq replay`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka import KafkaProducer
+
+from connectors.base import ConnectorContext
+from connectors.bawaslu.simulator import BawasluSystem
+from connectors.contract import feed_entry_record
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
+from schemas.identity import case_id_for
+from streams.embedded import EmbeddedBroker
+from streams.institutions import load_institutions
+from streams.processes import ChildProcess, free_port
+from streams.provision import provision_topics
+from streams.topics import all_topics, outbound_topic
+
+pytestmark = pytest.mark.slow
+
+REFERENCE = {
+    "bawaslu-webhook": "inbound",
+    "bawaslu-callback": "outbound",
+    "authority-outbox": "inbound",
+    "authority-status": "outbound",
+    "siasn": "outbound",
+    "ppk-decrees": "inbound",
+    "inspektorat-filedrop": "inbound",
+}
+TOKEN = "callback-token-for-tests"
+WAIT_SECONDS = 60.0
+
+
+def _kawal(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "streams.cli", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_connector_list_shows_every_reference_connector() -> None:
+    listed = _kawal(dict(os.environ), "connector", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    directions = {row["name"]: row["direction"] for row in json.loads(listed.stdout)}
+    assert REFERENCE.items() <= directions.items()
+
+
+def test_an_unknown_connector_or_bad_config_fails_with_what_to_do(tmp_path: Path) -> None:
+    config = tmp_path / "callback.toml"
+    config.write_text('institution = "bawaslu.33"\ncolour = "blue"\n')
+    unknown = _kawal(dict(os.environ), "connector", "run", "nope", "--config", str(config))
+    assert unknown.returncode == 1
+    assert "known connectors:" in unknown.stderr
+    assert "siasn" in unknown.stderr
+    invalid = _kawal(
+        dict(os.environ), "connector", "run", "bawaslu-callback", "--config", str(config)
+    )
+    assert invalid.returncode == 1
+    assert "colour" in invalid.stderr
+    assert "callback_url" in invalid.stderr
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[str]:
+    """A broker of this test alone (its DLQ and consumer groups start empty)."""
+    broker = EmbeddedBroker.ephemeral(tmp_path / "broker", port=free_port())
+    broker.start()
+    try:
+        provision_topics([broker.bootstrap_servers], all_topics(load_institutions(), 4))
+        yield broker.bootstrap_servers
+    finally:
+        broker.stop()
+
+
+def _status_update(codec: AvroCodec) -> dict[str, Any]:
+    catalog = default_catalog()
+    record = {
+        "envelope": {
+            "event_id": str(uuid.uuid4()),
+            "case_id": case_id_for("bawaslu.33", f"LP/{uuid.uuid4().hex[:8]}"),
+            "event_type": "ReportRegistered",
+            "event_time": datetime(2024, 11, 4, 9, 0, tzinfo=UTC),
+            "ingest_time": None,
+            "source": "bawaslu.33",
+            "actor_ref": "actor:test",
+            "traceparent": None,
+            "signature": None,
+        },
+        "registration_number": "Reg/001",
+        "registered_on": date(2024, 11, 4),
+        "needed_more_information": False,
+    }
+    return feed_entry_record(ConnectorContext(catalog, codec), "ReportRegistered", record)
+
+
+def _wait(condition: Any, what: str) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+def test_an_outage_ends_in_the_dlq_and_dlq_replay_delivers_it_once(
+    own_broker: str, tmp_path: Path
+) -> None:
+    codec = AvroCodec(default_catalog())
+    # Down for maintenance: every status update is answered 503.
+    bawaslu = BawasluSystem(
+        "http://127.0.0.1:9/unused", "secret", TOKEN, unavailable_rate=1.0
+    ).start()  # bound at once: an ephemeral client port could take its port otherwise
+    env = dict(
+        os.environ, KAWAL_HOME=str(tmp_path / "home"), KAWAL_BROKER_URL=f"tansu://{own_broker}"
+    )
+    config = tmp_path / "callback.toml"
+    config.write_text(
+        f'institution = "bawaslu.33"\ncallback_url = "{bawaslu.callback_url}"\n'
+        f'token = "{TOKEN}"\ntimeout_seconds = 0.5\n'
+        "[retry]\nattempts = 3\ninitial_seconds = 0.1\nmax_seconds = 0.2\n"
+    )
+    entry = _status_update(codec)
+    producer = KafkaProducer(bootstrap_servers=[own_broker], acks="all")
+    producer.send(
+        outbound_topic("bawaslu.33"),
+        key=entry["case_id"].encode(),
+        value=codec.encode("kawal.AuditEntry", entry),
+    ).get(30)
+    producer.close()
+    command = [sys.executable, "-m", "streams.cli", "connector", "run", "bawaslu-callback"]
+    connector = ChildProcess(
+        "connector", [*command, "--config", str(config)], tmp_path / "c.log", env=env
+    )
+    connector.start()
+    try:
+
+        def dead_lettered() -> bool:
+            letters = json.loads(_kawal(env, "dlq", "list", "--json").stdout)
+            return any(letter["reason_code"] == "delivery_failed" for letter in letters)
+
+        _wait(dead_lettered, f"no delivery_failed dead letter\n{connector.log_tail()}")
+        assert bawaslu.recorded(entry["event_id"]) == 0
+        bawaslu.unavailable_rate = 0.0  # back from maintenance
+        replay = _kawal(env, "dlq", "replay", "--stage", "connector", "--reason", "delivery_failed")
+        assert replay.returncode == 0, replay.stderr
+        assert replay.stdout.startswith("replayed 1,")
+        _wait(lambda: bawaslu.recorded(entry["event_id"]) == 1, connector.log_tail())
+        again = _kawal(env, "dlq", "replay", "--stage", "connector")
+        assert again.stdout.startswith("replayed 0, already replayed 1")
+        assert bawaslu.recorded(entry["event_id"]) == 1
+    finally:
+        connector.stop(20)
+        bawaslu.stop()
