@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,7 +92,21 @@ def _copy(
     codec: AvroCodec,
     bar: tqdm[Any],
 ) -> tuple[int, int, int]:
-    read = inserted = undecodable = 0
+    writer = _BatchWriter(store)
+    try:
+        return _copy_into(consumer, partitions, codec, bar, writer)
+    finally:
+        writer.close()
+
+
+def _copy_into(
+    consumer: KafkaConsumer,
+    partitions: list[TopicPartition],
+    codec: AvroCodec,
+    bar: tqdm[Any],
+    writer: _BatchWriter,
+) -> tuple[int, int, int]:
+    read = undecodable = 0
     rows: list[dict[str, Any]] = []
     offsets: dict[tuple[str, int], int] = {}
     last_progress = time.monotonic()
@@ -112,10 +127,39 @@ def _copy(
             raise ReplayError(f"no records from the broker for {STALL_SECONDS:.0f} s")
         bar.total = read + _remaining(consumer, partitions)
         if len(rows) >= BATCH_SIZE:
-            inserted += store.insert(rows, offsets, REPLAY_CONSUMER)
+            writer.write(rows, offsets)
             rows, offsets = [], {}
-    inserted += store.insert(rows, offsets, REPLAY_CONSUMER)
-    return read, inserted, undecodable
+    writer.write(rows, offsets)
+    return read, writer.finish(), undecodable
+
+
+class _BatchWriter:
+    """Stores one batch in a thread while the next is read: the database releases the GIL."""
+
+    def __init__(self, store: AuditStore) -> None:
+        self.store = store
+        self.inserted = 0
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-writer")
+        self._pending: Future[int] | None = None
+
+    def write(self, rows: list[dict[str, Any]], offsets: dict[tuple[str, int], int]) -> None:
+        """Store a batch once the previous one is stored (batches stay in order)."""
+        self._wait()
+        self._pending = self._executor.submit(self.store.insert, rows, offsets, REPLAY_CONSUMER)
+
+    def finish(self) -> int:
+        """Wait for the last batch; return how many entries were new."""
+        self._wait()
+        return self.inserted
+
+    def close(self) -> None:
+        """Stop the writer thread (after the batch it is storing)."""
+        self._executor.shutdown()
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            self.inserted += self._pending.result()  # re-raises a store error here
+            self._pending = None
 
 
 def _at_end(consumer: KafkaConsumer, partitions: list[TopicPartition]) -> bool:
