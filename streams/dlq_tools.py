@@ -19,6 +19,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from connectors.checkpoints import CheckpointStore
 from schemas.codec import AvroCodec, CodecError
+from streams.topic_end import at_end
 from streams.topics import DLQ
 
 #: Checkpoint name under which replayed dead letters are remembered.
@@ -66,7 +67,7 @@ def read_dead_letters(bootstrap: list[str], codec: AvroCodec) -> Iterator[DeadLe
         ]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
-        while not _at_end(consumer, partitions):
+        while not at_end(consumer, partitions):
             for records in consumer.poll(timeout_ms=200).values():
                 for record in records:
                     try:
@@ -76,14 +77,6 @@ def read_dead_letters(bootstrap: list[str], codec: AvroCodec) -> Iterator[DeadLe
                     yield DeadLetterRecord(record.partition, record.offset, record.key, letter)
     finally:
         consumer.close()
-
-
-def _at_end(consumer: KafkaConsumer, partitions: list[TopicPartition]) -> bool:
-    for tp in partitions:
-        highwater = consumer.highwater(tp)
-        if highwater is None or consumer.position(tp) < highwater:
-            return False
-    return True
 
 
 @dataclass(frozen=True)

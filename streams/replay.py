@@ -21,6 +21,7 @@ from tqdm import tqdm
 from schemas.codec import AvroCodec, CodecError
 from schemas.errors import KawalError
 from streams.store import AuditStore, row_from_entry
+from streams.topic_end import at_end, remaining
 from streams.topics import CASE_AUDIT
 
 #: Writer name of the offsets a replay commits.
@@ -110,7 +111,7 @@ def _copy_into(
     rows: list[dict[str, Any]] = []
     offsets: dict[tuple[str, int], int] = {}
     last_progress = time.monotonic()
-    while not _at_end(consumer, partitions):
+    while not at_end(consumer, partitions):
         batches = consumer.poll(timeout_ms=200, max_records=BATCH_SIZE)
         for tp, records in batches.items():
             for record in records:
@@ -125,7 +126,7 @@ def _copy_into(
             last_progress = time.monotonic()
         elif time.monotonic() - last_progress > STALL_SECONDS:
             raise ReplayError(f"no records from the broker for {STALL_SECONDS:.0f} s")
-        bar.total = read + _remaining(consumer, partitions)
+        bar.total = read + remaining(consumer, partitions)
         if len(rows) >= BATCH_SIZE:
             writer.write(rows, offsets)
             rows, offsets = [], {}
@@ -160,21 +161,3 @@ class _BatchWriter:
         if self._pending is not None:
             self.inserted += self._pending.result()  # re-raises a store error here
             self._pending = None
-
-
-def _at_end(consumer: KafkaConsumer, partitions: list[TopicPartition]) -> bool:
-    """Whether every partition's position reached the high watermark of its last Fetch."""
-    for tp in partitions:
-        highwater = consumer.highwater(tp)
-        if highwater is None or consumer.position(tp) < highwater:
-            return False
-    return True
-
-
-def _remaining(consumer: KafkaConsumer, partitions: list[TopicPartition]) -> int:
-    remaining = 0
-    for tp in partitions:
-        highwater = consumer.highwater(tp)
-        if highwater is not None:
-            remaining += max(0, highwater - consumer.position(tp))
-    return remaining
