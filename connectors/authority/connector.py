@@ -39,17 +39,7 @@ from sqlalchemy import Engine, Insert, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
-from connectors.authority.database import (
-    CASE_STATUS,
-    HUB_CASE_EVENTS,
-    OUTBOX,
-    cause,
-    check_url,
-    open_engine,
-    outage_is_transient,
-    row_dict,
-    utc,
-)
+from connectors.authority.database import CASE_STATUS, HUB_CASE_EVENTS, OUTBOX
 from connectors.authority.mapping import OutboxMapper
 from connectors.base import (
     ConnectorConfig,
@@ -61,6 +51,7 @@ from connectors.base import (
     PermanentError,
     SourceRecord,
 )
+from connectors.sql import cause, check_url, open_engine, outage_is_transient, row_dict, utc
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +69,7 @@ class AuthorityDatabase(ConnectorConfig):
     @validator("database_url")
     @classmethod
     def _supported(cls, value: SecretStr) -> SecretStr:
-        check_url(value.get_secret_value())
+        check_url(value.get_secret_value(), "authority.db")
         return value
 
 

@@ -17,9 +17,9 @@ from typing import Any, NoReturn, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
-from connectors.authority.database import utc
 from connectors.base import Event, PermanentError
 from connectors.ids import event_id_for
+from connectors.sql import utc
 from schemas.catalog import SchemaCatalog
 from schemas.errors import InvalidIdentifierError
 from schemas.identity import case_id_for

@@ -50,15 +50,8 @@ from sqlalchemy import (
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import CursorResult, make_url
 
-from connectors.authority.database import (
-    CASE_STATUS,
-    HUB_CASE_EVENTS,
-    METADATA,
-    OUTBOX,
-    open_engine,
-    row_dict,
-    utc,
-)
+from connectors.authority.database import CASE_STATUS, HUB_CASE_EVENTS, METADATA, OUTBOX
+from connectors.sql import open_engine, row_dict, utc
 from schemas.identity import case_id_for
 from streams.sanctions import KIND_LEVEL
 

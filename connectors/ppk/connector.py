@@ -46,16 +46,8 @@ from connectors.base import (
     SourceRecord,
 )
 from connectors.ids import event_id_for
-from connectors.ppk.database import (
-    DECREES,
-    READ_COLUMNS,
-    REVOKED,
-    SIGNED,
-    check_url,
-    open_engine,
-    outage_is_transient,
-    utc,
-)
+from connectors.ppk.database import DECREES, READ_COLUMNS, REVOKED, SIGNED
+from connectors.sql import check_url, open_engine, outage_is_transient, utc
 from schemas.errors import InvalidIdentifierError
 from schemas.identity import case_id_for
 from streams.sanctions import KIND_LEVEL
@@ -77,7 +69,7 @@ class RegistryConfig(ConnectorConfig):
     @validator("database_url")
     @classmethod
     def _supported(cls, value: SecretStr) -> SecretStr:
-        check_url(value.get_secret_value())
+        check_url(value.get_secret_value(), "decrees.db")
         return value
 
 
@@ -104,7 +96,7 @@ class Decrees(InboundConnector):
             .order_by(DECREES.c.change_seq)
             .limit(limit)
         )
-        with outage_is_transient(), self.engine.connect() as connection:
+        with outage_is_transient("decree registry"), self.engine.connect() as connection:
             rows = [dict(row._mapping) for row in connection.execute(query)]
         return [
             SourceRecord(

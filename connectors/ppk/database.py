@@ -10,30 +10,17 @@ UTC; SQLite keeps none of a zone, so a naive value read back is taken as UTC.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
-
 from sqlalchemy import (
     BigInteger,
     Column,
     Date,
     DateTime,
-    Engine,
     Integer,
     MetaData,
     String,
     Table,
-    create_engine,
 )
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.pool import NullPool
 
-from connectors.errors import TransientError
-
-#: Databases the connector speaks.
-SUPPORTED_BACKENDS = frozenset({"sqlite", "postgresql"})
 #: Decree statuses: a draft is not final, a signed decree is, a revoked one no longer holds.
 DRAFT, SIGNED, REVOKED = "DRAFT", "SIGNED", "REVOKED"
 
@@ -82,74 +69,3 @@ READ_COLUMNS = tuple(
         "change_seq",
     )
 )
-
-
-def check_url(raw: str) -> str:
-    """``raw`` if it is a SQLAlchemy URL of a supported database.
-
-    Raises:
-        ValueError: not a URL, or another database (never repeating the URL: it may hold a
-            password).
-    """
-    try:
-        url = make_url(raw)
-    except sa_exc.ArgumentError:
-        raise ValueError(
-            "not a SQLAlchemy URL; expected e.g. sqlite:////srv/decrees.db or "
-            "postgresql+psycopg://user@host/db"
-        ) from None
-    if url.get_backend_name() not in SUPPORTED_BACKENDS:
-        raise ValueError(
-            f"database {url.get_backend_name()!r} is not supported; use one of "
-            f"{', '.join(sorted(SUPPORTED_BACKENDS))}"
-        )
-    return raw
-
-
-def open_engine(raw_url: str, timeout_seconds: float) -> Engine:
-    """An engine on the registry that never creates it and waits at most ``timeout_seconds``.
-
-    SQLite opens read-write but never creates the file (a moved file is an outage, not a new
-    empty registry) and without a pool (each read sees the file as it is now); PostgreSQL
-    connections are checked before use and bounded by connect, lock and statement timeouts.
-    """
-    url = make_url(raw_url)
-    if url.get_backend_name() == "sqlite":
-        return create_engine(
-            _never_create(url), poolclass=NullPool, connect_args={"timeout": timeout_seconds}
-        )
-    millis = int(timeout_seconds * 1000)
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        connect_args={
-            "connect_timeout": max(1, round(timeout_seconds)),
-            "options": f"-c lock_timeout={millis} -c statement_timeout={millis}",
-        },
-    )
-
-
-def _never_create(url: URL) -> URL:
-    database = url.database or ""
-    if database in ("", ":memory:") or database.startswith("file:"):
-        return url
-    return url.set(database=f"file:{database}", query={**url.query, "mode": "rw", "uri": "true"})
-
-
-@contextmanager
-def outage_is_transient() -> Iterator[None]:
-    """The registry down, locked or timing out → :class:`TransientError` (no server message)."""
-    try:
-        yield
-    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError) as exc:
-        original = getattr(exc, "orig", None) or exc
-        state = getattr(original, "sqlstate", None)
-        raise TransientError(
-            f"decree registry unreachable or busy ({type(original).__name__}"
-            f"{f' {state}' if state else ''})"
-        ) from exc
-
-
-def utc(moment: datetime) -> datetime:
-    """``moment`` in UTC; a naive value (SQLite keeps no zone) is taken as UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

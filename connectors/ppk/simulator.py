@@ -38,9 +38,8 @@ from connectors.ppk.database import (
     METADATA,
     REVOKED,
     SIGNED,
-    open_engine,
-    utc,
 )
+from connectors.sql import open_engine, utc
 from streams.sanctions import KIND_LEVEL
 
 log = logging.getLogger(__name__)
