@@ -14,7 +14,6 @@ and answers 409 to a repeat, which counts as delivered.
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 import uuid
@@ -22,7 +21,6 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 
@@ -40,6 +38,7 @@ from connectors.base import (
 from connectors.bawaslu.intake import IntakeSettings, WebhookListener
 from connectors.bawaslu.mapping import PostMapper
 from connectors.bawaslu.spool import Spool, SpoolUnavailableError
+from connectors.http import post_json
 
 #: Institution ids of Bawaslu offices: national, province (2 digits) or regency (4 digits).
 BAWASLU_ID = r"^bawaslu(\.\d{2}(\d{2})?)?$"
@@ -205,37 +204,6 @@ def status_update(entry: FeedEntry, context: ConnectorContext) -> dict[str, Any]
             if key != "envelope" and key not in withheld
         },
     }
-
-
-def post_json(
-    url: str, body: bytes, headers: dict[str, str], timeout: float
-) -> tuple[int, dict[str, Any]]:
-    """POST ``body`` to ``url``; the status and the JSON object answered ({} if none).
-
-    Redirects are not followed (a POST must not silently become a GET elsewhere).
-
-    Raises:
-        TransientError: no answer within ``timeout`` seconds, or the host cannot be reached.
-    """
-    parts = urlsplit(url)
-    factory = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    connection = factory(parts.hostname or "", parts.port, timeout=timeout)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    try:
-        connection.request("POST", target, body=body, headers=headers)
-        response = connection.getresponse()
-        raw = response.read()
-    except TimeoutError as exc:
-        raise TransientError(f"{parts.hostname} did not answer within {timeout} s") from exc
-    except (OSError, http.client.HTTPException) as exc:
-        raise TransientError(f"{parts.hostname} unreachable ({type(exc).__name__})") from exc
-    finally:
-        connection.close()
-    try:
-        answer = json.loads(raw) if raw else {}
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        answer = {}
-    return response.status, answer if isinstance(answer, dict) else {}
 
 
 def _code(answer: dict[str, Any]) -> str:

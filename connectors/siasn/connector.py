@@ -33,12 +33,10 @@ request body: never in a URL, a log line or a reason.
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import AnyHttpUrl, Field, SecretStr
 
@@ -50,6 +48,7 @@ from connectors.base import (
     PermanentError,
     TransientError,
 )
+from connectors.http import post_json
 from streams.lifecycle import FOLLOW_UP_RULE
 from streams.redaction import COMMITMENT_PREFIX
 
@@ -150,9 +149,8 @@ class Siasn(OutboundConnector):
             "Authorization": f"Bearer {self.settings.token.get_secret_value()}",
             "Idempotency-Key": event_id,
         }
-        return post_json(
-            url, json.dumps(write.body).encode(), headers, self.settings.timeout_seconds
-        )
+        body = json.dumps(write.body).encode()
+        return post_json(url, body, headers, self.settings.timeout_seconds, system="SIASN")
 
 
 def write_for(entry: FeedEntry) -> Write | None:
@@ -218,36 +216,6 @@ def _case_body(entry: FeedEntry) -> dict[str, Any]:
         "violation": event["violation"],
         "reported_at": event["envelope"]["event_time"].isoformat(),
     }
-
-
-def post_json(
-    url: str, body: bytes, headers: dict[str, str], timeout: float
-) -> tuple[int, dict[str, Any]]:
-    """POST ``body`` to ``url``; the status and the JSON object answered ({} if none).
-
-    Redirects are not followed (a POST must not silently become a GET elsewhere).
-
-    Raises:
-        TransientError: no answer within ``timeout`` seconds, or the host cannot be reached.
-    """
-    parts = urlsplit(url)
-    factory = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    connection = factory(parts.hostname or "", parts.port, timeout=timeout)
-    try:
-        connection.request("POST", parts.path or "/", body=body, headers=headers)
-        response = connection.getresponse()
-        raw = response.read()
-    except TimeoutError as exc:
-        raise TransientError(f"SIASN did not answer within {timeout} s") from exc
-    except (OSError, http.client.HTTPException) as exc:
-        raise TransientError(f"SIASN unreachable ({type(exc).__name__})") from exc
-    finally:
-        connection.close()
-    try:
-        answer = json.loads(raw) if raw else {}
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        answer = {}
-    return response.status, answer if isinstance(answer, dict) else {}
 
 
 def _safe_code(code: str) -> str:
