@@ -23,15 +23,13 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
+from connectors.simulation import Answer, SimulatedJsonApi
 from streams.authority import load_authority_map
 from streams.processes import free_port
 
@@ -43,7 +41,7 @@ WEBHOOK_PATH = "/bawaslu/v1/posts"
 WIB = timezone(timedelta(hours=7), "WIB")
 
 
-class BawasluSystem:
+class BawasluSystem(SimulatedJsonApi):
     """Bawaslu's case system: webhook sender and callback API.
 
     Args:
@@ -72,6 +70,7 @@ class BawasluSystem:
         stall_seconds: float = 2.0,
         port: int = 0,
     ) -> None:
+        super().__init__(port, "bawaslu-simulator")
         self.webhook_url = webhook_url
         self.secret = secret
         self.token = token
@@ -79,14 +78,10 @@ class BawasluSystem:
         self.unavailable_rate = unavailable_rate
         self.timeout_rate = timeout_rate
         self.stall_seconds = stall_seconds
-        self.port = port or free_port()
         self.updates: dict[str, dict[str, Any]] = {}
         self.attempts = 0
         self._faults = random.Random(seed)  # noqa: S311 - fault draws, not secrets
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server: _CallbackServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -95,47 +90,6 @@ class BawasluSystem:
         """Where the connector posts status updates."""
         return f"http://127.0.0.1:{self.port}{CALLBACK_PATH}"
 
-    def start(self) -> BawasluSystem:
-        """Start the callback API in a thread."""
-        self._stopping.clear()
-        self._server = _CallbackServer(("127.0.0.1", self.port), self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="bawaslu-simulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop the callback API (stalled answers are released)."""
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> BawasluSystem:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @contextmanager
-    def offline(self) -> Iterator[None]:
-        """The callback API is off the network (connection refused) inside the block."""
-        self.stop()
-        try:
-            yield
-        finally:
-            self.start()
-
     # -- the callback API -----------------------------------------------------------------
 
     def recorded(self, event_id: str) -> int:
@@ -143,7 +97,7 @@ class BawasluSystem:
         with self._lock:
             return 1 if event_id in self.updates else 0
 
-    def answer_update(self, path: str, headers: Mapping[str, str], body: bytes) -> _Answer:
+    def answer(self, path: str, headers: Mapping[str, str], body: bytes) -> Answer:
         """Bawaslu's answer to one status update (headers keyed by lower-case name)."""
         if path != CALLBACK_PATH:
             return 404, {"error": "not_found"}
@@ -159,7 +113,7 @@ class BawasluSystem:
             self._stopping.wait(self.stall_seconds)  # recorded, but the answer comes too late
         return answer
 
-    def _record(self, key: str | None, body: bytes) -> _Answer:
+    def _record(self, key: str | None, body: bytes) -> Answer:
         try:
             update = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError):
@@ -311,43 +265,8 @@ class BawasluSystem:
         return [report, self.registration(number), self.verification(number), self.referral(number)]
 
 
-#: An HTTP status and the JSON object answered with it.
-_Answer = tuple[int, dict[str, Any]]
-
-
 def _wib_now() -> datetime:
     return datetime.now(WIB).replace(microsecond=0)
-
-
-class _CallbackServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, address: tuple[str, int], system: BawasluSystem) -> None:
-        self.system = system
-        super().__init__(address, _CallbackHandler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that gave up on a stalled answer is part of the simulation
-
-
-class _CallbackHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self) -> None:
-        system = cast(_CallbackServer, self.server).system
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        status, payload = system.answer_update(self.path, headers, body)
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 def demo_setup(root: Path) -> tuple[BawasluSystem, dict[str, dict[str, Any]]]:

@@ -28,21 +28,15 @@ import re
 import secrets
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
-from typing import Any, cast
+from typing import Any
 
-from streams.processes import free_port
+from connectors.simulation import Answer, SimulatedJsonApi
 
 API_ROOT = "/api/v1"
 _NIP = re.compile(r"\d{18}")
-
-#: An HTTP status and the JSON object answered with it.
-Answer = tuple[int, dict[str, Any]]
 
 
 @dataclass
@@ -55,7 +49,7 @@ class Block:
     lifted_because: str | None = None
 
 
-class SiasnApi:
+class SiasnApi(SimulatedJsonApi):
     """SIASN's API, as far as Kawal uses it.
 
     Args:
@@ -79,10 +73,10 @@ class SiasnApi:
         stall_seconds: float = 2.0,
         port: int = 0,
     ) -> None:
+        super().__init__(port, "siasn-simulator")
         self.token = token
         self.rates = (timeout_rate, lost_response_rate, error_rate)
         self.stall_seconds = stall_seconds
-        self.port = port or free_port()
         self.cases: dict[str, dict[str, Any]] = {}
         self.blocks: dict[str, Block] = {}
         self.sanctions: dict[str, dict[str, Any]] = {}
@@ -93,9 +87,6 @@ class SiasnApi:
         self._keys: dict[str, tuple[str, Answer]] = {}
         self._faults = random.Random(seed)  # noqa: S311 - fault draws, not secrets
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._routes: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], Answer]]] = {
             "/neutrality-cases": (("case_ref", "nip", "employing_agency"), self._link_case),
             "/blocks": (("case_ref", "reason"), self._block),
@@ -109,47 +100,6 @@ class SiasnApi:
     def base_url(self) -> str:
         """The API root the connector is configured with."""
         return f"http://127.0.0.1:{self.port}{API_ROOT}"
-
-    def start(self) -> SiasnApi:
-        """Start serving in a thread."""
-        self._stopping.clear()
-        self._server = _Server(("127.0.0.1", self.port), self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="siasn-simulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving (stalled requests are released)."""
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> SiasnApi:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @contextmanager
-    def offline(self) -> Iterator[None]:
-        """SIASN is off the network (connection refused) inside the block."""
-        self.stop()
-        try:
-            yield
-        finally:
-            self.start()
 
     def effects(self, key: str) -> int:
         """How many writes SIASN applied under ``key`` (the event id)."""
@@ -265,37 +215,6 @@ class SiasnApi:
             return {"block_lifted": None}
         block.active, block.lifted_because = False, because
         return {"block_lifted": block.reference}
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, address: tuple[str, int], api: SiasnApi) -> None:
-        self.api = api
-        super().__init__(address, _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that gave up on a stalled answer is part of the simulation
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self) -> None:
-        api = cast(_Server, self.server).api
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        status, payload = api.answer(self.path, headers, body)
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 def demo_setup(root: Path) -> tuple[SiasnApi, dict[str, dict[str, Any]]]:

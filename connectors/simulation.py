@@ -1,0 +1,114 @@
+"""A simulated JSON-over-HTTP API of an institution, served from a thread on loopback.
+
+The Bawaslu callback API and SIASN share this: start, stop (releasing stalled answers),
+going off the network, and one handler that hands each POST to :meth:`SimulatedJsonApi.answer`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self, cast
+
+from streams.processes import free_port
+
+#: An HTTP status and the JSON object answered with it.
+Answer = tuple[int, dict[str, Any]]
+
+
+class SimulatedJsonApi(ABC):
+    """Lifecycle of a simulated API; subclasses answer the requests.
+
+    Args:
+        port: Port to listen on (0: a free one).
+        name: Name of the serving thread.
+    """
+
+    def __init__(self, port: int, name: str) -> None:
+        self.port = port or free_port()
+        self._name = name
+        #: Set while stopping: a stalled answer waits on it, so stopping releases it.
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @abstractmethod
+    def answer(self, path: str, headers: Mapping[str, str], body: bytes) -> Answer:
+        """The answer to one POST (header names lower-case)."""
+
+    def start(self) -> Self:
+        """Start serving in a thread."""
+        self._stopping.clear()
+        self._server = _Server(("127.0.0.1", self.port), self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=self._name,
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving (stalled answers are released)."""
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @contextmanager
+    def offline(self) -> Iterator[None]:
+        """The API is off the network (connection refused) inside the block."""
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], api: SimulatedJsonApi) -> None:
+        self.api = api
+        super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up on a stalled answer is part of the simulation
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        api = cast(_Server, self.server).api
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        status, payload = api.answer(self.path, headers, body)
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
