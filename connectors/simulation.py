@@ -1,19 +1,26 @@
-"""A simulated JSON-over-HTTP API of an institution, served from a thread on loopback.
+"""What the simulators of institutions' systems share: a JSON API, a database outage.
 
-The Bawaslu callback API and SIASN share this: start, stop (releasing stalled answers),
-going off the network, and one handler that hands each POST to :meth:`SimulatedJsonApi.answer`.
+The Bawaslu callback API and SIASN are :class:`SimulatedJsonApi`: served from a thread on
+loopback, started, stopped (releasing stalled answers), taken off the network, each POST handed
+to :meth:`SimulatedJsonApi.answer`. The authority's database and the PPK's decree registry go
+down with :func:`database_offline`.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, cast
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from streams.processes import free_port
 
@@ -112,3 +119,53 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+@contextmanager
+def database_offline(url: str) -> Iterator[None]:
+    """The database at ``url`` cannot be reached inside the block (SQLite or PostgreSQL)."""
+    target = make_url(url)
+    if target.get_backend_name() == "sqlite":
+        with _moved_away(Path(str(target.database))):
+            yield
+    else:
+        with _refusing_connections(url):
+            yield
+
+
+@contextmanager
+def _moved_away(database: Path) -> Iterator[None]:
+    """The SQLite file (and its WAL files) moved aside, as by an operator or a failed mount."""
+    parts = [database, database.with_name(database.name + "-wal")]
+    parts.append(database.with_name(database.name + "-shm"))
+    moved = [(part, part.with_name(part.name + ".away")) for part in parts if part.exists()]
+    for part, away in moved:
+        shutil.move(part, away)
+    try:
+        yield
+    finally:
+        for part, away in moved:
+            shutil.move(away, part)
+
+
+@contextmanager
+def _refusing_connections(url: str) -> Iterator[None]:
+    """PostgreSQL refuses every connection to the database, superusers' included."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    name = target.database
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+        yield
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import shutil
 import sqlite3
 import threading
 import uuid
@@ -51,6 +50,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import CursorResult, make_url
 
 from connectors.authority.database import CASE_STATUS, HUB_CASE_EVENTS, METADATA, OUTBOX
+from connectors.simulation import database_offline
 from connectors.sql import open_engine, row_dict, utc
 from schemas.identity import case_id_for
 from streams.sanctions import KIND_LEVEL
@@ -408,13 +408,8 @@ class AuthoritySystem:
     def offline(self) -> Iterator[None]:
         """The database cannot be reached inside the block."""
         self.engine.dispose()
-        url = make_url(self.url)
-        if url.get_backend_name() == "sqlite":
-            with _moved_away(Path(str(url.database))):
-                yield
-        else:
-            with _refusing_connections(self.url):
-                yield
+        with database_offline(self.url):
+            yield
 
     @contextmanager
     def write_lock(self) -> Iterator[None]:
@@ -578,44 +573,6 @@ def _new_id(result: CursorResult[Any]) -> int:
 
 def _reference(case: CaseFile) -> dict[str, str]:
     return {"reported_by": case.reported_by, "case_number": case.case_number}
-
-
-@contextmanager
-def _moved_away(database: Path) -> Iterator[None]:
-    """The SQLite file (and its WAL files) moved aside, as by an operator or a failed mount."""
-    parts = [database, database.with_name(database.name + "-wal")]
-    parts.append(database.with_name(database.name + "-shm"))
-    moved = [(part, part.with_name(part.name + ".away")) for part in parts if part.exists()]
-    for part, away in moved:
-        shutil.move(part, away)
-    try:
-        yield
-    finally:
-        for part, away in moved:
-            shutil.move(away, part)
-
-
-@contextmanager
-def _refusing_connections(url: str) -> Iterator[None]:
-    """PostgreSQL refuses every connection to the database, superusers' included."""
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = target.database
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
-            connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-        yield
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
-        admin.dispose()
 
 
 def demo_setup(root: Path) -> tuple[AuthoritySystem, dict[str, dict[str, Any]]]:

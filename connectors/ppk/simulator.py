@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import queue
 import random
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,9 +26,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, create_engine, func, select, text, update
+from sqlalchemy import Connection, create_engine, func, select, update
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import make_url
 
 from connectors.ppk.database import (
     CHANGE_COUNTER,
@@ -39,6 +37,7 @@ from connectors.ppk.database import (
     REVOKED,
     SIGNED,
 )
+from connectors.simulation import database_offline
 from connectors.sql import open_engine, utc
 from streams.sanctions import KIND_LEVEL
 
@@ -219,13 +218,8 @@ class DecreeRegistry:
     def offline(self) -> Iterator[None]:
         """The registry cannot be reached inside the block."""
         self.engine.dispose()
-        url = make_url(self.url)
-        if url.get_backend_name() == "sqlite":
-            with _moved_away(Path(str(url.database))):
-                yield
-        else:
-            with _refusing_connections(self.url):
-                yield
+        with database_offline(self.url):
+            yield
 
     # What it holds ---------------------------------------------------------------------------
 
@@ -303,44 +297,6 @@ def _first_of_next_month(day: date) -> date:
 
 def _lightest_kind(level: str) -> str:
     return next(kind for kind, of in KIND_LEVEL.items() if of == level)
-
-
-@contextmanager
-def _moved_away(database: Path) -> Iterator[None]:
-    """The SQLite file (and its WAL files) moved aside, as by an operator or a failed mount."""
-    parts = [database, database.with_name(database.name + "-wal")]
-    parts.append(database.with_name(database.name + "-shm"))
-    moved = [(part, part.with_name(part.name + ".away")) for part in parts if part.exists()]
-    for part, away in moved:
-        shutil.move(part, away)
-    try:
-        yield
-    finally:
-        for part, away in moved:
-            shutil.move(away, part)
-
-
-@contextmanager
-def _refusing_connections(url: str) -> Iterator[None]:
-    """PostgreSQL refuses every connection to the registry, superusers' included."""
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = target.database
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
-            connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-        yield
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
-        admin.dispose()
 
 
 def demo_setup(root: Path) -> tuple[DecreeRegistry, dict[str, dict[str, Any]]]:
