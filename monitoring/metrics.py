@@ -58,15 +58,22 @@ class HubMetrics:
         self._prime()
 
     def _prime(self) -> None:
-        # Export every series at zero so dashboards and alerts see them before the first event.
-        for stage in Stage:
-            for outcome in Outcome:
-                self.events.labels(stage=stage, outcome=outcome)
-            self.processing_seconds.labels(stage=stage)
+        # Export every series at zero so dashboards and alerts see them before the first event;
+        # keep the children, as looking one up by labels costs more than counting with it.
+        self._events = {
+            (stage, outcome): self.events.labels(stage=stage, outcome=outcome)
+            for stage in Stage
+            for outcome in Outcome
+        }
+        self._seconds = {stage: self.processing_seconds.labels(stage=stage) for stage in Stage}
 
     def count(self, stage: Stage, outcome: Outcome, n: int = 1) -> None:
         """Count ``n`` events of ``stage`` with ``outcome``."""
-        self.events.labels(stage=stage, outcome=outcome).inc(n)
+        self._events[stage, outcome].inc(n)
+
+    def observe(self, stage: Stage, seconds: float) -> None:
+        """Record the time ``stage`` spent on one event."""
+        self._seconds[stage].observe(seconds)
 
     def reject(self, stage: Stage, reason: str) -> None:
         """Count one rejected event with its reason code."""

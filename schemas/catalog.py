@@ -93,6 +93,11 @@ class SchemaCatalog:
             if schema["type"] == "record"
         }
         self._by_fingerprint = {self._fingerprints[name]: name for name in self._messages}
+        # Asked for every event the hub chains; the schemas never change once loaded.
+        self._personal_data = {
+            name: self._paths_where(name, lambda field: field.get(PERSONAL_DATA_ATTRIBUTE) is True)
+            for name in self._field_paths
+        }
         self._events = {
             name.removeprefix(EVENTS_NAMESPACE + "."): name
             for name in self._messages
@@ -198,7 +203,7 @@ class SchemaCatalog:
 
     def personal_data_fields(self, name: str) -> tuple[str, ...]:
         """Dotted paths of the fields marked ``kawal.personal_data`` (nested records included)."""
-        return self._paths_where(name, lambda field: field.get(PERSONAL_DATA_ATTRIBUTE) is True)
+        return self._personal_data.get(name) or self._personal_data.get(self.full_name(name), ())
 
     def uuid_fields(self, name: str) -> tuple[str, ...]:
         """Dotted paths of the fields whose type, or a branch of its union, is a uuid."""

@@ -82,8 +82,11 @@ CHANNELS = (
         id="caseEvents",
         address=CASE_EVENTS,
         title="Accepted case events",
-        writer="hub ingress (accepted events, the deadline timer's included)",
-        reader="hub ledger: sequence number, hash chain, case state, deadlines",
+        writer="hub pipeline (accepted events, the deadline timer's included), in their "
+        "committed form: personal data replaced by salted commitments, the bytes the chain "
+        "hashes",
+        reader="systems that follow accepted events without the trail (analytics, archives); "
+        "the hub does not read it back",
         action="send",
         operation_id="sendCaseEvents",
         summary="Publish every accepted case event, in order per case.",
@@ -92,8 +95,8 @@ CHANNELS = (
         id="caseAudit",
         address=CASE_AUDIT,
         title="Canonical hash-chained trail",
-        writer="hub ledger (append-only)",
-        reader="hub router, the audit sink (SQL audit store), entitled readers",
+        writer="hub pipeline: ledger step (append-only)",
+        reader="the audit sink (SQL audit store), `kawal replay`, entitled readers",
         action="send",
         operation_id="sendAuditEntries",
         summary="Append each accepted event to its case's hash-chained trail.",
@@ -102,8 +105,8 @@ CHANNELS = (
         id="outbound",
         address=OUTBOUND_PREFIX + "{" + INSTITUTION_PARAMETER + "}",
         title="Outbound feed of one institution",
-        writer="hub router (the events the institution is party to, redacted per policy) and "
-        "receipts for what the institution published",
+        writer="hub pipeline: router step (the events the institution is party to, redacted "
+        "per policy) and receipts for what the institution published",
         reader="the institution (its connector, or any Kafka client with the shared schemas)",
         action="send",
         operation_id="sendOutboundEvents",
@@ -113,7 +116,7 @@ CHANNELS = (
         id="dlq",
         address=DLQ,
         title="Rejected records",
-        writer="any hub stage that rejects a record (ingress, ledger, sink)",
+        writer="any hub stage that rejects a record (ingress, sink)",
         reader="operators (`kawal dlq list`, `kawal dlq replay`)",
         action="send",
         operation_id="sendDeadLetters",

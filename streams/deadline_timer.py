@@ -12,8 +12,8 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from streams.case_table import lifecycle_of
 from streams.deadlines import breach_event, overdue
-from streams.lifecycle import CaseLifecycle
 
 if TYPE_CHECKING:
     from streams.hub import Hub
@@ -27,8 +27,10 @@ def register(hub: Hub) -> None:
 
     async def deadline_timer() -> None:
         now = datetime.now(UTC)
-        for case_id, value in list(hub.lifecycles.items()):
-            case = CaseLifecycle.from_json(value)
+        for case_id, value in list(hub.case_table.items()):
+            if not value["lifecycle"]["clocks"]:
+                continue  # most cases run no clock: skip them without building their lifecycle
+            case = lifecycle_of(value)
             if case is None:
                 continue
             for clock in overdue(case, now):

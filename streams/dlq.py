@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import time
 import traceback
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -19,13 +17,18 @@ from schemas.codec import (
     TruncatedMessageError,
     UnknownSchemaError,
 )
+from streams.outbox import Outbox
 from streams.reasons import Reason
+from streams.topics import DLQ
 
 if TYPE_CHECKING:
     from streams.hub import Hub
 
 log = logging.getLogger(__name__)
 
+
+#: Largest payload a DLQ record carries, in bytes; larger records are referred to by position.
+MAX_PAYLOAD_BYTES = 128 * 1024
 
 _CODEC_REASONS: dict[type[CodecError], Reason] = {
     BadMagicError: Reason.BAD_MAGIC,
@@ -43,10 +46,10 @@ def reason_for_codec_error(exc: CodecError) -> Reason:
     return Reason.UNDECODABLE
 
 
-async def dead_letter(
+def dead_letter_value(
     hub: Hub, stage: Stage, reason: Reason, detail: str, message: faust.types.Message
-) -> None:
-    """Send the record of ``message`` to the DLQ with its reason and source coordinates."""
+) -> bytes:
+    """The ``kawal.DeadLetter`` of ``message``: its reason, source coordinates and payload."""
     record = {
         "stage": str(stage),
         "reason_code": str(reason),
@@ -54,12 +57,22 @@ async def dead_letter(
         "source_topic": message.topic,
         "source_partition": message.partition,
         "source_offset": message.offset,
-        "payload": message.value if isinstance(message.value, bytes) else b"",
+        "payload": _payload(message.value),
         "rejected_at": datetime.now(UTC),
     }
-    value = hub.codec.encode("kawal.DeadLetter", record)
-    key = message.key if isinstance(message.key, bytes) else None
-    await hub.dlq.send(key=key, value=value)
+    return hub.codec.encode("kawal.DeadLetter", record)
+
+
+def _payload(value: object) -> bytes:
+    # An oversized record stays on its source topic (the coordinates say where): copied here,
+    # it could exceed a producer batch and stop the stage that refused it.
+    if not isinstance(value, bytes) or len(value) > MAX_PAYLOAD_BYTES:
+        return b""
+    return value
+
+
+def log_rejection(hub: Hub, stage: Stage, reason: Reason, message: faust.types.Message) -> None:
+    """Count and log a dead-lettered record (coordinates and reason code only)."""
     hub.metrics.reject(stage, reason)
     log.warning(
         "rejected %s:%d:%d at %s: %s",
@@ -71,47 +84,33 @@ async def dead_letter(
     )
 
 
-def register_per_event(
+def dead_letter(
     hub: Hub,
-    topic: faust.TopicT,
-    name: str,
+    outbox: Outbox,
     stage: Stage,
-    handler: Callable[[Hub, faust.types.Message], Awaitable[None]],
-) -> None:
-    """Attach an agent that runs ``handler`` on each record of ``topic``, :func:`guarded`."""
-
-    async def agent(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await guarded(hub, stage, handler, event.message)
-
-    hub.app.agent(topic, name=name)(agent)
-
-
-async def guarded(
-    hub: Hub,
-    stage: Stage,
-    handler: Callable[[Hub, faust.types.Message], Awaitable[None]],
+    reason: Reason,
+    detail: str,
     message: faust.types.Message,
 ) -> None:
-    """Run and time a stage's handler; an unexpected failure dead-letters the record.
+    """Queue the record of ``message`` for the DLQ with its reason and source coordinates."""
+    key = message.key if isinstance(message.key, bytes) else None
+    outbox.add(DLQ, key, dead_letter_value(hub, stage, reason, detail, message))
+    log_rejection(hub, stage, reason, message)
 
-    The reason names only the exception type: its message could quote the record.
+
+def log_failure(stage: Stage, message: faust.types.Message, exc: Exception) -> str:
+    """Log an unexpected failure on a record; the DLQ reason for it.
+
+    Frames but not the message, and the reason names only the exception type: an exception's
+    text could quote the record's personal data.
     """
-    started = time.perf_counter()
-    try:
-        await handler(hub, message)
-    except Exception as exc:
-        # Frames but not the message: an exception's text may quote personal data.
-        log.error(
-            "%s failed on %s:%d:%d with %s\n%s",
-            stage,
-            message.topic,
-            message.partition,
-            message.offset,
-            type(exc).__name__,
-            "".join(traceback.format_tb(exc.__traceback__)),
-        )
-        detail = f"{stage} failed with {type(exc).__name__}; see the worker log, then replay"
-        await dead_letter(hub, stage, Reason.INTERNAL_ERROR, detail, message)
-    finally:
-        hub.metrics.processing_seconds.labels(stage=stage).observe(time.perf_counter() - started)
+    log.error(
+        "%s failed on %s:%d:%d with %s\n%s",
+        stage,
+        message.topic,
+        message.partition,
+        message.offset,
+        type(exc).__name__,
+        "".join(traceback.format_tb(exc.__traceback__)),
+    )
+    return f"{stage} failed with {type(exc).__name__}; see the worker log, then replay"

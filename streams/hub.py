@@ -1,16 +1,16 @@
 """The Faust application of the hub and the shared parts its agents use.
 
-:func:`create_hub` builds the app and registers the agents in pipeline order:
-ingress (:mod:`streams.ingress`), ledger (:mod:`streams.ledger`), audit sink
-(:mod:`streams.sink`), then the HTTP views (:mod:`streams.web`) and the read-only page
-(:mod:`streams.page`).
+:func:`create_hub` builds the app and registers its agents: the pipeline
+(:mod:`streams.pipeline`: ingress, ledger and router in one step), the audit sink
+(:mod:`streams.sink`) and the deadline timer (:mod:`streams.deadline_timer`), then the HTTP
+views (:mod:`streams.web`) and the read-only page (:mod:`streams.page`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import faust
 
@@ -24,20 +24,20 @@ from streams.broker import parse_broker_url
 from streams.calendar import WorkingCalendar, load_calendar
 from streams.deadlines import DeadlineRule, load_rules
 from streams.institutions import Institution, load_institutions
-from streams.receipts import outbound_topics
+from streams.outbox import Outbox, RecordProducer
+from streams.router import Router
 from streams.settings import Settings
 from streams.store import AuditStore
 from streams.topics import (
     APP_ID,
     CASE_AUDIT,
-    CASE_EVENTS,
-    CASES_TABLE,
-    DLQ,
+    CASE_TABLE,
     HUB_INSTITUTION,
-    LIFECYCLE_TABLE,
-    PARTIES_TABLE,
     inbound_topic,
 )
+
+#: Largest record batch the producer builds, in bytes (Kafka's default message.max.bytes is 1 MiB).
+PRODUCER_BATCH_BYTES = 512 * 1024
 
 
 class ConfigurationError(KawalError):
@@ -56,13 +56,9 @@ class Hub:
     store: AuditStore
     institutions: tuple[Institution, ...]
     inbound: faust.TopicT
-    case_events: faust.TopicT
     case_audit: faust.TopicT
-    dlq: faust.TopicT
-    outbound: dict[str, faust.TopicT]
-    lifecycles: Any
-    parties: Any
-    cases: Any
+    case_table: Any
+    router: Router
     authority_map: AuthorityMap
     redaction_key: bytes
     hub_inbound: faust.TopicT
@@ -72,6 +68,14 @@ class Hub:
     def institution(self, institution_id: str) -> Institution:
         """The registered institution ``institution_id`` (ingress only sees registered ones)."""
         return self._institutions_by_id[institution_id]
+
+    def outbox(self) -> Outbox:
+        """A new outbox on the app's producer (:mod:`streams.outbox`)."""
+        return Outbox(cast(RecordProducer, self.app.producer), self.settings.partitions)
+
+    def is_registered(self, institution_id: str) -> bool:
+        """Whether ``institution_id`` is in the registry (and so has an outbound feed)."""
+        return institution_id in self._institutions_by_id
 
     @cached_property
     def _institutions_by_id(self) -> dict[str, Institution]:
@@ -104,6 +108,8 @@ def create_app(settings: Settings) -> faust.App:
         # No broker here offers transactions everywhere; every stage is idempotent instead.
         processing_guarantee="at_least_once",
         producer_acks=-1,
+        # The outbox sends a batch's records per partition as whole batches (streams.outbox).
+        producer_max_batch_size=PRODUCER_BATCH_BYTES,
         consumer_auto_offset_reset="earliest",
         # Do not wait for in-flight events on shutdown or rebalance: a batch buffered by the
         # sink is never acknowledged once its agent stops, so the wait would only run into the
@@ -135,40 +141,35 @@ def create_codec(settings: Settings, catalog: SchemaCatalog) -> AvroCodec:
 def create_hub(settings: Settings) -> Hub:
     """Build the app and register every agent and view."""
     # Imported here: the agent modules import Hub from this module.
-    from streams import deadline_timer, ingress, ledger, page, router, sink, web
+    from streams import deadline_timer, page, pipeline, sink, web
 
     app = create_app(settings)
     catalog = default_catalog()
     institutions = load_institutions(settings.institutions_file)
     store = AuditStore(settings.audit_url)
     store.create_schema()
+    codec = create_codec(settings, catalog)
     hub = Hub(
         app=app,
         settings=settings,
         catalog=catalog,
-        codec=create_codec(settings, catalog),
+        codec=codec,
         metrics=HubMetrics(),
         store=store,
         institutions=institutions,
         inbound=_raw_topic(app, *(inbound_topic(inst.id) for inst in institutions)),
-        case_events=_raw_topic(app, CASE_EVENTS),
         case_audit=_raw_topic(app, CASE_AUDIT),
-        dlq=_raw_topic(app, DLQ),
-        outbound=outbound_topics(app, [inst.id for inst in institutions]),
         # JSON values without a value_type: Faust's recovery cannot rebuild a plain dict type.
-        lifecycles=app.Table(LIFECYCLE_TABLE, key_type=str),
-        cases=app.Table(CASES_TABLE, key_type=str),
-        parties=app.Table(PARTIES_TABLE, key_type=str),
+        case_table=app.Table(CASE_TABLE, key_type=str),
+        router=Router(catalog, codec, institutions),
         authority_map=load_authority_map(settings.authority_file),
         redaction_key=settings.redaction_key.get_secret_value().encode(),
         hub_inbound=_raw_topic(app, inbound_topic(HUB_INSTITUTION)),
         deadline_rules=load_rules(settings.deadlines_file),
         calendar=load_calendar(settings.calendar_file),
     )
-    ingress.register(hub)
-    ledger.register(hub)
+    pipeline.register(hub)
     sink.register(hub)
-    router.register(hub)
     deadline_timer.register(hub)
     web.register(hub)
     page.register(hub)

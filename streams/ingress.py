@@ -1,91 +1,115 @@
-"""Ingress agent: inbound topics → ``kawal.case.events``.
+"""Ingress: is an inbound record an event its sender may send to the case now?
 
 For each record an institution publishes on ``kawal.inbound.<inst>``: decode it, check that it
-is a case event sent by the institution that owns the topic and keyed by its case, drop
-duplicates of an event already accepted, authorize the sender (:mod:`streams.authorization`),
-check the case's lifecycle (:mod:`streams.lifecycle`), stamp the ingest time and forward it.
-Whatever is refused goes to the DLQ and is answered with a rejection receipt.
+is a case event sent by the institution that owns the topic and keyed by its case, tell a
+duplicate of an event already accepted from a redelivery, authorize the sender
+(:mod:`streams.authorization`) and check the case's lifecycle (:mod:`streams.lifecycle`).
+:func:`examine` decides and changes nothing; the pipeline (:mod:`streams.pipeline`) applies an
+admission and answers a refusal.
 
-Idempotence: the case's lifecycle (table ``case-lifecycle``) remembers where each of its
-events was accepted (topic:partition:offset). The same record delivered again after a crash
-is forwarded again (the ledger is idempotent on event_id); the same event published again is
-a duplicate.
+Idempotence: the case's lifecycle remembers where each of its events was accepted
+(topic:partition:offset). The same record delivered again after a crash is admitted again
+unchanged (the ledger keeps its sequence number); the same event published again is a
+duplicate.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import faust
 
-from monitoring.metrics import Outcome, Stage
 from schemas.codec import CodecError, Decoded
 from streams.authority import AuthorityMapError
 from streams.authorization import authorize
 from streams.deadlines import update_clocks
-from streams.dlq import dead_letter, reason_for_codec_error, register_per_event
-from streams.headers import SOURCE_HEADER, cloud_event_headers
+from streams.dlq import reason_for_codec_error
 from streams.lifecycle import CaseLifecycle, advance, check_transition, start
 from streams.reasons import Reason, Rejection
-from streams.receipts import coordinates, rejection_receipt, send_receipt
 from streams.topics import institution_of_inbound
 
 if TYPE_CHECKING:
     from streams.hub import Hub
 
 EVENT_NAMESPACE = "kawal.events."
+#: Largest inbound record taken, in bytes. Case events are metadata of a few kilobytes; the
+#: entry, feeds and DLQ record built from one must stay well inside a producer batch.
+MAX_EVENT_BYTES = 128 * 1024
 
 
-def register(hub: Hub) -> None:
-    """Attach the ingress agent to the hub's app."""
-    register_per_event(hub, hub.inbound, "kawal.ingress", Stage.INGRESS, handle)
+@dataclass(frozen=True)
+class Admission:
+    """An event the case takes: the decoded record, stamped, and the lifecycle after it."""
+
+    decoded: Decoded
+    lifecycle: CaseLifecycle
+    #: Inbound coordinates the event was accepted from.
+    source: tuple[str, int, int]
+    #: The same record was admitted before (a redelivery); nothing about the case changes.
+    redelivered: bool
 
 
-async def handle(hub: Hub, message: faust.types.Message) -> None:
-    """Accept and forward one inbound record, or refuse it with a reason."""
+@dataclass(frozen=True)
+class Refusal:
+    """A record the hub refuses, with the envelope when it could be read."""
+
+    rejection: Rejection
+    envelope: dict[str, Any] | None
+
+
+def examine(
+    hub: Hub, message: faust.types.Message, case_of: Callable[[str], CaseLifecycle | None]
+) -> Admission | Refusal:
+    """Decide on one inbound record; ``case_of`` looks up a case's lifecycle (None if unknown).
+
+    The lifecycle is never changed: an admission carries the lifecycle after the event.
+    """
+    value = message.value or b""
+    if len(value) > MAX_EVENT_BYTES:
+        detail = (
+            f"the record has {len(value)} bytes, more than the {MAX_EVENT_BYTES} an event may "
+            "have; keep documents in the institution's system and refer to them"
+        )
+        return Refusal(Rejection(Reason.TOO_LARGE, detail), None)
     try:
         # A tombstone (no value) is as undecodable as garbage: the codec says it is truncated.
-        decoded = hub.codec.decode(message.value or b"")
+        decoded = hub.codec.decode(value)
     except CodecError as exc:
-        await refuse(hub, Rejection(reason_for_codec_error(exc), str(exc)), message, None)
-        return
+        return Refusal(Rejection(reason_for_codec_error(exc), str(exc)), None)
     rejection = check(decoded, message)
     if rejection is not None:
-        await refuse(hub, rejection, message, decoded.record.get("envelope"))
-        return
+        return Refusal(rejection, decoded.record.get("envelope"))
     envelope = decoded.record["envelope"]
-    position = f"{message.topic}:{message.partition}:{message.offset}"
-    case = CaseLifecycle.from_json(hub.lifecycles.get(envelope["case_id"]))
+    case = case_of(envelope["case_id"])
+    source = (message.topic, message.partition, message.offset)
+    decoded = stamped(decoded, message)
+    position = position_of(source)
     first_seen = case.accepted.get(envelope["event_id"]) if case else None
-    if first_seen == position:
-        # Redelivered after a crash: it was accepted before, so forward it again unchecked.
-        await forward(hub, decoded, message, position)
-        return
+    if case is not None and first_seen == position:
+        return Admission(decoded, case, source, redelivered=True)
     if first_seen is not None:
         detail = f"event_id already accepted at {first_seen}; publish each event once"
-        await refuse(hub, Rejection(Reason.DUPLICATE, detail), message, envelope)
-        hub.metrics.count(Stage.INGRESS, Outcome.DUPLICATE)
-        return
-    rejection = admit(hub, decoded, case, position)
-    if rejection is not None:
-        await refuse(hub, rejection, message, envelope)
-        return
-    await forward(hub, decoded, message, position)
-    hub.metrics.count(Stage.INGRESS, Outcome.ACCEPTED)
+        return Refusal(Rejection(Reason.DUPLICATE, detail), envelope)
+    admitted = admit(hub, decoded, case, position)
+    if isinstance(admitted, Rejection):
+        return Refusal(admitted, envelope)
+    return Admission(decoded, admitted, source, redelivered=False)
 
 
 def admit(
     hub: Hub, decoded: Decoded, case: CaseLifecycle | None, position: str
-) -> Rejection | None:
-    """Authorize the sender and check the case's lifecycle; record the event if admitted.
+) -> CaseLifecycle | Rejection:
+    """Authorize the sender and check the lifecycle: the lifecycle after the event, or why not.
 
-    The event's inbound position is stored in the same table write as the new lifecycle, so a
-    crash can never leave one without the other (a redelivery is then told from a duplicate).
+    The event's inbound position is recorded in the new lifecycle, so the one table write that
+    stores it also tells a later redelivery from a duplicate.
     """
     record = decoded.record
     envelope = record["envelope"]
-    event_type, case_id = envelope["event_type"], envelope["case_id"]
+    event_type = envelope["event_type"]
     try:
         authority = (
             case.authority if case else hub.authority_map.authority_on(envelope["event_time"])
@@ -97,23 +121,16 @@ def admit(
     rejection = rejection or check_transition(case, event_type, record)
     if rejection is not None:
         return rejection
-    case = advance(case, event_type, record) if case else start(record, authority)
-    update_clocks(case, hub.deadline_rules, hub.calendar, event_type, record)
-    case.accepted[envelope["event_id"]] = position
-    hub.lifecycles[case_id] = case.to_json()
-    return None
+    after = advance(case.copy(), event_type, record) if case else start(record, authority)
+    update_clocks(after, hub.deadline_rules, hub.calendar, event_type, record)
+    after.accepted[envelope["event_id"]] = position
+    return after
 
 
-async def refuse(
-    hub: Hub, rejection: Rejection, message: faust.types.Message, envelope: dict[str, Any] | None
-) -> None:
-    """Dead-letter the record and answer its sender with a rejection receipt."""
-    await dead_letter(hub, Stage.INGRESS, rejection.reason, rejection.detail, message)
-    sender = institution_of_inbound(message.topic)
-    if sender is not None:
-        receipt = rejection_receipt(rejection, coordinates(message), envelope)
-        key = message.key if isinstance(message.key, bytes) else None
-        await send_receipt(hub, sender, key, receipt)
+def position_of(source: tuple[str, int, int]) -> str:
+    """``topic:partition:offset`` of inbound coordinates, as the lifecycle remembers them."""
+    topic, partition, offset = source
+    return f"{topic}:{partition}:{offset}"
 
 
 def check(decoded: Decoded, message: faust.types.Message) -> Rejection | None:
@@ -144,14 +161,12 @@ def check(decoded: Decoded, message: faust.types.Message) -> Rejection | None:
     return None
 
 
-async def forward(hub: Hub, decoded: Decoded, message: faust.types.Message, position: str) -> None:
-    """Stamp the ingest time and send the canonical bytes to ``kawal.case.events``."""
-    record: dict[str, Any] = dict(decoded.record)
-    envelope = dict(record["envelope"])
-    # The broker's timestamp of the inbound record: the same on every redelivery, so the
-    # canonical bytes, and with them the hash chain, never depend on when we processed it.
+def stamped(decoded: Decoded, message: faust.types.Message) -> Decoded:
+    """The event with its ingest time: the broker's timestamp of the inbound record.
+
+    It is the same on every redelivery, so the canonical bytes, and with them the hash chain,
+    never depend on when the hub processed the record.
+    """
+    envelope = dict(decoded.record["envelope"])
     envelope["ingest_time"] = datetime.fromtimestamp(message.timestamp, UTC)
-    record["envelope"] = envelope
-    canonical = hub.codec.encode_canonical(decoded.full_name, record, checked=False)
-    headers = [*cloud_event_headers(envelope), (SOURCE_HEADER, position.encode())]
-    await hub.case_events.send(key=message.key, value=canonical, headers=headers)
+    return Decoded(decoded.full_name, decoded.record | {"envelope": envelope})

@@ -1,41 +1,39 @@
-"""Ledger agent: ``kawal.case.events`` → ``kawal.case.audit``.
+"""The ledger: per-case sequence numbers and the hash chain of the canonical trail.
 
-Gives every accepted event its per-case sequence number and chains it:
+Every accepted event gets the next sequence number of its case and
 ``hash = SHA-256(prev_hash ‖ committed event bytes)``, the canonical bytes with personal data
-replaced by salted commitments (:mod:`streams.redaction`); the values travel as disclosures.
-The case state lives in the Faust table
-``cases`` (changelog-backed, so it survives restarts). An event already in the case, as after
-a crash between the table update and the offset commit, is re-emitted with its original
-sequence number and hash; the audit sink is idempotent on ``(case_id, seq)``.
+replaced by salted commitments (:mod:`streams.redaction`); the values travel beside the entry
+as disclosures. An event already in the chain, as after a crash between the case table write
+and the offset commit, keeps its original sequence number and hash; the audit sink is
+idempotent on ``(case_id, seq)``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import faust
-
-from monitoring.metrics import Outcome, Stage
-from schemas.codec import CodecError
 from streams.chain import GENESIS_HASH, chain_hash
-from streams.dlq import dead_letter, reason_for_codec_error, register_per_event
-from streams.headers import SOURCE_HEADER, header_value
-from streams.receipts import acceptance_receipt, send_receipt
-from streams.redaction import commit
 
-if TYPE_CHECKING:
-    from streams.hub import Hub
+
+@dataclass(frozen=True)
+class Link:
+    """One entry's place in its case's chain."""
+
+    seq: int
+    prev_hash: str
+    hash: str
+    #: False when the event was chained before (a redelivery re-emits its entry).
+    new: bool
 
 
 @dataclass
-class CaseState:
-    """What the ledger keeps per case: the chain's hashes and where each event sits in it."""
+class CaseChain:
+    """A case's chain: the hash of every entry and where each event sits in it."""
 
     hashes: list[str] = field(default_factory=list)
     seq_of: dict[str, int] = field(default_factory=dict)
-    last_event_type: str = ""
 
     @property
     def last_seq(self) -> int:
@@ -46,82 +44,55 @@ class CaseState:
         """Hash of the entry before ``seq``."""
         return self.hashes[seq - 2] if seq > 1 else GENESIS_HASH
 
+    def place(self, event_id: str, committed: bytes) -> Link:
+        """Where the event goes in the chain: its entry if chained already, else the next one.
+
+        Nothing changes until :meth:`extend`, so a failure in between leaves the chain intact.
+        """
+        seq = self.seq_of.get(event_id)
+        if seq is not None:
+            return Link(seq, self.prev_hash(seq), self.hashes[seq - 1], new=False)
+        seq = self.last_seq + 1
+        prev = self.prev_hash(seq)
+        return Link(seq, prev, chain_hash(prev, committed), new=True)
+
+    def extend(self, event_id: str, link: Link) -> None:
+        """Chain a new entry placed by :meth:`place`."""
+        self.hashes.append(link.hash)
+        self.seq_of[event_id] = link.seq
+
     def to_json(self) -> dict[str, Any]:
         """Table value (JSON-serializable)."""
-        return {
-            "hashes": self.hashes,
-            "seq_of": self.seq_of,
-            "last_event_type": self.last_event_type,
-        }
+        return {"hashes": self.hashes, "seq_of": self.seq_of}
 
     @classmethod
-    def from_json(cls, value: dict[str, Any] | None) -> CaseState:
+    def from_json(cls, value: dict[str, Any] | None) -> CaseChain:
         """Rebuild from a table value; None is a new case."""
         if not value:
             return cls()
-        return cls(list(value["hashes"]), dict(value["seq_of"]), value["last_event_type"])
-
-
-def register(hub: Hub) -> None:
-    """Attach the ledger agent to the hub's app."""
-    register_per_event(hub, hub.case_events, "kawal.ledger", Stage.LEDGER, handle)
-
-
-async def handle(hub: Hub, message: faust.types.Message) -> None:
-    """Sequence, chain and publish one accepted event."""
-    event_bytes = message.value or b""
-    try:
-        decoded = hub.codec.decode(event_bytes)
-    except CodecError as exc:
-        await dead_letter(hub, Stage.LEDGER, reason_for_codec_error(exc), str(exc), message)
-        return
-    envelope = decoded.record["envelope"]
-    case_id, event_id = envelope["case_id"], envelope["event_id"]
-    # The chain covers the committed form, so redacted views verify too (streams.redaction).
-    committed, disclosures = commit(
-        hub.catalog, hub.codec, hub.redaction_key, decoded.full_name, decoded.record
-    )
-    state = CaseState.from_json(hub.cases.get(case_id))
-    seq = state.seq_of.get(event_id)
-    if seq is None:
-        seq = state.last_seq + 1
-        state.hashes.append(chain_hash(state.prev_hash(seq), committed))
-        state.seq_of[event_id] = seq
-        state.last_event_type = envelope["event_type"]
-        hub.cases[case_id] = state.to_json()
-        hub.metrics.count(Stage.LEDGER, Outcome.ACCEPTED)
-    else:
-        hub.metrics.count(Stage.LEDGER, Outcome.DUPLICATE)
-    entry = audit_entry(state, seq, envelope, committed, message) | {"disclosures": disclosures}
-    await hub.case_audit.send(
-        key=message.key, value=hub.codec.encode("kawal.AuditEntry", entry, checked=False)
-    )
-    source = (entry["source_topic"], entry["source_partition"], entry["source_offset"])
-    receipt = acceptance_receipt(source, envelope, seq, entry["hash"])
-    key = message.key if isinstance(message.key, bytes) else None
-    await send_receipt(hub, envelope["source"], key, receipt)
+        return cls(list(value["hashes"]), dict(value["seq_of"]))
 
 
 def audit_entry(
-    state: CaseState,
-    seq: int,
+    link: Link,
     envelope: dict[str, Any],
-    event_bytes: bytes,
-    message: faust.types.Message,
+    committed: bytes,
+    source: tuple[str, int, int],
+    disclosures: list[dict[str, str]],
 ) -> dict[str, Any]:
-    """The ``kawal.AuditEntry`` record of the event at ``seq``."""
-    source = header_value(message.headers, SOURCE_HEADER) or f"{message.topic}:0:0"
-    topic, partition, offset = source.rsplit(":", 2)
+    """The ``kawal.AuditEntry`` record of the event at ``link``, accepted at ``source``."""
+    topic, partition, offset = source
     return {
         "case_id": envelope["case_id"],
-        "seq": seq,
+        "seq": link.seq,
         "event_id": envelope["event_id"],
         "event_type": envelope["event_type"],
-        "prev_hash": state.prev_hash(seq),
-        "hash": state.hashes[seq - 1],
-        "event": event_bytes,
+        "prev_hash": link.prev_hash,
+        "hash": link.hash,
+        "event": committed,
         "recorded_at": datetime.now(UTC),
         "source_topic": topic,
-        "source_partition": int(partition),
-        "source_offset": int(offset),
+        "source_partition": partition,
+        "source_offset": offset,
+        "disclosures": disclosures,
     }

@@ -10,7 +10,7 @@ appeal only after a sanction, and nothing after closing.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
 
@@ -74,8 +74,17 @@ class CaseLifecycle:
     clocks: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """Table value."""
-        return asdict(self)
+        """Table value (shares its lists and dicts with this lifecycle: :meth:`copy` first)."""
+        return {name: getattr(self, name) for name in _FIELDS} | {"phase": self.phase.value}
+
+    def copy(self) -> CaseLifecycle:
+        """A copy whose lists and dicts can change without changing this one."""
+        return replace(
+            self,
+            open_clarifications=list(self.open_clarifications),
+            accepted=dict(self.accepted),
+            clocks=list(self.clocks),
+        )
 
     @classmethod
     def from_json(cls, value: dict[str, Any] | None) -> CaseLifecycle | None:
@@ -83,6 +92,9 @@ class CaseLifecycle:
         if not value:
             return None
         return cls(**{**value, "phase": Phase(value["phase"])})
+
+
+_FIELDS = tuple(item.name for item in fields(CaseLifecycle))
 
 
 def check_transition(

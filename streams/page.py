@@ -4,7 +4,7 @@
 (:mod:`streams.stats`), throughput per pipeline stage and rejects by reason; ``GET
 /cases/{case_id}`` shows one case's verified timeline. Markup is in :mod:`streams.render`.
 
-Phases and clocks come from the worker's ``lifecycles`` table, so with several workers each
+Phases and clocks come from the worker's case table, so with several workers each
 page shows the phases of the partitions its worker holds (other cases read "not on this
 worker"); the case list, the statistics and the timelines come from the shared audit store.
 Throughput and rejects are this worker's counters since it started.
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from faust import web
 from prometheus_client import Counter
 
+from streams.case_table import lifecycle_of
 from streams.deadlines import overdue
 from streams.lifecycle import CaseLifecycle
 from streams.render import CaseRow, Overview, case_page, not_found_page, overview_page
@@ -55,7 +56,7 @@ def register(hub: Hub) -> None:
         """One case's verified timeline."""
 
         async def get(self, request: web.Request, case_id: str) -> web.Response:
-            lifecycle = CaseLifecycle.from_json(hub.lifecycles.get(case_id))
+            lifecycle = lifecycle_of(hub.case_table.get(case_id))
             view: dict[str, Any] | None = await asyncio.to_thread(
                 trail_view, hub.store, hub.codec, hub.catalog, case_id
             )
@@ -84,8 +85,8 @@ async def overview(hub: Hub) -> Overview:
 
 def _lifecycles(hub: Hub) -> dict[str, CaseLifecycle]:
     found: dict[str, CaseLifecycle] = {}
-    for case_id, value in list(hub.lifecycles.items()):
-        case = CaseLifecycle.from_json(value)
+    for case_id, value in list(hub.case_table.items()):
+        case = lifecycle_of(value)
         if case is not None:
             found[case_id] = case
     return found

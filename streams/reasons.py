@@ -14,6 +14,7 @@ class Reason(StrEnum):
     """Machine-readable rejection reasons."""
 
     UNDECODABLE = "undecodable"
+    TOO_LARGE = "event_too_large"
     BAD_MAGIC = "bad_magic"
     TRUNCATED = "truncated"
     UNKNOWN_SCHEMA = "unknown_schema"

@@ -9,10 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import faust
-
 from streams.reasons import Rejection
-from streams.topics import outbound_topic
 
 if TYPE_CHECKING:
     from streams.hub import Hub
@@ -55,26 +52,6 @@ def _receipt(
     }
 
 
-async def send_receipt(
-    hub: Hub, institution: str, key: bytes | None, receipt: dict[str, Any]
-) -> None:
-    """Send a receipt on ``institution``'s outbound feed (skipped for unknown institutions)."""
-    topic = hub.outbound.get(institution)
-    if topic is None:
-        return
-    await topic.send(key=key, value=hub.codec.encode("kawal.Receipt", receipt, checked=False))
-
-
-def coordinates(message: faust.types.Message) -> tuple[str, int, int]:
-    """(topic, partition, offset) of a consumed record."""
-    return message.topic, message.partition, message.offset
-
-
-def outbound_topics(app: faust.App, institution_ids: list[str]) -> dict[str, faust.TopicT]:
-    """Faust topics of the institutions' outbound feeds, by institution id."""
-    return {
-        inst: app.topic(
-            outbound_topic(inst), key_type=bytes, value_type=bytes, value_serializer="raw"
-        )
-        for inst in institution_ids
-    }
+def receipt_value(hub: Hub, receipt: dict[str, Any]) -> bytes:
+    """A receipt's bytes on the wire."""
+    return hub.codec.encode("kawal.Receipt", receipt, checked=False)

@@ -1,70 +1,77 @@
-"""Router agent: ``kawal.case.audit`` → ``kawal.outbound.<inst>``.
+"""Router: which institutions receive an audit entry, and what each may see of it.
 
-Each institution's feed carries the entries of the cases it is party to whose event type its
-role consumes (schema attribute ``kawal.consumed_by``), with only the disclosures its role is
-entitled to (:mod:`streams.redaction`). The recommending authority receives the cases of its
-period (:mod:`streams.authority`), so KASN keeps its cases and BKN receives the later ones.
-
-The parties of a case (:mod:`streams.parties`) are read off its first entry (the report) and
-kept in the table ``case-parties``.
+Each institution's feed ``kawal.outbound.<inst>`` carries the entries of the cases it is party
+to whose event type its role consumes (schema attribute ``kawal.consumed_by``), with only the
+disclosures its role is entitled to (:mod:`streams.redaction`). The recommending authority
+receives the cases of its period (:mod:`streams.authority`), so KASN keeps its cases and BKN
+receives the later ones. The parties of a case (:mod:`streams.parties`) are those its
+lifecycle names: the authority, reporter, employing agency and region of its report.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import faust
-
-from monitoring.metrics import Stage
-from schemas.codec import CodecError
-from streams.dlq import dead_letter, reason_for_codec_error, register_per_event
-from streams.parties import CaseParties, parties_of_report, recipients
+from schemas.catalog import SchemaCatalog
+from schemas.codec import AvroCodec
+from streams.institutions import Institution
+from streams.lifecycle import CaseLifecycle
+from streams.parties import CaseParties, recipients
 from streams.redaction import disclosures_for
+from streams.topics import outbound_topic
 
-if TYPE_CHECKING:
-    from streams.hub import Hub
-
-
-def register(hub: Hub) -> None:
-    """Attach the router agent to the hub's app."""
-    register_per_event(hub, hub.case_audit, "kawal.router", Stage.ROUTER, route)
+#: Distinct (parties, event type) pairs whose recipients are remembered.
+RECIPIENTS_CACHED = 10_000
 
 
-async def route(hub: Hub, message: faust.types.Message) -> None:
-    """Send one audit entry to every institution entitled to it."""
-    try:
-        entry = hub.codec.decode(message.value or b"").record
-        parties = case_parties(hub, entry)
-    except CodecError as exc:
-        await dead_letter(hub, Stage.ROUTER, reason_for_codec_error(exc), str(exc), message)
-        return
-    if parties is None:
-        return  # entries of a case whose report this worker never saw cannot be routed
-    # Most recipients share a view (no disclosure at all): encode each distinct view once.
-    views: dict[tuple[str, ...], bytes] = {}
-    for institution, roles in recipients(
-        hub.catalog, hub.institutions, parties, entry["event_type"]
-    ):
-        disclosures = disclosures_for(entry["disclosures"], roles)
-        view = tuple(item["field"] for item in disclosures)
-        if view not in views:
-            feed = entry | {"disclosures": disclosures}
-            views[view] = hub.codec.encode("kawal.AuditEntry", feed, checked=False)
-        await hub.outbound[institution.id].send(key=message.key, value=views[view])
+def parties_of(case: CaseLifecycle) -> CaseParties:
+    """The parties of a case, as its lifecycle records them."""
+    return CaseParties(
+        authority=case.authority,
+        reporter=case.reporter,
+        employing_agency=case.employing_agency,
+        region_code=case.region_code,
+    )
 
 
-def case_parties(hub: Hub, entry: dict[str, Any]) -> CaseParties | None:
-    """The case's parties: from the table, or from its report (then remembered).
+class Router:
+    """Addresses entries to the registered institutions."""
 
-    Raises:
-        CodecError: the report inside the entry cannot be decoded.
-    """
-    known = hub.parties.get(entry["case_id"])
-    if known:
-        return CaseParties(**known)
-    if entry["event_type"] != "ReportReceived":
-        return None
-    parties = parties_of_report(hub.authority_map, hub.codec.decode(entry["event"]).record)
-    hub.parties[entry["case_id"]] = asdict(parties)
-    return parties
+    def __init__(
+        self, catalog: SchemaCatalog, codec: AvroCodec, institutions: tuple[Institution, ...]
+    ) -> None:
+        """Route by ``catalog``'s consumers to ``institutions``, encoding with ``codec``."""
+        self._catalog = catalog
+        self._codec = codec
+        self._institutions = institutions
+        # Cases share a handful of party combinations, and the registry does not change
+        # while the worker runs, so who receives what is worked out once per combination.
+        self._recipients: dict[tuple[CaseParties, str], list[tuple[str, frozenset[str]]]] = {}
+
+    def feeds(self, entry: dict[str, Any], case: CaseLifecycle) -> list[tuple[str, bytes]]:
+        """``(outbound topic, encoded entry)`` for every institution entitled to ``entry``."""
+        # Most recipients share a view (no disclosure at all): encode each distinct view once.
+        views: dict[tuple[str, ...], bytes] = {}
+        routed = []
+        for topic, roles in self.recipients(parties_of(case), entry["event_type"]):
+            disclosures = disclosures_for(entry["disclosures"], roles)
+            view = tuple(item["field"] for item in disclosures)
+            if view not in views:
+                feed = entry | {"disclosures": disclosures}
+                views[view] = self._codec.encode("kawal.AuditEntry", feed, checked=False)
+            routed.append((topic, views[view]))
+        return routed
+
+    def recipients(self, parties: CaseParties, event_type: str) -> list[tuple[str, frozenset[str]]]:
+        """The outbound topic of each institution receiving ``event_type``, with its roles."""
+        found = self._recipients.get((parties, event_type))
+        if found is None:
+            found = [
+                (outbound_topic(institution.id), roles)
+                for institution, roles in recipients(
+                    self._catalog, self._institutions, parties, event_type
+                )
+            ]
+            if len(self._recipients) < RECIPIENTS_CACHED:
+                self._recipients[parties, event_type] = found
+        return found

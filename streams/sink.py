@@ -44,21 +44,22 @@ def register(hub: Hub) -> None:
         async for events in batches:
             started = time.perf_counter()
             await write_batch(hub, [event.message for event in events])
-            elapsed = time.perf_counter() - started
+            per_event = (time.perf_counter() - started) / len(events)
             for _ in events:
-                hub.metrics.processing_seconds.labels(stage=Stage.SINK).observe(
-                    elapsed / len(events)
-                )
+                hub.metrics.observe(Stage.SINK, per_event)
 
 
 async def write_batch(hub: Hub, messages: list[faust.types.Message]) -> None:
     """Decode a batch of audit entries and store them in one transaction."""
     rows: list[dict[str, Any]] = []
+    outbox = hub.outbox()
     for message in messages:
         try:
             rows.append(row_from_entry(hub.codec.decode(message.value or b"").record))
         except CodecError as exc:
-            await dead_letter(hub, Stage.SINK, reason_for_codec_error(exc), str(exc), message)
+            reason = reason_for_codec_error(exc)
+            dead_letter(hub, outbox, Stage.SINK, reason, str(exc), message)
+    await outbox.flush()
     inserted = await insert_until_stored(hub, rows, applied_offsets(messages))
     hub.metrics.count(Stage.SINK, Outcome.ACCEPTED, inserted)
     hub.metrics.count(Stage.SINK, Outcome.DUPLICATE, len(rows) - inserted)

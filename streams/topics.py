@@ -19,10 +19,9 @@ CASE_EVENTS = "kawal.case.events"
 CASE_AUDIT = "kawal.case.audit"
 DLQ = "kawal.dlq"
 
-#: Faust tables; their changelog topics are named ``<app id>-<table>-changelog``.
-CASES_TABLE = "cases"
-LIFECYCLE_TABLE = "case-lifecycle"
-PARTIES_TABLE = "case-parties"
+#: The Faust table of every case's lifecycle and chain (:mod:`streams.case_table`); its
+#: changelog topic is named ``<app id>-<table>-changelog``.
+CASE_TABLE = "case-state"
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def changelog_topic(table: str) -> str:
 def all_topics(institutions: tuple[Institution, ...], partitions: int) -> list[TopicSpec]:
     """Every topic the hub needs, with its real partition count."""
     case_keyed = [CASE_EVENTS, CASE_AUDIT, DLQ]
-    case_keyed += [changelog_topic(t) for t in (LIFECYCLE_TABLE, CASES_TABLE, PARTIES_TABLE)]
+    case_keyed.append(changelog_topic(CASE_TABLE))
     for inst in institutions:
         case_keyed += [inbound_topic(inst.id), outbound_topic(inst.id)]
     specs = [TopicSpec(name, partitions) for name in case_keyed]

@@ -20,10 +20,14 @@ queue is fetched again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 
+from aiokafka.errors import RecordTooLargeError
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import TP
+from faust.types import TP, RecordMetadata
+
+#: A record to produce: key, value and headers.
+Record = tuple[bytes | None, bytes, list[tuple[str, bytes]] | None]
 
 #: The only ``consumer_auto_offset_reset`` under which a partition without a committed offset
 #: is read from its start, so that rereading it from there is what a restart would do.
@@ -31,7 +35,42 @@ EARLIEST = "earliest"
 
 
 class Producer(faust_aiokafka.Producer):
-    """aiokafka producer whose flush empties Faust's send-soon buffer first."""
+    """aiokafka producer whose flush empties Faust's send-soon buffer first.
+
+    It also sends whole record batches (:meth:`send_records`), for the pipeline's outbox.
+    """
+
+    async def send_records(
+        self, topic: str, partition: int, records: Iterable[Record]
+    ) -> list[Awaitable[RecordMetadata]]:
+        """Append records to ``topic``/``partition`` in as few batches as they fit.
+
+        A record costs the batch builder about a microsecond, against several for a
+        :meth:`send` of its own (a future, a partitioner call and a metadata check each).
+
+        Returns:
+            A future per batch, done when the broker has acknowledged it.
+
+        Raises:
+            RecordTooLargeError: a record alone exceeds ``producer_max_batch_size``.
+        """
+        producer = self._ensure_producer()
+        sent: list[Awaitable[RecordMetadata]] = []
+        batch = producer.create_batch()
+        for key, value, headers in records:
+            if batch.append(timestamp=None, key=key, value=value, headers=headers or []):
+                continue
+            if batch.record_count():
+                sent.append(await producer.send_batch(batch, topic, partition=partition))
+                batch = producer.create_batch()
+            if not batch.append(timestamp=None, key=key, value=value, headers=headers or []):
+                raise RecordTooLargeError(
+                    f"a record for {topic} exceeds the producer's batch size; raise "
+                    "producer_max_batch_size (and the broker's message.max.bytes)"
+                )
+        if batch.record_count():
+            sent.append(await producer.send_batch(batch, topic, partition=partition))
+        return sent
 
     async def flush(self) -> None:
         """Wait until every buffered and in-flight message is acknowledged."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from streams.ingress import MAX_EVENT_BYTES
 from streams.topics import DLQ, inbound_topic
 from tests.hubtools import (
     RunningHub,
@@ -46,6 +47,12 @@ def rejected(
     assert letters, f"no DLQ record for {event_id}"
     assert receipts, f"no rejection receipt for {event_id}"
     return letters[0], receipts[0]
+
+
+def letters_with_reason(hub: RunningHub, sender: str, reason: str) -> list[dict[str, Any]]:
+    """DLQ records of ``sender``'s inbound topic refused for ``reason``."""
+    letters = hub.dead_letters(inbound_topic(sender), at_least=1)
+    return [d for d in letters if d["reason_code"] == reason]
 
 
 def test_accepted_event_gets_a_receipt_with_its_sequence_number(hub: RunningHub) -> None:
@@ -128,13 +135,22 @@ def test_unknown_schema_is_rejected(hub: RunningHub) -> None:
     hub.publisher.send_raw("bawaslu.33", case_id, unknown_fingerprint)
     hub.step("ReportReceived", event)
 
-    letters = [
-        d
-        for d in hub.dead_letters(inbound_topic("bawaslu.33"), at_least=1)
-        if d["reason_code"] == "unknown_schema"
-    ]
+    assert letters_with_reason(hub, "bawaslu.33", "unknown_schema")
+
+
+def test_an_oversized_record_is_rejected_and_left_on_its_topic(hub: RunningHub) -> None:
+    event = report("bawaslu.33")
+    case_id = event["envelope"]["case_id"]
+    oversized = hub.codec.encode("ReportReceived", event) + bytes(MAX_EVENT_BYTES)
+    hub.publisher.send_raw("bawaslu.33", case_id, oversized)
+    hub.step("ReportReceived", event)
+
+    letters = letters_with_reason(hub, "bawaslu.33", "event_too_large")
 
     assert letters
+    # The DLQ record points at the inbound record instead of copying it.
+    assert letters[0]["payload"] == b""
+    assert str(len(oversized)) in letters[0]["reason"]
 
 
 def test_a_record_that_is_not_an_event_is_rejected(hub: RunningHub) -> None:

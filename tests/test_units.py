@@ -10,7 +10,7 @@ import pytest
 from streams.broker import BrokerUrlError, parse_broker_url
 from streams.chain import GENESIS_HASH, chain_hash, verify_chain
 from streams.institutions import RegistryError, load_institutions
-from streams.ledger import CaseState
+from streams.ledger import CaseChain
 from streams.topics import all_topics, changelog_topic, inbound_topic, institution_of_inbound
 
 
@@ -65,18 +65,31 @@ def test_reordered_entries_are_found() -> None:
     assert broken.seq == 2
 
 
-def test_case_state_round_trips_through_the_table_value() -> None:
-    state = CaseState()
-    state.hashes.append(chain_hash(GENESIS_HASH, b"a"))
-    state.seq_of["e1"] = 1
-    state.last_event_type = "ReportReceived"
+def test_case_chain_round_trips_through_the_table_value() -> None:
+    state = CaseChain()
+    state.extend("e1", state.place("e1", b"a"))
 
-    again = CaseState.from_json(state.to_json())
+    again = CaseChain.from_json(state.to_json())
 
     assert again == state
     assert again.last_seq == 1
+    assert again.hashes == [chain_hash(GENESIS_HASH, b"a")]
     assert again.prev_hash(1) == GENESIS_HASH
     assert again.prev_hash(2) == state.hashes[0]
+
+
+def test_a_placed_event_changes_the_chain_only_when_extended() -> None:
+    state = CaseChain()
+    first = state.place("e1", b"a")
+    assert state.last_seq == 0
+    state.extend("e1", first)
+
+    again = state.place("e1", b"a")
+    second = state.place("e2", b"b")
+
+    assert (again.seq, again.hash, again.new) == (1, first.hash, False)
+    assert (second.seq, second.prev_hash, second.new) == (2, first.hash, True)
+    assert second.hash == chain_hash(first.hash, b"b")
 
 
 def test_broker_urls() -> None:
@@ -115,6 +128,6 @@ def test_every_case_topic_shares_one_partition_count() -> None:
     by_name = {spec.name: spec.partitions for spec in specs}
 
     assert by_name[inbound_topic("bkn")] == 6
-    assert by_name[changelog_topic("cases")] == 6
+    assert by_name[changelog_topic("case-state")] == 6
     assert by_name["kawal.case.audit"] == 6
     assert institution_of_inbound(inbound_topic("ppk.3374")) == "ppk.3374"

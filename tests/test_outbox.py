@@ -1,0 +1,50 @@
+"""The outbox sends a key's records to the partition every Kafka client would choose."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable
+
+import pytest
+from faust.types import RecordMetadata
+from kafka.partitioner.default import murmur2 as kafka_python_murmur2
+
+from streams.outbox import Outbox
+from streams.transport import Record
+
+#: murmur2 of these keys in the Java client's own tests (``UtilsTest.testMurmur2``).
+JAVA_MURMUR2 = {
+    b"21": -973932308,
+    b"foobar": -790332482,
+    b"a-little-bit-long-string": -985981536,
+    b"a-little-bit-longer-string": -1486304829,
+    b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8": -58897971,
+    b"abc": 479470107,
+}
+
+
+@pytest.mark.parametrize("partitions", [1, 4, 12])
+def test_a_keys_partition_is_the_java_clients(partitions: int) -> None:
+    # Institutions' clients and Faust's producer place a case's records with the Java client's
+    # partitioner; the outbox must agree, or one case would span partitions.
+    outbox = Outbox(_NeverSends(), partitions)
+
+    for key, java_hash in JAVA_MURMUR2.items():
+        assert outbox.partition_for(key) == (java_hash & 0x7FFFFFFF) % partitions
+
+
+def test_case_keys_go_where_kafka_python_puts_them() -> None:
+    outbox = Outbox(_NeverSends(), 4)
+
+    for number in range(1000):
+        key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"case/{number}")).encode()
+        assert outbox.partition_for(key) == (kafka_python_murmur2(key) & 0x7FFFFFFF) % 4
+
+
+class _NeverSends:
+    """The outbox's producer, for tests that only compute partitions."""
+
+    async def send_records(
+        self, topic: str, partition: int, records: list[Record]
+    ) -> list[Awaitable[RecordMetadata]]:
+        raise AssertionError("these tests send nothing")
