@@ -1,7 +1,8 @@
 """``make bench``: throughput and latency of the hub, printed as ``name: value`` lines.
 
 Figures are only comparable within one run (shared, noisy machines): compare
-``pipeline_events_per_second`` with ``raw_decode_events_per_second`` of the same run.
+``pipeline_events_per_second`` with ``raw_decode_events_per_second`` of the same run, and with
+``pipeline_step_events_per_second``, the hub's own logic per event without a broker.
 """
 
 from __future__ import annotations
@@ -19,20 +20,24 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from faust.types import Message
 from kafka import KafkaConsumer
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from schemas.identity import case_id_for
+from streams.case_table import CaseBatch
 from streams.embedded import EmbeddedBroker
+from streams.hub import create_hub
 from streams.institutions import load_institutions
+from streams.pipeline import decide
 from streams.processes import ChildProcess, free_port
 from streams.provision import provision_topics
 from streams.publisher import EventPublisher
 from streams.replay import replay
 from streams.settings import Settings
 from streams.store import AuditStore
-from streams.topics import all_topics, outbound_topic
+from streams.topics import all_topics, inbound_topic, outbound_topic
 
 EVENTS = int(os.environ.get("KAWAL_BENCH_EVENTS", "5000"))
 READY_SECONDS = 60.0
@@ -68,6 +73,37 @@ def report(number: int) -> dict[str, Any]:
         "reporter_ref": "reporter:bench",
         "reporter_identity": None,
     }
+
+
+def step_rate(encoded: list[tuple[str, bytes]], workdir: Path) -> float:
+    """Events per second the pipeline's step (ingress, ledger, router) takes, broker aside.
+
+    The same records, built into the records they produce, in this process on one core: the
+    part of ``pipeline_events_per_second`` that is the hub's own logic.
+    """
+    settings = Settings(home=workdir / "step", broker_url="tansu://127.0.0.1:9", web_port=9)
+    settings.home.mkdir()
+    hub = create_hub(settings)
+    now = time.time()
+    messages = [
+        Message(
+            topic=inbound_topic("bawaslu"),
+            partition=0,
+            offset=offset,
+            timestamp=now,
+            timestamp_type=0,
+            headers=[],
+            key=key.encode(),
+            value=value,
+            checksum=None,
+        )
+        for offset, (key, value) in enumerate(encoded)
+    ]
+    cases = CaseBatch({})
+    started = time.perf_counter()
+    for message in messages:
+        decide(hub, cases, message)
+    return len(messages) / (time.perf_counter() - started)
 
 
 def raw_decode_rate(codec: AvroCodec, encoded: list[bytes]) -> float:
@@ -232,6 +268,8 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="kawal-bench-") as workdir,
         running_hub(codec, Path(workdir)) as (publisher, store, bootstrap, web_url),
     ):
+        keyed = [(r["envelope"]["case_id"], data) for r, data in zip(records, encoded, strict=True)]
+        print(f"pipeline_step_events_per_second: {step_rate(keyed, Path(workdir)):.0f}")
         print(f"pipeline_events_per_second: {pipeline_rate(publisher, store, records):.0f}")
         wait_until_routed(web_url, store.count())
         p50, p99 = latency_ms(publisher, bootstrap, codec, LATENCY_RATE, LATENCY_EVENTS)

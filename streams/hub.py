@@ -160,6 +160,7 @@ def create_hub(settings: Settings) -> Hub:
         inbound=_raw_topic(app, *(inbound_topic(inst.id) for inst in institutions)),
         case_audit=_raw_topic(app, CASE_AUDIT),
         # JSON values without a value_type: Faust's recovery cannot rebuild a plain dict type.
+        # Faust serializes keys and values of these types as JSON (streams.case_table).
         case_table=app.Table(CASE_TABLE, key_type=str),
         router=Router(catalog, codec, institutions),
         authority_map=load_authority_map(settings.authority_file),
