@@ -42,8 +42,12 @@ class DeadLetterRecord:
 
     @property
     def replayable(self) -> bool:
-        """Whether the record came from a Kafka topic it can go back to."""
-        return not str(self.letter["source_topic"]).startswith("system:")
+        """Whether the record came from a Kafka topic it can go back to, and is carried here.
+
+        An oversized record is referred to by its source coordinates only (empty payload).
+        """
+        from_topic = not str(self.letter["source_topic"]).startswith("system:")
+        return from_topic and bool(self.letter["payload"])
 
     def summary(self) -> dict[str, Any]:
         """The record without its payload (which may hold personal data)."""

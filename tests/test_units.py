@@ -9,6 +9,7 @@ import pytest
 
 from streams.broker import BrokerUrlError, parse_broker_url
 from streams.chain import GENESIS_HASH, chain_hash, verify_chain
+from streams.dlq_tools import DeadLetterRecord
 from streams.institutions import RegistryError, load_institutions
 from streams.ledger import CaseChain
 from streams.topics import all_topics, changelog_topic, inbound_topic, institution_of_inbound
@@ -131,3 +132,12 @@ def test_every_case_topic_shares_one_partition_count() -> None:
     assert by_name[changelog_topic("case-state")] == 6
     assert by_name["kawal.case.audit"] == 6
     assert institution_of_inbound(inbound_topic("ppk.3374")) == "ppk.3374"
+
+
+def test_a_dead_letter_without_payload_is_not_replayable() -> None:
+    letter = {"source_topic": "kawal.inbound.bawaslu", "payload": b""}
+
+    assert not DeadLetterRecord(0, 0, None, letter).replayable
+    assert DeadLetterRecord(0, 0, None, letter | {"payload": b"\xc3\x01"}).replayable
+    from_system = {"source_topic": "system:siasn", "payload": b"\xc3\x01"}
+    assert not DeadLetterRecord(0, 0, None, from_system).replayable
