@@ -203,7 +203,7 @@ class SchemaCatalog:
 
     def personal_data_fields(self, name: str) -> tuple[str, ...]:
         """Dotted paths of the fields marked ``kawal.personal_data`` (nested records included)."""
-        return self._personal_data.get(name) or self._personal_data.get(self.full_name(name), ())
+        return self._personal_data.get(self.full_name(name), ())
 
     def uuid_fields(self, name: str) -> tuple[str, ...]:
         """Dotted paths of the fields whose type, or a branch of its union, is a uuid."""

@@ -34,10 +34,10 @@ class CaseRecord:
     @classmethod
     def from_json(cls, value: dict[str, Any] | None) -> CaseRecord | None:
         """From a table value; None for a case the hub has not seen."""
-        lifecycle = CaseLifecycle.from_json(value["lifecycle"]) if value else None
-        if value is None or lifecycle is None:
+        if not value:
             return None
-        return cls(lifecycle, CaseChain.from_json(value["chain"]))
+        lifecycle = CaseLifecycle.from_json(value["lifecycle"])
+        return None if lifecycle is None else cls(lifecycle, CaseChain.from_json(value["chain"]))
 
 
 def lifecycle_of(value: dict[str, Any] | None) -> CaseLifecycle | None:
@@ -52,7 +52,7 @@ class CaseBatch:
         """Read from and write to the Faust table ``table``."""
         self._table = table
         self._read: dict[str, CaseRecord | None] = {}
-        self._changed: dict[str, int] = {}
+        self._changed: dict[str, tuple[CaseRecord, int]] = {}
 
     def get(self, case_id: str) -> CaseRecord | None:
         """The case as this batch left it (None for a case not yet reported)."""
@@ -63,15 +63,13 @@ class CaseBatch:
     def put(self, case_id: str, record: CaseRecord, partition: int) -> None:
         """Keep the changed case; its changelog record goes to ``partition`` on save."""
         self._read[case_id] = record
-        self._changed[case_id] = partition
+        self._changed[case_id] = (record, partition)
 
     def save(self, outbox: Outbox) -> None:
         """Write every changed case to the table and queue its changelog record."""
         table = self._table
         name = table.changelog_topic.get_topic_name()
-        for case_id, partition in self._changed.items():
-            record = self._read[case_id]
-            assert record is not None  # put() stores records only
+        for case_id, (record, partition) in self._changed.items():
             value = record.to_json()
             table.data[case_id] = value
             outbox.add(name, _json(case_id), _json(value), partition=partition)

@@ -20,9 +20,7 @@ from typing import Protocol
 from aiokafka.partitioner import murmur2
 from faust.types import RecordMetadata
 
-from streams.transport import Record
-
-Headers = list[tuple[str, bytes]]
+from streams.transport import Headers, Record
 
 
 class RecordProducer(Protocol):

@@ -35,11 +35,11 @@ from streams.headers import SOURCE_HEADER, cloud_event_headers
 from streams.ingress import Admission, Refusal, examine, position_of
 from streams.ledger import CaseChain, audit_entry
 from streams.lifecycle import CaseLifecycle
-from streams.outbox import Headers
 from streams.reasons import Reason, Rejection
 from streams.receipts import acceptance_receipt, receipt_value, rejection_receipt
 from streams.redaction import commit
 from streams.topics import CASE_AUDIT, CASE_EVENTS, DLQ, institution_of_inbound, outbound_topic
+from streams.transport import Headers
 
 if TYPE_CHECKING:
     from streams.hub import Hub

@@ -26,8 +26,10 @@ from aiokafka.errors import RecordTooLargeError
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, RecordMetadata
 
+#: Kafka record headers: name and value.
+Headers = list[tuple[str, bytes]]
 #: A record to produce: key, value and headers.
-Record = tuple[bytes | None, bytes, list[tuple[str, bytes]] | None]
+Record = tuple[bytes | None, bytes, Headers | None]
 
 #: The only ``consumer_auto_offset_reset`` under which a partition without a committed offset
 #: is read from its start, so that rereading it from there is what a restart would do.
