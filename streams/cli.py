@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--ephemeral", action="store_true", help="keep broker data in memory (lost on stop)"
     )
     commands.add_parser("worker", help="run one stream-processing worker (KAWAL_BROKER_URL)")
+    commands.add_parser(
+        "sink", help="run the audit sink: kawal.case.audit into the audit store (KAWAL_BROKER_URL)"
+    )
     commands.add_parser("demo", help="publish the demo cases to a running hub")
 
     case = commands.add_parser("case", help="read cases from the audit store")
@@ -96,10 +99,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from streams.supervisor import run_up
 
         return run_up(settings, demo=args.demo, ephemeral=args.ephemeral)
-    if args.command == "worker":
+    if args.command in ("worker", "sink"):
+        from streams.hub import Role
         from streams.worker import run_worker
 
-        return run_worker(settings)
+        return run_worker(settings, Role(args.command))
     if args.command == "demo":
         from streams.supervisor import publish_demo
 

@@ -1,15 +1,19 @@
-"""The Faust application of the hub and the shared parts its agents use.
+"""The Faust applications of the hub and the shared parts their agents use.
 
-:func:`create_hub` builds the app and registers its agents: the pipeline
-(:mod:`streams.pipeline`: ingress, ledger and router in one step), the audit sink
-(:mod:`streams.sink`) and the deadline timer (:mod:`streams.deadline_timer`), then the HTTP
-views (:mod:`streams.web`) and the read-only page (:mod:`streams.page`).
+:func:`create_hub` builds the app of a role and registers its agents. The worker runs the
+pipeline (:mod:`streams.pipeline`: ingress, ledger and router in one step) and the deadline
+timer (:mod:`streams.deadline_timer`), with the HTTP views (:mod:`streams.web`) and the
+read-only page (:mod:`streams.page`). The audit sink (:mod:`streams.sink`) runs as a process
+of its own, with health and metrics views: it is a consumer of ``kawal.case.audit`` like any
+other, and its SQL writes, on another core, take nothing from the worker's interpreter.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cached_property
+from pathlib import Path
 from typing import Any, cast
 
 import faust
@@ -33,6 +37,7 @@ from streams.topics import (
     CASE_AUDIT,
     CASE_TABLE,
     HUB_INSTITUTION,
+    SINK_APP_ID,
     inbound_topic,
 )
 
@@ -42,6 +47,13 @@ PRODUCER_BATCH_BYTES = 512 * 1024
 
 class ConfigurationError(KawalError):
     """The hub is configured in a way it cannot run with."""
+
+
+class Role(StrEnum):
+    """What a hub process runs: ``kawal worker`` or ``kawal sink``."""
+
+    WORKER = "worker"
+    SINK = "sink"
 
 
 @dataclass
@@ -57,6 +69,7 @@ class Hub:
     institutions: tuple[Institution, ...]
     inbound: faust.TopicT
     case_audit: faust.TopicT
+    #: The case table (:mod:`streams.case_table`); None in the audit sink, which has none.
     case_table: Any
     router: Router
     authority_map: AuthorityMap
@@ -87,20 +100,29 @@ def _raw_topic(app: faust.App, *names: str) -> faust.TopicT:
     return app.topic(*names, key_type=bytes, value_type=bytes, value_serializer="raw")
 
 
-def create_app(settings: Settings) -> faust.App:
-    """A Faust app configured for at-least-once processing on the configured broker."""
+def data_dir(settings: Settings, role: Role) -> Path:
+    """Faust's data directory of ``role`` (the sink's inside the worker's)."""
+    return settings.worker_dir if role is Role.WORKER else settings.worker_dir / role.value
+
+
+def create_app(settings: Settings, role: Role = Role.WORKER) -> faust.App:
+    """A Faust app configured for at-least-once processing on the configured broker.
+
+    Each role is a consumer group of its own, serving HTTP on its own port.
+    """
     if not settings.broker_url:
         raise ConfigurationError(
             "no broker: set KAWAL_BROKER_URL (kafka://host:port), or use `kawal up`, "
             "which runs the embedded broker"
         )
     endpoint = parse_broker_url(settings.broker_url)
+    worker = role is Role.WORKER
     return faust.App(
-        APP_ID,
+        APP_ID if worker else SINK_APP_ID,
         broker=endpoint.faust_url,
         store="memory://",
         autodiscover=False,
-        datadir=str(settings.worker_dir),
+        datadir=str(data_dir(settings, role)),
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication,
         # Topics are provisioned with their real partition counts before the worker starts.
@@ -121,7 +143,7 @@ def create_app(settings: Settings) -> faust.App:
         web_enabled=True,
         web_bind=settings.web_host,
         web_host=settings.web_host,
-        web_port=settings.web_port,
+        web_port=settings.web_port if worker else settings.sink_port,
     )
 
 
@@ -138,12 +160,12 @@ def create_codec(settings: Settings, catalog: SchemaCatalog) -> AvroCodec:
     return AvroCodec(catalog)
 
 
-def create_hub(settings: Settings) -> Hub:
-    """Build the app and register every agent and view."""
+def create_hub(settings: Settings, role: Role = Role.WORKER) -> Hub:
+    """Build the app of ``role`` and register its agents and views."""
     # Imported here: the agent modules import Hub from this module.
     from streams import deadline_timer, page, pipeline, sink, web
 
-    app = create_app(settings)
+    app = create_app(settings, role)
     catalog = default_catalog()
     institutions = load_institutions(settings.institutions_file)
     store = AuditStore(settings.audit_url)
@@ -161,7 +183,7 @@ def create_hub(settings: Settings) -> Hub:
         case_audit=_raw_topic(app, CASE_AUDIT),
         # JSON values without a value_type: Faust's recovery cannot rebuild a plain dict type.
         # Faust serializes keys and values of these types as JSON (streams.case_table).
-        case_table=app.Table(CASE_TABLE, key_type=str),
+        case_table=app.Table(CASE_TABLE, key_type=str) if role is Role.WORKER else None,
         router=Router(catalog, codec, institutions),
         authority_map=load_authority_map(settings.authority_file),
         redaction_key=settings.redaction_key.get_secret_value().encode(),
@@ -169,8 +191,11 @@ def create_hub(settings: Settings) -> Hub:
         deadline_rules=load_rules(settings.deadlines_file),
         calendar=load_calendar(settings.calendar_file),
     )
+    if role is Role.SINK:
+        sink.register(hub)
+        web.register_health(hub)
+        return hub
     pipeline.register(hub)
-    sink.register(hub)
     deadline_timer.register(hub)
     web.register(hub)
     page.register(hub)

@@ -111,6 +111,7 @@ def accepted(
     entry = audit_entry(link, envelope, committed, admission.source, disclosures)
     receipt = acceptance_receipt(admission.source, envelope, link.seq, link.hash)
     position = position_of(admission.source)
+    encoded = hub.codec.encode("kawal.AuditEntry", entry, checked=False)
     outgoing: list[Outgoing] = [
         (
             CASE_EVENTS,
@@ -118,14 +119,13 @@ def accepted(
             committed,
             [*cloud_event_headers(envelope), (SOURCE_HEADER, position.encode())],
         ),
-        (CASE_AUDIT, key, hub.codec.encode("kawal.AuditEntry", entry, checked=False), None),
+        (CASE_AUDIT, key, encoded, None),
         (outbound_topic(envelope["source"]), key, receipt_value(hub, receipt), None),
     ]
     hub.metrics.observe(Stage.LEDGER, time.perf_counter() - started)
     started = time.perf_counter()
-    outgoing += [
-        (topic, key, view, None) for topic, view in hub.router.feeds(entry, admission.lifecycle)
-    ]
+    feeds = hub.router.feeds(entry, encoded, admission.lifecycle)
+    outgoing += [(topic, key, view, None) for topic, view in feeds]
     hub.metrics.observe(Stage.ROUTER, time.perf_counter() - started)
     if link.new:
         chain.extend(event_id, link)

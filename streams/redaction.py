@@ -44,7 +44,7 @@ DEFAULT_ENTITLED_ROLES = frozenset(
 
 def salt_for(key: bytes, event_id: str, field: str) -> str:
     """Hex salt of one field's commitment."""
-    return hmac.new(key, f"{event_id}/{field}".encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, f"{event_id}/{field}".encode(), "sha256").hex()
 
 
 def commitment(salt: str, value: str) -> str:

@@ -48,10 +48,16 @@ class Router:
         # while the worker runs, so who receives what is worked out once per combination.
         self._recipients: dict[tuple[CaseParties, str], list[tuple[str, frozenset[str]]]] = {}
 
-    def feeds(self, entry: dict[str, Any], case: CaseLifecycle) -> list[tuple[str, bytes]]:
-        """``(outbound topic, encoded entry)`` for every institution entitled to ``entry``."""
-        # Most recipients share a view (no disclosure at all): encode each distinct view once.
-        views: dict[tuple[str, ...], bytes] = {}
+    def feeds(
+        self, entry: dict[str, Any], encoded: bytes, case: CaseLifecycle
+    ) -> list[tuple[str, bytes]]:
+        """``(outbound topic, encoded entry)`` for every institution entitled to ``entry``.
+
+        ``encoded`` is the whole entry encoded, the view of a recipient entitled to every
+        disclosure.
+        """
+        # Recipients share a handful of views: encode each distinct view once.
+        views = {tuple(item["field"] for item in entry["disclosures"]): encoded}
         routed = []
         for topic, roles in self.recipients(parties_of(case), entry["event_type"]):
             disclosures = disclosures_for(entry["disclosures"], roles)

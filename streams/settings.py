@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     )
     web_host: str = Field(default="127.0.0.1", description="Interface of the HTTP server.")
     web_port: int = Field(default=6066, description="Port of the HTTP server.")
+    sink_port: int = Field(
+        default=6067, description="Port of the audit sink's HTTP server (health, metrics)."
+    )
     partitions: int = Field(
         default=4, ge=1, description="Partitions of every case-keyed topic (co-partitioned)."
     )

@@ -6,6 +6,7 @@ SQLite (WAL) under ``KAWAL_HOME`` by default; any SQLAlchemy URL (PostgreSQL in 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,9 @@ __all__ = ["AuditRow", "AuditStore", "CaseSummary", "StoreError"]
 
 #: How long a reader waits for the sink's write lock on SQLite, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: Attempts at creating the schema, and the pause between them (see create_schema).
+SCHEMA_ATTEMPTS = 3
+SCHEMA_RETRY_SECONDS = 0.5
 
 #: Entries read from the database at a time by :meth:`AuditStore.entries`.
 ENTRY_CHUNK = 2_000
@@ -67,11 +71,22 @@ class AuditStore:
             event.listen(self.engine, "connect", _enable_sqlite_wal)
 
     def create_schema(self) -> None:
-        """Create or migrate the tables to the newest revision (Alembic)."""
-        try:
-            migrations.upgrade(self.engine)
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot create the audit store schema: {exc.code or exc}") from exc
+        """Create or migrate the tables to the newest revision (Alembic).
+
+        The worker and the audit sink both do this when they start, possibly at the same
+        moment: the loser of that race finds the tables half-made or locked, and its next
+        attempt finds them at the newest revision, with nothing left to do.
+        """
+        for attempt in range(1, SCHEMA_ATTEMPTS + 1):
+            try:
+                migrations.upgrade(self.engine)
+                return
+            except SQLAlchemyError as exc:
+                if attempt == SCHEMA_ATTEMPTS:
+                    raise StoreError(
+                        f"cannot create the audit store schema: {exc.code or exc}"
+                    ) from exc
+                time.sleep(SCHEMA_RETRY_SECONDS)
 
     def insert(
         self,

@@ -1,8 +1,9 @@
 """``kawal up``: the whole hub on one machine, supervised.
 
 Starts, as child processes: the embedded storage (SeaweedFS S3, unless ``--ephemeral``), the
-tansu broker, then one Faust worker; provisions every topic in between. Children die with
-the supervisor (PR_SET_PDEATHSIG), so even ``kill -9`` of ``kawal up`` leaves no process behind.
+tansu broker, then one Faust worker and the audit sink; provisions every topic in between.
+Children die with the supervisor (PR_SET_PDEATHSIG), so even ``kill -9`` of ``kawal up`` leaves
+no process behind.
 A lock on ``KAWAL_HOME`` and a port check make a second ``kawal up`` fail at once.
 """
 
@@ -96,28 +97,46 @@ class Supervisor:
         self.ephemeral = ephemeral
         self.cluster: EmbeddedCluster | None = None
         self.worker: ChildProcess | None = None
+        self.sink: ChildProcess | None = None
         self.connectors: ChildProcess | None = None
         self.stopping = threading.Event()
 
     def start(self) -> str:
-        """Start broker (when embedded), topics, store and worker; return the broker URL."""
+        """Start broker (when embedded), topics, store, worker and sink; return the broker URL."""
         settings = self.settings
         settings.log_dir.mkdir(parents=True, exist_ok=True)
         check_port_free(settings.web_host, settings.web_port, "KAWAL_WEB_PORT")
+        check_port_free(settings.web_host, settings.sink_port, "KAWAL_SINK_PORT")
         broker_url = settings.broker_url or self._start_embedded()
         endpoint = parse_broker_url(broker_url)
         topics = all_topics(load_institutions(settings.institutions_file), settings.partitions)
         provision_topics(endpoint.bootstrap, topics, settings.replication)
         AuditStore(settings.audit_url).create_schema()
-        self.worker = ChildProcess(
-            "worker",
-            [sys.executable, "-m", "streams.cli", "worker"],
-            settings.log_dir / "worker.log",
-            env=self._worker_env(broker_url),
-        )
-        self.worker.start()
+        self.worker = self._hub_process("worker", broker_url)
+        self.sink = self._hub_process("sink", broker_url)
         self.wait_until_healthy()
         return broker_url
+
+    def _hub_process(self, command: str, broker_url: str) -> ChildProcess:
+        """Start ``kawal COMMAND`` (worker or sink), logging to ``<command>.log``."""
+        child = ChildProcess(
+            command,
+            [sys.executable, "-m", "streams.cli", command],
+            self.settings.log_dir / f"{command}.log",
+            env=self._worker_env(broker_url),
+        )
+        child.start()
+        return child
+
+    def hub_processes(self) -> list[tuple[ChildProcess, str]]:
+        """The worker and the sink that are started, each with its health URL."""
+        settings = self.settings
+        ports = [(self.worker, settings.web_port), (self.sink, settings.sink_port)]
+        return [
+            (child, f"http://{settings.web_host}:{port}/health")
+            for child, port in ports
+            if child is not None
+        ]
 
     def start_demo_connectors(self, broker_url: str) -> None:
         """Run every reference connector against its simulator (``kawal connector demo``)."""
@@ -146,6 +165,7 @@ class Supervisor:
         env["KAWAL_BROKER_URL"] = broker_url
         env["KAWAL_HOME"] = str(self.settings.home.resolve())
         env["KAWAL_WEB_PORT"] = str(self.settings.web_port)
+        env["KAWAL_SINK_PORT"] = str(self.settings.sink_port)
         env["KAWAL_WEB_HOST"] = self.settings.web_host
         return env
 
@@ -153,39 +173,37 @@ class Supervisor:
         """Base URL of the worker's HTTP server."""
         return f"http://{self.settings.web_host}:{self.settings.web_port}"
 
-    def health_url(self) -> str:
-        """URL of the worker's health endpoint."""
-        return f"{self.web_url()}/health"
-
     def wait_until_healthy(self, timeout: float = WORKER_READY_TIMEOUT_SECONDS) -> None:
-        """Wait for ``GET /health`` to answer 200.
+        """Wait for ``GET /health`` of the worker and of the sink to answer 200.
 
         Raises:
-            ChildFailedError: the worker exited or stayed unhealthy past ``timeout``.
+            ChildFailedError: one exited or stayed unhealthy past ``timeout``.
         """
-        assert self.worker is not None
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self.stopping.is_set():
-            if not self.worker.alive:
-                raise ChildFailedError(
-                    f"the worker exited with code {self.worker.returncode} while starting; "
-                    f"see {self.worker.log_path}",
-                    returncode=self.worker.returncode,
-                    log_tail=self.worker.log_tail(),
-                )
-            if _healthy(self.health_url()):
-                return
-            time.sleep(0.25)
-        if not self.stopping.is_set():
-            raise ChildFailedError(
-                f"the worker was not healthy within {timeout:.0f} s; see {self.worker.log_path}",
-                returncode=None,
-                log_tail=self.worker.log_tail(),
-            )
+        for child, health_url in self.hub_processes():
+            while time.monotonic() < deadline and not self.stopping.is_set():
+                if not child.alive:
+                    raise ChildFailedError(
+                        f"the {child.name} exited with code {child.returncode} while starting; "
+                        f"see {child.log_path}",
+                        returncode=child.returncode,
+                        log_tail=child.log_tail(),
+                    )
+                if _healthy(health_url):
+                    break
+                time.sleep(0.25)
+            else:
+                if not self.stopping.is_set():
+                    raise ChildFailedError(
+                        f"the {child.name} was not healthy within {timeout:.0f} s; "
+                        f"see {child.log_path}",
+                        returncode=None,
+                        log_tail=child.log_tail(),
+                    )
 
     def watch(self) -> None:
-        """Until asked to stop: restart a crashed worker; give up if the broker dies."""
-        restarts = 0
+        """Until asked to stop: restart a crashed worker or sink; give up if the broker dies."""
+        restarts: dict[str, int] = {}
         while not self.stopping.wait(1.0):
             if self.cluster is not None and not self.cluster.broker.alive:
                 raise ChildFailedError(
@@ -193,25 +211,29 @@ class Supervisor:
                     returncode=None,
                     log_tail="",
                 )
-            if self.worker is not None and not self.worker.alive:
-                restarts += 1
-                if restarts > MAX_WORKER_RESTARTS:
+            for child, _ in self.hub_processes():
+                if child.alive:
+                    continue
+                restarts[child.name] = restarts.get(child.name, 0) + 1
+                if restarts[child.name] > MAX_WORKER_RESTARTS:
                     raise ChildFailedError(
-                        f"the worker crashed {restarts} times; see {self.worker.log_path}",
-                        returncode=self.worker.returncode,
-                        log_tail=self.worker.log_tail(),
+                        f"the {child.name} crashed {restarts[child.name]} times; "
+                        f"see {child.log_path}",
+                        returncode=child.returncode,
+                        log_tail=child.log_tail(),
                     )
                 print(
-                    f"kawal: worker exited ({self.worker.returncode}); restarting", file=sys.stderr
+                    f"kawal: {child.name} exited ({child.returncode}); restarting",
+                    file=sys.stderr,
                 )
-                self.worker.start()
+                child.start()
 
     def stop(self) -> None:
-        """Stop the connectors, the worker (it commits), then the broker, then the storage."""
+        """Stop the connectors, the worker (it commits), the sink, the broker, the storage."""
         if self.connectors is not None:
             self.connectors.stop(WORKER_STOP_TIMEOUT_SECONDS)
-        if self.worker is not None:
-            self.worker.stop(WORKER_STOP_TIMEOUT_SECONDS)
+        for child, _ in self.hub_processes():
+            child.stop(WORKER_STOP_TIMEOUT_SECONDS)
         if self.cluster is not None:
             self.cluster.stop()
 
@@ -295,6 +317,7 @@ def _announce(settings: Settings, broker_url: str) -> None:
         "broker": broker_url,
         "health": f"{base}/health",
         "metrics": f"{base}/metrics",
+        "sink_metrics": f"http://{settings.web_host}:{settings.sink_port}/metrics",
         "home": str(settings.home.resolve()),
         "logs": str(settings.log_dir.resolve()),
     }

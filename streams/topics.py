@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from streams.institutions import Institution
 
 APP_ID = "kawal"
+#: The audit sink's Faust app, a consumer group of its own (``kawal sink``).
+SINK_APP_ID = "kawal-audit-sink"
 #: The hub's own institution id: its deadline timer publishes on kawal.inbound.kawal.
 HUB_INSTITUTION = "kawal"
 INBOUND_PREFIX = "kawal.inbound."
@@ -61,6 +63,6 @@ def all_topics(institutions: tuple[Institution, ...], partitions: int) -> list[T
     for inst in institutions:
         case_keyed += [inbound_topic(inst.id), outbound_topic(inst.id)]
     specs = [TopicSpec(name, partitions) for name in case_keyed]
-    # Faust's leader-election topic has one partition by design.
-    specs.append(TopicSpec(f"{APP_ID}-__assignor-__leader", 1))
+    # Faust's leader-election topic of each app has one partition by design.
+    specs += [TopicSpec(f"{app_id}-__assignor-__leader", 1) for app_id in (APP_ID, SINK_APP_ID)]
     return specs

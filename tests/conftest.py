@@ -15,7 +15,13 @@ from streams.publisher import EventPublisher
 from streams.settings import Settings
 from streams.store import AuditStore
 from streams.topics import all_topics
-from tests.hubtools import RunningHub, default_codec, wait_healthy, worker_process
+from tests.hubtools import (
+    RunningHub,
+    default_codec,
+    sink_process,
+    wait_healthy,
+    worker_process,
+)
 from tests.postgres import PostgresServer
 
 
@@ -32,25 +38,29 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]
 
 @pytest.fixture(scope="session")
 def hub(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
-    """A `kawal worker` on the session broker, with its own home and web port."""
+    """`kawal worker` and `kawal sink` on the session broker, with their own home and ports."""
     home = tmp_path_factory.mktemp("hub")
     bootstrap = parse_broker_url(broker.url).bootstrap
     settings = Settings(home=home)
     provision_topics(bootstrap, all_topics(load_institutions(), settings.partitions))
-    web_port = free_port()
+    web_port, sink_port = free_port(), free_port()
     worker = worker_process(home, broker.url, web_port)
+    sink = sink_process(home, broker.url, sink_port)
     worker.start()
-    base_url = f"http://127.0.0.1:{web_port}"
+    sink.start()
+    base_url, sink_url = f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{sink_port}"
     codec = default_codec()
     publisher = EventPublisher(bootstrap, codec)
     store = AuditStore(Settings(home=home).audit_url)
     try:
         wait_healthy(base_url, worker)
-        yield RunningHub(bootstrap, base_url, store, publisher, worker, codec)
+        wait_healthy(sink_url, sink)
+        yield RunningHub(bootstrap, base_url, sink_url, store, publisher, worker, sink, codec)
     finally:
         publisher.close()
         store.close()
         worker.stop(20)
+        sink.stop(20)
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from kafka import KafkaConsumer
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from schemas.identity import case_id_for
-from streams.processes import ChildProcess
+from streams.processes import ChildProcess, free_port
 from streams.publisher import EventPublisher
 from streams.store import AuditRow, AuditStore
 from streams.topics import DLQ, outbound_topic
@@ -134,17 +134,28 @@ def sanction(case_id: str, source: str = "ppk.3374") -> dict[str, Any]:
 
 def worker_process(home: Path, broker_url: str, web_port: int) -> ChildProcess:
     """``kawal worker`` as a child process with its own home and web port."""
+    return hub_process("worker", home, broker_url, web_port)
+
+
+def sink_process(home: Path, broker_url: str, sink_port: int) -> ChildProcess:
+    """``kawal sink`` as a child process writing the audit store of ``home``."""
+    return hub_process("sink", home, broker_url, sink_port)
+
+
+def hub_process(command: str, home: Path, broker_url: str, port: int) -> ChildProcess:
+    """``kawal COMMAND`` (worker or sink) with its own home and HTTP port."""
     env = dict(os.environ)
     env.update(
         KAWAL_HOME=str(home),
         KAWAL_BROKER_URL=broker_url,
-        KAWAL_WEB_PORT=str(web_port),
+        KAWAL_WEB_PORT=str(port),
+        KAWAL_SINK_PORT=str(port),
         KAWAL_LOG_LEVEL="info",
         KAWAL_DEADLINE_CHECK_SECONDS="1",
         KAWAL_DEADLINES_FILE=str(Path(__file__).parent / "data" / "deadlines.toml"),
     )
     return ChildProcess(
-        "worker", [sys.executable, "-m", "streams.cli", "worker"], home / "worker.log", env=env
+        command, [sys.executable, "-m", "streams.cli", command], home / f"{command}.log", env=env
     )
 
 
@@ -180,13 +191,15 @@ def wait_for_health(
 
 @dataclass
 class RunningHub:
-    """A worker on a real broker, its audit store and a publisher."""
+    """A worker and an audit sink on a real broker, the audit store and a publisher."""
 
     bootstrap: list[str]
     base_url: str
+    sink_url: str
     store: AuditStore
     publisher: EventPublisher
     worker: ChildProcess
+    sink: ChildProcess
     codec: AvroCodec
 
     def publish(self, event_type: str, record: dict[str, Any]) -> None:
@@ -222,7 +235,7 @@ class RunningHub:
             time.sleep(0.2)
         raise AssertionError(
             f"case has {len(self.store.trail(case_id))} of {entries} entries after {timeout} s"
-            f"\n{self.worker.log_tail(30)}"
+            f"\n{self.worker.log_tail(30)}\n{self.sink.log_tail(30)}"
         )
 
     def trail_json(self, case_id: str) -> dict[str, Any]:
@@ -285,6 +298,7 @@ class UpProcess:
     process: subprocess.Popen[bytes]
     home: Path
     web_port: int
+    sink_port: int
     broker_port: int
     output: Path
 
@@ -298,7 +312,7 @@ class UpProcess:
         return self.output.read_text(errors="replace")
 
     def children(self) -> list[int]:
-        """Pids of its direct children (storage, broker, worker)."""
+        """Pids of its direct children (storage, broker, worker, sink)."""
         pids: list[int] = []
         for task in Path(f"/proc/{self.process.pid}/task").iterdir():
             pids += [int(pid) for pid in (task / "children").read_text().split()]
@@ -316,6 +330,7 @@ def up_env(home: Path, web_port: int, broker_port: int, storage_port: int) -> di
     env.update(
         KAWAL_HOME=str(home),
         KAWAL_WEB_PORT=str(web_port),
+        KAWAL_SINK_PORT=str(free_port()),
         KAWAL_EMBEDDED_BROKER_PORT=str(broker_port),
         KAWAL_EMBEDDED_STORAGE_PORT=str(storage_port),
     )
@@ -337,6 +352,7 @@ def start_up(home: Path, env: dict[str, str], *args: str, name: str = "up") -> U
         process,
         home,
         int(env["KAWAL_WEB_PORT"]),
+        int(env["KAWAL_SINK_PORT"]),
         int(env["KAWAL_EMBEDDED_BROKER_PORT"]),
         output,
     )

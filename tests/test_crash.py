@@ -1,6 +1,7 @@
-"""Kill -9 the worker three times during a 20,000-event run: nothing lost, nothing duplicated.
+"""Kill -9 the worker three times, then the audit sink, during a 20,000-event run: nothing
+lost, nothing duplicated.
 
-`kawal up` supervises the worker and restarts it after each kill; the broker keeps running.
+`kawal up` supervises both and restarts each after its kill; the broker keeps running.
 """
 
 from __future__ import annotations
@@ -25,14 +26,15 @@ from tests.hubtools import UpProcess, default_codec, report, start_up, until_ref
 pytestmark = pytest.mark.slow
 
 CASES = 5_000  # four events each: 20,000 events
-KILLS_AT_ROWS = (2_000, 7_000, 12_000)
+#: Rows in the audit store at which a process is killed: the worker three times, then the sink.
+KILLS_AT_ROWS = ((2_000, "worker"), (7_000, "worker"), (12_000, "worker"), (15_000, "sink"))
 FINISH_SECONDS = 400.0
 
 
-def worker_pid(up: UpProcess) -> int | None:
+def child_pid(up: UpProcess, command: str) -> int | None:
     for pid in up.children():
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        if b"worker" in cmdline and b"streams.cli" in cmdline:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if b"streams.cli" in argv and command.encode() in argv:
             return pid
     return None
 
@@ -52,7 +54,7 @@ def publish(bootstrap: list[str]) -> set[str]:
     return ids
 
 
-def kill_when(up: UpProcess, store: AuditStore, rows: int) -> None:
+def kill_when(up: UpProcess, store: AuditStore, rows: int, command: str) -> None:
     deadline = time.monotonic() + FINISH_SECONDS
     while store.count() < rows:
         assert time.monotonic() < deadline, "the pipeline stalled"
@@ -60,12 +62,12 @@ def kill_when(up: UpProcess, store: AuditStore, rows: int) -> None:
     pid = None
     while pid is None:
         assert up.process.poll() is None, up.text()
-        pid = worker_pid(up)
+        pid = child_pid(up, command)
         time.sleep(0.1)
     os.kill(pid, signal.SIGKILL)
 
 
-def test_three_worker_kills_lose_and_duplicate_nothing(tmp_path: Path) -> None:
+def test_three_worker_kills_and_a_sink_kill_lose_and_duplicate_nothing(tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = up_env(home, free_port(), free_port(), free_storage_base_port())
     up = start_up(home, env, "--ephemeral")
@@ -73,8 +75,8 @@ def test_three_worker_kills_lose_and_duplicate_nothing(tmp_path: Path) -> None:
     try:
         up.wait_healthy()
         accepted = publish(parse_broker_url(f"tansu://127.0.0.1:{up.broker_port}").bootstrap)
-        for rows in KILLS_AT_ROWS:
-            kill_when(up, store, rows)
+        for rows, command in KILLS_AT_ROWS:
+            kill_when(up, store, rows, command)
         deadline = time.monotonic() + FINISH_SECONDS
         while store.count() < len(accepted) and time.monotonic() < deadline:
             time.sleep(0.5)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -117,3 +119,16 @@ def test_an_unreachable_store_raises_store_error(postgres: PostgresServer) -> No
     with pytest.raises(StoreError, match="cannot write to the audit store"):
         unreachable.insert(chained_rows(CASE, 1))
     unreachable.close()
+
+
+def test_processes_creating_the_schema_at_once_all_succeed(tmp_path: Path) -> None:
+    # The worker and the audit sink both create the schema when they start, often together.
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    create = f"from streams.store import AuditStore; AuditStore({url!r}).create_schema()"
+    processes = [
+        subprocess.Popen([sys.executable, "-c", create], stderr=subprocess.PIPE) for _ in range(4)
+    ]
+    errors = [process.communicate(timeout=60)[1].decode() for process in processes]
+
+    assert [process.returncode for process in processes] == [0, 0, 0, 0], errors
+    assert AuditStore(url).count() == 0

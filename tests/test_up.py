@@ -15,7 +15,7 @@ import pytest
 
 from streams.embedded import free_storage_base_port
 from streams.processes import free_port
-from tests.hubtools import UpProcess, pid_running, start_up, up_env
+from tests.hubtools import UpProcess, http_get, pid_running, start_up, up_env
 
 pytestmark = pytest.mark.slow
 
@@ -70,6 +70,27 @@ def _wait_for_output(up: UpProcess, needle: str, timeout: float = 90.0) -> str:
         assert up.process.poll() is None, up.text()
         time.sleep(0.2)
     return up.text()
+
+
+def test_the_audit_sink_runs_beside_the_worker_with_its_own_health_and_metrics(
+    demo_up: UpProcess,
+) -> None:
+    _wait_for_output(demo_up, "published demo cases")
+    sink_url = f"http://127.0.0.1:{demo_up.sink_port}"
+
+    status, body = http_get(f"{sink_url}/health")
+    health = json.loads(body)
+    _, metrics = http_get(f"{sink_url}/metrics")
+    stored = next(
+        line
+        for line in metrics.decode().splitlines()
+        if line.startswith('kawal_events_total{outcome="accepted",stage="sink"}')
+    )
+
+    assert status == 200
+    assert health["audit_entries"] > 0
+    assert float(stored.split()[-1]) == health["audit_entries"]
+    assert "sink_metrics" in demo_up.text()
 
 
 def test_demo_cases_are_readable_with_case_trail(demo_up: UpProcess) -> None:
@@ -171,7 +192,7 @@ def test_second_up_on_same_web_port_fails_at_once(demo_up: UpProcess, tmp_path: 
 def test_sigterm_stops_everything_within_30_seconds(demo_up: UpProcess) -> None:
     _wait_for_output(demo_up, "published demo cases")
     children = demo_up.children()
-    assert len(children) >= 2  # broker and worker (ephemeral: no storage)
+    assert len(children) >= 3  # broker, worker and sink (ephemeral: no storage)
 
     started = time.monotonic()
     demo_up.process.send_signal(signal.SIGTERM)
