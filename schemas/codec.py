@@ -29,11 +29,13 @@ Example:
 
 import datetime as dt
 import io
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import fastavro.read
 from fastavro import schemaless_reader, schemaless_writer
 from fastavro.types import Schema
 from fastavro.validation import ValidationError, validate
@@ -65,6 +67,23 @@ CONFLUENT_MAGIC = 0x00
 _SINGLE_OBJECT_HEADER_BYTES = 10  # magic (2) + fingerprint (8)
 _CONFLUENT_HEADER_BYTES = 5  # magic (1) + schema id (4)
 _MAX_VARINT_BYTES = 10  # a zigzag varint of a 64-bit long
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _read_uuid(
+    data: str, writer_schema: dict[str, Any] | None, reader_schema: dict[str, Any] | None
+) -> str:
+    """A uuid as the hub holds it: its lower-case hyphenated string (a ValueError if none).
+
+    fastavro's own reader returns ``uuid.UUID`` objects, which every record read would then
+    have to be walked for and turned back into strings.
+    """
+    return data if _CANONICAL_UUID.fullmatch(data) else str(uuid.UUID(data))
+
+
+# fastavro's documented hook for logical types; every reader of Kawal messages goes through
+# this module, so they all read uuids as strings.
+fastavro.read.LOGICAL_READERS["string-uuid"] = _read_uuid
 
 
 class SchemaIdResolver(Protocol):
@@ -371,46 +390,7 @@ def _read_body(full_name: str, schema: Schema, body: bytes, reader: Schema) -> d
             f"{trailing} bytes left after a {full_name} body; "
             "it was written with another schema under the same header"
         )
-    uuid_fields = _fields_with_uuids(reader)
-    if not uuid_fields:
-        return record
-    return {
-        key: _uuids_as_str(value) if key in uuid_fields else value for key, value in record.items()
-    }
-
-
-#: Per parsed reader schema (by identity, kept alive here so the id is never reused): the
-#: top-level fields whose type holds a uuid somewhere. Only those need converting.
-_UUID_FIELDS: dict[int, tuple[Schema, frozenset[str]]] = {}
-
-
-def _fields_with_uuids(schema: Schema) -> frozenset[str]:
-    """Names of the record's fields whose values can contain a uuid (cached per schema)."""
-    cached = _UUID_FIELDS.get(id(schema))
-    if cached is not None and cached[0] is schema:
-        return cached[1]
-    fields = schema.get("fields", []) if isinstance(schema, dict) else []
-    names = frozenset(field["name"] for field in fields if _holds_uuid(field["type"], set()))
-    _UUID_FIELDS[id(schema)] = (schema, names)
-    return names
-
-
-_PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
-
-
-def _holds_uuid(schema: Any, seen: set[int]) -> bool:
-    if isinstance(schema, str):
-        return schema not in _PRIMITIVES  # a named reference: convert, to be safe
-    if isinstance(schema, list):
-        return any(_holds_uuid(branch, seen) for branch in schema)
-    if not isinstance(schema, dict) or id(schema) in seen:
-        return False
-    seen.add(id(schema))
-    if schema.get("logicalType") == "uuid":
-        return True
-    children = [field["type"] for field in schema.get("fields", [])]
-    children += [schema[key] for key in ("items", "values") if key in schema]
-    return any(_holds_uuid(child, seen) for child in children)
+    return record
 
 
 def _ends_early(schema: Schema, body: bytes) -> bool:
@@ -418,8 +398,9 @@ def _ends_early(schema: Schema, body: bytes) -> bool:
 
     The reader raises IndexError, not EOFError, when a varint runs past the end. Zero bytes end
     any varint and encode a valid value of almost every type, so if padding lets the reader go
-    on, the body was cut off rather than corrupted. The exception is a uuid: zero bytes read as
-    an empty string, which is no UUID, so the probe reads uuids as plain strings.
+    on into the padding, the body was cut off rather than corrupted; a probe that ends within
+    the body found a bad value, such as a uuid field holding no uuid. Zero bytes read as an
+    empty string, which is no UUID either, so the probe reads uuids as plain strings.
     """
     try:
         padded = io.BytesIO(body + bytes(_MAX_VARINT_BYTES))
@@ -428,7 +409,7 @@ def _ends_early(schema: Schema, body: bytes) -> bool:
         return True
     except Exception:  # still undecodable: the damage is not at the end
         return False
-    return True
+    return padded.tell() > len(body)
 
 
 def _probe_schema(schema: Any) -> Any:
@@ -444,14 +425,3 @@ def _probe_schema(schema: Any) -> Any:
     if schema.get("logicalType") == "uuid":
         return schema["type"]
     return {key: _probe_schema(value) for key, value in schema.items() if not key.startswith("__")}
-
-
-def _uuids_as_str(value: Any) -> Any:
-    """Turns the ``uuid.UUID`` values fastavro reads into strings, the form the hub uses."""
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, dict):
-        return {key: _uuids_as_str(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_uuids_as_str(item) for item in value]
-    return value

@@ -8,11 +8,12 @@ and stop in exactly the order ingress accepts events.
 
 from __future__ import annotations
 
+import functools
 import logging
 import tomllib
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -112,18 +113,29 @@ def _start_clock(
 ) -> dict[str, Any] | None:
     started: datetime = record["envelope"]["event_time"]
     try:
-        last_day = calendar.add_working_days(started.astimezone(JAKARTA).date(), rule.working_days)
+        due_at = _due_at(calendar, started.astimezone(JAKARTA).date(), rule.working_days)
     except CalendarError as exc:
         # The event is still accepted; only this clock cannot be kept.
         log.warning("deadline %s not tracked: %s", rule.id, exc)
         return None
-    due = datetime.combine(last_day + timedelta(days=1), time(0), JAKARTA)
     return {
         "rule_id": rule.id,
         "started_at": started.isoformat(),
-        "due_at": due.astimezone(UTC).isoformat(),
+        "due_at": due_at,
         "caused_by": record["envelope"]["event_id"],
     }
+
+
+@functools.lru_cache(maxsize=4096)
+def _due_at(calendar: WorkingCalendar, started_on: date, working_days: int) -> str:
+    """When a clock started on ``started_on`` runs out, in UTC ISO 8601.
+
+    Remembered: a day's events all start clocks on the same day, and counting working days
+    walks the calendar one day at a time.
+    """
+    last_day = calendar.add_working_days(started_on, working_days)
+    due = datetime.combine(last_day + timedelta(days=1), time(0), JAKARTA)
+    return due.astimezone(UTC).isoformat()
 
 
 def overdue(case: CaseLifecycle, now: datetime) -> list[dict[str, Any]]:

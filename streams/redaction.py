@@ -74,14 +74,6 @@ def entitled(field: str, roles: Iterable[str]) -> bool:
     return bool(set(roles) & ENTITLED_ROLES.get(field, DEFAULT_ENTITLED_ROLES))
 
 
-def disclosures_for(
-    disclosures: list[dict[str, str]], roles: Iterable[str]
-) -> list[dict[str, str]]:
-    """The disclosures an institution acting in ``roles`` receives."""
-    role_set = set(roles)
-    return [item for item in disclosures if entitled(item["field"], role_set)]
-
-
 def reveal(record: dict[str, Any], disclosures: list[dict[str, str]]) -> dict[str, Any]:
     """The record with disclosed values in place of their commitments.
 

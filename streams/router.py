@@ -17,21 +17,11 @@ from schemas.codec import AvroCodec
 from streams.institutions import Institution
 from streams.lifecycle import CaseLifecycle
 from streams.parties import CaseParties, recipients
-from streams.redaction import disclosures_for
+from streams.redaction import entitled
 from streams.topics import outbound_topic
 
-#: Distinct (parties, event type) pairs whose recipients are remembered.
+#: Distinct (parties, event type) pairs, and (roles, fields) pairs, remembered.
 RECIPIENTS_CACHED = 10_000
-
-
-def parties_of(case: CaseLifecycle) -> CaseParties:
-    """The parties of a case, as its lifecycle records them."""
-    return CaseParties(
-        authority=case.authority,
-        reporter=case.reporter,
-        employing_agency=case.employing_agency,
-        region_code=case.region_code,
-    )
 
 
 class Router:
@@ -45,8 +35,10 @@ class Router:
         self._codec = codec
         self._institutions = institutions
         # Cases share a handful of party combinations, and the registry does not change
-        # while the worker runs, so who receives what is worked out once per combination.
-        self._recipients: dict[tuple[CaseParties, str], list[tuple[str, frozenset[str]]]] = {}
+        # while the worker runs, so who receives what, and which disclosures a set of roles
+        # sees, are worked out once per combination.
+        self._recipients: dict[tuple[str, ...], list[tuple[str, frozenset[str]]]] = {}
+        self._visible: dict[tuple[frozenset[str], tuple[str, ...]], tuple[str, ...]] = {}
 
     def feeds(
         self, entry: dict[str, Any], encoded: bytes, case: CaseLifecycle
@@ -56,22 +48,32 @@ class Router:
         ``encoded`` is the whole entry encoded, the view of a recipient entitled to every
         disclosure.
         """
+        disclosures = entry["disclosures"]
+        fields = tuple(item["field"] for item in disclosures)
         # Recipients share a handful of views: encode each distinct view once.
-        views = {tuple(item["field"] for item in entry["disclosures"]): encoded}
+        views = {fields: encoded}
         routed = []
-        for topic, roles in self.recipients(parties_of(case), entry["event_type"]):
-            disclosures = disclosures_for(entry["disclosures"], roles)
-            view = tuple(item["field"] for item in disclosures)
-            if view not in views:
-                feed = entry | {"disclosures": disclosures}
-                views[view] = self._codec.encode("kawal.AuditEntry", feed, checked=False)
-            routed.append((topic, views[view]))
+        for topic, roles in self.recipients(case, entry["event_type"]):
+            visible = self.visible(roles, fields)
+            view = views.get(visible)
+            if view is None:
+                shown = [item for item in disclosures if item["field"] in visible]
+                feed = entry | {"disclosures": shown}
+                view = views[visible] = self._codec.encode("kawal.AuditEntry", feed, checked=False)
+            routed.append((topic, view))
         return routed
 
-    def recipients(self, parties: CaseParties, event_type: str) -> list[tuple[str, frozenset[str]]]:
+    def recipients(self, case: CaseLifecycle, event_type: str) -> list[tuple[str, frozenset[str]]]:
         """The outbound topic of each institution receiving ``event_type``, with its roles."""
-        found = self._recipients.get((parties, event_type))
+        key = (case.authority, case.reporter, case.employing_agency, case.region_code, event_type)
+        found = self._recipients.get(key)
         if found is None:
+            parties = CaseParties(
+                authority=case.authority,
+                reporter=case.reporter,
+                employing_agency=case.employing_agency,
+                region_code=case.region_code,
+            )
             found = [
                 (outbound_topic(institution.id), roles)
                 for institution, roles in recipients(
@@ -79,5 +81,15 @@ class Router:
                 )
             ]
             if len(self._recipients) < RECIPIENTS_CACHED:
-                self._recipients[parties, event_type] = found
+                self._recipients[key] = found
+        return found
+
+    def visible(self, roles: frozenset[str], fields: tuple[str, ...]) -> tuple[str, ...]:
+        """Which of an entry's disclosed ``fields`` an institution acting in ``roles`` sees."""
+        key = (roles, fields)
+        found = self._visible.get(key)
+        if found is None:
+            found = tuple(field for field in fields if entitled(field, roles))
+            if len(self._visible) < RECIPIENTS_CACHED:
+                self._visible[key] = found
         return found

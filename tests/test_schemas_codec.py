@@ -351,6 +351,26 @@ def test_non_canonical_uuid_is_rejected(codec: AvroCodec, bad: str) -> None:
         codec.encode("kawal.AuditEntry", record)
 
 
+def _unchecked_with_event_id(codec: AvroCodec, event_id: str) -> bytes:
+    """An AuditEntry whose event_id another producer wrote without checking it."""
+    record = audit_entry()
+    record["event_id"] = event_id
+    return codec.encode("kawal.AuditEntry", record, checked=False)
+
+
+def test_upper_case_uuids_read_back_in_canonical_form(codec: AvroCodec) -> None:
+    data = _unchecked_with_event_id(codec, "6F9619FF-8B86-D011-B42D-00C04FC964FF")
+
+    assert codec.decode(data).record["event_id"] == "6f9619ff-8b86-d011-b42d-00c04fc964ff"
+
+
+def test_a_uuid_field_holding_no_uuid_is_undecodable(codec: AvroCodec) -> None:
+    data = _unchecked_with_event_id(codec, "not-a-uuid")
+
+    with pytest.raises(SchemaMismatchError, match="does not decode as kawal.AuditEntry"):
+        codec.decode(data)
+
+
 def test_encode_unknown_name_lists_known(codec: AvroCodec) -> None:
     with pytest.raises(UnknownSchemaError, match="ReportReceived"):
         codec.encode("ReportFiled", {})
