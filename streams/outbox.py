@@ -14,13 +14,16 @@ Kafka's default partitioner would choose (murmur2 of the key), computed once per
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Protocol
+from collections.abc import Awaitable, Iterable
+from typing import Protocol, cast
 
 from aiokafka.partitioner import murmur2
 from faust.types import RecordMetadata
 
 from streams.transport import Headers, Record
+
+#: A record to add by its key's partition: topic, key, value and headers.
+Keyed = tuple[str, bytes | None, bytes, Headers | None]
 
 
 class RecordProducer(Protocol):
@@ -56,6 +59,22 @@ class Outbox:
         if partition is None:
             partition = self.partition_for(key) if key is not None else 0
         self._records.setdefault((topic, partition), []).append((key, value, headers))
+
+    def extend(self, records: Iterable[Keyed]) -> None:
+        """Queue records, each for the partition of its key (0 without one).
+
+        :meth:`add` for many records at once: the pipeline queues several per event.
+        """
+        groups = self._records
+        partition_of = self._partition_of
+        for topic, key, value, headers in records:
+            partition: int | None = 0 if key is None else partition_of.get(key)
+            if partition is None:
+                partition = self.partition_for(cast(bytes, key))
+            group = groups.get((topic, partition))
+            if group is None:
+                group = groups[topic, partition] = []
+            group.append((key, value, headers))
 
     def partition_for(self, key: bytes) -> int:
         """The partition Kafka's default partitioner gives ``key``."""

@@ -35,11 +35,11 @@ from streams.headers import SOURCE_HEADER, cloud_event_headers
 from streams.ingress import Admission, Refusal, examine, position_of
 from streams.ledger import CaseChain, audit_entry
 from streams.lifecycle import CaseLifecycle
+from streams.outbox import Keyed
 from streams.reasons import Reason, Rejection
 from streams.receipts import acceptance_receipt, receipt_value, rejection_receipt
 from streams.redaction import commit
 from streams.topics import CASE_AUDIT, CASE_EVENTS, DLQ, institution_of_inbound, outbound_topic
-from streams.transport import Headers
 
 if TYPE_CHECKING:
     from streams.hub import Hub
@@ -48,8 +48,8 @@ if TYPE_CHECKING:
 BATCH_SIZE = 500
 BATCH_WINDOW_SECONDS = 0.005
 
-#: A record to produce: topic, key, value and headers.
-Outgoing = tuple[str, bytes | None, bytes, Headers | None]
+#: A record to produce, to its key's partition: topic, key, value and headers.
+Outgoing = Keyed
 
 
 def register(hub: Hub) -> None:
@@ -68,8 +68,7 @@ async def process_batch(hub: Hub, messages: list[faust.types.Message]) -> None:
     outbox = hub.outbox()
     cases = CaseBatch(hub.case_table)
     for message in messages:
-        for topic, key, value, headers in decide(hub, cases, message):
-            outbox.add(topic, key, value, headers=headers)
+        outbox.extend(decide(hub, cases, message))
     cases.save(outbox)
     await outbox.flush()
 

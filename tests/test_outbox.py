@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable
 
@@ -48,3 +49,33 @@ class _NeverSends:
         self, topic: str, partition: int, records: list[Record]
     ) -> list[Awaitable[RecordMetadata]]:
         raise AssertionError("these tests send nothing")
+
+
+def test_extended_records_keep_their_order_within_each_partition() -> None:
+    producer = _Keeps()
+    outbox = Outbox(producer, 4)
+    keys = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"case/{n}")).encode() for n in range(20)]
+    records = [("kawal.case.audit", key, f"{n}".encode(), None) for n, key in enumerate(keys)]
+
+    outbox.extend([*records, ("kawal.dlq", None, b"unkeyed", None)])
+    asyncio.run(outbox.flush())
+
+    assert producer.sent[("kawal.dlq", 0)] == [(None, b"unkeyed", None)]
+    for (topic, partition), group in producer.sent.items():
+        if topic == "kawal.case.audit":
+            assert all(outbox.partition_for(key or b"") == partition for key, _, _ in group)
+            assert [int(value) for _, value, _ in group] == sorted(int(v) for _, v, _ in group)
+    assert sum(len(group) for group in producer.sent.values()) == len(records) + 1
+
+
+class _Keeps:
+    """The outbox's producer, keeping what it is given per topic partition."""
+
+    def __init__(self) -> None:
+        self.sent: dict[tuple[str, int], list[Record]] = {}
+
+    async def send_records(
+        self, topic: str, partition: int, records: list[Record]
+    ) -> list[Awaitable[RecordMetadata]]:
+        self.sent.setdefault((topic, partition), []).extend(records)
+        return []
