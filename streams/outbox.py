@@ -1,12 +1,17 @@
-"""The records one batch produces, sent together and confirmed before the batch is acknowledged.
+"""The records one batch produces, sent together, and no offset committed before they are stored.
 
-Each event the pipeline accepts produces about a dozen records. Faust's ``Topic.send`` costs
+Each event the pipeline accepts produces several records. Faust's ``Topic.send`` costs
 about 70 µs of Python per record here (futures, callbacks, sensors) and even the producer's
 own ``send`` several; so the outbox collects a batch's records by topic and partition and
 hands each group to the producer as whole record batches
-(:meth:`streams.transport.Producer.send_records`). The batch is acknowledged only after
-:meth:`Outbox.flush` has seen the broker acknowledge every record, so a failed send holds back
-the offset commit instead of losing the record.
+(:meth:`streams.transport.Producer.send_records`).
+
+No offset is committed past a record the broker has not acknowledged, so a failed send holds
+back the commit instead of losing the record: :meth:`Outbox.flush` waits for every record
+before its caller acknowledges the input; a caller that acknowledges after :meth:`Outbox.send`
+(the pipeline, which confirms a batch while it processes the next) relies on Faust flushing
+the producer before every offset commit, and on :class:`streams.transport.Producer` refusing
+to flush past a failed send.
 
 Records keep their order within a topic partition, and a key's records go to the partition
 Kafka's default partitioner would choose (murmur2 of the key), computed once per key.
@@ -24,6 +29,8 @@ from streams.transport import Headers, Record
 
 #: A record to add by its key's partition: topic, key, value and headers.
 Keyed = tuple[str, bytes | None, bytes, Headers | None]
+#: Records handed to the producer: a future per record batch, done once the broker has it.
+Sent = list[Awaitable[RecordMetadata]]
 
 
 class RecordProducer(Protocol):
@@ -84,6 +91,18 @@ class Outbox:
             self._partition_of[key] = partition
         return partition
 
+    async def send(self) -> Sent:
+        """Hand every queued record to the producer, without waiting for the broker.
+
+        Returns:
+            A future per record batch: :func:`confirm` them before relying on the records.
+        """
+        records, self._records = self._records, {}
+        sent: Sent = []
+        for (topic, partition), group in records.items():
+            sent += await self._producer.send_records(topic, partition, group)
+        return sent
+
     async def flush(self) -> None:
         """Send every queued record and wait until the broker has acknowledged each.
 
@@ -91,9 +110,14 @@ class Outbox:
             KafkaError: the broker refused a batch after the producer's retries; the records
                 that produced these must not be acknowledged.
         """
-        records, self._records = self._records, {}
-        sent: list[Awaitable[RecordMetadata]] = []
-        for (topic, partition), group in records.items():
-            sent += await self._producer.send_records(topic, partition, group)
-        for batch in sent:
-            await batch
+        await confirm(await self.send())
+
+
+async def confirm(sent: Sent) -> None:
+    """Wait until the broker has acknowledged every batch of ``sent``.
+
+    Raises:
+        KafkaError: the broker refused a batch after the producer's retries.
+    """
+    for batch in sent:
+        await batch

@@ -15,9 +15,11 @@ and a refused record a ``kawal.dlq`` record and a rejection receipt.
 The three steps share one consume of the record and one case table value: passed between
 agents through topics, every event cost the worker two more consumes and produces (about a
 tenth of a millisecond each in Faust). Records come in batches; the case table is written once
-per changed case per batch, and the batch is acknowledged only after the broker has confirmed
-every record it produced, so a crash at any point redelivers it, and every step of it is
-idempotent (a redelivered event keeps its sequence number and hash).
+per changed case per batch. A batch is acknowledged once its records are with the producer,
+and confirmed while the next batch is processed; its offsets are committed only after the
+broker has acknowledged them (:mod:`streams.outbox`), so a crash at any point redelivers the
+batch, and every step of it is idempotent (a redelivered event keeps its sequence number and
+hash).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from streams.headers import SOURCE_HEADER, cloud_event_headers
 from streams.ingress import Admission, Refusal, examine, position_of
 from streams.ledger import CaseChain, audit_entry
 from streams.lifecycle import CaseLifecycle
-from streams.outbox import Keyed
+from streams.outbox import Keyed, Sent, confirm
 from streams.reasons import Reason, Rejection
 from streams.receipts import acceptance_receipt, receipt_value, rejection_receipt
 from streams.redaction import commit
@@ -59,18 +61,26 @@ def register(hub: Hub) -> None:
     async def pipeline(stream: faust.StreamT[bytes]) -> None:
         # take_events acknowledges a batch only after the loop body has processed it.
         batches = cast(Stream[bytes], stream).take_events(BATCH_SIZE, within=BATCH_WINDOW_SECONDS)
+        in_flight: Sent = []
         async for events in batches:
-            await process_batch(hub, [event.message for event in events])
+            sent = await process_batch(hub, [event.message for event in events])
+            # The previous batch's records travelled to the broker while this one was made.
+            await confirm(in_flight)
+            in_flight = sent
 
 
-async def process_batch(hub: Hub, messages: list[faust.types.Message]) -> None:
-    """Process records in order; return once everything they produced is confirmed."""
+async def process_batch(hub: Hub, messages: list[faust.types.Message]) -> Sent:
+    """Process records in order; return once everything they produced is with the producer.
+
+    Returns:
+        The futures that confirm those records (:func:`streams.outbox.confirm`).
+    """
     outbox = hub.outbox()
     cases = CaseBatch(hub.case_table)
     for message in messages:
         outbox.extend(decide(hub, cases, message))
     cases.save(outbox)
-    await outbox.flush()
+    return await outbox.send()
 
 
 def decide(hub: Hub, cases: CaseBatch, message: faust.types.Message) -> list[Outgoing]:

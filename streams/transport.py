@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Iterable, Mapping
+from typing import cast
 
 from aiokafka.errors import RecordTooLargeError
+from faust.exceptions import ProducerSendError
 from faust.transport.consumer import RecordMap
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, RecordMetadata
@@ -51,8 +53,13 @@ FETCH_WAIT_SECONDS = 0.05
 class Producer(faust_aiokafka.Producer):
     """aiokafka producer whose flush empties Faust's send-soon buffer first.
 
-    It also sends whole record batches (:meth:`send_records`), for the pipeline's outbox.
+    It also sends whole record batches (:meth:`send_records`), for the pipeline's outbox, and
+    its flush fails for good once one of those batches failed: Faust flushes the producer
+    before every offset commit, and a commit after a lost record would skip it for ever.
     """
+
+    #: The first failure of a batch from :meth:`send_records`, if any.
+    send_failure: BaseException | None = None
 
     async def send_records(
         self, topic: str, partition: int, records: Iterable[Record]
@@ -84,13 +91,30 @@ class Producer(faust_aiokafka.Producer):
                 )
         if batch.record_count():
             sent.append(await producer.send_batch(batch, topic, partition=partition))
+        for future in sent:
+            cast(asyncio.Future[RecordMetadata], future).add_done_callback(self._note_outcome)
         return sent
 
     async def flush(self) -> None:
-        """Wait until every buffered and in-flight message is acknowledged."""
+        """Wait until every buffered and in-flight message is acknowledged.
+
+        Raises:
+            ProducerSendError: a batch from :meth:`send_records` failed, now or before; its
+                records are lost unless their input is processed again, so nothing may be
+                committed: the worker must restart from its last commit.
+        """
         while self.buffer.size:
             await self.buffer.flush()
         await super().flush()
+        if self.send_failure is not None:
+            raise ProducerSendError(
+                f"the broker refused records ({self.send_failure!r}); offsets stay "
+                "uncommitted, and the worker restarts from its last commit"
+            ) from self.send_failure
+
+    def _note_outcome(self, future: asyncio.Future[RecordMetadata]) -> None:
+        if self.send_failure is None and not future.cancelled():
+            self.send_failure = future.exception()
 
 
 class Consumer(faust_aiokafka.Consumer):
