@@ -59,7 +59,8 @@ def register(hub: Hub) -> None:
 
     @hub.app.agent(hub.inbound, name="kawal.pipeline")
     async def pipeline(stream: faust.StreamT[bytes]) -> None:
-        # take_events acknowledges a batch only after the loop body has processed it.
+        # take_events acknowledges a batch when the loop body returns, with its records at
+        # the producer; the offset commit waits until the broker has them (streams.outbox).
         batches = cast(Stream[bytes], stream).take_events(BATCH_SIZE, within=BATCH_WINDOW_SECONDS)
         in_flight: Sent = []
         async for events in batches:

@@ -101,15 +101,15 @@ class Producer(faust_aiokafka.Producer):
         Raises:
             ProducerSendError: a batch from :meth:`send_records` failed, now or before; its
                 records are lost unless their input is processed again, so nothing may be
-                committed: the worker must restart from its last commit.
+                committed until the worker restarts from its last commit.
         """
         while self.buffer.size:
             await self.buffer.flush()
         await super().flush()
         if self.send_failure is not None:
             raise ProducerSendError(
-                f"the broker refused records ({self.send_failure!r}); offsets stay "
-                "uncommitted, and the worker restarts from its last commit"
+                f"the broker refused records ({self.send_failure!r}); no offset is "
+                "committed past them: restart the worker to process their input again"
             ) from self.send_failure
 
     def _note_outcome(self, future: asyncio.Future[RecordMetadata]) -> None:
