@@ -367,7 +367,7 @@ def test_upper_case_uuids_read_back_in_canonical_form(codec: AvroCodec) -> None:
 def test_a_uuid_field_holding_no_uuid_is_undecodable(codec: AvroCodec) -> None:
     data = _unchecked_with_event_id(codec, "not-a-uuid")
 
-    with pytest.raises(SchemaMismatchError, match="does not decode as kawal.AuditEntry"):
+    with pytest.raises(SchemaMismatchError, match=r"does not decode as kawal\.AuditEntry"):
         codec.decode(data)
 
 
