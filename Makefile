@@ -46,11 +46,11 @@ typecheck: install
 	$(BIN)/mypy
 
 docs: install
-	$(BIN)/python -m schemas.asyncapi
+	$(BIN)/python -m streams.contract.asyncapi
 
 test: system-deps lint typecheck
 	$(BIN)/kawal schema check
-	$(BIN)/python -m schemas.asyncapi --check
+	$(BIN)/python -m streams.contract.asyncapi --check
 	$(BIN)/pytest
 
 bench: install

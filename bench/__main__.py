@@ -23,21 +23,21 @@ from typing import Any
 from faust.types import Message
 from kafka import KafkaConsumer
 
+from monitoring.metrics import HubMetrics
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from schemas.identity import case_id_for
-from streams.case_table import CaseBatch
-from streams.embedded import EmbeddedBroker
+from streams.app import create_app, create_pipeline
+from streams.audit.replay import replay
+from streams.audit.store import AuditStore
+from streams.broker.provision import provision_topics
+from streams.broker.publisher import EventPublisher
+from streams.domain.institutions import load_institutions
 from streams.headers import cloud_event_headers
-from streams.hub import create_hub
-from streams.institutions import load_institutions
-from streams.pipeline import decide
-from streams.processes import ChildProcess, free_port
-from streams.provision import provision_topics
-from streams.publisher import EventPublisher
-from streams.replay import replay
+from streams.hub.case_table import CaseBatch
+from streams.local.embedded import EmbeddedBroker
+from streams.local.processes import ChildProcess, free_port
 from streams.settings import Settings
-from streams.store import AuditStore
 from streams.topics import all_topics, inbound_topic, outbound_topic
 
 #: An inbound record ready to send: case id, Avro bytes and headers.
@@ -87,7 +87,7 @@ def step_rate(encoded: list[tuple[str, bytes]], workdir: Path) -> float:
     """
     settings = Settings(home=workdir / "step", broker_url="tansu://127.0.0.1:9", web_port=9)
     settings.home.mkdir()
-    hub = create_hub(settings)
+    step = create_pipeline(settings, create_app(settings), HubMetrics())
     now = time.time()
     messages = [
         Message(
@@ -106,7 +106,7 @@ def step_rate(encoded: list[tuple[str, bytes]], workdir: Path) -> float:
     cases = CaseBatch({})
     started = time.perf_counter()
     for message in messages:
-        decide(hub, cases, message)
+        step.decide(cases, message)
     return len(messages) / (time.perf_counter() - started)
 
 
@@ -173,7 +173,8 @@ def latency_ms(
     """p50 and p99, in ms, from publishing an event to its acceptance receipt, at ``rate``/s."""
     arrivals: dict[str, float] = {}
     done = threading.Event()
-    # A short fetch wait: tansu holds a many-partition Fetch for the whole wait (streams.tansu).
+    # A short fetch wait: tansu holds a many-partition Fetch for the whole wait
+    # (streams.broker.tansu).
     consumer = KafkaConsumer(
         outbound_topic("bawaslu"),
         bootstrap_servers=[bootstrap],

@@ -15,8 +15,8 @@ from connectors.host import build, run_connector
 from connectors.scaffold import new_connector
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
-from streams.broker import parse_broker_url
-from streams.dlq_tools import ReplayFilter, read_dead_letters, replay_dead_letters
+from streams.broker.dead_letters import ReplayFilter, read_dead_letters, replay_dead_letters
+from streams.broker.endpoint import parse_broker_url
 from streams.settings import Settings
 
 

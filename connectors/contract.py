@@ -45,9 +45,9 @@ from connectors.errors import PermanentError, TransientError
 from connectors.host import build
 from connectors.retry import RetryPolicy
 from connectors.runtime import InboundRunner, OutboundRunner, system_topic
-from streams.chain import GENESIS_HASH, chain_hash
-from streams.dlq_tools import ReplayFilter, replay_dead_letters
-from streams.redaction import commit, reveal
+from streams.broker.dead_letters import ReplayFilter, replay_dead_letters
+from streams.domain.chain import GENESIS_HASH, chain_hash
+from streams.domain.redaction import commit, reveal
 from streams.topics import DLQ, inbound_topic, outbound_topic
 
 #: Retries of the broker-backed tests: few and short.

@@ -26,8 +26,8 @@ from connectors.checkpoints import CheckpointStore
 from connectors.errors import PermanentError
 from connectors.retry import GaveUp, RetryPolicy, with_retries
 from schemas.codec import AvroCodec, CodecError
+from streams.domain.redaction import reveal
 from streams.headers import cloud_event_headers
-from streams.redaction import reveal
 from streams.topics import DLQ, inbound_topic, outbound_topic
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from typing import Any, Self, cast
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from streams.processes import free_port
+from streams.local.processes import free_port
 
 #: An HTTP status and the JSON object answered with it.
 Answer = tuple[int, dict[str, Any]]

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from streams.embedded import EmbeddedBroker
-from streams.institutions import load_institutions
-from streams.processes import free_port
-from streams.provision import provision_topics
+from streams.broker.provision import provision_topics
+from streams.domain.institutions import load_institutions
+from streams.local.embedded import EmbeddedBroker
+from streams.local.processes import free_port
 from streams.topics import all_topics
 
 #: Partitions of the test topics (as the hub's default).

@@ -96,16 +96,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "up":
-        from streams.supervisor import run_up
+        from streams.local.supervisor import run_up
 
         return run_up(settings, demo=args.demo, ephemeral=args.ephemeral)
     if args.command in ("worker", "sink"):
-        from streams.hub import Role
+        from streams.app import Role
         from streams.worker import run_worker
 
         return run_worker(settings, Role(args.command))
     if args.command == "demo":
-        from streams.supervisor import publish_demo
+        from streams.local.supervisor import publish_demo
 
         broker_url = _broker_url(settings)
         web_url = f"http://{settings.web_host}:{settings.web_port}"
@@ -116,7 +116,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return run_command(args, settings, _broker_url(settings))
     if args.command == "stats":
-        from streams.stats import run_stats
+        from streams.audit.stats import run_stats
 
         return run_stats(settings, as_json=args.json)
     if args.command == "schema":
@@ -133,7 +133,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _store(settings: Settings) -> Any:
-    from streams.store import AuditStore
+    from streams.audit.store import AuditStore
 
     store = AuditStore(settings.audit_url)
     store.create_schema()
@@ -141,7 +141,7 @@ def _store(settings: Settings) -> Any:
 
 
 def _case_trail(settings: Settings, case_id: str, viewer: str | None, *, as_json: bool) -> int:
-    from streams.trail import NotEntitledError, trail_view
+    from streams.audit.trail import NotEntitledError, trail_view
 
     catalog = default_catalog()
     try:
@@ -164,9 +164,9 @@ def _case_trail(settings: Settings, case_id: str, viewer: str | None, *, as_json
 
 
 def _directory(settings: Settings) -> Any:
-    from streams.authority import load_authority_map
-    from streams.institutions import load_institutions
-    from streams.trail import Directory
+    from streams.audit.trail import Directory
+    from streams.domain.authority import load_authority_map
+    from streams.domain.institutions import load_institutions
 
     return Directory(
         load_institutions(settings.institutions_file), load_authority_map(settings.authority_file)
@@ -188,7 +188,7 @@ def _print_trail(view: dict[str, Any]) -> None:
 
 
 def _case_list(settings: Settings, *, as_json: bool) -> int:
-    from streams.trail import cases_view
+    from streams.audit.trail import cases_view
 
     cases = cases_view(_store(settings))
     if as_json:
@@ -207,8 +207,8 @@ def _broker_url(settings: Settings) -> str:
 
 
 def _replay(settings: Settings, *, as_json: bool) -> int:
-    from streams.broker import parse_broker_url
-    from streams.replay import replay
+    from streams.audit.replay import replay
+    from streams.broker.endpoint import parse_broker_url
 
     bootstrap = list(parse_broker_url(_broker_url(settings)).bootstrap)
     result = replay(bootstrap, _store(settings), AvroCodec(default_catalog()), progress=not as_json)
@@ -223,7 +223,7 @@ def _replay(settings: Settings, *, as_json: bool) -> int:
 
 
 def _audit_verify(settings: Settings, case_id: str | None, *, as_json: bool) -> int:
-    from streams.audit_verify import verify_store
+    from streams.audit.verify import verify_store
 
     report = verify_store(_store(settings), case_id)
     if case_id is not None and report.cases == 0:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from streams.institutions import Institution
+from streams.domain.institutions import Institution
 
 APP_ID = "kawal"
 #: The audit sink's Faust app, a consumer group of its own (``kawal sink``).
@@ -21,7 +21,7 @@ CASE_EVENTS = "kawal.case.events"
 CASE_AUDIT = "kawal.case.audit"
 DLQ = "kawal.dlq"
 
-#: The Faust table of every case's lifecycle and chain (:mod:`streams.case_table`); its
+#: The Faust table of every case's lifecycle and chain (:mod:`streams.hub.case_table`); its
 #: changelog topic is named ``<app id>-<table>-changelog``.
 CASE_TABLE = "case-state"
 

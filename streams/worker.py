@@ -9,7 +9,7 @@ import logging
 import faust
 import uvloop
 
-from streams.hub import Role, create_hub, data_dir
+from streams.app import Role, create, data_dir
 from streams.settings import Settings
 
 
@@ -50,9 +50,9 @@ def run_worker(settings: Settings, role: Role = Role.WORKER) -> int:
     # uvloop runs them at about four fifths of the cost of asyncio's own loop.
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     data_dir(settings, role).mkdir(parents=True, exist_ok=True)
-    hub = create_hub(settings, role)
+    app = create(settings, role)
     tune_garbage_collector()
-    worker = HubWorker(hub.app, loglevel=settings.log_level.upper())
+    worker = HubWorker(app, loglevel=settings.log_level.upper())
     # Faust's Worker exits the process itself when the loop ends.
     worker.execute_from_commandline()
     return 0

@@ -6,14 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from streams.broker import parse_broker_url
-from streams.embedded import EmbeddedBroker
-from streams.institutions import load_institutions
-from streams.processes import free_port
-from streams.provision import provision_topics
-from streams.publisher import EventPublisher
+from streams.audit.store import AuditStore
+from streams.broker.endpoint import parse_broker_url
+from streams.broker.provision import provision_topics
+from streams.broker.publisher import EventPublisher
+from streams.domain.institutions import load_institutions
+from streams.local.embedded import EmbeddedBroker
+from streams.local.processes import free_port
 from streams.settings import Settings
-from streams.store import AuditStore
 from streams.topics import all_topics
 from tests.hubtools import (
     RunningHub,

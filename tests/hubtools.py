@@ -21,9 +21,9 @@ from kafka import KafkaConsumer
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from schemas.identity import case_id_for
-from streams.processes import ChildProcess, free_port
-from streams.publisher import EventPublisher
-from streams.store import AuditRow, AuditStore
+from streams.audit.store import AuditRow, AuditStore
+from streams.broker.publisher import EventPublisher
+from streams.local.processes import ChildProcess, free_port
 from streams.topics import DLQ, outbound_topic
 
 WAIT_SECONDS = 60.0

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 
-from streams.processes import free_port
+from streams.local.processes import free_port
 
 START_SECONDS = 30.0
 

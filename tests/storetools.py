@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from streams.chain import GENESIS_HASH, chain_hash
-from streams.store import AuditStore
+from streams.audit.store import AuditStore
+from streams.domain.chain import GENESIS_HASH, chain_hash
 from tests.postgres import PostgresServer
 
 _databases = itertools.count()

@@ -20,8 +20,9 @@ import pytest
 import yaml
 from fastavro.schema import parse_schema, to_parsing_canonical_form
 
-from schemas import asyncapi
-from schemas.asyncapi import (
+from schemas.catalog import DEFAULT_DIRECTORY, SchemaCatalog, default_catalog
+from streams.contract import asyncapi
+from streams.contract.asyncapi import (
     AVRO_SCHEMA_FORMAT,
     DOCS_PATH,
     PROJECT_ROOT,
@@ -29,10 +30,14 @@ from schemas.asyncapi import (
     build_document,
     render_yaml,
 )
-from schemas.catalog import DEFAULT_DIRECTORY, SchemaCatalog, default_catalog
-from schemas.contract import REGENERATE_COMMAND, ROLE_LABELS, AsyncApiError, channel_messages
-from schemas.eventdocs import build_markdown
-from streams.institutions import load_institutions
+from streams.contract.channels import (
+    REGENERATE_COMMAND,
+    ROLE_LABELS,
+    AsyncApiError,
+    channel_messages,
+)
+from streams.contract.eventdocs import build_markdown
+from streams.domain.institutions import load_institutions
 from streams.topics import APP_ID, all_topics
 
 TOOLS = PROJECT_ROOT / "tools" / "asyncapi"

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from streams.audit_verify import verify_store
-from streams.chain import chain_hash
-from streams.store import AuditStore
+from streams.audit.store import AuditStore
+from streams.audit.verify import verify_store
+from streams.domain.chain import chain_hash
 from tests.storetools import chained_rows, open_store
 
 CASE = "5e1f0c2a-0000-4000-8000-00000000000a"

@@ -22,10 +22,10 @@ from connectors.contract import feed_entry_record
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from schemas.identity import case_id_for
-from streams.embedded import EmbeddedBroker
-from streams.institutions import load_institutions
-from streams.processes import ChildProcess, free_port
-from streams.provision import provision_topics
+from streams.broker.provision import provision_topics
+from streams.domain.institutions import load_institutions
+from streams.local.embedded import EmbeddedBroker
+from streams.local.processes import ChildProcess, free_port
 from streams.topics import all_topics, outbound_topic
 
 pytestmark = pytest.mark.slow

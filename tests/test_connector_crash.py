@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from connectors.ids import event_id_for
 from connectors.inspektorat.simulator import InspectorateOffice
-from streams.audit_schema import AuditRow
-from streams.processes import ChildProcess
+from streams.audit.tables import AuditRow
+from streams.local.processes import ChildProcess
 from tests.hubtools import RunningHub
 
 pytestmark = pytest.mark.slow

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from streams.broker import parse_broker_url
-from streams.chain import verify_chain
-from streams.embedded import free_storage_base_port
-from streams.processes import free_port
-from streams.publisher import EventPublisher
+from streams.audit.store import AuditStore
+from streams.broker.endpoint import parse_broker_url
+from streams.broker.publisher import EventPublisher
+from streams.domain.chain import verify_chain
+from streams.local.embedded import free_storage_base_port
+from streams.local.processes import free_port
 from streams.settings import Settings
-from streams.store import AuditStore
 from tests.hubtools import UpProcess, default_codec, report, start_up, until_referral, up_env
 
 pytestmark = pytest.mark.slow

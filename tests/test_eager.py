@@ -1,4 +1,5 @@
-"""Eager coroutines (streams.eager): the first step at once, the rest as awaiting would run it."""
+"""Eager coroutines (streams.broker.eager): the first step at once, the rest as awaiting would run
+it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 
 import pytest
 
-from streams import eager
+from streams.broker import eager
 
 
 async def finishes_at_once(trace: list[str]) -> str:

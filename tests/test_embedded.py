@@ -16,14 +16,14 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from streams.embedded import (
+from streams.local.embedded import (
     EmbeddedBroker,
     EmbeddedCluster,
     EmbeddedStorage,
     PortInUseError,
     free_storage_base_port,
 )
-from streams.processes import ChildFailedError, ChildProcess, free_port
+from streams.local.processes import ChildFailedError, ChildProcess, free_port
 
 RECORDS = 200
 GROUP = "kawal-test"
@@ -222,7 +222,7 @@ def test_child_dies_with_its_parent(tmp_path: Path) -> None:
     parent_code = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
-        from streams.processes import ChildProcess
+        from streams.local.processes import ChildProcess
         child = ChildProcess("sleeper", [sys.executable, "-c", "import time; time.sleep(30)"],
                              Path({str(tmp_path / "sleeper.log")!r}))
         child.start()

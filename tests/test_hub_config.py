@@ -7,7 +7,7 @@ from pathlib import Path
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
-from streams.hub import create_codec
+from streams.app import create_codec
 from streams.settings import Settings
 from tests.registry_double import RegistryDouble
 

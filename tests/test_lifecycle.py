@@ -7,12 +7,17 @@ from typing import Any
 
 import pytest
 
-from streams.authority import AuthorityMap, AuthorityMapError, AuthorityPeriod, load_authority_map
-from streams.authorization import roles_for_case
-from streams.institutions import Institution
-from streams.lifecycle import CaseLifecycle, Phase, advance, check_transition, start
-from streams.reasons import Reason
-from streams.sanctions import sanction_misfit
+from streams.domain.authority import (
+    AuthorityMap,
+    AuthorityMapError,
+    AuthorityPeriod,
+    load_authority_map,
+)
+from streams.domain.authorization import roles_for_case
+from streams.domain.institutions import Institution
+from streams.domain.lifecycle import CaseLifecycle, Phase, advance, check_transition, start
+from streams.domain.reasons import Reason
+from streams.domain.sanctions import sanction_misfit
 from tests.hubtools import recommendation, referral, registration, report, sanction, verification
 
 

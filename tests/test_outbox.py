@@ -10,8 +10,8 @@ import pytest
 from faust.types import RecordMetadata
 from kafka.partitioner.default import murmur2 as kafka_python_murmur2
 
-from streams.outbox import Outbox
-from streams.transport import Record
+from streams.broker.transport import Record
+from streams.hub.outbox import Outbox
 
 #: murmur2 of these keys in the Java client's own tests (``UtilsTest.testMurmur2``).
 JAVA_MURMUR2 = {

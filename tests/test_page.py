@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from streams.lifecycle import start
-from streams.page import case_row
-from streams.render import CaseRow, Overview, overview_page
-from streams.stats import COLUMNS
+from streams.audit.stats import COLUMNS
+from streams.domain.lifecycle import start
+from streams.web.page import case_row
+from streams.web.render import CaseRow, Overview, overview_page
 from tests.casemix import EXPECTED, Mix, drive_mix
 from tests.hubtools import RunningHub, http_get, report
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from schemas.catalog import default_catalog
-from streams.chain import verify_chain
+from streams.domain.chain import verify_chain
 from tests import event_samples as samples
 from tests.hubtools import RunningHub, recommendation, report, sanction
 

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from streams.audit_verify import verify_store
-from streams.store import AuditStore
+from streams.audit.store import AuditStore
+from streams.audit.verify import verify_store
 from tests.hubtools import RunningHub
 
 

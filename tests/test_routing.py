@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from streams.chain import chain_hash, verify_chain
-from streams.redaction import reveal
+from streams.domain.chain import chain_hash, verify_chain
+from streams.domain.redaction import reveal
 from streams.topics import outbound_topic
 from tests.hubtools import RunningHub, recommendation, report, until_referral
 

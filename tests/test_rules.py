@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from streams.ingress import MAX_EVENT_BYTES
+from streams.hub.ingress import MAX_EVENT_BYTES
 from streams.topics import DLQ, inbound_topic
 from tests.hubtools import (
     RunningHub,

@@ -8,7 +8,7 @@ from fastavro.schema import parse_schema
 
 from schemas.catalog import DEFAULT_DIRECTORY, SchemaCatalog, default_catalog, schema_fingerprint
 from schemas.errors import SchemaLoadError, UnknownSchemaError
-from streams.institutions import load_institutions
+from streams.domain.institutions import load_institutions
 
 AVSC_FILES = sorted(DEFAULT_DIRECTORY.glob("*.avsc"))
 ENUM_FILES = [path for path in AVSC_FILES if json.loads(path.read_text())["type"] == "enum"]

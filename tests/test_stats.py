@@ -12,13 +12,13 @@ import pytest
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
-from streams.chain import GENESIS_HASH, chain_hash
-from streams.deadlines import breach_event, load_rules
-from streams.lifecycle import FOLLOW_UP_RULE, start
-from streams.redaction import commit
+from streams.audit.stats import COLUMNS, run_stats, stats_view
+from streams.audit.store import AuditStore, StoreError
+from streams.domain.chain import GENESIS_HASH, chain_hash
+from streams.domain.deadlines import breach_event, load_rules
+from streams.domain.lifecycle import FOLLOW_UP_RULE, start
+from streams.domain.redaction import commit
 from streams.settings import Settings
-from streams.stats import COLUMNS, run_stats, stats_view
-from streams.store import AuditStore, StoreError
 from tests.casemix import EXPECTED, Mix, appeal_decided, drive_mix, new_report
 from tests.hubtools import RunningHub, recommendation, sanction, until_referral
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
-from streams import migrations
-from streams.store import AuditStore, StoreError
+from streams.audit import migrations
+from streams.audit.store import AuditStore, StoreError
 from tests.postgres import PostgresServer
 from tests.storetools import chained_rows, open_store
 
@@ -124,7 +124,7 @@ def test_an_unreachable_store_raises_store_error(postgres: PostgresServer) -> No
 def test_processes_creating_the_schema_at_once_all_succeed(tmp_path: Path) -> None:
     # The worker and the audit sink both create the schema when they start, often together.
     url = f"sqlite:///{tmp_path / 'audit.db'}"
-    create = f"from streams.store import AuditStore; AuditStore({url!r}).create_schema()"
+    create = f"from streams.audit.store import AuditStore; AuditStore({url!r}).create_schema()"
     processes = [
         subprocess.Popen([sys.executable, "-c", create], stderr=subprocess.PIPE) for _ in range(4)
     ]

@@ -6,8 +6,8 @@ from faust.types import TP
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
-from streams.embedded import EmbeddedBroker
-from streams.tansu import fetched_end_offsets
+from streams.broker.tansu import fetched_end_offsets
+from streams.local.embedded import EmbeddedBroker
 
 TOPIC = "test.tansu.end-offsets"
 

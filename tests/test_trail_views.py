@@ -8,8 +8,8 @@ import subprocess
 import sys
 from typing import Any
 
-from streams.chain import chain_hash
-from streams.trail import WITHHELD
+from streams.audit.trail import WITHHELD
+from streams.domain.chain import chain_hash
 from tests.hubtools import RunningHub, http_get
 
 

@@ -9,14 +9,14 @@ import pytest
 from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
 
-from streams.embedded import EmbeddedBroker
-from streams.hub import create_app
-from streams.institutions import load_institutions
-from streams.processes import free_port
-from streams.provision import provision_topics
+from streams.app import create_app
+from streams.broker.provision import provision_topics
+from streams.broker.transport import Producer
+from streams.domain.institutions import load_institutions
+from streams.local.embedded import EmbeddedBroker
+from streams.local.processes import free_port
 from streams.settings import Settings
 from streams.topics import CASE_AUDIT, all_topics
-from streams.transport import Producer
 
 #: How long the producer retries a batch here before it gives up on it, in seconds.
 REQUEST_TIMEOUT_SECONDS = 2.0

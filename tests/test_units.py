@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from streams.broker import BrokerUrlError, parse_broker_url
-from streams.chain import GENESIS_HASH, chain_hash, verify_chain
-from streams.dlq_tools import DeadLetterRecord
-from streams.institutions import RegistryError, load_institutions
-from streams.ledger import CaseChain
+from streams.broker.dead_letters import DeadLetterRecord
+from streams.broker.endpoint import BrokerUrlError, parse_broker_url
+from streams.domain.chain import GENESIS_HASH, chain_hash, verify_chain
+from streams.domain.institutions import RegistryError, load_institutions
+from streams.domain.ledger import CaseChain
 from streams.topics import all_topics, changelog_topic, inbound_topic, institution_of_inbound
 
 

@@ -23,7 +23,7 @@ from connectors.sql import utc
 from schemas.catalog import SchemaCatalog
 from schemas.errors import InvalidIdentifierError
 from schemas.identity import case_id_for
-from streams.sanctions import KIND_LEVEL
+from streams.domain.sanctions import KIND_LEVEL
 
 #: Outbox kinds and the shared event each stands for.
 EVENT_OF_KIND = {

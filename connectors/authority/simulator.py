@@ -53,7 +53,7 @@ from connectors.authority.database import CASE_STATUS, HUB_CASE_EVENTS, METADATA
 from connectors.simulation import database_offline
 from connectors.sql import open_engine, row_dict, utc
 from schemas.identity import case_id_for
-from streams.sanctions import KIND_LEVEL
+from streams.domain.sanctions import KIND_LEVEL
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from connectors.simulation import Answer, SimulatedJsonApi
-from streams.authority import load_authority_map
-from streams.processes import free_port
+from streams.domain.authority import load_authority_map
+from streams.local.processes import free_port
 
 #: Path of Bawaslu's callback API.
 CALLBACK_PATH = "/api/kawal/status-updates"

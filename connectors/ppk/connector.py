@@ -50,7 +50,7 @@ from connectors.ppk.database import DECREES, READ_COLUMNS, REVOKED, SIGNED
 from connectors.sql import check_url, open_engine, outage_is_transient, utc
 from schemas.errors import InvalidIdentifierError
 from schemas.identity import case_id_for
-from streams.sanctions import KIND_LEVEL
+from streams.domain.sanctions import KIND_LEVEL
 
 #: An internal user id, quoted in ``actor_ref``; anything else (a name) is not passed on.
 _USER_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")

@@ -39,7 +39,7 @@ from connectors.ppk.database import (
 )
 from connectors.simulation import database_offline
 from connectors.sql import open_engine, utc
-from streams.sanctions import KIND_LEVEL
+from streams.domain.sanctions import KIND_LEVEL
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ from connectors.contract import InboundContract, OutboundContract, feed_entry_re
 from connectors.errors import ConnectorConfigError, PermanentError, TransientError
 from connectors.host import build
 from schemas.catalog import default_catalog
-from streams.authority import load_authority_map
-from streams.authorization import authorize
-from streams.institutions import load_institutions
-from streams.lifecycle import Phase, advance, check_transition, start
-from streams.redaction import reveal
+from streams.domain.authority import load_authority_map
+from streams.domain.authorization import authorize
+from streams.domain.institutions import load_institutions
+from streams.domain.lifecycle import Phase, advance, check_transition, start
+from streams.domain.redaction import reveal
 from tests.hubtools import referral, report, sanction, until_referral
 from tests.postgres import PostgresServer
 

@@ -24,13 +24,13 @@ from connectors.contract import InboundContract, OutboundContract, feed_entry_re
 from connectors.errors import ConnectorConfigError, PermanentError, TransientError
 from connectors.host import build
 from connectors.retry import GaveUp, RetryPolicy, with_retries
-from streams.authority import load_authority_map
-from streams.authorization import authorize
-from streams.institutions import load_institutions
-from streams.lifecycle import advance, check_transition, start
-from streams.parties import parties_of_report
-from streams.processes import free_port
-from streams.redaction import reveal
+from streams.domain.authority import load_authority_map
+from streams.domain.authorization import authorize
+from streams.domain.institutions import load_institutions
+from streams.domain.lifecycle import advance, check_transition, start
+from streams.domain.parties import parties_of_report
+from streams.domain.redaction import reveal
+from streams.local.processes import free_port
 from tests import hubtools
 
 SECRET = "s3cret-shared-with-bawaslu-0123456789abcdef"

@@ -25,9 +25,9 @@ from connectors.inspektorat.connector import FileDropInbound
 from connectors.inspektorat.simulator import MALFORMATIONS, InspectorateOffice, demo_setup
 from connectors.runtime import InboundRunner
 from schemas.identity import case_id_for
-from streams.authorization import authorize
-from streams.institutions import load_institutions
-from streams.lifecycle import CaseLifecycle, Phase, check_transition
+from streams.domain.authorization import authorize
+from streams.domain.institutions import load_institutions
+from streams.domain.lifecycle import CaseLifecycle, Phase, check_transition
 from streams.topics import DLQ, inbound_topic
 
 NAME = "inspektorat-filedrop"

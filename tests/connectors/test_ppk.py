@@ -19,9 +19,9 @@ from connectors.ppk.connector import Decrees
 from connectors.ppk.simulator import DecreeRegistry, demo_setup
 from connectors.runtime import json_bytes
 from schemas.catalog import default_catalog
-from streams.authorization import authorize
-from streams.institutions import load_institutions
-from streams.lifecycle import Phase, advance, check_transition, start
+from streams.domain.authorization import authorize
+from streams.domain.institutions import load_institutions
+from streams.domain.lifecycle import Phase, advance, check_transition, start
 from tests.hubtools import recommendation, report, until_referral
 from tests.postgres import PostgresServer
 

@@ -1,0 +1,213 @@
+"""The composition root: builds the Faust app of ``kawal worker`` or ``kawal sink``.
+
+Everything a process shares is made here once and handed to each agent and view as exactly
+what it uses: the pipeline (:mod:`streams.hub.pipeline`) gets the codec, the rules and a
+producer, the audit sink (:mod:`streams.hub.sink`) the codec and the store, the views
+(:mod:`streams.web`) what they read. Nothing below this module builds a shared service.
+
+The worker runs the pipeline and the deadline timer (:mod:`streams.hub.deadline_timer`) with
+the HTTP views and the read-only page. The audit sink runs as a process of its own, with
+health and metrics views: it is a consumer of ``kawal.case.audit`` like any other, and its SQL
+writes, on another core, take nothing from the worker's interpreter.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import cast
+
+import faust
+
+from monitoring.metrics import HubMetrics
+from schemas.catalog import SchemaCatalog, default_catalog
+from schemas.codec import AvroCodec
+from schemas.errors import KawalError
+from schemas.registry import SchemaRegistryClient
+from streams.audit.store import AuditStore
+from streams.audit.trail import Directory
+from streams.broker.endpoint import parse_broker_url
+from streams.domain.authority import load_authority_map
+from streams.domain.calendar import load_calendar
+from streams.domain.deadlines import load_rules
+from streams.domain.institutions import load_institutions
+from streams.hub import deadline_timer, pipeline, sink
+from streams.hub.ingress import CaseRules
+from streams.hub.outbox import Outbox, RecordProducer
+from streams.hub.router import Router
+from streams.settings import Settings
+from streams.topics import (
+    APP_ID,
+    CASE_AUDIT,
+    CASE_TABLE,
+    HUB_INSTITUTION,
+    SINK_APP_ID,
+    inbound_topic,
+)
+from streams.web import page, views
+
+#: Largest record batch the producer builds, in bytes (Kafka's default message.max.bytes is 1 MiB).
+PRODUCER_BATCH_BYTES = 512 * 1024
+
+
+class ConfigurationError(KawalError):
+    """The hub is configured in a way it cannot run with."""
+
+
+class Role(StrEnum):
+    """What a hub process runs: ``kawal worker`` or ``kawal sink``."""
+
+    WORKER = "worker"
+    SINK = "sink"
+
+
+def data_dir(settings: Settings, role: Role) -> Path:
+    """Faust's data directory of ``role`` (the sink's inside the worker's)."""
+    return settings.worker_dir if role is Role.WORKER else settings.worker_dir / role.value
+
+
+def create_app(settings: Settings, role: Role = Role.WORKER) -> faust.App:
+    """A Faust app configured for at-least-once processing on the configured broker.
+
+    Each role is a consumer group of its own, serving HTTP on its own port.
+    """
+    if not settings.broker_url:
+        raise ConfigurationError(
+            "no broker: set KAWAL_BROKER_URL (kafka://host:port), or use `kawal up`, "
+            "which runs the embedded broker"
+        )
+    endpoint = parse_broker_url(settings.broker_url)
+    worker = role is Role.WORKER
+    return faust.App(
+        APP_ID if worker else SINK_APP_ID,
+        broker=endpoint.faust_url,
+        store="memory://",
+        autodiscover=False,
+        datadir=str(data_dir(settings, role)),
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication,
+        # Topics are provisioned with their real partition counts before the worker starts.
+        topic_allow_declare=False,
+        # No broker here offers transactions everywhere; every stage is idempotent instead.
+        processing_guarantee="at_least_once",
+        producer_acks=-1,
+        # The outbox sends a batch's records per partition as whole batches (streams.hub.outbox).
+        producer_max_batch_size=PRODUCER_BATCH_BYTES,
+        consumer_auto_offset_reset="earliest",
+        # Do not wait for in-flight events on shutdown or rebalance: a batch buffered by the
+        # sink is never acknowledged once its agent stops, so the wait would only run into the
+        # kill. Unacknowledged events are processed again, and every stage is idempotent.
+        stream_wait_empty=False,
+        broker_session_timeout=settings.session_timeout,
+        broker_heartbeat_interval=settings.session_timeout / 3,
+        broker_commit_interval=1.0,
+        web_enabled=True,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        web_port=settings.web_port if worker else settings.sink_port,
+    )
+
+
+def create_codec(settings: Settings, catalog: SchemaCatalog) -> AvroCodec:
+    """The hub's codec: Confluent wire format with a registry, single-object encoding without.
+
+    Events on ``kawal.case.events`` are always re-encoded canonically (single-object), so the
+    hash chain never depends on registry ids.
+    """
+    if settings.schema_registry_url:
+        return AvroCodec(
+            catalog, registry=SchemaRegistryClient(settings.schema_registry_url, catalog)
+        )
+    return AvroCodec(catalog)
+
+
+def create_store(settings: Settings) -> AuditStore:
+    """The audit store, its tables created or migrated (the worker and the sink both may)."""
+    store = AuditStore(settings.audit_url)
+    store.create_schema()
+    return store
+
+
+def _raw_topic(app: faust.App, *names: str) -> faust.TopicT:
+    # Values are Avro bytes; the codec, not Faust, owns the wire format.
+    return app.topic(*names, key_type=bytes, value_type=bytes, value_serializer="raw")
+
+
+def _outboxes(app: faust.App, settings: Settings) -> pipeline.OutboxFactory:
+    def new_outbox() -> Outbox:
+        return Outbox(cast(RecordProducer, app.producer), settings.partitions)
+
+    return new_outbox
+
+
+def create_pipeline(settings: Settings, app: faust.App, metrics: HubMetrics) -> pipeline.Pipeline:
+    """The pipeline step with the rules, codec and producer it applies."""
+    catalog = default_catalog()
+    codec = create_codec(settings, catalog)
+    institutions = load_institutions(settings.institutions_file)
+    rules = CaseRules(
+        catalog=catalog,
+        institutions={inst.id: inst for inst in institutions},
+        authority_map=load_authority_map(settings.authority_file),
+        deadline_rules=load_rules(settings.deadlines_file),
+        calendar=load_calendar(settings.calendar_file),
+    )
+    # JSON values without a value_type: Faust's recovery cannot rebuild a plain dict type.
+    # Faust serializes keys and values of this type as JSON (streams.hub.case_table).
+    table = app.Table(CASE_TABLE, key_type=str)
+    return pipeline.Pipeline(
+        codec=codec,
+        rules=rules,
+        router=Router(catalog, codec, institutions),
+        metrics=metrics,
+        redaction_key=settings.redaction_key.get_secret_value().encode(),
+        new_outbox=_outboxes(app, settings),
+        table=table,
+    )
+
+
+def create_worker(settings: Settings) -> faust.App:
+    """The worker's app: pipeline, deadline timer, trail views and the page."""
+    app = create_app(settings, Role.WORKER)
+    metrics = HubMetrics()
+    store = create_store(settings)
+    step = create_pipeline(settings, app, metrics)
+    institutions = tuple(step.rules.institutions.values())
+    pipeline.register(app, _raw_topic(app, *(inbound_topic(i.id) for i in institutions)), step)
+    deadline_timer.register(
+        app,
+        deadline_timer.DeadlineTimer(
+            table=step.table,
+            rules=step.rules.deadline_rules,
+            codec=step.codec,
+            hub_inbound=_raw_topic(app, inbound_topic(HUB_INSTITUTION)),
+        ),
+        settings.deadline_check_seconds,
+    )
+    directory = Directory(institutions, step.rules.authority_map)
+    trails = views.TrailReader(store, step.codec, step.rules.catalog, directory)
+    views.register_health(app, store, metrics)
+    views.register_trails(app, trails)
+    page.register(app, page.PageSources(step.table, trails, metrics))
+    return app
+
+
+def create_sink(settings: Settings) -> faust.App:
+    """The audit sink's app: ``kawal.case.audit`` into the store, with health and metrics."""
+    app = create_app(settings, Role.SINK)
+    metrics = HubMetrics()
+    store = create_store(settings)
+    audit_sink = sink.AuditSink(
+        codec=create_codec(settings, default_catalog()),
+        store=store,
+        metrics=metrics,
+        new_outbox=_outboxes(app, settings),
+    )
+    sink.register(app, _raw_topic(app, CASE_AUDIT), audit_sink)
+    views.register_health(app, store, metrics)
+    return app
+
+
+def create(settings: Settings, role: Role) -> faust.App:
+    """The app of ``role``."""
+    return create_worker(settings) if role is Role.WORKER else create_sink(settings)

@@ -1,0 +1,163 @@
+"""``kawal replay``: rebuild the audit store from ``kawal.case.audit``.
+
+Reads every partition of the topic from its beginning up to the high watermark its Fetch
+responses carry (right on Kafka and on tansu alike), decodes the entries and stores them in
+batches, each in one transaction with the offsets it came from (writer ``replay``). Entries
+already stored are ignored, so replaying twice adds nothing. Records that do not decode were
+dead-lettered by the sink when they were first written; they are counted and skipped.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+from tqdm import tqdm
+
+from schemas.codec import AvroCodec, CodecError
+from schemas.errors import KawalError
+from streams.audit.store import AuditStore, row_from_entry
+from streams.broker.topic_end import at_end, remaining
+from streams.topics import CASE_AUDIT
+
+#: Writer name of the offsets a replay commits.
+REPLAY_CONSUMER = "replay"
+#: Entries stored per transaction.
+BATCH_SIZE = 5_000
+#: Give up when the broker sends nothing for this long while records remain, in seconds.
+STALL_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """What a replay read and wrote."""
+
+    read: int
+    inserted: int
+    undecodable: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        """Entries read per second."""
+        return self.read / self.seconds if self.seconds > 0 else 0.0
+
+
+class ReplayError(KawalError):
+    """The topic could not be read to its end."""
+
+
+def replay(
+    bootstrap: list[str], store: AuditStore, codec: AvroCodec, *, progress: bool = True
+) -> ReplayResult:
+    """Read ``kawal.case.audit`` from its beginning into ``store``."""
+    started = time.perf_counter()
+    consumer = _consumer(bootstrap)
+    try:
+        partitions = _assign_all(consumer)
+        with tqdm(desc="replay", unit="entries", disable=not progress, file=sys.stderr) as bar:
+            read, inserted, undecodable = _copy(consumer, partitions, store, codec, bar)
+    finally:
+        consumer.close()
+    return ReplayResult(read, inserted, undecodable, time.perf_counter() - started)
+
+
+def _consumer(bootstrap: list[str]) -> KafkaConsumer:
+    return KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        fetch_max_bytes=64 * 1024 * 1024,
+        max_partition_fetch_bytes=16 * 1024 * 1024,
+        fetch_max_wait_ms=5,
+    )
+
+
+def _assign_all(consumer: KafkaConsumer) -> list[TopicPartition]:
+    numbers = consumer.partitions_for_topic(CASE_AUDIT)
+    if not numbers:
+        raise ReplayError(f"topic {CASE_AUDIT} does not exist on the broker")
+    partitions = [TopicPartition(CASE_AUDIT, number) for number in sorted(numbers)]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    return partitions
+
+
+def _copy(
+    consumer: KafkaConsumer,
+    partitions: list[TopicPartition],
+    store: AuditStore,
+    codec: AvroCodec,
+    bar: tqdm[Any],
+) -> tuple[int, int, int]:
+    writer = _BatchWriter(store)
+    try:
+        return _copy_into(consumer, partitions, codec, bar, writer)
+    finally:
+        writer.close()
+
+
+def _copy_into(
+    consumer: KafkaConsumer,
+    partitions: list[TopicPartition],
+    codec: AvroCodec,
+    bar: tqdm[Any],
+    writer: _BatchWriter,
+) -> tuple[int, int, int]:
+    read = undecodable = 0
+    rows: list[dict[str, Any]] = []
+    offsets: dict[tuple[str, int], int] = {}
+    last_progress = time.monotonic()
+    while not at_end(consumer, partitions):
+        batches = consumer.poll(timeout_ms=200, max_records=BATCH_SIZE)
+        for tp, records in batches.items():
+            for record in records:
+                try:
+                    rows.append(row_from_entry(codec.decode(record.value).record))
+                except CodecError:
+                    undecodable += 1
+            offsets[(tp.topic, tp.partition)] = records[-1].offset + 1
+            read += len(records)
+            bar.update(len(records))
+        if batches:
+            last_progress = time.monotonic()
+        elif time.monotonic() - last_progress > STALL_SECONDS:
+            raise ReplayError(f"no records from the broker for {STALL_SECONDS:.0f} s")
+        bar.total = read + remaining(consumer, partitions)
+        if len(rows) >= BATCH_SIZE:
+            writer.write(rows, offsets)
+            rows, offsets = [], {}
+    writer.write(rows, offsets)
+    return read, writer.finish(), undecodable
+
+
+class _BatchWriter:
+    """Stores one batch in a thread while the next is read: the database releases the GIL."""
+
+    def __init__(self, store: AuditStore) -> None:
+        self.store = store
+        self.inserted = 0
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-writer")
+        self._pending: Future[int] | None = None
+
+    def write(self, rows: list[dict[str, Any]], offsets: dict[tuple[str, int], int]) -> None:
+        """Store a batch once the previous one is stored (batches stay in order)."""
+        self._wait()
+        self._pending = self._executor.submit(self.store.insert, rows, offsets, REPLAY_CONSUMER)
+
+    def finish(self) -> int:
+        """Wait for the last batch; return how many entries were new."""
+        self._wait()
+        return self.inserted
+
+    def close(self) -> None:
+        """Stop the writer thread (after the batch it is storing)."""
+        self._executor.shutdown()
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            self.inserted += self._pending.result()  # re-raises a store error here
+            self._pending = None

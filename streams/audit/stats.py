@@ -1,0 +1,264 @@
+"""Public statistics of neutrality cases: a projection of the audit store.
+
+Every case is attributed to the ``election``, ``region_code`` (Kemendagri code) and
+``employing_agency`` (the institution id of the PPK that employs the reported civil servant,
+the one that must follow up a recommendation) of its ``ReportReceived``, and counted at most
+once in each column of its groups:
+
+- **reported**: the case was opened by a ``ReportReceived``.
+- **proven**: a ``VerificationCompleted`` with verdict ``PROVEN`` (the supervisor's or the
+  joint task force's finding; the presumption of innocence holds until then).
+- **recommended**: the recommending authority issued a ``RecommendationIssued`` with
+  ``proven`` true, i.e. a sanction recommendation to the PPK.
+- **followed up**: a proven recommendation that the PPK acted on with a ``SanctionImposed``,
+  late or not. DOMAIN.md's "about half of all sanction recommendations are never followed up"
+  is ``recommended - followed_up`` here.
+- **sanctioned**: a ``SanctionImposed`` still in force: not overturned by an ``AppealDecided``
+  (``OVERTURNED``); an amended sanction stays in force.
+- **follow-up overdue**: the hub's ``DeadlineBreached`` for the follow-up rule
+  (``recommendation_follow_up``): the PPK did not act in time, whether it acted later or not.
+
+Only these event types are read, and only their non-personal fields. The output holds counts
+keyed by election, region code and institution id: never a case id, a name, a NIP or a
+reporter. Entries whose bytes no longer decode are counted in ``skipped_entries`` and
+otherwise left out; ``kawal audit verify`` is where a trail's integrity is checked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec, CodecError
+from streams.audit.store import AuditRow, AuditStore, StoreError
+from streams.domain.lifecycle import FOLLOW_UP_RULE
+from streams.settings import Settings
+
+#: Counted columns, in display order, with the label of the readable table.
+COLUMNS: dict[str, str] = {
+    "reported": "reported",
+    "proven": "proven",
+    "recommended": "recommended",
+    "followed_up": "followed up",
+    "sanctioned": "sanctioned",
+    "follow_up_overdue": "follow-up overdue",
+}
+
+#: Groupings: output key, the case attribute it groups by, and its heading.
+GROUPINGS: tuple[tuple[str, str, str], ...] = (
+    ("by_election", "election", "election"),
+    ("by_region", "region", "region"),
+    ("by_institution", "institution", "institution"),
+)
+
+#: One-line definitions, shipped with the numbers so that readers need not guess.
+DEFINITIONS: dict[str, str] = {
+    "reported": "cases opened by a ReportReceived",
+    "proven": "cases with a VerificationCompleted verdict PROVEN",
+    "recommended": "cases with a RecommendationIssued that found the violation proven",
+    "followed_up": "recommended cases where the PPK then imposed a sanction (SanctionImposed)",
+    "sanctioned": "cases with a SanctionImposed not overturned on objection or appeal",
+    "follow_up_overdue": f"cases whose {FOLLOW_UP_RULE} deadline was breached",
+    "institution": "the employing agency (PPK) of the reported civil servant",
+    "region": "Kemendagri code of the region where the violation happened",
+}
+
+#: Event types the projection reads; every other entry is skipped in SQL.
+READ_TYPES = (
+    "ReportReceived",
+    "VerificationCompleted",
+    "RecommendationIssued",
+    "SanctionImposed",
+    "AppealDecided",
+    "DeadlineBreached",
+)
+
+#: Rows fetched from the database at a time.
+FETCH_SIZE = 1000
+
+
+@dataclass
+class CaseOutcome:
+    """What the statistics need of one case (no personal data)."""
+
+    election: str = ""
+    region: str = ""
+    institution: str = ""
+    reported: bool = False
+    proven: bool = False
+    recommended: bool = False
+    followed_up: bool = False
+    sanctioned: bool = False
+    follow_up_overdue: bool = False
+
+
+def stats_view(store: AuditStore, codec: AvroCodec) -> dict[str, Any]:
+    """Counts per election, region and institution, with totals and definitions.
+
+    Args:
+        store: the audit store to read.
+        codec: decodes the stored event bytes.
+
+    Returns:
+        A JSON-ready dict: ``totals``, ``by_election``, ``by_region`` and ``by_institution``
+        (lists of rows, each with its key and every column of :data:`COLUMNS`), ``cases``,
+        ``skipped_entries``, ``definitions`` and ``generated_at``.
+
+    Raises:
+        StoreError: the store cannot be read.
+    """
+    outcomes, skipped = project(_relevant_entries(store), codec)
+    reported = [case for case in outcomes.values() if case.reported]
+    view: dict[str, Any] = {
+        "generated_at": datetime.now(UTC).isoformat(),
+        "cases": len(reported),
+        "skipped_entries": skipped,
+        "totals": _counts(reported),
+    }
+    for key, attribute, _heading in GROUPINGS:
+        view[key] = _grouped(reported, attribute)
+    view["definitions"] = DEFINITIONS
+    return view
+
+
+def project(
+    entries: Iterable[tuple[str, bytes]], codec: AvroCodec
+) -> tuple[dict[str, CaseOutcome], int]:
+    """Fold ``(case_id, event bytes)`` entries, in trail order per case, into outcomes.
+
+    Returns:
+        The outcome of every case seen, and how many entries could not be decoded.
+    """
+    outcomes: dict[str, CaseOutcome] = {}
+    skipped = 0
+    for case_id, event in entries:
+        try:
+            record = codec.decode(event).record
+        except CodecError:
+            skipped += 1
+            continue
+        apply(outcomes.setdefault(case_id, CaseOutcome()), record)
+    return outcomes, skipped
+
+
+def apply(case: CaseOutcome, record: dict[str, Any]) -> None:
+    """Update ``case`` with one decoded event (types outside :data:`READ_TYPES` do nothing)."""
+    event_type = record["envelope"]["event_type"]
+    if event_type == "ReportReceived":
+        case.reported = True
+        case.election = record["election"]
+        case.region = record["region_code"]
+        case.institution = record["employing_agency"]
+    elif event_type == "VerificationCompleted":
+        case.proven = record["verdict"] == "PROVEN"
+    elif event_type == "RecommendationIssued":
+        case.recommended = bool(record["proven"])
+    elif event_type == "SanctionImposed":
+        case.followed_up = case.followed_up or case.recommended
+        case.sanctioned = True
+    elif event_type == "AppealDecided" and record["decision"] in ("OVERTURNED", "AMENDED"):
+        case.sanctioned = record["decision"] == "AMENDED"
+    elif event_type == "DeadlineBreached" and record["rule_id"] == FOLLOW_UP_RULE:
+        case.follow_up_overdue = True
+
+
+def _relevant_entries(store: AuditStore) -> Iterator[tuple[str, bytes]]:
+    query = (
+        select(AuditRow.case_id, AuditRow.event)
+        .where(AuditRow.event_type.in_(READ_TYPES))
+        .order_by(AuditRow.case_id, AuditRow.seq)
+    )
+    try:
+        with store.engine.connect() as conn:
+            result = conn.execution_options(yield_per=FETCH_SIZE).execute(query)
+            for case_id, event in result:
+                yield case_id, bytes(event)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read the audit store: {exc.code or exc}") from exc
+
+
+def _counts(cases: Iterable[CaseOutcome]) -> dict[str, int]:
+    counts = dict.fromkeys(COLUMNS, 0)
+    for case in cases:
+        for column in COLUMNS:
+            counts[column] += int(getattr(case, column))
+    return counts
+
+
+def _grouped(cases: list[CaseOutcome], attribute: str) -> list[dict[str, Any]]:
+    groups: dict[str, list[CaseOutcome]] = {}
+    for case in cases:
+        groups.setdefault(getattr(case, attribute), []).append(case)
+    return [{attribute: key} | _counts(groups[key]) for key in sorted(groups)]
+
+
+def run_stats(settings: Settings, *, as_json: bool) -> int:
+    """``kawal stats``: print the statistics of the configured audit store.
+
+    Args:
+        settings: where the audit store is.
+        as_json: print JSON for scripts instead of the readable table.
+
+    Returns:
+        The exit code, 0.
+
+    Raises:
+        StoreError: no audit store at the configured URL, or it cannot be read.
+    """
+    store = AuditStore(settings.audit_url)
+    try:
+        _require_store(store)
+        view = stats_view(store, AvroCodec(default_catalog()))
+    finally:
+        store.close()
+    print(json.dumps(view, indent=2) if as_json else "\n".join(format_table(view)))
+    return 0
+
+
+def _require_store(store: AuditStore) -> None:
+    url = make_url(store.url)
+    # The password of a PostgreSQL URL must not reach the terminal.
+    shown = url.render_as_string(hide_password=True)
+    what_to_do = "start the hub (`kawal up`) or set KAWAL_HOME or KAWAL_AUDIT_DB_URL to the hub's"
+    # Opening a missing SQLite file would create an empty one.
+    if url.get_backend_name() == "sqlite" and not Path(url.database or ":memory:").is_file():
+        raise StoreError(f"no audit store at {shown}: {what_to_do}")
+    try:
+        present = inspect(store.engine).has_table(AuditRow.__tablename__)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot open the audit store {shown} ({exc.code}): {what_to_do}") from exc
+    if not present:
+        raise StoreError(f"no audit store at {shown}: {what_to_do}")
+
+
+def format_table(view: dict[str, Any]) -> list[str]:
+    """The statistics as aligned text tables, one per grouping, totals last."""
+    lines: list[str] = []
+    for key, attribute, heading in GROUPINGS:
+        lines += _table(heading, [(row[attribute], row) for row in view[key]])
+        lines.append("")
+    lines += _table("", [("total", view["totals"])])
+    if view["skipped_entries"]:
+        lines.append(f"{view['skipped_entries']} undecodable entries left out")
+    return lines
+
+
+def _table(heading: str, rows: list[tuple[str, dict[str, int]]]) -> list[str]:
+    width = max([len(heading), *(len(name) for name, _ in rows)])
+    header = heading.ljust(width) + "".join(f"  {label}" for label in COLUMNS.values())
+    lines = [header]
+    for name, counts in rows:
+        cells = "".join(f"  {counts[column]:>{len(label)}}" for column, label in COLUMNS.items())
+        lines.append(name.ljust(width) + cells)
+    if not rows:
+        lines.append("(no cases)")
+    return lines

@@ -1,0 +1,229 @@
+"""The SQL audit store: one row per trail entry, idempotent on ``(case_id, seq)``.
+
+SQLite (WAL) under ``KAWAL_HOME`` by default; any SQLAlchemy URL (PostgreSQL in production).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from schemas.errors import KawalError
+from streams.audit import migrations
+from streams.audit.tables import AuditRow, CaseHead, ConsumedOffset
+
+__all__ = ["AuditRow", "AuditStore", "CaseSummary", "StoreError"]
+
+#: How long a reader waits for the sink's write lock on SQLite, in milliseconds.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: Attempts at creating the schema, and the pause between them (see create_schema).
+SCHEMA_ATTEMPTS = 3
+SCHEMA_RETRY_SECONDS = 0.5
+
+#: Entries read from the database at a time by :meth:`AuditStore.entries`.
+ENTRY_CHUNK = 2_000
+
+#: Writer name under which the audit sink records its offsets.
+SINK_CONSUMER = "audit-sink"
+
+#: ``(topic, partition)`` → next offset to apply.
+Offsets = Mapping[tuple[str, int], int]
+
+
+class StoreError(KawalError):
+    """The audit store cannot be reached or written."""
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """A case as the store knows it: how many entries, the last type and when."""
+
+    case_id: str
+    entries: int
+    last_event_type: str
+    last_recorded_at: datetime
+
+
+def _enable_sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # NORMAL in WAL mode survives a process crash (kill -9); only power loss can lose a commit.
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+class AuditStore:
+    """Reads and idempotent writes of trail entries."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _enable_sqlite_wal)
+
+    def create_schema(self) -> None:
+        """Create or migrate the tables to the newest revision (Alembic).
+
+        The worker and the audit sink both do this when they start, possibly at the same
+        moment: the loser of that race finds the tables half-made or locked, and its next
+        attempt finds them at the newest revision, with nothing left to do.
+        """
+        for attempt in range(1, SCHEMA_ATTEMPTS + 1):
+            try:
+                migrations.upgrade(self.engine)
+                return
+            except SQLAlchemyError as exc:
+                if attempt == SCHEMA_ATTEMPTS:
+                    raise StoreError(
+                        f"cannot create the audit store schema: {exc.code or exc}"
+                    ) from exc
+                time.sleep(SCHEMA_RETRY_SECONDS)
+
+    def insert(
+        self,
+        rows: Sequence[dict[str, Any]],
+        offsets: Offsets | None = None,
+        consumer: str = SINK_CONSUMER,
+    ) -> int:
+        """Store entries and the offsets they came from in one transaction.
+
+        Entries already stored are ignored, so a batch applied twice adds nothing; an offset
+        only ever moves forward. Returns how many entries were new.
+        """
+        if not rows and not offsets:
+            return 0
+        try:
+            with self.engine.begin() as conn:
+                inserted = self._insert_rows(conn, rows)
+                self._advance_heads(conn, rows)
+                self._advance_offsets(conn, consumer, offsets or {})
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot write to the audit store: {exc.code or exc}") from exc
+        return inserted
+
+    def _dialect_insert(self, table: Any) -> Any:
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table)
+
+    def _insert_rows(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
+        if not rows:
+            return 0
+        # Count what RETURNING gives back: executemany's rowcount is not reliable everywhere.
+        statement = self._dialect_insert(AuditRow).on_conflict_do_nothing()
+        return len(conn.execute(statement.returning(AuditRow.seq), list(rows)).all())
+
+    def _advance_heads(self, conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
+        newest: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            known = newest.get(row["case_id"])
+            if known is None or row["seq"] > known["last_seq"]:
+                newest[row["case_id"]] = {
+                    "case_id": row["case_id"],
+                    "last_seq": row["seq"],
+                    "last_hash": row["hash"],
+                }
+        if not newest:
+            return
+        insert = self._dialect_insert(CaseHead)
+        statement = insert.on_conflict_do_update(
+            index_elements=[CaseHead.case_id],
+            set_={"last_seq": insert.excluded.last_seq, "last_hash": insert.excluded.last_hash},
+            where=insert.excluded.last_seq > CaseHead.last_seq,
+        )
+        conn.execute(statement, list(newest.values()))
+
+    def _advance_offsets(self, conn: Connection, consumer: str, offsets: Offsets) -> None:
+        if not offsets:
+            return
+        insert = self._dialect_insert(ConsumedOffset)
+        statement = insert.on_conflict_do_update(
+            index_elements=list(ConsumedOffset.__table__.primary_key),
+            set_={"next_offset": insert.excluded.next_offset},
+            where=insert.excluded.next_offset > ConsumedOffset.next_offset,
+        )
+        values = [
+            {"consumer": consumer, "topic": topic, "partition": partition, "next_offset": offset}
+            for (topic, partition), offset in offsets.items()
+        ]
+        conn.execute(statement, values)
+
+    def consumed_offsets(self, consumer: str = SINK_CONSUMER) -> dict[tuple[str, int], int]:
+        """Next offset to apply per ``(topic, partition)``, as ``consumer`` last committed."""
+        query = select(ConsumedOffset).where(ConsumedOffset.consumer == consumer)
+        with self.engine.connect() as conn:
+            return {
+                (row.topic, row.partition): row.next_offset
+                for row in conn.execute(query).mappings()
+            }
+
+    def heads(self) -> dict[str, tuple[int, str]]:
+        """Newest ``(seq, hash)`` of every case, as the writer stored it."""
+        with self.engine.connect() as conn:
+            return {
+                row.case_id: (row.last_seq, row.last_hash)
+                for row in conn.execute(select(CaseHead)).mappings()
+            }
+
+    def trail(self, case_id: str) -> list[AuditRow]:
+        """Every entry of a case, in sequence order."""
+        query = select(AuditRow).where(AuditRow.case_id == case_id).order_by(AuditRow.seq)
+        with self.engine.connect() as conn:
+            return [_row_to_entity(row) for row in conn.execute(query).mappings()]
+
+    def entries(self, case_id: str | None = None) -> Iterator[AuditRow]:
+        """Every entry (of one case, or all) ordered by case and seq, read in chunks."""
+        query = select(AuditRow).order_by(AuditRow.case_id, AuditRow.seq)
+        if case_id is not None:
+            query = query.where(AuditRow.case_id == case_id)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=ENTRY_CHUNK).execute(query)
+            for row in result.mappings():
+                yield _row_to_entity(row)
+
+    def cases(self) -> list[CaseSummary]:
+        """Every case in the store, most recently updated first."""
+        last = (
+            select(
+                AuditRow.case_id,
+                func.count().label("entries"),
+                func.max(AuditRow.seq).label("last_seq"),
+            )
+            .group_by(AuditRow.case_id)
+            .subquery()
+        )
+        query = (
+            select(last.c.case_id, last.c.entries, AuditRow.event_type, AuditRow.recorded_at)
+            .join(
+                AuditRow, (AuditRow.case_id == last.c.case_id) & (AuditRow.seq == last.c.last_seq)
+            )
+            .order_by(AuditRow.recorded_at.desc())
+        )
+        with self.engine.connect() as conn:
+            return [CaseSummary(*row) for row in conn.execute(query)]
+
+    def count(self) -> int:
+        """Number of entries in the store."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(AuditRow)).scalar_one())
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+
+def row_from_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """A decoded ``kawal.AuditEntry`` as an audit-store row (disclosures as JSON text)."""
+    return entry | {"disclosures": json.dumps(entry.get("disclosures", []))}
+
+
+def _row_to_entity(row: Any) -> AuditRow:
+    return AuditRow(**dict(row))

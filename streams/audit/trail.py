@@ -1,0 +1,194 @@
+"""A case's trail as people and scripts read it: decoded, verified, personal data withheld.
+
+Used by ``kawal case trail`` and ``GET /cases/{case_id}/trail``. The public view never shows a
+field the schemas mark ``kawal.personal_data``. An institution's view (``--as``, ``?as=``)
+shows the values its roles in the case are entitled to (:mod:`streams.domain.redaction`), each
+checked
+against the commitment in the chained bytes; every view verifies against the same chain, and
+carries each entry's committed bytes so that a reader can recompute it without the hub.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from schemas.catalog import SchemaCatalog
+from schemas.codec import AvroCodec, CodecError
+from schemas.errors import KawalError
+from streams.audit.store import AuditRow, AuditStore, CaseSummary
+from streams.domain.authority import AuthorityMap
+from streams.domain.chain import verify_chain
+from streams.domain.institutions import Institution
+from streams.domain.parties import case_roles, parties_of_report
+from streams.domain.redaction import entitled, reveal
+
+WITHHELD = "[withheld: personal data]"
+
+
+class NotEntitledError(KawalError):
+    """An institution asked for the view of a case it is not party to, or is unknown."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """An institution reading a case, with the roles it acts in for that case."""
+
+    institution_id: str
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Directory:
+    """What resolving a viewer needs: the registered institutions and the authority map."""
+
+    institutions: Sequence[Institution]
+    authority_map: AuthorityMap
+
+
+def viewer_for(
+    institution_id: str, rows: Sequence[AuditRow], codec: AvroCodec, directory: Directory
+) -> Viewer:
+    """The viewer ``institution_id`` of the case whose trail is ``rows``.
+
+    Raises:
+        NotEntitledError: the institution is unknown or not party to the case.
+    """
+    known = {inst.id: inst for inst in directory.institutions}
+    institution = known.get(institution_id)
+    if institution is None:
+        raise NotEntitledError(
+            f"unknown institution {institution_id!r}; use one of: {', '.join(sorted(known))}"
+        )
+    roles = None
+    if rows and rows[0].event_type == "ReportReceived":
+        report = codec.decode(rows[0].event).record
+        roles = case_roles(institution, parties_of_report(directory.authority_map, report))
+    if roles is None:
+        raise NotEntitledError(f"{institution_id} is not party to case {rows[0].case_id}")
+    return Viewer(institution_id, roles)
+
+
+def trail_view(
+    store: AuditStore,
+    codec: AvroCodec,
+    catalog: SchemaCatalog,
+    case_id: str,
+    viewer: str | None = None,
+    directory: Directory | None = None,
+) -> dict[str, Any] | None:
+    """The case's trail with its verification result, or None if the case is unknown.
+
+    Args:
+        store: The audit store.
+        codec: Decodes the stored events.
+        catalog: Tells which fields are personal data.
+        case_id: The case.
+        viewer: Institution whose view to show; None for the public view.
+        directory: Institutions and authority map; needed with ``viewer``.
+
+    Raises:
+        NotEntitledError: ``viewer`` is unknown or not party to the case.
+    """
+    rows = store.trail(case_id)
+    if not rows:
+        return None
+    reader = None
+    if viewer is not None:
+        reader = viewer_for(viewer, rows, codec, directory or _no_directory())
+    chain_break = verify_chain(rows)
+    return {
+        "case_id": case_id,
+        "view": viewer or "public",
+        "verified": chain_break is None,
+        "first_bad_seq": chain_break.seq if chain_break else None,
+        "problem": chain_break.reason if chain_break else None,
+        "entries": [present_entry(row, codec, catalog, reader) for row in rows],
+    }
+
+
+def _no_directory() -> Directory:
+    raise NotEntitledError("an institution's view needs the registered institutions")
+
+
+def present_entry(
+    row: AuditRow, codec: AvroCodec, catalog: SchemaCatalog, viewer: Viewer | None = None
+) -> dict[str, Any]:
+    """One trail entry: chain fields, committed bytes, envelope and the fields ``viewer`` sees."""
+    entry: dict[str, Any] = {
+        "seq": row.seq,
+        "event_id": row.event_id,
+        "event_type": row.event_type,
+        "recorded_at": row.recorded_at.isoformat(),
+        "prev_hash": row.prev_hash,
+        "hash": row.hash,
+        "accepted_from": f"{row.source_topic}:{row.source_partition}:{row.source_offset}",
+        "committed_event": row.event.hex(),
+    }
+    try:
+        decoded = codec.decode(row.event)
+    except CodecError as exc:
+        entry["error"] = str(exc)
+        return entry
+    personal = set(catalog.personal_data_fields(decoded.full_name))
+    try:
+        record, revealed = _visible_record(decoded.record, row, viewer)
+    except ValueError as exc:
+        entry["error"] = str(exc)
+        return entry
+    personal -= revealed
+    entry["envelope"] = to_json(record["envelope"])
+    entry["fields"] = {
+        name: WITHHELD if name in personal else to_json(value)
+        for name, value in record.items()
+        if name != "envelope"
+    }
+    return entry
+
+
+def _visible_record(
+    record: dict[str, Any], row: AuditRow, viewer: Viewer | None
+) -> tuple[dict[str, Any], set[str]]:
+    """The record with the disclosures ``viewer`` is entitled to revealed, and their fields.
+
+    Raises:
+        ValueError: a disclosure does not match its commitment (the store was tampered with).
+    """
+    if viewer is None:
+        return record, set()
+    disclosures = [
+        item
+        for item in json.loads(row.disclosures or "[]")
+        if entitled(item["field"], viewer.roles)
+    ]
+    return reveal(record, disclosures), {item["field"] for item in disclosures}
+
+
+def cases_view(store: AuditStore) -> list[dict[str, Any]]:
+    """Every case with its entry count and newest event."""
+    return [_case(summary) for summary in store.cases()]
+
+
+def _case(summary: CaseSummary) -> dict[str, Any]:
+    return {
+        "case_id": summary.case_id,
+        "entries": summary.entries,
+        "last_event_type": summary.last_event_type,
+        "last_recorded_at": summary.last_recorded_at.isoformat(),
+    }
+
+
+def to_json(value: Any) -> Any:
+    """Avro values as JSON: timestamps and dates in ISO 8601, bytes in hex."""
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [to_json(item) for item in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return value

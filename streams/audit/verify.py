@@ -1,0 +1,96 @@
+"""``kawal audit verify``: re-verify every chain in the audit store, end to end.
+
+Each case's entries must form an unbroken chain (:func:`streams.domain.chain.verify_chain`: seq
+1..n,
+each ``prev_hash`` the hash before it, each hash recomputed from the stored bytes) that ends
+exactly at the case's head, the newest seq and hash the writer stored in the same transaction
+as the entries. So a flipped byte, a deleted, reordered or inserted entry, and a trail cut
+short at its end are each reported at the first bad sequence number.
+
+A forger able to rewrite the whole chain and the head together is caught only against anchors
+outside the store: the acceptance receipts each institution holds (seq and hash of every event
+it sent) and ``kawal.case.audit``, from which ``kawal replay`` rebuilds the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import groupby
+
+from streams.audit.store import AuditStore
+from streams.audit.tables import AuditRow
+from streams.domain.chain import ChainBreak, verify_chain
+
+
+@dataclass(frozen=True)
+class CaseFinding:
+    """Where a case's trail stops verifying."""
+
+    case_id: str
+    seq: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Outcome of a verification run."""
+
+    cases: int
+    entries: int
+    findings: list[CaseFinding]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every chain verified."""
+        return not self.findings
+
+
+def verify_case(rows: list[AuditRow], head: tuple[int, str] | None) -> ChainBreak | None:
+    """The first break in one case's trail, given the head its writer stored."""
+    chain_break = verify_chain(rows)
+    if chain_break is not None:
+        return chain_break
+    last_seq, last_hash = (rows[-1].seq, rows[-1].hash) if rows else (0, "")
+    if head is None:
+        return ChainBreak(1, "the hub never wrote this case: its entries were added outside it")
+    head_seq, head_hash = head
+    if head_seq > last_seq:
+        return ChainBreak(
+            last_seq + 1,
+            f"the trail ends at seq {last_seq} but the hub wrote up to seq {head_seq}: "
+            "entries are missing from its end",
+        )
+    if head_seq < last_seq:
+        return ChainBreak(head_seq + 1, f"entries after seq {head_seq}, the newest the hub wrote")
+    if head_hash != last_hash:
+        return ChainBreak(head_seq, "the newest entry's hash differs from the one the hub wrote")
+    return None
+
+
+def verify_store(store: AuditStore, case_id: str | None = None) -> VerifyReport:
+    """Verify one case, or every case in the store."""
+    heads = store.heads()
+    if case_id is not None:
+        heads = {case_id: heads[case_id]} if case_id in heads else {}
+    findings: list[CaseFinding] = []
+    cases = entries = 0
+    for current, rows in _cases_with_heads(store.entries(case_id), heads):
+        cases += 1
+        entries += len(rows)
+        chain_break = verify_case(rows, heads.get(current))
+        if chain_break is not None:
+            findings.append(CaseFinding(current, chain_break.seq, chain_break.reason))
+    return VerifyReport(cases, entries, findings)
+
+
+def _cases_with_heads(
+    entries: Iterable[AuditRow], heads: dict[str, tuple[int, str]]
+) -> Iterator[tuple[str, list[AuditRow]]]:
+    """Every case with its rows, including cases whose head remains but whose rows are gone."""
+    seen: set[str] = set()
+    for case_id, rows in groupby(entries, key=lambda row: row.case_id):
+        seen.add(case_id)
+        yield case_id, list(rows)
+    for case_id in sorted(heads.keys() - seen):
+        yield case_id, []

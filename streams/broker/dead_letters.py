@@ -1,0 +1,142 @@
+"""``kawal dlq list`` and ``kawal dlq replay``: read the dead-letter topic, send records back.
+
+Replay re-publishes each selected record's original bytes, with its original key, to the
+topic it was consumed from; the stage that refused it sees it again (so fix the cause first:
+bring the system back, correct the configuration). Records read from an institution's system
+(source ``system:<connector>``) have no topic to go back to: they are listed, not replayed;
+correct them in the system, which the connector then reads again. Which dead letters were
+replayed is remembered under ``KAWAL_HOME``, so replaying twice sends nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from connectors.checkpoints import CheckpointStore
+from schemas.codec import AvroCodec, CodecError
+from streams.broker.topic_end import at_end
+from streams.topics import DLQ
+
+#: Checkpoint name under which replayed dead letters are remembered.
+REPLAYED = "dlq-replay"
+
+
+@dataclass(frozen=True)
+class DeadLetterRecord:
+    """One record of ``kawal.dlq`` and where it sits there."""
+
+    partition: int
+    offset: int
+    key: bytes | None
+    letter: dict[str, Any]
+
+    @property
+    def position(self) -> str:
+        """``partition:offset`` in ``kawal.dlq``."""
+        return f"{self.partition}:{self.offset}"
+
+    @property
+    def replayable(self) -> bool:
+        """Whether the record came from a Kafka topic it can go back to, and is carried here.
+
+        An oversized record is referred to by its source coordinates only (empty payload).
+        """
+        from_topic = not str(self.letter["source_topic"]).startswith("system:")
+        return from_topic and bool(self.letter["payload"])
+
+    def summary(self) -> dict[str, Any]:
+        """The record without its payload (which may hold personal data)."""
+        fields = ("stage", "reason_code", "reason", "source_topic", "source_partition")
+        return {
+            "dlq_position": self.position,
+            **{name: self.letter[name] for name in fields},
+            "source_offset": self.letter["source_offset"],
+            "rejected_at": self.letter["rejected_at"].isoformat(),
+        }
+
+
+def read_dead_letters(bootstrap: list[str], codec: AvroCodec) -> Iterator[DeadLetterRecord]:
+    """Every record of ``kawal.dlq``, oldest first per partition."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=5
+    )
+    try:
+        partitions = [
+            TopicPartition(DLQ, p) for p in sorted(consumer.partitions_for_topic(DLQ) or ())
+        ]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        while not at_end(consumer, partitions):
+            for records in consumer.poll(timeout_ms=200).values():
+                for record in records:
+                    try:
+                        letter = codec.decode(record.value).record
+                    except CodecError:
+                        continue
+                    yield DeadLetterRecord(record.partition, record.offset, record.key, letter)
+    finally:
+        consumer.close()
+
+
+@dataclass(frozen=True)
+class ReplayFilter:
+    """Which dead letters to replay (None: any)."""
+
+    stage: str | None = None
+    reason_code: str | None = None
+    source_topic: str | None = None
+
+    def matches(self, record: DeadLetterRecord) -> bool:
+        """Whether ``record`` is selected."""
+        letter = record.letter
+        return all(
+            wanted is None or letter[name] == wanted
+            for name, wanted in (
+                ("stage", self.stage),
+                ("reason_code", self.reason_code),
+                ("source_topic", self.source_topic),
+            )
+        )
+
+
+@dataclass(frozen=True)
+class ReplayOutcome:
+    """What a DLQ replay did."""
+
+    replayed: int
+    already_replayed: int
+    not_replayable: int
+
+
+def replay_dead_letters(
+    bootstrap: list[str], codec: AvroCodec, home: Path, selection: ReplayFilter
+) -> ReplayOutcome:
+    """Send the selected dead letters back to their source topics, each at most once."""
+    store = CheckpointStore(home / "connectors" / "checkpoints.db")
+    done = set(filter(None, (store.get(REPLAYED) or "").split(",")))
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id="kawal-dlq-replay")
+    replayed = skipped = unreplayable = 0
+    try:
+        for record in read_dead_letters(bootstrap, codec):
+            if not selection.matches(record):
+                continue
+            if record.position in done:
+                skipped += 1
+            elif not record.replayable:
+                unreplayable += 1
+            else:
+                letter = record.letter
+                producer.send(letter["source_topic"], key=record.key, value=letter["payload"])
+                done.add(record.position)
+                replayed += 1
+        producer.flush(timeout=30)
+        store.put(REPLAYED, ",".join(sorted(done)))
+    finally:
+        producer.close()
+        store.close()
+    return ReplayOutcome(replayed, skipped, unreplayable)

@@ -1,0 +1,155 @@
+"""Everything tansu-specific, and nothing else.
+
+tansu 0.6 answers ListOffsets(latest) with the first offset of the partition's last batch + 1,
+not its real end. Faust sizes table recovery from those end offsets, so recovery would stop
+short and lose table state; consumer lag would be wrong too. So we fetch from the last batch it
+reports and read on to the last record.
+
+The high watermark a Fetch response carries is no end offset either: tansu raises a partition's
+watermark before it writes the batch, so a broker or storage killed in between leaves offsets
+below the watermark that will never hold a record. When they are a changelog's last offsets,
+Faust's recovery waits for them forever and the worker never becomes ready. The end is
+therefore one past the last record a Fetch returns, never above the high watermark.
+
+tansu also holds a Fetch request that spans many partitions for the whole max wait even when
+records arrive (one partition wakes early), and Faust fixes that wait at 1.5 s: each hop of the
+pipeline then took 0.5-1.6 s. Capping the wait at 5 ms brought publish → acceptance receipt
+to p50 23 ms / p99 43 ms at 200 events/s (`make bench`), at the price of idle Fetch requests
+(about 200 a second per consumer when nothing arrives).
+
+The hub selects this module only for ``tansu://`` broker URLs (:mod:`streams.broker.endpoint`),
+through
+the Faust transport registered under the entry point ``faust.transports: tansu``; the same code
+runs on Apache Kafka with ``kafka://``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
+from kafka import KafkaConsumer
+from kafka import TopicPartition as KafkaTopicPartition
+from kafka.errors import KafkaError
+
+from schemas.errors import KawalError
+from streams.broker import transport as hub_transport
+
+#: Longest time tansu may hold a Fetch request, in milliseconds (see the module docstring).
+FETCH_MAX_WAIT_MS = 5
+
+#: How long one Fetch round trip may take before recovery gives up, in seconds.
+END_OFFSET_FETCH_TIMEOUT_SECONDS = 15.0
+
+
+class EndOffsetError(KawalError):
+    """The real end offsets could not be read from the broker."""
+
+
+def fetched_end_offsets(
+    bootstrap: list[str],
+    reported: Mapping[TP, int],
+    timeout: float = END_OFFSET_FETCH_TIMEOUT_SECONDS,
+) -> dict[TP, int]:
+    """Real end offsets: one past the last record of each partition, read by fetching.
+
+    Args:
+        bootstrap: ``host:port`` servers.
+        reported: end offsets as ListOffsets reported them (possibly too low).
+        timeout: seconds to wait for each Fetch response.
+
+    Returns:
+        The end offset (one past the last record) of every partition.
+
+    Raises:
+        EndOffsetError: a partition's Fetch response did not arrive in time.
+    """
+    ends = {tp: (end or 0) for tp, end in reported.items()}
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS
+    )
+    try:
+        for tp, end in ends.items():
+            # A reported end of 0 means no batch at all: the partition is really empty.
+            # Otherwise a batch starts at the reported end - 1: the last record is there or after.
+            if end > 0:
+                ends[tp] = max(end, _end_of_records(consumer, tp, end - 1, timeout))
+    finally:
+        consumer.close()
+    return ends
+
+
+def _end_of_records(consumer: KafkaConsumer, tp: TP, offset: int, timeout: float) -> int:
+    """One past the last record at or after ``offset``, fetching that partition alone.
+
+    Alone, because a Fetch response may leave out the records of some partitions it names.
+    """
+    while True:
+        position, highwater = _fetch_once(consumer, tp, offset, timeout)
+        if position >= highwater or position == offset:
+            # At the high watermark, or a Fetch from here returned no record (the offsets up
+            # to the watermark were never written): here the records end.
+            return position
+        offset = position  # read on: more batches may follow
+
+
+def _fetch_once(consumer: KafkaConsumer, tp: TP, offset: int, timeout: float) -> tuple[int, int]:
+    """Fetch ``tp`` from ``offset``: the position after the records returned, and the HW.
+
+    The partition is assigned afresh, so a known high watermark means that the first
+    successful Fetch response from ``offset`` has been read, with the records it held.
+    """
+    ktp = KafkaTopicPartition(tp.topic, tp.partition)
+    consumer.unsubscribe()
+    consumer.assign([ktp])
+    consumer.seek(ktp, offset)
+    deadline = time.monotonic() + timeout
+    while (highwater := consumer.highwater(ktp)) is None:
+        if time.monotonic() > deadline:
+            raise EndOffsetError(
+                f"no Fetch response from the broker for {tp.topic}[{tp.partition}] within "
+                f"{timeout:.0f} s; check that the broker is up, then restart the worker"
+            )
+        try:
+            consumer.poll(timeout_ms=200, max_records=100_000)
+        except KafkaError:
+            # The broker answers an error while its storage is not ready; try again.
+            time.sleep(0.2)
+    return consumer.position(ktp), highwater
+
+
+def _bootstrap_of(thread: faust_aiokafka.AIOKafkaConsumerThread) -> list[str]:
+    urls = thread.app.conf.broker_consumer
+    return [f"{url.host}:{url.port}" for url in urls]
+
+
+class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    """aiokafka consumer thread whose end offsets come from Fetch responses."""
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        # aiokafka reads this when the consumer starts, which happens after creation.
+        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
+        return consumer
+
+    async def _highwaters(self, partitions: list[TP]) -> Mapping[TP, int]:
+        reported = await super()._highwaters(partitions)
+        bootstrap = _bootstrap_of(self)
+        return await asyncio.to_thread(fetched_end_offsets, bootstrap, reported)
+
+
+class Consumer(hub_transport.Consumer):
+    """The hub's consumer (:mod:`streams.broker.transport`) using :class:`ConsumerThread`."""
+
+    def _new_consumer_thread(self) -> ConsumerThread:
+        return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class Transport(hub_transport.Transport):
+    """Faust transport for ``tansu://`` URLs: the hub's transport with the consumer above."""
+
+    Consumer = Consumer

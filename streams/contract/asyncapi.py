@@ -1,0 +1,465 @@
+"""The AsyncAPI 3.0 document, generated from topics and schemas, and the CLI for both artefacts.
+
+One source, two outputs, both committed so that readers need no tooling:
+
+- ``schemas/asyncapi.yaml``: an AsyncAPI 3.0.0 document, built here. Channels are the hub's
+  public topics, messages are the catalogue's messages with their Avro schemas as payload,
+  operations are the hub's own view (it receives on inbound topics and sends on every other one).
+- ``docs/events.md``: the same facts for people, with personal-data fields flagged; built by
+  :mod:`streams.contract.eventdocs`. The facts both share (channels, routing, roles) are in
+  :mod:`streams.contract.channels`.
+
+Run ``python -m streams.contract.asyncapi`` to regenerate both, ``python -m
+streams.contract.asyncapi --check`` to
+fail (exit 1) when a committed file is stale. Output is deterministic: maps are written in a fixed
+order (sorted where order carries no meaning), and only the package version, the schemas, the
+topic layout and the bundled institutions registry go in, never the environment.
+
+Example:
+    >>> document = build_document(default_catalog(), load_institutions(), "0.1.0")
+    >>> document["asyncapi"], "ReportReceived" in document["components"]["messages"]
+    ('3.0.0', True)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from schemas.catalog import (
+    EVENTS_NAMESPACE,
+    PERSONAL_DATA_ATTRIBUTE,
+    SchemaCatalog,
+    default_catalog,
+)
+from schemas.errors import KawalError
+from streams.contract.channels import (
+    ASYNCAPI_VERSION,
+    CHANNELS,
+    INSTITUTION_PARAMETER,
+    REGENERATE_COMMAND,
+    AsyncApiError,
+    ChannelSpec,
+    channel_messages,
+    is_named_type,
+    parties,
+    short_name,
+)
+from streams.contract.eventdocs import build_markdown
+from streams.domain.institutions import Institution, load_institutions
+from streams.headers import CE_SPEC_VERSION, CE_TYPE_PREFIX, SOURCE_HEADER
+from streams.settings import Settings
+from streams.topics import CASE_EVENTS
+
+AVRO_SCHEMA_FORMAT = "application/vnd.apache.avro+json;version=1.9.0"
+AVRO_CONTENT_TYPE = "application/vnd.apache.avro"
+KAFKA_BINDING_VERSION = "0.5.0"
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+YAML_PATH = Path("schemas/asyncapi.yaml")
+DOCS_PATH = Path("docs/events.md")
+
+# Avro keys first in reading order, so a schema reads name, type, doc, then its body.
+_AVRO_KEY_ORDER = ("name", "namespace", "type", "logicalType", "doc", "default", "symbols", "size")
+_AVRO_BODY_KEYS = ("items", "values", "fields")
+
+Json = dict[str, Any]
+
+
+def build_document(
+    catalog: SchemaCatalog, institutions: Sequence[Institution], version: str
+) -> Json:
+    """Returns the AsyncAPI 3.0.0 document as plain data, ready for YAML or JSON.
+
+    Args:
+        catalog: the schemas; every message becomes an AsyncAPI message.
+        institutions: the registry; its ids document the ``institution`` parameter.
+        version: the package version, the document's ``info.version``.
+
+    Raises:
+        AsyncApiError: a message has no channel, or an event does not declare its roles.
+    """
+    routing = channel_messages(catalog)
+    return {
+        "asyncapi": ASYNCAPI_VERSION,
+        "info": {"title": "Kawal", "version": version, "description": _INFO_DESCRIPTION},
+        "defaultContentType": AVRO_CONTENT_TYPE,
+        "servers": _servers(),
+        "channels": {spec.id: _channel(spec, routing[spec.id]) for spec in CHANNELS},
+        "operations": {spec.operation_id: _operation(spec, routing[spec.id]) for spec in CHANNELS},
+        "components": {
+            "parameters": {INSTITUTION_PARAMETER: _institution_parameter(institutions)},
+            "messages": {
+                message_id(catalog, name): _message(catalog, name, institutions)
+                for name in sorted(catalog.names(), key=lambda n: message_id(catalog, n))
+            },
+        },
+    }
+
+
+def message_id(catalog: SchemaCatalog, name: str) -> str:
+    """The AsyncAPI message id of a message: an event's short name, else the record's name."""
+    return short_name(catalog.full_name(name))
+
+
+# -- the AsyncAPI document ---------------------------------------------------------------------
+
+_INFO_DESCRIPTION = """\
+Kawal is the event hub that carries civil-servant (ASN) neutrality cases between Bawaslu, the \
+recommending authority, BKN, PPKs, inspectorates and appeals bodies, so that every institution \
+sees one consistent, verifiable history of each case.
+
+Wire format: every value is Avro. With a schema registry configured, the Confluent wire format \
+(magic byte 0, 4-byte schema id); otherwise Avro single-object encoding (0xC3 0x01, then the \
+8-byte CRC-64-AVRO fingerprint of the schema's Parsing Canonical Form), resolved against the \
+shared schemas in `schemas/avro/`. Readers accept both. Every record is keyed by its `case_id`, \
+so one case is always in order. Case events carry CloudEvents attributes in Kafka headers \
+(binary mode, UTF-8 values) and W3C `traceparent`.
+
+Fields marked `kawal.personal_data` in a payload schema hold personal data (Law 27/2022): the \
+hub redacts them from the outbound feed of every institution not entitled to them, keeping a \
+salted hash so that every institution can verify the same hash chain.
+"""
+
+
+def _servers() -> Json:
+    port = Settings.model_fields["embedded_broker_port"].default
+    return {
+        "local": {
+            "host": "127.0.0.1:{port}",
+            "protocol": "kafka",
+            "description": (
+                "Embedded tansu broker that `kawal up` runs on one machine; tests start one per "
+                "session on a free loopback port."
+            ),
+            "variables": {
+                "port": {"default": str(port), "description": "KAWAL_EMBEDDED_BROKER_PORT."}
+            },
+        },
+        "production": {
+            "host": "kafka-1:9092",
+            "protocol": "kafka",
+            "description": (
+                "Apache Kafka (KRaft) cluster: 3 brokers (kafka-1, kafka-2, kafka-3 on port "
+                "9092), replication 3, min.insync.replicas=2, acks=all. Institutions "
+                "authenticate with SASL or mTLS."
+            ),
+        },
+    }
+
+
+def _channel(spec: ChannelSpec, messages: Sequence[str]) -> Json:
+    channel: Json = {
+        "address": spec.address,
+        "title": spec.title,
+        "description": f"Written by {spec.writer}. Read by {spec.reader}.",
+        "messages": {
+            short_name(name): {"$ref": f"#/components/messages/{short_name(name)}"}
+            for name in messages
+        },
+    }
+    if "{" + INSTITUTION_PARAMETER + "}" in spec.address:
+        ref = f"#/components/parameters/{INSTITUTION_PARAMETER}"
+        channel["parameters"] = {INSTITUTION_PARAMETER: {"$ref": ref}}
+    return channel
+
+
+def _operation(spec: ChannelSpec, messages: Sequence[str]) -> Json:
+    return {
+        "action": spec.action,
+        "channel": {"$ref": f"#/channels/{spec.id}"},
+        "summary": spec.summary,
+        "messages": [
+            {"$ref": f"#/channels/{spec.id}/messages/{short_name(name)}"} for name in messages
+        ],
+    }
+
+
+def _institution_parameter(institutions: Sequence[Institution]) -> Json:
+    listed = "; ".join(f"{inst.id} ({inst.role})" for inst in institutions)
+    return {
+        "description": (
+            "Id of a registered institution (streams/data/institutions.toml, or the file in "
+            f"KAWAL_INSTITUTIONS_FILE). Registered in the bundled registry: {listed}."
+        ),
+        # Examples, not an enum: a deployment may register more institutions as data.
+        "examples": [inst.id for inst in institutions],
+    }
+
+
+def _message(catalog: SchemaCatalog, name: str, institutions: Sequence[Institution]) -> Json:
+    full_name = catalog.full_name(name)
+    is_event = full_name.startswith(EVENTS_NAMESPACE + ".")
+    message: Json = {
+        "name": short_name(full_name),
+        "title": _title(short_name(full_name)),
+        "summary": _first_sentence(catalog.record_doc(full_name)),
+        "description": _message_description(catalog, full_name, institutions),
+        "contentType": AVRO_CONTENT_TYPE,
+        "payload": {"schemaFormat": AVRO_SCHEMA_FORMAT, "schema": avro_payload(catalog, name)},
+        "bindings": {"kafka": _kafka_binding(is_event or full_name in _CASE_KEYED_RECORDS)},
+    }
+    if is_event:
+        message["headers"] = _cloud_event_headers(short_name(full_name))
+    return message
+
+
+# The DLQ keeps a rejected record's key as it came, which need not be a case id.
+_CASE_KEYED_RECORDS = frozenset({"kawal.AuditEntry"})
+
+
+def _message_description(
+    catalog: SchemaCatalog, full_name: str, institutions: Sequence[Institution]
+) -> str:
+    emitters, consumers = parties(catalog, full_name, institutions)
+    lines = [
+        catalog.record_doc(full_name),
+        "",
+        f"Emitted by: {emitters}.",
+        f"Consumed by: {consumers}.",
+    ]
+    personal = catalog.personal_data_fields(full_name)
+    if personal:
+        lines.append(
+            f"Personal data ({PERSONAL_DATA_ATTRIBUTE}; redacted for institutions not entitled "
+            f"to it): {', '.join(personal)}."
+        )
+    return "\n".join(lines)
+
+
+def _first_sentence(text: str) -> str:
+    # A sentence ends at a full stop before a capital, so "e.g. a PPK" does not end one.
+    match = re.match(r"(.+?\.)(?=\s+[A-Z]|\s*$)", text, re.DOTALL)
+    return match.group(1) if match else text
+
+
+def _title(name: str) -> str:
+    """``ReportReceived`` as a title: ``Report received``."""
+    words = re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", name)
+    return " ".join([words[0], *(word.lower() for word in words[1:])]) if words else name
+
+
+def _kafka_binding(case_keyed: bool) -> Json:
+    if case_keyed:
+        key: Json = {
+            "type": "string",
+            "format": "uuid",
+            "description": "case_id (UUIDv5), UTF-8; keeps each case in order on one partition.",
+        }
+    else:
+        key = {
+            "type": ["string", "null"],
+            "description": "The rejected record's key unchanged: its case_id when it had one.",
+        }
+    # Both framings (Confluent schema id, single-object fingerprint) sit in the value bytes.
+    return {"key": key, "schemaIdLocation": "payload", "bindingVersion": KAFKA_BINDING_VERSION}
+
+
+def _cloud_event_headers(event_type: str) -> Json:
+    return {
+        "type": "object",
+        "description": "Kafka headers, UTF-8 values: CloudEvents binary mode and trace context.",
+        "required": ["ce_id", "ce_source", "ce_specversion", "ce_time", "ce_type"],
+        "properties": {
+            "ce_id": {"type": "string", "format": "uuid", "description": "envelope.event_id."},
+            "ce_source": {
+                "type": "string",
+                "pattern": "^kawal:.+$",
+                "description": "kawal:<emitting institution id>, from envelope.source.",
+            },
+            "ce_specversion": {"type": "string", "const": CE_SPEC_VERSION},
+            "ce_time": {
+                "type": "string",
+                "format": "date-time",
+                "description": "envelope.event_time, ISO 8601 with offset.",
+            },
+            "ce_type": {"type": "string", "const": CE_TYPE_PREFIX + event_type},
+            "traceparent": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+                "description": "W3C trace context, when the producing operation was traced.",
+            },
+            SOURCE_HEADER: {
+                "type": "string",
+                "description": (
+                    f"Set by the hub on {CASE_EVENTS}: topic:partition:offset of the inbound "
+                    "record the event was accepted from."
+                ),
+            },
+        },
+    }
+
+
+# -- Avro payload schemas ----------------------------------------------------------------------
+
+
+def avro_payload(catalog: SchemaCatalog, name: str) -> Json:
+    """A message's Avro schema, self-contained: named types inlined where first used.
+
+    Starts from the catalogue's self-contained JSON, splits each full name into name and
+    namespace (the AsyncAPI Avro schema accepts simple names only), orders keys for reading,
+    and keeps any repeated definition a reference, since Avro forbids defining a name twice.
+    """
+    result = _clean_avro(json.loads(catalog.schema_json(name)), set())
+    if not isinstance(result, dict):
+        raise AsyncApiError(f"{name} is not a record schema")
+    return result
+
+
+def _clean_avro(schema: Any, defined: set[str]) -> Any:
+    if isinstance(schema, list):
+        return [_clean_avro(branch, defined) for branch in schema]
+    if not isinstance(schema, dict):
+        return schema
+    cleaned = dict(schema)
+    if is_named_type(schema):
+        if schema["name"] in defined:
+            return schema["name"]
+        defined.add(schema["name"])
+        # The AsyncAPI Avro schema accepts only simple names, so the namespace goes apart.
+        namespace, _, cleaned["name"] = schema["name"].rpartition(".")
+        if namespace:
+            cleaned["namespace"] = namespace
+    ordered = [key for key in _AVRO_KEY_ORDER if key in cleaned]
+    ordered += sorted(k for k in cleaned if k not in _AVRO_KEY_ORDER + _AVRO_BODY_KEYS)
+    ordered += [key for key in _AVRO_BODY_KEYS if key in cleaned]
+    # Definitions are claimed in the order they are written, so a reference follows its type.
+    return {key: _clean_avro_value(key, cleaned[key], defined) for key in ordered}
+
+
+def _clean_avro_value(key: str, value: Any, defined: set[str]) -> Any:
+    if key == "fields":
+        return [_clean_avro(field, defined) for field in value]
+    if key in ("type", "items", "values"):
+        return _clean_avro(value, defined)
+    return value  # doc, default, symbols, custom attributes: data, never schemas
+
+
+# -- YAML and the CLI ------------------------------------------------------------------------
+
+
+class _Dumper(yaml.SafeDumper):
+    """Plain YAML: no anchors or aliases, multi-line strings as literal blocks."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        # Shared sub-objects must be written out in full, never as &id001 / *id001.
+        return True
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def render_yaml(document: Json) -> str:
+    """Returns the document as YAML; key order is the document's own, which is deterministic."""
+    header = (
+        f"# Generated by `{REGENERATE_COMMAND}` from schemas/avro and streams/topics.py.\n"
+        "# Do not edit by hand: change the schemas or the generator, then regenerate.\n"
+    )
+    body = yaml.dump(
+        document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2
+    )
+    return header + body
+
+
+def package_version() -> str:
+    """The installed version of the ``kawal`` package.
+
+    Raises:
+        AsyncApiError: the package is not installed (run ``pip install -e .``).
+    """
+    try:
+        return metadata.version("kawal")
+    except metadata.PackageNotFoundError as exc:
+        raise AsyncApiError(
+            "package kawal is not installed, so its version is unknown; run `make install`"
+        ) from exc
+
+
+def generate(
+    catalog: SchemaCatalog | None = None, institutions: Sequence[Institution] | None = None
+) -> dict[Path, str]:
+    """Returns the generated files, keyed by their path relative to the project root."""
+    catalog = catalog or default_catalog()
+    institutions = load_institutions() if institutions is None else institutions
+    document = build_document(catalog, institutions, package_version())
+    return {
+        YAML_PATH: render_yaml(document),
+        DOCS_PATH: build_markdown(catalog, institutions),
+    }
+
+
+def stale_files(root: Path, files: dict[Path, str]) -> list[Path]:
+    """The files under ``root`` that are missing or differ from the generated text."""
+    return [
+        path
+        for path, text in files.items()
+        if not (root / path).is_file() or (root / path).read_text(encoding="utf-8") != text
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Writes, or with ``--check`` verifies, schemas/asyncapi.yaml and docs/events.md.
+
+    Returns:
+        0 when written or up to date, 1 when ``--check`` finds a stale file, 2 on an error.
+    """
+    args = _parse_args(argv)
+    try:
+        files = generate()
+    except KawalError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.check:
+        return _check(args.root, files)
+    for path, text in files.items():
+        (args.root / path).parent.mkdir(parents=True, exist_ok=True)
+        (args.root / path).write_text(text, encoding="utf-8", newline="\n")
+        print(f"wrote {path}")
+    return 0
+
+
+def _check(root: Path, files: dict[Path, str]) -> int:
+    stale = stale_files(root, files)
+    for path in stale:
+        print(
+            f"{path} is stale: it differs from what the schemas and topics generate; "
+            f"regenerate it with `{REGENERATE_COMMAND}` and commit the result",
+            file=sys.stderr,
+        )
+    return 1 if stale else 0
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m streams.contract.asyncapi",
+        description="Generate schemas/asyncapi.yaml and docs/events.md from schemas and topics.",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if a committed file differs from the generated one",
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=PROJECT_ROOT,
+        help="project root the files are written to or checked in (default: this checkout)",
+    )
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

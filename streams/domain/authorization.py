@@ -1,0 +1,74 @@
+"""Who may emit what for which case.
+
+The sender's role comes from the registry, the event's emitters from the schema attribute
+``kawal.emitted_by``, and the recommending authority from the dated authority map.
+
+The recommending-authority role is never taken from the registry: an institution holds it for
+a case only if the authority map names it for the period in which the case was reported, so
+KASN keeps its cases after the transfer and BKN gains only the later ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from schemas.catalog import SchemaCatalog
+from streams.domain.authority import RECOMMENDING_AUTHORITY
+from streams.domain.institutions import Institution
+from streams.domain.lifecycle import CaseLifecycle
+from streams.domain.reasons import Reason, Rejection
+
+#: Events a PPK may send only for a civil servant it employs.
+OWN_EMPLOYEE_EVENTS = frozenset({"ExaminationHeld", "SanctionImposed", "ClarificationReceived"})
+
+
+def roles_for_case(institution: Institution, case_authority: str) -> frozenset[str]:
+    """The roles ``institution`` acts in for a case whose authority is ``case_authority``."""
+    roles = {institution.role} - {RECOMMENDING_AUTHORITY}
+    if institution.id == case_authority:
+        roles.add(RECOMMENDING_AUTHORITY)
+    return frozenset(roles)
+
+
+def authorize(
+    catalog: SchemaCatalog,
+    sender: Institution,
+    event_type: str,
+    record: Mapping[str, Any],
+    case: CaseLifecycle | None,
+    case_authority: str,
+) -> Rejection | None:
+    """Why ``sender`` may not emit this event for this case, or None if it may."""
+    roles = roles_for_case(sender, case_authority)
+    allowed = set(catalog.emitted_by(event_type))
+    if not roles & allowed:
+        return Rejection(
+            Reason.UNAUTHORIZED,
+            f"{sender.id} ({', '.join(sorted(roles))}) may not emit {event_type}; "
+            f"it is emitted by: {', '.join(sorted(allowed))}",
+        )
+    return _case_scope(sender, event_type, record, case, case_authority, roles)
+
+
+def _case_scope(
+    sender: Institution,
+    event_type: str,
+    record: Mapping[str, Any],
+    case: CaseLifecycle | None,
+    case_authority: str,
+    roles: frozenset[str],
+) -> Rejection | None:
+    if event_type == "RecommendationIssued" and record["authority"] != sender.id:
+        return Rejection(Reason.UNAUTHORIZED, "the authority field must name the sender")
+    if event_type == "ReferralForwarded" and record["to_authority"] != case_authority:
+        return Rejection(
+            Reason.UNAUTHORIZED,
+            f"this case belongs to the recommending authority {case_authority}; refer it there",
+        )
+    is_own_ppk = case is None or sender.id == case.employing_agency
+    if event_type in OWN_EMPLOYEE_EVENTS and roles == {"ppk"} and not is_own_ppk:
+        return Rejection(
+            Reason.UNAUTHORIZED, f"only the employing agency's PPK may send {event_type}"
+        )
+    return None

@@ -1,0 +1,214 @@
+"""The case lifecycle as a state machine: which event may follow which (DOMAIN.md).
+
+Pure functions over a JSON-friendly :class:`CaseLifecycle`; the ingress agent keeps one per
+case in a Faust table, checks each event with :func:`check_transition` and records it with
+:func:`advance`. Rules follow the lifecycle table of DOMAIN.md: registration after a report,
+verification after registration, referral of proven findings, a recommendation after the
+referral, a sanction only after a proven recommendation and fitting it, an objection or
+appeal only after a sanction, and nothing after closing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from enum import StrEnum
+from typing import Any
+
+from streams.domain.reasons import Reason, Rejection
+from streams.domain.sanctions import sanction_misfit
+
+
+class Phase(StrEnum):
+    """Where a case stands."""
+
+    REPORTED = "reported"
+    REGISTERED = "registered"
+    REJECTED = "rejected"
+    PROVEN = "proven"
+    NOT_PROVEN = "not_proven"
+    REFERRED = "referred"
+    RECOMMENDED = "recommended"
+    NOT_RECOMMENDED = "not_recommended"
+    SANCTIONED = "sanctioned"
+    CLOSED = "closed"
+
+
+#: Phases from which the recommending authority may close a case.
+CLOSABLE = frozenset({Phase.REJECTED, Phase.NOT_PROVEN, Phase.NOT_RECOMMENDED, Phase.SANCTIONED})
+
+#: Phase an event must find the case in (events not listed have their own rule).
+REQUIRED_PHASE: dict[str, frozenset[Phase]] = {
+    "ReportRegistered": frozenset({Phase.REPORTED}),
+    "ReportRejected": frozenset({Phase.REPORTED}),
+    "VerificationCompleted": frozenset({Phase.REGISTERED}),
+    "ReferralForwarded": frozenset({Phase.PROVEN}),
+    "ClarificationRequested": frozenset({Phase.REFERRED, Phase.RECOMMENDED}),
+    "RecommendationIssued": frozenset({Phase.REFERRED}),
+    "ExaminationHeld": frozenset({Phase.RECOMMENDED}),
+    "SanctionImposed": frozenset({Phase.RECOMMENDED}),
+    "ObjectionFiled": frozenset({Phase.SANCTIONED}),
+    "AppealFiled": frozenset({Phase.SANCTIONED}),
+    "CaseClosed": CLOSABLE,
+}
+
+
+@dataclass
+class CaseLifecycle:
+    """What the hub knows of a case's progress (no personal data)."""
+
+    phase: Phase
+    reported_at: str
+    authority: str
+    reporter: str
+    employing_agency: str
+    region_code: str
+    violation: str
+    recommended_level: str | None = None
+    open_clarifications: list[str] = field(default_factory=list)
+    appeal_pending: bool = False
+    follow_up_breached: bool = False
+    blocked: bool = False
+    #: Inbound position (topic:partition:offset) of every accepted event, by event_id.
+    accepted: dict[str, str] = field(default_factory=dict)
+    #: Running deadline clocks (see streams.domain.deadlines).
+    clocks: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """Table value (shares its lists and dicts with this lifecycle: :meth:`copy` first)."""
+        return {name: getattr(self, name) for name in _FIELDS} | {"phase": self.phase.value}
+
+    def copy(self) -> CaseLifecycle:
+        """A copy whose lists and dicts can change without changing this one."""
+        return replace(
+            self,
+            open_clarifications=list(self.open_clarifications),
+            accepted=dict(self.accepted),
+            clocks=list(self.clocks),
+        )
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any] | None) -> CaseLifecycle | None:
+        """From a table value; None for a case the hub has not seen."""
+        if not value:
+            return None
+        return cls(**{**value, "phase": Phase(value["phase"])})
+
+
+_FIELDS = tuple(item.name for item in fields(CaseLifecycle))
+
+
+def check_transition(
+    state: CaseLifecycle | None, event_type: str, record: dict[str, Any]
+) -> Rejection | None:
+    """Why ``event_type`` may not happen to the case now, or None if it may."""
+    if state is None:
+        if event_type == "ReportReceived":
+            return None
+        return _illegal(
+            event_type, "the hub has no report for this case; send ReportReceived first"
+        )
+    if state.phase is Phase.CLOSED:
+        return Rejection(Reason.CASE_CLOSED, f"the case is closed; {event_type} cannot follow")
+    if event_type == "ReportReceived":
+        return _illegal(event_type, "the case was already reported; send the next step instead")
+    required = REQUIRED_PHASE.get(event_type)
+    if required is not None and state.phase not in required:
+        wanted = " or ".join(sorted(phase.value for phase in required))
+        return _illegal(event_type, f"the case is {state.phase.value}, not {wanted}")
+    return _special_rules(state, event_type, record)
+
+
+def _special_rules(
+    state: CaseLifecycle, event_type: str, record: dict[str, Any]
+) -> Rejection | None:
+    if event_type == "ClarificationReceived" and (
+        record["clarification_id"] not in state.open_clarifications
+    ):
+        return _illegal(event_type, "no open ClarificationRequested has this clarification_id")
+    if event_type == "PersonnelDataBlocked" and not (
+        state.follow_up_breached and not state.blocked
+    ):
+        return _illegal(event_type, "data is blocked only after a follow-up DeadlineBreached")
+    if event_type == "PersonnelDataUnblocked" and not state.blocked:
+        return _illegal(event_type, "the personnel data of this case is not blocked")
+    if event_type in ("ObjectionFiled", "AppealFiled") and state.appeal_pending:
+        return _illegal(event_type, "an objection or appeal is already pending")
+    if event_type == "AppealDecided" and not state.appeal_pending:
+        return _illegal(event_type, "no objection or appeal is pending")
+    if event_type == "CaseClosed" and state.appeal_pending:
+        return _illegal(event_type, "an objection or appeal is pending; decide it first")
+    if event_type == "SanctionImposed":
+        return _unfit_sanction(state, record)
+    return None
+
+
+def _unfit_sanction(state: CaseLifecycle, record: dict[str, Any]) -> Rejection | None:
+    misfit = sanction_misfit(
+        state.violation, record["sanction_level"], record["sanction_kind"], state.recommended_level
+    )
+    return Rejection(Reason.UNFIT_SANCTION, misfit) if misfit else None
+
+
+def _illegal(event_type: str, why: str) -> Rejection:
+    return Rejection(Reason.ILLEGAL_TRANSITION, f"{event_type} is not allowed now: {why}")
+
+
+def start(record: dict[str, Any], authority: str) -> CaseLifecycle:
+    """The lifecycle of a case opened by a ReportReceived."""
+    envelope = record["envelope"]
+    return CaseLifecycle(
+        phase=Phase.REPORTED,
+        reported_at=envelope["event_time"].isoformat(),
+        authority=authority,
+        reporter=envelope["source"],
+        employing_agency=record["employing_agency"],
+        region_code=record["region_code"],
+        violation=record["violation"],
+    )
+
+
+def advance(state: CaseLifecycle, event_type: str, record: dict[str, Any]) -> CaseLifecycle:
+    """The lifecycle after an accepted event (the caller checked the transition)."""
+    phase = _next_phase(state, event_type, record)
+    if phase is not None:
+        state.phase = phase
+    if event_type in ("VerificationCompleted", "ReferralForwarded", "RecommendationIssued"):
+        state.violation = record["violation"]
+    if event_type == "RecommendationIssued":
+        state.recommended_level = record["sanction_level"]
+    if event_type == "ClarificationRequested":
+        state.open_clarifications = [*state.open_clarifications, record["clarification_id"]]
+    if event_type == "ClarificationReceived":
+        state.open_clarifications = [
+            cid for cid in state.open_clarifications if cid != record["clarification_id"]
+        ]
+    if event_type == "DeadlineBreached" and record["rule_id"] == FOLLOW_UP_RULE:
+        state.follow_up_breached = True
+    state.blocked = {"PersonnelDataBlocked": True, "PersonnelDataUnblocked": False}.get(
+        event_type, state.blocked
+    )
+    state.appeal_pending = {
+        "ObjectionFiled": True,
+        "AppealFiled": True,
+        "AppealDecided": False,
+    }.get(event_type, state.appeal_pending)
+    return state
+
+
+#: The deadline rule whose breach lets BKN block personnel data (see
+#: :mod:`streams.domain.deadlines`).
+FOLLOW_UP_RULE = "recommendation_follow_up"
+
+
+def _next_phase(state: CaseLifecycle, event_type: str, record: dict[str, Any]) -> Phase | None:
+    if event_type == "VerificationCompleted":
+        return Phase.PROVEN if record["verdict"] == "PROVEN" else Phase.NOT_PROVEN
+    if event_type == "RecommendationIssued":
+        return Phase.RECOMMENDED if record["proven"] else Phase.NOT_RECOMMENDED
+    return {
+        "ReportRegistered": Phase.REGISTERED,
+        "ReportRejected": Phase.REJECTED,
+        "ReferralForwarded": Phase.REFERRED,
+        "SanctionImposed": Phase.SANCTIONED,
+        "CaseClosed": Phase.CLOSED,
+    }.get(event_type)

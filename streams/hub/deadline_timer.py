@@ -1,0 +1,63 @@
+"""Deadline timer: every few seconds, emit DeadlineBreached for each clock that ran out.
+
+The breach is published on ``kawal.inbound.kawal``, the hub's own inbound topic, so it passes
+ingress like any institution's event (authorized for the hub role only) and stops its clock
+there. Breach event ids derive from the clock, so a second look, or a second worker holding a
+standby copy of the table, produces a duplicate that ingress refuses instead of a second breach.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+
+from schemas.codec import AvroCodec
+from streams.domain.deadlines import DeadlineRule, breach_event, overdue
+from streams.hub.case_table import lifecycle_of
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeadlineTimer:
+    """Looks through the case table for clocks that ran out and reports each breach once."""
+
+    #: The case table (:mod:`streams.hub.case_table`), a Faust table.
+    table: Any
+    rules: dict[str, DeadlineRule]
+    codec: AvroCodec
+    #: ``kawal.inbound.kawal``, where the hub publishes as an institution of its own.
+    hub_inbound: faust.TopicT
+    #: Breaches already sent by this worker.
+    emitted: set[str] = field(default_factory=set)
+
+    async def look(self) -> None:
+        """Publish a DeadlineBreached for every clock that ran out and was not reported yet."""
+        now = datetime.now(UTC)
+        for case_id, value in list(self.table.items()):
+            if not value["lifecycle"]["clocks"]:
+                continue  # most cases run no clock: skip them without building their lifecycle
+            case = lifecycle_of(value)
+            if case is None:
+                continue
+            for clock in overdue(case, now):
+                rule = self.rules.get(clock["rule_id"])
+                if rule is None:
+                    continue  # a rule removed from the configuration no longer breaches
+                event = breach_event(case_id, case, clock, rule, now)
+                event_id = event["envelope"]["event_id"]
+                if event_id in self.emitted:
+                    continue
+                self.emitted.add(event_id)
+                value_bytes = self.codec.encode_canonical("DeadlineBreached", event)
+                await self.hub_inbound.send(key=case_id.encode(), value=value_bytes)
+                log.info("deadline %s breached on case %s", rule.id, case_id)
+
+
+def register(app: faust.App, timer: DeadlineTimer, interval_seconds: float) -> None:
+    """Run ``timer`` every ``interval_seconds`` on ``app``."""
+    app.timer(interval_seconds, name="kawal.deadline-timer")(timer.look)

@@ -1,0 +1,116 @@
+"""Rejections: every refused record goes to ``kawal.dlq`` with a machine-readable reason."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from datetime import UTC, datetime
+
+import faust
+
+from monitoring.metrics import HubMetrics, Stage
+from schemas.codec import (
+    AvroCodec,
+    BadMagicError,
+    CodecError,
+    SchemaMismatchError,
+    TruncatedMessageError,
+    UnknownSchemaError,
+)
+from streams.domain.reasons import Reason
+from streams.hub.outbox import Outbox
+from streams.topics import DLQ
+
+log = logging.getLogger(__name__)
+
+
+#: Largest payload a DLQ record carries, in bytes; larger records are referred to by position.
+MAX_PAYLOAD_BYTES = 128 * 1024
+
+_CODEC_REASONS: dict[type[CodecError], Reason] = {
+    BadMagicError: Reason.BAD_MAGIC,
+    TruncatedMessageError: Reason.TRUNCATED,
+    UnknownSchemaError: Reason.UNKNOWN_SCHEMA,
+    SchemaMismatchError: Reason.SCHEMA_MISMATCH,
+}
+
+
+def reason_for_codec_error(exc: CodecError) -> Reason:
+    """The rejection reason for a decoding failure."""
+    for error_type, reason in _CODEC_REASONS.items():
+        if isinstance(exc, error_type):
+            return reason
+    return Reason.UNDECODABLE
+
+
+def dead_letter_value(
+    codec: AvroCodec, stage: Stage, reason: Reason, detail: str, message: faust.types.Message
+) -> bytes:
+    """The ``kawal.DeadLetter`` of ``message``: its reason, source coordinates and payload."""
+    record = {
+        "stage": str(stage),
+        "reason_code": str(reason),
+        "reason": detail,
+        "source_topic": message.topic,
+        "source_partition": message.partition,
+        "source_offset": message.offset,
+        "payload": _payload(message.value),
+        "rejected_at": datetime.now(UTC),
+    }
+    return codec.encode("kawal.DeadLetter", record)
+
+
+def _payload(value: object) -> bytes:
+    # An oversized record stays on its source topic (the coordinates say where): copied here,
+    # it could exceed a producer batch and stop the stage that refused it.
+    if not isinstance(value, bytes) or len(value) > MAX_PAYLOAD_BYTES:
+        return b""
+    return value
+
+
+def log_rejection(
+    metrics: HubMetrics, stage: Stage, reason: Reason, message: faust.types.Message
+) -> None:
+    """Count and log a dead-lettered record (coordinates and reason code only)."""
+    metrics.reject(stage, reason)
+    log.warning(
+        "rejected %s:%d:%d at %s: %s",
+        message.topic,
+        message.partition,
+        message.offset,
+        stage,
+        reason,
+    )
+
+
+def dead_letter(
+    codec: AvroCodec,
+    metrics: HubMetrics,
+    outbox: Outbox,
+    stage: Stage,
+    reason: Reason,
+    detail: str,
+    message: faust.types.Message,
+) -> None:
+    """Queue the record of ``message`` for the DLQ with its reason and source coordinates."""
+    key = message.key if isinstance(message.key, bytes) else None
+    outbox.add(DLQ, key, dead_letter_value(codec, stage, reason, detail, message))
+    log_rejection(metrics, stage, reason, message)
+
+
+def log_failure(stage: Stage, message: faust.types.Message, exc: Exception) -> str:
+    """Log an unexpected failure on a record; the DLQ reason for it.
+
+    Frames but not the message, and the reason names only the exception type: an exception's
+    text could quote the record's personal data.
+    """
+    log.error(
+        "%s failed on %s:%d:%d with %s\n%s",
+        stage,
+        message.topic,
+        message.partition,
+        message.offset,
+        type(exc).__name__,
+        "".join(traceback.format_tb(exc.__traceback__)),
+    )
+    return f"{stage} failed with {type(exc).__name__}; see the worker log, then replay"

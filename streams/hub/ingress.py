@@ -1,0 +1,188 @@
+"""Ingress: is an inbound record an event its sender may send to the case now?
+
+For each record an institution publishes on ``kawal.inbound.<inst>``: decode it, check that it
+is a case event sent by the institution that owns the topic and keyed by its case, tell a
+duplicate of an event already accepted from a redelivery, authorize the sender
+(:mod:`streams.domain.authorization`) and check the case's lifecycle
+(:mod:`streams.domain.lifecycle`).
+:func:`examine` decides and changes nothing; the pipeline (:mod:`streams.hub.pipeline`) applies an
+admission and answers a refusal.
+
+Idempotence: the case's lifecycle remembers where each of its events was accepted
+(topic:partition:offset). The same record delivered again after a crash is admitted again
+unchanged (the ledger keeps its sequence number); the same event published again is a
+duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+
+from schemas.catalog import SchemaCatalog
+from schemas.codec import AvroCodec, CodecError, Decoded
+from streams.domain.authority import AuthorityMap, AuthorityMapError
+from streams.domain.authorization import authorize
+from streams.domain.calendar import WorkingCalendar
+from streams.domain.deadlines import DeadlineRule, update_clocks
+from streams.domain.institutions import Institution
+from streams.domain.lifecycle import CaseLifecycle, advance, check_transition, start
+from streams.domain.reasons import Reason, Rejection
+from streams.hub.dlq import reason_for_codec_error
+from streams.topics import institution_of_inbound
+
+EVENT_NAMESPACE = "kawal.events."
+#: Largest inbound record taken, in bytes. Case events are metadata of a few kilobytes; the
+#: entry, feeds and DLQ record built from one must stay well inside a producer batch.
+MAX_EVENT_BYTES = 128 * 1024
+
+
+@dataclass(frozen=True)
+class CaseRules:
+    """What ingress checks an event against: senders, authority, schemas and deadlines."""
+
+    catalog: SchemaCatalog
+    #: The registered institutions by id; ingress only sees registered ones.
+    institutions: Mapping[str, Institution]
+    authority_map: AuthorityMap
+    deadline_rules: dict[str, DeadlineRule]
+    calendar: WorkingCalendar
+
+
+@dataclass(frozen=True)
+class Admission:
+    """An event the case takes: the decoded record, stamped, and the lifecycle after it."""
+
+    decoded: Decoded
+    lifecycle: CaseLifecycle
+    #: Inbound coordinates the event was accepted from.
+    source: tuple[str, int, int]
+    #: The same record was admitted before (a redelivery); nothing about the case changes.
+    redelivered: bool
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A record the hub refuses, with the envelope when it could be read."""
+
+    rejection: Rejection
+    envelope: dict[str, Any] | None
+
+
+def examine(
+    codec: AvroCodec,
+    rules: CaseRules,
+    message: faust.types.Message,
+    case_of: Callable[[str], CaseLifecycle | None],
+) -> Admission | Refusal:
+    """Decide on one inbound record; ``case_of`` looks up a case's lifecycle (None if unknown).
+
+    The lifecycle is never changed: an admission carries the lifecycle after the event.
+    """
+    value = message.value or b""
+    if len(value) > MAX_EVENT_BYTES:
+        detail = (
+            f"the record has {len(value)} bytes, more than the {MAX_EVENT_BYTES} an event may "
+            "have; keep documents in the institution's system and refer to them"
+        )
+        return Refusal(Rejection(Reason.TOO_LARGE, detail), None)
+    try:
+        # A tombstone (no value) is as undecodable as garbage: the codec says it is truncated.
+        decoded = codec.decode(value)
+    except CodecError as exc:
+        return Refusal(Rejection(reason_for_codec_error(exc), str(exc)), None)
+    rejection = check(decoded, message)
+    if rejection is not None:
+        return Refusal(rejection, decoded.record.get("envelope"))
+    envelope = decoded.record["envelope"]
+    case = case_of(envelope["case_id"])
+    source = (message.topic, message.partition, message.offset)
+    decoded = stamped(decoded, message)
+    position = position_of(source)
+    first_seen = case.accepted.get(envelope["event_id"]) if case else None
+    if case is not None and first_seen == position:
+        return Admission(decoded, case, source, redelivered=True)
+    if first_seen is not None:
+        detail = f"event_id already accepted at {first_seen}; publish each event once"
+        return Refusal(Rejection(Reason.DUPLICATE, detail), envelope)
+    admitted = admit(rules, decoded, case, position)
+    if isinstance(admitted, Rejection):
+        return Refusal(admitted, envelope)
+    return Admission(decoded, admitted, source, redelivered=False)
+
+
+def admit(
+    rules: CaseRules, decoded: Decoded, case: CaseLifecycle | None, position: str
+) -> CaseLifecycle | Rejection:
+    """Authorize the sender and check the lifecycle: the lifecycle after the event, or why not.
+
+    The event's inbound position is recorded in the new lifecycle, so the one table write that
+    stores it also tells a later redelivery from a duplicate.
+    """
+    record = decoded.record
+    envelope = record["envelope"]
+    event_type = envelope["event_type"]
+    try:
+        authority = (
+            case.authority if case else rules.authority_map.authority_on(envelope["event_time"])
+        )
+    except AuthorityMapError as exc:
+        return Rejection(Reason.ILLEGAL_TRANSITION, str(exc))
+    sender = rules.institutions[envelope["source"]]
+    rejection = authorize(rules.catalog, sender, event_type, record, case, authority)
+    rejection = rejection or check_transition(case, event_type, record)
+    if rejection is not None:
+        return rejection
+    after = advance(case.copy(), event_type, record) if case else start(record, authority)
+    update_clocks(after, rules.deadline_rules, rules.calendar, event_type, record)
+    after.accepted[envelope["event_id"]] = position
+    return after
+
+
+def position_of(source: tuple[str, int, int]) -> str:
+    """``topic:partition:offset`` of inbound coordinates, as the lifecycle remembers them."""
+    topic, partition, offset = source
+    return f"{topic}:{partition}:{offset}"
+
+
+def check(decoded: Decoded, message: faust.types.Message) -> Rejection | None:
+    """Structural checks of a decoded inbound record; None when it may go on."""
+    if not decoded.full_name.startswith(EVENT_NAMESPACE):
+        return Rejection(
+            Reason.NOT_AN_EVENT,
+            f"{decoded.full_name} is not a case event; publish kawal.events.* records only",
+        )
+    envelope = decoded.record["envelope"]
+    sender = institution_of_inbound(message.topic)
+    if envelope["source"] != sender:
+        return Rejection(
+            Reason.SOURCE_MISMATCH,
+            f"envelope.source differs from the sender {sender} of this inbound topic; "
+            "an institution publishes its own events on its own topic",
+        )
+    if envelope["event_type"] != decoded.full_name.removeprefix(EVENT_NAMESPACE):
+        return Rejection(
+            Reason.SCHEMA_MISMATCH,
+            f"envelope.event_type does not name the record type {decoded.full_name}",
+        )
+    if message.key != envelope["case_id"].encode():
+        return Rejection(
+            Reason.KEY_MISMATCH,
+            "the record key must be the event's case_id, so that a case stays in order",
+        )
+    return None
+
+
+def stamped(decoded: Decoded, message: faust.types.Message) -> Decoded:
+    """The event with its ingest time: the broker's timestamp of the inbound record.
+
+    It is the same on every redelivery, so the canonical bytes, and with them the hash chain,
+    never depend on when the hub processed the record.
+    """
+    envelope = dict(decoded.record["envelope"])
+    envelope["ingest_time"] = datetime.fromtimestamp(message.timestamp, UTC)
+    return Decoded(decoded.full_name, decoded.record | {"envelope": envelope})

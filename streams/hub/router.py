@@ -1,0 +1,95 @@
+"""Router: which institutions receive an audit entry, and what each may see of it.
+
+Each institution's feed ``kawal.outbound.<inst>`` carries the entries of the cases it is party
+to whose event type its role consumes (schema attribute ``kawal.consumed_by``), with only the
+disclosures its role is entitled to (:mod:`streams.domain.redaction`). The recommending authority
+receives the cases of its period (:mod:`streams.domain.authority`), so KASN keeps its cases and BKN
+receives the later ones. The parties of a case (:mod:`streams.domain.parties`) are those its
+lifecycle names: the authority, reporter, employing agency and region of its report.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemas.catalog import SchemaCatalog
+from schemas.codec import AvroCodec
+from streams.domain.institutions import Institution
+from streams.domain.lifecycle import CaseLifecycle
+from streams.domain.parties import CaseParties, recipients
+from streams.domain.redaction import entitled
+from streams.topics import outbound_topic
+
+#: Distinct (parties, event type) pairs, and (roles, fields) pairs, remembered.
+RECIPIENTS_CACHED = 10_000
+
+
+class Router:
+    """Addresses entries to the registered institutions."""
+
+    def __init__(
+        self, catalog: SchemaCatalog, codec: AvroCodec, institutions: tuple[Institution, ...]
+    ) -> None:
+        """Route by ``catalog``'s consumers to ``institutions``, encoding with ``codec``."""
+        self._catalog = catalog
+        self._codec = codec
+        self._institutions = institutions
+        # Cases share a handful of party combinations, and the registry does not change
+        # while the worker runs, so who receives what, and which disclosures a set of roles
+        # sees, are worked out once per combination.
+        self._recipients: dict[tuple[str, ...], list[tuple[str, frozenset[str]]]] = {}
+        self._visible: dict[tuple[frozenset[str], tuple[str, ...]], tuple[str, ...]] = {}
+
+    def feeds(
+        self, entry: dict[str, Any], encoded: bytes, case: CaseLifecycle
+    ) -> list[tuple[str, bytes]]:
+        """``(outbound topic, encoded entry)`` for every institution entitled to ``entry``.
+
+        ``encoded`` is the whole entry encoded, the view of a recipient entitled to every
+        disclosure.
+        """
+        disclosures = entry["disclosures"]
+        fields = tuple(item["field"] for item in disclosures)
+        # Recipients share a handful of views: encode each distinct view once.
+        views = {fields: encoded}
+        routed = []
+        for topic, roles in self.recipients(case, entry["event_type"]):
+            visible = self.visible(roles, fields)
+            view = views.get(visible)
+            if view is None:
+                shown = [item for item in disclosures if item["field"] in visible]
+                feed = entry | {"disclosures": shown}
+                view = views[visible] = self._codec.encode("kawal.AuditEntry", feed, checked=False)
+            routed.append((topic, view))
+        return routed
+
+    def recipients(self, case: CaseLifecycle, event_type: str) -> list[tuple[str, frozenset[str]]]:
+        """The outbound topic of each institution receiving ``event_type``, with its roles."""
+        key = (case.authority, case.reporter, case.employing_agency, case.region_code, event_type)
+        found = self._recipients.get(key)
+        if found is None:
+            parties = CaseParties(
+                authority=case.authority,
+                reporter=case.reporter,
+                employing_agency=case.employing_agency,
+                region_code=case.region_code,
+            )
+            found = [
+                (outbound_topic(institution.id), roles)
+                for institution, roles in recipients(
+                    self._catalog, self._institutions, parties, event_type
+                )
+            ]
+            if len(self._recipients) < RECIPIENTS_CACHED:
+                self._recipients[key] = found
+        return found
+
+    def visible(self, roles: frozenset[str], fields: tuple[str, ...]) -> tuple[str, ...]:
+        """Which of an entry's disclosed ``fields`` an institution acting in ``roles`` sees."""
+        key = (roles, fields)
+        found = self._visible.get(key)
+        if found is None:
+            found = tuple(field for field in fields if entitled(field, roles))
+            if len(self._visible) < RECIPIENTS_CACHED:
+                self._visible[key] = found
+        return found

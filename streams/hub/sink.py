@@ -1,0 +1,104 @@
+"""Audit sink agent: ``kawal.case.audit`` → the SQL audit store.
+
+Writes in batches, one transaction each holding the entries and the offsets they came from
+(table ``consumed_offsets``), and ignores entries already stored, so a redelivered batch after
+a crash adds nothing. Kafka offsets are committed only after the batch is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+import faust
+from faust.streams import Stream
+
+from monitoring.metrics import HubMetrics, Outcome, Stage
+from schemas.codec import AvroCodec, CodecError
+from streams.audit.store import AuditStore, StoreError, row_from_entry
+from streams.hub.dlq import dead_letter, reason_for_codec_error
+from streams.hub.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+#: Backoff between attempts while the audit store is unreachable, in seconds.
+RETRY_INITIAL_SECONDS = 0.5
+RETRY_MAX_SECONDS = 10.0
+
+#: Largest batch written in one transaction, and how long to wait to fill it, in seconds.
+#: Under load a batch fills while the previous one is written; the window is what the last
+#: entries of a burst wait (50 ms cost ``make bench`` about 7% against 10 ms, for no less CPU).
+BATCH_SIZE = 500
+BATCH_WINDOW_SECONDS = 0.01
+
+
+@dataclass(frozen=True)
+class AuditSink:
+    """Writes audit entries into the store; what the sink process needs and nothing more."""
+
+    codec: AvroCodec
+    store: AuditStore
+    metrics: HubMetrics
+    #: Makes an outbox for the dead letters of a batch.
+    new_outbox: Callable[[], Outbox]
+
+    async def write_batch(self, messages: list[faust.types.Message]) -> None:
+        """Decode a batch of audit entries and store them in one transaction."""
+        rows: list[dict[str, Any]] = []
+        outbox = self.new_outbox()
+        for message in messages:
+            try:
+                rows.append(row_from_entry(self.codec.decode(message.value or b"").record))
+            except CodecError as exc:
+                reason = reason_for_codec_error(exc)
+                dead_letter(self.codec, self.metrics, outbox, Stage.SINK, reason, str(exc), message)
+        await outbox.flush()
+        inserted = await self.insert_until_stored(rows, applied_offsets(messages))
+        self.metrics.count(Stage.SINK, Outcome.ACCEPTED, inserted)
+        self.metrics.count(Stage.SINK, Outcome.DUPLICATE, len(rows) - inserted)
+
+    async def insert_until_stored(
+        self, rows: list[dict[str, Any]], offsets: dict[tuple[str, int], int]
+    ) -> int:
+        """Insert a batch with its offsets in one transaction, retrying while the store is down.
+
+        The batch is not acknowledged until it is stored, so an outage delays the trail but
+        never loses an entry; ``/health`` reports the store as unreachable meanwhile.
+        """
+        delay = RETRY_INITIAL_SECONDS
+        while True:
+            try:
+                # The store is synchronous (SQLAlchemy); keep the event loop free for heartbeats.
+                return await asyncio.to_thread(self.store.insert, rows, offsets)
+            except StoreError as exc:
+                log.warning("audit store unavailable (%s); retrying in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+
+
+def register(app: faust.App, case_audit: faust.TopicT, sink: AuditSink) -> None:
+    """Attach the audit sink agent, reading ``kawal.case.audit``, to ``app``."""
+
+    @app.agent(case_audit, name="kawal.audit-sink")
+    async def audit_sink(stream: faust.StreamT[bytes]) -> None:
+        # take_events acks a batch only after the loop body has written it.
+        batches = cast(Stream[bytes], stream).take_events(BATCH_SIZE, within=BATCH_WINDOW_SECONDS)
+        async for events in batches:
+            started = time.perf_counter()
+            await sink.write_batch([event.message for event in events])
+            per_event = (time.perf_counter() - started) / len(events)
+            for _ in events:
+                sink.metrics.observe(Stage.SINK, per_event)
+
+
+def applied_offsets(messages: list[faust.types.Message]) -> dict[tuple[str, int], int]:
+    """Next offset of each partition once ``messages`` are applied."""
+    offsets: dict[tuple[str, int], int] = {}
+    for message in messages:
+        key = (message.topic, message.partition)
+        offsets[key] = max(offsets.get(key, 0), message.offset + 1)
+    return offsets

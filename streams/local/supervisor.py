@@ -1,0 +1,329 @@
+"""``kawal up``: the whole hub on one machine, supervised.
+
+Starts, as child processes: the embedded storage (SeaweedFS S3, unless ``--ephemeral``), the
+tansu broker, then one Faust worker and the audit sink; provisions every topic in between.
+Children die with the supervisor (PR_SET_PDEATHSIG), so even ``kill -9`` of ``kawal up`` leaves
+no process behind.
+A lock on ``KAWAL_HOME`` and a port check make a second ``kawal up`` fail at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import IO
+
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
+from schemas.errors import KawalError
+from streams.audit.store import AuditStore
+from streams.broker.endpoint import parse_broker_url
+from streams.broker.provision import provision_topics
+from streams.broker.publisher import EventPublisher
+from streams.domain.institutions import load_institutions
+from streams.local.demo import demo_waves
+from streams.local.embedded import EmbeddedCluster
+from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
+from streams.settings import Settings
+from streams.topics import all_topics
+
+#: Seconds the worker has to become healthy (recovery included).
+WORKER_READY_TIMEOUT_SECONDS = 60.0
+#: Seconds the worker has to stop on SIGTERM before it is killed; the whole stop stays < 30 s.
+WORKER_STOP_TIMEOUT_SECONDS = 15.0
+#: Seconds the hub has to record one wave of demo events.
+DEMO_WAVE_TIMEOUT_SECONDS = 60.0
+#: Restarts of a crashed worker before the supervisor gives up.
+MAX_WORKER_RESTARTS = 5
+
+
+class AlreadyRunningError(KawalError):
+    """Another ``kawal up`` owns this home, or a port it needs."""
+
+
+@contextmanager
+def home_lock(home: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``home`` for as long as the hub runs.
+
+    The kernel releases it when the process dies, however it dies.
+    """
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / "kawal.lock"
+    handle: IO[str] = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.seek(0)
+        owner = handle.read().strip() or "unknown"
+        handle.close()
+        raise AlreadyRunningError(
+            f"Kawal is already running on KAWAL_HOME={home.resolve()} (pid {owner}); "
+            "stop it first, or set another KAWAL_HOME"
+        ) from exc
+    handle.truncate(0)
+    handle.write(str(os.getpid()))
+    handle.flush()
+    try:
+        yield
+    finally:
+        handle.close()
+
+
+def check_port_free(host: str, port: int, setting: str) -> None:
+    """Fail at once, naming the setting to change, when a port is taken."""
+    if port_in_use(host, port):
+        raise AlreadyRunningError(
+            f"port {port} on {host} is already in use (another Kawal?); stop that process "
+            f"or set {setting} to a free port"
+        )
+
+
+class Supervisor:
+    """Owns the children of ``kawal up`` and stops them in order."""
+
+    def __init__(self, settings: Settings, *, ephemeral: bool) -> None:
+        self.settings = settings
+        self.ephemeral = ephemeral
+        self.cluster: EmbeddedCluster | None = None
+        self.worker: ChildProcess | None = None
+        self.sink: ChildProcess | None = None
+        self.connectors: ChildProcess | None = None
+        self.stopping = threading.Event()
+
+    def start(self) -> str:
+        """Start broker (when embedded), topics, store, worker and sink; return the broker URL."""
+        settings = self.settings
+        settings.log_dir.mkdir(parents=True, exist_ok=True)
+        check_port_free(settings.web_host, settings.web_port, "KAWAL_WEB_PORT")
+        check_port_free(settings.web_host, settings.sink_port, "KAWAL_SINK_PORT")
+        broker_url = settings.broker_url or self._start_embedded()
+        endpoint = parse_broker_url(broker_url)
+        topics = all_topics(load_institutions(settings.institutions_file), settings.partitions)
+        provision_topics(endpoint.bootstrap, topics, settings.replication)
+        AuditStore(settings.audit_url).create_schema()
+        self.worker = self._hub_process("worker", broker_url)
+        self.sink = self._hub_process("sink", broker_url)
+        self.wait_until_healthy()
+        return broker_url
+
+    def _hub_process(self, command: str, broker_url: str) -> ChildProcess:
+        """Start ``kawal COMMAND`` (worker or sink), logging to ``<command>.log``."""
+        child = ChildProcess(
+            command,
+            [sys.executable, "-m", "streams.cli", command],
+            self.settings.log_dir / f"{command}.log",
+            env=self._worker_env(broker_url),
+        )
+        child.start()
+        return child
+
+    def hub_processes(self) -> list[tuple[ChildProcess, str]]:
+        """The worker and the sink that are started, each with its health URL."""
+        settings = self.settings
+        ports = [(self.worker, settings.web_port), (self.sink, settings.sink_port)]
+        return [
+            (child, f"http://{settings.web_host}:{port}/health")
+            for child, port in ports
+            if child is not None
+        ]
+
+    def start_demo_connectors(self, broker_url: str) -> None:
+        """Run every reference connector against its simulator (``kawal connector demo``)."""
+        self.connectors = ChildProcess(
+            "connectors",
+            [sys.executable, "-m", "streams.cli", "connector", "demo"],
+            self.settings.log_dir / "connectors.log",
+            env=self._worker_env(broker_url),
+        )
+        self.connectors.start()
+
+    def _start_embedded(self) -> str:
+        settings = self.settings
+        check_port_free("127.0.0.1", settings.embedded_broker_port, "KAWAL_EMBEDDED_BROKER_PORT")
+        self.cluster = EmbeddedCluster(
+            settings.log_dir,
+            data_dir=None if self.ephemeral else settings.broker_dir,
+            broker_port=settings.embedded_broker_port,
+            storage_port=settings.embedded_storage_port,
+        )
+        self.cluster.start()
+        return self.cluster.url
+
+    def _worker_env(self, broker_url: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env["KAWAL_BROKER_URL"] = broker_url
+        env["KAWAL_HOME"] = str(self.settings.home.resolve())
+        env["KAWAL_WEB_PORT"] = str(self.settings.web_port)
+        env["KAWAL_SINK_PORT"] = str(self.settings.sink_port)
+        env["KAWAL_WEB_HOST"] = self.settings.web_host
+        return env
+
+    def web_url(self) -> str:
+        """Base URL of the worker's HTTP server."""
+        return f"http://{self.settings.web_host}:{self.settings.web_port}"
+
+    def wait_until_healthy(self, timeout: float = WORKER_READY_TIMEOUT_SECONDS) -> None:
+        """Wait for ``GET /health`` of the worker and of the sink to answer 200.
+
+        Raises:
+            ChildFailedError: one exited or stayed unhealthy past ``timeout``.
+        """
+        deadline = time.monotonic() + timeout
+        for child, health_url in self.hub_processes():
+            while time.monotonic() < deadline and not self.stopping.is_set():
+                if not child.alive:
+                    raise ChildFailedError(
+                        f"the {child.name} exited with code {child.returncode} while starting; "
+                        f"see {child.log_path}",
+                        returncode=child.returncode,
+                        log_tail=child.log_tail(),
+                    )
+                if _healthy(health_url):
+                    break
+                time.sleep(0.25)
+            else:
+                if not self.stopping.is_set():
+                    raise ChildFailedError(
+                        f"the {child.name} was not healthy within {timeout:.0f} s; "
+                        f"see {child.log_path}",
+                        returncode=None,
+                        log_tail=child.log_tail(),
+                    )
+
+    def watch(self) -> None:
+        """Until asked to stop: restart a crashed worker or sink; give up if the broker dies."""
+        restarts: dict[str, int] = {}
+        while not self.stopping.wait(1.0):
+            if self.cluster is not None and not self.cluster.broker.alive:
+                raise ChildFailedError(
+                    f"the embedded broker exited; see {self.settings.log_dir}",
+                    returncode=None,
+                    log_tail="",
+                )
+            for child, _ in self.hub_processes():
+                if child.alive:
+                    continue
+                restarts[child.name] = restarts.get(child.name, 0) + 1
+                if restarts[child.name] > MAX_WORKER_RESTARTS:
+                    raise ChildFailedError(
+                        f"the {child.name} crashed {restarts[child.name]} times; "
+                        f"see {child.log_path}",
+                        returncode=child.returncode,
+                        log_tail=child.log_tail(),
+                    )
+                print(
+                    f"kawal: {child.name} exited ({child.returncode}); restarting",
+                    file=sys.stderr,
+                )
+                child.start()
+
+    def stop(self) -> None:
+        """Stop the connectors, the worker (it commits), the sink, the broker, the storage."""
+        if self.connectors is not None:
+            self.connectors.stop(WORKER_STOP_TIMEOUT_SECONDS)
+        for child, _ in self.hub_processes():
+            child.stop(WORKER_STOP_TIMEOUT_SECONDS)
+        if self.cluster is not None:
+            self.cluster.stop()
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback URL
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def publish_demo(broker_url: str, web_url: str) -> list[str]:
+    """Publish the demo cases wave by wave, each once the hub recorded the last; return ids."""
+    publisher = EventPublisher(parse_broker_url(broker_url).bootstrap, AvroCodec(default_catalog()))
+    recorded: dict[str, int] = {}
+    try:
+        for wave in demo_waves():
+            for event_type, record in wave:
+                publisher.publish(event_type, record)
+                case_id = record["envelope"]["case_id"]
+                recorded[case_id] = recorded.get(case_id, 0) + 1
+            publisher.flush()
+            _wait_for_trails(web_url, recorded)
+    finally:
+        publisher.close()
+    return list(recorded)
+
+
+def _wait_for_trails(web_url: str, expected: dict[str, int]) -> None:
+    deadline = time.monotonic() + DEMO_WAVE_TIMEOUT_SECONDS
+    pending = dict(expected)
+    while pending and time.monotonic() < deadline:
+        pending = {
+            case_id: count
+            for case_id, count in pending.items()
+            if _trail_length(f"{web_url}/cases/{case_id}/trail") < count
+        }
+        time.sleep(0.2)
+    if pending:
+        raise KawalError(
+            f"the hub did not record {len(pending)} demo case(s) within "
+            f"{DEMO_WAVE_TIMEOUT_SECONDS:.0f} s; see the worker log"
+        )
+
+
+def _trail_length(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback URL
+            return len(json.load(response)["entries"])
+    except (urllib.error.URLError, OSError, ValueError, KeyError):
+        return 0
+
+
+def run_up(settings: Settings, *, demo: bool, ephemeral: bool) -> int:
+    """Run the hub until SIGTERM or Ctrl-C; return the exit code."""
+    with home_lock(settings.home):
+        supervisor = Supervisor(settings, ephemeral=ephemeral)
+
+        def request_stop(signum: int, _frame: FrameType | None) -> None:
+            supervisor.stopping.set()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        try:
+            broker_url = supervisor.start()
+            _announce(settings, broker_url)
+            if demo and not supervisor.stopping.is_set():
+                _announce_demo(publish_demo(broker_url, supervisor.web_url()))
+                supervisor.start_demo_connectors(broker_url)
+            supervisor.watch()
+        finally:
+            supervisor.stop()
+    print("kawal: stopped", file=sys.stderr)
+    return 0
+
+
+def _announce(settings: Settings, broker_url: str) -> None:
+    base = f"http://{settings.web_host}:{settings.web_port}"
+    lines = {
+        "broker": broker_url,
+        "health": f"{base}/health",
+        "metrics": f"{base}/metrics",
+        "sink_metrics": f"http://{settings.web_host}:{settings.sink_port}/metrics",
+        "home": str(settings.home.resolve()),
+        "logs": str(settings.log_dir.resolve()),
+    }
+    print("kawal: hub is up " + json.dumps(lines), flush=True)
+
+
+def _announce_demo(case_ids: list[str]) -> None:
+    print(f"kawal: published demo cases {', '.join(case_ids)}", flush=True)
+    print(f"kawal: read one with: .venv/bin/kawal case trail {case_ids[0]}", flush=True)

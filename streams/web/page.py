@@ -1,0 +1,172 @@
+"""The hub's read-only web page, served by the worker's Faust web server.
+
+``GET /`` shows the cases with their lifecycle phase and deadline clocks, the public statistics
+(:mod:`streams.audit.stats`), throughput per pipeline stage and rejects by reason; ``GET
+/cases/{case_id}`` shows one case's verified timeline. Markup is in :mod:`streams.web.render`.
+
+Phases and clocks come from the worker's case table, so with several workers each
+page shows the phases of the partitions its worker holds (other cases read "not on this
+worker"); the case list, the statistics and the timelines come from the shared audit store.
+Throughput and rejects are this worker's counters since it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from faust import web
+from prometheus_client import Counter
+
+from monitoring.metrics import HubMetrics
+from streams.audit.stats import stats_view
+from streams.audit.store import CaseSummary
+from streams.domain.deadlines import overdue
+from streams.domain.lifecycle import CaseLifecycle
+from streams.hub.case_table import lifecycle_of
+from streams.web.render import CaseRow, Overview, case_page, not_found_page, overview_page
+from streams.web.views import TrailReader
+
+#: Most recent cases listed on the front page.
+MAX_CASES = 200
+#: Phase shown for a case whose lifecycle another worker holds.
+ELSEWHERE = "not on this worker"
+
+
+@dataclass(frozen=True)
+class PageSources:
+    """What the page reads: the worker's case table, the audit store and the counters."""
+
+    #: The case table (:mod:`streams.hub.case_table`), a Faust table.
+    table: Any
+    trails: TrailReader
+    metrics: HubMetrics
+
+
+def register(app: faust.App, sources: PageSources) -> None:
+    """Attach ``GET /`` and ``GET /cases/{case_id}`` to the worker's app.
+
+    Registered before Faust applies its own blueprints, so this ``/`` answers instead of
+    Faust's JSON index.
+    """
+
+    @app.page("/", name="kawal-overview")
+    class OverviewPage(web.View):
+        """Cases, statistics, throughput and rejects."""
+
+        async def get(self, request: web.Request) -> web.Response:
+            return self.html(overview_page(await overview(sources)))
+
+    @app.page("/cases/{case_id}", name="kawal-case")
+    class CasePage(web.View):
+        """One case's verified timeline."""
+
+        async def get(self, request: web.Request, case_id: str) -> web.Response:
+            lifecycle = lifecycle_of(sources.table.get(case_id))
+            view = await asyncio.to_thread(sources.trails.view, case_id)
+            if view is None:
+                return self.html(not_found_page(case_id), status=404)
+            now = datetime.now(UTC)
+            row = case_row(case_id, lifecycle, None, now) if lifecycle else None
+            return self.html(case_page(view, row, now))
+
+
+async def overview(sources: PageSources) -> Overview:
+    """Everything the front page shows, read now."""
+    now = datetime.now(UTC)
+    # The table is read on the event loop (its owner); the store in a thread.
+    lifecycles = _lifecycles(sources.table)
+    summaries, stats = await asyncio.to_thread(_from_store, sources.trails)
+    return Overview(
+        now=now,
+        cases=case_rows(summaries, lifecycles, now)[:MAX_CASES],
+        total_cases=len(set(lifecycles) | {summary.case_id for summary in summaries}),
+        stats=stats,
+        throughput=throughput(sources.metrics.events),
+        rejections=rejections(sources.metrics.rejections),
+    )
+
+
+def _lifecycles(table: Any) -> dict[str, CaseLifecycle]:
+    found: dict[str, CaseLifecycle] = {}
+    for case_id, value in list(table.items()):
+        case = lifecycle_of(value)
+        if case is not None:
+            found[case_id] = case
+    return found
+
+
+def _from_store(trails: TrailReader) -> tuple[list[CaseSummary], dict[str, Any]]:
+    return trails.store.cases(), stats_view(trails.store, trails.codec)
+
+
+def case_rows(
+    summaries: list[CaseSummary], lifecycles: dict[str, CaseLifecycle], now: datetime
+) -> list[CaseRow]:
+    """Cases still on their way to the store first, then the store's, newest first."""
+    stored = {summary.case_id for summary in summaries}
+    pending = [
+        case_row(case_id, case, None, now)
+        for case_id, case in sorted(lifecycles.items())
+        if case_id not in stored
+    ]
+    listed = [
+        case_row(summary.case_id, lifecycles.get(summary.case_id), summary, now)
+        for summary in summaries
+    ]
+    return pending + listed
+
+
+def case_row(
+    case_id: str, case: CaseLifecycle | None, summary: CaseSummary | None, now: datetime
+) -> CaseRow:
+    """One case for the page from its lifecycle and its store summary, either may be missing."""
+    stored: dict[str, Any] = {}
+    if summary is not None:
+        stored = {
+            "entries": summary.entries,
+            "last_event_type": summary.last_event_type,
+            "last_recorded_at": summary.last_recorded_at.isoformat(),
+        }
+    if case is None:
+        return CaseRow(case_id, ELSEWHERE, **stored)
+    return CaseRow(
+        case_id,
+        case.phase.value.replace("_", " "),
+        institution=case.employing_agency,
+        region=case.region_code,
+        clocks=list(case.clocks),
+        overdue_rules=frozenset(clock["rule_id"] for clock in overdue(case, now)),
+        follow_up_breached=case.follow_up_breached,
+        **stored,
+    )
+
+
+def throughput(events: Counter) -> dict[tuple[str, str], float]:
+    """``kawal_events_total`` by ``(stage, outcome)``."""
+    return {
+        (sample.labels["stage"], sample.labels["outcome"]): sample.value
+        for sample in _totals(events)
+    }
+
+
+def rejections(counter: Counter) -> list[tuple[str, str, float]]:
+    """``kawal_rejections_total`` as ``(stage, reason, count)``, most frequent first."""
+    found = [
+        (sample.labels["stage"], sample.labels["reason"], sample.value)
+        for sample in _totals(counter)
+        if sample.value > 0
+    ]
+    return sorted(found, key=lambda item: (-item[2], item[0], item[1]))
+
+
+def _totals(counter: Counter) -> list[Any]:
+    return [
+        sample
+        for metric in counter.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    ]
