@@ -18,8 +18,8 @@ from streams.audit.store import AuditStore
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.publisher import EventPublisher
 from streams.domain.chain import verify_chain
-from streams.local.embedded import free_storage_base_port
 from streams.local.processes import free_port
+from streams.local.storage import free_storage_base_port
 from streams.settings import Settings
 from tests.hubtools import (
     default_codec,

@@ -16,14 +16,10 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from streams.local.embedded import (
-    EmbeddedBroker,
-    EmbeddedCluster,
-    EmbeddedStorage,
-    PortInUseError,
-    free_storage_base_port,
-)
+from streams.local.children import PortInUseError
+from streams.local.embedded import EmbeddedBroker, EmbeddedCluster
 from streams.local.processes import ChildFailedError, ChildProcess, free_port
+from streams.local.storage import EmbeddedStorage, free_storage_base_port
 
 RECORDS = 200
 GROUP = "kawal-test"

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from streams.local.embedded import free_storage_base_port
 from streams.local.processes import free_port
+from streams.local.storage import free_storage_base_port
 from tests.hubtools import UpProcess, http_get, pid_running, start_up, up_env
 
 pytestmark = pytest.mark.slow
