@@ -1,4 +1,8 @@
-"""``kawal connector list|run|new`` and ``kawal dlq list|replay``: parsers and handlers."""
+"""``kawal connector list|run|new|demo``: the connector SDK's commands.
+
+Registered under the entry-point group ``kawal.commands``, so the hub's command line finds them
+without importing the SDK.
+"""
 
 from __future__ import annotations
 
@@ -13,15 +17,12 @@ from typing import Any
 from connectors import registry
 from connectors.host import build, run_connector
 from connectors.scaffold import new_connector
-from schemas.catalog import default_catalog
-from schemas.codec import AvroCodec
-from streams.broker.dead_letters import ReplayFilter, read_dead_letters, replay_dead_letters
 from streams.broker.endpoint import parse_broker_url
 from streams.settings import Settings
 
 
 def add_parsers(commands: Any) -> None:
-    """Add ``connector`` and ``dlq`` to the ``kawal`` subcommands."""
+    """Add ``connector`` to the ``kawal`` subcommands."""
     connector = commands.add_parser("connector", help="connectors between institutions and the hub")
     actions = connector.add_subparsers(dest="connector_command", required=True)
     listing = actions.add_parser("list", help="installed connectors (entry points)")
@@ -32,39 +33,20 @@ def add_parsers(commands: Any) -> None:
     new = actions.add_parser("new", help="create a connector package in the current directory")
     new.add_argument("name")
     actions.add_parser("demo", help="every reference connector against its simulator")
-
-    dlq = commands.add_parser("dlq", help="the dead-letter topic kawal.dlq")
-    dlq_actions = dlq.add_subparsers(dest="dlq_command", required=True)
-    dlq_list = dlq_actions.add_parser("list", help="every dead letter (payloads not shown)")
-    dlq_list.add_argument("--json", action="store_true", help="machine-readable output")
-    replay = dlq_actions.add_parser("replay", help="send dead letters back to their topics")
-    replay.add_argument("--stage", help="only this stage (ingress, connector, ...)")
-    replay.add_argument("--reason", dest="reason_code", help="only this reason code")
-    replay.add_argument("--source-topic", help="only records from this topic")
+    connector.set_defaults(run=run_command)
 
 
-def run_command(args: argparse.Namespace, settings: Settings, broker_url: str) -> int:
-    """Run a ``connector`` or ``dlq`` subcommand; return the exit code."""
-    bootstrap = list(parse_broker_url(broker_url).bootstrap)
-    if args.command == "connector":
-        if args.connector_command == "list":
-            return _list_connectors(as_json=args.json)
-        if args.connector_command == "new":
-            print(f"created {new_connector(args.name, Path.cwd())}")
-            return 0
-        if args.connector_command == "demo":
-            return _demo(bootstrap, settings.home)
-        return _run(args.name, args.config, bootstrap, settings.home)
-    codec = AvroCodec(default_catalog())
-    if args.dlq_command == "list":
-        return _list_dead_letters(bootstrap, codec, as_json=args.json)
-    selection = ReplayFilter(args.stage, args.reason_code, args.source_topic)
-    outcome = replay_dead_letters(bootstrap, codec, settings.home, selection)
-    print(
-        f"replayed {outcome.replayed}, already replayed {outcome.already_replayed}, "
-        f"not replayable (correct them in the source system) {outcome.not_replayable}"
-    )
-    return 0
+def run_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Run a ``connector`` subcommand; return the exit code."""
+    bootstrap = list(parse_broker_url(settings.effective_broker_url).bootstrap)
+    if args.connector_command == "list":
+        return _list_connectors(as_json=args.json)
+    if args.connector_command == "new":
+        print(f"created {new_connector(args.name, Path.cwd())}")
+        return 0
+    if args.connector_command == "demo":
+        return _demo(bootstrap, settings.home)
+    return _run(args.name, args.config, bootstrap, settings.home)
 
 
 def _list_connectors(*, as_json: bool) -> int:
@@ -99,18 +81,4 @@ def _demo(bootstrap: list[str], home: Path) -> int:
     from connectors.demo import run_demo
 
     run_demo(bootstrap, home, _stop_on_signals())
-    return 0
-
-
-def _list_dead_letters(bootstrap: list[str], codec: AvroCodec, *, as_json: bool) -> int:
-    letters = [record.summary() for record in read_dead_letters(bootstrap, codec)]
-    if as_json:
-        print(json.dumps(letters, indent=2))
-        return 0
-    for letter in letters:
-        print(
-            f"{letter['dlq_position']:<10} {letter['stage']:<10} {letter['reason_code']:<22} "
-            f"{letter['source_topic']}: {letter['reason']}"
-        )
-    print(f"{len(letters)} dead letters")
     return 0

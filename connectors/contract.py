@@ -40,11 +40,11 @@ from connectors.base import (
     OutboundConnector,
     SourceRecord,
 )
-from connectors.checkpoints import CheckpointStore
 from connectors.errors import PermanentError, TransientError
 from connectors.host import build
 from connectors.retry import RetryPolicy
 from connectors.runtime import InboundRunner, OutboundRunner, system_topic
+from streams.broker.checkpoints import CheckpointStore
 from streams.broker.dead_letters import ReplayFilter, replay_dead_letters
 from streams.domain.chain import GENESIS_HASH, chain_hash
 from streams.domain.redaction import commit, reveal

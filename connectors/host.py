@@ -23,11 +23,11 @@ from connectors.base import (
     InboundConnector,
     OutboundConnector,
 )
-from connectors.checkpoints import CheckpointStore
 from connectors.errors import ConnectorConfigError
 from connectors.runtime import InboundRunner, OutboundRunner, group_id
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
+from streams.broker.checkpoints import CheckpointStore
 
 
 def load_config(cls: type[Connector], source: Path | dict[str, Any]) -> ConnectorConfig:

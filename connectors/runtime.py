@@ -22,10 +22,10 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
 
 from connectors.base import Event, FeedEntry, InboundConnector, OutboundConnector, SourceRecord
-from connectors.checkpoints import CheckpointStore
 from connectors.errors import PermanentError
 from connectors.retry import GaveUp, RetryPolicy, with_retries
 from schemas.codec import AvroCodec, CodecError
+from streams.broker.checkpoints import CheckpointStore
 from streams.domain.redaction import reveal
 from streams.headers import cloud_event_headers
 from streams.topics import DLQ, inbound_topic, outbound_topic

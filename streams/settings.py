@@ -88,6 +88,11 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.home / 'audit.db').resolve()}"
 
     @property
+    def effective_broker_url(self) -> str:
+        """The configured broker, or the embedded one ``kawal up`` runs on this machine."""
+        return self.broker_url or f"tansu://127.0.0.1:{self.embedded_broker_port}"
+
+    @property
     def log_dir(self) -> Path:
         """Directory for the logs of the hub and its child processes."""
         return self.home / "logs"

@@ -30,11 +30,9 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import inspect, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from schemas.catalog import default_catalog
@@ -214,30 +212,13 @@ def run_stats(settings: Settings, *, as_json: bool) -> int:
     Raises:
         StoreError: no audit store at the configured URL, or it cannot be read.
     """
-    store = AuditStore(settings.audit_url)
+    store = AuditStore.open_existing(settings.audit_url)
     try:
-        _require_store(store)
         view = stats_view(store, AvroCodec(default_catalog()))
     finally:
         store.close()
     print(json.dumps(view, indent=2) if as_json else "\n".join(format_table(view)))
     return 0
-
-
-def _require_store(store: AuditStore) -> None:
-    url = make_url(store.url)
-    # The password of a PostgreSQL URL must not reach the terminal.
-    shown = url.render_as_string(hide_password=True)
-    what_to_do = "start the hub (`kawal up`) or set KAWAL_HOME or KAWAL_AUDIT_DB_URL to the hub's"
-    # Opening a missing SQLite file would create an empty one.
-    if url.get_backend_name() == "sqlite" and not Path(url.database or ":memory:").is_file():
-        raise StoreError(f"no audit store at {shown}: {what_to_do}")
-    try:
-        present = inspect(store.engine).has_table(AuditRow.__tablename__)
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open the audit store {shown} ({exc.code}): {what_to_do}") from exc
-    if not present:
-        raise StoreError(f"no audit store at {shown}: {what_to_do}")
 
 
 def format_table(view: dict[str, Any]) -> list[str]:

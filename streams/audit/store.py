@@ -10,9 +10,10 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, make_url, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -69,6 +70,38 @@ class AuditStore:
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _enable_sqlite_wal)
+
+    @classmethod
+    def open_existing(cls, url: str) -> AuditStore:
+        """The store at ``url`` for reading; never creates one.
+
+        Opening a missing SQLite file would make an empty database, which every reader would
+        then take for a store without cases.
+
+        Raises:
+            StoreError: nothing at ``url``, no audit tables there, or an unreachable database.
+        """
+        parsed = make_url(url)
+        # The password of a PostgreSQL URL must not reach the terminal.
+        shown = parsed.render_as_string(hide_password=True)
+        what_to_do = (
+            "start the hub (`kawal up`) or set KAWAL_HOME or KAWAL_AUDIT_DB_URL to the hub's"
+        )
+        database = parsed.database or ":memory:"
+        if parsed.get_backend_name() == "sqlite" and not Path(database).is_file():
+            raise StoreError(f"no audit store at {shown}: {what_to_do}")
+        store = cls(url)
+        try:
+            present = inspect(store.engine).has_table(AuditRow.__tablename__)
+        except SQLAlchemyError as exc:
+            store.close()
+            raise StoreError(
+                f"cannot open the audit store {shown} ({exc.code}): {what_to_do}"
+            ) from exc
+        if not present:
+            store.close()
+            raise StoreError(f"no audit store at {shown}: {what_to_do}")
+        return store
 
     def create_schema(self) -> None:
         """Create or migrate the tables to the newest revision (Alembic).

@@ -17,8 +17,8 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from connectors.checkpoints import CheckpointStore
 from schemas.codec import AvroCodec, CodecError
+from streams.broker.checkpoints import CheckpointStore
 from streams.broker.topic_end import at_end
 from streams.topics import DLQ
 

@@ -207,5 +207,3 @@ class EmbeddedCluster:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
-
-

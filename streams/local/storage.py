@@ -212,4 +212,3 @@ def _check_storage_base(base: int) -> None:
             f"storage base port {base} is out of range; set {STORAGE_PORT_SETTING} between "
             f"1024 and {highest} (gRPC ports are base+{GRPC_PORT_OFFSET}..)"
         )
-

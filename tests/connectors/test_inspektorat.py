@@ -16,7 +16,6 @@ import pytest
 from kafka import KafkaProducer
 
 from connectors.base import InboundConnector, PermanentError, SourceRecord, TransientError
-from connectors.checkpoints import CheckpointStore
 from connectors.contract import FAST_RETRY, InboundContract, read_topic
 from connectors.errors import ConnectorConfigError
 from connectors.host import build
@@ -25,6 +24,7 @@ from connectors.inspektorat.connector import FileDropInbound
 from connectors.inspektorat.simulator import MALFORMATIONS, InspectorateOffice, demo_setup
 from connectors.runtime import InboundRunner
 from schemas.identity import case_id_for
+from streams.broker.checkpoints import CheckpointStore
 from streams.domain.authorization import authorize
 from streams.domain.institutions import load_institutions
 from streams.domain.lifecycle import CaseLifecycle, Phase, check_transition

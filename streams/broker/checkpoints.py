@@ -1,8 +1,10 @@
-"""Where each inbound connector has got to in its system, kept in SQLite under ``KAWAL_HOME``.
+"""Where a reader has got to, kept in SQLite under ``KAWAL_HOME``.
 
-A checkpoint is written only after the events of every record up to it were acknowledged by
-the broker, so a connector killed at any point resumes without losing a record; records read
-again after a crash yield the same event ids, which the hub recognises as duplicates.
+Each inbound connector keeps its position in its system here (:mod:`connectors.runtime`), and
+``kawal dlq replay`` the dead letters it sent back. A connector's checkpoint is written only
+after the events of every record up to it were acknowledged by the broker, so a connector
+killed at any point resumes without losing a record; records read again after a crash yield
+the same event ids, which the hub recognises as duplicates.
 """
 
 from __future__ import annotations

@@ -1,0 +1,55 @@
+"""The ``kawal`` command line.
+
+Exit codes: 0 success, 1 error (the message says what to do), 2 usage error, 3 unknown case,
+4 a trail that does not verify, 5 an institution not entitled to the view it asked for.
+
+Each command group is a module of this package that adds its parsers and sets the handler it
+runs (``run``). Packages add groups through the entry-point group ``kawal.commands`` (the
+connector SDK adds ``kawal connector``), so the hub never imports them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from importlib.metadata import entry_points
+
+from schemas.errors import KawalError
+from streams.cli import cases, dead_letters, processes, schema
+from streams.cli.exits import EXIT_ERROR
+from streams.settings import Settings
+
+#: Entry-point group of command groups added by other packages.
+COMMANDS_GROUP = "kawal.commands"
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="kawal",
+        description="kawal: the event hub that carries neutrality cases between institutions.",
+        epilog=__doc__.split("\n\n")[1],
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    for group in (processes, cases, dead_letters, schema):
+        group.add_parsers(commands)
+    for entry in entry_points(group=COMMANDS_GROUP):
+        try:
+            entry.load()(commands)
+        except Exception as exc:  # a third-party package can fail in any way
+            log.warning("command group %s (%s) failed to load: %r", entry.name, entry.value, exc)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``kawal``."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args, Settings()))
+    except KawalError as exc:
+        print(f"kawal: {exc}", file=sys.stderr)
+        return EXIT_ERROR

@@ -1,0 +1,12 @@
+"""Exit codes of ``kawal``; each command's ``--help`` and the package docstring list them."""
+
+EXIT_OK = 0
+#: An error whose message says what to do.
+EXIT_ERROR = 1
+#: The command line could not be parsed (argparse's own code).
+EXIT_USAGE = 2
+EXIT_UNKNOWN_CASE = 3
+#: A trail that does not verify.
+EXIT_UNVERIFIED = 4
+#: An institution not entitled to the view it asked for.
+EXIT_NOT_ENTITLED = 5

@@ -1,0 +1,50 @@
+"""``kawal up``, ``worker``, ``sink`` and ``demo``: run the hub, or feed it the demo cases."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from streams.cli.exits import EXIT_OK
+from streams.settings import Settings
+
+
+def add_parsers(commands: Any) -> None:
+    """Add the commands that run hub processes."""
+    up = commands.add_parser("up", help="run the whole hub on this machine (embedded broker)")
+    up.add_argument("--demo", action="store_true", help="feed a few realistic demo cases")
+    up.add_argument(
+        "--ephemeral", action="store_true", help="keep broker data in memory (lost on stop)"
+    )
+    up.set_defaults(run=_up)
+    worker = commands.add_parser(
+        "worker", help="run one stream-processing worker (KAWAL_BROKER_URL)"
+    )
+    worker.set_defaults(run=_worker)
+    sink = commands.add_parser(
+        "sink", help="run the audit sink: kawal.case.audit into the audit store (KAWAL_BROKER_URL)"
+    )
+    sink.set_defaults(run=_worker)
+    demo = commands.add_parser("demo", help="publish the demo cases to a running hub")
+    demo.set_defaults(run=_demo)
+
+
+def _up(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.local.supervisor import run_up
+
+    return run_up(settings, demo=args.demo, ephemeral=args.ephemeral)
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.app import Role
+    from streams.worker import run_worker
+
+    return run_worker(settings, Role(args.command))
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.local.supervisor import publish_demo
+
+    web_url = f"http://{settings.web_host}:{settings.web_port}"
+    print("\n".join(publish_demo(settings.effective_broker_url, web_url)))
+    return EXIT_OK
