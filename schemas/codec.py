@@ -27,19 +27,13 @@ Example:
     'kawal.DeadLetter'
 """
 
-import datetime as dt
-import io
-import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import fastavro.read
-from fastavro import schemaless_reader, schemaless_writer
 from fastavro.types import Schema
-from fastavro.validation import ValidationError, validate
 
+from schemas.body import check_determinism, read_body, write_body, write_unchecked
 from schemas.catalog import SchemaCatalog
 from schemas.errors import (
     BadMagicError,
@@ -66,24 +60,6 @@ SINGLE_OBJECT_MAGIC = b"\xc3\x01"
 CONFLUENT_MAGIC = 0x00
 _SINGLE_OBJECT_HEADER_BYTES = 10  # magic (2) + fingerprint (8)
 _CONFLUENT_HEADER_BYTES = 5  # magic (1) + schema id (4)
-_MAX_VARINT_BYTES = 10  # a zigzag varint of a 64-bit long
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def _read_uuid(
-    data: str, writer_schema: dict[str, Any] | None, reader_schema: dict[str, Any] | None
-) -> str:
-    """A uuid as the hub holds it: its lower-case hyphenated string (a ValueError if none).
-
-    fastavro's own reader returns ``uuid.UUID`` objects, which every record read would then
-    have to be walked for and turned back into strings.
-    """
-    return data if _CANONICAL_UUID.fullmatch(data) else str(uuid.UUID(data))
-
-
-# fastavro's documented hook for logical types; every reader of Kawal messages goes through
-# this module, so they all read uuids as strings.
-fastavro.read.LOGICAL_READERS["string-uuid"] = _read_uuid
 
 
 class SchemaIdResolver(Protocol):
@@ -205,7 +181,7 @@ class AvroCodec:
         """
         full_name, body, writer = self._split(data)
         reader = self._catalog.schema(full_name)
-        record = _read_body(full_name, writer or reader, body, reader)
+        record = read_body(full_name, writer or reader, body, reader)
         return Decoded(full_name, record)
 
     def canonical_bytes(self, data: bytes) -> bytes:
@@ -219,9 +195,9 @@ class AvroCodec:
 
     def _body(self, full_name: str, record: Mapping[str, Any], checked: bool = True) -> bytes:
         if not checked:
-            return _write_unchecked(full_name, self._catalog.schema(full_name), record)
-        _check_determinism(full_name, record, self._catalog.uuid_fields(full_name))
-        return _write_body(full_name, self._catalog.schema(full_name), record)
+            return write_unchecked(full_name, self._catalog.schema(full_name), record)
+        check_determinism(full_name, record, self._catalog.uuid_fields(full_name))
+        return write_body(full_name, self._catalog.schema(full_name), record)
 
     def _split(self, data: bytes) -> tuple[str, bytes, Schema | None]:
         """Returns the message's full name, the Avro body and an older writer schema, if any."""
@@ -280,148 +256,3 @@ def _require_header(data: bytes, size: int, framing: str) -> None:
             f"{framing} header needs {size} bytes, message has {len(data)}; "
             "it was cut off in transit or by the producer"
         )
-
-
-def _check_determinism(
-    full_name: str, record: Mapping[str, Any], uuid_paths: tuple[str, ...]
-) -> None:
-    """Rejects values fastavro would encode differently for the same event.
-
-    fastavro reads a naive datetime in the machine's local zone, and writes a UUID string
-    verbatim while readers normalize it, so either would break the canonical bytes.
-    """
-    naive = _naive_datetime_paths(record, "")
-    if naive:
-        raise SchemaMismatchError(
-            f"{full_name}: naive datetime at {', '.join(naive)}; "
-            "pass timezone-aware datetimes (UTC)"
-        )
-    bad_uuids = [path for path in uuid_paths if not _is_canonical_uuid(_value_at(record, path))]
-    if bad_uuids:
-        raise SchemaMismatchError(
-            f"{full_name}: {', '.join(bad_uuids)} must be a uuid.UUID or a lower-case "
-            "hyphenated UUID string"
-        )
-
-
-def _naive_datetime_paths(value: Any, path: str) -> list[str]:
-    if isinstance(value, dt.datetime):
-        return [path] if value.utcoffset() is None else []
-    if isinstance(value, Mapping):
-        children = [(_join(path, key), item) for key, item in value.items()]
-    elif isinstance(value, list):
-        children = [(_join(path, index), item) for index, item in enumerate(value)]
-    else:
-        return []
-    return [naive for child, item in children for naive in _naive_datetime_paths(item, child)]
-
-
-def _join(path: str, key: object) -> str:
-    return f"{path}.{key}" if path else str(key)
-
-
-def _value_at(record: Mapping[str, Any], path: str) -> Any:
-    value: Any = record
-    for key in path.split("."):
-        value = value.get(key) if isinstance(value, Mapping) else None
-    return value
-
-
-def _is_canonical_uuid(value: Any) -> bool:
-    if value is None or isinstance(value, uuid.UUID):
-        return True  # a missing value is reported by schema validation
-    try:
-        return isinstance(value, str) and str(uuid.UUID(value)) == value
-    except ValueError:
-        return False
-
-
-def _write_body(full_name: str, schema: Schema, record: Mapping[str, Any]) -> bytes:
-    try:
-        validate(record, schema, raise_errors=True)
-    except ValidationError as exc:
-        fields = sorted({error.field for error in exc.errors})
-        # `from None`: fastavro's message quotes the offending value, which may be personal data.
-        raise SchemaMismatchError(
-            f"{full_name}: missing value or wrong type at {', '.join(fields)}; "
-            "fix the producer to follow the schema"
-        ) from None
-    buffer = io.BytesIO()
-    try:
-        schemaless_writer(buffer, schema, record, strict_allow_default=True)
-    except (ValueError, TypeError) as exc:
-        # After validation only key errors remain, whose messages name fields, not values.
-        raise SchemaMismatchError(f"{full_name}: {exc}; fix the producer") from None
-    return buffer.getvalue()
-
-
-def _write_unchecked(full_name: str, schema: Schema, record: Mapping[str, Any]) -> bytes:
-    buffer = io.BytesIO()
-    try:
-        schemaless_writer(buffer, schema, record)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        # `from None`: the writer's message can quote the offending value.
-        raise SchemaMismatchError(
-            f"{full_name}: record does not fit the schema ({type(exc).__name__}); "
-            "encode it checked to see which field"
-        ) from None
-    return buffer.getvalue()
-
-
-def _read_body(full_name: str, schema: Schema, body: bytes, reader: Schema) -> dict[str, Any]:
-    """Reads ``body`` written with ``schema`` as ``reader`` (the same unless an older writer)."""
-    buffer = io.BytesIO(body)
-    try:
-        record = schemaless_reader(buffer, schema, None if reader is schema else reader)
-    except Exception as exc:  # untrusted bytes: any reader failure means undecodable
-        # `from None` throughout: reader messages can quote bytes of the payload.
-        if isinstance(exc, EOFError) or _ends_early(schema, body):
-            raise TruncatedMessageError(
-                f"{full_name} body ends early ({len(body)} bytes); "
-                "it was cut off in transit or by the producer"
-            ) from None
-        raise SchemaMismatchError(
-            f"{len(body)}-byte body does not decode as {full_name} ({type(exc).__name__}); "
-            "it was written with another schema or is corrupt"
-        ) from None
-    trailing = len(body) - buffer.tell()
-    if trailing or not isinstance(record, dict):
-        raise SchemaMismatchError(
-            f"{trailing} bytes left after a {full_name} body; "
-            "it was written with another schema under the same header"
-        )
-    return record
-
-
-def _ends_early(schema: Schema, body: bytes) -> bool:
-    """Tells whether more bytes would have let the body decode.
-
-    The reader raises IndexError, not EOFError, when a varint runs past the end. Zero bytes end
-    any varint and encode a valid value of almost every type, so if padding lets the reader go
-    on into the padding, the body was cut off rather than corrupted; a probe that ends within
-    the body found a bad value, such as a uuid field holding no uuid. Zero bytes read as an
-    empty string, which is no UUID either, so the probe reads uuids as plain strings.
-    """
-    try:
-        padded = io.BytesIO(body + bytes(_MAX_VARINT_BYTES))
-        schemaless_reader(padded, _probe_schema(schema), None)
-    except EOFError:
-        return True
-    except Exception:  # still undecodable: the damage is not at the end
-        return False
-    return padded.tell() > len(body)
-
-
-def _probe_schema(schema: Any) -> Any:
-    """The schema the truncation probe reads with: uuid-typed strings as plain strings.
-
-    fastavro's bookkeeping keys (``__fastavro_parsed``, ``__named_schemas``) are dropped, so the
-    reader parses the copy afresh rather than reusing the original named types.
-    """
-    if isinstance(schema, list):
-        return [_probe_schema(branch) for branch in schema]
-    if not isinstance(schema, dict):
-        return schema
-    if schema.get("logicalType") == "uuid":
-        return schema["type"]
-    return {key: _probe_schema(value) for key, value in schema.items() if not key.startswith("__")}

@@ -28,7 +28,6 @@ from streams.contract.asyncapi import (
     PROJECT_ROOT,
     YAML_PATH,
     build_document,
-    render_yaml,
 )
 from streams.contract.channels import (
     REGENERATE_COMMAND,
@@ -37,6 +36,7 @@ from streams.contract.channels import (
     channel_messages,
 )
 from streams.contract.eventdocs import build_markdown
+from streams.contract.rendering import avro_payload, render_yaml
 from streams.domain.institutions import load_institutions
 from streams.topics import APP_ID, all_topics
 
@@ -251,7 +251,7 @@ def test_declared_roles_reach_descriptions_and_routing(test_catalog: SchemaCatal
 
 
 def test_repeated_named_type_is_defined_once(test_catalog: SchemaCatalog) -> None:
-    schema = asyncapi.avro_payload(test_catalog, "TwiceLevelled")
+    schema = avro_payload(test_catalog, "TwiceLevelled")
     types = {field["name"]: field["type"] for field in schema["fields"]}
     assert types["first"]["name"] == "SanctionLevel"
     assert types["first"]["namespace"] == "kawal"
