@@ -27,6 +27,7 @@ from schemas.registry import SchemaRegistryClient
 from streams.audit.store import AuditStore
 from streams.audit.trail import Directory
 from streams.broker.endpoint import parse_broker_url
+from streams.broker.transport import resume_from
 from streams.domain.authority import load_authority_map
 from streams.domain.calendar import load_calendar
 from streams.domain.deadlines import load_rules
@@ -204,6 +205,8 @@ def create_sink(settings: Settings) -> faust.App:
         new_outbox=_outboxes(app, settings),
     )
     sink.register(app, _raw_topic(app, CASE_AUDIT), audit_sink)
+    # The store, not the group's commits, says what it holds (a restored or new store fills up).
+    resume_from(app, store.consumed_offsets)
     views.register_health(app, store, metrics)
     return app
 

@@ -48,7 +48,7 @@ def test_replay_rebuilds_a_lost_store_and_adds_nothing_twice(
             copied = [(r.seq, r.hash, r.event, r.disclosures) for r in rebuilt.trail(case_id)]
             assert copied == original
         assert verify_store(rebuilt).ok
-        offsets = rebuilt.consumed_offsets("replay")
+        offsets = rebuilt.consumed_offsets()
         assert sum(offsets.values()) == second["read"]
     finally:
         rebuilt.close()

@@ -2,7 +2,8 @@
 
 Reads every partition of the topic from its beginning up to the high watermark its Fetch
 responses carry (right on Kafka and on tansu alike), decodes the entries and stores them in
-batches, each in one transaction with the offsets it came from (writer ``replay``). Entries
+batches, each in one transaction with the offsets it came from: the store's own positions,
+which the audit sink resumes from, so a sink started after a replay does not read it again. Entries
 already stored are ignored, so replaying twice adds nothing. Records that do not decode were
 dead-lettered by the sink when they were first written; they are counted and skipped.
 """
@@ -24,8 +25,6 @@ from streams.audit.store import AuditStore, row_from_entry
 from streams.broker.topic_end import at_end, remaining
 from streams.topics import CASE_AUDIT
 
-#: Writer name of the offsets a replay commits.
-REPLAY_CONSUMER = "replay"
 #: Entries stored per transaction.
 BATCH_SIZE = 5_000
 #: Give up when the broker sends nothing for this long while records remain, in seconds.
@@ -146,7 +145,7 @@ class _BatchWriter:
     def write(self, rows: list[dict[str, Any]], offsets: dict[tuple[str, int], int]) -> None:
         """Store a batch once the previous one is stored (batches stay in order)."""
         self._wait()
-        self._pending = self._executor.submit(self.store.insert, rows, offsets, REPLAY_CONSUMER)
+        self._pending = self._executor.submit(self.store.insert, rows, offsets)
 
     def finish(self) -> int:
         """Wait for the last batch; return how many entries were new."""

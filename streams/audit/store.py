@@ -32,7 +32,8 @@ SCHEMA_RETRY_SECONDS = 0.5
 #: Entries read from the database at a time by :meth:`AuditStore.entries`.
 ENTRY_CHUNK = 2_000
 
-#: Writer name under which the audit sink records its offsets.
+#: Name under which the store keeps its positions in ``kawal.case.audit``: the sink and
+#: ``kawal replay`` both write them, and the sink resumes from them.
 SINK_CONSUMER = "audit-sink"
 
 #: ``(topic, partition)`` → next offset to apply.
@@ -190,13 +191,23 @@ class AuditStore:
         conn.execute(statement, values)
 
     def consumed_offsets(self, consumer: str = SINK_CONSUMER) -> dict[tuple[str, int], int]:
-        """Next offset to apply per ``(topic, partition)``, as ``consumer`` last committed."""
+        """Next offset to apply per ``(topic, partition)``, as ``consumer`` last committed.
+
+        Every entry below these offsets is in the store: they were written in the same
+        transactions. The audit sink resumes from them (:func:`streams.app.create_sink`).
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
         query = select(ConsumedOffset).where(ConsumedOffset.consumer == consumer)
-        with self.engine.connect() as conn:
-            return {
-                (row.topic, row.partition): row.next_offset
-                for row in conn.execute(query).mappings()
-            }
+        try:
+            with self.engine.connect() as conn:
+                return {
+                    (row.topic, row.partition): row.next_offset
+                    for row in conn.execute(query).mappings()
+                }
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot read the audit store: {exc.code or exc}") from exc
 
     def heads(self) -> dict[str, tuple[int, str]]:
         """Newest ``(seq, hash)`` of every case, as the writer stored it."""

@@ -21,7 +21,9 @@ queue is fetched again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable, Mapping
+import logging
+import weakref
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import cast
 
 from aiokafka.errors import RecordTooLargeError
@@ -32,6 +34,7 @@ from faust.types import TP, RecordMetadata
 from mode import Seconds
 from mode.services import WaitArgT, WaitResults
 
+from schemas.errors import KawalError
 from streams.broker import eager
 
 #: Kafka record headers: name and value.
@@ -42,6 +45,29 @@ Record = tuple[bytes | None, bytes, Headers | None]
 #: The only ``consumer_auto_offset_reset`` under which a partition without a committed offset
 #: is read from its start, so that rereading it from there is what a restart would do.
 EARLIEST = "earliest"
+
+#: Where an app's output already holds each ``(topic, partition)`` up to: the next offset.
+Positions = Mapping[tuple[str, int], int]
+#: Reads those positions (a blocking call, run off the event loop).
+PositionKeeper = Callable[[], Positions]
+
+#: Apps that resume from their output's own positions rather than the group's commits.
+_KEEPERS: weakref.WeakKeyDictionary[object, PositionKeeper] = weakref.WeakKeyDictionary()
+
+log = logging.getLogger(__name__)
+
+
+def resume_from(app: object, keeper: PositionKeeper) -> None:
+    """Make ``app`` resume every stream partition where ``keeper`` says its output stands.
+
+    The eventsourcing way: an output written in one transaction with the offsets it came
+    from is the truth of what was applied. A store restored from a backup, or a new empty
+    one, is then filled from where it really stands, not from where the group last
+    committed (which would leave a silent gap). A partition the output holds nothing of is
+    read from its start. Every write must be idempotent: the group's commit may be ahead.
+    """
+    _KEEPERS[app] = keeper
+
 
 #: Longest a fetch waits for new records, in seconds. A partition whose agent's buffer filled
 #: up is left out of the fetch; when the agent drains it, the records already fetched for it
@@ -166,8 +192,14 @@ class Consumer(faust_aiokafka.Consumer):
         await super().perform_seek()
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
-        """Seek to committed offsets, and stream partitions without one to their first offset."""
+        """Seek to committed offsets, and stream partitions without one to their first offset.
+
+        An app whose output keeps its own positions (:func:`resume_from`) resumes there.
+        """
         committed = await super().seek_to_committed()
+        keeper = _KEEPERS.get(self.app)
+        if keeper is not None:
+            return await self._seek_to_kept(committed, keeper)
         if self.app.conf.consumer_auto_offset_reset == EARLIEST:
             changelogs = self.app.tables.changelog_topics
             uncommitted = [
@@ -178,6 +210,28 @@ class Consumer(faust_aiokafka.Consumer):
             if uncommitted:
                 await self.seek_wait(await self.earliest_offsets(*uncommitted))
         return committed
+
+    async def _seek_to_kept(
+        self, committed: Mapping[TP, int], keeper: PositionKeeper
+    ) -> Mapping[TP, int]:
+        try:
+            kept = await asyncio.to_thread(keeper)
+        except KawalError as exc:
+            # The writes retry until the output is back; resuming from the group's commits
+            # meanwhile loses nothing, as every write is idempotent.
+            log.warning("positions of the output unreadable (%s); resuming from commits", exc)
+            return committed
+        changelogs = self.app.tables.changelog_topics
+        streams = [tp for tp in committed if tp.topic not in changelogs]
+        targets = {
+            tp: kept[tp.topic, tp.partition] for tp in streams if (tp.topic, tp.partition) in kept
+        }
+        unknown = [tp for tp in streams if tp not in targets]
+        if unknown:
+            targets.update(await self.earliest_offsets(*unknown))
+        if targets:
+            await self.seek_wait(targets)
+        return {**committed, **targets}
 
 
 def _close(awaitables: Iterable[WaitArgT]) -> None:
