@@ -15,7 +15,7 @@ from schemas.older_writers import OlderWriters
 from schemas.release_store import ReleaseStore
 from tests.event_samples import report_registered
 
-AVRO = Path(__file__).resolve().parent.parent / "schemas" / "avro"
+AVRO = Path(__file__).resolve().parents[2] / "schemas" / "avro"
 NAME = "kawal.events.ReportRegistered"
 
 

@@ -1,0 +1,24 @@
+"""Broker URLs: which broker, and which servers."""
+
+from __future__ import annotations
+
+import pytest
+
+from streams.broker.endpoint import BrokerUrlError, parse_broker_url
+
+
+def test_broker_urls() -> None:
+    kafka = parse_broker_url("kafka://k1:9092;k2:9092")
+    tansu = parse_broker_url("tansu://127.0.0.1:9092")
+
+    assert kafka.bootstrap == ["k1:9092", "k2:9092"]
+    assert not kafka.is_tansu
+    assert tansu.is_tansu
+    assert tansu.faust_url == "tansu://127.0.0.1:9092"
+    assert kafka.faust_url == "kawal://k1:9092;k2:9092"
+
+
+@pytest.mark.parametrize("url", ["redpanda://x:1", "kafka://", "kafka://host", "host:9092"])
+def test_bad_broker_urls_say_what_to_write(url: str) -> None:
+    with pytest.raises(BrokerUrlError, match="kafka://"):
+        parse_broker_url(url)

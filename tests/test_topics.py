@@ -1,0 +1,16 @@
+"""The topic table: names and partition counts."""
+
+from __future__ import annotations
+
+from streams.domain.institutions import load_institutions
+from streams.topics import all_topics, changelog_topic, inbound_topic, institution_of_inbound
+
+
+def test_every_case_topic_shares_one_partition_count() -> None:
+    specs = all_topics(load_institutions(), 6)
+    by_name = {spec.name: spec.partitions for spec in specs}
+
+    assert by_name[inbound_topic("bkn")] == 6
+    assert by_name[changelog_topic("case-state")] == 6
+    assert by_name["kawal.case.audit"] == 6
+    assert institution_of_inbound(inbound_topic("ppk.3374")) == "ppk.3374"
