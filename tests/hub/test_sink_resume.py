@@ -1,0 +1,118 @@
+"""The audit sink resumes from the store's own positions, not from the group's commits.
+
+A store restored from a backup, or a new empty one, would otherwise miss every entry the
+group had already committed past: a silent gap in the trail.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+
+from streams.audit.store import AuditStore
+from streams.broker.provision import provision_topics
+from streams.broker.publisher import EventPublisher
+from streams.domain.institutions import load_institutions
+from streams.local.embedded import EmbeddedBroker
+from streams.local.processes import ChildProcess, free_port
+from streams.settings import Settings
+from streams.topics import CASE_AUDIT, SINK_APP_ID, all_topics
+from tests.hubtools import (
+    WAIT_SECONDS,
+    default_codec,
+    report,
+    sink_process,
+    until_referral,
+    wait_healthy,
+    worker_process,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    """A broker of this test alone: the session hub's sink shares the sink's consumer group."""
+    broker = EmbeddedBroker.ephemeral(tmp_path / "broker", port=free_port())
+    broker.start()
+    try:
+        provision_topics(
+            [broker.bootstrap_servers], all_topics(load_institutions(), Settings().partitions)
+        )
+        yield broker
+    finally:
+        broker.stop()
+
+
+def _started_sink(home: Path, broker: EmbeddedBroker) -> ChildProcess:
+    port = free_port()
+    sink = sink_process(home, broker.url, port)
+    sink.start()
+    wait_healthy(f"http://127.0.0.1:{port}", sink)
+    return sink
+
+
+def _wait_count(store: AuditStore, entries: int, sink: ChildProcess) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while store.count() < entries:
+        assert time.monotonic() < deadline, f"{store.count()} of {entries}\n{sink.log_tail(30)}"
+        time.sleep(0.2)
+
+
+def _committed(broker: EmbeddedBroker) -> dict[tuple[str, int], int]:
+    # Reads the group's commits (OffsetFetch) without joining the group.
+    consumer = KafkaConsumer(
+        bootstrap_servers=[broker.bootstrap_servers],
+        group_id=SINK_APP_ID,
+        enable_auto_commit=False,
+    )
+    try:
+        partitions = sorted(consumer.partitions_for_topic(CASE_AUDIT) or ())
+        committed = {p: consumer.committed(TopicPartition(CASE_AUDIT, p)) for p in partitions}
+    finally:
+        consumer.close()
+    return {(CASE_AUDIT, p): offset for p, offset in committed.items() if offset}
+
+
+def test_a_new_store_is_filled_from_the_start_although_the_group_committed_past_it(
+    own_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    first_home, second_home = tmp_path / "first", tmp_path / "second"
+    worker_port = free_port()
+    worker = worker_process(first_home, own_broker.url, worker_port)
+    worker.start()
+    publisher = EventPublisher([own_broker.bootstrap_servers], default_codec())
+    sink = _started_sink(first_home, own_broker)
+    first = AuditStore(Settings(home=first_home).audit_url)
+    try:
+        wait_healthy(f"http://127.0.0.1:{worker_port}", worker)
+        opened = report()
+        case_id = opened["envelope"]["case_id"]
+        for event_type, record in [("ReportReceived", opened), *until_referral(case_id)]:
+            publisher.publish(event_type, record)
+        publisher.flush()
+        _wait_count(first, 4, sink)
+        positions = first.consumed_offsets()
+        assert sum(positions.values()) == 4
+        sink.stop()
+        # The group has committed past every entry: a sink resuming from its commits would
+        # give the new store nothing.
+        assert _committed(own_broker) == positions
+
+        sink = _started_sink(second_home, own_broker)
+        second = AuditStore(Settings(home=second_home).audit_url)
+        _wait_count(second, 4, sink)
+        assert [row.hash for row in second.trail(case_id)] == [
+            row.hash for row in first.trail(case_id)
+        ]
+        assert second.consumed_offsets() == positions
+        second.close()
+    finally:
+        first.close()
+        publisher.close()
+        sink.stop()
+        worker.stop()
