@@ -32,7 +32,7 @@ from streams.domain.deadlines import DeadlineRule, update_clocks
 from streams.domain.institutions import Institution
 from streams.domain.lifecycle import CaseLifecycle, advance, check_transition, start
 from streams.domain.reasons import Reason, Rejection
-from streams.hub.dlq import reason_for_codec_error
+from streams.hub.rejections import reason_for_codec_error
 from streams.topics import institution_of_inbound
 
 EVENT_NAMESPACE = "kawal.events."

@@ -40,10 +40,10 @@ from streams.domain.reasons import Reason, Rejection
 from streams.domain.redaction import commit
 from streams.headers import SOURCE_HEADER, cloud_event_headers
 from streams.hub.case_table import CaseBatch, CaseRecord
-from streams.hub.dlq import dead_letter_value, log_failure, log_rejection
 from streams.hub.ingress import Admission, CaseRules, Refusal, examine, position_of
 from streams.hub.outbox import Keyed, Outbox, Sent, confirm
 from streams.hub.receipts import acceptance_receipt, receipt_value, rejection_receipt
+from streams.hub.rejections import dead_letter_value, log_failure, log_rejection
 from streams.hub.router import Router
 from streams.topics import CASE_AUDIT, CASE_EVENTS, DLQ, institution_of_inbound, outbound_topic
 

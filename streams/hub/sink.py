@@ -20,8 +20,8 @@ from faust.streams import Stream
 from monitoring.metrics import HubMetrics, Outcome, Stage
 from schemas.codec import AvroCodec, CodecError
 from streams.audit.store import AuditStore, StoreError, row_from_entry
-from streams.hub.dlq import dead_letter, reason_for_codec_error
 from streams.hub.outbox import Outbox
+from streams.hub.rejections import dead_letter, reason_for_codec_error
 
 log = logging.getLogger(__name__)
 
