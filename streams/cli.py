@@ -1,7 +1,8 @@
 """The ``kawal`` command line.
 
 Exit codes: 0 success, 1 error (the message says what to do), 2 usage error, 3 unknown case,
-4 a trail that does not verify, 5 an institution not entitled to the view it asked for.
+4 a trail that does not verify, 5 an institution not entitled to the view it asked for,
+6 `topics apply --dry-run` found topics to create or configuration to change.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
         "sink", help="run the audit sink: kawal.case.audit into the audit store (KAWAL_BROKER_URL)"
     )
     commands.add_parser("demo", help="publish the demo cases to a running hub")
+
+    from streams.topics_command import add_parser as add_topics_parser
+
+    add_topics_parser(commands)
 
     case = commands.add_parser("case", help="read cases from the audit store")
     case_commands = case.add_subparsers(dest="case_command", required=True)
@@ -115,6 +120,12 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from connectors.commands import run_command
 
         return run_command(args, settings, _broker_url(settings))
+    if args.command == "topics":
+        from streams.topics_command import run_topics_apply
+
+        return run_topics_apply(
+            settings, _broker_url(settings), dry_run=args.dry_run, as_json=args.json, wait=args.wait
+        )
     if args.command == "stats":
         from streams.stats import run_stats
 
