@@ -1,12 +1,17 @@
-"""Every topic of the hub, in one place: names, partition counts and who keys them.
+"""Every topic of the hub, in one place: names, partition counts, configuration and why.
 
 All case topics are keyed by ``case_id`` and share one partition count, so that a case is
 always in order and Faust tables are co-partitioned with the streams that update them.
+
+:data:`TOPIC_TABLE` is the topic table: one row per topic (or per institution's topic) with
+its configuration on the broker and the reason for it. ``kawal topics apply`` and ``kawal up``
+create and correct topics from it; keys it does not name are left to the broker.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from streams.domain.institutions import Institution
 
@@ -25,13 +30,26 @@ DLQ = "kawal.dlq"
 #: changelog topic is named ``<app id>-<table>-changelog``.
 CASE_TABLE = "case-state"
 
+#: Stands for each registered institution's id in a row of the topic table.
+INSTITUTION = "{institution}"
+DAY_MS = 24 * 60 * 60 * 1000
 
-@dataclass(frozen=True)
-class TopicSpec:
-    """A topic to provision: its name and partition count."""
+#: Never deleted, by age or size. ``delete`` is spelled out so that a cluster whose default
+#: policy is ``compact`` cannot keep only the newest record of each case.
+KEPT_FOREVER = {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"}
+#: Only the newest record of each key is kept, however old.
+COMPACTED = {"cleanup.policy": "compact"}
+#: From this replication factor on, every topic also gets :data:`REPLICATED`.
+MIN_REPLICATION_FOR_ISR = 3
+#: With 3 replicas and ``acks=all``, a write needs 2 in sync: one broker may be down without
+#: stopping the hub, and no acknowledged record lives on a single broker. Fewer replicas would
+#: stop writes at the first broker failure, so below 3 the broker's own setting stays.
+REPLICATED = {"min.insync.replicas": "2"}
 
-    name: str
-    partitions: int
+
+def kept_for(days: int) -> dict[str, str]:
+    """Deleted by age after ``days``; never by size, so a burst cannot cut the window short."""
+    return {"cleanup.policy": "delete", "retention.ms": str(days * DAY_MS), "retention.bytes": "-1"}
 
 
 def inbound_topic(institution_id: str) -> str:
@@ -56,13 +74,127 @@ def changelog_topic(table: str) -> str:
     return f"{APP_ID}-{table}-changelog"
 
 
-def all_topics(institutions: tuple[Institution, ...], partitions: int) -> list[TopicSpec]:
-    """Every topic the hub needs, with its real partition count."""
-    case_keyed = [CASE_EVENTS, CASE_AUDIT, DLQ]
-    case_keyed.append(changelog_topic(CASE_TABLE))
-    for inst in institutions:
-        case_keyed += [inbound_topic(inst.id), outbound_topic(inst.id)]
-    specs = [TopicSpec(name, partitions) for name in case_keyed]
-    # Faust's leader-election topic of each app has one partition by design.
-    specs += [TopicSpec(f"{app_id}-__assignor-__leader", 1) for app_id in (APP_ID, SINK_APP_ID)]
+def leader_topic(app_id: str) -> str:
+    """Faust's leader-election topic of the app ``app_id``."""
+    return f"{app_id}-__assignor-__leader"
+
+
+@dataclass(frozen=True)
+class TopicRule:
+    """One row of the topic table.
+
+    Attributes:
+        name: The topic's name; :data:`INSTITUTION` in it makes one topic per institution.
+        partitions: Its partition count; ``None`` is the hub's case partition count
+            (``KAWAL_PARTITIONS``), shared by every case-keyed topic.
+        configs: Its configuration on the broker.
+        reason: Why it is configured so.
+    """
+
+    name: str
+    partitions: int | None
+    configs: Mapping[str, str]
+    reason: str
+
+
+#: The topic table.
+TOPIC_TABLE: tuple[TopicRule, ...] = (
+    TopicRule(
+        CASE_AUDIT,
+        None,
+        KEPT_FOREVER,
+        "the canonical trail, append-only and kept forever: the audit store is rebuilt from it "
+        "(kawal replay) and every chain is verified against it; compaction would keep only "
+        "each case's last entry",
+    ),
+    TopicRule(
+        CASE_EVENTS,
+        None,
+        KEPT_FOREVER,
+        "every accepted event in committed form: readers and rebuilds start from its "
+        "beginning, so none may expire; compaction would keep only each case's last event",
+    ),
+    TopicRule(
+        changelog_topic(CASE_TABLE),
+        None,
+        COMPACTED,
+        "Faust rebuilds the case table from it: only each case's newest value counts, and it "
+        "must survive however long the case is quiet (deleting by age would restart a quiet "
+        "case's chain); compaction keeps recovery from reading every change ever made",
+    ),
+    TopicRule(
+        inbound_topic(INSTITUTION),
+        None,
+        kept_for(30),
+        "transit: once read, an accepted event's signed bytes are on kawal.case.audit and a "
+        "refused one's on kawal.dlq, so it need only outlast an outage of the hub; 30 days "
+        "cover the longest (holidays included) without keeping raw traffic forever",
+    ),
+    TopicRule(
+        outbound_topic(INSTITUTION),
+        None,
+        kept_for(90),
+        "delivery queue of receipts and routed entries to one institution, whose connector "
+        "may be down far longer than the hub; the canonical copy stays on kawal.case.audit "
+        "(and its trail by HTTP), so 90 days bound it",
+    ),
+    TopicRule(
+        DLQ,
+        None,
+        kept_for(90),
+        "refused records wait for ops to inspect and replay (kawal dlq replay); the sender "
+        "already holds a rejection receipt; a quarter covers a review cycle, after which "
+        "they expire instead of piling up",
+    ),
+    TopicRule(
+        leader_topic(APP_ID),
+        1,
+        kept_for(1),
+        "Faust's leader election (one partition by design): the member assigned it leads; "
+        "nothing is written to it, the short bound only keeps a stray record from staying",
+    ),
+    TopicRule(
+        leader_topic(SINK_APP_ID),
+        1,
+        kept_for(1),
+        "the audit sink's leader election, as the worker's",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic to provision: its name, partition count, configuration and the reason for it."""
+
+    name: str
+    partitions: int
+    configs: dict[str, str] = field(default_factory=dict, hash=False)
+    reason: str = ""
+
+
+def all_topics(
+    institutions: tuple[Institution, ...], partitions: int, replication: int = 1
+) -> list[TopicSpec]:
+    """Every topic the hub needs, from the topic table.
+
+    Args:
+        institutions: The registry: each gets its inbound topic and outbound feed.
+        partitions: Partitions of every case-keyed topic (``KAWAL_PARTITIONS``).
+        replication: Replication factor the topics are created with (``KAWAL_REPLICATION``);
+            from :data:`MIN_REPLICATION_FOR_ISR` on, each topic also gets :data:`REPLICATED`.
+    """
+    replicated = REPLICATED if replication >= MIN_REPLICATION_FOR_ISR else {}
+    specs = []
+    for rule in TOPIC_TABLE:
+        count = partitions if rule.partitions is None else rule.partitions
+        configs = {**rule.configs, **replicated}
+        specs += [
+            TopicSpec(name, count, configs, rule.reason) for name in _names(rule, institutions)
+        ]
     return specs
+
+
+def _names(rule: TopicRule, institutions: tuple[Institution, ...]) -> list[str]:
+    if INSTITUTION not in rule.name:
+        return [rule.name]
+    return [rule.name.replace(INSTITUTION, inst.id) for inst in institutions]

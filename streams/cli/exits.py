@@ -10,3 +10,5 @@ EXIT_UNKNOWN_CASE = 3
 EXIT_UNVERIFIED = 4
 #: An institution not entitled to the view it asked for.
 EXIT_NOT_ENTITLED = 5
+#: ``topics apply --dry-run`` found topics to create or configuration to change (like diff).
+EXIT_PENDING = 6

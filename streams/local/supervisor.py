@@ -109,7 +109,9 @@ class Supervisor:
         check_port_free(settings.web_host, settings.sink_port, "KAWAL_SINK_PORT")
         broker_url = settings.broker_url or self._start_embedded()
         endpoint = parse_broker_url(broker_url)
-        topics = all_topics(load_institutions(settings.institutions_file), settings.partitions)
+        institutions = load_institutions(settings.institutions_file)
+        topics = all_topics(institutions, settings.partitions, settings.replication)
+        # Through `kawal topics apply`'s code, so each start also corrects configurations.
         provision_topics(endpoint.bootstrap, topics, settings.replication)
         AuditStore(settings.audit_url).create_schema()
         self.worker = self._hub_process("worker", broker_url)

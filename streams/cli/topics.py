@@ -1,0 +1,140 @@
+"""``kawal topics apply``: create and configure every topic of the topic table on a cluster.
+
+Exit codes: 0 every topic exists as configured (now, or already), 1 an error (the message
+says what to do; nothing is changed when a partition count is wrong), 6 ``--dry-run`` found
+topics to create or configuration entries to change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from schemas.errors import KawalError
+from streams.broker.endpoint import parse_broker_url
+from streams.broker.provision import DEFAULT_WAIT_SECONDS, ApplyResult, apply_topics
+from streams.broker.topic_plan import ConfigChange
+from streams.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_PENDING
+from streams.domain.institutions import load_institutions
+from streams.settings import Settings
+from streams.topics import TopicSpec, all_topics
+
+DESCRIPTION = """\
+Create the missing topics of the topic table (streams/topics.py) with their partition count
+and configuration, and correct the configuration of existing topics. Partition counts are
+checked, never changed.
+
+exit codes: 0 every topic exists as configured (now, or already); 1 an error, the message
+says what to do (a wrong partition count changes nothing); 6 --dry-run found topics to
+create or configuration entries to change."""
+
+#: Footnote of a dry run whose broker describes no value for some key.
+NOT_REPORTED = (
+    "(not reported): the broker describes no value for the key on that topic; tansu 0.6.0, "
+    "for one, reports only the keys set on a topic, never the defaults it falls back to"
+)
+
+
+def add_parsers(commands: Any) -> None:
+    """Add ``topics apply`` to the subcommands of ``kawal``."""
+    topics = commands.add_parser("topics", help="the hub's topics on the broker")
+    topic_commands = topics.add_subparsers(dest="topics_command", required=True)
+    apply = topic_commands.add_parser(
+        "apply",
+        help="create missing topics and correct topic configurations (KAWAL_BROKER_URL)",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    apply.add_argument(
+        "--dry-run", action="store_true", help="only list what would be created and changed"
+    )
+    apply.add_argument("--json", action="store_true", help="machine-readable output")
+    apply.add_argument(
+        "--wait",
+        type=float,
+        default=DEFAULT_WAIT_SECONDS,
+        metavar="SECONDS",
+        help=f"how long to wait for the broker to answer (default {DEFAULT_WAIT_SECONDS:g})",
+    )
+    apply.set_defaults(run=run_topics_apply)
+
+
+def run_topics_apply(args: argparse.Namespace, settings: Settings) -> int:
+    """Apply the topic table to the configured broker; print what was (or would be) done.
+
+    Raises:
+        KawalError: without ``--json``; with it, the error is printed as JSON instead.
+    """
+    dry_run, as_json = args.dry_run, args.json
+    try:
+        result = _apply(settings, settings.effective_broker_url, dry_run=dry_run, wait=args.wait)
+    except KawalError as exc:
+        if not as_json:
+            raise
+        print(json.dumps({"error": str(exc)}))
+        return EXIT_ERROR
+    if as_json:
+        print(json.dumps(_as_json(result), indent=2))
+    else:
+        _print(result)
+    return EXIT_PENDING if dry_run and not result.nothing_to_do else EXIT_OK
+
+
+def _apply(settings: Settings, broker_url: str, *, dry_run: bool, wait: float) -> ApplyResult:
+    bootstrap = parse_broker_url(broker_url).bootstrap
+    institutions = load_institutions(settings.institutions_file)
+    specs = all_topics(institutions, settings.partitions, settings.replication)
+    return apply_topics(bootstrap, specs, settings.replication, dry_run=dry_run, wait_seconds=wait)
+
+
+def _as_json(result: ApplyResult) -> dict[str, Any]:
+    return {
+        "dry_run": result.dry_run,
+        "create": [
+            {"topic": s.name, "partitions": s.partitions, "configs": s.configs}
+            for s in result.created
+        ],
+        "changes": [vars(change) for change in result.changes],
+    }
+
+
+def _print(result: ApplyResult) -> None:
+    verb = "would create" if result.dry_run else "created"
+    for spec in result.created:
+        print(f"{verb} {spec.name} ({spec.partitions} partitions): {_configs(spec)}")
+    if result.changes:
+        _print_changes(result.changes)
+    print(_summary(result))
+
+
+def _configs(spec: TopicSpec) -> str:
+    return " ".join(f"{key}={value}" for key, value in spec.configs.items())
+
+
+def _print_changes(changes: tuple[ConfigChange, ...]) -> None:
+    rows = [("TOPIC", "KEY", "CURRENT", "WANTED")]
+    rows += [(c.topic, c.key, _current(c), c.wanted) for c in changes]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for *padded, wanted in rows:
+        cells = [cell.ljust(width) for cell, width in zip(padded, widths, strict=True)]
+        print("  ".join([*cells, wanted]))
+    if any(change.current is None for change in changes):
+        print(NOT_REPORTED)
+
+
+def _current(change: ConfigChange) -> str:
+    return "(not reported)" if change.current is None else change.current
+
+
+def _summary(result: ApplyResult) -> str:
+    if result.nothing_to_do:
+        return "every topic exists with its configuration: nothing to change"
+    created, changed = len(result.created), len(result.changes)
+    topics = len({change.topic for change in result.changes})
+    if result.dry_run:
+        return (
+            f"dry run: {created} topics to create, {changed} configuration entries of "
+            f"{topics} topics to change; nothing changed (run without --dry-run to apply)"
+        )
+    return f"created {created} topics, changed {changed} configuration entries of {topics} topics"

@@ -1,0 +1,248 @@
+"""`kawal topics apply` against a real tansu broker, as a user runs it, and its refusals.
+
+Each test gets a broker of its own (tansu starts in milliseconds), so that topics can be made
+the way an older Kawal or a cluster's defaults left them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType
+
+from streams.broker.provision import ProvisioningError, apply_topics, provision_topics
+from streams.domain.institutions import load_institutions
+from streams.local.embedded import EmbeddedBroker
+from streams.local.processes import free_port
+from streams.topics import (
+    CASE_AUDIT,
+    CASE_EVENTS,
+    CASE_TABLE,
+    DLQ,
+    TopicSpec,
+    all_topics,
+    changelog_topic,
+    inbound_topic,
+)
+
+PARTITIONS = 4
+COMPOSE = Path(__file__).resolve().parents[2] / "deploy" / "compose.yaml"
+FOREVER = {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"}
+#: Kafka's default retention, 7 days: what a cluster gives a topic created without configs.
+KAFKA_DEFAULT_RETENTION_MS = "604800000"
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    embedded = EmbeddedBroker.ephemeral(tmp_path / "broker", port=free_port())
+    embedded.start()
+    try:
+        yield embedded
+    finally:
+        embedded.stop()
+
+
+@pytest.fixture
+def admin(broker: EmbeddedBroker) -> Iterator[KafkaAdminClient]:
+    client = KafkaAdminClient(bootstrap_servers=[broker.bootstrap_servers])
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _specs() -> list[TopicSpec]:
+    return all_topics(load_institutions(), PARTITIONS)
+
+
+def _create_without_configs(admin: KafkaAdminClient, specs: list[TopicSpec]) -> None:
+    # As the provisioner before the topic table did: the broker's defaults everywhere.
+    topics = {s.name: {"num_partitions": s.partitions, "replication_factor": 1} for s in specs}
+    admin.create_topics(topics)
+
+
+def _configs(admin: KafkaAdminClient, name: str) -> dict[str, str]:
+    resource = ConfigResource(ConfigResourceType.TOPIC, name)
+    described = admin.describe_configs([resource], config_filter="all")["topic"][name]
+    return {key: entry["value"] for key, entry in described.items()}
+
+
+def _kawal(
+    broker_url: str, home: Path, *args: str, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("KAWAL_")}
+    env.update(KAWAL_BROKER_URL=broker_url, KAWAL_HOME=str(home), **settings)
+    return subprocess.run(
+        [sys.executable, "-m", "streams.cli", "topics", "apply", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_user_applies_the_table_to_default_configured_topics(
+    broker: EmbeddedBroker, admin: KafkaAdminClient, tmp_path: Path
+) -> None:
+    specs = _specs()
+    _create_without_configs(admin, [s for s in specs if s.name != DLQ])
+
+    dry = _kawal(broker.url, tmp_path, "--dry-run")
+
+    assert dry.returncode == 6, dry.stderr
+    assert f"would create {DLQ} ({PARTITIONS} partitions)" in dry.stdout
+    rows = {tuple(line.split()) for line in dry.stdout.splitlines()}
+    assert (CASE_AUDIT, "retention.ms", "(not", "reported)", "-1") in rows
+    assert (changelog_topic(CASE_TABLE), "cleanup.policy", "(not", "reported)", "compact") in rows
+    assert "nothing changed" in dry.stdout
+    assert _configs(admin, CASE_AUDIT) == {}
+    assert DLQ not in admin.list_topics()
+
+    applied = _kawal(broker.url, tmp_path)
+
+    assert applied.returncode == 0, applied.stderr
+    assert "created 1 topics" in applied.stdout
+    assert _configs(admin, CASE_AUDIT) == FOREVER
+    assert _configs(admin, changelog_topic(CASE_TABLE)) == {"cleanup.policy": "compact"}
+
+    again = _kawal(broker.url, tmp_path, "--dry-run", "--json")
+
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout) == {"dry_run": True, "create": [], "changes": []}
+
+
+def test_the_dry_run_lists_each_entry_with_its_current_and_wanted_value(
+    broker: EmbeddedBroker, admin: KafkaAdminClient, tmp_path: Path
+) -> None:
+    specs = _specs()
+    _create_without_configs(admin, specs)
+    audit = ConfigResource(ConfigResourceType.TOPIC, CASE_AUDIT, {"retention.ms": "604800000"})
+    admin.alter_configs([audit], raise_on_unknown=False, incremental=True)
+
+    dry = _kawal(broker.url, tmp_path, "--dry-run", "--json")
+
+    assert dry.returncode == 6, dry.stderr
+    report = json.loads(dry.stdout)
+    assert report["create"] == []
+    changes = {(c["topic"], c["key"]): (c["current"], c["wanted"]) for c in report["changes"]}
+    assert changes[(CASE_AUDIT, "retention.ms")] == (KAFKA_DEFAULT_RETENTION_MS, "-1")
+    assert changes[(CASE_EVENTS, "retention.ms")] == (None, "-1")
+    assert len(changes) == sum(len(spec.configs) for spec in specs)
+
+
+def test_missing_topics_are_created_with_their_configuration(
+    broker: EmbeddedBroker, admin: KafkaAdminClient
+) -> None:
+    specs = _specs()
+
+    created = provision_topics([broker.bootstrap_servers], specs)
+
+    assert created == len(specs)
+    for spec in specs:
+        assert _configs(admin, spec.name) == spec.configs, spec.name
+    assert apply_topics([broker.bootstrap_servers], specs, dry_run=True).nothing_to_do
+
+
+def test_keys_outside_the_table_survive_a_correction(
+    broker: EmbeddedBroker, admin: KafkaAdminClient
+) -> None:
+    specs = _specs()
+    _create_without_configs(admin, specs)
+    extra = ConfigResource(ConfigResourceType.TOPIC, CASE_AUDIT, {"segment.ms": "3600000"})
+    admin.alter_configs([extra], raise_on_unknown=False, incremental=True)
+
+    result = apply_topics([broker.bootstrap_servers], specs)
+
+    assert not result.created
+    assert len(result.changes) == sum(len(spec.configs) for spec in specs)
+    assert _configs(admin, CASE_AUDIT) == {**FOREVER, "segment.ms": "3600000"}
+
+
+def test_three_replicas_want_two_in_sync(broker: EmbeddedBroker, admin: KafkaAdminClient) -> None:
+    specs = all_topics(load_institutions(), PARTITIONS, replication=3)
+
+    apply_topics([broker.bootstrap_servers], specs, replication=3)
+
+    assert _configs(admin, CASE_AUDIT) == {**FOREVER, "min.insync.replicas": "2"}
+
+
+def test_a_wrong_partition_count_is_refused_and_nothing_changes(
+    broker: EmbeddedBroker, admin: KafkaAdminClient, tmp_path: Path
+) -> None:
+    admin.create_topics({CASE_AUDIT: {"num_partitions": 2, "replication_factor": 1}})
+
+    refused = _kawal(broker.url, tmp_path)
+
+    assert refused.returncode == 1
+    assert f"topic {CASE_AUDIT} has 2 partitions but the hub needs {PARTITIONS}" in refused.stderr
+    assert "KAWAL_PARTITIONS=2" in refused.stderr
+    assert "nothing was changed" in refused.stderr
+    assert admin.list_topics() == [CASE_AUDIT]
+    assert _configs(admin, CASE_AUDIT) == {}
+    as_json = _kawal(broker.url, tmp_path, "--dry-run", "--json")
+    assert as_json.returncode == 1
+    assert "2 partitions" in json.loads(as_json.stdout)["error"]
+
+
+def test_a_wrong_partition_count_of_a_leader_topic_names_no_setting(
+    broker: EmbeddedBroker, admin: KafkaAdminClient
+) -> None:
+    admin.create_topics(
+        {"kawal-__assignor-__leader": {"num_partitions": 2, "replication_factor": 1}}
+    )
+
+    with pytest.raises(ProvisioningError, match=r"needs 1.*KAWAL_PARTITIONS to the existing"):
+        apply_topics([broker.bootstrap_servers], _specs())
+
+
+def test_an_unreachable_broker_is_refused_within_the_wait(tmp_path: Path) -> None:
+    url = f"kafka://127.0.0.1:{free_port()}"
+    started = time.monotonic()
+
+    refused = _kawal(url, tmp_path, "--wait", "1")
+
+    assert refused.returncode == 1
+    assert "cannot reach the broker" in refused.stderr
+    assert "check KAWAL_BROKER_URL" in refused.stderr
+    assert time.monotonic() - started < 20
+    as_json = _kawal(url, tmp_path, "--wait", "1", "--json")
+    assert as_json.returncode == 1
+    assert "cannot reach the broker" in json.loads(as_json.stdout)["error"]
+
+
+def test_inbound_topics_follow_the_registry(
+    broker: EmbeddedBroker, admin: KafkaAdminClient, tmp_path: Path
+) -> None:
+    registry = tmp_path / "institutions.toml"
+    registry.write_text('[[institution]]\nid = "bkn"\nrole = "personnel_agency"\n')
+
+    applied = _kawal(broker.url, tmp_path, "--json", KAWAL_INSTITUTIONS_FILE=str(registry))
+
+    assert applied.returncode == 0, applied.stderr
+    created = {topic["topic"] for topic in json.loads(applied.stdout)["create"]}
+    assert inbound_topic("bkn") in created
+    assert inbound_topic("bawaslu") not in created
+
+
+def test_compose_applies_the_topics_before_worker_and_sink_start() -> None:
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+
+    assert services["topics"]["command"].startswith("kawal topics apply")
+    assert services["topics"]["environment"]["KAWAL_REPLICATION"] == "3"
+    for name in ("worker", "sink"):
+        after = services[name]["depends_on"]["topics"]
+        assert after == {"condition": "service_completed_successfully"}, name
+        assert (
+            services[name]["environment"]["KAWAL_PARTITIONS"]
+            == (services["topics"]["environment"]["KAWAL_PARTITIONS"])
+        )
