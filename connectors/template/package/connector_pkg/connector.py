@@ -24,6 +24,7 @@ from connectors.base import (
     TransientError,
 )
 from connectors.ids import event_id_for
+from schemas.envelope import envelope
 from schemas.identity import case_id_for
 
 
@@ -67,17 +68,14 @@ class Inbound(InboundConnector):
     def _report(self, report: dict[str, Any]) -> dict[str, Any]:
         institution = self.institution
         return {
-            "envelope": {
-                "event_id": event_id_for(institution, report["id"], "ReportReceived"),
-                "case_id": case_id_for(institution, report["case_number"]),
-                "event_type": "ReportReceived",
-                "event_time": datetime.fromisoformat(report["reported_at"]),
-                "ingest_time": None,
-                "source": institution,
-                "actor_ref": f"system:{institution}",
-                "traceparent": None,
-                "signature": None,
-            },
+            "envelope": envelope(
+                event_id=event_id_for(institution, report["id"], "ReportReceived"),
+                case_id=case_id_for(institution, report["case_number"]),
+                event_type="ReportReceived",
+                event_time=datetime.fromisoformat(report["reported_at"]),
+                source=institution,
+                actor_ref=f"system:{institution}",
+            ),
             "case_number": report["case_number"],
             "election": report["election"],
             "region_code": report["region_code"],
