@@ -74,15 +74,13 @@ class RegistryConfig(ConnectorConfig):
         return value
 
 
-class Decrees(InboundConnector):
+class Decrees(InboundConnector[RegistryConfig]):
     """Signed sanction decrees → ``SanctionImposed``."""
 
     name = "ppk-decrees"
-    Config = RegistryConfig
 
-    def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
+    def __init__(self, config: RegistryConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
-        assert isinstance(config, RegistryConfig)
         self.engine = open_engine(config.database_url.get_secret_value(), config.timeout_seconds)
 
     def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
