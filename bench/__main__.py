@@ -26,6 +26,7 @@ from kafka import KafkaConsumer
 from monitoring.metrics import HubMetrics
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
+from schemas.envelope import envelope
 from schemas.identity import case_id_for
 from streams.app import create_app, create_pipeline
 from streams.audit.replay import replay
@@ -54,17 +55,14 @@ def report(number: int) -> dict[str, Any]:
     """A ReportReceived of a new case."""
     case_number = f"BENCH/{number}/{uuid.uuid4().hex[:8]}"
     return {
-        "envelope": {
-            "event_id": str(uuid.uuid4()),
-            "case_id": case_id_for("bawaslu", case_number),
-            "event_type": "ReportReceived",
-            "event_time": datetime.now(UTC),
-            "ingest_time": None,
-            "source": "bawaslu",
-            "actor_ref": "actor:bench",
-            "traceparent": None,
-            "signature": None,
-        },
+        "envelope": envelope(
+            event_id=str(uuid.uuid4()),
+            case_id=case_id_for("bawaslu", case_number),
+            event_type="ReportReceived",
+            event_time=datetime.now(UTC),
+            source="bawaslu",
+            actor_ref="actor:bench",
+        ),
         "case_number": case_number,
         "election": "pilkada-2024",
         "region_code": "33",

@@ -6,6 +6,19 @@ into that system. The hub (:mod:`connectors.runtime`) owns every Kafka client, t
 retries with backoff and the dead-letter topic; a connector only sees its validated
 configuration and a :class:`ConnectorContext`.
 
+Both bases are generic in the connector's configuration class, named once as the type
+argument: the runtime validates the settings with it and ``self.config`` has its type::
+
+    class MyConfig(ConnectorConfig):
+        share: Path
+
+    class MyInbound(InboundConnector[MyConfig]):
+        name = "my-inbound"
+
+        def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
+            lines = (self.config.share / "outbox.jsonl").read_text().splitlines()
+            ...
+
 Errors a connector raises tell the runtime what to do: :class:`TransientError` (the system is
 down, timed out, answered 5xx): retry with backoff; :class:`PermanentError` (this record can
 never be handled as it is): dead-letter it with the reason and go on. Reasons never quote
@@ -18,7 +31,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -100,28 +113,70 @@ class ConnectorContext:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("kawal.connector"))
 
 
-class Connector(ABC):
-    """Common part of both directions."""
+def _config_argument(cls: type) -> type[ConnectorConfig] | None:
+    """The configuration class ``cls`` gives its connector base as type argument, if any."""
+    # Only the class's own bases: an inherited __orig_bases__ names the parent's argument,
+    # which the parent already set as Config.
+    for base in vars(cls).get("__orig_bases__", ()):
+        origin = get_origin(base)
+        if not (isinstance(origin, type) and issubclass(origin, Connector)):
+            continue
+        for argument in get_args(base):
+            if isinstance(argument, type) and issubclass(argument, ConnectorConfig):
+                return argument
+    return None
+
+
+#: A connector's configuration class. Covariant: a connector of a ``ConnectorConfig`` subclass
+#: is a ``Connector[ConnectorConfig]``, which is what the runtime handles.
+ConfigT_co = TypeVar("ConfigT_co", bound=ConnectorConfig, covariant=True)
+
+
+class Connector(ABC, Generic[ConfigT_co]):
+    """Common part of both directions, generic in the configuration class.
+
+    Args:
+        config: The validated configuration, of the class given as type argument.
+        context: What the hub hands the connector.
+    """
 
     #: Name the connector is registered under (entry point ``kawal.connectors``).
     name: ClassVar[str]
-    #: The configuration model; the runtime validates raw settings with it.
+    #: The configuration model the runtime validates raw settings with: the type argument of
+    #: the connector's base (``InboundConnector[MyConfig]``), set when the class is defined.
     Config: ClassVar[type[ConnectorConfig]] = ConnectorConfig
 
-    def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
-        self.config = config
+    def __init__(self, config: ConfigT_co, context: ConnectorContext) -> None:
+        self._config = config
         self.context = context
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = _config_argument(cls)
+        if declared is None:
+            return  # a generic intermediate base, or a class that sets ``Config`` itself
+        if "Config" in vars(cls) and cls.Config is not declared:
+            raise TypeError(
+                f"{cls.__name__} declares two configuration classes: {declared.__name__} as its "
+                f"type argument and {cls.Config.__name__} as Config; keep the type argument"
+            )
+        cls.Config = declared
+
+    @property
+    def config(self) -> ConfigT_co:
+        """The validated configuration."""
+        return self._config
 
     @property
     def institution(self) -> str:
         """Id of the institution the connector speaks for."""
         return self.config.institution
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Release what the connector opened (connections, files)."""
 
 
-class InboundConnector(Connector):
+class InboundConnector(Connector[ConfigT_co]):
     """Institution system → shared events."""
 
     direction: ClassVar[str] = "inbound"
@@ -149,7 +204,7 @@ class InboundConnector(Connector):
         """Tell the system these records are in the hub (optional: receipts, outbox marks)."""
 
 
-class OutboundConnector(Connector):
+class OutboundConnector(Connector[ConfigT_co]):
     """Outbound feed → institution system."""
 
     direction: ClassVar[str] = "outbound"
@@ -165,6 +220,7 @@ class OutboundConnector(Connector):
 
 
 __all__ = [
+    "ConfigT_co",
     "Connector",
     "ConnectorConfig",
     "ConnectorContext",

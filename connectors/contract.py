@@ -34,6 +34,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from connectors.base import (
     Connector,
+    ConnectorConfig,
     ConnectorContext,
     FeedEntry,
     InboundConnector,
@@ -124,7 +125,7 @@ class _Contract(ABC):
         with self.start_system(tmp_path) as running:
             yield running
 
-    def make(self, system: Any, tmp_path: Path, **overrides: Any) -> Connector:
+    def make(self, system: Any, tmp_path: Path, **overrides: Any) -> Connector[ConnectorConfig]:
         """A new connector instance (as after a restart) against ``system``."""
         return build(self.connector_name, self.config(system, tmp_path) | overrides)
 
@@ -140,7 +141,7 @@ class InboundContract(_Contract):
     def add_malformed(self, system: Any) -> None:
         """Put one record the connector cannot map into the system."""
 
-    def inbound(self, system: Any, tmp_path: Path) -> InboundConnector:
+    def inbound(self, system: Any, tmp_path: Path) -> InboundConnector[ConnectorConfig]:
         """A new inbound connector against ``system``."""
         connector = self.make(system, tmp_path)
         assert isinstance(connector, InboundConnector)
@@ -220,7 +221,9 @@ class InboundContract(_Contract):
             connector.close()
 
     @staticmethod
-    def _mapped(connector: InboundConnector, records: Sequence[SourceRecord]) -> list[Any]:
+    def _mapped(
+        connector: InboundConnector[ConnectorConfig], records: Sequence[SourceRecord]
+    ) -> list[Any]:
         events = []
         for record in records:
             try:
@@ -280,13 +283,13 @@ class OutboundContract(_Contract):
     def effects(self, system: Any, event_id: str) -> int:
         """How many times the system recorded the effect of ``event_id``."""
 
-    def outbound(self, system: Any, tmp_path: Path) -> OutboundConnector:
+    def outbound(self, system: Any, tmp_path: Path) -> OutboundConnector[ConnectorConfig]:
         """A new outbound connector against ``system``."""
         connector = self.make(system, tmp_path)
         assert isinstance(connector, OutboundConnector)
         return connector
 
-    def entries(self, connector: OutboundConnector) -> list[FeedEntry]:
+    def entries(self, connector: OutboundConnector[ConnectorConfig]) -> list[FeedEntry]:
         """Feed entries of :meth:`feed_events`, as the connector receives them."""
         codec = connector.context.codec
         found = []
@@ -356,7 +359,7 @@ class OutboundContract(_Contract):
             connector.close()
 
     def _clients(
-        self, connector: OutboundConnector, bootstrap: list[str]
+        self, connector: OutboundConnector[ConnectorConfig], bootstrap: list[str]
     ) -> tuple[KafkaConsumer, KafkaProducer]:
         topic = outbound_topic(connector.institution)
         consumer = KafkaConsumer(

@@ -1,8 +1,9 @@
 """Run one connector against the hub: validate its configuration, give it what it needs, loop.
 
 ``kawal connector run NAME --config FILE`` calls :func:`run_connector`. The configuration is a
-TOML file whose keys the connector's ``Config`` model validates; unknown or missing keys stop
-the run at once with a message naming each of them.
+TOML file parsed into the configuration class the connector declares (the type argument of its
+base, ``InboundConnector[MyConfig]``); unknown or missing keys stop the run at once with a
+message naming each of them.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ from schemas.codec import AvroCodec
 from streams.broker.checkpoints import CheckpointStore
 
 
-def load_config(cls: type[Connector], source: Path | dict[str, Any]) -> ConnectorConfig:
-    """Validate a connector's configuration (a TOML file or a mapping).
+def load_config(
+    cls: type[Connector[ConnectorConfig]], source: Path | dict[str, Any]
+) -> ConnectorConfig:
+    """Validate a connector's configuration (a TOML file or a mapping) with its ``Config`` class.
 
     Raises:
         ConnectorConfigError: the file is unreadable, or keys are missing, unknown or invalid.
@@ -56,7 +59,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConnectorConfigError(f"{path} is not valid TOML: {exc}") from exc
 
 
-def build(name: str, source: Path | dict[str, Any]) -> Connector:
+def build(name: str, source: Path | dict[str, Any]) -> Connector[ConnectorConfig]:
     """Instantiate connector ``name`` with its validated configuration."""
     cls = registry.load(name)
     catalog = default_catalog()
@@ -64,7 +67,7 @@ def build(name: str, source: Path | dict[str, Any]) -> Connector:
 
 
 def run_connector(
-    connector: Connector, bootstrap: list[str], home: Path, stop: threading.Event
+    connector: Connector[ConnectorConfig], bootstrap: list[str], home: Path, stop: threading.Event
 ) -> None:
     """Run ``connector`` until ``stop`` is set."""
     producer = KafkaProducer(
@@ -81,7 +84,10 @@ def run_connector(
 
 
 def _run_inbound(
-    connector: InboundConnector, producer: KafkaProducer, home: Path, stop: threading.Event
+    connector: InboundConnector[ConnectorConfig],
+    producer: KafkaProducer,
+    home: Path,
+    stop: threading.Event,
 ) -> None:
     checkpoints = CheckpointStore(home / "connectors" / "checkpoints.db")
     runner = InboundRunner(
@@ -96,7 +102,7 @@ def _run_inbound(
 
 
 def _run_outbound(
-    connector: OutboundConnector,
+    connector: OutboundConnector[ConnectorConfig],
     producer: KafkaProducer,
     bootstrap: list[str],
     stop: threading.Event,

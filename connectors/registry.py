@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from importlib.metadata import entry_points
 
-from connectors.base import Connector
+from connectors.base import Connector, ConnectorConfig
 from connectors.errors import UnknownConnectorError
 
 GROUP = "kawal.connectors"
@@ -19,13 +19,13 @@ GROUP = "kawal.connectors"
 log = logging.getLogger(__name__)
 
 
-def available() -> dict[str, type[Connector]]:
+def available() -> dict[str, type[Connector[ConnectorConfig]]]:
     """Every installed connector class, by registered name.
 
     An entry point that fails to load, or names something that is not a connector, is left
     out with a warning: one broken package must not hide the others.
     """
-    found: dict[str, type[Connector]] = {}
+    found: dict[str, type[Connector[ConnectorConfig]]] = {}
     for entry in entry_points(group=GROUP):
         try:
             loaded = entry.load()
@@ -39,7 +39,7 @@ def available() -> dict[str, type[Connector]]:
     return dict(sorted(found.items()))
 
 
-def load(name: str) -> type[Connector]:
+def load(name: str) -> type[Connector[ConnectorConfig]]:
     """The connector class registered as ``name``.
 
     Raises:

@@ -21,7 +21,14 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
 
-from connectors.base import Event, FeedEntry, InboundConnector, OutboundConnector, SourceRecord
+from connectors.base import (
+    ConnectorConfig,
+    Event,
+    FeedEntry,
+    InboundConnector,
+    OutboundConnector,
+    SourceRecord,
+)
 from connectors.errors import PermanentError
 from connectors.retry import GaveUp, RetryPolicy, with_retries
 from schemas.codec import AvroCodec, CodecError
@@ -94,7 +101,7 @@ class InboundRunner:
 
     def __init__(
         self,
-        connector: InboundConnector,
+        connector: InboundConnector[ConnectorConfig],
         producer: KafkaProducer,
         codec: AvroCodec,
         checkpoints: CheckpointStore,
@@ -172,7 +179,7 @@ class OutboundRunner:
 
     def __init__(
         self,
-        connector: OutboundConnector,
+        connector: OutboundConnector[ConnectorConfig],
         consumer: KafkaConsumer,
         producer: KafkaProducer,
         codec: AvroCodec,
@@ -185,7 +192,7 @@ class OutboundRunner:
         self.policy = policy
 
     @classmethod
-    def topic_of(cls, connector: OutboundConnector) -> str:
+    def topic_of(cls, connector: OutboundConnector[ConnectorConfig]) -> str:
         """The outbound topic this connector consumes."""
         return outbound_topic(connector.institution)
 

@@ -1,18 +1,21 @@
-"""What the simulators of institutions' systems share: a JSON API, a database outage.
+"""What the simulators of institutions' systems share: a JSON API, staff, a database outage.
 
 The Bawaslu callback API and SIASN are :class:`SimulatedJsonApi`: served from a thread on
 loopback, started, stopped (releasing stalled answers), taken off the network, each POST handed
-to :meth:`SimulatedJsonApi.answer`. The authority's database and the PPK's decree registry go
-down with :func:`database_offline`.
+to :meth:`SimulatedJsonApi.answer`. The authority's staff, the PPK's office and the
+inspectorate's export job are :class:`SimulatedStaff`: a round of work every interval, in a
+thread. The authority's database and the PPK's decree registry go down with
+:func:`database_offline`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +26,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from streams.local.processes import free_port
+
+log = logging.getLogger(__name__)
 
 #: An HTTP status and the JSON object answered with it.
 Answer = tuple[int, dict[str, Any]]
@@ -119,6 +124,60 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+class SimulatedStaff:
+    """An institution's staff in a daemon thread: one round of work every interval until stopped.
+
+    A round that fails with one of ``outages`` (their system is down) is logged, and the staff
+    try again at the next round, as people do.
+
+    Args:
+        name: Name of the thread.
+        work: One round of work.
+        outages: Errors that mean the institution's system cannot be reached.
+    """
+
+    def __init__(
+        self, name: str, work: Callable[[], None], outages: tuple[type[Exception], ...]
+    ) -> None:
+        self.name = name
+        self._work = work
+        self._outages = outages
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, interval_seconds: float) -> None:
+        """Start working, the first round after ``interval_seconds``.
+
+        Raises:
+            RuntimeError: the staff are already working.
+        """
+        if self._thread is not None:
+            raise RuntimeError(f"{self.name} is already running; stop() it first")
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._loop, args=(interval_seconds,), name=self.name, daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout_seconds: float | None = 10.0) -> None:
+        """Stop after the current round, waiting for it at most ``timeout_seconds`` (None: ever)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_seconds)
+            self._thread = None
+
+    def pause(self, seconds: float) -> None:
+        """Wait ``seconds`` inside a round; stopping ends the wait at once."""
+        self._stop.wait(seconds)
+
+    def _loop(self, interval_seconds: float) -> None:
+        while not self._stop.wait(interval_seconds):
+            try:
+                self._work()
+            except self._outages as exc:  # a real office waits for its system, then goes on
+                log.info("%s: system unreachable (%s); next round", self.name, type(exc).__name__)
 
 
 @contextmanager

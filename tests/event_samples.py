@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from schemas.envelope import envelope
 from schemas.identity import case_id_for, new_event_id
 
 UTC = dt.UTC
@@ -18,17 +19,14 @@ SUBJECT_NIP = "199001012015031001"
 
 
 def _envelope(event_type: str, source: str, day: int) -> dict[str, Any]:
-    return {
-        "event_id": new_event_id(),
-        "case_id": CASE_ID,
-        "event_type": event_type,
-        "event_time": dt.datetime(2024, 10, day, 9, 0, 0, 250000, tzinfo=UTC),
-        "ingest_time": None,
-        "source": source,
-        "actor_ref": f"actor:{source}:7f3a",
-        "traceparent": None,
-        "signature": None,
-    }
+    return envelope(
+        event_id=new_event_id(),
+        case_id=CASE_ID,
+        event_type=event_type,
+        event_time=dt.datetime(2024, 10, day, 9, 0, 0, 250000, tzinfo=UTC),
+        source=source,
+        actor_ref=f"actor:{source}:7f3a",
+    )
 
 
 def report_registered() -> dict[str, Any]:

@@ -20,6 +20,7 @@ from kafka import KafkaConsumer
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
+from schemas.envelope import envelope as make_envelope
 from schemas.identity import case_id_for
 from streams.audit.store import AuditRow, AuditStore
 from streams.broker.publisher import EventPublisher
@@ -31,17 +32,15 @@ WAIT_SECONDS = 60.0
 
 def envelope(case_id: str, source: str, event_type: str) -> dict[str, Any]:
     """A fresh envelope for an event of ``source``."""
-    return {
-        "event_id": str(uuid.uuid4()),
-        "case_id": case_id,
-        "event_type": event_type,
-        "event_time": datetime.now(UTC),
-        "ingest_time": None,
-        "source": source,
-        "actor_ref": f"actor:{source}:test",
-        "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-        "signature": None,
-    }
+    return make_envelope(
+        event_id=str(uuid.uuid4()),
+        case_id=case_id,
+        event_type=event_type,
+        event_time=datetime.now(UTC),
+        source=source,
+        actor_ref=f"actor:{source}:test",
+        traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    )
 
 
 def report(source: str = "bawaslu.33", number: str | None = None) -> dict[str, Any]:

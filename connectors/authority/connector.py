@@ -84,16 +84,13 @@ class OutboxConfig(AuthorityDatabase):
     """
 
 
-class Outbox(InboundConnector):
+class Outbox(InboundConnector[OutboxConfig]):
     """Decisions in the authority's outbox → ``RecommendationIssued``, ``CaseClosed``, ..."""
 
     name = "authority-outbox"
-    Config = OutboxConfig
 
-    def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
+    def __init__(self, config: OutboxConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
-        assert isinstance(config, OutboxConfig)
-        self.settings = config
         self.engine = open_engine(config.database_url.get_secret_value(), config.timeout_seconds)
         self.mapper = OutboxMapper(self.institution, context.catalog)
         self._gap: tuple[int, float] | None = None  # (first missing id, monotonic s first seen)
@@ -118,7 +115,7 @@ class Outbox(InboundConnector):
         now = time.monotonic()
         if self._gap is None or self._gap[0] != missing:
             self._gap = (missing, now)
-        if now - self._gap[1] < self.settings.gap_grace_seconds:
+        if now - self._gap[1] < self.config.gap_grace_seconds:
             return False
         log.info("outbox ids %d-%d never appeared; taken as rolled back", missing, found - 1)
         self._gap = None
@@ -155,15 +152,13 @@ class Outbox(InboundConnector):
         self.engine.dispose()
 
 
-class CaseStatus(OutboundConnector):
+class CaseStatus(OutboundConnector[AuthorityDatabase]):
     """The authority's feed → ``hub_case_events`` and ``case_status``."""
 
     name = "authority-status"
-    Config = AuthorityDatabase
 
-    def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
+    def __init__(self, config: AuthorityDatabase, context: ConnectorContext) -> None:
         super().__init__(config, context)
-        assert isinstance(config, AuthorityDatabase)
         self.engine = open_engine(config.database_url.get_secret_value(), config.timeout_seconds)
         self._insert = _upsert_dialect(self.engine)
 

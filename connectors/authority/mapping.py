@@ -21,6 +21,7 @@ from connectors.base import Event, PermanentError
 from connectors.ids import event_id_for
 from connectors.sql import utc
 from schemas.catalog import SchemaCatalog
+from schemas.envelope import envelope
 from schemas.errors import InvalidIdentifierError
 from schemas.identity import case_id_for
 from streams.domain.sanctions import KIND_LEVEL
@@ -63,20 +64,17 @@ class OutboxMapper:
         payload = _json_object(row["payload"], kind)
         actor = parse(Actor, payload, kind).actor
         body = self._bodies[event_type](payload)
-        envelope = {
+        header = envelope(
             # Outbox ids are unique in one database only: should the authority migrate or
             # rebuild it and number rows afresh, the case keeps new events from old ids.
-            "event_id": event_id_for(self.institution, f"{case_id}/{source_id}", event_type),
-            "case_id": case_id,
-            "event_type": event_type,
-            "event_time": utc(row["created_at"]),
-            "ingest_time": None,
-            "source": self.institution,
-            "actor_ref": f"user:{actor}" if actor else f"system:{self.institution}",
-            "traceparent": None,
-            "signature": None,
-        }
-        return Event(event_type, {"envelope": envelope, **body})
+            event_id=event_id_for(self.institution, f"{case_id}/{source_id}", event_type),
+            case_id=case_id,
+            event_type=event_type,
+            event_time=utc(row["created_at"]),
+            source=self.institution,
+            actor_ref=f"user:{actor}" if actor else f"system:{self.institution}",
+        )
+        return Event(event_type, {"envelope": header, **body})
 
     def _recommendation(self, payload: dict[str, Any]) -> dict[str, Any]:
         found = parse(RecommendationPayload, payload, "recommendation.issued")

@@ -16,10 +16,8 @@ recommend on them, and close them once the PPK's sanction arrives.
 from __future__ import annotations
 
 import json
-import logging
 import random
 import sqlite3
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,12 +48,10 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import CursorResult, make_url
 
 from connectors.authority.database import CASE_STATUS, HUB_CASE_EVENTS, METADATA, OUTBOX
-from connectors.simulation import database_offline
+from connectors.simulation import SimulatedStaff, database_offline
 from connectors.sql import open_engine, row_dict, utc
 from schemas.identity import case_id_for
 from streams.domain.sanctions import KIND_LEVEL
-
-log = logging.getLogger(__name__)
 
 #: The authority's own tables (the connector never reads them).
 BUSINESS = MetaData()
@@ -176,8 +172,7 @@ class AuthoritySystem:
         self._series = f"{self._random.getrandbits(32):08X}"  # case numbers of this system
         self._clock = clock or (lambda: datetime.now(UTC))
         self._letters: list[Callable[[Letter], None]] = []
-        self._stop = threading.Event()
-        self._staff: threading.Thread | None = None
+        self._staff = SimulatedStaff("authority-staff", self.work_once, (sa_exc.SQLAlchemyError,))
         setup = create_engine(url)
         if setup.dialect.name == "sqlite":
             with setup.connect() as connection:
@@ -454,26 +449,12 @@ class AuthoritySystem:
 
     def start(self, interval_seconds: float = 1.0) -> None:
         """Start the simulated staff in a daemon thread (see the module doc)."""
-        self._stop.clear()
-        self._staff = threading.Thread(
-            target=self._work, args=(interval_seconds,), name="authority-staff", daemon=True
-        )
-        self._staff.start()
+        self._staff.start(interval_seconds)
 
     def stop(self) -> None:
         """Stop the staff and release the database."""
-        self._stop.set()
-        if self._staff is not None:
-            self._staff.join(timeout=10)
-            self._staff = None
+        self._staff.stop()
         self.engine.dispose()
-
-    def _work(self, interval_seconds: float) -> None:
-        while not self._stop.wait(interval_seconds):
-            try:
-                self.work_once()
-            except sa_exc.SQLAlchemyError as exc:  # the database is down: staff wait
-                log.info("authority staff wait for their database (%s)", type(exc).__name__)
 
     def work_once(self) -> None:
         """One round of the staff: register referrals, recommend, close sanctioned cases."""

@@ -71,16 +71,13 @@ class WebhookConfig(ConnectorConfig):
         return secret
 
 
-class BawasluWebhook(InboundConnector):
+class BawasluWebhook(InboundConnector[WebhookConfig]):
     """Reports and findings posted by Bawaslu's system → case events."""
 
     name = "bawaslu-webhook"
-    Config = WebhookConfig
 
-    def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
+    def __init__(self, config: WebhookConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
-        assert isinstance(config, WebhookConfig)
-        self.settings = config
         self._mapper = PostMapper(config.institution, context.catalog)
         self._spool = Spool(config.spool_dir, config.spool_busy_seconds)
         self._listener: WebhookListener | None = WebhookListener.acquire(
@@ -112,7 +109,7 @@ class BawasluWebhook(InboundConnector):
 
     def acknowledge(self, records: Sequence[SourceRecord]) -> None:
         """Mark the posts forwarded, and erase bodies past their retention."""
-        retention = timedelta(days=self.settings.retention_days)
+        retention = timedelta(days=self.config.retention_days)
         try:
             self._spool.mark_forwarded([int(r.position) for r in records], retention)
         except SpoolUnavailableError as exc:
@@ -137,27 +134,21 @@ class CallbackConfig(ConnectorConfig):
     """Seconds to wait for Bawaslu's answer before the attempt counts as failed (retried)."""
 
 
-class BawasluCallback(OutboundConnector):
+class BawasluCallback(OutboundConnector[CallbackConfig]):
     """Bawaslu's outbound feed → status updates posted to Bawaslu's callback URL."""
 
     name = "bawaslu-callback"
-    Config = CallbackConfig
-
-    def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
-        super().__init__(config, context)
-        assert isinstance(config, CallbackConfig)
-        self.settings = config
 
     def deliver(self, entry: FeedEntry) -> None:
         """Post the status update of one entry (Bawaslu is idempotent on the event id)."""
         body = json.dumps(status_update(entry, self.context), default=_json_value).encode()
         headers = {
             "Content-Type": "application/json",
-            "Authorization": f"Bearer {self.settings.token.get_secret_value()}",
+            "Authorization": f"Bearer {self.config.token.get_secret_value()}",
             "Idempotency-Key": entry.event_id,
         }
         status, answer = post_json(
-            str(self.settings.callback_url), body, headers, self.settings.timeout_seconds
+            str(self.config.callback_url), body, headers, self.config.timeout_seconds
         )
         if status == 409:
             self.context.log.debug("Bawaslu already holds event %s", entry.event_id)

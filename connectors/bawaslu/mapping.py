@@ -40,6 +40,7 @@ from connectors.base import Event
 from connectors.errors import PermanentError
 from connectors.ids import event_id_for
 from schemas.catalog import SchemaCatalog
+from schemas.envelope import envelope
 from schemas.identity import case_id_for
 
 T = TypeVar("T")
@@ -174,17 +175,14 @@ class PostMapper:
     def _envelope(self, post_id: str, event_type: str, post: PostReader) -> dict[str, Any]:
         officer = post.optional_text("officer_ref")
         actor = f"officer:{self.institution}:{officer}" if officer else f"system:{self.institution}"
-        return {
-            "event_id": event_id_for(self.institution, post_id, event_type),
-            "case_id": self._case_id(post),
-            "event_type": event_type,
-            "event_time": post.moment("occurred_at"),
-            "ingest_time": None,
-            "source": self.institution,
-            "actor_ref": actor,
-            "traceparent": None,
-            "signature": None,
-        }
+        return envelope(
+            event_id=event_id_for(self.institution, post_id, event_type),
+            case_id=self._case_id(post),
+            event_type=event_type,
+            event_time=post.moment("occurred_at"),
+            source=self.institution,
+            actor_ref=actor,
+        )
 
     def _case_id(self, post: PostReader) -> str:
         # A case Bawaslu first heard of from the hub (a BKN portal report) keeps its case id.

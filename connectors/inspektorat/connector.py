@@ -70,15 +70,13 @@ class FileDropConfig(ConnectorConfig):
         return value
 
 
-class FileDropInbound(InboundConnector):
+class FileDropInbound(InboundConnector[FileDropConfig]):
     """Batches of examination results and received reports → shared events, with receipts."""
 
     name = "inspektorat-filedrop"
-    Config = FileDropConfig
 
-    def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
+    def __init__(self, config: FileDropConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
-        assert isinstance(config, FileDropConfig)
         self._drop = DropDirectory(config.drop_dir)
         violations = context.catalog.schema("kawal.ViolationCategory")["symbols"]
         self._rows = RowMapper(

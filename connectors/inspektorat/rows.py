@@ -34,6 +34,7 @@ from typing import Any
 
 from connectors.base import Event, PermanentError
 from connectors.ids import event_id_for
+from schemas.envelope import envelope
 from schemas.errors import InvalidIdentifierError
 from schemas.identity import case_id_for
 
@@ -79,17 +80,14 @@ class RowMapper:
 
     def _envelope(self, fields: _Fields, event_type: str, case_id: str) -> dict[str, Any]:
         record_id = fields.matching("record_id", _RECORD_ID, "an id of letters, digits, ./_-")
-        return {
-            "event_id": event_id_for(self.institution, record_id, event_type),
-            "case_id": case_id,
-            "event_type": event_type,
-            "event_time": self._recorded_at(fields).astimezone(UTC),
-            "ingest_time": None,
-            "source": self.institution,
-            "actor_ref": fields.reference("actor_ref") or f"system:{self.institution}",
-            "traceparent": None,
-            "signature": None,
-        }
+        return envelope(
+            event_id=event_id_for(self.institution, record_id, event_type),
+            case_id=case_id,
+            event_type=event_type,
+            event_time=self._recorded_at(fields).astimezone(UTC),
+            source=self.institution,
+            actor_ref=fields.reference("actor_ref") or f"system:{self.institution}",
+        )
 
     def _recorded_at(self, fields: _Fields) -> datetime:
         recorded = fields.timestamp("recorded_at")

@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
 import os
 import random
 import shutil
@@ -36,8 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.inspektorat.dropbox import INCOMING, PROCESSED, RECEIPT_SUFFIX, RECEIPTS
-
-log = logging.getLogger(__name__)
+from connectors.simulation import SimulatedStaff
 
 #: Western Indonesia Time: the office's clock.
 WIB = timezone(timedelta(hours=7), "WIB")
@@ -122,8 +120,9 @@ class InspectorateOffice:
         self._corrections: list[dict[str, Any]] = []
         self._receipted: set[str] = set()
         self._lock = threading.RLock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._export_job = SimulatedStaff(f"{office}-office", self._export_run, (OSError,))
+        self._outages = (0, 0.0)  # (every this many runs, for this many seconds)
+        self._runs = 0
 
     # -- the export job ------------------------------------------------------------------------
 
@@ -246,37 +245,24 @@ class InspectorateOffice:
             interval_seconds: Pause between batches.
             outage_every: Every this many batches the share is gone for two intervals (0: never).
         """
-        if self._thread is not None:
-            raise RuntimeError(f"the {self.office} office is already running; stop() it first")
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._loop,
-            args=(interval_seconds, outage_every),
-            name=f"{self.office}-office",
-            daemon=True,
-        )
-        self._thread.start()
+        self._outages = (outage_every, 2 * interval_seconds)
+        self._runs = 0
+        self._export_job.start(interval_seconds)
 
     def stop(self) -> None:
         """Stop exporting; the share is mounted when this returns."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._export_job.stop(timeout_seconds=None)
 
-    def _loop(self, interval: float, outage_every: int) -> None:
-        tick = 0
-        while not self._stop.wait(interval):
-            tick += 1
-            if outage_every and tick % outage_every == 0:
-                with self.offline():
-                    self._stop.wait(2 * interval)
-                continue
-            try:
-                self.read_receipts()
-                self.export_batch(self._rng.randint(1, 4))
-            except OSError as exc:  # the export job tries again at its next run, as the real one
-                log.warning("%s office: export failed (%s)", self.office, type(exc).__name__)
+    def _export_run(self) -> None:
+        """One run of the export job (an OSError is retried at the next run, as the real one)."""
+        self._runs += 1
+        every, seconds = self._outages
+        if every and self._runs % every == 0:
+            with self.offline():
+                self._export_job.pause(seconds)
+            return
+        self.read_receipts()
+        self.export_batch(self._rng.randint(1, 4))
 
     # -- the register --------------------------------------------------------------------------
 

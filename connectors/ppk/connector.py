@@ -48,6 +48,7 @@ from connectors.base import (
 from connectors.ids import event_id_for
 from connectors.ppk.database import DECREES, READ_COLUMNS, REVOKED, SIGNED
 from connectors.sql import check_url, open_engine, outage_is_transient, utc
+from schemas.envelope import envelope
 from schemas.errors import InvalidIdentifierError
 from schemas.identity import case_id_for
 from streams.domain.sanctions import KIND_LEVEL
@@ -73,15 +74,13 @@ class RegistryConfig(ConnectorConfig):
         return value
 
 
-class Decrees(InboundConnector):
+class Decrees(InboundConnector[RegistryConfig]):
     """Signed sanction decrees → ``SanctionImposed``."""
 
     name = "ppk-decrees"
-    Config = RegistryConfig
 
-    def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
+    def __init__(self, config: RegistryConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
-        assert isinstance(config, RegistryConfig)
         self.engine = open_engine(config.database_url.get_secret_value(), config.timeout_seconds)
 
     def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
@@ -138,21 +137,17 @@ class Decrees(InboundConnector):
     ) -> dict[str, Any]:
         signer = decree["signed_by"]
         actor = signer if isinstance(signer, str) and _USER_ID.fullmatch(signer) else None
-        envelope = {
-            "event_id": event_id_for(
-                self.institution, f"decree/{decree['decree_number']}", "SanctionImposed"
-            ),
-            "case_id": case_id,
-            "event_type": "SanctionImposed",
-            "event_time": utc(decree["signed_at"]),
-            "ingest_time": None,
-            "source": self.institution,
-            "actor_ref": f"user:{actor}" if actor else f"system:{self.institution}",
-            "traceparent": None,
-            "signature": None,
-        }
         return {
-            "envelope": envelope,
+            "envelope": envelope(
+                event_id=event_id_for(
+                    self.institution, f"decree/{decree['decree_number']}", "SanctionImposed"
+                ),
+                case_id=case_id,
+                event_type="SanctionImposed",
+                event_time=utc(decree["signed_at"]),
+                source=self.institution,
+                actor_ref=f"user:{actor}" if actor else f"system:{self.institution}",
+            ),
             "decree_number": decree["decree_number"],
             "sanction_level": level,
             "sanction_kind": kind,

@@ -16,10 +16,8 @@ decree for each new letter, so decrees move DRAFT → SIGNED as in a real office
 
 from __future__ import annotations
 
-import logging
 import queue
 import random
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -37,11 +35,9 @@ from connectors.ppk.database import (
     REVOKED,
     SIGNED,
 )
-from connectors.simulation import database_offline
+from connectors.simulation import SimulatedStaff, database_offline
 from connectors.sql import open_engine, utc
 from streams.domain.sanctions import KIND_LEVEL
-
-log = logging.getLogger(__name__)
 
 
 class RecommendationLetter(Protocol):
@@ -86,8 +82,7 @@ class DecreeRegistry:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._cases = 0
         self._letters: queue.SimpleQueue[RecommendationLetter] = queue.SimpleQueue()
-        self._stop = threading.Event()
-        self._office: threading.Thread | None = None
+        self._office = SimulatedStaff("ppk-office", self.work_once, (sa_exc.SQLAlchemyError,))
         setup = create_engine(url)
         if setup.dialect.name == "sqlite":
             with setup.connect() as connection:
@@ -233,26 +228,12 @@ class DecreeRegistry:
 
     def start(self, interval_seconds: float = 2.0) -> None:
         """Start the office in a daemon thread (see the module doc)."""
-        self._stop.clear()
-        self._office = threading.Thread(
-            target=self._work, args=(interval_seconds,), name="ppk-office", daemon=True
-        )
-        self._office.start()
+        self._office.start(interval_seconds)
 
     def stop(self) -> None:
         """Stop the office and release the database."""
-        self._stop.set()
-        if self._office is not None:
-            self._office.join(timeout=10)
-            self._office = None
+        self._office.stop()
         self.engine.dispose()
-
-    def _work(self, interval_seconds: float) -> None:
-        while not self._stop.wait(interval_seconds):
-            try:
-                self.work_once()
-            except sa_exc.SQLAlchemyError as exc:  # the registry is down: the office waits
-                log.info("PPK office waits for its registry (%s)", type(exc).__name__)
 
     def work_once(self) -> None:
         """One round of the office: sign the waiting drafts, then draft the new letters."""

@@ -42,7 +42,6 @@ from pydantic import AnyHttpUrl, Field, SecretStr
 
 from connectors.base import (
     ConnectorConfig,
-    ConnectorContext,
     FeedEntry,
     OutboundConnector,
     PermanentError,
@@ -88,16 +87,10 @@ class Write:
     """Whether a case SIASN does not hold means there is nothing to do (releasing a block)."""
 
 
-class Siasn(OutboundConnector):
+class Siasn(OutboundConnector[SiasnConfig]):
     """BKN's outbound feed → sanctions, blocks and releases in SIASN."""
 
     name = "siasn"
-    Config = SiasnConfig
-
-    def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
-        super().__init__(config, context)
-        assert isinstance(config, SiasnConfig)
-        self.settings = config
 
     def deliver(self, entry: FeedEntry) -> None:
         """Make the SIASN write ``entry`` calls for, if any (idempotent on the event id)."""
@@ -143,14 +136,14 @@ class Siasn(OutboundConnector):
         )
 
     def _post(self, write: Write, event_id: str) -> tuple[int, dict[str, Any]]:
-        url = str(self.settings.base_url).rstrip("/") + write.path
+        url = str(self.config.base_url).rstrip("/") + write.path
         headers = {
             "Content-Type": "application/json",
-            "Authorization": f"Bearer {self.settings.token.get_secret_value()}",
+            "Authorization": f"Bearer {self.config.token.get_secret_value()}",
             "Idempotency-Key": event_id,
         }
         body = json.dumps(write.body).encode()
-        return post_json(url, body, headers, self.settings.timeout_seconds, system="SIASN")
+        return post_json(url, body, headers, self.config.timeout_seconds, system="SIASN")
 
 
 def write_for(entry: FeedEntry) -> Write | None:

@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from schemas.envelope import envelope
 from schemas.errors import KawalError
 from streams.domain.calendar import CalendarError, WorkingCalendar
 from streams.domain.lifecycle import CaseLifecycle
@@ -154,17 +155,14 @@ def breach_event(
     }[rule.responsible]
     event_id = uuid.uuid5(BREACH_NAMESPACE, f"{case_id}/{rule.id}/{clock['caused_by']}")
     return {
-        "envelope": {
-            "event_id": str(event_id),
-            "case_id": case_id,
-            "event_type": "DeadlineBreached",
-            "event_time": now,
-            "ingest_time": None,
-            "source": "kawal",
-            "actor_ref": "kawal:deadline-timer",
-            "traceparent": None,
-            "signature": None,
-        },
+        "envelope": envelope(
+            event_id=str(event_id),
+            case_id=case_id,
+            event_type="DeadlineBreached",
+            event_time=now,
+            source="kawal",
+            actor_ref="kawal:deadline-timer",
+        ),
         "rule_id": rule.id,
         "legal_source": rule.legal_source,
         "working_days": rule.working_days,

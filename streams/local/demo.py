@@ -14,6 +14,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from schemas.envelope import envelope
 from schemas.identity import case_id_for
 
 #: Event ids are derived from the case and step, so a second demo run sends the same events.
@@ -23,17 +24,14 @@ DEMO_NAMESPACE = uuid.UUID("0f9a4a52-4a57-4c0b-9d3f-6b61776b6177")
 def _envelope(
     case_id: str, step: str, source: str, event_type: str, at: datetime
 ) -> dict[str, Any]:
-    return {
-        "event_id": str(uuid.uuid5(DEMO_NAMESPACE, f"{case_id}/{step}")),
-        "case_id": case_id,
-        "event_type": event_type,
-        "event_time": at,
-        "ingest_time": None,
-        "source": source,
-        "actor_ref": f"actor:{source}:demo",
-        "traceparent": None,
-        "signature": None,
-    }
+    return envelope(
+        event_id=str(uuid.uuid5(DEMO_NAMESPACE, f"{case_id}/{step}")),
+        case_id=case_id,
+        event_type=event_type,
+        event_time=at,
+        source=source,
+        actor_ref=f"actor:{source}:demo",
+    )
 
 
 def _report(source: str, number: str, at: datetime, violation: str, region: str) -> dict[str, Any]:

@@ -15,7 +15,13 @@ from typing import Any
 
 import pytest
 
-from connectors.base import Connector, FeedEntry, InboundConnector, OutboundConnector
+from connectors.base import (
+    Connector,
+    ConnectorConfig,
+    FeedEntry,
+    InboundConnector,
+    OutboundConnector,
+)
 from connectors.bawaslu.intake import SIGNATURE_HEADER as SIGNATURE
 from connectors.bawaslu.intake import TIMESTAMP_HEADER as TIMESTAMP
 from connectors.bawaslu.intake import WEBHOOK_PATH, WebhookListenerError, signature
@@ -44,7 +50,7 @@ class WebhookBed:
 
     bawaslu: BawasluSystem
     config: dict[str, Any]
-    deployed: Connector
+    deployed: Connector[ConnectorConfig]
 
     @property
     def spool(self) -> Path:
@@ -109,7 +115,7 @@ def bed(tmp_path: Path) -> Iterator[WebhookBed]:
         yield running
 
 
-def _inbound(bed: WebhookBed, **overrides: Any) -> InboundConnector:
+def _inbound(bed: WebhookBed, **overrides: Any) -> InboundConnector[ConnectorConfig]:
     connector = build("bawaslu-webhook", bed.config | overrides)
     assert isinstance(connector, InboundConnector)
     return connector
@@ -322,7 +328,7 @@ class TestCallbackContract(OutboundContract):
         return system.offline()  # type: ignore[no-any-return]
 
 
-def _callback(system: BawasluSystem, **overrides: Any) -> OutboundConnector:
+def _callback(system: BawasluSystem, **overrides: Any) -> OutboundConnector[ConnectorConfig]:
     config = {
         "institution": "bawaslu.33",
         "callback_url": system.callback_url,
@@ -335,7 +341,7 @@ def _callback(system: BawasluSystem, **overrides: Any) -> OutboundConnector:
 
 
 def _entries(
-    connector: OutboundConnector, withhold: frozenset[str] = frozenset()
+    connector: OutboundConnector[ConnectorConfig], withhold: frozenset[str] = frozenset()
 ) -> list[FeedEntry]:
     """Feed entries as the runtime hands them over, without the ``withhold`` disclosures."""
     found = []
@@ -379,7 +385,7 @@ def test_503s_and_timeouts_are_retried_into_exactly_one_record() -> None:
     policy = RetryPolicy(attempts=12, initial_seconds=0.01, max_seconds=0.02)
     transient: list[str] = []
 
-    def attempt(connector: OutboundConnector, entry: FeedEntry) -> None:
+    def attempt(connector: OutboundConnector[ConnectorConfig], entry: FeedEntry) -> None:
         try:
             connector.deliver(entry)
         except TransientError as exc:

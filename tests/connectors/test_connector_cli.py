@@ -21,6 +21,7 @@ from connectors.bawaslu.simulator import BawasluSystem
 from connectors.contract import feed_entry_record
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
+from schemas.envelope import envelope
 from schemas.identity import case_id_for
 from streams.broker.provision import provision_topics
 from streams.domain.institutions import load_institutions
@@ -85,17 +86,14 @@ def own_broker(tmp_path: Path) -> Iterator[str]:
 def _status_update(codec: AvroCodec) -> dict[str, Any]:
     catalog = default_catalog()
     record = {
-        "envelope": {
-            "event_id": str(uuid.uuid4()),
-            "case_id": case_id_for("bawaslu.33", f"LP/{uuid.uuid4().hex[:8]}"),
-            "event_type": "ReportRegistered",
-            "event_time": datetime(2024, 11, 4, 9, 0, tzinfo=UTC),
-            "ingest_time": None,
-            "source": "bawaslu.33",
-            "actor_ref": "actor:test",
-            "traceparent": None,
-            "signature": None,
-        },
+        "envelope": envelope(
+            event_id=str(uuid.uuid4()),
+            case_id=case_id_for("bawaslu.33", f"LP/{uuid.uuid4().hex[:8]}"),
+            event_type="ReportRegistered",
+            event_time=datetime(2024, 11, 4, 9, 0, tzinfo=UTC),
+            source="bawaslu.33",
+            actor_ref="actor:test",
+        ),
         "registration_number": "Reg/001",
         "registered_on": date(2024, 11, 4),
         "needed_more_information": False,

@@ -15,7 +15,13 @@ from typing import Any
 import pytest
 from kafka import KafkaProducer
 
-from connectors.base import InboundConnector, PermanentError, SourceRecord, TransientError
+from connectors.base import (
+    ConnectorConfig,
+    InboundConnector,
+    PermanentError,
+    SourceRecord,
+    TransientError,
+)
 from connectors.contract import FAST_RETRY, InboundContract, read_topic
 from connectors.errors import ConnectorConfigError
 from connectors.host import build
@@ -123,7 +129,9 @@ def checkpoint(tmp_path: Path) -> str | None:
         store.close()
 
 
-def published(connector: InboundConnector, bootstrap: list[str], ids: set[str]) -> list[str]:
+def published(
+    connector: InboundConnector[ConnectorConfig], bootstrap: list[str], ids: set[str]
+) -> list[str]:
     """Event ids among ``ids`` on the inbound topic, once per time they were published."""
     codec = connector.context.codec
     found = [

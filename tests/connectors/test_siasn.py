@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from connectors.base import FeedEntry, OutboundConnector
+from connectors.base import ConnectorConfig, FeedEntry, OutboundConnector
 from connectors.contract import OutboundContract, feed_entry_record
 from connectors.errors import ConnectorConfigError, PermanentError, TransientError
 from connectors.host import build
@@ -86,7 +86,7 @@ class TestSiasnContract(OutboundContract):
         return system.offline()  # type: ignore[no-any-return]
 
 
-def _siasn(api: SiasnApi, **overrides: Any) -> OutboundConnector:
+def _siasn(api: SiasnApi, **overrides: Any) -> OutboundConnector[ConnectorConfig]:
     config = {"institution": "bkn", "base_url": api.base_url, "token": TOKEN}
     connector = build("siasn", config | {"timeout_seconds": 0.3} | overrides)
     assert isinstance(connector, OutboundConnector)
@@ -94,7 +94,7 @@ def _siasn(api: SiasnApi, **overrides: Any) -> OutboundConnector:
 
 
 def _entries(
-    connector: OutboundConnector,
+    connector: OutboundConnector[ConnectorConfig],
     events: list[tuple[str, dict[str, Any]]],
     withhold: frozenset[str] = frozenset(),
 ) -> list[FeedEntry]:
@@ -239,7 +239,7 @@ def test_timeouts_5xx_and_lost_answers_end_in_one_write_each_and_no_nip_in_logs(
     policy = RetryPolicy(attempts=15, initial_seconds=0.01, max_seconds=0.02)
     transient: list[str] = []
 
-    def attempt(connector: OutboundConnector, entry: FeedEntry) -> None:
+    def attempt(connector: OutboundConnector[ConnectorConfig], entry: FeedEntry) -> None:
         try:
             connector.deliver(entry)
         except TransientError as exc:

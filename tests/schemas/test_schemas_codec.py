@@ -12,6 +12,7 @@ from schemas.codec import (
     TruncatedMessageError,
     UnknownSchemaError,
 )
+from schemas.envelope import envelope as make_envelope
 from schemas.errors import KawalError
 from schemas.identity import case_id_for, new_event_id
 from tests.event_samples import LIFECYCLE_SAMPLES
@@ -23,17 +24,16 @@ SECRET_REPORTER = "Budi Santoso, 081234567890"
 
 
 def envelope(event_type: str, source: str) -> dict[str, Any]:
-    return {
-        "event_id": new_event_id(),
-        "case_id": case_id_for("bawaslu.3374", "001/LP/2024"),
-        "event_type": event_type,
-        "event_time": dt.datetime(2024, 10, 3, 9, 30, 15, 123000, tzinfo=UTC),
-        "ingest_time": dt.datetime(2024, 10, 3, 9, 30, 16, tzinfo=UTC),
-        "source": source,
-        "actor_ref": "actor-7f3a",
-        "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-        "signature": None,
-    }
+    return make_envelope(
+        event_id=new_event_id(),
+        case_id=case_id_for("bawaslu.3374", "001/LP/2024"),
+        event_type=event_type,
+        event_time=dt.datetime(2024, 10, 3, 9, 30, 15, 123000, tzinfo=UTC),
+        ingest_time=dt.datetime(2024, 10, 3, 9, 30, 16, tzinfo=UTC),
+        source=source,
+        actor_ref="actor-7f3a",
+        traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    )
 
 
 def report_received() -> dict[str, Any]:

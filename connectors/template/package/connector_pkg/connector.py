@@ -24,6 +24,7 @@ from connectors.base import (
     TransientError,
 )
 from connectors.ids import event_id_for
+from schemas.envelope import envelope
 from schemas.identity import case_id_for
 
 
@@ -33,18 +34,15 @@ class ExchangeConfig(ConnectorConfig):
     share: Path
 
 
-class Inbound(InboundConnector):
+class Inbound(InboundConnector[ExchangeConfig]):
     """Reports registered by the system → ``ReportReceived``."""
 
     name = "%%name%%-inbound"
-    Config = ExchangeConfig
 
     def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
         """Lines of ``outbox.jsonl`` after line number ``after``."""
-        config = self.config
-        assert isinstance(config, ExchangeConfig)
         try:
-            lines = (config.share / "outbox.jsonl").read_text().splitlines()
+            lines = (self.config.share / "outbox.jsonl").read_text().splitlines()
         except OSError as exc:
             raise TransientError(f"exchange share unreachable ({type(exc).__name__})") from exc
         start = int(after) if after else 0
@@ -67,17 +65,14 @@ class Inbound(InboundConnector):
     def _report(self, report: dict[str, Any]) -> dict[str, Any]:
         institution = self.institution
         return {
-            "envelope": {
-                "event_id": event_id_for(institution, report["id"], "ReportReceived"),
-                "case_id": case_id_for(institution, report["case_number"]),
-                "event_type": "ReportReceived",
-                "event_time": datetime.fromisoformat(report["reported_at"]),
-                "ingest_time": None,
-                "source": institution,
-                "actor_ref": f"system:{institution}",
-                "traceparent": None,
-                "signature": None,
-            },
+            "envelope": envelope(
+                event_id=event_id_for(institution, report["id"], "ReportReceived"),
+                case_id=case_id_for(institution, report["case_number"]),
+                event_type="ReportReceived",
+                event_time=datetime.fromisoformat(report["reported_at"]),
+                source=institution,
+                actor_ref=f"system:{institution}",
+            ),
             "case_number": report["case_number"],
             "election": report["election"],
             "region_code": report["region_code"],
@@ -92,17 +87,14 @@ class Inbound(InboundConnector):
         }
 
 
-class Outbound(OutboundConnector):
+class Outbound(OutboundConnector[ExchangeConfig]):
     """Feed entries → ``inbox/<event_id>.json`` status updates."""
 
     name = "%%name%%-outbound"
-    Config = ExchangeConfig
 
     def deliver(self, entry: FeedEntry) -> None:
         """Write the status update of one entry (idempotent: one file per event id)."""
-        config = self.config
-        assert isinstance(config, ExchangeConfig)
-        inbox = config.share / "inbox"
+        inbox = self.config.share / "inbox"
         if not inbox.is_dir():
             raise TransientError("exchange share unreachable (inbox missing)")
         update = {

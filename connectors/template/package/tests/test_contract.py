@@ -11,6 +11,7 @@ from uuid import uuid4
 
 from %%package%%.simulator import FileExchangeSystem
 from connectors.contract import InboundContract, OutboundContract
+from schemas.envelope import envelope
 from schemas.identity import case_id_for
 
 
@@ -54,17 +55,14 @@ class TestOutbound(OutboundContract):
             (
                 "ReportRegistered",
                 {
-                    "envelope": {
-                        "event_id": str(uuid4()),
-                        "case_id": case_id,
-                        "event_type": "ReportRegistered",
-                        "event_time": datetime(2024, 11, 4, 9, 0, tzinfo=UTC),
-                        "ingest_time": None,
-                        "source": "bawaslu.33",
-                        "actor_ref": "actor:test",
-                        "traceparent": None,
-                        "signature": None,
-                    },
+                    "envelope": envelope(
+                        event_id=str(uuid4()),
+                        case_id=case_id,
+                        event_type="ReportRegistered",
+                        event_time=datetime(2024, 11, 4, 9, 0, tzinfo=UTC),
+                        source="bawaslu.33",
+                        actor_ref="actor:test",
+                    ),
                     "registration_number": "Reg/001",
                     "registered_on": date(2024, 11, 4),
                     "needed_more_information": False,
