@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -173,6 +174,9 @@ class AuthoritySystem:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._letters: list[Callable[[Letter], None]] = []
         self._staff = SimulatedStaff("authority-staff", self.work_once, (sa_exc.SQLAlchemyError,))
+        # Letter numbers come from a count of the letters issued: the authority's registry
+        # numbers one letter at a time, so staff and callers never draw the same number.
+        self._numbering = threading.Lock()
         setup = create_engine(url)
         if setup.dialect.name == "sqlite":
             with setup.connect() as connection:
@@ -234,7 +238,7 @@ class AuthoritySystem:
                 ETHICS_KINDS if case.violation.startswith("ETHICS_") else DISCIPLINE_KINDS
             )
             level = KIND_LEVEL[kind]
-        with self.engine.begin() as connection:
+        with self._numbering, self.engine.begin() as connection:
             letter = self._letter_number(connection, RECOMMENDATIONS, "REK")
             connection.execute(
                 RECOMMENDATIONS.insert().values(
@@ -278,7 +282,7 @@ class AuthoritySystem:
         """Ask ``addressee`` to clarify the facts of ``case``; return the outbox row id."""
         clarification_id = str(uuid.UUID(int=self._random.getrandbits(128), version=4))
         due_on = self._now().date() + timedelta(days=7)
-        with self.engine.begin() as connection:
+        with self._numbering, self.engine.begin() as connection:
             letter = self._letter_number(connection, CLARIFICATIONS, "KLAR")
             connection.execute(
                 CLARIFICATIONS.insert().values(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -398,3 +399,15 @@ def test_the_demo_setup_configures_both_connectors(tmp_path: Path) -> None:
             connector.close()
     finally:
         system.stop()
+
+
+def test_letters_issued_at_once_by_staff_and_callers_get_distinct_numbers(
+    system: AuthoritySystem,
+) -> None:
+    cases = [system.open_case() for _ in range(24)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(system.issue_recommendation, cases))
+    with system.engine.connect() as connection:
+        numbers = connection.execute(text("SELECT letter_number FROM recommendations")).scalars()
+        issued = list(numbers)
+    assert len(issued) == len(set(issued)) == 24
