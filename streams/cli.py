@@ -1,7 +1,8 @@
 """The ``kawal`` command line.
 
 Exit codes: 0 success, 1 error (the message says what to do), 2 usage error, 3 unknown case,
-4 a trail that does not verify, 5 an institution not entitled to the view it asked for.
+4 a trail that does not verify, 5 an institution not entitled to the view it asked for,
+6 a deadline counted through a year without holiday data (its due date is provisional).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from schemas.catalog import default_catalog
@@ -23,6 +25,7 @@ EXIT_USAGE = 2
 EXIT_UNKNOWN_CASE = 3
 EXIT_UNVERIFIED = 4
 EXIT_NOT_ENTITLED = 5
+EXIT_PROVISIONAL = 6
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_parsers(commands)
 
+    _add_deadline_parser(commands)
+
     stats = commands.add_parser("stats", help="public case counts (no personal data)")
     stats.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -82,6 +87,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schema_check.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
+
+
+def _add_deadline_parser(commands: Any) -> None:
+    deadline = commands.add_parser("deadline", help="check deadlines on the working-day calendar")
+    deadline_commands = deadline.add_subparsers(dest="deadline_command", required=True)
+    due = deadline_commands.add_parser(
+        "due",
+        help="due date of a clock started on a day, with every day skipped and why "
+        "(exit 6 if provisional)",
+    )
+    due.add_argument("--start", required=True, type=_day, help="day the clock starts, YYYY-MM-DD")
+    due.add_argument(
+        "--days", required=True, type=_working_days, help="working days the clock runs"
+    )
+    due.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2026-12-21") from None
+
+
+def _working_days(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days, 1 or more")
+    return int(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -125,6 +158,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return run_check(as_json=args.json)
     if args.command == "replay":
         return _replay(settings, as_json=args.json)
+    if args.command == "deadline":
+        return _deadline_due(settings, args.start, args.days, as_json=args.json)
     if args.command == "audit":
         return _audit_verify(settings, args.case_id, as_json=args.json)
     if args.case_command == "trail":
@@ -240,6 +275,48 @@ def _audit_verify(settings: Settings, case_id: str | None, *, as_json: bool) -> 
         verdict = "verified" if report.ok else f"{len(report.findings)} broken of"
         print(f"{verdict} {report.cases} cases, {report.entries} entries")
     return EXIT_OK if report.ok else EXIT_UNVERIFIED
+
+
+def _deadline_due(settings: Settings, start: date, days: int, *, as_json: bool) -> int:
+    from streams.calendar import load_calendar
+    from streams.deadlines import explain_due
+
+    view = explain_due(load_calendar(settings.calendar_file), start, days)
+    if as_json:
+        print(json.dumps(view, indent=2))
+    else:
+        _print_due(view)
+    return EXIT_PROVISIONAL if view["provisional"] else EXIT_OK
+
+
+def _print_due(view: dict[str, Any]) -> None:
+    start, last = date.fromisoformat(view["start"]), date.fromisoformat(view["last_working_day"])
+    print(f"clock started {start} ({start:%A}), {view['working_days']} working days")
+    print(f"last working day {last} ({last:%A})")
+    print(f"due at {view['due_at']} (UTC, as the hub stores it in the clock)")
+    print(f"     = {view['due_at_jakarta']}, midnight Jakarta after the last working day")
+    print(f"skipped {len(view['skipped'])} days:")
+    for day in view["skipped"]:
+        print(f"  {day['date']} {day['weekday'][:3]}  {_skipped_reason(day)}")
+    for day in view["counted_as_working"]:
+        print(f"counted as a working day: {day['date']} {day['name']}  [override: {day['source']}]")
+    print("calendar:")
+    for year, coverage in view["calendar"].items():
+        print(f"  {year}: {coverage}")
+    if view["provisional"]:
+        years = ", ".join(str(year) for year in view["provisional_years"])
+        print(
+            f"PROVISIONAL: no holiday data for {years}; counted on weekends only, so the real "
+            "due date may be later. Add that year's joint decree to the calendar overrides "
+            "(KAWAL_CALENDAR_FILE) or upgrade the holidays package."
+        )
+
+
+def _skipped_reason(day: dict[str, Any]) -> str:
+    if day["kind"] == "weekend":
+        return "weekend"
+    label = {"cuti_bersama": "cuti bersama", "override": "override"}.get(day["kind"], "holiday")
+    return f"{label:<12}  {day['name']}  [{day['source']}]"
 
 
 if __name__ == "__main__":

@@ -171,12 +171,13 @@ def create_hub(settings: Settings, role: Role = Role.WORKER) -> Hub:
     store = AuditStore(settings.audit_url)
     store.create_schema()
     codec = create_codec(settings, catalog)
+    deadline_rules = load_rules(settings.deadlines_file)
     hub = Hub(
         app=app,
         settings=settings,
         catalog=catalog,
         codec=codec,
-        metrics=HubMetrics(),
+        metrics=HubMetrics(deadline_rules=deadline_rules),
         store=store,
         institutions=institutions,
         inbound=_raw_topic(app, *(inbound_topic(inst.id) for inst in institutions)),
@@ -188,7 +189,7 @@ def create_hub(settings: Settings, role: Role = Role.WORKER) -> Hub:
         authority_map=load_authority_map(settings.authority_file),
         redaction_key=settings.redaction_key.get_secret_value().encode(),
         hub_inbound=_raw_topic(app, inbound_topic(HUB_INSTITUTION)),
-        deadline_rules=load_rules(settings.deadlines_file),
+        deadline_rules=deadline_rules,
         calendar=load_calendar(settings.calendar_file),
     )
     if role is Role.SINK:

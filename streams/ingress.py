@@ -25,7 +25,7 @@ import faust
 from schemas.codec import CodecError, Decoded
 from streams.authority import AuthorityMapError
 from streams.authorization import authorize
-from streams.deadlines import update_clocks
+from streams.deadlines import provisional_clocks, update_clocks
 from streams.dlq import reason_for_codec_error
 from streams.lifecycle import CaseLifecycle, advance, check_transition, start
 from streams.reasons import Reason, Rejection
@@ -50,6 +50,8 @@ class Admission:
     source: tuple[str, int, int]
     #: The same record was admitted before (a redelivery); nothing about the case changes.
     redelivered: bool
+    #: Clocks the event started on a provisional calendar (a year without holiday data).
+    provisional: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,8 @@ def examine(
     admitted = admit(hub, decoded, case, position)
     if isinstance(admitted, Rejection):
         return Refusal(admitted, envelope)
-    return Admission(decoded, admitted, source, redelivered=False)
+    provisional = tuple(provisional_clocks(admitted, envelope["event_id"]))
+    return Admission(decoded, admitted, source, redelivered=False, provisional=provisional)
 
 
 def admit(

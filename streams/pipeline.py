@@ -24,14 +24,16 @@ hash).
 
 from __future__ import annotations
 
+import logging
 import time
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import faust
 from faust.streams import Stream
 
 from monitoring.metrics import Outcome, Stage
 from streams.case_table import CaseBatch, CaseRecord
+from streams.deadlines import uncovered_years
 from streams.dlq import dead_letter_value, log_failure, log_rejection
 from streams.headers import SOURCE_HEADER, cloud_event_headers
 from streams.ingress import Admission, Refusal, examine, position_of
@@ -45,6 +47,8 @@ from streams.topics import CASE_AUDIT, CASE_EVENTS, DLQ, institution_of_inbound,
 
 if TYPE_CHECKING:
     from streams.hub import Hub
+
+log = logging.getLogger(__name__)
 
 #: Largest batch, and how long a batch waits to fill, in seconds (the latency it may add).
 BATCH_SIZE = 500
@@ -142,6 +146,7 @@ def accepted(
     if not admission.redelivered or link.new:
         cases.put(case_id, CaseRecord(admission.lifecycle, chain), message.partition)
     _count(hub, admission, link.new)
+    _report_provisional(hub, case_id, admission.provisional)
     return outgoing
 
 
@@ -177,3 +182,20 @@ def _count(hub: Hub, admission: Admission, chained: bool) -> None:
     if not admission.redelivered:
         hub.metrics.count(Stage.INGRESS, Outcome.ACCEPTED)
     hub.metrics.count(Stage.LEDGER, Outcome.ACCEPTED if chained else Outcome.DUPLICATE)
+
+
+def _report_provisional(hub: Hub, case_id: str, clocks: tuple[dict[str, Any], ...]) -> None:
+    # The clock is kept with a due date that may come too early: ops must add the holiday
+    # data before it matters. The case id is an opaque UUID, never personal data.
+    for clock in clocks:
+        hub.metrics.provisional_deadline(clock["rule_id"])
+        years = ", ".join(str(year) for year in uncovered_years(hub.calendar, clock))
+        log.error(
+            "deadline %s of case %s has a provisional due date %s, counted on weekends only: "
+            "no holiday data for %s; add that year's joint decree (SKB 3 Menteri) to the "
+            "calendar overrides (KAWAL_CALENDAR_FILE) or upgrade the holidays package",
+            clock["rule_id"],
+            case_id,
+            clock["due_at"],
+            years,
+        )
