@@ -28,7 +28,7 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from schemas.envelope import envelope
 from schemas.identity import case_id_for
-from streams.app import create_app, create_pipeline
+from streams.app import create_app, create_pipeline, create_rules
 from streams.audit.replay import replay
 from streams.audit.store import AuditStore
 from streams.broker.provision import provision_topics
@@ -85,7 +85,7 @@ def step_rate(encoded: list[tuple[str, bytes]], workdir: Path) -> float:
     """
     settings = Settings(home=workdir / "step", broker_url="tansu://127.0.0.1:9", web_port=9)
     settings.home.mkdir()
-    step = create_pipeline(settings, create_app(settings), HubMetrics())
+    step = create_pipeline(settings, create_app(settings), create_rules(settings), HubMetrics())
     now = time.time()
     messages = [
         Message(

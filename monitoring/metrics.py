@@ -1,11 +1,12 @@
 """Prometheus metrics of the hub.
 
-Labels are closed vocabularies (stage, outcome, reason code); never an identifier of a case or
-a person, so no personal data can reach a metric label.
+Labels are closed vocabularies (stage, outcome, reason code, deadline rule id); never an
+identifier of a case or a person, so no personal data can reach a metric label.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -34,7 +35,10 @@ class Outcome(StrEnum):
 class HubMetrics:
     """The hub's metrics on their own registry (one per worker; tests make their own)."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self, registry: CollectorRegistry | None = None, deadline_rules: Iterable[str] = ()
+    ) -> None:
+        """Metrics on ``registry`` (a new one if None); ``deadline_rules`` are the rule ids."""
         self.registry = registry or CollectorRegistry()
         self.events = Counter(
             "kawal_events",
@@ -55,9 +59,16 @@ class HubMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
-        self._prime()
+        self.provisional_deadlines = Counter(
+            "kawal_provisional_deadlines",
+            "Deadline clocks started with a provisional due date, counted on weekends only "
+            "because a year they run through has no holiday data, by deadline rule.",
+            ["rule"],
+            registry=self.registry,
+        )
+        self._prime(deadline_rules)
 
-    def _prime(self) -> None:
+    def _prime(self, deadline_rules: Iterable[str]) -> None:
         # Export every series at zero so dashboards and alerts see them before the first event;
         # keep the children, as looking one up by labels costs more than counting with it.
         self._events = {
@@ -66,6 +77,8 @@ class HubMetrics:
             for outcome in Outcome
         }
         self._seconds = {stage: self.processing_seconds.labels(stage=stage) for stage in Stage}
+        for rule in deadline_rules:
+            self.provisional_deadlines.labels(rule=rule)
 
     def count(self, stage: Stage, outcome: Outcome, n: int = 1) -> None:
         """Count ``n`` events of ``stage`` with ``outcome``."""
@@ -79,6 +92,10 @@ class HubMetrics:
         """Count one rejected event with its reason code."""
         self.count(stage, Outcome.REJECTED)
         self.rejections.labels(stage=stage, reason=reason).inc()
+
+    def provisional_deadline(self, rule: str) -> None:
+        """Count one clock of deadline rule ``rule`` started with a provisional due date."""
+        self.provisional_deadlines.labels(rule=rule).inc()
 
     def exposition(self) -> bytes:
         """The registry in Prometheus text format."""

@@ -141,25 +141,30 @@ def _outboxes(app: faust.App, settings: Settings) -> pipeline.OutboxFactory:
     return new_outbox
 
 
-def create_pipeline(settings: Settings, app: faust.App, metrics: HubMetrics) -> pipeline.Pipeline:
-    """The pipeline step with the rules, codec and producer it applies."""
-    catalog = default_catalog()
-    codec = create_codec(settings, catalog)
+def create_rules(settings: Settings) -> CaseRules:
+    """The rules ingress applies, read from their data files."""
     institutions = load_institutions(settings.institutions_file)
-    rules = CaseRules(
-        catalog=catalog,
+    return CaseRules(
+        catalog=default_catalog(),
         institutions={inst.id: inst for inst in institutions},
         authority_map=load_authority_map(settings.authority_file),
         deadline_rules=load_rules(settings.deadlines_file),
         calendar=load_calendar(settings.calendar_file),
     )
+
+
+def create_pipeline(
+    settings: Settings, app: faust.App, rules: CaseRules, metrics: HubMetrics
+) -> pipeline.Pipeline:
+    """The pipeline step with the rules, codec and producer it applies."""
+    codec = create_codec(settings, rules.catalog)
     # JSON values without a value_type: Faust's recovery cannot rebuild a plain dict type.
     # Faust serializes keys and values of this type as JSON (streams.hub.case_table).
     table = app.Table(CASE_TABLE, key_type=str)
     return pipeline.Pipeline(
         codec=codec,
         rules=rules,
-        router=Router(catalog, codec, institutions),
+        router=Router(rules.catalog, codec, tuple(rules.institutions.values())),
         metrics=metrics,
         redaction_key=settings.redaction_key.get_secret_value().encode(),
         new_outbox=_outboxes(app, settings),
@@ -170,9 +175,11 @@ def create_pipeline(settings: Settings, app: faust.App, metrics: HubMetrics) -> 
 def create_worker(settings: Settings) -> faust.App:
     """The worker's app: pipeline, deadline timer, trail views and the page."""
     app = create_app(settings, Role.WORKER)
-    metrics = HubMetrics()
+    rules = create_rules(settings)
+    # Every deadline rule's series is exported at zero before its first provisional clock.
+    metrics = HubMetrics(deadline_rules=rules.deadline_rules)
     store = create_store(settings)
-    step = create_pipeline(settings, app, metrics)
+    step = create_pipeline(settings, app, rules, metrics)
     institutions = tuple(step.rules.institutions.values())
     pipeline.register(app, _raw_topic(app, *(inbound_topic(i.id) for i in institutions)), step)
     deadline_timer.register(

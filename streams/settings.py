@@ -66,7 +66,11 @@ class Settings(BaseSettings):
         default=None, description="TOML deadline rules; default: the bundled ones."
     )
     calendar_file: Path | None = Field(
-        default=None, description="TOML working-day calendar; default: the bundled one."
+        default=None,
+        description=(
+            "TOML overrides of the working-day calendar (days the joint decree sets otherwise "
+            "than the holidays package, each with its legal source); default: the bundled one."
+        ),
     )
     deadline_check_seconds: float = Field(
         default=30.0, gt=0, description="How often the deadline timer looks for overdue clocks."

@@ -2,7 +2,8 @@
 
 Exit codes: 0 success, 1 error (the message says what to do), 2 usage error, 3 unknown case,
 4 a trail that does not verify, 5 an institution not entitled to the view it asked for,
-6 ``topics apply --dry-run`` found topics to create or configuration to change.
+6 ``topics apply --dry-run`` found topics to create or configuration to change, 7 ``deadline
+due`` counted through a year without holiday data (the due date is provisional).
 
 Each command group is a module of this package that adds its parsers and sets the handler it
 runs (``run``). Packages add groups through the entry-point group ``kawal.commands`` (the
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 from importlib.metadata import entry_points
 
 from schemas.errors import KawalError
-from streams.cli import cases, dead_letters, processes, schema, topics
+from streams.cli import cases, dead_letters, deadlines, processes, schema, topics
 from streams.cli.exits import EXIT_ERROR
 from streams.settings import Settings
 
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=__doc__.split("\n\n")[1],
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for group in (processes, topics, cases, dead_letters, schema):
+    for group in (processes, topics, cases, deadlines, dead_letters, schema):
         group.add_parsers(commands)
     for entry in entry_points(group=COMMANDS_GROUP):
         try:

@@ -12,3 +12,5 @@ EXIT_UNVERIFIED = 4
 EXIT_NOT_ENTITLED = 5
 #: ``topics apply --dry-run`` found topics to create or configuration to change (like diff).
 EXIT_PENDING = 6
+#: ``deadline due`` counted through a year without holiday data: the due date is provisional.
+EXIT_PROVISIONAL = 7

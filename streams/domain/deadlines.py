@@ -3,13 +3,13 @@
 A rule names its legal source; clocks count Indonesian working days
 (:mod:`streams.domain.calendar`) from the day the starting event happened and run out at midnight
 Jakarta time after the last working day. Clocks live in the case's lifecycle, so they start
-and stop in exactly the order ingress accepts events.
+and stop in exactly the order ingress accepts events. A clock running through a year without
+holiday data is kept, counted on weekends only and marked ``"provisional": true``.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 import tomllib
 import uuid
 from dataclasses import dataclass
@@ -20,10 +20,8 @@ from typing import Any
 
 from schemas.envelope import envelope
 from schemas.errors import KawalError
-from streams.domain.calendar import CalendarError, WorkingCalendar
+from streams.domain.calendar import WorkingCalendar
 from streams.domain.lifecycle import CaseLifecycle
-
-log = logging.getLogger(__name__)
 
 #: Western Indonesia Time, where the agencies' working days end.
 JAKARTA = timezone(timedelta(hours=7))
@@ -104,39 +102,101 @@ def update_clocks(
         return
     for rule in rules.values():
         if rule.starts_on == event_type:
-            clock = _start_clock(rule, calendar, record)
-            if clock is not None:
-                case.clocks = [*case.clocks, clock]
+            case.clocks = [*case.clocks, _start_clock(rule, calendar, record)]
 
 
 def _start_clock(
     rule: DeadlineRule, calendar: WorkingCalendar, record: dict[str, Any]
-) -> dict[str, Any] | None:
+) -> dict[str, Any]:
     started: datetime = record["envelope"]["event_time"]
-    try:
-        due_at = _due_at(calendar, started.astimezone(JAKARTA).date(), rule.working_days)
-    except CalendarError as exc:
-        # The event is still accepted; only this clock cannot be kept.
-        log.warning("deadline %s not tracked: %s", rule.id, exc)
-        return None
+    due_at, provisional = _due_at(calendar, started.astimezone(JAKARTA).date(), rule.working_days)
+    # A year without holiday data never drops a clock: it runs on weekends only, marked
+    # provisional, and the runtime tells ops (provisional_clocks).
     return {
         "rule_id": rule.id,
         "started_at": started.isoformat(),
         "due_at": due_at,
         "caused_by": record["envelope"]["event_id"],
+        "provisional": provisional,
     }
 
 
 @functools.lru_cache(maxsize=4096)
-def _due_at(calendar: WorkingCalendar, started_on: date, working_days: int) -> str:
-    """When a clock started on ``started_on`` runs out, in UTC ISO 8601.
+def _due_at(calendar: WorkingCalendar, started_on: date, working_days: int) -> tuple[str, bool]:
+    """When a clock started on ``started_on`` runs out, in UTC ISO 8601, and if provisionally.
 
     Remembered: a day's events all start clocks on the same day, and counting working days
     walks the calendar one day at a time.
     """
-    last_day = calendar.add_working_days(started_on, working_days)
-    due = datetime.combine(last_day + timedelta(days=1), time(0), JAKARTA)
-    return due.astimezone(UTC).isoformat()
+    counted = calendar.count(started_on, working_days)
+    return due_instant(counted.last_day).isoformat(), counted.provisional
+
+
+def due_instant(last_day: date) -> datetime:
+    """The instant a clock whose last working day is ``last_day`` runs out, in UTC.
+
+    Midnight Jakarta time after that day: the whole last working day is the agencies' to use.
+    """
+    return datetime.combine(last_day + timedelta(days=1), time(0), JAKARTA).astimezone(UTC)
+
+
+def is_provisional(clock: dict[str, Any]) -> bool:
+    """Whether ``clock``'s due date was counted on weekends only.
+
+    Clocks stored before the calendar could say so have no such field: they were counted on
+    full holiday data, as a clock without it was dropped.
+    """
+    return bool(clock.get("provisional", False))
+
+
+def provisional_clocks(case: CaseLifecycle, event_id: str) -> list[dict[str, Any]]:
+    """The clocks ``event_id`` started on ``case`` that run on a provisional calendar."""
+    return [
+        clock for clock in case.clocks if clock["caused_by"] == event_id and is_provisional(clock)
+    ]
+
+
+def uncovered_years(calendar: WorkingCalendar, clock: dict[str, Any]) -> list[int]:
+    """The years ``clock`` runs through that have no holiday data."""
+    first = datetime.fromisoformat(clock["started_at"]).astimezone(JAKARTA).year
+    last = datetime.fromisoformat(clock["due_at"]).astimezone(JAKARTA).year
+    return [year for year in range(first, last + 1) if not calendar.covers(year)]
+
+
+def explain_due(calendar: WorkingCalendar, start: date, working_days: int) -> dict[str, Any]:
+    """How a clock started on ``start`` runs ``working_days`` working days, as plain data.
+
+    The due instant is the one the hub stores in the clock, so people can check the hub.
+    """
+    counted = calendar.count(start, working_days)
+    due = due_instant(counted.last_day)
+    return {
+        "start": start.isoformat(),
+        "working_days": working_days,
+        "last_working_day": counted.last_day.isoformat(),
+        "due_at": due.isoformat(),
+        "due_at_jakarta": due.astimezone(JAKARTA).isoformat(),
+        "provisional": counted.provisional,
+        "provisional_years": list(counted.provisional_years),
+        "skipped": [
+            {
+                "date": off.day.isoformat(),
+                "weekday": off.day.strftime("%A"),
+                "kind": off.kind.value,
+                "name": off.name,
+                "source": off.source,
+            }
+            for off in counted.skipped
+        ],
+        "counted_as_working": [
+            {"date": day.day.isoformat(), "name": day.name, "source": day.source}
+            for day in counted.reinstated
+        ],
+        "calendar": {
+            str(year): calendar.coverage(year)
+            for year in range(start.year, counted.last_day.year + 1)
+        },
+    }
 
 
 def overdue(case: CaseLifecycle, now: datetime) -> list[dict[str, Any]]:

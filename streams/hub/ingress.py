@@ -28,7 +28,7 @@ from schemas.codec import AvroCodec, CodecError, Decoded
 from streams.domain.authority import AuthorityMap, AuthorityMapError
 from streams.domain.authorization import authorize
 from streams.domain.calendar import WorkingCalendar
-from streams.domain.deadlines import DeadlineRule, update_clocks
+from streams.domain.deadlines import DeadlineRule, provisional_clocks, update_clocks
 from streams.domain.institutions import Institution
 from streams.domain.lifecycle import CaseLifecycle, advance, check_transition, start
 from streams.domain.reasons import Reason, Rejection
@@ -63,6 +63,8 @@ class Admission:
     source: tuple[str, int, int]
     #: The same record was admitted before (a redelivery); nothing about the case changes.
     redelivered: bool
+    #: Clocks the event started on a provisional calendar (a year without holiday data).
+    provisional: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,8 @@ def examine(
     admitted = admit(rules, decoded, case, position)
     if isinstance(admitted, Rejection):
         return Refusal(admitted, envelope)
-    return Admission(decoded, admitted, source, redelivered=False)
+    provisional = tuple(provisional_clocks(admitted, envelope["event_id"]))
+    return Admission(decoded, admitted, source, redelivered=False, provisional=provisional)
 
 
 def admit(

@@ -24,6 +24,7 @@ hash).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from faust.streams import Stream
 
 from monitoring.metrics import HubMetrics, Outcome, Stage
 from schemas.codec import AvroCodec
+from streams.domain.deadlines import uncovered_years
 from streams.domain.ledger import CaseChain, audit_entry
 from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.reasons import Reason, Rejection
@@ -46,6 +48,8 @@ from streams.hub.receipts import acceptance_receipt, receipt_value, rejection_re
 from streams.hub.rejections import dead_letter_value, log_failure, log_rejection
 from streams.hub.router import Router
 from streams.topics import CASE_AUDIT, CASE_EVENTS, DLQ, institution_of_inbound, outbound_topic
+
+log = logging.getLogger(__name__)
 
 #: Largest batch, and how long a batch waits to fill, in seconds (the latency it may add).
 BATCH_SIZE = 500
@@ -144,6 +148,7 @@ class Pipeline:
         if not admission.redelivered or link.new:
             cases.put(case_id, CaseRecord(admission.lifecycle, chain), message.partition)
         self._count(admission, link.new)
+        self._report_provisional(case_id, admission.provisional)
         return outgoing
 
     def refused(self, refusal: Refusal, message: faust.types.Message) -> list[Outgoing]:
@@ -163,6 +168,22 @@ class Pipeline:
             self.metrics.count(Stage.INGRESS, Outcome.DUPLICATE)
         log_rejection(self.metrics, Stage.INGRESS, rejection.reason, message)
         return outgoing
+
+    def _report_provisional(self, case_id: str, clocks: tuple[dict[str, Any], ...]) -> None:
+        # The clock is kept with a due date that may come too early: ops must add the holiday
+        # data before it matters. The case id is an opaque UUID, never personal data.
+        for clock in clocks:
+            self.metrics.provisional_deadline(clock["rule_id"])
+            years = ", ".join(str(y) for y in uncovered_years(self.rules.calendar, clock))
+            log.error(
+                "deadline %s of case %s has a provisional due date %s, counted on weekends "
+                "only: no holiday data for %s; add that year's joint decree (SKB 3 Menteri) to "
+                "the calendar overrides (KAWAL_CALENDAR_FILE) or upgrade the holidays package",
+                clock["rule_id"],
+                case_id,
+                clock["due_at"],
+                years,
+            )
 
     def _count(self, admission: Admission, chained: bool) -> None:
         if not admission.redelivered:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from monitoring.metrics import Outcome, Stage
 from streams.audit.stats import COLUMNS, GROUPINGS
 from streams.audit.trail import WITHHELD
+from streams.domain.deadlines import is_provisional
 
 #: Plain, readable, printable; no external fonts or images.
 STYLE = """
@@ -160,6 +161,8 @@ def _deadlines(case: CaseRow, now: datetime) -> str:
     parts = []
     for clock in case.clocks:
         due = f"{clock['rule_id']} due {_short_time(clock['due_at'])}"
+        if is_provisional(clock):
+            due += " (provisional: no holiday data, weekends only)"
         if clock["rule_id"] in case.overdue_rules:
             parts.append(f'<span class="overdue">OVERDUE: {esc(due)}</span>')
         else:
