@@ -7,24 +7,20 @@ as an ERROR log and in ``kawal_provisional_deadlines_total``; nothing is dropped
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import faust
 import pytest
 
-from monitoring.metrics import HubMetrics
-from streams.app import create_app, create_pipeline, create_rules
 from streams.audit.stats import COLUMNS
 from streams.domain.lifecycle import start
 from streams.hub.case_table import CaseBatch
 from streams.hub.pipeline import Outgoing, Pipeline
-from streams.settings import Settings
-from streams.topics import DLQ, inbound_topic
+from streams.topics import DLQ
 from streams.web.page import case_row
 from streams.web.render import Overview, overview_page
+from tests.hub.steptools import inbound_message, step_pipeline
 from tests.hubtools import recommendation, report, until_referral
 
 #: Beyond every source of holiday data.
@@ -42,33 +38,14 @@ NO_STATS: dict[str, Any] = {
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Pipeline:
-    # The app is built, never started: decide() needs its codec, rules, calendar and metrics.
-    settings = Settings(home=tmp_path, broker_url="kafka://127.0.0.1:1")
-    rules = create_rules(settings)
-    metrics = HubMetrics(deadline_rules=rules.deadline_rules)
-    return create_pipeline(settings, create_app(settings), rules, metrics)
-
-
-def message(
-    hub: Pipeline, event_type: str, record: dict[str, Any], offset: int
-) -> faust.types.Message:
-    envelope = record["envelope"]
-    return faust.types.Message(
-        topic=inbound_topic(envelope["source"]),
-        partition=0,
-        offset=offset,
-        timestamp=time.time(),
-        timestamp_type=0,
-        headers=[],
-        key=envelope["case_id"].encode(),
-        value=hub.codec.encode(event_type, record),
-        checksum=None,
-    )
+    return step_pipeline(tmp_path)
 
 
 def run(hub: Pipeline, cases: CaseBatch, events: list[tuple[str, dict[str, Any]]]) -> None:
     for offset, (event_type, record) in enumerate(events):
-        produced: list[Outgoing] = hub.decide(cases, message(hub, event_type, record, offset))
+        produced: list[Outgoing] = hub.decide(
+            cases, inbound_message(hub, event_type, record, offset)
+        )
         assert DLQ not in [topic for topic, *_ in produced], event_type
 
 

@@ -180,3 +180,15 @@ def test_a_record_that_is_not_an_event_is_rejected(hub: RunningHub) -> None:
     )
 
     assert letters
+
+
+def test_a_record_keyed_by_another_case_is_rejected(hub: RunningHub) -> None:
+    event = report("bawaslu.33")
+    other_case = report("bawaslu.33")["envelope"]["case_id"]
+    hub.publisher.send_raw("bawaslu.33", other_case, hub.codec.encode("ReportReceived", event))
+    hub.step("ReportReceived", report("bawaslu.33"))
+
+    letter, receipt = rejected(hub, "bawaslu.33", event)
+
+    assert letter["reason_code"] == receipt["reason_code"] == "key_mismatch"
+    assert hub.store.trail(event["envelope"]["case_id"]) == []
