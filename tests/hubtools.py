@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -320,6 +321,27 @@ class UpProcess:
     def wait_healthy(self, timeout: float = WAIT_SECONDS) -> None:
         """Wait for /health to answer 200 while the process runs."""
         wait_for_health(self.base_url, lambda: self.process.poll() is None, self.text, timeout)
+
+    def stop(self, timeout: float) -> int:
+        """SIGTERM it and wait; SIGKILL it if it has not stopped within ``timeout`` seconds.
+
+        Its children die with it (``PR_SET_PDEATHSIG``), so even a hub that hangs on SIGTERM
+        leaves no broker, worker or port behind for the tests that follow.
+
+        Returns:
+            Its exit code.
+
+        Raises:
+            subprocess.TimeoutExpired: it did not stop on SIGTERM in time (it is killed anyway).
+        """
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
 
 
 def up_env(home: Path, web_port: int, broker_port: int, storage_port: int) -> dict[str, str]:

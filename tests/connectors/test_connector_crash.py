@@ -64,13 +64,17 @@ def test_kill_9_mid_batch_then_restart_loses_and_duplicates_nothing(
     )
 
     first = _connector(tmp_path, hub, config, 1)
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not _trail_counts(hub, expected):
-        assert time.monotonic() < deadline, first.log_tail()
-        time.sleep(0.05)
-    assert first.pid is not None
-    os.kill(first.pid, signal.SIGKILL)
-    first.stop(5)
+    try:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not _trail_counts(hub, expected):
+            assert time.monotonic() < deadline, first.log_tail()
+            time.sleep(0.05)
+        assert first.pid is not None
+        os.kill(first.pid, signal.SIGKILL)
+    finally:
+        # Reaps the killed connector; stops it if the test failed before the kill, so it does
+        # not keep publishing to the session's broker during the tests that follow.
+        first.stop(5)
     at_kill = sum(_trail_counts(hub, expected).values())
 
     second = _connector(tmp_path, hub, config, 2)

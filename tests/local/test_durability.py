@@ -72,13 +72,16 @@ def test_kill_9_mid_stream_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = up_env(home, free_port(), free_port(), free_storage_base_port())
     first = start_up(home, env, name="first")
-    first.wait_healthy()
-    bootstrap = parse_broker_url(f"tansu://127.0.0.1:{first.broker_port}").bootstrap
-    store = AuditStore(Settings(home=home).audit_url)
+    try:
+        first.wait_healthy()
+        bootstrap = parse_broker_url(f"tansu://127.0.0.1:{first.broker_port}").bootstrap
+        store = AuditStore(Settings(home=home).audit_url)
 
-    accepted = _publish_cases(bootstrap)
-    _kill_all([*first.children(), first.process.pid])
-    first.process.wait()
+        accepted = _publish_cases(bootstrap)
+        _kill_all([*first.children(), first.process.pid])
+    finally:
+        # Already killed, unless the test failed before: then it must not outlive the test.
+        first.stop(30)
     rows_at_kill = store.count()
 
     second = start_up(home, env, name="second")
@@ -87,8 +90,7 @@ def test_kill_9_mid_stream_loses_and_duplicates_nothing(tmp_path: Path) -> None:
         rows = _wait_for_rows(store, len(accepted))
         entries = [row for case in store.cases() for row in store.trail(case.case_id)]
     finally:
-        second.process.send_signal(signal.SIGTERM)
-        second.process.wait(timeout=30)
+        second.stop(30)
         store.close()
 
     assert len(accepted) == CASES * 4
