@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
 from schemas.errors import KawalError
 from streams.cli import cases, dead_letters, deadlines, processes, schema, topics
-from streams.cli.exits import EXIT_ERROR
+from streams.cli.exits import EXIT_ERROR, EXIT_OK
 from streams.settings import Settings
 
 #: Entry-point group of command groups added by other packages.
@@ -55,3 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KawalError as exc:
         print(f"kawal: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:
+        # The reader stopped reading (`kawal case list | head`): not an error of kawal's.
+        # Python would report the pipe again when it flushes stdout at exit; point it elsewhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK

@@ -115,3 +115,16 @@ def test_installed_command_answers_the_same() -> None:
 
     assert done.returncode == EXIT_OK, done.stderr
     assert json.loads(done.stdout)["due_at"] == DUE_2027
+
+
+def test_a_reader_that_stops_reading_is_no_error() -> None:
+    # `kawal ... | head`: the pipe's read end is closed before kawal writes.
+    command = [sys.executable, "-m", "streams.cli", "deadline", "due", "--start", "2026-12-21"]
+    child = subprocess.Popen(
+        [*command, "--days", "14"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert child.stdout is not None
+    child.stdout.close()
+    _, errors = child.communicate(timeout=60)
+    assert child.returncode == EXIT_OK
+    assert b"Traceback" not in errors
