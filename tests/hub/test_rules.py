@@ -183,10 +183,11 @@ def test_a_record_that_is_not_an_event_is_rejected(hub: RunningHub) -> None:
 
 
 def test_a_record_keyed_by_another_case_is_rejected(hub: RunningHub) -> None:
-    event = report("bawaslu.33")
-    other_case = report("bawaslu.33")["envelope"]["case_id"]
+    event, other = report("bawaslu.33"), report("bawaslu.33")
+    other_case = other["envelope"]["case_id"]
     hub.publisher.send_raw("bawaslu.33", other_case, hub.codec.encode("ReportReceived", event))
-    hub.step("ReportReceived", report("bawaslu.33"))
+    # Keyed alike, the other case's report is processed after the mis-keyed record.
+    hub.step("ReportReceived", other)
 
     letter, receipt = rejected(hub, "bawaslu.33", event)
 
