@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from schemas.codec import CodecError
 from streams.hub.ingress import MAX_EVENT_BYTES
 from streams.topics import DLQ, inbound_topic
 from tests.hubtools import (
@@ -31,6 +32,15 @@ def case_closed(case_id: str, source: str = "bkn") -> dict[str, Any]:
         "merged_into_case_id": None,
         "remarks": None,
     }
+
+
+def event_id_of(hub: RunningHub, payload: bytes) -> str | None:
+    """The event id in a dead letter's payload; None for garbage or a letter without one."""
+    try:
+        envelope = hub.codec.decode(payload).record.get("envelope")
+    except CodecError:
+        return None  # an unknown schema, or an oversized record's letter (no payload)
+    return envelope["event_id"] if envelope else None
 
 
 def rejected(
