@@ -51,9 +51,7 @@ def rejected(
     letters = [
         d
         for d in hub.dead_letters(inbound_topic(sender), at_least=1)
-        # An oversized record's letter carries no payload, only its position.
-        if d["payload"]
-        and hub.codec.decode(d["payload"]).record["envelope"]["event_id"] == event_id
+        if event_id_of(hub, d["payload"]) == event_id
     ]
     receipts = [r for r in hub.receipts(sender, event_id) if r["status"] == "REJECTED"]
     assert letters, f"no DLQ record for {event_id}"
