@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     authority_file: Path | None = Field(
         default=None, description="TOML map of the recommending authority by date; default bundled."
     )
+    keys_file: Path | None = Field(
+        default=None, description="TOML registry of public signing keys; default: the bundled one."
+    )
     deadlines_file: Path | None = Field(
         default=None, description="TOML deadline rules; default: the bundled ones."
     )
@@ -95,6 +98,11 @@ class Settings(BaseSettings):
     def effective_broker_url(self) -> str:
         """The configured broker, or the embedded one ``kawal up`` runs on this machine."""
         return self.broker_url or f"tansu://127.0.0.1:{self.embedded_broker_port}"
+
+    @property
+    def key_dir(self) -> Path:
+        """Where ``kawal keys new`` writes private keys: a folder per institution (mode 0700)."""
+        return self.home / "keys"
 
     @property
     def log_dir(self) -> Path:

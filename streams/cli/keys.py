@@ -1,0 +1,96 @@
+"""``kawal keys new INSTITUTION``: a signing key pair for an institution (or the hub).
+
+The private key goes to ``KAWAL_HOME/keys/<institution>/`` (or ``--dir``), mode 0600 in a
+folder of mode 0700, where that institution's connectors read it; it is never overwritten.
+The public half is printed as the entry to add to the key registry (``data/keys.toml``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from schemas.errors import KawalError
+from streams.cli.exits import EXIT_OK
+from streams.domain.institutions import load_institutions
+from streams.domain.keys import new_key_pair
+from streams.settings import Settings
+from streams.topics import HUB_INSTITUTION
+
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+
+
+class KeyFileError(KawalError):
+    """A private key cannot be written safely."""
+
+
+def add_parsers(commands: Any) -> None:
+    """Add ``keys new``."""
+    keys = commands.add_parser("keys", help="signing keys of the institutions and the hub")
+    actions = keys.add_subparsers(dest="keys_command", required=True)
+    new = actions.add_parser(
+        "new", help="make a key pair: private key to a 0600 file, registry entry printed"
+    )
+    new.add_argument("institution", help="a registered institution id, or kawal for the hub")
+    new.add_argument("--dir", type=Path, help="folder of the private key (default KAWAL_HOME/keys)")
+    new.add_argument(
+        "--valid-from", type=_moment, help="start of validity, ISO 8601 with offset (default now)"
+    )
+    new.add_argument("--valid-until", type=_moment, help="end of validity (exclusive), optional")
+    new.set_defaults(run=_new)
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date-time with its offset, such as 2026-12-04T00:00:00+07:00"
+        )
+    return moment
+
+
+def _new(args: argparse.Namespace, settings: Settings) -> int:
+    known = {inst.id for inst in load_institutions(settings.institutions_file)} | {HUB_INSTITUTION}
+    if args.institution not in known:
+        raise KeyFileError(
+            f"{args.institution!r} is not in the institutions registry; register it first "
+            "(KAWAL_INSTITUTIONS_FILE)"
+        )
+    valid_from = args.valid_from or datetime.now(UTC).replace(microsecond=0)
+    if args.valid_until is not None and args.valid_until <= valid_from:
+        raise KeyFileError("--valid-until must come after --valid-from")
+    key = new_key_pair(args.institution, valid_from, args.valid_until)
+    folder = (args.dir or settings.key_dir) / args.institution
+    path = folder / f"{key.key_id.split('/')[1]}.pem"
+    write_private_key(path, key.private_pem)
+    print(f"# private key written to {path} (mode 0600); add this entry to the key registry:")
+    print(key.registry_text(), end="")
+    return EXIT_OK
+
+
+def write_private_key(path: Path, pem: bytes) -> None:
+    """Write ``pem`` to a new file of mode 0600 in a folder of mode 0700.
+
+    Raises:
+        KeyFileError: the file exists, or the folder is a symlink or cannot be made private.
+    """
+    folder = path.parent
+    if folder.is_symlink():
+        raise KeyFileError(f"{folder} is a symbolic link; keep private keys in a real folder")
+    folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    folder.chmod(PRIVATE_DIR_MODE)
+    try:
+        # O_EXCL: never overwrite a key (its public half may be registered); the mode is set
+        # at creation, so the key is never readable by others, not even for a moment.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError as exc:
+        raise KeyFileError(f"{path} exists; a key is never overwritten") from exc
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(pem)
