@@ -10,10 +10,10 @@ import tomllib
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime
-from importlib import resources
 from pathlib import Path
 
 from schemas.errors import KawalError
+from streams.domain.data_files import read_toml
 
 RECOMMENDING_AUTHORITY = "recommending_authority"
 
@@ -64,11 +64,7 @@ def load_authority_map(path: Path | None = None) -> AuthorityMap:
         AuthorityMapError: unreadable file or an entry without ``authority`` and ``from``.
     """
     try:
-        if path is None:
-            text = resources.files("streams").joinpath("data/authority.toml").read_text()
-        else:
-            text = path.read_text(encoding="utf-8")
-        entries = tomllib.loads(text).get("period", [])
+        entries = read_toml(path, "authority.toml").get("period", [])
         return AuthorityMap([_period(entry) for entry in entries])
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
         raise AuthorityMapError(

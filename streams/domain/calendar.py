@@ -21,7 +21,6 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from holidays.countries.indonesia import Indonesia
 from holidays.version import __version__ as holidays_version
 
 from schemas.errors import KawalError
+from streams.domain.data_files import read_toml
 
 SATURDAY = 5
 #: Holiday names as the joint decree writes them, whatever the machine's locale.
@@ -219,11 +219,7 @@ def read_overrides(path: Path | None = None) -> Overrides:
     """
     where = str(path) if path else "the bundled streams/data/calendar.toml"
     try:
-        if path is None:
-            text = resources.files("streams").joinpath("data/calendar.toml").read_text()
-        else:
-            text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
+        data = read_toml(path, "calendar.toml")
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise CalendarError(
             f"cannot read the calendar overrides {where}: {exc}; fix the TOML, or point "

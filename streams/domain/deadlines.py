@@ -14,13 +14,13 @@ import tomllib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from schemas.envelope import envelope
 from schemas.errors import KawalError
 from streams.domain.calendar import WorkingCalendar
+from streams.domain.data_files import read_toml
 from streams.domain.lifecycle import CaseLifecycle
 
 #: Western Indonesia Time, where the agencies' working days end.
@@ -58,11 +58,7 @@ def load_rules(path: Path | None = None) -> dict[str, DeadlineRule]:
         DeadlineRulesError: unreadable file or an incomplete rule.
     """
     try:
-        if path is None:
-            text = resources.files("streams").joinpath("data/deadlines.toml").read_text()
-        else:
-            text = path.read_text(encoding="utf-8")
-        rules = [_rule(entry) for entry in tomllib.loads(text).get("rule", [])]
+        rules = [_rule(entry) for entry in read_toml(path, "deadlines.toml").get("rule", [])]
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
         raise DeadlineRulesError(
             f"cannot read the deadline rules {path or '(bundled)'}: {exc!r}; every [[rule]] "

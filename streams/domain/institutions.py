@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from schemas.errors import KawalError
+from streams.domain.data_files import read_toml
 
 
 class RegistryError(KawalError):
@@ -30,11 +30,7 @@ def load_institutions(path: Path | None = None) -> tuple[Institution, ...]:
         RegistryError: the file is missing, not TOML, or an entry lacks ``id`` or ``role``.
     """
     try:
-        if path is None:
-            text = resources.files("streams").joinpath("data/institutions.toml").read_text()
-        else:
-            text = path.read_text(encoding="utf-8")
-        raw = tomllib.loads(text)
+        raw = read_toml(path, "institutions.toml")
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise RegistryError(
             f"cannot read the institutions registry {path or '(bundled)'}: {exc}; "

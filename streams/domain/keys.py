@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from schemas.errors import KawalError
+from streams.domain.data_files import read_toml
 
 #: Fields of a registry entry; anything else (a private key above all) is refused.
 FIELDS = frozenset(
@@ -147,11 +147,7 @@ def load_key_registry(path: Path | None = None) -> KeyRegistry:
         KeyRegistryError: unreadable file, or entries that cannot be used (all named at once).
     """
     try:
-        if path is None:
-            text = resources.files("streams").joinpath("data/keys.toml").read_text()
-        else:
-            text = path.read_text(encoding="utf-8")
-        raw = tomllib.loads(text)
+        raw = read_toml(path, "keys.toml")
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise KeyRegistryError(
             f"cannot read the key registry {path or '(bundled)'}: {exc}; fix the file or unset "
