@@ -121,6 +121,11 @@ class AvroCodec:
         self._registry = registry
         self._resolver = resolver if resolver is not None else registry
 
+    @property
+    def catalog(self) -> SchemaCatalog:
+        """The schemas the codec writes and reads with."""
+        return self._catalog
+
     def encode(self, name: str, record: Mapping[str, Any], *, checked: bool = True) -> bytes:
         """Returns ``record`` in the codec's wire format.
 

@@ -13,6 +13,7 @@ writes, on another core, take nothing from the worker's interpreter.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import cast
@@ -31,7 +32,9 @@ from streams.broker.transport import resume_from
 from streams.domain.authority import load_authority_map
 from streams.domain.calendar import load_calendar
 from streams.domain.deadlines import load_rules
-from streams.domain.institutions import load_institutions
+from streams.domain.institutions import HUB_INSTITUTION, load_institutions
+from streams.domain.keys import load_key_registry
+from streams.domain.signing import KeyRing, SigningKey
 from streams.hub import deadline_timer, pipeline, sink
 from streams.hub.ingress import CaseRules
 from streams.hub.outbox import Outbox, RecordProducer
@@ -41,7 +44,6 @@ from streams.topics import (
     APP_ID,
     CASE_AUDIT,
     CASE_TABLE,
-    HUB_INSTITUTION,
     SINK_APP_ID,
     inbound_topic,
 )
@@ -150,7 +152,17 @@ def create_rules(settings: Settings) -> CaseRules:
         authority_map=load_authority_map(settings.authority_file),
         deadline_rules=load_rules(settings.deadlines_file),
         calendar=load_calendar(settings.calendar_file),
+        keys=load_key_registry(settings.key_registry_file),
     )
+
+
+def create_hub_key(settings: Settings, rules: CaseRules) -> SigningKey:
+    """The hub's signing key valid now, from ``KAWAL_HOME/keys/kawal``.
+
+    Raises:
+        streams.domain.signing.SigningKeyError: none is held, registered and valid now.
+    """
+    return KeyRing(settings.key_dir, rules.keys).signing_key(HUB_INSTITUTION, datetime.now(UTC))
 
 
 def create_pipeline(
@@ -166,7 +178,7 @@ def create_pipeline(
         rules=rules,
         router=Router(rules.catalog, codec, tuple(rules.institutions.values())),
         metrics=metrics,
-        redaction_key=settings.redaction_key.get_secret_value().encode(),
+        hub_key=create_hub_key(settings, rules),
         new_outbox=_outboxes(app, settings),
         table=table,
     )
@@ -187,13 +199,15 @@ def create_worker(settings: Settings) -> faust.App:
         deadline_timer.DeadlineTimer(
             table=step.table,
             rules=step.rules.deadline_rules,
+            catalog=step.rules.catalog,
             codec=step.codec,
+            hub_key=step.hub_key,
             hub_inbound=_raw_topic(app, inbound_topic(HUB_INSTITUTION)),
         ),
         settings.deadline_check_seconds,
     )
     directory = Directory(institutions, step.rules.authority_map)
-    trails = views.TrailReader(store, step.codec, step.rules.catalog, directory)
+    trails = views.TrailReader(store, step.codec, step.rules.catalog, directory, step.rules.keys)
     views.register_health(app, store, metrics)
     views.register_trails(app, trails)
     page.register(app, page.PageSources(step.table, trails, metrics))

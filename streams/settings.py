@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Local group joins wait half the session timeout; 6 s keeps restarts quick on one machine.
@@ -78,13 +78,6 @@ class Settings(BaseSettings):
     deadline_check_seconds: float = Field(
         default=30.0, gt=0, description="How often the deadline timer looks for overdue clocks."
     )
-    redaction_key: SecretStr = Field(
-        default=SecretStr("kawal-local-development-only"),
-        description=(
-            "Secret the personal-data commitment salts are derived from; set a long random "
-            "value in production and never change it (past commitments depend on it)."
-        ),
-    )
     log_level: str = Field(default="info", description="Worker log level.")
 
     @property
@@ -103,6 +96,19 @@ class Settings(BaseSettings):
     def key_dir(self) -> Path:
         """Where ``kawal keys new`` writes private keys: a folder per institution (mode 0700)."""
         return self.home / "keys"
+
+    @property
+    def local_key_registry(self) -> Path:
+        """The key registry of this home, written by ``kawal keys init`` and ``kawal up``."""
+        return self.key_dir / "registry.toml"
+
+    @property
+    def key_registry_file(self) -> Path | None:
+        """The key registry in force: KAWAL_KEYS_FILE, else the local one, else the bundled one."""
+        if self.keys_file is not None:
+            return self.keys_file
+        local = self.local_key_registry
+        return local if local.exists() else None
 
     @property
     def log_dir(self) -> Path:

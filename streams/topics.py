@@ -18,8 +18,6 @@ from streams.domain.institutions import Institution
 APP_ID = "kawal"
 #: The audit sink's Faust app, a consumer group of its own (``kawal sink``).
 SINK_APP_ID = "kawal-audit-sink"
-#: The hub's own institution id: its deadline timer publishes on kawal.inbound.kawal.
-HUB_INSTITUTION = "kawal"
 INBOUND_PREFIX = "kawal.inbound."
 OUTBOUND_PREFIX = "kawal.outbound."
 CASE_EVENTS = "kawal.case.events"

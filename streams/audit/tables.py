@@ -36,6 +36,12 @@ class AuditRow(Base):
     source_offset: Mapped[int] = mapped_column(BigInteger)
     #: Personal-data values behind the event's commitments (JSON list of field/salt/value).
     disclosures: Mapped[str] = mapped_column(Text, default="[]")
+    #: The sender's key id and signature over ``event``.
+    key_id: Mapped[str] = mapped_column(String(128), default="")
+    signature: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    #: The hub's key id and signature over ``hash``.
+    hub_key_id: Mapped[str] = mapped_column(String(128), default="")
+    hub_signature: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
 
 
 class CaseHead(Base):

@@ -3,9 +3,9 @@
 Used by ``kawal case trail`` and ``GET /cases/{case_id}/trail``. The public view never shows a
 field the schemas mark ``kawal.personal_data``. An institution's view (``--as``, ``?as=``)
 shows the values its roles in the case are entitled to (:mod:`streams.domain.redaction`), each
-checked
-against the commitment in the chained bytes; every view verifies against the same chain, and
-carries each entry's committed bytes so that a reader can recompute it without the hub.
+checked against the commitment in the signed bytes. Every view verifies the same chain and
+each entry's signatures, the sender's and the hub's (:mod:`streams.domain.entries`), and carries
+what a reader needs to check them without the hub: the signed bytes, key ids and signatures.
 """
 
 from __future__ import annotations
@@ -21,10 +21,13 @@ from schemas.codec import AvroCodec, CodecError
 from schemas.errors import KawalError
 from streams.audit.store import AuditRow, AuditStore, CaseSummary
 from streams.domain.authority import AuthorityMap
-from streams.domain.chain import verify_chain
+from streams.domain.chain import ChainBreak, verify_chain
+from streams.domain.commitments import reveal
+from streams.domain.entries import EntryProblem, check_entry
 from streams.domain.institutions import Institution
+from streams.domain.keys import KeyRegistry
 from streams.domain.parties import case_roles, parties_of_report
-from streams.domain.redaction import entitled, reveal
+from streams.domain.redaction import entitled
 
 WITHHELD = "[withheld: personal data]"
 
@@ -79,6 +82,7 @@ def trail_view(
     case_id: str,
     viewer: str | None = None,
     directory: Directory | None = None,
+    keys: KeyRegistry | None = None,
 ) -> dict[str, Any] | None:
     """The case's trail with its verification result, or None if the case is unknown.
 
@@ -89,6 +93,7 @@ def trail_view(
         case_id: The case.
         viewer: Institution whose view to show; None for the public view.
         directory: Institutions and authority map; needed with ``viewer``.
+        keys: The key registry the signatures are checked with; None checks the chain only.
 
     Raises:
         NotEntitledError: ``viewer`` is unknown or not party to the case.
@@ -99,7 +104,7 @@ def trail_view(
     reader = None
     if viewer is not None:
         reader = viewer_for(viewer, rows, codec, directory or _no_directory())
-    chain_break = verify_chain(rows)
+    chain_break = verify_chain(rows) or (verify_signatures(rows, codec, keys) if keys else None)
     return {
         "case_id": case_id,
         "view": viewer or "public",
@@ -108,6 +113,41 @@ def trail_view(
         "problem": chain_break.reason if chain_break else None,
         "entries": [present_entry(row, codec, catalog, reader) for row in rows],
     }
+
+
+def verify_signatures(
+    rows: Sequence[AuditRow], codec: AvroCodec, keys: KeyRegistry
+) -> ChainBreak | None:
+    """The first entry whose signatures or disclosures do not hold, as a chain break."""
+    for row in rows:
+        checked = check_entry(codec, keys, entry_of(row))
+        if isinstance(checked, EntryProblem):
+            return ChainBreak(row.seq, f"{checked.code}: {checked.detail}")
+    return None
+
+
+def entry_of(row: AuditRow) -> dict[str, Any]:
+    """A stored row as the ``kawal.AuditEntry`` record it was written from."""
+    return {
+        column: getattr(row, column)
+        for column in (
+            "case_id",
+            "seq",
+            "event_id",
+            "event_type",
+            "prev_hash",
+            "hash",
+            "event",
+            "recorded_at",
+            "source_topic",
+            "source_partition",
+            "source_offset",
+            "key_id",
+            "signature",
+            "hub_key_id",
+            "hub_signature",
+        )
+    } | {"disclosures": json.loads(row.disclosures or "[]")}
 
 
 def _no_directory() -> Directory:
@@ -127,6 +167,10 @@ def present_entry(
         "hash": row.hash,
         "accepted_from": f"{row.source_topic}:{row.source_partition}:{row.source_offset}",
         "committed_event": row.event.hex(),
+        "key_id": row.key_id,
+        "signature": row.signature.hex(),
+        "hub_key_id": row.hub_key_id,
+        "hub_signature": row.hub_signature.hex(),
     }
     try:
         decoded = codec.decode(row.event)

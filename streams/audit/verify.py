@@ -7,9 +7,11 @@ exactly at the case's head, the newest seq and hash the writer stored in the sam
 as the entries. So a flipped byte, a deleted, reordered or inserted entry, and a trail cut
 short at its end are each reported at the first bad sequence number.
 
-A forger able to rewrite the whole chain and the head together is caught only against anchors
-outside the store: the acceptance receipts each institution holds (seq and hash of every event
-it sent) and ``kawal.case.audit``, from which ``kawal replay`` rebuilds the store.
+With the key registry, every entry's signatures are checked too: the sender's over the event
+and the hub's over the hash (:mod:`streams.domain.entries`), so an edited column, a changed
+event or a forged entry is reported even when its chain was recomputed. A forger holding the
+hub's key and rewriting chain and head together is caught against anchors outside the store:
+the receipts each institution holds and the signed tree heads it kept (``--heads``).
 """
 
 from __future__ import annotations
@@ -18,9 +20,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
 
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
 from streams.audit.store import AuditStore
 from streams.audit.tables import AuditRow
+from streams.audit.trail import verify_signatures
 from streams.domain.chain import ChainBreak, verify_chain
+from streams.domain.keys import KeyRegistry
 
 
 @dataclass(frozen=True)
@@ -68,8 +74,11 @@ def verify_case(rows: list[AuditRow], head: tuple[int, str] | None) -> ChainBrea
     return None
 
 
-def verify_store(store: AuditStore, case_id: str | None = None) -> VerifyReport:
-    """Verify one case, or every case in the store."""
+def verify_store(
+    store: AuditStore, case_id: str | None = None, keys: KeyRegistry | None = None
+) -> VerifyReport:
+    """Verify one case, or every case in the store; with ``keys``, every signature too."""
+    codec = AvroCodec(default_catalog())
     heads = store.heads()
     if case_id is not None:
         heads = {case_id: heads[case_id]} if case_id in heads else {}
@@ -79,6 +88,8 @@ def verify_store(store: AuditStore, case_id: str | None = None) -> VerifyReport:
         cases += 1
         entries += len(rows)
         chain_break = verify_case(rows, heads.get(current))
+        if chain_break is None and keys is not None:
+            chain_break = verify_signatures(rows, codec, keys)
         if chain_break is not None:
             findings.append(CaseFinding(current, chain_break.seq, chain_break.reason))
     return VerifyReport(cases, entries, findings)

@@ -1,6 +1,8 @@
-"""Publish case events to an institution's inbound topic, as any Kafka client would.
+"""Publish signed case events to an institution's inbound topic, as any Kafka client would.
 
-Used by the demo, the tests and the benchmarks; connectors get the same through the hub.
+Each event is committed and signed with its source institution's key valid at the event's
+time (:mod:`streams.domain.signed_events`), from the key ring the publisher holds. Used by the
+demo, the tests and the benchmarks; connectors get the same through the connector runtime.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from kafka.errors import KafkaError
 
 from schemas.codec import AvroCodec
 from schemas.errors import KawalError
+from streams.domain.signed_events import encode_signed
+from streams.domain.signing import KeyRing
 from streams.headers import cloud_event_headers
 from streams.topics import inbound_topic
 
@@ -24,19 +28,26 @@ class PublishError(KawalError):
 
 
 class EventPublisher:
-    """Avro-encodes events and writes them keyed by case_id, acknowledged by all replicas."""
+    """Signs events and writes them keyed by case_id, acknowledged by all replicas."""
 
-    def __init__(self, bootstrap: list[str], codec: AvroCodec) -> None:
+    def __init__(self, bootstrap: list[str], codec: AvroCodec, keyring: KeyRing) -> None:
         self.codec = codec
+        self.keyring = keyring
         self.producer = KafkaProducer(
             bootstrap_servers=bootstrap, acks="all", linger_ms=5, client_id="kawal-publisher"
         )
         self._pending: list[Any] = []
 
     def publish(self, event_type: str, record: dict[str, Any]) -> Any:
-        """Queue one event on its source institution's inbound topic; return its future."""
+        """Sign one event and queue it on its source's inbound topic; return its future.
+
+        Raises:
+            streams.domain.signing.SigningKeyError: the ring holds no valid key of the source.
+            schemas.codec.SchemaMismatchError: the record does not fit its schema.
+        """
         envelope = record["envelope"]
-        value = self.codec.encode(event_type, record)
+        key = self.keyring.signing_key(envelope["source"], envelope["event_time"])
+        value = encode_signed(self.codec.catalog, self.codec, key, event_type, record)
         headers = cloud_event_headers(envelope)
         return self.send_raw(envelope["source"], envelope["case_id"], value, headers)
 

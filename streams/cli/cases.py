@@ -15,6 +15,7 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.audit.store import AuditStore
 from streams.cli.exits import EXIT_NOT_ENTITLED, EXIT_OK, EXIT_UNKNOWN_CASE, EXIT_UNVERIFIED
+from streams.domain.keys import load_key_registry
 from streams.settings import Settings
 
 
@@ -65,7 +66,13 @@ def _case_trail(args: argparse.Namespace, settings: Settings) -> int:
     store = AuditStore.open_existing(settings.audit_url)
     try:
         view = trail_view(
-            store, AvroCodec(catalog), catalog, args.case_id, args.viewer, _directory(settings)
+            store,
+            AvroCodec(catalog),
+            catalog,
+            args.case_id,
+            args.viewer,
+            _directory(settings),
+            load_key_registry(settings.key_registry_file),
         )
     except NotEntitledError as exc:
         print(f"kawal: {exc}", file=sys.stderr)
@@ -144,7 +151,9 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     from streams.audit.verify import verify_store
 
-    report = verify_store(AuditStore.open_existing(settings.audit_url), args.case_id)
+    store = AuditStore.open_existing(settings.audit_url)
+    keys = load_key_registry(settings.key_registry_file)
+    report = verify_store(store, args.case_id, keys)
     if args.case_id is not None and report.cases == 0:
         return _unknown_case(args.case_id, settings)
     if args.json:

@@ -8,24 +8,16 @@ The public half is printed as the entry to add to the key registry (``data/keys.
 from __future__ import annotations
 
 import argparse
-import os
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from schemas.errors import KawalError
 from streams.cli.exits import EXIT_OK
-from streams.domain.institutions import load_institutions
+from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import new_key_pair
+from streams.local.keyring import KeyFileError, ensure_local_keys, write_private_key
 from streams.settings import Settings
-from streams.topics import HUB_INSTITUTION
-
-PRIVATE_FILE_MODE = 0o600
-PRIVATE_DIR_MODE = 0o700
-
-
-class KeyFileError(KawalError):
-    """A private key cannot be written safely."""
 
 
 def add_parsers(commands: Any) -> None:
@@ -42,6 +34,14 @@ def add_parsers(commands: Any) -> None:
     )
     new.add_argument("--valid-until", type=_moment, help="end of validity (exclusive), optional")
     new.set_defaults(run=_new)
+    init = actions.add_parser(
+        "init",
+        help="one-machine keys: a key for the hub and every registered institution that has "
+        "none, in KAWAL_HOME/keys, and the local registry KAWAL_HOME/keys/registry.toml "
+        "(used when KAWAL_KEYS_FILE is unset; `kawal up` runs this)",
+    )
+    init.add_argument("--json", action="store_true", help="print the result as JSON")
+    init.set_defaults(run=_init)
 
 
 def _moment(text: str) -> datetime:
@@ -75,22 +75,11 @@ def _new(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def write_private_key(path: Path, pem: bytes) -> None:
-    """Write ``pem`` to a new file of mode 0600 in a folder of mode 0700.
-
-    Raises:
-        KeyFileError: the file exists, or the folder is a symlink or cannot be made private.
-    """
-    folder = path.parent
-    if folder.is_symlink():
-        raise KeyFileError(f"{folder} is a symbolic link; keep private keys in a real folder")
-    folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-    folder.chmod(PRIVATE_DIR_MODE)
-    try:
-        # O_EXCL: never overwrite a key (its public half may be registered); the mode is set
-        # at creation, so the key is never readable by others, not even for a moment.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
-    except FileExistsError as exc:
-        raise KeyFileError(f"{path} exists; a key is never overwritten") from exc
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(pem)
+def _init(args: argparse.Namespace, settings: Settings) -> int:
+    made = ensure_local_keys(settings)
+    registry = settings.local_key_registry
+    if args.json:
+        print(json.dumps({"registry": str(registry), "new_keys": made}))
+    else:
+        print(f"{len(made)} new key(s); local key registry: {registry}")
+    return EXIT_OK

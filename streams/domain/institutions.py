@@ -9,6 +9,9 @@ from pathlib import Path
 from schemas.errors import KawalError
 from streams.domain.data_files import read_toml
 
+#: The hub's own principal: it signs receipts, entries, tree heads and deadline events.
+HUB_INSTITUTION = "kawal"
+
 
 class RegistryError(KawalError):
     """The institutions registry cannot be read or is inconsistent."""

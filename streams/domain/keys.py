@@ -211,6 +211,11 @@ def public_key_from_text(text: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
+def key_id_for(institution: str, public: bytes) -> str:
+    """A key's registry id: its institution and the first 16 hex digits of SHA-256(public key)."""
+    return f"{institution}/{hashlib.sha256(public).hexdigest()[:16]}"
+
+
 def _moment(item: dict[str, Any], name: str) -> datetime:
     value = item[name]
     if not isinstance(value, datetime) or value.utcoffset() is None:
@@ -249,7 +254,7 @@ def new_key_pair(
     public = private.public_key().public_bytes(
         serialization.Encoding.Raw, serialization.PublicFormat.Raw
     )
-    key_id = f"{institution}/{hashlib.sha256(public).hexdigest()[:16]}"
+    key_id = key_id_for(institution, public)
     entry: dict[str, Any] = {
         "id": key_id,
         "institution": institution,

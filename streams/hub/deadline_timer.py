@@ -1,9 +1,10 @@
 """Deadline timer: every few seconds, emit DeadlineBreached for each clock that ran out.
 
-The breach is published on ``kawal.inbound.kawal``, the hub's own inbound topic, so it passes
-ingress like any institution's event (authorized for the hub role only) and stops its clock
-there. Breach event ids derive from the clock, so a second look, or a second worker holding a
-standby copy of the table, produces a duplicate that ingress refuses instead of a second breach.
+The breach is signed with the hub's key and published on ``kawal.inbound.kawal``, the hub's own
+inbound topic, so it passes ingress like any institution's event (authenticated as the hub,
+authorized for the hub role only) and stops its clock there. Breach event ids derive from the
+clock, so a second look, or a second worker holding a standby copy of the table, produces a
+duplicate that ingress refuses instead of a second breach.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from typing import Any
 
 import faust
 
+from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
 from streams.domain.deadlines import DeadlineRule, breach_event, overdue
+from streams.domain.signed_events import encode_signed
+from streams.domain.signing import SigningKey
 from streams.hub.case_table import lifecycle_of
 
 log = logging.getLogger(__name__)
@@ -29,7 +33,10 @@ class DeadlineTimer:
     #: The case table (:mod:`streams.hub.case_table`), a Faust table.
     table: Any
     rules: dict[str, DeadlineRule]
+    catalog: SchemaCatalog
     codec: AvroCodec
+    #: The hub's signing key.
+    hub_key: SigningKey
     #: ``kawal.inbound.kawal``, where the hub publishes as an institution of its own.
     hub_inbound: faust.TopicT
     #: Breaches already sent by this worker.
@@ -53,7 +60,9 @@ class DeadlineTimer:
                 if event_id in self.emitted:
                     continue
                 self.emitted.add(event_id)
-                value_bytes = self.codec.encode_canonical("DeadlineBreached", event)
+                value_bytes = encode_signed(
+                    self.catalog, self.codec, self.hub_key, "DeadlineBreached", event
+                )
                 await self.hub_inbound.send(key=case_id.encode(), value=value_bytes)
                 log.info("deadline %s breached on case %s", rule.id, case_id)
 

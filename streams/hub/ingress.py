@@ -1,10 +1,12 @@
 """Ingress: is an inbound record an event its sender may send to the case now?
 
-For each record an institution publishes on ``kawal.inbound.<inst>``: decode it, check that it
-is a case event sent by the institution that owns the topic and keyed by its case, tell a
-duplicate of an event already accepted from a redelivery, authorize the sender
+For each record an institution publishes on ``kawal.inbound.<inst>``: decode it, open the
+signed event inside (:mod:`streams.domain.signed_events`), check that it is a case event sent by
+the institution that owns the topic and keyed by its case, authenticate it (the source's key,
+valid at the event's time, signed exactly these bytes; the disclosures open the commitments),
+tell a duplicate of an event already accepted from a redelivery, authorize the sender
 (:mod:`streams.domain.authorization`) and check the case's lifecycle
-(:mod:`streams.domain.lifecycle`).
+(:mod:`streams.domain.lifecycle`). Nothing is believed of an event before it is authenticated.
 :func:`examine` decides and changes nothing; the pipeline (:mod:`streams.hub.pipeline`) applies an
 admission and answers a refusal.
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import faust
@@ -28,14 +30,21 @@ from schemas.codec import AvroCodec, CodecError, Decoded
 from streams.domain.authority import AuthorityMap, AuthorityMapError
 from streams.domain.authorization import authorize
 from streams.domain.calendar import WorkingCalendar
+from streams.domain.chain import EPOCH
 from streams.domain.deadlines import DeadlineRule, provisional_clocks, update_clocks
 from streams.domain.institutions import Institution
+from streams.domain.keys import KeyRegistry
 from streams.domain.lifecycle import CaseLifecycle, advance, check_transition, start
 from streams.domain.reasons import Reason, Rejection
+from streams.domain.signed_events import (
+    EVENT_NAMESPACE,
+    SignedEvent,
+    authenticate,
+    open_signed,
+)
 from streams.hub.rejections import reason_for_codec_error
 from streams.topics import institution_of_inbound
 
-EVENT_NAMESPACE = "kawal.events."
 #: Largest inbound record taken, in bytes. Case events are metadata of a few kilobytes; the
 #: entry, feeds and DLQ record built from one must stay well inside a producer batch.
 MAX_EVENT_BYTES = 128 * 1024
@@ -51,13 +60,15 @@ class CaseRules:
     authority_map: AuthorityMap
     deadline_rules: dict[str, DeadlineRule]
     calendar: WorkingCalendar
+    #: The public keys events are authenticated with.
+    keys: KeyRegistry
 
 
 @dataclass(frozen=True)
 class Admission:
-    """An event the case takes: the decoded record, stamped, and the lifecycle after it."""
+    """An event the case takes: the signed event, authenticated, and the lifecycle after it."""
 
-    decoded: Decoded
+    signed: SignedEvent
     lifecycle: CaseLifecycle
     #: Inbound coordinates the event was accepted from.
     source: tuple[str, int, int]
@@ -66,6 +77,11 @@ class Admission:
     #: Clocks the event started on a provisional calendar (a year without holiday data).
     provisional: tuple[dict[str, Any], ...] = ()
 
+    @property
+    def decoded(self) -> Decoded:
+        """The committed event, decoded."""
+        return self.signed.decoded
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -73,6 +89,8 @@ class Refusal:
 
     rejection: Rejection
     envelope: dict[str, Any] | None
+    #: The sender was authenticated: its rejection receipt may show the case's head.
+    authenticated: bool = False
 
 
 def examine(
@@ -94,28 +112,31 @@ def examine(
         return Refusal(Rejection(Reason.TOO_LARGE, detail), None)
     try:
         # A tombstone (no value) is as undecodable as garbage: the codec says it is truncated.
-        decoded = codec.decode(value)
+        wrapper = codec.decode(value)
     except CodecError as exc:
         return Refusal(Rejection(reason_for_codec_error(exc), str(exc)), None)
-    rejection = check(decoded, message)
+    signed = open_signed(codec, wrapper)
+    if isinstance(signed, Rejection):
+        return Refusal(signed, None)
+    decoded = signed.decoded
+    rejection = check(decoded, message) or authenticate(rules.catalog, rules.keys, signed)
     if rejection is not None:
         return Refusal(rejection, decoded.record.get("envelope"))
     envelope = decoded.record["envelope"]
     case = case_of(envelope["case_id"])
     source = (message.topic, message.partition, message.offset)
-    decoded = stamped(decoded, message)
     position = position_of(source)
     first_seen = case.accepted.get(envelope["event_id"]) if case else None
     if case is not None and first_seen == position:
-        return Admission(decoded, case, source, redelivered=True)
+        return Admission(signed, case, source, redelivered=True)
     if first_seen is not None:
         detail = f"event_id already accepted at {first_seen}; publish each event once"
-        return Refusal(Rejection(Reason.DUPLICATE, detail), envelope)
+        return Refusal(Rejection(Reason.DUPLICATE, detail), envelope, authenticated=True)
     admitted = admit(rules, decoded, case, position)
     if isinstance(admitted, Rejection):
-        return Refusal(admitted, envelope)
+        return Refusal(admitted, envelope, authenticated=True)
     provisional = tuple(provisional_clocks(admitted, envelope["event_id"]))
-    return Admission(decoded, admitted, source, redelivered=False, provisional=provisional)
+    return Admission(signed, admitted, source, redelivered=False, provisional=provisional)
 
 
 def admit(
@@ -144,6 +165,15 @@ def admit(
     update_clocks(after, rules.deadline_rules, rules.calendar, event_type, record)
     after.accepted[envelope["event_id"]] = position
     return after
+
+
+def recorded_at(message: faust.types.Message) -> datetime:
+    """When the hub accepted a record: its broker timestamp, in whole milliseconds.
+
+    It is the same on every redelivery, so an entry's hash never depends on when the hub
+    processed the record.
+    """
+    return EPOCH + timedelta(milliseconds=round(message.timestamp * 1000))
 
 
 def position_of(source: tuple[str, int, int]) -> str:
@@ -178,14 +208,3 @@ def check(decoded: Decoded, message: faust.types.Message) -> Rejection | None:
             "the record key must be the event's case_id, so that a case stays in order",
         )
     return None
-
-
-def stamped(decoded: Decoded, message: faust.types.Message) -> Decoded:
-    """The event with its ingest time: the broker's timestamp of the inbound record.
-
-    It is the same on every redelivery, so the canonical bytes, and with them the hash chain,
-    never depend on when the hub processed the record.
-    """
-    envelope = dict(decoded.record["envelope"])
-    envelope["ingest_time"] = datetime.fromtimestamp(message.timestamp, UTC)
-    return Decoded(decoded.full_name, decoded.record | {"envelope": envelope})

@@ -4,13 +4,14 @@ For each inbound record, in one step: ingress decides on it (:mod:`streams.hub.i
 ledger sequences and chains it (:mod:`streams.domain.ledger`), and the router addresses its entry to
 every entitled institution (:mod:`streams.hub.router`). An accepted event produces
 
-- its committed bytes on ``kawal.case.events``, with CloudEvents headers: the canonical
-  bytes with personal data replaced by salted commitments, which the chain hashes;
-- its entry on ``kawal.case.audit``, the canonical trail the audit sink stores;
-- an acceptance receipt with its sequence number and hash on the sender's feed;
+- its committed bytes on ``kawal.case.events``, with CloudEvents headers: the bytes its sender
+  signed, personal data replaced by salted commitments, which the chain hashes;
+- its entry on ``kawal.case.audit``, the canonical trail the audit sink stores, its hash
+  signed by the hub;
+- an acceptance receipt with its place in the trail and the hub's signature on the sender's feed;
 - the entry, redacted per role, on the feed of every institution entitled to it;
 
-and a refused record a ``kawal.dlq`` record and a rejection receipt.
+and a refused record a ``kawal.dlq`` record and a signed rejection receipt.
 
 The three steps share one consume of the record and one case table value: passed between
 agents through topics, every event cost the worker two more consumes and produces (about a
@@ -36,13 +37,21 @@ from faust.streams import Stream
 from monitoring.metrics import HubMetrics, Outcome, Stage
 from schemas.codec import AvroCodec
 from streams.domain.deadlines import uncovered_years
-from streams.domain.ledger import CaseChain, audit_entry
+from streams.domain.entries import vouch
+from streams.domain.ledger import CaseChain, audit_entry, entry_fields
 from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.reasons import Reason, Rejection
-from streams.domain.redaction import commit
+from streams.domain.signing import SigningKey
 from streams.headers import SOURCE_HEADER, cloud_event_headers
 from streams.hub.case_table import CaseBatch, CaseRecord
-from streams.hub.ingress import Admission, CaseRules, Refusal, examine, position_of
+from streams.hub.ingress import (
+    Admission,
+    CaseRules,
+    Refusal,
+    examine,
+    position_of,
+    recorded_at,
+)
 from streams.hub.outbox import Keyed, Outbox, Sent, confirm
 from streams.hub.receipts import acceptance_receipt, receipt_value, rejection_receipt
 from streams.hub.rejections import dead_letter_value, log_failure, log_rejection
@@ -69,8 +78,8 @@ class Pipeline:
     rules: CaseRules
     router: Router
     metrics: HubMetrics
-    #: The secret the commitment salts derive from (:mod:`streams.domain.redaction`).
-    redaction_key: bytes
+    #: The hub's signing key: it vouches for entries and signs rejection receipts.
+    hub_key: SigningKey
     new_outbox: OutboxFactory
     #: The case table (:mod:`streams.hub.case_table`), a Faust table.
     table: Any
@@ -101,11 +110,12 @@ class Pipeline:
             )
             self.metrics.observe(Stage.INGRESS, time.perf_counter() - started)
             if isinstance(verdict, Refusal):
-                return self.refused(verdict, message)
+                return self.refused(cases, verdict, message)
             return self.accepted(cases, verdict, message)
         except Exception as exc:
             detail = log_failure(Stage.INGRESS, message, exc)
-            return self.refused(Refusal(Rejection(Reason.INTERNAL_ERROR, detail), None), message)
+            refusal = Refusal(Rejection(Reason.INTERNAL_ERROR, detail), None)
+            return self.refused(cases, refusal, message)
 
     def accepted(
         self, cases: CaseBatch, admission: Admission, message: faust.types.Message
@@ -113,26 +123,25 @@ class Pipeline:
         """Sequence and chain an admitted event; its case event, entry, receipt and feeds."""
         started = time.perf_counter()
         codec = self.codec
-        decoded = admission.decoded
-        envelope = decoded.record["envelope"]
+        signed = admission.signed
+        envelope = signed.envelope
         case_id, event_id = envelope["case_id"], envelope["event_id"]
         key = message.key if isinstance(message.key, bytes) else None
-        # The chain covers the committed form, so redacted views verify too.
-        committed, disclosures = commit(
-            self.rules.catalog, codec, self.redaction_key, decoded.full_name, decoded.record
-        )
         known = cases.get(case_id)
         chain = known.chain if known else CaseChain()
-        link = chain.place(event_id, committed)
-        entry = audit_entry(link, envelope, committed, admission.source, disclosures)
-        receipt = acceptance_receipt(admission.source, envelope, link.seq, link.hash)
+        # The chain covers the bytes the sender signed, so redacted views verify too.
+        accepted_at = recorded_at(message)
+        link = chain.place(event_id, entry_fields(signed, admission.source, accepted_at))
+        hub_signature = vouch(self.hub_key, link.hash)
+        entry = audit_entry(link, signed, admission.source, accepted_at, hub_signature)
+        receipt = acceptance_receipt(admission.source, envelope, link, accepted_at, hub_signature)
         position = position_of(admission.source)
         encoded = codec.encode("kawal.AuditEntry", entry, checked=False)
         outgoing: list[Outgoing] = [
             (
                 CASE_EVENTS,
                 key,
-                committed,
+                signed.event,
                 [*cloud_event_headers(envelope), (SOURCE_HEADER, position.encode())],
             ),
             (CASE_AUDIT, key, encoded, None),
@@ -151,7 +160,9 @@ class Pipeline:
         self._report_provisional(case_id, admission.provisional)
         return outgoing
 
-    def refused(self, refusal: Refusal, message: faust.types.Message) -> list[Outgoing]:
+    def refused(
+        self, cases: CaseBatch, refusal: Refusal, message: faust.types.Message
+    ) -> list[Outgoing]:
         """The DLQ record of a refused inbound record and the rejection receipt to its sender."""
         rejection = refusal.rejection
         key = message.key if isinstance(message.key, bytes) else None
@@ -162,7 +173,8 @@ class Pipeline:
         sender = institution_of_inbound(message.topic)
         if sender is not None and sender in self.rules.institutions:
             source = (message.topic, message.partition, message.offset)
-            receipt = rejection_receipt(rejection, source, refusal.envelope)
+            head = _head(cases, refusal) if refusal.authenticated else None
+            receipt = rejection_receipt(self.hub_key, rejection, source, refusal.envelope, head)
             outgoing.append((outbound_topic(sender), key, receipt_value(self.codec, receipt), None))
         if rejection.reason is Reason.DUPLICATE:
             self.metrics.count(Stage.INGRESS, Outcome.DUPLICATE)
@@ -205,6 +217,11 @@ def register(app: faust.App, inbound: faust.TopicT, step: Pipeline) -> None:
             # The previous batch's records travelled to the broker while this one was made.
             await confirm(in_flight)
             in_flight = sent
+
+
+def _head(cases: CaseBatch, refusal: Refusal) -> tuple[int, str] | None:
+    known = cases.get(refusal.envelope["case_id"]) if refusal.envelope else None
+    return known.chain.head if known else None
 
 
 def _lifecycle(cases: CaseBatch, case_id: str) -> CaseLifecycle | None:

@@ -1,7 +1,10 @@
 """Receipts: every record an institution publishes is answered on its own outbound feed.
 
-Accepted events are answered by the ledger, with the event's sequence number and chain hash;
-refused records by ingress, with the rejection reason. A receipt carries no personal data.
+Accepted events are answered by the ledger with the event's place in its case's trail (the
+case's head after it) and the hub's signature of the entry's hash: the sender recomputes that
+hash from what it sent and the receipt (docs/signing.md). Refused records are answered by
+ingress with the reason and, for a known case, its current head, signed over the statement
+``kawal.statement.RejectionV1``. A receipt carries no personal data.
 """
 
 from __future__ import annotations
@@ -10,24 +13,74 @@ from datetime import UTC, datetime
 from typing import Any
 
 from schemas.codec import AvroCodec
+from schemas.statements import REJECTION, statement_bytes
+from streams.domain.chain import epoch_millis
+from streams.domain.ledger import Link
 from streams.domain.reasons import Rejection
+from streams.domain.signing import Context, SigningKey
 
 
 def rejection_receipt(
-    rejection: Rejection, source: tuple[str, int, int], envelope: dict[str, Any] | None
+    hub_key: SigningKey,
+    rejection: Rejection,
+    source: tuple[str, int, int],
+    envelope: dict[str, Any] | None,
+    head: tuple[int, str] | None,
 ) -> dict[str, Any]:
-    """A ``kawal.Receipt`` for a refused record (``envelope`` None if undecodable)."""
-    return _receipt("REJECTED", source, envelope) | {
+    """A signed ``kawal.Receipt`` for a refused record (``envelope`` None if undecodable)."""
+    receipt = _receipt("REJECTED", source, envelope) | {
         "reason_code": str(rejection.reason),
         "reason": rejection.detail,
+        "head_seq": head[0] if head else None,
+        "head_hash": head[1] if head else None,
+        "hub_key_id": hub_key.key_id,
     }
+    receipt["hub_signature"] = hub_key.sign(Context.REJECTION, rejection_statement(receipt))
+    return receipt
+
+
+def rejection_statement(receipt: dict[str, Any]) -> bytes:
+    """What the hub signs of a rejection receipt."""
+    return statement_bytes(
+        REJECTION,
+        {
+            name: receipt[name]
+            for name in (
+                "event_id",
+                "case_id",
+                "event_type",
+                "reason_code",
+                "reason",
+                "source_topic",
+                "source_partition",
+                "source_offset",
+                "head_seq",
+                "head_hash",
+            )
+        }
+        | {"issued_at": epoch_millis(receipt["issued_at"])},
+    )
 
 
 def acceptance_receipt(
-    source: tuple[str, int, int], envelope: dict[str, Any], seq: int, chain_hash: str
+    source: tuple[str, int, int],
+    envelope: dict[str, Any],
+    link: Link,
+    recorded_at: datetime,
+    hub_signature: tuple[str, bytes],
 ) -> dict[str, Any]:
-    """A ``kawal.Receipt`` for an event sequenced at ``seq``."""
-    return _receipt("ACCEPTED", source, envelope) | {"seq": seq, "hash": chain_hash}
+    """A ``kawal.Receipt`` for an event chained at ``link``, vouched for as its entry is."""
+    hub_key_id, signature = hub_signature
+    return _receipt("ACCEPTED", source, envelope) | {
+        "seq": link.seq,
+        "hash": link.hash,
+        "prev_hash": link.prev_hash,
+        "recorded_at": recorded_at,
+        "head_seq": link.seq,
+        "head_hash": link.hash,
+        "hub_key_id": hub_key_id,
+        "hub_signature": signature,
+    }
 
 
 def _receipt(
@@ -46,8 +99,18 @@ def _receipt(
         "source_topic": topic,
         "source_partition": partition,
         "source_offset": offset,
-        "issued_at": datetime.now(UTC),
+        # Whole milliseconds: the signed statement and the Avro field hold the same instant.
+        "issued_at": whole_millis(datetime.now(UTC)),
+        "prev_hash": None,
+        "recorded_at": None,
+        "head_seq": None,
+        "head_hash": None,
     }
+
+
+def whole_millis(moment: datetime) -> datetime:
+    """``moment`` cut to whole milliseconds, the precision of Avro's timestamp-millis."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def receipt_value(codec: AvroCodec, receipt: dict[str, Any]) -> bytes:

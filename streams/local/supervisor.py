@@ -34,6 +34,7 @@ from streams.broker.publisher import EventPublisher
 from streams.domain.institutions import load_institutions
 from streams.local.demo import demo_waves
 from streams.local.embedded import EmbeddedCluster
+from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
 from streams.settings import Settings
 from streams.topics import all_topics
@@ -114,6 +115,10 @@ class Supervisor:
         # Through `kawal topics apply`'s code, so each start also corrects configurations.
         provision_topics(endpoint.bootstrap, topics, settings.replication)
         AuditStore(settings.audit_url).create_schema()
+        if settings.keys_file is None:
+            made = ensure_local_keys(settings)
+            if made:
+                print(f"made {len(made)} signing keys in {settings.key_dir}", file=sys.stderr)
         self.worker = self._hub_process("worker", broker_url)
         self.sink = self._hub_process("sink", broker_url)
         self.wait_until_healthy()
@@ -248,9 +253,14 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def publish_demo(broker_url: str, web_url: str) -> list[str]:
-    """Publish the demo cases wave by wave, each once the hub recorded the last; return ids."""
-    publisher = EventPublisher(parse_broker_url(broker_url).bootstrap, AvroCodec(default_catalog()))
+def publish_demo(settings: Settings, broker_url: str, web_url: str) -> list[str]:
+    """Publish the demo cases wave by wave, each once the hub recorded the last; return ids.
+
+    Each event is signed by its institution with the keys of ``KAWAL_HOME/keys``.
+    """
+    publisher = EventPublisher(
+        parse_broker_url(broker_url).bootstrap, AvroCodec(default_catalog()), keyring_of(settings)
+    )
     recorded: dict[str, int] = {}
     try:
         for wave in demo_waves():
@@ -304,7 +314,7 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool) -> int:
             broker_url = supervisor.start()
             _announce(settings, broker_url)
             if demo and not supervisor.stopping.is_set():
-                _announce_demo(publish_demo(broker_url, supervisor.web_url()))
+                _announce_demo(publish_demo(settings, broker_url, supervisor.web_url()))
                 supervisor.start_demo_connectors(broker_url)
             supervisor.watch()
         finally:

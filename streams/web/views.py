@@ -15,6 +15,7 @@ from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
 from streams.audit.store import AuditStore, StoreError
 from streams.audit.trail import Directory, NotEntitledError, trail_view
+from streams.domain.keys import KeyRegistry
 
 #: Prometheus text exposition format 0.0.4.
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4"
@@ -28,10 +29,13 @@ class TrailReader:
     codec: AvroCodec
     catalog: SchemaCatalog
     directory: Directory
+    keys: KeyRegistry
 
     def view(self, case_id: str, viewer: str | None = None) -> dict[str, Any] | None:
         """The verified trail of ``case_id`` as ``viewer`` may see it (None: no such case)."""
-        return trail_view(self.store, self.codec, self.catalog, case_id, viewer, self.directory)
+        return trail_view(
+            self.store, self.codec, self.catalog, case_id, viewer, self.directory, self.keys
+        )
 
 
 def register_trails(app: faust.App, reader: TrailReader) -> None:

@@ -1,0 +1,90 @@
+"""Checking a trail entry as any holder of it can: hub, connector, auditor or reader.
+
+An entry is believed when its hash is the hash of its statement (:mod:`streams.domain.chain`),
+the hub's signature of that hash holds under the hub's key valid when the entry was recorded,
+the sender's signature holds over the event under the source's key valid at the event's time,
+the event id and type shown are the event's own, and every disclosure opens its commitment.
+Each failure is an :class:`EntryProblem` naming the check, never a value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from schemas.codec import AvroCodec, CodecError
+from streams.domain.chain import EntryFields, entry_hash
+from streams.domain.commitments import reveal
+from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.keys import KeyRefusal, KeyRegistry
+from streams.domain.signing import Context, SigningKey, verify
+
+
+@dataclass(frozen=True)
+class EntryProblem:
+    """Why an entry is not believed: a machine-readable code and what it means."""
+
+    code: str
+    detail: str
+
+
+def vouch(hub_key: SigningKey, hash_hex: str) -> tuple[str, bytes]:
+    """The hub's key id and signature of an entry's hash."""
+    return hub_key.key_id, hub_key.sign(Context.ENTRY, bytes.fromhex(hash_hex))
+
+
+def fields_of(entry: dict[str, Any]) -> EntryFields:
+    """The hashed fields of a decoded ``kawal.AuditEntry``."""
+    return EntryFields(
+        case_id=entry["case_id"],
+        seq=entry["seq"],
+        prev_hash=entry["prev_hash"],
+        recorded_at=entry["recorded_at"],
+        source_topic=entry["source_topic"],
+        source_partition=entry["source_partition"],
+        source_offset=entry["source_offset"],
+        key_id=entry["key_id"],
+        signature=entry["signature"],
+        event=entry["event"],
+    )
+
+
+def check_entry(
+    codec: AvroCodec, keys: KeyRegistry, entry: dict[str, Any]
+) -> dict[str, Any] | EntryProblem:
+    """The entry's event, revealed with its disclosures, if the entry is believed; else why not."""
+    if entry_hash(fields_of(entry)) != entry["hash"]:
+        return EntryProblem("entry_hash_mismatch", "the hash is not the hash of the entry")
+    recorded_at = _aware(entry["recorded_at"])
+    hub = keys.key_for(HUB_INSTITUTION, entry["hub_key_id"], recorded_at)
+    if isinstance(hub, KeyRefusal):
+        return EntryProblem("hub_" + hub.problem.value, hub.detail)
+    if not verify(
+        hub.public_key, Context.ENTRY, bytes.fromhex(entry["hash"]), entry["hub_signature"]
+    ):
+        return EntryProblem("hub_signature_invalid", "the hub did not sign this entry")
+    try:
+        event = codec.decode(entry["event"]).record
+    except CodecError as exc:
+        return EntryProblem("event_undecodable", str(exc))
+    envelope = event["envelope"]
+    if (envelope["event_id"], envelope["event_type"], envelope["case_id"]) != (
+        entry["event_id"],
+        entry["event_type"],
+        entry["case_id"],
+    ):
+        return EntryProblem("entry_mislabelled", "the entry's ids or type are not its event's")
+    sender = keys.key_for(envelope["source"], entry["key_id"], envelope["event_time"])
+    if isinstance(sender, KeyRefusal):
+        return EntryProblem(sender.problem.value, sender.detail)
+    if not verify(sender.public_key, Context.EVENT, entry["event"], entry["signature"]):
+        return EntryProblem("sender_signature_invalid", "the sender did not sign this event")
+    try:
+        return reveal(event, entry.get("disclosures", []))
+    except ValueError:
+        return EntryProblem("disclosure_mismatch", "a disclosure does not open its commitment")
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -1,0 +1,148 @@
+"""Signed events (docs/signing.md): what a sender publishes, and how the hub opens it.
+
+A sender commits the personal data of its event (:mod:`streams.domain.commitments`), encodes
+the committed record (Avro single-object encoding), signs exactly those bytes with its key
+(context ``kawal.event.v1``) and publishes them in a ``kawal.SignedEvent`` with its key id and
+the disclosures. The hub chains and stores the signed bytes unchanged, so whoever holds the
+sender's public key verifies every view of the entry.
+
+:func:`sign_event` is the sender's half, used by the connector runtime and the publisher;
+:func:`open_signed` and :func:`authenticate` the hub's, used by ingress before anything else
+is believed of the event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from schemas.catalog import SchemaCatalog
+from schemas.codec import SINGLE_OBJECT_MAGIC, AvroCodec, CodecError, Decoded
+from streams.domain.commitments import check_disclosures, commit
+from streams.domain.keys import KeyProblem, KeyRefusal, KeyRegistry
+from streams.domain.reasons import Reason, Rejection
+from streams.domain.signing import Context, SigningKey, verify
+
+SIGNED_EVENT = "kawal.SignedEvent"
+EVENT_NAMESPACE = "kawal.events."
+#: The signing format this hub writes and reads.
+FORMAT = 1
+
+_KEY_REASONS = {
+    KeyProblem.UNKNOWN: Reason.UNKNOWN_KEY,
+    KeyProblem.OTHER_INSTITUTION: Reason.KEY_OF_ANOTHER_INSTITUTION,
+    KeyProblem.NOT_YET_VALID: Reason.KEY_NOT_YET_VALID,
+    KeyProblem.EXPIRED: Reason.KEY_EXPIRED,
+    KeyProblem.REVOKED: Reason.KEY_REVOKED,
+}
+
+
+def sign_event(
+    catalog: SchemaCatalog, codec: AvroCodec, key: SigningKey, name: str, record: dict[str, Any]
+) -> dict[str, Any]:
+    """The ``kawal.SignedEvent`` record of event ``name`` (short or full name), signed by ``key``.
+
+    Raises:
+        schemas.codec.SchemaMismatchError: the record does not fit its schema.
+    """
+    full_name = catalog.message_name(name)
+    committed, disclosures = commit(catalog, full_name, record)
+    event = codec.encode_canonical(full_name, committed)
+    return {
+        "format": FORMAT,
+        "event": event,
+        "key_id": key.key_id,
+        "signature": key.sign(Context.EVENT, event),
+        "disclosures": disclosures,
+        "sealed_disclosures": [],
+    }
+
+
+def encode_signed(
+    catalog: SchemaCatalog, codec: AvroCodec, key: SigningKey, name: str, record: dict[str, Any]
+) -> bytes:
+    """The bytes to publish for event ``name``: its signed record in the codec's wire format."""
+    return codec.encode(SIGNED_EVENT, sign_event(catalog, codec, key, name, record), checked=False)
+
+
+@dataclass(frozen=True)
+class SignedEvent:
+    """A signed event as received: the committed event decoded, and what vouches for it."""
+
+    #: The committed event, decoded (personal-data fields hold commitments).
+    decoded: Decoded
+    #: The exact bytes the sender signed: what the trail chains and stores.
+    event: bytes
+    key_id: str
+    signature: bytes
+    disclosures: list[dict[str, str]]
+
+    @property
+    def envelope(self) -> dict[str, Any]:
+        """The committed event's envelope."""
+        envelope: dict[str, Any] = self.decoded.record["envelope"]
+        return envelope
+
+
+def open_signed(codec: AvroCodec, wrapper: Decoded) -> SignedEvent | Rejection:
+    """The event inside a decoded inbound record, or why it is not a signed event."""
+    if wrapper.full_name != SIGNED_EVENT and not wrapper.full_name.startswith(EVENT_NAMESPACE):
+        return Rejection(
+            Reason.NOT_AN_EVENT,
+            f"{wrapper.full_name} is not a case event; publish signed kawal.events.* records",
+        )
+    if wrapper.full_name != SIGNED_EVENT:
+        return Rejection(
+            Reason.UNSIGNED,
+            f"{wrapper.full_name} arrived unsigned; publish every event inside a "
+            f"{SIGNED_EVENT} signed with the institution's key (docs/signing.md)",
+        )
+    record = wrapper.record
+    if record["format"] != FORMAT:
+        return Rejection(
+            Reason.UNSIGNED,
+            f"signing format {record['format']} is unknown to this hub, which reads format "
+            f"{FORMAT} (docs/signing.md)",
+        )
+    event: bytes = record["event"]
+    if not event.startswith(SINGLE_OBJECT_MAGIC):
+        return Rejection(
+            Reason.UNDECODABLE,
+            "the signed event is not Avro single-object encoded (0xC3 0x01 and the schema "
+            "fingerprint); sign the single-object encoding, never a registry-framed one",
+        )
+    try:
+        decoded = codec.decode(event)
+    except CodecError as exc:
+        return Rejection(Reason.UNDECODABLE, f"the signed event cannot be read: {exc}")
+    return SignedEvent(decoded, event, record["key_id"], record["signature"], record["disclosures"])
+
+
+def authenticate(
+    catalog: SchemaCatalog, keys: KeyRegistry, signed: SignedEvent
+) -> Rejection | None:
+    """Why the signed event is not its source's, as it stands; None when it is.
+
+    The key must be the source's and valid at the event's time, the signature must hold over
+    the event's bytes, and the disclosures must open exactly the commitments of its personal
+    data.
+    """
+    envelope = signed.envelope
+    if not signed.signature:
+        return Rejection(
+            Reason.UNSIGNED, "the event carries no signature; sign it (docs/signing.md)"
+        )
+    moment: datetime = envelope["event_time"]
+    found = keys.key_for(envelope["source"], signed.key_id, moment)
+    if isinstance(found, KeyRefusal):
+        return Rejection(_KEY_REASONS[found.problem], found.detail)
+    if not verify(found.public_key, Context.EVENT, signed.event, signed.signature):
+        return Rejection(
+            Reason.BAD_SIGNATURE,
+            f"the signature does not verify with key {signed.key_id} over the event's bytes; "
+            "sign the exact bytes you publish, with the key you name",
+        )
+    return check_disclosures(
+        catalog, signed.decoded.full_name, signed.decoded.record, signed.disclosures
+    )

@@ -1,0 +1,157 @@
+"""Ed25519 signatures of the institutions and the hub, each bound to what it signs.
+
+Every signature is over ``context ‖ 0x00 ‖ payload``, the context an ASCII name of the kind of
+statement (docs/signing.md), so a signature made for one purpose never passes for another: an
+event signature is not a tree head, an entry's hash not a rejection. The keys are
+``cryptography``'s Ed25519; the public halves live in the dated key registry
+(:mod:`streams.domain.keys`), the private halves with their owner only.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from schemas.errors import KawalError
+from streams.domain.keys import KeyEntry, KeyRegistry, key_id_for
+
+SIGNATURE_BYTES = 64
+
+
+class Context(bytes, Enum):
+    """What a signature vouches for; part of the signed bytes."""
+
+    EVENT = b"kawal.event.v1"
+    ENTRY = b"kawal.entry.v1"
+    REJECTION = b"kawal.rejection.v1"
+    TREE_HEAD = b"kawal.tree_head.v1"
+
+
+class SigningKeyError(KawalError):
+    """A private signing key cannot be found or read."""
+
+
+def signed_message(context: Context, payload: bytes) -> bytes:
+    """The bytes a signature covers."""
+    return context.value + b"\x00" + payload
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A private key and the id its signatures are checked under."""
+
+    key_id: str
+    private: Ed25519PrivateKey
+
+    def sign(self, context: Context, payload: bytes) -> bytes:
+        """Sign ``payload`` for ``context``."""
+        return self.private.sign(signed_message(context, payload))
+
+    def public_text(self) -> str:
+        """The public key as the registry writes it (32 raw bytes, base64)."""
+        raw = self.private.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        return base64.b64encode(raw).decode()
+
+
+def verify(public: Ed25519PublicKey, context: Context, payload: bytes, signature: bytes) -> bool:
+    """Whether ``signature`` is ``public``'s signature of ``payload`` for ``context``."""
+    if len(signature) != SIGNATURE_BYTES:
+        return False
+    try:
+        public.verify(signature, signed_message(context, payload))
+    except InvalidSignature:
+        return False
+    return True
+
+
+def read_signing_key(path: Path, institution: str) -> SigningKey:
+    """The PKCS#8 PEM private key at ``path``, for ``institution``.
+
+    Raises:
+        SigningKeyError: unreadable, or not an Ed25519 private key.
+    """
+    try:
+        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as exc:
+        # The message names the file, never its content: it is a secret.
+        raise SigningKeyError(
+            f"cannot read the private key {path} ({type(exc).__name__}); "
+            "make one with `kawal keys new`"
+        ) from None
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise SigningKeyError(f"{path} is not an Ed25519 private key")
+    raw = loaded.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    return SigningKey(key_id_for(institution, raw), loaded)
+
+
+class KeyRing:
+    """The private keys an owner holds, a folder per institution, chosen by the key registry."""
+
+    def __init__(
+        self,
+        folder: Path,
+        registry: KeyRegistry,
+        held: dict[str, list[SigningKey]] | None = None,
+    ) -> None:
+        """Keys under ``folder/<institution>/*.pem`` (or ``held``), registered in ``registry``."""
+        self.folder = folder
+        self.registry = registry
+        self._held: dict[str, list[SigningKey]] = dict(held or {})
+
+    @classmethod
+    def generated(cls, principals: Iterable[str], valid_from: datetime) -> KeyRing:
+        """A ring of fresh keys, one per principal, with the registry that lists them.
+
+        For the connector contract suite and benchmarks: nothing is written to disk.
+        """
+        held: dict[str, list[SigningKey]] = {}
+        entries = []
+        for principal in principals:
+            private = Ed25519PrivateKey.generate()
+            raw = private.public_key().public_bytes(
+                serialization.Encoding.Raw, serialization.PublicFormat.Raw
+            )
+            key = SigningKey(key_id_for(principal, raw), private)
+            held[principal] = [key]
+            entries.append(KeyEntry(key.key_id, principal, private.public_key(), valid_from))
+        return cls(Path("/nonexistent"), KeyRegistry(entries), held)
+
+    def signing_key(self, institution: str, moment: datetime) -> SigningKey:
+        """The key of ``institution`` the registry says is valid at ``moment``.
+
+        During a rotation two keys are valid: the one valid from later is the new one, so it
+        signs.
+
+        Raises:
+            SigningKeyError: no key held is registered and valid at ``moment``.
+        """
+        held = self._held.get(institution)
+        if held is None:
+            paths = sorted((self.folder / institution).glob("*.pem"))
+            held = self._held[institution] = [read_signing_key(p, institution) for p in paths]
+        valid: dict[str, KeyEntry] = {
+            entry.id: entry for entry in self.registry.valid_keys(institution, moment)
+        }
+        candidates = [key for key in held if key.key_id in valid]
+        if not candidates:
+            raise SigningKeyError(
+                f"no private key of {institution} in {self.folder / institution} is registered "
+                f"and valid at {moment.isoformat()}; make one with `kawal keys new "
+                f"{institution}` and add its entry to the key registry (KAWAL_KEYS_FILE)"
+            )
+        return max(candidates, key=lambda key: valid[key.key_id].valid_from)

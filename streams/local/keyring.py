@@ -1,0 +1,90 @@
+"""Private key files, and the keys of a hub and its institutions on one machine.
+
+:func:`write_private_key` writes a key so that nobody else can read it, never over another
+one. :func:`ensure_local_keys` gives ``kawal up`` (and the tests) what production gets from
+each institution: a key pair for the hub and every registered institution, their private
+halves in ``KAWAL_HOME/keys/<institution>/`` and their public halves in the local registry
+``KAWAL_HOME/keys/registry.toml``, which the hub reads when ``KAWAL_KEYS_FILE`` is unset.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+
+from schemas.errors import KawalError
+from streams.domain.institutions import HUB_INSTITUTION, load_institutions
+from streams.domain.keys import load_key_registry, new_key_pair
+from streams.domain.signing import KeyRing
+from streams.settings import Settings
+
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+#: Local keys vouch for events back to this date, so backlog imports verify on one machine.
+LOCAL_KEYS_VALID_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+_REGISTRY_HEADER = (
+    "# The local key registry of this KAWAL_HOME, written by `kawal keys init` (and `kawal up`).\n"
+    "# Public keys only; the private halves are in the folders beside this file.\n"
+)
+
+
+class KeyFileError(KawalError):
+    """A private key cannot be written safely."""
+
+
+def write_private_key(path: Path, pem: bytes) -> None:
+    """Write ``pem`` to a new file of mode 0600 in a folder of mode 0700.
+
+    Raises:
+        KeyFileError: the file exists, or the folder is a symlink or cannot be made private.
+    """
+    folder = path.parent
+    if folder.is_symlink():
+        raise KeyFileError(f"{folder} is a symbolic link; keep private keys in a real folder")
+    folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    folder.chmod(PRIVATE_DIR_MODE)
+    try:
+        # O_EXCL: never overwrite a key (its public half may be registered); the mode is set
+        # at creation, so the key is never readable by others, not even for a moment.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError as exc:
+        raise KeyFileError(f"{path} exists; a key is never overwritten") from exc
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(pem)
+
+
+def ensure_local_keys(settings: Settings) -> list[str]:
+    """Make a key for the hub and every registered institution the local registry lacks.
+
+    Returns:
+        The ids of the keys made (none when every principal has one).
+    """
+    registry = settings.local_key_registry
+    text = registry.read_text(encoding="utf-8") if registry.exists() else _REGISTRY_HEADER
+    keyed = {str(item["institution"]) for item in tomllib.loads(text).get("key", [])}
+    principals = [HUB_INSTITUTION, *(i.id for i in load_institutions(settings.institutions_file))]
+    made: list[str] = []
+    entries: list[str] = []
+    for principal in principals:
+        if principal in keyed:
+            continue
+        key = new_key_pair(principal, LOCAL_KEYS_VALID_FROM)
+        write_private_key(
+            settings.key_dir / principal / f"{key.key_id.split('/')[1]}.pem", key.private_pem
+        )
+        entries.append(key.registry_text())
+        made.append(key.key_id)
+    if entries:
+        registry.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        # Written whole and renamed: a reader never sees half a registry.
+        partial = registry.with_suffix(".partial")
+        partial.write_text(text + "\n" + "\n".join(entries), encoding="utf-8")
+        partial.replace(registry)
+    return made
+
+
+def keyring_of(settings: Settings) -> KeyRing:
+    """The private keys held under ``KAWAL_HOME/keys``, chosen by the registry in force."""
+    return KeyRing(settings.key_dir, load_key_registry(settings.key_registry_file))
