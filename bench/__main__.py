@@ -34,9 +34,11 @@ from streams.audit.store import AuditStore
 from streams.broker.provision import provision_topics
 from streams.broker.publisher import EventPublisher
 from streams.domain.institutions import load_institutions
+from streams.domain.signed_events import encode_signed
 from streams.headers import cloud_event_headers
 from streams.hub.case_table import CaseBatch
 from streams.local.embedded import EmbeddedBroker
+from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.processes import ChildProcess, free_port
 from streams.settings import Settings
 from streams.topics import all_topics, inbound_topic, outbound_topic
@@ -77,14 +79,13 @@ def report(number: int) -> dict[str, Any]:
     }
 
 
-def step_rate(encoded: list[tuple[str, bytes]], workdir: Path) -> float:
+def step_rate(encoded: list[tuple[str, bytes]], home: Path) -> float:
     """Events per second the pipeline's step (ingress, ledger, router) takes, broker aside.
 
     The same records, built into the records they produce, in this process on one core: the
-    part of ``pipeline_events_per_second`` that is the hub's own logic.
+    part of ``pipeline_events_per_second`` that is the hub's own logic. ``home`` holds the keys.
     """
-    settings = Settings(home=workdir / "step", broker_url="tansu://127.0.0.1:9", web_port=9)
-    settings.home.mkdir()
+    settings = Settings(home=home, broker_url="tansu://127.0.0.1:9", web_port=9)
     step = create_pipeline(settings, create_app(settings), create_rules(settings), HubMetrics())
     now = time.time()
     messages = [
@@ -120,7 +121,7 @@ def raw_decode_rate(codec: AvroCodec, encoded: list[bytes]) -> float:
 def running_hub(
     codec: AvroCodec, workdir: Path
 ) -> Iterator[tuple[EventPublisher, AuditStore, str, str]]:
-    """A real broker, one worker and the audit sink.
+    """A real broker, one worker and the audit sink, with keys in ``workdir/home/keys``.
 
     Yields a warm publisher, the audit store, the bootstrap server and the worker's web URL.
     """
@@ -137,9 +138,10 @@ def running_hub(
         provision_topics(
             [broker.bootstrap_servers], all_topics(load_institutions(), settings.partitions)
         )
+        ensure_local_keys(settings)
         children = [_start(command, settings, workdir) for command in ("worker", "sink")]
         store = AuditStore(settings.audit_url)
-        publisher = EventPublisher([broker.bootstrap_servers], codec)
+        publisher = EventPublisher([broker.bootstrap_servers], codec, keyring_of(settings))
         _warm_up(publisher, store, children)
         yield publisher, store, broker.bootstrap_servers, f"http://127.0.0.1:{settings.web_port}"
         publisher.close()
@@ -152,8 +154,8 @@ def running_hub(
 def pipeline_rate(publisher: EventPublisher, store: AuditStore, outgoing: list[Outgoing]) -> float:
     """Events per second from first publish to the last row in the audit store.
 
-    The events are encoded before the clock starts: their validation and encoding is the
-    institutions' work, done on their own machines, not on the hub's two cores.
+    The events are signed and encoded before the clock starts: that is the institutions' work,
+    done on their own machines, not on the hub's two cores.
     """
     target = store.count() + len(outgoing)
     started = time.perf_counter()
@@ -284,11 +286,16 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="kawal-bench-") as workdir,
         running_hub(codec, Path(workdir)) as (publisher, store, bootstrap, web_url),
     ):
-        keyed = [(r["envelope"]["case_id"], data) for r, data in zip(records, encoded, strict=True)]
-        print(f"pipeline_step_events_per_second: {step_rate(keyed, Path(workdir)):.0f}")
+        sender = publisher.keyring.signing_key("bawaslu", datetime.now(UTC))
+        signed = [
+            encode_signed(codec.catalog, codec, sender, "ReportReceived", record)
+            for record in records
+        ]
+        keyed = [(r["envelope"]["case_id"], data) for r, data in zip(records, signed, strict=True)]
+        print(f"pipeline_step_events_per_second: {step_rate(keyed, Path(workdir) / 'home'):.0f}")
         outgoing = [
             (record["envelope"]["case_id"], data, cloud_event_headers(record["envelope"]))
-            for record, data in zip(records, encoded, strict=True)
+            for record, data in zip(records, signed, strict=True)
         ]
         print(f"pipeline_events_per_second: {pipeline_rate(publisher, store, outgoing):.0f}")
         wait_until_routed(web_url, store.count())

@@ -26,6 +26,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -42,21 +43,39 @@ from connectors.base import (
     SourceRecord,
 )
 from connectors.errors import PermanentError, TransientError
+from connectors.feed_chains import FeedChains
 from connectors.host import build
 from connectors.retry import RetryPolicy
 from connectors.runtime import InboundRunner, OutboundRunner, system_topic
+from schemas.codec import AvroCodec
 from streams.broker.checkpoints import CheckpointStore
 from streams.broker.dead_letters import ReplayFilter, replay_dead_letters
-from streams.domain.chain import GENESIS_HASH, chain_hash
-from streams.domain.redaction import commit, reveal
+from streams.domain.chain import GENESIS_HASH, EntryFields, entry_hash, whole_millis
+from streams.domain.commitments import reveal
+from streams.domain.entries import vouch
+from streams.domain.institutions import HUB_INSTITUTION, load_institutions
+from streams.domain.signed_events import sign_event
+from streams.domain.signing import KeyRing
 from streams.topics import DLQ, inbound_topic, outbound_topic
 
 #: Retries of the broker-backed tests: few and short.
 FAST_RETRY = RetryPolicy(attempts=2, initial_seconds=0.05, max_seconds=0.05)
 #: Seconds the broker-backed tests wait for records.
 WAIT_SECONDS = 30.0
-#: Redaction key of test feed entries.
-TEST_REDACTION_KEY = b"contract-suite"
+#: From when the suite's keys are valid: before any event a test makes.
+KEYS_VALID_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@cache
+def contract_keyring() -> KeyRing:
+    """Fresh keys of the hub and every registered institution, with their registry."""
+    principals = [HUB_INSTITUTION, *(inst.id for inst in load_institutions())]
+    return KeyRing.generated(principals, KEYS_VALID_FROM)
+
+
+def signed_event_of(codec: AvroCodec, value: bytes) -> dict[str, Any]:
+    """The event inside a signed inbound record (personal data committed)."""
+    return codec.decode(codec.decode(value).record["event"]).record
 
 
 def read_topic(bootstrap: list[str], topic: str, timeout: float = 5.0) -> list[Any]:
@@ -79,25 +98,48 @@ def read_topic(bootstrap: list[str], topic: str, timeout: float = 5.0) -> list[A
 def feed_entry_record(
     context: ConnectorContext, event_type: str, record: dict[str, Any]
 ) -> dict[str, Any]:
-    """The ``kawal.AuditEntry`` the hub would route for ``record`` as a case's first entry."""
-    full_name = f"kawal.events.{event_type}"
-    committed, disclosures = commit(
-        context.catalog, context.codec, TEST_REDACTION_KEY, full_name, record
-    )
+    """The ``kawal.AuditEntry`` the hub would route for ``record`` as a case's first entry.
+
+    The event is signed by its source and the entry vouched for by the hub, with the keys of
+    :func:`contract_keyring`.
+    """
+    return signed_entry(context.codec, event_type, record, 1, GENESIS_HASH)
+
+
+def signed_entry(
+    codec: AvroCodec, event_type: str, record: dict[str, Any], seq: int, prev_hash: str
+) -> dict[str, Any]:
+    """The ``kawal.AuditEntry`` of ``record`` at ``seq`` after ``prev_hash``, as the hub makes it.
+
+    Signed by the event's source, vouched for by the hub, with the keys of
+    :func:`contract_keyring`; its disclosures are all of them.
+    """
+    ring = contract_keyring()
     envelope = record["envelope"]
-    return {
-        "case_id": envelope["case_id"],
-        "seq": 1,
+    sender = ring.signing_key(envelope["source"], envelope["event_time"])
+    signed = sign_event(codec.catalog, codec, sender, event_type, record)
+    fields = EntryFields(
+        case_id=envelope["case_id"],
+        seq=seq,
+        prev_hash=prev_hash,
+        recorded_at=whole_millis(datetime.now(UTC)),
+        source_topic=inbound_topic(envelope["source"]),
+        source_partition=0,
+        source_offset=seq - 1,
+        key_id=signed["key_id"],
+        signature=signed["signature"],
+        event=signed["event"],
+    )
+    hash_hex = entry_hash(fields)
+    hub_key = ring.signing_key(HUB_INSTITUTION, fields.recorded_at)
+    hub_key_id, hub_signature = vouch(hub_key, hash_hex)
+    return vars(fields) | {
         "event_id": envelope["event_id"],
-        "event_type": event_type,
-        "prev_hash": GENESIS_HASH,
-        "hash": chain_hash(GENESIS_HASH, committed),
-        "event": committed,
-        "recorded_at": datetime.now(UTC),
-        "source_topic": inbound_topic(envelope["source"]),
-        "source_partition": 0,
-        "source_offset": 0,
-        "disclosures": disclosures,
+        "event_type": envelope["event_type"],
+        "hash": hash_hex,
+        "disclosures": signed["disclosures"],
+        "hub_key_id": hub_key_id,
+        "hub_signature": hub_signature,
     }
 
 
@@ -197,7 +239,7 @@ class InboundContract(_Contract):
         on_topic = [
             m
             for m in read_topic(kawal_broker, inbound_topic(connector.institution))
-            if connector.context.codec.decode(m.value).record["envelope"]["event_id"] in set(ids)
+            if signed_event_of(connector.context.codec, m.value)["envelope"]["event_id"] in set(ids)
         ]
         assert len(ids) == len(set(ids)) == len(on_topic)
         connector.close()
@@ -210,7 +252,13 @@ class InboundContract(_Contract):
         try:
             before = checkpoints.get(connector.name)
             runner = InboundRunner(
-                connector, producer, connector.context.codec, checkpoints, FAST_RETRY, batch_size
+                connector,
+                producer,
+                connector.context.codec,
+                checkpoints,
+                FAST_RETRY,
+                contract_keyring(),
+                batch_size,
             )
             if runner.run_once() == 0:
                 return []
@@ -337,7 +385,10 @@ class OutboundContract(_Contract):
         codec = connector.context.codec
         entry = self.entries(connector)[0]
         consumer, producer = self._clients(connector, kawal_broker)
-        runner = OutboundRunner(connector, consumer, producer, codec, FAST_RETRY)
+        chains = FeedChains(":memory:")
+        runner = OutboundRunner(
+            connector, consumer, producer, codec, FAST_RETRY, contract_keyring(), chains
+        )
         try:
             value = codec.encode("kawal.AuditEntry", entry.entry)
             producer.send(

@@ -25,10 +25,14 @@ from connectors.base import (
     OutboundConnector,
 )
 from connectors.errors import ConnectorConfigError
+from connectors.feed_chains import FeedChains
 from connectors.runtime import InboundRunner, OutboundRunner, group_id
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.broker.checkpoints import CheckpointStore
+from streams.domain.signing import KeyRing
+from streams.local.keyring import keyring_of
+from streams.settings import Settings
 
 
 def load_config(
@@ -67,17 +71,26 @@ def build(name: str, source: Path | dict[str, Any]) -> Connector[ConnectorConfig
 
 
 def run_connector(
-    connector: Connector[ConnectorConfig], bootstrap: list[str], home: Path, stop: threading.Event
+    connector: Connector[ConnectorConfig],
+    bootstrap: list[str],
+    home: Path,
+    stop: threading.Event,
+    keyring: KeyRing | None = None,
 ) -> None:
-    """Run ``connector`` until ``stop`` is set."""
+    """Run ``connector`` until ``stop`` is set.
+
+    Events are signed, and feed entries checked, with ``keyring``: by default the keys under
+    ``home/keys`` and the key registry in force (``KAWAL_KEYS_FILE`` or the local one).
+    """
+    keyring = keyring or keyring_of(Settings(home=home))
     producer = KafkaProducer(
         bootstrap_servers=bootstrap, acks="all", client_id=f"kawal-connector-{connector.name}"
     )
     try:
         if isinstance(connector, InboundConnector):
-            _run_inbound(connector, producer, home, stop)
+            _run_inbound(connector, producer, home, stop, keyring)
         elif isinstance(connector, OutboundConnector):
-            _run_outbound(connector, producer, bootstrap, stop)
+            _run_outbound(connector, producer, bootstrap, home, stop, keyring)
     finally:
         producer.close()
         connector.close()
@@ -88,10 +101,11 @@ def _run_inbound(
     producer: KafkaProducer,
     home: Path,
     stop: threading.Event,
+    keyring: KeyRing,
 ) -> None:
     checkpoints = CheckpointStore(home / "connectors" / "checkpoints.db")
     runner = InboundRunner(
-        connector, producer, connector.context.codec, checkpoints, connector.config.retry
+        connector, producer, connector.context.codec, checkpoints, connector.config.retry, keyring
     )
     try:
         while not stop.is_set():
@@ -105,8 +119,11 @@ def _run_outbound(
     connector: OutboundConnector[ConnectorConfig],
     producer: KafkaProducer,
     bootstrap: list[str],
+    home: Path,
     stop: threading.Event,
+    keyring: KeyRing,
 ) -> None:
+    chains = FeedChains(home / "connectors" / f"{connector.name}.chains.db")
     consumer = KafkaConsumer(
         OutboundRunner.topic_of(connector),
         bootstrap_servers=bootstrap,
@@ -118,10 +135,17 @@ def _run_outbound(
         fetch_max_wait_ms=100,
     )
     runner = OutboundRunner(
-        connector, consumer, producer, connector.context.codec, connector.config.retry
+        connector,
+        consumer,
+        producer,
+        connector.context.codec,
+        connector.config.retry,
+        keyring,
+        chains,
     )
     try:
         while not stop.is_set():
             runner.run_once()
     finally:
         consumer.close()
+        chains.close()

@@ -1,11 +1,14 @@
 """The hub's side of a connector: Kafka clients, checkpoints, retries and the DLQ.
 
 :class:`InboundRunner` reads a batch from the system after the stored checkpoint, maps it,
-publishes the events (``acks=all``) to ``kawal.inbound.<institution>``, waits for the broker,
-then stores the checkpoint and lets the connector acknowledge the batch to its system.
+signs each event with the institution's key (:mod:`streams.domain.signed_events`), publishes
+the events (``acks=all``) to ``kawal.inbound.<institution>``, waits for the broker, then stores
+the checkpoint and lets the connector acknowledge the batch to its system.
 :class:`OutboundRunner` consumes ``kawal.outbound.<institution>`` in the consumer group
-``kawal-connector-<name>``, delivers each entry with retries and commits the offset only after
-the entry was delivered or dead-lettered. A record that cannot be mapped or delivered goes to
+``kawal-connector-<name>``, believes an entry only when the hub and its sender signed it and it
+extends its case's chain as far as the connector has seen it (:mod:`connectors.feed_chains`),
+delivers it with retries and commits the offset only after the entry was delivered or
+dead-lettered. A record that cannot be mapped or delivered goes to
 ``kawal.dlq`` (stage ``connector``) with a machine-readable reason; nothing is dropped.
 """
 
@@ -30,10 +33,13 @@ from connectors.base import (
     SourceRecord,
 )
 from connectors.errors import PermanentError
+from connectors.feed_chains import FeedChains
 from connectors.retry import GaveUp, RetryPolicy, with_retries
 from schemas.codec import AvroCodec, CodecError
 from streams.broker.checkpoints import CheckpointStore
-from streams.domain.redaction import reveal
+from streams.domain.entries import EntryProblem, check_entry
+from streams.domain.signed_events import encode_signed
+from streams.domain.signing import KeyRing
 from streams.headers import cloud_event_headers
 from streams.topics import DLQ, inbound_topic, outbound_topic
 
@@ -106,12 +112,14 @@ class InboundRunner:
         codec: AvroCodec,
         checkpoints: CheckpointStore,
         policy: RetryPolicy,
+        keyring: KeyRing,
         batch_size: int = 100,
     ) -> None:
         self.connector = connector
         self.producer = producer
         self.codec = codec
         self.checkpoints = checkpoints
+        self.keyring = keyring
         self.policy = policy
         self.batch_size = batch_size
 
@@ -153,7 +161,8 @@ class InboundRunner:
 
     def _send(self, event: Event) -> Any:
         envelope = event.record["envelope"]
-        value = self.codec.encode(event.event_type, event.record)
+        key = self.keyring.signing_key(self.connector.institution, envelope["event_time"])
+        value = encode_signed(self.codec.catalog, self.codec, key, event.event_type, event.record)
         return self.producer.send(
             inbound_topic(self.connector.institution),
             key=str(envelope["case_id"]).encode(),
@@ -184,12 +193,16 @@ class OutboundRunner:
         producer: KafkaProducer,
         codec: AvroCodec,
         policy: RetryPolicy,
+        keyring: KeyRing,
+        chains: FeedChains,
     ) -> None:
         self.connector = connector
         self.consumer = consumer
         self.producer = producer
         self.codec = codec
         self.policy = policy
+        self.keyring = keyring
+        self.chains = chains
 
     @classmethod
     def topic_of(cls, connector: OutboundConnector[ConnectorConfig]) -> str:
@@ -214,7 +227,17 @@ class OutboundRunner:
             return
         if decoded.full_name != "kawal.AuditEntry":
             return  # receipts share the feed; connectors deliver trail entries
-        entry = self._feed_entry(decoded.record)
+        believed = self._believe(decoded.record)
+        if isinstance(believed, EntryProblem):
+            reason = (
+                f"entry {decoded.record['case_id']}#{decoded.record['seq']} refused: "
+                f"{believed.detail}; the hub did not vouch for it as it stands"
+            )
+            self._reject(record, believed.code, reason)
+            return
+        entry = believed
+        # Known before delivery: a redelivery after a crash finds the same hash, a fork not.
+        self.chains.record(entry.entry)
         try:
             outcome = with_retries(lambda: self.connector.deliver(entry), self.policy)
         except PermanentError as exc:
@@ -228,9 +251,14 @@ class OutboundRunner:
             )
             self._reject(record, "delivery_failed", reason)
 
-    def _feed_entry(self, entry: dict[str, Any]) -> FeedEntry:
-        event = self.codec.decode(entry["event"])
-        revealed = reveal(event.record, entry.get("disclosures", []))
+    def _believe(self, entry: dict[str, Any]) -> FeedEntry | EntryProblem:
+        """The entry to deliver, if both signatures hold and it extends its case's chain."""
+        revealed = check_entry(self.codec, self.keyring.registry, entry)
+        if isinstance(revealed, EntryProblem):
+            return revealed
+        problem = self.chains.problem(entry)
+        if problem is not None:
+            return problem
         return FeedEntry(entry=entry, event=revealed, event_type=str(entry["event_type"]))
 
     def _reject(self, record: ConsumerRecord, reason_code: str, reason: str) -> None:

@@ -12,6 +12,7 @@ from streams.broker.provision import provision_topics
 from streams.broker.publisher import EventPublisher
 from streams.domain.institutions import load_institutions
 from streams.local.embedded import EmbeddedBroker
+from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.processes import free_port
 from streams.settings import Settings
 from streams.topics import all_topics
@@ -42,6 +43,7 @@ def hub(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Ite
     home = tmp_path_factory.mktemp("hub")
     bootstrap = parse_broker_url(broker.url).bootstrap
     settings = Settings(home=home)
+    ensure_local_keys(settings)
     provision_topics(bootstrap, all_topics(load_institutions(), settings.partitions))
     web_port, sink_port = free_port(), free_port()
     worker = worker_process(home, broker.url, web_port)
@@ -50,7 +52,7 @@ def hub(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Ite
     sink.start()
     base_url, sink_url = f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{sink_port}"
     codec = default_codec()
-    publisher = EventPublisher(bootstrap, codec)
+    publisher = EventPublisher(bootstrap, codec, keyring_of(settings))
     store = AuditStore(Settings(home=home).audit_url)
     try:
         wait_healthy(base_url, worker)

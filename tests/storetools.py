@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from streams.audit.store import AuditStore
-from streams.domain.chain import GENESIS_HASH, chain_hash
+from streams.domain.chain import GENESIS_HASH, EntryFields, entry_hash
 from tests.postgres import PostgresServer
 
 _databases = itertools.count()
@@ -36,20 +36,25 @@ def chained_rows(case_id: str, count: int, start: int = 1) -> list[dict[str, Any
 def _chain(case_id: str) -> Iterator[dict[str, Any]]:
     prev = GENESIS_HASH
     for seq in itertools.count(1):
-        event = f"{case_id}/{seq}".encode() * 3
-        entry_hash = chain_hash(prev, event)
-        yield {
-            "case_id": case_id,
-            "seq": seq,
+        fields = EntryFields(
+            case_id=case_id,
+            seq=seq,
+            prev_hash=prev,
+            recorded_at=datetime(2024, 11, 1, 8, 0, seq % 60, tzinfo=UTC),
+            source_topic="kawal.inbound.bawaslu",
+            source_partition=0,
+            source_offset=seq,
+            key_id="",
+            signature=b"",
+            event=f"{case_id}/{seq}".encode() * 3,
+        )
+        hashed = entry_hash(fields)
+        yield vars(fields) | {
             "event_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{case_id}/{seq}")),
             "event_type": "ReportReceived" if seq == 1 else "CaseRegistered",
-            "prev_hash": prev,
-            "hash": entry_hash,
-            "event": event,
-            "recorded_at": datetime(2024, 11, 1, 8, 0, seq % 60, tzinfo=UTC),
-            "source_topic": "kawal.inbound.bawaslu",
-            "source_partition": 0,
-            "source_offset": seq,
+            "hash": hashed,
             "disclosures": "[]",
+            "hub_key_id": "",
+            "hub_signature": b"",
         }
-        prev = entry_hash
+        prev = hashed

@@ -48,8 +48,8 @@ from connectors.base import (
     TransientError,
 )
 from connectors.http import post_json
+from streams.domain.commitments import COMMITMENT_PREFIX
 from streams.domain.lifecycle import FOLLOW_UP_RULE
-from streams.domain.redaction import COMMITMENT_PREFIX
 
 _NIP = re.compile(r"\d{18}")
 

@@ -95,6 +95,11 @@ def epoch_millis(moment: datetime) -> int:
     return (moment - EPOCH) // timedelta(milliseconds=1)
 
 
+def whole_millis(moment: datetime) -> datetime:
+    """``moment`` cut to whole milliseconds, the precision of Avro's timestamp-millis."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def entry_hash(entry: EntryFields | ChainLink) -> str:
     """The hex SHA-256 of an entry's statement."""
     statement = statement_bytes(

@@ -14,7 +14,7 @@ from typing import Any
 
 from schemas.codec import AvroCodec
 from schemas.statements import REJECTION, statement_bytes
-from streams.domain.chain import epoch_millis
+from streams.domain.chain import epoch_millis, whole_millis
 from streams.domain.ledger import Link
 from streams.domain.reasons import Rejection
 from streams.domain.signing import Context, SigningKey
@@ -106,11 +106,6 @@ def _receipt(
         "head_seq": None,
         "head_hash": None,
     }
-
-
-def whole_millis(moment: datetime) -> datetime:
-    """``moment`` cut to whole milliseconds, the precision of Avro's timestamp-millis."""
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def receipt_value(codec: AvroCodec, receipt: dict[str, Any]) -> bytes:

@@ -7,14 +7,21 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
 from streams.audit.store import AuditStore
 from streams.audit.verify import verify_store
-from streams.domain.chain import chain_hash
+from streams.domain.chain import entry_hash
+from streams.domain.entries import fields_of
+from tests.entrytools import signed_rows, test_registry
+from tests.hubtools import report, until_referral
 from tests.storetools import chained_rows, open_store
 
 CASE = "5e1f0c2a-0000-4000-8000-00000000000a"
@@ -103,7 +110,7 @@ def rewrite_from_an_entry(store: AuditStore) -> None:
     prev = rows[1].hash
     for row in rows[2:]:
         event = row.event + b"!" if row.seq == 3 else row.event
-        new_hash = chain_hash(prev, event)
+        new_hash = entry_hash(replace(fields_of(vars(row)), event=event, prev_hash=prev))
         _sql(
             store,
             "UPDATE audit_entries SET event = :e, prev_hash = :p, hash = :h "
@@ -182,3 +189,37 @@ def test_cli_exits_non_zero_naming_the_case_and_seq(tmp_path: Path) -> None:
     assert _kawal(home, "audit", "verify", CLEAN).returncode == 0
     assert _kawal(home, "audit", "verify", "no-such-case").returncode == 3
     store.close()
+
+
+#: A column a view shows, and a value it could be edited to.
+DISPLAYED_EDITS = {
+    "event_type": "CaseClosed",
+    "event_id": "00000000-0000-4000-8000-000000000000",
+    "recorded_at": datetime(2030, 1, 1, tzinfo=UTC),
+    "source_topic": "kawal.inbound.bkn",
+    "source_offset": 9_999,
+    "key_id": "bkn/0000000000000000",
+    "disclosures": "[]",
+}
+
+
+@pytest.mark.parametrize("column", DISPLAYED_EDITS)
+def test_editing_any_displayed_column_of_a_signed_trail_is_found(
+    tmp_path: Path, column: str
+) -> None:
+    codec = AvroCodec(default_catalog())
+    signed = open_store("sqlite", tmp_path, None)
+    first = report("bawaslu.33")
+    case_id = first["envelope"]["case_id"]
+    signed.insert(signed_rows(codec, [first, *(r for _, r in until_referral(case_id))]))
+    assert verify_store(signed, keys=test_registry()).ok
+
+    _sql(
+        signed,
+        f"UPDATE audit_entries SET {column} = :v WHERE case_id = :c AND seq = 1",
+        v=DISPLAYED_EDITS[column],
+        c=case_id,
+    )
+
+    findings = verify_store(signed, keys=test_registry()).findings
+    assert [(finding.case_id, finding.seq) for finding in findings] == [(case_id, 1)]

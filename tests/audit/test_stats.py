@@ -14,15 +14,12 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.audit.stats import COLUMNS, run_stats, stats_view
 from streams.audit.store import AuditStore, StoreError
-from streams.domain.chain import GENESIS_HASH, chain_hash
 from streams.domain.deadlines import breach_event, load_rules
 from streams.domain.lifecycle import FOLLOW_UP_RULE, start
-from streams.domain.redaction import commit
 from streams.settings import Settings
 from tests.casemix import EXPECTED, Mix, appeal_decided, drive_mix, new_report
+from tests.entrytools import signed_rows
 from tests.hubtools import RunningHub, recommendation, sanction, until_referral
-
-KEY = b"test-redaction-key"
 
 
 @pytest.fixture
@@ -33,40 +30,8 @@ def store(tmp_path: Path) -> AuditStore:
 
 
 def record_trail(store: AuditStore, codec: AvroCodec, events: list[dict[str, Any]]) -> None:
-    """Store a case's events as the ledger would: committed bytes, chained."""
-    catalog = default_catalog()
-    rows, prev = [], GENESIS_HASH
-    for seq, record in enumerate(events, start=1):
-        full_name = catalog.message_name(record["envelope"]["event_type"])
-        committed, disclosures = commit(catalog, codec, KEY, full_name, record)
-        rows.append(row(record, seq, prev, chain_hash(prev, committed), committed, disclosures))
-        prev = rows[-1]["hash"]
-    store.insert(rows)
-
-
-def row(
-    record: dict[str, Any],
-    seq: int,
-    prev: str,
-    digest: str,
-    event: bytes,
-    disclosures: list[dict[str, str]],
-) -> dict[str, Any]:
-    envelope = record["envelope"]
-    return {
-        "case_id": envelope["case_id"],
-        "seq": seq,
-        "event_id": envelope["event_id"],
-        "event_type": envelope["event_type"],
-        "prev_hash": prev,
-        "hash": digest,
-        "event": event,
-        "recorded_at": datetime.now(UTC),
-        "source_topic": f"kawal.inbound.{envelope['source']}",
-        "source_partition": 0,
-        "source_offset": seq,
-        "disclosures": json.dumps(disclosures),
-    }
+    """Store a case's events as the ledger would: signed, committed, chained."""
+    store.insert(signed_rows(codec, events))
 
 
 def proven_case(mix: Mix, **changes: str) -> tuple[str, list[dict[str, Any]]]:
@@ -149,7 +114,7 @@ def test_undecodable_entries_are_counted_and_left_out(store: AuditStore) -> None
     mix = Mix(election="pilkada-2024")
     case_id, events = proven_case(mix)
     record_trail(store, codec, events)
-    bad = row(sanction(case_id), len(events) + 1, "0" * 64, "0" * 64, b"not avro", [])
+    bad = signed_rows(codec, [*events, sanction(case_id)])[-1] | {"event": b"not avro"}
     store.insert([bad])
 
     view = stats_view(store, codec)

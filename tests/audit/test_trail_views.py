@@ -6,10 +6,11 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 from typing import Any
 
 from streams.audit.trail import WITHHELD
-from streams.domain.chain import chain_hash
+from streams.domain.chain import EntryFields, entry_hash
 from tests.hubtools import RunningHub, http_get
 
 
@@ -28,8 +29,25 @@ def _assert_verifies(view: dict[str, Any]) -> None:
     prev = "0" * 64
     for entry in view["entries"]:
         assert entry["prev_hash"] == prev
-        assert chain_hash(prev, bytes.fromhex(entry["committed_event"])) == entry["hash"]
+        assert entry_hash(fields_in_view(view["case_id"], entry)) == entry["hash"]
         prev = entry["hash"]
+
+
+def fields_in_view(case_id: str, entry: dict[str, Any]) -> EntryFields:
+    """An entry's hashed fields as a reader finds them in a view, without the hub."""
+    topic, partition, offset = entry["accepted_from"].rsplit(":", 2)
+    return EntryFields(
+        case_id=case_id,
+        seq=entry["seq"],
+        prev_hash=entry["prev_hash"],
+        recorded_at=datetime.fromisoformat(entry["recorded_at"]),
+        source_topic=topic,
+        source_partition=int(partition),
+        source_offset=int(offset),
+        key_id=entry["key_id"],
+        signature=bytes.fromhex(entry["signature"]),
+        event=bytes.fromhex(entry["committed_event"]),
+    )
 
 
 def test_each_party_sees_what_its_role_entitles_it_to(hub: RunningHub) -> None:

@@ -54,7 +54,7 @@ def test_the_hub_gets_a_key_and_an_unknown_institution_none(
 
 
 def test_an_existing_key_is_never_overwritten(tmp_path: Path) -> None:
-    from streams.cli.keys import KeyFileError, write_private_key
+    from streams.local.keyring import KeyFileError, write_private_key
 
     path = tmp_path / "keys" / "bkn" / "k.pem"
     write_private_key(path, b"first")
@@ -64,7 +64,7 @@ def test_an_existing_key_is_never_overwritten(tmp_path: Path) -> None:
 
 
 def test_a_symlinked_key_folder_is_refused(tmp_path: Path) -> None:
-    from streams.cli.keys import KeyFileError, write_private_key
+    from streams.local.keyring import KeyFileError, write_private_key
 
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "bkn").symlink_to(tmp_path / "elsewhere")

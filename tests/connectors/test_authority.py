@@ -21,9 +21,9 @@ from connectors.host import build
 from schemas.catalog import default_catalog
 from streams.domain.authority import load_authority_map
 from streams.domain.authorization import authorize
+from streams.domain.commitments import reveal
 from streams.domain.institutions import load_institutions
 from streams.domain.lifecycle import Phase, advance, check_transition, start
-from streams.domain.redaction import reveal
 from tests.hubtools import referral, report, sanction, until_referral
 from tests.postgres import PostgresServer
 

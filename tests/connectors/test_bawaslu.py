@@ -32,10 +32,10 @@ from connectors.host import build
 from connectors.retry import GaveUp, RetryPolicy, with_retries
 from streams.domain.authority import load_authority_map
 from streams.domain.authorization import authorize
+from streams.domain.commitments import reveal
 from streams.domain.institutions import load_institutions
 from streams.domain.lifecycle import advance, check_transition, start
 from streams.domain.parties import parties_of_report
-from streams.domain.redaction import reveal
 from streams.local.processes import free_port
 from tests import hubtools
 

@@ -22,7 +22,7 @@ from connectors.base import (
     SourceRecord,
     TransientError,
 )
-from connectors.contract import FAST_RETRY, InboundContract, read_topic
+from connectors.contract import FAST_RETRY, InboundContract, contract_keyring, read_topic
 from connectors.errors import ConnectorConfigError
 from connectors.host import build
 from connectors.ids import event_id_for
@@ -111,7 +111,13 @@ def run_once(
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
     try:
         runner = InboundRunner(
-            connector, producer, connector.context.codec, checkpoints, FAST_RETRY, batch_size
+            connector,
+            producer,
+            connector.context.codec,
+            checkpoints,
+            FAST_RETRY,
+            contract_keyring(),
+            batch_size,
         )
         runner.run_once()
         return list(seen)

@@ -17,7 +17,7 @@ from connectors.errors import ConnectorConfigError, PermanentError, TransientErr
 from connectors.host import build
 from connectors.retry import GaveUp, RetryPolicy, with_retries
 from connectors.siasn.simulator import SiasnApi
-from streams.domain.redaction import reveal
+from streams.domain.commitments import reveal
 from tests import hubtools
 
 TOKEN = "siasn-integration-token-0123"

@@ -10,23 +10,54 @@ import faust
 
 from monitoring.metrics import HubMetrics
 from streams.app import create_app, create_pipeline, create_rules
+from streams.domain.signed_events import encode_signed
+from streams.domain.signing import KeyRing
 from streams.hub.pipeline import Pipeline
+from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.settings import Settings
 from streams.topics import inbound_topic
 
+#: The key ring of each step's home, by the step's id: its institutions sign with it.
+_RINGS: dict[int, KeyRing] = {}
+
 
 def step_pipeline(home: Path) -> Pipeline:
-    """A pipeline with the bundled rules, its own metrics and a producer never started."""
+    """A pipeline with the bundled rules, its own metrics and a producer never started.
+
+    Keys for the hub and every institution are made in ``home`` first, as ``kawal up`` does.
+    """
     settings = Settings(home=home, broker_url="kafka://127.0.0.1:1")
+    ensure_local_keys(settings)
     rules = create_rules(settings)
     metrics = HubMetrics(deadline_rules=rules.deadline_rules)
-    return create_pipeline(settings, create_app(settings), rules, metrics)
+    step = create_pipeline(settings, create_app(settings), rules, metrics)
+    _RINGS[id(step)] = keyring_of(settings)
+    return step
+
+
+def keyring(step: Pipeline) -> KeyRing:
+    """The keys the institutions of ``step``'s home sign with."""
+    return _RINGS[id(step)]
+
+
+def signed_value(step: Pipeline, event_type: str, record: dict[str, Any]) -> bytes:
+    """``record`` signed by its source, as its connector publishes it."""
+    envelope = record["envelope"]
+    key = keyring(step).signing_key(envelope["source"], envelope["event_time"])
+    return encode_signed(step.codec.catalog, step.codec, key, event_type, record)
 
 
 def inbound_message(
     step: Pipeline, event_type: str, record: dict[str, Any], offset: int
 ) -> faust.types.Message:
-    """``record`` as its sender's inbound topic delivers it, at ``offset`` of partition 0."""
+    """``record``, signed, as its inbound topic delivers it, at ``offset`` of partition 0."""
+    return raw_message(step, record, signed_value(step, event_type, record), offset)
+
+
+def raw_message(
+    step: Pipeline, record: dict[str, Any], value: bytes, offset: int
+) -> faust.types.Message:
+    """``value`` on the inbound topic of ``record``'s source, keyed by its case."""
     envelope = record["envelope"]
     return faust.types.Message(
         topic=inbound_topic(envelope["source"]),
@@ -36,6 +67,6 @@ def inbound_message(
         timestamp_type=0,
         headers=[],
         key=envelope["case_id"].encode(),
-        value=step.codec.encode(event_type, record),
+        value=value,
         checksum=None,
     )

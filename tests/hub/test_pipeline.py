@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from streams.domain.chain import GENESIS_HASH, verify_chain
-from streams.domain.redaction import COMMITMENT_PREFIX
+from streams.domain.commitments import COMMITMENT_PREFIX
 from streams.topics import CASE_EVENTS, DLQ, inbound_topic
 from tests.hubtools import (
     RunningHub,

@@ -18,6 +18,7 @@ from streams.broker.provision import provision_topics
 from streams.broker.publisher import EventPublisher
 from streams.domain.institutions import load_institutions
 from streams.local.embedded import EmbeddedBroker
+from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.processes import ChildProcess, free_port
 from streams.settings import Settings
 from streams.topics import CASE_AUDIT, SINK_APP_ID, all_topics
@@ -83,9 +84,11 @@ def test_a_new_store_is_filled_from_the_start_although_the_group_committed_past_
 ) -> None:
     first_home, second_home = tmp_path / "first", tmp_path / "second"
     worker_port = free_port()
+    ensure_local_keys(Settings(home=first_home))
     worker = worker_process(first_home, own_broker.url, worker_port)
     worker.start()
-    publisher = EventPublisher([own_broker.bootstrap_servers], default_codec())
+    keyring = keyring_of(Settings(home=first_home))
+    publisher = EventPublisher([own_broker.bootstrap_servers], default_codec(), keyring)
     sink = _started_sink(first_home, own_broker)
     first = AuditStore(Settings(home=first_home).audit_url)
     try:

@@ -22,6 +22,7 @@ from streams.audit.store import AuditStore
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.publisher import EventPublisher
 from streams.domain.chain import verify_chain
+from streams.local.keyring import keyring_of
 from streams.local.processes import free_port
 from streams.local.storage import free_storage_base_port
 from streams.settings import Settings
@@ -72,9 +73,9 @@ def serving(base_url: str) -> bool:
         return False
 
 
-def publish(bootstrap: list[str], ids: set[str], stop: threading.Event) -> None:
+def publish(bootstrap: list[str], home: Path, ids: set[str], stop: threading.Event) -> None:
     """Publish the run's events, adding each event id to ``ids``, until done or ``stop`` is set."""
-    publisher = EventPublisher(bootstrap, default_codec())
+    publisher = EventPublisher(bootstrap, default_codec(), keyring_of(Settings(home=home)))
     try:
         for _ in range(CASES):
             if stop.is_set():
@@ -124,7 +125,7 @@ def test_three_worker_kills_and_a_sink_kill_lose_and_duplicate_nothing(tmp_path:
         up.wait_healthy()
         bootstrap = parse_broker_url(f"tansu://127.0.0.1:{up.broker_port}").bootstrap
         publishing = threading.Thread(
-            target=publish, args=(bootstrap, accepted, stop_publishing), daemon=True
+            target=publish, args=(bootstrap, home, accepted, stop_publishing), daemon=True
         )
         publishing.start()
         rows_at_kills = [

@@ -18,6 +18,7 @@ from streams.audit.store import AuditStore
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.publisher import EventPublisher
 from streams.domain.chain import verify_chain
+from streams.local.keyring import keyring_of
 from streams.local.processes import free_port
 from streams.local.storage import free_storage_base_port
 from streams.settings import Settings
@@ -36,9 +37,9 @@ CASES = 300  # four events each, all from one supervisor, so each case's order i
 RECOVERY_SECONDS = 120.0
 
 
-def _publish_cases(bootstrap: list[str]) -> set[str]:
+def _publish_cases(bootstrap: list[str], home: Path) -> set[str]:
     """Publish every event, wait for the broker's acks; return the acknowledged event ids."""
-    publisher = EventPublisher(bootstrap, default_codec())
+    publisher = EventPublisher(bootstrap, default_codec(), keyring_of(Settings(home=home)))
     futures = []
     for _ in range(CASES):
         first = report("bawaslu.33")
@@ -77,7 +78,7 @@ def test_kill_9_mid_stream_loses_and_duplicates_nothing(tmp_path: Path) -> None:
         bootstrap = parse_broker_url(f"tansu://127.0.0.1:{first.broker_port}").bootstrap
         store = AuditStore(Settings(home=home).audit_url)
 
-        accepted = _publish_cases(bootstrap)
+        accepted = _publish_cases(bootstrap, home)
         _kill_all([*first.children(), first.process.pid])
     finally:
         # Already killed, unless the test failed before: then it must not outlive the test.
