@@ -25,8 +25,6 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,7 +34,6 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from connectors.base import (
     Connector,
     ConnectorConfig,
-    ConnectorContext,
     FeedEntry,
     InboundConnector,
     OutboundConnector,
@@ -47,35 +44,16 @@ from connectors.feed_chains import FeedChains
 from connectors.host import build
 from connectors.retry import RetryPolicy
 from connectors.runtime import InboundRunner, OutboundRunner, system_topic
-from schemas.codec import AvroCodec
+from connectors.signed_fixtures import contract_keyring, feed_entry_record, signed_event_of
 from streams.broker.checkpoints import CheckpointStore
 from streams.broker.dead_letters import ReplayFilter, replay_dead_letters
-from streams.domain.chain import GENESIS_HASH, EntryFields, entry_hash, whole_millis
 from streams.domain.commitments import reveal
-from streams.domain.entries import vouch
-from streams.domain.institutions import HUB_INSTITUTION, load_institutions
-from streams.domain.signed_events import sign_event
-from streams.domain.signing import KeyRing
 from streams.topics import DLQ, inbound_topic, outbound_topic
 
 #: Retries of the broker-backed tests: few and short.
 FAST_RETRY = RetryPolicy(attempts=2, initial_seconds=0.05, max_seconds=0.05)
 #: Seconds the broker-backed tests wait for records.
 WAIT_SECONDS = 30.0
-#: From when the suite's keys are valid: before any event a test makes.
-KEYS_VALID_FROM = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-@cache
-def contract_keyring() -> KeyRing:
-    """Fresh keys of the hub and every registered institution, with their registry."""
-    principals = [HUB_INSTITUTION, *(inst.id for inst in load_institutions())]
-    return KeyRing.generated(principals, KEYS_VALID_FROM)
-
-
-def signed_event_of(codec: AvroCodec, value: bytes) -> dict[str, Any]:
-    """The event inside a signed inbound record (personal data committed)."""
-    return codec.decode(codec.decode(value).record["event"]).record
 
 
 def read_topic(bootstrap: list[str], topic: str, timeout: float = 5.0) -> list[Any]:
@@ -93,54 +71,6 @@ def read_topic(bootstrap: list[str], topic: str, timeout: float = 5.0) -> list[A
         return list(consumer)
     finally:
         consumer.close()
-
-
-def feed_entry_record(
-    context: ConnectorContext, event_type: str, record: dict[str, Any]
-) -> dict[str, Any]:
-    """The ``kawal.AuditEntry`` the hub would route for ``record`` as a case's first entry.
-
-    The event is signed by its source and the entry vouched for by the hub, with the keys of
-    :func:`contract_keyring`.
-    """
-    return signed_entry(context.codec, event_type, record, 1, GENESIS_HASH)
-
-
-def signed_entry(
-    codec: AvroCodec, event_type: str, record: dict[str, Any], seq: int, prev_hash: str
-) -> dict[str, Any]:
-    """The ``kawal.AuditEntry`` of ``record`` at ``seq`` after ``prev_hash``, as the hub makes it.
-
-    Signed by the event's source, vouched for by the hub, with the keys of
-    :func:`contract_keyring`; its disclosures are all of them.
-    """
-    ring = contract_keyring()
-    envelope = record["envelope"]
-    sender = ring.signing_key(envelope["source"], envelope["event_time"])
-    signed = sign_event(codec.catalog, codec, sender, event_type, record)
-    fields = EntryFields(
-        case_id=envelope["case_id"],
-        seq=seq,
-        prev_hash=prev_hash,
-        recorded_at=whole_millis(datetime.now(UTC)),
-        source_topic=inbound_topic(envelope["source"]),
-        source_partition=0,
-        source_offset=seq - 1,
-        key_id=signed["key_id"],
-        signature=signed["signature"],
-        event=signed["event"],
-    )
-    hash_hex = entry_hash(fields)
-    hub_key = ring.signing_key(HUB_INSTITUTION, fields.recorded_at)
-    hub_key_id, hub_signature = vouch(hub_key, hash_hex)
-    return vars(fields) | {
-        "event_id": envelope["event_id"],
-        "event_type": envelope["event_type"],
-        "hash": hash_hex,
-        "disclosures": signed["disclosures"],
-        "hub_key_id": hub_key_id,
-        "hub_signature": hub_signature,
-    }
 
 
 class _Contract(ABC):

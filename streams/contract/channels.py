@@ -131,6 +131,8 @@ RECORD_CHANNELS: dict[str, tuple[str, ...]] = {
     "kawal.AuditEntry": ("caseAudit", "outbound"),
     "kawal.DeadLetter": ("dlq",),
     "kawal.Receipt": ("outbound",),
+    # What institutions publish: every event travels inside one, signed (docs/signing.md).
+    "kawal.SignedEvent": ("inbound",),
 }
 
 

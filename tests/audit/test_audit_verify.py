@@ -20,7 +20,9 @@ from streams.audit.store import AuditStore
 from streams.audit.verify import verify_store
 from streams.domain.chain import entry_hash
 from streams.domain.entries import fields_of
-from tests.entrytools import signed_rows, test_registry
+from streams.local.keyring import ensure_local_keys, keyring_of
+from streams.settings import Settings
+from tests.entrytools import signed_rows, signing_registry
 from tests.hubtools import report, until_referral
 from tests.storetools import chained_rows, open_store
 
@@ -172,21 +174,29 @@ def test_cli_exits_non_zero_naming_the_case_and_seq(tmp_path: Path) -> None:
     home.mkdir()
     store = AuditStore(f"sqlite:///{home / 'audit.db'}")
     store.create_schema()
-    store.insert(chained_rows(CASE, ENTRIES) + chained_rows(CLEAN, 3))
+    settings = Settings(home=home)
+    ensure_local_keys(settings)
+    codec, ring = AvroCodec(default_catalog()), keyring_of(settings)
+    broken_case, clean_case = (
+        [first, *(r for _, r in until_referral(first["envelope"]["case_id"]))]
+        for first in (report("bawaslu.33"), report("bawaslu.33"))
+    )
+    case, clean = broken_case[0]["envelope"]["case_id"], clean_case[0]["envelope"]["case_id"]
+    store.insert(signed_rows(codec, broken_case, ring) + signed_rows(codec, clean_case, ring))
 
     verified = _kawal(home, "audit", "verify")
-    assert verified.returncode == 0, verified.stderr
+    assert verified.returncode == 0, verified.stdout
     assert "2 cases" in verified.stdout
 
-    delete_an_entry(store)
+    _sql(store, "DELETE FROM audit_entries WHERE case_id = :c AND seq = 3", c=case)
     broken = _kawal(home, "audit", "verify")
     assert broken.returncode == 4
-    assert f"{CASE}: first bad seq 3" in broken.stdout
+    assert f"{case}: first bad seq 3" in broken.stdout
     as_json = json.loads(_kawal(home, "audit", "verify", "--json").stdout)
     assert as_json["findings"] == [
-        {"case_id": CASE, "seq": 3, "reason": as_json["findings"][0]["reason"]}
+        {"case_id": case, "seq": 3, "reason": as_json["findings"][0]["reason"]}
     ]
-    assert _kawal(home, "audit", "verify", CLEAN).returncode == 0
+    assert _kawal(home, "audit", "verify", clean).returncode == 0
     assert _kawal(home, "audit", "verify", "no-such-case").returncode == 3
     store.close()
 
@@ -212,7 +222,7 @@ def test_editing_any_displayed_column_of_a_signed_trail_is_found(
     first = report("bawaslu.33")
     case_id = first["envelope"]["case_id"]
     signed.insert(signed_rows(codec, [first, *(r for _, r in until_referral(case_id))]))
-    assert verify_store(signed, keys=test_registry()).ok
+    assert verify_store(signed, keys=signing_registry()).ok
 
     _sql(
         signed,
@@ -221,5 +231,5 @@ def test_editing_any_displayed_column_of_a_signed_trail_is_found(
         c=case_id,
     )
 
-    findings = verify_store(signed, keys=test_registry()).findings
+    findings = verify_store(signed, keys=signing_registry()).findings
     assert [(finding.case_id, finding.seq) for finding in findings] == [(case_id, 1)]

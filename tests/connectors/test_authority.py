@@ -15,9 +15,10 @@ from sqlalchemy import text
 from connectors.authority.connector import CaseStatus, Outbox
 from connectors.authority.simulator import AuthoritySystem, Letter, demo_setup
 from connectors.base import FeedEntry, SourceRecord
-from connectors.contract import InboundContract, OutboundContract, feed_entry_record
+from connectors.contract import InboundContract, OutboundContract
 from connectors.errors import ConnectorConfigError, PermanentError, TransientError
 from connectors.host import build
+from connectors.signed_fixtures import feed_entry_record
 from schemas.catalog import default_catalog
 from streams.domain.authority import load_authority_map
 from streams.domain.authorization import authorize

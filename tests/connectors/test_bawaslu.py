@@ -26,10 +26,11 @@ from connectors.bawaslu.intake import SIGNATURE_HEADER as SIGNATURE
 from connectors.bawaslu.intake import TIMESTAMP_HEADER as TIMESTAMP
 from connectors.bawaslu.intake import WEBHOOK_PATH, WebhookListenerError, signature
 from connectors.bawaslu.simulator import BawasluSystem
-from connectors.contract import InboundContract, OutboundContract, feed_entry_record
+from connectors.contract import InboundContract, OutboundContract
 from connectors.errors import ConnectorConfigError, PermanentError, TransientError
 from connectors.host import build
 from connectors.retry import GaveUp, RetryPolicy, with_retries
+from connectors.signed_fixtures import feed_entry_record
 from streams.domain.authority import load_authority_map
 from streams.domain.authorization import authorize
 from streams.domain.commitments import reveal

@@ -18,7 +18,7 @@ from kafka import KafkaProducer
 
 from connectors.base import ConnectorContext
 from connectors.bawaslu.simulator import BawasluSystem
-from connectors.contract import feed_entry_record
+from connectors.signed_fixtures import feed_entry_record
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from schemas.envelope import envelope

@@ -22,13 +22,14 @@ from connectors.base import (
     SourceRecord,
     TransientError,
 )
-from connectors.contract import FAST_RETRY, InboundContract, contract_keyring, read_topic
+from connectors.contract import FAST_RETRY, InboundContract, read_topic
 from connectors.errors import ConnectorConfigError
 from connectors.host import build
 from connectors.ids import event_id_for
 from connectors.inspektorat.connector import FileDropInbound
 from connectors.inspektorat.simulator import MALFORMATIONS, InspectorateOffice, demo_setup
 from connectors.runtime import InboundRunner
+from connectors.signed_fixtures import contract_keyring, signed_event_of
 from schemas.identity import case_id_for
 from streams.broker.checkpoints import CheckpointStore
 from streams.domain.authorization import authorize
@@ -141,7 +142,7 @@ def published(
     """Event ids among ``ids`` on the inbound topic, once per time they were published."""
     codec = connector.context.codec
     found = [
-        codec.decode(message.value).record["envelope"]["event_id"]
+        signed_event_of(codec, message.value)["envelope"]["event_id"]
         for message in read_topic(bootstrap, inbound_topic(INSTITUTION), QUIET)
     ]
     return sorted(event_id for event_id in found if event_id in ids)

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 from connectors.base import ConnectorConfig, FeedEntry, OutboundConnector
-from connectors.contract import OutboundContract, feed_entry_record
+from connectors.contract import OutboundContract
 from connectors.errors import ConnectorConfigError, PermanentError, TransientError
 from connectors.host import build
 from connectors.retry import GaveUp, RetryPolicy, with_retries
 from connectors.siasn.simulator import SiasnApi
+from connectors.signed_fixtures import feed_entry_record
 from streams.domain.commitments import reveal
 from tests import hubtools
 

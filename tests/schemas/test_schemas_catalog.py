@@ -63,6 +63,7 @@ def test_messages(catalog: SchemaCatalog) -> None:
                 "kawal.AuditEntry",
                 "kawal.DeadLetter",
                 "kawal.Receipt",
+                "kawal.SignedEvent",
                 *(f"kawal.events.{e}" for e in LIFECYCLE),
             )
         )

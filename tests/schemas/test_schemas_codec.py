@@ -89,6 +89,28 @@ def audit_entry() -> dict[str, Any]:
         "source_partition": 3,
         "source_offset": 42,
         "disclosures": [{"field": "subject_nip", "salt": "00ff", "value": "199001012015031001"}],
+        "key_id": "bawaslu.3374/0011223344556677",
+        "signature": b"\x01" * 64,
+        "hub_key_id": "kawal/8899aabbccddeeff",
+        "hub_signature": b"\x02" * 64,
+    }
+
+
+def signed_event() -> dict[str, Any]:
+    return {
+        "format": 1,
+        "event": b"\xc3\x01event-bytes",
+        "key_id": "bawaslu.3374/0011223344556677",
+        "signature": b"\x01" * 64,
+        "disclosures": [{"field": "subject_nip", "salt": "00ff", "value": "199001012015031001"}],
+        "sealed_disclosures": [
+            {
+                "recipient": "kawal",
+                "key_id": "kawal/enc-0001",
+                "encapsulated_key": b"\x03" * 32,
+                "ciphertext": b"\x04" * 48,
+            }
+        ],
     }
 
 
@@ -119,6 +141,12 @@ def receipt() -> dict[str, Any]:
         "source_partition": 1,
         "source_offset": 12,
         "issued_at": dt.datetime(2024, 10, 3, 9, 31, tzinfo=UTC),
+        "prev_hash": None,
+        "recorded_at": None,
+        "head_seq": 3,
+        "head_hash": "cd" * 32,
+        "hub_key_id": "kawal/8899aabbccddeeff",
+        "hub_signature": b"\x02" * 64,
     }
 
 
@@ -129,6 +157,7 @@ SAMPLES = {
     "kawal.AuditEntry": audit_entry,
     "kawal.DeadLetter": dead_letter,
     "kawal.Receipt": receipt,
+    "kawal.SignedEvent": signed_event,
     **LIFECYCLE_SAMPLES,
 }
 

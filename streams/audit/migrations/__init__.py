@@ -10,6 +10,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
 #: Revision whose schema equals the store's before migrations were introduced.
@@ -39,3 +40,11 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision(engine: Engine) -> str:
+    """The newest revision the migration scripts reach."""
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    if head is None:
+        raise RuntimeError("the migration scripts have no head revision")
+    return head
