@@ -25,6 +25,7 @@ from schemas.envelope import envelope as make_envelope
 from schemas.identity import case_id_for
 from streams.audit.store import AuditRow, AuditStore
 from streams.broker.publisher import EventPublisher
+from streams.domain.signed_events import encode_signed
 from streams.local.processes import ChildProcess, free_port
 from streams.topics import DLQ, outbound_topic
 
@@ -206,6 +207,16 @@ class RunningHub:
         """Publish and wait for the broker's acknowledgement."""
         self.publisher.publish(event_type, record)
         self.publisher.flush()
+
+    def signed(self, event_type: str, record: dict[str, Any]) -> bytes:
+        """``record`` signed by its source, as the publisher sends it."""
+        envelope = record["envelope"]
+        key = self.publisher.keyring.signing_key(envelope["source"], envelope["event_time"])
+        return encode_signed(self.codec.catalog, self.codec, key, event_type, record)
+
+    def event_in(self, payload: bytes) -> dict[str, Any]:
+        """The event inside a signed inbound record (a dead letter's payload)."""
+        return self.codec.decode(self.codec.decode(payload).record["event"]).record
 
     def step(self, event_type: str, record: dict[str, Any]) -> list[AuditRow]:
         """Publish one more event of a case and wait until the trail has it."""

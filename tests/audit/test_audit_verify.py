@@ -209,7 +209,7 @@ DISPLAYED_EDITS = {
     "source_topic": "kawal.inbound.bkn",
     "source_offset": 9_999,
     "key_id": "bkn/0000000000000000",
-    "disclosures": "[]",
+    "disclosures": '[{"field": "summary", "salt": "' + "00" * 16 + '", "value": "forged"}]',
 }
 
 

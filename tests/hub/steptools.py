@@ -17,7 +17,7 @@ from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.settings import Settings
 from streams.topics import inbound_topic
 
-#: The key ring of each step's home, by the step's id: its institutions sign with it.
+#: The key ring of each step's home, by its table (a replaced step keeps it): its institutions sign.
 _RINGS: dict[int, KeyRing] = {}
 
 
@@ -31,13 +31,13 @@ def step_pipeline(home: Path) -> Pipeline:
     rules = create_rules(settings)
     metrics = HubMetrics(deadline_rules=rules.deadline_rules)
     step = create_pipeline(settings, create_app(settings), rules, metrics)
-    _RINGS[id(step)] = keyring_of(settings)
+    _RINGS[id(step.table)] = keyring_of(settings)
     return step
 
 
 def keyring(step: Pipeline) -> KeyRing:
     """The keys the institutions of ``step``'s home sign with."""
-    return _RINGS[id(step)]
+    return _RINGS[id(step.table)]
 
 
 def signed_value(step: Pipeline, event_type: str, record: dict[str, Any]) -> bytes:

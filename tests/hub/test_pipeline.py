@@ -84,7 +84,8 @@ def test_case_events_carry_the_chained_bytes_without_personal_data(hub: RunningH
     assert hub.codec.encode_canonical("ReportReceived", published) == row.event
     assert published["subject_nip"].startswith(COMMITMENT_PREFIX)
     assert published["subject_name"].startswith(COMMITMENT_PREFIX)
-    assert published["envelope"]["ingest_time"] is not None
+    # The bytes are exactly what the sender signed: the hub stamps nothing into them.
+    assert published["envelope"]["ingest_time"] is None
 
 
 def test_same_event_published_twice_gives_one_entry(hub: RunningHub) -> None:
@@ -125,7 +126,7 @@ def test_undecodable_message_goes_to_dlq_and_pipeline_continues(hub: RunningHub)
 def test_event_on_another_institutions_topic_is_rejected(hub: RunningHub) -> None:
     event = report("bawaslu.33")
     case_id = event["envelope"]["case_id"]
-    published = hub.codec.encode("ReportReceived", event)
+    published = hub.signed("ReportReceived", event)
     hub.publisher.send_raw("bkn", case_id, published)
     hub.publisher.flush()
 

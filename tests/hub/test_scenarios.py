@@ -124,7 +124,6 @@ def test_ignored_recommendation_breaches_and_lets_bkn_block(hub: RunningHub) -> 
     refused = [
         d
         for d in letters
-        if hub.codec.decode(d["payload"]).record["envelope"]["event_id"]
-        == early_block["envelope"]["event_id"]
+        if hub.event_in(d["payload"])["envelope"]["event_id"] == early_block["envelope"]["event_id"]
     ]
     assert refused[0]["reason_code"] == "illegal_transition"
