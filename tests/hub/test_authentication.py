@@ -1,0 +1,196 @@
+"""Ingress authenticates before it authorizes: every way a signed event can fail, in process.
+
+Each refusal is a reason code in ``kawal.dlq`` and in the rejection receipt, and the hub's
+receipt is itself signed; the attacks of a PPK writing as BKN and of a forged DeadlineBreached
+are refused as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from streams.domain.commitments import commit
+from streams.domain.keys import KeyEntry, KeyRegistry
+from streams.domain.signed_events import SIGNED_EVENT, sign_event
+from streams.domain.signing import Context, SigningKey, verify
+from streams.hub.case_table import CaseBatch
+from streams.hub.pipeline import Pipeline
+from streams.hub.receipts import rejection_statement
+from streams.topics import DLQ, outbound_topic
+from tests.hub.steptools import keyring, raw_message, step_pipeline
+from tests.hubtools import report
+
+EVENT_TIME = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def fresh_key(key_id: str) -> SigningKey:
+    return SigningKey(key_id, Ed25519PrivateKey.generate())
+
+
+def entry_of(key: SigningKey, institution: str, **dates: datetime | str) -> KeyEntry:
+    public = key.private.public_key()
+    return KeyEntry(key.key_id, institution, public, **dates)  # type: ignore[arg-type]
+
+
+def with_keys(step: Pipeline, *extra: KeyEntry) -> Pipeline:
+    """``step`` whose key registry also holds ``extra``."""
+    registry = KeyRegistry([*keyring(step).registry._by_id.values(), *extra])
+    return replace(step, rules=replace(step.rules, keys=registry))
+
+
+def signed(step: Pipeline, record: dict[str, Any], key: SigningKey | None = None) -> dict[str, Any]:
+    source = record["envelope"]["source"]
+    key = key or keyring(step).signing_key(source, EVENT_TIME)
+    return sign_event(step.codec.catalog, step.codec, key, "ReportReceived", record)
+
+
+def refused_with(step: Pipeline, record: dict[str, Any], wrapper: dict[str, Any] | bytes) -> str:
+    """The reason code ingress gives ``wrapper`` (a record to encode, or raw bytes)."""
+    value = wrapper if isinstance(wrapper, bytes) else step.codec.encode(SIGNED_EVENT, wrapper)
+    produced = step.decide(CaseBatch({}), raw_message(step, record, value, 0))
+    letters = [step.codec.decode(v).record for topic, _, v, _ in produced if topic == DLQ]
+    if not letters:
+        return "accepted"
+    sender = record["envelope"]["source"]
+    receipts = [
+        step.codec.decode(v).record
+        for topic, _, v, _ in produced
+        if topic == outbound_topic(sender)
+    ]
+    receipt = receipts[0]
+    assert receipt["reason_code"] == letters[0]["reason_code"]
+    hub = step.rules.keys.key_for("kawal", receipt["hub_key_id"], EVENT_TIME)
+    assert isinstance(hub, KeyEntry)
+    statement = rejection_statement(receipt)
+    assert verify(hub.public_key, Context.REJECTION, statement, receipt["hub_signature"])
+    return str(letters[0]["reason_code"])
+
+
+@pytest.fixture(scope="module")
+def step(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    return step_pipeline(tmp_path_factory.mktemp("auth"))
+
+
+@pytest.fixture
+def event() -> dict[str, Any]:
+    record = report("bawaslu.33")
+    record["envelope"]["event_time"] = EVENT_TIME
+    return record
+
+
+def test_a_valid_signature_is_accepted(step: Pipeline, event: dict[str, Any]) -> None:
+    assert refused_with(step, event, signed(step, event)) == "accepted"
+
+
+def test_an_unsigned_event_is_refused(step: Pipeline, event: dict[str, Any]) -> None:
+    assert refused_with(step, event, step.codec.encode("ReportReceived", event)) == "unsigned"
+    assert refused_with(step, event, signed(step, event) | {"signature": b""}) == "unsigned"
+
+
+def test_a_bad_signature_is_refused(step: Pipeline, event: dict[str, Any]) -> None:
+    wrapper = signed(step, event)
+    wrapper["signature"] = bytes([wrapper["signature"][0] ^ 1]) + wrapper["signature"][1:]
+    assert refused_with(step, event, wrapper) == "bad_signature"
+
+
+def test_changed_bytes_under_a_good_signature_are_refused(
+    step: Pipeline, event: dict[str, Any]
+) -> None:
+    other = report("bawaslu.33")
+    other["envelope"] |= {"event_time": EVENT_TIME, "case_id": event["envelope"]["case_id"]}
+    wrapper = signed(step, event) | {"event": signed(step, other)["event"]}
+    assert refused_with(step, event, wrapper) == "bad_signature"
+
+
+def test_an_unknown_key_is_refused(step: Pipeline, event: dict[str, Any]) -> None:
+    stranger = fresh_key("bawaslu.33/ffffffffffffffff")
+    assert refused_with(step, event, signed(step, event, stranger)) == "unknown_key"
+
+
+KEY_PERIODS: dict[str, Callable[[SigningKey], KeyEntry]] = {
+    "key_not_yet_valid": lambda key: entry_of(
+        key, "bawaslu.33", valid_from=EVENT_TIME + timedelta(days=1)
+    ),
+    "key_expired": lambda key: entry_of(
+        key,
+        "bawaslu.33",
+        valid_from=EVENT_TIME - timedelta(days=30),
+        valid_until=EVENT_TIME - timedelta(days=1),
+    ),
+    "key_revoked": lambda key: entry_of(
+        key,
+        "bawaslu.33",
+        valid_from=EVENT_TIME - timedelta(days=30),
+        revoked_at=EVENT_TIME - timedelta(hours=1),
+        reason="laptop lost",
+    ),
+}
+
+
+@pytest.mark.parametrize("reason", KEY_PERIODS)
+def test_a_key_not_valid_at_the_event_time_is_refused(
+    step: Pipeline, event: dict[str, Any], reason: str
+) -> None:
+    key = fresh_key(f"bawaslu.33/{reason}")
+    dated = with_keys(step, KEY_PERIODS[reason](key))
+    assert refused_with(dated, event, signed(dated, event, key)) == reason
+
+
+def test_a_ppk_signing_as_bkn_is_refused(step: Pipeline) -> None:
+    forged = report("bawaslu.33")
+    forged["envelope"] |= {"event_time": EVENT_TIME, "source": "bkn"}
+    ppk_key = keyring(step).signing_key("ppk.3374", EVENT_TIME)
+    assert refused_with(step, forged, signed(step, forged, ppk_key)) == "key_of_another_institution"
+
+
+def test_an_event_in_the_hubs_name_signed_by_another_key_is_refused(step: Pipeline) -> None:
+    forged = report("bawaslu.33")
+    forged["envelope"] |= {"event_time": EVENT_TIME, "source": "kawal"}
+    bkn_key = keyring(step).signing_key("bkn", EVENT_TIME)
+    assert refused_with(step, forged, signed(step, forged, bkn_key)) == "key_of_another_institution"
+
+
+def test_a_disclosure_that_does_not_open_its_commitment_is_refused(
+    step: Pipeline, event: dict[str, Any]
+) -> None:
+    wrapper = signed(step, event)
+    wrapper["disclosures"][0] |= {"value": "someone else"}
+    assert refused_with(step, event, wrapper) == "disclosure_mismatch"
+    assert refused_with(step, event, signed(step, event) | {"disclosures": []}) == (
+        "disclosure_mismatch"
+    )
+
+
+def test_a_disclosure_of_a_field_that_is_not_personal_data_is_refused(
+    step: Pipeline, event: dict[str, Any]
+) -> None:
+    wrapper = signed(step, event)
+    wrapper["disclosures"].append({"field": "case_number", "salt": "00" * 16, "value": "x"})
+    assert refused_with(step, event, wrapper) == "disclosure_not_personal_data"
+
+
+def test_personal_data_sent_in_clear_is_refused(step: Pipeline, event: dict[str, Any]) -> None:
+    key = keyring(step).signing_key("bawaslu.33", EVENT_TIME)
+    clear = step.codec.encode_canonical("ReportReceived", event)
+    wrapper = {
+        "format": 1,
+        "event": clear,
+        "key_id": key.key_id,
+        "signature": key.sign(Context.EVENT, clear),
+        "disclosures": [],
+        "sealed_disclosures": [],
+    }
+    assert refused_with(step, event, wrapper) == "personal_data_in_clear"
+
+
+def test_commitments_use_fresh_salts_of_128_bits(step: Pipeline, event: dict[str, Any]) -> None:
+    _, first = commit(step.codec.catalog, "kawal.events.ReportReceived", event)
+    _, second = commit(step.codec.catalog, "kawal.events.ReportReceived", event)
+    assert all(len(bytes.fromhex(item["salt"])) >= 16 for item in first)
+    assert {item["salt"] for item in first}.isdisjoint(item["salt"] for item in second)
