@@ -18,6 +18,8 @@ from tests.storetools import chained_rows, open_store
 CASE = "0b5c6a1e-0000-4000-8000-000000000001"
 OTHER = "0b5c6a1e-0000-4000-8000-000000000002"
 AUDIT = "kawal.case.audit"
+#: The newest migration (streams/audit/migrations/versions/).
+HEAD_REVISION = "0003"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -30,16 +32,23 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuditStore
 
 
 def test_migrations_reach_the_newest_revision(store: AuditStore) -> None:
-    assert migrations.current_revision(store.engine) == "0002"
+    assert migrations.current_revision(store.engine) == HEAD_REVISION
     tables = set(inspect(store.engine).get_table_names())
-    assert {"audit_entries", "case_heads", "consumed_offsets", "alembic_version"} <= tables
+    assert {
+        "audit_entries",
+        "case_heads",
+        "consumed_offsets",
+        "api_tokens",
+        "access_log",
+        "alembic_version",
+    } <= tables
 
 
 def test_migrating_twice_changes_nothing(store: AuditStore) -> None:
     store.insert(chained_rows(CASE, 3))
     store.create_schema()
     assert store.count() == 3
-    assert migrations.current_revision(store.engine) == "0002"
+    assert migrations.current_revision(store.engine) == HEAD_REVISION
 
 
 def test_a_store_from_before_migrations_is_stamped_and_upgraded(
@@ -60,7 +69,7 @@ def test_a_store_from_before_migrations_is_stamped_and_upgraded(
             rows,
         )
     old.create_schema()
-    assert migrations.current_revision(old.engine) == "0002"
+    assert migrations.current_revision(old.engine) == HEAD_REVISION
     assert old.heads() == {CASE: (2, rows[1]["hash"])}
     old.close()
 
