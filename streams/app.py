@@ -13,6 +13,7 @@ writes, on another core, take nothing from the worker's interpreter.
 
 from __future__ import annotations
 
+import ssl
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -25,7 +26,9 @@ from schemas.catalog import SchemaCatalog, default_catalog
 from schemas.codec import AvroCodec
 from schemas.errors import KawalError
 from schemas.registry import SchemaRegistryClient
+from streams.audit.access_log import AccessLog
 from streams.audit.store import AuditStore
+from streams.audit.tokens import TokenStore
 from streams.audit.trail import Directory
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.transport import resume_from
@@ -47,7 +50,9 @@ from streams.topics import (
     SINK_APP_ID,
     inbound_topic,
 )
-from streams.web import page, views
+from streams.web import access, page, views
+from streams.web.auth import Authenticator
+from streams.web.oidc import OidcConfig, OidcVerifier
 
 #: Largest record batch the producer builds, in bytes (Kafka's default message.max.bytes is 1 MiB).
 PRODUCER_BATCH_BYTES = 512 * 1024
@@ -105,10 +110,62 @@ def create_app(settings: Settings, role: Role = Role.WORKER) -> faust.App:
         broker_heartbeat_interval=settings.session_timeout / 3,
         broker_commit_interval=1.0,
         web_enabled=True,
+        # Faust's /table/... would serve the case table (personal data included) to anyone,
+        # and /router/... the cluster's layout; no view of the hub needs either.
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_ssl_context=web_tls_context(settings),
         web_bind=settings.web_host,
         web_host=settings.web_host,
         web_port=settings.web_port if worker else settings.sink_port,
     )
+
+
+def web_tls_context(settings: Settings) -> ssl.SSLContext | None:
+    """The HTTP server's TLS context from ``KAWAL_WEB_TLS_CERT`` and ``_KEY``; None: plain HTTP.
+
+    Raises:
+        ConfigurationError: only one of the two is set, or they cannot be loaded.
+    """
+    cert, key = settings.web_tls_cert, settings.web_tls_key
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise ConfigurationError("set both KAWAL_WEB_TLS_CERT and KAWAL_WEB_TLS_KEY, or neither")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigurationError(
+            f"cannot load the HTTP server's certificate {cert} and key {key}: {exc}"
+        ) from exc
+    return context
+
+
+def create_authenticator(
+    settings: Settings, store: AuditStore, institutions: list[str]
+) -> Authenticator:
+    """Resolves HTTP credentials: the store's tokens, and JWTs if an OIDC issuer is configured.
+
+    Raises:
+        ConfigurationError: an OIDC issuer without its audience or JWKS URL.
+    """
+    verifier = None
+    if settings.oidc_issuer:
+        if not settings.oidc_audience or not settings.oidc_jwks_url:
+            raise ConfigurationError(
+                "KAWAL_OIDC_ISSUER needs KAWAL_OIDC_AUDIENCE and KAWAL_OIDC_JWKS_URL too"
+            )
+        verifier = OidcVerifier(
+            OidcConfig(
+                issuer=settings.oidc_issuer,
+                audience=settings.oidc_audience,
+                jwks_url=settings.oidc_jwks_url,
+                institution_claim=settings.oidc_institution_claim,
+            )
+        )
+    return Authenticator(TokenStore(store.engine), frozenset(institutions), verifier)
 
 
 def create_codec(settings: Settings, catalog: SchemaCatalog) -> AvroCodec:
@@ -207,10 +264,15 @@ def create_worker(settings: Settings) -> faust.App:
         settings.deadline_check_seconds,
     )
     directory = Directory(institutions, step.rules.authority_map)
-    trails = views.TrailReader(store, step.codec, step.rules.catalog, directory, step.rules.keys)
+    log = AccessLog(store.engine)
+    auth = create_authenticator(settings, store, [inst.id for inst in institutions])
+    trails = views.TrailReader(
+        store, step.codec, step.rules.catalog, directory, log, step.rules.keys
+    )
     views.register_health(app, store, metrics)
-    views.register_trails(app, trails)
-    page.register(app, page.PageSources(step.table, trails, metrics))
+    views.register_trails(app, trails, auth)
+    access.register_access_log(app, access.AccessReader(log, store, step.codec, directory), auth)
+    page.register(app, page.PageSources(step.table, trails, metrics, auth))
     return app
 
 

@@ -39,6 +39,29 @@ class Settings(BaseSettings):
     sink_port: int = Field(
         default=6067, description="Port of the audit sink's HTTP server (health, metrics)."
     )
+    web_tls_cert: Path | None = Field(
+        default=None,
+        description=(
+            "PEM certificate (chain) of the HTTP server; with KAWAL_WEB_TLS_KEY it serves HTTPS."
+        ),
+    )
+    web_tls_key: Path | None = Field(
+        default=None, description="PEM private key of KAWAL_WEB_TLS_CERT."
+    )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="OIDC issuer (iss) whose JWTs HTTP readers may present; unset: tokens only.",
+    )
+    oidc_audience: str | None = Field(
+        default=None, description="The audience (aud) JWTs must be issued for: this hub."
+    )
+    oidc_jwks_url: str | None = Field(
+        default=None, description="URL of the issuer's JSON Web Key Set (its signing keys)."
+    )
+    oidc_institution_claim: str = Field(
+        default="kawal_institution",
+        description="JWT claim holding the id of the institution its holder reads for.",
+    )
     partitions: int = Field(
         default=4, ge=1, description="Partitions of every case-keyed topic (co-partitioned)."
     )
@@ -86,6 +109,11 @@ class Settings(BaseSettings):
         if self.audit_db_url:
             return self.audit_db_url
         return f"sqlite:///{(self.home / 'audit.db').resolve()}"
+
+    @property
+    def web_scheme(self) -> str:
+        """``https`` when the HTTP server has a certificate, else ``http``."""
+        return "https" if self.web_tls_cert else "http"
 
     @property
     def effective_broker_url(self) -> str:

@@ -13,7 +13,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,10 @@ from schemas.codec import AvroCodec
 from schemas.envelope import envelope as make_envelope
 from schemas.identity import case_id_for
 from streams.audit.store import AuditRow, AuditStore
+from streams.audit.tokens import IssuedToken, TokenStore
 from streams.broker.publisher import EventPublisher
+from streams.domain.institutions import load_institutions
+from streams.domain.principals import PrincipalRole
 from streams.domain.signed_events import encode_signed
 from streams.local.processes import ChildProcess, free_port
 from streams.topics import DLQ, outbound_topic
@@ -133,9 +136,11 @@ def sanction(case_id: str, source: str = "ppk.3374") -> dict[str, Any]:
     }
 
 
-def worker_process(home: Path, broker_url: str, web_port: int) -> ChildProcess:
+def worker_process(
+    home: Path, broker_url: str, web_port: int, extra_env: dict[str, str] | None = None
+) -> ChildProcess:
     """``kawal worker`` as a child process with its own home and web port."""
-    return hub_process("worker", home, broker_url, web_port)
+    return hub_process("worker", home, broker_url, web_port, extra_env)
 
 
 def sink_process(home: Path, broker_url: str, sink_port: int) -> ChildProcess:
@@ -143,8 +148,10 @@ def sink_process(home: Path, broker_url: str, sink_port: int) -> ChildProcess:
     return hub_process("sink", home, broker_url, sink_port)
 
 
-def hub_process(command: str, home: Path, broker_url: str, port: int) -> ChildProcess:
-    """``kawal COMMAND`` (worker or sink) with its own home and HTTP port."""
+def hub_process(
+    command: str, home: Path, broker_url: str, port: int, extra_env: dict[str, str] | None = None
+) -> ChildProcess:
+    """``kawal COMMAND`` (worker or sink) with its own home and HTTP port (and more settings)."""
     env = dict(os.environ)
     env.update(
         KAWAL_HOME=str(home),
@@ -155,18 +162,30 @@ def hub_process(command: str, home: Path, broker_url: str, port: int) -> ChildPr
         KAWAL_DEADLINE_CHECK_SECONDS="1",
         KAWAL_DEADLINES_FILE=str(Path(__file__).parent / "data" / "deadlines.toml"),
     )
+    env.update(extra_env or {})
     return ChildProcess(
         command, [sys.executable, "-m", "streams.cli", command], home / f"{command}.log", env=env
     )
 
 
-def http_get(url: str) -> tuple[int, bytes]:
-    """Status and body of a GET (errors included)."""
+def http_get(url: str, token: str | None = None) -> tuple[int, bytes]:
+    """Status and body of a GET (errors included), with a bearer token if given."""
+    status, _, body = http_request(url, token)
+    return status, body
+
+
+def http_request(
+    url: str, token: str | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of a GET (errors included)."""
+    request = urllib.request.Request(url, headers=dict(headers or {}))
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return int(response.status), bytes(response.read())
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status), dict(response.headers), bytes(response.read())
     except urllib.error.HTTPError as exc:
-        return int(exc.code), bytes(exc.read())
+        return int(exc.code), dict(exc.headers), bytes(exc.read())
 
 
 def wait_healthy(base_url: str, worker: ChildProcess, timeout: float = WAIT_SECONDS) -> None:
@@ -249,9 +268,26 @@ class RunningHub:
             f"\n{self.worker.log_tail(30)}\n{self.sink.log_tail(30)}"
         )
 
-    def trail_json(self, case_id: str) -> dict[str, Any]:
-        """``GET /cases/{case_id}/trail``."""
-        status, body = http_get(f"{self.base_url}/cases/{case_id}/trail")
+    def token(
+        self,
+        principal: str,
+        role: PrincipalRole = PrincipalRole.INSTITUTION,
+        expires_at: datetime | None = None,
+    ) -> IssuedToken:
+        """A bearer token of ``principal`` in the hub's store (valid for a day by default)."""
+        now = datetime.now(UTC)
+        expires = expires_at or now + timedelta(days=1)
+        # An already expired token is issued as of an hour before its expiry.
+        issued_at = min(now, expires - timedelta(hours=1))
+        known = {inst.id for inst in load_institutions()}
+        if role is PrincipalRole.INSTITUTION:
+            # Lets a test hold a token of an institution the hub's registry does not list.
+            known.add(principal)
+        return TokenStore(self.store.engine).issue(principal, role, expires, known, issued_at)
+
+    def trail_json(self, case_id: str, token: str | None = None) -> dict[str, Any]:
+        """``GET /cases/{case_id}/trail``, anonymously or with ``token``."""
+        status, body = http_get(f"{self.base_url}/cases/{case_id}/trail", token)
         assert status == 200, body
         result: dict[str, Any] = json.loads(body)
         return result

@@ -4,6 +4,8 @@
 case, written in the same transaction as its entries, so a trail cut short at its end is
 detected like any other gap; ``consumed_offsets`` the next offset of every topic partition a
 writer (the audit sink, ``kawal replay``) has applied, committed with the rows it produced.
+``api_tokens`` holds the hashes of the bearer tokens HTTP readers present, and ``access_log``
+one row per response that showed personal data (field names only, never a value).
 """
 
 from __future__ import annotations
@@ -63,3 +65,42 @@ class ConsumedOffset(Base):
     topic: Mapped[str] = mapped_column(String(255), primary_key=True)
     partition: Mapped[int] = mapped_column(Integer, primary_key=True)
     next_offset: Mapped[int] = mapped_column(BigInteger)
+
+
+class ApiToken(Base):
+    """A bearer token of an HTTP reader: only the hash of its secret is kept."""
+
+    __tablename__ = "api_tokens"
+
+    #: Public handle (``kawal token list``, ``revoke``); not a secret.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    #: The institution id, or the operator's name.
+    principal: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    #: SHA-256 of the secret, hex (see :mod:`streams.audit.tokens` for why not a slow hash).
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AccessLogRow(Base):
+    """One read that showed personal data: who, which case, which fields, when, where."""
+
+    __tablename__ = "access_log"
+
+    # SQLite numbers rows by itself only for an INTEGER primary key.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    principal: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    #: The token id, or ``oidc:`` and the JWT's subject.
+    credential: Mapped[str] = mapped_column(String(160))
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    #: JSON list of the personal-data field names shown (names only, never values).
+    fields: Mapped[str] = mapped_column(Text)
+    #: The request path, or the command for a read on the command line.
+    path: Mapped[str] = mapped_column(String(512))

@@ -1,11 +1,12 @@
 """A case's trail as people and scripts read it: decoded, verified, personal data withheld.
 
 Used by ``kawal case trail`` and ``GET /cases/{case_id}/trail``. The public view never shows a
-field the schemas mark ``kawal.personal_data``. An institution's view (``--as``, ``?as=``)
-shows the values its roles in the case are entitled to (:mod:`streams.domain.redaction`), each
-checked against the commitment in the signed bytes. Every view verifies the same chain and
-each entry's signatures, the sender's and the hub's (:mod:`streams.domain.entries`), and carries
-what a reader needs to check them without the hub: the signed bytes, key ids and signatures.
+field the schemas mark ``kawal.personal_data``. An institution's view (``--as``, or over HTTP the
+bearer credential's) shows the values its roles in the case are entitled to
+(:mod:`streams.domain.redaction`), each checked against the commitment in the signed bytes.
+Every view verifies the same chain and each entry's signatures, the sender's and the hub's
+(:mod:`streams.domain.entries`), and carries what a reader needs to check them without the hub:
+the signed bytes, key ids and signatures.
 """
 
 from __future__ import annotations

@@ -20,7 +20,17 @@ from collections.abc import Sequence
 from importlib.metadata import entry_points
 
 from schemas.errors import KawalError
-from streams.cli import cases, dead_letters, deadlines, keys, processes, schema, topics
+from streams.cli import (
+    access,
+    cases,
+    dead_letters,
+    deadlines,
+    keys,
+    processes,
+    schema,
+    tokens,
+    topics,
+)
 from streams.cli.exits import EXIT_ERROR, EXIT_OK
 from streams.settings import Settings
 
@@ -38,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=__doc__.split("\n\n")[1],
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for group in (processes, topics, cases, deadlines, keys, dead_letters, schema):
+    for group in (processes, topics, cases, deadlines, keys, tokens, access, dead_letters, schema):
         group.add_parsers(commands)
     for entry in entry_points(group=COMMANDS_GROUP):
         try:

@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.audit.store import AuditStore
+
+if TYPE_CHECKING:
+    from streams.audit.trail import Directory
 from streams.cli.exits import EXIT_NOT_ENTITLED, EXIT_OK, EXIT_UNKNOWN_CASE, EXIT_UNVERIFIED
 from streams.domain.keys import load_key_registry
 from streams.settings import Settings
@@ -71,7 +74,7 @@ def _case_trail(args: argparse.Namespace, settings: Settings) -> int:
             catalog,
             args.case_id,
             args.viewer,
-            _directory(settings),
+            directory(settings),
             load_key_registry(settings.key_registry_file),
         )
     except NotEntitledError as exc:
@@ -79,6 +82,8 @@ def _case_trail(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_NOT_ENTITLED
     if view is None:
         return _unknown_case(args.case_id, settings)
+    if args.viewer is not None:
+        _log_read(store, view, args.viewer)
     if args.json:
         print(json.dumps(view, indent=2))
     else:
@@ -86,12 +91,32 @@ def _case_trail(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK if view["verified"] else EXIT_UNVERIFIED
 
 
+def _log_read(store: AuditStore, view: dict[str, Any], institution: str) -> None:
+    """Record a read of personal data on the command line like one over HTTP.
+
+    Raises:
+        StoreError: the access log cannot be written; the view is then not printed.
+    """
+    import getpass
+
+    from streams.audit.access_log import AccessLog, shown_personal_fields
+    from streams.domain.principals import Principal, PrincipalRole
+
+    shown = shown_personal_fields(view, default_catalog())
+    if shown:
+        # The operating-system account that ran the command is who read, for that institution.
+        reader = Principal(institution, PrincipalRole.INSTITUTION, f"cli:{getpass.getuser()}")
+        command = f"kawal case trail {view['case_id']} --as {institution}"
+        AccessLog(store.engine).record(reader, view["case_id"], shown, command)
+
+
 def _unknown_case(case_id: str, settings: Settings) -> int:
     print(f"kawal: no case {case_id} in the audit store at {settings.audit_url}", file=sys.stderr)
     return EXIT_UNKNOWN_CASE
 
 
-def _directory(settings: Settings) -> Any:
+def directory(settings: Settings) -> Directory:
+    """The registered institutions and the authority map, from their data files."""
     from streams.audit.trail import Directory
     from streams.domain.authority import load_authority_map
     from streams.domain.institutions import load_institutions

@@ -45,6 +45,6 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from streams.local.supervisor import publish_demo
 
-    web_url = f"http://{settings.web_host}:{settings.web_port}"
+    web_url = f"{settings.web_scheme}://{settings.web_host}:{settings.web_port}"
     print("\n".join(publish_demo(settings, settings.effective_broker_url, web_url)))
     return EXIT_OK

@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -22,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import IO
+from typing import IO, Any
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
@@ -140,7 +141,7 @@ class Supervisor:
         settings = self.settings
         ports = [(self.worker, settings.web_port), (self.sink, settings.sink_port)]
         return [
-            (child, f"http://{settings.web_host}:{port}/health")
+            (child, f"{settings.web_scheme}://{settings.web_host}:{port}/health")
             for child, port in ports
             if child is not None
         ]
@@ -178,7 +179,7 @@ class Supervisor:
 
     def web_url(self) -> str:
         """Base URL of the worker's HTTP server."""
-        return f"http://{self.settings.web_host}:{self.settings.web_port}"
+        return f"{self.settings.web_scheme}://{self.settings.web_host}:{self.settings.web_port}"
 
     def wait_until_healthy(self, timeout: float = WORKER_READY_TIMEOUT_SECONDS) -> None:
         """Wait for ``GET /health`` of the worker and of the sink to answer 200.
@@ -245,9 +246,24 @@ class Supervisor:
             self.cluster.stop()
 
 
+def _open_local(url: str) -> Any:
+    """GET one of the supervisor's own children, over plain HTTP or the hub's TLS.
+
+    The child's certificate names the hub's public host, not the loopback address the
+    supervisor reaches it on, and the supervisor started the child itself: its probes do not
+    verify the certificate. Clients of the hub always do.
+    """
+    context = None
+    if url.startswith("https:"):
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return urllib.request.urlopen(url, timeout=2, context=context)  # noqa: S310 - loopback URL
+
+
 def _healthy(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback URL
+        with _open_local(url) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
@@ -294,7 +310,7 @@ def _wait_for_trails(web_url: str, expected: dict[str, int]) -> None:
 
 def _trail_length(url: str) -> int:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback URL
+        with _open_local(url) as response:
             return len(json.load(response)["entries"])
     except (urllib.error.URLError, OSError, ValueError, KeyError):
         return 0
@@ -324,12 +340,12 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool) -> int:
 
 
 def _announce(settings: Settings, broker_url: str) -> None:
-    base = f"http://{settings.web_host}:{settings.web_port}"
+    base = f"{settings.web_scheme}://{settings.web_host}:{settings.web_port}"
     lines = {
         "broker": broker_url,
         "health": f"{base}/health",
         "metrics": f"{base}/metrics",
-        "sink_metrics": f"http://{settings.web_host}:{settings.sink_port}/metrics",
+        "sink_metrics": f"{settings.web_scheme}://{settings.web_host}:{settings.sink_port}/metrics",
         "home": str(settings.home.resolve()),
         "logs": str(settings.log_dir.resolve()),
     }

@@ -8,6 +8,9 @@ Phases and clocks come from the worker's case table, so with several workers eac
 page shows the phases of the partitions its worker holds (other cases read "not on this
 worker"); the case list, the statistics and the timelines come from the shared audit store.
 Throughput and rejects are this worker's counters since it started.
+
+The page is public and never shows personal data; a request that sends a credential must
+still send a good one (:mod:`streams.web.auth`), like on every other view.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from streams.audit.stats import stats_view
 from streams.audit.store import CaseSummary
 from streams.domain.deadlines import overdue
 from streams.domain.lifecycle import CaseLifecycle
+from streams.domain.principals import AccessRefusal
 from streams.hub.case_table import lifecycle_of
+from streams.web.auth import Authenticator, refusal_response
 from streams.web.render import CaseRow, Overview, case_page, not_found_page, overview_page
 from streams.web.views import TrailReader
 
@@ -44,6 +49,7 @@ class PageSources:
     table: Any
     trails: TrailReader
     metrics: HubMetrics
+    auth: Authenticator
 
 
 def register(app: faust.App, sources: PageSources) -> None:
@@ -58,6 +64,9 @@ def register(app: faust.App, sources: PageSources) -> None:
         """Cases, statistics, throughput and rejects."""
 
         async def get(self, request: web.Request) -> web.Response:
+            principal = await sources.auth.principal(request)
+            if isinstance(principal, AccessRefusal):
+                return refusal_response(self, principal)
             return self.html(overview_page(await overview(sources)))
 
     @app.page("/cases/{case_id}", name="kawal-case")
@@ -65,6 +74,9 @@ def register(app: faust.App, sources: PageSources) -> None:
         """One case's verified timeline."""
 
         async def get(self, request: web.Request, case_id: str) -> web.Response:
+            principal = await sources.auth.principal(request)
+            if isinstance(principal, AccessRefusal):
+                return refusal_response(self, principal)
             lifecycle = lifecycle_of(sources.table.get(case_id))
             view = await asyncio.to_thread(sources.trails.view, case_id)
             if view is None:

@@ -1,4 +1,11 @@
-"""HTTP views of the hub processes (Faust's web server): health, metrics, case trails."""
+"""HTTP views of the hub processes (Faust's web server): health, metrics, case trails.
+
+``GET /cases/{case_id}/trail`` shows the view of the request's principal (:mod:`streams.web.auth`):
+an institution party to the case gets the values its roles entitle it to, an operator and the
+public get every personal-data field withheld. A response that shows a personal-data value is
+recorded in the access log before it is sent. ``/health`` and ``/metrics`` carry no case data
+and take no credential, so probes and scrapers need none.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +20,12 @@ from faust.tables.manager import TableManager
 from monitoring.metrics import HubMetrics
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
+from streams.audit.access_log import AccessLog, shown_personal_fields
 from streams.audit.store import AuditStore, StoreError
 from streams.audit.trail import Directory, NotEntitledError, trail_view
 from streams.domain.keys import KeyRegistry
+from streams.domain.principals import AccessProblem, AccessRefusal, Principal
+from streams.web.auth import Authenticator, refusal_response
 
 #: Prometheus text exposition format 0.0.4.
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4"
@@ -23,12 +33,13 @@ PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4"
 
 @dataclass(frozen=True)
 class TrailReader:
-    """What a trail view reads: the store, the codec and who is entitled to what."""
+    """What a trail view reads: the store, the codec, who is entitled to what, the access log."""
 
     store: AuditStore
     codec: AvroCodec
     catalog: SchemaCatalog
     directory: Directory
+    access_log: AccessLog
     keys: KeyRegistry
 
     def view(self, case_id: str, viewer: str | None = None) -> dict[str, Any] | None:
@@ -37,23 +48,57 @@ class TrailReader:
             self.store, self.codec, self.catalog, case_id, viewer, self.directory, self.keys
         )
 
+    def read(self, case_id: str, reader: Principal | None, path: str) -> dict[str, Any] | None:
+        """The trail as ``reader`` may see it, its personal-data fields logged if any shown.
 
-def register_trails(app: faust.App, reader: TrailReader) -> None:
+        Raises:
+            NotEntitledError: an institution not party to the case.
+            StoreError: the access log cannot be written; the view must not be sent.
+        """
+        view = self.view(case_id, reader.institution if reader else None)
+        shown = shown_personal_fields(view, self.catalog) if view else ()
+        if view is not None and shown and reader is not None:
+            self.access_log.record(reader, case_id, shown, path)
+        return view
+
+
+#: The answer to the retired ``?as=INSTITUTION``.
+VIEWER_IN_QUERY = AccessRefusal(
+    AccessProblem.VIEWER_IN_QUERY,
+    "?as= is no longer accepted: the view is the credential's; send "
+    "'Authorization: Bearer <token>' (kawal token issue INSTITUTION)",
+)
+
+
+def register_trails(app: faust.App, reader: TrailReader, auth: Authenticator) -> None:
     """Attach ``GET /cases/{case_id}/trail`` to the worker's app."""
 
     @app.page("/cases/{case_id}/trail")
     class Trail(web.View):
-        """A case's trail, verified; ``?as=INSTITUTION`` for the view it is entitled to."""
+        """A case's trail, verified, as the request's principal may see it."""
 
         async def get(self, request: web.Request, case_id: str) -> web.Response:
-            viewer = request.query.get("as")
+            if "as" in request.query:
+                return refusal_response(self, VIEWER_IN_QUERY)
+            principal = await auth.principal(request)
+            if isinstance(principal, AccessRefusal):
+                return refusal_response(self, principal)
             try:
-                view = await asyncio.to_thread(reader.view, case_id, viewer)
+                view = await asyncio.to_thread(reader.read, case_id, principal, request.url.path)
             except NotEntitledError as exc:
-                return self.json({"error": str(exc)}, status=403)
+                return refusal_response(self, AccessRefusal(AccessProblem.NOT_ENTITLED, str(exc)))
+            except StoreError:
+                return refusal_response(self, ACCESS_LOG_DOWN)
             if view is None:
                 return self.json({"error": f"no case {case_id} in the audit store"}, status=404)
             return self.json(view)
+
+
+#: A personal-data read that could not be recorded is not served.
+ACCESS_LOG_DOWN = AccessRefusal(
+    AccessProblem.ACCESS_LOG_UNAVAILABLE,
+    "the access log cannot be written, so personal data is not shown; try again later",
+)
 
 
 def register_health(app: faust.App, store: AuditStore, metrics: HubMetrics) -> None:

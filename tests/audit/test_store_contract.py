@@ -18,6 +18,7 @@ from tests.storetools import chained_rows, open_store
 CASE = "0b5c6a1e-0000-4000-8000-000000000001"
 OTHER = "0b5c6a1e-0000-4000-8000-000000000002"
 AUDIT = "kawal.case.audit"
+#: The newest migration (streams/audit/migrations/versions/).
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -32,7 +33,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuditStore
 def test_migrations_reach_the_newest_revision(store: AuditStore) -> None:
     assert migrations.current_revision(store.engine) == migrations.head_revision(store.engine)
     tables = set(inspect(store.engine).get_table_names())
-    assert {"audit_entries", "case_heads", "consumed_offsets", "alembic_version"} <= tables
+    assert {
+        "audit_entries",
+        "case_heads",
+        "consumed_offsets",
+        "api_tokens",
+        "access_log",
+        "alembic_version",
+    } <= tables
 
 
 def test_migrating_twice_changes_nothing(store: AuditStore) -> None:

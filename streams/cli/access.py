@@ -1,0 +1,76 @@
+"""``kawal access log``: who read personal data of which case, when, and through what.
+
+Reads the access log of the audit store (:mod:`streams.audit.access_log`): ``--case`` one case,
+``--institution`` the cases an institution is party to (who read its cases), ``--reader`` the
+reads of one principal. Field names only; the log never holds a personal-data value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
+from schemas.errors import KawalError
+from streams.audit.access_log import AccessLog, AccessRecord, cases_party_to
+from streams.audit.store import AuditStore
+from streams.cli.exits import EXIT_OK
+from streams.cli.output import reporting_errors
+from streams.cli.tokens import existing_store
+from streams.settings import Settings
+
+
+def add_parsers(commands: Any) -> None:
+    """Add ``access log``."""
+    access = commands.add_parser("access", help="the record of personal-data reads")
+    actions = access.add_subparsers(dest="access_command", required=True)
+    log = actions.add_parser("log", help="logged reads of personal data, oldest first")
+    log.add_argument("--case", help="only this case")
+    log.add_argument(
+        "--institution", help="only the cases this institution is party to (who read its cases)"
+    )
+    log.add_argument("--reader", help="only the reads of this principal")
+    log.add_argument("--json", action="store_true", help="machine-readable output")
+    log.set_defaults(run=_log)
+
+
+def _log(args: argparse.Namespace, settings: Settings) -> int:
+    def show() -> int:
+        store = existing_store(settings)
+        try:
+            records = _records(args, settings, store)
+        finally:
+            store.close()
+        if args.json:
+            print(json.dumps([record.as_json() for record in records], indent=2))
+            return EXIT_OK
+        for record in records:
+            print(
+                f"{record.read_at.isoformat()}  {record.principal:<18} {record.role:<11} "
+                f"{record.case_id}  {','.join(record.fields)}  {record.path}"
+            )
+        if not records:
+            print("no personal data has been read")
+        return EXIT_OK
+
+    return reporting_errors(show, as_json=args.json)
+
+
+def _records(args: argparse.Namespace, settings: Settings, store: AuditStore) -> list[AccessRecord]:
+    log = AccessLog(store.engine)
+    cases = [args.case] if args.case else None
+    if args.institution:
+        from streams.cli.cases import directory
+
+        found = directory(settings)
+        if args.institution not in {inst.id for inst in found.institutions}:
+            raise KawalError(
+                f"{args.institution!r} is not in the institutions registry "
+                "(KAWAL_INSTITUTIONS_FILE)"
+            )
+        codec = AvroCodec(default_catalog())
+        candidates = cases if cases is not None else log.case_ids()
+        cases = cases_party_to(args.institution, candidates, store, codec, found)
+    return log.entries(cases, args.reader)

@@ -1,0 +1,191 @@
+"""``kawal token issue|list|revoke``: bearer tokens of the hub's HTTP readers.
+
+``issue`` prints the secret once; the audit store keeps only its hash (:mod:`streams.audit.tokens`),
+so a lost token is revoked and replaced, never recovered. Every token expires: ``--expires``
+takes a duration (``90m``, ``12h``, ``30d``, ``8w``) or a date (the token stops working at 00:00
+UTC that day) or a date-time with its offset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from schemas.errors import KawalError
+from streams.audit.store import AuditStore
+from streams.audit.tokens import IssuedToken, TokenInfo, TokenStore
+from streams.cli.exits import EXIT_OK
+from streams.cli.output import reporting_errors
+from streams.domain.institutions import load_institutions
+from streams.domain.principals import PrincipalRole
+from streams.settings import Settings
+
+#: A duration: a count and its unit.
+DURATION = re.compile(r"^(\d+)([mhdw])$")
+UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def add_parsers(commands: Any) -> None:
+    """Add ``token issue``, ``token list`` and ``token revoke``."""
+    token = commands.add_parser("token", help="bearer tokens of HTTP readers (stored hashed)")
+    actions = token.add_subparsers(dest="token_command", required=True)
+    issue = actions.add_parser("issue", help="make a token; its secret is printed once")
+    issue.add_argument("principal", help="a registered institution id, or an operator's name")
+    issue.add_argument(
+        "--expires",
+        required=True,
+        type=expiry,
+        metavar="DURATION|DATE",
+        help="30d, 12h, 90m, 8w, a date (2027-01-01: until 00:00 UTC) or a date-time",
+    )
+    issue.add_argument(
+        "--role",
+        choices=[role.value for role in PrincipalRole],
+        default=PrincipalRole.INSTITUTION.value,
+        help="institution (its entitled views) or operator (no personal data); default institution",
+    )
+    issue.add_argument("--json", action="store_true", help="machine-readable output")
+    issue.set_defaults(run=_issue)
+    listing = actions.add_parser("list", help="every token (never its secret)")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(run=_list)
+    revoke = actions.add_parser("revoke", help="revoke a token from now on")
+    revoke.add_argument("token_id", help="the token's id, as `kawal token list` shows it")
+    revoke.add_argument("--reason", help="why (kept with the token)")
+    revoke.add_argument("--json", action="store_true", help="machine-readable output")
+    revoke.set_defaults(run=_revoke)
+
+
+def expiry(text: str, now: datetime | None = None) -> datetime:
+    """The moment ``--expires`` means, in UTC.
+
+    Raises:
+        argparse.ArgumentTypeError: not a duration, date or date-time with offset.
+    """
+    found = DURATION.match(text)
+    if found:
+        count, unit = int(found.group(1)), UNITS[found.group(2)]
+        return (now or datetime.now(UTC)).replace(microsecond=0) + timedelta(**{unit: count})
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        day = None
+    if day is not None and len(text) == len("2027-01-01"):
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a duration (30d, 12h, 90m, 8w), a date (2027-01-01) nor a "
+            "date-time with its offset (2027-01-01T00:00:00+07:00)"
+        )
+    return moment.astimezone(UTC)
+
+
+def _issue(args: argparse.Namespace, settings: Settings) -> int:
+    def issue() -> int:
+        if args.expires <= datetime.now(UTC):
+            raise KawalError("--expires is in the past; a token must expire later than now")
+        from streams.app import create_store
+
+        institutions = {inst.id for inst in load_institutions(settings.institutions_file)}
+        # Tokens may be issued before the hub first starts, so this may create the store.
+        if not settings.audit_db_url:
+            settings.home.mkdir(parents=True, exist_ok=True)
+        store = create_store(settings)
+        try:
+            issued = TokenStore(store.engine).issue(
+                args.principal, PrincipalRole(args.role), args.expires, institutions
+            )
+        finally:
+            store.close()
+        _print_issued(issued, as_json=args.json)
+        return EXIT_OK
+
+    return reporting_errors(issue, as_json=args.json)
+
+
+def _print_issued(issued: IssuedToken, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(_token_json(issued) | {"token": issued.secret}))
+        return
+    print(issued.secret)
+    print(
+        f"# token {issued.id} for {issued.principal} ({issued.role.value}), expires "
+        f"{issued.expires_at.isoformat()}; shown once, only its hash is kept",
+        file=sys.stderr,
+    )
+
+
+def _list(args: argparse.Namespace, settings: Settings) -> int:
+    def listing() -> int:
+        store = existing_store(settings)
+        try:
+            tokens = TokenStore(store.engine).tokens()
+        finally:
+            store.close()
+        if args.json:
+            print(json.dumps([_token_json(token) for token in tokens], indent=2))
+            return EXIT_OK
+        for token in tokens:
+            revoked = f"revoked {token.revoked_at.isoformat()}" if token.revoked_at else "active"
+            print(
+                f"{token.id}  {token.principal:<20} {token.role:<11} "
+                f"expires {token.expires_at.isoformat()}  {revoked}"
+            )
+        if not tokens:
+            print("no tokens yet: kawal token issue INSTITUTION --expires 30d")
+        return EXIT_OK
+
+    return reporting_errors(listing, as_json=args.json)
+
+
+def _revoke(args: argparse.Namespace, settings: Settings) -> int:
+    def revoke() -> int:
+        store = existing_store(settings)
+        try:
+            token = TokenStore(store.engine).revoke(args.token_id, args.reason)
+        finally:
+            store.close()
+        if args.json:
+            print(json.dumps(_token_json(token)))
+        else:
+            assert token.revoked_at is not None  # revoke() always sets it
+            print(f"revoked {token.id} ({token.principal}) at {token.revoked_at.isoformat()}")
+        return EXIT_OK
+
+    return reporting_errors(revoke, as_json=args.json)
+
+
+def existing_store(settings: Settings) -> AuditStore:
+    """The existing audit store, brought to the newest schema.
+
+    Never a new one: a wrong URL is an error, not an empty store. A store from before tokens
+    and the access log existed gains their tables.
+    """
+    store = AuditStore.open_existing(settings.audit_url)
+    store.create_schema()
+    return store
+
+
+def _token_json(token: IssuedToken | TokenInfo) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "id": token.id,
+        "principal": token.principal,
+        "role": str(token.role),
+        "expires_at": token.expires_at.isoformat(),
+    }
+    if isinstance(token, TokenInfo):
+        found |= {
+            "created_at": token.created_at.isoformat(),
+            "revoked": token.revoked_at is not None,
+            "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+            "revoked_reason": token.revoked_reason,
+        }
+    return found

@@ -1,0 +1,76 @@
+"""``GET /access-log``: who read personal data of which case, for those who may know.
+
+An institution sees the reads of the cases it is party to (the record of processing Law
+27/2022 asks for, and how a reporter's protector learns who looked); an operator sees every
+read; the public sees none. ``?case=ID`` narrows it to one case, which an institution must be
+party to. The log holds principals and field names, never a personal-data value, so reading
+it is not itself logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+from faust import web
+
+from schemas.codec import AvroCodec
+from streams.audit.access_log import AccessLog, cases_party_to
+from streams.audit.store import AuditStore
+from streams.audit.trail import Directory, NotEntitledError
+from streams.domain.principals import AccessProblem, AccessRefusal, Principal
+from streams.web.auth import Authenticator, refusal_response
+
+#: The answer to a request without a credential.
+NO_CREDENTIAL = AccessRefusal(
+    AccessProblem.AUTHENTICATION_REQUIRED,
+    "the access log is shown to institutions and operators: send 'Authorization: Bearer <token>'",
+)
+
+
+@dataclass(frozen=True)
+class AccessReader:
+    """What the access-log view reads: the log, and the trails that say whose case is whose."""
+
+    log: AccessLog
+    store: AuditStore
+    codec: AvroCodec
+    directory: Directory
+
+    def reads_for(self, reader: Principal, case_id: str | None) -> list[dict[str, Any]]:
+        """The logged reads ``reader`` may see, of ``case_id`` only if given.
+
+        Raises:
+            NotEntitledError: an institution asked about a case it is not party to.
+        """
+        wanted = [case_id] if case_id is not None else None
+        if reader.institution is None:
+            return [record.as_json() for record in self.log.entries(wanted)]
+        candidates = wanted if wanted is not None else self.log.case_ids()
+        own = cases_party_to(reader.institution, candidates, self.store, self.codec, self.directory)
+        if case_id is not None and not own:
+            raise NotEntitledError(f"{reader.institution} is not party to case {case_id}")
+        return [record.as_json() for record in self.log.entries(own)]
+
+
+def register_access_log(app: faust.App, reader: AccessReader, auth: Authenticator) -> None:
+    """Attach ``GET /access-log`` to the worker's app."""
+
+    @app.page("/access-log")
+    class AccessLogView(web.View):
+        """Logged reads of personal data the request's principal may see."""
+
+        async def get(self, request: web.Request) -> web.Response:
+            principal = await auth.principal(request)
+            if isinstance(principal, AccessRefusal):
+                return refusal_response(self, principal)
+            if principal is None:
+                return refusal_response(self, NO_CREDENTIAL)
+            case_id = request.query.get("case")
+            try:
+                reads = await asyncio.to_thread(reader.reads_for, principal, case_id)
+            except NotEntitledError as exc:
+                return refusal_response(self, AccessRefusal(AccessProblem.NOT_ENTITLED, str(exc)))
+            return self.json({"principal": principal.name, "role": principal.role, "reads": reads})

@@ -1,0 +1,102 @@
+"""Who is asking: the principal of an HTTP request, from its ``Authorization`` header only.
+
+No header: the public. ``Bearer kawal_...``: a token the hub issued (:mod:`streams.audit.tokens`).
+``Bearer <header>.<payload>.<signature>``: an OIDC JWT (:mod:`streams.web.oidc`), when an
+issuer is configured. A credential that is sent must be good, on every view: a bad one is a
+401 with its reason code and a ``WWW-Authenticate`` challenge (RFC 6750), never a silent
+fall-back to the public view, so a client with a broken token learns it at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from faust import web
+
+from streams.audit.tokens import TOKEN_PREFIX, TokenStore
+from streams.domain.principals import AccessProblem, AccessRefusal, Principal
+from streams.web.oidc import OidcVerifier
+
+#: Realm of the challenge a refused request gets.
+REALM = "kawal"
+
+#: HTTP status of each refusal; every other problem is a 401 (the credential is at fault).
+STATUS: dict[AccessProblem, int] = {
+    AccessProblem.NOT_ENTITLED: 403,
+    AccessProblem.VIEWER_IN_QUERY: 400,
+    AccessProblem.JWKS_UNAVAILABLE: 503,
+    AccessProblem.ACCESS_LOG_UNAVAILABLE: 503,
+}
+
+
+@dataclass(frozen=True)
+class Authenticator:
+    """Resolves credentials: the token store, the OIDC verifier if configured, the registry."""
+
+    tokens: TokenStore
+    institutions: Collection[str]
+    oidc: OidcVerifier | None = None
+
+    async def principal(self, request: web.Request) -> Principal | AccessRefusal | None:
+        """The request's principal, None for the public, or why its credential is refused."""
+        header = request.headers.get("Authorization")
+        if header is None:
+            return None
+        scheme, _, credential = header.partition(" ")
+        credential = credential.strip()
+        if scheme.lower() != "bearer" or not credential or " " in credential:
+            return AccessRefusal(
+                AccessProblem.MALFORMED, "send the credential as 'Authorization: Bearer <token>'"
+            )
+        # The token store and the JWKS fetch block: both run off the event loop.
+        return await asyncio.to_thread(self.resolve, credential)
+
+    def resolve(self, credential: str) -> Principal | AccessRefusal:
+        """The principal of a bearer credential (token or JWT), or why it is refused."""
+        if credential.startswith(TOKEN_PREFIX):
+            found = self.tokens.resolve(credential)
+        elif credential.count(".") == 2:
+            if self.oidc is None:
+                return AccessRefusal(
+                    AccessProblem.OIDC_NOT_CONFIGURED,
+                    "this hub takes no JWTs (no OIDC issuer is configured); use a kawal token",
+                )
+            return self.oidc.verify(credential, self.institutions)
+        else:
+            return AccessRefusal(
+                AccessProblem.MALFORMED,
+                f"the bearer credential is neither a kawal token ({TOKEN_PREFIX}...) nor a JWT",
+            )
+        if isinstance(found, Principal) and not self.registered(found):
+            return AccessRefusal(
+                AccessProblem.UNKNOWN_INSTITUTION,
+                f"token {found.credential} names an institution no longer registered",
+            )
+        return found
+
+    def registered(self, principal: Principal) -> bool:
+        """False for a token of an institution since removed from the registry."""
+        return principal.institution is None or principal.institution in self.institutions
+
+
+def refusal_response(view: web.View, refusal: AccessRefusal) -> web.Response:
+    """The JSON answer to a refused request, with its status and, for a 401, the challenge."""
+    status = STATUS.get(refusal.problem, 401)
+    headers: dict[str, Any] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = challenge(refusal)
+    body = {"error": refusal.detail, "reason": refusal.problem.value}
+    return view.json(body, status=status, headers=headers)
+
+
+def challenge(refusal: AccessRefusal) -> str:
+    """The ``WWW-Authenticate`` value of a 401 (RFC 6750 section 3)."""
+    if refusal.problem is AccessProblem.AUTHENTICATION_REQUIRED:
+        # No credential was sent: the challenge carries no error code (RFC 6750 3.1).
+        return f'Bearer realm="{REALM}"'
+    error = "invalid_request" if refusal.problem is AccessProblem.MALFORMED else "invalid_token"
+    detail = refusal.detail.replace('"', "'")
+    return f'Bearer realm="{REALM}", error="{error}", error_description="{detail}"'

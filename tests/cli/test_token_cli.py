@@ -1,0 +1,177 @@
+"""``kawal token issue|list|revoke`` and ``kawal access log`` as an operator runs them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streams.audit.access_log import AccessLog
+from streams.audit.store import AuditStore
+from streams.audit.tokens import TokenStore
+from streams.cli import main
+from streams.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from streams.cli.tokens import expiry
+from streams.domain.principals import AccessProblem, AccessRefusal, Principal, PrincipalRole
+from streams.settings import Settings
+from tests.storetools import chained_rows
+
+CASE = "0b5c6a1e-0000-4000-8000-000000000001"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("KAWAL_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("KAWAL_AUDIT_DB_URL", raising=False)
+    return tmp_path / "home"
+
+
+def kawal_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
+    code = main([*args, "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def store_of(home: Path) -> AuditStore:
+    return AuditStore(Settings(home=home).audit_url)
+
+
+def test_a_token_is_shown_once_and_works_until_revoked(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, issued = kawal_json(capsys, "token", "issue", "bkn", "--expires", "30d")
+    assert code == EXIT_OK
+    tokens = TokenStore(store_of(home).engine)
+    assert tokens.resolve(issued["token"]) == Principal(
+        "bkn", PrincipalRole.INSTITUTION, issued["id"]
+    )
+
+    code, listed = kawal_json(capsys, "token", "list")
+    assert code == EXIT_OK
+    assert [(t["id"], t["principal"], t["role"], t["revoked"]) for t in listed] == [
+        (issued["id"], "bkn", "institution", False)
+    ]
+    assert issued["token"] not in json.dumps(listed)
+
+    code, revoked = kawal_json(capsys, "token", "revoke", issued["id"], "--reason", "lost")
+    assert code == EXIT_OK
+    assert (revoked["revoked"], revoked["revoked_reason"]) == (True, "lost")
+    refused = tokens.resolve(issued["token"])
+    assert isinstance(refused, AccessRefusal)
+    assert refused.problem is AccessProblem.TOKEN_REVOKED
+
+
+def test_an_operator_token_and_the_human_listing(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["token", "issue", "ops.ana", "--role", "operator", "--expires", "2099-01-01"]) == 0
+    printed = capsys.readouterr()
+    secret = printed.out.strip()
+    assert secret.startswith("kawal_")
+    assert "shown once" in printed.err
+
+    assert main(["token", "list"]) == EXIT_OK
+    listing = capsys.readouterr().out
+    assert "ops.ana" in listing
+    assert "operator" in listing
+    assert "expires 2099-01-01T00:00:00+00:00" in listing
+    assert secret not in listing
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nobody.9999", "--expires", "1d"], "not in the institutions registry"),
+        (["bkn", "--role", "operator", "--expires", "1d"], "is an institution"),
+        (["bkn", "--expires", "2001-01-01"], "in the past"),
+    ],
+)
+def test_an_unusable_token_is_refused_with_a_clear_message(
+    home: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, error = kawal_json(capsys, "token", "issue", *args)
+
+    assert code == EXIT_ERROR
+    assert message in error["error"]
+    assert main(["token", "issue", *args]) == EXIT_ERROR
+    assert message in capsys.readouterr().err
+
+
+def test_revoking_an_unknown_token_and_listing_without_a_store(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, error = kawal_json(capsys, "token", "list")
+    assert code == EXIT_ERROR
+    assert "no audit store" in error["error"]
+
+    kawal_json(capsys, "token", "issue", "bkn", "--expires", "1h")
+    code, error = kawal_json(capsys, "token", "revoke", "tok_nope")
+    assert code == EXIT_ERROR
+    assert "kawal token list" in error["error"]
+
+
+def test_expiry_takes_durations_dates_and_date_times() -> None:
+    now = datetime(2026, 3, 1, 9, 0, 30, 123, tzinfo=UTC)
+    at_second = now.replace(microsecond=0)
+
+    assert expiry("90m", now) == at_second + timedelta(minutes=90)
+    assert expiry("12h", now) == at_second + timedelta(hours=12)
+    assert expiry("30d", now) == at_second + timedelta(days=30)
+    assert expiry("8w", now) == at_second + timedelta(weeks=8)
+    assert expiry("2027-01-01") == datetime(2027, 1, 1, tzinfo=UTC)
+    assert expiry("2027-01-01T07:00:00+07:00") == datetime(2027, 1, 1, tzinfo=UTC)
+    for bad in ("soon", "2027-01-01T07:00:00", "30y"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            expiry(bad)
+    with pytest.raises(SystemExit) as usage:
+        main(["token", "issue", "bkn", "--expires", "soon"])
+    assert usage.value.code == EXIT_USAGE
+
+
+def test_the_access_log_by_case_institution_and_reader(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kawal_json(capsys, "token", "issue", "bkn", "--expires", "1h")  # makes the store
+    store = store_of(home)
+    # A case whose report bawaslu.33 sent: bawaslu.33 is party to it, kasn is not.
+    store.insert(_reported_case())
+    log = AccessLog(store.engine)
+    when = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    bkn = Principal("bkn", PrincipalRole.INSTITUTION, "tok_1")
+    log.record(bkn, CASE, ["reporter_identity"], f"/cases/{CASE}/trail", when)
+
+    code, everything = kawal_json(capsys, "access", "log")
+    assert code == EXIT_OK
+    assert everything == [
+        {
+            "read_at": when.isoformat(),
+            "principal": "bkn",
+            "role": "institution",
+            "credential": "tok_1",
+            "case_id": CASE,
+            "fields": ["reporter_identity"],
+            "path": f"/cases/{CASE}/trail",
+        }
+    ]
+    assert kawal_json(capsys, "access", "log", "--case", CASE)[1] == everything
+    assert kawal_json(capsys, "access", "log", "--institution", "bawaslu.33")[1] == everything
+    assert kawal_json(capsys, "access", "log", "--institution", "kasn")[1] == []
+    assert kawal_json(capsys, "access", "log", "--reader", "ppk.3374")[1] == []
+    code, error = kawal_json(capsys, "access", "log", "--institution", "nobody.9999")
+    assert code == EXIT_ERROR
+    assert "not in the institutions registry" in error["error"]
+    assert main(["access", "log"]) == EXIT_OK
+    assert "reporter_identity" in capsys.readouterr().out
+
+
+def _reported_case() -> list[dict[str, Any]]:
+    from tests.hubtools import default_codec, report
+
+    first = report("bawaslu.33")
+    first["envelope"]["case_id"] = CASE
+    rows = chained_rows(CASE, 1)
+    rows[0]["event"] = default_codec().encode("ReportReceived", first)
+    return rows

@@ -1,0 +1,217 @@
+"""Authenticated readers on the real hub: every HTTP read by every kind of credential.
+
+Each read is tried with no credential, another institution's token, an expired and a revoked
+token, an operator's and the entitled institution's; the whole matrix of statuses and reason
+codes is compared at once, then the access log rows the reads wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from streams.audit.access_log import AccessLog
+from streams.audit.tokens import TokenStore
+from streams.audit.trail import WITHHELD
+from streams.domain.principals import PrincipalRole
+from tests.hubtools import RunningHub, http_request
+
+#: Values of the case's personal-data fields (tests.hubtools.report); never in a refusal or log.
+PERSONAL = ("Test Reporter", "Test Subject", "198501012010011001")
+
+CREDENTIALS = ("none", "other", "expired", "revoked", "operator", "entitled")
+READS = ("overview", "case_page", "trail", "access_log", "case_access_log")
+
+OK = (200, None)
+EXPIRED = (401, "token_expired")
+REVOKED = (401, "token_revoked")
+NOT_ENTITLED = (403, "not_entitled")
+NO_CREDENTIAL = (401, "authentication_required")
+
+#: (status, reason) of every read and credential; None: no reason (accepted).
+EXPECTED: dict[str, tuple[tuple[int, str | None], ...]] = {
+    #              none  other  expired  revoked  operator  entitled
+    "overview": (OK, OK, EXPIRED, REVOKED, OK, OK),
+    "case_page": (OK, OK, EXPIRED, REVOKED, OK, OK),
+    "trail": (OK, NOT_ENTITLED, EXPIRED, REVOKED, OK, OK),
+    "access_log": (NO_CREDENTIAL, OK, EXPIRED, REVOKED, OK, OK),
+    "case_access_log": (NO_CREDENTIAL, NOT_ENTITLED, EXPIRED, REVOKED, OK, OK),
+}
+
+
+@dataclass(frozen=True)
+class Readers:
+    """A referred case of bawaslu.33 (BKN entitled, KASN not) and a token of each kind."""
+
+    case_id: str
+    tokens: dict[str, str | None]
+    entitled_token_id: str
+
+    def path(self, read: str) -> str:
+        return {
+            "overview": "/",
+            "case_page": f"/cases/{self.case_id}",
+            "trail": f"/cases/{self.case_id}/trail",
+            "access_log": "/access-log",
+            "case_access_log": f"/access-log?case={self.case_id}",
+        }[read]
+
+
+@pytest.fixture(scope="module")
+def readers(hub: RunningHub) -> Readers:
+    case_id = hub.open_case("bawaslu.33")  # reported now: BKN's period, not KASN's
+    revoked = hub.token("bkn")
+    TokenStore(hub.store.engine).revoke(revoked.id, "lost laptop")
+    entitled = hub.token("bkn")
+    tokens = {
+        "none": None,
+        "other": hub.token("kasn").secret,
+        "expired": hub.token("bkn", expires_at=datetime.now(UTC) - timedelta(minutes=1)).secret,
+        "revoked": revoked.secret,
+        "operator": hub.token("ops.ana", PrincipalRole.OPERATOR).secret,
+        "entitled": entitled.secret,
+    }
+    return Readers(case_id, tokens, entitled.id)
+
+
+def get(hub: RunningHub, path: str, token: str | None = None, **headers: str) -> Any:
+    status, response_headers, body = http_request(f"{hub.base_url}{path}", token, headers)
+    return status, response_headers, body
+
+
+def outcome(status: int, body: bytes) -> tuple[int, str | None]:
+    if status == 200:
+        return status, None
+    return status, json.loads(body)["reason"]
+
+
+def test_every_read_with_every_credential(hub: RunningHub, readers: Readers) -> None:
+    seen: dict[str, tuple[tuple[int, str | None], ...]] = {}
+    bodies: dict[tuple[str, str], bytes] = {}
+    challenges: list[str] = []
+    for read in READS:
+        row = []
+        for credential in CREDENTIALS:
+            status, headers, body = get(hub, readers.path(read), readers.tokens[credential])
+            row.append(outcome(status, body))
+            bodies[read, credential] = body
+            if status == 401:
+                challenges.append(headers.get("WWW-Authenticate", ""))
+        seen[read] = tuple(row)
+
+    assert seen == EXPECTED
+    assert all(value.startswith('Bearer realm="kawal"') for value in challenges)
+    assert sum('error="invalid_token"' in value for value in challenges) == 2 * len(READS)
+    entitled = json.loads(bodies["trail", "entitled"])
+    assert entitled["view"] == "bkn"
+    assert entitled["entries"][0]["fields"]["reporter_identity"] == "Test Reporter"
+    for credential in ("none", "operator"):
+        view = json.loads(bodies["trail", credential])
+        assert view["view"] == "public"
+        assert view["entries"][0]["fields"]["reporter_identity"] == WITHHELD
+    shown_elsewhere = [
+        key for key, body in bodies.items() if key != ("trail", "entitled") and _personal(body)
+    ]
+    assert shown_elsewhere == []
+
+
+def _personal(body: bytes) -> bool:
+    return any(value.encode() in body for value in PERSONAL)
+
+
+def test_the_access_log_has_the_entitled_read_only(hub: RunningHub, readers: Readers) -> None:
+    log = AccessLog(hub.store.engine)
+    before = len(log.entries([readers.case_id]))
+    test_every_read_with_every_credential(hub, readers)
+    rows = log.entries([readers.case_id])[before:]
+    # One read of personal data in the matrix; nothing from the other readers.
+    assert [(row.principal, row.role, row.credential) for row in rows] == [
+        ("bkn", "institution", readers.entitled_token_id)
+    ]
+    assert {"reporter_identity", "subject_name", "subject_nip"} <= set(rows[0].fields)
+    assert rows[0].path == f"/cases/{readers.case_id}/trail"
+    assert not _personal(json.dumps([row.as_json() for row in rows]).encode())
+
+    status, _, body = get(hub, f"/access-log?case={readers.case_id}", readers.tokens["entitled"])
+    assert status == 200
+    assert {read["principal"] for read in json.loads(body)["reads"]} == {"bkn"}
+    status, _, body = get(hub, "/access-log", readers.tokens["other"])
+    assert readers.case_id not in {read["case_id"] for read in json.loads(body)["reads"]}
+
+
+@pytest.mark.parametrize(
+    ("authorization", "reason", "error"),
+    [
+        ("Basic YnVuZ2E6c2VjcmV0", "malformed_authorization", "invalid_request"),
+        ("Bearer not-a-token", "malformed_authorization", "invalid_request"),
+        ("Bearer kawal_" + secrets.token_urlsafe(32), "unknown_token", "invalid_token"),
+        ("Bearer eyJhbGciOiJFUzI1NiJ9.e30.c2ln", "oidc_not_configured", "invalid_token"),
+    ],
+)
+def test_a_bad_credential_is_refused_with_its_reason(
+    hub: RunningHub, readers: Readers, authorization: str, reason: str, error: str
+) -> None:
+    status, headers, body = get(hub, readers.path("trail"), None, Authorization=authorization)
+
+    assert (status, json.loads(body)["reason"]) == (401, reason)
+    assert f'error="{error}"' in headers["WWW-Authenticate"]
+
+
+def test_a_token_of_an_institution_no_longer_registered_is_refused(
+    hub: RunningHub, readers: Readers
+) -> None:
+    gone = hub.token("bawaslu.99")
+
+    status, _, body = get(hub, readers.path("trail"), gone.secret)
+
+    assert (status, json.loads(body)["reason"]) == (401, "unknown_institution")
+
+
+def test_the_viewer_in_the_query_is_refused(hub: RunningHub, readers: Readers) -> None:
+    status, _, body = get(hub, f"{readers.path('trail')}?as=bkn", readers.tokens["entitled"])
+
+    assert status == 400
+    assert json.loads(body)["reason"] == "viewer_in_query"
+    assert "Bearer" in json.loads(body)["error"]
+
+
+def test_personal_data_is_not_shown_when_its_read_cannot_be_logged(
+    hub: RunningHub, readers: Readers
+) -> None:
+    with hub.store.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE access_log RENAME TO access_log_away"))
+    try:
+        refused = get(hub, readers.path("trail"), readers.tokens["entitled"])
+        public = get(hub, readers.path("trail"), readers.tokens["operator"])
+    finally:
+        with hub.store.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE access_log_away RENAME TO access_log"))
+
+    assert (refused[0], json.loads(refused[2])["reason"]) == (503, "access_log_unavailable")
+    assert not _personal(refused[2])
+    assert public[0] == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/table/",
+        "/table/case-state/",
+        "/table/case-state/{case_id}/",
+        "/router/",
+        "/router/case-state/{case_id}/",
+    ],
+)
+def test_fausts_table_and_router_views_are_off(
+    hub: RunningHub, readers: Readers, path: str
+) -> None:
+    status, _, body = get(hub, path.format(case_id=readers.case_id), readers.tokens["operator"])
+
+    assert status == 404
+    assert not _personal(body)

@@ -1,0 +1,32 @@
+"""The HTTP server's TLS and OIDC settings: a half-made configuration stops the hub at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streams.app import ConfigurationError, create_authenticator, web_tls_context
+from streams.audit.store import AuditStore
+from streams.settings import Settings
+from tests.web.identity import self_signed_certificate
+
+
+def test_tls_needs_both_files_and_loads_them(tmp_path: Path) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+
+    assert web_tls_context(Settings(home=tmp_path)) is None
+    assert web_tls_context(Settings(home=tmp_path, web_tls_cert=cert, web_tls_key=key))
+    with pytest.raises(ConfigurationError, match="both KAWAL_WEB_TLS_CERT and KAWAL_WEB_TLS_KEY"):
+        web_tls_context(Settings(home=tmp_path, web_tls_cert=cert))
+    with pytest.raises(ConfigurationError, match="cannot load"):
+        web_tls_context(Settings(home=tmp_path, web_tls_cert=key, web_tls_key=cert))
+
+
+def test_an_oidc_issuer_needs_its_audience_and_key_set(tmp_path: Path) -> None:
+    store = AuditStore(f"sqlite:///{tmp_path / 'audit.db'}")
+    settings = Settings(home=tmp_path, oidc_issuer="https://sso.example.go.id")
+
+    with pytest.raises(ConfigurationError, match="KAWAL_OIDC_AUDIENCE and KAWAL_OIDC_JWKS_URL"):
+        create_authenticator(settings, store, ["bkn"])
+    assert create_authenticator(Settings(home=tmp_path), store, ["bkn"]).oidc is None
