@@ -2,8 +2,9 @@
 
 Everything a process shares is made here once and handed to each agent and view as exactly
 what it uses: the pipeline (:mod:`streams.hub.pipeline`) gets the codec, the rules and a
-producer, the audit sink (:mod:`streams.hub.sink`) the codec and the store, the views
-(:mod:`streams.web`) what they read. Nothing below this module builds a shared service.
+producer, the audit sink (:mod:`streams.hub.sink`) the codec, the store and the tree-head
+publisher (:mod:`streams.hub.heads`), the views (:mod:`streams.web`) what they read. Nothing
+below this module builds a shared service.
 
 The worker runs the pipeline and the deadline timer (:mod:`streams.hub.deadline_timer`) with
 the HTTP views and the read-only page. The audit sink runs as a process of its own, with
@@ -14,7 +15,7 @@ writes, on another core, take nothing from the worker's interpreter.
 from __future__ import annotations
 
 import ssl
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import cast
@@ -27,6 +28,7 @@ from schemas.codec import AvroCodec
 from schemas.errors import KawalError
 from schemas.registry import SchemaRegistryClient
 from streams.audit.access_log import AccessLog
+from streams.audit.heads import HeadIssuer
 from streams.audit.store import AuditStore
 from streams.audit.tokens import TokenStore
 from streams.audit.trail import Directory
@@ -36,9 +38,10 @@ from streams.domain.authority import load_authority_map
 from streams.domain.calendar import load_calendar
 from streams.domain.deadlines import load_rules
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
-from streams.domain.keys import load_key_registry
+from streams.domain.keys import KeyRegistry, load_key_registry
 from streams.domain.signing import KeyRing, SigningKey
 from streams.hub import deadline_timer, pipeline, sink
+from streams.hub.heads import HeadPublisher
 from streams.hub.ingress import CaseRules
 from streams.hub.outbox import Outbox, RecordProducer
 from streams.hub.router import Router
@@ -213,13 +216,13 @@ def create_rules(settings: Settings) -> CaseRules:
     )
 
 
-def create_hub_key(settings: Settings, rules: CaseRules) -> SigningKey:
+def create_hub_key(settings: Settings, keys: KeyRegistry) -> SigningKey:
     """The hub's signing key valid now, from ``KAWAL_HOME/keys/kawal``.
 
     Raises:
         streams.domain.signing.SigningKeyError: none is held, registered and valid now.
     """
-    return KeyRing(settings.key_dir, rules.keys).signing_key(HUB_INSTITUTION, datetime.now(UTC))
+    return KeyRing(settings.key_dir, keys).signing_key(HUB_INSTITUTION, datetime.now(UTC))
 
 
 def create_pipeline(
@@ -235,7 +238,7 @@ def create_pipeline(
         rules=rules,
         router=Router(rules.catalog, codec, tuple(rules.institutions.values())),
         metrics=metrics,
-        hub_key=create_hub_key(settings, rules),
+        hub_key=create_hub_key(settings, rules.keys),
         new_outbox=_outboxes(app, settings),
         table=table,
     )
@@ -277,15 +280,25 @@ def create_worker(settings: Settings) -> faust.App:
 
 
 def create_sink(settings: Settings) -> faust.App:
-    """The audit sink's app: ``kawal.case.audit`` into the store, with health and metrics."""
+    """The audit sink's app: the trail into the store, tree heads out, health and metrics."""
     app = create_app(settings, Role.SINK)
     metrics = HubMetrics()
     store = create_store(settings)
+    codec = create_codec(settings, default_catalog())
+    new_outbox = _outboxes(app, settings)
+    # The sink signs tree heads: it needs the key registry and the hub's key, no other rule.
+    hub_key = create_hub_key(settings, load_key_registry(settings.key_registry_file))
     audit_sink = sink.AuditSink(
-        codec=create_codec(settings, default_catalog()),
+        codec=codec,
         store=store,
         metrics=metrics,
-        new_outbox=_outboxes(app, settings),
+        new_outbox=new_outbox,
+        heads=HeadPublisher(
+            HeadIssuer(store, hub_key),
+            codec,
+            new_outbox,
+            timedelta(seconds=settings.tree_head_seconds),
+        ),
     )
     sink.register(app, _raw_topic(app, CASE_AUDIT), audit_sink)
     # The store, not the group's commits, says what it holds (a restored or new store fills up).

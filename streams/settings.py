@@ -101,6 +101,14 @@ class Settings(BaseSettings):
     deadline_check_seconds: float = Field(
         default=30.0, gt=0, description="How often the deadline timer looks for overdue clocks."
     )
+    tree_head_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description=(
+            "Least time between two signed tree heads on kawal.heads, s: the audit sink signs "
+            "one after stored entries grew the log, at most once per this interval."
+        ),
+    )
     log_level: str = Field(default="info", description="Worker log level.")
 
     @property

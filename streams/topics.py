@@ -23,6 +23,8 @@ OUTBOUND_PREFIX = "kawal.outbound."
 CASE_EVENTS = "kawal.case.events"
 CASE_AUDIT = "kawal.case.audit"
 DLQ = "kawal.dlq"
+#: The hub's signed tree heads (``kawal.TreeHead``), one partition: keepers read them in order.
+HEADS = "kawal.heads"
 
 #: The Faust table of every case's lifecycle and chain (:mod:`streams.hub.case_table`); its
 #: changelog topic is named ``<app id>-<table>-changelog``.
@@ -104,6 +106,15 @@ TOPIC_TABLE: tuple[TopicRule, ...] = (
         "the canonical trail, append-only and kept forever: the audit store is rebuilt from it "
         "(kawal replay) and every chain is verified against it; compaction would keep only "
         "each case's last entry",
+    ),
+    TopicRule(
+        HEADS,
+        1,
+        KEPT_FOREVER,
+        "the signed tree heads every institution keeps: a connector that starts later, or an "
+        "auditor, reads them all from the beginning, so none may expire; one partition keeps "
+        "them in the order each proves consistency with the one before; compaction would "
+        "keep only the newest, and with it no proof a new keeper could check",
     ),
     TopicRule(
         CASE_EVENTS,

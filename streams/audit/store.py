@@ -1,5 +1,8 @@
 """The SQL audit store: one row per trail entry, idempotent on ``(case_id, seq)``.
 
+Each new entry also becomes the next leaf of the hub's Merkle log in the same transaction
+(:mod:`streams.audit.tree_log` reads the log and its heads).
+
 SQLite (WAL) under ``KAWAL_HOME`` by default; any SQLAlchemy URL (PostgreSQL in production).
 """
 
@@ -13,13 +16,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, make_url, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    make_url,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from schemas.errors import KawalError
 from streams.audit import migrations
-from streams.audit.tables import AuditRow, CaseHead, ConsumedOffset
+from streams.audit.tables import AuditRow, CaseHead, ConsumedOffset, TreeLeaf
 
 __all__ = ["AuditRow", "AuditStore", "CaseSummary", "StoreError"]
 
@@ -128,32 +141,57 @@ class AuditStore:
         offsets: Offsets | None = None,
         consumer: str = SINK_CONSUMER,
     ) -> int:
-        """Store entries and the offsets they came from in one transaction.
+        """Store entries, their leaves and the offsets they came from in one transaction.
 
-        Entries already stored are ignored, so a batch applied twice adds nothing; an offset
-        only ever moves forward. Returns how many entries were new.
+        Entries already stored are ignored, so a batch applied twice adds nothing; each new
+        entry becomes the next leaf of the hub's Merkle log (:mod:`streams.audit.tree_log`), in
+        the batch's order; an offset only ever moves forward. Returns how many entries were new.
         """
         if not rows and not offsets:
             return 0
         try:
             with self.engine.begin() as conn:
                 inserted = self._insert_rows(conn, rows)
+                self._append_leaves(conn, inserted)
                 self._advance_heads(conn, rows)
                 self._advance_offsets(conn, consumer, offsets or {})
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot write to the audit store: {exc.code or exc}") from exc
-        return inserted
+        return len(inserted)
 
     def _dialect_insert(self, table: Any) -> Any:
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         return dialect.insert(table)
 
-    def _insert_rows(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
+    def _insert_rows(
+        self, conn: Connection, rows: Sequence[dict[str, Any]]
+    ) -> list[tuple[str, int]]:
+        """Insert the entries not stored yet; return their ``(case_id, seq)`` in batch order."""
         if not rows:
-            return 0
-        # Count what RETURNING gives back: executemany's rowcount is not reliable everywhere.
+            return []
+        # What RETURNING gives back: executemany's rowcount is not reliable everywhere.
         statement = self._dialect_insert(AuditRow).on_conflict_do_nothing()
-        return len(conn.execute(statement.returning(AuditRow.seq), list(rows)).all())
+        returned = conn.execute(statement.returning(AuditRow.case_id, AuditRow.seq), list(rows))
+        new = {(case_id, seq) for case_id, seq in returned}
+        # The batch's order, not RETURNING's, which no dialect promises: it orders the leaves.
+        return [key for row in rows if (key := (row["case_id"], row["seq"])) in new]
+
+    def _append_leaves(self, conn: Connection, entries: Sequence[tuple[str, int]]) -> None:
+        """Place entries just inserted through ``conn`` at the log's end, in order.
+
+        On SQLite the entries' insert already took the write lock, so no other writer takes
+        the same indexes; on PostgreSQL a concurrent writer that did fails on the primary key
+        and its batch is retried whole.
+        """
+        if not entries:
+            return
+        last = conn.execute(select(func.max(TreeLeaf.log_index))).scalar_one()
+        start = 0 if last is None else last + 1
+        values = [
+            {"log_index": start + offset, "case_id": case_id, "seq": seq}
+            for offset, (case_id, seq) in enumerate(entries)
+        ]
+        conn.execute(insert(TreeLeaf), values)
 
     def _advance_heads(self, conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
         newest: dict[str, dict[str, Any]] = {}

@@ -6,13 +6,23 @@ detected like any other gap; ``consumed_offsets`` the next offset of every topic
 writer (the audit sink, ``kawal replay``) has applied, committed with the rows it produced.
 ``api_tokens`` holds the hashes of the bearer tokens HTTP readers present, and ``access_log``
 one row per response that showed personal data (field names only, never a value).
+``tree_leaves`` places each entry in the hub's Merkle log, in the order the store took them, in
+the same transaction as the entry; ``tree_heads`` holds the signed heads the sink published.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -104,3 +114,32 @@ class AccessLogRow(Base):
     fields: Mapped[str] = mapped_column(Text)
     #: The request path, or the command for a read on the command line.
     path: Mapped[str] = mapped_column(String(512))
+
+
+class TreeLeaf(Base):
+    """One leaf of the hub's Merkle log: which entry it holds (its data is the entry's hash)."""
+
+    __tablename__ = "tree_leaves"
+    # One leaf per entry, so a batch applied twice places nothing twice.
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_tree_leaves_entry"),)
+
+    #: 0-based position in the log, without gaps.
+    log_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    case_id: Mapped[str] = mapped_column(String(36))
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class TreeHeadRow(Base):
+    """A signed tree head the audit sink issued, with its proof from the one before."""
+
+    __tablename__ = "tree_heads"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    #: Milliseconds since the Unix epoch, UTC: exactly what the signature covers.
+    issued_at_ms: Mapped[int] = mapped_column(BigInteger)
+    key_id: Mapped[str] = mapped_column(String(128))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    previous_size: Mapped[int] = mapped_column(BigInteger)
+    #: The consistency proof from ``previous_size``: hex hashes, JSON list.
+    consistency: Mapped[str] = mapped_column(Text)

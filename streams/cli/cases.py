@@ -1,4 +1,4 @@
-"""``kawal case``, ``audit verify``, ``replay`` and ``stats``: the audit store and its readers.
+"""``kawal case``, ``audit verify|proof``, ``replay``, ``stats``: the audit store and its readers.
 
 The readers (``case list``, ``case trail``, ``audit verify``, ``stats``) open an existing store
 and never create one: a wrong URL is an error that names it, not an empty database.
@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
+from schemas.errors import KawalError
 from streams.audit.store import AuditStore
 
 if TYPE_CHECKING:
@@ -54,8 +56,23 @@ def add_parsers(commands: Any) -> None:
         "verify", help="re-verify every chain (exit 4 naming the case and first bad seq)"
     )
     verify.add_argument("case_id", nargs="?", help="only this case")
+    verify.add_argument(
+        "--heads",
+        metavar="FILE",
+        type=Path,
+        help="also check the store against the signed tree heads an institution kept (JSON "
+        "lines, as connectors write them): a rewritten store or a fork exits 4",
+    )
     verify.add_argument("--json", action="store_true", help="machine-readable output")
     verify.set_defaults(run=_audit_verify)
+    proof = audit_commands.add_parser(
+        "proof",
+        help="the inclusion proof of a case's newest entry in the latest signed tree head "
+        "(exit 3 unknown case, 4 not in a signed head yet)",
+    )
+    proof.add_argument("case_id")
+    proof.add_argument("--json", action="store_true", help="machine-readable output")
+    proof.set_defaults(run=_audit_proof)
 
     stats = commands.add_parser("stats", help="public case counts (no personal data)")
     stats.add_argument("--json", action="store_true", help="machine-readable output")
@@ -174,6 +191,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.audit.head_check import HeadsReport, verify_heads
     from streams.audit.verify import verify_store
 
     store = AuditStore.open_existing(settings.audit_url)
@@ -181,15 +199,68 @@ def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     report = verify_store(store, args.case_id, keys)
     if args.case_id is not None and report.cases == 0:
         return _unknown_case(args.case_id, settings)
+    heads: HeadsReport | None = None
+    if args.heads is not None:
+        try:
+            with args.heads.open(encoding="utf-8") as lines:
+                heads = verify_heads(store, lines, keys)
+        except OSError as exc:
+            raise KawalError(
+                f"cannot read the heads file {args.heads} ({exc.strerror}); give the file the "
+                "connector keeps its heads in"
+            ) from exc
     if args.json:
         findings = [vars(finding) for finding in report.findings]
-        print(json.dumps({"cases": report.cases, "entries": report.entries, "findings": findings}))
+        result: dict[str, Any] = {
+            "cases": report.cases,
+            "entries": report.entries,
+            "findings": findings,
+        }
+        if heads is not None:
+            result["heads"] = {
+                "read": heads.read,
+                "signed": heads.signed,
+                "tree_size": heads.tree_size,
+                "findings": [vars(finding) for finding in heads.findings],
+            }
+        print(json.dumps(result))
     else:
         for finding in report.findings:
             print(f"{finding.case_id}: first bad seq {finding.seq}: {finding.reason}")
         verdict = "verified" if report.ok else f"{len(report.findings)} broken of"
         print(f"{verdict} {report.cases} cases, {report.entries} entries")
-    return EXIT_OK if report.ok else EXIT_UNVERIFIED
+        if heads is not None:
+            for head_finding in heads.findings:
+                print(f"{head_finding.code}: {head_finding.detail}")
+            verdict = "consistent with" if heads.ok else f"{len(heads.findings)} findings in"
+            print(f"{verdict} {heads.read} kept heads, against a log of {heads.tree_size} entries")
+    ok = report.ok and (heads is None or heads.ok)
+    return EXIT_OK if ok else EXIT_UNVERIFIED
+
+
+def _audit_proof(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.audit.heads import NotInHeadError, case_proof
+
+    store = AuditStore.open_existing(settings.audit_url)
+    try:
+        proof = case_proof(store, args.case_id)
+    except NotInHeadError as exc:
+        print(f"kawal: {exc}", file=sys.stderr)
+        return EXIT_UNVERIFIED
+    if proof is None:
+        return _unknown_case(args.case_id, settings)
+    if args.json:
+        print(json.dumps(proof.to_json()))
+    else:
+        print(
+            f"case {proof.case_id} seq {proof.seq} is leaf {proof.log_index} of the head of "
+            f"size {proof.head.tree_size} issued {proof.head.issued_at.isoformat()}"
+        )
+        print(f"  root  {proof.head.root_hash.hex()}")
+        for item in proof.proof:
+            print(f"  path  {item.hex()}")
+        print("proof verified" if proof.verifies() else "PROOF DOES NOT VERIFY")
+    return EXIT_OK if proof.verifies() else EXIT_UNVERIFIED
 
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:

@@ -200,7 +200,7 @@ def _message(catalog: SchemaCatalog, name: str, institutions: Sequence[Instituti
         "description": _message_description(catalog, full_name, institutions),
         "contentType": AVRO_CONTENT_TYPE,
         "payload": {"schemaFormat": AVRO_SCHEMA_FORMAT, "schema": avro_payload(catalog, name)},
-        "bindings": {"kafka": _kafka_binding(is_event or full_name in _CASE_KEYED_RECORDS)},
+        "bindings": {"kafka": _kafka_binding(_key(full_name, is_event))},
     }
     if is_event:
         message["headers"] = _cloud_event_headers(short_name(full_name))
@@ -209,6 +209,14 @@ def _message(catalog: SchemaCatalog, name: str, institutions: Sequence[Instituti
 
 # The DLQ keeps a rejected record's key as it came, which need not be a case id.
 _CASE_KEYED_RECORDS = frozenset({"kawal.AuditEntry"})
+#: Records keyed by neither a case nor a rejected record's key.
+_FIXED_KEYS: dict[str, Json] = {
+    "kawal.TreeHead": {
+        "type": "string",
+        "const": "kawal",
+        "description": "Always `kawal`, the hub: the heads are one sequence on one partition.",
+    },
+}
 
 
 def _message_description(
@@ -242,18 +250,22 @@ def _title(name: str) -> str:
     return " ".join([words[0], *(word.lower() for word in words[1:])]) if words else name
 
 
-def _kafka_binding(case_keyed: bool) -> Json:
-    if case_keyed:
-        key: Json = {
+def _key(full_name: str, is_event: bool) -> Json:
+    if full_name in _FIXED_KEYS:
+        return _FIXED_KEYS[full_name]
+    if is_event or full_name in _CASE_KEYED_RECORDS:
+        return {
             "type": "string",
             "format": "uuid",
             "description": "case_id (UUIDv5), UTF-8; keeps each case in order on one partition.",
         }
-    else:
-        key = {
-            "type": ["string", "null"],
-            "description": "The rejected record's key unchanged: its case_id when it had one.",
-        }
+    return {
+        "type": ["string", "null"],
+        "description": "The rejected record's key unchanged: its case_id when it had one.",
+    }
+
+
+def _kafka_binding(key: Json) -> Json:
     # Both framings (Confluent schema id, single-object fingerprint) sit in the value bytes.
     return {"key": key, "schemaIdLocation": "payload", "bindingVersion": KAFKA_BINDING_VERSION}
 

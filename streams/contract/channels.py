@@ -27,7 +27,14 @@ from schemas.catalog import (
 )
 from schemas.errors import KawalError
 from streams.domain.institutions import Institution
-from streams.topics import CASE_AUDIT, CASE_EVENTS, DLQ, INBOUND_PREFIX, OUTBOUND_PREFIX
+from streams.topics import (
+    CASE_AUDIT,
+    CASE_EVENTS,
+    DLQ,
+    HEADS,
+    INBOUND_PREFIX,
+    OUTBOUND_PREFIX,
+)
 
 ASYNCAPI_VERSION = "3.0.0"
 INSTITUTION_PARAMETER = "institution"
@@ -123,6 +130,18 @@ CHANNELS = (
         operation_id="sendDeadLetters",
         summary="Dead-letter every rejected record with its reason and source coordinates.",
     ),
+    ChannelSpec(
+        id="heads",
+        address=HEADS,
+        title="Signed tree heads",
+        writer="the audit sink, after stored entries grew the hub's Merkle log (at most one "
+        "head per KAWAL_TREE_HEAD_SECONDS)",
+        reader="every institution (its connector keeps the heads it checked), auditors "
+        "(`kawal audit verify --heads`)",
+        action="send",
+        operation_id="sendTreeHeads",
+        summary="Publish each signed tree head with its consistency proof from the one before.",
+    ),
 )
 
 #: Messages other than case events, and the one channel each travels on.
@@ -133,6 +152,7 @@ RECORD_CHANNELS: dict[str, tuple[str, ...]] = {
     "kawal.Receipt": ("outbound",),
     # What institutions publish: every event travels inside one, signed (docs/signing.md).
     "kawal.SignedEvent": ("inbound",),
+    "kawal.TreeHead": ("heads",),
 }
 
 
@@ -146,7 +166,7 @@ def channel_messages(catalog: SchemaCatalog) -> dict[str, tuple[str, ...]]:
     # The hub's own events (DeadlineBreached) come in on kawal.inbound.kawal like any other, so
     # one ingress sees every event of a case; authorization keeps them to the hub.
     routing: dict[str, list[str]] = {"inbound": list(events)}
-    routing.update(caseEvents=list(events), outbound=[], caseAudit=[], dlq=[])
+    routing.update(caseEvents=list(events), outbound=[], caseAudit=[], dlq=[], heads=[])
     for name in catalog.names():
         if name.startswith(EVENTS_NAMESPACE + "."):
             continue

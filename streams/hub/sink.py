@@ -2,7 +2,8 @@
 
 Writes in batches, one transaction each holding the entries and the offsets they came from
 (table ``consumed_offsets``), and ignores entries already stored, so a redelivered batch after
-a crash adds nothing. Kafka offsets are committed only after the batch is written.
+a crash adds nothing. Kafka offsets are committed only after the batch is written. A batch that
+grew the hub's Merkle log may be followed by a signed tree head (:mod:`streams.hub.heads`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from faust.streams import Stream
 from monitoring.metrics import HubMetrics, Outcome, Stage
 from schemas.codec import AvroCodec, CodecError
 from streams.audit.store import AuditStore, StoreError, row_from_entry
+from streams.hub.heads import HeadPublisher
 from streams.hub.outbox import Outbox
 from streams.hub.rejections import dead_letter, reason_for_codec_error
 
@@ -45,6 +47,8 @@ class AuditSink:
     metrics: HubMetrics
     #: Makes an outbox for the dead letters of a batch.
     new_outbox: Callable[[], Outbox]
+    #: Signs and publishes tree heads; None: the sink publishes none.
+    heads: HeadPublisher | None = None
 
     async def write_batch(self, messages: list[faust.types.Message]) -> None:
         """Decode a batch of audit entries and store them in one transaction."""
@@ -60,6 +64,8 @@ class AuditSink:
         inserted = await self.insert_until_stored(rows, applied_offsets(messages))
         self.metrics.count(Stage.SINK, Outcome.ACCEPTED, inserted)
         self.metrics.count(Stage.SINK, Outcome.DUPLICATE, len(rows) - inserted)
+        if inserted and self.heads is not None:
+            await self.heads.publish_due()
 
     async def insert_until_stored(
         self, rows: list[dict[str, Any]], offsets: dict[tuple[str, int], int]
@@ -81,7 +87,14 @@ class AuditSink:
 
 
 def register(app: faust.App, case_audit: faust.TopicT, sink: AuditSink) -> None:
-    """Attach the audit sink agent, reading ``kawal.case.audit``, to ``app``."""
+    """Attach the audit sink agent, reading ``kawal.case.audit``, to ``app``.
+
+    With a head publisher, a timer at its interval also publishes a head for growth that no
+    later batch followed, and the head a restart left unsent.
+    """
+    if sink.heads is not None:
+        interval = sink.heads.interval.total_seconds()
+        app.timer(interval, name="kawal.tree-heads")(sink.heads.publish_due)
 
     @app.agent(case_audit, name="kawal.audit-sink")
     async def audit_sink(stream: faust.StreamT[bytes]) -> None:

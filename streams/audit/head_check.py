@@ -1,0 +1,208 @@
+"""``kawal audit verify --heads FILE``: the store against the signed heads an institution kept.
+
+The chains (:mod:`streams.audit.verify`) show that a store agrees with itself; a forger who
+rewrites a case's entries and its head together, recomputing every hash, passes them. The
+heads an institution kept are anchors outside the store. For each head of the file (JSON lines,
+as connectors keep them, :mod:`streams.domain.tree_heads`):
+
+- it must be the hub's, signed with its key valid when it was issued (else it proves nothing
+  and is set aside);
+- the store's log, computed from the entries as they are now, must have the head's root at
+  the head's size: if not, the store was rewritten after the head was issued, or the head is
+  of another history;
+- every two heads must extend each other: two of one size with different roots, a head whose
+  own consistency proof from an earlier head fails, or an earlier head that the store's log
+  does not start with although a later one matches it, are a fork: the hub signed two
+  histories.
+
+Findings name heads by their line in the file, never a case's content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from streams.audit.store import AuditStore
+from streams.audit.tree_log import TreeLog
+from streams.domain.keys import KeyRegistry
+from streams.domain.merkle import MerkleLog
+from streams.domain.tree_heads import (
+    HeadFormatError,
+    SignedTreeHead,
+    extension_problem,
+    signature_problem,
+)
+
+#: The leaf data standing for an entry that is gone: no entry hashes to it, so every head
+#: covering that leaf stops matching.
+MISSING_ENTRY = b""
+
+
+class HeadFinding(StrEnum):
+    """What checking kept heads against the store found (signature refusals keep their code)."""
+
+    UNREADABLE = "head_unreadable"
+    BEYOND_STORE = "head_beyond_store"
+    NOT_IN_STORE = "head_not_in_store"
+    FORK = "fork"
+    LEAF_WITHOUT_ENTRY = "leaf_without_entry"
+    LEAF_MISSING = "leaf_missing"
+    ENTRIES_OUTSIDE_LOG = "entries_outside_log"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding: its code, the heads (lines of the file) it is about, and what it means."""
+
+    code: str
+    heads: tuple[int, ...]
+    detail: str
+
+
+@dataclass(frozen=True)
+class HeadsReport:
+    """Outcome of checking a file of heads against the store."""
+
+    #: Heads read from the file, and how many of them are the hub's.
+    read: int
+    signed: int
+    #: Leaves in the store's log.
+    tree_size: int
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every head is the hub's, matches the store and extends the others."""
+        return not self.findings
+
+
+def verify_heads(store: AuditStore, lines: Iterable[str], keys: KeyRegistry) -> HeadsReport:
+    """Check the heads of ``lines`` (one JSON head each) against ``store``'s log."""
+    findings: list[Finding] = []
+    kept: list[tuple[int, SignedTreeHead]] = []
+    read = 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        read += 1
+        try:
+            head = SignedTreeHead.from_json(line)
+        except HeadFormatError as exc:
+            findings.append(Finding(HeadFinding.UNREADABLE, (number,), f"head {number}: {exc}"))
+            continue
+        refusal = signature_problem(head, keys)
+        if refusal is not None:
+            detail = f"head {number} is not the hub's: {refusal.detail}"
+            findings.append(Finding(refusal.code, (number,), detail))
+            continue
+        kept.append((number, head))
+    log, log_findings = store_log(store)
+    findings += log_findings
+    matching = {number: _matches(log, head) for number, head in kept}
+    findings += [_mismatch(number, head, len(log)) for number, head in kept if not matching[number]]
+    findings += forks(kept, matching)
+    return HeadsReport(read, len(kept), len(log), findings)
+
+
+def store_log(store: AuditStore) -> tuple[MerkleLog, list[Finding]]:
+    """The store's log computed from its entries as they are now, and what is wrong with it."""
+    tree = TreeLog(store.engine)
+    log = MerkleLog()
+    gone: list[int] = []
+    missing = 0
+    for leaf in tree.leaves():
+        while len(log) < leaf.log_index:
+            # A deleted leaf: its place still counts, so later leaves keep their index.
+            log.append(MISSING_ENTRY)
+            missing += 1
+        if leaf.hash is None:
+            gone.append(leaf.log_index)
+        log.append(MISSING_ENTRY if leaf.hash is None else bytes.fromhex(leaf.hash))
+    findings = []
+    if gone:
+        findings.append(
+            Finding(
+                HeadFinding.LEAF_WITHOUT_ENTRY,
+                (),
+                f"{len(gone)} leaves of the log hold entries no longer in the store "
+                f"(first: leaf {gone[0]}): entries were deleted",
+            )
+        )
+    if missing:
+        findings.append(
+            Finding(HeadFinding.LEAF_MISSING, (), f"{missing} leaves of the log were deleted")
+        )
+    outside = tree.entries_outside()
+    if outside:
+        findings.append(
+            Finding(
+                HeadFinding.ENTRIES_OUTSIDE_LOG,
+                (),
+                f"{outside} entries are in no leaf of the log: they were written around the hub",
+            )
+        )
+    return log, findings
+
+
+def forks(kept: list[tuple[int, SignedTreeHead]], matching: dict[int, bool]) -> list[Finding]:
+    """Pairs of signed heads that do not extend each other, each pair reported once."""
+    pairs: dict[tuple[int, int], str] = {}
+
+    def fork(first: int, second: int, why: str) -> None:
+        pairs.setdefault((min(first, second), max(first, second)), why)
+
+    by_size: dict[int, list[tuple[int, SignedTreeHead]]] = {}
+    for number, head in kept:
+        by_size.setdefault(head.tree_size, []).append((number, head))
+    for number, head in kept:
+        # A head's own proof from the head published before it, when that one was kept too.
+        earlier_heads = by_size.get(head.previous_size, []) if head.previous_size else []
+        for earlier_number, earlier in earlier_heads:
+            if earlier.tree_size < head.tree_size:
+                refusal = extension_problem(earlier, head)
+                if refusal is not None:
+                    fork(earlier_number, number, refusal.detail)
+        for other_number, other in by_size[head.tree_size]:
+            if other.root_hash != head.root_hash:
+                fork(other_number, number, f"both are of size {head.tree_size}, with two roots")
+    # The store's log is a prefix of every head it matches: a smaller head it does not start
+    # with is no prefix of that head either.
+    smallest_match: tuple[int, SignedTreeHead] | None = None
+    for number, head in sorted(kept, key=lambda item: item[1].tree_size, reverse=True):
+        if matching[number]:
+            smallest_match = (number, head)
+        elif smallest_match is not None and smallest_match[1].tree_size > head.tree_size:
+            fork(
+                number,
+                smallest_match[0],
+                f"the store matches head {smallest_match[0]} but does not start with head {number}",
+            )
+    return [
+        Finding(
+            HeadFinding.FORK, pair, f"heads {pair[0]} and {pair[1]} do not extend each other: {why}"
+        )
+        for pair, why in sorted(pairs.items())
+    ]
+
+
+def _matches(log: MerkleLog, head: SignedTreeHead) -> bool:
+    return head.tree_size <= len(log) and log.root(head.tree_size) == head.root_hash
+
+
+def _mismatch(number: int, head: SignedTreeHead, size: int) -> Finding:
+    if head.tree_size > size:
+        return Finding(
+            HeadFinding.BEYOND_STORE,
+            (number,),
+            f"head {number} covers {head.tree_size} entries but the store's log holds {size}: "
+            "entries were removed, or the store is older than the head",
+        )
+    return Finding(
+        HeadFinding.NOT_IN_STORE,
+        (number,),
+        f"head {number} (size {head.tree_size}, issued {head.issued_at.isoformat()}) does not "
+        "match the store's log at that size: the store was rewritten after it was issued, or "
+        "the head is of another history",
+    )

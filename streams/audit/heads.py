@@ -1,0 +1,129 @@
+"""Signed tree heads issued over the store's log, and inclusion proofs of case heads.
+
+:class:`HeadIssuer` is the hub's side: it keeps the log's leaf hashes in memory (32 bytes an
+entry), reads only the leaves stored since it last looked, and signs a head when the log has
+grown past the last head issued, with the consistency proof from that head. It never signs a
+tree the last head is not a prefix of: that would be the hub itself showing a second history.
+
+:func:`case_proof` is the reader's side: the inclusion proof of a case's newest entry (its
+head) in the latest signed head, which anyone holding that head checks with
+:func:`streams.domain.merkle.verify_inclusion`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from streams.audit.store import AuditStore
+from streams.audit.tree_log import TreeError, TreeLog
+from streams.domain.merkle import MerkleLog, leaf_hash, verify_inclusion
+from streams.domain.signing import SigningKey
+from streams.domain.tree_heads import SignedTreeHead, issue_head
+
+
+class HeadIssuer:
+    """Signs tree heads over the store's log with the hub's key."""
+
+    def __init__(self, store: AuditStore, key: SigningKey) -> None:
+        """Issue heads over ``store``'s log, signed by ``key``."""
+        self.tree = TreeLog(store.engine)
+        self.key = key
+        self._log = MerkleLog()
+
+    def latest(self) -> SignedTreeHead | None:
+        """The last head issued (to publish again after a restart).
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        return self.tree.latest_head()
+
+    def issue(self, now: datetime) -> SignedTreeHead | None:
+        """Sign and store a head over every leaf stored; None if the log has not grown.
+
+        Raises:
+            TreeError: the store's log lacks an entry, or no longer extends the last head
+                issued; no head is signed.
+            StoreError: the store cannot be read or written.
+        """
+        self.tree.sync(self._log)
+        size = len(self._log)
+        latest = self.tree.latest_head()
+        previous = 0 if latest is None else latest.tree_size
+        if size <= previous:
+            return None
+        if latest is not None and self._log.root(previous) != latest.root_hash:
+            raise TreeError(
+                f"the store's first {previous} leaves no longer have the root of the head the "
+                "hub issued over them: the store was rewritten; no head is signed over it"
+            )
+        proof = self._log.consistency_proof(previous, size)
+        head = issue_head(self.key, size, self._log.root(size), now, previous, proof)
+        self.tree.store_head(head)
+        return head
+
+
+@dataclass(frozen=True)
+class CaseProof:
+    """Where a case's head stands in the latest signed head, and the proof of it."""
+
+    case_id: str
+    seq: int
+    hash: str
+    log_index: int
+    head: SignedTreeHead
+    proof: tuple[bytes, ...]
+
+    def verifies(self) -> bool:
+        """Whether the proof leads from the case's head to the signed root."""
+        leaf = leaf_hash(bytes.fromhex(self.hash))
+        return verify_inclusion(
+            self.log_index, self.head.tree_size, leaf, self.proof, self.head.root_hash
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The proof for scripts: hashes in hex, the head as institutions keep it."""
+        return {
+            "case_id": self.case_id,
+            "seq": self.seq,
+            "hash": self.hash,
+            "log_index": self.log_index,
+            "tree_size": self.head.tree_size,
+            "root_hash": self.head.root_hash.hex(),
+            "inclusion": [item.hex() for item in self.proof],
+            "head": self.head.to_json(),
+            "verified": self.verifies(),
+        }
+
+
+class NotInHeadError(TreeError):
+    """A case's head is not (yet) covered by a signed head."""
+
+
+def case_proof(store: AuditStore, case_id: str) -> CaseProof | None:
+    """The inclusion proof of ``case_id``'s head in the latest signed head; None: no case.
+
+    Raises:
+        NotInHeadError: no head was issued yet, or none since the case's newest entry.
+        TreeError: a leaf lacks its entry, so no proof can be computed.
+        StoreError: the store cannot be read.
+    """
+    found = store.heads().get(case_id)
+    if found is None:
+        return None
+    seq, entry_hash = found
+    tree = TreeLog(store.engine)
+    index = tree.leaf_of(case_id, seq)
+    head = tree.latest_head()
+    if index is None or head is None or index >= head.tree_size:
+        raise NotInHeadError(
+            f"case {case_id} seq {seq} is in no signed head yet; the audit sink signs one "
+            "within KAWAL_TREE_HEAD_SECONDS of storing it"
+        )
+    log = MerkleLog()
+    tree.sync(log)
+    return CaseProof(
+        case_id, seq, entry_hash, index, head, tuple(log.inclusion_proof(index, head.tree_size))
+    )

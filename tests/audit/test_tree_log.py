@@ -1,0 +1,191 @@
+"""The hub's Merkle log in the audit store, on SQLite and PostgreSQL: leaves, heads, proofs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from streams.audit import migrations
+from streams.audit.heads import HeadIssuer, NotInHeadError, case_proof
+from streams.audit.store import AuditRow, AuditStore
+from streams.audit.tree_log import TreeError, TreeLog
+from streams.audit.verify import verify_store
+from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.merkle import MerkleLog, verify_consistency
+from streams.domain.signing import KeyRing
+from streams.domain.tree_heads import signature_problem
+from tests.audit.treetools import keyring, open_store, rewrite_case, signed_rows
+
+CASE = "7a1e0c2a-0000-4000-8000-000000000001"
+OTHER = "7a1e0c2a-0000-4000-8000-000000000002"
+AUDIT = "kawal.case.audit"
+NOW = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def ring() -> KeyRing:
+    return keyring()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuditStore]:
+    """A fresh store of each dialect."""
+    server = request.getfixturevalue("postgres") if request.param == "postgresql" else None
+    opened = open_store(request.param, tmp_path, server)
+    yield opened
+    opened.close()
+
+
+def issuer(store: AuditStore, ring: KeyRing) -> HeadIssuer:
+    return HeadIssuer(store, ring.signing_key(HUB_INSTITUTION, NOW))
+
+
+def leaves(store: AuditStore) -> list[tuple[int, str, int]]:
+    return [(leaf.log_index, leaf.case_id, leaf.seq) for leaf in TreeLog(store.engine).leaves()]
+
+
+def test_each_new_entry_becomes_the_next_leaf_in_the_batch_order(
+    store: AuditStore, ring: KeyRing
+) -> None:
+    first = signed_rows(ring, CASE, 2)
+    other = signed_rows(ring, OTHER, 1)
+    store.insert([first[1], other[0], first[0]], {(AUDIT, 0): 3})
+    store.insert(signed_rows(ring, CASE, 1, start=3))
+    assert leaves(store) == [(0, CASE, 2), (1, OTHER, 1), (2, CASE, 1), (3, CASE, 3)]
+    assert migrations.current_revision(store.engine) == migrations.head_revision(store.engine)
+
+
+def test_a_batch_applied_twice_places_no_leaf_twice(store: AuditStore, ring: KeyRing) -> None:
+    rows = signed_rows(ring, CASE, 3)
+    store.insert(rows[:2])
+    assert store.insert(rows) == 1
+    assert store.insert(rows) == 0
+    assert leaves(store) == [(0, CASE, 1), (1, CASE, 2), (2, CASE, 3)]
+    assert TreeLog(store.engine).entries_outside() == 0
+
+
+def test_entries_stored_before_the_log_become_its_first_leaves_in_recorded_order(
+    tmp_path: Path, ring: KeyRing
+) -> None:
+    store = AuditStore(f"sqlite:///{tmp_path / 'old.db'}")
+    migrations.upgrade(store.engine, "0004")
+    rows = signed_rows(ring, CASE, 3)
+    columns = ", ".join(rows[0])
+    values = ", ".join(f":{name}" for name in rows[0])
+    with store.engine.begin() as conn:
+        conn.execute(text(f"INSERT INTO audit_entries ({columns}) VALUES ({values})"), rows[::-1])
+    store.create_schema()
+    assert leaves(store) == [(0, CASE, 1), (1, CASE, 2), (2, CASE, 3)]
+    store.insert(signed_rows(ring, CASE, 1, start=4))
+    assert leaves(store)[-1] == (3, CASE, 4)
+    store.close()
+
+
+def test_a_head_is_issued_only_when_the_log_grew(store: AuditStore, ring: KeyRing) -> None:
+    heads = issuer(store, ring)
+    assert heads.issue(NOW) is None
+    store.insert(signed_rows(ring, CASE, 3))
+    first = heads.issue(NOW)
+    assert first is not None
+    assert (first.tree_size, first.previous_size) == (3, 0)
+    assert first.consistency == ()
+    assert signature_problem(first, ring.registry) is None
+    assert heads.issue(NOW + timedelta(seconds=1)) is None
+    assert heads.latest() == first
+
+
+def test_each_head_proves_it_extends_the_one_before(store: AuditStore, ring: KeyRing) -> None:
+    heads = issuer(store, ring)
+    store.insert(signed_rows(ring, CASE, 3))
+    first = heads.issue(NOW)
+    store.insert(signed_rows(ring, OTHER, 4) + signed_rows(ring, CASE, 2, start=4))
+    second = heads.issue(NOW + timedelta(seconds=10))
+    assert first is not None
+    assert second is not None
+    assert (second.tree_size, second.previous_size) == (9, 3)
+    assert verify_consistency(3, 9, first.root_hash, second.root_hash, second.consistency)
+    # A restarted sink reads the log afresh and goes on from the stored head.
+    store.insert(signed_rows(ring, OTHER, 1, start=5))
+    third = issuer(store, ring).issue(NOW + timedelta(seconds=20))
+    assert third is not None
+    assert third.previous_size == 9
+    assert verify_consistency(9, 10, second.root_hash, third.root_hash, third.consistency)
+    assert TreeLog(store.engine).latest_head() == third
+
+
+def test_no_head_is_signed_over_a_store_rewritten_under_the_hub(
+    store: AuditStore, ring: KeyRing
+) -> None:
+    store.insert(signed_rows(ring, CASE, 3))
+    assert issuer(store, ring).issue(NOW) is not None
+    rewrite_case(store, ring, CASE, 2)
+    store.insert(signed_rows(ring, OTHER, 1))
+    with pytest.raises(TreeError, match="the store was rewritten"):
+        issuer(store, ring).issue(NOW + timedelta(seconds=10))
+
+
+def test_no_head_is_signed_over_a_leaf_whose_entry_is_gone(
+    store: AuditStore, ring: KeyRing
+) -> None:
+    store.insert(signed_rows(ring, CASE, 3))
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_entries WHERE seq = 2"))
+    with pytest.raises(TreeError, match="leaf 1 holds an entry"):
+        issuer(store, ring).issue(NOW)
+
+
+def test_no_head_is_signed_over_a_log_with_a_deleted_leaf(store: AuditStore, ring: KeyRing) -> None:
+    store.insert(signed_rows(ring, CASE, 3))
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM tree_leaves WHERE log_index = 1"))
+    with pytest.raises(TreeError, match="no leaf 1"):
+        issuer(store, ring).issue(NOW)
+
+
+def test_a_case_head_is_proven_included_in_the_latest_signed_head(
+    store: AuditStore, ring: KeyRing
+) -> None:
+    store.insert(signed_rows(ring, CASE, 2) + signed_rows(ring, OTHER, 3))
+    store.insert(signed_rows(ring, CASE, 1, start=3))
+    head = issuer(store, ring).issue(NOW)
+    assert head is not None
+    proof = case_proof(store, CASE)
+    assert proof is not None
+    assert proof.verifies()
+    assert (proof.seq, proof.log_index, proof.head) == (3, 5, head)
+    assert proof.hash == store.heads()[CASE][1]
+    shown = proof.to_json()
+    assert shown["verified"] is True
+    assert shown["tree_size"] == 6
+    # The same proof from a log built by the reader out of the entries it holds.
+    log = MerkleLog(bytes.fromhex(row.hash) for row in _in_log_order(store))
+    assert log.inclusion_proof(5, 6) == list(proof.proof)
+
+
+def test_a_case_newer_than_the_latest_head_has_no_proof_yet(
+    store: AuditStore, ring: KeyRing
+) -> None:
+    store.insert(signed_rows(ring, CASE, 2))
+    with pytest.raises(NotInHeadError, match="in no signed head yet"):
+        case_proof(store, CASE)
+    assert issuer(store, ring).issue(NOW) is not None
+    store.insert(signed_rows(ring, CASE, 1, start=3))
+    with pytest.raises(NotInHeadError):
+        case_proof(store, CASE)
+    assert case_proof(store, OTHER) is None
+
+
+def test_signed_entries_still_verify_with_their_leaves(store: AuditStore, ring: KeyRing) -> None:
+    store.insert(signed_rows(ring, CASE, 3))
+    report = verify_store(store, keys=ring.registry)
+    assert report.ok
+    assert report.entries == 3
+
+
+def _in_log_order(store: AuditStore) -> list[AuditRow]:
+    rows = {(row.case_id, row.seq): row for row in store.entries()}
+    return [rows[case_id, seq] for _, case_id, seq in leaves(store)]
