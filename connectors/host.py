@@ -26,6 +26,7 @@ from connectors.base import (
 )
 from connectors.errors import ConnectorConfigError
 from connectors.feed_chains import FeedChains
+from connectors.heads import HeadKeeper
 from connectors.runtime import InboundRunner, OutboundRunner, group_id
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
@@ -33,6 +34,7 @@ from streams.broker.checkpoints import CheckpointStore
 from streams.domain.signing import KeyRing
 from streams.local.keyring import keyring_of
 from streams.settings import Settings
+from streams.topics import HEADS
 
 
 def load_config(
@@ -124,8 +126,11 @@ def _run_outbound(
     keyring: KeyRing,
 ) -> None:
     chains = FeedChains(home / "connectors" / f"{connector.name}.chains.db")
+    # The heads file is what `kawal audit verify --heads` reads on the institution's side.
+    heads = HeadKeeper(home / "connectors" / f"{connector.name}.heads.jsonl", keyring.registry)
     consumer = KafkaConsumer(
         OutboundRunner.topic_of(connector),
+        HEADS,
         bootstrap_servers=bootstrap,
         group_id=group_id(connector.name),
         enable_auto_commit=False,
@@ -142,6 +147,7 @@ def _run_outbound(
         connector.config.retry,
         keyring,
         chains,
+        heads,
     )
     try:
         while not stop.is_set():

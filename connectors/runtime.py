@@ -7,6 +7,7 @@ the checkpoint and lets the connector acknowledge the batch to its system.
 :class:`OutboundRunner` consumes ``kawal.outbound.<institution>`` in the consumer group
 ``kawal-connector-<name>``, believes an entry only when the hub and its sender signed it and it
 extends its case's chain as far as the connector has seen it (:mod:`connectors.feed_chains`),
+keeps the hub's signed tree heads from ``kawal.heads`` (:mod:`connectors.heads`),
 delivers it with retries and commits the offset only after the entry was delivered or
 dead-lettered. A record that cannot be mapped or delivered goes to
 ``kawal.dlq`` (stage ``connector``) with a machine-readable reason; nothing is dropped.
@@ -34,6 +35,7 @@ from connectors.base import (
 )
 from connectors.errors import PermanentError
 from connectors.feed_chains import FeedChains
+from connectors.heads import HeadKeeper
 from connectors.retry import GaveUp, RetryPolicy, with_retries
 from schemas.codec import AvroCodec, CodecError
 from streams.broker.checkpoints import CheckpointStore
@@ -195,6 +197,7 @@ class OutboundRunner:
         policy: RetryPolicy,
         keyring: KeyRing,
         chains: FeedChains,
+        heads: HeadKeeper | None = None,
     ) -> None:
         self.connector = connector
         self.consumer = consumer
@@ -203,6 +206,8 @@ class OutboundRunner:
         self.policy = policy
         self.keyring = keyring
         self.chains = chains
+        #: Keeps the hub's signed tree heads when the consumer also reads ``kawal.heads``.
+        self.heads = heads
 
     @classmethod
     def topic_of(cls, connector: OutboundConnector[ConnectorConfig]) -> str:
@@ -224,6 +229,11 @@ class OutboundRunner:
             decoded = self.codec.decode(record.value)
         except CodecError as exc:
             self._reject(record, "undecodable", str(exc))
+            return
+        if decoded.full_name == "kawal.TreeHead" and self.heads is not None:
+            refusal = self.heads.keep(decoded.record)
+            if refusal is not None:
+                self._reject(record, refusal.code, f"tree head refused: {refusal.detail}")
             return
         if decoded.full_name != "kawal.AuditEntry":
             return  # receipts share the feed; connectors deliver trail entries
