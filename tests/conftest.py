@@ -23,6 +23,7 @@ from tests.hubtools import (
     wait_healthy,
     worker_process,
 )
+from tests.keytools import add_dated_keys
 from tests.postgres import PostgresServer
 
 
@@ -44,6 +45,7 @@ def hub(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Ite
     bootstrap = parse_broker_url(broker.url).bootstrap
     settings = Settings(home=home)
     ensure_local_keys(settings)
+    add_dated_keys(settings)
     provision_topics(bootstrap, all_topics(load_institutions(), settings.partitions))
     web_port, sink_port = free_port(), free_port()
     worker = worker_process(home, broker.url, web_port)
@@ -57,7 +59,9 @@ def hub(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Ite
     try:
         wait_healthy(base_url, worker)
         wait_healthy(sink_url, sink)
-        yield RunningHub(bootstrap, base_url, sink_url, store, publisher, worker, sink, codec)
+        yield RunningHub(
+            bootstrap, base_url, sink_url, store, publisher, worker, sink, codec, home
+        )
     finally:
         publisher.close()
         store.close()

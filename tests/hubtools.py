@@ -221,6 +221,8 @@ class RunningHub:
     worker: ChildProcess
     sink: ChildProcess
     codec: AvroCodec
+    #: KAWAL_HOME of the worker and the sink: its keys, store and logs.
+    home: Path
 
     def publish(self, event_type: str, record: dict[str, Any]) -> None:
         """Publish and wait for the broker's acknowledgement."""

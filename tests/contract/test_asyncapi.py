@@ -228,6 +228,7 @@ def test_hub_receives_inbound_and_sends_everywhere_else() -> None:
         "caseAudit": "send",
         "outbound": "send",
         "dlq": "send",
+        "heads": "send",
     }
 
 

@@ -64,6 +64,7 @@ def test_messages(catalog: SchemaCatalog) -> None:
                 "kawal.DeadLetter",
                 "kawal.Receipt",
                 "kawal.SignedEvent",
+                "kawal.TreeHead",
                 *(f"kawal.events.{e}" for e in LIFECYCLE),
             )
         )

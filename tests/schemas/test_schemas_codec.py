@@ -150,6 +150,18 @@ def receipt() -> dict[str, Any]:
     }
 
 
+def tree_head() -> dict[str, Any]:
+    return {
+        "tree_size": 5,
+        "root_hash": "ef" * 32,
+        "issued_at": dt.datetime(2024, 10, 3, 9, 32, tzinfo=UTC),
+        "key_id": "kawal/8899aabbccddeeff",
+        "signature": b"\x05" * 64,
+        "previous_size": 3,
+        "consistency": ["01" * 32, "02" * 32],
+    }
+
+
 SAMPLES = {
     "kawal.events.ReportReceived": report_received,
     "kawal.events.RecommendationIssued": recommendation_issued,
@@ -158,6 +170,7 @@ SAMPLES = {
     "kawal.DeadLetter": dead_letter,
     "kawal.Receipt": receipt,
     "kawal.SignedEvent": signed_event,
+    "kawal.TreeHead": tree_head,
     **LIFECYCLE_SAMPLES,
 }
 
