@@ -59,9 +59,7 @@ def hub(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Ite
     try:
         wait_healthy(base_url, worker)
         wait_healthy(sink_url, sink)
-        yield RunningHub(
-            bootstrap, base_url, sink_url, store, publisher, worker, sink, codec, home
-        )
+        yield RunningHub(bootstrap, base_url, sink_url, store, publisher, worker, sink, codec, home)
     finally:
         publisher.close()
         store.close()

@@ -20,7 +20,7 @@ from typing import Any
 from kafka import KafkaConsumer
 
 from schemas.catalog import default_catalog
-from schemas.codec import AvroCodec
+from schemas.codec import AvroCodec, CodecError
 from schemas.envelope import envelope as make_envelope
 from schemas.identity import case_id_for
 from streams.audit.store import AuditRow, AuditStore
@@ -235,9 +235,16 @@ class RunningHub:
         key = self.publisher.keyring.signing_key(envelope["source"], envelope["event_time"])
         return encode_signed(self.codec.catalog, self.codec, key, event_type, record)
 
-    def event_in(self, payload: bytes) -> dict[str, Any]:
-        """The event inside a signed inbound record (a dead letter's payload)."""
-        return self.codec.decode(self.codec.decode(payload).record["event"]).record
+    def event_id_in(self, payload: bytes) -> str | None:
+        """The event id of a dead letter's payload, signed or bare; None for anything else."""
+        try:
+            record = self.codec.decode(payload).record
+            if "signature" in record and "event" in record:  # a kawal.SignedEvent
+                record = self.codec.decode(record["event"]).record
+        except CodecError:
+            return None  # an unknown schema, or an oversized record's letter (no payload)
+        envelope = record.get("envelope")
+        return str(envelope["event_id"]) if envelope else None
 
     def step(self, event_type: str, record: dict[str, Any]) -> list[AuditRow]:
         """Publish one more event of a case and wait until the trail has it."""
@@ -295,10 +302,19 @@ class RunningHub:
         return result
 
     def dead_letters(
-        self, source_topic: str, timeout: float = WAIT_SECONDS, at_least: int = 1
+        self,
+        source_topic: str,
+        matching: Callable[[dict[str, Any]], bool] = lambda _letter: True,
+        timeout: float = WAIT_SECONDS,
     ) -> list[dict[str, Any]]:
-        """DeadLetter records rejected from ``source_topic`` (read from the start of kawal.dlq)."""
-        return self.read(DLQ, lambda r: r["source_topic"] == source_topic, timeout, at_least)
+        """DeadLetter records from ``source_topic`` that ``matching`` accepts (from the start).
+
+        Reads until one matches: kawal.dlq holds every letter of the session, so stopping at
+        the first letter of the topic could stop before the one looked for.
+        """
+        return self.read(
+            DLQ, lambda r: r["source_topic"] == source_topic and matching(r), timeout, 1
+        )
 
     def receipts(
         self, institution: str, event_id: str | None, timeout: float = WAIT_SECONDS

@@ -117,7 +117,9 @@ def examine(
         return Refusal(Rejection(reason_for_codec_error(exc), str(exc)), None)
     signed = open_signed(codec, wrapper)
     if isinstance(signed, Rejection):
-        return Refusal(signed, None)
+        # An unsigned event still names itself, so its receipt can say which one it was.
+        unsigned = wrapper.full_name.startswith(EVENT_NAMESPACE)
+        return Refusal(signed, wrapper.record.get("envelope") if unsigned else None)
     decoded = signed.decoded
     rejection = check(decoded, message) or authenticate(rules.catalog, rules.keys, signed)
     if rejection is not None:

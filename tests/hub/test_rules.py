@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from schemas.codec import CodecError
 from streams.hub.ingress import MAX_EVENT_BYTES
 from streams.topics import DLQ, inbound_topic
 from tests.hubtools import (
@@ -34,28 +33,14 @@ def case_closed(case_id: str, source: str = "bkn") -> dict[str, Any]:
     }
 
 
-def event_id_of(hub: RunningHub, payload: bytes) -> str | None:
-    """The event id in a dead letter's payload; None for garbage or a letter without one."""
-    try:
-        record = hub.codec.decode(payload).record
-        if "signature" in record and "event" in record:  # a kawal.SignedEvent
-            record = hub.codec.decode(record["event"]).record
-        envelope = record.get("envelope")
-    except CodecError:
-        return None  # an unknown schema, or an oversized record's letter (no payload)
-    return envelope["event_id"] if envelope else None
-
-
 def rejected(
     hub: RunningHub, sender: str, record: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The DLQ record and the rejection receipt of ``record``."""
     event_id = record["envelope"]["event_id"]
-    letters = [
-        d
-        for d in hub.dead_letters(inbound_topic(sender), at_least=1)
-        if event_id_of(hub, d["payload"]) == event_id
-    ]
+    letters = hub.dead_letters(
+        inbound_topic(sender), lambda d: hub.event_id_in(d["payload"]) == event_id
+    )
     receipts = [r for r in hub.receipts(sender, event_id) if r["status"] == "REJECTED"]
     assert letters, f"no DLQ record for {event_id}"
     assert receipts, f"no rejection receipt for {event_id}"
@@ -64,8 +49,7 @@ def rejected(
 
 def letters_with_reason(hub: RunningHub, sender: str, reason: str) -> list[dict[str, Any]]:
     """DLQ records of ``sender``'s inbound topic refused for ``reason``."""
-    letters = hub.dead_letters(inbound_topic(sender), at_least=1)
-    return [d for d in letters if d["reason_code"] == reason]
+    return hub.dead_letters(inbound_topic(sender), lambda d: d["reason_code"] == reason)
 
 
 def test_accepted_event_gets_a_receipt_with_its_sequence_number(hub: RunningHub) -> None:

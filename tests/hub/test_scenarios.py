@@ -120,10 +120,9 @@ def test_ignored_recommendation_breaches_and_lets_bkn_block(hub: RunningHub) -> 
     assert breach["rule_id"] == "recommendation_follow_up"
     assert breach["responsible_institution"] == "ppk.3374"
     assert types(hub, case_id)[-1] == "PersonnelDataBlocked"
-    letters = hub.dead_letters(inbound_topic("bkn"))
-    refused = [
-        d
-        for d in letters
-        if hub.event_in(d["payload"])["envelope"]["event_id"] == early_block["envelope"]["event_id"]
-    ]
+    early_id = early_block["envelope"]["event_id"]
+    refused = hub.dead_letters(
+        inbound_topic("bkn"),
+        lambda d: hub.event_id_in(d["payload"]) == early_id,
+    )
     assert refused[0]["reason_code"] == "illegal_transition"

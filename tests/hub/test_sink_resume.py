@@ -6,6 +6,7 @@ group had already committed past: a silent gap in the trail.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,6 +107,8 @@ def test_a_new_store_is_filled_from_the_start_although_the_group_committed_past_
         # give the new store nothing.
         assert _committed(own_broker) == positions
 
+        # The same hub on a new store: its keys come along, as they would on a restore.
+        shutil.copytree(first_home / "keys", second_home / "keys")
         sink = _started_sink(second_home, own_broker)
         second = AuditStore(Settings(home=second_home).audit_url)
         _wait_count(second, 4, sink)
