@@ -29,6 +29,7 @@ from connectors.runtime import InboundRunner, OutboundRunner, group_id
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.broker.checkpoints import CheckpointStore
+from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 
 
 def load_config(
@@ -67,17 +68,24 @@ def build(name: str, source: Path | dict[str, Any]) -> Connector[ConnectorConfig
 
 
 def run_connector(
-    connector: Connector[ConnectorConfig], bootstrap: list[str], home: Path, stop: threading.Event
+    connector: Connector[ConnectorConfig],
+    bootstrap: list[str],
+    home: Path,
+    stop: threading.Event,
+    credentials: BrokerCredentials = PLAINTEXT,
 ) -> None:
-    """Run ``connector`` until ``stop`` is set."""
+    """Run ``connector`` until ``stop`` is set, its clients authenticated by ``credentials``."""
     producer = KafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", client_id=f"kawal-connector-{connector.name}"
+        bootstrap_servers=bootstrap,
+        acks="all",
+        client_id=f"kawal-connector-{connector.name}",
+        **credentials.client_kwargs(),
     )
     try:
         if isinstance(connector, InboundConnector):
             _run_inbound(connector, producer, home, stop)
         elif isinstance(connector, OutboundConnector):
-            _run_outbound(connector, producer, bootstrap, stop)
+            _run_outbound(connector, producer, bootstrap, stop, credentials)
     finally:
         producer.close()
         connector.close()
@@ -106,6 +114,7 @@ def _run_outbound(
     producer: KafkaProducer,
     bootstrap: list[str],
     stop: threading.Event,
+    credentials: BrokerCredentials,
 ) -> None:
     consumer = KafkaConsumer(
         OutboundRunner.topic_of(connector),
@@ -116,6 +125,7 @@ def _run_outbound(
         session_timeout_ms=6_000,
         heartbeat_interval_ms=2_000,
         fetch_max_wait_ms=100,
+        **credentials.client_kwargs(),
     )
     runner = OutboundRunner(
         connector, consumer, producer, connector.context.codec, connector.config.retry

@@ -26,6 +26,7 @@ from schemas.errors import KawalError
 from schemas.registry import SchemaRegistryClient
 from streams.audit.store import AuditStore
 from streams.audit.trail import Directory
+from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.transport import resume_from
 from streams.domain.authority import load_authority_map
@@ -82,6 +83,7 @@ def create_app(settings: Settings, role: Role = Role.WORKER) -> faust.App:
     return faust.App(
         APP_ID if worker else SINK_APP_ID,
         broker=endpoint.faust_url,
+        broker_credentials=BrokerCredentials.from_settings(settings).faust(),
         store="memory://",
         autodiscover=False,
         datadir=str(data_dir(settings, role)),

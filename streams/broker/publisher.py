@@ -12,6 +12,7 @@ from kafka.errors import KafkaError
 
 from schemas.codec import AvroCodec
 from schemas.errors import KawalError
+from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.headers import cloud_event_headers
 from streams.topics import inbound_topic
 
@@ -26,10 +27,16 @@ class PublishError(KawalError):
 class EventPublisher:
     """Avro-encodes events and writes them keyed by case_id, acknowledged by all replicas."""
 
-    def __init__(self, bootstrap: list[str], codec: AvroCodec) -> None:
+    def __init__(
+        self, bootstrap: list[str], codec: AvroCodec, credentials: BrokerCredentials = PLAINTEXT
+    ) -> None:
         self.codec = codec
         self.producer = KafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", linger_ms=5, client_id="kawal-publisher"
+            bootstrap_servers=bootstrap,
+            acks="all",
+            linger_ms=5,
+            client_id="kawal-publisher",
+            **credentials.client_kwargs(),
         )
         self._pending: list[Any] = []
 

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from schemas.errors import KawalError
+from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.provision import DEFAULT_WAIT_SECONDS, ApplyResult, apply_topics
 from streams.broker.topic_plan import ConfigChange
@@ -85,7 +86,14 @@ def _apply(settings: Settings, broker_url: str, *, dry_run: bool, wait: float) -
     bootstrap = parse_broker_url(broker_url).bootstrap
     institutions = load_institutions(settings.institutions_file)
     specs = all_topics(institutions, settings.partitions, settings.replication)
-    return apply_topics(bootstrap, specs, settings.replication, dry_run=dry_run, wait_seconds=wait)
+    return apply_topics(
+        bootstrap,
+        specs,
+        settings.replication,
+        dry_run=dry_run,
+        wait_seconds=wait,
+        credentials=BrokerCredentials.from_settings(settings),
+    )
 
 
 def _as_json(result: ApplyResult) -> dict[str, Any]:

@@ -28,10 +28,12 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from schemas.errors import KawalError
 from streams.audit.store import AuditStore
+from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.provision import provision_topics
 from streams.broker.publisher import EventPublisher
 from streams.domain.institutions import load_institutions
+from streams.local.children import EmbeddedBrokerError
 from streams.local.demo import demo_waves
 from streams.local.embedded import EmbeddedCluster
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
@@ -102,8 +104,16 @@ class Supervisor:
         self.stopping = threading.Event()
 
     def start(self) -> str:
-        """Start broker (when embedded), topics, store, worker and sink; return the broker URL."""
+        """Start broker (when embedded), topics, store, worker and sink; return the broker URL.
+
+        Raises:
+            EmbeddedBrokerError: broker credentials are set for the embedded broker, which
+                authenticates nobody.
+        """
         settings = self.settings
+        credentials = BrokerCredentials.from_settings(settings)
+        if settings.broker_url is None:
+            refuse_credentials_for_embedded(credentials)
         settings.log_dir.mkdir(parents=True, exist_ok=True)
         check_port_free(settings.web_host, settings.web_port, "KAWAL_WEB_PORT")
         check_port_free(settings.web_host, settings.sink_port, "KAWAL_SINK_PORT")
@@ -112,7 +122,7 @@ class Supervisor:
         institutions = load_institutions(settings.institutions_file)
         topics = all_topics(institutions, settings.partitions, settings.replication)
         # Through `kawal topics apply`'s code, so each start also corrects configurations.
-        provision_topics(endpoint.bootstrap, topics, settings.replication)
+        provision_topics(endpoint.bootstrap, topics, settings.replication, credentials)
         AuditStore(settings.audit_url).create_schema()
         self.worker = self._hub_process("worker", broker_url)
         self.sink = self._hub_process("sink", broker_url)
@@ -240,6 +250,25 @@ class Supervisor:
             self.cluster.stop()
 
 
+def refuse_credentials_for_embedded(credentials: BrokerCredentials) -> None:
+    """Refuse broker credentials meant for the embedded broker.
+
+    tansu 0.6.0 authenticates nobody (``docs/broker-security.md``): it keeps no SCRAM user
+    and cannot be started with TLS, so the embedded broker listens on loopback only, without
+    authentication, and a hub told to authenticate to it would fail later and more obscurely.
+
+    Raises:
+        EmbeddedBrokerError: ``credentials`` are not plaintext.
+    """
+    if credentials.protocol is not PLAINTEXT.protocol:
+        raise EmbeddedBrokerError(
+            f"KAWAL_BROKER_SECURITY_PROTOCOL={credentials.protocol}, but the embedded broker "
+            "(tansu 0.6.0) cannot authenticate clients or speak TLS; it listens on 127.0.0.1 "
+            "only. Unset the KAWAL_BROKER_* security settings, or set KAWAL_BROKER_URL to a "
+            "broker that authenticates (see docs/broker-security.md)"
+        )
+
+
 def _healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback URL
@@ -248,9 +277,12 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def publish_demo(broker_url: str, web_url: str) -> list[str]:
+def publish_demo(
+    broker_url: str, web_url: str, credentials: BrokerCredentials = PLAINTEXT
+) -> list[str]:
     """Publish the demo cases wave by wave, each once the hub recorded the last; return ids."""
-    publisher = EventPublisher(parse_broker_url(broker_url).bootstrap, AvroCodec(default_catalog()))
+    codec = AvroCodec(default_catalog())
+    publisher = EventPublisher(parse_broker_url(broker_url).bootstrap, codec, credentials)
     recorded: dict[str, int] = {}
     try:
         for wave in demo_waves():
@@ -304,7 +336,8 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool) -> int:
             broker_url = supervisor.start()
             _announce(settings, broker_url)
             if demo and not supervisor.stopping.is_set():
-                _announce_demo(publish_demo(broker_url, supervisor.web_url()))
+                credentials = BrokerCredentials.from_settings(settings)
+                _announce_demo(publish_demo(broker_url, supervisor.web_url(), credentials))
                 supervisor.start_demo_connectors(broker_url)
             supervisor.watch()
         finally:
