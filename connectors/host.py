@@ -119,7 +119,7 @@ def _run_outbound(
     consumer = KafkaConsumer(
         OutboundRunner.topic_of(connector),
         bootstrap_servers=bootstrap,
-        group_id=group_id(connector.name),
+        group_id=group_id(connector.institution, connector.name),
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         session_timeout_ms=6_000,

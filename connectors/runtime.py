@@ -4,9 +4,10 @@
 publishes the events (``acks=all``) to ``kawal.inbound.<institution>``, waits for the broker,
 then stores the checkpoint and lets the connector acknowledge the batch to its system.
 :class:`OutboundRunner` consumes ``kawal.outbound.<institution>`` in the consumer group
-``kawal-connector-<name>``, delivers each entry with retries and commits the offset only after
-the entry was delivered or dead-lettered. A record that cannot be mapped or delivered goes to
-``kawal.dlq`` (stage ``connector``) with a machine-readable reason; nothing is dropped.
+``kawal-connector:<institution>:<name>``, delivers each entry with retries and commits the
+offset only after the entry was delivered or dead-lettered. A record that cannot be mapped or
+delivered goes to ``kawal.dlq`` (stage ``connector``) with a machine-readable reason; nothing
+is dropped.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from schemas.codec import AvroCodec, CodecError
 from streams.broker.checkpoints import CheckpointStore
 from streams.domain.redaction import reveal
 from streams.headers import cloud_event_headers
-from streams.topics import DLQ, inbound_topic, outbound_topic
+from streams.topics import DLQ, connector_group, inbound_topic, outbound_topic
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,9 @@ def system_topic(connector_name: str) -> str:
     return f"system:{connector_name}"
 
 
-def group_id(connector_name: str) -> str:
-    """Consumer group of an outbound connector."""
-    return f"kawal-connector-{connector_name}"
+def group_id(institution: str, connector_name: str) -> str:
+    """Consumer group of an outbound connector speaking for ``institution``."""
+    return connector_group(institution, connector_name)
 
 
 @dataclass(frozen=True)
