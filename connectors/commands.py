@@ -17,6 +17,7 @@ from typing import Any
 from connectors import registry
 from connectors.host import build, run_connector
 from connectors.scaffold import new_connector
+from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
 from streams.settings import Settings
 
@@ -39,14 +40,15 @@ def add_parsers(commands: Any) -> None:
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
     """Run a ``connector`` subcommand; return the exit code."""
     bootstrap = list(parse_broker_url(settings.effective_broker_url).bootstrap)
+    credentials = BrokerCredentials.from_settings(settings)
     if args.connector_command == "list":
         return _list_connectors(as_json=args.json)
     if args.connector_command == "new":
         print(f"created {new_connector(args.name, Path.cwd())}")
         return 0
     if args.connector_command == "demo":
-        return _demo(bootstrap, settings.home)
-    return _run(args.name, args.config, bootstrap, settings.home)
+        return _demo(bootstrap, settings.home, credentials)
+    return _run(args.name, args.config, bootstrap, settings.home, credentials)
 
 
 def _list_connectors(*, as_json: bool) -> int:
@@ -62,11 +64,13 @@ def _list_connectors(*, as_json: bool) -> int:
     return 0
 
 
-def _run(name: str, config: Path, bootstrap: list[str], home: Path) -> int:
+def _run(
+    name: str, config: Path, bootstrap: list[str], home: Path, credentials: BrokerCredentials
+) -> int:
     connector = build(name, config)
     stop = _stop_on_signals()
     print(f"{name}: running for {connector.institution} (Ctrl-C stops)", file=sys.stderr)
-    run_connector(connector, bootstrap, home, stop)
+    run_connector(connector, bootstrap, home, stop, credentials)
     return 0
 
 
@@ -77,8 +81,8 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def _demo(bootstrap: list[str], home: Path) -> int:
+def _demo(bootstrap: list[str], home: Path, credentials: BrokerCredentials) -> int:
     from connectors.demo import run_demo
 
-    run_demo(bootstrap, home, _stop_on_signals())
+    run_demo(bootstrap, home, _stop_on_signals(), credentials)
     return 0

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.host import build, run_connector
+from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +68,18 @@ class DemoSystems:
                 log.warning("a simulator failed to stop: %s", type(exc).__name__)
 
 
-def run_demo(bootstrap: list[str], home: Path, stop: threading.Event) -> None:
+def run_demo(
+    bootstrap: list[str],
+    home: Path,
+    stop: threading.Event,
+    credentials: BrokerCredentials = PLAINTEXT,
+) -> None:
     """Run the simulators and every reference connector until ``stop`` is set."""
     systems = DemoSystems(home / "simulators")
     threads = [
         threading.Thread(
             target=run_connector,
-            args=(build(name, config), bootstrap, home, stop),
+            args=(build(name, config), bootstrap, home, stop, credentials),
             name=f"connector-{name}",
             daemon=True,
         )

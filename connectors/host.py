@@ -31,6 +31,7 @@ from connectors.runtime import InboundRunner, OutboundRunner, group_id
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.broker.checkpoints import CheckpointStore
+from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.domain.signing import KeyRing
 from streams.local.keyring import keyring_of
 from streams.settings import Settings
@@ -77,22 +78,26 @@ def run_connector(
     bootstrap: list[str],
     home: Path,
     stop: threading.Event,
+    credentials: BrokerCredentials = PLAINTEXT,
     keyring: KeyRing | None = None,
 ) -> None:
-    """Run ``connector`` until ``stop`` is set.
+    """Run ``connector`` until ``stop`` is set, its clients authenticated by ``credentials``.
 
     Events are signed, and feed entries checked, with ``keyring``: by default the keys under
     ``home/keys`` and the key registry in force (``KAWAL_KEYS_FILE`` or the local one).
     """
     keyring = keyring or keyring_of(Settings(home=home))
     producer = KafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", client_id=f"kawal-connector-{connector.name}"
+        bootstrap_servers=bootstrap,
+        acks="all",
+        client_id=f"kawal-connector-{connector.name}",
+        **credentials.client_kwargs(),
     )
     try:
         if isinstance(connector, InboundConnector):
             _run_inbound(connector, producer, home, stop, keyring)
         elif isinstance(connector, OutboundConnector):
-            _run_outbound(connector, producer, bootstrap, home, stop, keyring)
+            _run_outbound(connector, producer, bootstrap, home, stop, keyring, credentials)
     finally:
         producer.close()
         connector.close()
@@ -124,6 +129,7 @@ def _run_outbound(
     home: Path,
     stop: threading.Event,
     keyring: KeyRing,
+    credentials: BrokerCredentials,
 ) -> None:
     chains = FeedChains(home / "connectors" / f"{connector.name}.chains.db")
     # The heads file is what `kawal audit verify --heads` reads on the institution's side.
@@ -132,12 +138,13 @@ def _run_outbound(
         OutboundRunner.topic_of(connector),
         HEADS,
         bootstrap_servers=bootstrap,
-        group_id=group_id(connector.name),
+        group_id=group_id(connector.institution, connector.name),
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         session_timeout_ms=6_000,
         heartbeat_interval_ms=2_000,
         fetch_max_wait_ms=100,
+        **credentials.client_kwargs(),
     )
     runner = OutboundRunner(
         connector,

@@ -5,11 +5,11 @@ signs each event with the institution's key (:mod:`streams.domain.signed_events`
 the events (``acks=all``) to ``kawal.inbound.<institution>``, waits for the broker, then stores
 the checkpoint and lets the connector acknowledge the batch to its system.
 :class:`OutboundRunner` consumes ``kawal.outbound.<institution>`` in the consumer group
-``kawal-connector-<name>``, believes an entry only when the hub and its sender signed it and it
-extends its case's chain as far as the connector has seen it (:mod:`connectors.feed_chains`),
-keeps the hub's signed tree heads from ``kawal.heads`` (:mod:`connectors.heads`),
-delivers it with retries and commits the offset only after the entry was delivered or
-dead-lettered. A record that cannot be mapped or delivered goes to
+``kawal-connector:<institution>:<name>``, believes an entry only when the hub and its sender
+signed it and it extends its case's chain as far as the connector has seen it
+(:mod:`connectors.feed_chains`), keeps the hub's signed tree heads from ``kawal.heads``
+(:mod:`connectors.heads`), delivers each entry with retries and commits the offset only after
+the entry was delivered or dead-lettered. A record that cannot be mapped or delivered goes to
 ``kawal.dlq`` (stage ``connector``) with a machine-readable reason; nothing is dropped.
 """
 
@@ -43,7 +43,7 @@ from streams.domain.entries import EntryProblem, check_entry
 from streams.domain.signed_events import encode_signed
 from streams.domain.signing import KeyRing
 from streams.headers import cloud_event_headers
-from streams.topics import DLQ, inbound_topic, outbound_topic
+from streams.topics import DLQ, connector_group, inbound_topic, outbound_topic
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +58,9 @@ def system_topic(connector_name: str) -> str:
     return f"system:{connector_name}"
 
 
-def group_id(connector_name: str) -> str:
-    """Consumer group of an outbound connector."""
-    return f"kawal-connector-{connector_name}"
+def group_id(institution: str, connector_name: str) -> str:
+    """Consumer group of an outbound connector speaking for ``institution``."""
+    return connector_group(institution, connector_name)
 
 
 @dataclass(frozen=True)

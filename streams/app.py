@@ -32,6 +32,7 @@ from streams.audit.heads import HeadIssuer
 from streams.audit.store import AuditStore
 from streams.audit.tokens import TokenStore
 from streams.audit.trail import Directory
+from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.transport import resume_from
 from streams.domain.authority import load_authority_map
@@ -92,6 +93,7 @@ def create_app(settings: Settings, role: Role = Role.WORKER) -> faust.App:
     return faust.App(
         APP_ID if worker else SINK_APP_ID,
         broker=endpoint.faust_url,
+        broker_credentials=BrokerCredentials.from_settings(settings).faust(),
         store="memory://",
         autodiscover=False,
         datadir=str(data_dir(settings, role)),

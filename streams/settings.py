@@ -6,8 +6,9 @@ Nothing else in the hub reads the environment: every component receives a :class
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Local group joins wait half the session timeout; 6 s keeps restarts quick on one machine.
@@ -28,6 +29,30 @@ class Settings(BaseSettings):
             "Kafka bootstrap URL (kafka://host:port[;host:port]) or tansu://host:port. "
             "Unset: `kawal up` runs the embedded tansu broker."
         ),
+    )
+    broker_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL"] = Field(
+        default="PLAINTEXT",
+        description=(
+            "How every Kafka client of this process meets the broker: SASL sends the username "
+            "and password, SSL verifies the broker (and presents a client certificate if set)."
+        ),
+    )
+    broker_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        default="SCRAM-SHA-512", description="SASL mechanism of SASL_PLAINTEXT and SASL_SSL."
+    )
+    broker_username: str | None = Field(
+        default=None, description="SASL user: the process's principal (`kawal` for the hub)."
+    )
+    broker_password: SecretStr | None = Field(default=None, description="SASL password.")
+    broker_ca_file: Path | None = Field(
+        default=None,
+        description="PEM certificates the broker's is verified against; unset: the system's.",
+    )
+    broker_cert_file: Path | None = Field(
+        default=None, description="PEM client certificate (mutual TLS), with its key file."
+    )
+    broker_key_file: Path | None = Field(
+        default=None, description="Unencrypted PEM private key of the client certificate."
     )
     embedded_broker_port: int = Field(default=9092, description="Port of the embedded broker.")
     embedded_storage_port: int = Field(

@@ -25,6 +25,8 @@ CASE_AUDIT = "kawal.case.audit"
 DLQ = "kawal.dlq"
 #: The hub's signed tree heads (``kawal.TreeHead``), one partition: keepers read them in order.
 HEADS = "kawal.heads"
+#: Start of every outbound connector's consumer group (:func:`connector_group`).
+CONNECTOR_GROUP_PREFIX = "kawal-connector:"
 
 #: The Faust table of every case's lifecycle and chain (:mod:`streams.hub.case_table`); its
 #: changelog topic is named ``<app id>-<table>-changelog``.
@@ -60,6 +62,21 @@ def inbound_topic(institution_id: str) -> str:
 def outbound_topic(institution_id: str) -> str:
     """Outbound feed an institution consumes."""
     return f"{OUTBOUND_PREFIX}{institution_id}"
+
+
+def connector_group_prefix(institution_id: str) -> str:
+    """Start of the consumer groups of an institution's outbound connectors.
+
+    A broker ACL grants an institution the groups with this prefix. The colon ends the id: it
+    cannot occur in one (ids are topic-name suffixes), so ``bawaslu``'s prefix does not cover
+    ``bawaslu.33``'s groups.
+    """
+    return f"{CONNECTOR_GROUP_PREFIX}{institution_id}:"
+
+
+def connector_group(institution_id: str, connector_name: str) -> str:
+    """Consumer group of the outbound connector ``connector_name`` of an institution."""
+    return f"{connector_group_prefix(institution_id)}{connector_name}"
 
 
 def institution_of_inbound(topic: str) -> str | None:

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from schemas.codec import AvroCodec, CodecError
 from schemas.errors import KawalError
 from streams.audit.store import AuditStore, row_from_entry
+from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.topic_end import at_end, remaining
 from streams.topics import CASE_AUDIT
 
@@ -51,11 +52,16 @@ class ReplayError(KawalError):
 
 
 def replay(
-    bootstrap: list[str], store: AuditStore, codec: AvroCodec, *, progress: bool = True
+    bootstrap: list[str],
+    store: AuditStore,
+    codec: AvroCodec,
+    *,
+    progress: bool = True,
+    credentials: BrokerCredentials = PLAINTEXT,
 ) -> ReplayResult:
     """Read ``kawal.case.audit`` from its beginning into ``store``."""
     started = time.perf_counter()
-    consumer = _consumer(bootstrap)
+    consumer = _consumer(bootstrap, credentials)
     try:
         partitions = _assign_all(consumer)
         with tqdm(desc="replay", unit="entries", disable=not progress, file=sys.stderr) as bar:
@@ -65,13 +71,14 @@ def replay(
     return ReplayResult(read, inserted, undecodable, time.perf_counter() - started)
 
 
-def _consumer(bootstrap: list[str]) -> KafkaConsumer:
+def _consumer(bootstrap: list[str], credentials: BrokerCredentials) -> KafkaConsumer:
     return KafkaConsumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
         fetch_max_bytes=64 * 1024 * 1024,
         max_partition_fetch_bytes=16 * 1024 * 1024,
         fetch_max_wait_ms=5,
+        **credentials.client_kwargs(),
     )
 
 

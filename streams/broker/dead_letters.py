@@ -19,6 +19,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from schemas.codec import AvroCodec, CodecError
 from streams.broker.checkpoints import CheckpointStore
+from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.topic_end import at_end
 from streams.topics import DLQ
 
@@ -60,10 +61,15 @@ class DeadLetterRecord:
         }
 
 
-def read_dead_letters(bootstrap: list[str], codec: AvroCodec) -> Iterator[DeadLetterRecord]:
+def read_dead_letters(
+    bootstrap: list[str], codec: AvroCodec, credentials: BrokerCredentials = PLAINTEXT
+) -> Iterator[DeadLetterRecord]:
     """Every record of ``kawal.dlq``, oldest first per partition."""
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=5
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=5,
+        **credentials.client_kwargs(),
     )
     try:
         partitions = [
@@ -114,15 +120,24 @@ class ReplayOutcome:
 
 
 def replay_dead_letters(
-    bootstrap: list[str], codec: AvroCodec, home: Path, selection: ReplayFilter
+    bootstrap: list[str],
+    codec: AvroCodec,
+    home: Path,
+    selection: ReplayFilter,
+    credentials: BrokerCredentials = PLAINTEXT,
 ) -> ReplayOutcome:
     """Send the selected dead letters back to their source topics, each at most once."""
     store = CheckpointStore(home / "connectors" / "checkpoints.db")
     done = set(filter(None, (store.get(REPLAYED) or "").split(",")))
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id="kawal-dlq-replay")
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        client_id="kawal-dlq-replay",
+        **credentials.client_kwargs(),
+    )
     replayed = skipped = unreplayable = 0
     try:
-        for record in read_dead_letters(bootstrap, codec):
+        for record in read_dead_letters(bootstrap, codec, credentials):
             if not selection.matches(record):
                 continue
             if record.position in done:

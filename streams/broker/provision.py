@@ -34,6 +34,7 @@ from kafka.errors import (
 )
 
 from schemas.errors import KawalError
+from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.topic_plan import (
     ConfigChange,
     PartitionMismatch,
@@ -75,7 +76,12 @@ class ApplyResult:
         return not (self.created or self.changes)
 
 
-def provision_topics(bootstrap: list[str], specs: list[TopicSpec], replication: int = 1) -> int:
+def provision_topics(
+    bootstrap: list[str],
+    specs: list[TopicSpec],
+    replication: int = 1,
+    credentials: BrokerCredentials = PLAINTEXT,
+) -> int:
     """Create the missing topics, correct configurations, check partition counts.
 
     Returns:
@@ -84,7 +90,7 @@ def provision_topics(bootstrap: list[str], specs: list[TopicSpec], replication: 
     Raises:
         ProvisioningError: as :func:`apply_topics`.
     """
-    return len(apply_topics(bootstrap, specs, replication).created)
+    return len(apply_topics(bootstrap, specs, replication, credentials=credentials).created)
 
 
 def apply_topics(
@@ -94,6 +100,7 @@ def apply_topics(
     *,
     dry_run: bool = False,
     wait_seconds: float = DEFAULT_WAIT_SECONDS,
+    credentials: BrokerCredentials = PLAINTEXT,
 ) -> ApplyResult:
     """Bring the broker's topics in line with ``specs``.
 
@@ -103,6 +110,7 @@ def apply_topics(
         replication: Replication factor of created topics.
         dry_run: Only read: say what would be created and changed.
         wait_seconds: How long to wait for the broker to answer at all.
+        credentials: How the admin client authenticates.
 
     Returns:
         The topics created and the configuration entries changed (or that would be).
@@ -113,7 +121,7 @@ def apply_topics(
         TopicConfigError: the broker cannot read or change topic configurations, refused a
             value, or does not report a value it accepted.
     """
-    with _admin(bootstrap, wait_seconds) as admin:
+    with _admin(bootstrap, wait_seconds, credentials) as admin:
         try:
             return _apply(admin, specs, replication, dry_run)
         except KafkaError as exc:
@@ -140,17 +148,23 @@ def _apply(
 
 
 @contextmanager
-def _admin(bootstrap: list[str], wait_seconds: float) -> Iterator[KafkaAdminClient]:
+def _admin(
+    bootstrap: list[str], wait_seconds: float, credentials: BrokerCredentials
+) -> Iterator[KafkaAdminClient]:
     try:
         admin = KafkaAdminClient(
             bootstrap_servers=bootstrap,
             client_id="kawal-provision",
             bootstrap_timeout_ms=int(wait_seconds * 1000),
+            **credentials.client_kwargs(),
         )
     except KafkaError as exc:
+        # A broker that refuses the credentials looks to kafka-python like one that is down.
         raise ProvisioningError(
-            f"cannot reach the broker at {','.join(bootstrap)} within {wait_seconds:g} s to "
-            f"create or configure topics: {exc}; check KAWAL_BROKER_URL and that the broker runs"
+            f"cannot reach the broker at {','.join(bootstrap)} {credentials.describe()} within "
+            f"{wait_seconds:g} s to create or configure topics: {exc}; check KAWAL_BROKER_URL, "
+            "that the broker runs and that it accepts these credentials "
+            "(KAWAL_BROKER_SECURITY_PROTOCOL, KAWAL_BROKER_USERNAME, KAWAL_BROKER_PASSWORD)"
         ) from exc
     try:
         yield admin

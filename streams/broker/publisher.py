@@ -14,6 +14,7 @@ from kafka.errors import KafkaError
 
 from schemas.codec import AvroCodec
 from schemas.errors import KawalError
+from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.domain.signed_events import encode_signed
 from streams.domain.signing import KeyRing
 from streams.headers import cloud_event_headers
@@ -30,11 +31,21 @@ class PublishError(KawalError):
 class EventPublisher:
     """Signs events and writes them keyed by case_id, acknowledged by all replicas."""
 
-    def __init__(self, bootstrap: list[str], codec: AvroCodec, keyring: KeyRing) -> None:
+    def __init__(
+        self,
+        bootstrap: list[str],
+        codec: AvroCodec,
+        keyring: KeyRing,
+        credentials: BrokerCredentials = PLAINTEXT,
+    ) -> None:
         self.codec = codec
         self.keyring = keyring
         self.producer = KafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", linger_ms=5, client_id="kawal-publisher"
+            bootstrap_servers=bootstrap,
+            acks="all",
+            linger_ms=5,
+            client_id="kawal-publisher",
+            **credentials.client_kwargs(),
         )
         self._pending: list[Any] = []
 

@@ -54,6 +54,8 @@ def fetched_end_offsets(
     bootstrap: list[str],
     reported: Mapping[TP, int],
     timeout: float = END_OFFSET_FETCH_TIMEOUT_SECONDS,
+    *,
+    security: Mapping[str, Any] | None = None,
 ) -> dict[TP, int]:
     """Real end offsets: one past the last record of each partition, read by fetching.
 
@@ -61,6 +63,8 @@ def fetched_end_offsets(
         bootstrap: ``host:port`` servers.
         reported: end offsets as ListOffsets reported them (possibly too low).
         timeout: seconds to wait for each Fetch response.
+        security: the client's security arguments (``security_protocol`` and the rest), as
+            the worker's own consumer has them; ``None`` is plaintext.
 
     Returns:
         The end offset (one past the last record) of every partition.
@@ -70,7 +74,10 @@ def fetched_end_offsets(
     """
     ends = {tp: (end or 0) for tp, end in reported.items()}
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+        **(security or {}),
     )
     try:
         for tp, end in ends.items():
@@ -127,6 +134,12 @@ def _bootstrap_of(thread: faust_aiokafka.AIOKafkaConsumerThread) -> list[str]:
     return [f"{url.host}:{url.port}" for url in urls]
 
 
+def _security_of(thread: faust_aiokafka.AIOKafkaConsumerThread) -> Mapping[str, Any]:
+    # Faust's own translation, so this consumer authenticates as the worker's does.
+    conf = thread.app.conf
+    return faust_aiokafka.credentials_to_aiokafka_auth(conf.broker_credentials, conf.ssl_context)
+
+
 class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     """aiokafka consumer thread whose end offsets come from Fetch responses."""
 
@@ -138,8 +151,8 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 
     async def _highwaters(self, partitions: list[TP]) -> Mapping[TP, int]:
         reported = await super()._highwaters(partitions)
-        bootstrap = _bootstrap_of(self)
-        return await asyncio.to_thread(fetched_end_offsets, bootstrap, reported)
+        bootstrap, security = _bootstrap_of(self), _security_of(self)
+        return await asyncio.to_thread(fetched_end_offsets, bootstrap, reported, security=security)
 
 
 class Consumer(hub_transport.Consumer):

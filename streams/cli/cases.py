@@ -174,12 +174,19 @@ def _case_list(args: argparse.Namespace, settings: Settings) -> int:
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
     from streams.app import create_store
     from streams.audit.replay import replay
+    from streams.broker.credentials import BrokerCredentials
     from streams.broker.endpoint import parse_broker_url
 
     bootstrap = list(parse_broker_url(settings.effective_broker_url).bootstrap)
     # Replay is the one reader that may create the store: rebuilding one is its purpose.
     store = create_store(settings)
-    result = replay(bootstrap, store, AvroCodec(default_catalog()), progress=not args.json)
+    result = replay(
+        bootstrap,
+        store,
+        AvroCodec(default_catalog()),
+        progress=not args.json,
+        credentials=BrokerCredentials.from_settings(settings),
+    )
     if args.json:
         print(json.dumps(vars(result) | {"per_second": round(result.per_second)}))
     else:

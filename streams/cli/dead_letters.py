@@ -8,6 +8,7 @@ from typing import Any
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
+from streams.broker.credentials import BrokerCredentials
 from streams.broker.dead_letters import ReplayFilter, read_dead_letters, replay_dead_letters
 from streams.broker.endpoint import parse_broker_url
 from streams.cli.exits import EXIT_OK
@@ -34,7 +35,9 @@ def _bootstrap(settings: Settings) -> list[str]:
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
     codec = AvroCodec(default_catalog())
-    letters = [record.summary() for record in read_dead_letters(_bootstrap(settings), codec)]
+    credentials = BrokerCredentials.from_settings(settings)
+    records = read_dead_letters(_bootstrap(settings), codec, credentials)
+    letters = [record.summary() for record in records]
     if args.json:
         print(json.dumps(letters, indent=2))
         return EXIT_OK
@@ -50,7 +53,13 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
     selection = ReplayFilter(args.stage, args.reason_code, args.source_topic)
     codec = AvroCodec(default_catalog())
-    outcome = replay_dead_letters(_bootstrap(settings), codec, settings.home, selection)
+    outcome = replay_dead_letters(
+        _bootstrap(settings),
+        codec,
+        settings.home,
+        selection,
+        BrokerCredentials.from_settings(settings),
+    )
     print(
         f"replayed {outcome.replayed}, already replayed {outcome.already_replayed}, "
         f"not replayable (correct them in the source system) {outcome.not_replayable}"

@@ -43,8 +43,10 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.broker.credentials import BrokerCredentials
     from streams.local.supervisor import publish_demo
 
     web_url = f"{settings.web_scheme}://{settings.web_host}:{settings.web_port}"
-    print("\n".join(publish_demo(settings, settings.effective_broker_url, web_url)))
+    credentials = BrokerCredentials.from_settings(settings)
+    print("\n".join(publish_demo(settings, settings.effective_broker_url, web_url, credentials)))
     return EXIT_OK

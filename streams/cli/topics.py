@@ -1,8 +1,12 @@
-"""``kawal topics apply``: create and configure every topic of the topic table on a cluster.
+"""``kawal topics apply|acls``: the topic table on a cluster, and who may use each topic.
 
-Exit codes: 0 every topic exists as configured (now, or already), 1 an error (the message
-says what to do; nothing is changed when a partition count is wrong), 6 ``--dry-run`` found
-topics to create or configuration entries to change.
+``apply`` creates and configures every topic of the topic table. Exit codes: 0 every topic
+exists as configured (now, or already), 1 an error (the message says what to do; nothing is
+changed when a partition count is wrong), 6 ``--dry-run`` found topics to create or
+configuration entries to change.
+
+``acls`` prints the Kafka ACL bindings of the hub and of every registered institution
+(:mod:`streams.broker.acls`), for the cluster's manifests; it reads no broker.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import json
 from typing import Any
 
 from schemas.errors import KawalError
+from streams.broker.acls import AclBinding, acl_matrix
+from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.provision import DEFAULT_WAIT_SECONDS, ApplyResult, apply_topics
 from streams.broker.topic_plan import ConfigChange
@@ -28,6 +34,14 @@ checked, never changed.
 exit codes: 0 every topic exists as configured (now, or already); 1 an error, the message
 says what to do (a wrong partition count changes nothing); 6 --dry-run found topics to
 create or configuration entries to change."""
+
+ACLS_DESCRIPTION = """\
+The Kafka ACL bindings, derived from the institution registry and the topic table: each
+institution writes only its inbound topic, reads only its feed and its own connectors'
+consumer groups; only the hub writes the case, audit, feed, dead-letter and head topics.
+Every binding allows; anything none allows is denied. Reads no broker.
+
+exit codes: 0 printed; 1 an error (the registry cannot be read or holds an unusable id)."""
 
 #: Footnote of a dry run whose broker describes no value for some key.
 NOT_REPORTED = (
@@ -58,6 +72,41 @@ def add_parsers(commands: Any) -> None:
         help=f"how long to wait for the broker to answer (default {DEFAULT_WAIT_SECONDS:g})",
     )
     apply.set_defaults(run=run_topics_apply)
+    acls = topic_commands.add_parser(
+        "acls",
+        help="the Kafka ACLs of the hub and of every institution (KAWAL_INSTITUTIONS_FILE)",
+        description=ACLS_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    acls.add_argument("--json", action="store_true", help="machine-readable output")
+    acls.set_defaults(run=run_topics_acls)
+
+
+def run_topics_acls(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the ACL matrix of the registry of ``settings``."""
+    bindings = acl_matrix(load_institutions(settings.institutions_file))
+    if args.json:
+        print(json.dumps({"bindings": [binding.as_dict() for binding in bindings]}, indent=2))
+    else:
+        _print_acls(bindings)
+    return EXIT_OK
+
+
+def _print_acls(bindings: list[AclBinding]) -> None:
+    rows = [("PRINCIPAL", "OPERATION", "RESOURCE", "PATTERN", "NAME")]
+    rows += [
+        (b.principal, b.operation, b.resource_type, b.pattern_type, b.resource_name)
+        for b in bindings
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for *padded, name in rows:
+        cells = [cell.ljust(width) for cell, width in zip(padded, widths, strict=True)]
+        print("  ".join([*cells, name]))
+    principals = len({binding.principal for binding in bindings})
+    print(
+        f"{len(bindings)} ALLOW bindings for {principals} principals; whatever none allows is "
+        "denied. tansu, the embedded broker, enforces no ACL: apply these on Kafka"
+    )
 
 
 def run_topics_apply(args: argparse.Namespace, settings: Settings) -> int:
@@ -85,7 +134,14 @@ def _apply(settings: Settings, broker_url: str, *, dry_run: bool, wait: float) -
     bootstrap = parse_broker_url(broker_url).bootstrap
     institutions = load_institutions(settings.institutions_file)
     specs = all_topics(institutions, settings.partitions, settings.replication)
-    return apply_topics(bootstrap, specs, settings.replication, dry_run=dry_run, wait_seconds=wait)
+    return apply_topics(
+        bootstrap,
+        specs,
+        settings.replication,
+        dry_run=dry_run,
+        wait_seconds=wait,
+        credentials=BrokerCredentials.from_settings(settings),
+    )
 
 
 def _as_json(result: ApplyResult) -> dict[str, Any]:

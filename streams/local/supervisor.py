@@ -29,10 +29,12 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from schemas.errors import KawalError
 from streams.audit.store import AuditStore
+from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.provision import provision_topics
 from streams.broker.publisher import EventPublisher
 from streams.domain.institutions import load_institutions
+from streams.local.children import EmbeddedBrokerError
 from streams.local.demo import demo_waves
 from streams.local.embedded import EmbeddedCluster
 from streams.local.keyring import ensure_local_keys, keyring_of
@@ -104,8 +106,16 @@ class Supervisor:
         self.stopping = threading.Event()
 
     def start(self) -> str:
-        """Start broker (when embedded), topics, store, worker and sink; return the broker URL."""
+        """Start broker (when embedded), topics, store, worker and sink; return the broker URL.
+
+        Raises:
+            EmbeddedBrokerError: broker credentials are set for the embedded broker, which
+                authenticates nobody.
+        """
         settings = self.settings
+        credentials = BrokerCredentials.from_settings(settings)
+        if settings.broker_url is None:
+            refuse_credentials_for_embedded(credentials)
         settings.log_dir.mkdir(parents=True, exist_ok=True)
         check_port_free(settings.web_host, settings.web_port, "KAWAL_WEB_PORT")
         check_port_free(settings.web_host, settings.sink_port, "KAWAL_SINK_PORT")
@@ -114,7 +124,7 @@ class Supervisor:
         institutions = load_institutions(settings.institutions_file)
         topics = all_topics(institutions, settings.partitions, settings.replication)
         # Through `kawal topics apply`'s code, so each start also corrects configurations.
-        provision_topics(endpoint.bootstrap, topics, settings.replication)
+        provision_topics(endpoint.bootstrap, topics, settings.replication, credentials)
         AuditStore(settings.audit_url).create_schema()
         if settings.keys_file is None:
             made = ensure_local_keys(settings)
@@ -261,6 +271,25 @@ def _open_local(url: str) -> Any:
     return urllib.request.urlopen(url, timeout=2, context=context)  # noqa: S310 - loopback URL
 
 
+def refuse_credentials_for_embedded(credentials: BrokerCredentials) -> None:
+    """Refuse broker credentials meant for the embedded broker.
+
+    tansu 0.6.0 authenticates nobody (``docs/broker-security.md``): it keeps no SCRAM user
+    and cannot be started with TLS, so the embedded broker listens on loopback only, without
+    authentication, and a hub told to authenticate to it would fail later and more obscurely.
+
+    Raises:
+        EmbeddedBrokerError: ``credentials`` are not plaintext.
+    """
+    if credentials.protocol is not PLAINTEXT.protocol:
+        raise EmbeddedBrokerError(
+            f"KAWAL_BROKER_SECURITY_PROTOCOL={credentials.protocol}, but the embedded broker "
+            "(tansu 0.6.0) cannot authenticate clients or speak TLS; it listens on 127.0.0.1 "
+            "only. Unset the KAWAL_BROKER_* security settings, or set KAWAL_BROKER_URL to a "
+            "broker that authenticates (see docs/broker-security.md)"
+        )
+
+
 def _healthy(url: str) -> bool:
     try:
         with _open_local(url) as response:
@@ -269,14 +298,16 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def publish_demo(settings: Settings, broker_url: str, web_url: str) -> list[str]:
+def publish_demo(
+    settings: Settings, broker_url: str, web_url: str, credentials: BrokerCredentials = PLAINTEXT
+) -> list[str]:
     """Publish the demo cases wave by wave, each once the hub recorded the last; return ids.
 
     Each event is signed by its institution with the keys of ``KAWAL_HOME/keys``.
     """
-    publisher = EventPublisher(
-        parse_broker_url(broker_url).bootstrap, AvroCodec(default_catalog()), keyring_of(settings)
-    )
+    codec = AvroCodec(default_catalog())
+    bootstrap = parse_broker_url(broker_url).bootstrap
+    publisher = EventPublisher(bootstrap, codec, keyring_of(settings), credentials)
     recorded: dict[str, int] = {}
     try:
         for wave in demo_waves():
@@ -330,7 +361,9 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool) -> int:
             broker_url = supervisor.start()
             _announce(settings, broker_url)
             if demo and not supervisor.stopping.is_set():
-                _announce_demo(publish_demo(settings, broker_url, supervisor.web_url()))
+                credentials = BrokerCredentials.from_settings(settings)
+                web_url = supervisor.web_url()
+                _announce_demo(publish_demo(settings, broker_url, web_url, credentials))
                 supervisor.start_demo_connectors(broker_url)
             supervisor.watch()
         finally:

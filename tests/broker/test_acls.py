@@ -1,0 +1,154 @@
+"""The ACL matrix: each institution writes its inbound topic, reads its feed and the heads;
+only the hub writes the hub's topics. Checked the way Kafka's authorizer decides."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from streams.broker.acls import (
+    AclBinding,
+    AclError,
+    Operation,
+    ResourceType,
+    acl_matrix,
+    permits,
+    principal,
+)
+from streams.cli import main
+from streams.domain.institutions import HUB_INSTITUTION, Institution, load_institutions
+from streams.topics import (
+    APP_ID,
+    CASE_AUDIT,
+    CASE_EVENTS,
+    DLQ,
+    HEADS,
+    SINK_APP_ID,
+    all_topics,
+    connector_group,
+    inbound_topic,
+    outbound_topic,
+)
+
+HUB = principal(HUB_INSTITUTION)
+TOPIC, GROUP = ResourceType.TOPIC, ResourceType.GROUP
+READ, WRITE, DESCRIBE = Operation.READ, Operation.WRITE, Operation.DESCRIBE
+
+#: Ids whose topic names start with one another's: a prefix rule would leak between them.
+OVERLAPPING = ("ppk", "ppk.33", "ppk.3374", "bawaslu", "bawaslu.33", "kawal")
+
+
+def _registry(*ids: str) -> tuple[Institution, ...]:
+    return tuple(Institution(i, "ppk", i) for i in ids)
+
+
+def _topics(institutions: tuple[Institution, ...]) -> list[str]:
+    """Every topic of the hub (the tree heads among them)."""
+    return [spec.name for spec in all_topics(institutions, 4)]
+
+
+def _institutions(institutions: tuple[Institution, ...]) -> list[str]:
+    return [inst.id for inst in institutions if inst.id != HUB_INSTITUTION]
+
+
+def _allowed(
+    bindings: list[AclBinding], who: str, operation: Operation, names: list[str]
+) -> set[str]:
+    return {name for name in names if permits(bindings, who, operation, TOPIC, name)}
+
+
+def _check_institutions(institutions: tuple[Institution, ...]) -> None:
+    bindings = acl_matrix(institutions)
+    topics = _topics(institutions)
+    for inst in _institutions(institutions):
+        who = principal(inst)
+        writes = [b for b in bindings if b.principal == who and b.operation is WRITE]
+
+        assert [(b.resource_type, b.resource_name) for b in writes] == [
+            (TOPIC, inbound_topic(inst))
+        ]
+        assert _allowed(bindings, who, WRITE, topics) == {inbound_topic(inst)}
+        assert _allowed(bindings, who, READ, topics) == {outbound_topic(inst), HEADS}
+        assert _allowed(bindings, who, DESCRIBE, topics) == {
+            inbound_topic(inst),
+            outbound_topic(inst),
+            HEADS,
+        }
+        for other in _institutions(institutions):
+            own = other == inst
+            assert permits(bindings, who, READ, GROUP, connector_group(other, "siasn")) is own
+        assert not permits(bindings, who, READ, GROUP, APP_ID)
+
+
+def test_each_institution_writes_its_inbound_topic_and_reads_its_feed_only() -> None:
+    _check_institutions(load_institutions())
+    _check_institutions(_registry(*OVERLAPPING))
+
+
+@given(
+    st.lists(
+        st.from_regex(r"[a-z]{1,4}(\.[0-9]{1,4}){0,2}", fullmatch=True),
+        min_size=1,
+        max_size=8,
+        unique=True,
+    )
+)
+def test_no_registry_lets_an_institution_reach_another_ones_topics(ids: list[str]) -> None:
+    _check_institutions(_registry(*ids))
+
+
+def test_only_the_hub_writes_the_hubs_topics() -> None:
+    institutions = load_institutions()
+    bindings = acl_matrix(institutions)
+    hub_topics = [CASE_EVENTS, CASE_AUDIT, DLQ, HEADS] + [
+        outbound_topic(inst.id) for inst in institutions
+    ]
+    principals = {binding.principal for binding in bindings}
+
+    for topic in hub_topics:
+        writers = {who for who in principals if permits(bindings, who, WRITE, TOPIC, topic)}
+        assert writers == {HUB}, topic
+
+
+def test_the_hub_reads_every_inbound_topic_and_no_feed() -> None:
+    institutions = load_institutions()
+    bindings = acl_matrix(institutions)
+
+    for inst in institutions:
+        assert permits(bindings, HUB, READ, TOPIC, inbound_topic(inst.id))
+        assert not permits(bindings, HUB, READ, TOPIC, outbound_topic(inst.id))
+    assert permits(bindings, HUB, WRITE, TOPIC, inbound_topic(HUB_INSTITUTION))  # deadline timer
+    assert permits(bindings, HUB, READ, GROUP, APP_ID)
+    assert permits(bindings, HUB, READ, GROUP, SINK_APP_ID)
+    for topic in _topics(institutions):
+        assert permits(bindings, HUB, Operation.CREATE, TOPIC, topic), topic
+
+
+def test_every_binding_allows_and_has_a_reason() -> None:
+    bindings = acl_matrix(load_institutions())
+
+    assert all(b.permission == "ALLOW" and b.host == "*" and b.reason for b in bindings)
+    assert len(set(bindings)) == len(bindings)
+
+
+@pytest.mark.parametrize("bad", ["bkn:x", "dinas kesehatan", ""])
+def test_an_id_kafka_cannot_name_is_refused(bad: str) -> None:
+    with pytest.raises(AclError, match="characters Kafka refuses"):
+        acl_matrix(_registry("bkn", bad))
+
+
+def test_kawal_topics_acls_prints_the_matrix(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["topics", "acls", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)["bindings"]
+    assert main(["topics", "acls"]) == 0
+    table = capsys.readouterr().out.splitlines()
+
+    expected = acl_matrix(load_institutions())
+    assert printed == [binding.as_dict() for binding in expected]
+    assert table[0].split() == ["PRINCIPAL", "OPERATION", "RESOURCE", "PATTERN", "NAME"]
+    assert table[1:-1] == [line for line in table[1:-1] if len(line.split()) == 5]
+    assert len(table) == len(expected) + 2
+    assert "enforces no ACL" in table[-1]

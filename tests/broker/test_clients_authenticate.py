@@ -1,0 +1,56 @@
+"""Every Kafka client the hub and the connectors build gets the broker credentials.
+
+Read from the source, like ``tests/test_architecture.py``: a client built without them would
+work against the plaintext test broker and fail only on a cluster that authenticates.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tests.test_architecture import ROOT, modules
+
+#: Constructors of kafka-python and aiokafka clients.
+CLIENTS = {
+    "KafkaConsumer",
+    "KafkaProducer",
+    "KafkaAdminClient",
+    "AIOKafkaConsumer",
+    "AIOKafkaProducer",
+    "AIOKafkaAdminClient",
+}
+#: The connector contract suite runs against the plaintext broker its own tests start.
+EXEMPT = {ROOT / "connectors" / "contract.py"}
+
+
+def _name(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
+
+
+def _calls(path: Path) -> list[ast.Call]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+
+
+def test_every_kafka_client_is_given_the_credentials() -> None:
+    unauthenticated = [
+        f"{path.relative_to(ROOT)}:{call.lineno} {_name(call)}(...) without **credentials"
+        for package in ("streams", "connectors")
+        for path in modules(package)
+        if path not in EXEMPT
+        for call in _calls(path)
+        if _name(call) in CLIENTS and not any(kw.arg is None for kw in call.keywords)
+    ]
+
+    assert unauthenticated == []
+
+
+def test_the_faust_app_is_given_the_credentials() -> None:
+    apps = [call for call in _calls(ROOT / "streams" / "app.py") if _name(call) == "App"]
+
+    assert apps
+    assert all("broker_credentials" in {kw.arg for kw in call.keywords} for call in apps)
