@@ -114,6 +114,10 @@ class KeyRegistry:
     def __len__(self) -> int:
         return len(self._by_id)
 
+    def entries(self) -> list[KeyEntry]:
+        """Every registered key, in registry order."""
+        return list(self._by_id.values())
+
     def key_for(self, institution: str, key_id: str, moment: datetime) -> KeyEntry | KeyRefusal:
         """The key ``key_id`` if it vouches for ``institution`` at ``moment``, or why not."""
         entry = self._by_id.get(key_id)

@@ -16,17 +16,20 @@ from typing import Any
 import pytest
 from kafka import KafkaProducer
 
-from connectors.base import ConnectorContext
 from connectors.bawaslu.simulator import BawasluSystem
-from connectors.signed_fixtures import feed_entry_record
+from connectors.signed_fixtures import signed_entry
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from schemas.envelope import envelope
 from schemas.identity import case_id_for
 from streams.broker.provision import provision_topics
+from streams.domain.chain import GENESIS_HASH
 from streams.domain.institutions import load_institutions
+from streams.domain.signing import KeyRing
 from streams.local.embedded import EmbeddedBroker
+from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.processes import ChildProcess, free_port
+from streams.settings import Settings
 from streams.topics import all_topics, outbound_topic
 
 pytestmark = pytest.mark.slow
@@ -83,8 +86,7 @@ def own_broker(tmp_path: Path) -> Iterator[str]:
         broker.stop()
 
 
-def _status_update(codec: AvroCodec) -> dict[str, Any]:
-    catalog = default_catalog()
+def _status_update(codec: AvroCodec, ring: KeyRing) -> dict[str, Any]:
     record = {
         "envelope": envelope(
             event_id=str(uuid.uuid4()),
@@ -98,7 +100,7 @@ def _status_update(codec: AvroCodec) -> dict[str, Any]:
         "registered_on": date(2024, 11, 4),
         "needed_more_information": False,
     }
-    return feed_entry_record(ConnectorContext(catalog, codec), "ReportRegistered", record)
+    return signed_entry(codec, "ReportRegistered", record, 1, GENESIS_HASH, ring)
 
 
 def _wait(condition: Any, what: str) -> None:
@@ -125,7 +127,10 @@ def test_an_outage_ends_in_the_dlq_and_dlq_replay_delivers_it_once(
         f'token = "{TOKEN}"\ntimeout_seconds = 0.5\n'
         "[retry]\nattempts = 3\ninitial_seconds = 0.1\nmax_seconds = 0.2\n"
     )
-    entry = _status_update(codec)
+    # The connector checks the entry with the keys of its home, as the hub made them.
+    settings = Settings(home=tmp_path / "home")
+    ensure_local_keys(settings)
+    entry = _status_update(codec, keyring_of(settings))
     producer = KafkaProducer(bootstrap_servers=[own_broker], acks="all")
     producer.send(
         outbound_topic("bawaslu.33"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import sys
 import time
@@ -34,6 +35,8 @@ def _trail_counts(hub: RunningHub, event_ids: set[str]) -> Counter[str]:
 
 
 def _connector(tmp_path: Path, hub: RunningHub, config: Path, run: int) -> ChildProcess:
+    # The institution's connector holds its private key where `kawal keys new` wrote it.
+    shutil.copytree(hub.home / "keys", tmp_path / "home" / "keys", dirs_exist_ok=True)
     env = dict(
         os.environ,
         KAWAL_HOME=str(tmp_path / "home"),

@@ -40,7 +40,7 @@ def entry_of(key: SigningKey, institution: str, **dates: datetime | str) -> KeyE
 
 def with_keys(step: Pipeline, *extra: KeyEntry) -> Pipeline:
     """``step`` whose key registry also holds ``extra``."""
-    registry = KeyRegistry([*keyring(step).registry._by_id.values(), *extra])
+    registry = KeyRegistry([*keyring(step).registry.entries(), *extra])
     return replace(step, rules=replace(step.rules, keys=registry))
 
 

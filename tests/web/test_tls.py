@@ -21,6 +21,7 @@ from streams.broker.endpoint import parse_broker_url
 from streams.broker.provision import provision_topics
 from streams.domain.institutions import load_institutions
 from streams.local.embedded import EmbeddedBroker
+from streams.local.keyring import ensure_local_keys
 from streams.local.processes import ChildProcess, free_port
 from streams.settings import Settings
 from streams.topics import all_topics
@@ -92,6 +93,7 @@ def tls_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsHub]:
                 },
             )
             (folder / "home").mkdir()
+            ensure_local_keys(Settings(home=folder / "home"))
             worker.start()
             try:
                 trusting = ssl.create_default_context(cafile=str(cert))
