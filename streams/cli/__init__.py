@@ -19,6 +19,8 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
+from kafka.errors import KafkaError
+
 from schemas.errors import KawalError
 from streams.cli import (
     access,
@@ -65,6 +67,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args, Settings()))
     except KawalError as exc:
         print(f"kawal: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KafkaError as exc:
+        # Any command that reads or writes topics: the broker is down, unreachable or refuses.
+        print(
+            f"kawal: the broker at {Settings().effective_broker_url} did not answer as expected "
+            f"({type(exc).__name__}: {exc}); start it (`kawal up`) or set KAWAL_BROKER_URL",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     except BrokenPipeError:
         # The reader stopped reading (`kawal case list | head`): not an error of kawal's.
