@@ -2,9 +2,12 @@
 
 Every signature is over ``context ‖ 0x00 ‖ payload``, the context an ASCII name of the kind of
 statement (docs/signing.md), so a signature made for one purpose never passes for another: an
-event signature is not a tree head, an entry's hash not a rejection. The keys are
-``cryptography``'s Ed25519; the public halves live in the dated key registry
-(:mod:`streams.domain.keys`), the private halves with their owner only.
+event signature is not a tree head, an entry's hash not a rejection. Keys are read and written
+with ``cryptography`` (PEM, raw public keys); signing and verifying, once per event on the
+hub's hot path, go through libsodium (PyNaCl), whose Ed25519 verifies in half the time of
+OpenSSL's on these machines. Both implement RFC 8032: the signatures are the same bytes.
+The public halves live in the dated key registry (:mod:`streams.domain.keys`), the private
+halves with their owner only.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from functools import cached_property, lru_cache
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+import nacl.exceptions
+import nacl.signing
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -56,7 +61,16 @@ class SigningKey:
 
     def sign(self, context: Context, payload: bytes) -> bytes:
         """Sign ``payload`` for ``context``."""
-        return self.private.sign(signed_message(context, payload))
+        return self._signer.sign(signed_message(context, payload)).signature
+
+    @cached_property
+    def _signer(self) -> nacl.signing.SigningKey:
+        seed = self.private.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        return nacl.signing.SigningKey(seed)
 
     def public_text(self) -> str:
         """The public key as the registry writes it (32 raw bytes, base64)."""
@@ -70,11 +84,18 @@ def verify(public: Ed25519PublicKey, context: Context, payload: bytes, signature
     """Whether ``signature`` is ``public``'s signature of ``payload`` for ``context``."""
     if len(signature) != SIGNATURE_BYTES:
         return False
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     try:
-        public.verify(signature, signed_message(context, payload))
-    except InvalidSignature:
+        _verifier(raw).verify(signed_message(context, payload), signature)
+    except nacl.exceptions.BadSignatureError:
         return False
     return True
+
+
+@lru_cache(maxsize=4096)
+def _verifier(public: bytes) -> nacl.signing.VerifyKey:
+    # A registry holds a few thousand keys; each is parsed once.
+    return nacl.signing.VerifyKey(public)
 
 
 def read_signing_key(path: Path, institution: str) -> SigningKey:
