@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -36,6 +37,20 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]
         yield embedded
     finally:
         embedded.stop()
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    """A broker of one test alone, its topics made: nothing of the session hub reaches it."""
+    broker = EmbeddedBroker.ephemeral(tmp_path / "broker", port=free_port())
+    broker.start()
+    try:
+        provision_topics(
+            [broker.bootstrap_servers], all_topics(load_institutions(), Settings().partitions)
+        )
+        yield broker
+    finally:
+        broker.stop()
 
 
 @pytest.fixture(scope="session")

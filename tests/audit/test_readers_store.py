@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -15,20 +13,11 @@ from streams.audit.tables import AccessLogRow, ApiToken
 from streams.audit.tokens import TOKEN_PREFIX, IssuedToken, TokenError, TokenStore, secret_hash
 from streams.audit.trail import WITHHELD
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal, PrincipalRole
-from tests.storetools import open_store
 
 INSTITUTIONS = frozenset({"bkn", "kasn", "ppk.3374"})
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 CASE = "0b5c6a1e-0000-4000-8000-000000000001"
 OTHER = "0b5c6a1e-0000-4000-8000-000000000002"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuditStore]:
-    server = request.getfixturevalue("postgres") if request.param == "postgresql" else None
-    opened = open_store(request.param, tmp_path, server)
-    yield opened
-    opened.close()
 
 
 def issue(tokens: TokenStore, days: int = 30) -> IssuedToken:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,21 +12,11 @@ from sqlalchemy import inspect, text
 from streams.audit import migrations
 from streams.audit.store import AuditStore, StoreError
 from tests.postgres import PostgresServer
-from tests.storetools import chained_rows, open_store
+from tests.storetools import chained_rows
 
 CASE = "0b5c6a1e-0000-4000-8000-000000000001"
 OTHER = "0b5c6a1e-0000-4000-8000-000000000002"
 AUDIT = "kawal.case.audit"
-#: The newest migration (streams/audit/migrations/versions/).
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuditStore]:
-    """A fresh store of each dialect."""
-    server = request.getfixturevalue("postgres") if request.param == "postgresql" else None
-    opened = open_store(request.param, tmp_path, server)
-    yield opened
-    opened.close()
 
 
 def test_migrations_reach_the_newest_revision(store: AuditStore) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.merkle import MerkleLog, verify_consistency
 from streams.domain.signing import KeyRing
 from streams.domain.tree_heads import signature_problem
-from tests.audit.treetools import keyring, open_store, rewrite_case, signed_rows
+from tests.audit.treetools import keyring, rewrite_case, signed_rows
 
 CASE = "7a1e0c2a-0000-4000-8000-000000000001"
 OTHER = "7a1e0c2a-0000-4000-8000-000000000002"
@@ -29,15 +28,6 @@ NOW = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def ring() -> KeyRing:
     return keyring()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuditStore]:
-    """A fresh store of each dialect."""
-    server = request.getfixturevalue("postgres") if request.param == "postgresql" else None
-    opened = open_store(request.param, tmp_path, server)
-    yield opened
-    opened.close()
 
 
 def issuer(store: AuditStore, ring: KeyRing) -> HeadIssuer:

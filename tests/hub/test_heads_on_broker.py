@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +19,12 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from connectors.heads import HeadKeeper
 from streams.audit.head_check import HeadFinding, verify_heads
 from streams.audit.store import AuditStore
-from streams.broker.provision import provision_topics
-from streams.domain.institutions import load_institutions
 from streams.domain.keys import load_key_registry
 from streams.local.embedded import EmbeddedBroker
 from streams.local.keyring import ensure_local_keys
 from streams.local.processes import ChildProcess, free_port
 from streams.settings import Settings
-from streams.topics import CASE_AUDIT, HEADS, all_topics
+from streams.topics import CASE_AUDIT, HEADS
 from tests.audit.treetools import CODEC, keyring, rewrite_case, signed_rows
 from tests.hubtools import WAIT_SECONDS, sink_process, wait_healthy
 
@@ -35,20 +32,6 @@ pytestmark = pytest.mark.slow
 
 CASE = "ad4f0c2a-0000-4000-8000-000000000001"
 OTHER = "ad4f0c2a-0000-4000-8000-000000000002"
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    """A broker of this test alone: the session hub's sink would publish heads on it too."""
-    broker = EmbeddedBroker.ephemeral(tmp_path / "broker", port=free_port())
-    broker.start()
-    try:
-        provision_topics(
-            [broker.bootstrap_servers], all_topics(load_institutions(), Settings().partitions)
-        )
-        yield broker
-    finally:
-        broker.stop()
 
 
 def publish(broker: EmbeddedBroker, rows: list[dict[str, Any]]) -> None:

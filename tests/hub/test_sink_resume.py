@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from streams.audit.store import AuditStore
-from streams.broker.provision import provision_topics
 from streams.broker.publisher import EventPublisher
-from streams.domain.institutions import load_institutions
 from streams.local.embedded import EmbeddedBroker
 from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.processes import ChildProcess, free_port
 from streams.settings import Settings
-from streams.topics import CASE_AUDIT, SINK_APP_ID, all_topics
+from streams.topics import CASE_AUDIT, SINK_APP_ID
 from tests.hubtools import (
     WAIT_SECONDS,
     default_codec,
@@ -34,20 +31,6 @@ from tests.hubtools import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    """A broker of this test alone: the session hub's sink shares the sink's consumer group."""
-    broker = EmbeddedBroker.ephemeral(tmp_path / "broker", port=free_port())
-    broker.start()
-    try:
-        provision_topics(
-            [broker.bootstrap_servers], all_topics(load_institutions(), Settings().partitions)
-        )
-        yield broker
-    finally:
-        broker.stop()
 
 
 def _started_sink(home: Path, broker: EmbeddedBroker) -> ChildProcess:
