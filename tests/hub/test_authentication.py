@@ -64,12 +64,17 @@ def refused_with(step: Pipeline, record: dict[str, Any], wrapper: dict[str, Any]
         if topic == outbound_topic(sender)
     ]
     receipt = receipts[0]
-    assert receipt["reason_code"] == letters[0]["reason_code"]
+    reason = str(letters[0]["reason_code"])
+    assert receipt["reason_code"] == reason
+    labels = {"stage": "ingress", "reason": reason}
+    counted = step.metrics.registry.get_sample_value("kawal_rejections_total", labels)
+    assert counted is not None, f"no kawal_rejections_total count for {reason}"
+    assert counted >= 1
     hub = step.rules.keys.key_for("kawal", receipt["hub_key_id"], EVENT_TIME)
     assert isinstance(hub, KeyEntry)
     statement = rejection_statement(receipt)
     assert verify(hub.public_key, Context.REJECTION, statement, receipt["hub_signature"])
-    return str(letters[0]["reason_code"])
+    return reason
 
 
 @pytest.fixture(scope="module")
