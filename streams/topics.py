@@ -151,10 +151,12 @@ TOPIC_TABLE: tuple[TopicRule, ...] = (
     TopicRule(
         inbound_topic(INSTITUTION),
         None,
-        kept_for(30),
+        kept_for(30) | {"message.timestamp.type": "LogAppendTime"},
         "transit: once read, an accepted event's signed bytes are on kawal.case.audit and a "
         "refused one's on kawal.dlq, so it need only outlast an outage of the hub; 30 days "
-        "cover the longest (holidays included) without keeping raw traffic forever",
+        "cover the longest (holidays included) without keeping raw traffic forever. The "
+        "broker stamps each record's time: it is the entry's hashed recorded_at, which the "
+        "sender must not choose",
     ),
     TopicRule(
         outbound_topic(INSTITUTION),
