@@ -17,9 +17,12 @@ _databases = itertools.count()
 
 
 def open_store(kind: str, tmp_path: Path, postgres: PostgresServer | None) -> AuditStore:
-    """A fresh, migrated store: SQLite under ``tmp_path``, or a new PostgreSQL database."""
+    """A fresh, migrated store: SQLite under ``tmp_path``, or a new PostgreSQL database.
+
+    Each call gets a store of its own, so one test may open several (two histories of a hub).
+    """
     if kind == "sqlite":
-        url = f"sqlite:///{tmp_path / 'audit.db'}"
+        url = f"sqlite:///{tmp_path / f'audit-{next(_databases)}.db'}"
     else:
         assert postgres is not None
         url = postgres.create_database(f"kawal_{next(_databases)}_{uuid.uuid4().hex[:6]}")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from streams.cli.exits import EXIT_OK
+from streams.cli.moments import aware_moment
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import new_key_pair
 from streams.local.keyring import KeyFileError, ensure_local_keys, write_private_key
@@ -45,11 +46,8 @@ def add_parsers(commands: Any) -> None:
 
 
 def _moment(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        moment = None
-    if moment is None or moment.utcoffset() is None:
+    moment = aware_moment(text)
+    if moment is None:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a date-time with its offset, such as 2026-12-04T00:00:00+07:00"
         )

@@ -19,6 +19,7 @@ from schemas.errors import KawalError
 from streams.audit.store import AuditStore
 from streams.audit.tokens import IssuedToken, TokenInfo, TokenStore
 from streams.cli.exits import EXIT_OK
+from streams.cli.moments import aware_moment
 from streams.cli.output import reporting_errors
 from streams.domain.institutions import load_institutions
 from streams.domain.principals import PrincipalRole
@@ -76,11 +77,8 @@ def expiry(text: str, now: datetime | None = None) -> datetime:
         day = None
     if day is not None and len(text) == len("2027-01-01"):
         return datetime(day.year, day.month, day.day, tzinfo=UTC)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        moment = None
-    if moment is None or moment.utcoffset() is None:
+    moment = aware_moment(text)
+    if moment is None:
         raise argparse.ArgumentTypeError(
             f"{text!r} is neither a duration (30d, 12h, 90m, 8w), a date (2027-01-01) nor a "
             "date-time with its offset (2027-01-01T00:00:00+07:00)"

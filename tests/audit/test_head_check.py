@@ -31,11 +31,11 @@ from streams.domain.tree_heads import TREE_HEAD_RECORD, SignedTreeHead, issue_he
 from tests.audit.treetools import (
     SOURCE,
     keyring,
-    open_store,
     registry_toml,
     rewrite_case,
     signed_rows,
 )
+from tests.storetools import open_store
 
 CASE = "8b2f0c2a-0000-4000-8000-000000000001"
 OTHER = "8b2f0c2a-0000-4000-8000-000000000002"

@@ -7,10 +7,8 @@ here passes ``kawal audit verify`` with the key registry, signatures included.
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
@@ -23,14 +21,11 @@ from streams.domain.chain import GENESIS_HASH, EntryFields, entry_hash
 from streams.domain.entries import vouch
 from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.signing import Context, KeyRing
-from tests.postgres import PostgresServer
 
 SOURCE = "bawaslu.33"
 VALID_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 EVENT_TIME = datetime(2024, 11, 4, 9, 0, tzinfo=UTC)
 CODEC = AvroCodec(default_catalog())
-
-_databases = itertools.count()
 
 
 def keyring() -> KeyRing:
@@ -48,18 +43,6 @@ def registry_toml(ring: KeyRing) -> str:
             f'public_key = "{key.public_text()}"\nvalid_from = {VALID_FROM.isoformat()}\n'
         )
     return "\n".join(tables)
-
-
-def open_store(kind: str, tmp_path: Path, postgres: PostgresServer | None) -> AuditStore:
-    """A fresh, migrated store: SQLite under ``tmp_path``, or a new PostgreSQL database."""
-    if kind == "sqlite":
-        url = f"sqlite:///{tmp_path / f'audit-{next(_databases)}.db'}"
-    else:
-        assert postgres is not None
-        url = postgres.create_database(f"kawal_tree_{next(_databases)}_{uuid.uuid4().hex[:6]}")
-    store = AuditStore(url)
-    store.create_schema()
-    return store
 
 
 def signed_rows(

@@ -34,7 +34,8 @@ from streams.hub.heads import HEAD_KEY, HeadPublisher
 from streams.hub.outbox import Outbox
 from streams.hub.sink import AuditSink
 from streams.topics import CASE_AUDIT, HEADS
-from tests.audit.treetools import keyring, open_store, rewrite_case, signed_rows
+from tests.audit.treetools import keyring, rewrite_case, signed_rows
+from tests.storetools import open_store
 
 CASE = "9c3f0c2a-0000-4000-8000-000000000001"
 START = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
