@@ -328,11 +328,15 @@ class OutboundContract(_Contract):
                 self._until_handled(runner)
             assert self.effects(system, entry.event_id) == 0
             selection = ReplayFilter(stage="connector", reason_code="delivery_failed")
-            outcome = replay_dead_letters(kawal_broker, codec, tmp_path, selection)
+            outcome = replay_dead_letters(
+                kawal_broker, codec, tmp_path, selection, contract_keyring()
+            )
             assert outcome.replayed >= 1
             self._until_handled(runner)
             assert self.effects(system, entry.event_id) == 1
-            again = replay_dead_letters(kawal_broker, codec, tmp_path, selection)
+            again = replay_dead_letters(
+                kawal_broker, codec, tmp_path, selection, contract_keyring()
+            )
             assert again.replayed == 0
         finally:
             consumer.close()

@@ -39,7 +39,9 @@ from connectors.heads import HeadKeeper
 from connectors.retry import GaveUp, RetryPolicy, with_retries
 from schemas.codec import AvroCodec, CodecError
 from streams.broker.checkpoints import CheckpointStore
-from streams.domain.entries import EntryProblem, check_entry
+from streams.domain.entries import EntryProblem, check_entry, open_feed_disclosures
+from streams.domain.hub_sealing import dead_letter_payload, hub_sealing_key
+from streams.domain.keys import KeyRegistry
 from streams.domain.signed_events import encode_signed
 from streams.domain.signing import KeyRing
 from streams.headers import cloud_event_headers
@@ -76,8 +78,15 @@ class Rejection:
     key: bytes | None
 
 
-def send_dead_letter(producer: KafkaProducer, codec: AvroCodec, rejection: Rejection) -> None:
-    """Write one ``kawal.DeadLetter`` to ``kawal.dlq`` and wait for the broker."""
+def send_dead_letter(
+    producer: KafkaProducer, codec: AvroCodec, keys: KeyRegistry, rejection: Rejection
+) -> None:
+    """Write one ``kawal.DeadLetter`` to ``kawal.dlq`` and wait for the broker.
+
+    The payload, a system record or a feed entry, goes sealed to the hub's operator.
+    """
+    coordinates = f"{rejection.source_topic}:{rejection.source_partition}:{rejection.source_offset}"
+    payload, sealed_to = dead_letter_payload(keys, rejection.payload, coordinates)
     record = {
         "stage": CONNECTOR_STAGE,
         "reason_code": rejection.reason_code,
@@ -85,7 +94,8 @@ def send_dead_letter(producer: KafkaProducer, codec: AvroCodec, rejection: Rejec
         "source_topic": rejection.source_topic,
         "source_partition": rejection.source_partition,
         "source_offset": rejection.source_offset,
-        "payload": rejection.payload,
+        "payload": payload,
+        "sealed_to": sealed_to,
         "rejected_at": datetime.now(UTC),
     }
     value = codec.encode("kawal.DeadLetter", record)
@@ -164,7 +174,10 @@ class InboundRunner:
     def _send(self, event: Event) -> Any:
         envelope = event.record["envelope"]
         key = self.keyring.signing_key(self.connector.institution, envelope["event_time"])
-        value = encode_signed(self.codec.catalog, self.codec, key, event.event_type, event.record)
+        hub = hub_sealing_key(self.keyring.registry, envelope["event_time"])
+        value = encode_signed(
+            self.codec.catalog, self.codec, key, event.event_type, event.record, hub
+        )
         return self.producer.send(
             inbound_topic(self.connector.institution),
             key=str(envelope["case_id"]).encode(),
@@ -182,7 +195,7 @@ class InboundRunner:
             payload=json_bytes(record.payload),
             key=None,
         )
-        send_dead_letter(self.producer, self.codec, rejection)
+        send_dead_letter(self.producer, self.codec, self.keyring.registry, rejection)
 
 
 class OutboundRunner:
@@ -263,7 +276,12 @@ class OutboundRunner:
 
     def _believe(self, entry: dict[str, Any]) -> FeedEntry | EntryProblem:
         """The entry to deliver, if both signatures hold and it extends its case's chain."""
-        revealed = check_entry(self.codec, self.keyring.registry, entry)
+        opened = open_feed_disclosures(
+            self.codec.catalog, self.keyring, self.connector.institution, entry
+        )
+        if isinstance(opened, EntryProblem):
+            return opened
+        revealed = check_entry(self.codec, self.keyring.registry, entry, opened)
         if isinstance(revealed, EntryProblem):
             return revealed
         problem = self.chains.problem(entry)
@@ -281,4 +299,4 @@ class OutboundRunner:
             payload=record.value,
             key=record.key,
         )
-        send_dead_letter(self.producer, self.codec, rejection)
+        send_dead_letter(self.producer, self.codec, self.keyring.registry, rejection)

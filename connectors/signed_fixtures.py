@@ -15,6 +15,7 @@ from connectors.base import ConnectorContext
 from schemas.codec import AvroCodec
 from streams.domain.chain import GENESIS_HASH, EntryFields, entry_hash, whole_millis
 from streams.domain.entries import vouch
+from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.signed_events import sign_event
 from streams.domain.signing import KeyRing
@@ -63,7 +64,8 @@ def signed_entry(
     ring = ring or contract_keyring()
     envelope = record["envelope"]
     sender = ring.signing_key(envelope["source"], envelope["event_time"])
-    signed = sign_event(codec.catalog, codec, sender, event_type, record)
+    hub = hub_sealing_key(ring.registry, envelope["event_time"])
+    signed = sign_event(codec.catalog, codec, sender, event_type, record, hub)
     fields = EntryFields(
         case_id=envelope["case_id"],
         seq=seq,

@@ -66,6 +66,12 @@ class HubMetrics:
             ["rule"],
             registry=self.registry,
         )
+        self.unsealed_feed_records = Counter(
+            "kawal_unsealed_feed_records",
+            "Feed records sent without the disclosures their recipient is entitled to, because "
+            "the key registry lists no encryption key of the recipient valid now.",
+            registry=self.registry,
+        )
         self._prime(deadline_rules)
 
     def _prime(self, deadline_rules: Iterable[str]) -> None:

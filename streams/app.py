@@ -42,6 +42,7 @@ from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import KeyRegistry, load_key_registry
 from streams.domain.signing import KeyRing, SigningKey
 from streams.hub import deadline_timer, pipeline, sink
+from streams.hub.feed_sealing import FeedSealer
 from streams.hub.heads import HeadPublisher
 from streams.hub.ingress import CaseRules
 from streams.hub.outbox import Outbox, RecordProducer
@@ -208,13 +209,15 @@ def _outboxes(app: faust.App, settings: Settings) -> pipeline.OutboxFactory:
 def create_rules(settings: Settings) -> CaseRules:
     """The rules ingress applies, read from their data files."""
     institutions = load_institutions(settings.institutions_file)
+    keys = load_key_registry(settings.key_registry_file)
     return CaseRules(
         catalog=default_catalog(),
         institutions={inst.id: inst for inst in institutions},
         authority_map=load_authority_map(settings.authority_file),
         deadline_rules=load_rules(settings.deadlines_file),
         calendar=load_calendar(settings.calendar_file),
-        keys=load_key_registry(settings.key_registry_file),
+        keys=keys,
+        hub_keys=KeyRing(settings.key_dir, keys),
     )
 
 
@@ -238,7 +241,12 @@ def create_pipeline(
     return pipeline.Pipeline(
         codec=codec,
         rules=rules,
-        router=Router(rules.catalog, codec, tuple(rules.institutions.values())),
+        router=Router(
+            rules.catalog,
+            codec,
+            tuple(rules.institutions.values()),
+            FeedSealer(rules.catalog, rules.keys, metrics),
+        ),
         metrics=metrics,
         hub_key=create_hub_key(settings, rules.keys),
         new_outbox=_outboxes(app, settings),
@@ -264,6 +272,7 @@ def create_worker(settings: Settings) -> faust.App:
             catalog=step.rules.catalog,
             codec=step.codec,
             hub_key=step.hub_key,
+            keys=step.rules.keys,
             hub_inbound=_raw_topic(app, inbound_topic(HUB_INSTITUTION)),
         ),
         settings.deadline_check_seconds,
@@ -288,12 +297,15 @@ def create_sink(settings: Settings) -> faust.App:
     store = create_store(settings)
     codec = create_codec(settings, default_catalog())
     new_outbox = _outboxes(app, settings)
-    # The sink signs tree heads: it needs the key registry and the hub's key, no other rule.
-    hub_key = create_hub_key(settings, load_key_registry(settings.key_registry_file))
+    # The sink signs tree heads and seals dead letters to the hub: it needs the key registry
+    # and the hub's key, no other rule.
+    keys = load_key_registry(settings.key_registry_file)
+    hub_key = create_hub_key(settings, keys)
     audit_sink = sink.AuditSink(
         codec=codec,
         store=store,
         metrics=metrics,
+        keys=keys,
         new_outbox=new_outbox,
         heads=HeadPublisher(
             HeadIssuer(store, hub_key),

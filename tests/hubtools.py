@@ -26,6 +26,7 @@ from schemas.identity import case_id_for
 from streams.audit.store import AuditRow, AuditStore
 from streams.audit.tokens import IssuedToken, TokenStore
 from streams.broker.publisher import EventPublisher
+from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.institutions import load_institutions
 from streams.domain.principals import PrincipalRole
 from streams.domain.signed_events import encode_signed
@@ -233,7 +234,8 @@ class RunningHub:
         """``record`` signed by its source, as the publisher sends it."""
         envelope = record["envelope"]
         key = self.publisher.keyring.signing_key(envelope["source"], envelope["event_time"])
-        return encode_signed(self.codec.catalog, self.codec, key, event_type, record)
+        hub = hub_sealing_key(self.publisher.keyring.registry, envelope["event_time"])
+        return encode_signed(self.codec.catalog, self.codec, key, event_type, record, hub)
 
     def event_id_in(self, payload: bytes) -> str | None:
         """The event id of a dead letter's payload, signed or bare; None for anything else."""

@@ -303,8 +303,15 @@ class AuditStore:
 
 
 def row_from_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    """A decoded ``kawal.AuditEntry`` as an audit-store row (disclosures as JSON text)."""
-    return entry | {"disclosures": json.dumps(entry.get("disclosures", []))}
+    """A decoded ``kawal.AuditEntry`` as an audit-store row (disclosures as JSON text).
+
+    The row keeps what ``kawal.case.audit`` carries: the disclosures under the case's data key.
+    """
+    row = {key: value for key, value in entry.items() if key != "sealed_disclosures"}
+    return row | {
+        "disclosures": json.dumps(entry.get("disclosures", [])),
+        "vaulted_disclosures": entry.get("vaulted_disclosures", b""),
+    }
 
 
 def _row_to_entity(row: Any) -> AuditRow:

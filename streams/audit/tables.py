@@ -46,8 +46,12 @@ class AuditRow(Base):
     source_topic: Mapped[str] = mapped_column(String(255))
     source_partition: Mapped[int] = mapped_column(Integer)
     source_offset: Mapped[int] = mapped_column(BigInteger)
-    #: Personal-data values behind the event's commitments (JSON list of field/salt/value).
+    #: Personal-data values in clear (JSON list of field/salt/value): entries of signing
+    #: format 1 only; since format 2 always ``[]``.
     disclosures: Mapped[str] = mapped_column(Text, default="[]")
+    #: The values behind the event's commitments, under the case's data key
+    #: (:mod:`streams.vault.entries`); empty once erased or without personal data.
+    vaulted_disclosures: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     #: The sender's key id and signature over ``event``.
     key_id: Mapped[str] = mapped_column(String(128), default="")
     signature: Mapped[bytes] = mapped_column(LargeBinary, default=b"")

@@ -29,6 +29,7 @@ from streams.domain.institutions import Institution
 from streams.domain.keys import KeyRegistry
 from streams.domain.parties import case_roles, parties_of_report
 from streams.domain.redaction import entitled
+from streams.vault.entries import CaseKeys, unvault
 
 WITHHELD = "[withheld: personal data]"
 
@@ -84,6 +85,7 @@ def trail_view(
     viewer: str | None = None,
     directory: Directory | None = None,
     keys: KeyRegistry | None = None,
+    case_keys: CaseKeys | None = None,
 ) -> dict[str, Any] | None:
     """The case's trail with its verification result, or None if the case is unknown.
 
@@ -95,6 +97,8 @@ def trail_view(
         viewer: Institution whose view to show; None for the public view.
         directory: Institutions and authority map; needed with ``viewer``.
         keys: The key registry the signatures are checked with; None checks the chain only.
+        case_keys: The vault of the cases' data keys, which opens the disclosures for a
+            ``viewer`` (and for checking them); None shows and checks no disclosure.
 
     Raises:
         NotEntitledError: ``viewer`` is unknown or not party to the case.
@@ -105,30 +109,65 @@ def trail_view(
     reader = None
     if viewer is not None:
         reader = viewer_for(viewer, rows, codec, directory or _no_directory())
-    chain_break = verify_chain(rows) or (verify_signatures(rows, codec, keys) if keys else None)
+    data_key = case_keys.keys_for([case_id], create=False).get(case_id) if case_keys else None
+    opened = Disclosed(catalog, data_key)
+    chain_break = verify_chain(rows) or (
+        verify_signatures(rows, codec, keys, opened) if keys else None
+    )
     return {
         "case_id": case_id,
         "view": viewer or "public",
         "verified": chain_break is None,
         "first_bad_seq": chain_break.seq if chain_break else None,
         "problem": chain_break.reason if chain_break else None,
-        "entries": [present_entry(row, codec, catalog, reader) for row in rows],
+        "entries": [present_entry(row, codec, catalog, reader, opened) for row in rows],
     }
 
 
+@dataclass(frozen=True)
+class Disclosed:
+    """Opens the stored disclosures of one case's entries with the case's data key."""
+
+    catalog: SchemaCatalog
+    #: The case's data key; None when the vault is not at hand or the case was erased.
+    data_key: bytes | None
+
+    def of(self, row: AuditRow) -> list[dict[str, str]]:
+        """The disclosures of ``row``: vaulted (format 2) or, for older entries, in clear.
+
+        Raises:
+            ValueError: the vaulted disclosures do not open with the case's key (tampered).
+        """
+        if row.vaulted_disclosures:
+            try:
+                return unvault(
+                    self.catalog, self.data_key, row.case_id, row.hash, row.vaulted_disclosures
+                )
+            except KawalError as exc:
+                raise ValueError(f"the disclosures of entry {row.seq} do not open: {exc}") from exc
+        return list(json.loads(row.disclosures or "[]"))
+
+
 def verify_signatures(
-    rows: Sequence[AuditRow], codec: AvroCodec, keys: KeyRegistry
+    rows: Sequence[AuditRow], codec: AvroCodec, keys: KeyRegistry, opened: Disclosed | None = None
 ) -> ChainBreak | None:
-    """The first entry whose signatures or disclosures do not hold, as a chain break."""
+    """The first entry whose signatures or disclosures do not hold, as a chain break.
+
+    Without ``opened`` (no vault at hand), only the disclosures kept in clear are checked.
+    """
     for row in rows:
-        checked = check_entry(codec, keys, entry_of(row))
+        try:
+            disclosures = opened.of(row) if opened else json.loads(row.disclosures or "[]")
+        except ValueError as exc:
+            return ChainBreak(row.seq, f"disclosure_unreadable: {exc}")
+        checked = check_entry(codec, keys, entry_of(row), disclosures)
         if isinstance(checked, EntryProblem):
             return ChainBreak(row.seq, f"{checked.code}: {checked.detail}")
     return None
 
 
 def entry_of(row: AuditRow) -> dict[str, Any]:
-    """A stored row as the ``kawal.AuditEntry`` record it was written from."""
+    """A stored row as the ``kawal.AuditEntry`` record it was written from (as stored)."""
     return {
         column: getattr(row, column)
         for column in (
@@ -147,6 +186,7 @@ def entry_of(row: AuditRow) -> dict[str, Any]:
             "signature",
             "hub_key_id",
             "hub_signature",
+            "vaulted_disclosures",
         )
     } | {"disclosures": json.loads(row.disclosures or "[]")}
 
@@ -156,7 +196,11 @@ def _no_directory() -> Directory:
 
 
 def present_entry(
-    row: AuditRow, codec: AvroCodec, catalog: SchemaCatalog, viewer: Viewer | None = None
+    row: AuditRow,
+    codec: AvroCodec,
+    catalog: SchemaCatalog,
+    viewer: Viewer | None = None,
+    opened: Disclosed | None = None,
 ) -> dict[str, Any]:
     """One trail entry: chain fields, committed bytes, envelope and the fields ``viewer`` sees."""
     entry: dict[str, Any] = {
@@ -180,7 +224,7 @@ def present_entry(
         return entry
     personal = set(catalog.personal_data_fields(decoded.full_name))
     try:
-        record, revealed = _visible_record(decoded.record, row, viewer)
+        record, revealed = _visible_record(decoded.record, row, viewer, opened)
     except ValueError as exc:
         entry["error"] = str(exc)
         return entry
@@ -195,20 +239,17 @@ def present_entry(
 
 
 def _visible_record(
-    record: dict[str, Any], row: AuditRow, viewer: Viewer | None
+    record: dict[str, Any], row: AuditRow, viewer: Viewer | None, opened: Disclosed | None
 ) -> tuple[dict[str, Any], set[str]]:
     """The record with the disclosures ``viewer`` is entitled to revealed, and their fields.
 
     Raises:
-        ValueError: a disclosure does not match its commitment (the store was tampered with).
+        ValueError: a disclosure does not open or does not match its commitment (the store
+            was tampered with).
     """
-    if viewer is None:
+    if viewer is None or opened is None:
         return record, set()
-    disclosures = [
-        item
-        for item in json.loads(row.disclosures or "[]")
-        if entitled(item["field"], viewer.roles)
-    ]
+    disclosures = [item for item in opened.of(row) if entitled(item["field"], viewer.roles)]
     return reveal(record, disclosures), {item["field"] for item in disclosures}
 
 

@@ -5,7 +5,9 @@ topic it was consumed from; the stage that refused it sees it again (so fix the 
 bring the system back, correct the configuration). Records read from an institution's system
 (source ``system:<connector>``) have no topic to go back to: they are listed, not replayed;
 correct them in the system, which the connector then reads again. Which dead letters were
-replayed is remembered under ``KAWAL_HOME``, so replaying twice sends nothing twice.
+replayed is remembered under ``KAWAL_HOME``, so replaying twice sends nothing twice. Payloads
+are sealed to the hub (:mod:`streams.domain.hub_sealing`): replay opens them with the hub's key,
+and listing never shows them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from schemas.codec import AvroCodec, CodecError
 from streams.broker.checkpoints import CheckpointStore
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.topic_end import at_end
+from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.sealing import DecryptionKeys, open_payload
 from streams.topics import DLQ
 
 #: Checkpoint name under which replayed dead letters are remembered.
@@ -124,9 +128,17 @@ def replay_dead_letters(
     codec: AvroCodec,
     home: Path,
     selection: ReplayFilter,
+    keys: DecryptionKeys,
     credentials: BrokerCredentials = PLAINTEXT,
 ) -> ReplayOutcome:
-    """Send the selected dead letters back to their source topics, each at most once."""
+    """Send the selected dead letters back to their source topics, each at most once.
+
+    A payload sealed to the hub is opened with the hub's key from ``keys`` first.
+
+    Raises:
+        schemas.errors.KawalError: a sealed payload does not open (the hub's key is not held,
+            or the letter was altered); nothing after it is sent.
+    """
     store = CheckpointStore(home / "connectors" / "checkpoints.db")
     done = set(filter(None, (store.get(REPLAYED) or "").split(",")))
     producer = KafkaProducer(
@@ -146,7 +158,8 @@ def replay_dead_letters(
                 unreplayable += 1
             else:
                 letter = record.letter
-                producer.send(letter["source_topic"], key=record.key, value=letter["payload"])
+                value = opened_payload(letter, keys)
+                producer.send(letter["source_topic"], key=record.key, value=value)
                 done.add(record.position)
                 replayed += 1
         producer.flush(timeout=30)
@@ -155,3 +168,16 @@ def replay_dead_letters(
         producer.close()
         store.close()
     return ReplayOutcome(replayed, skipped, unreplayable)
+
+
+def opened_payload(letter: dict[str, Any], keys: DecryptionKeys) -> bytes:
+    """The record a dead letter carries, opened with the hub's key when sealed.
+
+    Raises:
+        schemas.errors.KawalError: the hub's key is not held, or the payload does not open.
+    """
+    if not letter.get("sealed_to"):
+        return bytes(letter["payload"])  # written before dead letters were sealed
+    coordinates = f"{letter['source_topic']}:{letter['source_partition']}:{letter['source_offset']}"
+    private = keys.decryption_key(HUB_INSTITUTION, letter["sealed_to"])
+    return open_payload(letter["payload"], private, coordinates)

@@ -15,6 +15,7 @@ from kafka.errors import KafkaError
 from schemas.codec import AvroCodec
 from schemas.errors import KawalError
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
+from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.signed_events import encode_signed
 from streams.domain.signing import KeyRing
 from streams.headers import cloud_event_headers
@@ -58,7 +59,8 @@ class EventPublisher:
         """
         envelope = record["envelope"]
         key = self.keyring.signing_key(envelope["source"], envelope["event_time"])
-        value = encode_signed(self.codec.catalog, self.codec, key, event_type, record)
+        hub = hub_sealing_key(self.keyring.registry, envelope["event_time"])
+        value = encode_signed(self.codec.catalog, self.codec, key, event_type, record, hub)
         headers = cloud_event_headers(envelope)
         return self.send_raw(envelope["source"], envelope["case_id"], value, headers)
 

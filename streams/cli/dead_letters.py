@@ -12,6 +12,7 @@ from streams.broker.credentials import BrokerCredentials
 from streams.broker.dead_letters import ReplayFilter, read_dead_letters, replay_dead_letters
 from streams.broker.endpoint import parse_broker_url
 from streams.cli.exits import EXIT_OK
+from streams.local.keyring import keyring_of
 from streams.settings import Settings
 
 
@@ -58,6 +59,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
         codec,
         settings.home,
         selection,
+        keyring_of(settings),
         BrokerCredentials.from_settings(settings),
     )
     print(

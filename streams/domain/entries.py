@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec, CodecError
+from schemas.errors import KawalError
 from streams.domain.chain import EntryFields, entry_hash
 from streams.domain.commitments import reveal
 from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.keys import KeyRefusal, KeyRegistry
+from streams.domain.sealing import DecryptionKeys, open_sealed
 from streams.domain.signing import Context, SigningKey, verify
 
 
@@ -51,9 +54,16 @@ def fields_of(entry: dict[str, Any]) -> EntryFields:
 
 
 def check_entry(
-    codec: AvroCodec, keys: KeyRegistry, entry: dict[str, Any]
+    codec: AvroCodec,
+    keys: KeyRegistry,
+    entry: dict[str, Any],
+    disclosures: list[dict[str, str]] | None = None,
 ) -> dict[str, Any] | EntryProblem:
-    """The entry's event, revealed with its disclosures, if the entry is believed; else why not."""
+    """The entry's event, revealed with its disclosures, if the entry is believed; else why not.
+
+    ``disclosures`` are those opened from the entry (:func:`open_feed_disclosures`, the store's
+    vault); by default the entry's own ``disclosures`` field.
+    """
     if entry_hash(fields_of(entry)) != entry["hash"]:
         return EntryProblem("entry_hash_mismatch", "the hash is not the hash of the entry")
     recorded_at = _aware(entry["recorded_at"])
@@ -81,10 +91,28 @@ def check_entry(
     if not verify(sender.public_key, Context.EVENT, entry["event"], entry["signature"]):
         return EntryProblem("sender_signature_invalid", "the sender did not sign this event")
     try:
-        return reveal(event, entry.get("disclosures", []))
+        shown = entry.get("disclosures", []) if disclosures is None else disclosures
+        return reveal(event, shown)
     except ValueError:
         return EntryProblem("disclosure_mismatch", "a disclosure does not open its commitment")
 
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def open_feed_disclosures(
+    catalog: SchemaCatalog, keys: DecryptionKeys, institution: str, entry: dict[str, Any]
+) -> list[dict[str, str]] | EntryProblem:
+    """The disclosures of a feed entry sealed to ``institution``, opened with its key.
+
+    An entry without a share for ``institution`` discloses nothing to it.
+    """
+    mine = [s for s in entry.get("sealed_disclosures", []) if s["recipient"] == institution]
+    if not mine:
+        return []
+    try:
+        private = keys.decryption_key(institution, mine[0]["key_id"])
+        return open_sealed(catalog, mine[0], private, entry["event"])
+    except KawalError as exc:
+        return EntryProblem("unsealable", str(exc))

@@ -3,31 +3,36 @@
 A sender commits the personal data of its event (:mod:`streams.domain.commitments`), encodes
 the committed record (Avro single-object encoding), signs exactly those bytes with its key
 (context ``kawal.event.v1``) and publishes them in a ``kawal.SignedEvent`` with its key id and
-the disclosures. The hub chains and stores the signed bytes unchanged, so whoever holds the
+the disclosures sealed to the hub (:mod:`streams.domain.sealing`): personal data never crosses
+the broker in clear. The hub chains and stores the signed bytes unchanged, so whoever holds the
 sender's public key verifies every view of the entry.
 
 :func:`sign_event` is the sender's half, used by the connector runtime and the publisher;
-:func:`open_signed` and :func:`authenticate` the hub's, used by ingress before anything else
-is believed of the event.
+:func:`open_signed`, :func:`authenticate` and :func:`unseal` the hub's, used by ingress before
+anything else is believed of the event.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from schemas.catalog import SchemaCatalog
 from schemas.codec import SINGLE_OBJECT_MAGIC, AvroCodec, CodecError, Decoded
+from schemas.errors import KawalError
 from streams.domain.commitments import check_disclosures, commit
+from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.keys import KeyProblem, KeyRefusal, KeyRegistry
 from streams.domain.reasons import Reason, Rejection
+from streams.domain.sealing import DecryptionKeys, SealingKey, open_sealed, seal
 from streams.domain.signing import Context, SigningKey, verify
 
 SIGNED_EVENT = "kawal.SignedEvent"
 EVENT_NAMESPACE = "kawal.events."
-#: The signing format this hub writes and reads.
-FORMAT = 1
+#: The signing format this hub writes and reads: 2, disclosures sealed to the hub. Format 1
+#: (disclosures in clear) is refused.
+FORMAT = 2
 
 _KEY_REASONS = {
     KeyProblem.UNKNOWN: Reason.UNKNOWN_KEY,
@@ -39,9 +44,16 @@ _KEY_REASONS = {
 
 
 def sign_event(
-    catalog: SchemaCatalog, codec: AvroCodec, key: SigningKey, name: str, record: dict[str, Any]
+    catalog: SchemaCatalog,
+    codec: AvroCodec,
+    key: SigningKey,
+    name: str,
+    record: dict[str, Any],
+    hub: SealingKey,
 ) -> dict[str, Any]:
-    """The ``kawal.SignedEvent`` record of event ``name`` (short or full name), signed by ``key``.
+    """The ``kawal.SignedEvent`` of event ``name`` (short or full name), signed by ``key``.
+
+    The disclosures of its personal data are sealed to ``hub``, the hub's encryption key.
 
     Raises:
         schemas.codec.SchemaMismatchError: the record does not fit its schema.
@@ -54,16 +66,22 @@ def sign_event(
         "event": event,
         "key_id": key.key_id,
         "signature": key.sign(Context.EVENT, event),
-        "disclosures": disclosures,
-        "sealed_disclosures": [],
+        "disclosures": [],
+        "sealed_disclosures": [seal(catalog, disclosures, hub, event)] if disclosures else [],
     }
 
 
 def encode_signed(
-    catalog: SchemaCatalog, codec: AvroCodec, key: SigningKey, name: str, record: dict[str, Any]
+    catalog: SchemaCatalog,
+    codec: AvroCodec,
+    key: SigningKey,
+    name: str,
+    record: dict[str, Any],
+    hub: SealingKey,
 ) -> bytes:
     """The bytes to publish for event ``name``: its signed record in the codec's wire format."""
-    return codec.encode(SIGNED_EVENT, sign_event(catalog, codec, key, name, record), checked=False)
+    signed = sign_event(catalog, codec, key, name, record, hub)
+    return codec.encode(SIGNED_EVENT, signed, checked=False)
 
 
 @dataclass(frozen=True)
@@ -76,7 +94,10 @@ class SignedEvent:
     event: bytes
     key_id: str
     signature: bytes
+    #: Disclosures in clear: empty as received (format 2 seals them), filled by :func:`unseal`.
     disclosures: list[dict[str, str]]
+    #: The disclosures sealed to their readers, as received.
+    sealed: list[dict[str, Any]]
 
     @property
     def envelope(self) -> dict[str, Any]:
@@ -99,6 +120,13 @@ def open_signed(codec: AvroCodec, wrapper: Decoded) -> SignedEvent | Rejection:
             f"{SIGNED_EVENT} signed with the institution's key (docs/signing.md)",
         )
     record = wrapper.record
+    if record["disclosures"]:
+        return Rejection(
+            Reason.DISCLOSURES_IN_CLEAR,
+            "the record carries personal data in clear; seal the disclosures to the hub's "
+            f"encryption key (signing format {FORMAT}, docs/signing.md) and publish them only "
+            "sealed",
+        )
     if record["format"] != FORMAT:
         return Rejection(
             Reason.UNSIGNED,
@@ -116,17 +144,16 @@ def open_signed(codec: AvroCodec, wrapper: Decoded) -> SignedEvent | Rejection:
         decoded = codec.decode(event)
     except CodecError as exc:
         return Rejection(Reason.UNDECODABLE, f"the signed event cannot be read: {exc}")
-    return SignedEvent(decoded, event, record["key_id"], record["signature"], record["disclosures"])
+    return SignedEvent(
+        decoded, event, record["key_id"], record["signature"], [], record["sealed_disclosures"]
+    )
 
 
-def authenticate(
-    catalog: SchemaCatalog, keys: KeyRegistry, signed: SignedEvent
-) -> Rejection | None:
+def authenticate(keys: KeyRegistry, signed: SignedEvent) -> Rejection | None:
     """Why the signed event is not its source's, as it stands; None when it is.
 
-    The key must be the source's and valid at the event's time, the signature must hold over
-    the event's bytes, and the disclosures must open exactly the commitments of its personal
-    data.
+    The key must be the source's and valid at the event's time, and the signature must hold
+    over the event's bytes.
     """
     envelope = signed.envelope
     if not signed.signature:
@@ -143,6 +170,38 @@ def authenticate(
             f"the signature does not verify with key {signed.key_id} over the event's bytes; "
             "sign the exact bytes you publish, with the key you name",
         )
-    return check_disclosures(
-        catalog, signed.decoded.full_name, signed.decoded.record, signed.disclosures
-    )
+    return None
+
+
+def unseal(
+    catalog: SchemaCatalog, signed: SignedEvent, keys: DecryptionKeys
+) -> SignedEvent | Rejection:
+    """The signed event with its disclosures opened by the hub's key, or why they cannot be.
+
+    An event without personal data seals nothing; one that has any seals its disclosures once,
+    to the hub. The disclosures must open exactly the commitments of its personal data.
+    """
+    opened = _open_for_hub(catalog, signed, keys)
+    if isinstance(opened, Rejection):
+        return opened
+    problem = check_disclosures(catalog, signed.decoded.full_name, signed.decoded.record, opened)
+    return problem or replace(signed, disclosures=opened)
+
+
+def _open_for_hub(
+    catalog: SchemaCatalog, signed: SignedEvent, keys: DecryptionKeys
+) -> list[dict[str, str]] | Rejection:
+    if not signed.sealed:
+        return []
+    if len(signed.sealed) > 1 or signed.sealed[0]["recipient"] != HUB_INSTITUTION:
+        return Rejection(
+            Reason.NOT_SEALED_TO_HUB,
+            "seal the disclosures once, to the hub's encryption key (recipient "
+            f"{HUB_INSTITUTION!r}); the hub seals each reader's share itself",
+        )
+    sealed = signed.sealed[0]
+    try:
+        private = keys.decryption_key(HUB_INSTITUTION, sealed["key_id"])
+        return open_sealed(catalog, sealed, private, signed.event)
+    except KawalError as exc:
+        return Rejection(Reason.UNSEALABLE, f"{exc}; seal to the hub's current encryption key")

@@ -19,6 +19,8 @@ import faust
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
 from streams.domain.deadlines import DeadlineRule, breach_event, overdue
+from streams.domain.hub_sealing import hub_sealing_key
+from streams.domain.keys import KeyRegistry
 from streams.domain.signed_events import encode_signed
 from streams.domain.signing import SigningKey
 from streams.hub.case_table import lifecycle_of
@@ -37,6 +39,9 @@ class DeadlineTimer:
     codec: AvroCodec
     #: The hub's signing key.
     hub_key: SigningKey
+    #: The registry the hub's encryption key is found in (a breach seals nothing, but every
+    #: signed event names the key its disclosures would be sealed to).
+    keys: KeyRegistry
     #: ``kawal.inbound.kawal``, where the hub publishes as an institution of its own.
     hub_inbound: faust.TopicT
     #: Breaches already sent by this worker.
@@ -60,8 +65,9 @@ class DeadlineTimer:
                 if event_id in self.emitted:
                     continue
                 self.emitted.add(event_id)
+                hub = hub_sealing_key(self.keys, now)
                 value_bytes = encode_signed(
-                    self.catalog, self.codec, self.hub_key, "DeadlineBreached", event
+                    self.catalog, self.codec, self.hub_key, "DeadlineBreached", event, hub
                 )
                 await self.hub_inbound.send(key=case_id.encode(), value=value_bytes)
                 log.info("deadline %s breached on case %s", rule.id, case_id)

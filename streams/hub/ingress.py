@@ -3,7 +3,8 @@
 For each record an institution publishes on ``kawal.inbound.<inst>``: decode it, open the
 signed event inside (:mod:`streams.domain.signed_events`), check that it is a case event sent by
 the institution that owns the topic and keyed by its case, authenticate it (the source's key,
-valid at the event's time, signed exactly these bytes; the disclosures open the commitments),
+valid at the event's time, signed exactly these bytes), open its disclosures with the hub's key
+(they must open the commitments),
 tell a duplicate of an event already accepted from a redelivery, authorize the sender
 (:mod:`streams.domain.authorization`) and check the case's lifecycle
 (:mod:`streams.domain.lifecycle`). Nothing is believed of an event before it is authenticated.
@@ -36,11 +37,13 @@ from streams.domain.institutions import Institution
 from streams.domain.keys import KeyRegistry
 from streams.domain.lifecycle import CaseLifecycle, advance, check_transition, start
 from streams.domain.reasons import Reason, Rejection
+from streams.domain.sealing import DecryptionKeys
 from streams.domain.signed_events import (
     EVENT_NAMESPACE,
     SignedEvent,
     authenticate,
     open_signed,
+    unseal,
 )
 from streams.hub.rejections import reason_for_codec_error
 from streams.topics import institution_of_inbound
@@ -62,6 +65,8 @@ class CaseRules:
     calendar: WorkingCalendar
     #: The public keys events are authenticated with.
     keys: KeyRegistry
+    #: The hub's private encryption keys, which open the disclosures sealed to it.
+    hub_keys: DecryptionKeys
 
 
 @dataclass(frozen=True)
@@ -121,9 +126,13 @@ def examine(
         unsigned = wrapper.full_name.startswith(EVENT_NAMESPACE)
         return Refusal(signed, wrapper.record.get("envelope") if unsigned else None)
     decoded = signed.decoded
-    rejection = check(decoded, message) or authenticate(rules.catalog, rules.keys, signed)
+    rejection = check(decoded, message) or authenticate(rules.keys, signed)
     if rejection is not None:
         return Refusal(rejection, decoded.record.get("envelope"))
+    opened = unseal(rules.catalog, signed, rules.hub_keys)
+    if isinstance(opened, Rejection):
+        return Refusal(opened, decoded.record.get("envelope"))
+    signed = opened
     envelope = decoded.record["envelope"]
     case = case_of(envelope["case_id"])
     source = (message.topic, message.partition, message.offset)

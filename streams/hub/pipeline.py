@@ -7,9 +7,11 @@ every entitled institution (:mod:`streams.hub.router`). An accepted event produc
 - its committed bytes on ``kawal.case.events``, with CloudEvents headers: the bytes its sender
   signed, personal data replaced by salted commitments, which the chain hashes;
 - its entry on ``kawal.case.audit``, the canonical trail the audit sink stores, its hash
-  signed by the hub;
+  signed by the hub and its disclosures encrypted under the case's data key
+  (:mod:`streams.vault.entries`);
 - an acceptance receipt with its place in the trail and the hub's signature on the sender's feed;
-- the entry, redacted per role, on the feed of every institution entitled to it;
+- the entry on the feed of every institution entitled to it, with the disclosures its role may
+  see sealed to it;
 
 and a refused record a ``kawal.dlq`` record and a signed rejection receipt.
 
@@ -25,8 +27,10 @@ hash).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -57,6 +61,7 @@ from streams.hub.receipts import acceptance_receipt, receipt_value, rejection_re
 from streams.hub.rejections import dead_letter_value, log_failure, log_rejection
 from streams.hub.router import Router
 from streams.topics import CASE_AUDIT, CASE_EVENTS, DLQ, institution_of_inbound, outbound_topic
+from streams.vault.entries import CaseKeys, vault_entries
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +88,8 @@ class Pipeline:
     new_outbox: OutboxFactory
     #: The case table (:mod:`streams.hub.case_table`), a Faust table.
     table: Any
+    #: The cases' data keys, which the disclosures are kept under.
+    case_keys: CaseKeys
 
     async def process_batch(self, messages: list[faust.types.Message]) -> Sent:
         """Process records in order; return once everything they produced is with the producer.
@@ -92,6 +99,8 @@ class Pipeline:
         """
         outbox = self.new_outbox()
         cases = CaseBatch(self.table)
+        # The batch's cases get their data keys in one vault transaction, not one per event.
+        await asyncio.to_thread(self.case_keys.keys_for, _case_ids(messages), create=True)
         for message in messages:
             outbox.extend(self.decide(cases, message))
         cases.save(outbox)
@@ -136,7 +145,7 @@ class Pipeline:
         entry = audit_entry(link, signed, admission.source, accepted_at, hub_signature)
         receipt = acceptance_receipt(admission.source, envelope, link, accepted_at, hub_signature)
         position = position_of(admission.source)
-        encoded = codec.encode("kawal.AuditEntry", entry, checked=False)
+        (stored,) = vault_entries(codec.catalog, self.case_keys, [entry])
         outgoing: list[Outgoing] = [
             (
                 CASE_EVENTS,
@@ -144,12 +153,12 @@ class Pipeline:
                 signed.event,
                 [*cloud_event_headers(envelope), (SOURCE_HEADER, position.encode())],
             ),
-            (CASE_AUDIT, key, encoded, None),
+            (CASE_AUDIT, key, codec.encode("kawal.AuditEntry", stored, checked=False), None),
             (outbound_topic(envelope["source"]), key, receipt_value(codec, receipt), None),
         ]
         self.metrics.observe(Stage.LEDGER, time.perf_counter() - started)
         started = time.perf_counter()
-        feeds = self.router.feeds(entry, encoded, admission.lifecycle)
+        feeds = self.router.feeds(entry, admission.lifecycle)
         outgoing += [(topic, key, view, None) for topic, view in feeds]
         self.metrics.observe(Stage.ROUTER, time.perf_counter() - started)
         if link.new:
@@ -167,7 +176,7 @@ class Pipeline:
         rejection = refusal.rejection
         key = message.key if isinstance(message.key, bytes) else None
         letter = dead_letter_value(
-            self.codec, Stage.INGRESS, rejection.reason, rejection.detail, message
+            self.codec, self.rules.keys, Stage.INGRESS, rejection.reason, rejection.detail, message
         )
         outgoing: list[Outgoing] = [(DLQ, key, letter, None)]
         sender = institution_of_inbound(message.topic)
@@ -227,3 +236,14 @@ def _head(cases: CaseBatch, refusal: Refusal) -> tuple[int, str] | None:
 def _lifecycle(cases: CaseBatch, case_id: str) -> CaseLifecycle | None:
     known = cases.get(case_id)
     return known.lifecycle if known else None
+
+
+def _case_ids(messages: list[faust.types.Message]) -> list[str]:
+    """The case ids the records of a batch are keyed by; ingress refuses any other key."""
+    found = set()
+    for message in messages:
+        try:
+            found.add(str(uuid.UUID(bytes.decode(message.key))))
+        except (TypeError, ValueError):
+            continue
+    return sorted(found)

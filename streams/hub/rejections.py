@@ -1,4 +1,8 @@
-"""Rejections: every refused record goes to ``kawal.dlq`` with a machine-readable reason."""
+"""Rejections: every refused record goes to ``kawal.dlq`` with a machine-readable reason.
+
+The record's bytes go along sealed to the hub's encryption key
+(:mod:`streams.domain.hub_sealing`): a refused record may hold personal data in clear.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,8 @@ from schemas.codec import (
     TruncatedMessageError,
     UnknownSchemaError,
 )
+from streams.domain.hub_sealing import dead_letter_payload
+from streams.domain.keys import KeyRegistry
 from streams.domain.reasons import Reason
 from streams.hub.outbox import Outbox
 from streams.topics import DLQ
@@ -44,9 +50,16 @@ def reason_for_codec_error(exc: CodecError) -> Reason:
 
 
 def dead_letter_value(
-    codec: AvroCodec, stage: Stage, reason: Reason, detail: str, message: faust.types.Message
+    codec: AvroCodec,
+    keys: KeyRegistry,
+    stage: Stage,
+    reason: Reason,
+    detail: str,
+    message: faust.types.Message,
 ) -> bytes:
-    """The ``kawal.DeadLetter`` of ``message``: its reason, source coordinates and payload."""
+    """The ``kawal.DeadLetter`` of ``message``: its reason, coordinates and sealed payload."""
+    coordinates = f"{message.topic}:{message.partition}:{message.offset}"
+    payload, sealed_to = dead_letter_payload(keys, _payload(message.value), coordinates)
     record = {
         "stage": str(stage),
         "reason_code": str(reason),
@@ -54,7 +67,8 @@ def dead_letter_value(
         "source_topic": message.topic,
         "source_partition": message.partition,
         "source_offset": message.offset,
-        "payload": _payload(message.value),
+        "payload": payload,
+        "sealed_to": sealed_to,
         "rejected_at": datetime.now(UTC),
     }
     return codec.encode("kawal.DeadLetter", record)
@@ -85,6 +99,7 @@ def log_rejection(
 
 def dead_letter(
     codec: AvroCodec,
+    keys: KeyRegistry,
     metrics: HubMetrics,
     outbox: Outbox,
     stage: Stage,
@@ -94,7 +109,7 @@ def dead_letter(
 ) -> None:
     """Queue the record of ``message`` for the DLQ with its reason and source coordinates."""
     key = message.key if isinstance(message.key, bytes) else None
-    outbox.add(DLQ, key, dead_letter_value(codec, stage, reason, detail, message))
+    outbox.add(DLQ, key, dead_letter_value(codec, keys, stage, reason, detail, message))
     log_rejection(metrics, stage, reason, message)
 
 

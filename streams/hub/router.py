@@ -2,7 +2,8 @@
 
 Each institution's feed ``kawal.outbound.<inst>`` carries the entries of the cases it is party
 to whose event type its role consumes (schema attribute ``kawal.consumed_by``), with only the
-disclosures its role is entitled to (:mod:`streams.domain.redaction`). The recommending authority
+disclosures its role is entitled to (:mod:`streams.domain.redaction`), sealed to it
+(:mod:`streams.hub.feed_sealing`). The recommending authority
 receives the cases of its period (:mod:`streams.domain.authority`), so KASN keeps its cases and BKN
 receives the later ones. The parties of a case (:mod:`streams.domain.parties`) are those its
 lifecycle names: the authority, reporter, employing agency and region of its report.
@@ -18,53 +19,61 @@ from streams.domain.institutions import Institution
 from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.parties import CaseParties, recipients
 from streams.domain.redaction import entitled
+from streams.hub.feed_sealing import FeedSealer
 from streams.topics import outbound_topic
 
 #: Distinct (parties, event type) pairs, and (roles, fields) pairs, remembered.
 RECIPIENTS_CACHED = 10_000
+#: An institution receiving an entry: its id, outbound topic and roles in the case.
+Recipient = tuple[str, str, frozenset[str]]
 
 
 class Router:
     """Addresses entries to the registered institutions."""
 
     def __init__(
-        self, catalog: SchemaCatalog, codec: AvroCodec, institutions: tuple[Institution, ...]
+        self,
+        catalog: SchemaCatalog,
+        codec: AvroCodec,
+        institutions: tuple[Institution, ...],
+        sealer: FeedSealer,
     ) -> None:
-        """Route by ``catalog``'s consumers to ``institutions``, encoding with ``codec``."""
+        """Route by ``catalog``'s consumers to ``institutions``; seal, encode with ``codec``."""
         self._catalog = catalog
         self._codec = codec
         self._institutions = institutions
+        self._sealer = sealer
         # Cases share a handful of party combinations, and the registry does not change
         # while the worker runs, so who receives what, and which disclosures a set of roles
         # sees, are worked out once per combination.
-        self._recipients: dict[tuple[str, ...], list[tuple[str, frozenset[str]]]] = {}
+        self._recipients: dict[tuple[str, ...], list[Recipient]] = {}
         self._visible: dict[tuple[frozenset[str], tuple[str, ...]], tuple[str, ...]] = {}
 
-    def feeds(
-        self, entry: dict[str, Any], encoded: bytes, case: CaseLifecycle
-    ) -> list[tuple[str, bytes]]:
+    def feeds(self, entry: dict[str, Any], case: CaseLifecycle) -> list[tuple[str, bytes]]:
         """``(outbound topic, encoded entry)`` for every institution entitled to ``entry``.
 
-        ``encoded`` is the whole entry encoded, the view of a recipient entitled to every
-        disclosure.
+        ``entry`` holds its disclosures in clear; each recipient's view holds its share sealed.
         """
         disclosures = entry["disclosures"]
         fields = tuple(item["field"] for item in disclosures)
-        # Recipients share a handful of views: encode each distinct view once.
-        views = {fields: encoded}
+        # Recipients who see no disclosure share one view, encoded once.
+        bare: bytes | None = None
         routed = []
-        for topic, roles in self.recipients(case, entry["event_type"]):
+        for institution, topic, roles in self.recipients(case, entry["event_type"]):
             visible = self.visible(roles, fields)
-            view = views.get(visible)
-            if view is None:
-                shown = [item for item in disclosures if item["field"] in visible]
-                feed = entry | {"disclosures": shown}
-                view = views[visible] = self._codec.encode("kawal.AuditEntry", feed, checked=False)
+            if not visible and bare is not None:
+                routed.append((topic, bare))
+                continue
+            shown = [item for item in disclosures if item["field"] in visible]
+            feed = self._sealer.sealed_view(entry, institution, shown)
+            view = self._codec.encode("kawal.AuditEntry", feed, checked=False)
+            if not visible:
+                bare = view
             routed.append((topic, view))
         return routed
 
-    def recipients(self, case: CaseLifecycle, event_type: str) -> list[tuple[str, frozenset[str]]]:
-        """The outbound topic of each institution receiving ``event_type``, with its roles."""
+    def recipients(self, case: CaseLifecycle, event_type: str) -> list[Recipient]:
+        """Each institution receiving ``event_type``: its id, outbound topic and roles."""
         key = (case.authority, case.reporter, case.employing_agency, case.region_code, event_type)
         found = self._recipients.get(key)
         if found is None:
@@ -75,7 +84,7 @@ class Router:
                 region_code=case.region_code,
             )
             found = [
-                (outbound_topic(institution.id), roles)
+                (institution.id, outbound_topic(institution.id), roles)
                 for institution, roles in recipients(
                     self._catalog, self._institutions, parties, event_type
                 )

@@ -21,6 +21,7 @@ from faust.streams import Stream
 from monitoring.metrics import HubMetrics, Outcome, Stage
 from schemas.codec import AvroCodec, CodecError
 from streams.audit.store import AuditStore, StoreError, row_from_entry
+from streams.domain.keys import KeyRegistry
 from streams.hub.heads import HeadPublisher
 from streams.hub.outbox import Outbox
 from streams.hub.rejections import dead_letter, reason_for_codec_error
@@ -45,6 +46,8 @@ class AuditSink:
     codec: AvroCodec
     store: AuditStore
     metrics: HubMetrics
+    #: The registry of the hub's encryption key, which dead letters' payloads are sealed to.
+    keys: KeyRegistry
     #: Makes an outbox for the dead letters of a batch.
     new_outbox: Callable[[], Outbox]
     #: Signs and publishes tree heads; None: the sink publishes none.
@@ -59,7 +62,16 @@ class AuditSink:
                 rows.append(row_from_entry(self.codec.decode(message.value or b"").record))
             except CodecError as exc:
                 reason = reason_for_codec_error(exc)
-                dead_letter(self.codec, self.metrics, outbox, Stage.SINK, reason, str(exc), message)
+                dead_letter(
+                    self.codec,
+                    self.keys,
+                    self.metrics,
+                    outbox,
+                    Stage.SINK,
+                    reason,
+                    str(exc),
+                    message,
+                )
         await outbox.flush()
         inserted = await self.insert_until_stored(rows, applied_offsets(messages))
         self.metrics.count(Stage.SINK, Outcome.ACCEPTED, inserted)

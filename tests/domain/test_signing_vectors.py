@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hpke, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from schemas.statements import ENTRY, statement_bytes
 from streams.domain.entries import EntryProblem, check_entry
 from streams.domain.keys import KeyEntry, KeyRegistry
+from streams.domain.sealing import SealingError, open_sealed
 
 VECTORS = Path(__file__).parents[2] / "docs" / "signing-vectors.json"
 
@@ -132,3 +134,29 @@ def test_the_hub_believes_the_vector_entry_and_reveals_its_values(vectors: dict[
     assert {c["field"]: revealed[c["field"]] for c in vectors["commitments"]} == {
         c["field"]: c["value"] for c in vectors["commitments"]
     }
+
+
+def test_the_sealed_disclosures_open_with_plain_hpke_and_with_the_hub(
+    vectors: dict[str, Any],
+) -> None:
+    sealed = vectors["sealed"]
+    event = bytes.fromhex(vectors["event"]["committed_bytes"])
+    info = b"kawal.disclosures.v1\x00" + hashlib.sha256(event).digest()
+    assert sealed["info"] == info.hex()
+    recipient = X25519PrivateKey.from_private_bytes(bytes.fromhex(sealed["recipient_private_key"]))
+    suite = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305)
+    ciphertext = bytes.fromhex(sealed["encapsulated_key"] + sealed["ciphertext"])
+    assert suite.decrypt(ciphertext, recipient, info=info).hex() == sealed["plaintext"]
+    item = {
+        "recipient": sealed["recipient"],
+        "key_id": sealed["key_id"],
+        "encapsulated_key": bytes.fromhex(sealed["encapsulated_key"]),
+        "ciphertext": bytes.fromhex(sealed["ciphertext"]),
+    }
+    opened = open_sealed(default_catalog(), item, recipient, event)
+    expected = [{k: c[k] for k in ("field", "salt", "value")} for c in vectors["commitments"]]
+    assert opened == expected
+    with pytest.raises(SealingError):
+        open_sealed(default_catalog(), item, recipient, event + b"\x00")
+    with pytest.raises(SealingError):
+        open_sealed(default_catalog(), item, X25519PrivateKey.generate(), event)

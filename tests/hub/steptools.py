@@ -10,6 +10,7 @@ import faust
 
 from monitoring.metrics import HubMetrics
 from streams.app import create_app, create_pipeline, create_rules
+from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.signed_events import encode_signed
 from streams.domain.signing import KeyRing
 from streams.hub.pipeline import Pipeline
@@ -44,7 +45,8 @@ def signed_value(step: Pipeline, event_type: str, record: dict[str, Any]) -> byt
     """``record`` signed by its source, as its connector publishes it."""
     envelope = record["envelope"]
     key = keyring(step).signing_key(envelope["source"], envelope["event_time"])
-    return encode_signed(step.codec.catalog, step.codec, key, event_type, record)
+    hub = hub_sealing_key(keyring(step).registry, envelope["event_time"])
+    return encode_signed(step.codec.catalog, step.codec, key, event_type, record, hub)
 
 
 def inbound_message(

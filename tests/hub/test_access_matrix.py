@@ -24,6 +24,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from schemas.catalog import default_catalog
+from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.institutions import load_institutions
 from streams.domain.signed_events import SIGNED_EVENT, sign_event
 from streams.domain.signing import SigningKey
@@ -88,7 +89,8 @@ def signed_bytes(hub: RunningHub, variant: str, record: dict[str, Any], other: s
     event_type = record["envelope"]["event_type"]
     if variant == "unsigned":
         return hub.codec.encode(event_type, record)
-    wrapper = sign_event(hub.codec.catalog, hub.codec, keys[variant](), event_type, record)
+    sealing = hub_sealing_key(ring.registry, EVENT_TIME)
+    wrapper = sign_event(hub.codec.catalog, hub.codec, keys[variant](), event_type, record, sealing)
     if variant == "wrong":
         wrapper["signature"] = bytes([wrapper["signature"][0] ^ 1]) + wrapper["signature"][1:]
     return hub.codec.encode(SIGNED_EVENT, wrapper)

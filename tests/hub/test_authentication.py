@@ -16,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from streams.domain.commitments import commit
+from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.keys import KeyEntry, KeyRegistry
 from streams.domain.signed_events import SIGNED_EVENT, sign_event
 from streams.domain.signing import Context, SigningKey, verify
@@ -47,7 +48,8 @@ def with_keys(step: Pipeline, *extra: KeyEntry) -> Pipeline:
 def signed(step: Pipeline, record: dict[str, Any], key: SigningKey | None = None) -> dict[str, Any]:
     source = record["envelope"]["source"]
     key = key or keyring(step).signing_key(source, EVENT_TIME)
-    return sign_event(step.codec.catalog, step.codec, key, "ReportReceived", record)
+    hub = hub_sealing_key(keyring(step).registry, EVENT_TIME)
+    return sign_event(step.codec.catalog, step.codec, key, "ReportReceived", record, hub)
 
 
 def refused_with(step: Pipeline, record: dict[str, Any], wrapper: dict[str, Any] | bytes) -> str:

@@ -190,6 +190,7 @@ def test_the_sink_publishes_a_head_after_a_batch_that_grew_the_log(
         codec=CODEC,
         store=store,
         metrics=HubMetrics(),
+        keys=ring.registry,
         new_outbox=lambda: Outbox(broker, 1),
         heads=publisher(store, ring, broker, clock),
     )
