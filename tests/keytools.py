@@ -1,14 +1,19 @@
-"""Keys that must not vouch: expired and revoked ones, registered beside the valid ones.
+"""Keys that must not vouch, and whether a private encryption key opens what was sealed.
 
 The session hub's registry lists, for every principal, a key that expired and a key that was
 revoked before any event the tests send; their private halves live apart from the key ring's
-folder, so only the tests that forge with them ever sign with them.
+folder, so only the tests that forge with them ever sign with them. :func:`opens` seals with
+the HPKE suite the hub's sealing uses (RFC 9180), so a key pair is proven by a round trip.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import new_key_pair
@@ -49,3 +54,16 @@ def add_dated_keys(settings: Settings) -> None:
 def dated_key(settings: Settings, principal: str, kind: str) -> SigningKey:
     """The ``kind`` (expired or revoked) key of ``principal``."""
     return read_signing_key(dated_key_dir(settings) / principal / f"{kind}.pem", principal)
+
+
+#: HPKE base mode: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305.
+SEALING = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.CHACHA20_POLY1305)
+
+
+def opens(public: X25519PublicKey, private: X25519PrivateKey) -> bool:
+    """Whether ``private`` opens what is sealed to ``public`` (each side as the hub will use it)."""
+    sealed = SEALING.encrypt(b"x", public, info=b"t")
+    try:
+        return SEALING.decrypt(sealed, private, info=b"t") == b"x"
+    except InvalidTag:
+        return False

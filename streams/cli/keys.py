@@ -1,8 +1,11 @@
-"""``kawal keys new INSTITUTION``: a signing key pair for an institution (or the hub).
+"""``kawal keys new INSTITUTION``: the key pairs of an institution (or the hub); ``keys init``.
 
-The private key goes to ``KAWAL_HOME/keys/<institution>/`` (or ``--dir``), mode 0600 in a
-folder of mode 0700, where that institution's connectors read it; it is never overwritten.
-The public half is printed as the entry to add to the key registry (``data/keys.toml``).
+By default both kinds are made: a signing key (Ed25519), whose private half goes to
+``KAWAL_HOME/keys/<institution>/`` (or ``--dir``), and an encryption key (X25519, for data
+sealed to the institution), whose private half goes to its ``encryption/`` subfolder; ``--use``
+makes one kind only, to rotate it. Each file is mode 0600 in folders of mode 0700, where that
+institution's connectors read it, and is never overwritten. The public halves are printed as the
+entries to add to the key registry (``data/keys.toml``).
 """
 
 from __future__ import annotations
@@ -16,20 +19,35 @@ from typing import Any
 from streams.cli.exits import EXIT_OK
 from streams.cli.moments import aware_moment
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
-from streams.domain.keys import new_key_pair
+from streams.domain.keys import KeyUse, new_key_pair_for
 from streams.local.keyring import KeyFileError, ensure_local_keys, write_private_key
 from streams.settings import Settings
 
 
 def add_parsers(commands: Any) -> None:
-    """Add ``keys new``."""
-    keys = commands.add_parser("keys", help="signing keys of the institutions and the hub")
+    """Add ``keys new`` and ``keys init``."""
+    keys = commands.add_parser(
+        "keys", help="signing and encryption keys of the institutions and the hub"
+    )
     actions = keys.add_subparsers(dest="keys_command", required=True)
     new = actions.add_parser(
-        "new", help="make a key pair: private key to a 0600 file, registry entry printed"
+        "new",
+        help="make a signing and an encryption key pair (or one, with --use): each private key "
+        "to a 0600 file, the registry entries printed",
     )
     new.add_argument("institution", help="a registered institution id, or kawal for the hub")
-    new.add_argument("--dir", type=Path, help="folder of the private key (default KAWAL_HOME/keys)")
+    new.add_argument(
+        "--use",
+        choices=[use.value for use in KeyUse],
+        help="make only this kind of key, e.g. to rotate it (default both: signing keys sign "
+        "events, encryption keys receive sealed personal data)",
+    )
+    new.add_argument(
+        "--dir",
+        type=Path,
+        help="folder of the private keys (default KAWAL_HOME/keys; encryption keys go to "
+        "<institution>/encryption/ under it)",
+    )
     new.add_argument(
         "--valid-from", type=_moment, help="start of validity, ISO 8601 with offset (default now)"
     )
@@ -37,11 +55,13 @@ def add_parsers(commands: Any) -> None:
     new.set_defaults(run=_new)
     init = actions.add_parser(
         "init",
-        help="one-machine keys: a key for the hub and every registered institution that has "
-        "none, in KAWAL_HOME/keys, and the local registry KAWAL_HOME/keys/registry.toml "
-        "(used when KAWAL_KEYS_FILE is unset; `kawal up` runs this)",
+        help="one-machine keys: a signing and an encryption key for the hub and every registered "
+        "institution that lacks one, in KAWAL_HOME/keys, and the local registry "
+        "KAWAL_HOME/keys/registry.toml (used when KAWAL_KEYS_FILE is unset; `kawal up` runs this)",
     )
-    init.add_argument("--json", action="store_true", help="print the result as JSON")
+    init.add_argument(
+        "--json", action="store_true", help="print the result as JSON (the new keys' ids)"
+    )
     init.set_defaults(run=_init)
 
 
@@ -55,22 +75,29 @@ def _moment(text: str) -> datetime:
 
 
 def _new(args: argparse.Namespace, settings: Settings) -> int:
-    known = {inst.id for inst in load_institutions(settings.institutions_file)} | {HUB_INSTITUTION}
-    if args.institution not in known:
-        raise KeyFileError(
-            f"{args.institution!r} is not in the institutions registry; register it first "
-            "(KAWAL_INSTITUTIONS_FILE)"
-        )
+    _check_registered(args.institution, settings)
     valid_from = args.valid_from or datetime.now(UTC).replace(microsecond=0)
     if args.valid_until is not None and args.valid_until <= valid_from:
         raise KeyFileError("--valid-until must come after --valid-from")
-    key = new_key_pair(args.institution, valid_from, args.valid_until)
-    folder = (args.dir or settings.key_dir) / args.institution
-    path = folder / f"{key.key_id.split('/')[1]}.pem"
-    write_private_key(path, key.private_pem)
-    print(f"# private key written to {path} (mode 0600); add this entry to the key registry:")
-    print(key.registry_text(), end="")
+    uses = [KeyUse(args.use)] if args.use else list(KeyUse)
+    keys = [new_key_pair_for(use, args.institution, valid_from, args.valid_until) for use in uses]
+    folder = args.dir or settings.key_dir
+    for key in keys:
+        path = key.path_in(folder)
+        write_private_key(path, key.private_pem)
+        print(f"# {key.use} key: private key written to {path} (mode 0600)")
+    print(f"# add {'this entry' if len(keys) == 1 else 'these entries'} to the key registry:")
+    print("\n".join(key.registry_text() for key in keys), end="")
     return EXIT_OK
+
+
+def _check_registered(institution: str, settings: Settings) -> None:
+    known = {inst.id for inst in load_institutions(settings.institutions_file)} | {HUB_INSTITUTION}
+    if institution not in known:
+        raise KeyFileError(
+            f"{institution!r} is not in the institutions registry; register it first "
+            "(KAWAL_INSTITUTIONS_FILE)"
+        )
 
 
 def _init(args: argparse.Namespace, settings: Settings) -> int:

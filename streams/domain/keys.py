@@ -1,13 +1,17 @@
-"""The dated registry of signing keys (``data/keys.toml``): public keys only.
+"""The dated registry of public keys (``data/keys.toml``): signing and encryption keys.
 
-Each institution, and the hub itself (``kawal``), signs with Ed25519 keys whose public halves
-are listed here with the period they are valid in: ``valid_from`` (inclusive), an optional
-``valid_until`` (exclusive) and, for a key withdrawn early, ``revoked_at`` with the reason.
-Rotation is two entries whose periods overlap, so events signed just before the switch still
-verify. A key is asked for by id and institution at the event's time; every way it can fail
-is a :class:`KeyRefusal` with a reason code, never an exception: a refused key is a rejected
-event, not a broken hub. Private keys never appear here; :func:`new_key_pair` makes one for
-``kawal keys new`` (:mod:`streams.cli.keys`), which writes it where the institution keeps it.
+Each institution, and the hub itself (``kawal``), signs with Ed25519 keys and receives data
+sealed (HPKE, RFC 9180) to its X25519 encryption keys. Every public half is listed here with the
+period it is valid in: ``valid_from`` (inclusive), an optional ``valid_until`` (exclusive) and,
+for a key withdrawn early, ``revoked_at`` with the reason; an entry's ``use`` says which kind it
+is (absent: signing, as in registries written before encryption keys). Rotation is two entries
+whose periods overlap, so events signed just before the switch still verify. A signing key is
+asked for by id and institution at the event's time, an encryption key by institution at the
+time of sealing; every way either can fail is a :class:`KeyRefusal` with a reason code, never an
+exception: a refused key is a rejected event, not a broken hub. Private keys never appear here;
+:func:`new_key_pair` and :func:`new_encryption_key_pair` make them for ``kawal keys new``
+(:mod:`streams.cli.keys`), which writes each where the institution keeps it
+(:func:`private_key_path`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -28,84 +31,45 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from schemas.errors import KawalError
 from streams.domain.data_files import read_toml
 
+# The entries' model lives in its own module; the registry's users import it from here too.
+from streams.domain.key_entries import DatedKey as DatedKey
+from streams.domain.key_entries import EncryptionKeyEntry as EncryptionKeyEntry
+from streams.domain.key_entries import KeyEntry as KeyEntry
+from streams.domain.key_entries import KeyProblem as KeyProblem
+from streams.domain.key_entries import KeyRefusal as KeyRefusal
+from streams.domain.key_entries import KeyUse as KeyUse
+from streams.domain.key_entries import RegisteredKey as RegisteredKey
+
 #: Fields of a registry entry; anything else (a private key above all) is refused.
 FIELDS = frozenset(
-    {"id", "institution", "public_key", "valid_from", "valid_until", "revoked_at", "reason"}
+    {"id", "institution", "use", "public_key", "valid_from", "valid_until", "revoked_at", "reason"}
 )
 ED25519_PUBLIC_KEY_BYTES = 32
+X25519_PUBLIC_KEY_BYTES = 32
+#: Subfolder of an institution's key folder holding its private encryption keys, apart from the
+#: signing keys beside it (the key ring reads every ``*.pem`` there as a signing key).
+ENCRYPTION_FOLDER = "encryption"
 
 
 class KeyRegistryError(KawalError):
     """The key registry cannot be read or holds an entry that cannot be used."""
 
 
-class KeyProblem(StrEnum):
-    """Why a key cannot vouch for an event (the reason codes ingress will use)."""
-
-    UNKNOWN = "unknown_key"
-    OTHER_INSTITUTION = "key_of_another_institution"
-    NOT_YET_VALID = "key_not_yet_valid"
-    EXPIRED = "key_expired"
-    REVOKED = "key_revoked"
-
-
-@dataclass(frozen=True)
-class KeyRefusal:
-    """A key that cannot vouch for an event at its time, and why (no personal data)."""
-
-    problem: KeyProblem
-    detail: str
-
-
-@dataclass(frozen=True)
-class KeyEntry:
-    """One registered public key and the period it is valid in."""
-
-    id: str
-    institution: str
-    public_key: Ed25519PublicKey
-    valid_from: datetime
-    valid_until: datetime | None = None
-    revoked_at: datetime | None = None
-    reason: str | None = None
-
-    def problem_at(self, moment: datetime) -> KeyRefusal | None:
-        """Why this key cannot vouch for an event at ``moment``; None when it can."""
-        if self.revoked_at is not None and moment >= self.revoked_at:
-            return KeyRefusal(
-                KeyProblem.REVOKED,
-                f"key {self.id} was revoked at {self.revoked_at.isoformat()} ({self.reason}); "
-                "sign with the institution's current key",
-            )
-        if moment < self.valid_from:
-            return KeyRefusal(
-                KeyProblem.NOT_YET_VALID,
-                f"key {self.id} is valid from {self.valid_from.isoformat()} only; sign with the "
-                "key valid at the event's time",
-            )
-        if self.valid_until is not None and moment >= self.valid_until:
-            return KeyRefusal(
-                KeyProblem.EXPIRED,
-                f"key {self.id} expired at {self.valid_until.isoformat()}; sign with the "
-                "institution's current key",
-            )
-        return None
-
-
 class KeyRegistry:
-    """Every registered public key, by id."""
+    """Every registered public key, by id: signing keys and encryption keys."""
 
-    def __init__(self, entries: Iterable[KeyEntry]) -> None:
+    def __init__(self, entries: Iterable[RegisteredKey]) -> None:
         """Index ``entries`` by id.
 
         Raises:
             KeyRegistryError: two entries share an id.
         """
-        self._by_id: dict[str, KeyEntry] = {}
+        self._by_id: dict[str, RegisteredKey] = {}
         for entry in entries:
             if entry.id in self._by_id:
                 raise KeyRegistryError(f"key id {entry.id} is registered twice; ids are unique")
@@ -115,17 +79,28 @@ class KeyRegistry:
         return len(self._by_id)
 
     def entries(self) -> list[KeyEntry]:
-        """Every registered key, in registry order."""
-        return list(self._by_id.values())
+        """Every registered signing key, in registry order."""
+        return [entry for entry in self._by_id.values() if isinstance(entry, KeyEntry)]
+
+    def encryption_entries(self) -> list[EncryptionKeyEntry]:
+        """Every registered encryption key, in registry order."""
+        return [entry for entry in self._by_id.values() if isinstance(entry, EncryptionKeyEntry)]
 
     def key_for(self, institution: str, key_id: str, moment: datetime) -> KeyEntry | KeyRefusal:
-        """The key ``key_id`` if it vouches for ``institution`` at ``moment``, or why not."""
+        """The signing key ``key_id`` if it vouches for ``institution`` at ``moment``, or why."""
         entry = self._by_id.get(key_id)
         if entry is None:
             return KeyRefusal(
                 KeyProblem.UNKNOWN,
                 f"no key {key_id} in the key registry; register the institution's public key "
                 "(kawal keys new prints the entry)",
+            )
+        if isinstance(entry, EncryptionKeyEntry):
+            # A key for receiving sealed data never vouches for anything signed.
+            return KeyRefusal(
+                KeyProblem.UNKNOWN,
+                f"key {key_id} is an encryption key, not a signing key; sign with the "
+                "institution's signing key",
             )
         if entry.institution != institution:
             return KeyRefusal(
@@ -136,12 +111,37 @@ class KeyRegistry:
         return entry.problem_at(moment) or entry
 
     def valid_keys(self, institution: str, moment: datetime) -> list[KeyEntry]:
-        """The keys of ``institution`` that vouch for an event at ``moment`` (rotation: two)."""
+        """The signing keys of ``institution`` valid at ``moment`` (rotation: two)."""
         return [
             entry
-            for entry in self._by_id.values()
+            for entry in self.entries()
             if entry.institution == institution and entry.problem_at(moment) is None
         ]
+
+    def encryption_key(self, institution: str, moment: datetime) -> EncryptionKeyEntry | KeyRefusal:
+        """The encryption key to seal data for ``institution`` to at ``moment``, or why none.
+
+        During a rotation two keys are valid: the one valid from later is the new one, so data
+        is sealed to it.
+        """
+        valid = [
+            entry
+            for entry in self.encryption_entries()
+            if entry.institution == institution and entry.problem_at(moment) is None
+        ]
+        if not valid:
+            return KeyRefusal(
+                KeyProblem.NO_ENCRYPTION_KEY,
+                f"{institution} has no encryption key valid at {moment.isoformat()} in the key "
+                f"registry; make one with `kawal keys new {institution} --use encryption` and "
+                "register the entry it prints",
+            )
+        return max(valid, key=lambda entry: entry.valid_from)
+
+    def encryption_entry(self, key_id: str) -> EncryptionKeyEntry | None:
+        """The encryption key ``key_id`` whatever its validity (old data opens with old keys)."""
+        entry = self._by_id.get(key_id)
+        return entry if isinstance(entry, EncryptionKeyEntry) else None
 
 
 def load_key_registry(path: Path | None = None) -> KeyRegistry:
@@ -168,11 +168,12 @@ def load_key_registry(path: Path | None = None) -> KeyRegistry:
     return KeyRegistry(entries)
 
 
-def parse_entry(item: dict[str, Any]) -> KeyEntry:
-    """One ``[[key]]`` table of the registry.
+def parse_entry(item: dict[str, Any]) -> RegisteredKey:
+    """One ``[[key]]`` table of the registry: a signing key, or an encryption key.
 
     Raises:
-        KeyRegistryError: a missing or unknown field, a bad public key or bad dates.
+        KeyRegistryError: a missing or unknown field, an unknown use, a bad public key or bad
+            dates.
     """
     unknown = sorted(set(item) - FIELDS)
     if unknown:
@@ -182,14 +183,17 @@ def parse_entry(item: dict[str, Any]) -> KeyEntry:
     missing = sorted({"id", "institution", "public_key", "valid_from"} - set(item))
     if missing:
         raise KeyRegistryError(f"missing {missing}")
-    entry = KeyEntry(
-        id=str(item["id"]),
-        institution=str(item["institution"]),
-        public_key=public_key_from_text(str(item["public_key"])),
-        valid_from=_moment(item, "valid_from"),
-        valid_until=_moment(item, "valid_until") if "valid_until" in item else None,
-        revoked_at=_moment(item, "revoked_at") if "revoked_at" in item else None,
-        reason=item.get("reason"),
+    key_id, institution, text = str(item["id"]), str(item["institution"]), str(item["public_key"])
+    dated = (
+        _moment(item, "valid_from"),
+        _moment(item, "valid_until") if "valid_until" in item else None,
+        _moment(item, "revoked_at") if "revoked_at" in item else None,
+        item.get("reason"),
+    )
+    entry: RegisteredKey = (
+        EncryptionKeyEntry(key_id, institution, encryption_public_key_from_text(text), *dated)
+        if _use(item) is KeyUse.ENCRYPTION
+        else KeyEntry(key_id, institution, public_key_from_text(text), *dated)
     )
     if entry.valid_until is not None and entry.valid_until <= entry.valid_from:
         raise KeyRegistryError("valid_until must come after valid_from")
@@ -199,20 +203,49 @@ def parse_entry(item: dict[str, Any]) -> KeyEntry:
 
 
 def public_key_from_text(text: str) -> Ed25519PublicKey:
-    """An Ed25519 public key from its 32 raw bytes in base64.
+    """An Ed25519 (signing) public key from its 32 raw bytes in base64.
 
     Raises:
         KeyRegistryError: not base64, or not 32 bytes.
     """
+    return Ed25519PublicKey.from_public_bytes(
+        _raw_public_key(text, "an Ed25519", ED25519_PUBLIC_KEY_BYTES)
+    )
+
+
+def encryption_public_key_from_text(text: str) -> X25519PublicKey:
+    """An X25519 (encryption) public key from its 32 raw bytes in base64.
+
+    Raises:
+        KeyRegistryError: not base64, or not 32 bytes.
+    """
+    return X25519PublicKey.from_public_bytes(
+        _raw_public_key(text, "an X25519", X25519_PUBLIC_KEY_BYTES)
+    )
+
+
+def _raw_public_key(text: str, kind: str, size: int) -> bytes:
     try:
         raw = base64.b64decode(text, validate=True)
     except binascii.Error as exc:
         raise KeyRegistryError("public_key is not base64") from exc
-    if len(raw) != ED25519_PUBLIC_KEY_BYTES:
+    if len(raw) != size:
+        raise KeyRegistryError(f"public_key has {len(raw)} bytes; {kind} public key has {size}")
+    return raw
+
+
+def _use(item: dict[str, Any]) -> KeyUse:
+    try:
+        return KeyUse(item.get("use", KeyUse.SIGNING))
+    except ValueError:
         raise KeyRegistryError(
-            f"public_key has {len(raw)} bytes; an Ed25519 public key has {ED25519_PUBLIC_KEY_BYTES}"
-        )
-    return Ed25519PublicKey.from_public_bytes(raw)
+            f"use must be one of {[use.value for use in KeyUse]} (absent: signing)"
+        ) from None
+
+
+def raw_public(key: Ed25519PublicKey | X25519PublicKey) -> bytes:
+    """A public key's 32 raw bytes: what the registry holds in base64 and key ids hash."""
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def key_id_for(institution: str, public: bytes) -> str:
@@ -229,6 +262,19 @@ def _moment(item: dict[str, Any], name: str) -> datetime:
     return value
 
 
+def private_key_path(folder: Path, key_id: str, use: KeyUse) -> Path:
+    """Where the owner keeps the private half of ``key_id`` under a key folder.
+
+    ``folder/<institution>/<fingerprint>.pem`` for a signing key,
+    ``folder/<institution>/encryption/<fingerprint>.pem`` for an encryption key.
+    """
+    institution, fingerprint = key_id.rsplit("/", 1)
+    owned = folder / institution
+    if use is KeyUse.ENCRYPTION:
+        owned = owned / ENCRYPTION_FOLDER
+    return owned / f"{fingerprint}.pem"
+
+
 @dataclass(frozen=True)
 class NewKey:
     """A fresh key pair: the private key's PEM for its owner, the entry for the registry."""
@@ -236,6 +282,7 @@ class NewKey:
     key_id: str
     private_pem: bytes
     entry: dict[str, Any]
+    use: KeyUse = KeyUse.SIGNING
 
     def registry_text(self) -> str:
         """The ``[[key]]`` table to add to the registry."""
@@ -245,23 +292,54 @@ class NewKey:
             lines.append(f"{name} = {shown}")
         return "\n".join(lines) + "\n"
 
+    def path_in(self, folder: Path) -> Path:
+        """Where the private key goes under the key folder ``folder``."""
+        return private_key_path(folder, self.key_id, self.use)
+
 
 def new_key_pair(
     institution: str, valid_from: datetime, valid_until: datetime | None = None
 ) -> NewKey:
-    """An Ed25519 key pair for ``institution``, its id derived from the public key.
+    """An Ed25519 signing key pair for ``institution``, its id derived from the public key.
 
     The private key is PKCS#8 PEM, unencrypted: it is protected by its file's mode on the
     institution's own machine (a KMS or HSM is the production path).
     """
-    private = Ed25519PrivateKey.generate()
-    public = private.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
+    return _new_key(institution, Ed25519PrivateKey.generate(), valid_from, valid_until)
+
+
+def new_encryption_key_pair(
+    institution: str, valid_from: datetime, valid_until: datetime | None = None
+) -> NewKey:
+    """An X25519 encryption key pair for ``institution``, its id derived from the public key.
+
+    Data for ``institution`` is sealed to the public half (HPKE); the private half, PKCS#8 PEM
+    kept like a signing key, opens it. The registry entry says ``use = "encryption"``.
+    """
+    return _new_key(institution, X25519PrivateKey.generate(), valid_from, valid_until)
+
+
+def new_key_pair_for(
+    use: KeyUse, institution: str, valid_from: datetime, valid_until: datetime | None = None
+) -> NewKey:
+    """A key pair of kind ``use``: :func:`new_key_pair` or :func:`new_encryption_key_pair`."""
+    make = new_encryption_key_pair if use is KeyUse.ENCRYPTION else new_key_pair
+    return make(institution, valid_from, valid_until)
+
+
+def _new_key(
+    institution: str,
+    private: Ed25519PrivateKey | X25519PrivateKey,
+    valid_from: datetime,
+    valid_until: datetime | None,
+) -> NewKey:
+    use = KeyUse.ENCRYPTION if isinstance(private, X25519PrivateKey) else KeyUse.SIGNING
+    public = raw_public(private.public_key())
     key_id = key_id_for(institution, public)
     entry: dict[str, Any] = {
         "id": key_id,
         "institution": institution,
+        "use": use.value,
         "public_key": base64.b64encode(public).decode(),
         "valid_from": valid_from,
     }
@@ -272,4 +350,4 @@ def new_key_pair(
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    return NewKey(key_id, pem, entry)
+    return NewKey(key_id, pem, entry, use)

@@ -7,7 +7,8 @@ with ``cryptography`` (PEM, raw public keys); signing and verifying, once per ev
 hub's hot path, go through libsodium (PyNaCl), whose Ed25519 verifies in half the time of
 OpenSSL's on these machines. Both implement RFC 8032: the signatures are the same bytes.
 The public halves live in the dated key registry (:mod:`streams.domain.keys`), the private
-halves with their owner only.
+halves with their owner only; the :class:`KeyRing` of an owner also hands out its private
+encryption keys (:mod:`streams.domain.decryption_keys`).
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from schemas.errors import KawalError
-from streams.domain.keys import KeyEntry, KeyRegistry, key_id_for
+from streams.domain.decryption_keys import DecryptionKeys, generated_encryption_key
+from streams.domain.keys import KeyEntry, KeyRegistry, RegisteredKey, key_id_for, raw_public
 
 SIGNATURE_BYTES = 64
 
@@ -121,36 +124,55 @@ def read_signing_key(path: Path, institution: str) -> SigningKey:
 
 
 class KeyRing:
-    """The private keys an owner holds, a folder per institution, chosen by the key registry."""
+    """The private keys an owner holds, a folder per institution, chosen by the key registry.
+
+    Signing keys are ``folder/<institution>/*.pem``; encryption keys are in the subfolder
+    ``encryption/`` (:mod:`streams.domain.decryption_keys`).
+    """
 
     def __init__(
         self,
         folder: Path,
         registry: KeyRegistry,
         held: dict[str, list[SigningKey]] | None = None,
+        held_decryption: dict[str, X25519PrivateKey] | None = None,
     ) -> None:
-        """Keys under ``folder/<institution>/*.pem`` (or ``held``), registered in ``registry``."""
+        """Keys under ``folder`` (or ``held`` by institution and ``held_decryption`` by key id)."""
         self.folder = folder
         self.registry = registry
         self._held: dict[str, list[SigningKey]] = dict(held or {})
+        self._decryption = DecryptionKeys(folder, registry, held_decryption)
 
     @classmethod
     def generated(cls, principals: Iterable[str], valid_from: datetime) -> KeyRing:
-        """A ring of fresh keys, one per principal, with the registry that lists them.
+        """A ring of fresh keys, a signing and an encryption key per principal, and their registry.
 
-        For the connector contract suite and benchmarks: nothing is written to disk.
+        For the connector contract suite, tests and benchmarks: nothing is written to disk.
         """
         held: dict[str, list[SigningKey]] = {}
-        entries = []
+        held_decryption: dict[str, X25519PrivateKey] = {}
+        entries: list[RegisteredKey] = []
         for principal in principals:
             private = Ed25519PrivateKey.generate()
-            raw = private.public_key().public_bytes(
-                serialization.Encoding.Raw, serialization.PublicFormat.Raw
-            )
-            key = SigningKey(key_id_for(principal, raw), private)
+            key = SigningKey(key_id_for(principal, raw_public(private.public_key())), private)
             held[principal] = [key]
             entries.append(KeyEntry(key.key_id, principal, private.public_key(), valid_from))
-        return cls(Path("/nonexistent"), KeyRegistry(entries), held)
+            opener, entry = generated_encryption_key(principal, valid_from)
+            held_decryption[entry.id] = opener
+            entries.append(entry)
+        return cls(Path("/nonexistent"), KeyRegistry(entries), held, held_decryption)
+
+    def decryption_key(self, institution: str, key_id: str) -> X25519PrivateKey:
+        """The private encryption key ``key_id`` of ``institution``, to open what was sealed to it.
+
+        Found by id whatever its validity today: old records open with the key of their time.
+
+        Raises:
+            streams.domain.decryption_keys.DecryptionKeyError: the registry does not list
+                ``key_id`` as an encryption key of ``institution``, or this ring holds no
+                readable private key matching it (the message names the folder and the fix).
+        """
+        return self._decryption.key(institution, key_id)
 
     def signing_key(self, institution: str, moment: datetime) -> SigningKey:
         """The key of ``institution`` the registry says is valid at ``moment``.

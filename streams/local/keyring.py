@@ -2,21 +2,27 @@
 
 :func:`write_private_key` writes a key so that nobody else can read it, never over another
 one. :func:`ensure_local_keys` gives ``kawal up`` (and the tests) what production gets from
-each institution: a key pair for the hub and every registered institution, their private
-halves in ``KAWAL_HOME/keys/<institution>/`` and their public halves in the local registry
+each institution: a signing key pair and an encryption key pair for the hub and every
+registered institution, their private halves in ``KAWAL_HOME/keys/<institution>/`` (encryption
+keys in its ``encryption/`` subfolder) and their public halves in the local registry
 ``KAWAL_HOME/keys/registry.toml``, which the hub reads when ``KAWAL_KEYS_FILE`` is unset.
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
 from schemas.errors import KawalError
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
-from streams.domain.keys import load_key_registry, new_key_pair
+from streams.domain.keys import (
+    KeyRegistry,
+    KeyUse,
+    NewKey,
+    load_key_registry,
+    new_key_pair_for,
+)
 from streams.domain.signing import KeyRing
 from streams.settings import Settings
 
@@ -37,13 +43,19 @@ class KeyFileError(KawalError):
 def write_private_key(path: Path, pem: bytes) -> None:
     """Write ``pem`` to a new file of mode 0600 in a folder of mode 0700.
 
+    Every folder it makes on the way is 0700 too (an encryption key's folder lies inside the
+    institution's, which may not exist yet).
+
     Raises:
         KeyFileError: the file exists, or the folder is a symlink or cannot be made private.
     """
     folder = path.parent
     if folder.is_symlink():
         raise KeyFileError(f"{folder} is a symbolic link; keep private keys in a real folder")
-    folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    missing = [ancestor for ancestor in (folder, *folder.parents) if not ancestor.exists()]
+    for ancestor in reversed(missing):
+        # mkdir(parents=True) would give the folders above the last one the default mode.
+        ancestor.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
     folder.chmod(PRIVATE_DIR_MODE)
     try:
         # O_EXCL: never overwrite a key (its public half may be registered); the mode is set
@@ -56,33 +68,54 @@ def write_private_key(path: Path, pem: bytes) -> None:
 
 
 def ensure_local_keys(settings: Settings) -> list[str]:
-    """Make a key for the hub and every registered institution the local registry lacks.
+    """Make the signing and encryption keys the local registry lacks for the hub and institutions.
+
+    A home made before encryption keys existed gets them, its signing keys left as they are.
 
     Returns:
-        The ids of the keys made (none when every principal has one).
+        The ids of the keys made (none when every principal has both kinds).
     """
     registry = settings.local_key_registry
     text = registry.read_text(encoding="utf-8") if registry.exists() else _REGISTRY_HEADER
-    keyed = {str(item["institution"]) for item in tomllib.loads(text).get("key", [])}
-    principals = [HUB_INSTITUTION, *(i.id for i in load_institutions(settings.institutions_file))]
-    made: list[str] = []
-    entries: list[str] = []
-    for principal in principals:
-        if principal in keyed:
-            continue
-        key = new_key_pair(principal, LOCAL_KEYS_VALID_FROM)
-        write_private_key(
-            settings.key_dir / principal / f"{key.key_id.split('/')[1]}.pem", key.private_pem
-        )
-        entries.append(key.registry_text())
-        made.append(key.key_id)
-    if entries:
+    made = [_make_key(settings, principal, use) for principal, use in _missing_keys(settings)]
+    if made:
         registry.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
         # Written whole and renamed: a reader never sees half a registry.
         partial = registry.with_suffix(".partial")
-        partial.write_text(text + "\n" + "\n".join(entries), encoding="utf-8")
+        entries = "\n".join(key.registry_text() for key in made)
+        partial.write_text(text + "\n" + entries, encoding="utf-8")
         partial.replace(registry)
-    return made
+    return [key.key_id for key in made]
+
+
+def _missing_keys(settings: Settings) -> list[tuple[str, KeyUse]]:
+    """Each principal and kind of key the local registry has no entry for.
+
+    Raises:
+        streams.domain.keys.KeyRegistryError: the local registry cannot be read.
+    """
+    registry = settings.local_key_registry
+    held = load_key_registry(registry) if registry.exists() else KeyRegistry([])
+    keyed = {(entry.institution, entry.use) for entry in held.entries()} | {
+        (entry.institution, entry.use) for entry in held.encryption_entries()
+    }
+    # The institutions registry may list the hub too; each principal gets one key of a kind.
+    principals = dict.fromkeys(
+        [HUB_INSTITUTION, *(i.id for i in load_institutions(settings.institutions_file))]
+    )
+    return [
+        (principal, use)
+        for principal in principals
+        for use in KeyUse
+        if (principal, use) not in keyed
+    ]
+
+
+def _make_key(settings: Settings, principal: str, use: KeyUse) -> NewKey:
+    """A ``use`` key of ``principal``, its private half written under ``KAWAL_HOME/keys``."""
+    key = new_key_pair_for(use, principal, LOCAL_KEYS_VALID_FROM)
+    write_private_key(key.path_in(settings.key_dir), key.private_pem)
+    return key
 
 
 def keyring_of(settings: Settings) -> KeyRing:

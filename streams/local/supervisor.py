@@ -129,7 +129,7 @@ class Supervisor:
         if settings.keys_file is None:
             made = ensure_local_keys(settings)
             if made:
-                print(f"made {len(made)} signing keys in {settings.key_dir}", file=sys.stderr)
+                print(f"made {len(made)} keys in {settings.key_dir}", file=sys.stderr)
         self.worker = self._hub_process("worker", broker_url)
         self.sink = self._hub_process("sink", broker_url)
         self.wait_until_healthy()

@@ -1,7 +1,12 @@
-"""``kawal keys new`` as an operator runs it: a private file only its owner reads, an entry."""
+"""``kawal keys new`` and ``init`` as an operator runs them: private files only their owner reads.
+
+Each key's printed entry registers, and the private half in the file matches it: a signature
+verifies, and what is sealed to the encryption key opens with its file.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -10,10 +15,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from streams.cli import main
 from streams.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_USAGE
-from streams.domain.keys import KeyEntry, load_key_registry
+from streams.domain.institutions import HUB_INSTITUTION, load_institutions
+from streams.domain.keys import KeyEntry, KeyRegistry, load_key_registry
+from tests.keytools import opens
+
+FEB = datetime(2027, 2, 1, tzinfo=UTC)
 
 
 def run_kawal(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -22,23 +33,84 @@ def run_kawal(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
 
 
-def test_a_new_key_is_private_and_its_entry_registers(tmp_path: Path) -> None:
+def private_files(folder: Path) -> list[Path]:
+    """The private key files in ``folder`` (not below it), each 0600 in a folder of mode 0700."""
+    files = sorted(folder.glob("*.pem"))
+    for pem in files:
+        assert stat.S_IMODE(pem.stat().st_mode) == 0o600
+        assert stat.S_IMODE(pem.parent.stat().st_mode) == 0o700
+        assert b"PRIVATE KEY" in pem.read_bytes()
+    return files
+
+
+def printed_registry(tmp_path: Path, stdout: str) -> KeyRegistry:
+    """The registry of what ``kawal keys new`` printed, read as the hub reads it."""
+    assert "PRIVATE" not in stdout
+    registry_path = tmp_path / "keys.toml"
+    registry_path.write_text(stdout, encoding="utf-8")
+    return load_key_registry(registry_path)
+
+
+def test_new_keys_are_private_and_their_entries_register(tmp_path: Path) -> None:
     done = run_kawal(tmp_path, "bkn", "--valid-from", "2027-01-01T00:00:00+07:00")
 
     assert done.returncode == EXIT_OK, done.stderr
-    [pem] = list((tmp_path / "keys" / "bkn").glob("*.pem"))
-    assert stat.S_IMODE(pem.stat().st_mode) == 0o600
-    assert stat.S_IMODE(pem.parent.stat().st_mode) == 0o700
-    assert b"PRIVATE KEY" in pem.read_bytes()
-    entry_text = done.stdout.split("\n", 1)[1]
-    assert "PRIVATE" not in done.stdout
-    registry_path = tmp_path / "keys.toml"
-    registry_path.write_text(entry_text, encoding="utf-8")
-    key_id = f"bkn/{pem.stem}"
-    entry = load_key_registry(registry_path).key_for(
-        "bkn", key_id, datetime(2027, 2, 1, tzinfo=UTC)
-    )
+    [signing] = private_files(tmp_path / "keys" / "bkn")
+    [encryption] = private_files(tmp_path / "keys" / "bkn" / "encryption")
+    registry = printed_registry(tmp_path, done.stdout)
+    entry = registry.key_for("bkn", f"bkn/{signing.stem}", FEB)
     assert isinstance(entry, KeyEntry)
+    sealed_to = registry.encryption_entry(f"bkn/{encryption.stem}")
+    assert sealed_to is not None
+    assert registry.encryption_key("bkn", FEB) == sealed_to
+    private = serialization.load_pem_private_key(encryption.read_bytes(), password=None)
+    assert isinstance(private, X25519PrivateKey)
+    assert opens(sealed_to.public_key, private)
+
+
+@pytest.mark.parametrize(("use", "other"), [("encryption", "signing"), ("signing", "encryption")])
+def test_use_makes_one_kind_of_key_only(tmp_path: Path, use: str, other: str) -> None:
+    done = run_kawal(tmp_path, "bkn", "--use", use)
+
+    assert done.returncode == EXIT_OK, done.stderr
+    folder = tmp_path / "keys" / "bkn"
+    signing, encryption = private_files(folder), private_files(folder / "encryption")
+    assert (len(signing), len(encryption)) == ((1, 0) if use == "signing" else (0, 1))
+    # Made on the way to an encryption key's folder, the institution's folder is private too.
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert done.stdout.count("[[key]]") == 1
+    assert f'use = "{use}"' in done.stdout
+    assert f'use = "{other}"' not in done.stdout
+    registry = printed_registry(tmp_path, done.stdout)
+    assert len(registry.entries()) == len(signing)
+    assert len(registry.encryption_entries()) == len(encryption)
+
+
+def test_an_unknown_use_is_a_usage_error(tmp_path: Path) -> None:
+    done = run_kawal(tmp_path, "bkn", "--use", "both")
+
+    assert done.returncode == EXIT_USAGE
+    assert "invalid choice" in done.stderr
+    assert not (tmp_path / "keys").exists()
+
+
+def test_init_makes_both_kinds_for_every_principal_and_lists_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KAWAL_HOME", str(tmp_path))
+    principals = {HUB_INSTITUTION, *(inst.id for inst in load_institutions())}
+
+    assert main(["keys", "init", "--json"]) == EXIT_OK
+    made = json.loads(capsys.readouterr().out)
+
+    registry = load_key_registry(Path(made["registry"]))
+    signing = {entry.id: entry.institution for entry in registry.entries()}
+    encryption = {entry.id: entry.institution for entry in registry.encryption_entries()}
+    assert sorted(made["new_keys"]) == sorted([*signing, *encryption])
+    assert set(signing.values()) == set(encryption.values()) == principals
+    assert len(signing) == len(encryption) == len(principals)
+    assert main(["keys", "init", "--json"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["new_keys"] == []
 
 
 def test_the_hub_gets_a_key_and_an_unknown_institution_none(

@@ -1,4 +1,8 @@
-"""The dated key registry: rotation with overlapping validity, revocation, every refusal."""
+"""The dated key registry: rotation with overlapping validity, revocation, every refusal.
+
+Signing keys and encryption keys share one registry and one set of dates; neither kind ever
+passes for the other.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,22 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from streams.domain.keys import (
+    EncryptionKeyEntry,
     KeyEntry,
     KeyProblem,
     KeyRefusal,
+    KeyRegistry,
     KeyRegistryError,
+    KeyUse,
+    NewKey,
     load_key_registry,
+    new_encryption_key_pair,
     new_key_pair,
 )
+from tests.keytools import opens
 
 JAN = datetime(2027, 1, 1, tzinfo=UTC)
 FEB = datetime(2027, 2, 1, tzinfo=UTC)
@@ -102,6 +113,7 @@ def test_an_unknown_key_and_another_institutions_key_are_refused(tmp_path: Path)
         "key_not_yet_valid",
         "key_expired",
         "key_revoked",
+        "no_encryption_key",
     }
 
 
@@ -151,3 +163,142 @@ def test_bad_public_keys_dates_and_duplicates_are_refused(tmp_path: Path) -> Non
         load_key_registry(registry_file(tmp_path, twice, twice))
     with pytest.raises(KeyRegistryError, match="cannot read the key registry"):
         load_key_registry(tmp_path / "missing.toml")
+
+
+def registry_of(tmp_path: Path, *keys: NewKey, extra: str = "") -> KeyRegistry:
+    """The registry of the printed entries of ``keys``, ``extra`` added to the last one."""
+    tables = [key.registry_text() for key in keys]
+    tables[-1] += extra
+    return load_key_registry(registry_file(tmp_path, *tables))
+
+
+def test_an_encryption_entry_reads_back_with_the_public_half_of_the_private_key(
+    tmp_path: Path,
+) -> None:
+    key = new_encryption_key_pair("bkn", JAN)
+    assert 'use = "encryption"' in key.registry_text()
+    registry = registry_of(tmp_path, key)
+
+    entry = registry.encryption_entry(key.key_id)
+
+    assert isinstance(entry, EncryptionKeyEntry)
+    assert (entry.institution, entry.use, entry.valid_from) == ("bkn", KeyUse.ENCRYPTION, JAN)
+    private = serialization.load_pem_private_key(key.private_pem, password=None)
+    assert isinstance(private, X25519PrivateKey)
+    assert opens(entry.public_key, private)
+    assert opens(entry.public_key, X25519PrivateKey.generate()) is False
+    assert [e.id for e in registry.encryption_entries()] == [key.key_id]
+    assert registry.entries() == []
+
+
+def test_an_entry_without_use_is_a_signing_key_as_in_older_registries(tmp_path: Path) -> None:
+    key = new_key_pair("bkn", JAN)
+    older = key.registry_text().replace('use = "signing"\n', "")
+    assert "use" not in older
+
+    registry = load_key_registry(registry_file(tmp_path, older))
+
+    assert isinstance(registry.key_for("bkn", key.key_id, FEB), KeyEntry)
+    assert registry.encryption_entries() == []
+
+
+def test_each_kind_of_key_is_listed_apart(tmp_path: Path) -> None:
+    signing, encryption = new_key_pair("bkn", JAN), new_encryption_key_pair("bkn", JAN)
+    registry = registry_of(tmp_path, signing, encryption)
+
+    assert len(registry) == 2
+    assert [entry.id for entry in registry.entries()] == [signing.key_id]
+    assert [entry.id for entry in registry.valid_keys("bkn", FEB)] == [signing.key_id]
+    assert [entry.id for entry in registry.encryption_entries()] == [encryption.key_id]
+    assert registry.encryption_entry(signing.key_id) is None
+    assert registry.encryption_entry("bkn/0000000000000000") is None
+
+
+def test_an_encryption_key_never_vouches_for_a_signature(tmp_path: Path) -> None:
+    key = new_encryption_key_pair("bkn", JAN)
+    registry = registry_of(tmp_path, key)
+
+    refusal = registry.key_for("bkn", key.key_id, FEB)
+
+    assert isinstance(refusal, KeyRefusal)
+    assert refusal.problem is KeyProblem.UNKNOWN
+    assert "is an encryption key" in refusal.detail
+
+
+def test_data_is_sealed_to_the_later_of_two_rotated_encryption_keys(tmp_path: Path) -> None:
+    old = new_encryption_key_pair("bkn", JAN, MAR)
+    new = new_encryption_key_pair("bkn", FEB)
+    registry = registry_of(tmp_path, new, old, new_key_pair("bkn", MAR))
+
+    def sealed_to(moment: datetime) -> str:
+        entry = registry.encryption_key("bkn", moment)
+        assert isinstance(entry, EncryptionKeyEntry)
+        return entry.id
+
+    assert sealed_to(JAN) == old.key_id
+    assert sealed_to(FEB + timedelta(days=3)) == new.key_id
+    assert sealed_to(MAR) == new.key_id
+    # Old records still name the old key, whatever its validity now.
+    expired = registry.encryption_entry(old.key_id)
+    assert expired is not None
+    assert expired.problem_at(MAR) is not None
+
+
+@pytest.mark.parametrize(
+    ("keys", "extra"),
+    [
+        pytest.param((), "", id="none registered"),
+        pytest.param((new_key_pair("bkn", JAN),), "", id="signing key only"),
+        pytest.param((new_encryption_key_pair("ppk.3374", JAN),), "", id="another's"),
+        pytest.param(
+            (new_encryption_key_pair("bkn", JAN),),
+            "valid_until = 2027-02-01T00:00:00+00:00\n",
+            id="expired",
+        ),
+        pytest.param(
+            (new_encryption_key_pair("bkn", JAN),),
+            'revoked_at = 2027-02-01T00:00:00+00:00\nreason = "key file leaked"\n',
+            id="revoked",
+        ),
+        pytest.param((new_encryption_key_pair("bkn", MAR),), "", id="not yet valid"),
+    ],
+)
+def test_without_a_valid_encryption_key_nothing_is_sealed(
+    tmp_path: Path, keys: tuple[NewKey, ...], extra: str
+) -> None:
+    registry = registry_of(tmp_path, *keys, extra=extra) if keys else KeyRegistry([])
+
+    refusal = registry.encryption_key("bkn", FEB)
+
+    assert isinstance(refusal, KeyRefusal)
+    assert refusal.problem is KeyProblem.NO_ENCRYPTION_KEY
+    assert "kawal keys new bkn --use encryption" in refusal.detail
+
+
+def test_a_refused_encryption_key_says_to_seal_to_the_current_one(tmp_path: Path) -> None:
+    key = new_encryption_key_pair("bkn", JAN)
+    revoked = 'revoked_at = 2027-02-01T00:00:00+00:00\nreason = "key file leaked"\n'
+    entry = registry_of(tmp_path, key, extra=revoked).encryption_entry(key.key_id)
+    assert entry is not None
+
+    refusal = entry.problem_at(FEB)
+
+    assert refusal is not None
+    assert refusal.problem is KeyProblem.REVOKED
+    assert "key file leaked" in refusal.detail
+    assert "seal to the institution's current encryption key" in refusal.detail
+
+
+def test_bad_encryption_entries_are_refused_with_what_to_fix(tmp_path: Path) -> None:
+    key = new_encryption_key_pair("bkn", JAN)
+    short = base64.b64encode(bytes(31)).decode()
+    bad = [
+        key.registry_text().replace(str(key.entry["public_key"]), short),
+        key.registry_text().replace('use = "encryption"', 'use = "both"'),
+    ]
+
+    with pytest.raises(KeyRegistryError) as raised:
+        load_key_registry(registry_file(tmp_path, *bad))
+
+    assert "#1: public_key has 31 bytes; an X25519 public key has 32" in str(raised.value)
+    assert "#2: use must be one of ['signing', 'encryption']" in str(raised.value)

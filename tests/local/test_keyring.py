@@ -1,0 +1,77 @@
+"""One machine's keys: ``ensure_local_keys`` gives every principal both kinds, once.
+
+A home made before encryption keys existed (signing keys only, entries without ``use``) gets an
+encryption key per principal on the next ``kawal keys init`` or ``kawal up``; its signing keys
+and their entries stay byte for byte what they were.
+"""
+
+from __future__ import annotations
+
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+from streams.domain.institutions import HUB_INSTITUTION, load_institutions
+from streams.domain.keys import EncryptionKeyEntry, new_key_pair
+from streams.local.keyring import LOCAL_KEYS_VALID_FROM, ensure_local_keys, keyring_of
+from streams.settings import Settings
+from tests.keytools import opens
+
+NOW = datetime(2027, 2, 1, tzinfo=UTC)
+PRINCIPALS = {HUB_INSTITUTION, *(inst.id for inst in load_institutions())}
+
+
+def old_home(home: Path) -> Settings:
+    """A home as ``kawal keys init`` made it before encryption keys: signing keys only."""
+    settings = Settings(home=home)
+    tables = []
+    for principal in sorted(PRINCIPALS):
+        key = new_key_pair(principal, LOCAL_KEYS_VALID_FROM)
+        path = key.path_in(settings.key_dir)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.write_bytes(key.private_pem)
+        tables.append(key.registry_text().replace('use = "signing"\n', ""))
+    settings.local_key_registry.write_text("# old\n" + "\n".join(tables), encoding="utf-8")
+    return settings
+
+
+def test_an_old_home_gets_an_encryption_key_per_principal_and_keeps_its_signing_keys(
+    tmp_path: Path,
+) -> None:
+    settings = old_home(tmp_path)
+    before = settings.local_key_registry.read_text(encoding="utf-8")
+    signing_files = {path: path.read_bytes() for path in settings.key_dir.glob("*/*.pem")}
+
+    made = ensure_local_keys(settings)
+
+    assert settings.local_key_registry.read_text(encoding="utf-8").startswith(before)
+    assert {path: path.read_bytes() for path in settings.key_dir.glob("*/*.pem")} == signing_files
+    ring = keyring_of(settings)
+    assert {entry.id for entry in ring.registry.encryption_entries()} == set(made)
+    for principal in PRINCIPALS:
+        entry = ring.registry.encryption_key(principal, NOW)
+        assert isinstance(entry, EncryptionKeyEntry)
+        assert entry.valid_from == LOCAL_KEYS_VALID_FROM
+        pem = settings.key_dir / principal / "encryption" / f"{entry.id.split('/')[1]}.pem"
+        assert stat.S_IMODE(pem.stat().st_mode) == 0o600
+        assert stat.S_IMODE(pem.parent.stat().st_mode) == 0o700
+        assert opens(entry.public_key, ring.decryption_key(principal, entry.id))
+        assert ring.signing_key(principal, NOW).key_id != entry.id
+    assert len(made) == len(PRINCIPALS)
+    assert ensure_local_keys(settings) == []
+
+
+def test_a_new_home_gets_one_key_of_each_kind_per_principal(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path)
+
+    made = ensure_local_keys(settings)
+
+    registry = keyring_of(settings).registry
+    ids = [entry.id for entry in registry.entries()] + [
+        entry.id for entry in registry.encryption_entries()
+    ]
+    assert sorted(made) == sorted(ids)
+    assert sorted(entry.institution for entry in registry.entries()) == sorted(PRINCIPALS)
+    assert sorted(entry.institution for entry in registry.encryption_entries()) == sorted(
+        PRINCIPALS
+    )
