@@ -4,7 +4,8 @@
 one. :func:`ensure_local_keys` gives ``kawal up`` (and the tests) what production gets from
 each institution: a key pair for the hub and every registered institution, their private
 halves in ``KAWAL_HOME/keys/<institution>/`` and their public halves in the local registry
-``KAWAL_HOME/keys/registry.toml``, which the hub reads when ``KAWAL_KEYS_FILE`` is unset.
+``KAWAL_HOME/keys/registry.toml``, which the hub reads when ``KAWAL_KEYS_FILE`` is unset; and
+the hub's key-encryption key file ``KAWAL_HOME/keys/kek.toml``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import load_key_registry, new_key_pair
 from streams.domain.signing import KeyRing
 from streams.settings import Settings
+from streams.vault.kek_source import ensure_local_kek
 
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
@@ -58,9 +60,12 @@ def write_private_key(path: Path, pem: bytes) -> None:
 def ensure_local_keys(settings: Settings) -> list[str]:
     """Make a key for the hub and every registered institution the local registry lacks.
 
+    The hub's key-encryption key file is made too, if missing (:func:`ensure_local_kek`).
+
     Returns:
         The ids of the keys made (none when every principal has one).
     """
+    ensure_local_kek(settings)
     registry = settings.local_key_registry
     text = registry.read_text(encoding="utf-8") if registry.exists() else _REGISTRY_HEADER
     keyed = {str(item["institution"]) for item in tomllib.loads(text).get("key", [])}
