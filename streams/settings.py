@@ -101,6 +101,24 @@ class Settings(BaseSettings):
     audit_db_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the audit store; default SQLite in home."
     )
+    vault_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the data-key vault (each case's wrapped data key); default "
+            "SQLite KAWAL_HOME/vault.db. May be the audit store's database or one of its own."
+        ),
+    )
+    kek: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key-encryption keys as ID:BASE64, several separated by commas, newest last (it "
+            "wraps, all unwrap); set: KAWAL_KEK_FILE is not read. For injected secrets."
+        ),
+    )
+    kek_file: Path | None = Field(
+        default=None,
+        description="TOML file of key-encryption keys (0600); default KAWAL_HOME/keys/kek.toml.",
+    )
     session_timeout: float = Field(
         default=LOCAL_SESSION_TIMEOUT_SECONDS, gt=0, description="Consumer session timeout, s."
     )
@@ -142,6 +160,18 @@ class Settings(BaseSettings):
         if self.audit_db_url:
             return self.audit_db_url
         return f"sqlite:///{(self.home / 'audit.db').resolve()}"
+
+    @property
+    def effective_vault_url(self) -> str:
+        """SQLAlchemy URL of the data-key vault: KAWAL_VAULT_URL, else SQLite in home."""
+        if self.vault_url:
+            return self.vault_url
+        return f"sqlite:///{(self.home / 'vault.db').resolve()}"
+
+    @property
+    def effective_kek_file(self) -> Path:
+        """The key-encryption key file read when KAWAL_KEK is unset."""
+        return self.kek_file or self.key_dir / "kek.toml"
 
     @property
     def web_scheme(self) -> str:

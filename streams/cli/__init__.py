@@ -27,6 +27,7 @@ from streams.cli import (
     cases,
     dead_letters,
     deadlines,
+    kek,
     keys,
     processes,
     schema,
@@ -50,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=__doc__.split("\n\n")[1],
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for group in (processes, topics, cases, deadlines, keys, tokens, access, dead_letters, schema):
+    groups = (processes, topics, cases, deadlines, keys, kek, tokens, access, dead_letters, schema)
+    for group in groups:
         group.add_parsers(commands)
     for entry in entry_points(group=COMMANDS_GROUP):
         try:

@@ -5,7 +5,8 @@ one. :func:`ensure_local_keys` gives ``kawal up`` (and the tests) what productio
 each institution: a signing key pair and an encryption key pair for the hub and every
 registered institution, their private halves in ``KAWAL_HOME/keys/<institution>/`` (encryption
 keys in its ``encryption/`` subfolder) and their public halves in the local registry
-``KAWAL_HOME/keys/registry.toml``, which the hub reads when ``KAWAL_KEYS_FILE`` is unset.
+``KAWAL_HOME/keys/registry.toml``, which the hub reads when ``KAWAL_KEYS_FILE`` is unset; and
+the hub's key-encryption key file ``KAWAL_HOME/keys/kek.toml``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from streams.domain.keys import (
 )
 from streams.domain.signing import KeyRing
 from streams.settings import Settings
+from streams.vault.kek_source import ensure_local_kek
 
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
@@ -72,9 +74,12 @@ def ensure_local_keys(settings: Settings) -> list[str]:
 
     A home made before encryption keys existed gets them, its signing keys left as they are.
 
+    The hub's key-encryption key file is made too, if missing (:func:`ensure_local_kek`).
+
     Returns:
         The ids of the keys made (none when every principal has both kinds).
     """
+    ensure_local_kek(settings)
     registry = settings.local_key_registry
     text = registry.read_text(encoding="utf-8") if registry.exists() else _REGISTRY_HEADER
     made = [_make_key(settings, principal, use) for principal, use in _missing_keys(settings)]

@@ -1,0 +1,127 @@
+"""The vault's database: its engine, its schema, and leaving no erased key in a SQLite file.
+
+On SQLite the vault runs like the audit store (WAL, ``synchronous=NORMAL``, a busy timeout)
+and with ``secure_delete``, so the bytes of a key erased or rewrapped are overwritten with
+zeros in their page instead of left in free space; :func:`scrub` then checkpoints the
+write-ahead log into the file and truncates it, so no older copy of the page stays there.
+PostgreSQL keeps an erased row as a dead tuple until ``VACUUM`` (docs/envelope-encryption.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from schemas.errors import KawalError
+from streams.vault import migrations
+from streams.vault.tables import CaseDataKey
+
+#: How long a vault user waits for another's write lock on SQLite, in milliseconds.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: Attempts at creating the schema, and the pause between them (see create_schema).
+SCHEMA_ATTEMPTS = 3
+SCHEMA_RETRY_SECONDS = 0.5
+
+log = logging.getLogger(__name__)
+
+
+class VaultError(KawalError):
+    """The vault cannot be reached, read or written, or is asked for something it refuses."""
+
+
+def failure(action: str, exc: SQLAlchemyError) -> VaultError:
+    """A :class:`VaultError` for ``exc``, raised while trying to ``action`` the vault.
+
+    Only the error's class and SQLAlchemy's code are shown: the text of a database error can
+    quote the statement's parameters, and the vault's parameters are wrapped keys.
+    """
+    cause = type(getattr(exc, "orig", None) or exc).__name__
+    return VaultError(f"cannot {action} the vault ({cause}, {exc.code or 'no code'})")
+
+
+def vault_engine(url: str) -> Engine:
+    """An engine on ``url``; on SQLite with the vault's pragmas on every connection."""
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # NORMAL in WAL mode survives a process crash (kill -9); only power loss can lose a commit.
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # Zeros over deleted content: an erased key's bytes do not linger in the page's free space.
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.close()
+
+
+def shown(url: str) -> str:
+    """``url`` fit for a message: the password of a PostgreSQL URL hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create or migrate the vault's table to the newest revision (Alembic).
+
+    Several processes may start at once; the loser of that race finds the table half-made or
+    locked, and its next attempt finds it at the newest revision.
+
+    Raises:
+        VaultError: the schema could not be made in three attempts.
+    """
+    for attempt in range(1, SCHEMA_ATTEMPTS + 1):
+        try:
+            migrations.upgrade(engine)
+            return
+        except SQLAlchemyError as exc:
+            if attempt == SCHEMA_ATTEMPTS:
+                raise failure("create the schema of", exc) from exc
+            time.sleep(SCHEMA_RETRY_SECONDS)
+
+
+def check_exists(url: str, engine: Engine) -> None:
+    """Refuse a vault that is not there, rather than take an empty one for it.
+
+    Raises:
+        VaultError: no SQLite file, no vault table, or an unreachable database.
+    """
+    what_to_do = "start the hub (`kawal up`) or set KAWAL_HOME or KAWAL_VAULT_URL to the hub's"
+    parsed = make_url(url)
+    database = parsed.database or ":memory:"
+    if parsed.get_backend_name() == "sqlite" and not Path(database).is_file():
+        raise VaultError(f"no vault at {shown(url)}: {what_to_do}")
+    try:
+        present = inspect(engine).has_table(CaseDataKey.__tablename__)
+    except SQLAlchemyError as exc:
+        raise VaultError(
+            f"cannot open the vault {shown(url)} ({type(exc).__name__}, {exc.code}): {what_to_do}"
+        ) from exc
+    if not present:
+        raise VaultError(f"no vault at {shown(url)}: {what_to_do}")
+
+
+def scrub(engine: Engine) -> None:
+    """On SQLite, move every committed page into the file and empty the write-ahead log.
+
+    After an erasure the log still holds earlier images of the key's page; TRUNCATE copies the
+    newest image into the file (whose free space ``secure_delete`` zeroed) and cuts the log to
+    zero bytes. It waits (busy timeout) for readers of older snapshots; if one still holds on,
+    the log is emptied at the next checkpoint instead, and a warning says so.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        busy, _log_frames, _moved = conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+    if busy:
+        log.warning(
+            "vault: a reader held the write-ahead log; erased or rewrapped keys leave it at "
+            "the next checkpoint"
+        )
