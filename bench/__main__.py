@@ -33,10 +33,12 @@ from streams.audit.replay import replay
 from streams.audit.store import AuditStore
 from streams.broker.provision import provision_topics
 from streams.broker.publisher import EventPublisher
+from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.institutions import load_institutions
 from streams.domain.signed_events import encode_signed
 from streams.headers import cloud_event_headers
 from streams.hub.case_table import CaseBatch
+from streams.hub.pipeline import BATCH_SIZE
 from streams.local.embedded import EmbeddedBroker
 from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.processes import ChildProcess, free_port
@@ -104,8 +106,12 @@ def step_rate(encoded: list[tuple[str, bytes]], home: Path) -> float:
     ]
     cases = CaseBatch({})
     started = time.perf_counter()
-    for message in messages:
-        step.decide(cases, message)
+    # As the worker does: the data keys of each batch's cases in one vault call.
+    for first in range(0, len(messages), BATCH_SIZE):
+        batch = messages[first : first + BATCH_SIZE]
+        keys = step.case_keys.keys_for([bytes(m.key or b"").decode() for m in batch], create=True)
+        for message in batch:
+            step.decide(cases, message, keys)
     return len(messages) / (time.perf_counter() - started)
 
 
@@ -287,8 +293,9 @@ def main() -> None:
         running_hub(codec, Path(workdir)) as (publisher, store, bootstrap, web_url),
     ):
         sender = publisher.keyring.signing_key("bawaslu", datetime.now(UTC))
+        hub = hub_sealing_key(publisher.keyring.registry, datetime.now(UTC))
         signed = [
-            encode_signed(codec.catalog, codec, sender, "ReportReceived", record)
+            encode_signed(codec.catalog, codec, sender, "ReportReceived", record, hub)
             for record in records
         ]
         keyed = [(r["envelope"]["case_id"], data) for r, data in zip(records, signed, strict=True)]

@@ -44,7 +44,12 @@ from connectors.feed_chains import FeedChains
 from connectors.host import build
 from connectors.retry import RetryPolicy
 from connectors.runtime import InboundRunner, OutboundRunner, system_topic
-from connectors.signed_fixtures import contract_keyring, feed_entry_record, signed_event_of
+from connectors.signed_fixtures import (
+    contract_keyring,
+    feed_disclosures,
+    feed_entry_record,
+    signed_event_of,
+)
 from streams.broker.checkpoints import CheckpointStore
 from streams.broker.dead_letters import ReplayFilter, replay_dead_letters
 from streams.domain.commitments import reveal
@@ -272,8 +277,9 @@ class OutboundContract(_Contract):
         codec = connector.context.codec
         found = []
         for event_type, record in self.feed_events():
-            entry = feed_entry_record(connector.context, event_type, record)
-            event = reveal(codec.decode(entry["event"]).record, entry["disclosures"])
+            entry = feed_entry_record(connector.context, event_type, record, connector.institution)
+            shown = feed_disclosures(connector.context, entry, connector.institution)
+            event = reveal(codec.decode(entry["event"]).record, shown)
             found.append(FeedEntry(entry=entry, event=event, event_type=event_type))
         return found
 

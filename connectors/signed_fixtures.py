@@ -14,9 +14,11 @@ from typing import Any
 from connectors.base import ConnectorContext
 from schemas.codec import AvroCodec
 from streams.domain.chain import GENESIS_HASH, EntryFields, entry_hash, whole_millis
-from streams.domain.entries import vouch
+from streams.domain.entries import EntryProblem, open_feed_disclosures, vouch
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
+from streams.domain.keys import KeyRefusal
+from streams.domain.sealing import SealingKey, open_sealed, seal
 from streams.domain.signed_events import sign_event
 from streams.domain.signing import KeyRing
 from streams.topics import inbound_topic
@@ -38,14 +40,24 @@ def signed_event_of(codec: AvroCodec, value: bytes) -> dict[str, Any]:
 
 
 def feed_entry_record(
-    context: ConnectorContext, event_type: str, record: dict[str, Any]
+    context: ConnectorContext, event_type: str, record: dict[str, Any], recipient: str
 ) -> dict[str, Any]:
-    """The ``kawal.AuditEntry`` the hub would route for ``record`` as a case's first entry.
+    """The ``kawal.AuditEntry`` the hub would route to ``recipient`` as a case's first entry.
 
-    The event is signed by its source and the entry vouched for by the hub, with the keys of
-    :func:`contract_keyring`.
+    The event is signed by its source, the entry vouched for by the hub and every disclosure
+    sealed to ``recipient``, with the keys of :func:`contract_keyring`.
     """
-    return signed_entry(context.codec, event_type, record, 1, GENESIS_HASH)
+    return signed_entry(context.codec, event_type, record, 1, GENESIS_HASH, recipient=recipient)
+
+
+def feed_disclosures(
+    context: ConnectorContext, entry: dict[str, Any], recipient: str
+) -> list[dict[str, str]]:
+    """The disclosures of a feed entry, opened as ``recipient``'s connector opens them."""
+    opened = open_feed_disclosures(context.catalog, contract_keyring(), recipient, entry)
+    if isinstance(opened, EntryProblem):
+        raise ValueError(f"{opened.code}: {opened.detail}")
+    return opened
 
 
 def signed_entry(
@@ -55,11 +67,13 @@ def signed_entry(
     seq: int,
     prev_hash: str,
     ring: KeyRing | None = None,
+    recipient: str | None = None,
 ) -> dict[str, Any]:
     """The ``kawal.AuditEntry`` of ``record`` at ``seq`` after ``prev_hash``, as the hub makes it.
 
     Signed by the event's source, vouched for by the hub, with the keys of ``ring`` (default
-    :func:`contract_keyring`); its disclosures are all of them.
+    :func:`contract_keyring`). Every disclosure is sealed to ``recipient`` (its feed's view), or
+    with no recipient in clear, as the hub holds the entry in memory.
     """
     ring = ring or contract_keyring()
     envelope = record["envelope"]
@@ -81,11 +95,31 @@ def signed_entry(
     hash_hex = entry_hash(fields)
     hub_key = ring.signing_key(HUB_INSTITUTION, fields.recorded_at)
     hub_key_id, hub_signature = vouch(hub_key, hash_hex)
-    return vars(fields) | {
+    disclosures = _opened_by_hub(codec, ring, signed)
+    entry = vars(fields) | {
         "event_id": envelope["event_id"],
         "event_type": envelope["event_type"],
         "hash": hash_hex,
-        "disclosures": signed["disclosures"],
+        "disclosures": disclosures,
+        "sealed_disclosures": [],
+        "vaulted_disclosures": b"",
         "hub_key_id": hub_key_id,
         "hub_signature": hub_signature,
     }
+    if recipient is None or not disclosures:
+        return entry | ({"disclosures": []} if recipient else {})
+    found = ring.registry.encryption_key(recipient, fields.recorded_at)
+    if isinstance(found, KeyRefusal):
+        raise ValueError(found.detail)
+    to = SealingKey(recipient, found.id, found.public_key)
+    sealed = seal(codec.catalog, disclosures, to, fields.event)
+    return entry | {"disclosures": [], "sealed_disclosures": [sealed]}
+
+
+def _opened_by_hub(codec: AvroCodec, ring: KeyRing, signed: dict[str, Any]) -> list[dict[str, str]]:
+    """The disclosures a signed event sealed to the hub, opened with the hub's key."""
+    if not signed["sealed_disclosures"]:
+        return []
+    item = signed["sealed_disclosures"][0]
+    private = ring.decryption_key(HUB_INSTITUTION, item["key_id"])
+    return open_sealed(codec.catalog, item, private, signed["event"])

@@ -55,6 +55,8 @@ from streams.topics import (
     SINK_APP_ID,
     inbound_topic,
 )
+from streams.vault.data_keys import DataKeyVault
+from streams.vault.kek_source import load_kek_ring
 from streams.web import access, page, views
 from streams.web.auth import Authenticator
 from streams.web.oidc import OidcConfig, OidcVerifier
@@ -194,6 +196,18 @@ def create_store(settings: Settings) -> AuditStore:
     return store
 
 
+def create_vault(settings: Settings) -> DataKeyVault:
+    """The cases' data keys under this hub's key-encryption keys, the table made or migrated.
+
+    Raises:
+        streams.vault.kek.KekError: no KEK to be read (``kawal keys init`` makes the file).
+        streams.vault.database.VaultError: the vault's database cannot be reached.
+    """
+    vault = DataKeyVault(settings.effective_vault_url, load_kek_ring(settings))
+    vault.create_schema()
+    return vault
+
+
 def _raw_topic(app: faust.App, *names: str) -> faust.TopicT:
     # Values are Avro bytes; the codec, not Faust, owns the wire format.
     return app.topic(*names, key_type=bytes, value_type=bytes, value_serializer="raw")
@@ -231,9 +245,13 @@ def create_hub_key(settings: Settings, keys: KeyRegistry) -> SigningKey:
 
 
 def create_pipeline(
-    settings: Settings, app: faust.App, rules: CaseRules, metrics: HubMetrics
+    settings: Settings,
+    app: faust.App,
+    rules: CaseRules,
+    metrics: HubMetrics,
+    vault: DataKeyVault | None = None,
 ) -> pipeline.Pipeline:
-    """The pipeline step with the rules, codec and producer it applies."""
+    """The pipeline step with the rules, codec, producer and vault it applies."""
     codec = create_codec(settings, rules.catalog)
     # JSON values without a value_type: Faust's recovery cannot rebuild a plain dict type.
     # Faust serializes keys and values of this type as JSON (streams.hub.case_table).
@@ -251,6 +269,7 @@ def create_pipeline(
         hub_key=create_hub_key(settings, rules.keys),
         new_outbox=_outboxes(app, settings),
         table=table,
+        case_keys=vault or create_vault(settings),
     )
 
 
@@ -261,7 +280,8 @@ def create_worker(settings: Settings) -> faust.App:
     # Every deadline rule's series is exported at zero before its first provisional clock.
     metrics = HubMetrics(deadline_rules=rules.deadline_rules)
     store = create_store(settings)
-    step = create_pipeline(settings, app, rules, metrics)
+    vault = create_vault(settings)
+    step = create_pipeline(settings, app, rules, metrics, vault)
     institutions = tuple(step.rules.institutions.values())
     pipeline.register(app, _raw_topic(app, *(inbound_topic(i.id) for i in institutions)), step)
     deadline_timer.register(
@@ -281,7 +301,7 @@ def create_worker(settings: Settings) -> faust.App:
     log = AccessLog(store.engine)
     auth = create_authenticator(settings, store, [inst.id for inst in institutions])
     trails = views.TrailReader(
-        store, step.codec, step.rules.catalog, directory, log, step.rules.keys
+        store, step.codec, step.rules.catalog, directory, log, step.rules.keys, vault
     )
     views.register_health(app, store, metrics)
     views.register_trails(app, trails, auth)

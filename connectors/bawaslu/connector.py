@@ -39,6 +39,7 @@ from connectors.bawaslu.intake import IntakeSettings, WebhookListener
 from connectors.bawaslu.mapping import PostMapper
 from connectors.bawaslu.spool import Spool, SpoolUnavailableError
 from connectors.http import post_json
+from streams.domain.commitments import is_commitment
 
 #: Institution ids of Bawaslu offices: national, province (2 digits) or regency (4 digits).
 BAWASLU_ID = r"^bawaslu(\.\d{2}(\d{2})?)?$"
@@ -173,11 +174,11 @@ def status_update(entry: FeedEntry, context: ConnectorContext) -> dict[str, Any]
     """The status update Bawaslu receives for one feed entry.
 
     It carries the trail position (seq, hash: Bawaslu can verify the chain) and the event's
-    fields as the hub disclosed them to Bawaslu; personal data the hub did not disclose
-    (still a commitment) is left out rather than sent as a meaningless hash.
+    fields as the hub disclosed them to Bawaslu; personal data the hub did not disclose (still
+    a commitment in the revealed event) is left out rather than sent as a meaningless hash.
     """
-    disclosed = {item["field"] for item in entry.entry.get("disclosures", [])}
-    withheld = set(context.catalog.personal_data_fields(entry.event_type)) - disclosed
+    personal = context.catalog.personal_data_fields(entry.event_type)
+    withheld = {field for field in personal if is_commitment(entry.event.get(field))}
     envelope = entry.event["envelope"]
     return {
         "event_id": entry.event_id,

@@ -29,7 +29,7 @@ from streams.domain.institutions import Institution
 from streams.domain.keys import KeyRegistry
 from streams.domain.parties import case_roles, parties_of_report
 from streams.domain.redaction import entitled
-from streams.vault.entries import CaseKeys, unvault
+from streams.vault.entries import CaseKeys, DataKey, unvault
 
 WITHHELD = "[withheld: personal data]"
 
@@ -129,8 +129,8 @@ class Disclosed:
     """Opens the stored disclosures of one case's entries with the case's data key."""
 
     catalog: SchemaCatalog
-    #: The case's data key; None when the vault is not at hand or the case was erased.
-    data_key: bytes | None
+    #: The case's data key; Erased once erased, None when the vault was not at hand.
+    data_key: DataKey
 
     def of(self, row: AuditRow) -> list[dict[str, str]]:
         """The disclosures of ``row``: vaulted (format 2) or, for older entries, in clear.

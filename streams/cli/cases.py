@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 from streams.cli.exits import EXIT_NOT_ENTITLED, EXIT_OK, EXIT_UNKNOWN_CASE, EXIT_UNVERIFIED
 from streams.domain.keys import load_key_registry
 from streams.settings import Settings
+from streams.vault.data_keys import DataKeyVault
+from streams.vault.kek_source import load_kek_ring
 
 
 def add_parsers(commands: Any) -> None:
@@ -84,6 +86,7 @@ def _case_trail(args: argparse.Namespace, settings: Settings) -> int:
 
     catalog = default_catalog()
     store = AuditStore.open_existing(settings.audit_url)
+    vault = _vault(settings) if args.viewer is not None else None
     try:
         view = trail_view(
             store,
@@ -93,6 +96,7 @@ def _case_trail(args: argparse.Namespace, settings: Settings) -> int:
             args.viewer,
             directory(settings),
             load_key_registry(settings.key_registry_file),
+            vault,
         )
     except NotEntitledError as exc:
         print(f"kawal: {exc}", file=sys.stderr)
@@ -141,6 +145,15 @@ def directory(settings: Settings) -> Directory:
     return Directory(
         load_institutions(settings.institutions_file), load_authority_map(settings.authority_file)
     )
+
+
+def _vault(settings: Settings) -> DataKeyVault | None:
+    """The hub's vault, to open the disclosures an institution's view shows; None if absent."""
+    try:
+        return DataKeyVault.open_existing(settings.effective_vault_url, load_kek_ring(settings))
+    except KawalError as exc:
+        print(f"kawal: personal data not shown: {exc}", file=sys.stderr)
+        return None
 
 
 def _print_trail(view: dict[str, Any]) -> None:

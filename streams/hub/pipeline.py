@@ -31,7 +31,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -61,10 +61,14 @@ from streams.hub.receipts import acceptance_receipt, receipt_value, rejection_re
 from streams.hub.rejections import dead_letter_value, log_failure, log_rejection
 from streams.hub.router import Router
 from streams.topics import CASE_AUDIT, CASE_EVENTS, DLQ, institution_of_inbound, outbound_topic
-from streams.vault.entries import CaseKeys, vault_entries
+from streams.vault.data_keys import Erased, VaultError
+from streams.vault.entries import CaseKeys, DataKey, vaulted
 
 log = logging.getLogger(__name__)
 
+#: First and longest wait before the vault is asked again, in seconds.
+VAULT_RETRY_SECONDS = 0.5
+VAULT_RETRY_MAX_SECONDS = 30.0
 #: Largest batch, and how long a batch waits to fill, in seconds (the latency it may add).
 BATCH_SIZE = 500
 BATCH_WINDOW_SECONDS = 0.005
@@ -99,18 +103,40 @@ class Pipeline:
         """
         outbox = self.new_outbox()
         cases = CaseBatch(self.table)
-        # The batch's cases get their data keys in one vault transaction, not one per event.
-        await asyncio.to_thread(self.case_keys.keys_for, _case_ids(messages), create=True)
+        keys = await self._batch_keys(messages)
         for message in messages:
-            outbox.extend(self.decide(cases, message))
+            outbox.extend(self.decide(cases, message, keys))
         cases.save(outbox)
         return await outbox.send()
 
-    def decide(self, cases: CaseBatch, message: faust.types.Message) -> list[Outgoing]:
+    async def _batch_keys(self, messages: list[faust.types.Message]) -> Mapping[str, DataKey]:
+        """The data keys of a batch's cases, in one vault transaction, made where missing.
+
+        They exist before anything sealed under them is produced. While the vault is
+        unreachable the batch waits, and so does the pipeline: nothing is refused for it.
+        """
+        delay = VAULT_RETRY_SECONDS
+        while True:
+            try:
+                return await asyncio.to_thread(
+                    self.case_keys.keys_for, _case_ids(messages), create=True
+                )
+            except VaultError as exc:
+                log.error("data-key vault unavailable (%s); the batch waits %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, VAULT_RETRY_MAX_SECONDS)
+
+    def decide(
+        self,
+        cases: CaseBatch,
+        message: faust.types.Message,
+        data_keys: Mapping[str, DataKey] | None = None,
+    ) -> list[Outgoing]:
         """The records one inbound record produces; an unexpected failure refuses it.
 
-        Nothing of the case changes unless every record was built: a failure halfway leaves
-        the case as it was.
+        ``data_keys`` are the cases' data keys the batch fetched; a case not among them gets
+        its key from the vault. Nothing of the case changes unless every record was built: a
+        failure halfway leaves the case as it was.
         """
         try:
             started = time.perf_counter()
@@ -120,14 +146,18 @@ class Pipeline:
             self.metrics.observe(Stage.INGRESS, time.perf_counter() - started)
             if isinstance(verdict, Refusal):
                 return self.refused(cases, verdict, message)
-            return self.accepted(cases, verdict, message)
+            return self.accepted(cases, verdict, message, data_keys or {})
         except Exception as exc:
             detail = log_failure(Stage.INGRESS, message, exc)
             refusal = Refusal(Rejection(Reason.INTERNAL_ERROR, detail), None)
             return self.refused(cases, refusal, message)
 
     def accepted(
-        self, cases: CaseBatch, admission: Admission, message: faust.types.Message
+        self,
+        cases: CaseBatch,
+        admission: Admission,
+        message: faust.types.Message,
+        data_keys: Mapping[str, DataKey],
     ) -> list[Outgoing]:
         """Sequence and chain an admitted event; its case event, entry, receipt and feeds."""
         started = time.perf_counter()
@@ -145,7 +175,7 @@ class Pipeline:
         entry = audit_entry(link, signed, admission.source, accepted_at, hub_signature)
         receipt = acceptance_receipt(admission.source, envelope, link, accepted_at, hub_signature)
         position = position_of(admission.source)
-        (stored,) = vault_entries(codec.catalog, self.case_keys, [entry])
+        stored = vaulted(codec.catalog, self._data_key(data_keys, case_id), entry)
         outgoing: list[Outgoing] = [
             (
                 CASE_EVENTS,
@@ -189,6 +219,12 @@ class Pipeline:
             self.metrics.count(Stage.INGRESS, Outcome.DUPLICATE)
         log_rejection(self.metrics, Stage.INGRESS, rejection.reason, message)
         return outgoing
+
+    def _data_key(self, fetched: Mapping[str, DataKey], case_id: str) -> bytes | Erased:
+        found = fetched.get(case_id)
+        if found is None:
+            return self.case_keys.keys_for([case_id], create=True)[case_id]
+        return found
 
     def _report_provisional(self, case_id: str, clocks: tuple[dict[str, Any], ...]) -> None:
         # The clock is kept with a due date that may come too early: ops must add the holiday
@@ -242,8 +278,10 @@ def _case_ids(messages: list[faust.types.Message]) -> list[str]:
     """The case ids the records of a batch are keyed by; ingress refuses any other key."""
     found = set()
     for message in messages:
+        if not isinstance(message.key, bytes):
+            continue
         try:
-            found.add(str(uuid.UUID(bytes.decode(message.key))))
-        except (TypeError, ValueError):
+            found.add(str(uuid.UUID(message.key.decode())))
+        except ValueError:  # also UnicodeDecodeError
             continue
     return sorted(found)

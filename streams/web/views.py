@@ -25,6 +25,7 @@ from streams.audit.store import AuditStore, StoreError
 from streams.audit.trail import Directory, NotEntitledError, trail_view
 from streams.domain.keys import KeyRegistry
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
+from streams.vault.entries import CaseKeys
 from streams.web.auth import Authenticator, refusal_response
 
 #: Prometheus text exposition format 0.0.4.
@@ -41,11 +42,20 @@ class TrailReader:
     directory: Directory
     access_log: AccessLog
     keys: KeyRegistry
+    #: The cases' data keys, which open the disclosures a viewer may see.
+    case_keys: CaseKeys
 
     def view(self, case_id: str, viewer: str | None = None) -> dict[str, Any] | None:
         """The verified trail of ``case_id`` as ``viewer`` may see it (None: no such case)."""
         return trail_view(
-            self.store, self.codec, self.catalog, case_id, viewer, self.directory, self.keys
+            self.store,
+            self.codec,
+            self.catalog,
+            case_id,
+            viewer,
+            self.directory,
+            self.keys,
+            self.case_keys,
         )
 
     def read(self, case_id: str, reader: Principal | None, path: str) -> dict[str, Any] | None:

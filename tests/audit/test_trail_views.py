@@ -86,7 +86,7 @@ def test_an_institution_outside_the_case_is_refused(hub: RunningHub) -> None:
 
 def test_cli_shows_an_institutions_view(hub: RunningHub) -> None:
     case_id = hub.open_case("bawaslu.33")
-    env = dict(os.environ, KAWAL_AUDIT_DB_URL=hub.store.url)
+    env = dict(os.environ, KAWAL_AUDIT_DB_URL=hub.store.url, KAWAL_HOME=str(hub.home))
 
     def kawal(*args: str) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "streams.cli", "case", "trail", case_id, *args]

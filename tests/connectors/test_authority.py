@@ -18,7 +18,7 @@ from connectors.base import FeedEntry, SourceRecord
 from connectors.contract import InboundContract, OutboundContract
 from connectors.errors import ConnectorConfigError, PermanentError, TransientError
 from connectors.host import build
-from connectors.signed_fixtures import feed_entry_record
+from connectors.signed_fixtures import feed_disclosures, feed_entry_record
 from schemas.catalog import default_catalog
 from streams.domain.authority import load_authority_map
 from streams.domain.authorization import authorize
@@ -298,8 +298,10 @@ def test_a_row_committed_late_with_a_lower_id_is_not_skipped(postgres: PostgresS
 
 
 def entry(connector: CaseStatus, event_type: str, record: dict[str, Any], seq: int) -> FeedEntry:
-    raw = feed_entry_record(connector.context, event_type, record) | {"seq": seq}
-    event = reveal(connector.context.codec.decode(raw["event"]).record, raw["disclosures"])
+    raw = feed_entry_record(connector.context, event_type, record, connector.institution)
+    raw |= {"seq": seq}
+    shown = feed_disclosures(connector.context, raw, connector.institution)
+    event = reveal(connector.context.codec.decode(raw["event"]).record, shown)
     return FeedEntry(entry=raw, event=event, event_type=event_type)
 
 

@@ -30,7 +30,7 @@ from connectors.contract import InboundContract, OutboundContract
 from connectors.errors import ConnectorConfigError, PermanentError, TransientError
 from connectors.host import build
 from connectors.retry import GaveUp, RetryPolicy, with_retries
-from connectors.signed_fixtures import feed_entry_record
+from connectors.signed_fixtures import feed_disclosures, feed_entry_record
 from streams.domain.authority import load_authority_map
 from streams.domain.authorization import authorize
 from streams.domain.commitments import reveal
@@ -347,9 +347,10 @@ def _entries(
     """Feed entries as the runtime hands them over, without the ``withhold`` disclosures."""
     found = []
     for event_type, record in callback_events():
-        entry = feed_entry_record(connector.context, event_type, record)
-        entry["disclosures"] = [d for d in entry["disclosures"] if d["field"] not in withhold]
-        event = reveal(connector.context.codec.decode(entry["event"]).record, entry["disclosures"])
+        entry = feed_entry_record(connector.context, event_type, record, connector.institution)
+        opened = feed_disclosures(connector.context, entry, connector.institution)
+        shown = [d for d in opened if d["field"] not in withhold]
+        event = reveal(connector.context.codec.decode(entry["event"]).record, shown)
         found.append(FeedEntry(entry=entry, event=event, event_type=event_type))
     return found
 

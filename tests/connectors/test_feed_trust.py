@@ -33,12 +33,12 @@ def problem(context: ConnectorContext, entry: dict[str, Any]) -> str:
 
 
 def test_a_signed_entry_is_believed_and_revealed(context: ConnectorContext) -> None:
-    entry = feed_entry_record(context, "DeadlineBreached", deadline_breached(CASE))
+    entry = feed_entry_record(context, "DeadlineBreached", deadline_breached(CASE), "bkn")
     assert problem(context, entry) == "believed"
 
 
 def test_a_forged_case_closed_is_refused(context: ConnectorContext) -> None:
-    genuine = feed_entry_record(context, "CaseClosed", case_closed(CASE))
+    genuine = feed_entry_record(context, "CaseClosed", case_closed(CASE), "bkn")
     forger = SigningKey(genuine["hub_key_id"], Ed25519PrivateKey.generate())
     _, forged_signature = vouch(forger, genuine["hash"])
 
@@ -52,9 +52,9 @@ def test_a_forged_case_closed_is_refused(context: ConnectorContext) -> None:
 
 def test_an_entry_from_another_history_is_refused(context: ConnectorContext) -> None:
     chains = FeedChains(":memory:")
-    first = feed_entry_record(context, "CaseClosed", case_closed(CASE))
+    first = feed_entry_record(context, "CaseClosed", case_closed(CASE), "bkn")
     chains.record(first)
-    other = feed_entry_record(context, "CaseClosed", case_closed(CASE))
+    other = feed_entry_record(context, "CaseClosed", case_closed(CASE), "bkn")
 
     fork = chains.problem(other)
     assert fork is not None

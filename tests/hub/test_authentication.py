@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from streams.domain.commitments import commit
 from streams.domain.hub_sealing import hub_sealing_key
-from streams.domain.keys import KeyEntry, KeyRegistry
+from streams.domain.keys import KeyEntry, KeyRefusal, KeyRegistry
+from streams.domain.sealing import open_sealed, seal
 from streams.domain.signed_events import SIGNED_EVENT, sign_event
 from streams.domain.signing import Context, SigningKey, verify
 from streams.hub.case_table import CaseBatch
@@ -41,7 +42,8 @@ def entry_of(key: SigningKey, institution: str, **dates: datetime | str) -> KeyE
 
 def with_keys(step: Pipeline, *extra: KeyEntry) -> Pipeline:
     """``step`` whose key registry also holds ``extra``."""
-    registry = KeyRegistry([*keyring(step).registry.entries(), *extra])
+    known = keyring(step).registry
+    registry = KeyRegistry([*known.entries(), *known.encryption_entries(), *extra])
     return replace(step, rules=replace(step.rules, keys=registry))
 
 
@@ -163,22 +165,40 @@ def test_an_event_in_the_hubs_name_signed_by_another_key_is_refused(step: Pipeli
     assert refused_with(step, forged, signed(step, forged, bkn_key)) == "key_of_another_institution"
 
 
+def resealed(
+    step: Pipeline, wrapper: dict[str, Any], change: Callable[[list[dict[str, str]]], None]
+) -> dict[str, Any]:
+    """``wrapper`` with its sealed disclosures opened, changed by ``change`` and sealed again."""
+    ring, item = keyring(step), wrapper["sealed_disclosures"][0]
+    catalog = step.codec.catalog
+    disclosures = open_sealed(
+        catalog, item, ring.decryption_key("kawal", item["key_id"]), wrapper["event"]
+    )
+    change(disclosures)
+    to = hub_sealing_key(ring.registry, EVENT_TIME)
+    return wrapper | {"sealed_disclosures": [seal(catalog, disclosures, to, wrapper["event"])]}
+
+
 def test_a_disclosure_that_does_not_open_its_commitment_is_refused(
     step: Pipeline, event: dict[str, Any]
 ) -> None:
-    wrapper = signed(step, event)
-    wrapper["disclosures"][0] |= {"value": "someone else"}
-    assert refused_with(step, event, wrapper) == "disclosure_mismatch"
-    assert refused_with(step, event, signed(step, event) | {"disclosures": []}) == (
+    def other_value(disclosures: list[dict[str, str]]) -> None:
+        disclosures[0] |= {"value": "someone else"}
+
+    assert refused_with(step, event, resealed(step, signed(step, event), other_value)) == (
         "disclosure_mismatch"
     )
+    unsealed = signed(step, event) | {"sealed_disclosures": []}
+    assert refused_with(step, event, unsealed) == "disclosure_mismatch"
 
 
 def test_a_disclosure_of_a_field_that_is_not_personal_data_is_refused(
     step: Pipeline, event: dict[str, Any]
 ) -> None:
-    wrapper = signed(step, event)
-    wrapper["disclosures"].append({"field": "case_number", "salt": "00" * 16, "value": "x"})
+    def extra(disclosures: list[dict[str, str]]) -> None:
+        disclosures.append({"field": "case_number", "salt": "00" * 16, "value": "x"})
+
+    wrapper = resealed(step, signed(step, event), extra)
     assert refused_with(step, event, wrapper) == "disclosure_not_personal_data"
 
 
@@ -186,7 +206,7 @@ def test_personal_data_sent_in_clear_is_refused(step: Pipeline, event: dict[str,
     key = keyring(step).signing_key("bawaslu.33", EVENT_TIME)
     clear = step.codec.encode_canonical("ReportReceived", event)
     wrapper = {
-        "format": 1,
+        "format": 2,
         "event": clear,
         "key_id": key.key_id,
         "signature": key.sign(Context.EVENT, clear),
@@ -194,6 +214,52 @@ def test_personal_data_sent_in_clear_is_refused(step: Pipeline, event: dict[str,
         "sealed_disclosures": [],
     }
     assert refused_with(step, event, wrapper) == "personal_data_in_clear"
+
+
+def test_disclosures_in_clear_are_refused_in_either_format(
+    step: Pipeline, event: dict[str, Any]
+) -> None:
+    wrapper = signed(step, event)
+    item = wrapper["sealed_disclosures"][0]
+    ring = keyring(step)
+    opened = open_sealed(
+        step.codec.catalog, item, ring.decryption_key("kawal", item["key_id"]), wrapper["event"]
+    )
+    in_clear = wrapper | {"disclosures": opened, "sealed_disclosures": []}
+    assert refused_with(step, event, in_clear) == "disclosures_in_clear"
+    assert refused_with(step, event, in_clear | {"format": 1}) == "disclosures_in_clear"
+
+
+def test_disclosures_sealed_to_another_institution_are_refused(
+    step: Pipeline, event: dict[str, Any]
+) -> None:
+    wrapper = signed(step, event)
+    item = wrapper["sealed_disclosures"][0]
+    bkn = keyring(step).registry.encryption_key("bkn", EVENT_TIME)
+    assert not isinstance(bkn, KeyRefusal)
+    to_bkn = item | {"recipient": "bkn", "key_id": bkn.id}
+    assert refused_with(step, event, wrapper | {"sealed_disclosures": [to_bkn]}) == (
+        "not_sealed_to_hub"
+    )
+    twice = wrapper | {"sealed_disclosures": [item, item]}
+    assert refused_with(step, event, twice) == "not_sealed_to_hub"
+
+
+def test_disclosures_that_do_not_open_are_refused(step: Pipeline, event: dict[str, Any]) -> None:
+    wrapper = signed(step, event)
+    item = wrapper["sealed_disclosures"][0]
+    altered = item | {"ciphertext": bytes([item["ciphertext"][0] ^ 1]) + item["ciphertext"][1:]}
+    assert refused_with(step, event, wrapper | {"sealed_disclosures": [altered]}) == "unsealable"
+    bkn = keyring(step).registry.encryption_key("bkn", EVENT_TIME)
+    assert not isinstance(bkn, KeyRefusal)
+    not_the_hubs = item | {"key_id": bkn.id}
+    assert refused_with(step, event, wrapper | {"sealed_disclosures": [not_the_hubs]}) == (
+        "unsealable"
+    )
+    # Sealed for another event: the seal is bound to the bytes it came with.
+    other = signed(step, report("bawaslu.33") | {"envelope": event["envelope"]})
+    moved = wrapper | {"sealed_disclosures": other["sealed_disclosures"]}
+    assert refused_with(step, event, moved) == "unsealable"
 
 
 def test_commitments_use_fresh_salts_of_128_bits(step: Pipeline, event: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from streams.hub.case_table import CaseBatch
+from streams.hub.feed_sealing import FeedSealer
 from streams.hub.router import Router
 from streams.topics import DLQ, outbound_topic
 from tests.hub.steptools import inbound_message, step_pipeline
@@ -32,7 +33,9 @@ def test_an_unexpected_failure_is_an_internal_error_and_changes_nothing(
     working.decide(cases, inbound_message(working, "ReportReceived", first, 0))
     before = cases.get(case_id)
     assert before is not None
-    broken = replace(working, router=BrokenRouter(working.rules.catalog, working.codec, ()))
+    sealer = FeedSealer(working.rules.catalog, working.rules.keys, working.metrics)
+    router = BrokenRouter(working.rules.catalog, working.codec, (), sealer)
+    broken = replace(working, router=router)
 
     produced = broken.decide(
         cases, inbound_message(broken, "ReportRegistered", registration(case_id), 1)
