@@ -38,6 +38,7 @@ from streams.broker.transport import resume_from
 from streams.domain.authority import load_authority_map
 from streams.domain.calendar import load_calendar
 from streams.domain.deadlines import load_rules
+from streams.domain.disclosure_policy import DisclosurePolicy, load_disclosure_policy
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import KeyRegistry, load_key_registry
 from streams.domain.signing import KeyRing, SigningKey
@@ -218,6 +219,11 @@ def create_rules(settings: Settings) -> CaseRules:
     )
 
 
+def create_disclosure_policy(settings: Settings, rules: CaseRules) -> DisclosurePolicy:
+    """The disclosure policy the feeds and the trail views apply, checked against the schemas."""
+    return load_disclosure_policy(settings.disclosure_file, rules.catalog)
+
+
 def create_hub_key(settings: Settings, keys: KeyRegistry) -> SigningKey:
     """The hub's signing key valid now, from ``KAWAL_HOME/keys/kawal``.
 
@@ -228,9 +234,13 @@ def create_hub_key(settings: Settings, keys: KeyRegistry) -> SigningKey:
 
 
 def create_pipeline(
-    settings: Settings, app: faust.App, rules: CaseRules, metrics: HubMetrics
+    settings: Settings,
+    app: faust.App,
+    rules: CaseRules,
+    metrics: HubMetrics,
+    policy: DisclosurePolicy,
 ) -> pipeline.Pipeline:
-    """The pipeline step with the rules, codec and producer it applies."""
+    """The pipeline step with the rules, disclosure policy, codec and producer it applies."""
     codec = create_codec(settings, rules.catalog)
     # JSON values without a value_type: Faust's recovery cannot rebuild a plain dict type.
     # Faust serializes keys and values of this type as JSON (streams.hub.case_table).
@@ -238,7 +248,7 @@ def create_pipeline(
     return pipeline.Pipeline(
         codec=codec,
         rules=rules,
-        router=Router(rules.catalog, codec, tuple(rules.institutions.values())),
+        router=Router(rules.catalog, codec, tuple(rules.institutions.values()), policy),
         metrics=metrics,
         hub_key=create_hub_key(settings, rules.keys),
         new_outbox=_outboxes(app, settings),
@@ -253,7 +263,8 @@ def create_worker(settings: Settings) -> faust.App:
     # Every deadline rule's series is exported at zero before its first provisional clock.
     metrics = HubMetrics(deadline_rules=rules.deadline_rules)
     store = create_store(settings)
-    step = create_pipeline(settings, app, rules, metrics)
+    policy = create_disclosure_policy(settings, rules)
+    step = create_pipeline(settings, app, rules, metrics, policy)
     institutions = tuple(step.rules.institutions.values())
     pipeline.register(app, _raw_topic(app, *(inbound_topic(i.id) for i in institutions)), step)
     deadline_timer.register(
@@ -272,7 +283,7 @@ def create_worker(settings: Settings) -> faust.App:
     log = AccessLog(store.engine)
     auth = create_authenticator(settings, store, [inst.id for inst in institutions])
     trails = views.TrailReader(
-        store, step.codec, step.rules.catalog, directory, log, step.rules.keys
+        store, step.codec, step.rules.catalog, policy, directory, log, step.rules.keys
     )
     views.register_health(app, store, metrics)
     views.register_trails(app, trails, auth)

@@ -2,7 +2,8 @@
 
 Each institution's feed ``kawal.outbound.<inst>`` carries the entries of the cases it is party
 to whose event type its role consumes (schema attribute ``kawal.consumed_by``), with only the
-disclosures its role is entitled to (:mod:`streams.domain.redaction`). The recommending authority
+disclosures the disclosure policy lets its roles see for that event type
+(:mod:`streams.domain.disclosure_policy`). The recommending authority
 receives the cases of its period (:mod:`streams.domain.authority`), so KASN keeps its cases and BKN
 receives the later ones. The parties of a case (:mod:`streams.domain.parties`) are those its
 lifecycle names: the authority, reporter, employing agency and region of its report.
@@ -14,13 +15,13 @@ from typing import Any
 
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
+from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.domain.institutions import Institution
 from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.parties import CaseParties, recipients
-from streams.domain.redaction import entitled
 from streams.topics import outbound_topic
 
-#: Distinct (parties, event type) pairs, and (roles, fields) pairs, remembered.
+#: Distinct (parties, event type) pairs, and (roles, event type, fields), remembered.
 RECIPIENTS_CACHED = 10_000
 
 
@@ -28,17 +29,25 @@ class Router:
     """Addresses entries to the registered institutions."""
 
     def __init__(
-        self, catalog: SchemaCatalog, codec: AvroCodec, institutions: tuple[Institution, ...]
+        self,
+        catalog: SchemaCatalog,
+        codec: AvroCodec,
+        institutions: tuple[Institution, ...],
+        policy: DisclosurePolicy,
     ) -> None:
-        """Route by ``catalog``'s consumers to ``institutions``, encoding with ``codec``."""
+        """Route by ``catalog``'s consumers to ``institutions``, disclosing what ``policy`` allows.
+
+        Entries are encoded with ``codec``.
+        """
         self._catalog = catalog
         self._codec = codec
         self._institutions = institutions
+        self._policy = policy
         # Cases share a handful of party combinations, and the registry does not change
         # while the worker runs, so who receives what, and which disclosures a set of roles
         # sees, are worked out once per combination.
         self._recipients: dict[tuple[str, ...], list[tuple[str, frozenset[str]]]] = {}
-        self._visible: dict[tuple[frozenset[str], tuple[str, ...]], tuple[str, ...]] = {}
+        self._visible: dict[tuple[frozenset[str], str, tuple[str, ...]], tuple[str, ...]] = {}
 
     def feeds(
         self, entry: dict[str, Any], encoded: bytes, case: CaseLifecycle
@@ -54,7 +63,7 @@ class Router:
         views = {fields: encoded}
         routed = []
         for topic, roles in self.recipients(case, entry["event_type"]):
-            visible = self.visible(roles, fields)
+            visible = self.visible(roles, entry["event_type"], fields)
             view = views.get(visible)
             if view is None:
                 shown = [item for item in disclosures if item["field"] in visible]
@@ -84,12 +93,14 @@ class Router:
                 self._recipients[key] = found
         return found
 
-    def visible(self, roles: frozenset[str], fields: tuple[str, ...]) -> tuple[str, ...]:
-        """Which of an entry's disclosed ``fields`` an institution acting in ``roles`` sees."""
-        key = (roles, fields)
+    def visible(
+        self, roles: frozenset[str], event_type: str, fields: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        """Which disclosed ``fields`` of an ``event_type`` an institution in ``roles`` sees."""
+        key = (roles, event_type, fields)
         found = self._visible.get(key)
         if found is None:
-            found = tuple(field for field in fields if entitled(field, roles))
+            found = self._policy.visible(roles, event_type, fields)
             if len(self._visible) < RECIPIENTS_CACHED:
                 self._visible[key] = found
         return found

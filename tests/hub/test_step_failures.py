@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.hub.case_table import CaseBatch
 from streams.hub.router import Router
 from streams.topics import DLQ, outbound_topic
@@ -32,7 +33,8 @@ def test_an_unexpected_failure_is_an_internal_error_and_changes_nothing(
     working.decide(cases, inbound_message(working, "ReportReceived", first, 0))
     before = cases.get(case_id)
     assert before is not None
-    broken = replace(working, router=BrokenRouter(working.rules.catalog, working.codec, ()))
+    policy = DisclosurePolicy(())
+    broken = replace(working, router=BrokenRouter(working.rules.catalog, working.codec, (), policy))
 
     produced = broken.decide(
         cases, inbound_message(broken, "ReportRegistered", registration(case_id), 1)
