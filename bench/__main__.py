@@ -28,7 +28,7 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from schemas.envelope import envelope
 from schemas.identity import case_id_for
-from streams.app import create_app, create_pipeline, create_rules
+from streams.app import create_app, create_disclosure_policy, create_pipeline, create_rules
 from streams.audit.replay import replay
 from streams.audit.store import AuditStore
 from streams.broker.provision import provision_topics
@@ -88,7 +88,9 @@ def step_rate(encoded: list[tuple[str, bytes]], home: Path) -> float:
     part of ``pipeline_events_per_second`` that is the hub's own logic. ``home`` holds the keys.
     """
     settings = Settings(home=home, broker_url="tansu://127.0.0.1:9", web_port=9)
-    step = create_pipeline(settings, create_app(settings), create_rules(settings), HubMetrics())
+    rules = create_rules(settings)
+    policy = create_disclosure_policy(settings, rules)
+    step = create_pipeline(settings, create_app(settings), rules, HubMetrics(), policy)
     now = time.time()
     messages = [
         Message(

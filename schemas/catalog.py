@@ -40,7 +40,8 @@ from fastavro.schema import (
 
 from schemas.errors import SchemaLoadError, UnknownSchemaError
 
-#: Schema attribute marking a field that holds personal data (Law 27/2022); redaction reads it.
+#: Schema attribute marking a field that holds personal data (Law 27/2022); the disclosure
+#: policy (streams/data/disclosure.toml) may only name fields that carry it.
 PERSONAL_DATA_ATTRIBUTE = "kawal.personal_data"
 #: Record attributes listing the roles that may emit, and that consume, an event.
 EMITTED_BY_ATTRIBUTE = "kawal.emitted_by"

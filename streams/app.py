@@ -38,6 +38,7 @@ from streams.broker.transport import resume_from
 from streams.domain.authority import load_authority_map
 from streams.domain.calendar import load_calendar
 from streams.domain.deadlines import load_rules
+from streams.domain.disclosure_policy import DisclosurePolicy, load_disclosure_policy
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import KeyRegistry, load_key_registry
 from streams.domain.signing import KeyRing, SigningKey
@@ -235,6 +236,11 @@ def create_rules(settings: Settings) -> CaseRules:
     )
 
 
+def create_disclosure_policy(settings: Settings, rules: CaseRules) -> DisclosurePolicy:
+    """The disclosure policy the feeds and the trail views apply, checked against the schemas."""
+    return load_disclosure_policy(settings.disclosure_file, rules.catalog)
+
+
 def create_hub_key(settings: Settings, keys: KeyRegistry) -> SigningKey:
     """The hub's signing key valid now, from ``KAWAL_HOME/keys/kawal``.
 
@@ -249,9 +255,10 @@ def create_pipeline(
     app: faust.App,
     rules: CaseRules,
     metrics: HubMetrics,
+    policy: DisclosurePolicy,
     vault: DataKeyVault | None = None,
 ) -> pipeline.Pipeline:
-    """The pipeline step with the rules, codec, producer and vault it applies."""
+    """The pipeline step with the rules, disclosure policy, codec, producer and vault it applies."""
     codec = create_codec(settings, rules.catalog)
     # JSON values without a value_type: Faust's recovery cannot rebuild a plain dict type.
     # Faust serializes keys and values of this type as JSON (streams.hub.case_table).
@@ -263,6 +270,7 @@ def create_pipeline(
             rules.catalog,
             codec,
             tuple(rules.institutions.values()),
+            policy,
             FeedSealer(rules.catalog, rules.keys, metrics),
         ),
         metrics=metrics,
@@ -280,8 +288,9 @@ def create_worker(settings: Settings) -> faust.App:
     # Every deadline rule's series is exported at zero before its first provisional clock.
     metrics = HubMetrics(deadline_rules=rules.deadline_rules)
     store = create_store(settings)
+    policy = create_disclosure_policy(settings, rules)
     vault = create_vault(settings)
-    step = create_pipeline(settings, app, rules, metrics, vault)
+    step = create_pipeline(settings, app, rules, metrics, policy, vault)
     institutions = tuple(step.rules.institutions.values())
     pipeline.register(app, _raw_topic(app, *(inbound_topic(i.id) for i in institutions)), step)
     deadline_timer.register(
@@ -301,7 +310,7 @@ def create_worker(settings: Settings) -> faust.App:
     log = AccessLog(store.engine)
     auth = create_authenticator(settings, store, [inst.id for inst in institutions])
     trails = views.TrailReader(
-        store, step.codec, step.rules.catalog, directory, log, step.rules.keys, vault
+        store, step.codec, step.rules.catalog, policy, directory, log, step.rules.keys, vault
     )
     views.register_health(app, store, metrics)
     views.register_trails(app, trails, auth)

@@ -131,6 +131,13 @@ class Settings(BaseSettings):
     keys_file: Path | None = Field(
         default=None, description="TOML registry of public signing keys; default: the bundled one."
     )
+    disclosure_file: Path | None = Field(
+        default=None,
+        description=(
+            "TOML disclosure policy: which role may see which personal-data field of which "
+            "event; default: the bundled one."
+        ),
+    )
     deadlines_file: Path | None = Field(
         default=None, description="TOML deadline rules; default: the bundled ones."
     )

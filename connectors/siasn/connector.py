@@ -190,8 +190,10 @@ def _case_body(entry: FeedEntry) -> dict[str, Any]:
     if nip.startswith(COMMITMENT_PREFIX):
         raise PermanentError(
             "nip_withheld",
-            f"the report of case {entry.case_id} reached BKN without its NIP disclosed; "
-            "check the hub's redaction policy for the personnel agency",
+            f"the report of case {entry.case_id} reached BKN without its NIP disclosed: "
+            "the hub's disclosure policy shows BKN a report's NIP only as the case's "
+            "recommending authority (docs/disclosure-policy.md); check the policy file in "
+            "force (KAWAL_DISCLOSURE_FILE)",
         )
     if not _NIP.fullmatch(nip):
         raise PermanentError(

@@ -1,9 +1,11 @@
 """A case's trail as people and scripts read it: decoded, verified, personal data withheld.
 
-Used by ``kawal case trail`` and ``GET /cases/{case_id}/trail``. The public view never shows a
-field the schemas mark ``kawal.personal_data``. An institution's view (``--as``, or over HTTP the
-bearer credential's) shows the values its roles in the case are entitled to
-(:mod:`streams.domain.redaction`), each checked against the commitment in the signed bytes.
+Used by ``kawal case trail``, ``GET /cases/{case_id}/trail`` and the page. Which personal-data
+values a view shows is the disclosure policy's answer for each entry's event type
+(:mod:`streams.domain.disclosure_policy`), the same the router applies to the feeds: an
+institution's view (``--as``, or over HTTP the bearer credential's) shows what its roles in the
+case may see, each value checked against the commitment in the signed bytes; the public view
+(and an operator's) shows none, since the policy grants the public nothing.
 Every view verifies the same chain and each entry's signatures, the sender's and the hub's
 (:mod:`streams.domain.entries`), and carries what a reader needs to check them without the hub:
 the signed bytes, key ids and signatures.
@@ -24,11 +26,11 @@ from streams.audit.store import AuditRow, AuditStore, CaseSummary
 from streams.domain.authority import AuthorityMap
 from streams.domain.chain import ChainBreak, verify_chain
 from streams.domain.commitments import reveal
+from streams.domain.disclosure_policy import PUBLIC, DisclosurePolicy
 from streams.domain.entries import EntryProblem, check_entry
 from streams.domain.institutions import Institution
 from streams.domain.keys import KeyRegistry
 from streams.domain.parties import case_roles, parties_of_report
-from streams.domain.redaction import entitled
 from streams.vault.entries import CaseKeys, DataKey, unvault
 
 WITHHELD = "[withheld: personal data]"
@@ -81,6 +83,7 @@ def trail_view(
     store: AuditStore,
     codec: AvroCodec,
     catalog: SchemaCatalog,
+    policy: DisclosurePolicy,
     case_id: str,
     viewer: str | None = None,
     directory: Directory | None = None,
@@ -93,6 +96,7 @@ def trail_view(
         store: The audit store.
         codec: Decodes the stored events.
         catalog: Tells which fields are personal data.
+        policy: Which of them each role may see, per event type.
         case_id: The case.
         viewer: Institution whose view to show; None for the public view.
         directory: Institutions and authority map; needed with ``viewer``.
@@ -120,7 +124,7 @@ def trail_view(
         "verified": chain_break is None,
         "first_bad_seq": chain_break.seq if chain_break else None,
         "problem": chain_break.reason if chain_break else None,
-        "entries": [present_entry(row, codec, catalog, reader, opened) for row in rows],
+        "entries": [present_entry(row, codec, catalog, policy, reader, opened) for row in rows],
     }
 
 
@@ -199,6 +203,7 @@ def present_entry(
     row: AuditRow,
     codec: AvroCodec,
     catalog: SchemaCatalog,
+    policy: DisclosurePolicy,
     viewer: Viewer | None = None,
     opened: Disclosed | None = None,
 ) -> dict[str, Any]:
@@ -224,7 +229,7 @@ def present_entry(
         return entry
     personal = set(catalog.personal_data_fields(decoded.full_name))
     try:
-        record, revealed = _visible_record(decoded.record, row, viewer, opened)
+        record, revealed = _visible_record(decoded.record, row, policy, viewer, opened)
     except ValueError as exc:
         entry["error"] = str(exc)
         return entry
@@ -239,18 +244,25 @@ def present_entry(
 
 
 def _visible_record(
-    record: dict[str, Any], row: AuditRow, viewer: Viewer | None, opened: Disclosed | None
+    record: dict[str, Any],
+    row: AuditRow,
+    policy: DisclosurePolicy,
+    viewer: Viewer | None,
+    opened: Disclosed | None,
 ) -> tuple[dict[str, Any], set[str]]:
-    """The record with the disclosures ``viewer`` is entitled to revealed, and their fields.
+    """The record with the disclosures ``viewer`` may see revealed, and their fields.
 
     Raises:
         ValueError: a disclosure does not open or does not match its commitment (the store
             was tampered with).
     """
-    if viewer is None or opened is None:
+    if opened is None:
         return record, set()
-    disclosures = [item for item in opened.of(row) if entitled(item["field"], viewer.roles)]
-    return reveal(record, disclosures), {item["field"] for item in disclosures}
+    roles = viewer.roles if viewer else frozenset({PUBLIC})
+    stored = opened.of(row)
+    shown = set(policy.visible(roles, row.event_type, [item["field"] for item in stored]))
+    disclosures = [item for item in stored if item["field"] in shown]
+    return reveal(record, disclosures), shown
 
 
 def cases_view(store: AuditStore) -> list[dict[str, Any]]:

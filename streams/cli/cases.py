@@ -38,7 +38,7 @@ def add_parsers(commands: Any) -> None:
         "--as",
         dest="viewer",
         metavar="INSTITUTION",
-        help="the view this institution is entitled to",
+        help="the view this institution may see (docs/disclosure-policy.md)",
     )
     trail.add_argument("--json", action="store_true", help="machine-readable output")
     trail.set_defaults(run=_case_trail)
@@ -83,8 +83,10 @@ def add_parsers(commands: Any) -> None:
 
 def _case_trail(args: argparse.Namespace, settings: Settings) -> int:
     from streams.audit.trail import NotEntitledError, trail_view
+    from streams.domain.disclosure_policy import load_disclosure_policy
 
     catalog = default_catalog()
+    policy = load_disclosure_policy(settings.disclosure_file, catalog)
     store = AuditStore.open_existing(settings.audit_url)
     vault = _vault(settings) if args.viewer is not None else None
     try:
@@ -92,6 +94,7 @@ def _case_trail(args: argparse.Namespace, settings: Settings) -> int:
             store,
             AvroCodec(catalog),
             catalog,
+            policy,
             args.case_id,
             args.viewer,
             directory(settings),

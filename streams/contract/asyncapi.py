@@ -1,6 +1,6 @@
-"""The AsyncAPI 3.0 document, generated from topics and schemas, and the CLI for both artefacts.
+"""The AsyncAPI 3.0 document, generated from topics and schemas, and the CLI for the contract.
 
-One source, two outputs, both committed so that readers need no tooling:
+One command, three outputs, all committed so that readers need no tooling:
 
 - ``schemas/asyncapi.yaml``: an AsyncAPI 3.0.0 document, built here. Channels are the hub's
   public topics, messages are the catalogue's messages with their Avro schemas as payload,
@@ -8,12 +8,12 @@ One source, two outputs, both committed so that readers need no tooling:
 - ``docs/events.md``: the same facts for people, with personal-data fields flagged; built by
   :mod:`streams.contract.eventdocs`. The facts both share (channels, routing, roles) are in
   :mod:`streams.contract.channels`.
+- ``docs/disclosure-policy.md``: the bundled disclosure policy for people (``disclosuredocs``).
 
-Run ``python -m streams.contract.asyncapi`` to regenerate both, ``python -m
-streams.contract.asyncapi --check`` to
-fail (exit 1) when a committed file is stale. Output is deterministic: maps are written in a fixed
+Run ``python -m streams.contract.asyncapi`` to regenerate all three, with ``--check`` to fail
+(exit 1) when a committed file is stale. Output is deterministic: maps are written in a fixed
 order (sorted where order carries no meaning), and only the package version, the schemas, the
-topic layout and the bundled institutions registry go in, never the environment.
+topic layout, the bundled institutions registry and disclosure policy go in, never the environment.
 
 Example:
     >>> document = build_document(default_catalog(), load_institutions(), "0.1.0")
@@ -49,8 +49,10 @@ from streams.contract.channels import (
     parties,
     short_name,
 )
+from streams.contract.disclosuredocs import build_policy_markdown
 from streams.contract.eventdocs import build_markdown
 from streams.contract.rendering import avro_payload, render_yaml
+from streams.domain.disclosure_policy import load_disclosure_policy
 from streams.domain.institutions import Institution, load_institutions
 from streams.headers import CE_SPEC_VERSION, CE_TYPE_PREFIX, SOURCE_HEADER
 from streams.settings import Settings
@@ -63,6 +65,7 @@ KAFKA_BINDING_VERSION = "0.5.0"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 YAML_PATH = Path("schemas/asyncapi.yaml")
 DOCS_PATH = Path("docs/events.md")
+POLICY_PATH = Path("docs/disclosure-policy.md")
 
 # Avro keys first in reading order, so a schema reads name, type, doc, then its body.
 
@@ -120,8 +123,8 @@ so one case is always in order. Case events carry CloudEvents attributes in Kafk
 (binary mode, UTF-8 values) and W3C `traceparent`.
 
 Fields marked `kawal.personal_data` in a payload schema hold personal data (Law 27/2022): the \
-hub redacts them from the outbound feed of every institution not entitled to them, keeping a \
-salted hash so that every institution can verify the same hash chain.
+hub withholds each from every feed whose institution's roles the disclosure policy \
+(docs/disclosure-policy.md) does not grant it, keeping a salted hash so all verify one chain.
 """
 
 
@@ -232,8 +235,8 @@ def _message_description(
     personal = catalog.personal_data_fields(full_name)
     if personal:
         lines.append(
-            f"Personal data ({PERSONAL_DATA_ATTRIBUTE}; redacted for institutions not entitled "
-            f"to it): {', '.join(personal)}."
+            f"Personal data ({PERSONAL_DATA_ATTRIBUTE}; redacted unless the disclosure policy "
+            f"grants it to the receiver's role): {', '.join(personal)}."
         )
     return "\n".join(lines)
 
@@ -329,6 +332,7 @@ def generate(
     return {
         YAML_PATH: render_yaml(document),
         DOCS_PATH: build_markdown(catalog, institutions),
+        POLICY_PATH: build_policy_markdown(load_disclosure_policy(None, catalog), catalog),
     }
 
 
@@ -342,7 +346,7 @@ def stale_files(root: Path, files: dict[Path, str]) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Writes, or with ``--check`` verifies, schemas/asyncapi.yaml and docs/events.md.
+    """Writes, or with ``--check`` verifies, the AsyncAPI document and the two pages.
 
     Returns:
         0 when written or up to date, 1 when ``--check`` finds a stale file, 2 on an error.
@@ -366,7 +370,7 @@ def _check(root: Path, files: dict[Path, str]) -> int:
     stale = stale_files(root, files)
     for path in stale:
         print(
-            f"{path} is stale: it differs from what the schemas and topics generate; "
+            f"{path} is stale: it differs from what its sources generate; "
             f"regenerate it with `{REGENERATE_COMMAND}` and commit the result",
             file=sys.stderr,
         )
@@ -376,7 +380,7 @@ def _check(root: Path, files: dict[Path, str]) -> int:
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m streams.contract.asyncapi",
-        description="Generate schemas/asyncapi.yaml and docs/events.md from schemas and topics.",
+        description="Generate schemas/asyncapi.yaml, docs/events.md, docs/disclosure-policy.md.",
     )
     parser.add_argument(
         "--check",

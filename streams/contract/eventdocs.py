@@ -146,9 +146,11 @@ def _md_personal_data() -> str:
 ## Personal data and redaction
 
 Fields marked **personal data** carry the schema attribute `kawal.personal_data` and fall under
-Law 27/2022. The router redacts them from the outbound feed of every institution not entitled to
-them; the redacted view keeps a salted hash of each removed field, so every institution can still
-verify the same hash chain. The reporter's identity never travels in clear on shared topics.
+Law 27/2022. Which role may see which of them, event type by event type, is the
+[disclosure policy](disclosure-policy.md) (deny by default); the router withholds every other
+one from an institution's outbound feed, and the trail views do the same. The redacted view keeps
+a salted hash of each removed field, so every institution can still verify the same hash chain.
+The reporter's identity never travels in clear on shared topics, and never reaches the PPK.
 Personal data never goes into logs, metric labels or DLQ reasons.
 """
 
@@ -171,7 +173,7 @@ def _md_message(
     personal = catalog.personal_data_fields(name)
     if personal:
         marked = ", ".join(f"`{path}`" for path in personal)
-        lines.append(f"- **Personal data (redacted unless entitled):** {marked}")
+        lines.append(f"- **Personal data (withheld unless the policy grants it):** {marked}")
     return "\n".join([*lines, "", *_md_fields(catalog.fields(name), shared), ""])
 
 

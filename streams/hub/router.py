@@ -2,8 +2,9 @@
 
 Each institution's feed ``kawal.outbound.<inst>`` carries the entries of the cases it is party
 to whose event type its role consumes (schema attribute ``kawal.consumed_by``), with only the
-disclosures its role is entitled to (:mod:`streams.domain.redaction`), sealed to it
-(:mod:`streams.hub.feed_sealing`). The recommending authority
+disclosures the disclosure policy lets its roles see for that event type
+(:mod:`streams.domain.disclosure_policy`), sealed to it (:mod:`streams.hub.feed_sealing`). The
+recommending authority
 receives the cases of its period (:mod:`streams.domain.authority`), so KASN keeps its cases and BKN
 receives the later ones. The parties of a case (:mod:`streams.domain.parties`) are those its
 lifecycle names: the authority, reporter, employing agency and region of its report.
@@ -15,14 +16,14 @@ from typing import Any
 
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
+from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.domain.institutions import Institution
 from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.parties import CaseParties, recipients
-from streams.domain.redaction import entitled
 from streams.hub.feed_sealing import FeedSealer
 from streams.topics import outbound_topic
 
-#: Distinct (parties, event type) pairs, and (roles, fields) pairs, remembered.
+#: Distinct (parties, event type) pairs, and (roles, event type, fields), remembered.
 RECIPIENTS_CACHED = 10_000
 #: An institution receiving an entry: its id, outbound topic and roles in the case.
 Recipient = tuple[str, str, frozenset[str]]
@@ -36,18 +37,23 @@ class Router:
         catalog: SchemaCatalog,
         codec: AvroCodec,
         institutions: tuple[Institution, ...],
+        policy: DisclosurePolicy,
         sealer: FeedSealer,
     ) -> None:
-        """Route by ``catalog``'s consumers to ``institutions``; seal, encode with ``codec``."""
+        """Route by ``catalog``'s consumers to ``institutions``, disclosing what ``policy`` allows.
+
+        Each recipient's share is sealed to it by ``sealer``; entries are encoded with ``codec``.
+        """
         self._catalog = catalog
         self._codec = codec
         self._institutions = institutions
+        self._policy = policy
         self._sealer = sealer
         # Cases share a handful of party combinations, and the registry does not change
         # while the worker runs, so who receives what, and which disclosures a set of roles
         # sees, are worked out once per combination.
         self._recipients: dict[tuple[str, ...], list[Recipient]] = {}
-        self._visible: dict[tuple[frozenset[str], tuple[str, ...]], tuple[str, ...]] = {}
+        self._visible: dict[tuple[frozenset[str], str, tuple[str, ...]], tuple[str, ...]] = {}
 
     def feeds(self, entry: dict[str, Any], case: CaseLifecycle) -> list[tuple[str, bytes]]:
         """``(outbound topic, encoded entry)`` for every institution entitled to ``entry``.
@@ -60,7 +66,7 @@ class Router:
         bare: bytes | None = None
         routed = []
         for institution, topic, roles in self.recipients(case, entry["event_type"]):
-            visible = self.visible(roles, fields)
+            visible = self.visible(roles, entry["event_type"], fields)
             if not visible and bare is not None:
                 routed.append((topic, bare))
                 continue
@@ -93,12 +99,14 @@ class Router:
                 self._recipients[key] = found
         return found
 
-    def visible(self, roles: frozenset[str], fields: tuple[str, ...]) -> tuple[str, ...]:
-        """Which of an entry's disclosed ``fields`` an institution acting in ``roles`` sees."""
-        key = (roles, fields)
+    def visible(
+        self, roles: frozenset[str], event_type: str, fields: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        """Which disclosed ``fields`` of an ``event_type`` an institution in ``roles`` sees."""
+        key = (roles, event_type, fields)
         found = self._visible.get(key)
         if found is None:
-            found = tuple(field for field in fields if entitled(field, roles))
+            found = self._policy.visible(roles, event_type, fields)
             if len(self._visible) < RECIPIENTS_CACHED:
                 self._visible[key] = found
         return found

@@ -1,10 +1,11 @@
 """HTTP views of the hub processes (Faust's web server): health, metrics, case trails.
 
 ``GET /cases/{case_id}/trail`` shows the view of the request's principal (:mod:`streams.web.auth`):
-an institution party to the case gets the values its roles entitle it to, an operator and the
-public get every personal-data field withheld. A response that shows a personal-data value is
-recorded in the access log before it is sent. ``/health`` and ``/metrics`` carry no case data
-and take no credential, so probes and scrapers need none.
+an institution party to the case gets the values the disclosure policy lets its roles see
+(:mod:`streams.domain.disclosure_policy`), an operator and the public get every personal-data
+field withheld. A response that shows a personal-data value is recorded in the access log
+before it is sent. ``/health`` and ``/metrics`` carry no case data and take no credential, so
+probes and scrapers need none.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from schemas.codec import AvroCodec
 from streams.audit.access_log import AccessLog, shown_personal_fields
 from streams.audit.store import AuditStore, StoreError
 from streams.audit.trail import Directory, NotEntitledError, trail_view
+from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.domain.keys import KeyRegistry
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.vault.entries import CaseKeys
@@ -34,16 +36,18 @@ PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4"
 
 @dataclass(frozen=True)
 class TrailReader:
-    """What a trail view reads: the store, the codec, who is entitled to what, the access log."""
+    """What a trail view reads: the store, the codec, who may see what, the access log."""
 
     store: AuditStore
     codec: AvroCodec
     catalog: SchemaCatalog
+    policy: DisclosurePolicy
     directory: Directory
     access_log: AccessLog
     keys: KeyRegistry
-    #: The cases' data keys, which open the disclosures a viewer may see.
-    case_keys: CaseKeys
+    #: The cases' data keys, which open the disclosures a viewer may see; without them only
+    #: entries stored before sealing (disclosures in clear) show any.
+    case_keys: CaseKeys | None = None
 
     def view(self, case_id: str, viewer: str | None = None) -> dict[str, Any] | None:
         """The verified trail of ``case_id`` as ``viewer`` may see it (None: no such case)."""
@@ -51,6 +55,7 @@ class TrailReader:
             self.store,
             self.codec,
             self.catalog,
+            self.policy,
             case_id,
             viewer,
             self.directory,

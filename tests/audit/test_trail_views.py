@@ -1,6 +1,8 @@
 """Per-institution views of a trail: what each party may read, all verifying on one chain.
 
-Over HTTP the institution is the bearer token's; on the command line ``--as`` names it.
+Over HTTP the institution is the bearer token's; on the command line ``--as`` names it. What
+each view shows is the disclosure policy's (``docs/disclosure-policy.md``); the in-process
+tests of every event are in ``test_disclosure_views.py``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import subprocess
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from streams.audit.access_log import AccessLog
@@ -55,23 +58,33 @@ def fields_in_view(case_id: str, entry: dict[str, Any]) -> EntryFields:
     )
 
 
-def test_each_party_sees_what_its_role_entitles_it_to(hub: RunningHub) -> None:
+def test_each_party_sees_what_the_policy_grants_its_roles(hub: RunningHub) -> None:
     case_id = hub.open_case("bawaslu.33")
     public = hub.trail_json(case_id)
     ppk_status, ppk = _view(hub, case_id, "ppk.3374")
     bkn_status, bkn = _view(hub, case_id, "bkn")
+    bpasn_status, bpasn = _view(hub, case_id, "bpasn")
+    inspectorate_status, inspectorate = _view(hub, case_id, "inspektorat.3374")
 
-    assert (ppk_status, bkn_status) == (200, 200)
+    assert (ppk_status, bkn_status, bpasn_status, inspectorate_status) == (200, 200, 200, 200)
     assert (public["view"], ppk["view"], bkn["view"]) == ("public", "ppk.3374", "bkn")
     assert _report_fields(public)["subject_name"] == WITHHELD
     assert _report_fields(public)["reporter_identity"] == WITHHELD
     # The employing agency may know whom the case is about, never who reported it.
     assert _report_fields(ppk)["subject_name"] == "Test Subject"
     assert _report_fields(ppk)["reporter_identity"] == WITHHELD
+    assert _report_fields(ppk)["summary"] == WITHHELD
     assert "Test Reporter" not in json.dumps(ppk)
+    # ... nor the verification's findings, which can name the reporter too.
+    assert ppk["entries"][2]["fields"]["findings"] == WITHHELD
     # The recommending authority of the case's period may know both.
     assert _report_fields(bkn)["reporter_identity"] == "Test Reporter"
-    for view in (public, ppk, bkn):
+    # No appeal yet: the appeals body has no part in the case, the inspectorate needs no name.
+    for outsider in (bpasn, inspectorate):
+        assert _report_fields(outsider)["subject_name"] == WITHHELD
+        assert _report_fields(outsider)["subject_nip"] == WITHHELD
+        assert "Test Subject" not in json.dumps(outsider)
+    for view in (public, ppk, bkn, bpasn, inspectorate):
         _assert_verifies(view)
     assert [e["hash"] for e in ppk["entries"]] == [e["hash"] for e in public["entries"]]
 
@@ -104,3 +117,28 @@ def test_cli_shows_an_institutions_view(hub: RunningHub) -> None:
     refused = kawal("--as", "kasn")
     assert refused.returncode == 5
     assert "not party" in refused.stderr
+
+
+def test_cli_applies_the_disclosure_policy_file(hub: RunningHub, tmp_path: Path) -> None:
+    case_id = hub.open_case("bawaslu.33")
+    strict, wrong = tmp_path / "strict.toml", tmp_path / "wrong.toml"
+    strict.write_text('[[sees_nothing]]\nrole = "ppk"\nwhy = "Stricter."\n', "utf-8")
+    wrong.write_text(
+        '[[allow]]\nrole = "ppk"\nevents = ["ReportReceived"]\nfields = ["case_number"]\n'
+        'why = "Wrong."\n',
+        "utf-8",
+    )
+
+    def kawal(policy: Path) -> subprocess.CompletedProcess[str]:
+        env = dict(os.environ, KAWAL_AUDIT_DB_URL=hub.store.url, KAWAL_DISCLOSURE_FILE=str(policy))
+        command = [sys.executable, "-m", "streams.cli"]
+        command += ["case", "trail", case_id, "--as", "ppk.3374", "--json"]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+    shown = kawal(strict)
+    refused = kawal(wrong)
+
+    assert shown.returncode == 0, shown.stderr
+    assert _report_fields(json.loads(shown.stdout))["subject_name"] == WITHHELD
+    assert refused.returncode != 0
+    assert "[[allow]] row 1 (role 'ppk'): 'case_number' is not a personal-data" in refused.stderr

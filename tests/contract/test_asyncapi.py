@@ -25,6 +25,7 @@ from streams.contract import asyncapi
 from streams.contract.asyncapi import (
     AVRO_SCHEMA_FORMAT,
     DOCS_PATH,
+    POLICY_PATH,
     PROJECT_ROOT,
     YAML_PATH,
     build_document,
@@ -171,11 +172,13 @@ def test_check_names_stale_files_and_the_fix(
     assert asyncapi.main(["--check", "--root", str(tmp_path)]) == 0
     (tmp_path / DOCS_PATH).write_text("# edited by hand\n", "utf-8")
     (tmp_path / YAML_PATH).unlink()
+    (tmp_path / POLICY_PATH).write_text("# edited by hand\n", "utf-8")
     capsys.readouterr()
     assert asyncapi.main(["--check", "--root", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert f"{DOCS_PATH} is stale" in err
     assert f"{YAML_PATH} is stale" in err
+    assert f"{POLICY_PATH} is stale" in err
     assert REGENERATE_COMMAND in err
 
 

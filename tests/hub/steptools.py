@@ -9,7 +9,7 @@ from typing import Any
 import faust
 
 from monitoring.metrics import HubMetrics
-from streams.app import create_app, create_pipeline, create_rules
+from streams.app import create_app, create_disclosure_policy, create_pipeline, create_rules
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.signed_events import encode_signed
 from streams.domain.signing import KeyRing
@@ -22,16 +22,20 @@ from streams.topics import inbound_topic
 _RINGS: dict[int, KeyRing] = {}
 
 
-def step_pipeline(home: Path) -> Pipeline:
+def step_pipeline(home: Path, disclosure_file: Path | None = None) -> Pipeline:
     """A pipeline with the bundled rules, its own metrics and a producer never started.
 
     Keys for the hub and every institution are made in ``home`` first, as ``kawal up`` does.
+    The disclosure policy is ``disclosure_file`` (KAWAL_DISCLOSURE_FILE), or the bundled one.
     """
-    settings = Settings(home=home, broker_url="kafka://127.0.0.1:1")
+    settings = Settings(
+        home=home, broker_url="kafka://127.0.0.1:1", disclosure_file=disclosure_file
+    )
     ensure_local_keys(settings)
     rules = create_rules(settings)
     metrics = HubMetrics(deadline_rules=rules.deadline_rules)
-    step = create_pipeline(settings, create_app(settings), rules, metrics)
+    policy = create_disclosure_policy(settings, rules)
+    step = create_pipeline(settings, create_app(settings), rules, metrics, policy)
     _RINGS[id(step.table)] = keyring_of(settings)
     return step
 

@@ -1,13 +1,16 @@
-"""How settings shape the hub: wire format chosen by the registry setting."""
+"""How settings shape the hub: wire format chosen by the registry setting, the policy file."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
-from streams.app import create_codec
+from streams.app import create_codec, create_disclosure_policy, create_rules
+from streams.domain.disclosure_policy import DisclosurePolicyError
 from streams.settings import Settings
 from tests.registry_double import RegistryDouble
 
@@ -42,3 +45,25 @@ def test_with_registry_the_hub_writes_confluent_framing_that_any_reader_decodes(
     assert decoded.record == LETTER
     canonical = AvroCodec(default_catalog()).encode_canonical("kawal.DeadLetter", LETTER)
     assert codec.canonical_bytes(data) == canonical
+
+
+def test_the_disclosure_policy_file_is_taken_from_kawal_disclosure_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy_file = tmp_path / "disclosure.toml"
+    policy_file.write_text('[[sees_nothing]]\nrole = "ppk"\nwhy = "Stricter."\n', "utf-8")
+    monkeypatch.setenv("KAWAL_DISCLOSURE_FILE", str(policy_file))
+    settings = Settings(home=tmp_path)
+
+    policy = create_disclosure_policy(settings, create_rules(settings))
+
+    assert settings.disclosure_file == policy_file
+    assert policy.grants == ()
+    assert not policy.may_see("ppk", "ReportReceived", "subject_nip")
+
+
+def test_an_unreadable_disclosure_policy_file_names_the_setting(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, disclosure_file=tmp_path / "missing.toml")
+
+    with pytest.raises(DisclosurePolicyError, match="unset KAWAL_DISCLOSURE_FILE"):
+        create_disclosure_policy(settings, create_rules(settings))

@@ -1,4 +1,4 @@
-"""Outbound feeds on the real broker: who receives what, redacted, still verifiable."""
+"""Outbound feeds on the real broker: who receives what, redacted per policy, still verifiable."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from schemas.catalog import default_catalog
 from streams.domain.chain import verify_chain
 from streams.domain.commitments import reveal
+from streams.domain.disclosure_policy import load_disclosure_policy
 from streams.domain.entries import EntryProblem, check_entry
 from streams.topics import outbound_topic
 from tests.hubtools import RunningHub, recommendation, report, until_referral
@@ -50,6 +52,16 @@ def test_ppk_view_has_no_reporter_identity_and_both_views_verify(hub: RunningHub
         assert all(d["field"] != "reporter_identity" for d in entry["disclosures"])
     assert "ReportReceived" not in {entry["event_type"] for entry in ppk}
     assert {"ReportRegistered", "RecommendationIssued"} <= {entry["event_type"] for entry in ppk}
+    # Each entry carries exactly the disclosures the policy grants the PPK for its event type:
+    # the verification's findings, for one, stay with the supervisor and the authority.
+    policy = load_disclosure_policy(None, default_catalog())
+    full = {row.seq: [d["field"] for d in json.loads(row.disclosures or "[]")] for row in rows}
+    for entry in ppk:
+        shown = tuple(d["field"] for d in entry["disclosures"])
+        assert shown == policy.visible({"ppk"}, entry["event_type"], full[entry["seq"]])
+    verified = next(e for e in ppk if e["event_type"] == "VerificationCompleted")
+    assert full[verified["seq"]] == ["findings"]
+    assert verified["disclosures"] == []
     # The recommending authority may know who reported.
     bkn_report = next(e for e in authority if e["event_type"] == "ReportReceived")
     opened = reveal(hub.codec.decode(bkn_report["event"]).record, bkn_report["disclosures"])
@@ -80,3 +92,12 @@ def test_cases_go_to_the_authority_of_their_period(hub: RunningHub) -> None:
     assert "ReferralForwarded" in {e["event_type"] for e in bkn_new}
     assert kasn_new == []
     assert bkn_old_referrals == []
+    # BKN, only the personnel agency of the older case, is told nothing personal of it; as the
+    # newer case's authority it has the report whole.
+    bkn_old = feed(hub, "bkn", old_case, at_least=2)
+    assert {e["event_type"] for e in bkn_old} >= {"ReportRegistered", "VerificationCompleted"}
+    assert all(e["disclosures"] == [] for e in bkn_old)
+    kasn_report = next(e for e in kasn_old if e["event_type"] == "ReportReceived")
+    bkn_report = next(e for e in bkn_new if e["event_type"] == "ReportReceived")
+    for report_entry in (kasn_report, bkn_report):
+        assert "reporter_identity" in {d["field"] for d in report_entry["disclosures"]}

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.hub.case_table import CaseBatch
 from streams.hub.feed_sealing import FeedSealer
 from streams.hub.router import Router
@@ -34,7 +35,7 @@ def test_an_unexpected_failure_is_an_internal_error_and_changes_nothing(
     before = cases.get(case_id)
     assert before is not None
     sealer = FeedSealer(working.rules.catalog, working.rules.keys, working.metrics)
-    router = BrokenRouter(working.rules.catalog, working.codec, (), sealer)
+    router = BrokenRouter(working.rules.catalog, working.codec, (), DisclosurePolicy(()), sealer)
     broken = replace(working, router=router)
 
     produced = broken.decide(

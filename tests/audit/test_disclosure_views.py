@@ -1,0 +1,185 @@
+"""Trail views show each reader exactly what the disclosure policy grants its roles.
+
+In process, over a store holding one signed case through every event with personal data
+(``tests/disclosure_case.py``): every institution party to it, the public and an operator read
+the trail, and for each entry the values shown are compared with the policy and with the
+domain's rules. Every view verifies, whatever it withholds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
+from streams.audit.access_log import AccessLog
+from streams.audit.store import AuditStore
+from streams.audit.trail import WITHHELD, Directory, trail_view
+from streams.domain.authority import load_authority_map
+from streams.domain.disclosure_policy import (
+    PUBLIC,
+    DisclosurePolicy,
+    load_disclosure_policy,
+)
+from streams.domain.institutions import load_institutions
+from streams.domain.parties import case_roles, parties_of_report
+from streams.domain.principals import Principal, PrincipalRole
+from streams.web.views import TrailReader
+from tests.disclosure_case import NIP, Step, block, reported, whole_case
+from tests.entrytools import signed_rows, signing_registry
+from tests.storetools import open_store
+
+CATALOG = default_catalog()
+CODEC = AvroCodec(CATALOG)
+DIRECTORY = Directory(load_institutions(), load_authority_map())
+PARTIES = ("bawaslu", "bawaslu.33", "bkn", "ppk.3374", "inspektorat.3374", "bpasn")
+SECRETS = ("Test Reporter", "Test Subject", NIP, "Shared campaign material.")
+
+
+@pytest.fixture(scope="module")
+def policy() -> DisclosurePolicy:
+    """The bundled policy."""
+    return load_disclosure_policy(None, CATALOG)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[AuditStore]:
+    """A fresh SQLite store (the views read it the same way on PostgreSQL)."""
+    opened = open_store("sqlite", tmp_path, None)
+    yield opened
+    opened.close()
+
+
+def stored(store: AuditStore, steps: list[Step]) -> str:
+    """The case of ``steps`` signed, chained and stored; its id."""
+    store.insert(signed_rows(CODEC, [record for _, record in steps]))
+    case_id: str = steps[0][1]["envelope"]["case_id"]
+    return case_id
+
+
+def view(
+    store: AuditStore, policy: DisclosurePolicy, case_id: str, viewer: str | None
+) -> dict[str, Any]:
+    """``viewer``'s trail of ``case_id`` (None: the public's), signatures checked."""
+    shown = trail_view(
+        store, CODEC, CATALOG, policy, case_id, viewer, DIRECTORY, signing_registry()
+    )
+    assert shown is not None
+    assert shown["verified"] is True, shown["problem"]
+    return shown
+
+
+def revealed(entry: dict[str, Any]) -> tuple[str, ...]:
+    """The personal-data fields an entry of a view shows a value of, in schema order."""
+    personal = CATALOG.personal_data_fields(entry["event_type"])
+    fields = entry["fields"]
+    return tuple(
+        name for name in personal if fields.get(name) is not None and fields[name] != WITHHELD
+    )
+
+
+def by_event(shown: dict[str, Any]) -> dict[str, set[str]]:
+    """Every field revealed, by event type, over the whole view."""
+    found: dict[str, set[str]] = {}
+    for entry in shown["entries"]:
+        found.setdefault(entry["event_type"], set()).update(revealed(entry))
+    return found
+
+
+def test_every_view_shows_exactly_the_policys_fields(
+    store: AuditStore, policy: DisclosurePolicy
+) -> None:
+    steps = whole_case()
+    case_id = stored(store, steps)
+    rows = store.trail(case_id)
+    parties = parties_of_report(DIRECTORY.authority_map, steps[0][1])
+    known = {inst.id: inst for inst in DIRECTORY.institutions}
+    for institution in PARTIES:
+        shown = view(store, policy, case_id, institution)
+        roles = case_roles(known[institution], parties)
+        assert roles is not None
+        for row, entry in zip(rows, shown["entries"], strict=True):
+            disclosed = [item["field"] for item in json.loads(row.disclosures or "[]")]
+            assert revealed(entry) == policy.visible(roles, row.event_type, disclosed), (
+                institution,
+                row.event_type,
+            )
+
+
+def test_the_ppk_sees_whom_the_case_concerns_never_who_reported(
+    store: AuditStore, policy: DisclosurePolicy
+) -> None:
+    shown = view(store, policy, stored(store, whole_case()), "ppk.3374")
+
+    report = shown["entries"][0]["fields"]
+    assert (report["subject_nip"], report["subject_name"]) == (NIP, "Test Subject")
+    assert report["reporter_identity"] == WITHHELD
+    assert report["summary"] == WITHHELD
+    assert "Test Reporter" not in str(shown)
+    assert by_event(shown)["VerificationCompleted"] == set()
+
+
+def test_the_appeals_body_sees_the_subject_only_on_appeal_entries(
+    store: AuditStore, policy: DisclosurePolicy
+) -> None:
+    shown = view(store, policy, stored(store, whole_case()), "bpasn")
+
+    seen = {event: fields for event, fields in by_event(shown).items() if fields}
+    assert seen == {
+        "ObjectionFiled": {"appellant_nip", "grounds"},
+        "AppealFiled": {"appellant_nip", "grounds"},
+        "AppealDecided": {"considerations"},
+    }
+    assert "Test Subject" not in str(shown)
+
+
+def test_the_inspectorate_the_public_and_an_operator_see_no_personal_data(
+    store: AuditStore, policy: DisclosurePolicy
+) -> None:
+    case_id = stored(store, whole_case())
+    inspectorate = view(store, policy, case_id, "inspektorat.3374")
+    public = view(store, policy, case_id, None)
+    log = AccessLog(store.engine)
+    reader = TrailReader(store, CODEC, CATALOG, policy, DIRECTORY, log, signing_registry())
+    operator = reader.read(case_id, Principal("ops", PrincipalRole.OPERATOR, "tok_x"), "/t")
+
+    assert operator is not None
+    for shown in (inspectorate, public, operator):
+        assert set().union(*by_event(shown).values()) == set()
+        assert not any(secret in str(shown) for secret in SECRETS)
+    assert public["view"] == operator["view"] == PUBLIC
+    assert log.entries([case_id]) == []  # nothing personal was shown, so nothing to log
+
+
+def test_bkn_as_authority_sees_the_reporter_and_as_personnel_agency_only_the_nip(
+    store: AuditStore, policy: DisclosurePolicy
+) -> None:
+    recent = view(store, policy, stored(store, whole_case()), "bkn")
+    # Reported before the transfer: KASN is the authority, BKN only the personnel agency.
+    steps = reported("kasn", at=datetime(2023, 12, 4, 9, 30, tzinfo=UTC))
+    case_id = steps[0][1]["envelope"]["case_id"]
+    steps += [block(case_id, "PersonnelDataBlocked"), block(case_id, "PersonnelDataUnblocked")]
+    older = view(store, policy, stored(store, steps), "bkn")
+
+    assert recent["entries"][0]["fields"]["reporter_identity"] == "Test Reporter"
+    assert {event: fields for event, fields in by_event(older).items() if fields} == {
+        "PersonnelDataBlocked": {"subject_nip"},
+        "PersonnelDataUnblocked": {"subject_nip"},
+    }
+
+
+def test_a_view_follows_the_policy_it_is_given(store: AuditStore, tmp_path: Path) -> None:
+    # The same trail under a stricter table (KAWAL_DISCLOSURE_FILE): the PPK sees nothing.
+    strict = tmp_path / "disclosure.toml"
+    strict.write_text('[[sees_nothing]]\nrole = "ppk"\nwhy = "Stricter."\n', encoding="utf-8")
+    shown = view(
+        store, load_disclosure_policy(strict, CATALOG), stored(store, whole_case()), "ppk.3374"
+    )
+
+    assert set().union(*by_event(shown).values()) == set()
