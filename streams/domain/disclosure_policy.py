@@ -40,6 +40,14 @@ PUBLIC = "public"
 OPERATOR = PrincipalRole.OPERATOR.value
 READERS_WITHOUT_ROLE = (OPERATOR, PUBLIC)
 
+#: Grants no policy file may make, whatever it says: the reporter must be safe from
+#: retaliation, and the PPK is often the reported official's own superior; the personnel
+#: agency needs the NIP for SIASN, never the reporter (DOMAIN.md, "Personal data").
+FORBIDDEN: dict[tuple[str, str], str] = {
+    ("ppk", "reporter_identity"): "the PPK is often the reported official's superior",
+    ("personnel_agency", "reporter_identity"): "it needs the NIP for SIASN, not who reported",
+}
+
 #: The keys each kind of row has, all of them required.
 _ALLOW_KEYS = ("role", "events", "fields", "why")
 _NOTHING_KEYS = ("role", "why")
@@ -195,6 +203,10 @@ class _Checker:
             self._fail(where, f"unknown role; use one of: {', '.join(self._roles)}")
         for event_type in grant.events:
             self._event_fields(where, event_type, grant.fields)
+        for field in grant.fields:
+            why = FORBIDDEN.get((grant.role, field))
+            if why is not None:
+                self._fail(where, f"{field} may never be shown to {grant.role}: {why}")
         return grant
 
     def no_grant(self, row: Any, number: int) -> NoGrant:

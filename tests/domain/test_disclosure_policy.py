@@ -136,6 +136,20 @@ def test_a_grant_to_the_operator_or_the_public_is_refused(tmp_path: Path, reader
         load_text(tmp_path, ONE_ROW.replace('"ppk"', f'"{reader}"'))
 
 
+@pytest.mark.parametrize("role", ["ppk", "personnel_agency"])
+def test_no_file_can_show_the_reporter_to_the_ppk_or_the_personnel_agency(
+    tmp_path: Path, role: str
+) -> None:
+    row = (
+        f'[[allow]]\nrole = "{role}"\nevents = ["ReportReceived"]\n'
+        'fields = ["reporter_identity"]\nwhy = "a mistake"\n'
+    )
+    with pytest.raises(
+        DisclosurePolicyError, match=f"reporter_identity may never be shown to {role}"
+    ):
+        load_text(tmp_path, row)
+
+
 def test_an_unknown_event_type_is_refused(tmp_path: Path) -> None:
     text = ONE_ROW.replace("PersonnelDataBlocked", "PersonnelDataLocked")
     with pytest.raises(
