@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from streams.broker.dead_letters import opened_payload
 from streams.domain.commitments import commit
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.keys import KeyEntry, KeyRefusal, KeyRegistry
@@ -68,6 +69,10 @@ def refused_with(step: Pipeline, record: dict[str, Any], wrapper: dict[str, Any]
         if topic == outbound_topic(sender)
     ]
     receipt = receipts[0]
+    # The refused record is kept sealed to the hub: the operator's replay opens it.
+    assert letters[0]["sealed_to"].startswith("kawal/")
+    assert letters[0]["payload"] != value
+    assert opened_payload(letters[0], keyring(step)) == value
     reason = str(letters[0]["reason_code"])
     assert receipt["reason_code"] == reason
     labels = {"stage": "ingress", "reason": reason}
@@ -260,6 +265,29 @@ def test_disclosures_that_do_not_open_are_refused(step: Pipeline, event: dict[st
     other = signed(step, report("bawaslu.33") | {"envelope": event["envelope"]})
     moved = wrapper | {"sealed_disclosures": other["sealed_disclosures"]}
     assert refused_with(step, event, moved) == "unsealable"
+
+
+def test_a_dead_letter_never_holds_the_refused_record_in_clear(
+    step: Pipeline, event: dict[str, Any]
+) -> None:
+    clear = step.codec.encode("ReportReceived", event)  # unsigned, personal data in clear
+    produced = step.decide(CaseBatch({}), raw_message(step, event, clear, 0))
+    [letter] = [v for topic, _, v, _ in produced if topic == DLQ]
+    assert event["subject_nip"].encode() not in letter
+    assert event["subject_name"].encode() not in letter
+
+
+def test_without_a_hub_encryption_key_a_dead_letter_keeps_coordinates_only(
+    step: Pipeline, event: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    known = keyring(step).registry
+    signing_only = replace(step, rules=replace(step.rules, keys=KeyRegistry(known.entries())))
+    clear = step.codec.encode("ReportReceived", event)
+    produced = signing_only.decide(CaseBatch({}), raw_message(step, event, clear, 0))
+    [letter] = [step.codec.decode(v).record for topic, _, v, _ in produced if topic == DLQ]
+    assert (letter["payload"], letter["sealed_to"]) == (b"", "")
+    assert letter["source_offset"] == 0
+    assert "kept by its coordinates only" in caplog.text
 
 
 def test_commitments_use_fresh_salts_of_128_bits(step: Pipeline, event: dict[str, Any]) -> None:
