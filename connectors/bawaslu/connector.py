@@ -39,6 +39,7 @@ from connectors.bawaslu.intake import IntakeSettings, WebhookListener
 from connectors.bawaslu.mapping import PostMapper
 from connectors.bawaslu.spool import Spool, SpoolUnavailableError
 from connectors.http import post_json
+from connectors.pseudonyms import pseudonym_key
 from streams.domain.commitments import is_commitment
 
 #: Institution ids of Bawaslu offices: national, province (2 digits) or regency (4 digits).
@@ -79,7 +80,8 @@ class BawasluWebhook(InboundConnector[WebhookConfig]):
 
     def __init__(self, config: WebhookConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
-        self._mapper = PostMapper(config.institution, context.catalog)
+        secret = config.secret.get_secret_value().encode()
+        self._mapper = PostMapper(config.institution, context.catalog, pseudonym_key(secret))
         self._spool = Spool(config.spool_dir, config.spool_busy_seconds)
         self._listener: WebhookListener | None = WebhookListener.acquire(
             IntakeSettings(

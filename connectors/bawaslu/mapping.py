@@ -23,7 +23,10 @@ referral        ReferralForwarded          to_authority, referral_number, forwar
                                            violation
 =============== ========================== ===============================================
 
-Enumerations use the shared schemas' symbols (``ETHICS_BANNER``, ``PROVEN``...). A post
+A reporter's ``ref`` never leaves the connector as it is: the event carries its per-case
+pseudonym (:mod:`connectors.pseudonyms`), so one person's reports cannot be joined across
+cases by anyone without the office's key. Enumerations use the shared schemas' symbols
+(``ETHICS_BANNER``, ``PROVEN``...). A post
 that lacks a field or holds an invalid one is refused with a reason that names the field,
 never its value: values may be personal data.
 """
@@ -39,6 +42,7 @@ from typing import Any, TypeVar
 from connectors.base import Event
 from connectors.errors import PermanentError
 from connectors.ids import event_id_for
+from connectors.pseudonyms import case_pseudonym
 from schemas.catalog import SchemaCatalog
 from schemas.envelope import envelope
 from schemas.identity import case_id_for
@@ -142,9 +146,11 @@ class PostReader:
 class PostMapper:
     """Maps the posts of one Bawaslu office to events of its shared schemas."""
 
-    def __init__(self, institution: str, catalog: SchemaCatalog) -> None:
+    def __init__(self, institution: str, catalog: SchemaCatalog, pseudonyms: bytes) -> None:
+        """Map posts of ``institution``; reporters get per-case pseudonyms under ``pseudonyms``."""
         self.institution = institution
         self.catalog = catalog
+        self._pseudonyms = pseudonyms
         self._bodies: dict[str, Callable[[PostReader], dict[str, Any]]] = {
             "report": self._report,
             "registration": self._registration,
@@ -170,6 +176,10 @@ class PostMapper:
         reader = PostReader(post, self.catalog)
         event_type = EVENT_OF_POST[kind]
         record = {"envelope": self._envelope(post_id, event_type, reader)} | body_of(reader)
+        reference = record.get("reporter_ref")
+        if isinstance(reference, str) and not reference.startswith("finding:"):
+            case_id = record["envelope"]["case_id"]
+            record["reporter_ref"] = case_pseudonym(self._pseudonyms, case_id, reference)
         return [Event(event_type, record)]
 
     def _envelope(self, post_id: str, event_type: str, post: PostReader) -> dict[str, Any]:
@@ -207,12 +217,9 @@ class PostMapper:
             "summary": post.text("summary"),
             "subject_nip": subject.matching("nip", _NIP, "an 18-digit NIP"),
             "subject_name": subject.text("name"),
-            # Bawaslu's own finding has no reporter; the reference then names the office.
-            "reporter_ref": (
-                f"reporter:{self.institution}:{reporter.text('ref')}"
-                if reporter
-                else f"finding:{self.institution}"
-            ),
+            # Bawaslu's own finding has no reporter; the reference then names the office. A
+            # reporter's own reference becomes a per-case pseudonym (:meth:`events`).
+            "reporter_ref": reporter.text("ref") if reporter else f"finding:{self.institution}",
             "reporter_identity": reporter.optional_text("identity") if reporter else None,
         }
 

@@ -29,6 +29,7 @@ from connectors.bawaslu.simulator import BawasluSystem
 from connectors.contract import InboundContract, OutboundContract
 from connectors.errors import ConnectorConfigError, PermanentError, TransientError
 from connectors.host import build
+from connectors.pseudonyms import case_pseudonym, pseudonym_key
 from connectors.retry import GaveUp, RetryPolicy, with_retries
 from connectors.signed_fixtures import feed_disclosures, feed_entry_record
 from streams.domain.authority import load_authority_map
@@ -251,6 +252,24 @@ def test_a_supervisors_own_finding_has_no_reporter(bed: WebhookBed) -> None:
     assert event.record["reporter_identity"] is None
     assert event.record["reporter_ref"] == "finding:bawaslu.33"
     connector.close()
+
+
+def test_one_reporter_gets_an_unlinkable_pseudonym_in_each_case(bed: WebhookBed) -> None:
+    reporter = {"ref": "sigap-4711", "identity": "Same Person"}
+    for _ in range(2):
+        bed.bawaslu.post(bed.bawaslu.report(reporter=reporter))
+    connector = _inbound(bed)
+    records = connector.read(None, 2)
+    refs = [connector.to_events(record)[0].record["reporter_ref"] for record in records]
+    again = connector.to_events(records[0])[0].record["reporter_ref"]
+    connector.close()
+
+    assert refs[0] != refs[1]  # two cases: nothing joins them
+    assert again == refs[0]  # the same post always maps to the same pseudonym
+    assert all(ref.startswith("reporter:") and "sigap-4711" not in ref for ref in refs)
+    secret = pseudonym_key(SECRET.encode())
+    first_case = connector.to_events(records[0])[0].record["envelope"]["case_id"]
+    assert case_pseudonym(secret, first_case, "sigap-4711") == refs[0]  # the office recomputes
 
 
 def test_forwarded_bodies_are_erased_after_retention_yet_repeats_recognised(
