@@ -25,13 +25,19 @@ from schemas.envelope import envelope as make_envelope
 from schemas.identity import case_id_for
 from streams.audit.store import AuditRow, AuditStore
 from streams.audit.tokens import IssuedToken, TokenStore
+from streams.broker.dead_letters import opened_payload
 from streams.broker.publisher import EventPublisher
+from streams.domain.entries import EntryProblem, open_feed_disclosures
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.institutions import load_institutions
 from streams.domain.principals import PrincipalRole
 from streams.domain.signed_events import encode_signed
 from streams.local.processes import ChildProcess, free_port
+from streams.settings import Settings
 from streams.topics import DLQ, outbound_topic
+from streams.vault.data_keys import DataKeyVault
+from streams.vault.entries import unvault
+from streams.vault.kek_source import load_kek_ring
 
 WAIT_SECONDS = 60.0
 
@@ -237,10 +243,35 @@ class RunningHub:
         hub = hub_sealing_key(self.publisher.keyring.registry, envelope["event_time"])
         return encode_signed(self.codec.catalog, self.codec, key, event_type, record, hub)
 
-    def event_id_in(self, payload: bytes) -> str | None:
-        """The event id of a dead letter's payload, signed or bare; None for anything else."""
+    def opened(self, institution: str, entry: dict[str, Any]) -> list[dict[str, str]]:
+        """The disclosures of a feed entry, as ``institution``'s connector opens them."""
+        found = open_feed_disclosures(
+            self.codec.catalog, self.publisher.keyring, institution, entry
+        )
+        assert not isinstance(found, EntryProblem), found
+        return found
+
+    def kept(self, row: AuditRow) -> list[dict[str, str]]:
+        """The disclosures the store keeps of ``row``, opened with its case's data key."""
+        settings = Settings(home=self.home)
+        vault = DataKeyVault.open_existing(settings.effective_vault_url, load_kek_ring(settings))
         try:
-            record = self.codec.decode(payload).record
+            key = vault.keys_for([row.case_id], create=False)[row.case_id]
+        finally:
+            vault.close()
+        return unvault(self.codec.catalog, key, row.case_id, row.hash, row.vaulted_disclosures)
+
+    def letter_payload(self, letter: dict[str, Any]) -> bytes:
+        """The record a dead letter keeps, opened with the hub's key (as ``kawal dlq replay``)."""
+        return opened_payload(letter, self.publisher.keyring)
+
+    def event_id_in(self, letter: dict[str, Any]) -> str | None:
+        """The event id of a dead letter's record, signed or bare; None for anything else.
+
+        The record is sealed to the hub: it is opened with the hub's key, as replay does.
+        """
+        try:
+            record = self.codec.decode(self.letter_payload(letter)).record
             if "signature" in record and "event" in record:  # a kawal.SignedEvent
                 record = self.codec.decode(record["event"]).record
         except CodecError:

@@ -108,6 +108,7 @@ def signed_rows(
                 "event_type": "ReportRegistered",
                 "hash": hashed,
                 "disclosures": "[]",
+                "vaulted_disclosures": b"",
                 "hub_key_id": hub_key_id,
                 "hub_signature": hub_signature,
             }

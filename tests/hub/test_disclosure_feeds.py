@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,13 +19,15 @@ from streams.domain.disclosure_policy import (
     DisclosurePolicyError,
     load_disclosure_policy,
 )
+from streams.domain.entries import EntryProblem, open_feed_disclosures
 from streams.domain.institutions import load_institutions
 from streams.domain.parties import case_roles, parties_of_report
 from streams.hub.case_table import CaseBatch
 from streams.hub.pipeline import Pipeline
 from streams.topics import CASE_AUDIT, DLQ, OUTBOUND_PREFIX
+from streams.vault.entries import unvault
 from tests.disclosure_case import Step, closed, reported, whole_case
-from tests.hub.steptools import inbound_message, step_pipeline
+from tests.hub.steptools import inbound_message, keyring, step_pipeline
 from tests.hubtools import recommendation
 
 REPORT = ("summary", "subject_nip", "subject_name", "reporter_identity")
@@ -77,12 +80,32 @@ def run(step: Pipeline, steps: list[Step]) -> Routed:
             decoded = step.codec.decode(value)
             if decoded.full_name != "kawal.AuditEntry":
                 continue  # the receipt to the sender
-            fields = tuple(item["field"] for item in decoded.record["disclosures"])
+            fields = disclosed_fields(step, topic, decoded.record)
             if topic == CASE_AUDIT:
                 routed.full[event_type] = fields
             elif topic.startswith(OUTBOUND_PREFIX):
                 feeds[topic.removeprefix(OUTBOUND_PREFIX)] = fields
     return routed
+
+
+def disclosed_fields(step: Pipeline, topic: str, entry: dict[str, Any]) -> tuple[str, ...]:
+    """The fields an entry discloses to its reader: opened from the vault or the feed's seal.
+
+    Nothing is ever in clear on a topic.
+    """
+    assert entry["disclosures"] == []
+    catalog = step.codec.catalog
+    if topic == CASE_AUDIT:
+        case_id = entry["case_id"]
+        key = step.case_keys.keys_for([case_id], create=False)[case_id]
+        vaulted = entry["vaulted_disclosures"]
+        items = unvault(catalog, key, case_id, entry["hash"], vaulted)
+    else:
+        reader = topic.removeprefix(OUTBOUND_PREFIX)
+        opened = open_feed_disclosures(catalog, keyring(step), reader, entry)
+        assert not isinstance(opened, EntryProblem), opened
+        items = opened
+    return tuple(item["field"] for item in items)
 
 
 def not_proven(case_id: str, authority: str) -> Step:

@@ -115,7 +115,7 @@ def test_undecodable_message_goes_to_dlq_and_pipeline_continues(hub: RunningHub)
 
     rows = hub.wait_trail(case_id, 1)
     # Other tests of the session reject records on this topic too: find this one's.
-    letters = hub.read(DLQ, lambda r: r["payload"] == garbage)
+    letters = hub.read(DLQ, lambda r: hub.letter_payload(r) == garbage)
 
     assert rows[0].event_id == event["envelope"]["event_id"]
     assert letters[0]["source_topic"] == inbound_topic("inspektorat.3374")
@@ -131,7 +131,7 @@ def test_event_on_another_institutions_topic_is_rejected(hub: RunningHub) -> Non
     hub.publisher.send_raw("bkn", case_id, published)
     hub.publisher.flush()
 
-    letters = hub.read(DLQ, lambda r: r["payload"] == published)
+    letters = hub.read(DLQ, lambda r: hub.letter_payload(r) == published)
 
     assert [d["reason_code"] for d in letters] == ["source_mismatch"]
     assert hub.store.trail(case_id) == []

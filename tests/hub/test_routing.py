@@ -39,33 +39,37 @@ def test_ppk_view_has_no_reporter_identity_and_both_views_verify(hub: RunningHub
     # Full view: the stored trail verifies and its disclosures open the commitments.
     assert verify_chain(rows) is None
     full_report = hub.codec.decode(rows[0].event).record
-    disclosures = json.loads(rows[0].disclosures)
-    assert reveal(full_report, disclosures)["reporter_identity"] == "Test Reporter"
+    assert json.loads(rows[0].disclosures) == []  # nothing in clear in the store
+    assert reveal(full_report, hub.kept(rows[0]))["reporter_identity"] == "Test Reporter"
     # Redacted view: same hashes as the canonical chain, both signatures hold, nothing about
     # the reporter.
     store_hash = {row.seq: row.hash for row in rows}
     registry = hub.publisher.keyring.registry
     for entry in ppk:
-        assert not isinstance(check_entry(hub.codec, registry, entry), EntryProblem)
+        shown_to_ppk = hub.opened("ppk.3374", entry)
+        checked = check_entry(hub.codec, registry, entry, shown_to_ppk)
+        assert not isinstance(checked, EntryProblem)
         assert store_hash[entry["seq"]] == entry["hash"]
         assert b"Test Reporter" not in entry["event"]
-        assert all(d["field"] != "reporter_identity" for d in entry["disclosures"])
+        assert entry["disclosures"] == []
+        assert all(d["field"] != "reporter_identity" for d in shown_to_ppk)
     assert "ReportReceived" not in {entry["event_type"] for entry in ppk}
     assert {"ReportRegistered", "RecommendationIssued"} <= {entry["event_type"] for entry in ppk}
     # Each entry carries exactly the disclosures the policy grants the PPK for its event type:
     # the verification's findings, for one, stay with the supervisor and the authority.
     policy = load_disclosure_policy(None, default_catalog())
-    full = {row.seq: [d["field"] for d in json.loads(row.disclosures or "[]")] for row in rows}
+    full = {row.seq: [d["field"] for d in hub.kept(row)] for row in rows}
     for entry in ppk:
-        shown = tuple(d["field"] for d in entry["disclosures"])
+        shown = tuple(d["field"] for d in hub.opened("ppk.3374", entry))
         assert shown == policy.visible({"ppk"}, entry["event_type"], full[entry["seq"]])
     verified = next(e for e in ppk if e["event_type"] == "VerificationCompleted")
     assert full[verified["seq"]] == ["findings"]
-    assert verified["disclosures"] == []
+    assert hub.opened("ppk.3374", verified) == []
+    assert verified["sealed_disclosures"] == []
     # The recommending authority may know who reported.
     bkn_report = next(e for e in authority if e["event_type"] == "ReportReceived")
-    opened = reveal(hub.codec.decode(bkn_report["event"]).record, bkn_report["disclosures"])
-    assert opened["reporter_identity"] == "Test Reporter"
+    event = hub.codec.decode(bkn_report["event"]).record
+    assert reveal(event, hub.opened("bkn", bkn_report))["reporter_identity"] == "Test Reporter"
 
 
 def test_cases_go_to_the_authority_of_their_period(hub: RunningHub) -> None:
@@ -96,8 +100,8 @@ def test_cases_go_to_the_authority_of_their_period(hub: RunningHub) -> None:
     # newer case's authority it has the report whole.
     bkn_old = feed(hub, "bkn", old_case, at_least=2)
     assert {e["event_type"] for e in bkn_old} >= {"ReportRegistered", "VerificationCompleted"}
-    assert all(e["disclosures"] == [] for e in bkn_old)
+    assert all(hub.opened("bkn", e) == [] for e in bkn_old)
     kasn_report = next(e for e in kasn_old if e["event_type"] == "ReportReceived")
     bkn_report = next(e for e in bkn_new if e["event_type"] == "ReportReceived")
-    for report_entry in (kasn_report, bkn_report):
-        assert "reporter_identity" in {d["field"] for d in report_entry["disclosures"]}
+    for reader, report_entry in (("kasn", kasn_report), ("bkn", bkn_report)):
+        assert "reporter_identity" in {d["field"] for d in hub.opened(reader, report_entry)}

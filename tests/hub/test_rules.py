@@ -38,9 +38,7 @@ def rejected(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The DLQ record and the rejection receipt of ``record``."""
     event_id = record["envelope"]["event_id"]
-    letters = hub.dead_letters(
-        inbound_topic(sender), lambda d: hub.event_id_in(d["payload"]) == event_id
-    )
+    letters = hub.dead_letters(inbound_topic(sender), lambda d: hub.event_id_in(d) == event_id)
     receipts = [r for r in hub.receipts(sender, event_id) if r["status"] == "REJECTED"]
     assert letters, f"no DLQ record for {event_id}"
     assert receipts, f"no rejection receipt for {event_id}"

@@ -123,6 +123,6 @@ def test_ignored_recommendation_breaches_and_lets_bkn_block(hub: RunningHub) -> 
     early_id = early_block["envelope"]["event_id"]
     refused = hub.dead_letters(
         inbound_topic("bkn"),
-        lambda d: hub.event_id_in(d["payload"]) == early_id,
+        lambda d: hub.event_id_in(d) == early_id,
     )
     assert refused[0]["reason_code"] == "illegal_transition"
