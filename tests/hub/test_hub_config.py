@@ -23,6 +23,7 @@ LETTER = {
     "source_offset": 7,
     "payload": b"\x00",
     "rejected_at": datetime(2024, 11, 1, tzinfo=UTC),
+    "sealed_to": "kawal/8899aabbccddeeff",
 }
 
 

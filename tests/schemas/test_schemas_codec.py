@@ -88,21 +88,30 @@ def audit_entry() -> dict[str, Any]:
         "source_topic": "kawal.case.events",
         "source_partition": 3,
         "source_offset": 42,
-        "disclosures": [{"field": "subject_nip", "salt": "00ff", "value": "199001012015031001"}],
+        "disclosures": [],
         "key_id": "bawaslu.3374/0011223344556677",
         "signature": b"\x01" * 64,
         "hub_key_id": "kawal/8899aabbccddeeff",
         "hub_signature": b"\x02" * 64,
+        "sealed_disclosures": [
+            {
+                "recipient": "bkn",
+                "key_id": "bkn/enc-0001",
+                "encapsulated_key": b"\x03" * 32,
+                "ciphertext": b"\x04" * 48,
+            }
+        ],
+        "vaulted_disclosures": b"\x05" * 60,
     }
 
 
 def signed_event() -> dict[str, Any]:
     return {
-        "format": 1,
+        "format": 2,
         "event": b"\xc3\x01event-bytes",
         "key_id": "bawaslu.3374/0011223344556677",
         "signature": b"\x01" * 64,
-        "disclosures": [{"field": "subject_nip", "salt": "00ff", "value": "199001012015031001"}],
+        "disclosures": [],
         "sealed_disclosures": [
             {
                 "recipient": "kawal",
@@ -122,8 +131,9 @@ def dead_letter() -> dict[str, Any]:
         "source_topic": "kawal.inbound.bawaslu.3374",
         "source_partition": 0,
         "source_offset": 9,
-        "payload": b'{"not": "avro"}',
+        "payload": b"\x06" * 80,
         "rejected_at": dt.datetime(2024, 10, 3, 9, 31, tzinfo=UTC),
+        "sealed_to": "kawal/8899aabbccddeeff",
     }
 
 
