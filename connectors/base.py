@@ -31,6 +31,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -171,6 +172,15 @@ class Connector(ABC, Generic[ConfigT_co]):
     def institution(self) -> str:
         """Id of the institution the connector speaks for."""
         return self.config.institution
+
+    def expire(self, now: datetime) -> None:
+        """Delete what the connector keeps past its retention at ``now`` (optional).
+
+        A connector that keeps copies of its institution's records (a spool, processed batch
+        files) deletes here those it no longer needs, and logs how many, never which. The
+        runtime calls it when the connector starts, then at most every
+        :data:`connectors.expiry.EXPIRY_INTERVAL`, from the connector's own loop.
+        """
 
     def close(self) -> None:
         """Release what the connector opened (connections, files)."""

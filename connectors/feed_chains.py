@@ -2,10 +2,10 @@
 
 A feed carries only the entries of the event types an institution's role consumes, so a
 connector sees a case's chain with gaps. It keeps the hash of every entry it believed, by case
-and sequence number (SQLite under ``KAWAL_HOME``), and refuses an entry whose sequence number
-it saw with another hash (two histories: a fork) or whose ``prev_hash`` is not the hash it saw
-just before (a break). Entries after a gap are believed on the hub's signature; the signed tree
-heads (``kawal.heads``) cover the rest.
+and sequence number (SQLite under ``KAWAL_HOME``, mode 0600), and refuses an entry whose
+sequence number it saw with another hash (two histories: a fork) or whose ``prev_hash`` is not
+the hash it saw just before (a break). Entries after a gap are believed on the hub's signature;
+the signed tree heads (``kawal.heads``) cover the rest.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from streams.domain.entries import EntryProblem
+from streams.private_files import private_database
 
 
 class FeedChains:
@@ -23,7 +24,7 @@ class FeedChains:
     def __init__(self, path: Path | str) -> None:
         """Open (or create) the record at ``path`` (``":memory:"`` for a throwaway one)."""
         if isinstance(path, Path):
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_database(path)  # case ids and hashes of what the institution was told
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS feed_chain ("

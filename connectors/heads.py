@@ -4,7 +4,8 @@ Each head the hub publishes on ``kawal.heads`` is checked before it is kept: it 
 by the hub's key valid when it was issued, and it must extend the last head kept, by the
 consistency proof it carries. Kept heads are appended to a JSON-lines file, the file
 ``kawal audit verify --heads`` reads: with it anyone detects a store rewritten behind the
-hub's back or a second history shown to someone else.
+hub's back or a second history shown to someone else. The file is the institution's alone:
+mode 0600 in a folder of mode 0700.
 
 A head that is not believed is refused with a code (:class:`streams.domain.tree_heads.HeadRefusal`)
 and not kept; :meth:`HeadKeeper.keep` never raises, so the caller dead-letters the record and
@@ -29,6 +30,7 @@ from streams.domain.tree_heads import (
     extension_problem,
     signature_problem,
 )
+from streams.private_files import PrivateFileError, open_private
 
 #: The head was believed but could not be written: it is not kept, and may come again.
 NOT_WRITTEN = "head_not_written"
@@ -89,12 +91,14 @@ class HeadKeeper:
             self._append(head)
         except OSError as exc:
             return HeadRefusal(NOT_WRITTEN, f"cannot append to {self.path} ({exc.strerror})")
+        except PrivateFileError as exc:
+            return HeadRefusal(NOT_WRITTEN, str(exc))
         self._note(head)
         return None
 
     def _append(self, head: SignedTreeHead) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as file:
+        descriptor = open_private(self.path, os.O_WRONLY | os.O_APPEND)
+        with os.fdopen(descriptor, "a", encoding="utf-8") as file:
             file.write(head.to_json() + "\n")
             file.flush()
             # A kept head is evidence: it must survive the machine's crash, not only ours.

@@ -25,6 +25,7 @@ from connectors.base import (
     OutboundConnector,
 )
 from connectors.errors import ConnectorConfigError
+from connectors.expiry import ExpirySchedule
 from connectors.feed_chains import FeedChains
 from connectors.heads import HeadKeeper
 from connectors.runtime import InboundRunner, OutboundRunner, group_id
@@ -84,7 +85,10 @@ def run_connector(
     """Run ``connector`` until ``stop`` is set, its clients authenticated by ``credentials``.
 
     Events are signed, and feed entries checked, with ``keyring``: by default the keys under
-    ``home/keys`` and the key registry in force (``KAWAL_KEYS_FILE`` or the local one).
+    ``home/keys`` and the key registry in force (``KAWAL_KEYS_FILE`` or the local one). The
+    loop also lets the connector delete what it keeps past its retention
+    (:class:`connectors.expiry.ExpirySchedule`). Its checkpoints, feed chains and kept heads
+    under ``home/connectors`` are mode 0600 in a folder of mode 0700.
     """
     keyring = keyring or keyring_of(Settings(home=home))
     producer = KafkaProducer(
@@ -114,8 +118,10 @@ def _run_inbound(
     runner = InboundRunner(
         connector, producer, connector.context.codec, checkpoints, connector.config.retry, keyring
     )
+    expiry = ExpirySchedule(connector)
     try:
         while not stop.is_set():
+            expiry.run_if_due()
             if runner.run_once() == 0:
                 stop.wait(connector.config.poll_seconds)
     finally:
@@ -156,8 +162,10 @@ def _run_outbound(
         chains,
         heads,
     )
+    expiry = ExpirySchedule(connector)
     try:
         while not stop.is_set():
+            expiry.run_if_due()
             runner.run_once()
     finally:
         consumer.close()

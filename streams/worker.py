@@ -10,6 +10,7 @@ import faust
 import uvloop
 
 from streams.app import Role, create, data_dir
+from streams.private_files import private_dir
 from streams.settings import Settings
 
 
@@ -49,7 +50,7 @@ def run_worker(settings: Settings, role: Role = Role.WORKER) -> int:
     # libuv's event loop: every record passes through several futures and callbacks, and
     # uvloop runs them at about four fifths of the cost of asyncio's own loop.
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    data_dir(settings, role).mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir(settings, role))  # Faust's tables hold the cases' state
     app = create(settings, role)
     tune_garbage_collector()
     worker = HubWorker(app, loglevel=settings.log_level.upper())

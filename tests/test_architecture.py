@@ -21,19 +21,22 @@ ALLOWED: dict[str, set[str]] = {
     "domain": set(),
     "settings": set(),
     "headers": set(),
+    "private_files": set(),
     "topics": {"domain"},
-    "broker": {"domain", "topics", "headers", "settings"},
-    "vault": {"domain", "settings"},
-    "audit": {"domain", "broker", "vault", "topics", "settings"},
+    "broker": {"domain", "topics", "headers", "settings", "private_files"},
+    "vault": {"domain", "settings", "private_files"},
+    "audit": {"domain", "broker", "vault", "topics", "settings", "private_files"},
     "hub": {"domain", "broker", "audit", "vault", "topics", "headers"},
     "web": {"domain", "audit", "vault", "hub"},
     "contract": {"domain", "topics", "headers", "settings"},
-    "local": {"domain", "broker", "audit", "vault", "topics", "headers", "settings"},
+    "local": {
+        "domain", "broker", "audit", "vault", "topics", "headers", "settings", "private_files",
+    },
     "app": {"domain", "broker", "audit", "vault", "hub", "web", "topics", "settings"},
-    "worker": {"app", "settings"},
+    "worker": {"app", "settings", "private_files"},
     "cli": {
         "domain", "broker", "audit", "vault", "hub", "web", "local", "contract", "app",
-        "worker", "topics", "headers", "settings",
+        "worker", "topics", "headers", "settings", "private_files",
     },
 }  # fmt: skip
 

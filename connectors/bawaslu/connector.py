@@ -18,7 +18,7 @@ import json
 import re
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,8 @@ class WebhookConfig(ConnectorConfig):
     """Address to listen on (``0.0.0.0``: every interface; put TLS in front of it)."""
     listen_port: int = Field(ge=1, le=65535)
     spool_dir: Path
-    """Directory of the spool (``intake.db``); keep it on a disk that survives restarts."""
+    """Directory of the spool (``intake.db``, mode 0600; the folder is made mode 0700); keep it
+    on a disk that survives restarts."""
     secret: SecretStr
     """Shared secret of the HMAC-SHA256 signatures (at least 32 characters)."""
     max_skew_seconds: int = Field(default=300, ge=1, le=3600)
@@ -63,7 +64,8 @@ class WebhookConfig(ConnectorConfig):
     spool_busy_seconds: float = Field(default=5.0, gt=0)
     """How long a read or a post waits for the spool while another process holds it."""
     retention_days: int = Field(default=30, ge=0)
-    """Days a post's body stays in the spool after it reached the hub (personal data)."""
+    """Days a post's body stays in the spool after it reached the hub (personal data); a post
+    not yet in the hub keeps its body. 30: as long as the hub keeps raw inbound traffic."""
 
     @field_validator("secret")
     @classmethod
@@ -111,13 +113,30 @@ class BawasluWebhook(InboundConnector[WebhookConfig]):
         return self._mapper.events(record.source_id, record.payload)
 
     def acknowledge(self, records: Sequence[SourceRecord]) -> None:
-        """Mark the posts forwarded, and erase bodies past their retention."""
-        retention = timedelta(days=self.config.retention_days)
+        """Mark the posts forwarded: from now their retention runs."""
         try:
-            self._spool.mark_forwarded([int(r.position) for r in records], retention)
+            self._spool.mark_forwarded([int(r.position) for r in records], datetime.now(UTC))
         except SpoolUnavailableError as exc:
             # Only erasure waits: the checkpoint is stored, the next batch marks these too.
             self.context.log.warning("%s: could not mark posts forwarded (%s)", self.name, exc)
+
+    def expire(self, now: datetime) -> None:
+        """Erase the bodies of posts forwarded more than ``retention_days`` before ``now``."""
+        days = self.config.retention_days
+        try:
+            erased = self._spool.erase_forwarded(now - timedelta(days=days))
+        except SpoolUnavailableError as exc:
+            self.context.log.warning(
+                "%s: could not erase expired posts (%s); tried again later", self.name, exc
+            )
+            return
+        if erased:
+            self.context.log.info(
+                "%s: erased the bodies of %d posts forwarded more than %d days ago",
+                self.name,
+                erased,
+                days,
+            )
 
     def close(self) -> None:
         """Stop listening (when no other instance shares the listener) and close the spool."""

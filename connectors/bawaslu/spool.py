@@ -1,9 +1,12 @@
 """The spool of the webhook intake: accepted posts in SQLite, on disk before the 202.
 
 The intake appends each accepted post; the connector reads them in intake-id order after its
-checkpoint, marks them forwarded once they are in the hub, and erases their bodies after the
-configured retention (the hub keeps the case; the spool keeps each post's fingerprint so a
-repeat is still recognised).
+checkpoint, marks them forwarded once they are in the hub, and erases their bodies once they
+were forwarded longer ago than the configured retention (the hub keeps the case; the spool
+keeps each post's fingerprint, Bawaslu's id and the SHA-256 of its body, so a repeat is still
+recognised). A post not yet forwarded keeps its body however old it is: it is the only copy
+the hub has. The file is mode 0600 in a folder of mode 0700, and erased bodies are
+overwritten with zeros (``secure_delete``), not left in the file's free pages.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from connectors.errors import ConnectorError
+from streams.private_files import PrivateFileError, private_database
 
 
 class SpoolUnavailableError(ConnectorError):
@@ -83,7 +87,7 @@ class Spool:
                 return int(row[0]), True
             cursor = db.execute(
                 "INSERT INTO posts (post_id, digest, body, received_at) VALUES (?, ?, ?, ?)",
-                (post_id, digest, body.decode(), datetime.now(UTC).isoformat()),
+                (post_id, digest, body.decode(), _stamp(datetime.now(UTC))),
             )
             return int(cursor.lastrowid or 0), False
 
@@ -101,26 +105,35 @@ class Spool:
             ).fetchall()
         return [SpooledPost(int(row[0]), str(row[1]), json.loads(row[2])) for row in rows]
 
-    def mark_forwarded(self, intake_ids: Sequence[int], retention: timedelta) -> None:
-        """Note that these posts are in the hub; erase bodies forwarded before ``retention``.
-
-        The spool holds personal data (the reported civil servant, the reporter) only as
-        long as it must: the hub keeps the case, the spool keeps each post's fingerprint so
-        a repeat is still recognised.
+    def mark_forwarded(self, intake_ids: Sequence[int], now: datetime) -> None:
+        """Note that these posts reached the hub at ``now`` (a post marked before keeps its time).
 
         Raises:
             SpoolUnavailableError: the spool cannot be written now.
         """
-        now = datetime.now(UTC)
         with self._transaction() as db:
             db.executemany(
                 "UPDATE posts SET forwarded_at = ? WHERE intake_id = ? AND forwarded_at IS NULL",
-                [(now.isoformat(), intake_id) for intake_id in intake_ids],
+                [(_stamp(now), intake_id) for intake_id in intake_ids],
             )
-            db.execute(
-                "UPDATE posts SET body = NULL WHERE body IS NOT NULL AND forwarded_at <= ?",
-                ((now - retention).isoformat(),),
+
+    def erase_forwarded(self, before: datetime) -> int:
+        """Erase the bodies of posts forwarded at or before ``before``; return how many.
+
+        The spool holds personal data (the reported civil servant, the reporter) only as long
+        as it must: once the hub and Bawaslu's own system hold a post, the spool's copy only
+        serves a re-delivery or a diagnosis.
+
+        Raises:
+            SpoolUnavailableError: the spool cannot be written now.
+        """
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE posts SET body = NULL "
+                "WHERE body IS NOT NULL AND forwarded_at IS NOT NULL AND forwarded_at <= ?",
+                (_stamp(before),),
             )
+            return cursor.rowcount
 
     def close(self) -> None:
         """Close the database."""
@@ -149,12 +162,19 @@ class Spool:
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                private_database(self.path)
+            except (OSError, PrivateFileError) as exc:
+                raise SpoolUnavailableError(
+                    f"spool {self.path} cannot be kept private ({exc})"
+                ) from exc
             db = sqlite3.connect(
                 self.path, timeout=self._busy_seconds, isolation_level=None, check_same_thread=False
             )
             try:
                 db.execute("PRAGMA synchronous=FULL")
+                # Zeros over erased bodies: personal data does not linger in free pages.
+                db.execute("PRAGMA secure_delete=ON")
                 db.execute(self._SCHEMA)
             except sqlite3.Error:
                 db.close()
@@ -166,6 +186,11 @@ class Spool:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+def _stamp(moment: datetime) -> str:
+    """``moment`` as stored: UTC to the microsecond, so that text order is time order."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _rollback(db: sqlite3.Connection) -> None:

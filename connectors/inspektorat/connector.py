@@ -16,19 +16,25 @@ What a checkpoint ``<batch>#<row>`` promises, and how reads use it:
   before the checkpoint's: it is either a batch the same crash kept from being finished, or one
   the office dropped late. Publishing it again is harmless (event ids derive from the office's
   record ids, so the hub sees duplicates), and skipping a late batch would lose it.
-* Batches in ``processed/`` are done; only a read from no checkpoint (a full replay) reads them.
+* Batches in ``processed/`` are done; only a read from no checkpoint (a full replay) reads them,
+  as long as they are kept (``retention_days``).
+
+An entry under a batch's name that is no regular file (a symbolic link, a folder, a pipe) is
+never opened: it is read as one record at row 0 that the runner dead-letters
+(``not_a_regular_file``), then moved to ``refused/`` with a refusal receipt. A folder of the
+share that is a link stops every read, with an error in the log, until it is a folder again.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from connectors.base import (
     ConnectorConfig,
@@ -40,7 +46,9 @@ from connectors.base import (
     TransientError,
 )
 from connectors.inspektorat.dropbox import Batch, DropDirectory, Position
+from connectors.inspektorat.entries import UnsafeShareError
 from connectors.inspektorat.rows import RowMapper
+from streams.private_files import PrivateFileError
 
 _INSPECTORATE = re.compile(r"inspektorat\.\d{2,10}")
 
@@ -52,6 +60,10 @@ class FileDropConfig(ConnectorConfig):
     """Root of the share (holding ``incoming/``); unmounted means unreachable, not empty."""
     timezone: str = "Asia/Jakarta"
     """IANA zone of timestamps the office writes without an offset (WIB by default)."""
+    retention_days: int = Field(default=30, ge=0)
+    """Days a batch stays in ``processed/`` or ``refused/`` once the hub took or refused it
+    (personal data): the hub holds what it took, the office its own records. 30: as long as
+    the hub keeps raw inbound traffic."""
 
     @field_validator("institution")
     @classmethod
@@ -82,6 +94,8 @@ class FileDropInbound(InboundConnector[FileDropConfig]):
         self._rows = RowMapper(
             config.institution, ZoneInfo(config.timezone), frozenset(violations) - {"UNKNOWN"}
         )
+        #: The unsafe folder last logged, so a lasting problem is logged once, not every poll.
+        self._unsafe: str | None = None
 
     def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
         """Up to ``limit`` rows of complete batches after checkpoint ``after``.
@@ -90,6 +104,7 @@ class FileDropInbound(InboundConnector[FileDropConfig]):
             TransientError: the share is unmounted or failed while being read.
         """
         resume = Position.parse(after) if after else None
+        self._check_folders()
         if not self._drop.reachable():
             raise TransientError(
                 f"drop directory {self._drop.incoming} is not there (share unmounted?); "
@@ -98,7 +113,7 @@ class FileDropInbound(InboundConnector[FileDropConfig]):
         try:
             self._tidy(resume)
             return self._records(resume, limit)
-        except OSError as exc:
+        except (OSError, UnsafeShareError, PrivateFileError) as exc:
             raise TransientError(
                 f"drop directory {self._drop.root} failed while being read ({type(exc).__name__})"
             ) from exc
@@ -112,7 +127,7 @@ class FileDropInbound(InboundConnector[FileDropConfig]):
         payload = record.payload
         if "unreadable" in payload:
             raise PermanentError(
-                "unreadable_batch",
+                payload["reason_code"],
                 f"{payload['unreadable']}; nothing in the batch was taken, "
                 "export it again under a new name",
             )
@@ -129,20 +144,68 @@ class FileDropInbound(InboundConnector[FileDropConfig]):
             last_rows[position.batch] = max(last_rows.get(position.batch, 0), position.row)
         for name, row in last_rows.items():
             try:
-                if not self._drop.is_finished(name) and row >= self._drop.load(name).last_row:
-                    self._finish(name)
-            except OSError as exc:
+                self._settle(name, row)
+            except (OSError, UnsafeShareError, PrivateFileError) as exc:
                 self.context.log.warning(
                     "%s: batch %s is in the hub but not receipted yet (%s); it will be",
                     self.name,
                     name,
-                    type(exc).__name__,
+                    exc if isinstance(exc, PrivateFileError) else type(exc).__name__,
                 )
+
+    def expire(self, now: datetime) -> None:
+        """Delete batches processed or refused more than ``retention_days`` before ``now``."""
+        days = self.config.retention_days
+        try:
+            deleted = self._drop.expire(now - timedelta(days=days))
+        except (OSError, UnsafeShareError) as exc:
+            self.context.log.warning(
+                "%s: could not delete expired batches (%s); tried again later",
+                self.name,
+                type(exc).__name__,
+            )
+            return
+        if deleted:
+            self.context.log.info(
+                "%s: deleted %d processed or refused batches older than %d days",
+                self.name,
+                deleted,
+                days,
+            )
+
+    def _check_folders(self) -> None:
+        """Refuse the share while a folder of it is a link; log each new problem once."""
+        try:
+            self._drop.check_folders()
+        except UnsafeShareError as exc:
+            if str(exc) != self._unsafe:
+                self.context.log.error("%s: %s", self.name, exc)
+                self._unsafe = str(exc)
+            raise TransientError(str(exc)) from exc
+        if self._unsafe is not None:
+            self.context.log.info("%s: the drop directory's folders are real again", self.name)
+            self._unsafe = None
+
+    def _settle(self, name: str, row: int) -> None:
+        """Finish ``name`` if ``row`` is its last and it still waits in ``incoming/``."""
+        if not self._drop.is_pending(name):
+            return  # finished before, or read from processed/ in a full replay
+        batch = self._drop.load(name)
+        if batch.regular and self._drop.is_finished(name):
+            return  # a copy dropped meanwhile: the next read settles it as a re-drop
+        if row >= batch.last_row:
+            self._finish(name)
 
     def _tidy(self, resume: Position | None) -> None:
         """Settle batches that need no publishing: re-dropped, empty, or already in the hub."""
         for name in self._drop.pending():
             batch = self._drop.load(name)
+            if not batch.regular:
+                # Read as a record (dead-lettered), then moved aside by acknowledge; a crash
+                # after its checkpoint leaves the moving to this.
+                if resume is not None and name == resume.batch:
+                    self._finish(name)
+                continue
             if self._drop.is_finished(name):
                 self._settle_duplicate(batch)
             elif batch.error is None and not batch.rows:
@@ -173,22 +236,34 @@ class FileDropInbound(InboundConnector[FileDropConfig]):
             self._drop.discard(batch.name)
             self.context.log.info("%s: batch %s dropped again; already in", self.name, batch.name)
             return
-        self._drop.refuse(
-            batch.name,
-            {
-                "batch": batch.name,
-                "institution": self.institution,
-                "sha256": batch.sha256,
-                "status": "refused",
-                "reason": "a different batch with this name is already processed; "
-                "export it again under a new name",
-                "receipted_at": _now(),
-            },
+        self._refuse(
+            batch,
+            "a different batch with this name is already processed; "
+            "export it again under a new name",
+            "name already used",
         )
-        self.context.log.warning("%s: batch %s refused: name already used", self.name, batch.name)
+
+    def _refuse(self, batch: Batch, reason: str, summary: str) -> None:
+        """Move ``batch`` to ``refused/`` with a refusal receipt saying ``reason``."""
+        refusal = {
+            "batch": batch.name,
+            "institution": self.institution,
+            "sha256": batch.sha256,
+            "status": "refused",
+            "reason": reason,
+            "receipted_at": _now(),
+        }
+        self._drop.refuse(batch.name, refusal)
+        self.context.log.warning("%s: batch %s refused: %s", self.name, batch.name, summary)
 
     def _finish(self, name: str) -> None:
-        receipt = self._receipt(self._drop.load(name))
+        batch = self._drop.load(name)
+        if not batch.regular:
+            error = str(batch.error)
+            reason = f"{error}; the hub reads only files: export the batch again under a new name"
+            self._refuse(batch, reason, error)
+            return
+        receipt = self._receipt(batch)
         self._drop.finish(name, receipt)
         self.context.log.info(
             "%s: batch %s receipted (%d accepted, %d rejected)",
@@ -243,6 +318,7 @@ def _source_records(batch: Batch) -> list[SourceRecord]:
             "batch": batch.name,
             "sha256": batch.sha256,
             "unreadable": batch.error,
+            "reason_code": batch.reason_code,
         }
         return [SourceRecord(str(Position(batch.name, 0)), payload, batch.name)]
     return [

@@ -33,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from schemas.errors import KawalError
 from streams.audit import migrations
 from streams.audit.tables import AuditRow, CaseHead, ConsumedOffset, TreeLeaf
+from streams.private_files import private_sqlite_database
 
 __all__ = ["AuditRow", "AuditStore", "CaseSummary", "StoreError"]
 
@@ -122,8 +123,14 @@ class AuditStore:
 
         The worker and the audit sink both do this when they start, possibly at the same
         moment: the loser of that race finds the tables half-made or locked, and its next
-        attempt finds them at the newest revision, with nothing left to do.
+        attempt finds them at the newest revision, with nothing left to do. A SQLite file is
+        made (or tightened to) mode 0600 in a 0700 folder before SQLite first writes it.
+
+        Raises:
+            StoreError: the schema could not be made in three attempts.
+            streams.private_files.PrivateFileError: the SQLite file cannot be made private.
         """
+        private_sqlite_database(self.engine.url.get_backend_name(), self.engine.url.database)
         for attempt in range(1, SCHEMA_ATTEMPTS + 1):
             try:
                 migrations.upgrade(self.engine)

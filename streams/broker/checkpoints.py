@@ -1,4 +1,4 @@
-"""Where a reader has got to, kept in SQLite under ``KAWAL_HOME``.
+"""Where a reader has got to, kept in SQLite under ``KAWAL_HOME`` (mode 0600, folder 0700).
 
 Each inbound connector keeps its position in its system here (:mod:`connectors.runtime`), and
 ``kawal dlq replay`` the dead letters it sent back. A connector's checkpoint is written only
@@ -13,13 +13,17 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from streams.private_files import private_database
+
 
 class CheckpointStore:
     """One checkpoint per connector name, durable across crashes (SQLite, WAL)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # Private before SQLite opens it: positions name the records of institutions' systems.
+        self._db = sqlite3.connect(
+            private_database(path), isolation_level=None, check_same_thread=False
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS checkpoints ("

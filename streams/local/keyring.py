@@ -25,11 +25,10 @@ from streams.domain.keys import (
     new_key_pair_for,
 )
 from streams.domain.signing import KeyRing
+from streams.private_files import PrivateFileError, open_private, private_dir
 from streams.settings import Settings
 from streams.vault.kek_source import ensure_local_kek
 
-PRIVATE_FILE_MODE = 0o600
-PRIVATE_DIR_MODE = 0o700
 #: Local keys vouch for events back to this date, so backlog imports verify on one machine.
 LOCAL_KEYS_VALID_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 _REGISTRY_HEADER = (
@@ -51,20 +50,14 @@ def write_private_key(path: Path, pem: bytes) -> None:
     Raises:
         KeyFileError: the file exists, or the folder is a symlink or cannot be made private.
     """
-    folder = path.parent
-    if folder.is_symlink():
-        raise KeyFileError(f"{folder} is a symbolic link; keep private keys in a real folder")
-    missing = [ancestor for ancestor in (folder, *folder.parents) if not ancestor.exists()]
-    for ancestor in reversed(missing):
-        # mkdir(parents=True) would give the folders above the last one the default mode.
-        ancestor.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
-    folder.chmod(PRIVATE_DIR_MODE)
     try:
         # O_EXCL: never overwrite a key (its public half may be registered); the mode is set
         # at creation, so the key is never readable by others, not even for a moment.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+        descriptor = open_private(path, os.O_WRONLY | os.O_EXCL)
     except FileExistsError as exc:
         raise KeyFileError(f"{path} exists; a key is never overwritten") from exc
+    except PrivateFileError as exc:
+        raise KeyFileError(f"cannot keep a private key there: {exc}") from exc
     with os.fdopen(descriptor, "wb") as file:
         file.write(pem)
 
@@ -84,7 +77,7 @@ def ensure_local_keys(settings: Settings) -> list[str]:
     text = registry.read_text(encoding="utf-8") if registry.exists() else _REGISTRY_HEADER
     made = [_make_key(settings, principal, use) for principal, use in _missing_keys(settings)]
     if made:
-        registry.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        private_dir(registry.parent)
         # Written whole and renamed: a reader never sees half a registry.
         partial = registry.with_suffix(".partial")
         entries = "\n".join(key.registry_text() for key in made)

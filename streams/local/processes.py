@@ -7,6 +7,12 @@ the hub leaves no orphan holding ports or data directories.
 The kernel ties the death signal to the *thread* that forked the child, so call
 :meth:`ChildProcess.start` from the main thread or another thread that outlives the child
 (never from a short-lived executor thread).
+
+Every child runs with umask 077 (:data:`CHILD_UMASK`): what the broker, the storage, the
+worker, the sink and the demo's connectors and simulators write under ``KAWAL_HOME`` is the
+hub's user's alone, also where a third-party program (tansu, SeaweedFS, Faust) makes the file.
+The hub's own code makes its files private explicitly (:mod:`streams.private_files`), so
+processes not started by ``kawal up`` are covered too. A child's log is mode 0600.
 """
 
 from __future__ import annotations
@@ -24,8 +30,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from schemas.errors import KawalError
+from streams.private_files import open_private
 
 _PR_SET_PDEATHSIG = 1
+#: The umask of every child: files 0600 and folders 0700 unless a program asks for less.
+CHILD_UMASK = 0o077
 _POLL_INTERVAL = 0.05
 _TAIL_BYTES = 64 * 1024
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -70,10 +79,13 @@ def _prctl() -> Callable[..., int]:
     return prctl
 
 
-def _die_with_parent(parent_pid: int) -> Callable[[], None]:
+def _prepare_child(parent_pid: int) -> Callable[[], None]:
     prctl = _prctl()
 
     def preexec() -> None:
+        # Whatever the child writes (the broker's segments, Faust's tables, SQLite files, the
+        # simulators' records) is for the hub's user alone, whichever program writes it.
+        os.umask(CHILD_UMASK)
         prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         # The parent may have died before prctl ran; then no signal would ever come.
         if os.getppid() != parent_pid:
@@ -88,7 +100,7 @@ class ChildProcess:
     Args:
         name: Short name used in messages (e.g. ``"tansu"``).
         argv: Program and arguments.
-        log_path: File that receives stdout and stderr (appended; parents are created).
+        log_path: File that receives stdout and stderr (appended; mode 0600, in a 0700 folder).
         env: Complete environment of the child; ``None`` inherits ours.
         cwd: Working directory of the child; ``None`` keeps ours.
     """
@@ -136,8 +148,8 @@ class ChildProcess:
                 returncode=None,
                 log_tail="",
             )
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
+        # Mode 0600: a child's log may quote what it was handling when it failed.
+        with os.fdopen(open_private(self.log_path, os.O_WRONLY | os.O_APPEND), "ab") as log:
             stamp = datetime.now(UTC).isoformat(timespec="seconds")
             log.write(f"--- {stamp} starting {self.name}: {' '.join(self.argv)}\n".encode())
             log.flush()
@@ -150,7 +162,7 @@ class ChildProcess:
                     env=self.env,
                     cwd=self.cwd,
                     close_fds=True,
-                    preexec_fn=_die_with_parent(os.getpid()),
+                    preexec_fn=_prepare_child(os.getpid()),
                 )
             except OSError as exc:
                 raise ChildFailedError(

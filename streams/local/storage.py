@@ -24,6 +24,7 @@ from streams.local.children import (
     start_child,
 )
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
+from streams.private_files import private_dir
 
 DEFAULT_STORAGE_PORT = 8333
 STORAGE_PORT_SETTING = "KAWAL_EMBEDDED_STORAGE_PORT"
@@ -125,7 +126,7 @@ class EmbeddedStorage(OwnsChild):
                     f"{STORAGE_PORT_SETTING} to another base port (storage uses base..base+4 "
                     f"and base+{GRPC_PORT_OFFSET}..base+{GRPC_PORT_OFFSET + 4})"
                 )
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)  # the broker's segments: every topic's records
         self._child.argv = self._argv(find_weed())
         self._child.env = child_env(
             AWS_ACCESS_KEY_ID=self.access_key, AWS_SECRET_ACCESS_KEY=self.secret_key

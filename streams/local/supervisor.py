@@ -39,6 +39,7 @@ from streams.local.demo import demo_waves
 from streams.local.embedded import EmbeddedCluster
 from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
+from streams.private_files import private_dir
 from streams.settings import Settings
 from streams.topics import all_topics
 
@@ -62,7 +63,8 @@ def home_lock(home: Path) -> Iterator[None]:
 
     The kernel releases it when the process dies, however it dies.
     """
-    home.mkdir(parents=True, exist_ok=True)
+    # The home holds the audit store, the vault, keys and logs: nobody else may list or open it.
+    private_dir(home)
     path = home / "kawal.lock"
     handle: IO[str] = path.open("a+")
     try:
@@ -116,7 +118,7 @@ class Supervisor:
         credentials = BrokerCredentials.from_settings(settings)
         if settings.broker_url is None:
             refuse_credentials_for_embedded(credentials)
-        settings.log_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.log_dir)
         check_port_free(settings.web_host, settings.web_port, "KAWAL_WEB_PORT")
         check_port_free(settings.web_host, settings.sink_port, "KAWAL_SINK_PORT")
         broker_url = settings.broker_url or self._start_embedded()

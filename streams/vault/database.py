@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from schemas.errors import KawalError
+from streams.private_files import private_sqlite_database
 from streams.vault import migrations
 from streams.vault.tables import CaseDataKey
 
@@ -72,11 +73,14 @@ def create_schema(engine: Engine) -> None:
     """Create or migrate the vault's table to the newest revision (Alembic).
 
     Several processes may start at once; the loser of that race finds the table half-made or
-    locked, and its next attempt finds it at the newest revision.
+    locked, and its next attempt finds it at the newest revision. A SQLite file is made (or
+    tightened to) mode 0600 in a 0700 folder before SQLite first writes it.
 
     Raises:
         VaultError: the schema could not be made in three attempts.
+        streams.private_files.PrivateFileError: the SQLite file cannot be made private.
     """
+    private_sqlite_database(engine.url.get_backend_name(), engine.url.database)
     for attempt in range(1, SCHEMA_ATTEMPTS + 1):
         try:
             migrations.upgrade(engine)

@@ -24,13 +24,12 @@ import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
+from streams.private_files import PrivateFileError, open_private
 from streams.settings import Settings
 from streams.vault.kek import KekError, KekRing, new_kek
 
 __all__ = ["add_kek", "ensure_local_kek", "kek_source", "load_kek_ring", "ring_from_env"]
 
-PRIVATE_FILE_MODE = 0o600
-PRIVATE_DIR_MODE = 0o700
 #: Fields a ``[[kek]]`` entry may have.
 ENTRY_FIELDS = {"id", "key", "created_at"}
 _HEADER = (
@@ -207,18 +206,16 @@ def _publish(path: Path, text: str, *, replace: bool) -> None:
     that name keeps two writers from mixing their keys. ``replace`` False never overwrites.
     """
     folder = path.parent
-    if folder.is_symlink():
-        raise KekError(f"{folder} is a symbolic link; keep key files in a real folder")
-    folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-    folder.chmod(PRIVATE_DIR_MODE)
     partial = path.with_name(path.name + ".partial")
     try:
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+        descriptor = open_private(partial, os.O_WRONLY | os.O_EXCL)
     except FileExistsError as exc:
         raise KekError(
             f"{partial} exists: another `kawal kek new` is writing the KEK file, or one was "
             "interrupted; if none is running, remove that file and try again"
         ) from exc
+    except PrivateFileError as exc:
+        raise KekError(f"cannot keep key files there: {exc}") from exc
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as file:
             file.write(text)

@@ -10,6 +10,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -280,6 +281,7 @@ def test_forwarded_bodies_are_erased_after_retention_yet_repeats_recognised(
     connector = _inbound(bed, retention_days=0)
     records = connector.read(None, 10)
     connector.acknowledge(records)
+    connector.expire(datetime.now(UTC))
     assert connector.read(None, 10) == []
     with sqlite3.connect(bed.spool) as db:
         assert db.execute("SELECT body FROM posts").fetchall() == [(None,)]

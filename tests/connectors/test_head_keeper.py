@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,25 @@ def test_a_head_that_cannot_be_written_is_refused_and_may_come_again(
     assert refusal is not None
     assert refusal.code == NOT_WRITTEN
     assert keeper.last is None
+
+
+def test_the_kept_heads_are_the_institutions_alone(keeper: HeadKeeper, ring: KeyRing) -> None:
+    assert keeper.keep(record(head(hub(ring), 3))) is None
+    assert stat.S_IMODE(keeper.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(keeper.path.parent.stat().st_mode) == 0o700
+
+
+def test_a_heads_file_that_is_a_link_is_not_written_through(tmp_path: Path, ring: KeyRing) -> None:
+    elsewhere = tmp_path / "elsewhere.jsonl"
+    elsewhere.write_text("", encoding="utf-8")
+    link = tmp_path / "heads.jsonl"
+    link.symlink_to(elsewhere)
+    keeper = HeadKeeper(link, ring.registry)
+    refusal = keeper.keep(record(head(hub(ring), 3)))
+    assert refusal is not None
+    assert refusal.code == NOT_WRITTEN
+    assert "symbolic link" in refusal.detail
+    assert elsewhere.read_text(encoding="utf-8") == ""
 
 
 def test_a_damaged_file_of_kept_heads_stops_the_keeper(tmp_path: Path, ring: KeyRing) -> None:

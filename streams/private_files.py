@@ -1,0 +1,172 @@
+"""Files only the hub's own user may open: mode 0600, in folders of mode 0700.
+
+Whatever the hub and its connectors keep on disk may hold personal data or secrets: the
+audit and vault databases, checkpoints, a connector's spool and processed batches, kept tree
+heads, logs, keys. Every such file is made here, never with the process's umask: a file is
+created with mode 0600 (not made and then tightened, so no other user can open it in between)
+in a folder of mode 0700, and nothing is ever written through a symbolic link. A file or
+folder that exists already is tightened to those modes, so a home made by an older release
+becomes private on its next start.
+
+SQLite writes beside a database its journal (``-journal``) or write-ahead log and shared
+memory (``-wal``, ``-shm``), with the mode of the database file: :func:`private_database`
+creates the database file 0600 before SQLite first opens it, and tightens companions an older
+release left behind.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+from schemas.errors import KawalError
+
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+#: Files SQLite keeps beside a database, by suffix of the database's name.
+SQLITE_COMPANIONS = ("-journal", "-wal", "-shm")
+
+
+class PrivateFileError(KawalError):
+    """A file or folder cannot be made private: a symbolic link, another kind, or not ours."""
+
+
+def private_dir(folder: Path) -> Path:
+    """Make ``folder`` a real folder of mode 0700 and return it.
+
+    Missing folders on the way are made 0700 too (``mkdir(parents=True)`` would give them the
+    umask's mode); existing parents are left as they are.
+
+    Raises:
+        PrivateFileError: ``folder`` is a symbolic link or not a folder, or its mode cannot be
+            changed (it belongs to another user).
+    """
+    try:
+        mode = os.lstat(folder).st_mode
+    except FileNotFoundError:
+        missing = [ancestor for ancestor in (folder, *folder.parents) if not ancestor.exists()]
+        for ancestor in reversed(missing):
+            ancestor.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
+        mode = os.lstat(folder).st_mode
+    if stat.S_ISLNK(mode):
+        raise PrivateFileError(
+            f"{folder} is a symbolic link; give the real folder's path, the hub keeps private "
+            "files only in real folders"
+        )
+    if not stat.S_ISDIR(mode):
+        raise PrivateFileError(f"{folder} is not a folder; move it away or give another path")
+    if stat.S_IMODE(mode) != PRIVATE_DIR_MODE:
+        try:
+            folder.chmod(PRIVATE_DIR_MODE)
+        except PermissionError as exc:
+            raise PrivateFileError(_not_ours(folder, PRIVATE_DIR_MODE)) from exc
+    return folder
+
+
+def open_private(path: Path, flags: int) -> int:
+    """A descriptor on ``path`` opened with ``flags``, the file created 0600 if missing.
+
+    The folder is made private first (:func:`private_dir`). An existing file is tightened to
+    0600 on the open descriptor, so what is tightened is what is opened.
+
+    Args:
+        path: The file.
+        flags: ``os.O_WRONLY | os.O_APPEND``, ``os.O_WRONLY | os.O_EXCL``...; ``O_CREAT``,
+            ``O_NOFOLLOW``, ``O_NONBLOCK`` and ``O_CLOEXEC`` are always added.
+
+    Raises:
+        FileExistsError: ``flags`` hold ``O_EXCL`` and the file exists.
+        PrivateFileError: the file or its folder is a symbolic link or not of its kind, or
+            belongs to another user.
+    """
+    private_dir(path.parent)
+    # O_NONBLOCK: a named pipe put where the file should be must not hang the open; it changes
+    # nothing for a regular file.
+    always = os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        descriptor = os.open(path, flags | always, PRIVATE_FILE_MODE)
+    except OSError as exc:
+        # ELOOP: O_NOFOLLOW refused a symbolic link in the open itself, with no race to win.
+        if exc.errno == errno.ELOOP:
+            raise PrivateFileError(_symlink(path)) from exc
+        raise
+    try:
+        _tighten(path, descriptor)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
+
+
+def restrict_file(path: Path) -> None:
+    """Tighten the existing regular file ``path`` to mode 0600, never through a link.
+
+    Raises:
+        FileNotFoundError: there is no ``path``.
+        PrivateFileError: ``path`` is a symbolic link or not a regular file, or belongs to
+            another user.
+    """
+    try:
+        # O_NONBLOCK: a named pipe put where a file was expected must not hang the open.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise PrivateFileError(_symlink(path)) from exc
+        raise
+    try:
+        _tighten(path, descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def private_database(path: Path) -> Path:
+    """Make the SQLite database file ``path`` private before SQLite opens it; return it.
+
+    Creates an empty file of mode 0600 if there is none (SQLite takes an empty file for a new
+    database, and gives its journal and logs the database file's mode), and tightens the file
+    and the companions an older release may have left with the umask's mode.
+
+    Raises:
+        PrivateFileError: as :func:`open_private`.
+    """
+    os.close(open_private(path, os.O_RDONLY))
+    for suffix in SQLITE_COMPANIONS:
+        companion = path.with_name(path.name + suffix)
+        if os.path.lexists(companion):
+            restrict_file(companion)
+    return path
+
+
+def private_sqlite_database(backend: str, database: str | None) -> None:
+    """Make the database file of a SQLAlchemy URL private if it is a SQLite file.
+
+    Args:
+        backend: The URL's backend name (``sqlite``, ``postgresql``...).
+        database: The URL's database: a path for SQLite; None or ``:memory:`` has no file.
+    """
+    if backend == "sqlite" and database and database != ":memory:":
+        private_database(Path(database))
+
+
+def _tighten(path: Path, descriptor: int) -> None:
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode):
+        raise PrivateFileError(f"{path} is not a regular file; move it away or give another path")
+    if stat.S_IMODE(status.st_mode) != PRIVATE_FILE_MODE:
+        try:
+            os.fchmod(descriptor, PRIVATE_FILE_MODE)
+        except PermissionError as exc:
+            raise PrivateFileError(_not_ours(path, PRIVATE_FILE_MODE)) from exc
+
+
+def _symlink(path: Path) -> str:
+    return f"{path} is a symbolic link; the hub never writes through one: remove it"
+
+
+def _not_ours(path: Path, mode: int) -> str:
+    return (
+        f"cannot give {path} mode {mode:o}: it belongs to another user; "
+        "give it to the user the hub runs as (chown)"
+    )
