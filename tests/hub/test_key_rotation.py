@@ -17,7 +17,7 @@ from monitoring.metrics import HubMetrics
 from schemas.catalog import default_catalog
 from streams.domain.decryption_keys import generated_encryption_key
 from streams.domain.entries import EntryProblem, open_feed_disclosures
-from streams.domain.keys import EncryptionKeyEntry, KeyRegistry
+from streams.domain.keys import EncryptionKeyEntry, KeyEntry, KeyRegistry
 from streams.domain.signing import KeyRing
 from streams.hub.feed_sealing import FeedSealer
 from streams.vault.data_keys import DataKeyVault
@@ -42,7 +42,7 @@ def rotated(ring: KeyRing) -> tuple[KeyRing, EncryptionKeyEntry]:
     """
     old = next(e for e in ring.registry.encryption_entries() if e.institution == "bkn")
     private, new = generated_encryption_key("bkn", NOW - timedelta(minutes=1))
-    entries = [
+    entries: list[KeyEntry | EncryptionKeyEntry] = [
         *ring.registry.entries(),
         *(e for e in ring.registry.encryption_entries() if e.id != old.id),
         replace(old, valid_until=NOW + timedelta(hours=1)),
