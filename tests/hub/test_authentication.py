@@ -29,6 +29,8 @@ from tests.hub.steptools import keyring, raw_message, step_pipeline
 from tests.hubtools import report
 
 EVENT_TIME = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+#: Reasons whose dead letter keeps no bytes of the refused record.
+IN_CLEAR = {"personal_data_in_clear", "disclosures_in_clear"}
 
 
 def fresh_key(key_id: str) -> SigningKey:
@@ -70,6 +72,9 @@ def refused_with(step: Pipeline, record: dict[str, Any], wrapper: dict[str, Any]
     receipt = receipts[0]
     reason = str(letters[0]["reason_code"])
     assert receipt["reason_code"] == reason
+    # A record refused for personal data in clear is kept by its coordinates only, the others
+    # sealed to the hub for replay (docs/signing.md).
+    assert (letters[0]["payload"] == b"") == (reason in IN_CLEAR), reason
     labels = {"stage": "ingress", "reason": reason}
     counted = step.metrics.registry.get_sample_value("kawal_rejections_total", labels)
     assert counted is not None, f"no kawal_rejections_total count for {reason}"
