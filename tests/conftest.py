@@ -7,23 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from streams.audit.store import AuditStore
-from streams.broker.endpoint import parse_broker_url
 from streams.broker.provision import provision_topics
-from streams.broker.publisher import EventPublisher
 from streams.domain.institutions import load_institutions
 from streams.local.embedded import EmbeddedBroker
-from streams.local.keyring import ensure_local_keys, keyring_of
+from streams.local.keyring import ensure_local_keys
 from streams.local.processes import free_port
 from streams.settings import Settings
 from streams.topics import all_topics
-from tests.hubtools import (
-    RunningHub,
-    default_codec,
-    sink_process,
-    wait_healthy,
-    worker_process,
-)
+from tests.hubtools import RunningHub, start_hub
 from tests.keytools import add_dated_keys
 from tests.postgres import PostgresServer
 
@@ -57,29 +48,14 @@ def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
 def hub(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
     """`kawal worker` and `kawal sink` on the session broker, with their own home and ports."""
     home = tmp_path_factory.mktemp("hub")
-    bootstrap = parse_broker_url(broker.url).bootstrap
     settings = Settings(home=home)
     ensure_local_keys(settings)
     add_dated_keys(settings)
-    provision_topics(bootstrap, all_topics(load_institutions(), settings.partitions))
-    web_port, sink_port = free_port(), free_port()
-    worker = worker_process(home, broker.url, web_port)
-    sink = sink_process(home, broker.url, sink_port)
-    worker.start()
-    sink.start()
-    base_url, sink_url = f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{sink_port}"
-    codec = default_codec()
-    publisher = EventPublisher(bootstrap, codec, keyring_of(settings))
-    store = AuditStore(Settings(home=home).audit_url)
+    running = start_hub(broker.url, home)
     try:
-        wait_healthy(base_url, worker)
-        wait_healthy(sink_url, sink)
-        yield RunningHub(bootstrap, base_url, sink_url, store, publisher, worker, sink, codec, home)
+        yield running
     finally:
-        publisher.close()
-        store.close()
-        worker.stop(20)
-        sink.stop(20)
+        running.stop()
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,10 @@
 The disclosure tests follow it through the router's feeds and the trail views: a Bawaslu
 Central Java report of a Semarang civil servant, referred to BKN (the recommending authority of
 its period), clarified, recommended, left without follow-up until BKN blocked the personnel
-data, sanctioned, objected to and appealed, then closed. Every free-text field holds text, so
-every personal-data field of every event has a disclosure the policy must decide on.
+data, sanctioned, objected to and appealed, then closed; and a report not registered
+(:func:`rejected_report`), the one event with personal data the whole case cannot hold. Every
+free-text field holds text, so every personal-data field of every event has a disclosure the
+policy must decide on.
 """
 
 from __future__ import annotations
@@ -150,6 +152,25 @@ def closed(case_id: str, authority: str = "bkn", reason: str = "SANCTION_IMPOSED
         "merged_into_case_id": None,
         "remarks": "Closed after the appeal was decided.",
     }
+
+
+def rejected_report() -> list[Step]:
+    """A report Bawaslu Central Java does not register, with its explanation to the reporter."""
+    first = report("bawaslu.33")
+    case_id = first["envelope"]["case_id"]
+    return [
+        ("ReportReceived", first),
+        (
+            "ReportRejected",
+            {
+                "envelope": envelope(case_id, "bawaslu.33", "ReportRejected"),
+                "reason": "FILED_TOO_LATE",
+                "explanation": "Reported more than 7 days after it became known.",
+                "rejected_on": date(2024, 11, 4),
+                "passed_to": None,
+            },
+        ),
+    ]
 
 
 def whole_case() -> list[Step]:

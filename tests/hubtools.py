@@ -26,15 +26,18 @@ from schemas.identity import case_id_for
 from streams.audit.store import AuditRow, AuditStore
 from streams.audit.tokens import IssuedToken, TokenStore
 from streams.broker.dead_letters import opened_payload
+from streams.broker.endpoint import parse_broker_url
+from streams.broker.provision import provision_topics
 from streams.broker.publisher import EventPublisher
 from streams.domain.entries import EntryProblem, open_feed_disclosures
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.institutions import load_institutions
 from streams.domain.principals import PrincipalRole
 from streams.domain.signed_events import encode_signed
+from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.processes import ChildProcess, free_port
 from streams.settings import Settings
-from streams.topics import DLQ, outbound_topic
+from streams.topics import DLQ, all_topics, outbound_topic
 from streams.vault.data_keys import DataKeyVault
 from streams.vault.entries import unvault
 from streams.vault.kek_source import load_kek_ring
@@ -231,6 +234,15 @@ class RunningHub:
     #: KAWAL_HOME of the worker and the sink: its keys, store and logs.
     home: Path
 
+    def stop(self) -> None:
+        """Stop the worker and the sink; release the publisher and the store."""
+        try:
+            self.publisher.close()
+            self.store.close()
+        finally:
+            self.worker.stop(20)
+            self.sink.stop(20)
+
     def publish(self, event_type: str, record: dict[str, Any]) -> None:
         """Publish and wait for the broker's acknowledgement."""
         self.publisher.publish(event_type, record)
@@ -382,6 +394,42 @@ class RunningHub:
         finally:
             consumer.close()
         return found
+
+
+def start_hub(broker_url: str, home: Path) -> RunningHub:
+    """``kawal worker`` and ``kawal sink`` on ``broker_url`` with their own ``home`` and ports.
+
+    The home's keys are made where missing and the topics provisioned; returns once both
+    answer ``/health`` (stopped again if they do not).
+    """
+    bootstrap = parse_broker_url(broker_url).bootstrap
+    settings = Settings(home=home)
+    ensure_local_keys(settings)
+    provision_topics(bootstrap, all_topics(load_institutions(), settings.partitions))
+    web_port, sink_port = free_port(), free_port()
+    worker = worker_process(home, broker_url, web_port)
+    sink = sink_process(home, broker_url, sink_port)
+    worker.start()
+    sink.start()
+    codec = default_codec()
+    hub = RunningHub(
+        bootstrap,
+        f"http://127.0.0.1:{web_port}",
+        f"http://127.0.0.1:{sink_port}",
+        AuditStore(settings.audit_url),
+        EventPublisher(bootstrap, codec, keyring_of(settings)),
+        worker,
+        sink,
+        codec,
+        home,
+    )
+    try:
+        wait_healthy(hub.base_url, worker)
+        wait_healthy(hub.sink_url, sink)
+    except BaseException:
+        hub.stop()
+        raise
+    return hub
 
 
 def default_codec() -> AvroCodec:

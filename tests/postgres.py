@@ -98,6 +98,19 @@ class PostgresServer:
             conn.execute(f'CREATE DATABASE "{name}"')
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 
+    def dump(self, database: str) -> bytes:
+        """``pg_dump`` of ``database``: its schema and every row, as SQL text."""
+        completed = subprocess.run(
+            [
+                str(self.bin_dir / "pg_dump"),
+                f"--dbname=host=127.0.0.1 port={self.port} user=postgres dbname={database}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        return completed.stdout
+
     def stop(self) -> None:
         """Stop the server immediately and remove its files."""
         try:

@@ -1,7 +1,10 @@
 """Rejections: every refused record goes to ``kawal.dlq`` with a machine-readable reason.
 
 The record's bytes go along sealed to the hub's encryption key
-(:mod:`streams.domain.hub_sealing`): a refused record may hold personal data in clear.
+(:mod:`streams.domain.hub_sealing`): a refused record may hold personal data in clear. A record
+refused *for* holding personal data in clear is kept by its coordinates only (docs/signing.md):
+replayed, it would be refused again, and each replay would write its personal data in clear
+once more.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ log = logging.getLogger(__name__)
 
 #: Largest payload a DLQ record carries, in bytes; larger records are referred to by position.
 MAX_PAYLOAD_BYTES = 128 * 1024
+#: Reasons whose record is kept by its coordinates only, never its bytes.
+IN_CLEAR = frozenset({Reason.DISCLOSURES_IN_CLEAR, Reason.PERSONAL_DATA_IN_CLEAR})
 
 _CODEC_REASONS: dict[type[CodecError], Reason] = {
     BadMagicError: Reason.BAD_MAGIC,
@@ -57,9 +62,14 @@ def dead_letter_value(
     detail: str,
     message: faust.types.Message,
 ) -> bytes:
-    """The ``kawal.DeadLetter`` of ``message``: its reason, coordinates and sealed payload."""
+    """The ``kawal.DeadLetter`` of ``message``: its reason, coordinates and sealed payload.
+
+    The payload is empty for a record too large to copy or refused for personal data in clear
+    (:data:`IN_CLEAR`): its coordinates say where it is.
+    """
     coordinates = f"{message.topic}:{message.partition}:{message.offset}"
-    payload, sealed_to = dead_letter_payload(keys, _payload(message.value), coordinates)
+    kept = b"" if reason in IN_CLEAR else _payload(message.value)
+    payload, sealed_to = dead_letter_payload(keys, kept, coordinates)
     record = {
         "stage": str(stage),
         "reason_code": str(reason),
