@@ -63,7 +63,11 @@ def test_entries_stored_before_the_log_become_its_first_leaves_in_recorded_order
 ) -> None:
     store = AuditStore(f"sqlite:///{tmp_path / 'old.db'}")
     migrations.upgrade(store.engine, "0004")
-    rows = signed_rows(ring, CASE, 3)
+    # Rows as a store of that revision held them: no vaulted disclosures yet (0006).
+    rows = [
+        {name: value for name, value in row.items() if name != "vaulted_disclosures"}
+        for row in signed_rows(ring, CASE, 3)
+    ]
     columns = ", ".join(rows[0])
     values = ", ".join(f":{name}" for name in rows[0])
     with store.engine.begin() as conn:
