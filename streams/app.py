@@ -6,10 +6,11 @@ producer, the audit sink (:mod:`streams.hub.sink`) the codec, the store and the 
 publisher (:mod:`streams.hub.heads`), the views (:mod:`streams.web`) what they read. Nothing
 below this module builds a shared service.
 
-The worker runs the pipeline and the deadline timer (:mod:`streams.hub.deadline_timer`) with
-the HTTP views and the read-only page. The audit sink runs as a process of its own, with
-health and metrics views: it is a consumer of ``kawal.case.audit`` like any other, and its SQL
-writes, on another core, take nothing from the worker's interpreter.
+The worker runs the pipeline, the deadline timer (:mod:`streams.hub.deadline_timer`) and the
+retention timer (:mod:`streams.hub.retention_timer`) with the HTTP views and the read-only
+page. The audit sink runs as a process of its own, with health and metrics views: it is a
+consumer of ``kawal.case.audit`` like any other, and its SQL writes, on another core, take
+nothing from the worker's interpreter.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ from streams.domain.deadlines import load_rules
 from streams.domain.disclosure_policy import DisclosurePolicy, load_disclosure_policy
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import KeyRegistry, load_key_registry
+from streams.domain.retention import load_retention_rules
 from streams.domain.signing import KeyRing, SigningKey
-from streams.hub import deadline_timer, pipeline, sink
+from streams.hub import deadline_timer, pipeline, retention_timer, sink
 from streams.hub.feed_sealing import FeedSealer
 from streams.hub.heads import HeadPublisher
 from streams.hub.ingress import CaseRules
@@ -282,7 +284,7 @@ def create_pipeline(
 
 
 def create_worker(settings: Settings) -> faust.App:
-    """The worker's app: pipeline, deadline timer, trail views and the page."""
+    """The worker's app: pipeline, deadline and retention timers, trail views and the page."""
     app = create_app(settings, Role.WORKER)
     rules = create_rules(settings)
     # Every deadline rule's series is exported at zero before its first provisional clock.
@@ -305,6 +307,20 @@ def create_worker(settings: Settings) -> faust.App:
             hub_inbound=_raw_topic(app, inbound_topic(HUB_INSTITUTION)),
         ),
         settings.deadline_check_seconds,
+    )
+    retention_timer.register(
+        app,
+        retention_timer.RetentionTimer(
+            table=step.table,
+            rules=load_retention_rules(settings.retention_file),
+            vault=vault,
+            catalog=step.rules.catalog,
+            codec=step.codec,
+            hub_key=step.hub_key,
+            keys=step.rules.keys,
+            hub_inbound=_raw_topic(app, inbound_topic(HUB_INSTITUTION)),
+        ),
+        settings.retention_check_seconds,
     )
     directory = Directory(institutions, step.rules.authority_map)
     log = AccessLog(store.engine)

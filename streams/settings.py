@@ -151,6 +151,18 @@ class Settings(BaseSettings):
     deadline_check_seconds: float = Field(
         default=30.0, gt=0, description="How often the deadline timer looks for overdue clocks."
     )
+    retention_file: Path | None = Field(
+        default=None,
+        description=(
+            "TOML retention rules: how long after a case closed (or was reported) its personal "
+            "data is kept before the hub erases it; default: the bundled ones."
+        ),
+    )
+    retention_check_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often the retention timer looks for cases whose retention period ended.",
+    )
     tree_head_seconds: float = Field(
         default=10.0,
         gt=0,

@@ -193,6 +193,15 @@ def case_closed() -> dict[str, Any]:
     }
 
 
+def personal_data_erased() -> dict[str, Any]:
+    return {
+        "envelope": _envelope("PersonalDataErased", "kawal", 31),
+        "reason": "erasure request 2024/031 under Law 27/2022",
+        "retention_rule": None,
+        "erased_at": dt.datetime(2024, 10, 31, 10, 0, 0, 500000, tzinfo=UTC),
+    }
+
+
 #: Sample builders of the events added with the full lifecycle, by full name.
 LIFECYCLE_SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     f"kawal.events.{builder.__name__.title().replace('_', '')}": builder
@@ -211,5 +220,6 @@ LIFECYCLE_SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
         appeal_filed,
         appeal_decided,
         case_closed,
+        personal_data_erased,
     )
 }

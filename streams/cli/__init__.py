@@ -3,7 +3,8 @@
 Exit codes: 0 success, 1 error (the message says what to do), 2 usage error, 3 unknown case,
 4 a trail that does not verify, 5 an institution not entitled to the view it asked for,
 6 ``topics apply --dry-run`` found topics to create or configuration to change, 7 ``deadline
-due`` counted through a year without holiday data (the due date is provisional).
+due`` counted through a year without holiday data (the due date is provisional), 8 ``erase``
+destroyed the data key but could not publish PersonalDataErased (run it again to record it).
 
 Each command group is a module of this package that adds its parsers and sets the handler it
 runs (``run``). Packages add groups through the entry-point group ``kawal.commands`` (the
@@ -27,6 +28,7 @@ from streams.cli import (
     cases,
     dead_letters,
     deadlines,
+    erase,
     kek,
     keys,
     processes,
@@ -51,7 +53,19 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=__doc__.split("\n\n")[1],
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    groups = (processes, topics, cases, deadlines, keys, kek, tokens, access, dead_letters, schema)
+    groups = (
+        processes,
+        topics,
+        cases,
+        erase,
+        deadlines,
+        keys,
+        kek,
+        tokens,
+        access,
+        dead_letters,
+        schema,
+    )
     for group in groups:
         group.add_parsers(commands)
     for entry in entry_points(group=COMMANDS_GROUP):

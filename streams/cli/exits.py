@@ -14,3 +14,5 @@ EXIT_NOT_ENTITLED = 5
 EXIT_PENDING = 6
 #: ``deadline due`` counted through a year without holiday data: the due date is provisional.
 EXIT_PROVISIONAL = 7
+#: ``erase`` destroyed the data key but could not publish PersonalDataErased: run it again.
+EXIT_NOT_RECORDED = 8

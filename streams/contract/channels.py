@@ -90,9 +90,9 @@ CHANNELS = (
         id="caseEvents",
         address=CASE_EVENTS,
         title="Accepted case events",
-        writer="hub pipeline (accepted events, the deadline timer's included), in their "
-        "committed form: personal data replaced by salted commitments, the bytes the chain "
-        "hashes",
+        writer="hub pipeline (accepted events, the hub's own included: its timers' and "
+        "`kawal erase`'s), in their committed form: personal data replaced by salted "
+        "commitments, the bytes the chain hashes",
         reader="systems that follow accepted events without the trail (analytics, archives); "
         "the hub does not read it back",
         action="send",
@@ -163,8 +163,9 @@ def channel_messages(catalog: SchemaCatalog) -> dict[str, tuple[str, ...]]:
         AsyncApiError: a message that is neither a case event nor in :data:`RECORD_CHANNELS`.
     """
     events = tuple(catalog.full_name(event) for event in catalog.event_types())
-    # The hub's own events (DeadlineBreached) come in on kawal.inbound.kawal like any other, so
-    # one ingress sees every event of a case; authorization keeps them to the hub.
+    # The hub's own events (DeadlineBreached, PersonalDataErased) come in on kawal.inbound.kawal
+    # like any other, so one ingress sees every event of a case; authorization keeps them to
+    # the hub.
     routing: dict[str, list[str]] = {"inbound": list(events)}
     routing.update(caseEvents=list(events), outbound=[], caseAudit=[], dlq=[], heads=[])
     for name in catalog.names():

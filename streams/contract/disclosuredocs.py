@@ -46,6 +46,7 @@ LIFECYCLE_ORDER = (
     "AppealFiled",
     "AppealDecided",
     "CaseClosed",
+    "PersonalDataErased",
 )
 #: How the readers without an institution role read.
 READER_LABELS = {"operator": "operators of the hub", "public": "the public (no credential)"}

@@ -6,6 +6,14 @@ case in a Faust table, checks each event with :func:`check_transition` and recor
 verification after registration, referral of proven findings, a recommendation after the
 referral, a sanction only after a proven recommendation and fitting it, an objection or
 appeal only after a sanction, and nothing after closing.
+
+One event is outside the phases: the hub's ``PersonalDataErased`` (:mod:`streams.domain.erasure`)
+may come in any phase of a known case, closed ones included (erasing after closing is what
+retention does), and only once: a case whose data key was destroyed cannot be erased again,
+and a second erasure is refused (``already_erased``) rather than taken silently, so the trail
+holds one erasure per case and a second request is visible in the dead letters. The lifecycle
+records when the case closed and when it was erased, for the retention rules
+(:mod:`streams.domain.retention`).
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
 
+from streams.domain.erasure import ERASURE_EVENT
 from streams.domain.reasons import Reason, Rejection
 from streams.domain.sanctions import sanction_misfit
 
@@ -72,6 +81,11 @@ class CaseLifecycle:
     accepted: dict[str, str] = field(default_factory=dict)
     #: Running deadline clocks (see streams.domain.deadlines).
     clocks: list[dict[str, Any]] = field(default_factory=list)
+    #: When the case was closed (the CaseClosed's event time, ISO 8601); None while open.
+    #: Cases closed before this was recorded have None too: only a "reported" rule finds them.
+    closed_at: str | None = None
+    #: When its data key was destroyed (the PersonalDataErased's erased_at, ISO 8601).
+    erased_at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Table value (shares its lists and dicts with this lifecycle: :meth:`copy` first)."""
@@ -88,7 +102,10 @@ class CaseLifecycle:
 
     @classmethod
     def from_json(cls, value: dict[str, Any] | None) -> CaseLifecycle | None:
-        """From a table value; None for a case the hub has not seen."""
+        """From a table value; None for a case the hub has not seen.
+
+        A value written before a field existed takes the field's default.
+        """
         if not value:
             return None
         return cls(**{**value, "phase": Phase(value["phase"])})
@@ -101,6 +118,8 @@ def check_transition(
     state: CaseLifecycle | None, event_type: str, record: dict[str, Any]
 ) -> Rejection | None:
     """Why ``event_type`` may not happen to the case now, or None if it may."""
+    if event_type == ERASURE_EVENT:
+        return _erasure_rule(state)
     if state is None:
         if event_type == "ReportReceived":
             return None
@@ -116,6 +135,20 @@ def check_transition(
         wanted = " or ".join(sorted(phase.value for phase in required))
         return _illegal(event_type, f"the case is {state.phase.value}, not {wanted}")
     return _special_rules(state, event_type, record)
+
+
+def _erasure_rule(state: CaseLifecycle | None) -> Rejection | None:
+    if state is None:
+        return _illegal(
+            ERASURE_EVENT, "the hub has no report for this case; only a known case is erased"
+        )
+    if state.erased_at is not None:
+        return Rejection(
+            Reason.ALREADY_ERASED,
+            f"the personal data of this case was erased at {state.erased_at}; a case is "
+            "erased once",
+        )
+    return None
 
 
 def _special_rules(
@@ -184,6 +217,10 @@ def advance(state: CaseLifecycle, event_type: str, record: dict[str, Any]) -> Ca
         ]
     if event_type == "DeadlineBreached" and record["rule_id"] == FOLLOW_UP_RULE:
         state.follow_up_breached = True
+    if event_type == "CaseClosed":
+        state.closed_at = record["envelope"]["event_time"].isoformat()
+    if event_type == ERASURE_EVENT:
+        state.erased_at = record["erased_at"].isoformat()
     state.blocked = {"PersonnelDataBlocked": True, "PersonnelDataUnblocked": False}.get(
         event_type, state.blocked
     )

@@ -39,6 +39,7 @@ class Reason(StrEnum):
     UNAUTHORIZED = "unauthorized_sender"
     ILLEGAL_TRANSITION = "illegal_transition"
     CASE_CLOSED = "case_closed"
+    ALREADY_ERASED = "already_erased"
     UNFIT_SANCTION = "unfit_sanction"
     INTERNAL_ERROR = "internal_error"
 

@@ -16,7 +16,10 @@ REGISTERED_SOURCE = {"bawaslu.3374": "bawaslu.33", "hub": "kawal"}
 
 
 def sanctioned_path(case_id: str) -> list[Callable[[], dict[str, Any]]]:
-    """A proven case through clarification, a breach, a block, a sanction and two remedies."""
+    """A proven case through clarification, a breach, a block, a sanction and two remedies.
+
+    Closed, then erased: erasure after closing is what retention does.
+    """
     return [
         samples.report_registered,
         samples.verification_completed,
@@ -34,6 +37,7 @@ def sanctioned_path(case_id: str) -> list[Callable[[], dict[str, Any]]]:
         samples.appeal_filed,
         samples.appeal_decided,
         samples.case_closed,
+        samples.personal_data_erased,
     ]
 
 

@@ -53,7 +53,12 @@ LIFECYCLE = (
     "AppealFiled",
     "AppealDecided",
     "CaseClosed",
+    "PersonalDataErased",
 )
+
+
+#: The parties told of a closing: every role that can be party to a case but the ministries.
+CLOSED_CONSUMERS = default_catalog().consumed_by("CaseClosed")
 
 
 def test_messages(catalog: SchemaCatalog) -> None:
@@ -235,6 +240,8 @@ def test_role_attributes_survive_parsing(catalog: SchemaCatalog, path: Path) -> 
         ("PersonnelDataBlocked", {"personnel_agency"}, {"ppk", "recommending_authority"}),
         ("AppealDecided", {"appeals_body"}, None),
         ("CaseClosed", {"recommending_authority"}, None),
+        # Every party that may hold personal data of the case learns it is gone.
+        ("PersonalDataErased", {"hub"}, set(CLOSED_CONSUMERS)),
     ],
 )
 def test_roles_follow_the_lifecycle_table(

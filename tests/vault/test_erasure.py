@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from streams.vault.data_keys import DataKeyVault, Erased, Erasure, VaultError
-from streams.vault.kek import KekRing
+from streams.vault.kek import KekRing, new_kek
 from streams.vault.tables import CaseDataKey
 from tests.vault.conftest import OpenVault
 
@@ -127,3 +127,19 @@ def _erased_at(vault: DataKeyVault, case: str) -> datetime:
 def _raw_bytes(folder: Path) -> bytes:
     """Everything SQLite keeps of the vault: the file, its write-ahead log and its index."""
     return b"".join(path.read_bytes() for path in sorted(folder.glob("vault.db*")))
+
+
+def test_the_tombstone_says_when_and_why_without_the_kek(
+    vault: DataKeyVault, open_vault: OpenVault
+) -> None:
+    erased, live = str(uuid.uuid4()), str(uuid.uuid4())
+    vault.keys_for([erased, live], create=True)
+    vault.erase(erased, REASON)
+    # Another process whose ring holds none of the KEKs: reading a tombstone unwraps nothing.
+    stranger = open_vault(KekRing([new_kek()]))
+
+    tombstone = stranger.tombstone(erased)
+
+    assert tombstone == Erased(_erased_at(vault, erased), REASON)
+    assert stranger.tombstone(live) is None
+    assert stranger.tombstone(str(uuid.uuid4())) is None
