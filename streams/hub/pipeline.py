@@ -175,7 +175,11 @@ class Pipeline:
         entry = audit_entry(link, signed, admission.source, accepted_at, hub_signature)
         receipt = acceptance_receipt(admission.source, envelope, link, accepted_at, hub_signature)
         position = position_of(admission.source)
-        stored = vaulted(codec.catalog, self._data_key(data_keys, case_id), entry)
+        data_key = self._data_key(data_keys, case_id)
+        if isinstance(data_key, Erased):
+            # An erased case stays erased: the hub neither keeps nor passes on its values.
+            entry = entry | {"disclosures": []}
+        stored = vaulted(codec.catalog, data_key, entry)
         outgoing: list[Outgoing] = [
             (
                 CASE_EVENTS,
