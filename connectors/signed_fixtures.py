@@ -107,7 +107,7 @@ def signed_entry(
         "hub_signature": hub_signature,
     }
     if recipient is None or not disclosures:
-        return entry | ({"disclosures": []} if recipient else {})
+        return entry
     found = ring.registry.encryption_key(recipient, fields.recorded_at)
     if isinstance(found, KeyRefusal):
         raise ValueError(found.detail)
