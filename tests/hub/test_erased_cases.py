@@ -11,6 +11,7 @@ from pathlib import Path
 
 from streams.hub.case_table import CaseBatch
 from streams.topics import CASE_AUDIT, DLQ, OUTBOUND_PREFIX
+from streams.vault.data_keys import DataKeyVault
 from tests.hub.steptools import inbound_message, step_pipeline
 from tests.hubtools import registration, report, verification
 
@@ -25,7 +26,9 @@ def test_a_later_event_of_an_erased_case_keeps_and_routes_no_personal_data(
     steps = [("ReportReceived", first), ("ReportRegistered", registration(case_id))]
     for offset, (event_type, record) in enumerate(steps):
         step.decide(cases, inbound_message(step, event_type, record, offset))
-    step.case_keys.erase(case_id, "a data subject's request")
+    vault = step.case_keys
+    assert isinstance(vault, DataKeyVault)
+    vault.erase(case_id, "a data subject's request")
 
     later = verification(case_id)
     produced = step.decide(cases, inbound_message(step, "VerificationCompleted", later, 2))
