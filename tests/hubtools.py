@@ -25,13 +25,17 @@ from schemas.envelope import envelope as make_envelope
 from schemas.identity import case_id_for
 from streams.audit.store import AuditRow, AuditStore
 from streams.audit.tokens import IssuedToken, TokenStore
+from streams.audit.trail import Directory, trail_view
 from streams.broker.dead_letters import opened_payload
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.provision import provision_topics
 from streams.broker.publisher import EventPublisher
+from streams.domain.authority import load_authority_map
+from streams.domain.disclosure_policy import load_disclosure_policy
 from streams.domain.entries import EntryProblem, open_feed_disclosures
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.institutions import load_institutions
+from streams.domain.keys import load_key_registry
 from streams.domain.principals import PrincipalRole
 from streams.domain.signed_events import encode_signed
 from streams.local.keyring import ensure_local_keys, keyring_of
@@ -532,3 +536,26 @@ def pid_running(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def institution_view(
+    store: AuditStore, home: Path, case_id: str, vault: DataKeyVault, institution: str
+) -> dict[str, Any]:
+    """``institution``'s trail view of ``case_id`` in ``store``, opened with the hub's vault.
+
+    The keys and rules are those of the hub whose KAWAL_HOME is ``home``.
+    """
+    catalog = default_catalog()
+    view = trail_view(
+        store,
+        AvroCodec(catalog),
+        catalog,
+        load_disclosure_policy(None, catalog),
+        case_id,
+        institution,
+        Directory(load_institutions(), load_authority_map()),
+        load_key_registry(Settings(home=home).key_registry_file),
+        vault,
+    )
+    assert view is not None
+    return view

@@ -19,21 +19,15 @@ from typing import Any
 import pytest
 
 from schemas.catalog import default_catalog
-from schemas.codec import AvroCodec
 from streams.audit.store import AuditRow, AuditStore
-from streams.audit.trail import Directory, trail_view
 from streams.cli import main
 from streams.cli.exits import EXIT_NOT_RECORDED, EXIT_OK, EXIT_UNKNOWN_CASE, EXIT_USAGE
-from streams.domain.authority import load_authority_map
-from streams.domain.disclosure_policy import load_disclosure_policy
 from streams.domain.erasure import ERASURE_EVENT, erasure_event_id
-from streams.domain.institutions import load_institutions
-from streams.domain.keys import load_key_registry
 from streams.local.processes import free_port
 from streams.settings import Settings
 from streams.vault.data_keys import DataKeyVault
 from streams.vault.kek_source import load_kek_ring
-from tests.hubtools import WAIT_SECONDS, RunningHub
+from tests.hubtools import WAIT_SECONDS, RunningHub, institution_view
 
 REASON = "erasure request 2030/001 under Law 27/2022"
 #: Values of the case's personal-data fields (tests.hubtools.report and verification).
@@ -268,16 +262,4 @@ def view_of(
     hub: RunningHub, store: AuditStore, case_id: str, vault: DataKeyVault
 ) -> dict[str, Any]:
     """Bawaslu Central Java's view of ``case_id`` in ``store``, opened with the hub's vault."""
-    view = trail_view(
-        store,
-        AvroCodec(CATALOG),
-        CATALOG,
-        load_disclosure_policy(None, CATALOG),
-        case_id,
-        "bawaslu.33",
-        Directory(load_institutions(), load_authority_map()),
-        load_key_registry(Settings(home=hub.home).key_registry_file),
-        vault,
-    )
-    assert view is not None
-    return view
+    return institution_view(store, hub.home, case_id, vault, "bawaslu.33")

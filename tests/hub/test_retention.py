@@ -15,15 +15,9 @@ from typing import Any
 
 import pytest
 
-from schemas.catalog import default_catalog
 from streams.audit.store import AuditRow, AuditStore
-from streams.audit.trail import Directory, trail_view
 from streams.broker.publisher import EventPublisher
-from streams.domain.authority import load_authority_map
-from streams.domain.disclosure_policy import load_disclosure_policy
 from streams.domain.erasure import ERASURE_EVENT, erasure_event_id
-from streams.domain.institutions import load_institutions
-from streams.domain.keys import load_key_registry
 from streams.local.embedded import EmbeddedBroker
 from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.processes import ChildProcess, free_port
@@ -34,6 +28,7 @@ from tests.disclosure_case import closed
 from tests.hubtools import (
     WAIT_SECONDS,
     default_codec,
+    institution_view,
     registration,
     report,
     sink_process,
@@ -153,17 +148,4 @@ def test_a_case_is_erased_by_its_retention_rule_once_closed(retention_hub: Reten
 
 
 def _view(hub: RetentionHub, case_id: str, vault: DataKeyVault) -> dict[str, Any]:
-    catalog = default_catalog()
-    view = trail_view(
-        hub.store,
-        default_codec(),
-        catalog,
-        load_disclosure_policy(None, catalog),
-        case_id,
-        "bawaslu.33",
-        Directory(load_institutions(), load_authority_map()),
-        load_key_registry(Settings(home=hub.home).key_registry_file),
-        vault,
-    )
-    assert view is not None
-    return view
+    return institution_view(hub.store, hub.home, case_id, vault, "bawaslu.33")
