@@ -64,16 +64,20 @@ class KeyRegistry:
     """Every registered public key, by id: signing keys and encryption keys."""
 
     def __init__(self, entries: Iterable[RegisteredKey]) -> None:
-        """Index ``entries`` by id.
+        """Index ``entries`` by id, and by institution.
 
         Raises:
             KeyRegistryError: two entries share an id.
         """
         self._by_id: dict[str, RegisteredKey] = {}
+        # Senders and the router ask for an institution's keys on every event: with a national
+        # registry (thousands of keys), a scan of all of them each time would dominate.
+        self._by_institution: dict[str, list[RegisteredKey]] = {}
         for entry in entries:
             if entry.id in self._by_id:
                 raise KeyRegistryError(f"key id {entry.id} is registered twice; ids are unique")
             self._by_id[entry.id] = entry
+            self._by_institution.setdefault(entry.institution, []).append(entry)
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -114,8 +118,8 @@ class KeyRegistry:
         """The signing keys of ``institution`` valid at ``moment`` (rotation: two)."""
         return [
             entry
-            for entry in self.entries()
-            if entry.institution == institution and entry.problem_at(moment) is None
+            for entry in self._by_institution.get(institution, ())
+            if isinstance(entry, KeyEntry) and entry.problem_at(moment) is None
         ]
 
     def encryption_key(self, institution: str, moment: datetime) -> EncryptionKeyEntry | KeyRefusal:
@@ -126,8 +130,8 @@ class KeyRegistry:
         """
         valid = [
             entry
-            for entry in self.encryption_entries()
-            if entry.institution == institution and entry.problem_at(moment) is None
+            for entry in self._by_institution.get(institution, ())
+            if isinstance(entry, EncryptionKeyEntry) and entry.problem_at(moment) is None
         ]
         if not valid:
             return KeyRefusal(
