@@ -1,7 +1,8 @@
 """Human labels of coded schema values, kept as data beside the schemas.
 
-The ``kawal.ViolationCategory`` enum carries only codes, so it can grow compatibly; what each
-code means, in Indonesian and English, lives in ``data/violation_labels.toml``.
+The ``kawal.ViolationCategory`` and ``kawal.ReportingChannel`` enums carry only codes, so they
+can grow compatibly; what each code means, in Indonesian and English, lives in
+``data/violation_labels.toml`` and ``data/channel_labels.toml``.
 
 Example:
     >>> labels = load_violation_labels()
@@ -17,6 +18,7 @@ from typing import Any
 from schemas.errors import KawalError
 
 DEFAULT_VIOLATION_LABELS = Path(__file__).parent / "data" / "violation_labels.toml"
+DEFAULT_CHANNEL_LABELS = Path(__file__).parent / "data" / "channel_labels.toml"
 _KEYS = ("id", "en", "source")
 
 
@@ -50,12 +52,27 @@ def load_violation_labels(path: Path | None = None) -> dict[str, ViolationLabel]
     Raises:
         LabelDataError: the file is missing or not TOML, or a code lacks a label.
     """
-    path = path or DEFAULT_VIOLATION_LABELS
+    return _load(path or DEFAULT_VIOLATION_LABELS, "violation")
+
+
+def load_channel_labels(path: Path | None = None) -> dict[str, ViolationLabel]:
+    """Reads the labels of the reporting-channel codes (``kawal.ReportingChannel``), by code.
+
+    Args:
+        path: a labels file; the bundled ``data/channel_labels.toml`` by default.
+
+    Raises:
+        LabelDataError: the file is missing or not TOML, or a code lacks a label.
+    """
+    return _load(path or DEFAULT_CHANNEL_LABELS, "channel")
+
+
+def _load(path: Path, kind: str) -> dict[str, ViolationLabel]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise LabelDataError(
-            f"cannot read violation labels {path}: {exc}; restore the file from the repository"
+            f"cannot read {kind} labels {path}: {exc}; restore the file from the repository"
         ) from exc
     return {code: _label(path, code, entry) for code, entry in data.items()}
 

@@ -50,6 +50,16 @@ def report_received() -> dict[str, Any]:
         "subject_name": SECRET_NAME,
         "reporter_ref": "rep-91c2",
         "reporter_identity": SECRET_REPORTER,
+        "channel": "WEB_FORM",
+        "evidence": [
+            {
+                "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                "media_type": "image/jpeg",
+                "size_bytes": 48_213,
+                "storage_ref": "s3://kawal-evidence/sha256/9f86d081",
+            }
+        ],
+        "evidence_keys": '{"9f86d081": {"key": "AAAA", "name": "spanduk.jpg"}}',
     }
 
 

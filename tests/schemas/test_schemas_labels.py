@@ -4,7 +4,7 @@ import pytest
 
 from schemas.catalog import default_catalog
 from schemas.errors import KawalError
-from schemas.labels import LabelDataError, load_violation_labels
+from schemas.labels import LabelDataError, load_channel_labels, load_violation_labels
 
 
 def test_every_violation_code_has_labels_and_nothing_else_does() -> None:
@@ -40,3 +40,24 @@ def test_unreadable_file_is_refused(tmp_path: Path, content: str | None) -> None
         load_violation_labels(path)
 
     assert isinstance(info.value, KawalError)
+
+
+def test_every_reporting_channel_has_labels_and_nothing_else_does() -> None:
+    symbols = default_catalog().schema("kawal.ReportingChannel")["symbols"]
+
+    assert set(load_channel_labels()) == set(symbols)
+
+
+def test_channel_labels_are_bilingual_with_a_source() -> None:
+    label = load_channel_labels()["WEB_FORM"]
+
+    assert (label.indonesian, label.english) == ("Formulir laporan daring", "Online report form")
+    assert "Perbawaslu 7/2022" in label.source
+
+
+def test_channel_entry_without_a_label_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "channels.toml"
+    path.write_text('[HOTLINE]\nen = "Hotline"\nsource = "Perbawaslu 7/2022"\n')
+
+    with pytest.raises(LabelDataError, match=r"\[HOTLINE\] needs non-empty strings"):
+        load_channel_labels(path)
