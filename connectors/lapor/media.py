@@ -1,0 +1,118 @@
+"""What an evidence file is, judged from its bytes, and the limits it must keep.
+
+A reporter's browser names a file's type from its extension, so a claim of ``image/jpeg`` says
+nothing. The portal sniffs the type from the file's first bytes (``filetype``) and accepts only
+the kinds evidence comes in: photos, videos, PDF documents and chat logs exported as text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import filetype
+
+#: Media types accepted as evidence: photos, screen recordings and videos, documents, chat logs.
+ACCEPTED_MEDIA_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/heic",
+        "video/mp4",
+        "video/quicktime",
+        "application/pdf",
+        "text/plain",
+    }
+)
+#: Bytes a text file is judged on: a chat export is UTF-8 without control bytes.
+_TEXT_SAMPLE = 64 * 1024
+_TEXT_CONTROLS = frozenset(range(0x00, 0x20)) - {0x09, 0x0A, 0x0D}
+
+
+@dataclass(frozen=True)
+class EvidenceLimits:
+    """How much evidence one report may carry.
+
+    Attributes:
+        max_files: files per report.
+        max_file_bytes: bytes of one file.
+        max_total_bytes: bytes of all of a report's files together.
+    """
+
+    max_files: int = 5
+    max_file_bytes: int = 10 * 1024 * 1024
+    max_total_bytes: int = 25 * 1024 * 1024
+
+
+class EvidenceRefusedError(ValueError):
+    """An evidence file or set of files the portal does not accept.
+
+    Attributes:
+        code: machine-readable reason (``evidence_type``, ``evidence_too_large``...).
+        index: position of the refused file in the report (0-based), None for the whole set.
+    """
+
+    def __init__(self, code: str, message: str, index: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.index = index
+
+
+def sniff(data: bytes) -> str | None:
+    """The media type of ``data`` judged from its bytes, or None when it is none accepted."""
+    kind = filetype.guess(data[:8192])
+    if kind is not None:
+        mime = str(kind.mime)
+        return mime if mime in ACCEPTED_MEDIA_TYPES else None
+    return "text/plain" if _is_text(data) else None
+
+
+def _is_text(data: bytes) -> bool:
+    sample = data[:_TEXT_SAMPLE]
+    if not sample or _TEXT_CONTROLS.intersection(sample):
+        return False
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A sample cut inside a multi-byte character is still text.
+        return len(sample) == _TEXT_SAMPLE and exc.start >= len(sample) - 3
+    return True
+
+
+def check_files(files: list[bytes], limits: EvidenceLimits) -> list[str]:
+    """The sniffed media type of each file, after checking count, sizes and types.
+
+    Raises:
+        EvidenceRefusedError: too many files, a file empty, too large or of a type not
+            accepted, or all together too large.
+    """
+    if len(files) > limits.max_files:
+        raise EvidenceRefusedError(
+            "evidence_too_many", f"a report may carry at most {limits.max_files} files"
+        )
+    if sum(len(data) for data in files) > limits.max_total_bytes:
+        raise EvidenceRefusedError(
+            "evidence_too_large",
+            f"a report's files may have at most {limits.max_total_bytes} bytes together",
+        )
+    return [_checked(index, data, limits) for index, data in enumerate(files)]
+
+
+def _checked(index: int, data: bytes, limits: EvidenceLimits) -> str:
+    if not data:
+        raise EvidenceRefusedError("evidence_empty", f"file {index + 1} is empty", index)
+    if len(data) > limits.max_file_bytes:
+        raise EvidenceRefusedError(
+            "evidence_too_large",
+            f"file {index + 1} has more than {limits.max_file_bytes} bytes",
+            index,
+        )
+    media_type = sniff(data)
+    if media_type is None:
+        accepted = ", ".join(sorted(ACCEPTED_MEDIA_TYPES))
+        raise EvidenceRefusedError(
+            "evidence_type",
+            f"file {index + 1} is not a photo, video, PDF or text file (accepted: {accepted})",
+            index,
+        )
+    return media_type

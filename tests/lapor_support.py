@@ -1,0 +1,55 @@
+"""Shared pieces of the reporting channel's tests: a real SeaweedFS S3 and sample files."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from connectors.lapor.evidence import S3Location
+from streams.local.storage import EmbeddedStorage, free_storage_base_port
+
+BUCKET = "kawal-evidence"
+
+
+@contextmanager
+def seaweed_s3(directory: Path) -> Iterator[S3Location]:
+    """A SeaweedFS S3 serving the evidence bucket, for one test module."""
+    storage = EmbeddedStorage(
+        directory / "data",
+        directory / "logs",
+        base_port=free_storage_base_port(),
+        bucket=BUCKET,
+        access_key="lapor",
+        secret_key="lapor-test-secret",
+    )
+    storage.start()
+    try:
+        yield S3Location(storage.s3_endpoint, BUCKET, "lapor", "lapor-test-secret")
+    finally:
+        storage.stop()
+
+
+def png(width: int = 8, height: int = 8, shade: int = 0) -> bytes:
+    """A valid PNG image of one colour (``shade`` varies its bytes and so its hash)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + bytes((200, shade % 256, 40)) * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
+
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+CHAT_LOG = b"[09.12] Pak Kepala: ayo semua hadir di kampanye calon nomor 2 besok\n"
+#: A Windows program: not evidence, whatever its name says.
+EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + bytes(64)
