@@ -1,0 +1,208 @@
+"""Accepting a report: check it, store its evidence, spool it, hand out its tracking code.
+
+No HTTP in here (:mod:`connectors.lapor.web` is the HTTP side). A report is accepted only once
+everything it needs is durable: its evidence objects in the store, the report in the spool
+(SQLite, ``synchronous=FULL``, mode 0600), the hash of its tracking code in the tracking store.
+Only then does the reporter see the code; a failure before that answers "try again" and
+leaves nothing the reporter would have to know about (a stored evidence object without a
+report is ciphertext nobody has the key of, and is reused if the report is sent again).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from connectors.bawaslu.spool import Spool, SpoolUnavailableError
+from connectors.lapor.evidence import EvidenceError, EvidenceStore, evidence_keys
+from connectors.lapor.media import EvidenceLimits, EvidenceRefusedError, check_files
+from connectors.lapor.submission import Problem, Rules, SubmissionRefusedError, read_submission
+from connectors.lapor.tracking import TrackingStore, TrackingUnavailableError, new_code
+from schemas.identity import case_id_for
+
+log = logging.getLogger(__name__)
+
+#: The reporting channel of everything this intake accepts.
+CHANNEL = "WEB_FORM"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One evidence file as uploaded: the name the reporter's device gave it, and its bytes."""
+
+    name: str
+    data: bytes
+
+    def __repr__(self) -> str:
+        return f"Upload({len(self.data)} bytes)"  # the name may name a person
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """An accepted report: the code to show the reporter once, and its case number."""
+
+    tracking_code: str
+    case_number: str
+    case_id: str
+
+
+@dataclass
+class IntakeRefusedError(Exception):
+    """A report that is not accepted, with an HTTP status and messages in both languages."""
+
+    status: int
+    code: str
+    indonesian: str
+    english: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def message(self, locale: str) -> str:
+        """The message in ``locale`` (``id`` or ``en``)."""
+        return self.english if locale == "en" else self.indonesian
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.code}"
+
+
+@dataclass(frozen=True)
+class IntakeParts:
+    """What an intake works with."""
+
+    institution: str
+    rules: Rules
+    limits: EvidenceLimits
+    evidence: EvidenceStore
+    spool: Spool
+    tracking: TrackingStore
+
+
+class RateLimits:
+    """Moving-window limits per source and action (``report``, ``track``), in memory.
+
+    Args:
+        report: limits of reports per source, e.g. ``"3/minute;20/day"``.
+        track: limits of tracking-page and stream requests per source.
+    """
+
+    def __init__(self, report: str, track: str) -> None:
+        self._limits: dict[str, list[RateLimitItem]] = {
+            "report": parse_many(report),
+            "track": parse_many(track),
+        }
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def allow(self, action: str, source: str) -> bool:
+        """Count one ``action`` by ``source``; whether it stays within every limit."""
+        return all(self._limiter.hit(item, action, source) for item in self._limits[action])
+
+
+class ReportIntake:
+    """Checks and keeps reports of one Bawaslu office's portal."""
+
+    def __init__(
+        self, parts: IntakeParts, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self.parts = parts
+        self.clock = clock
+
+    def submit(self, raw: Mapping[str, Any], uploads: list[Upload]) -> Accepted:
+        """Accept one report: its fields ``raw`` and evidence ``uploads``.
+
+        Raises:
+            IntakeRefusedError: 400 with every field at fault, 413/415 for evidence, 503 when
+                the evidence store, spool or tracking store cannot be written now.
+        """
+        now = self.clock()
+        try:
+            submission = read_submission(raw, self.parts.rules, now.date())
+        except SubmissionRefusedError as exc:
+            raise IntakeRefusedError(
+                400,
+                "invalid_report",
+                "Laporan belum dapat diterima: periksa isian yang ditandai.",
+                "The report cannot be accepted yet: check the fields marked.",
+                exc.problems,
+            ) from None
+        stored = self._store_evidence(uploads)
+        report_id = uuid.uuid4().hex
+        case_number = f"WEB/{now:%Y}/{report_id[:16].upper()}"
+        case_id = case_id_for(self.parts.institution, case_number)
+        body = {
+            "id": report_id,
+            "case_number": case_number,
+            "received_at": now.astimezone(UTC).isoformat(),
+            "channel": CHANNEL,
+            "report": submission.fields(),
+            "evidence": [item.reference() for item, _ in stored],
+            "evidence_keys": evidence_keys(stored),
+        }
+        code = new_code()
+        self._keep(report_id, json.dumps(body, ensure_ascii=False).encode(), code, case_id, now)
+        return Accepted(code, case_number, case_id)
+
+    def _store_evidence(self, uploads: list[Upload]) -> list[tuple[Any, str]]:
+        try:
+            types = check_files([upload.data for upload in uploads], self.parts.limits)
+        except EvidenceRefusedError as exc:
+            raise _evidence_refusal(exc) from None
+        try:
+            return [
+                (self.parts.evidence.put(upload.data, media_type), _file_name(upload.name))
+                for upload, media_type in zip(uploads, types, strict=True)
+            ]
+        except EvidenceError as exc:
+            raise _unavailable("evidence_store_unavailable", str(exc)) from exc
+
+    def _keep(self, report_id: str, body: bytes, code: str, case_id: str, now: datetime) -> None:
+        region = json.loads(body)["report"]["region_code"]
+        try:
+            self.parts.tracking.add(code, case_id, region, now)
+        except TrackingUnavailableError as exc:
+            raise _unavailable("tracking_unavailable", str(exc)) from exc
+        try:
+            self.parts.spool.append(report_id, body)
+        except SpoolUnavailableError as exc:
+            self.parts.tracking.remove(code)  # no report, no code
+            raise _unavailable("spool_unavailable", str(exc)) from exc
+
+
+def _file_name(name: str) -> str:
+    # Only the last part of a path a browser may send, and not more than a file system keeps.
+    return name.replace("\\", "/").rsplit("/", 1)[-1][:255] or "bukti"
+
+
+def _evidence_refusal(exc: EvidenceRefusedError) -> IntakeRefusedError:
+    number = "" if exc.index is None else f" ke-{exc.index + 1}"
+    status = 415 if exc.code == "evidence_type" else 413
+    indonesian = {
+        "evidence_type": f"Berkas bukti{number} bukan foto, video, PDF atau teks.",
+        "evidence_too_many": "Terlalu banyak berkas bukti.",
+        "evidence_too_large": f"Berkas bukti{number} terlalu besar.",
+        "evidence_empty": f"Berkas bukti{number} kosong.",
+    }[exc.code]
+    return IntakeRefusedError(
+        status,
+        exc.code,
+        indonesian,
+        str(exc)[0].upper() + str(exc)[1:] + ".",
+        [Problem("evidence", exc.code, indonesian, str(exc))],
+    )
+
+
+def _unavailable(code: str, detail: str) -> IntakeRefusedError:
+    log.warning("lapor: a report was refused for now: %s (%s)", code, detail)  # no report data
+    return IntakeRefusedError(
+        503,
+        code,
+        "Laporan tidak dapat disimpan saat ini. Silakan coba lagi beberapa saat lagi.",
+        "The report cannot be stored right now. Please try again in a while.",
+    )

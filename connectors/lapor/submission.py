@@ -1,0 +1,278 @@
+"""A report as the public submits it: the fields of the form or the JSON API, checked.
+
+The web form and the JSON API take the same fields (the API: a JSON object, ``anonymous`` a
+boolean; the form: ``multipart/form-data``, ``anonymous`` a checkbox):
+
+=================== ======================================================================
+field               what
+=================== ======================================================================
+anonymous           true: no identity is asked or kept (default); false: name and contact
+reporter_name       the reporter's name (identified reports only)
+reporter_contact    a telephone number or e-mail address to reach the reporter
+subject_name        name of the reported civil servant
+subject_nip         the civil servant's 18-digit NIP, if the reporter knows it
+employing_agency    the PPK employing them (an institution id of the registry, ``ppk.3374``)
+region_code         Kemendagri code of the region where it happened (``33`` or ``3374``)
+election            the election concerned (one of the portal's configured elections)
+violation           the violation category (``kawal.ViolationCategory`` code, labels from data)
+happened_on         the day it happened or was seen (ISO 8601 date, not in the future)
+summary             what happened, in the reporter's words
+=================== ======================================================================
+
+A refusal names each field at fault with a code and a message in Indonesian and English, and
+never quotes what was entered (it may be personal data).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from schemas.labels import load_violation_labels
+
+#: Longest text accepted per field, in characters.
+FIELD_LIMITS = {
+    "reporter_name": 200,
+    "reporter_contact": 200,
+    "subject_name": 200,
+    "subject_nip": 18,
+    "employing_agency": 64,
+    "region_code": 4,
+    "election": 64,
+    "violation": 64,
+    "happened_on": 10,
+    "summary": 5000,
+}
+_NIP = re.compile(r"\d{18}")
+_REGION = re.compile(r"\d{2}(\d{2})?")
+_CONTACT = re.compile(r"(\+?[0-9][0-9 ()-]{6,20}|[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,})")
+_TRUE = frozenset({"true", "on", "1", "yes", "ya"})
+_FALSE = frozenset({"false", "off", "0", "no", "tidak", ""})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One field at fault.
+
+    Attributes:
+        field: the field's name.
+        code: machine-readable reason (``missing``, ``too_long``, ``invalid``...).
+        indonesian: what to do, in Indonesian.
+        english: what to do, in English.
+    """
+
+    field: str
+    code: str
+    indonesian: str
+    english: str
+
+    def message(self, locale: str) -> str:
+        """The message in ``locale`` (``id`` or ``en``)."""
+        return self.english if locale == "en" else self.indonesian
+
+    def as_json(self, locale: str) -> dict[str, str]:
+        """The problem as the API answers it."""
+        return {"field": self.field, "code": self.code, "message": self.message(locale)}
+
+
+class SubmissionRefusedError(ValueError):
+    """A submission with fields at fault (every one of them is listed)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(", ".join(f"{p.field}: {p.code}" for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What the portal accepts.
+
+    Attributes:
+        jurisdiction: the Bawaslu office's region prefix (``33``), or ``""`` for Bawaslu RI.
+        agencies: institution ids of the PPKs a report may name.
+        elections: the elections a report may concern.
+    """
+
+    jurisdiction: str
+    agencies: frozenset[str]
+    elections: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A checked report (its evidence files are checked apart, :mod:`connectors.lapor.media`)."""
+
+    reporter_identity: str | None
+    subject_name: str
+    subject_nip: str
+    employing_agency: str
+    region_code: str
+    election: str
+    violation: str
+    happened_on: date
+    summary: str
+
+    def fields(self) -> dict[str, Any]:
+        """The report as the spool keeps it (the date in ISO 8601)."""
+        return {
+            "reporter_identity": self.reporter_identity,
+            "subject_name": self.subject_name,
+            "subject_nip": self.subject_nip,
+            "employing_agency": self.employing_agency,
+            "region_code": self.region_code,
+            "election": self.election,
+            "violation": self.violation,
+            "happened_on": self.happened_on.isoformat(),
+            "summary": self.summary,
+        }
+
+
+def violation_codes() -> tuple[str, ...]:
+    """The violation codes a reporter may choose (every labelled code but ``UNKNOWN``)."""
+    return tuple(code for code in load_violation_labels() if code != "UNKNOWN")
+
+
+class _Reader:
+    """Collects every problem of a submission before refusing it."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.raw = raw
+        self.problems: list[Problem] = []
+
+    def fail(self, field: str, code: str, indonesian: str, english: str) -> str:
+        self.problems.append(Problem(field, code, indonesian, english))
+        return ""
+
+    def text(self, field: str, *, required: bool = True) -> str:
+        value = self.raw.get(field, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            return self.fail(field, "invalid", "Isian ini harus berupa teks.", "Must be text.")
+        value = value.strip()
+        limit = FIELD_LIMITS[field]
+        if len(value) > limit:
+            return self.fail(
+                field,
+                "too_long",
+                f"Paling banyak {limit} karakter.",
+                f"At most {limit} characters.",
+            )
+        if required and not value:
+            return self.fail(field, "missing", "Isian ini wajib diisi.", "This field is required.")
+        return value
+
+    def flag(self, field: str, default: bool) -> bool:
+        value = self.raw.get(field)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        self.fail(field, "invalid", "Pilih ya atau tidak.", "Choose yes or no.")
+        return default
+
+
+def read_submission(raw: Mapping[str, Any], rules: Rules, today: date) -> Submission:
+    """The checked report of the fields ``raw`` (a JSON object, or the form's fields).
+
+    Raises:
+        SubmissionRefusedError: one or more fields are missing, too long or invalid.
+    """
+    reader = _Reader(raw)
+    identity = _identity(reader)
+    subject_nip = reader.text("subject_nip", required=False)
+    if subject_nip and not _NIP.fullmatch(subject_nip):
+        reader.fail(
+            "subject_nip",
+            "invalid",
+            "NIP terdiri dari 18 angka; kosongkan bila tidak tahu.",
+            "A NIP has 18 digits; leave it empty if you do not know it.",
+        )
+    submission = Submission(
+        reporter_identity=identity,
+        subject_name=reader.text("subject_name"),
+        subject_nip=subject_nip,
+        employing_agency=_choice(reader, "employing_agency", rules.agencies),
+        region_code=_region(reader, rules.jurisdiction),
+        election=_choice(reader, "election", frozenset(rules.elections)),
+        violation=_choice(reader, "violation", frozenset(violation_codes())),
+        happened_on=_day(reader, today),
+        summary=reader.text("summary"),
+    )
+    if reader.problems:
+        raise SubmissionRefusedError(reader.problems)
+    return submission
+
+
+def _identity(reader: _Reader) -> str | None:
+    if reader.flag("anonymous", default=True):
+        return None  # nothing of the reporter is read, even if sent
+    name = reader.text("reporter_name")
+    contact = reader.text("reporter_contact")
+    if contact and not _CONTACT.fullmatch(contact):
+        reader.fail(
+            "reporter_contact",
+            "invalid",
+            "Tulis nomor telepon atau alamat surel.",
+            "Give a telephone number or an e-mail address.",
+        )
+    return f"{name} <{contact}>"
+
+
+def _choice(reader: _Reader, field: str, allowed: frozenset[str]) -> str:
+    value = reader.text(field)
+    if value and value not in allowed:
+        return reader.fail(
+            field, "unknown", "Pilih salah satu dari daftar.", "Choose one of the list."
+        )
+    return value
+
+
+def _region(reader: _Reader, jurisdiction: str) -> str:
+    value = reader.text("region_code")
+    if value and not _REGION.fullmatch(value):
+        return reader.fail(
+            "region_code",
+            "invalid",
+            "Kode wilayah Kemendagri terdiri dari 2 atau 4 angka, misalnya 3374.",
+            "A Kemendagri region code has 2 or 4 digits, e.g. 3374.",
+        )
+    if value and not value.startswith(jurisdiction):
+        return reader.fail(
+            "region_code",
+            "outside_jurisdiction",
+            f"Kanal ini menerima laporan dari wilayah {jurisdiction} saja; laporkan ke Bawaslu "
+            "wilayah tempat kejadian.",
+            f"This channel takes reports of region {jurisdiction} only; report to the Bawaslu "
+            "office of the region where it happened.",
+        )
+    return value
+
+
+def _day(reader: _Reader, today: date) -> date:
+    value = reader.text("happened_on")
+    if not value:
+        return today
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        reader.fail(
+            "happened_on",
+            "invalid",
+            "Tulis tanggal seperti 2024-11-04.",
+            "Give a date such as 2024-11-04.",
+        )
+        return today
+    if day > today:
+        reader.fail(
+            "happened_on",
+            "in_future",
+            "Tanggal kejadian tidak boleh di masa depan.",
+            "The day cannot be in the future.",
+        )
+    return day

@@ -1,0 +1,159 @@
+"""Tracking codes and the steps of each tracked case, in SQLite.
+
+A reporter gets a tracking code once, when the report is accepted: 144 random bits
+(``secrets.token_urlsafe(18)``, 24 characters), unguessable. The store keeps only its SHA-256:
+whoever reads the file cannot follow a case, nor tell which code belongs to which report.
+(A slow hash would add nothing: the code is random, not a password a person chose.)
+
+The steps of a case come from Bawaslu's feed (:class:`connectors.lapor.connector.LaporStatus`),
+once per feed entry (``seq``), so a redelivered entry changes nothing. The file is mode 0600
+in the portal's folder (0700): which case a code follows is the reporter's secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from connectors.errors import ConnectorError
+from streams.private_files import PrivateFileError, private_database
+
+CODE_BYTES = 18
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS codes ("
+    "code_hash TEXT PRIMARY KEY, case_id TEXT NOT NULL, region_code TEXT NOT NULL, "
+    "created_at TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS codes_case ON codes (case_id)",
+    "CREATE TABLE IF NOT EXISTS steps ("
+    "case_id TEXT NOT NULL, seq INTEGER NOT NULL, step TEXT NOT NULL, at TEXT NOT NULL, "
+    "PRIMARY KEY (case_id, seq))",
+)
+
+
+class TrackingUnavailableError(ConnectorError):
+    """The tracking store cannot be used now (locked, disk full, not private)."""
+
+
+@dataclass(frozen=True)
+class TrackedStep:
+    """One step of a case: its position in the case's trail, code and time."""
+
+    seq: int
+    step: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A case a code follows: its region (for its time zone) and its steps so far."""
+
+    case_id: str
+    region_code: str
+    received_at: datetime
+    steps: list[TrackedStep]
+
+
+def new_code() -> str:
+    """A fresh tracking code: 144 random bits, URL-safe."""
+    return secrets.token_urlsafe(CODE_BYTES)
+
+
+def code_hash(code: str) -> str:
+    """What the store keeps of a code."""
+    return hashlib.sha256(b"kawal.tracking.v1\x00" + code.encode()).hexdigest()
+
+
+class TrackingStore:
+    """Codes → cases, and each case's steps, in ``<directory>/tracking.db``."""
+
+    FILE_NAME = "tracking.db"
+
+    def __init__(self, directory: Path, busy_seconds: float = 5.0) -> None:
+        self.path = directory / self.FILE_NAME
+        self._busy_seconds = busy_seconds
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+
+    def add(self, code: str, case_id: str, region_code: str, at: datetime) -> None:
+        """Let ``code`` follow ``case_id``."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO codes VALUES (?, ?, ?, ?)",
+                (code_hash(code), case_id, region_code, at.astimezone(UTC).isoformat()),
+            )
+
+    def remove(self, code: str) -> None:
+        """Forget ``code`` (its report could not be spooled after all)."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM codes WHERE code_hash = ?", (code_hash(code),))
+
+    def is_tracked(self, case_id: str) -> bool:
+        """Whether a code follows ``case_id``."""
+        with self._transaction() as db:
+            row = db.execute("SELECT 1 FROM codes WHERE case_id = ?", (case_id,)).fetchone()
+        return row is not None
+
+    def record(self, case_id: str, seq: int, step: str, at: datetime) -> None:
+        """Note step ``step`` of ``case_id`` at trail position ``seq`` (once per position)."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO steps VALUES (?, ?, ?, ?)",
+                (case_id, seq, step, at.astimezone(UTC).isoformat()),
+            )
+
+    def follow(self, code: str) -> Tracked | None:
+        """The case ``code`` follows with its steps, or None for an unknown code."""
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT case_id, region_code, created_at FROM codes WHERE code_hash = ?",
+                (code_hash(code),),
+            ).fetchone()
+            if row is None:
+                return None
+            steps = db.execute(
+                "SELECT seq, step, at FROM steps WHERE case_id = ? ORDER BY seq", (row[0],)
+            ).fetchall()
+        return Tracked(
+            case_id=str(row[0]),
+            region_code=str(row[1]),
+            received_at=datetime.fromisoformat(row[2]),
+            steps=[TrackedStep(int(s[0]), str(s[1]), datetime.fromisoformat(s[2])) for s in steps],
+        )
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                db = self._connection()
+                with db:
+                    yield db
+            except (sqlite3.Error, OSError, PrivateFileError) as exc:
+                raise TrackingUnavailableError(
+                    f"the tracking store {self.path} cannot be used now ({exc}); try again"
+                ) from exc
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            private_database(self.path)
+            db = sqlite3.connect(
+                self.path, timeout=self._busy_seconds, check_same_thread=False
+            )
+            db.execute("PRAGMA synchronous=FULL")
+            for statement in _SCHEMA:
+                db.execute(statement)
+            self._db = db
+        return self._db
