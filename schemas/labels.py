@@ -1,8 +1,9 @@
-"""Human labels of coded schema values, kept as data beside the schemas.
+"""Human labels of coded values, kept as data beside the schemas.
 
-The ``kawal.ViolationCategory`` and ``kawal.ReportingChannel`` enums carry only codes, so they
-can grow compatibly; what each code means, in Indonesian and English, lives in
-``data/violation_labels.toml`` and ``data/channel_labels.toml``.
+The ``kawal.ViolationCategory`` enum carries only codes, so it can grow compatibly; what each
+code means, in Indonesian and English, lives in ``data/violation_labels.toml`` (reporting
+channels: ``data/channel_labels.toml``). Other coded values (sanction kinds and levels,
+lifecycle phases, ...) have label files of the same shape, read with :func:`load_labels`.
 
 Example:
     >>> labels = load_violation_labels()
@@ -27,11 +28,11 @@ class LabelDataError(KawalError):
 
 
 @dataclass(frozen=True)
-class ViolationLabel:
-    """What a violation code means.
+class Label:
+    """What a code means.
 
     Attributes:
-        code: the ``kawal.ViolationCategory`` symbol.
+        code: the coded value (an enum symbol, a phase).
         indonesian: the label in Indonesian.
         english: the label in English.
         source: the legal text the code stands for.
@@ -43,7 +44,7 @@ class ViolationLabel:
     source: str
 
 
-def load_violation_labels(path: Path | None = None) -> dict[str, ViolationLabel]:
+def load_violation_labels(path: Path | None = None) -> dict[str, Label]:
     """Reads the labels of the violation codes, by code.
 
     Args:
@@ -52,10 +53,10 @@ def load_violation_labels(path: Path | None = None) -> dict[str, ViolationLabel]
     Raises:
         LabelDataError: the file is missing or not TOML, or a code lacks a label.
     """
-    return _load(path or DEFAULT_VIOLATION_LABELS, "violation")
+    return load_labels(path or DEFAULT_VIOLATION_LABELS)
 
 
-def load_channel_labels(path: Path | None = None) -> dict[str, ViolationLabel]:
+def load_channel_labels(path: Path | None = None) -> dict[str, Label]:
     """Reads the labels of the reporting-channel codes (``kawal.ReportingChannel``), by code.
 
     Args:
@@ -64,20 +65,25 @@ def load_channel_labels(path: Path | None = None) -> dict[str, ViolationLabel]:
     Raises:
         LabelDataError: the file is missing or not TOML, or a code lacks a label.
     """
-    return _load(path or DEFAULT_CHANNEL_LABELS, "channel")
+    return load_labels(path or DEFAULT_CHANNEL_LABELS)
 
 
-def _load(path: Path, kind: str) -> dict[str, ViolationLabel]:
+def load_labels(path: Path) -> dict[str, Label]:
+    """Reads a labels file (one ``[CODE]`` table of ``id``, ``en``, ``source`` per code).
+
+    Raises:
+        LabelDataError: the file is missing or not TOML, or a code lacks a label.
+    """
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise LabelDataError(
-            f"cannot read {kind} labels {path}: {exc}; restore the file from the repository"
+            f"cannot read labels {path}: {exc}; restore the file from the repository"
         ) from exc
     return {code: _label(path, code, entry) for code, entry in data.items()}
 
 
-def _label(path: Path, code: str, entry: Any) -> ViolationLabel:
+def _label(path: Path, code: str, entry: Any) -> Label:
     if not isinstance(entry, dict) or not all(
         isinstance(entry.get(key), str) and entry[key] for key in _KEYS
     ):
@@ -85,4 +91,4 @@ def _label(path: Path, code: str, entry: Any) -> ViolationLabel:
             f"{path.name}: [{code}] needs non-empty strings {', '.join(_KEYS)} "
             "(Indonesian label, English label, legal source)"
         )
-    return ViolationLabel(code, entry["id"], entry["en"], entry["source"])
+    return Label(code, entry["id"], entry["en"], entry["source"])
