@@ -149,9 +149,7 @@ class TrackingStore:
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
             private_database(self.path)
-            db = sqlite3.connect(
-                self.path, timeout=self._busy_seconds, check_same_thread=False
-            )
+            db = sqlite3.connect(self.path, timeout=self._busy_seconds, check_same_thread=False)
             db.execute("PRAGMA synchronous=FULL")
             for statement in _SCHEMA:
                 db.execute(statement)
