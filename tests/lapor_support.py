@@ -53,3 +53,36 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 CHAT_LOG = b"[09.12] Pak Kepala: ayo semua hadir di kampanye calon nomor 2 besok\n"
 #: A Windows program: not evidence, whatever its name says.
 EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + bytes(64)
+
+
+def multipart(fields: dict[str, str], files: list[tuple[str, bytes]]) -> tuple[bytes, str]:
+    """A ``multipart/form-data`` body as a browser sends it, and its content type."""
+    boundary = "----kawal-test-boundary-7d1f"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    for filename, data in files:
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="evidence"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        )
+        parts.append(head.encode() + data + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def report_fields(**changes: str) -> dict[str, str]:
+    """The fields of a complete anonymous report of Semarang city."""
+    fields = {
+        "anonymous": "true",
+        "subject_name": "Budi Canary-Subject",
+        "subject_nip": "198501012010011001",
+        "employing_agency": "ppk.3374",
+        "region_code": "3374",
+        "election": "pilkada-2024",
+        "violation": "DISCIPLINE_USE_OF_OFFICE_FACILITIES",
+        "happened_on": "2024-11-01",
+        "summary": "Memakai mobil dinas untuk kampanye calon nomor 2 di Tembalang.",
+    }
+    return fields | changes

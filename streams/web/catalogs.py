@@ -23,7 +23,7 @@ from streams.web.locales import LOCALES
 from streams.web.templating import CATALOGUE
 
 #: Packages whose templates are translated.
-PACKAGES = ("streams.web",)
+PACKAGES = ("streams.web", "connectors.lapor")
 _EXTRACTOR = "jinja2.ext:babel_extract"
 _METHODS = [("templates/**.html", _EXTRACTOR), ("templates/**.svg", _EXTRACTOR)]
 _OPTIONS = {"templates/**": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}

@@ -1,0 +1,245 @@
+"""The public reporting channel, run by a Bawaslu office: reports in, their steps back out.
+
+``lapor-intake`` serves the report form, the JSON API and the tracking pages
+(:mod:`connectors.lapor.web`) and forwards each accepted report, from its spool, as a signed
+``ReportReceived`` of the office (channel ``WEB_FORM``; the reporter's identity sealed by the
+runtime; ``reporter_ref`` a per-case pseudonym). It takes reports of its office's region only
+(``bawaslu.33``: regions 33 and 33xx; ``bawaslu``: all): the office is the case's supervisor.
+
+``lapor-status`` reads the same office's outbound feed and notes, for each case a tracking code
+follows, the step each entry stands for (:mod:`connectors.lapor.steps`) in the tracking store
+the pages read. Both share ``spool_dir``. See docs/lapor.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+
+from connectors.base import (
+    ConnectorConfig,
+    ConnectorContext,
+    Event,
+    FeedEntry,
+    InboundConnector,
+    OutboundConnector,
+    SourceRecord,
+    TransientError,
+)
+from connectors.bawaslu.connector import BAWASLU_ID
+from connectors.bawaslu.spool import Spool, SpoolUnavailableError
+from connectors.lapor.evidence import EvidenceStore, S3Location
+from connectors.lapor.intake import IntakeParts, RateLimits, ReportIntake
+from connectors.lapor.mapping import report_event
+from connectors.lapor.media import EvidenceLimits
+from connectors.lapor.pages import Pages
+from connectors.lapor.steps import step_of
+from connectors.lapor.submission import Rules
+from connectors.lapor.tracking import TrackingStore, TrackingUnavailableError
+from connectors.lapor.web import Portal, PortalServer, PortalSettings
+from connectors.pseudonyms import pseudonym_key
+from streams.domain.institutions import Institution, load_institutions
+
+MB = 1024 * 1024
+_EVIDENCE_KEY_CONTEXT = b"kawal.lapor.evidence_key.v1"
+
+
+class IntakeConfig(ConnectorConfig):
+    """The portal: where it listens, its spool, its evidence store and its limits."""
+
+    institution: str = Field(pattern=BAWASLU_ID)
+    listen_host: str = "127.0.0.1"
+    """Address to listen on (put TLS in front of it)."""
+    listen_port: int = Field(ge=1, le=65535)
+    spool_dir: Path
+    """Folder of the spool and the tracking store (mode 0700, files 0600)."""
+    secret: SecretStr
+    """At least 32 characters: the reporters' pseudonyms and the evidence keys derive from it.
+    Keep it as long as evidence is kept: it is what opens the files at the office."""
+    s3_endpoint: str
+    """URL of the evidence store's S3 API (the embedded SeaweedFS by default in ``kawal up``)."""
+    s3_bucket: str = "kawal-evidence"
+    s3_access_key: str
+    s3_secret_key: SecretStr
+    s3_region: str | None = "us-east-1"
+    elections: list[str] = Field(default_factory=lambda: ["pilkada-2024"], min_length=1)
+    max_files: int = Field(default=5, ge=0, le=20)
+    max_file_mb: int = Field(default=10, ge=1, le=200)
+    max_total_mb: int = Field(default=25, ge=1, le=500)
+    report_rate: str = "5/minute;30/day"
+    """Reports one source may send (``limits`` notation)."""
+    track_rate: str = "120/minute"
+    """Tracking requests one source may make."""
+    forwarded_for: str | None = None
+    """Header naming the client when a trusted proxy is in front (``X-Forwarded-For``)."""
+    spool_busy_seconds: float = Field(default=5.0, gt=0)
+    retention_days: int = Field(default=30, ge=0)
+    """Days a report stays in the spool after it reached the hub (personal data)."""
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr) -> SecretStr:
+        if len(secret.get_secret_value()) < 32:
+            raise ValueError("the secret must have at least 32 characters")
+        return secret
+
+    def jurisdiction(self) -> str:
+        """The region prefix of the office's reports (``""``: the whole country)."""
+        return self.institution.partition(".")[2]
+
+    def evidence_limits(self) -> EvidenceLimits:
+        """The evidence limits in bytes."""
+        return EvidenceLimits(self.max_files, self.max_file_mb * MB, self.max_total_mb * MB)
+
+    def location(self) -> S3Location:
+        """The evidence store."""
+        return S3Location(
+            self.s3_endpoint,
+            self.s3_bucket,
+            self.s3_access_key,
+            self.s3_secret_key.get_secret_value(),
+            self.s3_region,
+        )
+
+
+def agencies_of(jurisdiction: str) -> list[Institution]:
+    """The PPKs a report to an office of ``jurisdiction`` may name."""
+    found = []
+    for institution in load_institutions():
+        suffix = institution.id.partition(".")[2]
+        in_region = not suffix.isdigit() or suffix.startswith(jurisdiction)
+        if institution.role == "ppk" and in_region:
+            found.append(institution)
+    return found
+
+
+class LaporIntake(InboundConnector[IntakeConfig]):
+    """Reports of the public portal → ``ReportReceived`` of the office."""
+
+    name = "lapor-intake"
+
+    def __init__(self, config: IntakeConfig, context: ConnectorContext) -> None:
+        super().__init__(config, context)
+        secret = config.secret.get_secret_value().encode()
+        self._pseudonyms = pseudonym_key(secret)
+        self._spool = Spool(config.spool_dir, config.spool_busy_seconds)
+        self._tracking = TrackingStore(config.spool_dir, config.spool_busy_seconds)
+        rules = Rules(
+            jurisdiction=config.jurisdiction(),
+            agencies=frozenset(agency.id for agency in agencies_of(config.jurisdiction())),
+            elections=tuple(config.elections),
+        )
+        evidence = EvidenceStore(config.location(), _evidence_key(secret))
+        parts = IntakeParts(
+            config.institution,
+            rules,
+            config.evidence_limits(),
+            evidence,
+            Spool(config.spool_dir, config.spool_busy_seconds),
+            self._tracking,
+        )
+        settings = PortalSettings(
+            config.listen_host,
+            config.listen_port,
+            max_request_bytes=_request_limit(config),
+            forwarded_for=config.forwarded_for,
+        )
+        portal = Portal(
+            settings,
+            ReportIntake(parts),
+            self._tracking,
+            RateLimits(config.report_rate, config.track_rate),
+            Pages(rules, config.evidence_limits(), agencies_of(config.jurisdiction())),
+        )
+        self._server: PortalServer | None = PortalServer(portal)
+        self._server.start()
+
+    def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
+        """Spooled reports after spool id ``after``."""
+        try:
+            posts = self._spool.after(int(after or 0), limit)
+        except SpoolUnavailableError as exc:
+            raise TransientError(str(exc)) from exc
+        return [
+            SourceRecord(position=str(post.intake_id), payload=post.body, source_id=post.post_id)
+            for post in posts
+        ]
+
+    def to_events(self, record: SourceRecord) -> list[Event]:
+        """The ``ReportReceived`` of one report."""
+        return [report_event(self.institution, self._pseudonyms, dict(record.payload))]
+
+    def acknowledge(self, records: Sequence[SourceRecord]) -> None:
+        """Mark the reports forwarded: from now their retention runs."""
+        try:
+            self._spool.mark_forwarded([int(r.position) for r in records], datetime.now(UTC))
+        except SpoolUnavailableError as exc:
+            self.context.log.warning("%s: could not mark reports forwarded (%s)", self.name, exc)
+
+    def expire(self, now: datetime) -> None:
+        """Erase reports forwarded more than ``retention_days`` before ``now``."""
+        days = self.config.retention_days
+        try:
+            erased = self._spool.erase_forwarded(now - timedelta(days=days))
+        except SpoolUnavailableError as exc:
+            self.context.log.warning("%s: could not erase expired reports (%s)", self.name, exc)
+            return
+        if erased:
+            self.context.log.info(
+                "%s: erased %d reports forwarded more than %d days ago", self.name, erased, days
+            )
+
+    def close(self) -> None:
+        """Stop the portal and close the stores."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self._spool.close()
+        self._tracking.close()
+
+
+class StatusConfig(ConnectorConfig):
+    """The office whose feed is followed, and the portal's folder."""
+
+    institution: str = Field(pattern=BAWASLU_ID)
+    spool_dir: Path
+    """The same folder as the intake's: the tracking store is there."""
+
+
+class LaporStatus(OutboundConnector[StatusConfig]):
+    """The office's feed → the steps of each tracked case."""
+
+    name = "lapor-status"
+
+    def __init__(self, config: StatusConfig, context: ConnectorContext) -> None:
+        super().__init__(config, context)
+        self._tracking = TrackingStore(config.spool_dir)
+
+    def deliver(self, entry: FeedEntry) -> None:
+        """Note the step of one entry if a code follows its case (idempotent on ``seq``)."""
+        step = step_of(entry.event_type, entry.event)
+        try:
+            if step is None or not self._tracking.is_tracked(entry.case_id):
+                return
+            at = entry.event["envelope"]["event_time"]
+            self._tracking.record(entry.case_id, int(entry.entry["seq"]), step, at)
+        except TrackingUnavailableError as exc:
+            raise TransientError(str(exc)) from exc
+
+    def close(self) -> None:
+        """Close the tracking store."""
+        self._tracking.close()
+
+
+def _evidence_key(secret: bytes) -> bytes:
+    return hmac.new(secret, _EVIDENCE_KEY_CONTEXT, hashlib.sha256).digest()
+
+
+def _request_limit(config: IntakeConfig) -> int:
+    # Base64 in the JSON API makes files a third larger; 256 KiB for the text fields.
+    return config.max_total_mb * MB * 4 // 3 + 256 * 1024

@@ -1,0 +1,109 @@
+"""The portal's pages, rendered with the shared templates (Indonesian first, English asked).
+
+What a page shows of a case is what the reporter is entitled to: the steps and their dates,
+in the region's time zone; never a name, a decision's reasons or another party's data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from connectors.lapor.intake import Accepted, IntakeRefusedError
+from connectors.lapor.media import EvidenceLimits
+from connectors.lapor.steps import StepText, load_steps
+from connectors.lapor.submission import Rules, violation_codes
+from connectors.lapor.tracking import Tracked
+from streams.domain.institutions import Institution
+from streams.web.locales import Locale
+from streams.web.templating import Templates
+
+
+@dataclass(frozen=True)
+class ShownStep:
+    """One step as a page shows it."""
+
+    code: str
+    title: str
+    at: Any
+
+
+class Pages:
+    """Renders the portal's pages."""
+
+    def __init__(self, rules: Rules, limits: EvidenceLimits, agencies: list[Institution]) -> None:
+        self.rules = rules
+        self.limits = limits
+        self.agencies = sorted(agencies, key=lambda agency: agency.name)
+        self._templates = Templates("connectors.lapor")
+
+    def form(
+        self, locale: Locale, fields: dict[str, str], refusal: IntakeRefusedError | None
+    ) -> str:
+        """The report form, with what was entered and its faults after a refusal."""
+        return self._templates.render(
+            "form.html",
+            locale,
+            fields=fields,
+            anonymous=not fields or fields.get("anonymous", "").lower() in ("true", "on"),
+            refusal=refusal,
+            problems=refusal.problems if refusal else [],
+            agencies=self.agencies,
+            violations=violation_codes(),
+            elections=self.rules.elections,
+            jurisdiction=self.rules.jurisdiction,
+            limits=self.limits,
+        )
+
+    def accepted(self, locale: Locale, accepted: Accepted) -> str:
+        """The page showing the tracking code, once."""
+        return self._templates.render("accepted.html", locale, accepted=accepted)
+
+    def ask_code(self, locale: Locale, *, unknown: bool) -> str:
+        """The form asking for a tracking code (after an unknown one: saying so)."""
+        return self._templates.render("ask_code.html", locale, unknown=unknown)
+
+    def refusal(self, locale: Locale, refusal: IntakeRefusedError) -> str:
+        """A page saying why a request was refused."""
+        return self._templates.render("refusal.html", locale, refusal=refusal)
+
+    def status(self, locale: Locale, code: str, tracked: Tracked) -> str:
+        """The tracking page of a case."""
+        return self._templates.render("status.html", locale, code=code, **_steps(tracked, locale))
+
+    def steps(self, locale: Locale, tracked: Tracked) -> str:
+        """The steps' part of the tracking page (what the live stream sends)."""
+        return self._templates.render("steps.html", locale, **_steps(tracked, locale))
+
+    def status_json(self, locale: Locale, tracked: Tracked) -> dict[str, Any]:
+        """The steps as the JSON API answers them."""
+        parts = _steps(tracked, locale)
+        return {
+            "status": parts["current"].title,
+            "next": parts["current"].next,
+            "steps": [
+                {"step": s.code, "title": s.title, "at": s.at.isoformat()} for s in parts["steps"]
+            ],
+        }
+
+    def script(self) -> str:
+        """The tracking page's live update."""
+        return resources.files("connectors.lapor").joinpath("templates", "track.js").read_text()
+
+
+def _steps(tracked: Tracked, locale: Locale) -> dict[str, Any]:
+    known = load_steps()
+    shown = [
+        ShownStep(step.step, known[step.step].text(locale).title, step.at)
+        for step in tracked.steps
+        if step.step in known
+    ]
+    current = known[shown[-1].code].text(locale) if shown else _sent(locale)
+    return {"tracked": tracked, "steps": shown, "current": current}
+
+
+def _sent(locale: Locale) -> StepText:
+    if locale == "en":
+        return StepText("Report sent", "The report is on its way to Bawaslu's case system.")
+    return StepText("Laporan terkirim", "Laporan sedang diteruskan ke sistem penanganan Bawaslu.")

@@ -1,0 +1,365 @@
+"""The portal's HTTP side: the report form, the JSON API, the tracking page and its live stream.
+
+=========================== ============================================================
+``GET /``                   the report form (Indonesian; ``?lang=en`` or the browser's
+                            preference for English)
+``POST /lapor``             the form's submission (``multipart/form-data``, files as
+                            ``evidence``): the page showing the tracking code, once
+``POST /api/v1/reports``    the same as JSON; evidence as ``[{"name", "content_base64"}]``;
+                            202 ``{"tracking_code", "case_number", "status_url"}``
+``GET /lacak``              the form asking for a tracking code
+``GET /lacak/{code}``       the case's steps; ``/lacak/{code}/events`` streams them
+                            (server-sent events: ``event: steps`` with the steps' HTML)
+``GET /api/v1/tracking/{code}``  the steps as JSON
+``GET /health``             200
+=========================== ============================================================
+
+Every refusal is JSON ``{"error", "message", "problems": [{"field", "code", "message"}]}``
+for the API and the form again, its fields kept and marked, for the browser; in the request's
+language. Requests are limited per source (429) and in size (413). Nothing of a request is
+logged: paths hold tracking codes, bodies personal data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import re
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from aiohttp.web_request import FileField
+
+from connectors.lapor.intake import IntakeRefusedError, RateLimits, ReportIntake, Upload
+from connectors.lapor.pages import Pages
+from connectors.lapor.tracking import TrackingStore, TrackingUnavailableError
+from streams.web.locales import Locale, negotiate
+
+log = logging.getLogger(__name__)
+
+_CODE = re.compile(r"[A-Za-z0-9_-]{20,64}")
+#: Seconds between two looks at the tracking store while a stream is open.
+STREAM_POLL_SECONDS = 1.0
+#: A stream ends after this long; the browser reconnects by itself.
+STREAM_SECONDS = 300.0
+_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",  # the tracking code is in the path
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; img-src 'self'; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Cache-Control": "no-store",
+}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    """Where the portal listens and how much it takes."""
+
+    host: str
+    port: int
+    max_request_bytes: int
+    forwarded_for: str | None = None
+    """Header naming the client behind a trusted proxy (``X-Forwarded-For``); None: the peer."""
+
+
+def locale_of(request: web.Request) -> Locale:
+    """The request's language: Indonesian unless English is asked for."""
+    return negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+
+
+def source_of(request: web.Request, settings: PortalSettings) -> str:
+    """Who sent the request, for the rate limits."""
+    if settings.forwarded_for:
+        forwarded = request.headers.get(settings.forwarded_for, "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()  # the hop our own proxy added
+    return request.remote or "unknown"
+
+
+class Portal:
+    """The aiohttp application of one portal."""
+
+    def __init__(
+        self,
+        settings: PortalSettings,
+        intake: ReportIntake,
+        tracking: TrackingStore,
+        rates: RateLimits,
+        pages: Pages,
+    ) -> None:
+        self.settings = settings
+        self.intake = intake
+        self.tracking = tracking
+        self.rates = rates
+        self.pages = pages
+
+    def app(self) -> web.Application:
+        """The application, its routes and middlewares."""
+        app = web.Application(
+            client_max_size=self.settings.max_request_bytes,
+            middlewares=[self._headers, self._limits],
+        )
+        app.add_routes(
+            [
+                web.get("/", self.form),
+                web.post("/lapor", self.submit_form),
+                web.post("/api/v1/reports", self.submit_json),
+                web.get("/lacak", self.ask_code),
+                web.post("/lacak", self.find_code),
+                web.get("/lacak/{code}", self.status),
+                web.get("/lacak/{code}/events", self.stream),
+                web.get("/api/v1/tracking/{code}", self.status_json),
+                web.get("/static/track.js", self.script),
+                web.get("/health", self.health),
+            ]
+        )
+        return app
+
+    @web.middleware
+    async def _headers(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPRequestEntityTooLarge:
+            response = self._refusal(request, IntakeRefusedError(413, *_TOO_LARGE))
+        except web.HTTPException as exc:
+            exc.headers.update(_HEADERS)
+            raise
+        if not response.prepared:
+            response.headers.update(_HEADERS)
+        return response
+
+    @web.middleware
+    async def _limits(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        action = "report" if request.method == "POST" and request.path != "/lacak" else "track"
+        if request.path not in ("/health", "/", "/static/track.js") and not self.rates.allow(
+            action, source_of(request, self.settings)
+        ):
+            refusal = IntakeRefusedError(429, *_TOO_MANY)
+            response = self._refusal(request, refusal)
+            response.headers["Retry-After"] = "60"
+            return response
+        return await handler(request)
+
+    async def health(self, request: web.Request) -> web.Response:
+        """200 while the portal serves."""
+        return web.json_response({"status": "ok"})
+
+    async def script(self, request: web.Request) -> web.Response:
+        """The tracking page's live update (a file, so the policy allows no inline script)."""
+        return web.Response(text=self.pages.script(), content_type="text/javascript")
+
+    async def form(self, request: web.Request) -> web.Response:
+        """The empty report form."""
+        return self._html(self.pages.form(locale_of(request), {}, None))
+
+    async def submit_form(self, request: web.Request) -> web.Response:
+        """A report from the form: the tracking code once, or the form again with its faults."""
+        locale = locale_of(request)
+        fields: dict[str, str] = {}
+        uploads: list[Upload] = []
+        for name, value in (await request.post()).items():
+            if isinstance(value, FileField):
+                data = value.file.read()
+                if data or value.filename:  # an empty file input sends an empty part
+                    uploads.append(Upload(value.filename or "", data))
+            elif isinstance(value, str):
+                fields[name] = value
+        try:
+            accepted = await asyncio.to_thread(self.intake.submit, fields, uploads)
+        except IntakeRefusedError as exc:
+            status = exc.status
+            return self._html(self.pages.form(locale, fields, exc), status)
+        return self._html(self.pages.accepted(locale, accepted), 201)
+
+    async def submit_json(self, request: web.Request) -> web.Response:
+        """A report as JSON: 202 with the tracking code, or the refusal."""
+        try:
+            raw = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return self._refusal(request, IntakeRefusedError(400, *_NOT_JSON))
+        if not isinstance(raw, dict):
+            return self._refusal(request, IntakeRefusedError(400, *_NOT_JSON))
+        uploads = _json_uploads(raw.pop("evidence", []))
+        if uploads is None:
+            return self._refusal(request, IntakeRefusedError(400, *_BAD_EVIDENCE))
+        try:
+            accepted = await asyncio.to_thread(self.intake.submit, raw, uploads)
+        except IntakeRefusedError as exc:
+            return self._refusal(request, exc)
+        body = {
+            "tracking_code": accepted.tracking_code,
+            "case_number": accepted.case_number,
+            "status_url": f"/lacak/{accepted.tracking_code}",
+        }
+        return web.json_response(body, status=202)
+
+    async def ask_code(self, request: web.Request) -> web.Response:
+        """The form asking for a tracking code."""
+        return self._html(self.pages.ask_code(locale_of(request), unknown=False))
+
+    async def find_code(self, request: web.Request) -> web.Response:
+        """The code typed into the form: on to its page."""
+        code = str((await request.post()).get("code", "")).strip()
+        if not _CODE.fullmatch(code):
+            return self._html(self.pages.ask_code(locale_of(request), unknown=True), 404)
+        suffix = "?lang=en" if locale_of(request) == "en" else ""
+        raise web.HTTPSeeOther(f"/lacak/{code}{suffix}")
+
+    async def status(self, request: web.Request) -> web.Response:
+        """The case's steps, in plain words."""
+        locale = locale_of(request)
+        tracked = await self._follow(request)
+        if tracked is None:
+            return self._html(self.pages.ask_code(locale, unknown=True), 404)
+        return self._html(self.pages.status(locale, request.match_info["code"], tracked))
+
+    async def status_json(self, request: web.Request) -> web.Response:
+        """The case's steps as JSON."""
+        tracked = await self._follow(request)
+        if tracked is None:
+            return self._refusal(request, IntakeRefusedError(404, *_UNKNOWN_CODE))
+        return web.json_response(self.pages.status_json(locale_of(request), tracked))
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        """Server-sent events: the steps' HTML now and whenever a step is added."""
+        locale = locale_of(request)
+        tracked = await self._follow(request)
+        if tracked is None:
+            return self._refusal(request, IntakeRefusedError(404, *_UNKNOWN_CODE))
+        response = web.StreamResponse(headers=_HEADERS | {"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        shown = -1
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STREAM_SECONDS
+        while loop.time() < deadline:
+            if tracked is not None and len(tracked.steps) != shown:
+                shown = len(tracked.steps)
+                await response.write(_event("steps", self.pages.steps(locale, tracked)))
+            await asyncio.sleep(STREAM_POLL_SECONDS)
+            tracked = await self._follow(request)
+        return response
+
+    async def _follow(self, request: web.Request) -> Any:
+        code = request.match_info["code"]
+        if not _CODE.fullmatch(code):
+            return None
+        try:
+            return await asyncio.to_thread(self.tracking.follow, code)
+        except TrackingUnavailableError as exc:
+            log.warning("lapor: tracking store unavailable (%s)", exc)
+            raise web.HTTPServiceUnavailable(text="tracking unavailable") from None
+
+    def _refusal(self, request: web.Request, refusal: IntakeRefusedError) -> web.Response:
+        locale = locale_of(request)
+        body = {
+            "error": refusal.code,
+            "message": refusal.message(locale),
+            "problems": [problem.as_json(locale) for problem in refusal.problems],
+        }
+        if request.path.startswith("/api/") or request.path.endswith("/events"):
+            return web.json_response(body, status=refusal.status)
+        return self._html(self.pages.refusal(locale, refusal), refusal.status)
+
+    def _html(self, text: str, status: int = 200) -> web.Response:
+        return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
+
+
+def _event(name: str, data: str) -> bytes:
+    lines = "".join(f"data: {line}\n" for line in data.splitlines() or [""])
+    return f"event: {name}\n{lines}\n".encode()
+
+
+def _json_uploads(items: Any) -> list[Upload] | None:
+    if not isinstance(items, list):
+        return None
+    uploads = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("content_base64"), str):
+            return None
+        try:
+            data = base64.b64decode(item["content_base64"], validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        uploads.append(Upload(str(item.get("name") or ""), data))
+    return uploads
+
+
+_TOO_LARGE = (
+    "too_large",
+    "Kiriman terlalu besar.",
+    "The request is too large.",
+)
+_TOO_MANY = (
+    "rate_limited",
+    "Terlalu banyak permintaan dari alamat Anda. Coba lagi sebentar lagi.",
+    "Too many requests from your address. Try again in a while.",
+)
+_NOT_JSON = (
+    "malformed_json",
+    "Isi permintaan bukan objek JSON.",
+    "The body is not a JSON object.",
+)
+_BAD_EVIDENCE = (
+    "invalid_evidence",
+    "evidence harus berupa daftar {name, content_base64}.",
+    "evidence must be a list of {name, content_base64}.",
+)
+_UNKNOWN_CODE = (
+    "unknown_code",
+    "Kode pelacakan tidak dikenal.",
+    "Unknown tracking code.",
+)
+
+
+class PortalServer:
+    """The portal served from its own thread and event loop (the connector's loop is sync)."""
+
+    def __init__(self, portal: Portal) -> None:
+        self.portal = portal
+        self._loop = asyncio.new_event_loop()
+        self._runner = web.AppRunner(portal.app(), access_log=None)
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._serve, name="lapor-portal", daemon=True)
+
+    def start(self) -> None:
+        """Listen, or raise what kept the portal from listening."""
+        self._thread.start()
+        self._ready.wait()
+        if self._failure is not None:
+            raise self._failure
+
+    def stop(self) -> None:
+        """Stop listening and wait for the thread."""
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        settings = self.portal.settings
+        try:
+            self._loop.run_until_complete(self._runner.setup())
+            site = web.TCPSite(self._runner, settings.host, settings.port)
+            self._loop.run_until_complete(site.start())
+        except BaseException as exc:
+            self._failure = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        log.info("lapor portal listening on %s:%d", settings.host, settings.port)
+        try:
+            self._loop.run_forever()
+        finally:
+            self._loop.run_until_complete(self._runner.cleanup())
+            self._loop.close()

@@ -1,0 +1,456 @@
+"""The reporting portal over real HTTP, with a real SeaweedFS evidence store and spool."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import json
+import stat
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.base import FeedEntry
+from connectors.host import build
+from connectors.lapor.connector import LaporIntake, LaporStatus
+from connectors.lapor.evidence import EvidenceStore, S3Location, parse_evidence_keys
+from connectors.lapor.tracking import TrackingStore
+from schemas.identity import case_id_for
+from streams.local.processes import free_port
+from tests.lapor_support import (
+    CHAT_LOG,
+    EXECUTABLE,
+    multipart,
+    png,
+    report_fields,
+    seaweed_s3,
+)
+
+SECRET = "lapor-portal-secret-of-at-least-32-chars"
+
+
+@pytest.fixture(scope="module")
+def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Location]:
+    with seaweed_s3(tmp_path_factory.mktemp("portal-s3")) as found:
+        yield found
+
+
+def config(location: S3Location, spool: Path, **changes: Any) -> dict[str, Any]:
+    return {
+        "institution": "bawaslu.33",
+        "listen_port": free_port(),
+        "spool_dir": str(spool),
+        "secret": SECRET,
+        "s3_endpoint": location.endpoint,
+        "s3_bucket": location.bucket,
+        "s3_access_key": location.access_key,
+        "s3_secret_key": location.secret_key,
+        "report_rate": "50/minute",
+    } | changes
+
+
+@pytest.fixture
+def intake(location: S3Location, tmp_path: Path) -> Iterator[LaporIntake]:
+    connector = build("lapor-intake", config(location, tmp_path / "spool"))
+    assert isinstance(connector, LaporIntake)
+    try:
+        yield connector
+    finally:
+        connector.close()
+
+
+def request(
+    connector: LaporIntake,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", connector.config.listen_port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def post_json(
+    connector: LaporIntake, payload: dict[str, Any], lang: str = "id"
+) -> tuple[int, dict[str, Any]]:
+    headers = {"Content-Type": "application/json", "Accept-Language": lang}
+    status, _, body = request(
+        connector, "POST", "/api/v1/reports", json.dumps(payload).encode(), headers
+    )
+    return status, json.loads(body)
+
+
+def evidence(*files: tuple[str, bytes]) -> list[dict[str, str]]:
+    return [
+        {"name": name, "content_base64": base64.b64encode(data).decode()} for name, data in files
+    ]
+
+
+def only_event(connector: LaporIntake) -> dict[str, Any]:
+    records = connector.read(None, 10)
+    assert len(records) == 1
+    (event,) = connector.to_events(records[0])
+    assert event.event_type == "ReportReceived"
+    return event.record
+
+
+def test_the_form_is_indonesian_with_violations_in_plain_words(intake: LaporIntake) -> None:
+    status, headers, body = request(intake, "GET", "/")
+
+    page = body.decode()
+    assert status == 200
+    assert '<html lang="id">' in page
+    assert "Laporkan pelanggaran netralitas" in page
+    assert "Menggunakan fasilitas" in page or "fasilitas negara" in page
+    assert "DISCIPLINE_USE_OF_OFFICE_FACILITIES" in page  # as the option's value only
+    assert "PPK Pemerintah Kota Semarang" in page
+    assert headers["Content-Security-Policy"].startswith("default-src 'none'")
+
+
+def test_the_form_speaks_english_when_asked(intake: LaporIntake) -> None:
+    _, _, body = request(intake, "GET", "/?lang=en")
+
+    page = body.decode()
+    assert '<html lang="en">' in page
+    assert "Report a neutrality violation" in page
+    assert "Taking part in a campaign using state facilities" in page
+
+
+def test_a_json_report_with_evidence_becomes_a_signed_ready_report_received(
+    intake: LaporIntake, location: S3Location
+) -> None:
+    photo = png(shade=40)
+    payload: dict[str, Any] = report_fields() | {"anonymous": True}
+    payload["evidence"] = evidence(("spanduk.png", photo), ("grup.txt", CHAT_LOG))
+
+    status, answer = post_json(intake, payload)
+
+    assert status == 202, answer
+    assert len(answer["tracking_code"]) >= 24  # 144 random bits
+    assert answer["status_url"] == f"/lacak/{answer['tracking_code']}"
+    record = only_event(intake)
+    case_id = case_id_for("bawaslu.33", answer["case_number"])
+    assert record["envelope"]["case_id"] == case_id
+    assert record["envelope"]["source"] == "bawaslu.33"
+    assert record["channel"] == "WEB_FORM"
+    assert record["reporter_identity"] is None
+    assert record["reporter_ref"].startswith("reporter:")
+    assert record["subject_name"] == "Budi Canary-Subject"
+    assert [item["media_type"] for item in record["evidence"]] == ["image/png", "text/plain"]
+    assert record["evidence"][0]["sha256"] == hashlib.sha256(photo).hexdigest()
+    assert "spanduk" not in json.dumps(record["evidence"])  # names travel sealed only
+    # The event encodes with the shared schema.
+    assert intake.context.codec.decode(intake.context.codec.encode("ReportReceived", record))
+
+
+def test_an_entitled_reader_opens_and_verifies_each_file(
+    intake: LaporIntake, location: S3Location
+) -> None:
+    photo = png(shade=41)
+    payload: dict[str, Any] = report_fields()
+    payload["evidence"] = evidence(("C:\\Users\\saksi\\foto.png", photo))
+
+    assert post_json(intake, payload)[0] == 202
+    record = only_event(intake)
+
+    keys = parse_evidence_keys(record["evidence_keys"])
+    reader = EvidenceStore(location)  # the authority's: read access, no evidence key
+    (reference,) = record["evidence"]
+    key, name = keys[reference["sha256"]]
+    assert reader.read(reference, key) == photo
+    assert name == "foto.png"
+
+
+def test_an_identified_report_carries_the_identity_to_seal(intake: LaporIntake) -> None:
+    payload = report_fields(
+        anonymous="false", reporter_name="Siti Canary", reporter_contact="siti@example.id"
+    )
+
+    status, answer = post_json(intake, payload)
+
+    assert status == 202, answer
+    record = only_event(intake)
+    assert record["reporter_identity"] == "Siti Canary <siti@example.id>"
+    assert "Siti" not in record["reporter_ref"]
+    assert record["evidence"] == []
+    assert record["evidence_keys"] is None
+
+
+def test_the_same_report_read_twice_gives_the_same_event(intake: LaporIntake) -> None:
+    assert post_json(intake, report_fields())[0] == 202
+    (record,) = intake.read(None, 10)
+
+    first, second = intake.to_events(record), intake.to_events(record)
+
+    assert first == second
+
+
+def test_the_form_shows_the_tracking_code_once(intake: LaporIntake, tmp_path: Path) -> None:
+    body, content_type = multipart(report_fields(), [("bukti.png", png(shade=42))])
+
+    status, _, page = request(intake, "POST", "/lapor", body, {"Content-Type": content_type})
+
+    assert status == 201, page.decode()
+    text = page.decode()
+    assert "Terima kasih: laporan Anda telah diterima" in text
+    code = text.split('id="tracking-code">')[1].split("<")[0]
+    assert len(code) >= 24
+    record = only_event(intake)
+    assert record["evidence"][0]["media_type"] == "image/png"
+    # Neither the spool nor the tracking store keeps the code itself.
+    for name in ("intake.db", "tracking.db"):
+        assert code.encode() not in (tmp_path / "spool" / name).read_bytes()
+
+
+def test_the_portals_files_are_private(intake: LaporIntake, tmp_path: Path) -> None:
+    assert post_json(intake, report_fields())[0] == 202
+
+    folder = tmp_path / "spool"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for name in ("intake.db", "tracking.db"):
+        assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600
+
+
+def test_missing_fields_are_each_named_without_echoing_values(intake: LaporIntake) -> None:
+    payload = report_fields(subject_name="", subject_nip="12345-CANARY", summary="")
+
+    status, answer = post_json(intake, payload)
+
+    assert status == 400
+    assert answer["error"] == "invalid_report"
+    assert {p["field"] for p in answer["problems"]} == {"subject_name", "subject_nip", "summary"}
+    assert "Isian ini wajib diisi." in [p["message"] for p in answer["problems"]]
+    assert "CANARY" not in json.dumps(answer)
+    assert intake.read(None, 10) == []
+
+
+def test_refusals_speak_english_when_asked(intake: LaporIntake) -> None:
+    status, answer = post_json(intake, report_fields(happened_on="2999-01-01"), lang="en")
+
+    assert status == 400
+    assert answer["problems"] == [
+        {"field": "happened_on", "code": "in_future", "message": "The day cannot be in the future."}
+    ]
+
+
+def test_a_region_outside_the_offices_is_refused(intake: LaporIntake) -> None:
+    status, answer = post_json(intake, report_fields(region_code="3171"))
+
+    assert status == 400
+    assert answer["problems"][0]["code"] == "outside_jurisdiction"
+
+
+def test_an_unknown_violation_or_agency_is_refused(intake: LaporIntake) -> None:
+    status, answer = post_json(intake, report_fields(violation="UNKNOWN", employing_agency="bkn"))
+
+    assert status == 400
+    assert {p["field"] for p in answer["problems"]} == {"violation", "employing_agency"}
+
+
+def test_an_identified_report_needs_a_contact(intake: LaporIntake) -> None:
+    payload = report_fields(anonymous="false", reporter_name="Siti", reporter_contact="x")
+
+    status, answer = post_json(intake, payload)
+
+    assert status == 400
+    assert answer["problems"][0]["field"] == "reporter_contact"
+
+
+def test_a_program_sent_as_a_photo_is_refused(intake: LaporIntake) -> None:
+    payload: dict[str, Any] = report_fields()
+    payload["evidence"] = evidence(("foto.jpg", EXECUTABLE))
+
+    status, answer = post_json(intake, payload)
+
+    assert status == 415
+    assert answer["error"] == "evidence_type"
+    assert intake.read(None, 10) == []
+
+
+def test_the_form_shows_its_faults_and_keeps_what_was_entered(intake: LaporIntake) -> None:
+    body, content_type = multipart(report_fields(summary=""), [("x.jpg", EXECUTABLE)])
+
+    status, _, page = request(intake, "POST", "/lapor", body, {"Content-Type": content_type})
+
+    text = page.decode()
+    assert status == 400
+    assert 'aria-invalid="true"' in text
+    assert "Isian ini wajib diisi." in text
+    assert 'value="Budi Canary-Subject"' in text
+
+
+def test_malformed_json_and_evidence_are_refused(intake: LaporIntake) -> None:
+    headers = {"Content-Type": "application/json"}
+    status, _, body = request(intake, "POST", "/api/v1/reports", b"{not json", headers)
+    assert (status, json.loads(body)["error"]) == (400, "malformed_json")
+
+    bad: dict[str, Any] = report_fields()
+    bad["evidence"] = [{"name": "a", "content_base64": "***"}]
+    status, answer = post_json(intake, bad)
+    assert (status, answer["error"]) == (400, "invalid_evidence")
+
+
+def test_a_request_too_large_is_refused(location: S3Location, tmp_path: Path) -> None:
+    connector = build("lapor-intake", config(location, tmp_path / "s", max_total_mb=1))
+    assert isinstance(connector, LaporIntake)
+    try:
+        payload: dict[str, Any] = report_fields()
+        payload["evidence"] = evidence(("big.txt", b"a" * (2 * 1024 * 1024)))
+
+        status, answer = post_json(connector, payload)
+
+        assert status == 413
+        assert answer["error"] == "too_large"
+    finally:
+        connector.close()
+
+
+def test_a_source_sending_too_many_reports_is_slowed_down(
+    location: S3Location, tmp_path: Path
+) -> None:
+    connector = build("lapor-intake", config(location, tmp_path / "s", report_rate="2/hour"))
+    assert isinstance(connector, LaporIntake)
+    try:
+        statuses = [post_json(connector, report_fields())[0] for _ in range(3)]
+        status, _, _ = request(connector, "GET", "/health")
+
+        assert statuses == [202, 202, 429]
+        assert status == 200  # the portal itself is still there
+        assert len(connector.read(None, 10)) == 2
+    finally:
+        connector.close()
+
+
+def test_an_unreachable_evidence_store_keeps_nothing(tmp_path: Path) -> None:
+    down = S3Location(f"http://127.0.0.1:{free_port()}", "kawal-evidence", "a", "b")
+    connector = build("lapor-intake", config(down, tmp_path / "s"))
+    assert isinstance(connector, LaporIntake)
+    try:
+        payload: dict[str, Any] = report_fields()
+        payload["evidence"] = evidence(("a.png", png(shade=43)))
+
+        status, answer = post_json(connector, payload)
+
+        assert status == 503
+        assert answer["error"] == "evidence_store_unavailable"
+        assert "coba lagi" in answer["message"]
+        assert connector.read(None, 10) == []
+    finally:
+        connector.close()
+
+
+def feed_entry(case_id: str, seq: int, event_type: str, **fields: Any) -> FeedEntry:
+    at = datetime(2024, 11, seq + 1, 2, 30, tzinfo=UTC)
+    event = {"envelope": {"event_time": at}} | fields
+    entry = {"case_id": case_id, "seq": seq, "event_id": f"{case_id}-{seq}"}
+    return FeedEntry(entry=entry, event=event, event_type=event_type)
+
+
+def status_connector(tmp_path: Path) -> LaporStatus:
+    connector = build(
+        "lapor-status", {"institution": "bawaslu.33", "spool_dir": str(tmp_path / "spool")}
+    )
+    assert isinstance(connector, LaporStatus)
+    return connector
+
+
+def test_the_tracking_page_follows_the_feed(intake: LaporIntake, tmp_path: Path) -> None:
+    _, answer = post_json(intake, report_fields())
+    case_id = case_id_for("bawaslu.33", answer["case_number"])
+    path = answer["status_url"]
+    _, _, before = request(intake, "GET", path)
+    status = status_connector(tmp_path)
+    try:
+        status.deliver(feed_entry(case_id, 0, "ReportReceived"))
+        status.deliver(feed_entry(case_id, 1, "ReportRegistered"))
+        status.deliver(feed_entry(case_id, 1, "ReportRegistered"))  # redelivered: once
+        status.deliver(feed_entry("another-case", 0, "ReportRegistered"))  # not tracked
+        status.deliver(feed_entry(case_id, 2, "PersonalDataErased"))  # no step
+    finally:
+        status.close()
+
+    _, _, after = request(intake, "GET", path)
+    _, _, english = request(intake, "GET", path + "?lang=en")
+    _, _, as_json = request(intake, "GET", "/api/v1/tracking/" + answer["tracking_code"])
+
+    assert "Laporan terkirim" in before.decode()
+    page = after.decode()
+    assert '<h2 id="current-step">Laporan diregistrasi</h2>' in page
+    assert "sedang diverifikasi" in page
+    assert page.count('data-step="registered"') == 1
+    assert "2 Nov 2024, 09.30 WIB" in page  # 02:30 UTC in Semarang's zone
+    assert "Budi" not in page
+    assert "ppk.3374" not in page
+    assert "Report registered" in english.decode()
+    assert [s["step"] for s in json.loads(as_json)["steps"]] == ["received", "registered"]
+
+
+def test_verdicts_are_told_in_plain_words(intake: LaporIntake, tmp_path: Path) -> None:
+    _, answer = post_json(intake, report_fields())
+    case_id = case_id_for("bawaslu.33", answer["case_number"])
+    status = status_connector(tmp_path)
+    try:
+        status.deliver(feed_entry(case_id, 3, "VerificationCompleted", verdict="NOT_PROVEN"))
+    finally:
+        status.close()
+
+    _, _, page = request(intake, "GET", answer["status_url"])
+
+    assert "Tidak terbukti ada pelanggaran" in page.decode()
+
+
+def test_an_unknown_code_finds_nothing(intake: LaporIntake) -> None:
+    status, _, page = request(intake, "GET", "/lacak/" + "A" * 24)
+    api_status, _, body = request(intake, "GET", "/api/v1/tracking/" + "A" * 24)
+
+    assert status == 404
+    assert "Tidak ada laporan dengan kode pelacakan ini" in page.decode()
+    assert (api_status, json.loads(body)["error"]) == (404, "unknown_code")
+
+
+def test_the_code_form_leads_to_the_page(intake: LaporIntake) -> None:
+    _, answer = post_json(intake, report_fields())
+    body = f"code={answer['tracking_code']}".encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    status, response_headers, _ = request(intake, "POST", "/lacak", body, headers)
+
+    assert status == 303
+    assert response_headers["Location"] == answer["status_url"]
+
+
+def test_the_stream_sends_the_steps(intake: LaporIntake) -> None:
+    _, answer = post_json(intake, report_fields())
+    connection = http.client.HTTPConnection("127.0.0.1", intake.config.listen_port, timeout=30)
+    try:
+        connection.request("GET", answer["status_url"] + "/events")
+        response = connection.getresponse()
+        first = b""
+        while not first.endswith(b"\n\n"):
+            first += response.read1(4096)
+    finally:
+        connection.close()
+
+    assert response.status == 200
+    assert response.getheader("Content-Type") == "text/event-stream"
+    assert first.startswith(b"event: steps\ndata: ")
+    assert "Laporan terkirim" in first.decode()
+
+
+def test_the_tracking_store_keeps_hashes_only(tmp_path: Path) -> None:
+    store = TrackingStore(tmp_path)
+    store.add("code-of-the-reporter-0001", "case-1", "3374", datetime.now(UTC))
+
+    assert store.follow("code-of-the-reporter-0001") is not None
+    assert store.follow("code-of-the-reporter-0002") is None
+    store.close()
+    assert b"code-of-the-reporter" not in (tmp_path / "tracking.db").read_bytes()
