@@ -134,7 +134,7 @@ class LaporIntake(InboundConnector[IntakeConfig]):
             agencies=frozenset(agency.id for agency in agencies_of(config.jurisdiction())),
             elections=tuple(config.elections),
         )
-        evidence = EvidenceStore(config.location(), _evidence_key(secret))
+        self._evidence = evidence = EvidenceStore(config.location(), _evidence_key(secret))
         parts = IntakeParts(
             config.institution,
             rules,
@@ -199,6 +199,7 @@ class LaporIntake(InboundConnector[IntakeConfig]):
         if self._server is not None:
             self._server.stop()
             self._server = None
+        self._evidence.close()
         self._spool.close()
         self._tracking.close()
 

@@ -175,6 +175,7 @@ class EvidenceStore:
             timeout=urllib3.Timeout(connect=timeout, read=timeout),
             retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=(502, 503, 504)),
         )
+        self._http = http
         self._client = Minio(
             parts.netloc,
             access_key=location.access_key,
@@ -183,6 +184,16 @@ class EvidenceStore:
             region=location.region,
             http_client=http,
         )
+
+    def close(self) -> None:
+        """Close the connections kept to the store."""
+        self._http.clear()
+
+    def __enter__(self) -> EvidenceStore:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def data_key(self, sha256: str) -> bytes:
         """The data key of the file with hex SHA-256 ``sha256``."""
