@@ -15,7 +15,7 @@ reference (``s3://bucket/sha256/<hex>``); the data keys travel sealed in the eve
 the disclosure policy entitles (Bawaslu, the authority). A reader fetches the object with its
 own read access to the store, decrypts it with the key and checks the hash
 (:meth:`EvidenceStore.read`); a missing object or a hash that does not match is a clear error.
-See docs/evidence.md.
+See docs/lapor.md, "Evidence".
 
 Object layout: ``KEV1`` ‖ 12-byte nonce ‖ ciphertext and tag.
 """
