@@ -38,10 +38,11 @@ from connectors.lapor.intake import IntakeParts, RateLimits, ReportIntake
 from connectors.lapor.mapping import report_event
 from connectors.lapor.media import EvidenceLimits
 from connectors.lapor.pages import Pages
+from connectors.lapor.server import PortalServer
 from connectors.lapor.steps import step_of
 from connectors.lapor.submission import Rules
 from connectors.lapor.tracking import TrackingStore, TrackingUnavailableError
-from connectors.lapor.web import Portal, PortalServer, PortalSettings
+from connectors.lapor.web import Portal, PortalSettings
 from connectors.pseudonyms import pseudonym_key
 from streams.domain.institutions import Institution, load_institutions
 
@@ -128,36 +129,15 @@ class LaporIntake(InboundConnector[IntakeConfig]):
         secret = config.secret.get_secret_value().encode()
         self._pseudonyms = pseudonym_key(secret)
         self._spool = Spool(config.spool_dir, config.spool_busy_seconds)
-        self._tracking = TrackingStore(config.spool_dir, config.spool_busy_seconds)
-        rules = Rules(
-            jurisdiction=config.jurisdiction(),
-            agencies=frozenset(agency.id for agency in agencies_of(config.jurisdiction())),
-            elections=tuple(config.elections),
-        )
-        self._evidence = evidence = EvidenceStore(config.location(), _evidence_key(secret))
-        parts = IntakeParts(
-            config.institution,
-            rules,
-            config.evidence_limits(),
-            evidence,
-            Spool(config.spool_dir, config.spool_busy_seconds),
-            self._tracking,
-        )
         settings = PortalSettings(
             config.listen_host,
             config.listen_port,
             max_request_bytes=_request_limit(config),
             forwarded_for=config.forwarded_for,
         )
-        portal = Portal(
-            settings,
-            ReportIntake(parts),
-            self._tracking,
-            RateLimits(config.report_rate, config.track_rate),
-            Pages(rules, config.evidence_limits(), agencies_of(config.jurisdiction())),
+        self._server: PortalServer | None = PortalServer.acquire(
+            settings, lambda: _portal(config, settings)
         )
-        self._server: PortalServer | None = PortalServer(portal)
-        self._server.start()
 
     def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
         """Spooled reports after spool id ``after``."""
@@ -197,11 +177,9 @@ class LaporIntake(InboundConnector[IntakeConfig]):
     def close(self) -> None:
         """Stop the portal and close the stores."""
         if self._server is not None:
-            self._server.stop()
+            self._server.release()
             self._server = None
-        self._evidence.close()
         self._spool.close()
-        self._tracking.close()
 
 
 class StatusConfig(ConnectorConfig):
@@ -235,6 +213,33 @@ class LaporStatus(OutboundConnector[StatusConfig]):
     def close(self) -> None:
         """Close the tracking store."""
         self._tracking.close()
+
+
+def _portal(config: IntakeConfig, settings: PortalSettings) -> Portal:
+    """The portal of ``config``, with stores of its own (the server closes them)."""
+    secret = config.secret.get_secret_value().encode()
+    jurisdiction = config.jurisdiction()
+    rules = Rules(
+        jurisdiction=jurisdiction,
+        agencies=frozenset(agency.id for agency in agencies_of(jurisdiction)),
+        elections=tuple(config.elections),
+    )
+    tracking = TrackingStore(config.spool_dir, config.spool_busy_seconds)
+    parts = IntakeParts(
+        config.institution,
+        rules,
+        config.evidence_limits(),
+        EvidenceStore(config.location(), _evidence_key(secret)),
+        Spool(config.spool_dir, config.spool_busy_seconds),
+        tracking,
+    )
+    return Portal(
+        settings,
+        ReportIntake(parts),
+        tracking,
+        RateLimits(config.report_rate, config.track_rate),
+        Pages(rules, config.evidence_limits(), agencies_of(jurisdiction)),
+    )
 
 
 def _evidence_key(secret: bytes) -> bytes:

@@ -28,7 +28,6 @@ import binascii
 import json
 import logging
 import re
-import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -102,6 +101,13 @@ class Portal:
         self.tracking = tracking
         self.rates = rates
         self.pages = pages
+
+    def close(self) -> None:
+        """Close the stores the portal writes to."""
+        parts = self.intake.parts
+        parts.evidence.close()
+        parts.spool.close()
+        parts.tracking.close()
 
     def app(self) -> web.Application:
         """The application, its routes and middlewares."""
@@ -319,47 +325,3 @@ _UNKNOWN_CODE = (
     "Kode pelacakan tidak dikenal.",
     "Unknown tracking code.",
 )
-
-
-class PortalServer:
-    """The portal served from its own thread and event loop (the connector's loop is sync)."""
-
-    def __init__(self, portal: Portal) -> None:
-        self.portal = portal
-        self._loop = asyncio.new_event_loop()
-        self._runner = web.AppRunner(portal.app(), access_log=None)
-        self._ready = threading.Event()
-        self._failure: BaseException | None = None
-        self._thread = threading.Thread(target=self._serve, name="lapor-portal", daemon=True)
-
-    def start(self) -> None:
-        """Listen, or raise what kept the portal from listening."""
-        self._thread.start()
-        self._ready.wait()
-        if self._failure is not None:
-            raise self._failure
-
-    def stop(self) -> None:
-        """Stop listening and wait for the thread."""
-        if self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        settings = self.portal.settings
-        try:
-            self._loop.run_until_complete(self._runner.setup())
-            site = web.TCPSite(self._runner, settings.host, settings.port)
-            self._loop.run_until_complete(site.start())
-        except BaseException as exc:
-            self._failure = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        log.info("lapor portal listening on %s:%d", settings.host, settings.port)
-        try:
-            self._loop.run_forever()
-        finally:
-            self._loop.run_until_complete(self._runner.cleanup())
-            self._loop.close()
