@@ -47,6 +47,8 @@ _CODE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 STREAM_POLL_SECONDS = 1.0
 #: A stream ends after this long; the browser reconnects by itself.
 STREAM_SECONDS = 300.0
+#: Streams one source may hold open at once (a reporter needs one; a few tabs are fine).
+MAX_STREAMS_PER_SOURCE = 4
 _HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",  # the tracking code is in the path
@@ -101,6 +103,8 @@ class Portal:
         self.tracking = tracking
         self.rates = rates
         self.pages = pages
+        #: Open streams by source (touched only on the portal's event loop).
+        self._streams: dict[str, int] = {}
 
     def close(self) -> None:
         """Close the stores the portal writes to."""
@@ -238,10 +242,22 @@ class Portal:
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
         """Server-sent events: the steps' HTML now and whenever a step is added."""
-        locale = locale_of(request)
         tracked = await self._follow(request)
         if tracked is None:
             return self._refusal(request, IntakeRefusedError(404, *_UNKNOWN_CODE))
+        source = source_of(request, self.settings)
+        if self._streams.get(source, 0) >= MAX_STREAMS_PER_SOURCE:
+            return self._refusal(request, IntakeRefusedError(429, *_TOO_MANY))
+        self._streams[source] = self._streams.get(source, 0) + 1
+        try:
+            return await self._stream(request, tracked)
+        finally:
+            self._streams[source] -= 1
+            if not self._streams[source]:
+                del self._streams[source]
+
+    async def _stream(self, request: web.Request, tracked: Any) -> web.StreamResponse:
+        locale = locale_of(request)
         response = web.StreamResponse(headers=_HEADERS | {"Content-Type": "text/event-stream"})
         await response.prepare(request)
         shown = -1

@@ -42,6 +42,8 @@ REFERENCE = {
     "siasn": "outbound",
     "ppk-decrees": "inbound",
     "inspektorat-filedrop": "inbound",
+    "lapor-intake": "inbound",
+    "lapor-status": "outbound",
 }
 TOKEN = "callback-token-for-tests"
 WAIT_SECONDS = 60.0

@@ -454,3 +454,26 @@ def test_the_tracking_store_keeps_hashes_only(tmp_path: Path) -> None:
     assert store.follow("code-of-the-reporter-0002") is None
     store.close()
     assert b"code-of-the-reporter" not in (tmp_path / "tracking.db").read_bytes()
+
+
+def test_a_source_holds_a_few_streams_at_most(intake: LaporIntake) -> None:
+    _, answer = post_json(intake, report_fields())
+    path = answer["status_url"] + "/events"
+    open_streams = []
+    try:
+        for _ in range(4):
+            connection = http.client.HTTPConnection(
+                "127.0.0.1", intake.config.listen_port, timeout=30
+            )
+            connection.request("GET", path)
+            response = connection.getresponse()
+            assert response.status == 200
+            assert response.read1(4096).startswith(b"event: steps")
+            open_streams.append(connection)
+
+        status, _, body = request(intake, "GET", path)
+
+        assert (status, json.loads(body)["error"]) == (429, "rate_limited")
+    finally:
+        for connection in open_streams:
+            connection.close()
