@@ -13,7 +13,10 @@ type            event                      fields
 report          ReportReceived             election, region_code, employing_agency,
                                            violation, discovered_on, summary,
                                            subject {nip, name}, reporter {ref, identity}
-                                           (``reporter`` null for Bawaslu's own finding)
+                                           (``reporter`` null for Bawaslu's own finding),
+                                           optional channel (``HOTLINE``...; default
+                                           ``SUPERVISOR_FINDING`` for a finding, else
+                                           ``UNKNOWN``)
 registration    ReportRegistered           registration_number, registered_on,
                                            needed_more_information (default false)
 rejection       ReportRejected             reason, explanation, rejected_on, passed_to
@@ -221,7 +224,14 @@ class PostMapper:
             # reporter's own reference becomes a per-case pseudonym (:meth:`events`).
             "reporter_ref": reporter.text("ref") if reporter else f"finding:{self.institution}",
             "reporter_identity": reporter.optional_text("identity") if reporter else None,
+            "channel": self._channel(post, reporter is None),
         }
+
+    def _channel(self, post: PostReader, finding: bool) -> str:
+        # Bawaslu's system may not say how a report came in; its own finding says itself.
+        if post.post.get("channel") is None:
+            return "SUPERVISOR_FINDING" if finding else "UNKNOWN"
+        return post.symbol("channel", "kawal.ReportingChannel")
 
     def _registration(self, post: PostReader) -> dict[str, Any]:
         return {

@@ -252,6 +252,21 @@ def test_a_supervisors_own_finding_has_no_reporter(bed: WebhookBed) -> None:
     (event,) = connector.to_events(connector.read(None, 1)[0])
     assert event.record["reporter_identity"] is None
     assert event.record["reporter_ref"] == "finding:bawaslu.33"
+    assert event.record["channel"] == "SUPERVISOR_FINDING"
+    connector.close()
+
+
+def test_a_report_says_its_channel_when_bawaslu_does(bed: WebhookBed) -> None:
+    bed.bawaslu.post(bed.bawaslu.report(channel="HOTLINE"))
+    bed.bawaslu.post(bed.bawaslu.report())
+    bed.bawaslu.post(bed.bawaslu.report(channel="CARRIER_PIGEON"))
+    connector = _inbound(bed)
+    hotline, unstated, unknown = connector.read(None, 3)
+
+    assert connector.to_events(hotline)[0].record["channel"] == "HOTLINE"
+    assert connector.to_events(unstated)[0].record["channel"] == "UNKNOWN"
+    with pytest.raises(PermanentError, match="field 'channel' is not one of WEB_FORM"):
+        connector.to_events(unknown)
     connector.close()
 
 
