@@ -78,9 +78,14 @@ class PortalServer:
             if self._users > 0:
                 return
             del self._active[(settings.host, settings.port)]
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self.portal.close()
+        self.portal.closing = True  # open streams end within a poll
+        stopped = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
+        try:
+            stopped.result(timeout=30)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+            self.portal.close()
         log.info("lapor portal on %s:%d stopped", settings.host, settings.port)
 
     def _start(self) -> None:
@@ -107,5 +112,4 @@ class PortalServer:
         try:
             self._loop.run_forever()
         finally:
-            self._loop.run_until_complete(self._runner.cleanup())
             self._loop.close()

@@ -47,6 +47,8 @@ _CODE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 STREAM_POLL_SECONDS = 1.0
 #: A stream ends after this long; the browser reconnects by itself.
 STREAM_SECONDS = 300.0
+#: Seconds between two comment lines on a stream with nothing new.
+HEARTBEAT_SECONDS = 15.0
 #: Streams one source may hold open at once (a reporter needs one; a few tabs are fine).
 MAX_STREAMS_PER_SOURCE = 4
 _HEADERS = {
@@ -105,6 +107,8 @@ class Portal:
         self.pages = pages
         #: Open streams by source (touched only on the portal's event loop).
         self._streams: dict[str, int] = {}
+        #: Set when the server stops: open streams end.
+        self.closing = False
 
     def close(self) -> None:
         """Close the stores the portal writes to."""
@@ -263,10 +267,15 @@ class Portal:
         shown = -1
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STREAM_SECONDS
-        while loop.time() < deadline:
+        beat = loop.time()
+        while loop.time() < deadline and not self.closing and not _gone(request):
             if tracked is not None and len(tracked.steps) != shown:
                 shown = len(tracked.steps)
                 await response.write(_event("steps", self.pages.steps(locale, tracked)))
+            elif loop.time() - beat > HEARTBEAT_SECONDS:
+                # A comment line: finds out a reader that went away without closing.
+                await response.write(b": still following\n\n")
+                beat = loop.time()
             await asyncio.sleep(STREAM_POLL_SECONDS)
             tracked = await self._follow(request)
         return response
@@ -294,6 +303,11 @@ class Portal:
 
     def _html(self, text: str, status: int = 200) -> web.Response:
         return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
+
+
+def _gone(request: web.Request) -> bool:
+    """Whether the reader of a stream closed its connection."""
+    return request.transport is None or request.transport.is_closing()
 
 
 def _event(name: str, data: str) -> bytes:

@@ -6,7 +6,9 @@ import base64
 import hashlib
 import http.client
 import json
+import sqlite3
 import stat
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +52,7 @@ def config(location: S3Location, spool: Path, **changes: Any) -> dict[str, Any]:
         "s3_access_key": location.access_key,
         "s3_secret_key": location.secret_key,
         "report_rate": "50/minute",
+        "spool_busy_seconds": 0.5,
     } | changes
 
 
@@ -477,3 +480,39 @@ def test_a_source_holds_a_few_streams_at_most(intake: LaporIntake) -> None:
     finally:
         for connection in open_streams:
             connection.close()
+    # A reader that went away frees its place (noticed within a poll of the store).
+    deadline = time.monotonic() + 30
+    while stream_status(intake, path) == 429:
+        assert time.monotonic() < deadline, "closed streams still count after 30 s"
+        time.sleep(0.2)
+
+
+def stream_status(intake: LaporIntake, path: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", intake.config.listen_port, timeout=30)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_a_spool_that_cannot_be_written_refuses_for_now_and_keeps_no_code(
+    intake: LaporIntake, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool" / "intake.db"
+    assert post_json(intake, report_fields())[0] == 202  # the spool exists
+    locker = sqlite3.connect(spool, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        status, answer = post_json(intake, report_fields(summary="Kedua kalinya."))
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+
+    assert status == 503
+    assert answer["error"] == "spool_unavailable"
+    tracking = sqlite3.connect(tmp_path / "spool" / "tracking.db")
+    try:
+        assert tracking.execute("SELECT count(*) FROM codes").fetchone() == (1,)
+    finally:
+        tracking.close()

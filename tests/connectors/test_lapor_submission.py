@@ -1,0 +1,143 @@
+"""A report's fields are checked one by one; every fault is named, no value is echoed."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.lapor.steps import StepDataError, load_steps, step_of
+from connectors.lapor.submission import (
+    Rules,
+    SubmissionRefusedError,
+    read_submission,
+    violation_codes,
+)
+from tests.lapor_support import report_fields
+
+RULES = Rules("33", frozenset({"ppk.3374"}), ("pilkada-2024",))
+TODAY = date(2024, 11, 5)
+
+
+def refused(raw: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(SubmissionRefusedError) as info:
+        read_submission(raw, RULES, TODAY)
+    return {problem.field: problem.code for problem in info.value.problems}
+
+
+def test_a_complete_anonymous_report_is_read() -> None:
+    submission = read_submission(report_fields(), RULES, TODAY)
+
+    assert submission.reporter_identity is None
+    assert submission.happened_on == date(2024, 11, 1)
+    assert submission.fields()["happened_on"] == "2024-11-01"
+
+
+def test_an_anonymous_report_keeps_nothing_of_the_reporter_even_if_sent() -> None:
+    raw = report_fields(reporter_name="Siti", reporter_contact="siti@example.id")
+
+    assert read_submission(raw, RULES, TODAY).reporter_identity is None
+
+
+def test_the_nip_may_be_left_empty() -> None:
+    assert read_submission(report_fields(subject_nip=""), RULES, TODAY).subject_nip == ""
+
+
+def test_a_field_too_long_is_refused() -> None:
+    assert refused(report_fields(summary="x" * 5001)) == {"summary": "too_long"}
+
+
+def test_a_field_that_is_not_text_is_refused() -> None:
+    raw: dict[str, Any] = report_fields()
+    raw["subject_name"] = ["Budi"]
+
+    assert refused(raw) == {"subject_name": "invalid"}
+
+
+def test_anonymous_must_be_yes_or_no() -> None:
+    raw: dict[str, Any] = report_fields()
+    raw["anonymous"] = 5
+
+    assert refused(raw)["anonymous"] == "invalid"
+
+
+def test_a_date_that_is_not_one_is_refused() -> None:
+    assert refused(report_fields(happened_on="1 November")) == {"happened_on": "invalid"}
+
+
+def test_a_region_code_that_is_not_one_is_refused() -> None:
+    assert refused(report_fields(region_code="33a")) == {"region_code": "invalid"}
+
+
+def test_an_election_the_portal_does_not_take_is_refused() -> None:
+    assert refused(report_fields(election="pemilu-1999")) == {"election": "unknown"}
+
+
+def test_every_fault_is_named_at_once() -> None:
+    raw = {"anonymous": "false"}
+
+    assert set(refused(raw)) == {
+        "reporter_name",
+        "reporter_contact",
+        "subject_name",
+        "employing_agency",
+        "region_code",
+        "election",
+        "violation",
+        "happened_on",
+        "summary",
+    }
+
+
+def test_the_national_office_takes_every_region() -> None:
+    national = Rules("", frozenset({"ppk.3374"}), ("pilkada-2024",))
+
+    assert read_submission(report_fields(region_code="91"), national, TODAY).region_code == "91"
+
+
+def test_reporters_choose_among_labelled_violations() -> None:
+    codes = violation_codes()
+
+    assert "UNKNOWN" not in codes
+    assert "DISCIPLINE_USE_OF_OFFICE_FACILITIES" in codes
+
+
+def test_each_step_has_words_in_both_languages() -> None:
+    steps = load_steps()
+
+    assert list(steps)[:3] == ["received", "registered", "not_registered"]
+    for step in steps.values():
+        for locale in ("id", "en"):
+            assert step.text(locale).title
+            assert step.text(locale).next
+
+
+@pytest.mark.parametrize(
+    ("event_type", "fields", "step"),
+    [
+        ("ReportReceived", {}, "received"),
+        ("ReportRejected", {}, "not_registered"),
+        ("VerificationCompleted", {"verdict": "PROVEN"}, "proven"),
+        ("VerificationCompleted", {"verdict": "UNKNOWN"}, None),
+        ("SanctionImposed", {}, "sanction_imposed"),
+        ("CaseClosed", {}, "closed"),
+        ("PersonalDataErased", {}, None),
+    ],
+)
+def test_entries_become_steps(event_type: str, fields: dict[str, Any], step: str | None) -> None:
+    assert step_of(event_type, fields) == step
+
+
+def test_a_step_without_its_words_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "steps.toml"
+    path.write_text('[received]\nevent = "ReportReceived"\nid.title = "Diterima"\n')
+
+    with pytest.raises(StepDataError, match=r"\[received\] needs event, id.title"):
+        load_steps(path)
+
+
+def test_an_unreadable_steps_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StepDataError, match="cannot read the reporter's steps"):
+        load_steps(tmp_path / "missing.toml")
