@@ -126,6 +126,7 @@ class Portal:
         app.add_routes(
             [
                 web.get("/", self.form),
+                web.get("/lapor", self.to_form),
                 web.post("/lapor", self.submit_form),
                 web.post("/api/v1/reports", self.submit_json),
                 web.get("/lacak", self.ask_code),
@@ -175,6 +176,10 @@ class Portal:
     async def form(self, request: web.Request) -> web.Response:
         """The empty report form."""
         return self._html(self.pages.form(locale_of(request), {}, None))
+
+    async def to_form(self, request: web.Request) -> web.Response:
+        """The form's address itself (a language link on the page after sending): the form."""
+        raise web.HTTPSeeOther("/?lang=en" if locale_of(request) == "en" else "/")
 
     async def submit_form(self, request: web.Request) -> web.Response:
         """A report from the form: the tracking code once, or the form again with its faults."""

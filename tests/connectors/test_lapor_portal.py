@@ -516,3 +516,9 @@ def test_a_spool_that_cannot_be_written_refuses_for_now_and_keeps_no_code(
         assert tracking.execute("SELECT count(*) FROM codes").fetchone() == (1,)
     finally:
         tracking.close()
+
+
+def test_the_forms_address_leads_back_to_the_form(intake: LaporIntake) -> None:
+    status, headers, _ = request(intake, "GET", "/lapor?lang=en")
+
+    assert (status, headers["Location"]) == (303, "/?lang=en")
