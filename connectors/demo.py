@@ -3,7 +3,9 @@
 Bawaslu's system plays a case through the webhook (report, registration, verification,
 referral); BKN's case-management staff recommend on the referrals delivered to their database
 and close cases once sanctioned; the PPK's office signs a decree for each recommendation
-letter; SIASN records the sanction; the inspectorate office exports batches of reports.
+letter; SIASN records the sanction; the inspectorate office exports batches of reports; the
+public reports through Bawaslu Jawa Tengah's portal (``connectors.lapor.demo``, on
+``http://127.0.0.1:8090/`` when ``kawal up`` runs the embedded storage).
 Everything between those systems travels through the hub.
 """
 
@@ -31,6 +33,7 @@ class DemoSystems:
         from connectors.authority.simulator import demo_setup as authority_setup
         from connectors.bawaslu.simulator import demo_setup as bawaslu_setup
         from connectors.inspektorat.simulator import demo_setup as inspektorat_setup
+        from connectors.lapor.demo import demo_configs as lapor_configs
         from connectors.ppk.simulator import demo_setup as ppk_setup
         from connectors.siasn.simulator import demo_setup as siasn_setup
 
@@ -46,6 +49,7 @@ class DemoSystems:
         self._add(authority.stop, configs)
         registry, configs = ppk_setup(root)
         self._add(registry.stop, configs)
+        self._add(lambda: None, lapor_configs(root))  # the portal: only on the embedded S3
         authority.send_letters_to(registry.receive_recommendation)
         authority.start(OFFICE_ROUND_SECONDS)
         registry.start(OFFICE_ROUND_SECONDS)

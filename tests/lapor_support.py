@@ -15,19 +15,19 @@ BUCKET = "kawal-evidence"
 
 
 @contextmanager
-def seaweed_s3(directory: Path) -> Iterator[S3Location]:
-    """A SeaweedFS S3 serving the evidence bucket, for one test module."""
+def seaweed_s3(directory: Path, bucket: str = BUCKET) -> Iterator[S3Location]:
+    """A SeaweedFS S3 serving ``bucket`` (the evidence bucket), for one test module."""
     storage = EmbeddedStorage(
         directory / "data",
         directory / "logs",
         base_port=free_storage_base_port(),
-        bucket=BUCKET,
+        bucket=bucket,
         access_key="lapor",
         secret_key="lapor-test-secret",
     )
     storage.start()
     try:
-        yield S3Location(storage.s3_endpoint, BUCKET, "lapor", "lapor-test-secret")
+        yield S3Location(storage.s3_endpoint, bucket, "lapor", "lapor-test-secret")
     finally:
         storage.stop()
 

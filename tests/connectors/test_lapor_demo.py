@@ -1,0 +1,44 @@
+"""The demo's portal: configured on the embedded S3 when ``kawal up`` passes it, else absent."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from minio import Minio
+
+from connectors.host import build
+from connectors.lapor.demo import BUCKET, demo_configs
+from streams.local.processes import free_port
+from tests.lapor_support import seaweed_s3
+
+
+def test_without_an_evidence_store_the_demo_has_no_portal(tmp_path: Path) -> None:
+    assert demo_configs(tmp_path, {}) == {}
+
+
+def test_the_demo_portal_gets_its_bucket_and_a_kept_secret(tmp_path: Path) -> None:
+    with seaweed_s3(tmp_path / "s3", bucket="kawal") as location:  # the broker's storage
+        env = {
+            "KAWAL_EVIDENCE_S3": location.endpoint,
+            "KAWAL_EVIDENCE_S3_ACCESS_KEY": location.access_key,
+            "KAWAL_EVIDENCE_S3_SECRET_KEY": location.secret_key,
+            "KAWAL_LAPOR_PORT": str(free_port()),
+        }
+
+        configs = demo_configs(tmp_path / "simulators", env)
+        again = demo_configs(tmp_path / "simulators", env)
+
+        client = Minio(
+            location.endpoint.removeprefix("http://"),
+            access_key=location.access_key,
+            secret_key=location.secret_key,
+            secure=False,
+            region="us-east-1",
+        )
+        assert client.bucket_exists(BUCKET)
+        assert configs == again  # the secret is kept across restarts
+        secret = tmp_path / "simulators" / "lapor" / "secret"
+        assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+        for name, config in configs.items():
+            build(name, config).close()
