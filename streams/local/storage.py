@@ -109,6 +109,11 @@ class EmbeddedStorage(OwnsChild):
         """URL of the S3 API."""
         return f"http://{HOST}:{self.base_port}"
 
+    def s3_env(self, name: str) -> dict[str, str]:
+        """The S3 URL and credentials as ``name``, ``name_ACCESS_KEY``, ``name_SECRET_KEY``."""
+        values = (self.s3_endpoint, self.access_key, self.secret_key)
+        return dict(zip((name, f"{name}_ACCESS_KEY", f"{name}_SECRET_KEY"), values, strict=True))
+
     def start(self) -> None:
         """Start ``weed mini`` and wait until the bucket is served.
 

@@ -160,11 +160,13 @@ class Supervisor:
 
     def start_demo_connectors(self, broker_url: str) -> None:
         """Run every reference connector against its simulator (``kawal connector demo``)."""
+        s3 = self.cluster.storage if self.cluster is not None else None
         self.connectors = ChildProcess(
             "connectors",
             [sys.executable, "-m", "streams.cli", "connector", "demo"],
             self.settings.log_dir / "connectors.log",
-            env=self._worker_env(broker_url) | self._evidence_env(),
+            # The demo's reporting portal keeps its evidence on the embedded S3, if it runs.
+            env=self._worker_env(broker_url) | (s3.s3_env("KAWAL_EVIDENCE_S3") if s3 else {}),
         )
         self.connectors.start()
 
@@ -179,17 +181,6 @@ class Supervisor:
         )
         self.cluster.start()
         return self.cluster.url
-
-    def _evidence_env(self) -> dict[str, str]:
-        """Where the demo's reporting portal keeps evidence: the embedded S3, if it runs."""
-        storage = self.cluster.storage if self.cluster is not None else None
-        if storage is None:
-            return {}
-        return {
-            "KAWAL_EVIDENCE_S3": storage.s3_endpoint,
-            "KAWAL_EVIDENCE_S3_ACCESS_KEY": storage.access_key,
-            "KAWAL_EVIDENCE_S3_SECRET_KEY": storage.secret_key,
-        }
 
     def _worker_env(self, broker_url: str) -> dict[str, str]:
         env = dict(os.environ)

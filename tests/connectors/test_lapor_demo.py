@@ -42,3 +42,15 @@ def test_the_demo_portal_gets_its_bucket_and_a_kept_secret(tmp_path: Path) -> No
         assert stat.S_IMODE(secret.stat().st_mode) == 0o600
         for name, config in configs.items():
             build(name, config).close()
+
+
+def test_the_embedded_storage_hands_its_s3_to_the_demo(tmp_path: Path) -> None:
+    from streams.local.storage import EmbeddedStorage
+
+    storage = EmbeddedStorage(tmp_path / "data", tmp_path / "logs", base_port=18000)
+
+    assert storage.s3_env("KAWAL_EVIDENCE_S3") == {
+        "KAWAL_EVIDENCE_S3": "http://127.0.0.1:18000",
+        "KAWAL_EVIDENCE_S3_ACCESS_KEY": "kawal",
+        "KAWAL_EVIDENCE_S3_SECRET_KEY": "kawal-local-only",
+    }
