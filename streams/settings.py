@@ -148,6 +148,13 @@ class Settings(BaseSettings):
             "than the holidays package, each with its legal source); default: the bundled one."
         ),
     )
+    severity_file: Path | None = Field(
+        default=None,
+        description=(
+            "TOML severity of each violation category, for the supervisor's triage; default: "
+            "the bundled one."
+        ),
+    )
     deadline_check_seconds: float = Field(
         default=30.0, gt=0, description="How often the deadline timer looks for overdue clocks."
     )
