@@ -30,6 +30,7 @@ from schemas.errors import KawalError
 from schemas.registry import SchemaRegistryClient
 from streams.audit.access_log import AccessLog
 from streams.audit.heads import HeadIssuer
+from streams.audit.public_register import NameSource, RegisterMode, check_setup
 from streams.audit.store import AuditStore
 from streams.audit.tokens import TokenStore
 from streams.audit.trail import Directory
@@ -61,7 +62,7 @@ from streams.topics import (
 )
 from streams.vault.data_keys import DataKeyVault
 from streams.vault.kek_source import load_kek_ring
-from streams.web import access, page, triage_page, views
+from streams.web import access, page, register_page, triage_page, views
 from streams.web.auth import Authenticator
 from streams.web.oidc import OidcConfig, OidcVerifier
 
@@ -286,6 +287,8 @@ def create_pipeline(
 
 def create_worker(settings: Settings) -> faust.App:
     """The worker's app: pipeline, deadline and retention timers, trail views and the page."""
+    # Settings that cannot work are refused before anything starts.
+    check_setup(RegisterMode(settings.public_register), settings.public_register_legal_basis)
     app = create_app(settings, Role.WORKER)
     rules = create_rules(settings)
     # Every deadline rule's series is exported at zero before its first provisional clock.
@@ -339,7 +342,24 @@ def create_worker(settings: Settings) -> faust.App:
         app,
         triage_page.TriageSources(step.table, severity, step.rules.calendar, directory, auth),
     )
+    register_page.register(app, create_register_sources(settings, store, step, vault, auth))
     return app
+
+
+def create_register_sources(
+    settings: Settings,
+    store: AuditStore,
+    step: pipeline.Pipeline,
+    vault: DataKeyVault,
+    auth: Authenticator,
+) -> register_page.RegisterSources:
+    """What ``/register`` publishes: nothing, agencies, or names on a documented legal basis."""
+    mode = RegisterMode(settings.public_register)
+    names = None
+    if mode is RegisterMode.NAMES:
+        names = NameSource(step.rules.catalog, step.codec, step.rules.keys, vault)
+    legal_basis = settings.public_register_legal_basis
+    return register_page.RegisterSources(mode, legal_basis, store, step.codec, auth, names)
 
 
 def create_sink(settings: Settings) -> faust.App:

@@ -400,18 +400,20 @@ class RunningHub:
         return found
 
 
-def start_hub(broker_url: str, home: Path) -> RunningHub:
+def start_hub(
+    broker_url: str, home: Path, worker_env: dict[str, str] | None = None
+) -> RunningHub:
     """``kawal worker`` and ``kawal sink`` on ``broker_url`` with their own ``home`` and ports.
 
     The home's keys are made where missing and the topics provisioned; returns once both
-    answer ``/health`` (stopped again if they do not).
+    answer ``/health`` (stopped again if they do not). ``worker_env`` adds worker settings.
     """
     bootstrap = parse_broker_url(broker_url).bootstrap
     settings = Settings(home=home)
     ensure_local_keys(settings)
     provision_topics(bootstrap, all_topics(load_institutions(), settings.partitions))
     web_port, sink_port = free_port(), free_port()
-    worker = worker_process(home, broker_url, web_port)
+    worker = worker_process(home, broker_url, web_port, worker_env)
     sink = sink_process(home, broker_url, sink_port)
     worker.start()
     sink.start()
