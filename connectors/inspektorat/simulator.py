@@ -65,6 +65,8 @@ COLUMNS = (
     "includes_personnel_unit",
     "member_refs",
 )
+#: People reporting to one office: fewer than its reports, so some report several cases.
+REPORTERS = 5
 #: Ways a row comes out malformed, by the hub's reason code for it.
 MALFORMATIONS = ("bad_date", "unknown_enum", "missing_column", "bad_value")
 
@@ -291,7 +293,9 @@ class InspectorateOffice:
             "summary": rng.choice(_SUMMARIES),
             "subject_nip": _nip(rng),
             "subject_name": rng.choice(_NAMES),
-            "reporter_ref": f"reporter:{rng.getrandbits(48):012x}",
+            # A few people report again and again: the office's reference of each is the same
+            # in all their cases (the connector sends a different pseudonym in each).
+            "reporter_ref": f"reporter:{self._token}-{rng.getrandbits(48) % REPORTERS:02d}",
             "reporter_identity": f"Pelapor {rng.randint(100, 999)}" if identity else None,
         }
 
@@ -399,5 +403,7 @@ def demo_setup(root: Path) -> tuple[InspectorateOffice, dict[str, Any]]:
     return office, {
         "institution": office.office,
         "drop_dir": str(office.share),
+        # The connector's own, off the share the office's staff can read.
+        "pseudonym_key_file": str(root / "inspektorat-filedrop" / "pseudonyms.key"),
         "poll_seconds": 2.0,
     }
