@@ -186,6 +186,7 @@ def test_csv_and_json_exports_of_the_same_records_map_to_the_same_events(tmp_pat
         # One connector's key: the same reporter in the same case, the same pseudonym.
         config = config_of(office) | {"pseudonym_key_file": str(tmp_path / "pseudonyms.key")}
         connector = build(NAME, config)
+        assert isinstance(connector, FileDropInbound)
         events[fmt] = [e for r in connector.read(None, 100) for e in connector.to_events(r)]
     assert events["csv"] == events["json"]
     assert {e.event_type for e in events["csv"]} == {"ReportReceived", "ExaminationHeld"}
