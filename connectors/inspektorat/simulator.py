@@ -133,16 +133,29 @@ class InspectorateOffice:
         self.cases.append(case_id)
 
     def export_batch(
-        self, count: int, *, fmt: str | None = None, malformed: Mapping[int, str] | None = None
+        self,
+        count: int,
+        *,
+        fmt: str | None = None,
+        malformed: Mapping[int, str] | None = None,
+        values: Mapping[int, Mapping[str, Any]] | None = None,
     ) -> str:
-        """Export the next ``count`` records as one complete batch; return its name."""
-        with self.exporting(count, fmt=fmt, malformed=malformed) as final:
+        """Export the next ``count`` records as one complete batch; return its name.
+
+        ``values`` sets columns of rows by row number (from 1), say a test's own values.
+        """
+        with self.exporting(count, fmt=fmt, malformed=malformed, values=values) as final:
             pass
         return final.name
 
     @contextmanager
     def exporting(
-        self, count: int, *, fmt: str | None = None, malformed: Mapping[int, str] | None = None
+        self,
+        count: int,
+        *,
+        fmt: str | None = None,
+        malformed: Mapping[int, str] | None = None,
+        values: Mapping[int, Mapping[str, Any]] | None = None,
     ) -> Iterator[Path]:
         """Export a batch; inside the block it is a half-written ``.part`` file.
 
@@ -151,6 +164,7 @@ class InspectorateOffice:
             fmt: ``csv`` or ``json``; chosen by the seed if None.
             malformed: Row number (from 1) → one of :data:`MALFORMATIONS`; rows not named here
                 are malformed at ``malformed_rate``.
+            values: Row number (from 1) → columns set to the values given.
 
         Yields:
             The path the batch has once complete.
@@ -158,6 +172,8 @@ class InspectorateOffice:
         with self._lock:
             fmt = fmt or self._rng.choice(("csv", "json"))
             rows = self._corrections + [self._next_record() for _ in range(count)]
+            for number, columns in (values or {}).items():
+                rows[number - 1] = rows[number - 1] | dict(columns)
             self._corrections = []
             self._sequence += 1
             name = f"ITDA{self.region}_{self._clock:%Y%m%dT%H%M%S}_{self._sequence:05d}.{fmt}"

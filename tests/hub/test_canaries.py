@@ -169,8 +169,9 @@ def drove(own_hub: tuple[RunningHub, str]) -> Drive:
     # A record refused for its personal data in clear is kept by its coordinates only: a
     # replay has nothing to write in clear again (docs/signing.md).
     in_clear = kawal(drive, "dlq", "replay", "--reason", "personal_data_in_clear")
-    assert in_clear.startswith("replayed 0, already replayed 0, not replayable "), in_clear
-    assert in_clear.split()[-1] == "1", in_clear
+    summary, refusal = in_clear.splitlines()
+    assert summary == "replayed 0, already replayed 0, not replayable 1", in_clear
+    assert refusal.startswith("not replayed ") and "sends it again, sealed" in refusal, in_clear
     hub.read(DLQ, lambda _letter: True, at_least=sum(LETTERS.values()))
     return drive
 
