@@ -24,6 +24,9 @@ And each reader gets exactly its share: every trail view (``GET /cases/{id}/trai
 case trail --as``) shows an institution party to the case each canary its roles may see
 (``DisclosurePolicy.may_see``) and no other, and every feed entry opens, with its institution's
 private key, to exactly the canaries the policy grants it.
+
+:mod:`tests.hub.test_canaries_connectors` sends canaries through the reference connectors and
+their simulators instead, on a broker storing under KAWAL_HOME and a live PostgreSQL store.
 """
 
 from __future__ import annotations

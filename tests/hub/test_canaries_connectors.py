@@ -22,12 +22,18 @@ Then no canary is in clear (or hex-encoded) in any record of any topic, in any f
 ``KAWAL_HOME`` (broker storage, the webhook's spool once its retention ran, checkpoints, feed
 chains, kept heads, vault, logs of the hub and of the connectors), in a ``pg_dump`` of the live
 store, in ``/metrics`` or ``/health``, or in any HTTP read beyond the reader's share; every
-institution's trail shows exactly the canaries the policy grants it; BKN's database holds
-exactly those the policy grants BKN of the entries routed to it.
+institution's trail shows exactly the canaries the policy grants it; the recipients' systems
+hold exactly what the policy grants them of the entries routed to them (BKN's database through
+``authority-status``, Bawaslu's callback API through ``bawaslu-callback``), and SIASN only the
+subjects' NIPs (``siasn``).
+
+Event types no reference connector sends (appeals, objections, clarifications received,
+personnel data blocks) are covered by :mod:`tests.hub.test_canaries`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Iterator
@@ -259,6 +265,21 @@ def test_each_institution_reads_exactly_its_share_over_http(drove: Drive) -> Non
     assert shown == {c.value for c in drove.planted.canaries}
 
 
+def granted_entries(
+    drive: Drive, institution: str, held: dict[tuple[str, str], set[str]]
+) -> dict[tuple[str, str], set[str]]:
+    """For each (case, event type) a system of ``institution`` holds: what the policy grants."""
+    expected = {}
+    for case_id, event_type in held:
+        roles = roles_of(institution, case_id, drive) or frozenset()
+        expected[case_id, event_type] = {
+            c.value
+            for c in drive.planted.canaries
+            if (c.case_id, c.event_type) == (case_id, event_type) and granted(roles, c)
+        }
+    return expected
+
+
 def test_bkn_database_holds_exactly_what_the_policy_grants_bkn(drove: Drive) -> None:
     with drove.systems.authority.engine.connect() as connection:
         rows = connection.execute(
@@ -272,13 +293,30 @@ def test_bkn_database_holds_exactly_what_the_policy_grants_bkn(drove: Drive) -> 
         (row.case_id, row.event_type): found_in(row.event_json.encode(), drove.planted.every)
         for row in rows
     }
-    expected = {}
-    for case_id, event_type in held:
-        roles = roles_of("bkn", case_id, drove) or frozenset()
-        expected[case_id, event_type] = {
-            c.value
-            for c in drove.planted.canaries
-            if (c.case_id, c.event_type) == (case_id, event_type) and granted(roles, c)
-        }
-    assert held == expected
+    assert held == granted_entries(drove, "bkn", held)
     assert any(held.values()), "BKN was granted some canary"
+
+
+def test_bawaslu_system_gets_exactly_what_the_policy_grants_bawaslu(drove: Drive) -> None:
+    updates = drove.systems.bawaslu.updates.values()
+    held = {
+        (update["case_id"], update["event_type"]): found_in(
+            json.dumps(update, default=str).encode(), drove.planted.every
+        )
+        for update in updates
+    }
+    assert held == granted_entries(drove, BAWASLU, held)
+    assert any(held.values()), "Bawaslu was granted some canary"
+
+
+def test_siasn_holds_only_the_nips_the_personnel_agency_needs(drove: Drive) -> None:
+    siasn = drove.systems.siasn
+    state = json.dumps([siasn.cases, siasn.sanctions, siasn.blocks], default=str).encode()
+    held = found_in(state, drove.planted.every)
+    assert named(held, drove.planted) == {"ReportReceived.subject_nip"}
+    may = {
+        c.value
+        for c in drove.planted.canaries
+        if granted(roles_of("bkn", c.case_id, drove) or frozenset(), c)
+    }
+    assert held <= may
