@@ -25,13 +25,9 @@ from sqlalchemy import select
 
 from connectors.authority.database import HUB_CASE_EVENTS
 from connectors.authority.simulator import AuthoritySystem
-from connectors.bawaslu.simulator import WEBHOOK_PATH, BawasluSystem
+from connectors.demo import DemoSystems
 from connectors.host import build, run_connector
-from connectors.inspektorat.simulator import InspectorateOffice
-from connectors.ppk.simulator import DecreeRegistry
-from connectors.siasn.simulator import SiasnApi
 from schemas.identity import case_id_for
-from streams.local.processes import free_port
 from streams.topics import DLQ
 from tests.canaries import Canary
 from tests.hubtools import RunningHub
@@ -77,18 +73,35 @@ def named(values: set[str], planted: Planted) -> set[str]:
     return {by_value[value] for value in values}
 
 
-@dataclass
 class Systems:
-    """The institutions' simulated systems, and their connectors running against the hub."""
+    """The demo's simulated systems, scripted, and their connectors running against the hub.
 
-    bawaslu: BawasluSystem
-    office: InspectorateOffice
-    authority: AuthoritySystem
-    registry: DecreeRegistry
-    siasn: SiasnApi
-    configs: dict[str, dict[str, Any]]
-    stop: threading.Event = field(default_factory=threading.Event)
-    threads: list[threading.Thread] = field(default_factory=list)
+    What the connectors keep (the webhook's spool, the key of inspectorate pseudonyms) goes
+    under ``home``, as an operator keeps it under ``KAWAL_HOME``; the webhook's spool keeps a
+    post's body no day longer than the hub needs it (``retention_days = 0``).
+    """
+
+    def __init__(self, root: Path, home: Path) -> None:
+        self.demo = DemoSystems(root, scripted=True)
+        self.bawaslu, self.office = self.demo.bawaslu, self.demo.office
+        self.authority, self.registry, self.siasn = (
+            self.demo.authority,
+            self.demo.registry,
+            self.demo.siasn,
+        )
+        kept = home / "connectors"
+        self.configs = {name: dict(config) for name, config in self.demo.configs.items()}
+        self.configs["bawaslu-webhook"] |= {
+            "spool_dir": str(kept / "bawaslu-spool"),
+            "retention_days": 0,
+        }
+        self.configs["inspektorat-filedrop"]["pseudonym_key_file"] = str(
+            kept / "inspektorat-pseudonyms.key"
+        )
+        for config in self.configs.values():
+            config["poll_seconds"] = 0.5  # each hop sooner than the demo's pace
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
 
     def run(self, bootstrap: list[str], home: Path) -> None:
         """Start every connector in a thread of its own, as ``kawal up --demo`` does."""
@@ -107,54 +120,7 @@ class Systems:
         self.stop.set()
         for thread in self.threads:
             thread.join(timeout=20)
-        for stop in (self.bawaslu.stop, self.office.stop, self.authority.stop):
-            stop()
-        self.registry.stop()
-        self.siasn.stop()
-
-
-def systems_under(root: Path, home: Path) -> Systems:
-    """The simulators under ``root`` (the institutions' side) and each connector's config.
-
-    What the connectors keep (the webhook's spool, the key of inspectorate pseudonyms) is
-    under ``home``, as an operator keeps it under ``KAWAL_HOME``.
-    """
-    port = free_port()
-    bawaslu = BawasluSystem(
-        f"http://127.0.0.1:{port}{WEBHOOK_PATH}", uuid.uuid4().hex * 2, uuid.uuid4().hex
-    ).start()
-    office = InspectorateOffice(root / INSPECTORATE, seed=3374)
-    authority = AuthoritySystem.on_sqlite(root / "authority", authority="bkn", seed=2024)
-    registry = DecreeRegistry.on_sqlite(root / PPK, seed=3374)
-    siasn = SiasnApi(uuid.uuid4().hex).start()
-    kept = home / "connectors"
-    configs: dict[str, dict[str, Any]] = {
-        "bawaslu-webhook": {
-            "institution": BAWASLU,
-            "listen_port": port,
-            "spool_dir": str(kept / "bawaslu-spool"),
-            "secret": bawaslu.secret,
-            "retention_days": 0,
-        },
-        "bawaslu-callback": {
-            "institution": BAWASLU,
-            "callback_url": bawaslu.callback_url,
-            "token": bawaslu.token,
-        },
-        "inspektorat-filedrop": {
-            "institution": INSPECTORATE,
-            "drop_dir": str(office.share),
-            "pseudonym_key_file": str(kept / "inspektorat-pseudonyms.key"),
-            "poll_seconds": 0.5,
-        },
-        "authority-outbox": {"institution": "bkn", "database_url": authority.url},
-        "authority-status": {"institution": "bkn", "database_url": authority.url},
-        "ppk-decrees": {"institution": PPK, "database_url": registry.url},
-        "siasn": {"institution": "bkn", "base_url": siasn.base_url, "token": siasn.token},
-    }
-    for config in configs.values():
-        config.setdefault("poll_seconds", 0.5)
-    return Systems(bawaslu, office, authority, registry, siasn, configs)
+        self.demo.stop()
 
 
 def wait(condition: Callable[[], bool], what: str) -> None:

@@ -408,14 +408,16 @@ def _write_in_two_parts(final: Path, data: bytes) -> Iterator[Path]:
     os.replace(partial, final)
 
 
-def demo_setup(root: Path) -> tuple[InspectorateOffice, dict[str, Any]]:
+def demo_setup(root: Path, *, running: bool = True) -> tuple[InspectorateOffice, dict[str, Any]]:
     """A running office for ``kawal up --demo`` and the connector's configuration for it.
 
     The office exports a batch every 10 s (one row in ten malformed, corrected after its
     receipt) and drops its share for 20 s every 12 batches. Stop it with ``office.stop()``.
+    Not ``running``, it exports only what its caller asks (``export_batch``).
     """
     office = InspectorateOffice(root / "inspektorat.3374", seed=3374, malformed_rate=0.1)
-    office.start(interval_seconds=10.0, outage_every=12)
+    if running:
+        office.start(interval_seconds=10.0, outage_every=12)
     return office, {
         "institution": office.office,
         "drop_dir": str(office.share),

@@ -59,10 +59,10 @@ from tests.connector_drive import (
     INSPECTORATE,
     Drive,
     Planted,
+    Systems,
     drive_through,
     expire_spool,
     named,
-    systems_under,
 )
 from tests.hubtools import RunningHub, http_get, start_hub
 from tests.postgres import PostgresServer
@@ -110,7 +110,7 @@ def live(
 def drove(live: tuple[RunningHub, str, Path, str], postgres: PostgresServer) -> Drive:
     """Everything sent through the connectors, refused, replayed and delivered."""
     hub, broker_url, root, database = live
-    systems = systems_under(root / "systems", hub.home)
+    systems = Systems(root / "systems", hub.home)
     log = logging.FileHandler(hub.home / "kawal.log")  # the connectors' log, as `kawal up` keeps
     log.setLevel(logging.DEBUG)
     logging.getLogger().addHandler(log)
