@@ -64,7 +64,7 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Register]:
     broker.start()
     env = {"KAWAL_PUBLIC_REGISTER": "names", "KAWAL_PUBLIC_REGISTER_LEGAL_BASIS": BASIS}
     try:
-        hub = start_hub(broker.url, root / "home", env)
+        hub = start_hub(broker.url, root / "home", worker_env=env)
         try:
             ids = []
             for steps in (
