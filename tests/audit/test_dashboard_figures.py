@@ -125,7 +125,9 @@ def within(day: date, filters: Filters) -> bool:
     return (filters.date_from or date.min) <= day <= (filters.date_to or date.max)
 
 
-def expected_figures(cases: list[dict[str, Any]], filters: Filters, heads: dict[str, int]) -> dict:
+def expected_figures(
+    cases: list[dict[str, Any]], filters: Filters, heads: dict[str, int]
+) -> dict[str, Any]:
     chosen = [
         case
         for case in cases
