@@ -40,6 +40,7 @@ from streams.domain.authority import load_authority_map
 from streams.domain.calendar import load_calendar
 from streams.domain.deadlines import load_rules
 from streams.domain.disclosure_policy import DisclosurePolicy, load_disclosure_policy
+from streams.domain.headcounts import load_headcounts
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import KeyRegistry, load_key_registry
 from streams.domain.retention import load_retention_rules
@@ -60,7 +61,7 @@ from streams.topics import (
 )
 from streams.vault.data_keys import DataKeyVault
 from streams.vault.kek_source import load_kek_ring
-from streams.web import access, page, views
+from streams.web import access, dashboard, page, views
 from streams.web.auth import Authenticator
 from streams.web.oidc import OidcConfig, OidcVerifier
 
@@ -332,6 +333,11 @@ def create_worker(settings: Settings) -> faust.App:
     views.register_trails(app, trails, auth)
     access.register_access_log(app, access.AccessReader(log, store, step.codec, directory), auth)
     page.register(app, page.PageSources(step.table, trails, metrics, auth))
+    headcounts = load_headcounts(settings.headcounts_file)
+    dashboard.register_dashboard(
+        app,
+        dashboard.DashboardSources(store, step.codec, step.rules.calendar, headcounts, auth),
+    )
     return app
 
 

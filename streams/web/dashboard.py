@@ -1,0 +1,140 @@
+"""``/dashboard``: the neutrality dashboard's page and its JSON and CSV exports.
+
+- ``GET /dashboard``: the page (Indonesian, English with ``?lang=en``);
+- ``GET /dashboard/figures.json``: every figure with its definitions;
+- ``GET /dashboard/figures.csv``: every figure, each after a ``# figure`` line;
+- ``GET /dashboard/{figure}.csv``: one figure (``counts``, ``handling_times``, ...).
+
+Each takes the filters ``election``, ``region``, ``agency``, ``from`` and ``to`` as query
+parameters; a filter that cannot be used is a 400 that says what to give. The dashboard is
+public: counts and institution ids only, never a case id or personal data; like every view, a
+request that sends a credential must send a good one. The figures are read from the audit
+store for each request (a few hundred milliseconds for the cases of a national election).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from faust import web
+
+from schemas.codec import AvroCodec
+from streams.audit.figures.definitions import FIGURES
+from streams.audit.figures.export import all_csv, to_csv
+from streams.audit.figures.filters import FilterError, Filters, parse_filters
+from streams.audit.figures.view import dashboard_view
+from streams.audit.store import AuditStore, StoreError
+from streams.domain.calendar import WorkingCalendar
+from streams.domain.headcounts import Headcount
+from streams.domain.principals import AccessRefusal
+from streams.web.auth import Authenticator, refusal_response
+from streams.web.dashboard_page import dashboard_page
+from streams.web.locales import negotiate
+
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+#: Query parameters read as filters.
+FILTER_PARAMETERS = ("election", "region", "agency", "from", "to")
+STORE_DOWN = "the audit store cannot be read now; try again later"
+
+
+@dataclass(frozen=True)
+class DashboardSources:
+    """What the dashboard reads: the store and its codec, the calendar, the headcounts."""
+
+    store: AuditStore
+    codec: AvroCodec
+    calendar: WorkingCalendar
+    headcounts: dict[str, Headcount]
+    auth: Authenticator
+
+    def figures(self, filters: Filters) -> dict[str, Any]:
+        """The figures for ``filters`` (blocking: call it in a thread).
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        return dashboard_view(self.store, self.codec, self.calendar, self.headcounts, filters)
+
+
+def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
+    """Attach the dashboard's page and exports to the worker's app."""
+
+    @app.page("/dashboard", name="kawal-dashboard")
+    class DashboardPage(web.View):
+        """The figures with charts and definitions."""
+
+        async def get(self, request: web.Request) -> web.Response:
+            refused = await _refused(self, request, sources.auth)
+            if refused is not None:
+                return refused
+            locale = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+            now = datetime.now(UTC)
+            try:
+                filters = _filters(request)
+            except FilterError as exc:
+                return self.html(dashboard_page(None, locale, now, error=str(exc)), status=400)
+            try:
+                view = await asyncio.to_thread(sources.figures, filters)
+            except StoreError:
+                page = dashboard_page(None, locale, now, filters, error=STORE_DOWN)
+                return self.html(page, status=503)
+            return self.html(dashboard_page(view, locale, now, filters))
+
+    @app.page("/dashboard/figures.json", name="kawal-dashboard-json")
+    class DashboardJson(web.View):
+        """Every figure as JSON."""
+
+        async def get(self, request: web.Request) -> web.Response:
+            found = await _view(self, request, sources)
+            return found if isinstance(found, web.Response) else self.json(found)
+
+    @app.page("/dashboard/{figure}.csv", name="kawal-dashboard-csv")
+    class DashboardCsv(web.View):
+        """One figure, or every figure (``figures.csv``), as CSV."""
+
+        async def get(self, request: web.Request, figure: str) -> web.Response:
+            if figure != "figures" and figure not in FIGURES:
+                known = ", ".join(("figures", *FIGURES))
+                return self.json({"error": f"no such figure; choose one of {known}"}, status=404)
+            found = await _view(self, request, sources)
+            if isinstance(found, web.Response):
+                return found
+            body = all_csv(found) if figure == "figures" else to_csv(found, figure)
+            disposition = f'attachment; filename="kawal-{figure}.csv"'
+            return self.bytes(
+                body.encode(),
+                content_type=CSV_CONTENT_TYPE,
+                headers={"Content-Disposition": disposition},
+            )
+
+
+async def _view(
+    view: web.View, request: web.Request, sources: DashboardSources
+) -> dict[str, Any] | web.Response:
+    """The figures the request asks for, or the response refusing it."""
+    refused = await _refused(view, request, sources.auth)
+    if refused is not None:
+        return refused
+    try:
+        filters = _filters(request)
+    except FilterError as exc:
+        return view.json({"error": str(exc)}, status=400)
+    try:
+        return await asyncio.to_thread(sources.figures, filters)
+    except StoreError:
+        return view.json({"error": STORE_DOWN}, status=503)
+
+
+async def _refused(
+    view: web.View, request: web.Request, auth: Authenticator
+) -> web.Response | None:
+    principal = await auth.principal(request)
+    return refusal_response(view, principal) if isinstance(principal, AccessRefusal) else None
+
+
+def _filters(request: web.Request) -> Filters:
+    return parse_filters({name: request.query.get(name) for name in FILTER_PARAMETERS})
