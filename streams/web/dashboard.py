@@ -35,7 +35,7 @@ from streams.web.auth import Authenticator, refusal_response
 from streams.web.dashboard_page import dashboard_page
 from streams.web.locales import negotiate
 
-CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+CSV_CONTENT_TYPE = "text/csv"
 #: Query parameters read as filters.
 FILTER_PARAMETERS = ("election", "region", "agency", "from", "to")
 STORE_DOWN = "the audit store cannot be read now; try again later"
@@ -90,7 +90,7 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
 
         async def get(self, request: web.Request) -> web.Response:
             found = await _view(self, request, sources)
-            return found if isinstance(found, web.Response) else self.json(found)
+            return self.json(found) if isinstance(found, dict) else found
 
     @app.page("/dashboard/{figure}.csv", name="kawal-dashboard-csv")
     class DashboardCsv(web.View):
@@ -101,14 +101,13 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
                 known = ", ".join(("figures", *FIGURES))
                 return self.json({"error": f"no such figure; choose one of {known}"}, status=404)
             found = await _view(self, request, sources)
-            if isinstance(found, web.Response):
+            if not isinstance(found, dict):
                 return found
             body = all_csv(found) if figure == "figures" else to_csv(found, figure)
             disposition = f'attachment; filename="kawal-{figure}.csv"'
-            return self.bytes(
-                body.encode(),
-                content_type=CSV_CONTENT_TYPE,
-                headers={"Content-Disposition": disposition},
+            # aiohttp refuses a charset inside content_type and adds utf-8 to text itself.
+            return self.text(
+                body, content_type=CSV_CONTENT_TYPE, headers={"Content-Disposition": disposition}
             )
 
 
