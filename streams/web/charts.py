@@ -13,7 +13,8 @@ from dataclasses import dataclass
 #: Drawing sizes in SVG user units (CSS pixels at 100% zoom).
 WIDTH = 640
 LABEL_WIDTH = 220
-VALUE_WIDTH = 90
+#: Room for a value's text after its bar: a character of the 13-unit font is at most about 8.
+CHARACTER_WIDTH = 8
 BAR_HEIGHT = 22
 GAP = 8
 TOP = 6
@@ -44,27 +45,33 @@ class BarChart:
 
 
 def bar_chart(
-    chart_id: str, title: str, rows: list[tuple[str, float, str]], width: int = WIDTH
+    chart_id: str,
+    title: str,
+    rows: list[tuple[str, float, str]],
+    full: float | None = None,
+    width: int = WIDTH,
 ) -> BarChart:
-    """The bars of ``rows`` (label, value, value as shown), scaled to the largest value.
+    """The bars of ``rows`` (label, value, value as shown), scaled to ``full`` or the largest.
 
     Args:
         chart_id: unique on the page; the ids of the chart's title and description start with it.
         title: what the chart shows, for its ``<title>``.
         rows: one per bar, in the order they are drawn; a value below 0 is drawn as 0.
+        full: the value of a bar across the whole plot (1 for a rate), else the largest value.
         width: the chart's width in SVG units.
 
     Returns:
         The chart, its description listing every label with its value as shown.
     """
-    plot = width - LABEL_WIDTH - VALUE_WIDTH
-    largest = max((value for _, value, _ in rows), default=0.0)
+    longest = max((len(text) for _, _, text in rows), default=0)
+    plot = width - LABEL_WIDTH - CHARACTER_WIDTH * (longest + 1)
+    largest = full or max((value for _, value, _ in rows), default=0.0)
     bars = tuple(
         Bar(
             label=label,
             text=text,
             y=TOP + index * (BAR_HEIGHT + GAP),
-            width=round(plot * max(value, 0.0) / largest, 2) if largest > 0 else 0.0,
+            width=round(plot * min(max(value, 0.0), largest) / largest, 2) if largest > 0 else 0.0,
         )
         for index, (label, value, text) in enumerate(rows)
     )
