@@ -44,6 +44,7 @@ def test_bars_scale_to_the_largest_value() -> None:
     assert widths[1] == widths[0] / 2
     assert widths[2:] == [0.0, 0.0]
     assert chart.bars[0].width + 220 + 8 * 3 <= chart.width
+    assert chart.description == "a: 10; b: 5; c: 0; d: -1"
 
 
 def test_a_rate_is_drawn_against_a_full_bar() -> None:
@@ -52,7 +53,6 @@ def test_a_rate_is_drawn_against_a_full_bar() -> None:
     assert chart.bars[0].width == 2 * chart.bars[1].width
     # Half of the plot: the width less the labels and room for four characters of text.
     assert chart.bars[0].width == (640 - 220 - 8 * 4) / 2
-    assert chart.description == "a: 10; b: 5; c: 0; d: -1"
 
 
 def test_a_chart_without_rows_says_so(view: dict[str, Any]) -> None:
