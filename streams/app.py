@@ -336,7 +336,14 @@ def create_worker(settings: Settings) -> faust.App:
     headcounts = load_headcounts(settings.headcounts_file)
     dashboard.register_dashboard(
         app,
-        dashboard.DashboardSources(store, step.codec, step.rules.calendar, headcounts, auth),
+        dashboard.DashboardSources(
+            store,
+            step.codec,
+            step.rules.calendar,
+            headcounts,
+            auth,
+            names={institution.id: institution.name for institution in institutions},
+        ),
     )
     return app
 

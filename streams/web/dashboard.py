@@ -50,6 +50,8 @@ class DashboardSources:
     calendar: WorkingCalendar
     headcounts: dict[str, Headcount]
     auth: Authenticator
+    #: Institution id -> name, shown beside the agencies' ids on the page.
+    names: dict[str, str]
 
     def figures(self, filters: Filters) -> dict[str, Any]:
         """The figures for ``filters`` (blocking: call it in a thread).
@@ -82,7 +84,7 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
             except StoreError:
                 page = dashboard_page(None, locale, now, filters, error=STORE_DOWN)
                 return self.html(page, status=503)
-            return self.html(dashboard_page(view, locale, now, filters))
+            return self.html(dashboard_page(view, locale, now, filters, names=sources.names))
 
     @app.page("/dashboard/figures.json", name="kawal-dashboard-json")
     class DashboardJson(web.View):

@@ -27,6 +27,7 @@ def dashboard_page(
     now: datetime,
     filters: Filters = NO_FILTERS,
     error: str = "",
+    names: dict[str, str] | None = None,
 ) -> str:
     """The dashboard page of ``view``, or only the filter form with ``error`` when view is None.
 
@@ -36,6 +37,7 @@ def dashboard_page(
         now: when the figures were read, shown in the subtitle.
         filters: the filters the form shows filled in.
         error: why the filters could not be used (shown above the form).
+        names: institution id -> name (the registry's), shown beside each agency's id.
     """
     return templates().render(
         "dashboard.html",
@@ -48,6 +50,8 @@ def dashboard_page(
         figures=FIGURES,
         stages={stage: label[locale] for stage, label in stage_labels().items()},
         chart=bar_chart,
+        names=names or {},
+        home_link=True,
     )
 
 

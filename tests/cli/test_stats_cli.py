@@ -130,3 +130,14 @@ def test_a_bad_headcount_file_is_named(
     assert main(["stats", "--format", "text"]) == EXIT_ERROR
 
     assert "civil_servants must be a whole number above 0" in capsys.readouterr().err
+
+
+def test_json_with_a_filter_prints_the_figures(
+    filled: AuditStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["stats", "--json", "--region", "33"]) == EXIT_OK
+
+    view = json.loads(capsys.readouterr().out)
+
+    assert view["filters"]["region"] == "33"
+    assert "handling_times" in view

@@ -137,3 +137,12 @@ def test_export_links_carry_the_filters() -> None:
 
     assert export_query(filters) == "?election=pilkada-2024&region=33&from=2024-04-01"
     assert export_query(Filters()) == ""
+
+
+def test_agencies_show_their_registered_name_beside_their_id(view: dict[str, Any]) -> None:
+    agency = view["violation_ratio"][0]["agency"]
+
+    page = dashboard_page(view, "id", NOW, names={agency: "PPK <Kota> Contoh"})
+
+    assert f"PPK &lt;Kota&gt; Contoh <code>{agency}</code>" in page
+    assert "PPK <Kota> Contoh" not in page
