@@ -19,8 +19,10 @@ from streams.domain.working_time import jakarta_day
 
 #: A Kemendagri region code: 2 digits (province) and 2 more per level, dots allowed.
 REGION_CODE = re.compile(r"^\d{2}(\.?\d{2}){0,3}$")
-#: Election and institution ids as the schemas write them.
+#: Institution ids as the registry writes them.
 IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+#: An election is free text in the schema ("pilkada-2024"): any printable text, not too long.
+ELECTION = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")
 
 
 class FilterError(KawalError):
@@ -55,7 +57,9 @@ def parse_filters(values: dict[str, str | None]) -> Filters:
         FilterError: a value of the wrong shape, or a range that ends before it starts; the
             message names the value and the expected form, never echoing more than needed.
     """
-    election = _identifier(values.get("election"), "election", "pilkada-2024")
+    election = (values.get("election") or "").strip() or None
+    if election is not None and not ELECTION.match(election):
+        raise FilterError("election must be printable text of at most 100 characters")
     agency = _identifier(values.get("agency"), "agency", "ppk.3374")
     region = (values.get("region") or "").strip() or None
     if region is not None and not REGION_CODE.match(region):
