@@ -44,6 +44,7 @@ from streams.domain.headcounts import load_headcounts
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import KeyRegistry, load_key_registry
 from streams.domain.retention import load_retention_rules
+from streams.domain.severity import load_severity
 from streams.domain.signing import KeyRing, SigningKey
 from streams.hub import deadline_timer, pipeline, retention_timer, sink
 from streams.hub.feed_sealing import FeedSealer
@@ -61,7 +62,7 @@ from streams.topics import (
 )
 from streams.vault.data_keys import DataKeyVault
 from streams.vault.kek_source import load_kek_ring
-from streams.web import access, dashboard, page, views
+from streams.web import access, dashboard, page, triage_page, views
 from streams.web.auth import Authenticator
 from streams.web.oidc import OidcConfig, OidcVerifier
 
@@ -333,6 +334,12 @@ def create_worker(settings: Settings) -> faust.App:
     views.register_trails(app, trails, auth)
     access.register_access_log(app, access.AccessReader(log, store, step.codec, directory), auth)
     page.register(app, page.PageSources(step.table, trails, metrics, auth))
+    categories = step.rules.catalog.schema("kawal.ViolationCategory")["symbols"]
+    severity = load_severity(categories, settings.severity_file)
+    triage_page.register(
+        app,
+        triage_page.TriageSources(step.table, severity, step.rules.calendar, directory, auth),
+    )
     headcounts = load_headcounts(settings.headcounts_file)
     dashboard.register_dashboard(
         app,

@@ -148,6 +148,13 @@ class Settings(BaseSettings):
             "than the holidays package, each with its legal source); default: the bundled one."
         ),
     )
+    severity_file: Path | None = Field(
+        default=None,
+        description=(
+            "TOML severity of each violation category, for the supervisor's triage; default: "
+            "the bundled one."
+        ),
+    )
     headcounts_file: Path | None = Field(
         default=None,
         description=(
