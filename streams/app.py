@@ -29,6 +29,7 @@ from schemas.codec import AvroCodec
 from schemas.errors import KawalError
 from schemas.registry import SchemaRegistryClient
 from streams.audit.access_log import AccessLog
+from streams.audit.figures.cache import ProjectionCache
 from streams.audit.heads import HeadIssuer
 from streams.audit.store import AuditStore
 from streams.audit.tokens import TokenStore
@@ -344,8 +345,7 @@ def create_worker(settings: Settings) -> faust.App:
     dashboard.register_dashboard(
         app,
         dashboard.DashboardSources(
-            store,
-            step.codec,
+            ProjectionCache(store, step.codec),
             step.rules.calendar,
             headcounts,
             auth,

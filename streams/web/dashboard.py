@@ -9,7 +9,7 @@ Each takes the filters ``election``, ``region``, ``agency``, ``from`` and ``to``
 parameters; a filter that cannot be used is a 400 that says what to give. The dashboard is
 public: counts and institution ids only, never a case id or personal data; like every view, a
 request that sends a credential must send a good one. The figures are read from the audit
-store for each request (a few hundred milliseconds for the cases of a national election).
+store again only when it has grown (:mod:`streams.audit.figures.cache`).
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from typing import Any
 import faust
 from faust import web
 
-from schemas.codec import AvroCodec
+from streams.audit.figures.cache import ProjectionCache
 from streams.audit.figures.definitions import FIGURES
 from streams.audit.figures.export import all_csv, to_csv
 from streams.audit.figures.filters import FilterError, Filters, parse_filters
-from streams.audit.figures.view import dashboard_view
-from streams.audit.store import AuditStore, StoreError
+from streams.audit.figures.view import figures as compute_figures
+from streams.audit.store import StoreError
 from streams.domain.calendar import WorkingCalendar
 from streams.domain.headcounts import Headcount
 from streams.domain.principals import AccessRefusal
@@ -43,10 +43,9 @@ STORE_DOWN = "the audit store cannot be read now; try again later"
 
 @dataclass(frozen=True)
 class DashboardSources:
-    """What the dashboard reads: the store and its codec, the calendar, the headcounts."""
+    """What the dashboard reads: the trail's projection, the calendar, the headcounts."""
 
-    store: AuditStore
-    codec: AvroCodec
+    trail: ProjectionCache
     calendar: WorkingCalendar
     headcounts: dict[str, Headcount]
     auth: Authenticator
@@ -59,7 +58,7 @@ class DashboardSources:
         Raises:
             StoreError: the store cannot be read.
         """
-        return dashboard_view(self.store, self.codec, self.calendar, self.headcounts, filters)
+        return compute_figures(self.trail.projection(), self.calendar, self.headcounts, filters)
 
 
 def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
