@@ -170,6 +170,13 @@ class Settings(BaseSettings):
             "the bundled one."
         ),
     )
+    headcounts_file: Path | None = Field(
+        default=None,
+        description=(
+            "TOML civil servants per agency, each with its source, for the dashboard's "
+            "violations per 1,000 civil servants; default: the bundled one (no rows)."
+        ),
+    )
     deadline_check_seconds: float = Field(
         default=30.0, gt=0, description="How often the deadline timer looks for overdue clocks."
     )
