@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from connectors import registry
+from connectors.base import OutboundConnector
+from connectors.errors import ConnectorConfigError
 from connectors.host import build, run_connector
+from connectors.redelivery import parse_positions
 from connectors.scaffold import new_connector
 from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
@@ -31,6 +34,13 @@ def add_parsers(commands: Any) -> None:
     run = actions.add_parser("run", help="run one connector until stopped")
     run.add_argument("name")
     run.add_argument("--config", type=Path, required=True, help="the connector's TOML file")
+    run.add_argument(
+        "--redeliver-from",
+        action="append",
+        default=[],
+        metavar="PARTITION:OFFSET",
+        help="outbound: deliver the feed again from there (a dead letter's source position)",
+    )
     new = actions.add_parser("new", help="create a connector package in the current directory")
     new.add_argument("name")
     actions.add_parser("demo", help="every reference connector against its simulator")
@@ -48,7 +58,8 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.connector_command == "demo":
         return _demo(bootstrap, settings.home, credentials)
-    return _run(args.name, args.config, bootstrap, settings.home, credentials)
+    redeliver = parse_positions(args.redeliver_from)
+    return _run(args.name, args.config, bootstrap, settings.home, credentials, redeliver)
 
 
 def _list_connectors(*, as_json: bool) -> int:
@@ -65,12 +76,22 @@ def _list_connectors(*, as_json: bool) -> int:
 
 
 def _run(
-    name: str, config: Path, bootstrap: list[str], home: Path, credentials: BrokerCredentials
+    name: str,
+    config: Path,
+    bootstrap: list[str],
+    home: Path,
+    credentials: BrokerCredentials,
+    redeliver: dict[int, int],
 ) -> int:
     connector = build(name, config)
+    if redeliver and not isinstance(connector, OutboundConnector):
+        raise ConnectorConfigError(
+            f"--redeliver-from applies to outbound connectors; {name} reads its system, which "
+            "it reads again from its checkpoint"
+        )
     stop = _stop_on_signals()
     print(f"{name}: running for {connector.institution} (Ctrl-C stops)", file=sys.stderr)
-    run_connector(connector, bootstrap, home, stop, credentials)
+    run_connector(connector, bootstrap, home, stop, credentials, redeliver_from=redeliver)
     return 0
 
 

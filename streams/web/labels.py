@@ -27,6 +27,7 @@ LABEL_FILES: dict[str, Path] = {
     "phase": _STREAMS_DATA / "phase_labels.toml",
     "event": _STREAMS_DATA / "event_labels.toml",
     "deadline": _STREAMS_DATA / "deadline_labels.toml",
+    "severity": _STREAMS_DATA / "severity_labels.toml",
 }
 
 

@@ -7,7 +7,8 @@ its own environment, so a request never changes another's language. Every value 
 unless a template says otherwise, and a missing variable is an error, not an empty string.
 
 Filters every template has: ``moment`` (an instant in a region's zone: WIB, WITA or WIT),
-``day``, ``number``, ``percent`` and ``label`` (words for a code from data, :mod:`.labels`).
+``day``, ``number``, ``percent``, ``region`` (a region code with its province) and ``label``
+(words for a code from data, :mod:`.labels`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from babel.support import NullTranslations, Translations
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from schemas.errors import KawalError
-from streams.domain.zones import NATIONAL, ZONES, RegionError, zone_abbreviation
+from streams.domain.zones import NATIONAL, ZONES, RegionError, province_of, zone_abbreviation
 from streams.web.labels import label_text
 from streams.web.locales import LOCALES, Locale, babel_locale
 
@@ -121,7 +122,22 @@ def _filters(locale: Locale) -> dict[str, Callable[..., str]]:
     def label(code: str, kind: str) -> str:
         return label_text(kind, code, locale)
 
-    return {"moment": moment, "day": day, "number": number, "percent": percent, "label": label}
+    return {
+        "moment": moment,
+        "day": day,
+        "number": number,
+        "percent": percent,
+        "label": label,
+        "region": region,
+    }
+
+
+def region(code: str) -> str:
+    """A region code with its province's name (``3374 · Jawa Tengah``); the code if unknown."""
+    try:
+        return f"{code} · {province_of(code).name}"
+    except RegionError:
+        return code
 
 
 def _zone(region_code: str | None) -> str:

@@ -22,7 +22,7 @@ def test_all_38_provinces_with_their_legal_zone() -> None:
 @pytest.mark.parametrize(
     ("region", "zone"),
     [("33", "WIB"), ("3374", "WIB"), ("6171", "WIB"), ("5171", "WITA"), ("7371", "WITA"),
-     ("9471", "WIT"), (None, "WIB")],
+     ("9171", "WIT"), (None, "WIB")],
 )  # fmt: skip
 def test_a_region_is_in_its_province_zone(region: str | None, zone: str) -> None:
     assert zone_abbreviation(region) == zone

@@ -185,7 +185,7 @@ def test_a_clock_past_its_due_time_is_shown_overdue() -> None:
 
 
 @pytest.mark.parametrize(
-    ("region", "zone", "offset"), [("3374", "WIB", 7), ("5171", "WITA", 8), ("9471", "WIT", 9)]
+    ("region", "zone", "offset"), [("3374", "WIB", 7), ("5171", "WITA", 8), ("9171", "WIT", 9)]
 )
 def test_times_are_shown_in_the_zone_of_the_case_region(
     region: str, zone: str, offset: int

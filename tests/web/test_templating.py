@@ -104,10 +104,18 @@ def test_dates_and_numbers_in_each_language() -> None:
 
     assert indonesian["moment"](moment, "3374") == "17 Agu 2026, 10.05 WIB"
     assert english["moment"](moment, "5171") == "17 Aug 2026, 11:05 WITA"
-    assert indonesian["moment"](moment.isoformat(), "9471") == "17 Agu 2026, 12.05 WIT"
+    assert indonesian["moment"](moment.isoformat(), "9171") == "17 Agu 2026, 12.05 WIT"
     assert indonesian["moment"]("not a time", "33") == "not a time"
     assert indonesian["moment"](moment, "99") == "17 Agu 2026, 10.05 WIB"
     assert indonesian["day"]("2026-08-17") == "17 Agustus 2026"
     assert indonesian["number"](1234567) == "1.234.567"
     assert english["number"](1234567) == "1,234,567"
     assert indonesian["percent"](0.5) == "50,0%"
+
+
+def test_a_region_shows_its_province() -> None:
+    region = Templates("streams.web")._environments["id"].filters["region"]
+
+    assert region("3374") == "3374 · Jawa Tengah"
+    assert region("9171") == "9171 · Papua"
+    assert region("99") == "99"
