@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page
 
 from connectors.lapor.evidence import S3Location
+from connectors.lapor.tracking import TrackingStore
 from schemas.identity import case_id_for
-from tests.cdp import Page, chromium_page
+from tests.browser import chromium, page_of
 from tests.hubtools import RunningHub, registration, verification
 from tests.lapor_hub import RunningPortal, feed_event, running_portal
 from tests.lapor_support import png, seaweed_s3
@@ -36,6 +37,12 @@ def portal(
         yield running
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as running:
+        yield running
+
+
 class Shots:
     """Screenshots of a test, in its folder and, if set, in ``KAWAL_SCREENSHOT_DIR``."""
 
@@ -43,9 +50,9 @@ class Shots:
         self.folder = folder
         self.written: list[Path] = []
 
-    async def take(self, page: Page, name: str) -> None:
+    def take(self, page: Page, name: str) -> None:
         path = self.folder / f"lapor-{name}.png"
-        await page.screenshot(path)
+        page.screenshot(path=path, full_page=True)
         assert path.read_bytes().startswith(PNG_SIGNATURE)
         self.written.append(path)
         extra = os.environ.get("KAWAL_SCREENSHOT_DIR")
@@ -53,74 +60,36 @@ class Shots:
             shutil.copy(path, Path(extra) / path.name)
 
 
-async def submit_report(page: Page, portal: RunningPortal, photo: Path, shots: Shots) -> str:
+def submit_report(page: Page, portal: RunningPortal, photo: Path, shots: Shots) -> str:
     """Fill the form as a reporter would, attach the photo, send it; the tracking code."""
-    await page.open(portal.base_url + "/")
-    assert await page.text("h1") == "Laporkan pelanggaran netralitas"
-    await page.fill(
-        {
-            "subject_name": "Budi Canary-Subject",
-            "subject_nip": "198501012010011001",
-            "employing_agency": "ppk.3374",
-            "violation": "DISCIPLINE_USE_OF_OFFICE_FACILITIES",
-            "region_code": "3374",
-            "happened_on": "2024-11-01",
-            "summary": "Mobil dinas dipakai untuk mengangkut peserta kampanye calon nomor 2.",
-        }
+    page.goto(portal.base_url + "/")
+    assert page.inner_text("h1") == "Laporkan pelanggaran netralitas"
+    page.fill("#subject_name", "Budi Canary-Subject")
+    page.fill("#subject_nip", "198501012010011001")
+    page.select_option("#employing_agency", "ppk.3374")
+    page.select_option("#violation", "DISCIPLINE_USE_OF_OFFICE_FACILITIES")
+    page.fill("#region_code", "3374")
+    page.fill("#happened_on", "2024-11-01")
+    page.fill("#summary", "Mobil dinas dipakai untuk mengangkut peserta kampanye calon nomor 2.")
+    page.set_input_files("#evidence", photo)
+    shots.take(page, "form-id")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#tracking-code")
+    shots.take(page, "accepted-id")
+    return page.inner_text("#tracking-code")
+
+
+def follow(page: Page, step: str, next_words: str) -> None:
+    """Wait until the page shows ``step`` as the current one (the page is never reloaded)."""
+    page.wait_for_function(
+        "([step, words]) => document.getElementById('current-step').innerText === step && "
+        "document.getElementById('next').innerText.includes(words)",
+        arg=[step, next_words],
     )
-    await page.upload("#evidence", [photo])
-    await shots.take(page, "form-id")
-    await page.evaluate("document.querySelector('form').requestSubmit()")
-    await page.wait_for("document.getElementById('tracking-code') !== null")
-    await shots.take(page, "accepted-id")
-    return await page.text("#tracking-code")
-
-
-async def follow(page: Page, step: str, next_words: str) -> None:
-    """Wait until the page shows ``step`` as the current one, without reloading it."""
-    await page.wait_for(
-        f"document.getElementById('current-step').innerText === {step!r} && "
-        f"document.getElementById('next').innerText.includes({next_words!r})"
-    )
-
-
-async def scenario(hub: RunningHub, portal: RunningPortal, tmp_path: Path, shots: Shots) -> None:
-    photo = tmp_path / "spanduk-kampanye.png"
-    photo.write_bytes(png(64, 48, shade=120))
-    async with chromium_page(tmp_path / "profile") as page:
-        code = await submit_report(page, portal, photo, shots)
-        await page.evaluate("document.getElementById('track-link').click()")
-        await page.wait_for("document.getElementById('current-step') !== null")
-        marker = await page.evaluate("window.kawalMarker = 'same page'")
-        assert marker == "same page"
-
-        # The hub records the report; Bawaslu's feed reaches the portal's status connector.
-        await follow(page, "Laporan diterima", "meregistrasinya dalam 3 hari kerja")
-        await shots.take(page, "tracking-received-id")
-        case_id = await asyncio.to_thread(case_of, hub, portal, code)
-        await asyncio.to_thread(hub.step, "ReportRegistered", registration(case_id))
-        await follow(page, "Laporan diregistrasi", "sedang diverifikasi")
-        await shots.take(page, "tracking-verifying-id")
-        await asyncio.to_thread(hub.step, "VerificationCompleted", verification(case_id))
-        await follow(page, "Terbukti ada pelanggaran netralitas", "meneruskan hasil kajian")
-        await shots.take(page, "tracking-proven-id")
-        # Updated live: the same document all along, never reloaded.
-        assert await page.evaluate("window.kawalMarker") == "same page"
-        page_text = await page.text("main")
-        assert "Budi" not in page_text
-        assert "WIB" in page_text  # Semarang's time zone
-
-        await page.open(f"{portal.base_url}/lacak/{code}?lang=en")
-        await follow(page, "A neutrality violation was found", "forwards its findings")
-        await shots.take(page, "tracking-proven-en")
-        await page.open(f"{portal.base_url}/?lang=en")
-        await shots.take(page, "form-en")
 
 
 def case_of(hub: RunningHub, portal: RunningPortal, code: str) -> str:
     """The case a tracking code follows, and a check that the photo travelled by reference."""
-    from connectors.lapor.tracking import TrackingStore  # the portal's own store
-
     store = TrackingStore(portal.spool_dir)
     try:
         tracked = store.follow(code)
@@ -135,12 +104,41 @@ def case_of(hub: RunningHub, portal: RunningPortal, code: str) -> str:
 
 
 def test_a_report_with_a_photo_is_followed_live_in_chromium(
-    hub: RunningHub, portal: RunningPortal, tmp_path: Path
+    hub: RunningHub, portal: RunningPortal, browser: Browser, tmp_path: Path
 ) -> None:
     shots = Shots(tmp_path)
+    photo = tmp_path / "spanduk-kampanye.png"
+    photo.write_bytes(png(64, 48, shade=120))
 
-    asyncio.run(scenario(hub, portal, tmp_path, shots))
+    with page_of(browser, lang="id-ID,id") as page:
+        code = submit_report(page, portal, photo, shots)
+        page.click("#track-link")
+        page.wait_for_selector("#current-step")
+        page.evaluate("window.kawalMarker = 'same page'")
+        # The hub records the report; Bawaslu's feed reaches the portal's status connector.
+        follow(page, "Laporan diterima", "meregistrasinya dalam 3 hari kerja")
+        shots.take(page, "tracking-received-id")
+        case_id = case_of(hub, portal, code)
+        hub.step("ReportRegistered", registration(case_id))
+        follow(page, "Laporan diregistrasi", "sedang diverifikasi")
+        shots.take(page, "tracking-verifying-id")
+        hub.step("VerificationCompleted", verification(case_id))
+        follow(page, "Terbukti ada pelanggaran netralitas", "meneruskan hasil kajian")
+        shots.take(page, "tracking-proven-id")
+        live = page.evaluate("window.kawalMarker")  # the same document all along
+        shown = page.inner_text("main")
+    with page_of(browser, lang="en") as page:
+        page.goto(f"{portal.base_url}/lacak/{code}")
+        follow(page, "A neutrality violation was found", "forwards its findings")
+        shots.take(page, "tracking-proven-en")
+        page.goto(f"{portal.base_url}/")
+        english_title = page.inner_text("h1")
+        shots.take(page, "form-en")
 
+    assert live == "same page"
+    assert "Budi" not in shown
+    assert "WIB" in shown  # Semarang's time zone
+    assert english_title == "Report a neutrality violation"
     assert [path.name for path in shots.written] == [
         "lapor-form-id.png",
         "lapor-accepted-id.png",
