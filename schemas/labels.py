@@ -1,7 +1,9 @@
-"""Human labels of coded schema values, kept as data beside the schemas.
+"""Human labels of coded values, kept as data beside the schemas.
 
 The ``kawal.ViolationCategory`` enum carries only codes, so it can grow compatibly; what each
-code means, in Indonesian and English, lives in ``data/violation_labels.toml``.
+code means, in Indonesian and English, lives in ``data/violation_labels.toml``. Other coded
+values (sanction kinds and levels, lifecycle phases, ...) have label files of the same shape,
+read with :func:`load_labels`.
 
 Example:
     >>> labels = load_violation_labels()
@@ -25,11 +27,11 @@ class LabelDataError(KawalError):
 
 
 @dataclass(frozen=True)
-class ViolationLabel:
-    """What a violation code means.
+class Label:
+    """What a code means.
 
     Attributes:
-        code: the ``kawal.ViolationCategory`` symbol.
+        code: the coded value (an enum symbol, a phase).
         indonesian: the label in Indonesian.
         english: the label in English.
         source: the legal text the code stands for.
@@ -41,7 +43,7 @@ class ViolationLabel:
     source: str
 
 
-def load_violation_labels(path: Path | None = None) -> dict[str, ViolationLabel]:
+def load_violation_labels(path: Path | None = None) -> dict[str, Label]:
     """Reads the labels of the violation codes, by code.
 
     Args:
@@ -50,17 +52,25 @@ def load_violation_labels(path: Path | None = None) -> dict[str, ViolationLabel]
     Raises:
         LabelDataError: the file is missing or not TOML, or a code lacks a label.
     """
-    path = path or DEFAULT_VIOLATION_LABELS
+    return load_labels(path or DEFAULT_VIOLATION_LABELS)
+
+
+def load_labels(path: Path) -> dict[str, Label]:
+    """Reads a labels file (one ``[CODE]`` table of ``id``, ``en``, ``source`` per code).
+
+    Raises:
+        LabelDataError: the file is missing or not TOML, or a code lacks a label.
+    """
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise LabelDataError(
-            f"cannot read violation labels {path}: {exc}; restore the file from the repository"
+            f"cannot read labels {path}: {exc}; restore the file from the repository"
         ) from exc
     return {code: _label(path, code, entry) for code, entry in data.items()}
 
 
-def _label(path: Path, code: str, entry: Any) -> ViolationLabel:
+def _label(path: Path, code: str, entry: Any) -> Label:
     if not isinstance(entry, dict) or not all(
         isinstance(entry.get(key), str) and entry[key] for key in _KEYS
     ):
@@ -68,4 +78,4 @@ def _label(path: Path, code: str, entry: Any) -> ViolationLabel:
             f"{path.name}: [{code}] needs non-empty strings {', '.join(_KEYS)} "
             "(Indonesian label, English label, legal source)"
         )
-    return ViolationLabel(code, entry["id"], entry["en"], entry["source"])
+    return Label(code, entry["id"], entry["en"], entry["source"])

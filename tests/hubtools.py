@@ -402,12 +402,18 @@ class RunningHub:
         return found
 
 
-def start_hub(broker_url: str, home: Path, audit_db_url: str | None = None) -> RunningHub:
+def start_hub(
+    broker_url: str,
+    home: Path,
+    audit_db_url: str | None = None,
+    worker_env: dict[str, str] | None = None,
+) -> RunningHub:
     """``kawal worker`` and ``kawal sink`` on ``broker_url`` with their own ``home`` and ports.
 
     The home's keys are made where missing and the topics provisioned; returns once both
     answer ``/health`` (stopped again if they do not). The audit store is SQLite in ``home``
-    unless ``audit_db_url`` names another (``KAWAL_AUDIT_DB_URL``).
+    unless ``audit_db_url`` names another (``KAWAL_AUDIT_DB_URL``); ``worker_env`` adds
+    worker settings.
     """
     bootstrap = parse_broker_url(broker_url).bootstrap
     settings = Settings(home=home, audit_db_url=audit_db_url)
@@ -415,7 +421,7 @@ def start_hub(broker_url: str, home: Path, audit_db_url: str | None = None) -> R
     provision_topics(bootstrap, all_topics(load_institutions(), settings.partitions))
     web_port, sink_port = free_port(), free_port()
     store_env = {"KAWAL_AUDIT_DB_URL": audit_db_url} if audit_db_url else {}
-    worker = worker_process(home, broker_url, web_port, store_env)
+    worker = worker_process(home, broker_url, web_port, store_env | (worker_env or {}))
     sink = sink_process(home, broker_url, sink_port, store_env)
     worker.start()
     sink.start()

@@ -155,6 +155,17 @@ class WorkingCalendar:
             ),
         )
 
+    def elapsed(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to and including ``end`` (0 when ``end`` is not later).
+
+        The inverse of :meth:`count`: ``elapsed(s, count(s, n).last_day) == n``.
+        """
+        return sum(
+            1
+            for offset in range(1, (end - start).days + 1)
+            if self.is_working_day(start + timedelta(days=offset))
+        )
+
     def _days_off(self, year: int) -> dict[date, DayOff]:
         # Built once per year: the package computes a whole year at a time.
         if year not in self._years:

@@ -32,13 +32,14 @@ from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.principals import AccessRefusal
 from streams.hub.case_table import lifecycle_of
 from streams.web.auth import Authenticator, refusal_response
+from streams.web.locales import Locale, negotiate
 from streams.web.render import CaseRow, Overview, case_page, not_found_page, overview_page
 from streams.web.views import TrailReader
 
 #: Most recent cases listed on the front page.
 MAX_CASES = 200
-#: Phase shown for a case whose lifecycle another worker holds.
-ELSEWHERE = "not on this worker"
+#: Phase of a case whose lifecycle another worker holds.
+ELSEWHERE = ""
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def register(app: faust.App, sources: PageSources) -> None:
             principal = await sources.auth.principal(request)
             if isinstance(principal, AccessRefusal):
                 return refusal_response(self, principal)
-            return self.html(overview_page(await overview(sources)))
+            return self.html(overview_page(await overview(sources), locale_of(request)))
 
     @app.page("/cases/{case_id}", name="kawal-case")
     class CasePage(web.View):
@@ -79,11 +80,17 @@ def register(app: faust.App, sources: PageSources) -> None:
                 return refusal_response(self, principal)
             lifecycle = lifecycle_of(sources.table.get(case_id))
             view = await asyncio.to_thread(sources.trails.view, case_id)
+            locale = locale_of(request)
             if view is None:
-                return self.html(not_found_page(case_id), status=404)
+                return self.html(not_found_page(case_id, locale), status=404)
             now = datetime.now(UTC)
             row = case_row(case_id, lifecycle, None, now) if lifecycle else None
-            return self.html(case_page(view, row, now))
+            return self.html(case_page(view, row, now, locale))
+
+
+def locale_of(request: web.Request) -> Locale:
+    """The language a request asks for (``?lang=``, then ``Accept-Language``)."""
+    return negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
 
 
 async def overview(sources: PageSources) -> Overview:
@@ -147,7 +154,7 @@ def case_row(
         return CaseRow(case_id, ELSEWHERE, **stored)
     return CaseRow(
         case_id,
-        case.phase.value.replace("_", " "),
+        case.phase.value,
         institution=case.employing_agency,
         region=case.region_code,
         clocks=list(case.clocks),

@@ -126,7 +126,12 @@ def test_page_marks_a_provisional_clock() -> None:
     ]
     now = datetime(2026, 12, 4, tzinfo=UTC)
 
-    page = overview_page(Overview(now, [case_row("c1", case, None, now)], 1, NO_STATS, {}, []))
+    page = overview_page(
+        Overview(now, [case_row("c1", case, None, now)], 1, NO_STATS, {}, []), "en"
+    )
 
-    assert f"{RULE} due 2099-06-19 17:00 UTC (provisional" in page
-    assert "appeal_answer due 2026-12-30 17:00 UTC<" in page
+    assert f'<span data-clock="{RULE}">' in page
+    assert "due 20 Jun 2099, 00:00 WIB (provisional: no holiday data" in page
+    assert (
+        '<span data-clock="appeal_answer">Answer to the appeal: due 31 Dec 2026, 00:00 WIB<' in page
+    )

@@ -36,7 +36,7 @@ def test_unreadable_file_is_refused(tmp_path: Path, content: str | None) -> None
     if content is not None:
         path.write_text(content)
 
-    with pytest.raises(LabelDataError, match="cannot read violation labels") as info:
+    with pytest.raises(LabelDataError, match="cannot read labels") as info:
         load_violation_labels(path)
 
     assert isinstance(info.value, KawalError)

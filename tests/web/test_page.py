@@ -58,11 +58,19 @@ def case_cells(dom: str, case_id: str) -> str:
     return found.group(1)
 
 
+#: Words the page shows for the mix's cases, by language: sanctioned, not proven, ignored.
+WORDS = {
+    "id": ("Sanksi dijatuhkan", "Tidak terbukti", "batas waktu tindak lanjut terlampaui"),
+    "en": ("Sanction imposed", "Not proven", "follow-up deadline breached"),
+}
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
 def test_chromium_renders_cases_status_and_statistics(
-    hub: RunningHub, mix: Mix, tmp_path: Path
+    hub: RunningHub, mix: Mix, tmp_path: Path, lang: str
 ) -> None:
-    url = f"{hub.base_url}/"
-    shot = tmp_path / "page.png"
+    url = f"{hub.base_url}/?lang={lang}"
+    shot = tmp_path / f"page-{lang}.png"
 
     shown = chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,900", url)
     dumped = chromium(tmp_path, "--dump-dom", url)
@@ -72,9 +80,11 @@ def test_chromium_renders_cases_status_and_statistics(
     assert shot.read_bytes().startswith(PNG_SIGNATURE)
     assert shot.stat().st_size > 10_000
     assert dumped.returncode == 0, dumped.stderr.decode(errors="replace")[-2000:]
-    assert "sanctioned" in case_cells(dom, mix.sanctioned)
-    assert "not proven" in case_cells(dom, mix.not_proven)
-    assert "follow-up deadline breached" in case_cells(dom, mix.ignored)
+    assert f'<html lang="{lang}">' in dom
+    sanctioned, not_proven, ignored = WORDS[lang]
+    assert sanctioned in case_cells(dom, mix.sanctioned)
+    assert not_proven in case_cells(dom, mix.not_proven)
+    assert ignored in case_cells(dom, mix.ignored)
     assert stats_cells(dom, mix) == list(EXPECTED.values())
     assert re.search(r'<tr data-stage="ledger"><td>ledger</td><td class="num">[1-9]', dom)
     assert not [value for value in mix.personal if value in dom]
@@ -92,18 +102,36 @@ def test_front_page_is_html_without_scripts(hub: RunningHub, mix: Mix) -> None:
     assert all(f'href="/cases/{case_id}"' in body for case_id in mix.case_ids)
 
 
+def test_the_browser_language_chooses_the_page_language(hub: RunningHub, mix: Mix) -> None:
+    english = {"Accept-Language": "en-GB,en;q=0.9,id;q=0.5"}
+    request = urllib.request.Request(f"{hub.base_url}/", headers=english)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read().decode()
+    with urllib.request.urlopen(f"{hub.base_url}/", timeout=10) as response:
+        default = response.read().decode()
+
+    assert '<html lang="en">' in body
+    assert "Cases</h2>" in body
+    assert '<html lang="id">' in default
+    assert "Kasus</h2>" in default
+
+
 def test_case_page_shows_the_verified_timeline_without_personal_data(
     hub: RunningHub, mix: Mix
 ) -> None:
     status, body = http_get(f"{hub.base_url}/cases/{mix.ignored}")
     page = body.decode()
+    _, english = http_get(f"{hub.base_url}/cases/{mix.ignored}?lang=en")
 
     assert status == 200
-    assert "chain verified: 6 entries" in page
+    assert "rantai terverifikasi: 6 entri" in page
     assert re.findall(r'<li data-seq="(\d+)"', page) == [str(seq) for seq in range(1, 7)]
-    assert "DeadlineBreached" in page
-    assert "[withheld: personal data]" in page
-    assert not [value for value in mix.personal if value in page]
+    assert "<strong>6. Batas waktu terlampaui</strong>" in page
+    assert "[disembunyikan: data pribadi]" in page
+    assert re.search(r"\d{1,2} \w{3} \d{4}, \d\d\.\d\d WIB", page)
+    assert "chain verified: 6 entries" in english.decode()
+    assert "[withheld: personal data]" in english.decode()
+    assert not [value for value in mix.personal if value in page + english.decode()]
 
 
 def test_unknown_case_page_is_404_and_escaped(hub: RunningHub) -> None:
@@ -143,13 +171,31 @@ def test_a_clock_past_its_due_time_is_shown_overdue() -> None:
     ]
 
     row = case_row("c1", case, None, now)
-    page = overview_page(Overview(now, [row], 1, no_stats(), {}, []))
+    page = overview_page(Overview(now, [row], 1, no_stats(), {}, []), "en")
 
     assert row.phase == "reported"
     assert row.overdue_rules == {"recommendation_follow_up"}
-    assert "OVERDUE: recommendation_follow_up due" in page
+    assert re.search(
+        r'<span class="overdue" data-overdue="recommendation_follow_up">OVERDUE: '
+        r"PPK&#39;s follow-up of the recommendation: due \d{1,2} \w{3} \d{4}, \d\d:\d\d WIB",
+        page,
+    )
     assert "1 with an overdue deadline" in page
-    assert re.search(r"<br>appeal_answer due \d{4}-\d\d-\d\d", page)
+    assert re.search(r'<span data-clock="appeal_answer">Answer to the appeal: due ', page)
+
+
+@pytest.mark.parametrize(
+    ("region", "zone", "offset"), [("3374", "WIB", 7), ("5171", "WITA", 8), ("9171", "WIT", 9)]
+)
+def test_times_are_shown_in_the_zone_of_the_case_region(
+    region: str, zone: str, offset: int
+) -> None:
+    due = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
+    row = CaseRow("c1", "recommended", region=region, clocks=[clock("appeal_answer", due)])
+
+    page = overview_page(Overview(due, [row], 1, no_stats(), {}, []), "id")
+
+    assert f"jatuh tempo 4 Des 2026, {10 + offset:02d}.00 {zone}" in page
 
 
 def test_overview_escapes_every_value() -> None:
@@ -167,7 +213,7 @@ def test_overview_escapes_every_value() -> None:
         rejections=[("ingress", hostile, 2.0)],
     )
 
-    page = overview_page(view)
+    page = overview_page(view, "id")
 
     assert "<img" not in page
     assert page.count("&lt;img src=x onerror=alert(1)&gt;") >= 6

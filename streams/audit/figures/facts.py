@@ -1,0 +1,120 @@
+"""What the dashboard knows of each case: its outcome and when each milestone happened.
+
+The outcome (reported, proven, recommended, followed up, sanctioned) is exactly the one of
+``kawal stats`` (:func:`streams.audit.stats.apply`), so the counts of both agree. The times are
+the envelope's ``event_time`` (when the sender says the step happened, the time the deadline
+clocks start from), of the first event of each milestone:
+
+- ``received``: the ``ReportReceived``;
+- ``registered``: the ``ReportRegistered``;
+- ``verified``: the first ``VerificationCompleted``, whatever its verdict;
+- ``proven``: the first ``VerificationCompleted`` with verdict ``PROVEN``;
+- ``recommended``: the first ``RecommendationIssued`` that found the violation proven;
+- ``followed_up``: the first ``SanctionImposed`` after that recommendation.
+
+Only non-personal fields are read; nothing here holds a case id beyond the dict's keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from schemas.codec import AvroCodec, CodecError
+from streams.audit.stats import READ_TYPES, CaseOutcome, apply
+from streams.audit.store import AuditRow, AuditStore, StoreError
+
+#: Event types read: those of ``kawal stats`` and the registration.
+FACT_TYPES = (*READ_TYPES, "ReportRegistered")
+#: Rows fetched from the database at a time.
+FETCH_SIZE = 1000
+
+
+@dataclass
+class CaseFacts:
+    """One case's outcome and milestone times (no personal data)."""
+
+    outcome: CaseOutcome = field(default_factory=CaseOutcome)
+    #: Milestone name (see the module) -> when it happened.
+    times: dict[str, datetime] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Every case's facts, and how many entries could not be decoded."""
+
+    cases: list[CaseFacts]
+    skipped_entries: int
+
+
+def read_facts(store: AuditStore, codec: AvroCodec) -> Projection:
+    """The facts of every reported case in ``store``.
+
+    Raises:
+        StoreError: the store cannot be read.
+    """
+    return fold(_entries(store), codec)
+
+
+def fold(entries: Iterable[tuple[str, bytes]], codec: AvroCodec) -> Projection:
+    """Fold ``(case_id, event bytes)`` entries, in trail order per case, into case facts."""
+    cases: dict[str, CaseFacts] = {}
+    skipped = 0
+    for case_id, event in entries:
+        try:
+            record = codec.decode(event).record
+        except CodecError:
+            skipped += 1
+            continue
+        note(cases.setdefault(case_id, CaseFacts()), record)
+    reported = [case for case in cases.values() if case.outcome.reported]
+    return Projection(reported, skipped)
+
+
+def note(case: CaseFacts, record: dict[str, Any]) -> None:
+    """Update ``case`` with one decoded event."""
+    event_type = record["envelope"]["event_type"]
+    followed_before = case.outcome.followed_up
+    apply(case.outcome, record)
+    milestone = _milestone(event_type, record, case, followed_before)
+    if milestone:
+        case.times.setdefault(milestone, record["envelope"]["event_time"])
+
+
+def _milestone(
+    event_type: str, record: dict[str, Any], case: CaseFacts, followed_before: bool
+) -> str:
+    if event_type == "ReportReceived":
+        return "received"
+    if event_type == "ReportRegistered":
+        return "registered"
+    if event_type == "VerificationCompleted":
+        # The first verdict is "verified"; a PROVEN one also marks "proven".
+        if record["verdict"] == "PROVEN":
+            case.times.setdefault("proven", record["envelope"]["event_time"])
+        return "verified"
+    if event_type == "RecommendationIssued" and record["proven"]:
+        return "recommended"
+    if event_type == "SanctionImposed" and case.outcome.followed_up and not followed_before:
+        return "followed_up"
+    return ""
+
+
+def _entries(store: AuditStore) -> Iterator[tuple[str, bytes]]:
+    query = (
+        select(AuditRow.case_id, AuditRow.event)
+        .where(AuditRow.event_type.in_(FACT_TYPES))
+        .order_by(AuditRow.case_id, AuditRow.seq)
+    )
+    try:
+        with store.engine.connect() as conn:
+            result = conn.execution_options(yield_per=FETCH_SIZE).execute(query)
+            for case_id, event in result:
+                yield case_id, bytes(event)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read the audit store: {exc.code or exc}") from exc
