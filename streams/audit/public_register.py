@@ -16,19 +16,17 @@ case whose personal data was erased shows no name.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
-
 from schemas.catalog import SchemaCatalog
-from schemas.codec import AvroCodec, CodecError
+from schemas.codec import AvroCodec
 from schemas.errors import KawalError
-from streams.audit.store import AuditRow, AuditStore, StoreError
+from streams.audit.decoding import EntryDecoder
+from streams.audit.store import AuditStore
 from streams.audit.trail import Disclosed, entry_of
 from streams.domain.entries import EntryProblem, check_entry
 from streams.domain.keys import KeyRegistry
@@ -39,7 +37,6 @@ log = logging.getLogger(__name__)
 
 #: Event types the projection reads.
 READ_TYPES = ("ReportReceived", "VerificationCompleted", "RecommendationIssued", "CaseClosed")
-FETCH_SIZE = 1000
 
 
 class RegisterMode(StrEnum):
@@ -100,7 +97,11 @@ def read_register(
     Raises:
         StoreError: the store cannot be read.
     """
-    rows = sorted(fold(_entries(store), codec), key=lambda r: (r[1].closed_on, r[0]), reverse=True)
+    rows = sorted(
+        fold(store.events_of_types(READ_TYPES), codec),
+        key=lambda r: (r[1].closed_on, r[0]),
+        reverse=True,
+    )
     if names is None:
         return [row for _, row in rows]
     return [replace(row, name=_name(store, names, case_id)) for case_id, row in rows]
@@ -109,11 +110,7 @@ def read_register(
 def fold(entries: Iterable[tuple[str, bytes]], codec: AvroCodec) -> list[tuple[str, RegisterRow]]:
     """``(case_id, event bytes)`` in trail order per case → the final sanctions, by case id."""
     facts: dict[str, dict[str, Any]] = {}
-    for case_id, event in entries:
-        try:
-            record = codec.decode(event).record
-        except CodecError:
-            continue  # `kawal audit verify` is where an unreadable entry is reported
+    for case_id, record in EntryDecoder(codec).records(entries):
         _note(facts.setdefault(case_id, {}), record)
     return [(case_id, row) for case_id, case in facts.items() if (row := _row(case)) is not None]
 
@@ -173,18 +170,3 @@ def _name(store: AuditStore, names: NameSource, case_id: str) -> str | None:
         return None
     name = revealed.get("subject_name")
     return name if isinstance(name, str) else None
-
-
-def _entries(store: AuditStore) -> Iterator[tuple[str, bytes]]:
-    query = (
-        select(AuditRow.case_id, AuditRow.event)
-        .where(AuditRow.event_type.in_(READ_TYPES))
-        .order_by(AuditRow.case_id, AuditRow.seq)
-    )
-    try:
-        with store.engine.connect() as conn:
-            result = conn.execution_options(yield_per=FETCH_SIZE).execute(query)
-            for case_id, event in result:
-                yield case_id, bytes(event)
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot read the audit store: {exc.code or exc}") from exc

@@ -17,22 +17,18 @@ Only non-personal fields are read; nothing here holds a case id beyond the dict'
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
-
-from schemas.codec import AvroCodec, CodecError
+from schemas.codec import AvroCodec
+from streams.audit.decoding import EntryDecoder
 from streams.audit.stats import READ_TYPES, CaseOutcome, apply
-from streams.audit.store import AuditRow, AuditStore, StoreError
+from streams.audit.store import AuditStore
 
 #: Event types read: those of ``kawal stats`` and the registration.
 FACT_TYPES = (*READ_TYPES, "ReportRegistered")
-#: Rows fetched from the database at a time.
-FETCH_SIZE = 1000
 
 
 @dataclass
@@ -58,22 +54,17 @@ def read_facts(store: AuditStore, codec: AvroCodec) -> Projection:
     Raises:
         StoreError: the store cannot be read.
     """
-    return fold(_entries(store), codec)
+    return fold(store.events_of_types(FACT_TYPES), codec)
 
 
 def fold(entries: Iterable[tuple[str, bytes]], codec: AvroCodec) -> Projection:
     """Fold ``(case_id, event bytes)`` entries, in trail order per case, into case facts."""
     cases: dict[str, CaseFacts] = {}
-    skipped = 0
-    for case_id, event in entries:
-        try:
-            record = codec.decode(event).record
-        except CodecError:
-            skipped += 1
-            continue
+    decoder = EntryDecoder(codec)
+    for case_id, record in decoder.records(entries):
         note(cases.setdefault(case_id, CaseFacts()), record)
     reported = [case for case in cases.values() if case.outcome.reported]
-    return Projection(reported, skipped)
+    return Projection(reported, decoder.skipped)
 
 
 def note(case: CaseFacts, record: dict[str, Any]) -> None:
@@ -103,18 +94,3 @@ def _milestone(
     if event_type == "SanctionImposed" and case.outcome.followed_up and not followed_before:
         return "followed_up"
     return ""
-
-
-def _entries(store: AuditStore) -> Iterator[tuple[str, bytes]]:
-    query = (
-        select(AuditRow.case_id, AuditRow.event)
-        .where(AuditRow.event_type.in_(FACT_TYPES))
-        .order_by(AuditRow.case_id, AuditRow.seq)
-    )
-    try:
-        with store.engine.connect() as conn:
-            result = conn.execution_options(yield_per=FETCH_SIZE).execute(query)
-            for case_id, event in result:
-                yield case_id, bytes(event)
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot read the audit store: {exc.code or exc}") from exc
