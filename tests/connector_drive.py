@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -46,13 +47,16 @@ class Planted:
     canaries: list[Canary] = field(default_factory=list)
     #: Canaries of records refused (by a connector or the hub): nobody may read them.
     refused: list[Canary] = field(default_factory=list)
+    #: The institution whose system sent each canary, by value.
+    senders: dict[str, str] = field(default_factory=dict)
 
-    def value(self, case_id: str, event_type: str, name: str, *, nip: bool = False) -> str:
-        """A new canary of ``event_type``'s field ``name`` in case ``case_id``."""
+    def value(self, by: str, case_id: str, event_type: str, name: str, *, nip: bool = False) -> str:
+        """A new canary ``by`` an institution, of ``event_type``'s field ``name`` in a case."""
         # A NIP is checked for its 18 digits: a random one, unique like any canary.
         unique = uuid.uuid4()
         value = f"{unique.int % 10**18:018d}" if nip else f"canary-{name}-{event_type}-{unique.hex}"
         self.canaries.append(Canary(case_id, "", event_type, name, value))
+        self.senders[value] = by
         return value
 
     def refuse(self, value: str) -> None:
@@ -177,7 +181,7 @@ class Drive:
 def report_post(drive: Drive, number: str) -> dict[str, Any]:
     """Bawaslu's report of case ``number``, a canary in each personal-data field."""
     case_id = case_id_for(BAWASLU, number)
-    plant = drive.planted.value
+    plant = partial(drive.planted.value, BAWASLU)
     return drive.systems.bawaslu.report(
         case_number=number,
         summary=plant(case_id, "ReportReceived", "summary"),
@@ -206,7 +210,7 @@ def bawaslu_case(drive: Drive) -> None:
     bawaslu = drive.systems.bawaslu
     number = f"{uuid.uuid4().hex[:6]}/LP/PB/Prov/14.00/2024"
     case_id = case_id_for(BAWASLU, number)
-    findings = drive.planted.value(case_id, "VerificationCompleted", "findings")
+    findings = drive.planted.value(BAWASLU, case_id, "VerificationCompleted", "findings")
     for post in (
         report_post(drive, number),
         bawaslu.registration(number),
@@ -230,7 +234,7 @@ def rejected_report(drive: Drive) -> None:
         "case_number": number,
         "occurred_at": now.isoformat(),
         "reason": "FILED_TOO_LATE",
-        "explanation": drive.planted.value(case_id, "ReportRejected", "explanation"),
+        "explanation": drive.planted.value(BAWASLU, case_id, "ReportRejected", "explanation"),
         "rejected_on": now.date().isoformat(),
     }
     for post in (report_post(drive, number), rejection):
@@ -246,7 +250,7 @@ def inspectorate_batch(drive: Drive) -> None:
     values: dict[int, dict[str, Any]] = {}
     for row, number in enumerate(numbers, start=1):
         case_id = case_id_for(INSPECTORATE, number)
-        plant = drive.planted.value
+        plant = partial(drive.planted.value, INSPECTORATE)
         values[row] = {
             "case_number": number,
             "summary": plant(case_id, "ReportReceived", "summary"),
@@ -269,7 +273,7 @@ def refused_and_replayed(drive: Drive) -> None:
     bawaslu = drive.systems.bawaslu
     number = f"{uuid.uuid4().hex[:6]}/LP/PB/Prov/14.00/2024"
     case_id = case_id_for(BAWASLU, number)
-    findings = drive.planted.value(case_id, "VerificationCompleted", "findings")
+    findings = drive.planted.value(BAWASLU, case_id, "VerificationCompleted", "findings")
     drive.planted.refuse(findings)
     bawaslu.send(bawaslu.verification(number, findings=findings))
     wait(lambda: letters(drive, 2), "the hub's and the connector's dead letters")
@@ -290,7 +294,7 @@ def authority_steps(drive: Drive) -> None:
     wait(lambda: referred_to(authority, case_id), "the referral in BKN's database")
     number = bawaslu_number(authority, case_id)
     case = authority.open_case(BAWASLU, number)
-    questions = drive.planted.value(case_id, "ClarificationRequested", "questions")
+    questions = drive.planted.value("bkn", case_id, "ClarificationRequested", "questions")
     authority.request_clarification(case, questions=questions)
     wait(lambda: drive.has(case_id, "ClarificationRequested"), "the clarification request")
     level, kind = SANCTION
@@ -298,7 +302,7 @@ def authority_steps(drive: Drive) -> None:
     wait(lambda: drive.has(case_id, "RecommendationIssued"), "the recommendation")
     registry.issue(BAWASLU, number, level=level, kind=kind)
     wait(lambda: drive.has(case_id, "SanctionImposed"), "the PPK's decree")
-    remarks = drive.planted.value(case_id, "CaseClosed", "remarks")
+    remarks = drive.planted.value("bkn", case_id, "CaseClosed", "remarks")
     authority.close_case(case, final_sanction=SANCTION, remarks=remarks)
     wait(lambda: drive.has(case_id, "CaseClosed"), "the closing")
 

@@ -45,6 +45,7 @@ OUTCOMES = (
     "registered",
     "not_proven",
     "proven",
+    "reverified",
     "not_recommended",
     "recommended",
     "followed_up",
@@ -56,6 +57,8 @@ STEPS: dict[str, tuple[str, ...]] = {
     "registered": ("registered",),
     "not_proven": ("registered", "not_proven"),
     "proven": ("registered", "proven"),
+    # Not proven at first, proven on more information, then recommended.
+    "reverified": ("registered", "not_proven", "proven", "referred", "recommended"),
     "not_recommended": ("registered", "proven", "referred", "not_recommended"),
     "recommended": ("registered", "proven", "referred", "recommended"),
     "followed_up": ("registered", "proven", "referred", "recommended", "sanctioned"),

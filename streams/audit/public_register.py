@@ -23,8 +23,9 @@ from enum import StrEnum
 from typing import Any
 
 from schemas.catalog import SchemaCatalog
-from schemas.codec import AvroCodec, CodecError
+from schemas.codec import AvroCodec
 from schemas.errors import KawalError
+from streams.audit.decoding import EntryDecoder
 from streams.audit.store import AuditStore
 from streams.audit.trail import Disclosed, entry_of
 from streams.domain.entries import EntryProblem, check_entry
@@ -109,11 +110,7 @@ def read_register(
 def fold(entries: Iterable[tuple[str, bytes]], codec: AvroCodec) -> list[tuple[str, RegisterRow]]:
     """``(case_id, event bytes)`` in trail order per case → the final sanctions, by case id."""
     facts: dict[str, dict[str, Any]] = {}
-    for case_id, event in entries:
-        try:
-            record = codec.decode(event).record
-        except CodecError:
-            continue  # `kawal audit verify` is where an unreadable entry is reported
+    for case_id, record in EntryDecoder(codec).records(entries):
         _note(facts.setdefault(case_id, {}), record)
     return [(case_id, row) for case_id, case in facts.items() if (row := _row(case)) is not None]
 

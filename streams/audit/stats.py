@@ -33,7 +33,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from schemas.catalog import default_catalog
-from schemas.codec import AvroCodec, CodecError
+from schemas.codec import AvroCodec
+from streams.audit.decoding import EntryDecoder
 from streams.audit.store import AuditStore
 from streams.domain.lifecycle import FOLLOW_UP_RULE
 from streams.settings import Settings
@@ -131,15 +132,10 @@ def project(
         The outcome of every case seen, and how many entries could not be decoded.
     """
     outcomes: dict[str, CaseOutcome] = {}
-    skipped = 0
-    for case_id, event in entries:
-        try:
-            record = codec.decode(event).record
-        except CodecError:
-            skipped += 1
-            continue
+    decoder = EntryDecoder(codec)
+    for case_id, record in decoder.records(entries):
         apply(outcomes.setdefault(case_id, CaseOutcome()), record)
-    return outcomes, skipped
+    return outcomes, decoder.skipped
 
 
 def apply(case: CaseOutcome, record: dict[str, Any]) -> None:

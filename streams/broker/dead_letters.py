@@ -8,7 +8,8 @@ cannot forge. Every other letter is counted as not replayable, with what to do i
 (:func:`not_replayable_reason`): a record read from an institution's system is corrected there;
 an entry a connector could not deliver from its feed, which only the hub writes, is delivered
 again by the connector from its own position (``kawal connector run ... --redeliver-from``);
-a letter keeping only coordinates is sent again by its sender. Which dead letters were
+a letter keeping only coordinates is sent again by its sender; one from a topic only the hub
+writes (the audit sink's, say) is read again there. Which dead letters were
 replayed is remembered under ``KAWAL_HOME``, so replaying twice sends nothing twice. Payloads
 are sealed to the hub (:mod:`streams.domain.hub_sealing`): replay opens them with the hub's key,
 and listing never shows them.
@@ -113,9 +114,11 @@ def not_replayable_reason(letter: dict[str, Any]) -> str | None:
             "per event"
         )
     if institution_of_inbound(topic) is None:
+        position = f"{letter['source_partition']}:{letter['source_offset']}"
         return (
             f"from {topic}, not an inbound topic: replay sends only back to "
-            "kawal.inbound.<institution>; the stage that wrote it rereads it on restart"
+            f"kawal.inbound.<institution>. The record stays on {topic} at {position}; once "
+            "the cause is fixed, read it there again (the audit store: `kawal replay`)"
         )
     if not letter["payload"]:
         return (

@@ -3,7 +3,8 @@
 - ``GET /dashboard``: the page (Indonesian, English with ``?lang=en``);
 - ``GET /dashboard/figures.json``: every figure with its definitions;
 - ``GET /dashboard/figures.csv``: every figure, each after a ``# figure`` line;
-- ``GET /dashboard/{figure}.csv``: one figure (``counts``, ``handling_times``, ...).
+- ``GET /dashboard/{figure}.csv``: one figure (``counts``, ``handling_times``, ...);
+- ``GET /dashboard/{figure}.svg``: the chart of a figure, as on the page.
 
 Each takes the filters ``election``, ``region``, ``agency``, ``from`` and ``to`` as query
 parameters; a filter that cannot be used is a 400 that says what to give. The dashboard is
@@ -32,10 +33,11 @@ from streams.domain.calendar import WorkingCalendar
 from streams.domain.headcounts import Headcount
 from streams.domain.principals import AccessRefusal
 from streams.web.auth import Authenticator, refusal_response
-from streams.web.dashboard_page import dashboard_page
+from streams.web.dashboard_page import CHART_FIGURES, chart_svg, dashboard_page
 from streams.web.locales import negotiate
 
 CSV_CONTENT_TYPE = "text/csv"
+SVG_CONTENT_TYPE = "image/svg+xml"
 #: Query parameters read as filters.
 FILTER_PARAMETERS = ("election", "region", "agency", "from", "to")
 STORE_DOWN = "the audit store cannot be read now; try again later"
@@ -110,6 +112,23 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
             return self.text(
                 body, content_type=CSV_CONTENT_TYPE, headers={"Content-Disposition": disposition}
             )
+
+    @app.page("/dashboard/{figure}.svg", name="kawal-dashboard-svg")
+    class DashboardSvg(web.View):
+        """The chart of one figure, as a standalone SVG document."""
+
+        async def get(self, request: web.Request, figure: str) -> web.Response:
+            if figure not in CHART_FIGURES:
+                known = ", ".join(CHART_FIGURES)
+                return self.json(
+                    {"error": f"no chart of that name; choose one of {known}"}, status=404
+                )
+            found = await _view(self, request, sources)
+            if not isinstance(found, dict):
+                return found
+            locale = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+            svg = chart_svg(found, figure, locale, sources.names)
+            return self.text(svg, content_type=SVG_CONTENT_TYPE)
 
 
 async def _view(

@@ -17,6 +17,8 @@ from streams.web.charts import bar_chart
 from streams.web.locales import Locale
 from streams.web.render import templates
 
+#: The figures drawn as charts (catatan merah is a list, not a chart).
+CHART_FIGURES = ("counts", "handling_times", "violation_ratio", "follow_up")
 #: Every case: the form of a request whose filters could not be used shows none.
 NO_FILTERS = Filters()
 
@@ -47,6 +49,7 @@ def dashboard_page(
         filters=filters.as_dict(),
         error=error,
         query=export_query(filters),
+        chart_query=export_query(filters, locale),
         figures=FIGURES,
         stages={stage: label[locale] for stage, label in stage_labels().items()},
         chart=bar_chart,
@@ -55,7 +58,34 @@ def dashboard_page(
     )
 
 
-def export_query(filters: Filters) -> str:
-    """The filters as a query string for the export links (``?election=...``), or ''."""
+def export_query(filters: Filters, locale: Locale = "id") -> str:
+    """The filters as a query string for the export links (``?election=...``), or ''.
+
+    With ``locale`` English, ``lang=en`` too: the charts' words follow the page's language.
+    """
     chosen = {key: value for key, value in filters.as_dict().items() if value is not None}
+    if locale == "en":
+        chosen["lang"] = "en"
     return f"?{urlencode(chosen)}" if chosen else ""
+
+
+def chart_svg(
+    view: dict[str, Any], figure: str, locale: Locale, names: dict[str, str] | None = None
+) -> str:
+    """The chart of ``figure`` (one of :data:`CHART_FIGURES`) as a standalone SVG document.
+
+    The same chart as on the page, with its title and description, for a report or a slide.
+    """
+    return (
+        templates()
+        .render(
+            "chart.svg",
+            locale,
+            view=view,
+            figure=figure,
+            stages={stage: label[locale] for stage, label in stage_labels().items()},
+            chart=bar_chart,
+            names=names or {},
+        )
+        .strip()
+    )

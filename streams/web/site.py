@@ -8,6 +8,8 @@ each view with what it reads.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
 import faust
 
@@ -21,10 +23,33 @@ from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.domain.headcounts import load_headcounts
 from streams.domain.severity import load_severity
 from streams.hub.pipeline import Pipeline
-from streams.settings import Settings
 from streams.vault.data_keys import DataKeyVault
 from streams.web import access, dashboard, page, register_page, triage_page, views
 from streams.web.auth import Authenticator
+
+
+class ViewSettings(Protocol):
+    """The settings the views read; :class:`streams.settings.Settings` has them.
+
+    A protocol rather than an import: ``streams.web`` does not import the settings module
+    (tests/test_architecture.py), the composition root hands them over.
+    """
+
+    @property
+    def severity_file(self) -> Path | None:
+        """TOML severity of each violation category, or None for the bundled one."""
+
+    @property
+    def headcounts_file(self) -> Path | None:
+        """TOML civil servants per agency, or None for the bundled one."""
+
+    @property
+    def public_register(self) -> str:
+        """``off``, ``agencies`` or ``names``."""
+
+    @property
+    def public_register_legal_basis(self) -> str | None:
+        """The documented legal basis for names in the public register."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +64,7 @@ class SiteSources:
     auth: Authenticator
 
 
-def register(app: faust.App, settings: Settings, sources: SiteSources) -> None:
+def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> None:
     """Attach every view of the worker to ``app``."""
     step, store, auth = sources.step, sources.store, sources.auth
     institutions = tuple(step.rules.institutions.values())
@@ -72,7 +97,7 @@ def register(app: faust.App, settings: Settings, sources: SiteSources) -> None:
     )
 
 
-def register_sources(settings: Settings, sources: SiteSources) -> register_page.RegisterSources:
+def register_sources(settings: ViewSettings, sources: SiteSources) -> register_page.RegisterSources:
     """What ``/register`` publishes: nothing, agencies, or names on a documented legal basis."""
     step = sources.step
     mode = RegisterMode(settings.public_register)

@@ -104,22 +104,34 @@ def raw_trail(store: AuditStore, codec: AvroCodec) -> dict[str, list[dict[str, A
 
 
 def case_summary(events: list[dict[str, Any]]) -> dict[str, Any]:
-    """What the expectations need of one case; the generated mix has one event per type."""
-    by_type = {record["envelope"]["event_type"]: record for record in events}
-    first = by_type["ReportReceived"]
-    verified = by_type.get("VerificationCompleted")
-    issued = by_type.get("RecommendationIssued")
+    """What the expectations need of one case.
+
+    Times are those of the first event of each type; a case verified twice (not proven, then
+    proven on more information) is proven by its last verdict and was proven on the day of its
+    first PROVEN one.
+    """
+    first_of: dict[str, dict[str, Any]] = {}
+    for record in events:
+        first_of.setdefault(record["envelope"]["event_type"], record)
+    verdicts = [
+        record for record in events if record["envelope"]["event_type"] == "VerificationCompleted"
+    ]
+    proven_on = [record for record in verdicts if record["verdict"] == "PROVEN"]
+    issued = first_of.get("RecommendationIssued")
     recommended = issued is not None and issued["proven"]
-    followed = recommended and "SanctionImposed" in by_type
+    times = {kind: record["envelope"]["event_time"] for kind, record in first_of.items()}
+    if proven_on:
+        times["proven"] = proven_on[0]["envelope"]["event_time"]
+    report = first_of["ReportReceived"]
     return {
-        "election": first["election"],
-        "region": first["region_code"],
-        "agency": first["employing_agency"],
-        "times": {kind: record["envelope"]["event_time"] for kind, record in by_type.items()},
-        "proven": verified is not None and verified["verdict"] == "PROVEN",
+        "election": report["election"],
+        "region": report["region_code"],
+        "agency": report["employing_agency"],
+        "times": times,
+        "proven": bool(verdicts) and verdicts[-1]["verdict"] == "PROVEN",
         "recommended": recommended,
-        "followed_up": followed,
-        "sanctioned": "SanctionImposed" in by_type and "AppealDecided" not in by_type,
+        "followed_up": recommended and "SanctionImposed" in first_of,
+        "sanctioned": "SanctionImposed" in first_of and "AppealDecided" not in first_of,
     }
 
 
@@ -218,7 +230,7 @@ def expected_red_marks(cases: list[dict[str, Any]], filters: Filters) -> list[di
     days: dict[str, list[date]] = defaultdict(list)
     for case in cases:
         if case["proven"] and of_place(case, filters):
-            day = case["times"]["VerificationCompleted"].astimezone(WIB).date()
+            day = case["times"]["proven"].astimezone(WIB).date()
             if within(day, filters):
                 days[case["agency"]].append(day)
     rows = [

@@ -77,6 +77,7 @@ def test_text_shows_each_figure_under_its_title(
     assert out.startswith("filters: agency=ppk.3374, from=2024-01-01")
     for title in ("Cases", "Handling time (working days)", "Follow-up rate per PPK"):
         assert f"\n{title}\n" in out
+    assert "\n  Working days after the day a stage started" in out
 
 
 def test_without_a_filter_or_format_the_counts_are_unchanged(

@@ -1,12 +1,15 @@
 """Canaries: no personal-data value shows up where it must not, on a running hub.
 
 A hub of this module's own (tansu broker, worker, sink and KAWAL_HOME) takes the whole
-disclosure case and a rejected report (:mod:`tests.disclosure_case`), each event sent by an
-institution that may send it, with a unique canary in every personal-data field of every event
-type (:mod:`tests.canaries`); and four records it refuses: a bad signature (replayed with
-``kawal dlq replay`` and refused again), an illegal transition, an unsigned event and a signed
-event with its personal data in clear (kept in ``kawal.dlq`` by its coordinates only, so a
-replay of it sends nothing). Then no canary is found in clear (or hex-encoded):
+disclosure case, a rejected report and a report filed through BKN's portal
+(:mod:`tests.disclosure_case`), each event sent by an institution that may send it (the report
+by the election supervisor and by the personnel agency; the inspectorate's through its
+connector in :mod:`tests.hub.test_canaries_connectors`), with a unique canary in every
+personal-data field of every event type (:mod:`tests.canaries`); and four records it
+refuses: a bad signature (replayed with ``kawal dlq replay`` and refused again), an illegal
+transition, an unsigned event and a signed event with its personal data in clear (kept in
+``kawal.dlq`` by its coordinates only, so a replay of it sends nothing). Then no canary is
+found in clear (or hex-encoded):
 
 - in the key, value or headers of any record of any topic, except the two inbound records
   their senders wrote in clear (the hub cannot unsend them; their dead letters must not repeat
@@ -67,7 +70,13 @@ from tests.canaries import (
     labels,
     plant,
 )
-from tests.disclosure_case import Step, clarified, rejected_report, whole_case
+from tests.disclosure_case import (
+    Step,
+    clarified,
+    portal_report,
+    rejected_report,
+    whole_case,
+)
 from tests.hubtools import RunningHub, http_get, report, start_hub, verification
 from tests.postgres import PostgresServer
 
@@ -157,9 +166,9 @@ def drove(own_hub: tuple[RunningHub, str]) -> Drive:
     """Both cases accepted, the four refused records dead-lettered, the bad signature replayed."""
     hub, broker_url = own_hub
     drive = Drive(hub, broker_url)
-    for steps in (whole_case(), rejected_report()):
+    for steps in (whole_case(), rejected_report(), portal_report()):
         take(drive, steps)
-    whole, rejected = drive.case_ids
+    whole, rejected, _portal = drive.case_ids
     drive.refused = [
         send(hub, "bad_signature", bad_signature(hub, whole)),
         send(hub, "illegal_transition", illegal_transition(hub, rejected)),

@@ -208,19 +208,11 @@ def test_the_webhook_spool_held_bawaslu_posts_only_until_its_retention(drove: Dr
     # spool (the sender's side, kept until the hub has them and retention_days passed).
     spooled = {path for path in drove.before_retention if "bawaslu-spool" in path}
     assert spooled, drove.before_retention.keys()
-    bawaslu = {c.value for c in drove.planted.every if c.case_id in bawaslu_cases(drove)}
+    senders = drove.planted.senders
+    bawaslu = {value for value, sender in senders.items() if sender == BAWASLU}
     assert set().union(*(drove.before_retention[path] for path in spooled)) <= bawaslu
     others = {path for path in drove.before_retention if path not in spooled}
     assert others == set()
-
-
-def bawaslu_cases(drive: Drive) -> set[str]:
-    """Ids of the cases Bawaslu's system posted (refused ones too)."""
-    return {c.case_id for c in drive.planted.every if c.event_type != "ReportReceived"} | {
-        case_id
-        for case_id, report in drive.reports.items()
-        if report["envelope"]["source"] == BAWASLU
-    }
 
 
 def test_the_live_postgresql_store_holds_no_canary(drove: Drive) -> None:

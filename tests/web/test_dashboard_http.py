@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -67,9 +68,27 @@ def test_csv_export_of_a_figure_and_of_all(hub: RunningHub, mix: Mix) -> None:
     assert hides_the_cases(mix, body + every)
 
 
+def test_a_chart_is_served_as_svg_in_the_asked_language(hub: RunningHub, mix: Mix) -> None:
+    status, headers, body = get(hub, f"/dashboard/counts.svg?election={mix.election}&lang=en")
+    _, _, indonesian = get(hub, f"/dashboard/counts.svg?election={mix.election}")
+
+    assert status == 200
+    assert headers["Content-Type"].startswith("image/svg+xml")
+    svg = ET.fromstring(body)
+    assert svg.get("role") == "img"
+    assert [text.text for text in svg.iter("{http://www.w3.org/2000/svg}text")][1::2] == [
+        str(count) for count in COUNTS.values()
+    ]
+    assert "reports received" in body
+    assert "laporan diterima" in indonesian
+    assert hides_the_cases(mix, body)
+
+
 @pytest.mark.parametrize(
     ("path", "status", "problem"),
     [
+        ("/dashboard/catatan_merah.svg", 404, "no chart of that name"),
+        ("/dashboard/counts.svg?to=tomorrow", 400, "to must be a day as YYYY-MM-DD"),
         ("/dashboard/figures.json?region=Jawa", 400, "region must be a Kemendagri code"),
         ("/dashboard/counts.csv?from=2024-13-01", 400, "from must be a day as YYYY-MM-DD"),
         ("/dashboard/figures.json?from=2024-12-01&to=2024-01-01", 400, "the range ends"),

@@ -16,7 +16,7 @@ from streams.audit.figures.view import dashboard_view
 from streams.audit.store import AuditStore
 from streams.domain.calendar import load_calendar
 from streams.web.charts import bar_chart
-from streams.web.dashboard_page import dashboard_page, export_query
+from streams.web.dashboard_page import chart_svg, dashboard_page, export_query
 from tests.dashboard_mix import generate, write
 
 NOW = datetime(2025, 1, 31, 3, tzinfo=UTC)
@@ -146,3 +146,24 @@ def test_agencies_show_their_registered_name_beside_their_id(view: dict[str, Any
 
     assert f"PPK &lt;Kota&gt; Contoh <code>{agency}</code>" in page
     assert "PPK <Kota> Contoh" not in page
+
+
+@pytest.mark.parametrize("figure", ["counts", "handling_times", "violation_ratio", "follow_up"])
+def test_each_chart_is_a_standalone_svg_document(view: dict[str, Any], figure: str) -> None:
+    english = ET.fromstring(chart_svg(view, figure, "en"))
+    indonesian = ET.fromstring(chart_svg(view, figure, "id"))
+
+    assert english.tag == indonesian.tag == f"{SVG}svg"
+    assert english.get("role") == "img"
+    assert english.find(f"{SVG}title") is not None
+    assert english.find(f"{SVG}desc") is not None
+    page = dashboard_page(view, "en", NOW)
+    assert chart_svg(view, figure, "en") in page
+
+
+def test_chart_links_keep_the_filters_and_the_language() -> None:
+    filters = Filters(region="33")
+
+    assert export_query(filters, "en") == "?region=33&lang=en"
+    assert export_query(filters, "id") == "?region=33"
+    assert export_query(Filters(), "en") == "?lang=en"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import textwrap
 from typing import Any
 
 from streams.audit.figures.definitions import FIGURES
@@ -51,11 +52,13 @@ def all_csv(view: dict[str, Any]) -> str:
 
 
 def to_text(view: dict[str, Any]) -> list[str]:
-    """Every figure as an aligned text table under its English title, the filters first."""
+    """Every figure as an aligned text table under its English title and definition."""
     chosen = {key: value for key, value in view["filters"].items() if value is not None}
     lines = ["filters: " + (", ".join(f"{k}={v}" for k, v in chosen.items()) or "none"), ""]
     for figure in FIGURES:
         lines.append(view["definitions"][figure]["title"]["en"])
+        definition = view["definitions"][figure]["definition"]["en"]
+        lines += textwrap.wrap(definition, width=100, initial_indent="  ", subsequent_indent="  ")
         lines += _table(COLUMNS[figure], figure_rows(view, figure))
         lines.append("")
     if view["skipped_entries"]:
@@ -70,11 +73,22 @@ def _table(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> list[str]:
     widths = [
         max(len(column), *(len(line[n]) for line in cells)) for n, column in enumerate(columns)
     ]
-    lines = ["  " + "  ".join(column.ljust(widths[n]) for n, column in enumerate(columns))]
-    lines += [
-        "  " + "  ".join(cell.rjust(widths[n]) for n, cell in enumerate(line)) for line in cells
+    # Numbers to the right, so their digits line up; words to the left.
+    numeric = [
+        all(isinstance(row[column], int | float | None) for row in rows) for column in columns
     ]
+    lines = [
+        "  " + "  ".join(_align(column, widths[n], numeric[n]) for n, column in enumerate(columns))
+    ]
+    for line in cells:
+        lines.append(
+            "  " + "  ".join(_align(cell, widths[n], numeric[n]) for n, cell in enumerate(line))
+        )
     return [line.rstrip() for line in lines]
+
+
+def _align(text: str, width: int, right: bool) -> str:
+    return text.rjust(width) if right else text.ljust(width)
 
 
 def _cell(value: Any) -> str:

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from schemas.codec import AvroCodec, CodecError
+from schemas.codec import AvroCodec
+from streams.audit.decoding import EntryDecoder
 from streams.audit.stats import READ_TYPES, CaseOutcome, apply
 from streams.audit.store import AuditStore
 
@@ -59,16 +60,11 @@ def read_facts(store: AuditStore, codec: AvroCodec) -> Projection:
 def fold(entries: Iterable[tuple[str, bytes]], codec: AvroCodec) -> Projection:
     """Fold ``(case_id, event bytes)`` entries, in trail order per case, into case facts."""
     cases: dict[str, CaseFacts] = {}
-    skipped = 0
-    for case_id, event in entries:
-        try:
-            record = codec.decode(event).record
-        except CodecError:
-            skipped += 1
-            continue
+    decoder = EntryDecoder(codec)
+    for case_id, record in decoder.records(entries):
         note(cases.setdefault(case_id, CaseFacts()), record)
     reported = [case for case in cases.values() if case.outcome.reported]
-    return Projection(reported, skipped)
+    return Projection(reported, decoder.skipped)
 
 
 def note(case: CaseFacts, record: dict[str, Any]) -> None:
