@@ -207,3 +207,9 @@ class EmbeddedCluster:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def evidence_env(cluster: EmbeddedCluster | None) -> dict[str, str]:
+    """Where the demo's reporting portal keeps evidence: the cluster's S3 (``{}``: it has none)."""
+    storage = cluster.storage if cluster is not None else None
+    return storage.s3_env("KAWAL_EVIDENCE_S3") if storage is not None else {}

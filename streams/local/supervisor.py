@@ -37,7 +37,7 @@ from streams.domain.institutions import load_institutions
 from streams.local.children import EmbeddedBrokerError
 from streams.local.demo import demo_waves
 from streams.local.demo_mix import mix_waves
-from streams.local.embedded import EmbeddedCluster
+from streams.local.embedded import EmbeddedCluster, evidence_env
 from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
 from streams.private_files import private_dir
@@ -161,13 +161,11 @@ class Supervisor:
 
     def start_demo_connectors(self, broker_url: str) -> None:
         """Run every reference connector against its simulator (``kawal connector demo``)."""
-        s3 = self.cluster.storage if self.cluster is not None else None
         self.connectors = ChildProcess(
             "connectors",
             [sys.executable, "-m", "streams.cli", "connector", "demo"],
             self.settings.log_dir / "connectors.log",
-            # The demo's reporting portal keeps its evidence on the embedded S3, if it runs.
-            env=self._worker_env(broker_url) | (s3.s3_env("KAWAL_EVIDENCE_S3") if s3 else {}),
+            env=self._worker_env(broker_url) | evidence_env(self.cluster),
         )
         self.connectors.start()
 

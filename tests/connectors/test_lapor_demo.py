@@ -54,3 +54,14 @@ def test_the_embedded_storage_hands_its_s3_to_the_demo(tmp_path: Path) -> None:
         "KAWAL_EVIDENCE_S3_ACCESS_KEY": "kawal",
         "KAWAL_EVIDENCE_S3_SECRET_KEY": "kawal-local-only",
     }
+
+
+def test_only_a_cluster_with_storage_gives_the_portal_an_s3(tmp_path: Path) -> None:
+    from streams.local.embedded import EmbeddedCluster, evidence_env
+
+    durable = EmbeddedCluster(tmp_path / "logs", data_dir=tmp_path / "data", storage_port=18000)
+    ephemeral = EmbeddedCluster(tmp_path / "logs")
+
+    assert evidence_env(durable)["KAWAL_EVIDENCE_S3"] == "http://127.0.0.1:18000"
+    assert evidence_env(ephemeral) == {}
+    assert evidence_env(None) == {}
