@@ -514,6 +514,8 @@ def up_env(home: Path, web_port: int, broker_port: int, storage_port: int) -> di
         KAWAL_SINK_PORT=str(free_port()),
         KAWAL_EMBEDDED_BROKER_PORT=str(broker_port),
         KAWAL_EMBEDDED_STORAGE_PORT=str(storage_port),
+        # The demo's reporting portal (only with the embedded storage).
+        KAWAL_LAPOR_PORT=str(free_port()),
     )
     return env
 

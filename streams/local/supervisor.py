@@ -37,6 +37,7 @@ from streams.domain.institutions import load_institutions
 from streams.local.children import EmbeddedBrokerError
 from streams.local.demo import demo_waves
 from streams.local.demo_mix import mix_waves
+from streams.local.demo_portal import announce_demo_report
 from streams.local.embedded import EmbeddedCluster, evidence_env
 from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
@@ -375,6 +376,8 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool) -> int:
                 mix = publish_demo(settings, broker_url, web_url, credentials, mix_waves())
                 print(f"kawal: published {len(mix)} more demo cases for the dashboard", flush=True)
                 supervisor.start_demo_connectors(broker_url)
+                if not ephemeral:
+                    announce_demo_report()
             supervisor.watch()
         finally:
             supervisor.stop()
