@@ -2,14 +2,17 @@
 
 The Debian ``chromium`` package is the browser (``make system-deps`` installs it); Playwright
 only drives it, so nothing is downloaded. Pages that need a credential get it as the
-``Authorization`` header an identity-aware proxy would add.
+``Authorization`` header an identity-aware proxy would add. Screenshots are written in each
+test's folder and, with ``KAWAL_SCREENSHOT_DIR`` set, copied there for a person to look at.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -46,3 +49,12 @@ def page_of(browser: Browser, token: str | None = None, lang: str = "id") -> Ite
         yield context.new_page()
     finally:
         context.close()
+
+
+def keep(screenshot: Path) -> Path:
+    """Copy ``screenshot`` to ``KAWAL_SCREENSHOT_DIR`` when it is set; the screenshot."""
+    folder = os.environ.get("KAWAL_SCREENSHOT_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        shutil.copy(screenshot, Path(folder) / screenshot.name)
+    return screenshot

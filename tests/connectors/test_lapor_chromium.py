@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +11,7 @@ from playwright.sync_api import Browser, Page
 from connectors.lapor.evidence import S3Location
 from connectors.lapor.tracking import TrackingStore
 from schemas.identity import case_id_for
-from tests.browser import chromium, page_of
+from tests.browser import chromium, keep, page_of
 from tests.hubtools import RunningHub, registration, verification
 from tests.lapor_hub import RunningPortal, feed_event, running_portal
 from tests.lapor_support import png, seaweed_s3
@@ -54,10 +52,7 @@ class Shots:
         path = self.folder / f"lapor-{name}.png"
         page.screenshot(path=path, full_page=True)
         assert path.read_bytes().startswith(PNG_SIGNATURE)
-        self.written.append(path)
-        extra = os.environ.get("KAWAL_SCREENSHOT_DIR")
-        if extra:
-            shutil.copy(path, Path(extra) / path.name)
+        self.written.append(keep(path))
 
 
 def submit_report(page: Page, portal: RunningPortal, photo: Path, shots: Shots) -> str:

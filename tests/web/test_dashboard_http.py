@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import keep
 from tests.casemix import EXPECTED, Mix, drive_mix
 from tests.hubtools import RunningHub, http_request
 from tests.web.test_page import PNG_SIGNATURE, chromium
@@ -131,6 +132,7 @@ def test_chromium_renders_the_dashboard(
     dom = dumped.stdout.decode()
 
     assert shown.returncode == 0, shown.stderr.decode(errors="replace")[-2000:]
+    keep(shot)
     assert shot.read_bytes().startswith(PNG_SIGNATURE)
     assert shot.stat().st_size > 20_000
     assert dumped.returncode == 0, dumped.stderr.decode(errors="replace")[-2000:]

@@ -16,6 +16,7 @@ from streams.audit.stats import COLUMNS
 from streams.domain.lifecycle import start
 from streams.web.page import case_row
 from streams.web.render import CaseRow, Overview, overview_page
+from tests.browser import keep
 from tests.casemix import EXPECTED, Mix, drive_mix
 from tests.hubtools import RunningHub, http_get, report
 
@@ -77,6 +78,7 @@ def test_chromium_renders_cases_status_and_statistics(
     dom = dumped.stdout.decode()
 
     assert shown.returncode == 0, shown.stderr.decode(errors="replace")[-2000:]
+    keep(shot)
     assert shot.read_bytes().startswith(PNG_SIGNATURE)
     assert shot.stat().st_size > 10_000
     assert dumped.returncode == 0, dumped.stderr.decode(errors="replace")[-2000:]

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from streams.domain.principals import PrincipalRole
-from tests.browser import chromium, page_of
+from tests.browser import chromium, keep, page_of
 from tests.hubtools import RunningHub, http_request, report
 
 #: Every personal-data value of the reports (tests.hubtools.report): never on the view.
@@ -106,6 +106,7 @@ def test_chromium_shows_the_triage_in_each_language(
     with page_of(browser, hub.token("bawaslu.33").secret, lang) as page:
         page.goto(f"{hub.base_url}/triage")
         page.screenshot(path=tmp_path / f"triage-{lang}.png", full_page=True)
+        keep(tmp_path / f"triage-{lang}.png")
         html = page.content()
         heavy_row = page.inner_text(f'tr[data-case="{reports.heavy}"]')
         ethics_row = page.inner_text(f'tr[data-case="{reports.ethics}"]')
