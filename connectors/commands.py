@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from connectors import registry
+from connectors.base import Connector, ConnectorConfig
 from connectors.host import build, run_connector
 from connectors.scaffold import new_connector
+from monitoring.connectors import ConnectorMetrics
 from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
 from streams.settings import Settings
@@ -47,8 +49,16 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         print(f"created {new_connector(args.name, Path.cwd())}")
         return 0
     if args.connector_command == "demo":
-        return _demo(bootstrap, settings.home, credentials)
-    return _run(args.name, args.config, bootstrap, settings.home, credentials)
+        return _demo(bootstrap, settings.home, credentials, _served_metrics(settings))
+    connector = build(args.name, args.config)
+    return _run(connector, bootstrap, settings.home, credentials, _served_metrics(settings))
+
+
+def _served_metrics(settings: Settings) -> ConnectorMetrics:
+    """The process's connector metrics, served on KAWAL_CONNECTOR_METRICS_PORT."""
+    metrics = ConnectorMetrics()
+    metrics.serve(settings.web_host, settings.connector_metrics_port)
+    return metrics
 
 
 def _list_connectors(*, as_json: bool) -> int:
@@ -65,12 +75,15 @@ def _list_connectors(*, as_json: bool) -> int:
 
 
 def _run(
-    name: str, config: Path, bootstrap: list[str], home: Path, credentials: BrokerCredentials
+    connector: Connector[ConnectorConfig],
+    bootstrap: list[str],
+    home: Path,
+    credentials: BrokerCredentials,
+    metrics: ConnectorMetrics,
 ) -> int:
-    connector = build(name, config)
     stop = _stop_on_signals()
-    print(f"{name}: running for {connector.institution} (Ctrl-C stops)", file=sys.stderr)
-    run_connector(connector, bootstrap, home, stop, credentials)
+    print(f"{connector.name}: running for {connector.institution} (Ctrl-C stops)", file=sys.stderr)
+    run_connector(connector, bootstrap, home, stop, credentials, metrics=metrics)
     return 0
 
 
@@ -81,8 +94,10 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def _demo(bootstrap: list[str], home: Path, credentials: BrokerCredentials) -> int:
+def _demo(
+    bootstrap: list[str], home: Path, credentials: BrokerCredentials, metrics: ConnectorMetrics
+) -> int:
     from connectors.demo import run_demo
 
-    run_demo(bootstrap, home, _stop_on_signals(), credentials)
+    run_demo(bootstrap, home, _stop_on_signals(), credentials, metrics)
     return 0

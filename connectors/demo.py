@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.host import build, run_connector
+from monitoring.connectors import ConnectorMetrics
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 
 log = logging.getLogger(__name__)
@@ -73,13 +74,15 @@ def run_demo(
     home: Path,
     stop: threading.Event,
     credentials: BrokerCredentials = PLAINTEXT,
+    metrics: ConnectorMetrics | None = None,
 ) -> None:
     """Run the simulators and every reference connector until ``stop`` is set."""
+    metrics = metrics or ConnectorMetrics()
     systems = DemoSystems(home / "simulators")
     threads = [
         threading.Thread(
             target=run_connector,
-            args=(build(name, config), bootstrap, home, stop, credentials),
+            args=(build(name, config), bootstrap, home, stop, credentials, None, metrics),
             name=f"connector-{name}",
             daemon=True,
         )

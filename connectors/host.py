@@ -29,6 +29,7 @@ from connectors.expiry import ExpirySchedule
 from connectors.feed_chains import FeedChains
 from connectors.heads import HeadKeeper
 from connectors.runtime import InboundRunner, OutboundRunner, group_id
+from monitoring.connectors import ConnectorMetrics, ConnectorProbe
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.broker.checkpoints import CheckpointStore
@@ -81,6 +82,7 @@ def run_connector(
     stop: threading.Event,
     credentials: BrokerCredentials = PLAINTEXT,
     keyring: KeyRing | None = None,
+    metrics: ConnectorMetrics | None = None,
 ) -> None:
     """Run ``connector`` until ``stop`` is set, its clients authenticated by ``credentials``.
 
@@ -88,8 +90,10 @@ def run_connector(
     ``home/keys`` and the key registry in force (``KAWAL_KEYS_FILE`` or the local one). The
     loop also lets the connector delete what it keeps past its retention
     (:class:`connectors.expiry.ExpirySchedule`). Its checkpoints, feed chains and kept heads
-    under ``home/connectors`` are mode 0600 in a folder of mode 0700.
+    under ``home/connectors`` are mode 0600 in a folder of mode 0700. Its health goes to
+    ``metrics`` (by default a registry of its own that nothing serves).
     """
+    probe = (metrics or ConnectorMetrics()).probe(connector.name, connector.institution)
     keyring = keyring or keyring_of(Settings(home=home))
     producer = KafkaProducer(
         bootstrap_servers=bootstrap,
@@ -99,9 +103,9 @@ def run_connector(
     )
     try:
         if isinstance(connector, InboundConnector):
-            _run_inbound(connector, producer, home, stop, keyring)
+            _run_inbound(connector, producer, home, stop, keyring, probe)
         elif isinstance(connector, OutboundConnector):
-            _run_outbound(connector, producer, bootstrap, home, stop, keyring, credentials)
+            _run_outbound(connector, producer, bootstrap, home, stop, keyring, credentials, probe)
     finally:
         producer.close()
         connector.close()
@@ -113,10 +117,17 @@ def _run_inbound(
     home: Path,
     stop: threading.Event,
     keyring: KeyRing,
+    probe: ConnectorProbe,
 ) -> None:
     checkpoints = CheckpointStore(home / "connectors" / "checkpoints.db")
     runner = InboundRunner(
-        connector, producer, connector.context.codec, checkpoints, connector.config.retry, keyring
+        connector,
+        producer,
+        connector.context.codec,
+        checkpoints,
+        connector.config.retry,
+        keyring,
+        probe=probe,
     )
     expiry = ExpirySchedule(connector)
     try:
@@ -136,6 +147,7 @@ def _run_outbound(
     stop: threading.Event,
     keyring: KeyRing,
     credentials: BrokerCredentials,
+    probe: ConnectorProbe,
 ) -> None:
     chains = FeedChains(home / "connectors" / f"{connector.name}.chains.db")
     # The heads file is what `kawal audit verify --heads` reads on the institution's side.
@@ -161,6 +173,7 @@ def _run_outbound(
         keyring,
         chains,
         heads,
+        probe,
     )
     expiry = ExpirySchedule(connector)
     try:

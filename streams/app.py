@@ -45,7 +45,7 @@ from streams.domain.keys import KeyRegistry, load_key_registry
 from streams.domain.retention import load_retention_rules
 from streams.domain.severity import load_severity
 from streams.domain.signing import KeyRing, SigningKey
-from streams.hub import deadline_timer, pipeline, retention_timer, sink
+from streams.hub import deadline_timer, pipeline, retention_timer, sink, watch
 from streams.hub.feed_sealing import FeedSealer
 from streams.hub.heads import HeadPublisher
 from streams.hub.ingress import CaseRules
@@ -156,7 +156,10 @@ def web_tls_context(settings: Settings) -> ssl.SSLContext | None:
 
 
 def create_authenticator(
-    settings: Settings, store: AuditStore, institutions: list[str]
+    settings: Settings,
+    store: AuditStore,
+    institutions: list[str],
+    metrics: HubMetrics | None = None,
 ) -> Authenticator:
     """Resolves HTTP credentials: the store's tokens, and JWTs if an OIDC issuer is configured.
 
@@ -177,7 +180,8 @@ def create_authenticator(
                 institution_claim=settings.oidc_institution_claim,
             )
         )
-    return Authenticator(TokenStore(store.engine), frozenset(institutions), verifier)
+    on_refusal = metrics.refuse_credential if metrics is not None else None
+    return Authenticator(TokenStore(store.engine), frozenset(institutions), verifier, on_refusal)
 
 
 def create_codec(settings: Settings, catalog: SchemaCatalog) -> AvroCodec:
@@ -295,6 +299,7 @@ def create_worker(settings: Settings) -> faust.App:
     vault = create_vault(settings)
     step = create_pipeline(settings, app, rules, metrics, policy, vault)
     institutions = tuple(step.rules.institutions.values())
+    watch_hub(app, settings, metrics, step)
     pipeline.register(app, _raw_topic(app, *(inbound_topic(i.id) for i in institutions)), step)
     deadline_timer.register(
         app,
@@ -325,9 +330,17 @@ def create_worker(settings: Settings) -> faust.App:
     )
     directory = Directory(institutions, step.rules.authority_map)
     log = AccessLog(store.engine)
-    auth = create_authenticator(settings, store, [inst.id for inst in institutions])
+    auth = create_authenticator(settings, store, [inst.id for inst in institutions], metrics)
     trails = views.TrailReader(
-        store, step.codec, step.rules.catalog, policy, directory, log, step.rules.keys, vault
+        store,
+        step.codec,
+        step.rules.catalog,
+        policy,
+        directory,
+        log,
+        step.rules.keys,
+        vault,
+        metrics,
     )
     views.register_health(app, store, metrics)
     views.register_trails(app, trails, auth)
@@ -342,10 +355,20 @@ def create_worker(settings: Settings) -> faust.App:
     return app
 
 
+def watch_hub(
+    app: faust.App, settings: Settings, metrics: HubMetrics, step: pipeline.Pipeline
+) -> None:
+    """Export the consumer lag of every hub group and the counts of the worker's cases."""
+    security = BrokerCredentials.from_settings(settings).client_kwargs()
+    endpoint = parse_broker_url(cast(str, settings.broker_url))
+    watch.watch_lag(app, metrics, endpoint, security, settings.lag_check_seconds)
+    watch.watch_cases(metrics, step.table, step.rules)
+
+
 def create_sink(settings: Settings) -> faust.App:
     """The audit sink's app: the trail into the store, tree heads out, health and metrics."""
     app = create_app(settings, Role.SINK)
-    metrics = HubMetrics()
+    metrics = HubMetrics(role=Role.SINK.value)
     store = create_store(settings)
     codec = create_codec(settings, default_catalog())
     new_outbox = _outboxes(app, settings)

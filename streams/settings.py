@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     sink_port: int = Field(
         default=6067, description="Port of the audit sink's HTTP server (health, metrics)."
     )
+    connector_metrics_port: int = Field(
+        default=6068,
+        ge=0,
+        description=(
+            "Port on KAWAL_WEB_HOST where `kawal connector run` and `connector demo` serve "
+            "their Prometheus metrics (/metrics); 0 serves none."
+        ),
+    )
     web_tls_cert: Path | None = Field(
         default=None,
         description=(
@@ -176,6 +184,14 @@ class Settings(BaseSettings):
         description=(
             "Least time between two signed tree heads on kawal.heads, s: the audit sink signs "
             "one after stored entries grew the log, at most once per this interval."
+        ),
+    )
+    lag_check_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description=(
+            "How often the worker reads every hub consumer group's lag from the broker, s "
+            "(kawal_consumer_lag_records)."
         ),
     )
     log_level: str = Field(default="info", description="Worker log level.")
