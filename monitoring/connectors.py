@@ -30,11 +30,13 @@ class ConnectorProbe:
     def succeeded(self, records: int) -> None:
         """A pass reached the system (and the broker) and handled ``records`` records."""
         labels = (self.connector, self.institution)
+        self.metrics.up.labels(*labels).set(1)
         self.metrics.last_success.labels(*labels).set(time.time())
         self.metrics.records.labels(*labels).inc(records)
 
     def failed(self) -> None:
         """A pass gave up on the system after its retries."""
+        self.metrics.up.labels(self.connector, self.institution).set(0)
         self.metrics.failures.labels(self.connector, self.institution).inc()
 
     def retried(self) -> None:
@@ -58,6 +60,13 @@ class ConnectorMetrics:
         self.registry = registry or process_registry()
         register_build_info(self.registry, "connectors")
         labels = ["connector", "institution"]
+        self.up = Gauge(
+            "kawal_connector_up",
+            "1 when a connector's last pass reached its system and the broker, 0 when it gave "
+            "up after its retries (absent before its first pass).",
+            labels,
+            registry=self.registry,
+        )
         self.last_success = Gauge(
             "kawal_connector_last_success_timestamp_seconds",
             "When a connector last completed a pass against its system and the broker.",
