@@ -13,6 +13,7 @@ and a PromQL ``expr``.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -70,5 +71,5 @@ def panel_problems(panel: dict[str, Any], datasource_uid: str) -> list[str]:
 
 def duplicates(values: Iterable[str]) -> list[str]:
     """The values that occur more than once."""
-    seen: set[str] = set()
-    return sorted({v for v in values if v in seen or seen.add(v)})
+    counted = Counter(values)
+    return sorted(value for value, n in counted.items() if n > 1)
