@@ -28,10 +28,12 @@ def prometheus_config(
     interval_seconds: float = 15.0,
     scheme: str = "http",
     rules: Path = RULES_FILE,
+    verify_tls: bool = True,
 ) -> dict[str, Any]:
     """Prometheus's configuration scraping ``targets`` (``host:port``) by job, with the rules.
 
-    Targets are scraped and the rules evaluated every ``interval_seconds``.
+    Targets are scraped and the rules evaluated every ``interval_seconds``; ``verify_tls``
+    False accepts any certificate (only for loopback targets started alongside).
 
     Raises:
         ValueError: a job that is not one of :data:`JOBS` (the alerts would not see it).
@@ -49,6 +51,7 @@ def prometheus_config(
                 "scheme": scheme,
                 "metrics_path": "/metrics",
                 "static_configs": [{"targets": list(hosts)}],
+                "tls_config": {"insecure_skip_verify": not verify_tls},
             }
             for job, hosts in targets.items()
             if hosts

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
             "their Prometheus metrics (/metrics); 0 serves none."
         ),
     )
+    prometheus_port: int = Field(
+        default=9090,
+        description="Port on 127.0.0.1 of the Prometheus that `kawal up --monitoring` runs.",
+    )
     web_tls_cert: Path | None = Field(
         default=None,
         description=(

@@ -18,13 +18,12 @@ from pathlib import Path
 
 from monitoring.scrape import prometheus_config, write_prometheus_config
 from schemas.errors import KawalError
-from streams.local.processes import ChildFailedError, ChildProcess
+from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
 from streams.private_files import private_dir
+from streams.settings import Settings
 
 #: Seconds Prometheus has to answer ``/-/ready`` (it replays its write-ahead log first).
 READY_TIMEOUT_SECONDS = 60.0
-#: Debian's path, where ``apt-get install prometheus`` puts it.
-DEBIAN_PROMETHEUS = Path("/usr/bin/prometheus")
 INSTALL_HINT = (
     "Prometheus is not installed: run `sudo apt-get install -y prometheus` (Debian's "
     "package; `make system-deps` does it), or start without --monitoring"
@@ -36,17 +35,42 @@ class MonitoringError(KawalError):
 
 
 def find_prometheus() -> Path:
-    """The ``prometheus`` binary.
+    """The ``prometheus`` binary on PATH (Debian's package puts it in /usr/bin).
 
     Raises:
-        MonitoringError: not on PATH nor at Debian's path, with the command to install it.
+        MonitoringError: not on PATH, with the command to install it.
     """
     found = shutil.which("prometheus")
     if found:
         return Path(found)
-    if DEBIAN_PROMETHEUS.is_file():
-        return DEBIAN_PROMETHEUS
     raise MonitoringError(INSTALL_HINT)
+
+
+def for_hub(settings: Settings, *, connectors: bool) -> LocalPrometheus:
+    """The Prometheus of ``kawal up --monitoring``: the worker, the sink, the demo connectors.
+
+    Raises:
+        MonitoringError: Prometheus is not installed, or its port is taken; checked before
+            anything starts, so the hub does not start without the monitoring asked for.
+    """
+    find_prometheus()
+    if port_in_use("127.0.0.1", settings.prometheus_port):
+        raise MonitoringError(
+            f"port {settings.prometheus_port} on 127.0.0.1 is already in use (another "
+            "Prometheus?); stop it or set KAWAL_PROMETHEUS_PORT to a free port"
+        )
+    host = settings.web_host
+    targets = {
+        "kawal-worker": [f"{host}:{settings.web_port}"],
+        "kawal-sink": [f"{host}:{settings.sink_port}"],
+        "kawal-connectors": [f"{host}:{settings.connector_metrics_port}"] if connectors else [],
+    }
+    return LocalPrometheus(
+        settings.log_dir.parent / "monitoring",
+        settings.prometheus_port,
+        targets,
+        scheme=settings.web_scheme,
+    )
 
 
 class LocalPrometheus:
@@ -63,7 +87,10 @@ class LocalPrometheus:
     ) -> None:
         self.home = home
         self.port = port
-        self.config = prometheus_config(targets, interval_seconds=interval_seconds, scheme=scheme)
+        # Loopback targets it was started beside: their certificates name the public host.
+        self.config = prometheus_config(
+            targets, interval_seconds=interval_seconds, scheme=scheme, verify_tls=False
+        )
         self.child: ChildProcess | None = None
 
     @property

@@ -38,6 +38,7 @@ from streams.local.children import EmbeddedBrokerError
 from streams.local.demo import demo_waves
 from streams.local.embedded import EmbeddedCluster
 from streams.local.keyring import ensure_local_keys, keyring_of
+from streams.local.monitoring import LocalPrometheus, for_hub
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
 from streams.private_files import private_dir
 from streams.settings import Settings
@@ -105,6 +106,8 @@ class Supervisor:
         self.worker: ChildProcess | None = None
         self.sink: ChildProcess | None = None
         self.connectors: ChildProcess | None = None
+        #: The Prometheus of ``--monitoring``, started once the hub is healthy.
+        self.prometheus: LocalPrometheus | None = None
         self.stopping = threading.Event()
 
     def start(self) -> str:
@@ -231,6 +234,9 @@ class Supervisor:
                     returncode=None,
                     log_tail="",
                 )
+            if self.prometheus is not None and not self.prometheus.alive:
+                print("kawal: Prometheus exited; restarting", file=sys.stderr)
+                self.prometheus.start()
             for child, _ in self.hub_processes():
                 if child.alive:
                     continue
@@ -249,7 +255,9 @@ class Supervisor:
                 child.start()
 
     def stop(self) -> None:
-        """Stop the connectors, the worker (it commits), the sink, the broker, the storage."""
+        """Stop Prometheus, the connectors, the worker (it commits), the sink, the broker."""
+        if self.prometheus is not None:
+            self.prometheus.stop()
         if self.connectors is not None:
             self.connectors.stop(WORKER_STOP_TIMEOUT_SECONDS)
         for child, _ in self.hub_processes():
@@ -349,8 +357,13 @@ def _trail_length(url: str) -> int:
         return 0
 
 
-def run_up(settings: Settings, *, demo: bool, ephemeral: bool) -> int:
-    """Run the hub until SIGTERM or Ctrl-C; return the exit code."""
+def run_up(settings: Settings, *, demo: bool, ephemeral: bool, monitoring: bool = False) -> int:
+    """Run the hub until SIGTERM or Ctrl-C; return the exit code.
+
+    Raises:
+        streams.local.monitoring.MonitoringError: ``monitoring`` without Prometheus installed.
+    """
+    prometheus = for_hub(settings, connectors=demo) if monitoring else None
     with home_lock(settings.home):
         supervisor = Supervisor(settings, ephemeral=ephemeral)
 
@@ -361,7 +374,10 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool) -> int:
         signal.signal(signal.SIGINT, request_stop)
         try:
             broker_url = supervisor.start()
-            _announce(settings, broker_url)
+            if prometheus is not None:
+                supervisor.prometheus = prometheus
+                prometheus.start()
+            _announce(settings, broker_url, prometheus)
             if demo and not supervisor.stopping.is_set():
                 credentials = BrokerCredentials.from_settings(settings)
                 web_url = supervisor.web_url()
@@ -374,7 +390,7 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool) -> int:
     return 0
 
 
-def _announce(settings: Settings, broker_url: str) -> None:
+def _announce(settings: Settings, broker_url: str, prometheus: LocalPrometheus | None) -> None:
     base = f"{settings.web_scheme}://{settings.web_host}:{settings.web_port}"
     lines = {
         "broker": broker_url,
@@ -384,6 +400,8 @@ def _announce(settings: Settings, broker_url: str) -> None:
         "home": str(settings.home.resolve()),
         "logs": str(settings.log_dir.resolve()),
     }
+    if prometheus is not None:
+        lines |= {"prometheus": prometheus.url, "alerts": f"{prometheus.url}/alerts"}
     print("kawal: hub is up " + json.dumps(lines), flush=True)
 
 

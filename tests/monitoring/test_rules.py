@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
+from monitoring.scrape import prometheus_config, write_prometheus_config
 from tests.monitoring.promtools import RULE_TESTS, RULES, promtool
 
 
@@ -64,3 +66,17 @@ def test_a_wrong_expectation_fails_the_rule_tests(tmp_path: Path) -> None:
     tested = promtool("test", "rules", str(wrong))
     assert tested.returncode != 0
     assert "KawalAuditStoreUnreachable" in tested.stdout + tested.stderr
+
+
+def test_the_scrape_configuration_passes_promtool_check(tmp_path: Path) -> None:
+    config = prometheus_config(
+        {"kawal-worker": ["127.0.0.1:6066"], "kawal-sink": ["127.0.0.1:6067"]}, scheme="https"
+    )
+    path = write_prometheus_config(tmp_path / "prometheus.yml", config)
+    checked = promtool("check", "config", str(path))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_scrape_job_the_alerts_would_not_see_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown scrape jobs"):
+        prometheus_config({"worker": ["127.0.0.1:6066"]})
