@@ -19,6 +19,7 @@ from connectors.base import Connector, ConnectorConfig
 from connectors.host import build, run_connector
 from connectors.scaffold import new_connector
 from monitoring.connectors import ConnectorMetrics
+from streams import logs
 from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
 from streams.settings import Settings
@@ -41,6 +42,7 @@ def add_parsers(commands: Any) -> None:
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
     """Run a ``connector`` subcommand; return the exit code."""
+    logs.configure(settings.log_format, settings.log_level)
     bootstrap = list(parse_broker_url(settings.effective_broker_url).bootstrap)
     credentials = BrokerCredentials.from_settings(settings)
     if args.connector_command == "list":

@@ -119,7 +119,12 @@ def send_dead_letter(
     }
     value = codec.encode("kawal.DeadLetter", record)
     producer.send(DLQ, key=rejection.key, value=value).get(timeout=PUBLISH_TIMEOUT_SECONDS)
-    log.warning("dead-lettered a record from %s: %s", rejection.source_topic, rejection.reason_code)
+    log.warning(
+        "dead-lettered a record from %s: %s",
+        rejection.source_topic,
+        rejection.reason_code,
+        extra={"stage": CONNECTOR_STAGE, "reason": rejection.reason_code},
+    )
 
 
 def json_bytes(payload: Any) -> bytes:

@@ -19,7 +19,7 @@ import ssl
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import faust
 
@@ -221,6 +221,10 @@ def _raw_topic(app: faust.App, *names: str) -> faust.TopicT:
     return app.topic(*names, key_type=bytes, value_type=bytes, value_serializer="raw")
 
 
+def _security(settings: Settings) -> dict[str, Any]:
+    return BrokerCredentials.from_settings(settings).client_kwargs()
+
+
 def _outboxes(app: faust.App, settings: Settings) -> pipeline.OutboxFactory:
     def new_outbox() -> Outbox:
         return Outbox(cast(RecordProducer, app.producer), settings.partitions)
@@ -299,7 +303,10 @@ def create_worker(settings: Settings) -> faust.App:
     vault = create_vault(settings)
     step = create_pipeline(settings, app, rules, metrics, policy, vault)
     institutions = tuple(step.rules.institutions.values())
-    watch_hub(app, settings, metrics, step)
+    # For ops: every hub group's consumer lag, and the counts of the worker's cases.
+    endpoint, security = parse_broker_url(cast(str, settings.broker_url)), _security(settings)
+    watch.watch_lag(app, metrics, endpoint, security, settings.lag_check_seconds)
+    watch.watch_cases(metrics, step.table, step.rules)
     pipeline.register(app, _raw_topic(app, *(inbound_topic(i.id) for i in institutions)), step)
     deadline_timer.register(
         app,
@@ -353,16 +360,6 @@ def create_worker(settings: Settings) -> faust.App:
         triage_page.TriageSources(step.table, severity, step.rules.calendar, directory, auth),
     )
     return app
-
-
-def watch_hub(
-    app: faust.App, settings: Settings, metrics: HubMetrics, step: pipeline.Pipeline
-) -> None:
-    """Export the consumer lag of every hub group and the counts of the worker's cases."""
-    security = BrokerCredentials.from_settings(settings).client_kwargs()
-    endpoint = parse_broker_url(cast(str, settings.broker_url))
-    watch.watch_lag(app, metrics, endpoint, security, settings.lag_check_seconds)
-    watch.watch_cases(metrics, step.table, step.rules)
 
 
 def create_sink(settings: Settings) -> faust.App:

@@ -198,7 +198,14 @@ class Settings(BaseSettings):
             "(kawal_consumer_lag_records)."
         ),
     )
-    log_level: str = Field(default="info", description="Worker log level.")
+    log_level: str = Field(default="info", description="Log level of every process.")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description=(
+            "Log lines as readable text, or one JSON object per line (event_id, case_id, stage, "
+            "reason where known; never personal data), for every process."
+        ),
+    )
 
     @property
     def audit_url(self) -> str:

@@ -10,6 +10,7 @@ rules (``monitoring/prometheus/rules.yml``) and serves its UI and API on
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -143,6 +144,16 @@ class LocalPrometheus:
             returncode=self.child.returncode if self.child else None,
             log_tail=tail,
         )
+
+    def links(self) -> dict[str, str]:
+        """Where to look: the UI (targets, graphs) and the alerts."""
+        return {"prometheus": self.url, "alerts": f"{self.url}/alerts"}
+
+    def keep_alive(self) -> None:
+        """Start Prometheus again if it exited (the supervisor's watch calls this)."""
+        if self.child is not None and not self.child.alive:
+            print("kawal: Prometheus exited; restarting", file=sys.stderr)
+            self.start()
 
     @property
     def alive(self) -> bool:
