@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ from streams import logs
 from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
 from streams.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def add_parsers(commands: Any) -> None:
@@ -84,7 +86,7 @@ def _run(
     metrics: ConnectorMetrics,
 ) -> int:
     stop = _stop_on_signals()
-    print(f"{connector.name}: running for {connector.institution} (Ctrl-C stops)", file=sys.stderr)
+    log.info("%s: running for %s (Ctrl-C stops)", connector.name, connector.institution)
     run_connector(connector, bootstrap, home, stop, credentials, metrics=metrics)
     return 0
 

@@ -92,7 +92,7 @@ def run_demo(
         for thread in threads:
             thread.start()
         systems.play_bawaslu_case()
-        print(f"kawal: demo connectors running: {', '.join(systems.configs)}", flush=True)
+        log.info("kawal: demo connectors running: %s", ", ".join(systems.configs))
         stop.wait()
     finally:
         stop.set()
