@@ -307,6 +307,7 @@ def create_worker(settings: Settings) -> faust.App:
     endpoint, security = parse_broker_url(cast(str, settings.broker_url)), _security(settings)
     watch.watch_lag(app, metrics, endpoint, security, settings.lag_check_seconds)
     watch.watch_cases(metrics, step.table, step.rules)
+    watch.faust_sensor(app, metrics, settings.faust_metrics)
     pipeline.register(app, _raw_topic(app, *(inbound_topic(i.id) for i in institutions)), step)
     deadline_timer.register(
         app,
@@ -366,6 +367,7 @@ def create_sink(settings: Settings) -> faust.App:
     """The audit sink's app: the trail into the store, tree heads out, health and metrics."""
     app = create_app(settings, Role.SINK)
     metrics = HubMetrics(role=Role.SINK.value)
+    watch.faust_sensor(app, metrics, settings.faust_metrics)
     store = create_store(settings)
     codec = create_codec(settings, default_catalog())
     new_outbox = _outboxes(app, settings)

@@ -198,6 +198,13 @@ class Settings(BaseSettings):
             "(kawal_consumer_lag_records)."
         ),
     )
+    faust_metrics: bool = Field(
+        default=False,
+        description=(
+            "Also export Faust's own sensor (faust_*: rebalances, commit and send latency, "
+            "messages per topic and partition) on /metrics; off: it grows with the registry."
+        ),
+    )
     log_level: str = Field(default="info", description="Log level of every process.")
     log_format: Literal["text", "json"] = Field(
         default="text",
