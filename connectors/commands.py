@@ -11,12 +11,15 @@ import json
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from connectors import registry
-from connectors.base import Connector, ConnectorConfig
+from connectors.base import OutboundConnector
+from connectors.errors import ConnectorConfigError
 from connectors.host import build, run_connector
+from connectors.redelivery import parse_positions
 from connectors.scaffold import new_connector
 from monitoring.connectors import ConnectorMetrics
 from streams import logs
@@ -36,6 +39,13 @@ def add_parsers(commands: Any) -> None:
     run = actions.add_parser("run", help="run one connector until stopped")
     run.add_argument("name")
     run.add_argument("--config", type=Path, required=True, help="the connector's TOML file")
+    run.add_argument(
+        "--redeliver-from",
+        action="append",
+        default=[],
+        metavar="PARTITION:OFFSET",
+        help="outbound: deliver the feed again from there (a dead letter's source position)",
+    )
     new = actions.add_parser("new", help="create a connector package in the current directory")
     new.add_argument("name")
     actions.add_parser("demo", help="every reference connector against its simulator")
@@ -54,8 +64,10 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.connector_command == "demo":
         return _demo(bootstrap, settings.home, credentials, _served_metrics(settings))
-    connector = build(args.name, args.config)
-    return _run(connector, bootstrap, settings.home, credentials, _served_metrics(settings))
+    redeliver = parse_positions(args.redeliver_from)
+    return _run(
+        args.name, args.config, bootstrap, settings, credentials, redeliver, _served_metrics
+    )
 
 
 def _served_metrics(settings: Settings) -> ConnectorMetrics:
@@ -79,15 +91,33 @@ def _list_connectors(*, as_json: bool) -> int:
 
 
 def _run(
-    connector: Connector[ConnectorConfig],
+    name: str,
+    config: Path,
     bootstrap: list[str],
-    home: Path,
+    settings: Settings,
     credentials: BrokerCredentials,
-    metrics: ConnectorMetrics,
+    redeliver: dict[int, int],
+    served: Callable[[Settings], ConnectorMetrics],
 ) -> int:
+    connector = build(name, config)
+    if redeliver and not isinstance(connector, OutboundConnector):
+        raise ConnectorConfigError(
+            f"--redeliver-from applies to outbound connectors; {name} reads its system, which "
+            "it reads again from its checkpoint"
+        )
+    # Served only once the connector is valid: a refused configuration binds no port.
+    metrics = served(settings)
     stop = _stop_on_signals()
-    log.info("%s: running for %s (Ctrl-C stops)", connector.name, connector.institution)
-    run_connector(connector, bootstrap, home, stop, credentials, metrics=metrics)
+    log.info("%s: running for %s (Ctrl-C stops)", name, connector.institution)
+    run_connector(
+        connector,
+        bootstrap,
+        settings.home,
+        stop,
+        credentials,
+        redeliver_from=redeliver,
+        metrics=metrics,
+    )
     return 0
 
 

@@ -313,10 +313,14 @@ class OutboundContract(_Contract):
         assert self.effects(system, entry.event_id) == 0
         connector.close()
 
-    def test_an_outage_ends_in_the_dlq_and_its_replay_delivers(
+    def test_an_outage_ends_in_the_dlq_and_redelivery_from_its_position_delivers(
         self, system: Any, tmp_path: Path, kawal_broker: list[str]
     ) -> None:
-        """Retries run out into kawal.dlq; `kawal dlq replay` then delivers once."""
+        """Retries run out into kawal.dlq; replay leaves the feed; redelivery delivers once.
+
+        `kawal dlq replay` sends only back to inbound topics, so the connector delivers the
+        entry again from the letter's source position (as `--redeliver-from` makes it).
+        """
         connector = self.outbound(system, tmp_path)
         codec = connector.context.codec
         entry = self.entries(connector)[0]
@@ -325,25 +329,24 @@ class OutboundContract(_Contract):
         runner = OutboundRunner(
             connector, consumer, producer, codec, FAST_RETRY, contract_keyring(), chains
         )
+        feed = outbound_topic(connector.institution)
         try:
             value = codec.encode("kawal.AuditEntry", entry.entry)
-            producer.send(
-                outbound_topic(connector.institution), key=entry.case_id.encode(), value=value
-            ).get(30)
+            sent = producer.send(feed, key=entry.case_id.encode(), value=value).get(30)
             with self.unreachable(system):
                 self._until_handled(runner)
             assert self.effects(system, entry.event_id) == 0
-            selection = ReplayFilter(stage="connector", reason_code="delivery_failed")
+            selection = ReplayFilter(source_topic=feed, reason_code="delivery_failed")
             outcome = replay_dead_letters(
                 kawal_broker, codec, tmp_path, selection, contract_keyring()
             )
-            assert outcome.replayed >= 1
+            assert outcome.replayed == 0
+            assert outcome.not_replayable >= 1
+            assert all("--redeliver-from" in reason for _, reason in outcome.refusals)
+            assert runner.run_once(timeout_ms=300) == 0, "replay wrote to the feed"
+            consumer.seek(TopicPartition(feed, sent.partition), sent.offset)
             self._until_handled(runner)
             assert self.effects(system, entry.event_id) == 1
-            again = replay_dead_letters(
-                kawal_broker, codec, tmp_path, selection, contract_keyring()
-            )
-            assert again.replayed == 0
         finally:
             consumer.close()
             producer.close()

@@ -26,9 +26,16 @@ OFFICE_ROUND_SECONDS = 2.0
 
 
 class DemoSystems:
-    """The running simulators and the configuration of each connector, by name."""
+    """The running simulators and the configuration of each connector, by name.
 
-    def __init__(self, root: Path) -> None:
+    Args:
+        root: Folder of the simulators' files.
+        scripted: The systems act only when their caller makes them, and fail on no request:
+            no office exports or staff rounds of their own, no drawn faults. A test drives each
+            step then, knowing what each system sent (the canary battery does).
+    """
+
+    def __init__(self, root: Path, *, scripted: bool = False) -> None:
         from connectors.authority.simulator import demo_setup as authority_setup
         from connectors.bawaslu.simulator import demo_setup as bawaslu_setup
         from connectors.inspektorat.simulator import demo_setup as inspektorat_setup
@@ -39,17 +46,22 @@ class DemoSystems:
         self._stops: list[Callable[[], None]] = []
         self.bawaslu, configs = bawaslu_setup(root)
         self._add(self.bawaslu.stop, configs)
-        siasn, configs = siasn_setup(root)
-        self._add(siasn.stop, configs)
-        office, config = inspektorat_setup(root)
-        self._add(office.stop, {"inspektorat-filedrop": config})
-        authority, configs = authority_setup(root)
-        self._add(authority.stop, configs)
-        registry, configs = ppk_setup(root)
-        self._add(registry.stop, configs)
-        authority.send_letters_to(registry.receive_recommendation)
-        authority.start(OFFICE_ROUND_SECONDS)
-        registry.start(OFFICE_ROUND_SECONDS)
+        self.siasn, configs = siasn_setup(root)
+        self._add(self.siasn.stop, configs)
+        self.office, config = inspektorat_setup(root, running=not scripted)
+        self._add(self.office.stop, {"inspektorat-filedrop": config})
+        self.authority, configs = authority_setup(root)
+        self._add(self.authority.stop, configs)
+        self.registry, configs = ppk_setup(root)
+        self._add(self.registry.stop, configs)
+        self.authority.send_letters_to(self.registry.receive_recommendation)
+        if scripted:
+            self.bawaslu.unavailable_rate = self.bawaslu.timeout_rate = 0.0
+            self.siasn.rates = (0.0, 0.0, 0.0)
+            self.office.malformed_rate = 0.0
+        else:
+            self.authority.start(OFFICE_ROUND_SECONDS)
+            self.registry.start(OFFICE_ROUND_SECONDS)
 
     def _add(self, stop: Callable[[], None], configs: dict[str, dict[str, Any]]) -> None:
         self._stops.append(stop)
@@ -82,7 +94,8 @@ def run_demo(
     threads = [
         threading.Thread(
             target=run_connector,
-            args=(build(name, config), bootstrap, home, stop, credentials, None, metrics),
+            args=(build(name, config), bootstrap, home, stop, credentials),
+            kwargs={"metrics": metrics},
             name=f"connector-{name}",
             daemon=True,
         )

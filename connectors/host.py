@@ -28,6 +28,7 @@ from connectors.errors import ConnectorConfigError
 from connectors.expiry import ExpirySchedule
 from connectors.feed_chains import FeedChains
 from connectors.heads import HeadKeeper
+from connectors.redelivery import Redelivery
 from connectors.runtime import InboundRunner, OutboundRunner, group_id
 from monitoring.connectors import ConnectorMetrics, ConnectorProbe
 from schemas.catalog import default_catalog
@@ -82,9 +83,14 @@ def run_connector(
     stop: threading.Event,
     credentials: BrokerCredentials = PLAINTEXT,
     keyring: KeyRing | None = None,
+    redeliver_from: dict[int, int] | None = None,
     metrics: ConnectorMetrics | None = None,
 ) -> None:
     """Run ``connector`` until ``stop`` is set, its clients authenticated by ``credentials``.
+
+    ``redeliver_from`` (outbound only) maps partitions of the connector's feed to the offset it
+    delivers again from (:class:`connectors.redelivery.Redelivery`), as ``kawal dlq replay``
+    tells for an entry the connector dead-lettered.
 
     Events are signed, and feed entries checked, with ``keyring``: by default the keys under
     ``home/keys`` and the key registry in force (``KAWAL_KEYS_FILE`` or the local one). The
@@ -105,7 +111,10 @@ def run_connector(
         if isinstance(connector, InboundConnector):
             _run_inbound(connector, producer, home, stop, keyring, probe)
         elif isinstance(connector, OutboundConnector):
-            _run_outbound(connector, producer, bootstrap, home, stop, keyring, credentials, probe)
+            redelivery = Redelivery(OutboundRunner.topic_of(connector), redeliver_from or {})
+            _run_outbound(
+                connector, producer, bootstrap, home, stop, keyring, credentials, redelivery, probe
+            )
     finally:
         producer.close()
         connector.close()
@@ -147,14 +156,13 @@ def _run_outbound(
     stop: threading.Event,
     keyring: KeyRing,
     credentials: BrokerCredentials,
+    redelivery: Redelivery,
     probe: ConnectorProbe,
 ) -> None:
     chains = FeedChains(home / "connectors" / f"{connector.name}.chains.db")
     # The heads file is what `kawal audit verify --heads` reads on the institution's side.
     heads = HeadKeeper(home / "connectors" / f"{connector.name}.heads.jsonl", keyring.registry)
     consumer = KafkaConsumer(
-        OutboundRunner.topic_of(connector),
-        HEADS,
         bootstrap_servers=bootstrap,
         group_id=group_id(connector.institution, connector.name),
         enable_auto_commit=False,
@@ -164,6 +172,8 @@ def _run_outbound(
         fetch_max_wait_ms=100,
         **credentials.client_kwargs(),
     )
+    consumer.subscribe([OutboundRunner.topic_of(connector), HEADS], listener=redelivery)
+    redelivery.consumer = consumer
     runner = OutboundRunner(
         connector,
         consumer,

@@ -315,8 +315,9 @@ class OutboundRunner:
             self._gave_up += 1
             reason = (
                 f"{self.connector.name} could not deliver event {entry.event_id} after "
-                f"{outcome.attempts} attempts ({outcome.last_error}); replay it with "
-                "`kawal dlq replay` once the system is back"
+                f"{outcome.attempts} attempts ({outcome.last_error}); once the system is "
+                f"back, restart the connector with `--redeliver-from "
+                f"{record.partition}:{record.offset}`"
             )
             self._reject(record, "delivery_failed", reason)
 

@@ -28,11 +28,10 @@ from schemas.catalog import SchemaCatalog, default_catalog
 from schemas.codec import AvroCodec
 from schemas.errors import KawalError
 from schemas.registry import SchemaRegistryClient
-from streams.audit.access_log import AccessLog
 from streams.audit.heads import HeadIssuer
+from streams.audit.public_register import RegisterMode, check_setup
 from streams.audit.store import AuditStore
 from streams.audit.tokens import TokenStore
-from streams.audit.trail import Directory
 from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.transport import resume_from
@@ -43,7 +42,6 @@ from streams.domain.disclosure_policy import DisclosurePolicy, load_disclosure_p
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import KeyRegistry, load_key_registry
 from streams.domain.retention import load_retention_rules
-from streams.domain.severity import load_severity
 from streams.domain.signing import KeyRing, SigningKey
 from streams.hub import deadline_timer, pipeline, retention_timer, sink, watch
 from streams.hub.feed_sealing import FeedSealer
@@ -61,7 +59,7 @@ from streams.topics import (
 )
 from streams.vault.data_keys import DataKeyVault
 from streams.vault.kek_source import load_kek_ring
-from streams.web import access, page, triage_page, views
+from streams.web import site, views
 from streams.web.auth import Authenticator
 from streams.web.oidc import OidcConfig, OidcVerifier
 
@@ -294,6 +292,8 @@ def create_pipeline(
 
 def create_worker(settings: Settings) -> faust.App:
     """The worker's app: pipeline, deadline and retention timers, trail views and the page."""
+    # Settings that cannot work are refused before anything starts.
+    check_setup(RegisterMode(settings.public_register), settings.public_register_legal_basis)
     app = create_app(settings, Role.WORKER)
     rules = create_rules(settings)
     # Every deadline rule's series is exported at zero before its first provisional clock.
@@ -336,30 +336,8 @@ def create_worker(settings: Settings) -> faust.App:
         ),
         settings.retention_check_seconds,
     )
-    directory = Directory(institutions, step.rules.authority_map)
-    log = AccessLog(store.engine)
     auth = create_authenticator(settings, store, [inst.id for inst in institutions], metrics)
-    trails = views.TrailReader(
-        store,
-        step.codec,
-        step.rules.catalog,
-        policy,
-        directory,
-        log,
-        step.rules.keys,
-        vault,
-        metrics,
-    )
-    views.register_health(app, store, metrics)
-    views.register_trails(app, trails, auth)
-    access.register_access_log(app, access.AccessReader(log, store, step.codec, directory), auth)
-    page.register(app, page.PageSources(step.table, trails, metrics, auth))
-    categories = step.rules.catalog.schema("kawal.ViolationCategory")["symbols"]
-    severity = load_severity(categories, settings.severity_file)
-    triage_page.register(
-        app,
-        triage_page.TriageSources(step.table, severity, step.rules.calendar, directory, auth),
-    )
+    site.register(app, settings, site.SiteSources(store, step, vault, metrics, policy, auth))
     return app
 
 

@@ -160,11 +160,33 @@ class Settings(BaseSettings):
             "than the holidays package, each with its legal source); default: the bundled one."
         ),
     )
+    public_register: Literal["off", "agencies", "names"] = Field(
+        default="off",
+        description=(
+            "The public register of final sanctions at /register: off, agencies (agency, "
+            "violation, sanction, date) or names (also the civil servant's name; needs "
+            "KAWAL_PUBLIC_REGISTER_LEGAL_BASIS)."
+        ),
+    )
+    public_register_legal_basis: str | None = Field(
+        default=None,
+        description=(
+            "The legal basis for publishing names in the public register (regulation and "
+            "article), shown on the register; required with KAWAL_PUBLIC_REGISTER=names."
+        ),
+    )
     severity_file: Path | None = Field(
         default=None,
         description=(
             "TOML severity of each violation category, for the supervisor's triage; default: "
             "the bundled one."
+        ),
+    )
+    headcounts_file: Path | None = Field(
+        default=None,
+        description=(
+            "TOML civil servants per agency, each with its source, for the dashboard's "
+            "violations per 1,000 civil servants; default: the bundled one (no rows)."
         ),
     )
     deadline_check_seconds: float = Field(

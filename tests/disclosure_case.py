@@ -173,6 +173,11 @@ def rejected_report() -> list[Step]:
     ]
 
 
+def portal_report() -> list[Step]:
+    """A report filed through BKN's portal: the personnel agency may receive reports too."""
+    return [("ReportReceived", report("bkn"))]
+
+
 def whole_case() -> list[Step]:
     """Every step of the case, from the report to its closing, in an order ingress accepts."""
     steps = reported()

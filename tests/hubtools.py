@@ -157,9 +157,11 @@ def worker_process(
     return hub_process("worker", home, broker_url, web_port, extra_env)
 
 
-def sink_process(home: Path, broker_url: str, sink_port: int) -> ChildProcess:
+def sink_process(
+    home: Path, broker_url: str, sink_port: int, extra_env: dict[str, str] | None = None
+) -> ChildProcess:
     """``kawal sink`` as a child process writing the audit store of ``home``."""
-    return hub_process("sink", home, broker_url, sink_port)
+    return hub_process("sink", home, broker_url, sink_port, extra_env)
 
 
 def hub_process(
@@ -400,19 +402,27 @@ class RunningHub:
         return found
 
 
-def start_hub(broker_url: str, home: Path) -> RunningHub:
+def start_hub(
+    broker_url: str,
+    home: Path,
+    audit_db_url: str | None = None,
+    worker_env: dict[str, str] | None = None,
+) -> RunningHub:
     """``kawal worker`` and ``kawal sink`` on ``broker_url`` with their own ``home`` and ports.
 
     The home's keys are made where missing and the topics provisioned; returns once both
-    answer ``/health`` (stopped again if they do not).
+    answer ``/health`` (stopped again if they do not). The audit store is SQLite in ``home``
+    unless ``audit_db_url`` names another (``KAWAL_AUDIT_DB_URL``); ``worker_env`` adds
+    worker settings.
     """
     bootstrap = parse_broker_url(broker_url).bootstrap
-    settings = Settings(home=home)
+    settings = Settings(home=home, audit_db_url=audit_db_url)
     ensure_local_keys(settings)
     provision_topics(bootstrap, all_topics(load_institutions(), settings.partitions))
     web_port, sink_port = free_port(), free_port()
-    worker = worker_process(home, broker_url, web_port)
-    sink = sink_process(home, broker_url, sink_port)
+    store_env = {"KAWAL_AUDIT_DB_URL": audit_db_url} if audit_db_url else {}
+    worker = worker_process(home, broker_url, web_port, store_env | (worker_env or {}))
+    sink = sink_process(home, broker_url, sink_port, store_env)
     worker.start()
     sink.start()
     codec = default_codec()

@@ -180,14 +180,14 @@ class BawasluCallback(OutboundConnector[CallbackConfig]):
             raise PermanentError(
                 "callback_unauthorized",
                 f"Bawaslu refused the callback token (HTTP {status}); correct `token` in the "
-                "bawaslu-callback configuration, then `kawal dlq replay --reason "
-                "callback_unauthorized`",
+                "bawaslu-callback configuration, then restart it with `--redeliver-from` "
+                "this letter's source position",
             )
         elif status >= 400:
             raise PermanentError(
                 "callback_rejected",
                 f"Bawaslu rejected the status update (HTTP {status}, {_code(answer)}); "
-                "check the callback contract with Bawaslu, then replay",
+                "check the callback contract with Bawaslu, then redeliver (`--redeliver-from`)",
             )
 
 

@@ -47,7 +47,9 @@ from connectors.base import (
 )
 from connectors.inspektorat.dropbox import Batch, DropDirectory, Position
 from connectors.inspektorat.entries import UnsafeShareError
+from connectors.inspektorat.reporters import pseudonymised
 from connectors.inspektorat.rows import RowMapper
+from connectors.pseudonyms import kept_key
 from streams.private_files import PrivateFileError
 
 _INSPECTORATE = re.compile(r"inspektorat\.\d{2,10}")
@@ -64,6 +66,10 @@ class FileDropConfig(ConnectorConfig):
     """Days a batch stays in ``processed/`` or ``refused/`` once the hub took or refused it
     (personal data): the hub holds what it took, the office its own records. 30: as long as
     the hub keeps raw inbound traffic."""
+    pseudonym_key_file: Path
+    """The office's key of reporters' per-case pseudonyms (64 hex digits, mode 0600), made on
+    first start if missing. Keep it off the share, which others may read, and back it up: the
+    office recomputes a case's pseudonym with it to find the reporter."""
 
     @field_validator("institution")
     @classmethod
@@ -90,6 +96,7 @@ class FileDropInbound(InboundConnector[FileDropConfig]):
     def __init__(self, config: FileDropConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
         self._drop = DropDirectory(config.drop_dir)
+        self._pseudonyms = kept_key(config.pseudonym_key_file)
         violations = context.catalog.schema("kawal.ViolationCategory")["symbols"]
         self._rows = RowMapper(
             config.institution, ZoneInfo(config.timezone), frozenset(violations) - {"UNKNOWN"}
@@ -224,7 +231,8 @@ class FileDropInbound(InboundConnector[FileDropConfig]):
         for name in names:
             start = resume.row if resume is not None and name == resume.batch else -1
             batch = self._drop.load(name, finished=name in finished)
-            records += [r for r in _source_records(batch) if Position.parse(r.position).row > start]
+            rows = self._source_records(batch)
+            records += [r for r in rows if Position.parse(r.position).row > start]
             if len(records) >= limit:
                 break
         return records[:limit]
@@ -282,7 +290,7 @@ class FileDropInbound(InboundConnector[FileDropConfig]):
         """
         accepted: list[dict[str, Any]] = []
         rejected: list[dict[str, Any]] = []
-        for record in _source_records(batch):
+        for record in self._source_records(batch):
             row = Position.parse(record.position).row
             try:
                 events = self.to_events(record)
@@ -310,25 +318,32 @@ class FileDropInbound(InboundConnector[FileDropConfig]):
             "receipted_at": _now(),
         }
 
+    def _source_records(self, batch: Batch) -> list[SourceRecord]:
+        """The batch's rows as records, each reporter pseudonymised as soon as it is read.
 
-def _source_records(batch: Batch) -> list[SourceRecord]:
-    """The batch's rows as records; an unreadable file is one record at row 0."""
-    if batch.error is not None:
-        payload: Mapping[str, Any] = {
-            "batch": batch.name,
-            "sha256": batch.sha256,
-            "unreadable": batch.error,
-            "reason_code": batch.reason_code,
-        }
-        return [SourceRecord(str(Position(batch.name, 0)), payload, batch.name)]
-    return [
-        SourceRecord(
-            position=str(Position(batch.name, number)),
-            payload={"batch": batch.name, "row": number, "record": row},
-            source_id=str(Position(batch.name, number)),
-        )
-        for number, row in enumerate(batch.rows, start=1)
-    ]
+        An unreadable file is one record at row 0.
+        """
+        if batch.error is not None:
+            payload: Mapping[str, Any] = {
+                "batch": batch.name,
+                "sha256": batch.sha256,
+                "unreadable": batch.error,
+                "reason_code": batch.reason_code,
+            }
+            return [SourceRecord(str(Position(batch.name, 0)), payload, batch.name)]
+        institution, key = self.institution, self._pseudonyms
+        return [
+            SourceRecord(
+                position=str(Position(batch.name, number)),
+                payload={
+                    "batch": batch.name,
+                    "row": number,
+                    "record": pseudonymised(row, institution, key),
+                },
+                source_id=str(Position(batch.name, number)),
+            )
+            for number, row in enumerate(batch.rows, start=1)
+        ]
 
 
 def _now() -> str:

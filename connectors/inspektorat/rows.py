@@ -6,7 +6,9 @@ JSON batch's ``records``. Its ``record_type`` says what it is:
 ``report`` → ``ReportReceived``: a report the inspectorate itself received (it opens a case)
     ``case_number``, ``election``, ``region_code``, ``employing_agency``, ``violation`` (a
     ``kawal.ViolationCategory`` symbol), ``discovered_on``, ``summary``, ``subject_nip``,
-    ``subject_name``, ``reporter_ref``; ``reporter_identity`` is optional.
+    ``subject_name``, ``reporter_ref`` (the office's own reference of the reporter, a
+    ``kind:token``; the connector sends it as the reporter's pseudonym in the case, see
+    :mod:`connectors.inspektorat.reporters`); ``reporter_identity`` is optional.
 ``examination`` → ``ExaminationHeld``: minutes of an examination the inspectorate took part in
     the case as ``case_id`` (the hub's id), or as ``case_reporter`` and ``case_number`` (the
     reporting institution and its own number); ``held_on``, ``minutes_reference``,

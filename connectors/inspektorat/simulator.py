@@ -65,6 +65,8 @@ COLUMNS = (
     "includes_personnel_unit",
     "member_refs",
 )
+#: People reporting to one office: fewer than its reports, so some report several cases.
+REPORTERS = 5
 #: Ways a row comes out malformed, by the hub's reason code for it.
 MALFORMATIONS = ("bad_date", "unknown_enum", "missing_column", "bad_value")
 
@@ -131,16 +133,29 @@ class InspectorateOffice:
         self.cases.append(case_id)
 
     def export_batch(
-        self, count: int, *, fmt: str | None = None, malformed: Mapping[int, str] | None = None
+        self,
+        count: int,
+        *,
+        fmt: str | None = None,
+        malformed: Mapping[int, str] | None = None,
+        values: Mapping[int, Mapping[str, Any]] | None = None,
     ) -> str:
-        """Export the next ``count`` records as one complete batch; return its name."""
-        with self.exporting(count, fmt=fmt, malformed=malformed) as final:
+        """Export the next ``count`` records as one complete batch; return its name.
+
+        ``values`` sets columns of rows by row number (from 1), say a test's own values.
+        """
+        with self.exporting(count, fmt=fmt, malformed=malformed, values=values) as final:
             pass
         return final.name
 
     @contextmanager
     def exporting(
-        self, count: int, *, fmt: str | None = None, malformed: Mapping[int, str] | None = None
+        self,
+        count: int,
+        *,
+        fmt: str | None = None,
+        malformed: Mapping[int, str] | None = None,
+        values: Mapping[int, Mapping[str, Any]] | None = None,
     ) -> Iterator[Path]:
         """Export a batch; inside the block it is a half-written ``.part`` file.
 
@@ -149,6 +164,7 @@ class InspectorateOffice:
             fmt: ``csv`` or ``json``; chosen by the seed if None.
             malformed: Row number (from 1) → one of :data:`MALFORMATIONS`; rows not named here
                 are malformed at ``malformed_rate``.
+            values: Row number (from 1) → columns set to the values given.
 
         Yields:
             The path the batch has once complete.
@@ -156,6 +172,8 @@ class InspectorateOffice:
         with self._lock:
             fmt = fmt or self._rng.choice(("csv", "json"))
             rows = self._corrections + [self._next_record() for _ in range(count)]
+            for number, columns in (values or {}).items():
+                rows[number - 1] = rows[number - 1] | dict(columns)
             self._corrections = []
             self._sequence += 1
             name = f"ITDA{self.region}_{self._clock:%Y%m%dT%H%M%S}_{self._sequence:05d}.{fmt}"
@@ -291,7 +309,9 @@ class InspectorateOffice:
             "summary": rng.choice(_SUMMARIES),
             "subject_nip": _nip(rng),
             "subject_name": rng.choice(_NAMES),
-            "reporter_ref": f"reporter:{rng.getrandbits(48):012x}",
+            # A few people report again and again: the office's reference of each is the same
+            # in all their cases (the connector sends a different pseudonym in each).
+            "reporter_ref": f"reporter:{self._token}-{rng.getrandbits(48) % REPORTERS:02d}",
             "reporter_identity": f"Pelapor {rng.randint(100, 999)}" if identity else None,
         }
 
@@ -388,16 +408,20 @@ def _write_in_two_parts(final: Path, data: bytes) -> Iterator[Path]:
     os.replace(partial, final)
 
 
-def demo_setup(root: Path) -> tuple[InspectorateOffice, dict[str, Any]]:
+def demo_setup(root: Path, *, running: bool = True) -> tuple[InspectorateOffice, dict[str, Any]]:
     """A running office for ``kawal up --demo`` and the connector's configuration for it.
 
     The office exports a batch every 10 s (one row in ten malformed, corrected after its
     receipt) and drops its share for 20 s every 12 batches. Stop it with ``office.stop()``.
+    Not ``running``, it exports only what its caller asks (``export_batch``).
     """
     office = InspectorateOffice(root / "inspektorat.3374", seed=3374, malformed_rate=0.1)
-    office.start(interval_seconds=10.0, outage_every=12)
+    if running:
+        office.start(interval_seconds=10.0, outage_every=12)
     return office, {
         "institution": office.office,
         "drop_dir": str(office.share),
+        # The connector's own, off the share the office's staff can read.
+        "pseudonym_key_file": str(root / "inspektorat-filedrop" / "pseudonyms.key"),
         "poll_seconds": 2.0,
     }

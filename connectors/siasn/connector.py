@@ -107,13 +107,15 @@ class Siasn(OutboundConnector[SiasnConfig]):
             raise PermanentError(
                 "siasn_conflict",
                 f"SIASN refused to {write.action} of case {entry.case_id}: "
-                f"{CONFLICTS.get(code, 'a conflicting write')}; resolve it in SIASN, then replay",
+                f"{CONFLICTS.get(code, 'a conflicting write')}; resolve it in SIASN, then "
+                "redeliver",
             )
         elif status in (401, 403):
             raise PermanentError(
                 "siasn_unauthorized",
                 f"SIASN refused the bearer token (HTTP {status}); renew `token` in the siasn "
-                "configuration, then `kawal dlq replay --reason siasn_unauthorized`",
+                "configuration, then restart it with `--redeliver-from` this letter's source "
+                "position",
             )
         elif status == 429 or status >= 500:
             raise TransientError(f"SIASN answered HTTP {status} to event {entry.event_id}")
@@ -121,7 +123,7 @@ class Siasn(OutboundConnector[SiasnConfig]):
             raise PermanentError(
                 "siasn_rejected",
                 f"SIASN rejected the request to {write.action} of case {entry.case_id} "
-                f"(HTTP {status}, {_safe_code(code)}); check the API contract, then replay",
+                f"(HTTP {status}, {_safe_code(code)}); check the API contract, then redeliver",
             )
 
     def _unknown_case(self, write: Write, entry: FeedEntry) -> None:
@@ -132,7 +134,7 @@ class Siasn(OutboundConnector[SiasnConfig]):
             "siasn_case_unknown",
             f"SIASN holds no neutrality case {entry.case_id}, so it cannot {write.action}: "
             "BKN's feed carried no report of it (cases before the transfer of KASN's functions "
-            "reach BKN without the NIP); register the case in SIASN, then replay",
+            "reach BKN without the NIP); register the case in SIASN, then redeliver",
         )
 
     def _post(self, write: Write, event_id: str) -> tuple[int, dict[str, Any]]:

@@ -27,17 +27,15 @@ otherwise left out; ``kawal audit verify`` is where a trail's integrity is check
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
-
 from schemas.catalog import default_catalog
-from schemas.codec import AvroCodec, CodecError
-from streams.audit.store import AuditRow, AuditStore, StoreError
+from schemas.codec import AvroCodec
+from streams.audit.decoding import EntryDecoder
+from streams.audit.store import AuditStore
 from streams.domain.lifecycle import FOLLOW_UP_RULE
 from streams.settings import Settings
 
@@ -80,9 +78,6 @@ READ_TYPES = (
     "DeadlineBreached",
 )
 
-#: Rows fetched from the database at a time.
-FETCH_SIZE = 1000
-
 
 @dataclass
 class CaseOutcome:
@@ -114,7 +109,7 @@ def stats_view(store: AuditStore, codec: AvroCodec) -> dict[str, Any]:
     Raises:
         StoreError: the store cannot be read.
     """
-    outcomes, skipped = project(_relevant_entries(store), codec)
+    outcomes, skipped = project(store.events_of_types(READ_TYPES), codec)
     reported = [case for case in outcomes.values() if case.reported]
     view: dict[str, Any] = {
         "generated_at": datetime.now(UTC).isoformat(),
@@ -137,15 +132,10 @@ def project(
         The outcome of every case seen, and how many entries could not be decoded.
     """
     outcomes: dict[str, CaseOutcome] = {}
-    skipped = 0
-    for case_id, event in entries:
-        try:
-            record = codec.decode(event).record
-        except CodecError:
-            skipped += 1
-            continue
+    decoder = EntryDecoder(codec)
+    for case_id, record in decoder.records(entries):
         apply(outcomes.setdefault(case_id, CaseOutcome()), record)
-    return outcomes, skipped
+    return outcomes, decoder.skipped
 
 
 def apply(case: CaseOutcome, record: dict[str, Any]) -> None:
@@ -167,21 +157,6 @@ def apply(case: CaseOutcome, record: dict[str, Any]) -> None:
         case.sanctioned = record["decision"] == "AMENDED"
     elif event_type == "DeadlineBreached" and record["rule_id"] == FOLLOW_UP_RULE:
         case.follow_up_overdue = True
-
-
-def _relevant_entries(store: AuditStore) -> Iterator[tuple[str, bytes]]:
-    query = (
-        select(AuditRow.case_id, AuditRow.event)
-        .where(AuditRow.event_type.in_(READ_TYPES))
-        .order_by(AuditRow.case_id, AuditRow.seq)
-    )
-    try:
-        with store.engine.connect() as conn:
-            result = conn.execution_options(yield_per=FETCH_SIZE).execute(query)
-            for case_id, event in result:
-                yield case_id, bytes(event)
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot read the audit store: {exc.code or exc}") from exc
 
 
 def _counts(cases: Iterable[CaseOutcome]) -> dict[str, int]:

@@ -278,6 +278,28 @@ class AuditStore:
             for row in result.mappings():
                 yield _row_to_entity(row)
 
+    def events_of_types(self, event_types: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+        """``(case_id, event bytes)`` of the entries of ``event_types``, in trail order per case.
+
+        What the projections (statistics, dashboard, register) read: only the event bytes, in
+        chunks, never a whole trail in memory.
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        query = (
+            select(AuditRow.case_id, AuditRow.event)
+            .where(AuditRow.event_type.in_(tuple(event_types)))
+            .order_by(AuditRow.case_id, AuditRow.seq)
+        )
+        try:
+            with self.engine.connect() as conn:
+                result = conn.execution_options(yield_per=ENTRY_CHUNK).execute(query)
+                for case_id, event in result:
+                    yield case_id, bytes(event)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot read the audit store: {exc.code or exc}") from exc
+
     def cases(self) -> list[CaseSummary]:
         """Every case in the store, most recently updated first."""
         last = (

@@ -1,10 +1,15 @@
 """``kawal dlq list`` and ``kawal dlq replay``: read the dead-letter topic, send records back.
 
 Replay re-publishes each selected record's original bytes, with its original key, to the
-topic it was consumed from; the stage that refused it sees it again (so fix the cause first:
-bring the system back, correct the configuration). Records read from an institution's system
-(source ``system:<connector>``) have no topic to go back to: they are listed, not replayed;
-correct them in the system, which the connector then reads again. Which dead letters were
+inbound topic it was consumed from (``kawal.inbound.<institution>``); the hub's ingress sees it
+again (so fix the cause first: register the key, correct the configuration). It sends only
+back to inbound topics: what goes there is still signed by its sender, so the hub resends but
+cannot forge. Every other letter is counted as not replayable, with what to do instead
+(:func:`not_replayable_reason`): a record read from an institution's system is corrected there;
+an entry a connector could not deliver from its feed, which only the hub writes, is delivered
+again by the connector from its own position (``kawal connector run ... --redeliver-from``);
+a letter keeping only coordinates is sent again by its sender; one from a topic only the hub
+writes (the audit sink's, say) is read again there. Which dead letters were
 replayed is remembered under ``KAWAL_HOME``, so replaying twice sends nothing twice. Payloads
 are sealed to the hub (:mod:`streams.domain.hub_sealing`): replay opens them with the hub's key,
 and listing never shows them.
@@ -25,7 +30,7 @@ from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.topic_end import at_end
 from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.sealing import DecryptionKeys, open_payload
-from streams.topics import DLQ
+from streams.topics import DLQ, OUTBOUND_PREFIX, institution_of_inbound
 
 #: Checkpoint name under which replayed dead letters are remembered.
 REPLAYED = "dlq-replay"
@@ -47,12 +52,8 @@ class DeadLetterRecord:
 
     @property
     def replayable(self) -> bool:
-        """Whether the record came from a Kafka topic it can go back to, and is carried here.
-
-        An oversized record is referred to by its source coordinates only (empty payload).
-        """
-        from_topic = not str(self.letter["source_topic"]).startswith("system:")
-        return from_topic and bool(self.letter["payload"])
+        """Whether the record came from an inbound topic and is carried here."""
+        return not_replayable_reason(self.letter) is None
 
     def summary(self) -> dict[str, Any]:
         """The record without its payload (which may hold personal data)."""
@@ -93,6 +94,40 @@ def read_dead_letters(
         consumer.close()
 
 
+def not_replayable_reason(letter: dict[str, Any]) -> str | None:
+    """Why ``letter`` is not sent back, and what to do instead; None when it is replayable.
+
+    The reason names topics and positions only, never the payload.
+    """
+    topic = str(letter["source_topic"])
+    if topic.startswith("system:"):
+        return (
+            f"read from the system of connector {topic.removeprefix('system:')}, not from a "
+            "topic: correct the record in that system, which the connector then reads again"
+        )
+    if topic.startswith(OUTBOUND_PREFIX):
+        position = f"{letter['source_partition']}:{letter['source_offset']}"
+        return (
+            f"from the feed {topic}, which only the hub writes: once the cause is fixed, "
+            f"restart the connector with `kawal connector run NAME --config FILE "
+            f"--redeliver-from {position}`; it delivers again from its own position, once "
+            "per event"
+        )
+    if institution_of_inbound(topic) is None:
+        position = f"{letter['source_partition']}:{letter['source_offset']}"
+        return (
+            f"from {topic}, not an inbound topic: replay sends only back to "
+            f"kawal.inbound.<institution>. The record stays on {topic} at {position}; once "
+            "the cause is fixed, read it there again (the audit store: `kawal replay`)"
+        )
+    if not letter["payload"]:
+        return (
+            "only its coordinates are kept (too large, or personal data in clear): its "
+            "sender sends it again, sealed"
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class ReplayFilter:
     """Which dead letters to replay (None: any)."""
@@ -116,11 +151,23 @@ class ReplayFilter:
 
 @dataclass(frozen=True)
 class ReplayOutcome:
-    """What a DLQ replay did."""
+    """What a DLQ replay did.
+
+    Attributes:
+        replayed: Letters sent back to their inbound topic by this replay.
+        already_replayed: Letters an earlier replay sent back (not sent again).
+        refusals: Each letter not replayable: its position in ``kawal.dlq`` and the reason,
+            with what to do instead.
+    """
 
     replayed: int
     already_replayed: int
-    not_replayable: int
+    refusals: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def not_replayable(self) -> int:
+        """How many selected letters were not sent, being not replayable."""
+        return len(self.refusals)
 
 
 def replay_dead_letters(
@@ -131,9 +178,10 @@ def replay_dead_letters(
     keys: DecryptionKeys,
     credentials: BrokerCredentials = PLAINTEXT,
 ) -> ReplayOutcome:
-    """Send the selected dead letters back to their source topics, each at most once.
+    """Send the selected dead letters back to their inbound topics, each at most once.
 
-    A payload sealed to the hub is opened with the hub's key from ``keys`` first.
+    A payload sealed to the hub is opened with the hub's key from ``keys`` first. A letter
+    from any other source is never sent: it is counted with its reason in the outcome.
 
     Raises:
         schemas.errors.KawalError: a sealed payload does not open (the hub's key is not held,
@@ -147,15 +195,17 @@ def replay_dead_letters(
         client_id="kawal-dlq-replay",
         **credentials.client_kwargs(),
     )
-    replayed = skipped = unreplayable = 0
+    replayed = skipped = 0
+    refusals: list[tuple[str, str]] = []
     try:
         for record in read_dead_letters(bootstrap, codec, credentials):
             if not selection.matches(record):
                 continue
+            refusal = not_replayable_reason(record.letter)
             if record.position in done:
                 skipped += 1
-            elif not record.replayable:
-                unreplayable += 1
+            elif refusal is not None:
+                refusals.append((record.position, refusal))
             else:
                 letter = record.letter
                 value = opened_payload(letter, keys)
@@ -167,7 +217,7 @@ def replay_dead_letters(
     finally:
         producer.close()
         store.close()
-    return ReplayOutcome(replayed, skipped, unreplayable)
+    return ReplayOutcome(replayed, skipped, tuple(refusals))
 
 
 def opened_payload(letter: dict[str, Any], keys: DecryptionKeys) -> bytes:

@@ -76,8 +76,19 @@ def add_parsers(commands: Any) -> None:
     proof.add_argument("--json", action="store_true", help="machine-readable output")
     proof.set_defaults(run=_audit_proof)
 
-    stats = commands.add_parser("stats", help="public case counts (no personal data)")
+    stats = commands.add_parser(
+        "stats",
+        help="public case counts (no personal data); with a filter or --format, every figure "
+        "of the neutrality dashboard (docs/dashboard.md)",
+    )
     stats.add_argument("--json", action="store_true", help="machine-readable output")
+    stats.add_argument("--format", choices=("text", "csv", "json"), help="the dashboard figures")
+    stats.add_argument("--figure", help="only this figure (counts, handling_times, ...)")
+    stats.add_argument("--election", help="only this election, e.g. pilkada-2024")
+    stats.add_argument("--region", help="only this region and those within it, e.g. 33")
+    stats.add_argument("--agency", help="only this employing agency, e.g. ppk.3374")
+    stats.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day")
+    stats.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day")
     stats.set_defaults(run=_stats)
 
 
@@ -286,7 +297,26 @@ def _audit_proof(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK if proof.verifies() else EXIT_UNVERIFIED
 
 
+#: Options of ``kawal stats`` that ask for the dashboard's figures rather than the counts.
+FIGURE_OPTIONS = ("format", "figure", "election", "region", "agency", "date_from", "date_to")
+
+
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
     from streams.audit.stats import run_stats
 
-    return run_stats(settings, as_json=args.json)
+    if not any(getattr(args, option) for option in FIGURE_OPTIONS):
+        return run_stats(settings, as_json=args.json)
+    from streams.audit.figures.command import run_figures
+    from streams.audit.figures.filters import parse_filters
+
+    filters = parse_filters(
+        {
+            "election": args.election,
+            "region": args.region,
+            "agency": args.agency,
+            "from": args.date_from,
+            "to": args.date_to,
+        }
+    )
+    output = args.format or ("json" if args.json else "text")
+    return run_figures(settings, filters, output, args.figure)

@@ -23,7 +23,9 @@ def add_parsers(commands: Any) -> None:
     listing = actions.add_parser("list", help="every dead letter (payloads not shown)")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(run=_list)
-    replay = actions.add_parser("replay", help="send dead letters back to their topics")
+    replay = actions.add_parser(
+        "replay", help="send dead letters back to their inbound topics (only those)"
+    )
     replay.add_argument("--stage", help="only this stage (ingress, connector, ...)")
     replay.add_argument("--reason", dest="reason_code", help="only this reason code")
     replay.add_argument("--source-topic", help="only records from this topic")
@@ -64,6 +66,8 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     )
     print(
         f"replayed {outcome.replayed}, already replayed {outcome.already_replayed}, "
-        f"not replayable (correct them in the source system) {outcome.not_replayable}"
+        f"not replayable {outcome.not_replayable}"
     )
+    for position, reason in outcome.refusals:
+        print(f"not replayed {position}: {reason}")
     return EXIT_OK

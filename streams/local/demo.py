@@ -21,9 +21,10 @@ from schemas.identity import case_id_for
 DEMO_NAMESPACE = uuid.UUID("0f9a4a52-4a57-4c0b-9d3f-6b61776b6177")
 
 
-def _envelope(
+def demo_envelope(
     case_id: str, step: str, source: str, event_type: str, at: datetime
 ) -> dict[str, Any]:
+    """The envelope of a demo event; its id is derived from the case and the step."""
     return envelope(
         event_id=str(uuid.uuid5(DEMO_NAMESPACE, f"{case_id}/{step}")),
         case_id=case_id,
@@ -34,14 +35,22 @@ def _envelope(
     )
 
 
-def _report(source: str, number: str, at: datetime, violation: str, region: str) -> dict[str, Any]:
+def demo_report(
+    source: str,
+    number: str,
+    at: datetime,
+    violation: str,
+    region: str,
+    agency: str = "ppk.3374",
+) -> dict[str, Any]:
+    """A ReportReceived of a demo case (fictional people, fixed case number)."""
     case_id = case_id_for(source, number)
     return {
-        "envelope": _envelope(case_id, "report", source, "ReportReceived", at),
+        "envelope": demo_envelope(case_id, "report", source, "ReportReceived", at),
         "case_number": number,
         "election": "pilkada-2024" if at.year == 2024 else "pemilu-2024",
         "region_code": region,
-        "employing_agency": "ppk.3374",
+        "employing_agency": agency,
         "violation": violation,
         "discovered_on": (at - timedelta(days=2)).date(),
         "summary": "Civil servant shared a candidate's campaign material on social media.",
@@ -52,9 +61,10 @@ def _report(source: str, number: str, at: datetime, violation: str, region: str)
     }
 
 
-def _registration(case_id: str, source: str, at: datetime, number: str) -> dict[str, Any]:
+def demo_registration(case_id: str, source: str, at: datetime, number: str) -> dict[str, Any]:
+    """The supervisor's registration of a demo report."""
     return {
-        "envelope": _envelope(case_id, "registration", source, "ReportRegistered", at),
+        "envelope": demo_envelope(case_id, "registration", source, "ReportRegistered", at),
         "registration_number": number,
         "registered_on": at.date(),
         "needed_more_information": False,
@@ -63,7 +73,7 @@ def _registration(case_id: str, source: str, at: datetime, number: str) -> dict[
 
 def _verification(case_id: str, source: str, at: datetime, violation: str) -> dict[str, Any]:
     return {
-        "envelope": _envelope(case_id, "verification", source, "VerificationCompleted", at),
+        "envelope": demo_envelope(case_id, "verification", source, "VerificationCompleted", at),
         "verdict": "PROVEN",
         "violation": violation,
         "verified_by": "ELECTION_SUPERVISOR",
@@ -73,11 +83,12 @@ def _verification(case_id: str, source: str, at: datetime, violation: str) -> di
     }
 
 
-def _referral(
+def demo_referral(
     case_id: str, source: str, at: datetime, authority: str, violation: str
 ) -> dict[str, Any]:
+    """The supervisor's referral of a demo case to the recommending authority."""
     return {
-        "envelope": _envelope(case_id, "referral", source, "ReferralForwarded", at),
+        "envelope": demo_envelope(case_id, "referral", source, "ReferralForwarded", at),
         "to_authority": authority,
         "referral_number": f"PP.01.02/{at.year}/{case_id[:6]}",
         "forwarded_on": at.date(),
@@ -87,7 +98,7 @@ def _referral(
 
 def _recommendation(case_id: str, authority: str, at: datetime) -> dict[str, Any]:
     return {
-        "envelope": _envelope(case_id, "recommendation", authority, "RecommendationIssued", at),
+        "envelope": demo_envelope(case_id, "recommendation", authority, "RecommendationIssued", at),
         "authority": authority,
         "proven": True,
         "violation": "DISCIPLINE_PARTISAN_SUPPORT",
@@ -99,7 +110,7 @@ def _recommendation(case_id: str, authority: str, at: datetime) -> dict[str, Any
 
 def _sanction(case_id: str, at: datetime, decree: str) -> dict[str, Any]:
     return {
-        "envelope": _envelope(case_id, "sanction", "ppk.3374", "SanctionImposed", at),
+        "envelope": demo_envelope(case_id, "sanction", "ppk.3374", "SanctionImposed", at),
         "decree_number": decree,
         "sanction_level": "MEDIUM",
         "sanction_kind": "ALLOWANCE_CUT_25_6_MONTHS",
@@ -115,11 +126,13 @@ def demo_waves() -> list[list[tuple[str, dict[str, Any]]]]:
     """
     kasn_era = datetime(2023, 12, 4, 9, 30, tzinfo=UTC)
     bkn_era = datetime(2024, 11, 18, 10, 0, tzinfo=UTC)
-    first = _report(
+    first = demo_report(
         "bawaslu.33", "33/LP/PB/2023/017", kasn_era, "ETHICS_SOCIAL_MEDIA_CAMPAIGN", "33"
     )
-    second = _report("bawaslu", "001/Reg/LP/PL/RI/2024", bkn_era, "ETHICS_CAMPAIGN_EVENT", "3374")
-    third = _report(
+    second = demo_report(
+        "bawaslu", "001/Reg/LP/PL/RI/2024", bkn_era, "ETHICS_CAMPAIGN_EVENT", "3374"
+    )
+    third = demo_report(
         "bawaslu.33", "33/LP/PB/2024/042", bkn_era + timedelta(days=3), "ETHICS_BANNER", "33"
     )
     first_id = first["envelope"]["case_id"]
@@ -131,17 +144,19 @@ def demo_waves() -> list[list[tuple[str, dict[str, Any]]]]:
         [
             (
                 "ReportRegistered",
-                _registration(
+                demo_registration(
                     first_id, "bawaslu.33", kasn_era + 2 * day, "017/Reg/LP/PB/33/XII/2023"
                 ),
             ),
             (
                 "ReportRegistered",
-                _registration(second_id, "bawaslu", bkn_era + 2 * day, "001/Reg/LP/PL/RI/XI/2024"),
+                demo_registration(
+                    second_id, "bawaslu", bkn_era + 2 * day, "001/Reg/LP/PL/RI/XI/2024"
+                ),
             ),
             (
                 "ReportRegistered",
-                _registration(
+                demo_registration(
                     third_id, "bawaslu.33", bkn_era + 5 * day, "042/Reg/LP/PB/33/XI/2024"
                 ),
             ),
@@ -161,7 +176,7 @@ def demo_waves() -> list[list[tuple[str, dict[str, Any]]]]:
         [
             (
                 "ReferralForwarded",
-                _referral(
+                demo_referral(
                     first_id,
                     "bawaslu.33",
                     kasn_era + 9 * day,
@@ -171,7 +186,9 @@ def demo_waves() -> list[list[tuple[str, dict[str, Any]]]]:
             ),
             (
                 "ReferralForwarded",
-                _referral(second_id, "bawaslu", bkn_era + 9 * day, "bkn", "ETHICS_CAMPAIGN_EVENT"),
+                demo_referral(
+                    second_id, "bawaslu", bkn_era + 9 * day, "bkn", "ETHICS_CAMPAIGN_EVENT"
+                ),
             ),
         ],
         [

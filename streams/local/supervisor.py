@@ -36,6 +36,7 @@ from streams.broker.publisher import EventPublisher
 from streams.domain.institutions import load_institutions
 from streams.local.children import refuse_credentials_for_embedded
 from streams.local.demo import demo_waves
+from streams.local.demo_mix import mix_waves
 from streams.local.embedded import EmbeddedCluster
 from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.monitoring import LocalPrometheus, for_hub
@@ -292,18 +293,23 @@ def _healthy(url: str) -> bool:
 
 
 def publish_demo(
-    settings: Settings, broker_url: str, web_url: str, credentials: BrokerCredentials = PLAINTEXT
+    settings: Settings,
+    broker_url: str,
+    web_url: str,
+    credentials: BrokerCredentials = PLAINTEXT,
+    waves: list[list[tuple[str, dict[str, Any]]]] | None = None,
 ) -> list[str]:
-    """Publish the demo cases wave by wave, each once the hub recorded the last; return ids.
+    """Publish demo cases wave by wave, each once the hub recorded the last; return their ids.
 
-    Each event is signed by its institution with the keys of ``KAWAL_HOME/keys``.
+    ``waves`` are the demo's story cases (:func:`demo_waves`) unless given. Each event is
+    signed by its institution with the keys of ``KAWAL_HOME/keys``.
     """
     codec = AvroCodec(default_catalog())
     bootstrap = parse_broker_url(broker_url).bootstrap
     publisher = EventPublisher(bootstrap, codec, keyring_of(settings), credentials)
     recorded: dict[str, int] = {}
     try:
-        for wave in demo_waves():
+        for wave in demo_waves() if waves is None else waves:
             for event_type, record in wave:
                 publisher.publish(event_type, record)
                 case_id = record["envelope"]["case_id"]
@@ -358,6 +364,8 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool, monitoring: bool 
                 credentials = BrokerCredentials.from_settings(settings)
                 web_url = supervisor.web_url()
                 _announce_demo(publish_demo(settings, broker_url, web_url, credentials))
+                mix = publish_demo(settings, broker_url, web_url, credentials, mix_waves())
+                print(f"kawal: published {len(mix)} more demo cases for the dashboard", flush=True)
                 supervisor.start_demo_connectors(broker_url)
             supervisor.watch()
         finally:

@@ -1,4 +1,4 @@
-"""The connector commands as an operator runs them: list, run, an outage, `kawal dlq replay`."""
+"""The connector commands as an operator runs them: list, run, an outage and its redelivery."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from connectors.bawaslu.simulator import BawasluSystem
 from connectors.signed_fixtures import signed_entry
@@ -23,6 +23,7 @@ from schemas.codec import AvroCodec
 from schemas.envelope import envelope
 from schemas.identity import case_id_for
 from streams.broker.provision import provision_topics
+from streams.broker.topic_end import at_end
 from streams.domain.chain import GENESIS_HASH
 from streams.domain.institutions import load_institutions
 from streams.domain.signing import KeyRing
@@ -110,7 +111,22 @@ def _wait(condition: Any, what: str) -> None:
         time.sleep(0.2)
 
 
-def test_an_outage_ends_in_the_dlq_and_dlq_replay_delivers_it_once(
+def _records_on(bootstrap: str, topic: str) -> int:
+    """How many records ``topic`` holds, read to its end (tansu's ListOffsets is not exact)."""
+    consumer = KafkaConsumer(bootstrap_servers=[bootstrap], fetch_max_wait_ms=5)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        count = 0
+        while not at_end(consumer, partitions):
+            count += sum(len(batch) for batch in consumer.poll(timeout_ms=200).values())
+        return count
+    finally:
+        consumer.close()
+
+
+def test_an_outage_ends_in_the_dlq_and_redelivery_from_its_position_delivers_it_once(
     own_broker: str, tmp_path: Path
 ) -> None:
     codec = AvroCodec(default_catalog())
@@ -132,7 +148,7 @@ def test_an_outage_ends_in_the_dlq_and_dlq_replay_delivers_it_once(
     ensure_local_keys(settings)
     entry = _status_update(codec, keyring_of(settings))
     producer = KafkaProducer(bootstrap_servers=[own_broker], acks="all")
-    producer.send(
+    sent = producer.send(
         outbound_topic("bawaslu.33"),
         key=entry["case_id"].encode(),
         value=codec.encode("kawal.AuditEntry", entry),
@@ -151,14 +167,48 @@ def test_an_outage_ends_in_the_dlq_and_dlq_replay_delivers_it_once(
 
         _wait(dead_lettered, f"no delivery_failed dead letter\n{connector.log_tail()}")
         assert bawaslu.recorded(entry["event_id"]) == 0
-        bawaslu.unavailable_rate = 0.0  # back from maintenance
-        replay = _kawal(env, "dlq", "replay", "--stage", "connector", "--reason", "delivery_failed")
-        assert replay.returncode == 0, replay.stderr
-        assert replay.stdout.startswith("replayed 1,")
-        _wait(lambda: bawaslu.recorded(entry["event_id"]) == 1, connector.log_tail())
-        again = _kawal(env, "dlq", "replay", "--stage", "connector")
-        assert again.stdout.startswith("replayed 0, already replayed 1")
-        assert bawaslu.recorded(entry["event_id"]) == 1
     finally:
         connector.stop(20)
+    bawaslu.unavailable_rate = 0.0  # back from maintenance
+    position = f"{sent.partition}:{sent.offset}"
+    feed_before = _records_on(own_broker, outbound_topic("bawaslu.33"))
+    replay = _kawal(env, "dlq", "replay", "--stage", "connector", "--reason", "delivery_failed")
+    assert replay.returncode == 0, replay.stderr
+    lines = replay.stdout.splitlines()
+    assert lines[0] == "replayed 0, already replayed 0, not replayable 1", replay.stdout
+    assert "kawal.outbound.bawaslu.33, which only the hub writes" in lines[1]
+    assert f"--redeliver-from {position}" in lines[1]
+    assert _records_on(own_broker, outbound_topic("bawaslu.33")) == feed_before == 1
+    redelivering = ChildProcess(
+        "connector",
+        [*command, "--config", str(config), "--redeliver-from", position],
+        tmp_path / "r.log",
+        env=env,
+    )
+    redelivering.start()
+    try:
+        _wait(lambda: bawaslu.recorded(entry["event_id"]) == 1, redelivering.log_tail())
+    finally:
+        redelivering.stop(20)
         bawaslu.stop()
+
+
+def test_redeliver_from_is_refused_when_malformed_or_for_an_inbound_connector(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "callback.toml"
+    config.write_text(
+        'institution = "bawaslu.33"\ncallback_url = "http://127.0.0.1:9/x"\ntoken = "t"\n'
+    )
+    run = ["connector", "run", "bawaslu-callback", "--config", str(config)]
+    malformed = _kawal(dict(os.environ), *run, "--redeliver-from", "two:17")
+    assert malformed.returncode == 1
+    assert "expected PARTITION:OFFSET" in malformed.stderr
+    inbound = tmp_path / "decrees.toml"
+    inbound.write_text(
+        f'institution = "ppk.3374"\ndatabase_url = "sqlite:///{tmp_path / "decrees.db"}"\n'
+    )
+    decrees = ["connector", "run", "ppk-decrees", "--config", str(inbound)]
+    wrong = _kawal(dict(os.environ), *decrees, "--redeliver-from", "0:1")
+    assert wrong.returncode == 1
+    assert "--redeliver-from applies to outbound connectors" in wrong.stderr, wrong.stderr

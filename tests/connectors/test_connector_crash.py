@@ -64,6 +64,7 @@ def test_kill_9_mid_batch_then_restart_loses_and_duplicates_nothing(
     config = tmp_path / "inspektorat.toml"
     config.write_text(
         f'institution = "{INSTITUTION}"\ndrop_dir = "{office.share}"\npoll_seconds = 0.2\n'
+        f'pseudonym_key_file = "{tmp_path / "pseudonyms.key"}"\n'
     )
 
     first = _connector(tmp_path, hub, config, 1)

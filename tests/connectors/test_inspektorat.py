@@ -47,6 +47,15 @@ PERSONAL = ("summary", "subject_nip", "subject_name", "reporter_identity")
 QUIET = 2.0
 
 
+def config_of(office: InspectorateOffice) -> dict[str, Any]:
+    """The connector's configuration on the office's share, its key beside (not on) it."""
+    return {
+        "institution": INSTITUTION,
+        "drop_dir": str(office.share),
+        "pseudonym_key_file": str(office.root / "connector" / "pseudonyms.key"),
+    }
+
+
 @contextmanager
 def _office(tmp_path: Path) -> Iterator[InspectorateOffice]:
     # A seed per test (its tmp_path name): the same data every run, and no two tests on the
@@ -63,7 +72,7 @@ class TestFileDropContract(InboundContract):
         return _office(tmp_path)
 
     def config(self, system: Any, tmp_path: Path) -> dict[str, Any]:
-        return {"institution": INSTITUTION, "drop_dir": str(system.share)}
+        return config_of(system)
 
     def add_records(self, system: Any, count: int) -> None:
         system.export_batch(count)
@@ -83,7 +92,7 @@ def office(tmp_path: Path) -> Iterator[InspectorateOffice]:
 
 def connect(office: InspectorateOffice) -> FileDropInbound:
     """A new connector (as after a restart) on the office's share."""
-    connector = build(NAME, {"institution": INSTITUTION, "drop_dir": str(office.share)})
+    connector = build(NAME, config_of(office))
     assert isinstance(connector, FileDropInbound)
     return connector
 
@@ -174,7 +183,10 @@ def test_csv_and_json_exports_of_the_same_records_map_to_the_same_events(tmp_pat
         office = InspectorateOffice(tmp_path / fmt, seed=7)  # same seed: the same records
         office.follow_case(FOLLOWED_CASE)
         office.export_batch(8, fmt=fmt)
-        connector = connect(office)
+        # One connector's key: the same reporter in the same case, the same pseudonym.
+        config = config_of(office) | {"pseudonym_key_file": str(tmp_path / "pseudonyms.key")}
+        connector = build(NAME, config)
+        assert isinstance(connector, FileDropInbound)
         events[fmt] = [e for r in connector.read(None, 100) for e in connector.to_events(r)]
     assert events["csv"] == events["json"]
     assert {e.event_type for e in events["csv"]} == {"ReportReceived", "ExaminationHeld"}
@@ -403,7 +415,7 @@ def test_an_unmounted_share_is_transient_and_receipts_catch_up(
 def test_a_bad_configuration_names_the_key(
     office: InspectorateOffice, override: dict[str, str], named: str
 ) -> None:
-    config = {"institution": INSTITUTION, "drop_dir": str(office.share)} | override
+    config = config_of(office) | override
     with pytest.raises(ConnectorConfigError, match=named):
         build(NAME, config)
 

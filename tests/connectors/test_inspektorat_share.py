@@ -45,7 +45,11 @@ def office(tmp_path: Path) -> InspectorateOffice:
 
 
 def connect(office: InspectorateOffice, **overrides: object) -> FileDropInbound:
-    config = {"institution": INSTITUTION, "drop_dir": str(office.share)} | overrides
+    config = {
+        "institution": INSTITUTION,
+        "drop_dir": str(office.share),
+        "pseudonym_key_file": str(office.root / "connector" / "pseudonyms.key"),
+    } | overrides
     connector = build(NAME, config)
     assert isinstance(connector, FileDropInbound)
     return connector
@@ -241,7 +245,7 @@ def test_a_drop_directory_that_is_a_link_is_refused(
     office.export_batch(1)
     link = tmp_path / "share-link"
     link.symlink_to(office.share)
-    connector = build(NAME, {"institution": INSTITUTION, "drop_dir": str(link)})
+    connector = connect(office, drop_dir=str(link))
     assert isinstance(connector, FileDropInbound)
     with pytest.raises(TransientError, match="share-link is a symbolic link"):
         connector.read(None, 10)

@@ -1,12 +1,15 @@
 """Canaries: no personal-data value shows up where it must not, on a running hub.
 
 A hub of this module's own (tansu broker, worker, sink and KAWAL_HOME) takes the whole
-disclosure case and a rejected report (:mod:`tests.disclosure_case`), each event sent by an
-institution that may send it, with a unique canary in every personal-data field of every event
-type (:mod:`tests.canaries`); and four records it refuses: a bad signature (replayed with
-``kawal dlq replay`` and refused again), an illegal transition, an unsigned event and a signed
-event with its personal data in clear (kept in ``kawal.dlq`` by its coordinates only, so a
-replay of it sends nothing). Then no canary is found in clear (or hex-encoded):
+disclosure case, a rejected report and a report filed through BKN's portal
+(:mod:`tests.disclosure_case`), each event sent by an institution that may send it (the report
+by the election supervisor and by the personnel agency; the inspectorate's through its
+connector in :mod:`tests.hub.test_canaries_connectors`), with a unique canary in every
+personal-data field of every event type (:mod:`tests.canaries`); and four records it
+refuses: a bad signature (replayed with ``kawal dlq replay`` and refused again), an illegal
+transition, an unsigned event and a signed event with its personal data in clear (kept in
+``kawal.dlq`` by its coordinates only, so a replay of it sends nothing). Then no canary is
+found in clear (or hex-encoded):
 
 - in the key, value or headers of any record of any topic, except the two inbound records
   their senders wrote in clear (the hub cannot unsend them; their dead letters must not repeat
@@ -24,6 +27,9 @@ And each reader gets exactly its share: every trail view (``GET /cases/{id}/trai
 case trail --as``) shows an institution party to the case each canary its roles may see
 (``DisclosurePolicy.may_see``) and no other, and every feed entry opens, with its institution's
 private key, to exactly the canaries the policy grants it.
+
+:mod:`tests.hub.test_canaries_connectors` sends canaries through the reference connectors and
+their simulators instead, on a broker storing under KAWAL_HOME and a live PostgreSQL store.
 """
 
 from __future__ import annotations
@@ -64,7 +70,13 @@ from tests.canaries import (
     labels,
     plant,
 )
-from tests.disclosure_case import Step, clarified, rejected_report, whole_case
+from tests.disclosure_case import (
+    Step,
+    clarified,
+    portal_report,
+    rejected_report,
+    whole_case,
+)
 from tests.hubtools import RunningHub, http_get, report, start_hub, verification
 from tests.postgres import PostgresServer
 
@@ -154,9 +166,9 @@ def drove(own_hub: tuple[RunningHub, str]) -> Drive:
     """Both cases accepted, the four refused records dead-lettered, the bad signature replayed."""
     hub, broker_url = own_hub
     drive = Drive(hub, broker_url)
-    for steps in (whole_case(), rejected_report()):
+    for steps in (whole_case(), rejected_report(), portal_report()):
         take(drive, steps)
-    whole, rejected = drive.case_ids
+    whole, rejected, _portal = drive.case_ids
     drive.refused = [
         send(hub, "bad_signature", bad_signature(hub, whole)),
         send(hub, "illegal_transition", illegal_transition(hub, rejected)),
@@ -169,8 +181,10 @@ def drove(own_hub: tuple[RunningHub, str]) -> Drive:
     # A record refused for its personal data in clear is kept by its coordinates only: a
     # replay has nothing to write in clear again (docs/signing.md).
     in_clear = kawal(drive, "dlq", "replay", "--reason", "personal_data_in_clear")
-    assert in_clear.startswith("replayed 0, already replayed 0, not replayable "), in_clear
-    assert in_clear.split()[-1] == "1", in_clear
+    summary, refusal = in_clear.splitlines()
+    assert summary == "replayed 0, already replayed 0, not replayable 1", in_clear
+    assert refusal.startswith("not replayed "), in_clear
+    assert "sends it again, sealed" in refusal, in_clear
     hub.read(DLQ, lambda _letter: True, at_least=sum(LETTERS.values()))
     return drive
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from streams.local.demo_mix import mix_waves
 from streams.local.processes import free_port
 from streams.local.storage import free_storage_base_port
 from tests.hubtools import UpProcess, http_get, pid_running, start_up, up_env
@@ -127,6 +128,25 @@ def test_demo_cases_are_readable_with_case_trail(demo_up: UpProcess) -> None:
     verified = _kawal(demo_up.home, "audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert verified.stdout.startswith("verified ")
+
+
+def test_the_demo_adds_a_mix_of_cases_for_the_dashboard(demo_up: UpProcess) -> None:
+    output = _wait_for_output(demo_up, "more demo cases for the dashboard")
+    line = next(line for line in output.splitlines() if "more demo cases" in line)
+    published = int(line.split("published ", 1)[1].split(" ", 1)[0])
+    listing = json.loads(_kawal(demo_up.home, "case", "list", "--json").stdout)
+    reported = {record["envelope"]["case_id"] for _, record in mix_waves()[0]}
+    mix = [case for case in listing if case["case_id"] in reported]
+
+    assert published == len(reported)
+    assert len(mix) == published
+    assert {case["last_event_type"] for case in mix} >= {
+        "ReportReceived",
+        "ReportRejected",
+        "VerificationCompleted",
+        "RecommendationIssued",
+        "SanctionImposed",
+    }
 
 
 def test_demo_connectors_carry_a_case_between_the_simulated_systems(demo_up: UpProcess) -> None:

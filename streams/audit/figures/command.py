@@ -1,0 +1,58 @@
+"""``kawal stats`` with filters or ``--format``: every figure of the neutrality dashboard."""
+
+from __future__ import annotations
+
+import json
+
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
+from streams.audit.figures.definitions import FIGURES
+from streams.audit.figures.export import all_csv, to_csv, to_text
+from streams.audit.figures.filters import FilterError, Filters
+from streams.audit.figures.view import dashboard_view
+from streams.audit.store import AuditStore
+from streams.domain.calendar import load_calendar
+from streams.domain.headcounts import load_headcounts
+from streams.settings import Settings
+
+#: Output formats of the figures.
+FORMATS = ("text", "csv", "json")
+
+
+def run_figures(settings: Settings, filters: Filters, output: str, figure: str | None) -> int:
+    """Print the dashboard's figures of the configured audit store.
+
+    Args:
+        settings: where the audit store, the calendar and the headcounts are.
+        filters: which cases to count.
+        output: one of :data:`FORMATS`.
+        figure: only this figure (one of ``FIGURES``), or None for all.
+
+    Returns:
+        The exit code, 0.
+
+    Raises:
+        FilterError: an unknown figure.
+        StoreError: no audit store at the configured URL, or it cannot be read.
+        CalendarError, HeadcountError: a data file needs fixing (the message says how).
+    """
+    if figure is not None and figure not in FIGURES:
+        raise FilterError(f"unknown figure {figure!r}: choose one of {', '.join(FIGURES)}")
+    calendar = load_calendar(settings.calendar_file)
+    headcounts = load_headcounts(settings.headcounts_file)
+    store = AuditStore.open_existing(settings.audit_url)
+    try:
+        view = dashboard_view(store, AvroCodec(default_catalog()), calendar, headcounts, filters)
+    finally:
+        store.close()
+    print(_render(view, output, figure), end="")
+    return 0
+
+
+def _render(view: dict[str, object], output: str, figure: str | None) -> str:
+    if output == "json":
+        chosen = {key: view[key] for key in ("filters", "generated_at", figure)} if figure else view
+        return json.dumps(chosen, indent=2, ensure_ascii=False) + "\n"
+    if output == "csv":
+        return to_csv(view, figure) if figure else all_csv(view)
+    return "\n".join(to_text(view)) + "\n"

@@ -1,0 +1,95 @@
+"""The dashboard's figures as CSV and as readable text, one table per figure.
+
+Every figure becomes rows of the same columns: ``counts`` one row, the others one row per stage
+or agency. CSV cells hold the JSON values (empty for None), so a spreadsheet reads the same
+numbers as the JSON export.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import textwrap
+from typing import Any
+
+from streams.audit.figures.definitions import FIGURES
+
+#: Columns of each figure's rows, in display order.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "counts": ("received", "proven", "recommended", "followed_up", "sanctioned"),
+    "handling_times": (
+        "stage", "from", "to", "cases", "median_working_days", "p90_working_days", "provisional",
+    ),
+    "violation_ratio": (
+        "agency", "reported", "proven", "civil_servants", "proven_per_1000",
+        "headcount_as_of", "headcount_source",
+    ),
+    "follow_up": ("agency", "recommended", "followed_up", "not_followed_up", "follow_up_rate"),
+    "catatan_merah": ("agency", "proven", "first_proven_on", "last_proven_on"),
+}  # fmt: skip
+
+
+def figure_rows(view: dict[str, Any], figure: str) -> list[dict[str, Any]]:
+    """The rows of ``figure`` in ``view`` (a dashboard view), each with :data:`COLUMNS` keys."""
+    value = view[figure]
+    rows: list[dict[str, Any]] = [value] if isinstance(value, dict) else value
+    return [{column: row[column] for column in COLUMNS[figure]} for row in rows]
+
+
+def to_csv(view: dict[str, Any], figure: str) -> str:
+    """``figure`` as CSV with a header row (RFC 4180 line ends)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS[figure], lineterminator="\r\n")
+    writer.writeheader()
+    for row in figure_rows(view, figure):
+        writer.writerow({column: "" if value is None else value for column, value in row.items()})
+    return out.getvalue()
+
+
+def all_csv(view: dict[str, Any]) -> str:
+    """Every figure as CSV, each after a ``# figure`` line and separated by a blank line."""
+    return "\r\n".join(f"# {figure}\r\n{to_csv(view, figure)}" for figure in FIGURES)
+
+
+def to_text(view: dict[str, Any]) -> list[str]:
+    """Every figure as an aligned text table under its English title and definition."""
+    chosen = {key: value for key, value in view["filters"].items() if value is not None}
+    lines = ["filters: " + (", ".join(f"{k}={v}" for k, v in chosen.items()) or "none"), ""]
+    for figure in FIGURES:
+        lines.append(view["definitions"][figure]["title"]["en"])
+        definition = view["definitions"][figure]["definition"]["en"]
+        lines += textwrap.wrap(definition, width=100, initial_indent="  ", subsequent_indent="  ")
+        lines += _table(COLUMNS[figure], figure_rows(view, figure))
+        lines.append("")
+    if view["skipped_entries"]:
+        lines.append(f"{view['skipped_entries']} undecodable entries left out")
+    return lines
+
+
+def _table(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return ["  (none)"]
+    cells = [[_cell(row[column]) for column in columns] for row in rows]
+    widths = [
+        max(len(column), *(len(line[n]) for line in cells)) for n, column in enumerate(columns)
+    ]
+    # Numbers to the right, so their digits line up; words to the left.
+    numeric = [
+        all(isinstance(row[column], int | float | None) for row in rows) for column in columns
+    ]
+    lines = [
+        "  " + "  ".join(_align(column, widths[n], numeric[n]) for n, column in enumerate(columns))
+    ]
+    for line in cells:
+        lines.append(
+            "  " + "  ".join(_align(cell, widths[n], numeric[n]) for n, cell in enumerate(line))
+        )
+    return [line.rstrip() for line in lines]
+
+
+def _align(text: str, width: int, right: bool) -> str:
+    return text.rjust(width) if right else text.ljust(width)
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else str(value)

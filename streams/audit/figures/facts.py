@@ -1,0 +1,96 @@
+"""What the dashboard knows of each case: its outcome and when each milestone happened.
+
+The outcome (reported, proven, recommended, followed up, sanctioned) is exactly the one of
+``kawal stats`` (:func:`streams.audit.stats.apply`), so the counts of both agree. The times are
+the envelope's ``event_time`` (when the sender says the step happened, the time the deadline
+clocks start from), of the first event of each milestone:
+
+- ``received``: the ``ReportReceived``;
+- ``registered``: the ``ReportRegistered``;
+- ``verified``: the first ``VerificationCompleted``, whatever its verdict;
+- ``proven``: the first ``VerificationCompleted`` with verdict ``PROVEN``;
+- ``recommended``: the first ``RecommendationIssued`` that found the violation proven;
+- ``followed_up``: the first ``SanctionImposed`` after that recommendation.
+
+Only non-personal fields are read; nothing here holds a case id beyond the dict's keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from schemas.codec import AvroCodec
+from streams.audit.decoding import EntryDecoder
+from streams.audit.stats import READ_TYPES, CaseOutcome, apply
+from streams.audit.store import AuditStore
+
+#: Event types read: those of ``kawal stats`` and the registration.
+FACT_TYPES = (*READ_TYPES, "ReportRegistered")
+
+
+@dataclass
+class CaseFacts:
+    """One case's outcome and milestone times (no personal data)."""
+
+    outcome: CaseOutcome = field(default_factory=CaseOutcome)
+    #: Milestone name (see the module) -> when it happened.
+    times: dict[str, datetime] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Every case's facts, and how many entries could not be decoded."""
+
+    cases: list[CaseFacts]
+    skipped_entries: int
+
+
+def read_facts(store: AuditStore, codec: AvroCodec) -> Projection:
+    """The facts of every reported case in ``store``.
+
+    Raises:
+        StoreError: the store cannot be read.
+    """
+    return fold(store.events_of_types(FACT_TYPES), codec)
+
+
+def fold(entries: Iterable[tuple[str, bytes]], codec: AvroCodec) -> Projection:
+    """Fold ``(case_id, event bytes)`` entries, in trail order per case, into case facts."""
+    cases: dict[str, CaseFacts] = {}
+    decoder = EntryDecoder(codec)
+    for case_id, record in decoder.records(entries):
+        note(cases.setdefault(case_id, CaseFacts()), record)
+    reported = [case for case in cases.values() if case.outcome.reported]
+    return Projection(reported, decoder.skipped)
+
+
+def note(case: CaseFacts, record: dict[str, Any]) -> None:
+    """Update ``case`` with one decoded event."""
+    event_type = record["envelope"]["event_type"]
+    followed_before = case.outcome.followed_up
+    apply(case.outcome, record)
+    milestone = _milestone(event_type, record, case, followed_before)
+    if milestone:
+        case.times.setdefault(milestone, record["envelope"]["event_time"])
+
+
+def _milestone(
+    event_type: str, record: dict[str, Any], case: CaseFacts, followed_before: bool
+) -> str:
+    if event_type == "ReportReceived":
+        return "received"
+    if event_type == "ReportRegistered":
+        return "registered"
+    if event_type == "VerificationCompleted":
+        # The first verdict is "verified"; a PROVEN one also marks "proven".
+        if record["verdict"] == "PROVEN":
+            case.times.setdefault("proven", record["envelope"]["event_time"])
+        return "verified"
+    if event_type == "RecommendationIssued" and record["proven"]:
+        return "recommended"
+    if event_type == "SanctionImposed" and case.outcome.followed_up and not followed_before:
+        return "followed_up"
+    return ""

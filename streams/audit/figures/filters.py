@@ -1,0 +1,122 @@
+"""Which cases a figure counts: by election, region, agency and a range of days.
+
+A case belongs to the election, region and employing agency of its ``ReportReceived``. The
+region filter takes a Kemendagri code and keeps the cases of that region and every region
+within it (``33`` keeps ``3374``). The range of days (inclusive, Jakarta days) keeps the cases
+reported in it, except for "catatan merah", which keeps the cases *proven* in it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from schemas.errors import KawalError
+from streams.audit.figures.facts import CaseFacts
+from streams.domain.working_time import jakarta_day
+
+#: A Kemendagri region code: 2 digits (province) and 2 more per level, dots allowed.
+REGION_CODE = re.compile(r"^\d{2}(\.?\d{2}){0,3}$")
+#: Institution ids as the registry writes them.
+IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+#: An election is free text in the schema ("pilkada-2024"): any printable text, not too long.
+ELECTION = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")
+
+
+class FilterError(KawalError):
+    """A filter value cannot be used."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What to count; None keeps every case."""
+
+    election: str | None = None
+    region: str | None = None
+    agency: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The filters as JSON-ready values (None where not set)."""
+        return {
+            "election": self.election,
+            "region": self.region,
+            "agency": self.agency,
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+        }
+
+
+def parse_filters(values: dict[str, str | None]) -> Filters:
+    """Filters from text (``election``, ``region``, ``agency``, ``from``, ``to``); empty is unset.
+
+    Raises:
+        FilterError: a value of the wrong shape, or a range that ends before it starts; the
+            message names the value and the expected form, never echoing more than needed.
+    """
+    election = (values.get("election") or "").strip() or None
+    if election is not None and not ELECTION.match(election):
+        raise FilterError("election must be printable text of at most 100 characters")
+    agency = _identifier(values.get("agency"), "agency", "ppk.3374")
+    region = (values.get("region") or "").strip() or None
+    if region is not None and not REGION_CODE.match(region):
+        raise FilterError("region must be a Kemendagri code such as 33 or 3374")
+    date_from = _day(values.get("from"), "from")
+    date_to = _day(values.get("to"), "to")
+    if date_from and date_to and date_to < date_from:
+        raise FilterError("the range ends before it starts: 'to' must not be before 'from'")
+    return Filters(election, region, agency, date_from, date_to)
+
+
+def matches_place(case: CaseFacts, filters: Filters) -> bool:
+    """Whether the case is of the filters' election, region (or one within it) and agency."""
+    outcome = case.outcome
+    return (
+        (filters.election is None or outcome.election == filters.election)
+        and (filters.agency is None or outcome.institution == filters.agency)
+        and (filters.region is None or _within(outcome.region, filters.region))
+    )
+
+
+def in_range(day: date, filters: Filters) -> bool:
+    """Whether ``day`` lies in the filters' range (inclusive at both ends)."""
+    return (filters.date_from is None or filters.date_from <= day) and (
+        filters.date_to is None or day <= filters.date_to
+    )
+
+
+def reported_cases(cases: list[CaseFacts], filters: Filters) -> list[CaseFacts]:
+    """The cases of the filters' place that were reported in its range."""
+    return [
+        case
+        for case in cases
+        if matches_place(case, filters)
+        and "received" in case.times
+        and in_range(jakarta_day(case.times["received"]), filters)
+    ]
+
+
+def _within(region: str, wanted: str) -> bool:
+    return region.replace(".", "").startswith(wanted.replace(".", ""))
+
+
+def _identifier(value: str | None, name: str, example: str) -> str | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    if not IDENTIFIER.match(text):
+        raise FilterError(f"{name} must be an id in lower case such as {example}")
+    return text
+
+
+def _day(value: str | None, name: str) -> date | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise FilterError(f"{name} must be a day as YYYY-MM-DD, such as 2024-11-27") from exc

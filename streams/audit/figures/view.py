@@ -1,0 +1,77 @@
+"""Every figure of the neutrality dashboard at once, as ``kawal stats`` and the page show them.
+
+A projection of the trail: :func:`streams.audit.figures.facts.read_facts` reads the non-personal
+fields of the audit store's entries, the filters choose the cases, and each figure is computed
+by its own module. The result holds counts and institution ids only: never a case id, a name,
+a NIP or a reporter.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from schemas.codec import AvroCodec
+from streams.audit.figures.agencies import catatan_merah, follow_up_rate, violation_ratio
+from streams.audit.figures.definitions import figure_definitions
+from streams.audit.figures.facts import CaseFacts, Projection, read_facts
+from streams.audit.figures.filters import Filters, reported_cases
+from streams.audit.figures.handling import handling_times
+from streams.audit.store import AuditStore
+from streams.domain.calendar import WorkingCalendar
+from streams.domain.headcounts import Headcount
+
+#: The counted columns of the ``counts`` figure, in lifecycle order.
+COUNTS = ("received", "proven", "recommended", "followed_up", "sanctioned")
+
+
+def dashboard_view(
+    store: AuditStore,
+    codec: AvroCodec,
+    calendar: WorkingCalendar,
+    headcounts: dict[str, Headcount],
+    filters: Filters,
+) -> dict[str, Any]:
+    """The dashboard's figures for the cases ``filters`` choose.
+
+    Raises:
+        StoreError: the store cannot be read.
+    """
+    return figures(read_facts(store, codec), calendar, headcounts, filters)
+
+
+def figures(
+    projection: Projection,
+    calendar: WorkingCalendar,
+    headcounts: dict[str, Headcount],
+    filters: Filters,
+) -> dict[str, Any]:
+    """The figures of an already read projection (see :func:`dashboard_view`).
+
+    Returns:
+        A JSON-ready dict: ``filters``, ``generated_at``, ``skipped_entries``, one key per
+        figure of :data:`~streams.audit.figures.definitions.FIGURES` and ``definitions``.
+    """
+    chosen = reported_cases(projection.cases, filters)
+    return {
+        "filters": filters.as_dict(),
+        "generated_at": datetime.now(UTC).isoformat(),
+        "skipped_entries": projection.skipped_entries,
+        "counts": counts(chosen),
+        "handling_times": handling_times(chosen, calendar),
+        "violation_ratio": violation_ratio(chosen, headcounts),
+        "follow_up": follow_up_rate(chosen),
+        "catatan_merah": catatan_merah(projection.cases, filters),
+        "definitions": figure_definitions(),
+    }
+
+
+def counts(cases: list[CaseFacts]) -> dict[str, int]:
+    """How many of ``cases`` reached each column of :data:`COUNTS` (see the definitions)."""
+    return {
+        "received": len(cases),
+        "proven": sum(case.outcome.proven for case in cases),
+        "recommended": sum(case.outcome.recommended for case in cases),
+        "followed_up": sum(case.outcome.followed_up for case in cases),
+        "sanctioned": sum(case.outcome.sanctioned for case in cases),
+    }

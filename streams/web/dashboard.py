@@ -1,0 +1,159 @@
+"""``/dashboard``: the neutrality dashboard's page and its JSON and CSV exports.
+
+- ``GET /dashboard``: the page (Indonesian, English with ``?lang=en``);
+- ``GET /dashboard/figures.json``: every figure with its definitions;
+- ``GET /dashboard/figures.csv``: every figure, each after a ``# figure`` line;
+- ``GET /dashboard/{figure}.csv``: one figure (``counts``, ``handling_times``, ...);
+- ``GET /dashboard/{figure}.svg``: the chart of a figure, as on the page.
+
+Each takes the filters ``election``, ``region``, ``agency``, ``from`` and ``to`` as query
+parameters; a filter that cannot be used is a 400 that says what to give. The dashboard is
+public: counts and institution ids only, never a case id or personal data; like every view, a
+request that sends a credential must send a good one. The figures are read from the audit
+store again only when it has grown (:mod:`streams.audit.figures.cache`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from faust import web
+
+from streams.audit.figures.cache import ProjectionCache
+from streams.audit.figures.definitions import FIGURES
+from streams.audit.figures.export import all_csv, to_csv
+from streams.audit.figures.filters import FilterError, Filters, parse_filters
+from streams.audit.figures.view import figures as compute_figures
+from streams.audit.store import StoreError
+from streams.domain.calendar import WorkingCalendar
+from streams.domain.headcounts import Headcount
+from streams.domain.principals import AccessRefusal
+from streams.web.auth import Authenticator, refusal_response
+from streams.web.dashboard_page import CHART_FIGURES, chart_svg, dashboard_page
+from streams.web.locales import negotiate
+
+CSV_CONTENT_TYPE = "text/csv"
+SVG_CONTENT_TYPE = "image/svg+xml"
+#: Query parameters read as filters.
+FILTER_PARAMETERS = ("election", "region", "agency", "from", "to")
+STORE_DOWN = "the audit store cannot be read now; try again later"
+
+
+@dataclass(frozen=True)
+class DashboardSources:
+    """What the dashboard reads: the trail's projection, the calendar, the headcounts."""
+
+    trail: ProjectionCache
+    calendar: WorkingCalendar
+    headcounts: dict[str, Headcount]
+    auth: Authenticator
+    #: Institution id -> name, shown beside the agencies' ids on the page.
+    names: dict[str, str]
+
+    def figures(self, filters: Filters) -> dict[str, Any]:
+        """The figures for ``filters`` (blocking: call it in a thread).
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        return compute_figures(self.trail.projection(), self.calendar, self.headcounts, filters)
+
+
+def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
+    """Attach the dashboard's page and exports to the worker's app."""
+
+    @app.page("/dashboard", name="kawal-dashboard")
+    class DashboardPage(web.View):
+        """The figures with charts and definitions."""
+
+        async def get(self, request: web.Request) -> web.Response:
+            refused = await _refused(self, request, sources.auth)
+            if refused is not None:
+                return refused
+            locale = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+            now = datetime.now(UTC)
+            try:
+                filters = _filters(request)
+            except FilterError as exc:
+                return self.html(dashboard_page(None, locale, now, error=str(exc)), status=400)
+            try:
+                view = await asyncio.to_thread(sources.figures, filters)
+            except StoreError:
+                page = dashboard_page(None, locale, now, filters, error=STORE_DOWN)
+                return self.html(page, status=503)
+            return self.html(dashboard_page(view, locale, now, filters, names=sources.names))
+
+    @app.page("/dashboard/figures.json", name="kawal-dashboard-json")
+    class DashboardJson(web.View):
+        """Every figure as JSON."""
+
+        async def get(self, request: web.Request) -> web.Response:
+            found = await _view(self, request, sources)
+            return self.json(found) if isinstance(found, dict) else found
+
+    @app.page("/dashboard/{figure}.csv", name="kawal-dashboard-csv")
+    class DashboardCsv(web.View):
+        """One figure, or every figure (``figures.csv``), as CSV."""
+
+        async def get(self, request: web.Request, figure: str) -> web.Response:
+            if figure != "figures" and figure not in FIGURES:
+                known = ", ".join(("figures", *FIGURES))
+                return self.json({"error": f"no such figure; choose one of {known}"}, status=404)
+            found = await _view(self, request, sources)
+            if not isinstance(found, dict):
+                return found
+            body = all_csv(found) if figure == "figures" else to_csv(found, figure)
+            disposition = f'attachment; filename="kawal-{figure}.csv"'
+            # aiohttp refuses a charset inside content_type and adds utf-8 to text itself.
+            return self.text(
+                body, content_type=CSV_CONTENT_TYPE, headers={"Content-Disposition": disposition}
+            )
+
+    @app.page("/dashboard/{figure}.svg", name="kawal-dashboard-svg")
+    class DashboardSvg(web.View):
+        """The chart of one figure, as a standalone SVG document."""
+
+        async def get(self, request: web.Request, figure: str) -> web.Response:
+            if figure not in CHART_FIGURES:
+                known = ", ".join(CHART_FIGURES)
+                return self.json(
+                    {"error": f"no chart of that name; choose one of {known}"}, status=404
+                )
+            found = await _view(self, request, sources)
+            if not isinstance(found, dict):
+                return found
+            locale = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+            svg = chart_svg(found, figure, locale, sources.names)
+            return self.text(svg, content_type=SVG_CONTENT_TYPE)
+
+
+async def _view(
+    view: web.View, request: web.Request, sources: DashboardSources
+) -> dict[str, Any] | web.Response:
+    """The figures the request asks for, or the response refusing it."""
+    refused = await _refused(view, request, sources.auth)
+    if refused is not None:
+        return refused
+    try:
+        filters = _filters(request)
+    except FilterError as exc:
+        return view.json({"error": str(exc)}, status=400)
+    try:
+        return await asyncio.to_thread(sources.figures, filters)
+    except StoreError:
+        return view.json({"error": STORE_DOWN}, status=503)
+
+
+async def _refused(
+    view: web.View, request: web.Request, auth: Authenticator
+) -> web.Response | None:
+    principal = await auth.principal(request)
+    return refusal_response(view, principal) if isinstance(principal, AccessRefusal) else None
+
+
+def _filters(request: web.Request) -> Filters:
+    return parse_filters({name: request.query.get(name) for name in FILTER_PARAMETERS})

@@ -1,0 +1,91 @@
+"""HTML of the neutrality dashboard (``templates/dashboard.html``): figures, charts, definitions.
+
+Pure functions from a dashboard view (:mod:`streams.audit.figures.view`) to markup, so the page
+can be checked without a worker. The view holds counts and institution ids only; the template
+escapes every value and has no script.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from streams.audit.figures.definitions import FIGURES, stage_labels
+from streams.audit.figures.filters import Filters
+from streams.web.charts import bar_chart
+from streams.web.locales import Locale
+from streams.web.render import templates
+
+#: The figures drawn as charts (catatan merah is a list, not a chart).
+CHART_FIGURES = ("counts", "handling_times", "violation_ratio", "follow_up")
+#: Every case: the form of a request whose filters could not be used shows none.
+NO_FILTERS = Filters()
+
+
+def dashboard_page(
+    view: dict[str, Any] | None,
+    locale: Locale,
+    now: datetime,
+    filters: Filters = NO_FILTERS,
+    error: str = "",
+    names: dict[str, str] | None = None,
+) -> str:
+    """The dashboard page of ``view``, or only the filter form with ``error`` when view is None.
+
+    Args:
+        view: the figures, or None when the request's filters could not be used.
+        locale: the page's language.
+        now: when the figures were read, shown in the subtitle.
+        filters: the filters the form shows filled in.
+        error: why the filters could not be used (shown above the form).
+        names: institution id -> name (the registry's), shown beside each agency's id.
+    """
+    return templates().render(
+        "dashboard.html",
+        locale,
+        view=view,
+        now=now,
+        filters=filters.as_dict(),
+        error=error,
+        query=export_query(filters),
+        chart_query=export_query(filters, locale),
+        figures=FIGURES,
+        stages={stage: label[locale] for stage, label in stage_labels().items()},
+        chart=bar_chart,
+        names=names or {},
+        home_link=True,
+    )
+
+
+def export_query(filters: Filters, locale: Locale = "id") -> str:
+    """The filters as a query string for the export links (``?election=...``), or ''.
+
+    With ``locale`` English, ``lang=en`` too: the charts' words follow the page's language.
+    """
+    chosen = {key: value for key, value in filters.as_dict().items() if value is not None}
+    if locale == "en":
+        chosen["lang"] = "en"
+    return f"?{urlencode(chosen)}" if chosen else ""
+
+
+def chart_svg(
+    view: dict[str, Any], figure: str, locale: Locale, names: dict[str, str] | None = None
+) -> str:
+    """The chart of ``figure`` (one of :data:`CHART_FIGURES`) as a standalone SVG document.
+
+    The same chart as on the page, with its title and description, for a report or a slide.
+    """
+    return (
+        templates()
+        .render(
+            "chart.svg",
+            locale,
+            view=view,
+            figure=figure,
+            stages={stage: label[locale] for stage, label in stage_labels().items()},
+            chart=bar_chart,
+            names=names or {},
+        )
+        .strip()
+    )

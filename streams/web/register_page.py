@@ -1,0 +1,127 @@
+"""``GET /register``: the public register of final sanctions, when the operator enables it.
+
+Off by default: the answer is then a 404 saying how to enable it. With
+``KAWAL_PUBLIC_REGISTER=agencies`` it lists agency, region, violation, sanction and closing
+day; with ``names`` also the sanctioned civil servant's name, under the legal basis the operator
+documented, which the page shows. HTML in Indonesian unless English is asked for;
+``?format=json`` and ``?format=csv`` export it. Public: no credential is needed, and a
+credential that is sent must still be good.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from faust import web
+
+from schemas.codec import AvroCodec
+from streams.audit.public_register import NameSource, RegisterMode, RegisterRow, read_register
+from streams.audit.store import AuditStore, StoreError
+from streams.domain.principals import AccessRefusal
+from streams.web.auth import Authenticator, refusal_response
+from streams.web.locales import Locale, negotiate
+from streams.web.render import templates
+
+#: Columns of the exports, in order.
+COLUMNS = tuple(RegisterRow.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class RegisterSources:
+    """What the register reads, and what it may publish."""
+
+    mode: RegisterMode
+    legal_basis: str | None
+    store: AuditStore
+    codec: AvroCodec
+    auth: Authenticator
+    #: Opens names; None unless the mode is ``names``.
+    names: NameSource | None = None
+
+    def rows(self) -> list[RegisterRow]:
+        """The register now (blocking: call it off the event loop)."""
+        return read_register(self.store, self.codec, self.names)
+
+
+def register(app: faust.App, sources: RegisterSources) -> None:
+    """Attach ``GET /register`` to the worker's app."""
+
+    @app.page("/register", name="kawal-register")
+    class Register(web.View):
+        """Final sanctions per agency."""
+
+        async def get(self, request: web.Request) -> web.Response:
+            principal = await sources.auth.principal(request)
+            if isinstance(principal, AccessRefusal):
+                return refusal_response(self, principal)
+            if sources.mode is RegisterMode.OFF:
+                return self.json(DISABLED, status=404)
+            try:
+                rows = await asyncio.to_thread(sources.rows)
+            except StoreError:
+                return self.json(UNAVAILABLE, status=503)
+            wanted = request.query.get("format")
+            if wanted == "json":
+                return self.json(register_json(sources, rows))
+            if wanted == "csv":
+                return self.bytes(register_csv(rows, sources.mode), content_type="text/csv")
+            locale = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+            return self.html(register_page(sources, rows, locale))
+
+
+DISABLED = {
+    "error": "the public register is not enabled on this hub; the operator enables it with "
+    "KAWAL_PUBLIC_REGISTER=agencies (or names, with KAWAL_PUBLIC_REGISTER_LEGAL_BASIS)",
+    "reason": "register_disabled",
+}
+UNAVAILABLE = {
+    "error": "the audit store cannot be read; try again later",
+    "reason": "store_unavailable",
+}
+
+
+def register_json(sources: RegisterSources, rows: list[RegisterRow]) -> dict[str, Any]:
+    """The register as JSON, with what it publishes and on which basis."""
+    return {
+        "mode": sources.mode.value,
+        "legal_basis": sources.legal_basis if sources.mode is RegisterMode.NAMES else None,
+        "generated_at": datetime.now(UTC).isoformat(),
+        "sanctions": [_plain(row, sources.mode) for row in rows],
+    }
+
+
+def register_csv(rows: list[RegisterRow], mode: RegisterMode) -> bytes:
+    """The register as CSV (UTF-8, a header row); a name column only in ``names`` mode."""
+    columns = [c for c in COLUMNS if c != "name" or mode is RegisterMode.NAMES]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(_plain(row, mode))
+    return out.getvalue().encode()
+
+
+def register_page(sources: RegisterSources, rows: list[RegisterRow], locale: Locale) -> str:
+    """The register as HTML."""
+    return templates().render(
+        "register.html",
+        locale,
+        rows=rows,
+        names=sources.mode is RegisterMode.NAMES,
+        legal_basis=sources.legal_basis or "",
+        now=datetime.now(UTC),
+        home_link=True,
+    )
+
+
+def _plain(row: RegisterRow, mode: RegisterMode) -> dict[str, Any]:
+    found = asdict(row) | {"closed_on": row.closed_on.isoformat()}
+    if mode is not RegisterMode.NAMES:
+        found.pop("name")
+    return found

@@ -1,0 +1,109 @@
+"""Every HTTP view of the worker, attached in one place: trails, access log, pages, exports.
+
+The worker's pipeline and stores are built by :mod:`streams.app`; this module reads the
+settings that only the views need (severity, headcounts, the public register) and registers
+each view with what it reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import faust
+
+from monitoring.metrics import HubMetrics
+from streams.audit.access_log import AccessLog
+from streams.audit.figures.cache import ProjectionCache
+from streams.audit.public_register import NameSource, RegisterMode
+from streams.audit.store import AuditStore
+from streams.audit.trail import Directory
+from streams.domain.disclosure_policy import DisclosurePolicy
+from streams.domain.headcounts import load_headcounts
+from streams.domain.severity import load_severity
+from streams.hub.pipeline import Pipeline
+from streams.vault.data_keys import DataKeyVault
+from streams.web import access, dashboard, page, register_page, triage_page, views
+from streams.web.auth import Authenticator
+
+
+class ViewSettings(Protocol):
+    """The settings the views read; :class:`streams.settings.Settings` has them.
+
+    A protocol rather than an import: ``streams.web`` does not import the settings module
+    (tests/test_architecture.py), the composition root hands them over.
+    """
+
+    @property
+    def severity_file(self) -> Path | None:
+        """TOML severity of each violation category, or None for the bundled one."""
+
+    @property
+    def headcounts_file(self) -> Path | None:
+        """TOML civil servants per agency, or None for the bundled one."""
+
+    @property
+    def public_register(self) -> str:
+        """``off``, ``agencies`` or ``names``."""
+
+    @property
+    def public_register_legal_basis(self) -> str | None:
+        """The documented legal basis for names in the public register."""
+
+
+@dataclass(frozen=True)
+class SiteSources:
+    """What the worker's views read."""
+
+    store: AuditStore
+    step: Pipeline
+    vault: DataKeyVault
+    metrics: HubMetrics
+    policy: DisclosurePolicy
+    auth: Authenticator
+
+
+def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> None:
+    """Attach every view of the worker to ``app``."""
+    step, store, auth = sources.step, sources.store, sources.auth
+    institutions = tuple(step.rules.institutions.values())
+    directory = Directory(institutions, step.rules.authority_map)
+    log = AccessLog(store.engine)
+    trails = views.TrailReader(
+        store, step.codec, step.rules.catalog, sources.policy, directory, log, step.rules.keys,
+        sources.vault, sources.metrics,
+    )  # fmt: skip
+    views.register_health(app, store, sources.metrics)
+    views.register_trails(app, trails, auth)
+    access.register_access_log(app, access.AccessReader(log, store, step.codec, directory), auth)
+    page.register(app, page.PageSources(step.table, trails, sources.metrics, auth))
+    categories = step.rules.catalog.schema("kawal.ViolationCategory")["symbols"]
+    severity = load_severity(categories, settings.severity_file)
+    triage_page.register(
+        app,
+        triage_page.TriageSources(step.table, severity, step.rules.calendar, directory, auth),
+    )
+    register_page.register(app, register_sources(settings, sources))
+    dashboard.register_dashboard(
+        app,
+        dashboard.DashboardSources(
+            ProjectionCache(store, step.codec),
+            step.rules.calendar,
+            load_headcounts(settings.headcounts_file),
+            auth,
+            names={institution.id: institution.name for institution in institutions},
+        ),
+    )
+
+
+def register_sources(settings: ViewSettings, sources: SiteSources) -> register_page.RegisterSources:
+    """What ``/register`` publishes: nothing, agencies, or names on a documented legal basis."""
+    step = sources.step
+    mode = RegisterMode(settings.public_register)
+    names = None
+    if mode is RegisterMode.NAMES:
+        names = NameSource(step.rules.catalog, step.codec, step.rules.keys, sources.vault)
+    return register_page.RegisterSources(
+        mode, settings.public_register_legal_basis, sources.store, step.codec, sources.auth, names
+    )

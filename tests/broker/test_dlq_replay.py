@@ -1,0 +1,96 @@
+"""``kawal dlq replay`` on a real broker: back to inbound topics only, every other letter told why.
+
+Dead letters from four sources are written to ``kawal.dlq``: an inbound topic, an outbound feed
+(a connector's delivery failure), the hub's tree heads and an institution's system. Replay
+sends the first back to its inbound topic, once; the others are counted as not replayable,
+each with what to do instead, and no record is written to the feed or the heads topic.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from connectors.signed_fixtures import contract_keyring
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
+from streams.broker.dead_letters import ReplayFilter, replay_dead_letters
+from streams.broker.topic_end import at_end
+from streams.domain.hub_sealing import dead_letter_payload
+from streams.domain.signing import KeyRing
+from streams.topics import DLQ, HEADS, inbound_topic, outbound_topic
+
+SOURCES = (inbound_topic("bawaslu.33"), outbound_topic("bkn"), HEADS, "system:siasn")
+
+
+def values_on(bootstrap: list[str], topic: str) -> list[bytes]:
+    """Every record value of ``topic``, read to its end."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=5)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        found: list[bytes] = []
+        while not at_end(consumer, partitions):
+            for batch in consumer.poll(timeout_ms=200).values():
+                found += [record.value for record in batch]
+        return found
+    finally:
+        consumer.close()
+
+
+def write_letters(
+    bootstrap: list[str], codec: AvroCodec, ring: KeyRing, stage: str
+) -> dict[str, bytes]:
+    """One sealed dead letter per source of :data:`SOURCES`; each one's original record."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    originals = {}
+    try:
+        for number, topic in enumerate(SOURCES):
+            original = f"record-{uuid.uuid4().hex}".encode()
+            coordinates = f"{topic}:0:{number}"
+            payload, sealed_to = dead_letter_payload(ring.registry, original, coordinates)
+            letter = {
+                "stage": stage,
+                "reason_code": "test",
+                "reason": "written by the test",
+                "source_topic": topic,
+                "source_partition": 0,
+                "source_offset": number,
+                "payload": payload,
+                "sealed_to": sealed_to,
+                "rejected_at": datetime.now(UTC),
+            }
+            value = codec.encode("kawal.DeadLetter", letter)
+            producer.send(DLQ, key=b"case", value=value).get(30)
+            originals[topic] = original
+    finally:
+        producer.close()
+    return originals
+
+
+def test_replay_sends_only_the_inbound_letter_and_tells_why_not_the_others(
+    kawal_broker: list[str], tmp_path: Path
+) -> None:
+    codec = AvroCodec(default_catalog())
+    ring = contract_keyring()
+    stage = f"test-{uuid.uuid4().hex[:8]}"
+    originals = write_letters(kawal_broker, codec, ring, stage)
+
+    outcome = replay_dead_letters(kawal_broker, codec, tmp_path, ReplayFilter(stage=stage), ring)
+    again = replay_dead_letters(kawal_broker, codec, tmp_path, ReplayFilter(stage=stage), ring)
+
+    assert (outcome.replayed, outcome.already_replayed, outcome.not_replayable) == (1, 0, 3)
+    assert (again.replayed, again.already_replayed, again.not_replayable) == (0, 1, 3)
+    reasons = [reason for _, reason in outcome.refusals]
+    assert "only the hub writes" in reasons[0]
+    assert "--redeliver-from 0:1" in reasons[0]
+    assert f"stays on {HEADS} at 0:2" in reasons[1]
+    assert "correct the record in that system" in reasons[2]
+    inbound, feed, heads, _ = SOURCES
+    assert values_on(kawal_broker, inbound).count(originals[inbound]) == 1
+    assert originals[feed] not in values_on(kawal_broker, feed)
+    assert originals[HEADS] not in values_on(kawal_broker, heads)

@@ -1,0 +1,145 @@
+"""``kawal stats`` with filters and ``--format``: the dashboard's figures on the command line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
+from streams.audit.store import AuditStore
+from streams.cli import main
+from streams.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from tests.dashboard_mix import generate, write
+
+
+@pytest.fixture
+def filled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AuditStore:
+    """A store holding a generated mix, where ``kawal`` finds it."""
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    monkeypatch.setenv("KAWAL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KAWAL_AUDIT_DB_URL", url)
+    store = AuditStore(url)
+    store.create_schema()
+    write(store, AvroCodec(default_catalog()), generate(seed=7, count=30))
+    return store
+
+
+def test_json_holds_every_figure_with_its_definitions(
+    filled: AuditStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["stats", "--format", "json", "--election", "pilkada-2024"]) == EXIT_OK
+    view = json.loads(capsys.readouterr().out)
+
+    assert view["filters"]["election"] == "pilkada-2024"
+    for figure in ("counts", "handling_times", "violation_ratio", "follow_up", "catatan_merah"):
+        assert figure in view
+        assert view["definitions"][figure]["title"]["id"]
+        assert view["definitions"][figure]["definition"]["en"]
+
+
+def test_csv_of_one_figure_matches_its_json(
+    filled: AuditStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["stats", "--format", "json", "--region", "33"])
+    view = json.loads(capsys.readouterr().out)
+    assert main(["stats", "--format", "csv", "--figure", "follow_up", "--region", "33"]) == 0
+
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+
+    assert [row["agency"] for row in rows] == [row["agency"] for row in view["follow_up"]]
+    assert [float(row["follow_up_rate"]) for row in rows] == [
+        row["follow_up_rate"] for row in view["follow_up"]
+    ]
+
+
+def test_csv_of_every_figure_names_each(
+    filled: AuditStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["stats", "--format", "csv"]) == EXIT_OK
+    out = capsys.readouterr().out
+
+    assert [line for line in out.splitlines() if line.startswith("#")] == [
+        "# counts", "# handling_times", "# violation_ratio", "# follow_up", "# catatan_merah",
+    ]  # fmt: skip
+
+
+def test_text_shows_each_figure_under_its_title(
+    filled: AuditStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["stats", "--agency", "ppk.3374", "--from", "2024-01-01"]) == EXIT_OK
+    out = capsys.readouterr().out
+
+    assert out.startswith("filters: agency=ppk.3374, from=2024-01-01")
+    for title in ("Cases", "Handling time (working days)", "Follow-up rate per PPK"):
+        assert f"\n{title}\n" in out
+    assert "\n  Working days after the day a stage started" in out
+
+
+def test_without_a_filter_or_format_the_counts_are_unchanged(
+    filled: AuditStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["stats", "--json"]) == EXIT_OK
+
+    view = json.loads(capsys.readouterr().out)
+
+    assert set(view) >= {"totals", "by_election", "by_region", "by_institution"}
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["--region", "Jawa Tengah"], "region must be a Kemendagri code"),
+        (["--election", "p" * 101], "election must be printable text of at most 100"),
+        (["--election", "pilkada\x1b[2J"], "election must be printable text"),
+        (["--agency", "PPK Semarang"], "agency must be an id"),
+        (["--from", "27/11/2024"], "from must be a day as YYYY-MM-DD"),
+        (["--from", "2024-12-01", "--to", "2024-11-01"], "the range ends before it starts"),
+        (["--figure", "everything"], "unknown figure 'everything'"),
+    ],
+)
+def test_a_bad_filter_is_an_error_that_says_what_to_give(
+    filled: AuditStore, capsys: pytest.CaptureFixture[str], args: list[str], problem: str
+) -> None:
+    assert main(["stats", *args]) == EXIT_ERROR
+
+    captured = capsys.readouterr()
+    assert problem in captured.err
+    assert captured.out == ""
+
+
+def test_an_unknown_format_is_a_usage_error(filled: AuditStore) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["stats", "--format", "xml"])
+
+    assert raised.value.code == EXIT_USAGE
+
+
+def test_a_bad_headcount_file_is_named(
+    filled: AuditStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bad = tmp_path / "headcounts.toml"
+    bad.write_text('[[agency]]\ninstitution = "ppk.3374"\ncivil_servants = 0\n', encoding="utf-8")
+    monkeypatch.setenv("KAWAL_HEADCOUNTS_FILE", str(bad))
+
+    assert main(["stats", "--format", "text"]) == EXIT_ERROR
+
+    assert "civil_servants must be a whole number above 0" in capsys.readouterr().err
+
+
+def test_json_with_a_filter_prints_the_figures(
+    filled: AuditStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["stats", "--json", "--region", "33"]) == EXIT_OK
+
+    view = json.loads(capsys.readouterr().out)
+
+    assert view["filters"]["region"] == "33"
+    assert "handling_times" in view

@@ -1,0 +1,146 @@
+"""The dashboard on the real hub: a mix driven through the pipeline, over HTTP and in Chromium."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.casemix import EXPECTED, Mix, drive_mix
+from tests.hubtools import RunningHub, http_request
+from tests.web.test_page import PNG_SIGNATURE, chromium
+
+#: The dashboard's counts of one mix (tests/casemix.py), by the dashboard's column names.
+COUNTS = {
+    "received": EXPECTED["reported"],
+    "proven": EXPECTED["proven"],
+    "recommended": EXPECTED["recommended"],
+    "followed_up": EXPECTED["followed_up"],
+    "sanctioned": EXPECTED["sanctioned"],
+}
+
+
+@pytest.fixture(scope="module")
+def mix(hub: RunningHub) -> Mix:
+    return drive_mix(hub)
+
+
+def get(hub: RunningHub, path: str, **headers: str) -> tuple[int, dict[str, str], str]:
+    status, sent, body = http_request(f"{hub.base_url}{path}", headers=headers)
+    return status, sent, body.decode()
+
+
+def hides_the_cases(mix: Mix, text: str) -> bool:
+    """Whether ``text`` holds no case id and none of the mix's personal data."""
+    return not [value for value in [*mix.case_ids, *mix.personal] if value in text]
+
+
+def test_json_export_counts_the_mix_driven_through_the_hub(hub: RunningHub, mix: Mix) -> None:
+    status, headers, body = get(hub, f"/dashboard/figures.json?election={mix.election}")
+
+    assert status == 200
+    assert headers["Content-Type"].startswith("application/json")
+    view = json.loads(body)
+    assert view["counts"] == COUNTS
+    assert view["filters"]["election"] == mix.election
+    assert [row["agency"] for row in view["follow_up"]] == ["ppk.3374"]
+    assert view["follow_up"][0]["follow_up_rate"] == 0.5
+    assert [row["stage"] for row in view["handling_times"]][-1] == "end_to_end"
+    assert view["handling_times"][-1]["cases"] == 1
+    assert hides_the_cases(mix, body)
+
+
+def test_csv_export_of_a_figure_and_of_all(hub: RunningHub, mix: Mix) -> None:
+    status, headers, body = get(hub, f"/dashboard/counts.csv?election={mix.election}")
+    _, _, every = get(hub, f"/dashboard/figures.csv?election={mix.election}")
+
+    assert status == 200
+    assert headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert headers["Content-Disposition"] == 'attachment; filename="kawal-counts.csv"'
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert rows == [{key: str(value) for key, value in COUNTS.items()}]
+    assert "# catatan_merah\r\n" in every
+    assert hides_the_cases(mix, body + every)
+
+
+def test_a_chart_is_served_as_svg_in_the_asked_language(hub: RunningHub, mix: Mix) -> None:
+    status, headers, body = get(hub, f"/dashboard/counts.svg?election={mix.election}&lang=en")
+    _, _, indonesian = get(hub, f"/dashboard/counts.svg?election={mix.election}")
+
+    assert status == 200
+    assert headers["Content-Type"].startswith("image/svg+xml")
+    svg = ET.fromstring(body)
+    assert svg.get("role") == "img"
+    assert [text.text for text in svg.iter("{http://www.w3.org/2000/svg}text")][1::2] == [
+        str(count) for count in COUNTS.values()
+    ]
+    assert "reports received" in body
+    assert "laporan diterima" in indonesian
+    assert hides_the_cases(mix, body)
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "problem"),
+    [
+        ("/dashboard/catatan_merah.svg", 404, "no chart of that name"),
+        ("/dashboard/counts.svg?to=tomorrow", 400, "to must be a day as YYYY-MM-DD"),
+        ("/dashboard/figures.json?region=Jawa", 400, "region must be a Kemendagri code"),
+        ("/dashboard/counts.csv?from=2024-13-01", 400, "from must be a day as YYYY-MM-DD"),
+        ("/dashboard/figures.json?from=2024-12-01&to=2024-01-01", 400, "the range ends"),
+        ("/dashboard/everything.csv", 404, "no such figure"),
+    ],
+)
+def test_a_bad_request_is_refused_with_what_to_send(
+    hub: RunningHub, path: str, status: int, problem: str
+) -> None:
+    code, _, body = get(hub, path)
+
+    assert code == status
+    assert problem in json.loads(body)["error"]
+
+
+def test_the_page_refuses_a_bad_filter_with_the_form(hub: RunningHub) -> None:
+    status, _, body = get(hub, "/dashboard?agency=%3Cb%3Ex%3C%2Fb%3E&lang=en")
+
+    assert status == 400
+    assert "agency must be an id in lower case" in body
+    assert "<b>x</b>" not in body
+
+
+def test_a_bad_credential_is_refused_even_on_the_public_dashboard(hub: RunningHub) -> None:
+    status, headers, _ = get(hub, "/dashboard/figures.json", Authorization="Bearer not-a-token")
+
+    assert status == 401
+    assert headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_chromium_renders_the_dashboard(
+    hub: RunningHub, mix: Mix, tmp_path: Path, lang: str
+) -> None:
+    url = f"{hub.base_url}/dashboard?election={mix.election}&lang={lang}"
+    shot = tmp_path / f"dashboard-{lang}.png"
+
+    shown = chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,2400", url)
+    dumped = chromium(tmp_path, "--dump-dom", url)
+    dom = dumped.stdout.decode()
+
+    assert shown.returncode == 0, shown.stderr.decode(errors="replace")[-2000:]
+    assert shot.read_bytes().startswith(PNG_SIGNATURE)
+    assert shot.stat().st_size > 20_000
+    assert dumped.returncode == 0, dumped.stderr.decode(errors="replace")[-2000:]
+    assert f'<html lang="{lang}">' in dom
+    title = {"id": "Dasbor netralitas ASN", "en": "ASN neutrality dashboard"}[lang]
+    assert f"<h1>{title}</h1>" in dom
+    cells = re.search(r'<tr data-figure="counts">(.*?)</tr>', dom, re.DOTALL)
+    assert cells is not None
+    assert [int(cell) for cell in re.findall(r">(\d+)</td>", cells.group(1))] == list(
+        COUNTS.values()
+    )
+    assert len(re.findall(r'<svg [^>]*role="img"', dom)) == 4
+    assert hides_the_cases(mix, dom)

@@ -1,0 +1,169 @@
+"""The dashboard page and its charts as pure functions: accessible SVG, numbers, escaping."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
+from streams.audit.figures.filters import Filters
+from streams.audit.figures.view import dashboard_view
+from streams.audit.store import AuditStore
+from streams.domain.calendar import load_calendar
+from streams.web.charts import bar_chart
+from streams.web.dashboard_page import chart_svg, dashboard_page, export_query
+from tests.dashboard_mix import generate, write
+
+NOW = datetime(2025, 1, 31, 3, tzinfo=UTC)
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="module")
+def view(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    store = AuditStore(f"sqlite:///{tmp_path_factory.mktemp('dash') / 'audit.db'}")
+    store.create_schema()
+    codec = AvroCodec(default_catalog())
+    write(store, codec, generate(seed=5, count=40))
+    return dashboard_view(store, codec, load_calendar(), {}, Filters())
+
+
+def charts_of(page: str) -> list[ET.Element]:
+    return [ET.fromstring(svg) for svg in re.findall(r"<svg .*?</svg>", page, re.DOTALL)]
+
+
+def test_bars_scale_to_the_largest_value() -> None:
+    chart = bar_chart("c", "t", [("a", 10, "10"), ("b", 5, "5"), ("c", 0, "0"), ("d", -1, "-1")])
+
+    widths = [bar.width for bar in chart.bars]
+    assert widths[0] > 0
+    assert widths[1] == widths[0] / 2
+    assert widths[2:] == [0.0, 0.0]
+    assert chart.bars[0].width + 220 + 8 * 3 <= chart.width
+    assert chart.description == "a: 10; b: 5; c: 0; d: -1"
+
+
+def test_a_rate_is_drawn_against_a_full_bar() -> None:
+    chart = bar_chart("r", "t", [("a", 0.5, "50%"), ("b", 0.25, "25%")], full=1)
+
+    assert chart.bars[0].width == 2 * chart.bars[1].width
+    # Half of the plot: the width less the labels and room for four characters of text.
+    assert chart.bars[0].width == (640 - 220 - 8 * 4) / 2
+
+
+def test_a_chart_without_rows_says_so(view: dict[str, Any]) -> None:
+    page = dashboard_page(view | {"follow_up": []}, "id", NOW)
+
+    follow_up = next(svg for svg in charts_of(page) if svg.get("data-chart") == "follow-up-chart")
+    assert [text.text for text in follow_up.iter(f"{SVG}text")] == ["tidak ada data"]
+    assert "belum ada rekomendasi" in page
+
+
+@pytest.mark.parametrize("locale", ["id", "en"])
+def test_every_chart_is_an_image_with_a_title_and_its_numbers_as_text(
+    view: dict[str, Any], locale: str
+) -> None:
+    page = dashboard_page(view, locale, NOW)  # type: ignore[arg-type]
+
+    charts = charts_of(page)
+    assert len(charts) == 4
+    for svg in charts:
+        assert svg.get("role") == "img"
+        title, desc = svg.find(f"{SVG}title"), svg.find(f"{SVG}desc")
+        assert title is not None
+        assert title.text
+        assert desc is not None
+        assert desc.text
+        assert svg.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
+        shown = [text.text for text in svg.iter(f"{SVG}text")]
+        for label, value in re.findall(r"([^;:]+): ([^;]+)", desc.text):
+            assert label.strip() in shown
+            assert value.strip() in shown
+    counts = charts[0].find(f"{SVG}desc")
+    assert counts is not None
+    assert str(view["counts"]["received"]) in str(counts.text)
+
+
+def test_the_page_is_indonesian_first_with_definitions_beside_the_figures(
+    view: dict[str, Any],
+) -> None:
+    indonesian = dashboard_page(view, "id", NOW)
+    english = dashboard_page(view, "en", NOW)
+
+    assert '<html lang="id">' in indonesian
+    assert "Dasbor netralitas ASN" in indonesian
+    assert "Catatan merah" in indonesian
+    assert "Tingkat tindak lanjut per PPK" in indonesian
+    assert "Hari kerja setelah hari tahap dimulai" in indonesian
+    assert '<html lang="en">' in english
+    assert "ASN neutrality dashboard" in english
+    assert "Working days after the day a stage started" in english
+    assert "Laporan → registrasi" in indonesian
+    assert "Report → registration" in english
+    assert "<script" not in indonesian + english
+    for figure in ("counts", "handling_times", "violation_ratio", "follow_up", "catatan_merah"):
+        assert f'<section id="{figure}">' in english
+        assert f'href="/dashboard/{figure}.csv"' in english
+
+
+def test_values_from_the_trail_are_escaped(view: dict[str, Any]) -> None:
+    hostile = "<script>alert(1)</script>"
+    changed = view | {
+        "violation_ratio": [dict(view["violation_ratio"][0], agency=hostile)],
+        "catatan_merah": [dict(view["catatan_merah"][0], agency=hostile)],
+    }
+
+    page = dashboard_page(changed, "en", NOW)
+
+    assert hostile not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert all(svg is not None for svg in charts_of(page))
+
+
+def test_a_filter_error_shows_the_form_and_the_reason_only() -> None:
+    page = dashboard_page(None, "en", NOW, error="region must be a Kemendagri code such as 33")
+
+    assert 'role="alert"' in page
+    assert "region must be a Kemendagri code" in page
+    assert "<svg" not in page
+
+
+def test_export_links_carry_the_filters() -> None:
+    filters = Filters(election="pilkada-2024", region="33", date_from=date(2024, 4, 1))
+
+    assert export_query(filters) == "?election=pilkada-2024&region=33&from=2024-04-01"
+    assert export_query(Filters()) == ""
+
+
+def test_agencies_show_their_registered_name_beside_their_id(view: dict[str, Any]) -> None:
+    agency = view["violation_ratio"][0]["agency"]
+
+    page = dashboard_page(view, "id", NOW, names={agency: "PPK <Kota> Contoh"})
+
+    assert f"PPK &lt;Kota&gt; Contoh <code>{agency}</code>" in page
+    assert "PPK <Kota> Contoh" not in page
+
+
+@pytest.mark.parametrize("figure", ["counts", "handling_times", "violation_ratio", "follow_up"])
+def test_each_chart_is_a_standalone_svg_document(view: dict[str, Any], figure: str) -> None:
+    english = ET.fromstring(chart_svg(view, figure, "en"))
+    indonesian = ET.fromstring(chart_svg(view, figure, "id"))
+
+    assert english.tag == indonesian.tag == f"{SVG}svg"
+    assert english.get("role") == "img"
+    assert english.find(f"{SVG}title") is not None
+    assert english.find(f"{SVG}desc") is not None
+    page = dashboard_page(view, "en", NOW)
+    assert chart_svg(view, figure, "en") in page
+
+
+def test_chart_links_keep_the_filters_and_the_language() -> None:
+    filters = Filters(region="33")
+
+    assert export_query(filters, "en") == "?region=33&lang=en"
+    assert export_query(filters, "id") == "?region=33"
+    assert export_query(Filters(), "en") == "?lang=en"

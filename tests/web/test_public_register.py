@@ -1,0 +1,173 @@
+"""The public register of final sanctions: off by default, agencies only, or names on a basis."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streams.audit.public_register import (
+    RegisterMode,
+    RegisterSetupError,
+    check_setup,
+    fold,
+    read_register,
+)
+from streams.local.embedded import EmbeddedBroker
+from streams.local.processes import free_port
+from tests.disclosure_case import closed, reported
+from tests.hubtools import RunningHub, http_request, recommendation, sanction, start_hub
+
+BASIS = "Perbawaslu 99/2099 Art. 1 (a legal basis the operator documents)"
+SUBJECT = "Test Subject"  # tests.hubtools.report's subject_name
+
+
+def final(case_id: str) -> tuple[str, dict[str, Any]]:
+    event_type, record = closed(case_id)
+    record["final_sanction"] = {"level": "MEDIUM", "kind": "ALLOWANCE_CUT_25_6_MONTHS"}
+    return event_type, record
+
+
+def sanctioned_and_closed() -> list[tuple[str, dict[str, Any]]]:
+    steps = reported()
+    case_id = str(steps[0][1]["envelope"]["case_id"])
+    return [
+        *steps,
+        ("RecommendationIssued", recommendation(case_id)),
+        ("SanctionImposed", sanction(case_id)),
+        final(case_id),
+    ]
+
+
+@dataclass(frozen=True)
+class Register:
+    """A hub publishing names, with a case in the register, one sanctioned but open, one erased."""
+
+    hub: RunningHub
+    listed: str
+    still_open: str
+    erased: str
+
+
+@pytest.fixture(scope="module")
+def register(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Register]:
+    root = tmp_path_factory.mktemp("register")
+    broker = EmbeddedBroker.ephemeral(root / "broker", port=free_port())
+    broker.start()
+    env = {"KAWAL_PUBLIC_REGISTER": "names", "KAWAL_PUBLIC_REGISTER_LEGAL_BASIS": BASIS}
+    try:
+        hub = start_hub(broker.url, root / "home", worker_env=env)
+        try:
+            ids = []
+            for steps in (
+                sanctioned_and_closed(),
+                sanctioned_and_closed()[:-1],
+                sanctioned_and_closed(),
+            ):
+                for event_type, record in steps:
+                    hub.step(event_type, record)
+                ids.append(str(steps[0][1]["envelope"]["case_id"]))
+            erase = subprocess.run(
+                [sys.executable, "-m", "streams.cli", "erase", ids[2], "--reason", "court order"],
+                env=hub.worker.env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert erase.returncode == 0, erase.stderr
+            yield Register(hub, ids[0], ids[1], ids[2])
+        finally:
+            hub.stop()
+    finally:
+        broker.stop()
+
+
+def get(hub: RunningHub, path: str) -> tuple[int, bytes]:
+    status, _, body = http_request(f"{hub.base_url}{path}", None, {})
+    return status, body
+
+
+def test_only_closed_cases_with_a_final_sanction_are_listed_with_names(register: Register) -> None:
+    status, body = get(register.hub, "/register?format=json")
+    listed = json.loads(body)
+    rows = listed["sanctions"]
+
+    assert status == 200
+    assert listed["mode"] == "names"
+    assert listed["legal_basis"] == BASIS
+    assert len(rows) == 2
+    # The erased case stays listed, without its name.
+    assert sorted(str(row["name"]) for row in rows) == ["None", SUBJECT]
+    assert {row["agency"] for row in rows} == {"ppk.3374"}
+    assert {row["sanction_kind"] for row in rows} == {"ALLOWANCE_CUT_25_6_MONTHS"}
+    assert not [row for row in rows if "case_id" in row]
+
+
+def test_the_page_and_csv_show_the_basis_and_the_name(register: Register) -> None:
+    _, page = get(register.hub, "/register?lang=en")
+    _, exported = get(register.hub, "/register?format=csv")
+    rows = list(csv.DictReader(io.StringIO(exported.decode())))
+
+    assert BASIS in page.decode()
+    assert SUBJECT in page.decode()
+    assert "Allowance" in page.decode() or "allowance" in page.decode()
+    assert [sorted(rows[0])] == [sorted(
+        ["agency", "region", "election", "violation", "sanction_level", "sanction_kind",
+         "closed_on", "name"]
+    )]  # fmt: skip
+
+
+def test_agencies_mode_publishes_no_name(register: Register) -> None:
+    rows = read_register(register.hub.store, register.hub.codec)
+
+    assert len(rows) == 2
+    assert all(row.name is None for row in rows)
+
+
+def test_the_register_is_off_by_default(hub: RunningHub) -> None:
+    status, body = get(hub, "/register")
+
+    assert status == 404
+    assert json.loads(body)["reason"] == "register_disabled"
+    assert "KAWAL_PUBLIC_REGISTER" in json.loads(body)["error"]
+
+
+@pytest.mark.parametrize("basis", [None, "", "   "])
+def test_names_need_a_legal_basis(basis: str | None) -> None:
+    with pytest.raises(RegisterSetupError, match="KAWAL_PUBLIC_REGISTER_LEGAL_BASIS"):
+        check_setup(RegisterMode.NAMES, basis)
+    check_setup(RegisterMode.AGENCIES, basis)
+
+
+def test_a_worker_asked_for_names_without_a_basis_does_not_start(tmp_path: Path) -> None:
+    env = {
+        "KAWAL_HOME": str(tmp_path),
+        "KAWAL_BROKER_URL": "tansu://127.0.0.1:9",
+        "KAWAL_PUBLIC_REGISTER": "names",
+        "PATH": "/usr/bin:/bin",
+    }
+    started = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "worker"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert started.returncode != 0
+    assert "KAWAL_PUBLIC_REGISTER_LEGAL_BASIS" in started.stderr
+
+
+def test_an_entry_that_does_not_decode_is_left_out(register: Register) -> None:
+    rows = fold([("c1", b"\x00not avro")], register.hub.codec)
+
+    assert rows == []
