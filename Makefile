@@ -37,8 +37,9 @@ system-deps:
 
 install: $(STAMP) $(NODE_STAMP)
 
+# With Debian's prometheus installed (make system-deps), also metrics, targets and alerts.
 run: install
-	$(BIN)/kawal up --demo
+	$(BIN)/kawal up --demo $$(command -v prometheus >/dev/null 2>&1 && echo --monitoring)
 
 lint: install
 	$(BIN)/ruff check .
