@@ -12,7 +12,7 @@ NODE_STAMP := $(NODE_TOOLS)/node_modules/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,embedded]'
 	touch $(STAMP)
 
 $(NODE_STAMP): $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
@@ -20,12 +20,14 @@ $(NODE_STAMP): $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
 	touch $(NODE_STAMP)
 
 # System packages of the tests on a fresh Debian machine: headless Chromium renders the web
-# page, PostgreSQL backs the audit-store tests. Installed only when missing, and only as root;
+# page, PostgreSQL backs the audit-store tests, Prometheus (and its promtool) runs the alert
+# rules' tests and `kawal up --monitoring`. Installed only when missing, and only as root;
 # otherwise the command to run is printed.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" -eq 0 ]; then \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
@@ -35,8 +37,9 @@ system-deps:
 
 install: $(STAMP) $(NODE_STAMP)
 
+# With Debian's prometheus installed (make system-deps), also metrics, targets and alerts.
 run: install
-	$(BIN)/kawal up --demo
+	$(BIN)/kawal up --demo $$(command -v prometheus >/dev/null 2>&1 && echo --monitoring)
 
 lint: install
 	$(BIN)/ruff check .

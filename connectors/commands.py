@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
-import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,13 @@ from connectors.errors import ConnectorConfigError
 from connectors.host import build, run_connector
 from connectors.redelivery import parse_positions
 from connectors.scaffold import new_connector
+from monitoring.connectors import ConnectorMetrics
+from streams import logs
 from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
 from streams.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def add_parsers(commands: Any) -> None:
@@ -49,6 +54,7 @@ def add_parsers(commands: Any) -> None:
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
     """Run a ``connector`` subcommand; return the exit code."""
+    logs.configure(settings.log_format, settings.log_level)
     bootstrap = list(parse_broker_url(settings.effective_broker_url).bootstrap)
     credentials = BrokerCredentials.from_settings(settings)
     if args.connector_command == "list":
@@ -57,9 +63,18 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         print(f"created {new_connector(args.name, Path.cwd())}")
         return 0
     if args.connector_command == "demo":
-        return _demo(bootstrap, settings.home, credentials)
+        return _demo(bootstrap, settings.home, credentials, _served_metrics(settings))
     redeliver = parse_positions(args.redeliver_from)
-    return _run(args.name, args.config, bootstrap, settings.home, credentials, redeliver)
+    return _run(
+        args.name, args.config, bootstrap, settings, credentials, redeliver, _served_metrics
+    )
+
+
+def _served_metrics(settings: Settings) -> ConnectorMetrics:
+    """The process's connector metrics, served on KAWAL_CONNECTOR_METRICS_PORT."""
+    metrics = ConnectorMetrics()
+    metrics.serve(settings.web_host, settings.connector_metrics_port)
+    return metrics
 
 
 def _list_connectors(*, as_json: bool) -> int:
@@ -79,9 +94,10 @@ def _run(
     name: str,
     config: Path,
     bootstrap: list[str],
-    home: Path,
+    settings: Settings,
     credentials: BrokerCredentials,
     redeliver: dict[int, int],
+    served: Callable[[Settings], ConnectorMetrics],
 ) -> int:
     connector = build(name, config)
     if redeliver and not isinstance(connector, OutboundConnector):
@@ -89,9 +105,19 @@ def _run(
             f"--redeliver-from applies to outbound connectors; {name} reads its system, which "
             "it reads again from its checkpoint"
         )
+    # Served only once the connector is valid: a refused configuration binds no port.
+    metrics = served(settings)
     stop = _stop_on_signals()
-    print(f"{name}: running for {connector.institution} (Ctrl-C stops)", file=sys.stderr)
-    run_connector(connector, bootstrap, home, stop, credentials, redeliver_from=redeliver)
+    log.info("%s: running for %s (Ctrl-C stops)", name, connector.institution)
+    run_connector(
+        connector,
+        bootstrap,
+        settings.home,
+        stop,
+        credentials,
+        redeliver_from=redeliver,
+        metrics=metrics,
+    )
     return 0
 
 
@@ -102,8 +128,10 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def _demo(bootstrap: list[str], home: Path, credentials: BrokerCredentials) -> int:
+def _demo(
+    bootstrap: list[str], home: Path, credentials: BrokerCredentials, metrics: ConnectorMetrics
+) -> int:
     from connectors.demo import run_demo
 
-    run_demo(bootstrap, home, _stop_on_signals(), credentials)
+    run_demo(bootstrap, home, _stop_on_signals(), credentials, metrics)
     return 0

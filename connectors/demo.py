@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.host import build, run_connector
+from monitoring.connectors import ConnectorMetrics
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 
 log = logging.getLogger(__name__)
@@ -89,13 +90,16 @@ def run_demo(
     home: Path,
     stop: threading.Event,
     credentials: BrokerCredentials = PLAINTEXT,
+    metrics: ConnectorMetrics | None = None,
 ) -> None:
     """Run the simulators and every reference connector until ``stop`` is set."""
+    metrics = metrics or ConnectorMetrics()
     systems = DemoSystems(home / "simulators")
     threads = [
         threading.Thread(
             target=run_connector,
             args=(build(name, config), bootstrap, home, stop, credentials),
+            kwargs={"metrics": metrics},
             name=f"connector-{name}",
             daemon=True,
         )
@@ -105,7 +109,7 @@ def run_demo(
         for thread in threads:
             thread.start()
         systems.play_bawaslu_case()
-        print(f"kawal: demo connectors running: {', '.join(systems.configs)}", flush=True)
+        log.info("kawal: demo connectors running: %s", ", ".join(systems.configs))
         stop.wait()
     finally:
         stop.set()

@@ -30,6 +30,7 @@ from connectors.feed_chains import FeedChains
 from connectors.heads import HeadKeeper
 from connectors.redelivery import Redelivery
 from connectors.runtime import InboundRunner, OutboundRunner, group_id
+from monitoring.connectors import ConnectorMetrics, ConnectorProbe
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.broker.checkpoints import CheckpointStore
@@ -83,6 +84,7 @@ def run_connector(
     credentials: BrokerCredentials = PLAINTEXT,
     keyring: KeyRing | None = None,
     redeliver_from: dict[int, int] | None = None,
+    metrics: ConnectorMetrics | None = None,
 ) -> None:
     """Run ``connector`` until ``stop`` is set, its clients authenticated by ``credentials``.
 
@@ -94,8 +96,10 @@ def run_connector(
     ``home/keys`` and the key registry in force (``KAWAL_KEYS_FILE`` or the local one). The
     loop also lets the connector delete what it keeps past its retention
     (:class:`connectors.expiry.ExpirySchedule`). Its checkpoints, feed chains and kept heads
-    under ``home/connectors`` are mode 0600 in a folder of mode 0700.
+    under ``home/connectors`` are mode 0600 in a folder of mode 0700. Its health goes to
+    ``metrics`` (by default a registry of its own that nothing serves).
     """
+    probe = (metrics or ConnectorMetrics()).probe(connector.name, connector.institution)
     keyring = keyring or keyring_of(Settings(home=home))
     producer = KafkaProducer(
         bootstrap_servers=bootstrap,
@@ -105,11 +109,11 @@ def run_connector(
     )
     try:
         if isinstance(connector, InboundConnector):
-            _run_inbound(connector, producer, home, stop, keyring)
+            _run_inbound(connector, producer, home, stop, keyring, probe)
         elif isinstance(connector, OutboundConnector):
             redelivery = Redelivery(OutboundRunner.topic_of(connector), redeliver_from or {})
             _run_outbound(
-                connector, producer, bootstrap, home, stop, keyring, credentials, redelivery
+                connector, producer, bootstrap, home, stop, keyring, credentials, redelivery, probe
             )
     finally:
         producer.close()
@@ -122,10 +126,17 @@ def _run_inbound(
     home: Path,
     stop: threading.Event,
     keyring: KeyRing,
+    probe: ConnectorProbe,
 ) -> None:
     checkpoints = CheckpointStore(home / "connectors" / "checkpoints.db")
     runner = InboundRunner(
-        connector, producer, connector.context.codec, checkpoints, connector.config.retry, keyring
+        connector,
+        producer,
+        connector.context.codec,
+        checkpoints,
+        connector.config.retry,
+        keyring,
+        probe=probe,
     )
     expiry = ExpirySchedule(connector)
     try:
@@ -146,6 +157,7 @@ def _run_outbound(
     keyring: KeyRing,
     credentials: BrokerCredentials,
     redelivery: Redelivery,
+    probe: ConnectorProbe,
 ) -> None:
     chains = FeedChains(home / "connectors" / f"{connector.name}.chains.db")
     # The heads file is what `kawal audit verify --heads` reads on the institution's side.
@@ -171,6 +183,7 @@ def _run_outbound(
         keyring,
         chains,
         heads,
+        probe,
     )
     expiry = ExpirySchedule(connector)
     try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -37,6 +38,7 @@ from connectors.errors import PermanentError
 from connectors.feed_chains import FeedChains
 from connectors.heads import HeadKeeper
 from connectors.retry import GaveUp, RetryPolicy, with_retries
+from monitoring.connectors import ConnectorMetrics, ConnectorProbe
 from schemas.codec import AvroCodec, CodecError
 from streams.broker.checkpoints import CheckpointStore
 from streams.domain.entries import EntryProblem, check_entry, open_feed_disclosures
@@ -78,6 +80,23 @@ class Rejection:
     key: bytes | None
 
 
+def unwatched(connector: str, institution: str) -> ConnectorProbe:
+    """Metrics of a connector on a registry of its own, served nowhere (tests, tools)."""
+    return ConnectorMetrics().probe(connector, institution)
+
+
+class Patience:
+    """Retries' waits that count as retries in the connector's metrics."""
+
+    def __init__(self, probe: ConnectorProbe) -> None:
+        self.probe = probe
+
+    def __call__(self, seconds: float) -> None:
+        """Count one retry, then wait ``seconds``."""
+        self.probe.retried()
+        time.sleep(seconds)
+
+
 def send_dead_letter(
     producer: KafkaProducer, codec: AvroCodec, keys: KeyRegistry, rejection: Rejection
 ) -> None:
@@ -100,7 +119,12 @@ def send_dead_letter(
     }
     value = codec.encode("kawal.DeadLetter", record)
     producer.send(DLQ, key=rejection.key, value=value).get(timeout=PUBLISH_TIMEOUT_SECONDS)
-    log.warning("dead-lettered a record from %s: %s", rejection.source_topic, rejection.reason_code)
+    log.warning(
+        "dead-lettered a record from %s: %s",
+        rejection.source_topic,
+        rejection.reason_code,
+        extra={"stage": CONNECTOR_STAGE, "reason": rejection.reason_code},
+    )
 
 
 def json_bytes(payload: Any) -> bytes:
@@ -126,8 +150,10 @@ class InboundRunner:
         policy: RetryPolicy,
         keyring: KeyRing,
         batch_size: int = 100,
+        probe: ConnectorProbe | None = None,
     ) -> None:
         self.connector = connector
+        self.probe = probe or unwatched(connector.name, connector.institution)
         self.producer = producer
         self.codec = codec
         self.checkpoints = checkpoints
@@ -139,8 +165,11 @@ class InboundRunner:
         """Handle one batch; return how many records it held (0: nothing new, or unreachable)."""
         name = self.connector.name
         after = self.checkpoints.get(name)
-        read = with_retries(lambda: self.connector.read(after, self.batch_size), self.policy)
+        read = with_retries(
+            lambda: self.connector.read(after, self.batch_size), self.policy, Patience(self.probe)
+        )
         if isinstance(read, GaveUp):
+            self.probe.failed()
             log.warning(
                 "%s: system unreachable after %d attempts (%s); will try again",
                 name,
@@ -149,9 +178,12 @@ class InboundRunner:
             )
             return 0
         if not read:
+            self.probe.succeeded(0)
             return 0
         self._publish(read)
         self.checkpoints.put(name, read[-1].position)
+        self.probe.checkpointed()
+        self.probe.succeeded(len(read))
         try:
             self.connector.acknowledge(read)
         except Exception as exc:  # the events are in; a failed receipt must not stop the loop
@@ -196,6 +228,7 @@ class InboundRunner:
             key=None,
         )
         send_dead_letter(self.producer, self.codec, self.keyring.registry, rejection)
+        self.probe.dead_lettered(rejection.reason_code)
 
 
 class OutboundRunner:
@@ -211,8 +244,12 @@ class OutboundRunner:
         keyring: KeyRing,
         chains: FeedChains,
         heads: HeadKeeper | None = None,
+        probe: ConnectorProbe | None = None,
     ) -> None:
         self.connector = connector
+        self.probe = probe or unwatched(connector.name, connector.institution)
+        #: Deliveries of the current pass that gave up on the system.
+        self._gave_up = 0
         self.consumer = consumer
         self.producer = producer
         self.codec = codec
@@ -229,12 +266,18 @@ class OutboundRunner:
 
     def run_once(self, timeout_ms: int = 500) -> int:
         """Deliver what arrives within ``timeout_ms``; return how many entries were handled."""
-        handled = 0
+        handled, self._gave_up = 0, 0
         for records in self.consumer.poll(timeout_ms=timeout_ms, max_records=200).values():
             for record in records:
                 self._handle(record)
                 handled += 1
             self.consumer.commit()
+            self.probe.checkpointed()
+        # A pass whose deliveries all gave up did not reach the system: not a success.
+        if self._gave_up and self._gave_up == handled:
+            self.probe.failed()
+        else:
+            self.probe.succeeded(handled)
         return handled
 
     def _handle(self, record: ConsumerRecord) -> None:
@@ -262,11 +305,14 @@ class OutboundRunner:
         # Known before delivery: a redelivery after a crash finds the same hash, a fork not.
         self.chains.record(entry.entry)
         try:
-            outcome = with_retries(lambda: self.connector.deliver(entry), self.policy)
+            outcome = with_retries(
+                lambda: self.connector.deliver(entry), self.policy, Patience(self.probe)
+            )
         except PermanentError as exc:
             self._reject(record, exc.reason_code, f"event {entry.event_id}: {exc.reason}")
             return
         if isinstance(outcome, GaveUp):
+            self._gave_up += 1
             reason = (
                 f"{self.connector.name} could not deliver event {entry.event_id} after "
                 f"{outcome.attempts} attempts ({outcome.last_error}); once the system is "
@@ -301,3 +347,4 @@ class OutboundRunner:
             key=record.key,
         )
         send_dead_letter(self.producer, self.codec, self.keyring.registry, rejection)
+        self.probe.dead_lettered(reason_code)

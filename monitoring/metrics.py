@@ -9,10 +9,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
+
+from monitoring.build import register_build_info
 
 #: Processing time buckets in seconds, from 0.5 ms to 5 s.
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
+#: Audit-store transaction buckets in seconds, from 1 ms to 30 s (a retried outage included).
+WRITE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0)
 
 
 class Stage(StrEnum):
@@ -32,14 +44,30 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
 
 
+class Where(StrEnum):
+    """Where the hub found a trail that does not verify."""
+
+    #: A trail view read from the audit store (``GET /cases/{id}/trail``, the page).
+    TRAIL_VIEW = "trail_view"
+
+
 class HubMetrics:
     """The hub's metrics on their own registry (one per worker; tests make their own)."""
 
     def __init__(
-        self, registry: CollectorRegistry | None = None, deadline_rules: Iterable[str] = ()
+        self,
+        registry: CollectorRegistry | None = None,
+        deadline_rules: Iterable[str] = (),
+        *,
+        role: str = "worker",
     ) -> None:
-        """Metrics on ``registry`` (a new one if None); ``deadline_rules`` are the rule ids."""
-        self.registry = registry or CollectorRegistry()
+        """Metrics on ``registry`` (a new one if None); ``deadline_rules`` are the rule ids.
+
+        ``role`` (worker or sink) goes into ``kawal_build_info``; the process and platform
+        collectors are added to a registry made here (a given one may have them already).
+        """
+        self.registry = registry or process_registry()
+        register_build_info(self.registry, role)
         self.events = Counter(
             "kawal_events",
             "Events handled, by pipeline stage and outcome.",
@@ -72,6 +100,40 @@ class HubMetrics:
             "the key registry lists no encryption key of the recipient valid now.",
             registry=self.registry,
         )
+        self.store_write_seconds = Histogram(
+            "kawal_audit_store_write_seconds",
+            "Time one audit-store transaction (a batch of entries and its offsets) took to "
+            "commit, retries while the store was unreachable included, in seconds.",
+            buckets=WRITE_BUCKETS,
+            registry=self.registry,
+        )
+        self.store_write_failures = Counter(
+            "kawal_audit_store_write_failures",
+            "Audit-store transactions that failed (the store unreachable or refusing); the "
+            "batch is retried until it is stored.",
+            registry=self.registry,
+        )
+        self.store_up = Gauge(
+            "kawal_audit_store_up",
+            "1 while the audit sink's last transaction succeeded, 0 while the store is "
+            "unreachable or refusing writes (the sink retries).",
+            registry=self.registry,
+        )
+        self.http_refusals = Counter(
+            "kawal_http_refusals",
+            "HTTP requests refused for their credential, by machine-readable reason.",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.chain_failures = Counter(
+            "kawal_chain_verification_failures",
+            "Trails read from the audit store whose hash chain or signatures do not verify, by "
+            "where they were read.",
+            ["where"],
+            registry=self.registry,
+        )
+        # Every hub process reaches the store before it starts serving (streams.app).
+        self.store_up.set(1)
         self._prime(deadline_rules)
 
     def _prime(self, deadline_rules: Iterable[str]) -> None:
@@ -85,6 +147,8 @@ class HubMetrics:
         self._seconds = {stage: self.processing_seconds.labels(stage=stage) for stage in Stage}
         for rule in deadline_rules:
             self.provisional_deadlines.labels(rule=rule)
+        for where in Where:
+            self.chain_failures.labels(where=where)
 
     def count(self, stage: Stage, outcome: Outcome, n: int = 1) -> None:
         """Count ``n`` events of ``stage`` with ``outcome``."""
@@ -103,6 +167,32 @@ class HubMetrics:
         """Count one clock of deadline rule ``rule`` started with a provisional due date."""
         self.provisional_deadlines.labels(rule=rule).inc()
 
+    def store_written(self, seconds: float) -> None:
+        """Record one committed audit-store transaction and the ``seconds`` it took."""
+        self.store_write_seconds.observe(seconds)
+        self.store_up.set(1)
+
+    def store_failed(self) -> None:
+        """Record one failed audit-store transaction."""
+        self.store_write_failures.inc()
+        self.store_up.set(0)
+
+    def refuse_credential(self, reason: str) -> None:
+        """Count one HTTP request refused for its credential, with the refusal's reason code."""
+        self.http_refusals.labels(reason=reason).inc()
+
+    def chain_failure(self, where: Where) -> None:
+        """Count one trail that did not verify."""
+        self.chain_failures.labels(where=where).inc()
+
     def exposition(self) -> bytes:
         """The registry in Prometheus text format."""
         return generate_latest(self.registry)
+
+
+def process_registry() -> CollectorRegistry:
+    """A registry with the process's CPU, memory and file descriptors and the Python build."""
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    return registry

@@ -19,7 +19,7 @@ import ssl
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import faust
 
@@ -43,7 +43,7 @@ from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import KeyRegistry, load_key_registry
 from streams.domain.retention import load_retention_rules
 from streams.domain.signing import KeyRing, SigningKey
-from streams.hub import deadline_timer, pipeline, retention_timer, sink
+from streams.hub import deadline_timer, pipeline, retention_timer, sink, watch
 from streams.hub.feed_sealing import FeedSealer
 from streams.hub.heads import HeadPublisher
 from streams.hub.ingress import CaseRules
@@ -154,7 +154,10 @@ def web_tls_context(settings: Settings) -> ssl.SSLContext | None:
 
 
 def create_authenticator(
-    settings: Settings, store: AuditStore, institutions: list[str]
+    settings: Settings,
+    store: AuditStore,
+    institutions: list[str],
+    metrics: HubMetrics | None = None,
 ) -> Authenticator:
     """Resolves HTTP credentials: the store's tokens, and JWTs if an OIDC issuer is configured.
 
@@ -175,7 +178,8 @@ def create_authenticator(
                 institution_claim=settings.oidc_institution_claim,
             )
         )
-    return Authenticator(TokenStore(store.engine), frozenset(institutions), verifier)
+    on_refusal = metrics.refuse_credential if metrics is not None else None
+    return Authenticator(TokenStore(store.engine), frozenset(institutions), verifier, on_refusal)
 
 
 def create_codec(settings: Settings, catalog: SchemaCatalog) -> AvroCodec:
@@ -213,6 +217,10 @@ def create_vault(settings: Settings) -> DataKeyVault:
 def _raw_topic(app: faust.App, *names: str) -> faust.TopicT:
     # Values are Avro bytes; the codec, not Faust, owns the wire format.
     return app.topic(*names, key_type=bytes, value_type=bytes, value_serializer="raw")
+
+
+def _security(settings: Settings) -> dict[str, Any]:
+    return BrokerCredentials.from_settings(settings).client_kwargs()
 
 
 def _outboxes(app: faust.App, settings: Settings) -> pipeline.OutboxFactory:
@@ -295,6 +303,11 @@ def create_worker(settings: Settings) -> faust.App:
     vault = create_vault(settings)
     step = create_pipeline(settings, app, rules, metrics, policy, vault)
     institutions = tuple(step.rules.institutions.values())
+    # For ops: every hub group's consumer lag, and the counts of the worker's cases.
+    endpoint, security = parse_broker_url(cast(str, settings.broker_url)), _security(settings)
+    watch.watch_lag(app, metrics, endpoint, security, settings.lag_check_seconds)
+    watch.watch_cases(metrics, step.table, step.rules)
+    watch.faust_sensor(app, metrics, settings.faust_metrics)
     pipeline.register(app, _raw_topic(app, *(inbound_topic(i.id) for i in institutions)), step)
     deadline_timer.register(
         app,
@@ -323,7 +336,7 @@ def create_worker(settings: Settings) -> faust.App:
         ),
         settings.retention_check_seconds,
     )
-    auth = create_authenticator(settings, store, [inst.id for inst in institutions])
+    auth = create_authenticator(settings, store, [inst.id for inst in institutions], metrics)
     site.register(app, settings, site.SiteSources(store, step, vault, metrics, policy, auth))
     return app
 
@@ -331,7 +344,8 @@ def create_worker(settings: Settings) -> faust.App:
 def create_sink(settings: Settings) -> faust.App:
     """The audit sink's app: the trail into the store, tree heads out, health and metrics."""
     app = create_app(settings, Role.SINK)
-    metrics = HubMetrics()
+    metrics = HubMetrics(role=Role.SINK.value)
+    watch.faust_sensor(app, metrics, settings.faust_metrics)
     store = create_store(settings)
     codec = create_codec(settings, default_catalog())
     new_outbox = _outboxes(app, settings)

@@ -64,6 +64,18 @@ class Settings(BaseSettings):
     sink_port: int = Field(
         default=6067, description="Port of the audit sink's HTTP server (health, metrics)."
     )
+    connector_metrics_port: int = Field(
+        default=6068,
+        ge=0,
+        description=(
+            "Port on KAWAL_WEB_HOST where `kawal connector run` and `connector demo` serve "
+            "their Prometheus metrics (/metrics); 0 serves none."
+        ),
+    )
+    prometheus_port: int = Field(
+        default=9090,
+        description="Port on 127.0.0.1 of the Prometheus that `kawal up --monitoring` runs.",
+    )
     web_tls_cert: Path | None = Field(
         default=None,
         description=(
@@ -200,7 +212,29 @@ class Settings(BaseSettings):
             "one after stored entries grew the log, at most once per this interval."
         ),
     )
-    log_level: str = Field(default="info", description="Worker log level.")
+    lag_check_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description=(
+            "How often the worker reads every hub consumer group's lag from the broker, s "
+            "(kawal_consumer_lag_records)."
+        ),
+    )
+    faust_metrics: bool = Field(
+        default=False,
+        description=(
+            "Also export Faust's own sensor (faust_*: rebalances, commit and send latency, "
+            "messages per topic and partition) on /metrics; off: it grows with the registry."
+        ),
+    )
+    log_level: str = Field(default="info", description="Log level of every process.")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description=(
+            "Log lines as readable text, or one JSON object per line (event_id, case_id, stage, "
+            "reason where known; never personal data), for every process."
+        ),
+    )
 
     @property
     def audit_url(self) -> str:

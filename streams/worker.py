@@ -9,6 +9,7 @@ import logging
 import faust
 import uvloop
 
+from streams import logs
 from streams.app import Role, create, data_dir
 from streams.private_files import private_dir
 from streams.settings import Settings
@@ -22,10 +23,14 @@ class HubWorker(faust.Worker):
     about a tenth of the worker's CPU under load.
     """
 
+    #: ``text`` or ``json`` (:mod:`streams.logs`).
+    log_format = "text"
+
     def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
-        """Keep the root logger at the configured level."""
+        """Keep the root logger at the configured level, in the configured format."""
         self.spinner = None
         logger.setLevel(level or logging.INFO)
+        logs.use_format(logger, self.log_format)
 
 
 #: Allocations between two collections of the youngest generation (Python's default: 700).
@@ -53,7 +58,10 @@ def run_worker(settings: Settings, role: Role = Role.WORKER) -> int:
     private_dir(data_dir(settings, role))  # Faust's tables hold the cases' state
     app = create(settings, role)
     tune_garbage_collector()
-    worker = HubWorker(app, loglevel=settings.log_level.upper())
+    # JSON lines only: Faust's startup banner is text for people.
+    json_logs = settings.log_format == "json"
+    worker = HubWorker(app, loglevel=settings.log_level.upper(), quiet=json_logs)
+    worker.log_format = settings.log_format
     # Faust's Worker exits the process itself when the loop ends.
     worker.execute_from_commandline()
     return 0

@@ -22,6 +22,7 @@ ALLOWED: dict[str, set[str]] = {
     "settings": set(),
     "headers": set(),
     "private_files": set(),
+    "logs": set(),
     "topics": {"domain"},
     "broker": {"domain", "topics", "headers", "settings", "private_files"},
     "vault": {"domain", "settings", "private_files"},
@@ -33,7 +34,7 @@ ALLOWED: dict[str, set[str]] = {
         "domain", "broker", "audit", "vault", "topics", "headers", "settings", "private_files",
     },
     "app": {"domain", "broker", "audit", "vault", "hub", "web", "topics", "settings"},
-    "worker": {"app", "settings", "private_files"},
+    "worker": {"app", "settings", "private_files", "logs"},
     "cli": {
         "domain", "broker", "audit", "vault", "hub", "web", "local", "contract", "app",
         "worker", "topics", "headers", "settings", "private_files",

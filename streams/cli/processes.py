@@ -16,6 +16,11 @@ def add_parsers(commands: Any) -> None:
     up.add_argument(
         "--ephemeral", action="store_true", help="keep broker data in memory (lost on stop)"
     )
+    up.add_argument(
+        "--monitoring",
+        action="store_true",
+        help="also run Prometheus (Debian's package) with the alert rules, on 127.0.0.1",
+    )
     up.set_defaults(run=_up)
     worker = commands.add_parser(
         "worker", help="run one stream-processing worker (KAWAL_BROKER_URL)"
@@ -32,7 +37,7 @@ def add_parsers(commands: Any) -> None:
 def _up(args: argparse.Namespace, settings: Settings) -> int:
     from streams.local.supervisor import run_up
 
-    return run_up(settings, demo=args.demo, ephemeral=args.ephemeral)
+    return run_up(settings, demo=args.demo, ephemeral=args.ephemeral, monitoring=args.monitoring)
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:

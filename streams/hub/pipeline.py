@@ -221,7 +221,7 @@ class Pipeline:
             outgoing.append((outbound_topic(sender), key, receipt_value(self.codec, receipt), None))
         if rejection.reason is Reason.DUPLICATE:
             self.metrics.count(Stage.INGRESS, Outcome.DUPLICATE)
-        log_rejection(self.metrics, Stage.INGRESS, rejection.reason, message)
+        log_rejection(self.metrics, Stage.INGRESS, rejection.reason, message, refusal.envelope)
         return outgoing
 
     def _data_key(self, fetched: Mapping[str, DataKey], case_id: str) -> bytes | Erased:

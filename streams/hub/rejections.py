@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import faust
 
@@ -93,10 +95,15 @@ def _payload(value: object) -> bytes:
 
 
 def log_rejection(
-    metrics: HubMetrics, stage: Stage, reason: Reason, message: faust.types.Message
+    metrics: HubMetrics,
+    stage: Stage,
+    reason: Reason,
+    message: faust.types.Message,
+    envelope: Mapping[str, Any] | None = None,
 ) -> None:
-    """Count and log a dead-lettered record (coordinates and reason code only)."""
+    """Count and log a dead-lettered record (coordinates, reason code and its ids if known)."""
     metrics.reject(stage, reason)
+    ids = {k: envelope.get(k) for k in ("event_id", "case_id")} if envelope else {}
     log.warning(
         "rejected %s:%d:%d at %s: %s",
         message.topic,
@@ -104,6 +111,7 @@ def log_rejection(
         message.offset,
         stage,
         reason,
+        extra={"stage": str(stage), "reason": str(reason), **ids},
     )
 
 

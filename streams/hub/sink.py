@@ -88,11 +88,15 @@ class AuditSink:
         never loses an entry; ``/health`` reports the store as unreachable meanwhile.
         """
         delay = RETRY_INITIAL_SECONDS
+        started = time.perf_counter()
         while True:
             try:
                 # The store is synchronous (SQLAlchemy); keep the event loop free for heartbeats.
-                return await asyncio.to_thread(self.store.insert, rows, offsets)
+                inserted = await asyncio.to_thread(self.store.insert, rows, offsets)
+                self.metrics.store_written(time.perf_counter() - started)
+                return inserted
             except StoreError as exc:
+                self.metrics.store_failed()
                 log.warning("audit store unavailable (%s); retrying in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_SECONDS)

@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from schemas.errors import KawalError
+from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.local.processes import ChildFailedError, ChildProcess
 
 HOST = "127.0.0.1"
@@ -135,3 +136,22 @@ def http_ok(request: urllib.request.Request) -> bool:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
+
+
+def refuse_credentials_for_embedded(credentials: BrokerCredentials) -> None:
+    """Refuse broker credentials meant for the embedded broker.
+
+    tansu 0.6.0 authenticates nobody (``docs/broker-security.md``): it keeps no SCRAM user
+    and cannot be started with TLS, so the embedded broker listens on loopback only, without
+    authentication, and a hub told to authenticate to it would fail later and more obscurely.
+
+    Raises:
+        EmbeddedBrokerError: ``credentials`` are not plaintext.
+    """
+    if credentials.protocol is not PLAINTEXT.protocol:
+        raise EmbeddedBrokerError(
+            f"KAWAL_BROKER_SECURITY_PROTOCOL={credentials.protocol}, but the embedded broker "
+            "(tansu 0.6.0) cannot authenticate clients or speak TLS; it listens on 127.0.0.1 "
+            "only. Unset the KAWAL_BROKER_* security settings, or set KAWAL_BROKER_URL to a "
+            "broker that authenticates (see docs/broker-security.md)"
+        )

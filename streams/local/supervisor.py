@@ -34,12 +34,13 @@ from streams.broker.endpoint import parse_broker_url
 from streams.broker.provision import provision_topics
 from streams.broker.publisher import EventPublisher
 from streams.domain.institutions import load_institutions
-from streams.local.children import EmbeddedBrokerError
+from streams.local.children import refuse_credentials_for_embedded
 from streams.local.demo import demo_waves
 from streams.local.demo_mix import mix_waves
 from streams.local.demo_portal import announce_demo_report
 from streams.local.embedded import EmbeddedCluster, evidence_env
 from streams.local.keyring import ensure_local_keys, keyring_of
+from streams.local.monitoring import LocalPrometheus, for_hub
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
 from streams.private_files import private_dir
 from streams.settings import Settings
@@ -100,13 +101,16 @@ def check_port_free(host: str, port: int, setting: str) -> None:
 class Supervisor:
     """Owns the children of ``kawal up`` and stops them in order."""
 
-    def __init__(self, settings: Settings, *, ephemeral: bool) -> None:
+    def __init__(
+        self, settings: Settings, *, ephemeral: bool, prometheus: LocalPrometheus | None = None
+    ) -> None:
         self.settings = settings
         self.ephemeral = ephemeral
         self.cluster: EmbeddedCluster | None = None
         self.worker: ChildProcess | None = None
         self.sink: ChildProcess | None = None
         self.connectors: ChildProcess | None = None
+        self.prometheus = prometheus  # --monitoring: started once the hub is healthy
         self.stopping = threading.Event()
 
     def start(self) -> str:
@@ -137,6 +141,8 @@ class Supervisor:
         self.worker = self._hub_process("worker", broker_url)
         self.sink = self._hub_process("sink", broker_url)
         self.wait_until_healthy()
+        if self.prometheus is not None:
+            self.prometheus.start()
         return broker_url
 
     def _hub_process(self, command: str, broker_url: str) -> ChildProcess:
@@ -233,6 +239,8 @@ class Supervisor:
                     returncode=None,
                     log_tail="",
                 )
+            if self.prometheus is not None:
+                self.prometheus.keep_alive()
             for child, _ in self.hub_processes():
                 if child.alive:
                     continue
@@ -251,7 +259,9 @@ class Supervisor:
                 child.start()
 
     def stop(self) -> None:
-        """Stop the connectors, the worker (it commits), the sink, the broker, the storage."""
+        """Stop Prometheus, the connectors, the worker (it commits), the sink, the broker."""
+        if self.prometheus is not None:
+            self.prometheus.stop()
         if self.connectors is not None:
             self.connectors.stop(WORKER_STOP_TIMEOUT_SECONDS)
         for child, _ in self.hub_processes():
@@ -273,25 +283,6 @@ def _open_local(url: str) -> Any:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return urllib.request.urlopen(url, timeout=2, context=context)  # noqa: S310 - loopback URL
-
-
-def refuse_credentials_for_embedded(credentials: BrokerCredentials) -> None:
-    """Refuse broker credentials meant for the embedded broker.
-
-    tansu 0.6.0 authenticates nobody (``docs/broker-security.md``): it keeps no SCRAM user
-    and cannot be started with TLS, so the embedded broker listens on loopback only, without
-    authentication, and a hub told to authenticate to it would fail later and more obscurely.
-
-    Raises:
-        EmbeddedBrokerError: ``credentials`` are not plaintext.
-    """
-    if credentials.protocol is not PLAINTEXT.protocol:
-        raise EmbeddedBrokerError(
-            f"KAWAL_BROKER_SECURITY_PROTOCOL={credentials.protocol}, but the embedded broker "
-            "(tansu 0.6.0) cannot authenticate clients or speak TLS; it listens on 127.0.0.1 "
-            "only. Unset the KAWAL_BROKER_* security settings, or set KAWAL_BROKER_URL to a "
-            "broker that authenticates (see docs/broker-security.md)"
-        )
 
 
 def _healthy(url: str) -> bool:
@@ -356,10 +347,11 @@ def _trail_length(url: str) -> int:
         return 0
 
 
-def run_up(settings: Settings, *, demo: bool, ephemeral: bool) -> int:
+def run_up(settings: Settings, *, demo: bool, ephemeral: bool, monitoring: bool = False) -> int:
     """Run the hub until SIGTERM or Ctrl-C; return the exit code."""
+    prometheus = for_hub(settings, connectors=demo) if monitoring else None
     with home_lock(settings.home):
-        supervisor = Supervisor(settings, ephemeral=ephemeral)
+        supervisor = Supervisor(settings, ephemeral=ephemeral, prometheus=prometheus)
 
         def request_stop(signum: int, _frame: FrameType | None) -> None:
             supervisor.stopping.set()
@@ -368,7 +360,7 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool) -> int:
         signal.signal(signal.SIGINT, request_stop)
         try:
             broker_url = supervisor.start()
-            _announce(settings, broker_url)
+            _announce(settings, broker_url, prometheus)
             if demo and not supervisor.stopping.is_set():
                 credentials = BrokerCredentials.from_settings(settings)
                 web_url = supervisor.web_url()
@@ -385,7 +377,7 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool) -> int:
     return 0
 
 
-def _announce(settings: Settings, broker_url: str) -> None:
+def _announce(settings: Settings, broker_url: str, prometheus: LocalPrometheus | None) -> None:
     base = f"{settings.web_scheme}://{settings.web_host}:{settings.web_port}"
     lines = {
         "broker": broker_url,
@@ -395,6 +387,7 @@ def _announce(settings: Settings, broker_url: str) -> None:
         "home": str(settings.home.resolve()),
         "logs": str(settings.log_dir.resolve()),
     }
+    lines |= prometheus.links() if prometheus is not None else {}
     print("kawal: hub is up " + json.dumps(lines), flush=True)
 
 

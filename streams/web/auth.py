@@ -10,7 +10,7 @@ fall-back to the public view, so a client with a broken token learns it at once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,9 +39,17 @@ class Authenticator:
     tokens: TokenStore
     institutions: Collection[str]
     oidc: OidcVerifier | None = None
+    #: Told the reason code of every refused credential (the metrics count them).
+    on_refusal: Callable[[str], None] | None = None
 
     async def principal(self, request: web.Request) -> Principal | AccessRefusal | None:
         """The request's principal, None for the public, or why its credential is refused."""
+        found = await self._principal(request)
+        if isinstance(found, AccessRefusal) and self.on_refusal is not None:
+            self.on_refusal(found.problem.value)
+        return found
+
+    async def _principal(self, request: web.Request) -> Principal | AccessRefusal | None:
         header = request.headers.get("Authorization")
         if header is None:
             return None

@@ -72,7 +72,7 @@ def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> No
     log = AccessLog(store.engine)
     trails = views.TrailReader(
         store, step.codec, step.rules.catalog, sources.policy, directory, log, step.rules.keys,
-        sources.vault,
+        sources.vault, sources.metrics,
     )  # fmt: skip
     views.register_health(app, store, sources.metrics)
     views.register_trails(app, trails, auth)

@@ -18,7 +18,7 @@ import faust
 from faust import web
 from faust.tables.manager import TableManager
 
-from monitoring.metrics import HubMetrics
+from monitoring.metrics import HubMetrics, Where
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
 from streams.audit.access_log import AccessLog, shown_personal_fields
@@ -48,10 +48,12 @@ class TrailReader:
     #: The cases' data keys, which open the disclosures a viewer may see; without them only
     #: entries stored before sealing (disclosures in clear) show any.
     case_keys: CaseKeys | None = None
+    #: Count the trails that do not verify; None counts nothing.
+    metrics: HubMetrics | None = None
 
     def view(self, case_id: str, viewer: str | None = None) -> dict[str, Any] | None:
         """The verified trail of ``case_id`` as ``viewer`` may see it (None: no such case)."""
-        return trail_view(
+        view = trail_view(
             self.store,
             self.codec,
             self.catalog,
@@ -62,6 +64,9 @@ class TrailReader:
             self.keys,
             self.case_keys,
         )
+        if view is not None and not view["verified"] and self.metrics is not None:
+            self.metrics.chain_failure(Where.TRAIL_VIEW)
+        return view
 
     def read(self, case_id: str, reader: Principal | None, path: str) -> dict[str, Any] | None:
         """The trail as ``reader`` may see it, its personal-data fields logged if any shown.

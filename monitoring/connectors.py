@@ -1,0 +1,117 @@
+"""Prometheus metrics of connectors: is each one working, retrying, dead-lettering, keeping up.
+
+A connector process (``kawal connector run``, ``kawal connector demo``) serves one registry
+for all the connectors it runs. Labels are the connector's registered name and the
+institution it speaks for (registry ids) and, for dead letters, the machine-readable reason
+code; never a record, a case or a person. Times are exported as timestamps (seconds since the
+epoch), Prometheus's way: ``time() - kawal_connector_last_success_timestamp_seconds`` is the
+age, and stays right while nothing updates it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+
+from monitoring.build import register_build_info
+from monitoring.metrics import process_registry
+
+
+@dataclass(frozen=True)
+class ConnectorProbe:
+    """The metrics of one connector, bound to its labels."""
+
+    metrics: ConnectorMetrics
+    connector: str
+    institution: str
+
+    def succeeded(self, records: int) -> None:
+        """A pass reached the system (and the broker) and handled ``records`` records."""
+        labels = (self.connector, self.institution)
+        self.metrics.up.labels(*labels).set(1)
+        self.metrics.last_success.labels(*labels).set(time.time())
+        self.metrics.records.labels(*labels).inc(records)
+
+    def failed(self) -> None:
+        """A pass gave up on the system after its retries."""
+        self.metrics.up.labels(self.connector, self.institution).set(0)
+        self.metrics.failures.labels(self.connector, self.institution).inc()
+
+    def retried(self) -> None:
+        """One call into the system failed transiently and will be tried again."""
+        self.metrics.retries.labels(self.connector, self.institution).inc()
+
+    def dead_lettered(self, reason_code: str) -> None:
+        """One record went to ``kawal.dlq`` with ``reason_code``."""
+        self.metrics.dead_letters.labels(self.connector, self.institution, reason_code).inc()
+
+    def checkpointed(self) -> None:
+        """The connector's position (checkpoint or committed offset) was stored."""
+        self.metrics.checkpoint.labels(self.connector, self.institution).set(time.time())
+
+
+class ConnectorMetrics:
+    """The metrics of the connectors of one process, on their own registry."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        """Metrics on ``registry`` (a new one with the process collectors if None)."""
+        self.registry = registry or process_registry()
+        register_build_info(self.registry, "connectors")
+        labels = ["connector", "institution"]
+        self.up = Gauge(
+            "kawal_connector_up",
+            "1 when a connector's last pass reached its system and the broker, 0 when it gave "
+            "up after its retries (absent before its first pass).",
+            labels,
+            registry=self.registry,
+        )
+        self.last_success = Gauge(
+            "kawal_connector_last_success_timestamp_seconds",
+            "When a connector last completed a pass against its system and the broker.",
+            labels,
+            registry=self.registry,
+        )
+        self.records = Counter(
+            "kawal_connector_records",
+            "Records a connector handled (inbound: read from the system; outbound: delivered "
+            "or dead-lettered).",
+            labels,
+            registry=self.registry,
+        )
+        self.failures = Counter(
+            "kawal_connector_failures",
+            "Passes in which a connector gave up on its system after every retry.",
+            labels,
+            registry=self.registry,
+        )
+        self.retries = Counter(
+            "kawal_connector_retries",
+            "Calls into an institution's system that failed transiently and were retried.",
+            labels,
+            registry=self.registry,
+        )
+        self.dead_letters = Counter(
+            "kawal_connector_dead_letters",
+            "Records a connector sent to kawal.dlq, by machine-readable reason code.",
+            [*labels, "reason"],
+            registry=self.registry,
+        )
+        self.checkpoint = Gauge(
+            "kawal_connector_checkpoint_timestamp_seconds",
+            "When a connector last stored its position (inbound checkpoint, outbound offset).",
+            labels,
+            registry=self.registry,
+        )
+
+    def probe(self, connector: str, institution: str) -> ConnectorProbe:
+        """The metrics of one connector, its series exported at zero from now on."""
+        for family in (self.records, self.failures, self.retries):
+            family.labels(connector, institution)
+        return ConnectorProbe(self, connector, institution)
+
+    def serve(self, host: str, port: int) -> None:
+        """Serve ``/metrics`` on ``host:port`` from a daemon thread (0: serve nothing)."""
+        if port:
+            start_http_server(port, addr=host, registry=self.registry)

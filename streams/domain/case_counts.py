@@ -1,0 +1,106 @@
+"""What ops counts of the open cases: clocks by rule and state, recommendations by follow-up.
+
+A projection of case lifecycles (:mod:`streams.domain.lifecycle`) into counts, never into
+identifiers: each count is keyed by a deadline rule id, the role that answers for it (the
+``InstitutionRole`` symbol), a phase or a follow-up state, all closed vocabularies.
+
+Clock states: ``running`` (every running clock), ``overdue`` (due, but the deadline timer has
+not yet recorded its DeadlineBreached: a count that stays above zero means the timer is not
+running), ``provisional`` (due date counted on weekends only, the calendar lacking a year) and
+``untracked`` (its rule is no longer configured, so no timer will ever breach it).
+
+Recommendation states, one per case with a proven recommendation still open to follow-up:
+``pending`` (within the follow-up deadline), ``overdue_unblocked`` (the deadline breached and
+BKN has not blocked the personnel data), ``overdue_blocked`` and ``followed_up`` (a sanction
+imposed). Closed cases are left out: a closed case no longer says whether it was sanctioned.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from streams.domain.deadlines import RESPONSIBLE_ROLES, DeadlineRule, is_provisional
+from streams.domain.lifecycle import CaseLifecycle, Phase
+
+#: Responsible role of a clock whose rule is no longer configured.
+UNKNOWN_ROLE = "UNKNOWN"
+#: Clock states, recommendation states (see the module docstring).
+CLOCK_STATES = ("running", "overdue", "provisional", "untracked")
+RECOMMENDATION_STATES = ("pending", "overdue_unblocked", "overdue_blocked", "followed_up")
+#: How many years ahead the calendar's coverage is looked for.
+CALENDAR_HORIZON_YEARS = 10
+
+
+@dataclass(frozen=True)
+class CaseCounts:
+    """Counts of the cases a worker holds."""
+
+    #: Clocks by (rule id, responsible role, state).
+    clocks: Mapping[tuple[str, str, str], int]
+    #: Cases by recommendation follow-up state.
+    recommendations: Mapping[str, int]
+    #: Cases by phase.
+    phases: Mapping[str, int]
+
+
+def count_cases(
+    cases: Iterable[CaseLifecycle], rules: Mapping[str, DeadlineRule], now: datetime
+) -> CaseCounts:
+    """The counts of ``cases`` at ``now`` (aware), every rule and state present, zeros too."""
+    clocks: Counter[tuple[str, str, str]] = Counter()
+    for rule in rules.values():
+        for state in CLOCK_STATES[:3]:
+            clocks[rule.id, RESPONSIBLE_ROLES[rule.responsible], state] = 0
+    recommendations: Counter[str] = Counter(dict.fromkeys(RECOMMENDATION_STATES, 0))
+    phases: Counter[str] = Counter(dict.fromkeys((p.value for p in Phase), 0))
+    for case in cases:
+        phases[case.phase.value] += 1
+        follow_up = recommendation_state(case)
+        if follow_up is not None:
+            recommendations[follow_up] += 1
+        for clock in case.clocks:
+            for key in _clock_keys(clock, rules, now):
+                clocks[key] += 1
+    return CaseCounts(dict(clocks), dict(recommendations), dict(phases))
+
+
+def _clock_keys(
+    clock: Mapping[str, object], rules: Mapping[str, DeadlineRule], now: datetime
+) -> list[tuple[str, str, str]]:
+    rule_id = str(clock["rule_id"])
+    rule = rules.get(rule_id)
+    if rule is None:
+        return [(rule_id, UNKNOWN_ROLE, "untracked")]
+    role = RESPONSIBLE_ROLES[rule.responsible]
+    keys = [(rule_id, role, "running")]
+    if datetime.fromisoformat(str(clock["due_at"])) <= now:
+        keys.append((rule_id, role, "overdue"))
+    if is_provisional(dict(clock)):
+        keys.append((rule_id, role, "provisional"))
+    return keys
+
+
+def recommendation_state(case: CaseLifecycle) -> str | None:
+    """Where a case stands in following up its recommendation, None if it has none open."""
+    if case.phase is Phase.SANCTIONED:
+        return "followed_up"
+    if case.phase is not Phase.RECOMMENDED:
+        return None
+    if not case.follow_up_breached:
+        return "pending"
+    return "overdue_blocked" if case.blocked else "overdue_unblocked"
+
+
+def last_covered_year(covers: Callable[[int], bool], this_year: int) -> int:
+    """The last year of an unbroken run of years with holiday data from ``this_year`` on.
+
+    ``this_year - 1`` when even this year has none; a clock running past the year returned is
+    counted on weekends only (provisional).
+    """
+    year = this_year
+    while year < this_year + CALENDAR_HORIZON_YEARS and covers(year):
+        year += 1
+    return year - 1

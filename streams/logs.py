@@ -1,0 +1,69 @@
+"""Log output of every kawal process: readable text, or JSON objects an operator can search.
+
+``KAWAL_LOG_FORMAT=json`` makes every record one JSON object on one line: ``time`` (UTC, ISO
+8601), ``level``, ``logger``, ``message`` and, where the code that logs passes them as
+``extra``, ``event_id``, ``case_id``, ``stage`` and ``reason`` (a reason code). A logged
+exception gives its type and its frames (``error_type``, ``traceback``), never its message: a
+third-party exception's text can quote the record it failed on, and with it personal data.
+Text (``KAWAL_LOG_FORMAT=text``, the default) is for people at a terminal.
+
+Nothing here adds personal data: the hub logs identifiers (case and event ids are opaque
+UUIDs), coordinates and reason codes only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import traceback
+from datetime import UTC, datetime
+from typing import Any
+
+#: Fields a record may carry in ``extra`` that go into the JSON object.
+FIELDS = ("event_id", "case_id", "stage", "reason")
+#: Text format of the processes that configure their own logging (connectors, tools).
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a JSON object (see the module docstring)."""
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                entry[name] = str(value)
+        if record.exc_info and record.exc_info[0] is not None:
+            error, _, frames = record.exc_info
+            entry["error_type"] = error.__name__
+            entry["traceback"] = "".join(traceback.format_tb(frames))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def formatter(log_format: str) -> logging.Formatter:
+    """The formatter of ``log_format`` (``json`` or ``text``)."""
+    return JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+
+
+def use_format(logger: logging.Logger, log_format: str) -> None:
+    """Give every handler of ``logger`` the formatter of ``log_format`` (Faust's included)."""
+    if log_format == "json":
+        for handler in logger.handlers:
+            handler.setFormatter(JsonFormatter())
+
+
+def configure(log_format: str, level: str) -> None:
+    """Log to stderr in ``log_format`` at ``level`` (processes without Faust: connectors)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter(log_format))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())

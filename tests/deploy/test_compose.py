@@ -1,0 +1,74 @@
+"""deploy/compose.yaml is a valid Compose file that runs what the issue of operations asks.
+
+Validated against the Compose specification's JSON schema that check-jsonschema vendors
+(``--builtin-schema vendor.compose-spec``), offline; no Docker engine runs here.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.monitoring.promtools import RULES, promtool
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+COMPOSE = DEPLOY / "compose.yaml"
+
+
+def check_compose(path: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec"]
+    return subprocess.run(
+        [*command, str(path)], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def services() -> dict[str, Any]:
+    found: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())["services"]
+    return found
+
+
+def test_compose_validates_against_the_compose_specification() -> None:
+    checked = check_compose(COMPOSE)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_compose_file_the_specification_refuses_fails(tmp_path: Path) -> None:
+    broken = yaml.safe_load(COMPOSE.read_text())
+    broken["services"]["worker"]["healthcheck"]["retries"] = "many"
+    broken["services"]["sink"]["restart_policy"] = "always"  # not a service key
+    path = tmp_path / "compose.yaml"
+    path.write_text(yaml.safe_dump(broken))
+    checked = check_compose(path)
+    assert checked.returncode == 1
+    assert "restart_policy" in checked.stdout + checked.stderr
+
+
+def test_the_hub_is_reachable_healthy_and_built_from_the_dockerfile() -> None:
+    found = services()
+    for name in ("worker", "sink"):
+        service = found[name]
+        assert service["environment"]["KAWAL_WEB_HOST"] == "0.0.0.0"
+        assert "/health" in " ".join(service["healthcheck"]["test"])
+        assert service["build"]["dockerfile"] == "deploy/Dockerfile"
+        assert service["environment"]["KAWAL_KEK_FILE"].startswith("/run/secrets/")
+    assert found["topics"]["command"].startswith("topics apply")
+    assert found["worker"]["depends_on"]["topics"]["condition"] == (
+        "service_completed_successfully"
+    )
+    images = {s["image"] for s in found.values() if "build" in s}
+    assert images == {"kawal:0.1.0"}
+
+
+def test_prometheus_of_compose_passes_promtool_with_the_rules(tmp_path: Path) -> None:
+    config = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
+    config["rule_files"] = [str(RULES)]  # where compose mounts them, here
+    path = tmp_path / "prometheus.yml"
+    path.write_text(yaml.safe_dump(config))
+    checked = promtool("check", "config", str(path))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    jobs = {job["job_name"] for job in config["scrape_configs"]}
+    assert jobs == {"kawal-worker", "kawal-sink"}

@@ -1,0 +1,50 @@
+"""Trust failures reach the worker's metrics: a trail that no longer verifies, a bad credential."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import text
+
+from tests.hubtools import RunningHub, http_get
+
+pytestmark = pytest.mark.slow
+
+
+def sample(hub: RunningHub, series: str) -> float:
+    status, body = http_get(f"{hub.base_url}/metrics")
+    assert status == 200
+    found = re.search(rf"^{re.escape(series)} (\S+)$", body.decode(), re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_a_trail_changed_behind_the_hubs_back_is_counted(hub: RunningHub) -> None:
+    case_id = hub.open_case()
+    series = 'kawal_chain_verification_failures_total{where="trail_view"}'
+    before = sample(hub, series)
+    status, _ = http_get(f"{hub.base_url}/cases/{case_id}/trail")
+    assert status == 200
+    assert sample(hub, series) == before  # a verified trail counts nothing
+    with hub.store.engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE audit_entries SET source_offset = source_offset + 1000 "
+                "WHERE case_id = :case AND seq = 2"
+            ),
+            {"case": case_id},
+        )
+    status, body = http_get(f"{hub.base_url}/cases/{case_id}/trail")
+    assert status == 200
+    assert b'"verified": false' in body or b'"verified":false' in body
+    assert sample(hub, series) == before + 1
+
+
+def test_refused_credentials_are_counted_by_reason(hub: RunningHub) -> None:
+    series = 'kawal_http_refusals_total{reason="malformed_authorization"}'
+    before = sample(hub, series)
+    status, _ = http_get(f"{hub.base_url}/cases/any/trail", token="not a token")
+    assert status == 401
+    status, _ = http_get(f"{hub.base_url}/cases/any/trail")  # no credential: the public
+    assert status == 404
+    assert sample(hub, series) == before + 1
