@@ -37,8 +37,15 @@ from connectors.base import (
 )
 from connectors.bawaslu.intake import IntakeSettings, WebhookListener
 from connectors.bawaslu.mapping import PostMapper
-from connectors.bawaslu.spool import Spool, SpoolUnavailableError
+from connectors.bawaslu.sealing import PURPOSE, SpoolSealer
+from connectors.bawaslu.spool import (
+    Spool,
+    SpooledPost,
+    SpoolUnavailableError,
+    UnreadablePost,
+)
 from connectors.http import post_json
+from connectors.key_files import kept_key
 from connectors.pseudonyms import pseudonym_key
 from streams.domain.commitments import is_commitment
 
@@ -56,6 +63,10 @@ class WebhookConfig(ConnectorConfig):
     spool_dir: Path
     """Directory of the spool (``intake.db``, mode 0600; the folder is made mode 0700); keep it
     on a disk that survives restarts."""
+    spool_key_file: Path | None = None
+    """The key posts are sealed under in the spool (64 hex digits, mode 0600, its folder 0700),
+    made on first start if missing; default ``spool_dir/spool.key``. Back it up apart
+    from the spool: without it, posts not yet in the hub cannot be read."""
     secret: SecretStr
     """Shared secret of the HMAC-SHA256 signatures (at least 32 characters)."""
     max_skew_seconds: int = Field(default=300, ge=1, le=3600)
@@ -84,7 +95,10 @@ class BawasluWebhook(InboundConnector[WebhookConfig]):
         super().__init__(config, context)
         secret = config.secret.get_secret_value().encode()
         self._mapper = PostMapper(config.institution, context.catalog, pseudonym_key(secret))
-        self._spool = Spool(config.spool_dir, config.spool_busy_seconds)
+        spool_key = kept_key(config.spool_key_file or config.spool_dir / "spool.key", PURPOSE)
+        self._spool = Spool(config.spool_dir, config.spool_busy_seconds, SpoolSealer(spool_key))
+        #: Posts of the last read that do not open, by position: refused by :meth:`to_events`.
+        self._unreadable: dict[str, UnreadablePost] = {}
         self._listener: WebhookListener | None = WebhookListener.acquire(
             IntakeSettings(
                 host=config.listen_host,
@@ -94,6 +108,7 @@ class BawasluWebhook(InboundConnector[WebhookConfig]):
                 max_skew_seconds=config.max_skew_seconds,
                 max_body_bytes=config.max_body_bytes,
                 busy_seconds=config.spool_busy_seconds,
+                spool_key=spool_key,
             )
         )
 
@@ -103,19 +118,50 @@ class BawasluWebhook(InboundConnector[WebhookConfig]):
             posts = self._spool.after(int(after or 0), limit)
         except SpoolUnavailableError as exc:
             raise TransientError(str(exc)) from exc
-        return [
-            SourceRecord(position=str(post.intake_id), payload=post.body, source_id=post.post_id)
-            for post in posts
-        ]
+        self._unreadable = {}
+        return [self._record(post) for post in posts]
+
+    def _record(self, post: SpooledPost | UnreadablePost) -> SourceRecord:
+        position = str(post.intake_id)
+        if isinstance(post, SpooledPost):
+            return SourceRecord(position=position, payload=post.body, source_id=post.post_id)
+        self._unreadable[position] = post
+        self.context.log.error(
+            "%s: spooled post at intake id %d (post %s) does not open (%s): dead-lettered, "
+            "kept sealed in the spool",
+            self.name,
+            post.intake_id,
+            post.post_id,
+            post.problem.code,
+        )
+        # Only where it is: the body cannot be read, and must not leave the spool anyway.
+        payload = {"intake_id": post.intake_id, "post_id": post.post_id}
+        return SourceRecord(position=position, payload=payload, source_id=post.post_id)
 
     def to_events(self, record: SourceRecord) -> list[Event]:
-        """The event one post stands for (see :mod:`connectors.bawaslu.mapping`)."""
+        """The event one post stands for (see :mod:`connectors.bawaslu.mapping`).
+
+        Raises:
+            PermanentError: the post cannot be mapped, or its sealed body does not open.
+        """
+        unreadable = self._unreadable.get(record.position)
+        if unreadable is not None:
+            raise PermanentError(
+                unreadable.problem.code,
+                f"spooled post at intake id {unreadable.intake_id} does not open: "
+                f"{unreadable.problem.detail}; it stays sealed in the spool",
+            )
         return self._mapper.events(record.source_id, record.payload)
 
     def acknowledge(self, records: Sequence[SourceRecord]) -> None:
-        """Mark the posts forwarded: from now their retention runs."""
+        """Mark the posts forwarded: from now their retention runs.
+
+        A post that did not open is not marked: it never reached the hub, so the spool keeps
+        it, whatever the retention, until the operator recovers it.
+        """
+        forwarded = [int(r.position) for r in records if r.position not in self._unreadable]
         try:
-            self._spool.mark_forwarded([int(r.position) for r in records], datetime.now(UTC))
+            self._spool.mark_forwarded(forwarded, datetime.now(UTC))
         except SpoolUnavailableError as exc:
             # Only erasure waits: the checkpoint is stored, the next batch marks these too.
             self.context.log.warning("%s: could not mark posts forwarded (%s)", self.name, exc)
