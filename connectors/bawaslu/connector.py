@@ -3,7 +3,8 @@
 ``bawaslu-webhook`` hosts the intake Bawaslu's system posts its reports and findings to
 (:mod:`connectors.bawaslu.intake`): a post is checked (HMAC signature, timestamp no older than
 5 minutes) and written to a local SQLite spool before Bawaslu gets its 202, so nothing
-accepted is lost when the hub is away. The connector then reads the spool after its
+accepted is lost when the hub is away; each post is sealed there under the connector's spool
+key (:mod:`connectors.bawaslu.sealing`). The connector then reads the spool after its
 checkpoint (the intake id) and maps each post to one event (:mod:`connectors.bawaslu.mapping`).
 The listener starts with the connector instance and stops when it is closed.
 
