@@ -18,11 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kafka import KafkaProducer
 
 from connectors.base import ConnectorConfig, InboundConnector
+from connectors.contract import FAST_RETRY, read_topic
 from connectors.errors import PermanentError
 from connectors.host import build
+from connectors.runtime import InboundRunner, system_topic
+from connectors.signed_fixtures import contract_keyring
+from schemas.identity import case_id_for
+from streams.broker.checkpoints import CheckpointStore
 from streams.local.processes import free_port
+from streams.topics import DLQ, inbound_topic
 from tests.connectors.test_bawaslu import NIP, WebhookBed, webhook_bed
 
 #: The schema of the spool before posts were sealed, bodies in clear.
@@ -164,6 +171,50 @@ def test_posts_sealed_under_another_key_are_refused_naming_both_keys(
     same = inbound(bed)
     assert dict(same.read(None, 10)[0].payload)["subject"]["name"] == values["subject"]
     same.close()
+
+
+def test_the_runner_dead_letters_a_post_that_does_not_open_and_forwards_the_rest(
+    bed: WebhookBed, tmp_path: Path, kawal_broker: list[str]
+) -> None:
+    altered_post, intact_post = bed.bawaslu.report(), bed.bawaslu.report()
+    bed.bawaslu.post(altered_post)
+    bed.bawaslu.post(intact_post)
+    first = sealed_of(bed.spool)[0]
+    set_sealed(bed.spool, 1, first[:-1] + bytes([first[-1] ^ 1]))
+    connector = inbound(bed, retention_days=0)
+    checkpoints = CheckpointStore(tmp_path / "checkpoints.db")
+    producer = KafkaProducer(bootstrap_servers=kawal_broker, acks="all")
+    try:
+        runner = InboundRunner(
+            connector,
+            producer,
+            connector.context.codec,
+            checkpoints,
+            FAST_RETRY,
+            contract_keyring(),
+        )
+        assert runner.run_once() == 2
+        assert checkpoints.get(connector.name) == "2"
+    finally:
+        producer.close()
+        checkpoints.close()
+    codec = connector.context.codec
+    letters = [codec.decode(m.value).record for m in read_topic(kawal_broker, DLQ)]
+    mine = [
+        letter
+        for letter in letters
+        if letter["source_topic"] == system_topic(connector.name)
+        and altered_post["id"] in letter["reason"]
+    ]
+    assert [letter["reason_code"] for letter in mine] == ["spool_record_damaged"]
+    assert "intake id 1 " in mine[0]["reason"]
+    published = read_topic(kawal_broker, inbound_topic(connector.institution))
+    keys = {m.key for m in published}
+    assert case_id_for(connector.institution, intact_post["case_number"]).encode() in keys
+    assert case_id_for(connector.institution, altered_post["case_number"]).encode() not in keys
+    connector.expire(datetime.now(UTC))
+    assert [s is not None for s in sealed_of(bed.spool)] == [True, False]  # kept, not erased
+    connector.close()
 
 
 def old_spool(folder: Path, posts: list[dict[str, Any]]) -> None:
