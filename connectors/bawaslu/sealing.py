@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -24,8 +25,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from connectors.key_files import KeyFileError, KeyPurpose
 
 NONCE_BYTES = 12
+#: Bytes of GCM's authentication tag, at the end of each ciphertext.
+TAG_BYTES = 16
 _CONTEXT = b"kawal.bawaslu.spool.v1"
 _KEY_ID_LABEL = b"kawal.bawaslu.spool.key-id.v1"
+_KEY_ID = re.compile(r"[0-9a-f]{16}")
 
 
 class SpoolKeyError(KeyFileError):
@@ -47,6 +51,14 @@ class UnreadableRecord:
     detail: str
 
 
+#: A record whose sealed body fails authentication, or is no sealed body at all.
+DAMAGED = UnreadableRecord(
+    "spool_record_damaged",
+    "the sealed body fails authentication (altered, shortened or moved in the file); "
+    "restore the spool from its backup, or ask Bawaslu to send the post again under a new id",
+)
+
+
 class SpoolSealer:
     """Seals and opens spool records under one key."""
 
@@ -63,24 +75,32 @@ class SpoolSealer:
         return nonce + self._aead.encrypt(nonce, body, _identity(intake_id, post_id))
 
     def open(
-        self, intake_id: int, post_id: str, key_id: str, sealed: bytes
+        self, intake_id: int, post_id: str, key_id: str, sealed: object
     ) -> bytes | UnreadableRecord:
-        """The body sealed in the record, or why it does not open."""
+        """The body sealed in the record, or why it does not open.
+
+        Args:
+            intake_id: The record's intake id.
+            post_id: Bawaslu's id of the post.
+            key_id: The id of the key the record names.
+            sealed: What the record holds; anything but a nonce and a tagged ciphertext
+                (shortened, another type) is damaged, not an error of the reader.
+        """
         if key_id != self.key_id:
+            # The file's text, quoted in logs and dead letters only if it is a key id.
+            named = key_id if _KEY_ID.fullmatch(key_id) else "(no key id)"
             return UnreadableRecord(
                 "spool_key_mismatch",
-                f"sealed under spool key {key_id}, the key file holds {self.key_id}; "
+                f"sealed under spool key {named}, the key file holds {self.key_id}; "
                 "restore the spool key file the post was sealed under",
             )
+        if not isinstance(sealed, bytes) or len(sealed) < NONCE_BYTES + TAG_BYTES:
+            return DAMAGED
         nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
         try:
             return self._aead.decrypt(nonce, ciphertext, _identity(intake_id, post_id))
         except InvalidTag:
-            return UnreadableRecord(
-                "spool_record_damaged",
-                "the sealed body fails authentication (altered or moved in the file); "
-                "ask Bawaslu to send the post again under a new id",
-            )
+            return DAMAGED
 
 
 def _identity(intake_id: int, post_id: str) -> bytes:

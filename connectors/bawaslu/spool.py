@@ -137,7 +137,7 @@ class Spool:
         return [self._opened(int(row[0]), str(row[1]), str(row[2]), row[3]) for row in rows]
 
     def _opened(
-        self, intake_id: int, post_id: str, key_id: str, sealed: bytes
+        self, intake_id: int, post_id: str, key_id: str, sealed: object
     ) -> SpooledPost | UnreadablePost:
         body = self._sealer.open(intake_id, post_id, key_id, sealed)
         if isinstance(body, UnreadableRecord):

@@ -149,6 +149,21 @@ def test_a_sealed_body_moved_to_another_post_does_not_open(bed: WebhookBed) -> N
     connector.close()
 
 
+@pytest.mark.parametrize("sealed", [b"short", b"", "text, not bytes", 7])
+def test_a_shortened_or_retyped_record_is_damaged_not_a_crash(
+    bed: WebhookBed, sealed: object
+) -> None:
+    bed.bawaslu.post(bed.bawaslu.report())
+    with sqlite3.connect(bed.spool) as db:
+        db.execute("UPDATE posts SET sealed = ? WHERE intake_id = 1", (sealed,))
+    connector = inbound(bed)
+    (record,) = connector.read(None, 10)
+    with pytest.raises(PermanentError) as refused:
+        connector.to_events(record)
+    assert refused.value.reason_code == "spool_record_damaged"
+    connector.close()
+
+
 def test_posts_sealed_under_another_key_are_refused_naming_both_keys(
     bed: WebhookBed, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
