@@ -13,15 +13,12 @@ no secret of its own (the inspectorate's file drop) keeps a key in a file (:func
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
-import os
-import secrets
 from pathlib import Path
 
-from connectors.errors import ConnectorConfigError
-from streams.private_files import PrivateFileError, open_private
+from connectors import key_files
+from connectors.key_files import KeyFileError, KeyPurpose
 
 PREFIX = "reporter:"
 CONTEXT = b"kawal.reporter_ref.v1"
@@ -40,61 +37,26 @@ def pseudonym_key(secret: bytes) -> bytes:
     return hmac.new(secret, CONTEXT, hashlib.sha256).digest()
 
 
-#: Bytes of a key a connector makes for itself (:func:`kept_key`): 256 bits.
-KEY_BYTES = 32
-
-
-class PseudonymKeyError(ConnectorConfigError):
+class PseudonymKeyError(KeyFileError):
     """A connector's pseudonym key file is unusable; the message says why, never the key."""
 
 
-def kept_key(path: Path) -> bytes:
-    """The pseudonym key a connector keeps in ``path`` (64 hex digits), made on first use.
+PURPOSE = KeyPurpose(
+    name="pseudonym key",
+    loss="earlier cases' pseudonyms then cannot be recomputed",
+    error=PseudonymKeyError,
+)
 
-    A missing file is created with a fresh random key, mode 0600 in a folder of mode 0700
-    (:mod:`streams.private_files`), and linked into place only once written, so a second
-    process starting at the same time reads the whole key or makes none. Back the file up
-    with the office's records: without it, the office can no longer recompute the
-    pseudonyms of its earlier cases (the cases themselves stay readable).
+
+def kept_key(path: Path) -> bytes:
+    """The pseudonym key derived from the key a connector keeps in ``path``, made on first use.
+
+    The file is kept as :func:`connectors.key_files.kept_key` keeps keys. Back it up with the
+    office's records: without it, the office can no longer recompute the pseudonyms of its
+    earlier cases (the cases themselves stay readable).
 
     Raises:
         PseudonymKeyError: the file is a link, not a regular file, not ours, or does not hold
             64 hex digits.
     """
-    try:
-        if not os.path.lexists(path):
-            _make_key(path)
-        descriptor = open_private(path, os.O_RDONLY)
-        with os.fdopen(descriptor, "rb") as handle:
-            text = handle.read(4 * KEY_BYTES).strip()
-    except PrivateFileError as exc:
-        raise PseudonymKeyError(f"pseudonym key file: {exc}") from exc
-    except OSError as exc:
-        raise PseudonymKeyError(
-            f"cannot read the pseudonym key file {path} ({type(exc).__name__})"
-        ) from exc
-    try:
-        key = bytes.fromhex(text.decode("ascii"))
-    except (UnicodeDecodeError, ValueError):
-        key = b""
-    if len(key) != KEY_BYTES:
-        raise PseudonymKeyError(
-            f"{path} does not hold a pseudonym key ({2 * KEY_BYTES} hex digits); restore it "
-            "from its backup, or remove it to start a new key (earlier cases' pseudonyms "
-            "then cannot be recomputed)"
-        )
-    return pseudonym_key(key)
-
-
-def _make_key(path: Path) -> None:
-    partial = path.with_name(f".{path.name}.{secrets.token_hex(8)}.new")
-    descriptor = open_private(partial, os.O_WRONLY | os.O_EXCL)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(secrets.token_bytes(KEY_BYTES).hex().encode() + b"\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(FileExistsError):  # another process made it first: its key wins
-            os.link(partial, path)
-    finally:
-        partial.unlink()
+    return pseudonym_key(key_files.kept_key(path, PURPOSE))

@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -81,8 +81,8 @@ class Systems:
     """The demo's simulated systems, scripted, and their connectors running against the hub.
 
     What the connectors keep (the webhook's spool, the key of inspectorate pseudonyms) goes
-    under ``home``, as an operator keeps it under ``KAWAL_HOME``; the webhook's spool keeps a
-    post's body no day longer than the hub needs it (``retention_days = 0``).
+    under ``home``, as an operator keeps it under ``KAWAL_HOME``; the webhook's spool keeps its
+    posts, sealed, for its default retention (beyond the test's run).
     """
 
     def __init__(self, root: Path, home: Path) -> None:
@@ -95,10 +95,7 @@ class Systems:
         )
         kept = home / "connectors"
         self.configs = {name: dict(config) for name, config in self.demo.configs.items()}
-        self.configs["bawaslu-webhook"] |= {
-            "spool_dir": str(kept / "bawaslu-spool"),
-            "retention_days": 0,
-        }
+        self.configs["bawaslu-webhook"]["spool_dir"] = str(kept / "bawaslu-spool")
         self.configs["inspektorat-filedrop"]["pseudonym_key_file"] = str(
             kept / "inspektorat-pseudonyms.key"
         )
@@ -149,8 +146,6 @@ class Drive:
     replays: list[str] = field(default_factory=list)
     #: The pg_dump of the live audit store, once everything is in.
     dump: bytes = b""
-    #: Files under KAWAL_HOME holding canaries before the webhook's spool retention ran.
-    before_retention: dict[str, set[str]] = field(default_factory=dict)
 
     def events_of(self, case_id: str) -> list[str]:
         """Event types of the case's trail in the live store."""
@@ -338,15 +333,6 @@ def delivered(drive: Drive) -> None:
             return connection.execute(query).first() is not None
 
     wait(closed, "the closing in BKN's database")
-
-
-def expire_spool(drive: Drive) -> None:
-    """Let the webhook's spool erase what the hub holds (retention 0 days), as its timer does."""
-    connector = build("bawaslu-webhook", drive.systems.configs["bawaslu-webhook"])
-    try:
-        connector.expire(datetime.now(UTC) + timedelta(seconds=1))
-    finally:
-        connector.close()
 
 
 def drive_through(drive: Drive) -> None:

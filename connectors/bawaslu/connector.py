@@ -3,7 +3,8 @@
 ``bawaslu-webhook`` hosts the intake Bawaslu's system posts its reports and findings to
 (:mod:`connectors.bawaslu.intake`): a post is checked (HMAC signature, timestamp no older than
 5 minutes) and written to a local SQLite spool before Bawaslu gets its 202, so nothing
-accepted is lost when the hub is away. The connector then reads the spool after its
+accepted is lost when the hub is away; each post is sealed there under the connector's spool
+key (:mod:`connectors.bawaslu.sealing`). The connector then reads the spool after its
 checkpoint (the intake id) and maps each post to one event (:mod:`connectors.bawaslu.mapping`).
 The listener starts with the connector instance and stops when it is closed.
 
@@ -37,8 +38,14 @@ from connectors.base import (
 )
 from connectors.bawaslu.intake import IntakeSettings, WebhookListener
 from connectors.bawaslu.mapping import PostMapper
-from connectors.bawaslu.spool import Spool, SpoolUnavailableError
+from connectors.bawaslu.sealing import PURPOSE, SpoolSealer
+from connectors.bawaslu.spool import (
+    Spool,
+    SpoolUnavailableError,
+)
+from connectors.bawaslu.spool_reader import SealedSpoolReader
 from connectors.http import post_json
+from connectors.key_files import kept_key
 from connectors.pseudonyms import pseudonym_key
 from streams.domain.commitments import is_commitment
 
@@ -56,6 +63,10 @@ class WebhookConfig(ConnectorConfig):
     spool_dir: Path
     """Directory of the spool (``intake.db``, mode 0600; the folder is made mode 0700); keep it
     on a disk that survives restarts."""
+    spool_key_file: Path | None = None
+    """The key posts are sealed under in the spool (64 hex digits, mode 0600, its folder 0700),
+    made on first start if missing; default ``spool_dir/spool.key``. Back it up apart
+    from the spool: without it, posts not yet in the hub cannot be read."""
     secret: SecretStr
     """Shared secret of the HMAC-SHA256 signatures (at least 32 characters)."""
     max_skew_seconds: int = Field(default=300, ge=1, le=3600)
@@ -84,7 +95,9 @@ class BawasluWebhook(InboundConnector[WebhookConfig]):
         super().__init__(config, context)
         secret = config.secret.get_secret_value().encode()
         self._mapper = PostMapper(config.institution, context.catalog, pseudonym_key(secret))
-        self._spool = Spool(config.spool_dir, config.spool_busy_seconds)
+        spool_key = kept_key(config.spool_key_file or config.spool_dir / "spool.key", PURPOSE)
+        self._spool = Spool(config.spool_dir, config.spool_busy_seconds, SpoolSealer(spool_key))
+        self._reader = SealedSpoolReader(self._spool, self.name, context.log)
         self._listener: WebhookListener | None = WebhookListener.acquire(
             IntakeSettings(
                 host=config.listen_host,
@@ -94,31 +107,30 @@ class BawasluWebhook(InboundConnector[WebhookConfig]):
                 max_skew_seconds=config.max_skew_seconds,
                 max_body_bytes=config.max_body_bytes,
                 busy_seconds=config.spool_busy_seconds,
+                spool_key=spool_key,
             )
         )
 
     def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
-        """Spooled posts after intake id ``after``."""
-        try:
-            posts = self._spool.after(int(after or 0), limit)
-        except SpoolUnavailableError as exc:
-            raise TransientError(str(exc)) from exc
-        return [
-            SourceRecord(position=str(post.intake_id), payload=post.body, source_id=post.post_id)
-            for post in posts
-        ]
+        """Spooled posts after intake id ``after`` (one that does not open is refused later)."""
+        return self._reader.read(after, limit)
 
     def to_events(self, record: SourceRecord) -> list[Event]:
-        """The event one post stands for (see :mod:`connectors.bawaslu.mapping`)."""
+        """The event one post stands for (see :mod:`connectors.bawaslu.mapping`).
+
+        Raises:
+            PermanentError: the post cannot be mapped, or its sealed body does not open.
+        """
+        self._reader.check(record)
         return self._mapper.events(record.source_id, record.payload)
 
     def acknowledge(self, records: Sequence[SourceRecord]) -> None:
-        """Mark the posts forwarded: from now their retention runs."""
-        try:
-            self._spool.mark_forwarded([int(r.position) for r in records], datetime.now(UTC))
-        except SpoolUnavailableError as exc:
-            # Only erasure waits: the checkpoint is stored, the next batch marks these too.
-            self.context.log.warning("%s: could not mark posts forwarded (%s)", self.name, exc)
+        """Mark the posts forwarded: from now their retention runs.
+
+        A post that did not open is not marked: it never reached the hub, so the spool keeps
+        it, whatever the retention, until the operator recovers it.
+        """
+        self._reader.mark_forwarded(records, datetime.now(UTC))
 
     def expire(self, now: datetime) -> None:
         """Erase the bodies of posts forwarded more than ``retention_days`` before ``now``."""

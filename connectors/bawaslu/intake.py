@@ -33,6 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
+from connectors.bawaslu.sealing import SpoolSealer
 from connectors.bawaslu.spool import PostIdConflictError, Spool, SpoolUnavailableError
 from connectors.errors import ConnectorError
 
@@ -71,6 +72,8 @@ class IntakeSettings:
     max_skew_seconds: int
     max_body_bytes: int
     busy_seconds: float
+    spool_key: bytes
+    """The key posts are sealed under in the spool (:mod:`connectors.bawaslu.sealing`)."""
 
     def __repr__(self) -> str:
         return f"IntakeSettings({self.host}:{self.port}, spool {self.spool_dir})"  # no secret
@@ -224,7 +227,9 @@ class WebhookListener:
 
     def __init__(self, settings: IntakeSettings) -> None:
         self.settings = settings
-        self._spool = Spool(settings.spool_dir, settings.busy_seconds)
+        self._spool = Spool(
+            settings.spool_dir, settings.busy_seconds, SpoolSealer(settings.spool_key)
+        )
         self._server = _Server((settings.host, settings.port), Intake(settings, self._spool))
         self._thread = threading.Thread(
             target=self._server.serve_forever,

@@ -32,7 +32,10 @@ from connectors.base import (
     TransientError,
 )
 from connectors.bawaslu.connector import BAWASLU_ID
+from connectors.bawaslu.sealing import PURPOSE, SpoolSealer
 from connectors.bawaslu.spool import Spool, SpoolUnavailableError
+from connectors.bawaslu.spool_reader import SealedSpoolReader
+from connectors.key_files import kept_key
 from connectors.lapor.evidence import EvidenceStore, S3Location
 from connectors.lapor.intake import IntakeParts, RateLimits, ReportIntake
 from connectors.lapor.mapping import report_event
@@ -79,6 +82,9 @@ class IntakeConfig(ConnectorConfig):
     forwarded_for: str | None = None
     """Header naming the client when a trusted proxy is in front (``X-Forwarded-For``)."""
     spool_busy_seconds: float = Field(default=5.0, gt=0)
+    spool_key_file: Path | None = None
+    """The key the spooled reports are sealed under (default ``spool_dir/spool.key``, made on
+    first start, mode 0600): back it up apart from the spool."""
     retention_days: int = Field(default=30, ge=0)
     """Days a report stays in the spool after it reached the hub (personal data)."""
 
@@ -119,6 +125,11 @@ def agencies_of(jurisdiction: str) -> list[Institution]:
     return found
 
 
+def spool_sealer(config: IntakeConfig) -> SpoolSealer:
+    """What seals the spooled reports: the key kept in the spool key file (made if missing)."""
+    return SpoolSealer(kept_key(config.spool_key_file or config.spool_dir / "spool.key", PURPOSE))
+
+
 class LaporIntake(InboundConnector[IntakeConfig]):
     """Reports of the public portal → ``ReportReceived`` of the office."""
 
@@ -128,7 +139,8 @@ class LaporIntake(InboundConnector[IntakeConfig]):
         super().__init__(config, context)
         secret = config.secret.get_secret_value().encode()
         self._pseudonyms = pseudonym_key(secret)
-        self._spool = Spool(config.spool_dir, config.spool_busy_seconds)
+        self._spool = Spool(config.spool_dir, config.spool_busy_seconds, spool_sealer(config))
+        self._reader = SealedSpoolReader(self._spool, self.name, context.log)
         settings = PortalSettings(
             config.listen_host,
             config.listen_port,
@@ -140,26 +152,21 @@ class LaporIntake(InboundConnector[IntakeConfig]):
         )
 
     def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
-        """Spooled reports after spool id ``after``."""
-        try:
-            posts = self._spool.after(int(after or 0), limit)
-        except SpoolUnavailableError as exc:
-            raise TransientError(str(exc)) from exc
-        return [
-            SourceRecord(position=str(post.intake_id), payload=post.body, source_id=post.post_id)
-            for post in posts
-        ]
+        """Spooled reports after spool id ``after`` (one that does not open is refused later)."""
+        return self._reader.read(after, limit)
 
     def to_events(self, record: SourceRecord) -> list[Event]:
-        """The ``ReportReceived`` of one report."""
+        """The ``ReportReceived`` of one report.
+
+        Raises:
+            PermanentError: the report's sealed spool record does not open.
+        """
+        self._reader.check(record)
         return [report_event(self.institution, self._pseudonyms, dict(record.payload))]
 
     def acknowledge(self, records: Sequence[SourceRecord]) -> None:
-        """Mark the reports forwarded: from now their retention runs."""
-        try:
-            self._spool.mark_forwarded([int(r.position) for r in records], datetime.now(UTC))
-        except SpoolUnavailableError as exc:
-            self.context.log.warning("%s: could not mark reports forwarded (%s)", self.name, exc)
+        """Mark the reports forwarded (not one that did not open): their retention runs."""
+        self._reader.mark_forwarded(records, datetime.now(UTC))
 
     def expire(self, now: datetime) -> None:
         """Erase reports forwarded more than ``retention_days`` before ``now``."""
@@ -230,7 +237,7 @@ def _portal(config: IntakeConfig, settings: PortalSettings) -> Portal:
         rules,
         config.evidence_limits(),
         EvidenceStore(config.location(), _evidence_key(secret)),
-        Spool(config.spool_dir, config.spool_busy_seconds),
+        Spool(config.spool_dir, config.spool_busy_seconds, spool_sealer(config)),
         tracking,
     )
     return Portal(

@@ -299,7 +299,7 @@ def test_forwarded_bodies_are_erased_after_retention_yet_repeats_recognised(
     connector.expire(datetime.now(UTC))
     assert connector.read(None, 10) == []
     with sqlite3.connect(bed.spool) as db:
-        assert db.execute("SELECT body FROM posts").fetchall() == [(None,)]
+        assert db.execute("SELECT body, sealed FROM posts").fetchall() == [(None, None)]
     assert bed.bawaslu.post(report)[1]["status"] == "duplicate"
     connector.close()
 

@@ -45,10 +45,10 @@ def personal_post(bed: WebhookBed) -> None:
 
 
 def bodies(bed: WebhookBed) -> list[bool]:
-    """Whether each spooled post, in intake order, still has its body."""
+    """Whether each spooled post, in intake order, still has its (sealed) body."""
     with sqlite3.connect(bed.spool) as db:
         return [
-            row[0] for row in db.execute("SELECT body IS NOT NULL FROM posts ORDER BY intake_id")
+            row[0] for row in db.execute("SELECT sealed IS NOT NULL FROM posts ORDER BY intake_id")
         ]
 
 
@@ -63,8 +63,11 @@ def test_the_spool_and_its_folder_are_private(bed: WebhookBed) -> None:
     connector.close()
     folder = bed.spool.parent
     assert mode(folder) == 0o700
-    assert [entry.name for entry in folder.iterdir()] == ["intake.db"]  # journal gone
-    assert mode(bed.spool) == 0o600
+    # The journal is gone; the spool key, by default, sits beside the spool.
+    assert {entry.name: mode(entry) for entry in folder.iterdir()} == {
+        "intake.db": 0o600,
+        "spool.key": 0o600,
+    }
 
 
 def test_a_spool_an_older_release_left_readable_is_tightened(tmp_path: Path) -> None:
@@ -77,7 +80,10 @@ def test_a_spool_an_older_release_left_readable_is_tightened(tmp_path: Path) -> 
     with webhook_bed(tmp_path) as bed:
         personal_post(bed)
     assert mode(folder) == 0o700
-    assert {entry.name: mode(entry) for entry in folder.iterdir()} == {"intake.db": 0o600}
+    assert {entry.name: mode(entry) for entry in folder.iterdir()} == {
+        "intake.db": 0o600,
+        "spool.key": 0o600,
+    }
 
 
 def test_delivered_posts_lose_their_bodies_after_retention_undelivered_ones_never(
@@ -139,7 +145,10 @@ def test_a_spool_behind_a_symbolic_link_is_refused_and_nothing_written_there(
         spool.mkdir()
         (elsewhere / "intake.db").write_bytes(b"")
         (spool / "intake.db").symlink_to(elsewhere / "intake.db")
-    with webhook_bed(tmp_path, spool_dir=str(spool)) as bed:
+    # The key elsewhere, so that the spool's own refusal is what is seen (a key file under a
+    # linked folder stops the connector's start: tests/connectors/test_bawaslu_spool_key.py).
+    key = tmp_path / "keys" / "spool.key"
+    with webhook_bed(tmp_path, spool_dir=str(spool), spool_key_file=str(key)) as bed:
         status, answer = bed.bawaslu.post(bed.bawaslu.report())
         assert (status, answer["error"]) == (503, "spool_unavailable")
         connector = inbound(bed)

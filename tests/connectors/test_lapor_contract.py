@@ -14,9 +14,11 @@ from typing import Any, ClassVar
 
 import pytest
 
+from connectors.bawaslu.sealing import PURPOSE, SpoolSealer
 from connectors.bawaslu.spool import Spool
 from connectors.contract import InboundContract
 from connectors.host import build
+from connectors.key_files import kept_key
 from connectors.lapor.evidence import S3Location
 from streams.local.processes import free_port
 from tests.lapor_support import png, report_fields, seaweed_s3
@@ -109,7 +111,8 @@ class TestIntakeContract(InboundContract):
 
     def add_malformed(self, system: Any) -> None:
         # A report the portal did not write (the spool was altered): refused when mapped.
-        spool = Spool(system.spool_dir, 1.0)
+        sealer = SpoolSealer(kept_key(system.spool_dir / "spool.key", PURPOSE))
+        spool = Spool(system.spool_dir, 1.0, sealer)
         try:
             spool.append("altered-report", json.dumps({"id": "x", "report": {}}).encode())
         finally:

@@ -19,7 +19,7 @@ is a live PostgreSQL database:
   reported not replayable.
 
 Then no canary is in clear (or hex-encoded) in any record of any topic, in any file under
-``KAWAL_HOME`` (broker storage, the webhook's spool once its retention ran, checkpoints, feed
+``KAWAL_HOME`` (broker storage, the webhook's spool with every post still in it, checkpoints, feed
 chains, kept heads, vault, logs of the hub and of the connectors), in a ``pg_dump`` of the live
 store, in ``/metrics`` or ``/health``, or in any HTTP read beyond the reader's share; every
 institution's trail shows exactly the canaries the policy grants it; the recipients' systems
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,7 +62,6 @@ from tests.connector_drive import (
     Planted,
     Systems,
     drive_through,
-    expire_spool,
     named,
 )
 from tests.hubtools import RunningHub, http_get, start_hub
@@ -74,7 +74,15 @@ POLICY = load_disclosure_policy(None, CATALOG)
 INSTITUTIONS = {institution.id: institution for institution in load_institutions()}
 AUTHORITY_MAP = load_authority_map()
 #: Files under KAWAL_HOME the scan must have found, so that it means something.
-HOME_FILES = {"vault.db", "worker.log", "sink.log", "checkpoints.db", "intake.db", "kawal.log"}
+HOME_FILES = {
+    "vault.db",
+    "worker.log",
+    "sink.log",
+    "checkpoints.db",
+    "intake.db",
+    "spool.key",
+    "kawal.log",
+}
 
 
 @pytest.fixture(scope="module")
@@ -125,8 +133,6 @@ def drove(live: tuple[RunningHub, str, Path, str], postgres: PostgresServer) -> 
         logging.getLogger().removeHandler(log)
         logging.getLogger().setLevel(previous)
         log.close()
-    drive.before_retention = files_holding(hub.home, drive.planted.every)
-    expire_spool(drive)
     drive.dump = postgres.dump(database)
     return drive
 
@@ -203,16 +209,18 @@ def test_no_file_under_the_hub_home_holds_a_canary(drove: Drive) -> None:
     assert {path: named(values, drove.planted) for path, values in found.items()} == {}
 
 
-def test_the_webhook_spool_held_bawaslu_posts_only_until_its_retention(drove: Drive) -> None:
-    # The scan sees what a file holds: before the retention ran, Bawaslu's posts were in the
-    # spool (the sender's side, kept until the hub has them and retention_days passed).
-    spooled = {path for path in drove.before_retention if "bawaslu-spool" in path}
-    assert spooled, drove.before_retention.keys()
-    senders = drove.planted.senders
-    bawaslu = {value for value, sender in senders.items() if sender == BAWASLU}
-    assert set().union(*(drove.before_retention[path] for path in spooled)) <= bawaslu
-    others = {path for path in drove.before_retention if path not in spooled}
-    assert others == set()
+def test_the_webhook_spool_keeps_every_bawaslu_post_sealed(drove: Drive) -> None:
+    # Within its retention the spool still holds each post Bawaslu sent, sealed: the scan of
+    # every file above finds none of their canaries all the same.
+    spool = Path(drove.systems.configs["bawaslu-webhook"]["spool_dir"]) / "intake.db"
+    with sqlite3.connect(spool) as db:
+        kept = db.execute(
+            "SELECT COUNT(*) FROM posts WHERE sealed IS NOT NULL AND body IS NULL"
+        ).fetchone()[0]
+    sent = {value for value, sender in drove.planted.senders.items() if sender == BAWASLU}
+    assert kept >= 7, kept  # a referred case (4 posts), a rejected report (2), a refusal (1)
+    assert found_in(spool.read_bytes(), drove.planted.every) == set()
+    assert sent, "Bawaslu's posts carried canaries"
 
 
 def test_the_live_postgresql_store_holds_no_canary(drove: Drive) -> None:

@@ -1,0 +1,81 @@
+"""Reading a sealed spool as an inbound connector: posts that open, and those that do not.
+
+A post whose sealed body does not open (a wrong spool key, a damaged record) must neither stop
+the connector nor vanish: it is logged with where it is, refused (dead-lettered) with its
+reason code, and never marked forwarded, so the spool keeps it sealed whatever its retention
+until the operator recovers it. The Bawaslu webhook and the public reporting portal share this.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from connectors.base import PermanentError, SourceRecord, TransientError
+from connectors.bawaslu.spool import Spool, SpooledPost, SpoolUnavailableError, UnreadablePost
+
+
+class SealedSpoolReader:
+    """Reads ``spool`` for the connector ``name``, remembering the last read's unreadable posts."""
+
+    def __init__(self, spool: Spool, name: str, log: logging.Logger) -> None:
+        """Reads ``spool``; logs as connector ``name``."""
+        self.spool = spool
+        self.name = name
+        self.log = log
+        #: Posts of the last read that do not open, by position: refused by :meth:`check`.
+        self._unreadable: dict[str, UnreadablePost] = {}
+
+    def read(self, after: str | None, limit: int) -> list[SourceRecord]:
+        """Spooled posts after intake id ``after``, each as a source record.
+
+        Raises:
+            TransientError: the spool cannot be read now.
+        """
+        try:
+            posts = self.spool.after(int(after or 0), limit)
+        except SpoolUnavailableError as exc:
+            raise TransientError(str(exc)) from exc
+        self._unreadable = {}
+        return [self._record(post) for post in posts]
+
+    def check(self, record: SourceRecord) -> None:
+        """Refuse a record whose post did not open.
+
+        Raises:
+            PermanentError: the post's sealed body does not open (its reason code).
+        """
+        unreadable = self._unreadable.get(record.position)
+        if unreadable is not None:
+            raise PermanentError(
+                unreadable.problem.code,
+                f"spooled post at intake id {unreadable.intake_id} does not open: "
+                f"{unreadable.problem.detail}; it stays sealed in the spool",
+            )
+
+    def mark_forwarded(self, records: Sequence[SourceRecord], now: datetime) -> None:
+        """Mark the posts that opened forwarded: from now their retention runs."""
+        forwarded = [int(r.position) for r in records if r.position not in self._unreadable]
+        try:
+            self.spool.mark_forwarded(forwarded, now)
+        except SpoolUnavailableError as exc:
+            # Only erasure waits: the checkpoint is stored, the next batch marks these too.
+            self.log.warning("%s: could not mark posts forwarded (%s)", self.name, exc)
+
+    def _record(self, post: SpooledPost | UnreadablePost) -> SourceRecord:
+        position = str(post.intake_id)
+        if isinstance(post, SpooledPost):
+            return SourceRecord(position=position, payload=post.body, source_id=post.post_id)
+        self._unreadable[position] = post
+        self.log.error(
+            "%s: spooled post at intake id %d (post %s) does not open (%s): dead-lettered, "
+            "kept sealed in the spool",
+            self.name,
+            post.intake_id,
+            post.post_id,
+            post.problem.code,
+        )
+        # Only where it is: the body cannot be read, and must not leave the spool anyway.
+        payload = {"intake_id": post.intake_id, "post_id": post.post_id}
+        return SourceRecord(position=position, payload=payload, source_id=post.post_id)
