@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from schemas.avro_binary import write_bytes, write_long, write_string
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
 from schemas.errors import KawalError
@@ -78,41 +79,15 @@ class EntryViews:
 
     def audited(self, vaulted_disclosures: bytes) -> bytes:
         """The entry on ``kawal.case.audit``: its disclosures under the case's data key."""
-        return self._prefix + _bytes(vaulted_disclosures) + b"\x00"
+        return self._prefix + write_bytes(vaulted_disclosures) + b"\x00"
 
     def feed(self, items: list[dict[str, Any]]) -> bytes:
         """The entry on a feed, with ``items`` (``kawal.FeedDisclosures``) as its share."""
         if not items:
             return self._prefix + _EMPTY_TAIL
-        parts = [self._prefix, b"\x00", _long(len(items))]
+        parts = [self._prefix, b"\x00", write_long(len(items))]
         for item in items:
-            parts += [_string(item["recipient"]), _string(item["key_id"])]
-            parts += [_bytes(item[name]) for name, _ in _FEED_ITEM[2:]]
+            parts += [write_string(item["recipient"]), write_string(item["key_id"])]
+            parts += [write_bytes(item[name]) for name, _ in _FEED_ITEM[2:]]
         parts.append(b"\x00")  # the array's closing empty block
         return b"".join(parts)
-
-
-def _long(value: int) -> bytes:
-    """An Avro long: zig-zag, then a base-128 varint, least significant group first."""
-    if 0 <= value < _ONE_BYTE:
-        return _SMALL[value]
-    zigzag = (value << 1) ^ (value >> 63)
-    out = bytearray()
-    while zigzag > 0x7F:
-        out.append((zigzag & 0x7F) | 0x80)
-        zigzag >>= 7
-    out.append(zigzag)
-    return bytes(out)
-
-
-#: Non-negative longs below 64 take one byte: the lengths of most fields here.
-_ONE_BYTE = 64
-_SMALL = tuple(bytes([value << 1]) for value in range(_ONE_BYTE))
-
-
-def _bytes(value: bytes) -> bytes:
-    return _long(len(value)) + value
-
-
-def _string(value: str) -> bytes:
-    return _bytes(value.encode())
