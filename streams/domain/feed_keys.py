@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,13 +98,15 @@ class OpenedFeedKeys:
     """The feed keys a reader has opened, so each grant costs one HPKE open, not one a record.
 
     A key is found again only with the same private key: the cache is keyed by a digest of the
-    private key too, so a reader never opens with a key it could not have opened itself.
+    private key too, so a reader never opens with a key it could not have opened itself. Safe
+    across threads (connectors may read feeds from several).
     """
 
     def __init__(self, kept: int = OPENED_KEPT) -> None:
         """Keep at most ``kept`` opened feed keys, the least recently used dropped first."""
         self._kept = kept
         self._opened: OrderedDict[tuple[bytes, bytes, bytes], ChaCha20Poly1305] = OrderedDict()
+        self._lock = threading.Lock()
 
     def aead(self, item: dict[str, Any], private: X25519PrivateKey) -> ChaCha20Poly1305:
         """The feed key ``item`` names, opened with ``private``.
@@ -113,10 +116,11 @@ class OpenedFeedKeys:
         """
         holder = hashlib.sha256(private.private_bytes_raw()).digest()
         slot = (holder, item["encapsulated_key"], item["sealed_feed_key"])
-        found = self._opened.get(slot)
-        if found is not None:
-            self._opened.move_to_end(slot)
-            return found
+        with self._lock:
+            found = self._opened.get(slot)
+            if found is not None:
+                self._opened.move_to_end(slot)
+                return found
         try:
             key = SUITE.decrypt(
                 item["encapsulated_key"] + item["sealed_feed_key"],
@@ -131,9 +135,10 @@ class OpenedFeedKeys:
         if len(key) != FEED_KEY_BYTES:
             raise SealingError(f"the feed key sealed to key {item['key_id']} is not 32 bytes")
         found = ChaCha20Poly1305(key)
-        self._opened[slot] = found
-        if len(self._opened) > self._kept:
-            self._opened.popitem(last=False)
+        with self._lock:
+            self._opened[slot] = found
+            if len(self._opened) > self._kept:
+                self._opened.popitem(last=False)
         return found
 
 

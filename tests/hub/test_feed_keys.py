@@ -158,3 +158,14 @@ def test_records_sealed_before_feed_keys_still_open(ring: KeyRing) -> None:
     to = SealingKey("bkn", found.id, found.public_key)
     older = entry(1) | {"sealed_disclosures": [seal(CATALOG, DISCLOSURES, to, entry(1)["event"])]}
     assert open_feed_disclosures(CATALOG, ring, "bkn", older) == DISCLOSURES
+
+
+def test_a_reader_keeps_a_bounded_number_of_feed_keys_and_still_opens_every_record(
+    ring: KeyRing,
+) -> None:
+    sealer = FeedSealer(CATALOG, ring.registry, HubMetrics(), epoch=(3600.0, 1))
+    views = [sealer.sealed_view(entry(seq), "bkn", DISCLOSURES) for seq in (1, 2, 3)]
+    assert len({item(view)["sealed_feed_key"] for view in views}) == 3
+    opened = OpenedFeedKeys(kept=1)
+    for view in [*views, *views]:
+        assert open_feed_disclosures(CATALOG, ring, "bkn", view, opened) == DISCLOSURES
