@@ -15,10 +15,11 @@ from connectors.base import ConnectorContext
 from schemas.codec import AvroCodec
 from streams.domain.chain import GENESIS_HASH, EntryFields, entry_hash, whole_millis
 from streams.domain.entries import EntryProblem, open_feed_disclosures, vouch
+from streams.domain.feed_keys import encrypt_for_feed, new_feed_key
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import KeyRefusal
-from streams.domain.sealing import SealingKey, open_sealed, seal
+from streams.domain.sealing import SealingKey, open_sealed
 from streams.domain.signed_events import sign_event
 from streams.domain.signing import KeyRing
 from streams.topics import inbound_topic
@@ -72,7 +73,8 @@ def signed_entry(
     """The ``kawal.AuditEntry`` of ``record`` at ``seq`` after ``prev_hash``, as the hub makes it.
 
     Signed by the event's source, vouched for by the hub, with the keys of ``ring`` (default
-    :func:`contract_keyring`). Every disclosure is sealed to ``recipient`` (its feed's view), or
+    :func:`contract_keyring`). Every disclosure is under a feed key sealed to ``recipient`` (its
+    feed's view, :mod:`streams.domain.feed_keys`), or
     with no recipient in clear, as the hub holds the entry in memory.
     """
     ring = ring or contract_keyring()
@@ -111,9 +113,9 @@ def signed_entry(
     found = ring.registry.encryption_key(recipient, fields.recorded_at)
     if isinstance(found, KeyRefusal):
         raise ValueError(found.detail)
-    to = SealingKey(recipient, found.id, found.public_key)
-    sealed = seal(codec.catalog, disclosures, to, fields.event)
-    return entry | {"disclosures": [], "sealed_disclosures": [sealed]}
+    feed_key = new_feed_key(SealingKey(recipient, found.id, found.public_key))
+    item = encrypt_for_feed(codec.catalog, disclosures, feed_key, fields.event)
+    return entry | {"disclosures": [], "feed_disclosures": [item]}
 
 
 def _opened_by_hub(codec: AvroCodec, ring: KeyRing, signed: dict[str, Any]) -> list[dict[str, str]]:

@@ -331,12 +331,16 @@ class AuditStore:
         self.engine.dispose()
 
 
+#: Fields only feeds fill: empty on kawal.case.audit, no column in the store.
+_FEED_ONLY = frozenset({"sealed_disclosures", "feed_disclosures"})
+
+
 def row_from_entry(entry: dict[str, Any]) -> dict[str, Any]:
     """A decoded ``kawal.AuditEntry`` as an audit-store row (disclosures as JSON text).
 
     The row keeps what ``kawal.case.audit`` carries: the disclosures under the case's data key.
     """
-    row = {key: value for key, value in entry.items() if key != "sealed_disclosures"}
+    row = {key: value for key, value in entry.items() if key not in _FEED_ONLY}
     return row | {
         "disclosures": json.dumps(entry.get("disclosures", [])),
         "vaulted_disclosures": entry.get("vaulted_disclosures", b""),

@@ -18,6 +18,7 @@ from schemas.codec import AvroCodec, CodecError
 from schemas.errors import KawalError
 from streams.domain.chain import EntryFields, entry_hash
 from streams.domain.commitments import reveal
+from streams.domain.feed_keys import OpenedFeedKeys, open_feed_item
 from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.keys import KeyRefusal, KeyRegistry
 from streams.domain.sealing import DecryptionKeys, open_sealed
@@ -101,18 +102,34 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def open_feed_disclosures(
-    catalog: SchemaCatalog, keys: DecryptionKeys, institution: str, entry: dict[str, Any]
-) -> list[dict[str, str]] | EntryProblem:
-    """The disclosures of a feed entry sealed to ``institution``, opened with its key.
+#: The feed keys this process opened (:mod:`streams.domain.feed_keys`), shared by its readers.
+_OPENED = OpenedFeedKeys()
 
-    An entry without a share for ``institution`` discloses nothing to it.
+
+def open_feed_disclosures(
+    catalog: SchemaCatalog,
+    keys: DecryptionKeys,
+    institution: str,
+    entry: dict[str, Any],
+    opened: OpenedFeedKeys = _OPENED,
+) -> list[dict[str, str]] | EntryProblem:
+    """The disclosures of a feed entry for ``institution``, opened with its key.
+
+    The share is under a feed key sealed to ``institution`` (``feed_disclosures``) or, on
+    records from before feed keys, sealed to it directly (``sealed_disclosures``). An entry
+    without a share for ``institution`` discloses nothing to it. ``opened`` keeps the feed keys
+    already opened.
     """
-    mine = [s for s in entry.get("sealed_disclosures", []) if s["recipient"] == institution]
-    if not mine:
-        return []
+    event = entry["event"]
     try:
+        feed = [s for s in entry.get("feed_disclosures", []) if s["recipient"] == institution]
+        if feed:
+            private = keys.decryption_key(institution, feed[0]["key_id"])
+            return open_feed_item(catalog, feed[0], private, event, opened)
+        mine = [s for s in entry.get("sealed_disclosures", []) if s["recipient"] == institution]
+        if not mine:
+            return []
         private = keys.decryption_key(institution, mine[0]["key_id"])
-        return open_sealed(catalog, mine[0], private, entry["event"])
+        return open_sealed(catalog, mine[0], private, event)
     except KawalError as exc:
         return EntryProblem("unsealable", str(exc))

@@ -17,11 +17,13 @@ import pytest
 from cryptography.hazmat.primitives import hpke, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from schemas.statements import ENTRY, statement_bytes
 from streams.domain.entries import EntryProblem, check_entry
+from streams.domain.feed_keys import OpenedFeedKeys, open_feed_item
 from streams.domain.keys import KeyEntry, KeyRegistry
 from streams.domain.sealing import SealingError, open_sealed
 
@@ -160,3 +162,38 @@ def test_the_sealed_disclosures_open_with_plain_hpke_and_with_the_hub(
         open_sealed(default_catalog(), item, recipient, event + b"\x00")
     with pytest.raises(SealingError):
         open_sealed(default_catalog(), item, X25519PrivateKey.generate(), event)
+
+
+def test_the_feed_disclosures_open_with_plain_hpke_and_chacha20_and_with_the_hub(
+    vectors: dict[str, Any],
+) -> None:
+    feed = vectors["feed"]
+    event = bytes.fromhex(vectors["event"]["committed_bytes"])
+    grant_info = f"kawal.feed_key.v1\x00{feed['recipient']}\x00{feed['key_id']}".encode()
+    assert feed["grant_info"] == grant_info.hex()
+    aad = b"kawal.disclosures.v1\x00" + hashlib.sha256(event).digest()
+    assert feed["aad"] == aad.hex()
+    recipient = X25519PrivateKey.from_private_bytes(bytes.fromhex(feed["recipient_private_key"]))
+    public = recipient.public_key().public_bytes_raw()
+    assert public.hex() == feed["recipient_public_key"]
+    assert feed["key_id"] == f"{feed['recipient']}/{hashlib.sha256(public).hexdigest()[:16]}"
+    suite = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305)
+    sealed_key = bytes.fromhex(feed["encapsulated_key"] + feed["sealed_feed_key"])
+    feed_key = suite.decrypt(sealed_key, recipient, info=grant_info)
+    assert feed_key.hex() == feed["feed_key"]
+    nonce, plaintext = bytes.fromhex(feed["nonce"]), bytes.fromhex(feed["plaintext"])
+    ciphertext = ChaCha20Poly1305(feed_key).encrypt(nonce, plaintext, aad)
+    assert ciphertext.hex() == feed["ciphertext"]
+    item = {
+        k: bytes.fromhex(feed[k])
+        for k in ("encapsulated_key", "sealed_feed_key", "nonce", "ciphertext")
+    } | {"recipient": feed["recipient"], "key_id": feed["key_id"]}
+    expected = [{k: c[k] for k in ("field", "salt", "value")} for c in vectors["commitments"]]
+    opened = open_feed_item(default_catalog(), item, recipient, event, OpenedFeedKeys())
+    assert opened == expected
+    with pytest.raises(SealingError):
+        open_feed_item(default_catalog(), item, recipient, event + b"\x00", OpenedFeedKeys())
+    with pytest.raises(SealingError):
+        open_feed_item(
+            default_catalog(), item, X25519PrivateKey.generate(), event, OpenedFeedKeys()
+        )

@@ -44,4 +44,5 @@ def test_a_later_event_of_an_erased_case_keeps_and_routes_no_personal_data(
     feeds = [e for e in entries.values() if "prev_hash" in e]
     assert feeds, "the entry is still routed"
     assert all(e["sealed_disclosures"] == [] and e["disclosures"] == [] for e in feeds)
+    assert all(e["feed_disclosures"] == [] for e in feeds)
     assert later["findings"].encode() not in b"".join(value for *_, value, _ in produced)

@@ -62,8 +62,8 @@ def test_an_institution_reads_what_was_sealed_before_and_after_its_key_rotation(
         entry(), "bkn", DISCLOSURES
     )
 
-    assert after["sealed_disclosures"][0]["key_id"] == new.id  # the later key seals
-    assert before["sealed_disclosures"][0]["key_id"] != new.id
+    assert after["feed_disclosures"][0]["key_id"] == new.id  # the later key seals
+    assert before["feed_disclosures"][0]["key_id"] != new.id
     for view in (before, after):
         assert open_feed_disclosures(CATALOG, after_ring, "bkn", view) == DISCLOSURES
     # A connector that dropped the old private key no longer opens the old entries.

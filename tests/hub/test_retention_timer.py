@@ -157,6 +157,7 @@ def test_a_closed_case_is_erased_once_its_period_ended_and_every_party_told(
     told = {topic.removeprefix(OUTBOUND_PREFIX) for topic in entries if OUTBOUND_PREFIX in topic}
     assert told == {"bawaslu", "bawaslu.33", "bkn", "ppk.3374", "inspektorat.3374", "bpasn"}
     assert all(not feed["sealed_disclosures"] for feed in entries.values())
+    assert all(not feed["feed_disclosures"] for feed in entries.values())
     assert worker.table[erased]["lifecycle"]["erased_at"] == event["erased_at"].isoformat()
     assert not [value for value in PERSONAL if value in caplog.text]
 
