@@ -23,7 +23,6 @@ from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from fastavro.types import Schema
 
-from schemas.avro_binary import write_long
 from schemas.catalog import SchemaCatalog
 from schemas.errors import KawalError
 
@@ -132,44 +131,9 @@ def info_for(event: bytes) -> bytes:
 
 def encode_disclosures(catalog: SchemaCatalog, disclosures: Disclosures) -> bytes:
     """Disclosures as the Avro binary array of ``kawal.Disclosure`` that is sealed."""
-    # Written three times per event (vault and feeds): by hand, as fastavro would, while the
-    # schema is three strings; anything else goes to fastavro, whose errors say what is wrong.
-    written = _by_hand(disclosures) if _three_strings(catalog) else None
-    if written is not None:
-        return written
     buffer = io.BytesIO()
     fastavro.schemaless_writer(buffer, _array_schema(catalog), disclosures)
     return buffer.getvalue()
-
-
-@cache
-def _three_strings(catalog: SchemaCatalog) -> bool:
-    """Whether ``kawal.Disclosure`` is still the record of three strings written by hand."""
-    fields = catalog.schema("kawal.Disclosure")["fields"]
-    return [(f["name"], f["type"]) for f in fields] == [
-        ("field", "string"),
-        ("salt", "string"),
-        ("value", "string"),
-    ]
-
-
-def _by_hand(disclosures: Disclosures) -> bytes | None:
-    """The array's Avro bytes; None for an item that is not three strings."""
-    out = bytearray(write_long(len(disclosures)))
-    for item in disclosures:
-        try:
-            values = (item["field"], item["salt"], item["value"])
-        except (KeyError, TypeError):
-            return None
-        for value in values:
-            if type(value) is not str:
-                return None
-            data = value.encode()
-            out += write_long(len(data))
-            out += data
-    if disclosures:
-        out.append(0)  # the closing empty block
-    return bytes(out)
 
 
 def decode_disclosures(catalog: SchemaCatalog, plain: bytes) -> Disclosures:

@@ -65,18 +65,8 @@ class FeedSealer:
             "feed_disclosures": [],
             "vaulted_disclosures": b"",
         }
-        item = self.feed_item(entry, institution, shown)
-        return bare if item is None else bare | {"feed_disclosures": [item]}
-
-    def feed_item(
-        self, entry: dict[str, Any], institution: str, shown: list[dict[str, str]]
-    ) -> dict[str, Any] | None:
-        """The ``kawal.FeedDisclosures`` of ``shown`` for ``institution``; None to send none.
-
-        None when nothing is shown, or when ``institution`` has no valid encryption key.
-        """
         if not shown:
-            return None
+            return bare
         found = self._keys.encryption_key(institution, datetime.now(UTC))
         if isinstance(found, KeyRefusal):
             # The case id is an opaque UUID; the detail names the key problem, never a value.
@@ -88,9 +78,11 @@ class FeedSealer:
                 found.detail,
             )
             self._metrics.unsealed_feed_records.inc()
-            return None
+            return bare
         key = self._feed_key(SealingKey(institution, found.id, found.public_key))
-        return encrypt_for_feed(self._catalog, shown, key, entry["event"])
+        return bare | {
+            "feed_disclosures": [encrypt_for_feed(self._catalog, shown, key, entry["event"])]
+        }
 
     def _feed_key(self, to: SealingKey) -> FeedKey:
         """``to``'s current feed key; a new one when its key changed or its epoch is over."""

@@ -48,7 +48,6 @@ from streams.domain.reasons import Reason, Rejection
 from streams.domain.signing import SigningKey
 from streams.headers import SOURCE_HEADER, cloud_event_headers
 from streams.hub.case_table import CaseBatch, CaseRecord
-from streams.hub.entry_views import EntryViews
 from streams.hub.ingress import (
     Admission,
     CaseRules,
@@ -181,7 +180,6 @@ class Pipeline:
             # An erased case stays erased: the hub neither keeps nor passes on its values.
             entry = entry | {"disclosures": []}
         stored = vaulted(codec.catalog, data_key, entry)
-        views = EntryViews(codec, entry)
         outgoing: list[Outgoing] = [
             (
                 CASE_EVENTS,
@@ -189,12 +187,12 @@ class Pipeline:
                 signed.event,
                 [*cloud_event_headers(envelope), (SOURCE_HEADER, position.encode())],
             ),
-            (CASE_AUDIT, key, views.audited(stored["vaulted_disclosures"]), None),
+            (CASE_AUDIT, key, codec.encode("kawal.AuditEntry", stored, checked=False), None),
             (outbound_topic(envelope["source"]), key, receipt_value(codec, receipt), None),
         ]
         self.metrics.observe(Stage.LEDGER, time.perf_counter() - started)
         started = time.perf_counter()
-        feeds = self.router.feeds(entry, admission.lifecycle, views)
+        feeds = self.router.feeds(entry, admission.lifecycle)
         outgoing += [(topic, key, view, None) for topic, view in feeds]
         self.metrics.observe(Stage.ROUTER, time.perf_counter() - started)
         if link.new:

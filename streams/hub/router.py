@@ -20,7 +20,6 @@ from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.domain.institutions import Institution
 from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.parties import CaseParties, recipients
-from streams.hub.entry_views import EntryViews, check_layout
 from streams.hub.feed_sealing import FeedSealer
 from streams.topics import outbound_topic
 
@@ -45,7 +44,6 @@ class Router:
 
         Each recipient's share is sealed to it by ``sealer``; entries are encoded with ``codec``.
         """
-        check_layout(catalog)
         self._catalog = catalog
         self._codec = codec
         self._institutions = institutions
@@ -57,23 +55,27 @@ class Router:
         self._recipients: dict[tuple[str, ...], list[Recipient]] = {}
         self._visible: dict[tuple[frozenset[str], str, tuple[str, ...]], tuple[str, ...]] = {}
 
-    def feeds(
-        self, entry: dict[str, Any], case: CaseLifecycle, views: EntryViews | None = None
-    ) -> list[tuple[str, bytes]]:
+    def feeds(self, entry: dict[str, Any], case: CaseLifecycle) -> list[tuple[str, bytes]]:
         """``(outbound topic, encoded entry)`` for every institution entitled to ``entry``.
 
         ``entry`` holds its disclosures in clear; each recipient's view holds its share sealed.
-        ``views`` encodes them (made from ``entry`` if not given).
         """
-        views = views or EntryViews(self._codec, entry)
         disclosures = entry["disclosures"]
         fields = tuple(item["field"] for item in disclosures)
+        # Recipients who see no disclosure share one view, encoded once.
+        bare: bytes | None = None
         routed = []
         for institution, topic, roles in self.recipients(case, entry["event_type"]):
             visible = self.visible(roles, entry["event_type"], fields)
+            if not visible and bare is not None:
+                routed.append((topic, bare))
+                continue
             shown = [item for item in disclosures if item["field"] in visible]
-            item = self._sealer.feed_item(entry, institution, shown)
-            routed.append((topic, views.feed([] if item is None else [item])))
+            feed = self._sealer.sealed_view(entry, institution, shown)
+            view = self._codec.encode("kawal.AuditEntry", feed, checked=False)
+            if not visible:
+                bare = view
+            routed.append((topic, view))
         return routed
 
     def recipients(self, case: CaseLifecycle, event_type: str) -> list[Recipient]:
