@@ -112,6 +112,16 @@ def audit_entry() -> dict[str, Any]:
             }
         ],
         "vaulted_disclosures": b"\x05" * 60,
+        "feed_disclosures": [
+            {
+                "recipient": "bkn",
+                "key_id": "bkn/enc-0001",
+                "encapsulated_key": b"\x06" * 32,
+                "sealed_feed_key": b"\x07" * 48,
+                "nonce": b"\x08" * 12,
+                "ciphertext": b"\x09" * 48,
+            }
+        ],
     }
 
 
