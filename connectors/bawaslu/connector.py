@@ -19,7 +19,7 @@ import json
 import re
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,6 @@ from connectors.bawaslu.mapping import PostMapper
 from connectors.bawaslu.sealing import PURPOSE, SpoolSealer
 from connectors.bawaslu.spool import (
     Spool,
-    SpoolUnavailableError,
 )
 from connectors.bawaslu.spool_reader import SealedSpoolReader
 from connectors.http import post_json
@@ -134,21 +133,7 @@ class BawasluWebhook(InboundConnector[WebhookConfig]):
 
     def expire(self, now: datetime) -> None:
         """Erase the bodies of posts forwarded more than ``retention_days`` before ``now``."""
-        days = self.config.retention_days
-        try:
-            erased = self._spool.erase_forwarded(now - timedelta(days=days))
-        except SpoolUnavailableError as exc:
-            self.context.log.warning(
-                "%s: could not erase expired posts (%s); tried again later", self.name, exc
-            )
-            return
-        if erased:
-            self.context.log.info(
-                "%s: erased the bodies of %d posts forwarded more than %d days ago",
-                self.name,
-                erased,
-                days,
-            )
+        self._reader.expire(now, self.config.retention_days)
 
     def close(self) -> None:
         """Stop listening (when no other instance shares the listener) and close the spool."""

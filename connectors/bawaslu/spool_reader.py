@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from connectors.base import PermanentError, SourceRecord, TransientError
 from connectors.bawaslu.spool import Spool, SpooledPost, SpoolUnavailableError, UnreadablePost
@@ -62,6 +62,23 @@ class SealedSpoolReader:
         except SpoolUnavailableError as exc:
             # Only erasure waits: the checkpoint is stored, the next batch marks these too.
             self.log.warning("%s: could not mark posts forwarded (%s)", self.name, exc)
+
+    def expire(self, now: datetime, days: int) -> None:
+        """Erase the bodies of posts forwarded more than ``days`` before ``now``."""
+        try:
+            erased = self.spool.erase_forwarded(now - timedelta(days=days))
+        except SpoolUnavailableError as exc:
+            self.log.warning(
+                "%s: could not erase expired posts (%s); tried again later", self.name, exc
+            )
+            return
+        if erased:
+            self.log.info(
+                "%s: erased the bodies of %d posts forwarded more than %d days ago",
+                self.name,
+                erased,
+                days,
+            )
 
     def _record(self, post: SpooledPost | UnreadablePost) -> SourceRecord:
         position = str(post.intake_id)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -33,7 +33,7 @@ from connectors.base import (
 )
 from connectors.bawaslu.connector import BAWASLU_ID
 from connectors.bawaslu.sealing import PURPOSE, SpoolSealer
-from connectors.bawaslu.spool import Spool, SpoolUnavailableError
+from connectors.bawaslu.spool import Spool
 from connectors.bawaslu.spool_reader import SealedSpoolReader
 from connectors.key_files import kept_key
 from connectors.lapor.evidence import EvidenceStore, S3Location
@@ -170,16 +170,7 @@ class LaporIntake(InboundConnector[IntakeConfig]):
 
     def expire(self, now: datetime) -> None:
         """Erase reports forwarded more than ``retention_days`` before ``now``."""
-        days = self.config.retention_days
-        try:
-            erased = self._spool.erase_forwarded(now - timedelta(days=days))
-        except SpoolUnavailableError as exc:
-            self.context.log.warning("%s: could not erase expired reports (%s)", self.name, exc)
-            return
-        if erased:
-            self.context.log.info(
-                "%s: erased %d reports forwarded more than %d days ago", self.name, erased, days
-            )
+        self._reader.expire(now, self.config.retention_days)
 
     def close(self) -> None:
         """Stop the portal and close the stores."""
