@@ -50,10 +50,12 @@ typecheck: install
 
 docs: install
 	$(BIN)/python -m streams.contract.asyncapi
+	$(BIN)/python -m streams.contract.kubernetes
 
 test: system-deps lint typecheck
 	$(BIN)/kawal schema check
 	$(BIN)/python -m streams.contract.asyncapi --check
+	$(BIN)/python -m streams.contract.kubernetes --check
 	$(BIN)/pytest
 
 bench: install

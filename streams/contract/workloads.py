@@ -1,0 +1,218 @@
+"""The hub's workloads on Kubernetes: worker, sink, connectors, PostgreSQL and their scraping.
+
+Core resources (``apps/v1``, ``v1``, ``policy/v1``) and one ``monitoring.coreos.com/v1``
+``ServiceMonitor``. Every process serves ``/health`` (worker, sink) or ``/metrics``
+(connectors) and nothing else for probes: the hub has no split ``/livez`` and ``/readyz``, so
+liveness and readiness both ask ``/health`` (a connector's both ask ``/metrics``, the one page
+it serves). Secrets are referenced by name and key, never written here; who creates which one
+is in docs/operations.md.
+
+Example:
+    >>> [d["metadata"]["name"] for d in hub_deployments()]
+    ['kawal-worker', 'kawal-sink']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from streams.contract.strimzi import CLUSTER, PARTITIONS, REPLICATION, bootstrap_address
+
+Json = dict[str, Any]
+
+IMAGE = "kawal:0.1.0"
+PART_OF = {"app.kubernetes.io/part-of": "kawal"}
+#: Where Strimzi's Cluster Operator puts the cluster CA certificate the clients trust.
+CLUSTER_CA_SECRET = f"{CLUSTER}-cluster-ca-cert"
+AUDIT_DB = "kawal-audit-db"
+#: The Secret (same name as the database) with its ``password`` and the hub's ``url``.
+AUDIT_DB_SECRET = AUDIT_DB
+#: The image's user (deploy/Dockerfile).
+RUN_AS = 10001
+_HOME = "/var/lib/kawal"
+_CA_DIR = "/etc/kawal/broker-ca"
+_KEK_DIR = "/etc/kawal/kek"
+
+
+def _labels(component: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": "kawal", "app.kubernetes.io/component": component}
+
+
+def _secret_env(name: str, secret: str, key: str) -> Json:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+
+def _broker_env(user_secret: str, username: Json) -> list[Json]:
+    return [
+        {"name": "KAWAL_BROKER_URL", "value": f"kafka://{bootstrap_address()}"},
+        {"name": "KAWAL_BROKER_SECURITY_PROTOCOL", "value": "SASL_SSL"},
+        {"name": "KAWAL_BROKER_SASL_MECHANISM", "value": "SCRAM-SHA-512"},
+        username,
+        _secret_env("KAWAL_BROKER_PASSWORD", user_secret, "password"),
+        {"name": "KAWAL_BROKER_CA_FILE", "value": f"{_CA_DIR}/ca.crt"},
+        # In its pod the HTTP server listens on every interface, or no probe reaches it.
+        {"name": "KAWAL_WEB_HOST", "value": "0.0.0.0"},  # noqa: S104
+        {"name": "KAWAL_LOG_FORMAT", "value": "json"},
+        {"name": "KAWAL_HOME", "value": _HOME},
+    ]
+
+
+def _hub_env() -> list[Json]:
+    """The hub's settings: its KafkaUser ``kawal``, the audit store, the vault's keys."""
+    return [
+        *_broker_env(CLUSTER, {"name": "KAWAL_BROKER_USERNAME", "value": "kawal"}),
+        {"name": "KAWAL_PARTITIONS", "value": str(PARTITIONS)},
+        {"name": "KAWAL_REPLICATION", "value": str(REPLICATION)},
+        {"name": "KAWAL_SESSION_TIMEOUT", "value": "30"},
+        {"name": "KAWAL_KEK_FILE", "value": f"{_KEK_DIR}/kek.toml"},
+        _secret_env("KAWAL_AUDIT_DB_URL", AUDIT_DB_SECRET, "url"),
+    ]
+
+
+def _secret_volume(name: str, secret: str, path: str) -> tuple[Json, Json]:
+    volume = {"name": name, "secret": {"secretName": secret, "defaultMode": 0o400}}
+    return volume, {"name": name, "mountPath": path, "readOnly": True}
+
+
+def _probe(path: str, port: str, initial_delay: int) -> Json:
+    return {
+        "httpGet": {"path": path, "port": port},
+        "initialDelaySeconds": initial_delay,
+        "periodSeconds": 10,
+        "timeoutSeconds": 5,
+        "failureThreshold": 6,
+    }
+
+
+def _deployment(
+    name: str,
+    component: str,
+    replicas: int,
+    container: Json,
+    volumes: Sequence[Json],
+) -> Json:
+    labels = _labels(component)
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "labels": {**labels, **PART_OF}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": {**labels, **PART_OF}},
+                "spec": {
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": RUN_AS,
+                        "fsGroup": RUN_AS,
+                    },
+                    "containers": [container],
+                    "volumes": list(volumes),
+                },
+            },
+        },
+    }
+
+
+def _container(
+    args: list[str], port_name: str, port: int, probe_path: str, env: list[Json]
+) -> Json:
+    return {
+        "name": "kawal",
+        "image": IMAGE,
+        "args": args,
+        "env": env,
+        "ports": [{"name": port_name, "containerPort": port, "protocol": "TCP"}],
+        "readinessProbe": _probe(probe_path, port_name, 10),
+        "livenessProbe": _probe(probe_path, port_name, 60),
+        "resources": {
+            "requests": {"cpu": "250m", "memory": "512Mi"},
+            "limits": {"memory": "1Gi"},
+        },
+        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": False},
+    }
+
+
+def _hub_deployment(component: str, replicas: int, port: int) -> Json:
+    mounts = [
+        _secret_volume("broker-ca", CLUSTER_CA_SECRET, _CA_DIR),
+        _secret_volume("kek", "kawal-kek", _KEK_DIR),
+        _secret_volume("keys", "kawal-keys", f"{_HOME}/keys"),
+    ]
+    container = _container([component], "http", port, "/health", _hub_env())
+    container["volumeMounts"] = [mount for _, mount in mounts]
+    name = f"kawal-{component}"
+    return _deployment(name, component, replicas, container, [v for v, _ in mounts])
+
+
+def hub_deployments() -> list[Json]:
+    """The worker (two replicas, scaling out by partitions) and the audit sink."""
+    return [_hub_deployment("worker", 2, 6066), _hub_deployment("sink", 1, 6067)]
+
+
+def connector_deployment(name: str) -> Json:
+    """A Deployment running ``kawal connector run <name>`` with its configuration Secret.
+
+    The Secret ``kawal-connector-<name>`` holds ``connector.toml`` and the broker credential of
+    the connector's institution (``username``, ``password``, copied from its KafkaUser's Secret).
+    """
+    secret = f"kawal-connector-{name}"
+    config = _secret_volume("config", secret, "/etc/kawal/connector")
+    ca = _secret_volume("broker-ca", CLUSTER_CA_SECRET, _CA_DIR)
+    username = _secret_env("KAWAL_BROKER_USERNAME", secret, "username")
+    args = ["connector", "run", name, "--config", "/etc/kawal/connector/connector.toml"]
+    container = _container(args, "http", 6068, "/metrics", _broker_env(secret, username))
+    container["volumeMounts"] = [config[1], ca[1]]
+    deployment = _deployment(
+        f"kawal-connector-{name}", "connector", 1, container, [config[0], ca[0]]
+    )
+    deployment["metadata"]["labels"]["kawal/connector"] = name
+    selector = deployment["spec"]["selector"]["matchLabels"]
+    selector["kawal/connector"] = name
+    deployment["spec"]["template"]["metadata"]["labels"]["kawal/connector"] = name
+    return deployment
+
+
+def services() -> list[Json]:
+    """A Service per component, naming the port the ServiceMonitor scrapes."""
+    ports = {"worker": 6066, "sink": 6067, "connector": 6068}
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": f"kawal-{component}", "labels": {**_labels(component), **PART_OF}},
+            "spec": {
+                "selector": _labels(component),
+                "ports": [{"name": "http", "port": port, "targetPort": "http", "protocol": "TCP"}],
+            },
+        }
+        for component, port in ports.items()
+    ]
+
+
+def disruption_budgets() -> list[Json]:
+    """Keep a worker up through node drains; the sink alone may pause (it resumes from Kafka)."""
+    return [
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": {"name": "kawal-worker", "labels": PART_OF},
+            "spec": {"minAvailable": 1, "selector": {"matchLabels": _labels("worker")}},
+        }
+    ]
+
+
+def service_monitor() -> Json:
+    """Prometheus Operator's scrape of ``/metrics`` on every Service of the hub."""
+    endpoints = [{"port": "http", "path": "/metrics", "interval": "15s", "scheme": "http"}]
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": {"name": "kawal", "labels": PART_OF},
+        "spec": {
+            "selector": {"matchLabels": PART_OF},
+            "endpoints": endpoints,
+        },
+    }

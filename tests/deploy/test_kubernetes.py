@@ -1,0 +1,168 @@
+"""deploy/kubernetes/ is what the registries generate, and every resource in it validates offline.
+
+Core resources against Kubernetes 1.37's schemas that kubernetes-validate ships (strict: an
+unknown field fails); Strimzi's and Prometheus Operator's resources against the documented
+fields of :mod:`tests.deploy.custom_resources`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from streams.broker.acls import AclError
+from streams.contract.kubernetes import DIRECTORY, connector_names, main, manifests
+from streams.domain.institutions import Institution, load_institutions
+from streams.topics import all_topics
+from tests.deploy.custom_resources import SCHEMAS
+
+ROOT = Path(__file__).resolve().parents[2]
+KUBERNETES_VERSION = "1.37.0"
+
+
+def documents() -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for path in sorted((ROOT / DIRECTORY).glob("*.yaml")):
+        found += [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+    return found
+
+
+def of_kind(kind: str) -> list[dict[str, Any]]:
+    return [doc for doc in documents() if doc["kind"] == kind]
+
+
+def check(document: dict[str, Any]) -> None:
+    """Validate one resource: a custom one against its documented fields, else Kubernetes'."""
+    schema = SCHEMAS.get(document["kind"])
+    if schema is None:
+        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+    else:
+        jsonschema.validate(document, schema)
+
+
+def containers() -> Iterator[dict[str, Any]]:
+    for doc in documents():
+        if doc["kind"] in {"Deployment", "StatefulSet"}:
+            yield from doc["spec"]["template"]["spec"]["containers"]
+
+
+def test_committed_manifests_are_what_the_registries_generate() -> None:
+    fresh = manifests(load_institutions(), connector_names())
+    committed = {path.relative_to(ROOT) for path in (ROOT / DIRECTORY).glob("*.yaml")}
+    assert committed == set(fresh)
+    for path, text in fresh.items():
+        assert (ROOT / path).read_text(encoding="utf-8") == text, f"{path} is stale"
+
+
+def test_check_mode_refuses_a_stale_manifest_and_accepts_a_fresh_one(tmp_path: Path) -> None:
+    assert main(["--root", str(tmp_path)]) == 0
+    assert main(["--root", str(tmp_path), "--check"]) == 0
+    topics = tmp_path / DIRECTORY / "20-topics.yaml"
+    topics.write_text(topics.read_text().replace("partitions: 12", "partitions: 6", 1))
+    assert main(["--root", str(tmp_path), "--check"]) == 1
+
+
+@pytest.mark.parametrize(
+    "document", documents(), ids=lambda d: f"{d['kind']}/{d['metadata']['name']}"
+)
+def test_every_resource_validates_offline(document: dict[str, Any]) -> None:
+    check(document)
+
+
+def test_a_broken_custom_resource_is_refused() -> None:
+    topic = of_kind("KafkaTopic")[0]
+    misspelt = {**topic, "spec": {**topic["spec"], "partition": 3}}
+    with pytest.raises(jsonschema.ValidationError, match="partition"):
+        check(misspelt)
+    user = of_kind("KafkaUser")[0]
+    acl = {**user["spec"]["authorization"]["acls"][0], "operations": ["Publish"]}
+    bad_user = {
+        **user,
+        "spec": {**user["spec"], "authorization": {"type": "simple", "acls": [acl]}},
+    }
+    with pytest.raises(jsonschema.ValidationError, match="Publish"):
+        check(bad_user)
+
+
+def test_a_broken_core_resource_is_refused() -> None:
+    deployment = of_kind("Deployment")[0]
+    broken = {**deployment, "spec": {**deployment["spec"], "replicas": "two"}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        check(broken)
+    unknown = {**deployment, "spec": {**deployment["spec"], "replica": 2}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        check(unknown)
+
+
+def test_topics_and_users_match_the_registries() -> None:
+    institutions = load_institutions()
+    wanted = {spec.name: spec for spec in all_topics(institutions, 12, 3)}
+    topics = {doc["spec"]["topicName"]: doc["spec"] for doc in of_kind("KafkaTopic")}
+    assert set(topics) == set(wanted)
+    for name, spec in topics.items():
+        assert spec["partitions"] == wanted[name].partitions
+        assert spec["config"] == wanted[name].configs
+        assert spec["config"]["min.insync.replicas"] == "2"
+    users = {doc["metadata"]["name"] for doc in of_kind("KafkaUser")}
+    assert users == {institution.id for institution in institutions}
+
+
+def test_a_new_institution_gets_its_topics_and_its_user() -> None:
+    institutions = (*load_institutions(), Institution("ppk.3301", "ppk", "PPK Cilacap"))
+    files = manifests(institutions, [])
+    users = yaml.safe_load_all(files[DIRECTORY / "30-users.yaml"])
+    user = next(doc for doc in users if doc["metadata"]["name"] == "ppk.3301")
+    granted = {
+        (acl["resource"]["name"], op)
+        for acl in user["spec"]["authorization"]["acls"]
+        for op in acl["operations"]
+    }
+    assert ("kawal.inbound.ppk.3301", "Write") in granted
+    assert ("kawal.outbound.ppk.3301", "Read") in granted
+    assert ("kawal.case.events", "Read") not in granted
+    assert "topicName: kawal.outbound.ppk.3301" in files[DIRECTORY / "20-topics.yaml"]
+
+
+def test_an_institution_id_no_acl_can_name_is_refused() -> None:
+    institutions = (*load_institutions(), Institution("ppk/3301", "ppk", "Bad"))
+    with pytest.raises(AclError, match="ppk/3301"):
+        manifests(institutions, [])
+
+
+def test_the_cluster_is_kraft_with_three_replicated_brokers() -> None:
+    (kafka,) = of_kind("Kafka")
+    (pool,) = of_kind("KafkaNodePool")
+    assert kafka["metadata"]["annotations"]["strimzi.io/kraft"] == "enabled"
+    assert pool["spec"]["replicas"] == 3
+    assert set(pool["spec"]["roles"]) == {"controller", "broker"}
+    config = kafka["spec"]["kafka"]["config"]
+    assert (config["default.replication.factor"], config["min.insync.replicas"]) == (3, 2)
+
+
+def test_every_container_has_probes_and_no_inlined_secret() -> None:
+    assert not of_kind("Secret")
+    for container in containers():
+        assert {"readinessProbe", "livenessProbe"} <= set(container)
+        for variable in container.get("env", []):
+            if "PASSWORD" in variable["name"] or variable["name"] == "KAWAL_AUDIT_DB_URL":
+                assert "secretKeyRef" in variable["valueFrom"], variable["name"]
+
+
+def test_worker_sink_and_every_connector_run_and_are_scraped() -> None:
+    names = {doc["metadata"]["name"] for doc in of_kind("Deployment")}
+    wanted = {"kawal-worker", "kawal-sink", *(f"kawal-connector-{c}" for c in connector_names())}
+    assert names == wanted
+    (monitor,) = of_kind("ServiceMonitor")
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    for service in of_kind("Service"):
+        if service["metadata"]["name"] != "kawal-audit-db":
+            assert selector.items() <= service["metadata"]["labels"].items()
+            assert service["spec"]["ports"][0]["name"] == monitor["spec"]["endpoints"][0]["port"]
+    assert of_kind("PodDisruptionBudget")
+    assert of_kind("StatefulSet")[0]["metadata"]["name"] == "kawal-audit-db"
