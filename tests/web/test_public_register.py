@@ -24,7 +24,7 @@ from streams.audit.public_register import (
 from streams.local.embedded import EmbeddedBroker
 from streams.local.processes import free_port
 from tests.disclosure_case import closed, reported
-from tests.hubtools import RunningHub, http_request, recommendation, sanction, start_hub
+from tests.hubtools import RunningHub, http_request, problem_of, recommendation, sanction, start_hub
 
 BASIS = "Perbawaslu 99/2099 Art. 1 (a legal basis the operator documents)"
 SUBJECT = "Test Subject"  # tests.hubtools.report's subject_name
@@ -133,11 +133,11 @@ def test_agencies_mode_publishes_no_name(register: Register) -> None:
 
 
 def test_the_register_is_off_by_default(hub: RunningHub) -> None:
-    status, body = get(hub, "/register")
+    status, headers, body = http_request(f"{hub.base_url}/register")
+    found = problem_of(status, headers, body)
 
-    assert status == 404
-    assert json.loads(body)["reason"] == "register_disabled"
-    assert "KAWAL_PUBLIC_REGISTER" in json.loads(body)["error"]
+    assert (status, found["reason"]) == (404, "register_disabled")
+    assert "KAWAL_PUBLIC_REGISTER" in found["detail"]
 
 
 @pytest.mark.parametrize("basis", [None, "", "   "])
