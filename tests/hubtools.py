@@ -204,6 +204,18 @@ def http_request(
         return int(exc.code), dict(exc.headers), bytes(exc.read())
 
 
+def problem_of(status: int, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    """The RFC 9457 problem document of an error answer, its shape checked."""
+    assert headers.get("Content-Type", "").startswith("application/problem+json"), headers
+    found: dict[str, Any] = json.loads(body)
+    assert set(found) == {"type", "title", "status", "detail", "reason"}, found
+    assert found["status"] == status
+    assert found["type"] == f"urn:kawal:problem:{found['reason']}"
+    assert found["title"]
+    assert found["detail"]
+    return found
+
+
 def wait_healthy(base_url: str, worker: ChildProcess, timeout: float = WAIT_SECONDS) -> None:
     """Wait for the worker's /health to answer 200."""
     wait_for_health(base_url, lambda: worker.alive, lambda: worker.log_tail(40), timeout)

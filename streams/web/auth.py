@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any
 
 from faust import web
 
 from streams.audit.tokens import TOKEN_PREFIX, TokenStore
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.web.oidc import OidcVerifier
+from streams.web.problems import problem_response
 
 #: Realm of the challenge a refused request gets.
 REALM = "kawal"
@@ -91,13 +91,12 @@ class Authenticator:
 
 
 def refusal_response(view: web.View, refusal: AccessRefusal) -> web.Response:
-    """The JSON answer to a refused request, with its status and, for a 401, the challenge."""
+    """The problem document of a refused request, with its status and, for a 401, the challenge."""
     status = STATUS.get(refusal.problem, 401)
-    headers: dict[str, Any] = {}
+    headers: dict[str, str] = {}
     if status == 401:
         headers["WWW-Authenticate"] = challenge(refusal)
-    body = {"error": refusal.detail, "reason": refusal.problem.value}
-    return view.json(body, status=status, headers=headers)
+    return problem_response(view, status, refusal.problem.value, refusal.detail, headers)
 
 
 def challenge(refusal: AccessRefusal) -> str:

@@ -35,6 +35,7 @@ from streams.domain.principals import AccessRefusal
 from streams.web.auth import Authenticator, refusal_response
 from streams.web.dashboard_page import CHART_FIGURES, chart_svg, dashboard_page
 from streams.web.locales import negotiate
+from streams.web.problems import problem_response
 
 CSV_CONTENT_TYPE = "text/csv"
 SVG_CONTENT_TYPE = "image/svg+xml"
@@ -102,7 +103,8 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
         async def get(self, request: web.Request, figure: str) -> web.Response:
             if figure != "figures" and figure not in FIGURES:
                 known = ", ".join(("figures", *FIGURES))
-                return self.json({"error": f"no such figure; choose one of {known}"}, status=404)
+                detail = f"no such figure; choose one of {known}"
+                return problem_response(self, 404, "no_such_figure", detail)
             found = await _view(self, request, sources)
             if not isinstance(found, dict):
                 return found
@@ -120,9 +122,8 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
         async def get(self, request: web.Request, figure: str) -> web.Response:
             if figure not in CHART_FIGURES:
                 known = ", ".join(CHART_FIGURES)
-                return self.json(
-                    {"error": f"no chart of that name; choose one of {known}"}, status=404
-                )
+                detail = f"no chart of that name; choose one of {known}"
+                return problem_response(self, 404, "no_such_chart", detail)
             found = await _view(self, request, sources)
             if not isinstance(found, dict):
                 return found
@@ -141,11 +142,11 @@ async def _view(
     try:
         filters = _filters(request)
     except FilterError as exc:
-        return view.json({"error": str(exc)}, status=400)
+        return problem_response(view, 400, "invalid_filter", str(exc))
     try:
         return await asyncio.to_thread(sources.figures, filters)
     except StoreError:
-        return view.json({"error": STORE_DOWN}, status=503)
+        return problem_response(view, 503, "store_unavailable", STORE_DOWN)
 
 
 async def _refused(

@@ -26,6 +26,7 @@ from streams.audit.store import AuditStore, StoreError
 from streams.domain.principals import AccessRefusal
 from streams.web.auth import Authenticator, refusal_response
 from streams.web.locales import Locale, negotiate
+from streams.web.problems import problem_response
 from streams.web.render import templates
 
 #: Columns of the exports, in order.
@@ -61,11 +62,11 @@ def register(app: faust.App, sources: RegisterSources) -> None:
             if isinstance(principal, AccessRefusal):
                 return refusal_response(self, principal)
             if sources.mode is RegisterMode.OFF:
-                return self.json(DISABLED, status=404)
+                return problem_response(self, 404, "register_disabled", DISABLED)
             try:
                 rows = await asyncio.to_thread(sources.rows)
             except StoreError:
-                return self.json(UNAVAILABLE, status=503)
+                return problem_response(self, 503, "store_unavailable", UNAVAILABLE)
             wanted = request.query.get("format")
             if wanted == "json":
                 return self.json(register_json(sources, rows))
@@ -75,15 +76,11 @@ def register(app: faust.App, sources: RegisterSources) -> None:
             return self.html(register_page(sources, rows, locale))
 
 
-DISABLED = {
-    "error": "the public register is not enabled on this hub; the operator enables it with "
-    "KAWAL_PUBLIC_REGISTER=agencies (or names, with KAWAL_PUBLIC_REGISTER_LEGAL_BASIS)",
-    "reason": "register_disabled",
-}
-UNAVAILABLE = {
-    "error": "the audit store cannot be read; try again later",
-    "reason": "store_unavailable",
-}
+DISABLED = (
+    "the public register is not enabled on this hub; the operator enables it with "
+    "KAWAL_PUBLIC_REGISTER=agencies (or names, with KAWAL_PUBLIC_REGISTER_LEGAL_BASIS)"
+)
+UNAVAILABLE = "the audit store cannot be read; try again later"
 
 
 def register_json(sources: RegisterSources, rows: list[RegisterRow]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from streams.domain.keys import KeyRegistry
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.vault.entries import CaseKeys
 from streams.web.auth import Authenticator, refusal_response
+from streams.web.problems import problem_response
 
 #: Prometheus text exposition format 0.0.4.
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4"
@@ -110,7 +111,9 @@ def register_trails(app: faust.App, reader: TrailReader, auth: Authenticator) ->
             except StoreError:
                 return refusal_response(self, ACCESS_LOG_DOWN)
             if view is None:
-                return self.json({"error": f"no case {case_id} in the audit store"}, status=404)
+                return problem_response(
+                    self, 404, "no_such_case", f"no case {case_id} in the audit store"
+                )
             return self.json(view)
 
 

@@ -93,7 +93,7 @@ def test_an_institution_outside_the_case_is_refused(hub: RunningHub) -> None:
     case_id = hub.open_case("bawaslu.33")  # reported now: BKN's period, not KASN's
     status, body = _view(hub, case_id, "kasn")
     assert status == 403
-    assert "not party" in body["error"]
+    assert "not party" in body["detail"]
     assert body["reason"] == "not_entitled"
 
 

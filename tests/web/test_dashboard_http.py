@@ -13,7 +13,7 @@ import pytest
 
 from tests.browser import keep
 from tests.casemix import EXPECTED, Mix, drive_mix
-from tests.hubtools import RunningHub, http_request
+from tests.hubtools import RunningHub, http_request, problem_of
 from tests.web.test_page import PNG_SIGNATURE, chromium
 
 #: The dashboard's counts of one mix (tests/casemix.py), by the dashboard's column names.
@@ -99,10 +99,10 @@ def test_a_chart_is_served_as_svg_in_the_asked_language(hub: RunningHub, mix: Mi
 def test_a_bad_request_is_refused_with_what_to_send(
     hub: RunningHub, path: str, status: int, problem: str
 ) -> None:
-    code, _, body = get(hub, path)
+    code, headers, body = get(hub, path)
 
     assert code == status
-    assert problem in json.loads(body)["error"]
+    assert problem in problem_of(code, headers, body.encode())["detail"]
 
 
 def test_the_page_refuses_a_bad_filter_with_the_form(hub: RunningHub) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from streams.audit.public_register import (
     RegisterMode,
@@ -21,10 +22,12 @@ from streams.audit.public_register import (
     fold,
     read_register,
 )
+from streams.audit.store import AuditRow
 from streams.local.embedded import EmbeddedBroker
 from streams.local.processes import free_port
 from tests.disclosure_case import closed, reported
-from tests.hubtools import RunningHub, http_request, recommendation, sanction, start_hub
+from tests.hubtools import RunningHub, http_request, problem_of, recommendation, sanction, start_hub
+from tests.web.openapi_spec import check_body
 
 BASIS = "Perbawaslu 99/2099 Art. 1 (a legal basis the operator documents)"
 SUBJECT = "Test Subject"  # tests.hubtools.report's subject_name
@@ -133,11 +136,11 @@ def test_agencies_mode_publishes_no_name(register: Register) -> None:
 
 
 def test_the_register_is_off_by_default(hub: RunningHub) -> None:
-    status, body = get(hub, "/register")
+    status, headers, body = http_request(f"{hub.base_url}/register")
+    found = problem_of(status, headers, body)
 
-    assert status == 404
-    assert json.loads(body)["reason"] == "register_disabled"
-    assert "KAWAL_PUBLIC_REGISTER" in json.loads(body)["error"]
+    assert (status, found["reason"]) == (404, "register_disabled")
+    assert "KAWAL_PUBLIC_REGISTER" in found["detail"]
 
 
 @pytest.mark.parametrize("basis", [None, "", "   "])
@@ -171,3 +174,22 @@ def test_an_entry_that_does_not_decode_is_left_out(register: Register) -> None:
     rows = fold([("c1", b"\x00not avro")], register.hub.codec)
 
     assert rows == []
+
+
+def test_a_store_that_cannot_be_read_is_a_problem(register: Register) -> None:
+    table = AuditRow.__tablename__
+    with register.hub.store.engine.begin() as conn:
+        conn.execute(text(f"ALTER TABLE {table} RENAME TO {table}_away"))
+    try:
+        answers = {
+            path: http_request(f"{register.hub.base_url}{path}")
+            for path in ("/register", "/dashboard/figures.json")
+        }
+    finally:
+        with register.hub.store.engine.begin() as conn:
+            conn.execute(text(f"ALTER TABLE {table}_away RENAME TO {table}"))
+
+    for path, answer in answers.items():
+        found = problem_of(*answer)
+        assert (answer[0], found["reason"]) == (503, "store_unavailable"), path
+        check_body(path, 503, "application/problem+json", found)

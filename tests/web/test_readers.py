@@ -20,7 +20,7 @@ from streams.audit.access_log import AccessLog
 from streams.audit.tokens import TokenStore
 from streams.audit.trail import WITHHELD
 from streams.domain.principals import PrincipalRole
-from tests.hubtools import RunningHub, http_request
+from tests.hubtools import RunningHub, http_request, problem_of
 
 #: Values of the case's personal-data fields (tests.hubtools.report); never in a refusal or log.
 PERSONAL = ("Test Reporter", "Test Subject", "198501012010011001")
@@ -85,10 +85,10 @@ def get(hub: RunningHub, path: str, token: str | None = None, **headers: str) ->
     return status, response_headers, body
 
 
-def outcome(status: int, body: bytes) -> tuple[int, str | None]:
+def outcome(status: int, headers: dict[str, str], body: bytes) -> tuple[int, str | None]:
     if status == 200:
         return status, None
-    return status, json.loads(body)["reason"]
+    return status, problem_of(status, headers, body)["reason"]
 
 
 def test_every_read_with_every_credential(hub: RunningHub, readers: Readers) -> None:
@@ -99,7 +99,7 @@ def test_every_read_with_every_credential(hub: RunningHub, readers: Readers) -> 
         row = []
         for credential in CREDENTIALS:
             status, headers, body = get(hub, readers.path(read), readers.tokens[credential])
-            row.append(outcome(status, body))
+            row.append(outcome(status, headers, body))
             bodies[read, credential] = body
             if status == 401:
                 challenges.append(headers.get("WWW-Authenticate", ""))
@@ -159,7 +159,7 @@ def test_a_bad_credential_is_refused_with_its_reason(
 ) -> None:
     status, headers, body = get(hub, readers.path("trail"), None, Authorization=authorization)
 
-    assert (status, json.loads(body)["reason"]) == (401, reason)
+    assert (status, problem_of(status, headers, body)["reason"]) == (401, reason)
     assert f'error="{error}"' in headers["WWW-Authenticate"]
 
 
@@ -168,17 +168,18 @@ def test_a_token_of_an_institution_no_longer_registered_is_refused(
 ) -> None:
     gone = hub.token("bawaslu.99")
 
-    status, _, body = get(hub, readers.path("trail"), gone.secret)
+    status, headers, body = get(hub, readers.path("trail"), gone.secret)
 
-    assert (status, json.loads(body)["reason"]) == (401, "unknown_institution")
+    assert (status, problem_of(status, headers, body)["reason"]) == (401, "unknown_institution")
+    assert headers["WWW-Authenticate"].startswith('Bearer realm="kawal"')
 
 
 def test_the_viewer_in_the_query_is_refused(hub: RunningHub, readers: Readers) -> None:
-    status, _, body = get(hub, f"{readers.path('trail')}?as=bkn", readers.tokens["entitled"])
+    status, headers, body = get(hub, f"{readers.path('trail')}?as=bkn", readers.tokens["entitled"])
+    found = problem_of(status, headers, body)
 
-    assert status == 400
-    assert json.loads(body)["reason"] == "viewer_in_query"
-    assert "Bearer" in json.loads(body)["error"]
+    assert (status, found["reason"]) == (400, "viewer_in_query")
+    assert "Bearer" in found["detail"]
 
 
 def test_personal_data_is_not_shown_when_its_read_cannot_be_logged(
@@ -193,7 +194,7 @@ def test_personal_data_is_not_shown_when_its_read_cannot_be_logged(
         with hub.store.engine.begin() as conn:
             conn.execute(text("ALTER TABLE access_log_away RENAME TO access_log"))
 
-    assert (refused[0], json.loads(refused[2])["reason"]) == (503, "access_log_unavailable")
+    assert (refused[0], problem_of(*refused)["reason"]) == (503, "access_log_unavailable")
     assert not _personal(refused[2])
     assert public[0] == 200
 

@@ -139,4 +139,6 @@ def test_an_oidc_jwt_is_the_reader_and_a_bad_one_is_refused(tls_hub: TlsHub) -> 
     assert good == (200, {"principal": "bkn", "role": "institution", "reads": []})
     assert wrong_audience[0] == 401
     assert wrong_audience[1]["reason"] == "jwt_wrong_audience"
+    assert wrong_audience[1]["type"] == "urn:kawal:problem:jwt_wrong_audience"
+    assert wrong_audience[1]["status"] == 401
     assert table[0] == 404
