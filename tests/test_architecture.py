@@ -29,7 +29,8 @@ ALLOWED: dict[str, set[str]] = {
     "audit": {"domain", "broker", "vault", "topics", "settings", "private_files"},
     "hub": {"domain", "broker", "audit", "vault", "topics", "headers"},
     "web": {"domain", "audit", "vault", "hub"},
-    "contract": {"domain", "topics", "headers", "settings"},
+    # The Kubernetes manifests are generated from the broker's topic plan and ACL matrix.
+    "contract": {"domain", "broker", "topics", "headers", "settings"},
     "local": {
         "domain", "broker", "audit", "vault", "topics", "headers", "settings", "private_files",
     },
