@@ -86,7 +86,9 @@ class LocalPrometheus:
         interval_seconds: float = 5.0,
         scheme: str = "http",
     ) -> None:
-        self.home = home
+        # Absolute: Prometheus runs in its data folder, where a relative KAWAL_HOME (make run's
+        # ".kawal") would name another place.
+        self.home = home.resolve()
         self.port = port
         # Loopback targets it was started beside: their certificates name the public host.
         self.config = prometheus_config(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from streams.local.monitoring import LocalPrometheus
 from streams.local.processes import free_port, port_in_use
 from streams.local.storage import free_storage_base_port
 from tests.hubtools import start_up, up_env
@@ -64,3 +65,17 @@ def test_up_with_monitoring_without_prometheus_says_what_to_install(tmp_path: Pa
     assert "apt-get install -y prometheus" in done.stderr
     assert not home.exists() or not (home / "kawal.lock").exists()
     assert os.environ.get("PATH")  # ours is untouched
+
+
+def test_prometheus_starts_under_a_relative_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `make run` keeps its home in ".kawal", relative to the clone.
+    monkeypatch.chdir(tmp_path)
+    prometheus = LocalPrometheus(Path(".kawal") / "monitoring", free_port(), {"kawal-worker": []})
+    try:
+        prometheus.start()
+        assert query(prometheus.url, "up") == []
+    finally:
+        prometheus.stop()
+    assert (tmp_path / ".kawal" / "monitoring" / "prometheus" / "prometheus.yml").is_file()
