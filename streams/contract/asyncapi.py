@@ -51,6 +51,7 @@ from streams.contract.channels import (
 )
 from streams.contract.disclosuredocs import build_policy_markdown
 from streams.contract.eventdocs import build_markdown
+from streams.contract.generated_files import stale_files
 from streams.contract.rendering import avro_payload, render_yaml
 from streams.domain.disclosure_policy import load_disclosure_policy
 from streams.domain.institutions import Institution, load_institutions
@@ -334,15 +335,6 @@ def generate(
         DOCS_PATH: build_markdown(catalog, institutions),
         POLICY_PATH: build_policy_markdown(load_disclosure_policy(None, catalog), catalog),
     }
-
-
-def stale_files(root: Path, files: dict[Path, str]) -> list[Path]:
-    """The files under ``root`` that are missing or differ from the generated text."""
-    return [
-        path
-        for path, text in files.items()
-        if not (root / path).is_file() or (root / path).read_text(encoding="utf-8") != text
-    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from schemas.errors import KawalError
+from streams.contract.generated_files import stale_files
 from streams.contract.postgres import audit_database
 from streams.contract.strimzi import kafka_cluster, kafka_topics, kafka_users
 from streams.contract.workloads import (
@@ -79,15 +80,6 @@ def render(documents: Sequence[Json]) -> str:
     plain = json.loads(json.dumps(list(documents)))  # unshare sub-objects: no &id001 anchors
     body = yaml.safe_dump_all(plain, sort_keys=False, allow_unicode=True, width=100)
     return header + body
-
-
-def stale_files(root: Path, files: dict[Path, str]) -> list[Path]:
-    """The files under ``root`` that are missing or differ from the generated text."""
-    return [
-        path
-        for path, text in files.items()
-        if not (root / path).is_file() or (root / path).read_text(encoding="utf-8") != text
-    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
