@@ -35,10 +35,11 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.broker.checkpoints import CheckpointStore
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
+from streams.domain.institutions import load_institutions
 from streams.domain.signing import KeyRing
 from streams.local.keyring import keyring_of
 from streams.settings import Settings
-from streams.topics import HEADS
+from streams.topics import HEADS, inbound_topic, inbound_topic_of
 
 
 def load_config(
@@ -120,6 +121,17 @@ def run_connector(
         connector.close()
 
 
+def inbound_topic_in_registry(institution_id: str, settings: Settings) -> str:
+    """The topic the registry in force (``KAWAL_INSTITUTIONS_FILE``) gives an institution.
+
+    An institution the registry does not list publishes on its own topic, as before lanes.
+    """
+    for institution in load_institutions(settings.institutions_file):
+        if institution.id == institution_id:
+            return inbound_topic_of(institution)
+    return inbound_topic(institution_id)
+
+
 def _run_inbound(
     connector: InboundConnector[ConnectorConfig],
     producer: KafkaProducer,
@@ -137,6 +149,7 @@ def _run_inbound(
         connector.config.retry,
         keyring,
         probe=probe,
+        topic=inbound_topic_in_registry(connector.institution, Settings(home=home)),
     )
     expiry = ExpirySchedule(connector)
     try:

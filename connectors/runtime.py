@@ -151,8 +151,11 @@ class InboundRunner:
         keyring: KeyRing,
         batch_size: int = 100,
         probe: ConnectorProbe | None = None,
+        topic: str | None = None,
     ) -> None:
+        """``topic``: where the institution publishes (default its own inbound topic)."""
         self.connector = connector
+        self.topic = topic or inbound_topic(connector.institution)
         self.probe = probe or unwatched(connector.name, connector.institution)
         self.producer = producer
         self.codec = codec
@@ -211,7 +214,7 @@ class InboundRunner:
             self.codec.catalog, self.codec, key, event.event_type, event.record, hub
         )
         return self.producer.send(
-            inbound_topic(self.connector.institution),
+            self.topic,
             key=str(envelope["case_id"]).encode(),
             value=value,
             headers=cloud_event_headers(envelope),

@@ -56,6 +56,7 @@ from streams.topics import (
     CASE_TABLE,
     SINK_APP_ID,
     inbound_topic,
+    inbound_topics,
 )
 from streams.vault.data_keys import DataKeyVault
 from streams.vault.kek_source import load_kek_ring
@@ -308,7 +309,7 @@ def create_worker(settings: Settings) -> faust.App:
     watch.watch_lag(app, metrics, endpoint, security, settings.lag_check_seconds)
     watch.watch_cases(metrics, step.table, step.rules)
     watch.faust_sensor(app, metrics, settings.faust_metrics)
-    pipeline.register(app, _raw_topic(app, *(inbound_topic(i.id) for i in institutions)), step)
+    pipeline.register(app, _raw_topic(app, *inbound_topics(institutions)), step)
     deadline_timer.register(
         app,
         deadline_timer.DeadlineTimer(

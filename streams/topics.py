@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from streams.domain.institutions import Institution
+from streams.domain.institutions import InboundLane, Institution
 
 APP_ID = "kawal"
 #: The audit sink's Faust app, a consumer group of its own (``kawal sink``).
 SINK_APP_ID = "kawal-audit-sink"
 INBOUND_PREFIX = "kawal.inbound."
+#: The inbound topic shared by the institutions of the ``shared`` lane (:class:`InboundLane`).
+SHARED_INBOUND = "kawal.inbound"
 OUTBOUND_PREFIX = "kawal.outbound."
 CASE_EVENTS = "kawal.case.events"
 CASE_AUDIT = "kawal.case.audit"
@@ -57,6 +59,20 @@ def kept_for(days: int) -> dict[str, str]:
 def inbound_topic(institution_id: str) -> str:
     """Inbound topic an institution publishes to."""
     return f"{INBOUND_PREFIX}{institution_id}"
+
+
+def inbound_topic_of(institution: Institution) -> str:
+    """The topic ``institution`` publishes to: its own, or the shared one."""
+    if institution.inbound is InboundLane.SHARED:
+        return SHARED_INBOUND
+    return inbound_topic(institution.id)
+
+
+def inbound_topics(institutions: tuple[Institution, ...]) -> list[str]:
+    """Every inbound topic the pipeline reads: the shared one, then each own topic."""
+    return [SHARED_INBOUND] + [
+        inbound_topic(inst.id) for inst in institutions if inst.inbound is InboundLane.OWN
+    ]
 
 
 def outbound_topic(institution_id: str) -> str:
@@ -159,6 +175,13 @@ TOPIC_TABLE: tuple[TopicRule, ...] = (
         "sender must not choose",
     ),
     TopicRule(
+        SHARED_INBOUND,
+        None,
+        kept_for(30) | {"message.timestamp.type": "LogAppendTime"},
+        "transit, as an institution's own inbound topic, for the many institutions that "
+        "publish little: their signatures, not the topic, name the sender",
+    ),
+    TopicRule(
         outbound_topic(INSTITUTION),
         None,
         kept_for(90),
@@ -225,4 +248,6 @@ def all_topics(
 def _names(rule: TopicRule, institutions: tuple[Institution, ...]) -> list[str]:
     if INSTITUTION not in rule.name:
         return [rule.name]
+    if rule.name == inbound_topic(INSTITUTION):
+        institutions = tuple(inst for inst in institutions if inst.inbound is InboundLane.OWN)
     return [rule.name.replace(INSTITUTION, inst.id) for inst in institutions]

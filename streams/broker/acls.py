@@ -4,9 +4,10 @@ Derived from the institution registry and the topic table (:mod:`streams.topics`
 institution or topic gets its bindings without anyone writing them:
 
 * an institution (principal ``User:<id>``) writes only its inbound topic
-  ``kawal.inbound.<id>``, reads only its feed ``kawal.outbound.<id>`` and the hub's signed tree
-  heads ``kawal.heads`` (every institution keeps them), and uses only its own connectors'
-  consumer groups (prefix ``kawal-connector:<id>:``);
+  ``kawal.inbound.<id>`` (or, in the shared lane, ``kawal.inbound``, where the hub takes from
+  it only what its signature proves it sent), reads only its feed ``kawal.outbound.<id>``
+  and the hub's signed tree heads ``kawal.heads`` (every institution keeps them), and uses
+  only its own connectors' consumer groups (prefix ``kawal-connector:<id>:``);
 * only the hub (``User:kawal``) writes what the hub says: ``kawal.case.events``,
   ``kawal.case.audit``, every feed, ``kawal.dlq``, the signed tree heads ``kawal.heads`` and its
   own internal topics. It reads every inbound topic; it writes ``kawal.inbound.kawal`` (the
@@ -41,10 +42,12 @@ from streams.topics import (
     INBOUND_PREFIX,
     INSTITUTION,
     OUTBOUND_PREFIX,
+    SHARED_INBOUND,
     SINK_APP_ID,
     TOPIC_TABLE,
     connector_group_prefix,
     inbound_topic,
+    inbound_topic_of,
     outbound_topic,
 )
 
@@ -134,6 +137,7 @@ def acl_matrix(institutions: Iterable[Institution]) -> list[AclBinding]:
     Raises:
         AclError: an institution id has characters a topic name cannot hold.
     """
+    institutions = list(institutions)
     ids = [institution.id for institution in institutions]
     if bad := [i for i in ids if not _TOPIC_CHARACTERS.match(i)]:
         raise AclError(
@@ -141,9 +145,9 @@ def acl_matrix(institutions: Iterable[Institution]) -> list[AclBinding]:
             "use only letters, digits, '.', '_' and '-'"
         )
     bindings = _hub()
-    for institution_id in ids:
-        if institution_id != HUB_INSTITUTION:
-            bindings += _institution(institution_id)
+    for institution in institutions:
+        if institution.id != HUB_INSTITUTION:
+            bindings += _institution(institution.id, inbound_topic_of(institution))
     return sorted(bindings)
 
 
@@ -174,7 +178,7 @@ def hub_topics() -> list[tuple[PatternType, str]]:
     """
     found = []
     for rule in TOPIC_TABLE:
-        if rule.name == inbound_topic(INSTITUTION):
+        if rule.name in (inbound_topic(INSTITUTION), SHARED_INBOUND):
             continue
         if INSTITUTION in rule.name:
             found.append((PatternType.PREFIXED, rule.name.split(INSTITUTION)[0]))
@@ -195,6 +199,15 @@ def _hub() -> list[AclBinding]:
             bindings.append(AclBinding(hub, topic, pattern, name, Operation.READ, reason))
     bindings += [
         AclBinding(hub, topic, prefixed, INBOUND_PREFIX, Operation.READ, "the pipeline"),
+        AclBinding(hub, topic, literal, SHARED_INBOUND, Operation.READ, "the pipeline"),
+        AclBinding(
+            hub,
+            topic,
+            literal,
+            SHARED_INBOUND,
+            Operation.WRITE,
+            "dlq replay resends a refused record, still signed by its sender",
+        ),
         AclBinding(
             hub,
             topic,
@@ -216,13 +229,14 @@ def _hub() -> list[AclBinding]:
     return bindings
 
 
-def _institution(institution_id: str) -> list[AclBinding]:
+def _institution(institution_id: str, inbound: str) -> list[AclBinding]:
     who = principal(institution_id)
     topic, literal = ResourceType.TOPIC, PatternType.LITERAL
-    inbound, outbound = inbound_topic(institution_id), outbound_topic(institution_id)
+    outbound = outbound_topic(institution_id)
+    lane = "the shared inbound topic" if inbound == SHARED_INBOUND else "its own inbound topic"
     return [
-        AclBinding(who, topic, literal, inbound, Operation.WRITE, "its own inbound topic"),
-        AclBinding(who, topic, literal, inbound, Operation.DESCRIBE, "its own inbound topic"),
+        AclBinding(who, topic, literal, inbound, Operation.WRITE, lane),
+        AclBinding(who, topic, literal, inbound, Operation.DESCRIBE, lane),
         AclBinding(who, topic, literal, outbound, Operation.READ, "its own feed"),
         AclBinding(who, topic, literal, outbound, Operation.DESCRIBE, "its own feed"),
         AclBinding(who, topic, literal, HEADS, Operation.READ, "the hub's tree heads, kept"),

@@ -30,7 +30,7 @@ from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.topic_end import at_end
 from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.sealing import DecryptionKeys, open_payload
-from streams.topics import DLQ, OUTBOUND_PREFIX, institution_of_inbound
+from streams.topics import DLQ, OUTBOUND_PREFIX, SHARED_INBOUND, institution_of_inbound
 
 #: Checkpoint name under which replayed dead letters are remembered.
 REPLAYED = "dlq-replay"
@@ -113,12 +113,13 @@ def not_replayable_reason(letter: dict[str, Any]) -> str | None:
             f"--redeliver-from {position}`; it delivers again from its own position, once "
             "per event"
         )
-    if institution_of_inbound(topic) is None:
+    if topic != SHARED_INBOUND and institution_of_inbound(topic) is None:
         position = f"{letter['source_partition']}:{letter['source_offset']}"
         return (
             f"from {topic}, not an inbound topic: replay sends only back to "
-            f"kawal.inbound.<institution>. The record stays on {topic} at {position}; once "
-            "the cause is fixed, read it there again (the audit store: `kawal replay`)"
+            f"kawal.inbound or kawal.inbound.<institution>. The record stays on {topic} at "
+            f"{position}; once the cause is fixed, read it there again (the audit store: "
+            "`kawal replay`)"
         )
     if not letter["payload"]:
         return (

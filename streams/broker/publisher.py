@@ -7,6 +7,7 @@ demo, the tests and the benchmarks; connectors get the same through the connecto
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from kafka import KafkaProducer
@@ -16,10 +17,11 @@ from schemas.codec import AvroCodec
 from schemas.errors import KawalError
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.domain.hub_sealing import hub_sealing_key
+from streams.domain.institutions import Institution
 from streams.domain.signed_events import encode_signed
 from streams.domain.signing import KeyRing
 from streams.headers import cloud_event_headers
-from streams.topics import inbound_topic
+from streams.topics import inbound_topic, inbound_topic_of
 
 #: Producer flush deadline, in seconds.
 FLUSH_TIMEOUT_SECONDS = 30.0
@@ -38,9 +40,15 @@ class EventPublisher:
         codec: AvroCodec,
         keyring: KeyRing,
         credentials: BrokerCredentials = PLAINTEXT,
+        institutions: Iterable[Institution] = (),
     ) -> None:
+        """Publish through ``bootstrap``; ``institutions``' lanes say where each publishes.
+
+        An institution not in ``institutions`` publishes on its own topic.
+        """
         self.codec = codec
         self.keyring = keyring
+        self._topics = {inst.id: inbound_topic_of(inst) for inst in institutions}
         self.producer = KafkaProducer(
             bootstrap_servers=bootstrap,
             acks="all",
@@ -72,9 +80,8 @@ class EventPublisher:
         headers: list[tuple[str, bytes]] | None = None,
     ) -> Any:
         """Queue raw bytes on an institution's inbound topic; return the send future."""
-        future = self.producer.send(
-            inbound_topic(institution), key=case_id.encode(), value=value, headers=headers or []
-        )
+        topic = self._topics.get(institution) or inbound_topic(institution)
+        future = self.producer.send(topic, key=case_id.encode(), value=value, headers=headers or [])
         self._pending.append(future)
         return future
 

@@ -32,6 +32,7 @@ from streams.cli import (
     kek,
     keys,
     processes,
+    registry,
     schema,
     tokens,
     topics,
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         tokens,
         access,
         dead_letters,
+        registry,
         schema,
     )
     for group in groups:

@@ -34,6 +34,7 @@ from streams.topics import (
     HEADS,
     INBOUND_PREFIX,
     OUTBOUND_PREFIX,
+    SHARED_INBOUND,
 )
 
 ASYNCAPI_VERSION = "3.0.0"
@@ -85,6 +86,18 @@ CHANNELS = (
         action="receive",
         operation_id="receiveInboundEvents",
         summary="Accept the case events an institution publishes.",
+    ),
+    ChannelSpec(
+        id="sharedInbound",
+        address=SHARED_INBOUND,
+        title="Inbound events of the institutions of the shared lane",
+        writer='institutions registered with inbound = "shared" (regency offices, PPKs, '
+        "inspectorates): one topic for the many that publish little",
+        reader="hub ingress, as on an institution's own topic; the event's signature, not the "
+        "topic, names its sender",
+        action="receive",
+        operation_id="receiveSharedInboundEvents",
+        summary="Accept the case events the institutions of the shared lane publish.",
     ),
     ChannelSpec(
         id="caseEvents",
@@ -151,7 +164,7 @@ RECORD_CHANNELS: dict[str, tuple[str, ...]] = {
     "kawal.DeadLetter": ("dlq",),
     "kawal.Receipt": ("outbound",),
     # What institutions publish: every event travels inside one, signed (docs/signing.md).
-    "kawal.SignedEvent": ("inbound",),
+    "kawal.SignedEvent": ("inbound", "sharedInbound"),
     "kawal.TreeHead": ("heads",),
 }
 
@@ -166,7 +179,7 @@ def channel_messages(catalog: SchemaCatalog) -> dict[str, tuple[str, ...]]:
     # The hub's own events (DeadlineBreached, PersonalDataErased) come in on kawal.inbound.kawal
     # like any other, so one ingress sees every event of a case; authorization keeps them to
     # the hub.
-    routing: dict[str, list[str]] = {"inbound": list(events)}
+    routing: dict[str, list[str]] = {"inbound": list(events), "sharedInbound": list(events)}
     routing.update(caseEvents=list(events), outbound=[], caseAudit=[], dlq=[], heads=[])
     for name in catalog.names():
         if name.startswith(EVENTS_NAMESPACE + "."):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from schemas.errors import KawalError
@@ -17,13 +18,28 @@ class RegistryError(KawalError):
     """The institutions registry cannot be read or is inconsistent."""
 
 
+class InboundLane(StrEnum):
+    """Where an institution publishes.
+
+    ``own``: its own topic ``kawal.inbound.<id>``, which the broker lets it alone write: its
+    topic names the sender, and a backlog it imports queues behind nobody else's events.
+    ``shared``: the one topic ``kawal.inbound`` of the many institutions that publish little
+    (regency offices, PPKs, inspectorates); the event's signature names its sender. A national
+    registry of about 1,800 institutions then needs a few dozen inbound topics, not 1,800.
+    """
+
+    OWN = "own"
+    SHARED = "shared"
+
+
 @dataclass(frozen=True)
 class Institution:
-    """One institution: its id (also its topic suffix), role and display name."""
+    """One institution: its id (also its feed's suffix), role, display name and inbound lane."""
 
     id: str
     role: str
     name: str
+    inbound: InboundLane = InboundLane.OWN
 
 
 def load_institutions(path: Path | None = None) -> tuple[Institution, ...]:
@@ -49,8 +65,28 @@ def load_institutions(path: Path | None = None) -> tuple[Institution, ...]:
 
 def _parse(entry: dict[str, str], index: int) -> Institution:
     try:
-        return Institution(id=entry["id"], role=entry["role"], name=entry.get("name", entry["id"]))
+        institution = Institution(
+            id=entry["id"],
+            role=entry["role"],
+            name=entry.get("name", entry["id"]),
+            inbound=_lane(entry.get("inbound", InboundLane.OWN.value), index),
+        )
     except KeyError as exc:
         raise RegistryError(
             f"institution entry #{index + 1} lacks {exc.args[0]!r}; every entry needs id and role"
         ) from exc
+    if institution.id == HUB_INSTITUTION and institution.inbound is not InboundLane.OWN:
+        raise RegistryError(
+            f"the hub ({HUB_INSTITUTION}) publishes on its own topic; remove its inbound entry"
+        )
+    return institution
+
+
+def _lane(value: str, index: int) -> InboundLane:
+    try:
+        return InboundLane(value)
+    except ValueError:
+        lanes = " or ".join(repr(lane.value) for lane in InboundLane)
+        raise RegistryError(
+            f"institution entry #{index + 1} has inbound = {value!r}; it must be {lanes}"
+        ) from None

@@ -33,7 +33,7 @@ from streams.domain.authorization import authorize
 from streams.domain.calendar import WorkingCalendar
 from streams.domain.chain import EPOCH
 from streams.domain.deadlines import DeadlineRule, provisional_clocks, update_clocks
-from streams.domain.institutions import Institution
+from streams.domain.institutions import InboundLane, Institution
 from streams.domain.keys import KeyRegistry
 from streams.domain.lifecycle import CaseLifecycle, advance, check_transition, start
 from streams.domain.reasons import Reason, Rejection
@@ -46,7 +46,7 @@ from streams.domain.signed_events import (
     unseal,
 )
 from streams.hub.rejections import reason_for_codec_error
-from streams.topics import institution_of_inbound
+from streams.topics import SHARED_INBOUND, inbound_topic, institution_of_inbound
 
 #: Largest inbound record taken, in bytes. Case events are metadata of a few kilobytes; the
 #: entry, feeds and DLQ record built from one must stay well inside a producer batch.
@@ -126,7 +126,11 @@ def examine(
         unsigned = wrapper.full_name.startswith(EVENT_NAMESPACE)
         return Refusal(signed, wrapper.record.get("envelope") if unsigned else None)
     decoded = signed.decoded
-    rejection = check(decoded, message) or authenticate(rules.keys, signed)
+    rejection = (
+        check(decoded, message)
+        or check_lane(rules.institutions, decoded.record["envelope"]["source"], message.topic)
+        or authenticate(rules.keys, signed)
+    )
     if rejection is not None:
         return Refusal(rejection, decoded.record.get("envelope"))
     opened = unseal(rules.catalog, signed, rules.hub_keys)
@@ -187,10 +191,46 @@ def recorded_at(message: faust.types.Message) -> datetime:
     return EPOCH + timedelta(milliseconds=round(message.timestamp * 1000))
 
 
+def sender_of(message: faust.types.Message, refusal: Refusal) -> str | None:
+    """Whom a refusal's receipt goes to, if anyone.
+
+    The owner of the inbound topic; on the shared topic, the event's source once its
+    signature was checked (never a name anyone can claim).
+    """
+    owner = institution_of_inbound(message.topic)
+    if owner is not None or not refusal.authenticated or refusal.envelope is None:
+        return owner
+    return str(refusal.envelope["source"])
+
+
 def position_of(source: tuple[str, int, int]) -> str:
     """``topic:partition:offset`` of inbound coordinates, as the lifecycle remembers them."""
     topic, partition, offset = source
     return f"{topic}:{partition}:{offset}"
+
+
+def check_lane(
+    institutions: Mapping[str, Institution], source: str, topic: str
+) -> Rejection | None:
+    """Whether ``source`` may publish on ``topic``: its own topic, or the shared one if its lane.
+
+    An institution with its own topic publishes there alone, where the broker lets only it
+    write; on the shared topic its signature (checked next) is what names it.
+    """
+    if topic != SHARED_INBOUND:
+        return None
+    institution = institutions.get(source)
+    if institution is None:
+        return Rejection(
+            Reason.SOURCE_MISMATCH,
+            f"envelope.source {source} is no registered institution; register it first",
+        )
+    if institution.inbound is not InboundLane.SHARED:
+        return Rejection(
+            Reason.SOURCE_MISMATCH,
+            f"{source} publishes on its own topic {inbound_topic(source)}, not on {SHARED_INBOUND}",
+        )
+    return None
 
 
 def check(decoded: Decoded, message: faust.types.Message) -> Rejection | None:
@@ -202,7 +242,7 @@ def check(decoded: Decoded, message: faust.types.Message) -> Rejection | None:
         )
     envelope = decoded.record["envelope"]
     sender = institution_of_inbound(message.topic)
-    if envelope["source"] != sender:
+    if sender is not None and envelope["source"] != sender:
         return Rejection(
             Reason.SOURCE_MISMATCH,
             f"envelope.source differs from the sender {sender} of this inbound topic; "

@@ -55,12 +55,13 @@ from streams.hub.ingress import (
     examine,
     position_of,
     recorded_at,
+    sender_of,
 )
 from streams.hub.outbox import Keyed, Outbox, Sent, confirm
 from streams.hub.receipts import acceptance_receipt, receipt_value, rejection_receipt
 from streams.hub.rejections import dead_letter_value, log_failure, log_rejection
 from streams.hub.router import Router
-from streams.topics import CASE_AUDIT, CASE_EVENTS, DLQ, institution_of_inbound, outbound_topic
+from streams.topics import CASE_AUDIT, CASE_EVENTS, DLQ, outbound_topic
 from streams.vault.data_keys import Erased, VaultError
 from streams.vault.entries import CaseKeys, DataKey, vaulted
 
@@ -213,7 +214,7 @@ class Pipeline:
             self.codec, self.rules.keys, Stage.INGRESS, rejection.reason, rejection.detail, message
         )
         outgoing: list[Outgoing] = [(DLQ, key, letter, None)]
-        sender = institution_of_inbound(message.topic)
+        sender = sender_of(message, refusal)
         if sender is not None and sender in self.rules.institutions:
             source = (message.topic, message.partition, message.offset)
             head = _head(cases, refusal) if refusal.authenticated else None

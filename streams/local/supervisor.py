@@ -307,7 +307,13 @@ def publish_demo(
     """
     codec = AvroCodec(default_catalog())
     bootstrap = parse_broker_url(broker_url).bootstrap
-    publisher = EventPublisher(bootstrap, codec, keyring_of(settings), credentials)
+    publisher = EventPublisher(
+        bootstrap,
+        codec,
+        keyring_of(settings),
+        credentials,
+        load_institutions(settings.institutions_file),
+    )
     recorded: dict[str, int] = {}
     try:
         for wave in demo_waves() if waves is None else waves:

@@ -26,12 +26,15 @@ from streams.topics import (
     CASE_EVENTS,
     DLQ,
     HEADS,
+    SHARED_INBOUND,
     SINK_APP_ID,
     all_topics,
     connector_group,
     inbound_topic,
+    inbound_topic_of,
     outbound_topic,
 )
+from tests.national import NATIONAL_REGISTRY
 
 HUB = principal(HUB_INSTITUTION)
 TOPIC, GROUP = ResourceType.TOPIC, ResourceType.GROUP
@@ -54,30 +57,43 @@ def _institutions(institutions: tuple[Institution, ...]) -> list[str]:
     return [inst.id for inst in institutions if inst.id != HUB_INSTITUTION]
 
 
+def _lanes(institutions: tuple[Institution, ...]) -> dict[str, str]:
+    return {inst.id: inbound_topic_of(inst) for inst in institutions}
+
+
 def _allowed(
     bindings: list[AclBinding], who: str, operation: Operation, names: list[str]
 ) -> set[str]:
     return {name for name in names if permits(bindings, who, operation, TOPIC, name)}
 
 
-def _check_institutions(institutions: tuple[Institution, ...]) -> None:
+def _check_institutions(
+    institutions: tuple[Institution, ...], only: tuple[str, ...] | None = None
+) -> None:
     bindings = acl_matrix(institutions)
-    topics = _topics(institutions)
-    for inst in _institutions(institutions):
+    lanes = _lanes(institutions)
+    checked = only or _institutions(institutions)
+    # Every topic of the checked institutions and of the hub, and the shared one.
+    topics = [
+        name
+        for name in _topics(institutions)
+        if not name.startswith(("kawal.inbound.", "kawal.outbound."))
+        or name.rsplit(".", 1)[0] in ("kawal.inbound", "kawal.outbound")
+        or any(name in (inbound_topic(i), outbound_topic(i)) for i in checked)
+    ]
+    for inst in checked:
         who = principal(inst)
         writes = [b for b in bindings if b.principal == who and b.operation is WRITE]
 
-        assert [(b.resource_type, b.resource_name) for b in writes] == [
-            (TOPIC, inbound_topic(inst))
-        ]
-        assert _allowed(bindings, who, WRITE, topics) == {inbound_topic(inst)}
+        assert [(b.resource_type, b.resource_name) for b in writes] == [(TOPIC, lanes[inst])]
+        assert _allowed(bindings, who, WRITE, topics) == {lanes[inst]}
         assert _allowed(bindings, who, READ, topics) == {outbound_topic(inst), HEADS}
         assert _allowed(bindings, who, DESCRIBE, topics) == {
-            inbound_topic(inst),
+            lanes[inst],
             outbound_topic(inst),
             HEADS,
         }
-        for other in _institutions(institutions):
+        for other in checked:
             own = other == inst
             assert permits(bindings, who, READ, GROUP, connector_group(other, "siasn")) is own
         assert not permits(bindings, who, READ, GROUP, APP_ID)
@@ -86,6 +102,19 @@ def _check_institutions(institutions: tuple[Institution, ...]) -> None:
 def test_each_institution_writes_its_inbound_topic_and_reads_its_feed_only() -> None:
     _check_institutions(load_institutions())
     _check_institutions(_registry(*OVERLAPPING))
+
+
+def test_the_shared_lane_writes_only_the_shared_topic_and_reads_only_its_feed() -> None:
+    national = load_institutions(NATIONAL_REGISTRY)
+    _check_institutions(national, ("bawaslu.33", "bawaslu.3301", "ppk.3301", "ppk.3302", "bkn"))
+    bindings = acl_matrix(national)
+    regency = principal("ppk.3301")
+
+    assert permits(bindings, regency, WRITE, TOPIC, SHARED_INBOUND)
+    assert not permits(bindings, regency, WRITE, TOPIC, inbound_topic("ppk.3301"))
+    assert not permits(bindings, principal("bawaslu.33"), WRITE, TOPIC, SHARED_INBOUND)
+    assert permits(bindings, HUB, READ, TOPIC, SHARED_INBOUND)
+    assert not permits(bindings, regency, READ, TOPIC, SHARED_INBOUND)
 
 
 @given(

@@ -211,7 +211,8 @@ def test_every_public_topic_is_a_channel() -> None:
     institutions = load_institutions()
     # Faust's own changelog and leader topics are internal, not part of the contract.
     public = [t.name for t in all_topics(institutions, 1) if not t.name.startswith(APP_ID + "-")]
-    assert len(public) == 4 + 2 * len(institutions)
+    # case events, audit, DLQ, heads and the shared inbound topic; two per institution.
+    assert len(public) == 5 + 2 * len(institutions)
     registered = {inst.id for inst in institutions}
     for topic in public:
         matches = [m for p in patterns if (m := p.fullmatch(topic))]
@@ -227,6 +228,7 @@ def test_hub_receives_inbound_and_sends_everywhere_else() -> None:
     }
     assert actions == {
         "inbound": "receive",
+        "sharedInbound": "receive",
         "caseEvents": "send",
         "caseAudit": "send",
         "outbound": "send",

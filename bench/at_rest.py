@@ -1,0 +1,169 @@
+"""The hub at rest: how long ``kawal up`` takes to become healthy, then its CPU and memory idle.
+
+Runs ``kawal up`` as a user would (durable storage unless told otherwise) on a fresh home,
+twice: the first start creates every topic, the second finds them. After the second start it
+waits for the hub to settle, then samples every process of the tree (storage, broker, worker,
+sink) over a window with nothing published.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from streams.local.processes import free_port
+from streams.local.storage import free_storage_base_port
+
+#: Seconds to wait for ``kawal up`` to answer ``/health``.
+START_LIMIT_SECONDS = 180.0
+#: Seconds left for start-up work (recovery, first heads) to end before sampling.
+SETTLE_SECONDS = 10.0
+#: Seconds over which CPU is sampled at rest.
+SAMPLE_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class AtRest:
+    """What one measurement found.
+
+    Attributes:
+        first_start_seconds: ``kawal up`` to healthy on a new home (topics created).
+        start_seconds: ``kawal up`` to healthy again on the same home.
+        cpu_percent: Percent of one core at rest, per process name.
+        rss_mib: Resident memory per process name, in MiB.
+    """
+
+    first_start_seconds: float
+    start_seconds: float
+    cpu_percent: dict[str, float]
+    rss_mib: dict[str, float]
+
+    def lines(self, prefix: str) -> list[str]:
+        """``name: value`` lines of the figures."""
+        total = sum(self.cpu_percent.values())
+        lines = [
+            f"{prefix}startup_seconds_first: {self.first_start_seconds:.1f}",
+            f"{prefix}startup_seconds: {self.start_seconds:.1f}",
+            f"{prefix}idle_cpu_percent_of_core: {total:.1f}",
+        ]
+        lines += [
+            f"{prefix}idle_cpu_percent_of_core[{name}]: {value:.1f}"
+            for name, value in sorted(self.cpu_percent.items())
+        ]
+        lines += [
+            f"{prefix}rss_mib[{name}]: {value:.0f}" for name, value in sorted(self.rss_mib.items())
+        ]
+        return lines
+
+
+def measure(institutions_file: Path | None, *, ephemeral: bool = False) -> AtRest:
+    """Start ``kawal up`` twice on one home with ``institutions_file`` and measure it at rest."""
+    with tempfile.TemporaryDirectory(prefix="kawal-at-rest-") as tmp:
+        env = _env(Path(tmp) / "home", institutions_file)
+        args = ["--ephemeral"] if ephemeral else []
+        first, up = _start(env, args)
+        _stop(up)
+        again, up = _start(env, args)
+        try:
+            time.sleep(SETTLE_SECONDS)
+            cpu, rss = _sample(up)
+        finally:
+            _stop(up)
+    return AtRest(first, again, cpu, rss)
+
+
+def _env(home: Path, institutions_file: Path | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("KAWAL_BROKER_URL", None)
+    env.update(
+        KAWAL_HOME=str(home),
+        KAWAL_WEB_PORT=str(free_port()),
+        KAWAL_SINK_PORT=str(free_port()),
+        KAWAL_EMBEDDED_BROKER_PORT=str(free_port()),
+        KAWAL_EMBEDDED_STORAGE_PORT=str(free_storage_base_port()),
+    )
+    if institutions_file is not None:
+        env["KAWAL_INSTITUTIONS_FILE"] = str(institutions_file)
+    return env
+
+
+def _start(env: dict[str, str], args: list[str]) -> tuple[float, subprocess.Popen[bytes]]:
+    started = time.monotonic()
+    up = subprocess.Popen(
+        [sys.executable, "-m", "streams.cli", "up", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    urls = [f"http://127.0.0.1:{env[key]}/health" for key in ("KAWAL_WEB_PORT", "KAWAL_SINK_PORT")]
+    while not all(_healthy(url) for url in urls):
+        if up.poll() is not None or time.monotonic() - started > START_LIMIT_SECONDS:
+            _stop(up)
+            raise RuntimeError(f"kawal up was not healthy within {START_LIMIT_SECONDS:.0f} s")
+        time.sleep(0.1)
+    return time.monotonic() - started, up
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _sample(up: subprocess.Popen[bytes]) -> tuple[dict[str, float], dict[str, float]]:
+    root = psutil.Process(up.pid)
+    processes = [root, *root.children(recursive=True)]
+    before = {process.pid: _cpu_seconds(process) for process in processes}
+    time.sleep(SAMPLE_SECONDS)
+    cpu: dict[str, float] = {}
+    rss: dict[str, float] = {}
+    for process in processes:
+        name = _name(process)
+        used = _cpu_seconds(process) - before[process.pid]
+        cpu[name] = cpu.get(name, 0.0) + 100 * used / SAMPLE_SECONDS
+        rss[name] = rss.get(name, 0.0) + process.memory_info().rss / 2**20
+    return cpu, rss
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+def _name(process: psutil.Process) -> str:
+    """``supervisor``, ``worker``, ``sink``, ``tansu``, ``weed`` or the executable's name."""
+    command = process.cmdline()
+    for role in ("worker", "sink"):
+        if role in command[1:4]:
+            return role
+    if "up" in command[1:4]:
+        return "supervisor"
+    return Path(command[0]).name if command else process.name()
+
+
+def _stop(up: subprocess.Popen[bytes]) -> None:
+    if up.poll() is None:
+        up.send_signal(signal.SIGTERM)
+        try:
+            up.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            up.kill()
+            up.wait()
+
+
+if __name__ == "__main__":
+    registry = Path(sys.argv[1]) if len(sys.argv) > 1 else None
+    print("\n".join(measure(registry).lines("")))
