@@ -1,4 +1,4 @@
-"""``make bench``: throughput and latency of the hub, printed as ``name: value`` lines.
+"""``make bench``: throughput, latency and cost at rest of the hub, as ``name: value`` lines.
 
 Figures are only comparable within one run (shared, noisy machines): compare
 ``pipeline_events_per_second`` with ``raw_decode_events_per_second`` of the same run, and with
@@ -23,6 +23,7 @@ from typing import Any
 from faust.types import Message
 from kafka import KafkaConsumer
 
+from bench import at_rest, backlog
 from monitoring.metrics import HubMetrics
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
@@ -49,22 +50,24 @@ from streams.topics import all_topics, inbound_topic, outbound_topic
 Outgoing = tuple[str, bytes, list[tuple[str, bytes]]]
 
 EVENTS = int(os.environ.get("KAWAL_BENCH_EVENTS", "5000"))
+#: The generated national registry (1,741 institutions) kept as test data.
+NATIONAL_REGISTRY = Path(__file__).parents[1] / "tests" / "data" / "national" / "institutions.toml"
 READY_SECONDS = 60.0
 #: Publishing rate and event count of the latency measurement.
 LATENCY_RATE = 200.0
 LATENCY_EVENTS = 2_000
 
 
-def report(number: int) -> dict[str, Any]:
-    """A ReportReceived of a new case."""
+def report(number: int, source: str = "bawaslu") -> dict[str, Any]:
+    """A ReportReceived of a new case, reported by ``source``."""
     case_number = f"BENCH/{number}/{uuid.uuid4().hex[:8]}"
     return {
         "envelope": envelope(
             event_id=str(uuid.uuid4()),
-            case_id=case_id_for("bawaslu", case_number),
+            case_id=case_id_for(source, case_number),
             event_type="ReportReceived",
             event_time=datetime.now(UTC),
-            source="bawaslu",
+            source=source,
             actor_ref="actor:bench",
         ),
         "case_number": case_number,
@@ -309,11 +312,16 @@ def main() -> None:
         print(f"pipeline_events_per_second: {pipeline_rate(publisher, store, outgoing):.0f}")
         wait_until_routed(web_url, store.count())
         p50, p99 = latency_ms(publisher, bootstrap, codec, LATENCY_RATE, LATENCY_EVENTS)
+        drained = backlog.run(publisher, store, bootstrap, lambda source, n: report(n, source))
         replayed_rate, replayed = replay_rate(bootstrap, codec, Path(workdir))
     print(f"latency_p50_ms_at_200_per_second: {p50:.1f}")
     print(f"latency_p99_ms_at_200_per_second: {p99:.1f}")
+    print("\n".join(drained.lines()))
     print(f"replay_entries: {replayed}")
     print(f"replay_events_per_second: {replayed_rate:.0f}")
+    # `kawal up` itself, on durable storage: the shipped registry, then the national one.
+    print("\n".join(at_rest.measure(None).lines("shipped_registry.")))
+    print("\n".join(at_rest.measure(NATIONAL_REGISTRY).lines("national_registry.")))
 
 
 if __name__ == "__main__":

@@ -64,6 +64,13 @@ from streams.web import site, views
 from streams.web.auth import Authenticator
 from streams.web.oidc import OidcConfig, OidcVerifier
 
+#: Events an agent's buffer holds before Faust stops fetching for it (Faust's default: 4,096):
+#: one batch, so the next is fetched while one is processed.
+STREAM_BUFFER_EVENTS = max(pipeline.BATCH_SIZE, sink.BATCH_SIZE)
+#: Bytes one Fetch takes of each partition: a few dozen events, so that each round of fetches
+#: brings some of every busy partition, not a megabyte of one backlog.
+PARTITION_FETCH_BYTES = 64 * 1024
+
 #: Largest record batch the producer builds, in bytes (Kafka's default message.max.bytes is 1 MiB).
 PRODUCER_BATCH_BYTES = 512 * 1024
 
@@ -113,6 +120,12 @@ def create_app(settings: Settings, role: Role = Role.WORKER) -> faust.App:
         # The outbox sends a batch's records per partition as whole batches (streams.hub.outbox).
         producer_max_batch_size=PRODUCER_BATCH_BYTES,
         consumer_auto_offset_reset="earliest",
+        # Fair in bursts: each round of fetches brings a few dozen events of every busy
+        # partition, Faust hands them on round-robin, and one batch's worth waits in the
+        # buffer: another institution's event queues behind about two batches of a backlog,
+        # not behind the megabytes fetched of it (docs/scale.md).
+        stream_buffer_maxsize=STREAM_BUFFER_EVENTS,
+        consumer_max_fetch_size=PARTITION_FETCH_BYTES,
         # Do not wait for in-flight events on shutdown or rebalance: a batch buffered by the
         # sink is never acknowledged once its agent stops, so the wait would only run into the
         # kill. Unacknowledged events are processed again, and every stage is idempotent.

@@ -6,7 +6,13 @@ from faust.types import TP
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
-from streams.broker.tansu import fetched_end_offsets
+from streams.broker.tansu import (
+    FETCH_MAX_WAIT_MS,
+    IDLE_AFTER_SECONDS,
+    IDLE_FETCH_MAX_WAIT_MS,
+    FetchPacer,
+    fetched_end_offsets,
+)
 from streams.local.embedded import EmbeddedBroker
 
 TOPIC = "test.tansu.end-offsets"
@@ -32,3 +38,17 @@ def test_fetched_end_offsets_are_right_where_list_offsets_is_not(broker: Embedde
 
     assert reported[TopicPartition(TOPIC, 0)] < 25  # the broker quirk this layer exists for
     assert fetched == {TP(TOPIC, 0): 25, TP(TOPIC, 1): 0}
+
+
+def test_the_fetch_wait_is_short_while_records_flow_and_long_once_idle() -> None:
+    now = [0.0]
+    pacer = FetchPacer(clock=lambda: now[0])
+
+    assert pacer.wait_ms(busy=True) == FETCH_MAX_WAIT_MS
+    now[0] = IDLE_AFTER_SECONDS / 2
+    assert pacer.wait_ms(busy=False) == FETCH_MAX_WAIT_MS  # a pause is not idleness yet
+    now[0] = IDLE_AFTER_SECONDS + 0.01
+    assert pacer.wait_ms(busy=False) == IDLE_FETCH_MAX_WAIT_MS
+    # The first records after a quiet spell bring the short wait back at once.
+    assert pacer.wait_ms(busy=True) == FETCH_MAX_WAIT_MS
+    assert FETCH_MAX_WAIT_MS < IDLE_FETCH_MAX_WAIT_MS <= 1_000

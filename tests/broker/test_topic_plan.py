@@ -67,7 +67,8 @@ def test_every_topic_has_a_reason_and_every_institution_its_two_topics() -> None
     institutions = load_institutions()
 
     assert all(spec.reason for spec in specs.values())
-    assert len(specs) == 7 + 2 * len(institutions)
+    # The case, audit, DLQ, heads, shared inbound, changelog and two leader topics.
+    assert len(specs) == 8 + 2 * len(institutions)
     assert {inbound_topic(i.id) for i in institutions} <= specs.keys()
     assert {outbound_topic(i.id) for i in institutions} <= specs.keys()
 
