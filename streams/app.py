@@ -44,6 +44,7 @@ from streams.domain.keys import KeyRegistry, load_key_registry
 from streams.domain.retention import load_retention_rules
 from streams.domain.signing import KeyRing, SigningKey
 from streams.hub import deadline_timer, pipeline, retention_timer, sink, watch
+from streams.hub.case_store import CaseStoreKind, store_url, table_options
 from streams.hub.feed_sealing import FeedSealer
 from streams.hub.heads import HeadPublisher
 from streams.hub.ingress import CaseRules
@@ -107,7 +108,7 @@ def create_app(settings: Settings, role: Role = Role.WORKER) -> faust.App:
         APP_ID if worker else SINK_APP_ID,
         broker=endpoint.faust_url,
         broker_credentials=BrokerCredentials.from_settings(settings).faust(),
-        store="memory://",
+        store=store_url(CaseStoreKind(settings.case_store)),
         autodiscover=False,
         datadir=str(data_dir(settings, role)),
         topic_partitions=settings.partitions,
@@ -285,7 +286,9 @@ def create_pipeline(
     codec = create_codec(settings, rules.catalog)
     # JSON values without a value_type: Faust's recovery cannot rebuild a plain dict type.
     # Faust serializes keys and values of this type as JSON (streams.hub.case_table).
-    table = app.Table(CASE_TABLE, key_type=str)
+    table = app.Table(
+        CASE_TABLE, key_type=str, options=table_options(CaseStoreKind(settings.case_store))
+    )
     return pipeline.Pipeline(
         codec=codec,
         rules=rules,

@@ -99,6 +99,13 @@ class Settings(BaseSettings):
         default="kawal_institution",
         description="JWT claim holding the id of the institution its holder reads for.",
     )
+    case_store: Literal["rocksdb", "memory"] = Field(
+        default="rocksdb",
+        description=(
+            "Where the worker keeps its case table: rocksdb (on disk in the worker's data "
+            "directory, beyond RAM) or memory."
+        ),
+    )
     partitions: int = Field(
         default=4, ge=1, description="Partitions of every case-keyed topic (co-partitioned)."
     )

@@ -11,12 +11,12 @@ Faust's recovery rebuilds the table from these records like from its own.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from streams.domain.ledger import CaseChain
 from streams.domain.lifecycle import CaseLifecycle
+from streams.hub.case_store import encode, read_case, write_case
 from streams.hub.outbox import Outbox
 
 
@@ -57,7 +57,7 @@ class CaseBatch:
     def get(self, case_id: str) -> CaseRecord | None:
         """The case as this batch left it (None for a case not yet reported)."""
         if case_id not in self._read:
-            self._read[case_id] = CaseRecord.from_json(self._table.get(case_id))
+            self._read[case_id] = CaseRecord.from_json(read_case(self._table, case_id))
         return self._read[case_id]
 
     def put(self, case_id: str, record: CaseRecord, partition: int) -> None:
@@ -70,13 +70,6 @@ class CaseBatch:
         table = self._table
         name = table.changelog_topic.get_topic_name()
         for case_id, (record, partition) in self._changed.items():
-            value = record.to_json()
-            table.data[case_id] = value
-            outbox.add(name, _json(case_id), _json(value), partition=partition)
+            value = write_case(table, case_id, record.to_json(), partition)
+            outbox.add(name, encode(case_id), value, partition=partition)
         self._changed.clear()
-
-
-def _json(value: object) -> bytes:
-    # What Faust's "json" serializer (its choice for a str key and an untyped value) writes for
-    # plain values, without its model-conversion walk, which costs several times the encoding.
-    return json.dumps(value).encode()

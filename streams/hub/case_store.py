@@ -1,0 +1,82 @@
+"""Where the worker keeps its case table: RocksDB on disk (the default) or memory.
+
+Ten years of cases do not fit in a worker's RAM, so the case table lives in Faust's RocksDB
+store (rocksdict), one database per partition under the worker's data directory; RAM holds
+only RocksDB's small write buffers and block cache. ``KAWAL_CASE_STORE=memory`` keeps the
+table in a dict, as tests of a few cases may.
+
+The pipeline writes a batch's cases itself (:mod:`streams.hub.case_table`), each to the
+partition of the event that changed it. Faust's RocksDB store would put every write of a
+batch in the partition of the batch's current event, and read only from that partition, so
+the batch reads and writes the partition databases directly here: a read asks each database
+(a bloom filter each) unless the store's key index knows the partition.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+
+from faust.stores.rocksdb import Store as RocksDBStore
+
+
+class CaseStoreKind(StrEnum):
+    """``KAWAL_CASE_STORE``: where the case table lives."""
+
+    ROCKSDB = "rocksdb"
+    MEMORY = "memory"
+
+
+#: RocksDB sizes per partition database: small buffers, as a case is a few kilobytes and the
+#: load is small; Faust's defaults (64 MiB write buffers, a 2 GiB block cache) fit a big server.
+ROCKSDB_OPTIONS: dict[str, Any] = {
+    "driver": "rocksdict",
+    "write_buffer_size": 4 * 1024 * 1024,
+    "max_write_buffer_number": 2,
+    "target_file_size_base": 16 * 1024 * 1024,
+    "block_cache_size": 8 * 1024 * 1024,
+    "max_open_files": 256,
+}
+
+
+def store_url(kind: CaseStoreKind) -> str:
+    """Faust's store URL for ``kind``."""
+    return "rocksdb://" if kind is CaseStoreKind.ROCKSDB else "memory://"
+
+
+def table_options(kind: CaseStoreKind) -> dict[str, Any] | None:
+    """The case table's store options for ``kind`` (a fresh dict: Faust consumes it)."""
+    return dict(ROCKSDB_OPTIONS) if kind is CaseStoreKind.ROCKSDB else None
+
+
+def read_case(table: Any, case_id: str) -> dict[str, Any] | None:
+    """The table value of ``case_id``, from whichever partition holds it."""
+    store = getattr(table, "data", None)
+    if not isinstance(store, RocksDBStore):
+        value: dict[str, Any] | None = table.get(case_id)
+        return value
+    found = store._get_bucket_for_key(encode(case_id))
+    return None if found is None else json.loads(found[1])
+
+
+def write_case(table: Any, case_id: str, value: dict[str, Any], partition: int) -> bytes:
+    """Store ``value`` for ``case_id`` in ``partition``; return the value's bytes.
+
+    The bytes are those of its changelog record too, so the store and the changelog hold the
+    same, and recovery rebuilds exactly what was written.
+    """
+    store = table.data
+    data = encode(value)
+    if not isinstance(store, RocksDBStore):
+        store[case_id] = value
+        return data
+    key = encode(case_id)
+    store._db_for_partition(partition).put(key, data)
+    store._key_index[key] = partition
+    return data
+
+
+def encode(value: object) -> bytes:
+    """JSON bytes, as Faust's ``json`` serializer writes this table's plain keys and values."""
+    return json.dumps(value).encode()
