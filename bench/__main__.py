@@ -23,7 +23,7 @@ from typing import Any
 from faust.types import Message
 from kafka import KafkaConsumer
 
-from bench import at_rest, backlog
+from bench import at_rest, backlog, case_memory, two_workers
 from monitoring.metrics import HubMetrics
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
@@ -120,6 +120,20 @@ def step_rate(encoded: list[tuple[str, bytes]], home: Path) -> float:
     return len(messages) / (time.perf_counter() - started)
 
 
+def signed_outgoing(publisher: EventPublisher, records: list[dict[str, Any]]) -> list[Outgoing]:
+    """The records signed by Bawaslu RI with the publisher's keys, ready to send."""
+    codec, keyring, now = publisher.codec, publisher.keyring, datetime.now(UTC)
+    key, hub = keyring.signing_key("bawaslu", now), hub_sealing_key(keyring.registry, now)
+    return [
+        (
+            record["envelope"]["case_id"],
+            encode_signed(codec.catalog, codec, key, "ReportReceived", record, hub),
+            cloud_event_headers(record["envelope"]),
+        )
+        for record in records
+    ]
+
+
 def raw_decode_rate(codec: AvroCodec, encoded: list[bytes]) -> float:
     """Events per second fastavro decodes through the codec, nothing else."""
     started = time.perf_counter()
@@ -130,11 +144,12 @@ def raw_decode_rate(codec: AvroCodec, encoded: list[bytes]) -> float:
 
 @contextmanager
 def running_hub(
-    codec: AvroCodec, workdir: Path
+    codec: AvroCodec, workdir: Path, worker_env: dict[str, str] | None = None
 ) -> Iterator[tuple[EventPublisher, AuditStore, str, str]]:
     """A real broker, one worker and the audit sink, with keys in ``workdir/home/keys``.
 
     Yields a warm publisher, the audit store, the bootstrap server and the worker's web URL.
+    ``worker_env`` adds settings of both processes.
     """
     broker = EmbeddedBroker.ephemeral(workdir / "logs", port=free_port())
     broker.start()
@@ -145,12 +160,15 @@ def running_hub(
             broker_url=broker.url,
             web_port=free_port(),
             sink_port=free_port(),
+            audit_db_url=(worker_env or {}).get("KAWAL_AUDIT_DB_URL"),
         )
         provision_topics(
             [broker.bootstrap_servers], all_topics(load_institutions(), settings.partitions)
         )
         ensure_local_keys(settings)
-        children = [_start(command, settings, workdir) for command in ("worker", "sink")]
+        children = [
+            _start(command, settings, workdir, worker_env) for command in ("worker", "sink")
+        ]
         store = AuditStore(settings.audit_url)
         publisher = EventPublisher([broker.bootstrap_servers], codec, keyring_of(settings))
         _warm_up(publisher, store, children)
@@ -255,7 +273,9 @@ def _routed(web_url: str) -> float:
     return 0.0
 
 
-def _start(command: str, settings: Settings, workdir: Path) -> ChildProcess:
+def _start(
+    command: str, settings: Settings, workdir: Path, extra_env: dict[str, str] | None = None
+) -> ChildProcess:
     """``kawal COMMAND`` (worker or sink), once its HTTP port answers."""
     env = dict(os.environ)
     env.update(
@@ -265,6 +285,7 @@ def _start(command: str, settings: Settings, workdir: Path) -> ChildProcess:
         KAWAL_SINK_PORT=str(settings.sink_port),
         KAWAL_LOG_LEVEL="warning",
     )
+    env.update(extra_env or {})
     child = ChildProcess(
         command, [sys.executable, "-m", "streams.cli", command], workdir / f"{command}.log", env=env
     )
@@ -314,11 +335,18 @@ def main() -> None:
         p50, p99 = latency_ms(publisher, bootstrap, codec, LATENCY_RATE, LATENCY_EVENTS)
         drained = backlog.run(publisher, store, bootstrap, lambda source, n: report(n, source))
         replayed_rate, replayed = replay_rate(bootstrap, codec, Path(workdir))
+    # The same number of new cases through two workers sharing the partitions.
+    fresh = [report(50_000_000 + n) for n in range(EVENTS)]
+    two = two_workers.rate(codec, running_hub, _start, pipeline_rate, signed_outgoing, fresh)
+    print(f"pipeline_events_per_second_two_workers: {two:.0f}")
     print(f"latency_p50_ms_at_200_per_second: {p50:.1f}")
     print(f"latency_p99_ms_at_200_per_second: {p99:.1f}")
     print("\n".join(drained.lines()))
     print(f"replay_entries: {replayed}")
     print(f"replay_events_per_second: {replayed_rate:.0f}")
+    # What an open case costs, with the case table in RocksDB (the default) and in RAM.
+    for case_store in ("rocksdb", "memory"):
+        print("\n".join(case_memory.measure(case_store, codec, running_hub, report).lines()))
     # `kawal up` itself, on durable storage: the shipped registry, then the national one.
     print("\n".join(at_rest.measure(None).lines("shipped_registry.")))
     print("\n".join(at_rest.measure(NATIONAL_REGISTRY).lines("national_registry.")))
