@@ -1,6 +1,6 @@
 """A `kawal up` run with kills: the worker and the sink SIGKILLed mid-stream, then counted.
 
-Shared by the test in `make test` (20,000 events) and the battery in `make battery` (100,000):
+Shared by the test in `make test` (8,000 events) and the battery in `make battery` (100,000):
 every acknowledged event must be in the trail once, and every chain must verify.
 """
 

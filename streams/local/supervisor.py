@@ -305,15 +305,10 @@ def publish_demo(
     ``waves`` are the demo's story cases (:func:`demo_waves`) unless given. Each event is
     signed by its institution with the keys of ``KAWAL_HOME/keys``.
     """
+    bootstrap, keyring = parse_broker_url(broker_url).bootstrap, keyring_of(settings)
+    institutions = load_institutions(settings.institutions_file)
     codec = AvroCodec(default_catalog())
-    bootstrap = parse_broker_url(broker_url).bootstrap
-    publisher = EventPublisher(
-        bootstrap,
-        codec,
-        keyring_of(settings),
-        credentials,
-        load_institutions(settings.institutions_file),
-    )
+    publisher = EventPublisher(bootstrap, codec, keyring, credentials, institutions)
     recorded: dict[str, int] = {}
     try:
         for wave in demo_waves() if waves is None else waves:
