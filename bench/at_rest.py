@@ -26,8 +26,9 @@ from streams.local.storage import free_storage_base_port
 
 #: Seconds to wait for ``kawal up`` to answer ``/health``.
 START_LIMIT_SECONDS = 180.0
-#: Seconds left for start-up work (recovery, first heads) to end before sampling.
-SETTLE_SECONDS = 10.0
+#: Seconds left for start-up work (recovery, first heads) to end, and for the consumers to
+#: reach their quiet Fetch wait (a minute without records), before sampling.
+SETTLE_SECONDS = 70.0
 #: Seconds over which CPU is sampled at rest.
 SAMPLE_SECONDS = 30.0
 

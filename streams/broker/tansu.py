@@ -17,8 +17,8 @@ pipeline then took 0.5-1.6 s. A 5 ms wait brought publish → acceptance receipt
 p99 43 ms at 200 events/s (`make bench`), but at rest each consumer then sent about 200 idle
 Fetch requests a second, and the hub burnt two thirds of a core doing nothing. So the wait
 adapts (:class:`FetchPacer`): 5 ms while records flow, a quarter of a second once none has
-come for a while. The first record after a quiet spell waits at most that quarter second at
-each hop; a burst is back at 5 ms from its second fetch.
+come for 2 s, one second once none has come for a minute. The first record after a quiet
+spell waits at most that long at each hop; a burst is back at 5 ms from its second fetch.
 
 The hub selects this module only for ``tansu://`` broker URLs (:mod:`streams.broker.endpoint`),
 through
@@ -49,6 +49,10 @@ FETCH_MAX_WAIT_MS = 5
 IDLE_FETCH_MAX_WAIT_MS = 250
 #: Seconds without a fetched record after which a consumer counts as idle.
 IDLE_AFTER_SECONDS = 2.0
+#: Longest time tansu may hold a Fetch request once the consumer has been idle a while, in ms.
+QUIET_FETCH_MAX_WAIT_MS = 1_000
+#: Seconds without a fetched record after which a consumer counts as quiet.
+QUIET_AFTER_SECONDS = 60.0
 
 #: How long one Fetch round trip may take before recovery gives up, in seconds.
 END_OFFSET_FETCH_TIMEOUT_SECONDS = 15.0
@@ -164,8 +168,10 @@ class FetchPacer:
         now = self._clock()
         if busy:
             self._last_record = now
-        idle = now - self._last_record >= IDLE_AFTER_SECONDS
-        return IDLE_FETCH_MAX_WAIT_MS if idle else FETCH_MAX_WAIT_MS
+        waited = now - self._last_record
+        if waited >= QUIET_AFTER_SECONDS:
+            return QUIET_FETCH_MAX_WAIT_MS
+        return IDLE_FETCH_MAX_WAIT_MS if waited >= IDLE_AFTER_SECONDS else FETCH_MAX_WAIT_MS
 
 
 class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
