@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from monitoring.scrape import prometheus_config, write_prometheus_config
+from monitoring.scrape import RULES_FILE, prometheus_config, write_prometheus_config
 from schemas.errors import KawalError
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
 from streams.private_files import private_dir
@@ -85,6 +85,7 @@ class LocalPrometheus:
         *,
         interval_seconds: float = 5.0,
         scheme: str = "http",
+        rules: Path = RULES_FILE,
     ) -> None:
         # Absolute: Prometheus runs in its data folder, where a relative KAWAL_HOME (make run's
         # ".kawal") would name another place.
@@ -92,7 +93,11 @@ class LocalPrometheus:
         self.port = port
         # Loopback targets it was started beside: their certificates name the public host.
         self.config = prometheus_config(
-            targets, interval_seconds=interval_seconds, scheme=scheme, verify_tls=False
+            targets,
+            interval_seconds=interval_seconds,
+            scheme=scheme,
+            rules=rules.resolve(),
+            verify_tls=False,
         )
         self.child: ChildProcess | None = None
 
