@@ -322,9 +322,16 @@ class AuditStore:
             return [CaseSummary(*row) for row in conn.execute(query)]
 
     def count(self) -> int:
-        """Number of entries in the store."""
-        with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(AuditRow)).scalar_one())
+        """Number of entries in the store.
+
+        Raises:
+            StoreError: the store cannot be read (down, dropped, unreachable).
+        """
+        try:
+            with self.engine.connect() as conn:
+                return int(conn.execute(select(func.count()).select_from(AuditRow)).scalar_one())
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot read the audit store: {exc.code or exc}") from exc
 
     def close(self) -> None:
         """Release the connection pool."""

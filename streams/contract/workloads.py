@@ -1,11 +1,12 @@
 """The hub's workloads on Kubernetes: worker, sink, connectors, PostgreSQL and their scraping.
 
 Core resources (``apps/v1``, ``v1``, ``policy/v1``) and one ``monitoring.coreos.com/v1``
-``ServiceMonitor``. Every process serves ``/health`` (worker, sink) or ``/metrics``
-(connectors) and nothing else for probes: the hub has no split ``/livez`` and ``/readyz``, so
-liveness and readiness both ask ``/health`` (a connector's both ask ``/metrics``, the one page
-it serves). Secrets are referenced by name and key, never written here; who creates which one
-is in docs/operations.md.
+``ServiceMonitor``. The worker and the sink are probed on ``/readyz`` (partitions assigned,
+tables recovered, audit store answering) and ``/livez`` (the process answers and has not
+crashed), so a rebalance or an outage of the store holds traffic back without restarting
+anything; a connector's probes both ask ``/metrics``, the one page it serves. Secrets are
+referenced by name and key, never written here; who creates which one is in
+docs/operations.md.
 
 Example:
     >>> [d["metadata"]["name"] for d in hub_deployments()]
@@ -117,16 +118,18 @@ def _deployment(
 
 
 def _container(
-    args: list[str], port_name: str, port: int, probe_path: str, env: list[Json]
+    args: list[str], port_name: str, port: int, probes: tuple[str, str], env: list[Json]
 ) -> Json:
+    """A container; ``probes``: the paths of its readiness and liveness probes."""
+    ready, live = probes
     return {
         "name": "kawal",
         "image": IMAGE,
         "args": args,
         "env": env,
         "ports": [{"name": port_name, "containerPort": port, "protocol": "TCP"}],
-        "readinessProbe": _probe(probe_path, port_name, 10),
-        "livenessProbe": _probe(probe_path, port_name, 60),
+        "readinessProbe": _probe(ready, port_name, 10),
+        "livenessProbe": _probe(live, port_name, 60),
         "resources": {
             "requests": {"cpu": "250m", "memory": "512Mi"},
             "limits": {"memory": "1Gi"},
@@ -141,7 +144,7 @@ def _hub_deployment(component: str, replicas: int, port: int) -> Json:
         _secret_volume("kek", "kawal-kek", _KEK_DIR),
         _secret_volume("keys", "kawal-keys", f"{_HOME}/keys"),
     ]
-    container = _container([component], "http", port, "/health", _hub_env())
+    container = _container([component], "http", port, ("/readyz", "/livez"), _hub_env())
     container["volumeMounts"] = [mount for _, mount in mounts]
     name = f"kawal-{component}"
     return _deployment(name, component, replicas, container, [v for v, _ in mounts])
@@ -163,7 +166,9 @@ def connector_deployment(name: str) -> Json:
     ca = _secret_volume("broker-ca", CLUSTER_CA_SECRET, _CA_DIR)
     username = _secret_env("KAWAL_BROKER_USERNAME", secret, "username")
     args = ["connector", "run", name, "--config", "/etc/kawal/connector/connector.toml"]
-    container = _container(args, "http", 6068, "/metrics", _broker_env(secret, username))
+    container = _container(
+        args, "http", 6068, ("/metrics", "/metrics"), _broker_env(secret, username)
+    )
     container["volumeMounts"] = [config[1], ca[1]]
     deployment = _deployment(
         f"kawal-connector-{name}", "connector", 1, container, [config[0], ca[0]]

@@ -125,10 +125,15 @@ ACCESS_LOG_DOWN = AccessRefusal(
 
 
 def register_health(app: faust.App, store: AuditStore, metrics: HubMetrics) -> None:
-    """Attach ``/health`` and ``/metrics``, which every hub process serves."""
+    """Attach ``/livez``, ``/readyz`` (and ``/health``, its older name) and ``/metrics``.
 
-    @app.page("/health")
-    class Health(web.View):
+    Liveness says only that the process answers and has not crashed: an orchestrator restarts
+    it otherwise. Readiness also asks for assigned partitions, recovered tables and an audit
+    store that answers: traffic and rollouts wait for it, but a rebalance or an outage of the
+    store restarts nothing.
+    """
+
+    class Ready(web.View):
         """Readiness: partitions assigned, tables recovered, audit store answering."""
 
         async def get(self, request: web.Request) -> web.Response:
@@ -140,6 +145,21 @@ def register_health(app: faust.App, store: AuditStore, metrics: HubMetrics) -> N
             except StoreError:
                 return self.json({"status": "degraded", "audit_store": "unreachable"}, status=503)
             return self.json({"status": "ok", "audit_entries": entries})
+
+    class Health(Ready):
+        """``/readyz`` by its older name, which scripts and probes already ask."""
+
+    app.page("/readyz")(Ready)
+    app.page("/health")(Health)
+
+    @app.page("/livez")
+    class Live(web.View):
+        """Liveness: the process answers and none of its services crashed."""
+
+        async def get(self, request: web.Request) -> web.Response:
+            if app.crashed:
+                return self.json({"status": "crashed"}, status=500)
+            return self.json({"status": "alive"})
 
     @app.page("/metrics")
     class Metrics(web.View):

@@ -17,7 +17,7 @@ from tests.hubtools import RunningHub, http_request, problem_of
 from tests.web.openapi_spec import check_body, served_by
 
 #: Views that take a credential (all but the probes).
-READ_PATHS = sorted(served_by("worker") - {"/health", "/metrics"})
+READ_PATHS = sorted(served_by("worker") - {"/health", "/livez", "/readyz", "/metrics"})
 
 
 @dataclass(frozen=True)
