@@ -52,7 +52,7 @@ def test_the_hub_is_reachable_healthy_and_built_from_the_dockerfile() -> None:
     for name in ("worker", "sink"):
         service = found[name]
         assert service["environment"]["KAWAL_WEB_HOST"] == "0.0.0.0"
-        assert "/health" in " ".join(service["healthcheck"]["test"])
+        assert "/readyz" in " ".join(service["healthcheck"]["test"])
         assert service["build"]["dockerfile"] == "deploy/Dockerfile"
         assert service["environment"]["KAWAL_KEK_FILE"].startswith("/run/secrets/")
     assert found["topics"]["command"].startswith("topics apply")
