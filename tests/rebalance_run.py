@@ -24,6 +24,9 @@ from tests.hubtools import RunningHub, report, start_hub, until_referral, wait_h
 from tests.hubtools import worker_process as new_worker
 from tests.postgres import PostgresServer
 
+#: What Faust logs each time a rebalance hands a worker its partitions.
+ASSIGNED = "newly assigned partitions"
+
 
 @dataclass(frozen=True)
 class RebalanceOutcome:
@@ -83,6 +86,14 @@ def _wait_rows(hub: RunningHub, rows: int, limit: float) -> None:
         time.sleep(0.2)
 
 
+def _wait_assignments(log: Path, count: int, limit: float) -> None:
+    """Wait until the worker logging to ``log`` has been assigned partitions ``count`` times."""
+    deadline = time.monotonic() + limit
+    while log.read_text().count(ASSIGNED) < count:
+        assert time.monotonic() < deadline, f"fewer than {count} assignments in {log}"
+        time.sleep(0.2)
+
+
 def _worker(
     hub: RunningHub, home: Path, broker: EmbeddedBroker, env: dict[str, str]
 ) -> tuple[ChildProcess, str]:
@@ -121,10 +132,14 @@ def rebalance_run(
         second, second_url = _worker(hub, tmp_path / "second", broker, env)
         wait_healthy(second_url, second)
         _wait_rows(hub, hub.store.count() + step, limit)  # both workers consume
+        second_log = tmp_path / "second" / "worker.log"
         os.kill(hub.worker.pid or 0, signal.SIGKILL)
+        # The group notices the kill after its session timeout; then the second takes over.
+        _wait_assignments(second_log, 2, limit)
         _wait_rows(hub, hub.store.count() + step, limit)  # the second worker alone
         restarted, restarted_url = _worker(hub, hub.home, broker, env)
         wait_healthy(restarted_url, restarted)
+        _wait_assignments(second_log, 3, limit)  # and gives half back
         publishing.join(limit)
         assert not publishing.is_alive(), "publishing did not finish"
         accepted = publishing.accepted()
@@ -143,12 +158,12 @@ def rebalance_run(
         verify_chain(list(rows)) is not None
         for _, rows in groupby(entries, key=lambda row: row.case_id)
     )
-    log = (tmp_path / "second" / "worker.log").read_text()
+    log = second_log.read_text()
     return RebalanceOutcome(
         accepted=len(accepted),
         lost=len(accepted - set(per_event)),
         duplicated=sum(count - 1 for count in per_event.values()),
         chains_failing=failing,
-        moves=log.count("newly assigned partitions"),
+        moves=log.count(ASSIGNED),
         events_per_second=len(accepted) / elapsed,
     )
