@@ -66,8 +66,8 @@ from streams.web.auth import Authenticator
 from streams.web.oidc import OidcConfig, OidcVerifier
 
 #: Events an agent's buffer holds before Faust stops fetching for it (Faust's default: 4,096):
-#: one batch, so the next is fetched while one is processed.
-STREAM_BUFFER_EVENTS = max(pipeline.BATCH_SIZE, sink.BATCH_SIZE)
+#: one batch of each role, so the next is fetched while one is processed.
+STREAM_BUFFER_EVENTS = {"worker": pipeline.BATCH_SIZE, "sink": sink.BATCH_SIZE}
 #: Bytes one Fetch takes of each partition: a few dozen events, so that each round of fetches
 #: brings some of every busy partition, not a megabyte of one backlog.
 PARTITION_FETCH_BYTES = 64 * 1024
@@ -125,7 +125,7 @@ def create_app(settings: Settings, role: Role = Role.WORKER) -> faust.App:
         # partition, Faust hands them on round-robin, and one batch's worth waits in the
         # buffer: another institution's event queues behind about two batches of a backlog,
         # not behind the megabytes fetched of it (docs/scale.md).
-        stream_buffer_maxsize=STREAM_BUFFER_EVENTS,
+        stream_buffer_maxsize=STREAM_BUFFER_EVENTS[role.value],
         consumer_max_fetch_size=PARTITION_FETCH_BYTES,
         # Do not wait for in-flight events on shutdown or rebalance: a batch buffered by the
         # sink is never acknowledged once its agent stops, so the wait would only run into the
