@@ -18,7 +18,6 @@ from pathlib import Path
 from streams.audit.store import AuditStore
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.publisher import EventPublisher
-from streams.domain.chain import verify_chain
 from streams.local.keyring import keyring_of
 from streams.local.processes import free_port
 from streams.local.storage import free_storage_base_port
@@ -32,6 +31,7 @@ from tests.hubtools import (
     until_referral,
     up_env,
 )
+from tests.trail_tally import TrailTally
 
 #: What `kawal up` prints when it restarts a child after a SIGKILL.
 RESTART = re.compile(r"kawal: (\w+) exited \((-?\d+)\); restarting")
@@ -41,10 +41,7 @@ RESTART = re.compile(r"kawal: (\w+) exited \((-?\d+)\); restarting")
 class CrashOutcome:
     """What a run with kills left in the trail."""
 
-    accepted: int
-    lost: int
-    duplicated: int
-    chains_failing: int
+    tally: TrailTally
     cases: int
     rows_at_kills: list[int]
     #: (command, exit code) of each restart `kawal up` printed.
@@ -53,13 +50,7 @@ class CrashOutcome:
 
     def lines(self, prefix: str) -> list[str]:
         """``name: value`` lines of the figures."""
-        return [
-            f"{prefix}events_accepted: {self.accepted}",
-            f"{prefix}events_lost: {self.lost}",
-            f"{prefix}events_duplicated: {self.duplicated}",
-            f"{prefix}chains_failing: {self.chains_failing}",
-            f"{prefix}rows_at_kills: {self.rows_at_kills}",
-        ]
+        return [*self.tally.lines(prefix), f"{prefix}rows_at_kills: {self.rows_at_kills}"]
 
 
 def child_pid(up: UpProcess, command: str, killed: set[int]) -> int | None:
@@ -166,12 +157,8 @@ def crash_run(
         stop_publishing.set()
         up.stop(60)
         store.close()
-    per_event = Counter(row.event_id for trail in trails for row in trail)
     return CrashOutcome(
-        accepted=len(accepted),
-        lost=len(accepted - set(per_event)),
-        duplicated=sum(count - 1 for count in per_event.values()),
-        chains_failing=sum(verify_chain(trail) is not None for trail in trails),
+        tally=TrailTally.of(accepted, trails),
         cases=len(found),
         rows_at_kills=rows_at_kills,
         restarts=Counter(RESTART.findall(up.text())),

@@ -11,18 +11,17 @@ import shutil
 import signal
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from streams.domain.chain import verify_chain
 from streams.local.embedded import EmbeddedBroker
 from streams.local.processes import ChildProcess, free_port
 from tests.hubtools import RunningHub, report, start_hub, until_referral, wait_healthy
 from tests.hubtools import worker_process as new_worker
 from tests.postgres import PostgresServer
+from tests.trail_tally import TrailTally
 
 #: What Faust logs each time a rebalance hands a worker its partitions.
 ASSIGNED = "newly assigned partitions"
@@ -32,10 +31,7 @@ ASSIGNED = "newly assigned partitions"
 class RebalanceOutcome:
     """What a rebalance run left in the trail."""
 
-    accepted: int
-    lost: int
-    duplicated: int
-    chains_failing: int
+    tally: TrailTally
     #: Assignments the second worker received (join, take-over, give-back: at least 3).
     moves: int
     events_per_second: float
@@ -43,10 +39,7 @@ class RebalanceOutcome:
     def lines(self, prefix: str) -> list[str]:
         """``name: value`` lines of the figures."""
         return [
-            f"{prefix}events_accepted: {self.accepted}",
-            f"{prefix}events_lost: {self.lost}",
-            f"{prefix}events_duplicated: {self.duplicated}",
-            f"{prefix}chains_failing: {self.chains_failing}",
+            *self.tally.lines(prefix),
             f"{prefix}assignments_of_the_second_worker: {self.moves}",
             f"{prefix}events_per_second: {self.events_per_second:.0f}",
         ]
@@ -153,17 +146,10 @@ def rebalance_run(
             if worker is not None:
                 worker.stop()
         hub.stop()
-    per_event = Counter(row.event_id for row in entries)
-    failing = sum(
-        verify_chain(list(rows)) is not None
-        for _, rows in groupby(entries, key=lambda row: row.case_id)
-    )
+    trails = [list(rows) for _, rows in groupby(entries, key=lambda row: row.case_id)]
     log = second_log.read_text()
     return RebalanceOutcome(
-        accepted=len(accepted),
-        lost=len(accepted - set(per_event)),
-        duplicated=sum(count - 1 for count in per_event.values()),
-        chains_failing=failing,
+        tally=TrailTally.of(accepted, trails),
         moves=log.count(ASSIGNED),
         events_per_second=len(accepted) / elapsed,
     )

@@ -24,8 +24,8 @@ def test_100000_events_with_three_worker_kills_and_a_sink_kill(tmp_path: Path) -
     outcome = crash_run(tmp_path, CASES, KILLS_AT_ROWS, FINISH_SECONDS)
     print("\n" + "\n".join(outcome.lines("kills.")))
 
-    assert outcome.accepted == CASES * 4
-    assert (outcome.lost, outcome.duplicated, outcome.chains_failing) == (0, 0, 0)
+    assert outcome.tally.accepted == CASES * 4
+    assert outcome.tally.clean, outcome.tally
     assert outcome.restarts == Counter(
         (command, str(-signal.SIGKILL)) for _, command in KILLS_AT_ROWS
     )

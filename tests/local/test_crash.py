@@ -28,9 +28,9 @@ FINISH_SECONDS = 400.0
 def test_three_worker_kills_and_a_sink_kill_lose_and_duplicate_nothing(tmp_path: Path) -> None:
     outcome = crash_run(tmp_path, CASES, KILLS_AT_ROWS, FINISH_SECONDS)
 
-    assert outcome.accepted == CASES * 4
-    assert max(outcome.rows_at_kills) < outcome.accepted, outcome.rows_at_kills
-    assert (outcome.lost, outcome.duplicated, outcome.chains_failing) == (0, 0, 0)
+    assert outcome.tally.accepted == CASES * 4
+    assert max(outcome.rows_at_kills) < outcome.tally.accepted, outcome.rows_at_kills
+    assert outcome.tally.clean, outcome.tally
     assert outcome.cases == CASES
     # Each kill is answered by a restart of the process it hit, after its SIGKILL.
     assert outcome.restarts == Counter(
