@@ -1,10 +1,11 @@
-"""Hub configuration, read in one place from ``KAWAL_*`` environment variables.
+"""Hub configuration, read in one place from ``KAWAL_*`` environment variables (or secret files).
 
 Nothing else in the hub reads the environment: every component receives a :class:`Settings`.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -14,11 +15,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 #: Local group joins wait half the session timeout; 6 s keeps restarts quick on one machine.
 LOCAL_SESSION_TIMEOUT_SECONDS = 6.0
 
+#: Where containers get their secrets, as Docker and Kubernetes mount them: a file there named
+#: like a setting's variable in lower case (``kawal_broker_password``, ``kawal_audit_db_url``)
+#: sets it, unless the environment does. ``KAWAL_SECRETS_DIR`` names another folder.
+SECRETS_DIR = Path(os.environ.get("KAWAL_SECRETS_DIR", "/run/secrets"))
+
 
 class Settings(BaseSettings):
     """Every knob of the hub, with the defaults of the one-machine set-up (``kawal up``)."""
 
-    model_config = SettingsConfigDict(env_prefix="KAWAL_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="KAWAL_",
+        extra="ignore",
+        secrets_dir=SECRETS_DIR if SECRETS_DIR.is_dir() else None,
+    )
 
     home: Path = Field(
         default=Path(".kawal"), description="Directory for broker data, audit database, logs."

@@ -72,3 +72,34 @@ def test_prometheus_of_compose_passes_promtool_with_the_rules(tmp_path: Path) ->
     assert checked.returncode == 0, checked.stdout + checked.stderr
     jobs = {job["job_name"] for job in config["scrape_configs"]}
     assert jobs == {"kawal-worker", "kawal-sink"}
+
+
+def test_clients_meet_the_brokers_over_sasl_ssl_with_passwords_only_in_secret_files() -> None:
+    found = services()
+    for name in ("topics", "worker", "sink"):
+        env = found[name]["environment"]
+        assert env["KAWAL_BROKER_SECURITY_PROTOCOL"] == "SASL_SSL"
+        assert env["KAWAL_BROKER_USERNAME"] == "kawal"
+        assert env["KAWAL_BROKER_CA_FILE"] == "/run/secrets/broker_ca"
+        sources = {secret["source"] for secret in found[name]["secrets"]}
+        assert {"kawal_broker_password", "broker_ca"} <= sources
+        # Settings read /run/secrets/kawal_<setting> (tests/test_secret_files.py).
+        assert not {"KAWAL_BROKER_PASSWORD", "KAWAL_AUDIT_DB_URL"} & set(env)
+    assert "kawal_audit_db_url" in {s["source"] for s in found["worker"]["secrets"]}
+    for broker in ("kafka-1", "kafka-2", "kafka-3"):
+        env = found[broker]["environment"]
+        listeners = dict(
+            pair.split(":") for pair in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
+        )
+        assert listeners["BROKER"] == "SASL_SSL"
+        assert env["KAFKA_ADVERTISED_LISTENERS"].startswith("BROKER://")
+        assert env["KAFKA_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+        assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+        assert found[broker]["depends_on"][f"{broker}-format"]["condition"] == (
+            "service_completed_successfully"
+        )
+        format_command = " ".join(found[f"{broker}-format"]["command"])
+        # "$$" is Compose's escape of a "$" the container's shell expands.
+        assert "name=kawal,password=$$(cat /run/secrets/kawal_broker_password)" in format_command
+    everything = COMPOSE.read_text()
+    assert "PLAINTEXT://" not in everything
