@@ -13,6 +13,7 @@ from typing import Any
 from streams.domain.calendar import WorkingCalendar
 from streams.domain.case_counts import CaseCounts, count_cases, last_covered_year
 from streams.domain.deadlines import JAKARTA, DeadlineRule
+from streams.hub.case_store import iter_cases
 from streams.hub.case_table import lifecycle_of
 
 
@@ -23,7 +24,7 @@ def case_counter(
     clock = now or (lambda: datetime.now(UTC))
 
     def counts() -> CaseCounts:
-        lifecycles = (lifecycle_of(value) for _, value in list(table.items()))
+        lifecycles = (lifecycle_of(value) for _, value in iter_cases(table))
         return count_cases((case for case in lifecycles if case is not None), rules, clock())
 
     return counts

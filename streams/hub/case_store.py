@@ -15,6 +15,7 @@ the batch reads and writes the partition databases directly here: a read asks ea
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any
 
@@ -48,6 +49,18 @@ def store_url(kind: CaseStoreKind) -> str:
 def table_options(kind: CaseStoreKind) -> dict[str, Any] | None:
     """The case table's store options for ``kind`` (a fresh dict: Faust consumes it)."""
     return dict(ROCKSDB_OPTIONS) if kind is CaseStoreKind.ROCKSDB else None
+
+
+def iter_cases(table: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every case of ``table`` with its value, one at a time.
+
+    A RocksDB table is read as the caller goes (an iterator sees the database as it was when it
+    began), so a look at every case never holds them all in RAM. A memory table is listed
+    first: the pipeline may add cases while the caller awaits.
+    """
+    if isinstance(getattr(table, "data", None), RocksDBStore):
+        return iter(table.items())
+    return iter(list(table.items()))
 
 
 def read_case(table: Any, case_id: str) -> dict[str, Any] | None:

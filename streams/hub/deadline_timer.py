@@ -23,6 +23,7 @@ from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.keys import KeyRegistry
 from streams.domain.signed_events import encode_signed
 from streams.domain.signing import SigningKey
+from streams.hub.case_store import iter_cases
 from streams.hub.case_table import lifecycle_of
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class DeadlineTimer:
     async def look(self) -> None:
         """Publish a DeadlineBreached for every clock that ran out and was not reported yet."""
         now = datetime.now(UTC)
-        for case_id, value in list(self.table.items()):
+        for case_id, value in iter_cases(self.table):
             if not value["lifecycle"]["clocks"]:
                 continue  # most cases run no clock: skip them without building their lifecycle
             case = lifecycle_of(value)

@@ -37,6 +37,7 @@ from streams.domain.keys import KeyRegistry
 from streams.domain.retention import RetentionRule, due_rule, erasure_reason
 from streams.domain.signed_events import encode_signed
 from streams.domain.signing import SigningKey
+from streams.hub.case_store import iter_cases
 from streams.hub.case_table import lifecycle_of
 from streams.vault.data_keys import Erased, Erasure, VaultError
 
@@ -111,7 +112,7 @@ class RetentionTimer:
     def due(self, now: datetime) -> list[tuple[str, RetentionRule]]:
         """Each case not yet erased whose retention period ended by ``now``, with its rule."""
         found = []
-        for case_id, value in list(self.table.items()):
+        for case_id, value in iter_cases(self.table):
             if not value or value["lifecycle"].get("erased_at"):
                 continue  # erased cases skip the work of building their lifecycle
             case = lifecycle_of(value)

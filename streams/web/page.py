@@ -30,6 +30,7 @@ from streams.audit.store import CaseSummary
 from streams.domain.deadlines import overdue
 from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.principals import AccessRefusal
+from streams.hub.case_store import iter_cases
 from streams.hub.case_table import lifecycle_of
 from streams.web.auth import Authenticator, refusal_response
 from streams.web.locales import Locale, negotiate
@@ -111,7 +112,7 @@ async def overview(sources: PageSources) -> Overview:
 
 def _lifecycles(table: Any) -> dict[str, CaseLifecycle]:
     found: dict[str, CaseLifecycle] = {}
-    for case_id, value in list(table.items()):
+    for case_id, value in iter_cases(table):
         case = lifecycle_of(value)
         if case is not None:
             found[case_id] = case

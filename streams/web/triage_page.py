@@ -26,6 +26,7 @@ from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.domain.severity import SeverityTable
 from streams.domain.triage import SUPERVISOR, TriageRow, supervised_by, triage
+from streams.hub.case_store import iter_cases
 from streams.hub.case_table import lifecycle_of
 from streams.web.auth import Authenticator, refusal_response
 from streams.web.locales import negotiate
@@ -67,7 +68,7 @@ class TriageSources:
         return supervised_by(found[0], self.directory.authority_map)
 
     def _cases(self, keep: Callable[[CaseLifecycle], bool]) -> Iterable[tuple[str, CaseLifecycle]]:
-        for case_id, value in list(self.table.items()):
+        for case_id, value in iter_cases(self.table):
             case = lifecycle_of(value)
             if case is not None and keep(case):
                 yield case_id, case

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from streams.hub.case_store import iter_cases
 from streams.local.embedded import EmbeddedBroker
 from streams.settings import Settings
 from tests.hubtools import RunningHub, report, start_hub, until_referral
@@ -48,3 +49,14 @@ def test_a_case_goes_through_with_its_table_on_disk_or_in_memory(
 def test_an_unknown_case_store_is_refused() -> None:
     with pytest.raises(ValidationError, match="case_store"):
         Settings(case_store="redis")  # type: ignore[arg-type]
+
+
+def test_a_look_at_every_case_of_a_memory_table_survives_cases_added_meanwhile() -> None:
+    table: dict[str, dict[str, object]] = {"a": {"n": 1}, "b": {"n": 2}}
+
+    seen = []
+    for case_id, _ in iter_cases(table):
+        table[f"new-{case_id}"] = {}  # the pipeline adds a case while the timer awaits
+        seen.append(case_id)
+
+    assert seen == ["a", "b"]
