@@ -153,6 +153,8 @@ def test_the_access_log_has_the_entitled_read_only(hub: RunningHub, readers: Rea
         ("Bearer kawal_" + secrets.token_urlsafe(32), "unknown_token", "invalid_token"),
         ("Bearer eyJhbGciOiJFUzI1NiJ9.e30.c2ln", "oidc_not_configured", "invalid_token"),
     ],
+    # Named by reason: the unknown token is fresh in each run (and each test process).
+    ids=["basic", "not-a-token", "unknown-token", "jwt-without-oidc"],
 )
 def test_a_bad_credential_is_refused_with_its_reason(
     hub: RunningHub, readers: Readers, authorization: str, reason: str, error: str
