@@ -108,7 +108,7 @@ def _start(env: dict[str, str], args: list[str]) -> tuple[float, subprocess.Pope
         stdin=subprocess.DEVNULL,
     )
     urls = [f"http://127.0.0.1:{env[key]}/health" for key in ("KAWAL_WEB_PORT", "KAWAL_SINK_PORT")]
-    while not all(_healthy(url) for url in urls):
+    while not all(healthy(url) for url in urls):
         if up.poll() is not None or time.monotonic() - started > START_LIMIT_SECONDS:
             _stop(up)
             raise RuntimeError(f"kawal up was not healthy within {START_LIMIT_SECONDS:.0f} s")
@@ -116,7 +116,8 @@ def _start(env: dict[str, str], args: list[str]) -> tuple[float, subprocess.Pope
     return time.monotonic() - started, up
 
 
-def _healthy(url: str) -> bool:
+def healthy(url: str) -> bool:
+    """Whether ``url`` answers 200 now."""
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return bool(response.status == 200)

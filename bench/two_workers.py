@@ -10,12 +10,11 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench import at_rest
 from schemas.codec import AvroCodec
 from streams.local.processes import ChildProcess, free_port
 from streams.settings import Settings
@@ -64,12 +63,7 @@ def rate(
 
 def _wait_ready(url: str) -> None:
     deadline = time.monotonic() + READY_SECONDS
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
+    while not at_rest.healthy(url):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the second worker was not ready within {READY_SECONDS:.0f} s")
         time.sleep(0.2)
-    raise RuntimeError(f"the second worker was not ready within {READY_SECONDS:.0f} s")

@@ -47,8 +47,8 @@ from streams.broker import transport as hub_transport
 FETCH_MAX_WAIT_MS = 5
 #: Longest time tansu may hold a Fetch request once the consumer is idle, in milliseconds.
 IDLE_FETCH_MAX_WAIT_MS = 250
-#: Seconds without a fetched record after which a consumer counts as idle.
-IDLE_AFTER_SECONDS = 2.0
+#: Seconds without a fetched record after which a consumer counts as idle (the transport's).
+IDLE_AFTER_SECONDS = hub_transport.IDLE_AFTER_SECONDS
 #: Longest time tansu may hold a Fetch request once the consumer has been idle a while, in ms.
 QUIET_FETCH_MAX_WAIT_MS = 1_000
 #: Seconds without a fetched record after which a consumer counts as quiet.
