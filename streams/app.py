@@ -48,7 +48,7 @@ from streams.hub.case_store import CaseStoreKind, store_url, table_options
 from streams.hub.feed_sealing import FeedSealer
 from streams.hub.heads import HeadPublisher
 from streams.hub.ingress import CaseRules
-from streams.hub.outbox import Outbox, RecordProducer
+from streams.hub.outbox import Outbox, PartitionCounts, RecordProducer
 from streams.hub.router import Router
 from streams.settings import Settings
 from streams.topics import (
@@ -239,8 +239,10 @@ def _security(settings: Settings) -> dict[str, Any]:
 
 
 def _outboxes(app: faust.App, settings: Settings) -> pipeline.OutboxFactory:
+    counts = PartitionCounts(settings.partitions)
+
     def new_outbox() -> Outbox:
-        return Outbox(cast(RecordProducer, app.producer), settings.partitions)
+        return Outbox(cast(RecordProducer, app.producer), counts)
 
     return new_outbox
 

@@ -22,6 +22,8 @@ INBOUND_PREFIX = "kawal.inbound."
 #: The inbound topic shared by the institutions of the ``shared`` lane (:class:`InboundLane`).
 SHARED_INBOUND = "kawal.inbound"
 OUTBOUND_PREFIX = "kawal.outbound."
+#: Partitions of a new outbound feed; an older feed keeps its count (:data:`TOPIC_TABLE`).
+FEED_PARTITIONS = 1
 CASE_EVENTS = "kawal.case.events"
 CASE_AUDIT = "kawal.case.audit"
 DLQ = "kawal.dlq"
@@ -75,6 +77,11 @@ def inbound_topics(institutions: tuple[Institution, ...]) -> list[str]:
     ]
 
 
+def is_outbound(topic: str) -> bool:
+    """Whether ``topic`` is an institution's outbound feed."""
+    return topic.startswith(OUTBOUND_PREFIX)
+
+
 def outbound_topic(institution_id: str) -> str:
     """Outbound feed an institution consumes."""
     return f"{OUTBOUND_PREFIX}{institution_id}"
@@ -122,12 +129,15 @@ class TopicRule:
             (``KAWAL_PARTITIONS``), shared by every case-keyed topic.
         configs: Its configuration on the broker.
         reason: Why it is configured so.
+        keeps_partitions: An existing topic keeps whatever partition count it has: nothing
+            co-partitions with it, and its writers ask the broker for the count.
     """
 
     name: str
     partitions: int | None
     configs: Mapping[str, str]
     reason: str
+    keeps_partitions: bool = False
 
 
 #: The topic table.
@@ -183,11 +193,15 @@ TOPIC_TABLE: tuple[TopicRule, ...] = (
     ),
     TopicRule(
         outbound_topic(INSTITUTION),
-        None,
+        FEED_PARTITIONS,
         kept_for(90),
         "delivery queue of receipts and routed entries to one institution, whose connector "
         "may be down far longer than the hub; the canonical copy stays on kawal.case.audit "
-        "(and its trail by HTTP), so 90 days bound it",
+        "(and its trail by HTTP), so 90 days bound it. One partition: one connector reads "
+        "it, in one order, and 1,741 feeds of the case partition count would be 7,000 "
+        "partitions on tansu (a first start twice as long) and 21,000 on a cluster of 12; "
+        "a feed made with more keeps them",
+        keeps_partitions=True,
     ),
     TopicRule(
         DLQ,
@@ -221,6 +235,8 @@ class TopicSpec:
     partitions: int
     configs: dict[str, str] = field(default_factory=dict, hash=False)
     reason: str = ""
+    #: An existing topic with another partition count is kept as it is (:class:`TopicRule`).
+    keeps_partitions: bool = False
 
 
 def all_topics(
@@ -240,7 +256,8 @@ def all_topics(
         count = partitions if rule.partitions is None else rule.partitions
         configs = {**rule.configs, **replicated}
         specs += [
-            TopicSpec(name, count, configs, rule.reason) for name in _names(rule, institutions)
+            TopicSpec(name, count, configs, rule.reason, rule.keeps_partitions)
+            for name in _names(rule, institutions)
         ]
     return specs
 

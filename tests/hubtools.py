@@ -528,6 +528,8 @@ def up_env(home: Path, web_port: int, broker_port: int, storage_port: int) -> di
         KAWAL_EMBEDDED_STORAGE_PORT=str(storage_port),
         # The demo's reporting portal (only with the embedded storage).
         KAWAL_LAPOR_PORT=str(free_port()),
+        # The demo connectors' metrics: two `kawal up --demo` at once must not share it.
+        KAWAL_CONNECTOR_METRICS_PORT=str(free_port()),
     )
     return env
 

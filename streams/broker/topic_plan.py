@@ -81,7 +81,7 @@ def plan_topics(
         actual = partitions.get(spec.name)
         if actual is None:
             create.append(spec)
-        elif actual != spec.partitions:
+        elif actual != spec.partitions and not spec.keeps_partitions:
             mismatches.append(PartitionMismatch(spec.name, actual, spec.partitions))
         else:
             changes += config_changes(spec, configs.get(spec.name, {}))

@@ -126,6 +126,11 @@ class Producer(faust_aiokafka.Producer):
             cast(asyncio.Future[RecordMetadata], future).add_done_callback(self._note_outcome)
         return sent
 
+    async def partition_count(self, topic: str) -> int:
+        """How many partitions ``topic`` has, from the producer's metadata (fetched if needed)."""
+        partitions = await self._ensure_producer().partitions_for(topic)
+        return len(partitions)
+
     async def flush(self) -> None:
         """Wait until every buffered and in-flight message is acknowledged.
 

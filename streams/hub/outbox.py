@@ -14,18 +14,21 @@ the producer before every offset commit, and on :class:`streams.broker.transport
 to flush past a failed send.
 
 Records keep their order within a topic partition, and a key's records go to the partition
-Kafka's default partitioner would choose (murmur2 of the key), computed once per key.
+Kafka's default partitioner would choose (murmur2 of the key), computed once per key. Case
+topics have the hub's case partition count; an outbound feed has the count the broker gave it
+(one, or more for a feed created before feeds had one), asked once (:class:`PartitionCounts`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Iterable
-from typing import Protocol, cast
+from typing import Protocol
 
 from aiokafka.partitioner import murmur2
 from faust.types import RecordMetadata
 
 from streams.broker.transport import Headers, Record
+from streams.topics import is_outbound
 
 #: A record to add by its key's partition: topic, key, value and headers.
 Keyed = tuple[str, bytes | None, bytes, Headers | None]
@@ -42,16 +45,45 @@ class RecordProducer(Protocol):
         """Send records to one partition; a future per batch."""
         ...
 
+    async def partition_count(self, topic: str) -> int:
+        """How many partitions ``topic`` has, as the broker says."""
+        ...
+
+
+class PartitionCounts:
+    """How many partitions each topic the hub writes has, shared by a process's outboxes.
+
+    Every case topic has the hub's case partition count. A feed keeps the count it was made
+    with (:data:`streams.topics.FEED_PARTITIONS` or, made earlier, more), so the broker is asked
+    the first time a feed is written to; nothing else is co-partitioned with a feed.
+    """
+
+    def __init__(self, case_partitions: int) -> None:
+        """Case topics have ``case_partitions`` partitions."""
+        self.case_partitions = case_partitions
+        self._feeds: dict[str, int] = {}
+
+    def known(self, topic: str) -> int | None:
+        """The partition count of ``topic``, or None for a feed not asked about yet."""
+        return self._feeds.get(topic) if is_outbound(topic) else self.case_partitions
+
+    def learn(self, topic: str, count: int) -> None:
+        """Keep the broker's partition count of the feed ``topic``."""
+        self._feeds[topic] = count
+
 
 class Outbox:
     """Records to produce, grouped by topic partition until :meth:`flush`."""
 
-    def __init__(self, producer: RecordProducer, partitions: int) -> None:
-        """Send through ``producer`` to topics of ``partitions`` partitions each."""
+    def __init__(self, producer: RecordProducer, counts: PartitionCounts) -> None:
+        """Send through ``producer`` to topics of the partition counts ``counts`` knows."""
         self._producer = producer
-        self._partitions = partitions
+        self._counts = counts
+        self._partitions = counts.case_partitions
         self._records: dict[tuple[str, int], list[Record]] = {}
         self._partition_of: dict[bytes, int] = {}
+        #: Records for feeds whose partition count is not known yet, in order.
+        self._unplaced: list[Keyed] = []
 
     def add(
         self,
@@ -64,7 +96,8 @@ class Outbox:
     ) -> None:
         """Queue one record, for ``partition`` or the partition of its key (0 without one)."""
         if partition is None:
-            partition = self.partition_for(key) if key is not None else 0
+            self.extend([(topic, key, value, headers)])
+            return
         self._records.setdefault((topic, partition), []).append((key, value, headers))
 
     def extend(self, records: Iterable[Keyed]) -> None:
@@ -74,17 +107,27 @@ class Outbox:
         """
         groups = self._records
         partition_of = self._partition_of
-        for topic, key, value, headers in records:
-            partition: int | None = 0 if key is None else partition_of.get(key)
-            if partition is None:
-                partition = self.partition_for(cast(bytes, key))
+        known = self._counts.known
+        for record in records:
+            topic, key, value, headers = record
+            count = known(topic)
+            if count is None:
+                self._unplaced.append(record)
+                continue
+            if key is None or count == 1:
+                partition = 0
+            elif count == self._partitions:
+                cached = partition_of.get(key)
+                partition = self.partition_for(key) if cached is None else cached
+            else:  # a feed made with another count than the case topics'
+                partition = (murmur2(key) & 0x7FFFFFFF) % count
             group = groups.get((topic, partition))
             if group is None:
                 group = groups[topic, partition] = []
             group.append((key, value, headers))
 
     def partition_for(self, key: bytes) -> int:
-        """The partition Kafka's default partitioner gives ``key``."""
+        """The partition Kafka's default partitioner gives ``key`` on a case topic."""
         partition = self._partition_of.get(key)
         if partition is None:
             partition = (murmur2(key) & 0x7FFFFFFF) % self._partitions
@@ -97,11 +140,20 @@ class Outbox:
         Returns:
             A future per record batch: :func:`confirm` them before relying on the records.
         """
+        if self._unplaced:
+            await self._place_unplaced()
         records, self._records = self._records, {}
         sent: Sent = []
         for (topic, partition), group in records.items():
             sent += await self._producer.send_records(topic, partition, group)
         return sent
+
+    async def _place_unplaced(self) -> None:
+        # Every record of such a feed in this outbox is here, so their order is kept.
+        unplaced, self._unplaced = self._unplaced, []
+        for topic in dict.fromkeys(record[0] for record in unplaced):
+            self._counts.learn(topic, await self._producer.partition_count(topic))
+        self.extend(unplaced)
 
     async def flush(self) -> None:
         """Send every queued record and wait until the broker has acknowledged each.

@@ -31,7 +31,6 @@ from schemas.errors import KawalError
 from streams.audit.store import AuditStore
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
-from streams.broker.provision import provision_topics
 from streams.broker.publisher import EventPublisher
 from streams.domain.institutions import load_institutions
 from streams.local.children import refuse_credentials_for_embedded
@@ -39,9 +38,10 @@ from streams.local.demo import demo_waves
 from streams.local.demo_mix import mix_waves
 from streams.local.demo_portal import announce_demo_report
 from streams.local.embedded import EmbeddedCluster, evidence_env
-from streams.local.keyring import ensure_local_keys, keyring_of
+from streams.local.keyring import keyring_of
 from streams.local.monitoring import LocalPrometheus, for_hub
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
+from streams.local.startup import in_background, make_local_keys, provision_feeds_later
 from streams.private_files import private_dir
 from streams.settings import Settings
 from streams.topics import all_topics
@@ -127,20 +127,19 @@ class Supervisor:
         private_dir(settings.log_dir)
         check_port_free(settings.web_host, settings.web_port, "KAWAL_WEB_PORT")
         check_port_free(settings.web_host, settings.sink_port, "KAWAL_SINK_PORT")
+        keys = in_background(lambda: make_local_keys(settings), "keys")
         broker_url = settings.broker_url or self._start_embedded()
         endpoint = parse_broker_url(broker_url)
         institutions = load_institutions(settings.institutions_file)
         topics = all_topics(institutions, settings.partitions, settings.replication)
         # Through `kawal topics apply`'s code, so each start also corrects configurations.
-        provision_topics(endpoint.bootstrap, topics, settings.replication, credentials)
+        feeds = provision_feeds_later(endpoint.bootstrap, topics, settings.replication, credentials)
         AuditStore(settings.audit_url).create_schema()
-        if settings.keys_file is None:
-            made = ensure_local_keys(settings)
-            if made:
-                print(f"made {len(made)} keys in {settings.key_dir}", file=sys.stderr)
+        keys.result()
         self.worker = self._hub_process("worker", broker_url)
         self.sink = self._hub_process("sink", broker_url)
         self.wait_until_healthy()
+        feeds.result()
         if self.prometheus is not None:
             self.prometheus.start()
         return broker_url

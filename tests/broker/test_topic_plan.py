@@ -124,6 +124,20 @@ def test_a_wrong_partition_count_is_a_mismatch_and_nothing_else() -> None:
     )
 
 
+def test_a_feed_is_made_with_one_partition_and_an_older_feed_keeps_its_count() -> None:
+    # Feeds of four partitions, from before, stay as they are: only their configuration is
+    # compared; a case topic with another count is still refused.
+    specs = _by_name()
+    feed, audit = specs[outbound_topic("bkn")], specs[CASE_AUDIT]
+    assert (feed.partitions, feed.keeps_partitions, audit.keeps_partitions) == (1, True, False)
+
+    plan = plan_topics([feed, audit], {feed.name: 4, CASE_AUDIT: 2}, {feed.name: {}})
+
+    assert plan.mismatches == (PartitionMismatch(CASE_AUDIT, 2, 4),)
+    assert {change.topic for change in plan.changes} == {feed.name}
+    assert plan_topics([feed], {}, {}).create == (feed,)
+
+
 @pytest.mark.parametrize(
     ("key", "current", "wanted", "same"),
     [

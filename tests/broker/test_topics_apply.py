@@ -6,12 +6,14 @@ the way an older Kawal or a cluster's defaults left them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,10 +21,13 @@ import yaml
 from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType
 
+from streams.app import create_app
 from streams.broker.provision import ProvisioningError, apply_topics, provision_topics
+from streams.broker.transport import Producer
 from streams.domain.institutions import load_institutions
 from streams.local.embedded import EmbeddedBroker
 from streams.local.processes import free_port
+from streams.settings import Settings
 from streams.topics import (
     CASE_AUDIT,
     CASE_EVENTS,
@@ -32,6 +37,7 @@ from streams.topics import (
     all_topics,
     changelog_topic,
     inbound_topic,
+    outbound_topic,
 )
 
 PARTITIONS = 4
@@ -192,6 +198,46 @@ def test_a_wrong_partition_count_is_refused_and_nothing_changes(
     as_json = _kawal(broker.url, tmp_path, "--dry-run", "--json")
     assert as_json.returncode == 1
     assert "2 partitions" in json.loads(as_json.stdout)["error"]
+
+
+def test_feeds_made_with_four_partitions_keep_them_and_the_hub_writes_by_their_count(
+    broker: EmbeddedBroker, admin: KafkaAdminClient, tmp_path: Path
+) -> None:
+    # An upgrade: every topic as the hub made them when feeds had the case partition count.
+    older = [
+        replace(spec, partitions=PARTITIONS) if spec.keeps_partitions else spec for spec in _specs()
+    ]
+    provision_topics([broker.bootstrap_servers], older)
+    admin.delete_topics([outbound_topic("bkn")])
+    _wait_until_gone(admin, outbound_topic("bkn"))
+
+    applied = _kawal(broker.url, tmp_path)
+
+    assert applied.returncode == 0, applied.stderr
+    assert "created 1 topics" in applied.stdout
+    counts = {t["name"]: len(t["partitions"]) for t in admin.describe_topics()}
+    assert counts[outbound_topic("bkn")] == 1
+    assert counts[outbound_topic("bawaslu")] == PARTITIONS
+    settings = Settings(home=tmp_path / "home", broker_url=broker.url, web_port=free_port())
+    learned = asyncio.run(_partition_counts(settings, ["bkn", "bawaslu"]))
+    assert learned == {"bkn": 1, "bawaslu": PARTITIONS}
+
+
+async def _partition_counts(settings: Settings, institutions: list[str]) -> dict[str, int]:
+    producer = create_app(settings).producer
+    assert isinstance(producer, Producer)
+    await producer.start()
+    try:
+        return {i: await producer.partition_count(outbound_topic(i)) for i in institutions}
+    finally:
+        await producer.stop()
+
+
+def _wait_until_gone(admin: KafkaAdminClient, topic: str) -> None:
+    deadline = time.monotonic() + 10
+    while topic in admin.list_topics():
+        assert time.monotonic() < deadline, f"{topic} was not deleted"
+        time.sleep(0.1)
 
 
 def test_a_wrong_partition_count_of_a_leader_topic_names_no_setting(

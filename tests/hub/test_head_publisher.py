@@ -31,7 +31,7 @@ from streams.domain.merkle import verify_consistency
 from streams.domain.signing import KeyRing
 from streams.domain.tree_heads import TREE_HEAD_RECORD, SignedTreeHead, signature_problem
 from streams.hub.heads import HEAD_KEY, HeadPublisher
-from streams.hub.outbox import Outbox
+from streams.hub.outbox import Outbox, PartitionCounts
 from streams.hub.sink import AuditSink
 from streams.topics import CASE_AUDIT, HEADS
 from tests.audit.treetools import keyring, rewrite_case, signed_rows
@@ -60,6 +60,9 @@ class Broker:
             self.records += [(topic, partition, record) for record in records]
             done.set_result(RecordMetadata(topic, partition, None, 0, 0.0))  # type: ignore[arg-type]
         return [done]
+
+    async def partition_count(self, topic: str) -> int:
+        raise AssertionError(f"heads go to {HEADS}'s one partition, not to {topic}")
 
     def heads(self) -> list[SignedTreeHead]:
         found = []
@@ -100,7 +103,7 @@ def publisher(store: AuditStore, ring: KeyRing, broker: Broker, clock: Clock) ->
     return HeadPublisher(
         HeadIssuer(store, ring.signing_key(HUB_INSTITUTION, START)),
         CODEC,
-        lambda: Outbox(broker, 1),
+        lambda: Outbox(broker, PartitionCounts(1)),
         INTERVAL,
         clock,
     )
@@ -191,7 +194,7 @@ def test_the_sink_publishes_a_head_after_a_batch_that_grew_the_log(
         store=store,
         metrics=HubMetrics(),
         keys=ring.registry,
-        new_outbox=lambda: Outbox(broker, 1),
+        new_outbox=lambda: Outbox(broker, PartitionCounts(1)),
         heads=publisher(store, ring, broker, clock),
     )
     messages = [audit_message(row, offset) for offset, row in enumerate(signed_rows(ring, CASE, 3))]

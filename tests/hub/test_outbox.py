@@ -11,7 +11,7 @@ from faust.types import RecordMetadata
 from kafka.partitioner.default import murmur2 as kafka_python_murmur2
 
 from streams.broker.transport import Record
-from streams.hub.outbox import Outbox
+from streams.hub.outbox import Outbox, PartitionCounts
 
 #: murmur2 of these keys in the Java client's own tests (``UtilsTest.testMurmur2``).
 JAVA_MURMUR2 = {
@@ -28,14 +28,14 @@ JAVA_MURMUR2 = {
 def test_a_keys_partition_is_the_java_clients(partitions: int) -> None:
     # Institutions' clients and Faust's producer place a case's records with the Java client's
     # partitioner; the outbox must agree, or one case would span partitions.
-    outbox = Outbox(_NeverSends(), partitions)
+    outbox = Outbox(_NeverSends(), PartitionCounts(partitions))
 
     for key, java_hash in JAVA_MURMUR2.items():
         assert outbox.partition_for(key) == (java_hash & 0x7FFFFFFF) % partitions
 
 
 def test_case_keys_go_where_kafka_python_puts_them() -> None:
-    outbox = Outbox(_NeverSends(), 4)
+    outbox = Outbox(_NeverSends(), PartitionCounts(4))
 
     for number in range(1000):
         key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"case/{number}")).encode()
@@ -50,10 +50,13 @@ class _NeverSends:
     ) -> list[Awaitable[RecordMetadata]]:
         raise AssertionError("these tests send nothing")
 
+    async def partition_count(self, topic: str) -> int:
+        raise AssertionError("these tests send nothing")
+
 
 def test_extended_records_keep_their_order_within_each_partition() -> None:
     producer = _Keeps()
-    outbox = Outbox(producer, 4)
+    outbox = Outbox(producer, PartitionCounts(4))
     keys = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"case/{n}")).encode() for n in range(20)]
     records = [("kawal.case.audit", key, f"{n}".encode(), None) for n, key in enumerate(keys)]
 
@@ -68,14 +71,47 @@ def test_extended_records_keep_their_order_within_each_partition() -> None:
     assert sum(len(group) for group in producer.sent.values()) == len(records) + 1
 
 
+def test_a_feed_is_written_with_the_partition_count_the_broker_gave_it() -> None:
+    # New feeds have one partition; a feed made when feeds had four keeps them, and a case's
+    # records stay in one of them.
+    producer = _Keeps(feeds={"kawal.outbound.bkn": 1, "kawal.outbound.ppk.3374": 4})
+    counts = PartitionCounts(8)
+    keys = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"case/{n}")).encode() for n in range(40)]
+    records = [
+        (topic, key, f"{n}".encode(), None)
+        for n, key in enumerate(keys)
+        for topic in ("kawal.outbound.bkn", "kawal.outbound.ppk.3374", "kawal.case.audit")
+    ]
+
+    for half in (records[:60], records[60:]):
+        outbox = Outbox(producer, counts)
+        outbox.extend(half)
+        asyncio.run(outbox.flush())
+
+    assert {p for t, p in producer.sent if t == "kawal.outbound.bkn"} == {0}
+    legacy = {(k, p) for (t, p), g in producer.sent.items() for k, _, _ in g if "ppk" in t}
+    assert legacy == {(k, (kafka_python_murmur2(k) & 0x7FFFFFFF) % 4) for k in keys}
+    audit = {(k, p) for (t, p), g in producer.sent.items() for k, _, _ in g if "audit" in t}
+    assert audit == {(k, (kafka_python_murmur2(k) & 0x7FFFFFFF) % 8) for k in keys}
+    assert [int(v) for _, v, _ in producer.sent["kawal.outbound.bkn", 0]] == list(range(40))
+    # Asked once each, then known to every outbox of the process.
+    assert producer.asked == ["kawal.outbound.bkn", "kawal.outbound.ppk.3374"]
+
+
 class _Keeps:
     """The outbox's producer, keeping what it is given per topic partition."""
 
-    def __init__(self) -> None:
+    def __init__(self, feeds: dict[str, int] | None = None) -> None:
         self.sent: dict[tuple[str, int], list[Record]] = {}
+        self.feeds = feeds or {}
+        self.asked: list[str] = []
 
     async def send_records(
         self, topic: str, partition: int, records: list[Record]
     ) -> list[Awaitable[RecordMetadata]]:
         self.sent.setdefault((topic, partition), []).extend(records)
         return []
+
+    async def partition_count(self, topic: str) -> int:
+        self.asked.append(topic)
+        return self.feeds[topic]

@@ -1,0 +1,65 @@
+"""What ``kawal up`` prepares before its worker and sink, and what it leaves running beside them.
+
+A national registry has 1,741 outbound feeds, and tansu on S3 writes objects for each
+partition it creates: about 8 s for the feeds on a first start. Neither the worker nor the sink
+reads a feed (the worker writes them, each institution's connector reads its own), so the
+hub's own topics and the inbound topics are made first, and the feeds while the worker and the
+sink start. The local keys, files on disk, are made while the broker starts. ``kawal up``
+announces the hub only once everything here is done, and fails as ``kawal topics apply`` would.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
+
+from streams.broker.credentials import BrokerCredentials
+from streams.broker.provision import provision_topics
+from streams.local.keyring import ensure_local_keys
+from streams.settings import Settings
+from streams.topics import TopicSpec, is_outbound
+
+_T = TypeVar("_T")
+
+
+def in_background(work: Callable[[], _T], name: str) -> Future[_T]:
+    """Run ``work`` in a thread of its own; its result, or its error, from the future."""
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"kawal-{name}")
+    try:
+        return executor.submit(work)
+    finally:
+        executor.shutdown(wait=False)
+
+
+def provision_feeds_later(
+    bootstrap: list[str],
+    topics: Sequence[TopicSpec],
+    replication: int,
+    credentials: BrokerCredentials,
+) -> Future[int]:
+    """Provision the feeds in the background, and every other topic before returning.
+
+    Returns:
+        How many feeds were created, once they are.
+
+    Raises:
+        ProvisioningError: as :func:`streams.broker.provision.apply_topics`, for the hub's
+            topics here and for the feeds from the future.
+    """
+    feeds = [spec for spec in topics if is_outbound(spec.name)]
+    made = in_background(
+        lambda: provision_topics(bootstrap, feeds, replication, credentials), "feeds"
+    )
+    hub = [spec for spec in topics if not is_outbound(spec.name)]
+    provision_topics(bootstrap, hub, replication, credentials)
+    return made
+
+
+def make_local_keys(settings: Settings) -> None:
+    """Make the keys ``kawal up`` signs and seals with, when no key registry is configured."""
+    if settings.keys_file is None:
+        made = ensure_local_keys(settings)
+        if made:
+            print(f"made {len(made)} keys in {settings.key_dir}", file=sys.stderr)
