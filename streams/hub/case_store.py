@@ -27,7 +27,7 @@ from streams.topics import ACCEPTED_TABLE, CASE_TABLE
 
 
 class CaseStoreKind(StrEnum):
-    """``KAWAL_CASE_STORE``: where the case table lives."""
+    """``KAWAL_CASE_STORE``: where the case table and the accepted-event index live."""
 
     ROCKSDB = "rocksdb"
     MEMORY = "memory"
