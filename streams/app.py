@@ -44,7 +44,7 @@ from streams.domain.keys import KeyRegistry, load_key_registry
 from streams.domain.retention import load_retention_rules
 from streams.domain.signing import KeyRing, SigningKey
 from streams.hub import deadline_timer, pipeline, retention_timer, sink, watch
-from streams.hub.case_store import CaseStoreKind, store_url, table_options
+from streams.hub.case_store import CaseStoreKind, case_tables, store_url
 from streams.hub.feed_sealing import FeedSealer
 from streams.hub.heads import HeadPublisher
 from streams.hub.ingress import CaseRules
@@ -54,7 +54,6 @@ from streams.settings import Settings
 from streams.topics import (
     APP_ID,
     CASE_AUDIT,
-    CASE_TABLE,
     SINK_APP_ID,
     inbound_topic,
     inbound_topics,
@@ -286,11 +285,7 @@ def create_pipeline(
 ) -> pipeline.Pipeline:
     """The pipeline step with the rules, disclosure policy, codec, producer and vault it applies."""
     codec = create_codec(settings, rules.catalog)
-    # JSON values without a value_type: Faust's recovery cannot rebuild a plain dict type.
-    # Faust serializes keys and values of this type as JSON (streams.hub.case_table).
-    table = app.Table(
-        CASE_TABLE, key_type=str, options=table_options(CaseStoreKind(settings.case_store))
-    )
+    table, index = case_tables(app, CaseStoreKind(settings.case_store))
     return pipeline.Pipeline(
         codec=codec,
         rules=rules,
@@ -305,6 +300,7 @@ def create_pipeline(
         hub_key=create_hub_key(settings, rules.keys),
         new_outbox=_outboxes(app, settings),
         table=table,
+        index=index,
         case_keys=vault or create_vault(settings),
     )
 

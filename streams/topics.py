@@ -32,9 +32,12 @@ HEADS = "kawal.heads"
 #: Start of every outbound connector's consumer group (:func:`connector_group`).
 CONNECTOR_GROUP_PREFIX = "kawal-connector:"
 
-#: The Faust table of every case's lifecycle and chain (:mod:`streams.hub.case_table`); its
+#: The Faust table of every case's lifecycle and chain head (:mod:`streams.hub.case_table`); its
 #: changelog topic is named ``<app id>-<table>-changelog``.
 CASE_TABLE = "case-state"
+#: The Faust table of every accepted event's inbound position and entry, co-partitioned with
+#: the case table (:mod:`streams.hub.case_table`).
+ACCEPTED_TABLE = "accepted-events"
 
 #: Stands for each registered institution's id in a row of the topic table.
 INSTITUTION = "{institution}"
@@ -173,6 +176,14 @@ TOPIC_TABLE: tuple[TopicRule, ...] = (
         "Faust rebuilds the case table from it: only each case's newest value counts, and it "
         "must survive however long the case is quiet (deleting by age would restart a quiet "
         "case's chain); compaction keeps recovery from reading every change ever made",
+    ),
+    TopicRule(
+        changelog_topic(ACCEPTED_TABLE),
+        None,
+        COMPACTED,
+        "Faust rebuilds the accepted-event index from it: each accepted event's position and "
+        "entry, written once, must survive as long as its case, or a late duplicate would be "
+        "chained again; compaction keeps one record of each event however often it was sent",
     ),
     TopicRule(
         inbound_topic(INSTITUTION),

@@ -3,16 +3,18 @@
 Every accepted event gets the next sequence number of its case and the hash of its entry
 statement (:mod:`streams.domain.chain`), which covers the event's bytes exactly as its sender
 signed them, personal data committed (:mod:`streams.domain.commitments`); the values travel
-beside the entry as disclosures. An event already in the chain, as after a crash between the
-case table write and the offset commit, keeps its original sequence number and hash; the audit
-sink is idempotent on ``(case_id, seq)``. Everything hashed is the same on a redelivery (the
-hub's time is the inbound record's broker timestamp), so a re-emitted entry is byte-identical.
+beside the entry as disclosures. A case keeps only its chain's head; each accepted event's place
+is kept apart, by event (:class:`AcceptedEvent`), so an event already in the chain, as after a
+crash between the case table write and the offset commit, keeps its original sequence number
+and hash; the audit sink is idempotent on ``(case_id, seq)``. Everything hashed is the same on
+a redelivery (the hub's time is the inbound record's broker timestamp), so a re-emitted entry
+is byte-identical.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,55 +33,123 @@ class Link:
     new: bool
 
 
-@dataclass
-class CaseChain:
-    """A case's chain: the hash of every entry and where each event sits in it."""
+@dataclass(frozen=True)
+class AcceptedEvent:
+    """Where an accepted event was read and where its entry sits: its accepted-event index value.
 
-    hashes: list[str] = field(default_factory=list)
-    seq_of: dict[str, int] = field(default_factory=dict)
+    Enough to tell a redelivery (the same position) from a duplicate, and to give a redelivery
+    its entry's :class:`Link` again, without the case keeping every entry. Event ids, positions
+    and hashes only: no personal data.
+    """
+
+    #: Inbound position the event was accepted from, ``topic:partition:offset``.
+    position: str
+    seq: int
+    prev_hash: str
+    hash: str
 
     @property
-    def last_seq(self) -> int:
-        """Sequence number of the newest entry (0 for a new case)."""
-        return len(self.hashes)
+    def link(self) -> Link:
+        """The event's entry, placed before."""
+        return Link(self.seq, self.prev_hash, self.hash, new=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """Index value (JSON-serializable)."""
+        return {
+            "position": self.position,
+            "seq": self.seq,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> AcceptedEvent:
+        """From an index value."""
+        return cls(value["position"], value["seq"], value["prev_hash"], value["hash"])
+
+
+@dataclass
+class CaseChain:
+    """A case's chain, by its head: what the next entry follows.
+
+    Where each earlier event sits is in the accepted-event index (:class:`AcceptedEvent`), so
+    the case's value stays the same size however long its trail grows.
+    """
+
+    #: Sequence number of the newest entry (0 for a new case).
+    last_seq: int = 0
+    #: Hash of the newest entry (the genesis hash for a new case).
+    last_hash: str = GENESIS_HASH
 
     def prev_hash(self, seq: int) -> str:
-        """Hash of the entry before ``seq``."""
-        return self.hashes[seq - 2] if seq > 1 else GENESIS_HASH
+        """Hash of the entry before ``seq``, the next entry (earlier ones are in the index).
+
+        Raises:
+            ValueError: ``seq`` is not the next entry's.
+        """
+        if seq != self.last_seq + 1:
+            raise ValueError(f"the chain is at {self.last_seq}; only entry {seq} follows it")
+        return self.last_hash
 
     @property
     def head(self) -> tuple[int, str] | None:
         """Sequence number and hash of the newest entry; None for a new case."""
-        return (self.last_seq, self.hashes[-1]) if self.hashes else None
+        return (self.last_seq, self.last_hash) if self.last_seq else None
 
-    def place(self, event_id: str, entry_at: Callable[[int, str], EntryFields]) -> Link:
+    def place(
+        self, entry_at: Callable[[int, str], EntryFields], earlier: AcceptedEvent | None = None
+    ) -> Link:
         """Where the event goes in the chain: its entry if chained already, else the next one.
 
-        ``entry_at(seq, prev_hash)`` gives the new entry's hashed fields. Nothing changes until
-        :meth:`extend`, so a failure in between leaves the chain intact.
+        ``earlier`` is the event's index value if it was accepted before; ``entry_at(seq,
+        prev_hash)`` gives a new entry's hashed fields. Nothing changes until :meth:`extend`,
+        so a failure in between leaves the chain intact.
         """
-        seq = self.seq_of.get(event_id)
-        if seq is not None:
-            return Link(seq, self.prev_hash(seq), self.hashes[seq - 1], new=False)
+        if earlier is not None:
+            return earlier.link
         seq = self.last_seq + 1
         prev = self.prev_hash(seq)
         return Link(seq, prev, entry_hash(entry_at(seq, prev)), new=True)
 
-    def extend(self, event_id: str, link: Link) -> None:
+    def extend(self, link: Link) -> None:
         """Chain a new entry placed by :meth:`place`."""
-        self.hashes.append(link.hash)
-        self.seq_of[event_id] = link.seq
+        if link.seq != self.last_seq + 1 or link.prev_hash != self.last_hash:
+            raise ValueError(f"entry {link.seq} does not follow the head at {self.last_seq}")
+        self.last_seq, self.last_hash = link.seq, link.hash
 
     def to_json(self) -> dict[str, Any]:
         """Table value (JSON-serializable)."""
-        return {"hashes": self.hashes, "seq_of": self.seq_of}
+        return {"seq": self.last_seq, "hash": self.last_hash}
 
     @classmethod
     def from_json(cls, value: dict[str, Any] | None) -> CaseChain:
-        """Rebuild from a table value; None is a new case."""
+        """Rebuild from a table value; None is a new case.
+
+        A value written before the index existed lists every entry's hash: its head is the
+        last one (:func:`legacy_entries` gives the rest to the index).
+        """
         if not value:
             return cls()
-        return cls(list(value["hashes"]), dict(value["seq_of"]))
+        if "hashes" in value:
+            hashes = value["hashes"]
+            return cls(len(hashes), hashes[-1]) if hashes else cls()
+        return cls(value["seq"], value["hash"])
+
+
+def legacy_entries(chain: dict[str, Any], accepted: dict[str, str]) -> dict[str, AcceptedEvent]:
+    """The index values of a case value written before the index, by event id.
+
+    Such a value kept every entry's hash (``chain``) and, in its lifecycle, the position each
+    event was accepted from (``accepted``).
+    """
+    hashes: list[str] = chain.get("hashes", [])
+    entries = {}
+    for event_id, seq in chain.get("seq_of", {}).items():
+        position = accepted.get(event_id)
+        if position is not None and 0 < seq <= len(hashes):
+            prev = hashes[seq - 2] if seq > 1 else GENESIS_HASH
+            entries[event_id] = AcceptedEvent(position, seq, prev, hashes[seq - 1])
+    return entries
 
 
 def entry_fields(

@@ -77,8 +77,6 @@ class CaseLifecycle:
     appeal_pending: bool = False
     follow_up_breached: bool = False
     blocked: bool = False
-    #: Inbound position (topic:partition:offset) of every accepted event, by event_id.
-    accepted: dict[str, str] = field(default_factory=dict)
     #: Running deadline clocks (see streams.domain.deadlines).
     clocks: list[dict[str, Any]] = field(default_factory=list)
     #: When the case was closed (the CaseClosed's event time, ISO 8601); None while open.
@@ -96,7 +94,6 @@ class CaseLifecycle:
         return replace(
             self,
             open_clarifications=list(self.open_clarifications),
-            accepted=dict(self.accepted),
             clocks=list(self.clocks),
         )
 
@@ -104,11 +101,14 @@ class CaseLifecycle:
     def from_json(cls, value: dict[str, Any] | None) -> CaseLifecycle | None:
         """From a table value; None for a case the hub has not seen.
 
-        A value written before a field existed takes the field's default.
+        A value written before a field existed takes the field's default; one written with a
+        field no longer kept (``accepted``, each event's inbound position, now in the
+        accepted-event index of :mod:`streams.hub.case_table`) has it ignored.
         """
         if not value:
             return None
-        return cls(**{**value, "phase": Phase(value["phase"])})
+        known = {name: item for name, item in value.items() if name in _FIELDS}
+        return cls(**{**known, "phase": Phase(value["phase"])})
 
 
 _FIELDS = tuple(item.name for item in fields(CaseLifecycle))

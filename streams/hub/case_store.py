@@ -1,13 +1,14 @@
-"""Where the worker keeps its case table: RocksDB on disk (the default) or memory.
+"""Where the worker keeps its case tables: RocksDB on disk (the default) or memory.
 
-Ten years of cases do not fit in a worker's RAM, so the case table lives in Faust's RocksDB
-store (rocksdict), one database per partition under the worker's data directory; RAM holds
-only RocksDB's small write buffers and block cache. ``KAWAL_CASE_STORE=memory`` keeps the
-table in a dict, as tests of a few cases may.
+Ten years of cases do not fit in a worker's RAM, so the case table and the accepted-event
+index (:mod:`streams.hub.case_table`) live in Faust's RocksDB store (rocksdict), one database
+per table and partition under the worker's data directory; RAM holds only RocksDB's small
+write buffers and block cache. ``KAWAL_CASE_STORE=memory`` keeps the tables in dicts, as
+tests of a few cases may.
 
-The pipeline writes a batch's cases itself (:mod:`streams.hub.case_table`), each to the
-partition of the event that changed it. Faust's RocksDB store would put every write of a
-batch in the partition of the batch's current event, and read only from that partition, so
+The pipeline writes a batch's values itself (:mod:`streams.hub.case_table`), each to the
+partition of the event that changed its case. Faust's RocksDB store would put every write of
+a batch in the partition of the batch's current event, and read only from that partition, so
 the batch reads and writes the partition databases directly here: a read asks each database
 (a bloom filter each) unless the store's key index knows the partition.
 """
@@ -19,18 +20,22 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any
 
+import faust
 from faust.stores.rocksdb import Store as RocksDBStore
+
+from streams.topics import ACCEPTED_TABLE, CASE_TABLE
 
 
 class CaseStoreKind(StrEnum):
-    """``KAWAL_CASE_STORE``: where the case table lives."""
+    """``KAWAL_CASE_STORE``: where the case table and the accepted-event index live."""
 
     ROCKSDB = "rocksdb"
     MEMORY = "memory"
 
 
-#: RocksDB sizes per partition database: small buffers, as a case is a few kilobytes and the
-#: load is small; Faust's defaults (64 MiB write buffers, a 2 GiB block cache) fit a big server.
+#: RocksDB sizes per partition database: small buffers, as a value is a few kilobytes at most
+#: and the load is small; Faust's defaults (64 MiB write buffers, a 2 GiB block cache) fit a
+#: big server.
 ROCKSDB_OPTIONS: dict[str, Any] = {
     "driver": "rocksdict",
     "write_buffer_size": 4 * 1024 * 1024,
@@ -47,8 +52,16 @@ def store_url(kind: CaseStoreKind) -> str:
 
 
 def table_options(kind: CaseStoreKind) -> dict[str, Any] | None:
-    """The case table's store options for ``kind`` (a fresh dict: Faust consumes it)."""
+    """A case table's store options for ``kind`` (a fresh dict: Faust consumes it)."""
     return dict(ROCKSDB_OPTIONS) if kind is CaseStoreKind.ROCKSDB else None
+
+
+def case_tables(app: faust.App, kind: CaseStoreKind) -> tuple[Any, Any]:
+    """The case table and the accepted-event index of ``app``, stored as ``kind``."""
+    # JSON values without a value_type: Faust's recovery cannot rebuild a plain dict type.
+    # Faust serializes keys and values of this type as JSON (streams.hub.case_table).
+    table = app.Table(CASE_TABLE, key_type=str, options=table_options(kind))
+    return table, app.Table(ACCEPTED_TABLE, key_type=str, options=table_options(kind))
 
 
 def iter_cases(table: Any) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -63,18 +76,18 @@ def iter_cases(table: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     return iter(list(table.items()))
 
 
-def read_case(table: Any, case_id: str) -> dict[str, Any] | None:
-    """The table value of ``case_id``, from whichever partition holds it."""
+def read_value(table: Any, key: str) -> dict[str, Any] | None:
+    """The value of ``key`` in ``table``, from whichever partition holds it."""
     store = getattr(table, "data", None)
     if not isinstance(store, RocksDBStore):
-        value: dict[str, Any] | None = table.get(case_id)
+        value: dict[str, Any] | None = table.get(key)
         return value
-    found = store._get_bucket_for_key(encode(case_id))
+    found = store._get_bucket_for_key(encode(key))
     return None if found is None else json.loads(found[1])
 
 
-def write_case(table: Any, case_id: str, value: dict[str, Any], partition: int) -> bytes:
-    """Store ``value`` for ``case_id`` in ``partition``; return the value's bytes.
+def write_value(table: Any, key: str, value: dict[str, Any], partition: int) -> bytes:
+    """Store ``value`` for ``key`` of ``table`` in ``partition``; return the value's bytes.
 
     The bytes are those of its changelog record too, so the store and the changelog hold the
     same, and recovery rebuilds exactly what was written.
@@ -82,14 +95,14 @@ def write_case(table: Any, case_id: str, value: dict[str, Any], partition: int) 
     store = table.data
     data = encode(value)
     if not isinstance(store, RocksDBStore):
-        store[case_id] = value
+        store[key] = value
         return data
-    key = encode(case_id)
-    store._db_for_partition(partition).put(key, data)
-    store._key_index[key] = partition
+    stored_key = encode(key)
+    store._db_for_partition(partition).put(stored_key, data)
+    store._key_index[stored_key] = partition
     return data
 
 
 def encode(value: object) -> bytes:
-    """JSON bytes, as Faust's ``json`` serializer writes this table's plain keys and values."""
+    """JSON bytes, as Faust's ``json`` serializer writes these tables' plain keys and values."""
     return json.dumps(value).encode()

@@ -11,18 +11,18 @@ tell a duplicate of an event already accepted from a redelivery, authorize the s
 :func:`examine` decides and changes nothing; the pipeline (:mod:`streams.hub.pipeline`) applies an
 admission and answers a refusal.
 
-Idempotence: the case's lifecycle remembers where each of its events was accepted
-(topic:partition:offset). The same record delivered again after a crash is admitted again
-unchanged (the ledger keeps its sequence number); the same event published again is a
-duplicate.
+Idempotence: the accepted-event index (:mod:`streams.hub.case_table`) remembers where each
+event of a case was accepted (topic:partition:offset). The same record delivered again after a
+crash is admitted again unchanged (the ledger gives it its entry again); the same event
+published again is a duplicate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import faust
 
@@ -35,6 +35,7 @@ from streams.domain.chain import EPOCH
 from streams.domain.deadlines import DeadlineRule, provisional_clocks, update_clocks
 from streams.domain.institutions import InboundLane, Institution
 from streams.domain.keys import KeyRegistry
+from streams.domain.ledger import AcceptedEvent
 from streams.domain.lifecycle import CaseLifecycle, advance, check_transition, start
 from streams.domain.reasons import Reason, Rejection
 from streams.domain.sealing import DecryptionKeys
@@ -69,6 +70,18 @@ class CaseRules:
     hub_keys: DecryptionKeys
 
 
+class KnownCases(Protocol):
+    """What ingress looks up of the cases (:class:`streams.hub.case_table.CaseBatch`)."""
+
+    def lifecycle(self, case_id: str) -> CaseLifecycle | None:
+        """The case's lifecycle; None for a case not yet reported."""
+        ...
+
+    def accepted(self, case_id: str, event_id: str) -> AcceptedEvent | None:
+        """Where the case accepted and chained ``event_id``, if it did."""
+        ...
+
+
 @dataclass(frozen=True)
 class Admission:
     """An event the case takes: the signed event, authenticated, and the lifecycle after it."""
@@ -77,10 +90,15 @@ class Admission:
     lifecycle: CaseLifecycle
     #: Inbound coordinates the event was accepted from.
     source: tuple[str, int, int]
-    #: The same record was admitted before (a redelivery); nothing about the case changes.
-    redelivered: bool
+    #: Where this record was accepted and chained before (a redelivery), or None.
+    earlier: AcceptedEvent | None = None
     #: Clocks the event started on a provisional calendar (a year without holiday data).
     provisional: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def redelivered(self) -> bool:
+        """The same record was admitted before; nothing about the case changes."""
+        return self.earlier is not None
 
     @property
     def decoded(self) -> Decoded:
@@ -102,9 +120,9 @@ def examine(
     codec: AvroCodec,
     rules: CaseRules,
     message: faust.types.Message,
-    case_of: Callable[[str], CaseLifecycle | None],
+    cases: KnownCases,
 ) -> Admission | Refusal:
-    """Decide on one inbound record; ``case_of`` looks up a case's lifecycle (None if unknown).
+    """Decide on one inbound record, looking up its case and its event in ``cases``.
 
     The lifecycle is never changed: an admission carries the lifecycle after the event.
     """
@@ -138,29 +156,28 @@ def examine(
         return Refusal(opened, decoded.record.get("envelope"))
     signed = opened
     envelope = decoded.record["envelope"]
-    case = case_of(envelope["case_id"])
+    case = cases.lifecycle(envelope["case_id"])
     source = (message.topic, message.partition, message.offset)
-    position = position_of(source)
-    first_seen = case.accepted.get(envelope["event_id"]) if case else None
-    if case is not None and first_seen == position:
-        return Admission(signed, case, source, redelivered=True)
-    if first_seen is not None:
-        detail = f"event_id already accepted at {first_seen}; publish each event once"
+    earlier = cases.accepted(envelope["case_id"], envelope["event_id"]) if case else None
+    if case is not None and earlier is not None and earlier.position == position_of(source):
+        return Admission(signed, case, source, earlier=earlier)
+    if earlier is not None:
+        detail = f"event_id already accepted at {earlier.position}; publish each event once"
         return Refusal(Rejection(Reason.DUPLICATE, detail), envelope, authenticated=True)
-    admitted = admit(rules, decoded, case, position)
+    admitted = admit(rules, decoded, case)
     if isinstance(admitted, Rejection):
         return Refusal(admitted, envelope, authenticated=True)
     provisional = tuple(provisional_clocks(admitted, envelope["event_id"]))
-    return Admission(signed, admitted, source, redelivered=False, provisional=provisional)
+    return Admission(signed, admitted, source, provisional=provisional)
 
 
 def admit(
-    rules: CaseRules, decoded: Decoded, case: CaseLifecycle | None, position: str
+    rules: CaseRules, decoded: Decoded, case: CaseLifecycle | None
 ) -> CaseLifecycle | Rejection:
     """Authorize the sender and check the lifecycle: the lifecycle after the event, or why not.
 
-    The event's inbound position is recorded in the new lifecycle, so the one table write that
-    stores it also tells a later redelivery from a duplicate.
+    Where the event was accepted is kept by the pipeline, with its entry, in the accepted-event
+    index.
     """
     record = decoded.record
     envelope = record["envelope"]
@@ -178,7 +195,6 @@ def admit(
         return rejection
     after = advance(case.copy(), event_type, record) if case else start(record, authority)
     update_clocks(after, rules.deadline_rules, rules.calendar, event_type, record)
-    after.accepted[envelope["event_id"]] = position
     return after
 
 
@@ -204,7 +220,7 @@ def sender_of(message: faust.types.Message, refusal: Refusal) -> str | None:
 
 
 def position_of(source: tuple[str, int, int]) -> str:
-    """``topic:partition:offset`` of inbound coordinates, as the lifecycle remembers them."""
+    """``topic:partition:offset`` of inbound coordinates, as the accepted-event index keeps them."""
     topic, partition, offset = source
     return f"{topic}:{partition}:{offset}"
 

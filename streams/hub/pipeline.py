@@ -18,11 +18,11 @@ and a refused record a ``kawal.dlq`` record and a signed rejection receipt.
 The three steps share one consume of the record and one case table value: passed between
 agents through topics, every event cost the worker two more consumes and produces (about a
 tenth of a millisecond each in Faust). Records come in batches; the case table is written once
-per changed case per batch. A batch is acknowledged once its records are with the producer,
-and confirmed while the next batch is processed; its offsets are committed only after the
-broker has acknowledged them (:mod:`streams.hub.outbox`), so a crash at any point redelivers the
-batch, and every step of it is idempotent (a redelivered event keeps its sequence number and
-hash).
+per changed case per batch, with the accepted-event index values of the events it chained. A
+batch is acknowledged once its records are with the producer, and confirmed while the next
+batch is processed; its offsets are committed only after the broker has acknowledged them
+(:mod:`streams.hub.outbox`), so a crash at any point redelivers the batch, and every step of it
+is idempotent (a redelivered event keeps its sequence number and hash).
 """
 
 from __future__ import annotations
@@ -42,8 +42,7 @@ from monitoring.metrics import HubMetrics, Outcome, Stage
 from schemas.codec import AvroCodec
 from streams.domain.deadlines import uncovered_years
 from streams.domain.entries import vouch
-from streams.domain.ledger import CaseChain, audit_entry, entry_fields
-from streams.domain.lifecycle import CaseLifecycle
+from streams.domain.ledger import AcceptedEvent, CaseChain, audit_entry, entry_fields
 from streams.domain.reasons import Reason, Rejection
 from streams.domain.signing import SigningKey
 from streams.headers import SOURCE_HEADER, cloud_event_headers
@@ -95,6 +94,8 @@ class Pipeline:
     new_outbox: OutboxFactory
     #: The case table (:mod:`streams.hub.case_table`), a Faust table.
     table: Any
+    #: The accepted-event index (:mod:`streams.hub.case_table`), a Faust table.
+    index: Any
     #: The cases' data keys, which the disclosures are kept under.
     case_keys: CaseKeys
 
@@ -105,7 +106,7 @@ class Pipeline:
             The futures that confirm those records (:func:`streams.hub.outbox.confirm`).
         """
         outbox = self.new_outbox()
-        cases = CaseBatch(self.table)
+        cases = CaseBatch(self.table, self.index)
         keys = await self._batch_keys(messages)
         for message in messages:
             outbox.extend(self.decide(cases, message, keys))
@@ -143,9 +144,7 @@ class Pipeline:
         """
         try:
             started = time.perf_counter()
-            verdict = examine(
-                self.codec, self.rules, message, lambda case_id: _lifecycle(cases, case_id)
-            )
+            verdict = examine(self.codec, self.rules, message, cases)
             self.metrics.observe(Stage.INGRESS, time.perf_counter() - started)
             if isinstance(verdict, Refusal):
                 return self.refused(cases, verdict, message)
@@ -173,7 +172,7 @@ class Pipeline:
         chain = known.chain if known else CaseChain()
         # The chain covers the bytes the sender signed, so redacted views verify too.
         accepted_at = recorded_at(message)
-        link = chain.place(event_id, entry_fields(signed, admission.source, accepted_at))
+        link = chain.place(entry_fields(signed, admission.source, accepted_at), admission.earlier)
         hub_signature = vouch(self.hub_key, link.hash)
         entry = audit_entry(link, signed, admission.source, accepted_at, hub_signature)
         receipt = acceptance_receipt(admission.source, envelope, link, accepted_at, hub_signature)
@@ -199,9 +198,13 @@ class Pipeline:
         outgoing += [(topic, key, view, None) for topic, view in feeds]
         self.metrics.observe(Stage.ROUTER, time.perf_counter() - started)
         if link.new:
-            chain.extend(event_id, link)
-        if not admission.redelivered or link.new:
-            cases.put(case_id, CaseRecord(admission.lifecycle, chain), message.partition)
+            chain.extend(link)
+        # A redelivery writes its case and index value again, unchanged: their changelog
+        # records may not have reached the broker before the crash that redelivered it.
+        cases.accept(
+            case_id, event_id, AcceptedEvent(position, link.seq, link.prev_hash, link.hash)
+        )
+        cases.put(case_id, CaseRecord(admission.lifecycle, chain), message.partition)
         self._count(admission, link.new)
         self._report_provisional(case_id, admission.provisional)
         return outgoing
@@ -274,11 +277,6 @@ def register(app: faust.App, inbound: faust.TopicT, step: Pipeline) -> None:
 def _head(cases: CaseBatch, refusal: Refusal) -> tuple[int, str] | None:
     known = cases.get(refusal.envelope["case_id"]) if refusal.envelope else None
     return known.chain.head if known else None
-
-
-def _lifecycle(cases: CaseBatch, case_id: str) -> CaseLifecycle | None:
-    known = cases.get(case_id)
-    return known.lifecycle if known else None
 
 
 def _case_ids(messages: list[faust.types.Message]) -> list[str]:

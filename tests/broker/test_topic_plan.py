@@ -16,6 +16,7 @@ from streams.broker.topic_plan import (
 )
 from streams.domain.institutions import load_institutions
 from streams.topics import (
+    ACCEPTED_TABLE,
     CASE_AUDIT,
     CASE_EVENTS,
     CASE_TABLE,
@@ -43,8 +44,13 @@ def test_the_trail_and_the_case_events_are_kept_forever() -> None:
     assert specs[CASE_EVENTS].configs == FOREVER
 
 
-def test_the_case_table_changelog_is_compacted() -> None:
-    assert _by_name()[changelog_topic(CASE_TABLE)].configs == {"cleanup.policy": "compact"}
+@pytest.mark.parametrize("table", [CASE_TABLE, ACCEPTED_TABLE])
+def test_the_case_tables_changelogs_are_compacted(table: str) -> None:
+    spec = _by_name()[changelog_topic(table)]
+
+    assert spec.configs == {"cleanup.policy": "compact"}
+    # Co-partitioned with the cases: a case's index values move with it.
+    assert spec.partitions == _by_name()[CASE_AUDIT].partitions
 
 
 def test_transit_topics_are_bounded_by_age() -> None:
@@ -67,8 +73,8 @@ def test_every_topic_has_a_reason_and_every_institution_its_two_topics() -> None
     institutions = load_institutions()
 
     assert all(spec.reason for spec in specs.values())
-    # The case, audit, DLQ, heads, shared inbound, changelog and two leader topics.
-    assert len(specs) == 8 + 2 * len(institutions)
+    # The case, audit, DLQ, heads, shared inbound, two changelog and two leader topics.
+    assert len(specs) == 9 + 2 * len(institutions)
     assert {inbound_topic(i.id) for i in institutions} <= specs.keys()
     assert {outbound_topic(i.id) for i in institutions} <= specs.keys()
 

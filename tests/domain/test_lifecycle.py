@@ -87,9 +87,18 @@ def test_not_proven_verification_cannot_be_referred() -> None:
 
 def test_lifecycle_survives_its_table_value() -> None:
     state, _ = referred()
-    state.accepted["e1"] = "kawal.inbound.bkn:0:7"
+    state.open_clarifications.append("c1")
 
     assert CaseLifecycle.from_json(state.to_json()) == state
+
+
+def test_a_lifecycle_value_of_an_earlier_version_is_read_without_its_positions() -> None:
+    state, _ = referred()
+    # Each event's inbound position now lives in the accepted-event index.
+    old = state.to_json() | {"accepted": {"e1": "kawal.inbound.bkn:0:7"}}
+
+    assert CaseLifecycle.from_json(old) == state
+    assert "accepted" not in state.to_json()
 
 
 @pytest.mark.parametrize(

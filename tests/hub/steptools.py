@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,12 @@ def step_pipeline(home: Path, disclosure_file: Path | None = None) -> Pipeline:
     step = create_pipeline(settings, create_app(settings), rules, metrics, policy)
     _RINGS[id(step.table)] = keyring_of(settings)
     return step
+
+
+def on_tables(step: Pipeline, table: Any, index: Any) -> Pipeline:
+    """``step`` over another case table and accepted-event index, its institutions' keys kept."""
+    _RINGS[id(table)] = keyring(step)
+    return replace(step, table=table, index=index)
 
 
 def keyring(step: Pipeline) -> KeyRing:
