@@ -22,7 +22,7 @@ from streams.app import create_app
 from streams.broker.transport import Record
 from streams.hub.case_store import CaseStoreKind, case_tables, read_value
 from streams.hub.case_table import CaseBatch
-from streams.hub.outbox import Outbox
+from streams.hub.outbox import Outbox, PartitionCounts
 from streams.hub.pipeline import Outgoing, Pipeline
 from streams.settings import Settings
 from streams.topics import CASE_AUDIT, DLQ
@@ -43,6 +43,9 @@ class Changelogs:
     ) -> list[Awaitable[RecordMetadata]]:
         self.sent += [(topic, partition, key or b"", value) for key, value, _ in records]
         return []
+
+    async def partition_count(self, topic: str) -> int:
+        raise AssertionError(f"only changelogs are written here, not {topic}")
 
 
 def tables(home: Path, kind: CaseStoreKind = CaseStoreKind.ROCKSDB) -> tuple[Any, Any]:
@@ -69,7 +72,7 @@ class TableWorker:
         """What the records produce, processed as one batch; the tables are written after."""
         cases = CaseBatch(self.step.table, self.step.index)
         produced = [record for message in messages for record in self.step.decide(cases, message)]
-        outbox = Outbox(self.changelogs, 1)
+        outbox = Outbox(self.changelogs, PartitionCounts(1))
         cases.save(outbox)
         asyncio.run(outbox.send())
         return produced
