@@ -34,6 +34,7 @@ from streams.audit.store import AuditStore
 from streams.audit.tokens import TokenStore
 from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
+from streams.broker.batching import BatchingStream
 from streams.broker.transport import resume_from
 from streams.domain.authority import load_authority_map
 from streams.domain.calendar import load_calendar
@@ -109,6 +110,8 @@ def create_app(settings: Settings, role: Role = Role.WORKER) -> faust.App:
         broker_credentials=BrokerCredentials.from_settings(settings).faust(),
         store=store_url(CaseStoreKind(settings.case_store)),
         autodiscover=False,
+        # Batches whose window opens with their first event: no timer ticks at rest.
+        Stream=BatchingStream,
         datadir=str(data_dir(settings, role)),
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication,
