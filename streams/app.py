@@ -32,9 +32,9 @@ from streams.audit.heads import HeadIssuer
 from streams.audit.public_register import RegisterMode, check_setup
 from streams.audit.store import AuditStore
 from streams.audit.tokens import TokenStore
+from streams.broker.batching import BatchingStream
 from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
-from streams.broker.batching import BatchingStream
 from streams.broker.transport import resume_from
 from streams.domain.authority import load_authority_map
 from streams.domain.calendar import load_calendar
