@@ -22,16 +22,12 @@ from typing import Any
 
 from faust.types import TP
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-from kafka.errors import KafkaError
 
 from streams.broker import tansu
 from streams.broker.endpoint import BrokerEndpoint
 from streams.topics import APP_ID, CONNECTOR_GROUP_PREFIX, SINK_APP_ID
 
 log = logging.getLogger(__name__)
-
-#: Seconds a lag reading waits for each broker answer.
-READ_TIMEOUT = 15.0
 
 #: Lag of (consumer group, topic), in records.
 Lag = dict[tuple[str, str], int]
@@ -63,9 +59,7 @@ def lag_of(
 
 
 def read_lag(
-    endpoint: BrokerEndpoint,
-    security: Mapping[str, Any] | None = None,
-    timeout: float = READ_TIMEOUT,
+    endpoint: BrokerEndpoint, security: Mapping[str, Any] | None = None, timeout: float = 15.0
 ) -> Lag:
     """The lag of every hub consumer group on ``endpoint``, read now.
 
@@ -73,84 +67,20 @@ def read_lag(
         kafka.errors.KafkaError: the broker did not answer.
         streams.broker.tansu.EndOffsetError: tansu's end offsets could not be fetched.
     """
-    clients = LagClients.open(endpoint, security, timeout)
+    kwargs = dict(security or {})
+    admin = KafkaAdminClient(
+        bootstrap_servers=endpoint.bootstrap, request_timeout_ms=int(timeout * 1000), **kwargs
+    )
     try:
-        return clients.read()
-    finally:
-        clients.close()
-
-
-@dataclass
-class LagClients:
-    """An admin client and a consumer that read lag, kept from one reading to the next.
-
-    Each new client fetches the metadata of every topic; with a national registry's 1,800
-    topics, opening two every 15 s was most of the worker's CPU at rest.
-    """
-
-    endpoint: BrokerEndpoint
-    admin: KafkaAdminClient
-    consumer: KafkaConsumer
-    timeout: float
-
-    @classmethod
-    def open(
-        cls, endpoint: BrokerEndpoint, security: Mapping[str, Any] | None, timeout: float
-    ) -> LagClients:
-        """Connect both clients to ``endpoint``.
-
-        Raises:
-            kafka.errors.KafkaError: the broker did not answer.
-        """
-        kwargs = dict(security or {}) | {"request_timeout_ms": int(timeout * 1000)}
-        admin = KafkaAdminClient(bootstrap_servers=endpoint.bootstrap, **kwargs)
-        try:
-            consumer = KafkaConsumer(
-                bootstrap_servers=endpoint.bootstrap,
-                enable_auto_commit=False,
-                fetch_max_wait_ms=tansu.FETCH_MAX_WAIT_MS,
-                **kwargs,
-            )
-        except BaseException:
-            admin.close()
-            raise
-        return cls(endpoint, admin, consumer, timeout)
-
-    def read(self) -> Lag:
-        """The lag of every hub consumer group, read now.
-
-        Raises:
-            kafka.errors.KafkaError: the broker did not answer.
-            streams.broker.tansu.EndOffsetError: tansu's end offsets could not be fetched.
-        """
-        admin = self.admin
         groups = sorted(g["group_id"] for g in admin.list_groups() if hub_group(g["group_id"]))
         committed = {
             group: {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
             for group, offsets in _group_offsets(admin, groups).items()
         }
-        partitions = sorted({tp for offsets in committed.values() for tp in offsets})
-        return lag_of(committed, self._end_offsets(partitions))
-
-    def close(self) -> None:
-        """Close both clients."""
-        self.consumer.close()
-        self.admin.close()
-
-    def _end_offsets(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
-        """One past the last record of each partition (through Fetch responses on tansu)."""
-        if not partitions:
-            return {}
-        reported: dict[TopicPartition, int] = self.consumer.end_offsets(partitions)
-        if not self.endpoint.is_tansu:
-            return reported
-        fetched = tansu.fetched_end_offsets(
-            self.endpoint.bootstrap,
-            {TP(tp.topic, tp.partition): end for tp, end in reported.items()},
-            self.timeout,
-            consumer=self.consumer,
-        )
-        return {TopicPartition(tp.topic, tp.partition): end for tp, end in fetched.items()}
+    finally:
+        admin.close()
+    partitions = sorted({tp for offsets in committed.values() for tp in offsets})
+    return lag_of(committed, end_offsets(endpoint, partitions, kwargs, timeout))
 
 
 def _group_offsets(
@@ -161,6 +91,33 @@ def _group_offsets(
     for group in groups:
         found |= admin.list_group_offsets(group)
     return found
+
+
+def end_offsets(
+    endpoint: BrokerEndpoint,
+    partitions: list[TopicPartition],
+    security: Mapping[str, Any],
+    timeout: float,
+) -> dict[TopicPartition, int]:
+    """One past the last record of each partition (through Fetch responses on tansu)."""
+    if not partitions:
+        return {}
+    consumer = KafkaConsumer(
+        bootstrap_servers=endpoint.bootstrap, request_timeout_ms=int(timeout * 1000), **security
+    )
+    try:
+        reported: dict[TopicPartition, int] = consumer.end_offsets(partitions)
+    finally:
+        consumer.close()
+    if not endpoint.is_tansu:
+        return reported
+    fetched = tansu.fetched_end_offsets(
+        endpoint.bootstrap,
+        {TP(tp.topic, tp.partition): end for tp, end in reported.items()},
+        timeout,
+        security=security,
+    )
+    return {TopicPartition(tp.topic, tp.partition): end for tp, end in fetched.items()}
 
 
 @dataclass
@@ -176,19 +133,14 @@ class LagReader:
     #: Readings that failed (the broker unreachable), since the process started.
     failures: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _clients: LagClients | None = field(default=None, repr=False)
 
     def refresh(self) -> None:
-        """Read the lag now; a failure is counted and logged, the last reading kept.
-
-        The clients stay open for the next reading; after a failure they are opened anew.
-        """
+        """Read the lag now; a failure is counted and logged, the last reading kept."""
         try:
-            if self._clients is None:
-                self._clients = LagClients.open(self.endpoint, self.security, READ_TIMEOUT)
-            lag = self._clients.read()
-        except (KafkaError, tansu.EndOffsetError, OSError) as exc:
-            self.close()
+            lag = read_lag(self.endpoint, self.security)
+        except Exception as exc:
+            # The broker unreachable (KafkaError, OSError), tansu's ends unread, or a client
+            # library's own error: counted and logged, the worker goes on.
             with self._lock:
                 self.failures += 1
             log.warning("consumer lag could not be read (%s)", type(exc).__name__)
@@ -200,9 +152,3 @@ class LagReader:
         """The last reading, when it was taken and how many readings failed."""
         with self._lock:
             return (dict(self.lag) if self.lag is not None else None), self.read_at, self.failures
-
-    def close(self) -> None:
-        """Close the clients (the next :meth:`refresh` opens new ones)."""
-        clients, self._clients = self._clients, None
-        if clients is not None:
-            clients.close()

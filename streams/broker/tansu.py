@@ -68,7 +68,6 @@ def fetched_end_offsets(
     timeout: float = END_OFFSET_FETCH_TIMEOUT_SECONDS,
     *,
     security: Mapping[str, Any] | None = None,
-    consumer: KafkaConsumer | None = None,
 ) -> dict[TP, int]:
     """Real end offsets: one past the last record of each partition, read by fetching.
 
@@ -78,8 +77,6 @@ def fetched_end_offsets(
         timeout: seconds to wait for each Fetch response.
         security: the client's security arguments (``security_protocol`` and the rest), as
             the worker's own consumer has them; ``None`` is plaintext.
-        consumer: a consumer in no group to fetch with, left open and assigned nothing;
-            without one, a consumer is opened for this call.
 
     Returns:
         The end offset (one past the last record) of every partition.
@@ -88,7 +85,7 @@ def fetched_end_offsets(
         EndOffsetError: a partition's Fetch response did not arrive in time.
     """
     ends = {tp: (end or 0) for tp, end in reported.items()}
-    fetcher = consumer or KafkaConsumer(
+    consumer = KafkaConsumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
         fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
@@ -99,12 +96,9 @@ def fetched_end_offsets(
             # A reported end of 0 means no batch at all: the partition is really empty.
             # Otherwise a batch starts at the reported end - 1: the last record is there or after.
             if end > 0:
-                ends[tp] = max(end, _end_of_records(fetcher, tp, end - 1, timeout))
+                ends[tp] = max(end, _end_of_records(consumer, tp, end - 1, timeout))
     finally:
-        if consumer is None:
-            fetcher.close()
-        else:
-            fetcher.unsubscribe()
+        consumer.close()
     return ends
 
 
