@@ -174,7 +174,7 @@ class FetchPacer:
         return IDLE_FETCH_MAX_WAIT_MS if waited >= IDLE_AFTER_SECONDS else FETCH_MAX_WAIT_MS
 
 
-class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+class ConsumerThread(hub_transport.ConsumerThread):
     """aiokafka consumer thread whose end offsets come from Fetch responses."""
 
     _pacer: FetchPacer | None = None

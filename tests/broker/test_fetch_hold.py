@@ -1,0 +1,83 @@
+"""Records fetched from one partition and not yet taken never hold back the others' fetches."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
+
+from streams.broker.transport import release_fetch_hold
+from streams.local.embedded import EmbeddedBroker
+
+#: A hold long enough that, were it in force, nothing could arrive during the test.
+UNMISSABLE_HOLD_SECONDS = 600.0
+#: How long a record on a partition nobody holds back may take to arrive (a loaded machine).
+ARRIVAL_SECONDS = 10.0
+#: How long the held-back record is looked for when a hold is in force.
+HELD_LOOK_SECONDS = 2.0
+
+
+def test_another_partition_is_fetched_while_one_partitions_records_wait(
+    broker: EmbeddedBroker,
+) -> None:
+    arrived, kept = asyncio.run(_second_partition(broker.bootstrap_servers, release=True))
+
+    assert arrived == [b"other institution"]
+    assert kept == [b"backlog"]  # the waiting records are still there, untouched
+
+
+def test_without_the_release_one_partitions_records_hold_back_the_others(
+    broker: EmbeddedBroker,
+) -> None:
+    # What the release is for.
+    arrived, kept = asyncio.run(_second_partition(broker.bootstrap_servers, release=False))
+
+    assert arrived == []
+    assert kept == [b"backlog"]
+
+
+async def _second_partition(bootstrap: str, *, release: bool) -> tuple[list[bytes], list[bytes]]:
+    """Fetch a record on partition 0 without taking it, then look for one on partition 1.
+
+    Returns:
+        The values that arrived on partition 1, and those then taken from partition 0.
+    """
+    topic = f"test.fetch-hold.{uuid.uuid4().hex[:8]}"
+    admin = KafkaAdminClient(bootstrap_servers=[bootstrap])
+    admin.create_topics([NewTopic(topic, 2, 1)])
+    admin.close()
+    waiting, other = TopicPartition(topic, 0), TopicPartition(topic, 1)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=5
+    )
+    await consumer.start()
+    producer = KafkaProducer(bootstrap_servers=[bootstrap])
+    try:
+        # aiokafka's own hold is 0.1 s: made unmissable, so that only the release can lift it.
+        consumer._fetcher._prefetch_backoff = UNMISSABLE_HOLD_SECONDS
+        if release:
+            release_fetch_hold(consumer)
+        consumer.assign([waiting, other])
+        await consumer.seek_to_beginning(waiting, other)
+        producer.send(topic, b"backlog", partition=0).get(timeout=30)
+        await _until_fetched(consumer, waiting)
+        producer.send(topic, b"other institution", partition=1).get(timeout=30)
+        look = ARRIVAL_SECONDS if release else HELD_LOOK_SECONDS
+        arrived = await consumer.getmany(other, timeout_ms=int(look * 1000))
+        kept = await consumer.getmany(waiting, timeout_ms=int(ARRIVAL_SECONDS * 1000))
+    finally:
+        producer.close()
+        await consumer.stop()
+    return [m.value for m in arrived.get(other, [])], [m.value for m in kept.get(waiting, [])]
+
+
+async def _until_fetched(consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
+    """Wait until a Fetch response has brought ``tp``'s record (its high watermark is known)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ARRIVAL_SECONDS
+    while consumer.highwater(tp) != 1:
+        assert loop.time() < deadline, "the first record was never fetched"
+        await asyncio.sleep(0.01)
