@@ -162,6 +162,9 @@ class Producer(faust_aiokafka.Producer):
             self.send_failure = future.exception()
 
 
+#: Most records one look at the fetched records takes, all from the partition whose turn it is.
+RECORDS_PER_TURN = 50
+
 #: How long aiokafka holds back every Fetch to a broker while records fetched from it wait to
 #: be taken, in seconds: not at all.
 PREFETCH_BACKOFF_SECONDS = 0.0
@@ -179,6 +182,19 @@ def release_fetch_hold(consumer: AIOKafkaConsumer) -> None:
     fetcher._prefetch_backoff = PREFETCH_BACKOFF_SECONDS
 
 
+def send_to_back(consumer: AIOKafkaConsumer, served: Iterable[object]) -> None:
+    """Put the partitions just ``served`` behind every other whose fetched records wait.
+
+    aiokafka hands on waiting records in the order of its fetcher's dictionary of them.
+    """
+    waiting = getattr(getattr(consumer, "_fetcher", None), "_records", None)
+    if not isinstance(waiting, dict):
+        raise RuntimeError("the consumer's fetcher exists only once the consumer has started")
+    for tp in served:
+        if tp in waiting:
+            waiting[tp] = waiting.pop(tp)
+
+
 class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     """aiokafka consumer thread whose fetcher never holds one partition back for another."""
 
@@ -186,6 +202,26 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         """Start the consumer, then lift its fetcher's hold (:func:`release_fetch_hold`)."""
         await super().on_start()
         release_fetch_hold(self._ensure_consumer())
+
+    async def _fetch_records(
+        self,
+        consumer: AIOKafkaConsumer,
+        active_partitions: set[TP],
+        timeout: float | None = None,
+        max_records: int | None = None,
+    ) -> RecordMap:
+        """At most :data:`RECORDS_PER_TURN` records, the partitions taking turns (see below).
+
+        aiokafka hands on fetched records partition by partition in the order their Fetch
+        responses came, each partition until it has none left. One Fetch response can bring
+        thousands of a backlog's records, and another institution's record fetched after it
+        waited until all of them were handed on: 4.7 s once, during a 50,000-event backlog.
+        Each partition that was served goes to the back of the line.
+        """
+        limit = min(max_records or RECORDS_PER_TURN, RECORDS_PER_TURN)
+        records = await super()._fetch_records(consumer, active_partitions, timeout, limit)
+        send_to_back(consumer, records)
+        return records
 
 
 class Consumer(faust_aiokafka.Consumer):

@@ -1,4 +1,4 @@
-"""Records fetched from one partition and not yet taken never hold back the others' fetches."""
+"""Records fetched from one partition never hold back another's: neither its fetch nor its turn."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 
-from streams.broker.transport import release_fetch_hold
+from streams.broker.transport import RECORDS_PER_TURN, release_fetch_hold, send_to_back
 from streams.local.embedded import EmbeddedBroker
 
 #: A hold long enough that, were it in force, nothing could arrive during the test.
@@ -45,10 +45,7 @@ async def _second_partition(bootstrap: str, *, release: bool) -> tuple[list[byte
     Returns:
         The values that arrived on partition 1, and those then taken from partition 0.
     """
-    topic = f"test.fetch-hold.{uuid.uuid4().hex[:8]}"
-    admin = KafkaAdminClient(bootstrap_servers=[bootstrap])
-    admin.create_topics([NewTopic(topic, 2, 1)])
-    admin.close()
+    topic = _new_topic(bootstrap)
     waiting, other = TopicPartition(topic, 0), TopicPartition(topic, 1)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=5
@@ -63,7 +60,7 @@ async def _second_partition(bootstrap: str, *, release: bool) -> tuple[list[byte
         consumer.assign([waiting, other])
         await consumer.seek_to_beginning(waiting, other)
         producer.send(topic, b"backlog", partition=0).get(timeout=30)
-        await _until_fetched(consumer, waiting)
+        await _until_fetched(consumer, waiting, 1)
         producer.send(topic, b"other institution", partition=1).get(timeout=30)
         look = ARRIVAL_SECONDS if release else HELD_LOOK_SECONDS
         arrived = await consumer.getmany(other, timeout_ms=int(look * 1000))
@@ -74,10 +71,69 @@ async def _second_partition(bootstrap: str, *, release: bool) -> tuple[list[byte
     return [m.value for m in arrived.get(other, [])], [m.value for m in kept.get(waiting, [])]
 
 
-async def _until_fetched(consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
-    """Wait until a Fetch response has brought ``tp``'s record (its high watermark is known)."""
+def _new_topic(bootstrap: str) -> str:
+    """A new topic of two partitions."""
+    topic = f"test.fetch-hold.{uuid.uuid4().hex[:8]}"
+    admin = KafkaAdminClient(bootstrap_servers=[bootstrap])
+    admin.create_topics([NewTopic(topic, 2, 1)])
+    admin.close()
+    return topic
+
+
+async def _until_fetched(consumer: AIOKafkaConsumer, tp: TopicPartition, records: int) -> None:
+    """Wait until Fetch responses have brought ``tp``'s ``records`` (its high watermark)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + ARRIVAL_SECONDS
-    while consumer.highwater(tp) != 1:
+    while consumer.highwater(tp) != records:
         assert loop.time() < deadline, "the first record was never fetched"
         await asyncio.sleep(0.01)
+
+
+def test_partitions_take_turns_in_handing_on_their_fetched_records(
+    broker: EmbeddedBroker,
+) -> None:
+    looks = asyncio.run(_looks_until_the_other_record(broker.bootstrap_servers, turns=True))
+
+    assert looks == 2  # right after the backlog's first turn
+
+
+def test_without_turns_a_backlogs_fetched_records_all_go_first(broker: EmbeddedBroker) -> None:
+    # What the turns are for: the other record waits behind every fetched backlog record.
+    looks = asyncio.run(_looks_until_the_other_record(broker.bootstrap_servers, turns=False))
+
+    assert looks == BACKLOG // RECORDS_PER_TURN + 1
+
+
+#: Records of the backlog partition, fetched in one response before the other record.
+BACKLOG = 6 * RECORDS_PER_TURN
+
+
+async def _looks_until_the_other_record(bootstrap: str, *, turns: bool) -> int:
+    """How many looks at the fetched records, one turn each, hand on partition 1's record."""
+    topic = _new_topic(bootstrap)
+    backlog, other = TopicPartition(topic, 0), TopicPartition(topic, 1)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    producer = KafkaProducer(bootstrap_servers=[bootstrap], linger_ms=100)
+    try:
+        release_fetch_hold(consumer)
+        consumer.assign([backlog, other])
+        await consumer.seek_to_beginning(backlog, other)
+        for number in range(BACKLOG):
+            producer.send(topic, b"backlog %d" % number, partition=0)
+        producer.flush()
+        await _until_fetched(consumer, backlog, BACKLOG)
+        producer.send(topic, b"other institution", partition=1).get(timeout=30)
+        await _until_fetched(consumer, other, 1)
+        for look in range(1, BACKLOG):
+            served = await consumer._fetcher.fetched_records(
+                {backlog, other}, timeout=0, max_records=RECORDS_PER_TURN
+            )
+            if other in served:
+                return look
+            if turns:
+                send_to_back(consumer, served)
+    finally:
+        producer.close()
+        await consumer.stop()
+    raise AssertionError("the other partition's record was never handed on")
