@@ -7,8 +7,9 @@ tansu the end is read from Fetch responses by :mod:`streams.broker.tansu`, the o
 knows tansu's quirks.
 
 Reading lag costs a ListGroups, an OffsetFetch per group and a ListOffsets (and, on tansu, a
-Fetch per non-empty partition), so :class:`LagReader` reads it on a timer, off the event loop,
-and the metrics collector (:mod:`monitoring.lag`) exports the last reading.
+Fetch per partition that got a batch since the last reading: tansu lists every batch of a
+partition to answer one), so :class:`LagReader` reads it on a timer, off the event loop, and
+the metrics collector (:mod:`monitoring.lag`) exports the last reading.
 """
 
 from __future__ import annotations
@@ -59,9 +60,14 @@ def lag_of(
 
 
 def read_lag(
-    endpoint: BrokerEndpoint, security: Mapping[str, Any] | None = None, timeout: float = 15.0
+    endpoint: BrokerEndpoint,
+    security: Mapping[str, Any] | None = None,
+    timeout: float = 15.0,
+    known: tansu.KnownEnds | None = None,
 ) -> Lag:
     """The lag of every hub consumer group on ``endpoint``, read now.
+
+    ``known`` keeps tansu's end offsets between readings (:func:`tansu.fetched_end_offsets`).
 
     Raises:
         kafka.errors.KafkaError: the broker did not answer.
@@ -80,7 +86,7 @@ def read_lag(
     finally:
         admin.close()
     partitions = sorted({tp for offsets in committed.values() for tp in offsets})
-    return lag_of(committed, end_offsets(endpoint, partitions, kwargs, timeout))
+    return lag_of(committed, end_offsets(endpoint, partitions, kwargs, timeout, known))
 
 
 def _group_offsets(
@@ -98,6 +104,7 @@ def end_offsets(
     partitions: list[TopicPartition],
     security: Mapping[str, Any],
     timeout: float,
+    known: tansu.KnownEnds | None = None,
 ) -> dict[TopicPartition, int]:
     """One past the last record of each partition (through Fetch responses on tansu)."""
     if not partitions:
@@ -116,6 +123,7 @@ def end_offsets(
         {TP(tp.topic, tp.partition): end for tp, end in reported.items()},
         timeout,
         security=security,
+        known=known,
     )
     return {TopicPartition(tp.topic, tp.partition): end for tp, end in fetched.items()}
 
@@ -133,11 +141,13 @@ class LagReader:
     #: Readings that failed (the broker unreachable), since the process started.
     failures: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: tansu's end offsets of earlier readings: only partitions with new batches are fetched.
+    _known_ends: dict[TP, tuple[int, int]] = field(default_factory=dict, repr=False)
 
     def refresh(self) -> None:
         """Read the lag now; a failure is counted and logged, the last reading kept."""
         try:
-            lag = read_lag(self.endpoint, self.security)
+            lag = read_lag(self.endpoint, self.security, known=self._known_ends)
         except Exception as exc:
             # The broker unreachable (KafkaError, OSError), tansu's ends unread, or a client
             # library's own error: counted and logged, the worker goes on.

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 from faust.transport.consumer import RecordMap
@@ -62,12 +62,18 @@ class EndOffsetError(KawalError):
     """The real end offsets could not be read from the broker."""
 
 
+#: Real end offsets already fetched: for each partition, the end ListOffsets reported then and
+#: the end the Fetch found.
+KnownEnds = MutableMapping[TP, tuple[int, int]]
+
+
 def fetched_end_offsets(
     bootstrap: list[str],
     reported: Mapping[TP, int],
     timeout: float = END_OFFSET_FETCH_TIMEOUT_SECONDS,
     *,
     security: Mapping[str, Any] | None = None,
+    known: KnownEnds | None = None,
 ) -> dict[TP, int]:
     """Real end offsets: one past the last record of each partition, read by fetching.
 
@@ -77,6 +83,9 @@ def fetched_end_offsets(
         timeout: seconds to wait for each Fetch response.
         security: the client's security arguments (``security_protocol`` and the rest), as
             the worker's own consumer has them; ``None`` is plaintext.
+        known: ends fetched by an earlier call, updated with this call's. A partition whose
+            reported end has not changed since has no new batch, so its end is not fetched
+            again: each Fetch makes tansu list every batch the partition ever stored.
 
     Returns:
         The end offset (one past the last record) of every partition.
@@ -84,7 +93,23 @@ def fetched_end_offsets(
     Raises:
         EndOffsetError: a partition's Fetch response did not arrive in time.
     """
+    known = {} if known is None else known
     ends = {tp: (end or 0) for tp, end in reported.items()}
+    unknown = {tp: end for tp, end in ends.items() if known.get(tp, (None, 0))[0] != end}
+    ends.update({tp: known[tp][1] for tp in ends.keys() - unknown.keys()})
+    if any(unknown.values()):
+        ends.update(_fetched_ends(bootstrap, unknown, timeout, security))
+    known.update({tp: (reported_end, ends[tp]) for tp, reported_end in unknown.items()})
+    return ends
+
+
+def _fetched_ends(
+    bootstrap: list[str],
+    reported: Mapping[TP, int],
+    timeout: float,
+    security: Mapping[str, Any] | None,
+) -> dict[TP, int]:
+    ends = dict(reported)
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,

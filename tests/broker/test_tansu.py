@@ -18,6 +18,9 @@ from streams.broker.tansu import (
 from streams.local.embedded import EmbeddedBroker
 
 TOPIC = "test.tansu.end-offsets"
+KNOWN_TOPIC = "test.tansu.known-end-offsets"
+#: A loopback port nothing listens on.
+UNREACHABLE = "127.0.0.1:9"
 
 
 def test_fetched_end_offsets_are_right_where_list_offsets_is_not(broker: EmbeddedBroker) -> None:
@@ -40,6 +43,44 @@ def test_fetched_end_offsets_are_right_where_list_offsets_is_not(broker: Embedde
 
     assert reported[TopicPartition(TOPIC, 0)] < 25  # the broker quirk this layer exists for
     assert fetched == {TP(TOPIC, 0): 25, TP(TOPIC, 1): 0}
+
+
+def test_an_end_offset_is_fetched_again_only_once_the_partition_got_a_batch(
+    broker: EmbeddedBroker,
+) -> None:
+    servers = [broker.bootstrap_servers]
+    admin = KafkaAdminClient(bootstrap_servers=servers)
+    admin.create_topics([NewTopic(KNOWN_TOPIC, 1, 1)])
+    admin.close()
+    tp = TP(KNOWN_TOPIC, 0)
+    known: dict[TP, tuple[int, int]] = {}
+
+    _send_one_batch(servers, KNOWN_TOPIC, 25)
+    first = fetched_end_offsets(servers, _reported(servers, tp), known=known)
+    # Nothing new: answered from what is known, without asking a broker (none listens here).
+    again = fetched_end_offsets([UNREACHABLE], _reported(servers, tp), known=known)
+    _send_one_batch(servers, KNOWN_TOPIC, 5)
+    after_a_batch = fetched_end_offsets(servers, _reported(servers, tp), known=known)
+
+    assert first == again == {tp: 25}
+    assert after_a_batch == {tp: 30}
+    assert known[tp][1] == 30
+
+
+def _send_one_batch(servers: list[str], topic: str, records: int) -> None:
+    producer = KafkaProducer(bootstrap_servers=servers, linger_ms=200, batch_size=1 << 20)
+    for index in range(records):
+        producer.send(topic, value=b"x%d" % index, partition=0)
+    producer.flush()
+    producer.close()
+
+
+def _reported(servers: list[str], tp: TP) -> dict[TP, int]:
+    """The end ListOffsets reports (the first offset of the last batch + 1 on tansu)."""
+    consumer = KafkaConsumer(bootstrap_servers=servers)
+    ends = consumer.end_offsets([TopicPartition(tp.topic, tp.partition)])
+    consumer.close()
+    return {TP(k.topic, k.partition): v for k, v in ends.items()}
 
 
 def test_the_fetch_wait_is_short_while_records_flow_and_long_once_idle() -> None:
