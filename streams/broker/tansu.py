@@ -41,6 +41,7 @@ from kafka import TopicPartition as KafkaTopicPartition
 from kafka.errors import KafkaError
 
 from schemas.errors import KawalError
+from streams.broker import fetching
 from streams.broker import transport as hub_transport
 
 #: Longest time tansu may hold a Fetch request while records flow, in milliseconds.
@@ -199,7 +200,7 @@ class FetchPacer:
         return IDLE_FETCH_MAX_WAIT_MS if waited >= IDLE_AFTER_SECONDS else FETCH_MAX_WAIT_MS
 
 
-class ConsumerThread(hub_transport.ConsumerThread):
+class ConsumerThread(fetching.ConsumerThread):
     """aiokafka consumer thread whose end offsets come from Fetch responses."""
 
     _pacer: FetchPacer | None = None

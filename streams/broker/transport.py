@@ -16,14 +16,6 @@ partition with one loses those fetched after its seek. This transport's consumer
 records to the streams before it seeks (as Faust does when partitions are revoked) and seeks a
 partition without a committed offset back to its first offset, so every record dropped from a
 queue is fetched again.
-
-aiokafka's fetcher sends no Fetch to a broker while records it fetched from any partition of
-that broker wait to be taken, for up to 0.1 s (``prefetch_backoff``). Records wait whenever the
-pipeline is busy with a batch, so one partition's records held back the fetch of every other:
-at 200 events/s an event sometimes waited 0.1 s more than it had to, and during a backlog
-another institution's report waited behind the backlog's fetched records. The hub's consumer
-thread lifts that hold (:class:`ConsumerThread`): a partition whose records wait is still not
-fetched again, and the others are fetched as usual.
 """
 
 from __future__ import annotations
@@ -35,7 +27,6 @@ import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import cast
 
-from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import RecordTooLargeError
 from faust.exceptions import ProducerSendError
 from faust.transport.consumer import RecordMap
@@ -46,6 +37,7 @@ from mode.services import WaitArgT, WaitResults
 
 from schemas.errors import KawalError
 from streams.broker import eager
+from streams.broker.fetching import ConsumerThread
 
 #: Kafka record headers: name and value.
 Headers = list[tuple[str, bytes]]
@@ -160,68 +152,6 @@ class Producer(faust_aiokafka.Producer):
     def _note_outcome(self, future: asyncio.Future[RecordMetadata]) -> None:
         if self.send_failure is None and not future.cancelled():
             self.send_failure = future.exception()
-
-
-#: Most records one look at the fetched records takes, all from the partition whose turn it is.
-RECORDS_PER_TURN = 50
-
-#: How long aiokafka holds back every Fetch to a broker while records fetched from it wait to
-#: be taken, in seconds: not at all.
-PREFETCH_BACKOFF_SECONDS = 0.0
-
-
-def release_fetch_hold(consumer: AIOKafkaConsumer) -> None:
-    """Let a started ``consumer`` fetch every partition whose records nobody is waiting to take.
-
-    aiokafka has no setting for it: its fetcher, made by ``start()``, gives each partition's
-    fetched records this backoff when they arrive (the module's docstring).
-    """
-    fetcher = getattr(consumer, "_fetcher", None)
-    if fetcher is None:
-        raise RuntimeError("the consumer's fetcher exists only once the consumer has started")
-    fetcher._prefetch_backoff = PREFETCH_BACKOFF_SECONDS
-
-
-def send_to_back(consumer: AIOKafkaConsumer, served: Iterable[object]) -> None:
-    """Put the partitions just ``served`` behind every other whose fetched records wait.
-
-    aiokafka hands on waiting records in the order of its fetcher's dictionary of them.
-    """
-    waiting = getattr(getattr(consumer, "_fetcher", None), "_records", None)
-    if not isinstance(waiting, dict):
-        raise RuntimeError("the consumer's fetcher exists only once the consumer has started")
-    for tp in served:
-        if tp in waiting:
-            waiting[tp] = waiting.pop(tp)
-
-
-class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
-    """aiokafka consumer thread whose fetcher never holds one partition back for another."""
-
-    async def on_start(self) -> None:
-        """Start the consumer, then lift its fetcher's hold (:func:`release_fetch_hold`)."""
-        await super().on_start()
-        release_fetch_hold(self._ensure_consumer())
-
-    async def _fetch_records(
-        self,
-        consumer: AIOKafkaConsumer,
-        active_partitions: set[TP],
-        timeout: float | None = None,
-        max_records: int | None = None,
-    ) -> RecordMap:
-        """At most :data:`RECORDS_PER_TURN` records, the partitions taking turns (see below).
-
-        aiokafka hands on fetched records partition by partition in the order their Fetch
-        responses came, each partition until it has none left. One Fetch response can bring
-        thousands of a backlog's records, and another institution's record fetched after it
-        waited until all of them were handed on: 4.7 s once, during a 50,000-event backlog.
-        Each partition that was served goes to the back of the line.
-        """
-        limit = min(max_records or RECORDS_PER_TURN, RECORDS_PER_TURN)
-        records = await super()._fetch_records(consumer, active_partitions, timeout, limit)
-        send_to_back(consumer, records)
-        return records
 
 
 class Consumer(faust_aiokafka.Consumer):

@@ -9,7 +9,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 
-from streams.broker.transport import RECORDS_PER_TURN, release_fetch_hold, send_to_back
+from streams.broker.fetching import (
+    RECORDS_PER_TURN,
+    free_broker_at_once,
+    release_fetch_hold,
+    send_to_back,
+)
 from streams.local.embedded import EmbeddedBroker
 
 #: A hold long enough that, were it in force, nothing could arrive during the test.
@@ -137,3 +142,40 @@ async def _looks_until_the_other_record(bootstrap: str, *, turns: bool) -> int:
         producer.close()
         await consumer.stop()
     raise AssertionError("the other partition's record was never handed on")
+
+
+def test_a_finished_task_leaves_its_broker_free_at_once(broker: EmbeddedBroker) -> None:
+    assert asyncio.run(_busy_after_a_task(broker.bootstrap_servers, freed=True)) is False
+
+
+def test_without_the_fix_the_broker_stays_busy_until_the_tasks_callback(
+    broker: EmbeddedBroker,
+) -> None:
+    # What the fix is for: only the task's done callback, run later, would free the broker.
+    assert asyncio.run(_busy_after_a_task(broker.bootstrap_servers, freed=False)) is True
+
+
+async def _busy_after_a_task(bootstrap: str, *, freed: bool) -> bool:
+    """Whether the fetcher still counts a broker busy right after a task for it returned."""
+    topic = _new_topic(bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        if freed:
+            free_broker_at_once(consumer)
+        partition = TopicPartition(topic, 0)
+        consumer.assign([partition])
+        await consumer.seek_to_beginning(partition)
+        fetcher = consumer._fetcher
+        assignment = consumer._subscription.subscription.assignment
+        node_id = BUSY_NODE
+        fetcher._in_flight.add(node_id)  # as the fetch loop marks it when it starts the task
+        # A task with nothing to do returns at once, as a finished Fetch does.
+        await fetcher._update_fetch_positions(assignment, node_id, [])
+        return node_id in fetcher._in_flight
+    finally:
+        await consumer.stop()
+
+
+#: A broker id no real broker has, so that the fetch loop's own tasks never free it.
+BUSY_NODE = 4242
