@@ -35,7 +35,7 @@ RECORDS_PER_TURN = 50
 #: How long aiokafka holds back every Fetch to a broker while records fetched from it wait to
 #: be taken, in seconds: not at all.
 PREFETCH_BACKOFF_SECONDS = 0.0
-#: The fetcher's tasks that keep a broker busy while they run, and their broker argument.
+#: The fetcher's tasks that keep a broker busy while they run; each takes the broker's id second.
 _BROKER_TASKS = ("_proc_fetch_request", "_update_fetch_positions")
 
 

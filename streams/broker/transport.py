@@ -158,7 +158,8 @@ class Consumer(faust_aiokafka.Consumer):
     """aiokafka consumer whose seek to committed offsets loses no fetched record.
 
     It also waits at most :data:`FETCH_WAIT_SECONDS` for records while they flow, not Faust's
-    1 s, and hands records to the streams without a task each (:meth:`wait_first`).
+    1 s, and hands records to the streams without a task each (:meth:`wait_first`). Its thread
+    corrects aiokafka's fetcher (:mod:`streams.broker.fetching`).
     """
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:

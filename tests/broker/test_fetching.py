@@ -1,4 +1,7 @@
-"""Records fetched from one partition never hold back another's: neither its fetch nor its turn."""
+"""aiokafka's fetcher as the hub corrects it (streams.broker.fetching), on the real broker.
+
+Each correction is tested beside the fetcher's behaviour without it, so that each test can fail.
+"""
 
 from __future__ import annotations
 
