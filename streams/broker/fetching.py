@@ -45,12 +45,12 @@ def release_fetch_hold(consumer: AIOKafkaConsumer) -> None:
     aiokafka has no setting for it: its fetcher, made by ``start()``, gives each partition's
     fetched records this backoff when they arrive.
     """
-    _fetcher_of(consumer)._prefetch_backoff = PREFETCH_BACKOFF_SECONDS
+    fetcher_of(consumer)._prefetch_backoff = PREFETCH_BACKOFF_SECONDS
 
 
 def free_broker_at_once(consumer: AIOKafkaConsumer) -> None:
     """Make a started ``consumer``'s fetcher mark a broker free as soon as its task finishes."""
-    fetcher = _fetcher_of(consumer)
+    fetcher = fetcher_of(consumer)
     for name in _BROKER_TASKS:
         setattr(fetcher, name, _freeing(fetcher, getattr(fetcher, name)))
 
@@ -71,13 +71,14 @@ def send_to_back(consumer: AIOKafkaConsumer, served: Iterable[object]) -> None:
 
     aiokafka hands on waiting records in the order of its fetcher's dictionary of them.
     """
-    waiting = _fetcher_of(consumer)._records
+    waiting = fetcher_of(consumer)._records
     for tp in served:
         if tp in waiting:
             waiting[tp] = waiting.pop(tp)
 
 
-def _fetcher_of(consumer: AIOKafkaConsumer) -> Any:
+def fetcher_of(consumer: AIOKafkaConsumer) -> Any:
+    """The fetcher of a started ``consumer``, which aiokafka keeps private."""
     fetcher = getattr(consumer, "_fetcher", None)
     if fetcher is None:
         raise RuntimeError("the consumer's fetcher exists only once the consumer has started")

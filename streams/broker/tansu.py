@@ -17,8 +17,10 @@ pipeline then took 0.5-1.6 s. A 5 ms wait brought publish → acceptance receipt
 p99 43 ms at 200 events/s (`make bench`), but at rest each consumer then sent about 200 idle
 Fetch requests a second, and the hub burnt two thirds of a core doing nothing. So the wait
 adapts (:class:`FetchPacer`): 5 ms while records flow, a quarter of a second once none has
-come for 2 s, one second once none has come for a minute. The first record after a quiet
-spell waits at most that long at each hop; a burst is back at 5 ms from its second fetch.
+come for 2 s. Once none has come for a minute, the consumer looks every 10 s instead of keeping
+a Fetch waiting at tansu, which reads every partition's watermark from storage every 5 s while
+it does (:func:`look_when_due`). The first record after a quiet spell waits at most that long
+at each hop; a burst is back at 5 ms from its second fetch.
 
 The hub selects this module only for ``tansu://`` broker URLs (:mod:`streams.broker.endpoint`),
 through
@@ -50,10 +52,21 @@ FETCH_MAX_WAIT_MS = 5
 IDLE_FETCH_MAX_WAIT_MS = 250
 #: Seconds without a fetched record after which a consumer counts as idle (the transport's).
 IDLE_AFTER_SECONDS = hub_transport.IDLE_AFTER_SECONDS
-#: Longest time tansu may hold a Fetch request once the consumer has been idle a while, in ms.
-QUIET_FETCH_MAX_WAIT_MS = 1_000
+#: Longest time tansu may hold the Fetch of a quiet consumer's look, in ms: long enough for it
+#: to look at each partition twice. The first look after a quiet spell misses records now and
+#: then (with 5 ms, a look at 176 inbound partitions of a national registry brought only one
+#: of two partitions' records, or none, once for 35 s of looks); with 250 ms every look
+#: brought every record.
+QUIET_FETCH_MAX_WAIT_MS = IDLE_FETCH_MAX_WAIT_MS
 #: Seconds without a fetched record after which a consumer counts as quiet.
 QUIET_AFTER_SECONDS = 60.0
+#: Seconds between a quiet consumer's looks at its partitions. tansu reads a partition's
+#: watermark from storage when a Fetch names it and its cached copy is over 5 s old, and a Fetch
+#: it holds names every partition again each time it looks (four times in a 1 s wait): with
+#: one held Fetch a second, the 185 partitions of a national registry's worker cost 37 storage
+#: reads a second, and the hub 7.5-8 % of a core at rest; looking every 10 s, 3-4 % (docs/scale.md,
+#: "Cheap at rest"). The first record after a quiet spell waits up to this long at each hop.
+QUIET_LOOK_SECONDS = 10.0
 
 #: How long one Fetch round trip may take before recovery gives up, in seconds.
 END_OFFSET_FETCH_TIMEOUT_SECONDS = 15.0
@@ -179,31 +192,81 @@ def _security_of(thread: faust_aiokafka.AIOKafkaConsumerThread) -> Mapping[str, 
 
 
 class FetchPacer:
-    """The Fetch wait for a consumer: short while records flow, long once it is idle.
+    """When a consumer fetches: at once while records flow, less often the longer it is idle.
 
     Args:
         clock: Monotonic seconds (tests pass their own).
+        look_seconds: Seconds between a quiet consumer's looks at its partitions.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, look_seconds: float = QUIET_LOOK_SECONDS
+    ) -> None:
         self._clock = clock
+        self._look_seconds = look_seconds
         self._last_record = clock()
+        self._records_came: asyncio.Event | None = None
 
     def wait_ms(self, busy: bool) -> int:
         """The wait of the next Fetch, told whether the last fetch left records to handle."""
         now = self._clock()
         if busy:
             self._last_record = now
+            if self._records_came is not None:
+                self._records_came.set()
         waited = now - self._last_record
         if waited >= QUIET_AFTER_SECONDS:
             return QUIET_FETCH_MAX_WAIT_MS
         return IDLE_FETCH_MAX_WAIT_MS if waited >= IDLE_AFTER_SECONDS else FETCH_MAX_WAIT_MS
+
+    def quiet(self) -> bool:
+        """Whether no record has come for :data:`QUIET_AFTER_SECONDS`."""
+        return self._clock() - self._last_record >= QUIET_AFTER_SECONDS
+
+    async def next_look(self) -> None:
+        """Return when the next Fetch may go: at once, or a quiet consumer's next look.
+
+        Records taken meanwhile (:meth:`wait_ms` told busy) end the wait: they came in the
+        response just before, and more may follow.
+        """
+        if not self.quiet():
+            return
+        self._records_came = came = asyncio.Event()
+        try:
+            await asyncio.wait_for(came.wait(), self._look_seconds)
+        except TimeoutError:
+            pass
+        finally:
+            self._records_came = None
+
+
+def look_when_due(consumer: Any, pacer: FetchPacer) -> None:
+    """Make a started ``consumer``'s fetcher send each Fetch only when ``pacer`` lets it."""
+    fetcher = fetching.fetcher_of(consumer)
+    fetch = fetcher._proc_fetch_request
+
+    async def paced(assignment: Any, node_id: int, request: Any) -> bool:
+        # The broker counts as busy meanwhile, so no other Fetch goes to it either.
+        try:
+            await pacer.next_look()
+        except asyncio.CancelledError:
+            # Closed or unassigned meanwhile: what the fetcher's own task answers then.
+            return False
+        return bool(await fetch(assignment, node_id, request))
+
+    fetcher._proc_fetch_request = paced
 
 
 class ConsumerThread(fetching.ConsumerThread):
     """aiokafka consumer thread whose end offsets come from Fetch responses."""
 
     _pacer: FetchPacer | None = None
+
+    async def on_start(self) -> None:
+        """Start the consumer; its quiet looks then come at the pacer's pace."""
+        await super().on_start()
+        if self._pacer is not None:
+            look_when_due(self._ensure_consumer(), self._pacer)
 
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
@@ -222,11 +285,22 @@ class ConsumerThread(fetching.ConsumerThread):
         records = await super()._fetch_records(consumer, active_partitions, timeout, max_records)
         fetcher = getattr(consumer, "_fetcher", None)
         if self._pacer is not None and fetcher is not None:
-            # Records still buffered for paused partitions count as flowing too.
-            busy = bool(records) or bool(fetcher._records)
+            busy = bool(records) or self._stream_records_wait(fetcher._records)
             # The fetcher builds each request from this attribute.
             fetcher._fetch_max_wait_ms = self._pacer.wait_ms(busy)
         return records
+
+    def _stream_records_wait(self, buffered: Mapping[Any, Any]) -> bool:
+        """Whether records fetched for a stream's partitions wait in the consumer's buffer.
+
+        Those of partitions paused while their stream's buffer is full are still flowing. Those
+        of a table's changelog are not: the worker fetches its changelog partitions for
+        recovery, and Faust then stops taking their records without pausing them in aiokafka,
+        so the last fetched stay in the buffer for good. Counted, they kept the worker fetching
+        every 5 ms for ever after its first event (90 % of a core at rest with tansu).
+        """
+        changelogs = self.app.tables.changelog_topics
+        return any(tp.topic not in changelogs for tp in buffered)
 
     async def _highwaters(self, partitions: list[TP]) -> Mapping[TP, int]:
         reported = await super()._highwaters(partitions)

@@ -1,0 +1,178 @@
+"""A quiet consumer looks at its partitions every few seconds (streams.broker.tansu).
+
+On the real broker: how often a quiet consumer's Fetch requests go, that a record sent while it
+is quiet arrives at its next look, that records taken end the wait for the next look, and that
+a consumer closes while a look waits. Which buffered records count as flowing is decided
+without a broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from types import SimpleNamespace
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from faust.types import TP
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
+
+from streams.broker.fetching import fetcher_of, free_broker_at_once, release_fetch_hold
+from streams.broker.tansu import (
+    QUIET_AFTER_SECONDS,
+    QUIET_FETCH_MAX_WAIT_MS,
+    ConsumerThread,
+    FetchPacer,
+    look_when_due,
+)
+from streams.local.embedded import EmbeddedBroker
+
+#: Seconds between looks in these tests: short, but long beside a Fetch round trip.
+LOOK_SECONDS = 1.5
+#: How long the fetch requests are counted.
+WATCH_SECONDS = 4 * LOOK_SECONDS
+#: How long a record may take to arrive after the look that should bring it (a loaded machine).
+ARRIVAL_SECONDS = 10.0
+
+
+class QuietClock:
+    """A monotonic clock that a pacer, made at 0, finds quiet from the start."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _quiet_pacer() -> FetchPacer:
+    clock = QuietClock()
+    pacer = FetchPacer(clock=clock, look_seconds=LOOK_SECONDS)
+    clock.now = QUIET_AFTER_SECONDS + 1
+    return pacer
+
+
+def test_a_quiet_consumer_looks_once_per_look_interval(broker: EmbeddedBroker) -> None:
+    sent = asyncio.run(_fetches_while_quiet(broker.bootstrap_servers, paced=True))
+
+    # One at the start, then one a look: never the stream of held Fetches of an unpaced one.
+    assert 2 <= sent <= WATCH_SECONDS / LOOK_SECONDS + 2
+
+
+def test_without_the_pace_a_consumer_keeps_a_fetch_at_the_broker(broker: EmbeddedBroker) -> None:
+    # What the pace is for: with the quiet wait alone, a Fetch goes every quarter of a second.
+    sent = asyncio.run(_fetches_while_quiet(broker.bootstrap_servers, paced=False))
+
+    assert sent > 2 * (WATCH_SECONDS / LOOK_SECONDS + 2)
+
+
+async def _fetches_while_quiet(bootstrap: str, *, paced: bool) -> int:
+    """How many Fetch requests a quiet consumer of an empty topic sends in WATCH_SECONDS."""
+    consumer, _ = await _quiet_consumer(bootstrap, paced=paced)
+    sent = 0
+    fetcher = fetcher_of(consumer)
+    send = fetcher._client.send
+
+    async def counting(node_id: int, request: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal sent
+        sent += type(request).__name__.startswith("FetchRequest")
+        return await send(node_id, request, *args, **kwargs)
+
+    fetcher._client.send = counting
+    try:
+        await asyncio.sleep(WATCH_SECONDS)
+    finally:
+        await consumer.stop()
+    return sent
+
+
+def test_a_record_sent_while_quiet_arrives_at_the_next_look(broker: EmbeddedBroker) -> None:
+    waited, values = asyncio.run(_record_while_quiet(broker.bootstrap_servers))
+
+    assert values == [b"a report after a quiet night"]
+    assert waited <= LOOK_SECONDS + ARRIVAL_SECONDS
+
+
+async def _record_while_quiet(bootstrap: str) -> tuple[float, list[bytes]]:
+    consumer, topic = await _quiet_consumer(bootstrap, paced=True)
+    producer = KafkaProducer(bootstrap_servers=[bootstrap])
+    try:
+        await asyncio.sleep(LOOK_SECONDS / 2)  # a look is under way or waiting
+        producer.send(topic, b"a report after a quiet night", partition=1).get(timeout=30)
+        sent = time.monotonic()
+        fetched = await consumer.getmany(timeout_ms=int((LOOK_SECONDS + ARRIVAL_SECONDS) * 1000))
+        waited = time.monotonic() - sent
+    finally:
+        producer.close()
+        await consumer.stop()
+    return waited, [record.value for records in fetched.values() for record in records]
+
+
+def test_a_consumer_closes_while_its_look_waits(broker: EmbeddedBroker) -> None:
+    async def close_while_waiting() -> float:
+        consumer, _ = await _quiet_consumer(broker.bootstrap_servers, paced=True)
+        await asyncio.sleep(LOOK_SECONDS / 3)
+        started = time.monotonic()
+        await asyncio.wait_for(consumer.stop(), timeout=ARRIVAL_SECONDS)
+        return time.monotonic() - started
+
+    assert asyncio.run(close_while_waiting()) < LOOK_SECONDS
+
+
+def test_records_taken_end_the_wait_for_the_next_look() -> None:
+    pacer = _quiet_pacer()
+
+    async def woken_early() -> float:
+        started = time.monotonic()
+        look = asyncio.create_task(pacer.next_look())
+        await asyncio.sleep(0.05)
+        pacer.wait_ms(busy=True)  # the consumer took records from the last response
+        await asyncio.wait_for(look, timeout=LOOK_SECONDS)
+        return time.monotonic() - started
+
+    assert asyncio.run(woken_early()) < LOOK_SECONDS / 2
+    assert not pacer.quiet()
+
+
+def test_a_consumer_that_is_not_quiet_fetches_at_once() -> None:
+    pacer = FetchPacer(look_seconds=3600)
+
+    asyncio.run(asyncio.wait_for(pacer.next_look(), timeout=5))
+
+
+def test_buffered_changelog_records_do_not_count_as_flowing() -> None:
+    # The worker's changelog records stay in aiokafka's buffer after recovery; counted, they kept
+    # its consumer fetching every 5 ms for ever.
+    thread: Any = SimpleNamespace(
+        app=SimpleNamespace(tables=SimpleNamespace(changelog_topics={"kawal-case-state-changelog"}))
+    )
+    flowing = ConsumerThread._stream_records_wait
+
+    assert not flowing(thread, {TP("kawal-case-state-changelog", 0): ["records"]})
+    assert flowing(thread, {TP("kawal.inbound.bawaslu", 0): ["records"]})
+    assert flowing(thread, {TP("kawal-case-state-changelog", 0): [], TP("kawal.inbound", 1): []})
+    assert not flowing(thread, {})
+
+
+async def _quiet_consumer(bootstrap: str, *, paced: bool) -> tuple[AIOKafkaConsumer, str]:
+    """A started consumer of a new topic's two partitions, quiet from the start."""
+    topic = f"test.quiet-looks.{uuid.uuid4().hex[:8]}"
+    admin = KafkaAdminClient(bootstrap_servers=[bootstrap])
+    admin.create_topics([NewTopic(topic, 2, 1)])
+    admin.close()
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=QUIET_FETCH_MAX_WAIT_MS,
+    )
+    await consumer.start()
+    release_fetch_hold(consumer)
+    free_broker_at_once(consumer)
+    if paced:
+        look_when_due(consumer, _quiet_pacer())
+    partitions = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
+    consumer.assign(partitions)
+    await consumer.seek_to_beginning(*partitions)
+    return consumer, topic
