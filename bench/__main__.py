@@ -349,6 +349,8 @@ def main() -> None:
         print("\n".join(case_memory.measure(case_store, codec, running_hub, report).lines()))
     # `kawal up` itself, on durable storage: the shipped registry, then the national one.
     print("\n".join(at_rest.measure(None).lines("shipped_registry.")))
+    after_demo = at_rest.measure(None, after_demo=True)
+    print("\n".join(after_demo.lines("shipped_registry_after_demo.")))
     print("\n".join(at_rest.measure(NATIONAL_REGISTRY).lines("national_registry.")))
 
 

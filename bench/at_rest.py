@@ -1,9 +1,9 @@
 """The hub at rest: how long ``kawal up`` takes to be up, then its CPU and memory idle.
 
 Runs ``kawal up`` as a user would (durable storage unless told otherwise) on a fresh home,
-twice: the first start creates every topic, the second finds them. After the second start it
-waits for the hub to settle, then samples every process of the tree (storage, broker, worker,
-sink) over a window with nothing published.
+twice: the first start creates every topic, the second finds them. After the second start (and
+the demo cases, when asked) it waits for the hub to settle, then samples every process of the
+tree (storage, broker, worker, sink) over a window with nothing published.
 """
 
 from __future__ import annotations
@@ -69,8 +69,18 @@ class AtRest:
         return lines
 
 
-def measure(institutions_file: Path | None, *, ephemeral: bool = False) -> AtRest:
-    """Start ``kawal up`` twice on one home with ``institutions_file`` and measure it at rest."""
+def measure(
+    institutions_file: Path | None, *, ephemeral: bool = False, after_demo: bool = False
+) -> AtRest:
+    """Start ``kawal up`` twice on one home with ``institutions_file`` and measure it at rest.
+
+    Args:
+        institutions_file: The registry; ``None`` is the shipped one.
+        ephemeral: Run the broker on memory storage.
+        after_demo: Publish the demo cases (``kawal demo``, shipped registry) after the second
+            start and measure at rest after them: a hub that has handled events, as every hub
+            in use has.
+    """
     with tempfile.TemporaryDirectory(prefix="kawal-at-rest-") as tmp:
         env = _env(Path(tmp) / "home", institutions_file)
         args = ["--ephemeral"] if ephemeral else []
@@ -78,6 +88,8 @@ def measure(institutions_file: Path | None, *, ephemeral: bool = False) -> AtRes
         _stop(up)
         again, up = _start(env, args)
         try:
+            if after_demo:
+                _demo(env)
             time.sleep(SETTLE_SECONDS)
             cpu, rss = _sample(up)
         finally:
@@ -124,6 +136,17 @@ def _start(env: dict[str, str], args: list[str]) -> tuple[float, subprocess.Pope
             raise RuntimeError(f"kawal up was not up within {START_LIMIT_SECONDS:.0f} s")
         time.sleep(0.1)
     return time.monotonic() - started, up
+
+
+def _demo(env: dict[str, str]) -> None:
+    broker = f"tansu://127.0.0.1:{env['KAWAL_EMBEDDED_BROKER_PORT']}"
+    subprocess.run(
+        [sys.executable, "-m", "streams.cli", "demo"],
+        env=env | {"KAWAL_BROKER_URL": broker},
+        check=True,
+        stdout=subprocess.DEVNULL,
+        timeout=START_LIMIT_SECONDS,
+    )
 
 
 def healthy(url: str) -> bool:
