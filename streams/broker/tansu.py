@@ -64,8 +64,9 @@ QUIET_AFTER_SECONDS = 60.0
 #: watermark from storage when a Fetch names it and its cached copy is over 5 s old, and a Fetch
 #: it holds names every partition again each time it looks (four times in a 1 s wait): with
 #: one held Fetch a second, the 185 partitions of a national registry's worker cost 37 storage
-#: reads a second, and the hub 7.5-8 % of a core at rest; looking every 10 s, 3-4 % (docs/scale.md,
-#: "Cheap at rest"). The first record after a quiet spell waits up to this long at each hop.
+#: reads a second, and the hub 7.6-8.4 % of a core at rest; looking every 10 s, 4.0 %
+#: (docs/scale.md, "Cheap at rest"). The first record after a quiet spell waits up to this long
+#: at each hop.
 QUIET_LOOK_SECONDS = 10.0
 
 #: How long one Fetch round trip may take before recovery gives up, in seconds.
