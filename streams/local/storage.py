@@ -176,6 +176,12 @@ class EmbeddedStorage(OwnsChild):
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
             "-master.telemetry=false",
+            # Resuming its Raft state, a single master elects itself with a 1 ms election
+            # timeout, and its leader loop keeps ticking at that rate for good: about 2,400
+            # wake-ups a second, most of the hub's CPU at rest after any restart. Not resuming
+            # is `weed master`'s default: the volume servers report their volumes again, and
+            # the topology id comes back from the Raft snapshot.
+            "-master.resumeState=false",
         ]
         return argv + self._socket_flags()
 
