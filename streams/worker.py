@@ -11,6 +11,7 @@ import uvloop
 
 from streams import logs
 from streams.app import Role, create, data_dir
+from streams.broker.preflight import require_hub_topics
 from streams.private_files import private_dir
 from streams.settings import Settings
 
@@ -57,6 +58,7 @@ def run_worker(settings: Settings, role: Role = Role.WORKER) -> int:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     private_dir(data_dir(settings, role))  # Faust's tables hold the cases' state
     app = create(settings, role)
+    require_hub_topics(settings, role.value)
     tune_garbage_collector()
     # JSON lines only: Faust's startup banner is text for people.
     json_logs = settings.log_format == "json"

@@ -35,7 +35,8 @@ ALLOWED: dict[str, set[str]] = {
         "domain", "broker", "audit", "vault", "topics", "headers", "settings", "private_files",
     },
     "app": {"domain", "broker", "audit", "vault", "hub", "web", "topics", "settings"},
-    "worker": {"app", "settings", "private_files", "logs"},
+    # Before it starts, a worker checks that the broker has the hub's topics.
+    "worker": {"app", "broker", "settings", "private_files", "logs"},
     "cli": {
         "domain", "broker", "audit", "vault", "hub", "web", "local", "contract", "app",
         "worker", "topics", "headers", "settings", "private_files",

@@ -131,6 +131,37 @@ def apply_topics(
             ) from exc
 
 
+def missing_topics(
+    bootstrap: list[str],
+    names: Sequence[str],
+    *,
+    wait_seconds: float = DEFAULT_WAIT_SECONDS,
+    credentials: BrokerCredentials = PLAINTEXT,
+) -> list[str]:
+    """The topics of ``names`` the broker does not have (or does not show these credentials).
+
+    Raises:
+        ProvisioningError: the broker is unreachable or did not list its topics.
+    """
+    with _admin(bootstrap, wait_seconds, credentials) as admin:
+        try:
+            existing = set(admin.list_topics())
+        except KafkaError as exc:
+            raise ProvisioningError(
+                f"the broker at {','.join(bootstrap)} did not list its topics: {exc}; check "
+                "that it runs"
+            ) from exc
+    return sorted(set(names) - existing)
+
+
+def some_topics(topics: list[str], shown: int = 4) -> str:
+    """``topic a`` or ``topics a, b, c, d and 3 more``: a list of topics short enough to log."""
+    if len(topics) == 1:
+        return f"topic {topics[0]}"
+    more = f" and {len(topics) - shown} more" if len(topics) > shown else ""
+    return f"topics {', '.join(topics[:shown])}{more}"
+
+
 def _apply(
     admin: KafkaAdminClient, specs: Sequence[TopicSpec], replication: int, dry_run: bool
 ) -> ApplyResult:
@@ -281,7 +312,7 @@ def _mismatch_message(mismatches: Sequence[PartitionMismatch]) -> str:
     for mismatch in mismatches:
         groups.setdefault((mismatch.actual, mismatch.wanted), []).append(mismatch.topic)
     found = "; ".join(
-        f"{_some(topics)} {'has' if len(topics) == 1 else 'have'} {actual} partitions but "
+        f"{some_topics(topics)} {'has' if len(topics) == 1 else 'have'} {actual} partitions but "
         f"the hub needs {wanted}"
         for (actual, wanted), topics in groups.items()
     )
@@ -293,13 +324,6 @@ def _mismatch_message(mismatches: Sequence[PartitionMismatch]) -> str:
         f"{found}. Partition counts are never changed (cases would move between partitions): "
         f"{fix} or delete these topics (their records are lost) and run again"
     )
-
-
-def _some(topics: list[str], shown: int = 4) -> str:
-    if len(topics) == 1:
-        return f"topic {topics[0]}"
-    more = f" and {len(topics) - shown} more" if len(topics) > shown else ""
-    return f"topics {', '.join(topics[:shown])}{more}"
 
 
 def _listing(changes: Sequence[ConfigChange], shown: int = 10) -> str:

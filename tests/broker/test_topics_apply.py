@@ -22,13 +22,16 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType
 
 from streams.app import create_app
+from streams.broker.preflight import require_hub_topics
 from streams.broker.provision import ProvisioningError, apply_topics, provision_topics
 from streams.broker.transport import Producer
 from streams.domain.institutions import load_institutions
 from streams.local.embedded import EmbeddedBroker
+from streams.local.keyring import ensure_local_keys
 from streams.local.processes import free_port
 from streams.settings import Settings
 from streams.topics import (
+    ACCEPTED_TABLE,
     CASE_AUDIT,
     CASE_EVENTS,
     CASE_TABLE,
@@ -37,6 +40,7 @@ from streams.topics import (
     all_topics,
     changelog_topic,
     inbound_topic,
+    is_outbound,
     outbound_topic,
 )
 
@@ -293,3 +297,54 @@ def test_compose_applies_the_topics_before_worker_and_sink_start() -> None:
             services[name]["environment"]["KAWAL_PARTITIONS"]
             == (services["topics"]["environment"]["KAWAL_PARTITIONS"])
         )
+
+
+def _hub_settings(broker: EmbeddedBroker, home: Path) -> Settings:
+    return Settings(home=home, broker_url=broker.url, partitions=PARTITIONS, web_port=free_port())
+
+
+def test_a_worker_refuses_to_start_without_a_changelog_naming_it(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    # A worker of a new version started before `kawal topics apply` made its table's changelog
+    # used to run, recover nothing and process nothing, silently.
+    missing = changelog_topic(ACCEPTED_TABLE)
+    provision_topics([broker.bootstrap_servers], [s for s in _specs() if s.name != missing])
+    ensure_local_keys(_hub_settings(broker, tmp_path / "home"))
+    env = {key: value for key, value in os.environ.items() if not key.startswith("KAWAL_")}
+    env.update(
+        KAWAL_BROKER_URL=broker.url,
+        KAWAL_HOME=str(tmp_path / "home"),
+        KAWAL_PARTITIONS=str(PARTITIONS),
+        KAWAL_WEB_PORT=str(free_port()),
+    )
+
+    worker = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "worker"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert worker.returncode == 1
+    assert f"lacks 1 of the hub's topics (topic {missing})" in worker.stderr
+    assert "run `kawal topics apply`" in worker.stderr
+
+
+def test_missing_feeds_do_not_stop_a_worker_from_starting(
+    broker: EmbeddedBroker, admin: KafkaAdminClient, tmp_path: Path
+) -> None:
+    # `kawal up` makes the feeds beside the worker's start on a first start.
+    provision_topics([broker.bootstrap_servers], [s for s in _specs() if not is_outbound(s.name)])
+    settings = _hub_settings(broker, tmp_path / "home")
+
+    require_hub_topics(settings, "worker")
+
+    admin.delete_topics([CASE_AUDIT])
+    _wait_until_gone(admin, CASE_AUDIT)
+    with pytest.raises(
+        ProvisioningError, match=f"lacks 1 of the hub's topics \\(topic {CASE_AUDIT}\\)"
+    ):
+        require_hub_topics(settings, "sink")
