@@ -89,10 +89,17 @@ def _configs(admin: KafkaAdminClient, name: str) -> dict[str, str]:
 def _kawal(
     broker_url: str, home: Path, *args: str, **settings: str
 ) -> subprocess.CompletedProcess[str]:
+    """``kawal topics apply ARGS``."""
+    return _kawal_command(broker_url, home, ["topics", "apply", *args], **settings)
+
+
+def _kawal_command(
+    broker_url: str, home: Path, command: list[str], **settings: str
+) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("KAWAL_")}
     env.update(KAWAL_BROKER_URL=broker_url, KAWAL_HOME=str(home), **settings)
     return subprocess.run(
-        [sys.executable, "-m", "streams.cli", "topics", "apply", *args],
+        [sys.executable, "-m", "streams.cli", *command],
         env=env,
         capture_output=True,
         text=True,
@@ -311,21 +318,13 @@ def test_a_worker_refuses_to_start_without_a_changelog_naming_it(
     missing = changelog_topic(ACCEPTED_TABLE)
     provision_topics([broker.bootstrap_servers], [s for s in _specs() if s.name != missing])
     ensure_local_keys(_hub_settings(broker, tmp_path / "home"))
-    env = {key: value for key, value in os.environ.items() if not key.startswith("KAWAL_")}
-    env.update(
-        KAWAL_BROKER_URL=broker.url,
-        KAWAL_HOME=str(tmp_path / "home"),
+
+    worker = _kawal_command(
+        broker.url,
+        tmp_path / "home",
+        ["worker"],
         KAWAL_PARTITIONS=str(PARTITIONS),
         KAWAL_WEB_PORT=str(free_port()),
-    )
-
-    worker = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "worker"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
     )
 
     assert worker.returncode == 1
