@@ -15,7 +15,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from schemas.envelope import envelope
+from schemas.errors import KawalError
 from schemas.identity import case_id_for
+from streams.domain.institutions import Institution
 
 #: Event ids are derived from the case and step, so a second demo run sends the same events.
 DEMO_NAMESPACE = uuid.UUID("0f9a4a52-4a57-4c0b-9d3f-6b61776b6177")
@@ -116,6 +118,27 @@ def _sanction(case_id: str, at: datetime, decree: str) -> dict[str, Any]:
         "sanction_kind": "ALLOWANCE_CUT_25_6_MONTHS",
         "effective_on": date(at.year, at.month, 1) + timedelta(days=31),
     }
+
+
+def check_demo_registry(
+    waves: list[list[tuple[str, dict[str, Any]]]], institutions: tuple[Institution, ...]
+) -> None:
+    """Refuse demo waves sent by institutions the registry in force lacks.
+
+    The hub would refuse their events, and the demo would wait for cases that never come.
+    An employing agency need not be registered: only connected PPKs are.
+
+    Raises:
+        KawalError: naming the institutions missing and what to do.
+    """
+    known = {institution.id for institution in institutions}
+    senders = {record["envelope"]["source"] for wave in waves for _, record in wave}
+    if missing := sorted(senders - known):
+        raise KawalError(
+            f"the demo cases are sent by {', '.join(missing)}, which the registry in force "
+            "(KAWAL_INSTITUTIONS_FILE) does not have; run the demo on the shipped registry "
+            "(unset KAWAL_INSTITUTIONS_FILE)"
+        )
 
 
 def demo_waves() -> list[list[tuple[str, dict[str, Any]]]]:

@@ -34,7 +34,7 @@ from streams.broker.endpoint import parse_broker_url
 from streams.broker.publisher import EventPublisher
 from streams.domain.institutions import load_institutions
 from streams.local.children import refuse_credentials_for_embedded
-from streams.local.demo import demo_waves
+from streams.local.demo import check_demo_registry, demo_waves
 from streams.local.demo_mix import mix_waves
 from streams.local.demo_portal import announce_demo_report
 from streams.local.embedded import EmbeddedCluster, evidence_env
@@ -304,13 +304,15 @@ def publish_demo(
     ``waves`` are the demo's story cases (:func:`demo_waves`) unless given. Each event is
     signed by its institution with the keys of ``KAWAL_HOME/keys``.
     """
-    bootstrap, keyring = parse_broker_url(broker_url).bootstrap, keyring_of(settings)
     institutions = load_institutions(settings.institutions_file)
+    waves = demo_waves() if waves is None else waves
+    check_demo_registry(waves, institutions)
+    bootstrap, keyring = parse_broker_url(broker_url).bootstrap, keyring_of(settings)
     codec = AvroCodec(default_catalog())
     publisher = EventPublisher(bootstrap, codec, keyring, credentials, institutions)
     recorded: dict[str, int] = {}
     try:
-        for wave in demo_waves() if waves is None else waves:
+        for wave in waves:
             for event_type, record in wave:
                 publisher.publish(event_type, record)
                 case_id = record["envelope"]["case_id"]
