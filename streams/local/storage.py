@@ -179,8 +179,8 @@ class EmbeddedStorage(OwnsChild):
             # Resuming its Raft state, a single master elects itself with a 1 ms election
             # timeout, and its leader loop keeps ticking at that rate for good: about 2,400
             # wake-ups a second, most of the hub's CPU at rest after any restart. Not resuming
-            # is `weed master`'s default: the volume servers report their volumes again, and
-            # the topology id comes back from the Raft snapshot.
+            # is `weed master`'s default: the volume server reports its volumes again, and the
+            # rest of that state (a topology id) is nothing the hub uses.
             "-master.resumeState=false",
         ]
         return argv + self._socket_flags()
