@@ -18,7 +18,7 @@ from kafka.structs import OffsetAndMetadata
 
 from streams.local.children import PortInUseError
 from streams.local.embedded import EmbeddedBroker, EmbeddedCluster
-from streams.local.processes import ChildFailedError, ChildProcess, free_port
+from streams.local.processes import PICKED_PORTS, ChildFailedError, ChildProcess, free_port
 from streams.local.storage import EmbeddedStorage, free_storage_base_port
 
 RECORDS = 200
@@ -231,6 +231,28 @@ def test_restarted_storage_is_quiet_at_rest(tmp_path: Path) -> None:
     finally:
         storage.stop()
     assert wake_ups < QUIET_WAKE_UPS_PER_SECOND
+
+
+def test_free_ports_are_new_at_each_call_and_below_the_ephemeral_range() -> None:
+    # An outgoing connection takes its local port from the ephemeral range: it could take a
+    # port picked there before the server binds it.
+    ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    ports = [free_port() for _ in range(50)]
+
+    assert len(set(ports)) == len(ports)
+    assert all(port < int(ephemeral[0]) for port in ports)
+
+
+def test_free_port_passes_over_a_port_taken_since() -> None:
+    last = free_port()
+    following = PICKED_PORTS[(PICKED_PORTS.index(last) + 1) % len(PICKED_PORTS)]
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", following))
+        holder.listen()
+
+        picked = free_port()
+
+    assert picked not in (last, following)
 
 
 def test_wait_for_port_reports_exit_code_and_log_tail(tmp_path: Path) -> None:
