@@ -49,7 +49,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from streams.broker.credentials import BrokerCredentials
-    from streams.local.supervisor import publish_demo
+    from streams.local.demo_publisher import publish_demo
 
     web_url = f"{settings.web_scheme}://{settings.web_host}:{settings.web_port}"
     credentials = BrokerCredentials.from_settings(settings)

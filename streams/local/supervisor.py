@@ -13,7 +13,6 @@ import fcntl
 import json
 import os
 import signal
-import ssl
 import sys
 import threading
 import time
@@ -23,22 +22,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any
+from typing import IO
 
-from schemas.catalog import default_catalog
-from schemas.codec import AvroCodec
 from schemas.errors import KawalError
 from streams.audit.store import AuditStore
-from streams.broker.credentials import PLAINTEXT, BrokerCredentials
+from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
-from streams.broker.publisher import EventPublisher
 from streams.domain.institutions import load_institutions
-from streams.local.children import refuse_credentials_for_embedded
-from streams.local.demo import check_demo_registry, demo_waves
+from streams.local.children import open_child_url, refuse_credentials_for_embedded
 from streams.local.demo_mix import mix_waves
 from streams.local.demo_portal import announce_demo_report
+from streams.local.demo_publisher import publish_demo
 from streams.local.embedded import EmbeddedCluster, evidence_env
-from streams.local.keyring import keyring_of
 from streams.local.monitoring import LocalPrometheus, for_hub
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
 from streams.local.startup import in_background, make_local_keys, provision_feeds_later
@@ -50,8 +45,6 @@ from streams.topics import all_topics
 WORKER_READY_TIMEOUT_SECONDS = 60.0
 #: Seconds the worker has to stop on SIGTERM before it is killed; the whole stop stays < 30 s.
 WORKER_STOP_TIMEOUT_SECONDS = 15.0
-#: Seconds the hub has to record one wave of demo events.
-DEMO_WAVE_TIMEOUT_SECONDS = 60.0
 #: Restarts of a crashed worker before the supervisor gives up.
 MAX_WORKER_RESTARTS = 5
 
@@ -269,84 +262,12 @@ class Supervisor:
             self.cluster.stop()
 
 
-def _open_local(url: str) -> Any:
-    """GET one of the supervisor's own children, over plain HTTP or the hub's TLS.
-
-    The child's certificate names the hub's public host, not the loopback address the
-    supervisor reaches it on, and the supervisor started the child itself: its probes do not
-    verify the certificate. Clients of the hub always do.
-    """
-    context = None
-    if url.startswith("https:"):
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return urllib.request.urlopen(url, timeout=2, context=context)  # noqa: S310 - loopback URL
-
-
 def _healthy(url: str) -> bool:
     try:
-        with _open_local(url) as response:
+        with open_child_url(url) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
-
-
-def publish_demo(
-    settings: Settings,
-    broker_url: str,
-    web_url: str,
-    credentials: BrokerCredentials = PLAINTEXT,
-    waves: list[list[tuple[str, dict[str, Any]]]] | None = None,
-) -> list[str]:
-    """Publish demo cases wave by wave, each once the hub recorded the last; return their ids.
-
-    ``waves`` are the demo's story cases (:func:`demo_waves`) unless given. Each event is
-    signed by its institution with the keys of ``KAWAL_HOME/keys``.
-    """
-    institutions = load_institutions(settings.institutions_file)
-    waves = demo_waves() if waves is None else waves
-    check_demo_registry(waves, institutions)
-    bootstrap, keyring = parse_broker_url(broker_url).bootstrap, keyring_of(settings)
-    codec = AvroCodec(default_catalog())
-    publisher = EventPublisher(bootstrap, codec, keyring, credentials, institutions)
-    recorded: dict[str, int] = {}
-    try:
-        for wave in waves:
-            for event_type, record in wave:
-                publisher.publish(event_type, record)
-                case_id = record["envelope"]["case_id"]
-                recorded[case_id] = recorded.get(case_id, 0) + 1
-            publisher.flush()
-            _wait_for_trails(web_url, recorded)
-    finally:
-        publisher.close()
-    return list(recorded)
-
-
-def _wait_for_trails(web_url: str, expected: dict[str, int]) -> None:
-    deadline = time.monotonic() + DEMO_WAVE_TIMEOUT_SECONDS
-    pending = dict(expected)
-    while pending and time.monotonic() < deadline:
-        pending = {
-            case_id: count
-            for case_id, count in pending.items()
-            if _trail_length(f"{web_url}/cases/{case_id}/trail") < count
-        }
-        time.sleep(0.2)
-    if pending:
-        raise KawalError(
-            f"the hub did not record {len(pending)} demo case(s) within "
-            f"{DEMO_WAVE_TIMEOUT_SECONDS:.0f} s; see the worker log"
-        )
-
-
-def _trail_length(url: str) -> int:
-    try:
-        with _open_local(url) as response:
-            return len(json.load(response)["entries"])
-    except (urllib.error.URLError, OSError, ValueError, KeyError):
-        return 0
 
 
 def run_up(settings: Settings, *, demo: bool, ephemeral: bool, monitoring: bool = False) -> int:
