@@ -282,6 +282,9 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool, monitoring: bool 
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
         try:
+            if demo:  # the demo connectors' metrics port, checked before anything starts
+                port = settings.connector_metrics_port
+                check_port_free(settings.web_host, port, "KAWAL_CONNECTOR_METRICS_PORT")
             broker_url = supervisor.start()
             _announce(settings, broker_url, prometheus)
             if demo and not supervisor.stopping.is_set():

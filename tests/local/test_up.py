@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -49,9 +50,9 @@ def _kawal(env_home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _second_up(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _second_up(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "streams.cli", "up", "--ephemeral"],
+        [sys.executable, "-m", "streams.cli", "up", "--ephemeral", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -215,6 +216,19 @@ def test_second_up_on_same_web_port_fails_at_once(demo_up: UpProcess, tmp_path: 
 
     assert result.returncode == 1
     assert "KAWAL_WEB_PORT" in result.stderr
+
+
+def test_demo_on_a_taken_connector_metrics_port_fails_at_once(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        env = up_env(tmp_path / "home", free_port(), free_port(), free_storage_base_port())
+        env["KAWAL_CONNECTOR_METRICS_PORT"] = str(holder.getsockname()[1])
+        result = _second_up(env, "--demo")
+
+    assert result.returncode == 1
+    assert "KAWAL_CONNECTOR_METRICS_PORT" in result.stderr
+    assert not (tmp_path / "home" / "logs" / "broker.log").exists()  # nothing was started
 
 
 def test_sigterm_stops_everything_within_30_seconds(demo_up: UpProcess) -> None:
