@@ -49,6 +49,9 @@ class Where(StrEnum):
 
     #: A trail view read from the audit store (``GET /cases/{id}/trail``, the page).
     TRAIL_VIEW = "trail_view"
+    #: An entry the audit sink read for a place the store holds with an entry of another hash:
+    #: the worker's case state and the stored trail diverged.
+    AUDIT_SINK = "audit_sink"
 
 
 class HubMetrics:
@@ -127,8 +130,8 @@ class HubMetrics:
         )
         self.chain_failures = Counter(
             "kawal_chain_verification_failures",
-            "Trails read from the audit store whose hash chain or signatures do not verify, by "
-            "where they were read.",
+            "Trails read from the audit store whose hash chain or signatures do not verify, and "
+            "entries that conflict with the stored trail, by where they were found.",
             ["where"],
             registry=self.registry,
         )

@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from schemas.codec import AvroCodec, CodecError
 from schemas.errors import KawalError
+from streams.audit.entry_writes import Inserted
 from streams.audit.store import AuditStore, row_from_entry
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.topic_end import at_end, remaining
@@ -40,6 +41,8 @@ class ReplayResult:
     inserted: int
     undecodable: int
     seconds: float
+    #: Entries ignored because the store holds another entry at their place (case and seq).
+    conflicting: int = 0
 
     @property
     def per_second(self) -> float:
@@ -65,10 +68,11 @@ def replay(
     try:
         partitions = _assign_all(consumer)
         with tqdm(desc="replay", unit="entries", disable=not progress, file=sys.stderr) as bar:
-            read, inserted, undecodable = _copy(consumer, partitions, store, codec, bar)
+            read, writer, undecodable = _copy(consumer, partitions, store, codec, bar)
     finally:
         consumer.close()
-    return ReplayResult(read, inserted, undecodable, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return ReplayResult(read, writer.inserted, undecodable, seconds, writer.conflicting)
 
 
 def _consumer(bootstrap: list[str], credentials: BrokerCredentials) -> KafkaConsumer:
@@ -98,12 +102,14 @@ def _copy(
     store: AuditStore,
     codec: AvroCodec,
     bar: tqdm[Any],
-) -> tuple[int, int, int]:
+) -> tuple[int, _BatchWriter, int]:
+    """Entries read, the writer that stored them (what it stored), entries undecodable."""
     writer = _BatchWriter(store)
     try:
-        return _copy_into(consumer, partitions, codec, bar, writer)
+        read, undecodable = _copy_into(consumer, partitions, codec, bar, writer)
     finally:
         writer.close()
+    return read, writer, undecodable
 
 
 def _copy_into(
@@ -112,7 +118,7 @@ def _copy_into(
     codec: AvroCodec,
     bar: tqdm[Any],
     writer: _BatchWriter,
-) -> tuple[int, int, int]:
+) -> tuple[int, int]:
     read = undecodable = 0
     rows: list[dict[str, Any]] = []
     offsets: dict[tuple[str, int], int] = {}
@@ -137,7 +143,8 @@ def _copy_into(
             writer.write(rows, offsets)
             rows, offsets = [], {}
     writer.write(rows, offsets)
-    return read, writer.finish(), undecodable
+    writer.finish()
+    return read, undecodable
 
 
 class _BatchWriter:
@@ -146,18 +153,18 @@ class _BatchWriter:
     def __init__(self, store: AuditStore) -> None:
         self.store = store
         self.inserted = 0
+        self.conflicting = 0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-writer")
-        self._pending: Future[int] | None = None
+        self._pending: Future[Inserted] | None = None
 
     def write(self, rows: list[dict[str, Any]], offsets: dict[tuple[str, int], int]) -> None:
         """Store a batch once the previous one is stored (batches stay in order)."""
         self._wait()
-        self._pending = self._executor.submit(self.store.insert, rows, offsets)
+        self._pending = self._executor.submit(self.store.insert_entries, rows, offsets)
 
-    def finish(self) -> int:
-        """Wait for the last batch; return how many entries were new."""
+    def finish(self) -> None:
+        """Wait for the last batch."""
         self._wait()
-        return self.inserted
 
     def close(self) -> None:
         """Stop the writer thread (after the batch it is storing)."""
@@ -165,5 +172,7 @@ class _BatchWriter:
 
     def _wait(self) -> None:
         if self._pending is not None:
-            self.inserted += self._pending.result()  # re-raises a store error here
+            written = self._pending.result()  # re-raises a store error here
+            self.inserted += written.new
+            self.conflicting += len(written.conflicts)
             self._pending = None

@@ -10,32 +10,30 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    Connection,
     Engine,
     create_engine,
     event,
     func,
-    insert,
     inspect,
     make_url,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from schemas.errors import KawalError
 from streams.audit import migrations
-from streams.audit.tables import AuditRow, CaseHead, ConsumedOffset, TreeLeaf
+from streams.audit.entry_writes import Inserted, Offsets, write_entries
+from streams.audit.tables import AuditRow, CaseHead, ConsumedOffset
 from streams.private_files import private_sqlite_database
 
-__all__ = ["AuditRow", "AuditStore", "CaseSummary", "StoreError"]
+__all__ = ["AuditRow", "AuditStore", "CaseSummary", "Inserted", "StoreError"]
 
 #: How long a reader waits for the sink's write lock on SQLite, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -49,9 +47,6 @@ ENTRY_CHUNK = 2_000
 #: Name under which the store keeps its positions in ``kawal.case.audit``: the sink and
 #: ``kawal replay`` both write them, and the sink resumes from them.
 SINK_CONSUMER = "audit-sink"
-
-#: ``(topic, partition)`` → next offset to apply.
-Offsets = Mapping[tuple[str, int], int]
 
 
 class StoreError(KawalError):
@@ -148,92 +143,30 @@ class AuditStore:
         offsets: Offsets | None = None,
         consumer: str = SINK_CONSUMER,
     ) -> int:
+        """Store entries, their leaves and offsets (:meth:`insert_entries`); how many were new."""
+        return self.insert_entries(rows, offsets, consumer).new
+
+    def insert_entries(
+        self,
+        rows: Sequence[dict[str, Any]],
+        offsets: Offsets | None = None,
+        consumer: str = SINK_CONSUMER,
+    ) -> Inserted:
         """Store entries, their leaves and the offsets they came from in one transaction.
 
-        Entries already stored are ignored, so a batch applied twice adds nothing; each new
-        entry becomes the next leaf of the hub's Merkle log (:mod:`streams.audit.tree_log`), in
-        the batch's order; an offset only ever moves forward. Returns how many entries were new.
+        Entries already stored, or earlier in the batch, are ignored, so a batch applied twice
+        adds nothing; each new entry becomes the next leaf of the hub's Merkle log
+        (:mod:`streams.audit.tree_log`), in the batch's order; an offset only ever moves
+        forward. An ignored entry whose hash differs from the one kept at its place is
+        returned as a conflict (:mod:`streams.audit.entry_writes`).
         """
         if not rows and not offsets:
-            return 0
+            return Inserted(0, ())
         try:
             with self.engine.begin() as conn:
-                inserted = self._insert_rows(conn, rows)
-                self._append_leaves(conn, inserted)
-                self._advance_heads(conn, rows)
-                self._advance_offsets(conn, consumer, offsets or {})
+                return write_entries(conn, rows, offsets or {}, consumer)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot write to the audit store: {exc.code or exc}") from exc
-        return len(inserted)
-
-    def _dialect_insert(self, table: Any) -> Any:
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        return dialect.insert(table)
-
-    def _insert_rows(
-        self, conn: Connection, rows: Sequence[dict[str, Any]]
-    ) -> list[tuple[str, int]]:
-        """Insert the entries not stored yet; return their ``(case_id, seq)`` in batch order."""
-        if not rows:
-            return []
-        # What RETURNING gives back: executemany's rowcount is not reliable everywhere.
-        statement = self._dialect_insert(AuditRow).on_conflict_do_nothing()
-        returned = conn.execute(statement.returning(AuditRow.case_id, AuditRow.seq), list(rows))
-        new = {(case_id, seq) for case_id, seq in returned}
-        # The batch's order, not RETURNING's, which no dialect promises: it orders the leaves.
-        return [key for row in rows if (key := (row["case_id"], row["seq"])) in new]
-
-    def _append_leaves(self, conn: Connection, entries: Sequence[tuple[str, int]]) -> None:
-        """Place entries just inserted through ``conn`` at the log's end, in order.
-
-        On SQLite the entries' insert already took the write lock, so no other writer takes
-        the same indexes; on PostgreSQL a concurrent writer that did fails on the primary key
-        and its batch is retried whole.
-        """
-        if not entries:
-            return
-        last = conn.execute(select(func.max(TreeLeaf.log_index))).scalar_one()
-        start = 0 if last is None else last + 1
-        values = [
-            {"log_index": start + offset, "case_id": case_id, "seq": seq}
-            for offset, (case_id, seq) in enumerate(entries)
-        ]
-        conn.execute(insert(TreeLeaf), values)
-
-    def _advance_heads(self, conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
-        newest: dict[str, dict[str, Any]] = {}
-        for row in rows:
-            known = newest.get(row["case_id"])
-            if known is None or row["seq"] > known["last_seq"]:
-                newest[row["case_id"]] = {
-                    "case_id": row["case_id"],
-                    "last_seq": row["seq"],
-                    "last_hash": row["hash"],
-                }
-        if not newest:
-            return
-        insert = self._dialect_insert(CaseHead)
-        statement = insert.on_conflict_do_update(
-            index_elements=[CaseHead.case_id],
-            set_={"last_seq": insert.excluded.last_seq, "last_hash": insert.excluded.last_hash},
-            where=insert.excluded.last_seq > CaseHead.last_seq,
-        )
-        conn.execute(statement, list(newest.values()))
-
-    def _advance_offsets(self, conn: Connection, consumer: str, offsets: Offsets) -> None:
-        if not offsets:
-            return
-        insert = self._dialect_insert(ConsumedOffset)
-        statement = insert.on_conflict_do_update(
-            index_elements=list(ConsumedOffset.__table__.primary_key),
-            set_={"next_offset": insert.excluded.next_offset},
-            where=insert.excluded.next_offset > ConsumedOffset.next_offset,
-        )
-        values = [
-            {"consumer": consumer, "topic": topic, "partition": partition, "next_offset": offset}
-            for (topic, partition), offset in offsets.items()
-        ]
-        conn.execute(statement, values)
 
     def consumed_offsets(self, consumer: str = SINK_CONSUMER) -> dict[tuple[str, int], int]:
         """Next offset to apply per ``(topic, partition)``, as ``consumer`` last committed.

@@ -47,7 +47,11 @@ def add_parsers(commands: Any) -> None:
     listing.set_defaults(run=_case_list)
 
     replay = commands.add_parser(
-        "replay", help="rebuild the audit store from kawal.case.audit (adds only what is missing)"
+        "replay",
+        help=(
+            "rebuild the audit store from kawal.case.audit (adds only what is missing; exit 4 "
+            "when entries conflict with the stored trail)"
+        ),
     )
     replay.add_argument("--json", action="store_true", help="machine-readable summary")
     replay.set_defaults(run=_replay)
@@ -221,6 +225,15 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
             f"read {result.read} entries, stored {result.inserted} new, skipped "
             f"{result.undecodable} undecodable, {result.per_second:,.0f} entries/s"
         )
+    if result.conflicting:
+        # The topic holds two histories of a case: the store kept the first one it met.
+        print(
+            f"kawal: entries not stored for a conflict with the stored trail (another entry at "
+            f"their case and sequence number): {result.conflicting}; run `kawal audit verify` "
+            "and see docs/operations.md#kawalchainverificationfailed",
+            file=sys.stderr,
+        )
+        return EXIT_UNVERIFIED
     return EXIT_OK
 
 

@@ -18,8 +18,9 @@ from typing import Any, cast
 import faust
 from faust.streams import Stream
 
-from monitoring.metrics import HubMetrics, Outcome, Stage
+from monitoring.metrics import HubMetrics, Outcome, Stage, Where
 from schemas.codec import AvroCodec, CodecError
+from streams.audit.entry_writes import Inserted
 from streams.audit.store import AuditStore, StoreError, row_from_entry
 from streams.domain.keys import KeyRegistry
 from streams.hub.heads import HeadPublisher
@@ -74,14 +75,27 @@ class AuditSink:
                 )
         await outbox.flush()
         inserted = await self.insert_until_stored(rows, applied_offsets(messages))
-        self.metrics.count(Stage.SINK, Outcome.ACCEPTED, inserted)
-        self.metrics.count(Stage.SINK, Outcome.DUPLICATE, len(rows) - inserted)
-        if inserted and self.heads is not None:
+        self.metrics.count(Stage.SINK, Outcome.ACCEPTED, inserted.new)
+        self.metrics.count(Stage.SINK, Outcome.DUPLICATE, len(rows) - inserted.new)
+        self._report_conflicts(inserted)
+        if inserted.new and self.heads is not None:
             await self.heads.publish_due()
+
+    def _report_conflicts(self, inserted: Inserted) -> None:
+        # The store keeps the entry it had: the trail is append-only. Case ids are opaque.
+        for case_id, seq in inserted.conflicts:
+            self.metrics.chain_failure(Where.AUDIT_SINK)
+            log.error(
+                "entry %d of case %s conflicts with the stored one (another hash): the worker's "
+                "case state and the trail diverged; the store keeps the stored entry. Run "
+                "`kawal audit verify` and see docs/operations.md#kawalchainverificationfailed",
+                seq,
+                case_id,
+            )
 
     async def insert_until_stored(
         self, rows: list[dict[str, Any]], offsets: dict[tuple[str, int], int]
-    ) -> int:
+    ) -> Inserted:
         """Insert a batch with its offsets in one transaction, retrying while the store is down.
 
         The batch is not acknowledged until it is stored, so an outage delays the trail but
@@ -92,7 +106,7 @@ class AuditSink:
         while True:
             try:
                 # The store is synchronous (SQLAlchemy); keep the event loop free for heartbeats.
-                inserted = await asyncio.to_thread(self.store.insert, rows, offsets)
+                inserted = await asyncio.to_thread(self.store.insert_entries, rows, offsets)
                 self.metrics.store_written(time.perf_counter() - started)
                 return inserted
             except StoreError as exc:

@@ -58,6 +58,29 @@ def test_a_batch_applied_twice_places_no_leaf_twice(store: AuditStore, ring: Key
     assert TreeLog(store.engine).entries_outside() == 0
 
 
+def test_an_entry_twice_in_one_batch_is_stored_once(store: AuditStore, ring: KeyRing) -> None:
+    # A worker that crashed after producing an entry produces it again: after a restart of
+    # everything the sink can read both copies in one batch, before either is stored.
+    rows = signed_rows(ring, CASE, 2)
+    assert store.insert([rows[0], rows[1], rows[1]], {(AUDIT, 0): 3}) == 2
+    assert leaves(store) == [(0, CASE, 1), (1, CASE, 2)]
+    assert TreeLog(store.engine).entries_outside() == 0
+
+
+def test_an_entry_of_another_hash_at_a_stored_place_is_a_conflict_and_changes_nothing(
+    store: AuditStore, ring: KeyRing
+) -> None:
+    kept = signed_rows(ring, CASE, 2)
+    forked = signed_rows(ring, CASE, 2, variant="diverged")
+    assert store.insert_entries(kept[:1]).conflicts == ()
+    # Within one batch and against the store: the first entry at a place is the one kept.
+    written = store.insert_entries([forked[0], kept[1], forked[1], kept[1]])
+    assert (written.new, written.conflicts) == (1, ((CASE, 1), (CASE, 2)))
+    assert [row.hash for row in store.trail(CASE)] == [row["hash"] for row in kept]
+    assert store.heads() == {CASE: (2, kept[1]["hash"])}
+    assert leaves(store) == [(0, CASE, 1), (1, CASE, 2)]
+
+
 def test_entries_stored_before_the_log_become_its_first_leaves_in_recorded_order(
     tmp_path: Path, ring: KeyRing
 ) -> None:

@@ -1,0 +1,115 @@
+"""The audit sink and ``kawal replay`` on the real broker, reading what crashes leave behind.
+
+A worker killed after producing an entry produces it again once restarted; after a restart
+of everything the sink reads both copies in one batch. Both store the entry once and go on,
+and make an entry that conflicts with the stored trail visible: a metric, a log line, an exit
+code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka import KafkaProducer
+
+from streams.audit.store import AuditStore
+from streams.domain.signing import KeyRing
+from streams.local.embedded import EmbeddedBroker
+from streams.local.keyring import ensure_local_keys
+from streams.local.processes import ChildProcess, free_port
+from streams.settings import Settings
+from streams.topics import CASE_AUDIT
+from tests.audit.treetools import keyring, signed_rows
+from tests.hubtools import WAIT_SECONDS, default_codec, http_get, sink_process, wait_healthy
+
+pytestmark = pytest.mark.slow
+
+CASE = "5d2e8f1a-0000-4000-8000-000000000001"
+CONFLICTS = 'kawal_chain_verification_failures_total{where="audit_sink"}'
+
+
+def _redelivered_and_forked(ring: KeyRing) -> list[dict[str, Any]]:
+    """Entries 1 to 3 with entry 2 sent again, then an entry 2 of another history."""
+    kept = signed_rows(ring, CASE, 3)
+    forked = signed_rows(ring, CASE, 2, variant="diverged")
+    return [kept[0], kept[1], kept[1], forked[1], kept[2]]
+
+
+def _send(broker: EmbeddedBroker, rows: list[dict[str, Any]]) -> None:
+    codec = default_codec()
+    producer = KafkaProducer(bootstrap_servers=[broker.bootstrap_servers])
+    try:
+        for row in rows:
+            entry = row | {"disclosures": json.loads(row["disclosures"])}
+            value = codec.encode("kawal.AuditEntry", entry)
+            producer.send(CASE_AUDIT, key=CASE.encode(), value=value)
+        producer.flush()
+    finally:
+        producer.close()
+
+
+def _wait_count(store: AuditStore, entries: int, sink: ChildProcess) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while store.count() < entries:
+        assert time.monotonic() < deadline, f"{store.count()} of {entries}\n{sink.log_tail(30)}"
+        time.sleep(0.2)
+
+
+def _sample(base_url: str, series: str) -> float:
+    status, body = http_get(f"{base_url}/metrics")
+    assert status == 200
+    found = re.search(rf"^{re.escape(series)} (\S+)$", body.decode(), re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_an_entry_read_twice_in_one_batch_is_stored_once_and_a_conflict_is_counted(
+    own_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    ensure_local_keys(Settings(home=home))
+    ring = keyring()
+    kept = signed_rows(ring, CASE, 3)
+    _send(own_broker, _redelivered_and_forked(ring))
+    port = free_port()
+    sink = sink_process(home, own_broker.url, port)
+    sink.start()
+    store = AuditStore(Settings(home=home).audit_url)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", sink)
+        _wait_count(store, 3, sink)
+        assert [row.hash for row in store.trail(CASE)] == [row["hash"] for row in kept]
+        assert _sample(f"http://127.0.0.1:{port}", CONFLICTS) == 1
+        assert f"entry 2 of case {CASE} conflicts with the stored one" in sink.log_tail(40)
+        assert sink.alive
+    finally:
+        store.close()
+        sink.stop(20)
+
+
+def test_replay_stores_an_entry_read_twice_once_and_exits_4_on_a_conflict(
+    own_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    ring = keyring()
+    _send(own_broker, _redelivered_and_forked(ring))
+    url = f"sqlite:///{tmp_path / 'rebuilt.db'}"
+    env = dict(os.environ, KAWAL_BROKER_URL=own_broker.url, KAWAL_AUDIT_DB_URL=url)
+    command = [sys.executable, "-m", "streams.cli", "replay", "--json"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 4, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["read"], summary["inserted"], summary["conflicting"]) == (5, 3, 1)
+    assert "for a conflict with the stored trail (another entry at" in done.stderr
+    store = AuditStore(url)
+    try:
+        kept = signed_rows(ring, CASE, 3)
+        assert [row.hash for row in store.trail(CASE)] == [row["hash"] for row in kept]
+    finally:
+        store.close()
