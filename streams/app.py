@@ -119,6 +119,9 @@ def create_app(settings: Settings, role: Role = Role.WORKER) -> faust.App:
         topic_allow_declare=False,
         # No broker here offers transactions everywhere; every stage is idempotent instead.
         processing_guarantee="at_least_once",
+        # A failed agent stops its process (exit 1) to be restarted from the last commit:
+        # Faust's default restarts it in place, its failed batch holding back every commit.
+        agent_supervisor="mode.CrashingSupervisor",
         producer_acks=-1,
         # The outbox sends a batch's records per partition as whole batches (streams.hub.outbox).
         producer_max_batch_size=PRODUCER_BATCH_BYTES,

@@ -139,6 +139,9 @@ def rebalance_run(
         _wait_rows(hub, len(accepted), limit)
         elapsed = time.monotonic() - started
         time.sleep(2)  # a duplicate would come now, if any
+        # A failed agent stops its worker (streams.app): no rebalance may look like one.
+        assert second.alive, "the second worker exited during the rebalances"
+        assert restarted.alive, "the restarted worker exited during the rebalances"
         entries = [row for case in hub.store.cases() for row in hub.store.trail(case.case_id)]
     finally:
         publishing.stop.set()

@@ -58,7 +58,7 @@ from streams.hub.ingress import (
 )
 from streams.hub.outbox import Keyed, Outbox, Sent, confirm
 from streams.hub.receipts import acceptance_receipt, receipt_value, rejection_receipt
-from streams.hub.rejections import dead_letter_value, log_failure, log_rejection
+from streams.hub.rejections import dead_letter_value, log_failure, log_rejection, log_stop
 from streams.hub.router import Router
 from streams.topics import CASE_AUDIT, CASE_EVENTS, DLQ, outbound_topic
 from streams.vault.data_keys import Erased, VaultError
@@ -267,11 +267,17 @@ def register(app: faust.App, inbound: faust.TopicT, step: Pipeline) -> None:
         # the producer; the offset commit waits until the broker has them (streams.hub.outbox).
         batches = cast(Stream[bytes], stream).take_events(BATCH_SIZE, within=BATCH_WINDOW_SECONDS)
         in_flight: Sent = []
-        async for events in batches:
-            sent = await step.process_batch([event.message for event in events])
-            # The previous batch's records travelled to the broker while this one was made.
-            await confirm(in_flight)
-            in_flight = sent
+        try:
+            async for events in batches:
+                sent = await step.process_batch([event.message for event in events])
+                # The previous batch's records travelled to the broker while this one was made.
+                await confirm(in_flight)
+                in_flight = sent
+        except Exception as exc:
+            # The app's CrashingSupervisor then stops the worker (exit 1): an agent restarted
+            # in place would leave the batch unacknowledged, every later commit held back.
+            log_stop("pipeline", exc)
+            raise
 
 
 def _head(cases: CaseBatch, refusal: Refusal) -> tuple[int, str] | None:

@@ -147,3 +147,18 @@ def log_failure(stage: Stage, message: faust.types.Message, exc: Exception) -> s
         "".join(traceback.format_tb(exc.__traceback__)),
     )
     return f"{stage} failed with {type(exc).__name__}; see the worker log, then replay"
+
+
+def log_stop(agent: str, exc: Exception) -> None:
+    """Log why ``agent`` stops its process: a failure outside any one record's step.
+
+    The process exits 1 and its supervisor starts it again, from its last commit. Frames and
+    the exception type only, as in :func:`log_failure`.
+    """
+    log.critical(
+        "the %s failed with %s outside any one record; stopping so that a restart processes "
+        "its unacknowledged records again from the last commit\n%s",
+        agent,
+        type(exc).__name__,
+        "".join(traceback.format_tb(exc.__traceback__)),
+    )

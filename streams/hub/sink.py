@@ -25,7 +25,7 @@ from streams.audit.store import AuditStore, StoreError, row_from_entry
 from streams.domain.keys import KeyRegistry
 from streams.hub.heads import HeadPublisher
 from streams.hub.outbox import Outbox
-from streams.hub.rejections import dead_letter, reason_for_codec_error
+from streams.hub.rejections import dead_letter, log_stop, reason_for_codec_error
 
 log = logging.getLogger(__name__)
 
@@ -130,12 +130,16 @@ def register(app: faust.App, case_audit: faust.TopicT, sink: AuditSink) -> None:
     async def audit_sink(stream: faust.StreamT[bytes]) -> None:
         # take_events acks a batch only after the loop body has written it.
         batches = cast(Stream[bytes], stream).take_events(BATCH_SIZE, within=BATCH_WINDOW_SECONDS)
-        async for events in batches:
-            started = time.perf_counter()
-            await sink.write_batch([event.message for event in events])
-            per_event = (time.perf_counter() - started) / len(events)
-            for _ in events:
-                sink.metrics.observe(Stage.SINK, per_event)
+        try:
+            async for events in batches:
+                started = time.perf_counter()
+                await sink.write_batch([event.message for event in events])
+                per_event = (time.perf_counter() - started) / len(events)
+                for _ in events:
+                    sink.metrics.observe(Stage.SINK, per_event)
+        except Exception as exc:
+            log_stop("audit sink", exc)  # and the app's CrashingSupervisor stops the sink
+            raise
 
 
 def applied_offsets(messages: list[faust.types.Message]) -> dict[tuple[str, int], int]:
