@@ -36,6 +36,7 @@ from streams.local.demo_publisher import publish_demo
 from streams.local.embedded import EmbeddedCluster, evidence_env
 from streams.local.monitoring import LocalPrometheus, for_hub
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
+from streams.local.restarts import RestartBudget
 from streams.local.startup import in_background, make_local_keys, provision_feeds_later
 from streams.private_files import private_dir
 from streams.settings import Settings
@@ -45,8 +46,6 @@ from streams.topics import all_topics
 WORKER_READY_TIMEOUT_SECONDS = 60.0
 #: Seconds the worker has to stop on SIGTERM before it is killed; the whole stop stays < 30 s.
 WORKER_STOP_TIMEOUT_SECONDS = 15.0
-#: Restarts of a crashed worker before the supervisor gives up.
-MAX_WORKER_RESTARTS = 5
 
 
 class AlreadyRunningError(KawalError):
@@ -222,8 +221,8 @@ class Supervisor:
                     )
 
     def watch(self) -> None:
-        """Until asked to stop: restart a crashed worker or sink; give up if the broker dies."""
-        restarts: dict[str, int] = {}
+        """Until asked to stop: restart a crashed worker or sink; give up on a crash loop."""
+        budget = RestartBudget()
         while not self.stopping.wait(1.0):
             if self.cluster is not None and not self.cluster.broker.alive:
                 raise ChildFailedError(
@@ -236,11 +235,11 @@ class Supervisor:
             for child, _ in self.hub_processes():
                 if child.alive:
                     continue
-                restarts[child.name] = restarts.get(child.name, 0) + 1
-                if restarts[child.name] > MAX_WORKER_RESTARTS:
+                if not budget.spend(child.name):
+                    minutes = budget.window_seconds / 60
                     raise ChildFailedError(
-                        f"the {child.name} crashed {restarts[child.name]} times; "
-                        f"see {child.log_path}",
+                        f"the {child.name} crashed {budget.recent(child.name)} times within "
+                        f"{minutes:.0f} minutes; see {child.log_path}",
                         returncode=child.returncode,
                         log_tail=child.log_tail(),
                     )

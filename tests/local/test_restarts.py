@@ -1,0 +1,39 @@
+"""``kawal up`` restarts a crashed worker or sink until it crash-loops, however long it runs."""
+
+from __future__ import annotations
+
+from streams.local.restarts import RestartBudget
+
+
+class Clock:
+    """The test's monotonic time, in seconds."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_restart_past_the_limit_within_the_window_is_refused() -> None:
+    clock = Clock()
+    budget = RestartBudget(limit=5, window_seconds=600, clock=clock)
+    for _ in range(5):
+        assert budget.spend("worker")
+        clock.now += 60
+    assert not budget.spend("worker")
+    assert budget.recent("worker") == 6
+    assert budget.spend("sink")  # each process has its own budget
+
+
+def test_restarts_older_than_the_window_no_longer_count() -> None:
+    clock = Clock()
+    budget = RestartBudget(limit=5, window_seconds=600, clock=clock)
+    for _ in range(50):  # a crash every eleven minutes, for nine hours
+        assert budget.spend("worker")
+        clock.now += 660
+    assert budget.recent("worker") == 1
+    for _ in range(5):  # then a crash loop: five restarts, then no more
+        assert budget.spend("worker")
+        clock.now += 10
+    assert not budget.spend("worker")
