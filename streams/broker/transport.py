@@ -27,7 +27,11 @@ import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import cast
 
-from aiokafka.errors import RecordTooLargeError
+from aiokafka.errors import (
+    RecordTooLargeError,
+    TopicAuthorizationFailedError,
+    UnknownTopicOrPartitionError,
+)
 from faust.exceptions import ProducerSendError
 from faust.transport.consumer import RecordMap
 from faust.transport.drivers import aiokafka as faust_aiokafka
@@ -82,6 +86,14 @@ IDLE_FETCH_WAIT_SECONDS = 1.0
 IDLE_AFTER_SECONDS = 2.0
 
 
+#: Longest the producer waits for a topic's metadata (a feed written to for the first time).
+TOPIC_METADATA_SECONDS = 30.0
+
+
+class MissingTopicError(KawalError):
+    """A topic the hub writes to is not on the broker, or not visible to the hub."""
+
+
 class Producer(faust_aiokafka.Producer):
     """aiokafka producer whose flush empties Faust's send-soon buffer first.
 
@@ -128,8 +140,28 @@ class Producer(faust_aiokafka.Producer):
         return sent
 
     async def partition_count(self, topic: str) -> int:
-        """How many partitions ``topic`` has, from the producer's metadata (fetched if needed)."""
-        partitions = await self._ensure_producer().partitions_for(topic)
+        """How many partitions ``topic`` has, from the producer's metadata (fetched if needed).
+
+        Raises:
+            MissingTopicError: the broker has no such topic, or does not let the hub see it,
+                within :data:`TOPIC_METADATA_SECONDS` (aiokafka alone would wait as long as
+                the producer's request timeout, 20 minutes, and then name no topic).
+        """
+        try:
+            partitions = await asyncio.wait_for(
+                self._ensure_producer().partitions_for(topic), TOPIC_METADATA_SECONDS
+            )
+        except (TimeoutError, UnknownTopicOrPartitionError):
+            raise MissingTopicError(
+                f"the broker has no topic {topic} (asked for {TOPIC_METADATA_SECONDS:.0f} s): "
+                "run `kawal topics apply` (or apply the generated topic manifests); the worker "
+                "then processes the records waiting for it"
+            ) from None
+        except TopicAuthorizationFailedError:
+            raise MissingTopicError(
+                f"the hub's broker credentials may not see topic {topic}: grant the hub its "
+                "ACLs (docs/broker-security.md)"
+            ) from None
         return len(partitions)
 
     async def flush(self) -> None:

@@ -26,6 +26,7 @@ from schemas.codec import (
     TruncatedMessageError,
     UnknownSchemaError,
 )
+from schemas.errors import KawalError
 from streams.domain.hub_sealing import dead_letter_payload
 from streams.domain.keys import KeyRegistry
 from streams.domain.reasons import Reason
@@ -153,12 +154,14 @@ def log_stop(agent: str, exc: Exception) -> None:
     """Log why ``agent`` stops its process: a failure outside any one record's step.
 
     The process exits 1 and its supervisor starts it again, from its last commit. Frames and
-    the exception type only, as in :func:`log_failure`.
+    the exception type only, as in :func:`log_failure`, except for the hub's own errors,
+    whose messages never hold personal data and say what to do.
     """
+    what = f"{type(exc).__name__}: {exc}" if isinstance(exc, KawalError) else type(exc).__name__
     log.critical(
         "the %s failed with %s outside any one record; stopping so that a restart processes "
         "its unacknowledged records again from the last commit\n%s",
         agent,
-        type(exc).__name__,
+        what,
         "".join(traceback.format_tb(exc.__traceback__)),
     )

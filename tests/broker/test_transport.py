@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, TopicAuthorizationFailedError, UnknownTopicOrPartitionError
 from faust.exceptions import ProducerSendError
 
 from streams.app import create_app
+from streams.broker import transport
 from streams.broker.provision import provision_topics
-from streams.broker.transport import Producer
+from streams.broker.transport import MissingTopicError, Producer
 from streams.domain.institutions import load_institutions
 from streams.local.embedded import EmbeddedBroker
 from streams.local.processes import free_port
 from streams.settings import Settings
-from streams.topics import CASE_AUDIT, all_topics
+from streams.topics import CASE_AUDIT, all_topics, outbound_topic
 
 #: How long the producer retries a batch here before it gives up on it, in seconds.
 REQUEST_TIMEOUT_SECONDS = 2.0
@@ -57,5 +59,51 @@ async def _fail_a_batch(settings: Settings, broker: EmbeddedBroker) -> None:
             await producer.flush()
         with pytest.raises(ProducerSendError):
             await producer.flush()  # for good: the worker must restart
+    finally:
+        await producer.stop()
+
+
+def test_a_topic_the_broker_lacks_or_hides_is_named_with_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # tansu creates any topic asked about; a Kafka cluster (auto-creation off, ACLs on) answers
+    # for a missing feed as simulated here, which aiokafka alone waits 20 minutes to report.
+    broker = EmbeddedBroker.ephemeral(tmp_path / "broker", port=free_port())
+    broker.start()
+    monkeypatch.setattr(transport, "TOPIC_METADATA_SECONDS", 0.5)
+    try:
+        settings = Settings(
+            home=tmp_path / "home", broker_url=broker.url, web_port=free_port(), partitions=1
+        )
+        provision_topics([broker.bootstrap_servers], all_topics(load_institutions(), 1))
+        asyncio.run(_ask_partition_counts(settings))
+    finally:
+        broker.stop()
+
+
+async def _ask_partition_counts(settings: Settings) -> None:
+    producer = create_app(settings).producer
+    assert isinstance(producer, Producer)
+    await producer.start()
+    feed = outbound_topic("bkn")
+    try:
+        assert await producer.partition_count(feed) == 1
+        client = producer._ensure_producer()
+        for answer, expected in (
+            (UnknownTopicOrPartitionError(), "run `kawal topics apply`"),
+            (TopicAuthorizationFailedError(), "grant the hub its ACLs"),
+            (None, "asked for 0 s"),  # no answer at all
+        ):
+
+            async def metadata(topic: str, answer: Exception | None = answer) -> set[int]:
+                if answer is None:
+                    await asyncio.sleep(60)
+                    return set()
+                raise answer
+
+            client.partitions_for = metadata
+            with pytest.raises(MissingTopicError, match=rf"topic {re.escape(feed)}\b") as refused:
+                await producer.partition_count(feed)
+            assert expected in str(refused.value)
     finally:
         await producer.stop()
