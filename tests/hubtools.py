@@ -221,6 +221,14 @@ def wait_healthy(base_url: str, worker: ChildProcess, timeout: float = WAIT_SECO
     wait_for_health(base_url, lambda: worker.alive, lambda: worker.log_tail(40), timeout)
 
 
+def wait_stored(store: AuditStore, entries: int, writer: ChildProcess) -> None:
+    """Wait until ``store`` holds ``entries`` entries; fail with ``writer``'s log."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while store.count() < entries:
+        assert time.monotonic() < deadline, f"{store.count()} of {entries}\n{writer.log_tail(30)}"
+        time.sleep(0.2)
+
+
 def wait_for_health(
     base_url: str, alive: Callable[[], bool], output: Callable[[], str], timeout: float
 ) -> None:

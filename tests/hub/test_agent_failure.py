@@ -25,6 +25,7 @@ from tests.hubtools import (
     report,
     sink_process,
     wait_healthy,
+    wait_stored,
     worker_process,
 )
 
@@ -38,13 +39,6 @@ def _wait_exit(child: ChildProcess) -> None:
     deadline = time.monotonic() + WAIT_SECONDS
     while child.alive:
         assert time.monotonic() < deadline, f"still running:\n{child.log_tail(40)}"
-        time.sleep(0.2)
-
-
-def _wait_count(store: AuditStore, entries: int, child: ChildProcess) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while store.count() < entries:
-        assert time.monotonic() < deadline, f"{store.count()} of {entries}\n{child.log_tail(30)}"
         time.sleep(0.2)
 
 
@@ -80,7 +74,7 @@ def test_a_failed_batch_stops_the_worker_and_its_restart_stores_every_event(
         assert store.count() < EVENTS
         restarted = worker_process(home, own_broker.url, port)
         restarted.start()
-        _wait_count(store, EVENTS, restarted)
+        wait_stored(store, EVENTS, restarted)
         time.sleep(1)  # nothing more than each event once
         assert store.count() == EVENTS
         assert verify_store(store).ok

@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +23,11 @@ from streams.audit.store import AuditStore
 from streams.domain.signing import KeyRing
 from streams.local.embedded import EmbeddedBroker
 from streams.local.keyring import ensure_local_keys
-from streams.local.processes import ChildProcess, free_port
+from streams.local.processes import free_port
 from streams.settings import Settings
 from streams.topics import CASE_AUDIT
 from tests.audit.treetools import keyring, signed_rows
-from tests.hubtools import WAIT_SECONDS, default_codec, http_get, sink_process, wait_healthy
+from tests.hubtools import default_codec, http_get, sink_process, wait_healthy, wait_stored
 
 pytestmark = pytest.mark.slow
 
@@ -56,13 +55,6 @@ def _send(broker: EmbeddedBroker, rows: list[dict[str, Any]]) -> None:
         producer.close()
 
 
-def _wait_count(store: AuditStore, entries: int, sink: ChildProcess) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while store.count() < entries:
-        assert time.monotonic() < deadline, f"{store.count()} of {entries}\n{sink.log_tail(30)}"
-        time.sleep(0.2)
-
-
 def _sample(base_url: str, series: str) -> float:
     status, body = http_get(f"{base_url}/metrics")
     assert status == 200
@@ -84,7 +76,7 @@ def test_an_entry_read_twice_in_one_batch_is_stored_once_and_a_conflict_is_count
     store = AuditStore(Settings(home=home).audit_url)
     try:
         wait_healthy(f"http://127.0.0.1:{port}", sink)
-        _wait_count(store, 3, sink)
+        wait_stored(store, 3, sink)
         assert [row.hash for row in store.trail(CASE)] == [row["hash"] for row in kept]
         assert _sample(f"http://127.0.0.1:{port}", CONFLICTS) == 1
         assert f"entry 2 of case {CASE} conflicts with the stored one" in sink.log_tail(40)

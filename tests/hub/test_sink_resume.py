@@ -7,7 +7,6 @@ group had already committed past: a silent gap in the trail.
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -21,12 +20,12 @@ from streams.local.processes import ChildProcess, free_port
 from streams.settings import Settings
 from streams.topics import CASE_AUDIT, SINK_APP_ID
 from tests.hubtools import (
-    WAIT_SECONDS,
     default_codec,
     report,
     sink_process,
     until_referral,
     wait_healthy,
+    wait_stored,
     worker_process,
 )
 
@@ -39,13 +38,6 @@ def _started_sink(home: Path, broker: EmbeddedBroker) -> ChildProcess:
     sink.start()
     wait_healthy(f"http://127.0.0.1:{port}", sink)
     return sink
-
-
-def _wait_count(store: AuditStore, entries: int, sink: ChildProcess) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while store.count() < entries:
-        assert time.monotonic() < deadline, f"{store.count()} of {entries}\n{sink.log_tail(30)}"
-        time.sleep(0.2)
 
 
 def _committed(broker: EmbeddedBroker) -> dict[tuple[str, int], int]:
@@ -82,7 +74,7 @@ def test_a_new_store_is_filled_from_the_start_although_the_group_committed_past_
         for event_type, record in [("ReportReceived", opened), *until_referral(case_id)]:
             publisher.publish(event_type, record)
         publisher.flush()
-        _wait_count(first, 4, sink)
+        wait_stored(first, 4, sink)
         positions = first.consumed_offsets()
         assert sum(positions.values()) == 4
         sink.stop()
@@ -94,7 +86,7 @@ def test_a_new_store_is_filled_from_the_start_although_the_group_committed_past_
         shutil.copytree(first_home / "keys", second_home / "keys")
         sink = _started_sink(second_home, own_broker)
         second = AuditStore(Settings(home=second_home).audit_url)
-        _wait_count(second, 4, sink)
+        wait_stored(second, 4, sink)
         assert [row.hash for row in second.trail(case_id)] == [
             row.hash for row in first.trail(case_id)
         ]
