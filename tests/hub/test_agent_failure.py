@@ -1,7 +1,8 @@
-"""A failure of the pipeline outside any record's step stops the worker; a restart catches up.
+"""A failure of the pipeline or the sink outside any record stops its process; a restart
+catches up.
 
 Faust restarts a failed agent in place by default: the failed batch then stays unacknowledged,
-every later commit is held back, and the worker processes nothing more while it looks alive.
+every later commit is held back, and the process handles nothing more while it looks alive.
 """
 
 from __future__ import annotations
@@ -22,16 +23,17 @@ from streams.settings import Settings
 from tests.hubtools import (
     WAIT_SECONDS,
     default_codec,
+    hub_process,
     report,
-    sink_process,
     wait_healthy,
     wait_stored,
-    worker_process,
 )
 
 pytestmark = pytest.mark.slow
 
-FAILING_WORKER = Path(__file__).resolve().parents[1] / "failing_worker.py"
+FAILING_PROCESS = Path(__file__).resolve().parents[1] / "failing_process.py"
+#: What each role's agent calls itself in the log line of its stop.
+AGENTS = {"worker": "pipeline", "sink": "audit sink"}
 EVENTS = 8
 
 
@@ -42,37 +44,39 @@ def _wait_exit(child: ChildProcess) -> None:
         time.sleep(0.2)
 
 
-def test_a_failed_batch_stops_the_worker_and_its_restart_stores_every_event(
-    own_broker: EmbeddedBroker, tmp_path: Path
+@pytest.mark.parametrize("failing_role", ["worker", "sink"])
+def test_a_failed_batch_stops_its_process_and_a_restart_stores_every_event(
+    failing_role: str, own_broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
     home = tmp_path / "home"
     ensure_local_keys(Settings(home=home))
-    port = free_port()
-    failing = worker_process(home, own_broker.url, port, {"KAWAL_TEST_FAILING_BATCH": "3"})
-    failing.argv = [sys.executable, str(FAILING_WORKER)]
-    sink_port = free_port()
-    sink = sink_process(home, own_broker.url, sink_port)
+    ports = {role: free_port() for role in AGENTS}
+    failing = hub_process(
+        failing_role, home, own_broker.url, ports[failing_role], {"KAWAL_TEST_FAILING_BATCH": "3"}
+    )
+    failing.argv = [sys.executable, str(FAILING_PROCESS), failing_role]
+    other_role = next(role for role in AGENTS if role != failing_role)
+    other = hub_process(other_role, home, own_broker.url, ports[other_role])
     publisher = EventPublisher(
         [own_broker.bootstrap_servers], default_codec(), keyring_of(Settings(home=home))
     )
     store = AuditStore(Settings(home=home).audit_url)
-    failing.start()
-    sink.start()
     restarted: ChildProcess | None = None
+    for child in (failing, other):
+        child.start()
     try:
-        wait_healthy(f"http://127.0.0.1:{port}", failing)
-        wait_healthy(f"http://127.0.0.1:{sink_port}", sink)
+        for role, child in ((failing_role, failing), (other_role, other)):
+            wait_healthy(f"http://127.0.0.1:{ports[role]}", child)
         for _ in range(EVENTS):  # one at a time: a batch each
             publisher.publish("ReportReceived", report())
             publisher.flush()
             time.sleep(0.3)
         _wait_exit(failing)
         assert failing.returncode == 1
-        assert "the pipeline failed with RuntimeError outside any one record" in failing.log_tail(
-            200
-        )
+        stop_line = f"the {AGENTS[failing_role]} failed with RuntimeError outside any one record"
+        assert stop_line in failing.log_tail(200)
         assert store.count() < EVENTS
-        restarted = worker_process(home, own_broker.url, port)
+        restarted = hub_process(failing_role, home, own_broker.url, ports[failing_role])
         restarted.start()
         wait_stored(store, EVENTS, restarted)
         time.sleep(1)  # nothing more than each event once
@@ -81,6 +85,6 @@ def test_a_failed_batch_stops_the_worker_and_its_restart_stores_every_event(
     finally:
         publisher.close()
         store.close()
-        for child in (failing, restarted, sink):
-            if child is not None:
-                child.stop(20)
+        for process in (failing, restarted, other):
+            if process is not None:
+                process.stop(20)
