@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from connectors.errors import ConnectorError
 from connectors.host import build, run_connector
 from monitoring.connectors import ConnectorMetrics
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
@@ -95,9 +97,10 @@ def run_demo(
     """Run the simulators and every reference connector until ``stop`` is set."""
     metrics = metrics or ConnectorMetrics()
     systems = DemoSystems(home / "simulators")
+    failed: list[str] = []
     threads = [
         threading.Thread(
-            target=run_connector,
+            target=stopping_all_on_failure(name, run_connector, stop, failed),
             args=(build(name, config), bootstrap, home, stop, credentials),
             kwargs={"metrics": metrics},
             name=f"connector-{name}",
@@ -116,3 +119,34 @@ def run_demo(
         for thread in threads:
             thread.join(timeout=10)
         systems.stop()
+    if failed:
+        raise ConnectorError(
+            f"the demo connector {', '.join(failed)} failed and the others stopped with it; "
+            "its log above says where"
+        )
+
+
+def stopping_all_on_failure(
+    name: str, run: Callable[..., None], stop: threading.Event, failed: list[str]
+) -> Callable[..., None]:
+    """``run``, which on an unexpected failure logs it, notes ``name`` and sets ``stop``.
+
+    A connector thread that died alone would leave the demo running without it and say
+    nothing more. The log names the exception type and frames only: a connector's exception
+    can quote the personal data it was handling.
+    """
+
+    def guarded(*args: Any, **kwargs: Any) -> None:
+        try:
+            run(*args, **kwargs)
+        except Exception as exc:
+            log.critical(
+                "demo connector %s failed with %s; stopping the demo connectors\n%s",
+                name,
+                type(exc).__name__,
+                "".join(traceback.format_tb(exc.__traceback__)),
+            )
+            failed.append(name)
+            stop.set()
+
+    return guarded

@@ -102,6 +102,7 @@ class Supervisor:
         self.worker: ChildProcess | None = None
         self.sink: ChildProcess | None = None
         self.connectors: ChildProcess | None = None
+        self._connectors_reported = False
         self.prometheus = prometheus  # --monitoring: started once the hub is healthy
         self.stopping = threading.Event()
 
@@ -232,6 +233,7 @@ class Supervisor:
                 )
             if self.prometheus is not None:
                 self.prometheus.keep_alive()
+            self._report_connectors_exit()
             for child, _ in self.hub_processes():
                 if child.alive:
                     continue
@@ -248,6 +250,19 @@ class Supervisor:
                     file=sys.stderr,
                 )
                 child.start()
+
+    def _report_connectors_exit(self) -> None:
+        # The demo's connectors are not restarted (a new run would play its case again), but
+        # their exit must not go unnoticed while the hub runs on.
+        connectors = self.connectors
+        if connectors is None or connectors.alive or self._connectors_reported:
+            return
+        self._connectors_reported = True
+        print(
+            f"kawal: the demo connectors exited ({connectors.returncode}); the hub runs on "
+            f"without them; see {connectors.log_path}",
+            file=sys.stderr,
+        )
 
     def stop(self) -> None:
         """Stop Prometheus, the connectors, the worker (it commits), the sink, the broker."""
