@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
@@ -30,6 +31,13 @@ class InboundLane(StrEnum):
 
     OWN = "own"
     SHARED = "shared"
+
+
+#: Longest institution id: ``kawal.outbound.`` and the id stay within Kafka's 249 characters
+#: for a topic name, and the audit store's 255 for the topic an entry came from.
+MAX_ID_LENGTH = 200
+#: What an id may hold: the characters Kafka allows in a topic name.
+INSTITUTION_ID = re.compile(rf"[A-Za-z0-9._-]{{1,{MAX_ID_LENGTH}}}")
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,12 @@ def _parse(entry: dict[str, str], index: int) -> Institution:
         raise RegistryError(
             f"institution entry #{index + 1} lacks {exc.args[0]!r}; every entry needs id and role"
         ) from exc
+    if not INSTITUTION_ID.fullmatch(institution.id):
+        raise RegistryError(
+            f"institution entry #{index + 1}: id {institution.id[:40]!r} is not 1 to "
+            f"{MAX_ID_LENGTH} letters, digits, '.', '_' or '-': the id names the institution's "
+            "topics, which Kafka allows only those characters"
+        )
     if institution.id == HUB_INSTITUTION and institution.inbound is not InboundLane.OWN:
         raise RegistryError(
             f"the hub ({HUB_INSTITUTION}) publishes on its own topic; remove its inbound entry"

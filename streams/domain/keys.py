@@ -49,6 +49,8 @@ from streams.domain.key_entries import RegisteredKey as RegisteredKey
 FIELDS = frozenset(
     {"id", "institution", "use", "public_key", "valid_from", "valid_until", "revoked_at", "reason"}
 )
+#: Longest key id: the audit store's column for the key that signed each entry.
+MAX_KEY_ID_LENGTH = 128
 ED25519_PUBLIC_KEY_BYTES = 32
 X25519_PUBLIC_KEY_BYTES = 32
 #: Subfolder of an institution's key folder holding its private encryption keys, apart from the
@@ -188,6 +190,11 @@ def parse_entry(item: dict[str, Any]) -> RegisteredKey:
     if missing:
         raise KeyRegistryError(f"missing {missing}")
     key_id, institution, text = str(item["id"]), str(item["institution"]), str(item["public_key"])
+    if not 0 < len(key_id) <= MAX_KEY_ID_LENGTH:
+        raise KeyRegistryError(
+            f"id {key_id[:40]!r} has {len(key_id)} characters; a key id has 1 to "
+            f"{MAX_KEY_ID_LENGTH} (the audit store keeps it with every entry)"
+        )
     dated = (
         _moment(item, "valid_from"),
         _moment(item, "valid_until") if "valid_until" in item else None,

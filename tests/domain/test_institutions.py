@@ -21,3 +21,21 @@ def test_registry_entry_without_role_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(RegistryError, match="lacks 'role'"):
         load_institutions(path)
+
+
+@pytest.mark.parametrize("bad", ["", "ppk 3374", "ppk/3374", "bkn:sdm", "a" * 201, "kantor-é"])
+def test_an_id_that_cannot_name_a_topic_is_refused(tmp_path: Path, bad: str) -> None:
+    path = tmp_path / "institutions.toml"
+    path.write_text(f'[[institution]]\nid = "{bad}"\nrole = "ppk"\n', encoding="utf-8")
+
+    with pytest.raises(RegistryError, match=r"entry #1: id .* is not 1 to 200 letters"):
+        load_institutions(path)
+
+
+def test_the_longest_id_names_topics_kafka_accepts(tmp_path: Path) -> None:
+    path = tmp_path / "institutions.toml"
+    longest = "ppk." + "9" * 196
+    path.write_text(f'[[institution]]\nid = "{longest}"\nrole = "ppk"\n')
+
+    (institution,) = load_institutions(path)
+    assert len(f"kawal.outbound.{institution.id}") <= 249

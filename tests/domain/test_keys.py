@@ -158,6 +158,11 @@ def test_bad_public_keys_dates_and_duplicates_are_refused(tmp_path: Path) -> Non
         "#4: missing",
     ):
         assert expected in text
+    too_long = (
+        new_key_pair("bkn", JAN).registry_text().replace('id = "bkn/', f'id = "bkn/{"0" * 130}', 1)
+    )
+    with pytest.raises(KeyRegistryError, match="a key id has 1 to 128"):
+        load_key_registry(registry_file(tmp_path, too_long))
     twice = new_key_pair("bkn", JAN).registry_text()
     with pytest.raises(KeyRegistryError, match="registered twice"):
         load_key_registry(registry_file(tmp_path, twice, twice))
