@@ -17,6 +17,7 @@ import argparse
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
@@ -99,3 +100,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Python would report the pipe again when it flushes stdout at exit; point it elsewhere.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:
+        # A defect. Its frames say where; its message is left out, as it may quote the personal
+        # data the command was handling (a connector's records, a trail).
+        print(
+            f"kawal: unexpected {type(exc).__name__}, a defect of kawal: report it with these "
+            f"frames (its message is left out: it may hold personal data)\n"
+            f"{''.join(traceback.format_tb(exc.__traceback__))}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR

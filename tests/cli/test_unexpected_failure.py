@@ -1,0 +1,27 @@
+"""A defect in a command ends it with exit 1 and its frames, never the exception's message."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from streams.cli import cases, main
+from streams.settings import Settings
+
+
+def test_an_unexpected_failure_prints_its_frames_and_not_its_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nip = "199001012015031001"
+
+    def defective(_args: argparse.Namespace, _settings: Settings) -> int:
+        raise KeyError(f"subject {nip} not in index")  # as a careless lookup might
+
+    monkeypatch.setattr(cases, "_case_list", defective)
+
+    assert main(["case", "list"]) == 1
+    err = capsys.readouterr().err
+    assert "kawal: unexpected KeyError, a defect of kawal" in err
+    assert "in defective" in err  # the frame that failed
+    assert nip not in err
