@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from connectors.errors import ConnectorError
 from connectors.host import build, run_connector
 from monitoring.connectors import ConnectorMetrics
+from streams import logs
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ def stopping_all_on_failure(
                 "demo connector %s failed with %s; stopping the demo connectors\n%s",
                 name,
                 type(exc).__name__,
-                "".join(traceback.format_tb(exc.__traceback__)),
+                logs.frames(exc.__traceback__),
             )
             failed.append(name)
             stop.set()

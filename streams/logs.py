@@ -18,6 +18,7 @@ import logging
 import sys
 import traceback
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import Any
 
 #: Fields a record may carry in ``extra`` that go into the JSON object.
@@ -42,10 +43,19 @@ class JsonFormatter(logging.Formatter):
             if value is not None:
                 entry[name] = str(value)
         if record.exc_info and record.exc_info[0] is not None:
-            error, _, frames = record.exc_info
+            error, _, trace = record.exc_info
             entry["error_type"] = error.__name__
-            entry["traceback"] = "".join(traceback.format_tb(frames))
+            entry["traceback"] = frames(trace)
         return json.dumps(entry, ensure_ascii=False)
+
+
+def frames(tb: TracebackType | None) -> str:
+    """The frames of a traceback, for a log line that names an exception's type, never its text.
+
+    A third-party exception's text can quote the record it failed on, and with it personal
+    data; where the code ran is enough to find the defect.
+    """
+    return "".join(traceback.format_tb(tb))
 
 
 def formatter(log_format: str) -> logging.Formatter:

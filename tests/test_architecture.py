@@ -27,7 +27,8 @@ ALLOWED: dict[str, set[str]] = {
     "broker": {"domain", "topics", "headers", "settings", "private_files"},
     "vault": {"domain", "settings", "private_files"},
     "audit": {"domain", "broker", "vault", "topics", "settings", "private_files"},
-    "hub": {"domain", "broker", "audit", "vault", "topics", "headers"},
+    # Failures are logged by type and frames (streams.logs.frames), never by message.
+    "hub": {"domain", "broker", "audit", "vault", "topics", "headers", "logs"},
     "web": {"domain", "audit", "vault", "hub"},
     # The Kubernetes manifests are generated from the broker's topic plan and ACL matrix.
     "contract": {"domain", "broker", "topics", "headers", "settings"},
@@ -39,7 +40,7 @@ ALLOWED: dict[str, set[str]] = {
     "worker": {"app", "broker", "settings", "private_files", "logs"},
     "cli": {
         "domain", "broker", "audit", "vault", "hub", "web", "local", "contract", "app",
-        "worker", "topics", "headers", "settings", "private_files",
+        "worker", "topics", "headers", "settings", "private_files", "logs",
     },
 }  # fmt: skip
 

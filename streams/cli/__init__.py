@@ -17,13 +17,13 @@ import argparse
 import logging
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
 from kafka.errors import KafkaError
 
 from schemas.errors import KawalError
+from streams import logs
 from streams.cli import (
     access,
     cases,
@@ -106,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"kawal: unexpected {type(exc).__name__}, a defect of kawal: report it with these "
             f"frames (its message is left out: it may hold personal data)\n"
-            f"{''.join(traceback.format_tb(exc.__traceback__))}",
+            f"{logs.frames(exc.__traceback__)}",
             file=sys.stderr,
         )
         return EXIT_ERROR

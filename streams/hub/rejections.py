@@ -10,7 +10,6 @@ once more.
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +26,7 @@ from schemas.codec import (
     UnknownSchemaError,
 )
 from schemas.errors import KawalError
+from streams import logs
 from streams.domain.hub_sealing import dead_letter_payload
 from streams.domain.keys import KeyRegistry
 from streams.domain.reasons import Reason
@@ -145,7 +145,7 @@ def log_failure(stage: Stage, message: faust.types.Message, exc: Exception) -> s
         message.partition,
         message.offset,
         type(exc).__name__,
-        "".join(traceback.format_tb(exc.__traceback__)),
+        logs.frames(exc.__traceback__),
     )
     return f"{stage} failed with {type(exc).__name__}; see the worker log, then replay"
 
@@ -163,5 +163,5 @@ def log_stop(agent: str, exc: Exception) -> None:
         "its unacknowledged records again from the last commit\n%s",
         agent,
         what,
-        "".join(traceback.format_tb(exc.__traceback__)),
+        logs.frames(exc.__traceback__),
     )
