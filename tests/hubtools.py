@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -219,6 +220,14 @@ def problem_of(status: int, headers: dict[str, str], body: bytes) -> dict[str, A
 def wait_healthy(base_url: str, worker: ChildProcess, timeout: float = WAIT_SECONDS) -> None:
     """Wait for the worker's /health to answer 200."""
     wait_for_health(base_url, lambda: worker.alive, lambda: worker.log_tail(40), timeout)
+
+
+def metric_value(base_url: str, series: str) -> float:
+    """The value of ``series`` (name and labels) on ``base_url``/metrics; 0 if it is absent."""
+    status, body = http_get(f"{base_url}/metrics")
+    assert status == 200
+    found = re.search(rf"^{re.escape(series)} (\S+)$", body.decode(), re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
 
 
 def wait_stored(store: AuditStore, entries: int, writer: ChildProcess) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +26,7 @@ from streams.local.processes import free_port
 from streams.settings import Settings
 from streams.topics import CASE_AUDIT
 from tests.audit.treetools import keyring, signed_rows
-from tests.hubtools import default_codec, http_get, sink_process, wait_healthy, wait_stored
+from tests.hubtools import default_codec, metric_value, sink_process, wait_healthy, wait_stored
 
 pytestmark = pytest.mark.slow
 
@@ -55,13 +54,6 @@ def _send(broker: EmbeddedBroker, rows: list[dict[str, Any]]) -> None:
         producer.close()
 
 
-def _sample(base_url: str, series: str) -> float:
-    status, body = http_get(f"{base_url}/metrics")
-    assert status == 200
-    found = re.search(rf"^{re.escape(series)} (\S+)$", body.decode(), re.MULTILINE)
-    return float(found.group(1)) if found else 0.0
-
-
 def test_an_entry_read_twice_in_one_batch_is_stored_once_and_a_conflict_is_counted(
     own_broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
@@ -78,7 +70,7 @@ def test_an_entry_read_twice_in_one_batch_is_stored_once_and_a_conflict_is_count
         wait_healthy(f"http://127.0.0.1:{port}", sink)
         wait_stored(store, 3, sink)
         assert [row.hash for row in store.trail(CASE)] == [row["hash"] for row in kept]
-        assert _sample(f"http://127.0.0.1:{port}", CONFLICTS) == 1
+        assert metric_value(f"http://127.0.0.1:{port}", CONFLICTS) == 1
         assert f"entry 2 of case {CASE} conflicts with the stored one" in sink.log_tail(40)
         assert sink.alive
     finally:

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import text
 
-from tests.hubtools import RunningHub, http_get
+from tests.hubtools import RunningHub, http_get, metric_value
 
 pytestmark = pytest.mark.slow
 
 
 def sample(hub: RunningHub, series: str) -> float:
-    status, body = http_get(f"{hub.base_url}/metrics")
-    assert status == 200
-    found = re.search(rf"^{re.escape(series)} (\S+)$", body.decode(), re.MULTILINE)
-    return float(found.group(1)) if found else 0.0
+    return metric_value(hub.base_url, series)
 
 
 def test_a_trail_changed_behind_the_hubs_back_is_counted(hub: RunningHub) -> None:
