@@ -2,10 +2,15 @@
 
 ``KAWAL_LOG_FORMAT=json`` makes every record one JSON object on one line: ``time`` (UTC, ISO
 8601), ``level``, ``logger``, ``message`` and, where the code that logs passes them as
-``extra``, ``event_id``, ``case_id``, ``stage`` and ``reason`` (a reason code). A logged
-exception gives its type and its frames (``error_type``, ``traceback``), never its message: a
+``extra``, ``event_id``, ``case_id``, ``stage`` and ``reason`` (a reason code). Text
+(``KAWAL_LOG_FORMAT=text``, the default) is for people at a terminal.
+
+In either format a logged exception gives its type and its frames, never its message: a
 third-party exception's text can quote the record it failed on, and with it personal data.
-Text (``KAWAL_LOG_FORMAT=text``, the default) is for people at a terminal.
+That holds for what Faust and mode log too (mode logs ``Crashed reason=%r`` with the
+exception's repr): every handler carries :class:`WithholdExceptionText`. The hub's own errors
+(:class:`~schemas.errors.KawalError`) keep their messages, which never hold personal data and
+say what to do.
 
 Nothing here adds personal data: the hub logs identifiers (case and event ids are opaque
 UUIDs), coordinates and reason codes only.
@@ -20,6 +25,8 @@ import traceback
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
+
+from schemas.errors import KawalError
 
 #: Fields a record may carry in ``extra`` that go into the JSON object.
 FIELDS = ("event_id", "case_id", "stage", "reason")
@@ -58,22 +65,63 @@ def frames(tb: TracebackType | None) -> str:
     return "".join(traceback.format_tb(tb))
 
 
+class WithholdExceptionText(logging.Filter):
+    """Name a third-party exception in a record by its type only, whichever formatter runs.
+
+    An exception among the record's arguments (or as its message) becomes its type's name; a
+    logged exception's text (``exc_text``, which every standard formatter prints as it is)
+    becomes its type and frames.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite ``record`` in place; never drop it."""
+        if _withheld(record.msg):
+            record.msg = type(record.msg).__name__
+        if isinstance(record.args, tuple) and any(_withheld(arg) for arg in record.args):
+            record.args = tuple(
+                _TypeName(type(arg).__name__) if _withheld(arg) else arg for arg in record.args
+            )
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            what = type(error).__name__
+            what += " (message withheld)" if _withheld(error) else f": {error}"
+            trace = frames(record.exc_info[2])
+            record.exc_text = f"Traceback (most recent call last):\n{trace}{what}"
+        return True
+
+
+class _TypeName(str):
+    """An exception's type name, which ``%r`` shows bare as ``%s`` does."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _withheld(value: object) -> bool:
+    return isinstance(value, BaseException) and not isinstance(value, KawalError)
+
+
 def formatter(log_format: str) -> logging.Formatter:
     """The formatter of ``log_format`` (``json`` or ``text``)."""
     return JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
 
 
 def use_format(logger: logging.Logger, log_format: str) -> None:
-    """Give every handler of ``logger`` the formatter of ``log_format`` (Faust's included)."""
-    if log_format == "json":
-        for handler in logger.handlers:
+    """Give every handler of ``logger`` the formatter of ``log_format`` (Faust's included).
+
+    Every handler also withholds exception text (:class:`WithholdExceptionText`).
+    """
+    for handler in logger.handlers:
+        if log_format == "json":
             handler.setFormatter(JsonFormatter())
+        handler.addFilter(WithholdExceptionText())
 
 
 def configure(log_format: str, level: str) -> None:
     """Log to stderr in ``log_format`` at ``level`` (processes without Faust: connectors)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter(log_format))
+    handler.addFilter(WithholdExceptionText())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

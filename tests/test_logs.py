@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+from collections.abc import Callable
 
-from streams.logs import JsonFormatter, formatter
+import pytest
+
+from schemas.errors import CodecError
+from streams.logs import JsonFormatter, WithholdExceptionText, formatter, use_format
 
 CANARY = "Siti Canary 198501012010011001"
 
@@ -56,3 +61,62 @@ def test_text_stays_readable() -> None:
     line = formatter("text").format(record(stage="ingress"))
     assert "WARNING kawal.test: rejected x" in line
     assert not line.startswith("{")
+
+
+def logged(log_format: str, emit: Callable[[logging.Logger], None]) -> str:
+    """What a logger whose handler :func:`use_format` set up writes when ``emit`` logs."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logger = logging.Logger("kawal.test.withheld")
+    logger.addHandler(handler)
+    use_format(logger, log_format)
+    emit(logger)
+    return out.getvalue()
+
+
+def failing_with(error: Exception) -> Callable[[logging.Logger], None]:
+    """Log ``error`` as mode logs a crashed service: its repr as argument, with the trace."""
+
+    def emit(logger: logging.Logger) -> None:
+        try:
+            raise error
+        except Exception as exc:
+            logger.exception("Crashed reason=%r", exc)
+
+    return emit
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_third_party_exception_is_logged_by_type_and_frames_in_either_format(
+    log_format: str,
+) -> None:
+    written = logged(log_format, failing_with(ValueError(f"cannot encode {CANARY!r}")))
+    assert CANARY not in written
+    assert "Crashed reason=ValueError" in written
+    assert "failing_with" in written or "emit" in written  # the frames are there
+
+
+def test_text_names_the_withheld_message() -> None:
+    written = logged("text", failing_with(ValueError(CANARY)))
+    assert "ValueError (message withheld)" in written
+    assert "Traceback (most recent call last):" in written
+
+
+def test_an_exception_as_the_message_is_named_by_type() -> None:
+    written = logged("text", lambda logger: logger.error(KeyError(CANARY)))
+    assert written.strip() == "ERROR KeyError"
+
+
+def test_the_hubs_own_errors_keep_their_messages() -> None:
+    error = CodecError("the record does not decode; fix the producer")
+    written = logged("text", failing_with(error))
+    assert "Crashed reason=CodecError('the record does not decode; fix the producer')" in written
+    assert "CodecError: the record does not decode; fix the producer" in written
+
+
+def test_records_without_exceptions_pass_unchanged() -> None:
+    plain = record()
+    assert WithholdExceptionText().filter(plain)
+    assert plain.getMessage() == "rejected x"
+    assert plain.exc_text is None

@@ -20,6 +20,7 @@ from streams.local.embedded import EmbeddedBroker
 from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.processes import ChildProcess, free_port
 from streams.settings import Settings
+from tests.failing_process import CANARY
 from tests.hubtools import (
     WAIT_SECONDS,
     default_codec,
@@ -75,6 +76,10 @@ def test_a_failed_batch_stops_its_process_and_a_restart_stores_every_event(
         assert failing.returncode == 1
         stop_line = f"the {AGENTS[failing_role]} failed with RuntimeError outside any one record"
         assert stop_line in failing.log_tail(200)
+        log_text = failing.log_path.read_text()
+        # mode logs "Crashed reason=%r" and the traceback: the type, never the message.
+        assert "RuntimeError (message withheld)" in log_text
+        assert CANARY not in log_text
         assert store.count() < EVENTS
         restarted = hub_process(failing_role, home, own_broker.url, ports[failing_role])
         restarted.start()
