@@ -89,9 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KafkaError as exc:
         # Any command that reads or writes topics: the broker is down, unreachable or refuses.
+        # kafka-python's errors name their type in their text.
         print(
             f"kawal: the broker at {Settings().effective_broker_url} did not answer as expected "
-            f"({type(exc).__name__}: {exc}); start it (`kawal up`) or set KAWAL_BROKER_URL",
+            f"({exc}); start it (`kawal up`) or set KAWAL_BROKER_URL",
             file=sys.stderr,
         )
         return EXIT_ERROR

@@ -25,4 +25,5 @@ def test_dlq_list_without_a_broker_is_a_clear_error(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert "did not answer" in done.stderr
+    assert done.stderr.count("KafkaTimeoutError") == 1
     assert "KAWAL_BROKER_URL" in done.stderr
