@@ -3,6 +3,9 @@
 Figures are only comparable within one run (shared, noisy machines): compare
 ``pipeline_events_per_second`` with ``raw_decode_events_per_second`` of the same run, and with
 ``pipeline_step_events_per_second``, the hub's own logic per event without a broker.
+``pipeline_cpu_us_per_event.*`` says which process spent the CPU of the throughput run
+(:mod:`bench.cpu_split`), and ``cpu_ceiling_events_per_second`` the rate those costs allow on
+this machine's cores.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 from faust.types import Message
 from kafka import KafkaConsumer
 
-from bench import at_rest, backlog, case_memory, two_workers
+from bench import at_rest, backlog, case_memory, cpu_split, two_workers
 from monitoring.metrics import HubMetrics
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
@@ -330,7 +333,9 @@ def main() -> None:
             (record["envelope"]["case_id"], data, cloud_event_headers(record["envelope"]))
             for record, data in zip(records, signed, strict=True)
         ]
-        print(f"pipeline_events_per_second: {pipeline_rate(publisher, store, outgoing):.0f}")
+        rate, cpu = cpu_split.during(lambda: pipeline_rate(publisher, store, outgoing), EVENTS)
+        print(f"pipeline_events_per_second: {rate:.0f}")
+        print("\n".join(cpu.lines()))
         wait_until_routed(web_url, store.count())
         p50, p99 = latency_ms(publisher, bootstrap, codec, LATENCY_RATE, LATENCY_EVENTS)
         drained = backlog.run(publisher, store, bootstrap, lambda source, n: report(n, source))

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import psutil
 
+from bench.cpu_split import cpu_seconds, role_of
 from streams.local.processes import free_port
 from streams.local.storage import free_storage_base_port
 
@@ -161,32 +162,16 @@ def healthy(url: str) -> bool:
 def _sample(up: subprocess.Popen[bytes]) -> tuple[dict[str, float], dict[str, float]]:
     root = psutil.Process(up.pid)
     processes = [root, *root.children(recursive=True)]
-    before = {process.pid: _cpu_seconds(process) for process in processes}
+    before = {process.pid: cpu_seconds(process) for process in processes}
     time.sleep(SAMPLE_SECONDS)
     cpu: dict[str, float] = {}
     rss: dict[str, float] = {}
     for process in processes:
-        name = _name(process)
-        used = _cpu_seconds(process) - before[process.pid]
+        name = role_of(process)
+        used = cpu_seconds(process) - before[process.pid]
         cpu[name] = cpu.get(name, 0.0) + 100 * used / SAMPLE_SECONDS
         rss[name] = rss.get(name, 0.0) + process.memory_info().rss / 2**20
     return cpu, rss
-
-
-def _cpu_seconds(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return float(times.user + times.system)
-
-
-def _name(process: psutil.Process) -> str:
-    """``supervisor``, ``worker``, ``sink``, ``tansu``, ``weed`` or the executable's name."""
-    command = process.cmdline()
-    for role in ("worker", "sink"):
-        if role in command[1:4]:
-            return role
-    if "up" in command[1:4]:
-        return "supervisor"
-    return Path(command[0]).name if command else process.name()
 
 
 def _stop(up: subprocess.Popen[bytes]) -> None:
