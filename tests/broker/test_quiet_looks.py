@@ -28,6 +28,7 @@ from streams.broker.tansu import (
     look_when_due,
 )
 from streams.local.embedded import EmbeddedBroker
+from tests.clocks import ManualClock
 
 #: Seconds between looks in these tests: short, but long beside a Fetch round trip.
 LOOK_SECONDS = 1.5
@@ -37,18 +38,9 @@ WATCH_SECONDS = 4 * LOOK_SECONDS
 ARRIVAL_SECONDS = 10.0
 
 
-class QuietClock:
-    """A monotonic clock that a pacer, made at 0, finds quiet from the start."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def _quiet_pacer() -> FetchPacer:
-    clock = QuietClock()
+    # Made at 0, the pacer finds itself quiet from the start.
+    clock = ManualClock(0.0)
     pacer = FetchPacer(clock=clock, look_seconds=LOOK_SECONDS)
     clock.now = QUIET_AFTER_SECONDS + 1
     return pacer

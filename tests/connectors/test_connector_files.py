@@ -30,6 +30,7 @@ from connectors.signed_fixtures import contract_keyring
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.broker.checkpoints import CheckpointStore
+from tests.clocks import ManualClock
 
 START = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
 
@@ -65,22 +66,12 @@ class Keeping(InboundConnector[ConnectorConfig]):
             raise OSError("the share failed")
 
 
-class Clock:
-    """A clock the test moves on."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
 def test_expiry_runs_at_start_then_at_most_once_an_interval() -> None:
-    connector, clock = Keeping(), Clock()
+    connector, clock = Keeping(), ManualClock(START)
     schedule = ExpirySchedule(connector, timedelta(minutes=10), clock)
     ran = []
     for minutes in (0, 1, 9, 10, 15, 19, 20):
@@ -93,7 +84,7 @@ def test_expiry_runs_at_start_then_at_most_once_an_interval() -> None:
 def test_a_failed_expiry_is_logged_and_tried_again_an_interval_later(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    connector, clock = Keeping(fail=True), Clock()
+    connector, clock = Keeping(fail=True), ManualClock(START)
     schedule = ExpirySchedule(connector, timedelta(minutes=10), clock)
     with caplog.at_level(logging.ERROR, logger="connectors.expiry"):
         assert schedule.run_if_due()

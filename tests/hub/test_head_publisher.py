@@ -35,6 +35,7 @@ from streams.hub.outbox import Outbox, PartitionCounts
 from streams.hub.sink import AuditSink
 from streams.topics import CASE_AUDIT, HEADS
 from tests.audit.treetools import keyring, rewrite_case, signed_rows
+from tests.clocks import ManualClock
 from tests.storetools import open_store
 
 CASE = "9c3f0c2a-0000-4000-8000-000000000001"
@@ -74,14 +75,11 @@ class Broker:
         return found
 
 
-class Clock:
-    """The test's time."""
+class Clock(ManualClock[datetime]):
+    """The test's time, from :data:`START`, moved on an interval at a time."""
 
     def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
+        super().__init__(START)
 
     def advance(self, delta: timedelta = INTERVAL) -> None:
         self.now += delta

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 from streams.local.restarts import RestartBudget
+from tests.clocks import ManualClock
 
-
-class Clock:
-    """The test's monotonic time, in seconds."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
+#: Where the test's monotonic time starts, in seconds.
+START = 1_000.0
 
 
 def test_the_restart_past_the_limit_within_the_window_is_refused() -> None:
-    clock = Clock()
+    clock = ManualClock(START)
     budget = RestartBudget(limit=5, window_seconds=600, clock=clock)
     for _ in range(5):
         assert budget.spend("worker")
@@ -27,7 +21,7 @@ def test_the_restart_past_the_limit_within_the_window_is_refused() -> None:
 
 
 def test_restarts_older_than_the_window_no_longer_count() -> None:
-    clock = Clock()
+    clock = ManualClock(START)
     budget = RestartBudget(limit=5, window_seconds=600, clock=clock)
     for _ in range(50):  # a crash every eleven minutes, for nine hours
         assert budget.spend("worker")
