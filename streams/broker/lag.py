@@ -109,8 +109,13 @@ def end_offsets(
     """One past the last record of each partition (through Fetch responses on tansu)."""
     if not partitions:
         return {}
+    # No group and nothing to commit: without enable_auto_commit=False, kafka-python warns
+    # "group_id is None" in the worker's log at every reading.
     consumer = KafkaConsumer(
-        bootstrap_servers=endpoint.bootstrap, request_timeout_ms=int(timeout * 1000), **security
+        bootstrap_servers=endpoint.bootstrap,
+        request_timeout_ms=int(timeout * 1000),
+        enable_auto_commit=False,
+        **security,
     )
     try:
         reported: dict[TopicPartition, int] = consumer.end_offsets(partitions)
