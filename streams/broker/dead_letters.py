@@ -17,8 +17,9 @@ and listing never shows them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -137,17 +138,18 @@ class ReplayFilter:
     reason_code: str | None = None
     source_topic: str | None = None
 
+    def given(self) -> dict[str, str]:
+        """The fields this filter selects on, with the value each must have."""
+        wanted = {
+            "stage": self.stage,
+            "reason_code": self.reason_code,
+            "source_topic": self.source_topic,
+        }
+        return {name: value for name, value in wanted.items() if value is not None}
+
     def matches(self, record: DeadLetterRecord) -> bool:
         """Whether ``record`` is selected."""
-        letter = record.letter
-        return all(
-            wanted is None or letter[name] == wanted
-            for name, wanted in (
-                ("stage", self.stage),
-                ("reason_code", self.reason_code),
-                ("source_topic", self.source_topic),
-            )
-        )
+        return all(record.letter[name] == wanted for name, wanted in self.given().items())
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,9 @@ class ReplayOutcome:
     replayed: int
     already_replayed: int
     refusals: tuple[tuple[str, str], ...] = ()
+    #: When the filter selected no letter: for each field it selects on, the values the
+    #: letters in ``kawal.dlq`` have, and how many have each, so that a mistyped value shows.
+    unmatched: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     @property
     def not_replayable(self) -> int:
@@ -196,12 +201,16 @@ def replay_dead_letters(
         client_id="kawal-dlq-replay",
         **credentials.client_kwargs(),
     )
-    replayed = skipped = 0
+    replayed = skipped = selected = 0
     refusals: list[tuple[str, str]] = []
+    held: dict[str, Counter[str]] = {name: Counter() for name in selection.given()}
     try:
         for record in read_dead_letters(bootstrap, codec, credentials):
+            for name, values in held.items():
+                values[str(record.letter[name])] += 1
             if not selection.matches(record):
                 continue
+            selected += 1
             refusal = not_replayable_reason(record.letter)
             if record.position in done:
                 skipped += 1
@@ -218,7 +227,8 @@ def replay_dead_letters(
     finally:
         producer.close()
         store.close()
-    return ReplayOutcome(replayed, skipped, tuple(refusals))
+    unmatched = {} if selected else {name: dict(values) for name, values in held.items()}
+    return ReplayOutcome(replayed, skipped, tuple(refusals), unmatched)
 
 
 def opened_payload(letter: dict[str, Any], keys: DecryptionKeys) -> bytes:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from collections.abc import Mapping
 from typing import Any
 
 from schemas.catalog import default_catalog
@@ -70,4 +72,19 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     )
     for position, reason in outcome.refusals:
         print(f"not replayed {position}: {reason}")
+    if outcome.unmatched:
+        print(_unmatched(outcome.unmatched), file=sys.stderr)
     return EXIT_OK
+
+
+#: The option of each field a replay selects on.
+FILTER_OPTIONS = {"stage": "--stage", "reason_code": "--reason", "source_topic": "--source-topic"}
+
+
+def _unmatched(held: Mapping[str, Mapping[str, int]]) -> str:
+    """What to tell of a filter that selected nothing: the values the letters do have."""
+    lines = ["no dead letter matches the filter; the letters in kawal.dlq have:"]
+    for name, values in held.items():
+        found = ", ".join(f"{value} ({count})" for value, count in sorted(values.items()))
+        lines.append(f"  {FILTER_OPTIONS[name]}: {found or 'none (kawal.dlq is empty)'}")
+    return "\n".join(lines)

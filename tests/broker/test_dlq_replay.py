@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from connectors.signed_fixtures import contract_keyring
@@ -19,6 +20,7 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.broker.dead_letters import ReplayFilter, replay_dead_letters
 from streams.broker.topic_end import at_end
+from streams.cli import main
 from streams.domain.hub_sealing import dead_letter_payload
 from streams.domain.signing import KeyRing
 from streams.topics import DLQ, HEADS, inbound_topic, outbound_topic
@@ -84,6 +86,7 @@ def test_replay_sends_only_the_inbound_letter_and_tells_why_not_the_others(
     again = replay_dead_letters(kawal_broker, codec, tmp_path, ReplayFilter(stage=stage), ring)
 
     assert (outcome.replayed, outcome.already_replayed, outcome.not_replayable) == (1, 0, 3)
+    assert outcome.unmatched == {}
     assert (again.replayed, again.already_replayed, again.not_replayable) == (0, 1, 3)
     reasons = [reason for _, reason in outcome.refusals]
     assert "only the hub writes" in reasons[0]
@@ -94,3 +97,41 @@ def test_replay_sends_only_the_inbound_letter_and_tells_why_not_the_others(
     assert values_on(kawal_broker, inbound).count(originals[inbound]) == 1
     assert originals[feed] not in values_on(kawal_broker, feed)
     assert originals[HEADS] not in values_on(kawal_broker, heads)
+
+
+def test_a_filter_that_selects_nothing_names_the_values_the_letters_have(
+    kawal_broker: list[str], tmp_path: Path
+) -> None:
+    codec = AvroCodec(default_catalog())
+    ring = contract_keyring()
+    stage = f"test-{uuid.uuid4().hex[:8]}"
+    write_letters(kawal_broker, codec, ring, stage)
+
+    # Each value is held by some letter, but no letter has both.
+    mistyped = ReplayFilter(stage=stage, reason_code="tset")
+    outcome = replay_dead_letters(kawal_broker, codec, tmp_path, mistyped, ring)
+
+    assert (outcome.replayed, outcome.not_replayable) == (0, 0)
+    assert outcome.unmatched["stage"][stage] == len(SOURCES)
+    assert outcome.unmatched["reason_code"]["test"] >= len(SOURCES)
+    assert set(outcome.unmatched) == {"stage", "reason_code"}
+
+
+def test_kawal_dlq_replay_tells_a_mistyped_reason_on_stderr(
+    kawal_broker: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write_letters(kawal_broker, AvroCodec(default_catalog()), contract_keyring(), "test")
+    monkeypatch.setenv("KAWAL_HOME", str(tmp_path))
+    monkeypatch.setenv("KAWAL_BROKER_URL", f"kafka://{kawal_broker[0]}")
+
+    code = main(["dlq", "replay", "--reason", "no-such-reason"])
+
+    printed = capsys.readouterr()
+    assert code == 0
+    assert "replayed 0" in printed.out
+    assert "no dead letter matches the filter" in printed.err
+    assert "  --reason: " in printed.err
+    assert "test (" in printed.err
