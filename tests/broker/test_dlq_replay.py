@@ -9,6 +9,7 @@ each with what to do instead, and no record is written to the feed or the heads 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -74,16 +75,31 @@ def write_letters(
     return originals
 
 
-def test_replay_sends_only_the_inbound_letter_and_tells_why_not_the_others(
-    kawal_broker: list[str], tmp_path: Path
-) -> None:
-    codec = AvroCodec(default_catalog())
-    ring = contract_keyring()
-    stage = f"test-{uuid.uuid4().hex[:8]}"
-    originals = write_letters(kawal_broker, codec, ring, stage)
+@dataclass(frozen=True)
+class Written:
+    """Letters of :func:`write_letters` under a stage of one test's own."""
 
-    outcome = replay_dead_letters(kawal_broker, codec, tmp_path, ReplayFilter(stage=stage), ring)
-    again = replay_dead_letters(kawal_broker, codec, tmp_path, ReplayFilter(stage=stage), ring)
+    codec: AvroCodec
+    ring: KeyRing
+    stage: str
+    originals: dict[str, bytes]
+
+
+@pytest.fixture
+def written(kawal_broker: list[str]) -> Written:
+    codec, ring = AvroCodec(default_catalog()), contract_keyring()
+    stage = f"test-{uuid.uuid4().hex[:8]}"
+    return Written(codec, ring, stage, write_letters(kawal_broker, codec, ring, stage))
+
+
+def test_replay_sends_only_the_inbound_letter_and_tells_why_not_the_others(
+    kawal_broker: list[str], written: Written, tmp_path: Path
+) -> None:
+    codec, ring, originals = written.codec, written.ring, written.originals
+    selection = ReplayFilter(stage=written.stage)
+
+    outcome = replay_dead_letters(kawal_broker, codec, tmp_path, selection, ring)
+    again = replay_dead_letters(kawal_broker, codec, tmp_path, selection, ring)
 
     assert (outcome.replayed, outcome.already_replayed, outcome.not_replayable) == (1, 0, 3)
     assert outcome.unmatched == {}
@@ -100,30 +116,25 @@ def test_replay_sends_only_the_inbound_letter_and_tells_why_not_the_others(
 
 
 def test_a_filter_that_selects_nothing_names_the_values_the_letters_have(
-    kawal_broker: list[str], tmp_path: Path
+    kawal_broker: list[str], written: Written, tmp_path: Path
 ) -> None:
-    codec = AvroCodec(default_catalog())
-    ring = contract_keyring()
-    stage = f"test-{uuid.uuid4().hex[:8]}"
-    write_letters(kawal_broker, codec, ring, stage)
-
     # Each value is held by some letter, but no letter has both.
-    mistyped = ReplayFilter(stage=stage, reason_code="tset")
-    outcome = replay_dead_letters(kawal_broker, codec, tmp_path, mistyped, ring)
+    mistyped = ReplayFilter(stage=written.stage, reason_code="tset")
+    outcome = replay_dead_letters(kawal_broker, written.codec, tmp_path, mistyped, written.ring)
 
     assert (outcome.replayed, outcome.not_replayable) == (0, 0)
-    assert outcome.unmatched["stage"][stage] == len(SOURCES)
+    assert outcome.unmatched["stage"][written.stage] == len(SOURCES)
     assert outcome.unmatched["reason_code"]["test"] >= len(SOURCES)
     assert set(outcome.unmatched) == {"stage", "reason_code"}
 
 
+@pytest.mark.usefixtures("written")
 def test_kawal_dlq_replay_tells_a_mistyped_reason_on_stderr(
     kawal_broker: list[str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    write_letters(kawal_broker, AvroCodec(default_catalog()), contract_keyring(), "test")
     monkeypatch.setenv("KAWAL_HOME", str(tmp_path))
     monkeypatch.setenv("KAWAL_BROKER_URL", f"kafka://{kawal_broker[0]}")
 
