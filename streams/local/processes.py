@@ -64,7 +64,7 @@ class _PortPicker:
     """
 
     def __init__(self) -> None:
-        self._next = (os.getpid() * 7919) % len(PICKED_PORTS)
+        self._next = pid_offset(len(PICKED_PORTS))
 
     def pick(self, host: str) -> int:
         for _ in PICKED_PORTS:
@@ -76,6 +76,15 @@ class _PortPicker:
             f"no free port between {PICKED_PORTS.start} and {PICKED_PORTS.stop - 1} on {host}; "
             "stop leftover servers or give the ports explicitly"
         )
+
+
+def pid_offset(span: int) -> int:
+    """Where this process starts a search among ``span`` ports.
+
+    Derived from the pid (times a prime, to spread neighbouring pids), so that processes
+    searching at the same time, such as parallel test workers, rarely try the same port.
+    """
+    return (os.getpid() * 7919) % span
 
 
 _picker = _PortPicker()

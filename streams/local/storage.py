@@ -5,7 +5,6 @@ tansu's only durable storage in this build is S3; everything listens on loopback
 
 from __future__ import annotations
 
-import os
 import re
 import time
 import urllib.request
@@ -23,7 +22,7 @@ from streams.local.children import (
     refuse_if_running,
     start_child,
 )
-from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
+from streams.local.processes import ChildFailedError, ChildProcess, pid_offset, port_in_use
 from streams.private_files import private_dir
 
 DEFAULT_STORAGE_PORT = 8333
@@ -45,7 +44,7 @@ def free_storage_base_port() -> int:
     """
     low, high = 10_000, _EPHEMERAL_PORTS_START - GRPC_PORT_OFFSET - len(STORAGE_PORT_OFFSETS)
     span = (high - low) // 5
-    first = (os.getpid() * 7919) % span
+    first = pid_offset(span)
     for step in range(span):
         base = low + 5 * ((first + step) % span)
         if not any(port_in_use(HOST, port) for _, port in _storage_ports(base)):
