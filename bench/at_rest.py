@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.cpu_split import cpu_seconds, role_of
+from bench.cpu_split import cpu_while, role_of
 from streams.local.processes import free_port
 from streams.local.storage import free_storage_base_port
 
@@ -162,14 +162,11 @@ def healthy(url: str) -> bool:
 def _sample(up: subprocess.Popen[bytes]) -> tuple[dict[str, float], dict[str, float]]:
     root = psutil.Process(up.pid)
     processes = [root, *root.children(recursive=True)]
-    before = {process.pid: cpu_seconds(process) for process in processes}
-    time.sleep(SAMPLE_SECONDS)
-    cpu: dict[str, float] = {}
+    _, _, used = cpu_while(processes, lambda: time.sleep(SAMPLE_SECONDS))
+    cpu = {name: 100 * seconds / SAMPLE_SECONDS for name, seconds in used.items()}
     rss: dict[str, float] = {}
     for process in processes:
         name = role_of(process)
-        used = cpu_seconds(process) - before[process.pid]
-        cpu[name] = cpu.get(name, 0.0) + 100 * used / SAMPLE_SECONDS
         rss[name] = rss.get(name, 0.0) + process.memory_info().rss / 2**20
     return cpu, rss
 

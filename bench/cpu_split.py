@@ -47,16 +47,35 @@ class CpuSplit:
 
 def during(run: Callable[[], Result], events: int) -> tuple[Result, CpuSplit]:
     """``run()``'s result, and the CPU this process and its descendants used meanwhile."""
-    processes = [psutil.Process(), *psutil.Process().children(recursive=True)]
+    me = psutil.Process()
+    result, seconds, used = cpu_while([me, *me.children(recursive=True)], run, _bench_or_role)
+    return result, CpuSplit(events, seconds, used)
+
+
+def cpu_while(
+    processes: list[psutil.Process],
+    run: Callable[[], Result],
+    name: Callable[[psutil.Process], str] | None = None,
+) -> tuple[Result, float, dict[str, float]]:
+    """``run()``'s result, its seconds, and the CPU seconds ``processes`` used meanwhile.
+
+    The CPU is summed by ``name`` of each process (:func:`role_of` unless given).
+    """
+    name = name or role_of
     before = {process.pid: cpu_seconds(process) for process in processes}
     started = time.perf_counter()
     result = run()
     seconds = time.perf_counter() - started
     used: dict[str, float] = {}
     for process in processes:
-        name = "bench_publisher" if process.pid == os.getpid() else role_of(process)
-        used[name] = used.get(name, 0.0) + cpu_seconds(process) - before[process.pid]
-    return result, CpuSplit(events, seconds, used)
+        key = name(process)
+        used[key] = used.get(key, 0.0) + cpu_seconds(process) - before[process.pid]
+    return result, seconds, used
+
+
+def _bench_or_role(process: psutil.Process) -> str:
+    # The bench's own process publishes the events of the throughput run.
+    return "bench_publisher" if process.pid == os.getpid() else role_of(process)
 
 
 def cpu_seconds(process: psutil.Process) -> float:
