@@ -40,8 +40,12 @@ def _day(text: str) -> date:
 
 
 def _working_days(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days, 1 or more")
+    from streams.domain.calendar import MAX_WORKING_DAYS
+
+    if not text.isdigit() or not 0 < int(text) <= MAX_WORKING_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a whole number of working days from 1 to {MAX_WORKING_DAYS}"
+        )
     return int(text)
 
 

@@ -70,7 +70,13 @@ def expiry(text: str, now: datetime | None = None) -> datetime:
     found = DURATION.match(text)
     if found:
         count, unit = int(found.group(1)), UNITS[found.group(2)]
-        return (now or datetime.now(UTC)).replace(microsecond=0) + timedelta(**{unit: count})
+        try:
+            return (now or datetime.now(UTC)).replace(microsecond=0) + timedelta(**{unit: count})
+        except OverflowError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} ends after {date.max}, the last day a date can hold; give a shorter "
+                "duration or a date"
+            ) from None
     try:
         day = date.fromisoformat(text)
     except ValueError:

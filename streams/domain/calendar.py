@@ -36,6 +36,9 @@ SATURDAY = 5
 LANGUAGE = "id"
 #: Where the package's days come from, as shown beside each of them.
 PACKAGE_SOURCE = f"holidays {holidays_version} (Indonesia)"
+#: The longest clock counted: about ten years of working days. A deadline runs for weeks; a
+#: longer one is a typo, which would walk the calendar one day at a time for minutes.
+MAX_WORKING_DAYS = 2_500
 
 
 class CalendarError(KawalError):
@@ -133,10 +136,24 @@ class WorkingCalendar:
         return self.day_off(day) is None
 
     def count(self, start: date, working_days: int) -> Count:
-        """Count ``working_days`` working days after ``start`` (``start`` itself not counted)."""
+        """Count ``working_days`` working days after ``start`` (``start`` itself not counted).
+
+        Raises:
+            CalendarError: ``working_days`` is not 1 to :data:`MAX_WORKING_DAYS`, or the count
+                runs past the last day a date can hold (9999-12-31).
+        """
+        if not 0 < working_days <= MAX_WORKING_DAYS:
+            raise CalendarError(
+                f"a clock runs 1 to {MAX_WORKING_DAYS} working days, not {working_days}"
+            )
         day, left = start, working_days
         skipped: list[DayOff] = []
         while left > 0:
+            if day == date.max:
+                raise CalendarError(
+                    f"{working_days} working days after {start} run past {date.max}, the last "
+                    "day the calendar can count to"
+                )
             day += timedelta(days=1)
             off = self.day_off(day)
             if off is None:

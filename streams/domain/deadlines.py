@@ -19,7 +19,7 @@ from typing import Any
 
 from schemas.envelope import envelope
 from schemas.errors import KawalError
-from streams.domain.calendar import WorkingCalendar
+from streams.domain.calendar import MAX_WORKING_DAYS, WorkingCalendar
 from streams.domain.data_files import read_toml
 from streams.domain.lifecycle import CaseLifecycle
 
@@ -70,6 +70,8 @@ def load_rules(path: Path | None = None) -> dict[str, DeadlineRule]:
 def _rule(entry: dict[str, Any]) -> DeadlineRule:
     if entry["responsible"] not in RESPONSIBLE_ROLES:
         raise ValueError(f"responsible must be one of {sorted(RESPONSIBLE_ROLES)}")
+    if not 0 < int(entry["working_days"]) <= MAX_WORKING_DAYS:
+        raise ValueError(f"working_days must be 1 to {MAX_WORKING_DAYS}")
     return DeadlineRule(
         id=entry["id"],
         starts_on=entry["starts_on"],

@@ -95,13 +95,27 @@ def test_bad_override_file_exits_with_what_to_fix(
 
 
 @pytest.mark.parametrize(
-    "args", [["--start", "21-12-2026", "--days", "14"], ["--start", "2026-12-21", "--days", "0"]]
+    "args",
+    [
+        ["--start", "21-12-2026", "--days", "14"],
+        ["--start", "2026-12-21", "--days", "0"],
+        ["--start", "2026-12-21", "--days", "99999999"],
+    ],
 )
 def test_bad_arguments_are_usage_errors(args: list[str]) -> None:
     with pytest.raises(SystemExit) as raised:
         main(["deadline", "due", *args])
 
     assert raised.value.code == EXIT_USAGE
+
+
+def test_a_count_past_the_last_date_exits_with_an_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["deadline", "due", "--start", "9999-12-28", "--days", "5"])
+
+    assert code == EXIT_ERROR
+    assert "run past 9999-12-31" in capsys.readouterr().err
 
 
 def test_installed_command_answers_the_same() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from streams.domain.calendar import (
+    MAX_WORKING_DAYS,
     CalendarError,
     DayKind,
     Override,
@@ -19,6 +20,7 @@ from streams.domain.calendar import (
     read_overrides,
 )
 from streams.domain.deadlines import (
+    DeadlineRulesError,
     explain_due,
     is_provisional,
     load_rules,
@@ -106,6 +108,36 @@ def test_counting_across_the_new_year_skips_both_years_days_off() -> None:
         (date(2027, 1, 1), DayKind.HOLIDAY),
         (date(2027, 1, 5), DayKind.HOLIDAY),
     ]
+
+
+@pytest.mark.parametrize("days", [0, -3, MAX_WORKING_DAYS + 1])
+def test_a_clock_outside_the_counted_span_is_refused_before_counting(days: int) -> None:
+    with pytest.raises(CalendarError, match=f"1 to {MAX_WORKING_DAYS} working days, not {days}"):
+        load_calendar().count(date(2026, 12, 21), days)
+
+
+def test_the_longest_clock_is_counted() -> None:
+    counted = load_calendar().count(date(2026, 12, 21), MAX_WORKING_DAYS)
+
+    assert date(2036, 1, 1) < counted.last_day < date(2038, 1, 1)
+    assert counted.provisional
+
+
+def test_a_count_past_the_last_date_is_an_error_not_an_overflow() -> None:
+    with pytest.raises(CalendarError, match="run past 9999-12-31"):
+        load_calendar().count(date(9999, 12, 28), 5)
+
+
+@pytest.mark.parametrize("days", [0, MAX_WORKING_DAYS + 1])
+def test_a_deadline_rule_outside_the_counted_span_is_refused(tmp_path: Path, days: int) -> None:
+    rules = tmp_path / "deadlines.toml"
+    rules.write_text(
+        f'[[rule]]\nid = "r"\nstarts_on = "ReportReceived"\nstops_on = ["ReportRegistered"]\n'
+        f'working_days = {days}\nresponsible = "reporter"\nlegal_source = "test"\n'
+    )
+
+    with pytest.raises(DeadlineRulesError, match=f"working_days must be 1 to {MAX_WORKING_DAYS}"):
+        load_rules(rules)
 
 
 # --- overrides ----------------------------------------------------------------------------
