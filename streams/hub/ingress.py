@@ -3,7 +3,8 @@
 For each record an institution publishes on ``kawal.inbound.<inst>``: decode it, open the
 signed event inside (:mod:`streams.domain.signed_events`), check that it is a case event sent by
 the institution that owns the topic and keyed by its case, authenticate it (the source's key,
-valid at the event's time, signed exactly these bytes), open its disclosures with the hub's key
+valid at the event's time, signed exactly these bytes), check that it is not dated after it
+reached the broker (beyond the clocks' drift), open its disclosures with the hub's key
 (they must open the commitments),
 tell a duplicate of an event already accepted from a redelivery, authorize the sender
 (:mod:`streams.domain.authorization`) and check the case's lifecycle
@@ -52,6 +53,10 @@ from streams.topics import SHARED_INBOUND, inbound_topic, institution_of_inbound
 #: Largest inbound record taken, in bytes. Case events are metadata of a few kilobytes; the
 #: entry, feeds and DLQ record built from one must stay well inside a producer batch.
 MAX_EVENT_BYTES = 128 * 1024
+#: How far an event's time may be ahead of the broker's timestamp of its record: the senders'
+#: clocks drift. Beyond it the event would run its deadline clocks, and the statistics, from a
+#: moment that has not come.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,7 @@ def examine(
         check(decoded, message)
         or check_lane(rules.institutions, decoded.record["envelope"]["source"], message.topic)
         or authenticate(rules.keys, signed)
+        or check_time(decoded.record["envelope"], message)
     )
     if rejection is not None:
         return Refusal(rejection, decoded.record.get("envelope"))
@@ -247,6 +253,26 @@ def check_lane(
             f"{source} publishes on its own topic {inbound_topic(source)}, not on {SHARED_INBOUND}",
         )
     return None
+
+
+def check_time(envelope: Mapping[str, Any], message: faust.types.Message) -> Rejection | None:
+    """None if the event is dated no later than its record's arrival plus :data:`CLOCK_SKEW`.
+
+    An event dated ahead is a sender's clock or time zone gone wrong.
+    """
+    ahead = envelope["event_time"] - recorded_at(message)
+    if ahead <= CLOCK_SKEW:
+        return None
+    return Rejection(
+        Reason.EVENT_TIME_IN_FUTURE,
+        f"envelope.event_time is {_rounded(ahead)} after the broker received the record, more "
+        f"than the {_rounded(CLOCK_SKEW)} clocks may drift; date an event when it happened "
+        "(check the sending system's clock and time zone), then publish it again",
+    )
+
+
+def _rounded(span: timedelta) -> timedelta:
+    return timedelta(seconds=round(span.total_seconds()))
 
 
 def check(decoded: Decoded, message: faust.types.Message) -> Rejection | None:

@@ -23,6 +23,7 @@ from streams.domain.sealing import open_sealed, seal
 from streams.domain.signed_events import SIGNED_EVENT, sign_event
 from streams.domain.signing import Context, SigningKey, verify
 from streams.hub.case_table import CaseBatch
+from streams.hub.ingress import CLOCK_SKEW
 from streams.hub.pipeline import Pipeline
 from streams.hub.receipts import rejection_statement
 from streams.topics import DLQ, outbound_topic
@@ -160,6 +161,33 @@ def test_a_key_not_valid_at_the_event_time_is_refused(
     key = fresh_key(f"bawaslu.33/{reason}")
     dated = with_keys(step, KEY_PERIODS[reason](key))
     assert refused_with(dated, event, signed(dated, event, key)) == reason
+
+
+@pytest.mark.parametrize(
+    "ahead", [CLOCK_SKEW + timedelta(minutes=1), timedelta(days=365 * 178)], ids=["drift", "typo"]
+)
+def test_an_event_dated_after_it_reached_the_broker_is_refused(
+    step: Pipeline, event: dict[str, Any], ahead: timedelta
+) -> None:
+    # raw_message stamps the record with the time now, as the broker would.
+    event["envelope"]["event_time"] = datetime.now(UTC) + ahead
+    assert refused_with(step, event, signed(step, event)) == "event_time_in_future"
+
+
+def test_an_event_dated_within_the_clocks_drift_is_accepted(
+    step: Pipeline, event: dict[str, Any]
+) -> None:
+    event["envelope"]["event_time"] = datetime.now(UTC) + CLOCK_SKEW - timedelta(minutes=1)
+    assert refused_with(step, event, signed(step, event)) == "accepted"
+
+
+def test_the_time_of_an_event_is_believed_only_once_it_is_authenticated(
+    step: Pipeline, event: dict[str, Any]
+) -> None:
+    event["envelope"]["event_time"] = datetime.now(UTC) + timedelta(days=30)
+    wrapper = signed(step, event)
+    wrapper["signature"] = bytes([wrapper["signature"][0] ^ 1]) + wrapper["signature"][1:]
+    assert refused_with(step, event, wrapper) == "bad_signature"
 
 
 def test_a_ppk_signing_as_bkn_is_refused(step: Pipeline) -> None:
