@@ -103,6 +103,12 @@ class HubMetrics:
             "the key registry lists no encryption key of the recipient valid now.",
             registry=self.registry,
         )
+        self.sender_timestamps = Counter(
+            "kawal_inbound_sender_timestamps",
+            "Inbound records whose timestamp, the entry's recorded_at, the broker did not stamp "
+            "(CreateTime, not LogAppendTime): their sender's clock chose it.",
+            registry=self.registry,
+        )
         self.store_write_seconds = Histogram(
             "kawal_audit_store_write_seconds",
             "Time one audit-store transaction (a batch of entries and its offsets) took to "

@@ -44,7 +44,7 @@ from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import KeyRegistry, load_key_registry
 from streams.domain.retention import load_retention_rules
 from streams.domain.signing import KeyRing, SigningKey
-from streams.hub import deadline_timer, pipeline, retention_timer, sink, watch
+from streams.hub import broker_time, deadline_timer, pipeline, retention_timer, sink, watch
 from streams.hub.case_store import CaseStoreKind, case_tables, store_url
 from streams.hub.feed_sealing import FeedSealer
 from streams.hub.heads import HeadPublisher
@@ -308,6 +308,7 @@ def create_pipeline(
         table=table,
         index=index,
         case_keys=vault or create_vault(settings),
+        sender_clocks=broker_time.SenderClocks.for_broker(metrics, settings.effective_broker_url),
     )
 
 

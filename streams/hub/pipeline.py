@@ -46,6 +46,7 @@ from streams.domain.ledger import AcceptedEvent, CaseChain, audit_entry, entry_f
 from streams.domain.reasons import Reason, Rejection
 from streams.domain.signing import SigningKey
 from streams.headers import SOURCE_HEADER, cloud_event_headers
+from streams.hub.broker_time import SenderClocks
 from streams.hub.case_table import CaseBatch, CaseRecord
 from streams.hub.ingress import (
     Admission,
@@ -98,6 +99,8 @@ class Pipeline:
     index: Any
     #: The cases' data keys, which the disclosures are kept under.
     case_keys: CaseKeys
+    #: Counts inbound records whose timestamp (recorded_at) their sender chose.
+    sender_clocks: SenderClocks
 
     async def process_batch(self, messages: list[faust.types.Message]) -> Sent:
         """Process records in order; return once everything they produced is with the producer.
@@ -105,6 +108,7 @@ class Pipeline:
         Returns:
             The futures that confirm those records (:func:`streams.hub.outbox.confirm`).
         """
+        self.sender_clocks.check(messages)
         outbox = self.new_outbox()
         cases = CaseBatch(self.table, self.index)
         keys = await self._batch_keys(messages)
