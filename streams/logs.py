@@ -12,6 +12,11 @@ exception's repr): every handler carries :class:`WithholdExceptionText`. The hub
 (:class:`~schemas.errors.KawalError`) keep their messages, which never hold personal data and
 say what to do.
 
+kafka-python, which the hub's short-lived clients use (the lag reading every 15 s, the CLI,
+the connectors), logs each connection's life at INFO: some 20 lines per client, most of a
+worker's log at rest. Above DEBUG only its warnings and errors are kept
+(:func:`quiet_client_chatter`).
+
 Nothing here adds personal data: the hub logs identifiers (case and event ids are opaque
 UUIDs), coordinates and reason codes only.
 """
@@ -32,6 +37,8 @@ from schemas.errors import KawalError
 FIELDS = ("event_id", "case_id", "stage", "reason")
 #: Text format of the processes that configure their own logging (connectors, tools).
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+#: Libraries whose INFO lines tell connection lifecycles, not what the hub does.
+CHATTY_LOGGERS = ("kafka",)
 
 
 class JsonFormatter(logging.Formatter):
@@ -125,3 +132,12 @@ def configure(log_format: str, level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    quiet_client_chatter(root.level)
+
+
+def quiet_client_chatter(level: int) -> None:
+    """Keep only warnings and errors of :data:`CHATTY_LOGGERS` unless ``level`` is DEBUG."""
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(
+            logging.NOTSET if level <= logging.DEBUG else logging.WARNING
+        )

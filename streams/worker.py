@@ -31,6 +31,7 @@ class HubWorker(faust.Worker):
         """Keep the root logger at the configured level, in the configured format."""
         self.spinner = None
         logger.setLevel(level or logging.INFO)
+        logs.quiet_client_chatter(logger.level)
         logs.use_format(logger, self.log_format)
 
 

@@ -10,7 +10,14 @@ from collections.abc import Callable
 import pytest
 
 from schemas.errors import CodecError
-from streams.logs import JsonFormatter, WithholdExceptionText, formatter, use_format
+from streams.logs import (
+    JsonFormatter,
+    WithholdExceptionText,
+    configure,
+    formatter,
+    quiet_client_chatter,
+    use_format,
+)
 
 CANARY = "Siti Canary 198501012010011001"
 
@@ -120,3 +127,25 @@ def test_records_without_exceptions_pass_unchanged() -> None:
     assert WithholdExceptionText().filter(plain)
     assert plain.getMessage() == "rejected x"
     assert plain.exc_text is None
+
+
+@pytest.mark.parametrize(("level", "kept"), [("INFO", ["WARNING"]), ("DEBUG", ["INFO", "WARNING"])])
+def test_kafka_pythons_connection_chatter_is_kept_only_when_debugging(
+    level: str, kept: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure("text", level)
+        client = logging.getLogger("kafka.conn")
+        client.info("Attempting bootstrap")
+        client.warning("connection refused")
+        logging.getLogger("streams.hub").info("the hub's own line")
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+        quiet_client_chatter(logging.DEBUG)  # back to NOTSET, as other tests expect
+    lines = capsys.readouterr().err.splitlines()
+
+    assert [line.split()[2] for line in lines if "kafka.conn" in line] == kept
+    assert any("the hub's own line" in line for line in lines)

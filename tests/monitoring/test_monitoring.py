@@ -180,6 +180,12 @@ def test_alerts_fire_and_every_panel_has_data(
         assert down == []
         for url in (hub.base_url, hub.sink_url, f"http://127.0.0.1:{working_port}"):
             check_exposition(url)
+        # The lag was read every second (its panel has data) and the connector bootstrapped its
+        # clients: kafka-python's INFO lines of each client's life stay out of the logs.
+        for log in (hub.home / "worker.log", tmp_path / "ppk-decrees.log"):
+            text = log.read_text(errors="replace")
+            assert "INFO" in text, log.name
+            assert "Attempting bootstrap" not in text, log.name
     finally:
         prometheus.stop()
         failing.stop(20)
