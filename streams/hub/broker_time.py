@@ -47,24 +47,25 @@ class SenderClocks:
         return cls(metrics, embedded=parse_broker_url(broker_url).is_tansu)
 
     def check(self, messages: list[faust.types.Message]) -> None:
-        """Count the records of a batch that the broker did not stamp."""
-        for message in messages:
-            if message.timestamp_type == LOG_APPEND_TIME:
-                continue
-            self.metrics.sender_timestamps.inc()
-            if self.embedded and not self.reported:
-                log.info(
-                    "the embedded broker (tansu) keeps each sender's timestamp, so an entry's "
-                    "recorded_at is its sender's clock, not the hub's; use Apache Kafka where "
-                    "that matters (%s)",
-                    DOCUMENTED_AT,
-                )
-            elif not self.embedded and message.topic not in self.reported:
+        """Count the records of a batch that the broker did not stamp (one counter step)."""
+        unstamped = [m.topic for m in messages if m.timestamp_type != LOG_APPEND_TIME]
+        if not unstamped:
+            return
+        self.metrics.sender_timestamps.inc(len(unstamped))
+        if self.embedded and not self.reported:
+            log.info(
+                "the embedded broker (tansu) keeps each sender's timestamp, so an entry's "
+                "recorded_at is its sender's clock, not the hub's; use Apache Kafka where "
+                "that matters (%s)",
+                DOCUMENTED_AT,
+            )
+        for topic in dict.fromkeys(unstamped):
+            if not self.embedded and topic not in self.reported:
                 log.warning(
                     "%s: the broker kept the sender's timestamp (CreateTime), so its entries' "
-                    "recorded_at is the sender's clock; set message.timestamp.type=LogAppendTime "
-                    "on the topic with `kawal topics apply` (%s)",
-                    message.topic,
+                    "recorded_at is the sender's clock; set message.timestamp.type="
+                    "LogAppendTime on the topic with `kawal topics apply` (%s)",
+                    topic,
                     DOCUMENTED_AT,
                 )
-            self.reported.add(message.topic)
+            self.reported.add(topic)
