@@ -137,7 +137,10 @@ def test_an_outage_ends_in_the_dlq_and_redelivery_from_its_position_delivers_it_
         "http://127.0.0.1:9/unused", "secret", TOKEN, unavailable_rate=1.0
     ).start()  # bound at once: an ephemeral client port could take its port otherwise
     env = dict(
-        os.environ, KAWAL_HOME=str(tmp_path / "home"), KAWAL_BROKER_URL=f"tansu://{own_broker}"
+        os.environ,
+        KAWAL_HOME=str(tmp_path / "home"),
+        KAWAL_BROKER_URL=f"tansu://{own_broker}",
+        KAWAL_CONNECTOR_METRICS_PORT="0",  # unread here; 6068 may be another process's
     )
     config = tmp_path / "callback.toml"
     config.write_text(

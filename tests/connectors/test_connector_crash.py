@@ -41,6 +41,7 @@ def _connector(tmp_path: Path, hub: RunningHub, config: Path, run: int) -> Child
         os.environ,
         KAWAL_HOME=str(tmp_path / "home"),
         KAWAL_BROKER_URL=f"tansu://{hub.bootstrap[0]}",
+        KAWAL_CONNECTOR_METRICS_PORT="0",  # unread here; 6068 may be another process's
     )
     command = [sys.executable, "-m", "streams.cli", "connector", "run", "inspektorat-filedrop"]
     child = ChildProcess(
