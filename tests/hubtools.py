@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaConsumer
+from kafka import KafkaConsumer, KafkaProducer
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec, CodecError
@@ -42,7 +42,7 @@ from streams.domain.signed_events import encode_signed
 from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.processes import ChildProcess, free_port
 from streams.settings import Settings
-from streams.topics import DLQ, all_topics, outbound_topic
+from streams.topics import DLQ, all_topics, inbound_topic, outbound_topic
 from streams.vault.data_keys import DataKeyVault
 from streams.vault.entries import unvault
 from streams.vault.kek_source import load_kek_ring
@@ -326,12 +326,35 @@ class RunningHub:
         envelope = record.get("envelope")
         return str(envelope["event_id"]) if envelope else None
 
-    def step(self, event_type: str, record: dict[str, Any]) -> list[AuditRow]:
-        """Publish one more event of a case and wait until the trail has it."""
+    def step(
+        self, event_type: str, record: dict[str, Any], received_at: datetime | None = None
+    ) -> list[AuditRow]:
+        """Publish one more event of a case and wait until the trail has it.
+
+        ``received_at`` is the record's timestamp, for a scenario set in the future: the
+        embedded broker keeps its producer's (docs/broker-security.md), so the event arrives
+        as if then.
+        """
         case_id = record["envelope"]["case_id"]
         before = len(self.store.trail(case_id))
-        self.publish(event_type, record)
+        if received_at is None:
+            self.publish(event_type, record)
+        else:
+            self._send_at(event_type, record, received_at)
         return self.wait_trail(case_id, before + 1)
+
+    def _send_at(self, event_type: str, record: dict[str, Any], received_at: datetime) -> None:
+        envelope = record["envelope"]
+        producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
+        try:
+            producer.send(
+                inbound_topic(envelope["source"]),
+                key=envelope["case_id"].encode(),
+                value=self.signed(event_type, record),
+                timestamp_ms=round(received_at.timestamp() * 1000),
+            ).get(30)
+        finally:
+            producer.close()
 
     def open_case(self, source: str = "bawaslu.33") -> str:
         """A reported, registered, verified and referred case; its id."""

@@ -139,12 +139,12 @@ class WorkingCalendar:
         """Count ``working_days`` working days after ``start`` (``start`` itself not counted).
 
         Raises:
-            CalendarError: ``working_days`` is not 1 to :data:`MAX_WORKING_DAYS`, or the count
+            CalendarError: ``working_days`` is not 0 to :data:`MAX_WORKING_DAYS`, or the count
                 runs past the last day a date can hold (9999-12-31).
         """
-        if not 0 < working_days <= MAX_WORKING_DAYS:
+        if not 0 <= working_days <= MAX_WORKING_DAYS:
             raise CalendarError(
-                f"a clock runs 1 to {MAX_WORKING_DAYS} working days, not {working_days}"
+                f"a count runs 0 to {MAX_WORKING_DAYS} working days, not {working_days}"
             )
         day, left = start, working_days
         skipped: list[DayOff] = []

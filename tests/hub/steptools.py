@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,22 +62,34 @@ def signed_value(step: Pipeline, event_type: str, record: dict[str, Any]) -> byt
 
 
 def inbound_message(
-    step: Pipeline, event_type: str, record: dict[str, Any], offset: int
+    step: Pipeline,
+    event_type: str,
+    record: dict[str, Any],
+    offset: int,
+    received_at: datetime | None = None,
 ) -> faust.types.Message:
     """``record``, signed, as its inbound topic delivers it, at ``offset`` of partition 0."""
-    return raw_message(step, record, signed_value(step, event_type, record), offset)
+    value = signed_value(step, event_type, record)
+    return raw_message(step, record, value, offset, received_at)
 
 
 def raw_message(
-    step: Pipeline, record: dict[str, Any], value: bytes, offset: int
+    step: Pipeline,
+    record: dict[str, Any],
+    value: bytes,
+    offset: int,
+    received_at: datetime | None = None,
 ) -> faust.types.Message:
-    """``value`` on the inbound topic of ``record``'s source, keyed by its case."""
+    """``value`` on the inbound topic of ``record``'s source, keyed by its case.
+
+    The broker stamps it ``received_at``, or now.
+    """
     envelope = record["envelope"]
     return faust.types.Message(
         topic=inbound_topic(envelope["source"]),
         partition=0,
         offset=offset,
-        timestamp=time.time(),
+        timestamp=received_at.timestamp() if received_at else time.time(),
         timestamp_type=0,
         headers=[],
         key=envelope["case_id"].encode(),

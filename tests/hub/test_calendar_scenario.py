@@ -10,6 +10,8 @@ from tests.hubtools import RunningHub, http_get, recommendation
 #: 14 working days after Monday 21 December 2026: past the cuti bersama of 24 December,
 #: Christmas, New Year's Day and Isra Mikraj on 5 January 2027; midnight Jakarta, in UTC.
 DUE = datetime(2027, 1, 14, 17, 0, tzinfo=UTC)
+#: Monday 21 December 2026, 09:00 WIB.
+STARTED = datetime(2026, 12, 21, 2, 0, tzinfo=UTC)
 
 
 def running_deadlines(hub: RunningHub, case_id: str) -> str:
@@ -26,9 +28,9 @@ def test_follow_up_clock_started_21_december_2026_is_running_into_2027(
 ) -> None:
     case_id = hub.open_case()
     issued = recommendation(case_id)
-    issued["envelope"]["event_time"] = datetime(2026, 12, 21, 2, 0, tzinfo=UTC)  # 09:00 WIB
+    issued["envelope"]["event_time"] = STARTED
 
-    hub.step("RecommendationIssued", issued)
+    hub.step("RecommendationIssued", issued, received_at=max(datetime.now(UTC), STARTED))
 
     if datetime.now(UTC) < DUE:
         shown = running_deadlines(hub, case_id)

@@ -43,9 +43,10 @@ def hub(tmp_path: Path) -> Pipeline:
 
 def run(hub: Pipeline, cases: CaseBatch, events: list[tuple[str, dict[str, Any]]]) -> None:
     for offset, (event_type, record) in enumerate(events):
-        produced: list[Outgoing] = hub.decide(
-            cases, inbound_message(hub, event_type, record, offset)
-        )
+        # Each event reaches the broker when it happens, later in these scenarios than now.
+        received_at = max(datetime.now(UTC), record["envelope"]["event_time"])
+        message = inbound_message(hub, event_type, record, offset, received_at)
+        produced: list[Outgoing] = hub.decide(cases, message)
         assert DLQ not in [topic for topic, *_ in produced], event_type
 
 
