@@ -23,10 +23,11 @@ ALLOWED: dict[str, set[str]] = {
     "headers": set(),
     "private_files": set(),
     "logs": set(),
+    "sql_time": set(),
     "topics": {"domain"},
     "broker": {"domain", "topics", "headers", "settings", "private_files"},
-    "vault": {"domain", "settings", "private_files"},
-    "audit": {"domain", "broker", "vault", "topics", "settings", "private_files"},
+    "vault": {"domain", "settings", "private_files", "sql_time"},
+    "audit": {"domain", "broker", "vault", "topics", "settings", "private_files", "sql_time"},
     # Failures are logged by type and frames (streams.logs.frames), never by message.
     "hub": {"domain", "broker", "audit", "vault", "topics", "headers", "logs"},
     "web": {"domain", "audit", "vault", "hub"},

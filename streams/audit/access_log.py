@@ -22,7 +22,6 @@ from schemas.codec import AvroCodec
 from schemas.errors import UnknownSchemaError
 from streams.audit.store import AuditStore, StoreError
 from streams.audit.tables import AccessLogRow
-from streams.audit.tokens import as_utc
 from streams.audit.trail import WITHHELD, Directory, NotEntitledError, viewer_for
 from streams.domain.principals import Principal
 
@@ -75,7 +74,7 @@ class AccessLog:
             StoreError: the row cannot be written (the read must then not be served).
         """
         row = {
-            "read_at": as_utc(now or datetime.now(UTC)),
+            "read_at": now or datetime.now(UTC),
             "principal": reader.name,
             "role": reader.role.value,
             "credential": reader.credential,
@@ -112,7 +111,7 @@ class AccessLog:
 
 def _record(row: RowMapping) -> AccessRecord:
     return AccessRecord(
-        read_at=as_utc(row["read_at"]),
+        read_at=row["read_at"],
         principal=row["principal"],
         role=row["role"],
         credential=row["credential"],

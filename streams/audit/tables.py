@@ -16,7 +16,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
-    DateTime,
     Integer,
     LargeBinary,
     String,
@@ -24,6 +23,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from streams.sql_time import UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -42,7 +43,7 @@ class AuditRow(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     event: Mapped[bytes] = mapped_column(LargeBinary)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     source_topic: Mapped[str] = mapped_column(String(255))
     source_partition: Mapped[int] = mapped_column(Integer)
     source_offset: Mapped[int] = mapped_column(BigInteger)
@@ -93,9 +94,9 @@ class ApiToken(Base):
     role: Mapped[str] = mapped_column(String(16))
     #: SHA-256 of the secret, hex (see :mod:`streams.audit.tokens` for why not a slow hash).
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     revoked_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
@@ -108,7 +109,7 @@ class AccessLogRow(Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
-    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    read_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     principal: Mapped[str] = mapped_column(String(64), index=True)
     role: Mapped[str] = mapped_column(String(16))
     #: The token id, or ``oidc:`` and the JWT's subject.

@@ -28,6 +28,7 @@ from streams.domain.principals import (
     Principal,
     PrincipalRole,
 )
+from streams.sql_time import as_utc
 
 #: Every token starts with it, so secret scanners and people recognise one.
 TOKEN_PREFIX = "kawal_"  # noqa: S105 (a prefix, not a secret)
@@ -68,11 +69,6 @@ class TokenInfo:
 def secret_hash(secret: str) -> str:
     """The stored form of a secret: its SHA-256, hex (see the module's docstring)."""
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def as_utc(moment: datetime) -> datetime:
-    """``moment`` in UTC; SQLite gives stored times back without their zone (they are UTC)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class TokenStore:
@@ -190,13 +186,13 @@ def _check_principal(principal: str, role: PrincipalRole, institutions: Containe
 
 
 def _info(row: RowMapping) -> TokenInfo:
-    revoked_at = row["revoked_at"]
+    # The columns give aware UTC datetimes (streams.sql_time).
     return TokenInfo(
         id=row["id"],
         principal=row["principal"],
         role=row["role"],
-        created_at=as_utc(row["created_at"]),
-        expires_at=as_utc(row["expires_at"]),
-        revoked_at=as_utc(revoked_at) if revoked_at is not None else None,
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        revoked_at=row["revoked_at"],
         revoked_reason=row["revoked_reason"],
     )

@@ -341,7 +341,7 @@ def _select(conn: Connection, case_ids: Sequence[str]) -> dict[str, _Stored]:
 def _stored(row: _KeyRow) -> _Stored:
     case_id, _kek_id, _wrapped_key, erased_at, reason = row
     if erased_at is not None:
-        return _Stored(case_id, Erased(_aware(erased_at), reason or ""))
+        return _Stored(case_id, Erased(erased_at, reason or ""))
     return _Stored(case_id, _wrapped(row))
 
 
@@ -351,11 +351,6 @@ def _wrapped(row: _KeyRow) -> WrappedKey:
         # The table's check constraint rules this out; a hand-edited row could still try.
         raise VaultError(f"the vault's row of case {case_id} is neither live nor erased")
     return WrappedKey(kek_id, bytes(wrapped_key))
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back the UTC moment it stored without its zone.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _tombstone(conn: Connection, case_id: str, reason: str, now: datetime) -> Erasure:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, LargeBinary, String, Text
+from sqlalchemy import CheckConstraint, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from streams.sql_time import UtcDateTime
 
 #: A row is either live (a KEK id and a wrapped key) or erased (when and why), never both.
 LIVE_OR_ERASED = (
@@ -38,7 +40,7 @@ class CaseDataKey(Base):
     #: Nonce, ciphertext and tag of the wrapped data key; NULL once erased.
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     #: When the row was made: the key's creation, or the erasure of a case that had none.
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     #: Why the case was erased (the operator's words; never personal data).
     erase_reason: Mapped[str | None] = mapped_column(Text, nullable=True)

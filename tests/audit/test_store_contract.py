@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,20 @@ def test_entries_and_cases_read_back_in_order(store: AuditStore) -> None:
     assert summaries[CASE].entries == 3
     assert summaries[CASE].last_event_type == "CaseRegistered"
     assert store.trail(CASE)[0].event == chained_rows(CASE, 1)[0]["event"]
+
+
+def test_moments_read_back_in_utc_with_their_zone(store: AuditStore) -> None:
+    # Written as 15:00 in Jakarta (UTC+7): the same moment comes back, as 08:00 UTC.
+    jakarta = timezone(timedelta(hours=7))
+    rows = chained_rows(CASE, 1)
+    rows[0]["recorded_at"] = datetime(2024, 11, 1, 15, 0, tzinfo=jakarta)
+    store.insert(rows)
+
+    [row] = store.trail(CASE)
+    [summary] = store.cases()
+
+    assert row.recorded_at.isoformat() == "2024-11-01T08:00:00+00:00"
+    assert summary.last_recorded_at.isoformat() == "2024-11-01T08:00:00+00:00"
 
 
 def test_an_unreachable_store_raises_store_error(postgres: PostgresServer) -> None:
