@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, tzinfo
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import Field, SecretStr, field_validator
 from sqlalchemy import Engine, create_engine
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
+from connectors.base import ConnectorConfig
 from connectors.errors import TransientError
 
 #: Databases the connectors speak (both have ``INSERT ... ON CONFLICT``).
@@ -47,6 +50,51 @@ def check_url(raw: str, example_file: str) -> str:
             f"{', '.join(sorted(SUPPORTED_BACKENDS))}"
         )
     return raw
+
+
+def check_zone(name: str) -> str:
+    """``name`` if it is an IANA time zone.
+
+    Raises:
+        ValueError: no such zone.
+    """
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("must be an IANA time zone, e.g. 'Asia/Jakarta' or 'UTC'") from None
+    return name
+
+
+class DatabaseConfig(ConnectorConfig):
+    """Where an institution's database is, and how it keeps its times."""
+
+    #: SQLite file name shown in the example of a bad URL's message.
+    example_file: ClassVar[str] = "institution.db"
+
+    database_url: SecretStr
+    """SQLAlchemy URL (``sqlite:///...`` or ``postgresql+psycopg://...``); may hold a password."""
+    timeout_seconds: float = Field(default=5.0, gt=0)
+    """Longest wait to connect, for a lock or for one statement."""
+    timezone: str = "UTC"
+    """IANA zone of the times the database keeps without one (SQLite's, PostgreSQL's
+    ``timestamp without time zone``): ``Asia/Jakarta`` for a system that stores WIB wall time.
+    A zone-aware column (``timestamptz``) carries its own."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported(cls, value: SecretStr) -> SecretStr:
+        check_url(value.get_secret_value(), cls.example_file)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _is_zone(cls, value: str) -> str:
+        return check_zone(value)
+
+    @property
+    def zone(self) -> tzinfo:
+        """The zone of the database's times without one."""
+        return ZoneInfo(self.timezone)
 
 
 def open_engine(raw_url: str, timeout_seconds: float) -> Engine:
@@ -100,9 +148,9 @@ def cause(exc: BaseException) -> str:
     return type(original).__name__ + (f" {state}" if state else "")
 
 
-def utc(moment: datetime) -> datetime:
-    """``moment`` in UTC; a naive value (SQLite keeps no zone) is taken as UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+def utc(moment: datetime, zone: tzinfo = UTC) -> datetime:
+    """``moment`` in UTC; a naive value (SQLite keeps no zone) is in ``zone``."""
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)).astimezone(UTC)
 
 
 def row_dict(row: Any) -> dict[str, Any]:

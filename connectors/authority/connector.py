@@ -33,8 +33,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pydantic import Field, SecretStr
-from pydantic import field_validator as validator
+from pydantic import Field
 from sqlalchemy import Engine, Insert, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
@@ -42,7 +41,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from connectors.authority.database import CASE_STATUS, HUB_CASE_EVENTS, OUTBOX
 from connectors.authority.mapping import OutboxMapper
 from connectors.base import (
-    ConnectorConfig,
     ConnectorContext,
     Event,
     FeedEntry,
@@ -51,26 +49,24 @@ from connectors.base import (
     PermanentError,
     SourceRecord,
 )
-from connectors.sql import cause, check_url, open_engine, outage_is_transient, row_dict, utc
+from connectors.sql import (
+    DatabaseConfig,
+    cause,
+    open_engine,
+    outage_is_transient,
+    row_dict,
+    utc,
+)
 
 log = logging.getLogger(__name__)
 
 SYSTEM = "authority database"
 
 
-class AuthorityDatabase(ConnectorConfig):
+class AuthorityDatabase(DatabaseConfig):
     """Where the authority's case-management database is."""
 
-    database_url: SecretStr
-    """SQLAlchemy URL (``sqlite:///...`` or ``postgresql+psycopg://...``); may hold a password."""
-    timeout_seconds: float = Field(default=5.0, gt=0)
-    """Longest wait to connect, for a lock or for one statement."""
-
-    @validator("database_url")
-    @classmethod
-    def _supported(cls, value: SecretStr) -> SecretStr:
-        check_url(value.get_secret_value(), "authority.db")
-        return value
+    example_file = "authority.db"
 
 
 class OutboxConfig(AuthorityDatabase):
@@ -92,7 +88,7 @@ class Outbox(InboundConnector[OutboxConfig]):
     def __init__(self, config: OutboxConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
         self.engine = open_engine(config.database_url.get_secret_value(), config.timeout_seconds)
-        self.mapper = OutboxMapper(self.institution, context.catalog)
+        self.mapper = OutboxMapper(self.institution, context.catalog, config.zone)
         self._gap: tuple[int, float] | None = None  # (first missing id, monotonic s first seen)
 
     def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:

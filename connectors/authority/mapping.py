@@ -12,7 +12,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import UTC, date, tzinfo
 from typing import Any, NoReturn, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
@@ -37,8 +37,10 @@ EVENT_OF_KIND = {
 class OutboxMapper:
     """Maps one outbox row to its shared event (pure: no database access)."""
 
-    def __init__(self, institution: str, catalog: SchemaCatalog) -> None:
+    def __init__(self, institution: str, catalog: SchemaCatalog, zone: tzinfo = UTC) -> None:
         self.institution = institution
+        #: The zone of the database's times without one.
+        self.zone = zone
         self.symbols = EnumSymbols(catalog)
         self._bodies: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "RecommendationIssued": self._recommendation,
@@ -70,7 +72,7 @@ class OutboxMapper:
             event_id=event_id_for(self.institution, f"{case_id}/{source_id}", event_type),
             case_id=case_id,
             event_type=event_type,
-            event_time=utc(row["created_at"]),
+            event_time=utc(row["created_at"], self.zone),
             source=self.institution,
             actor_ref=f"user:{actor}" if actor else f"system:{self.institution}",
         )

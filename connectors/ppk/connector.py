@@ -33,12 +33,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import Field, SecretStr
-from pydantic import field_validator as validator
 from sqlalchemy import and_, or_, select
 
 from connectors.base import (
-    ConnectorConfig,
     ConnectorContext,
     Event,
     InboundConnector,
@@ -47,7 +44,7 @@ from connectors.base import (
 )
 from connectors.ids import event_id_for
 from connectors.ppk.database import DECREES, READ_COLUMNS, REVOKED, SIGNED
-from connectors.sql import check_url, open_engine, outage_is_transient, utc
+from connectors.sql import DatabaseConfig, open_engine, outage_is_transient, utc
 from schemas.envelope import envelope
 from schemas.errors import InvalidIdentifierError
 from schemas.identity import case_id_for
@@ -59,19 +56,10 @@ _USER_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 
 
-class RegistryConfig(ConnectorConfig):
+class RegistryConfig(DatabaseConfig):
     """Where the PPK's decree registry is."""
 
-    database_url: SecretStr
-    """SQLAlchemy URL (``sqlite:///...`` or ``postgresql+psycopg://...``); may hold a password."""
-    timeout_seconds: float = Field(default=5.0, gt=0)
-    """Longest wait to connect, for a lock or for one statement."""
-
-    @validator("database_url")
-    @classmethod
-    def _supported(cls, value: SecretStr) -> SecretStr:
-        check_url(value.get_secret_value(), "decrees.db")
-        return value
+    example_file = "decrees.db"
 
 
 class Decrees(InboundConnector[RegistryConfig]):
@@ -144,7 +132,7 @@ class Decrees(InboundConnector[RegistryConfig]):
                 ),
                 case_id=case_id,
                 event_type="SanctionImposed",
-                event_time=utc(decree["signed_at"]),
+                event_time=utc(decree["signed_at"], self.config.zone),
                 source=self.institution,
                 actor_ref=f"user:{actor}" if actor else f"system:{self.institution}",
             ),

@@ -164,6 +164,26 @@ def test_each_staff_action_maps_to_its_event(system: AuthoritySystem) -> None:
     connector.close()
 
 
+@pytest.mark.parametrize(
+    ("zone", "created"),
+    [({}, "2026-12-01T15:00:00+00:00"), ({"timezone": "Asia/Jakarta"}, "2026-12-01T08:00:00+00:00")],
+    ids=["utc-by-default", "wib-when-configured"],
+)
+def test_an_outbox_time_kept_without_its_zone_is_read_in_the_configured_one(
+    system: AuthoritySystem, zone: dict[str, str], created: str
+) -> None:
+    case = system.open_case("bawaslu.33", "018/LP/PB/33/XI/2024")
+    system.issue_recommendation(case)
+    with system.engine.begin() as connection:  # a system that keeps WIB wall time
+        connection.execute(text("UPDATE outbox SET created_at = '2026-12-01 15:00:00.000000'"))
+    connector = outbox(system, **zone)
+
+    (record,) = connector.read(None, 10)
+
+    assert mapped(connector, record)["envelope"]["event_time"].isoformat() == created
+    connector.close()
+
+
 def test_the_authoritys_events_follow_the_hub_lifecycle(system: AuthoritySystem) -> None:
     catalog = default_catalog()
     first = report("bawaslu.33")

@@ -6,16 +6,19 @@ import itertools
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from connectors.authority.simulator import AuthoritySystem
 from connectors.contract import InboundContract
-from connectors.errors import PermanentError
+from connectors.errors import ConnectorConfigError, PermanentError
 from connectors.host import build
 from connectors.ppk.connector import Decrees
+from connectors.ppk.database import DECREES
 from connectors.ppk.simulator import DecreeRegistry, demo_setup
 from connectors.runtime import json_bytes
 from schemas.catalog import default_catalog
@@ -103,6 +106,39 @@ def test_a_draft_signed_after_later_decrees_is_still_read(registry: DecreeRegist
     assert event.record["decree_number"] == registry.decree(early)["decree_number"]
     assert connector.read(second.position, 10) == []
     connector.close()
+
+
+@pytest.mark.parametrize(
+    ("zone", "signed"),
+    [
+        ({}, datetime(2026, 12, 1, 15, 0, tzinfo=UTC)),
+        ({"timezone": "Asia/Jakarta"}, datetime(2026, 12, 1, 8, 0, tzinfo=UTC)),
+    ],
+    ids=["utc-by-default", "wib-when-configured"],
+)
+def test_a_time_kept_without_its_zone_is_read_in_the_configured_one(
+    registry: DecreeRegistry, zone: dict[str, str], signed: datetime
+) -> None:
+    decree_id = registry.draft(*registry.new_case_reference())
+    registry.sign(decree_id)
+    with registry.engine.begin() as connection:  # a system that keeps WIB wall time
+        wall_time = datetime(2026, 12, 1, 15, 0)  # noqa: DTZ001 - the zone is what it lacks
+        connection.execute(
+            update(DECREES).where(DECREES.c.id == decree_id).values(signed_at=wall_time)
+        )
+    connector = build("ppk-decrees", settings(registry) | zone)
+    assert isinstance(connector, Decrees)
+
+    (record,) = connector.read(None, 10)
+    (event,) = connector.to_events(record)
+
+    assert event.record["envelope"]["event_time"] == signed
+    connector.close()
+
+
+def test_an_unknown_time_zone_is_a_configuration_error(registry: DecreeRegistry) -> None:
+    with pytest.raises(ConnectorConfigError, match=r"timezone: .*must be an IANA time zone"):
+        build("ppk-decrees", settings(registry) | {"timezone": "WIB"})
 
 
 def test_the_registry_numbers_changes_in_commit_order(postgres: PostgresServer) -> None:
