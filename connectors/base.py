@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -40,6 +41,19 @@ from connectors.errors import PermanentError, TransientError
 from connectors.retry import RetryPolicy
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
+
+
+def check_zone(name: str) -> str:
+    """``name`` if it is an IANA time zone (a config's ``timezone``).
+
+    Raises:
+        ValueError: no such zone.
+    """
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("must be an IANA time zone, e.g. 'Asia/Jakarta' or 'UTC'") from None
+    return name
 
 
 class ConnectorConfig(BaseModel):

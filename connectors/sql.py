@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, tzinfo
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 from sqlalchemy import Engine, create_engine
@@ -19,7 +19,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
-from connectors.base import ConnectorConfig
+from connectors.base import ConnectorConfig, check_zone
 from connectors.errors import TransientError
 
 #: Databases the connectors speak (both have ``INSERT ... ON CONFLICT``).
@@ -50,19 +50,6 @@ def check_url(raw: str, example_file: str) -> str:
             f"{', '.join(sorted(SUPPORTED_BACKENDS))}"
         )
     return raw
-
-
-def check_zone(name: str) -> str:
-    """``name`` if it is an IANA time zone.
-
-    Raises:
-        ValueError: no such zone.
-    """
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError("must be an IANA time zone, e.g. 'Asia/Jakarta' or 'UTC'") from None
-    return name
 
 
 class DatabaseConfig(ConnectorConfig):

@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 
@@ -44,6 +44,7 @@ from connectors.base import (
     PermanentError,
     SourceRecord,
     TransientError,
+    check_zone,
 )
 from connectors.inspektorat.dropbox import Batch, DropDirectory, Position
 from connectors.inspektorat.entries import UnsafeShareError
@@ -81,11 +82,7 @@ class FileDropConfig(ConnectorConfig):
     @field_validator("timezone")
     @classmethod
     def _is_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("must be an IANA time zone, e.g. 'Asia/Jakarta'") from None
-        return value
+        return check_zone(value)
 
 
 class FileDropInbound(InboundConnector[FileDropConfig]):

@@ -166,7 +166,10 @@ def test_each_staff_action_maps_to_its_event(system: AuthoritySystem) -> None:
 
 @pytest.mark.parametrize(
     ("zone", "created"),
-    [({}, "2026-12-01T15:00:00+00:00"), ({"timezone": "Asia/Jakarta"}, "2026-12-01T08:00:00+00:00")],
+    [
+        ({}, "2026-12-01T15:00:00+00:00"),
+        ({"timezone": "Asia/Jakarta"}, "2026-12-01T08:00:00+00:00"),
+    ],
     ids=["utc-by-default", "wib-when-configured"],
 )
 def test_an_outbox_time_kept_without_its_zone_is_read_in_the_configured_one(
