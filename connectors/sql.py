@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, tzinfo
+from datetime import tzinfo
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -133,11 +133,6 @@ def cause(exc: BaseException) -> str:
     original = getattr(exc, "orig", None) or exc
     state = getattr(original, "sqlstate", None)
     return type(original).__name__ + (f" {state}" if state else "")
-
-
-def utc(moment: datetime, zone: tzinfo = UTC) -> datetime:
-    """``moment`` in UTC; a naive value (SQLite keeps no zone) is in ``zone``."""
-    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)).astimezone(UTC)
 
 
 def row_dict(row: Any) -> dict[str, Any]:

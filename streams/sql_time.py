@@ -9,7 +9,7 @@ SQLite's wall time is UTC, and returns aware UTC datetimes from both.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import DateTime
@@ -17,9 +17,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 
-def as_utc(moment: datetime) -> datetime:
-    """``moment`` in UTC; a naive one is taken to be UTC already (as SQLite returns them)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+def as_utc(moment: datetime, zone: tzinfo = UTC) -> datetime:
+    """``moment`` in UTC; a naive one is in ``zone`` (UTC, as SQLite returns the hub's)."""
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)).astimezone(UTC)
 
 
 class UtcDateTime(TypeDecorator[datetime]):

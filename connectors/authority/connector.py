@@ -55,8 +55,8 @@ from connectors.sql import (
     open_engine,
     outage_is_transient,
     row_dict,
-    utc,
 )
+from streams.sql_time import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ class CaseStatus(OutboundConnector[AuthorityDatabase]):
             PermanentError: the database refused the write (e.g. its tables differ).
         """
         now = datetime.now(UTC)
-        event_time = utc(entry.event["envelope"]["event_time"])
+        event_time = as_utc(entry.event["envelope"]["event_time"])
         seq = int(entry.entry["seq"])
         stored = self._insert(HUB_CASE_EVENTS).values(
             event_id=entry.event_id,

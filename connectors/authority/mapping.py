@@ -19,12 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from connectors.base import Event, PermanentError
 from connectors.ids import event_id_for
-from connectors.sql import utc
 from schemas.catalog import SchemaCatalog
 from schemas.envelope import envelope
 from schemas.errors import InvalidIdentifierError
 from schemas.identity import case_id_for
 from streams.domain.sanctions import KIND_LEVEL
+from streams.sql_time import as_utc
 
 #: Outbox kinds and the shared event each stands for.
 EVENT_OF_KIND = {
@@ -72,7 +72,7 @@ class OutboxMapper:
             event_id=event_id_for(self.institution, f"{case_id}/{source_id}", event_type),
             case_id=case_id,
             event_type=event_type,
-            event_time=utc(row["created_at"], self.zone),
+            event_time=as_utc(row["created_at"], self.zone),
             source=self.institution,
             actor_ref=f"user:{actor}" if actor else f"system:{self.institution}",
         )

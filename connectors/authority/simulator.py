@@ -50,9 +50,10 @@ from sqlalchemy.engine import CursorResult, make_url
 
 from connectors.authority.database import CASE_STATUS, HUB_CASE_EVENTS, METADATA, OUTBOX
 from connectors.simulation import SimulatedStaff, database_offline
-from connectors.sql import open_engine, row_dict, utc
+from connectors.sql import open_engine, row_dict
 from schemas.identity import case_id_for
 from streams.domain.sanctions import KIND_LEVEL
+from streams.sql_time import as_utc
 
 #: The authority's own tables (the connector never reads them).
 BUSINESS = MetaData()
@@ -521,7 +522,7 @@ class AuthoritySystem:
     # Helpers ---------------------------------------------------------------------------------
 
     def _now(self) -> datetime:
-        return utc(self._clock())
+        return as_utc(self._clock())
 
     def _letter_number(self, connection: Connection, table: Table, series: str) -> str:
         count = connection.scalar(select(func.count()).select_from(table)) or 0

@@ -44,11 +44,12 @@ from connectors.base import (
 )
 from connectors.ids import event_id_for
 from connectors.ppk.database import DECREES, READ_COLUMNS, REVOKED, SIGNED
-from connectors.sql import DatabaseConfig, open_engine, outage_is_transient, utc
+from connectors.sql import DatabaseConfig, open_engine, outage_is_transient
 from schemas.envelope import envelope
 from schemas.errors import InvalidIdentifierError
 from schemas.identity import case_id_for
 from streams.domain.sanctions import KIND_LEVEL
+from streams.sql_time import as_utc
 
 #: An internal user id, quoted in ``actor_ref``; anything else (a name) is not passed on.
 _USER_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -132,7 +133,7 @@ class Decrees(InboundConnector[RegistryConfig]):
                 ),
                 case_id=case_id,
                 event_type="SanctionImposed",
-                event_time=utc(decree["signed_at"], self.config.zone),
+                event_time=as_utc(decree["signed_at"], self.config.zone),
                 source=self.institution,
                 actor_ref=f"user:{actor}" if actor else f"system:{self.institution}",
             ),

@@ -36,8 +36,9 @@ from connectors.ppk.database import (
     SIGNED,
 )
 from connectors.simulation import SimulatedStaff, database_offline
-from connectors.sql import open_engine, utc
+from connectors.sql import open_engine
 from streams.domain.sanctions import KIND_LEVEL
+from streams.sql_time import as_utc
 
 
 class RecommendationLetter(Protocol):
@@ -250,7 +251,7 @@ class DecreeRegistry:
     # Helpers ---------------------------------------------------------------------------------
 
     def _now(self) -> datetime:
-        return utc(self._clock())
+        return as_utc(self._clock())
 
     def _change(self, connection: Connection, decree_id: int, **values: Any) -> None:
         change = self._next_change(connection)
