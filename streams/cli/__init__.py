@@ -101,6 +101,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Python would report the pipe again when it flushes stdout at exit; point it elsewhere.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except OSError as exc:
+        # The file system or the network refused (no such folder, a file where a folder
+        # belongs, no permission): the operator's to fix, not a defect. The path is left out:
+        # a file name (an office's export) can hold a name.
+        print(
+            f"kawal: {exc.strerror or 'operating system error'} ({type(exc).__name__}); check "
+            "the paths the command was given and their permissions, or that what it connects "
+            "to is up",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     except Exception as exc:
         # A defect. Its frames say where; its message is left out, as it may quote the personal
         # data the command was handling (a connector's records, a trail).

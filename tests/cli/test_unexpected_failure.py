@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -25,3 +26,18 @@ def test_an_unexpected_failure_prints_its_frames_and_not_its_message(
     assert "kawal: unexpected KeyError, a defect of kawal" in err
     assert "in defective" in err  # the frame that failed
     assert nip not in err
+
+
+def test_a_file_system_refusal_is_the_operators_to_fix_not_a_defect(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a_file = tmp_path / "keys"
+    a_file.write_text("not a folder")
+
+    code = main(["keys", "new", "bkn", "--dir", str(a_file)])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "kawal: Not a directory (NotADirectoryError); check the paths" in err
+    assert "defect" not in err
+    assert "Traceback" not in err
