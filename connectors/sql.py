@@ -83,14 +83,21 @@ class DatabaseConfig(ConnectorConfig):
         """The zone of the database's times without one."""
         return ZoneInfo(self.timezone)
 
+    def engine(self) -> Engine:
+        """An engine on the database (:func:`open_engine`), its sessions in :attr:`timezone`."""
+        return open_engine(
+            self.database_url.get_secret_value(), self.timeout_seconds, self.timezone
+        )
 
-def open_engine(raw_url: str, timeout_seconds: float) -> Engine:
+
+def open_engine(raw_url: str, timeout_seconds: float, timezone: str = "UTC") -> Engine:
     """An engine on the institution's database that never creates it and waits at most so long.
 
     SQLite is opened read-write but never created (``mode=rw``), so a moved file is an outage
     rather than a new empty database, and without a pool, so each call sees the file as it is
     now. PostgreSQL connections are checked before use and bounded by connect, lock and
-    statement timeouts.
+    statement timeouts; their session ``TimeZone`` is ``timezone``, the zone PostgreSQL
+    converts in between ``timestamptz`` and ``timestamp without time zone``.
     """
     url = make_url(raw_url)
     if url.get_backend_name() == "sqlite":
@@ -103,7 +110,9 @@ def open_engine(raw_url: str, timeout_seconds: float) -> Engine:
         pool_pre_ping=True,
         connect_args={
             "connect_timeout": max(1, round(timeout_seconds)),
-            "options": f"-c lock_timeout={millis} -c statement_timeout={millis}",
+            "options": (
+                f"-c lock_timeout={millis} -c statement_timeout={millis} -c timezone={timezone}"
+            ),
         },
     )
 

@@ -52,7 +52,6 @@ from connectors.base import (
 from connectors.sql import (
     DatabaseConfig,
     cause,
-    open_engine,
     outage_is_transient,
     row_dict,
 )
@@ -87,7 +86,7 @@ class Outbox(InboundConnector[OutboxConfig]):
 
     def __init__(self, config: OutboxConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
-        self.engine = open_engine(config.database_url.get_secret_value(), config.timeout_seconds)
+        self.engine = config.engine()
         self.mapper = OutboxMapper(self.institution, context.catalog, config.zone)
         self._gap: tuple[int, float] | None = None  # (first missing id, monotonic s first seen)
 
@@ -155,7 +154,7 @@ class CaseStatus(OutboundConnector[AuthorityDatabase]):
 
     def __init__(self, config: AuthorityDatabase, context: ConnectorContext) -> None:
         super().__init__(config, context)
-        self.engine = open_engine(config.database_url.get_secret_value(), config.timeout_seconds)
+        self.engine = config.engine()
         self._insert = _upsert_dialect(self.engine)
 
     def deliver(self, entry: FeedEntry) -> None:
@@ -165,8 +164,11 @@ class CaseStatus(OutboundConnector[AuthorityDatabase]):
             TransientError: the database is down, locked or timed out.
             PermanentError: the database refused the write (e.g. its tables differ).
         """
-        now = datetime.now(UTC)
-        event_time = as_utc(entry.event["envelope"]["event_time"])
+        # In the database's zone: SQLite and PostgreSQL's timestamp without time zone keep
+        # the wall time they are given.
+        zone = self.config.zone
+        now = datetime.now(zone)
+        event_time = as_utc(entry.event["envelope"]["event_time"]).astimezone(zone)
         seq = int(entry.entry["seq"])
         stored = self._insert(HUB_CASE_EVENTS).values(
             event_id=entry.event_id,

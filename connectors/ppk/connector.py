@@ -44,7 +44,7 @@ from connectors.base import (
 )
 from connectors.ids import event_id_for
 from connectors.ppk.database import DECREES, READ_COLUMNS, REVOKED, SIGNED
-from connectors.sql import DatabaseConfig, open_engine, outage_is_transient
+from connectors.sql import DatabaseConfig, outage_is_transient
 from schemas.envelope import envelope
 from schemas.errors import InvalidIdentifierError
 from schemas.identity import case_id_for
@@ -70,7 +70,7 @@ class Decrees(InboundConnector[RegistryConfig]):
 
     def __init__(self, config: RegistryConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
-        self.engine = open_engine(config.database_url.get_secret_value(), config.timeout_seconds)
+        self.engine = config.engine()
 
     def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
         """Up to ``limit`` decrees signed, or revoked after signing, since change ``after``."""

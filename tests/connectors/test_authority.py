@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -368,6 +369,40 @@ def test_tables_that_differ_are_refused_permanently(postgres: PostgresServer) ->
 
         assert refused.value.reason_code == "database_refused"
         connector.close()
+
+
+@pytest.mark.parametrize(
+    ("zone", "wall_time"),
+    [({}, "2026-12-01 08:00:00"), ({"timezone": "Asia/Jakarta"}, "2026-12-01 15:00:00")],
+    ids=["utc-by-default", "wib-when-configured"],
+)
+def test_times_are_written_in_the_zone_the_database_keeps(
+    system: AuthoritySystem, zone: dict[str, str], wall_time: str
+) -> None:
+    connector = build("authority-status", settings(system) | zone)
+    assert isinstance(connector, CaseStatus)
+    first = report()
+    first["envelope"]["event_time"] = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+    connector.deliver(entry(connector, "ReportReceived", first, 1))
+
+    with system.engine.connect() as connection:
+        stored = connection.execute(text("SELECT event_time FROM case_status")).scalar_one()
+    assert str(stored).startswith(wall_time)
+    connector.close()
+
+
+def test_a_postgresql_session_converts_in_the_configured_zone(
+    postgres: PostgresServer,
+) -> None:
+    with running(postgres.create_database(f"authority_{next(SEEDS)}"), Path()) as system:
+        connector = build("authority-status", settings(system) | {"timezone": "Asia/Jakarta"})
+        assert isinstance(connector, CaseStatus)
+        with connector.engine.connect() as connection:
+            zone = connection.execute(text("SHOW TimeZone")).scalar_one()
+        connector.close()
+
+    assert zone == "Asia/Jakarta"
 
 
 def test_a_bad_configuration_names_the_key_but_never_the_password() -> None:
