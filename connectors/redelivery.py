@@ -18,6 +18,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 
 from connectors.errors import ConnectorConfigError
+from schemas.field_formats import is_number
 
 
 def parse_positions(values: Iterable[str]) -> dict[int, int]:
@@ -29,7 +30,7 @@ def parse_positions(values: Iterable[str]) -> dict[int, int]:
     positions: dict[int, int] = {}
     for value in values:
         partition, _, offset = value.partition(":")
-        if not (partition.isdigit() and offset.isdigit()):
+        if not (is_number(partition) and is_number(offset)):
             raise ConnectorConfigError(
                 f"--redeliver-from {value!r}: expected PARTITION:OFFSET, two non-negative "
                 "integers as `kawal dlq list` shows a letter's source (for example 2:17)"

@@ -36,6 +36,7 @@ from typing import Any, ClassVar, cast
 from connectors.bawaslu.sealing import SpoolSealer
 from connectors.bawaslu.spool import PostIdConflictError, Spool, SpoolUnavailableError
 from connectors.errors import ConnectorError
+from schemas.field_formats import is_number
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ class Intake:
                 f"sign each post: {TIMESTAMP_HEADER} (Unix seconds) and {SIGNATURE_HEADER} "
                 f"({SIGNATURE_SCHEME}<hex HMAC-SHA256 of '<timestamp>.<body>'>)",
             )
-        if not stamp.isdigit():
+        if not is_number(stamp):
             return _error(401, "invalid_timestamp", f"{TIMESTAMP_HEADER} must be Unix seconds")
         if abs(self.clock() - int(stamp)) > self.settings.max_skew_seconds:
             return _error(
@@ -179,12 +180,24 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(_error(404, "not_found", f"post to {WEBHOOK_PATH}"))
 
     def do_POST(self) -> None:
+        try:
+            self._post()
+        except (ConnectionError, TimeoutError):
+            raise  # the client went away: the server's handle_error notes it
+        except Exception as exc:
+            # A defect, not the client's fault: answer 500 and tell ops (the exception's
+            # message is withheld from the log, it may quote the post).
+            log.error("webhook post failed with %s", type(exc).__name__, exc_info=True)
+            self.close_connection = True
+            self._answer(_error(500, "internal_error", "the post may not be kept: send it again"))
+
+    def _post(self) -> None:
         intake = cast(_Server, self.server).intake
         if self.path != WEBHOOK_PATH:
             self._answer(_error(404, "not_found", f"post to {WEBHOOK_PATH}"))
             return
         length = self.headers.get("Content-Length", "")
-        if not length.isdigit():
+        if not is_number(length):
             self.close_connection = True
             self._answer(_error(411, "length_required", "send a Content-Length"))
             return

@@ -48,6 +48,7 @@ from connectors.ids import event_id_for
 from connectors.pseudonyms import case_pseudonym
 from schemas.catalog import SchemaCatalog
 from schemas.envelope import envelope
+from schemas.field_formats import NIP, REGION_CODE
 from schemas.identity import case_id_for
 
 T = TypeVar("T")
@@ -65,9 +66,6 @@ EVENT_OF_POST = {
     "verification": "VerificationCompleted",
     "referral": "ReferralForwarded",
 }
-
-_NIP = re.compile(r"\d{18}")
-_REGION = re.compile(r"\d{2}(\d{2})?")
 
 
 class PostReader:
@@ -213,12 +211,12 @@ class PostMapper:
         return {
             "case_number": post.text("case_number"),
             "election": post.text("election"),
-            "region_code": post.matching("region_code", _REGION, "a Kemendagri region code"),
+            "region_code": post.matching("region_code", REGION_CODE, "a Kemendagri region code"),
             "employing_agency": post.text("employing_agency"),
             "violation": post.symbol("violation", "kawal.ViolationCategory"),
             "discovered_on": post.day("discovered_on"),
             "summary": post.text("summary"),
-            "subject_nip": subject.matching("nip", _NIP, "an 18-digit NIP"),
+            "subject_nip": subject.matching("nip", NIP, "an 18-digit NIP"),
             "subject_name": subject.text("name"),
             # Bawaslu's own finding has no reporter; the reference then names the office. A
             # reporter's own reference becomes a per-case pseudonym (:meth:`events`).

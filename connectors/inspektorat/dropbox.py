@@ -41,6 +41,7 @@ from connectors.inspektorat.entries import (
     read_regular,
 )
 from connectors.inspektorat.rows import EXTRA_FIELDS
+from schemas.field_formats import is_number
 from streams.private_files import private_dir, restrict_file
 
 INCOMING = "incoming"
@@ -147,7 +148,7 @@ class Position:
             ValueError: ``text`` is not a position of this connector.
         """
         batch, separator, row = text.rpartition("#")
-        if not separator or not batch or not row.isdigit():
+        if not separator or not batch or not is_number(row):
             raise ValueError(f"checkpoint {text!r} is not '<batch name>#<row number>'")
         return cls(batch, int(row))
 

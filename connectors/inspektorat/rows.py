@@ -38,6 +38,7 @@ from connectors.base import Event, PermanentError
 from connectors.ids import event_id_for
 from schemas.envelope import envelope
 from schemas.errors import InvalidIdentifierError
+from schemas.field_formats import NIP, REGION_CODE
 from schemas.identity import case_id_for
 
 #: Key under which a CSV row keeps fields beyond its header (``csv.DictReader``'s restkey).
@@ -48,8 +49,6 @@ LIST_SEPARATOR = ";"
 _RECORD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
 #: A pseudonymous reference is ``kind:token`` (``officer:7f3a9c``): never a name or a NIP.
 _REFERENCE = re.compile(r"[a-z]+:[A-Za-z0-9._:-]{1,64}")
-_NIP = re.compile(r"\d{18}")
-_REGION = re.compile(r"\d{2,10}")
 _YES = frozenset({"ya", "y", "true", "yes", "1"})
 _NO = frozenset({"tidak", "t", "false", "no", "0"})
 
@@ -106,12 +105,12 @@ class RowMapper:
             ),
             "case_number": case_number,
             "election": fields.text("election"),
-            "region_code": fields.matching("region_code", _REGION, "a Kemendagri code (digits)"),
+            "region_code": fields.matching("region_code", REGION_CODE, "a Kemendagri code"),
             "employing_agency": fields.text("employing_agency"),
             "violation": fields.choice("violation", self.violations),
             "discovered_on": discovered_on,
             "summary": fields.text("summary"),
-            "subject_nip": fields.matching("subject_nip", _NIP, "an 18-digit NIP"),
+            "subject_nip": fields.matching("subject_nip", NIP, "an 18-digit NIP"),
             "subject_name": fields.text("subject_name"),
             "reporter_ref": fields.reference("reporter_ref", required=True),
             "reporter_identity": fields.optional("reporter_identity"),

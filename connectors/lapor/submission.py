@@ -31,7 +31,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from schemas.field_formats import is_nip
 from schemas.labels import load_violation_labels
+from streams.domain.zones import RegionError, province_of
 
 #: Longest text accepted per field, in characters.
 FIELD_LIMITS = {
@@ -46,8 +48,6 @@ FIELD_LIMITS = {
     "happened_on": 10,
     "summary": 5000,
 }
-_NIP = re.compile(r"\d{18}")
-_REGION = re.compile(r"\d{2}(\d{2})?")
 _CONTACT = re.compile(r"(\+?[0-9][0-9 ()-]{6,20}|[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,})")
 _TRUE = frozenset({"true", "on", "1", "yes", "ya"})
 _FALSE = frozenset({"false", "off", "0", "no", "tidak", ""})
@@ -186,7 +186,7 @@ def read_submission(raw: Mapping[str, Any], rules: Rules, today: date) -> Submis
     reader = _Reader(raw)
     identity = _identity(reader)
     subject_nip = reader.text("subject_nip", required=False)
-    if subject_nip and not _NIP.fullmatch(subject_nip):
+    if subject_nip and not is_nip(subject_nip):
         reader.fail(
             "subject_nip",
             "invalid",
@@ -235,14 +235,20 @@ def _choice(reader: _Reader, field: str, allowed: frozenset[str]) -> str:
 
 def _region(reader: _Reader, jurisdiction: str) -> str:
     value = reader.text("region_code")
-    if value and not _REGION.fullmatch(value):
+    if not value:
+        return value
+    try:
+        province_of(value)  # two or four digits within the field's limit, a province's first
+    except RegionError:
         return reader.fail(
             "region_code",
             "invalid",
-            "Kode wilayah Kemendagri terdiri dari 2 atau 4 angka, misalnya 3374.",
-            "A Kemendagri region code has 2 or 4 digits, e.g. 3374.",
+            "Kode wilayah Kemendagri terdiri dari 2 atau 4 angka (0-9) dan diawali kode "
+            "provinsi, misalnya 3374.",
+            "A Kemendagri region code has 2 or 4 digits (0-9) and starts with a province's "
+            "code, e.g. 3374.",
         )
-    if value and not value.startswith(jurisdiction):
+    if not value.startswith(jurisdiction):
         return reader.fail(
             "region_code",
             "outside_jurisdiction",

@@ -48,10 +48,9 @@ from connectors.base import (
     TransientError,
 )
 from connectors.http import post_json
+from schemas.field_formats import is_nip
 from streams.domain.commitments import COMMITMENT_PREFIX
 from streams.domain.lifecycle import FOLLOW_UP_RULE
-
-_NIP = re.compile(r"\d{18}")
 
 #: What SIASN's conflict codes mean, in words a reason can carry (SIASN's own text is never
 #: quoted: it may echo the civil servant's data).
@@ -197,7 +196,7 @@ def _case_body(entry: FeedEntry) -> dict[str, Any]:
             "recommending authority (docs/disclosure-policy.md); check the policy file in "
             "force (KAWAL_DISCLOSURE_FILE)",
         )
-    if not _NIP.fullmatch(nip):
+    if not is_nip(nip):
         raise PermanentError(
             "invalid_nip",
             f"the report of case {entry.case_id} holds no 18-digit NIP; correct it at the "

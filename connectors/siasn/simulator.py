@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
 import secrets
 import threading
 from collections import Counter
@@ -34,9 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from connectors.simulation import Answer, SimulatedJsonApi
+from schemas.field_formats import is_nip
 
 API_ROOT = "/api/v1"
-_NIP = re.compile(r"\d{18}")
 
 
 @dataclass
@@ -172,7 +171,7 @@ class SiasnApi(SimulatedJsonApi):
             return answer
 
     def _link_case(self, request: dict[str, Any]) -> Answer:
-        if not _NIP.fullmatch(str(request["nip"])):
+        if not is_nip(str(request["nip"])):
             return 422, {"error": "invalid_nip"}
         held = self.cases.get(request["case_ref"])
         if held is not None and held["nip"] != request["nip"]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from schemas.errors import KawalError
+from schemas.field_formats import is_number
 
 KAFKA_SCHEME = "kafka"
 EXAMPLE = "e.g. KAWAL_BROKER_URL=kafka://broker-1:9092;broker-2:9092"
@@ -61,7 +62,7 @@ def parse_broker_url(url: str) -> BrokerEndpoint:
     servers = tuple(part.strip() for part in rest.replace(",", ";").split(";") if part.strip())
     for server in servers:
         host, _, port = server.rpartition(":")
-        if not host or not port.isdigit():
+        if not host or not is_number(port):
             raise BrokerUrlError(f"broker server {server!r} must be host:port ({EXAMPLE})")
     if not servers:
         raise BrokerUrlError(f"broker URL {url!r} names no server ({EXAMPLE})")

@@ -11,6 +11,7 @@ import json
 from datetime import date
 from typing import Any
 
+from schemas.field_formats import is_number
 from streams.cli.exits import EXIT_OK, EXIT_PROVISIONAL
 from streams.settings import Settings
 
@@ -42,7 +43,7 @@ def _day(text: str) -> date:
 def _working_days(text: str) -> int:
     from streams.domain.calendar import MAX_WORKING_DAYS
 
-    if not text.isdigit() or not 0 < int(text) <= MAX_WORKING_DAYS:
+    if not is_number(text) or not 0 < int(text) <= MAX_WORKING_DAYS:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a whole number of working days from 1 to {MAX_WORKING_DAYS}"
         )

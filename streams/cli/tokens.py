@@ -26,7 +26,7 @@ from streams.domain.principals import PrincipalRole
 from streams.settings import Settings
 
 #: A duration: a count and its unit.
-DURATION = re.compile(r"^(\d+)([mhdw])$")
+DURATION = re.compile(r"^([0-9]+)([mhdw])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from schemas.errors import KawalError
+from schemas.field_formats import is_number
 from streams.domain.institutions import HUB_INSTITUTION, InboundLane, Institution
 
 #: The national bodies, each with its own topic.
@@ -67,7 +68,7 @@ def read_regions(path: Path) -> list[Region]:
     regions = [Region(row["code"].strip(), row["name"].strip()) for row in _rows(path, "code")]
     codes = [region.code for region in regions]
     for number, code in enumerate(codes, start=2):
-        if not code.isdigit() or len(code) not in (2, 4):
+        if not is_number(code) or len(code) not in (2, 4):
             raise NationalRegistryError(
                 f"{path} line {number}: region code {code!r} is not a Kemendagri code of a "
                 "province (2 digits) or a regency or city (4 digits)"

@@ -16,7 +16,9 @@ from typing import Any
 from schemas.catalog import SchemaCatalog
 from streams.domain.authority import AuthorityMap
 from streams.domain.authorization import roles_for_case
-from streams.domain.institutions import Institution
+from streams.domain.institutions import INSTITUTION_ID, Institution
+from streams.domain.reasons import Reason, Rejection
+from streams.domain.zones import RegionError, province_of
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,37 @@ def parties_of_report(authority_map: AuthorityMap, report: Mapping[str, Any]) ->
         employing_agency=report["employing_agency"],
         region_code=report["region_code"],
     )
+
+
+def check_report(
+    institutions: Mapping[str, Institution], report: Mapping[str, Any]
+) -> Rejection | None:
+    """Why a ReportReceived cannot open a case with the parties it names, or None.
+
+    Its region must be a Kemendagri code of a province: the case's inspectorate, its time zone
+    and the statistics of its region are read off it. Its employing agency must be a PPK's
+    institution id; a PPK not (yet) registered is taken, since its follow-up deadlines still
+    run and show it overdue. Neither value is quoted back: either field may hold anything.
+    """
+    try:
+        province_of(report["region_code"])
+    except RegionError as exc:
+        return Rejection(Reason.UNKNOWN_REGION, f"region_code: {exc}")
+    agency = report["employing_agency"]
+    if not INSTITUTION_ID.fullmatch(agency):
+        return Rejection(
+            Reason.NOT_AN_EMPLOYING_AGENCY,
+            "employing_agency is not an institution id (letters, digits, '.', '_' and '-'): "
+            "name the PPK of the agency that employs the civil servant, such as ppk.3374",
+        )
+    registered = institutions.get(agency)
+    if registered is not None and registered.role != "ppk":
+        return Rejection(
+            Reason.NOT_AN_EMPLOYING_AGENCY,
+            f"employing_agency names an institution registered as {registered.role}, not as "
+            "a PPK: name the PPK of the agency that employs the civil servant",
+        )
+    return None
 
 
 def is_party(institution: Institution, roles: frozenset[str], parties: CaseParties) -> bool:

@@ -42,6 +42,8 @@ class Reason(StrEnum):
     CASE_CLOSED = "case_closed"
     ALREADY_ERASED = "already_erased"
     UNFIT_SANCTION = "unfit_sanction"
+    UNKNOWN_REGION = "unknown_region"
+    NOT_AN_EMPLOYING_AGENCY = "not_an_employing_agency"
     INTERNAL_ERROR = "internal_error"
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from schemas.errors import KawalError
+from schemas.field_formats import REGION_CODE_FORM, is_region_code
 from streams.domain.data_files import read_toml
 
 #: The legal zones (Keppres 41/1987) and their IANA names.
@@ -61,14 +62,17 @@ def province_of(region_code: str) -> Province:
     """The province a Kemendagri region code belongs to.
 
     Raises:
-        RegionError: the code is not digits or its first two digits name no province.
+        RegionError: the code is not a Kemendagri code, or its first two digits name no
+            province. The message never quotes the code: what was written in its place may
+            be anything, a name or a telephone number included.
     """
-    code = region_code.strip()
-    found = provinces().get(code[:2]) if code.isdigit() and len(code) >= 2 else None
+    if not is_region_code(region_code):
+        raise RegionError(f"the region code is not a Kemendagri code: {REGION_CODE_FORM}")
+    found = provinces().get(region_code[:2])
     if found is None:
         raise RegionError(
-            f"region code {region_code!r} names no province: use a Kemendagri code such as "
-            "'33' (a province) or '3374' (a regency or city)"
+            "the region code names no province: its first two digits are no province's "
+            "Kemendagri code"
         )
     return found
 
@@ -89,7 +93,7 @@ def zone_of(region_code: str | None) -> ZoneInfo:
 
 def _province(code: str, row: Any) -> Province:
     if (
-        not (isinstance(row, dict) and len(code) == 2 and code.isdigit())
+        not (isinstance(row, dict) and len(code) == 2 and is_region_code(code))
         or not isinstance(row.get("name"), str)
         or row.get("zone") not in ZONES
     ):

@@ -7,8 +7,9 @@ valid at the event's time, signed exactly these bytes), check that it is not dat
 reached the broker (beyond the clocks' drift), open its disclosures with the hub's key
 (they must open the commitments),
 tell a duplicate of an event already accepted from a redelivery, authorize the sender
-(:mod:`streams.domain.authorization`) and check the case's lifecycle
-(:mod:`streams.domain.lifecycle`). Nothing is believed of an event before it is authenticated.
+(:mod:`streams.domain.authorization`), check the case's lifecycle
+(:mod:`streams.domain.lifecycle`) and the region and employing agency a report names
+(:mod:`streams.domain.parties`). Nothing is believed of an event before it is authenticated.
 :func:`examine` decides and changes nothing; the pipeline (:mod:`streams.hub.pipeline`) applies an
 admission and answers a refusal.
 
@@ -38,6 +39,7 @@ from streams.domain.institutions import InboundLane, Institution
 from streams.domain.keys import KeyRegistry
 from streams.domain.ledger import AcceptedEvent
 from streams.domain.lifecycle import CaseLifecycle, advance, check_transition, start
+from streams.domain.parties import check_report
 from streams.domain.reasons import Reason, Rejection
 from streams.domain.sealing import DecryptionKeys
 from streams.domain.signed_events import (
@@ -197,6 +199,8 @@ def admit(
     sender = rules.institutions[envelope["source"]]
     rejection = authorize(rules.catalog, sender, event_type, record, case, authority)
     rejection = rejection or check_transition(case, event_type, record)
+    if rejection is None and event_type == "ReportReceived":
+        rejection = check_report(rules.institutions, record)
     if rejection is not None:
         return rejection
     after = advance(case.copy(), event_type, record) if case else start(record, authority)

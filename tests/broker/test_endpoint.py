@@ -18,7 +18,9 @@ def test_broker_urls() -> None:
     assert kafka.faust_url == "kawal://k1:9092;k2:9092"
 
 
-@pytest.mark.parametrize("url", ["redpanda://x:1", "kafka://", "kafka://host", "host:9092"])
+@pytest.mark.parametrize(
+    "url", ["redpanda://x:1", "kafka://", "kafka://host", "host:9092", "kafka://host:\u00b2"]
+)
 def test_bad_broker_urls_say_what_to_write(url: str) -> None:
     with pytest.raises(BrokerUrlError, match="kafka://"):
         parse_broker_url(url)

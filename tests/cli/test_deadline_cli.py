@@ -109,6 +109,16 @@ def test_bad_arguments_are_usage_errors(args: list[str]) -> None:
     assert raised.value.code == EXIT_USAGE
 
 
+def test_a_count_in_other_digits_is_a_usage_error_that_says_what_to_write(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["deadline", "due", "--start", "2026-12-21", "--days", "\u00b2"])
+
+    assert raised.value.code == EXIT_USAGE
+    assert "is not a whole number of working days from 1 to 2500" in capsys.readouterr().err
+
+
 def test_a_count_past_the_last_date_exits_with_an_error(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

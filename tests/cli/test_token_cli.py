@@ -123,7 +123,7 @@ def test_expiry_takes_durations_dates_and_date_times() -> None:
     assert expiry("8w", now) == at_second + timedelta(weeks=8)
     assert expiry("2027-01-01") == datetime(2027, 1, 1, tzinfo=UTC)
     assert expiry("2027-01-01T07:00:00+07:00") == datetime(2027, 1, 1, tzinfo=UTC)
-    for bad in ("soon", "2027-01-01T07:00:00", "30y", "99999999d", "9" * 30 + "w"):
+    for bad in ("soon", "2027-01-01T07:00:00", "30y", "99999999d", "9" * 30 + "w", "\u0663d"):
         with pytest.raises(argparse.ArgumentTypeError):
             expiry(bad)
     with pytest.raises(SystemExit) as usage:

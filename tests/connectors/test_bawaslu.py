@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import sqlite3
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -25,7 +27,7 @@ from connectors.base import (
 )
 from connectors.bawaslu.intake import SIGNATURE_HEADER as SIGNATURE
 from connectors.bawaslu.intake import TIMESTAMP_HEADER as TIMESTAMP
-from connectors.bawaslu.intake import WEBHOOK_PATH, WebhookListenerError, signature
+from connectors.bawaslu.intake import WEBHOOK_PATH, Intake, WebhookListenerError, signature
 from connectors.bawaslu.simulator import BawasluSystem
 from connectors.contract import InboundContract, OutboundContract
 from connectors.errors import ConnectorConfigError, PermanentError, TransientError
@@ -130,6 +132,8 @@ def test_unsigned_or_wrongly_signed_or_stale_posts_are_refused_with_401(bed: Web
         "missing_signature": bed.bawaslu.post(report, signed=False),
         "invalid_signature": bed.bawaslu.post(report, secret="not-the-shared-secret"),
         "stale_timestamp": bed.bawaslu.post(report, signed_at=time.time() - 6 * 60),
+        # A superscript one is a digit to str.isdigit, and no number to int.
+        "invalid_timestamp": bed.bawaslu.post(report, headers={TIMESTAMP: "\u00b9"}),
     }
     for code, (status, answer) in refusals.items():
         assert (status, answer["error"]) == (401, code)
@@ -228,6 +232,9 @@ def test_refusals_name_the_field_never_personal_data(bed: WebhookBed) -> None:
         bed.bawaslu.verification("001/LP", verdict="MAYBE"),
         bed.bawaslu.referral("001/LP", forwarded_on="11/11/2024"),
         bed.bawaslu.report(type="complaint"),
+        # Fullwidth and Arabic-Indic digits are digits to Python's \\d, not to SIASN.
+        bed.bawaslu.report(subject={"nip": "\uff11" * 18, "name": "Budi Santoso"}),
+        bed.bawaslu.report(region_code="33\u0667\u0664"),
     ]
     for post in posts:
         bed.bawaslu.post(post)
@@ -237,9 +244,15 @@ def test_refusals_name_the_field_never_personal_data(bed: WebhookBed) -> None:
         with pytest.raises(PermanentError) as refused:
             connector.to_events(record)
         reasons.append((refused.value.reason_code, refused.value.reason))
-    assert [code for code, _ in reasons] == [*["invalid_post"] * 5, "unknown_post_type"]
+    assert [code for code, _ in reasons] == [
+        *["invalid_post"] * 5,
+        "unknown_post_type",
+        *["invalid_post"] * 2,
+    ]
     assert "subject.nip" in reasons[0][1]
     assert "occurred_at" in reasons[1][1]
+    assert "'subject.nip' is not an 18-digit NIP" in reasons[6][1]
+    assert "'region_code' is not a Kemendagri region code" in reasons[7][1]
     for _, reason in reasons:
         assert "NIP-99-LEAK" not in reason
         assert "Budi" not in reason
@@ -308,6 +321,38 @@ def test_the_health_endpoint_needs_no_signature(bed: WebhookBed) -> None:
     url = bed.bawaslu.webhook_url.replace(WEBHOOK_PATH, "/health")
     with urllib.request.urlopen(url, timeout=5) as response:
         assert json.loads(response.read()) == {"status": "ok"}
+
+
+def _raw_post(bed: WebhookBed, head: bytes) -> bytes:
+    """The webhook's answer to a request whose head is written byte for byte."""
+    target = urlsplit(bed.bawaslu.webhook_url)
+    with socket.create_connection((target.hostname or "", target.port or 0), timeout=10) as conn:
+        conn.sendall(b"POST " + WEBHOOK_PATH.encode() + b" HTTP/1.1\r\nHost: x\r\n" + head)
+        return conn.recv(4096)
+
+
+def test_a_length_in_other_digits_is_answered_411(bed: WebhookBed) -> None:
+    # The header is read as Latin-1: a superscript two is a digit to isdigit(), not to int().
+    answer = _raw_post(bed, b"Content-Length: \xb2\r\n\r\n")
+
+    assert answer.startswith(b"HTTP/1.1 411 ")
+    assert b'"length_required"' in answer
+
+
+def test_a_defect_answers_500_and_is_logged_without_the_post(
+    bed: WebhookBed, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def failing(self: Intake, headers: Mapping[str, str], body: bytes) -> Any:
+        raise RuntimeError(f"defect while reading {body!r}")
+
+    monkeypatch.setattr(Intake, "handle", failing)
+    with caplog.at_level(logging.ERROR, logger="connectors.bawaslu.intake"):
+        status, answer = bed.bawaslu.post(bed.bawaslu.report(subject={"nip": NIP, "name": "X"}))
+
+    assert (status, answer["error"]) == (500, "internal_error")
+    (logged,) = [r for r in caplog.records if r.name == "connectors.bawaslu.intake"]
+    assert logged.getMessage() == "webhook post failed with RuntimeError"
+    assert NIP not in logged.getMessage()
 
 
 def test_configuration_errors_name_the_keys(tmp_path: Path) -> None:

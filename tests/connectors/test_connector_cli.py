@@ -206,9 +206,10 @@ def test_redeliver_from_is_refused_when_malformed_or_for_an_inbound_connector(
         'institution = "bawaslu.33"\ncallback_url = "http://127.0.0.1:9/x"\ntoken = "t"\n'
     )
     run = ["connector", "run", "bawaslu-callback", "--config", str(config)]
-    malformed = _kawal(dict(os.environ), *run, "--redeliver-from", "two:17")
-    assert malformed.returncode == 1
-    assert "expected PARTITION:OFFSET" in malformed.stderr
+    for position in ("two:17", "\u00b2:17"):  # a superscript two is a digit to isdigit()
+        malformed = _kawal(dict(os.environ), *run, "--redeliver-from", position)
+        assert malformed.returncode == 1
+        assert "expected PARTITION:OFFSET" in malformed.stderr
     inbound = tmp_path / "decrees.toml"
     inbound.write_text(
         f'institution = "ppk.3374"\ndatabase_url = "sqlite:///{tmp_path / "decrees.db"}"\n'

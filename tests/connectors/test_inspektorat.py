@@ -233,6 +233,25 @@ def test_a_malformed_row_is_refused_with_a_reason_that_quotes_no_value(
     assert not any(value in refused.value.reason for value in personal_values(office, name))
 
 
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("subject_nip", "\uff11" * 18),  # fullwidth digits: digits to Python, not to SIASN
+        ("region_code", "33\u0667\u0664"),  # Arabic-Indic: a region beside 3374's own
+        ("region_code", "337"),
+    ],
+)
+def test_digits_are_ascii_digits(office: InspectorateOffice, column: str, value: str) -> None:
+    office.export_batch(1, values={1: {"record_type": "report", column: value}})
+    connector = connect(office)
+    (row,) = connector.read(None, 10)
+    with pytest.raises(PermanentError) as refused:
+        connector.to_events(row)
+    assert refused.value.reason_code == "bad_value"
+    assert f"column {column} is not" in refused.value.reason
+    assert value not in refused.value.reason
+
+
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_a_file_that_is_no_batch_is_rejected_whole_and_still_receipted(
     office: InspectorateOffice, fmt: str

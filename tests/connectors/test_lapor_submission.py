@@ -67,8 +67,16 @@ def test_a_date_that_is_not_one_is_refused() -> None:
     assert refused(report_fields(happened_on="1 November")) == {"happened_on": "invalid"}
 
 
-def test_a_region_code_that_is_not_one_is_refused() -> None:
-    assert refused(report_fields(region_code="33a")) == {"region_code": "invalid"}
+@pytest.mark.parametrize("region", ["33a", "337", "33\u0667\u0664", "\uff13\uff13", "99"])
+def test_a_region_code_that_is_not_one_is_refused(region: str) -> None:
+    # Arabic-Indic or fullwidth digits would file the case under a region of their own; no
+    # province has the code 99.
+    assert refused(report_fields(region_code=region)) == {"region_code": "invalid"}
+
+
+@pytest.mark.parametrize("nip", ["19850101201001100", "\uff11" * 18, "\u0661" * 18])
+def test_a_nip_that_is_not_18_digits_is_refused(nip: str) -> None:
+    assert refused(report_fields(subject_nip=nip)) == {"subject_nip": "invalid"}
 
 
 def test_an_election_the_portal_does_not_take_is_refused() -> None:

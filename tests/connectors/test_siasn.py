@@ -220,6 +220,17 @@ def test_a_report_without_its_nip_disclosed_is_permanent(api: SiasnApi) -> None:
     assert api.requests == 0
 
 
+def test_a_nip_in_fullwidth_digits_never_reaches_siasn(api: SiasnApi) -> None:
+    events = siasn_case()
+    events[0][1]["subject_nip"] = "".join(chr(ord(digit) + 0xFEE0) for digit in NIP)
+    connector = _siasn(api)
+    report = _entries(connector, events)[0]
+    with pytest.raises(PermanentError) as refused:
+        connector.deliver(report)
+    assert refused.value.reason_code == "invalid_nip"
+    assert api.requests == 0
+
+
 def test_the_request_timeout_is_enforced() -> None:
     with SiasnApi(TOKEN, timeout_rate=1.0, stall_seconds=5.0) as api:
         connector = _siasn(api, timeout_seconds=0.3)

@@ -69,6 +69,7 @@ def test_only_the_national_and_provincial_bodies_have_topics_of_their_own() -> N
     ("rows", "message"),
     [
         ("code,name\n33,Jawa Tengah\n333,Bad\n", "not a Kemendagri code"),
+        ("code,name\n\u0663\u0663,Jawa Tengah\n", "not a Kemendagri code"),
         ("code,name\n33,Jawa Tengah\n33,Again\n", "twice"),
         ("code,name\n3301,Orphan\n", "no province"),
         ("kode,nama\n33,Jawa Tengah\n", "columns code and name"),

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from schemas.field_formats import REGION_CODE_FORM
 from streams.domain.zones import RegionError, province_of, provinces, zone_abbreviation, zone_of
 
 
@@ -33,7 +34,27 @@ def test_zone_names_are_iana() -> None:
     assert province_of("3374").name == "Jawa Tengah"
 
 
-@pytest.mark.parametrize("region", ["99", "", "x1", "3"])
+@pytest.mark.parametrize("region", ["99", "9971", "00"])
 def test_a_code_no_province_has_is_refused_clearly(region: str) -> None:
-    with pytest.raises(RegionError, match="names no province"):
+    with pytest.raises(RegionError, match="the region code names no province") as refused:
         zone_of(region)
+
+    assert region not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "region",
+    # The last two: Arabic-Indic and fullwidth digits.
+    ["", "x1", "3", "337", "33741", " 3374", "3374\n", "Budi", "33\u0667\u0664", "\uff13\uff13"],
+)
+def test_what_is_no_region_code_is_refused_without_being_quoted(region: str) -> None:
+    with pytest.raises(RegionError) as refused:
+        province_of(region)
+
+    # The same words whatever was written: nothing of it is quoted.
+    assert str(refused.value) == f"the region code is not a Kemendagri code: {REGION_CODE_FORM}"
+
+
+@pytest.mark.parametrize("region", ["33", "3374", "337401", "3374011001"])
+def test_every_level_of_a_kemendagri_code_has_its_province(region: str) -> None:
+    assert province_of(region).name == "Jawa Tengah"

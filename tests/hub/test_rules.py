@@ -123,6 +123,32 @@ def test_nothing_follows_a_closed_case(hub: RunningHub) -> None:
     assert letter["reason_code"] == "case_closed"
 
 
+def test_a_report_of_no_region_or_of_no_ppk_opens_no_case(hub: RunningHub) -> None:
+    # A region written in Arabic-Indic digits would count the case beside Semarang's own.
+    odd_region = report("bawaslu.33") | {"region_code": "33\u0667\u0664"}
+    no_province = report("bawaslu.33") | {"region_code": "9971"}
+    not_a_ppk = report("bawaslu.33") | {"employing_agency": "bkn"}
+    for refused in (odd_region, no_province, not_a_ppk):
+        hub.publish("ReportReceived", refused)
+    valid = report("bawaslu.33")
+    hub.step("ReportReceived", valid)
+
+    answers = [rejected(hub, "bawaslu.33", record) for record in (odd_region, no_province)]
+    agency_letter, agency_receipt = rejected(hub, "bawaslu.33", not_a_ppk)
+
+    for letter, receipt in answers:
+        assert letter["reason_code"] == receipt["reason_code"] == "unknown_region"
+    assert "not a Kemendagri code" in answers[0][0]["reason"]
+    assert "names no province" in answers[1][0]["reason"]
+    assert "9971" not in answers[1][0]["reason"]
+    assert agency_letter["reason_code"] == agency_receipt["reason_code"]
+    assert agency_receipt["reason_code"] == "not_an_employing_agency"
+    assert "registered as personnel_agency" in agency_letter["reason"]
+    for record in (odd_region, no_province, not_a_ppk):
+        assert hub.store.trail(record["envelope"]["case_id"]) == []
+    assert len(hub.store.trail(valid["envelope"]["case_id"])) == 1
+
+
 def test_unknown_schema_is_rejected(hub: RunningHub) -> None:
     event = report("bawaslu.33")
     case_id = event["envelope"]["case_id"]

@@ -91,6 +91,8 @@ def test_a_chart_is_served_as_svg_in_the_asked_language(hub: RunningHub, mix: Mi
         ("/dashboard/catatan_merah.svg", 404, "no chart of that name"),
         ("/dashboard/counts.svg?to=tomorrow", 400, "to must be a day as YYYY-MM-DD"),
         ("/dashboard/figures.json?region=Jawa", 400, "region must be a Kemendagri code"),
+        # 33 and two Arabic-Indic digits: a region of its own beside 3374, were it taken.
+        ("/dashboard/figures.json?region=33%D9%A7%D9%A4", 400, "region must be a Kemendagri"),
         ("/dashboard/counts.csv?from=2024-13-01", 400, "from must be a day as YYYY-MM-DD"),
         ("/dashboard/figures.json?from=2024-12-01&to=2024-01-01", 400, "the range ends"),
         ("/dashboard/everything.csv", 404, "no such figure"),

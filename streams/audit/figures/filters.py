@@ -18,7 +18,7 @@ from streams.audit.figures.facts import CaseFacts
 from streams.domain.working_time import jakarta_day
 
 #: A Kemendagri region code: 2 digits (province) and 2 more per level, dots allowed.
-REGION_CODE = re.compile(r"^\d{2}(\.?\d{2}){0,3}$")
+REGION_CODE = re.compile(r"^[0-9]{2}(\.?[0-9]{2}){0,3}$")
 #: Institution ids as the registry writes them.
 IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 #: An election is free text in the schema ("pilkada-2024"): any printable text, not too long.

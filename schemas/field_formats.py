@@ -1,0 +1,36 @@
+r"""The formats the event schemas give in words: NIPs, region codes, numbers in text.
+
+Digits are ASCII digits. Python's ``\d`` and ``str.isdigit`` also take Arabic-Indic, fullwidth
+and superscript digits: a NIP typed in fullwidth digits would reach SIASN, which knows no such
+NIP; ``33`` followed by two Arabic-Indic digits would count a case under a region of its own
+beside ``3374``; and ``int`` fails on a superscript two that ``isdigit`` took.
+
+Example:
+    >>> is_region_code("3374"), is_region_code("33\u0667\u0664"), is_number("\u00b2")
+    (True, False, False)
+"""
+
+import re
+
+#: A civil servant's NIP: 18 digits.
+NIP = re.compile(r"[0-9]{18}")
+#: A Kemendagri region code: a province (2 digits), regency or city (4), district (6) or
+#: village (10), each extending its parent's code.
+REGION_CODE = re.compile(r"[0-9]{2}(?:[0-9]{2}(?:[0-9]{2}(?:[0-9]{4})?)?)?")
+#: How a region code is described to whoever wrote one that is not.
+REGION_CODE_FORM = "2, 4, 6 or 10 digits 0-9, such as 33 (a province) or 3374 (a regency or city)"
+
+
+def is_nip(text: str) -> bool:
+    """Whether ``text`` is a NIP: 18 ASCII digits."""
+    return NIP.fullmatch(text) is not None
+
+
+def is_region_code(text: str) -> bool:
+    """Whether ``text`` has the form of a Kemendagri region code (its province is not looked up)."""
+    return REGION_CODE.fullmatch(text) is not None
+
+
+def is_number(text: str) -> bool:
+    """Whether ``text`` is one or more ASCII digits: a non-negative integer ``int`` reads."""
+    return text.isascii() and text.isdigit()
