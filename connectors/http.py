@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import http.client
-import json
 from typing import Any
 from urllib.parse import urlsplit
 
 from connectors.errors import TransientError
+from connectors.json_input import read_json
 
 
 def post_json(
@@ -43,7 +43,7 @@ def post_json(
     finally:
         connection.close()
     try:
-        answer = json.loads(raw) if raw else {}
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        answer = read_json(raw) if raw else {}
+    except ValueError:
         answer = {}
     return response.status, answer if isinstance(answer, dict) else {}

@@ -8,7 +8,6 @@ against the shared schemas' enums, so a symbol added to a schema needs no connec
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from connectors.base import Event, PermanentError
 from connectors.ids import event_id_for
+from connectors.json_input import read_json
 from schemas.catalog import SchemaCatalog
 from schemas.envelope import envelope
 from schemas.errors import InvalidIdentifierError
@@ -263,7 +263,7 @@ def shown(value: Any) -> str:
 
 def _json_object(text: Any, kind: str) -> dict[str, Any]:
     try:
-        payload = json.loads(text)
+        payload = read_json(text)
     except (TypeError, ValueError):
         payload = None
     if not isinstance(payload, dict):

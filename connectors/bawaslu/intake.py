@@ -36,6 +36,7 @@ from typing import Any, ClassVar, cast
 from connectors.bawaslu.sealing import SpoolSealer
 from connectors.bawaslu.spool import PostIdConflictError, Spool, SpoolUnavailableError
 from connectors.errors import ConnectorError
+from connectors.json_input import read_json
 from schemas.field_formats import is_number
 
 log = logging.getLogger(__name__)
@@ -101,8 +102,8 @@ class Intake:
         if refused is not None:
             return refused
         try:
-            post = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            post = read_json(body)
+        except ValueError:
             return _error(400, "malformed_json", "the body is not valid UTF-8 JSON")
         if not isinstance(post, dict):
             return _error(400, "not_an_object", "the body must be a JSON object")

@@ -41,6 +41,7 @@ from connectors.inspektorat.entries import (
     read_regular,
 )
 from connectors.inspektorat.rows import EXTRA_FIELDS
+from connectors.json_input import read_json
 from schemas.field_formats import is_number
 from streams.private_files import private_dir, restrict_file
 
@@ -119,11 +120,13 @@ def _csv_rows(text: str) -> tuple[Any, ...]:
 
 def _json_rows(text: str) -> tuple[Any, ...]:
     try:
-        document = json.loads(text)
+        document = read_json(text)
     except json.JSONDecodeError as exc:
         raise _UnreadableError(
             f"not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
         ) from None
+    except ValueError as exc:
+        raise _UnreadableError(f"not a JSON batch: {exc}") from None
     records = document.get("records") if isinstance(document, dict) else None
     if not isinstance(records, list):
         raise _UnreadableError("not a JSON batch: expected an object with a 'records' list")

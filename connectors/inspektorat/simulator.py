@@ -183,13 +183,18 @@ class InspectorateOffice:
         final = self.share / INCOMING / name
         yield from _write_in_two_parts(final, data)
 
-    def export_unreadable(self, fmt: str) -> str:
-        """Drop a file that is no batch: a workbook saved as CSV, or JSON cut off mid-write."""
+    def export_unreadable(self, fmt: str, *, nested: bool = False) -> str:
+        """Drop a file that is no batch: a workbook saved as CSV, or JSON cut off mid-write.
+
+        ``nested`` JSON is whole but nested deeper than any reader follows (an exporter's bug).
+        """
         with self._lock:
             self._sequence += 1
             name = f"ITDA{self.region}_{self._clock:%Y%m%dT%H%M%S}_{self._sequence:05d}.{fmt}"
             if fmt == "csv":
                 data = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xb5U\x8f\xd6"
+            elif nested:
+                data = b'{"records": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
             else:
                 full = self._json([self._next_record() for _ in range(3)])
                 data = full[: len(full) // 2]

@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -35,6 +34,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_request import FileField
 
+from connectors.json_input import read_json
 from connectors.lapor.intake import IntakeRefusedError, RateLimits, ReportIntake, Upload
 from connectors.lapor.pages import Pages
 from connectors.lapor.tracking import TrackingStore, TrackingUnavailableError
@@ -186,7 +186,11 @@ class Portal:
         locale = locale_of(request)
         fields: dict[str, str] = {}
         uploads: list[Upload] = []
-        for name, value in (await request.post()).items():
+        try:
+            posted = await request.post()
+        except ValueError:  # a field that is not UTF-8 (UnicodeDecodeError), a broken body
+            return self._html(self.pages.form(locale, {}, IntakeRefusedError(400, *_NOT_FORM)), 400)
+        for name, value in posted.items():
             if isinstance(value, FileField):
                 data = value.file.read()
                 if data or value.filename:  # an empty file input sends an empty part
@@ -203,8 +207,8 @@ class Portal:
     async def submit_json(self, request: web.Request) -> web.Response:
         """A report as JSON: 202 with the tracking code, or the refusal."""
         try:
-            raw = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            raw = read_json(await request.read())
+        except ValueError:
             return self._refusal(request, IntakeRefusedError(400, *_NOT_JSON))
         if not isinstance(raw, dict):
             return self._refusal(request, IntakeRefusedError(400, *_NOT_JSON))
@@ -228,7 +232,10 @@ class Portal:
 
     async def find_code(self, request: web.Request) -> web.Response:
         """The code typed into the form: on to its page."""
-        code = str((await request.post()).get("code", "")).strip()
+        try:
+            code = str((await request.post()).get("code", "")).strip()
+        except ValueError:  # not UTF-8: no code
+            code = ""
         if not _CODE.fullmatch(code):
             return self._html(self.pages.ask_code(locale_of(request), unknown=True), 404)
         suffix = "?lang=en" if locale_of(request) == "en" else ""
@@ -349,6 +356,11 @@ _NOT_JSON = (
     "malformed_json",
     "Isi permintaan bukan objek JSON.",
     "The body is not a JSON object.",
+)
+_NOT_FORM = (
+    "malformed_form",
+    "Isian formulir tidak terbaca sebagai teks UTF-8; kirim ulang dari formulir ini.",
+    "The form's fields cannot be read as UTF-8 text; send them again from this form.",
 )
 _BAD_EVIDENCE = (
     "invalid_evidence",

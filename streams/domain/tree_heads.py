@@ -119,7 +119,7 @@ class SignedTreeHead:
                 raise HeadFormatError("a head line must be a JSON object")
             issued_at = datetime.fromisoformat(_field(record, "issued_at", str))
             signature = bytes.fromhex(_field(record, "signature", str))
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # JSON nested too deep: RecursionError
             raise HeadFormatError(f"unreadable head line ({type(exc).__name__})") from exc
         if issued_at.tzinfo is None:
             raise HeadFormatError("issued_at has no time zone")

@@ -156,6 +156,8 @@ def test_a_captured_signature_cannot_be_replayed_under_a_new_timestamp(bed: Webh
 def test_malformed_json_is_refused_with_400(bed: WebhookBed) -> None:
     cases = {
         b'{"id": "LP-1", "type": ': "malformed_json",
+        b"[" * 50_000 + b"]" * 50_000: "malformed_json",
+        b'{"id": "LP-3", "type": "report", "summary": "\\udfff"}': "malformed_json",
         b"[1, 2]": "not_an_object",
         b'{"type": "report"}': "missing_id",
         b'{"id": "LP-2"}': "missing_type",
@@ -324,11 +326,14 @@ def test_the_health_endpoint_needs_no_signature(bed: WebhookBed) -> None:
 
 
 def _raw_post(bed: WebhookBed, head: bytes) -> bytes:
-    """The webhook's answer to a request whose head is written byte for byte."""
+    """The webhook's answer to a request whose head is written byte for byte.
+
+    The webhook closes the connection after such an answer: read until it does.
+    """
     target = urlsplit(bed.bawaslu.webhook_url)
     with socket.create_connection((target.hostname or "", target.port or 0), timeout=10) as conn:
         conn.sendall(b"POST " + WEBHOOK_PATH.encode() + b" HTTP/1.1\r\nHost: x\r\n" + head)
-        return conn.recv(4096)
+        return b"".join(iter(lambda: conn.recv(4096), b""))
 
 
 def test_a_length_in_other_digits_is_answered_411(bed: WebhookBed) -> None:

@@ -252,11 +252,11 @@ def test_digits_are_ascii_digits(office: InspectorateOffice, column: str, value:
     assert value not in refused.value.reason
 
 
-@pytest.mark.parametrize("fmt", ["csv", "json"])
+@pytest.mark.parametrize(("fmt", "nested"), [("csv", False), ("json", False), ("json", True)])
 def test_a_file_that_is_no_batch_is_rejected_whole_and_still_receipted(
-    office: InspectorateOffice, fmt: str
+    office: InspectorateOffice, fmt: str, nested: bool
 ) -> None:
-    name = office.export_unreadable(fmt)
+    name = office.export_unreadable(fmt, nested=nested)
     connector = connect(office)
     [record] = connector.read(None, 10)
     assert record.position == f"{name}#0"

@@ -291,10 +291,29 @@ def test_the_form_shows_its_faults_and_keeps_what_was_entered(intake: LaporIntak
     assert 'value="Budi Canary-Subject"' in text
 
 
+def test_a_form_that_is_not_utf8_is_refused_with_what_to_do(intake: LaporIntake) -> None:
+    body, content_type = multipart(report_fields(), [])
+    broken = body.replace(b"Budi Canary-Subject", b"Budi \xff\xfe")
+
+    status, _, page = request(intake, "POST", "/lapor", broken, {"Content-Type": content_type})
+    assert status == 400
+    assert "tidak terbaca sebagai teks UTF-8" in page.decode()
+    assert intake.read(None, 10) == []
+
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    status, _, page = request(intake, "POST", "/lacak", b"code=\xff\xfe", form)
+    assert status == 404
+    assert "Tidak ada laporan dengan kode pelacakan ini." in page.decode()
+
+
 def test_malformed_json_and_evidence_are_refused(intake: LaporIntake) -> None:
     headers = {"Content-Type": "application/json"}
-    status, _, body = request(intake, "POST", "/api/v1/reports", b"{not json", headers)
-    assert (status, json.loads(body)["error"]) == (400, "malformed_json")
+    deep = b"[" * 100_000 + b"]" * 100_000
+    # A lone surrogate is no text: the spool and the event could not be written with it.
+    lone = json.dumps(report_fields(summary="x \ud800 y")).encode()
+    for body in (b"{not json", deep, lone):
+        status, _, refusal = request(intake, "POST", "/api/v1/reports", body, headers)
+        assert (status, json.loads(refusal)["error"]) == (400, "malformed_json")
 
     bad: dict[str, Any] = report_fields()
     bad["evidence"] = [{"name": "a", "content_base64": "***"}]

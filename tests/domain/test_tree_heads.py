@@ -71,6 +71,7 @@ def test_the_record_on_the_topic_and_the_kept_line_give_back_the_same_head(
     ("line", "message"),
     [
         ("not json", "unreadable head line"),
+        ("[" * 100_000 + "]" * 100_000, r"unreadable head line \(RecursionError\)"),
         ("[1, 2]", "must be a JSON object"),
         ('{"tree_size": 1}', "issued_at is missing"),
     ],
