@@ -40,3 +40,19 @@ def case_id_for(institution: str, case_number: str) -> str:
 def new_event_id() -> str:
     """Returns a fresh random event_id (UUIDv4)."""
     return str(uuid.uuid4())
+
+
+def canonical_case_id(text: str) -> str | None:
+    """The case id as the hub writes it (lower case, hyphenated) of any spelling of a UUID.
+
+    Another system may show the same UUID in upper case or in braces; the hub keeps and looks
+    cases up by the canonical form only. None if ``text`` is no UUID.
+
+    Example:
+        >>> canonical_case_id("{CBC9A2B3-9C4E-5F74-9873-6743118EE9F4}")
+        'cbc9a2b3-9c4e-5f74-9873-6743118ee9f4'
+    """
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return None

@@ -16,6 +16,7 @@ from schemas.codec import AvroCodec
 from schemas.errors import KawalError
 from streams.audit.access_log import AccessLog, AccessRecord, cases_party_to
 from streams.audit.store import AuditStore
+from streams.cli.arguments import case_uuid
 from streams.cli.exits import EXIT_OK
 from streams.cli.output import reporting_errors
 from streams.cli.tokens import existing_store
@@ -27,7 +28,7 @@ def add_parsers(commands: Any) -> None:
     access = commands.add_parser("access", help="the record of personal-data reads")
     actions = access.add_subparsers(dest="access_command", required=True)
     log = actions.add_parser("log", help="logged reads of personal data, oldest first")
-    log.add_argument("--case", help="only this case")
+    log.add_argument("--case", type=case_uuid, help="only this case (its UUID)")
     log.add_argument(
         "--institution", help="only the cases this institution is party to (who read its cases)"
     )

@@ -19,6 +19,7 @@ from streams.audit.store import AuditStore
 
 if TYPE_CHECKING:
     from streams.audit.trail import Directory
+from streams.cli.arguments import case_uuid
 from streams.cli.exits import EXIT_NOT_ENTITLED, EXIT_OK, EXIT_UNKNOWN_CASE, EXIT_UNVERIFIED
 from streams.domain.keys import load_key_registry
 from streams.settings import Settings
@@ -33,7 +34,7 @@ def add_parsers(commands: Any) -> None:
     trail = case_commands.add_parser(
         "trail", help="a case's verified trail (exit 3 unknown, 4 broken, 5 not entitled)"
     )
-    trail.add_argument("case_id")
+    trail.add_argument("case_id", type=case_uuid, help="the case (its UUID)")
     trail.add_argument(
         "--as",
         dest="viewer",
@@ -61,7 +62,7 @@ def add_parsers(commands: Any) -> None:
     verify = audit_commands.add_parser(
         "verify", help="re-verify every chain (exit 4 naming the case and first bad seq)"
     )
-    verify.add_argument("case_id", nargs="?", help="only this case")
+    verify.add_argument("case_id", nargs="?", type=case_uuid, help="only this case")
     verify.add_argument(
         "--heads",
         metavar="FILE",
@@ -76,7 +77,7 @@ def add_parsers(commands: Any) -> None:
         help="the inclusion proof of a case's newest entry in the latest signed tree head "
         "(exit 3 unknown case, 4 not in a signed head yet)",
     )
-    proof.add_argument("case_id")
+    proof.add_argument("case_id", type=case_uuid, help="the case (its UUID)")
     proof.add_argument("--json", action="store_true", help="machine-readable output")
     proof.set_defaults(run=_audit_proof)
 

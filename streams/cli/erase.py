@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +31,7 @@ from streams.audit.store import AuditStore
 from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.publisher import EventPublisher
+from streams.cli.arguments import case_uuid
 from streams.cli.exits import EXIT_NOT_RECORDED, EXIT_OK, EXIT_UNKNOWN_CASE
 from streams.cli.output import reporting_errors
 from streams.domain.erasure import (
@@ -71,7 +71,7 @@ def add_parsers(commands: Any) -> None:
         f"PersonalDataErased (exit {EXIT_UNKNOWN_CASE} unknown case, {EXIT_NOT_RECORDED} key "
         "destroyed but the event not published: run it again)",
     )
-    erase.add_argument("case_id", type=_case_id, help="the case (its UUID)")
+    erase.add_argument("case_id", type=case_uuid, help="the case (its UUID)")
     erase.add_argument(
         "--reason",
         required=True,
@@ -81,14 +81,6 @@ def add_parsers(commands: Any) -> None:
     )
     erase.add_argument("--json", action="store_true", help="machine-readable output")
     erase.set_defaults(run=_erase)
-
-
-def _case_id(text: str) -> str:
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        message = "a case id is a UUID, as `kawal case list` shows it"
-        raise argparse.ArgumentTypeError(message) from None
 
 
 def _reason(text: str) -> str:

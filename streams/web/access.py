@@ -17,11 +17,13 @@ import faust
 from faust import web
 
 from schemas.codec import AvroCodec
+from schemas.identity import canonical_case_id
 from streams.audit.access_log import AccessLog, cases_party_to
 from streams.audit.store import AuditStore
 from streams.audit.trail import Directory, NotEntitledError
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.web.auth import Authenticator, refusal_response
+from streams.web.problems import problem_response
 
 #: The answer to a request without a credential.
 NO_CREDENTIAL = AccessRefusal(
@@ -69,6 +71,11 @@ def register_access_log(app: faust.App, reader: AccessReader, auth: Authenticato
             if principal is None:
                 return refusal_response(self, NO_CREDENTIAL)
             case_id = request.query.get("case")
+            if case_id is not None:
+                case_id = canonical_case_id(case_id)
+                if case_id is None:
+                    detail = "case must be a case id (a UUID), as GET / lists them"
+                    return problem_response(self, 400, "invalid_case", detail)
             try:
                 reads = await asyncio.to_thread(reader.reads_for, principal, case_id)
             except NotEntitledError as exc:

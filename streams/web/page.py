@@ -25,6 +25,7 @@ from faust import web
 from prometheus_client import Counter
 
 from monitoring.metrics import HubMetrics
+from schemas.identity import canonical_case_id
 from streams.audit.stats import stats_view
 from streams.audit.store import CaseSummary
 from streams.domain.deadlines import overdue
@@ -76,6 +77,7 @@ def register(app: faust.App, sources: PageSources) -> None:
         """One case's verified timeline."""
 
         async def get(self, request: web.Request, case_id: str) -> web.Response:
+            case_id = canonical_case_id(case_id) or case_id  # the hub spells UUIDs one way
             principal = await sources.auth.principal(request)
             if isinstance(principal, AccessRefusal):
                 return refusal_response(self, principal)

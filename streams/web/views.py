@@ -21,6 +21,7 @@ from faust.tables.manager import TableManager
 from monitoring.metrics import HubMetrics, Where
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
+from schemas.identity import canonical_case_id
 from streams.audit.access_log import AccessLog, shown_personal_fields
 from streams.audit.store import AuditStore, StoreError
 from streams.audit.trail import Directory, NotEntitledError, trail_view
@@ -104,6 +105,7 @@ def register_trails(app: faust.App, reader: TrailReader, auth: Authenticator) ->
             principal = await auth.principal(request)
             if isinstance(principal, AccessRefusal):
                 return refusal_response(self, principal)
+            case_id = canonical_case_id(case_id) or case_id  # the hub spells UUIDs one way
             try:
                 view = await asyncio.to_thread(reader.read, case_id, principal, request.url.path)
             except NotEntitledError as exc:

@@ -263,3 +263,19 @@ def view_of(
 ) -> dict[str, Any]:
     """Bawaslu Central Java's view of ``case_id`` in ``store``, opened with the hub's vault."""
     return institution_view(store, hub.home, case_id, vault, "bawaslu.33")
+
+
+def test_a_case_id_in_another_spelling_is_the_same_case(
+    as_hub: RunningHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case_id = as_hub.open_case()
+    spelled = "{" + case_id.upper() + "}"
+
+    assert cli_trail(capsys, spelled) == cli_trail(capsys, case_id)
+    code, out, _ = kawal(capsys, "audit", "verify", case_id.upper(), "--json")
+    assert (code, json.loads(out)["cases"]) == (EXIT_OK, 1)
+    for command in (["case", "trail"], ["audit", "proof"], ["erase", "--reason", REASON]):
+        with pytest.raises(SystemExit) as usage:
+            main([*command, "LP-2024-001"])
+        assert usage.value.code == EXIT_USAGE
+        assert "a case id is a UUID" in capsys.readouterr().err

@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import text
@@ -143,6 +144,24 @@ def test_the_access_log_has_the_entitled_read_only(hub: RunningHub, readers: Rea
     assert {read["principal"] for read in json.loads(body)["reads"]} == {"bkn"}
     status, _, body = get(hub, "/access-log", readers.tokens["other"])
     assert readers.case_id not in {read["case_id"] for read in json.loads(body)["reads"]}
+
+
+def test_a_case_id_in_another_spelling_is_the_same_case(hub: RunningHub, readers: Readers) -> None:
+    log = AccessLog(hub.store.engine)
+    before = len(log.entries([readers.case_id]))
+    entitled = readers.tokens["entitled"]
+    spelled = "{" + readers.case_id.upper() + "}"
+
+    status, _, body = get(hub, f"/cases/{readers.case_id.upper()}/trail", entitled)
+    assert status == 200
+    assert json.loads(body)["case_id"] == readers.case_id
+    # The read is logged under the case's own id, where the institution looks for it.
+    assert len(log.entries([readers.case_id])) == before + 1
+    status, _, body = get(hub, f"/access-log?case={quote(spelled)}", entitled)
+    assert status == 200
+    assert {read["case_id"] for read in json.loads(body)["reads"]} == {readers.case_id}
+    status, _, body = get(hub, "/access-log?case=LP-2024-001", entitled)
+    assert (status, json.loads(body)["reason"]) == (400, "invalid_case")
 
 
 @pytest.mark.parametrize(
