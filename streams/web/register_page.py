@@ -11,13 +11,13 @@ credential that is sent must still be good.
 from __future__ import annotations
 
 import asyncio
-import csv
 import io
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
+from defusedcsv import csv
 from faust import web
 
 from schemas.codec import AvroCodec
@@ -94,7 +94,11 @@ def register_json(sources: RegisterSources, rows: list[RegisterRow]) -> dict[str
 
 
 def register_csv(rows: list[RegisterRow], mode: RegisterMode) -> bytes:
-    """The register as CSV (UTF-8, a header row); a name column only in ``names`` mode."""
+    """The register as CSV (UTF-8, a header row); a name column only in ``names`` mode.
+
+    Names and elections are the senders' text: a cell a spreadsheet would run as a formula is
+    written with a leading apostrophe (``defusedcsv``).
+    """
     columns = [c for c in COLUMNS if c != "name" or mode is RegisterMode.NAMES]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns)

@@ -9,14 +9,17 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from streams.audit.figures.export import to_csv
 from streams.audit.public_register import (
     RegisterMode,
+    RegisterRow,
     RegisterSetupError,
     check_setup,
     fold,
@@ -25,6 +28,7 @@ from streams.audit.public_register import (
 from streams.audit.store import AuditRow
 from streams.local.embedded import EmbeddedBroker
 from streams.local.processes import free_port
+from streams.web.register_page import register_csv
 from tests.disclosure_case import closed, reported
 from tests.hubtools import RunningHub, http_request, problem_of, recommendation, sanction, start_hub
 from tests.web.openapi_spec import check_body
@@ -193,3 +197,27 @@ def test_a_store_that_cannot_be_read_is_a_problem(register: Register) -> None:
         found = problem_of(*answer)
         assert (answer[0], found["reason"]) == (503, "store_unavailable"), path
         check_body(path, 503, "application/problem+json", found)
+
+
+def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_escaped() -> None:
+    # The election and the name are the senders' text.
+    election, name = '=HYPERLINK("https://example.com","pilkada-2024")', "@SUM(A1:A9)"
+    row = RegisterRow(
+        "ppk.3374", "3374", election, "ETHICS_BANNER", "MEDIUM", "DEMOTION_12_MONTHS",
+        date(2024, 12, 2), name,
+    )  # fmt: skip
+
+    (exported,) = csv.DictReader(io.StringIO(register_csv([row], RegisterMode.NAMES).decode()))
+
+    assert (exported["election"], exported["name"]) == ("'" + election, "'" + name)
+    assert (exported["agency"], exported["closed_on"]) == ("ppk.3374", "2024-12-02")
+
+
+def test_figures_export_escapes_formulas_and_keeps_numbers() -> None:
+    view = {"follow_up": [{"agency": "+cmd", "recommended": 3, "followed_up": 0,
+                           "not_followed_up": 3, "follow_up_rate": -0.5}]}  # fmt: skip
+
+    (exported,) = csv.DictReader(io.StringIO(to_csv(view, "follow_up")))
+
+    assert exported == {"agency": "'+cmd", "recommended": "3", "followed_up": "0",
+                        "not_followed_up": "3", "follow_up_rate": "-0.5"}  # fmt: skip

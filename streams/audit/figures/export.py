@@ -2,15 +2,17 @@
 
 Every figure becomes rows of the same columns: ``counts`` one row, the others one row per stage
 or agency. CSV cells hold the JSON values (empty for None), so a spreadsheet reads the same
-numbers as the JSON export.
+numbers as the JSON export. A text cell a spreadsheet would run as a formula (``=``, ``+``, ``-``,
+``@``) is written with a leading apostrophe (``defusedcsv``): agency ids come from the senders.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import textwrap
 from typing import Any
+
+from defusedcsv import csv
 
 from streams.audit.figures.definitions import FIGURES
 
