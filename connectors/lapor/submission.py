@@ -238,7 +238,7 @@ def _region(reader: _Reader, jurisdiction: str) -> str:
     if not value:
         return value
     try:
-        province_of(value)  # two or four digits within the field's limit, a province's first
+        province_of(value)  # 2 or 4 digits (the field holds 4), the first two a province's
     except RegionError:
         return reader.fail(
             "region_code",

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -197,7 +198,8 @@ def test_cli_exits_non_zero_naming_the_case_and_seq(tmp_path: Path) -> None:
         {"case_id": case, "seq": 3, "reason": as_json["findings"][0]["reason"]}
     ]
     assert _kawal(home, "audit", "verify", clean).returncode == 0
-    assert _kawal(home, "audit", "verify", "no-such-case").returncode == 3
+    assert _kawal(home, "audit", "verify", str(uuid.uuid4())).returncode == 3
+    assert _kawal(home, "audit", "verify", "no-such-case").returncode == 2  # no UUID: usage
     store.close()
 
 

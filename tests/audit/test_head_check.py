@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -310,7 +311,7 @@ def test_the_proof_command_shows_a_case_head_in_the_latest_head(
     assert SignedTreeHead.from_json(result["head"]).tree_size == 9
     text_form = kawal(tmp_path, store, keys_file, "audit", "proof", CASE)
     assert "proof verified" in text_form.stdout
-    unknown = kawal(tmp_path, store, keys_file, "audit", "proof", "no-such-case")
+    unknown = kawal(tmp_path, store, keys_file, "audit", "proof", str(uuid.uuid4()))
     assert unknown.returncode == EXIT_UNKNOWN_CASE
     store.insert(signed_rows(ring, CASE, 1, start=6))
     not_yet = kawal(tmp_path, store, keys_file, "audit", "proof", CASE)
