@@ -1,4 +1,4 @@
-r"""The formats the event schemas give in words: NIPs, region codes, numbers in text.
+r"""The formats the event schemas give in words: NIPs, region codes, elections, numbers.
 
 Digits are ASCII digits. Python's ``\d`` and ``str.isdigit`` also take Arabic-Indic, fullwidth
 and superscript digits: a NIP typed in fullwidth digits would reach SIASN, which knows no such
@@ -20,6 +20,14 @@ REGION_CODE = re.compile(r"[0-9]{2}(?:[0-9]{2}(?:[0-9]{2}(?:[0-9]{4})?)?)?")
 #: How a region code is described to whoever wrote one that is not.
 REGION_CODE_FORM = "2, 4, 6 or 10 digits 0-9, such as 33 (a province) or 3374 (a regency or city)"
 
+#: An election, as the statistics attribute cases to it: printable text (no control
+#: character, no space at either end) of 1 to 100 characters.
+ELECTION = re.compile(r"[^\x00-\x20\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]{0,98}[^\x00-\x20\x7f-\x9f])?")
+#: How an election is described to whoever wrote one that is not.
+ELECTION_FORM = (
+    "printable text of 1 to 100 characters without spaces at its ends, such as pilkada-2024"
+)
+
 
 def is_nip(text: str) -> bool:
     """Whether ``text`` is a NIP: 18 ASCII digits."""
@@ -29,6 +37,11 @@ def is_nip(text: str) -> bool:
 def is_region_code(text: str) -> bool:
     """Whether ``text`` has the form of a Kemendagri region code (its province is not looked up)."""
     return REGION_CODE.fullmatch(text) is not None
+
+
+def is_election(text: str) -> bool:
+    """Whether ``text`` names an election the statistics can be filtered by."""
+    return ELECTION.fullmatch(text) is not None
 
 
 def is_number(text: str) -> bool:

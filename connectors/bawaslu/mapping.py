@@ -48,7 +48,7 @@ from connectors.ids import event_id_for
 from connectors.pseudonyms import case_pseudonym
 from schemas.catalog import SchemaCatalog
 from schemas.envelope import envelope
-from schemas.field_formats import NIP, REGION_CODE
+from schemas.field_formats import ELECTION, NIP, REGION_CODE
 from schemas.identity import case_id_for
 
 T = TypeVar("T")
@@ -210,7 +210,7 @@ class PostMapper:
         reporter = None if post.post.get("reporter") is None else post.nested("reporter")
         return {
             "case_number": post.text("case_number"),
-            "election": post.text("election"),
+            "election": post.matching("election", ELECTION, "an election's name as text"),
             "region_code": post.matching("region_code", REGION_CODE, "a Kemendagri region code"),
             "employing_agency": post.text("employing_agency"),
             "violation": post.symbol("violation", "kawal.ViolationCategory"),

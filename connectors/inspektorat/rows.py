@@ -38,7 +38,7 @@ from connectors.base import Event, PermanentError
 from connectors.ids import event_id_for
 from schemas.envelope import envelope
 from schemas.errors import InvalidIdentifierError
-from schemas.field_formats import NIP, REGION_CODE
+from schemas.field_formats import ELECTION, NIP, REGION_CODE
 from schemas.identity import case_id_for
 
 #: Key under which a CSV row keeps fields beyond its header (``csv.DictReader``'s restkey).
@@ -104,7 +104,7 @@ class RowMapper:
                 fields, "ReportReceived", case_id_for(self.institution, case_number)
             ),
             "case_number": case_number,
-            "election": fields.text("election"),
+            "election": fields.matching("election", ELECTION, "an election's name as text"),
             "region_code": fields.matching("region_code", REGION_CODE, "a Kemendagri code"),
             "employing_agency": fields.text("employing_agency"),
             "violation": fields.choice("violation", self.violations),

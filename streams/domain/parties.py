@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schemas.catalog import SchemaCatalog
+from schemas.field_formats import ELECTION_FORM, is_election
 from streams.domain.authority import AuthorityMap
 from streams.domain.authorization import roles_for_case
 from streams.domain.institutions import INSTITUTION_ID, Institution
@@ -50,8 +51,11 @@ def check_report(
     Its region must be a Kemendagri code of a province: the case's inspectorate, its time zone
     and the statistics of its region are read off it. Its employing agency must be a PPK's
     institution id; a PPK not (yet) registered is taken, since its follow-up deadlines still
-    run and show it overdue. Neither value is quoted back: either field may hold anything.
+    run and show it overdue. Its election must be one the statistics can be filtered by. No
+    value is quoted back: any of these fields may hold anything.
     """
+    if not is_election(report["election"]):
+        return Rejection(Reason.INVALID_ELECTION, f"election must be {ELECTION_FORM}")
     try:
         province_of(report["region_code"])
     except RegionError as exc:

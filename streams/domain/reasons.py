@@ -44,6 +44,7 @@ class Reason(StrEnum):
     UNFIT_SANCTION = "unfit_sanction"
     UNKNOWN_REGION = "unknown_region"
     NOT_AN_EMPLOYING_AGENCY = "not_an_employing_agency"
+    INVALID_ELECTION = "invalid_election"
     INTERNAL_ERROR = "internal_error"
 
 

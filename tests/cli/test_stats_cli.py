@@ -94,7 +94,7 @@ def test_without_a_filter_or_format_the_counts_are_unchanged(
     ("args", "problem"),
     [
         (["--region", "Jawa Tengah"], "region must be a Kemendagri code"),
-        (["--election", "p" * 101], "election must be printable text of at most 100"),
+        (["--election", "p" * 101], "election must be printable text of 1 to 100"),
         (["--election", "pilkada\x1b[2J"], "election must be printable text"),
         (["--agency", "PPK Semarang"], "agency must be an id"),
         (["--from", "27/11/2024"], "from must be a day as YYYY-MM-DD"),

@@ -237,6 +237,7 @@ def test_refusals_name_the_field_never_personal_data(bed: WebhookBed) -> None:
         # Fullwidth and Arabic-Indic digits are digits to Python's \\d, not to SIASN.
         bed.bawaslu.report(subject={"nip": "\uff11" * 18, "name": "Budi Santoso"}),
         bed.bawaslu.report(region_code="33\u0667\u0664"),
+        bed.bawaslu.report(election="pilkada-2024\n"),
     ]
     for post in posts:
         bed.bawaslu.post(post)
@@ -249,12 +250,13 @@ def test_refusals_name_the_field_never_personal_data(bed: WebhookBed) -> None:
     assert [code for code, _ in reasons] == [
         *["invalid_post"] * 5,
         "unknown_post_type",
-        *["invalid_post"] * 2,
+        *["invalid_post"] * 3,
     ]
     assert "subject.nip" in reasons[0][1]
     assert "occurred_at" in reasons[1][1]
     assert "'subject.nip' is not an 18-digit NIP" in reasons[6][1]
     assert "'region_code' is not a Kemendagri region code" in reasons[7][1]
+    assert "'election' is not an election's name as text" in reasons[8][1]
     for _, reason in reasons:
         assert "NIP-99-LEAK" not in reason
         assert "Budi" not in reason

@@ -239,9 +239,12 @@ def test_a_malformed_row_is_refused_with_a_reason_that_quotes_no_value(
         ("subject_nip", "\uff11" * 18),  # fullwidth digits: digits to Python, not to SIASN
         ("region_code", "33\u0667\u0664"),  # Arabic-Indic: a region beside 3374's own
         ("region_code", "337"),
+        ("election", "pilkada\x1b[2J"),  # an escape sequence for whoever reads the statistics
     ],
 )
-def test_digits_are_ascii_digits(office: InspectorateOffice, column: str, value: str) -> None:
+def test_nips_regions_and_elections_have_the_hubs_form(
+    office: InspectorateOffice, column: str, value: str
+) -> None:
     office.export_batch(1, values={1: {"record_type": "report", column: value}})
     connector = connect(office)
     (row,) = connector.read(None, 10)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from schemas.field_formats import REGION_CODE_FORM
+from schemas.field_formats import ELECTION_FORM, REGION_CODE_FORM
 from streams.domain.institutions import load_institutions
 from streams.domain.parties import check_report
 from streams.domain.reasons import Reason
@@ -15,7 +15,9 @@ INSTITUTIONS = {institution.id: institution for institution in load_institutions
 
 
 def named(**fields: str) -> dict[str, Any]:
-    return {"region_code": "3374", "employing_agency": "ppk.3374"} | fields
+    return {"region_code": "3374", "employing_agency": "ppk.3374", "election": "pilkada-2024"} | (
+        fields
+    )
 
 
 @pytest.mark.parametrize(
@@ -62,3 +64,19 @@ def test_an_employer_that_is_no_ppk_is_refused(agency: str, why: str) -> None:
     assert rejection.reason is Reason.NOT_AN_EMPLOYING_AGENCY
     assert why in rejection.detail
     assert "Budi" not in rejection.detail
+
+
+@pytest.mark.parametrize(
+    "election", ["", " pilkada-2024", "pilkada-2024\n", "pilkada\x1b[2J", "p" * 101, "pilkada\x85"]
+)
+def test_an_election_the_statistics_cannot_be_filtered_by_is_refused(election: str) -> None:
+    rejection = check_report(INSTITUTIONS, named(election=election))
+
+    assert rejection is not None
+    assert rejection.reason is Reason.INVALID_ELECTION
+    assert rejection.detail == f"election must be {ELECTION_FORM}"
+
+
+@pytest.mark.parametrize("election", ["pemilu-2024", "Pilkada Kota Semarang 2024", "p" * 100])
+def test_an_election_in_printable_words_is_taken(election: str) -> None:
+    assert check_report(INSTITUTIONS, named(election=election)) is None

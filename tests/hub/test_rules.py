@@ -123,12 +123,14 @@ def test_nothing_follows_a_closed_case(hub: RunningHub) -> None:
     assert letter["reason_code"] == "case_closed"
 
 
-def test_a_report_of_no_region_or_of_no_ppk_opens_no_case(hub: RunningHub) -> None:
+def test_a_report_of_no_region_no_ppk_or_no_election_opens_no_case(hub: RunningHub) -> None:
     # A region written in Arabic-Indic digits would count the case beside Semarang's own.
     odd_region = report("bawaslu.33") | {"region_code": "33\u0667\u0664"}
     no_province = report("bawaslu.33") | {"region_code": "9971"}
     not_a_ppk = report("bawaslu.33") | {"employing_agency": "bkn"}
-    for refused in (odd_region, no_province, not_a_ppk):
+    # An escape sequence would clear the terminal of whoever reads `kawal stats`.
+    escape = report("bawaslu.33") | {"election": "pilkada\x1b[2J"}
+    for refused in (odd_region, no_province, not_a_ppk, escape):
         hub.publish("ReportReceived", refused)
     valid = report("bawaslu.33")
     hub.step("ReportReceived", valid)
@@ -144,7 +146,9 @@ def test_a_report_of_no_region_or_of_no_ppk_opens_no_case(hub: RunningHub) -> No
     assert agency_letter["reason_code"] == agency_receipt["reason_code"]
     assert agency_receipt["reason_code"] == "not_an_employing_agency"
     assert "registered as personnel_agency" in agency_letter["reason"]
-    for record in (odd_region, no_province, not_a_ppk):
+    election_letter, _ = rejected(hub, "bawaslu.33", escape)
+    assert election_letter["reason_code"] == "invalid_election"
+    for record in (odd_region, no_province, not_a_ppk, escape):
         assert hub.store.trail(record["envelope"]["case_id"]) == []
     assert len(hub.store.trail(valid["envelope"]["case_id"])) == 1
 

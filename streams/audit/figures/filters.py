@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from schemas.errors import KawalError
+from schemas.field_formats import ELECTION_FORM, is_election
 from streams.audit.figures.facts import CaseFacts
 from streams.domain.working_time import jakarta_day
 
@@ -21,8 +22,6 @@ from streams.domain.working_time import jakarta_day
 REGION_CODE = re.compile(r"^[0-9]{2}(\.?[0-9]{2}){0,3}$")
 #: Institution ids as the registry writes them.
 IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-#: An election is free text in the schema ("pilkada-2024"): any printable text, not too long.
-ELECTION = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")
 
 
 class FilterError(KawalError):
@@ -58,8 +57,8 @@ def parse_filters(values: dict[str, str | None]) -> Filters:
             message names the value and the expected form, never echoing more than needed.
     """
     election = (values.get("election") or "").strip() or None
-    if election is not None and not ELECTION.match(election):
-        raise FilterError("election must be printable text of at most 100 characters")
+    if election is not None and not is_election(election):
+        raise FilterError(f"election must be {ELECTION_FORM}")
     agency = _identifier(values.get("agency"), "agency", "ppk.3374")
     region = (values.get("region") or "").strip() or None
     if region is not None and not REGION_CODE.match(region):
