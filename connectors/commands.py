@@ -49,7 +49,7 @@ def add_parsers(commands: Any) -> None:
     new = actions.add_parser("new", help="create a connector package in the current directory")
     new.add_argument("name")
     actions.add_parser("demo", help="every reference connector against its simulator")
-    connector.set_defaults(run=run_command)
+    connector.set_defaults(run=run_command, serves=True)
 
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:

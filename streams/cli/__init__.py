@@ -18,7 +18,9 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import redirect_stdout
 from importlib.metadata import entry_points
+from typing import TextIO, cast
 
 from kafka.errors import KafkaError
 
@@ -39,6 +41,7 @@ from streams.cli import (
     topics,
 )
 from streams.cli.exits import EXIT_ERROR, EXIT_OK
+from streams.cli.terminal import ShownControls
 from streams.settings import Settings
 
 #: Entry-point group of command groups added by other packages.
@@ -82,6 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``kawal``."""
     args = build_parser().parse_args(argv)
+    if getattr(args, "serves", False):
+        return _run(args)  # a process: its output is its own logs
+    with redirect_stdout(cast(TextIO, ShownControls(sys.stdout))):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.run(args, Settings()))
     except KawalError as exc:

@@ -21,17 +21,17 @@ def add_parsers(commands: Any) -> None:
         action="store_true",
         help="also run Prometheus (Debian's package) with the alert rules, on 127.0.0.1",
     )
-    up.set_defaults(run=_up)
+    up.set_defaults(run=_up, serves=True)
     worker = commands.add_parser(
         "worker", help="run one stream-processing worker (KAWAL_BROKER_URL)"
     )
-    worker.set_defaults(run=_worker)
+    worker.set_defaults(run=_worker, serves=True)
     sink = commands.add_parser(
         "sink", help="run the audit sink: kawal.case.audit into the audit store (KAWAL_BROKER_URL)"
     )
-    sink.set_defaults(run=_worker)
+    sink.set_defaults(run=_worker, serves=True)
     demo = commands.add_parser("demo", help="publish the demo cases to a running hub")
-    demo.set_defaults(run=_demo)
+    demo.set_defaults(run=_demo, serves=True)
 
 
 def _up(args: argparse.Namespace, settings: Settings) -> int:

@@ -143,3 +143,39 @@ def test_json_with_a_filter_prints_the_figures(
 
     assert view["filters"]["region"] == "33"
     assert "handling_times" in view
+
+
+def test_an_escape_sequence_in_stored_text_is_shown_not_obeyed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Stored before ingress checked elections: OSC 52 would set the operator's clipboard.
+    election = "pilkada\x1b]52;c;Y3VybCBldmlsIHwgc2g=\x07\x9b2J"
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    monkeypatch.setenv("KAWAL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KAWAL_AUDIT_DB_URL", url)
+    store = AuditStore(url)
+    store.create_schema()
+    (case,) = generate(seed=3, count=1)
+    case[0]["election"] = election
+    write(store, AvroCodec(default_catalog()), [case])
+
+    assert main(["stats"]) == EXIT_OK
+    text = capsys.readouterr().out
+    assert main(["stats", "--json"]) == EXIT_OK
+    as_json = capsys.readouterr().out
+
+    assert not {"\x1b", "\x07", "\x9b"} & set(text)
+    assert "pilkada\\u001b]52;c;Y3VybCBldmlsIHwgc2g=\\u0007\\u009b2J" in text
+    # In JSON the shown form is the same character: the value reads back unchanged.
+    assert election in _strings(json.loads(as_json))
+
+
+def _strings(value: object) -> set[str]:
+    """Every string in a JSON value, keys included."""
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return {found for key, item in value.items() for found in {key} | _strings(item)}
+    if isinstance(value, list):
+        return {found for item in value for found in _strings(item)}
+    return set()
