@@ -47,8 +47,9 @@ class CaseCollector(Collector):
         clocks = GaugeMetricFamily(
             "kawal_deadline_clocks",
             "Deadline clocks of the cases this worker holds, by rule, the role that answers for "
-            "it and state (running; overdue: due, breach not yet recorded; provisional: counted "
-            "without holiday data; untracked: rule no longer configured).",
+            "it and state (running; overdue: due, breach not yet recorded; breached: breach "
+            "recorded, the step still not taken; provisional: counted without holiday data; "
+            "untracked: rule no longer configured).",
             labels=["rule", "responsible", "state"],
         )
         for (rule, role, state), n in sorted(counts.clocks.items()):

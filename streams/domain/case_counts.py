@@ -4,10 +4,12 @@ A projection of case lifecycles (:mod:`streams.domain.lifecycle`) into counts, n
 identifiers: each count is keyed by a deadline rule id, the role that answers for it (the
 ``InstitutionRole`` symbol), a phase or a follow-up state, all closed vocabularies.
 
-Clock states: ``running`` (every running clock), ``overdue`` (due, but the deadline timer has
-not yet recorded its DeadlineBreached: a count that stays above zero means the timer is not
-running), ``provisional`` (due date counted on weekends only, the calendar lacking a year) and
-``untracked`` (its rule is no longer configured, so no timer will ever breach it).
+Clock states: ``running`` (every clock not yet breached), ``overdue`` (due, but the deadline
+timer has not yet recorded its DeadlineBreached: a count that stays above zero means the timer
+is not running), ``breached`` (its DeadlineBreached recorded, and still no event that stops it:
+what the responsible institution has left undone), ``provisional`` (due date counted on weekends
+only, the calendar lacking a year) and ``untracked`` (its rule is no longer configured, so no
+timer will ever breach it).
 
 Recommendation states, one per case with a proven recommendation still open to follow-up:
 ``pending`` (within the follow-up deadline), ``overdue_unblocked`` (the deadline breached and
@@ -22,13 +24,18 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from streams.domain.deadlines import RESPONSIBLE_ROLES, DeadlineRule, is_provisional
+from streams.domain.deadlines import (
+    RESPONSIBLE_ROLES,
+    DeadlineRule,
+    is_breached,
+    is_provisional,
+)
 from streams.domain.lifecycle import CaseLifecycle, Phase
 
 #: Responsible role of a clock whose rule is no longer configured.
 UNKNOWN_ROLE = "UNKNOWN"
 #: Clock states, recommendation states (see the module docstring).
-CLOCK_STATES = ("running", "overdue", "provisional", "untracked")
+CLOCK_STATES = ("running", "overdue", "breached", "provisional", "untracked")
 RECOMMENDATION_STATES = ("pending", "overdue_unblocked", "overdue_blocked", "followed_up")
 #: How many years ahead the calendar's coverage is looked for.
 CALENDAR_HORIZON_YEARS = 10
@@ -52,7 +59,7 @@ def count_cases(
     """The counts of ``cases`` at ``now`` (aware), every rule and state present, zeros too."""
     clocks: Counter[tuple[str, str, str]] = Counter()
     for rule in rules.values():
-        for state in CLOCK_STATES[:3]:
+        for state in CLOCK_STATES[:4]:
             clocks[rule.id, RESPONSIBLE_ROLES[rule.responsible], state] = 0
     recommendations: Counter[str] = Counter(dict.fromkeys(RECOMMENDATION_STATES, 0))
     phases: Counter[str] = Counter(dict.fromkeys((p.value for p in Phase), 0))
@@ -75,9 +82,12 @@ def _clock_keys(
     if rule is None:
         return [(rule_id, UNKNOWN_ROLE, "untracked")]
     role = RESPONSIBLE_ROLES[rule.responsible]
-    keys = [(rule_id, role, "running")]
-    if datetime.fromisoformat(str(clock["due_at"])) <= now:
-        keys.append((rule_id, role, "overdue"))
+    if is_breached(dict(clock)):
+        keys = [(rule_id, role, "breached")]
+    else:
+        keys = [(rule_id, role, "running")]
+        if datetime.fromisoformat(str(clock["due_at"])) <= now:
+            keys.append((rule_id, role, "overdue"))
     if is_provisional(dict(clock)):
         keys.append((rule_id, role, "provisional"))
     return keys

@@ -89,18 +89,36 @@ def update_clocks(
     event_type: str,
     record: dict[str, Any],
 ) -> None:
-    """Stop the clocks ``event_type`` stops, start those it starts (the caller saves ``case``)."""
-    breached = record["rule_id"] if event_type == "DeadlineBreached" else None
-    case.clocks = [
-        clock
-        for clock in case.clocks
-        if event_type not in rules[clock["rule_id"]].stops_on and clock["rule_id"] != breached
-    ]
+    """Stop the clocks ``event_type`` stops, start those it starts (the caller saves ``case``).
+
+    A DeadlineBreached marks the clock it reports as breached: the clock stays, overdue, until
+    an event stops it, so the case still shows what it waits for. A clock whose rule is no
+    longer configured stays as it is (ops sees it counted as untracked).
+    """
+    kept = [clock for clock in case.clocks if not _stops(rules.get(clock["rule_id"]), event_type)]
+    if event_type == "DeadlineBreached":
+        kept = [_breached(clock, record) for clock in kept]
+    case.clocks = kept
     if event_type == "RecommendationIssued" and not record["proven"]:
         return
     for rule in rules.values():
         if rule.starts_on == event_type:
             case.clocks = [*case.clocks, _start_clock(rule, calendar, record)]
+
+
+def _stops(rule: DeadlineRule | None, event_type: str) -> bool:
+    return rule is not None and event_type in rule.stops_on
+
+
+def _breached(clock: dict[str, Any], breach: dict[str, Any]) -> dict[str, Any]:
+    """``clock`` marked breached if ``breach`` (a DeadlineBreached) reports it."""
+    reported = (clock["rule_id"], clock["caused_by"]) == (
+        breach["rule_id"],
+        breach["caused_by_event_id"],
+    )
+    if not reported or is_breached(clock):
+        return clock
+    return clock | {"breached_at": breach["breached_at"].isoformat()}
 
 
 def _start_clock(
@@ -197,9 +215,19 @@ def explain_due(calendar: WorkingCalendar, start: date, working_days: int) -> di
     }
 
 
+def is_breached(clock: dict[str, Any]) -> bool:
+    """Whether the hub recorded ``clock``'s DeadlineBreached (and no event stopped it since)."""
+    return "breached_at" in clock
+
+
 def overdue(case: CaseLifecycle, now: datetime) -> list[dict[str, Any]]:
-    """The case's running clocks that have run out by ``now``."""
+    """The case's clocks that have run out by ``now``, their breach recorded or not."""
     return [clock for clock in case.clocks if datetime.fromisoformat(clock["due_at"]) <= now]
+
+
+def unreported(case: CaseLifecycle, now: datetime) -> list[dict[str, Any]]:
+    """The clocks that have run out by ``now`` and whose breach the hub has not recorded."""
+    return [clock for clock in overdue(case, now) if not is_breached(clock)]
 
 
 def breach_event(

@@ -77,7 +77,7 @@ class CaseLifecycle:
     appeal_pending: bool = False
     follow_up_breached: bool = False
     blocked: bool = False
-    #: Running deadline clocks (see streams.domain.deadlines).
+    #: Deadline clocks not stopped yet, breached ones included (see streams.domain.deadlines).
     clocks: list[dict[str, Any]] = field(default_factory=list)
     #: When the case was closed (the CaseClosed's event time, ISO 8601); None while open.
     #: Cases closed before this was recorded have None too: only a "reported" rule finds them.

@@ -18,7 +18,7 @@ import faust
 
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
-from streams.domain.deadlines import DeadlineRule, breach_event, overdue
+from streams.domain.deadlines import DeadlineRule, breach_event, unreported
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.keys import KeyRegistry
 from streams.domain.signed_events import encode_signed
@@ -57,7 +57,7 @@ class DeadlineTimer:
             case = lifecycle_of(value)
             if case is None:
                 continue
-            for clock in overdue(case, now):
+            for clock in unreported(case, now):
                 rule = self.rules.get(clock["rule_id"])
                 if rule is None:
                     continue  # a rule removed from the configuration no longer breaches

@@ -9,6 +9,7 @@ from streams.topics import inbound_topic
 from tests.hubtools import (
     RunningHub,
     envelope,
+    http_request,
     recommendation,
     registration,
     report,
@@ -126,3 +127,7 @@ def test_ignored_recommendation_breaches_and_lets_bkn_block(hub: RunningHub) -> 
         lambda d: hub.event_id_in(d) == early_id,
     )
     assert refused[0]["reason_code"] == "illegal_transition"
+    # Blocking is no follow-up: the case still shows the PPK's follow-up overdue.
+    status, _, page = http_request(f"{hub.base_url}/cases/{case_id}", None, {})
+    assert status == 200
+    assert 'data-overdue="recommendation_follow_up"' in page.decode()

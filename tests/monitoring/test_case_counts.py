@@ -48,15 +48,26 @@ def test_clocks_are_counted_by_rule_role_and_state() -> None:
             clocks=[clock("report_registration", NOW + timedelta(1), provisional=True)],
         ),
         case(Phase.REGISTERED, clocks=[clock("retired_rule", NOW + timedelta(1))]),
+        case(
+            Phase.REPORTED,
+            clocks=[
+                clock("report_registration", NOW - timedelta(3))
+                | {"breached_at": (NOW - timedelta(2)).isoformat()}
+            ],
+        ),
     ]
     counts = count_cases(cases, RULES, NOW).clocks
     assert counts["recommendation_follow_up", "PPK", "running"] == 1
     assert counts["recommendation_follow_up", "PPK", "overdue"] == 1
     assert counts["report_registration", "ELECTION_SUPERVISOR", "provisional"] == 1
     assert counts["report_registration", "ELECTION_SUPERVISOR", "overdue"] == 0
+    # Its breach recorded, the registration still not done: breached, no longer running.
+    assert counts["report_registration", "ELECTION_SUPERVISOR", "breached"] == 1
+    assert counts["report_registration", "ELECTION_SUPERVISOR", "running"] == 1
     assert counts["retired_rule", "UNKNOWN", "untracked"] == 1
     # Every configured rule is present at zero, so the series exist before the first clock.
     assert counts["appeal_answer", "PPK", "running"] == 0
+    assert counts["appeal_answer", "PPK", "breached"] == 0
 
 
 def test_recommendations_by_follow_up_state() -> None:

@@ -186,6 +186,21 @@ def test_a_clock_past_its_due_time_is_shown_overdue() -> None:
     assert re.search(r'<span data-clock="appeal_answer">Answer to the appeal: due ', page)
 
 
+def test_a_breached_deadline_stays_overdue_until_the_step_is_taken() -> None:
+    now = datetime.now(UTC)
+    case = start(report(), "bkn")
+    breached = clock("report_registration", now - timedelta(days=3))
+    case.clocks = [breached | {"breached_at": (now - timedelta(days=2)).isoformat()}]
+
+    row = case_row("c1", case, None, now)
+    page = overview_page(Overview(now, [row], 1, no_stats(), {}, []), "en")
+
+    # Its DeadlineBreached is in the trail; the report is still not registered.
+    assert row.overdue_rules == {"report_registration"}
+    assert "1 with an overdue deadline" in page
+    assert "none running" not in page
+
+
 @pytest.mark.parametrize(
     ("region", "zone", "offset"), [("3374", "WIB", 7), ("5171", "WITA", 8), ("9171", "WIT", 9)]
 )
