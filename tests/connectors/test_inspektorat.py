@@ -242,10 +242,13 @@ def test_a_malformed_row_is_refused_with_a_reason_that_quotes_no_value(
         ("election", "pilkada\x1b[2J"),  # an escape sequence for whoever reads the statistics
     ],
 )
+@pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_nips_regions_and_elections_have_the_hubs_form(
-    office: InspectorateOffice, column: str, value: str
+    tmp_path: Path, column: str, value: str, fmt: str
 ) -> None:
-    office.export_batch(1, values={1: {"record_type": "report", column: value}})
+    # An office following no case yet exports reports only.
+    office = InspectorateOffice(tmp_path / "office", seed=1)
+    office.export_batch(1, fmt=fmt, values={1: {column: value}})
     connector = connect(office)
     (row,) = connector.read(None, 10)
     with pytest.raises(PermanentError) as refused:
