@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.errors import PermanentError, TransientError
+from connectors.receipts import HubRefusal
 from connectors.retry import RetryPolicy
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
@@ -242,6 +243,17 @@ class OutboundConnector(Connector[ConfigT_co]):
             PermanentError: the entry can never be delivered; it is dead-lettered.
         """
 
+    def refused(self, refusal: HubRefusal) -> None:
+        """Tell the system that the hub refused one of the institution's records (optional).
+
+        The runtime has checked the hub's signature, logged a WARNING and counted it already;
+        a connector whose system has a place for it (a report's status) overrides this.
+
+        Raises:
+            TransientError: the system is unavailable; the runtime retries with backoff.
+            PermanentError: the system cannot take it; the receipt is dead-lettered.
+        """
+
 
 __all__ = [
     "ConfigT_co",
@@ -250,6 +262,7 @@ __all__ = [
     "ConnectorContext",
     "Event",
     "FeedEntry",
+    "HubRefusal",
     "InboundConnector",
     "OutboundConnector",
     "PermanentError",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -37,6 +37,7 @@ from connectors.base import (
 from connectors.errors import PermanentError
 from connectors.feed_chains import FeedChains
 from connectors.heads import HeadKeeper
+from connectors.receipts import believed_refusal
 from connectors.retry import GaveUp, RetryPolicy, with_retries
 from monitoring.connectors import ConnectorMetrics, ConnectorProbe
 from schemas.codec import AvroCodec, CodecError
@@ -294,8 +295,11 @@ class OutboundRunner:
             if refusal is not None:
                 self._reject(record, refusal.code, f"tree head refused: {refusal.detail}")
             return
+        if decoded.full_name == "kawal.Receipt":
+            self._note_receipt(record, decoded.record)
+            return
         if decoded.full_name != "kawal.AuditEntry":
-            return  # receipts share the feed; connectors deliver trail entries
+            return
         believed = self._believe(decoded.record)
         if isinstance(believed, EntryProblem):
             reason = (
@@ -307,17 +311,42 @@ class OutboundRunner:
         entry = believed
         # Known before delivery: a redelivery after a crash finds the same hash, a fork not.
         self.chains.record(entry.entry)
+        self._into_system(record, entry.event_id, lambda: self.connector.deliver(entry))
+
+    def _note_receipt(self, record: ConsumerRecord, receipt: dict[str, Any]) -> None:
+        """Tell ops, and the system, of a refusal the hub signed; acceptances need nothing."""
+        refusal = believed_refusal(self.keyring.registry, receipt)
+        if refusal is None:
+            return
+        if isinstance(refusal, EntryProblem):
+            self._reject(record, refusal.code, f"rejection receipt refused: {refusal.detail}")
+            return
+        log.warning(
+            "%s: the hub refused %s %s of case %s (%s at %s): %s",
+            self.connector.name,
+            refusal.event_type or "record",
+            refusal.event_id or "(unreadable)",
+            refusal.case_id or "(unknown)",
+            refusal.reason_code,
+            refusal.source,
+            refusal.reason,
+        )
+        self.probe.refused_by_hub(refusal.reason_code)
+        self._into_system(record, refusal.event_id, lambda: self.connector.refused(refusal))
+
+    def _into_system(
+        self, record: ConsumerRecord, event_id: str | None, call: Callable[[], object]
+    ) -> None:
+        """Make ``call`` into the system with retries; dead-letter the record if it fails."""
         try:
-            outcome = with_retries(
-                lambda: self.connector.deliver(entry), self.policy, Patience(self.probe)
-            )
+            outcome = with_retries(call, self.policy, Patience(self.probe))
         except PermanentError as exc:
-            self._reject(record, exc.reason_code, f"event {entry.event_id}: {exc.reason}")
+            self._reject(record, exc.reason_code, f"event {event_id}: {exc.reason}")
             return
         if isinstance(outcome, GaveUp):
             self._gave_up += 1
             reason = (
-                f"{self.connector.name} could not deliver event {entry.event_id} after "
+                f"{self.connector.name} could not deliver event {event_id} after "
                 f"{outcome.attempts} attempts ({outcome.last_error}); once the system is "
                 f"back, restart the connector with `--redeliver-from "
                 f"{record.partition}:{record.offset}`"

@@ -47,6 +47,10 @@ class ConnectorProbe:
         """One record went to ``kawal.dlq`` with ``reason_code``."""
         self.metrics.dead_letters.labels(self.connector, self.institution, reason_code).inc()
 
+    def refused_by_hub(self, reason_code: str) -> None:
+        """The hub refused one of the institution's records for ``reason_code`` (a receipt)."""
+        self.metrics.hub_refusals.labels(self.connector, self.institution, reason_code).inc()
+
     def checkpointed(self) -> None:
         """The connector's position (checkpoint or committed offset) was stored."""
         self.metrics.checkpoint.labels(self.connector, self.institution).set(time.time())
@@ -90,6 +94,13 @@ class ConnectorMetrics:
             "kawal_connector_retries",
             "Calls into an institution's system that failed transiently and were retried.",
             labels,
+            registry=self.registry,
+        )
+        self.hub_refusals = Counter(
+            "kawal_connector_hub_refusals",
+            "The institution's records the hub refused, by reason code, as the signed rejection "
+            "receipts on its feed say (counted by each outbound connector reading that feed).",
+            [*labels, "reason"],
             registry=self.registry,
         )
         self.dead_letters = Counter(

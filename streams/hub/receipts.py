@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from schemas.codec import AvroCodec
-from schemas.statements import REJECTION, statement_bytes
-from streams.domain.chain import epoch_millis, whole_millis
+from streams.domain.chain import whole_millis
 from streams.domain.ledger import Link
 from streams.domain.reasons import Rejection
+from streams.domain.receipt_statement import rejection_statement
 from streams.domain.signing import Context, SigningKey
 
 
@@ -37,29 +37,6 @@ def rejection_receipt(
     }
     receipt["hub_signature"] = hub_key.sign(Context.REJECTION, rejection_statement(receipt))
     return receipt
-
-
-def rejection_statement(receipt: dict[str, Any]) -> bytes:
-    """What the hub signs of a rejection receipt."""
-    return statement_bytes(
-        REJECTION,
-        {
-            name: receipt[name]
-            for name in (
-                "event_id",
-                "case_id",
-                "event_type",
-                "reason_code",
-                "reason",
-                "source_topic",
-                "source_partition",
-                "source_offset",
-                "head_seq",
-                "head_hash",
-            )
-        }
-        | {"issued_at": epoch_millis(receipt["issued_at"])},
-    )
 
 
 def acceptance_receipt(

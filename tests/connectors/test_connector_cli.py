@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -22,16 +22,13 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from schemas.envelope import envelope
 from schemas.identity import case_id_for
-from streams.broker.provision import provision_topics
 from streams.broker.topic_end import at_end
 from streams.domain.chain import GENESIS_HASH
-from streams.domain.institutions import load_institutions
 from streams.domain.signing import KeyRing
-from streams.local.embedded import EmbeddedBroker
 from streams.local.keyring import ensure_local_keys, keyring_of
-from streams.local.processes import ChildProcess, free_port
+from streams.local.processes import ChildProcess
 from streams.settings import Settings
-from streams.topics import all_topics, outbound_topic
+from streams.topics import outbound_topic
 
 pytestmark = pytest.mark.slow
 
@@ -77,18 +74,6 @@ def test_an_unknown_connector_or_bad_config_fails_with_what_to_do(tmp_path: Path
     assert "callback_url" in invalid.stderr
 
 
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[str]:
-    """A broker of this test alone (its DLQ and consumer groups start empty)."""
-    broker = EmbeddedBroker.ephemeral(tmp_path / "broker", port=free_port())
-    broker.start()
-    try:
-        provision_topics([broker.bootstrap_servers], all_topics(load_institutions(), 4))
-        yield broker.bootstrap_servers
-    finally:
-        broker.stop()
-
-
 def _status_update(codec: AvroCodec, ring: KeyRing) -> dict[str, Any]:
     record = {
         "envelope": envelope(
@@ -111,6 +96,16 @@ def _wait(condition: Any, what: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, what
         time.sleep(0.2)
+
+
+def dead_letter_with(env: dict[str, str], reason_code: str) -> Callable[[], bool]:
+    """Whether ``kawal dlq list`` (of ``env``'s broker) shows a letter for ``reason_code``."""
+
+    def found() -> bool:
+        letters = json.loads(_kawal(env, "dlq", "list", "--json").stdout)
+        return any(letter["reason_code"] == reason_code for letter in letters)
+
+    return found
 
 
 def _records_on(bootstrap: str, topic: str) -> int:
@@ -165,12 +160,7 @@ def test_an_outage_ends_in_the_dlq_and_redelivery_from_its_position_delivers_it_
     )
     connector.start()
     try:
-
-        def dead_lettered() -> bool:
-            letters = json.loads(_kawal(env, "dlq", "list", "--json").stdout)
-            return any(letter["reason_code"] == "delivery_failed" for letter in letters)
-
-        _wait(dead_lettered, f"no delivery_failed dead letter\n{connector.log_tail()}")
+        _wait(dead_letter_with(env, "delivery_failed"), connector.log_tail())
         assert bawaslu.recorded(entry["event_id"]) == 0
     finally:
         connector.stop(20)

@@ -19,13 +19,13 @@ from streams.broker.dead_letters import opened_payload
 from streams.domain.commitments import commit
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.keys import KeyEntry, KeyRefusal, KeyRegistry
+from streams.domain.receipt_statement import rejection_statement
 from streams.domain.sealing import open_sealed, seal
 from streams.domain.signed_events import SIGNED_EVENT, sign_event
 from streams.domain.signing import Context, SigningKey, verify
 from streams.hub.case_table import CaseBatch
 from streams.hub.ingress import CLOCK_SKEW
 from streams.hub.pipeline import Pipeline
-from streams.hub.receipts import rejection_statement
 from streams.topics import DLQ, outbound_topic
 from tests.hub.steptools import keyring, raw_message, step_pipeline
 from tests.hubtools import report
