@@ -26,6 +26,7 @@ from connectors.base import (
     ConnectorContext,
     Event,
     FeedEntry,
+    HubRefusal,
     InboundConnector,
     OutboundConnector,
     SourceRecord,
@@ -42,7 +43,7 @@ from connectors.lapor.mapping import report_event
 from connectors.lapor.media import EvidenceLimits
 from connectors.lapor.pages import Pages
 from connectors.lapor.server import PortalServer
-from connectors.lapor.steps import step_of
+from connectors.lapor.steps import NOT_FORWARDED, step_of
 from connectors.lapor.submission import Rules
 from connectors.lapor.tracking import TrackingStore, TrackingUnavailableError
 from connectors.lapor.web import Portal, PortalSettings
@@ -205,6 +206,20 @@ class LaporStatus(OutboundConnector[StatusConfig]):
                 return
             at = entry.event["envelope"]["event_time"]
             self._tracking.record(entry.case_id, int(entry.entry["seq"]), step, at)
+        except TrackingUnavailableError as exc:
+            raise TransientError(str(exc)) from exc
+
+    def refused(self, refusal: HubRefusal) -> None:
+        """A tracked report the hub refused: its reporter is told it is not forwarded yet.
+
+        The step comes before the trail's first entry (``seq`` 0): once the office has fixed
+        the fault and the report is accepted, its received step follows.
+        """
+        if refusal.event_type != "ReportReceived" or refusal.case_id is None:
+            return
+        try:
+            if self._tracking.is_tracked(refusal.case_id):
+                self._tracking.record(refusal.case_id, 0, NOT_FORWARDED, refusal.issued_at)
         except TrackingUnavailableError as exc:
             raise TransientError(str(exc)) from exc
 

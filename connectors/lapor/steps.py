@@ -16,6 +16,8 @@ from typing import Any
 from connectors.errors import ConnectorError
 
 STEPS_FILE = Path(__file__).parent / "data" / "steps.toml"
+#: The step of a report the hub refused (from its rejection receipt, not from an entry).
+NOT_FORWARDED = "not_forwarded"
 
 
 class StepDataError(ConnectorError):

@@ -9,14 +9,16 @@ import json
 import sqlite3
 import stat
 import time
+import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from connectors.base import FeedEntry
+from connectors.base import FeedEntry, HubRefusal
 from connectors.host import build
 from connectors.lapor.connector import LaporIntake, LaporStatus
 from connectors.lapor.evidence import EvidenceStore, S3Location, parse_evidence_keys
@@ -414,6 +416,42 @@ def test_the_tracking_page_follows_the_feed(intake: LaporIntake, tmp_path: Path)
     assert "ppk.3374" not in page
     assert "Report registered" in english.decode()
     assert [s["step"] for s in json.loads(as_json)["steps"]] == ["received", "registered"]
+
+
+def test_a_report_the_hub_refused_is_told_not_forwarded_until_it_is_received(
+    intake: LaporIntake, tmp_path: Path
+) -> None:
+    _, answer = post_json(intake, report_fields())
+    case_id = case_id_for("bawaslu.33", answer["case_number"])
+    tracking = "/api/v1/tracking/" + answer["tracking_code"]
+    refusal = HubRefusal(
+        event_id=str(uuid.uuid4()),
+        case_id=case_id,
+        event_type="ReportReceived",
+        reason_code="key_expired",
+        reason="the signing key of bawaslu.33 expired; publish with a valid key",
+        source="kawal.inbound.bawaslu.33:0:7",
+        issued_at=datetime(2024, 11, 1, 2, 30, tzinfo=UTC),
+    )
+    status = status_connector(tmp_path)
+    try:
+        status.refused(refusal)
+        status.refused(refusal)  # the receipt redelivered: once
+        status.refused(replace(refusal, case_id=str(uuid.uuid4())))  # not tracked
+        _, _, refused = request(intake, "GET", tracking)
+        _, _, page = request(intake, "GET", answer["status_url"])
+        status.deliver(feed_entry(case_id, 1, "ReportReceived"))  # fixed, sent again
+        _, _, received = request(intake, "GET", tracking)
+    finally:
+        status.close()
+
+    told = json.loads(refused)
+    assert told["status"] == "Laporan belum dapat diteruskan"
+    assert "Bawaslu telah diberi tahu" in told["next"]
+    assert [s["step"] for s in told["steps"]] == ["not_forwarded"]
+    assert "key_expired" not in page.decode()  # the hub's reasons are the office's to read
+    assert [s["step"] for s in json.loads(received)["steps"]] == ["not_forwarded", "received"]
+    assert json.loads(received)["status"] == "Laporan diterima"
 
 
 def test_verdicts_are_told_in_plain_words(intake: LaporIntake, tmp_path: Path) -> None:

@@ -115,7 +115,7 @@ def test_reporters_choose_among_labelled_violations() -> None:
 def test_each_step_has_words_in_both_languages() -> None:
     steps = load_steps()
 
-    assert list(steps)[:3] == ["received", "registered", "not_registered"]
+    assert list(steps)[:4] == ["not_forwarded", "received", "registered", "not_registered"]
     for step in steps.values():
         for locale in ("id", "en"):
             assert step.text(locale).title
