@@ -25,7 +25,13 @@ from limits.strategies import MovingWindowRateLimiter
 from connectors.bawaslu.spool import Spool, SpoolUnavailableError
 from connectors.lapor.evidence import EvidenceError, EvidenceStore, evidence_keys
 from connectors.lapor.media import EvidenceLimits, EvidenceRefusedError, check_files
-from connectors.lapor.submission import Problem, Rules, SubmissionRefusedError, read_submission
+from connectors.lapor.submission import (
+    Problem,
+    Rules,
+    SubmissionRefusedError,
+    read_submission,
+    reporters_today,
+)
 from connectors.lapor.tracking import TrackingStore, TrackingUnavailableError, new_code
 from schemas.identity import case_id_for
 
@@ -122,8 +128,9 @@ class ReportIntake:
                 the evidence store, spool or tracking store cannot be written now.
         """
         now = self.clock()
+        today = reporters_today(now, self.parts.rules.jurisdiction)
         try:
-            submission = read_submission(raw, self.parts.rules, now.date())
+            submission = read_submission(raw, self.parts.rules, today)
         except SubmissionRefusedError as exc:
             raise IntakeRefusedError(
                 400,
@@ -134,7 +141,7 @@ class ReportIntake:
             ) from None
         stored = self._store_evidence(uploads)
         report_id = uuid.uuid4().hex
-        case_number = f"WEB/{now:%Y}/{report_id[:16].upper()}"
+        case_number = f"WEB/{today:%Y}/{report_id[:16].upper()}"
         case_id = case_id_for(self.parts.institution, case_number)
         body = {
             "id": report_id,

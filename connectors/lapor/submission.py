@@ -28,12 +28,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from schemas.field_formats import is_nip
 from schemas.labels import load_violation_labels
-from streams.domain.zones import RegionError, province_of
+from streams.domain.zones import ZONES, RegionError, province_of, zone_of
 
 #: Longest text accepted per field, in characters.
 FIELD_LIMITS = {
@@ -128,6 +128,17 @@ class Submission:
             "happened_on": self.happened_on.isoformat(),
             "summary": self.summary,
         }
+
+
+def reporters_today(now: datetime, jurisdiction: str) -> date:
+    """The day it is for the office's reporters at ``now``: in its province's zone.
+
+    A report of what happened this morning in Semarang, sent at 06:00 WIB, is dated the day
+    before in UTC. Bawaslu RI takes reports from every zone: its day is the one that ends
+    last, in WIT.
+    """
+    zone = zone_of(jurisdiction) if jurisdiction else ZONES["WIT"]
+    return now.astimezone(zone).date()
 
 
 def violation_codes() -> tuple[str, ...]:

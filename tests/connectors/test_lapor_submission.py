@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from connectors.lapor.submission import (
     Rules,
     SubmissionRefusedError,
     read_submission,
+    reporters_today,
     violation_codes,
 )
 from tests.lapor_support import report_fields
@@ -149,3 +150,26 @@ def test_a_step_without_its_words_is_refused(tmp_path: Path) -> None:
 def test_an_unreadable_steps_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StepDataError, match="cannot read the reporter's steps"):
         load_steps(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "day"),
+    [("33", date(2026, 12, 6)), ("91", date(2026, 12, 6)), ("", date(2026, 12, 6))],
+)
+def test_today_is_the_reporters_day_not_utcs(jurisdiction: str, day: date) -> None:
+    # 06:30 in Semarang, 08:30 in Jayapura: still the 5th in UTC.
+    now = datetime(2026, 12, 5, 23, 30, tzinfo=UTC)
+
+    assert reporters_today(now, jurisdiction) == day
+    # What happened this morning is not in the future.
+    fields = report_fields(happened_on=day.isoformat(), region_code=jurisdiction or "91")
+    rules = Rules(jurisdiction, frozenset({"ppk.3374"}), ("pilkada-2024",))
+    assert read_submission(fields, rules, reporters_today(now, jurisdiction)).happened_on == day
+
+
+def test_bawaslu_ri_ends_its_day_with_the_last_zone() -> None:
+    # 23:30 in Semarang is already the 6th in Jayapura, and the national office takes both.
+    now = datetime(2026, 12, 5, 16, 30, tzinfo=UTC)
+
+    assert reporters_today(now, "33") == date(2026, 12, 5)
+    assert reporters_today(now, "") == date(2026, 12, 6)
