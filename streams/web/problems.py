@@ -53,3 +53,16 @@ def problem_response(
     return view.bytes(
         body, content_type=PROBLEM_CONTENT_TYPE, status=status, headers=dict(headers or {})
     )
+
+
+def format_problem(
+    view: web.View, wanted: str | None, formats: tuple[str, ...]
+) -> web.Response | None:
+    """The 400 answer to a ``?format=`` the view does not serve; None when it serves it.
+
+    A script that asks for a format it then does not get would read the page as its data.
+    """
+    if wanted is None or wanted in formats:
+        return None
+    detail = f"format must be {' or '.join(formats)}, or left out for the page"
+    return problem_response(view, 400, "invalid_format", detail)

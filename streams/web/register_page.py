@@ -26,7 +26,7 @@ from streams.audit.store import AuditStore, StoreError
 from streams.domain.principals import AccessRefusal
 from streams.web.auth import Authenticator, refusal_response
 from streams.web.locales import Locale, negotiate
-from streams.web.problems import problem_response
+from streams.web.problems import format_problem, problem_response
 from streams.web.render import templates
 
 #: Columns of the exports, in order.
@@ -58,6 +58,10 @@ def register(app: faust.App, sources: RegisterSources) -> None:
         """Final sanctions per agency."""
 
         async def get(self, request: web.Request) -> web.Response:
+            wanted = request.query.get("format")
+            refused = format_problem(self, wanted, ("json", "csv"))
+            if refused is not None:
+                return refused
             principal = await sources.auth.principal(request)
             if isinstance(principal, AccessRefusal):
                 return refusal_response(self, principal)
@@ -67,7 +71,6 @@ def register(app: faust.App, sources: RegisterSources) -> None:
                 rows = await asyncio.to_thread(sources.rows)
             except StoreError:
                 return problem_response(self, 503, "store_unavailable", UNAVAILABLE)
-            wanted = request.query.get("format")
             if wanted == "json":
                 return self.json(register_json(sources, rows))
             if wanted == "csv":

@@ -30,6 +30,7 @@ from streams.hub.case_store import iter_cases
 from streams.hub.case_table import lifecycle_of
 from streams.web.auth import Authenticator, refusal_response
 from streams.web.locales import negotiate
+from streams.web.problems import format_problem
 from streams.web.render import templates
 
 NO_CREDENTIAL = AccessRefusal(
@@ -82,6 +83,10 @@ def register(app: faust.App, sources: TriageSources) -> None:
         """Open reports, most serious and most urgent first."""
 
         async def get(self, request: web.Request) -> web.Response:
+            wanted = request.query.get("format")
+            refused = format_problem(self, wanted, ("json",))
+            if refused is not None:
+                return refused
             principal = await sources.auth.principal(request)
             if isinstance(principal, AccessRefusal):
                 return refusal_response(self, principal)
@@ -92,7 +97,7 @@ def register(app: faust.App, sources: TriageSources) -> None:
             rows = sources.rows_for(principal, now)
             if isinstance(rows, AccessRefusal):
                 return refusal_response(self, rows)
-            if request.query.get("format") == "json":
+            if wanted == "json":
                 return self.json(triage_json(principal, rows, now))
             locale = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
             return self.html(triage_page(principal, rows, sources.severity, now, locale))

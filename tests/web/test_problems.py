@@ -73,6 +73,9 @@ def test_every_bad_credential_on_every_view_is_a_problem(
     ("path", "url", "status", "reason"),
     [
         ("/access-log", "/access-log", 401, "authentication_required"),
+        # Asked for CSV, a script would get the page and read it as its data.
+        ("/triage", "/triage?format=csv", 400, "invalid_format"),
+        ("/register", "/register?format=xlsx", 400, "invalid_format"),
         ("/triage", "/triage?format=json", 401, "authentication_required"),
         ("/cases/{case_id}/trail", "/cases/{case_id}/trail?as=bkn", 400, "viewer_in_query"),
         ("/cases/{case_id}/trail", "/cases/KWL-NONE/trail", 404, "no_such_case"),
@@ -91,6 +94,13 @@ def test_every_refusal_of_a_request_is_a_problem(
 
     if status == 401:
         assert headers["WWW-Authenticate"] == 'Bearer realm="kawal"'
+
+
+def test_an_access_log_case_that_is_no_uuid_is_a_problem(hub: RunningHub, setting: Setting) -> None:
+    check_refusal(
+        hub, "/access-log", "/access-log?case=LP-2024-001", 400, "invalid_case",
+        Authorization=f"Bearer {setting.outsider}",
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
