@@ -2,7 +2,8 @@
 
 The parties of a case are read off its report: the recommending authority of the report's
 date (:mod:`streams.domain.authority`), the reporting supervisor, the employing agency and the
-region.
+region; a report that names no province, no PPK or no election the statistics can use opens no
+case (:func:`check_report`).
 Fixed roles (BKN, the appeals body) are party to every case. The router sends each entry to the
 parties whose role consumes its event type; ``kawal case trail --as`` shows a party its view.
 """

@@ -8,7 +8,7 @@ reached the broker (beyond the clocks' drift), open its disclosures with the hub
 (they must open the commitments),
 tell a duplicate of an event already accepted from a redelivery, authorize the sender
 (:mod:`streams.domain.authorization`), check the case's lifecycle
-(:mod:`streams.domain.lifecycle`) and the region and employing agency a report names
+(:mod:`streams.domain.lifecycle`) and the region, employing agency and election a report names
 (:mod:`streams.domain.parties`). Nothing is believed of an event before it is authenticated.
 :func:`examine` decides and changes nothing; the pipeline (:mod:`streams.hub.pipeline`) applies an
 admission and answers a refusal.
