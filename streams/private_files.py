@@ -134,8 +134,12 @@ def private_database(path: Path) -> Path:
     os.close(open_private(path, os.O_RDONLY))
     for suffix in SQLITE_COMPANIONS:
         companion = path.with_name(path.name + suffix)
-        if os.path.lexists(companion):
+        try:
             restrict_file(companion)
+        except FileNotFoundError:
+            # None, or another connection's SQLite removed its journal meanwhile: nothing to
+            # tighten (connectors of one process open the same checkpoint file at once).
+            continue
     return path
 
 

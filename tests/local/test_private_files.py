@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -230,6 +231,26 @@ def test_companions_an_older_release_left_readable_are_tightened(tmp_path: Path)
         (tmp_path / name).chmod(0o644)
     private_database(tmp_path / "audit.db")
     assert {mode(p) for p in tmp_path.iterdir()} == {0o600}
+
+
+def test_a_journal_another_connection_removes_meanwhile_is_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The demo's connectors open one checkpoint file at once: SQLite ends one connection's
+    # transaction, and deletes its journal, between another's look and its open.
+    journal = tmp_path / "checkpoints.db-journal"
+    journal.write_bytes(b"")
+    real_open = os.open
+
+    def racing_open(path: Any, flags: int, mode: int = 0o777) -> int:
+        if Path(path) == journal:
+            journal.unlink(missing_ok=True)
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(os, "open", racing_open)
+
+    assert private_database(tmp_path / "checkpoints.db") == tmp_path / "checkpoints.db"
+    assert mode(tmp_path / "checkpoints.db") == 0o600
 
 
 def test_only_a_sqlite_file_is_made_private(tmp_path: Path) -> None:
