@@ -26,7 +26,7 @@ from typing import Any
 from faust.types import Message
 from kafka import KafkaConsumer
 
-from bench import at_rest, backlog, case_memory, cpu_split, two_workers
+from bench import at_rest, backlog, case_memory, cpu_split, public_pages, two_workers
 from monitoring.metrics import HubMetrics
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
@@ -357,6 +357,8 @@ def main() -> None:
     after_demo = at_rest.measure(None, after_demo=True)
     print("\n".join(after_demo.lines("shipped_registry_after_demo.")))
     print("\n".join(at_rest.measure(NATIONAL_REGISTRY).lines("national_registry.")))
+    # The public front page's reads of a national audit store.
+    print("\n".join(public_pages.measure(codec).lines()))
 
 
 if __name__ == "__main__":

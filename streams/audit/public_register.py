@@ -97,11 +97,31 @@ def read_register(
     Raises:
         StoreError: the store cannot be read.
     """
-    rows = sorted(
+    return named(store, closed_cases(store, codec), names)
+
+
+def closed_cases(store: AuditStore, codec: AvroCodec) -> list[tuple[str, RegisterRow]]:
+    """Every final sanction without a name, by case id, newest closing first.
+
+    No personal data: what may be kept between requests (:mod:`streams.audit.read_cache`).
+
+    Raises:
+        StoreError: the store cannot be read.
+    """
+    return sorted(
         fold(store.events_of_types(READ_TYPES), codec),
         key=lambda r: (r[1].closed_on, r[0]),
         reverse=True,
     )
+
+
+def named(
+    store: AuditStore, rows: list[tuple[str, RegisterRow]], names: NameSource | None
+) -> list[RegisterRow]:
+    """``rows`` with each name where it opens now (with ``names``), else without names.
+
+    Names are opened at each call, never kept: an erased case loses its name at once.
+    """
     if names is None:
         return [row for _, row in rows]
     return [replace(row, name=_name(store, names, case_id)) for case_id, row in rows]

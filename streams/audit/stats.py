@@ -110,9 +110,21 @@ def stats_view(store: AuditStore, codec: AvroCodec) -> dict[str, Any]:
         StoreError: the store cannot be read.
     """
     outcomes, skipped = project(store.events_of_types(READ_TYPES), codec)
-    reported = [case for case in outcomes.values() if case.reported]
+    return stats_of(outcomes.values(), skipped)
+
+
+def stats_of(
+    outcomes: Iterable[CaseOutcome], skipped: int, read_at: datetime | None = None
+) -> dict[str, Any]:
+    """The view of :func:`stats_view` from cases' outcomes and the entries left undecoded.
+
+    For readers that already hold the outcomes (the dashboard's projection, shared with the
+    front page) and need not read the store again; ``read_at`` is when they were read (now
+    if not given), the view's ``generated_at``.
+    """
+    reported = [case for case in outcomes if case.reported]
     view: dict[str, Any] = {
-        "generated_at": datetime.now(UTC).isoformat(),
+        "generated_at": (read_at or datetime.now(UTC)).isoformat(),
         "cases": len(reported),
         "skipped_entries": skipped,
         "totals": _counts(reported),

@@ -254,6 +254,27 @@ class AuditStore:
         with self.engine.connect() as conn:
             return [CaseSummary(*row) for row in conn.execute(query)]
 
+    def recent_cases(self, limit: int) -> list[CaseSummary]:
+        """The ``limit`` most recently updated cases, newest first, read from the case heads.
+
+        What a page listing cases needs: a look-up per case head, not a pass over every entry.
+        """
+        last = (AuditRow.case_id == CaseHead.case_id) & (AuditRow.seq == CaseHead.last_seq)
+        query = (
+            select(CaseHead.case_id, CaseHead.last_seq, AuditRow.event_type, AuditRow.recorded_at)
+            .join(AuditRow, last)
+            .order_by(AuditRow.recorded_at.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            # A trail's seqs run 1, 2, ... without a gap: the last one counts its entries.
+            return [CaseSummary(*row) for row in conn.execute(query)]
+
+    def case_ids(self) -> set[str]:
+        """The id of every case in the store."""
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(CaseHead.case_id)).scalars())
+
     def count(self) -> int:
         """Number of entries in the store.
 

@@ -76,6 +76,13 @@ def iter_cases(table: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     return iter(list(table.items()))
 
 
+def case_ids(table: Any) -> Iterator[str]:
+    """The key of every case of ``table``, without decoding a value (as :func:`iter_cases`)."""
+    if isinstance(getattr(table, "data", None), RocksDBStore):
+        return iter(table.keys())
+    return iter(list(table.keys()))
+
+
 def read_value(table: Any, key: str) -> dict[str, Any] | None:
     """The value of ``key`` in ``table``, from whichever partition holds it."""
     store = getattr(table, "data", None)

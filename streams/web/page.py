@@ -26,12 +26,13 @@ from prometheus_client import Counter
 
 from monitoring.metrics import HubMetrics
 from schemas.identity import canonical_case_id
-from streams.audit.stats import stats_view
+from streams.audit.figures.cache import ProjectionCache
+from streams.audit.stats import stats_of
 from streams.audit.store import CaseSummary
 from streams.domain.deadlines import overdue
 from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.principals import AccessRefusal
-from streams.hub.case_store import iter_cases
+from streams.hub.case_store import case_ids, read_value
 from streams.hub.case_table import lifecycle_of
 from streams.web.auth import Authenticator, refusal_response
 from streams.web.locales import Locale, negotiate
@@ -51,6 +52,8 @@ class PageSources:
     #: The case table (:mod:`streams.hub.case_table`), a Faust table.
     table: Any
     trails: TrailReader
+    #: The dashboard's projection, whose outcomes are the public statistics.
+    figures: ProjectionCache
     metrics: HubMetrics
     auth: Authenticator
 
@@ -97,49 +100,54 @@ def locale_of(request: web.Request) -> Locale:
 
 
 async def overview(sources: PageSources) -> Overview:
-    """Everything the front page shows, read now."""
+    """Everything the front page shows, read now (the statistics as lately projected)."""
     now = datetime.now(UTC)
-    # The table is read on the event loop (its owner); the store in a thread.
-    lifecycles = _lifecycles(sources.table)
-    summaries, stats = await asyncio.to_thread(_from_store, sources.trails)
+    listed, stored, stats = await asyncio.to_thread(_from_store, sources)
+    # The table is read on the event loop (its owner), by key: a lifecycle is decoded only
+    # for a listed case and for one the store does not hold yet.
+    in_table = set(case_ids(sources.table))
+    pending = sorted(in_table - stored)[:MAX_CASES]
+    lifecycles = _lifecycles(sources.table, [summary.case_id for summary in listed] + pending)
     return Overview(
         now=now,
-        cases=case_rows(summaries, lifecycles, now)[:MAX_CASES],
-        total_cases=len(set(lifecycles) | {summary.case_id for summary in summaries}),
+        cases=case_rows(listed, pending, lifecycles, now)[:MAX_CASES],
+        total_cases=len(in_table | stored),
         stats=stats,
         throughput=throughput(sources.metrics.events),
         rejections=rejections(sources.metrics.rejections),
     )
 
 
-def _lifecycles(table: Any) -> dict[str, CaseLifecycle]:
+def _lifecycles(table: Any, wanted: list[str]) -> dict[str, CaseLifecycle]:
     found: dict[str, CaseLifecycle] = {}
-    for case_id, value in iter_cases(table):
-        case = lifecycle_of(value)
+    for case_id in wanted:
+        case = lifecycle_of(read_value(table, case_id))
         if case is not None:
             found[case_id] = case
     return found
 
 
-def _from_store(trails: TrailReader) -> tuple[list[CaseSummary], dict[str, Any]]:
-    return trails.store.cases(), stats_view(trails.store, trails.codec)
+def _from_store(sources: PageSources) -> tuple[list[CaseSummary], set[str], dict[str, Any]]:
+    store = sources.trails.store
+    projection = sources.figures.projection()
+    outcomes = (case.outcome for case in projection.cases)
+    stats = stats_of(outcomes, projection.skipped_entries, projection.read_at)
+    return store.recent_cases(MAX_CASES), store.case_ids(), stats
 
 
 def case_rows(
-    summaries: list[CaseSummary], lifecycles: dict[str, CaseLifecycle], now: datetime
+    listed: list[CaseSummary],
+    pending: list[str],
+    lifecycles: dict[str, CaseLifecycle],
+    now: datetime,
 ) -> list[CaseRow]:
-    """Cases still on their way to the store first, then the store's, newest first."""
-    stored = {summary.case_id for summary in summaries}
-    pending = [
-        case_row(case_id, case, None, now)
-        for case_id, case in sorted(lifecycles.items())
-        if case_id not in stored
-    ]
-    listed = [
+    """Cases still on their way to the store (``pending``) first, then ``listed``, newest first."""
+    rows = [case_row(case_id, lifecycles.get(case_id), None, now) for case_id in pending]
+    rows += [
         case_row(summary.case_id, lifecycles.get(summary.case_id), summary, now)
-        for summary in summaries
+        for summary in listed
     ]
-    return pending + listed
+    return rows
 
 
 def case_row(

@@ -20,8 +20,8 @@ import faust
 from defusedcsv import csv
 from faust import web
 
-from schemas.codec import AvroCodec
-from streams.audit.public_register import NameSource, RegisterMode, RegisterRow, read_register
+from streams.audit.public_register import NameSource, RegisterMode, RegisterRow, named
+from streams.audit.read_cache import StoreReadCache
 from streams.audit.store import AuditStore, StoreError
 from streams.domain.principals import AccessRefusal
 from streams.web.auth import Authenticator, refusal_response
@@ -40,14 +40,15 @@ class RegisterSources:
     mode: RegisterMode
     legal_basis: str | None
     store: AuditStore
-    codec: AvroCodec
+    #: The final sanctions without names, read again at a bounded rate.
+    closed: StoreReadCache[list[tuple[str, RegisterRow]]]
     auth: Authenticator
     #: Opens names; None unless the mode is ``names``.
     names: NameSource | None = None
 
     def rows(self) -> list[RegisterRow]:
         """The register now (blocking: call it off the event loop)."""
-        return read_register(self.store, self.codec, self.names)
+        return named(self.store, self.closed.value(), self.names)
 
 
 def register(app: faust.App, sources: RegisterSources) -> None:

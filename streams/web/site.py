@@ -7,6 +7,7 @@ each view with what it reads.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -16,7 +17,8 @@ import faust
 from monitoring.metrics import HubMetrics
 from streams.audit.access_log import AccessLog
 from streams.audit.figures.cache import ProjectionCache
-from streams.audit.public_register import NameSource, RegisterMode
+from streams.audit.public_register import NameSource, RegisterMode, closed_cases
+from streams.audit.read_cache import StoreReadCache
 from streams.audit.store import AuditStore
 from streams.audit.trail import Directory
 from streams.domain.disclosure_policy import DisclosurePolicy
@@ -77,7 +79,8 @@ def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> No
     views.register_health(app, store, sources.metrics)
     views.register_trails(app, trails, auth)
     access.register_access_log(app, access.AccessReader(log, store, step.codec, directory), auth)
-    page.register(app, page.PageSources(step.table, trails, sources.metrics, auth))
+    figures = ProjectionCache(store, step.codec)
+    page.register(app, page.PageSources(step.table, trails, figures, sources.metrics, auth))
     categories = step.rules.catalog.schema("kawal.ViolationCategory")["symbols"]
     severity = load_severity(categories, settings.severity_file)
     triage_page.register(
@@ -88,7 +91,7 @@ def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> No
     dashboard.register_dashboard(
         app,
         dashboard.DashboardSources(
-            ProjectionCache(store, step.codec),
+            figures,
             step.rules.calendar,
             load_headcounts(settings.headcounts_file),
             auth,
@@ -104,6 +107,8 @@ def register_sources(settings: ViewSettings, sources: SiteSources) -> register_p
     names = None
     if mode is RegisterMode.NAMES:
         names = NameSource(step.rules.catalog, step.codec, step.rules.keys, sources.vault)
+    store = sources.store
+    closed = StoreReadCache(store, functools.partial(closed_cases, store, step.codec))
     return register_page.RegisterSources(
-        mode, settings.public_register_legal_basis, sources.store, step.codec, sources.auth, names
+        mode, settings.public_register_legal_basis, store, closed, sources.auth, names
     )

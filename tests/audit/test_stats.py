@@ -12,7 +12,8 @@ import pytest
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
-from streams.audit.stats import COLUMNS, run_stats, stats_view
+from streams.audit.figures.facts import read_facts
+from streams.audit.stats import COLUMNS, run_stats, stats_of, stats_view
 from streams.audit.store import AuditStore, StoreError
 from streams.domain.deadlines import breach_event, load_rules
 from streams.domain.lifecycle import FOLLOW_UP_RULE, start
@@ -95,6 +96,23 @@ def test_projection_counts_each_case_once_per_column(store: AuditStore) -> None:
     assert by(view, "by_institution", "institution", "ppk.3374")["reported"] == 3
     assert view["cases"] == 4
     assert view["skipped_entries"] == 0
+
+
+def test_the_dashboards_projection_gives_the_same_statistics(store: AuditStore) -> None:
+    # The front page shows stats_of the dashboard's projection; `kawal stats` reads the store.
+    codec = AvroCodec(default_catalog())
+    fill_store(store, codec, Mix(election="pilkada-2024"))
+    projection = read_facts(store, codec)
+
+    shared = stats_of(
+        (case.outcome for case in projection.cases), projection.skipped_entries, projection.read_at
+    )
+    direct = stats_view(store, codec)
+
+    assert shared["generated_at"] == projection.read_at.isoformat()
+    assert {key: value for key, value in shared.items() if key != "generated_at"} == {
+        key: value for key, value in direct.items() if key != "generated_at"
+    }
 
 
 def test_projection_holds_no_personal_data(store: AuditStore) -> None:

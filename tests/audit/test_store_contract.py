@@ -112,6 +112,19 @@ def test_entries_and_cases_read_back_in_order(store: AuditStore) -> None:
     assert store.trail(CASE)[0].event == chained_rows(CASE, 1)[0]["event"]
 
 
+def test_recent_cases_are_the_newest_heads_and_agree_with_every_case(store: AuditStore) -> None:
+    third = "0b5c6a1e-0000-4000-8000-000000000003"
+    # Recorded at second 3 (CASE), 2 (OTHER) and 4 (third) of the same minute.
+    store.insert(chained_rows(OTHER, 2) + chained_rows(CASE, 3) + chained_rows(third, 4))
+
+    recent = store.recent_cases(2)
+
+    assert [summary.case_id for summary in recent] == [third, CASE]
+    assert recent == store.cases()[:2]
+    assert store.case_ids() == {CASE, OTHER, third}
+    assert [summary.entries for summary in store.recent_cases(10)] == [4, 3, 2]
+
+
 def test_moments_read_back_in_utc_with_their_zone(store: AuditStore) -> None:
     # Written as 15:00 in Jakarta (UTC+7): the same moment comes back, as 08:00 UTC.
     jakarta = timezone(timedelta(hours=7))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from schemas.codec import AvroCodec
@@ -42,10 +42,11 @@ class CaseFacts:
 
 @dataclass(frozen=True)
 class Projection:
-    """Every case's facts, and how many entries could not be decoded."""
+    """Every case's facts, how many entries could not be decoded, and when the store was read."""
 
     cases: list[CaseFacts]
     skipped_entries: int
+    read_at: datetime
 
 
 def read_facts(store: AuditStore, codec: AvroCodec) -> Projection:
@@ -59,12 +60,13 @@ def read_facts(store: AuditStore, codec: AvroCodec) -> Projection:
 
 def fold(entries: Iterable[tuple[str, bytes]], codec: AvroCodec) -> Projection:
     """Fold ``(case_id, event bytes)`` entries, in trail order per case, into case facts."""
+    read_at = datetime.now(UTC)
     cases: dict[str, CaseFacts] = {}
     decoder = EntryDecoder(codec)
     for case_id, record in decoder.records(entries):
         note(cases.setdefault(case_id, CaseFacts()), record)
     reported = [case for case in cases.values() if case.outcome.reported]
-    return Projection(reported, decoder.skipped)
+    return Projection(reported, decoder.skipped, read_at)
 
 
 def note(case: CaseFacts, record: dict[str, Any]) -> None:

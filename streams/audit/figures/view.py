@@ -8,7 +8,6 @@ a NIP or a reporter.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from schemas.codec import AvroCodec
@@ -55,7 +54,7 @@ def figures(
     chosen = reported_cases(projection.cases, filters)
     return {
         "filters": filters.as_dict(),
-        "generated_at": datetime.now(UTC).isoformat(),
+        "generated_at": projection.read_at.isoformat(),
         "skipped_entries": projection.skipped_entries,
         "counts": counts(chosen),
         "handling_times": handling_times(chosen, calendar),
