@@ -14,6 +14,8 @@ import re
 
 #: A civil servant's NIP: 18 digits.
 NIP = re.compile(r"[0-9]{18}")
+#: How a NIP is described to whoever wrote one that is not.
+NIP_FORM = "18 digits 0-9"
 #: A Kemendagri region code: a province (2 digits), regency or city (4), district (6) or
 #: village (10), each extending its parent's code.
 REGION_CODE = re.compile(r"[0-9]{2}(?:[0-9]{2}(?:[0-9]{2}(?:[0-9]{4})?)?)?")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schemas.catalog import SchemaCatalog
-from schemas.field_formats import ELECTION_FORM, is_election
+from schemas.field_formats import ELECTION_FORM, NIP_FORM, is_election, is_nip
 from streams.domain.authority import AuthorityMap
 from streams.domain.authorization import roles_for_case
 from streams.domain.institutions import INSTITUTION_ID, Institution
@@ -45,16 +45,23 @@ def parties_of_report(authority_map: AuthorityMap, report: Mapping[str, Any]) ->
 
 
 def check_report(
-    institutions: Mapping[str, Institution], report: Mapping[str, Any]
+    institutions: Mapping[str, Institution],
+    report: Mapping[str, Any],
+    disclosed: Mapping[str, str],
 ) -> Rejection | None:
     """Why a ReportReceived cannot open a case with the parties it names, or None.
 
     Its region must be a Kemendagri code of a province: the case's inspectorate, its time zone
     and the statistics of its region are read off it. Its employing agency must be a PPK's
     institution id; a PPK not (yet) registered is taken, since its follow-up deadlines still
-    run and show it overdue. Its election must be one the statistics can be filtered by. No
-    value is quoted back: any of these fields may hold anything.
+    run and show it overdue. Its election must be one the statistics can be filtered by. The
+    subject's NIP, as the sender disclosed it to the hub (``disclosed``, field to value), must
+    be 18 digits, or empty when the reporter does not know it: BKN finds the civil servant in
+    SIASN by it. No value is quoted back: any of these fields may hold anything.
     """
+    nip = disclosed.get("subject_nip", "")
+    if nip and not is_nip(nip):
+        return Rejection(Reason.INVALID_NIP, f"subject_nip must be {NIP_FORM}, or empty if unknown")
     if not is_election(report["election"]):
         return Rejection(Reason.INVALID_ELECTION, f"election must be {ELECTION_FORM}")
     try:

@@ -45,6 +45,7 @@ class Reason(StrEnum):
     UNKNOWN_REGION = "unknown_region"
     NOT_AN_EMPLOYING_AGENCY = "not_an_employing_agency"
     INVALID_ELECTION = "invalid_election"
+    INVALID_NIP = "invalid_nip"
     INTERNAL_ERROR = "internal_error"
 
 

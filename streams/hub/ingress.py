@@ -41,7 +41,7 @@ from streams.domain.ledger import AcceptedEvent
 from streams.domain.lifecycle import CaseLifecycle, advance, check_transition, start
 from streams.domain.parties import check_report
 from streams.domain.reasons import Reason, Rejection
-from streams.domain.sealing import DecryptionKeys
+from streams.domain.sealing import DecryptionKeys, Disclosures
 from streams.domain.signed_events import (
     EVENT_NAMESPACE,
     SignedEvent,
@@ -172,7 +172,7 @@ def examine(
     if earlier is not None:
         detail = f"event_id already accepted at {earlier.position}; publish each event once"
         return Refusal(Rejection(Reason.DUPLICATE, detail), envelope, authenticated=True)
-    admitted = admit(rules, decoded, case)
+    admitted = admit(rules, decoded, case, disclosed_values(signed.disclosures))
     if isinstance(admitted, Rejection):
         return Refusal(admitted, envelope, authenticated=True)
     provisional = tuple(provisional_clocks(admitted, envelope["event_id"]))
@@ -180,9 +180,11 @@ def examine(
 
 
 def admit(
-    rules: CaseRules, decoded: Decoded, case: CaseLifecycle | None
+    rules: CaseRules, decoded: Decoded, case: CaseLifecycle | None, disclosed: dict[str, str]
 ) -> CaseLifecycle | Rejection:
     """Authorize the sender and check the lifecycle: the lifecycle after the event, or why not.
+
+    ``disclosed`` holds the personal data the sender disclosed to the hub, field to value.
 
     Where the event was accepted is kept by the pipeline, with its entry, in the accepted-event
     index.
@@ -200,12 +202,17 @@ def admit(
     rejection = authorize(rules.catalog, sender, event_type, record, case, authority)
     rejection = rejection or check_transition(case, event_type, record)
     if rejection is None and event_type == "ReportReceived":
-        rejection = check_report(rules.institutions, record)
+        rejection = check_report(rules.institutions, record, disclosed)
     if rejection is not None:
         return rejection
     after = advance(case.copy(), event_type, record) if case else start(record, authority)
     update_clocks(after, rules.deadline_rules, rules.calendar, event_type, record)
     return after
+
+
+def disclosed_values(disclosures: Disclosures) -> dict[str, str]:
+    """Field to value of disclosures the hub opened (the salts are not needed to check them)."""
+    return {disclosure["field"]: disclosure["value"] for disclosure in disclosures}
 
 
 def recorded_at(message: faust.types.Message) -> datetime:

@@ -1,4 +1,4 @@
-"""What a report must name to open a case: a region with a province, a PPK as employer."""
+"""What a report must name to open a case: a region with a province, a PPK, a NIP if any."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from typing import Any
 
 import pytest
 
-from schemas.field_formats import ELECTION_FORM, REGION_CODE_FORM
+from schemas.field_formats import ELECTION_FORM, NIP_FORM, REGION_CODE_FORM
 from streams.domain.institutions import load_institutions
 from streams.domain.parties import check_report
 from streams.domain.reasons import Reason
 
 INSTITUTIONS = {institution.id: institution for institution in load_institutions()}
+#: A report's personal data as disclosed to the hub: a well-formed NIP.
+KNOWN_NIP = {"subject_nip": "198503302010011004", "subject_name": "Budi Santoso"}
 
 
 def named(**fields: str) -> dict[str, Any]:
@@ -31,7 +33,7 @@ def named(**fields: str) -> dict[str, Any]:
     ],
 )
 def test_a_region_with_a_province_and_a_ppk_open_a_case(fields: dict[str, Any]) -> None:
-    assert check_report(INSTITUTIONS, fields) is None
+    assert check_report(INSTITUTIONS, fields, KNOWN_NIP) is None
 
 
 @pytest.mark.parametrize(
@@ -39,13 +41,13 @@ def test_a_region_with_a_province_and_a_ppk_open_a_case(fields: dict[str, Any]) 
     ["33\u0667\u0664", "\uff13\uff13\uff17\uff14", "3374 ", "337", "9971", "081234567890"],
 )
 def test_a_region_that_is_no_kemendagri_code_of_a_province_is_refused(region: str) -> None:
-    rejection = check_report(INSTITUTIONS, named(region_code=region))
+    rejection = check_report(INSTITUTIONS, named(region_code=region), KNOWN_NIP)
 
     assert rejection is not None
     assert rejection.reason is Reason.UNKNOWN_REGION
     # Its words are those of any other code of its kind: nothing of the value is quoted.
     like = "x" if rejection.detail.endswith(REGION_CODE_FORM) else "99"
-    assert rejection == check_report(INSTITUTIONS, named(region_code=like))
+    assert rejection == check_report(INSTITUTIONS, named(region_code=like), KNOWN_NIP)
 
 
 @pytest.mark.parametrize(
@@ -58,7 +60,7 @@ def test_a_region_that_is_no_kemendagri_code_of_a_province_is_refused(region: st
     ],
 )
 def test_an_employer_that_is_no_ppk_is_refused(agency: str, why: str) -> None:
-    rejection = check_report(INSTITUTIONS, named(employing_agency=agency))
+    rejection = check_report(INSTITUTIONS, named(employing_agency=agency), KNOWN_NIP)
 
     assert rejection is not None
     assert rejection.reason is Reason.NOT_AN_EMPLOYING_AGENCY
@@ -70,7 +72,7 @@ def test_an_employer_that_is_no_ppk_is_refused(agency: str, why: str) -> None:
     "election", ["", " pilkada-2024", "pilkada-2024\n", "pilkada\x1b[2J", "p" * 101, "pilkada\x85"]
 )
 def test_an_election_the_statistics_cannot_be_filtered_by_is_refused(election: str) -> None:
-    rejection = check_report(INSTITUTIONS, named(election=election))
+    rejection = check_report(INSTITUTIONS, named(election=election), KNOWN_NIP)
 
     assert rejection is not None
     assert rejection.reason is Reason.INVALID_ELECTION
@@ -79,4 +81,28 @@ def test_an_election_the_statistics_cannot_be_filtered_by_is_refused(election: s
 
 @pytest.mark.parametrize("election", ["pemilu-2024", "Pilkada Kota Semarang 2024", "p" * 100])
 def test_an_election_in_printable_words_is_taken(election: str) -> None:
-    assert check_report(INSTITUTIONS, named(election=election)) is None
+    assert check_report(INSTITUTIONS, named(election=election), KNOWN_NIP) is None
+
+
+@pytest.mark.parametrize("nip", ["198503302010011004", ""])
+def test_a_nip_of_18_digits_or_none_known_is_taken(nip: str) -> None:
+    assert check_report(INSTITUTIONS, named(), {"subject_nip": nip}) is None
+
+
+@pytest.mark.parametrize(
+    "nip",
+    [
+        "123",
+        "1985033020100110041",
+        "19850330 2010011004",
+        "\uff11\uff19\uff18\uff15" + "0" * 14,
+        "19850330201001100\u0664",
+        "Budi Santoso",
+    ],
+)
+def test_a_nip_that_is_not_18_digits_is_refused_without_quoting_it(nip: str) -> None:
+    rejection = check_report(INSTITUTIONS, named(), {"subject_nip": nip})
+
+    assert rejection is not None
+    assert rejection.reason is Reason.INVALID_NIP
+    assert rejection.detail == f"subject_nip must be {NIP_FORM}, or empty if unknown"

@@ -153,6 +153,21 @@ def test_a_report_of_no_region_no_ppk_or_no_election_opens_no_case(hub: RunningH
     assert len(hub.store.trail(valid["envelope"]["case_id"])) == 1
 
 
+def test_a_report_whose_nip_is_not_18_digits_is_refused_to_its_sender(hub: RunningHub) -> None:
+    # Fullwidth digits: SIASN knows no civil servant by them, and BKN could never act.
+    fullwidth = report("bawaslu.33") | {"subject_nip": "\uff11" * 18}
+    unknown = report("bawaslu.33") | {"subject_nip": ""}
+    hub.publish("ReportReceived", fullwidth)
+    hub.step("ReportReceived", unknown)
+
+    letter, receipt = rejected(hub, "bawaslu.33", fullwidth)
+
+    assert letter["reason_code"] == receipt["reason_code"] == "invalid_nip"
+    assert "\uff11" not in letter["reason"]
+    assert hub.store.trail(fullwidth["envelope"]["case_id"]) == []
+    assert len(hub.store.trail(unknown["envelope"]["case_id"])) == 1
+
+
 def test_unknown_schema_is_rejected(hub: RunningHub) -> None:
     event = report("bawaslu.33")
     case_id = event["envelope"]["case_id"]
