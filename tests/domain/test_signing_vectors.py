@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,15 +21,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from schemas.catalog import default_catalog
+from schemas.catalog import default_catalog, schema_fingerprint
 from schemas.codec import AvroCodec
+from schemas.identity import KAWAL_CASE_NAMESPACE, case_id_for
 from schemas.statements import ENTRY, statement_bytes
 from streams.domain.entries import EntryProblem, check_entry
 from streams.domain.feed_keys import OpenedFeedKeys, open_feed_item
 from streams.domain.keys import KeyEntry, KeyRegistry
 from streams.domain.sealing import SealingError, open_sealed
 
-VECTORS = Path(__file__).parents[2] / "docs" / "signing-vectors.json"
+ROOT = Path(__file__).parents[2]
+VECTORS = ROOT / "docs" / "signing-vectors.json"
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +77,26 @@ def test_the_committed_event_holds_the_commitments_and_its_signature_is_determin
     signature = bytes.fromhex(vectors["event"]["signature"])
     assert private(vectors["sender"]).sign(message) == signature
     private(vectors["sender"]).public_key().verify(signature, message)
+
+
+def test_the_event_names_the_schema_file_whose_fingerprint_it_carries(
+    vectors: dict[str, Any],
+) -> None:
+    # A client in another language builds the event from this file: the release it was
+    # written with, which the hub still reads beside its current schema.
+    schema = json.loads((ROOT / vectors["event"]["schema_file"]).read_text())
+    assert schema["name"] == vectors["event"]["schema"]
+    assert schema_fingerprint(schema).hex() == vectors["event"]["fingerprint"]
+
+
+def test_the_case_id_rule_of_the_document_is_the_hubs() -> None:
+    document = (ROOT / "docs" / "signing.md").read_text()
+    namespace = re.search(r"namespace\s+`([0-9a-f-]{36})`", document)
+    assert namespace is not None
+    assert uuid.UUID(namespace.group(1)) == KAWAL_CASE_NAMESPACE
+    example = re.search(r"`(bawaslu\.33:[^`]+)` is\s+`([0-9a-f-]{36})`", document)
+    assert example is not None
+    assert case_id_for(*example.group(1).split(":", 1)) == example.group(2)
 
 
 def test_the_entry_statement_hash_and_hub_signature(vectors: dict[str, Any]) -> None:
