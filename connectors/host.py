@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import tomllib
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.domain.institutions import load_institutions
 from streams.domain.signing import KeyRing
 from streams.local.keyring import keyring_of
+from streams.local.process_lock import held_lock
+from streams.private_files import private_dir
 from streams.settings import Settings
 from streams.topics import HEADS, inbound_topic, inbound_topic_of
 
@@ -100,6 +103,38 @@ def run_connector(
     under ``home/connectors`` are mode 0600 in a folder of mode 0700. Its health goes to
     ``metrics`` (by default a registry of its own that nothing serves).
     """
+    with _only_copy(connector.name, home):
+        _run(connector, bootstrap, home, stop, credentials, keyring, redeliver_from, metrics)
+
+
+def _only_copy(name: str, home: Path) -> AbstractContextManager[None]:
+    """Refuses a second copy of connector ``name`` on ``home``.
+
+    Two copies would both deliver each feed entry and append heads to one file out of order,
+    after which every new head is refused as not extending the last one kept.
+    """
+    folder = home / "connectors"
+    private_dir(folder)
+    return held_lock(
+        folder / f"{name}.lock",
+        lambda owner: (
+            f"connector {name} already runs on KAWAL_HOME={home.resolve()} (pid {owner}); "
+            "stop it first: one copy per connector and home (to deliver again from an offset, "
+            "restart that copy with --redeliver-from)"
+        ),
+    )
+
+
+def _run(
+    connector: Connector[ConnectorConfig],
+    bootstrap: list[str],
+    home: Path,
+    stop: threading.Event,
+    credentials: BrokerCredentials,
+    keyring: KeyRing | None,
+    redeliver_from: dict[int, int] | None,
+    metrics: ConnectorMetrics | None,
+) -> None:
     probe = (metrics or ConnectorMetrics()).probe(connector.name, connector.institution)
     keyring = keyring or keyring_of(Settings(home=home))
     producer = KafkaProducer(

@@ -170,7 +170,12 @@ def examine(
     if case is not None and earlier is not None and earlier.position == position_of(source):
         return Admission(signed, case, source, earlier=earlier)
     if earlier is not None:
-        detail = f"event_id already accepted at {earlier.position}; publish each event once"
+        # A connector re-reading its system after a crash sends an event again, committed
+        # under fresh salts: the hub cannot tell it from another event reusing the id.
+        detail = (
+            f"event_id already accepted at {earlier.position}, which stands: harmless if this "
+            "is the same event sent again; another event needs an event_id of its own"
+        )
         return Refusal(Rejection(Reason.DUPLICATE, detail), envelope, authenticated=True)
     admitted = admit(rules, decoded, case, disclosed_values(signed.disclosures))
     if isinstance(admitted, Rejection):

@@ -9,7 +9,6 @@ A lock on ``KAWAL_HOME`` and a port check make a second ``kawal up`` fail at onc
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import signal
@@ -22,9 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import IO
 
-from schemas.errors import KawalError
 from streams.audit.store import AuditStore
 from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
@@ -35,6 +32,7 @@ from streams.local.demo_portal import announce_demo_report
 from streams.local.demo_publisher import publish_demo
 from streams.local.embedded import EmbeddedCluster, evidence_env
 from streams.local.monitoring import LocalPrometheus, for_hub
+from streams.local.process_lock import AlreadyRunningError, held_lock
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
 from streams.local.restarts import RestartBudget
 from streams.local.startup import in_background, make_local_keys, provision_feeds_later
@@ -48,37 +46,19 @@ WORKER_READY_TIMEOUT_SECONDS = 60.0
 WORKER_STOP_TIMEOUT_SECONDS = 15.0
 
 
-class AlreadyRunningError(KawalError):
-    """Another ``kawal up`` owns this home, or a port it needs."""
-
-
 @contextmanager
 def home_lock(home: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``home`` for as long as the hub runs.
-
-    The kernel releases it when the process dies, however it dies.
-    """
+    """Hold an exclusive lock on ``home`` for as long as the hub runs."""
     # The home holds the audit store, the vault, keys and logs: nobody else may list or open it.
     private_dir(home)
-    path = home / "kawal.lock"
-    handle: IO[str] = path.open("a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as exc:
-        handle.seek(0)
-        owner = handle.read().strip() or "unknown"
-        handle.close()
-        raise AlreadyRunningError(
+    with held_lock(
+        home / "kawal.lock",
+        lambda owner: (
             f"Kawal is already running on KAWAL_HOME={home.resolve()} (pid {owner}); "
             "stop it first, or set another KAWAL_HOME"
-        ) from exc
-    handle.truncate(0)
-    handle.write(str(os.getpid()))
-    handle.flush()
-    try:
+        ),
+    ):
         yield
-    finally:
-        handle.close()
 
 
 def check_port_free(host: str, port: int, setting: str) -> None:

@@ -104,6 +104,8 @@ def test_same_event_published_twice_gives_one_entry(hub: RunningHub) -> None:
     )
     assert duplicates
     assert all("Test Reporter" not in d["reason"] for d in duplicates)
+    # A re-send is no fault of the sender's: the letter says the first acceptance stands.
+    assert "which stands: harmless if this is the same event sent again" in duplicates[0]["reason"]
 
 
 def test_undecodable_message_goes_to_dlq_and_pipeline_continues(hub: RunningHub) -> None:

@@ -1,0 +1,50 @@
+"""An exclusive lock a process holds on a file for as long as it runs.
+
+Two copies of one hub on a home, or of one connector, would each do the work and step on what
+the other keeps (the heads a connector kept, its checkpoints), so the second refuses to start.
+``flock`` locks belong to an open file: the kernel drops the lock when the process dies, however
+it dies, and a second open in the same process is refused too.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from schemas.errors import KawalError
+
+
+class AlreadyRunningError(KawalError):
+    """Another process (or another copy in this one) holds the lock."""
+
+
+@contextmanager
+def held_lock(path: Path, refusal: Callable[[str], str]) -> Iterator[None]:
+    """Hold an exclusive lock on ``path``, whose text is the holder's pid, while inside.
+
+    Args:
+        path: the lock file (made if missing, in a folder that exists).
+        refusal: the message when another holds it, given that holder's pid.
+
+    Raises:
+        AlreadyRunningError: another holds the lock.
+    """
+    handle: IO[str] = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.seek(0)
+        owner = handle.read().strip() or "unknown"
+        handle.close()
+        raise AlreadyRunningError(refusal(owner)) from exc
+    handle.truncate(0)
+    handle.write(str(os.getpid()))
+    handle.flush()
+    try:
+        yield
+    finally:
+        handle.close()
