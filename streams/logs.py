@@ -15,7 +15,9 @@ say what to do.
 kafka-python, which the hub's short-lived clients use (the lag reading every 15 s, the CLI,
 the connectors), logs each connection's life at INFO: some 20 lines per client, most of a
 worker's log at rest. Above DEBUG only its warnings and errors are kept
-(:func:`quiet_client_chatter`).
+(:func:`quiet_client_chatter`). An error it logs for a failure it retries itself (a metadata
+request cancelled when an idle connection closes: ``Metadata refresh: failed Cancelled``) is a
+warning (:class:`DemoteRetriedClientErrors`): ERROR lines are for what an operator must act on.
 
 Nothing here adds personal data: the hub logs identifiers (case and event ids are opaque
 UUIDs), coordinates and reason codes only.
@@ -30,6 +32,8 @@ import traceback
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
+
+from kafka.errors import KafkaError
 
 from schemas.errors import KawalError
 
@@ -97,6 +101,25 @@ class WithholdExceptionText(logging.Filter):
         return True
 
 
+class DemoteRetriedClientErrors(logging.Filter):
+    """Make kafka-python's ERROR about an error it retries (a retriable one) a WARNING."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite ``record`` in place; never drop it."""
+        if (
+            record.levelno == logging.ERROR
+            and record.name.startswith("kafka.")
+            and isinstance(record.args, tuple)
+            and any(_retriable(arg) for arg in record.args)
+        ):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def _retriable(value: object) -> bool:
+    return isinstance(value, KafkaError) and bool(value.retriable)
+
+
 class _TypeName(str):
     """An exception's type name, which ``%r`` shows bare as ``%s`` does."""
 
@@ -116,23 +139,30 @@ def formatter(log_format: str) -> logging.Formatter:
 def use_format(logger: logging.Logger, log_format: str) -> None:
     """Give every handler of ``logger`` the formatter of ``log_format`` (Faust's included).
 
-    Every handler also withholds exception text (:class:`WithholdExceptionText`).
+    Every handler also withholds exception text (:class:`WithholdExceptionText`) and demotes
+    kafka-python's errors about what it retries (:class:`DemoteRetriedClientErrors`).
     """
     for handler in logger.handlers:
         if log_format == "json":
             handler.setFormatter(JsonFormatter())
-        handler.addFilter(WithholdExceptionText())
+        _add_filters(handler)
 
 
 def configure(log_format: str, level: str) -> None:
     """Log to stderr in ``log_format`` at ``level`` (processes without Faust: connectors)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter(log_format))
-    handler.addFilter(WithholdExceptionText())
+    _add_filters(handler)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     quiet_client_chatter(root.level)
+
+
+def _add_filters(handler: logging.Handler) -> None:
+    # Demoted first: the withholding filter then turns the error into its type's name.
+    handler.addFilter(DemoteRetriedClientErrors())
+    handler.addFilter(WithholdExceptionText())
 
 
 def quiet_client_chatter(level: int) -> None:

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 
 import pytest
+from kafka.errors import Cancelled, KafkaError
 
 from schemas.errors import CodecError
 from streams.logs import (
@@ -149,3 +150,27 @@ def test_kafka_pythons_connection_chatter_is_kept_only_when_debugging(
 
     assert [line.split()[2] for line in lines if "kafka.conn" in line] == kept
     assert any("the hub's own line" in line for line in lines)
+
+
+def test_a_client_error_it_retries_is_a_warning_and_others_stay_errors(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure("text", "INFO")
+        cluster = logging.getLogger("kafka.cluster")
+        cluster.error("Metadata refresh: failed %s", Cancelled())
+        cluster.error("Metadata refresh: failed %s", KafkaError())
+        logging.getLogger("streams.hub").error("failed %s", Cancelled())
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+        quiet_client_chatter(logging.DEBUG)
+    lines = [line.split(maxsplit=3)[2:] for line in capsys.readouterr().err.splitlines()]
+
+    assert lines == [
+        ["WARNING", "kafka.cluster: Metadata refresh: failed Cancelled"],
+        ["ERROR", "kafka.cluster: Metadata refresh: failed KafkaError"],
+        ["ERROR", "streams.hub: failed Cancelled"],
+    ]
