@@ -133,7 +133,7 @@ class WorkingCalendar:
 
     def is_working_day(self, day: date) -> bool:
         """Whether ``day`` is a working day (weekends only in a year without holiday data)."""
-        return self.day_off(day) is None
+        return day.weekday() < SATURDAY and day not in self._days_off(day.year)
 
     def count(self, start: date, working_days: int) -> Count:
         """Count ``working_days`` working days after ``start`` (``start`` itself not counted).
@@ -177,11 +177,18 @@ class WorkingCalendar:
 
         The inverse of :meth:`count`: ``elapsed(s, count(s, n).last_day) == n``.
         """
-        return sum(
+        if end <= start:
+            return 0
+        # Weekdays by arithmetic, less the days off (all weekdays: the package's are, and an
+        # override of a weekend is refused): the triage asks this for every open case, and a
+        # day-by-day walk costs a year's days per old report.
+        holidays = sum(
             1
-            for offset in range(1, (end - start).days + 1)
-            if self.is_working_day(start + timedelta(days=offset))
+            for year in range(start.year, end.year + 1)
+            for day in self._days_off(year)
+            if start < day <= end
         )
+        return _weekdays_after(start, end) - holidays
 
     def _days_off(self, year: int) -> dict[date, DayOff]:
         # Built once per year: the package computes a whole year at a time.
@@ -365,3 +372,10 @@ class _Reader:
                 f"{label}: {PACKAGE_SOURCE} does not have {override.day} off, so it is already a "
                 "working day: remove the entry (or set off = true to add a day off)"
             )
+
+
+def _weekdays_after(start: date, end: date) -> int:
+    """Monday-to-Friday days after ``start`` up to and including ``end`` (``end`` > ``start``)."""
+    weeks, rest = divmod((end - start).days, 7)
+    first = (start.weekday() + 1) % 7
+    return weeks * 5 + sum(1 for offset in range(rest) if (first + offset) % 7 < SATURDAY)

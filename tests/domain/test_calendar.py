@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from streams.domain.calendar import (
     MAX_WORKING_DAYS,
@@ -32,6 +34,8 @@ from streams.domain.lifecycle import CaseLifecycle, start
 from tests.hubtools import recommendation, report
 
 DATA = Path(__file__).parents[1] / "data"
+#: The shipped calendar with a weekday made a day off and a holiday made a working day.
+OVERRIDDEN = load_calendar(DATA / "calendar_overrides.toml")
 #: Far beyond every source: no package release will have its joint decree for decades.
 UNCOVERED_YEAR = 2099
 
@@ -166,6 +170,25 @@ def test_override_removes_a_day_off_and_the_count_says_so(tmp_path: Path) -> Non
     assert counted.reinstated == (
         Override(date(2026, 12, 24), off=False, name="cancelled", source="SKB test"),
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start_day=st.dates(min_value=date(2022, 1, 1), max_value=date(2028, 12, 31)),
+    span=st.integers(min_value=-10, max_value=800),
+)
+def test_elapsed_counts_the_working_days_one_by_one_would(start_day: date, span: int) -> None:
+    # The triage asks elapsed() of every open case: it is counted by arithmetic, which must
+    # agree with the definition, across weekends, holidays, overrides and years without data.
+    calendar = OVERRIDDEN
+    end_day = start_day + timedelta(days=span)
+    one_by_one = sum(
+        1
+        for offset in range(1, span + 1)
+        if calendar.day_off(start_day + timedelta(days=offset)) is None
+    )
+
+    assert calendar.elapsed(start_day, end_day) == one_by_one
 
 
 def test_declared_year_is_covered_with_its_overrides(tmp_path: Path) -> None:
