@@ -6,7 +6,7 @@ identifier of a case or a person, so no personal data can reach a metric label.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 from prometheus_client import (
@@ -63,11 +63,16 @@ class HubMetrics:
         deadline_rules: Iterable[str] = (),
         *,
         role: str = "worker",
+        rejection_reasons: Mapping[Stage, Iterable[str]] | None = None,
+        refusal_reasons: Iterable[str] = (),
     ) -> None:
         """Metrics on ``registry`` (a new one if None); ``deadline_rules`` are the rule ids.
 
         ``role`` (worker or sink) goes into ``kawal_build_info``; the process and platform
         collectors are added to a registry made here (a given one may have them already).
+        ``rejection_reasons`` are the reason codes each stage of this process can dead-letter
+        a record for, ``refusal_reasons`` those of a refused HTTP credential: their series
+        are exported at zero from the start.
         """
         self.registry = registry or process_registry()
         register_build_info(self.registry, role)
@@ -144,6 +149,7 @@ class HubMetrics:
         # Every hub process reaches the store before it starts serving (streams.app).
         self.store_up.set(1)
         self._prime(deadline_rules)
+        self._prime_reasons(rejection_reasons or {}, refusal_reasons)
 
     def _prime(self, deadline_rules: Iterable[str]) -> None:
         # Export every series at zero so dashboards and alerts see them before the first event;
@@ -158,6 +164,17 @@ class HubMetrics:
             self.provisional_deadlines.labels(rule=rule)
         for where in Where:
             self.chain_failures.labels(where=where)
+
+    def _prime_reasons(
+        self, rejections: Mapping[Stage, Iterable[str]], refusals: Iterable[str]
+    ) -> None:
+        # increase() cannot count a series' first sample: a reason whose series appeared with
+        # its first refusal would never raise the alerts on it.
+        for stage, reasons in rejections.items():
+            for reason in reasons:
+                self.rejections.labels(stage=stage, reason=reason)
+        for reason in refusals:
+            self.http_refusals.labels(reason=reason)
 
     def count(self, stage: Stage, outcome: Outcome, n: int = 1) -> None:
         """Count ``n`` events of ``stage`` with ``outcome``."""

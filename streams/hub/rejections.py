@@ -49,6 +49,10 @@ _CODEC_REASONS: dict[type[CodecError], Reason] = {
 }
 
 
+#: Every reason :func:`reason_for_codec_error` gives: all the audit sink dead-letters for.
+CODEC_REASONS = frozenset({*_CODEC_REASONS.values(), Reason.UNDECODABLE})
+
+
 def reason_for_codec_error(exc: CodecError) -> Reason:
     """The rejection reason for a decoding failure."""
     for error_type, reason in _CODEC_REASONS.items():
