@@ -37,10 +37,12 @@ class Stage(StrEnum):
 
 
 class Outcome(StrEnum):
-    """What a stage did with an event."""
+    """What a stage did with an event: each event a stage handles counts one outcome."""
 
     ACCEPTED = "accepted"
+    #: Dead-lettered.
     REJECTED = "rejected"
+    #: A copy of an event already taken: refused as such, redelivered, or already stored.
     DUPLICATE = "duplicate"
 
 
@@ -184,9 +186,12 @@ class HubMetrics:
         """Record the time ``stage`` spent on one event."""
         self._seconds[stage].observe(seconds)
 
-    def reject(self, stage: Stage, reason: str) -> None:
-        """Count one rejected event with its reason code."""
-        self.count(stage, Outcome.REJECTED)
+    def reject(self, stage: Stage, reason: str, outcome: Outcome = Outcome.REJECTED) -> None:
+        """Count one dead-lettered event: its reason code, and its outcome at ``stage``.
+
+        The outcome is ``rejected``, or ``duplicate`` for a copy of an event already taken.
+        """
+        self.count(stage, outcome)
         self.rejections.labels(stage=stage, reason=reason).inc()
 
     def provisional_deadline(self, rule: str) -> None:
