@@ -5,7 +5,9 @@ for all the connectors it runs. Labels are the connector's registered name and t
 institution it speaks for (registry ids) and, for dead letters, the machine-readable reason
 code; never a record, a case or a person. Times are exported as timestamps (seconds since the
 epoch), Prometheus's way: ``time() - kawal_connector_last_success_timestamp_seconds`` is the
-age, and stays right while nothing updates it.
+age, and stays right while nothing updates it. Dead letters and the hub's refusals are
+exported from their first count: a connector's reason codes are its own, no closed list, so
+the alerts on them also count a series that is new within their window.
 """
 
 from __future__ import annotations

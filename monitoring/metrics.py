@@ -6,7 +6,7 @@ identifier of a case or a person, so no personal data can reach a metric label.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 from prometheus_client import (
@@ -37,10 +37,12 @@ class Stage(StrEnum):
 
 
 class Outcome(StrEnum):
-    """What a stage did with an event."""
+    """What a stage did with an event: each event a stage handles counts one outcome."""
 
     ACCEPTED = "accepted"
+    #: Dead-lettered.
     REJECTED = "rejected"
+    #: A copy of an event already taken: refused as such, redelivered, or already stored.
     DUPLICATE = "duplicate"
 
 
@@ -63,11 +65,16 @@ class HubMetrics:
         deadline_rules: Iterable[str] = (),
         *,
         role: str = "worker",
+        rejection_reasons: Mapping[Stage, Iterable[str]] | None = None,
+        refusal_reasons: Iterable[str] = (),
     ) -> None:
         """Metrics on ``registry`` (a new one if None); ``deadline_rules`` are the rule ids.
 
         ``role`` (worker or sink) goes into ``kawal_build_info``; the process and platform
         collectors are added to a registry made here (a given one may have them already).
+        ``rejection_reasons`` are the reason codes each stage of this process can dead-letter
+        a record for, ``refusal_reasons`` those of a refused HTTP credential: their series
+        are exported at zero from the start.
         """
         self.registry = registry or process_registry()
         register_build_info(self.registry, role)
@@ -144,6 +151,7 @@ class HubMetrics:
         # Every hub process reaches the store before it starts serving (streams.app).
         self.store_up.set(1)
         self._prime(deadline_rules)
+        self._prime_reasons(rejection_reasons or {}, refusal_reasons)
 
     def _prime(self, deadline_rules: Iterable[str]) -> None:
         # Export every series at zero so dashboards and alerts see them before the first event;
@@ -159,6 +167,17 @@ class HubMetrics:
         for where in Where:
             self.chain_failures.labels(where=where)
 
+    def _prime_reasons(
+        self, rejections: Mapping[Stage, Iterable[str]], refusals: Iterable[str]
+    ) -> None:
+        # increase() cannot count a series' first sample: a reason whose series appeared with
+        # its first refusal would never raise the alerts on it.
+        for stage, reasons in rejections.items():
+            for reason in reasons:
+                self.rejections.labels(stage=stage, reason=reason)
+        for reason in refusals:
+            self.http_refusals.labels(reason=reason)
+
     def count(self, stage: Stage, outcome: Outcome, n: int = 1) -> None:
         """Count ``n`` events of ``stage`` with ``outcome``."""
         self._events[stage, outcome].inc(n)
@@ -167,9 +186,12 @@ class HubMetrics:
         """Record the time ``stage`` spent on one event."""
         self._seconds[stage].observe(seconds)
 
-    def reject(self, stage: Stage, reason: str) -> None:
-        """Count one rejected event with its reason code."""
-        self.count(stage, Outcome.REJECTED)
+    def reject(self, stage: Stage, reason: str, outcome: Outcome = Outcome.REJECTED) -> None:
+        """Count one dead-lettered event: its reason code, and its outcome at ``stage``.
+
+        The outcome is ``rejected``, or ``duplicate`` for a copy of an event already taken.
+        """
+        self.count(stage, outcome)
         self.rejections.labels(stage=stage, reason=reason).inc()
 
     def provisional_deadline(self, rule: str) -> None:

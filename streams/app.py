@@ -50,6 +50,7 @@ from streams.hub.feed_sealing import FeedSealer
 from streams.hub.heads import HeadPublisher
 from streams.hub.ingress import CaseRules
 from streams.hub.outbox import Outbox, PartitionCounts, RecordProducer
+from streams.hub.process_metrics import sink_metrics, worker_metrics
 from streams.hub.router import Router
 from streams.settings import Settings
 from streams.topics import (
@@ -318,8 +319,7 @@ def create_worker(settings: Settings) -> faust.App:
     check_setup(RegisterMode(settings.public_register), settings.public_register_legal_basis)
     app = create_app(settings, Role.WORKER)
     rules = create_rules(settings)
-    # Every deadline rule's series is exported at zero before its first provisional clock.
-    metrics = HubMetrics(deadline_rules=rules.deadline_rules)
+    metrics = worker_metrics(rules.deadline_rules)
     store = create_store(settings)
     policy = create_disclosure_policy(settings, rules)
     vault = create_vault(settings)
@@ -366,7 +366,7 @@ def create_worker(settings: Settings) -> faust.App:
 def create_sink(settings: Settings) -> faust.App:
     """The audit sink's app: the trail into the store, tree heads out, health and metrics."""
     app = create_app(settings, Role.SINK)
-    metrics = HubMetrics(role=Role.SINK.value)
+    metrics = sink_metrics(Role.SINK.value)
     watch.faust_sensor(app, metrics, settings.faust_metrics)
     store = create_store(settings)
     codec = create_codec(settings, default_catalog())

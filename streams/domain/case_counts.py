@@ -5,11 +5,11 @@ identifiers: each count is keyed by a deadline rule id, the role that answers fo
 ``InstitutionRole`` symbol), a phase or a follow-up state, all closed vocabularies.
 
 Clock states: ``running`` (every clock not yet breached), ``overdue`` (due, but the deadline
-timer has not yet recorded its DeadlineBreached: a count that stays above zero means the timer
-is not running), ``breached`` (its DeadlineBreached recorded, and still no event that stops it:
-what the responsible institution has left undone), ``provisional`` (due date counted on weekends
-only, the calendar lacking a year) and ``untracked`` (its rule is no longer configured, so no
-timer will ever breach it).
+timer has not yet recorded its DeadlineBreached; how long one stays so, which tells whether the
+timer runs, is :mod:`streams.hub.overdue_clocks`), ``breached`` (its DeadlineBreached
+recorded, and still no event that stops it: what the responsible institution has left undone),
+``provisional`` (due date counted on weekends only, the calendar lacking a year) and
+``untracked`` (its rule is no longer configured, so no timer will ever breach it).
 
 Recommendation states, one per case with a proven recommendation still open to follow-up:
 ``pending`` (within the follow-up deadline), ``overdue_unblocked`` (the deadline breached and

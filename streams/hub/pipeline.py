@@ -229,8 +229,6 @@ class Pipeline:
             head = _head(cases, refusal) if refusal.authenticated else None
             receipt = rejection_receipt(self.hub_key, rejection, source, refusal.envelope, head)
             outgoing.append((outbound_topic(sender), key, receipt_value(self.codec, receipt), None))
-        if rejection.reason is Reason.DUPLICATE:
-            self.metrics.count(Stage.INGRESS, Outcome.DUPLICATE)
         log_rejection(self.metrics, Stage.INGRESS, rejection.reason, message, refusal.envelope)
         return outgoing
 
@@ -257,9 +255,13 @@ class Pipeline:
             )
 
     def _count(self, admission: Admission, chained: bool) -> None:
-        if not admission.redelivered:
-            self.metrics.count(Stage.INGRESS, Outcome.ACCEPTED)
-        self.metrics.count(Stage.LEDGER, Outcome.ACCEPTED if chained else Outcome.DUPLICATE)
+        # One outcome per stage that handled the event: a redelivery, taken before, is a
+        # duplicate at each, so a crash's replayed batch is not counted as accepted twice.
+        admitted = Outcome.DUPLICATE if admission.redelivered else Outcome.ACCEPTED
+        self.metrics.count(Stage.INGRESS, admitted)
+        placed = Outcome.ACCEPTED if chained else Outcome.DUPLICATE
+        self.metrics.count(Stage.LEDGER, placed)
+        self.metrics.count(Stage.ROUTER, placed)
 
 
 def register(app: faust.App, inbound: faust.TopicT, step: Pipeline) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import faust
 
-from monitoring.metrics import HubMetrics, Stage
+from monitoring.metrics import HubMetrics, Outcome, Stage
 from schemas.codec import (
     AvroCodec,
     BadMagicError,
@@ -47,6 +47,10 @@ _CODEC_REASONS: dict[type[CodecError], Reason] = {
     UnknownSchemaError: Reason.UNKNOWN_SCHEMA,
     SchemaMismatchError: Reason.SCHEMA_MISMATCH,
 }
+
+
+#: Every reason :func:`reason_for_codec_error` gives: all the audit sink dead-letters for.
+CODEC_REASONS = frozenset({*_CODEC_REASONS.values(), Reason.UNDECODABLE})
 
 
 def reason_for_codec_error(exc: CodecError) -> Reason:
@@ -102,8 +106,13 @@ def log_rejection(
     message: faust.types.Message,
     envelope: Mapping[str, Any] | None = None,
 ) -> None:
-    """Count and log a dead-lettered record (coordinates, reason code and its ids if known)."""
-    metrics.reject(stage, reason)
+    """Count and log a dead-lettered record (coordinates, reason code and its ids if known).
+
+    A copy of an event already taken counts as its stage's one outcome ``duplicate``, any
+    other refusal as ``rejected``.
+    """
+    outcome = Outcome.DUPLICATE if reason is Reason.DUPLICATE else Outcome.REJECTED
+    metrics.reject(stage, reason, outcome)
     ids = {k: envelope.get(k) for k in ("event_id", "case_id")} if envelope else {}
     log.warning(
         "rejected %s:%d:%d at %s: %s",

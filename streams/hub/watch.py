@@ -1,8 +1,9 @@
 """What the worker tells ops beyond its own counters: consumer lag and the cases' counts.
 
-Both are collectors on the worker's registry (:mod:`monitoring.lag`, :mod:`monitoring.cases`):
-lag is read from the broker on a timer, off the event loop, and the case counts are taken from
-the case table at each scrape. Faust's own sensor is there on request (``faust_sensor``).
+They are collectors on the worker's registry (:mod:`monitoring.lag`, :mod:`monitoring.cases`,
+:mod:`monitoring.overdue`): lag is read from the broker on a timer, off the event loop, and the
+case counts and the clocks' time overdue are taken from the case table at each scrape. Faust's
+own sensor is there on request (``faust_sensor``).
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from monitoring.cases import CaseCollector
 from monitoring.lag import LagCollector
 from monitoring.metrics import HubMetrics
+from monitoring.overdue import OverdueCollector
 from streams.broker.endpoint import BrokerEndpoint
 from streams.broker.lag import LagReader
 from streams.hub.case_figures import calendar_reach, case_counter
 from streams.hub.ingress import CaseRules
+from streams.hub.overdue_clocks import OverdueClocks
 
 
 def watch_lag(
@@ -42,11 +45,13 @@ def watch_lag(
 
 
 def watch_cases(metrics: HubMetrics, table: Any, rules: CaseRules) -> None:
-    """Export the counts of the case table's cases and the calendar's reach at each scrape."""
+    """Export the cases' counts, their clocks' time overdue and the calendar's reach per scrape."""
     collector = CaseCollector(
         case_counter(table, rules.deadline_rules), calendar_reach(rules.calendar)
     )
     metrics.registry.register(collector)
+    overdue = OverdueClocks(table, rules.deadline_rules)
+    metrics.registry.register(OverdueCollector(overdue.ages))
 
 
 def faust_sensor(app: faust.App, metrics: HubMetrics, enabled: bool) -> None:

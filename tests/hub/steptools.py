@@ -10,12 +10,12 @@ from typing import Any
 
 import faust
 
-from monitoring.metrics import HubMetrics
 from streams.app import create_app, create_disclosure_policy, create_pipeline, create_rules
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.signed_events import encode_signed
 from streams.domain.signing import KeyRing
 from streams.hub.pipeline import Pipeline
+from streams.hub.process_metrics import worker_metrics
 from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.settings import Settings
 from streams.topics import inbound_topic
@@ -25,7 +25,7 @@ _RINGS: dict[int, KeyRing] = {}
 
 
 def step_pipeline(home: Path, disclosure_file: Path | None = None) -> Pipeline:
-    """A pipeline with the bundled rules, its own metrics and a producer never started.
+    """A pipeline with the bundled rules, a worker's metrics and a producer never started.
 
     Keys for the hub and every institution are made in ``home`` first, as ``kawal up`` does.
     The disclosure policy is ``disclosure_file`` (KAWAL_DISCLOSURE_FILE), or the bundled one.
@@ -35,7 +35,7 @@ def step_pipeline(home: Path, disclosure_file: Path | None = None) -> Pipeline:
     )
     ensure_local_keys(settings)
     rules = create_rules(settings)
-    metrics = HubMetrics(deadline_rules=rules.deadline_rules)
+    metrics = worker_metrics(rules.deadline_rules)
     policy = create_disclosure_policy(settings, rules)
     step = create_pipeline(settings, create_app(settings), rules, metrics, policy)
     _RINGS[id(step.table)] = keyring_of(settings)

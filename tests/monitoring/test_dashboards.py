@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from monitoring.scrape import GRAFANA_DIR
+from streams.topics import DLQ, SHARED_INBOUND, inbound_topic
 from tests.monitoring.grafana_checks import dashboard_problems, duplicates
 from tests.monitoring.promtools import promtool
 
@@ -61,6 +62,41 @@ def test_every_panel_query_is_valid_promql(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump({"groups": [{"name": "panels", "rules": rules}]}))
     checked = promtool("check", "rules", str(path))
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_inbound_lag_panel_shows_the_shared_lane_and_own_topics(tmp_path: Path) -> None:
+    board = json.loads((GRAFANA_DIR / "dashboards" / "connectors.json").read_text())
+    [expr] = [
+        target["expr"]
+        for panel in board["panels"]
+        if panel["title"] == "Inbound lag by topic"
+        for target in panel["targets"]
+    ]
+    lag = {SHARED_INBOUND: 5, inbound_topic("bkn"): 7, DLQ: 11}
+    series = [
+        {"series": f'kawal:consumer_lag:max{{group="kawal", topic="{topic}"}}', "values": str(n)}
+        for topic, n in lag.items()
+    ]
+    shown = [
+        {"labels": f'{{topic="{topic}"}}', "value": lag[topic]}
+        for topic in (SHARED_INBOUND, inbound_topic("bkn"))
+    ]
+    no_rules = tmp_path / "none.yml"
+    no_rules.write_text(yaml.safe_dump({"groups": []}))
+    case = {
+        "rule_files": [str(no_rules)],
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": series,
+                "promql_expr_test": [{"expr": expr, "eval_time": "0m", "exp_samples": shown}],
+            }
+        ],
+    }
+    path = tmp_path / "panel_test.yml"
+    path.write_text(yaml.safe_dump(case))
+    tested = promtool("test", "rules", str(path))
+    assert tested.returncode == 0, tested.stdout + tested.stderr
 
 
 def test_a_dashboard_grafana_would_not_provision_is_refused() -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from monitoring.scrape import prometheus_config, write_prometheus_config
-from tests.monitoring.promtools import RULE_TESTS, RULES, promtool
+from monitoring.scrape import JOBS, prometheus_config, write_prometheus_config
+from tests.monitoring.promtools import ROOT, RULE_TESTS, RULES, promtool
 
 
 def test_the_rules_pass_promtool_check() -> None:
@@ -80,3 +81,21 @@ def test_the_scrape_configuration_passes_promtool_check(tmp_path: Path) -> None:
 def test_a_scrape_job_the_alerts_would_not_see_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown scrape jobs"):
         prometheus_config({"worker": ["127.0.0.1:6066"]})
+
+
+def test_the_files_the_rules_cite_exist() -> None:
+    comments = "".join(line for line in RULES.read_text().splitlines() if line.lstrip()[:1] == "#")
+    cited = re.findall(r"[\w./-]+/[\w.-]+\.(?:yml|yaml|py|md)", comments)
+    assert cited
+    assert [path for path in cited if not (ROOT / path).is_file()] == []
+
+
+def test_every_scrape_job_is_named_in_the_rules_and_watched_by_them() -> None:
+    compose = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
+    manifests = yaml.safe_load_all((ROOT / "deploy" / "kubernetes" / "50-hub.yaml").read_text())
+    # The ServiceMonitor names each job after the Service it scrapes.
+    services = [doc["metadata"]["name"] for doc in manifests if doc and doc["kind"] == "Service"]
+    jobs = {*JOBS, *(job["job_name"] for job in compose["scrape_configs"]), *services}
+    header = "".join(line for line in RULES.read_text().splitlines() if line.startswith("#"))
+    assert [job for job in sorted(jobs) if not re.fullmatch(r"kawal-.+", job)] == []
+    assert [job for job in sorted(jobs) if not re.search(rf"\b{job}\b", header)] == []

@@ -1,0 +1,31 @@
+"""The metrics of each hub process, with every reason its stages count exported at zero.
+
+Prometheus's ``increase()`` never counts a series' first sample, so a reason whose series
+appeared with its first refusal would raise no alert on it. The reason codes come from their
+single sources: ingress dead-letters for any :class:`~streams.domain.reasons.Reason`, the
+audit sink only for a record it cannot decode (:data:`streams.hub.rejections.CODEC_REASONS`),
+and a refused credential's reason is an :class:`~streams.domain.principals.AccessProblem`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from monitoring.metrics import HubMetrics, Stage
+from streams.domain.principals import AccessProblem
+from streams.domain.reasons import Reason
+from streams.hub.rejections import CODEC_REASONS
+
+
+def worker_metrics(deadline_rules: Iterable[str]) -> HubMetrics:
+    """The worker's metrics; ``deadline_rules`` are the configured rule ids."""
+    return HubMetrics(
+        deadline_rules=deadline_rules,
+        rejection_reasons={Stage.INGRESS: tuple(Reason)},
+        refusal_reasons=tuple(AccessProblem),
+    )
+
+
+def sink_metrics(role: str) -> HubMetrics:
+    """The audit sink's metrics, ``role`` naming it in ``kawal_build_info``."""
+    return HubMetrics(role=role, rejection_reasons={Stage.SINK: CODEC_REASONS})
