@@ -27,7 +27,8 @@ PART_OF = {"app.kubernetes.io/part-of": "kawal"}
 #: Where Strimzi's Cluster Operator puts the cluster CA certificate the clients trust.
 CLUSTER_CA_SECRET = f"{CLUSTER}-cluster-ca-cert"
 AUDIT_DB = "kawal-audit-db"
-#: The Secret (same name as the database) with its ``password`` and the hub's ``url``.
+#: The Secret (same name as the database) with its ``password`` and the hub's ``url``, which
+#: is both the audit store's and the data-key vault's.
 AUDIT_DB_SECRET = AUDIT_DB
 #: The image's user (deploy/Dockerfile).
 RUN_AS = 10001
@@ -60,7 +61,11 @@ def _broker_env(user_secret: str, username: Json) -> list[Json]:
 
 
 def _hub_env() -> list[Json]:
-    """The hub's settings: its KafkaUser ``kawal``, the audit store, the vault's keys."""
+    """The hub's settings: its KafkaUser ``kawal``, the audit store, the vault and its keys.
+
+    The data-key vault lives in the audit store's PostgreSQL (its own table and version
+    table): every worker and the sink open the same data keys, and none is lost with a pod.
+    """
     return [
         *_broker_env(CLUSTER, {"name": "KAWAL_BROKER_USERNAME", "value": "kawal"}),
         {"name": "KAWAL_PARTITIONS", "value": str(PARTITIONS)},
@@ -68,6 +73,7 @@ def _hub_env() -> list[Json]:
         {"name": "KAWAL_SESSION_TIMEOUT", "value": "30"},
         {"name": "KAWAL_KEK_FILE", "value": f"{_KEK_DIR}/kek.toml"},
         _secret_env("KAWAL_AUDIT_DB_URL", AUDIT_DB_SECRET, "url"),
+        _secret_env("KAWAL_VAULT_URL", AUDIT_DB_SECRET, "url"),
     ]
 
 

@@ -7,7 +7,6 @@ fields of :mod:`tests.deploy.custom_resources`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +20,9 @@ from streams.contract.kubernetes import DIRECTORY, connector_names, main, manife
 from streams.domain.institutions import Institution, load_institutions
 from streams.topics import all_topics
 from tests.deploy.custom_resources import SCHEMAS
+from tests.deploy.manifests import ROOT, containers, documents, of_kind
 
-ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES_VERSION = "1.37.0"
-
-
-def documents() -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for path in sorted((ROOT / DIRECTORY).glob("*.yaml")):
-        found += [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
-    return found
-
-
-def of_kind(kind: str) -> list[dict[str, Any]]:
-    return [doc for doc in documents() if doc["kind"] == kind]
 
 
 def check(document: dict[str, Any]) -> None:
@@ -44,12 +32,6 @@ def check(document: dict[str, Any]) -> None:
         kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
     else:
         jsonschema.validate(document, schema)
-
-
-def containers() -> Iterator[dict[str, Any]]:
-    for doc in documents():
-        if doc["kind"] in {"Deployment", "StatefulSet"}:
-            yield from doc["spec"]["template"]["spec"]["containers"]
 
 
 def test_committed_manifests_are_what_the_registries_generate() -> None:
