@@ -137,9 +137,12 @@ def test_every_container_has_probes_and_no_inlined_secret() -> None:
 
 
 def test_worker_sink_and_every_connector_run_and_are_scraped() -> None:
-    names = {doc["metadata"]["name"] for doc in of_kind("Deployment")}
-    wanted = {"kawal-worker", "kawal-sink", *(f"kawal-connector-{c}" for c in connector_names())}
-    assert names == wanted
+    assert {doc["metadata"]["name"] for doc in of_kind("Deployment")} == {
+        "kawal-worker",
+        "kawal-sink",
+    }
+    stateful = {doc["metadata"]["name"] for doc in of_kind("StatefulSet")}
+    assert stateful == {"kawal-audit-db", *(f"kawal-connector-{c}" for c in connector_names())}
     (monitor,) = of_kind("ServiceMonitor")
     selector = monitor["spec"]["selector"]["matchLabels"]
     for service in of_kind("Service"):
@@ -147,4 +150,3 @@ def test_worker_sink_and_every_connector_run_and_are_scraped() -> None:
             assert selector.items() <= service["metadata"]["labels"].items()
             assert service["spec"]["ports"][0]["name"] == monitor["spec"]["endpoints"][0]["port"]
     assert of_kind("PodDisruptionBudget")
-    assert of_kind("StatefulSet")[0]["metadata"]["name"] == "kawal-audit-db"
