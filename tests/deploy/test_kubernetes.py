@@ -17,8 +17,8 @@ import yaml
 
 from streams.broker.acls import AclError
 from streams.contract.kubernetes import DIRECTORY, connector_names, main, manifests
-from streams.domain.institutions import Institution, load_institutions
-from streams.topics import all_topics
+from streams.domain.institutions import HUB_INSTITUTION, Institution, load_institutions
+from streams.topics import DLQ, all_topics
 from tests.deploy.custom_resources import SCHEMAS
 from tests.deploy.manifests import ROOT, containers, documents, of_kind
 
@@ -109,6 +109,18 @@ def test_a_new_institution_gets_its_topics_and_its_user() -> None:
     assert ("kawal.outbound.ppk.3301", "Read") in granted
     assert ("kawal.case.events", "Read") not in granted
     assert "topicName: kawal.outbound.ppk.3301" in files[DIRECTORY / "20-topics.yaml"]
+
+
+def test_every_institution_user_writes_dead_letters_and_only_the_hub_reads_them() -> None:
+    users = of_kind("KafkaUser")
+    writers, readers = set(), set()
+    for user in users:
+        for acl in user["spec"]["authorization"]["acls"]:
+            if acl["resource"] == {"type": "topic", "name": DLQ, "patternType": "literal"}:
+                writers |= {user["metadata"]["name"]} if "Write" in acl["operations"] else set()
+                readers |= {user["metadata"]["name"]} if "Read" in acl["operations"] else set()
+    assert writers == {user["metadata"]["name"] for user in users}
+    assert readers == {HUB_INSTITUTION}
 
 
 def test_an_institution_id_no_acl_can_name_is_refused() -> None:
