@@ -5,23 +5,26 @@ institution or topic gets its bindings without anyone writing them:
 
 * an institution (principal ``User:<id>``) writes only its inbound topic
   ``kawal.inbound.<id>`` (or, in the shared lane, ``kawal.inbound``, where the hub takes from
-  it only what its signature proves it sent), reads only its feed ``kawal.outbound.<id>``
-  and the hub's signed tree heads ``kawal.heads`` (every institution keeps them), and uses
-  only its own connectors' consumer groups (prefix ``kawal-connector:<id>:``);
+  it only what its signature proves it sent) and the dead-letter topic ``kawal.dlq``, where its
+  connectors put what they could not map or deliver (sealed to the hub); it reads only its
+  feed ``kawal.outbound.<id>`` and the hub's signed tree heads ``kawal.heads`` (every
+  institution keeps them), never ``kawal.dlq``, which holds the other institutions' letters,
+  and uses only its own connectors' consumer groups (prefix ``kawal-connector:<id>:``);
 * only the hub (``User:kawal``) writes what the hub says: ``kawal.case.events``,
-  ``kawal.case.audit``, every feed, ``kawal.dlq``, the signed tree heads ``kawal.heads`` and its
-  own internal topics. It reads every inbound topic; it writes ``kawal.inbound.kawal`` (the
-  deadline timer) and, through ``kawal dlq replay``, any inbound topic: a refused record goes
-  back unchanged, still signed by its sender, so the hub can resend but not forge one. It
-  creates and configures the hub's topics (``kawal topics apply``).
+  ``kawal.case.audit``, every feed, the signed tree heads ``kawal.heads`` and its own internal
+  topics; it writes ``kawal.dlq`` too, and alone reads it. It reads every inbound topic; it
+  writes ``kawal.inbound.kawal`` (the deadline timer) and, through ``kawal dlq replay``, any
+  inbound topic: a refused record goes back unchanged, still signed by its sender, so the hub
+  can resend but not forge one. It creates and configures the hub's topics (``kawal topics
+  apply``).
 
 Everything else is denied: a Kafka cluster with an authorizer denies what no ACL allows
 (``allow.everyone.if.no.acl.found=false``, its default). Principals are SASL user names; for
 mutual TLS, map the certificate's subject to the same names (``ssl.principal.mapping.rules``).
 
-Two consequences for the other parts of Kawal: a connector run with its institution's
-credential cannot write ``kawal.dlq``, so its dead letters need a topic of the institution's
-own before these ACLs are applied.
+Since institutions write ``kawal.dlq``, a dead letter is its writer's word, not the hub's: its
+stage and source are claims. ``kawal dlq replay`` sends only a record's own bytes back to an
+inbound topic, where ingress checks the sender's signature and drops a duplicate as always.
 
 tansu 0.6.0, the embedded broker, enforces no ACL at all (``docs/broker-security.md``).
 """
@@ -38,6 +41,7 @@ from schemas.errors import KawalError
 from streams.domain.institutions import HUB_INSTITUTION, Institution
 from streams.topics import (
     APP_ID,
+    DLQ,
     HEADS,
     INBOUND_PREFIX,
     INSTITUTION,
@@ -240,6 +244,10 @@ def _institution(institution_id: str, inbound: str) -> list[AclBinding]:
         AclBinding(who, topic, literal, outbound, Operation.READ, "its own feed"),
         AclBinding(who, topic, literal, outbound, Operation.DESCRIBE, "its own feed"),
         AclBinding(who, topic, literal, HEADS, Operation.READ, "the hub's tree heads, kept"),
+        *(
+            AclBinding(who, topic, literal, DLQ, operation, "its connectors' dead letters")
+            for operation in (Operation.WRITE, Operation.DESCRIBE)
+        ),
         AclBinding(
             who,
             ResourceType.GROUP,

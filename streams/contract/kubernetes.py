@@ -32,7 +32,7 @@ from streams.contract.generated_files import stale_files
 from streams.contract.postgres import audit_database
 from streams.contract.strimzi import kafka_cluster, kafka_topics, kafka_users
 from streams.contract.workloads import (
-    connector_deployment,
+    connector_statefulset,
     disruption_budgets,
     hub_deployments,
     service_monitor,
@@ -65,7 +65,7 @@ def manifests(institutions: Sequence[Institution], connectors: Sequence[str]) ->
         "30-users.yaml": kafka_users(institutions),
         "40-audit-db.yaml": audit_database(),
         "50-hub.yaml": [*hub_deployments(), *services(), *disruption_budgets()],
-        "60-connectors.yaml": [connector_deployment(name) for name in connectors],
+        "60-connectors.yaml": [connector_statefulset(name) for name in connectors],
         "70-monitoring.yaml": [service_monitor()],
     }
     return {DIRECTORY / name: render(docs) for name, docs in documents.items()}
@@ -78,8 +78,20 @@ def render(documents: Sequence[Json]) -> str:
         "# registry. Do not edit by hand: change the registries or the generator, regenerate.\n"
     )
     plain = json.loads(json.dumps(list(documents)))  # unshare sub-objects: no &id001 anchors
-    body = yaml.safe_dump_all(plain, sort_keys=False, allow_unicode=True, width=100)
+    body = yaml.dump_all(plain, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
     return header + body
+
+
+class _Dumper(yaml.SafeDumper):
+    """YAML with a text of several lines (an init container's script) as a literal block."""
+
+
+def _text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,8 +2,9 @@
 
 One instance with a persistent volume; its password comes from the Secret
 ``kawal-audit-db`` (key ``password``), whose ``url`` key is the hub's ``KAWAL_AUDIT_DB_URL``
-(``postgresql+psycopg://kawal:<password>@kawal-audit-db/kawal``). A managed PostgreSQL serves
-as well: leave these two resources out and point ``url`` at it.
+and ``KAWAL_VAULT_URL`` (``postgresql+psycopg://kawal:<password>@kawal-audit-db/kawal``): the
+data-key vault keeps its table there too. A managed PostgreSQL serves as well: leave these two
+resources out and point ``url`` at it.
 
 Example:
     >>> [r["kind"] for r in audit_database()]

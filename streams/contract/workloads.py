@@ -4,9 +4,12 @@ Core resources (``apps/v1``, ``v1``, ``policy/v1``) and one ``monitoring.coreos.
 ``ServiceMonitor``. The worker and the sink are probed on ``/readyz`` (partitions assigned,
 tables recovered, audit store answering) and ``/livez`` (the process answers and has not
 crashed), so a rebalance or an outage of the store holds traffic back without restarting
-anything; a connector's probes both ask ``/metrics``, the one page it serves. Secrets are
-referenced by name and key, never written here; who creates which one is in
-docs/operations.md.
+anything; a connector's probes both ask ``/metrics``, the one page it serves. Each connector
+is a StatefulSet whose claim holds its ``KAWAL_HOME`` (checkpoints, feed chains, kept heads),
+so a restart resumes where it stopped. Private keys reach every process through an init
+container that copies them from their Secrets into memory, as regular files only the
+process's user reads (:mod:`streams.contract.key_files`). Secrets are referenced by name and
+key, never written here; who creates which one is in docs/operations.md.
 
 Example:
     >>> [d["metadata"]["name"] for d in hub_deployments()]
@@ -18,6 +21,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from streams.contract.key_files import (
+    INSTITUTION_VARIABLE,
+    KEY_REGISTRY_FILE,
+    connector_key_files,
+    hub_key_files,
+    key_volumes,
+    registry_volume,
+)
 from streams.contract.strimzi import CLUSTER, PARTITIONS, REPLICATION, bootstrap_address
 
 Json = dict[str, Any]
@@ -27,13 +38,17 @@ PART_OF = {"app.kubernetes.io/part-of": "kawal"}
 #: Where Strimzi's Cluster Operator puts the cluster CA certificate the clients trust.
 CLUSTER_CA_SECRET = f"{CLUSTER}-cluster-ca-cert"
 AUDIT_DB = "kawal-audit-db"
-#: The Secret (same name as the database) with its ``password`` and the hub's ``url``.
+#: The Secret (same name as the database) with its ``password`` and the hub's ``url``, which
+#: is both the audit store's and the data-key vault's.
 AUDIT_DB_SECRET = AUDIT_DB
 #: The image's user (deploy/Dockerfile).
 RUN_AS = 10001
 _HOME = "/var/lib/kawal"
+#: ``KAWAL_HOME/keys``: private keys and the KEK file, copied there from their Secrets.
+_KEY_DIR = f"{_HOME}/keys"
 _CA_DIR = "/etc/kawal/broker-ca"
-_KEK_DIR = "/etc/kawal/kek"
+#: What each connector keeps across restarts (checkpoints, feed chains, kept heads, spools).
+CONNECTOR_STATE_SIZE = "5Gi"
 
 
 def _labels(component: str) -> dict[str, str]:
@@ -60,14 +75,20 @@ def _broker_env(user_secret: str, username: Json) -> list[Json]:
 
 
 def _hub_env() -> list[Json]:
-    """The hub's settings: its KafkaUser ``kawal``, the audit store, the vault's keys."""
+    """The hub's settings: its KafkaUser ``kawal``, the audit store, the vault and its keys.
+
+    The data-key vault lives in the audit store's PostgreSQL (its own table and version
+    table): every worker and the sink open the same data keys, and none is lost with a pod.
+    """
     return [
         *_broker_env(CLUSTER, {"name": "KAWAL_BROKER_USERNAME", "value": "kawal"}),
         {"name": "KAWAL_PARTITIONS", "value": str(PARTITIONS)},
         {"name": "KAWAL_REPLICATION", "value": str(REPLICATION)},
         {"name": "KAWAL_SESSION_TIMEOUT", "value": "30"},
-        {"name": "KAWAL_KEK_FILE", "value": f"{_KEK_DIR}/kek.toml"},
+        {"name": "KAWAL_KEK_FILE", "value": f"{_KEY_DIR}/kek.toml"},
+        {"name": "KAWAL_KEYS_FILE", "value": KEY_REGISTRY_FILE},
         _secret_env("KAWAL_AUDIT_DB_URL", AUDIT_DB_SECRET, "url"),
+        _secret_env("KAWAL_VAULT_URL", AUDIT_DB_SECRET, "url"),
     ]
 
 
@@ -86,17 +107,20 @@ def _probe(path: str, port: str, initial_delay: int) -> Json:
     }
 
 
-def _deployment(
+def _workload(
+    kind: str,
     name: str,
     component: str,
-    replicas: int,
-    container: Json,
+    containers: tuple[Json, Json],
     volumes: Sequence[Json],
+    replicas: int = 1,
 ) -> Json:
+    """A Deployment or StatefulSet; ``containers``: its init container and its process."""
     labels = _labels(component)
+    init, container = containers
     return {
         "apiVersion": "apps/v1",
-        "kind": "Deployment",
+        "kind": kind,
         "metadata": {"name": name, "labels": {**labels, **PART_OF}},
         "spec": {
             "replicas": replicas,
@@ -104,11 +128,15 @@ def _deployment(
             "template": {
                 "metadata": {"labels": {**labels, **PART_OF}},
                 "spec": {
+                    # fsGroup: the init container reads the Secrets' files as a group member;
+                    # OnRootMismatch: a volume's files keep their modes on later mounts.
                     "securityContext": {
                         "runAsNonRoot": True,
                         "runAsUser": RUN_AS,
                         "fsGroup": RUN_AS,
+                        "fsGroupChangePolicy": "OnRootMismatch",
                     },
+                    "initContainers": [init],
                     "containers": [container],
                     "volumes": list(volumes),
                 },
@@ -139,15 +167,14 @@ def _container(
 
 
 def _hub_deployment(component: str, replicas: int, port: int) -> Json:
-    mounts = [
-        _secret_volume("broker-ca", CLUSTER_CA_SECRET, _CA_DIR),
-        _secret_volume("kek", "kawal-kek", _KEK_DIR),
-        _secret_volume("keys", "kawal-keys", f"{_HOME}/keys"),
-    ]
+    ca = _secret_volume("broker-ca", CLUSTER_CA_SECRET, _CA_DIR)
+    registry = registry_volume()
+    init, keys, keys_mount = key_volumes(hub_key_files(), _KEY_DIR, IMAGE)
     container = _container([component], "http", port, ("/readyz", "/livez"), _hub_env())
-    container["volumeMounts"] = [mount for _, mount in mounts]
+    container["volumeMounts"] = [ca[1], registry[1], keys_mount]
     name = f"kawal-{component}"
-    return _deployment(name, component, replicas, container, [v for v, _ in mounts])
+    volumes = [ca[0], registry[0], *keys]
+    return _workload("Deployment", name, component, (init, container), volumes, replicas)
 
 
 def hub_deployments() -> list[Json]:
@@ -155,29 +182,49 @@ def hub_deployments() -> list[Json]:
     return [_hub_deployment("worker", 2, 6066), _hub_deployment("sink", 1, 6067)]
 
 
-def connector_deployment(name: str) -> Json:
-    """A Deployment running ``kawal connector run <name>`` with its configuration Secret.
+def connector_statefulset(name: str) -> Json:
+    """A StatefulSet running ``kawal connector run <name>``, its state on a volume of its own.
 
     The Secret ``kawal-connector-<name>`` holds ``connector.toml`` and the broker credential of
-    the connector's institution (``username``, ``password``, copied from its KafkaUser's Secret).
+    the connector's institution (``username``, its KafkaUser's name, which is the institution's
+    id, and ``password``, copied from its KafkaUser's Secret); ``kawal-connector-<name>-keys``
+    and ``kawal-connector-<name>-encryption-keys`` hold that institution's private keys, which
+    go to ``KAWAL_HOME/keys/<username>/``. ``KAWAL_HOME`` is the claim ``state``.
     """
     secret = f"kawal-connector-{name}"
     config = _secret_volume("config", secret, "/etc/kawal/connector")
     ca = _secret_volume("broker-ca", CLUSTER_CA_SECRET, _CA_DIR)
+    registry = registry_volume()
+    institution = _secret_env(INSTITUTION_VARIABLE, secret, "username")
+    init, keys, keys_mount = key_volumes(connector_key_files(name), _KEY_DIR, IMAGE, [institution])
+    container = _connector_container(name, secret)
+    state = {"name": "state", "mountPath": _HOME}
+    container["volumeMounts"] = [state, config[1], ca[1], registry[1], keys_mount]
+    volumes = [config[0], ca[0], registry[0], *keys]
+    workload = _workload("StatefulSet", secret, "connector", (init, container), volumes)
+    workload["spec"]["volumeClaimTemplates"] = [_claim("state", CONNECTOR_STATE_SIZE)]
+    for labels in (
+        workload["metadata"]["labels"],
+        workload["spec"]["selector"]["matchLabels"],
+        workload["spec"]["template"]["metadata"]["labels"],
+    ):
+        labels["kawal/connector"] = name
+    return workload
+
+
+def _connector_container(name: str, secret: str) -> Json:
+    """The connector's process, with its institution's credential and the key registry."""
     username = _secret_env("KAWAL_BROKER_USERNAME", secret, "username")
+    env = [*_broker_env(secret, username), {"name": "KAWAL_KEYS_FILE", "value": KEY_REGISTRY_FILE}]
     args = ["connector", "run", name, "--config", "/etc/kawal/connector/connector.toml"]
-    container = _container(
-        args, "http", 6068, ("/metrics", "/metrics"), _broker_env(secret, username)
-    )
-    container["volumeMounts"] = [config[1], ca[1]]
-    deployment = _deployment(
-        f"kawal-connector-{name}", "connector", 1, container, [config[0], ca[0]]
-    )
-    deployment["metadata"]["labels"]["kawal/connector"] = name
-    selector = deployment["spec"]["selector"]["matchLabels"]
-    selector["kawal/connector"] = name
-    deployment["spec"]["template"]["metadata"]["labels"]["kawal/connector"] = name
-    return deployment
+    return _container(args, "http", 6068, ("/metrics", "/metrics"), env)
+
+
+def _claim(name: str, size: str) -> Json:
+    return {
+        "metadata": {"name": name},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}},
+    }
 
 
 def services() -> list[Json]:

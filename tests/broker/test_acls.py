@@ -1,5 +1,6 @@
-"""The ACL matrix: each institution writes its inbound topic, reads its feed and the heads;
-only the hub writes the hub's topics. Checked the way Kafka's authorizer decides."""
+"""The ACL matrix: each institution writes its inbound topic and its connectors' dead letters,
+reads its feed and the heads; only the hub writes the hub's other topics and reads the dead
+letters. Checked the way Kafka's authorizer decides."""
 
 from __future__ import annotations
 
@@ -85,13 +86,17 @@ def _check_institutions(
         who = principal(inst)
         writes = [b for b in bindings if b.principal == who and b.operation is WRITE]
 
-        assert [(b.resource_type, b.resource_name) for b in writes] == [(TOPIC, lanes[inst])]
-        assert _allowed(bindings, who, WRITE, topics) == {lanes[inst]}
+        assert {(b.resource_type, b.resource_name) for b in writes} == {
+            (TOPIC, lanes[inst]),
+            (TOPIC, DLQ),
+        }
+        assert _allowed(bindings, who, WRITE, topics) == {lanes[inst], DLQ}
         assert _allowed(bindings, who, READ, topics) == {outbound_topic(inst), HEADS}
         assert _allowed(bindings, who, DESCRIBE, topics) == {
             lanes[inst],
             outbound_topic(inst),
             HEADS,
+            DLQ,
         }
         for other in checked:
             own = other == inst
@@ -132,7 +137,7 @@ def test_no_registry_lets_an_institution_reach_another_ones_topics(ids: list[str
 def test_only_the_hub_writes_the_hubs_topics() -> None:
     institutions = load_institutions()
     bindings = acl_matrix(institutions)
-    hub_topics = [CASE_EVENTS, CASE_AUDIT, DLQ, HEADS] + [
+    hub_topics = [CASE_EVENTS, CASE_AUDIT, HEADS] + [
         outbound_topic(inst.id) for inst in institutions
     ]
     principals = {binding.principal for binding in bindings}
@@ -140,6 +145,17 @@ def test_only_the_hub_writes_the_hubs_topics() -> None:
     for topic in hub_topics:
         writers = {who for who in principals if permits(bindings, who, WRITE, TOPIC, topic)}
         assert writers == {HUB}, topic
+
+
+def test_every_institution_writes_dead_letters_and_only_the_hub_reads_them() -> None:
+    institutions = load_institutions()
+    bindings = acl_matrix(institutions)
+    principals = {binding.principal for binding in bindings}
+
+    writers = {who for who in principals if permits(bindings, who, WRITE, TOPIC, DLQ)}
+    readers = {who for who in principals if permits(bindings, who, READ, TOPIC, DLQ)}
+    assert writers == {principal(inst.id) for inst in institutions} | {HUB}
+    assert readers == {HUB}
 
 
 def test_the_hub_reads_every_inbound_topic_and_no_feed() -> None:

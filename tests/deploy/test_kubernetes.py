@@ -7,7 +7,6 @@ fields of :mod:`tests.deploy.custom_resources`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,23 +17,12 @@ import yaml
 
 from streams.broker.acls import AclError
 from streams.contract.kubernetes import DIRECTORY, connector_names, main, manifests
-from streams.domain.institutions import Institution, load_institutions
-from streams.topics import all_topics
+from streams.domain.institutions import HUB_INSTITUTION, Institution, load_institutions
+from streams.topics import DLQ, all_topics
 from tests.deploy.custom_resources import SCHEMAS
+from tests.deploy.manifests import ROOT, containers, documents, of_kind
 
-ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES_VERSION = "1.37.0"
-
-
-def documents() -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for path in sorted((ROOT / DIRECTORY).glob("*.yaml")):
-        found += [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
-    return found
-
-
-def of_kind(kind: str) -> list[dict[str, Any]]:
-    return [doc for doc in documents() if doc["kind"] == kind]
 
 
 def check(document: dict[str, Any]) -> None:
@@ -44,12 +32,6 @@ def check(document: dict[str, Any]) -> None:
         kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
     else:
         jsonschema.validate(document, schema)
-
-
-def containers() -> Iterator[dict[str, Any]]:
-    for doc in documents():
-        if doc["kind"] in {"Deployment", "StatefulSet"}:
-            yield from doc["spec"]["template"]["spec"]["containers"]
 
 
 def test_committed_manifests_are_what_the_registries_generate() -> None:
@@ -129,6 +111,18 @@ def test_a_new_institution_gets_its_topics_and_its_user() -> None:
     assert "topicName: kawal.outbound.ppk.3301" in files[DIRECTORY / "20-topics.yaml"]
 
 
+def test_every_institution_user_writes_dead_letters_and_only_the_hub_reads_them() -> None:
+    users = of_kind("KafkaUser")
+    writers, readers = set(), set()
+    for user in users:
+        for acl in user["spec"]["authorization"]["acls"]:
+            if acl["resource"] == {"type": "topic", "name": DLQ, "patternType": "literal"}:
+                writers |= {user["metadata"]["name"]} if "Write" in acl["operations"] else set()
+                readers |= {user["metadata"]["name"]} if "Read" in acl["operations"] else set()
+    assert writers == {user["metadata"]["name"] for user in users}
+    assert readers == {HUB_INSTITUTION}
+
+
 def test_an_institution_id_no_acl_can_name_is_refused() -> None:
     institutions = (*load_institutions(), Institution("ppk/3301", "ppk", "Bad"))
     with pytest.raises(AclError, match="ppk/3301"):
@@ -155,9 +149,12 @@ def test_every_container_has_probes_and_no_inlined_secret() -> None:
 
 
 def test_worker_sink_and_every_connector_run_and_are_scraped() -> None:
-    names = {doc["metadata"]["name"] for doc in of_kind("Deployment")}
-    wanted = {"kawal-worker", "kawal-sink", *(f"kawal-connector-{c}" for c in connector_names())}
-    assert names == wanted
+    assert {doc["metadata"]["name"] for doc in of_kind("Deployment")} == {
+        "kawal-worker",
+        "kawal-sink",
+    }
+    stateful = {doc["metadata"]["name"] for doc in of_kind("StatefulSet")}
+    assert stateful == {"kawal-audit-db", *(f"kawal-connector-{c}" for c in connector_names())}
     (monitor,) = of_kind("ServiceMonitor")
     selector = monitor["spec"]["selector"]["matchLabels"]
     for service in of_kind("Service"):
@@ -165,4 +162,3 @@ def test_worker_sink_and_every_connector_run_and_are_scraped() -> None:
             assert selector.items() <= service["metadata"]["labels"].items()
             assert service["spec"]["ports"][0]["name"] == monitor["spec"]["endpoints"][0]["port"]
     assert of_kind("PodDisruptionBudget")
-    assert of_kind("StatefulSet")[0]["metadata"]["name"] == "kawal-audit-db"
