@@ -1,11 +1,12 @@
 """Canaries: a unique value in every personal-data field, and the places to look for them.
 
 A canary is ``canary-<field>-<event type>-<uuid4 hex>``: found anywhere, it names the field and
-the event it was planted in. :func:`plant` fills every personal-data field of a record (schema
-attribute ``kawal.personal_data``) with one; :func:`found_in` says which canaries some bytes
-hold, in clear or hex-encoded (the form bytes take in JSON views and in ``pg_dump``);
-:func:`every_record` reads every record of every topic of a broker, and :func:`files_holding`
-every file under a folder.
+the event it was planted in; in a NIP field, which ingress takes only as 18 digits, it is 18
+random digits remembered with their field. :func:`plant` fills every personal-data field of a
+record (schema attribute ``kawal.personal_data``) with one; :func:`found_in` says which
+canaries some bytes hold, in clear or hex-encoded (the form bytes take in JSON views and in
+``pg_dump``); :func:`every_record` reads every record of every topic of a broker, and
+:func:`files_holding` every file under a folder.
 """
 
 from __future__ import annotations
@@ -51,10 +52,24 @@ def plant(catalog: SchemaCatalog, event_type: str, record: dict[str, Any]) -> li
     envelope = record["envelope"]
     planted = []
     for path in catalog.personal_data_fields(event_type):
-        value = f"canary-{path.replace('.', '_')}-{event_type}-{uuid.uuid4().hex}"
+        value = _canary(path, event_type)
         _set(record, path, value)
         planted.append(Canary(envelope["case_id"], envelope["event_id"], event_type, path, value))
     return planted
+
+
+def _canary(path: str, event_type: str) -> str:
+    """A fresh canary for ``path``: a NIP field gets 18 digits, as ingress takes no other NIP."""
+    field = path.replace(".", "_")
+    if not field.endswith("nip"):
+        return f"canary-{field}-{event_type}-{uuid.uuid4().hex}"
+    value = f"9{uuid.uuid4().int % 10**17:017d}"
+    _NUMBERED[value] = f"{event_type}.{field}"
+    return value
+
+
+#: ``EventType.field`` of each canary planted as digits, which cannot name themselves.
+_NUMBERED: dict[str, str] = {}
 
 
 def _set(record: dict[str, Any], path: str, value: str) -> None:
@@ -73,7 +88,7 @@ def found_in(data: bytes, canaries: Iterable[Canary]) -> set[str]:
 
 def labels(values: Iterable[str]) -> set[str]:
     """``EventType.field`` of each canary value, read back from the value itself."""
-    return {"{2}.{1}".format(*value.split("-", 3)) for value in values}
+    return {_NUMBERED.get(value) or "{2}.{1}".format(*value.split("-", 3)) for value in values}
 
 
 @dataclass(frozen=True)
