@@ -81,6 +81,32 @@ def test_an_operator_token_and_the_human_listing(
     assert secret not in listing
 
 
+def test_an_expired_token_is_listed_as_expired_as_the_hub_refuses_it(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kawal_json(capsys, "token", "issue", "bkn", "--expires", "30d")  # makes the store
+    tokens = TokenStore(store_of(home).engine)
+    now = datetime.now(UTC)
+    lapsed = tokens.issue("bkn", PrincipalRole.INSTITUTION, now - timedelta(hours=1), {"bkn"})
+    revoked = tokens.issue("kasn", PrincipalRole.INSTITUTION, now - timedelta(hours=1), {"kasn"})
+    tokens.revoke(revoked.id, "lost")
+    refused = tokens.resolve(lapsed.secret)
+    assert isinstance(refused, AccessRefusal)
+    assert refused.problem is AccessProblem.TOKEN_EXPIRED
+
+    code, listed = kawal_json(capsys, "token", "list")
+    assert code == EXIT_OK
+    states = {token["id"]: token["state"] for token in listed}
+    assert states[lapsed.id] == "expired"
+    assert states[revoked.id] == "revoked"
+    assert sorted(states.values()) == ["active", "expired", "revoked"]
+    assert main(["token", "list"]) == EXIT_OK
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert lines[lapsed.id].endswith("  expired")
+    assert "  revoked " in lines[revoked.id]
+    assert "active" not in lines[lapsed.id] + lines[revoked.id]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
