@@ -18,10 +18,11 @@ from schemas.errors import KawalError
 from streams.audit.store import AuditStore
 
 if TYPE_CHECKING:
+    from streams.audit.head_check import HeadsReport
     from streams.audit.trail import Directory
 from streams.cli.arguments import case_uuid
 from streams.cli.exits import EXIT_NOT_ENTITLED, EXIT_OK, EXIT_UNKNOWN_CASE, EXIT_UNVERIFIED
-from streams.domain.keys import load_key_registry
+from streams.domain.keys import KeyRegistry, load_key_registry
 from streams.settings import Settings
 from streams.vault.data_keys import DataKeyVault
 from streams.vault.kek_source import load_kek_ring
@@ -239,7 +240,12 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.audit.head_check import HeadsReport, verify_heads
+    from streams.cli.output import reporting_errors
+
+    return reporting_errors(lambda: _verify(args, settings), as_json=args.json)
+
+
+def _verify(args: argparse.Namespace, settings: Settings) -> int:
     from streams.audit.verify import verify_store
 
     store = AuditStore.open_existing(settings.audit_url)
@@ -247,16 +253,7 @@ def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     report = verify_store(store, args.case_id, keys)
     if args.case_id is not None and report.cases == 0:
         return _unknown_case(args.case_id, settings)
-    heads: HeadsReport | None = None
-    if args.heads is not None:
-        try:
-            with args.heads.open(encoding="utf-8") as lines:
-                heads = verify_heads(store, lines, keys)
-        except OSError as exc:
-            raise KawalError(
-                f"cannot read the heads file {args.heads} ({exc.strerror}); give the file the "
-                "connector keeps its heads in"
-            ) from exc
+    heads = None if args.heads is None else _kept_heads(args.heads, store, keys)
     if args.json:
         findings = [vars(finding) for finding in report.findings]
         result: dict[str, Any] = {
@@ -284,6 +281,34 @@ def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{verdict} {heads.read} kept heads, against a log of {heads.tree_size} entries")
     ok = report.ok and (heads is None or heads.ok)
     return EXIT_OK if ok else EXIT_UNVERIFIED
+
+
+def _kept_heads(path: Path, store: AuditStore, keys: KeyRegistry) -> HeadsReport:
+    """The heads of the file ``path`` checked against ``store``.
+
+    Raises:
+        KawalError: the file cannot be read, or no line of it is a head (another file given
+            by mistake: one line says so, not a finding per line).
+    """
+    from streams.audit.head_check import verify_heads
+
+    wrong_file = KawalError(
+        f"{path} is not a heads file (no line is a signed tree head); give the file a "
+        "connector keeps its heads in, KAWAL_HOME/connectors/<connector>.heads.jsonl"
+    )
+    try:
+        with path.open(encoding="utf-8") as lines:
+            heads = verify_heads(store, lines, keys)
+    except OSError as exc:
+        raise KawalError(
+            f"cannot read the heads file {path} ({exc.strerror}); give the file the "
+            "connector keeps its heads in"
+        ) from exc
+    except UnicodeDecodeError:
+        raise wrong_file from None
+    if heads.no_head_at_all:
+        raise wrong_file
+    return heads
 
 
 def _audit_proof(args: argparse.Namespace, settings: Settings) -> int:
