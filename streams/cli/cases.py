@@ -40,7 +40,8 @@ def add_parsers(commands: Any) -> None:
         "--as",
         dest="viewer",
         metavar="INSTITUTION",
-        help="the view this institution may see (docs/disclosure-policy.md)",
+        help="the view this institution may see (docs/disclosure-policy.md); its values are "
+        "shown with --json, which records the read in the access log",
     )
     trail.add_argument("--json", action="store_true", help="machine-readable output")
     trail.set_defaults(run=_case_trail)
@@ -123,9 +124,9 @@ def _case_trail(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_NOT_ENTITLED
     if view is None:
         return _unknown_case(args.case_id, settings)
-    if args.viewer is not None:
-        _log_read(store, view, args.viewer)
     if args.json:
+        if args.viewer is not None:
+            _log_read(store, view, args.viewer)
         print(json.dumps(view, indent=2))
     else:
         _print_trail(view)
@@ -134,6 +135,8 @@ def _case_trail(args: argparse.Namespace, settings: Settings) -> int:
 
 def _log_read(store: AuditStore, view: dict[str, Any], institution: str) -> None:
     """Record a read of personal data on the command line like one over HTTP.
+
+    Only ``--json`` prints the view's values; the text listing shows none, so reads nothing.
 
     Raises:
         StoreError: the access log cannot be written; the view is then not printed.
@@ -145,7 +148,7 @@ def _log_read(store: AuditStore, view: dict[str, Any], institution: str) -> None
 
     shown = shown_personal_fields(view, default_catalog())
     if shown:
-        # The operating-system account that ran the command is who read, for that institution.
+        # The institution read, through the operating-system account that ran the command.
         reader = Principal(institution, PrincipalRole.INSTITUTION, f"cli:{getpass.getuser()}")
         command = f"kawal case trail {view['case_id']} --as {institution}"
         AccessLog(store.engine).record(reader, view["case_id"], shown, command)
@@ -188,6 +191,8 @@ def _print_trail(view: dict[str, Any]) -> None:
         print(f"chain verified: {len(view['entries'])} entries")
     else:
         print(f"CHAIN BROKEN at seq {view['first_bad_seq']}: {view['problem']}")
+    if view["view"] != "public":
+        print("fields and personal data are not listed here: --json shows the view's values")
 
 
 def _case_list(args: argparse.Namespace, settings: Settings) -> int:

@@ -193,6 +193,29 @@ def test_the_access_log_by_case_institution_and_reader(
     assert "reporter_identity" in capsys.readouterr().out
 
 
+def test_a_read_on_the_command_line_is_found_by_its_institution_or_its_os_user(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kawal_json(capsys, "token", "issue", "bkn", "--expires", "1h")  # makes the store
+    store = store_of(home)
+    # As `kawal case trail CASE --as bawaslu.33 --json` records it.
+    cli = Principal("bawaslu.33", PrincipalRole.INSTITUTION, "cli:ops")
+    AccessLog(store.engine).record(cli, CASE, ["subject_name"], f"kawal case trail {CASE}")
+    store.close()
+
+    for reader in ("bawaslu.33", "cli:ops"):
+        code, found = kawal_json(capsys, "access", "log", "--reader", reader)
+        assert code == EXIT_OK
+        assert [(r["principal"], r["credential"]) for r in found] == [("bawaslu.33", "cli:ops")]
+    assert main(["access", "log", "--reader", "cli:ops"]) == EXIT_OK
+    [line] = capsys.readouterr().out.splitlines()
+    assert line.split()[1:4] == ["bawaslu.33", "institution", "cli:ops"]
+    assert main(["access", "log", "--reader", "cli:nobody"]) == EXIT_OK
+    assert capsys.readouterr().out.strip() == (
+        "no logged read of personal data matches --reader cli:nobody"
+    )
+
+
 def _reported_case() -> list[dict[str, Any]]:
     from tests.hubtools import default_codec, report
 
