@@ -19,7 +19,7 @@ from schemas.errors import KawalError
 from streams.audit.store import AuditStore
 from streams.audit.tokens import IssuedToken, TokenInfo, TokenStore
 from streams.cli.exits import EXIT_OK
-from streams.cli.moments import aware_moment
+from streams.cli.moments import MOMENT_FORMS, day_or_moment
 from streams.cli.output import reporting_errors
 from streams.domain.institutions import load_institutions
 from streams.domain.principals import PrincipalRole
@@ -41,7 +41,7 @@ def add_parsers(commands: Any) -> None:
         required=True,
         type=expiry,
         metavar="DURATION|DATE",
-        help="30d, 12h, 90m, 8w, a date (2027-01-01: until 00:00 UTC) or a date-time",
+        help=f"a duration (30d, 12h, 90m, 8w), {MOMENT_FORMS}",
     )
     issue.add_argument(
         "--role",
@@ -79,17 +79,10 @@ def expiry(text: str, now: datetime | None = None) -> datetime:
                 f"{text!r} ends after {date.max}, the last day a date can hold; give a shorter "
                 "duration or a date"
             ) from None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        day = None
-    if day is not None and len(text) == len("2027-01-01"):
-        return datetime(day.year, day.month, day.day, tzinfo=UTC)
-    moment = aware_moment(text)
+    moment = day_or_moment(text)
     if moment is None:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is neither a duration (30d, 12h, 90m, 8w), a date (2027-01-01) nor a "
-            "date-time with its offset (2027-01-01T00:00:00+07:00)"
+            f"{text!r} is not a duration (30d, 12h, 90m, 8w), {MOMENT_FORMS}"
         )
     return moment.astimezone(UTC)
 
