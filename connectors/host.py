@@ -220,6 +220,13 @@ def _run_outbound(
         fetch_max_wait_ms=100,
         **credentials.client_kwargs(),
     )
+    if redelivery.pending:
+        try:
+            redelivery.check_partitions(consumer.partitions_for_topic(redelivery.topic))
+        except ConnectorConfigError:
+            consumer.close()
+            chains.close()
+            raise
     consumer.subscribe([OutboundRunner.topic_of(connector), HEADS], listener=redelivery)
     redelivery.consumer = consumer
     runner = OutboundRunner(

@@ -5,8 +5,9 @@ dead-lettered (its system was down past the retries, or refused its token) is no
 the feed again: the feed is the hub's to write. Once the cause is fixed, the operator restarts
 the connector with ``--redeliver-from PARTITION:OFFSET`` (the letter's source position, which
 ``kawal dlq list`` and ``kawal dlq replay`` print); the connector seeks its own consumer there
-when the group assigns it the partition and delivers from it. Entries after it that were
-already delivered are delivered again, which changes nothing: delivery is idempotent on
+when the group assigns it the partition and delivers from it (a partition the feed does not
+have is refused before the connector starts: it would never be assigned). Entries after it that
+were already delivered are delivered again, which changes nothing: delivery is idempotent on
 ``event_id`` and the feed chains recognise an entry they have seen.
 """
 
@@ -33,7 +34,8 @@ def parse_positions(values: Iterable[str]) -> dict[int, int]:
         if not (is_number(partition) and is_number(offset)):
             raise ConnectorConfigError(
                 f"--redeliver-from {value!r}: expected PARTITION:OFFSET, two non-negative "
-                "integers as `kawal dlq list` shows a letter's source (for example 2:17)"
+                "integers: the end of a dead letter's source as `kawal dlq list` shows it "
+                "(kawal.outbound.bkn:0:17 is 0:17)"
             )
         at = int(offset)
         positions[int(partition)] = min(at, positions.get(int(partition), at))
@@ -52,6 +54,33 @@ class Redelivery(ConsumerRebalanceListener):  # type: ignore[misc]
         self.pending = dict(positions)
         #: Set once the consumer is built (it is given the listener when it subscribes).
         self.consumer: KafkaConsumer | None = None
+
+    def check_partitions(self, held: set[int]) -> None:
+        """Refuse a position on a partition the feed does not have.
+
+        Such a position would wait for an assignment that never comes, and nothing would be
+        delivered again, without a word.
+
+        Args:
+            held: The feed's partitions, as the broker tells them (none: no such topic).
+
+        Raises:
+            ConnectorConfigError: a position names a partition not in ``held``.
+        """
+        missing = sorted(set(self.pending) - held)
+        if not missing:
+            return
+        given = ", ".join(f"{partition}:{self.pending[partition]}" for partition in missing)
+        if held:
+            plural = "s" if len(held) > 1 else ""
+            has = f"has partition{plural} {', '.join(map(str, sorted(held)))} only"
+        else:
+            has = "is not on the broker (or this connector's credential may not describe it)"
+        raise ConnectorConfigError(
+            f"--redeliver-from {given}: the feed {self.topic} {has}; give the source of a "
+            f"dead letter from {self.topic}, as `kawal dlq list --source-topic {self.topic}` "
+            f"shows it ({self.topic}:0:17 is 0:17)"
+        )
 
     def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         """Seek each assigned feed partition still pending to its offset."""

@@ -219,7 +219,7 @@ def create_codec(settings: Settings, catalog: SchemaCatalog) -> AvroCodec:
 def create_store(settings: Settings) -> AuditStore:
     """The audit store, its tables created or migrated (the worker and the sink both may)."""
     store = AuditStore(settings.audit_url)
-    store.create_schema()
+    store.create_schema(settings.home)
     return store
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, RowMapping, insert, select
+from sqlalchemy import Engine, RowMapping, insert, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from schemas.catalog import SchemaCatalog
@@ -93,12 +93,18 @@ class AccessLog:
         case_ids: Sequence[str] | None = None,
         reader: str | None = None,
     ) -> list[AccessRecord]:
-        """Logged reads, oldest first: of ``case_ids`` only, by ``reader`` only, if given."""
+        """Logged reads, oldest first: of ``case_ids`` only, by ``reader`` only, if given.
+
+        ``reader`` is a principal (an institution, an operator) or a credential (a token's id,
+        ``cli:<os user>`` for a read on the command line): a read matches either.
+        """
         query = select(AccessLogRow).order_by(AccessLogRow.read_at, AccessLogRow.id)
         if case_ids is not None:
             query = query.where(AccessLogRow.case_id.in_(case_ids))
         if reader is not None:
-            query = query.where(AccessLogRow.principal == reader)
+            query = query.where(
+                or_(AccessLogRow.principal == reader, AccessLogRow.credential == reader)
+            )
         with self.engine.connect() as conn:
             return [_record(row) for row in conn.execute(query).mappings()]
 

@@ -77,6 +77,12 @@ class HeadsReport:
         """Whether every head is the hub's, matches the store and extends the others."""
         return not self.findings
 
+    @property
+    def no_head_at_all(self) -> bool:
+        """Whether the file has lines and none of them is a head: not a heads file at all."""
+        unreadable = sum(finding.code == HeadFinding.UNREADABLE for finding in self.findings)
+        return self.read > 0 and unreadable == self.read
+
 
 def verify_heads(store: AuditStore, lines: Iterable[str], keys: KeyRegistry) -> HeadsReport:
     """Check the heads of ``lines`` (one JSON head each) against ``store``'s log."""

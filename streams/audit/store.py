@@ -16,20 +16,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Engine,
-    create_engine,
-    event,
-    func,
-    inspect,
-    make_url,
-    select,
-)
+from sqlalchemy import Engine, event, func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from schemas.errors import KawalError
 from streams.audit import migrations
 from streams.audit.entry_writes import Inserted, Offsets, write_entries
+from streams.audit.store_errors import StoreError, cause, engine_for, shown
 from streams.audit.tables import AuditRow, CaseHead, ConsumedOffset
 from streams.private_files import private_sqlite_database
 
@@ -47,10 +39,6 @@ ENTRY_CHUNK = 2_000
 #: Name under which the store keeps its positions in ``kawal.case.audit``: the sink and
 #: ``kawal replay`` both write them, and the sink resumes from them.
 SINK_CONSUMER = "audit-sink"
-
-
-class StoreError(KawalError):
-    """The audit store cannot be reached or written."""
 
 
 @dataclass(frozen=True)
@@ -76,10 +64,22 @@ class AuditStore:
     """Reads and idempotent writes of trail entries."""
 
     def __init__(self, url: str) -> None:
+        """Open the store at ``url`` (nothing is connected yet).
+
+        Raises:
+            StoreError: ``url`` is not a database URL, or its dialect or driver is unknown.
+        """
         self.url = url
-        self.engine: Engine = create_engine(url)
+        self.engine: Engine = engine_for(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _enable_sqlite_wal)
+
+    def refused(self, doing: str, exc: SQLAlchemyError) -> StoreError:
+        """The error to raise when the database refused ``doing``: where, and why."""
+        return StoreError(
+            f"cannot {doing} the audit store {shown(self.engine.url)}: "
+            f"{cause(exc, self.engine.url)}"
+        )
 
     @classmethod
     def open_existing(cls, url: str) -> AuditStore:
@@ -91,29 +91,26 @@ class AuditStore:
         Raises:
             StoreError: nothing at ``url``, no audit tables there, or an unreachable database.
         """
-        parsed = make_url(url)
-        # The password of a PostgreSQL URL must not reach the terminal.
-        shown = parsed.render_as_string(hide_password=True)
+        store = cls(url)
+        parsed = store.engine.url
         what_to_do = (
             "start the hub (`kawal up`) or set KAWAL_HOME or KAWAL_AUDIT_DB_URL to the hub's"
         )
         database = parsed.database or ":memory:"
         if parsed.get_backend_name() == "sqlite" and not Path(database).is_file():
-            raise StoreError(f"no audit store at {shown}: {what_to_do}")
-        store = cls(url)
+            store.close()
+            raise StoreError(f"no audit store at {shown(parsed)}: {what_to_do}")
         try:
             present = inspect(store.engine).has_table(AuditRow.__tablename__)
         except SQLAlchemyError as exc:
             store.close()
-            raise StoreError(
-                f"cannot open the audit store {shown} ({exc.code}): {what_to_do}"
-            ) from exc
+            raise StoreError(f"{store.refused('open', exc)}; {what_to_do}") from exc
         if not present:
             store.close()
-            raise StoreError(f"no audit store at {shown}: {what_to_do}")
+            raise StoreError(f"no audit store at {shown(parsed)}: {what_to_do}")
         return store
 
-    def create_schema(self) -> None:
+    def create_schema(self, home: Path | None = None) -> None:
         """Create or migrate the tables to the newest revision (Alembic).
 
         The worker and the audit sink both do this when they start, possibly at the same
@@ -121,10 +118,17 @@ class AuditStore:
         attempt finds them at the newest revision, with nothing left to do. A SQLite file is
         made (or tightened to) mode 0600 in a 0700 folder before SQLite first writes it.
 
+        Args:
+            home: ``KAWAL_HOME``. A SQLite file's missing folder is made only inside it (the
+                default store's home may not exist before the first start); a missing folder
+                elsewhere is taken for a mistyped URL, not made.
+
         Raises:
-            StoreError: the schema could not be made in three attempts.
+            StoreError: the schema could not be made in three attempts, or a SQLite file's
+                folder outside ``home`` does not exist.
             streams.private_files.PrivateFileError: the SQLite file cannot be made private.
         """
+        self._check_sqlite_folder(home)
         private_sqlite_database(self.engine.url.get_backend_name(), self.engine.url.database)
         for attempt in range(1, SCHEMA_ATTEMPTS + 1):
             try:
@@ -133,9 +137,23 @@ class AuditStore:
             except SQLAlchemyError as exc:
                 if attempt == SCHEMA_ATTEMPTS:
                     raise StoreError(
-                        f"cannot create the audit store schema: {exc.code or exc}"
+                        f"{self.refused('create or migrate the tables of', exc)}; check that "
+                        "the database is up and reachable and the URL's user, password and "
+                        "database (KAWAL_AUDIT_DB_URL)"
                     ) from exc
                 time.sleep(SCHEMA_RETRY_SECONDS)
+
+    def _check_sqlite_folder(self, home: Path | None) -> None:
+        url = self.engine.url
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return
+        folder = Path(str(url.database)).resolve().parent
+        inside_home = home is not None and folder.is_relative_to(home.resolve())
+        if not folder.is_dir() and not inside_home:
+            raise StoreError(
+                f"no folder {folder} for the audit store {shown(url)}: create it, or correct "
+                "KAWAL_AUDIT_DB_URL"
+            )
 
     def insert(
         self,
@@ -166,7 +184,7 @@ class AuditStore:
             with self.engine.begin() as conn:
                 return write_entries(conn, rows, offsets or {}, consumer)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot write to the audit store: {exc.code or exc}") from exc
+            raise self.refused("write to", exc) from exc
 
     def consumed_offsets(self, consumer: str = SINK_CONSUMER) -> dict[tuple[str, int], int]:
         """Next offset to apply per ``(topic, partition)``, as ``consumer`` last committed.
@@ -185,7 +203,7 @@ class AuditStore:
                     for row in conn.execute(query).mappings()
                 }
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot read the audit store: {exc.code or exc}") from exc
+            raise self.refused("read", exc) from exc
 
     def heads(self) -> dict[str, tuple[int, str]]:
         """Newest ``(seq, hash)`` of every case, as the writer stored it."""
@@ -231,7 +249,7 @@ class AuditStore:
                 for case_id, event in result:
                     yield case_id, bytes(event)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot read the audit store: {exc.code or exc}") from exc
+            raise self.refused("read", exc) from exc
 
     def cases(self) -> list[CaseSummary]:
         """Every case in the store, most recently updated first."""
@@ -285,7 +303,7 @@ class AuditStore:
             with self.engine.connect() as conn:
                 return int(conn.execute(select(func.count()).select_from(AuditRow)).scalar_one())
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot read the audit store: {exc.code or exc}") from exc
+            raise self.refused("read", exc) from exc
 
     def close(self) -> None:
         """Release the connection pool."""

@@ -2,7 +2,9 @@
 
 Reads the access log of the audit store (:mod:`streams.audit.access_log`): ``--case`` one case,
 ``--institution`` the cases an institution is party to (who read its cases), ``--reader`` the
-reads of one principal. Field names only; the log never holds a personal-data value.
+reads of one principal or through one credential (a token's id; ``cli:<os user>`` for a read on
+the command line, whose principal is the institution it read for). Field names only; the log
+never holds a personal-data value.
 """
 
 from __future__ import annotations
@@ -32,7 +34,12 @@ def add_parsers(commands: Any) -> None:
     log.add_argument(
         "--institution", help="only the cases this institution is party to (who read its cases)"
     )
-    log.add_argument("--reader", help="only the reads of this principal")
+    log.add_argument(
+        "--reader",
+        metavar="NAME",
+        help="only the reads of this principal (bkn, ops.ana) or through this credential "
+        "(tok_..., or cli:<os user> for `kawal case trail --as`)",
+    )
     log.add_argument("--json", action="store_true", help="machine-readable output")
     log.set_defaults(run=_log)
 
@@ -50,13 +57,30 @@ def _log(args: argparse.Namespace, settings: Settings) -> int:
         for record in records:
             print(
                 f"{record.read_at.isoformat()}  {record.principal:<18} {record.role:<11} "
-                f"{record.case_id}  {','.join(record.fields)}  {record.path}"
+                f"{record.credential:<18} {record.case_id}  {','.join(record.fields)}  "
+                f"{record.path}"
             )
         if not records:
-            print("no personal data has been read")
+            print(_nothing_read(args))
         return EXIT_OK
 
     return reporting_errors(show, as_json=args.json)
+
+
+def _nothing_read(args: argparse.Namespace) -> str:
+    """What an empty answer means: nothing at all, or nothing the filters select."""
+    wanted = [
+        f"{option} {value}"
+        for option, value in (
+            ("--case", args.case),
+            ("--institution", args.institution),
+            ("--reader", args.reader),
+        )
+        if value
+    ]
+    if not wanted:
+        return "no personal data has been read"
+    return f"no logged read of personal data matches {' '.join(wanted)}"
 
 
 def _records(args: argparse.Namespace, settings: Settings, store: AuditStore) -> list[AccessRecord]:

@@ -18,10 +18,11 @@ from schemas.errors import KawalError
 from streams.audit.store import AuditStore
 
 if TYPE_CHECKING:
+    from streams.audit.head_check import HeadsReport
     from streams.audit.trail import Directory
 from streams.cli.arguments import case_uuid
 from streams.cli.exits import EXIT_NOT_ENTITLED, EXIT_OK, EXIT_UNKNOWN_CASE, EXIT_UNVERIFIED
-from streams.domain.keys import load_key_registry
+from streams.domain.keys import KeyRegistry, load_key_registry
 from streams.settings import Settings
 from streams.vault.data_keys import DataKeyVault
 from streams.vault.kek_source import load_kek_ring
@@ -39,7 +40,8 @@ def add_parsers(commands: Any) -> None:
         "--as",
         dest="viewer",
         metavar="INSTITUTION",
-        help="the view this institution may see (docs/disclosure-policy.md)",
+        help="the view this institution may see (docs/disclosure-policy.md); its values are "
+        "shown with --json, which records the read in the access log",
     )
     trail.add_argument("--json", action="store_true", help="machine-readable output")
     trail.set_defaults(run=_case_trail)
@@ -122,9 +124,9 @@ def _case_trail(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_NOT_ENTITLED
     if view is None:
         return _unknown_case(args.case_id, settings)
-    if args.viewer is not None:
-        _log_read(store, view, args.viewer)
     if args.json:
+        if args.viewer is not None:
+            _log_read(store, view, args.viewer)
         print(json.dumps(view, indent=2))
     else:
         _print_trail(view)
@@ -133,6 +135,8 @@ def _case_trail(args: argparse.Namespace, settings: Settings) -> int:
 
 def _log_read(store: AuditStore, view: dict[str, Any], institution: str) -> None:
     """Record a read of personal data on the command line like one over HTTP.
+
+    Only ``--json`` prints the view's values; the text listing shows none, so reads nothing.
 
     Raises:
         StoreError: the access log cannot be written; the view is then not printed.
@@ -144,7 +148,7 @@ def _log_read(store: AuditStore, view: dict[str, Any], institution: str) -> None
 
     shown = shown_personal_fields(view, default_catalog())
     if shown:
-        # The operating-system account that ran the command is who read, for that institution.
+        # The institution read, through the operating-system account that ran the command.
         reader = Principal(institution, PrincipalRole.INSTITUTION, f"cli:{getpass.getuser()}")
         command = f"kawal case trail {view['case_id']} --as {institution}"
         AccessLog(store.engine).record(reader, view["case_id"], shown, command)
@@ -187,6 +191,8 @@ def _print_trail(view: dict[str, Any]) -> None:
         print(f"chain verified: {len(view['entries'])} entries")
     else:
         print(f"CHAIN BROKEN at seq {view['first_bad_seq']}: {view['problem']}")
+    if view["view"] != "public":
+        print("fields and personal data are not listed here: --json shows the view's values")
 
 
 def _case_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -239,7 +245,12 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.audit.head_check import HeadsReport, verify_heads
+    from streams.cli.output import reporting_errors
+
+    return reporting_errors(lambda: _verify(args, settings), as_json=args.json)
+
+
+def _verify(args: argparse.Namespace, settings: Settings) -> int:
     from streams.audit.verify import verify_store
 
     store = AuditStore.open_existing(settings.audit_url)
@@ -247,16 +258,7 @@ def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     report = verify_store(store, args.case_id, keys)
     if args.case_id is not None and report.cases == 0:
         return _unknown_case(args.case_id, settings)
-    heads: HeadsReport | None = None
-    if args.heads is not None:
-        try:
-            with args.heads.open(encoding="utf-8") as lines:
-                heads = verify_heads(store, lines, keys)
-        except OSError as exc:
-            raise KawalError(
-                f"cannot read the heads file {args.heads} ({exc.strerror}); give the file the "
-                "connector keeps its heads in"
-            ) from exc
+    heads = None if args.heads is None else _kept_heads(args.heads, store, keys)
     if args.json:
         findings = [vars(finding) for finding in report.findings]
         result: dict[str, Any] = {
@@ -284,6 +286,34 @@ def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{verdict} {heads.read} kept heads, against a log of {heads.tree_size} entries")
     ok = report.ok and (heads is None or heads.ok)
     return EXIT_OK if ok else EXIT_UNVERIFIED
+
+
+def _kept_heads(path: Path, store: AuditStore, keys: KeyRegistry) -> HeadsReport:
+    """The heads of the file ``path`` checked against ``store``.
+
+    Raises:
+        KawalError: the file cannot be read, or no line of it is a head (another file given
+            by mistake: one line says so, not a finding per line).
+    """
+    from streams.audit.head_check import verify_heads
+
+    wrong_file = KawalError(
+        f"{path} is not a heads file (no line is a signed tree head); give the file a "
+        "connector keeps its heads in, KAWAL_HOME/connectors/<connector>.heads.jsonl"
+    )
+    try:
+        with path.open(encoding="utf-8") as lines:
+            heads = verify_heads(store, lines, keys)
+    except OSError as exc:
+        raise KawalError(
+            f"cannot read the heads file {path} ({exc.strerror}); give the file the "
+            "connector keeps its heads in"
+        ) from exc
+    except UnicodeDecodeError:
+        raise wrong_file from None
+    if heads.no_head_at_all:
+        raise wrong_file
+    return heads
 
 
 def _audit_proof(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,37 +1,62 @@
-"""``kawal dlq list|replay``: read the dead-letter topic, send records back where they came from."""
+"""``kawal dlq list|replay``: read the dead-letter topic, send records back where they came from.
+
+Both select letters with the same filters (``--stage``, ``--reason``, ``--source-topic``); a
+filter that selects nothing names the values the letters do have, so a mistyped one shows.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import UTC
 from typing import Any
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.broker.credentials import BrokerCredentials
-from streams.broker.dead_letters import ReplayFilter, read_dead_letters, replay_dead_letters
+from streams.broker.dead_letters import (
+    DeadLetterRecord,
+    ReplayFilter,
+    read_dead_letters,
+    replay_dead_letters,
+)
 from streams.broker.endpoint import parse_broker_url
-from streams.cli.exits import EXIT_OK
+from streams.cli.exits import EXIT_ERROR, EXIT_OK
 from streams.local.keyring import keyring_of
 from streams.settings import Settings
+
+#: The option of each field a filter selects on.
+FILTER_OPTIONS = {"stage": "--stage", "reason_code": "--reason", "source_topic": "--source-topic"}
 
 
 def add_parsers(commands: Any) -> None:
     """Add ``dlq list`` and ``dlq replay``."""
     dlq = commands.add_parser("dlq", help="the dead-letter topic kawal.dlq")
     actions = dlq.add_subparsers(dest="dlq_command", required=True)
-    listing = actions.add_parser("list", help="every dead letter (payloads not shown)")
+    listing = actions.add_parser(
+        "list",
+        help="dead letters, oldest first: when, where in kawal.dlq, stage, reason code, source "
+        "topic:partition:offset (what --redeliver-from takes) and reason; payloads not shown",
+    )
+    _add_filters(listing)
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(run=_list)
     replay = actions.add_parser(
-        "replay", help="send dead letters back to their inbound topics (only those)"
+        "replay",
+        help="send dead letters back to their inbound topics (only those); exit 1 when every "
+        "selected letter is not replayable (each line says what to do instead)",
     )
-    replay.add_argument("--stage", help="only this stage (ingress, connector, ...)")
-    replay.add_argument("--reason", dest="reason_code", help="only this reason code")
-    replay.add_argument("--source-topic", help="only records from this topic")
+    _add_filters(replay)
     replay.set_defaults(run=_replay)
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stage", help="only this stage (ingress, connector, ...)")
+    parser.add_argument("--reason", dest="reason_code", help="only this reason code")
+    parser.add_argument("--source-topic", help="only records from this topic")
 
 
 def _bootstrap(settings: Settings) -> list[str]:
@@ -39,20 +64,50 @@ def _bootstrap(settings: Settings) -> list[str]:
 
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
+    selection = ReplayFilter(args.stage, args.reason_code, args.source_topic)
     codec = AvroCodec(default_catalog())
     credentials = BrokerCredentials.from_settings(settings)
-    records = read_dead_letters(_bootstrap(settings), codec, credentials)
-    letters = [record.summary() for record in records]
+    records = list(read_dead_letters(_bootstrap(settings), codec, credentials))
+    selected = sorted(
+        (record for record in records if selection.matches(record)),
+        key=lambda record: (record.letter["rejected_at"], record.partition, record.offset),
+    )
     if args.json:
-        print(json.dumps(letters, indent=2))
-        return EXIT_OK
-    for letter in letters:
-        print(
-            f"{letter['dlq_position']:<10} {letter['stage']:<10} {letter['reason_code']:<22} "
-            f"{letter['source_topic']}: {letter['reason']}"
-        )
-    print(f"{len(letters)} dead letters")
+        print(json.dumps([record.summary() for record in selected], indent=2))
+    else:
+        _print_letters(selected)
+    if selection.given() and not selected:
+        print(_unmatched(held_values(records, selection)), file=sys.stderr)
     return EXIT_OK
+
+
+def source_of(letter: Mapping[str, Any]) -> str:
+    """Where a letter came from: ``topic:partition:offset``, or the system it was read from."""
+    if letter["source_offset"] < 0:  # read from a system (``system:<connector>``), no position
+        return str(letter["source_topic"])
+    return f"{letter['source_topic']}:{letter['source_partition']}:{letter['source_offset']}"
+
+
+def _print_letters(records: list[DeadLetterRecord]) -> None:
+    rows = [
+        (
+            record.letter["rejected_at"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            record.position,
+            str(record.letter["stage"]),
+            str(record.letter["reason_code"]),
+            source_of(record.letter),
+        )
+        for record in records
+    ]
+    header = ("REJECTED (UTC)", "DLQ", "STAGE", "REASON CODE", "SOURCE")
+    widths = [max(len(row[column]) for row in (header, *rows)) for column in range(len(header))]
+    if rows:
+        names = "  ".join(name.ljust(width) for name, width in zip(header, widths, strict=True))
+        print(f"{names}  REASON")
+    for row, record in zip(rows, records, strict=True):
+        cells = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        print(f"{cells}  {record.letter['reason']}")
+    print(f"{len(records)} dead letters")
 
 
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
@@ -74,11 +129,25 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
         print(f"not replayed {position}: {reason}")
     if outcome.unmatched:
         print(_unmatched(outcome.unmatched), file=sys.stderr)
+    if outcome.refusals and not (outcome.replayed or outcome.already_replayed):
+        print(
+            f"kawal: none of the {outcome.not_replayable} selected dead letters can be replayed; "
+            "do what each `not replayed` line says instead",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     return EXIT_OK
 
 
-#: The option of each field a replay selects on.
-FILTER_OPTIONS = {"stage": "--stage", "reason_code": "--reason", "source_topic": "--source-topic"}
+def held_values(
+    records: Iterable[DeadLetterRecord], selection: ReplayFilter
+) -> dict[str, dict[str, int]]:
+    """For each field ``selection`` selects on, the values ``records`` have and how many each."""
+    held: dict[str, Counter[str]] = {name: Counter() for name in selection.given()}
+    for record in records:
+        for name, values in held.items():
+            values[str(record.letter[name])] += 1
+    return {name: dict(values) for name, values in held.items()}
 
 
 def _unmatched(held: Mapping[str, Mapping[str, int]]) -> str:

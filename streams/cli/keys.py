@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from streams.cli.exits import EXIT_OK
-from streams.cli.moments import aware_moment
+from streams.cli.moments import MOMENT_FORMS, day_or_moment
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import KeyUse, new_key_pair_for
 from streams.local.keyring import KeyFileError, ensure_local_keys, write_private_key
@@ -49,9 +49,17 @@ def add_parsers(commands: Any) -> None:
         "<institution>/encryption/ under it)",
     )
     new.add_argument(
-        "--valid-from", type=_moment, help="start of validity, ISO 8601 with offset (default now)"
+        "--valid-from",
+        type=_moment,
+        metavar="DATE|DATE-TIME",
+        help=f"start of validity, {MOMENT_FORMS}; default now",
     )
-    new.add_argument("--valid-until", type=_moment, help="end of validity (exclusive), optional")
+    new.add_argument(
+        "--valid-until",
+        type=_moment,
+        metavar="DATE|DATE-TIME",
+        help="end of validity (exclusive), in the same forms; optional",
+    )
     new.set_defaults(run=_new)
     init = actions.add_parser(
         "init",
@@ -66,11 +74,9 @@ def add_parsers(commands: Any) -> None:
 
 
 def _moment(text: str) -> datetime:
-    moment = aware_moment(text)
+    moment = day_or_moment(text)
     if moment is None:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date-time with its offset, such as 2026-12-04T00:00:00+07:00"
-        )
+        raise argparse.ArgumentTypeError(f"{text!r} is not {MOMENT_FORMS}")
     return moment
 
 

@@ -19,7 +19,7 @@ from schemas.errors import KawalError
 from streams.audit.store import AuditStore
 from streams.audit.tokens import IssuedToken, TokenInfo, TokenStore
 from streams.cli.exits import EXIT_OK
-from streams.cli.moments import aware_moment
+from streams.cli.moments import MOMENT_FORMS, day_or_moment
 from streams.cli.output import reporting_errors
 from streams.domain.institutions import load_institutions
 from streams.domain.principals import PrincipalRole
@@ -41,7 +41,7 @@ def add_parsers(commands: Any) -> None:
         required=True,
         type=expiry,
         metavar="DURATION|DATE",
-        help="30d, 12h, 90m, 8w, a date (2027-01-01: until 00:00 UTC) or a date-time",
+        help=f"a duration (30d, 12h, 90m, 8w), {MOMENT_FORMS}",
     )
     issue.add_argument(
         "--role",
@@ -51,7 +51,9 @@ def add_parsers(commands: Any) -> None:
     )
     issue.add_argument("--json", action="store_true", help="machine-readable output")
     issue.set_defaults(run=_issue)
-    listing = actions.add_parser("list", help="every token (never its secret)")
+    listing = actions.add_parser(
+        "list", help="every token (never its secret) and its state: active, expired or revoked"
+    )
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(run=_list)
     revoke = actions.add_parser("revoke", help="revoke a token from now on")
@@ -77,17 +79,10 @@ def expiry(text: str, now: datetime | None = None) -> datetime:
                 f"{text!r} ends after {date.max}, the last day a date can hold; give a shorter "
                 "duration or a date"
             ) from None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        day = None
-    if day is not None and len(text) == len("2027-01-01"):
-        return datetime(day.year, day.month, day.day, tzinfo=UTC)
-    moment = aware_moment(text)
+    moment = day_or_moment(text)
     if moment is None:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is neither a duration (30d, 12h, 90m, 8w), a date (2027-01-01) nor a "
-            "date-time with its offset (2027-01-01T00:00:00+07:00)"
+            f"{text!r} is not a duration (30d, 12h, 90m, 8w), {MOMENT_FORMS}"
         )
     return moment.astimezone(UTC)
 
@@ -138,16 +133,30 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
             print(json.dumps([_token_json(token) for token in tokens], indent=2))
             return EXIT_OK
         for token in tokens:
-            revoked = f"revoked {token.revoked_at.isoformat()}" if token.revoked_at else "active"
+            state = token_state(token)
+            if token.revoked_at is not None:
+                state += f" {token.revoked_at.isoformat()}"
             print(
                 f"{token.id}  {token.principal:<20} {token.role:<11} "
-                f"expires {token.expires_at.isoformat()}  {revoked}"
+                f"expires {token.expires_at.isoformat()}  {state}"
             )
         if not tokens:
             print("no tokens yet: kawal token issue INSTITUTION --expires 30d")
         return EXIT_OK
 
     return reporting_errors(listing, as_json=args.json)
+
+
+def token_state(token: TokenInfo, now: datetime | None = None) -> str:
+    """``revoked``, ``expired`` or ``active``: whether the hub takes the token, and if not why.
+
+    The same order as the hub's check (:meth:`streams.audit.tokens.TokenStore.resolve`): a
+    revoked token is told as revoked even once past its expiry.
+    """
+    moment = now or datetime.now(UTC)
+    if token.revoked_at is not None and moment >= token.revoked_at:
+        return "revoked"
+    return "expired" if moment >= token.expires_at else "active"
 
 
 def _revoke(args: argparse.Namespace, settings: Settings) -> int:
@@ -187,6 +196,7 @@ def _token_json(token: IssuedToken | TokenInfo) -> dict[str, Any]:
     }
     if isinstance(token, TokenInfo):
         found |= {
+            "state": token_state(token),
             "created_at": token.created_at.isoformat(),
             "revoked": token.revoked_at is not None,
             "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,

@@ -107,7 +107,7 @@ class Supervisor:
         topics = all_topics(institutions, settings.partitions, settings.replication)
         # Through `kawal topics apply`'s code, so each start also corrects configurations.
         feeds = provision_feeds_later(endpoint.bootstrap, topics, settings.replication, credentials)
-        AuditStore(settings.audit_url).create_schema()
+        AuditStore(settings.audit_url).create_schema(settings.home)
         keys.result()
         self.worker = self._hub_process("worker", broker_url)
         self.sink = self._hub_process("sink", broker_url)

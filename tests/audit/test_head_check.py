@@ -25,7 +25,7 @@ from streams.audit.head_check import HeadFinding, HeadsReport, verify_heads
 from streams.audit.heads import HeadIssuer
 from streams.audit.store import AuditStore
 from streams.audit.verify import verify_store
-from streams.cli.exits import EXIT_OK, EXIT_UNKNOWN_CASE, EXIT_UNVERIFIED
+from streams.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_UNKNOWN_CASE, EXIT_UNVERIFIED
 from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.signing import KeyRing
 from streams.domain.tree_heads import TREE_HEAD_RECORD, SignedTreeHead, issue_head
@@ -295,6 +295,49 @@ def test_the_command_exits_4_on_a_rewrite_with_json_findings(
     missing = kawal(tmp_path, store, keys_file, "audit", "verify", "--heads", "/nonexistent")
     assert missing.returncode == 1
     assert "cannot read the heads file /nonexistent" in missing.stderr
+
+
+def test_a_file_without_a_single_head_is_refused_in_one_line(
+    store: AuditStore, ring: KeyRing, tmp_path: Path
+) -> None:
+    grow(store, ring)
+    keys_file = tmp_path / "keys.toml"
+    keys_file.write_text(registry_toml(ring), encoding="utf-8")
+    readme = tmp_path / "README.md"
+    readme.write_text('# Kawal\n\nThe event hub.\n{"tree_size": 3}\n', encoding="utf-8")
+    binary = tmp_path / "photo.jpg"
+    binary.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)))
+
+    for wrong in (readme, binary):
+        text_mode = kawal(tmp_path, store, keys_file, "audit", "verify", "--heads", str(wrong))
+        assert text_mode.returncode == EXIT_ERROR, text_mode.stderr
+        assert text_mode.stdout == ""
+        assert text_mode.stderr.splitlines() == [
+            f"kawal: {wrong} is not a heads file (no line is a signed tree head); give the file "
+            "a connector keeps its heads in, KAWAL_HOME/connectors/<connector>.heads.jsonl"
+        ]
+    as_json = kawal(tmp_path, store, keys_file, "audit", "verify", "--heads", str(readme), "--json")
+    assert as_json.returncode == EXIT_ERROR
+    assert "is not a heads file" in json.loads(as_json.stdout)["error"]
+
+
+def test_a_heads_file_with_a_bad_line_reports_that_line(
+    store: AuditStore, ring: KeyRing, tmp_path: Path
+) -> None:
+    institution = Institution(tmp_path, ring)
+    for head in grow(store, ring)[1]:
+        institution.receive(head)
+    with institution.path.open("a", encoding="utf-8") as kept:
+        kept.write("{not json\n")
+    keys_file = tmp_path / "keys.toml"
+    keys_file.write_text(registry_toml(ring), encoding="utf-8")
+
+    shown = kawal(tmp_path, store, keys_file, "audit", "verify", "--heads", str(institution.path))
+
+    assert shown.returncode == EXIT_UNVERIFIED
+    [unreadable] = [line for line in shown.stdout.splitlines() if "head_unreadable" in line]
+    assert unreadable.startswith("head_unreadable: head 4: ")
+    assert "1 findings in 4 kept heads, against a log of 9 entries" in shown.stdout
 
 
 def test_the_proof_command_shows_a_case_head_in_the_latest_head(

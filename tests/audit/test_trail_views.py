@@ -113,7 +113,13 @@ def test_cli_shows_an_institutions_view(hub: RunningHub) -> None:
     assert logged.path == f"kawal case trail {case_id} --as ppk.3374"
     assert "subject_name" in logged.fields
     assert "reporter_identity" not in logged.fields
-    assert "(ppk.3374 view)" in kawal("--as", "ppk.3374").stdout
+    listed = kawal("--as", "ppk.3374")
+    assert listed.returncode == 0, listed.stderr
+    assert "(ppk.3374 view)" in listed.stdout
+    assert "--json shows the view's values" in listed.stdout
+    assert "Test Subject" not in listed.stdout
+    # The listing shows no personal data, so it logs no read: the JSON view's read only.
+    assert AccessLog(hub.store.engine).entries([case_id]) == [logged]
     refused = kawal("--as", "kasn")
     assert refused.returncode == 5
     assert "not party" in refused.stderr

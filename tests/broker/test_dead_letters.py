@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.errors import ConnectorConfigError
-from connectors.redelivery import parse_positions
+from connectors.redelivery import Redelivery, parse_positions
 from streams.broker.dead_letters import DeadLetterRecord, not_replayable_reason
 
 SEALED = b"\xc3\x01"
@@ -62,3 +62,22 @@ def test_redelivery_positions_are_parsed_and_the_lowest_offset_wins() -> None:
 def test_a_malformed_redelivery_position_is_refused(value: str) -> None:
     with pytest.raises(ConnectorConfigError, match="expected PARTITION:OFFSET"):
         parse_positions([value])
+
+
+def test_a_redelivery_position_on_a_partition_the_feed_has_is_kept() -> None:
+    redelivery = Redelivery("kawal.outbound.bkn", {0: 133})
+
+    redelivery.check_partitions({0})
+
+    assert redelivery.pending == {0: 133}
+
+
+def test_a_redelivery_position_on_a_partition_the_feed_lacks_is_refused() -> None:
+    redelivery = Redelivery("kawal.outbound.bkn", {0: 133, 7: 0})
+
+    with pytest.raises(
+        ConnectorConfigError, match=r"7:0: the feed kawal.outbound.bkn has partition 0 only"
+    ):
+        redelivery.check_partitions({0})
+    with pytest.raises(ConnectorConfigError, match="is not on the broker"):
+        redelivery.check_partitions(set())

@@ -11,7 +11,7 @@ import os
 import stat
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -148,14 +148,37 @@ def test_a_symlinked_key_folder_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ["bkn", "--valid-from", "2027-01-01"],
+        ["bkn", "--valid-from", "2027-01-01T00:00:00"],
         ["bkn", "--valid-from", "tomorrow"],
+        ["bkn", "--valid-until", "2027-13-01"],
     ],
 )
 def test_validity_without_an_offset_is_a_usage_error(tmp_path: Path, args: list[str]) -> None:
     done = run_kawal(tmp_path, *args)
     assert done.returncode == EXIT_USAGE
-    assert "with its offset" in done.stderr
+    assert "a date (2027-01-01: 00:00 UTC) or a date-time with its offset" in done.stderr
+
+
+def test_a_plain_date_is_its_start_at_midnight_utc(tmp_path: Path) -> None:
+    done = run_kawal(
+        tmp_path,
+        "bkn",
+        "--use",
+        "signing",
+        "--valid-from",
+        "2027-01-01",
+        "--valid-until",
+        "2027-03-01",
+    )
+
+    assert done.returncode == EXIT_OK, done.stderr
+    [signing] = private_files(tmp_path / "keys" / "bkn")
+    registry = printed_registry(tmp_path, done.stdout)
+    key_id = f"bkn/{signing.stem}"
+    start, end = datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC)
+    valid_at = [start - timedelta(seconds=1), start, end - timedelta(seconds=1), end]
+    found = [isinstance(registry.key_for("bkn", key_id, moment), KeyEntry) for moment in valid_at]
+    assert found == [False, True, True, False]
 
 
 def test_an_end_before_the_start_is_refused(

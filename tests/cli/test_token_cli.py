@@ -81,6 +81,32 @@ def test_an_operator_token_and_the_human_listing(
     assert secret not in listing
 
 
+def test_an_expired_token_is_listed_as_expired_as_the_hub_refuses_it(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kawal_json(capsys, "token", "issue", "bkn", "--expires", "30d")  # makes the store
+    tokens = TokenStore(store_of(home).engine)
+    now = datetime.now(UTC)
+    lapsed = tokens.issue("bkn", PrincipalRole.INSTITUTION, now - timedelta(hours=1), {"bkn"})
+    revoked = tokens.issue("kasn", PrincipalRole.INSTITUTION, now - timedelta(hours=1), {"kasn"})
+    tokens.revoke(revoked.id, "lost")
+    refused = tokens.resolve(lapsed.secret)
+    assert isinstance(refused, AccessRefusal)
+    assert refused.problem is AccessProblem.TOKEN_EXPIRED
+
+    code, listed = kawal_json(capsys, "token", "list")
+    assert code == EXIT_OK
+    states = {token["id"]: token["state"] for token in listed}
+    assert states[lapsed.id] == "expired"
+    assert states[revoked.id] == "revoked"
+    assert sorted(states.values()) == ["active", "expired", "revoked"]
+    assert main(["token", "list"]) == EXIT_OK
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert lines[lapsed.id].endswith("  expired")
+    assert "  revoked " in lines[revoked.id]
+    assert "active" not in lines[lapsed.id] + lines[revoked.id]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -165,6 +191,29 @@ def test_the_access_log_by_case_institution_and_reader(
     assert "not in the institutions registry" in error["error"]
     assert main(["access", "log"]) == EXIT_OK
     assert "reporter_identity" in capsys.readouterr().out
+
+
+def test_a_read_on_the_command_line_is_found_by_its_institution_or_its_os_user(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kawal_json(capsys, "token", "issue", "bkn", "--expires", "1h")  # makes the store
+    store = store_of(home)
+    # As `kawal case trail CASE --as bawaslu.33 --json` records it.
+    cli = Principal("bawaslu.33", PrincipalRole.INSTITUTION, "cli:ops")
+    AccessLog(store.engine).record(cli, CASE, ["subject_name"], f"kawal case trail {CASE}")
+    store.close()
+
+    for reader in ("bawaslu.33", "cli:ops"):
+        code, found = kawal_json(capsys, "access", "log", "--reader", reader)
+        assert code == EXIT_OK
+        assert [(r["principal"], r["credential"]) for r in found] == [("bawaslu.33", "cli:ops")]
+    assert main(["access", "log", "--reader", "cli:ops"]) == EXIT_OK
+    [line] = capsys.readouterr().out.splitlines()
+    assert line.split()[1:4] == ["bawaslu.33", "institution", "cli:ops"]
+    assert main(["access", "log", "--reader", "cli:nobody"]) == EXIT_OK
+    assert capsys.readouterr().out.strip() == (
+        "no logged read of personal data matches --reader cli:nobody"
+    )
 
 
 def _reported_case() -> list[dict[str, Any]]:

@@ -168,7 +168,7 @@ def test_an_outage_ends_in_the_dlq_and_redelivery_from_its_position_delivers_it_
     position = f"{sent.partition}:{sent.offset}"
     feed_before = _records_on(own_broker, outbound_topic("bawaslu.33"))
     replay = _kawal(env, "dlq", "replay", "--stage", "connector", "--reason", "delivery_failed")
-    assert replay.returncode == 0, replay.stderr
+    assert replay.returncode == 1, replay.stderr  # nothing it selects is replayable
     lines = replay.stdout.splitlines()
     assert lines[0] == "replayed 0, already replayed 0, not replayable 1", replay.stdout
     assert "kawal.outbound.bawaslu.33, which only the hub writes" in lines[1]
@@ -208,3 +208,28 @@ def test_redeliver_from_is_refused_when_malformed_or_for_an_inbound_connector(
     wrong = _kawal(dict(os.environ), *decrees, "--redeliver-from", "0:1")
     assert wrong.returncode == 1
     assert "--redeliver-from applies to outbound connectors" in wrong.stderr, wrong.stderr
+
+
+def test_redeliver_from_a_partition_the_feed_lacks_is_refused_before_running(
+    kawal_broker: list[str], tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    ensure_local_keys(Settings(home=home))
+    env = dict(
+        os.environ,
+        KAWAL_HOME=str(home),
+        KAWAL_BROKER_URL=f"kafka://{kawal_broker[0]}",
+        KAWAL_CONNECTOR_METRICS_PORT="0",
+    )
+    config = tmp_path / "callback.toml"
+    config.write_text(
+        'institution = "bawaslu.33"\ncallback_url = "http://127.0.0.1:9/x"\ntoken = "t"\n'
+    )
+    run = ["connector", "run", "bawaslu-callback", "--config", str(config)]
+
+    refused = _kawal(env, *run, "--redeliver-from", "0:3", "--redeliver-from", "7:0")
+
+    assert refused.returncode == 1, refused.stderr
+    feed = outbound_topic("bawaslu.33")
+    assert f"--redeliver-from 7:0: the feed {feed} has partition 0 only" in refused.stderr
+    assert "Traceback" not in refused.stderr

@@ -266,7 +266,7 @@ def test_the_audit_store_and_the_vault_in_a_home_are_private(tmp_path: Path) -> 
     home = tmp_path / "home"
     with umask(0o022):
         store = AuditStore(f"sqlite:///{home / 'audit.db'}")
-        store.create_schema()
+        store.create_schema(home)  # the home is made, as on a first `kawal up`
         store.close()
         engine = vault_engine(f"sqlite:///{home / 'vault.db'}")
         create_schema(engine)

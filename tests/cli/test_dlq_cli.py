@@ -1,0 +1,184 @@
+"""``kawal dlq list`` and ``replay`` on a real broker, as the runbooks tell operators to run them.
+
+Each test writes its letters under a stage of its own on the session broker, out of time order
+and over several partitions of ``kawal.dlq``, and selects them with ``--stage``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from kafka import KafkaProducer
+
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
+from streams.cli import main
+from streams.cli.exits import EXIT_ERROR, EXIT_OK
+from streams.topics import DLQ, inbound_topic, outbound_topic
+
+FEED = outbound_topic("bkn")
+INBOUND = inbound_topic("bawaslu.33")
+
+
+def at(hour: int) -> datetime:
+    return datetime(2026, 12, 5, hour, 30, 17, tzinfo=UTC)
+
+
+def write(
+    bootstrap: list[str], stage: str, letters: list[tuple[int, str, str, int, datetime]]
+) -> None:
+    """Dead letters ``(dlq partition, reason code, source topic, source offset, rejected at)``.
+
+    Payloads are unsealed (as before dead letters were sealed), so replay needs no key.
+    """
+    codec = AvroCodec(default_catalog())
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    try:
+        for partition, reason_code, topic, offset, rejected_at in letters:
+            letter = {
+                "stage": stage,
+                "reason_code": reason_code,
+                "reason": f"refused for {reason_code}",
+                "source_topic": topic,
+                "source_partition": 0,
+                "source_offset": offset,
+                "payload": f"record-{uuid.uuid4().hex}".encode(),
+                "sealed_to": "",
+                "rejected_at": rejected_at,
+            }
+            value = codec.encode("kawal.DeadLetter", letter)
+            producer.send(DLQ, value=value, partition=partition).get(30)
+    finally:
+        producer.close()
+
+
+@pytest.fixture
+def stage(kawal_broker: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A stage of this test's own; the CLI pointed at the session broker and a fresh home."""
+    monkeypatch.setenv("KAWAL_HOME", str(tmp_path))
+    monkeypatch.setenv("KAWAL_BROKER_URL", f"kafka://{kawal_broker[0]}")
+    return f"test-{uuid.uuid4().hex[:8]}"
+
+
+def test_list_shows_time_and_source_position_oldest_first(
+    kawal_broker: list[str], stage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(
+        kawal_broker,
+        stage,
+        [
+            (3, "delivery_failed", FEED, 11, at(14)),
+            (0, "delivery_failed", FEED, 133, at(9)),
+            (1, "bad_date", "system:inspektorat-filedrop", -1, at(12)),
+        ],
+    )
+
+    code = main(["dlq", "list", "--stage", stage])
+
+    lines = capsys.readouterr().out.splitlines()
+    assert code == EXIT_OK
+    assert lines[0].split() == [
+        "REJECTED",
+        "(UTC)",
+        "DLQ",
+        "STAGE",
+        "REASON",
+        "CODE",
+        "SOURCE",
+        "REASON",
+    ]
+    rows = [line.split() for line in lines[1:-1]]
+    assert [row[0] for row in rows] == [
+        "2026-12-05T09:30:17Z",
+        "2026-12-05T12:30:17Z",
+        "2026-12-05T14:30:17Z",
+    ]
+    assert [row[4] for row in rows] == [
+        f"{FEED}:0:133",
+        "system:inspektorat-filedrop",
+        f"{FEED}:0:11",
+    ]
+    assert [row[1].split(":")[0] for row in rows] == ["0", "1", "3"]
+    assert lines[-1] == "3 dead letters"
+
+
+def test_list_selects_by_stage_and_reason(
+    kawal_broker: list[str], stage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(
+        kawal_broker,
+        stage,
+        [(2, "delivery_failed", FEED, 7, at(10)), (2, "invalid_nip", FEED, 8, at(11))],
+    )
+
+    code = main(["dlq", "list", "--stage", stage, "--reason", "delivery_failed", "--json"])
+
+    [letter] = json.loads(capsys.readouterr().out)
+    assert code == EXIT_OK
+    assert (letter["stage"], letter["reason_code"], letter["source_offset"]) == (
+        stage,
+        "delivery_failed",
+        7,
+    )
+
+
+def test_list_with_a_filter_that_selects_nothing_names_the_values_there_are(
+    kawal_broker: list[str], stage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(kawal_broker, stage, [(0, "delivery_failed", FEED, 1, at(10))])
+
+    code = main(["dlq", "list", "--stage", stage, "--reason", "delivery_faild"])
+
+    printed = capsys.readouterr()
+    assert code == EXIT_OK
+    assert printed.out.splitlines() == ["0 dead letters"]
+    assert "no dead letter matches the filter" in printed.err
+    assert f"--stage: {stage} (1)" in printed.err
+    assert "delivery_failed (" in printed.err
+
+
+def test_replay_of_only_feed_letters_exits_1_and_says_how_to_redeliver(
+    kawal_broker: list[str], stage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(kawal_broker, stage, [(1, "delivery_failed", FEED, 133, at(10))])
+
+    code = main(["dlq", "replay", "--stage", stage, "--reason", "delivery_failed"])
+
+    printed = capsys.readouterr()
+    assert code == EXIT_ERROR
+    assert "replayed 0, already replayed 0, not replayable 1" in printed.out
+    assert "--redeliver-from 0:133" in printed.out
+    assert "none of the 1 selected dead letters can be replayed" in printed.err
+
+
+def test_replay_that_sends_some_letters_back_exits_0(
+    kawal_broker: list[str], stage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(
+        kawal_broker,
+        stage,
+        [(1, "unknown_key", INBOUND, 4, at(10)), (2, "delivery_failed", FEED, 9, at(11))],
+    )
+
+    first = main(["dlq", "replay", "--stage", stage])
+    again = main(["dlq", "replay", "--stage", stage])
+
+    printed = capsys.readouterr()
+    assert (first, again) == (EXIT_OK, EXIT_OK)
+    assert "replayed 1, already replayed 0, not replayable 1" in printed.out
+    assert "replayed 0, already replayed 1, not replayable 1" in printed.out
+    assert "none of" not in printed.err
+
+
+def test_list_refuses_an_option_it_does_not_have(
+    stage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["dlq", "list", "--stages", stage])
+
+    assert exited.value.code == 2
+    assert "unrecognized arguments" in capsys.readouterr().err
