@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from schemas.errors import KawalError
+from streams.private_files import open_private
 
 
 class AlreadyRunningError(KawalError):
@@ -27,13 +28,14 @@ def held_lock(path: Path, refusal: Callable[[str], str]) -> Iterator[None]:
     """Hold an exclusive lock on ``path``, whose text is the holder's pid, while inside.
 
     Args:
-        path: the lock file (made if missing, in a folder that exists).
+        path: the lock file (made 0600 if missing, its folder made private).
         refusal: the message when another holds it, given that holder's pid.
 
     Raises:
         AlreadyRunningError: another holds the lock.
     """
-    handle: IO[str] = path.open("a+")
+    # Private like everything beside it, and never opened through a link.
+    handle: IO[str] = os.fdopen(open_private(path, os.O_RDWR), "r+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError as exc:
