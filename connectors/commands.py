@@ -7,6 +7,7 @@ without importing the SDK.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import signal
@@ -18,7 +19,7 @@ from typing import Any
 from connectors import registry
 from connectors.base import OutboundConnector
 from connectors.errors import ConnectorConfigError
-from connectors.host import build, run_connector
+from connectors.host import build, check_registered, run_connector
 from connectors.redelivery import parse_positions
 from connectors.scaffold import new_connector
 from monitoring.connectors import ConnectorMetrics
@@ -71,10 +72,36 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _served_metrics(settings: Settings) -> ConnectorMetrics:
-    """The process's connector metrics, served on KAWAL_CONNECTOR_METRICS_PORT."""
+    """The process's connector metrics, served on KAWAL_CONNECTOR_METRICS_PORT (0: nowhere).
+
+    Raises:
+        ConnectorConfigError: the port cannot be served (another process holds it, or the
+            host is no address of this machine).
+    """
     metrics = ConnectorMetrics()
-    metrics.serve(settings.web_host, settings.connector_metrics_port)
+    host, port = settings.web_host, settings.connector_metrics_port
+    try:
+        metrics.serve(host, port)
+    except OSError as exc:
+        raise ConnectorConfigError(_unservable(host, port, exc)) from None
+    if port:
+        log.info("connector metrics on http://%s:%d/metrics", host, port)
     return metrics
+
+
+def _unservable(host: str, port: int, exc: OSError) -> str:
+    """What to do when the metrics' port cannot be bound."""
+    choose = "set KAWAL_CONNECTOR_METRICS_PORT to a free port, or to 0 to serve no metrics"
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} on {host} for the connector's metrics is in use (by another "
+            f"connector, or the connectors of `kawal up --demo`?): {choose}"
+        )
+    return (
+        f"cannot serve the connector's metrics on {host}:{port} "
+        f"({exc.strerror or type(exc).__name__}): {choose}, and KAWAL_WEB_HOST to an address "
+        "of this machine"
+    )
 
 
 def _list_connectors(*, as_json: bool) -> int:
@@ -100,6 +127,7 @@ def _run(
     served: Callable[[Settings], ConnectorMetrics],
 ) -> int:
     connector = build(name, config)
+    check_registered(connector, settings)
     if redeliver and not isinstance(connector, OutboundConnector):
         raise ConnectorConfigError(
             f"--redeliver-from applies to outbound connectors; {name} reads its system, which "

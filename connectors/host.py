@@ -3,7 +3,8 @@
 ``kawal connector run NAME --config FILE`` calls :func:`run_connector`. The configuration is a
 TOML file parsed into the configuration class the connector declares (the type argument of its
 base, ``InboundConnector[MyConfig]``); unknown or missing keys stop the run at once with a
-message naming each of them.
+message naming each of them, and so does an ``institution`` the registry in force does not
+list (:func:`check_registered`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import threading
 import tomllib
 from contextlib import AbstractContextManager
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,7 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.broker.checkpoints import CheckpointStore
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
-from streams.domain.institutions import load_institutions
+from streams.domain.institutions import MAX_ID_LENGTH, load_institutions
 from streams.domain.signing import KeyRing
 from streams.local.keyring import keyring_of
 from streams.local.process_lock import held_lock
@@ -71,6 +73,35 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConnectorConfigError(f"cannot read connector configuration {path}: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConnectorConfigError(f"{path} is not valid TOML: {exc}") from exc
+
+
+def check_registered(connector: Connector[ConnectorConfig], settings: Settings) -> None:
+    """Refuse a connector that speaks for an institution the registry in force does not list.
+
+    Its events would be refused by the hub, and its feed would be a topic nobody writes.
+
+    Raises:
+        ConnectorConfigError: ``institution`` is no id of the registry (the message says which
+            registry, and the registered id it most resembles, if any).
+    """
+    registered = [institution.id for institution in load_institutions(settings.institutions_file)]
+    given = connector.institution
+    if given in registered:
+        return
+    where = settings.institutions_file or "the bundled streams/data/institutions.toml"
+    raise ConnectorConfigError(
+        f"invalid configuration of {connector.name}: institution {given[:MAX_ID_LENGTH]!r} is "
+        f"not in the institutions registry ({where}){_resembling(given, registered)}; set "
+        "`institution` to a registered id, or register it (KAWAL_INSTITUTIONS_FILE names the "
+        "registry in force) and create its topics with `kawal topics apply`"
+    )
+
+
+def _resembling(given: str, registered: list[str]) -> str:
+    """``; did you mean 'x'?`` for the registered id ``given`` most resembles, else nothing."""
+    same_letters = [known for known in registered if known.casefold() == given.casefold()]
+    close = same_letters or get_close_matches(given, registered, n=1, cutoff=0.8)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def build(name: str, source: Path | dict[str, Any]) -> Connector[ConnectorConfig]:

@@ -9,8 +9,10 @@ the checkpoint and lets the connector acknowledge the batch to its system.
 signed it and it extends its case's chain as far as the connector has seen it
 (:mod:`connectors.feed_chains`), keeps the hub's signed tree heads from ``kawal.heads``
 (:mod:`connectors.heads`), delivers each entry with retries and commits the offset only after
-the entry was delivered or dead-lettered. A record that cannot be mapped or delivered goes to
-``kawal.dlq`` (stage ``connector``) with a machine-readable reason; nothing is dropped.
+the entry was delivered or dead-lettered. A record that cannot be mapped, whose events the
+shared schemas refuse (``schema_mismatch``; a time without UTC offset, ``naive_time``) or that
+cannot be delivered goes to ``kawal.dlq`` (:mod:`connectors.dead_letters`) with a
+machine-readable reason, and the runner goes on with the next; nothing is dropped.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
@@ -34,6 +36,7 @@ from connectors.base import (
     OutboundConnector,
     SourceRecord,
 )
+from connectors.dead_letters import PUBLISH_TIMEOUT_SECONDS, Rejection, send_dead_letter
 from connectors.errors import PermanentError
 from connectors.feed_chains import FeedChains
 from connectors.heads import HeadKeeper
@@ -41,21 +44,24 @@ from connectors.receipts import believed_refusal
 from connectors.retry import GaveUp, RetryPolicy, with_retries
 from monitoring.connectors import ConnectorMetrics, ConnectorProbe
 from schemas.codec import AvroCodec, CodecError
+from schemas.envelope import aware_time
+from schemas.errors import NaiveTimeError
 from streams.broker.checkpoints import CheckpointStore
 from streams.domain.entries import EntryProblem, check_entry, open_feed_disclosures
-from streams.domain.hub_sealing import dead_letter_payload, hub_sealing_key
-from streams.domain.keys import KeyRegistry
+from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.signed_events import encode_signed
 from streams.domain.signing import KeyRing
 from streams.headers import cloud_event_headers
-from streams.topics import DLQ, connector_group, inbound_topic, outbound_topic
+from streams.topics import connector_group, inbound_topic, outbound_topic
 
 log = logging.getLogger(__name__)
 
-#: Stage name of connector rejections in ``kawal.dlq``.
-CONNECTOR_STAGE = "connector"
-#: Seconds to wait for the broker's acknowledgement of a batch.
-PUBLISH_TIMEOUT_SECONDS = 30.0
+#: Reason code of a system record whose events do not fit the shared schemas.
+SCHEMA_MISMATCH = "schema_mismatch"
+#: Reason code of a system record whose events carry a time without a UTC offset.
+NAIVE_TIME = "naive_time"
+#: What a reason of either tells to do.
+REFIT = "correct the record in the system, or the connector's mapping of it"
 
 
 def system_topic(connector_name: str) -> str:
@@ -69,16 +75,12 @@ def group_id(institution: str, connector_name: str) -> str:
 
 
 @dataclass(frozen=True)
-class Rejection:
-    """Where a rejected record came from, and why it was rejected."""
+class Outgoing:
+    """One signed event, ready to send: its record key, value and CloudEvents headers."""
 
-    reason_code: str
-    reason: str
-    source_topic: str
-    source_partition: int
-    source_offset: int
-    payload: bytes
-    key: bytes | None
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
 
 
 def unwatched(connector: str, institution: str) -> ConnectorProbe:
@@ -96,36 +98,6 @@ class Patience:
         """Count one retry, then wait ``seconds``."""
         self.probe.retried()
         time.sleep(seconds)
-
-
-def send_dead_letter(
-    producer: KafkaProducer, codec: AvroCodec, keys: KeyRegistry, rejection: Rejection
-) -> None:
-    """Write one ``kawal.DeadLetter`` to ``kawal.dlq`` and wait for the broker.
-
-    The payload, a system record or a feed entry, goes sealed to the hub's operator.
-    """
-    coordinates = f"{rejection.source_topic}:{rejection.source_partition}:{rejection.source_offset}"
-    payload, sealed_to = dead_letter_payload(keys, rejection.payload, coordinates)
-    record = {
-        "stage": CONNECTOR_STAGE,
-        "reason_code": rejection.reason_code,
-        "reason": rejection.reason,
-        "source_topic": rejection.source_topic,
-        "source_partition": rejection.source_partition,
-        "source_offset": rejection.source_offset,
-        "payload": payload,
-        "sealed_to": sealed_to,
-        "rejected_at": datetime.now(UTC),
-    }
-    value = codec.encode("kawal.DeadLetter", record)
-    producer.send(DLQ, key=rejection.key, value=value).get(timeout=PUBLISH_TIMEOUT_SECONDS)
-    log.warning(
-        "dead-lettered a record from %s: %s",
-        rejection.source_topic,
-        rejection.reason_code,
-        extra={"stage": CONNECTOR_STAGE, "reason": rejection.reason_code},
-    )
 
 
 def json_bytes(payload: Any) -> bytes:
@@ -174,11 +146,14 @@ class InboundRunner:
         )
         if isinstance(read, GaveUp):
             self.probe.failed()
+            # A connector's reasons are free of personal data (connectors.errors), so its own
+            # words say what is down: the share, the database, the host.
             log.warning(
-                "%s: system unreachable after %d attempts (%s); will try again",
+                "%s: system unreachable after %d attempts (%s: %s); will try again",
                 name,
                 read.attempts,
                 type(read.last_error).__name__,
+                read.last_error,
             )
             return 0
         if not read:
@@ -195,36 +170,55 @@ class InboundRunner:
         return len(read)
 
     def _publish(self, records: Sequence[SourceRecord]) -> None:
-        futures: list[Any] = []
-        for record in records:
-            try:
-                events = self.connector.to_events(record)
-            except PermanentError as exc:
-                self._reject(record, exc)
-                continue
-            futures.extend(self._send(event) for event in events)
+        futures = [
+            self.producer.send(self.topic, key=event.key, value=event.value, headers=event.headers)
+            for record in records
+            for event in self._signed_events(record)
+        ]
         self.producer.flush(timeout=PUBLISH_TIMEOUT_SECONDS)
         for future in futures:
             future.get(timeout=PUBLISH_TIMEOUT_SECONDS)  # raises if the broker refused it
 
-    def _send(self, event: Event) -> Any:
-        envelope = event.record["envelope"]
-        key = self.keyring.signing_key(self.connector.institution, envelope["event_time"])
-        hub = hub_sealing_key(self.keyring.registry, envelope["event_time"])
+    def _signed_events(self, record: SourceRecord) -> list[Outgoing]:
+        """The events of ``record``, each signed; none when it is refused (dead-lettered).
+
+        Every event is encoded before any is sent, so a record goes in whole or not at all.
+        """
+        try:
+            return [self._signed(event) for event in self.connector.to_events(record)]
+        except PermanentError as exc:
+            self._reject(record, exc.reason_code, exc.reason)
+        except CodecError as exc:
+            # Mapped, but not to what the shared schemas take (a symbol outside an enum, a
+            # time without offset): the record is refused, not the connector. Codec messages
+            # name schemas and fields, never values.
+            code = NAIVE_TIME if isinstance(exc, NaiveTimeError) else SCHEMA_MISMATCH
+            self._reject(record, code, f"{exc}; {REFIT}")
+        return []
+
+    def _signed(self, event: Event) -> Outgoing:
+        """One event signed with the key valid at its time, and its record key and headers.
+
+        Raises:
+            CodecError: the event does not fit its schema, or its time has no UTC offset.
+        """
+        given = event.record.get("envelope")
+        envelope: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
+        path = f"{event.event_type}.envelope.event_time"
+        # Checked before the key registry compares it with the keys' aware validity times.
+        moment = aware_time(path, envelope.get("event_time"))
+        key = self.keyring.signing_key(self.connector.institution, moment)
+        hub = hub_sealing_key(self.keyring.registry, moment)
         value = encode_signed(
             self.codec.catalog, self.codec, key, event.event_type, event.record, hub
         )
-        return self.producer.send(
-            self.topic,
-            key=str(envelope["case_id"]).encode(),
-            value=value,
-            headers=cloud_event_headers(envelope),
-        )
+        # Encoded, so the envelope is whole: a case id, and what the headers need.
+        return Outgoing(str(envelope["case_id"]).encode(), value, cloud_event_headers(envelope))
 
-    def _reject(self, record: SourceRecord, exc: PermanentError) -> None:
+    def _reject(self, record: SourceRecord, reason_code: str, reason: str) -> None:
         rejection = Rejection(
-            reason_code=exc.reason_code,
-            reason=f"record {record.source_id}: {exc.reason}",
+            reason_code=reason_code,
+            reason=f"record {record.source_id}: {reason}",
             source_topic=system_topic(self.connector.name),
             source_partition=0,
             source_offset=-1,

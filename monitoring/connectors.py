@@ -125,6 +125,10 @@ class ConnectorMetrics:
         return ConnectorProbe(self, connector, institution)
 
     def serve(self, host: str, port: int) -> None:
-        """Serve ``/metrics`` on ``host:port`` from a daemon thread (0: serve nothing)."""
+        """Serve ``/metrics`` on ``host:port`` from a daemon thread (0: serve nothing).
+
+        Raises:
+            OSError: the port cannot be bound (``EADDRINUSE``: another process holds it).
+        """
         if port:
             start_http_server(port, addr=host, registry=self.registry)

@@ -18,7 +18,7 @@ from fastavro import schemaless_reader, schemaless_writer
 from fastavro.types import Schema
 from fastavro.validation import ValidationError, validate
 
-from schemas.errors import SchemaMismatchError, TruncatedMessageError
+from schemas.errors import NaiveTimeError, SchemaMismatchError, TruncatedMessageError
 
 _MAX_VARINT_BYTES = 10  # a zigzag varint of a 64-bit long
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -50,7 +50,7 @@ def check_determinism(
     """
     naive = _naive_datetime_paths(record, "")
     if naive:
-        raise SchemaMismatchError(
+        raise NaiveTimeError(
             f"{full_name}: naive datetime at {', '.join(naive)}; "
             "pass timezone-aware datetimes (UTC)"
         )

@@ -18,12 +18,44 @@ Example:
     ... )
     >>> record["ingest_time"], record["traceparent"], record["signature"]
     (None, None, None)
+
+A time without a UTC offset is refused here, where it is made, rather than wherever it is
+first compared with an aware one (key validity, deadlines):
+
+    >>> aware_time("event_time", datetime(2024, 11, 4, 9, 0))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    schemas.errors.NaiveTimeError: event_time is a naive datetime (no UTC offset); ...
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+
+from schemas.errors import NaiveTimeError, SchemaMismatchError
+
+#: Where an envelope's times are, as errors name them.
+_FIELD = "kawal.Envelope.{}"
+
+
+def aware_time(path: str, moment: object) -> datetime:
+    """``moment``, the value at field ``path``, if it is a timezone-aware datetime.
+
+    Raises:
+        NaiveTimeError: a datetime without a UTC offset.
+        SchemaMismatchError: not a datetime at all.
+    """
+    if not isinstance(moment, datetime):
+        raise SchemaMismatchError(
+            f"{path} is not a date-time ({type(moment).__name__}); pass a timezone-aware datetime"
+        )
+    if moment.utcoffset() is None:
+        raise NaiveTimeError(
+            f"{path} is a naive datetime (no UTC offset); read the source's time with its "
+            "offset (2024-11-01T09:30:00+07:00) or in its zone"
+        )
+    return moment
 
 
 def envelope(
@@ -54,12 +86,17 @@ def envelope(
 
     Returns:
         The record, its keys in the schema's field order.
+
+    Raises:
+        NaiveTimeError: ``event_time`` or ``ingest_time`` has no UTC offset.
     """
+    if ingest_time is not None:
+        aware_time(_FIELD.format("ingest_time"), ingest_time)
     return {
         "event_id": event_id,
         "case_id": case_id,
         "event_type": event_type,
-        "event_time": event_time,
+        "event_time": aware_time(_FIELD.format("event_time"), event_time),
         "ingest_time": ingest_time,
         "source": source,
         "actor_ref": actor_ref,

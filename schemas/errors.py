@@ -34,5 +34,9 @@ class SchemaMismatchError(CodecError):
     """A record does not fit its schema, or a body does not decode exactly with it."""
 
 
+class NaiveTimeError(SchemaMismatchError):
+    """A time without a UTC offset: no instant, so it cannot be signed, dated or encoded."""
+
+
 class InvalidIdentifierError(KawalError):
     """An institution id or case number cannot form a case identity."""

@@ -44,7 +44,7 @@ def test_scaffolded_connector_passes_its_tests_unmodified(installed: Path) -> No
     tests = _run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=installed)
 
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
-    assert "9 passed" in tests.stdout
+    assert "17 passed" in tests.stdout
 
 
 def test_bad_names_and_existing_directories_are_refused(tmp_path: Path) -> None:

@@ -3,6 +3,11 @@
 ``Inbound`` reads the system's ``outbox.jsonl`` (a line number is the checkpoint) and maps each
 report to a ``ReportReceived``; ``Outbound`` writes each feed entry as ``inbox/<event_id>.json``
 (writing the same event again replaces the same file: idempotent).
+
+A report that cannot be mapped is refused on its own with a ``PermanentError``: the hub
+dead-letters it, naming its line, and goes on with the next. Reasons name fields, never their
+values, which may be personal data. The reporter never leaves as the system knows them:
+``reporter_ref`` is their per-case pseudonym under the key in ``pseudonym_key_file``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 
 from connectors.base import (
     ConnectorConfig,
+    ConnectorContext,
     Event,
     FeedEntry,
     InboundConnector,
@@ -24,8 +30,17 @@ from connectors.base import (
     TransientError,
 )
 from connectors.ids import event_id_for
+from connectors.pseudonyms import case_pseudonym, kept_key
 from schemas.envelope import envelope
+from schemas.field_formats import is_nip
 from schemas.identity import case_id_for
+
+#: Reason code of a line that is no complete JSON report.
+UNMAPPABLE = "unmappable_record"
+#: Reason code of a report with a field the hub would refuse.
+INVALID_FIELD = "invalid_field"
+#: Reason code of a report whose time has no UTC offset (the hub's own code for it).
+NAIVE_TIME = "naive_time"
 
 
 class ExchangeConfig(ConnectorConfig):
@@ -34,10 +49,22 @@ class ExchangeConfig(ConnectorConfig):
     share: Path
 
 
-class Inbound(InboundConnector[ExchangeConfig]):
+class InboundConfig(ExchangeConfig):
+    """The exchange directory, and the key of reporters' pseudonyms."""
+
+    pseudonym_key_file: Path
+    """Key of reporters' per-case pseudonyms (64 hex digits, mode 0600), made on first start
+    if missing. Keep it off the share and back it up: it finds a case's reporter again."""
+
+
+class Inbound(InboundConnector[InboundConfig]):
     """Reports registered by the system → ``ReportReceived``."""
 
     name = "%%name%%-inbound"
+
+    def __init__(self, config: InboundConfig, context: ConnectorContext) -> None:
+        super().__init__(config, context)
+        self._pseudonyms = kept_key(config.pseudonym_key_file)
 
     def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
         """Lines of ``outbox.jsonl`` after line number ``after``."""
@@ -58,18 +85,20 @@ class Inbound(InboundConnector[ExchangeConfig]):
             return [Event("ReportReceived", self._report(report))]
         except (ValueError, KeyError, TypeError) as exc:
             raise PermanentError(
-                "unmappable_record",
+                UNMAPPABLE,
                 f"not a complete report ({type(exc).__name__}); correct it in the system",
             ) from None
 
     def _report(self, report: dict[str, Any]) -> dict[str, Any]:
         institution = self.institution
+        case_id = case_id_for(institution, _text(report, "case_number"))
+        reported_at = _moment(report, "reported_at")
         return {
             "envelope": envelope(
-                event_id=event_id_for(institution, report["id"], "ReportReceived"),
-                case_id=case_id_for(institution, report["case_number"]),
+                event_id=event_id_for(institution, _text(report, "id"), "ReportReceived"),
+                case_id=case_id,
                 event_type="ReportReceived",
-                event_time=datetime.fromisoformat(report["reported_at"]),
+                event_time=reported_at,
                 source=institution,
                 actor_ref=f"system:{institution}",
             ),
@@ -77,14 +106,50 @@ class Inbound(InboundConnector[ExchangeConfig]):
             "election": report["election"],
             "region_code": report["region_code"],
             "employing_agency": report["employing_agency"],
+            # Left to the hub's schema check: a symbol outside the enum is dead-lettered
+            # as `schema_mismatch`, naming the field.
             "violation": report["violation"],
-            "discovered_on": datetime.fromisoformat(report["reported_at"]).date(),
+            "discovered_on": reported_at.date(),
             "summary": report["summary"],
-            "subject_nip": report["subject_nip"],
+            "subject_nip": _nip(report, "subject_nip"),
             "subject_name": report["subject_name"],
-            "reporter_ref": f"reporter:{report['id']}",
+            # Never the system's own reference of the person: one pseudonym per case.
+            "reporter_ref": case_pseudonym(self._pseudonyms, case_id, _text(report, "reporter")),
             "reporter_identity": None,
         }
+
+
+def _invalid(field: str, why: str, code: str = INVALID_FIELD) -> PermanentError:
+    """The refusal of a report's ``field`` (named; its value never quoted)."""
+    return PermanentError(code, f"field {field!r} {why}; correct the report in the system")
+
+
+def _text(report: dict[str, Any], field: str) -> str:
+    value = report[field]
+    if not isinstance(value, str) or not value.strip():
+        raise _invalid(field, "is not a non-empty string")
+    return value
+
+
+def _nip(report: dict[str, Any], field: str) -> str:
+    value = _text(report, field)
+    if not is_nip(value):  # ASCII digits only: SIASN knows no NIP in other digits
+        raise _invalid(field, "is not a NIP (18 digits 0-9)")
+    return value
+
+
+def _moment(report: dict[str, Any], field: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(_text(report, field))
+    except ValueError:
+        raise _invalid(field, "is not an ISO 8601 date-time") from None
+    if value.tzinfo is None:  # a wall time is no instant: which zone would it be?
+        raise _invalid(
+            field,
+            "has no UTC offset; send it with its offset, e.g. 2024-11-01T09:30:00+07:00",
+            NAIVE_TIME,
+        )
+    return value
 
 
 class Outbound(OutboundConnector[ExchangeConfig]):

@@ -39,6 +39,7 @@ class FileExchangeSystem:
             "summary": "Shared campaign material in an official group.",
             "subject_nip": "198501012010011001",
             "subject_name": "Subject Name",
+            "reporter": f"U-{number}",  # the system's own reference of the person
         } | overrides
         with (self.share / "outbox.jsonl").open("a") as outbox:
             outbox.write(json.dumps(report) + "\n")

@@ -20,6 +20,15 @@ def _system(tmp_path: Path) -> Iterator[FileExchangeSystem]:
     yield FileExchangeSystem(tmp_path / "system")
 
 
+def inbound_config(system: FileExchangeSystem, tmp_path: Path) -> dict[str, Any]:
+    """The inbound connector's configuration: its key kept off the share."""
+    return {
+        "institution": "bawaslu.33",
+        "share": str(system.share),
+        "pseudonym_key_file": str(tmp_path / "keys" / "pseudonyms.key"),
+    }
+
+
 class TestInbound(InboundContract):
     connector_name = "%%name%%-inbound"
 
@@ -27,7 +36,7 @@ class TestInbound(InboundContract):
         return _system(tmp_path)
 
     def config(self, system: Any, tmp_path: Path) -> dict[str, Any]:
-        return {"institution": "bawaslu.33", "share": str(system.share)}
+        return inbound_config(system, tmp_path)
 
     def add_records(self, system: Any, count: int) -> None:
         for _ in range(count):
@@ -35,6 +44,9 @@ class TestInbound(InboundContract):
 
     def add_malformed(self, system: Any) -> None:
         system.write_garbage()
+
+    def add_unfit(self, system: Any) -> None:
+        system.register_report(violation="NOT_A_CATEGORY")  # left to the hub's schema check
 
     def unreachable(self, system: Any) -> AbstractContextManager[None]:
         return system.offline()  # type: ignore[no-any-return]

@@ -1,0 +1,98 @@
+"""What stops `kawal connector run` at its start, with what to do: an institution the registry
+does not list, and a metrics port another process holds."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from connectors.errors import ConnectorConfigError
+from connectors.host import build, check_registered
+from streams.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+
+def run_status(tmp_path: Path, institution: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``kawal connector run authority-status`` against no broker: it must stop by itself.
+
+    An outbound connector, which would otherwise wait for its feed for ever.
+    """
+    config = tmp_path / "status.toml"
+    config.write_text(
+        f'institution = "{institution}"\ndatabase_url = "sqlite:///{tmp_path / "status.db"}"\n'
+    )
+    environment = dict(
+        os.environ,
+        KAWAL_HOME=str(tmp_path / "home"),
+        KAWAL_BROKER_URL="tansu://127.0.0.1:9",
+        KAWAL_CONNECTOR_METRICS_PORT="0",
+    )
+    command = [sys.executable, "-m", "streams.cli", "connector", "run", "authority-status"]
+    return subprocess.run(
+        [*command, "--config", str(config)],
+        env=environment | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("name", ["authority-status", "ppk-decrees"])
+def test_an_institution_the_registry_in_force_lists_is_taken(tmp_path: Path, name: str) -> None:
+    registry = tmp_path / "institutions.toml"
+    registry.write_text(
+        '[[institution]]\nid = "my-agency"\nrole = "employing_agency"\nname = "M"\n'
+    )
+    database = f"sqlite:///{tmp_path / 'system.db'}"
+    connector = build(name, {"institution": "my-agency", "database_url": database})
+
+    check_registered(connector, Settings(institutions_file=registry))
+
+    with pytest.raises(ConnectorConfigError, match="not in the institutions registry"):
+        check_registered(connector, Settings(institutions_file=None))
+
+
+@pytest.mark.parametrize(
+    ("institution", "hint"),
+    [
+        ("my-agency", None),
+        ("BAWASLU.33", "; did you mean 'bawaslu.33'?"),
+        ("bawaslu.3", "; did you mean 'bawaslu.33'?"),
+    ],
+)
+def test_an_unregistered_institution_stops_the_run_before_it_connects(
+    tmp_path: Path, institution: str, hint: str | None
+) -> None:
+    run = run_status(tmp_path, institution)
+
+    assert run.returncode == 1
+    assert f"institution {institution!r} is not in the institutions registry" in run.stderr
+    assert "bundled streams/data/institutions.toml" in run.stderr
+    assert "KAWAL_INSTITUTIONS_FILE" in run.stderr
+    if hint is None:
+        assert "did you mean" not in run.stderr
+    else:
+        assert hint in run.stderr
+    assert "running for" not in run.stderr
+
+
+def test_a_metrics_port_in_use_is_named_with_its_setting(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        run = run_status(
+            tmp_path, "kasn", KAWAL_WEB_HOST="127.0.0.1", KAWAL_CONNECTOR_METRICS_PORT=str(port)
+        )
+
+    assert run.returncode == 1
+    assert f"port {port} on 127.0.0.1 for the connector's metrics is in use" in run.stderr
+    assert "set KAWAL_CONNECTOR_METRICS_PORT to a free port, or to 0" in run.stderr
+    assert "check the paths" not in run.stderr

@@ -1,0 +1,225 @@
+"""One system record the shared schemas refuse stops nothing: it is dead-lettered, the rest flows.
+
+A connector that maps its system's reports as they come (no checks of its own) meets what an
+integrator's first connector meets: a violation no enum knows, a field the schema lacks, a time
+without a UTC offset, whether its envelope was made with ``schemas.envelope.envelope`` or by
+hand. On the real broker, each such record goes to ``kawal.dlq`` with a reason code that names
+the record, never its values; it is counted and logged; the record after it is published and
+the checkpoint moves past both. An unreachable system is logged with the connector's reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka import KafkaProducer
+
+from connectors.base import (
+    ConnectorConfig,
+    ConnectorContext,
+    Event,
+    InboundConnector,
+    SourceRecord,
+    TransientError,
+)
+from connectors.contract import FAST_RETRY, read_topic
+from connectors.ids import event_id_for
+from connectors.runtime import InboundRunner, system_topic
+from connectors.signed_fixtures import contract_keyring, signed_event_of
+from monitoring.connectors import ConnectorMetrics
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
+from schemas.envelope import envelope
+from schemas.identity import case_id_for
+from streams.broker.checkpoints import CheckpointStore
+from streams.topics import DLQ, inbound_topic
+
+INSTITUTION = "bawaslu.33"
+NAME = "as-it-comes"
+SECRET_NIP = "198501012010011001"
+SECRET_NAME = "Siti Rahmawati"
+SECRET_SUMMARY = "Shared campaign material in the office group."
+#: Seconds of silence that end a read of a topic (every record read was acknowledged).
+QUIET = 2.0
+OUTAGE = "exchange share /mnt/bawaslu-33 is not mounted (FileNotFoundError)"
+
+
+class AsItComes(InboundConnector[ConnectorConfig]):
+    """A connector that maps each report as the system holds it, leaving the checks to the hub.
+
+    ``by_hand``: it writes the envelope as a dict rather than with ``envelope()``, which
+    refuses a naive time itself. ``down``: the system cannot be read.
+    """
+
+    name = NAME
+
+    def __init__(self, reports: list[dict[str, Any]], *, by_hand: bool = False) -> None:
+        catalog = default_catalog()
+        super().__init__(
+            ConnectorConfig(institution=INSTITUTION), ConnectorContext(catalog, AvroCodec(catalog))
+        )
+        self.reports, self.by_hand, self.down = reports, by_hand, False
+
+    def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
+        if self.down:
+            raise TransientError(OUTAGE)
+        start = int(after or 0)
+        return [
+            SourceRecord(str(number), report, report["id"])
+            for number, report in enumerate(self.reports[start : start + limit], start=start + 1)
+        ]
+
+    def to_events(self, record: SourceRecord) -> list[Event]:
+        report = dict(record.payload)
+        del report["id"]
+        case_id = case_id_for(INSTITUTION, report.pop("case_number"))
+        moment = datetime.fromisoformat(report.pop("reported_at"))
+        fields: dict[str, Any] = {
+            "event_id": event_id_for(INSTITUTION, record.source_id, "ReportReceived"),
+            "case_id": case_id,
+            "event_type": "ReportReceived",
+            "event_time": moment,
+            "source": INSTITUTION,
+            "actor_ref": f"system:{INSTITUTION}",
+        }
+        made = fields | {"ingest_time": None, "traceparent": None, "signature": None}
+        header = made if self.by_hand else envelope(**fields)
+        body = {
+            "case_number": record.source_id,
+            "discovered_on": moment.date(),
+            "reporter_ref": f"reporter:{uuid.uuid4().hex[:24]}",
+            "reporter_identity": None,
+        }
+        return [Event("ReportReceived", {"envelope": header} | body | report)]
+
+
+def report(**overrides: Any) -> dict[str, Any]:
+    """A report as the system holds it; its id is new on the shared broker."""
+    return {
+        "id": f"R-{uuid.uuid4().hex[:12]}",
+        "case_number": f"LP/{uuid.uuid4().hex[:8]}/2024",
+        "reported_at": "2024-11-02T14:05:00+07:00",
+        "election": "pilkada-2024",
+        "region_code": "3374",
+        "employing_agency": "ppk.3374",
+        "violation": "ETHICS_SOCIAL_MEDIA_CAMPAIGN",
+        "summary": SECRET_SUMMARY,
+        "subject_nip": SECRET_NIP,
+        "subject_name": SECRET_NAME,
+    } | overrides
+
+
+@pytest.fixture
+def checkpoints(tmp_path: Path) -> Iterator[CheckpointStore]:
+    store = CheckpointStore(tmp_path / "checkpoints.db")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def producer(kawal_broker: list[str]) -> Iterator[KafkaProducer]:
+    client = KafkaProducer(bootstrap_servers=kawal_broker, acks="all")
+    yield client
+    client.close()
+
+
+def runner_of(
+    connector: AsItComes,
+    producer: KafkaProducer,
+    checkpoints: CheckpointStore,
+    metrics: ConnectorMetrics,
+) -> InboundRunner:
+    probe = metrics.probe(connector.name, connector.institution)
+    return InboundRunner(
+        connector,
+        producer,
+        connector.context.codec,
+        checkpoints,
+        FAST_RETRY,
+        contract_keyring(),
+        probe=probe,
+    )
+
+
+def letters_naming(bootstrap: list[str], source_id: str) -> list[dict[str, Any]]:
+    codec = AvroCodec(default_catalog())
+    letters = [codec.decode(message.value).record for message in read_topic(bootstrap, DLQ, QUIET)]
+    return [
+        letter
+        for letter in letters
+        if letter["source_topic"] == system_topic(NAME) and source_id in letter["reason"]
+    ]
+
+
+def published_ids(bootstrap: list[str]) -> set[str]:
+    codec = AvroCodec(default_catalog())
+    topic = read_topic(bootstrap, inbound_topic(INSTITUTION), QUIET)
+    return {signed_event_of(codec, message.value)["envelope"]["event_id"] for message in topic}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "by_hand", "code", "named"),
+    [
+        ({"violation": "FOO"}, False, "schema_mismatch", "ReportReceived.violation"),
+        ({"colour": "blue"}, False, "schema_mismatch", "colour"),
+        ({"reported_at": "2024-11-02T14:05:00"}, False, "naive_time", "event_time"),
+        ({"reported_at": "2024-11-02T14:05:00"}, True, "naive_time", "event_time"),
+    ],
+    ids=["enum", "extra-field", "naive-envelope", "naive-by-hand"],
+)
+def test_a_record_the_schemas_refuse_is_dead_lettered_and_the_next_is_published(
+    kawal_broker: list[str],
+    producer: KafkaProducer,
+    checkpoints: CheckpointStore,
+    caplog: pytest.LogCaptureFixture,
+    overrides: dict[str, Any],
+    by_hand: bool,
+    code: str,
+    named: str,
+) -> None:
+    refused, fine = report(**overrides), report()
+    connector = AsItComes([refused, fine], by_hand=by_hand)
+    metrics = ConnectorMetrics()
+    runner = runner_of(connector, producer, checkpoints, metrics)
+
+    with caplog.at_level(logging.WARNING):
+        assert runner.run_once() == 2
+
+    [letter] = letters_naming(kawal_broker, refused["id"])
+    assert letter["reason_code"] == code
+    assert letter["reason"].startswith(f"record {refused['id']}: ")
+    assert named in letter["reason"]
+    for value in (SECRET_NIP, SECRET_NAME, SECRET_SUMMARY, "FOO", "blue", "14:05"):
+        assert value not in letter["reason"]
+    published = published_ids(kawal_broker)
+    assert event_id_for(INSTITUTION, fine["id"], "ReportReceived") in published
+    assert event_id_for(INSTITUTION, refused["id"], "ReportReceived") not in published
+    assert checkpoints.get(NAME) == "2"
+    labels = {"connector": NAME, "institution": INSTITUTION, "reason": code}
+    assert metrics.registry.get_sample_value("kawal_connector_dead_letters_total", labels) == 1
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert f"dead-lettered a record from {system_topic(NAME)}: {code}" in warnings
+    assert runner.run_once() == 0  # the checkpoint is past it: it stops nothing again
+
+
+def test_an_unreachable_system_is_logged_with_the_connectors_reason(
+    producer: KafkaProducer, checkpoints: CheckpointStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    connector = AsItComes([report()])
+    connector.down = True
+    runner = runner_of(connector, producer, checkpoints, ConnectorMetrics())
+
+    with caplog.at_level(logging.WARNING, logger="connectors.runtime"):
+        assert runner.run_once() == 0
+
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{NAME}: system unreachable after {FAST_RETRY.attempts} attempts "
+        f"(TransientError: {OUTAGE}); will try again"
+    ]
+    assert checkpoints.get(NAME) is None
