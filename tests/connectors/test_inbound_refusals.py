@@ -34,7 +34,7 @@ from connectors.runtime import InboundRunner, system_topic
 from connectors.signed_fixtures import contract_keyring, signed_event_of
 from monitoring.connectors import ConnectorMetrics
 from schemas.catalog import default_catalog
-from schemas.codec import AvroCodec
+from schemas.codec import AvroCodec, CodecError
 from schemas.envelope import envelope
 from schemas.identity import case_id_for
 from streams.broker.checkpoints import CheckpointStore
@@ -159,8 +159,13 @@ def letters_naming(bootstrap: list[str], source_id: str) -> list[dict[str, Any]]
 
 def published_ids(bootstrap: list[str]) -> set[str]:
     codec = AvroCodec(default_catalog())
-    topic = read_topic(bootstrap, inbound_topic(INSTITUTION), QUIET)
-    return {signed_event_of(codec, message.value)["envelope"]["event_id"] for message in topic}
+    found = set()
+    for message in read_topic(bootstrap, inbound_topic(INSTITUTION), QUIET):
+        try:
+            found.add(signed_event_of(codec, message.value)["envelope"]["event_id"])
+        except CodecError:
+            continue  # the session's broker: another test's raw record (a replayed letter)
+    return found
 
 
 @pytest.mark.parametrize(
