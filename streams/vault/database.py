@@ -47,7 +47,8 @@ def failure(action: str, exc: SQLAlchemyError) -> VaultError:
 
 def vault_engine(url: str) -> Engine:
     """An engine on ``url``; on SQLite with the vault's pragmas on every connection."""
-    engine = create_engine(url)
+    # Hidden parameters: an error's text never quotes a wrapped key.
+    engine = create_engine(url, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
