@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 import tomllib
 from contextlib import AbstractContextManager
-from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,7 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.broker.checkpoints import CheckpointStore
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
-from streams.domain.institutions import MAX_ID_LENGTH, load_institutions
+from streams.domain.institutions import MAX_ID_LENGTH, load_institutions, resembling
 from streams.domain.signing import KeyRing
 from streams.local.keyring import keyring_of
 from streams.local.process_lock import held_lock
@@ -91,17 +90,10 @@ def check_registered(connector: Connector[ConnectorConfig], settings: Settings) 
     where = settings.institutions_file or "the bundled streams/data/institutions.toml"
     raise ConnectorConfigError(
         f"invalid configuration of {connector.name}: institution {given[:MAX_ID_LENGTH]!r} is "
-        f"not in the institutions registry ({where}){_resembling(given, registered)}; set "
+        f"not in the institutions registry ({where}){resembling(given, registered)}; set "
         "`institution` to a registered id, or register it (KAWAL_INSTITUTIONS_FILE names the "
         "registry in force) and create its topics with `kawal topics apply`"
     )
-
-
-def _resembling(given: str, registered: list[str]) -> str:
-    """``; did you mean 'x'?`` for the registered id ``given`` most resembles, else nothing."""
-    same_letters = [known for known in registered if known.casefold() == given.casefold()]
-    close = same_letters or get_close_matches(given, registered, n=1, cutoff=0.8)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def build(name: str, source: Path | dict[str, Any]) -> Connector[ConnectorConfig]:

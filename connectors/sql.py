@@ -102,11 +102,15 @@ def open_engine(raw_url: str, timeout_seconds: float, timezone: str = "UTC") -> 
     url = make_url(raw_url)
     if url.get_backend_name() == "sqlite":
         return create_engine(
-            _never_create(url), poolclass=NullPool, connect_args={"timeout": timeout_seconds}
+            _never_create(url),
+            poolclass=NullPool,
+            connect_args={"timeout": timeout_seconds},
+            hide_parameters=True,
         )
     millis = int(timeout_seconds * 1000)
     return create_engine(
         url,
+        hide_parameters=True,
         pool_pre_ping=True,
         connect_args={
             "connect_timeout": max(1, round(timeout_seconds)),

@@ -54,7 +54,8 @@ def engine_for(url: str) -> Engine:
     parsed = parsed_url(url)
     dialect = parsed.drivername
     try:
-        return create_engine(parsed)
+        # Hidden parameters: an error's text never quotes a row's values (personal data).
+        return create_engine(parsed, hide_parameters=True)
     except NoSuchModuleError:
         reason = f"no database dialect {dialect!r}"
     except ImportError as exc:  # the dialect is known, its driver module is not installed

@@ -14,7 +14,7 @@ import hashlib
 import secrets
 from collections.abc import Container
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, RowMapping, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -36,6 +36,9 @@ TOKEN_PREFIX = "kawal_"  # noqa: S105 (a prefix, not a secret)
 SECRET_BYTES = 32
 #: Random bytes in a token's public id.
 ID_BYTES = 6
+#: The longest a token may live: a leaked one stops working within a year even if nobody
+#: notices, and every holder renews once a year.
+MAX_LIFETIME = timedelta(days=366)
 
 
 class TokenError(KawalError):
@@ -96,9 +99,16 @@ class TokenStore:
 
         Raises:
             TokenError: an unknown institution, an operator named like an institution, a
-                badly formed name, or the store cannot be written.
+                badly formed name, an expiry more than :data:`MAX_LIFETIME` away, or the store
+                cannot be written.
         """
         _check_principal(principal, role, institutions)
+        issued_at = as_utc(now or datetime.now(UTC))
+        if as_utc(expires_at) - issued_at > MAX_LIFETIME:
+            raise TokenError(
+                f"a token lives at most {MAX_LIFETIME.days} days; give an earlier --expires and "
+                "issue the next one before it ends"
+            )
         secret = TOKEN_PREFIX + secrets.token_urlsafe(SECRET_BYTES)
         token_id, expires = "tok_" + secrets.token_hex(ID_BYTES), as_utc(expires_at)
         values = {
@@ -106,7 +116,7 @@ class TokenStore:
             "principal": principal,
             "role": role.value,
             "secret_hash": secret_hash(secret),
-            "created_at": as_utc(now or datetime.now(UTC)),
+            "created_at": issued_at,
             "expires_at": expires,
         }
         try:

@@ -28,7 +28,7 @@ from streams.domain.chain import ChainBreak, verify_chain
 from streams.domain.commitments import reveal
 from streams.domain.disclosure_policy import PUBLIC, DisclosurePolicy
 from streams.domain.entries import EntryProblem, check_entry
-from streams.domain.institutions import Institution
+from streams.domain.institutions import MAX_ID_LENGTH, Institution, resembling
 from streams.domain.keys import KeyRegistry
 from streams.domain.parties import case_roles, parties_of_report
 from streams.vault.entries import CaseKeys, DataKey, unvault
@@ -38,6 +38,10 @@ WITHHELD = "[withheld: personal data]"
 
 class NotEntitledError(KawalError):
     """An institution asked for the view of a case it is not party to, or is unknown."""
+
+
+class UnknownViewerError(NotEntitledError):
+    """The view was asked for as an institution the registry does not list."""
 
 
 @dataclass(frozen=True)
@@ -62,13 +66,15 @@ def viewer_for(
     """The viewer ``institution_id`` of the case whose trail is ``rows``.
 
     Raises:
-        NotEntitledError: the institution is unknown or not party to the case.
+        UnknownViewerError: the institution is not registered.
+        NotEntitledError: it is not party to the case.
     """
     known = {inst.id: inst for inst in directory.institutions}
     institution = known.get(institution_id)
     if institution is None:
-        raise NotEntitledError(
-            f"unknown institution {institution_id!r}; use one of: {', '.join(sorted(known))}"
+        raise UnknownViewerError(
+            f"{institution_id[:MAX_ID_LENGTH]!r} is not in the institutions registry"
+            f"{resembling(institution_id, known)}; give a registered institution id"
         )
     roles = None
     if rows and rows[0].event_type == "ReportReceived":

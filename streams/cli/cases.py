@@ -21,7 +21,13 @@ if TYPE_CHECKING:
     from streams.audit.head_check import HeadsReport
     from streams.audit.trail import Directory
 from streams.cli.arguments import case_uuid
-from streams.cli.exits import EXIT_NOT_ENTITLED, EXIT_OK, EXIT_UNKNOWN_CASE, EXIT_UNVERIFIED
+from streams.cli.exits import (
+    EXIT_NOT_ENTITLED,
+    EXIT_OK,
+    EXIT_UNKNOWN_CASE,
+    EXIT_UNVERIFIED,
+    EXIT_USAGE,
+)
 from streams.domain.keys import KeyRegistry, load_key_registry
 from streams.settings import Settings
 from streams.vault.data_keys import DataKeyVault
@@ -100,7 +106,7 @@ def add_parsers(commands: Any) -> None:
 
 
 def _case_trail(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.audit.trail import NotEntitledError, trail_view
+    from streams.audit.trail import NotEntitledError, UnknownViewerError, trail_view
     from streams.domain.disclosure_policy import load_disclosure_policy
 
     catalog = default_catalog()
@@ -119,6 +125,9 @@ def _case_trail(args: argparse.Namespace, settings: Settings) -> int:
             load_key_registry(settings.key_registry_file),
             vault,
         )
+    except UnknownViewerError as exc:
+        print(f"kawal: --as: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except NotEntitledError as exc:
         print(f"kawal: {exc}", file=sys.stderr)
         return EXIT_NOT_ENTITLED

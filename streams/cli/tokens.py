@@ -3,7 +3,7 @@
 ``issue`` prints the secret once; the audit store keeps only its hash (:mod:`streams.audit.tokens`),
 so a lost token is revoked and replaced, never recovered. Every token expires: ``--expires``
 takes a duration (``90m``, ``12h``, ``30d``, ``8w``) or a date (the token stops working at 00:00
-UTC that day) or a date-time with its offset.
+UTC that day) or a date-time with its offset, at most 366 days ahead.
 """
 
 from __future__ import annotations

@@ -137,7 +137,9 @@ CHANNELS = (
         id="dlq",
         address=DLQ,
         title="Rejected records",
-        writer="any hub stage that rejects a record (ingress, sink)",
+        writer="any hub stage that rejects a record (ingress, sink), and the institutions' "
+        "connectors for records of their systems or feeds they cannot handle (stage "
+        "`connector`; write only, so a letter's stage and source are the writer's claim)",
         reader="operators (`kawal dlq list`, `kawal dlq replay`)",
         action="send",
         operation_id="sendDeadLetters",

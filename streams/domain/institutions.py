@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
+from difflib import get_close_matches
 from enum import StrEnum
 from pathlib import Path
 
@@ -104,3 +106,15 @@ def _lane(value: str, index: int) -> InboundLane:
         raise RegistryError(
             f"institution entry #{index + 1} has inbound = {value!r}; it must be {lanes}"
         ) from None
+
+
+def resembling(given: str, registered: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the registered id ``given`` most resembles, else ``""``.
+
+    For messages about an id that is not registered: a national registry holds some 1,800 ids,
+    too many to list.
+    """
+    known = list(registered)
+    same_letters = [id_ for id_ in known if id_.casefold() == given.casefold()]
+    close = same_letters or get_close_matches(given, known, n=1, cutoff=0.8)
+    return f"; did you mean {close[0]!r}?" if close else ""

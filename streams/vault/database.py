@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from schemas.errors import KawalError
 from streams.private_files import private_sqlite_database
@@ -46,11 +46,38 @@ def failure(action: str, exc: SQLAlchemyError) -> VaultError:
 
 
 def vault_engine(url: str) -> Engine:
-    """An engine on ``url``; on SQLite with the vault's pragmas on every connection."""
-    engine = create_engine(url)
+    """An engine on ``url``; on SQLite with the vault's pragmas on every connection.
+
+    Raises:
+        VaultError: ``url`` is not a database URL, or names a dialect or driver that is not
+            there (the message hides its password and never repeats a string that is no URL).
+    """
+    try:
+        # Hidden parameters: an error's text never quotes a wrapped key.
+        engine = create_engine(url, hide_parameters=True)
+    except (ArgumentError, ImportError) as exc:  # NoSuchModuleError is an ArgumentError
+        raise _unusable(url, exc) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _unusable(url: str, exc: Exception) -> VaultError:
+    fix = (
+        "set KAWAL_VAULT_URL to a URL of sqlite (sqlite:////var/lib/kawal/vault.db) or "
+        "postgresql+psycopg, or unset it for KAWAL_HOME/vault.db"
+    )
+    try:
+        where = f"the vault {shown(url)}"
+    except ArgumentError:
+        return VaultError(f"the vault's URL is not a database URL: {fix}")
+    if isinstance(exc, NoSuchModuleError):
+        reason = f"no database dialect {make_url(url).drivername!r}"
+    elif isinstance(exc, ImportError):
+        reason = f"the driver {exc.name or make_url(url).drivername} is not installed"
+    else:
+        reason = f"SQLAlchemy refuses it ({type(exc).__name__})"
+    return VaultError(f"cannot use {where}: {reason}; {fix}")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

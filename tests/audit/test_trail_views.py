@@ -123,6 +123,13 @@ def test_cli_shows_an_institutions_view(hub: RunningHub) -> None:
     refused = kawal("--as", "kasn")
     assert refused.returncode == 5
     assert "not party" in refused.stderr
+    # An id the registry does not list is a usage error, named with the id it resembles.
+    unknown = kawal("--as", "PPK.3374")
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip() == (
+        "kawal: --as: 'PPK.3374' is not in the institutions registry; did you mean "
+        "'ppk.3374'?; give a registered institution id"
+    )
 
 
 def test_cli_applies_the_disclosure_policy_file(hub: RunningHub, tmp_path: Path) -> None:
