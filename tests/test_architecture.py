@@ -24,10 +24,14 @@ ALLOWED: dict[str, set[str]] = {
     "private_files": set(),
     "logs": set(),
     "sql_time": set(),
+    "sql_engines": set(),
     "topics": {"domain"},
     "broker": {"domain", "topics", "headers", "settings", "private_files"},
-    "vault": {"domain", "settings", "private_files", "sql_time"},
-    "audit": {"domain", "broker", "vault", "topics", "settings", "private_files", "sql_time"},
+    "vault": {"domain", "settings", "private_files", "sql_time", "sql_engines"},
+    "audit": {
+        "domain", "broker", "vault", "topics", "settings", "private_files", "sql_time",
+        "sql_engines",
+    },
     # Failures are logged by type and frames (streams.logs.frames), never by message.
     "hub": {"domain", "broker", "audit", "vault", "topics", "headers", "logs"},
     "web": {"domain", "audit", "vault", "hub"},

@@ -9,9 +9,10 @@ parameters) can quote the values of a row, which may be personal data.
 from __future__ import annotations
 
 from sqlalchemy import URL, Engine, create_engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from schemas.errors import KawalError
+from streams.sql_engines import why_unusable
 
 #: The databases the audit store runs on, each with an example URL.
 SUPPORTED = (
@@ -52,16 +53,11 @@ def engine_for(url: str) -> Engine:
             a driver that is not installed.
     """
     parsed = parsed_url(url)
-    dialect = parsed.drivername
     try:
         # Hidden parameters: an error's text never quotes a row's values (personal data).
         return create_engine(parsed, hide_parameters=True)
-    except NoSuchModuleError:
-        reason = f"no database dialect {dialect!r}"
-    except ImportError as exc:  # the dialect is known, its driver module is not installed
-        reason = f"the driver {exc.name or dialect} of {dialect} is not installed"
-    except ArgumentError as exc:
-        reason = f"SQLAlchemy refuses it ({type(exc).__name__})"
+    except (ArgumentError, ImportError) as exc:  # NoSuchModuleError is an ArgumentError
+        reason = why_unusable(exc, parsed.drivername)
     raise StoreError(f"cannot use the audit store {shown(parsed)}: {reason}; {FIX_THE_URL}")
 
 

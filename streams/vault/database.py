@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from schemas.errors import KawalError
 from streams.private_files import private_sqlite_database
+from streams.sql_engines import why_unusable
 from streams.vault import migrations
 from streams.vault.tables import CaseDataKey
 
@@ -68,16 +69,11 @@ def _unusable(url: str, exc: Exception) -> VaultError:
         "postgresql+psycopg, or unset it for KAWAL_HOME/vault.db"
     )
     try:
-        where = f"the vault {shown(url)}"
+        parsed = make_url(url)
     except ArgumentError:
         return VaultError(f"the vault's URL is not a database URL: {fix}")
-    if isinstance(exc, NoSuchModuleError):
-        reason = f"no database dialect {make_url(url).drivername!r}"
-    elif isinstance(exc, ImportError):
-        reason = f"the driver {exc.name or make_url(url).drivername} is not installed"
-    else:
-        reason = f"SQLAlchemy refuses it ({type(exc).__name__})"
-    return VaultError(f"cannot use {where}: {reason}; {fix}")
+    reason = why_unusable(exc, parsed.drivername)
+    return VaultError(f"cannot use the vault {shown(url)}: {reason}; {fix}")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
