@@ -130,8 +130,8 @@ def _record(row: RowMapping) -> AccessRecord:
 def shown_personal_fields(view: dict[str, Any], catalog: SchemaCatalog) -> tuple[str, ...]:
     """Names of the personal-data fields whose value a trail view shows (sorted, unique).
 
-    A field counts as shown unless the view withheld it, so a view that could show anything
-    more is logged rather than missed.
+    A field counts as shown unless the view withheld it or it holds no value (null), so a view
+    that could show anything more is logged rather than missed.
     """
     shown: set[str] = set()
     for entry in view.get("entries", []):
@@ -141,7 +141,9 @@ def shown_personal_fields(view: dict[str, Any], catalog: SchemaCatalog) -> tuple
         except UnknownSchemaError:
             # An entry the hub cannot decode has no "fields"; one it can always has a schema.
             personal = tuple(fields)
-        shown |= {name for name in personal if name in fields and fields[name] != WITHHELD}
+        shown |= {
+            name for name in personal if name in fields and fields[name] not in (WITHHELD, None)
+        }
     return tuple(sorted(shown))
 
 

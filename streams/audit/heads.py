@@ -12,6 +12,7 @@ head) in the latest signed head, which anyone holding that head checks with
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -84,7 +85,7 @@ class CaseProof:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The proof for scripts: hashes in hex, the head as institutions keep it."""
+        """The proof for scripts: hashes in hex, the head an object as institutions keep it."""
         return {
             "case_id": self.case_id,
             "seq": self.seq,
@@ -93,7 +94,7 @@ class CaseProof:
             "tree_size": self.head.tree_size,
             "root_hash": self.head.root_hash.hex(),
             "inclusion": [item.hex() for item in self.proof],
-            "head": self.head.to_json(),
+            "head": json.loads(self.head.to_json()),
             "verified": self.verifies(),
         }
 

@@ -8,7 +8,8 @@ case may see, each value checked against the commitment in the signed bytes; the
 (and an operator's) shows none, since the policy grants the public nothing.
 Every view verifies the same chain and each entry's signatures, the sender's and the hub's
 (:mod:`streams.domain.entries`), and carries what a reader needs to check them without the hub:
-the signed bytes, key ids and signatures.
+the signed bytes, key ids and signatures, and for each value an institution's view shows, the
+sender's disclosure (field, salt, value) that opens its commitment in those bytes.
 """
 
 from __future__ import annotations
@@ -233,19 +234,26 @@ def present_entry(
     except CodecError as exc:
         entry["error"] = str(exc)
         return entry
-    personal = set(catalog.personal_data_fields(decoded.full_name))
+    # A personal-data field that holds no value (null) has nothing to withhold: the committed
+    # bytes every view carries show it is null.
+    personal = {
+        name
+        for name in catalog.personal_data_fields(decoded.full_name)
+        if decoded.record.get(name) is not None
+    }
     try:
-        record, revealed = _visible_record(decoded.record, row, policy, viewer, opened)
+        record, disclosed = _visible_record(decoded.record, row, policy, viewer, opened)
     except ValueError as exc:
         entry["error"] = str(exc)
         return entry
-    personal -= revealed
+    personal -= {item["field"] for item in disclosed}
     entry["envelope"] = to_json(record["envelope"])
     entry["fields"] = {
         name: WITHHELD if name in personal else to_json(value)
         for name, value in record.items()
         if name != "envelope"
     }
+    entry["disclosures"] = disclosed
     return entry
 
 
@@ -255,20 +263,27 @@ def _visible_record(
     policy: DisclosurePolicy,
     viewer: Viewer | None,
     opened: Disclosed | None,
-) -> tuple[dict[str, Any], set[str]]:
-    """The record with the disclosures ``viewer`` may see revealed, and their fields.
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The record with the disclosures ``viewer`` may see revealed, and those disclosures.
+
+    Each disclosure is the sender's ``{field, salt, value}``: with the salt a reader checks
+    offline that the value shown is the one the sender committed to in the signed bytes.
 
     Raises:
         ValueError: a disclosure does not open or does not match its commitment (the store
             was tampered with).
     """
     if opened is None:
-        return record, set()
+        return record, []
     roles = viewer.roles if viewer else frozenset({PUBLIC})
     stored = opened.of(row)
     shown = set(policy.visible(roles, row.event_type, [item["field"] for item in stored]))
-    disclosures = [item for item in stored if item["field"] in shown]
-    return reveal(record, disclosures), shown
+    disclosures = [
+        {"field": item["field"], "salt": item["salt"], "value": item["value"]}
+        for item in stored
+        if item["field"] in shown
+    ]
+    return reveal(record, disclosures), disclosures
 
 
 def cases_view(store: AuditStore) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ domain's rules. Every view verifies, whatever it withholds.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ import pytest
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
-from streams.audit.access_log import AccessLog
+from streams.audit.access_log import AccessLog, shown_personal_fields
 from streams.audit.store import AuditStore
 from streams.audit.trail import WITHHELD, Directory, trail_view
 from streams.domain.authority import load_authority_map
@@ -110,6 +111,37 @@ def test_every_view_shows_exactly_the_policys_fields(
                 institution,
                 row.event_type,
             )
+
+
+def test_every_value_shown_comes_with_the_salt_that_opens_its_commitment(
+    store: AuditStore, policy: DisclosurePolicy
+) -> None:
+    # A reader checks offline, with plain SHA-256, that each value is the one the sender
+    # signed: the commitment is in the view's committed bytes, the salt in its disclosure.
+    case_id = stored(store, whole_case())
+    for institution in PARTIES:
+        for entry in view(store, policy, case_id, institution)["entries"]:
+            committed = CODEC.decode(bytes.fromhex(entry["committed_event"])).record
+            opened = {}
+            for item in entry["disclosures"]:
+                salted = bytes.fromhex(item["salt"]) + item["value"].encode()
+                assert committed[item["field"]] == "sha256:" + hashlib.sha256(salted).hexdigest()
+                opened[item["field"]] = item["value"]
+            assert {name: entry["fields"][name] for name in revealed(entry)} == opened
+    public = view(store, policy, case_id, None)
+    assert all(entry["disclosures"] == [] for entry in public["entries"])
+
+
+def test_a_personal_data_field_holding_no_value_shows_null_and_is_no_read(
+    store: AuditStore, policy: DisclosurePolicy
+) -> None:
+    public = view(store, policy, stored(store, whole_case()), None)
+    report = public["entries"][0]
+
+    assert CODEC.decode(bytes.fromhex(report["committed_event"])).record["evidence_keys"] is None
+    assert report["fields"]["evidence_keys"] is None
+    assert report["fields"]["subject_name"] == WITHHELD
+    assert shown_personal_fields(public, CATALOG) == ()
 
 
 def test_the_ppk_sees_whom_the_case_concerns_never_who_reported(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -178,6 +179,9 @@ def test_a_case_head_is_proven_included_in_the_latest_signed_head(
     shown = proof.to_json()
     assert shown["verified"] is True
     assert shown["tree_size"] == 6
+    # The head is an object, the line a keeper keeps, not that line quoted as a string.
+    assert shown["head"] == json.loads(head.to_json())
+    assert json.loads(json.dumps(shown))["head"]["root_hash"] == shown["root_hash"]
     # The same proof from a log built by the reader out of the entries it holds.
     log = MerkleLog(bytes.fromhex(row.hash) for row in _in_log_order(store))
     assert log.inclusion_proof(5, 6) == list(proof.proof)
