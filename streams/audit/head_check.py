@@ -107,7 +107,11 @@ def verify_heads(store: AuditStore, lines: Iterable[str], keys: KeyRegistry) -> 
     log, log_findings = store_log(store)
     findings += log_findings
     matching = {number: _matches(log, head) for number, head in kept}
-    findings += [_mismatch(number, head, len(log)) for number, head in kept if not matching[number]]
+    findings += [
+        _mismatch(number, head, len(log), _last_match_before(kept, matching, head))
+        for number, head in kept
+        if not matching[number]
+    ]
     findings += forks(kept, matching)
     return HeadsReport(read, len(kept), len(log), findings)
 
@@ -197,7 +201,24 @@ def _matches(log: MerkleLog, head: SignedTreeHead) -> bool:
     return head.tree_size <= len(log) and log.root(head.tree_size) == head.root_hash
 
 
-def _mismatch(number: int, head: SignedTreeHead, size: int) -> Finding:
+def _last_match_before(
+    kept: list[tuple[int, SignedTreeHead]], matching: dict[int, bool], head: SignedTreeHead
+) -> tuple[int, SignedTreeHead] | None:
+    """The largest kept head smaller than ``head`` that the store still matches, if any."""
+    smaller = [
+        (number, other)
+        for number, other in kept
+        if matching[number] and other.tree_size < head.tree_size
+    ]
+    return max(smaller, key=lambda item: item[1].tree_size, default=None)
+
+
+def _mismatch(
+    number: int,
+    head: SignedTreeHead,
+    size: int,
+    matched: tuple[int, SignedTreeHead] | None = None,
+) -> Finding:
     if head.tree_size > size:
         return Finding(
             HeadFinding.BEYOND_STORE,
@@ -205,10 +226,17 @@ def _mismatch(number: int, head: SignedTreeHead, size: int) -> Finding:
             f"head {number} covers {head.tree_size} entries but the store's log holds {size}: "
             "entries were removed, or the store is older than the head",
         )
+    where = ""
+    if matched is not None:
+        # The store's first leaves still have the smaller head's root: what changed lies after.
+        where = (
+            f"; the store still matches head {matched[0]} (size {matched[1].tree_size}), so "
+            f"the change is among leaves {matched[1].tree_size} to {head.tree_size - 1}"
+        )
     return Finding(
         HeadFinding.NOT_IN_STORE,
         (number,),
         f"head {number} (size {head.tree_size}, issued {head.issued_at.isoformat()}) does not "
         "match the store's log at that size: the store was rewritten after it was issued, or "
-        "the head is of another history",
+        f"the head is of another history{where}",
     )

@@ -136,6 +136,10 @@ def test_a_rewrite_after_the_first_head_leaves_that_head_matching(
     rewrite_case(store, ring, CASE, 4)  # leaves 7 and 8, after the first two heads
     report = verify_heads(store, institution.lines(), ring.registry)
     assert [(f.code, f.heads) for f in report.findings] == [(HeadFinding.NOT_IN_STORE, (3,))]
+    # The auditor is told where to look: after the last head the store still matches.
+    assert report.findings[0].detail.endswith(
+        "the store still matches head 2 (size 7), so the change is among leaves 7 to 8"
+    )
 
 
 def test_a_head_of_another_history_before_a_matching_one_is_a_fork(
