@@ -16,19 +16,41 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    cast,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from streams.sql_time import UtcDateTime
 
 
 class Base(DeclarativeBase):
     """Declarative base of the audit store."""
+
+
+class StoredBytes(TypeDecorator[bytes]):
+    """``LargeBinary`` read back as the bytes stored, whatever SQLite's storage class.
+
+    SQLite keeps any value in any column: a row edited outside the hub with a string function
+    (``event || '...'``, ``replace(...)``) holds TEXT where the hub wrote a BLOB, which the
+    sqlite3 module decodes as UTF-8 (failing on anything else) or returns as ``str``, and the
+    verifier stopped on it. Selecting ``CAST(column AS BLOB)`` gives the stored bytes either
+    way, so such an edit is found as an entry that does not verify. PostgreSQL's ``bytea``
+    holds bytes only; the cast changes nothing there.
+    """
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def column_expression(self, colexpr: ColumnElement[bytes]) -> ColumnElement[bytes]:
+        """The column as selected: cast to the binary type."""
+        return cast(colexpr, LargeBinary)
 
 
 class AuditRow(Base):
@@ -42,7 +64,7 @@ class AuditRow(Base):
     event_type: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
-    event: Mapped[bytes] = mapped_column(LargeBinary)
+    event: Mapped[bytes] = mapped_column(StoredBytes)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     source_topic: Mapped[str] = mapped_column(String(255))
     source_partition: Mapped[int] = mapped_column(Integer)
@@ -52,13 +74,13 @@ class AuditRow(Base):
     disclosures: Mapped[str] = mapped_column(Text, default="[]")
     #: The values behind the event's commitments, under the case's data key
     #: (:mod:`streams.vault.entries`); empty once erased or without personal data.
-    vaulted_disclosures: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    vaulted_disclosures: Mapped[bytes] = mapped_column(StoredBytes, default=b"")
     #: The sender's key id and signature over ``event``.
     key_id: Mapped[str] = mapped_column(String(128), default="")
-    signature: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    signature: Mapped[bytes] = mapped_column(StoredBytes, default=b"")
     #: The hub's key id and signature over ``hash``.
     hub_key_id: Mapped[str] = mapped_column(String(128), default="")
-    hub_signature: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    hub_signature: Mapped[bytes] = mapped_column(StoredBytes, default=b"")
 
 
 class CaseHead(Base):

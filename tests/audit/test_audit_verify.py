@@ -153,6 +153,39 @@ def test_tampering_is_found_at_its_case_and_seq(store: AuditStore, kind: str) ->
     assert verify_store(store, CLEAN).ok
 
 
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "event = event || '!'",  # SQL's string functions make the bytes TEXT
+        "event = CAST(X'c301ff00' AS TEXT)",  # TEXT that is not UTF-8
+        "event = 'forged'",  # TEXT that is UTF-8
+        "signature = signature || '!'",
+    ],
+)
+def test_bytes_edited_into_text_in_sqlite_are_found_not_a_crash(tmp_path: Path, edit: str) -> None:
+    # SQLite keeps any value in any column: an edit with a string function stores TEXT where
+    # the hub wrote a BLOB, which the sqlite3 module decodes as UTF-8 (and fails on) or
+    # returns as str. The verifier must read the bytes and find the entry, not stop.
+    store = open_store("sqlite", tmp_path, None)
+    store.insert(chained_rows(CASE, ENTRIES) + chained_rows(CLEAN, 3))
+    _sql(store, f"UPDATE audit_entries SET {edit} WHERE case_id = :c AND seq = 3", c=CASE)
+    with store.engine.connect() as conn:
+        stored = conn.execute(
+            text(
+                "SELECT typeof(event), typeof(signature) FROM audit_entries WHERE seq = 3"
+                " AND case_id = :c"
+            ),
+            {"c": CASE},
+        ).one()
+    assert "text" in stored
+
+    findings = verify_store(store).findings
+
+    assert [(finding.case_id, finding.seq) for finding in findings] == [(CASE, 3)]
+    assert all(isinstance(row.event, bytes) for row in store.trail(CASE))
+    store.close()
+
+
 def test_a_case_whose_entries_are_all_gone_is_reported(store: AuditStore) -> None:
     _sql(store, "DELETE FROM audit_entries WHERE case_id = :c", c=CASE)
     findings = verify_store(store).findings
