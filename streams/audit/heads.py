@@ -94,6 +94,7 @@ class CaseProof:
             "tree_size": self.head.tree_size,
             "root_hash": self.head.root_hash.hex(),
             "inclusion": [item.hex() for item in self.proof],
+            # An object, as a keeper's line holds it: not that line as a JSON string.
             "head": json.loads(self.head.to_json()),
             "verified": self.verifies(),
         }

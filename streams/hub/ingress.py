@@ -29,7 +29,7 @@ from typing import Any, Protocol
 import faust
 
 from schemas.catalog import SchemaCatalog
-from schemas.codec import AvroCodec, CodecError, Decoded
+from schemas.codec import SINGLE_OBJECT_MAGIC, AvroCodec, CodecError, Decoded
 from streams.domain.authority import AuthorityMap, AuthorityMapError
 from streams.domain.authorization import authorize
 from streams.domain.calendar import WorkingCalendar
@@ -44,6 +44,7 @@ from streams.domain.reasons import Reason, Rejection
 from streams.domain.sealing import DecryptionKeys, Disclosures
 from streams.domain.signed_events import (
     EVENT_NAMESPACE,
+    SIGNED_EVENT,
     SignedEvent,
     authenticate,
     open_signed,
@@ -147,21 +148,25 @@ def examine(
         return Refusal(Rejection(reason_for_codec_error(exc), str(exc)), None)
     signed = open_signed(codec, wrapper)
     if isinstance(signed, Rejection):
-        # An unsigned event still names itself, so its receipt can say which one it was.
-        unsigned = wrapper.full_name.startswith(EVENT_NAMESPACE)
-        return Refusal(signed, wrapper.record.get("envelope") if unsigned else None)
+        # An event refused before it was opened still names itself when its bytes can be
+        # read, so its receipt can say which one it was (kawal.Receipt.event_id).
+        return Refusal(signed, _named_envelope(codec, wrapper))
     decoded = signed.decoded
     rejection = (
         check(decoded, message)
         or check_lane(rules.institutions, decoded.record["envelope"]["source"], message.topic)
         or authenticate(rules.keys, signed)
-        or check_time(decoded.record["envelope"], message)
     )
     if rejection is not None:
         return Refusal(rejection, decoded.record.get("envelope"))
+    # Authenticated from here on: a refusal's receipt shows the case's head (docs/signing.md,
+    # "Receipts"), and on the shared topic it reaches the event's source.
+    rejection = check_time(decoded.record["envelope"], message)
+    if rejection is not None:
+        return Refusal(rejection, decoded.record.get("envelope"), authenticated=True)
     opened = unseal(rules.catalog, signed, rules.hub_keys)
     if isinstance(opened, Rejection):
-        return Refusal(opened, decoded.record.get("envelope"))
+        return Refusal(opened, decoded.record.get("envelope"), authenticated=True)
     signed = opened
     envelope = decoded.record["envelope"]
     case = cases.lifecycle(envelope["case_id"])
@@ -182,6 +187,28 @@ def examine(
         return Refusal(admitted, envelope, authenticated=True)
     provisional = tuple(provisional_clocks(admitted, envelope["event_id"]))
     return Admission(signed, admitted, source, provisional=provisional)
+
+
+def _named_envelope(codec: AvroCodec, wrapper: Decoded) -> dict[str, Any] | None:
+    """The envelope of the case event a record refused before it was opened carries, if any.
+
+    An unsigned event is the record itself; a ``kawal.SignedEvent`` refused for its format or
+    its disclosures in clear holds one in ``event``. None when there is no event to read.
+    """
+    if wrapper.full_name.startswith(EVENT_NAMESPACE):
+        envelope: dict[str, Any] | None = wrapper.record.get("envelope")
+        return envelope
+    inner = wrapper.record.get("event") if wrapper.full_name == SIGNED_EVENT else None
+    if not isinstance(inner, bytes) or not inner.startswith(SINGLE_OBJECT_MAGIC):
+        return None
+    try:
+        decoded = codec.decode(inner)
+    except CodecError:
+        return None
+    if not decoded.full_name.startswith(EVENT_NAMESPACE):
+        return None
+    envelope = decoded.record.get("envelope")
+    return envelope
 
 
 def admit(

@@ -355,8 +355,10 @@ def test_the_proof_command_shows_a_case_head_in_the_latest_head(
     result = json.loads(proven.stdout)
     assert (result["seq"], result["log_index"], result["tree_size"]) == (5, 8, 9)
     assert result["verified"] is True
-    assert isinstance(result["head"], dict)  # the head itself, not a line quoted in a string
+    # The head is an object, the line a keeper keeps (docs/tree-heads.md), not a JSON string.
+    assert isinstance(result["head"], dict)
     assert SignedTreeHead.from_json(json.dumps(result["head"])).tree_size == 9
+    assert result["head"]["root_hash"] == result["root_hash"]
     text_form = kawal(tmp_path, store, keys_file, "audit", "proof", CASE)
     assert "proof verified" in text_form.stdout
     unknown = kawal(tmp_path, store, keys_file, "audit", "proof", str(uuid.uuid4()))

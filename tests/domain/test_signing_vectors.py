@@ -8,6 +8,7 @@ published format.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import uuid
@@ -15,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import fastavro
 import pytest
 from cryptography.hazmat.primitives import hpke, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -87,6 +89,42 @@ def test_the_event_names_the_schema_file_whose_fingerprint_it_carries(
     schema = json.loads((ROOT / vectors["event"]["schema_file"]).read_text())
     assert schema["name"] == vectors["event"]["schema"]
     assert schema_fingerprint(schema).hex() == vectors["event"]["fingerprint"]
+
+
+def test_the_event_record_in_clear_encodes_to_the_committed_bytes(
+    vectors: dict[str, Any],
+) -> None:
+    # A client in another language builds the bytes from event.record (Avro JSON encoding of
+    # the release schema), the commitments and the schema file alone.
+    release = json.loads((ROOT / vectors["event"]["schema_file"]).read_text())
+    # Logical types are read as their underlying values, as the JSON encoding gives them.
+    bare = json.loads(json.dumps(release).replace('"logicalType"', '"_logicalType"'))
+    parsed = fastavro.parse_schema(bare)
+    text = io.StringIO(json.dumps(vectors["event"]["record"]))
+    records: list[dict[str, Any]] = list(fastavro.json_reader(text, parsed))  # type: ignore[arg-type]
+    [record] = records
+    body = io.BytesIO()
+    fastavro.schemaless_writer(body, parsed, record)
+    fingerprint = bytes.fromhex(vectors["event"]["fingerprint"])
+    committed = b"\xc3\x01" + fingerprint + body.getvalue()
+    assert committed.hex() == vectors["event"]["committed_bytes"]
+    for item in vectors["commitments"]:
+        assert record[item["field"]] == item["commitment"]
+
+
+def test_the_vector_case_id_is_the_one_the_document_derives(vectors: dict[str, Any]) -> None:
+    # docs/signing.md: a case's case_id is the UUIDv5 of "<institution id>:<case number>".
+    record = (
+        AvroCodec(default_catalog())
+        .decode(bytes.fromhex(vectors["event"]["committed_bytes"]))
+        .record
+    )
+    envelope = record["envelope"]
+    derived = case_id_for(envelope["source"], record["case_number"])
+    name = f"{envelope['source']}:{record['case_number']}"
+    assert derived == str(uuid.uuid5(KAWAL_CASE_NAMESPACE, name))
+    assert envelope["case_id"] == derived
+    assert vectors["entry"]["case_id"] == derived
 
 
 def test_the_case_id_rule_of_the_document_is_the_hubs() -> None:
@@ -221,3 +259,15 @@ def test_the_feed_disclosures_open_with_plain_hpke_and_chacha20_and_with_the_hub
         open_feed_item(
             default_catalog(), item, X25519PrivateKey.generate(), event, OpenedFeedKeys()
         )
+
+
+def test_every_reason_code_the_hub_gives_is_in_the_documents_table() -> None:
+    # A client in another language learns the refusals from docs/signing.md alone.
+    from streams.domain.reasons import Reason
+
+    document = (ROOT / "docs" / "signing.md").read_text(encoding="utf-8")
+    section = document.split("### Refusals", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    documented = {code for row in rows for code in re.findall(r"`([a-z_]+)`", row.split(" | ")[0])}
+    assert {reason.value for reason in Reason} - documented == set()
+    assert documented - {reason.value for reason in Reason} == set()

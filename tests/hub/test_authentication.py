@@ -329,3 +329,91 @@ def test_commitments_use_fresh_salts_of_128_bits(step: Pipeline, event: dict[str
     _, second = commit(step.codec.catalog, "kawal.events.ReportReceived", event)
     assert all(len(bytes.fromhex(item["salt"])) >= 16 for item in first)
     assert {item["salt"] for item in first}.isdisjoint(item["salt"] for item in second)
+
+
+def receipt_for(
+    step: Pipeline, cases: CaseBatch, record: dict[str, Any], wrapper: dict[str, Any], offset: int
+) -> dict[str, Any]:
+    """The receipt ingress sends the sender of ``wrapper``, decided with the cases of ``cases``."""
+    value = step.codec.encode(SIGNED_EVENT, wrapper)
+    produced = step.decide(cases, raw_message(step, record, value, offset))
+    sender = record["envelope"]["source"]
+    decoded = [
+        step.codec.decode(v) for topic, _, v, _ in produced if topic == outbound_topic(sender)
+    ]
+    [receipt] = [d.record for d in decoded if d.full_name == "kawal.Receipt"]
+    return receipt
+
+
+def test_a_refusal_after_authentication_shows_the_head_of_the_known_case(
+    step: Pipeline, event: dict[str, Any]
+) -> None:
+    # docs/signing.md, "Receipts": the head when the sender was authenticated and the case is
+    # known. The signature holds before the time and the disclosures are checked.
+    cases = CaseBatch({})
+    accepted = receipt_for(step, cases, event, signed(step, event), 0)
+    assert accepted["status"] == "ACCEPTED"
+    head = (accepted["seq"], accepted["hash"])
+
+    def again() -> dict[str, Any]:
+        later = report("bawaslu.33")
+        later["envelope"] |= {"event_time": EVENT_TIME, "case_id": event["envelope"]["case_id"]}
+        return later
+
+    def other_value(disclosures: list[dict[str, str]]) -> None:
+        disclosures[0] |= {"value": "someone else"}
+
+    mismatch = again()
+    wrapper = resealed(step, signed(step, mismatch), other_value)
+    refused = receipt_for(step, cases, mismatch, wrapper, 1)
+    assert refused["reason_code"] == "disclosure_mismatch"
+    assert (refused["head_seq"], refused["head_hash"]) == head
+
+    unsealable = again()
+    wrapper = signed(step, unsealable)
+    item = wrapper["sealed_disclosures"][0]
+    altered = item | {"ciphertext": bytes([item["ciphertext"][0] ^ 1]) + item["ciphertext"][1:]}
+    refused = receipt_for(step, cases, unsealable, wrapper | {"sealed_disclosures": [altered]}, 2)
+    assert refused["reason_code"] == "unsealable"
+    assert (refused["head_seq"], refused["head_hash"]) == head
+
+    ahead = again()
+    ahead["envelope"]["event_time"] = datetime.now(UTC) + CLOCK_SKEW + timedelta(minutes=1)
+    refused = receipt_for(step, cases, ahead, signed(step, ahead), 3)
+    assert refused["reason_code"] == "event_time_in_future"
+    assert (refused["head_seq"], refused["head_hash"]) == head
+
+    # Not authenticated: the head of a case is not shown to whoever names it.
+    forged = again()
+    wrapper = signed(step, forged)
+    wrapper["signature"] = bytes([wrapper["signature"][0] ^ 1]) + wrapper["signature"][1:]
+    refused = receipt_for(step, cases, forged, wrapper, 4)
+    assert refused["reason_code"] == "bad_signature"
+    assert (refused["head_seq"], refused["head_hash"]) == (None, None)
+
+
+def test_a_signed_event_refused_before_it_is_opened_is_named_by_its_receipt(
+    step: Pipeline, event: dict[str, Any]
+) -> None:
+    # kawal.Receipt.event_id is null only when the record could not be decoded.
+    wrapper = signed(step, event)
+    item = wrapper["sealed_disclosures"][0]
+    ring = keyring(step)
+    opened = open_sealed(
+        step.codec.catalog, item, ring.decryption_key("kawal", item["key_id"]), wrapper["event"]
+    )
+    in_clear = wrapper | {"disclosures": opened, "sealed_disclosures": []}
+    envelope = event["envelope"]
+    named = (envelope["event_id"], envelope["case_id"], envelope["event_type"])
+    for refused_wrapper, reason in [
+        (in_clear, "disclosures_in_clear"),
+        (wrapper | {"format": 1}, "unsigned"),
+        (wrapper | {"format": 3}, "unsigned"),
+    ]:
+        receipt = receipt_for(step, CaseBatch({}), event, refused_wrapper, 0)
+        assert receipt["reason_code"] == reason
+        assert (receipt["event_id"], receipt["case_id"], receipt["event_type"]) == named
+    garbage = wrapper | {"event": b"\xc3\x01" + b"\x00" * 12}
+    receipt = receipt_for(step, CaseBatch({}), event, garbage, 0)
+    assert receipt["reason_code"] == "undecodable"
+    assert receipt["event_id"] is None
