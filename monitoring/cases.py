@@ -1,8 +1,10 @@
 """Case series: deadline clocks, recommendation follow-up, phases and the calendar's reach.
 
-Counted from the worker's case table at scrape time (``streams.hub.case_figures``); the
-collector only turns the counts into series. Every label is a closed vocabulary: a deadline
-rule id, the responsible ``InstitutionRole`` symbol, a clock or follow-up state, a phase.
+Counted from the worker's case table by its last case census (``streams.hub.case_census``),
+which ``kawal_case_census_timestamp_seconds`` dates; the collector only turns the counts into
+series, and exports none of them before the first census. Every label is a closed
+vocabulary: a deadline rule id, the responsible ``InstitutionRole`` symbol, a clock or
+follow-up state, a phase.
 Several workers each count the partitions they hold: sum over ``instance``.
 """
 
@@ -35,15 +37,46 @@ class CaseCollector(Collector):
     """``kawal_deadline_clocks``, ``kawal_recommendations``, ``kawal_cases`` and the calendar."""
 
     def __init__(
-        self, counts: Callable[[], CaseCountsLike], calendar_year: Callable[[], int]
+        self,
+        counts: Callable[[], CaseCountsLike | None],
+        calendar_year: Callable[[], int],
+        census: Callable[[], tuple[float, float] | None],
     ) -> None:
-        """Export ``counts()`` and ``calendar_year()`` (last year with holiday data) per scrape."""
+        """Export ``counts()``, ``calendar_year()`` (last year with holiday data) and ``census()``.
+
+        ``census()`` is when the last census began (Unix seconds) and how long it took.
+        """
         self._counts = counts
         self._calendar_year = calendar_year
+        self._census = census
 
     def collect(self) -> Iterator[Metric]:
-        """The series of the cases as they are now."""
+        """The series of the cases as the last census found them."""
+        yield GaugeMetricFamily(
+            "kawal_calendar_last_covered_year",
+            "Last year of the unbroken run of years, from this one, with holiday data; clocks "
+            "running past it get provisional due dates.",
+            value=self._calendar_year(),
+        )
+        taken = self._census()
         counts = self._counts()
+        if taken is None or counts is None:
+            return
+        began, seconds = taken
+        yield GaugeMetricFamily(
+            "kawal_case_census_timestamp_seconds",
+            "When the worker's last look at every case it holds began (Unix time): the case "
+            "series below are as it found them.",
+            value=began,
+        )
+        yield GaugeMetricFamily(
+            "kawal_case_census_duration_seconds",
+            "How long the worker's last look at every case it holds took.",
+            value=seconds,
+        )
+        yield from self._counted(counts)
+
+    def _counted(self, counts: CaseCountsLike) -> Iterator[Metric]:
         clocks = GaugeMetricFamily(
             "kawal_deadline_clocks",
             "Deadline clocks of the cases this worker holds, by rule, the role that answers for "
@@ -70,9 +103,3 @@ class CaseCollector(Collector):
         for phase, n in sorted(counts.phases.items()):
             phases.add_metric([phase], n)
         yield phases
-        yield GaugeMetricFamily(
-            "kawal_calendar_last_covered_year",
-            "Last year of the unbroken run of years, from this one, with holiday data; clocks "
-            "running past it get provisional due dates.",
-            value=self._calendar_year(),
-        )

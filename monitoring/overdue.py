@@ -1,9 +1,9 @@
 """``kawal_deadline_overdue_seconds``: how long the deadline timer has left a clock overdue.
 
-Read at scrape time from the worker's clocks (``streams.hub.overdue_clocks``); the collector
-only turns the ages into series. The label is a configured deadline rule id; every rule is
-exported, at 0 while none of its clocks is overdue. Several workers each watch the partitions
-they hold: take the max over ``instance``.
+Found by the worker's last case census (``streams.hub.overdue_clocks``); the collector only
+turns the ages into series. The label is a configured deadline rule id; every rule is exported,
+at 0 while none of its clocks is overdue, once the first census is taken. Several workers
+each watch the partitions they hold: take the max over ``instance``.
 """
 
 from __future__ import annotations

@@ -328,13 +328,13 @@ def create_worker(settings: Settings) -> faust.App:
     # For ops: every hub group's consumer lag, and the counts of the worker's cases.
     endpoint, security = parse_broker_url(cast(str, settings.broker_url)), _security(settings)
     watch.watch_lag(app, metrics, endpoint, security, settings.lag_check_seconds)
-    watch.watch_cases(metrics, step.table, step.rules)
+    census = watch.watch_cases(metrics, step.table, step.rules)
     watch.faust_sensor(app, metrics, settings.faust_metrics)
     pipeline.register(app, _raw_topic(app, *inbound_topics(institutions)), step)
     deadline_timer.register(
         app,
+        census,
         deadline_timer.DeadlineTimer(
-            table=step.table,
             rules=step.rules.deadline_rules,
             catalog=step.rules.catalog,
             codec=step.codec,

@@ -57,21 +57,39 @@ def count_cases(
     cases: Iterable[CaseLifecycle], rules: Mapping[str, DeadlineRule], now: datetime
 ) -> CaseCounts:
     """The counts of ``cases`` at ``now`` (aware), every rule and state present, zeros too."""
-    clocks: Counter[tuple[str, str, str]] = Counter()
-    for rule in rules.values():
-        for state in CLOCK_STATES[:4]:
-            clocks[rule.id, RESPONSIBLE_ROLES[rule.responsible], state] = 0
-    recommendations: Counter[str] = Counter(dict.fromkeys(RECOMMENDATION_STATES, 0))
-    phases: Counter[str] = Counter(dict.fromkeys((p.value for p in Phase), 0))
+    tally = CaseTally(rules, now)
     for case in cases:
-        phases[case.phase.value] += 1
+        tally.add(case)
+    return tally.counts()
+
+
+class CaseTally:
+    """Counts taken one case at a time, for a reader that cannot hold every case at once."""
+
+    def __init__(self, rules: Mapping[str, DeadlineRule], now: datetime) -> None:
+        """Count clocks of ``rules`` as they stand at ``now`` (aware); every count starts at 0."""
+        self._rules = rules
+        self._now = now
+        self._clocks: Counter[tuple[str, str, str]] = Counter()
+        for rule in rules.values():
+            for state in CLOCK_STATES[:4]:
+                self._clocks[rule.id, RESPONSIBLE_ROLES[rule.responsible], state] = 0
+        self._recommendations: Counter[str] = Counter(dict.fromkeys(RECOMMENDATION_STATES, 0))
+        self._phases: Counter[str] = Counter(dict.fromkeys((p.value for p in Phase), 0))
+
+    def add(self, case: CaseLifecycle) -> None:
+        """Count ``case``."""
+        self._phases[case.phase.value] += 1
         follow_up = recommendation_state(case)
         if follow_up is not None:
-            recommendations[follow_up] += 1
+            self._recommendations[follow_up] += 1
         for clock in case.clocks:
-            for key in _clock_keys(clock, rules, now):
-                clocks[key] += 1
-    return CaseCounts(dict(clocks), dict(recommendations), dict(phases))
+            for key in _clock_keys(clock, self._rules, self._now):
+                self._clocks[key] += 1
+
+    def counts(self) -> CaseCounts:
+        """The counts of the cases added so far."""
+        return CaseCounts(dict(self._clocks), dict(self._recommendations), dict(self._phases))
 
 
 def _clock_keys(

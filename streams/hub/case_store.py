@@ -22,6 +22,7 @@ from typing import Any
 
 import faust
 from faust.stores.rocksdb import Store as RocksDBStore
+from faust.types import TP
 
 from streams.topics import ACCEPTED_TABLE, CASE_TABLE
 
@@ -74,6 +75,42 @@ def iter_cases(table: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     if isinstance(getattr(table, "data", None), RocksDBStore):
         return iter(table.items())
     return iter(list(table.items()))
+
+
+def case_page(
+    table: Any, partition: int, after: bytes | None, limit: int
+) -> list[tuple[bytes, dict[str, Any]]] | None:
+    """Up to ``limit`` cases of ``table``'s RocksDB ``partition`` whose keys follow ``after``.
+
+    Each page opens its own iterator and drops it before returning, so a reader that awaits
+    between pages holds no iterator while a rebalance opens or drops a partition's database.
+
+    Returns:
+        ``(key, value)`` in key order, keys as stored; None once this worker no longer holds
+        ``partition`` as an active partition.
+    """
+    store: RocksDBStore = table.data
+    db = store._dbs.get(partition)
+    if db is None or partition not in (active_partitions(table) or ()):
+        return None
+    page: list[tuple[bytes, dict[str, Any]]] = []
+    for key, data in db.items(from_key=after):
+        if key == after or key == store.offset_key:
+            continue
+        page.append((key, json.loads(data)))
+        if len(page) == limit:
+            break
+    return page
+
+
+def active_partitions(table: Any) -> list[int] | None:
+    """The partitions of ``table`` this worker holds as active (not standby), or None in RAM."""
+    store = getattr(table, "data", None)
+    if not isinstance(store, RocksDBStore):
+        return None
+    actives = store.app.assignor.assigned_actives()
+    topic = table.changelog_topic_name
+    return sorted(p for p in store._dbs if TP(topic, p) in actives)
 
 
 def case_ids(table: Any) -> Iterator[str]:

@@ -1,4 +1,8 @@
-"""Deadline timer: every few seconds, emit DeadlineBreached for each clock that ran out.
+"""Deadline timer: after each case census, emit DeadlineBreached for each clock that ran out.
+
+The case census (:mod:`streams.hub.case_census`) finds the clocks that ran out and whose breach
+is not recorded yet, every ``KAWAL_DEADLINE_CHECK_SECONDS`` (paced: a look at 100,000 cases
+takes seconds, and is repeated no sooner than ten times that).
 
 The breach is signed with the hub's key and published on ``kawal.inbound.kawal``, the hub's own
 inbound topic, so it passes ingress like any institution's event (authenticated as the hub,
@@ -11,30 +15,26 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 import faust
 
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
-from streams.domain.deadlines import DeadlineRule, breach_event, unreported
+from streams.domain.deadlines import DeadlineRule, breach_event
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.keys import KeyRegistry
 from streams.domain.signed_events import encode_signed
 from streams.domain.signing import SigningKey
-from streams.hub.case_store import iter_cases
-from streams.hub.case_table import lifecycle_of
+from streams.hub.case_census import CaseCensus, DueClock
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class DeadlineTimer:
-    """Looks through the case table for clocks that ran out and reports each breach once."""
+    """Reports each breach of a clock that ran out once."""
 
-    #: The case table (:mod:`streams.hub.case_table`), a Faust table.
-    table: Any
     rules: dict[str, DeadlineRule]
     catalog: SchemaCatalog
     codec: AvroCodec
@@ -48,32 +48,33 @@ class DeadlineTimer:
     #: Breaches already sent by this worker.
     emitted: set[str] = field(default_factory=set)
 
-    async def look(self) -> None:
-        """Publish a DeadlineBreached for every clock that ran out and was not reported yet."""
-        now = datetime.now(UTC)
-        for case_id, value in iter_cases(self.table):
-            if not value["lifecycle"]["clocks"]:
-                continue  # most cases run no clock: skip them without building their lifecycle
-            case = lifecycle_of(value)
-            if case is None:
+    async def report(self, due: list[DueClock], now: datetime) -> None:
+        """Publish a DeadlineBreached for every clock of ``due`` not reported yet."""
+        for found in due:
+            rule = self.rules.get(found.clock["rule_id"])
+            if rule is None:
+                continue  # a rule removed from the configuration no longer breaches
+            event = breach_event(found.case_id, found.case, found.clock, rule, now)
+            event_id = event["envelope"]["event_id"]
+            if event_id in self.emitted:
                 continue
-            for clock in unreported(case, now):
-                rule = self.rules.get(clock["rule_id"])
-                if rule is None:
-                    continue  # a rule removed from the configuration no longer breaches
-                event = breach_event(case_id, case, clock, rule, now)
-                event_id = event["envelope"]["event_id"]
-                if event_id in self.emitted:
-                    continue
-                self.emitted.add(event_id)
-                hub = hub_sealing_key(self.keys, now)
-                value_bytes = encode_signed(
-                    self.catalog, self.codec, self.hub_key, "DeadlineBreached", event, hub
-                )
-                await self.hub_inbound.send(key=case_id.encode(), value=value_bytes)
-                log.info("deadline %s breached on case %s", rule.id, case_id)
+            self.emitted.add(event_id)
+            hub = hub_sealing_key(self.keys, now)
+            value_bytes = encode_signed(
+                self.catalog, self.codec, self.hub_key, "DeadlineBreached", event, hub
+            )
+            await self.hub_inbound.send(key=found.case_id.encode(), value=value_bytes)
+            log.info("deadline %s breached on case %s", rule.id, found.case_id)
 
 
-def register(app: faust.App, timer: DeadlineTimer, interval_seconds: float) -> None:
-    """Run ``timer`` every ``interval_seconds`` on ``app``."""
-    app.timer(interval_seconds, name="kawal.deadline-timer")(timer.look)
+def register(
+    app: faust.App, census: CaseCensus, timer: DeadlineTimer, interval_seconds: float
+) -> None:
+    """Take ``census`` every ``interval_seconds`` (as its pace allows); ``timer`` reports it."""
+
+    async def look() -> None:
+        found = await census.take()
+        if found is not None:
+            await timer.report(found.due, found.taken_at)
+
+    app.timer(interval_seconds, name="kawal.case-census")(look)

@@ -37,7 +37,7 @@ from streams.domain.keys import KeyRegistry
 from streams.domain.retention import RetentionRule, due_rule, erasure_reason
 from streams.domain.signed_events import encode_signed
 from streams.domain.signing import SigningKey
-from streams.hub.case_store import iter_cases
+from streams.hub.case_scan import each_case
 from streams.hub.case_table import lifecycle_of
 from streams.vault.data_keys import Erased, Erasure, VaultError
 
@@ -90,7 +90,7 @@ class RetentionTimer:
         """
         moment = now or datetime.now(UTC)
         done = 0
-        for case_id, rule in self.due(moment):
+        for case_id, rule in await self.due(moment):
             try:
                 await self.erase(case_id, rule, moment)
             except VaultError as exc:
@@ -109,10 +109,13 @@ class RetentionTimer:
             done += 1
         return done
 
-    def due(self, now: datetime) -> list[tuple[str, RetentionRule]]:
-        """Each case not yet erased whose retention period ended by ``now``, with its rule."""
+    async def due(self, now: datetime) -> list[tuple[str, RetentionRule]]:
+        """Each case not yet erased whose retention period ended by ``now``, with its rule.
+
+        The table is read a page at a time (:mod:`streams.hub.case_scan`).
+        """
         found = []
-        for case_id, value in iter_cases(self.table):
+        async for case_id, value in each_case(self.table):
             if not value or value["lifecycle"].get("erased_at"):
                 continue  # erased cases skip the work of building their lifecycle
             case = lifecycle_of(value)

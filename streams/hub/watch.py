@@ -2,14 +2,15 @@
 
 They are collectors on the worker's registry (:mod:`monitoring.lag`, :mod:`monitoring.cases`,
 :mod:`monitoring.overdue`): lag is read from the broker on a timer, off the event loop, and the
-case counts and the clocks' time overdue are taken from the case table at each scrape. Faust's
-own sensor is there on request (``faust_sensor``).
+case counts and the clocks' time overdue are those of the worker's last case census
+(:mod:`streams.hub.case_census`). Faust's own sensor is there on request (``faust_sensor``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import faust
@@ -21,9 +22,11 @@ from monitoring.metrics import HubMetrics
 from monitoring.overdue import OverdueCollector
 from streams.broker.endpoint import BrokerEndpoint
 from streams.broker.lag import LagReader
-from streams.hub.case_figures import calendar_reach, case_counter
+from streams.domain.calendar import WorkingCalendar
+from streams.domain.case_counts import last_covered_year
+from streams.domain.deadlines import JAKARTA
+from streams.hub.case_census import CaseCensus
 from streams.hub.ingress import CaseRules
-from streams.hub.overdue_clocks import OverdueClocks
 
 
 def watch_lag(
@@ -44,14 +47,27 @@ def watch_lag(
     return reader
 
 
-def watch_cases(metrics: HubMetrics, table: Any, rules: CaseRules) -> None:
-    """Export the cases' counts, their clocks' time overdue and the calendar's reach per scrape."""
-    collector = CaseCollector(
-        case_counter(table, rules.deadline_rules), calendar_reach(rules.calendar)
+def watch_cases(metrics: HubMetrics, table: Any, rules: CaseRules) -> CaseCensus:
+    """The census of ``table``, whose counts and clocks' time overdue are exported when taken.
+
+    The calendar's reach is exported too. The deadline timer takes the census
+    (:func:`streams.hub.deadline_timer.register`).
+    """
+    census = CaseCensus(table, rules.deadline_rules)
+    metrics.registry.register(
+        CaseCollector(census.counts, calendar_reach(rules.calendar), census.taken)
     )
-    metrics.registry.register(collector)
-    overdue = OverdueClocks(table, rules.deadline_rules)
-    metrics.registry.register(OverdueCollector(overdue.ages))
+    metrics.registry.register(OverdueCollector(census.ages))
+    return census
+
+
+def calendar_reach(calendar: WorkingCalendar) -> Callable[[], int]:
+    """A function giving the last year, from this one in Jakarta, with holiday data."""
+
+    def year() -> int:
+        return last_covered_year(calendar.covers, datetime.now(JAKARTA).year)
+
+    return year
 
 
 def faust_sensor(app: faust.App, metrics: HubMetrics, enabled: bool) -> None:

@@ -36,6 +36,7 @@ from streams.hub.case_store import case_ids, read_value
 from streams.hub.case_table import lifecycle_of
 from streams.web.auth import Authenticator, refusal_response
 from streams.web.locales import Locale, negotiate
+from streams.web.paced import Paced
 from streams.web.render import CaseRow, Overview, case_page, not_found_page, overview_page
 from streams.web.views import TrailReader
 
@@ -62,8 +63,9 @@ def register(app: faust.App, sources: PageSources) -> None:
     """Attach ``GET /`` and ``GET /cases/{case_id}`` to the worker's app.
 
     Registered before Faust applies its own blueprints, so this ``/`` answers instead of
-    Faust's JSON index.
+    Faust's JSON index. The front page is built at a bounded rate (:mod:`streams.web.paced`).
     """
+    front = Paced(lambda: overview(sources))
 
     @app.page("/", name="kawal-overview")
     class OverviewPage(web.View):
@@ -73,7 +75,7 @@ def register(app: faust.App, sources: PageSources) -> None:
             principal = await sources.auth.principal(request)
             if isinstance(principal, AccessRefusal):
                 return refusal_response(self, principal)
-            return self.html(overview_page(await overview(sources), locale_of(request)))
+            return self.html(overview_page(await front.value(), locale_of(request)))
 
     @app.page("/cases/{case_id}", name="kawal-case")
     class CasePage(web.View):

@@ -12,7 +12,7 @@ proxy in front of the hub adds it after the supervisor's staff log in (docs/web.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +26,7 @@ from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.domain.severity import SeverityTable
 from streams.domain.triage import SUPERVISOR, TriageRow, supervised_by, triage
-from streams.hub.case_store import iter_cases
+from streams.hub.case_scan import each_case
 from streams.hub.case_table import lifecycle_of
 from streams.web.auth import Authenticator, refusal_response
 from streams.web.locales import negotiate
@@ -50,12 +50,19 @@ class TriageSources:
     directory: Directory
     auth: Authenticator
 
-    def rows_for(self, principal: Principal, now: datetime) -> list[TriageRow] | AccessRefusal:
-        """The open reports ``principal`` supervises, or why it may not see any."""
+    async def rows_for(
+        self, principal: Principal, now: datetime
+    ) -> list[TriageRow] | AccessRefusal:
+        """The open reports ``principal`` supervises, or why it may not see any.
+
+        The table is read a page at a time (:mod:`streams.hub.case_scan`), so a supervisor's
+        request does not hold the pipeline back however many cases the worker holds.
+        """
         keep = self._scope(principal)
         if isinstance(keep, AccessRefusal):
             return keep
-        return triage(self._cases(keep), self.severity, self.calendar, now)
+        cases = [case async for case in self._cases(keep)]
+        return triage(cases, self.severity, self.calendar, now)
 
     def _scope(self, principal: Principal) -> Callable[[CaseLifecycle], bool] | AccessRefusal:
         if principal.institution is None:
@@ -68,8 +75,10 @@ class TriageSources:
             )
         return supervised_by(found[0], self.directory.authority_map)
 
-    def _cases(self, keep: Callable[[CaseLifecycle], bool]) -> Iterable[tuple[str, CaseLifecycle]]:
-        for case_id, value in iter_cases(self.table):
+    async def _cases(
+        self, keep: Callable[[CaseLifecycle], bool]
+    ) -> AsyncIterator[tuple[str, CaseLifecycle]]:
+        async for case_id, value in each_case(self.table):
             case = lifecycle_of(value)
             if case is not None and keep(case):
                 yield case_id, case
@@ -93,8 +102,7 @@ def register(app: faust.App, sources: TriageSources) -> None:
             if principal is None:
                 return refusal_response(self, NO_CREDENTIAL)
             now = datetime.now(UTC)
-            # The table is read on the event loop, its owner.
-            rows = sources.rows_for(principal, now)
+            rows = await sources.rows_for(principal, now)
             if isinstance(rows, AccessRefusal):
                 return refusal_response(self, rows)
             if wanted == "json":

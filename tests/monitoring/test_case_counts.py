@@ -93,11 +93,17 @@ def test_the_calendar_reach_is_the_end_of_the_unbroken_covered_run() -> None:
 def test_the_collector_exports_every_family_with_closed_labels() -> None:
     registry = CollectorRegistry()
     secret_case = case(Phase.RECOMMENDED, follow_up_breached=True)
-    registry.register(CaseCollector(lambda: count_cases([secret_case], RULES, NOW), lambda: 2026))
+    registry.register(
+        CaseCollector(
+            lambda: count_cases([secret_case], RULES, NOW), lambda: 2026, lambda: (1.7e9, 0.25)
+        )
+    )
     text = generate_latest(registry).decode()
     assert 'kawal_recommendations{state="overdue_unblocked"} 1.0' in text
     assert 'kawal_cases{phase="recommended"} 1.0' in text
     assert "kawal_calendar_last_covered_year 2026.0" in text
+    assert "kawal_case_census_timestamp_seconds 1.7e+09" in text
+    assert "kawal_case_census_duration_seconds 0.25" in text
     running = 'responsible="PPK",rule="recommendation_follow_up",state="running"'
     assert f"kawal_deadline_clocks{{{running}}} 0.0" in text
     # Nothing of the case itself: institutions, region, violation.

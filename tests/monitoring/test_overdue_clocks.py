@@ -7,6 +7,7 @@ although some clock is overdue at every moment; a clock the timer never breaches
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,10 @@ from typing import Any
 from prometheus_client import CollectorRegistry, generate_latest
 
 from monitoring.overdue import OverdueCollector
-from streams.domain.case_counts import count_cases
 from streams.domain.deadlines import load_rules
 from streams.domain.lifecycle import CaseLifecycle, Phase
-from streams.hub.overdue_clocks import OverdueClocks
+from streams.hub.case_census import CaseCensus
+from streams.hub.case_scan import Pacing
 from streams.hub.watch import watch_cases
 from tests.hub.steptools import step_pipeline
 
@@ -66,18 +67,29 @@ def breached(clock: dict[str, Any], at: datetime) -> dict[str, Any]:
     return clock | {"breached_at": at.isoformat()}
 
 
+def census_of(table: dict[str, dict[str, Any]], clock: Clock) -> CaseCensus:
+    """A census of ``table`` that may be taken at every call."""
+    return CaseCensus(table, RULES, clock, Pacing(pace=0.0))
+
+
+def ages_now(census: CaseCensus) -> dict[str, float]:
+    """The ages a census taken now finds."""
+    asyncio.run(census.take())
+    return census.ages()
+
+
 def test_a_trickle_of_late_reports_shows_short_ages_though_some_clock_is_always_overdue() -> None:
     clock, table = Clock(), dict[str, dict[str, Any]]()
-    watched = OverdueClocks(table, RULES, clock)
+    census = census_of(table, clock)
     worst = 0.0
     for minute in range(20):
         clock.now = START + timedelta(minutes=minute)
         if minute:  # the timer breached the previous one; the next late report arrives
             table[f"case-{minute - 1}"] = recommended(breached(late(f"e{minute - 1}"), clock.now))
         table[f"case-{minute}"] = recommended(late(f"e{minute}"))
-        worst = max(worst, watched.ages()[RULE])
-        lifecycles = [CaseLifecycle.from_json(v["lifecycle"]) for v in table.values()]
-        counts = count_cases([c for c in lifecycles if c is not None], RULES, clock.now)
+        worst = max(worst, ages_now(census)[RULE])
+        counts = census.counts()
+        assert counts is not None
         assert counts.clocks[RULE, "PPK", "overdue"] == 1  # what the alert read before
     assert worst == 0.0  # each seen at its first look, breached by the next
 
@@ -85,25 +97,40 @@ def test_a_trickle_of_late_reports_shows_short_ages_though_some_clock_is_always_
 def test_a_clock_the_timer_never_breaches_grows_old() -> None:
     clock = Clock()
     table = {"stuck": recommended(late("e1")), "fine": recommended()}
-    watched = OverdueClocks(table, RULES, clock)
-    assert watched.ages()[RULE] == 0.0
+    census = census_of(table, clock)
+    assert ages_now(census)[RULE] == 0.0
     clock.now = START + timedelta(minutes=11)
 
-    ages = watched.ages()
+    ages = ages_now(census)
 
     assert ages[RULE] == 660.0
     # Every configured rule, at 0 without an overdue clock.
     assert ages == dict.fromkeys(RULES, 0.0) | {RULE: 660.0}
     table["stuck"] = recommended(breached(late("e1"), clock.now))
-    assert watched.ages()[RULE] == 0.0
+    assert ages_now(census)[RULE] == 0.0
+
+
+def test_the_census_hands_the_timer_each_clock_that_ran_out_unreported() -> None:
+    clock = Clock()
+    table = {
+        "stuck": recommended(late("e1")),
+        "reported": recommended(breached(late("e2"), START)),
+        "fine": recommended(),
+    }
+
+    found = asyncio.run(census_of(table, clock).take())
+
+    assert found is not None
+    assert [(d.case_id, d.clock["caused_by"]) for d in found.due] == [("stuck", "e1")]
+    assert found.taken_at == START
 
 
 def test_a_clock_of_a_rule_no_longer_configured_is_left_out() -> None:
     clock = Clock()
-    watched = OverdueClocks({"old": recommended(late("e1", rule="retired_rule"))}, RULES, clock)
-    watched.ages()
+    census = census_of({"old": recommended(late("e1", rule="retired_rule"))}, clock)
+    ages_now(census)
     clock.now = START + timedelta(hours=1)
-    assert "retired_rule" not in watched.ages()
+    assert "retired_rule" not in ages_now(census)
 
 
 def test_the_collector_exports_the_age_of_each_rule() -> None:
@@ -114,11 +141,19 @@ def test_the_collector_exports_the_age_of_each_rule() -> None:
     assert 'kawal_deadline_overdue_seconds{rule="appeal_answer"} 0.0' in text
 
 
-def test_the_worker_exports_every_rules_age_on_its_metrics(tmp_path: Path) -> None:
+def test_the_worker_exports_the_cases_once_its_first_census_is_taken(tmp_path: Path) -> None:
     step = step_pipeline(tmp_path)
-    watch_cases(step.metrics, {"stuck": recommended(late("e1"))}, step.rules)
+    census = watch_cases(step.metrics, {"stuck": recommended(late("e1"))}, step.rules)
+    before = step.metrics.exposition().decode()
 
+    asyncio.run(census.take())
     text = step.metrics.exposition().decode()
 
+    # No figure before the first census: a count of nothing would read as no cases at all.
+    for family in ("kawal_cases{", "kawal_deadline_overdue_seconds{", "kawal_case_census"):
+        assert family not in before
+        assert family in text
+    assert "kawal_calendar_last_covered_year" in before
     for rule in step.rules.deadline_rules:
         assert f'kawal_deadline_overdue_seconds{{rule="{rule}"}} 0.0' in text
+    assert 'kawal_cases{phase="recommended"} 1.0' in text
