@@ -2,7 +2,9 @@
 
 Runs a worker and the sink with ``KAWAL_CASE_STORE`` set, reports :data:`CASES` new cases
 through them, and compares the worker's resident memory (and its table's bytes on disk) before
-and after. Each case is one report: an open case the hub must remember.
+and after. Each case is one report: an open case the hub must remember. Then it waits for the
+worker's next case census (``streams.hub.case_census``) and prints its duration, with the
+longest ``/livez`` answer meanwhile: how long a look at every case holds the event loop.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +39,9 @@ class CaseMemory:
     rss_bytes_per_case: float
     disk_bytes_per_case: float
     worker_rss_mib: float
+    #: How long the worker's look at every case took, and the longest /livez answer meanwhile.
+    census_seconds: float
+    livez_max_ms: float
 
     def lines(self) -> list[str]:
         """``name: value`` lines of the figures."""
@@ -45,6 +51,8 @@ class CaseMemory:
             f"{prefix}bytes_per_open_case: {self.rss_bytes_per_case:.0f}",
             f"{prefix}disk_bytes_per_open_case: {self.disk_bytes_per_case:.0f}",
             f"{prefix}worker_rss_mib: {self.worker_rss_mib:.0f}",
+            f"{prefix}census_seconds: {self.census_seconds:.2f}",
+            f"{prefix}livez_max_ms_during_census: {self.livez_max_ms:.0f}",
         ]
 
 
@@ -58,7 +66,7 @@ def measure(
     with tempfile.TemporaryDirectory(prefix="kawal-bench-cases-") as tmp:
         workdir = Path(tmp)
         env = {"KAWAL_CASE_STORE": store}
-        with running_hub(codec, workdir, env) as (publisher, audit, _bootstrap, _url):
+        with running_hub(codec, workdir, env) as (publisher, audit, _bootstrap, url):
             worker = _worker_process()
             signed = _signed(publisher, codec, report)
             before = worker.memory_info().rss
@@ -74,9 +82,48 @@ def measure(
             time.sleep(2)  # the last batch's table writes
             after = worker.memory_info().rss
             disk = _bytes_under(workdir / "home" / "worker")
+            census, livez = _census(url, time.time())
     return CaseMemory(
-        store, len(signed), (after - before) / len(signed), disk / len(signed), after / 2**20
+        store,
+        len(signed),
+        (after - before) / len(signed),
+        disk / len(signed),
+        after / 2**20,
+        census,
+        livez,
     )
+
+
+def _census(url: str, since: float) -> tuple[float, float]:
+    """The duration of the first case census begun after ``since`` (Unix seconds), and the
+    longest ``/livez`` answer while waiting for it: how long the census held the event loop.
+    """
+    longest = 0.0
+    deadline = time.monotonic() + DRAIN_LIMIT_SECONDS
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        with urllib.request.urlopen(f"{url}/livez", timeout=60) as response:
+            response.read()
+        longest = max(longest, time.perf_counter() - started)
+        figures = _census_figures(url)
+        if figures is not None and figures[0] > since:
+            return figures[1], longest * 1000
+        time.sleep(0.02)
+    raise RuntimeError("no case census in time")
+
+
+def _census_figures(url: str) -> tuple[float, float] | None:
+    with urllib.request.urlopen(f"{url}/metrics", timeout=60) as response:
+        text = response.read().decode()
+    found = {
+        name: float(line.split()[1])
+        for line in text.splitlines()
+        for name in ("kawal_case_census_timestamp_seconds", "kawal_case_census_duration_seconds")
+        if line.startswith(name + " ")
+    }
+    if len(found) < 2:
+        return None
+    return found["kawal_case_census_timestamp_seconds"], found["kawal_case_census_duration_seconds"]
 
 
 def _signed(
