@@ -12,6 +12,9 @@ and the hub's over the hash (:mod:`streams.domain.entries`), so an edited column
 event or a forged entry is reported even when its chain was recomputed. A forger holding the
 hub's key and rewriting chain and head together is caught against anchors outside the store:
 the receipts each institution holds and the signed tree heads it kept (``--heads``).
+
+With the hub's vault, every entry's kept personal values must open under its case's data key
+(:mod:`streams.audit.kept_values`): the chain does not cover them.
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ from itertools import groupby
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
+from streams.audit.kept_values import unreadable_values
 from streams.audit.store import AuditStore
 from streams.audit.tables import AuditRow
 from streams.audit.trail import verify_signatures
 from streams.domain.chain import ChainBreak, verify_chain
 from streams.domain.keys import KeyRegistry
+from streams.vault.entries import CaseKeys
 
 
 @dataclass(frozen=True)
@@ -75,9 +80,18 @@ def verify_case(rows: list[AuditRow], head: tuple[int, str] | None) -> ChainBrea
 
 
 def verify_store(
-    store: AuditStore, case_id: str | None = None, keys: KeyRegistry | None = None
+    store: AuditStore,
+    case_id: str | None = None,
+    keys: KeyRegistry | None = None,
+    vault: CaseKeys | None = None,
 ) -> VerifyReport:
-    """Verify one case, or every case in the store; with ``keys``, every signature too."""
+    """Verify one case, or every case in the store; with ``keys``, every signature too.
+
+    With ``vault``, that every entry's kept values open too.
+
+    Raises:
+        VaultError: the vault cannot be read.
+    """
     codec = AvroCodec(default_catalog())
     heads = store.heads()
     if case_id is not None:
@@ -90,6 +104,8 @@ def verify_store(
         chain_break = verify_case(rows, heads.get(current))
         if chain_break is None and keys is not None:
             chain_break = verify_signatures(rows, codec, keys)
+        if chain_break is None and vault is not None:
+            chain_break = unreadable_values(rows, vault, codec.catalog)
         if chain_break is not None:
             findings.append(CaseFinding(current, chain_break.seq, chain_break.reason))
     return VerifyReport(cases, entries, findings)

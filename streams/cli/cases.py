@@ -179,12 +179,12 @@ def directory(settings: Settings) -> Directory:
     )
 
 
-def _vault(settings: Settings) -> DataKeyVault | None:
-    """The hub's vault, to open the disclosures an institution's view shows; None if absent."""
+def _vault(settings: Settings, without: str = "personal data not shown") -> DataKeyVault | None:
+    """The hub's vault, to open kept disclosures; None, saying ``without`` why, if absent."""
     try:
         return DataKeyVault.open_existing(settings.effective_vault_url, load_kek_ring(settings))
     except KawalError as exc:
-        print(f"kawal: personal data not shown: {exc}", file=sys.stderr)
+        print(f"kawal: {without}: {exc}", file=sys.stderr)
         return None
 
 
@@ -264,7 +264,8 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
 
     store = AuditStore.open_existing(settings.audit_url)
     keys = load_key_registry(settings.key_registry_file)
-    report = verify_store(store, args.case_id, keys)
+    vault = _vault(settings, "kept personal values not checked")
+    report = verify_store(store, args.case_id, keys, vault)
     if args.case_id is not None and report.cases == 0:
         return _unknown_case(args.case_id, settings)
     heads = None if args.heads is None else _kept_heads(args.heads, store, keys)
@@ -274,6 +275,7 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
             "cases": report.cases,
             "entries": report.entries,
             "findings": findings,
+            "kept_values_checked": vault is not None,
         }
         if heads is not None:
             result["heads"] = {

@@ -1,0 +1,127 @@
+"""``kawal audit verify`` opens every entry's kept personal values: what the chain cannot see.
+
+A damaged ``vaulted_disclosures`` record, or a data key the vault lost, leaves every chain and
+signature intact; only an institution's view would find the values gone. Verify finds both,
+at their case and seq, without showing a value; an erased case is no finding.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import text
+
+from streams.audit.store import AuditStore, row_from_entry
+from streams.audit.verify import verify_store
+from streams.hub.case_table import CaseBatch
+from streams.hub.pipeline import Pipeline
+from streams.topics import CASE_AUDIT
+from streams.vault.data_keys import DataKeyVault
+from tests.hub.steptools import inbound_message, keyring, step_pipeline
+from tests.hubtools import registration, report
+
+
+def accepted_case(step: Pipeline, store: AuditStore) -> str:
+    """A reported and registered case through the step, its entries in ``store``."""
+    cases = CaseBatch({})
+    first = report("bawaslu.33")
+    case_id: str = first["envelope"]["case_id"]
+    steps = [("ReportReceived", first), ("ReportRegistered", registration(case_id))]
+    entries = [
+        step.codec.decode(value).record
+        for offset, (event_type, record) in enumerate(steps)
+        for topic, _, value, _ in step.decide(
+            cases, inbound_message(step, event_type, record, offset)
+        )
+        if topic == CASE_AUDIT
+    ]
+    assert entries[0]["vaulted_disclosures"], "a report keeps the reporter's values"
+    store.insert([row_from_entry(entry) for entry in entries])
+    return case_id
+
+
+def setup(home: Path) -> tuple[Pipeline, AuditStore, DataKeyVault, str]:
+    step = step_pipeline(home)
+    store = AuditStore(f"sqlite:///{home / 'audit.db'}")
+    store.create_schema()
+    vault = step.case_keys
+    assert isinstance(vault, DataKeyVault)
+    return step, store, vault, accepted_case(step, store)
+
+
+def sql(engine_owner: AuditStore | DataKeyVault, statement: str, **params: object) -> None:
+    with engine_owner.engine.begin() as conn:
+        conn.execute(text(statement), params)
+
+
+def test_a_damaged_value_record_is_found_at_its_case_and_seq(tmp_path: Path) -> None:
+    step, store, vault, case_id = setup(tmp_path)
+    registry = keyring(step).registry
+    assert verify_store(store, keys=registry, vault=vault).ok
+
+    sql(
+        store,
+        "UPDATE audit_entries SET vaulted_disclosures = :v WHERE case_id = :c AND seq = 1",
+        v=b"\x00" * 60,
+        c=case_id,
+    )
+    report_ = verify_store(store, keys=registry, vault=vault)
+
+    [finding] = report_.findings
+    assert (finding.case_id, finding.seq) == (case_id, 1)
+    assert "do not open with the case's data key" in finding.reason
+    # Without the vault the chain and signatures still verify: only this check sees it.
+    assert verify_store(store, keys=registry).ok
+
+
+def test_a_data_key_the_vault_lost_is_found_and_an_erased_case_is_not(tmp_path: Path) -> None:
+    step, store, vault, case_id = setup(tmp_path)
+    other = accepted_case(step, store)
+    vault.erase(other, "a data subject's request")
+
+    sql(vault, "DELETE FROM case_data_keys WHERE case_id = :c", c=case_id)
+    found = verify_store(store, vault=vault)
+
+    assert [(f.case_id, f.seq) for f in found.findings] == [(case_id, 1)]
+    assert "a data key the vault does not hold" in found.findings[0].reason
+
+
+def kawal(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, KAWAL_HOME=str(home))
+    return subprocess.run(
+        [sys.executable, "-m", "streams.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_cli_checks_the_values_with_the_hubs_vault_and_says_when_it_cannot(
+    tmp_path: Path,
+) -> None:
+    _, store, vault, case_id = setup(tmp_path)
+    assert kawal(tmp_path, "audit", "verify").returncode == 0
+    sql(
+        store,
+        "UPDATE audit_entries SET vaulted_disclosures = :v WHERE case_id = :c AND seq = 1",
+        v=b"\x00" * 60,
+        c=case_id,
+    )
+
+    damaged = kawal(tmp_path, "audit", "verify", "--json")
+    store.close()
+    vault.close()
+    (tmp_path / "vault.db").rename(tmp_path / "vault.moved")
+    without_vault = kawal(tmp_path, "audit", "verify")
+
+    assert damaged.returncode == 4
+    result = json.loads(damaged.stdout)
+    assert result["kept_values_checked"] is True
+    assert [(f["case_id"], f["seq"]) for f in result["findings"]] == [(case_id, 1)]
+    assert without_vault.returncode == 0
+    assert "kept personal values not checked" in without_vault.stderr
