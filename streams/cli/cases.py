@@ -179,13 +179,22 @@ def directory(settings: Settings) -> Directory:
     )
 
 
-def _vault(settings: Settings, without: str = "personal data not shown") -> DataKeyVault | None:
-    """The hub's vault, to open kept disclosures; None, saying ``without`` why, if absent."""
+def _vault(settings: Settings) -> DataKeyVault | None:
+    """The hub's vault, to open the disclosures an institution's view shows; None if absent."""
+    vault, unopened = _vault_or_why(settings)
+    if unopened is not None:
+        print(f"kawal: personal data not shown: {unopened}", file=sys.stderr)
+    return vault
+
+
+def _vault_or_why(settings: Settings) -> tuple[DataKeyVault | None, str | None]:
+    """The hub's vault, or None and why it cannot be opened."""
     try:
-        return DataKeyVault.open_existing(settings.effective_vault_url, load_kek_ring(settings))
+        return DataKeyVault.open_existing(
+            settings.effective_vault_url, load_kek_ring(settings)
+        ), None
     except KawalError as exc:
-        print(f"kawal: {without}: {exc}", file=sys.stderr)
-        return None
+        return None, str(exc)
 
 
 def _print_trail(view: dict[str, Any]) -> None:
@@ -264,7 +273,7 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
 
     store = AuditStore.open_existing(settings.audit_url)
     keys = load_key_registry(settings.key_registry_file)
-    vault = _vault(settings, "kept personal values not checked")
+    vault, unopened = _vault_or_why(settings)
     report = verify_store(store, args.case_id, keys, vault)
     if args.case_id is not None and report.cases == 0:
         return _unknown_case(args.case_id, settings)
@@ -295,6 +304,8 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"{head_finding.code}: {head_finding.detail}")
             verdict = "consistent with" if heads.ok else f"{len(heads.findings)} findings in"
             print(f"{verdict} {heads.read} kept heads, against a log of {heads.tree_size} entries")
+    if unopened is not None:
+        print(f"kawal: kept personal values not checked: {unopened}", file=sys.stderr)
     ok = report.ok and (heads is None or heads.ok)
     return EXIT_OK if ok else EXIT_UNVERIFIED
 
