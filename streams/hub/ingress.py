@@ -154,7 +154,7 @@ def examine(
     rejection = (
         check(decoded, message)
         or check_lane(rules.institutions, decoded.record["envelope"]["source"], message.topic)
-        or authenticate(rules.keys, signed)
+        or authenticate(rules.keys, signed, recorded_at(message))
         or check_time(decoded.record["envelope"], message)
     )
     if rejection is not None:
