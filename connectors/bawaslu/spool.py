@@ -136,6 +136,16 @@ class Spool:
             ).fetchall()
         return [self._opened(int(row[0]), str(row[1]), str(row[2]), row[3]) for row in rows]
 
+    def last_intake_id(self) -> int:
+        """The highest intake id the spool ever gave a post (0 for an empty spool).
+
+        Raises:
+            SpoolUnavailableError: the spool cannot be read now.
+        """
+        with self._transaction(write=False) as db:
+            row = db.execute("SELECT MAX(intake_id) FROM posts").fetchone()
+        return int(row[0] or 0)
+
     def _opened(
         self, intake_id: int, post_id: str, key_id: str, sealed: object
     ) -> SpooledPost | UnreadablePost:

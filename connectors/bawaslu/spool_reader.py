@@ -26,19 +26,55 @@ class SealedSpoolReader:
         self.log = log
         #: Posts of the last read that do not open, by position: refused by :meth:`check`.
         self._unreadable: dict[str, UnreadablePost] = {}
+        #: A checkpoint found past the spool's last post, read from the start instead: None
+        #: until the first read checks, 0 when the checkpoint is the spool's.
+        self._foreign: int | None = None
+        #: The highest intake id read since, so that reading from the start ends.
+        self._read_up_to = 0
 
     def read(self, after: str | None, limit: int) -> list[SourceRecord]:
         """Spooled posts after intake id ``after``, each as a source record.
 
+        A checkpoint past the spool's last post was not kept for this spool (a new spool
+        under a connector name that ran before, or a spool restored from a backup): every
+        post it received since would lie at or below it and never be read. So the spool is
+        then read from its start until the next checkpoint is stored; the hub recognises the
+        events it already has.
+
         Raises:
             TransientError: the spool cannot be read now.
         """
+        start = int(after or 0)
         try:
-            posts = self.spool.after(int(after or 0), limit)
+            if self._foreign is None:
+                self._foreign = self._checked(start)
+            if self._foreign and start != self._foreign:
+                self._foreign = 0  # the runtime stored a checkpoint of this spool's
+            if self._foreign and self._read_up_to < self._foreign:
+                start = 0
+            posts = self.spool.after(start, limit)
         except SpoolUnavailableError as exc:
             raise TransientError(str(exc)) from exc
+        if posts:
+            self._read_up_to = max(self._read_up_to, posts[-1].intake_id)
         self._unreadable = {}
         return [self._record(post) for post in posts]
+
+    def _checked(self, start: int) -> int:
+        """``start`` if it is past the spool's last post (logged), else 0."""
+        last = self.spool.last_intake_id()
+        if start <= last:
+            return 0
+        self.log.warning(
+            "%s: the checkpoint (intake id %d) is past the last post of the spool %s (%d): "
+            "the spool is new or was restored, so it is read from its start; the hub "
+            "recognises the events it already has",
+            self.name,
+            start,
+            self.spool.path,
+            last,
+        )
+        return start
 
     def check(self, record: SourceRecord) -> None:
         """Refuse a record whose post did not open.

@@ -86,7 +86,7 @@ def check_entry(
         entry["case_id"],
     ):
         return EntryProblem("entry_mislabelled", "the entry's ids or type are not its event's")
-    sender = keys.key_for(envelope["source"], entry["key_id"], envelope["event_time"])
+    sender = keys.key_for(envelope["source"], entry["key_id"], envelope["event_time"], recorded_at)
     if isinstance(sender, KeyRefusal):
         return EntryProblem(sender.problem.value, sender.detail)
     if not verify(sender.public_key, Context.EVENT, entry["event"], entry["signature"]):

@@ -84,6 +84,22 @@ class DatedKey(Generic[PublicT]):
             )
         return None
 
+    def revoked_on_arrival(self, received: datetime) -> KeyRefusal | None:
+        """Why this key vouches for nothing that reached the hub at ``received``; None if it may.
+
+        A revoked key may have leaked, and whoever holds it chooses the time an event claims:
+        dated before the revocation, it would pass :meth:`problem_at`. So what arrives at or
+        after ``revoked_at`` is refused whatever its own time says.
+        """
+        if self.revoked_at is None or received < self.revoked_at:
+            return None
+        return KeyRefusal(
+            KeyProblem.REVOKED,
+            f"key {self.id} was revoked at {self.revoked_at.isoformat()} ({self.reason}) and "
+            f"this reached the hub at {received.isoformat()}, after that, whatever time it "
+            f"claims; {self._use_current}",
+        )
+
 
 @dataclass(frozen=True)
 class KeyEntry(DatedKey[Ed25519PublicKey]):

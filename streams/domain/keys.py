@@ -92,8 +92,19 @@ class KeyRegistry:
         """Every registered encryption key, in registry order."""
         return [entry for entry in self._by_id.values() if isinstance(entry, EncryptionKeyEntry)]
 
-    def key_for(self, institution: str, key_id: str, moment: datetime) -> KeyEntry | KeyRefusal:
-        """The signing key ``key_id`` if it vouches for ``institution`` at ``moment``, or why."""
+    def key_for(
+        self,
+        institution: str,
+        key_id: str,
+        moment: datetime,
+        received: datetime | None = None,
+    ) -> KeyEntry | KeyRefusal:
+        """The signing key ``key_id`` if it vouches for ``institution`` at ``moment``, or why.
+
+        ``received``, when given, is when what the key signed reached the hub (the broker's
+        timestamp of its record): a key revoked by then vouches for nothing, whatever
+        ``moment`` the signer claims (:meth:`DatedKey.revoked_on_arrival`).
+        """
         entry = self._by_id.get(key_id)
         if entry is None:
             return KeyRefusal(
@@ -114,7 +125,8 @@ class KeyRegistry:
                 f"key {key_id} belongs to {entry.institution}, not to {institution}; each "
                 "institution signs with its own key",
             )
-        return entry.problem_at(moment) or entry
+        arrival = None if received is None else entry.revoked_on_arrival(received)
+        return entry.problem_at(moment) or arrival or entry
 
     def valid_keys(self, institution: str, moment: datetime) -> list[KeyEntry]:
         """The signing keys of ``institution`` valid at ``moment`` (rotation: two)."""

@@ -149,11 +149,14 @@ def open_signed(codec: AvroCodec, wrapper: Decoded) -> SignedEvent | Rejection:
     )
 
 
-def authenticate(keys: KeyRegistry, signed: SignedEvent) -> Rejection | None:
+def authenticate(
+    keys: KeyRegistry, signed: SignedEvent, received: datetime | None = None
+) -> Rejection | None:
     """Why the signed event is not its source's, as it stands; None when it is.
 
-    The key must be the source's and valid at the event's time, and the signature must hold
-    over the event's bytes.
+    The key must be the source's and valid at the event's time, not revoked by ``received``
+    (when the event's record reached the broker), and the signature must hold over the
+    event's bytes.
     """
     envelope = signed.envelope
     if not signed.signature:
@@ -161,7 +164,7 @@ def authenticate(keys: KeyRegistry, signed: SignedEvent) -> Rejection | None:
             Reason.UNSIGNED, "the event carries no signature; sign it (docs/signing.md)"
         )
     moment: datetime = envelope["event_time"]
-    found = keys.key_for(envelope["source"], signed.key_id, moment)
+    found = keys.key_for(envelope["source"], signed.key_id, moment, received)
     if isinstance(found, KeyRefusal):
         return Rejection(_KEY_REASONS[found.problem], found.detail)
     if not verify(found.public_key, Context.EVENT, signed.event, signed.signature):

@@ -155,7 +155,7 @@ def examine(
     rejection = (
         check(decoded, message)
         or check_lane(rules.institutions, decoded.record["envelope"]["source"], message.topic)
-        or authenticate(rules.keys, signed)
+        or authenticate(rules.keys, signed, recorded_at(message))
     )
     if rejection is not None:
         return Refusal(rejection, decoded.record.get("envelope"))

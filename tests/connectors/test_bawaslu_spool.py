@@ -159,3 +159,34 @@ def test_a_spool_behind_a_symbolic_link_is_refused_and_nothing_written_there(
     assert [path.stat().st_size for path in elsewhere.iterdir()] == (
         [] if linked == "folder" else [0]
     )
+
+
+def test_a_checkpoint_kept_for_another_spool_skips_none_of_this_ones_posts(
+    bed: WebhookBed, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The connector ran before on another spool (the demo's, or a spool since restored from
+    # an older backup): its checkpoint, intake id 28, is past everything this spool holds.
+    connector = inbound(bed)
+    with caplog.at_level(logging.WARNING, logger="kawal.connector"):
+        assert connector.read("28", 10) == []  # the spool is still empty
+        for _ in range(3):
+            personal_post(bed)
+        read = connector.read("28", 2)
+        assert [r.position for r in read] == ["1", "2"]
+        assert [r.position for r in connector.read("28", 10)] == ["1", "2", "3"]  # not stored
+        assert [r.position for r in connector.read("2", 10)] == ["3"]  # stored: as ever
+        personal_post(bed)
+        assert [r.position for r in connector.read("3", 10)] == ["4"]
+    warned = [r.getMessage() for r in caplog.records if "past the last post" in r.getMessage()]
+    assert len(warned) == 1
+    assert "checkpoint (intake id 28)" in warned[0]
+    connector.close()
+
+
+def test_a_checkpoint_of_this_spool_is_read_after_as_ever(bed: WebhookBed) -> None:
+    for _ in range(3):
+        personal_post(bed)
+    connector = inbound(bed)
+    assert [r.position for r in connector.read("2", 10)] == ["3"]
+    assert connector.read("3", 10) == []
+    connector.close()

@@ -6,6 +6,8 @@ the topic cannot make the hub's signature, nor another history of a case the con
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from connectors.signed_fixtures import contract_keyring, feed_entry_record
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.domain.entries import EntryProblem, check_entry, vouch
+from streams.domain.keys import KeyRegistry
 from streams.domain.signing import SigningKey
 from tests.connectors.test_siasn import case_closed, deadline_breached
 
@@ -64,6 +67,33 @@ def test_an_entry_from_another_history_is_refused(context: ConnectorContext) -> 
     assert broken is not None
     assert broken.code == "chain_break"
     assert chains.problem(other | {"seq": 2, "prev_hash": first["hash"]}) is None
+
+
+def test_an_entry_recorded_after_its_senders_key_was_revoked_is_refused(
+    context: ConnectorContext,
+) -> None:
+    # Its event claims a time before the revocation, as a leaked key's holder would date it;
+    # the hub recorded it after, so the key vouches for nothing there.
+    closed = case_closed(CASE)
+    event_time = closed["envelope"]["event_time"] = datetime.now(UTC) - timedelta(hours=1)
+    entry = feed_entry_record(context, "CaseClosed", closed, "bkn")
+    registry = contract_keyring().registry
+
+    def revoked(at: datetime) -> KeyRegistry:
+        signing = [
+            replace(key, revoked_at=at, reason="key leaked") if key.id == entry["key_id"] else key
+            for key in registry.entries()
+        ]
+        return KeyRegistry([*signing, *registry.encryption_entries()])
+
+    after_event = event_time + timedelta(seconds=1)
+    assert after_event < entry["recorded_at"]
+    refused = check_entry(context.codec, revoked(after_event), entry)
+    assert isinstance(refused, EntryProblem)
+    assert refused.code == "key_revoked"
+    # Recorded before the revocation, the entry stays believed.
+    later = entry["recorded_at"] + timedelta(seconds=1)
+    assert not isinstance(check_entry(context.codec, revoked(later), entry), EntryProblem)
 
 
 CASE = "7d1f3c1e-2a4d-5e6f-8a9b-0c1d2e3f4a5b"

@@ -163,6 +163,30 @@ def test_a_key_not_valid_at_the_event_time_is_refused(
     assert refused_with(dated, event, signed(dated, event, key)) == reason
 
 
+def test_a_revoked_key_vouches_for_nothing_received_after_its_revocation(
+    step: Pipeline, event: dict[str, Any]
+) -> None:
+    # A leaked key's holder dates the event before the revocation; the record still reaches
+    # the broker after it (raw_message stamps it now), so the key vouches for nothing.
+    key = fresh_key("bawaslu.33/leaked")
+    revoked_at = EVENT_TIME + timedelta(hours=1)
+    leaked = entry_of(
+        key,
+        "bawaslu.33",
+        valid_from=EVENT_TIME - timedelta(days=30),
+        revoked_at=revoked_at,
+        reason="key leaked",
+    )
+    dated = with_keys(step, leaked)
+    assert refused_with(dated, event, signed(dated, event, key)) == "key_revoked"
+    # Received before the revocation, the same event was the key's to vouch for.
+    found = dated.rules.keys.key_for("bawaslu.33", key.key_id, EVENT_TIME, EVENT_TIME)
+    assert isinstance(found, KeyEntry)
+    late = dated.rules.keys.key_for("bawaslu.33", key.key_id, EVENT_TIME, revoked_at)
+    assert isinstance(late, KeyRefusal)
+    assert "after that, whatever time it claims" in late.detail
+
+
 @pytest.mark.parametrize(
     "ahead", [CLOCK_SKEW + timedelta(minutes=1), timedelta(days=365 * 178)], ids=["drift", "typo"]
 )
