@@ -5,8 +5,8 @@ entry), reads only the leaves stored since it last looked, and signs a head when
 grown past the last head issued, with the consistency proof from that head. It never signs a
 tree the last head is not a prefix of: that would be the hub itself showing a second history.
 
-:func:`case_proof` is the reader's side: the inclusion proof of a case's newest entry (its
-head) in the latest signed head, which anyone holding that head checks with
+:class:`CaseProof` is the reader's side: the inclusion proof of a case's entry in a signed
+head (:mod:`streams.audit.case_proofs`), which anyone holding that head checks with
 :func:`streams.domain.merkle.verify_inclusion`.
 """
 
@@ -102,30 +102,3 @@ class CaseProof:
 
 class NotInHeadError(TreeError):
     """A case's head is not (yet) covered by a signed head."""
-
-
-def case_proof(store: AuditStore, case_id: str) -> CaseProof | None:
-    """The inclusion proof of ``case_id``'s head in the latest signed head; None: no case.
-
-    Raises:
-        NotInHeadError: no head was issued yet, or none since the case's newest entry.
-        TreeError: a leaf lacks its entry, so no proof can be computed.
-        StoreError: the store cannot be read.
-    """
-    found = store.heads().get(case_id)
-    if found is None:
-        return None
-    seq, entry_hash = found
-    tree = TreeLog(store.engine)
-    index = tree.leaf_of(case_id, seq)
-    head = tree.latest_head()
-    if index is None or head is None or index >= head.tree_size:
-        raise NotInHeadError(
-            f"case {case_id} seq {seq} is in no signed head yet; the audit sink signs one "
-            "within KAWAL_TREE_HEAD_SECONDS of storing it"
-        )
-    log = MerkleLog()
-    tree.sync(log)
-    return CaseProof(
-        case_id, seq, entry_hash, index, head, tuple(log.inclusion_proof(index, head.tree_size))
-    )

@@ -128,6 +128,12 @@ class TreeLog:
         rows = self._read(lambda conn: conn.execute(query).mappings().all())
         return _head(rows[0]) if rows else None
 
+    def head_of_size(self, tree_size: int) -> SignedTreeHead | None:
+        """The head issued over the first ``tree_size`` leaves, if the hub issued one."""
+        query = select(TreeHeadRow).where(TreeHeadRow.tree_size == tree_size)
+        rows = self._read(lambda conn: conn.execute(query).mappings().all())
+        return _head(rows[0]) if rows else None
+
     def store_head(self, head: SignedTreeHead) -> None:
         """Record an issued head.
 

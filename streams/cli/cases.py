@@ -83,9 +83,11 @@ def add_parsers(commands: Any) -> None:
     proof = audit_commands.add_parser(
         "proof",
         help="the inclusion proof of a case's newest entry in the latest signed tree head "
-        "(exit 3 unknown case, 4 not in a signed head yet)",
+        "(exit 3 unknown case, entry or head, 4 not in that head yet)",
     )
     proof.add_argument("case_id", type=case_uuid, help="the case (its UUID)")
+    proof.add_argument("--seq", type=int, help="another entry of the case than its newest")
+    proof.add_argument("--tree-size", type=int, help="in the head of this size (one you kept)")
     proof.add_argument("--json", action="store_true", help="machine-readable output")
     proof.set_defaults(run=_audit_proof)
 
@@ -339,14 +341,15 @@ def _kept_heads(path: Path, store: AuditStore, keys: KeyRegistry) -> HeadsReport
 
 
 def _audit_proof(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.audit.heads import NotInHeadError, case_proof
+    from streams.audit.case_proofs import ProofReader, UnknownEntryError, UnknownHeadError
+    from streams.audit.heads import NotInHeadError
 
     store = AuditStore.open_existing(settings.audit_url)
     try:
-        proof = case_proof(store, args.case_id)
-    except NotInHeadError as exc:
+        proof = ProofReader(store).proof(args.case_id, args.seq, args.tree_size)
+    except (NotInHeadError, UnknownEntryError, UnknownHeadError) as exc:
         print(f"kawal: {exc}", file=sys.stderr)
-        return EXIT_UNVERIFIED
+        return EXIT_UNVERIFIED if isinstance(exc, NotInHeadError) else EXIT_UNKNOWN_CASE
     if proof is None:
         return _unknown_case(args.case_id, settings)
     if args.json:

@@ -16,6 +16,7 @@ import faust
 
 from monitoring.metrics import HubMetrics
 from streams.audit.access_log import AccessLog
+from streams.audit.case_proofs import ProofReader
 from streams.audit.figures.cache import ProjectionCache
 from streams.audit.public_register import NameSource, RegisterMode, closed_cases
 from streams.audit.read_cache import StoreReadCache
@@ -26,7 +27,7 @@ from streams.domain.headcounts import load_headcounts
 from streams.domain.severity import load_severity
 from streams.hub.pipeline import Pipeline
 from streams.vault.data_keys import DataKeyVault
-from streams.web import access, dashboard, page, register_page, triage_page, views
+from streams.web import access, dashboard, page, proofs, register_page, triage_page, views
 from streams.web.auth import Authenticator
 
 
@@ -78,6 +79,7 @@ def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> No
     )  # fmt: skip
     views.register_health(app, store, sources.metrics)
     views.register_trails(app, trails, auth)
+    proofs.register_proofs(app, ProofReader(store), auth)
     access.register_access_log(app, access.AccessReader(log, store, step.codec, directory), auth)
     figures = ProjectionCache(store, step.codec)
     page.register(app, page.PageSources(step.table, trails, figures, sources.metrics, auth))

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import text
 
 from streams.audit import migrations
-from streams.audit.heads import HeadIssuer, NotInHeadError, case_proof
+from streams.audit.case_proofs import ProofReader, UnknownEntryError, UnknownHeadError
+from streams.audit.heads import HeadIssuer, NotInHeadError
 from streams.audit.store import AuditRow, AuditStore
 from streams.audit.tree_log import TreeError, TreeLog
 from streams.audit.verify import verify_store
@@ -171,7 +172,7 @@ def test_a_case_head_is_proven_included_in_the_latest_signed_head(
     store.insert(signed_rows(ring, CASE, 1, start=3))
     head = issuer(store, ring).issue(NOW)
     assert head is not None
-    proof = case_proof(store, CASE)
+    proof = ProofReader(store).proof(CASE)
     assert proof is not None
     assert proof.verifies()
     assert (proof.seq, proof.log_index, proof.head) == (3, 5, head)
@@ -192,12 +193,40 @@ def test_a_case_newer_than_the_latest_head_has_no_proof_yet(
 ) -> None:
     store.insert(signed_rows(ring, CASE, 2))
     with pytest.raises(NotInHeadError, match="in no signed head yet"):
-        case_proof(store, CASE)
+        ProofReader(store).proof(CASE)
     assert issuer(store, ring).issue(NOW) is not None
     store.insert(signed_rows(ring, CASE, 1, start=3))
     with pytest.raises(NotInHeadError):
-        case_proof(store, CASE)
-    assert case_proof(store, OTHER) is None
+        ProofReader(store).proof(CASE)
+    assert ProofReader(store).proof(OTHER) is None
+
+
+def test_an_older_entry_is_proven_in_a_head_the_reader_kept(
+    store: AuditStore, ring: KeyRing
+) -> None:
+    store.insert(signed_rows(ring, CASE, 2) + signed_rows(ring, OTHER, 1))
+    kept = issuer(store, ring).issue(NOW)
+    store.insert(signed_rows(ring, CASE, 2, start=3))
+    latest = issuer(store, ring).issue(NOW)
+    assert kept is not None
+    assert latest is not None
+    reader = ProofReader(store)
+
+    in_kept = reader.proof(CASE, seq=2, tree_size=kept.tree_size)
+    in_latest = reader.proof(CASE, seq=2)
+
+    assert in_kept is not None
+    assert in_latest is not None
+    assert (in_kept.log_index, in_kept.head, in_kept.verifies()) == (1, kept, True)
+    assert (in_latest.head, in_latest.verifies()) == (latest, True)
+    assert in_kept.hash == in_latest.hash != store.heads()[CASE][1]
+    # The case's newest entry came after the kept head: it is not in it.
+    with pytest.raises(NotInHeadError, match=f"the head of {kept.tree_size}"):
+        reader.proof(CASE, tree_size=kept.tree_size)
+    with pytest.raises(UnknownHeadError, match="no head of 4 leaves"):
+        reader.proof(CASE, tree_size=4)
+    with pytest.raises(UnknownEntryError, match="no entry seq 9"):
+        reader.proof(CASE, seq=9)
 
 
 def test_signed_entries_still_verify_with_their_leaves(store: AuditStore, ring: KeyRing) -> None:

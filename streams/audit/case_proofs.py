@@ -1,0 +1,86 @@
+"""Inclusion proofs of trail entries in signed tree heads, for any reader of a case.
+
+An institution that does not trust the hub's operator checks that an entry it holds (a
+receipt's head, a feed entry) is in the log every other institution sees: it asks for the
+entry's inclusion proof in a head it kept, and checks it against that head's root
+(:func:`streams.domain.merkle.verify_inclusion`, RFC 9162). :class:`ProofReader` keeps the
+log's leaf hashes in memory (32 bytes an entry) and reads only the leaves stored since it last
+looked, so a proof costs a few hundred hashes, not a read of the whole log.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from streams.audit.heads import CaseProof, NotInHeadError
+from streams.audit.store import AuditStore
+from streams.audit.tree_log import TreeError, TreeLog
+from streams.domain.merkle import MerkleLog
+from streams.domain.tree_heads import SignedTreeHead
+
+
+class UnknownEntryError(TreeError):
+    """The case has no entry of that sequence number."""
+
+
+class UnknownHeadError(TreeError):
+    """The hub issued no head of that size."""
+
+
+class ProofReader:
+    """Proves entries of the store's cases in the heads the hub signed; safe from threads."""
+
+    def __init__(self, store: AuditStore) -> None:
+        """Read the log of ``store``."""
+        self._store = store
+        self._tree = TreeLog(store.engine)
+        self._log = MerkleLog()
+        self._syncing = threading.Lock()
+
+    def proof(
+        self, case_id: str, seq: int | None = None, tree_size: int | None = None
+    ) -> CaseProof | None:
+        """The proof of ``case_id``'s entry ``seq`` (newest) in head ``tree_size`` (the latest).
+
+        Returns:
+            None when the store holds no such case.
+
+        Raises:
+            UnknownEntryError: the case has no entry ``seq``.
+            UnknownHeadError: the hub issued no head of ``tree_size`` leaves.
+            NotInHeadError: the entry is in no signed head yet, or not in head ``tree_size``.
+            TreeError: a leaf lacks its entry, so no proof can be computed.
+            StoreError: the store cannot be read.
+        """
+        found = self._store.heads().get(case_id)
+        if found is None:
+            return None
+        newest, newest_hash = found
+        wanted = newest if seq is None else seq
+        entry_hash = newest_hash if wanted == newest else self._hash_of(case_id, wanted)
+        index = self._tree.leaf_of(case_id, wanted)
+        head = self._head(tree_size)
+        if index is None or head is None or index >= head.tree_size:
+            where = "no signed head yet" if tree_size is None else f"the head of {tree_size}"
+            raise NotInHeadError(
+                f"case {case_id} seq {wanted} is in {where}; the audit sink signs a head "
+                "within KAWAL_TREE_HEAD_SECONDS of storing an entry"
+            )
+        with self._syncing:
+            self._tree.sync(self._log)
+            path = tuple(self._log.inclusion_proof(index, head.tree_size))
+        return CaseProof(case_id, wanted, entry_hash, index, head, path)
+
+    def _hash_of(self, case_id: str, seq: int) -> str:
+        rows = [row for row in self._store.entries(case_id) if row.seq == seq]
+        if not rows:
+            raise UnknownEntryError(f"case {case_id} has no entry seq {seq}")
+        return rows[0].hash
+
+    def _head(self, tree_size: int | None) -> SignedTreeHead | None:
+        if tree_size is None:
+            return self._tree.latest_head()
+        head = self._tree.head_of_size(tree_size)
+        if head is None:
+            raise UnknownHeadError(f"the hub issued no head of {tree_size} leaves")
+        return head

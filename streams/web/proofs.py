@@ -1,0 +1,73 @@
+"""``GET /cases/{case_id}/proof``: an entry's inclusion proof in a head the hub signed.
+
+What ``kawal audit proof`` prints, for an institution's own systems: the JSON of
+:meth:`streams.audit.heads.CaseProof.to_json`. ``?seq=`` asks for another entry of the case
+than its newest (the head a receipt named), ``?tree_size=`` for a head the reader kept rather
+than the latest. A proof holds hashes only (of committed bytes, never a value), as the public
+view of a trail does, so every reader the trail answers gets it; a credential sent must still
+be a good one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import faust
+from faust import web
+
+from schemas.identity import canonical_case_id
+from streams.audit.case_proofs import ProofReader, UnknownEntryError, UnknownHeadError
+from streams.audit.heads import NotInHeadError
+from streams.audit.store import StoreError
+from streams.domain.principals import AccessRefusal
+from streams.web.auth import Authenticator, refusal_response
+from streams.web.problems import problem_response
+
+#: The query parameters a proof takes, each a count.
+COUNTS = ("seq", "tree_size")
+
+
+def register_proofs(app: faust.App, reader: ProofReader, auth: Authenticator) -> None:
+    """Attach ``GET /cases/{case_id}/proof`` to the worker's app."""
+
+    @app.page("/cases/{case_id}/proof")
+    class Proof(web.View):
+        """The inclusion proof of a case's entry in a signed tree head."""
+
+        async def get(self, request: web.Request, case_id: str) -> web.Response:
+            principal = await auth.principal(request)
+            if isinstance(principal, AccessRefusal):
+                return refusal_response(self, principal)
+            counts = _counts(request)
+            if isinstance(counts, str):
+                return problem_response(self, 400, "bad_query", counts)
+            case_id = canonical_case_id(case_id) or case_id  # the hub spells UUIDs one way
+            try:
+                proof = await asyncio.to_thread(reader.proof, case_id, *counts)
+            except (UnknownEntryError, UnknownHeadError) as exc:
+                return problem_response(self, 404, "no_such_entry_or_head", str(exc))
+            except NotInHeadError as exc:
+                return problem_response(self, 409, "not_in_head", str(exc))
+            except StoreError:
+                return problem_response(
+                    self, 503, "store_unavailable", "the audit store cannot be read; try again"
+                )
+            if proof is None:
+                return problem_response(
+                    self, 404, "no_such_case", f"no case {case_id} in the audit store"
+                )
+            return self.json(proof.to_json())
+
+
+def _counts(request: web.Request) -> tuple[int | None, int | None] | str:
+    """``seq`` and ``tree_size`` of the query, or what is wrong with them."""
+    found: list[int | None] = []
+    for name in COUNTS:
+        given = request.query.get(name)
+        if given is not None and not (given.isascii() and given.isdigit() and int(given) > 0):
+            return f"{name} must be a whole number from 1, not {given[:20]!r}"
+        found.append(None if given is None else int(given))
+    unknown = sorted(set(request.query) - set(COUNTS))
+    if unknown:
+        return f"unknown query parameter {unknown[0][:40]!r}; a proof takes seq and tree_size"
+    return found[0], found[1]
