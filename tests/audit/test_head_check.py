@@ -367,6 +367,18 @@ def test_the_proof_command_shows_a_case_head_in_the_latest_head(
     not_yet = kawal(tmp_path, store, keys_file, "audit", "proof", CASE)
     assert not_yet.returncode == EXIT_UNVERIFIED
     assert "in no signed head yet" in not_yet.stderr
+    # The entry a receipt named, in the head kept then: still proven.
+    kept = kawal(
+        tmp_path, store, keys_file, "audit", "proof", CASE, "--seq", "5", "--tree-size", "9"
+    )
+    assert kept.returncode == EXIT_OK, kept.stderr
+    assert "proof verified" in kept.stdout
+    for option, value, said in (
+        ("--seq", "99", "no entry seq 99"),
+        ("--tree-size", "4", "no head of 4"),
+    ):
+        refused = kawal(tmp_path, store, keys_file, "audit", "proof", CASE, option, value)
+        assert (refused.returncode, said in refused.stderr) == (EXIT_UNKNOWN_CASE, True)
 
 
 def grow_differently(store: AuditStore, ring: KeyRing) -> tuple[HeadIssuer, list[SignedTreeHead]]:
