@@ -19,7 +19,7 @@ from typing import Any
 from connectors import registry
 from connectors.base import OutboundConnector
 from connectors.errors import ConnectorConfigError
-from connectors.host import build, check_registered, run_connector
+from connectors.host import build, check_registered, only_copy, run_held
 from connectors.redelivery import parse_positions
 from connectors.scaffold import new_connector
 from monitoring.connectors import ConnectorMetrics
@@ -126,26 +126,29 @@ def _run(
     redeliver: dict[int, int],
     served: Callable[[Settings], ConnectorMetrics],
 ) -> int:
-    connector = build(name, config)
-    check_registered(connector, settings)
-    if redeliver and not isinstance(connector, OutboundConnector):
-        raise ConnectorConfigError(
-            f"--redeliver-from applies to outbound connectors; {name} reads its system, which "
-            "it reads again from its checkpoint"
+    # The lock first: building a connector may open its listener (bawaslu-webhook), so a
+    # second copy must exit before that, never answering a request meant for the first.
+    with only_copy(registry.load(name).name, settings.home):
+        connector = build(name, config)
+        check_registered(connector, settings)
+        if redeliver and not isinstance(connector, OutboundConnector):
+            raise ConnectorConfigError(
+                f"--redeliver-from applies to outbound connectors; {name} reads its system, "
+                "which it reads again from its checkpoint"
+            )
+        # Served only once the connector is valid: a refused configuration binds no port.
+        metrics = served(settings)
+        stop = _stop_on_signals()
+        log.info("%s: running for %s (Ctrl-C stops)", name, connector.institution)
+        run_held(
+            connector,
+            bootstrap,
+            settings.home,
+            stop,
+            credentials,
+            redeliver_from=redeliver,
+            metrics=metrics,
         )
-    # Served only once the connector is valid: a refused configuration binds no port.
-    metrics = served(settings)
-    stop = _stop_on_signals()
-    log.info("%s: running for %s (Ctrl-C stops)", name, connector.institution)
-    run_connector(
-        connector,
-        bootstrap,
-        settings.home,
-        stop,
-        credentials,
-        redeliver_from=redeliver,
-        metrics=metrics,
-    )
     return 0
 
 

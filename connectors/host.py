@@ -1,6 +1,8 @@
 """Run one connector against the hub: validate its configuration, give it what it needs, loop.
 
-``kawal connector run NAME --config FILE`` calls :func:`run_connector`. The configuration is a
+``kawal connector run NAME --config FILE`` takes the connector's lock (:func:`only_copy`) before
+it builds the connector or opens any port, then calls :func:`run_held`; other callers call
+:func:`run_connector`, which takes the lock itself. The configuration is a
 TOML file parsed into the configuration class the connector declares (the type argument of its
 base, ``InboundConnector[MyConfig]``); unknown or missing keys stop the run at once with a
 message naming each of them, and so does an ``institution`` the registry in force does not
@@ -125,16 +127,25 @@ def run_connector(
     (:class:`connectors.expiry.ExpirySchedule`). Its checkpoints, feed chains and kept heads
     under ``home/connectors`` are mode 0600 in a folder of mode 0700. Its health goes to
     ``metrics`` (by default a registry of its own that nothing serves).
+
+    Raises:
+        streams.local.process_lock.AlreadyRunningError: another copy of the connector runs on
+            ``home`` (:func:`only_copy`).
     """
-    with _only_copy(connector.name, home):
-        _run(connector, bootstrap, home, stop, credentials, keyring, redeliver_from, metrics)
+    with only_copy(connector.name, home):
+        run_held(connector, bootstrap, home, stop, credentials, keyring, redeliver_from, metrics)
 
 
-def _only_copy(name: str, home: Path) -> AbstractContextManager[None]:
-    """Refuses a second copy of connector ``name`` on ``home``.
+def only_copy(name: str, home: Path) -> AbstractContextManager[None]:
+    """Refuses a second copy of connector ``name`` on ``home``: hold it for the whole run.
 
     Two copies would both deliver each feed entry and append heads to one file out of order,
-    after which every new head is refused as not extending the last one kept.
+    after which every new head is refused as not extending the last one kept. A caller that
+    opens ports before the run (a connector that listens, its metrics) takes this first, so a
+    second copy exits before it answers anything, and then calls :func:`run_held`.
+
+    Raises:
+        streams.local.process_lock.AlreadyRunningError: another copy holds it (on entering).
     """
     folder = home / "connectors"
     private_dir(folder)
@@ -148,16 +159,17 @@ def _only_copy(name: str, home: Path) -> AbstractContextManager[None]:
     )
 
 
-def _run(
+def run_held(
     connector: Connector[ConnectorConfig],
     bootstrap: list[str],
     home: Path,
     stop: threading.Event,
-    credentials: BrokerCredentials,
-    keyring: KeyRing | None,
-    redeliver_from: dict[int, int] | None,
-    metrics: ConnectorMetrics | None,
+    credentials: BrokerCredentials = PLAINTEXT,
+    keyring: KeyRing | None = None,
+    redeliver_from: dict[int, int] | None = None,
+    metrics: ConnectorMetrics | None = None,
 ) -> None:
+    """:func:`run_connector` for a caller that holds :func:`only_copy` of ``connector``."""
     probe = (metrics or ConnectorMetrics()).probe(connector.name, connector.institution)
     keyring = keyring or keyring_of(Settings(home=home))
     producer = KafkaProducer(

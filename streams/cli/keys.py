@@ -1,11 +1,13 @@
-"""``kawal keys new INSTITUTION``: the key pairs of an institution (or the hub); ``keys init``.
+"""``kawal keys new|init|revoke``: the key pairs of an institution (or the hub), and revocation.
 
 By default both kinds are made: a signing key (Ed25519), whose private half goes to
 ``KAWAL_HOME/keys/<institution>/`` (or ``--dir``), and an encryption key (X25519, for data
 sealed to the institution), whose private half goes to its ``encryption/`` subfolder; ``--use``
 makes one kind only, to rotate it. Each file is mode 0600 in folders of mode 0700, where that
 institution's connectors read it, and is never overwritten. The public halves are printed as the
-entries to add to the key registry (``data/keys.toml``).
+entries to add to the key registry (``data/keys.toml``). ``keys revoke KEY_ID`` withdraws a key
+early: it writes ``revoked_at`` and the reason into the key's entry of the registry in force
+(:mod:`streams.local.key_revocation`).
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from streams.cli.exits import EXIT_OK
 from streams.cli.moments import MOMENT_FORMS, day_or_moment
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import KeyUse, new_key_pair_for
+from streams.local.key_revocation import KeyRevocationError, revoke_key
 from streams.local.keyring import KeyFileError, ensure_local_keys, write_private_key
 from streams.settings import Settings
 
 
 def add_parsers(commands: Any) -> None:
-    """Add ``keys new`` and ``keys init``."""
+    """Add ``keys new``, ``keys init`` and ``keys revoke``."""
     keys = commands.add_parser(
         "keys", help="signing and encryption keys of the institutions and the hub"
     )
@@ -71,6 +74,25 @@ def add_parsers(commands: Any) -> None:
         "--json", action="store_true", help="print the result as JSON (the new keys' ids)"
     )
     init.set_defaults(run=_init)
+    revoke = actions.add_parser(
+        "revoke",
+        help="withdraw a key that leaked: write revoked_at and the reason into its entry of the "
+        "key registry in force (KAWAL_KEYS_FILE, else KAWAL_HOME/keys/registry.toml)",
+    )
+    revoke.add_argument("key_id", metavar="KEY_ID", help="the key's id, e.g. bkn/0123456789abcdef")
+    revoke.add_argument(
+        "--reason",
+        required=True,
+        help="why, on one line; every refusal of an event signed with the key names it",
+    )
+    revoke.add_argument(
+        "--at",
+        type=_moment,
+        metavar="DATE|DATE-TIME",
+        help=f"from when, {MOMENT_FORMS}; default now, never later (what reached the hub from "
+        "then on is refused)",
+    )
+    revoke.set_defaults(run=_revoke)
 
 
 def _moment(text: str) -> datetime:
@@ -104,6 +126,35 @@ def _check_registered(institution: str, settings: Settings) -> None:
             f"{institution!r} is not in the institutions registry; register it first "
             "(KAWAL_INSTITUTIONS_FILE)"
         )
+
+
+def _revoke(args: argparse.Namespace, settings: Settings) -> int:
+    path = settings.key_registry_file
+    if path is None:
+        raise KeyRevocationError(
+            "the key registry in force is the bundled streams/data/keys.toml, which is not this "
+            "hub's to change; set KAWAL_KEYS_FILE to the hub's registry (or run `kawal keys "
+            "init` for a one-machine registry in KAWAL_HOME/keys)"
+        )
+    at = args.at or datetime.now(UTC).replace(microsecond=0)
+    done = revoke_key(path, args.key_id, args.reason, at)
+    entry = done.entry
+    print(f"key {entry.id} revoked from {at.isoformat()} in {done.registry}")
+    if not done.successors:
+        print(
+            f"warning: {entry.institution} has no other {entry.use} key valid now; make one "
+            f"with `kawal keys new {entry.institution} --use {entry.use}` and register it, or "
+            f"nothing can be {'signed by' if entry.use is KeyUse.SIGNING else 'sealed to'} "
+            f"{entry.institution} after the restart"
+        )
+    print(
+        "next: restart every process that reads this registry, as each reads it only when it "
+        "starts and accepts the key until then: the hub's workers and sink (on one machine, "
+        "stop and start `kawal up`) and the connectors (`kawal connector run`); institutions "
+        "that keep a copy of the registry need the new file and a restart too. `kawal audit "
+        "verify` and `kawal case trail` read it anew on each run"
+    )
+    return EXIT_OK
 
 
 def _init(args: argparse.Namespace, settings: Settings) -> int:

@@ -80,7 +80,7 @@ class DecryptionKeys:
             raise DecryptionKeyError(
                 f"key {key_id} is {kind} in the key registry; data for {institution} is opened "
                 f"with its encryption key: make one with `kawal keys new {institution} --use "
-                "encryption` and register the entry it prints (KAWAL_KEYS_FILE)"
+                f"encryption` and {self.registry.where_to_register()}"
             )
         if entry.institution != institution:
             raise DecryptionKeyError(

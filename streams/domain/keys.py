@@ -65,12 +65,21 @@ class KeyRegistryError(KawalError):
 class KeyRegistry:
     """Every registered public key, by id: signing keys and encryption keys."""
 
-    def __init__(self, entries: Iterable[RegisteredKey]) -> None:
+    def __init__(
+        self, entries: Iterable[RegisteredKey], source: Path | None = None, *, bundled: bool = False
+    ) -> None:
         """Index ``entries`` by id, and by institution.
+
+        Args:
+            entries: the registered keys.
+            source: the file they were read from, named when an entry must be added to it.
+            bundled: they are the bundled registry (``streams/data/keys.toml``).
 
         Raises:
             KeyRegistryError: two entries share an id.
         """
+        self.source = source
+        self.bundled = bundled
         self._by_id: dict[str, RegisteredKey] = {}
         # Senders and the router ask for an institution's keys on every event: with a national
         # registry (thousands of keys), a scan of all of them each time would dominate.
@@ -156,6 +165,17 @@ class KeyRegistry:
             )
         return max(valid, key=lambda entry: entry.valid_from)
 
+    def where_to_register(self) -> str:
+        """What to do with a new key's entry so the hub finds it: the file in force, named."""
+        if self.source is not None:
+            return f"add its entry to the key registry in force, {self.source}"
+        if self.bundled:
+            return (
+                "add its entry to a key registry of the hub's own and set KAWAL_KEYS_FILE to it "
+                "(the bundled streams/data/keys.toml is in force)"
+            )
+        return "add its entry to the key registry"
+
     def encryption_entry(self, key_id: str) -> EncryptionKeyEntry | None:
         """The encryption key ``key_id`` whatever its validity (old data opens with old keys)."""
         entry = self._by_id.get(key_id)
@@ -183,7 +203,7 @@ def load_key_registry(path: Path | None = None) -> KeyRegistry:
             problems.append(f"key entry #{index}: {exc}")
     if problems:
         raise KeyRegistryError("; ".join(problems))
-    return KeyRegistry(entries)
+    return KeyRegistry(entries, path, bundled=path is None)
 
 
 def parse_entry(item: dict[str, Any]) -> RegisteredKey:

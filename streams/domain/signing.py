@@ -195,6 +195,6 @@ class KeyRing:
             raise SigningKeyError(
                 f"no private key of {institution} in {self.folder / institution} is registered "
                 f"and valid at {moment.isoformat()}; make one with `kawal keys new "
-                f"{institution}` and add its entry to the key registry (KAWAL_KEYS_FILE)"
+                f"{institution}` and {self.registry.where_to_register()}"
             )
         return max(candidates, key=lambda key: valid[key.key_id].valid_from)

@@ -8,11 +8,15 @@ and their entries stay byte for byte what they were.
 from __future__ import annotations
 
 import stat
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from streams.domain.decryption_keys import DecryptionKeyError
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import EncryptionKeyEntry, new_key_pair
+from streams.domain.signing import SigningKeyError
 from streams.local.keyring import LOCAL_KEYS_VALID_FROM, ensure_local_keys, keyring_of
 from streams.settings import Settings
 from tests.keytools import opens
@@ -75,3 +79,55 @@ def test_a_new_home_gets_one_key_of_each_kind_per_principal(tmp_path: Path) -> N
     assert sorted(entry.institution for entry in registry.encryption_entries()) == sorted(
         PRINCIPALS
     )
+
+
+# -- what a missing key's message tells the operator to edit ----------------------------------
+
+BEFORE_LOCAL_KEYS = LOCAL_KEYS_VALID_FROM - timedelta(days=1)
+
+
+def test_no_valid_key_names_the_local_registry_when_no_keys_file_is_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KAWAL_KEYS_FILE", raising=False)
+    settings = Settings(home=tmp_path)
+    ensure_local_keys(settings)
+    ring = keyring_of(settings)
+
+    with pytest.raises(SigningKeyError) as refused:
+        ring.signing_key(HUB_INSTITUTION, BEFORE_LOCAL_KEYS)
+    with pytest.raises(DecryptionKeyError) as unopened:
+        ring.decryption_key(HUB_INSTITUTION, "kawal/0123456789abcdef")
+
+    for message in (str(refused.value), str(unopened.value)):
+        assert f"add its entry to the key registry in force, {settings.local_key_registry}" in (
+            message
+        )
+        assert "KAWAL_KEYS_FILE" not in message
+
+
+def test_no_valid_key_names_the_keys_file_when_one_is_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ensure_local_keys(Settings(home=tmp_path))
+    keys_file = tmp_path / "elsewhere.toml"
+    keys_file.write_bytes(Settings(home=tmp_path).local_key_registry.read_bytes())
+    monkeypatch.setenv("KAWAL_KEYS_FILE", str(keys_file))
+
+    with pytest.raises(SigningKeyError) as refused:
+        keyring_of(Settings(home=tmp_path)).signing_key(HUB_INSTITUTION, BEFORE_LOCAL_KEYS)
+
+    assert f"add its entry to the key registry in force, {keys_file}" in str(refused.value)
+
+
+def test_no_valid_key_with_the_bundled_registry_says_to_set_a_keys_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KAWAL_KEYS_FILE", raising=False)
+
+    with pytest.raises(SigningKeyError) as refused:
+        keyring_of(Settings(home=tmp_path)).signing_key("bkn", NOW)
+
+    message = str(refused.value)
+    assert "add its entry to a key registry of the hub's own and set KAWAL_KEYS_FILE" in message
+    assert "(the bundled streams/data/keys.toml is in force)" in message
