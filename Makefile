@@ -58,7 +58,8 @@ test: system-deps lint typecheck
 	$(BIN)/python -m streams.contract.kubernetes --check
 	# Two test processes, each file in one (its module fixtures start its hubs once): most
 	# tests wait on brokers and child processes, so two halve the wall time on two cores.
-	$(BIN)/pytest -n 2 --dist loadfile
+	# The 15 slowest are listed at the end: the suite is to stay well under 15 minutes.
+	$(BIN)/pytest -n 2 --dist loadfile --durations=15
 
 bench: install
 	$(BIN)/python -m bench
