@@ -192,8 +192,8 @@ def load_key_registry(path: Path | None = None) -> KeyRegistry:
         raw = read_toml(path, "keys.toml")
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise KeyRegistryError(
-            f"cannot read the key registry {path or '(bundled)'}: {exc}; fix the file or unset "
-            "KAWAL_KEYS_FILE"
+            f"cannot read the key registry {path or '(bundled)'}: {exc}; fix that file (the "
+            "registry in force is KAWAL_KEYS_FILE, else KAWAL_HOME/keys/registry.toml)"
         ) from exc
     entries, problems = [], []
     for index, item in enumerate(raw.get("key", []), start=1):
