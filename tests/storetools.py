@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -61,3 +64,15 @@ def _chain(case_id: str) -> Iterator[dict[str, Any]]:
             "hub_signature": b"",
         }
         prev = hashed
+
+
+def kawal_in(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``kawal ARGS`` run as a process with ``KAWAL_HOME`` set to ``home``."""
+    env = dict(os.environ, KAWAL_HOME=str(home))
+    return subprocess.run(
+        [sys.executable, "-m", "streams.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -25,7 +22,7 @@ from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.settings import Settings
 from tests.entrytools import signed_rows, signing_registry
 from tests.hubtools import report, until_referral
-from tests.storetools import chained_rows, open_store
+from tests.storetools import chained_rows, kawal_in, open_store
 
 CASE = "5e1f0c2a-0000-4000-8000-00000000000a"
 CLEAN = "5e1f0c2a-0000-4000-8000-00000000000b"
@@ -192,17 +189,6 @@ def test_a_case_whose_entries_are_all_gone_is_reported(store: AuditStore) -> Non
     assert [(finding.case_id, finding.seq) for finding in findings] == [(CASE, 1)]
 
 
-def _kawal(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, KAWAL_HOME=str(home))
-    return subprocess.run(
-        [sys.executable, "-m", "streams.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_cli_exits_non_zero_naming_the_case_and_seq(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
@@ -218,21 +204,21 @@ def test_cli_exits_non_zero_naming_the_case_and_seq(tmp_path: Path) -> None:
     case, clean = broken_case[0]["envelope"]["case_id"], clean_case[0]["envelope"]["case_id"]
     store.insert(signed_rows(codec, broken_case, ring) + signed_rows(codec, clean_case, ring))
 
-    verified = _kawal(home, "audit", "verify")
+    verified = kawal_in(home, "audit", "verify")
     assert verified.returncode == 0, verified.stdout
     assert "2 cases" in verified.stdout
 
     _sql(store, "DELETE FROM audit_entries WHERE case_id = :c AND seq = 3", c=case)
-    broken = _kawal(home, "audit", "verify")
+    broken = kawal_in(home, "audit", "verify")
     assert broken.returncode == 4
     assert f"{case}: first bad seq 3" in broken.stdout
-    as_json = json.loads(_kawal(home, "audit", "verify", "--json").stdout)
+    as_json = json.loads(kawal_in(home, "audit", "verify", "--json").stdout)
     assert as_json["findings"] == [
         {"case_id": case, "seq": 3, "reason": as_json["findings"][0]["reason"]}
     ]
-    assert _kawal(home, "audit", "verify", clean).returncode == 0
-    assert _kawal(home, "audit", "verify", str(uuid.uuid4())).returncode == 3
-    assert _kawal(home, "audit", "verify", "no-such-case").returncode == 2  # no UUID: usage
+    assert kawal_in(home, "audit", "verify", clean).returncode == 0
+    assert kawal_in(home, "audit", "verify", str(uuid.uuid4())).returncode == 3
+    assert kawal_in(home, "audit", "verify", "no-such-case").returncode == 2  # no UUID: usage
     store.close()
 
 

@@ -8,9 +8,6 @@ at their case and seq, without showing a value; an erased case is no finding.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import text
@@ -23,6 +20,7 @@ from streams.topics import CASE_AUDIT
 from streams.vault.data_keys import DataKeyVault
 from tests.hub.steptools import inbound_message, keyring, step_pipeline
 from tests.hubtools import registration, report
+from tests.storetools import kawal_in
 
 
 def accepted_case(step: Pipeline, store: AuditStore) -> str:
@@ -90,22 +88,11 @@ def test_a_data_key_the_vault_lost_is_found_and_an_erased_case_is_not(tmp_path: 
     assert "a data key the vault does not hold" in found.findings[0].reason
 
 
-def kawal(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, KAWAL_HOME=str(home))
-    return subprocess.run(
-        [sys.executable, "-m", "streams.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_the_cli_checks_the_values_with_the_hubs_vault_and_says_when_it_cannot(
     tmp_path: Path,
 ) -> None:
     _, store, vault, case_id = setup(tmp_path)
-    assert kawal(tmp_path, "audit", "verify").returncode == 0
+    assert kawal_in(tmp_path, "audit", "verify").returncode == 0
     sql(
         store,
         "UPDATE audit_entries SET vaulted_disclosures = :v WHERE case_id = :c AND seq = 1",
@@ -113,11 +100,11 @@ def test_the_cli_checks_the_values_with_the_hubs_vault_and_says_when_it_cannot(
         c=case_id,
     )
 
-    damaged = kawal(tmp_path, "audit", "verify", "--json")
+    damaged = kawal_in(tmp_path, "audit", "verify", "--json")
     store.close()
     vault.close()
     (tmp_path / "vault.db").rename(tmp_path / "vault.moved")
-    without_vault = kawal(tmp_path, "audit", "verify")
+    without_vault = kawal_in(tmp_path, "audit", "verify")
 
     assert damaged.returncode == 4
     result = json.loads(damaged.stdout)

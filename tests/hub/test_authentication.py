@@ -279,16 +279,18 @@ def test_personal_data_sent_in_clear_is_refused(step: Pipeline, event: dict[str,
     assert refused_with(step, event, wrapper) == "personal_data_in_clear"
 
 
+def disclosed_in_clear(step: Pipeline, wrapper: dict[str, Any]) -> dict[str, Any]:
+    """``wrapper`` with its disclosures opened from the hub's seal and sent in clear."""
+    item = wrapper["sealed_disclosures"][0]
+    key = keyring(step).decryption_key("kawal", item["key_id"])
+    opened = open_sealed(step.codec.catalog, item, key, wrapper["event"])
+    return wrapper | {"disclosures": opened, "sealed_disclosures": []}
+
+
 def test_disclosures_in_clear_are_refused_in_either_format(
     step: Pipeline, event: dict[str, Any]
 ) -> None:
-    wrapper = signed(step, event)
-    item = wrapper["sealed_disclosures"][0]
-    ring = keyring(step)
-    opened = open_sealed(
-        step.codec.catalog, item, ring.decryption_key("kawal", item["key_id"]), wrapper["event"]
-    )
-    in_clear = wrapper | {"disclosures": opened, "sealed_disclosures": []}
+    in_clear = disclosed_in_clear(step, signed(step, event))
     assert refused_with(step, event, in_clear) == "disclosures_in_clear"
     assert refused_with(step, event, in_clear | {"format": 1}) == "disclosures_in_clear"
 
@@ -421,12 +423,7 @@ def test_a_signed_event_refused_before_it_is_opened_is_named_by_its_receipt(
 ) -> None:
     # kawal.Receipt.event_id is null only when the record could not be decoded.
     wrapper = signed(step, event)
-    item = wrapper["sealed_disclosures"][0]
-    ring = keyring(step)
-    opened = open_sealed(
-        step.codec.catalog, item, ring.decryption_key("kawal", item["key_id"]), wrapper["event"]
-    )
-    in_clear = wrapper | {"disclosures": opened, "sealed_disclosures": []}
+    in_clear = disclosed_in_clear(step, wrapper)
     envelope = event["envelope"]
     named = (envelope["event_id"], envelope["case_id"], envelope["event_type"])
     for refused_wrapper, reason in [
