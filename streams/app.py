@@ -72,7 +72,6 @@ STREAM_BUFFER_EVENTS = {"worker": pipeline.BATCH_SIZE, "sink": sink.BATCH_SIZE}
 #: Bytes one Fetch takes of each partition: a few dozen events, so that each round of fetches
 #: brings some of every busy partition, not a megabyte of one backlog.
 PARTITION_FETCH_BYTES = 64 * 1024
-
 #: Largest record batch the producer builds, in bytes (Kafka's default message.max.bytes is 1 MiB).
 PRODUCER_BATCH_BYTES = 512 * 1024
 
@@ -325,9 +324,10 @@ def create_worker(settings: Settings) -> faust.App:
     vault = create_vault(settings)
     step = create_pipeline(settings, app, rules, metrics, policy, vault)
     institutions = tuple(step.rules.institutions.values())
-    # For ops: every hub group's consumer lag, and the counts of the worker's cases.
+    # For ops: every hub group's consumer lag, stray inbound records, the worker's cases.
     endpoint, security = parse_broker_url(cast(str, settings.broker_url)), _security(settings)
-    watch.watch_lag(app, metrics, endpoint, security, settings.lag_check_seconds)
+    watch.watch_lag(app, metrics, endpoint, security, lag_every := settings.lag_check_seconds)
+    watch.watch_strays(app, metrics, endpoint, security, step.rules.institutions, lag_every)
     census = watch.watch_cases(metrics, step.table, step.rules)
     watch.faust_sensor(app, metrics, settings.faust_metrics)
     pipeline.register(app, _raw_topic(app, *inbound_topics(institutions)), step)

@@ -234,7 +234,8 @@ class Settings(BaseSettings):
         gt=0,
         description=(
             "How often the worker reads every hub consumer group's lag from the broker, s "
-            "(kawal_consumer_lag_records)."
+            "(kawal_consumer_lag_records); it lists stray inbound topics every fourth time "
+            "(kawal_stray_inbound_records)."
         ),
     )
     faust_metrics: bool = Field(

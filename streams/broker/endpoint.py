@@ -6,7 +6,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
+
+from kafka import KafkaAdminClient
 
 from schemas.errors import KawalError
 from schemas.field_formats import is_number
@@ -67,3 +72,23 @@ def parse_broker_url(url: str) -> BrokerEndpoint:
     if not servers:
         raise BrokerUrlError(f"broker URL {url!r} names no server ({EXAMPLE})")
     return BrokerEndpoint(scheme=scheme, servers=servers)
+
+
+@contextmanager
+def admin_client(
+    endpoint: BrokerEndpoint, security: Mapping[str, Any] | None = None, timeout: float = 15.0
+) -> Iterator[KafkaAdminClient]:
+    """A kafka-python admin client of ``endpoint`` whose requests wait ``timeout`` s, closed after.
+
+    Raises:
+        kafka.errors.KafkaError: the broker cannot be reached.
+    """
+    admin = KafkaAdminClient(
+        bootstrap_servers=endpoint.bootstrap,
+        request_timeout_ms=int(timeout * 1000),
+        **dict(security or {}),
+    )
+    try:
+        yield admin
+    finally:
+        admin.close()

@@ -25,7 +25,7 @@ from faust.types import TP
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from streams.broker import tansu
-from streams.broker.endpoint import BrokerEndpoint
+from streams.broker.endpoint import BrokerEndpoint, admin_client
 from streams.topics import APP_ID, CONNECTOR_GROUP_PREFIX, SINK_APP_ID
 
 log = logging.getLogger(__name__)
@@ -73,20 +73,14 @@ def read_lag(
         kafka.errors.KafkaError: the broker did not answer.
         streams.broker.tansu.EndOffsetError: tansu's end offsets could not be fetched.
     """
-    kwargs = dict(security or {})
-    admin = KafkaAdminClient(
-        bootstrap_servers=endpoint.bootstrap, request_timeout_ms=int(timeout * 1000), **kwargs
-    )
-    try:
+    with admin_client(endpoint, security, timeout) as admin:
         groups = sorted(g["group_id"] for g in admin.list_groups() if hub_group(g["group_id"]))
         committed = {
             group: {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
             for group, offsets in _group_offsets(admin, groups).items()
         }
-    finally:
-        admin.close()
     partitions = sorted({tp for offsets in committed.values() for tp in offsets})
-    return lag_of(committed, end_offsets(endpoint, partitions, kwargs, timeout, known))
+    return lag_of(committed, end_offsets(endpoint, partitions, security or {}, timeout, known))
 
 
 def _group_offsets(

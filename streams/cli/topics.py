@@ -1,9 +1,13 @@
-"""``kawal topics apply|acls``: the topic table on a cluster, and who may use each topic.
+"""``kawal topics apply|acls|strays``: the topic table on a cluster, its ACLs, stray topics.
 
 ``apply`` creates and configures every topic of the topic table. Exit codes: 0 every topic
 exists as configured (now, or already), 1 an error (the message says what to do; nothing is
 changed when a partition count is wrong), 6 ``--dry-run`` found topics to create or
 configuration entries to change.
+
+``strays`` lists the inbound topics holding records the pipeline does not read
+(:mod:`streams.broker.strays`) and deletes them on request. Exit codes: 0 none holds any (or
+the named ones were deleted), 1 an error, 6 stray topics hold records.
 
 ``acls`` prints the Kafka ACL bindings of the hub and of every registered institution
 (:mod:`streams.broker.acls`), for the cluster's manifests; it reads no broker.
@@ -20,11 +24,12 @@ from streams.broker.acls import AclBinding, acl_matrix
 from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.provision import DEFAULT_WAIT_SECONDS, ApplyResult, apply_topics
+from streams.broker.strays import delete_strays, read_strays, stray_remedy
 from streams.broker.topic_plan import ConfigChange
 from streams.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_PENDING
 from streams.domain.institutions import load_institutions
 from streams.settings import Settings
-from streams.topics import TopicSpec, all_topics
+from streams.topics import TopicSpec, all_topics, inbound_topics
 
 DESCRIPTION = """\
 Create the missing topics of the topic table (streams/topics.py) with their partition count
@@ -42,6 +47,16 @@ consumer groups; only the hub writes the case, audit, feed, dead-letter and head
 Every binding allows; anything none allows is denied. Reads no broker.
 
 exit codes: 0 printed; 1 an error (the registry cannot be read or holds an unusable id)."""
+
+STRAYS_DESCRIPTION = """\
+List the inbound topics holding records that the pipeline does not read, with what to do: a
+sender's misspelt institution id, an institution of the shared lane publishing to a topic of
+its own, one missing from the registry (KAWAL_INSTITUTIONS_FILE). Their records are not
+processed and their senders get no receipt. Once the records were published again to the right
+topic, --delete deletes the stray topics named; it refuses any topic the pipeline reads.
+
+exit codes: 0 no stray topic holds records, or the named ones were deleted; 1 an error, the
+message says what to do (nothing is deleted); 6 stray topics hold records."""
 
 #: Footnote of a dry run whose broker describes no value for some key.
 NOT_REPORTED = (
@@ -80,6 +95,41 @@ def add_parsers(commands: Any) -> None:
     )
     acls.add_argument("--json", action="store_true", help="machine-readable output")
     acls.set_defaults(run=run_topics_acls)
+    strays = topic_commands.add_parser(
+        "strays",
+        help="inbound topics holding records the pipeline does not read (KAWAL_BROKER_URL)",
+        description=STRAYS_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    strays.add_argument(
+        "--delete", nargs="+", metavar="TOPIC", help="delete these stray topics, and only them"
+    )
+    strays.add_argument("--json", action="store_true", help="machine-readable output")
+    strays.set_defaults(run=run_topics_strays)
+
+
+def run_topics_strays(args: argparse.Namespace, settings: Settings) -> int:
+    """List the stray inbound topics of the configured broker, or delete the named ones."""
+    endpoint = parse_broker_url(settings.effective_broker_url)
+    institutions = load_institutions(settings.institutions_file)
+    read = inbound_topics(institutions)
+    security = BrokerCredentials.from_settings(settings).client_kwargs()
+    if args.delete:
+        delete_strays(endpoint, args.delete, read, security)
+        print(f"deleted {', '.join(sorted(set(args.delete)))}")
+        return EXIT_OK
+    by_id = {institution.id: institution for institution in institutions}
+    found = [
+        {"topic": topic, "records": records, "remedy": stray_remedy(topic, by_id)}
+        for topic, records in read_strays(endpoint, read, security).items()
+    ]
+    if args.json:
+        print(json.dumps({"strays": found}, indent=2))
+    for stray in [] if args.json else found:
+        print(f"{stray['topic']}: {stray['records']} records not processed; {stray['remedy']}")
+    if not found and not args.json:
+        print("no inbound topic holds records the pipeline does not read")
+    return EXIT_PENDING if found else EXIT_OK
 
 
 def run_topics_acls(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,7 +1,8 @@
-"""What the worker tells ops beyond its own counters: consumer lag and the cases' counts.
+"""What the worker tells ops beyond its own counters: consumer lag, strays, the cases' counts.
 
-They are collectors on the worker's registry (:mod:`monitoring.lag`, :mod:`monitoring.cases`,
-:mod:`monitoring.overdue`): lag is read from the broker on a timer, off the event loop, and the
+They are collectors on the worker's registry (:mod:`monitoring.lag`, :mod:`monitoring.strays`,
+:mod:`monitoring.cases`, :mod:`monitoring.overdue`): lag and the records on stray inbound
+topics are read from the broker on timers, off the event loop, and the
 case counts and the clocks' time overdue are those of the worker's last case census
 (:mod:`streams.hub.case_census`). Faust's own sensor is there on request (``faust_sensor``).
 """
@@ -20,13 +21,21 @@ from monitoring.cases import CaseCollector
 from monitoring.lag import LagCollector
 from monitoring.metrics import HubMetrics
 from monitoring.overdue import OverdueCollector
+from monitoring.strays import StrayCollector
 from streams.broker.endpoint import BrokerEndpoint
 from streams.broker.lag import LagReader
+from streams.broker.strays import StrayWatch
 from streams.domain.calendar import WorkingCalendar
 from streams.domain.case_counts import last_covered_year
 from streams.domain.deadlines import JAKARTA
+from streams.domain.institutions import Institution
 from streams.hub.case_census import CaseCensus
 from streams.hub.ingress import CaseRules
+
+#: The broker's topics are listed for stray inbound ones at every this many lag readings (every
+#: minute by default): a listing names every topic (about 3,600 at national size), and a
+#: stray's records wait for a person anyway.
+STRAY_CHECK_EVERY = 4
 
 
 def watch_lag(
@@ -45,6 +54,28 @@ def watch_lag(
 
     app.timer(interval, name="kawal.consumer-lag")(read_lag)
     return reader
+
+
+def watch_strays(
+    app: faust.App,
+    metrics: HubMetrics,
+    endpoint: BrokerEndpoint,
+    security: Mapping[str, Any] | None,
+    institutions: Mapping[str, Institution],
+    lag_interval: float,
+) -> StrayWatch:
+    """Count the records on inbound topics the pipeline does not read, on a timer.
+
+    Every :data:`STRAY_CHECK_EVERY` ``lag_interval``: it follows the lag reading's setting.
+    """
+    watch = StrayWatch(endpoint, institutions, security)
+    metrics.registry.register(StrayCollector(watch.snapshot))
+
+    async def read_strays() -> None:
+        await asyncio.to_thread(watch.refresh)
+
+    app.timer(STRAY_CHECK_EVERY * lag_interval, name="kawal.stray-inbound")(read_strays)
+    return watch
 
 
 def watch_cases(metrics: HubMetrics, table: Any, rules: CaseRules) -> CaseCensus:

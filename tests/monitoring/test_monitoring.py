@@ -73,13 +73,15 @@ def connector(
 
 
 def publish_load(hub: RunningHub) -> None:
-    """The bench publisher's reports at :data:`LOAD_RATE` a second, then one undecodable record."""
+    """The bench publisher's reports at :data:`LOAD_RATE` a second, then two botched records."""
     for number in range(LOAD_EVENTS):
         hub.publisher.publish("ReportReceived", bench_report(number))
         time.sleep(1 / LOAD_RATE)
     hub.publisher.flush()
     raw = KafkaProducer(bootstrap_servers=hub.bootstrap, acks="all")
     raw.send(inbound_topic("bawaslu"), key=b"not-a-case", value=b"\x00garbage").get(30)
+    # A sender that misspells its institution id: the broker takes it, the pipeline never reads it.
+    raw.send(inbound_topic("bawaslu.3"), key=b"lost", value=b"a signed event").get(30)
     raw.close()
 
 
@@ -166,6 +168,7 @@ def test_alerts_fire_and_every_panel_has_data(
             wanted = {
                 ("KawalConnectorDown", "authority-outbox"),
                 ("KawalFollowUpBreachedWithoutBlock", None),
+                ("KawalStrayInboundRecords", None),
             }
             return sorted(f"{name} {who or ''}" for name, who in wanted - came)
 
