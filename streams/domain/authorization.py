@@ -19,8 +19,19 @@ from streams.domain.institutions import Institution
 from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.reasons import Reason, Rejection
 
-#: Events a PPK may send only for a civil servant it employs.
-OWN_EMPLOYEE_EVENTS = frozenset({"ExaminationHeld", "SanctionImposed", "ClarificationReceived"})
+#: Events a PPK may send only for a civil servant it employs: its follow-up of the
+#: recommendation, and the remedies it files on the sanctioned civil servant's behalf.
+OWN_EMPLOYEE_EVENTS = frozenset(
+    {
+        "ExaminationHeld",
+        "SanctionImposed",
+        "ClarificationReceived",
+        "ObjectionFiled",
+        "AppealFiled",
+    }
+)
+#: Prefix of a regional inspectorate's id; the rest is the Kemendagri code of its region.
+INSPECTORATE_PREFIX = "inspektorat."
 
 
 def roles_for_case(institution: Institution, case_authority: str) -> frozenset[str]:
@@ -79,4 +90,21 @@ def _case_scope(
         return Rejection(
             Reason.UNAUTHORIZED, f"only the employing agency's PPK may send {event_type}"
         )
+    if roles == {"regional_inspectorate"}:
+        return _inspectorate_scope(sender, record, case)
     return None
+
+
+def _inspectorate_scope(
+    sender: Institution, record: Mapping[str, Any], case: CaseLifecycle | None
+) -> Rejection | None:
+    """An inspectorate acts in its own region only: the one the case (or report) names."""
+    region = case.region_code if case is not None else record["region_code"]
+    own = f"{INSPECTORATE_PREFIX}{region}"
+    if sender.id == own:
+        return None
+    return Rejection(
+        Reason.UNAUTHORIZED,
+        f"{sender.id} acts in its own region only; this case concerns region {region}, whose "
+        f"inspectorate is {own}: pass the matter to {own}",
+    )
