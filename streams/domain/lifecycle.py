@@ -24,7 +24,7 @@ from typing import Any
 
 from streams.domain.erasure import ERASURE_EVENT
 from streams.domain.reasons import Reason, Rejection
-from streams.domain.sanctions import sanction_misfit
+from streams.domain.sanctions import recommendation_misfit, sanction_misfit
 
 
 class Phase(StrEnum):
@@ -172,7 +172,16 @@ def _special_rules(
         return _illegal(event_type, "an objection or appeal is pending; decide it first")
     if event_type == "SanctionImposed":
         return _unfit_sanction(state, record)
+    if event_type == "RecommendationIssued":
+        return _unfit_recommendation(record)
     return None
+
+
+def _unfit_recommendation(record: dict[str, Any]) -> Rejection | None:
+    misfit = recommendation_misfit(
+        record["violation"], record["proven"], record["sanction_level"], record["sanction_kind"]
+    )
+    return Rejection(Reason.UNFIT_SANCTION, misfit) if misfit else None
 
 
 def _unfit_sanction(state: CaseLifecycle, record: dict[str, Any]) -> Rejection | None:
