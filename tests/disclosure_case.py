@@ -128,12 +128,12 @@ def remedy(case_id: str, event_type: str) -> Step:
     }
 
 
-def decided(case_id: str, remedy_event_id: str) -> Step:
-    """BPASN's AppealDecided on the remedy ``remedy_event_id``."""
+def decided(case_id: str, remedy: Step) -> Step:
+    """The AppealDecided on ``remedy``, by the body it was filed with."""
     return "AppealDecided", {
         "envelope": envelope(case_id, "bpasn", "AppealDecided"),
-        "remedy_event_id": remedy_event_id,
-        "decided_by": "BPASN",
+        "remedy_event_id": remedy[1]["envelope"]["event_id"],
+        "decided_by": remedy[1]["filed_with"],
         "decision": "UPHELD",
         "decision_number": "BPASN/1/2024",
         "decided_on": date(2024, 12, 20),
@@ -194,8 +194,8 @@ def whole_case() -> list[Step]:
         ("SanctionImposed", sanction(case_id)),
         block(case_id, "PersonnelDataUnblocked"),
         objection,
-        decided(case_id, objection[1]["envelope"]["event_id"]),
+        decided(case_id, objection),
         appeal,
-        decided(case_id, appeal[1]["envelope"]["event_id"]),
+        decided(case_id, appeal),
         closed(case_id),
     ]

@@ -24,6 +24,7 @@ from typing import Any
 
 from streams.domain.erasure import ERASURE_EVENT
 from streams.domain.reasons import Reason, Rejection
+from streams.domain.remedies import decision_misfit, filing_misfit
 from streams.domain.sanctions import recommendation_misfit, sanction_misfit
 
 
@@ -75,6 +76,10 @@ class CaseLifecycle:
     recommended_level: str | None = None
     open_clarifications: list[str] = field(default_factory=list)
     appeal_pending: bool = False
+    #: event_id of the pending ObjectionFiled or AppealFiled, and the body it was filed with
+    #: (None when none is pending, or for one accepted before these were kept).
+    pending_remedy: str | None = None
+    pending_remedy_body: str | None = None
     follow_up_breached: bool = False
     blocked: bool = False
     #: Deadline clocks not stopped yet, breached ones included (see streams.domain.deadlines).
@@ -168,6 +173,12 @@ def _special_rules(
         return _illegal(event_type, "an objection or appeal is already pending")
     if event_type == "AppealDecided" and not state.appeal_pending:
         return _illegal(event_type, "no objection or appeal is pending")
+    if event_type in ("ObjectionFiled", "AppealFiled"):
+        return filing_misfit(event_type, record)
+    if event_type == "AppealDecided":
+        return decision_misfit(
+            state.pending_remedy, state.pending_remedy_body, state.violation, record
+        )
     if event_type == "CaseClosed" and state.appeal_pending:
         return _illegal(event_type, "an objection or appeal is pending; decide it first")
     if event_type == "SanctionImposed":
@@ -238,6 +249,11 @@ def advance(state: CaseLifecycle, event_type: str, record: dict[str, Any]) -> Ca
         "AppealFiled": True,
         "AppealDecided": False,
     }.get(event_type, state.appeal_pending)
+    if event_type in ("ObjectionFiled", "AppealFiled"):
+        state.pending_remedy = str(record["envelope"]["event_id"])
+        state.pending_remedy_body = record["filed_with"]
+    if event_type == "AppealDecided":
+        state.pending_remedy = state.pending_remedy_body = None
     return state
 
 
