@@ -163,10 +163,8 @@ def _special_rules(
         record["clarification_id"] not in state.open_clarifications
     ):
         return _illegal(event_type, "no open ClarificationRequested has this clarification_id")
-    if event_type == "PersonnelDataBlocked" and not (
-        state.follow_up_breached and not state.blocked
-    ):
-        return _illegal(event_type, "data is blocked only after a follow-up DeadlineBreached")
+    if event_type == "PersonnelDataBlocked":
+        return _block_rule(state)
     if event_type == "PersonnelDataUnblocked" and not state.blocked:
         return _illegal(event_type, "the personnel data of this case is not blocked")
     if event_type in ("ObjectionFiled", "AppealFiled") and state.appeal_pending:
@@ -193,6 +191,23 @@ def _unfit_recommendation(record: dict[str, Any]) -> Rejection | None:
         record["violation"], record["proven"], record["sanction_level"], record["sanction_kind"]
     )
     return Rejection(Reason.UNFIT_SANCTION, misfit) if misfit else None
+
+
+def _block_rule(state: CaseLifecycle) -> Rejection | None:
+    """BKN blocks while the PPK ignores the recommendation: after the breach, before it acts."""
+    if state.blocked:
+        return _illegal("PersonnelDataBlocked", "the data is already blocked for this case")
+    if not state.follow_up_breached:
+        return _illegal(
+            "PersonnelDataBlocked", "data is blocked only after a follow-up DeadlineBreached"
+        )
+    if state.phase is not Phase.RECOMMENDED:
+        return _illegal(
+            "PersonnelDataBlocked",
+            f"the case is {state.phase.value}: the PPK has already acted on the "
+            "recommendation, so there is no ignored recommendation to block for",
+        )
+    return None
 
 
 def _unfit_sanction(state: CaseLifecycle, record: dict[str, Any]) -> Rejection | None:
