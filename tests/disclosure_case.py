@@ -31,17 +31,25 @@ Step = tuple[str, dict[str, Any]]
 
 
 def reported(authority: str = "bkn", at: datetime | None = None) -> list[Step]:
-    """Report, registration, verification and referral to ``authority`` of a new case."""
+    """Report, registration, verification and referral to ``authority`` of a new case.
+
+    Every step is dated ``at`` when given (an authority acts only while it holds the role).
+    """
     first = report("bawaslu.33")
-    if at is not None:
-        first["envelope"]["event_time"] = at
     case_id = first["envelope"]["case_id"]
-    return [
+    steps: list[Step] = [
         ("ReportReceived", first),
         ("ReportRegistered", registration(case_id)),
         ("VerificationCompleted", verification(case_id)),
         ("ReferralForwarded", referral(case_id, authority=authority)),
     ]
+    return steps if at is None else [dated(step, at) for step in steps]
+
+
+def dated(step: Step, at: datetime) -> Step:
+    """``step`` with its event dated ``at``."""
+    step[1]["envelope"]["event_time"] = at
+    return step
 
 
 def clarified(case_id: str, authority: str = "bkn") -> list[Step]:
