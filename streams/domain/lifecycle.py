@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
 
+from streams.domain.calendar import MAX_WORKING_DAYS
 from streams.domain.erasure import ERASURE_EVENT
 from streams.domain.reasons import Reason, Rejection
 from streams.domain.remedies import decision_misfit, filing_misfit
@@ -187,6 +188,12 @@ def _special_rules(
 
 
 def _unfit_recommendation(record: dict[str, Any]) -> Rejection | None:
+    if record["proven"] and not 0 < record["follow_up_days"] <= MAX_WORKING_DAYS:
+        return _illegal(
+            "RecommendationIssued",
+            f"follow_up_days gives the PPK 1 to {MAX_WORKING_DAYS} working days to act; "
+            "14 is the usual period",
+        )
     misfit = recommendation_misfit(
         record["violation"], record["proven"], record["sanction_level"], record["sanction_kind"]
     )
