@@ -44,8 +44,10 @@ class Phase(StrEnum):
     CLOSED = "closed"
 
 
-#: Phases from which the recommending authority may close a case.
+#: Phases from which the recommending authority may close a case on its outcome.
 CLOSABLE = frozenset({Phase.REJECTED, Phase.NOT_PROVEN, Phase.NOT_RECOMMENDED, Phase.SANCTIONED})
+#: Closing reasons that end a case in any phase: it cannot go on (kawal.ClosingReason).
+CLOSING_AT_ANY_PHASE = frozenset({"SUBJECT_LEFT_SERVICE", "MERGED_INTO_ANOTHER_CASE"})
 
 #: Phase an event must find the case in (events not listed have their own rule).
 REQUIRED_PHASE: dict[str, frozenset[Phase]] = {
@@ -59,7 +61,6 @@ REQUIRED_PHASE: dict[str, frozenset[Phase]] = {
     "SanctionImposed": frozenset({Phase.RECOMMENDED}),
     "ObjectionFiled": frozenset({Phase.SANCTIONED}),
     "AppealFiled": frozenset({Phase.SANCTIONED}),
-    "CaseClosed": CLOSABLE,
 }
 
 
@@ -180,6 +181,8 @@ def _special_rules(
         )
     if event_type == "CaseClosed" and state.appeal_pending:
         return _illegal(event_type, "an objection or appeal is pending; decide it first")
+    if event_type == "CaseClosed":
+        return _closing_rule(state, record)
     if event_type == "SanctionImposed":
         return _unfit_sanction(state, record)
     if event_type == "RecommendationIssued":
@@ -198,6 +201,23 @@ def _unfit_recommendation(record: dict[str, Any]) -> Rejection | None:
         record["violation"], record["proven"], record["sanction_level"], record["sanction_kind"]
     )
     return Rejection(Reason.UNFIT_SANCTION, misfit) if misfit else None
+
+
+def _closing_rule(state: CaseLifecycle, record: dict[str, Any]) -> Rejection | None:
+    """A case closes on its outcome, or earlier when its subject left service or it merged."""
+    reason = record["closing_reason"]
+    if reason == "MERGED_INTO_ANOTHER_CASE" and record["merged_into_case_id"] is None:
+        return _illegal(
+            "CaseClosed", "name the case that now holds the facts in merged_into_case_id"
+        )
+    if reason in CLOSING_AT_ANY_PHASE or state.phase in CLOSABLE:
+        return None
+    wanted = " or ".join(sorted(phase.value for phase in CLOSABLE))
+    return _illegal(
+        "CaseClosed",
+        f"the case is {state.phase.value}, not {wanted}; before its outcome a case closes only "
+        f"as {' or '.join(sorted(CLOSING_AT_ANY_PHASE))}",
+    )
 
 
 def _block_rule(state: CaseLifecycle) -> Rejection | None:
