@@ -61,6 +61,11 @@ def recommendation_misfit(
             "a violation not proven is recommended no sanction: send sanction_level and "
             "sanction_kind as null"
         )
+    if not violation.startswith(("ETHICS_", "DISCIPLINE_")):
+        return (
+            f"a proven violation takes a sanction that fits it: name the violation category "
+            f"decided on, not {violation}"
+        )
     if level is None:
         return (
             f"the violation {violation} is proven: recommend a sanction level (and a kind, or "

@@ -31,6 +31,8 @@ def referred() -> tuple[CaseLifecycle, str]:
         ("ETHICS_BANNER", "MEDIUM", None, "moral sanction"),
         # A proven violation with no sanction level recommended.
         ("DISCIPLINE_PARTISAN_SUPPORT", None, None, "recommend a sanction level"),
+        # A proven violation of no category: no sanction can be checked against it.
+        ("UNKNOWN", "HEAVY", "DEMOTION_12_MONTHS", "name the violation category"),
     ],
 )
 def test_an_unfit_proven_recommendation_is_refused(
