@@ -31,17 +31,25 @@ Step = tuple[str, dict[str, Any]]
 
 
 def reported(authority: str = "bkn", at: datetime | None = None) -> list[Step]:
-    """Report, registration, verification and referral to ``authority`` of a new case."""
+    """Report, registration, verification and referral to ``authority`` of a new case.
+
+    Every step is dated ``at`` when given (an authority acts only while it holds the role).
+    """
     first = report("bawaslu.33")
-    if at is not None:
-        first["envelope"]["event_time"] = at
     case_id = first["envelope"]["case_id"]
-    return [
+    steps: list[Step] = [
         ("ReportReceived", first),
         ("ReportRegistered", registration(case_id)),
         ("VerificationCompleted", verification(case_id)),
         ("ReferralForwarded", referral(case_id, authority=authority)),
     ]
+    return steps if at is None else [dated(step, at) for step in steps]
+
+
+def dated(step: Step, at: datetime) -> Step:
+    """``step`` with its event dated ``at``."""
+    step[1]["envelope"]["event_time"] = at
+    return step
 
 
 def clarified(case_id: str, authority: str = "bkn") -> list[Step]:
@@ -128,12 +136,12 @@ def remedy(case_id: str, event_type: str) -> Step:
     }
 
 
-def decided(case_id: str, remedy_event_id: str) -> Step:
-    """BPASN's AppealDecided on the remedy ``remedy_event_id``."""
+def decided(case_id: str, remedy: Step) -> Step:
+    """The AppealDecided on ``remedy``, by the body it was filed with."""
     return "AppealDecided", {
         "envelope": envelope(case_id, "bpasn", "AppealDecided"),
-        "remedy_event_id": remedy_event_id,
-        "decided_by": "BPASN",
+        "remedy_event_id": remedy[1]["envelope"]["event_id"],
+        "decided_by": remedy[1]["filed_with"],
         "decision": "UPHELD",
         "decision_number": "BPASN/1/2024",
         "decided_on": date(2024, 12, 20),
@@ -194,8 +202,8 @@ def whole_case() -> list[Step]:
         ("SanctionImposed", sanction(case_id)),
         block(case_id, "PersonnelDataUnblocked"),
         objection,
-        decided(case_id, objection[1]["envelope"]["event_id"]),
+        decided(case_id, objection),
         appeal,
-        decided(case_id, appeal[1]["envelope"]["event_id"]),
+        decided(case_id, appeal),
         closed(case_id),
     ]

@@ -1,7 +1,10 @@
 """The recommending authority of a case, as dated configuration (``data/authority.toml``).
 
-Which body recommends sanctions is a fact with dates: a case belongs to the authority of the
-period in which it was first reported, for its whole life, whoever holds the role today.
+Which body recommends sanctions is a fact with dates. A case is attributed to the authority of
+the period in which it was first reported, and what that authority did stays its own; but a
+body acts only while it holds the role: when KASN was dissolved its pending cases went to BKN
+(Law 20/2023; Perpres 91 and 92/2024), so an event dated after a transfer is the new holder's
+to send (:meth:`AuthorityMap.acting_on`).
 """
 
 from __future__ import annotations
@@ -50,6 +53,15 @@ class AuthorityMap:
                 "than every period of the authority map"
             )
         return self.periods[index].authority
+
+    def acting_on(self, reported_at: datetime, moment: datetime) -> str:
+        """The body that acts on ``moment`` for a case first reported at ``reported_at``.
+
+        The holder of the role on the later of the two: a transfer hands a pending case over
+        to the new holder, and an event dated before its case's report cannot give the case
+        back to an earlier holder.
+        """
+        return self.authority_on(max(reported_at, moment))
 
     @property
     def authorities(self) -> frozenset[str]:

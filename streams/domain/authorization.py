@@ -4,8 +4,8 @@ The sender's role comes from the registry, the event's emitters from the schema 
 ``kawal.emitted_by``, and the recommending authority from the dated authority map.
 
 The recommending-authority role is never taken from the registry: an institution holds it for
-a case only if the authority map names it for the period in which the case was reported, so
-KASN keeps its cases after the transfer and BKN gains only the later ones.
+a case only while the authority map names it (:meth:`AuthorityMap.acting_on`), so KASN acts
+on its cases until its dissolution and BKN on every case, KASN's pending ones included, after.
 """
 
 from __future__ import annotations
@@ -19,8 +19,19 @@ from streams.domain.institutions import Institution
 from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.reasons import Reason, Rejection
 
-#: Events a PPK may send only for a civil servant it employs.
-OWN_EMPLOYEE_EVENTS = frozenset({"ExaminationHeld", "SanctionImposed", "ClarificationReceived"})
+#: Events a PPK may send only for a civil servant it employs: its follow-up of the
+#: recommendation, and the remedies it files on the sanctioned civil servant's behalf.
+OWN_EMPLOYEE_EVENTS = frozenset(
+    {
+        "ExaminationHeld",
+        "SanctionImposed",
+        "ClarificationReceived",
+        "ObjectionFiled",
+        "AppealFiled",
+    }
+)
+#: Prefix of a regional inspectorate's id; the rest is the Kemendagri code of its region.
+INSPECTORATE_PREFIX = "inspektorat."
 
 
 def roles_for_case(institution: Institution, case_authority: str) -> frozenset[str]:
@@ -42,6 +53,13 @@ def authorize(
     """Why ``sender`` may not emit this event for this case, or None if it may."""
     roles = roles_for_case(sender, case_authority)
     allowed = set(catalog.emitted_by(event_type))
+    if not roles & allowed and sender.role == RECOMMENDING_AUTHORITY:
+        return Rejection(
+            Reason.UNAUTHORIZED,
+            f"{sender.id} does not hold the recommending authority for this case on the "
+            f"event's date; {case_authority} does (data/authority.toml): {case_authority} "
+            f"sends {event_type}",
+        )
     if not roles & allowed:
         return Rejection(
             Reason.UNAUTHORIZED,
@@ -64,11 +82,29 @@ def _case_scope(
     if event_type == "ReferralForwarded" and record["to_authority"] != case_authority:
         return Rejection(
             Reason.UNAUTHORIZED,
-            f"this case belongs to the recommending authority {case_authority}; refer it there",
+            f"on the referral's date the recommending authority of this case is "
+            f"{case_authority}; refer it to {case_authority}",
         )
     is_own_ppk = case is None or sender.id == case.employing_agency
     if event_type in OWN_EMPLOYEE_EVENTS and roles == {"ppk"} and not is_own_ppk:
         return Rejection(
             Reason.UNAUTHORIZED, f"only the employing agency's PPK may send {event_type}"
         )
+    if roles == {"regional_inspectorate"}:
+        return _inspectorate_scope(sender, record, case)
     return None
+
+
+def _inspectorate_scope(
+    sender: Institution, record: Mapping[str, Any], case: CaseLifecycle | None
+) -> Rejection | None:
+    """An inspectorate acts in its own region only: the one the case (or report) names."""
+    region = case.region_code if case is not None else record["region_code"]
+    own = f"{INSPECTORATE_PREFIX}{region}"
+    if sender.id == own:
+        return None
+    return Rejection(
+        Reason.UNAUTHORIZED,
+        f"{sender.id} acts in its own region only; this case concerns region {region}, whose "
+        f"inspectorate is {own}: pass the matter to {own}",
+    )

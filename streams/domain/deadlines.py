@@ -49,6 +49,8 @@ class DeadlineRule:
     working_days: int
     responsible: str
     legal_source: str
+    #: Field of the starting event giving the working days instead, when it gives any.
+    days_from: str | None = None
 
 
 def load_rules(path: Path | None = None) -> dict[str, DeadlineRule]:
@@ -79,6 +81,7 @@ def _rule(entry: dict[str, Any]) -> DeadlineRule:
         working_days=int(entry["working_days"]),
         responsible=entry["responsible"],
         legal_source=entry["legal_source"],
+        days_from=entry.get("days_from"),
     )
 
 
@@ -125,7 +128,8 @@ def _start_clock(
     rule: DeadlineRule, calendar: WorkingCalendar, record: dict[str, Any]
 ) -> dict[str, Any]:
     started: datetime = record["envelope"]["event_time"]
-    due_at, provisional = _due_at(calendar, started.astimezone(JAKARTA).date(), rule.working_days)
+    days = clock_days(rule, record)
+    due_at, provisional = _due_at(calendar, started.astimezone(JAKARTA).date(), days)
     # A year without holiday data never drops a clock: it runs on weekends only, marked
     # provisional, and the runtime tells ops (provisional_clocks).
     return {
@@ -134,7 +138,18 @@ def _start_clock(
         "due_at": due_at,
         "caused_by": record["envelope"]["event_id"],
         "provisional": provisional,
+        "working_days": days,
     }
+
+
+def clock_days(rule: DeadlineRule, record: dict[str, Any]) -> int:
+    """The working days a clock of ``rule`` started by ``record`` runs.
+
+    The starting event's ``days_from`` field when the rule names one and the event gives it
+    (ingress refused a value out of range), else the rule's own.
+    """
+    given = record.get(rule.days_from) if rule.days_from else None
+    return int(given) if given else rule.working_days
 
 
 @functools.lru_cache(maxsize=4096)
@@ -251,7 +266,8 @@ def breach_event(
         ),
         "rule_id": rule.id,
         "legal_source": rule.legal_source,
-        "working_days": rule.working_days,
+        # Clocks stored before they kept their length ran the rule's.
+        "working_days": clock.get("working_days", rule.working_days),
         "clock_started_at": datetime.fromisoformat(clock["started_at"]),
         "due_at": datetime.fromisoformat(clock["due_at"]),
         "breached_at": now,

@@ -22,9 +22,11 @@ from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
 
+from streams.domain.calendar import MAX_WORKING_DAYS
 from streams.domain.erasure import ERASURE_EVENT
 from streams.domain.reasons import Reason, Rejection
-from streams.domain.sanctions import sanction_misfit
+from streams.domain.remedies import decision_misfit, filing_misfit
+from streams.domain.sanctions import recommendation_misfit, sanction_misfit
 
 
 class Phase(StrEnum):
@@ -42,8 +44,10 @@ class Phase(StrEnum):
     CLOSED = "closed"
 
 
-#: Phases from which the recommending authority may close a case.
+#: Phases from which the recommending authority may close a case on its outcome.
 CLOSABLE = frozenset({Phase.REJECTED, Phase.NOT_PROVEN, Phase.NOT_RECOMMENDED, Phase.SANCTIONED})
+#: Closing reasons that end a case in any phase: it cannot go on (kawal.ClosingReason).
+CLOSING_AT_ANY_PHASE = frozenset({"SUBJECT_LEFT_SERVICE", "MERGED_INTO_ANOTHER_CASE"})
 
 #: Phase an event must find the case in (events not listed have their own rule).
 REQUIRED_PHASE: dict[str, frozenset[Phase]] = {
@@ -57,7 +61,6 @@ REQUIRED_PHASE: dict[str, frozenset[Phase]] = {
     "SanctionImposed": frozenset({Phase.RECOMMENDED}),
     "ObjectionFiled": frozenset({Phase.SANCTIONED}),
     "AppealFiled": frozenset({Phase.SANCTIONED}),
-    "CaseClosed": CLOSABLE,
 }
 
 
@@ -75,6 +78,10 @@ class CaseLifecycle:
     recommended_level: str | None = None
     open_clarifications: list[str] = field(default_factory=list)
     appeal_pending: bool = False
+    #: event_id of the pending ObjectionFiled or AppealFiled, and the body it was filed with
+    #: (None when none is pending, or for one accepted before these were kept).
+    pending_remedy: str | None = None
+    pending_remedy_body: str | None = None
     follow_up_breached: bool = False
     blocked: bool = False
     #: Deadline clocks not stopped yet, breached ones included (see streams.domain.deadlines).
@@ -158,20 +165,75 @@ def _special_rules(
         record["clarification_id"] not in state.open_clarifications
     ):
         return _illegal(event_type, "no open ClarificationRequested has this clarification_id")
-    if event_type == "PersonnelDataBlocked" and not (
-        state.follow_up_breached and not state.blocked
-    ):
-        return _illegal(event_type, "data is blocked only after a follow-up DeadlineBreached")
+    if event_type == "PersonnelDataBlocked":
+        return _block_rule(state)
     if event_type == "PersonnelDataUnblocked" and not state.blocked:
         return _illegal(event_type, "the personnel data of this case is not blocked")
     if event_type in ("ObjectionFiled", "AppealFiled") and state.appeal_pending:
         return _illegal(event_type, "an objection or appeal is already pending")
     if event_type == "AppealDecided" and not state.appeal_pending:
         return _illegal(event_type, "no objection or appeal is pending")
+    if event_type in ("ObjectionFiled", "AppealFiled"):
+        return filing_misfit(event_type, record)
+    if event_type == "AppealDecided":
+        return decision_misfit(
+            state.pending_remedy, state.pending_remedy_body, state.violation, record
+        )
     if event_type == "CaseClosed" and state.appeal_pending:
         return _illegal(event_type, "an objection or appeal is pending; decide it first")
+    if event_type == "CaseClosed":
+        return _closing_rule(state, record)
     if event_type == "SanctionImposed":
         return _unfit_sanction(state, record)
+    if event_type == "RecommendationIssued":
+        return _unfit_recommendation(record)
+    return None
+
+
+def _unfit_recommendation(record: dict[str, Any]) -> Rejection | None:
+    if record["proven"] and not 0 < record["follow_up_days"] <= MAX_WORKING_DAYS:
+        return _illegal(
+            "RecommendationIssued",
+            f"follow_up_days gives the PPK 1 to {MAX_WORKING_DAYS} working days to act; "
+            "14 is the usual period",
+        )
+    misfit = recommendation_misfit(
+        record["violation"], record["proven"], record["sanction_level"], record["sanction_kind"]
+    )
+    return Rejection(Reason.UNFIT_SANCTION, misfit) if misfit else None
+
+
+def _closing_rule(state: CaseLifecycle, record: dict[str, Any]) -> Rejection | None:
+    """A case closes on its outcome, or earlier when its subject left service or it merged."""
+    reason = record["closing_reason"]
+    if reason == "MERGED_INTO_ANOTHER_CASE" and record["merged_into_case_id"] is None:
+        return _illegal(
+            "CaseClosed", "name the case that now holds the facts in merged_into_case_id"
+        )
+    if reason in CLOSING_AT_ANY_PHASE or state.phase in CLOSABLE:
+        return None
+    wanted = " or ".join(sorted(phase.value for phase in CLOSABLE))
+    return _illegal(
+        "CaseClosed",
+        f"the case is {state.phase.value}, not {wanted}; before its outcome a case closes only "
+        f"as {' or '.join(sorted(CLOSING_AT_ANY_PHASE))}",
+    )
+
+
+def _block_rule(state: CaseLifecycle) -> Rejection | None:
+    """BKN blocks while the PPK ignores the recommendation: after the breach, before it acts."""
+    if state.blocked:
+        return _illegal("PersonnelDataBlocked", "the data is already blocked for this case")
+    if not state.follow_up_breached:
+        return _illegal(
+            "PersonnelDataBlocked", "data is blocked only after a follow-up DeadlineBreached"
+        )
+    if state.phase is not Phase.RECOMMENDED:
+        return _illegal(
+            "PersonnelDataBlocked",
+            f"the case is {state.phase.value}: the PPK has already acted on the "
+            "recommendation, so there is no ignored recommendation to block for",
+        )
     return None
 
 
@@ -229,6 +291,11 @@ def advance(state: CaseLifecycle, event_type: str, record: dict[str, Any]) -> Ca
         "AppealFiled": True,
         "AppealDecided": False,
     }.get(event_type, state.appeal_pending)
+    if event_type in ("ObjectionFiled", "AppealFiled"):
+        state.pending_remedy = str(record["envelope"]["event_id"])
+        state.pending_remedy_body = record["filed_with"]
+    if event_type == "AppealDecided":
+        state.pending_remedy = state.pending_remedy_body = None
     return state
 
 

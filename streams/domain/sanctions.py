@@ -1,7 +1,8 @@
 """Whether a sanction fits its violation (PP 94/2021 Art. 8, PP 42/2004, the 2022 joint decree).
 
-Checked when a PPK reports ``SanctionImposed``: the kind must belong to the stated level, the
-level must suit the kind of violation, and it may not be lighter than the recommendation.
+Checked when the authority recommends (``RecommendationIssued``) and when a PPK reports
+``SanctionImposed``: the kind must belong to the stated level, the level must suit the kind of
+violation, and an imposed sanction may not be lighter than the recommendation.
 """
 
 from __future__ import annotations
@@ -39,8 +40,51 @@ def sanction_misfit(
         kind: SanctionKind symbol imposed.
         recommended_level: the level the authority recommended, if any.
     """
+    misfit = kind_misfit(level, kind) or level_misfit(violation, level)
+    if misfit is None and _lighter(level, recommended_level):
+        return f"the {level} sanction is lighter than the recommended {recommended_level}"
+    return misfit
+
+
+def recommendation_misfit(
+    violation: str, proven: bool, level: str | None, kind: str | None
+) -> str | None:
+    """Why a recommendation's sanction does not fit its decision, or None if it does.
+
+    A proven violation is recommended a level that suits it, and a kind of that level unless
+    the kind is left to the PPK; a violation not proven is recommended no sanction.
+    """
+    if not proven:
+        if level is None and kind is None:
+            return None
+        return (
+            "a violation not proven is recommended no sanction: send sanction_level and "
+            "sanction_kind as null"
+        )
+    if not violation.startswith(("ETHICS_", "DISCIPLINE_")):
+        return (
+            f"a proven violation takes a sanction that fits it: name the violation category "
+            f"decided on, not {violation}"
+        )
+    if level is None:
+        return (
+            f"the violation {violation} is proven: recommend a sanction level (and a kind, or "
+            "null to leave it to the PPK)"
+        )
+    return (kind_misfit(level, kind) if kind is not None else None) or level_misfit(
+        violation, level
+    )
+
+
+def kind_misfit(level: str, kind: str) -> str | None:
+    """Why ``kind`` is not a sanction of ``level``, or None."""
     if KIND_LEVEL.get(kind) != level:
         return f"sanction kind {kind} is not a {level} sanction; report the level of that kind"
+    return None
+
+
+def level_misfit(violation: str, level: str) -> str | None:
+    """Why a sanction of ``level`` does not suit ``violation``, or None."""
     if violation.startswith("ETHICS_") and level != "ETHICS_MORAL":
         return f"an ethics violation ({violation}) takes a moral sanction (PP 42/2004), not {level}"
     if violation.startswith("DISCIPLINE_") and level not in PARTISAN_DISCIPLINE_LEVELS:
@@ -48,8 +92,6 @@ def sanction_misfit(
             f"supporting a candidate ({violation}) is a medium-to-heavy discipline breach "
             f"(PP 94/2021 Art. 8); {level} does not fit"
         )
-    if _lighter(level, recommended_level):
-        return f"the {level} sanction is lighter than the recommended {recommended_level}"
     return None
 
 

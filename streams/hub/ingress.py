@@ -225,9 +225,7 @@ def admit(
     envelope = record["envelope"]
     event_type = envelope["event_type"]
     try:
-        authority = (
-            case.authority if case else rules.authority_map.authority_on(envelope["event_time"])
-        )
+        authority = _acting_authority(rules.authority_map, case, envelope["event_time"])
     except AuthorityMapError as exc:
         return Rejection(Reason.ILLEGAL_TRANSITION, str(exc))
     sender = rules.institutions[envelope["source"]]
@@ -238,8 +236,20 @@ def admit(
     if rejection is not None:
         return rejection
     after = advance(case.copy(), event_type, record) if case else start(record, authority)
+    # A case reported before a transfer is handed over to the new holder with its first event
+    # after it: the router and the deadline timer then address the new holder.
+    after.authority = authority
     update_clocks(after, rules.deadline_rules, rules.calendar, event_type, record)
     return after
+
+
+def _acting_authority(
+    authorities: AuthorityMap, case: CaseLifecycle | None, event_time: datetime
+) -> str:
+    """The body holding the recommending authority of the case on the event's date."""
+    if case is None:
+        return authorities.authority_on(event_time)
+    return authorities.acting_on(datetime.fromisoformat(case.reported_at), event_time)
 
 
 def disclosed_values(disclosures: Disclosures) -> dict[str, str]:

@@ -5,8 +5,9 @@ to whose event type its role consumes (schema attribute ``kawal.consumed_by``), 
 disclosures the disclosure policy lets its roles see for that event type
 (:mod:`streams.domain.disclosure_policy`), sealed to it (:mod:`streams.hub.feed_sealing`). The
 recommending authority
-receives the cases of its period (:mod:`streams.domain.authority`), so KASN keeps its cases and BKN
-receives the later ones. The parties of a case (:mod:`streams.domain.parties`) are those its
+receives the cases it holds (:mod:`streams.domain.authority`): KASN its cases until its
+dissolution, BKN every case after, KASN's pending ones handed over with their next event.
+The parties of a case (:mod:`streams.domain.parties`) are those its
 lifecycle names: the authority, reporter, employing agency and region of its report.
 """
 

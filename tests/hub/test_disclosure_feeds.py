@@ -26,7 +26,7 @@ from streams.hub.case_table import CaseBatch
 from streams.hub.pipeline import Pipeline
 from streams.topics import CASE_AUDIT, DLQ, OUTBOUND_PREFIX
 from streams.vault.entries import unvault
-from tests.disclosure_case import Step, closed, reported, whole_case
+from tests.disclosure_case import Step, closed, dated, reported, whole_case
 from tests.hub.steptools import inbound_message, keyring, step_pipeline
 from tests.hubtools import recommendation
 
@@ -171,9 +171,13 @@ def test_the_appeals_body_receives_the_subject_only_with_an_appeal(
 
 def test_bkn_without_the_authority_of_a_case_receives_no_personal_data(step: Pipeline) -> None:
     # Reported before the transfer: KASN recommends, BKN is only the personnel agency.
-    steps = reported("kasn", at=datetime(2023, 12, 4, 9, 30, tzinfo=UTC))
+    before = datetime(2023, 12, 4, 9, 30, tzinfo=UTC)
+    steps = reported("kasn", at=before)
     case_id = steps[0][1]["envelope"]["case_id"]
-    steps += [not_proven(case_id, "kasn"), closed(case_id, "kasn", "NOT_PROVEN")]
+    steps += [
+        dated(not_proven(case_id, "kasn"), before),
+        dated(closed(case_id, "kasn", "NOT_PROVEN"), before),
+    ]
     routed = run(step, steps)
 
     bkn = {event: feeds["bkn"] for event, feeds in routed.feeds.items() if "bkn" in feeds}

@@ -62,8 +62,17 @@ def run_case(
     first = report("bawaslu.33")
     case_id: str = first["envelope"]["case_id"]
     hub.step("ReportReceived", first)
+    remedy: dict[str, Any] | None = None
     for build in path(case_id):
         record = retarget(build(), case_id)
+        if record["envelope"]["event_type"] in ("ObjectionFiled", "AppealFiled"):
+            remedy = record
+        if record["envelope"]["event_type"] == "AppealDecided" and remedy is not None:
+            # A decision answers the remedy pending on the case, by the body it went to.
+            record |= {
+                "remedy_event_id": remedy["envelope"]["event_id"],
+                "decided_by": remedy["filed_with"],
+            }
         hub.step(record["envelope"]["event_type"], record)
     rows = hub.store.trail(case_id)
     assert [row.seq for row in rows] == list(range(1, len(rows) + 1))

@@ -74,10 +74,13 @@ def test_ppk_view_has_no_reporter_identity_and_both_views_verify(hub: RunningHub
 
 def test_cases_go_to_the_authority_of_their_period(hub: RunningHub) -> None:
     before = report("bawaslu.33")
-    before["envelope"]["event_time"] = datetime(2023, 12, 4, 9, 30, tzinfo=UTC)
+    kasn_period = datetime(2023, 12, 4, 9, 30, tzinfo=UTC)
+    before["envelope"]["event_time"] = kasn_period
     old_case = before["envelope"]["case_id"]
     hub.step("ReportReceived", before)
+    # Handled while KASN held the authority: after the transfer the referral goes to BKN.
     for event_type, record in until_referral(old_case):
+        record["envelope"]["event_time"] = kasn_period
         if event_type == "ReferralForwarded":
             record["to_authority"] = "kasn"
         hub.step(event_type, record)

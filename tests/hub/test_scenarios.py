@@ -40,10 +40,10 @@ def appeal(case_id: str) -> dict[str, Any]:
     }
 
 
-def decided(case_id: str) -> dict[str, Any]:
+def decided(case_id: str, remedy_event_id: str) -> dict[str, Any]:
     return {
         "envelope": envelope(case_id, "bpasn", "AppealDecided"),
-        "remedy_event_id": case_id,
+        "remedy_event_id": remedy_event_id,
         "decided_by": "BPASN",
         "decision": "UPHELD",
         "decision_number": "BPASN/1/2024",
@@ -98,8 +98,9 @@ def test_sanction_appealed_and_decided(hub: RunningHub) -> None:
     case_id = hub.open_case()
     hub.step("RecommendationIssued", recommendation(case_id))
     hub.step("SanctionImposed", sanction(case_id))
-    hub.step("AppealFiled", appeal(case_id))
-    hub.step("AppealDecided", decided(case_id))
+    filed = appeal(case_id)
+    hub.step("AppealFiled", filed)
+    hub.step("AppealDecided", decided(case_id, filed["envelope"]["event_id"]))
 
     assert types(hub, case_id)[-2:] == ["AppealFiled", "AppealDecided"]
 

@@ -1,0 +1,107 @@
+"""Who may act on a case beyond their role: its own PPK, the inspectorate of its region."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from schemas.catalog import default_catalog
+from streams.domain.authorization import authorize
+from streams.domain.institutions import Institution
+from streams.domain.lifecycle import CaseLifecycle, advance, start
+from streams.domain.reasons import Reason
+from tests.hubtools import (
+    envelope,
+    recommendation,
+    report,
+    sanction,
+    until_referral,
+)
+
+CATALOG = default_catalog()
+OWN_PPK = Institution("ppk.3374", "ppk", "PPK Kota Semarang")
+OTHER_PPK = Institution("ppk.3201", "ppk", "PPK Kabupaten Bogor")
+OWN_INSPECTORATE = Institution("inspektorat.3374", "regional_inspectorate", "Kota Semarang")
+OTHER_INSPECTORATE = Institution("inspektorat.3201", "regional_inspectorate", "Kab. Bogor")
+
+
+def recommended() -> tuple[CaseLifecycle, str]:
+    """A case of region 3374, employer ppk.3374, recommended for a medium sanction."""
+    first = report()
+    case_id: str = first["envelope"]["case_id"]
+    case = start(first, "bkn")
+    for event_type, record in [
+        *until_referral(case_id),
+        ("RecommendationIssued", recommendation(case_id)),
+    ]:
+        case = advance(case, event_type, record)
+    return case, case_id
+
+
+def examination(case_id: str, source: str) -> dict[str, Any]:
+    return {
+        "envelope": envelope(case_id, source, "ExaminationHeld"),
+        "examination_team": {
+            "includes_direct_superior": True,
+            "includes_inspectorate": True,
+            "includes_personnel_unit": True,
+            "inspectorate": source if source.startswith("inspektorat.") else None,
+            "member_refs": [],
+        },
+        "held_on": date(2024, 11, 20),
+        "minutes_reference": "BAP/001",
+        "subject_attended": True,
+    }
+
+
+def remedy(case_id: str, source: str, event_type: str, body: str) -> dict[str, Any]:
+    return {
+        "envelope": envelope(case_id, source, event_type),
+        "filed_with": body,
+        "filed_on": date(2024, 11, 25),
+        "contested_decree_number": "800/001/2024",
+        "appellant_nip": "198501012010011001",
+        "grounds": "The facts were misread.",
+    }
+
+
+def allowed(sender: Institution, event_type: str, record: dict[str, Any], case: Any) -> bool:
+    return authorize(CATALOG, sender, event_type, record, case, "bkn") is None
+
+
+def test_only_the_inspectorate_of_the_case_s_region_takes_part_in_its_examination() -> None:
+    case, case_id = recommended()
+    outside = examination(case_id, OTHER_INSPECTORATE.id)
+
+    refused = authorize(CATALOG, OTHER_INSPECTORATE, "ExaminationHeld", outside, case, "bkn")
+
+    assert refused is not None
+    assert refused.reason is Reason.UNAUTHORIZED
+    assert "inspektorat.3374" in refused.detail
+    assert allowed(
+        OWN_INSPECTORATE, "ExaminationHeld", examination(case_id, "inspektorat.3374"), case
+    )
+
+
+def test_an_inspectorate_files_findings_of_its_own_region_only() -> None:
+    elsewhere = report(OTHER_INSPECTORATE.id)  # region 3374
+
+    refused = authorize(CATALOG, OTHER_INSPECTORATE, "ReportReceived", elsewhere, None, "bkn")
+
+    assert refused is not None
+    assert refused.reason is Reason.UNAUTHORIZED
+    assert "region" in refused.detail
+    assert allowed(OWN_INSPECTORATE, "ReportReceived", report(OWN_INSPECTORATE.id), None)
+
+
+def test_only_the_employing_ppk_files_an_objection_or_appeal_for_its_civil_servant() -> None:
+    case, case_id = recommended()
+    case = advance(case, "SanctionImposed", sanction(case_id))
+    for event_type, body in (("ObjectionFiled", "PPK_SUPERIOR"), ("AppealFiled", "BPASN")):
+        foreign = remedy(case_id, OTHER_PPK.id, event_type, body)
+
+        refused = authorize(CATALOG, OTHER_PPK, event_type, foreign, case, "bkn")
+
+        assert refused is not None, event_type
+        assert refused.reason is Reason.UNAUTHORIZED
+        assert allowed(OWN_PPK, event_type, remedy(case_id, OWN_PPK.id, event_type, body), case)

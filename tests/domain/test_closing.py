@@ -1,0 +1,69 @@
+"""When the authority may close a case: after its outcome, or earlier when it cannot go on."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import pytest
+
+from streams.domain.lifecycle import CaseLifecycle, Phase, advance, check_transition, start
+from streams.domain.reasons import Reason
+from tests.hubtools import envelope, recommendation, report, until_referral
+
+
+def recommended() -> tuple[CaseLifecycle, str]:
+    """A case waiting for the PPK's follow-up of a proven recommendation."""
+    first = report()
+    case_id: str = first["envelope"]["case_id"]
+    case = start(first, "bkn")
+    for event_type, record in [
+        *until_referral(case_id),
+        ("RecommendationIssued", recommendation(case_id)),
+    ]:
+        case = advance(case, event_type, record)
+    return case, case_id
+
+
+def closing(case_id: str, reason: str, merged_into: str | None = None) -> dict[str, Any]:
+    return {
+        "envelope": envelope(case_id, "bkn", "CaseClosed"),
+        "closing_reason": reason,
+        "closed_on": date(2024, 12, 1),
+        "final_sanction": None,
+        "merged_into_case_id": merged_into,
+        "remarks": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("reason", "merged_into"),
+    [("SUBJECT_LEFT_SERVICE", None), ("MERGED_INTO_ANOTHER_CASE", str(uuid.uuid4()))],
+)
+def test_a_case_that_cannot_go_on_is_closed_before_its_sanction(
+    reason: str, merged_into: str | None
+) -> None:
+    case, case_id = recommended()
+
+    assert case.phase is Phase.RECOMMENDED
+    assert check_transition(case, "CaseClosed", closing(case_id, reason, merged_into)) is None
+
+
+def test_an_open_case_is_not_closed_for_an_outcome_it_has_not_reached() -> None:
+    case, case_id = recommended()
+
+    rejection = check_transition(case, "CaseClosed", closing(case_id, "SANCTION_IMPOSED"))
+
+    assert rejection is not None
+    assert rejection.reason is Reason.ILLEGAL_TRANSITION
+    assert "SUBJECT_LEFT_SERVICE" in rejection.detail
+
+
+def test_a_merged_case_names_the_case_that_holds_its_facts() -> None:
+    case, case_id = recommended()
+
+    rejection = check_transition(case, "CaseClosed", closing(case_id, "MERGED_INTO_ANOTHER_CASE"))
+
+    assert rejection is not None
+    assert "merged_into_case_id" in rejection.detail
