@@ -15,7 +15,7 @@ sender's disclosure (field, salt, value) that opens its commitment in those byte
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -31,7 +31,7 @@ from streams.domain.disclosure_policy import PUBLIC, DisclosurePolicy
 from streams.domain.entries import EntryProblem, check_entry
 from streams.domain.institutions import MAX_ID_LENGTH, Institution, resembling
 from streams.domain.keys import KeyRegistry
-from streams.domain.parties import case_roles, parties_of_report
+from streams.domain.parties import case_roles, handed_over, parties_of_report
 from streams.vault.entries import CaseKeys, DataKey, unvault
 
 WITHHELD = "[withheld: personal data]"
@@ -80,10 +80,25 @@ def viewer_for(
     roles = None
     if rows and rows[0].event_type == "ReportReceived":
         report = codec.decode(rows[0].event).record
-        roles = case_roles(institution, parties_of_report(directory.authority_map, report))
+        parties = handed_over(
+            directory.authority_map,
+            parties_of_report(directory.authority_map, report),
+            report["envelope"]["event_time"],
+            _event_times(rows[1:], codec),
+        )
+        roles = case_roles(institution, parties)
     if roles is None:
         raise NotEntitledError(f"{institution_id} is not party to case {rows[0].case_id}")
     return Viewer(institution_id, roles)
+
+
+def _event_times(rows: Sequence[AuditRow], codec: AvroCodec) -> Iterator[datetime]:
+    """The event times of ``rows``; a row that cannot be read is the verification's to report."""
+    for row in rows:
+        try:
+            yield codec.decode(row.event).record["envelope"]["event_time"]
+        except (CodecError, KeyError, TypeError):
+            continue
 
 
 def trail_view(

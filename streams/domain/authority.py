@@ -63,6 +63,18 @@ class AuthorityMap:
         """
         return self.authority_on(max(reported_at, moment))
 
+    def later_holder(self, current: str, acting: str) -> str:
+        """Who holds a case after an event: its ``current`` holder or the one ``acting`` on it.
+
+        A hand-over is never undone: an event that arrives late, dated before the transfer,
+        leaves the case with the holder a later event handed it to.
+        """
+        return max(current, acting, key=self._last_start)
+
+    def _last_start(self, authority: str) -> date:
+        starts = [period.start for period in self.periods if period.authority == authority]
+        return max(starts, default=date.min)
+
     @property
     def authorities(self) -> frozenset[str]:
         """Every institution that holds or held the role."""

@@ -1,9 +1,10 @@
 """Who a case concerns, and which institutions receive which of its entries.
 
 The parties of a case are read off its report: the recommending authority of the report's
-date (:mod:`streams.domain.authority`), the reporting supervisor, the employing agency and the
-region; a report that names no province, no PPK or no election the statistics can use opens no
-case (:func:`check_report`).
+date (:mod:`streams.domain.authority`), or the one its later events handed it to
+(:func:`handed_over`), the reporting supervisor, the employing agency and the region; a report
+that names no province, no PPK or no election the statistics can use opens no case
+(:func:`check_report`).
 Fixed roles (BKN, the appeals body) are party to every case. The router sends each entry to the
 parties whose role consumes its event type; ``kawal case trail --as`` shows a party its view.
 """
@@ -11,7 +12,8 @@ parties whose role consumes its event type; ``kawal case trail --as`` shows a pa
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from schemas.catalog import SchemaCatalog
@@ -42,6 +44,23 @@ def parties_of_report(authority_map: AuthorityMap, report: Mapping[str, Any]) ->
         employing_agency=report["employing_agency"],
         region_code=report["region_code"],
     )
+
+
+def handed_over(
+    authority_map: AuthorityMap,
+    parties: CaseParties,
+    reported_at: datetime,
+    later: Iterable[datetime],
+) -> CaseParties:
+    """The parties of a case after its events dated ``later``, as ingress hands it over.
+
+    A transfer of the recommending authority hands a pending case to the new holder with its
+    first event dated after it (:meth:`AuthorityMap.later_holder`).
+    """
+    holder = parties.authority
+    for moment in later:
+        holder = authority_map.later_holder(holder, authority_map.acting_on(reported_at, moment))
+    return replace(parties, authority=holder)
 
 
 def check_report(

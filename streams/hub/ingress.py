@@ -246,10 +246,15 @@ def admit(
 def _acting_authority(
     authorities: AuthorityMap, case: CaseLifecycle | None, event_time: datetime
 ) -> str:
-    """The body holding the recommending authority of the case on the event's date."""
+    """The body holding the recommending authority of the case on the event's date.
+
+    A hand-over is never undone: an event dated before the transfer that arrives once the case
+    was handed over finds it with the new holder.
+    """
     if case is None:
         return authorities.authority_on(event_time)
-    return authorities.acting_on(datetime.fromisoformat(case.reported_at), event_time)
+    acting = authorities.acting_on(datetime.fromisoformat(case.reported_at), event_time)
+    return authorities.later_holder(case.authority, acting)
 
 
 def disclosed_values(disclosures: Disclosures) -> dict[str, str]:

@@ -21,7 +21,7 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.audit.access_log import AccessLog, shown_personal_fields
 from streams.audit.store import AuditStore
-from streams.audit.trail import WITHHELD, Directory, trail_view
+from streams.audit.trail import WITHHELD, Directory, NotEntitledError, trail_view
 from streams.domain.authority import load_authority_map
 from streams.domain.disclosure_policy import (
     PUBLIC,
@@ -32,7 +32,7 @@ from streams.domain.institutions import load_institutions
 from streams.domain.parties import case_roles, parties_of_report
 from streams.domain.principals import Principal, PrincipalRole
 from streams.web.views import TrailReader
-from tests.disclosure_case import NIP, Step, block, reported, whole_case
+from tests.disclosure_case import NIP, Step, block, dated, reported, whole_case
 from tests.entrytools import signed_rows, signing_registry
 from tests.storetools import open_store
 
@@ -193,10 +193,15 @@ def test_bkn_as_authority_sees_the_reporter_and_as_personnel_agency_only_the_nip
     store: AuditStore, policy: DisclosurePolicy
 ) -> None:
     recent = view(store, policy, stored(store, whole_case()), "bkn")
-    # Reported before the transfer: KASN is the authority, BKN only the personnel agency.
-    steps = reported("kasn", at=datetime(2023, 12, 4, 9, 30, tzinfo=UTC))
+    # Reported and handled before the transfer: KASN is the authority, BKN only the personnel
+    # agency.
+    before = datetime(2023, 12, 4, 9, 30, tzinfo=UTC)
+    steps = reported("kasn", at=before)
     case_id = steps[0][1]["envelope"]["case_id"]
-    steps += [block(case_id, "PersonnelDataBlocked"), block(case_id, "PersonnelDataUnblocked")]
+    steps += [
+        dated(block(case_id, "PersonnelDataBlocked"), before),
+        dated(block(case_id, "PersonnelDataUnblocked"), before),
+    ]
     older = view(store, policy, stored(store, steps), "bkn")
 
     assert recent["entries"][0]["fields"]["reporter_identity"] == "Test Reporter"
@@ -215,3 +220,20 @@ def test_a_view_follows_the_policy_it_is_given(store: AuditStore, tmp_path: Path
     )
 
     assert set().union(*by_event(shown).values()) == set()
+
+
+def test_a_case_handed_over_to_bkn_shows_bkn_the_authoritys_view_and_kasn_nothing(
+    store: AuditStore, policy: DisclosurePolicy
+) -> None:
+    # Reported while KASN held the role; BKN's first event after the transfer hands it over.
+    steps = reported("kasn", at=datetime(2024, 9, 10, 3, tzinfo=UTC))
+    case_id = steps[0][1]["envelope"]["case_id"]
+    steps.append(dated(block(case_id, "PersonnelDataBlocked"), datetime(2024, 11, 11, tzinfo=UTC)))
+    case_id = stored(store, steps)
+
+    handed = view(store, policy, case_id, "bkn")
+
+    assert handed["entries"][0]["fields"]["reporter_identity"] == "Test Reporter"
+    with pytest.raises(NotEntitledError) as refused:
+        view(store, policy, case_id, "kasn")
+    assert str(refused.value) == f"kasn is not party to case {case_id}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Any
 
@@ -11,6 +10,9 @@ import pytest
 from streams.domain.lifecycle import CaseLifecycle, Phase, advance, check_transition, start
 from streams.domain.reasons import Reason
 from tests.hubtools import envelope, recommendation, report, until_referral
+
+#: The case a merged case names as holding its facts.
+MERGED_INTO = "0b9e5d3c-6f1a-4c47-9a8e-2d7c1f4b5a60"
 
 
 def recommended() -> tuple[CaseLifecycle, str]:
@@ -39,7 +41,8 @@ def closing(case_id: str, reason: str, merged_into: str | None = None) -> dict[s
 
 @pytest.mark.parametrize(
     ("reason", "merged_into"),
-    [("SUBJECT_LEFT_SERVICE", None), ("MERGED_INTO_ANOTHER_CASE", str(uuid.uuid4()))],
+    # A fixed id: pytest-xdist's workers must collect the same test ids.
+    [("SUBJECT_LEFT_SERVICE", None), ("MERGED_INTO_ANOTHER_CASE", MERGED_INTO)],
 )
 def test_a_case_that_cannot_go_on_is_closed_before_its_sanction(
     reason: str, merged_into: str | None

@@ -46,3 +46,30 @@ def test_the_first_event_after_the_transfer_hands_a_kasn_case_to_bkn(tmp_path: P
     assert not isinstance(stale, CaseLifecycle)
     assert stale.reason == "unauthorized_sender"
     assert isinstance(taken, CaseLifecycle)
+
+
+def test_a_late_event_dated_before_the_transfer_never_hands_the_case_back(tmp_path: Path) -> None:
+    rules = step_pipeline(tmp_path).rules
+    first = report()
+    case_id = first["envelope"]["case_id"]
+    case: CaseLifecycle | None = None
+    for decoded in (
+        dated(first, BEFORE),
+        dated(registration(case_id), BEFORE),
+        dated(verification(case_id), BEFORE),
+        dated(referral(case_id, authority="bkn"), AFTER),
+    ):
+        admitted = admit(rules, decoded, case, {})
+        assert isinstance(admitted, CaseLifecycle)
+        case = admitted
+    assert case is not None
+
+    # KASN's recommendation dated before its dissolution, arriving once BKN holds the case.
+    late = admit(rules, dated(recommendation(case_id, "kasn"), BEFORE), case, {})
+    backdated = admit(rules, dated(recommendation(case_id, "bkn"), BEFORE), case, {})
+
+    assert not isinstance(late, CaseLifecycle)
+    assert late.reason == "unauthorized_sender"
+    assert "bkn does (data/authority.toml)" in late.detail
+    assert isinstance(backdated, CaseLifecycle)
+    assert backdated.authority == "bkn"
