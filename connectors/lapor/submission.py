@@ -1,7 +1,8 @@
 """A report as the public submits it: the fields of the form or the JSON API, checked.
 
 The web form and the JSON API take the same fields (the API: a JSON object, ``anonymous`` a
-boolean; the form: ``multipart/form-data``, ``anonymous`` a checkbox):
+boolean, true when left out; the form: ``multipart/form-data``, ``anonymous`` a checkbox, which
+a browser leaves out when it is unticked, so the form reads a missing one as false):
 
 =================== ======================================================================
 field               what

@@ -579,3 +579,31 @@ def test_the_forms_address_leads_back_to_the_form(intake: LaporIntake) -> None:
     status, headers, _ = request(intake, "GET", "/lapor?lang=en")
 
     assert (status, headers["Location"]) == (303, "/?lang=en")
+
+
+def test_an_unticked_anonymous_box_sends_the_identity_with_the_form(intake: LaporIntake) -> None:
+    # A browser sends nothing for an unticked checkbox: the reporter chose to give a name.
+    fields = report_fields(reporter_name="Siti Canary", reporter_contact="siti@example.id")
+    del fields["anonymous"]
+    body, content_type = multipart(fields, [])
+
+    status, _, page = request(intake, "POST", "/lapor", body, {"Content-Type": content_type})
+
+    assert status == 201, page.decode()
+    assert only_event(intake)["reporter_identity"] == "Siti Canary <siti@example.id>"
+
+
+def test_an_unticked_anonymous_box_stays_unticked_when_the_form_comes_back(
+    intake: LaporIntake,
+) -> None:
+    fields = report_fields(reporter_name="Siti Canary", reporter_contact="", summary="")
+    del fields["anonymous"]
+    body, content_type = multipart(fields, [])
+
+    status, _, page = request(intake, "POST", "/lapor", body, {"Content-Type": content_type})
+
+    text = page.decode()
+    assert status == 400
+    assert 'name="anonymous" value="true">' in text  # not checked
+    assert 'id="reporter_contact-fault"' in text
+
