@@ -607,3 +607,15 @@ def test_an_unticked_anonymous_box_stays_unticked_when_the_form_comes_back(
     assert 'name="anonymous" value="true">' in text  # not checked
     assert 'id="reporter_contact-fault"' in text
 
+
+def test_a_summary_within_the_forms_limit_is_taken_whatever_its_line_breaks(
+    intake: LaporIntake,
+) -> None:
+    # The textarea counts a line break as one character; the browser sends it as CR LF.
+    summary = "\r\n".join(["a" * 99] * 50)  # 4,999 characters in the browser, 5,048 sent
+    body, content_type = multipart(report_fields(summary=summary), [])
+
+    status, _, page = request(intake, "POST", "/lapor", body, {"Content-Type": content_type})
+
+    assert status == 201, page.decode()
+    assert only_event(intake)["summary"] == summary.replace("\r\n", "\n")
