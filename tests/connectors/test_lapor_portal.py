@@ -619,3 +619,24 @@ def test_a_summary_within_the_forms_limit_is_taken_whatever_its_line_breaks(
 
     assert status == 201, page.decode()
     assert only_event(intake)["summary"] == summary.replace("\r\n", "\n")
+
+
+def test_a_recommendation_finding_no_violation_is_not_told_as_a_sanction_to_come(
+    intake: LaporIntake, tmp_path: Path
+) -> None:
+    _, answer = post_json(intake, report_fields())
+    case_id = case_id_for("bawaslu.33", answer["case_number"])
+    status = status_connector(tmp_path)
+    try:
+        status.deliver(feed_entry(case_id, 3, "VerificationCompleted", verdict="PROVEN"))
+        status.deliver(feed_entry(case_id, 5, "RecommendationIssued", proven=False))
+    finally:
+        status.close()
+
+    _, _, page = request(intake, "GET", answer["status_url"])
+    _, _, english = request(intake, "GET", answer["status_url"] + "?lang=en")
+
+    text = page.decode()
+    assert "menjatuhkan sanksi" not in text
+    assert '<h2 id="current-step">Rekomendasi: pelanggaran tidak terbukti</h2>' in text
+    assert "no sanction" in english.decode()
