@@ -5,7 +5,8 @@ referral); BKN's case-management staff recommend on the referrals delivered to t
 and close cases once sanctioned; the PPK's office signs a decree for each recommendation
 letter; SIASN records the sanction; the inspectorate office exports batches of reports; the
 public reports through Bawaslu Jawa Tengah's portal (``connectors.lapor.demo``, on
-``http://127.0.0.1:8090/`` when ``kawal up`` runs the embedded storage).
+``http://127.0.0.1:8090/`` when ``kawal up`` runs the embedded storage), and Bawaslu's officers
+register, verify and refer each such report once the hub delivered it to their system.
 Everything between those systems travels through the hub.
 """
 
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 
 #: Seconds between the staff rounds of the authority's and the PPK's simulated offices.
 OFFICE_ROUND_SECONDS = 2.0
+#: Seconds between the steps Bawaslu's officers take on a portal report: long enough for a
+#: reporter watching the tracking page to see each step arrive.
+WEB_REPORT_PAUSE_SECONDS = 10.0
 
 
 class DemoSystems:
@@ -66,6 +70,7 @@ class DemoSystems:
             self.siasn.rates = (0.0, 0.0, 0.0)
             self.office.malformed_rate = 0.0
         else:
+            self.bawaslu.handle_web_reports(WEB_REPORT_PAUSE_SECONDS)
             self.authority.start(OFFICE_ROUND_SECONDS)
             self.registry.start(OFFICE_ROUND_SECONDS)
 

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import logging
 import random
 import secrets
 import threading
@@ -32,6 +33,8 @@ from urllib.parse import urlsplit
 from connectors.simulation import Answer, SimulatedJsonApi
 from streams.domain.authority import load_authority_map
 from streams.local.processes import free_port
+
+log = logging.getLogger(__name__)
 
 #: Path of Bawaslu's callback API.
 CALLBACK_PATH = "/api/kawal/status-updates"
@@ -82,6 +85,17 @@ class BawasluSystem(SimulatedJsonApi):
         self.attempts = 0
         self._faults = random.Random(seed)  # noqa: S311 - fault draws, not secrets
         self._lock = threading.Lock()
+        self._web_pause: float | None = None
+
+    def handle_web_reports(self, pause_seconds: float) -> BawasluSystem:
+        """Let the officers handle each public portal report Bawaslu hears of from the hub.
+
+        The portal's reports reach Bawaslu's system as status updates (a ``ReportReceived`` of
+        channel ``WEB_FORM``): the officers then register, verify (proven) and refer each,
+        ``pause_seconds`` apart, so that a reporter watching its tracking page sees it move.
+        """
+        self._web_pause = pause_seconds
+        return self
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -126,7 +140,31 @@ class BawasluSystem(SimulatedJsonApi):
             if key in self.updates:
                 return 409, {"error": "already_recorded"}
             self.updates[key] = update
+        self._handle_if_web_report(update)
         return 201, {"status": "recorded"}
+
+    def _handle_if_web_report(self, update: dict[str, Any]) -> None:
+        details = update.get("details")
+        if (
+            self._web_pause is None
+            or update["event_type"] != "ReportReceived"
+            or not isinstance(details, dict)
+            or details.get("channel") != "WEB_FORM"
+        ):
+            return
+        case = (str(update["case_id"]), str(details.get("case_number", "")))
+        threading.Thread(target=self._handle_web_report, args=case, daemon=True).start()
+
+    def _handle_web_report(self, case_id: str, number: str) -> None:
+        # The portal's case keeps the id the hub gave it: every post names it.
+        for step in (self.registration, self.verification, self.referral):
+            if self._stopping.wait(self._web_pause or 0.0):
+                return
+            try:
+                self.send(step(number, case_id=case_id))
+            except RuntimeError as exc:  # names the post's id and the webhook's answer only
+                log.warning("bawaslu-simulator: a portal report was left unhandled: %s", exc)
+                return
 
     # -- the webhook sender ---------------------------------------------------------------
 

@@ -52,6 +52,7 @@ from streams.domain.institutions import Institution, load_institutions
 
 MB = 1024 * 1024
 _EVIDENCE_KEY_CONTEXT = b"kawal.lapor.evidence_key.v1"
+_FORM_KEY_CONTEXT = b"kawal.lapor.form_key.v1"
 
 
 class IntakeConfig(ConnectorConfig):
@@ -245,6 +246,7 @@ def _portal(config: IntakeConfig, settings: PortalSettings) -> Portal:
         EvidenceStore(config.location(), _evidence_key(secret)),
         Spool(config.spool_dir, config.spool_busy_seconds, spool_sealer(config)),
         tracking,
+        _form_key(secret),
     )
     return Portal(
         settings,
@@ -257,6 +259,10 @@ def _portal(config: IntakeConfig, settings: PortalSettings) -> Portal:
 
 def _evidence_key(secret: bytes) -> bytes:
     return hmac.new(secret, _EVIDENCE_KEY_CONTEXT, hashlib.sha256).digest()
+
+
+def _form_key(secret: bytes) -> bytes:
+    return hmac.new(secret, _FORM_KEY_CONTEXT, hashlib.sha256).digest()
 
 
 def _request_limit(config: IntakeConfig) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,9 +21,10 @@ from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from connectors.bawaslu.spool import Spool, SpoolUnavailableError
+from connectors.bawaslu.spool import PostIdConflictError, Spool, SpoolUnavailableError
 from connectors.lapor.evidence import EvidenceError, EvidenceStore, evidence_keys
 from connectors.lapor.media import EvidenceLimits, EvidenceRefusedError, check_files
+from connectors.lapor.resubmission import ReportIds, report_ids
 from connectors.lapor.submission import (
     Problem,
     Rules,
@@ -32,7 +32,7 @@ from connectors.lapor.submission import (
     read_submission,
     reporters_today,
 )
-from connectors.lapor.tracking import TrackingStore, TrackingUnavailableError, new_code
+from connectors.lapor.tracking import TrackingStore, TrackingUnavailableError
 from schemas.identity import case_id_for
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,8 @@ class IntakeParts:
     evidence: EvidenceStore
     spool: Spool
     tracking: TrackingStore
+    form_key: bytes | None = None
+    """Derives a form's report id and code (:mod:`connectors.lapor.resubmission`)."""
 
 
 class RateLimits:
@@ -140,7 +142,14 @@ class ReportIntake:
                 exc.problems,
             ) from None
         stored = self._store_evidence(uploads)
-        report_id = uuid.uuid4().hex
+        evidence = [item.reference() for item, _ in stored]
+        ids = report_ids(
+            self.parts.form_key,
+            raw.get("form_token"),
+            submission.fields(),
+            [reference["sha256"] for reference in evidence],
+        )
+        report_id = ids.report_id
         case_number = f"WEB/{today:%Y}/{report_id[:16].upper()}"
         case_id = case_id_for(self.parts.institution, case_number)
         body = {
@@ -149,12 +158,11 @@ class ReportIntake:
             "received_at": now.astimezone(UTC).isoformat(),
             "channel": CHANNEL,
             "report": submission.fields(),
-            "evidence": [item.reference() for item, _ in stored],
+            "evidence": evidence,
             "evidence_keys": evidence_keys(stored),
         }
-        code = new_code()
-        self._keep(report_id, json.dumps(body, ensure_ascii=False).encode(), code, case_id, now)
-        return Accepted(code, case_number, case_id)
+        self._keep(ids, json.dumps(body, ensure_ascii=False).encode(), case_id, now)
+        return Accepted(ids.tracking_code, case_number, case_id)
 
     def _store_evidence(self, uploads: list[Upload]) -> list[tuple[Any, str]]:
         try:
@@ -169,16 +177,21 @@ class ReportIntake:
         except EvidenceError as exc:
             raise _unavailable("evidence_store_unavailable", str(exc)) from exc
 
-    def _keep(self, report_id: str, body: bytes, code: str, case_id: str, now: datetime) -> None:
+    def _keep(self, ids: ReportIds, body: bytes, case_id: str, now: datetime) -> None:
         region = json.loads(body)["report"]["region_code"]
         try:
-            self.parts.tracking.add(code, case_id, region, now)
+            added = self.parts.tracking.add(ids.tracking_code, case_id, region, now)
         except TrackingUnavailableError as exc:
             raise _unavailable("tracking_unavailable", str(exc)) from exc
         try:
-            self.parts.spool.append(report_id, body)
+            self.parts.spool.append(ids.report_id, body)
+        except PostIdConflictError:
+            if not ids.derived:
+                raise
+            # The same form sent again (its body differs in received_at only): kept once.
         except SpoolUnavailableError as exc:
-            self.parts.tracking.remove(code)  # no report, no code
+            if added:  # no report, no code; a code an earlier sending added stays
+                self.parts.tracking.remove(ids.tracking_code)
             raise _unavailable("spool_unavailable", str(exc)) from exc
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from connectors.lapor.intake import Accepted, IntakeRefusedError
 from connectors.lapor.media import EvidenceLimits
+from connectors.lapor.resubmission import new_form_token, valid_form_token
 from connectors.lapor.steps import StepText, load_steps
 from connectors.lapor.submission import Rules, violation_codes
 from connectors.lapor.tracking import Tracked
@@ -46,6 +47,8 @@ class Pages:
             "form.html",
             locale,
             fields=fields,
+            # The same token again after a refusal: the form is still the one the page gave.
+            form_token=valid_form_token(fields.get("form_token")) or new_form_token(),
             anonymous=not fields or fields.get("anonymous", "").lower() in ("true", "on"),
             refusal=refusal,
             problems=refusal.problems if refusal else [],

@@ -79,6 +79,9 @@ def step_of(event_type: str, event: dict[str, Any]) -> str | None:
         if verdict == "PROVEN":
             return "proven"
         return "not_proven" if verdict == "NOT_PROVEN" else None
+    if event_type == "RecommendationIssued":
+        # Only a proven one asks the PPK for a sanction; telling that of the other misleads.
+        return "recommendation_issued" if event.get("proven") else "not_recommended"
     for step in load_steps().values():
         if step.event == event_type:
             return step.code

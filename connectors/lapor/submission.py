@@ -1,7 +1,8 @@
 """A report as the public submits it: the fields of the form or the JSON API, checked.
 
 The web form and the JSON API take the same fields (the API: a JSON object, ``anonymous`` a
-boolean; the form: ``multipart/form-data``, ``anonymous`` a checkbox):
+boolean, true when left out; the form: ``multipart/form-data``, ``anonymous`` a checkbox, which
+a browser leaves out when it is unticked, so the form reads a missing one as false):
 
 =================== ======================================================================
 field               what
@@ -16,7 +17,8 @@ region_code         Kemendagri code of the region where it happened (``33`` or `
 election            the election concerned (one of the portal's configured elections)
 violation           the violation category (``kawal.ViolationCategory`` code, labels from data)
 happened_on         the day it happened or was seen (ISO 8601 date, not in the future)
-summary             what happened, in the reporter's words
+summary             what happened, in the reporter's words (a line break is one character:
+                    CR LF, as a browser sends it, is read as LF)
 =================== ======================================================================
 
 A refusal names each field at fault with a code and a message in Indonesian and English, and
@@ -163,7 +165,9 @@ class _Reader:
             value = ""
         if not isinstance(value, str):
             return self.fail(field, "invalid", "Isian ini harus berupa teks.", "Must be text.")
-        value = value.strip()
+        # A browser counts a line break as one character against the textarea's maxlength
+        # and sends it as CR LF: measured as sent, a text the form allowed would be refused.
+        value = value.replace("\r\n", "\n").strip()
         limit = FIELD_LIMITS[field]
         if len(value) > limit:
             return self.fail(

@@ -81,13 +81,14 @@ class TrackingStore:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
 
-    def add(self, code: str, case_id: str, region_code: str, at: datetime) -> None:
-        """Let ``code`` follow ``case_id``."""
+    def add(self, code: str, case_id: str, region_code: str, at: datetime) -> bool:
+        """Let ``code`` follow ``case_id``; False if it did already (a form sent again)."""
         with self._transaction() as db:
-            db.execute(
-                "INSERT INTO codes VALUES (?, ?, ?, ?)",
+            cursor = db.execute(
+                "INSERT INTO codes VALUES (?, ?, ?, ?) ON CONFLICT (code_hash) DO NOTHING",
                 (code_hash(code), case_id, region_code, at.astimezone(UTC).isoformat()),
             )
+            return cursor.rowcount == 1
 
     def remove(self, code: str) -> None:
         """Forget ``code`` (its report could not be spooled after all)."""

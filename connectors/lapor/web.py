@@ -197,6 +197,8 @@ class Portal:
                     uploads.append(Upload(value.filename or "", data))
             elif isinstance(value, str):
                 fields[name] = value
+        # An unticked checkbox sends nothing: the reporter chose to give a name and contact.
+        fields.setdefault("anonymous", "false")
         try:
             accepted = await asyncio.to_thread(self.intake.submit, fields, uploads)
         except IntakeRefusedError as exc:

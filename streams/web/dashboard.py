@@ -80,11 +80,11 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
             try:
                 filters = _filters(request)
             except FilterError as exc:
-                return self.html(dashboard_page(None, locale, now, error=str(exc)), status=400)
+                return self.html(dashboard_page(None, locale, now, error=exc.field), status=400)
             try:
                 view = await asyncio.to_thread(sources.figures, filters)
             except StoreError:
-                page = dashboard_page(None, locale, now, filters, error=STORE_DOWN)
+                page = dashboard_page(None, locale, now, filters, error="store_unavailable")
                 return self.html(page, status=503)
             return self.html(dashboard_page(view, locale, now, filters, names=sources.names))
 

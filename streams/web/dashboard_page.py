@@ -38,7 +38,9 @@ def dashboard_page(
         locale: the page's language.
         now: when the figures were read, shown in the subtitle.
         filters: the filters the form shows filled in.
-        error: why the filters could not be used (shown above the form).
+        error: why there are no figures, told above the form in the page's language: the
+            ``field`` of a :class:`~streams.audit.figures.filters.FilterError`, or
+            ``store_unavailable``.
         names: institution id -> name (the registry's), shown beside each agency's id.
     """
     return templates().render(

@@ -508,3 +508,49 @@ def test_a_status_update_carries_only_disclosed_personal_data(
     assert update["details"]["subject_nip"] == NIP  # Bawaslu is entitled to it
     assert "reporter_identity" not in update["details"]  # withheld by the hub: not sent
     assert NIP not in caplog.text
+
+
+def _status_update(bawaslu: BawasluSystem, update: dict[str, Any]) -> int:
+    request = urllib.request.Request(
+        bawaslu.callback_url,
+        json.dumps(update).encode(),
+        {
+            "Authorization": f"Bearer {TOKEN}",
+            "Idempotency-Key": update["event_id"],
+            "Content-Type": "application/json",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return int(answer.status)
+
+
+def _received(case_id: str, channel: str, number: str) -> dict[str, Any]:
+    return {
+        "event_id": f"{case_id}-{channel}",
+        "event_type": "ReportReceived",
+        "case_id": case_id,
+        "details": {"channel": channel, "case_number": number},
+    }
+
+
+def test_the_demo_officers_handle_a_report_of_the_public_portal(bed: WebhookBed) -> None:
+    # In the demo, a report sent through the portal moves on, so its tracking page does.
+    bed.bawaslu.handle_web_reports(pause_seconds=0.0)
+    portal_case = "6f1c1e7e-3a52-5b0e-9a43-0d6b0a3f2a11"
+    assert _status_update(bed.bawaslu, _received(portal_case, "WEB_FORM", "WEB/2026/AB12")) == 201
+    other = "0d3b8a52-7f0e-5a8c-8e8e-5c1d8e7b6a22"
+    assert _status_update(bed.bawaslu, _received(other, "HOTLINE", "33/LP/1")) == 201
+    connector = _inbound(bed)
+    events: list[Any] = []
+    deadline = time.monotonic() + 30
+    while len(events) < 3 and time.monotonic() < deadline:
+        events = [e for r in connector.read(None, 10) for e in connector.to_events(r)]
+        time.sleep(0.1)
+    connector.close()
+
+    assert [e.event_type for e in events] == [
+        "ReportRegistered",
+        "VerificationCompleted",
+        "ReferralForwarded",
+    ]
+    assert {e.record["envelope"]["case_id"] for e in events} == {portal_case}

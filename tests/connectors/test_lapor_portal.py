@@ -579,3 +579,64 @@ def test_the_forms_address_leads_back_to_the_form(intake: LaporIntake) -> None:
     status, headers, _ = request(intake, "GET", "/lapor?lang=en")
 
     assert (status, headers["Location"]) == (303, "/?lang=en")
+
+
+def test_an_unticked_anonymous_box_sends_the_identity_with_the_form(intake: LaporIntake) -> None:
+    # A browser sends nothing for an unticked checkbox: the reporter chose to give a name.
+    fields = report_fields(reporter_name="Siti Canary", reporter_contact="siti@example.id")
+    del fields["anonymous"]
+    body, content_type = multipart(fields, [])
+
+    status, _, page = request(intake, "POST", "/lapor", body, {"Content-Type": content_type})
+
+    assert status == 201, page.decode()
+    assert only_event(intake)["reporter_identity"] == "Siti Canary <siti@example.id>"
+
+
+def test_an_unticked_anonymous_box_stays_unticked_when_the_form_comes_back(
+    intake: LaporIntake,
+) -> None:
+    fields = report_fields(reporter_name="Siti Canary", reporter_contact="", summary="")
+    del fields["anonymous"]
+    body, content_type = multipart(fields, [])
+
+    status, _, page = request(intake, "POST", "/lapor", body, {"Content-Type": content_type})
+
+    text = page.decode()
+    assert status == 400
+    assert 'name="anonymous" value="true">' in text  # not checked
+    assert 'id="reporter_contact-fault"' in text
+
+
+def test_a_summary_within_the_forms_limit_is_taken_whatever_its_line_breaks(
+    intake: LaporIntake,
+) -> None:
+    # The textarea counts a line break as one character; the browser sends it as CR LF.
+    summary = "\r\n".join(["a" * 99] * 50)  # 4,999 characters in the browser, 5,048 sent
+    body, content_type = multipart(report_fields(summary=summary), [])
+
+    status, _, page = request(intake, "POST", "/lapor", body, {"Content-Type": content_type})
+
+    assert status == 201, page.decode()
+    assert only_event(intake)["summary"] == summary.replace("\r\n", "\n")
+
+
+def test_a_recommendation_finding_no_violation_is_not_told_as_a_sanction_to_come(
+    intake: LaporIntake, tmp_path: Path
+) -> None:
+    _, answer = post_json(intake, report_fields())
+    case_id = case_id_for("bawaslu.33", answer["case_number"])
+    status = status_connector(tmp_path)
+    try:
+        status.deliver(feed_entry(case_id, 3, "VerificationCompleted", verdict="PROVEN"))
+        status.deliver(feed_entry(case_id, 5, "RecommendationIssued", proven=False))
+    finally:
+        status.close()
+
+    _, _, page = request(intake, "GET", answer["status_url"])
+    _, _, english = request(intake, "GET", answer["status_url"] + "?lang=en")
+
+    text = page.decode()
+    assert "menjatuhkan sanksi" not in text
+    assert '<h2 id="current-step">Rekomendasi: pelanggaran tidak terbukti</h2>' in text
+    assert "no sanction" in english.decode()

@@ -11,7 +11,7 @@ import pytest
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
-from streams.audit.figures.filters import Filters
+from streams.audit.figures.filters import FilterError, Filters, parse_filters
 from streams.audit.figures.view import dashboard_view
 from streams.audit.store import AuditStore
 from streams.domain.calendar import load_calendar
@@ -125,10 +125,10 @@ def test_values_from_the_trail_are_escaped(view: dict[str, Any]) -> None:
 
 
 def test_a_filter_error_shows_the_form_and_the_reason_only() -> None:
-    page = dashboard_page(None, "en", NOW, error="region must be a Kemendagri code such as 33")
+    page = dashboard_page(None, "en", NOW, error="region")
 
     assert 'role="alert"' in page
-    assert "region must be a Kemendagri code" in page
+    assert "Region must be a Kemendagri code" in page
     assert "<svg" not in page
 
 
@@ -167,3 +167,24 @@ def test_chart_links_keep_the_filters_and_the_language() -> None:
     assert export_query(filters, "en") == "?region=33&lang=en"
     assert export_query(filters, "id") == "?region=33"
     assert export_query(Filters(), "en") == "?lang=en"
+
+
+@pytest.mark.parametrize(
+    ("query", "indonesian"),
+    [
+        ({"region": "Jawa"}, "Wilayah harus berupa kode Kemendagri"),
+        ({"from": "2024-13-01"}, "Tanggal Dari ditulis TTTT-BB-HH"),
+        ({"from": "2024-11-02", "to": "2024-11-01"}, "berakhir sebelum dimulai"),
+        ({"agency": "PPK Semarang"}, "Instansi ditulis dengan kode huruf kecil"),
+    ],
+)
+def test_a_filter_error_is_told_in_the_pages_language(
+    query: dict[str, str | None], indonesian: str
+) -> None:
+    with pytest.raises(FilterError) as refused:
+        parse_filters(query)
+
+    page = dashboard_page(None, "id", NOW, error=refused.value.field)
+
+    assert indonesian in page
+    assert "must" not in page

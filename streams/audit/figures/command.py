@@ -37,7 +37,9 @@ def run_figures(settings: Settings, filters: Filters, output: str, figure: str |
         CalendarError, HeadcountError: a data file needs fixing (the message says how).
     """
     if figure is not None and figure not in FIGURES:
-        raise FilterError(f"unknown figure {figure!r}: choose one of {', '.join(FIGURES)}")
+        raise FilterError(
+            f"unknown figure {figure!r}: choose one of {', '.join(FIGURES)}", "figure"
+        )
     calendar = load_calendar(settings.calendar_file)
     headcounts = load_headcounts(settings.headcounts_file)
     store = AuditStore.open_existing(settings.audit_url)

@@ -25,7 +25,16 @@ IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
 class FilterError(KawalError):
-    """A filter value cannot be used."""
+    """A filter value cannot be used.
+
+    Attributes:
+        field: which one: ``election``, ``region``, ``agency``, ``from``, ``to``, or ``range``
+            (the range ends before it starts); pages tell the reason in their language by it.
+    """
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -58,15 +67,17 @@ def parse_filters(values: dict[str, str | None]) -> Filters:
     """
     election = (values.get("election") or "").strip() or None
     if election is not None and not is_election(election):
-        raise FilterError(f"election must be {ELECTION_FORM}")
+        raise FilterError(f"election must be {ELECTION_FORM}", "election")
     agency = _identifier(values.get("agency"), "agency", "ppk.3374")
     region = (values.get("region") or "").strip() or None
     if region is not None and not REGION_CODE.match(region):
-        raise FilterError("region must be a Kemendagri code such as 33 or 3374")
+        raise FilterError("region must be a Kemendagri code such as 33 or 3374", "region")
     date_from = _day(values.get("from"), "from")
     date_to = _day(values.get("to"), "to")
     if date_from and date_to and date_to < date_from:
-        raise FilterError("the range ends before it starts: 'to' must not be before 'from'")
+        raise FilterError(
+            "the range ends before it starts: 'to' must not be before 'from'", "range"
+        )
     return Filters(election, region, agency, date_from, date_to)
 
 
@@ -107,7 +118,7 @@ def _identifier(value: str | None, name: str, example: str) -> str | None:
     if not text:
         return None
     if not IDENTIFIER.match(text):
-        raise FilterError(f"{name} must be an id in lower case such as {example}")
+        raise FilterError(f"{name} must be an id in lower case such as {example}", name)
     return text
 
 
@@ -118,4 +129,4 @@ def _day(value: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise FilterError(f"{name} must be a day as YYYY-MM-DD, such as 2024-11-27") from exc
+        raise FilterError(f"{name} must be a day as YYYY-MM-DD, such as 2024-11-27", name) from exc

@@ -1,0 +1,100 @@
+"""A form sent twice (the button pressed twice, the page sent again after going back) over real
+HTTP, with a real SeaweedFS evidence store and spool: one report, one tracking code."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from connectors.host import build
+from connectors.lapor.connector import LaporIntake
+from connectors.lapor.evidence import S3Location
+from tests.connectors.test_lapor_portal import config, request
+from tests.lapor_support import multipart, png, report_fields, seaweed_s3
+
+
+@pytest.fixture(scope="module")
+def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Location]:
+    with seaweed_s3(tmp_path_factory.mktemp("resubmission-s3")) as found:
+        yield found
+
+
+@pytest.fixture
+def intake(location: S3Location, tmp_path: Path) -> Iterator[LaporIntake]:
+    connector = build("lapor-intake", config(location, tmp_path / "spool"))
+    assert isinstance(connector, LaporIntake)
+    try:
+        yield connector
+    finally:
+        connector.close()
+
+
+def form_token(connector: LaporIntake) -> str:
+    status, _, page = request(connector, "GET", "/")
+    assert status == 200
+    found = re.search(r'name="form_token" value="([A-Za-z0-9_-]+)"', page.decode())
+    assert found, "the form carries no token"
+    return found.group(1)
+
+
+def send(connector: LaporIntake, fields: dict[str, str]) -> tuple[int, str]:
+    body, content_type = multipart(fields, [("bukti.png", png(shade=7))])
+    status, _, page = request(connector, "POST", "/lapor", body, {"Content-Type": content_type})
+    text = page.decode()
+    code = re.search(r'id="tracking-code">([^<]+)<', text)
+    return status, code.group(1) if code else text
+
+
+def spooled(connector: LaporIntake) -> int:
+    return len(connector.read(None, 10))
+
+
+def test_a_form_sent_twice_is_one_report_with_one_code(intake: LaporIntake) -> None:
+    fields = report_fields(form_token=form_token(intake))
+
+    first, second = send(intake, fields), send(intake, fields)
+
+    assert first[0] == second[0] == 201
+    assert first[1] == second[1]
+    assert spooled(intake) == 1
+    status, _, page = request(intake, "GET", f"/lacak/{first[1]}")
+    assert status == 200, page.decode()
+
+
+def test_a_button_pressed_twice_at_once_is_one_report(intake: LaporIntake) -> None:
+    fields = report_fields(form_token=form_token(intake))
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: send(intake, fields), range(2)))
+
+    assert [status for status, _ in answers] == [201, 201]
+    assert answers[0][1] == answers[1][1]
+    assert spooled(intake) == 1
+
+
+def test_a_form_changed_after_going_back_is_a_new_report(intake: LaporIntake) -> None:
+    token = form_token(intake)
+
+    first = send(intake, report_fields(form_token=token))
+    second = send(
+        intake, report_fields(form_token=token, summary="Koreksi: mobil dinas pelat merah.")
+    )
+
+    assert first[0] == second[0] == 201
+    assert first[1] != second[1]
+    assert spooled(intake) == 2
+
+
+def test_the_form_keeps_its_token_when_it_comes_back_with_faults(intake: LaporIntake) -> None:
+    token = form_token(intake)
+    body, content_type = multipart(report_fields(form_token=token, summary=""), [])
+
+    status, _, page = request(intake, "POST", "/lapor", body, {"Content-Type": content_type})
+
+    assert status == 400
+    assert f'name="form_token" value="{token}"' in page.decode()
+    assert form_token(intake) != token  # every new form has a token of its own
