@@ -37,6 +37,7 @@ from streams.domain.entries import EntryProblem, open_feed_disclosures
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.institutions import load_institutions
 from streams.domain.keys import load_key_registry
+from streams.domain.lifecycle import CaseLifecycle, advance, start
 from streams.domain.principals import PrincipalRole
 from streams.domain.signed_events import encode_signed
 from streams.local.keyring import ensure_local_keys, keyring_of
@@ -138,6 +139,19 @@ def recommendation(case_id: str, authority: str = "bkn") -> dict[str, Any]:
         "sanction_kind": "ALLOWANCE_CUT_25_6_MONTHS",
         "follow_up_days": 14,
     }
+
+
+def recommended_case() -> tuple[CaseLifecycle, str]:
+    """A case of region 3374, employer ppk.3374, recommended by BKN a medium sanction; its id."""
+    first = report()
+    case_id: str = first["envelope"]["case_id"]
+    case = start(first, "bkn")
+    for event_type, record in [
+        *until_referral(case_id),
+        ("RecommendationIssued", recommendation(case_id)),
+    ]:
+        case = advance(case, event_type, record)
+    return case, case_id
 
 
 def sanction(case_id: str, source: str = "ppk.3374") -> dict[str, Any]:

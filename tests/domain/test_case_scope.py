@@ -8,14 +8,13 @@ from typing import Any
 from schemas.catalog import default_catalog
 from streams.domain.authorization import authorize
 from streams.domain.institutions import Institution
-from streams.domain.lifecycle import CaseLifecycle, advance, start
+from streams.domain.lifecycle import advance
 from streams.domain.reasons import Reason
 from tests.hubtools import (
     envelope,
-    recommendation,
+    recommended_case,
     report,
     sanction,
-    until_referral,
 )
 
 CATALOG = default_catalog()
@@ -23,19 +22,6 @@ OWN_PPK = Institution("ppk.3374", "ppk", "PPK Kota Semarang")
 OTHER_PPK = Institution("ppk.3201", "ppk", "PPK Kabupaten Bogor")
 OWN_INSPECTORATE = Institution("inspektorat.3374", "regional_inspectorate", "Kota Semarang")
 OTHER_INSPECTORATE = Institution("inspektorat.3201", "regional_inspectorate", "Kab. Bogor")
-
-
-def recommended() -> tuple[CaseLifecycle, str]:
-    """A case of region 3374, employer ppk.3374, recommended for a medium sanction."""
-    first = report()
-    case_id: str = first["envelope"]["case_id"]
-    case = start(first, "bkn")
-    for event_type, record in [
-        *until_referral(case_id),
-        ("RecommendationIssued", recommendation(case_id)),
-    ]:
-        case = advance(case, event_type, record)
-    return case, case_id
 
 
 def examination(case_id: str, source: str) -> dict[str, Any]:
@@ -70,7 +56,7 @@ def allowed(sender: Institution, event_type: str, record: dict[str, Any], case: 
 
 
 def test_only_the_inspectorate_of_the_case_s_region_takes_part_in_its_examination() -> None:
-    case, case_id = recommended()
+    case, case_id = recommended_case()
     outside = examination(case_id, OTHER_INSPECTORATE.id)
 
     refused = authorize(CATALOG, OTHER_INSPECTORATE, "ExaminationHeld", outside, case, "bkn")
@@ -95,7 +81,7 @@ def test_an_inspectorate_files_findings_of_its_own_region_only() -> None:
 
 
 def test_only_the_employing_ppk_files_an_objection_or_appeal_for_its_civil_servant() -> None:
-    case, case_id = recommended()
+    case, case_id = recommended_case()
     case = advance(case, "SanctionImposed", sanction(case_id))
     for event_type, body in (("ObjectionFiled", "PPK_SUPERIOR"), ("AppealFiled", "BPASN")):
         foreign = remedy(case_id, OTHER_PPK.id, event_type, body)

@@ -7,25 +7,12 @@ from typing import Any
 
 import pytest
 
-from streams.domain.lifecycle import CaseLifecycle, Phase, advance, check_transition, start
+from streams.domain.lifecycle import Phase, check_transition
 from streams.domain.reasons import Reason
-from tests.hubtools import envelope, recommendation, report, until_referral
+from tests.hubtools import envelope, recommended_case
 
 #: The case a merged case names as holding its facts.
 MERGED_INTO = "0b9e5d3c-6f1a-4c47-9a8e-2d7c1f4b5a60"
-
-
-def recommended() -> tuple[CaseLifecycle, str]:
-    """A case waiting for the PPK's follow-up of a proven recommendation."""
-    first = report()
-    case_id: str = first["envelope"]["case_id"]
-    case = start(first, "bkn")
-    for event_type, record in [
-        *until_referral(case_id),
-        ("RecommendationIssued", recommendation(case_id)),
-    ]:
-        case = advance(case, event_type, record)
-    return case, case_id
 
 
 def closing(case_id: str, reason: str, merged_into: str | None = None) -> dict[str, Any]:
@@ -47,14 +34,14 @@ def closing(case_id: str, reason: str, merged_into: str | None = None) -> dict[s
 def test_a_case_that_cannot_go_on_is_closed_before_its_sanction(
     reason: str, merged_into: str | None
 ) -> None:
-    case, case_id = recommended()
+    case, case_id = recommended_case()
 
     assert case.phase is Phase.RECOMMENDED
     assert check_transition(case, "CaseClosed", closing(case_id, reason, merged_into)) is None
 
 
 def test_an_open_case_is_not_closed_for_an_outcome_it_has_not_reached() -> None:
-    case, case_id = recommended()
+    case, case_id = recommended_case()
 
     rejection = check_transition(case, "CaseClosed", closing(case_id, "SANCTION_IMPOSED"))
 
@@ -64,7 +51,7 @@ def test_an_open_case_is_not_closed_for_an_outcome_it_has_not_reached() -> None:
 
 
 def test_a_merged_case_names_the_case_that_holds_its_facts() -> None:
-    case, case_id = recommended()
+    case, case_id = recommended_case()
 
     rejection = check_transition(case, "CaseClosed", closing(case_id, "MERGED_INTO_ANOTHER_CASE"))
 

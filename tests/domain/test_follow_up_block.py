@@ -5,21 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from streams.domain.lifecycle import CaseLifecycle, advance, check_transition, start
+from streams.domain.lifecycle import CaseLifecycle, advance, check_transition
 from streams.domain.reasons import Reason
-from tests.hubtools import envelope, recommendation, report, sanction, until_referral
+from tests.hubtools import (
+    envelope,
+    recommended_case,
+    sanction,
+)
 
 
 def overdue() -> tuple[CaseLifecycle, str]:
     """A case whose follow-up DeadlineBreached the hub recorded, the PPK still silent."""
-    first = report()
-    case_id: str = first["envelope"]["case_id"]
-    case = start(first, "bkn")
-    for event_type, record in [
-        *until_referral(case_id),
-        ("RecommendationIssued", recommendation(case_id)),
-    ]:
-        case = advance(case, event_type, record)
+    case, case_id = recommended_case()
     case.follow_up_breached = True
     return case, case_id
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from schemas.codec import Decoded
 from streams.domain.lifecycle import CaseLifecycle
-from streams.hub.ingress import admit
+from streams.hub.ingress import CaseRules, admit
 from tests.hub.steptools import step_pipeline
 from tests.hubtools import recommendation, referral, registration, report, verification
 
@@ -21,10 +21,10 @@ def dated(record: dict[str, Any], moment: datetime) -> Decoded:
     return Decoded(f"kawal.events.{record['envelope']['event_type']}", record)
 
 
-def test_the_first_event_after_the_transfer_hands_a_kasn_case_to_bkn(tmp_path: Path) -> None:
-    rules = step_pipeline(tmp_path).rules
+def verified_before_the_transfer(rules: CaseRules) -> tuple[CaseLifecycle, str]:
+    """A case reported, registered and verified while KASN held the role; its id."""
     first = report()
-    case_id = first["envelope"]["case_id"]
+    case_id: str = first["envelope"]["case_id"]
     case: CaseLifecycle | None = None
     for decoded in (
         dated(first, BEFORE),
@@ -35,6 +35,12 @@ def test_the_first_event_after_the_transfer_hands_a_kasn_case_to_bkn(tmp_path: P
         assert isinstance(admitted, CaseLifecycle)
         case = admitted
     assert case is not None
+    return case, case_id
+
+
+def test_the_first_event_after_the_transfer_hands_a_kasn_case_to_bkn(tmp_path: Path) -> None:
+    rules = step_pipeline(tmp_path).rules
+    case, case_id = verified_before_the_transfer(rules)
     assert case.authority == "kasn"
 
     handed_over = admit(rules, dated(referral(case_id, authority="bkn"), AFTER), case, {})
@@ -50,19 +56,9 @@ def test_the_first_event_after_the_transfer_hands_a_kasn_case_to_bkn(tmp_path: P
 
 def test_a_late_event_dated_before_the_transfer_never_hands_the_case_back(tmp_path: Path) -> None:
     rules = step_pipeline(tmp_path).rules
-    first = report()
-    case_id = first["envelope"]["case_id"]
-    case: CaseLifecycle | None = None
-    for decoded in (
-        dated(first, BEFORE),
-        dated(registration(case_id), BEFORE),
-        dated(verification(case_id), BEFORE),
-        dated(referral(case_id, authority="bkn"), AFTER),
-    ):
-        admitted = admit(rules, decoded, case, {})
-        assert isinstance(admitted, CaseLifecycle)
-        case = admitted
-    assert case is not None
+    verified, case_id = verified_before_the_transfer(rules)
+    case = admit(rules, dated(referral(case_id, authority="bkn"), AFTER), verified, {})
+    assert isinstance(case, CaseLifecycle)
 
     # KASN's recommendation dated before its dissolution, arriving once BKN holds the case.
     late = admit(rules, dated(recommendation(case_id, "kasn"), BEFORE), case, {})
