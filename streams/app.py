@@ -62,7 +62,7 @@ from streams.topics import (
 )
 from streams.vault.data_keys import DataKeyVault
 from streams.vault.kek_source import load_kek_ring
-from streams.web import response_headers, site, views
+from streams.web import idle_connections, response_headers, site, views
 from streams.web.auth import Authenticator
 from streams.web.oidc import OidcConfig, OidcVerifier
 
@@ -149,7 +149,7 @@ def create_app(settings: Settings, role: Role = Role.WORKER) -> faust.App:
         web_host=settings.web_host,
         web_port=settings.web_port if worker else settings.sink_port,
     )
-    return response_headers.secure(app)
+    return idle_connections.close_idle(response_headers.secure(app))
 
 
 def web_tls_context(settings: Settings) -> ssl.SSLContext | None:

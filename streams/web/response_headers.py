@@ -13,6 +13,7 @@ from typing import cast
 
 import faust
 from aiohttp import web
+from faust.web.drivers.aiohttp import Web
 
 #: Set on every response (a view's own value of one of them is kept).
 HEADERS = {
@@ -29,9 +30,8 @@ HEADERS = {
 
 def secure(app: faust.App) -> faust.App:
     """``app``, every response of its web server given :data:`HEADERS`."""
-    # Faust's aiohttp driver exposes its aiohttp application as ``web_app``.
-    aiohttp_app = cast(web.Application, app.web.web_app)  # type: ignore[attr-defined]
-    aiohttp_app.on_response_prepare.append(_add_headers)
+    # Faust's web server is its aiohttp driver, whose aiohttp application is ``web_app``.
+    cast(Web, app.web).web_app.on_response_prepare.append(_add_headers)
     return app
 
 
