@@ -36,6 +36,7 @@ from aiohttp.web_request import FileField
 
 from connectors.json_input import read_json
 from connectors.lapor.intake import IntakeRefusedError, RateLimits, ReportIntake, Upload
+from connectors.lapor.origin import from_another_site
 from connectors.lapor.pages import Pages
 from connectors.lapor.tracking import TrackingStore, TrackingUnavailableError
 from streams.web.locales import Locale, negotiate
@@ -121,7 +122,7 @@ class Portal:
         """The application, its routes and middlewares."""
         app = web.Application(
             client_max_size=self.settings.max_request_bytes,
-            middlewares=[self._headers, self._limits],
+            middlewares=[self._headers, self._same_site, self._limits],
         )
         app.add_routes(
             [
@@ -152,6 +153,12 @@ class Portal:
         if not response.prepared:
             response.headers.update(_HEADERS)
         return response
+
+    @web.middleware
+    async def _same_site(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "POST" and from_another_site(request):
+            return self._refusal(request, IntakeRefusedError(403, *_CROSS_SITE))
+        return await handler(request)
 
     @web.middleware
     async def _limits(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -351,6 +358,11 @@ _TOO_MANY = (
     "rate_limited",
     "Terlalu banyak permintaan dari alamat Anda. Coba lagi sebentar lagi.",
     "Too many requests from your address. Try again in a while.",
+)
+_CROSS_SITE = (
+    "cross_site",
+    "Laporan hanya diterima dari formulir di situs ini.",
+    "Reports are taken from this site's own form only.",
 )
 _NOT_JSON = (
     "malformed_json",
