@@ -147,6 +147,8 @@ class Portal:
             response = await handler(request)
         except web.HTTPRequestEntityTooLarge:
             response = self._refusal(request, IntakeRefusedError(413, *_TOO_LARGE))
+        except IntakeRefusedError as exc:  # the tracking store, down while a code was looked up
+            response = self._refusal(request, exc)
         except web.HTTPException as exc:
             exc.headers.update(_HEADERS)
             raise
@@ -296,7 +298,10 @@ class Portal:
                 await response.write(b": still following\n\n")
                 beat = loop.time()
             await asyncio.sleep(STREAM_POLL_SECONDS)
-            tracked = await self._follow(request)
+            try:
+                tracked = await self._follow(request)
+            except IntakeRefusedError:
+                break  # the store is down: the browser reconnects and is told so
         return response
 
     async def _follow(self, request: web.Request) -> Any:
@@ -307,7 +312,7 @@ class Portal:
             return await asyncio.to_thread(self.tracking.follow, code)
         except TrackingUnavailableError as exc:
             log.warning("lapor: tracking store unavailable (%s)", exc)
-            raise web.HTTPServiceUnavailable(text="tracking unavailable") from None
+            raise IntakeRefusedError(503, *_TRACKING_DOWN) from None
 
     def _refusal(self, request: web.Request, refusal: IntakeRefusedError) -> web.Response:
         locale = locale_of(request)
@@ -378,6 +383,11 @@ _BAD_EVIDENCE = (
     "invalid_evidence",
     "evidence harus berupa daftar {name, content_base64}.",
     "evidence must be a list of {name, content_base64}.",
+)
+_TRACKING_DOWN = (
+    "tracking_unavailable",
+    "Pelacakan tidak dapat dibuka saat ini. Silakan coba lagi beberapa saat lagi.",
+    "Tracking is not available right now. Please try again in a while.",
 )
 _UNKNOWN_CODE = (
     "unknown_code",
