@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.web_request import FileField
 
 from connectors.json_input import read_json
@@ -197,7 +198,7 @@ class Portal:
         uploads: list[Upload] = []
         try:
             posted = await request.post()
-        except ValueError:  # a field that is not UTF-8 (UnicodeDecodeError), a broken body
+        except (ValueError, BadHttpMessage):  # a field not UTF-8, a part's header broken
             return self._html(self.pages.form(locale, {}, IntakeRefusedError(400, *_NOT_FORM)), 400)
         for name, value in posted.items():
             if isinstance(value, FileField):
@@ -243,7 +244,7 @@ class Portal:
         """The code typed into the form: on to its page."""
         try:
             code = str((await request.post()).get("code", "")).strip()
-        except ValueError:  # not UTF-8: no code
+        except (ValueError, BadHttpMessage):  # not UTF-8, or a broken part: no code
             code = ""
         if not _CODE.fullmatch(code):
             return self._html(self.pages.ask_code(locale_of(request), unknown=True), 404)
