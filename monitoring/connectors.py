@@ -15,9 +15,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from monitoring.build import register_build_info
+from monitoring.exposition import serve_registry
 from monitoring.metrics import process_registry
 
 
@@ -131,4 +132,4 @@ class ConnectorMetrics:
             OSError: the port cannot be bound (``EADDRINUSE``: another process holds it).
         """
         if port:
-            start_http_server(port, addr=host, registry=self.registry)
+            serve_registry(self.registry, host, port)

@@ -62,7 +62,7 @@ from streams.topics import (
 )
 from streams.vault.data_keys import DataKeyVault
 from streams.vault.kek_source import load_kek_ring
-from streams.web import site, views
+from streams.web import idle_connections, response_headers, site, views
 from streams.web.auth import Authenticator
 from streams.web.oidc import OidcConfig, OidcVerifier
 
@@ -102,11 +102,10 @@ def create_app(settings: Settings, role: Role = Role.WORKER) -> faust.App:
             "no broker: set KAWAL_BROKER_URL (kafka://host:port), or use `kawal up`, "
             "which runs the embedded broker"
         )
-    endpoint = parse_broker_url(settings.broker_url)
     worker = role is Role.WORKER
-    return faust.App(
+    app = faust.App(
         APP_ID if worker else SINK_APP_ID,
-        broker=endpoint.faust_url,
+        broker=parse_broker_url(settings.broker_url).faust_url,
         broker_credentials=BrokerCredentials.from_settings(settings).faust(),
         store=store_url(CaseStoreKind(settings.case_store)),
         autodiscover=False,
@@ -149,6 +148,7 @@ def create_app(settings: Settings, role: Role = Role.WORKER) -> faust.App:
         web_host=settings.web_host,
         web_port=settings.web_port if worker else settings.sink_port,
     )
+    return idle_connections.close_idle(response_headers.secure(app))
 
 
 def web_tls_context(settings: Settings) -> ssl.SSLContext | None:

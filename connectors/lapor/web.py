@@ -32,10 +32,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.web_request import FileField
 
 from connectors.json_input import read_json
 from connectors.lapor.intake import IntakeRefusedError, RateLimits, ReportIntake, Upload
+from connectors.lapor.origin import from_another_site
 from connectors.lapor.pages import Pages
 from connectors.lapor.tracking import TrackingStore, TrackingUnavailableError
 from streams.web.locales import Locale, negotiate
@@ -121,7 +123,7 @@ class Portal:
         """The application, its routes and middlewares."""
         app = web.Application(
             client_max_size=self.settings.max_request_bytes,
-            middlewares=[self._headers, self._limits],
+            middlewares=[self._headers, self._same_site, self._limits],
         )
         app.add_routes(
             [
@@ -146,12 +148,20 @@ class Portal:
             response = await handler(request)
         except web.HTTPRequestEntityTooLarge:
             response = self._refusal(request, IntakeRefusedError(413, *_TOO_LARGE))
+        except IntakeRefusedError as exc:  # the tracking store, down while a code was looked up
+            response = self._refusal(request, exc)
         except web.HTTPException as exc:
             exc.headers.update(_HEADERS)
             raise
         if not response.prepared:
             response.headers.update(_HEADERS)
         return response
+
+    @web.middleware
+    async def _same_site(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "POST" and from_another_site(request):
+            return self._refusal(request, IntakeRefusedError(403, *_CROSS_SITE))
+        return await handler(request)
 
     @web.middleware
     async def _limits(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -188,7 +198,7 @@ class Portal:
         uploads: list[Upload] = []
         try:
             posted = await request.post()
-        except ValueError:  # a field that is not UTF-8 (UnicodeDecodeError), a broken body
+        except (ValueError, BadHttpMessage):  # a field not UTF-8, a part's header broken
             return self._html(self.pages.form(locale, {}, IntakeRefusedError(400, *_NOT_FORM)), 400)
         for name, value in posted.items():
             if isinstance(value, FileField):
@@ -236,7 +246,7 @@ class Portal:
         """The code typed into the form: on to its page."""
         try:
             code = str((await request.post()).get("code", "")).strip()
-        except ValueError:  # not UTF-8: no code
+        except (ValueError, BadHttpMessage):  # not UTF-8, or a broken part: no code
             code = ""
         if not _CODE.fullmatch(code):
             return self._html(self.pages.ask_code(locale_of(request), unknown=True), 404)
@@ -291,7 +301,10 @@ class Portal:
                 await response.write(b": still following\n\n")
                 beat = loop.time()
             await asyncio.sleep(STREAM_POLL_SECONDS)
-            tracked = await self._follow(request)
+            try:
+                tracked = await self._follow(request)
+            except IntakeRefusedError:
+                break  # the store is down: the browser reconnects and is told so
         return response
 
     async def _follow(self, request: web.Request) -> Any:
@@ -302,7 +315,7 @@ class Portal:
             return await asyncio.to_thread(self.tracking.follow, code)
         except TrackingUnavailableError as exc:
             log.warning("lapor: tracking store unavailable (%s)", exc)
-            raise web.HTTPServiceUnavailable(text="tracking unavailable") from None
+            raise IntakeRefusedError(503, *_TRACKING_DOWN) from None
 
     def _refusal(self, request: web.Request, refusal: IntakeRefusedError) -> web.Response:
         locale = locale_of(request)
@@ -354,6 +367,11 @@ _TOO_MANY = (
     "Terlalu banyak permintaan dari alamat Anda. Coba lagi sebentar lagi.",
     "Too many requests from your address. Try again in a while.",
 )
+_CROSS_SITE = (
+    "cross_site",
+    "Laporan hanya diterima dari formulir di situs ini.",
+    "Reports are taken from this site's own form only.",
+)
 _NOT_JSON = (
     "malformed_json",
     "Isi permintaan bukan objek JSON.",
@@ -368,6 +386,11 @@ _BAD_EVIDENCE = (
     "invalid_evidence",
     "evidence harus berupa daftar {name, content_base64}.",
     "evidence must be a list of {name, content_base64}.",
+)
+_TRACKING_DOWN = (
+    "tracking_unavailable",
+    "Pelacakan tidak dapat dibuka saat ini. Silakan coba lagi beberapa saat lagi.",
+    "Tracking is not available right now. Please try again in a while.",
 )
 _UNKNOWN_CODE = (
     "unknown_code",

@@ -78,6 +78,8 @@ class AccessProblem(StrEnum):
     ACCESS_LOG_UNAVAILABLE = "access_log_unavailable"
     #: The retired ``?as=INSTITUTION``: the viewer comes from the credential now.
     VIEWER_IN_QUERY = "viewer_in_query"
+    #: A token in the address (``?access_token=``), where logs and browser history keep it.
+    CREDENTIAL_IN_QUERY = "credential_in_query"
 
 
 @dataclass(frozen=True)

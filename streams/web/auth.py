@@ -22,6 +22,9 @@ from streams.web.problems import problem_response
 
 #: Realm of the challenge a refused request gets.
 REALM = "kawal"
+#: The query parameter of RFC 6750 section 2.3, which the hub refuses (section 5.3 advises
+#: against it: proxies, logs and browser history keep addresses).
+QUERY_CREDENTIAL = "access_token"
 
 #: HTTP status of each refusal; every other problem is a 401 (the credential is at fault).
 STATUS: dict[AccessProblem, int] = {
@@ -50,6 +53,13 @@ class Authenticator:
         return found
 
     async def _principal(self, request: web.Request) -> Principal | AccessRefusal | None:
+        if QUERY_CREDENTIAL in request.query:
+            return AccessRefusal(
+                AccessProblem.CREDENTIAL_IN_QUERY,
+                "a credential is taken from 'Authorization: Bearer <token>' only, never from the "
+                "address, which logs and browser history keep: revoke this token and send "
+                "its successor in the header",
+            )
         header = request.headers.get("Authorization")
         if header is None:
             return None
@@ -104,6 +114,7 @@ def challenge(refusal: AccessRefusal) -> str:
     if refusal.problem is AccessProblem.AUTHENTICATION_REQUIRED:
         # No credential was sent: the challenge carries no error code (RFC 6750 3.1).
         return f'Bearer realm="{REALM}"'
-    error = "invalid_request" if refusal.problem is AccessProblem.MALFORMED else "invalid_token"
+    malformed = refusal.problem in (AccessProblem.MALFORMED, AccessProblem.CREDENTIAL_IN_QUERY)
+    error = "invalid_request" if malformed else "invalid_token"
     detail = refusal.detail.replace('"', "'")
     return f'Bearer realm="{REALM}", error="{error}", error_description="{detail}"'

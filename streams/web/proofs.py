@@ -25,6 +25,9 @@ from streams.web.problems import problem_response
 
 #: The query parameters a proof takes, each a count.
 COUNTS = ("seq", "tree_size")
+#: The largest count the audit store can hold (a signed 64-bit integer in SQLite and
+#: PostgreSQL); a larger one would overflow the query rather than find nothing.
+LARGEST_COUNT = 2**63 - 1
 
 
 def register_proofs(app: faust.App, reader: ProofReader, auth: Authenticator) -> None:
@@ -64,8 +67,10 @@ def _counts(request: web.Request) -> tuple[int | None, int | None] | str:
     found: list[int | None] = []
     for name in COUNTS:
         given = request.query.get(name)
-        if given is not None and not (given.isascii() and given.isdigit() and int(given) > 0):
-            return f"{name} must be a whole number from 1, not {given[:20]!r}"
+        if given is not None and not (
+            given.isascii() and given.isdigit() and 0 < int(given) <= LARGEST_COUNT
+        ):
+            return f"{name} must be a whole number from 1 to {LARGEST_COUNT}, not {given[:20]!r}"
         found.append(None if given is None else int(given))
     unknown = sorted(set(request.query) - set(COUNTS))
     if unknown:

@@ -308,6 +308,24 @@ def test_a_form_that_is_not_utf8_is_refused_with_what_to_do(intake: LaporIntake)
     assert "Tidak ada laporan dengan kode pelacakan ini." in page.decode()
 
 
+def test_a_form_part_with_a_broken_header_is_refused_not_a_server_error(
+    intake: LaporIntake,
+) -> None:
+    # A control character in a part's header (here a file name) is no valid header at all.
+    body, content_type = multipart(report_fields(), [("Foto Budi\x01.png", png())])
+    form = {"Content-Type": content_type}
+
+    status, headers, page = request(intake, "POST", "/lapor", body, form)
+    assert status == 400
+    assert headers["Cache-Control"] == "no-store"
+    assert "tidak terbaca sebagai teks UTF-8" in page.decode()
+    assert intake.read(None, 10) == []
+
+    status, _, page = request(intake, "POST", "/lacak", body, form)
+    assert status == 404
+    assert "Tidak ada laporan dengan kode pelacakan ini." in page.decode()
+
+
 def test_malformed_json_and_evidence_are_refused(intake: LaporIntake) -> None:
     headers = {"Content-Type": "application/json"}
     deep = b"[" * 100_000 + b"]" * 100_000

@@ -69,6 +69,20 @@ def test_every_bad_credential_on_every_view_is_a_problem(
         assert headers["WWW-Authenticate"].startswith('Bearer realm="kawal", error=')
 
 
+@pytest.mark.parametrize("path", READ_PATHS)
+def test_a_token_in_the_address_is_refused_on_every_view(
+    hub: RunningHub, setting: Setting, path: str
+) -> None:
+    # Good or not, a token in the query is no credential: it is refused rather than served the
+    # public view, so the client learns at once that logs and history now hold its secret.
+    token = hub.token("bawaslu.33").secret
+    url = path.format(case_id=setting.case_id, figure="counts") + f"?access_token={token}"
+
+    headers = check_refusal(hub, path, url, 401, "credential_in_query")
+
+    assert 'error="invalid_request"' in headers["WWW-Authenticate"]
+
+
 @pytest.mark.parametrize(
     ("path", "url", "status", "reason"),
     [

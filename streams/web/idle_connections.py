@@ -1,0 +1,27 @@
+"""Connections that send no request are closed after :data:`IDLE_SECONDS`.
+
+Faust's web server keeps aiohttp's default, an hour for a connection to finish its request's
+headers (or to idle between two): clients that send half a request and stop can hold that
+many open connections, each a file descriptor the process also needs for its broker and
+store. A request whose headers have arrived is not cut short; a probe or a browser simply
+opens a new connection after a pause.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+import faust
+from aiohttp import web
+from faust.web.drivers.aiohttp import Web
+
+#: Seconds a connection may wait for a request's headers, or idle between two requests.
+IDLE_SECONDS = 15.0
+
+
+def close_idle(app: faust.App) -> faust.App:
+    """``app``, its web server closing connections idle for :data:`IDLE_SECONDS`."""
+    driver = cast(Web, app.web)
+    # Faust builds its runner without server options: build it again, as Faust does, with one.
+    driver._runner = web.AppRunner(driver.web_app, access_log=None, keepalive_timeout=IDLE_SECONDS)
+    return app
