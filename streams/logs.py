@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
+from aiohttp.http_exceptions import BadHttpMessage
 from kafka.errors import KafkaError
 
 from schemas.errors import KawalError
@@ -43,6 +44,8 @@ FIELDS = ("event_id", "case_id", "stage", "reason")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: Libraries whose INFO lines tell connection lifecycles, not what the hub does.
 CHATTY_LOGGERS = ("kafka",)
+#: aiohttp's logger of the requests its servers could not handle.
+HTTP_SERVER_LOGGER = "aiohttp.server"
 
 
 class JsonFormatter(logging.Formatter):
@@ -116,6 +119,31 @@ class DemoteRetriedClientErrors(logging.Filter):
         return True
 
 
+class QuietMalformedRequests(logging.Filter):
+    """aiohttp's error about a request it could not parse becomes a DEBUG line.
+
+    A malformed request line or header is the client's doing and is answered 400; logged at
+    ERROR with a traceback, as aiohttp does, it let anyone fill the hub's logs at will. aiohttp
+    itself logs a request with a bad method at DEBUG for the same reason. A request the hub
+    failed to handle (a 500) stays an ERROR.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Demote a malformed request's record, kept only when DEBUG is on."""
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, BadHttpMessage):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+def quiet_malformed_requests() -> None:
+    """Install :class:`QuietMalformedRequests` on aiohttp's server logger (once)."""
+    logger = logging.getLogger(HTTP_SERVER_LOGGER)
+    if not any(isinstance(f, QuietMalformedRequests) for f in logger.filters):
+        logger.addFilter(QuietMalformedRequests())
+
+
 def _retriable(value: object) -> bool:
     return isinstance(value, KafkaError) and bool(value.retriable)
 
@@ -157,6 +185,7 @@ def configure(log_format: str, level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     quiet_client_chatter(root.level)
+    quiet_malformed_requests()
 
 
 def _add_filters(handler: logging.Handler) -> None:

@@ -32,6 +32,7 @@ class HubWorker(faust.Worker):
         self.spinner = None
         logger.setLevel(level or logging.INFO)
         logs.quiet_client_chatter(logger.level)
+        logs.quiet_malformed_requests()
         logs.use_format(logger, self.log_format)
 
 

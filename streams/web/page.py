@@ -75,7 +75,10 @@ def register(app: faust.App, sources: PageSources) -> None:
             principal = await sources.auth.principal(request)
             if isinstance(principal, AccessRefusal):
                 return refusal_response(self, principal)
-            return self.html(overview_page(await front.value(), locale_of(request)))
+            locale = locale_of(request)
+            return self.html(
+                await front.derived(locale, lambda built: overview_page(built, locale))
+            )
 
     @app.page("/cases/{case_id}", name="kawal-case")
     class CasePage(web.View):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
@@ -94,3 +95,30 @@ def test_a_failed_build_is_the_requests_error_and_the_last_build_stays() -> None
     clock.now += 60
     builds.failing = False
     assert asyncio.run(front.value()) == 3  # the third build
+
+
+def test_what_is_derived_from_a_build_is_made_once_per_build_and_key() -> None:
+    clock, _, front = paced(0.5)
+    made: list[tuple[int, str]] = []
+
+    def page(language: str) -> Callable[[int], str]:
+        def render(built: int) -> str:
+            made.append((built, language))
+            return f"{language}:{built}"
+
+        return render
+
+    async def requests() -> list[str]:
+        return [
+            *await asyncio.gather(*(front.derived("id", page("id")) for _ in range(50))),
+            await front.derived("en", page("en")),
+            await front.derived("en", page("en")),
+        ]
+
+    first = asyncio.run(requests())
+    clock.now += 5.0  # ten build durations: the next request builds anew
+    again = asyncio.run(front.derived("id", page("id")))
+
+    assert first == ["id:1"] * 50 + ["en:1"] * 2
+    assert again == "id:2"
+    assert made == [(1, "id"), (1, "en"), (2, "id")]
