@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from streams.audit import migrations
 from streams.audit.entry_writes import Inserted, Offsets, write_entries
 from streams.audit.store_errors import StoreError, cause, engine_for, shown
+from streams.audit.stored_text import read_text_leniently
 from streams.audit.tables import AuditRow, CaseHead, ConsumedOffset
 from streams.private_files import private_sqlite_database
 
@@ -58,6 +59,8 @@ def _enable_sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+    # An edit outside the hub can leave TEXT that is not UTF-8: a finding, not a failed read.
+    read_text_leniently(dbapi_connection)
 
 
 class AuditStore:

@@ -203,9 +203,11 @@ def _print_trail(view: dict[str, Any]) -> None:
     print(f"case {view['case_id']} ({view['view']} view)")
     for entry in view["entries"]:
         envelope = entry.get("envelope", {})
+        # An entry edited outside the hub may show only its seq and what is wrong with it.
         print(
-            f"  {entry['seq']:>3}  {envelope.get('event_time', '?'):<25}  "
-            f"{entry['event_type']:<22} {envelope.get('source', '?'):<18} {entry['hash'][:16]}"
+            f"  {entry['seq'] or '?':>3}  {envelope.get('event_time', '?'):<25}  "
+            f"{entry.get('event_type', '?'):<22} {envelope.get('source', '?'):<18} "
+            f"{entry.get('hash', '?')[:16]}"
         )
     if view["verified"]:
         print(f"chain verified: {len(view['entries'])} entries")
