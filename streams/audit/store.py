@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, func, inspect, select
+from sqlalchemy import Connection, Engine, event, func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from streams.audit import migrations
@@ -83,6 +84,19 @@ class AuditStore:
             f"cannot {doing} the audit store {shown(self.engine.url)}: "
             f"{cause(exc, self.engine.url)}"
         )
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection to read through; the database's refusal raised as a StoreError.
+
+        A table or column gone (a store of an older or foreign schema), a damaged file or a
+        lock held too long is then reported with the store and the reason, not as a defect.
+        """
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise self.refused("read", exc) from exc
 
     @classmethod
     def open_existing(cls, url: str) -> AuditStore:
@@ -210,7 +224,7 @@ class AuditStore:
 
     def heads(self) -> dict[str, tuple[int, str]]:
         """Newest ``(seq, hash)`` of every case, as the writer stored it."""
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return {
                 row.case_id: (row.last_seq, row.last_hash)
                 for row in conn.execute(select(CaseHead)).mappings()
@@ -219,7 +233,7 @@ class AuditStore:
     def trail(self, case_id: str) -> list[AuditRow]:
         """Every entry of a case, in sequence order."""
         query = select(AuditRow).where(AuditRow.case_id == case_id).order_by(AuditRow.seq)
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return [_row_to_entity(row) for row in conn.execute(query).mappings()]
 
     def entries(self, case_id: str | None = None) -> Iterator[AuditRow]:
@@ -227,7 +241,7 @@ class AuditStore:
         query = select(AuditRow).order_by(AuditRow.case_id, AuditRow.seq)
         if case_id is not None:
             query = query.where(AuditRow.case_id == case_id)
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             result = conn.execution_options(yield_per=ENTRY_CHUNK).execute(query)
             for row in result.mappings():
                 yield _row_to_entity(row)
@@ -272,7 +286,7 @@ class AuditStore:
             )
             .order_by(AuditRow.recorded_at.desc())
         )
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return [CaseSummary(*row) for row in conn.execute(query)]
 
     def recent_cases(self, limit: int) -> list[CaseSummary]:
@@ -287,13 +301,13 @@ class AuditStore:
             .order_by(AuditRow.recorded_at.desc())
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             # A trail's seqs run 1, 2, ... without a gap: the last one counts its entries.
             return [CaseSummary(*row) for row in conn.execute(query)]
 
     def case_ids(self) -> set[str]:
         """The id of every case in the store."""
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return set(conn.execute(select(CaseHead.case_id)).scalars())
 
     def count(self) -> int:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, RowMapping, and_, func, insert, selec
 from sqlalchemy.exc import SQLAlchemyError
 
 from streams.audit.store import StoreError
+from streams.audit.store_errors import cause, shown
 from streams.audit.tables import AuditRow, TreeHeadRow, TreeLeaf
 from streams.domain.chain import EPOCH, epoch_millis
 from streams.domain.merkle import MerkleLog
@@ -82,7 +83,7 @@ class TreeLog:
                     # A reader that stops early must not leave PostgreSQL's cursor open.
                     result.close()
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot read the audit store: {exc.code or exc}") from exc
+            raise self._refused("read", exc) from exc
 
     def sync(self, log: MerkleLog) -> None:
         """Append to ``log`` the leaves the store holds beyond it.
@@ -153,14 +154,19 @@ class TreeLog:
             with self.engine.begin() as conn:
                 conn.execute(insert(TreeHeadRow), [row])
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot store a tree head: {exc.code or exc}") from exc
+            raise self._refused("store a tree head in", exc) from exc
 
     def _read(self, query: Callable[[Connection], _T]) -> _T:
         try:
             with self.engine.connect() as conn:
                 return query(conn)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot read the audit store: {exc.code or exc}") from exc
+            raise self._refused("read", exc) from exc
+
+    def _refused(self, doing: str, exc: SQLAlchemyError) -> StoreError:
+        # The database's reason, not SQLAlchemy's code of its error class.
+        url = self.engine.url
+        return StoreError(f"cannot {doing} the audit store {shown(url)}: {cause(exc, url)}")
 
 
 def _head(row: RowMapping) -> SignedTreeHead:
