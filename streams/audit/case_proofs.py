@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 
 from streams.audit.heads import CaseProof, NotInHeadError
+from streams.audit.row_shapes import EDITED
 from streams.audit.store import AuditStore
 from streams.audit.tree_log import TreeError, TreeLog
 from streams.domain.merkle import MerkleLog
@@ -59,6 +60,11 @@ class ProofReader:
         wanted = newest if seq is None else seq
         entry_hash = newest_hash if wanted == newest else self._hash_of(case_id, wanted)
         index = self._tree.leaf_of(case_id, wanted)
+        if index is not None and index < 0:
+            raise TreeError(
+                f"the leaf of case {case_id} seq {wanted} is at index {index}, one "
+                f"the hub never gives: {EDITED}"
+            )
         head = self._head(tree_size)
         if index is None or head is None or index >= head.tree_size:
             where = "no signed head yet" if tree_size is None else f"the head of {tree_size}"
@@ -68,6 +74,11 @@ class ProofReader:
             )
         with self._syncing:
             self._tree.sync(self._log)
+            if head.tree_size > len(self._log):
+                raise TreeError(
+                    f"the head of {head.tree_size} leaves covers more than the store's log "
+                    f"holds ({len(self._log)}): leaves were deleted or the head was edited"
+                )
             path = tuple(self._log.inclusion_proof(index, head.tree_size))
         return CaseProof(case_id, wanted, entry_hash, index, head, path)
 
