@@ -323,9 +323,9 @@ def _kept_heads(path: Path, store: AuditStore, keys: KeyRegistry) -> HeadsReport
     """
     from streams.audit.head_check import verify_heads
 
+    give = "give the file a connector keeps its heads in, KAWAL_HOME/connectors/<connector>"
     wrong_file = KawalError(
-        f"{path} is not a heads file (no line is a signed tree head); give the file a "
-        "connector keeps its heads in, KAWAL_HOME/connectors/<connector>.heads.jsonl"
+        f"{path} is not a heads file (no line is a signed tree head); {give}.heads.jsonl"
     )
     try:
         with path.open(encoding="utf-8") as lines:
@@ -339,6 +339,9 @@ def _kept_heads(path: Path, store: AuditStore, keys: KeyRegistry) -> HeadsReport
         raise wrong_file from None
     if heads.no_head_at_all:
         raise wrong_file
+    if heads.read == 0:
+        # No head, no check: "consistent with 0 kept heads" would pass a wrong file.
+        raise KawalError(f"{path} holds no heads (it is empty); {give}.heads.jsonl")
     return heads
 
 
