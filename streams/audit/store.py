@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from streams.audit import migrations
 from streams.audit.entry_writes import Inserted, Offsets, write_entries
+from streams.audit.row_shapes import EDITED, is_number
 from streams.audit.store_errors import StoreError, cause, engine_for, shown
 from streams.audit.stored_text import read_text_leniently
 from streams.audit.tables import AuditRow, CaseHead, ConsumedOffset
@@ -213,14 +214,19 @@ class AuditStore:
             StoreError: the store cannot be read.
         """
         query = select(ConsumedOffset).where(ConsumedOffset.consumer == consumer)
-        try:
-            with self.engine.connect() as conn:
-                return {
-                    (row.topic, row.partition): row.next_offset
-                    for row in conn.execute(query).mappings()
-                }
-        except SQLAlchemyError as exc:
-            raise self.refused("read", exc) from exc
+        with self.reading() as conn:
+            offsets = {
+                (row.topic, row.partition): row.next_offset
+                for row in conn.execute(query).mappings()
+            }
+        if not all(is_number(offset) and offset >= 0 for offset in offsets.values()):
+            # Resuming from it would seek to no offset at all, and stop the sink's consumer.
+            raise StoreError(
+                f"the audit store {shown(self.engine.url)} keeps a consumed offset that is no "
+                f"offset: {EDITED}; restore consumed_offsets from a backup, or delete its rows "
+                "to read kawal.case.audit again from the start (entries are stored once)"
+            )
+        return offsets
 
     def heads(self) -> dict[str, tuple[int, str]]:
         """Newest ``(seq, hash)`` of every case, as the writer stored it."""
