@@ -13,7 +13,8 @@ from __future__ import annotations
 import threading
 
 from streams.audit.heads import CaseProof, NotInHeadError
-from streams.audit.row_shapes import EDITED
+from streams.audit.log_rows import hash_bytes
+from streams.audit.row_shapes import EDITED, head_problem
 from streams.audit.store import AuditStore
 from streams.audit.tree_log import TreeError, TreeLog
 from streams.domain.merkle import MerkleLog
@@ -56,9 +57,16 @@ class ProofReader:
         found = self._store.heads().get(case_id)
         if found is None:
             return None
+        wrong_head = head_problem(found)
+        if wrong_head is not None:
+            raise TreeError(f"case {case_id}: {wrong_head}")
         newest, newest_hash = found
         wanted = newest if seq is None else seq
         entry_hash = newest_hash if wanted == newest else self._hash_of(case_id, wanted)
+        if hash_bytes(entry_hash) is None:
+            raise TreeError(
+                f"case {case_id} seq {wanted} holds a hash that is not a SHA-256 in hex: {EDITED}"
+            )
         index = self._tree.leaf_of(case_id, wanted)
         if index is not None and index < 0:
             raise TreeError(

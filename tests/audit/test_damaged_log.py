@@ -148,3 +148,22 @@ def test_the_commands_report_a_damaged_log_and_head(
         "kawal: a tree head kept in the audit store is damaged: its root_hash is not a SHA-256 "
         "in hex: the row was edited outside the hub"
     ]
+
+
+@pytest.mark.parametrize(
+    ("table", "assignment"),
+    [
+        ("case_heads", "last_hash = CAST(X'ff' AS TEXT)"),
+        ("case_heads", "last_hash = 'zz'"),
+        ("case_heads", "last_seq = 'x'"),
+        ("audit_entries", "hash = 'zz'"),
+    ],
+)
+def test_a_case_head_or_entry_hash_that_is_no_hash_refuses_the_proof(
+    kept: tuple[AuditStore, Institution], table: str, assignment: str
+) -> None:
+    store, _ = kept
+    damage(store, f"UPDATE {table} SET {assignment} WHERE case_id = '{CASE}'")
+
+    with pytest.raises(TreeError, match="edited outside the hub"):
+        ProofReader(store).proof(CASE, 5 if table == "audit_entries" else None)
