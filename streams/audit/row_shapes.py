@@ -73,7 +73,8 @@ def shape_problem(row: AuditRow) -> str | None:
         (TEXT_COLUMNS, is_text, "text"),
         (NUMBER_COLUMNS, is_number, "a whole number"),
         (BYTE_COLUMNS, lambda value: isinstance(value, bytes), "bytes"),
-        (("recorded_at",), lambda value: isinstance(value, datetime), "a moment"),
+        # A stored moment that does not parse reads as None (tables.StoredMoment).
+        (("recorded_at",), lambda value: isinstance(value, datetime), "a readable moment"),
     )
     for columns, fits, wanted in expected:
         for column in columns:
@@ -138,9 +139,13 @@ def clear_disclosures(row: AuditRow) -> list[dict[str, str]]:
     Raises:
         ValueError: they are not a JSON list of ``{field, salt, value}`` texts.
     """
-    stored = json.loads(row.disclosures or "[]") if is_text(row.disclosures) else None
+    unreadable = ValueError(f"its disclosures are not a list of disclosures: {EDITED}")
+    try:
+        stored = json.loads(row.disclosures or "[]") if is_text(row.disclosures) else None
+    except (ValueError, RecursionError):
+        raise unreadable from None
     if not isinstance(stored, list) or not all(_disclosure(item) for item in stored):
-        raise ValueError(f"its disclosures are not a list of disclosures: {EDITED}")
+        raise unreadable
     return stored
 
 
