@@ -172,3 +172,20 @@ def test_the_commands_report_an_edited_entry_instead_of_failing(
     ]
     for ran in (verified, trail, as_json):
         assert NAME not in ran.stdout + ran.stderr
+
+
+@pytest.mark.parametrize("column", ["event", "hub_key_id", "source_offset", "recorded_at"])
+def test_no_value_where_the_hub_always_writes_one_is_found(
+    store: AuditStore, ring: KeyRing, column: str
+) -> None:
+    # A table rebuilt by hand (CREATE TABLE ... AS SELECT) keeps no NOT NULL constraint.
+    with store.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE loose AS SELECT * FROM audit_entries"))
+        conn.execute(text("DROP TABLE audit_entries"))
+        conn.execute(text("ALTER TABLE loose RENAME TO audit_entries"))
+    edit(store, "audit_entries", f"{column} = NULL", f"case_id = '{CASE}' AND seq = 2")
+
+    report = verify_store(store, keys=ring.registry)
+
+    assert [(f.case_id, f.seq) for f in report.findings] == [(CASE, 2)]
+    assert f"its {column} holds no value" in report.findings[0].reason
