@@ -29,6 +29,10 @@ from streams.domain.principals import Principal
 PATH_CHARS = 512
 
 
+class AccessLogError(StoreError):
+    """A read of personal data could not be logged: it must not be served."""
+
+
 @dataclass(frozen=True)
 class AccessRecord:
     """One logged read of personal data."""
@@ -71,7 +75,7 @@ class AccessLog:
         """Append one read of ``fields`` of ``case_id`` by ``reader``.
 
         Raises:
-            StoreError: the row cannot be written (the read must then not be served).
+            AccessLogError: the row cannot be written (the read must then not be served).
         """
         row = {
             "read_at": now or datetime.now(UTC),
@@ -86,7 +90,7 @@ class AccessLog:
             with self.engine.begin() as conn:
                 conn.execute(insert(AccessLogRow), row)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot write the access log: {exc.code or exc}") from exc
+            raise AccessLogError(f"cannot write the access log: {exc.code or exc}") from exc
 
     def entries(
         self,

@@ -13,6 +13,8 @@ from __future__ import annotations
 import threading
 
 from streams.audit.heads import CaseProof, NotInHeadError
+from streams.audit.log_rows import hash_bytes
+from streams.audit.row_shapes import EDITED, head_problem
 from streams.audit.store import AuditStore
 from streams.audit.tree_log import TreeError, TreeLog
 from streams.domain.merkle import MerkleLog
@@ -55,10 +57,22 @@ class ProofReader:
         found = self._store.heads().get(case_id)
         if found is None:
             return None
+        wrong_head = head_problem(found)
+        if wrong_head is not None:
+            raise TreeError(f"case {case_id}: {wrong_head}")
         newest, newest_hash = found
         wanted = newest if seq is None else seq
         entry_hash = newest_hash if wanted == newest else self._hash_of(case_id, wanted)
+        if hash_bytes(entry_hash) is None:
+            raise TreeError(
+                f"case {case_id} seq {wanted} holds a hash that is not a SHA-256 in hex: {EDITED}"
+            )
         index = self._tree.leaf_of(case_id, wanted)
+        if index is not None and index < 0:
+            raise TreeError(
+                f"the leaf of case {case_id} seq {wanted} is at index {index}, one "
+                f"the hub never gives: {EDITED}"
+            )
         head = self._head(tree_size)
         if index is None or head is None or index >= head.tree_size:
             where = "no signed head yet" if tree_size is None else f"the head of {tree_size}"
@@ -68,6 +82,11 @@ class ProofReader:
             )
         with self._syncing:
             self._tree.sync(self._log)
+            if head.tree_size > len(self._log):
+                raise TreeError(
+                    f"the head of {head.tree_size} leaves covers more than the store's log "
+                    f"holds ({len(self._log)}): leaves were deleted or the head was edited"
+                )
             path = tuple(self._log.inclusion_proof(index, head.tree_size))
         return CaseProof(case_id, wanted, entry_hash, index, head, path)
 

@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
+from streams.audit.row_shapes import EDITED, is_number, kind_of
+from streams.audit.store_errors import StoreError
 from streams.audit.tables import AuditRow, CaseHead, ConsumedOffset, TreeLeaf
 
 #: ``(topic, partition)`` → next offset to apply.
@@ -79,6 +81,12 @@ def _append_leaves(conn: Connection, places: Sequence[Place]) -> None:
     if not places:
         return
     last = conn.execute(select(func.max(TreeLeaf.log_index))).scalar_one()
+    if last is not None and not is_number(last):
+        # SQLite sorts text above every number: an index edited into text is the "largest".
+        raise StoreError(
+            f"the store's log holds a leaf whose index is {kind_of(last)}, not a count: {EDITED}; "
+            "no entry is stored until the log is restored from a backup"
+        )
     start = 0 if last is None else last + 1
     values = [
         {"log_index": start + offset, "case_id": case_id, "seq": seq}

@@ -24,6 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from streams.audit.log_rows import hash_bytes
+from streams.audit.row_shapes import EDITED, is_number
 from streams.audit.store import AuditStore
 from streams.audit.tree_log import TreeLog
 from streams.domain.keys import KeyRegistry
@@ -104,7 +106,8 @@ def verify_heads(store: AuditStore, lines: Iterable[str], keys: KeyRegistry) -> 
             findings.append(Finding(refusal.code, (number,), detail))
             continue
         kept.append((number, head))
-    log, log_findings = store_log(store)
+    largest = max((head.tree_size for _, head in kept), default=0)
+    log, log_findings = store_log(store, largest)
     findings += log_findings
     matching = {number: _matches(log, head) for number, head in kept}
     findings += [
@@ -116,33 +119,49 @@ def verify_heads(store: AuditStore, lines: Iterable[str], keys: KeyRegistry) -> 
     return HeadsReport(read, len(kept), len(log), findings)
 
 
-def store_log(store: AuditStore) -> tuple[MerkleLog, list[Finding]]:
-    """The store's log computed from its entries as they are now, and what is wrong with it."""
+def store_log(store: AuditStore, largest_head: int = 0) -> tuple[MerkleLog, list[Finding]]:
+    """The store's log computed from its entries as they are now, and what is wrong with it.
+
+    A deleted leaf still counts, so later leaves keep their index; but no index the hub gave
+    can lie beyond every entry it stored and every head it signed (``largest_head``, the
+    largest kept one): a leaf there was moved by hand and is set aside, not padded up to.
+    """
     tree = TreeLog(store.engine)
+    limit = max(largest_head, tree.size(), store.count())
     log = MerkleLog()
     gone: list[int] = []
-    missing = 0
+    unhashed: list[int] = []
+    misplaced = missing = 0
     for leaf in tree.leaves():
+        if not is_number(leaf.log_index) or not len(log) <= leaf.log_index < limit:
+            misplaced += 1
+            continue
         while len(log) < leaf.log_index:
-            # A deleted leaf: its place still counts, so later leaves keep their index.
             log.append(MISSING_ENTRY)
             missing += 1
+        data = None if leaf.hash is None else hash_bytes(leaf.hash)
         if leaf.hash is None:
             gone.append(leaf.log_index)
-        log.append(MISSING_ENTRY if leaf.hash is None else bytes.fromhex(leaf.hash))
+        elif data is None:
+            unhashed.append(leaf.log_index)
+        log.append(MISSING_ENTRY if data is None else data)
     findings = []
     if gone:
-        findings.append(
-            Finding(
-                HeadFinding.LEAF_WITHOUT_ENTRY,
-                (),
-                f"{len(gone)} leaves of the log hold entries no longer in the store "
-                f"(first: leaf {gone[0]}): entries were deleted",
-            )
-        )
+        findings.append(_log_finding(HeadFinding.LEAF_WITHOUT_ENTRY, gone, ENTRIES_DELETED))
+    if unhashed:
+        findings.append(_log_finding(HeadFinding.LEAF_WITHOUT_ENTRY, unhashed, HASH_EDITED))
     if missing:
         findings.append(
             Finding(HeadFinding.LEAF_MISSING, (), f"{missing} leaves of the log were deleted")
+        )
+    if misplaced:
+        findings.append(
+            Finding(
+                HeadFinding.LEAF_MISSING,
+                (),
+                f"{misplaced} leaves of the log are at no index the hub gives (not a count, "
+                f"repeated, or beyond every entry and head): {EDITED}",
+            )
         )
     outside = tree.entries_outside()
     if outside:
@@ -154,6 +173,15 @@ def store_log(store: AuditStore) -> tuple[MerkleLog, list[Finding]]:
             )
         )
     return log, findings
+
+
+#: What leaves without a usable entry mean.
+ENTRIES_DELETED = "hold entries no longer in the store: entries were deleted"
+HASH_EDITED = f"hold entries whose hash is not a SHA-256 in hex: {EDITED}"
+
+
+def _log_finding(code: HeadFinding, leaves: list[int], meaning: str) -> Finding:
+    return Finding(code, (), f"{len(leaves)} leaves of the log {meaning} (first: leaf {leaves[0]})")
 
 
 def forks(kept: list[tuple[int, SignedTreeHead]], matching: dict[int, bool]) -> list[Finding]:

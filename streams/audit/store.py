@@ -11,17 +11,20 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, func, inspect, select
+from sqlalchemy import Connection, Engine, event, func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from streams.audit import migrations
 from streams.audit.entry_writes import Inserted, Offsets, write_entries
+from streams.audit.row_shapes import EDITED, is_number
 from streams.audit.store_errors import StoreError, cause, engine_for, shown
+from streams.audit.stored_text import read_text_leniently
 from streams.audit.tables import AuditRow, CaseHead, ConsumedOffset
 from streams.private_files import private_sqlite_database
 
@@ -58,6 +61,8 @@ def _enable_sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+    # An edit outside the hub can leave TEXT that is not UTF-8: a finding, not a failed read.
+    read_text_leniently(dbapi_connection)
 
 
 class AuditStore:
@@ -80,6 +85,19 @@ class AuditStore:
             f"cannot {doing} the audit store {shown(self.engine.url)}: "
             f"{cause(exc, self.engine.url)}"
         )
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection to read through; the database's refusal raised as a StoreError.
+
+        A table or column gone (a store of an older or foreign schema), a damaged file or a
+        lock held too long is then reported with the store and the reason, not as a defect.
+        """
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise self.refused("read", exc) from exc
 
     @classmethod
     def open_existing(cls, url: str) -> AuditStore:
@@ -196,18 +214,23 @@ class AuditStore:
             StoreError: the store cannot be read.
         """
         query = select(ConsumedOffset).where(ConsumedOffset.consumer == consumer)
-        try:
-            with self.engine.connect() as conn:
-                return {
-                    (row.topic, row.partition): row.next_offset
-                    for row in conn.execute(query).mappings()
-                }
-        except SQLAlchemyError as exc:
-            raise self.refused("read", exc) from exc
+        with self.reading() as conn:
+            offsets = {
+                (row.topic, row.partition): row.next_offset
+                for row in conn.execute(query).mappings()
+            }
+        if not all(is_number(offset) and offset >= 0 for offset in offsets.values()):
+            # Resuming from it would seek to no offset at all, and stop the sink's consumer.
+            raise StoreError(
+                f"the audit store {shown(self.engine.url)} keeps a consumed offset that is no "
+                f"offset: {EDITED}; restore consumed_offsets from a backup, or delete its rows "
+                "to read kawal.case.audit again from the start (entries are stored once)"
+            )
+        return offsets
 
     def heads(self) -> dict[str, tuple[int, str]]:
         """Newest ``(seq, hash)`` of every case, as the writer stored it."""
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return {
                 row.case_id: (row.last_seq, row.last_hash)
                 for row in conn.execute(select(CaseHead)).mappings()
@@ -216,7 +239,7 @@ class AuditStore:
     def trail(self, case_id: str) -> list[AuditRow]:
         """Every entry of a case, in sequence order."""
         query = select(AuditRow).where(AuditRow.case_id == case_id).order_by(AuditRow.seq)
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return [_row_to_entity(row) for row in conn.execute(query).mappings()]
 
     def entries(self, case_id: str | None = None) -> Iterator[AuditRow]:
@@ -224,7 +247,7 @@ class AuditStore:
         query = select(AuditRow).order_by(AuditRow.case_id, AuditRow.seq)
         if case_id is not None:
             query = query.where(AuditRow.case_id == case_id)
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             result = conn.execution_options(yield_per=ENTRY_CHUNK).execute(query)
             for row in result.mappings():
                 yield _row_to_entity(row)
@@ -269,7 +292,7 @@ class AuditStore:
             )
             .order_by(AuditRow.recorded_at.desc())
         )
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return [CaseSummary(*row) for row in conn.execute(query)]
 
     def recent_cases(self, limit: int) -> list[CaseSummary]:
@@ -284,13 +307,13 @@ class AuditStore:
             .order_by(AuditRow.recorded_at.desc())
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             # A trail's seqs run 1, 2, ... without a gap: the last one counts its entries.
             return [CaseSummary(*row) for row in conn.execute(query)]
 
     def case_ids(self) -> set[str]:
         """The id of every case in the store."""
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return set(conn.execute(select(CaseHead.case_id)).scalars())
 
     def count(self) -> int:

@@ -12,7 +12,9 @@ the same transaction as the entry; ``tree_heads`` holds the signed heads the sin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -24,6 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
     cast,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -53,6 +56,35 @@ class StoredBytes(TypeDecorator[bytes]):
         return cast(colexpr, LargeBinary)
 
 
+class StoredMoment(UtcDateTime):
+    """:class:`UtcDateTime` that reads a value no moment parses from as None, not an error.
+
+    SQLite keeps a moment as text: an edit outside the hub can leave text that does not parse,
+    a number or bytes, and SQLAlchemy's parser raised, quoting the value, so one edited row
+    stopped every reader of the trail. Read as None, it is found as an entry edited outside
+    the hub (:mod:`streams.audit.row_shapes`).
+    """
+
+    cache_ok = True
+
+    def result_processor(
+        self, dialect: Dialect, coltype: object
+    ) -> Callable[[Any], datetime | None] | None:
+        """The processor of :class:`UtcDateTime`, giving None where it would raise."""
+        read = super().result_processor(dialect, coltype)
+        if read is None:
+            return None
+        strict = read
+
+        def lenient(value: Any) -> datetime | None:
+            try:
+                return strict(value)
+            except (ValueError, TypeError):
+                return None
+
+        return lenient
+
+
 class AuditRow(Base):
     """One entry of a case's trail, exactly as on ``kawal.case.audit``."""
 
@@ -65,7 +97,7 @@ class AuditRow(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     event: Mapped[bytes] = mapped_column(StoredBytes)
-    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(StoredMoment)
     source_topic: Mapped[str] = mapped_column(String(255))
     source_partition: Mapped[int] = mapped_column(Integer)
     source_offset: Mapped[int] = mapped_column(BigInteger)

@@ -14,7 +14,6 @@ sender's disclosure (field, salt, value) that opens its commitment in those byte
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,6 +22,7 @@ from typing import Any
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec, CodecError
 from schemas.errors import KawalError
+from streams.audit.row_shapes import clear_disclosures, first_misshapen, shape_problem
 from streams.audit.store import AuditRow, AuditStore, CaseSummary
 from streams.domain.authority import AuthorityMap
 from streams.domain.chain import ChainBreak, verify_chain
@@ -137,8 +137,10 @@ def trail_view(
         reader = viewer_for(viewer, rows, codec, directory or _no_directory())
     data_key = case_keys.keys_for([case_id], create=False).get(case_id) if case_keys else None
     opened = Disclosed(catalog, data_key)
-    chain_break = verify_chain(rows) or (
-        verify_signatures(rows, codec, keys, opened) if keys else None
+    chain_break = (
+        first_misshapen(rows)
+        or verify_chain(rows)
+        or (verify_signatures(rows, codec, keys, opened) if keys else None)
     )
     return {
         "case_id": case_id,
@@ -171,7 +173,7 @@ class Disclosed:
                 )
             except KawalError as exc:
                 raise ValueError(f"the disclosures of entry {row.seq} do not open: {exc}") from exc
-        return list(json.loads(row.disclosures or "[]"))
+        return clear_disclosures(row)
 
 
 def verify_signatures(
@@ -183,10 +185,11 @@ def verify_signatures(
     """
     for row in rows:
         try:
-            disclosures = opened.of(row) if opened else json.loads(row.disclosures or "[]")
+            disclosures = opened.of(row) if opened else clear_disclosures(row)
+            entry = entry_of(row)
         except ValueError as exc:
             return ChainBreak(row.seq, f"disclosure_unreadable: {exc}")
-        checked = check_entry(codec, keys, entry_of(row), disclosures)
+        checked = check_entry(codec, keys, entry, disclosures)
         if isinstance(checked, EntryProblem):
             return ChainBreak(row.seq, f"{checked.code}: {checked.detail}")
     return None
@@ -214,7 +217,7 @@ def entry_of(row: AuditRow) -> dict[str, Any]:
             "hub_signature",
             "vaulted_disclosures",
         )
-    } | {"disclosures": json.loads(row.disclosures or "[]")}
+    } | {"disclosures": clear_disclosures(row)}
 
 
 def _no_directory() -> Directory:
@@ -230,6 +233,10 @@ def present_entry(
     opened: Disclosed | None = None,
 ) -> dict[str, Any]:
     """One trail entry: chain fields, committed bytes, envelope and the fields ``viewer`` sees."""
+    misshapen = shape_problem(row)
+    if misshapen is not None:
+        # Its columns may hold anything (bytes, no value): only what the problem says is shown.
+        return {"seq": row.seq if isinstance(row.seq, int) else None, "error": misshapen}
     entry: dict[str, Any] = {
         "seq": row.seq,
         "event_id": row.event_id,

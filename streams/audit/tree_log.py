@@ -14,15 +14,17 @@ import json
 from collections.abc import Callable, Generator
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, RowMapping, and_, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from streams.audit.log_rows import hash_bytes, head_of_row
+from streams.audit.row_shapes import EDITED, case_label, is_number, kind_of
 from streams.audit.store import StoreError
+from streams.audit.store_errors import cause, shown
 from streams.audit.tables import AuditRow, TreeHeadRow, TreeLeaf
-from streams.domain.chain import EPOCH, epoch_millis
+from streams.domain.chain import epoch_millis
 from streams.domain.merkle import MerkleLog
 from streams.domain.tree_heads import SignedTreeHead
 
@@ -44,6 +46,11 @@ class Leaf:
     case_id: str
     seq: int
     hash: str | None
+
+    def named(self) -> str:
+        """Its entry as a message may name it: case and seq, nothing else stored there."""
+        seq = self.seq if is_number(self.seq) else kind_of(self.seq)
+        return f"case {case_label(self.case_id)} seq {seq}"
 
 
 class TreeLog:
@@ -82,7 +89,7 @@ class TreeLog:
                     # A reader that stops early must not leave PostgreSQL's cursor open.
                     result.close()
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot read the audit store: {exc.code or exc}") from exc
+            raise self._refused("read", exc) from exc
 
     def sync(self, log: MerkleLog) -> None:
         """Append to ``log`` the leaves the store holds beyond it.
@@ -95,14 +102,25 @@ class TreeLog:
         # Closed at once when a bad leaf stops the loop: PostgreSQL's server-side cursor too.
         with closing(self.leaves(len(log))) as leaves:
             for leaf in leaves:
+                if not is_number(leaf.log_index):
+                    raise TreeError(
+                        f"a leaf of the store's log holds {kind_of(leaf.log_index)} as its "
+                        f"index: {EDITED}"
+                    )
                 if leaf.log_index != len(log):
                     raise TreeError(f"the store's log has no leaf {len(log)}: leaves were deleted")
                 if leaf.hash is None:
                     raise TreeError(
-                        f"leaf {leaf.log_index} holds an entry (case {leaf.case_id} seq "
-                        f"{leaf.seq}) that is no longer in the store"
+                        f"leaf {leaf.log_index} holds an entry ({leaf.named()}) that is no "
+                        "longer in the store"
                     )
-                log.append(bytes.fromhex(leaf.hash))
+                data = hash_bytes(leaf.hash)
+                if data is None:
+                    raise TreeError(
+                        f"leaf {leaf.log_index} holds an entry ({leaf.named()}) whose hash is "
+                        f"not a SHA-256 in hex: {EDITED}"
+                    )
+                log.append(data)
 
     def entries_outside(self) -> int:
         """Number of entries in no leaf: written around the store's insert."""
@@ -119,7 +137,12 @@ class TreeLog:
     def leaf_of(self, case_id: str, seq: int) -> int | None:
         """The index of the leaf holding entry ``(case_id, seq)``, if there is one."""
         query = select(TreeLeaf.log_index).where(TreeLeaf.case_id == case_id, TreeLeaf.seq == seq)
-        found = self._read(lambda conn: conn.execute(query).scalar_one_or_none())
+        found = self._read(lambda conn: conn.execute(query).scalars().first())
+        if found is not None and not is_number(found):
+            raise TreeError(
+                f"the leaf of case {case_id} seq {seq} holds {kind_of(found)} as its "
+                f"index: {EDITED}"
+            )
         return None if found is None else int(found)
 
     def latest_head(self) -> SignedTreeHead | None:
@@ -153,23 +176,23 @@ class TreeLog:
             with self.engine.begin() as conn:
                 conn.execute(insert(TreeHeadRow), [row])
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot store a tree head: {exc.code or exc}") from exc
+            raise self._refused("store a tree head in", exc) from exc
 
     def _read(self, query: Callable[[Connection], _T]) -> _T:
         try:
             with self.engine.connect() as conn:
                 return query(conn)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot read the audit store: {exc.code or exc}") from exc
+            raise self._refused("read", exc) from exc
+
+    def _refused(self, doing: str, exc: SQLAlchemyError) -> StoreError:
+        # The database's reason, not SQLAlchemy's code of its error class.
+        url = self.engine.url
+        return StoreError(f"cannot {doing} the audit store {shown(url)}: {cause(exc, url)}")
 
 
 def _head(row: RowMapping) -> SignedTreeHead:
-    return SignedTreeHead(
-        tree_size=row["tree_size"],
-        root_hash=bytes.fromhex(row["root_hash"]),
-        issued_at=EPOCH + timedelta(milliseconds=row["issued_at_ms"]),
-        key_id=row["key_id"],
-        signature=row["signature"],
-        previous_size=row["previous_size"],
-        consistency=tuple(bytes.fromhex(item) for item in json.loads(row["consistency"])),
-    )
+    try:
+        return head_of_row(row)
+    except ValueError as exc:
+        raise TreeError(f"a tree head kept in the audit store is damaged: {exc}") from None

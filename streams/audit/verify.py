@@ -26,6 +26,7 @@ from itertools import groupby
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.audit.kept_values import unreadable_values
+from streams.audit.row_shapes import case_label, first_misshapen, head_problem
 from streams.audit.store import AuditStore
 from streams.audit.tables import AuditRow
 from streams.audit.trail import verify_signatures
@@ -59,12 +60,15 @@ class VerifyReport:
 
 def verify_case(rows: list[AuditRow], head: tuple[int, str] | None) -> ChainBreak | None:
     """The first break in one case's trail, given the head its writer stored."""
-    chain_break = verify_chain(rows)
+    chain_break = first_misshapen(rows) or verify_chain(rows)
     if chain_break is not None:
         return chain_break
     last_seq, last_hash = (rows[-1].seq, rows[-1].hash) if rows else (0, "")
     if head is None:
         return ChainBreak(1, "the hub never wrote this case: its entries were added outside it")
+    wrong_head = head_problem(head)
+    if wrong_head is not None:
+        return ChainBreak(max(last_seq, 1), wrong_head)
     head_seq, head_hash = head
     if head_seq > last_seq:
         return ChainBreak(
@@ -107,7 +111,8 @@ def verify_store(
         if chain_break is None and vault is not None:
             chain_break = unreadable_values(rows, vault, codec.catalog)
         if chain_break is not None:
-            findings.append(CaseFinding(current, chain_break.seq, chain_break.reason))
+            label = case_label(current)
+            findings.append(CaseFinding(label, chain_break.seq, chain_break.reason))
     return VerifyReport(cases, entries, findings)
 
 
@@ -119,5 +124,6 @@ def _cases_with_heads(
     for case_id, rows in groupby(entries, key=lambda row: row.case_id):
         seen.add(case_id)
         yield case_id, list(rows)
-    for case_id in sorted(heads.keys() - seen):
+    # An edit outside the hub can leave a case id that is not text: sorted as shown.
+    for case_id in sorted(heads.keys() - seen, key=str):
         yield case_id, []

@@ -203,9 +203,11 @@ def _print_trail(view: dict[str, Any]) -> None:
     print(f"case {view['case_id']} ({view['view']} view)")
     for entry in view["entries"]:
         envelope = entry.get("envelope", {})
+        # An entry edited outside the hub may show only its seq and what is wrong with it.
         print(
-            f"  {entry['seq']:>3}  {envelope.get('event_time', '?'):<25}  "
-            f"{entry['event_type']:<22} {envelope.get('source', '?'):<18} {entry['hash'][:16]}"
+            f"  {entry['seq'] or '?':>3}  {envelope.get('event_time', '?'):<25}  "
+            f"{entry.get('event_type', '?'):<22} {envelope.get('source', '?'):<18} "
+            f"{entry.get('hash', '?')[:16]}"
         )
     if view["verified"]:
         print(f"chain verified: {len(view['entries'])} entries")
@@ -321,9 +323,9 @@ def _kept_heads(path: Path, store: AuditStore, keys: KeyRegistry) -> HeadsReport
     """
     from streams.audit.head_check import verify_heads
 
+    give = "give the file a connector keeps its heads in, KAWAL_HOME/connectors/<connector>"
     wrong_file = KawalError(
-        f"{path} is not a heads file (no line is a signed tree head); give the file a "
-        "connector keeps its heads in, KAWAL_HOME/connectors/<connector>.heads.jsonl"
+        f"{path} is not a heads file (no line is a signed tree head); {give}.heads.jsonl"
     )
     try:
         with path.open(encoding="utf-8") as lines:
@@ -337,6 +339,9 @@ def _kept_heads(path: Path, store: AuditStore, keys: KeyRegistry) -> HeadsReport
         raise wrong_file from None
     if heads.no_head_at_all:
         raise wrong_file
+    if heads.read == 0:
+        # No head, no check: "consistent with 0 kept heads" would pass a wrong file.
+        raise KawalError(f"{path} holds no heads (it is empty); {give}.heads.jsonl")
     return heads
 
 

@@ -31,6 +31,8 @@ from streams.domain.signing import Context, SigningKey, verify
 
 #: Full name of the head's record on ``kawal.heads``.
 TREE_HEAD_RECORD = "kawal.TreeHead"
+#: The largest size a head can have: the signed statement holds it as an Avro long.
+MAX_TREE_SIZE = 2**63 - 1
 
 
 class HeadProblem(StrEnum):
@@ -133,6 +135,9 @@ class SignedTreeHead:
         previous_size = _field(record, "previous_size", int)
         if not 0 <= previous_size <= tree_size:
             raise HeadFormatError("previous_size must lie between 0 and tree_size")
+        if tree_size > MAX_TREE_SIZE:
+            # The statement signed holds it as an Avro long: no signed head can be larger.
+            raise HeadFormatError("tree_size is beyond any head's (a 64-bit count)")
         proof = _field(record, "consistency", list)
         return cls(
             tree_size=tree_size,

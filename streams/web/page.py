@@ -28,7 +28,7 @@ from monitoring.metrics import HubMetrics
 from schemas.identity import canonical_case_id
 from streams.audit.figures.cache import ProjectionCache
 from streams.audit.stats import stats_of
-from streams.audit.store import CaseSummary
+from streams.audit.store import CaseSummary, StoreError
 from streams.domain.deadlines import overdue
 from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.principals import AccessRefusal
@@ -38,7 +38,7 @@ from streams.web.auth import Authenticator, refusal_response
 from streams.web.locales import Locale, negotiate
 from streams.web.paced import Paced
 from streams.web.render import CaseRow, Overview, case_page, not_found_page, overview_page
-from streams.web.views import TrailReader
+from streams.web.views import TrailReader, store_unavailable
 
 #: Most recent cases listed on the front page.
 MAX_CASES = 200
@@ -90,7 +90,10 @@ def register(app: faust.App, sources: PageSources) -> None:
             if isinstance(principal, AccessRefusal):
                 return refusal_response(self, principal)
             lifecycle = lifecycle_of(sources.table.get(case_id))
-            view = await asyncio.to_thread(sources.trails.view, case_id)
+            try:
+                view = await asyncio.to_thread(sources.trails.view, case_id)
+            except StoreError:
+                return store_unavailable(self)
             locale = locale_of(request)
             if view is None:
                 return self.html(not_found_page(case_id, locale), status=404)

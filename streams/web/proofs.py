@@ -19,9 +19,11 @@ from schemas.identity import canonical_case_id
 from streams.audit.case_proofs import ProofReader, UnknownEntryError, UnknownHeadError
 from streams.audit.heads import NotInHeadError
 from streams.audit.store import StoreError
+from streams.audit.tree_log import TreeError
 from streams.domain.principals import AccessRefusal
 from streams.web.auth import Authenticator, refusal_response
 from streams.web.problems import problem_response
+from streams.web.views import store_unavailable
 
 #: The query parameters a proof takes, each a count.
 COUNTS = ("seq", "tree_size")
@@ -51,10 +53,12 @@ def register_proofs(app: faust.App, reader: ProofReader, auth: Authenticator) ->
                 return problem_response(self, 404, "no_such_entry_or_head", str(exc))
             except NotInHeadError as exc:
                 return problem_response(self, 409, "not_in_head", str(exc))
+            except TreeError as exc:
+                # The log is damaged, not down: what is wrong names leaves, cases and seqs.
+                detail = f"the audit store's log cannot prove it: {exc}"
+                return problem_response(self, 503, "store_unavailable", detail)
             except StoreError:
-                return problem_response(
-                    self, 503, "store_unavailable", "the audit store cannot be read; try again"
-                )
+                return store_unavailable(self)
             if proof is None:
                 return problem_response(
                     self, 404, "no_such_case", f"no case {case_id} in the audit store"

@@ -22,7 +22,7 @@ from monitoring.metrics import HubMetrics, Where
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
 from schemas.identity import canonical_case_id
-from streams.audit.access_log import AccessLog, shown_personal_fields
+from streams.audit.access_log import AccessLog, AccessLogError, shown_personal_fields
 from streams.audit.store import AuditStore, StoreError
 from streams.audit.trail import Directory, NotEntitledError, trail_view
 from streams.domain.disclosure_policy import DisclosurePolicy
@@ -75,7 +75,8 @@ class TrailReader:
 
         Raises:
             NotEntitledError: an institution not party to the case.
-            StoreError: the access log cannot be written; the view must not be sent.
+            AccessLogError: the access log cannot be written; the view must not be sent.
+            StoreError: the trail cannot be read.
         """
         view = self.view(case_id, reader.institution if reader else None)
         shown = shown_personal_fields(view, self.catalog) if view else ()
@@ -110,13 +111,23 @@ def register_trails(app: faust.App, reader: TrailReader, auth: Authenticator) ->
                 view = await asyncio.to_thread(reader.read, case_id, principal, request.url.path)
             except NotEntitledError as exc:
                 return refusal_response(self, AccessRefusal(AccessProblem.NOT_ENTITLED, str(exc)))
-            except StoreError:
+            except AccessLogError:
                 return refusal_response(self, ACCESS_LOG_DOWN)
+            except StoreError:
+                # Not the access log's fault: the trail itself cannot be read.
+                return store_unavailable(self)
             if view is None:
                 return problem_response(
                     self, 404, "no_such_case", f"no case {case_id} in the audit store"
                 )
             return self.json(view)
+
+
+def store_unavailable(view: web.View) -> web.Response:
+    """The answer when the audit store cannot be read (down, locked, damaged)."""
+    return problem_response(
+        view, 503, "store_unavailable", "the audit store cannot be read; try again"
+    )
 
 
 #: A personal-data read that could not be recorded is not served.

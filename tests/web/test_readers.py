@@ -220,6 +220,23 @@ def test_personal_data_is_not_shown_when_its_read_cannot_be_logged(
     assert public[0] == 200
 
 
+def test_a_trail_the_store_cannot_read_is_the_stores_fault_not_the_access_logs(
+    hub: RunningHub, readers: Readers
+) -> None:
+    # A store of another schema (or damaged, or locked): the trail itself cannot be read.
+    with hub.store.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE audit_entries RENAME TO audit_entries_away"))
+    try:
+        unread = get(hub, readers.path("trail"), readers.tokens["entitled"])
+        page = get(hub, readers.path("case_page"), readers.tokens["operator"])
+    finally:
+        with hub.store.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE audit_entries_away RENAME TO audit_entries"))
+
+    assert (unread[0], problem_of(*unread)["reason"]) == (503, "store_unavailable")
+    assert page[0] == 503
+
+
 @pytest.mark.parametrize(
     "path",
     [
