@@ -236,6 +236,13 @@ class AuditStore:
                 for row in conn.execute(select(CaseHead)).mappings()
             }
 
+    def case_head(self, case_id: str) -> tuple[int, str] | None:
+        """Newest ``(seq, hash)`` of one case as the writer stored it; None if it stored none."""
+        query = select(CaseHead).where(CaseHead.case_id == case_id)
+        with self.reading() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else (row.last_seq, row.last_hash)
+
     def trail(self, case_id: str) -> list[AuditRow]:
         """Every entry of a case, in sequence order."""
         query = select(AuditRow).where(AuditRow.case_id == case_id).order_by(AuditRow.seq)

@@ -22,6 +22,7 @@ from typing import Any
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec, CodecError
 from schemas.errors import KawalError
+from streams.audit.case_check import verify_case
 from streams.audit.row_shapes import clear_disclosures, first_misshapen, shape_problem
 from streams.audit.store import AuditRow, AuditStore, CaseSummary
 from streams.domain.authority import AuthorityMap
@@ -92,6 +93,13 @@ def viewer_for(
     return Viewer(institution_id, roles)
 
 
+def _up_to(rows: list[AuditRow], head: tuple[int, str] | None) -> list[AuditRow]:
+    """The (well-shaped) rows up to the head's seq: those written with it or before."""
+    if head is None or not isinstance(head[0], int):
+        return rows  # the check reports a missing or damaged head
+    return [row for row in rows if row.seq <= head[0]]
+
+
 def _event_times(rows: Sequence[AuditRow], codec: AvroCodec) -> Iterator[datetime]:
     """The event times of ``rows``; a row that cannot be read is the verification's to report."""
     for row in rows:
@@ -129,6 +137,9 @@ def trail_view(
     Raises:
         NotEntitledError: ``viewer`` is unknown or not party to the case.
     """
+    # The head first: the sink stores a case's entries with its head, so every entry up to it
+    # is there once it is read, and newer entries may follow without a snapshot.
+    head = store.case_head(case_id)
     rows = store.trail(case_id)
     if not rows:
         return None
@@ -139,6 +150,7 @@ def trail_view(
     opened = Disclosed(catalog, data_key)
     chain_break = (
         first_misshapen(rows)
+        or verify_case(_up_to(rows, head), head)
         or verify_chain(rows)
         or (verify_signatures(rows, codec, keys, opened) if keys else None)
     )

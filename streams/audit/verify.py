@@ -25,12 +25,12 @@ from itertools import groupby
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
+from streams.audit.case_check import verify_case
 from streams.audit.kept_values import unreadable_values
-from streams.audit.row_shapes import case_label, first_misshapen, head_problem
+from streams.audit.row_shapes import case_label
 from streams.audit.store import AuditStore
 from streams.audit.tables import AuditRow
 from streams.audit.trail import verify_signatures
-from streams.domain.chain import ChainBreak, verify_chain
 from streams.domain.keys import KeyRegistry
 from streams.vault.entries import CaseKeys
 
@@ -56,31 +56,6 @@ class VerifyReport:
     def ok(self) -> bool:
         """Whether every chain verified."""
         return not self.findings
-
-
-def verify_case(rows: list[AuditRow], head: tuple[int, str] | None) -> ChainBreak | None:
-    """The first break in one case's trail, given the head its writer stored."""
-    chain_break = first_misshapen(rows) or verify_chain(rows)
-    if chain_break is not None:
-        return chain_break
-    last_seq, last_hash = (rows[-1].seq, rows[-1].hash) if rows else (0, "")
-    if head is None:
-        return ChainBreak(1, "the hub never wrote this case: its entries were added outside it")
-    wrong_head = head_problem(head)
-    if wrong_head is not None:
-        return ChainBreak(max(last_seq, 1), wrong_head)
-    head_seq, head_hash = head
-    if head_seq > last_seq:
-        return ChainBreak(
-            last_seq + 1,
-            f"the trail ends at seq {last_seq} but the hub wrote up to seq {head_seq}: "
-            "entries are missing from its end",
-        )
-    if head_seq < last_seq:
-        return ChainBreak(head_seq + 1, f"entries after seq {head_seq}, the newest the hub wrote")
-    if head_hash != last_hash:
-        return ChainBreak(head_seq, "the newest entry's hash differs from the one the hub wrote")
-    return None
 
 
 def verify_store(

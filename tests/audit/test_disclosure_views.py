@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
@@ -237,3 +238,44 @@ def test_a_case_handed_over_to_bkn_shows_bkn_the_authoritys_view_and_kasn_nothin
     with pytest.raises(NotEntitledError) as refused:
         view(store, policy, case_id, "kasn")
     assert str(refused.value) == f"kasn is not party to case {case_id}"
+
+
+def test_a_trail_cut_short_at_its_end_or_without_its_head_does_not_verify(
+    store: AuditStore, policy: DisclosurePolicy
+) -> None:
+    case_id = stored(store, whole_case())
+    last = store.trail(case_id)[-1].seq
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("DELETE FROM audit_entries WHERE case_id = :c AND seq = :s"),
+            {"c": case_id, "s": last},
+        )
+    cut = trail_view(store, CODEC, CATALOG, policy, case_id)
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM case_heads WHERE case_id = :c"), {"c": case_id})
+    headless = trail_view(store, CODEC, CATALOG, policy, case_id)
+
+    assert cut is not None
+    assert (cut["verified"], cut["first_bad_seq"]) == (False, last)
+    assert cut["problem"].endswith("entries are missing from its end")
+    assert headless is not None
+    assert headless["verified"] is False
+    assert headless["problem"].startswith("the hub never wrote this case")
+
+
+def test_entries_stored_after_the_head_was_read_still_verify(
+    store: AuditStore, policy: DisclosurePolicy
+) -> None:
+    # The sink stores entries with their head: a view reads the head first, so entries newer
+    # than the head it read are the sink's latest, not a break.
+    case_id = stored(store, whole_case())
+    rows = store.trail(case_id)
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE case_heads SET last_seq = :s, last_hash = :h WHERE case_id = :c"),
+            {"s": rows[-2].seq, "h": rows[-2].hash, "c": case_id},
+        )
+
+    shown = view(store, policy, case_id, None)
+
+    assert len(shown["entries"]) == len(rows)
