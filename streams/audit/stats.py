@@ -38,7 +38,7 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.audit.decoding import EntryDecoder
 from streams.audit.store import AuditStore
-from streams.audit.suppression import TableRule, mark, protect_table
+from streams.audit.suppression import TableRule, mark, protect_table, share_withheld
 from streams.domain.lifecycle import FOLLOW_UP_RULE
 from streams.settings import Settings
 
@@ -143,22 +143,36 @@ def stats_of(
         "min_cases": min_cases,
         "totals": _counts(reported),
     }
+    twins: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    # Rows of the same cases in two groupings (a region with its one PPK) are twins.
+    seen: dict[frozenset[int], dict[str, Any]] = {frozenset(map(id, reported)): view["totals"]}
     for key, attribute, _heading in GROUPINGS:
-        view[key] = _grouped(reported, attribute)
-    _protect(view, min_cases)
+        groups = _groups(reported, attribute)
+        view[key] = [{attribute: name} | _counts(groups[name]) for name in sorted(groups)]
+        for row in view[key]:
+            members = frozenset(map(id, groups[row[attribute]]))
+            if members in seen:
+                twins.append((seen[members], row))
+            seen.setdefault(members, row)
+    _protect(view, min_cases, twins)
     view["definitions"] = DEFINITIONS
     return view
 
 
-def _protect(view: dict[str, Any], min_cases: int) -> None:
-    """Withhold what the suppression rule holds back, the total of a lone withheld cell too."""
+def _protect(
+    view: dict[str, Any], min_cases: int, twins: list[tuple[dict[str, Any], dict[str, Any]]]
+) -> None:
+    """Withhold what the suppression rule holds back, in every grouping and twin alike."""
     totals = view["totals"]
     whole = 0 < view["cases"] < min_cases
     protect_table([totals], TOTALS_RULE, min_cases, whole)
     if whole:
         view["cases"] = None
-    for key, _attribute, _heading in GROUPINGS:
-        mark(totals, protect_table(view[key], GROUP_RULE, min_cases, whole))
+    again = True
+    while again:
+        for key, _attribute, _heading in GROUPINGS:
+            mark(totals, protect_table(view[key], GROUP_RULE, min_cases, whole))
+        again = share_withheld(twins, set(COLUMNS))
 
 
 def project(
@@ -205,11 +219,11 @@ def _counts(cases: Iterable[CaseOutcome]) -> dict[str, int]:
     return counts
 
 
-def _grouped(cases: list[CaseOutcome], attribute: str) -> list[dict[str, Any]]:
+def _groups(cases: list[CaseOutcome], attribute: str) -> dict[str, list[CaseOutcome]]:
     groups: dict[str, list[CaseOutcome]] = {}
     for case in cases:
         groups.setdefault(getattr(case, attribute), []).append(case)
-    return [{attribute: key} | _counts(groups[key]) for key in sorted(groups)]
+    return groups
 
 
 def run_stats(settings: Settings, *, as_json: bool) -> int:

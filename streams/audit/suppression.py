@@ -13,6 +13,8 @@ down to it learns that civil servant's outcome. So every public figure follows o
   shown non-zero cell is withheld with it, or the total when there is none.
 - **linked rows**: where a row's counts add up to each other (recommended = followed up + not
   followed up), one withheld count withholds the whole row.
+- **twins**: where two tables publish the count of the same cases, a value withheld in one is
+  withheld in the other (:func:`share_withheld`), and the rule runs again.
 
 A withheld value becomes None, and its row lists the column under :data:`WITHHELD`.
 """
@@ -62,7 +64,8 @@ def protect_table(
     """Withhold in place the values of ``rows`` that the rule holds back.
 
     Args:
-        rows: the table; values of withheld columns become None.
+        rows: the table; values of withheld columns become None. A row may come with columns
+            withheld already (by a table it must agree with): they stay withheld.
         rule: how to read the rows.
         min_cases: K.
         whole: withhold every protected value (the whole selection is below K).
@@ -70,10 +73,14 @@ def protect_table(
     Returns:
         The additive columns whose published total must be withheld too.
     """
-    hidden = [set(rule.protected) if whole else _primary(row, rule, min_cases) for row in rows]
+    hidden = [
+        set(withheld(row)) | (set(rule.protected) if whole else _primary(row, rule, min_cases))
+        for row in rows
+    ]
     totals: set[str] = set()
     changed = True
     while changed:
+        # Every row is closed before the columns are looked at: no short-circuit.
         changed = any([_close_row(cells, rule) for cells in hidden])
         for column in rule.additive:
             complement = _complement(rows, hidden, column)
@@ -95,6 +102,26 @@ def mark(row: dict[str, Any], columns: set[str]) -> None:
     for column in every:
         row[column] = None
     row[WITHHELD] = sorted(every)
+
+
+def share_withheld(twins: list[tuple[dict[str, Any], dict[str, Any]]], columns: set[str]) -> bool:
+    """Withhold in both rows of each pair what either withholds of ``columns``.
+
+    Two tables holding the same group's count (the same cases in two groupings) must withhold
+    it alike, or one would publish what the other's secondary rule withheld.
+
+    Returns:
+        Whether anything more was withheld (then the tables' rule must run again).
+    """
+    changed = False
+    for first, second in twins:
+        either = (set(withheld(first)) | set(withheld(second))) & columns
+        for row in (first, second):
+            missing = either - set(withheld(row))
+            if missing:
+                mark(row, missing)
+                changed = True
+    return changed
 
 
 def withheld_last(rows: list[dict[str, Any]], column: str) -> list[dict[str, Any]]:

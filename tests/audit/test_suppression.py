@@ -12,7 +12,7 @@ from schemas.codec import AvroCodec
 from streams.audit.figures.filters import Filters
 from streams.audit.figures.view import dashboard_view
 from streams.audit.store import AuditStore
-from streams.audit.suppression import TableRule, protect_table, withheld
+from streams.audit.suppression import TableRule, protect_table, share_withheld, withheld
 from streams.cli import main
 from streams.domain.calendar import load_calendar
 from streams.settings import Settings
@@ -91,6 +91,31 @@ def test_the_subtraction_attack_on_a_table_with_one_small_row_fails(
         for column, total in total_of.items():
             withheld_cells = [row for row in view[figure] if column in withheld(row)]
             assert len(withheld_cells) != 1 or view["counts"][total] is None, (figure, column)
+    # Without a date range an agency's proven cases are in both tables: withheld in both alike.
+    proven = {row["agency"]: row["proven"] for row in rows}
+    for row in view["catatan_merah"]:
+        assert row["proven"] == proven[row["agency"]], row
+    if "followed_up" in withheld(view["counts"]):
+        assert view["handling_times"][-1]["cases"] is None
+
+
+def test_rows_of_the_same_cases_in_two_tables_are_withheld_alike() -> None:
+    regions = table(("33", 5, 0), ("35", 4, 0), ("36", 4, 0), ("51", 1, 0))
+    agencies = table(("ppk.33", 5, 0), ("ppk.35", 4, 0), ("ppk.36", 4, 0), ("ppk.51", 1, 0))
+    # The same cases in another order: alone, each table would withhold another 4 with the 1,
+    # and each would publish the other's: 14 - 5 - 4 - 4 = 1.
+    agencies.reverse()
+    twins = list(zip(regions, reversed(agencies), strict=True))
+
+    again = True
+    while again:
+        protect_table(regions, RULE, 3)
+        protect_table(agencies, RULE, 3)
+        again = share_withheld(twins, {"n", "yes"})
+
+    for region, agency in twins:
+        assert (region["n"], region["yes"]) == (agency["n"], agency["yes"])
+    assert [row["n"] for row in regions] == [5, None, None, None]
 
 
 def test_kawal_refuses_k_below_2_with_what_to_give(
