@@ -86,7 +86,7 @@ def to_text(view: dict[str, Any]) -> list[str]:
         for row in figure_rows(view, f)
         for column in row
     ):
-        lines.append(f"{WITHHELD_CELL}: {view['suppression']['reason']['en']}")
+        lines.append(view["suppression"]["reason"]["en"])
     return lines
 
 
