@@ -9,11 +9,16 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Local group joins wait half the session timeout; 6 s keeps restarts quick on one machine.
 LOCAL_SESSION_TIMEOUT_SECONDS = 6.0
+
+#: K of the public figures' suppression rule (streams/audit/suppression.py): a group of one or
+#: two cases is never published by default, and below 2 the rule would hold nothing back.
+DEFAULT_STATS_MIN_CASES = 3
+LEAST_STATS_MIN_CASES = 2
 
 #: Where containers get their secrets, as Docker and Kubernetes mount them: a file there named
 #: like a setting's variable in lower case (``kawal_broker_password``, ``kawal_audit_db_url``)
@@ -206,6 +211,13 @@ class Settings(BaseSettings):
             "violations per 1,000 civil servants; default: the bundled one (no rows)."
         ),
     )
+    stats_min_cases: int = Field(
+        default=DEFAULT_STATS_MIN_CASES,
+        description=(
+            "K: no public figure (dashboard, exports, front page, kawal stats) is derived from "
+            "fewer than this many cases; smaller groups are withheld. At least 2."
+        ),
+    )
     deadline_check_seconds: float = Field(
         default=30.0, gt=0, description="How often the deadline timer looks for overdue clocks."
     )
@@ -253,6 +265,16 @@ class Settings(BaseSettings):
             "reason where known; never personal data), for every process."
         ),
     )
+
+    @field_validator("stats_min_cases")
+    @classmethod
+    def _min_cases(cls, value: int) -> int:
+        if value < LEAST_STATS_MIN_CASES:
+            raise ValueError(
+                f"KAWAL_STATS_MIN_CASES must be at least {LEAST_STATS_MIN_CASES}: with {value}, "
+                "a figure of a single case would be published and identify that civil servant"
+            )
+        return value
 
     @property
     def audit_url(self) -> str:

@@ -20,8 +20,10 @@ once in each column of its groups:
 
 Only these event types are read, and only their non-personal fields. The output holds counts
 keyed by election, region code and institution id: never a case id, a name, a NIP or a
-reporter. Entries whose bytes no longer decode are counted in ``skipped_entries`` and
-otherwise left out; ``kawal audit verify`` is where a trail's integrity is checked.
+reporter, and no count of fewer than K cases (:mod:`streams.audit.suppression`; each grouping
+adds up to the totals, so the secondary rule applies to its columns). Entries whose bytes no
+longer decode are counted in ``skipped_entries`` and otherwise left out; ``kawal audit verify``
+is where a trail's integrity is checked.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.audit.decoding import EntryDecoder
 from streams.audit.store import AuditStore
+from streams.audit.suppression import TableRule, mark, protect_table, share_withheld
 from streams.domain.lifecycle import FOLLOW_UP_RULE
 from streams.settings import Settings
 
@@ -68,6 +71,10 @@ DEFINITIONS: dict[str, str] = {
     "region": "Kemendagri code of the region where the violation happened",
 }
 
+#: The suppression rule's reading of the totals and of every grouping's rows.
+TOTALS_RULE = TableRule(base="reported", counts=tuple(COLUMNS))
+GROUP_RULE = TableRule(base="reported", counts=tuple(COLUMNS), additive=tuple(COLUMNS))
+
 #: Event types the projection reads; every other entry is skipped in SQL.
 READ_TYPES = (
     "ReportReceived",
@@ -94,27 +101,33 @@ class CaseOutcome:
     follow_up_overdue: bool = False
 
 
-def stats_view(store: AuditStore, codec: AvroCodec) -> dict[str, Any]:
+def stats_view(store: AuditStore, codec: AvroCodec, *, min_cases: int) -> dict[str, Any]:
     """Counts per election, region and institution, with totals and definitions.
 
     Args:
         store: the audit store to read.
         codec: decodes the stored event bytes.
+        min_cases: K: a count of fewer cases is withheld (None, listed under ``withheld``).
 
     Returns:
         A JSON-ready dict: ``totals``, ``by_election``, ``by_region`` and ``by_institution``
-        (lists of rows, each with its key and every column of :data:`COLUMNS`), ``cases``,
-        ``skipped_entries``, ``definitions`` and ``generated_at``.
+        (lists of rows, each with its key and every column of :data:`COLUMNS`; a withheld count
+        is None and listed under the row's ``withheld``), ``cases``, ``skipped_entries``,
+        ``min_cases``, ``definitions`` and ``generated_at``.
 
     Raises:
         StoreError: the store cannot be read.
     """
     outcomes, skipped = project(store.events_of_types(READ_TYPES), codec)
-    return stats_of(outcomes.values(), skipped)
+    return stats_of(outcomes.values(), skipped, min_cases=min_cases)
 
 
 def stats_of(
-    outcomes: Iterable[CaseOutcome], skipped: int, read_at: datetime | None = None
+    outcomes: Iterable[CaseOutcome],
+    skipped: int,
+    read_at: datetime | None = None,
+    *,
+    min_cases: int,
 ) -> dict[str, Any]:
     """The view of :func:`stats_view` from cases' outcomes and the entries left undecoded.
 
@@ -127,12 +140,39 @@ def stats_of(
         "generated_at": (read_at or datetime.now(UTC)).isoformat(),
         "cases": len(reported),
         "skipped_entries": skipped,
+        "min_cases": min_cases,
         "totals": _counts(reported),
     }
+    twins: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    # Rows of the same cases in two groupings (a region with its one PPK) are twins.
+    seen: dict[frozenset[int], dict[str, Any]] = {frozenset(map(id, reported)): view["totals"]}
     for key, attribute, _heading in GROUPINGS:
-        view[key] = _grouped(reported, attribute)
+        groups = _groups(reported, attribute)
+        view[key] = [{attribute: name} | _counts(groups[name]) for name in sorted(groups)]
+        for row in view[key]:
+            members = frozenset(map(id, groups[row[attribute]]))
+            if members in seen:
+                twins.append((seen[members], row))
+            seen.setdefault(members, row)
+    _protect(view, min_cases, twins)
     view["definitions"] = DEFINITIONS
     return view
+
+
+def _protect(
+    view: dict[str, Any], min_cases: int, twins: list[tuple[dict[str, Any], dict[str, Any]]]
+) -> None:
+    """Withhold what the suppression rule holds back, in every grouping and twin alike."""
+    totals = view["totals"]
+    whole = 0 < view["cases"] < min_cases
+    protect_table([totals], TOTALS_RULE, min_cases, whole)
+    if whole:
+        view["cases"] = None
+    again = True
+    while again:
+        for key, _attribute, _heading in GROUPINGS:
+            mark(totals, protect_table(view[key], GROUP_RULE, min_cases, whole))
+        again = share_withheld(twins, set(COLUMNS))
 
 
 def project(
@@ -179,11 +219,11 @@ def _counts(cases: Iterable[CaseOutcome]) -> dict[str, int]:
     return counts
 
 
-def _grouped(cases: list[CaseOutcome], attribute: str) -> list[dict[str, Any]]:
+def _groups(cases: list[CaseOutcome], attribute: str) -> dict[str, list[CaseOutcome]]:
     groups: dict[str, list[CaseOutcome]] = {}
     for case in cases:
         groups.setdefault(getattr(case, attribute), []).append(case)
-    return [{attribute: key} | _counts(groups[key]) for key in sorted(groups)]
+    return groups
 
 
 def run_stats(settings: Settings, *, as_json: bool) -> int:
@@ -201,7 +241,7 @@ def run_stats(settings: Settings, *, as_json: bool) -> int:
     """
     store = AuditStore.open_existing(settings.audit_url)
     try:
-        view = stats_view(store, AvroCodec(default_catalog()))
+        view = stats_view(store, AvroCodec(default_catalog()), min_cases=settings.stats_min_cases)
     finally:
         store.close()
     print(json.dumps(view, indent=2) if as_json else "\n".join(format_table(view)))
@@ -225,8 +265,15 @@ def _table(heading: str, rows: list[tuple[str, dict[str, int]]]) -> list[str]:
     header = heading.ljust(width) + "".join(f"  {label}" for label in COLUMNS.values())
     lines = [header]
     for name, counts in rows:
-        cells = "".join(f"  {counts[column]:>{len(label)}}" for column, label in COLUMNS.items())
+        cells = "".join(
+            f"  {_cell(counts[column]):>{len(label)}}" for column, label in COLUMNS.items()
+        )
         lines.append(name.ljust(width) + cells)
     if not rows:
         lines.append("(no cases)")
     return lines
+
+
+def _cell(count: int | None) -> str:
+    # None only where the suppression rule withheld the count.
+    return "withheld" if count is None else str(count)

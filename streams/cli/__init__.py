@@ -23,6 +23,7 @@ from importlib.metadata import entry_points
 from typing import TextIO, cast
 
 from kafka.errors import KafkaError
+from pydantic import ValidationError
 
 from schemas.errors import KawalError
 from streams import logs
@@ -96,6 +97,12 @@ def _run(args: argparse.Namespace) -> int:
         return int(args.run(args, Settings()))
     except KawalError as exc:
         print(f"kawal: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except ValidationError as exc:
+        # A KAWAL_* setting refused: its own message says what to give; settings hold no
+        # personal data, but the refused value is left out all the same.
+        for error in exc.errors(include_input=False, include_url=False):
+            print(f"kawal: {error['msg'].removeprefix('Value error, ')}", file=sys.stderr)
         return EXIT_ERROR
     except KafkaError as exc:
         # Any command that reads or writes topics: the broker is down, unreachable or refuses.

@@ -28,6 +28,8 @@ class Bar:
     text: str
     y: float
     width: float
+    #: The value is withheld (fewer than K cases): the label and the text, no bar.
+    withheld: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class BarChart:
 def bar_chart(
     chart_id: str,
     title: str,
-    rows: list[tuple[str, float, str]],
+    rows: list[tuple[str, float | None, str]],
     full: float | None = None,
     width: int = WIDTH,
 ) -> BarChart:
@@ -56,7 +58,8 @@ def bar_chart(
     Args:
         chart_id: unique on the page; the ids of the chart's title and description start with it.
         title: what the chart shows, for its ``<title>``.
-        rows: one per bar, in the order they are drawn; a value below 0 is drawn as 0.
+        rows: one per bar, in the order they are drawn; a value below 0 is drawn as 0, a
+            withheld one (None) as no bar.
         full: the value of a bar across the whole plot (1 for a rate), else the largest value.
         width: the chart's width in SVG units.
 
@@ -65,16 +68,23 @@ def bar_chart(
     """
     longest = max((len(text) for _, _, text in rows), default=0)
     plot = width - LABEL_WIDTH - CHARACTER_WIDTH * (longest + 1)
-    largest = full or max((value for _, value, _ in rows), default=0.0)
+    largest = full or max((value or 0.0 for _, value, _ in rows), default=0.0)
     bars = tuple(
         Bar(
             label=label,
             text=text,
             y=TOP + index * (BAR_HEIGHT + GAP),
-            width=round(plot * min(max(value, 0.0), largest) / largest, 2) if largest > 0 else 0.0,
+            width=_width(value, plot, largest),
+            withheld=value is None,
         )
         for index, (label, value, text) in enumerate(rows)
     )
     height = TOP * 2 + max(len(bars), 1) * (BAR_HEIGHT + GAP)
     description = "; ".join(f"{label}: {text}" for label, _, text in rows)
     return BarChart(chart_id, title, description, bars, width, height, LABEL_WIDTH, BAR_HEIGHT)
+
+
+def _width(value: float | None, plot: float, largest: float) -> float:
+    if value is None or largest <= 0:
+        return 0.0
+    return round(plot * min(max(value, 0.0), largest) / largest, 2)

@@ -8,7 +8,8 @@
 
 Each takes the filters ``election``, ``region``, ``agency``, ``from`` and ``to`` as query
 parameters; a filter that cannot be used is a 400 that says what to give. The dashboard is
-public: counts and institution ids only, never a case id or personal data; like every view, a
+public: counts and institution ids only, never a case id or personal data, and no value from
+fewer than K cases (:mod:`streams.audit.figures.small_groups`); like every view, a
 request that sends a credential must send a good one. The figures are read from the audit
 store again only when it has grown (:mod:`streams.audit.figures.cache`).
 """
@@ -54,6 +55,8 @@ class DashboardSources:
     auth: Authenticator
     #: Institution id -> name, shown beside the agencies' ids on the page.
     names: dict[str, str]
+    #: K: no value is published from fewer cases (KAWAL_STATS_MIN_CASES).
+    min_cases: int
 
     def figures(self, filters: Filters) -> dict[str, Any]:
         """The figures for ``filters`` (blocking: call it in a thread).
@@ -61,7 +64,13 @@ class DashboardSources:
         Raises:
             StoreError: the store cannot be read.
         """
-        return compute_figures(self.trail.projection(), self.calendar, self.headcounts, filters)
+        return compute_figures(
+            self.trail.projection(),
+            self.calendar,
+            self.headcounts,
+            filters,
+            min_cases=self.min_cases,
+        )
 
 
 def register_dashboard(app: faust.App, sources: DashboardSources) -> None:

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from streams.audit.figures.definitions import FIGURES, stage_labels
 from streams.audit.figures.filters import Filters
+from streams.audit.suppression import withheld
 from streams.web.charts import bar_chart
 from streams.web.locales import Locale
 from streams.web.render import templates
@@ -57,7 +58,21 @@ def dashboard_page(
         chart=bar_chart,
         names=names or {},
         home_link=True,
+        hidden=withheld,
+        min_cases=view["suppression"]["min_cases"] if view else 0,
+        withheld_figures=withheld_figures(view) if view else set(),
     )
+
+
+def withheld_figures(view: dict[str, Any]) -> set[str]:
+    """The figures of ``view`` with a value withheld by the suppression rule."""
+    found = set()
+    for figure in FIGURES:
+        value = view[figure]
+        rows = [value] if isinstance(value, dict) else value
+        if any(withheld(row) for row in rows):
+            found.add(figure)
+    return found
 
 
 def export_query(filters: Filters, locale: Locale = "id") -> str:
@@ -88,6 +103,7 @@ def chart_svg(
             stages={stage: label[locale] for stage, label in stage_labels().items()},
             chart=bar_chart,
             names=names or {},
+            hidden=withheld,
         )
         .strip()
     )

@@ -57,6 +57,8 @@ class PageSources:
     figures: ProjectionCache
     metrics: HubMetrics
     auth: Authenticator
+    #: K: no statistic is published from fewer cases (KAWAL_STATS_MIN_CASES).
+    min_cases: int
 
 
 def register(app: faust.App, sources: PageSources) -> None:
@@ -139,7 +141,9 @@ def _from_store(sources: PageSources) -> tuple[list[CaseSummary], set[str], dict
     store = sources.trails.store
     projection = sources.figures.projection()
     outcomes = (case.outcome for case in projection.cases)
-    stats = stats_of(outcomes, projection.skipped_entries, projection.read_at)
+    stats = stats_of(
+        outcomes, projection.skipped_entries, projection.read_at, min_cases=sources.min_cases
+    )
     return store.recent_cases(MAX_CASES), store.case_ids(), stats
 
 

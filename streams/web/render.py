@@ -15,6 +15,7 @@ from typing import Any
 
 from monitoring.metrics import Outcome, Stage
 from streams.audit.stats import COLUMNS, GROUPINGS
+from streams.audit.suppression import withheld
 from streams.audit.trail import WITHHELD
 from streams.web.labels import label_text
 from streams.web.locales import Locale
@@ -74,6 +75,10 @@ def overview_page(view: Overview, locale: Locale) -> str:
         overdue=sum(1 for case in view.cases if case.overdue_rules),
         breached=sum(1 for case in view.cases if case.follow_up_breached),
         stat_groups=[*groups, ("totals", "total", [total])],
+        hidden=withheld,
+        withheld_stats=any(withheld(row) for _, _, rows in groups for row in rows)
+        or bool(withheld(total)),
+        min_cases=view.stats.get("min_cases"),
         columns=list(COLUMNS),
         throughput=view.throughput,
         stages=[stage.value for stage in Stage],

@@ -47,6 +47,10 @@ class ViewSettings(Protocol):
         """TOML civil servants per agency, or None for the bundled one."""
 
     @property
+    def stats_min_cases(self) -> int:
+        """K: no public figure is derived from fewer cases."""
+
+    @property
     def public_register(self) -> str:
         """``off``, ``agencies`` or ``names``."""
 
@@ -82,7 +86,12 @@ def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> No
     proofs.register_proofs(app, ProofReader(store), auth)
     access.register_access_log(app, access.AccessReader(log, store, step.codec, directory), auth)
     figures = ProjectionCache(store, step.codec)
-    page.register(app, page.PageSources(step.table, trails, figures, sources.metrics, auth))
+    page.register(
+        app,
+        page.PageSources(
+            step.table, trails, figures, sources.metrics, auth, settings.stats_min_cases
+        ),
+    )
     categories = step.rules.catalog.schema("kawal.ViolationCategory")["symbols"]
     severity = load_severity(categories, settings.severity_file)
     triage_page.register(
@@ -98,6 +107,7 @@ def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> No
             load_headcounts(settings.headcounts_file),
             auth,
             names={institution.id: institution.name for institution in institutions},
+            min_cases=settings.stats_min_cases,
         ),
     )
 

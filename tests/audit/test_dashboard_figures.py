@@ -27,6 +27,7 @@ from streams.audit.figures.command import run_figures
 from streams.audit.figures.filters import Filters
 from streams.audit.figures.view import dashboard_view
 from streams.audit.store import AuditStore
+from streams.audit.suppression import withheld
 from streams.domain.calendar import load_calendar
 from streams.domain.headcounts import load_headcounts
 from streams.settings import Settings
@@ -245,6 +246,60 @@ def expected_red_marks(cases: list[dict[str, Any]], filters: Filters) -> list[di
     return sorted(rows, key=lambda row: (-row["proven"], row["agency"]))
 
 
+#: K of the suppression rule in the tests of withheld values.
+K = 3
+#: The per-agency tables and the column naming their rows.
+AGENCY_TABLES = (
+    ("violation_ratio", "agency"),
+    ("follow_up", "agency"),
+    ("catatan_merah", "agency"),
+)
+#: Figure -> (the count of its row's group, the counts in it, the values computed from them).
+GROUPS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "counts": ("received", ("received", "proven", "recommended", "followed_up", "sanctioned"), ()),
+    "handling_times": (
+        "cases",
+        ("cases", "provisional"),
+        ("median_working_days", "p90_working_days"),
+    ),
+    "violation_ratio": ("reported", ("reported", "proven"), ("proven_per_1000",)),
+    "follow_up": (
+        "recommended",
+        ("recommended", "followed_up", "not_followed_up"),
+        ("follow_up_rate",),
+    ),
+    "catatan_merah": ("proven", ("proven",), ("first_proven_on", "last_proven_on")),
+}
+
+
+def rows_of(value: dict[str, Any] | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [value] if isinstance(value, dict) else value
+
+
+def row_of(
+    value: dict[str, Any] | list[dict[str, Any]], key: str, want: dict[str, Any]
+) -> dict[str, Any]:
+    """The view's row of ``want`` (by stage or agency); a table of a selection below K has one."""
+    rows = rows_of(value)
+    if not key:
+        return rows[0]
+    found = [row for row in rows if row[key] == want[key]]
+    return found[0] if found else rows[0] | {"anonymous": True}
+
+
+def small_cells(row: dict[str, Any], figure: str) -> set[str]:
+    """What docs/dashboard.md says must be withheld of ``row`` whatever else is, for K."""
+    base, counts, details = GROUPS[figure]
+    if 0 < row[base] < K:
+        return {*counts, *details}
+    small = {column for column in counts if 0 < row[column] < K}
+    if figure == "violation_ratio" and "proven" in small:
+        small.add("proven_per_1000")
+    if figure == "follow_up" and small:
+        small |= {*counts, *details}
+    return small
+
+
 @pytest.fixture
 def mixed_store(store: AuditStore) -> AuditStore:
     write(store, AvroCodec(default_catalog()), generate(seed=16, count=90))
@@ -270,7 +325,9 @@ def test_figures_equal_an_independent_computation_from_the_raw_trail(
     heads_file.write_text(HEADCOUNTS, encoding="utf-8")
     cases = [case_summary(events) for events in raw_trail(mixed_store, codec).values()]
 
-    view = dashboard_view(mixed_store, codec, load_calendar(), load_headcounts(heads_file), filters)
+    heads = load_headcounts(heads_file)
+    # K of 1 withholds nothing: every value is compared.
+    view = dashboard_view(mixed_store, codec, load_calendar(), heads, filters, min_cases=1)
 
     expected = expected_figures(cases, filters)
     assert {figure: view[figure] for figure in expected} == expected
@@ -278,10 +335,37 @@ def test_figures_equal_an_independent_computation_from_the_raw_trail(
     assert view["filters"] == filters.as_dict()
 
 
+@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: json.dumps(f.as_dict()))
+def test_with_k_every_shown_value_is_the_computed_one_and_every_small_one_is_withheld(
+    mixed_store: AuditStore, filters: Filters, tmp_path: Path
+) -> None:
+    codec = AvroCodec(default_catalog())
+    heads_file = tmp_path / "headcounts.toml"
+    heads_file.write_text(HEADCOUNTS, encoding="utf-8")
+    cases = [case_summary(events) for events in raw_trail(mixed_store, codec).values()]
+    heads = load_headcounts(heads_file)
+
+    view = dashboard_view(mixed_store, codec, load_calendar(), heads, filters, min_cases=K)
+
+    expected = expected_figures(cases, filters)
+    assert 0 < expected["counts"]["received"] < K or view["counts"]["received"] is not None
+    for figure, key in (("counts", ""), ("handling_times", "stage"), *AGENCY_TABLES):
+        for want in rows_of(expected[figure]):
+            got = row_of(view[figure], key, want)
+            small = small_cells(want, figure)
+            for column, value in want.items():
+                if column in small:
+                    assert got[column] is None, (figure, want, column)
+                    assert column in withheld(got)
+                elif column not in withheld(got):
+                    assert got[column] == value, (figure, want, column)
+    assert view["suppression"]["min_cases"] == K
+
+
 def test_the_mix_reaches_every_figure(mixed_store: AuditStore) -> None:
     """Guards the comparison above against a mix too thin to test anything."""
     codec = AvroCodec(default_catalog())
-    view = dashboard_view(mixed_store, codec, load_calendar(), {}, Filters())
+    view = dashboard_view(mixed_store, codec, load_calendar(), {}, Filters(), min_cases=1)
 
     assert all(view["counts"][column] > 0 for column in view["counts"])
     assert all(row["cases"] >= 5 for row in view["handling_times"])
@@ -296,7 +380,7 @@ def test_kawal_stats_prints_the_same_figures(
 ) -> None:
     codec = AvroCodec(default_catalog())
     filters = Filters(election="pilkada-2024", region="33")
-    view = dashboard_view(mixed_store, codec, load_calendar(), {}, filters)
+    view = dashboard_view(mixed_store, codec, load_calendar(), {}, filters, min_cases=3)
     settings = Settings(audit_db_url=mixed_store.url)
 
     assert run_figures(settings, filters, "json", None) == 0

@@ -38,4 +38,6 @@ def test_a_store_without_the_trail_tables_is_a_store_error(tmp_path: Path) -> No
     store = AuditStore(f"sqlite:///{tmp_path / 'empty.db'}")
 
     with pytest.raises(StoreError, match="cannot read the audit store"):
-        dashboard_view(store, AvroCodec(default_catalog()), load_calendar(), {}, Filters())
+        dashboard_view(
+            store, AvroCodec(default_catalog()), load_calendar(), {}, Filters(), min_cases=3
+        )

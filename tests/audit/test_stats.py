@@ -13,8 +13,9 @@ import pytest
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.audit.figures.facts import read_facts
-from streams.audit.stats import COLUMNS, run_stats, stats_of, stats_view
+from streams.audit.stats import COLUMNS, GROUPINGS, run_stats, stats_of, stats_view
 from streams.audit.store import AuditStore, StoreError
+from streams.audit.suppression import withheld
 from streams.domain.deadlines import breach_event, load_rules
 from streams.domain.lifecycle import FOLLOW_UP_RULE, start
 from streams.settings import Settings
@@ -78,7 +79,7 @@ def test_projection_counts_each_case_once_per_column(store: AuditStore) -> None:
     mix = Mix(election="pilkada-2024")
     fill_store(store, codec, mix)
 
-    view = stats_view(store, codec)
+    view = stats_view(store, codec, min_cases=1)
 
     assert view["totals"] == {
         "reported": 4,
@@ -105,9 +106,12 @@ def test_the_dashboards_projection_gives_the_same_statistics(store: AuditStore) 
     projection = read_facts(store, codec)
 
     shared = stats_of(
-        (case.outcome for case in projection.cases), projection.skipped_entries, projection.read_at
+        (case.outcome for case in projection.cases),
+        projection.skipped_entries,
+        projection.read_at,
+        min_cases=3,
     )
-    direct = stats_view(store, codec)
+    direct = stats_view(store, codec, min_cases=3)
 
     assert shared["generated_at"] == projection.read_at.isoformat()
     assert {key: value for key, value in shared.items() if key != "generated_at"} == {
@@ -120,7 +124,7 @@ def test_projection_holds_no_personal_data(store: AuditStore) -> None:
     mix = Mix(election="pilkada-2024")
     fill_store(store, codec, mix)
 
-    text = json.dumps(stats_view(store, codec))
+    text = json.dumps(stats_view(store, codec, min_cases=3))
 
     assert mix.personal
     assert not [value for value in mix.personal if value in text]
@@ -135,7 +139,7 @@ def test_undecodable_entries_are_counted_and_left_out(store: AuditStore) -> None
     bad = signed_rows(codec, [*events, sanction(case_id)])[-1] | {"event": b"not avro"}
     store.insert([bad])
 
-    view = stats_view(store, codec)
+    view = stats_view(store, codec, min_cases=1)
 
     assert view["skipped_entries"] == 1
     assert view["totals"]["proven"] == 1
@@ -143,7 +147,7 @@ def test_undecodable_entries_are_counted_and_left_out(store: AuditStore) -> None
 
 
 def test_empty_store_has_zero_counts(store: AuditStore) -> None:
-    view = stats_view(store, AvroCodec(default_catalog()))
+    view = stats_view(store, AvroCodec(default_catalog()), min_cases=3)
 
     assert view["totals"] == dict.fromkeys(COLUMNS, 0)
     assert view["by_election"] == []
@@ -161,7 +165,7 @@ def test_stats_of_cases_driven_through_the_hub(
 ) -> None:
     mix = drive_mix(hub)
 
-    view = stats_view(hub.store, hub.codec)
+    view = stats_view(hub.store, hub.codec, min_cases=1)
     assert run_stats(Settings(audit_db_url=hub.store.url), as_json=True) == 0
     printed = json.loads(capsys.readouterr().out)
     assert run_stats(Settings(audit_db_url=hub.store.url), as_json=False) == 0
@@ -169,7 +173,34 @@ def test_stats_of_cases_driven_through_the_hub(
 
     row_of_mix = by(view, "by_election", "election", mix.election)
     assert {column: row_of_mix[column] for column in COLUMNS} == EXPECTED
-    assert by(printed, "by_election", "election", mix.election) == row_of_mix
+    # Printed with the default K of 3: the mix's three cases show, its ones and twos do not.
+    shown = {column: (None if 0 < count < 3 else count) for column, count in EXPECTED.items()}
+    assert {
+        column: by(printed, "by_election", "election", mix.election)[column] for column in COLUMNS
+    } == shown
     line = next(line for line in table.splitlines() if line.startswith(mix.election))
-    assert [int(cell) for cell in line.split()[1:]] == list(EXPECTED.values())
+    assert line.split()[1:] == [str(count or "withheld") for count in shown.values()]
     assert not [value for value in mix.personal if value in table + json.dumps(printed)]
+
+
+def test_small_counts_are_withheld_and_a_lone_one_cannot_be_subtracted(store: AuditStore) -> None:
+    codec = AvroCodec(default_catalog())
+    fill_store(store, codec, Mix(election="pilkada-2024"))
+
+    view = stats_view(store, codec, min_cases=3)
+
+    # Four cases: three in pilkada-2024, one in pemilu-2024.
+    totals = view["totals"]
+    assert totals["reported"] == 4
+    assert totals["proven"] == 3
+    assert withheld(totals) == ["follow_up_overdue", "followed_up", "sanctioned"]
+    pemilu = by(view, "by_election", "election", "pemilu-2024")
+    assert set(withheld(pemilu)) == set(COLUMNS)
+    # The lone small row would be 4 - 3 = 1: its neighbour is withheld with it.
+    pilkada = by(view, "by_election", "election", "pilkada-2024")
+    assert pilkada["reported"] is None
+    assert pilkada["proven"] is None
+    for key, _attribute, _heading in GROUPINGS:
+        for column in COLUMNS:
+            hidden = [row for row in view[key] if column in withheld(row)]
+            assert len(hidden) != 1 or totals[column] is None, (key, column)

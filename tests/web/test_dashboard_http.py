@@ -16,14 +16,19 @@ from tests.casemix import EXPECTED, Mix, drive_mix
 from tests.hubtools import RunningHub, http_request, problem_of
 from tests.web.test_page import PNG_SIGNATURE, chromium
 
-#: The dashboard's counts of one mix (tests/casemix.py), by the dashboard's column names.
+#: The dashboard's counts of one mix (tests/casemix.py), by the dashboard's column names, as
+#: the hub publishes them with the default K of 3: the ones and twos are withheld.
 COUNTS = {
     "received": EXPECTED["reported"],
-    "proven": EXPECTED["proven"],
-    "recommended": EXPECTED["recommended"],
-    "followed_up": EXPECTED["followed_up"],
-    "sanctioned": EXPECTED["sanctioned"],
+    "proven": None,
+    "recommended": None,
+    "followed_up": None,
+    "sanctioned": None,
 }
+assert EXPECTED["reported"] == 3
+assert all(0 < EXPECTED[column] < 3 for column in ("proven", "recommended", "followed_up"))
+#: The counts withheld.
+WITHHELD = [column for column, value in COUNTS.items() if value is None]
 
 
 @pytest.fixture(scope="module")
@@ -47,12 +52,15 @@ def test_json_export_counts_the_mix_driven_through_the_hub(hub: RunningHub, mix:
     assert status == 200
     assert headers["Content-Type"].startswith("application/json")
     view = json.loads(body)
-    assert view["counts"] == COUNTS
+    assert view["counts"] == COUNTS | {"withheld": sorted(WITHHELD)}
     assert view["filters"]["election"] == mix.election
     assert [row["agency"] for row in view["follow_up"]] == ["ppk.3374"]
-    assert view["follow_up"][0]["follow_up_rate"] == 0.5
+    # Two recommendations, one followed up: the rate would tell each case's outcome.
+    assert view["follow_up"][0]["follow_up_rate"] is None
     assert [row["stage"] for row in view["handling_times"]][-1] == "end_to_end"
-    assert view["handling_times"][-1]["cases"] == 1
+    assert view["handling_times"][-1]["cases"] is None
+    assert view["handling_times"][0]["cases"] == 3
+    assert view["suppression"]["min_cases"] == 3
     assert hides_the_cases(mix, body)
 
 
@@ -64,7 +72,7 @@ def test_csv_export_of_a_figure_and_of_all(hub: RunningHub, mix: Mix) -> None:
     assert headers["Content-Type"] == "text/csv; charset=utf-8"
     assert headers["Content-Disposition"] == 'attachment; filename="kawal-counts.csv"'
     rows = list(csv.DictReader(io.StringIO(body)))
-    assert rows == [{key: str(value) for key, value in COUNTS.items()}]
+    assert rows == [{key: str(value or "withheld") for key, value in COUNTS.items()}]
     assert "# catatan_merah\r\n" in every
     assert hides_the_cases(mix, body + every)
 
@@ -78,8 +86,9 @@ def test_a_chart_is_served_as_svg_in_the_asked_language(hub: RunningHub, mix: Mi
     svg = ET.fromstring(body)
     assert svg.get("role") == "img"
     assert [text.text for text in svg.iter("{http://www.w3.org/2000/svg}text")][1::2] == [
-        str(count) for count in COUNTS.values()
+        str(count or "withheld") for count in COUNTS.values()
     ]
+    assert len(list(svg.iter("{http://www.w3.org/2000/svg}rect"))) == 1
     assert "reports received" in body
     assert "laporan diterima" in indonesian
     assert hides_the_cases(mix, body)
@@ -143,8 +152,9 @@ def test_chromium_renders_the_dashboard(
     assert f"<h1>{title}</h1>" in dom
     cells = re.search(r'<tr data-figure="counts">(.*?)</tr>', dom, re.DOTALL)
     assert cells is not None
-    assert [int(cell) for cell in re.findall(r">(\d+)</td>", cells.group(1))] == list(
-        COUNTS.values()
-    )
+    assert [int(cell) for cell in re.findall(r">(\d+)</td>", cells.group(1))] == [
+        count for count in COUNTS.values() if count is not None
+    ]
+    assert re.findall(r'data-withheld="(\w+)"', cells.group(1)) == WITHHELD
     assert len(re.findall(r'<svg [^>]*role="img"', dom)) == 4
     assert hides_the_cases(mix, dom)

@@ -29,7 +29,7 @@ def view(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     store.create_schema()
     codec = AvroCodec(default_catalog())
     write(store, codec, generate(seed=5, count=40))
-    return dashboard_view(store, codec, load_calendar(), {}, Filters())
+    return dashboard_view(store, codec, load_calendar(), {}, Filters(), min_cases=1)
 
 
 def charts_of(page: str) -> list[ET.Element]:

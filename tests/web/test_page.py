@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from streams.audit.stats import COLUMNS
+from streams.audit.stats import COLUMNS, CaseOutcome, stats_of
 from streams.domain.lifecycle import start
 from streams.web.page import case_row
 from streams.web.render import CaseRow, Overview, overview_page
@@ -87,7 +87,9 @@ def test_chromium_renders_cases_status_and_statistics(
     assert sanctioned in case_cells(dom, mix.sanctioned)
     assert not_proven in case_cells(dom, mix.not_proven)
     assert ignored in case_cells(dom, mix.ignored)
-    assert stats_cells(dom, mix) == list(EXPECTED.values())
+    # With the default K of 3, the mix's three reports show and its ones and twos are withheld.
+    assert stats_cells(dom, mix) == [count for count in EXPECTED.values() if count >= 3]
+    assert len(re.findall(r'data-withheld="\w+"', dom)) >= len(EXPECTED) - 1
     assert re.search(r'<tr data-stage="ledger"><td>ledger</td><td class="num">[1-9]', dom)
     assert not [value for value in mix.personal if value in dom]
 
@@ -234,3 +236,34 @@ def test_overview_escapes_every_value() -> None:
 
     assert "<img" not in page
     assert page.count("&lt;img src=x onerror=alert(1)&gt;") >= 6
+
+
+@pytest.mark.parametrize(
+    ("locale", "marker", "reason"),
+    [
+        ("id", "ditahan", "Ditahan: angka dari kurang dari 3 kasus"),
+        ("en", "withheld", "Withheld: a figure from fewer than 3 cases"),
+    ],
+)
+def test_the_front_pages_statistics_withhold_small_counts(
+    locale: str, marker: str, reason: str
+) -> None:
+    outcomes = [
+        CaseOutcome("pilkada-2024", "3374", "ppk.3374", reported=True, proven=True),
+        CaseOutcome("pilkada-2024", "3374", "ppk.3374", reported=True),
+        CaseOutcome("pilkada-2024", "3374", "ppk.3374", reported=True),
+        CaseOutcome("pemilu-2024", "3301", "ppk.3301", reported=True, proven=True),
+    ]
+    stats = stats_of(outcomes, 0, min_cases=3)
+
+    page = overview_page(Overview(datetime.now(UTC), [], 4, stats, {}, []), locale)  # type: ignore[arg-type]
+
+    pemilu = re.search(r'<tr data-stats="election:pemilu-2024">(.*?)</tr>', page)
+    assert pemilu is not None
+    assert len(re.findall(rf">{marker}</td>", pemilu.group(1))) == len(COLUMNS)
+    total = re.search(r'<tr data-stats="total:-">(.*?)</tr>', page)
+    assert total is not None
+    # Four cases reported, two proven: the four show, the two do not.
+    assert '<td class="num">4</td>' in total.group(1)
+    assert 'data-withheld="proven"' in total.group(1)
+    assert reason in page

@@ -23,7 +23,7 @@ def run_figures(settings: Settings, filters: Filters, output: str, figure: str |
     """Print the dashboard's figures of the configured audit store.
 
     Args:
-        settings: where the audit store, the calendar and the headcounts are.
+        settings: where the audit store, the calendar and the headcounts are, and K.
         filters: which cases to count.
         output: one of :data:`FORMATS`.
         figure: only this figure (one of ``FIGURES``), or None for all.
@@ -44,7 +44,10 @@ def run_figures(settings: Settings, filters: Filters, output: str, figure: str |
     headcounts = load_headcounts(settings.headcounts_file)
     store = AuditStore.open_existing(settings.audit_url)
     try:
-        view = dashboard_view(store, AvroCodec(default_catalog()), calendar, headcounts, filters)
+        codec = AvroCodec(default_catalog())
+        view = dashboard_view(
+            store, codec, calendar, headcounts, filters, min_cases=settings.stats_min_cases
+        )
     finally:
         store.close()
     print(_render(view, output, figure), end="")
@@ -53,7 +56,11 @@ def run_figures(settings: Settings, filters: Filters, output: str, figure: str |
 
 def _render(view: dict[str, object], output: str, figure: str | None) -> str:
     if output == "json":
-        chosen = {key: view[key] for key in ("filters", "generated_at", figure)} if figure else view
+        chosen = (
+            {key: view[key] for key in ("filters", "generated_at", "suppression", figure)}
+            if figure
+            else view
+        )
         return json.dumps(chosen, indent=2, ensure_ascii=False) + "\n"
     if output == "csv":
         return to_csv(view, figure) if figure else all_csv(view)

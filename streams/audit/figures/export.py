@@ -2,8 +2,10 @@
 
 Every figure becomes rows of the same columns: ``counts`` one row, the others one row per stage
 or agency. CSV cells hold the JSON values (empty for None), so a spreadsheet reads the same
-numbers as the JSON export. A text cell a spreadsheet would run as a formula (``=``, ``+``, ``-``,
-``@``) is written with a leading apostrophe (``defusedcsv``): agency ids come from the senders.
+numbers as the JSON export; a value withheld by the suppression rule
+(:mod:`streams.audit.figures.small_groups`) is :data:`WITHHELD_CELL`. A text cell a spreadsheet
+would run as a formula (``=``, ``+``, ``-``, ``@``) is written with a leading apostrophe
+(``defusedcsv``): agency ids come from the senders.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ from typing import Any
 from defusedcsv import csv
 
 from streams.audit.figures.definitions import FIGURES
+from streams.audit.suppression import withheld
+
+#: A withheld value in CSV and text: fewer than K cases (the JSON has None and ``withheld``).
+WITHHELD_CELL = "withheld"
 
 #: Columns of each figure's rows, in display order.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -32,10 +38,19 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 
 
 def figure_rows(view: dict[str, Any], figure: str) -> list[dict[str, Any]]:
-    """The rows of ``figure`` in ``view`` (a dashboard view), each with :data:`COLUMNS` keys."""
+    """The rows of ``figure`` in ``view`` (a dashboard view), each with :data:`COLUMNS` keys.
+
+    A withheld value is :data:`WITHHELD_CELL`.
+    """
     value = view[figure]
     rows: list[dict[str, Any]] = [value] if isinstance(value, dict) else value
-    return [{column: row[column] for column in COLUMNS[figure]} for row in rows]
+    return [
+        {
+            column: WITHHELD_CELL if column in withheld(row) else row[column]
+            for column in COLUMNS[figure]
+        }
+        for row in rows
+    ]
 
 
 def to_csv(view: dict[str, Any], figure: str) -> str:
@@ -65,6 +80,13 @@ def to_text(view: dict[str, Any]) -> list[str]:
         lines.append("")
     if view["skipped_entries"]:
         lines.append(f"{view['skipped_entries']} undecodable entries left out")
+    if any(
+        row[column] == WITHHELD_CELL
+        for f in FIGURES
+        for row in figure_rows(view, f)
+        for column in row
+    ):
+        lines.append(view["suppression"]["reason"]["en"])
     return lines
 
 
@@ -77,7 +99,11 @@ def _table(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> list[str]:
     ]
     # Numbers to the right, so their digits line up; words to the left.
     numeric = [
-        all(isinstance(row[column], int | float | None) for row in rows) for column in columns
+        all(
+            isinstance(row[column], int | float | None) or row[column] == WITHHELD_CELL
+            for row in rows
+        )
+        for column in columns
     ]
     lines = [
         "  " + "  ".join(_align(column, widths[n], numeric[n]) for n, column in enumerate(columns))

@@ -16,6 +16,7 @@ from streams.audit.figures.definitions import figure_definitions
 from streams.audit.figures.facts import CaseFacts, Projection, read_facts
 from streams.audit.figures.filters import Filters, reported_cases
 from streams.audit.figures.handling import handling_times
+from streams.audit.figures.small_groups import protect_figures, suppression
 from streams.audit.store import AuditStore
 from streams.domain.calendar import WorkingCalendar
 from streams.domain.headcounts import Headcount
@@ -30,13 +31,15 @@ def dashboard_view(
     calendar: WorkingCalendar,
     headcounts: dict[str, Headcount],
     filters: Filters,
+    *,
+    min_cases: int,
 ) -> dict[str, Any]:
-    """The dashboard's figures for the cases ``filters`` choose.
+    """The dashboard's figures for the cases ``filters`` choose, none from fewer than K cases.
 
     Raises:
         StoreError: the store cannot be read.
     """
-    return figures(read_facts(store, codec), calendar, headcounts, filters)
+    return figures(read_facts(store, codec), calendar, headcounts, filters, min_cases=min_cases)
 
 
 def figures(
@@ -44,28 +47,43 @@ def figures(
     calendar: WorkingCalendar,
     headcounts: dict[str, Headcount],
     filters: Filters,
+    *,
+    min_cases: int,
 ) -> dict[str, Any]:
     """The figures of an already read projection (see :func:`dashboard_view`).
 
+    Args:
+        projection: every case's facts.
+        calendar: the working days.
+        headcounts: civil servants per agency.
+        filters: which cases to count.
+        min_cases: K: no value is published from fewer cases
+            (:mod:`streams.audit.figures.small_groups`).
+
     Returns:
         A JSON-ready dict: ``filters``, ``generated_at``, ``skipped_entries``, one key per
-        figure of :data:`~streams.audit.figures.definitions.FIGURES` and ``definitions``.
+        figure of :data:`~streams.audit.figures.definitions.FIGURES`, ``suppression`` (K and
+        the reason for a withheld value) and ``definitions``.
     """
     chosen = reported_cases(projection.cases, filters)
-    return {
-        "filters": filters.as_dict(),
-        "generated_at": projection.read_at.isoformat(),
-        "skipped_entries": projection.skipped_entries,
+    computed = {
         "counts": counts(chosen),
         "handling_times": handling_times(chosen, calendar),
         "violation_ratio": violation_ratio(chosen, headcounts),
         "follow_up": follow_up_rate(chosen),
         "catatan_merah": catatan_merah(projection.cases, filters),
+    }
+    return {
+        "filters": filters.as_dict(),
+        "generated_at": projection.read_at.isoformat(),
+        "skipped_entries": projection.skipped_entries,
+        **protect_figures(computed, filters, min_cases),
+        "suppression": suppression(min_cases),
         "definitions": figure_definitions(),
     }
 
 
-def counts(cases: list[CaseFacts]) -> dict[str, int]:
+def counts(cases: list[CaseFacts]) -> dict[str, Any]:
     """How many of ``cases`` reached each column of :data:`COUNTS` (see the definitions)."""
     return {
         "received": len(cases),

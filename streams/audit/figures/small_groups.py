@@ -1,0 +1,152 @@
+"""The suppression rule (:mod:`streams.audit.suppression`) applied to the dashboard's figures.
+
+Every channel (the page, ``figures.json``, the CSVs, the SVGs, ``kawal stats``) publishes the
+view this module returns, so a value withheld on one is withheld on all.
+
+The per-agency tables add up to the ``counts`` figure: ``violation_ratio``'s reported and
+proven to ``received`` and ``proven``, ``follow_up``'s recommended and followed up to
+``recommended`` and ``followed_up`` (not followed up is their difference), and, without a date
+range, "catatan merah"'s proven to ``proven``. Those totals are the ones the secondary rule
+withholds when a column has no other cell to withhold. Without a date range, an agency's proven
+count is the same in the violation ratio and in "catatan merah", and the handling stages from
+the recommendation on count (nearly) the cases recommended and followed up: such twins are
+withheld alike.
+
+"Catatan merah" keeps naming its agencies: the red mark is about the agency, on purpose. Its
+count and its days are withheld for an agency with fewer than K cases proven in the period.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from streams.audit.figures.export import COLUMNS
+from streams.audit.figures.filters import Filters
+from streams.audit.suppression import (
+    TableRule,
+    mark,
+    protect_table,
+    share_withheld,
+    withheld,
+    withheld_last,
+)
+
+#: Why a value is missing, shipped with the figures (the page says it from its catalogue).
+REASON = {
+    "id": "Ditahan: angka dari kurang dari {k} kasus dapat mengungkap siapa orangnya. "
+    "Perluas filter.",
+    "en": "Withheld: a figure from fewer than {k} cases could identify the person. "
+    "Widen the filter.",
+}
+
+COUNTS_RULE = TableRule(
+    base="received", counts=("received", "proven", "recommended", "followed_up", "sanctioned")
+)
+HANDLING_RULE = TableRule(
+    base="cases",
+    counts=("cases", "provisional"),
+    details=("median_working_days", "p90_working_days"),
+)
+RATIO_RULE = TableRule(
+    base="reported",
+    counts=("reported", "proven"),
+    derived={"proven_per_1000": ("proven",)},
+    additive=("reported", "proven"),
+)
+FOLLOW_UP_RULE = TableRule(
+    base="recommended",
+    counts=("recommended", "followed_up", "not_followed_up"),
+    derived={"follow_up_rate": ("recommended", "followed_up", "not_followed_up")},
+    linked=True,
+    additive=("recommended", "followed_up", "not_followed_up"),
+)
+RED_MARK_RULE = TableRule(
+    base="proven",
+    counts=("proven",),
+    details=("first_proven_on", "last_proven_on"),
+    additive=("proven",),
+)
+#: Column of a per-agency table -> the column of ``counts`` it adds up to.
+RATIO_TOTALS = {"reported": "received", "proven": "proven"}
+#: Column of ``counts`` -> the handling stages counting (nearly) the same cases: a total
+#: withheld by the secondary rule must not be read off their number of cases.
+STAGE_TWINS = {"recommended": ("recommendation",), "followed_up": ("follow_up", "end_to_end")}
+FOLLOW_UP_TOTALS = {
+    "recommended": "recommended",
+    "followed_up": "followed_up",
+    "not_followed_up": "followed_up",
+}
+
+
+def protect_figures(figures: dict[str, Any], filters: Filters, min_cases: int) -> dict[str, Any]:
+    """A copy of ``figures`` (counts to catatan merah) with what the rule holds back withheld.
+
+    Args:
+        figures: ``counts``, ``handling_times``, ``violation_ratio``, ``follow_up`` and
+            ``catatan_merah`` as :func:`streams.audit.figures.view.figures` computes them.
+        filters: the filters they were computed for ("catatan merah" adds up to the counts
+            only without a date range).
+        min_cases: K.
+    """
+    found = copy.deepcopy(figures)
+    counts = found["counts"]
+    # The whole selection below K: everything computed from it goes, zeros and rows included.
+    whole = 0 < counts["received"] < min_cases
+    protect_table([counts], COUNTS_RULE, min_cases, whole)
+    protect_table(found["handling_times"], HANDLING_RULE, min_cases, whole)
+    if whole:
+        found["violation_ratio"] = [_withheld_row("violation_ratio", RATIO_RULE)]
+        found["follow_up"] = [_withheld_row("follow_up", FOLLOW_UP_RULE)]
+    mark(counts, _protect_agencies(found, filters, min_cases, whole))
+    for column, stages in STAGE_TWINS.items():
+        if column in withheld(counts):
+            for row in found["handling_times"]:
+                if row["stage"] in stages:
+                    mark(row, {"cases"})
+    found["violation_ratio"] = withheld_last(found["violation_ratio"], "proven")
+    found["follow_up"] = withheld_last(found["follow_up"], "follow_up_rate")
+    found["catatan_merah"] = withheld_last(found["catatan_merah"], "proven")
+    return found
+
+
+def _protect_agencies(
+    found: dict[str, Any], filters: Filters, min_cases: int, whole: bool
+) -> set[str]:
+    """Protect the per-agency tables alike; the columns of ``counts`` to withhold with them."""
+    # Without a date range, an agency's proven cases are the same in both tables.
+    dated = filters.date_from is not None or filters.date_to is not None
+    twins = [] if whole or dated else _twins(found["violation_ratio"], found["catatan_merah"])
+    totals: set[str] = set()
+    again = True
+    while again:
+        if not whole:
+            ratio = protect_table(found["violation_ratio"], RATIO_RULE, min_cases)
+            follow = protect_table(found["follow_up"], FOLLOW_UP_RULE, min_cases)
+            totals |= {RATIO_TOTALS[c] for c in ratio} | {FOLLOW_UP_TOTALS[c] for c in follow}
+        if protect_table(found["catatan_merah"], RED_MARK_RULE, min_cases) and not dated:
+            totals.add("proven")
+        again = share_withheld(twins, {"proven"})
+    return totals
+
+
+def _twins(
+    ratio: list[dict[str, Any]], red: list[dict[str, Any]]
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    by_agency = {row["agency"]: row for row in ratio}
+    return [(by_agency[row["agency"]], row) for row in red if row["agency"] in by_agency]
+
+
+def suppression(min_cases: int) -> dict[str, Any]:
+    """K and why values are withheld, in both languages, for the exports."""
+    return {
+        "min_cases": min_cases,
+        "reason": {locale: text.format(k=min_cases) for locale, text in REASON.items()},
+    }
+
+
+def _withheld_row(figure: str, rule: TableRule) -> dict[str, Any]:
+    """One row standing for a whole table of a selection below K, without even its agencies."""
+    row: dict[str, Any] = dict.fromkeys(COLUMNS[figure])
+    mark(row, {"agency", *rule.protected})
+    return row

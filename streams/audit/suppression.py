@@ -1,0 +1,168 @@
+"""Statistical disclosure control: no published value is derived from fewer than K cases.
+
+Anyone who knows of one report (from the news, from a colleague) and can narrow a public table
+down to it learns that civil servant's outcome. So every public figure follows one rule
+(docs/dashboard.md, "Small numbers"), with K the setting ``KAWAL_STATS_MIN_CASES``:
+
+- **primary**: a row whose group (its *base* count: the cases it is computed over) holds 1 to
+  K-1 cases shows none of its values, zeros included; in any other row, a count of 1 to K-1
+  cases is withheld, and so is every value computed from a withheld count (a rate, a ratio).
+  Zero identifies nobody and is shown.
+- **secondary**: in a column whose cells add up to a published total, one withheld cell could
+  be recovered by subtraction; so a column never has exactly one withheld cell: the smallest
+  shown non-zero cell is withheld with it, or the total when there is none.
+- **linked rows**: where a row's counts add up to each other (recommended = followed up + not
+  followed up), one withheld count withholds the whole row.
+- **twins**: where two tables publish the count of the same cases, a value withheld in one is
+  withheld in the other (:func:`share_withheld`), and the rule runs again.
+
+A withheld value becomes None, and its row lists the column under :data:`WITHHELD`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Key of a row listing its withheld columns (present only when some are withheld).
+WITHHELD = "withheld"
+
+
+@dataclass(frozen=True)
+class TableRule:
+    """How the rule reads the rows of one table."""
+
+    #: The column counting the cases the row is computed over.
+    base: str
+    #: Columns that count cases (the base among them).
+    counts: tuple[str, ...]
+    #: Values of the group as a whole (a median, a day): withheld with the base.
+    details: tuple[str, ...] = ()
+    #: Column -> the counts it is computed from: withheld when any of them is.
+    derived: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: The row's counts add up to each other: one withheld withholds the row.
+    linked: bool = False
+    #: Columns adding up to a published total: the secondary rule applies.
+    additive: tuple[str, ...] = ()
+
+    @property
+    def protected(self) -> tuple[str, ...]:
+        """Every column the rule may withhold."""
+        return (*self.counts, *self.details, *self.derived)
+
+
+def withheld(row: Mapping[str, Any]) -> list[str]:
+    """The columns withheld in ``row``."""
+    found: list[str] = row.get(WITHHELD, [])
+    return found
+
+
+def protect_table(
+    rows: list[dict[str, Any]], rule: TableRule, min_cases: int, whole: bool = False
+) -> set[str]:
+    """Withhold in place the values of ``rows`` that the rule holds back.
+
+    Args:
+        rows: the table; values of withheld columns become None. A row may come with columns
+            withheld already (by a table it must agree with): they stay withheld.
+        rule: how to read the rows.
+        min_cases: K.
+        whole: withhold every protected value (the whole selection is below K).
+
+    Returns:
+        The additive columns whose published total must be withheld too.
+    """
+    hidden = [
+        set(withheld(row)) | (set(rule.protected) if whole else _primary(row, rule, min_cases))
+        for row in rows
+    ]
+    totals: set[str] = set()
+    changed = True
+    while changed:
+        # Every row is closed before the columns are looked at: no short-circuit.
+        changed = any([_close_row(cells, rule) for cells in hidden])
+        for column in rule.additive:
+            complement = _complement(rows, hidden, column)
+            if complement is None:
+                totals.add(column)
+            elif complement >= 0:
+                hidden[complement].add(column)
+                changed = True
+    for row, cells in zip(rows, hidden, strict=True):
+        mark(row, cells)
+    return totals
+
+
+def mark(row: dict[str, Any], columns: set[str]) -> None:
+    """Withhold ``columns`` of ``row`` (with those already withheld)."""
+    every = set(withheld(row)) | columns
+    if not every:
+        return
+    for column in every:
+        row[column] = None
+    row[WITHHELD] = sorted(every)
+
+
+def share_withheld(twins: list[tuple[dict[str, Any], dict[str, Any]]], columns: set[str]) -> bool:
+    """Withhold in both rows of each pair what either withholds of ``columns``.
+
+    Two tables holding the same group's count (the same cases in two groupings) must withhold
+    it alike, or one would publish what the other's secondary rule withheld.
+
+    Returns:
+        Whether anything more was withheld (then the tables' rule must run again).
+    """
+    changed = False
+    for first, second in twins:
+        either = (set(withheld(first)) | set(withheld(second))) & columns
+        for row in (first, second):
+            missing = either - set(withheld(row))
+            if missing:
+                mark(row, missing)
+                changed = True
+    return changed
+
+
+def withheld_last(rows: list[dict[str, Any]], column: str) -> list[dict[str, Any]]:
+    """Rows whose sort ``column`` is withheld moved to the end, by name.
+
+    Left in place, a withheld row's position between shown values would tell its value.
+    """
+    shown = [row for row in rows if column not in withheld(row)]
+    hidden = [row for row in rows if column in withheld(row)]
+    return shown + sorted(hidden, key=lambda row: str(row.get("agency") or ""))
+
+
+def _primary(row: Mapping[str, Any], rule: TableRule, min_cases: int) -> set[str]:
+    if _small(row[rule.base], min_cases):
+        return set(rule.protected)
+    return {column for column in rule.counts if _small(row[column], min_cases)}
+
+
+def _small(value: Any, min_cases: int) -> bool:
+    return isinstance(value, int) and 0 < value < min_cases
+
+
+def _close_row(cells: set[str], rule: TableRule) -> bool:
+    """Add to ``cells`` what they make withheld in their row; whether any was added."""
+    before = len(cells)
+    if rule.linked and cells & set(rule.counts):
+        cells |= set(rule.counts) | set(rule.derived)
+    cells |= {column for column, sources in rule.derived.items() if cells & set(sources)}
+    if rule.base in cells:
+        cells |= set(rule.details)
+    return len(cells) > before
+
+
+def _complement(rows: list[dict[str, Any]], hidden: list[set[str]], column: str) -> int | None:
+    """The row to withhold ``column`` of too; -1 for none needed; None for the total instead."""
+    alone = [index for index, cells in enumerate(hidden) if column in cells]
+    if len(alone) != 1:
+        return -1
+    candidates = [
+        (rows[index][column], index)
+        for index, cells in enumerate(hidden)
+        if column not in cells and (rows[index][column] or 0) > 0
+    ]
+    return min(candidates)[1] if candidates else None

@@ -1,0 +1,133 @@
+"""The suppression rule: nothing from fewer than K cases, no withheld cell found by subtraction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
+from streams.audit.figures.filters import Filters
+from streams.audit.figures.view import dashboard_view
+from streams.audit.store import AuditStore
+from streams.audit.suppression import TableRule, protect_table, share_withheld, withheld
+from streams.cli import main
+from streams.domain.calendar import load_calendar
+from streams.settings import Settings
+from tests.dashboard_mix import generate, write
+
+RULE = TableRule(base="n", counts=("n", "yes"), additive=("n", "yes"))
+
+
+def table(*values: tuple[str, int, int]) -> list[dict[str, Any]]:
+    return [{"name": name, "n": n, "yes": yes} for name, n, yes in values]
+
+
+def test_a_group_of_k_shows_and_one_of_k_minus_1_shows_nothing() -> None:
+    rows = table(("a", 3, 0), ("b", 2, 0), ("c", 2, 1))
+
+    totals = protect_table(rows, RULE, 3)
+
+    assert rows[0] == {"name": "a", "n": 3, "yes": 0}
+    # Below K, even the zero goes: it would tell that neither case was a "yes".
+    assert rows[1] == {"name": "b", "n": None, "yes": None, "withheld": ["n", "yes"]}
+    assert rows[2] == {"name": "c", "n": None, "yes": None, "withheld": ["n", "yes"]}
+    assert totals == set()
+
+
+def test_a_lone_withheld_cell_takes_the_smallest_shown_one_with_it() -> None:
+    rows = table(("a", 9, 3), ("b", 4, 4), ("c", 1, 1), ("d", 6, 0))
+
+    totals = protect_table(rows, RULE, 3)
+
+    # Total n = 20: 20 - 9 - 6 = 5 is b and c together, not c alone; total yes = 8: 8 - 0 = 8
+    # is a and c together.
+    assert [row["n"] for row in rows] == [9, None, None, 6]
+    assert [row["yes"] for row in rows] == [None, 4, None, 0]
+    assert totals == set()
+
+
+def test_without_another_cell_to_withhold_the_total_goes() -> None:
+    rows = table(("a", 9, 0), ("b", 4, 0), ("c", 5, 1))
+
+    totals = protect_table(rows, RULE, 3)
+
+    assert rows[2]["yes"] is None
+    assert totals == {"yes"}
+
+
+@pytest.fixture
+def one_small_agency(store: AuditStore) -> AuditStore:
+    """The generated mix's cases of two agencies, and exactly one case of a third."""
+    cases = generate(seed=16, count=90)
+    agency = [events[0]["employing_agency"] for events in cases]
+    chosen = [case for case, of in zip(cases, agency, strict=True) if of != "ppk.7371"]
+    chosen.append(next(case for case, of in zip(cases, agency, strict=True) if of == "ppk.7371"))
+    write(store, AvroCodec(default_catalog()), chosen)
+    return store
+
+
+def test_the_subtraction_attack_on_a_table_with_one_small_row_fails(
+    one_small_agency: AuditStore,
+) -> None:
+    codec = AvroCodec(default_catalog())
+    view = dashboard_view(one_small_agency, codec, load_calendar(), {}, Filters(), min_cases=3)
+
+    rows = view["violation_ratio"]
+    small = next(row for row in rows if row["agency"] == "ppk.7371")
+    assert small["reported"] is None
+    assert view["counts"]["received"] is not None
+    # The published total less every published row is more than the one small row.
+    hidden = [row for row in rows if "reported" in withheld(row)]
+    left = view["counts"]["received"] - sum(row["reported"] for row in rows if row not in hidden)
+    assert len(hidden) >= 2
+    assert left >= 3
+    for figure, total_of in (
+        ("violation_ratio", {"reported": "received", "proven": "proven"}),
+        ("follow_up", {"recommended": "recommended", "followed_up": "followed_up"}),
+    ):
+        for column, total in total_of.items():
+            withheld_cells = [row for row in view[figure] if column in withheld(row)]
+            assert len(withheld_cells) != 1 or view["counts"][total] is None, (figure, column)
+    # Without a date range an agency's proven cases are in both tables: withheld in both alike.
+    proven = {row["agency"]: row["proven"] for row in rows}
+    for row in view["catatan_merah"]:
+        assert row["proven"] == proven[row["agency"]], row
+    if "followed_up" in withheld(view["counts"]):
+        assert view["handling_times"][-1]["cases"] is None
+
+
+def test_rows_of_the_same_cases_in_two_tables_are_withheld_alike() -> None:
+    regions = table(("33", 5, 0), ("35", 4, 0), ("36", 4, 0), ("51", 1, 0))
+    agencies = table(("ppk.33", 5, 0), ("ppk.35", 4, 0), ("ppk.36", 4, 0), ("ppk.51", 1, 0))
+    # The same cases in another order: alone, each table would withhold another 4 with the 1,
+    # and each would publish the other's: 14 - 5 - 4 - 4 = 1.
+    agencies.reverse()
+    twins = list(zip(regions, reversed(agencies), strict=True))
+
+    again = True
+    while again:
+        protect_table(regions, RULE, 3)
+        protect_table(agencies, RULE, 3)
+        again = share_withheld(twins, {"n", "yes"})
+
+    for region, agency in twins:
+        assert (region["n"], region["yes"]) == (agency["n"], agency["yes"])
+    assert [row["n"] for row in regions] == [5, None, None, None]
+
+
+def test_kawal_refuses_k_below_2_with_what_to_give(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(ValidationError, match="KAWAL_STATS_MIN_CASES must be at least 2"):
+        Settings(stats_min_cases=1)
+    assert Settings(stats_min_cases=2).stats_min_cases == 2
+    assert Settings().stats_min_cases == 3
+    monkeypatch.setenv("KAWAL_STATS_MIN_CASES", "0")
+
+    assert main(["stats", "--format", "json"]) == 1
+    refused = capsys.readouterr().err
+    assert "kawal: KAWAL_STATS_MIN_CASES must be at least 2" in refused
+    assert "Traceback" not in refused
