@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Local group joins wait half the session timeout; 6 s keeps restarts quick on one machine.
@@ -244,7 +244,9 @@ class Settings(BaseSettings):
             "messages per topic and partition) on /metrics; off: it grows with the registry."
         ),
     )
-    log_level: str = Field(default="info", description="Log level of every process.")
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = Field(
+        default="info", description="Log level of every process (any case: INFO is info)."
+    )
     log_format: Literal["text", "json"] = Field(
         default="text",
         description=(
@@ -252,6 +254,12 @@ class Settings(BaseSettings):
             "reason where known; never personal data), for every process."
         ),
     )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_case_level(cls, value: object) -> object:
+        # Operators write levels as Python prints them (INFO); Faust and logging take either.
+        return value.lower() if isinstance(value, str) else value
 
     @property
     def audit_url(self) -> str:
