@@ -25,6 +25,7 @@ from streams.audit.tables import AuditRow, TreeHeadRow, TreeLeaf
 from streams.domain.chain import EPOCH, epoch_millis
 from streams.domain.merkle import MerkleLog
 from streams.domain.tree_heads import SignedTreeHead
+from streams.sql_engines import driver_said
 
 #: Leaves read from the database at a time.
 LEAF_CHUNK = 5_000
@@ -82,7 +83,7 @@ class TreeLog:
                     # A reader that stops early must not leave PostgreSQL's cursor open.
                     result.close()
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot read the audit store: {exc.code or exc}") from exc
+            raise StoreError(f"cannot read the audit store: {driver_said(exc)}") from exc
 
     def sync(self, log: MerkleLog) -> None:
         """Append to ``log`` the leaves the store holds beyond it.
@@ -153,14 +154,14 @@ class TreeLog:
             with self.engine.begin() as conn:
                 conn.execute(insert(TreeHeadRow), [row])
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot store a tree head: {exc.code or exc}") from exc
+            raise StoreError(f"cannot store a tree head: {driver_said(exc)}") from exc
 
     def _read(self, query: Callable[[Connection], _T]) -> _T:
         try:
             with self.engine.connect() as conn:
                 return query(conn)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot read the audit store: {exc.code or exc}") from exc
+            raise StoreError(f"cannot read the audit store: {driver_said(exc)}") from exc
 
 
 def _head(row: RowMapping) -> SignedTreeHead:
