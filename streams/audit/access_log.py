@@ -20,10 +20,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
 from schemas.errors import UnknownSchemaError
-from streams.audit.store import AuditStore, StoreError
+from streams.audit.store import AuditStore
+from streams.audit.store_errors import AccessLogError
 from streams.audit.tables import AccessLogRow
 from streams.audit.trail import WITHHELD, Directory, NotEntitledError, viewer_for
 from streams.domain.principals import Principal
+from streams.sql_engines import driver_said
 
 #: Longest request path kept (the column's size); paths are short, this only guards the write.
 PATH_CHARS = 512
@@ -71,7 +73,7 @@ class AccessLog:
         """Append one read of ``fields`` of ``case_id`` by ``reader``.
 
         Raises:
-            StoreError: the row cannot be written (the read must then not be served).
+            AccessLogError: the row cannot be written (the read must then not be served).
         """
         row = {
             "read_at": now or datetime.now(UTC),
@@ -86,7 +88,7 @@ class AccessLog:
             with self.engine.begin() as conn:
                 conn.execute(insert(AccessLogRow), row)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot write the access log: {exc.code or exc}") from exc
+            raise AccessLogError(f"cannot write the access log: {driver_said(exc)}") from exc
 
     def entries(
         self,

@@ -214,10 +214,17 @@ class AuditStore:
             }
 
     def trail(self, case_id: str) -> list[AuditRow]:
-        """Every entry of a case, in sequence order."""
+        """Every entry of a case, in sequence order.
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
         query = select(AuditRow).where(AuditRow.case_id == case_id).order_by(AuditRow.seq)
-        with self.engine.connect() as conn:
-            return [_row_to_entity(row) for row in conn.execute(query).mappings()]
+        try:
+            with self.engine.connect() as conn:
+                return [_row_to_entity(row) for row in conn.execute(query).mappings()]
+        except SQLAlchemyError as exc:
+            raise self.refused("read", exc) from exc
 
     def entries(self, case_id: str | None = None) -> Iterator[AuditRow]:
         """Every entry (of one case, or all) ordered by case and seq, read in chunks."""

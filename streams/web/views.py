@@ -24,6 +24,7 @@ from schemas.codec import AvroCodec
 from schemas.identity import canonical_case_id
 from streams.audit.access_log import AccessLog, shown_personal_fields
 from streams.audit.store import AuditStore, StoreError
+from streams.audit.store_errors import AccessLogError
 from streams.audit.trail import Directory, NotEntitledError, trail_view
 from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.domain.keys import KeyRegistry
@@ -75,7 +76,8 @@ class TrailReader:
 
         Raises:
             NotEntitledError: an institution not party to the case.
-            StoreError: the access log cannot be written; the view must not be sent.
+            AccessLogError: the access log cannot be written; the view must not be sent.
+            StoreError: the audit store cannot be read.
         """
         view = self.view(case_id, reader.institution if reader else None)
         shown = shown_personal_fields(view, self.catalog) if view else ()
@@ -110,14 +112,21 @@ def register_trails(app: faust.App, reader: TrailReader, auth: Authenticator) ->
                 view = await asyncio.to_thread(reader.read, case_id, principal, request.url.path)
             except NotEntitledError as exc:
                 return refusal_response(self, AccessRefusal(AccessProblem.NOT_ENTITLED, str(exc)))
-            except StoreError:
+            except AccessLogError:
                 return refusal_response(self, ACCESS_LOG_DOWN)
+            except StoreError:
+                # The store down (PostgreSQL stopped): the reader comes back, nobody is paged
+                # by a traceback per request; KawalAuditStoreUnreachable says the rest.
+                return problem_response(self, 503, "store_unavailable", STORE_DOWN)
             if view is None:
                 return problem_response(
                     self, 404, "no_such_case", f"no case {case_id} in the audit store"
                 )
             return self.json(view)
 
+
+#: A trail that cannot be read now.
+STORE_DOWN = "the audit store cannot be read; try again later"
 
 #: A personal-data read that could not be recorded is not served.
 ACCESS_LOG_DOWN = AccessRefusal(

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from streams.audit.access_log import AccessLog
+from streams.audit.tables import AuditRow
 from streams.audit.tokens import TokenStore
 from streams.audit.trail import WITHHELD
 from streams.domain.principals import PrincipalRole
@@ -218,6 +219,30 @@ def test_personal_data_is_not_shown_when_its_read_cannot_be_logged(
     assert (refused[0], problem_of(*refused)["reason"]) == (503, "access_log_unavailable")
     assert not _personal(refused[2])
     assert public[0] == 200
+
+
+def test_a_trail_the_store_cannot_give_is_a_problem_not_a_crash(
+    hub: RunningHub, readers: Readers
+) -> None:
+    # The store down (PostgreSQL stopped): a reader is told to come back, and the worker's log
+    # gets no traceback per request.
+    table = AuditRow.__tablename__
+    with hub.store.engine.begin() as conn:
+        conn.execute(text(f"ALTER TABLE {table} RENAME TO {table}_away"))
+    try:
+        answers = [
+            get(hub, readers.path("trail"), readers.tokens[who])
+            for who in ("none", "operator", "entitled")
+        ]
+    finally:
+        with hub.store.engine.begin() as conn:
+            conn.execute(text(f"ALTER TABLE {table}_away RENAME TO {table}"))
+
+    for status, headers, body in answers:
+        found = problem_of(status, headers, body)
+        assert (status, found["reason"]) == (503, "store_unavailable")
+        assert "try again" in found["detail"]
+    assert "Error handling request" not in hub.worker.log_tail(200)
 
 
 @pytest.mark.parametrize(
