@@ -206,12 +206,19 @@ class AuditStore:
             raise self.refused("read", exc) from exc
 
     def heads(self) -> dict[str, tuple[int, str]]:
-        """Newest ``(seq, hash)`` of every case, as the writer stored it."""
-        with self.engine.connect() as conn:
-            return {
-                row.case_id: (row.last_seq, row.last_hash)
-                for row in conn.execute(select(CaseHead)).mappings()
-            }
+        """Newest ``(seq, hash)`` of every case, as the writer stored it.
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        try:
+            with self.engine.connect() as conn:
+                return {
+                    row.case_id: (row.last_seq, row.last_hash)
+                    for row in conn.execute(select(CaseHead)).mappings()
+                }
+        except SQLAlchemyError as exc:
+            raise self.refused("read", exc) from exc
 
     def trail(self, case_id: str) -> list[AuditRow]:
         """Every entry of a case, in sequence order.

@@ -28,7 +28,7 @@ from monitoring.metrics import HubMetrics
 from schemas.identity import canonical_case_id
 from streams.audit.figures.cache import ProjectionCache
 from streams.audit.stats import stats_of
-from streams.audit.store import CaseSummary
+from streams.audit.store import CaseSummary, StoreError
 from streams.domain.deadlines import overdue
 from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.principals import AccessRefusal
@@ -37,8 +37,9 @@ from streams.hub.case_table import lifecycle_of
 from streams.web.auth import Authenticator, refusal_response
 from streams.web.locales import Locale, negotiate
 from streams.web.paced import Paced
+from streams.web.problems import problem_response
 from streams.web.render import CaseRow, Overview, case_page, not_found_page, overview_page
-from streams.web.views import TrailReader
+from streams.web.views import STORE_DOWN, TrailReader
 
 #: Most recent cases listed on the front page.
 MAX_CASES = 200
@@ -75,7 +76,11 @@ def register(app: faust.App, sources: PageSources) -> None:
             principal = await sources.auth.principal(request)
             if isinstance(principal, AccessRefusal):
                 return refusal_response(self, principal)
-            return self.html(overview_page(await front.value(), locale_of(request)))
+            try:
+                built = await front.value()
+            except StoreError:
+                return store_down(self)
+            return self.html(overview_page(built, locale_of(request)))
 
     @app.page("/cases/{case_id}", name="kawal-case")
     class CasePage(web.View):
@@ -87,13 +92,21 @@ def register(app: faust.App, sources: PageSources) -> None:
             if isinstance(principal, AccessRefusal):
                 return refusal_response(self, principal)
             lifecycle = lifecycle_of(sources.table.get(case_id))
-            view = await asyncio.to_thread(sources.trails.view, case_id)
+            try:
+                view = await asyncio.to_thread(sources.trails.view, case_id)
+            except StoreError:
+                return store_down(self)
             locale = locale_of(request)
             if view is None:
                 return self.html(not_found_page(case_id, locale), status=404)
             now = datetime.now(UTC)
             row = case_row(case_id, lifecycle, None, now) if lifecycle else None
             return self.html(case_page(view, row, now, locale))
+
+
+def store_down(view: web.View) -> web.Response:
+    """503 ``store_unavailable``: the store is down (PostgreSQL stopped), not the worker."""
+    return problem_response(view, 503, "store_unavailable", STORE_DOWN)
 
 
 def locale_of(request: web.Request) -> Locale:

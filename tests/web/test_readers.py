@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from streams.audit.access_log import AccessLog
-from streams.audit.tables import AuditRow
+from streams.audit.tables import AuditRow, CaseHead
 from streams.audit.tokens import TokenStore
 from streams.audit.trail import WITHHELD
 from streams.domain.principals import PrincipalRole
@@ -226,18 +226,24 @@ def test_a_trail_the_store_cannot_give_is_a_problem_not_a_crash(
 ) -> None:
     # The store down (PostgreSQL stopped): a reader is told to come back, and the worker's log
     # gets no traceback per request.
-    table = AuditRow.__tablename__
+    table, heads = AuditRow.__tablename__, CaseHead.__tablename__
     with hub.store.engine.begin() as conn:
         conn.execute(text(f"ALTER TABLE {table} RENAME TO {table}_away"))
+        conn.execute(text(f"ALTER TABLE {heads} RENAME TO {heads}_away"))
     try:
         answers = [
             get(hub, readers.path("trail"), readers.tokens[who])
             for who in ("none", "operator", "entitled")
         ]
+        answers.append(get(hub, readers.path("case_page"), None))
+        answers.append(get(hub, f"/cases/{readers.case_id}/proof", None))
+        front = get(hub, "/", None)
     finally:
         with hub.store.engine.begin() as conn:
             conn.execute(text(f"ALTER TABLE {table}_away RENAME TO {table}"))
+            conn.execute(text(f"ALTER TABLE {heads}_away RENAME TO {heads}"))
 
+    assert front[0] in (200, 503)  # the front page may still be the one built before
     for status, headers, body in answers:
         found = problem_of(status, headers, body)
         assert (status, found["reason"]) == (503, "store_unavailable")
