@@ -133,3 +133,5 @@ class EventPublisher:
             log.warning("closing the producer: dropping records the broker did not take")
             self.producer._accumulator.abort_incomplete_batches()  # no public way to drop them
             self.producer.close(timeout=0)
+            # The sender closes its connections as it ends: wait, so none is left open.
+            self.producer._sender.join(self.flush_timeout)
