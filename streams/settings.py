@@ -257,7 +257,9 @@ class Settings(BaseSettings):
             "messages per topic and partition) on /metrics; off: it grows with the registry."
         ),
     )
-    log_level: str = Field(default="info", description="Log level of every process.")
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = Field(
+        default="info", description="Log level of every process (any case: INFO is info)."
+    )
     log_format: Literal["text", "json"] = Field(
         default="text",
         description=(
@@ -275,6 +277,12 @@ class Settings(BaseSettings):
                 "a figure of a single case would be published and identify that civil servant"
             )
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_case_level(cls, value: object) -> object:
+        # Operators write levels as Python prints them (INFO); Faust and logging take either.
+        return value.lower() if isinstance(value, str) else value
 
     @property
     def audit_url(self) -> str:

@@ -1,11 +1,12 @@
-"""Why SQLAlchemy cannot make an engine for a database URL, in words for an operator.
+"""Why SQLAlchemy cannot make an engine for a URL, or a database refused, for an operator.
 
 The audit store and the vault each name their own URL setting; the reason is the same.
 """
 
 from __future__ import annotations
 
-from sqlalchemy.exc import NoSuchModuleError
+from sqlalchemy import URL
+from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 
 def why_unusable(exc: Exception, dialect: str) -> str:
@@ -20,3 +21,21 @@ def why_unusable(exc: Exception, dialect: str) -> str:
     if isinstance(exc, ImportError):
         return f"the driver {exc.name or dialect} of {dialect} is not installed"
     return f"SQLAlchemy refuses it ({type(exc).__name__})"
+
+
+def driver_said(exc: SQLAlchemyError, url: URL | None = None) -> str:
+    """Why the database refused, in the driver's words (first line), the password left out.
+
+    The first line says what happened (connection refused, password authentication failed,
+    no such table); the lines after it (PostgreSQL's ``DETAIL``) and SQLAlchemy's own text (the
+    statement and its parameters) can quote the values of a row, which may be personal data or
+    a wrapped key. SQLAlchemy's error code (``e3q8``) tells an operator nothing, so it is not
+    used.
+    """
+    if isinstance(exc, DBAPIError) and str(exc.orig).strip():
+        said = str(exc.orig).strip().splitlines()[0].strip()
+    else:
+        said = type(exc).__name__
+    if url is not None and url.password:
+        said = said.replace(str(url.password), "***")
+    return said

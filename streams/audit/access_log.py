@@ -20,17 +20,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
 from schemas.errors import UnknownSchemaError
-from streams.audit.store import AuditStore, StoreError
+from streams.audit.store import AuditStore
+from streams.audit.store_errors import AccessLogError
 from streams.audit.tables import AccessLogRow
 from streams.audit.trail import WITHHELD, Directory, NotEntitledError, viewer_for
 from streams.domain.principals import Principal
+from streams.sql_engines import driver_said
 
 #: Longest request path kept (the column's size); paths are short, this only guards the write.
 PATH_CHARS = 512
-
-
-class AccessLogError(StoreError):
-    """A read of personal data could not be logged: it must not be served."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +88,7 @@ class AccessLog:
             with self.engine.begin() as conn:
                 conn.execute(insert(AccessLogRow), row)
         except SQLAlchemyError as exc:
-            raise AccessLogError(f"cannot write the access log: {exc.code or exc}") from exc
+            raise AccessLogError(f"cannot write the access log: {driver_said(exc)}") from exc
 
     def entries(
         self,

@@ -24,6 +24,7 @@ from typing import Generic, TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 
 from streams.audit.store import AuditStore, StoreError
+from streams.sql_engines import driver_said
 
 #: After the store grew, seconds between two reads per second a read took.
 REREAD_SPACING = 10.0
@@ -102,7 +103,7 @@ class StoreReadCache(Generic[T]):
         try:
             return self._store.count()
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot read the audit store: {exc.code or exc}") from exc
+            raise StoreError(f"cannot read the audit store: {driver_said(exc)}") from exc
 
     def _due(self, last: _Read[T], entries: int) -> bool:
         """Whether ``entries`` differ from the last read's and its spacing has passed."""

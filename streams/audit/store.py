@@ -244,7 +244,11 @@ class AuditStore:
         return None if row is None else (row.last_seq, row.last_hash)
 
     def trail(self, case_id: str) -> list[AuditRow]:
-        """Every entry of a case, in sequence order."""
+        """Every entry of a case, in sequence order.
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
         query = select(AuditRow).where(AuditRow.case_id == case_id).order_by(AuditRow.seq)
         with self.reading() as conn:
             return [_row_to_entity(row) for row in conn.execute(query).mappings()]

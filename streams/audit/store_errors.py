@@ -9,10 +9,10 @@ parameters) can quote the values of a row, which may be personal data.
 from __future__ import annotations
 
 from sqlalchemy import URL, Engine, create_engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from schemas.errors import KawalError
-from streams.sql_engines import why_unusable
+from streams.sql_engines import driver_said, why_unusable
 
 #: The databases the audit store runs on, each with an example URL.
 SUPPORTED = (
@@ -63,10 +63,8 @@ def engine_for(url: str) -> Engine:
 
 def cause(exc: SQLAlchemyError, url: URL) -> str:
     """Why the database refused, in the driver's words (first line), the password left out."""
-    if isinstance(exc, DBAPIError) and str(exc.orig).strip():
-        said = str(exc.orig).strip().splitlines()[0].strip()
-    else:
-        said = type(exc).__name__
-    if url.password:
-        said = said.replace(str(url.password), "***")
-    return said
+    return driver_said(exc, url)
+
+
+class AccessLogError(StoreError):
+    """The access log cannot be written: a personal-data read must then not be served."""

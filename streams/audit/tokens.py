@@ -28,6 +28,7 @@ from streams.domain.principals import (
     Principal,
     PrincipalRole,
 )
+from streams.sql_engines import driver_said
 from streams.sql_time import as_utc
 
 #: Every token starts with it, so secret scanners and people recognise one.
@@ -126,7 +127,7 @@ class TokenStore:
             # Two equal random ids or secrets: astronomically unlikely; issuing again works.
             raise TokenError("could not store the token; issue it again") from exc
         except SQLAlchemyError as exc:
-            raise TokenError(f"cannot write to the audit store: {exc.code or exc}") from exc
+            raise TokenError(f"cannot write to the audit store: {driver_said(exc)}") from exc
         return IssuedToken(token_id, secret, principal, role, expires)
 
     def tokens(self) -> list[TokenInfo]:

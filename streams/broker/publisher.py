@@ -7,6 +7,7 @@ demo, the tests and the benchmarks; connectors get the same through the connecto
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,6 +23,8 @@ from streams.domain.signed_events import encode_signed
 from streams.domain.signing import KeyRing
 from streams.headers import cloud_event_headers
 from streams.topics import inbound_topic, inbound_topic_of
+
+log = logging.getLogger(__name__)
 
 #: Producer flush deadline, in seconds.
 FLUSH_TIMEOUT_SECONDS = 30.0
@@ -41,11 +44,14 @@ class EventPublisher:
         keyring: KeyRing,
         credentials: BrokerCredentials = PLAINTEXT,
         institutions: Iterable[Institution] = (),
+        flush_timeout: float = FLUSH_TIMEOUT_SECONDS,
     ) -> None:
         """Publish through ``bootstrap``; ``institutions``' lanes say where each publishes.
 
-        An institution not in ``institutions`` publishes on its own topic.
+        An institution not in ``institutions`` publishes on its own topic. ``flush_timeout``
+        is how long a flush (and a close) waits for the broker's acknowledgements.
         """
+        self.flush_timeout = flush_timeout
         self.codec = codec
         self.keyring = keyring
         self._topics = {inst.id: inbound_topic_of(inst) for inst in institutions}
@@ -92,7 +98,7 @@ class EventPublisher:
             PublishError: some event was not acknowledged.
         """
         try:
-            self.producer.flush(timeout=FLUSH_TIMEOUT_SECONDS)
+            self.producer.flush(timeout=self.flush_timeout)
         except KafkaError as exc:
             raise PublishError(f"the broker did not acknowledge the events: {exc}") from exc
         pending, self._pending = self._pending, []
@@ -105,8 +111,27 @@ class EventPublisher:
         return len(pending)
 
     def close(self) -> None:
-        """Flush and release the connection."""
+        """Flush and release the connection, within the flush deadline.
+
+        Raises:
+            PublishError: some event was not acknowledged (then it is dropped, and the error
+                says to publish it again).
+        """
         try:
             self.flush()
         finally:
-            self.producer.close()
+            self._close_producer()
+
+    def _close_producer(self) -> None:
+        # Without a deadline kafka-python waits for ever for what is still queued: a broker
+        # gone (its disk full, stopped) would hang the command after its error. Its close
+        # flushes first and raises before it stops its sender, so what the broker never took
+        # (the flush has said so) is dropped and the close done again, leaving no socket open.
+        try:
+            self.producer.close(timeout=self.flush_timeout)
+        except KafkaError:
+            log.warning("closing the producer: dropping records the broker did not take")
+            self.producer._accumulator.abort_incomplete_batches()  # no public way to drop them
+            self.producer.close(timeout=0)
+            # The sender closes its connections as it ends: wait, so none is left open.
+            self.producer._sender.join(self.flush_timeout)

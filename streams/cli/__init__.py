@@ -42,6 +42,7 @@ from streams.cli import (
     topics,
 )
 from streams.cli.exits import EXIT_ERROR, EXIT_OK
+from streams.cli.setting_values import load_settings
 from streams.cli.terminal import ShownControls
 from streams.settings import Settings
 
@@ -94,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        return int(args.run(args, Settings()))
+        return int(args.run(args, load_settings()))
     except KawalError as exc:
         print(f"kawal: {exc}", file=sys.stderr)
         return EXIT_ERROR

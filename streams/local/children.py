@@ -78,6 +78,11 @@ class OwnsChild:
         return self._child.alive
 
     @property
+    def returncode(self) -> int | None:
+        """The child's exit code once it exited (negative: the signal that ended it)."""
+        return self._child.returncode
+
+    @property
     def pid(self) -> int | None:
         """Process id of the child, or ``None`` if never started."""
         return self._child.pid

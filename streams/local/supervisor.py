@@ -206,11 +206,7 @@ class Supervisor:
         budget = RestartBudget()
         while not self.stopping.wait(1.0):
             if self.cluster is not None and not self.cluster.broker.alive:
-                raise ChildFailedError(
-                    f"the embedded broker exited; see {self.settings.log_dir}",
-                    returncode=None,
-                    log_tail="",
-                )
+                raise self._broker_exited(self.cluster)
             if self.prometheus is not None:
                 self.prometheus.keep_alive()
             self._report_connectors_exit()
@@ -230,6 +226,23 @@ class Supervisor:
                     file=sys.stderr,
                 )
                 child.start()
+
+    def _broker_exited(self, cluster: EmbeddedCluster) -> ChildFailedError:
+        # Every process of the hub needs the broker, so the hub stops with it; its records and
+        # offsets are kept (unless --ephemeral), so the operator's next step is a new start.
+        broker = cluster.broker
+        kept = (
+            "its records and offsets are kept"
+            if broker.is_durable
+            else "it kept nothing (--ephemeral)"
+        )
+        return ChildFailedError(
+            f"the embedded broker exited with code {broker.returncode}; the hub stops with it; "
+            f"{kept}; see {broker.log_path} (a full or read-only disk under KAWAL_HOME shows "
+            "there as Storage errors), then run `kawal up` again",
+            returncode=broker.returncode,
+            log_tail="",
+        )
 
     def _report_connectors_exit(self) -> None:
         # The demo's connectors are not restarted (a new run would play its case again), but

@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from schemas.errors import KawalError
 from streams.private_files import private_sqlite_database
-from streams.sql_engines import why_unusable
+from streams.sql_engines import driver_said, why_unusable
 from streams.vault import migrations
 from streams.vault.tables import CaseDataKey
 
@@ -39,11 +39,11 @@ class VaultError(KawalError):
 def failure(action: str, exc: SQLAlchemyError) -> VaultError:
     """A :class:`VaultError` for ``exc``, raised while trying to ``action`` the vault.
 
-    Only the error's class and SQLAlchemy's code are shown: the text of a database error can
-    quote the statement's parameters, and the vault's parameters are wrapped keys.
+    The driver's first line says why (connection refused, password authentication failed);
+    the rest of a database error's text can quote the statement's parameters, and the vault's
+    parameters are wrapped keys, so it is left out.
     """
-    cause = type(getattr(exc, "orig", None) or exc).__name__
-    return VaultError(f"cannot {action} the vault ({cause}, {exc.code or 'no code'})")
+    return VaultError(f"cannot {action} the vault: {driver_said(exc)}")
 
 
 def vault_engine(url: str) -> Engine:
@@ -129,7 +129,7 @@ def check_exists(url: str, engine: Engine) -> None:
         present = inspect(engine).has_table(CaseDataKey.__tablename__)
     except SQLAlchemyError as exc:
         raise VaultError(
-            f"cannot open the vault {shown(url)} ({type(exc).__name__}, {exc.code}): {what_to_do}"
+            f"cannot open the vault {shown(url)} ({driver_said(exc, parsed)}): {what_to_do}"
         ) from exc
     if not present:
         raise VaultError(f"no vault at {shown(url)}: {what_to_do}")

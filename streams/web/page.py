@@ -78,9 +78,11 @@ def register(app: faust.App, sources: PageSources) -> None:
             if isinstance(principal, AccessRefusal):
                 return refusal_response(self, principal)
             locale = locale_of(request)
-            return self.html(
-                await front.derived(locale, lambda built: overview_page(built, locale))
-            )
+            try:
+                page = await front.derived(locale, lambda built: overview_page(built, locale))
+            except StoreError:
+                return store_unavailable(self)
+            return self.html(page)
 
     @app.page("/cases/{case_id}", name="kawal-case")
     class CasePage(web.View):

@@ -22,8 +22,9 @@ from monitoring.metrics import HubMetrics, Where
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
 from schemas.identity import canonical_case_id
-from streams.audit.access_log import AccessLog, AccessLogError, shown_personal_fields
+from streams.audit.access_log import AccessLog, shown_personal_fields
 from streams.audit.store import AuditStore, StoreError
+from streams.audit.store_errors import AccessLogError
 from streams.audit.trail import Directory, NotEntitledError, trail_view
 from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.domain.keys import KeyRegistry

@@ -1,0 +1,59 @@
+"""A setting with a value it cannot take is one line naming the setting, exit 1, no traceback.
+
+Run as an operator starts the hub, with the mistake in the environment. The value is not
+repeated: a setting can be a password.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streams.cli import main
+from streams.cli.exits import EXIT_ERROR
+
+SECRET = "s3cret-value"
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("KAWAL_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("KAWAL_PARTITIONS", SECRET, "integer"),
+        ("KAWAL_WEB_PORT", SECRET, "integer"),
+        ("KAWAL_LOG_FORMAT", SECRET, "'text' or 'json'"),
+        ("KAWAL_LOG_LEVEL", SECRET, "'debug', 'info', 'warning', 'error' or 'critical'"),
+    ],
+)
+def test_a_bad_setting_value_names_the_setting_and_what_it_takes(
+    variable: str,
+    value: str,
+    said: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    code = main(["case", "list"])  # every command reads the settings first
+
+    printed = capsys.readouterr()
+    assert code == EXIT_ERROR
+    [line] = printed.err.splitlines()
+    assert line.startswith(f"kawal: {variable} ")
+    assert said in line
+    assert "defect" not in line
+    assert SECRET not in line
+
+
+def test_a_log_level_in_capitals_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streams.settings import Settings
+
+    monkeypatch.setenv("KAWAL_LOG_LEVEL", "WARNING")
+
+    assert Settings().log_level == "warning"
