@@ -98,8 +98,13 @@ def _case_scope(
 def _inspectorate_scope(
     sender: Institution, record: Mapping[str, Any], case: CaseLifecycle | None
 ) -> Rejection | None:
-    """An inspectorate acts in its own region only: the one the case (or report) names."""
-    region = case.region_code if case is not None else record["region_code"]
+    """An inspectorate acts in its own region only: the one the case (or report) names.
+
+    An event of a case the hub does not hold names no region: the lifecycle refuses it.
+    """
+    region = case.region_code if case is not None else record.get("region_code")
+    if region is None:
+        return None
     own = f"{INSPECTORATE_PREFIX}{region}"
     if sender.id == own:
         return None

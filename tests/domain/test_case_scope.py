@@ -8,7 +8,7 @@ from typing import Any
 from schemas.catalog import default_catalog
 from streams.domain.authorization import authorize
 from streams.domain.institutions import Institution
-from streams.domain.lifecycle import advance
+from streams.domain.lifecycle import advance, check_transition
 from streams.domain.reasons import Reason
 from tests.hubtools import (
     envelope,
@@ -67,6 +67,16 @@ def test_only_the_inspectorate_of_the_case_s_region_takes_part_in_its_examinatio
     assert allowed(
         OWN_INSPECTORATE, "ExaminationHeld", examination(case_id, "inspektorat.3374"), case
     )
+
+
+def test_an_inspectorate_s_event_of_a_case_the_hub_does_not_hold_is_left_to_the_lifecycle() -> None:
+    # No case, no region: the scope check has nothing to compare, and must not fail on it.
+    unknown = examination("0b9e5d3c-6f1a-4c47-9a8e-2d7c1f4b5a61", OWN_INSPECTORATE.id)
+
+    assert allowed(OWN_INSPECTORATE, "ExaminationHeld", unknown, None)
+    refused = check_transition(None, "ExaminationHeld", unknown)
+    assert refused is not None
+    assert refused.reason is Reason.ILLEGAL_TRANSITION
 
 
 def test_an_inspectorate_files_findings_of_its_own_region_only() -> None:
