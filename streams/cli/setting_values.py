@@ -37,5 +37,7 @@ def _described(exc: ValidationError) -> str:
         field = ".".join(str(part) for part in error["loc"])
         # A whole-model check (a combination of settings) has no field of its own.
         name = f"KAWAL_{field.upper()}" if field else "the settings"
-        problems.append(f"{name} is not valid: {error['msg']}")
+        # A check of the hub's own says what is wrong in its words, naming the variable.
+        said = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(said if said.startswith(name) else f"{name} is not valid: {said}")
     return "; ".join(problems) + f"; {WHERE}"

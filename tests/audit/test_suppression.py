@@ -130,4 +130,5 @@ def test_kawal_refuses_k_below_2_with_what_to_give(
     assert main(["stats", "--format", "json"]) == 1
     refused = capsys.readouterr().err
     assert "kawal: KAWAL_STATS_MIN_CASES must be at least 2" in refused
+    assert "Value error" not in refused
     assert "Traceback" not in refused
