@@ -85,6 +85,8 @@ def admin_client(
     """
     admin = KafkaAdminClient(
         bootstrap_servers=endpoint.bootstrap,
+        # Also the wait for a first broker to answer (kafka-python's default: 30 s).
+        bootstrap_timeout_ms=int(timeout * 1000),
         request_timeout_ms=int(timeout * 1000),
         **dict(security or {}),
     )

@@ -133,6 +133,8 @@ class LagReader:
 
     endpoint: BrokerEndpoint
     security: Mapping[str, Any] | None = None
+    #: How long a reading waits for the broker's answers, in seconds.
+    timeout: float = 15.0
     #: The last reading; None until the first succeeded.
     lag: Lag | None = None
     #: When the last reading succeeded (seconds since the epoch), 0 before the first.
@@ -146,7 +148,7 @@ class LagReader:
     def refresh(self) -> None:
         """Read the lag now; a failure is counted and logged, the last reading kept."""
         try:
-            lag = read_lag(self.endpoint, self.security, known=self._known_ends)
+            lag = read_lag(self.endpoint, self.security, self.timeout, known=self._known_ends)
         except Exception as exc:
             # The broker unreachable (KafkaError, OSError), tansu's ends unread, or a client
             # library's own error: counted and logged, the worker goes on.

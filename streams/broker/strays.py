@@ -150,6 +150,8 @@ class StrayWatch:
     #: The registry the pipeline reads the inbound topics of, by institution id.
     institutions: Mapping[str, Institution]
     security: Mapping[str, Any] | None = None
+    #: How long a reading waits for the broker's answers, in seconds.
+    timeout: float = 15.0
     #: The last reading; None until the first succeeded.
     strays: Strays | None = None
     #: Readings that failed (the broker unreachable), since the process started.
@@ -161,7 +163,9 @@ class StrayWatch:
         """Read the strays now; log each topic with new records; a failure is counted."""
         try:
             read = inbound_topics(tuple(self.institutions.values()))
-            strays = read_strays(self.endpoint, read, self.security, known=self._known_ends)
+            strays = read_strays(
+                self.endpoint, read, self.security, self.timeout, known=self._known_ends
+            )
         except Exception as exc:
             # The broker unreachable, tansu's ends unread, or a client library's own error:
             # counted and logged, the worker goes on.

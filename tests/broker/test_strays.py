@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from monitoring.strays import MAX_SERIES, StrayCollector
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.strays import StrayWatch, stray_inbound, stray_remedy
+from streams.cli import main
 from streams.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_PENDING
 from streams.domain.institutions import InboundLane, Institution, load_institutions
 from streams.local.embedded import EmbeddedBroker
@@ -49,31 +51,37 @@ def send(broker: EmbeddedBroker, topic: str, records: int) -> None:
     producer.close()
 
 
-def kawal_strays(
-    broker: EmbeddedBroker, registry: Path, *args: str
-) -> subprocess.CompletedProcess[str]:
-    """``kawal topics strays ARGS`` against ``broker``, with the registry at ``registry``."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("KAWAL_")}
-    env.update(
-        KAWAL_BROKER_URL=broker.url,
-        KAWAL_HOME=str(registry.parent / "home"),
-        KAWAL_INSTITUTIONS_FILE=str(registry),
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "streams.cli", "topics", "strays", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 @pytest.fixture
 def registry(tmp_path: Path) -> Path:
     path = tmp_path / "institutions.toml"
     path.write_text(REGISTRY)
     return path
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What ``kawal topics strays`` did: its exit code, output and errors."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def kawal_strays(
+    registry: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., Ran]:
+    """Runs ``kawal topics strays ARGS`` against a broker, with the registry of ``registry``."""
+
+    def run(broker: EmbeddedBroker, *args: str) -> Ran:
+        monkeypatch.setenv("KAWAL_BROKER_URL", broker.url)
+        monkeypatch.setenv("KAWAL_HOME", str(registry.parent / "home"))
+        monkeypatch.setenv("KAWAL_INSTITUTIONS_FILE", str(registry))
+        code = main(["topics", "strays", *args])
+        shown = capsys.readouterr()
+        return Ran(code, shown.out, shown.err)
+
+    return run
 
 
 def test_only_inbound_topics_the_pipeline_does_not_read_are_strays() -> None:
@@ -130,7 +138,7 @@ def test_an_unreachable_broker_is_counted_and_the_last_reading_kept() -> None:
     script = f"""
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.strays import StrayWatch
-watch = StrayWatch(parse_broker_url("tansu://127.0.0.1:{free_port()}"), {{}})
+watch = StrayWatch(parse_broker_url("tansu://127.0.0.1:{free_port()}"), {{}}, timeout=2)
 watch.strays = {{"kawal.inbound.ppk.9999": 2}}
 watch.refresh()
 print(watch.snapshot())
@@ -160,18 +168,18 @@ def test_the_series_are_bounded_and_none_is_exported_before_the_first_reading() 
 
 
 def test_an_operator_lists_the_strays_and_deletes_them_once_handled(
-    registry: Path, tmp_path: Path
+    kawal_strays: Callable[..., Ran], tmp_path: Path
 ) -> None:
     broker = EmbeddedBroker.ephemeral(tmp_path / "broker", port=free_port())
     broker.start()
     try:
-        clean = kawal_strays(broker, registry)
+        clean = kawal_strays(broker)
         assert clean.returncode == EXIT_OK, clean.stderr
         assert "no inbound topic holds records the pipeline does not read" in clean.stdout
         send(broker, "kawal.inbound.ppk.3301", 2)  # the shared lane's institution, own topic
         send(broker, "kawal.inbound.bawaslu.3", 1)  # a misspelt id
         send(broker, "kawal.inbound.bawaslu.33", 1)  # where it belongs
-        listed = kawal_strays(broker, registry)
+        listed = kawal_strays(broker)
         assert listed.returncode == EXIT_PENDING, listed.stderr
         lines = listed.stdout.splitlines()
         assert lines[0].startswith("kawal.inbound.bawaslu.3: 1 records not processed; ")
@@ -179,15 +187,15 @@ def test_an_operator_lists_the_strays_and_deletes_them_once_handled(
             "kawal.inbound.ppk.3301: 2 records not processed; ppk.3301 is in the shared lane: "
             "have it publish them again to kawal.inbound, then delete the topic"
         )
-        as_json = json.loads(kawal_strays(broker, registry, "--json").stdout)
+        as_json = json.loads(kawal_strays(broker, "--json").stdout)
         assert [(s["topic"], s["records"]) for s in as_json["strays"]] == [
             ("kawal.inbound.bawaslu.3", 1),
             ("kawal.inbound.ppk.3301", 2),
         ]
-        deleted = kawal_strays(broker, registry, "--delete", "kawal.inbound.bawaslu.3")
+        deleted = kawal_strays(broker, "--delete", "kawal.inbound.bawaslu.3")
         assert deleted.returncode == EXIT_OK, deleted.stderr
         assert deleted.stdout.strip() == "deleted kawal.inbound.bawaslu.3"
-        left = json.loads(kawal_strays(broker, registry, "--json").stdout)["strays"]
+        left = json.loads(kawal_strays(broker, "--json").stdout)["strays"]
         assert [stray["topic"] for stray in left] == ["kawal.inbound.ppk.3301"]
     finally:
         broker.stop()
@@ -205,10 +213,10 @@ def test_an_operator_lists_the_strays_and_deletes_them_once_handled(
     ],
 )
 def test_a_delete_of_anything_but_a_stray_is_refused_and_deletes_nothing(
-    broker: EmbeddedBroker, registry: Path, topics: list[str], message: str
+    broker: EmbeddedBroker, kawal_strays: Callable[..., Ran], topics: list[str], message: str
 ) -> None:
     send(broker, "kawal.inbound.bawaslu.4", 1)
-    refused = kawal_strays(broker, registry, "--delete", *topics)
+    refused = kawal_strays(broker, "--delete", *topics)
     assert refused.returncode == EXIT_ERROR
     assert message in refused.stderr
     assert "nothing was deleted" in refused.stderr

@@ -90,7 +90,7 @@ from monitoring.lag import LagCollector
 from prometheus_client import CollectorRegistry, generate_latest
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.lag import LagReader
-reader = LagReader(parse_broker_url("tansu://127.0.0.1:{free_port()}"))
+reader = LagReader(parse_broker_url("tansu://127.0.0.1:{free_port()}"), timeout=2)
 reader.lag, reader.read_at = {{("kawal", "kawal.dlq"): 3}}, 1.0
 reader.refresh()
 print(reader.snapshot())
