@@ -22,7 +22,7 @@ from streams.audit.tree_log import TreeError
 from streams.cli.exits import EXIT_ERROR, EXIT_UNVERIFIED
 from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.signing import KeyRing
-from tests.audit.test_head_check import CASE, NOW, Institution, grow, kawal
+from tests.audit.test_head_check import CASE, NOW, Institution, kawal, keeping
 from tests.audit.treetools import keyring, registry_toml
 from tests.storetools import open_store
 
@@ -36,9 +36,7 @@ def ring() -> KeyRing:
 def kept(tmp_path: Path, ring: KeyRing) -> tuple[AuditStore, Institution]:
     """A SQLite store grown to three signed heads (sizes 3, 7, 9), kept by an institution."""
     store = open_store("sqlite", tmp_path, None)
-    institution = Institution(tmp_path, ring)
-    for head in grow(store, ring)[1]:
-        institution.receive(head)
+    institution = keeping(store, tmp_path, ring)
     return store, institution
 
 

@@ -103,9 +103,7 @@ def codes(report: HeadsReport) -> list[str]:
 def test_a_store_that_kept_its_history_matches_every_kept_head(
     store: AuditStore, ring: KeyRing, tmp_path: Path
 ) -> None:
-    institution = Institution(tmp_path, ring)
-    for head in grow(store, ring)[1]:
-        institution.receive(head)
+    institution = keeping(store, tmp_path, ring)
     report = verify_heads(store, institution.lines(), ring.registry)
     assert report.ok, report.findings
     assert (report.read, report.signed, report.tree_size) == (3, 3, 9)
@@ -114,9 +112,7 @@ def test_a_store_that_kept_its_history_matches_every_kept_head(
 def test_entries_and_case_head_rewritten_together_are_found_from_a_head_kept_before(
     store: AuditStore, ring: KeyRing, tmp_path: Path
 ) -> None:
-    institution = Institution(tmp_path, ring)
-    for head in grow(store, ring)[1]:
-        institution.receive(head)
+    institution = keeping(store, tmp_path, ring)
     # The forger rewrites the case from seq 2 (leaf 1), re-hashing and re-signing everything:
     # the chains, the case heads and every signature verify again.
     rewrite_case(store, ring, CASE, 2)
@@ -130,9 +126,7 @@ def test_entries_and_case_head_rewritten_together_are_found_from_a_head_kept_bef
 def test_a_rewrite_after_the_first_head_leaves_that_head_matching(
     store: AuditStore, ring: KeyRing, tmp_path: Path
 ) -> None:
-    institution = Institution(tmp_path, ring)
-    for head in grow(store, ring)[1]:
-        institution.receive(head)
+    institution = keeping(store, tmp_path, ring)
     rewrite_case(store, ring, CASE, 4)  # leaves 7 and 8, after the first two heads
     report = verify_heads(store, institution.lines(), ring.registry)
     assert [(f.code, f.heads) for f in report.findings] == [(HeadFinding.NOT_IN_STORE, (3,))]
@@ -213,9 +207,7 @@ def test_heads_not_signed_by_the_hub_prove_nothing_and_are_reported(
 def test_entries_removed_with_their_leaves_leave_the_kept_heads_beyond_the_store(
     store: AuditStore, ring: KeyRing, tmp_path: Path
 ) -> None:
-    institution = Institution(tmp_path, ring)
-    for head in grow(store, ring)[1]:
-        institution.receive(head)
+    institution = keeping(store, tmp_path, ring)
     with store.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_entries WHERE case_id = :c AND seq > 3"), {"c": CASE})
         conn.execute(text("DELETE FROM tree_leaves WHERE log_index > 6"))
@@ -227,9 +219,7 @@ def test_entries_removed_with_their_leaves_leave_the_kept_heads_beyond_the_store
 def test_an_entry_deleted_under_its_leaf_is_reported_and_breaks_the_heads_over_it(
     store: AuditStore, ring: KeyRing, tmp_path: Path
 ) -> None:
-    institution = Institution(tmp_path, ring)
-    for head in grow(store, ring)[1]:
-        institution.receive(head)
+    institution = keeping(store, tmp_path, ring)
     with store.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_entries WHERE case_id = :c AND seq = 2"), {"c": OTHER})
     report = verify_heads(store, institution.lines(), ring.registry)
@@ -245,9 +235,7 @@ def test_an_entry_deleted_under_its_leaf_is_reported_and_breaks_the_heads_over_i
 def test_a_deleted_leaf_and_an_entry_written_around_the_log_are_reported(
     store: AuditStore, ring: KeyRing, tmp_path: Path
 ) -> None:
-    institution = Institution(tmp_path, ring)
-    for head in grow(store, ring)[1]:
-        institution.receive(head)
+    institution = keeping(store, tmp_path, ring)
     extra = signed_rows(ring, OTHER, 1, start=5)[0]
     columns = ", ".join(extra)
     values = ", ".join(f":{name}" for name in extra)
@@ -266,9 +254,7 @@ def test_a_deleted_leaf_and_an_entry_written_around_the_log_are_reported(
 def test_the_command_exits_4_on_a_rewrite_with_json_findings(
     store: AuditStore, ring: KeyRing, tmp_path: Path
 ) -> None:
-    institution = Institution(tmp_path, ring)
-    for head in grow(store, ring)[1]:
-        institution.receive(head)
+    institution = keeping(store, tmp_path, ring)
     keys_file = tmp_path / "keys.toml"
     keys_file.write_text(registry_toml(ring), encoding="utf-8")
     verify = ["audit", "verify", "--heads", str(institution.path), "--json"]
@@ -328,9 +314,7 @@ def test_a_file_without_a_single_head_is_refused_in_one_line(
 def test_a_heads_file_with_a_bad_line_reports_that_line(
     store: AuditStore, ring: KeyRing, tmp_path: Path
 ) -> None:
-    institution = Institution(tmp_path, ring)
-    for head in grow(store, ring)[1]:
-        institution.receive(head)
+    institution = keeping(store, tmp_path, ring)
     with institution.path.open("a", encoding="utf-8") as kept:
         kept.write("{not json\n")
     keys_file = tmp_path / "keys.toml"
@@ -379,6 +363,24 @@ def test_the_proof_command_shows_a_case_head_in_the_latest_head(
     ):
         refused = kawal(tmp_path, store, keys_file, "audit", "proof", CASE, option, value)
         assert (refused.returncode, said in refused.stderr) == (EXIT_UNKNOWN_CASE, True)
+
+
+def keeping(store: AuditStore, tmp_path: Path, ring: KeyRing) -> Institution:
+    """An institution, its files under ``tmp_path``, that kept the three heads of :func:`grow`."""
+    institution = Institution(tmp_path, ring)
+    for head in grow(store, ring)[1]:
+        institution.receive(head)
+    return institution
+
+
+def institution_keeping(
+    store: AuditStore, tmp_path: Path, ring: KeyRing
+) -> tuple[Institution, Path]:
+    """An institution that kept the three heads :func:`grow` signs, and the key registry file."""
+    institution = keeping(store, tmp_path, ring)
+    keys_file = tmp_path / "keys.toml"
+    keys_file.write_text(registry_toml(ring), encoding="utf-8")
+    return institution, keys_file
 
 
 def grow_differently(store: AuditStore, ring: KeyRing) -> tuple[HeadIssuer, list[SignedTreeHead]]:

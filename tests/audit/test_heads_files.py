@@ -15,7 +15,7 @@ import pytest
 from streams.audit.store import AuditStore
 from streams.cli.exits import EXIT_ERROR, EXIT_UNVERIFIED
 from streams.domain.signing import KeyRing
-from tests.audit.test_head_check import Institution, grow, kawal
+from tests.audit.test_head_check import Institution, institution_keeping, kawal
 from tests.audit.treetools import keyring, registry_toml
 from tests.storetools import open_store
 
@@ -29,11 +29,7 @@ def ring() -> KeyRing:
 def kept(tmp_path: Path, ring: KeyRing) -> tuple[AuditStore, Institution, Path]:
     """A store with three signed heads, the institution that kept them, the key registry."""
     store = open_store("sqlite", tmp_path, None)
-    institution = Institution(tmp_path, ring)
-    for head in grow(store, ring)[1]:
-        institution.receive(head)
-    keys_file = tmp_path / "keys.toml"
-    keys_file.write_text(registry_toml(ring), encoding="utf-8")
+    institution, keys_file = institution_keeping(store, tmp_path, ring)
     return store, institution, keys_file
 
 

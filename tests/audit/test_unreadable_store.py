@@ -16,8 +16,8 @@ import pytest
 from streams.audit.store import AuditStore
 from streams.cli.exits import EXIT_ERROR
 from streams.domain.signing import KeyRing
-from tests.audit.test_head_check import CASE, Institution, grow, kawal
-from tests.audit.treetools import keyring, registry_toml
+from tests.audit.test_head_check import CASE, institution_keeping, kawal
+from tests.audit.treetools import keyring
 from tests.storetools import open_store
 
 
@@ -30,11 +30,7 @@ def ring() -> KeyRing:
 def kept(tmp_path: Path, ring: KeyRing) -> tuple[AuditStore, Path, Path]:
     """A SQLite store with signed heads, the heads an institution kept, and the key registry."""
     store = open_store("sqlite", tmp_path, None)
-    institution = Institution(tmp_path, ring)
-    for head in grow(store, ring)[1]:
-        institution.receive(head)
-    keys_file = tmp_path / "keys.toml"
-    keys_file.write_text(registry_toml(ring), encoding="utf-8")
+    institution, keys_file = institution_keeping(store, tmp_path, ring)
     store.close()
     return store, institution.path, keys_file
 

@@ -13,21 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from connectors.host import build
 from connectors.lapor.connector import LaporIntake
-from tests.connectors.test_lapor_portal import config, request
+from tests.connectors.test_lapor_portal import opened_intake, request
 from tests.lapor_support import multipart, report_fields, seaweed_s3
 
 
 @pytest.fixture
 def intake(tmp_path: Path) -> Iterator[LaporIntake]:
-    with seaweed_s3(tmp_path / "s3") as location:
-        connector = build("lapor-intake", config(location, tmp_path / "spool"))
-        assert isinstance(connector, LaporIntake)
-        try:
-            yield connector
-        finally:
-            connector.close()
+    with (
+        seaweed_s3(tmp_path / "s3") as location,
+        opened_intake(location, tmp_path / "spool") as connector,
+    ):
+        yield connector
 
 
 def post_form(intake: LaporIntake, headers: dict[str, str]) -> tuple[int, str]:

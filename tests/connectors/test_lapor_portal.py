@@ -11,6 +11,7 @@ import stat
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,14 +59,21 @@ def config(location: S3Location, spool: Path, **changes: Any) -> dict[str, Any]:
     } | changes
 
 
-@pytest.fixture
-def intake(location: S3Location, tmp_path: Path) -> Iterator[LaporIntake]:
-    connector = build("lapor-intake", config(location, tmp_path / "spool"))
+@contextmanager
+def opened_intake(location: S3Location, spool: Path) -> Iterator[LaporIntake]:
+    """The portal's intake on ``location`` with its spool at ``spool``, closed after."""
+    connector = build("lapor-intake", config(location, spool))
     assert isinstance(connector, LaporIntake)
     try:
         yield connector
     finally:
         connector.close()
+
+
+@pytest.fixture
+def intake(location: S3Location, tmp_path: Path) -> Iterator[LaporIntake]:
+    with opened_intake(location, tmp_path / "spool") as connector:
+        yield connector
 
 
 def request(

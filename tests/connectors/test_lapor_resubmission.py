@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors.host import build
 from connectors.lapor.connector import LaporIntake
 from connectors.lapor.evidence import S3Location
-from tests.connectors.test_lapor_portal import config, request
+from tests.connectors.test_lapor_portal import opened_intake, request
 from tests.lapor_support import multipart, png, report_fields, seaweed_s3
 
 
@@ -25,12 +24,8 @@ def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Location]:
 
 @pytest.fixture
 def intake(location: S3Location, tmp_path: Path) -> Iterator[LaporIntake]:
-    connector = build("lapor-intake", config(location, tmp_path / "spool"))
-    assert isinstance(connector, LaporIntake)
-    try:
+    with opened_intake(location, tmp_path / "spool") as connector:
         yield connector
-    finally:
-        connector.close()
 
 
 def form_token(connector: LaporIntake) -> str:
