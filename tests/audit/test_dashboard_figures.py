@@ -316,20 +316,26 @@ def test_the_working_days_of_the_test_match_the_decree() -> None:
     assert working_days(monday, datetime(2024, 12, 26, 17, 30, tzinfo=UTC)) == 2
 
 
+def shown_and_computed(
+    store: AuditStore, filters: Filters, tmp_path: Path, min_cases: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The dashboard's view of ``store`` under ``filters``, and the figures computed apart."""
+    codec = AvroCodec(default_catalog())
+    heads_file = tmp_path / "headcounts.toml"
+    heads_file.write_text(HEADCOUNTS, encoding="utf-8")
+    cases = [case_summary(events) for events in raw_trail(store, codec).values()]
+    heads = load_headcounts(heads_file)
+    view = dashboard_view(store, codec, load_calendar(), heads, filters, min_cases=min_cases)
+    return view, expected_figures(cases, filters)
+
+
 @pytest.mark.parametrize("filters", FILTERS, ids=lambda f: json.dumps(f.as_dict()))
 def test_figures_equal_an_independent_computation_from_the_raw_trail(
     mixed_store: AuditStore, filters: Filters, tmp_path: Path
 ) -> None:
-    codec = AvroCodec(default_catalog())
-    heads_file = tmp_path / "headcounts.toml"
-    heads_file.write_text(HEADCOUNTS, encoding="utf-8")
-    cases = [case_summary(events) for events in raw_trail(mixed_store, codec).values()]
-
-    heads = load_headcounts(heads_file)
     # K of 1 withholds nothing: every value is compared.
-    view = dashboard_view(mixed_store, codec, load_calendar(), heads, filters, min_cases=1)
+    view, expected = shown_and_computed(mixed_store, filters, tmp_path, min_cases=1)
 
-    expected = expected_figures(cases, filters)
     assert {figure: view[figure] for figure in expected} == expected
     assert view["skipped_entries"] == 0
     assert view["filters"] == filters.as_dict()
@@ -339,15 +345,8 @@ def test_figures_equal_an_independent_computation_from_the_raw_trail(
 def test_with_k_every_shown_value_is_the_computed_one_and_every_small_one_is_withheld(
     mixed_store: AuditStore, filters: Filters, tmp_path: Path
 ) -> None:
-    codec = AvroCodec(default_catalog())
-    heads_file = tmp_path / "headcounts.toml"
-    heads_file.write_text(HEADCOUNTS, encoding="utf-8")
-    cases = [case_summary(events) for events in raw_trail(mixed_store, codec).values()]
-    heads = load_headcounts(heads_file)
+    view, expected = shown_and_computed(mixed_store, filters, tmp_path, min_cases=K)
 
-    view = dashboard_view(mixed_store, codec, load_calendar(), heads, filters, min_cases=K)
-
-    expected = expected_figures(cases, filters)
     assert 0 < expected["counts"]["received"] < K or view["counts"]["received"] is not None
     for figure, key in (("counts", ""), ("handling_times", "stage"), *AGENCY_TABLES):
         for want in rows_of(expected[figure]):
