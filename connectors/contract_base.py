@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
 from connectors.base import Connector, ConnectorConfig
 from connectors.host import build
 from connectors.retry import RetryPolicy
+from streams.broker.topic_end import read_to_end
 
 #: Retries of the broker-backed tests: few and short.
 FAST_RETRY = RetryPolicy(attempts=2, initial_seconds=0.05, max_seconds=0.05)
@@ -25,21 +25,13 @@ FAST_RETRY = RetryPolicy(attempts=2, initial_seconds=0.05, max_seconds=0.05)
 WAIT_SECONDS = 30.0
 
 
-def read_topic(bootstrap: list[str], topic: str, timeout: float = 5.0) -> list[Any]:
-    """Every record of ``topic`` (from the beginning; stops after ``timeout`` s of silence)."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        consumer_timeout_ms=int(timeout * 1000),
-        fetch_max_wait_ms=5,
-    )
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        return list(consumer)
-    finally:
-        consumer.close()
+def read_topic(bootstrap: list[str], topic: str, timeout: float = WAIT_SECONDS) -> list[Any]:
+    """Every record of ``topic``, from its start to its end.
+
+    Raises:
+        TimeoutError: the end was not reached within ``timeout`` seconds.
+    """
+    return read_to_end(bootstrap, [topic], timeout)
 
 
 class SystemContract(ABC):

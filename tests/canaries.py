@@ -11,17 +11,16 @@ canaries some bytes hold, in clear or hex-encoded (the form bytes take in JSON v
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient
 
 from schemas.catalog import SchemaCatalog
-from streams.broker.topic_end import at_end
+from streams.broker.topic_end import read_to_end
 
 #: Longest wait for a broker to hand over every record it holds, in seconds.
 READ_SECONDS = 60.0
@@ -122,33 +121,10 @@ def every_record(bootstrap: list[str]) -> list[BrokerRecord]:
         topics = sorted(admin.list_topics())
     finally:
         admin.close()
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=5
-    )
-    try:
-        partitions = [
-            TopicPartition(topic, number)
-            for topic in topics
-            for number in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        return _drain(consumer, partitions)
-    finally:
-        consumer.close()
-
-
-def _drain(consumer: KafkaConsumer, partitions: list[TopicPartition]) -> list[BrokerRecord]:
-    found: list[BrokerRecord] = []
-    deadline = time.monotonic() + READ_SECONDS
-    while not at_end(consumer, partitions):
-        assert time.monotonic() < deadline, f"the broker's topics not read in {READ_SECONDS} s"
-        for records in consumer.poll(timeout_ms=200).values():
-            found += [
-                BrokerRecord(r.topic, r.partition, r.offset, r.key, r.value, tuple(r.headers or ()))
-                for r in records
-            ]
-    return found
+    return [
+        BrokerRecord(r.topic, r.partition, r.offset, r.key, r.value, tuple(r.headers or ()))
+        for r in read_to_end(bootstrap, topics, READ_SECONDS)
+    ]
 
 
 def files_holding(root: Path, canaries: Iterable[Canary]) -> dict[str, set[str]]:

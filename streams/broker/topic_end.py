@@ -6,7 +6,11 @@ brokers (ListOffsets is not, on tansu; see :mod:`streams.broker.tansu`).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable
+
 from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
 
 
 def at_end(consumer: KafkaConsumer, partitions: list[TopicPartition]) -> bool:
@@ -26,3 +30,45 @@ def remaining(consumer: KafkaConsumer, partitions: list[TopicPartition]) -> int:
         if highwater is not None:
             left += max(0, highwater - consumer.position(tp))
     return left
+
+
+def records_to_end(
+    consumer: KafkaConsumer, partitions: list[TopicPartition], seconds: float
+) -> list[ConsumerRecord]:
+    """Every record from the consumer's positions to the end of ``partitions``, in order.
+
+    Raises:
+        TimeoutError: the end was not reached within ``seconds``.
+    """
+    found: list[ConsumerRecord] = []
+    deadline = time.monotonic() + seconds
+    while not at_end(consumer, partitions):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{remaining(consumer, partitions)} records not read in {seconds} s")
+        for batch in consumer.poll(timeout_ms=200).values():
+            found += batch
+    return found
+
+
+def read_to_end(
+    bootstrap: list[str], topics: Iterable[str], seconds: float
+) -> list[ConsumerRecord]:
+    """Every record of ``topics``, from their start to their end (per partition in order).
+
+    Raises:
+        TimeoutError: the end was not reached within ``seconds``.
+    """
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=5
+    )
+    try:
+        partitions = [
+            TopicPartition(topic, number)
+            for topic in topics
+            for number in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        return records_to_end(consumer, partitions, seconds)
+    finally:
+        consumer.close()

@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
+from connectors.contract import read_topic
 from connectors.signed_fixtures import contract_keyring
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.broker.dead_letters import ReplayFilter, replay_dead_letters
-from streams.broker.topic_end import at_end
 from streams.cli import main
 from streams.domain.hub_sealing import dead_letter_payload
 from streams.domain.signing import KeyRing
@@ -31,18 +31,7 @@ SOURCES = (inbound_topic("bawaslu.33"), outbound_topic("bkn"), HEADS, "system:si
 
 def values_on(bootstrap: list[str], topic: str) -> list[bytes]:
     """Every record value of ``topic``, read to its end."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=5)
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        found: list[bytes] = []
-        while not at_end(consumer, partitions):
-            for batch in consumer.poll(timeout_ms=200).values():
-                found += [record.value for record in batch]
-        return found
-    finally:
-        consumer.close()
+    return [record.value for record in read_topic(bootstrap, topic)]
 
 
 def write_letters(

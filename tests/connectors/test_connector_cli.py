@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
 from connectors.bawaslu.simulator import BawasluSystem
+from connectors.contract import read_topic
 from connectors.signed_fixtures import signed_entry
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from schemas.envelope import envelope
 from schemas.identity import case_id_for
-from streams.broker.topic_end import at_end
 from streams.domain.chain import GENESIS_HASH
 from streams.domain.signing import KeyRing
 from streams.local.keyring import ensure_local_keys, keyring_of
@@ -110,17 +110,7 @@ def dead_letter_with(env: dict[str, str], reason_code: str) -> Callable[[], bool
 
 def _records_on(bootstrap: str, topic: str) -> int:
     """How many records ``topic`` holds, read to its end (tansu's ListOffsets is not exact)."""
-    consumer = KafkaConsumer(bootstrap_servers=[bootstrap], fetch_max_wait_ms=5)
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        count = 0
-        while not at_end(consumer, partitions):
-            count += sum(len(batch) for batch in consumer.poll(timeout_ms=200).values())
-        return count
-    finally:
-        consumer.close()
+    return len(read_topic([bootstrap], topic))
 
 
 def test_an_outage_ends_in_the_dlq_and_redelivery_from_its_position_delivers_it_once(

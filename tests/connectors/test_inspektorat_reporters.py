@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
 from connectors.base import PermanentError
-from connectors.contract import FAST_RETRY
+from connectors.contract import FAST_RETRY, read_topic
 from connectors.errors import ConnectorConfigError
 from connectors.host import build
 from connectors.inspektorat.connector import FileDropInbound
@@ -34,7 +34,6 @@ from connectors.signed_fixtures import contract_keyring, signed_event_of
 from schemas.identity import case_id_for
 from streams.broker.checkpoints import CheckpointStore
 from streams.broker.dead_letters import opened_payload
-from streams.broker.topic_end import at_end
 from streams.domain.signing import KeyRing
 from streams.topics import DLQ, inbound_topic
 
@@ -83,18 +82,7 @@ def publish(
 
 def raw_records(bootstrap: list[str], topic: str) -> list[Any]:
     """Every record of ``topic``, read to its end."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=5)
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        found: list[Any] = []
-        while not at_end(consumer, partitions):
-            for batch in consumer.poll(timeout_ms=200).values():
-                found.extend(batch)
-        return found
-    finally:
-        consumer.close()
+    return read_topic(bootstrap, topic)
 
 
 def reports(office: InspectorateOffice) -> list[dict[str, Any]]:
