@@ -11,12 +11,12 @@ parameters; a filter that cannot be used is a 400 that says what to give. The da
 public: counts and institution ids only, never a case id or personal data, and no value from
 fewer than K cases (:mod:`streams.audit.figures.small_groups`); like every view, a
 request that sends a credential must send a good one. The figures are read from the audit
-store again only when it has grown (:mod:`streams.audit.figures.cache`).
+store again only when it has grown (:mod:`streams.audit.figures.cache`), and each filter set's
+figures and page are made once per read (:mod:`streams.web.figure_cache`).
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +27,7 @@ from faust import web
 from streams.audit.figures.cache import ProjectionCache
 from streams.audit.figures.definitions import FIGURES
 from streams.audit.figures.export import all_csv, to_csv
+from streams.audit.figures.facts import Projection
 from streams.audit.figures.filters import FilterError, Filters, parse_filters
 from streams.audit.figures.view import figures as compute_figures
 from streams.audit.store import StoreError
@@ -35,7 +36,8 @@ from streams.domain.headcounts import Headcount
 from streams.domain.principals import AccessRefusal
 from streams.web.auth import Authenticator, refusal_response
 from streams.web.dashboard_page import CHART_FIGURES, chart_svg, dashboard_page
-from streams.web.locales import negotiate
+from streams.web.figure_cache import FigureCache
+from streams.web.locales import Locale, negotiate
 from streams.web.problems import problem_response
 
 CSV_CONTENT_TYPE = "text/csv"
@@ -58,23 +60,16 @@ class DashboardSources:
     #: K: no value is published from fewer cases (KAWAL_STATS_MIN_CASES).
     min_cases: int
 
-    def figures(self, filters: Filters) -> dict[str, Any]:
-        """The figures for ``filters`` (blocking: call it in a thread).
-
-        Raises:
-            StoreError: the store cannot be read.
-        """
+    def figures(self, projection: Projection, filters: Filters) -> dict[str, Any]:
+        """The figures of ``projection`` for ``filters`` (blocking: call it in a thread)."""
         return compute_figures(
-            self.trail.projection(),
-            self.calendar,
-            self.headcounts,
-            filters,
-            min_cases=self.min_cases,
+            projection, self.calendar, self.headcounts, filters, min_cases=self.min_cases
         )
 
 
 def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
     """Attach the dashboard's page and exports to the worker's app."""
+    cache = FigureCache(sources.trail.projection, sources.figures)
 
     @app.page("/dashboard", name="kawal-dashboard")
     class DashboardPage(web.View):
@@ -91,18 +86,20 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
             except FilterError as exc:
                 return self.html(dashboard_page(None, locale, now, error=exc.field), status=400)
             try:
-                view = await asyncio.to_thread(sources.figures, filters)
+                page = await cache.page(
+                    filters, locale, lambda view: _page(view, locale, filters, sources.names)
+                )
             except StoreError:
                 page = dashboard_page(None, locale, now, filters, error="store_unavailable")
                 return self.html(page, status=503)
-            return self.html(dashboard_page(view, locale, now, filters, names=sources.names))
+            return self.html(page)
 
     @app.page("/dashboard/figures.json", name="kawal-dashboard-json")
     class DashboardJson(web.View):
         """Every figure as JSON."""
 
         async def get(self, request: web.Request) -> web.Response:
-            found = await _view(self, request, sources)
+            found = await _view(self, request, sources.auth, cache)
             return self.json(found) if isinstance(found, dict) else found
 
     @app.page("/dashboard/{figure}.csv", name="kawal-dashboard-csv")
@@ -114,7 +111,7 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
                 known = ", ".join(("figures", *FIGURES))
                 detail = f"no such figure; choose one of {known}"
                 return problem_response(self, 404, "no_such_figure", detail)
-            found = await _view(self, request, sources)
+            found = await _view(self, request, sources.auth, cache)
             if not isinstance(found, dict):
                 return found
             body = all_csv(found) if figure == "figures" else to_csv(found, figure)
@@ -133,7 +130,7 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
                 known = ", ".join(CHART_FIGURES)
                 detail = f"no chart of that name; choose one of {known}"
                 return problem_response(self, 404, "no_such_chart", detail)
-            found = await _view(self, request, sources)
+            found = await _view(self, request, sources.auth, cache)
             if not isinstance(found, dict):
                 return found
             locale = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
@@ -141,11 +138,17 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
             return self.text(svg, content_type=SVG_CONTENT_TYPE)
 
 
+def _page(view: dict[str, Any], locale: Locale, filters: Filters, names: dict[str, str]) -> str:
+    # The page says when the figures were read, not when it was asked for.
+    read_at = datetime.fromisoformat(view["generated_at"])
+    return dashboard_page(view, locale, read_at, filters, names=names)
+
+
 async def _view(
-    view: web.View, request: web.Request, sources: DashboardSources
+    view: web.View, request: web.Request, auth: Authenticator, cache: FigureCache
 ) -> dict[str, Any] | web.Response:
     """The figures the request asks for, or the response refusing it."""
-    refused = await _refused(view, request, sources.auth)
+    refused = await _refused(view, request, auth)
     if refused is not None:
         return refused
     try:
@@ -153,7 +156,7 @@ async def _view(
     except FilterError as exc:
         return problem_response(view, 400, "invalid_filter", str(exc))
     try:
-        return await asyncio.to_thread(sources.figures, filters)
+        return await cache.figures(filters)
     except StoreError:
         return problem_response(view, 503, "store_unavailable", STORE_DOWN)
 
