@@ -131,7 +131,8 @@ class HubMetrics:
         )
         self.store_up = Gauge(
             "kawal_audit_store_up",
-            "1 while the audit sink's last transaction succeeded, 0 while the store is "
+            "1 while the audit store answers this process: the sink's last transaction, or the "
+            "last check every process makes at rest, succeeded; 0 while the store is "
             "unreachable or refusing writes (the sink retries).",
             registry=self.registry,
         )
@@ -150,6 +151,7 @@ class HubMetrics:
         )
         # Every hub process reaches the store before it starts serving (streams.app).
         self.store_up.set(1)
+        self._writes_failing = False
         self._prime(deadline_rules)
         self._prime_reasons(rejection_reasons or {}, refusal_reasons)
 
@@ -201,12 +203,22 @@ class HubMetrics:
     def store_written(self, seconds: float) -> None:
         """Record one committed audit-store transaction and the ``seconds`` it took."""
         self.store_write_seconds.observe(seconds)
+        self._writes_failing = False
         self.store_up.set(1)
 
     def store_failed(self) -> None:
         """Record one failed audit-store transaction."""
         self.store_write_failures.inc()
+        self._writes_failing = True
         self.store_up.set(0)
+
+    def store_checked(self, answered: bool) -> None:
+        """Record whether the audit store answered a check made between transactions.
+
+        A store that answers a query but refuses writes (a full disk) stays down until a
+        transaction succeeds.
+        """
+        self.store_up.set(1 if answered and not self._writes_failing else 0)
 
     def refuse_credential(self, reason: str) -> None:
         """Count one HTTP request refused for its credential, with the refusal's reason code."""

@@ -339,6 +339,18 @@ class AuditStore:
         except SQLAlchemyError as exc:
             raise self.refused("read", exc) from exc
 
+    def answers(self) -> None:
+        """Ask the store a trivial query: cheap at any size, unlike :meth:`count`.
+
+        Raises:
+            StoreError: the store does not answer (down, dropped, unreachable).
+        """
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(select(1))
+        except SQLAlchemyError as exc:
+            raise self.refused("reach", exc) from exc
+
     def close(self) -> None:
         """Release the connection pool."""
         self.engine.dispose()

@@ -29,6 +29,7 @@ from streams.audit.trail import Directory, NotEntitledError, trail_view
 from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.domain.keys import KeyRegistry
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
+from streams.hub.store_check import register_store_check
 from streams.vault.entries import CaseKeys
 from streams.web.auth import Authenticator, refusal_response
 from streams.web.problems import problem_response
@@ -144,8 +145,10 @@ def register_health(app: faust.App, store: AuditStore, metrics: HubMetrics) -> N
     Liveness says only that the process answers and has not crashed: an orchestrator restarts
     it otherwise. Readiness also asks for assigned partitions, recovered tables and an audit
     store that answers: traffic and rollouts wait for it, but a rebalance or an outage of the
-    store restarts nothing.
+    store restarts nothing. ``kawal_audit_store_up`` follows the store between requests too
+    (:mod:`streams.hub.store_check`).
     """
+    register_store_check(app, store, metrics)
 
     class Ready(web.View):
         """Readiness: partitions assigned, tables recovered, audit store answering."""

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from streams.local.embedded import EmbeddedBroker
-from tests.hubtools import http_get, start_hub
+from tests.hubtools import http_get, metric_value, start_hub
 from tests.postgres import PostgresServer
 
 pytestmark = pytest.mark.slow
@@ -34,6 +34,7 @@ def test_readiness_follows_the_audit_store_and_liveness_does_not(
             status, ready = _answer(f"{base}/readyz")
             assert (status, ready["status"]) == (200, "ok")
             assert _answer(f"{base}/health")[0] == 200
+            assert metric_value(base, "kawal_audit_store_up") == 1
 
         with psycopg.connect(postgres.admin_dsn, autocommit=True) as conn:
             conn.execute('DROP DATABASE "probes_audit" WITH (FORCE)')
@@ -48,5 +49,10 @@ def test_readiness_follows_the_audit_store_and_liveness_does_not(
         )
         assert _answer(f"{hub.base_url}/health")[0] == 503
         assert _answer(f"{hub.base_url}/livez") == (200, {"status": "alive"})
+        # Nothing is being written: the gauge follows the store's checks, in both processes.
+        for base in (hub.base_url, hub.sink_url):
+            while metric_value(base, "kawal_audit_store_up") != 0:
+                assert time.monotonic() < deadline, f"{base} still reports the store up"
+                time.sleep(0.5)
     finally:
         hub.stop()
