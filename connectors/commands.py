@@ -81,7 +81,7 @@ def _served_metrics(settings: Settings) -> ConnectorMetrics:
     metrics = ConnectorMetrics()
     host, port = settings.web_host, settings.connector_metrics_port
     try:
-        metrics.serve(host, port)
+        metrics.serve(host, port, settings.http_idle_seconds)
     except OSError as exc:
         raise ConnectorConfigError(_unservable(host, port, exc)) from None
     if port:

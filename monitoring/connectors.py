@@ -125,11 +125,13 @@ class ConnectorMetrics:
             family.labels(connector, institution)
         return ConnectorProbe(self, connector, institution)
 
-    def serve(self, host: str, port: int) -> None:
+    def serve(self, host: str, port: int, idle_seconds: float) -> None:
         """Serve ``/metrics`` on ``host:port`` from a daemon thread (0: serve nothing).
+
+        A connection silent for ``idle_seconds`` is dropped.
 
         Raises:
             OSError: the port cannot be bound (``EADDRINUSE``: another process holds it).
         """
         if port:
-            serve_registry(self.registry, host, port)
+            serve_registry(self.registry, host, port, idle_seconds)

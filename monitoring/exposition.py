@@ -3,8 +3,9 @@
 ``prometheus_client.start_http_server`` gives every connection a thread and never times one
 out: a client that sends half a request holds a thread of the process for ever, and enough
 of them exhaust the threads the process's own work needs (a connector's intake runs in
-threads). Here a connection that sends nothing for :data:`IDLE_SECONDS` is dropped, and at
-most :data:`MAX_CONNECTIONS` are served at once (a scraper needs one); more are closed at once.
+threads). Here a connection that sends nothing for a while (``KAWAL_HTTP_IDLE_SECONDS``) is
+dropped, and at most :data:`MAX_CONNECTIONS` are served at once (a scraper needs one); more are
+closed at once.
 """
 
 from __future__ import annotations
@@ -17,16 +18,12 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.exposition import ThreadingWSGIServer
 
-#: Seconds a connection may stay silent before it is dropped.
-IDLE_SECONDS = 15.0
 #: Connections served at once.
 MAX_CONNECTIONS = 8
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """No access log, and a socket timeout on every read."""
-
-    timeout = IDLE_SECONDS
+    """No access log, and a socket timeout on every read (``timeout``, set per server)."""
 
     def handle(self) -> None:
         try:
@@ -58,8 +55,10 @@ class _BoundedServer(ThreadingWSGIServer):
             self.slots.release()
 
 
-def serve_registry(registry: CollectorRegistry, host: str, port: int) -> None:
+def serve_registry(registry: CollectorRegistry, host: str, port: int, idle_seconds: float) -> None:
     """Serve ``registry``'s exposition on ``host:port`` from a daemon thread.
+
+    A connection silent for ``idle_seconds`` is dropped.
 
     Raises:
         OSError: the port cannot be bound.
@@ -68,5 +67,8 @@ def serve_registry(registry: CollectorRegistry, host: str, port: int) -> None:
     class Server(_BoundedServer):
         address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
 
-    server = make_server(host, port, make_wsgi_app(registry), Server, _QuietHandler)
+    class Handler(_QuietHandler):
+        timeout = idle_seconds
+
+    server = make_server(host, port, make_wsgi_app(registry), Server, Handler)
     threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()

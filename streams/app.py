@@ -148,7 +148,7 @@ def create_app(settings: Settings, role: Role = Role.WORKER) -> faust.App:
         web_host=settings.web_host,
         web_port=settings.web_port if worker else settings.sink_port,
     )
-    return idle_connections.close_idle(response_headers.secure(app))
+    return idle_connections.close_idle(response_headers.secure(app), settings.http_idle_seconds)
 
 
 def web_tls_context(settings: Settings) -> ssl.SSLContext | None:

@@ -20,6 +20,11 @@ LOCAL_SESSION_TIMEOUT_SECONDS = 6.0
 DEFAULT_STATS_MIN_CASES = 3
 LEAST_STATS_MIN_CASES = 2
 
+#: Seconds an HTTP connection may take to send its request's headers, or idle between two, before
+#: it is closed: long enough for a probe or a scraper, short enough that clients sending half a
+#: request cannot hold the process's connections (aiohttp's default is an hour).
+DEFAULT_HTTP_IDLE_SECONDS = 15.0
+
 #: Where containers get their secrets, as Docker and Kubernetes mount them: a file there named
 #: like a setting's variable in lower case (``kawal_broker_password``, ``kawal_audit_db_url``)
 #: sets it, unless the environment does. ``KAWAL_SECRETS_DIR`` names another folder.
@@ -90,6 +95,15 @@ class Settings(BaseSettings):
     prometheus_port: int = Field(
         default=9090,
         description="Port on 127.0.0.1 of the Prometheus that `kawal up --monitoring` runs.",
+    )
+    http_idle_seconds: float = Field(
+        default=DEFAULT_HTTP_IDLE_SECONDS,
+        gt=0,
+        allow_inf_nan=False,
+        description=(
+            "Seconds a connection to the worker's, the sink's or a connector's metrics HTTP "
+            "server may take to send a request's headers, or idle between two, before it is closed."
+        ),
     )
     web_tls_cert: Path | None = Field(
         default=None,

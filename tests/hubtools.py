@@ -49,6 +49,9 @@ from streams.vault.entries import unvault
 from streams.vault.kek_source import load_kek_ring
 
 WAIT_SECONDS = 60.0
+#: KAWAL_HTTP_IDLE_SECONDS of the hubs started here: short, so a test of a connection that
+#: never finishes its request waits little for the drop.
+HUB_IDLE_SECONDS = 2.0
 
 
 def envelope(case_id: str, source: str, event_type: str) -> dict[str, Any]:
@@ -191,6 +194,7 @@ def hub_process(
         KAWAL_SINK_PORT=str(port),
         KAWAL_LOG_LEVEL="info",
         KAWAL_DEADLINE_CHECK_SECONDS="1",
+        KAWAL_HTTP_IDLE_SECONDS=str(HUB_IDLE_SECONDS),
         KAWAL_DEADLINES_FILE=str(Path(__file__).parent / "data" / "deadlines.toml"),
     )
     env.update(extra_env or {})

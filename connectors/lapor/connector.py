@@ -49,6 +49,7 @@ from connectors.lapor.tracking import TrackingStore, TrackingUnavailableError
 from connectors.lapor.web import Portal, PortalSettings
 from connectors.pseudonyms import pseudonym_key
 from streams.domain.institutions import Institution, load_institutions
+from streams.settings import DEFAULT_HTTP_IDLE_SECONDS
 
 MB = 1024 * 1024
 _EVIDENCE_KEY_CONTEXT = b"kawal.lapor.evidence_key.v1"
@@ -83,6 +84,9 @@ class IntakeConfig(ConnectorConfig):
     """Tracking requests one source may make."""
     forwarded_for: str | None = None
     """Header naming the client when a trusted proxy is in front (``X-Forwarded-For``)."""
+    idle_seconds: float = Field(default=DEFAULT_HTTP_IDLE_SECONDS, gt=0, allow_inf_nan=False)
+    """Seconds a connection may take to send a request's headers, or idle between two, before
+    it is closed: clients that send half a request and stop cannot hold the portal's connections."""
     spool_busy_seconds: float = Field(default=5.0, gt=0)
     spool_key_file: Path | None = None
     """The key the spooled reports are sealed under (default ``spool_dir/spool.key``, made on
@@ -147,6 +151,7 @@ class LaporIntake(InboundConnector[IntakeConfig]):
             config.listen_host,
             config.listen_port,
             max_request_bytes=_request_limit(config),
+            idle_seconds=config.idle_seconds,
             forwarded_for=config.forwarded_for,
         )
         self._server: PortalServer | None = PortalServer.acquire(

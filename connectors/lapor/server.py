@@ -21,10 +21,6 @@ from connectors.lapor.web import Portal, PortalSettings
 
 log = logging.getLogger(__name__)
 
-#: Seconds a connection may wait for (the rest of) a request's headers, or idle between two:
-#: aiohttp's default is an hour, which lets slow clients hold thousands of open connections.
-IDLE_SECONDS = 15.0
-
 
 class PortalListenError(ConnectorError):
     """The portal cannot listen where it is configured to."""
@@ -40,7 +36,9 @@ class PortalServer:
         self.portal = portal
         self._users = 0
         self._loop = asyncio.new_event_loop()
-        self._runner = web.AppRunner(portal.app(), access_log=None, keepalive_timeout=IDLE_SECONDS)
+        # aiohttp's default idle time is an hour: slow clients would hold thousands of connections.
+        idle = portal.settings.idle_seconds
+        self._runner = web.AppRunner(portal.app(), access_log=None, keepalive_timeout=idle)
         self._ready = threading.Event()
         self._failure: BaseException | None = None
         self._thread = threading.Thread(target=self._serve, name="lapor-portal", daemon=True)

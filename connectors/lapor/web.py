@@ -68,11 +68,12 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @dataclass(frozen=True)
 class PortalSettings:
-    """Where the portal listens and how much it takes."""
+    """Where the portal listens, how much it takes, how long it waits for a request (s)."""
 
     host: str
     port: int
     max_request_bytes: int
+    idle_seconds: float
     forwarded_for: str | None = None
     """Header naming the client behind a trusted proxy (``X-Forwarded-For``); None: the peer."""
 

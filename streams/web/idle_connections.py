@@ -1,4 +1,4 @@
-"""Connections that send no request are closed after :data:`IDLE_SECONDS`.
+"""Connections that send no request are closed after ``KAWAL_HTTP_IDLE_SECONDS``.
 
 Faust's web server keeps aiohttp's default, an hour for a connection to finish its request's
 headers (or to idle between two): clients that send half a request and stop can hold that
@@ -15,13 +15,10 @@ import faust
 from aiohttp import web
 from faust.web.drivers.aiohttp import Web
 
-#: Seconds a connection may wait for a request's headers, or idle between two requests.
-IDLE_SECONDS = 15.0
 
-
-def close_idle(app: faust.App) -> faust.App:
-    """``app``, its web server closing connections idle for :data:`IDLE_SECONDS`."""
+def close_idle(app: faust.App, idle_seconds: float) -> faust.App:
+    """``app``, its web server closing connections idle for ``idle_seconds``."""
     driver = cast(Web, app.web)
     # Faust builds its runner without server options: build it again, as Faust does, with one.
-    driver._runner = web.AppRunner(driver.web_app, access_log=None, keepalive_timeout=IDLE_SECONDS)
+    driver._runner = web.AppRunner(driver.web_app, access_log=None, keepalive_timeout=idle_seconds)
     return app

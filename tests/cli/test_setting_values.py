@@ -29,6 +29,10 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ("KAWAL_WEB_PORT", SECRET, "integer"),
         ("KAWAL_LOG_FORMAT", SECRET, "'text' or 'json'"),
         ("KAWAL_LOG_LEVEL", SECRET, "'debug', 'info', 'warning', 'error' or 'critical'"),
+        ("KAWAL_HTTP_IDLE_SECONDS", SECRET, "a valid number"),
+        ("KAWAL_HTTP_IDLE_SECONDS", "0", "greater than 0"),
+        ("KAWAL_HTTP_IDLE_SECONDS", "-5", "greater than 0"),
+        ("KAWAL_HTTP_IDLE_SECONDS", "inf", "finite number"),
     ],
 )
 def test_a_bad_setting_value_names_the_setting_and_what_it_takes(

@@ -60,9 +60,9 @@ def config(location: S3Location, spool: Path, **changes: Any) -> dict[str, Any]:
 
 
 @contextmanager
-def opened_intake(location: S3Location, spool: Path) -> Iterator[LaporIntake]:
+def opened_intake(location: S3Location, spool: Path, **changes: Any) -> Iterator[LaporIntake]:
     """The portal's intake on ``location`` with its spool at ``spool``, closed after."""
-    connector = build("lapor-intake", config(location, spool))
+    connector = build("lapor-intake", config(location, spool, **changes))
     assert isinstance(connector, LaporIntake)
     try:
         yield connector
