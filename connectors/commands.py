@@ -148,6 +148,7 @@ def _run(
             credentials,
             redeliver_from=redeliver,
             metrics=metrics,
+            wait=settings.broker_wait_seconds,
         )
     return 0
 

@@ -39,6 +39,7 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.broker.checkpoints import CheckpointStore
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
+from streams.broker.endpoint import BROKER_WAIT_SECONDS, client_options
 from streams.domain.institutions import MAX_ID_LENGTH, load_institutions, resembling
 from streams.domain.signing import KeyRing
 from streams.local.keyring import keyring_of
@@ -168,24 +169,23 @@ def run_held(
     keyring: KeyRing | None = None,
     redeliver_from: dict[int, int] | None = None,
     metrics: ConnectorMetrics | None = None,
+    wait: float = BROKER_WAIT_SECONDS,
 ) -> None:
-    """:func:`run_connector` for a caller that holds :func:`only_copy` of ``connector``."""
+    """:func:`run_connector` for a caller that holds :func:`only_copy` of ``connector``.
+
+    Raises:
+        kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s.
+    """
     probe = (metrics or ConnectorMetrics()).probe(connector.name, connector.institution)
     keyring = keyring or keyring_of(Settings(home=home))
-    producer = KafkaProducer(
-        bootstrap_servers=bootstrap,
-        acks="all",
-        client_id=f"kawal-connector-{connector.name}",
-        **credentials.client_kwargs(),
-    )
+    options = client_options(bootstrap, credentials.client_kwargs(), wait)
+    producer = KafkaProducer(**options, acks="all", client_id=f"kawal-connector-{connector.name}")
     try:
         if isinstance(connector, InboundConnector):
             _run_inbound(connector, producer, home, stop, keyring, probe)
         elif isinstance(connector, OutboundConnector):
             redelivery = Redelivery(OutboundRunner.topic_of(connector), redeliver_from or {})
-            _run_outbound(
-                connector, producer, bootstrap, home, stop, keyring, credentials, redelivery, probe
-            )
+            _run_outbound(connector, producer, options, home, stop, keyring, redelivery, probe)
     finally:
         producer.close()
         connector.close()
@@ -234,11 +234,10 @@ def _run_inbound(
 def _run_outbound(
     connector: OutboundConnector[ConnectorConfig],
     producer: KafkaProducer,
-    bootstrap: list[str],
+    options: dict[str, Any],
     home: Path,
     stop: threading.Event,
     keyring: KeyRing,
-    credentials: BrokerCredentials,
     redelivery: Redelivery,
     probe: ConnectorProbe,
 ) -> None:
@@ -246,14 +245,13 @@ def _run_outbound(
     # The heads file is what `kawal audit verify --heads` reads on the institution's side.
     heads = HeadKeeper(home / "connectors" / f"{connector.name}.heads.jsonl", keyring.registry)
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **options,
         group_id=group_id(connector.institution, connector.name),
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         session_timeout_ms=6_000,
         heartbeat_interval_ms=2_000,
         fetch_max_wait_ms=100,
-        **credentials.client_kwargs(),
     )
     if redelivery.pending:
         try:

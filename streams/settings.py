@@ -15,6 +15,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 #: Local group joins wait half the session timeout; 6 s keeps restarts quick on one machine.
 LOCAL_SESSION_TIMEOUT_SECONDS = 6.0
 
+#: How long a command waits for the broker to answer before it gives up, s; kafka-python's own
+#: default for a first answer (30 s) kept an operator waiting on a typo in KAWAL_BROKER_URL.
+DEFAULT_BROKER_WAIT_SECONDS = 15.0
+
 #: K of the public figures' suppression rule (streams/audit/suppression.py): a group of one or
 #: two cases is never published by default, and below 2 the rule would hold nothing back.
 DEFAULT_STATS_MIN_CASES = 3
@@ -48,6 +52,14 @@ class Settings(BaseSettings):
         description=(
             "Kafka bootstrap URL (kafka://host:port[;host:port]) or tansu://host:port. "
             "Unset: `kawal up` runs the embedded tansu broker."
+        ),
+    )
+    broker_wait_seconds: float = Field(
+        default=DEFAULT_BROKER_WAIT_SECONDS,
+        gt=0,
+        description=(
+            "How long a command (kawal dlq, case replay, case erase, topics strays, connector "
+            "run) waits for the broker to answer before it stops with an error, s."
         ),
     )
     broker_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL"] = Field(

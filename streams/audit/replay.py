@@ -24,6 +24,7 @@ from schemas.errors import KawalError
 from streams.audit.entry_writes import Inserted
 from streams.audit.store import AuditStore, row_from_entry
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
+from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_consumer
 from streams.broker.topic_end import at_end, remaining
 from streams.topics import CASE_AUDIT
 
@@ -61,10 +62,15 @@ def replay(
     *,
     progress: bool = True,
     credentials: BrokerCredentials = PLAINTEXT,
+    wait: float = BROKER_WAIT_SECONDS,
 ) -> ReplayResult:
-    """Read ``kawal.case.audit`` from its beginning into ``store``."""
+    """Read ``kawal.case.audit`` from its beginning into ``store``.
+
+    Raises:
+        kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s.
+    """
     started = time.perf_counter()
-    consumer = _consumer(bootstrap, credentials)
+    consumer = _consumer(bootstrap, credentials, wait)
     try:
         partitions = _assign_all(consumer)
         with tqdm(desc="replay", unit="entries", disable=not progress, file=sys.stderr) as bar:
@@ -75,14 +81,15 @@ def replay(
     return ReplayResult(read, writer.inserted, undecodable, seconds, writer.conflicting)
 
 
-def _consumer(bootstrap: list[str], credentials: BrokerCredentials) -> KafkaConsumer:
-    return KafkaConsumer(
-        bootstrap_servers=bootstrap,
+def _consumer(bootstrap: list[str], credentials: BrokerCredentials, wait: float) -> KafkaConsumer:
+    return kafka_consumer(
+        bootstrap,
+        credentials.client_kwargs(),
+        wait,
         enable_auto_commit=False,
         fetch_max_bytes=64 * 1024 * 1024,
         max_partition_fetch_bytes=16 * 1024 * 1024,
         fetch_max_wait_ms=5,
-        **credentials.client_kwargs(),
     )
 
 

@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import TopicPartition
 
 from schemas.codec import AvroCodec, CodecError
 from streams.broker.checkpoints import CheckpointStore
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
+from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_consumer, kafka_producer
 from streams.broker.topic_end import at_end
 from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.sealing import DecryptionKeys, open_payload
@@ -68,14 +69,18 @@ class DeadLetterRecord:
 
 
 def read_dead_letters(
-    bootstrap: list[str], codec: AvroCodec, credentials: BrokerCredentials = PLAINTEXT
+    bootstrap: list[str],
+    codec: AvroCodec,
+    credentials: BrokerCredentials = PLAINTEXT,
+    wait: float = BROKER_WAIT_SECONDS,
 ) -> Iterator[DeadLetterRecord]:
-    """Every record of ``kawal.dlq``, oldest first per partition."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        fetch_max_wait_ms=5,
-        **credentials.client_kwargs(),
+    """Every record of ``kawal.dlq``, oldest first per partition.
+
+    Raises:
+        kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s.
+    """
+    consumer = kafka_consumer(
+        bootstrap, credentials.client_kwargs(), wait, enable_auto_commit=False, fetch_max_wait_ms=5
     )
     try:
         partitions = [
@@ -183,6 +188,7 @@ def replay_dead_letters(
     selection: ReplayFilter,
     keys: DecryptionKeys,
     credentials: BrokerCredentials = PLAINTEXT,
+    wait: float = BROKER_WAIT_SECONDS,
 ) -> ReplayOutcome:
     """Send the selected dead letters back to their inbound topics, each at most once.
 
@@ -192,20 +198,18 @@ def replay_dead_letters(
     Raises:
         schemas.errors.KawalError: a sealed payload does not open (the hub's key is not held,
             or the letter was altered); nothing after it is sent.
+        kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s.
     """
     store = CheckpointStore(home / "connectors" / "checkpoints.db")
     done = set(filter(None, (store.get(REPLAYED) or "").split(",")))
-    producer = KafkaProducer(
-        bootstrap_servers=bootstrap,
-        acks="all",
-        client_id="kawal-dlq-replay",
-        **credentials.client_kwargs(),
+    producer = kafka_producer(
+        bootstrap, credentials.client_kwargs(), wait, acks="all", client_id="kawal-dlq-replay"
     )
     replayed = skipped = selected = 0
     refusals: list[tuple[str, str]] = []
     held: dict[str, Counter[str]] = {name: Counter() for name in selection.given()}
     try:
-        for record in read_dead_letters(bootstrap, codec, credentials):
+        for record in read_dead_letters(bootstrap, codec, credentials, wait):
             for name, values in held.items():
                 values[str(record.letter[name])] += 1
             if not selection.matches(record):

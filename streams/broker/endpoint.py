@@ -6,21 +6,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from kafka import KafkaAdminClient
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.net.compat import KafkaNetClient
 
 from schemas.errors import KawalError
 from schemas.field_formats import is_number
+from streams.settings import DEFAULT_BROKER_WAIT_SECONDS
 
 KAFKA_SCHEME = "kafka"
 EXAMPLE = "e.g. KAWAL_BROKER_URL=kafka://broker-1:9092;broker-2:9092"
 TANSU_SCHEME = "tansu"
 #: Faust transport name of :mod:`streams.broker.transport` (plain Kafka).
 KAWAL_TRANSPORT = "kawal"
+#: How long a client waits for the broker to answer, in seconds (KAWAL_BROKER_WAIT_SECONDS).
+BROKER_WAIT_SECONDS = DEFAULT_BROKER_WAIT_SECONDS
 
 
 class BrokerUrlError(KawalError):
@@ -74,23 +78,100 @@ def parse_broker_url(url: str) -> BrokerEndpoint:
     return BrokerEndpoint(scheme=scheme, servers=servers)
 
 
+def client_options(
+    bootstrap: Sequence[str], security: Mapping[str, Any] | None, wait: float
+) -> dict[str, Any]:
+    """The options every kafka-python client of the hub is built with.
+
+    kafka-python's clients (consumer, producer and admin alike) ask a first broker for its
+    version in their constructor; ``bootstrap_timeout_ms`` is how long that waits before it
+    raises :class:`kafka.errors.KafkaTimeoutError`, so an unreachable broker costs ``wait``.
+    """
+    return {
+        "bootstrap_servers": list(bootstrap),
+        "bootstrap_timeout_ms": int(wait * 1000),
+        **dict(security or {}),
+    }
+
+
+def kafka_consumer(
+    bootstrap: Sequence[str],
+    security: Mapping[str, Any] | None = None,
+    wait: float = BROKER_WAIT_SECONDS,
+    **config: Any,
+) -> KafkaConsumer:
+    """A kafka-python consumer of ``bootstrap`` with ``config``, built within ``wait`` s.
+
+    Raises:
+        kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s.
+    """
+    return _built(KafkaConsumer, client_options(bootstrap, security, wait) | config)
+
+
+def kafka_producer(
+    bootstrap: Sequence[str],
+    security: Mapping[str, Any] | None = None,
+    wait: float = BROKER_WAIT_SECONDS,
+    **config: Any,
+) -> KafkaProducer:
+    """A kafka-python producer of ``bootstrap`` with ``config``, built within ``wait`` s.
+
+    Raises:
+        kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s.
+    """
+    return _built(KafkaProducer, client_options(bootstrap, security, wait) | config)
+
+
+def kafka_admin(
+    bootstrap: Sequence[str],
+    security: Mapping[str, Any] | None = None,
+    wait: float = BROKER_WAIT_SECONDS,
+    **config: Any,
+) -> KafkaAdminClient:
+    """A kafka-python admin client of ``bootstrap`` with ``config``, built within ``wait`` s.
+
+    Raises:
+        kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s.
+    """
+    return _built(KafkaAdminClient, client_options(bootstrap, security, wait) | config)
+
+
 @contextmanager
 def admin_client(
-    endpoint: BrokerEndpoint, security: Mapping[str, Any] | None = None, timeout: float = 15.0
+    endpoint: BrokerEndpoint,
+    security: Mapping[str, Any] | None = None,
+    timeout: float = BROKER_WAIT_SECONDS,
 ) -> Iterator[KafkaAdminClient]:
     """A kafka-python admin client of ``endpoint`` whose requests wait ``timeout`` s, closed after.
 
     Raises:
         kafka.errors.KafkaError: the broker cannot be reached.
     """
-    admin = KafkaAdminClient(
-        bootstrap_servers=endpoint.bootstrap,
-        # Also the wait for a first broker to answer (kafka-python's default: 30 s).
-        bootstrap_timeout_ms=int(timeout * 1000),
-        request_timeout_ms=int(timeout * 1000),
-        **dict(security or {}),
+    admin = kafka_admin(
+        endpoint.bootstrap, security, timeout, request_timeout_ms=int(timeout * 1000)
     )
     try:
         yield admin
     finally:
         admin.close()
+
+
+def _built(client_class: Any, options: dict[str, Any]) -> Any:
+    """``client_class(**options)``, its network closed when the constructor raises.
+
+    kafka-python 3.0.12 starts a client's IO thread and opens its sockets before the first
+    bootstrap, and a constructor that raises (no broker within the wait) leaves both open: a
+    thread and sockets more at every failed lag reading of a worker whose broker is down.
+    """
+    made: list[Any] = []
+
+    def network(**config: Any) -> Any:
+        made.append(client := KafkaNetClient(**config))
+        return client
+
+    try:
+        return client_class(**options, kafka_client=network)
+    except BaseException:
+        for client in made:
+            client.close()
+        raise

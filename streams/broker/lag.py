@@ -22,10 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from faust.types import TP
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, TopicPartition
 
 from streams.broker import tansu
-from streams.broker.endpoint import BrokerEndpoint, admin_client
+from streams.broker.endpoint import (
+    BROKER_WAIT_SECONDS,
+    BrokerEndpoint,
+    admin_client,
+    kafka_consumer,
+)
 from streams.topics import APP_ID, CONNECTOR_GROUP_PREFIX, SINK_APP_ID
 
 log = logging.getLogger(__name__)
@@ -62,7 +67,7 @@ def lag_of(
 def read_lag(
     endpoint: BrokerEndpoint,
     security: Mapping[str, Any] | None = None,
-    timeout: float = 15.0,
+    timeout: float = BROKER_WAIT_SECONDS,
     known: tansu.KnownEnds | None = None,
 ) -> Lag:
     """The lag of every hub consumer group on ``endpoint``, read now.
@@ -105,11 +110,12 @@ def end_offsets(
         return {}
     # No group and nothing to commit: without enable_auto_commit=False, kafka-python warns
     # "group_id is None" in the worker's log at every reading.
-    consumer = KafkaConsumer(
-        bootstrap_servers=endpoint.bootstrap,
+    consumer = kafka_consumer(
+        endpoint.bootstrap,
+        security,
+        timeout,
         request_timeout_ms=int(timeout * 1000),
         enable_auto_commit=False,
-        **security,
     )
     try:
         reported: dict[TopicPartition, int] = consumer.end_offsets(partitions)
@@ -134,7 +140,7 @@ class LagReader:
     endpoint: BrokerEndpoint
     security: Mapping[str, Any] | None = None
     #: How long a reading waits for the broker's answers, in seconds.
-    timeout: float = 15.0
+    timeout: float = BROKER_WAIT_SECONDS
     #: The last reading; None until the first succeeded.
     lag: Lag | None = None
     #: When the last reading succeeded (seconds since the epoch), 0 before the first.

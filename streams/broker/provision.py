@@ -35,6 +35,7 @@ from kafka.errors import (
 
 from schemas.errors import KawalError
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
+from streams.broker.endpoint import kafka_admin
 from streams.broker.topic_plan import (
     ConfigChange,
     PartitionMismatch,
@@ -183,11 +184,8 @@ def _admin(
     bootstrap: list[str], wait_seconds: float, credentials: BrokerCredentials
 ) -> Iterator[KafkaAdminClient]:
     try:
-        admin = KafkaAdminClient(
-            bootstrap_servers=bootstrap,
-            client_id="kawal-provision",
-            bootstrap_timeout_ms=int(wait_seconds * 1000),
-            **credentials.client_kwargs(),
+        admin = kafka_admin(
+            bootstrap, credentials.client_kwargs(), wait_seconds, client_id="kawal-provision"
         )
     except KafkaError as exc:
         # A broker that refuses the credentials looks to kafka-python like one that is down.

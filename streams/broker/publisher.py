@@ -11,12 +11,12 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from schemas.codec import AvroCodec
 from schemas.errors import KawalError
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
+from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_producer
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.institutions import Institution
 from streams.domain.signed_events import encode_signed
@@ -45,22 +45,27 @@ class EventPublisher:
         credentials: BrokerCredentials = PLAINTEXT,
         institutions: Iterable[Institution] = (),
         flush_timeout: float = FLUSH_TIMEOUT_SECONDS,
+        wait: float = BROKER_WAIT_SECONDS,
     ) -> None:
         """Publish through ``bootstrap``; ``institutions``' lanes say where each publishes.
 
         An institution not in ``institutions`` publishes on its own topic. ``flush_timeout``
         is how long a flush (and a close) waits for the broker's acknowledgements.
+
+        Raises:
+            kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s.
         """
         self.flush_timeout = flush_timeout
         self.codec = codec
         self.keyring = keyring
         self._topics = {inst.id: inbound_topic_of(inst) for inst in institutions}
-        self.producer = KafkaProducer(
-            bootstrap_servers=bootstrap,
+        self.producer = kafka_producer(
+            bootstrap,
+            credentials.client_kwargs(),
+            wait,
             acks="all",
             linger_ms=5,
             client_id="kawal-publisher",
-            **credentials.client_kwargs(),
         )
         self._pending: list[Any] = []
 

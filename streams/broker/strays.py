@@ -28,7 +28,7 @@ from kafka import TopicPartition
 
 from schemas.errors import KawalError
 from streams.broker import tansu
-from streams.broker.endpoint import BrokerEndpoint, admin_client
+from streams.broker.endpoint import BROKER_WAIT_SECONDS, BrokerEndpoint, admin_client
 from streams.broker.lag import end_offsets
 from streams.domain.institutions import Institution
 from streams.topics import INBOUND_PREFIX, SHARED_INBOUND, inbound_topics, institution_of_inbound
@@ -78,7 +78,7 @@ def read_strays(
     endpoint: BrokerEndpoint,
     read: Collection[str],
     security: Mapping[str, Any] | None = None,
-    timeout: float = 15.0,
+    timeout: float = BROKER_WAIT_SECONDS,
     known: tansu.KnownEnds | None = None,
 ) -> Strays:
     """The records of every stray inbound topic on ``endpoint`` with any, read now.
@@ -106,7 +106,7 @@ def delete_strays(
     topics: Collection[str],
     read: Collection[str],
     security: Mapping[str, Any] | None = None,
-    timeout: float = 15.0,
+    timeout: float = BROKER_WAIT_SECONDS,
 ) -> None:
     """Delete ``topics``, each an inbound topic on the broker that is not in ``read``.
 
@@ -151,7 +151,7 @@ class StrayWatch:
     institutions: Mapping[str, Institution]
     security: Mapping[str, Any] | None = None
     #: How long a reading waits for the broker's answers, in seconds.
-    timeout: float = 15.0
+    timeout: float = BROKER_WAIT_SECONDS
     #: The last reading; None until the first succeeded.
     strays: Strays | None = None
     #: Readings that failed (the broker unreachable), since the process started.

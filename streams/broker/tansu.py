@@ -45,6 +45,7 @@ from kafka.errors import KafkaError
 from schemas.errors import KawalError
 from streams.broker import fetching
 from streams.broker import transport as hub_transport
+from streams.broker.endpoint import kafka_consumer
 
 #: Longest time tansu may hold a Fetch request while records flow, in milliseconds.
 FETCH_MAX_WAIT_MS = 5
@@ -125,11 +126,8 @@ def _fetched_ends(
     security: Mapping[str, Any] | None,
 ) -> dict[TP, int]:
     ends = dict(reported)
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-        **(security or {}),
+    consumer = kafka_consumer(
+        bootstrap, security, timeout, enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS
     )
     try:
         for tp, end in ends.items():

@@ -246,6 +246,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
         AvroCodec(default_catalog()),
         progress=not args.json,
         credentials=BrokerCredentials.from_settings(settings),
+        wait=settings.broker_wait_seconds,
     )
     if args.json:
         print(json.dumps(vars(result) | {"per_second": round(result.per_second)}))

@@ -67,7 +67,8 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
     selection = ReplayFilter(args.stage, args.reason_code, args.source_topic)
     codec = AvroCodec(default_catalog())
     credentials = BrokerCredentials.from_settings(settings)
-    records = list(read_dead_letters(_bootstrap(settings), codec, credentials))
+    wait = settings.broker_wait_seconds
+    records = list(read_dead_letters(_bootstrap(settings), codec, credentials, wait))
     selected = sorted(
         (record for record in records if selection.matches(record)),
         key=lambda record: (record.letter["rejected_at"], record.partition, record.offset),
@@ -120,6 +121,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
         selection,
         keyring_of(settings),
         BrokerCredentials.from_settings(settings),
+        settings.broker_wait_seconds,
     )
     print(
         f"replayed {outcome.replayed}, already replayed {outcome.already_replayed}, "

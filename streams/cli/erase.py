@@ -154,6 +154,7 @@ def _publish(settings: Settings, case_id: str, tombstone: Erased) -> str | None:
             AvroCodec(default_catalog()),
             keyring_of(settings),
             BrokerCredentials.from_settings(settings),
+            wait=settings.broker_wait_seconds,
         )
         try:
             publisher.publish(ERASURE_EVENT, event)

@@ -115,13 +115,15 @@ def run_topics_strays(args: argparse.Namespace, settings: Settings) -> int:
     read = inbound_topics(institutions)
     security = BrokerCredentials.from_settings(settings).client_kwargs()
     if args.delete:
-        delete_strays(endpoint, args.delete, read, security)
+        delete_strays(endpoint, args.delete, read, security, settings.broker_wait_seconds)
         print(f"deleted {', '.join(sorted(set(args.delete)))}")
         return EXIT_OK
     by_id = {institution.id: institution for institution in institutions}
     found = [
         {"topic": topic, "records": records, "remedy": stray_remedy(topic, by_id)}
-        for topic, records in read_strays(endpoint, read, security).items()
+        for topic, records in read_strays(
+            endpoint, read, security, settings.broker_wait_seconds
+        ).items()
     ]
     if args.json:
         print(json.dumps({"strays": found}, indent=2))

@@ -205,7 +205,11 @@ def test_a_key_destroyed_without_its_event_is_completed_by_running_again(
     hub = as_hub
     case_id = hub.open_case()
     # Its own process: a Kafka client that never reached its broker leaves sockets behind.
-    down = dict(os.environ, KAWAL_BROKER_URL=f"tansu://127.0.0.1:{free_port()}")
+    down = dict(
+        os.environ,
+        KAWAL_BROKER_URL=f"tansu://127.0.0.1:{free_port()}",
+        KAWAL_BROKER_WAIT_SECONDS="1",
+    )
     command = [sys.executable, "-m", "streams.cli", "erase", case_id, "--reason", REASON, "--json"]
 
     failed = subprocess.run(command, env=down, capture_output=True, text=True, timeout=120)

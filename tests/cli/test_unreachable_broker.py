@@ -1,29 +1,59 @@
-"""A command that needs the broker says so when it cannot reach it, without a traceback."""
+"""A command that needs the broker says so when it cannot reach it, within its wait.
+
+Every command that reads or writes the broker through a kafka-python client stops after
+KAWAL_BROKER_WAIT_SECONDS with one line naming the broker and what to do, without a traceback.
+"""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from streams.cli.exits import EXIT_ERROR
+from streams.local.keyring import ensure_local_keys
 from streams.local.processes import free_port
+from streams.settings import Settings
+from tests.without_broker import run_without_broker
+
+#: The wait the commands are given, s.
+WAIT_SECONDS = 0.5
+#: Longest a refusal may take, s: well under the hub's default wait (15 s) and kafka-python's
+#: (30 s), with room for a command's imports on a loaded machine.
+LONGEST_SECONDS = 10.0
 
 
-def test_dlq_list_without_a_broker_is_a_clear_error(tmp_path: Path) -> None:
-    url = f"kafka://127.0.0.1:{free_port()}"
-    env = dict(os.environ, KAWAL_HOME=str(tmp_path), KAWAL_BROKER_URL=url)
-
-    done = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "dlq", "list"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+def test_every_broker_command_without_a_broker_is_a_clear_error_within_its_wait(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    ensure_local_keys(Settings(home=home))
+    callback = tmp_path / "callback.toml"
+    callback.write_text(
+        'institution = "bawaslu.33"\ncallback_url = "http://127.0.0.1:9/x"\ntoken = "t"\n'
     )
+    url = f"kafka://127.0.0.1:{free_port()}"
+    settings = {
+        "KAWAL_HOME": str(home),
+        "KAWAL_BROKER_URL": url,
+        "KAWAL_BROKER_WAIT_SECONDS": str(WAIT_SECONDS),
+        "KAWAL_CONNECTOR_METRICS_PORT": "0",
+    }
+    commands = [
+        ["dlq", "list"],
+        ["dlq", "replay"],
+        ["replay"],
+        ["topics", "strays"],
+        ["topics", "strays", "--delete", "kawal.inbound.nope"],
+        ["connector", "run", "bawaslu-callback", "--config", str(callback)],
+    ]
 
-    assert done.returncode == 1
-    assert "Traceback" not in done.stderr
-    assert "did not answer" in done.stderr
-    assert done.stderr.count("KafkaTimeoutError") == 1
-    assert "KAWAL_BROKER_URL" in done.stderr
+    done = run_without_broker(settings, tmp_path / "ran.json", *commands)
+
+    for command, ran in zip(commands, done, strict=True):
+        assert ran.returncode == EXIT_ERROR, (command, ran.stderr)
+        *logs, refusal = ran.stderr.splitlines()
+        # A connector is a serving process: its logs are its output, kafka-python's included.
+        assert not logs or command[0] == "connector", (command, ran.stderr)
+        assert refusal.startswith(f"kawal: the broker at {url} did not answer")
+        assert refusal.count("KafkaTimeoutError") == 1, (command, refusal)
+        assert refusal.endswith("or set KAWAL_BROKER_URL")
+        assert ran.seconds < LONGEST_SECONDS, (command, ran.seconds)
