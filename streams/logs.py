@@ -36,6 +36,7 @@ from typing import Any
 from aiohttp.http_exceptions import BadHttpMessage
 from kafka.errors import KafkaError
 
+from monitoring.metrics import MALFORMED_REQUESTS
 from schemas.errors import KawalError
 
 #: Fields a record may carry in ``extra`` that go into the JSON object.
@@ -125,7 +126,8 @@ class QuietMalformedRequests(logging.Filter):
     A malformed request line or header is the client's doing and is answered 400; logged at
     ERROR with a traceback, as aiohttp does, it let anyone fill the hub's logs at will. aiohttp
     itself logs a request with a bad method at DEBUG for the same reason. A request the hub
-    failed to handle (a 500) stays an ERROR.
+    failed to handle (a 500) stays an ERROR. Each demoted record is counted
+    (:data:`monitoring.metrics.MALFORMED_REQUESTS`): ops see the rate on ``/metrics`` instead.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -133,6 +135,7 @@ class QuietMalformedRequests(logging.Filter):
         error = record.exc_info[1] if record.exc_info else None
         if not isinstance(error, BadHttpMessage):
             return True
+        MALFORMED_REQUESTS.count += 1
         record.levelno, record.levelname = logging.DEBUG, "DEBUG"
         return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
 

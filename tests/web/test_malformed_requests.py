@@ -1,4 +1,4 @@
-"""A request the HTTP server cannot parse is answered 400 and leaves no error in the log.
+"""A request the HTTP server cannot parse is answered 400, counted, and leaves no error in the log.
 
 Logged at ERROR with a traceback, as aiohttp does by default, anyone could fill the hub's logs
 with requests that are not HTTP.
@@ -14,13 +14,16 @@ from urllib.parse import urlsplit
 import pytest
 
 from streams.logs import HTTP_SERVER_LOGGER, QuietMalformedRequests
-from tests.hubtools import RunningHub
+from tests.hubtools import RunningHub, metric_value
 
 #: Requests no HTTP server can handle: a header without a colon, a request line too long.
 MALFORMED = (
     b"GET /health HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n",
     b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
 )
+
+#: The series that counts them, as ops see it.
+COUNTED = "kawal_http_malformed_requests_total"
 
 
 def answer_to(url: str, request: bytes) -> bytes:
@@ -34,10 +37,14 @@ def answer_to(url: str, request: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("server", ["worker", "sink"])
-def test_a_malformed_request_is_a_400_and_no_error_in_the_log(hub: RunningHub, server: str) -> None:
+def test_a_malformed_request_is_a_400_counted_and_no_error_in_the_log(
+    hub: RunningHub, server: str
+) -> None:
     url, child = (hub.base_url, hub.worker) if server == "worker" else (hub.sink_url, hub.sink)
+    before = metric_value(url, COUNTED)
     for request in MALFORMED:
         assert answer_to(url, request).endswith(b" 400 Bad Request")
+    assert metric_value(url, COUNTED) == before + len(MALFORMED)
     answer_to(url, b"GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     time.sleep(0.5)  # the server's log line, if any, is written after its answer
     text = child.log_path.read_text(errors="replace")
