@@ -49,7 +49,11 @@ class EventPublisher:
         """Publish through ``bootstrap``; ``institutions``' lanes say where each publishes.
 
         An institution not in ``institutions`` publishes on its own topic. ``flush_timeout``
-        is how long a flush (and a close) waits for the broker's acknowledgements.
+        is how long a flush (and a close) waits for the broker's acknowledgements, and how
+        long the publisher waits for a first broker to answer.
+
+        Raises:
+            kafka.errors.KafkaTimeoutError: no broker answered within ``flush_timeout``.
         """
         self.flush_timeout = flush_timeout
         self.codec = codec
@@ -60,6 +64,9 @@ class EventPublisher:
             acks="all",
             linger_ms=5,
             client_id="kawal-publisher",
+            # kafka-python's own bootstrap wait is 30 s whatever the flush deadline: one
+            # deadline for both lets a caller bound the whole publish.
+            bootstrap_timeout_ms=int(flush_timeout * 1000),
             **credentials.client_kwargs(),
         )
         self._pending: list[Any] = []

@@ -17,3 +17,18 @@ def case_uuid(text: str) -> str:
     if found is None:
         raise argparse.ArgumentTypeError("a case id is a UUID, as `kawal case list` shows it")
     return found
+
+
+def wait_seconds(text: str) -> float:
+    """A wait, in seconds, above 0.
+
+    Raises:
+        argparse.ArgumentTypeError: ``text`` is no number above 0 (a usage error).
+    """
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"give the wait in seconds, above 0 (not {text!r})")
+    return seconds

@@ -30,8 +30,8 @@ from schemas.errors import KawalError
 from streams.audit.store import AuditStore
 from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
-from streams.broker.publisher import EventPublisher
-from streams.cli.arguments import case_uuid
+from streams.broker.publisher import FLUSH_TIMEOUT_SECONDS, EventPublisher
+from streams.cli.arguments import case_uuid, wait_seconds
 from streams.cli.exits import EXIT_NOT_RECORDED, EXIT_OK, EXIT_UNKNOWN_CASE
 from streams.cli.output import reporting_errors
 from streams.domain.erasure import (
@@ -79,6 +79,14 @@ def add_parsers(commands: Any) -> None:
         help="why, e.g. 'erasure request 2027/014 under Law 27/2022': kept with the destroyed "
         "key and sent to every party, so never personal data (1 to 500 characters)",
     )
+    erase.add_argument(
+        "--wait",
+        type=wait_seconds,
+        default=FLUSH_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help="how long to wait for the broker to take the event (default "
+        f"{FLUSH_TIMEOUT_SECONDS:g}); the key is destroyed first either way",
+    )
     erase.add_argument("--json", action="store_true", help="machine-readable output")
     erase.set_defaults(run=_erase)
 
@@ -92,19 +100,19 @@ def _reason(text: str) -> str:
 
 def _erase(args: argparse.Namespace, settings: Settings) -> int:
     def run() -> int:
-        return _run(settings, args.case_id, args.reason, as_json=args.json)
+        return _run(settings, args.case_id, args.reason, as_json=args.json, wait=args.wait)
 
     return reporting_errors(run, as_json=args.json)
 
 
-def _run(settings: Settings, case_id: str, reason: str, *, as_json: bool) -> int:
+def _run(settings: Settings, case_id: str, reason: str, *, as_json: bool, wait: float) -> int:
     event_ids = _trail_event_ids(settings, case_id)
     if event_ids is None:
         return _unknown_case(settings, case_id, as_json=as_json)
     event_id = erasure_event_id(case_id)
     recorded = event_id in event_ids
     erasure, tombstone = _destroy_key(settings, case_id, reason)
-    problem = None if recorded else _publish(settings, case_id, tombstone)
+    problem = None if recorded else _publish(settings, case_id, tombstone, wait)
     outcome = Outcome(case_id, erasure, tombstone, event_id, recorded, problem)
     _show(outcome, as_json=as_json)
     return EXIT_OK if problem is None else EXIT_NOT_RECORDED
@@ -138,8 +146,11 @@ def _destroy_key(settings: Settings, case_id: str, reason: str) -> tuple[Erasure
     return erasure, tombstone
 
 
-def _publish(settings: Settings, case_id: str, tombstone: Erased) -> str | None:
-    """Publish the case's PersonalDataErased; None once the broker has it, else why not."""
+def _publish(settings: Settings, case_id: str, tombstone: Erased, wait: float) -> str | None:
+    """Publish the case's PersonalDataErased; None once the broker has it, else why not.
+
+    ``wait`` bounds, in seconds, the wait for the broker to answer and then to acknowledge.
+    """
     event = erasure_event(
         case_id,
         reason=tombstone.reason,
@@ -154,6 +165,7 @@ def _publish(settings: Settings, case_id: str, tombstone: Erased) -> str | None:
             AvroCodec(default_catalog()),
             keyring_of(settings),
             BrokerCredentials.from_settings(settings),
+            flush_timeout=wait,
         )
         try:
             publisher.publish(ERASURE_EVENT, event)

@@ -166,6 +166,8 @@ REFUSED: tuple[tuple[list[str], str], ...] = (
     (["--reason", "request of NIP 198501012010011001"], "looks like it holds personal data"),
     (["--reason", "asked by budi@example.go.id"], "looks like it holds personal data"),
     (["--reason", "x" * 501], "keep it to 500"),
+    (["--reason", REASON, "--wait", "0"], "give the wait in seconds, above 0"),
+    (["--reason", REASON, "--wait", "soon"], "give the wait in seconds, above 0"),
     ([], "the following arguments are required: --reason"),
 )
 
@@ -206,12 +208,14 @@ def test_a_key_destroyed_without_its_event_is_completed_by_running_again(
     case_id = hub.open_case()
     # Its own process: a Kafka client that never reached its broker leaves sockets behind.
     down = dict(os.environ, KAWAL_BROKER_URL=f"tansu://127.0.0.1:{free_port()}")
-    command = [sys.executable, "-m", "streams.cli", "erase", case_id, "--reason", REASON, "--json"]
+    erase_args = ["erase", case_id, "--reason", REASON, "--wait", "2", "--json"]
+    command = [sys.executable, "-m", "streams.cli", *erase_args]
 
     failed = subprocess.run(command, env=down, capture_output=True, text=True, timeout=120)
 
     assert failed.returncode == EXIT_NOT_RECORDED
     assert json.loads(failed.stdout)["event"] == "not_published"
+    assert "KafkaTimeoutError" in failed.stderr  # no broker answered within the wait
     assert f"the data key of case {case_id} is destroyed" in failed.stderr
     assert f"run `kawal erase {case_id} --reason ...` again" in failed.stderr
     assert "Traceback" not in failed.stderr
