@@ -6,6 +6,7 @@ tests, and reading a topic from its start.
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -18,6 +19,7 @@ from kafka import KafkaConsumer, TopicPartition
 from connectors.base import Connector, ConnectorConfig
 from connectors.host import build
 from connectors.retry import RetryPolicy
+from streams.broker.topic_end import at_end
 
 #: Retries of the broker-backed tests: few and short.
 FAST_RETRY = RetryPolicy(attempts=2, initial_seconds=0.05, max_seconds=0.05)
@@ -25,19 +27,29 @@ FAST_RETRY = RetryPolicy(attempts=2, initial_seconds=0.05, max_seconds=0.05)
 WAIT_SECONDS = 30.0
 
 
-def read_topic(bootstrap: list[str], topic: str, timeout: float = 5.0) -> list[Any]:
-    """Every record of ``topic`` (from the beginning; stops after ``timeout`` s of silence)."""
+def read_topic(bootstrap: list[str], topic: str, timeout: float = WAIT_SECONDS) -> list[Any]:
+    """Every record of ``topic``, from its beginning to its end when read.
+
+    The end is the high watermark the broker last gave for each partition, so a read returns
+    as soon as it has every record acknowledged before it, not after a silence.
+
+    Raises:
+        AssertionError: the end was not reached within ``timeout`` s.
+    """
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        consumer_timeout_ms=int(timeout * 1000),
-        fetch_max_wait_ms=5,
+        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=5
     )
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
-        return list(consumer)
+        found: list[Any] = []
+        deadline = time.monotonic() + timeout
+        while not at_end(consumer, partitions):
+            assert time.monotonic() < deadline, f"{topic} not read to its end in {timeout:g} s"
+            for records in consumer.poll(timeout_ms=200).values():
+                found += records
+        return found
     finally:
         consumer.close()
 

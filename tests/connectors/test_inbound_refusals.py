@@ -45,8 +45,6 @@ NAME = "as-it-comes"
 SECRET_NIP = "198501012010011001"
 SECRET_NAME = "Siti Rahmawati"
 SECRET_SUMMARY = "Shared campaign material in the office group."
-#: Seconds of silence that end a read of a topic (every record read was acknowledged).
-QUIET = 2.0
 OUTAGE = "exchange share /mnt/bawaslu-33 is not mounted (FileNotFoundError)"
 
 
@@ -149,7 +147,7 @@ def runner_of(
 
 def letters_naming(bootstrap: list[str], source_id: str) -> list[dict[str, Any]]:
     codec = AvroCodec(default_catalog())
-    letters = [codec.decode(message.value).record for message in read_topic(bootstrap, DLQ, QUIET)]
+    letters = [codec.decode(message.value).record for message in read_topic(bootstrap, DLQ)]
     return [
         letter
         for letter in letters
@@ -160,7 +158,7 @@ def letters_naming(bootstrap: list[str], source_id: str) -> list[dict[str, Any]]
 def published_ids(bootstrap: list[str]) -> set[str]:
     codec = AvroCodec(default_catalog())
     found = set()
-    for message in read_topic(bootstrap, inbound_topic(INSTITUTION), QUIET):
+    for message in read_topic(bootstrap, inbound_topic(INSTITUTION)):
         try:
             found.add(signed_event_of(codec, message.value)["envelope"]["event_id"])
         except CodecError:

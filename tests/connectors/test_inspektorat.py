@@ -43,8 +43,6 @@ INSTITUTION = "inspektorat.3374"
 FOLLOWED_CASE = case_id_for("bawaslu.33", "33/LP/PB/2024/042")
 #: Row fields that hold personal data (kawal.personal_data) in the office's export.
 PERSONAL = ("summary", "subject_nip", "subject_name", "reporter_identity")
-#: Seconds of silence after which a topic is read to its end (the broker is local).
-QUIET = 2.0
 
 
 def config_of(office: InspectorateOffice) -> dict[str, Any]:
@@ -152,7 +150,7 @@ def published(
     codec = connector.context.codec
     found = [
         signed_event_of(codec, message.value)["envelope"]["event_id"]
-        for message in read_topic(bootstrap, inbound_topic(INSTITUTION), QUIET)
+        for message in read_topic(bootstrap, inbound_topic(INSTITUTION))
     ]
     return sorted(event_id for event_id in found if event_id in ids)
 
@@ -299,7 +297,7 @@ def test_the_receipt_lists_event_ids_and_rejected_rows_without_personal_data(
     codec = connector.context.codec
     ids = accepted_ids(receipt)
     assert published(connector, kawal_broker, ids) == sorted(ids)
-    letters = [codec.decode(m.value).record for m in read_topic(kawal_broker, DLQ, QUIET)]
+    letters = [codec.decode(m.value).record for m in read_topic(kawal_broker, DLQ)]
     reasons = [letter["reason"] for letter in letters if name in letter["reason"]]
     assert sorted(reason.split(":")[0] for reason in reasons) == [
         f"record {name}#2",  # the dead letter names the row, never its contents

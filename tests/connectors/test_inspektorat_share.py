@@ -155,7 +155,7 @@ def test_a_linked_batch_is_dead_lettered_by_the_runner(
         producer.close()
         checkpoints.close()
     codec = connector.context.codec
-    letters = [codec.decode(m.value).record for m in read_topic(kawal_broker, DLQ, 2.0)]
+    letters = [codec.decode(m.value).record for m in read_topic(kawal_broker, DLQ)]
     [letter] = [letter for letter in letters if name in letter["reason"]]
     assert letter["reason_code"] == "not_a_regular_file"
     assert (office.share / "refused" / name).is_symlink()

@@ -80,7 +80,7 @@ def _of_case(
 ) -> list[dict[str, Any]]:
     """Records of ``case_id`` on ``topic``: its trail entries, or with ``receipts`` its receipts."""
     codec = default_codec()
-    records = [codec.decode(m.value).record for m in read_topic(_bootstrap(up), topic, 2.0)]
+    records = [codec.decode(m.value).record for m in read_topic(_bootstrap(up), topic)]
     return [r for r in records if r.get("case_id") == case_id and ("status" in r) is receipts]
 
 
@@ -150,7 +150,7 @@ def test_on_the_shared_topic_a_forged_or_misplaced_sender_is_refused(
     deadline = time.monotonic() + FEED_SECONDS
     while len(reasons) < 2:
         assert time.monotonic() < deadline, reasons
-        for message in read_topic(_bootstrap(national_up), DLQ, 2.0):
+        for message in read_topic(_bootstrap(national_up), DLQ):
             letter = codec.decode(message.value).record
             if message.key in (
                 forged["envelope"]["case_id"].encode(),
