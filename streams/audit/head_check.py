@@ -23,7 +23,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
+from schemas.errors import KawalError
 from streams.audit.log_rows import hash_bytes
 from streams.audit.row_shapes import EDITED, is_number
 from streams.audit.store import AuditStore
@@ -117,6 +119,35 @@ def verify_heads(store: AuditStore, lines: Iterable[str], keys: KeyRegistry) -> 
     ]
     findings += forks(kept, matching)
     return HeadsReport(read, len(kept), len(log), findings)
+
+
+def verify_heads_file(path: Path, store: AuditStore, keys: KeyRegistry) -> HeadsReport:
+    """The heads of the file ``path`` checked against ``store``.
+
+    Raises:
+        KawalError: the file cannot be read, or no line of it is a head (another file given
+            by mistake: one line says so, not a finding per line).
+    """
+    give = "give the file a connector keeps its heads in, KAWAL_HOME/connectors/<connector>"
+    wrong_file = KawalError(
+        f"{path} is not a heads file (no line is a signed tree head); {give}.heads.jsonl"
+    )
+    try:
+        with path.open(encoding="utf-8") as lines:
+            heads = verify_heads(store, lines, keys)
+    except OSError as exc:
+        raise KawalError(
+            f"cannot read the heads file {path} ({exc.strerror}); give the file the "
+            "connector keeps its heads in"
+        ) from exc
+    except UnicodeDecodeError:
+        raise wrong_file from None
+    if heads.no_head_at_all:
+        raise wrong_file
+    if heads.read == 0:
+        # No head, no check: "consistent with 0 kept heads" would pass a wrong file.
+        raise KawalError(f"{path} holds no heads (it is empty); {give}.heads.jsonl")
+    return heads
 
 
 def store_log(store: AuditStore, largest_head: int = 0) -> tuple[MerkleLog, list[Finding]]:

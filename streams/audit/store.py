@@ -351,6 +351,13 @@ class AuditStore:
         except SQLAlchemyError as exc:
             raise self.refused("reach", exc) from exc
 
+    def __enter__(self) -> AuditStore:
+        """The store, closed when the ``with`` ends (a command's connections go with it)."""
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """Release the connection pool."""
         self.engine.dispose()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import AbstractContextManager, closing, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,6 @@ from schemas.errors import KawalError
 from streams.audit.store import AuditStore
 
 if TYPE_CHECKING:
-    from streams.audit.head_check import HeadsReport
     from streams.audit.trail import Directory
 from streams.cli.arguments import case_uuid
 from streams.cli.exits import (
@@ -28,7 +28,7 @@ from streams.cli.exits import (
     EXIT_UNVERIFIED,
     EXIT_USAGE,
 )
-from streams.domain.keys import KeyRegistry, load_key_registry
+from streams.domain.keys import load_key_registry
 from streams.settings import Settings
 from streams.vault.data_keys import DataKeyVault
 from streams.vault.kek_source import load_kek_ring
@@ -108,13 +108,20 @@ def add_parsers(commands: Any) -> None:
 
 
 def _case_trail(args: argparse.Namespace, settings: Settings) -> int:
+    with AuditStore.open_existing(settings.audit_url) as store:
+        vault = _vault(settings) if args.viewer is not None else None
+        with _closed_after(vault):
+            return _shown_trail(args, settings, store, vault)
+
+
+def _shown_trail(
+    args: argparse.Namespace, settings: Settings, store: AuditStore, vault: DataKeyVault | None
+) -> int:
     from streams.audit.trail import NotEntitledError, UnknownViewerError, trail_view
     from streams.domain.disclosure_policy import load_disclosure_policy
 
     catalog = default_catalog()
     policy = load_disclosure_policy(settings.disclosure_file, catalog)
-    store = AuditStore.open_existing(settings.audit_url)
-    vault = _vault(settings) if args.viewer is not None else None
     try:
         view = trail_view(
             store,
@@ -189,6 +196,11 @@ def _vault(settings: Settings) -> DataKeyVault | None:
     return vault
 
 
+def _closed_after(vault: DataKeyVault | None) -> AbstractContextManager[object]:
+    """Closes the vault, if one was opened, as the command leaves the ``with``."""
+    return nullcontext() if vault is None else closing(vault)
+
+
 def _vault_or_why(settings: Settings) -> tuple[DataKeyVault | None, str | None]:
     """The hub's vault, or None and why it cannot be opened."""
     try:
@@ -220,7 +232,8 @@ def _print_trail(view: dict[str, Any]) -> None:
 def _case_list(args: argparse.Namespace, settings: Settings) -> int:
     from streams.audit.trail import cases_view
 
-    cases = cases_view(AuditStore.open_existing(settings.audit_url))
+    with AuditStore.open_existing(settings.audit_url) as store:
+        cases = cases_view(store)
     if args.json:
         print(json.dumps(cases, indent=2))
         return EXIT_OK
@@ -274,15 +287,27 @@ def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _verify(args: argparse.Namespace, settings: Settings) -> int:
+    with AuditStore.open_existing(settings.audit_url) as store:
+        vault, unopened = _vault_or_why(settings)
+        with _closed_after(vault):
+            return _verified(args, settings, store, vault, unopened)
+
+
+def _verified(
+    args: argparse.Namespace,
+    settings: Settings,
+    store: AuditStore,
+    vault: DataKeyVault | None,
+    unopened: str | None,
+) -> int:
+    from streams.audit.head_check import verify_heads_file
     from streams.audit.verify import verify_store
 
-    store = AuditStore.open_existing(settings.audit_url)
     keys = load_key_registry(settings.key_registry_file)
-    vault, unopened = _vault_or_why(settings)
     report = verify_store(store, args.case_id, keys, vault)
     if args.case_id is not None and report.cases == 0:
         return _unknown_case(args.case_id, settings)
-    heads = None if args.heads is None else _kept_heads(args.heads, store, keys)
+    heads = None if args.heads is None else verify_heads_file(args.heads, store, keys)
     if args.json:
         findings = [vars(finding) for finding in report.findings]
         result: dict[str, Any] = {
@@ -315,42 +340,15 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK if ok else EXIT_UNVERIFIED
 
 
-def _kept_heads(path: Path, store: AuditStore, keys: KeyRegistry) -> HeadsReport:
-    """The heads of the file ``path`` checked against ``store``.
-
-    Raises:
-        KawalError: the file cannot be read, or no line of it is a head (another file given
-            by mistake: one line says so, not a finding per line).
-    """
-    from streams.audit.head_check import verify_heads
-
-    give = "give the file a connector keeps its heads in, KAWAL_HOME/connectors/<connector>"
-    wrong_file = KawalError(
-        f"{path} is not a heads file (no line is a signed tree head); {give}.heads.jsonl"
-    )
-    try:
-        with path.open(encoding="utf-8") as lines:
-            heads = verify_heads(store, lines, keys)
-    except OSError as exc:
-        raise KawalError(
-            f"cannot read the heads file {path} ({exc.strerror}); give the file the "
-            "connector keeps its heads in"
-        ) from exc
-    except UnicodeDecodeError:
-        raise wrong_file from None
-    if heads.no_head_at_all:
-        raise wrong_file
-    if heads.read == 0:
-        # No head, no check: "consistent with 0 kept heads" would pass a wrong file.
-        raise KawalError(f"{path} holds no heads (it is empty); {give}.heads.jsonl")
-    return heads
-
-
 def _audit_proof(args: argparse.Namespace, settings: Settings) -> int:
+    with AuditStore.open_existing(settings.audit_url) as store:
+        return _proven(args, settings, store)
+
+
+def _proven(args: argparse.Namespace, settings: Settings, store: AuditStore) -> int:
     from streams.audit.case_proofs import ProofReader, UnknownEntryError, UnknownHeadError
     from streams.audit.heads import NotInHeadError
 
-    store = AuditStore.open_existing(settings.audit_url)
     try:
         proof = ProofReader(store).proof(args.case_id, args.seq, args.tree_size)
     except (NotInHeadError, UnknownEntryError, UnknownHeadError) as exc:

@@ -36,6 +36,8 @@ FAILING_PROCESS = Path(__file__).resolve().parents[1] / "failing_process.py"
 #: What each role's agent calls itself in the log line of its stop.
 AGENTS = {"worker": "pipeline", "sink": "audit sink"}
 EVENTS = 8
+#: The batch the failing process fails at: the events before it are each a batch of their own.
+FAILING_BATCH = 3
 
 
 def _wait_exit(child: ChildProcess) -> None:
@@ -53,7 +55,11 @@ def test_a_failed_batch_stops_its_process_and_a_restart_stores_every_event(
     ensure_local_keys(Settings(home=home))
     ports = {role: free_port() for role in AGENTS}
     failing = hub_process(
-        failing_role, home, own_broker.url, ports[failing_role], {"KAWAL_TEST_FAILING_BATCH": "3"}
+        failing_role,
+        home,
+        own_broker.url,
+        ports[failing_role],
+        {"KAWAL_TEST_FAILING_BATCH": str(FAILING_BATCH)},
     )
     failing.argv = [sys.executable, str(FAILING_PROCESS), failing_role]
     other_role = next(role for role in AGENTS if role != failing_role)
@@ -68,10 +74,11 @@ def test_a_failed_batch_stops_its_process_and_a_restart_stores_every_event(
     try:
         for role, child in ((failing_role, failing), (other_role, other)):
             wait_healthy(f"http://127.0.0.1:{ports[role]}", child)
-        for _ in range(EVENTS):  # one at a time: a batch each
+        for number in range(1, EVENTS + 1):
             publisher.publish("ReportReceived", report())
             publisher.flush()
-            time.sleep(0.3)
+            if number < FAILING_BATCH:  # stored before the next is sent: a batch each
+                wait_stored(store, number, failing)
         _wait_exit(failing)
         assert failing.returncode == 1
         stop_line = f"the {AGENTS[failing_role]} failed with RuntimeError outside any one record"
