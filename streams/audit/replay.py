@@ -24,7 +24,7 @@ from schemas.errors import KawalError
 from streams.audit.entry_writes import Inserted
 from streams.audit.store import AuditStore, row_from_entry
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
-from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_consumer
+from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_client
 from streams.broker.topic_end import at_end, remaining
 from streams.topics import CASE_AUDIT
 
@@ -82,7 +82,8 @@ def replay(
 
 
 def _consumer(bootstrap: list[str], credentials: BrokerCredentials, wait: float) -> KafkaConsumer:
-    return kafka_consumer(
+    return kafka_client(
+        KafkaConsumer,
         bootstrap,
         credentials.client_kwargs(),
         wait,

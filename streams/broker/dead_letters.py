@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kafka import TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from schemas.codec import AvroCodec, CodecError
 from streams.broker.checkpoints import CheckpointStore
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
-from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_consumer, kafka_producer
+from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_client
 from streams.broker.topic_end import at_end
 from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.sealing import DecryptionKeys, open_payload
@@ -79,8 +79,13 @@ def read_dead_letters(
     Raises:
         kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s.
     """
-    consumer = kafka_consumer(
-        bootstrap, credentials.client_kwargs(), wait, enable_auto_commit=False, fetch_max_wait_ms=5
+    consumer = kafka_client(
+        KafkaConsumer,
+        bootstrap,
+        credentials.client_kwargs(),
+        wait,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=5,
     )
     try:
         partitions = [
@@ -202,8 +207,13 @@ def replay_dead_letters(
     """
     store = CheckpointStore(home / "connectors" / "checkpoints.db")
     done = set(filter(None, (store.get(REPLAYED) or "").split(",")))
-    producer = kafka_producer(
-        bootstrap, credentials.client_kwargs(), wait, acks="all", client_id="kawal-dlq-replay"
+    producer = kafka_client(
+        KafkaProducer,
+        bootstrap,
+        credentials.client_kwargs(),
+        wait,
+        acks="all",
+        client_id="kawal-dlq-replay",
     )
     replayed = skipped = selected = 0
     refusals: list[tuple[str, str]] = []

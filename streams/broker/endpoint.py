@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.net.compat import KafkaNetClient
@@ -94,46 +94,24 @@ def client_options(
     }
 
 
-def kafka_consumer(
+#: The kafka-python clients the hub builds.
+Client = TypeVar("Client", KafkaConsumer, KafkaProducer, KafkaAdminClient)
+
+
+def kafka_client(
+    kind: type[Client],
     bootstrap: Sequence[str],
     security: Mapping[str, Any] | None = None,
     wait: float = BROKER_WAIT_SECONDS,
     **config: Any,
-) -> KafkaConsumer:
-    """A kafka-python consumer of ``bootstrap`` with ``config``, built within ``wait`` s.
+) -> Client:
+    """A kafka-python client of ``kind`` on ``bootstrap`` with ``config``, built within ``wait`` s.
 
     Raises:
         kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s.
     """
-    return _built(KafkaConsumer, client_options(bootstrap, security, wait) | config)
-
-
-def kafka_producer(
-    bootstrap: Sequence[str],
-    security: Mapping[str, Any] | None = None,
-    wait: float = BROKER_WAIT_SECONDS,
-    **config: Any,
-) -> KafkaProducer:
-    """A kafka-python producer of ``bootstrap`` with ``config``, built within ``wait`` s.
-
-    Raises:
-        kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s.
-    """
-    return _built(KafkaProducer, client_options(bootstrap, security, wait) | config)
-
-
-def kafka_admin(
-    bootstrap: Sequence[str],
-    security: Mapping[str, Any] | None = None,
-    wait: float = BROKER_WAIT_SECONDS,
-    **config: Any,
-) -> KafkaAdminClient:
-    """A kafka-python admin client of ``bootstrap`` with ``config``, built within ``wait`` s.
-
-    Raises:
-        kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s.
-    """
-    return _built(KafkaAdminClient, client_options(bootstrap, security, wait) | config)
+    built: Client = _built(kind, client_options(bootstrap, security, wait) | config)
+    return built
 
 
 @contextmanager
@@ -147,8 +125,12 @@ def admin_client(
     Raises:
         kafka.errors.KafkaError: the broker cannot be reached.
     """
-    admin = kafka_admin(
-        endpoint.bootstrap, security, timeout, request_timeout_ms=int(timeout * 1000)
+    admin = kafka_client(
+        KafkaAdminClient,
+        endpoint.bootstrap,
+        security,
+        timeout,
+        request_timeout_ms=int(timeout * 1000),
     )
     try:
         yield admin

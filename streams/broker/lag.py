@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from faust.types import TP
-from kafka import KafkaAdminClient, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from streams.broker import tansu
 from streams.broker.endpoint import (
     BROKER_WAIT_SECONDS,
     BrokerEndpoint,
     admin_client,
-    kafka_consumer,
+    kafka_client,
 )
 from streams.topics import APP_ID, CONNECTOR_GROUP_PREFIX, SINK_APP_ID
 
@@ -110,7 +110,8 @@ def end_offsets(
         return {}
     # No group and nothing to commit: without enable_auto_commit=False, kafka-python warns
     # "group_id is None" in the worker's log at every reading.
-    consumer = kafka_consumer(
+    consumer = kafka_client(
+        KafkaConsumer,
         endpoint.bootstrap,
         security,
         timeout,

@@ -35,7 +35,7 @@ from kafka.errors import (
 
 from schemas.errors import KawalError
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
-from streams.broker.endpoint import kafka_admin
+from streams.broker.endpoint import kafka_client
 from streams.broker.topic_plan import (
     ConfigChange,
     PartitionMismatch,
@@ -184,8 +184,12 @@ def _admin(
     bootstrap: list[str], wait_seconds: float, credentials: BrokerCredentials
 ) -> Iterator[KafkaAdminClient]:
     try:
-        admin = kafka_admin(
-            bootstrap, credentials.client_kwargs(), wait_seconds, client_id="kawal-provision"
+        admin = kafka_client(
+            KafkaAdminClient,
+            bootstrap,
+            credentials.client_kwargs(),
+            wait_seconds,
+            client_id="kawal-provision",
         )
     except KafkaError as exc:
         # A broker that refuses the credentials looks to kafka-python like one that is down.

@@ -11,12 +11,13 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from schemas.codec import AvroCodec
 from schemas.errors import KawalError
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
-from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_producer
+from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_client
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.institutions import Institution
 from streams.domain.signed_events import encode_signed
@@ -59,7 +60,8 @@ class EventPublisher:
         self.codec = codec
         self.keyring = keyring
         self._topics = {inst.id: inbound_topic_of(inst) for inst in institutions}
-        self.producer = kafka_producer(
+        self.producer = kafka_client(
+            KafkaProducer,
             bootstrap,
             credentials.client_kwargs(),
             wait,

@@ -45,7 +45,7 @@ from kafka.errors import KafkaError
 from schemas.errors import KawalError
 from streams.broker import fetching
 from streams.broker import transport as hub_transport
-from streams.broker.endpoint import kafka_consumer
+from streams.broker.endpoint import kafka_client
 
 #: Longest time tansu may hold a Fetch request while records flow, in milliseconds.
 FETCH_MAX_WAIT_MS = 5
@@ -126,8 +126,13 @@ def _fetched_ends(
     security: Mapping[str, Any] | None,
 ) -> dict[TP, int]:
     ends = dict(reported)
-    consumer = kafka_consumer(
-        bootstrap, security, timeout, enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS
+    consumer = kafka_client(
+        KafkaConsumer,
+        bootstrap,
+        security,
+        timeout,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
     )
     try:
         for tp, end in ends.items():

@@ -7,10 +7,13 @@ brokers (ListOffsets is not, on tansu; see :mod:`streams.broker.tansu`).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
+
+from streams.broker.endpoint import kafka_client
 
 
 def at_end(consumer: KafkaConsumer, partitions: list[TopicPartition]) -> bool:
@@ -51,15 +54,20 @@ def records_to_end(
 
 
 def read_to_end(
-    bootstrap: list[str], topics: Iterable[str], seconds: float
+    bootstrap: list[str],
+    topics: Iterable[str],
+    seconds: float,
+    security: Mapping[str, Any] | None = None,
 ) -> list[ConsumerRecord]:
     """Every record of ``topics``, from their start to their end (per partition in order).
+
+    ``security`` holds the client's credential options (``BrokerCredentials.client_kwargs``).
 
     Raises:
         TimeoutError: the end was not reached within ``seconds``.
     """
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=5
+    consumer = kafka_client(
+        KafkaConsumer, bootstrap, security, enable_auto_commit=False, fetch_max_wait_ms=5
     )
     try:
         partitions = [

@@ -20,6 +20,8 @@ CLIENTS = {
     "AIOKafkaProducer",
     "AIOKafkaAdminClient",
 }
+#: The hub's one builder of kafka-python clients (streams.broker.endpoint).
+HELPER = "kafka_client"
 #: The connector contract suite runs against the plaintext broker its own tests start.
 EXEMPT = {
     ROOT / "connectors" / name
@@ -39,14 +41,21 @@ def _calls(path: Path) -> list[ast.Call]:
     return [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
 
 
+def _without_credentials(call: ast.Call) -> bool:
+    """A client constructor without ``**credentials``, or a helper call without ``security``."""
+    if _name(call) == HELPER:  # kafka_client(kind, bootstrap, security, ...)
+        return len(call.args) < 3 and "security" not in {kw.arg for kw in call.keywords}
+    return _name(call) in CLIENTS and not any(kw.arg is None for kw in call.keywords)
+
+
 def test_every_kafka_client_is_given_the_credentials() -> None:
     unauthenticated = [
-        f"{path.relative_to(ROOT)}:{call.lineno} {_name(call)}(...) without **credentials"
+        f"{path.relative_to(ROOT)}:{call.lineno} {_name(call)}(...) without credentials"
         for package in ("streams", "connectors")
         for path in modules(package)
         if path not in EXEMPT
         for call in _calls(path)
-        if _name(call) in CLIENTS and not any(kw.arg is None for kw in call.keywords)
+        if _without_credentials(call)
     ]
 
     assert unauthenticated == []
