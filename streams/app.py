@@ -19,7 +19,7 @@ import ssl
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import faust
 
@@ -35,6 +35,7 @@ from streams.audit.tokens import TokenStore
 from streams.broker.batching import BatchingStream
 from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
+from streams.broker.tables import PromptTableManager
 from streams.broker.transport import resume_from
 from streams.domain.authority import load_authority_map
 from streams.domain.calendar import load_calendar
@@ -111,6 +112,8 @@ def create_app(settings: Settings, role: Role = Role.WORKER) -> faust.App:
         autodiscover=False,
         # Batches whose window opens with their first event: no timer ticks at rest.
         Stream=BatchingStream,
+        # Every table is made before the worker starts: it need not wait a second for more.
+        TableManager=PromptTableManager,
         datadir=str(data_dir(settings, role)),
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication,
@@ -239,10 +242,6 @@ def _raw_topic(app: faust.App, *names: str) -> faust.TopicT:
     return app.topic(*names, key_type=bytes, value_type=bytes, value_serializer="raw")
 
 
-def _security(settings: Settings) -> dict[str, Any]:
-    return BrokerCredentials.from_settings(settings).client_kwargs()
-
-
 def _outboxes(app: faust.App, settings: Settings) -> pipeline.OutboxFactory:
     counts = PartitionCounts(settings.partitions)
 
@@ -325,7 +324,8 @@ def create_worker(settings: Settings) -> faust.App:
     step = create_pipeline(settings, app, rules, metrics, policy, vault)
     institutions = tuple(step.rules.institutions.values())
     # For ops: every hub group's consumer lag, stray inbound records, the worker's cases.
-    endpoint, security = parse_broker_url(cast(str, settings.broker_url)), _security(settings)
+    endpoint = parse_broker_url(cast(str, settings.broker_url))
+    security = BrokerCredentials.from_settings(settings).client_kwargs()
     watch.watch_lag(app, metrics, endpoint, security, lag_every := settings.lag_check_seconds)
     watch.watch_strays(app, metrics, endpoint, security, step.rules.institutions, lag_every)
     census = watch.watch_cases(metrics, step.table, step.rules)

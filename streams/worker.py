@@ -15,6 +15,9 @@ from streams.broker.preflight import require_hub_topics
 from streams.private_files import private_dir
 from streams.settings import Settings
 
+#: Seconds the event loop runs on once the worker has stopped (mode's own: 1 s).
+SHUTDOWN_GRACE_SECONDS = 0.1
+
 
 class HubWorker(faust.Worker):
     """Faust's worker without its terminal spinner.
@@ -34,6 +37,15 @@ class HubWorker(faust.Worker):
         logs.quiet_client_chatter(logger.level)
         logs.quiet_malformed_requests()
         logs.use_format(logger, self.log_format)
+
+    async def _sentinel_task(self) -> None:
+        """Let the callbacks still scheduled run before the event loop closes.
+
+        mode waits a whole second here, after every service has stopped and the offsets are
+        committed; every graceful stop and every restart (``kawal up`` after a failure, a
+        rolling update) waited for it.
+        """
+        await asyncio.sleep(SHUTDOWN_GRACE_SECONDS)
 
 
 #: Allocations between two collections of the youngest generation (Python's default: 700).

@@ -23,6 +23,7 @@ from streams.local.processes import free_port
 from streams.local.storage import free_storage_base_port
 from streams.settings import Settings
 from tests.hubtools import (
+    QUICK_REJOIN_ENV,
     UpProcess,
     default_codec,
     http_get,
@@ -130,7 +131,7 @@ def crash_run(
 ) -> CrashOutcome:
     """Run ``kawal up --ephemeral``, publish ``cases`` cases and kill at ``kills_at_rows``."""
     home = tmp_path / "home"
-    env = up_env(home, free_port(), free_port(), free_storage_base_port())
+    env = up_env(home, free_port(), free_port(), free_storage_base_port()) | QUICK_REJOIN_ENV
     up = start_up(home, env, "--ephemeral")
     store = AuditStore(Settings(home=home).audit_url)
     accepted: set[str] = set()

@@ -18,7 +18,14 @@ from typing import Any
 
 from streams.local.embedded import EmbeddedBroker
 from streams.local.processes import ChildProcess, free_port
-from tests.hubtools import RunningHub, report, start_hub, until_referral, wait_healthy
+from tests.hubtools import (
+    QUICK_REJOIN_ENV,
+    RunningHub,
+    report,
+    start_hub,
+    until_referral,
+    wait_healthy,
+)
 from tests.hubtools import worker_process as new_worker
 from tests.postgres import PostgresServer
 from tests.trail_tally import TrailTally
@@ -112,8 +119,8 @@ def rebalance_run(
     killed and restarted; count what the trail holds."""
     audit = postgres.create_database(f"rebalance_audit_{tmp_path.name}".lower()[:60])
     vault = postgres.create_database(f"rebalance_vault_{tmp_path.name}".lower()[:60])
-    env = {"KAWAL_AUDIT_DB_URL": audit, "KAWAL_VAULT_URL": vault}
-    hub = start_hub(broker.url, tmp_path / "first", audit, env)
+    env = {"KAWAL_AUDIT_DB_URL": audit, "KAWAL_VAULT_URL": vault, **QUICK_REJOIN_ENV}
+    hub = start_hub(broker.url, tmp_path / "first", audit, env, QUICK_REJOIN_ENV)
     step = max(200, cases // 5)
     second: ChildProcess | None = None
     restarted: ChildProcess | None = None

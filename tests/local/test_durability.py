@@ -23,6 +23,7 @@ from streams.local.processes import free_port
 from streams.local.storage import free_storage_base_port
 from streams.settings import Settings
 from tests.hubtools import (
+    QUICK_REJOIN_ENV,
     default_codec,
     pid_running,
     report,
@@ -71,7 +72,7 @@ def _wait_for_rows(store: AuditStore, expected: int) -> int:
 
 def test_kill_9_mid_stream_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    env = up_env(home, free_port(), free_port(), free_storage_base_port())
+    env = up_env(home, free_port(), free_port(), free_storage_base_port()) | QUICK_REJOIN_ENV
     first = start_up(home, env, name="first")
     try:
         first.wait_healthy()
