@@ -171,7 +171,9 @@ def authenticate(
         return Rejection(
             Reason.BAD_SIGNATURE,
             f"the signature does not verify with key {signed.key_id} over the event's bytes; "
-            "sign the exact bytes you publish, with the key you name",
+            f"sign the ASCII context {Context.EVENT.value.decode()!r}, one zero byte, then the "
+            "event bytes exactly as published in `event`, with the key you name "
+            "(docs/signing.md)",
         )
     return None
 

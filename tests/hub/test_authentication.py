@@ -93,6 +93,15 @@ def refused_with(step: Pipeline, record: dict[str, Any], wrapper: dict[str, Any]
     return reason
 
 
+def reason_given(step: Pipeline, record: dict[str, Any], wrapper: dict[str, Any]) -> str:
+    """The sentence of the rejection receipt ingress sends back for ``wrapper``."""
+    value = step.codec.encode(SIGNED_EVENT, wrapper)
+    produced = step.decide(CaseBatch({}), raw_message(step, record, value, 0))
+    feed = outbound_topic(record["envelope"]["source"])
+    receipts = [step.codec.decode(v).record for topic, _, v, _ in produced if topic == feed]
+    return str(receipts[0]["reason"])
+
+
 @pytest.fixture(scope="module")
 def step(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     return step_pipeline(tmp_path_factory.mktemp("auth"))
@@ -118,6 +127,20 @@ def test_a_bad_signature_is_refused(step: Pipeline, event: dict[str, Any]) -> No
     wrapper = signed(step, event)
     wrapper["signature"] = bytes([wrapper["signature"][0] ^ 1]) + wrapper["signature"][1:]
     assert refused_with(step, event, wrapper) == "bad_signature"
+
+
+def test_a_signature_made_without_its_context_is_told_what_to_sign(
+    step: Pipeline, event: dict[str, Any]
+) -> None:
+    # The commonest slip of a client written in another language: signing the bare event
+    # bytes. "Sign the exact bytes you publish" would send its author looking elsewhere.
+    wrapper = signed(step, event)
+    key = keyring(step).signing_key("bawaslu.33", EVENT_TIME)
+    wrapper["signature"] = key.private.sign(wrapper["event"])
+    assert refused_with(step, event, wrapper) == "bad_signature"
+    assert "'kawal.event.v1', one zero byte, then the event bytes" in reason_given(
+        step, event, wrapper
+    )
 
 
 def test_changed_bytes_under_a_good_signature_are_refused(
