@@ -190,6 +190,14 @@ def unseal(
     if isinstance(opened, Rejection):
         return opened
     problem = check_disclosures(catalog, signed.decoded.full_name, signed.decoded.record, opened)
+    if problem is not None and problem.reason is Reason.DISCLOSURE_MISMATCH and not signed.sealed:
+        # With nothing sealed the only mismatch is a missing disclosure: say where they go, or
+        # the sender puts them in `disclosures`, which is refused as in clear.
+        return Rejection(
+            problem.reason,
+            f"{problem.detail}: sealed_disclosures is empty; seal the disclosures to the hub's "
+            "encryption key (docs/signing.md, Sealing disclosures)",
+        )
     return problem or replace(signed, disclosures=opened)
 
 

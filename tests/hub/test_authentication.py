@@ -276,6 +276,11 @@ def test_a_disclosure_that_does_not_open_its_commitment_is_refused(
     )
     unsealed = signed(step, event) | {"sealed_disclosures": []}
     assert refused_with(step, event, unsealed) == "disclosure_mismatch"
+    # Nothing sealed at all: the sender is told where the disclosures go, not only that one
+    # is missing (which would send it to the refused `disclosures` field).
+    reason = reason_given(step, event, unsealed)
+    assert "sealed_disclosures is empty" in reason
+    assert "hub's encryption key" in reason
 
 
 def test_a_disclosure_of_a_field_that_is_not_personal_data_is_refused(
