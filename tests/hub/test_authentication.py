@@ -93,9 +93,9 @@ def refused_with(step: Pipeline, record: dict[str, Any], wrapper: dict[str, Any]
     return reason
 
 
-def reason_given(step: Pipeline, record: dict[str, Any], wrapper: dict[str, Any]) -> str:
-    """The sentence of the rejection receipt ingress sends back for ``wrapper``."""
-    value = step.codec.encode(SIGNED_EVENT, wrapper)
+def reason_given(step: Pipeline, record: dict[str, Any], wrapper: dict[str, Any] | bytes) -> str:
+    """The sentence of the rejection receipt ingress sends back for ``wrapper`` (or bytes)."""
+    value = wrapper if isinstance(wrapper, bytes) else step.codec.encode(SIGNED_EVENT, wrapper)
     produced = step.decide(CaseBatch({}), raw_message(step, record, value, 0))
     feed = outbound_topic(record["envelope"]["source"])
     receipts = [step.codec.decode(v).record for topic, _, v, _ in produced if topic == feed]
@@ -141,6 +141,27 @@ def test_a_signature_made_without_its_context_is_told_what_to_sign(
     assert "'kawal.event.v1', one zero byte, then the event bytes" in reason_given(
         step, event, wrapper
     )
+
+
+def test_a_fingerprint_the_hub_does_not_know_is_told_how_to_compute_one(
+    step: Pipeline, event: dict[str, Any]
+) -> None:
+    # A client in another language that fingerprints another form of the schema (named types
+    # not inlined, attributes kept) is told what the fingerprint is taken of, for the wrapper
+    # and for the event inside it alike; "deploy the writer's schema version" was the
+    # operator's remedy, not the sender's.
+    def other_fingerprint(value: bytes) -> bytes:
+        return value[:2] + bytes([value[2] ^ 1]) + value[3:]
+
+    wrapper = signed(step, event)
+    value = other_fingerprint(step.codec.encode(SIGNED_EVENT, wrapper))
+    assert refused_with(step, event, value) == "unknown_schema"
+    inner = wrapper | {"event": other_fingerprint(wrapper["event"])}
+    assert refused_with(step, event, inner) == "undecodable"
+    for refused in (value, inner):
+        reason = reason_given(step, event, refused)
+        assert "schemas/releases/" in reason
+        assert "Parsing Canonical Form with every named type inlined at its first use" in reason
 
 
 def test_changed_bytes_under_a_good_signature_are_refused(
