@@ -3,9 +3,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# The official AsyncAPI parser (node) validates schemas/asyncapi.yaml in the tests.
-NODE_TOOLS := tools/asyncapi
-NODE_STAMP := $(NODE_TOOLS)/node_modules/.installed
+# Node tools of the tests: the official AsyncAPI parser validates schemas/asyncapi.yaml, and a
+# sender written in Node from docs/signing.md checks the signing vectors.
+NODE_TOOLS := tools/asyncapi tools/signing
+NODE_STAMPS := $(NODE_TOOLS:%=%/node_modules/.installed)
 
 .PHONY: install system-deps run test lint typecheck docs bench battery clean
 
@@ -15,9 +16,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,embedded]'
 	touch $(STAMP)
 
-$(NODE_STAMP): $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
-	npm ci --ignore-scripts --no-audit --no-fund --prefix $(NODE_TOOLS)
-	touch $(NODE_STAMP)
+tools/%/node_modules/.installed: tools/%/package.json tools/%/package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --prefix tools/$*
+	touch $@
 
 # System packages of the tests on a fresh Debian machine: headless Chromium renders the web
 # page, PostgreSQL backs the audit-store tests, Prometheus (and its promtool) runs the alert
@@ -35,7 +36,7 @@ system-deps:
 		echo "missing system packages:$$missing; run: sudo apt-get install -y$$missing"; \
 	fi
 
-install: $(STAMP) $(NODE_STAMP)
+install: $(STAMP) $(NODE_STAMPS)
 
 # With Debian's prometheus installed (make system-deps), also metrics, targets and alerts.
 run: install

@@ -164,8 +164,11 @@ class SchemaCatalog:
             return self._by_fingerprint[fingerprint]
         except KeyError:
             raise UnknownSchemaError(
-                f"no schema in the catalogue has fingerprint {fingerprint.hex()}; the writer used "
-                "a schema version this hub does not have. Deploy the writer's schema version."
+                f"no schema in the catalogue has fingerprint {fingerprint.hex()}: the writer used "
+                "a schema version this reader does not have. Write with a released version "
+                "(schemas/releases/, the current one in schemas/avro/), its fingerprint the "
+                "CRC-64-AVRO of its Parsing Canonical Form with every named type inlined at its "
+                "first use (docs/signing.md); or deploy the writer's newer version here"
             ) from None
 
     def schema_json(self, name: str) -> str:

@@ -171,7 +171,9 @@ def authenticate(
         return Rejection(
             Reason.BAD_SIGNATURE,
             f"the signature does not verify with key {signed.key_id} over the event's bytes; "
-            "sign the exact bytes you publish, with the key you name",
+            f"sign the ASCII context {Context.EVENT.value.decode()!r}, one zero byte, then the "
+            "event bytes exactly as published in `event`, with the key you name "
+            "(docs/signing.md)",
         )
     return None
 
@@ -188,6 +190,14 @@ def unseal(
     if isinstance(opened, Rejection):
         return opened
     problem = check_disclosures(catalog, signed.decoded.full_name, signed.decoded.record, opened)
+    if problem is not None and problem.reason is Reason.DISCLOSURE_MISMATCH and not signed.sealed:
+        # With nothing sealed the only mismatch is a missing disclosure: say where they go, or
+        # the sender puts them in `disclosures`, which is refused as in clear.
+        return Rejection(
+            problem.reason,
+            f"{problem.detail}: sealed_disclosures is empty; seal the disclosures to the hub's "
+            "encryption key (docs/signing.md, Sealing disclosures)",
+        )
     return problem or replace(signed, disclosures=opened)
 
 

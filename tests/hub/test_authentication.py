@@ -93,6 +93,15 @@ def refused_with(step: Pipeline, record: dict[str, Any], wrapper: dict[str, Any]
     return reason
 
 
+def reason_given(step: Pipeline, record: dict[str, Any], wrapper: dict[str, Any] | bytes) -> str:
+    """The sentence of the rejection receipt ingress sends back for ``wrapper`` (or bytes)."""
+    value = wrapper if isinstance(wrapper, bytes) else step.codec.encode(SIGNED_EVENT, wrapper)
+    produced = step.decide(CaseBatch({}), raw_message(step, record, value, 0))
+    feed = outbound_topic(record["envelope"]["source"])
+    receipts = [step.codec.decode(v).record for topic, _, v, _ in produced if topic == feed]
+    return str(receipts[0]["reason"])
+
+
 @pytest.fixture(scope="module")
 def step(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     return step_pipeline(tmp_path_factory.mktemp("auth"))
@@ -118,6 +127,41 @@ def test_a_bad_signature_is_refused(step: Pipeline, event: dict[str, Any]) -> No
     wrapper = signed(step, event)
     wrapper["signature"] = bytes([wrapper["signature"][0] ^ 1]) + wrapper["signature"][1:]
     assert refused_with(step, event, wrapper) == "bad_signature"
+
+
+def test_a_signature_made_without_its_context_is_told_what_to_sign(
+    step: Pipeline, event: dict[str, Any]
+) -> None:
+    # The commonest slip of a client written in another language: signing the bare event
+    # bytes. "Sign the exact bytes you publish" would send its author looking elsewhere.
+    wrapper = signed(step, event)
+    key = keyring(step).signing_key("bawaslu.33", EVENT_TIME)
+    wrapper["signature"] = key.private.sign(wrapper["event"])
+    assert refused_with(step, event, wrapper) == "bad_signature"
+    assert "'kawal.event.v1', one zero byte, then the event bytes" in reason_given(
+        step, event, wrapper
+    )
+
+
+def test_a_fingerprint_the_hub_does_not_know_is_told_how_to_compute_one(
+    step: Pipeline, event: dict[str, Any]
+) -> None:
+    # A client in another language that fingerprints another form of the schema (named types
+    # not inlined, attributes kept) is told what the fingerprint is taken of, for the wrapper
+    # and for the event inside it alike; "deploy the writer's schema version" was the
+    # operator's remedy, not the sender's.
+    def other_fingerprint(value: bytes) -> bytes:
+        return value[:2] + bytes([value[2] ^ 1]) + value[3:]
+
+    wrapper = signed(step, event)
+    value = other_fingerprint(step.codec.encode(SIGNED_EVENT, wrapper))
+    assert refused_with(step, event, value) == "unknown_schema"
+    inner = wrapper | {"event": other_fingerprint(wrapper["event"])}
+    assert refused_with(step, event, inner) == "undecodable"
+    for refused in (value, inner):
+        reason = reason_given(step, event, refused)
+        assert "schemas/releases/" in reason
+        assert "Parsing Canonical Form with every named type inlined at its first use" in reason
 
 
 def test_changed_bytes_under_a_good_signature_are_refused(
@@ -253,6 +297,11 @@ def test_a_disclosure_that_does_not_open_its_commitment_is_refused(
     )
     unsealed = signed(step, event) | {"sealed_disclosures": []}
     assert refused_with(step, event, unsealed) == "disclosure_mismatch"
+    # Nothing sealed at all: the sender is told where the disclosures go, not only that one
+    # is missing (which would send it to the refused `disclosures` field).
+    reason = reason_given(step, event, unsealed)
+    assert "sealed_disclosures is empty" in reason
+    assert "hub's encryption key" in reason
 
 
 def test_a_disclosure_of_a_field_that_is_not_personal_data_is_refused(

@@ -1,0 +1,180 @@
+// A sender written in Node from docs/signing.md alone, run against docs/signing-vectors.json.
+//
+// usage: node vectors.mjs REPOSITORY [VECTORS_JSON]
+// Prints one line per check ("ok <name>" or "FAIL <name>: got ..., want ...") and exits 1 if
+// any fails. Nothing here comes from the hub's Python code: the schemas are read from the
+// repository's files, CRC-64-AVRO is the Avro specification's, the primitives are libraries'.
+import { createHash } from "node:crypto";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import avro from "avsc";
+import { ed25519, x25519 } from "@noble/curves/ed25519.js";
+import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from "@hpke/core";
+import { Chacha20Poly1305 } from "@hpke/chacha20poly1305";
+
+const CASE_NAMESPACE = "2667678e-0dca-5d83-9062-4919555692a6";
+const utf8 = (s) => new Uint8Array(Buffer.from(s, "utf8"));
+const hex = (b) => Buffer.from(b).toString("hex");
+const unhex = (h) => new Uint8Array(Buffer.from(h, "hex"));
+const concat = (...parts) => new Uint8Array(Buffer.concat(parts.map((p) => Buffer.from(p))));
+const sha256 = (b) => new Uint8Array(createHash("sha256").update(b).digest());
+
+/** RFC 9562 UUIDv5: SHA-1 of namespace and name, version and variant bits set. */
+function uuidv5(namespace, name) {
+  const h = createHash("sha1").update(unhex(namespace.replaceAll("-", ""))).update(utf8(name));
+  const b = h.digest().subarray(0, 16);
+  b[6] = (b[6] & 0x0f) | 0x50;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const s = hex(b);
+  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+}
+
+// CRC-64-AVRO (Rabin) of the Avro specification, little-endian as single-object encoding has it.
+const EMPTY = 0xc15d213aa4d7a795n;
+const TABLE = Array.from({ length: 256 }, (_, i) => {
+  let fp = BigInt(i);
+  for (let j = 0; j < 8; j++) fp = (fp >> 1n) ^ (EMPTY & -(fp & 1n));
+  return fp;
+});
+function fingerprint(type) {
+  // avsc's schema() is the Parsing Canonical Form, named types inlined at their first use.
+  let fp = EMPTY;
+  for (const b of utf8(JSON.stringify(type.schema()))) fp = (fp >> 8n) ^ TABLE[Number((fp ^ BigInt(b)) & 0xffn)];
+  const out = Buffer.alloc(8);
+  out.writeBigUInt64LE(fp);
+  return new Uint8Array(out);
+}
+
+const loadType = (file, registry = {}) =>
+  avro.Type.forSchema(JSON.parse(readFileSync(file, "utf8")), { registry, wrapUnions: true });
+
+/** The schemas of a folder, which name each other's types, in one registry. */
+function loadFolder(dir) {
+  const pending = readdirSync(dir).filter((f) => f.endsWith(".avsc")).map((f) => join(dir, f));
+  const registry = {};
+  while (pending.length) {
+    const before = pending.length;
+    for (const file of [...pending]) {
+      const attempt = { ...registry };
+      try {
+        loadType(file, attempt);
+      } catch (error) {
+        if (/undefined type name/.test(String(error))) continue;
+        throw error;
+      }
+      Object.assign(registry, attempt);
+      pending.splice(pending.indexOf(file), 1);
+    }
+    if (pending.length === before) throw new Error(`schemas of ${dir} name unknown types`);
+  }
+  return registry;
+}
+
+const commitment = (salt, value) => "sha256:" + hex(sha256(concat(salt, utf8(value))));
+const signed = (context, payload) => concat(utf8(context), [0], payload);
+const keyId = (institution, publicKey) => `${institution}/${hex(sha256(publicKey)).slice(0, 16)}`;
+const disclosuresInfo = (eventBytes) => concat(utf8("kawal.disclosures.v1"), [0], sha256(eventBytes));
+const suite = new CipherSuite({
+  kem: new DhkemX25519HkdfSha256(),
+  kdf: new HkdfSha256(),
+  aead: new Chacha20Poly1305(),
+});
+async function hpkeOpen(privateKey, enc, ciphertext, info) {
+  const recipientKey = await suite.kem.importKey("raw", privateKey, false);
+  return new Uint8Array(await suite.open({ recipientKey, enc, info }, ciphertext));
+}
+
+const [repo, vectorsPath = join(repo, "docs/signing-vectors.json")] = process.argv.slice(2);
+const v = JSON.parse(readFileSync(vectorsPath, "utf8"));
+let failed = 0;
+function check(name, got, want) {
+  if (got === want) {
+    console.log(`ok ${name}`);
+  } else {
+    failed += 1;
+    console.log(`FAIL ${name}: got ${got}, want ${want}`);
+  }
+}
+
+// Keys: public key and key id from the 32-byte seed.
+for (const who of ["sender", "hub"]) {
+  const publicKey = ed25519.getPublicKey(unhex(v[who].private_key_seed));
+  check(`${who}.public_key`, hex(publicKey), v[who].public_key);
+  check(`${who}.key_id`, keyId(v[who].institution, publicKey), v[who].key_id);
+}
+for (const c of v.commitments) check(`commitment ${c.field}`, commitment(unhex(c.salt), c.value), c.commitment);
+
+// Publishing, steps 1-4: the record in clear, committed with the vectors' salts, encoded, signed.
+const schemaJson = JSON.parse(readFileSync(join(repo, v.event.schema_file), "utf8"));
+const eventType = loadType(join(repo, v.event.schema_file));
+const record = v.event.record;
+check("event.schema", eventType.name, v.event.schema);
+check("event.fingerprint", hex(fingerprint(eventType)), v.event.fingerprint);
+check("event.case_id", uuidv5(CASE_NAMESPACE, `${record.envelope.source}:${record.case_number}`), record.envelope.case_id);
+const personal = schemaJson.fields.filter((f) => f["kawal.personal_data"] === true).map((f) => f.name);
+const byField = Object.fromEntries(v.commitments.map((c) => [c.field, c]));
+const committed = structuredClone(record);
+const disclosures = [];
+for (const field of personal) {
+  const c = byField[field];
+  if (c === undefined) continue;
+  const value = commitment(unhex(c.salt), c.value);
+  committed[field] = typeof record[field] === "object" ? { string: value } : value;
+  disclosures.push({ field, salt: c.salt, value: c.value });
+}
+check("event.record (committed)", JSON.stringify(committed), JSON.stringify(record));
+const body = eventType.toBuffer(eventType.clone(committed, { wrapUnions: true }));
+const eventBytes = concat([0xc3, 0x01], fingerprint(eventType), body);
+check("event.committed_bytes", hex(eventBytes), v.event.committed_bytes);
+const signature = ed25519.sign(signed("kawal.event.v1", eventBytes), unhex(v.sender.private_key_seed));
+check("event.signature", hex(signature), v.event.signature);
+
+// The first trail entry: the EntryV1 statement, its hash, the hub's signature.
+const e = v.entry;
+const entryType = loadType(join(repo, "schemas/statements/kawal.statement.EntryV1.avsc"));
+const statement = entryType.toBuffer({
+  case_id: e.case_id,
+  seq: e.seq,
+  prev_hash: e.prev_hash,
+  recorded_at: e.recorded_at_ms,
+  source_topic: e.source_topic,
+  source_partition: e.source_partition,
+  source_offset: e.source_offset,
+  key_id: v.sender.key_id,
+  signature: Buffer.from(signature),
+  event: Buffer.from(eventBytes),
+});
+check("entry.statement", hex(statement), e.statement);
+check("entry.hash", hex(sha256(statement)), e.hash);
+const hubSignature = ed25519.sign(signed("kawal.entry.v1", sha256(statement)), unhex(v.hub.private_key_seed));
+check("entry.hub_signature", hex(hubSignature), e.hub_signature);
+
+// Step 5: the disclosures sealed to the hub; the seal is random, so it is checked by opening.
+const registry = loadFolder(join(repo, "schemas/avro"));
+const disclosureArray = avro.Type.forSchema({ type: "array", items: "kawal.Disclosure" }, { registry });
+const s = v.sealed;
+check("sealed.recipient_public_key", hex(x25519.getPublicKey(unhex(s.recipient_private_key))), s.recipient_public_key);
+check("sealed.key_id", keyId(s.recipient, unhex(s.recipient_public_key)), s.key_id);
+check("sealed.info", hex(disclosuresInfo(eventBytes)), s.info);
+check("sealed.plaintext", hex(disclosureArray.toBuffer(disclosures)), s.plaintext);
+const opened = await hpkeOpen(unhex(s.recipient_private_key), unhex(s.encapsulated_key), unhex(s.ciphertext), unhex(s.info));
+check("sealed opens to plaintext", hex(opened), s.plaintext);
+const recipientPublicKey = await suite.kem.deserializePublicKey(unhex(s.recipient_public_key));
+const own = await suite.seal({ recipientPublicKey, info: disclosuresInfo(eventBytes) }, disclosureArray.toBuffer(disclosures));
+const ownOpened = await hpkeOpen(unhex(s.recipient_private_key), new Uint8Array(own.enc), new Uint8Array(own.ct), unhex(s.info));
+check("a seal of this client opens", hex(ownOpened), s.plaintext);
+
+// The same disclosures as a feed item: the feed key opened, the ciphertext reproduced.
+const f = v.feed;
+check("feed.key_id", keyId(f.recipient, x25519.getPublicKey(unhex(f.recipient_private_key))), f.key_id);
+check("feed.grant_info", hex(concat(utf8("kawal.feed_key.v1"), [0], utf8(f.recipient), [0], utf8(f.key_id))), f.grant_info);
+const feedKey = await hpkeOpen(unhex(f.recipient_private_key), unhex(f.encapsulated_key), unhex(f.sealed_feed_key), unhex(f.grant_info));
+check("feed.feed_key", hex(feedKey), f.feed_key);
+check("feed.aad", hex(disclosuresInfo(eventBytes)), f.aad);
+check("feed.plaintext", hex(disclosureArray.toBuffer(disclosures)), f.plaintext);
+const feedCiphertext = chacha20poly1305(feedKey, unhex(f.nonce), unhex(f.aad)).encrypt(unhex(f.plaintext));
+check("feed.ciphertext", hex(feedCiphertext), f.ciphertext);
+
+console.log(failed ? `${failed} check(s) failed` : "every vector matches");
+process.exit(failed ? 1 : 0);
