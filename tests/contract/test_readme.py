@@ -1,0 +1,41 @@
+"""The README against the product: what a new engineer reads first must be what runs."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+
+from monitoring.metrics import HubMetrics
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_row(starts_with: str) -> str:
+    """The README table row whose first cell starts with ``starts_with``."""
+    lines = README.read_text(encoding="utf-8").splitlines()
+    rows = [line for line in lines if line.startswith("|")]
+    found = [row for row in rows if row.removeprefix("| ").startswith(starts_with)]
+    assert len(found) == 1, f"{len(found)} README rows start with {starts_with!r}"
+    return found[0]
+
+
+def exported_metric_names() -> set[str]:
+    """Every series name the worker's metrics export (a counter as ``<name>_total``)."""
+    names: set[str] = set()
+    for family in HubMetrics(CollectorRegistry()).registry.collect():
+        names.add(family.name)
+        if family.type == "counter":
+            names.add(f"{family.name}_total")
+    return names
+
+
+def test_the_metrics_row_names_each_exported_metric_once() -> None:
+    row = readme_row("`http://127.0.0.1:6066/metrics`")
+    named = re.findall(r"`(kawal_[a-z_]+)(?:\{[^}]*\})?`", row)
+
+    assert named, "the metrics row names no metric"
+    assert [name for name, count in Counter(named).items() if count > 1] == []
+    assert set(named) <= exported_metric_names()
