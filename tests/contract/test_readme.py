@@ -9,6 +9,8 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 
 from monitoring.metrics import HubMetrics
+from streams.local import demo_portal
+from streams.settings import Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -39,3 +41,20 @@ def test_the_metrics_row_names_each_exported_metric_once() -> None:
     assert named, "the metrics row names no metric"
     assert [name for name, count in Counter(named).items() if count > 1] == []
     assert set(named) <= exported_metric_names()
+
+
+def readme_section(title: str) -> str:
+    """The text of the README section ``## title`` (up to the next ``## ``)."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end >= 0 else len(text)]
+
+
+def test_configuration_names_every_port_make_run_listens_on() -> None:
+    # Without them a second hub on the machine (or a taken 8090) cannot be moved aside.
+    port_settings = {f"KAWAL_{name.upper()}" for name in Settings.model_fields if "port" in name}
+    port_settings.add(demo_portal.PORT_SETTING)  # read by the demo portal, not a Settings field
+    configuration = readme_section("Configuration")
+
+    assert sorted(s for s in port_settings if f"`{s}`" not in configuration) == []
