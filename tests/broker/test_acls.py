@@ -5,6 +5,7 @@ letters. Checked the way Kafka's authorizer decides."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -20,6 +21,7 @@ from streams.broker.acls import (
     principal,
 )
 from streams.cli import main
+from streams.cli.topics import ACLS_DESCRIPTION
 from streams.domain.institutions import HUB_INSTITUTION, Institution, load_institutions
 from streams.topics import (
     APP_ID,
@@ -197,3 +199,22 @@ def test_kawal_topics_acls_prints_the_matrix(capsys: pytest.CaptureFixture[str])
     assert table[1:-1] == [line for line in table[1:-1] if len(line.split()) == 5]
     assert len(table) == len(expected) + 2
     assert "enforces no ACL" in table[-1]
+
+
+def test_the_help_and_the_readme_name_every_topic_an_institution_writes() -> None:
+    institutions = load_institutions()
+    written = {
+        binding.resource_name
+        for binding in acl_matrix(institutions)
+        if binding.principal != principal(HUB_INSTITUTION)
+        and binding.resource_type is ResourceType.TOPIC
+        and binding.operation is Operation.WRITE
+        and not binding.resource_name.startswith("kawal.inbound")
+    }
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    acls_row = next(line for line in readme.splitlines() if "kawal topics acls" in line)
+
+    assert written == {DLQ}
+    for text in (ACLS_DESCRIPTION, acls_row):
+        assert DLQ in text
+        assert "writes only its inbound topic" not in text
