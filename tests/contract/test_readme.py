@@ -9,7 +9,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 
 from monitoring.metrics import HubMetrics
-from streams.local import demo_portal
+from streams.local import demo_mix, demo_portal
 from streams.settings import Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -58,3 +58,12 @@ def test_configuration_names_every_port_make_run_listens_on() -> None:
     configuration = readme_section("Configuration")
 
     assert sorted(s for s in port_settings if f"`{s}`" not in configuration) == []
+
+
+def test_the_demo_cases_the_readme_counts_are_those_kawal_up_publishes() -> None:
+    once_it_runs = readme_section("Once it runs")
+
+    assert (
+        f"publishes three demo cases and prints their ids, and {demo_mix.CASES} more"
+        in " ".join(once_it_runs.split())
+    )
