@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import re
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
 from monitoring.metrics import HubMetrics
-from streams.cli import build_parser
 from streams.local import demo_mix, demo_portal
 from streams.settings import Settings
+from tests.cli_parsers import leaf_commands
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -72,22 +70,10 @@ def test_the_demo_cases_the_readme_counts_are_those_kawal_up_publishes() -> None
     )
 
 
-def leaf_commands(
-    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
-) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
-    """Every runnable ``kawal`` command (its words after ``kawal``) and its parser."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, sub in action.choices.items():
-                yield from leaf_commands(sub, (*path, name))
-            return
-    yield path, parser
-
-
 def test_the_readme_shows_every_command_and_option_of_the_cli() -> None:
     lines = README.read_text(encoding="utf-8").splitlines()
     missing: list[str] = []
-    for path, parser in leaf_commands(build_parser()):
+    for path, parser in leaf_commands():
         # A command's lines: those naming `kawal <group>`; its later words may follow a `·`.
         about = [line for line in lines if f"kawal {path[0]}" in line]
         named = re.compile(rf"kawal {' '.join(path)}\b|· `{path[-1]}\b")
