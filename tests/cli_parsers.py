@@ -1,4 +1,5 @@
-"""The ``kawal`` command line's parsers, walked as a user's ``--help`` reaches them."""
+"""The ``kawal`` command line's parsers, walked as a user's ``--help`` reaches them, and the
+settings its commands take."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import argparse
 from collections.abc import Iterator
 
 from streams.cli import build_parser
+from streams.local import demo_portal
+from streams.settings import Settings
 
 Words = tuple[str, ...]
 
@@ -27,3 +30,9 @@ def leaf_commands() -> Iterator[tuple[Words, argparse.ArgumentParser]]:
     for path, parser in every_parser():
         if not any(isinstance(a, argparse._SubParsersAction) for a in parser._actions):
             yield path, parser
+
+
+def port_settings() -> set[str]:
+    """Every setting naming a port ``kawal up --demo --monitoring`` listens on."""
+    ports = {f"KAWAL_{name.upper()}" for name in Settings.model_fields if "port" in name}
+    return ports | {demo_portal.PORT_SETTING}  # read by the demo portal, not a Settings field

@@ -9,9 +9,8 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 
 from monitoring.metrics import HubMetrics
-from streams.local import demo_mix, demo_portal
-from streams.settings import Settings
-from tests.cli_parsers import leaf_commands
+from streams.local import demo_mix
+from tests.cli_parsers import leaf_commands, port_settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -54,11 +53,9 @@ def readme_section(title: str) -> str:
 
 def test_configuration_names_every_port_make_run_listens_on() -> None:
     # Without them a second hub on the machine (or a taken 8090) cannot be moved aside.
-    port_settings = {f"KAWAL_{name.upper()}" for name in Settings.model_fields if "port" in name}
-    port_settings.add(demo_portal.PORT_SETTING)  # read by the demo portal, not a Settings field
     configuration = readme_section("Configuration")
 
-    assert sorted(s for s in port_settings if f"`{s}`" not in configuration) == []
+    assert sorted(s for s in port_settings() if f"`{s}`" not in configuration) == []
 
 
 def test_the_demo_cases_the_readme_counts_are_those_kawal_up_publishes() -> None:
