@@ -161,7 +161,10 @@ class TokenStore:
             row = conn.execute(query).mappings().first()
         if row is None:
             return AccessRefusal(
-                AccessProblem.UNKNOWN_TOKEN, "the bearer token is not one this hub issued"
+                AccessProblem.UNKNOWN_TOKEN,
+                "the bearer token is not one this hub issued (mistyped, cut short, or another "
+                "hub's); send the whole kawal_... secret that `kawal token issue` printed, or "
+                "ask for a new one",
             )
         token = _info(row)
         moment = as_utc(now or datetime.now(UTC))

@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kawal",
         description="kawal: the event hub that carries neutrality cases between institutions.",
-        epilog=__doc__.split("\n\n")[1],
+        # The module docstring's exit codes, without reST's ``literal`` quotes.
+        epilog=__doc__.split("\n\n")[1].replace("``", "`"),
     )
     commands = parser.add_subparsers(dest="command", required=True)
     groups = (

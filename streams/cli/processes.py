@@ -8,10 +8,25 @@ from typing import Any
 from streams.cli.exits import EXIT_OK
 from streams.settings import Settings
 
+UP_DESCRIPTION = """\
+Run the whole hub on this machine: the embedded storage and broker, a worker and the audit
+sink, as supervised child processes, until Ctrl-C. State goes to KAWAL_HOME (.kawal).
+
+Its ports, each a setting for when one is taken (README, Configuration): KAWAL_WEB_PORT
+(6066, pages and API), KAWAL_SINK_PORT (6067), KAWAL_EMBEDDED_BROKER_PORT (9092),
+KAWAL_EMBEDDED_STORAGE_PORT (8333 and the four after it); with --demo KAWAL_LAPOR_PORT
+(8090, the reporting portal) and KAWAL_CONNECTOR_METRICS_PORT (6068); with --monitoring
+KAWAL_PROMETHEUS_PORT (9090)."""
+
 
 def add_parsers(commands: Any) -> None:
     """Add the commands that run hub processes."""
-    up = commands.add_parser("up", help="run the whole hub on this machine (embedded broker)")
+    up = commands.add_parser(
+        "up",
+        help="run the whole hub on this machine (embedded broker)",
+        description=UP_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     up.add_argument("--demo", action="store_true", help="feed a few realistic demo cases")
     up.add_argument(
         "--ephemeral", action="store_true", help="keep broker data in memory (lost on stop)"

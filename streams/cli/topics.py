@@ -42,8 +42,9 @@ create or configuration entries to change."""
 
 ACLS_DESCRIPTION = """\
 The Kafka ACL bindings, derived from the institution registry and the topic table: each
-institution writes only its inbound topic, reads only its feed and its own connectors'
-consumer groups; only the hub writes the case, audit, feed, dead-letter and head topics.
+institution writes its inbound topic and its connectors' dead letters to kawal.dlq, reads only
+its feed, the heads and its own connectors' consumer groups; only the hub writes the case,
+audit, feed and head topics, and only the hub reads kawal.dlq.
 Every binding allows; anything none allows is denied. Reads no broker.
 
 exit codes: 0 printed; 1 an error (the registry cannot be read or holds an unusable id)."""

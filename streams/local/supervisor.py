@@ -28,7 +28,7 @@ from streams.broker.endpoint import parse_broker_url
 from streams.domain.institutions import load_institutions
 from streams.local.children import open_child_url, refuse_credentials_for_embedded
 from streams.local.demo_mix import mix_waves
-from streams.local.demo_portal import announce_demo_report
+from streams.local.demo_portal import announce_demo_report, portal_url
 from streams.local.demo_publisher import publish_demo
 from streams.local.embedded import EmbeddedCluster, evidence_env
 from streams.local.monitoring import LocalPrometheus, for_hub
@@ -293,7 +293,7 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool, monitoring: bool 
                 port = settings.connector_metrics_port
                 check_port_free(settings.web_host, port, "KAWAL_CONNECTOR_METRICS_PORT")
             broker_url = supervisor.start()
-            _announce(settings, broker_url, prometheus)
+            _announce(settings, broker_url, prometheus, demo=demo)
             if demo and not supervisor.stopping.is_set():
                 credentials = BrokerCredentials.from_settings(settings)
                 web_url = supervisor.web_url()
@@ -310,11 +310,17 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool, monitoring: bool 
     return 0
 
 
-def _announce(settings: Settings, broker_url: str, prometheus: LocalPrometheus | None) -> None:
+def _announce(
+    settings: Settings, broker_url: str, prometheus: LocalPrometheus | None, *, demo: bool
+) -> None:
+    # The pages the README opens, at this hub's ports: a newcomer on other ports finds them here.
     base = f"{settings.web_scheme}://{settings.web_host}:{settings.web_port}"
     lines = {
+        "pages": f"{base}/",
+        "dashboard": f"{base}/dashboard",
+        **({"portal": f"{portal_url()}/"} if demo else {}),
         "broker": broker_url,
-        "health": f"{base}/health",
+        "ready": f"{base}/readyz",
         "metrics": f"{base}/metrics",
         "sink_metrics": f"{settings.web_scheme}://{settings.web_host}:{settings.sink_port}/metrics",
         "home": str(settings.home.resolve()),

@@ -144,3 +144,13 @@ def test_shown_fields_are_the_personal_ones_not_withheld() -> None:
 
     assert shown_personal_fields(view, default_catalog()) == ("subject_name",)
     assert shown_personal_fields({"entries": []}, default_catalog()) == ()
+
+
+def test_an_unknown_token_is_refused_with_what_to_do(store: AuditStore) -> None:
+    found = TokenStore(store.engine).resolve(TOKEN_PREFIX + "x" * 43, NOW)
+
+    assert isinstance(found, AccessRefusal)
+    assert found.detail == (
+        "the bearer token is not one this hub issued (mistyped, cut short, or another hub's); "
+        "send the whole kawal_... secret that `kawal token issue` printed, or ask for a new one"
+    )

@@ -84,3 +84,14 @@ def test_the_dashboard_shows_the_demo_cases(made_run: UpProcess) -> None:
     assert status == 200
     assert "<svg" in page.decode()
     assert figures["counts"]["received"] >= 31, figures["counts"]
+
+
+def test_the_announcement_links_every_page_the_readme_opens(made_run: UpProcess) -> None:
+    # On other ports than the README's, this line is where a newcomer finds the pages.
+    links = json.loads(announced(made_run, r"kawal: hub is up (\{.*\})").group(1))
+    portal = announced(made_run, r"follow a demo report at (http://127\.0\.0\.1:\d+)/").group(1)
+
+    assert links["pages"] == f"{made_run.base_url}/"
+    assert links["dashboard"] == f"{made_run.base_url}/dashboard"
+    assert links["ready"] == f"{made_run.base_url}/readyz"
+    assert links["portal"] == f"{portal}/"
