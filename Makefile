@@ -71,4 +71,4 @@ battery: system-deps install
 	$(BIN)/pytest -m battery -s
 
 clean:
-	rm -rf $(VENV) $(NODE_TOOLS)/node_modules .kawal .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(NODE_TOOLS:%=%/node_modules) .kawal .pytest_cache .mypy_cache .ruff_cache
