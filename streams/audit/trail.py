@@ -22,7 +22,7 @@ from typing import Any
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec, CodecError
 from schemas.errors import KawalError
-from streams.audit.case_check import verify_case
+from streams.audit.case_check import check_stored_case
 from streams.audit.row_shapes import clear_disclosures, first_misshapen, shape_problem
 from streams.audit.store import AuditRow, AuditStore, CaseSummary
 from streams.domain.authority import AuthorityMap
@@ -93,13 +93,6 @@ def viewer_for(
     return Viewer(institution_id, roles)
 
 
-def _up_to(rows: list[AuditRow], head: tuple[int, str] | None) -> list[AuditRow]:
-    """The (well-shaped) rows up to the head's seq: those written with it or before."""
-    if head is None or not isinstance(head[0], int):
-        return rows  # the check reports a missing or damaged head
-    return [row for row in rows if row.seq <= head[0]]
-
-
 def _event_times(rows: Sequence[AuditRow], codec: AvroCodec) -> Iterator[datetime]:
     """The event times of ``rows``; a row that cannot be read is the verification's to report."""
     for row in rows:
@@ -143,6 +136,7 @@ def trail_view(
     rows = store.trail(case_id)
     if not rows:
         return None
+    rows, case_break = check_stored_case(store, case_id, head, rows)
     reader = None
     if viewer is not None:
         reader = viewer_for(viewer, rows, codec, directory or _no_directory())
@@ -150,7 +144,7 @@ def trail_view(
     opened = Disclosed(catalog, data_key)
     chain_break = (
         first_misshapen(rows)
-        or verify_case(_up_to(rows, head), head)
+        or case_break
         or verify_chain(rows)
         or (verify_signatures(rows, codec, keys, opened) if keys else None)
     )

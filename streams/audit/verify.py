@@ -25,7 +25,7 @@ from itertools import groupby
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
-from streams.audit.case_check import verify_case
+from streams.audit.case_check import check_stored_case
 from streams.audit.kept_values import unreadable_values
 from streams.audit.row_shapes import case_label
 from streams.audit.store import AuditStore
@@ -78,9 +78,9 @@ def verify_store(
     findings: list[CaseFinding] = []
     cases = entries = 0
     for current, rows in _cases_with_heads(store.entries(case_id), heads):
+        rows, chain_break = check_stored_case(store, current, heads.get(current), rows)
         cases += 1
         entries += len(rows)
-        chain_break = verify_case(rows, heads.get(current))
         if chain_break is None and keys is not None:
             chain_break = verify_signatures(rows, codec, keys)
         if chain_break is None and vault is not None:

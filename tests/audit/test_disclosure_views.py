@@ -23,6 +23,7 @@ from schemas.codec import AvroCodec
 from streams.audit.access_log import AccessLog, shown_personal_fields
 from streams.audit.store import AuditStore
 from streams.audit.trail import WITHHELD, Directory, NotEntitledError, trail_view
+from streams.audit.verify import verify_store
 from streams.domain.authority import load_authority_map
 from streams.domain.disclosure_policy import (
     PUBLIC,
@@ -279,3 +280,55 @@ def test_entries_stored_after_the_head_was_read_still_verify(
     shown = view(store, policy, case_id, None)
 
     assert len(shown["entries"]) == len(rows)
+
+
+Row = dict[str, Any]
+
+
+def rows_of(steps: list[Step]) -> list[Row]:
+    """The audit-store rows of ``steps``' case, signed and chained."""
+    return signed_rows(CODEC, [record for _, record in steps])
+
+
+def sink_stores_after_the_first(
+    store: AuditStore, monkeypatch: pytest.MonkeyPatch, read: str, *batches: list[Row]
+) -> None:
+    """The sink stores ``batches`` right after a reader's first ``read`` of the heads.
+
+    A reader reads the heads before the entries, and the sink commits entries with their
+    head in between: the entries are there, and newer than the head read.
+    """
+    first_read = getattr(store, read)
+
+    def then_the_sink_stores(*args: Any) -> Any:
+        heads = first_read(*args)
+        monkeypatch.setattr(store, read, first_read)
+        for rows in batches:
+            store.insert(rows)
+        return heads
+
+    monkeypatch.setattr(store, read, then_the_sink_stores)
+
+
+def test_a_case_the_sink_stores_while_its_trail_is_read_verifies(
+    store: AuditStore, policy: DisclosurePolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    steps = whole_case()
+    sink_stores_after_the_first(store, monkeypatch, "case_head", rows_of(steps))
+
+    shown = view(store, policy, steps[0][1]["envelope"]["case_id"], None)
+
+    assert len(shown["entries"]) == len(steps)
+
+
+def test_entries_the_sink_stores_while_the_store_is_verified_verify(
+    store: AuditStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grown = rows_of(whole_case())
+    store.insert(grown[:3])
+    # A new case's first entries, and the next entries of one already stored.
+    sink_stores_after_the_first(store, monkeypatch, "heads", rows_of(whole_case()), grown[3:])
+
+    report = verify_store(store)
+
+    assert (report.cases, report.findings) == (2, [])
