@@ -29,7 +29,7 @@ from schemas.codec import AvroCodec, CodecError
 from streams.broker.checkpoints import CheckpointStore
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_client
-from streams.broker.topic_end import at_end
+from streams.broker.topic_end import polls_to_end
 from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.sealing import DecryptionKeys, open_payload
 from streams.topics import DLQ, OUTBOUND_PREFIX, SHARED_INBOUND, institution_of_inbound
@@ -77,7 +77,8 @@ def read_dead_letters(
     """Every record of ``kawal.dlq``, oldest first per partition.
 
     Raises:
-        kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s.
+        kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s, or no record
+            came for ``wait`` s before the end of the topic.
     """
     consumer = kafka_client(
         KafkaConsumer,
@@ -93,8 +94,8 @@ def read_dead_letters(
         ]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
-        while not at_end(consumer, partitions):
-            for records in consumer.poll(timeout_ms=200).values():
+        for polled in polls_to_end(consumer, partitions, wait):
+            for records in polled.values():
                 for record in records:
                     try:
                         letter = codec.decode(record.value).record

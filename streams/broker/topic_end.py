@@ -7,13 +7,17 @@ brokers (ListOffsets is not, on tansu; see :mod:`streams.broker.tansu`).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import KafkaTimeoutError
 
 from streams.broker.endpoint import kafka_client
+
+#: How long one poll waits for records, in milliseconds.
+POLL_MS = 200
 
 
 def at_end(consumer: KafkaConsumer, partitions: list[TopicPartition]) -> bool:
@@ -35,22 +39,51 @@ def remaining(consumer: KafkaConsumer, partitions: list[TopicPartition]) -> int:
     return left
 
 
+def polls_to_end(
+    consumer: KafkaConsumer,
+    partitions: list[TopicPartition],
+    stall_seconds: float,
+    max_records: int | None = None,
+) -> Iterator[dict[TopicPartition, list[ConsumerRecord]]]:
+    """What each poll returns, until every partition of ``partitions`` is at its end.
+
+    A broker that stops answering, or an end that no record reaches, would keep a reader
+    waiting without end and without a word: it gives up once no record came for
+    ``stall_seconds``.
+
+    Raises:
+        KafkaTimeoutError: no record arrived for ``stall_seconds`` before the end.
+    """
+    last_record = time.monotonic()
+    while not at_end(consumer, partitions):
+        polled = consumer.poll(timeout_ms=POLL_MS, max_records=max_records)
+        if any(polled.values()):
+            last_record = time.monotonic()
+            yield polled
+        elif time.monotonic() - last_record > stall_seconds:
+            topics = ", ".join(sorted({tp.topic for tp in partitions}))
+            raise KafkaTimeoutError(
+                f"no record of {topics} for {stall_seconds:g} s before its end "
+                f"({remaining(consumer, partitions)} known to be left); the broker may be "
+                "overloaded or stopped: check it and try again, or raise "
+                "KAWAL_BROKER_WAIT_SECONDS"
+            )
+
+
 def records_to_end(
-    consumer: KafkaConsumer, partitions: list[TopicPartition], seconds: float
+    consumer: KafkaConsumer, partitions: list[TopicPartition], stall_seconds: float
 ) -> list[ConsumerRecord]:
     """Every record from the consumer's positions to the end of ``partitions``, in order.
 
     Raises:
-        TimeoutError: the end was not reached within ``seconds``.
+        KafkaTimeoutError: no record arrived for ``stall_seconds`` before the end.
     """
-    found: list[ConsumerRecord] = []
-    deadline = time.monotonic() + seconds
-    while not at_end(consumer, partitions):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{remaining(consumer, partitions)} records not read in {seconds} s")
-        for batch in consumer.poll(timeout_ms=200).values():
-            found += batch
-    return found
+    return [
+        record
+        for polled in polls_to_end(consumer, partitions, stall_seconds)
+        for batch in polled.values()
+        for record in batch
+    ]
 
 
 def read_to_end(
@@ -64,7 +97,7 @@ def read_to_end(
     ``security`` holds the client's credential options (``BrokerCredentials.client_kwargs``).
 
     Raises:
-        TimeoutError: the end was not reached within ``seconds``.
+        KafkaTimeoutError: no record arrived for ``seconds`` before the end.
     """
     consumer = kafka_client(
         KafkaConsumer, bootstrap, security, enable_auto_commit=False, fetch_max_wait_ms=5
