@@ -35,6 +35,7 @@ from schemas.identity import case_id_for
 from streams.app import create_app, create_disclosure_policy, create_pipeline, create_rules
 from streams.audit.replay import replay
 from streams.audit.store import AuditStore
+from streams.broker.partitioner import partition_of
 from streams.broker.provision import provision_topics
 from streams.broker.publisher import EventPublisher
 from streams.domain.hub_sealing import hub_sealing_key
@@ -101,7 +102,7 @@ def step_rate(encoded: list[tuple[str, bytes]], home: Path) -> float:
     messages = [
         Message(
             topic=inbound_topic("bawaslu"),
-            partition=0,
+            partition=partition_of(key.encode(), settings.partitions),
             offset=offset,
             timestamp=now,
             timestamp_type=0,

@@ -6,11 +6,10 @@ producer, the audit sink (:mod:`streams.hub.sink`) the codec, the store and the 
 publisher (:mod:`streams.hub.heads`), the views (:mod:`streams.web`) what they read. Nothing
 below this module builds a shared service.
 
-The worker runs the pipeline, the deadline timer (:mod:`streams.hub.deadline_timer`) and the
-retention timer (:mod:`streams.hub.retention_timer`) with the HTTP views and the read-only
-page. The audit sink runs as a process of its own, with health and metrics views: it is a
-consumer of ``kawal.case.audit`` like any other, and its SQL writes, on another core, take
-nothing from the worker's interpreter.
+The worker runs the pipeline, the deadline and retention timers (:mod:`streams.hub`) with the
+HTTP views and the read-only page. The audit sink runs as a process of its own, with health and
+metrics views: a consumer of ``kawal.case.audit`` like any other, whose SQL writes, on another
+core, take nothing from the worker's interpreter.
 """
 
 from __future__ import annotations
@@ -263,6 +262,7 @@ def create_rules(settings: Settings) -> CaseRules:
         calendar=load_calendar(settings.calendar_file),
         keys=keys,
         hub_keys=KeyRing(settings.key_dir, keys),
+        partitions=settings.partitions,
     )
 
 

@@ -35,6 +35,7 @@ class Reason(StrEnum):
     UNSEALABLE = "unsealable"
     SOURCE_MISMATCH = "source_mismatch"
     KEY_MISMATCH = "key_mismatch"
+    WRONG_PARTITION = "wrong_partition"
     EVENT_TIME_IN_FUTURE = "event_time_in_future"
     DUPLICATE = "duplicate_event"
     UNAUTHORIZED = "unauthorized_sender"

@@ -30,6 +30,7 @@ import faust
 
 from schemas.catalog import SchemaCatalog
 from schemas.codec import SINGLE_OBJECT_MAGIC, AvroCodec, CodecError, Decoded
+from streams.broker.partitioner import partition_of
 from streams.domain.authority import AuthorityMap, AuthorityMapError
 from streams.domain.authorization import authorize
 from streams.domain.calendar import WorkingCalendar
@@ -76,6 +77,8 @@ class CaseRules:
     keys: KeyRegistry
     #: The hub's private encryption keys, which open the disclosures sealed to it.
     hub_keys: DecryptionKeys
+    #: Partitions of the inbound topics (``KAWAL_PARTITIONS``): a case's records go to one.
+    partitions: int
 
 
 class KnownCases(Protocol):
@@ -154,6 +157,7 @@ def examine(
     decoded = signed.decoded
     rejection = (
         check(decoded, message)
+        or check_partition(message, rules.partitions)
         or check_lane(rules.institutions, decoded.record["envelope"]["source"], message.topic)
         or authenticate(rules.keys, signed, recorded_at(message))
     )
@@ -359,3 +363,22 @@ def check(decoded: Decoded, message: faust.types.Message) -> Rejection | None:
             "the record key must be the event's case_id, so that a case stays in order",
         )
     return None
+
+
+def check_partition(message: faust.types.Message, partitions: int) -> Rejection | None:
+    """None when the record is on its case's partition, as Kafka's default partitioner puts it.
+
+    A case's state lives with the partition its records come on; a record on another one
+    would be taken by another worker, which does not hold the case. librdkafka's clients
+    hash keys otherwise by default.
+    """
+    expected = partition_of(message.key or b"", partitions)
+    if message.partition == expected:
+        return None
+    return Rejection(
+        Reason.WRONG_PARTITION,
+        f"the record came on partition {message.partition}, but its case's records belong on "
+        f"partition {expected} of {partitions}, where Kafka's default partitioner (murmur2 of "
+        "the key) puts them; publish without choosing a partition, with that partitioner "
+        "(librdkafka: partitioner=murmur2_random)",
+    )

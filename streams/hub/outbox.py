@@ -24,9 +24,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Iterable
 from typing import Protocol
 
-from aiokafka.partitioner import murmur2
 from faust.types import RecordMetadata
 
+from streams.broker.partitioner import partition_of
 from streams.broker.transport import Headers, Record
 from streams.topics import is_outbound
 
@@ -106,7 +106,7 @@ class Outbox:
         :meth:`add` for many records at once: the pipeline queues several per event.
         """
         groups = self._records
-        partition_of = self._partition_of
+        cached_partitions = self._partition_of
         known = self._counts.known
         for record in records:
             topic, key, value, headers = record
@@ -117,10 +117,10 @@ class Outbox:
             if key is None or count == 1:
                 partition = 0
             elif count == self._partitions:
-                cached = partition_of.get(key)
+                cached = cached_partitions.get(key)
                 partition = self.partition_for(key) if cached is None else cached
             else:  # a feed made with another count than the case topics'
-                partition = (murmur2(key) & 0x7FFFFFFF) % count
+                partition = partition_of(key, count)
             group = groups.get((topic, partition))
             if group is None:
                 group = groups[topic, partition] = []
@@ -130,7 +130,7 @@ class Outbox:
         """The partition Kafka's default partitioner gives ``key`` on a case topic."""
         partition = self._partition_of.get(key)
         if partition is None:
-            partition = (murmur2(key) & 0x7FFFFFFF) % self._partitions
+            partition = partition_of(key, self._partitions)
             self._partition_of[key] = partition
         return partition
 

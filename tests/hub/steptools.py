@@ -11,6 +11,7 @@ from typing import Any
 import faust
 
 from streams.app import create_app, create_disclosure_policy, create_pipeline, create_rules
+from streams.broker.partitioner import partition_of
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.signed_events import encode_signed
 from streams.domain.signing import KeyRing
@@ -68,7 +69,7 @@ def inbound_message(
     offset: int,
     received_at: datetime | None = None,
 ) -> faust.types.Message:
-    """``record``, signed, as its inbound topic delivers it, at ``offset`` of partition 0."""
+    """``record``, signed, as its inbound topic delivers it: at ``offset`` of its partition."""
     value = signed_value(step, event_type, record)
     return raw_message(step, record, value, offset, received_at)
 
@@ -80,19 +81,20 @@ def raw_message(
     offset: int,
     received_at: datetime | None = None,
 ) -> faust.types.Message:
-    """``value`` on the inbound topic of ``record``'s source, keyed by its case.
+    """``value`` on the inbound topic of ``record``'s source, keyed by its case, on its partition.
 
     The broker stamps it ``received_at``, or now.
     """
     envelope = record["envelope"]
+    key = envelope["case_id"].encode()
     return faust.types.Message(
         topic=inbound_topic(envelope["source"]),
-        partition=0,
+        partition=partition_of(key, step.rules.partitions),
         offset=offset,
         timestamp=received_at.timestamp() if received_at else time.time(),
         timestamp_type=0,
         headers=[],
-        key=envelope["case_id"].encode(),
+        key=key,
         value=value,
         checksum=None,
     )

@@ -113,7 +113,7 @@ def test_the_index_holds_positions_and_hashes_of_every_event_and_no_personal_dat
     value = read_value(index, index_key(case.case_id, event_id))
 
     assert value == {
-        "position": f"{message.topic}:0:{message.offset}",
+        "position": f"{message.topic}:{message.partition}:{message.offset}",
         "seq": 1,
         "prev_hash": GENESIS_HASH,
         "hash": entry_of(case.worker.step, produced)[2],

@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from streams.broker.partitioner import partition_of
 from streams.hub.ingress import MAX_EVENT_BYTES
+from streams.settings import Settings
 from streams.topics import DLQ, inbound_topic
 from tests.hubtools import (
     RunningHub,
@@ -232,4 +234,32 @@ def test_a_record_keyed_by_another_case_is_rejected(hub: RunningHub) -> None:
     letter, receipt = rejected(hub, "bawaslu.33", event)
 
     assert letter["reason_code"] == receipt["reason_code"] == "key_mismatch"
+    assert hub.store.trail(event["envelope"]["case_id"]) == []
+
+
+def test_a_record_on_another_partition_than_its_key_gives_is_rejected(hub: RunningHub) -> None:
+    partitions = Settings().partitions
+    event = report("bawaslu.33")
+    own = partition_of(event["envelope"]["case_id"].encode(), partitions)
+    other = report("bawaslu.33")
+    while partition_of(other["envelope"]["case_id"].encode(), partitions) == own:
+        other = report("bawaslu.33")
+    wrong = partition_of(other["envelope"]["case_id"].encode(), partitions)
+    hub.publisher.producer.send(
+        inbound_topic("bawaslu.33"),
+        key=event["envelope"]["case_id"].encode(),
+        value=hub.signed("ReportReceived", event),
+        partition=wrong,
+    ).get(timeout=30)
+    # On the same partition, the other case's report is processed after the misplaced record.
+    hub.step("ReportReceived", other)
+
+    letter, receipt = rejected(hub, "bawaslu.33", event)
+
+    assert letter["reason_code"] == receipt["reason_code"] == "wrong_partition"
+    assert (
+        f"came on partition {wrong}, but its case's records belong on partition {own}"
+        in (letter["reason"])
+    )
+    assert "murmur2" in receipt["reason"]
     assert hub.store.trail(event["envelope"]["case_id"]) == []
