@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import threading
 import tomllib
+from collections.abc import Callable
 from contextlib import AbstractContextManager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,7 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.broker.checkpoints import CheckpointStore
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
-from streams.broker.endpoint import BROKER_WAIT_SECONDS, client_options
+from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_client
 from streams.domain.institutions import MAX_ID_LENGTH, load_institutions, resembling
 from streams.domain.signing import KeyRing
 from streams.local.keyring import keyring_of
@@ -178,14 +180,23 @@ def run_held(
     """
     probe = (metrics or ConnectorMetrics()).probe(connector.name, connector.institution)
     keyring = keyring or keyring_of(Settings(home=home))
-    options = client_options(bootstrap, credentials.client_kwargs(), wait)
-    producer = KafkaProducer(**options, acks="all", client_id=f"kawal-connector-{connector.name}")
+    security = credentials.client_kwargs()
+    producer = kafka_client(
+        KafkaProducer,
+        bootstrap,
+        security,
+        wait,
+        acks="all",
+        client_id=f"kawal-connector-{connector.name}",
+    )
+    # The outbound connector's consumer, built with the same servers, credentials and wait.
+    new_consumer = partial(kafka_client, KafkaConsumer, bootstrap, security, wait)
     try:
         if isinstance(connector, InboundConnector):
             _run_inbound(connector, producer, home, stop, keyring, probe)
         elif isinstance(connector, OutboundConnector):
             redelivery = Redelivery(OutboundRunner.topic_of(connector), redeliver_from or {})
-            _run_outbound(connector, producer, options, home, stop, keyring, redelivery, probe)
+            _run_outbound(connector, producer, new_consumer, home, stop, keyring, redelivery, probe)
     finally:
         producer.close()
         connector.close()
@@ -234,7 +245,7 @@ def _run_inbound(
 def _run_outbound(
     connector: OutboundConnector[ConnectorConfig],
     producer: KafkaProducer,
-    options: dict[str, Any],
+    new_consumer: Callable[..., KafkaConsumer],
     home: Path,
     stop: threading.Event,
     keyring: KeyRing,
@@ -244,8 +255,7 @@ def _run_outbound(
     chains = FeedChains(home / "connectors" / f"{connector.name}.chains.db")
     # The heads file is what `kawal audit verify --heads` reads on the institution's side.
     heads = HeadKeeper(home / "connectors" / f"{connector.name}.heads.jsonl", keyring.registry)
-    consumer = KafkaConsumer(
-        **options,
+    consumer = new_consumer(
         group_id=group_id(connector.institution, connector.name),
         enable_auto_commit=False,
         auto_offset_reset="earliest",
