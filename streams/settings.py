@@ -32,7 +32,8 @@ DEFAULT_HTTP_IDLE_SECONDS = 15.0
 #: Where containers get their secrets, as Docker and Kubernetes mount them: a file there named
 #: like a setting's variable in lower case (``kawal_broker_password``, ``kawal_audit_db_url``)
 #: sets it, unless the environment does. ``KAWAL_SECRETS_DIR`` names another folder.
-SECRETS_DIR = Path(os.environ.get("KAWAL_SECRETS_DIR", "/run/secrets"))
+SECRETS_DIR_VARIABLE = "KAWAL_SECRETS_DIR"
+SECRETS_DIR = Path(os.environ.get(SECRETS_DIR_VARIABLE, "/run/secrets"))
 
 
 class Settings(BaseSettings):
@@ -45,7 +46,11 @@ class Settings(BaseSettings):
     )
 
     home: Path = Field(
-        default=Path(".kawal"), description="Directory for broker data, audit database, logs."
+        default=Path(".kawal"),
+        description=(
+            "Directory of this machine's hub: the embedded broker's data, the audit store and "
+            "vault (SQLite), keys, logs."
+        ),
     )
     broker_url: str | None = Field(
         default=None,
@@ -150,7 +155,14 @@ class Settings(BaseSettings):
     partitions: int = Field(
         default=4, ge=1, description="Partitions of every case-keyed topic (co-partitioned)."
     )
-    replication: int = Field(default=1, ge=1, description="Replication factor of new topics.")
+    replication: int = Field(
+        default=1,
+        ge=1,
+        description=(
+            "Replication factor of the topics the hub creates; at most the number of brokers "
+            "(1 for the embedded one)."
+        ),
+    )
     schema_registry_url: str | None = Field(
         default=None,
         description=(
@@ -180,7 +192,12 @@ class Settings(BaseSettings):
         description="TOML file of key-encryption keys (0600); default KAWAL_HOME/keys/kek.toml.",
     )
     session_timeout: float = Field(
-        default=LOCAL_SESSION_TIMEOUT_SECONDS, gt=0, description="Consumer session timeout, s."
+        default=LOCAL_SESSION_TIMEOUT_SECONDS,
+        gt=0,
+        description=(
+            "How long the broker waits for a silent worker or sink before it gives that "
+            "process's partitions to another, s; a restarted one rejoins within about half."
+        ),
     )
     institutions_file: Path | None = Field(
         default=None, description="TOML registry of institutions; default: the bundled one."
@@ -189,7 +206,12 @@ class Settings(BaseSettings):
         default=None, description="TOML map of the recommending authority by date; default bundled."
     )
     keys_file: Path | None = Field(
-        default=None, description="TOML registry of public signing keys; default: the bundled one."
+        default=None,
+        description=(
+            "TOML registry of the public signing and encryption keys; unset: "
+            "KAWAL_HOME/keys/registry.toml if `kawal keys init` or `kawal up` made it, else the "
+            "bundled one."
+        ),
     )
     disclosure_file: Path | None = Field(
         default=None,
@@ -245,7 +267,7 @@ class Settings(BaseSettings):
         ),
     )
     deadline_check_seconds: float = Field(
-        default=30.0, gt=0, description="How often the deadline timer looks for overdue clocks."
+        default=30.0, gt=0, description="How often the deadline timer looks for overdue clocks, s."
     )
     retention_file: Path | None = Field(
         default=None,
@@ -257,7 +279,9 @@ class Settings(BaseSettings):
     retention_check_seconds: float = Field(
         default=3600.0,
         gt=0,
-        description="How often the retention timer looks for cases whose retention period ended.",
+        description=(
+            "How often the retention timer looks for cases whose retention period ended, s."
+        ),
     )
     tree_head_seconds: float = Field(
         default=10.0,

@@ -1,6 +1,6 @@
 """The AsyncAPI 3.0 document, generated from topics and schemas, and the CLI for the contract.
 
-One command, three outputs, all committed so that readers need no tooling:
+One command, four outputs, all committed so that readers need no tooling:
 
 - ``schemas/asyncapi.yaml``: an AsyncAPI 3.0.0 document, built here. Channels are the hub's
   public topics, messages are the catalogue's messages with their Avro schemas as payload,
@@ -9,11 +9,13 @@ One command, three outputs, all committed so that readers need no tooling:
   :mod:`streams.contract.eventdocs`. The facts both share (channels, routing, roles) are in
   :mod:`streams.contract.channels`.
 - ``docs/disclosure-policy.md``: the bundled disclosure policy for people (``disclosuredocs``).
+- ``docs/configuration.md``: every ``KAWAL_*`` setting with its default (``settingsdocs``).
 
-Run ``python -m streams.contract.asyncapi`` to regenerate all three, with ``--check`` to fail
+Run ``python -m streams.contract.asyncapi`` to regenerate all four, with ``--check`` to fail
 (exit 1) when a committed file is stale. Output is deterministic: maps are written in a fixed
 order (sorted where order carries no meaning), and only the package version, the schemas, the
-topic layout, the bundled institutions registry and disclosure policy go in, never the environment.
+topic layout, the bundled institutions registry and disclosure policy and the settings' fields
+go in, never the environment.
 
 Example:
     >>> document = build_document(default_catalog(), load_institutions(), "0.1.0")
@@ -53,6 +55,7 @@ from streams.contract.disclosuredocs import build_policy_markdown
 from streams.contract.eventdocs import build_markdown
 from streams.contract.generated_files import stale_files
 from streams.contract.rendering import avro_payload, render_yaml
+from streams.contract.settingsdocs import build_settings_markdown
 from streams.domain.disclosure_policy import load_disclosure_policy
 from streams.domain.institutions import Institution, load_institutions
 from streams.headers import CE_SPEC_VERSION, CE_TYPE_PREFIX, SOURCE_HEADER
@@ -67,6 +70,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 YAML_PATH = Path("schemas/asyncapi.yaml")
 DOCS_PATH = Path("docs/events.md")
 POLICY_PATH = Path("docs/disclosure-policy.md")
+SETTINGS_PATH = Path("docs/configuration.md")
 
 # Avro keys first in reading order, so a schema reads name, type, doc, then its body.
 
@@ -334,11 +338,12 @@ def generate(
         YAML_PATH: render_yaml(document),
         DOCS_PATH: build_markdown(catalog, institutions),
         POLICY_PATH: build_policy_markdown(load_disclosure_policy(None, catalog), catalog),
+        SETTINGS_PATH: build_settings_markdown(),
     }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Writes, or with ``--check`` verifies, the AsyncAPI document and the two pages.
+    """Writes, or with ``--check`` verifies, the AsyncAPI document and the three pages.
 
     Returns:
         0 when written or up to date, 1 when ``--check`` finds a stale file, 2 on an error.
@@ -372,7 +377,10 @@ def _check(root: Path, files: dict[Path, str]) -> int:
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m streams.contract.asyncapi",
-        description="Generate schemas/asyncapi.yaml, docs/events.md, docs/disclosure-policy.md.",
+        description=(
+            "Generate schemas/asyncapi.yaml, docs/events.md, docs/disclosure-policy.md, "
+            "docs/configuration.md."
+        ),
     )
     parser.add_argument(
         "--check",

@@ -1,0 +1,79 @@
+"""The settings page, ``docs/configuration.md``: every ``KAWAL_*`` variable, default, meaning.
+
+Generated from :class:`streams.settings.Settings`, so a setting added to the hub is on the page
+the moment it exists, with the description its field carries. ``python -m
+streams.contract.asyncapi`` writes it with the other contract files; ``--check`` fails when the
+committed page is stale.
+
+Example:
+    >>> page = build_settings_markdown()
+    >>> page.splitlines()[0]
+    '# Configuration'
+    >>> "| `KAWAL_WEB_PORT` | `6066` |" in page
+    True
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from pydantic.fields import FieldInfo
+
+from streams.contract.channels import REGENERATE_COMMAND
+from streams.settings import SECRETS_DIR_VARIABLE, Settings
+
+#: The prefix every setting's variable carries.
+PREFIX = "KAWAL_"
+
+
+def build_settings_markdown() -> str:
+    """Returns docs/configuration.md: how settings are read, then one row per setting."""
+    rows = [_row(name, field) for name, field in Settings.model_fields.items()]
+    return "\n".join(
+        [
+            "# Configuration",
+            "",
+            f"<!-- Generated from streams/settings.py by `{REGENERATE_COMMAND}`; do not edit. -->",
+            "",
+            "Every process of the hub (worker, sink, command line, `kawal up`) reads its settings "
+            "from `KAWAL_*` environment variables, in one place (`streams/settings.py`). A value "
+            "a setting cannot take stops the command before it starts anything (exit 1), with "
+            "one line naming the variable and what it takes, never the value.",
+            "",
+            "In containers, a secret may come from a file instead: a file named like the "
+            "variable in lower case (`kawal_broker_password`, `kawal_audit_db_url`) in "
+            f"`/run/secrets`, or in the folder `{SECRETS_DIR_VARIABLE}` names, sets the "
+            "setting unless the environment does.",
+            "",
+            "| variable | default | meaning |",
+            "|---|---|---|",
+            *rows,
+            "",
+        ]
+    )
+
+
+def variable_of(name: str) -> str:
+    """The environment variable of the setting ``name`` (``web_port`` → ``KAWAL_WEB_PORT``)."""
+    return PREFIX + name.upper()
+
+
+def _row(name: str, field: FieldInfo) -> str:
+    meaning = (field.description or "").replace("|", "\\|")
+    return f"| `{variable_of(name)}` | {_default(field.default)} | {meaning} |"
+
+
+def _default(value: Any) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, Path):
+        value = value.as_posix()
+    return f"`{value}`"
