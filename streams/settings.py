@@ -63,8 +63,8 @@ class Settings(BaseSettings):
         default=DEFAULT_BROKER_WAIT_SECONDS,
         gt=0,
         description=(
-            "How long a command (kawal dlq, case replay, case erase, topics strays, connector "
-            "run) waits for the broker to answer before it stops with an error, s."
+            "How long a command (kawal dlq, case replay, case erase, topics apply and strays, "
+            "connector run) waits for the broker to answer before it stops with an error, s."
         ),
     )
     broker_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL"] = Field(

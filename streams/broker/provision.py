@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 #: Topics per admin request: a national registry has thousands of topics.
 CHUNK = 500
-#: How long to wait for the broker to answer before giving up (``kawal topics apply --wait``).
+#: How long a hub starting (``kawal up``, the worker's preflight) waits for the broker to answer.
 DEFAULT_WAIT_SECONDS = 30.0
 _T = TypeVar("_T")
 

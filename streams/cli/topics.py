@@ -23,7 +23,7 @@ from schemas.errors import KawalError
 from streams.broker.acls import AclBinding, acl_matrix
 from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
-from streams.broker.provision import DEFAULT_WAIT_SECONDS, ApplyResult, apply_topics
+from streams.broker.provision import ApplyResult, apply_topics
 from streams.broker.strays import delete_strays, read_strays, stray_remedy
 from streams.broker.topic_plan import ConfigChange
 from streams.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_PENDING
@@ -83,9 +83,8 @@ def add_parsers(commands: Any) -> None:
     apply.add_argument(
         "--wait",
         type=float,
-        default=DEFAULT_WAIT_SECONDS,
         metavar="SECONDS",
-        help=f"how long to wait for the broker to answer (default {DEFAULT_WAIT_SECONDS:g})",
+        help="how long to wait for the broker to answer (default KAWAL_BROKER_WAIT_SECONDS)",
     )
     apply.set_defaults(run=run_topics_apply)
     acls = topic_commands.add_parser(
@@ -170,7 +169,8 @@ def run_topics_apply(args: argparse.Namespace, settings: Settings) -> int:
     """
     dry_run, as_json = args.dry_run, args.json
     try:
-        result = _apply(settings, settings.effective_broker_url, dry_run=dry_run, wait=args.wait)
+        wait = settings.broker_wait_seconds if args.wait is None else args.wait
+        result = _apply(settings, settings.effective_broker_url, dry_run=dry_run, wait=wait)
     except KawalError as exc:
         if not as_json:
             raise

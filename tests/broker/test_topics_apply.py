@@ -279,6 +279,20 @@ def test_an_unreachable_broker_is_refused_within_the_wait(tmp_path: Path) -> Non
     assert "cannot reach the broker" in json.loads(as_json.stdout)["error"]
 
 
+def test_apply_waits_as_long_as_the_broker_wait_setting_says(tmp_path: Path) -> None:
+    url = f"kafka://127.0.0.1:{free_port()}"
+    settings = {"KAWAL_BROKER_URL": url, "KAWAL_HOME": str(tmp_path)}
+
+    (refused,) = run_without_broker(
+        settings | {"KAWAL_BROKER_WAIT_SECONDS": "1"}, tmp_path / "ran.json", ["topics", "apply"]
+    )
+
+    assert refused.returncode == 1
+    assert "cannot reach the broker" in refused.stderr
+    # The default wait is 15 s: well under it, the setting was used.
+    assert refused.seconds < 10
+
+
 def test_inbound_topics_follow_the_registry(
     broker: EmbeddedBroker, admin: KafkaAdminClient, tmp_path: Path
 ) -> None:
