@@ -156,10 +156,14 @@ def cases_party_to(
     codec: AvroCodec,
     directory: Directory,
 ) -> list[str]:
-    """The cases of ``case_ids`` that ``institution`` is party to (its cases)."""
+    """The cases of ``case_ids`` that ``institution`` is party to (its cases).
+
+    Party as its trail view has it: the whole trail counts, since an event after a transfer
+    of the recommending authority hands the case to the new holder and away from the former.
+    """
     found = []
     for case_id in case_ids:
-        rows = store.trail(case_id)[:1]
+        rows = store.trail(case_id)
         if not rows:
             continue
         try:

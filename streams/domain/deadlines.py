@@ -2,7 +2,10 @@
 
 A rule names its legal source; clocks count Indonesian working days
 (:mod:`streams.domain.calendar`) from the day the starting event happened and run out at midnight
-Jakarta time after the last working day. Clocks live in the case's lifecycle, so they start
+Jakarta time after the last working day. A clock that another party answers for than the
+starting event's sender starts no earlier than the hub recorded that event: the party cannot act
+on what it was not told, and a sender could otherwise date its event back to put that party in
+breach on arrival. Clocks live in the case's lifecycle, so they start
 and stop in exactly the order ingress accepts events. A clock running through a year without
 holiday data is kept, counted on weekends only and marked ``"provisional": true``.
 """
@@ -91,12 +94,23 @@ def update_clocks(
     calendar: WorkingCalendar,
     event_type: str,
     record: dict[str, Any],
+    received_at: datetime | None = None,
 ) -> None:
     """Stop the clocks ``event_type`` stops, start those it starts (the caller saves ``case``).
 
     A DeadlineBreached marks the clock it reports as breached: the clock stays, overdue, until
     an event stops it, so the case still shows what it waits for. A clock whose rule is no
     longer configured stays as it is (ops sees it counted as untracked).
+
+    Args:
+        case: The case after the event.
+        rules: The deadline rules by id.
+        calendar: The working-day calendar.
+        event_type: The event's short name.
+        record: The event.
+        received_at: When the hub recorded the event (its ``recorded_at``); None: when it
+            says it happened. A clock another party than the sender answers for starts at the
+            later of the two.
     """
     kept = [clock for clock in case.clocks if not _stops(rules.get(clock["rule_id"]), event_type)]
     if event_type == "DeadlineBreached":
@@ -106,7 +120,8 @@ def update_clocks(
         return
     for rule in rules.values():
         if rule.starts_on == event_type:
-            case.clocks = [*case.clocks, _start_clock(rule, calendar, record)]
+            started = _started_at(case, rule, record, received_at)
+            case.clocks = [*case.clocks, _start_clock(rule, calendar, record, started)]
 
 
 def _stops(rule: DeadlineRule | None, event_type: str) -> bool:
@@ -124,10 +139,35 @@ def _breached(clock: dict[str, Any], breach: dict[str, Any]) -> dict[str, Any]:
     return clock | {"breached_at": breach["breached_at"].isoformat()}
 
 
+def _started_at(
+    case: CaseLifecycle, rule: DeadlineRule, record: dict[str, Any], received_at: datetime | None
+) -> datetime:
+    """When a clock of ``rule`` started by ``record`` starts.
+
+    The event's time when its sender answers for the clock (dating its own event back only
+    shortens its own time); else no earlier than the hub recorded the event, since the party
+    that answers learns of it only then.
+    """
+    happened: datetime = record["envelope"]["event_time"]
+    sender = record["envelope"]["source"]
+    if received_at is None or responsible_institution(case, rule) == sender:
+        return happened
+    return max(happened, received_at)
+
+
+def responsible_institution(case: CaseLifecycle, rule: DeadlineRule) -> str:
+    """The institution that answers for ``case``'s clock of ``rule``."""
+    responsible: str = {
+        "reporter": case.reporter,
+        "employing_agency": case.employing_agency,
+        "authority": case.authority,
+    }[rule.responsible]
+    return responsible
+
+
 def _start_clock(
-    rule: DeadlineRule, calendar: WorkingCalendar, record: dict[str, Any]
+    rule: DeadlineRule, calendar: WorkingCalendar, record: dict[str, Any], started: datetime
 ) -> dict[str, Any]:
-    started: datetime = record["envelope"]["event_time"]
     days = clock_days(rule, record)
     due_at, provisional = _due_at(calendar, started.astimezone(JAKARTA).date(), days)
     # A year without holiday data never drops a clock: it runs on weekends only, marked
@@ -249,11 +289,7 @@ def breach_event(
     case_id: str, case: CaseLifecycle, clock: dict[str, Any], rule: DeadlineRule, now: datetime
 ) -> dict[str, Any]:
     """The DeadlineBreached event for a clock that ran out."""
-    responsible = {
-        "reporter": case.reporter,
-        "employing_agency": case.employing_agency,
-        "authority": case.authority,
-    }[rule.responsible]
+    responsible = responsible_institution(case, rule)
     event_id = uuid.uuid5(BREACH_NAMESPACE, f"{case_id}/{rule.id}/{clock['caused_by']}")
     return {
         "envelope": envelope(

@@ -186,7 +186,8 @@ def examine(
             "is the same event sent again; another event needs an event_id of its own"
         )
         return Refusal(Rejection(Reason.DUPLICATE, detail), envelope, authenticated=True)
-    admitted = admit(rules, decoded, case, disclosed_values(signed.disclosures))
+    disclosed = disclosed_values(signed.disclosures)
+    admitted = admit(rules, decoded, case, disclosed, recorded_at(message))
     if isinstance(admitted, Rejection):
         return Refusal(admitted, envelope, authenticated=True)
     provisional = tuple(provisional_clocks(admitted, envelope["event_id"]))
@@ -216,11 +217,17 @@ def _named_envelope(codec: AvroCodec, wrapper: Decoded) -> dict[str, Any] | None
 
 
 def admit(
-    rules: CaseRules, decoded: Decoded, case: CaseLifecycle | None, disclosed: dict[str, str]
+    rules: CaseRules,
+    decoded: Decoded,
+    case: CaseLifecycle | None,
+    disclosed: dict[str, str],
+    received_at: datetime | None = None,
 ) -> CaseLifecycle | Rejection:
     """Authorize the sender and check the lifecycle: the lifecycle after the event, or why not.
 
-    ``disclosed`` holds the personal data the sender disclosed to the hub, field to value.
+    ``disclosed`` holds the personal data the sender disclosed to the hub, field to value;
+    ``received_at`` is when the hub recorded the event, where the clocks it starts for other
+    parties than its sender begin at the earliest (None: when the event says it happened).
 
     Where the event was accepted is kept by the pipeline, with its entry, in the accepted-event
     index.
@@ -243,7 +250,7 @@ def admit(
     # A case reported before a transfer is handed over to the new holder with its first event
     # after it: the router and the deadline timer then address the new holder.
     after.authority = authority
-    update_clocks(after, rules.deadline_rules, rules.calendar, event_type, record)
+    update_clocks(after, rules.deadline_rules, rules.calendar, event_type, record, received_at)
     return after
 
 
