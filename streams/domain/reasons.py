@@ -37,6 +37,7 @@ class Reason(StrEnum):
     KEY_MISMATCH = "key_mismatch"
     WRONG_PARTITION = "wrong_partition"
     EVENT_TIME_IN_FUTURE = "event_time_in_future"
+    EVENT_BEFORE_REPORT = "event_before_report"
     DUPLICATE = "duplicate_event"
     UNAUTHORIZED = "unauthorized_sender"
     ILLEGAL_TRANSITION = "illegal_transition"

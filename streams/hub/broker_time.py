@@ -1,7 +1,7 @@
 """Whose clock an inbound record's timestamp is: the broker's, or its sender's.
 
 An entry's ``recorded_at`` is its inbound record's timestamp
-(:func:`streams.hub.ingress.recorded_at`), the same on every redelivery. The inbound topics ask
+(:func:`streams.hub.event_times.recorded_at`), the same on every redelivery. The inbound topics ask
 the broker to stamp it (``message.timestamp.type=LogAppendTime``, :mod:`streams.topics`), so
 that it says when the hub received the event and no sender can choose it. A broker that keeps
 the producer's timestamp instead (``CreateTime``) leaves it to the sender's clock: tansu 0.6

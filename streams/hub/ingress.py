@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 import faust
@@ -34,7 +34,6 @@ from streams.broker.partitioner import partition_of
 from streams.domain.authority import AuthorityMap, AuthorityMapError
 from streams.domain.authorization import authorize
 from streams.domain.calendar import WorkingCalendar
-from streams.domain.chain import EPOCH
 from streams.domain.deadlines import DeadlineRule, provisional_clocks, update_clocks
 from streams.domain.institutions import InboundLane, Institution
 from streams.domain.keys import KeyRegistry
@@ -51,16 +50,13 @@ from streams.domain.signed_events import (
     open_signed,
     unseal,
 )
+from streams.hub.event_times import check_chronology, check_time, recorded_at
 from streams.hub.rejections import reason_for_codec_error
 from streams.topics import SHARED_INBOUND, inbound_topic, institution_of_inbound
 
 #: Largest inbound record taken, in bytes. Case events are metadata of a few kilobytes; the
 #: entry, feeds and DLQ record built from one must stay well inside a producer batch.
 MAX_EVENT_BYTES = 128 * 1024
-#: How far an event's time may be ahead of the broker's timestamp of its record: the senders'
-#: clocks drift. Beyond it the event would run its deadline clocks, and the statistics, from a
-#: moment that has not come.
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -242,6 +238,7 @@ def admit(
     sender = rules.institutions[envelope["source"]]
     rejection = authorize(rules.catalog, sender, event_type, record, case, authority)
     rejection = rejection or check_transition(case, event_type, record)
+    rejection = rejection or check_chronology(case, envelope)
     if rejection is None and event_type == "ReportReceived":
         rejection = check_report(rules.institutions, record, disclosed)
     if rejection is not None:
@@ -271,15 +268,6 @@ def _acting_authority(
 def disclosed_values(disclosures: Disclosures) -> dict[str, str]:
     """Field to value of disclosures the hub opened (the salts are not needed to check them)."""
     return {disclosure["field"]: disclosure["value"] for disclosure in disclosures}
-
-
-def recorded_at(message: faust.types.Message) -> datetime:
-    """When the hub accepted a record: its broker timestamp, in whole milliseconds.
-
-    It is the same on every redelivery, so an entry's hash never depends on when the hub
-    processed the record.
-    """
-    return EPOCH + timedelta(milliseconds=round(message.timestamp * 1000))
 
 
 def sender_of(message: faust.types.Message, refusal: Refusal) -> str | None:
@@ -322,26 +310,6 @@ def check_lane(
             f"{source} publishes on its own topic {inbound_topic(source)}, not on {SHARED_INBOUND}",
         )
     return None
-
-
-def check_time(envelope: Mapping[str, Any], message: faust.types.Message) -> Rejection | None:
-    """None if the event is dated no later than its record's arrival plus :data:`CLOCK_SKEW`.
-
-    An event dated ahead is a sender's clock or time zone gone wrong.
-    """
-    ahead = envelope["event_time"] - recorded_at(message)
-    if ahead <= CLOCK_SKEW:
-        return None
-    return Rejection(
-        Reason.EVENT_TIME_IN_FUTURE,
-        f"envelope.event_time is {_rounded(ahead)} after the broker received the record, more "
-        f"than the {_rounded(CLOCK_SKEW)} clocks may drift; date an event when it happened "
-        "(check the sending system's clock and time zone), then publish it again",
-    )
-
-
-def _rounded(span: timedelta) -> timedelta:
-    return timedelta(seconds=round(span.total_seconds()))
 
 
 def check(decoded: Decoded, message: faust.types.Message) -> Rejection | None:

@@ -48,13 +48,13 @@ from streams.domain.signing import SigningKey
 from streams.headers import SOURCE_HEADER, cloud_event_headers
 from streams.hub.broker_time import SenderClocks
 from streams.hub.case_table import CaseBatch, CaseRecord
+from streams.hub.event_times import recorded_at
 from streams.hub.ingress import (
     Admission,
     CaseRules,
     Refusal,
     examine,
     position_of,
-    recorded_at,
     sender_of,
 )
 from streams.hub.outbox import Keyed, Outbox, Sent, confirm

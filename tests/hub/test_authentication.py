@@ -24,7 +24,7 @@ from streams.domain.sealing import open_sealed, seal
 from streams.domain.signed_events import SIGNED_EVENT, sign_event
 from streams.domain.signing import Context, SigningKey, verify
 from streams.hub.case_table import CaseBatch
-from streams.hub.ingress import CLOCK_SKEW
+from streams.hub.event_times import CLOCK_SKEW
 from streams.hub.pipeline import Pipeline
 from streams.topics import DLQ, outbound_topic
 from tests.hub.steptools import keyring, raw_message, step_pipeline
