@@ -43,10 +43,26 @@ def test_a_lone_withheld_cell_takes_the_smallest_shown_one_with_it() -> None:
     totals = protect_table(rows, RULE, 3)
 
     # Total n = 20: 20 - 9 - 6 = 5 is b and c together, not c alone; total yes = 8: 8 - 0 = 8
-    # is a and c together.
+    # is a, b and c together.
     assert [row["n"] for row in rows] == [9, None, None, 6]
-    assert [row["yes"] for row in rows] == [None, 4, None, 0]
+    assert [row["yes"] for row in rows] == [None, None, None, 0]
     assert totals == set()
+
+
+def test_a_shown_count_does_not_give_back_a_withheld_base() -> None:
+    # b's n is withheld with c's; were b's yes (4) shown, b's n would be at least 4, and
+    # 20 - 9 - 6 = 5 = b + c would make c exactly 1.
+    rows = table(("a", 9, 3), ("b", 4, 4), ("c", 1, 1), ("d", 6, 0))
+
+    protect_table(rows, RULE, 3)
+
+    total = 20
+    for row in rows:
+        if "n" in withheld(row):
+            others = sum(other["n"] or 0 for other in rows if other is not row)
+            lower = row["yes"] or 1
+            upper = total - others - sum(1 for other in rows if other["n"] is None) + 1
+            assert lower < upper, row
 
 
 def test_without_another_cell_to_withhold_the_total_goes() -> None:
