@@ -81,18 +81,17 @@ def protect_table(
         set(withheld(row)) | (set(rule.protected) if whole else _primary(row, rule, min_cases))
         for row in rows
     ]
-    totals: set[str] = set()
     changed = True
     while changed:
         # Every row is closed before the columns are looked at: no short-circuit.
         changed = any([_close_row(cells, rule) for cells in hidden])
         for column in rule.additive:
             complement = _complement(rows, hidden, column)
-            if complement is None:
-                totals.add(column)
-            elif complement >= 0:
+            if complement is not None and complement >= 0:
                 hidden[complement].add(column)
                 changed = True
+    # Only once no row changes: a cell withheld later (a linked row) may keep the total shown.
+    totals = {column for column in rule.additive if _complement(rows, hidden, column) is None}
     for row, cells in zip(rows, hidden, strict=True):
         mark(row, cells)
     return totals

@@ -74,6 +74,18 @@ def test_without_another_cell_to_withhold_the_total_goes() -> None:
     assert totals == {"yes"}
 
 
+def test_a_total_stays_when_a_linked_row_withholds_another_cell_of_its_column() -> None:
+    rule = TableRule(base="n", counts=("n", "yes", "no"), linked=True, additive=("n", "yes", "no"))
+    # a's "no" of 1 withholds row a; b's n goes with a's; linked, b's "no" (0) goes too, so the
+    # "no" column has two withheld cells and its total need not go.
+    rows = [{"name": "a", "n": 3, "yes": 2, "no": 1}, {"name": "b", "n": 3, "yes": 3, "no": 0}]
+
+    totals = protect_table(rows, rule, 3)
+
+    assert [withheld(row) for row in rows] == [["n", "no", "yes"], ["n", "no", "yes"]]
+    assert totals == set()
+
+
 @pytest.fixture
 def one_small_agency(store: AuditStore) -> AuditStore:
     """The generated mix's cases of two agencies, and exactly one case of a third."""
