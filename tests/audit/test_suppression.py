@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.audit.figures.filters import Filters
+from streams.audit.figures.small_groups import protect_figures
 from streams.audit.figures.view import dashboard_view
 from streams.audit.store import AuditStore
 from streams.audit.suppression import TableRule, protect_table, share_withheld, withheld
@@ -160,3 +161,39 @@ def test_kawal_refuses_k_below_2_with_what_to_give(
     assert "kawal: KAWAL_STATS_MIN_CASES must be at least 2" in refused
     assert "Value error" not in refused
     assert "Traceback" not in refused
+
+
+def test_a_stage_withheld_with_its_twin_count_shows_no_provisional_either() -> None:
+    # One PPK with 10 recommendations, 2 not followed up: its row goes, with nothing else in
+    # its columns, so the counts' recommended and followed up go, and the stages' cases with
+    # them. Every time ran through a year without holiday data: provisional = cases = 8.
+    stages = ("registration", "verification", "recommendation", "follow_up", "end_to_end")
+    cases = {"registration": 20, "verification": 20, "recommendation": 10}
+    figures = {
+        "counts": {
+            "received": 20, "proven": 10, "recommended": 10, "followed_up": 8, "sanctioned": 8,
+        },
+        "handling_times": [
+            {
+                "stage": stage, "from": "", "to": "", "cases": cases.get(stage, 8),
+                "median_working_days": 4.0, "p90_working_days": 9,
+                "provisional": cases.get(stage, 8),
+            }
+            for stage in stages
+        ],
+        "violation_ratio": [],
+        "follow_up": [
+            {
+                "agency": "ppk.3374", "recommended": 10, "followed_up": 8, "not_followed_up": 2,
+                "follow_up_rate": 0.8,
+            }
+        ],
+        "catatan_merah": [],
+    }  # fmt: skip
+
+    found = protect_figures(figures, Filters(), 3)
+
+    assert found["counts"]["followed_up"] is None
+    for row in found["handling_times"][3:]:
+        assert row["cases"] is None, row
+        assert row["provisional"] is None, row
