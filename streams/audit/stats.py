@@ -262,12 +262,17 @@ def format_table(view: dict[str, Any]) -> list[str]:
 
 def _table(heading: str, rows: list[tuple[str, dict[str, int]]]) -> list[str]:
     width = max([len(heading), *(len(name) for name, _ in rows)])
-    header = heading.ljust(width) + "".join(f"  {label}" for label in COLUMNS.values())
+    # A column is as wide as its label or its widest cell ("withheld" is wider than "proven").
+    widths = {
+        column: max([len(label), *(len(_cell(counts[column])) for _, counts in rows)])
+        for column, label in COLUMNS.items()
+    }
+    header = heading.ljust(width) + "".join(
+        f"  {label:>{widths[column]}}" for column, label in COLUMNS.items()
+    )
     lines = [header]
     for name, counts in rows:
-        cells = "".join(
-            f"  {_cell(counts[column]):>{len(label)}}" for column, label in COLUMNS.items()
-        )
+        cells = "".join(f"  {_cell(counts[column]):>{widths[column]}}" for column in COLUMNS)
         lines.append(name.ljust(width) + cells)
     if not rows:
         lines.append("(no cases)")

@@ -13,6 +13,10 @@ down to it learns that civil servant's outcome. So every public figure follows o
   shown non-zero cell is withheld with it, or the total when there is none.
 - **linked rows**: where a row's counts add up to each other (recommended = followed up + not
   followed up), one withheld count withholds the whole row.
+- **bounds**: every count of a row is at most its base (proven cases are among those reported),
+  so a shown count is a lower bound of a withheld base; with the column's total that bound can
+  give the base back, and the small row's with it. So a withheld base withholds the row's
+  counts.
 - **twins**: where two tables publish the count of the same cases, a value withheld in one is
   withheld in the other (:func:`share_withheld`), and the rule runs again.
 
@@ -77,18 +81,17 @@ def protect_table(
         set(withheld(row)) | (set(rule.protected) if whole else _primary(row, rule, min_cases))
         for row in rows
     ]
-    totals: set[str] = set()
     changed = True
     while changed:
         # Every row is closed before the columns are looked at: no short-circuit.
         changed = any([_close_row(cells, rule) for cells in hidden])
         for column in rule.additive:
             complement = _complement(rows, hidden, column)
-            if complement is None:
-                totals.add(column)
-            elif complement >= 0:
+            if complement is not None and complement >= 0:
                 hidden[complement].add(column)
                 changed = True
+    # Only once no row changes: a cell withheld later (a linked row) may keep the total shown.
+    totals = {column for column in rule.additive if _complement(rows, hidden, column) is None}
     for row, cells in zip(rows, hidden, strict=True):
         mark(row, cells)
     return totals
@@ -151,7 +154,8 @@ def _close_row(cells: set[str], rule: TableRule) -> bool:
         cells |= set(rule.counts) | set(rule.derived)
     cells |= {column for column, sources in rule.derived.items() if cells & set(sources)}
     if rule.base in cells:
-        cells |= set(rule.details)
+        # A shown count would bound the base from below (see the module): it goes too.
+        cells |= set(rule.details) | set(rule.counts)
     return len(cells) > before
 
 

@@ -13,7 +13,15 @@ import pytest
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.audit.figures.facts import read_facts
-from streams.audit.stats import COLUMNS, GROUPINGS, run_stats, stats_of, stats_view
+from streams.audit.stats import (
+    COLUMNS,
+    GROUPINGS,
+    CaseOutcome,
+    format_table,
+    run_stats,
+    stats_of,
+    stats_view,
+)
 from streams.audit.store import AuditStore, StoreError
 from streams.audit.suppression import withheld
 from streams.domain.deadlines import breach_event, load_rules
@@ -204,3 +212,20 @@ def test_small_counts_are_withheld_and_a_lone_one_cannot_be_subtracted(store: Au
         for column in COLUMNS:
             hidden = [row for row in view[key] if column in withheld(row)]
             assert len(hidden) != 1 or totals[column] is None, (key, column)
+
+
+def test_the_readable_table_keeps_each_count_under_its_heading() -> None:
+    proven = CaseOutcome("pilkada-2024", "3374", "ppk.3374", reported=True, proven=True)
+    not_proven = CaseOutcome("pilkada-2024", "3374", "ppk.3374", reported=True)
+    view = stats_of([proven, proven, not_proven], 0, min_cases=3)
+
+    lines = format_table(view)
+
+    header = next(line for line in lines if line.startswith("institution"))
+    row = lines[lines.index(header) + 1]
+    # Right-aligned: each heading and the cell below it end in the same column.
+    for label in COLUMNS.values():
+        end = header.index(label) + len(label)
+        assert row[:end].rstrip() == row[:end], (label, row)
+        assert row[end : end + 1] in ("", " "), (label, row)
+    assert "withheld" in row

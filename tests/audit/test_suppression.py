@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.audit.figures.filters import Filters
+from streams.audit.figures.small_groups import protect_figures
 from streams.audit.figures.view import dashboard_view
 from streams.audit.store import AuditStore
 from streams.audit.suppression import TableRule, protect_table, share_withheld, withheld
@@ -43,10 +44,26 @@ def test_a_lone_withheld_cell_takes_the_smallest_shown_one_with_it() -> None:
     totals = protect_table(rows, RULE, 3)
 
     # Total n = 20: 20 - 9 - 6 = 5 is b and c together, not c alone; total yes = 8: 8 - 0 = 8
-    # is a and c together.
+    # is a, b and c together.
     assert [row["n"] for row in rows] == [9, None, None, 6]
-    assert [row["yes"] for row in rows] == [None, 4, None, 0]
+    assert [row["yes"] for row in rows] == [None, None, None, 0]
     assert totals == set()
+
+
+def test_a_shown_count_does_not_give_back_a_withheld_base() -> None:
+    # b's n is withheld with c's; were b's yes (4) shown, b's n would be at least 4, and
+    # 20 - 9 - 6 = 5 = b + c would make c exactly 1.
+    rows = table(("a", 9, 3), ("b", 4, 4), ("c", 1, 1), ("d", 6, 0))
+
+    protect_table(rows, RULE, 3)
+
+    total = 20
+    for row in rows:
+        if "n" in withheld(row):
+            others = sum(other["n"] or 0 for other in rows if other is not row)
+            lower = row["yes"] or 1
+            upper = total - others - sum(1 for other in rows if other["n"] is None) + 1
+            assert lower < upper, row
 
 
 def test_without_another_cell_to_withhold_the_total_goes() -> None:
@@ -56,6 +73,18 @@ def test_without_another_cell_to_withhold_the_total_goes() -> None:
 
     assert rows[2]["yes"] is None
     assert totals == {"yes"}
+
+
+def test_a_total_stays_when_a_linked_row_withholds_another_cell_of_its_column() -> None:
+    rule = TableRule(base="n", counts=("n", "yes", "no"), linked=True, additive=("n", "yes", "no"))
+    # a's "no" of 1 withholds row a; b's n goes with a's; linked, b's "no" (0) goes too, so the
+    # "no" column has two withheld cells and its total need not go.
+    rows = [{"name": "a", "n": 3, "yes": 2, "no": 1}, {"name": "b", "n": 3, "yes": 3, "no": 0}]
+
+    totals = protect_table(rows, rule, 3)
+
+    assert [withheld(row) for row in rows] == [["n", "no", "yes"], ["n", "no", "yes"]]
+    assert totals == set()
 
 
 @pytest.fixture
@@ -132,3 +161,39 @@ def test_kawal_refuses_k_below_2_with_what_to_give(
     assert "kawal: KAWAL_STATS_MIN_CASES must be at least 2" in refused
     assert "Value error" not in refused
     assert "Traceback" not in refused
+
+
+def test_a_stage_withheld_with_its_twin_count_shows_no_provisional_either() -> None:
+    # One PPK with 10 recommendations, 2 not followed up: its row goes, with nothing else in
+    # its columns, so the counts' recommended and followed up go, and the stages' cases with
+    # them. Every time ran through a year without holiday data: provisional = cases = 8.
+    stages = ("registration", "verification", "recommendation", "follow_up", "end_to_end")
+    cases = {"registration": 20, "verification": 20, "recommendation": 10}
+    figures = {
+        "counts": {
+            "received": 20, "proven": 10, "recommended": 10, "followed_up": 8, "sanctioned": 8,
+        },
+        "handling_times": [
+            {
+                "stage": stage, "from": "", "to": "", "cases": cases.get(stage, 8),
+                "median_working_days": 4.0, "p90_working_days": 9,
+                "provisional": cases.get(stage, 8),
+            }
+            for stage in stages
+        ],
+        "violation_ratio": [],
+        "follow_up": [
+            {
+                "agency": "ppk.3374", "recommended": 10, "followed_up": 8, "not_followed_up": 2,
+                "follow_up_rate": 0.8,
+            }
+        ],
+        "catatan_merah": [],
+    }  # fmt: skip
+
+    found = protect_figures(figures, Filters(), 3)
+
+    assert found["counts"]["followed_up"] is None
+    for row in found["handling_times"][3:]:
+        assert row["cases"] is None, row
+        assert row["provisional"] is None, row

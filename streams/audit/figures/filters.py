@@ -18,8 +18,9 @@ from schemas.field_formats import ELECTION_FORM, is_election
 from streams.audit.figures.facts import CaseFacts
 from streams.domain.working_time import jakarta_day
 
-#: A Kemendagri region code: 2 digits (province) and 2 more per level, dots allowed.
-REGION_CODE = re.compile(r"^[0-9]{2}(\.?[0-9]{2}){0,3}$")
+#: A Kemendagri region code as the events carry it (2, 4, 6 or 10 digits: province, regency,
+#: district, village), with dots between the levels allowed (``33.74``).
+REGION_CODE = re.compile(r"^[0-9]{2}(?:\.?[0-9]{2}(?:\.?[0-9]{2}(?:\.?[0-9]{4})?)?)?$")
 #: Institution ids as the registry writes them.
 IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 

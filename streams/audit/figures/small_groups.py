@@ -103,7 +103,9 @@ def protect_figures(figures: dict[str, Any], filters: Filters, min_cases: int) -
         if column in withheld(counts):
             for row in found["handling_times"]:
                 if row["stage"] in stages:
-                    mark(row, {"cases"})
+                    # Provisional times are among the stage's cases: shown, all provisional
+                    # (a year without holiday data) would be the withheld number itself.
+                    mark(row, set(HANDLING_RULE.counts))
     found["violation_ratio"] = withheld_last(found["violation_ratio"], "proven")
     found["follow_up"] = withheld_last(found["follow_up"], "follow_up_rate")
     found["catatan_merah"] = withheld_last(found["catatan_merah"], "proven")
