@@ -46,11 +46,7 @@ class Settings(BaseSettings):
     )
 
     home: Path = Field(
-        default=Path(".kawal"),
-        description=(
-            "Directory of this machine's hub: the embedded broker's data, the audit store and "
-            "vault (SQLite), keys, logs."
-        ),
+        default=Path(".kawal"), description="This hub's directory: broker data, stores, keys, logs."
     )
     broker_url: str | None = Field(
         default=None,
@@ -156,12 +152,7 @@ class Settings(BaseSettings):
         default=4, ge=1, description="Partitions of every case-keyed topic (co-partitioned)."
     )
     replication: int = Field(
-        default=1,
-        ge=1,
-        description=(
-            "Replication factor of the topics the hub creates; at most the number of brokers "
-            "(1 for the embedded one)."
-        ),
+        default=1, ge=1, description="Replication factor of new topics; at most the brokers."
     )
     schema_registry_url: str | None = Field(
         default=None,
@@ -194,10 +185,7 @@ class Settings(BaseSettings):
     session_timeout: float = Field(
         default=LOCAL_SESSION_TIMEOUT_SECONDS,
         gt=0,
-        description=(
-            "How long the broker waits for a silent worker or sink before it gives that "
-            "process's partitions to another, s; a restarted one rejoins within about half."
-        ),
+        description="How long a silent worker or sink keeps its partitions, s.",
     )
     institutions_file: Path | None = Field(
         default=None, description="TOML registry of institutions; default: the bundled one."
@@ -228,6 +216,14 @@ class Settings(BaseSettings):
         description=(
             "TOML overrides of the working-day calendar (days the joint decree sets otherwise "
             "than the holidays package, each with its legal source); default: the bundled one."
+        ),
+    )
+    public_cases: bool = Field(
+        default=False,
+        description=(
+            "Show every case (agency, region, status, timeline; personal data withheld) without "
+            "a credential. Off: only operators (all) and parties (theirs) see cases. A case row "
+            "tells what the statistics withhold below K: on for invented (demo) cases only."
         ),
     )
     public_register: Literal["off", "agencies", "names"] = Field(

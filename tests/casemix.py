@@ -77,28 +77,35 @@ def drive_mix(hub: RunningHub) -> Mix:
     for event_type, record in steps:
         hub.step(event_type, record)
 
-    mix.ignored = _referred(hub, mix)
+    then = datetime.now(UTC) - timedelta(days=60)
+    mix.ignored = _referred(hub, mix, then)
     ignored = recommendation(mix.ignored)
-    ignored["envelope"]["event_time"] = datetime.now(UTC) - timedelta(days=60)
-    hub.step("RecommendationIssued", ignored)
+    ignored["envelope"]["event_time"] = then
+    # Recorded then too: the PPK's clock starts no earlier than the hub recorded the event.
+    hub.step("RecommendationIssued", ignored, then)
     hub.wait_trail(mix.ignored, 6)  # the deadline timer's DeadlineBreached
     return mix
 
 
-def _opened(hub: RunningHub, mix: Mix) -> str:
+def _opened(hub: RunningHub, mix: Mix, at: datetime | None = None) -> str:
     first = new_report(mix)
-    hub.step("ReportReceived", first)
+    if at is not None:
+        first["envelope"]["event_time"] = at
+    hub.step("ReportReceived", first, at)
     case_id: str = first["envelope"]["case_id"]
     return case_id
 
 
-def _referred(hub: RunningHub, mix: Mix) -> str:
-    case_id = _opened(hub, mix)
+def _referred(hub: RunningHub, mix: Mix, at: datetime | None = None) -> str:
+    """A case of the mix through its referral, every step dated and recorded ``at`` if given."""
+    case_id = _opened(hub, mix, at)
     for event_type, record in until_referral(case_id):
         if event_type == "VerificationCompleted":
             record["findings"] = f"Confidential findings {uuid.uuid4().hex[:8]}"
             mix.personal.append(record["findings"])
-        hub.step(event_type, record)
+        if at is not None:
+            record["envelope"]["event_time"] = at
+        hub.step(event_type, record, at)
     return case_id
 
 

@@ -379,13 +379,31 @@ class RunningHub:
         finally:
             producer.close()
 
-    def open_case(self, source: str = "bawaslu.33") -> str:
-        """A reported, registered, verified and referred case; its id."""
+    def open_case(self, source: str = "bawaslu.33", at: datetime | None = None) -> str:
+        """A reported, registered, verified and referred case; its id.
+
+        ``at`` dates every step and its record then (a case of the past), else now.
+        """
         first = report(source)
         case_id: str = first["envelope"]["case_id"]
-        self.step("ReportReceived", first)
-        for event_type, record in until_referral(case_id, source):
-            self.step(event_type, record)
+        for event_type, record in [("ReportReceived", first), *until_referral(case_id, source)]:
+            if at is not None:
+                record["envelope"]["event_time"] = at
+            self.step(event_type, record, at)
+        return case_id
+
+    def ignored_case(self, days: int = 60) -> str:
+        """A case referred and recommended ``days`` ago, never followed up; its id.
+
+        Its PPK's follow-up clock ran out long ago: the deadline timer breaches it (a sixth
+        entry). The recommendation is recorded then too: a clock of the PPK starts no earlier
+        than the hub recorded the event that starts it.
+        """
+        then = datetime.now(UTC) - timedelta(days=days)
+        case_id = self.open_case(at=then)
+        ignored = recommendation(case_id)
+        ignored["envelope"]["event_time"] = then
+        self.step("RecommendationIssued", ignored, then)
         return case_id
 
     def wait_trail(
@@ -420,9 +438,15 @@ class RunningHub:
             known.add(principal)
         return TokenStore(self.store.engine).issue(principal, role, expires, known, issued_at)
 
+    def operator_token(self) -> str:
+        """A bearer token of an operator: every case, every personal-data field withheld."""
+        return self.token("ops.tests", PrincipalRole.OPERATOR).secret
+
     def trail_json(self, case_id: str, token: str | None = None) -> dict[str, Any]:
-        """``GET /cases/{case_id}/trail``, anonymously or with ``token``."""
-        status, body = http_get(f"{self.base_url}/cases/{case_id}/trail", token)
+        """``GET /cases/{case_id}/trail`` with ``token``, else as an operator (the public view)."""
+        status, body = http_get(
+            f"{self.base_url}/cases/{case_id}/trail", token or self.operator_token()
+        )
         assert status == 200, body
         result: dict[str, Any] = json.loads(body)
         return result

@@ -66,7 +66,6 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from streams.broker.credentials import BrokerCredentials
     from streams.local.demo_publisher import publish_demo
 
-    web_url = f"{settings.web_scheme}://{settings.web_host}:{settings.web_port}"
     credentials = BrokerCredentials.from_settings(settings)
-    print("\n".join(publish_demo(settings, settings.effective_broker_url, web_url, credentials)))
+    print("\n".join(publish_demo(settings, settings.effective_broker_url, credentials)))
     return EXIT_OK

@@ -1,24 +1,23 @@
 """``kawal demo``: the demo cases published to a running hub, wave by wave.
 
 Institutions act on what they see in their feeds, so each wave goes out only once the hub has
-recorded the one before, read back from the worker's trail view.
+recorded the one before, read back from the audit store (KAWAL_AUDIT_DB_URL): the trail views
+need a credential on a hub whose cases are not public.
 """
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
 from typing import Any
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from schemas.errors import KawalError
+from streams.audit.store import AuditStore
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.publisher import EventPublisher
 from streams.domain.institutions import load_institutions
-from streams.local.children import open_child_url
 from streams.local.demo import check_demo_registry, demo_waves
 from streams.local.keyring import keyring_of
 from streams.settings import Settings
@@ -30,7 +29,6 @@ DEMO_WAVE_TIMEOUT_SECONDS = 60.0
 def publish_demo(
     settings: Settings,
     broker_url: str,
-    web_url: str,
     credentials: BrokerCredentials = PLAINTEXT,
     waves: list[list[tuple[str, dict[str, Any]]]] | None = None,
 ) -> list[str]:
@@ -47,26 +45,25 @@ def publish_demo(
     publisher = EventPublisher(bootstrap, codec, keyring, credentials, institutions)
     recorded: dict[str, int] = {}
     try:
-        for wave in waves:
-            for event_type, record in wave:
-                publisher.publish(event_type, record)
-                case_id = record["envelope"]["case_id"]
-                recorded[case_id] = recorded.get(case_id, 0) + 1
-            publisher.flush()
-            _wait_for_trails(web_url, recorded)
+        with AuditStore(settings.audit_url) as store:
+            for wave in waves:
+                for event_type, record in wave:
+                    publisher.publish(event_type, record)
+                    case_id = record["envelope"]["case_id"]
+                    recorded[case_id] = recorded.get(case_id, 0) + 1
+                publisher.flush()
+                _wait_for_trails(store, recorded)
     finally:
         publisher.close()
     return list(recorded)
 
 
-def _wait_for_trails(web_url: str, expected: dict[str, int]) -> None:
+def _wait_for_trails(store: AuditStore, expected: dict[str, int]) -> None:
     deadline = time.monotonic() + DEMO_WAVE_TIMEOUT_SECONDS
     pending = dict(expected)
     while pending and time.monotonic() < deadline:
         pending = {
-            case_id: count
-            for case_id, count in pending.items()
-            if _trail_length(f"{web_url}/cases/{case_id}/trail") < count
+            case_id: count for case_id, count in pending.items() if _entries(store, case_id) < count
         }
         time.sleep(0.2)
     if pending:
@@ -76,9 +73,7 @@ def _wait_for_trails(web_url: str, expected: dict[str, int]) -> None:
         )
 
 
-def _trail_length(url: str) -> int:
-    try:
-        with open_child_url(url) as response:
-            return len(json.load(response)["entries"])
-    except (urllib.error.URLError, OSError, ValueError, KeyError):
-        return 0
+def _entries(store: AuditStore, case_id: str) -> int:
+    """How many entries of the case the store holds: its head's sequence number."""
+    head = store.case_head(case_id)
+    return 0 if head is None else head[0]

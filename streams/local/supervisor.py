@@ -167,11 +167,8 @@ class Supervisor:
         env["KAWAL_WEB_PORT"] = str(self.settings.web_port)
         env["KAWAL_SINK_PORT"] = str(self.settings.sink_port)
         env["KAWAL_WEB_HOST"] = self.settings.web_host
+        env["KAWAL_PUBLIC_CASES"] = str(self.settings.public_cases).lower()
         return env
-
-    def web_url(self) -> str:
-        """Base URL of the worker's HTTP server."""
-        return f"{self.settings.web_scheme}://{self.settings.web_host}:{self.settings.web_port}"
 
     def wait_until_healthy(self, timeout: float = WORKER_READY_TIMEOUT_SECONDS) -> None:
         """Wait for ``GET /health`` of the worker and of the sink to answer 200.
@@ -279,6 +276,9 @@ def _healthy(url: str) -> bool:
 
 def run_up(settings: Settings, *, demo: bool, ephemeral: bool, monitoring: bool = False) -> int:
     """Run the hub until SIGTERM or Ctrl-C; return the exit code."""
+    if demo and "public_cases" not in settings.model_fields_set:
+        # The demo's cases are invented: everyone may follow them, unless told otherwise.
+        settings = settings.model_copy(update={"public_cases": True})
     prometheus = for_hub(settings, connectors=demo) if monitoring else None
     with home_lock(settings.home):
         supervisor = Supervisor(settings, ephemeral=ephemeral, prometheus=prometheus)
@@ -296,9 +296,8 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool, monitoring: bool 
             _announce(settings, broker_url, prometheus, demo=demo)
             if demo and not supervisor.stopping.is_set():
                 credentials = BrokerCredentials.from_settings(settings)
-                web_url = supervisor.web_url()
-                _announce_demo(publish_demo(settings, broker_url, web_url, credentials))
-                mix = publish_demo(settings, broker_url, web_url, credentials, mix_waves())
+                _announce_demo(publish_demo(settings, broker_url, credentials))
+                mix = publish_demo(settings, broker_url, credentials, mix_waves())
                 print(f"kawal: published {len(mix)} more demo cases for the dashboard", flush=True)
                 supervisor.start_demo_connectors(broker_url)
                 if not ephemeral:

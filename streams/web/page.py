@@ -9,14 +9,16 @@ page shows the phases of the partitions its worker holds (other cases read "not 
 worker"); the case list, the statistics and the timelines come from the shared audit store.
 Throughput and rejects are this worker's counters since it started.
 
-The page is public and never shows personal data; a request that sends a credential must
-still send a good one (:mod:`streams.web.auth`), like on every other view.
+The page never shows personal data. Its statistics are public; its cases are shown to their
+parties and to operators, to everyone only where KAWAL_PUBLIC_CASES says so
+(:mod:`streams.web.case_audience`). A request that sends a credential must still send a good one
+(:mod:`streams.web.auth`), like on every other view.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,10 +33,12 @@ from streams.audit.stats import stats_of
 from streams.audit.store import CaseSummary, StoreError
 from streams.domain.deadlines import overdue
 from streams.domain.lifecycle import CaseLifecycle
-from streams.domain.principals import AccessRefusal
+from streams.domain.parties import CaseParties
+from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.hub.case_store import case_ids, read_value
 from streams.hub.case_table import lifecycle_of
 from streams.web.auth import Authenticator, refusal_response
+from streams.web.case_audience import audience, cases_for, parties_of, refusal_without_credential
 from streams.web.locales import Locale, negotiate
 from streams.web.paced import Paced
 from streams.web.render import CaseRow, Overview, case_page, not_found_page, overview_page
@@ -59,6 +63,17 @@ class PageSources:
     auth: Authenticator
     #: K: no statistic is published from fewer cases (KAWAL_STATS_MIN_CASES).
     min_cases: int
+    #: Every case shown to readers without a credential (KAWAL_PUBLIC_CASES).
+    public_cases: bool = False
+
+
+@dataclass(frozen=True)
+class FrontPage:
+    """A build of the front page: what it shows, and who may see each listed case."""
+
+    overview: Overview
+    #: Each listed case's parties, as its lifecycle has them (none for one another worker holds).
+    parties: dict[str, CaseParties]
 
 
 def register(app: faust.App, sources: PageSources) -> None:
@@ -78,8 +93,11 @@ def register(app: faust.App, sources: PageSources) -> None:
             if isinstance(principal, AccessRefusal):
                 return refusal_response(self, principal)
             locale = locale_of(request)
+            seen_by = audience(principal, sources.public_cases)
             try:
-                page = await front.derived(locale, lambda built: overview_page(built, locale))
+                page = await front.derived(
+                    (locale, seen_by), lambda built: _front_page(sources, built, seen_by, locale)
+                )
             except StoreError:
                 return store_unavailable(self)
             return self.html(page)
@@ -93,6 +111,9 @@ def register(app: faust.App, sources: PageSources) -> None:
             principal = await sources.auth.principal(request)
             if isinstance(principal, AccessRefusal):
                 return refusal_response(self, principal)
+            refusal = refusal_without_credential(principal, sources.public_cases)
+            if refusal is not None:
+                return refusal_response(self, refusal)
             lifecycle = lifecycle_of(sources.table.get(case_id))
             try:
                 view = await asyncio.to_thread(sources.trails.view, case_id)
@@ -101,6 +122,9 @@ def register(app: faust.App, sources: PageSources) -> None:
             locale = locale_of(request)
             if view is None:
                 return self.html(not_found_page(case_id, locale), status=404)
+            refusal = await _not_party(sources, principal, case_id)
+            if refusal is not None:
+                return refusal_response(self, refusal)
             now = datetime.now(UTC)
             row = case_row(case_id, lifecycle, None, now) if lifecycle else None
             return self.html(case_page(view, row, now, locale))
@@ -111,8 +135,30 @@ def locale_of(request: web.Request) -> Locale:
     return negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
 
 
-async def overview(sources: PageSources) -> Overview:
-    """Everything the front page shows, read now (the statistics as lately projected)."""
+def _front_page(sources: PageSources, built: FrontPage, seen_by: str, locale: Locale) -> str:
+    """The front page as the audience ``seen_by`` may see it (:mod:`streams.web.case_audience`)."""
+    institutions = sources.trails.directory.institutions
+    shown = cases_for(built.overview.cases, seen_by, built.parties, {i.id: i for i in institutions})
+    view = replace(built.overview, cases=shown, cases_shown=bool(seen_by))
+    return overview_page(view, locale)
+
+
+async def _not_party(
+    sources: PageSources, reader: Principal | None, case_id: str
+) -> AccessRefusal | None:
+    """Why an institution may not see the case's page: it is not party to it (or None)."""
+    institution = reader.institution if reader is not None else None
+    if institution is None or sources.public_cases:
+        return None
+    if await asyncio.to_thread(sources.trails.party_to, case_id, institution):
+        return None
+    return AccessRefusal(
+        AccessProblem.NOT_ENTITLED, f"{institution} is not party to case {case_id}"
+    )
+
+
+async def overview(sources: PageSources) -> FrontPage:
+    """Everything the front page may show, read now (the statistics as lately projected)."""
     now = datetime.now(UTC)
     listed, stored, stats = await asyncio.to_thread(_from_store, sources)
     # The table is read on the event loop (its owner), by key: a lifecycle is decoded only
@@ -120,7 +166,7 @@ async def overview(sources: PageSources) -> Overview:
     in_table = set(case_ids(sources.table))
     pending = sorted(in_table - stored)[:MAX_CASES]
     lifecycles = _lifecycles(sources.table, [summary.case_id for summary in listed] + pending)
-    return Overview(
+    shown = Overview(
         now=now,
         cases=case_rows(listed, pending, lifecycles, now)[:MAX_CASES],
         total_cases=len(in_table | stored),
@@ -128,6 +174,7 @@ async def overview(sources: PageSources) -> Overview:
         throughput=throughput(sources.metrics.events),
         rejections=rejections(sources.metrics.rejections),
     )
+    return FrontPage(shown, {case_id: parties_of(case) for case_id, case in lifecycles.items()})
 
 
 def _lifecycles(table: Any, wanted: list[str]) -> dict[str, CaseLifecycle]:

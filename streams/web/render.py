@@ -54,6 +54,9 @@ class Overview:
     stats: dict[str, Any]
     throughput: dict[tuple[str, str], float]
     rejections: list[tuple[str, str, float]]
+    #: Whether the reader is shown cases (:mod:`streams.web.case_audience`); if not, ``cases``
+    #: is empty and the page says who may see them.
+    cases_shown: bool = True
 
 
 @cache
@@ -71,6 +74,7 @@ def overview_page(view: Overview, locale: Locale) -> str:
         locale,
         now=view.now,
         cases=view.cases,
+        cases_shown=view.cases_shown,
         total_cases=view.total_cases,
         overdue=sum(1 for case in view.cases if case.overdue_rules),
         breached=sum(1 for case in view.cases if case.follow_up_breached),

@@ -51,6 +51,10 @@ class ViewSettings(Protocol):
         """K: no public figure is derived from fewer cases."""
 
     @property
+    def public_cases(self) -> bool:
+        """Whether readers without a credential see every case (personal data withheld)."""
+
+    @property
     def public_register(self) -> str:
         """``off``, ``agencies`` or ``names``."""
 
@@ -82,14 +86,20 @@ def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> No
         sources.vault, sources.metrics,
     )  # fmt: skip
     views.register_health(app, store, sources.metrics)
-    views.register_trails(app, trails, auth)
+    views.register_trails(app, trails, auth, public_cases=settings.public_cases)
     proofs.register_proofs(app, ProofReader(store), auth)
     access.register_access_log(app, access.AccessReader(log, store, step.codec, directory), auth)
     figures = ProjectionCache(store, step.codec)
     page.register(
         app,
         page.PageSources(
-            step.table, trails, figures, sources.metrics, auth, settings.stats_min_cases
+            step.table,
+            trails,
+            figures,
+            sources.metrics,
+            auth,
+            settings.stats_min_cases,
+            settings.public_cases,
         ),
     )
     categories = step.rules.catalog.schema("kawal.ViolationCategory")["symbols"]

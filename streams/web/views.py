@@ -22,7 +22,7 @@ from monitoring.metrics import HubMetrics, Where
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
 from schemas.identity import canonical_case_id
-from streams.audit.access_log import AccessLog, shown_personal_fields
+from streams.audit.access_log import AccessLog, cases_party_to, shown_personal_fields
 from streams.audit.store import AuditStore, StoreError
 from streams.audit.store_errors import AccessLogError
 from streams.audit.trail import Directory, NotEntitledError, trail_view
@@ -32,6 +32,7 @@ from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.hub.store_check import register_store_check
 from streams.vault.entries import CaseKeys
 from streams.web.auth import Authenticator, refusal_response
+from streams.web.case_audience import refusal_without_credential
 from streams.web.problems import problem_response
 
 #: Prometheus text exposition format 0.0.4.
@@ -72,6 +73,11 @@ class TrailReader:
             self.metrics.chain_failure(Where.TRAIL_VIEW)
         return view
 
+    def party_to(self, case_id: str, institution: str) -> bool:
+        """Whether ``institution`` is party to ``case_id``, as its trail view decides."""
+        found = cases_party_to(institution, [case_id], self.store, self.codec, self.directory)
+        return bool(found)
+
     def read(self, case_id: str, reader: Principal | None, path: str) -> dict[str, Any] | None:
         """The trail as ``reader`` may see it, its personal-data fields logged if any shown.
 
@@ -95,8 +101,13 @@ VIEWER_IN_QUERY = AccessRefusal(
 )
 
 
-def register_trails(app: faust.App, reader: TrailReader, auth: Authenticator) -> None:
-    """Attach ``GET /cases/{case_id}/trail`` to the worker's app."""
+def register_trails(
+    app: faust.App, reader: TrailReader, auth: Authenticator, *, public_cases: bool = False
+) -> None:
+    """Attach ``GET /cases/{case_id}/trail`` to the worker's app.
+
+    Without a credential a trail is read only where every case is public (KAWAL_PUBLIC_CASES).
+    """
 
     @app.page("/cases/{case_id}/trail")
     class Trail(web.View):
@@ -108,6 +119,9 @@ def register_trails(app: faust.App, reader: TrailReader, auth: Authenticator) ->
             principal = await auth.principal(request)
             if isinstance(principal, AccessRefusal):
                 return refusal_response(self, principal)
+            refusal = refusal_without_credential(principal, public_cases)
+            if refusal is not None:
+                return refusal_response(self, refusal)
             case_id = canonical_case_id(case_id) or case_id  # the hub spells UUIDs one way
             try:
                 view = await asyncio.to_thread(reader.read, case_id, principal, request.url.path)

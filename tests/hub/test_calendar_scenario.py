@@ -16,7 +16,7 @@ STARTED = datetime(2026, 12, 21, 2, 0, tzinfo=UTC)
 
 def running_deadlines(hub: RunningHub, case_id: str) -> str:
     """The deadlines line of the case's page, as the worker's case table has them."""
-    status, body = http_get(f"{hub.base_url}/cases/{case_id}?lang=en")
+    status, body = http_get(f"{hub.base_url}/cases/{case_id}?lang=en", hub.operator_token())
     assert status == 200, body
     found = re.search(r"<p>Deadlines: (.*?)</p>", body.decode(), re.DOTALL)
     assert found, "the case page shows no deadlines"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from schemas.catalog import default_catalog
@@ -52,6 +53,8 @@ def retarget(record: dict[str, Any], case_id: str) -> dict[str, Any]:
     envelope["case_id"] = case_id
     envelope["event_id"] = str(uuid.uuid4())
     envelope["source"] = REGISTERED_SOURCE.get(envelope["source"], envelope["source"])
+    # The samples are dated 2024; the case is reported now, and nothing precedes its report.
+    envelope["event_time"] = datetime.now(UTC)
     return {**record, "envelope": envelope}
 
 

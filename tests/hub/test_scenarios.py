@@ -106,12 +106,13 @@ def test_sanction_appealed_and_decided(hub: RunningHub) -> None:
 
 
 def test_ignored_recommendation_breaches_and_lets_bkn_block(hub: RunningHub) -> None:
-    case_id = hub.open_case()
+    then = datetime.now(UTC) - timedelta(days=60)
+    case_id = hub.open_case(at=then)
     early_block = blocked(case_id)
     hub.publish("PersonnelDataBlocked", early_block)
     ignored = recommendation(case_id)
-    ignored["envelope"]["event_time"] = datetime.now(UTC) - timedelta(days=60)
-    hub.step("RecommendationIssued", ignored)
+    ignored["envelope"]["event_time"] = then
+    hub.step("RecommendationIssued", ignored, then)
 
     rows = hub.wait_trail(case_id, 6)  # the timer's DeadlineBreached
     breach = hub.codec.decode(rows[5].event).record
@@ -129,6 +130,6 @@ def test_ignored_recommendation_breaches_and_lets_bkn_block(hub: RunningHub) -> 
     )
     assert refused[0]["reason_code"] == "illegal_transition"
     # Blocking is no follow-up: the case still shows the PPK's follow-up overdue.
-    status, _, page = http_request(f"{hub.base_url}/cases/{case_id}", None, {})
+    status, _, page = http_request(f"{hub.base_url}/cases/{case_id}", hub.operator_token(), {})
     assert status == 200
     assert 'data-overdue="recommendation_follow_up"' in page.decode()

@@ -95,3 +95,15 @@ def test_the_announcement_links_every_page_the_readme_opens(made_run: UpProcess)
     assert links["dashboard"] == f"{made_run.base_url}/dashboard"
     assert links["ready"] == f"{made_run.base_url}/readyz"
     assert links["portal"] == f"{portal}/"
+
+
+def test_the_demo_lists_its_invented_cases_to_everyone(made_run: UpProcess) -> None:
+    # The README's front page: `--demo` turns KAWAL_PUBLIC_CASES on for its invented cases.
+    announced(made_run, r"published \d+ more demo cases for the dashboard")
+    status, body = http_get(f"{made_run.base_url}/")
+    listed = re.findall(r'data-case="([0-9a-f-]{36})"', body.decode())
+
+    assert status == 200
+    assert listed
+    status, _ = http_get(f"{made_run.base_url}/cases/{listed[0]}")
+    assert status == 200

@@ -71,7 +71,12 @@ WORDS = {
 def test_chromium_renders_cases_status_and_statistics(
     hub: RunningHub, mix: Mix, tmp_path: Path, lang: str
 ) -> None:
-    url = f"{hub.base_url}/?lang={lang}"
+    # An operator's page (every case): a browser cannot send the token, so it renders the file.
+    status, html = http_get(f"{hub.base_url}/?lang={lang}", hub.operator_token())
+    assert status == 200
+    page = tmp_path / f"page-{lang}.html"
+    page.write_bytes(html)
+    url = page.as_uri()
     shot = tmp_path / f"page-{lang}.png"
 
     shown = chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,900", url)
@@ -106,12 +111,17 @@ def test_front_page_is_html_without_scripts(hub: RunningHub, mix: Mix) -> None:
     with urllib.request.urlopen(f"{hub.base_url}/", timeout=10) as response:
         content_type = response.headers["Content-Type"]
         body = response.read().decode()
+    _, operators = http_get(f"{hub.base_url}/", hub.operator_token())
 
     assert content_type.startswith("text/html")
     assert "<script" not in body
     assert 'id="throughput"' in body
     assert 'id="rejects"' in body
-    assert all(f'href="/cases/{case_id}"' in body for case_id in mix.case_ids)
+    assert 'data-stats="election:' in body
+    # Without a credential no case is listed (KAWAL_PUBLIC_CASES is off); an operator sees all.
+    assert not [case_id for case_id in mix.case_ids if case_id in body]
+    assert 'id="cases-need-credential"' in body
+    assert all(f'href="/cases/{case_id}"'.encode() in operators for case_id in mix.case_ids)
 
 
 def test_the_browser_language_chooses_the_page_language(hub: RunningHub, mix: Mix) -> None:
@@ -131,9 +141,10 @@ def test_the_browser_language_chooses_the_page_language(hub: RunningHub, mix: Mi
 def test_case_page_shows_the_verified_timeline_without_personal_data(
     hub: RunningHub, mix: Mix
 ) -> None:
-    status, body = http_get(f"{hub.base_url}/cases/{mix.ignored}")
+    token = hub.operator_token()
+    status, body = http_get(f"{hub.base_url}/cases/{mix.ignored}", token)
     page = body.decode()
-    _, english = http_get(f"{hub.base_url}/cases/{mix.ignored}?lang=en")
+    _, english = http_get(f"{hub.base_url}/cases/{mix.ignored}?lang=en", token)
 
     assert status == 200
     assert "rantai terverifikasi: 6 entri" in page
@@ -147,8 +158,12 @@ def test_case_page_shows_the_verified_timeline_without_personal_data(
 
 
 def test_unknown_case_page_is_404_and_escaped(hub: RunningHub) -> None:
-    status, body = http_get(f"{hub.base_url}/cases/%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+    path = "/cases/%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+    status, body = http_get(f"{hub.base_url}{path}", hub.operator_token())
+    anonymous, _ = http_get(f"{hub.base_url}{path}")
 
+    # Without a credential nobody learns whether a case exists.
+    assert anonymous == 401
     assert status == 404
     assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert b"<script>" not in body

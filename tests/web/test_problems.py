@@ -92,7 +92,8 @@ def test_a_token_in_the_address_is_refused_on_every_view(
         ("/register", "/register?format=xlsx", 400, "invalid_format"),
         ("/triage", "/triage?format=json", 401, "authentication_required"),
         ("/cases/{case_id}/trail", "/cases/{case_id}/trail?as=bkn", 400, "viewer_in_query"),
-        ("/cases/{case_id}/trail", "/cases/KWL-NONE/trail", 404, "no_such_case"),
+        ("/cases/{case_id}/trail", "/cases/KWL-NONE/trail", 401, "authentication_required"),
+        ("/cases/{case_id}", "/cases/{case_id}", 401, "authentication_required"),
         ("/register", "/register", 404, "register_disabled"),
         ("/dashboard/figures.json", "/dashboard/figures.json?region=Jawa", 400, "invalid_filter"),
         ("/dashboard/{figure}.csv", "/dashboard/counts.csv?to=2024-13-01", 400, "invalid_filter"),
@@ -108,6 +109,13 @@ def test_every_refusal_of_a_request_is_a_problem(
 
     if status == 401:
         assert headers["WWW-Authenticate"] == 'Bearer realm="kawal"'
+
+
+def test_an_unknown_case_is_a_problem_to_a_reader_who_may_ask(hub: RunningHub) -> None:
+    check_refusal(
+        hub, "/cases/{case_id}/trail", "/cases/KWL-NONE/trail", 404, "no_such_case",
+        Authorization=f"Bearer {hub.operator_token()}",
+    )  # fmt: skip
 
 
 def test_an_access_log_case_that_is_no_uuid_is_a_problem(hub: RunningHub, setting: Setting) -> None:

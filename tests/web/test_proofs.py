@@ -62,7 +62,7 @@ def test_the_proof_leads_from_the_entry_to_the_signed_root(
         head.root_hash,
     )
     # The entry is the one the trail shows as the case's newest.
-    status, trail = get(hub, f"/cases/{case_id}/trail")
+    status, trail = get(hub, f"/cases/{case_id}/trail", hub.operator_token())
     assert status == 200
     assert trail["entries"][-1]["hash"] == proof["hash"]
 
