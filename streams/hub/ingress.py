@@ -51,6 +51,7 @@ from streams.domain.signed_events import (
     open_signed,
     unseal,
 )
+from streams.hub.record_keys import key_mismatch_reason
 from streams.hub.rejections import reason_for_codec_error
 from streams.topics import SHARED_INBOUND, inbound_topic, institution_of_inbound
 
@@ -358,10 +359,7 @@ def check(decoded: Decoded, message: faust.types.Message) -> Rejection | None:
             f"envelope.event_type does not name the record type {decoded.full_name}",
         )
     if message.key != envelope["case_id"].encode():
-        return Rejection(
-            Reason.KEY_MISMATCH,
-            "the record key must be the event's case_id, so that a case stays in order",
-        )
+        return Rejection(Reason.KEY_MISMATCH, key_mismatch_reason(message.key, envelope["case_id"]))
     return None
 
 
