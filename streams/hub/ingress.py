@@ -30,6 +30,7 @@ import faust
 
 from schemas.catalog import SchemaCatalog
 from schemas.codec import SINGLE_OBJECT_MAGIC, AvroCodec, CodecError, Decoded
+from schemas.envelope import UNUSED_IN_SIGNED_EVENTS
 from streams.broker.partitioner import partition_of
 from streams.domain.authority import AuthorityMap, AuthorityMapError
 from streams.domain.authorization import authorize
@@ -357,6 +358,13 @@ def check(decoded: Decoded, message: faust.types.Message) -> Rejection | None:
         return Rejection(
             Reason.SCHEMA_MISMATCH,
             f"envelope.event_type does not name the record type {decoded.full_name}",
+        )
+    unused = [field for field in UNUSED_IN_SIGNED_EVENTS if envelope.get(field) is not None]
+    if unused:
+        return Rejection(
+            Reason.SCHEMA_MISMATCH,
+            f"envelope.{unused[0]} must be null: {UNUSED_IN_SIGNED_EVENTS[unused[0]]}; leave "
+            "it null and sign the event again",
         )
     if message.key != envelope["case_id"].encode():
         return Rejection(Reason.KEY_MISMATCH, key_mismatch_reason(message.key, envelope["case_id"]))
