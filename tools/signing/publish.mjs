@@ -219,7 +219,8 @@ for (const file of readdirSync(join(repo, "schemas/releases/kawal.Receipt")).fil
   const type = avro.Type.forSchema(JSON.parse(readFileSync(join(repo, "schemas/releases/kawal.Receipt", file), "utf8")), { wrapUnions: true });
   receipts.set(hex(fingerprint(type)), type);
 }
-const consumer = kafka.consumer({ groupId: `node-${randomUUID()}` });
+// The groups an institution may read in on a cluster with ACLs (docs/signing.md, Receipts).
+const consumer = kafka.consumer({ groupId: `kawal-connector:${institution}:node-${randomUUID()}` });
 await consumer.connect();
 await consumer.subscribe({ topic: `kawal.outbound.${institution}`, fromBeginning: true });
 let failed = 0;
