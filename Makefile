@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Node tools of the tests: the official AsyncAPI parser validates schemas/asyncapi.yaml, and a
-# sender written in Node from docs/signing.md checks the signing vectors.
+# sender written in Node from docs/signing.md checks the signing vectors and publishes to a hub.
 NODE_TOOLS := tools/asyncapi tools/signing
 NODE_STAMPS := $(NODE_TOOLS:%=%/node_modules/.installed)
 

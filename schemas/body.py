@@ -140,6 +140,12 @@ def read_body(full_name: str, schema: Schema, body: bytes, reader: Schema) -> di
                 f"{full_name} body ends early ({len(body)} bytes); "
                 "it was cut off in transit or by the producer"
             ) from None
+        if _time_out_of_range(exc):
+            raise SchemaMismatchError(
+                f"{full_name} body holds a time or date out of the years 1 to 9999: write "
+                "timestamp-millis as milliseconds since the Unix epoch (not micro- or "
+                "nanoseconds), date as days since it"
+            ) from None
         raise SchemaMismatchError(
             f"{len(body)}-byte body does not decode as {full_name} ({type(exc).__name__}); "
             "it was written with another schema or is corrupt"
@@ -151,6 +157,13 @@ def read_body(full_name: str, schema: Schema, body: bytes, reader: Schema) -> di
             "it was written with another schema under the same header"
         )
     return record
+
+
+def _time_out_of_range(exc: Exception) -> bool:
+    """Tells whether the reader failed turning a timestamp-millis or date into a datetime."""
+    return isinstance(exc, OverflowError) or (
+        isinstance(exc, ValueError) and str(exc).startswith("year ")
+    )
 
 
 def _ends_early(schema: Schema, body: bytes) -> bool:

@@ -35,6 +35,12 @@ from typing import Any
 
 from schemas.errors import NaiveTimeError, SchemaMismatchError
 
+#: The envelope fields a signed event leaves null, and where what they would say is instead.
+UNUSED_IN_SIGNED_EVENTS = {
+    "ingest_time": "the hub dates its acceptance in the trail entry's recorded_at",
+    "signature": "the sender's signature travels beside the event, in kawal.SignedEvent",
+}
+
 #: Where an envelope's times are, as errors name them.
 _FIELD = "kawal.Envelope.{}"
 

@@ -113,8 +113,24 @@ def _disclosure_problem(
     if not isinstance(committed, str) or not hmac.compare_digest(
         committed, commitment(item["salt"], item["value"])
     ):
-        return f"the disclosure of {field} does not open its commitment in the signed event"
+        return (
+            f"the disclosure of {field} does not open its commitment in the signed event"
+            f"{_likely_slip(committed, item)}; commit as 'sha256:' + lower-case hex of "
+            "SHA-256(the salt's bytes || the value's UTF-8 bytes) (docs/signing.md)"
+        )
     return None
+
+
+def _likely_slip(committed: Any, item: dict[str, str]) -> str:
+    """The known way a sender's commitment went wrong, if it is one; else nothing."""
+    if not isinstance(committed, str):
+        return ""
+    if committed.lower() == commitment(item["salt"], item["value"]):
+        return ": it is written in upper-case hex"
+    over_text = hashlib.sha256((item["salt"] + item["value"]).encode()).hexdigest()
+    if hmac.compare_digest(committed.lower(), COMMITMENT_PREFIX + over_text):
+        return ": it hashes the salt's hex text instead of the salt's bytes"
+    return ""
 
 
 def reveal(record: dict[str, Any], disclosures: list[dict[str, str]]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ dated alike (:meth:`DatedKey.problem_at`), and each way one cannot be used at a 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import ClassVar, Generic, TypeAlias, TypeVar
 
@@ -74,13 +74,14 @@ class DatedKey(Generic[PublicT]):
         if moment < self.valid_from:
             return KeyRefusal(
                 KeyProblem.NOT_YET_VALID,
-                f"key {self.id} is valid from {self.valid_from.isoformat()} only; "
-                f"{self._use_dated}",
+                f"key {self.id} is valid from {self.valid_from.isoformat()} only, not at "
+                f"{_instant(moment)}; {self._use_dated}",
             )
         if self.valid_until is not None and moment >= self.valid_until:
             return KeyRefusal(
                 KeyProblem.EXPIRED,
-                f"key {self.id} expired at {self.valid_until.isoformat()}; {self._use_current}",
+                f"key {self.id} expired at {self.valid_until.isoformat()}, before "
+                f"{_instant(moment)}; {self._use_current}",
             )
         return None
 
@@ -107,7 +108,10 @@ class KeyEntry(DatedKey[Ed25519PublicKey]):
 
     use: ClassVar[KeyUse] = KeyUse.SIGNING
     _use_current: ClassVar[str] = "sign with the institution's current key"
-    _use_dated: ClassVar[str] = "sign with the key valid at the event's time"
+    _use_dated: ClassVar[str] = (
+        "sign with the key valid at the event's time (envelope.event_time, in milliseconds "
+        "since the Unix epoch)"
+    )
 
 
 @dataclass(frozen=True)
@@ -121,3 +125,8 @@ class EncryptionKeyEntry(DatedKey[X25519PublicKey]):
 
 #: An entry of the registry, of either kind.
 RegisteredKey: TypeAlias = KeyEntry | EncryptionKeyEntry
+
+
+def _instant(moment: datetime) -> str:
+    """``moment`` in UTC to the millisecond, as events date themselves."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")

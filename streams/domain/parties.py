@@ -18,6 +18,7 @@ from typing import Any
 
 from schemas.catalog import SchemaCatalog
 from schemas.field_formats import ELECTION_FORM, NIP_FORM, is_election, is_nip
+from schemas.identity import KAWAL_CASE_NAMESPACE, case_id_for
 from streams.domain.authority import AuthorityMap
 from streams.domain.authorization import roles_for_case
 from streams.domain.institutions import INSTITUTION_ID, Institution
@@ -70,6 +71,8 @@ def check_report(
 ) -> Rejection | None:
     """Why a ReportReceived cannot open a case with the parties it names, or None.
 
+    Its case_id must be the one its sender derives from its own case number
+    (:func:`schemas.identity.case_id_for`): a report sent again then finds its case.
     Its region must be a Kemendagri code of a province: the case's inspectorate, its time zone
     and the statistics of its region are read off it. Its employing agency must be a PPK's
     institution id; a PPK not (yet) registered is taken, since its follow-up deadlines still
@@ -78,6 +81,15 @@ def check_report(
     be 18 digits, or empty when the reporter does not know it: BKN finds the civil servant in
     SIASN by it. No value is quoted back: any of these fields may hold anything.
     """
+    derived = case_id_for(report["envelope"]["source"], report["case_number"])
+    if report["envelope"]["case_id"] != derived:
+        return Rejection(
+            Reason.CASE_ID_NOT_DERIVED,
+            f"a report opens its case under the UUIDv5, in namespace {KAWAL_CASE_NAMESPACE}, of "
+            f"'<envelope.source>:<case_number>' exactly as written, here {derived}; send "
+            "that case_id (docs/signing.md, Publishing an event), so that the same report sent "
+            "again is recognised",
+        )
     nip = disclosed.get("subject_nip", "")
     if nip and not is_nip(nip):
         return Rejection(Reason.INVALID_NIP, f"subject_nip must be {NIP_FORM}, or empty if unknown")

@@ -87,7 +87,9 @@ def open_sealed(
     except (InvalidTag, ValueError) as exc:
         raise SealingError(
             f"the disclosures sealed to key {sealed['key_id']} do not open with it for this "
-            "event: sealed to another key or event, or altered on the way"
+            "event: sealed to another key or event, or altered on the way (HPKE base mode, "
+            "empty AAD, info 'kawal.disclosures.v1', a zero byte, then the SHA-256 of the "
+            "event bytes exactly as in `event`: docs/signing.md, Sealing disclosures)"
         ) from exc
     try:
         return decode_disclosures(catalog, plain)

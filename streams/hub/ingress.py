@@ -30,6 +30,7 @@ import faust
 
 from schemas.catalog import SchemaCatalog
 from schemas.codec import SINGLE_OBJECT_MAGIC, AvroCodec, CodecError, Decoded
+from schemas.envelope import UNUSED_IN_SIGNED_EVENTS
 from streams.broker.partitioner import partition_of
 from streams.domain.authority import AuthorityMap, AuthorityMapError
 from streams.domain.authorization import authorize
@@ -51,6 +52,7 @@ from streams.domain.signed_events import (
     unseal,
 )
 from streams.hub.event_times import check_chronology, check_time, recorded_at
+from streams.hub.record_keys import key_mismatch_reason
 from streams.hub.rejections import reason_for_codec_error
 from streams.topics import SHARED_INBOUND, inbound_topic, institution_of_inbound
 
@@ -332,11 +334,15 @@ def check(decoded: Decoded, message: faust.types.Message) -> Rejection | None:
             Reason.SCHEMA_MISMATCH,
             f"envelope.event_type does not name the record type {decoded.full_name}",
         )
-    if message.key != envelope["case_id"].encode():
+    unused = [field for field in UNUSED_IN_SIGNED_EVENTS if envelope.get(field) is not None]
+    if unused:
         return Rejection(
-            Reason.KEY_MISMATCH,
-            "the record key must be the event's case_id, so that a case stays in order",
+            Reason.SCHEMA_MISMATCH,
+            f"envelope.{unused[0]} must be null: {UNUSED_IN_SIGNED_EVENTS[unused[0]]}; leave "
+            "it null and sign the event again",
         )
+    if message.key != envelope["case_id"].encode():
+        return Rejection(Reason.KEY_MISMATCH, key_mismatch_reason(message.key, envelope["case_id"]))
     return None
 
 

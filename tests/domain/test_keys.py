@@ -80,6 +80,22 @@ def test_rotation_accepts_both_keys_in_the_overlap_and_only_the_new_one_after(
     assert [entry.id for entry in registry.valid_keys("bkn", MAR)] == [new]
 
 
+def test_a_key_refused_for_its_dates_names_the_time_asked_and_its_unit(tmp_path: Path) -> None:
+    """An event dated in seconds (1970) is told its own time and that event_time is in ms."""
+    path, old, new = rotated(tmp_path)
+    registry = load_key_registry(path)
+    in_seconds = datetime.fromtimestamp(JAN.timestamp() / 1000, UTC)
+
+    early = registry.key_for("bkn", new, in_seconds)
+    late = registry.key_for("bkn", old, MAR + timedelta(milliseconds=5))
+
+    assert isinstance(early, KeyRefusal)
+    assert f"not at {in_seconds.isoformat(timespec='milliseconds')}" in early.detail
+    assert "(envelope.event_time, in milliseconds since the Unix epoch)" in early.detail
+    assert isinstance(late, KeyRefusal)
+    assert "before 2027-03-01T00:00:00.005+00:00" in late.detail
+
+
 def test_a_revoked_key_vouches_before_its_revocation_and_never_after(tmp_path: Path) -> None:
     key = new_key_pair("ppk.3374", JAN)
     revoked = key.registry_text() + (

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from schemas.field_formats import ELECTION_FORM, NIP_FORM, REGION_CODE_FORM
+from schemas.identity import case_id_for
 from streams.domain.institutions import load_institutions
 from streams.domain.parties import check_report
 from streams.domain.reasons import Reason
@@ -16,10 +17,18 @@ INSTITUTIONS = {institution.id: institution for institution in load_institutions
 KNOWN_NIP = {"subject_nip": "198503302010011004", "subject_name": "Budi Santoso"}
 
 
-def named(**fields: str) -> dict[str, Any]:
-    return {"region_code": "3374", "employing_agency": "ppk.3374", "election": "pilkada-2024"} | (
-        fields
-    )
+CASE_NUMBER = "33/LP/PB/2023/017"
+
+
+def named(**fields: Any) -> dict[str, Any]:
+    envelope = {"source": "bawaslu.33", "case_id": case_id_for("bawaslu.33", CASE_NUMBER)}
+    return {
+        "envelope": envelope,
+        "case_number": CASE_NUMBER,
+        "region_code": "3374",
+        "employing_agency": "ppk.3374",
+        "election": "pilkada-2024",
+    } | fields
 
 
 @pytest.mark.parametrize(
@@ -106,3 +115,24 @@ def test_a_nip_that_is_not_18_digits_is_refused_without_quoting_it(nip: str) -> 
     assert rejection is not None
     assert rejection.reason is Reason.INVALID_NIP
     assert rejection.detail == f"subject_nip must be {NIP_FORM}, or empty if unknown"
+
+
+@pytest.mark.parametrize(
+    "case_id",
+    [
+        "0f4c7f51-0c4b-4c67-9f5e-4a4f8a1d2b3c",  # a random UUIDv4
+        case_id_for("bawaslu.33", CASE_NUMBER + " "),  # the number not as written
+        case_id_for("bawaslu", CASE_NUMBER),  # another institution's numbering
+    ],
+)
+def test_a_report_whose_case_id_is_not_derived_from_its_number_is_refused(case_id: str) -> None:
+    """Else the same report sent again with another id would open a second case."""
+    report = named(envelope={"source": "bawaslu.33", "case_id": case_id})
+
+    rejection = check_report(INSTITUTIONS, report, KNOWN_NIP)
+
+    assert rejection is not None
+    assert rejection.reason is Reason.CASE_ID_NOT_DERIVED
+    assert "2667678e-0dca-5d83-9062-4919555692a6" in rejection.detail
+    assert "'<envelope.source>:<case_number>' exactly as written, here " in rejection.detail
+    assert "1d7a0c7e-d057-5caa-b371-38bf60d127fb" in rejection.detail

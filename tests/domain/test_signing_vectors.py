@@ -220,7 +220,7 @@ def test_the_sealed_disclosures_open_with_plain_hpke_and_with_the_hub(
     opened = open_sealed(default_catalog(), item, recipient, event)
     expected = [{k: c[k] for k in ("field", "salt", "value")} for c in vectors["commitments"]]
     assert opened == expected
-    with pytest.raises(SealingError):
+    with pytest.raises(SealingError, match=r"info 'kawal\.disclosures\.v1', a zero byte, then the"):
         open_sealed(default_catalog(), item, recipient, event + b"\x00")
     with pytest.raises(SealingError):
         open_sealed(default_catalog(), item, X25519PrivateKey.generate(), event)
@@ -271,3 +271,17 @@ def test_every_reason_code_the_hub_gives_is_in_the_documents_table() -> None:
     documented = {code for row in rows for code in re.findall(r"`([a-z_]+)`", row.split(" | ")[0])}
     assert {reason.value for reason in Reason} - documented == set()
     assert documented - {reason.value for reason in Reason} == set()
+
+
+def test_the_feed_group_the_document_names_is_one_the_acls_let_the_institution_read() -> None:
+    # A client in another language picks its consumer group from docs/signing.md alone.
+    from streams.broker.acls import Operation, ResourceType, acl_matrix, permits
+    from streams.domain.institutions import load_institutions
+
+    document = (ROOT / "docs" / "signing.md").read_text(encoding="utf-8")
+    [pattern] = re.findall(r"consumer group named\s+`([^`]+)`", document)
+    group = pattern.replace("<institution>", "bawaslu.33").replace("<any name>", "my-system")
+    bindings = acl_matrix(load_institutions())
+
+    assert permits(bindings, "User:bawaslu.33", Operation.READ, ResourceType.GROUP, group)
+    assert not permits(bindings, "User:bawaslu.33", Operation.READ, ResourceType.GROUP, "node-1")

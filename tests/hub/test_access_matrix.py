@@ -24,6 +24,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from schemas.catalog import default_catalog
+from schemas.identity import case_id_for
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.institutions import load_institutions
 from streams.domain.signed_events import SIGNED_EVENT, sign_event
@@ -64,11 +65,15 @@ REPORTERS = {"bawaslu", "bawaslu.33", "inspektorat.3374"}
 def sample(full_name: str, source: str) -> dict[str, Any]:
     record = {**SAMPLES, **LIFECYCLE_SAMPLES}[full_name]()
     case_id = str(uuid.uuid4())
+    if "case_number" in record:  # a report opens its case under the id of its own number
+        record["case_number"] = f"LP/{uuid.uuid4().hex[:12]}"
+        case_id = case_id_for(source, record["case_number"])
     record["envelope"] |= {
         "event_id": str(uuid.uuid4()),
         "case_id": case_id,
         "source": source,
         "event_time": EVENT_TIME,
+        "ingest_time": None,  # a signed event leaves it null (docs/signing.md)
     }
     return record
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from streams.broker.partitioner import partition_of
 from streams.hub.ingress import MAX_EVENT_BYTES
+from streams.hub.record_keys import key_mismatch_reason
 from streams.settings import Settings
 from streams.topics import DLQ, inbound_topic
 from tests.hubtools import (
@@ -234,6 +235,11 @@ def test_a_record_keyed_by_another_case_is_rejected(hub: RunningHub) -> None:
     letter, receipt = rejected(hub, "bawaslu.33", event)
 
     assert letter["reason_code"] == receipt["reason_code"] == "key_mismatch"
+    assert (
+        receipt["reason"]
+        == letter["reason"]
+        == key_mismatch_reason(other_case.encode(), event["envelope"]["case_id"])
+    )
     assert hub.store.trail(event["envelope"]["case_id"]) == []
 
 

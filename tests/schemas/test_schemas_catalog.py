@@ -1,11 +1,13 @@
 import json
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastavro.schema import parse_schema
 
+from connectors.ids import event_id_for
 from schemas.catalog import DEFAULT_DIRECTORY, SchemaCatalog, default_catalog, schema_fingerprint
 from schemas.errors import SchemaLoadError, UnknownSchemaError
 from streams.domain.institutions import load_institutions
@@ -364,3 +366,15 @@ def test_schema_json_stands_alone(catalog: SchemaCatalog, name: str) -> None:
 
 def test_institution_registry_uses_the_schema_role_names() -> None:
     assert {institution.role for institution in load_institutions()} <= ROLES
+
+
+def test_the_event_id_doc_allows_the_ids_the_reference_connectors_send(
+    catalog: SchemaCatalog,
+) -> None:
+    """A client told 'UUIDv4' draws a new id on each resend, and the hub cannot see the repeat."""
+    [event_id] = [f for f in catalog.fields("kawal.Envelope") if f.name == "event_id"]
+    sent = uuid.UUID(event_id_for("bawaslu.33", "post-17", "ReportReceived"))
+
+    assert f"UUIDv{sent.version}" in event_id.doc
+    assert "UUIDv4" not in event_id.doc
+    assert "the same event sent again with the same id is recognised" in event_id.doc

@@ -1,6 +1,8 @@
 import datetime as dt
+import io
 from typing import Any
 
+import fastavro
 import pytest
 
 from schemas.catalog import SchemaCatalog, default_catalog
@@ -521,3 +523,25 @@ def test_unchecked_encoding_of_a_bad_record_names_no_value(codec: AvroCodec) -> 
         codec.encode_canonical("ReportReceived", record, checked=False)
 
     assert "199001012015031001" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("event_time", 1_733_000_000_000_000), ("event_time", 10**18), ("discovered_on", 10**9)],
+)
+def test_a_time_out_of_range_says_the_unit_to_write(
+    codec: AvroCodec, catalog: SchemaCatalog, field: str, value: int
+) -> None:
+    """A client writing microseconds (or a huge date) is told the unit, not 'another schema'."""
+    record = report_received()
+    record["envelope"]["event_time"] = 1_733_000_000_000
+    record["discovered_on"] = 20_000
+    (record["envelope"] if field == "event_time" else record)[field] = value
+    schema = fastavro.parse_schema(catalog.schema("kawal.events.ReportReceived"))
+    body = io.BytesIO()
+    fastavro.schemaless_writer(body, schema, record)
+    header = b"\xc3\x01" + catalog.fingerprint("kawal.events.ReportReceived")
+
+    with pytest.raises(SchemaMismatchError, match="milliseconds since the Unix epoch") as caught:
+        codec.decode(header + body.getvalue())
+    assert str(value) not in str(caught.value)

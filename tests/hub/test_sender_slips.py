@@ -1,0 +1,62 @@
+"""Slips of a sender written from docs/signing.md alone, each refused saying what to change.
+
+A random case_id and an envelope field the docs say stays null were taken before: the report
+opened a case nobody could find again from its number, and the trail carried a sender's
+ingest_time as if the hub had stamped it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from schemas.identity import case_id_for
+from streams.hub.pipeline import Pipeline
+from tests.hub.steptools import step_pipeline
+from tests.hub.test_authentication import EVENT_TIME, reason_given, refused_with, signed
+from tests.hubtools import report
+
+
+@pytest.fixture(scope="module")
+def step(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    return step_pipeline(tmp_path_factory.mktemp("slips"))
+
+
+@pytest.fixture
+def event() -> dict[str, Any]:
+    record = report("bawaslu.33")
+    record["envelope"]["event_time"] = EVENT_TIME
+    return record
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [
+        ("ingest_time", datetime(2026, 11, 2, 9, 1, tzinfo=UTC), "the trail entry's recorded_at"),
+        ("signature", b"\x00" * 64, "beside the event, in kawal.SignedEvent"),
+    ],
+)
+def test_an_envelope_field_a_signed_event_leaves_null_is_refused(
+    step: Pipeline, event: dict[str, Any], field: str, value: object, why: str
+) -> None:
+    event["envelope"][field] = value
+    wrapper = signed(step, event)
+
+    assert refused_with(step, event, wrapper) == "schema_mismatch"
+    reason = reason_given(step, event, wrapper)
+    assert reason.startswith(f"envelope.{field} must be null: ")
+    assert why in reason
+
+
+def test_a_report_under_a_random_case_id_is_refused_naming_the_derived_one(
+    step: Pipeline, event: dict[str, Any]
+) -> None:
+    event["envelope"]["case_id"] = str(uuid.uuid4())
+    wrapper = signed(step, event)
+
+    assert refused_with(step, event, wrapper) == "case_id_not_derived"
+    derived = case_id_for("bawaslu.33", event["case_number"])
+    assert f"here {derived}; send that case_id" in reason_given(step, event, wrapper)
