@@ -213,8 +213,8 @@ class Portal:
         try:
             accepted = await asyncio.to_thread(self.intake.submit, fields, uploads)
         except IntakeRefusedError as exc:
-            status = exc.status
-            return self._html(self.pages.form(locale, fields, exc), status)
+            page = self.pages.form(locale, fields, exc, files_again=bool(uploads))
+            return self._html(page, exc.status)
         return self._html(self.pages.accepted(locale, accepted), 201)
 
     async def submit_json(self, request: web.Request) -> web.Response:

@@ -1,0 +1,103 @@
+"""The report form as a browser and a screen reader meet it, over real HTTP."""
+
+from __future__ import annotations
+
+import http.client
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from connectors.host import build
+from connectors.lapor.connector import LaporIntake
+from connectors.lapor.evidence import S3Location
+from streams.local.processes import free_port
+from tests.lapor_support import EXECUTABLE, multipart, png, report_fields, seaweed_s3
+
+
+@pytest.fixture(scope="module")
+def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Location]:
+    with seaweed_s3(tmp_path_factory.mktemp("form-s3")) as found:
+        yield found
+
+
+@pytest.fixture
+def intake(location: S3Location, tmp_path: Path) -> Iterator[LaporIntake]:
+    connector = build(
+        "lapor-intake",
+        {
+            "institution": "bawaslu.33",
+            "listen_port": free_port(),
+            "spool_dir": str(tmp_path / "spool"),
+            "secret": "lapor-form-page-secret-of-at-least-32-chars",
+            "s3_endpoint": location.endpoint,
+            "s3_bucket": location.bucket,
+            "s3_access_key": location.access_key,
+            "s3_secret_key": location.secret_key,
+            "report_rate": "50/minute",
+        },
+    )
+    assert isinstance(connector, LaporIntake)
+    try:
+        yield connector
+    finally:
+        connector.close()
+
+
+def send(
+    intake: LaporIntake, fields: dict[str, str], files: list[tuple[str, bytes]]
+) -> tuple[int, str]:
+    """Post the form as a browser does; the status and the page."""
+    body, content_type = multipart(fields, files)
+    connection = http.client.HTTPConnection("127.0.0.1", intake.config.listen_port, timeout=30)
+    try:
+        connection.request("POST", "/lapor", body=body, headers={"Content-Type": content_type})
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def file_input(page: str) -> str:
+    tags: list[str] = re.findall(r'<input type="file"[^>]*>', page)
+    assert len(tags) == 1
+    return tags[0]
+
+
+def test_a_refused_form_that_carried_files_asks_for_them_again(intake: LaporIntake) -> None:
+    # A browser never fills a file field in again: the reporter must be told to choose again.
+    status, page = send(intake, report_fields(summary=""), [("foto.png", png())])
+
+    assert status == 400
+    assert 'id="evidence-again"' in page
+    assert "pilih lagi sebelum mengirim laporan" in page
+    assert 'aria-describedby="evidence-again"' in file_input(page)
+    assert intake.read(None, 10) == []
+
+
+def test_a_refused_form_without_files_asks_for_none(intake: LaporIntake) -> None:
+    status, page = send(intake, report_fields(summary=""), [])
+
+    assert status == 400
+    assert "evidence-again" not in page
+    assert "aria-describedby" not in file_input(page)
+
+
+def test_a_fault_of_the_evidence_is_tied_to_the_file_field(intake: LaporIntake) -> None:
+    status, page = send(intake, report_fields(), [("foto.jpg", EXECUTABLE)])
+
+    tag = file_input(page)
+    assert status == 415
+    assert 'aria-invalid="true"' in tag
+    assert 'aria-describedby="evidence-fault evidence-again"' in tag
+    assert '<p class="fault" id="evidence-fault">Berkas bukti ke-1 bukan foto' in page
+
+
+def test_a_fault_of_the_anonymous_box_is_shown_at_the_box(intake: LaporIntake) -> None:
+    status, page = send(intake, report_fields(anonymous="mungkin"), [])
+
+    assert status == 400
+    assert '<p class="fault" id="anonymous-fault">Pilih ya atau tidak.</p>' in page
+    assert re.search(r'name="anonymous"[^>]*aria-describedby="anonymous-fault"', page)
+
