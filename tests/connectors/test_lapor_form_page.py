@@ -101,3 +101,21 @@ def test_a_fault_of_the_anonymous_box_is_shown_at_the_box(intake: LaporIntake) -
     assert '<p class="fault" id="anonymous-fault">Pilih ya atau tidak.</p>' in page
     assert re.search(r'name="anonymous"[^>]*aria-describedby="anonymous-fault"', page)
 
+
+@pytest.mark.parametrize("name", ["employing_agency", "violation"])
+def test_the_form_chooses_no_agency_or_violation_for_the_reporter(
+    intake: LaporIntake, name: str
+) -> None:
+    # A first option chosen in advance would be sent by a reporter who skipped the field.
+    connection = http.client.HTTPConnection("127.0.0.1", intake.config.listen_port, timeout=30)
+    try:
+        connection.request("GET", "/")
+        page = connection.getresponse().read().decode()
+    finally:
+        connection.close()
+
+    select = re.search(rf'<select id="{name}"[^>]*>(.*?)</select>', page, re.DOTALL)
+    assert select is not None
+    options = re.findall(r"<option[^>]*>", select.group(1))
+    assert options[0] == '<option value="">'
+    assert not any("selected" in option for option in options)
