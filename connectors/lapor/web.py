@@ -36,6 +36,7 @@ from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.web_request import FileField
 
 from connectors.json_input import read_json
+from connectors.lapor import refusals
 from connectors.lapor.intake import IntakeRefusedError, RateLimits, ReportIntake, Upload
 from connectors.lapor.origin import from_another_site
 from connectors.lapor.pages import Pages
@@ -148,7 +149,9 @@ class Portal:
         try:
             response = await handler(request)
         except web.HTTPRequestEntityTooLarge:
-            response = self._refusal(request, IntakeRefusedError(413, *_TOO_LARGE))
+            response = self._refusal(
+                request, IntakeRefusedError(413, *refusals.too_large(self.pages.limits))
+            )
         except IntakeRefusedError as exc:  # the tracking store, down while a code was looked up
             response = self._refusal(request, exc)
         except web.HTTPException as exc:
@@ -161,7 +164,7 @@ class Portal:
     @web.middleware
     async def _same_site(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.method == "POST" and from_another_site(request):
-            return self._refusal(request, IntakeRefusedError(403, *_CROSS_SITE))
+            return self._refusal(request, IntakeRefusedError(403, *refusals.CROSS_SITE))
         return await handler(request)
 
     @web.middleware
@@ -170,7 +173,7 @@ class Portal:
         if request.path not in ("/health", "/", "/static/track.js") and not self.rates.allow(
             action, source_of(request, self.settings)
         ):
-            refusal = IntakeRefusedError(429, *_TOO_MANY)
+            refusal = IntakeRefusedError(429, *refusals.TOO_MANY)
             response = self._refusal(request, refusal)
             response.headers["Retry-After"] = "60"
             return response
@@ -200,7 +203,9 @@ class Portal:
         try:
             posted = await request.post()
         except (ValueError, BadHttpMessage):  # a field not UTF-8, a part's header broken
-            return self._html(self.pages.form(locale, {}, IntakeRefusedError(400, *_NOT_FORM)), 400)
+            return self._html(
+                self.pages.form(locale, {}, IntakeRefusedError(400, *refusals.NOT_FORM)), 400
+            )
         for name, value in posted.items():
             if isinstance(value, FileField):
                 data = value.file.read()
@@ -222,12 +227,12 @@ class Portal:
         try:
             raw = read_json(await request.read())
         except ValueError:
-            return self._refusal(request, IntakeRefusedError(400, *_NOT_JSON))
+            return self._refusal(request, IntakeRefusedError(400, *refusals.NOT_JSON))
         if not isinstance(raw, dict):
-            return self._refusal(request, IntakeRefusedError(400, *_NOT_JSON))
+            return self._refusal(request, IntakeRefusedError(400, *refusals.NOT_JSON))
         uploads = _json_uploads(raw.pop("evidence", []))
         if uploads is None:
-            return self._refusal(request, IntakeRefusedError(400, *_BAD_EVIDENCE))
+            return self._refusal(request, IntakeRefusedError(400, *refusals.BAD_EVIDENCE))
         try:
             accepted = await asyncio.to_thread(self.intake.submit, raw, uploads)
         except IntakeRefusedError as exc:
@@ -266,17 +271,17 @@ class Portal:
         """The case's steps as JSON."""
         tracked = await self._follow(request)
         if tracked is None:
-            return self._refusal(request, IntakeRefusedError(404, *_UNKNOWN_CODE))
+            return self._refusal(request, IntakeRefusedError(404, *refusals.UNKNOWN_CODE))
         return web.json_response(self.pages.status_json(locale_of(request), tracked))
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
         """Server-sent events: the steps' HTML now and whenever a step is added."""
         tracked = await self._follow(request)
         if tracked is None:
-            return self._refusal(request, IntakeRefusedError(404, *_UNKNOWN_CODE))
+            return self._refusal(request, IntakeRefusedError(404, *refusals.UNKNOWN_CODE))
         source = source_of(request, self.settings)
         if self._streams.get(source, 0) >= MAX_STREAMS_PER_SOURCE:
-            return self._refusal(request, IntakeRefusedError(429, *_TOO_MANY))
+            return self._refusal(request, IntakeRefusedError(429, *refusals.TOO_MANY))
         self._streams[source] = self._streams.get(source, 0) + 1
         try:
             return await self._stream(request, tracked)
@@ -316,7 +321,7 @@ class Portal:
             return await asyncio.to_thread(self.tracking.follow, code)
         except TrackingUnavailableError as exc:
             log.warning("lapor: tracking store unavailable (%s)", exc)
-            raise IntakeRefusedError(503, *_TRACKING_DOWN) from None
+            raise IntakeRefusedError(503, *refusals.TRACKING_DOWN) from None
 
     def _refusal(self, request: web.Request, refusal: IntakeRefusedError) -> web.Response:
         locale = locale_of(request)
@@ -356,45 +361,3 @@ def _json_uploads(items: Any) -> list[Upload] | None:
             return None
         uploads.append(Upload(str(item.get("name") or ""), data))
     return uploads
-
-
-_TOO_LARGE = (
-    "too_large",
-    "Kiriman terlalu besar.",
-    "The request is too large.",
-)
-_TOO_MANY = (
-    "rate_limited",
-    "Terlalu banyak permintaan dari alamat Anda. Coba lagi sebentar lagi.",
-    "Too many requests from your address. Try again in a while.",
-)
-_CROSS_SITE = (
-    "cross_site",
-    "Laporan hanya diterima dari formulir di situs ini.",
-    "Reports are taken from this site's own form only.",
-)
-_NOT_JSON = (
-    "malformed_json",
-    "Isi permintaan bukan objek JSON.",
-    "The body is not a JSON object.",
-)
-_NOT_FORM = (
-    "malformed_form",
-    "Isian formulir tidak terbaca sebagai teks UTF-8; kirim ulang dari formulir ini.",
-    "The form's fields cannot be read as UTF-8 text; send them again from this form.",
-)
-_BAD_EVIDENCE = (
-    "invalid_evidence",
-    "evidence harus berupa daftar {name, content_base64}.",
-    "evidence must be a list of {name, content_base64}.",
-)
-_TRACKING_DOWN = (
-    "tracking_unavailable",
-    "Pelacakan tidak dapat dibuka saat ini. Silakan coba lagi beberapa saat lagi.",
-    "Tracking is not available right now. Please try again in a while.",
-)
-_UNKNOWN_CODE = (
-    "unknown_code",
-    "Kode pelacakan tidak dikenal.",
-    "Unknown tracking code.",
-)

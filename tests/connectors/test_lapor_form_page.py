@@ -5,7 +5,9 @@ from __future__ import annotations
 import http.client
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,27 +24,32 @@ def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Location]:
         yield found
 
 
-@pytest.fixture
-def intake(location: S3Location, tmp_path: Path) -> Iterator[LaporIntake]:
-    connector = build(
-        "lapor-intake",
-        {
-            "institution": "bawaslu.33",
-            "listen_port": free_port(),
-            "spool_dir": str(tmp_path / "spool"),
-            "secret": "lapor-form-page-secret-of-at-least-32-chars",
-            "s3_endpoint": location.endpoint,
-            "s3_bucket": location.bucket,
-            "s3_access_key": location.access_key,
-            "s3_secret_key": location.secret_key,
-            "report_rate": "50/minute",
-        },
-    )
+@contextmanager
+def portal(location: S3Location, spool: Path, **changes: Any) -> Iterator[LaporIntake]:
+    """A portal of Bawaslu Jawa Tengah on ``location``, closed after."""
+    settings = {
+        "institution": "bawaslu.33",
+        "listen_port": free_port(),
+        "spool_dir": str(spool),
+        "secret": "lapor-form-page-secret-of-at-least-32-chars",
+        "s3_endpoint": location.endpoint,
+        "s3_bucket": location.bucket,
+        "s3_access_key": location.access_key,
+        "s3_secret_key": location.secret_key,
+        "report_rate": "50/minute",
+    }
+    connector = build("lapor-intake", settings | changes)
     assert isinstance(connector, LaporIntake)
     try:
         yield connector
     finally:
         connector.close()
+
+
+@pytest.fixture
+def intake(location: S3Location, tmp_path: Path) -> Iterator[LaporIntake]:
+    with portal(location, tmp_path / "spool") as connector:
+        yield connector
 
 
 def send(
@@ -119,3 +126,26 @@ def test_the_form_chooses_no_agency_or_violation_for_the_reporter(
     options = re.findall(r"<option[^>]*>", select.group(1))
     assert options[0] == '<option value="">'
     assert not any("selected" in option for option in options)
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("id", "paling banyak 1 MB"), ("en", "at most 1 MB (5 files of at most 1 MB each)")],
+)
+def test_a_request_too_large_says_how_much_evidence_fits(
+    location: S3Location, tmp_path: Path, lang: str, words: str
+) -> None:
+    with portal(location, tmp_path / "spool", max_total_mb=1, max_file_mb=1) as connector:
+        body, content_type = multipart(report_fields(), [("video.mp4", bytes(3 * 1024 * 1024))])
+        port = connector.config.listen_port
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            headers = {"Content-Type": content_type, "Accept-Language": lang}
+            connection.request("POST", "/lapor", body=body, headers=headers)
+            response = connection.getresponse()
+            status, page = response.status, response.read().decode()
+        finally:
+            connection.close()
+
+    assert status == 413
+    assert words in page
