@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -111,6 +113,18 @@ class RateLimits:
     def allow(self, action: str, source: str) -> bool:
         """Count one ``action`` by ``source``; whether it stays within every limit."""
         return all(self._limiter.hit(item, action, source) for item in self._limits[action])
+
+    def retry_after(self, action: str, source: str) -> int:
+        """Seconds until ``source`` may ``action`` again: until every spent limit has room.
+
+        A day's limit spent is a wait of hours, not of the minute a per-minute one asks.
+        """
+        waits = [
+            stats.reset_time - time.time()
+            for item in self._limits[action]
+            if (stats := self._limiter.get_window_stats(item, action, source)).remaining == 0
+        ]
+        return max(1, math.ceil(max(waits, default=1)))
 
 
 class ReportIntake:

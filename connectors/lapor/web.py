@@ -175,7 +175,8 @@ class Portal:
         ):
             refusal = IntakeRefusedError(429, *refusals.TOO_MANY)
             response = self._refusal(request, refusal)
-            response.headers["Retry-After"] = "60"
+            wait = self.rates.retry_after(action, source_of(request, self.settings))
+            response.headers["Retry-After"] = str(wait)
             return response
         return await handler(request)
 

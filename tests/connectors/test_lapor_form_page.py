@@ -149,3 +149,22 @@ def test_a_request_too_large_says_how_much_evidence_fits(
 
     assert status == 413
     assert words in page
+
+
+def test_a_source_over_its_days_limit_is_told_to_wait_hours_not_a_minute(
+    location: S3Location, tmp_path: Path
+) -> None:
+    with portal(location, tmp_path / "spool", report_rate="10/minute;2/day") as connector:
+        answers = [send(connector, report_fields(summary=f"Laporan {n}."), []) for n in range(3)]
+        port = connector.config.listen_port
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            connection.request("POST", "/api/v1/reports", body=b"{}")
+            response = connection.getresponse()
+            response.read()
+        finally:
+            connection.close()
+
+    assert [status for status, _ in answers] == [201, 201, 429]
+    assert response.status == 429
+    assert 23 * 3600 < int(response.headers["Retry-After"]) <= 24 * 3600
