@@ -47,6 +47,11 @@ NOT_FORM = (
     "Isian formulir tidak terbaca sebagai teks UTF-8; kirim ulang dari formulir ini.",
     "The form's fields cannot be read as UTF-8 text; send them again from this form.",
 )
+NOT_A_FORM = (
+    "not_a_form",
+    "Kirim laporan dari formulir di halaman ini; aplikasi mengirim JSON ke /api/v1/reports.",
+    "Send the report from the form on this page; an application sends JSON to /api/v1/reports.",
+)
 BAD_EVIDENCE = (
     "invalid_evidence",
     "evidence harus berupa daftar {name, content_base64}.",

@@ -64,6 +64,8 @@ _HEADERS = {
     ),
     "Cache-Control": "no-store",
 }
+#: What a browser's form posts as.
+_FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -201,6 +203,8 @@ class Portal:
         locale = locale_of(request)
         fields: dict[str, str] = {}
         uploads: list[Upload] = []
+        if request.content_type not in _FORM_TYPES:  # aiohttp reads any other body as no field
+            return self._refusal(request, IntakeRefusedError(415, *refusals.NOT_A_FORM))
         try:
             posted = await request.post()
         except (ValueError, BadHttpMessage):  # a field not UTF-8, a part's header broken

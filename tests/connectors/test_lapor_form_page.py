@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -168,3 +169,21 @@ def test_a_source_over_its_days_limit_is_told_to_wait_hours_not_a_minute(
     assert [status for status, _ in answers] == [201, 201, 429]
     assert response.status == 429
     assert 23 * 3600 < int(response.headers["Retry-After"]) <= 24 * 3600
+
+
+def test_json_sent_to_the_forms_address_is_told_where_json_goes(intake: LaporIntake) -> None:
+    # Read as a form it would have no field, and every field it did send would be "missing".
+    connection = http.client.HTTPConnection("127.0.0.1", intake.config.listen_port, timeout=30)
+    try:
+        body = json.dumps(report_fields()).encode()
+        headers = {"Content-Type": "application/json", "Accept-Language": "en"}
+        connection.request("POST", "/lapor", body=body, headers=headers)
+        response = connection.getresponse()
+        status, page = response.status, response.read().decode()
+    finally:
+        connection.close()
+
+    assert status == 415
+    assert "an application sends JSON to /api/v1/reports" in page
+    assert "This field is required." not in page
+    assert intake.read(None, 10) == []
