@@ -47,6 +47,11 @@ NOT_FORM = (
     "Isian formulir tidak terbaca sebagai teks UTF-8; kirim ulang dari formulir ini.",
     "The form's fields cannot be read as UTF-8 text; send them again from this form.",
 )
+TOO_SLOW = (
+    "too_slow",
+    "Kiriman datang terlalu lambat dan dihentikan. Periksa sambungan Anda, lalu kirim lagi.",
+    "The request came too slowly and was stopped. Check your connection, then send it again.",
+)
 NOT_A_FORM = (
     "not_a_form",
     "Kirim laporan dari formulir di halaman ini; aplikasi mengirim JSON ke /api/v1/reports.",

@@ -29,7 +29,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
@@ -54,6 +54,11 @@ STREAM_SECONDS = 300.0
 HEARTBEAT_SECONDS = 15.0
 #: Streams one source may hold open at once (a reporter needs one; a few tabs are fine).
 MAX_STREAMS_PER_SOURCE = 4
+#: The slowest body taken, in bytes per second (about 64 kbit/s, a weak mobile link): one
+#: that comes slower only holds a connection, as a slow-loris attack does.
+MIN_BODY_RATE = 8 * 1024
+#: Largest body of the tracking-code form (a code has at most 64 characters).
+CODE_FORM_BYTES = 4096
 _HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",  # the tracking code is in the path
@@ -66,6 +71,7 @@ _HEADERS = {
 }
 #: What a browser's form posts as.
 _FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+_T = TypeVar("_T")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -206,7 +212,7 @@ class Portal:
         if request.content_type not in _FORM_TYPES:  # aiohttp reads any other body as no field
             return self._refusal(request, IntakeRefusedError(415, *refusals.NOT_A_FORM))
         try:
-            posted = await request.post()
+            posted = await self._in_time(request, request.post())
         except (ValueError, BadHttpMessage):  # a field not UTF-8, a part's header broken
             return self._html(
                 self.pages.form(locale, {}, IntakeRefusedError(400, *refusals.NOT_FORM)), 400
@@ -230,7 +236,7 @@ class Portal:
     async def submit_json(self, request: web.Request) -> web.Response:
         """A report as JSON: 202 with the tracking code, or the refusal."""
         try:
-            raw = read_json(await request.read())
+            raw = read_json(await self._in_time(request, request.read()))
         except ValueError:
             return self._refusal(request, IntakeRefusedError(400, *refusals.NOT_JSON))
         if not isinstance(raw, dict):
@@ -255,10 +261,12 @@ class Portal:
 
     async def find_code(self, request: web.Request) -> web.Response:
         """The code typed into the form: on to its page."""
-        try:
-            code = str((await request.post()).get("code", "")).strip()
-        except (ValueError, BadHttpMessage):  # not UTF-8, or a broken part: no code
-            code = ""
+        code = ""
+        if (request.content_length or CODE_FORM_BYTES + 1) <= CODE_FORM_BYTES:
+            try:
+                code = str((await self._in_time(request, request.post())).get("code", "")).strip()
+            except (ValueError, BadHttpMessage):  # not UTF-8, or a broken part: no code
+                code = ""
         if not _CODE.fullmatch(code):
             return self._html(self.pages.ask_code(locale_of(request), unknown=True), 404)
         suffix = "?lang=en" if locale_of(request) == "en" else ""
@@ -317,6 +325,22 @@ class Portal:
             except IntakeRefusedError:
                 break  # the store is down: the browser reconnects and is told so
         return response
+
+    async def _in_time(self, request: web.Request, read: Awaitable[_T]) -> _T:
+        """``read`` of the request's body, in the time its size takes at ``MIN_BODY_RATE``.
+
+        Raises:
+            IntakeRefusedError: 408, the body came slower.
+        """
+        size = min(
+            request.content_length or self.settings.max_request_bytes,
+            self.settings.max_request_bytes,
+        )
+        try:
+            async with asyncio.timeout(self.settings.idle_seconds + size / MIN_BODY_RATE):
+                return await read
+        except TimeoutError:
+            raise IntakeRefusedError(408, *refusals.TOO_SLOW) from None
 
     async def _follow(self, request: web.Request) -> Any:
         code = request.match_info["code"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -187,3 +189,46 @@ def test_json_sent_to_the_forms_address_is_told_where_json_goes(intake: LaporInt
     assert "an application sends JSON to /api/v1/reports" in page
     assert "This field is required." not in page
     assert intake.read(None, 10) == []
+
+
+def trickle(port: int, head: bytes, seconds: float) -> bytes:
+    """Send ``head``, then one byte of body every 0.2 s for ``seconds``; what came back."""
+    with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
+        connection.sendall(head)
+        started = time.monotonic()
+        while time.monotonic() - started < seconds:
+            try:
+                connection.sendall(b" ")
+                answer = connection.recv(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                return b"closed"
+            return answer or b"closed"
+        return b""
+
+
+@pytest.mark.parametrize("path", ["/api/v1/reports", "/lacak"])
+def test_a_body_that_trickles_in_is_cut_off(
+    location: S3Location, tmp_path: Path, path: str
+) -> None:
+    # One byte now and then, forever: each such connection would be held open for good.
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        "Content-Length: 800\r\n\r\n"
+    ).encode()
+    with portal(location, tmp_path / "spool", idle_seconds=1) as connection:
+        answer = trickle(connection.config.listen_port, head, seconds=8)
+
+    assert answer.startswith(b"HTTP/1.1 408") or answer == b"closed", answer[:100]
+
+
+def test_a_tracking_code_form_far_too_large_is_not_read(intake: LaporIntake) -> None:
+    head = (
+        b"POST /lacak HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 30000000\r\n\r\ncode="
+    )
+
+    answer = trickle(intake.config.listen_port, head, seconds=8)
+
+    assert answer.startswith(b"HTTP/1.1 404"), answer[:100]
