@@ -269,14 +269,16 @@ def _region(reader: _Reader, jurisdiction: str) -> str:
         return value
     try:
         province_of(value)  # 2 or 4 digits (the field holds 4), the first two a province's
+        if value[2:] == "00":  # no regency or city is numbered 00: a province is 2 digits
+            raise RegionError("no regency")
     except RegionError:
         return reader.fail(
             "region_code",
             "invalid",
-            "Kode wilayah Kemendagri terdiri dari 2 atau 4 angka (0-9) dan diawali kode "
-            "provinsi, misalnya 3374.",
-            "A Kemendagri region code has 2 or 4 digits (0-9) and starts with a province's "
-            "code, e.g. 3374.",
+            "Kode wilayah Kemendagri terdiri dari 2 angka untuk provinsi (misalnya 33) atau 4 "
+            "angka untuk kabupaten/kota (misalnya 3374).",
+            "A Kemendagri region code has 2 digits for a province (e.g. 33) or 4 for a regency "
+            "or city (e.g. 3374).",
         )
     if not value.startswith(jurisdiction):
         return reader.fail(

@@ -68,10 +68,10 @@ def test_a_date_that_is_not_one_is_refused() -> None:
     assert refused(report_fields(happened_on="1 November")) == {"happened_on": "invalid"}
 
 
-@pytest.mark.parametrize("region", ["33a", "337", "33\u0667\u0664", "\uff13\uff13", "99"])
+@pytest.mark.parametrize("region", ["33a", "337", "33\u0667\u0664", "\uff13\uff13", "99", "3300"])
 def test_a_region_code_that_is_not_one_is_refused(region: str) -> None:
     # Arabic-Indic or fullwidth digits would file the case under a region of their own; no
-    # province has the code 99.
+    # province has the code 99, and no regency or city is numbered 00 (the province is 33).
     assert refused(report_fields(region_code=region)) == {"region_code": "invalid"}
 
 
