@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import re
@@ -232,3 +233,43 @@ def test_a_tracking_code_form_far_too_large_is_not_read(intake: LaporIntake) -> 
     answer = trickle(intake.config.listen_port, head, seconds=8)
 
     assert answer.startswith(b"HTTP/1.1 404"), answer[:100]
+
+
+def post_report(connector: LaporIntake, files: list[bytes]) -> tuple[int, dict[str, str]]:
+    """A JSON report with ``files`` as evidence; the status and the answer."""
+    payload: dict[str, Any] = report_fields()
+    payload["evidence"] = [
+        {"name": f"bukti-{n}", "content_base64": base64.b64encode(data).decode()}
+        for n, data in enumerate(files)
+    ]
+    port = connector.config.listen_port
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        body = json.dumps(payload).encode()
+        connection.request("POST", "/api/v1/reports", body=body)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+def test_evidence_refusals_say_the_limit_and_what_to_do(
+    location: S3Location, tmp_path: Path
+) -> None:
+    big = b"%PDF-1.4\n" + bytes(1024 * 1024)
+    with portal(location, tmp_path / "spool", max_files=2, max_file_mb=1) as connector:
+        answers = [
+            post_report(connector, files)
+            for files in ([png(shade=n) for n in range(3)], [big], [png(), b""])
+        ]
+
+    assert [(status, answer["error"]) for status, answer in answers] == [
+        (413, "evidence_too_many"),
+        (413, "evidence_too_large"),
+        (400, "evidence_empty"),
+    ]
+    assert [answer["message"] for _, answer in answers] == [
+        "Terlalu banyak berkas bukti: paling banyak 2 berkas per laporan.",
+        "Berkas bukti ke-1 lebih dari 1 MB: kirim versi yang lebih kecil.",
+        "Berkas bukti ke-2 kosong: pilih berkas lain atau kirim tanpa berkas itu.",
+    ]
