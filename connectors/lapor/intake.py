@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +39,7 @@ from schemas.identity import case_id_for
 
 log = logging.getLogger(__name__)
 
+_MB = 1024 * 1024
 #: The reporting channel of everything this intake accepts.
 CHANNEL = "WEB_FORM"
 
@@ -112,6 +115,18 @@ class RateLimits:
         """Count one ``action`` by ``source``; whether it stays within every limit."""
         return all(self._limiter.hit(item, action, source) for item in self._limits[action])
 
+    def retry_after(self, action: str, source: str) -> int:
+        """Seconds until ``source`` may ``action`` again: until every spent limit has room.
+
+        A day's limit spent is a wait of hours, not of the minute a per-minute one asks.
+        """
+        waits = [
+            stats.reset_time - time.time()
+            for item in self._limits[action]
+            if (stats := self._limiter.get_window_stats(item, action, source)).remaining == 0
+        ]
+        return max(1, math.ceil(max(waits, default=1)))
+
 
 class ReportIntake:
     """Checks and keeps reports of one Bawaslu office's portal."""
@@ -168,7 +183,7 @@ class ReportIntake:
         try:
             types = check_files([upload.data for upload in uploads], self.parts.limits)
         except EvidenceRefusedError as exc:
-            raise _evidence_refusal(exc) from None
+            raise _evidence_refusal(exc, self.parts.limits) from None
         try:
             return [
                 (self.parts.evidence.put(upload.data, media_type), _file_name(upload.name))
@@ -200,21 +215,42 @@ def _file_name(name: str) -> str:
     return name.replace("\\", "/").rsplit("/", 1)[-1][:255] or "bukti"
 
 
-def _evidence_refusal(exc: EvidenceRefusedError) -> IntakeRefusedError:
-    number = "" if exc.index is None else f" ke-{exc.index + 1}"
-    status = 415 if exc.code == "evidence_type" else 413
-    indonesian = {
-        "evidence_type": f"Berkas bukti{number} bukan foto, video, PDF atau teks.",
-        "evidence_too_many": "Terlalu banyak berkas bukti.",
-        "evidence_too_large": f"Berkas bukti{number} terlalu besar.",
-        "evidence_empty": f"Berkas bukti{number} kosong.",
+def _evidence_refusal(exc: EvidenceRefusedError, limits: EvidenceLimits) -> IntakeRefusedError:
+    # Not the reporter's file name (it may name a person): its place in the list.
+    at = "" if exc.index is None else f" ke-{exc.index + 1}"
+    of = "" if exc.index is None else f" {exc.index + 1}"
+    total, size = limits.max_total_bytes // _MB, limits.max_file_bytes // _MB
+    status, indonesian, english = {
+        "evidence_type": (
+            415,
+            f"Berkas bukti{at} bukan foto, video, PDF atau teks: kirim foto (JPEG, PNG, WebP, "
+            "HEIC), video (MP4, MOV), PDF atau teks.",
+            f"Evidence file{of} is not a photo, video, PDF or text: send a photo (JPEG, PNG, "
+            "WebP, HEIC), a video (MP4, MOV), a PDF or a text file.",
+        ),
+        "evidence_too_many": (
+            413,
+            f"Terlalu banyak berkas bukti: paling banyak {limits.max_files} berkas per laporan.",
+            f"Too many evidence files: at most {limits.max_files} per report.",
+        ),
+        "evidence_too_large": (
+            413,
+            f"Berkas bukti{at} lebih dari {size} MB: kirim versi yang lebih kecil."
+            if exc.index is not None
+            else f"Berkas bukti bersama lebih dari {total} MB: kirim lebih sedikit atau lebih "
+            "kecil.",
+            f"Evidence file{of} is over {size} MB: send a smaller version."
+            if exc.index is not None
+            else f"The evidence files are over {total} MB together: send fewer or smaller ones.",
+        ),
+        "evidence_empty": (
+            400,
+            f"Berkas bukti{at} kosong: pilih berkas lain atau kirim tanpa berkas itu.",
+            f"Evidence file{of} is empty: choose another file or send without it.",
+        ),
     }[exc.code]
     return IntakeRefusedError(
-        status,
-        exc.code,
-        indonesian,
-        str(exc)[0].upper() + str(exc)[1:] + ".",
-        [Problem("evidence", exc.code, indonesian, str(exc))],
+        status, exc.code, indonesian, english, [Problem("evidence", exc.code, indonesian, english)]
     )
 
 

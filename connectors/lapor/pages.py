@@ -40,9 +40,18 @@ class Pages:
         self._templates = Templates("connectors.lapor")
 
     def form(
-        self, locale: Locale, fields: dict[str, str], refusal: IntakeRefusedError | None
+        self,
+        locale: Locale,
+        fields: dict[str, str],
+        refusal: IntakeRefusedError | None,
+        *,
+        files_again: bool = False,
     ) -> str:
-        """The report form, with what was entered and its faults after a refusal."""
+        """The report form, with what was entered and its faults after a refusal.
+
+        ``files_again``: the refused form carried evidence files, which a page cannot fill in
+        again (a browser lets only the reporter choose files): the page asks for them again.
+        """
         return self._templates.render(
             "form.html",
             locale,
@@ -51,6 +60,7 @@ class Pages:
             form_token=valid_form_token(fields.get("form_token")) or new_form_token(),
             anonymous=not fields or fields.get("anonymous", "").lower() in ("true", "on"),
             refusal=refusal,
+            files_again=files_again,
             problems=refusal.problems if refusal else [],
             agencies=self.agencies,
             violations=violation_codes(),

@@ -21,6 +21,9 @@ summary             what happened, in the reporter's words (a line break is one 
                     CR LF, as a browser sends it, is read as LF)
 =================== ======================================================================
 
+No field may hold a control character (NUL, ESC...: nothing a reporter typed, and unseen on a
+page), but the summary its line breaks and tabs.
+
 A refusal names each field at fault with a code and a message in Indonesian and English, and
 never quotes what was entered (it may be personal data).
 """
@@ -51,6 +54,11 @@ FIELD_LIMITS = {
     "summary": 5000,
 }
 _CONTACT = re.compile(r"(\+?[0-9][0-9 ()-]{6,20}|[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,})")
+#: Control characters (NUL, BEL, ESC...): no text anyone typed, and unseen by a reader.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # tab and line feed allowed
+#: Fields that may hold line breaks and tabs.
+_MULTILINE = frozenset({"summary"})
 _TRUE = frozenset({"true", "on", "1", "yes", "ya"})
 _FALSE = frozenset({"false", "off", "0", "no", "tidak", ""})
 
@@ -168,6 +176,13 @@ class _Reader:
         # A browser counts a line break as one character against the textarea's maxlength
         # and sends it as CR LF: measured as sent, a text the form allowed would be refused.
         value = value.replace("\r\n", "\n").strip()
+        if (_CONTROL_IN_TEXT if field in _MULTILINE else _CONTROL).search(value):
+            return self.fail(
+                field,
+                "invalid",
+                "Isian ini memuat karakter kendali yang tak terlihat; ketik ulang isian ini.",
+                "This field holds invisible control characters; type it again.",
+            )
         limit = FIELD_LIMITS[field]
         if len(value) > limit:
             return self.fail(
@@ -254,14 +269,16 @@ def _region(reader: _Reader, jurisdiction: str) -> str:
         return value
     try:
         province_of(value)  # 2 or 4 digits (the field holds 4), the first two a province's
+        if value[2:] == "00":  # no regency or city is numbered 00: a province is 2 digits
+            raise RegionError("no regency")
     except RegionError:
         return reader.fail(
             "region_code",
             "invalid",
-            "Kode wilayah Kemendagri terdiri dari 2 atau 4 angka (0-9) dan diawali kode "
-            "provinsi, misalnya 3374.",
-            "A Kemendagri region code has 2 or 4 digits (0-9) and starts with a province's "
-            "code, e.g. 3374.",
+            "Kode wilayah Kemendagri terdiri dari 2 angka untuk provinsi (misalnya 33) atau 4 "
+            "angka untuk kabupaten/kota (misalnya 3374).",
+            "A Kemendagri region code has 2 digits for a province (e.g. 33) or 4 for a regency "
+            "or city (e.g. 3374).",
         )
     if not value.startswith(jurisdiction):
         return reader.fail(

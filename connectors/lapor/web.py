@@ -29,13 +29,14 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.web_request import FileField
 
 from connectors.json_input import read_json
+from connectors.lapor import refusals
 from connectors.lapor.intake import IntakeRefusedError, RateLimits, ReportIntake, Upload
 from connectors.lapor.origin import from_another_site
 from connectors.lapor.pages import Pages
@@ -53,6 +54,11 @@ STREAM_SECONDS = 300.0
 HEARTBEAT_SECONDS = 15.0
 #: Streams one source may hold open at once (a reporter needs one; a few tabs are fine).
 MAX_STREAMS_PER_SOURCE = 4
+#: The slowest body taken, in bytes per second (about 64 kbit/s, a weak mobile link): one
+#: that comes slower only holds a connection, as a slow-loris attack does.
+MIN_BODY_RATE = 8 * 1024
+#: Largest body of the tracking-code form (a code has at most 64 characters).
+CODE_FORM_BYTES = 4096
 _HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",  # the tracking code is in the path
@@ -63,6 +69,9 @@ _HEADERS = {
     ),
     "Cache-Control": "no-store",
 }
+#: What a browser's form posts as.
+_FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+_T = TypeVar("_T")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -148,7 +157,9 @@ class Portal:
         try:
             response = await handler(request)
         except web.HTTPRequestEntityTooLarge:
-            response = self._refusal(request, IntakeRefusedError(413, *_TOO_LARGE))
+            response = self._refusal(
+                request, IntakeRefusedError(413, *refusals.too_large(self.pages.limits))
+            )
         except IntakeRefusedError as exc:  # the tracking store, down while a code was looked up
             response = self._refusal(request, exc)
         except web.HTTPException as exc:
@@ -161,7 +172,7 @@ class Portal:
     @web.middleware
     async def _same_site(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.method == "POST" and from_another_site(request):
-            return self._refusal(request, IntakeRefusedError(403, *_CROSS_SITE))
+            return self._refusal(request, IntakeRefusedError(403, *refusals.CROSS_SITE))
         return await handler(request)
 
     @web.middleware
@@ -170,9 +181,10 @@ class Portal:
         if request.path not in ("/health", "/", "/static/track.js") and not self.rates.allow(
             action, source_of(request, self.settings)
         ):
-            refusal = IntakeRefusedError(429, *_TOO_MANY)
+            refusal = IntakeRefusedError(429, *refusals.TOO_MANY)
             response = self._refusal(request, refusal)
-            response.headers["Retry-After"] = "60"
+            wait = self.rates.retry_after(action, source_of(request, self.settings))
+            response.headers["Retry-After"] = str(wait)
             return response
         return await handler(request)
 
@@ -197,10 +209,14 @@ class Portal:
         locale = locale_of(request)
         fields: dict[str, str] = {}
         uploads: list[Upload] = []
+        if request.content_type not in _FORM_TYPES:  # aiohttp reads any other body as no field
+            return self._refusal(request, IntakeRefusedError(415, *refusals.NOT_A_FORM))
         try:
-            posted = await request.post()
+            posted = await self._in_time(request, request.post())
         except (ValueError, BadHttpMessage):  # a field not UTF-8, a part's header broken
-            return self._html(self.pages.form(locale, {}, IntakeRefusedError(400, *_NOT_FORM)), 400)
+            return self._html(
+                self.pages.form(locale, {}, IntakeRefusedError(400, *refusals.NOT_FORM)), 400
+            )
         for name, value in posted.items():
             if isinstance(value, FileField):
                 data = value.file.read()
@@ -213,21 +229,21 @@ class Portal:
         try:
             accepted = await asyncio.to_thread(self.intake.submit, fields, uploads)
         except IntakeRefusedError as exc:
-            status = exc.status
-            return self._html(self.pages.form(locale, fields, exc), status)
+            page = self.pages.form(locale, fields, exc, files_again=bool(uploads))
+            return self._html(page, exc.status)
         return self._html(self.pages.accepted(locale, accepted), 201)
 
     async def submit_json(self, request: web.Request) -> web.Response:
         """A report as JSON: 202 with the tracking code, or the refusal."""
         try:
-            raw = read_json(await request.read())
+            raw = read_json(await self._in_time(request, request.read()))
         except ValueError:
-            return self._refusal(request, IntakeRefusedError(400, *_NOT_JSON))
+            return self._refusal(request, IntakeRefusedError(400, *refusals.NOT_JSON))
         if not isinstance(raw, dict):
-            return self._refusal(request, IntakeRefusedError(400, *_NOT_JSON))
+            return self._refusal(request, IntakeRefusedError(400, *refusals.NOT_JSON))
         uploads = _json_uploads(raw.pop("evidence", []))
         if uploads is None:
-            return self._refusal(request, IntakeRefusedError(400, *_BAD_EVIDENCE))
+            return self._refusal(request, IntakeRefusedError(400, *refusals.BAD_EVIDENCE))
         try:
             accepted = await asyncio.to_thread(self.intake.submit, raw, uploads)
         except IntakeRefusedError as exc:
@@ -245,10 +261,12 @@ class Portal:
 
     async def find_code(self, request: web.Request) -> web.Response:
         """The code typed into the form: on to its page."""
-        try:
-            code = str((await request.post()).get("code", "")).strip()
-        except (ValueError, BadHttpMessage):  # not UTF-8, or a broken part: no code
-            code = ""
+        code = ""
+        if (request.content_length or CODE_FORM_BYTES + 1) <= CODE_FORM_BYTES:
+            try:
+                code = str((await self._in_time(request, request.post())).get("code", "")).strip()
+            except (ValueError, BadHttpMessage):  # not UTF-8, or a broken part: no code
+                code = ""
         if not _CODE.fullmatch(code):
             return self._html(self.pages.ask_code(locale_of(request), unknown=True), 404)
         suffix = "?lang=en" if locale_of(request) == "en" else ""
@@ -266,17 +284,17 @@ class Portal:
         """The case's steps as JSON."""
         tracked = await self._follow(request)
         if tracked is None:
-            return self._refusal(request, IntakeRefusedError(404, *_UNKNOWN_CODE))
+            return self._refusal(request, IntakeRefusedError(404, *refusals.UNKNOWN_CODE))
         return web.json_response(self.pages.status_json(locale_of(request), tracked))
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
         """Server-sent events: the steps' HTML now and whenever a step is added."""
         tracked = await self._follow(request)
         if tracked is None:
-            return self._refusal(request, IntakeRefusedError(404, *_UNKNOWN_CODE))
+            return self._refusal(request, IntakeRefusedError(404, *refusals.UNKNOWN_CODE))
         source = source_of(request, self.settings)
         if self._streams.get(source, 0) >= MAX_STREAMS_PER_SOURCE:
-            return self._refusal(request, IntakeRefusedError(429, *_TOO_MANY))
+            return self._refusal(request, IntakeRefusedError(429, *refusals.TOO_MANY))
         self._streams[source] = self._streams.get(source, 0) + 1
         try:
             return await self._stream(request, tracked)
@@ -308,6 +326,22 @@ class Portal:
                 break  # the store is down: the browser reconnects and is told so
         return response
 
+    async def _in_time(self, request: web.Request, read: Awaitable[_T]) -> _T:
+        """``read`` of the request's body, in the time its size takes at ``MIN_BODY_RATE``.
+
+        Raises:
+            IntakeRefusedError: 408, the body came slower.
+        """
+        size = min(
+            request.content_length or self.settings.max_request_bytes,
+            self.settings.max_request_bytes,
+        )
+        try:
+            async with asyncio.timeout(self.settings.idle_seconds + size / MIN_BODY_RATE):
+                return await read
+        except TimeoutError:
+            raise IntakeRefusedError(408, *refusals.TOO_SLOW) from None
+
     async def _follow(self, request: web.Request) -> Any:
         code = request.match_info["code"]
         if not _CODE.fullmatch(code):
@@ -316,7 +350,7 @@ class Portal:
             return await asyncio.to_thread(self.tracking.follow, code)
         except TrackingUnavailableError as exc:
             log.warning("lapor: tracking store unavailable (%s)", exc)
-            raise IntakeRefusedError(503, *_TRACKING_DOWN) from None
+            raise IntakeRefusedError(503, *refusals.TRACKING_DOWN) from None
 
     def _refusal(self, request: web.Request, refusal: IntakeRefusedError) -> web.Response:
         locale = locale_of(request)
@@ -356,45 +390,3 @@ def _json_uploads(items: Any) -> list[Upload] | None:
             return None
         uploads.append(Upload(str(item.get("name") or ""), data))
     return uploads
-
-
-_TOO_LARGE = (
-    "too_large",
-    "Kiriman terlalu besar.",
-    "The request is too large.",
-)
-_TOO_MANY = (
-    "rate_limited",
-    "Terlalu banyak permintaan dari alamat Anda. Coba lagi sebentar lagi.",
-    "Too many requests from your address. Try again in a while.",
-)
-_CROSS_SITE = (
-    "cross_site",
-    "Laporan hanya diterima dari formulir di situs ini.",
-    "Reports are taken from this site's own form only.",
-)
-_NOT_JSON = (
-    "malformed_json",
-    "Isi permintaan bukan objek JSON.",
-    "The body is not a JSON object.",
-)
-_NOT_FORM = (
-    "malformed_form",
-    "Isian formulir tidak terbaca sebagai teks UTF-8; kirim ulang dari formulir ini.",
-    "The form's fields cannot be read as UTF-8 text; send them again from this form.",
-)
-_BAD_EVIDENCE = (
-    "invalid_evidence",
-    "evidence harus berupa daftar {name, content_base64}.",
-    "evidence must be a list of {name, content_base64}.",
-)
-_TRACKING_DOWN = (
-    "tracking_unavailable",
-    "Pelacakan tidak dapat dibuka saat ini. Silakan coba lagi beberapa saat lagi.",
-    "Tracking is not available right now. Please try again in a while.",
-)
-_UNKNOWN_CODE = (
-    "unknown_code",
-    "Kode pelacakan tidak dikenal.",
-    "Unknown tracking code.",
-)

@@ -68,10 +68,10 @@ def test_a_date_that_is_not_one_is_refused() -> None:
     assert refused(report_fields(happened_on="1 November")) == {"happened_on": "invalid"}
 
 
-@pytest.mark.parametrize("region", ["33a", "337", "33\u0667\u0664", "\uff13\uff13", "99"])
+@pytest.mark.parametrize("region", ["33a", "337", "33\u0667\u0664", "\uff13\uff13", "99", "3300"])
 def test_a_region_code_that_is_not_one_is_refused(region: str) -> None:
     # Arabic-Indic or fullwidth digits would file the case under a region of their own; no
-    # province has the code 99.
+    # province has the code 99, and no regency or city is numbered 00 (the province is 33).
     assert refused(report_fields(region_code=region)) == {"region_code": "invalid"}
 
 
@@ -173,3 +173,23 @@ def test_bawaslu_ri_ends_its_day_with_the_last_zone() -> None:
 
     assert reporters_today(now, "33") == date(2026, 12, 5)
     assert reporters_today(now, "") == date(2026, 12, 6)
+
+
+def test_control_characters_are_refused_but_a_summarys_lines_and_tabs_are_kept() -> None:
+    # A NUL or BEL is no text anyone typed: a name holding one differs from the name seen.
+    raw = report_fields(
+        subject_name="Budi\x00 Santoso",
+        reporter_name="Siti\x1b[2J",
+        reporter_contact="siti@example.id",
+        anonymous="false",
+        summary="Baris satu\x07",
+    )
+    assert refused(raw) == {
+        "subject_name": "invalid",
+        "reporter_name": "invalid",
+        "summary": "invalid",
+    }
+
+    kept = read_submission(report_fields(summary="Baris satu\n\tBaris dua\r\n"), RULES, TODAY)
+    assert kept.summary == "Baris satu\n\tBaris dua"
+    assert refused(report_fields(subject_name="Budi\tSantoso")) == {"subject_name": "invalid"}
