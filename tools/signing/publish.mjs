@@ -8,7 +8,7 @@
 // from what was sent, the hub's entry signature and the case's head; a rejection's signature
 // over its RejectionV1 statement. Prints one JSON line per record and exits 1 if a receipt is
 // missing or does not verify. Keys: KAWAL_HOME/keys/registry.toml and the private keys beside it.
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import avro from "avsc";
@@ -16,6 +16,7 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from "@hpke/core";
 import { Chacha20Poly1305 } from "@hpke/chacha20poly1305";
 import kafkajs from "kafkajs";
+import { CASE_NAMESPACE, concat, hex, rabin, sha256, unhex, utf8, uuidv5 } from "./spec.mjs";
 
 const [repo, home, broker, institution, ...asked] = process.argv.slice(2);
 const SLIPS = [
@@ -23,37 +24,8 @@ const SLIPS = [
   "salt_hex_text", "encryption_key_id", "wrong_partition", "upper_key", "random_case_id",
   "ingest_time", "event_time_seconds", "info_without_hash",
 ];
-const CASE_NAMESPACE = "2667678e-0dca-5d83-9062-4919555692a6";
-const utf8 = (s) => new Uint8Array(Buffer.from(s, "utf8"));
-const hex = (b) => Buffer.from(b).toString("hex");
-const unhex = (h) => new Uint8Array(Buffer.from(h, "hex"));
-const concat = (...parts) => new Uint8Array(Buffer.concat(parts.map((p) => Buffer.from(p))));
-const sha256 = (b) => new Uint8Array(createHash("sha256").update(b).digest());
 const signed = (context, payload) => concat(utf8(context), [0], payload);
 const un = (u) => (u === null || u === undefined ? null : Object.values(u)[0]);
-
-function uuidv5(namespace, name) {
-  const b = createHash("sha1").update(unhex(namespace.replaceAll("-", ""))).update(utf8(name)).digest().subarray(0, 16);
-  b[6] = (b[6] & 0x0f) | 0x50;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const s = hex(b);
-  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
-}
-
-// CRC-64-AVRO of the Avro specification, little-endian as single-object encoding has it.
-const EMPTY = 0xc15d213aa4d7a795n;
-const TABLE = Array.from({ length: 256 }, (_, i) => {
-  let fp = BigInt(i);
-  for (let j = 0; j < 8; j++) fp = (fp >> 1n) ^ (EMPTY & -(fp & 1n));
-  return fp;
-});
-function rabin(text) {
-  let fp = EMPTY;
-  for (const b of utf8(text)) fp = (fp >> 8n) ^ TABLE[Number((fp ^ BigInt(b)) & 0xffn)];
-  const out = Buffer.alloc(8);
-  out.writeBigUInt64LE(fp);
-  return new Uint8Array(out);
-}
 // avsc's schema() is the Parsing Canonical Form, named types inlined at their first use.
 const fingerprint = (type) => rabin(JSON.stringify(type.schema()));
 const singleObject = (type, record) => concat([0xc3, 0x01], fingerprint(type), type.toBuffer(record));

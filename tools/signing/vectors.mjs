@@ -4,7 +4,6 @@
 // Prints one line per check ("ok <name>" or "FAIL <name>: got ..., want ...") and exits 1 if
 // any fails. Nothing here comes from the hub's Python code: the schemas are read from the
 // repository's files, CRC-64-AVRO is the Avro specification's, the primitives are libraries'.
-import { createHash } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import avro from "avsc";
@@ -12,39 +11,10 @@ import { ed25519, x25519 } from "@noble/curves/ed25519.js";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from "@hpke/core";
 import { Chacha20Poly1305 } from "@hpke/chacha20poly1305";
+import { CASE_NAMESPACE, concat, hex, rabin, sha256, unhex, utf8, uuidv5 } from "./spec.mjs";
 
-const CASE_NAMESPACE = "2667678e-0dca-5d83-9062-4919555692a6";
-const utf8 = (s) => new Uint8Array(Buffer.from(s, "utf8"));
-const hex = (b) => Buffer.from(b).toString("hex");
-const unhex = (h) => new Uint8Array(Buffer.from(h, "hex"));
-const concat = (...parts) => new Uint8Array(Buffer.concat(parts.map((p) => Buffer.from(p))));
-const sha256 = (b) => new Uint8Array(createHash("sha256").update(b).digest());
-
-/** RFC 9562 UUIDv5: SHA-1 of namespace and name, version and variant bits set. */
-function uuidv5(namespace, name) {
-  const h = createHash("sha1").update(unhex(namespace.replaceAll("-", ""))).update(utf8(name));
-  const b = h.digest().subarray(0, 16);
-  b[6] = (b[6] & 0x0f) | 0x50;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const s = hex(b);
-  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
-}
-
-// CRC-64-AVRO (Rabin) of the Avro specification, little-endian as single-object encoding has it.
-const EMPTY = 0xc15d213aa4d7a795n;
-const TABLE = Array.from({ length: 256 }, (_, i) => {
-  let fp = BigInt(i);
-  for (let j = 0; j < 8; j++) fp = (fp >> 1n) ^ (EMPTY & -(fp & 1n));
-  return fp;
-});
-function fingerprint(type) {
-  // avsc's schema() is the Parsing Canonical Form, named types inlined at their first use.
-  let fp = EMPTY;
-  for (const b of utf8(JSON.stringify(type.schema()))) fp = (fp >> 8n) ^ TABLE[Number((fp ^ BigInt(b)) & 0xffn)];
-  const out = Buffer.alloc(8);
-  out.writeBigUInt64LE(fp);
-  return new Uint8Array(out);
-}
+// avsc's schema() is the Parsing Canonical Form, named types inlined at their first use.
+const fingerprint = (type) => rabin(JSON.stringify(type.schema()));
 
 const loadType = (file, registry = {}) =>
   avro.Type.forSchema(JSON.parse(readFileSync(file, "utf8")), { registry, wrapUnions: true });
