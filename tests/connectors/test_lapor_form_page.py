@@ -9,16 +9,14 @@ import re
 import socket
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from connectors.host import build
 from connectors.lapor.connector import LaporIntake
 from connectors.lapor.evidence import S3Location
-from streams.local.processes import free_port
+from tests.connectors.test_lapor_portal import opened_intake
 from tests.lapor_support import EXECUTABLE, multipart, png, report_fields, seaweed_s3
 
 
@@ -28,31 +26,9 @@ def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Location]:
         yield found
 
 
-@contextmanager
-def portal(location: S3Location, spool: Path, **changes: Any) -> Iterator[LaporIntake]:
-    """A portal of Bawaslu Jawa Tengah on ``location``, closed after."""
-    settings = {
-        "institution": "bawaslu.33",
-        "listen_port": free_port(),
-        "spool_dir": str(spool),
-        "secret": "lapor-form-page-secret-of-at-least-32-chars",
-        "s3_endpoint": location.endpoint,
-        "s3_bucket": location.bucket,
-        "s3_access_key": location.access_key,
-        "s3_secret_key": location.secret_key,
-        "report_rate": "50/minute",
-    }
-    connector = build("lapor-intake", settings | changes)
-    assert isinstance(connector, LaporIntake)
-    try:
-        yield connector
-    finally:
-        connector.close()
-
-
 @pytest.fixture
 def intake(location: S3Location, tmp_path: Path) -> Iterator[LaporIntake]:
-    with portal(location, tmp_path / "spool") as connector:
+    with opened_intake(location, tmp_path / "spool") as connector:
         yield connector
 
 
@@ -139,7 +115,7 @@ def test_the_form_chooses_no_agency_or_violation_for_the_reporter(
 def test_a_request_too_large_says_how_much_evidence_fits(
     location: S3Location, tmp_path: Path, lang: str, words: str
 ) -> None:
-    with portal(location, tmp_path / "spool", max_total_mb=1, max_file_mb=1) as connector:
+    with opened_intake(location, tmp_path / "spool", max_total_mb=1, max_file_mb=1) as connector:
         body, content_type = multipart(report_fields(), [("video.mp4", bytes(3 * 1024 * 1024))])
         port = connector.config.listen_port
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -158,7 +134,7 @@ def test_a_request_too_large_says_how_much_evidence_fits(
 def test_a_source_over_its_days_limit_is_told_to_wait_hours_not_a_minute(
     location: S3Location, tmp_path: Path
 ) -> None:
-    with portal(location, tmp_path / "spool", report_rate="10/minute;2/day") as connector:
+    with opened_intake(location, tmp_path / "spool", report_rate="10/minute;2/day") as connector:
         answers = [send(connector, report_fields(summary=f"Laporan {n}."), []) for n in range(3)]
         port = connector.config.listen_port
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -218,7 +194,7 @@ def test_a_body_that_trickles_in_is_cut_off(
         f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
         "Content-Length: 800\r\n\r\n"
     ).encode()
-    with portal(location, tmp_path / "spool", idle_seconds=1) as connection:
+    with opened_intake(location, tmp_path / "spool", idle_seconds=1) as connection:
         answer = trickle(connection.config.listen_port, head, seconds=8)
 
     assert answer.startswith(b"HTTP/1.1 408") or answer == b"closed", answer[:100]
@@ -257,7 +233,7 @@ def test_evidence_refusals_say_the_limit_and_what_to_do(
     location: S3Location, tmp_path: Path
 ) -> None:
     big = b"%PDF-1.4\n" + bytes(1024 * 1024)
-    with portal(location, tmp_path / "spool", max_files=2, max_file_mb=1) as connector:
+    with opened_intake(location, tmp_path / "spool", max_files=2, max_file_mb=1) as connector:
         answers = [
             post_report(connector, files)
             for files in ([png(shade=n) for n in range(3)], [big], [png(), b""])
