@@ -16,7 +16,9 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from "@hpke/core";
 import { Chacha20Poly1305 } from "@hpke/chacha20poly1305";
 import kafkajs from "kafkajs";
-import { CASE_NAMESPACE, concat, hex, rabin, sha256, unhex, utf8, uuidv5 } from "./spec.mjs";
+import {
+  CASE_NAMESPACE, concat, fingerprint, hex, loadFolder, rabin, sha256, unhex, utf8, uuidv5,
+} from "./spec.mjs";
 
 const [repo, home, broker, institution, ...asked] = process.argv.slice(2);
 const SLIPS = [
@@ -26,31 +28,8 @@ const SLIPS = [
 ];
 const signed = (context, payload) => concat(utf8(context), [0], payload);
 const un = (u) => (u === null || u === undefined ? null : Object.values(u)[0]);
-// avsc's schema() is the Parsing Canonical Form, named types inlined at their first use.
-const fingerprint = (type) => rabin(JSON.stringify(type.schema()));
 const singleObject = (type, record) => concat([0xc3, 0x01], fingerprint(type), type.toBuffer(record));
 
-/** The schemas of a folder, which name each other's types, in one registry. */
-function loadFolder(dir) {
-  const pending = readdirSync(dir).filter((f) => f.endsWith(".avsc")).map((f) => join(dir, f));
-  const registry = {};
-  while (pending.length) {
-    const before = pending.length;
-    for (const file of [...pending]) {
-      const attempt = { ...registry };
-      try {
-        avro.Type.forSchema(JSON.parse(readFileSync(file, "utf8")), { registry: attempt, wrapUnions: true });
-      } catch (error) {
-        if (/undefined type name/.test(String(error))) continue;
-        throw error;
-      }
-      Object.assign(registry, attempt);
-      pending.splice(pending.indexOf(file), 1);
-    }
-    if (pending.length === before) throw new Error(`schemas of ${dir} name unknown types`);
-  }
-  return registry;
-}
 const types = loadFolder(join(repo, "schemas/avro"));
 const statements = loadFolder(join(repo, "schemas/statements"));
 const disclosureArray = avro.Type.forSchema({ type: "array", items: "kawal.Disclosure" }, { registry: { ...types } });

@@ -1,6 +1,10 @@
-// What every Node client of docs/signing.md needs first: bytes, hashes, the case id's UUIDv5
-// and the CRC-64-AVRO fingerprint of single-object encoding, as the specifications define them.
+// What every Node client of docs/signing.md needs first: bytes, hashes, the case id's UUIDv5,
+// the repository's Avro schemas and the CRC-64-AVRO fingerprint of single-object encoding, as
+// the specifications define them.
 import { createHash } from "node:crypto";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import avro from "avsc";
 
 /** The id namespace of cases (docs/signing.md, Publishing an event). */
 export const CASE_NAMESPACE = "2667678e-0dca-5d83-9062-4919555692a6";
@@ -35,4 +39,32 @@ export function rabin(text) {
   const out = Buffer.alloc(8);
   out.writeBigUInt64LE(fp);
   return new Uint8Array(out);
+}
+
+// avsc's schema() is the Parsing Canonical Form, named types inlined at their first use.
+export const fingerprint = (type) => rabin(JSON.stringify(type.schema()));
+
+export const loadType = (file, registry = {}) =>
+  avro.Type.forSchema(JSON.parse(readFileSync(file, "utf8")), { registry, wrapUnions: true });
+
+/** The schemas of a folder, which name each other's types, in one registry. */
+export function loadFolder(dir) {
+  const pending = readdirSync(dir).filter((f) => f.endsWith(".avsc")).map((f) => join(dir, f));
+  const registry = {};
+  while (pending.length) {
+    const before = pending.length;
+    for (const file of [...pending]) {
+      const attempt = { ...registry };
+      try {
+        loadType(file, attempt);
+      } catch (error) {
+        if (/undefined type name/.test(String(error))) continue;
+        throw error;
+      }
+      Object.assign(registry, attempt);
+      pending.splice(pending.indexOf(file), 1);
+    }
+    if (pending.length === before) throw new Error(`schemas of ${dir} name unknown types`);
+  }
+  return registry;
 }

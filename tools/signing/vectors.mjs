@@ -11,35 +11,9 @@ import { ed25519, x25519 } from "@noble/curves/ed25519.js";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from "@hpke/core";
 import { Chacha20Poly1305 } from "@hpke/chacha20poly1305";
-import { CASE_NAMESPACE, concat, hex, rabin, sha256, unhex, utf8, uuidv5 } from "./spec.mjs";
-
-// avsc's schema() is the Parsing Canonical Form, named types inlined at their first use.
-const fingerprint = (type) => rabin(JSON.stringify(type.schema()));
-
-const loadType = (file, registry = {}) =>
-  avro.Type.forSchema(JSON.parse(readFileSync(file, "utf8")), { registry, wrapUnions: true });
-
-/** The schemas of a folder, which name each other's types, in one registry. */
-function loadFolder(dir) {
-  const pending = readdirSync(dir).filter((f) => f.endsWith(".avsc")).map((f) => join(dir, f));
-  const registry = {};
-  while (pending.length) {
-    const before = pending.length;
-    for (const file of [...pending]) {
-      const attempt = { ...registry };
-      try {
-        loadType(file, attempt);
-      } catch (error) {
-        if (/undefined type name/.test(String(error))) continue;
-        throw error;
-      }
-      Object.assign(registry, attempt);
-      pending.splice(pending.indexOf(file), 1);
-    }
-    if (pending.length === before) throw new Error(`schemas of ${dir} name unknown types`);
-  }
-  return registry;
-}
+import {
+  CASE_NAMESPACE, concat, fingerprint, hex, loadFolder, loadType, sha256, unhex, utf8, uuidv5,
+} from "./spec.mjs";
 
 const commitment = (salt, value) => "sha256:" + hex(sha256(concat(salt, utf8(value))));
 const signed = (context, payload) => concat(utf8(context), [0], payload);
