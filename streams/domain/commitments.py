@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Iterable
 from typing import Any
@@ -21,6 +22,7 @@ from schemas.catalog import SchemaCatalog
 from streams.domain.reasons import Reason, Rejection
 
 COMMITMENT_PREFIX = "sha256:"
+COMMITMENT_FORM = re.compile(re.escape(COMMITMENT_PREFIX) + "[0-9a-fA-F]{64}")
 #: Bytes of a salt: 128 bits, so no guess of a value can be tested against a commitment.
 SALT_BYTES = 16
 
@@ -31,12 +33,12 @@ def commitment(salt: str, value: str) -> str:
 
 
 def is_commitment(value: Any) -> bool:
-    """Whether ``value`` has the form of a commitment."""
-    return (
-        isinstance(value, str)
-        and value.startswith(COMMITMENT_PREFIX)
-        and len(value) == len(COMMITMENT_PREFIX) + 64
-    )
+    """Whether ``value`` has the form of a commitment: the prefix and 64 hex digits.
+
+    Upper-case digits still have the form, so the sender is told its slip (a commitment is
+    lower-case); anything else in a personal-data field is a value in clear.
+    """
+    return isinstance(value, str) and COMMITMENT_FORM.fullmatch(value) is not None
 
 
 def commit(

@@ -53,3 +53,15 @@ def test_a_commitment_that_does_not_open_is_told_how_to_commit(
     assert said in rejection.detail
     assert HOW in rejection.detail
     assert "Budi" not in rejection.detail
+
+
+def test_a_field_holding_the_prefix_and_no_hex_digest_is_personal_data_in_clear() -> None:
+    catalog = default_catalog()
+    committed, disclosures = commit(catalog, REPORT, {"subject_name": "Budi Santoso"})
+    committed["subject_name"] = "sha256:" + "z" * 64
+
+    rejection = check_disclosures(catalog, REPORT, committed, disclosures)
+
+    assert rejection is not None
+    assert rejection.reason is Reason.PERSONAL_DATA_IN_CLEAR
+    assert "subject_name is personal data but holds no commitment" in rejection.detail
