@@ -109,7 +109,10 @@ def _disclosure_problem(
     try:
         salt = bytes.fromhex(item["salt"])
     except ValueError:
-        return f"the salt of {field} is not hex"
+        return (
+            f"the salt of {field} is not hex: write the salt's bytes as hex digits "
+            f"({2 * SALT_BYTES} or more), not base64 or text"
+        )
     if len(salt) < SALT_BYTES:
         return f"the salt of {field} has {len(salt)} bytes; draw at least {SALT_BYTES} at random"
     if not isinstance(committed, str) or not hmac.compare_digest(

@@ -65,3 +65,16 @@ def test_a_field_holding_the_prefix_and_no_hex_digest_is_personal_data_in_clear(
     assert rejection is not None
     assert rejection.reason is Reason.PERSONAL_DATA_IN_CLEAR
     assert "subject_name is personal data but holds no commitment" in rejection.detail
+
+
+def test_a_salt_in_base64_is_told_to_be_hex() -> None:
+    catalog = default_catalog()
+    committed, disclosures = commit(catalog, REPORT, {"subject_name": "Budi Santoso"})
+    disclosures[0]["salt"] = "q83vEjRWeJCrze8SNFZ4kA=="
+
+    rejection = check_disclosures(catalog, REPORT, committed, disclosures)
+
+    assert rejection is not None
+    assert rejection.reason is Reason.DISCLOSURE_MISMATCH
+    assert "the salt of subject_name is not hex" in rejection.detail
+    assert "not base64" in rejection.detail
