@@ -162,9 +162,10 @@ def stats_and_withheld(
         groups = _groups(reported, attribute)
         view[key] = [{attribute: name} | _counts(groups[name]) for name in sorted(groups)]
         rows += [(frozenset(map(id, groups[row[attribute]])), row) for row in view[key]]
+    known_zero = [_told_zero(row) for row in view["by_institution"]]
     for members, row in rows:
         mark(row, set((held or {}).get(members, frozenset())) & set(COLUMNS))
-    _protect(view, min_cases, _twins(rows))
+    _protect(view, min_cases, _twins(rows), known_zero)
     view["definitions"] = DEFINITIONS
     found: dict[frozenset[int], frozenset[str]] = {}
     for members, row in rows:
@@ -185,8 +186,24 @@ def _twins(
     return twins
 
 
+def _told_zero(row: dict[str, Any]) -> set[str]:
+    """The zeros of an agency's row that the dashboard tells anyway.
+
+    The dashboard names every agency with a case proven ("catatan merah") and every PPK with
+    a recommendation (the follow-up rate); a sanction and a follow-up deadline come only after
+    a recommendation. Withheld, such a zero hides nothing.
+    """
+    told = {"proven"} if row["proven"] == 0 else set()
+    if row["recommended"] == 0:
+        told |= {"recommended", "followed_up", "sanctioned", "follow_up_overdue"}
+    return {column for column in told if row[column] == 0}
+
+
 def _protect(
-    view: dict[str, Any], min_cases: int, twins: list[tuple[dict[str, Any], dict[str, Any]]]
+    view: dict[str, Any],
+    min_cases: int,
+    twins: list[tuple[dict[str, Any], dict[str, Any]]],
+    known_zero: list[set[str]],
 ) -> None:
     """Withhold what the suppression rule holds back, in every grouping and twin alike."""
     totals = view["totals"]
@@ -197,7 +214,8 @@ def _protect(
     again = True
     while again:
         for key, _attribute, _heading in GROUPINGS:
-            mark(totals, protect_table(view[key], GROUP_RULE, min_cases, whole))
+            zeros = known_zero if key == "by_institution" else None
+            mark(totals, protect_table(view[key], GROUP_RULE, min_cases, whole, zeros))
         again = share_withheld(twins, set(COLUMNS))
 
 

@@ -93,6 +93,23 @@ def known_cells(
     return known
 
 
+def test_no_sanction_count_is_the_total_less_the_agencies_known_to_have_none(
+    leaking_store: AuditStore,
+) -> None:
+    # An agency missing from the follow-up rate has no recommendation, so no sanction after
+    # one: its withheld cell hides nothing, and ppk.3301's 2 must not be the total less 3374's.
+    front, dashboard = both_views(leaking_store)
+    recommending = {row["agency"] for row in dashboard["follow_up"]}
+
+    known = {
+        row["institution"]: row["sanctioned"] if row["institution"] in recommending else 0
+        for row in front["by_institution"]
+    }
+
+    unknown = [agency for agency, value in known.items() if value is None]
+    assert front["totals"]["sanctioned"] is None or len(unknown) != 1, known
+
+
 def derivable(front: dict[str, Any], dashboard: dict[str, Any], column: str) -> dict[str, int]:
     """The agencies whose withheld ``column`` is the total less the cells known."""
     total = front["totals"][column]
