@@ -21,26 +21,21 @@ once in each column of its groups:
 Only these event types are read, and only their non-personal fields. The output holds counts
 keyed by election, region code and institution id: never a case id, a name, a NIP or a
 reporter, and no count of fewer than K cases (:mod:`streams.audit.suppression`; each grouping
-adds up to the totals, so the secondary rule applies to its columns). Entries whose bytes no
+adds up to the totals, so the secondary rule applies to its columns), nor what the dashboard
+withholds of the same cases (:mod:`streams.audit.figures.public_views`). Entries whose bytes no
 longer decode are counted in ``skipped_entries`` and otherwise left out; ``kawal audit verify``
 is where a trail's integrity is checked.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from schemas.catalog import default_catalog
-from schemas.codec import AvroCodec
-from streams.audit.decoding import EntryDecoder
-from streams.audit.store import AuditStore
-from streams.audit.suppression import TableRule, mark, protect_table, share_withheld
+from streams.audit.suppression import TableRule, mark, protect_table, share_withheld, withheld
 from streams.domain.lifecycle import FOLLOW_UP_RULE
-from streams.settings import Settings
 
 #: Counted columns, in display order, with the label of the readable table.
 COLUMNS: dict[str, str] = {
@@ -101,25 +96,8 @@ class CaseOutcome:
     follow_up_overdue: bool = False
 
 
-def stats_view(store: AuditStore, codec: AvroCodec, *, min_cases: int) -> dict[str, Any]:
-    """Counts per election, region and institution, with totals and definitions.
-
-    Args:
-        store: the audit store to read.
-        codec: decodes the stored event bytes.
-        min_cases: K: a count of fewer cases is withheld (None, listed under ``withheld``).
-
-    Returns:
-        A JSON-ready dict: ``totals``, ``by_election``, ``by_region`` and ``by_institution``
-        (lists of rows, each with its key and every column of :data:`COLUMNS`; a withheld count
-        is None and listed under the row's ``withheld``), ``cases``, ``skipped_entries``,
-        ``min_cases``, ``definitions`` and ``generated_at``.
-
-    Raises:
-        StoreError: the store cannot be read.
-    """
-    outcomes, skipped = project(store.events_of_types(READ_TYPES), codec)
-    return stats_of(outcomes.values(), skipped, min_cases=min_cases)
+#: Cases (ids of their :class:`CaseOutcome`) -> columns withheld in every row counting them.
+Held = Mapping[frozenset[int], frozenset[str]]
 
 
 def stats_of(
@@ -128,12 +106,46 @@ def stats_of(
     read_at: datetime | None = None,
     *,
     min_cases: int,
+    held: Held | None = None,
 ) -> dict[str, Any]:
-    """The view of :func:`stats_view` from cases' outcomes and the entries left undecoded.
+    """Counts per election, region and institution, with totals and definitions.
 
-    For readers that already hold the outcomes (the dashboard's projection, shared with the
-    front page) and need not read the store again; ``read_at`` is when they were read (now
-    if not given), the view's ``generated_at``.
+    ``read_at`` is when the outcomes were read (now if not given), the view's
+    ``generated_at``; ``held`` what another view withholds of the same cases (see
+    :func:`stats_and_withheld`). The front page and ``kawal stats`` show it as
+    :func:`streams.audit.figures.public_views.front_page_stats` gives it, agreeing with the
+    dashboard.
+
+    Returns:
+        A JSON-ready dict: ``totals``, ``by_election``, ``by_region`` and ``by_institution``
+        (lists of rows, each with its key and every column of :data:`COLUMNS`; a withheld count
+        is None and listed under the row's ``withheld``), ``cases``, ``skipped_entries``,
+        ``min_cases``, ``definitions`` and ``generated_at``.
+    """
+    return stats_and_withheld(outcomes, skipped, read_at, min_cases=min_cases, held=held)[0]
+
+
+def stats_and_withheld(
+    outcomes: Iterable[CaseOutcome],
+    skipped: int,
+    read_at: datetime | None = None,
+    *,
+    min_cases: int,
+    held: Held | None = None,
+) -> tuple[dict[str, Any], dict[frozenset[int], frozenset[str]]]:
+    """The view of :func:`stats_of`, and what it withholds of each row's cases.
+
+    Args:
+        outcomes: the cases.
+        skipped: entries left undecoded.
+        read_at: when the outcomes were read.
+        min_cases: K.
+        held: columns to withhold in the rows of these cases (keyed by the ``id`` of their
+            outcomes), as another public view of the same cases withholds them; the rule runs
+            on with them.
+
+    Returns:
+        The view, and the columns withheld in the rows of each set of cases.
     """
     reported = [case for case in outcomes if case.reported]
     view: dict[str, Any] = {
@@ -143,24 +155,55 @@ def stats_of(
         "min_cases": min_cases,
         "totals": _counts(reported),
     }
-    twins: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    # Rows of the same cases in two groupings (a region with its one PPK) are twins.
-    seen: dict[frozenset[int], dict[str, Any]] = {frozenset(map(id, reported)): view["totals"]}
+    rows: list[tuple[frozenset[int], dict[str, Any]]] = [
+        (frozenset(map(id, reported)), view["totals"])
+    ]
     for key, attribute, _heading in GROUPINGS:
         groups = _groups(reported, attribute)
         view[key] = [{attribute: name} | _counts(groups[name]) for name in sorted(groups)]
-        for row in view[key]:
-            members = frozenset(map(id, groups[row[attribute]]))
-            if members in seen:
-                twins.append((seen[members], row))
-            seen.setdefault(members, row)
-    _protect(view, min_cases, twins)
+        rows += [(frozenset(map(id, groups[row[attribute]])), row) for row in view[key]]
+    known_zero = [_told_zero(row) for row in view["by_institution"]]
+    for members, row in rows:
+        mark(row, set((held or {}).get(members, frozenset())) & set(COLUMNS))
+    _protect(view, min_cases, _twins(rows), known_zero)
     view["definitions"] = DEFINITIONS
-    return view
+    found: dict[frozenset[int], frozenset[str]] = {}
+    for members, row in rows:
+        found[members] = found.get(members, frozenset()) | frozenset(withheld(row))
+    return view, found
+
+
+def _twins(
+    rows: list[tuple[frozenset[int], dict[str, Any]]],
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Pairs of rows of the same cases in two groupings (a region with its one PPK)."""
+    seen: dict[frozenset[int], dict[str, Any]] = {}
+    twins = []
+    for members, row in rows:
+        if members in seen:
+            twins.append((seen[members], row))
+        seen.setdefault(members, row)
+    return twins
+
+
+def _told_zero(row: dict[str, Any]) -> set[str]:
+    """The zeros of an agency's row that the dashboard tells anyway.
+
+    The dashboard names every agency with a case proven ("catatan merah") and every PPK with
+    a recommendation (the follow-up rate); a sanction and a follow-up deadline come only after
+    a recommendation. Withheld, such a zero hides nothing.
+    """
+    told = {"proven"} if row["proven"] == 0 else set()
+    if row["recommended"] == 0:
+        told |= {"recommended", "followed_up", "sanctioned", "follow_up_overdue"}
+    return {column for column in told if row[column] == 0}
 
 
 def _protect(
-    view: dict[str, Any], min_cases: int, twins: list[tuple[dict[str, Any], dict[str, Any]]]
+    view: dict[str, Any],
+    min_cases: int,
+    twins: list[tuple[dict[str, Any], dict[str, Any]]],
+    known_zero: list[set[str]],
 ) -> None:
     """Withhold what the suppression rule holds back, in every grouping and twin alike."""
     totals = view["totals"]
@@ -171,23 +214,9 @@ def _protect(
     again = True
     while again:
         for key, _attribute, _heading in GROUPINGS:
-            mark(totals, protect_table(view[key], GROUP_RULE, min_cases, whole))
+            zeros = known_zero if key == "by_institution" else None
+            mark(totals, protect_table(view[key], GROUP_RULE, min_cases, whole, zeros))
         again = share_withheld(twins, set(COLUMNS))
-
-
-def project(
-    entries: Iterable[tuple[str, bytes]], codec: AvroCodec
-) -> tuple[dict[str, CaseOutcome], int]:
-    """Fold ``(case_id, event bytes)`` entries, in trail order per case, into outcomes.
-
-    Returns:
-        The outcome of every case seen, and how many entries could not be decoded.
-    """
-    outcomes: dict[str, CaseOutcome] = {}
-    decoder = EntryDecoder(codec)
-    for case_id, record in decoder.records(entries):
-        apply(outcomes.setdefault(case_id, CaseOutcome()), record)
-    return outcomes, decoder.skipped
 
 
 def apply(case: CaseOutcome, record: dict[str, Any]) -> None:
@@ -224,28 +253,6 @@ def _groups(cases: list[CaseOutcome], attribute: str) -> dict[str, list[CaseOutc
     for case in cases:
         groups.setdefault(getattr(case, attribute), []).append(case)
     return groups
-
-
-def run_stats(settings: Settings, *, as_json: bool) -> int:
-    """``kawal stats``: print the statistics of the configured audit store.
-
-    Args:
-        settings: where the audit store is.
-        as_json: print JSON for scripts instead of the readable table.
-
-    Returns:
-        The exit code, 0.
-
-    Raises:
-        StoreError: no audit store at the configured URL, or it cannot be read.
-    """
-    store = AuditStore.open_existing(settings.audit_url)
-    try:
-        view = stats_view(store, AvroCodec(default_catalog()), min_cases=settings.stats_min_cases)
-    finally:
-        store.close()
-    print(json.dumps(view, indent=2) if as_json else "\n".join(format_table(view)))
-    return 0
 
 
 def format_table(view: dict[str, Any]) -> list[str]:

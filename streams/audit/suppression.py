@@ -10,7 +10,8 @@ down to it learns that civil servant's outcome. So every public figure follows o
   Zero identifies nobody and is shown.
 - **secondary**: in a column whose cells add up to a published total, one withheld cell could
   be recovered by subtraction; so a column never has exactly one withheld cell: the smallest
-  shown non-zero cell is withheld with it, or the total when there is none.
+  shown non-zero cell is withheld with it, or the total when there is none. A withheld zero
+  that another public table tells anyway hides nothing and does not count.
 - **linked rows**: where a row's counts add up to each other (recommended = followed up + not
   followed up), one withheld count withholds the whole row.
 - **bounds**: every count of a row is at most its base (proven cases are among those reported),
@@ -63,7 +64,11 @@ def withheld(row: Mapping[str, Any]) -> list[str]:
 
 
 def protect_table(
-    rows: list[dict[str, Any]], rule: TableRule, min_cases: int, whole: bool = False
+    rows: list[dict[str, Any]],
+    rule: TableRule,
+    min_cases: int,
+    whole: bool = False,
+    known_zero: list[set[str]] | None = None,
 ) -> set[str]:
     """Withhold in place the values of ``rows`` that the rule holds back.
 
@@ -73,6 +78,9 @@ def protect_table(
         rule: how to read the rows.
         min_cases: K.
         whole: withhold every protected value (the whole selection is below K).
+        known_zero: per row, columns that are 0 and that a reader knows are 0 anyway
+            (another public table tells): withheld, such a cell hides nothing, so the
+            secondary rule does not count it.
 
     Returns:
         The additive columns whose published total must be withheld too.
@@ -86,12 +94,16 @@ def protect_table(
         # Every row is closed before the columns are looked at: no short-circuit.
         changed = any([_close_row(cells, rule) for cells in hidden])
         for column in rule.additive:
-            complement = _complement(rows, hidden, column)
+            complement = _complement(rows, _hiding(hidden, known_zero), column)
             if complement is not None and complement >= 0:
                 hidden[complement].add(column)
                 changed = True
     # Only once no row changes: a cell withheld later (a linked row) may keep the total shown.
-    totals = {column for column in rule.additive if _complement(rows, hidden, column) is None}
+    totals = {
+        column
+        for column in rule.additive
+        if _complement(rows, _hiding(hidden, known_zero), column) is None
+    }
     for row, cells in zip(rows, hidden, strict=True):
         mark(row, cells)
     return totals
@@ -157,6 +169,13 @@ def _close_row(cells: set[str], rule: TableRule) -> bool:
         # A shown count would bound the base from below (see the module): it goes too.
         cells |= set(rule.details) | set(rule.counts)
     return len(cells) > before
+
+
+def _hiding(hidden: list[set[str]], known_zero: list[set[str]] | None) -> list[set[str]]:
+    """The withheld cells that hide a value: not those known to be 0 anyway."""
+    if known_zero is None:
+        return hidden
+    return [cells - zeros for cells, zeros in zip(hidden, known_zero, strict=True)]
 
 
 def _complement(rows: list[dict[str, Any]], hidden: list[set[str]], column: str) -> int | None:

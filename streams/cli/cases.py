@@ -375,11 +375,10 @@ FIGURE_OPTIONS = ("format", "figure", "election", "region", "agency", "date_from
 
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.audit.stats import run_stats
+    from streams.audit.figures.command import run_figures, run_stats
 
     if not any(getattr(args, option) for option in FIGURE_OPTIONS):
         return run_stats(settings, as_json=args.json)
-    from streams.audit.figures.command import run_figures
     from streams.audit.figures.filters import parse_filters
 
     filters = parse_filters(

@@ -29,7 +29,7 @@ from prometheus_client import Counter
 from monitoring.metrics import HubMetrics
 from schemas.identity import canonical_case_id
 from streams.audit.figures.cache import ProjectionCache
-from streams.audit.stats import stats_of
+from streams.audit.figures.public_views import front_page_stats
 from streams.audit.store import CaseSummary, StoreError
 from streams.domain.deadlines import overdue
 from streams.domain.lifecycle import CaseLifecycle
@@ -188,11 +188,7 @@ def _lifecycles(table: Any, wanted: list[str]) -> dict[str, CaseLifecycle]:
 
 def _from_store(sources: PageSources) -> tuple[list[CaseSummary], set[str], dict[str, Any]]:
     store = sources.trails.store
-    projection = sources.figures.projection()
-    outcomes = (case.outcome for case in projection.cases)
-    stats = stats_of(
-        outcomes, projection.skipped_entries, projection.read_at, min_cases=sources.min_cases
-    )
+    stats = front_page_stats(sources.figures.projection(), sources.min_cases)
     return store.recent_cases(MAX_CASES), store.case_ids(), stats
 
 

@@ -12,16 +12,10 @@ import pytest
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
+from streams.audit.figures.command import run_stats, stats_view
 from streams.audit.figures.facts import read_facts
-from streams.audit.stats import (
-    COLUMNS,
-    GROUPINGS,
-    CaseOutcome,
-    format_table,
-    run_stats,
-    stats_of,
-    stats_view,
-)
+from streams.audit.figures.public_views import front_page_stats
+from streams.audit.stats import COLUMNS, GROUPINGS, CaseOutcome, format_table, stats_of
 from streams.audit.store import AuditStore, StoreError
 from streams.audit.suppression import withheld
 from streams.domain.deadlines import breach_event, load_rules
@@ -108,17 +102,13 @@ def test_projection_counts_each_case_once_per_column(store: AuditStore) -> None:
 
 
 def test_the_dashboards_projection_gives_the_same_statistics(store: AuditStore) -> None:
-    # The front page shows stats_of the dashboard's projection; `kawal stats` reads the store.
+    # The front page shows the statistics of the dashboard's projection; `kawal stats` reads
+    # the store.
     codec = AvroCodec(default_catalog())
     fill_store(store, codec, Mix(election="pilkada-2024"))
     projection = read_facts(store, codec)
 
-    shared = stats_of(
-        (case.outcome for case in projection.cases),
-        projection.skipped_entries,
-        projection.read_at,
-        min_cases=3,
-    )
+    shared = front_page_stats(projection, 3)
     direct = stats_view(store, codec, min_cases=3)
 
     assert shared["generated_at"] == projection.read_at.isoformat()

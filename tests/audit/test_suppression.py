@@ -75,6 +75,16 @@ def test_without_another_cell_to_withhold_the_total_goes() -> None:
     assert totals == {"yes"}
 
 
+def test_a_withheld_zero_that_another_table_tells_hides_nothing() -> None:
+    rows = table(("a", 9, 4), ("b", 4, 2), ("c", 2, 0))
+
+    # c's "yes" (0) is withheld with its n; were it told elsewhere, b's 2 would be 6 - 4.
+    assert protect_table(table(("a", 9, 4), ("b", 4, 2), ("c", 2, 0)), RULE, 3) == set()
+    protect_table(rows, RULE, 3, known_zero=[set(), set(), {"yes"}])
+
+    assert [row["yes"] for row in rows] == [None, None, None]
+
+
 def test_a_total_stays_when_a_linked_row_withholds_another_cell_of_its_column() -> None:
     rule = TableRule(base="n", counts=("n", "yes", "no"), linked=True, additive=("n", "yes", "no"))
     # a's "no" of 1 withholds row a; b's n goes with a's; linked, b's "no" (0) goes too, so the

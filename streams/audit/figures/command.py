@@ -1,15 +1,23 @@
-"""``kawal stats`` with filters or ``--format``: every figure of the neutrality dashboard."""
+"""``kawal stats``: the front page's counts, or with filters or ``--format`` every figure.
+
+Without a filter or ``--format``, the counts per election, region and institution
+(:mod:`streams.audit.stats`), agreeing with the dashboard (:mod:`.public_views`).
+"""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.audit.figures.definitions import FIGURES
 from streams.audit.figures.export import all_csv, to_csv, to_text
+from streams.audit.figures.facts import read_facts
 from streams.audit.figures.filters import FilterError, Filters
+from streams.audit.figures.public_views import front_page_stats
 from streams.audit.figures.view import dashboard_view
+from streams.audit.stats import format_table
 from streams.audit.store import AuditStore
 from streams.domain.calendar import load_calendar
 from streams.domain.headcounts import load_headcounts
@@ -17,6 +25,37 @@ from streams.settings import Settings
 
 #: Output formats of the figures.
 FORMATS = ("text", "csv", "json")
+
+
+def stats_view(store: AuditStore, codec: AvroCodec, *, min_cases: int) -> dict[str, Any]:
+    """The front page's statistics of ``store`` (:func:`streams.audit.stats.stats_of`).
+
+    Raises:
+        StoreError: the store cannot be read.
+    """
+    return front_page_stats(read_facts(store, codec), min_cases)
+
+
+def run_stats(settings: Settings, *, as_json: bool) -> int:
+    """``kawal stats``: print the statistics of the configured audit store.
+
+    Args:
+        settings: where the audit store is.
+        as_json: print JSON for scripts instead of the readable table.
+
+    Returns:
+        The exit code, 0.
+
+    Raises:
+        StoreError: no audit store at the configured URL, or it cannot be read.
+    """
+    store = AuditStore.open_existing(settings.audit_url)
+    try:
+        view = stats_view(store, AvroCodec(default_catalog()), min_cases=settings.stats_min_cases)
+    finally:
+        store.close()
+    print(json.dumps(view, indent=2) if as_json else "\n".join(format_table(view)))
+    return 0
 
 
 def run_figures(settings: Settings, filters: Filters, output: str, figure: str | None) -> int:

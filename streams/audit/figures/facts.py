@@ -40,9 +40,12 @@ class CaseFacts:
     times: dict[str, datetime] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Projection:
-    """Every case's facts, how many entries could not be decoded, and when the store was read."""
+    """Every case's facts, how many entries could not be decoded, and when the store was read.
+
+    Two reads are two projections: a projection is equal (and hashed) only to itself.
+    """
 
     cases: list[CaseFacts]
     skipped_entries: int

@@ -19,6 +19,7 @@ count and its days are withheld for an agency with fewer than K cases proven in 
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
 from streams.audit.figures.export import COLUMNS
@@ -79,7 +80,12 @@ FOLLOW_UP_TOTALS = {
 }
 
 
-def protect_figures(figures: dict[str, Any], filters: Filters, min_cases: int) -> dict[str, Any]:
+def protect_figures(
+    figures: dict[str, Any],
+    filters: Filters,
+    min_cases: int,
+    seeds: Mapping[tuple[str, str], set[str]] | None = None,
+) -> dict[str, Any]:
     """A copy of ``figures`` (counts to catatan merah) with what the rule holds back withheld.
 
     Args:
@@ -88,11 +94,15 @@ def protect_figures(figures: dict[str, Any], filters: Filters, min_cases: int) -
         filters: the filters they were computed for ("catatan merah" adds up to the counts
             only without a date range).
         min_cases: K.
+        seeds: ``(figure, agency)`` (agency ``""`` for ``counts``) -> columns to withhold
+            there before the rule runs: what the front page withholds of the same cases
+            (:mod:`streams.audit.figures.public_views`).
     """
     found = copy.deepcopy(figures)
     counts = found["counts"]
     # The whole selection below K: everything computed from it goes, zeros and rows included.
     whole = 0 < counts["received"] < min_cases
+    _seed(found, seeds or {})
     protect_table([counts], COUNTS_RULE, min_cases, whole)
     protect_table(found["handling_times"], HANDLING_RULE, min_cases, whole)
     if whole:
@@ -110,6 +120,14 @@ def protect_figures(figures: dict[str, Any], filters: Filters, min_cases: int) -
     found["follow_up"] = withheld_last(found["follow_up"], "follow_up_rate")
     found["catatan_merah"] = withheld_last(found["catatan_merah"], "proven")
     return found
+
+
+def _seed(found: dict[str, Any], seeds: Mapping[tuple[str, str], set[str]]) -> None:
+    """Withhold what ``seeds`` names, so that the rule runs on with it."""
+    mark(found["counts"], seeds.get(("counts", ""), set()))
+    for figure in ("violation_ratio", "follow_up", "catatan_merah"):
+        for row in found[figure]:
+            mark(row, seeds.get((figure, row["agency"]), set()))
 
 
 def _protect_agencies(

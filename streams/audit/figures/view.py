@@ -12,17 +12,16 @@ from typing import Any
 
 from schemas.codec import AvroCodec
 from streams.audit.figures.agencies import catatan_merah, follow_up_rate, violation_ratio
+from streams.audit.figures.counts import counts
 from streams.audit.figures.definitions import figure_definitions
-from streams.audit.figures.facts import CaseFacts, Projection, read_facts
+from streams.audit.figures.facts import Projection, read_facts
 from streams.audit.figures.filters import Filters, reported_cases
 from streams.audit.figures.handling import handling_times
+from streams.audit.figures.public_views import dashboard_seeds
 from streams.audit.figures.small_groups import protect_figures, suppression
 from streams.audit.store import AuditStore
 from streams.domain.calendar import WorkingCalendar
 from streams.domain.headcounts import Headcount
-
-#: The counted columns of the ``counts`` figure, in lifecycle order.
-COUNTS = ("received", "proven", "recommended", "followed_up", "sanctioned")
 
 
 def dashboard_view(
@@ -58,7 +57,8 @@ def figures(
         headcounts: civil servants per agency.
         filters: which cases to count.
         min_cases: K: no value is published from fewer cases
-            (:mod:`streams.audit.figures.small_groups`).
+            (:mod:`streams.audit.figures.small_groups`), nor what the front page withholds of
+            the same cases (:mod:`streams.audit.figures.public_views`).
 
     Returns:
         A JSON-ready dict: ``filters``, ``generated_at``, ``skipped_entries``, one key per
@@ -77,18 +77,9 @@ def figures(
         "filters": filters.as_dict(),
         "generated_at": projection.read_at.isoformat(),
         "skipped_entries": projection.skipped_entries,
-        **protect_figures(computed, filters, min_cases),
+        **protect_figures(
+            computed, filters, min_cases, dashboard_seeds(projection, chosen, filters, min_cases)
+        ),
         "suppression": suppression(min_cases),
         "definitions": figure_definitions(),
-    }
-
-
-def counts(cases: list[CaseFacts]) -> dict[str, Any]:
-    """How many of ``cases`` reached each column of :data:`COUNTS` (see the definitions)."""
-    return {
-        "received": len(cases),
-        "proven": sum(case.outcome.proven for case in cases),
-        "recommended": sum(case.outcome.recommended for case in cases),
-        "followed_up": sum(case.outcome.followed_up for case in cases),
-        "sanctioned": sum(case.outcome.sanctioned for case in cases),
     }
