@@ -40,8 +40,8 @@ def private_dir(folder: Path) -> Path:
     umask's mode); existing parents are left as they are.
 
     Raises:
-        PrivateFileError: ``folder`` is a symbolic link or not a folder, or its mode cannot be
-            changed (it belongs to another user).
+        PrivateFileError: ``folder`` is a symbolic link, not a folder, or a folder every user
+            shares (sticky, like ``/tmp``), or its mode cannot be changed (another user's).
     """
     try:
         mode = os.lstat(folder).st_mode
@@ -57,6 +57,13 @@ def private_dir(folder: Path) -> Path:
         )
     if not stat.S_ISDIR(mode):
         raise PrivateFileError(f"{folder} is not a folder; move it away or give another path")
+    if mode & stat.S_ISVTX:
+        # A sticky folder (/tmp) is every user's: made 0700, it would stop the machine's other
+        # programs from writing there.
+        raise PrivateFileError(
+            f"{folder} is a folder every user shares (sticky, like /tmp); give a folder of the "
+            f"hub's own, such as {folder / 'kawal'}"
+        )
     if stat.S_IMODE(mode) != PRIVATE_DIR_MODE:
         try:
             folder.chmod(PRIVATE_DIR_MODE)

@@ -118,6 +118,15 @@ def test_a_folder_that_is_a_link_is_refused(tmp_path: Path, dangling: bool) -> N
     assert dangling or mode(target) == 0o755
 
 
+def test_a_folder_every_user_shares_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    shared = tmp_path / "tmp"
+    shared.mkdir()
+    shared.chmod(0o1777)  # as /tmp is
+    with pytest.raises(PrivateFileError, match=r"every user shares \(sticky, like /tmp\)"):
+        private_dir(shared)
+    assert stat.S_IMODE(os.lstat(shared).st_mode) == 0o1777
+
+
 def test_a_file_where_a_folder_should_be_is_refused(tmp_path: Path) -> None:
     (tmp_path / "logs").write_text("", encoding="utf-8")
     with pytest.raises(PrivateFileError, match="is not a folder"):
