@@ -76,4 +76,6 @@ def _moment(text: str, name: str, whole_day: bool) -> datetime:
 
 def _refused(text: str, name: str) -> ReadPeriodError:
     shown = text if len(text) <= 40 else text[:40] + "…"
-    return ReadPeriodError(f"{name} {shown!r} is not {PERIOD_FORMS}")
+    # In an address an unescaped + arrives as a space, and 09:00+07:00 as 09:00 07:00.
+    hint = "; in an address write + as %2B, or end a UTC moment in Z" if " " in text else ""
+    return ReadPeriodError(f"{name} {shown!r} is not {PERIOD_FORMS}{hint}")

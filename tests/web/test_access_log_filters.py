@@ -73,6 +73,10 @@ def test_the_reads_of_a_period_only(store: AuditStore, principal: Principal) -> 
     ]
 
 
+def test_a_utc_moment_may_end_in_z() -> None:
+    assert filters_of({"from": "2026-03-01T09:00Z"})[1].start == datetime(2026, 3, 1, 9, tzinfo=UTC)
+
+
 def test_the_query_gives_the_case_and_the_period() -> None:
     case_id, period = filters_of({"case": ABSENT.upper(), "from": "2026-03-02", "to": "2026-03-02"})
     assert case_id == ABSENT
@@ -94,6 +98,7 @@ def test_the_query_gives_the_case_and_the_period() -> None:
         ({"to": "2026-03-01T09:00"}, "invalid_filter", "with its offset"),
         ({"from": "2026-03-02", "to": "2026-03-01"}, "invalid_filter", "before it starts"),
         ({"case": "LP-1"}, "invalid_case", "case must be a case id"),
+        ({"from": "2026-03-01T09:00 07:00"}, "invalid_filter", r"write \+ as %2B, or end"),
     ],
 )
 def test_a_query_the_view_cannot_take_says_what_to_send(
