@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 from schemas.catalog import default_catalog
@@ -21,8 +20,8 @@ from schemas.errors import KawalError
 from streams.audit.access_log import AccessLog, AccessRecord, cases_party_to
 from streams.audit.store import AuditStore
 from streams.cli.arguments import case_uuid
-from streams.cli.exits import EXIT_OK, EXIT_UNKNOWN_CASE
-from streams.cli.output import reporting_errors
+from streams.cli.exits import EXIT_OK
+from streams.cli.output import reporting_errors, unknown_case
 from streams.cli.tokens import existing_store
 from streams.domain.read_period import PERIOD_FORMS, ReadPeriod, read_period
 from streams.settings import Settings
@@ -62,7 +61,7 @@ def _log(args: argparse.Namespace, settings: Settings) -> int:
         store = existing_store(settings)
         try:
             if args.case and store.case_head(args.case) is None:
-                return _unknown_case(args.case, settings, args.json)
+                return unknown_case(args.case, settings, as_json=args.json)
             records = _records(args, settings, store, period)
         finally:
             store.close()
@@ -80,18 +79,6 @@ def _log(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
 
     return reporting_errors(show, as_json=args.json)
-
-
-def _unknown_case(case_id: str, settings: Settings, as_json: bool) -> int:
-    """Exit 3 for a case the store does not hold: a typo must not read as "nobody read it"."""
-    message = (
-        f"no case {case_id} in the audit store at {settings.audit_url}; "
-        "`kawal case list` shows the cases it holds"
-    )
-    if as_json:
-        print(json.dumps({"error": message}))
-    print(f"kawal: {message}", file=sys.stderr)
-    return EXIT_UNKNOWN_CASE
 
 
 def _nothing_read(args: argparse.Namespace) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,8 +18,8 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.audit.retention_due import RetentionStatus, retention_statuses
 from streams.cli.arguments import case_uuid
-from streams.cli.exits import EXIT_OK, EXIT_UNKNOWN_CASE
-from streams.cli.output import reporting_errors
+from streams.cli.exits import EXIT_OK
+from streams.cli.output import reporting_errors, unknown_case
 from streams.cli.tokens import existing_store
 from streams.domain.retention import RetentionRule, load_retention_rules
 from streams.settings import Settings
@@ -47,7 +46,7 @@ def _retention(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             store.close()
         if args.case_id is not None and not statuses:
-            return _unknown_case(args.case_id, settings, args.json)
+            return unknown_case(args.case_id, settings, as_json=args.json)
         _print(statuses, rules, args.json)
         return EXIT_OK
 
@@ -63,14 +62,3 @@ def _print(statuses: list[RetentionStatus], rules: Sequence[RetentionRule], as_j
         print(f"{status.case_id}  {closed:<17} {status.describe(rules)}")
     if not statuses:
         print("no case in the audit store")
-
-
-def _unknown_case(case_id: str, settings: Settings, as_json: bool) -> int:
-    message = (
-        f"no case {case_id} in the audit store at {settings.audit_url}; "
-        "`kawal case list` shows the cases it holds"
-    )
-    if as_json:
-        print(json.dumps({"error": message}))
-    print(f"kawal: {message}", file=sys.stderr)
-    return EXIT_UNKNOWN_CASE
