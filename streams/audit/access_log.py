@@ -25,6 +25,7 @@ from streams.audit.store_errors import AccessLogError
 from streams.audit.tables import AccessLogRow
 from streams.audit.trail import WITHHELD, Directory, NotEntitledError, viewer_for
 from streams.domain.principals import Principal
+from streams.domain.read_period import ReadPeriod
 from streams.sql_engines import driver_said
 
 #: Longest request path kept (the column's size); paths are short, this only guards the write.
@@ -94,13 +95,18 @@ class AccessLog:
         self,
         case_ids: Sequence[str] | None = None,
         reader: str | None = None,
+        period: ReadPeriod | None = None,
     ) -> list[AccessRecord]:
-        """Logged reads, oldest first: of ``case_ids`` only, by ``reader`` only, if given.
+        """Logged reads, oldest first: of ``case_ids`` only, by ``reader`` only, in ``period``.
 
         ``reader`` is a principal (an institution, an operator) or a credential (a token's id,
         ``cli:<os user>`` for a read on the command line): a read matches either.
         """
         query = select(AccessLogRow).order_by(AccessLogRow.read_at, AccessLogRow.id)
+        if period is not None and period.start is not None:
+            query = query.where(AccessLogRow.read_at >= period.start)
+        if period is not None and period.end is not None:
+            query = query.where(AccessLogRow.read_at < period.end)
         if case_ids is not None:
             query = query.where(AccessLogRow.case_id.in_(case_ids))
         if reader is not None:

@@ -3,8 +3,9 @@
 Reads the access log of the audit store (:mod:`streams.audit.access_log`): ``--case`` one case,
 ``--institution`` the cases an institution is party to (who read its cases), ``--reader`` the
 reads of one principal or through one credential (a token's id; ``cli:<os user>`` for a read on
-the command line, whose principal is the institution it read for). Field names only; the log
-never holds a personal-data value.
+the command line, whose principal is the institution it read for), ``--from``/``--to`` the reads
+of a period (an audit's). Field names only; the log never holds a personal-data value. A case
+the audit store does not hold is an error (exit 3), not an empty record.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from streams.audit.access_log import AccessLog, AccessRecord, cases_party_to
 from streams.audit.store import AuditStore
 from streams.cli.arguments import case_uuid
 from streams.cli.exits import EXIT_OK
-from streams.cli.output import reporting_errors
+from streams.cli.output import reporting_errors, unknown_case
 from streams.cli.tokens import existing_store
+from streams.domain.read_period import PERIOD_FORMS, ReadPeriod, read_period
 from streams.settings import Settings
 
 
@@ -40,15 +42,27 @@ def add_parsers(commands: Any) -> None:
         help="only the reads of this principal (bkn, ops.ana) or through this credential "
         "(tok_..., or cli:<os user> for `kawal case trail --as`)",
     )
+    log.add_argument(
+        "--from", dest="start", metavar="WHEN", help=f"only reads from then on: {PERIOD_FORMS}"
+    )
+    log.add_argument(
+        "--to",
+        dest="end",
+        metavar="WHEN",
+        help="only reads before then (a date: through that whole UTC day)",
+    )
     log.add_argument("--json", action="store_true", help="machine-readable output")
     log.set_defaults(run=_log)
 
 
 def _log(args: argparse.Namespace, settings: Settings) -> int:
     def show() -> int:
+        period = read_period(args.start, args.end)
         store = existing_store(settings)
         try:
-            records = _records(args, settings, store)
+            if args.case and store.case_head(args.case) is None:
+                return unknown_case(args.case, settings, as_json=args.json)
+            records = _records(args, settings, store, period)
         finally:
             store.close()
         if args.json:
@@ -75,6 +89,8 @@ def _nothing_read(args: argparse.Namespace) -> str:
             ("--case", args.case),
             ("--institution", args.institution),
             ("--reader", args.reader),
+            ("--from", args.start),
+            ("--to", args.end),
         )
         if value
     ]
@@ -83,7 +99,9 @@ def _nothing_read(args: argparse.Namespace) -> str:
     return f"no logged read of personal data matches {' '.join(wanted)}"
 
 
-def _records(args: argparse.Namespace, settings: Settings, store: AuditStore) -> list[AccessRecord]:
+def _records(
+    args: argparse.Namespace, settings: Settings, store: AuditStore, period: ReadPeriod
+) -> list[AccessRecord]:
     log = AccessLog(store.engine)
     cases = [args.case] if args.case else None
     if args.institution:
@@ -98,4 +116,4 @@ def _records(args: argparse.Namespace, settings: Settings, store: AuditStore) ->
         codec = AvroCodec(default_catalog())
         candidates = cases if cases is not None else log.case_ids()
         cases = cases_party_to(args.institution, candidates, store, codec, found)
-    return log.entries(cases, args.reader)
+    return log.entries(cases, args.reader, period)

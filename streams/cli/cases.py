@@ -28,6 +28,7 @@ from streams.cli.exits import (
     EXIT_UNVERIFIED,
     EXIT_USAGE,
 )
+from streams.cli.output import unknown_case
 from streams.domain.keys import load_key_registry
 from streams.settings import Settings
 from streams.vault.data_keys import DataKeyVault
@@ -141,7 +142,7 @@ def _shown_trail(
         print(f"kawal: {exc}", file=sys.stderr)
         return EXIT_NOT_ENTITLED
     if view is None:
-        return _unknown_case(args.case_id, settings)
+        return unknown_case(args.case_id, settings, as_json=args.json)
     if args.json:
         if args.viewer is not None:
             _log_read(store, view, args.viewer)
@@ -170,11 +171,6 @@ def _log_read(store: AuditStore, view: dict[str, Any], institution: str) -> None
         reader = Principal(institution, PrincipalRole.INSTITUTION, f"cli:{getpass.getuser()}")
         command = f"kawal case trail {view['case_id']} --as {institution}"
         AccessLog(store.engine).record(reader, view["case_id"], shown, command)
-
-
-def _unknown_case(case_id: str, settings: Settings) -> int:
-    print(f"kawal: no case {case_id} in the audit store at {settings.audit_url}", file=sys.stderr)
-    return EXIT_UNKNOWN_CASE
 
 
 def directory(settings: Settings) -> Directory:
@@ -306,7 +302,7 @@ def _verified(
     keys = load_key_registry(settings.key_registry_file)
     report = verify_store(store, args.case_id, keys, vault)
     if args.case_id is not None and report.cases == 0:
-        return _unknown_case(args.case_id, settings)
+        return unknown_case(args.case_id, settings, as_json=args.json)
     heads = None if args.heads is None else verify_heads_file(args.heads, store, keys)
     if args.json:
         findings = [vars(finding) for finding in report.findings]
@@ -355,7 +351,7 @@ def _proven(args: argparse.Namespace, settings: Settings, store: AuditStore) -> 
         print(f"kawal: {exc}", file=sys.stderr)
         return EXIT_UNVERIFIED if isinstance(exc, NotInHeadError) else EXIT_UNKNOWN_CASE
     if proof is None:
-        return _unknown_case(args.case_id, settings)
+        return unknown_case(args.case_id, settings, as_json=args.json)
     if args.json:
         print(json.dumps(proof.to_json()))
     else:

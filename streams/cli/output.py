@@ -7,7 +7,8 @@ import sys
 from collections.abc import Callable
 
 from schemas.errors import KawalError
-from streams.cli.exits import EXIT_ERROR
+from streams.cli.exits import EXIT_ERROR, EXIT_UNKNOWN_CASE
+from streams.settings import Settings
 
 
 def reporting_errors(command: Callable[[], int], *, as_json: bool) -> int:
@@ -24,3 +25,19 @@ def reporting_errors(command: Callable[[], int], *, as_json: bool) -> int:
         print(json.dumps({"error": str(exc)}))
         print(f"kawal: {exc}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def unknown_case(case_id: str, settings: Settings, *, as_json: bool) -> int:
+    """Exit 3 for a case the audit store does not hold, saying where the cases are listed.
+
+    With ``--json`` the error is ``{"error": ...}`` on stdout too, as :func:`reporting_errors`
+    prints it: a typo in a case id must not read as an empty answer.
+    """
+    message = (
+        f"no case {case_id} in the audit store at {settings.audit_url}; "
+        "`kawal case list` shows the cases it holds"
+    )
+    if as_json:
+        print(json.dumps({"error": message}))
+    print(f"kawal: {message}", file=sys.stderr)
+    return EXIT_UNKNOWN_CASE

@@ -75,11 +75,32 @@ class RetentionRule:
     def due_at(self, case: CaseLifecycle) -> datetime | None:
         """When the period ends for ``case``; None when the case has no such moment yet."""
         anchor: str | None = getattr(case, ANCHORS[self.after])
-        if anchor is None:
-            return None
-        start = datetime.fromisoformat(anchor)
+        return None if anchor is None else self.ends_after(datetime.fromisoformat(anchor))
+
+    def ends_after(self, start: datetime) -> datetime:
+        """When the period that began at ``start`` (a naive moment is UTC) ends."""
         start = start if start.tzinfo else start.replace(tzinfo=UTC)
         return _plus_years(start, self.years) + timedelta(days=self.days)
+
+
+def next_due(
+    rules: Sequence[RetentionRule], moments: Mapping[str, datetime | None]
+) -> tuple[RetentionRule, datetime] | None:
+    """The rule whose period ends first for a case, and when; None if no rule can start yet.
+
+    ``moments`` holds the case's moments by ``after`` (``closed``, ``reported``), None for one
+    that has not happened. The rule and moment are those the retention timer will erase the
+    case by (:func:`due_rule`): the earliest end, the first rule in the file on a tie.
+    """
+    ends = [
+        (rule.ends_after(start), position)
+        for position, rule in enumerate(rules)
+        if (start := moments.get(rule.after)) is not None
+    ]
+    if not ends:
+        return None
+    moment, position = min(ends)
+    return rules[position], moment
 
 
 def due_rule(

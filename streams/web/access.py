@@ -3,8 +3,11 @@
 An institution sees the reads of the cases it is party to (the record of processing Law
 27/2022 asks for, and how a reporter's protector learns who looked); an operator sees every
 read; the public sees none. ``?case=ID`` narrows it to one case, which an institution must be
-party to. The log holds principals and field names, never a personal-data value, so reading
-it is not itself logged.
+party to (a case the store does not hold is a 404, not an empty list), and ``?from=``/``?to=``
+to the reads of a period. Any other parameter, or an end of the period of another form, is a
+400 ``invalid_filter``: a filter silently dropped would pass off the whole log as a period's.
+The log holds principals and field names, never a personal-data value, so reading it is not
+itself logged.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from streams.audit.access_log import AccessLog, cases_party_to
 from streams.audit.store import AuditStore
 from streams.audit.trail import Directory, NotEntitledError
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
+from streams.domain.read_period import ReadPeriod, ReadPeriodError, read_period
 from streams.web.auth import Authenticator, refusal_response
 from streams.web.problems import problem_response
 
@@ -30,6 +34,20 @@ NO_CREDENTIAL = AccessRefusal(
     AccessProblem.AUTHENTICATION_REQUIRED,
     "the access log is shown to institutions and operators: send 'Authorization: Bearer <token>'",
 )
+#: The query parameters the view reads.
+PARAMETERS = ("case", "from", "to")
+
+
+class UnknownCaseError(LookupError):
+    """``?case=`` names a case the audit store does not hold."""
+
+
+class QueryError(ValueError):
+    """A query the view cannot take; ``reason`` is the problem's code (``invalid_...``)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -41,20 +59,50 @@ class AccessReader:
     codec: AvroCodec
     directory: Directory
 
-    def reads_for(self, reader: Principal, case_id: str | None) -> list[dict[str, Any]]:
-        """The logged reads ``reader`` may see, of ``case_id`` only if given.
+    def reads_for(
+        self, reader: Principal, case_id: str | None, period: ReadPeriod | None = None
+    ) -> list[dict[str, Any]]:
+        """The logged reads ``reader`` may see, of ``case_id`` only and in ``period``, if given.
 
         Raises:
+            UnknownCaseError: ``case_id`` is not in the audit store.
             NotEntitledError: an institution asked about a case it is not party to.
         """
+        if case_id is not None and self.store.case_head(case_id) is None:
+            raise UnknownCaseError(f"no case {case_id} in the audit store; GET / lists the cases")
         wanted = [case_id] if case_id is not None else None
         if reader.institution is None:
-            return [record.as_json() for record in self.log.entries(wanted)]
+            return [record.as_json() for record in self.log.entries(wanted, period=period)]
         candidates = wanted if wanted is not None else self.log.case_ids()
         own = cases_party_to(reader.institution, candidates, self.store, self.codec, self.directory)
         if case_id is not None and not own:
             raise NotEntitledError(f"{reader.institution} is not party to case {case_id}")
-        return [record.as_json() for record in self.log.entries(own)]
+        return [record.as_json() for record in self.log.entries(own, period=period)]
+
+
+def filters_of(query: Any) -> tuple[str | None, ReadPeriod]:
+    """``?case=``, canonical, and the period of ``?from=``/``?to=`` of a request's query.
+
+    Raises:
+        QueryError: an unknown parameter or a period end of another form (``invalid_filter``),
+            or a case that is no UUID (``invalid_case``); the message says what to send.
+    """
+    unknown = sorted(set(query) - set(PARAMETERS))
+    if unknown:
+        raise QueryError(
+            "invalid_filter",
+            f"unknown parameter {', '.join(unknown)}; the access log takes "
+            "case=<case id>, from=<when> and to=<when>",
+        )
+    case_id = query.get("case")
+    if case_id is not None:
+        case_id = canonical_case_id(case_id)
+        if case_id is None:
+            raise QueryError("invalid_case", "case must be a case id (a UUID), as GET / lists them")
+    try:
+        return case_id, read_period(query.get("from"), query.get("to"))
+    except ReadPeriodError as exc:
+        raise QueryError("invalid_filter", str(exc)) from exc
 
 
 def register_access_log(app: faust.App, reader: AccessReader, auth: Authenticator) -> None:
@@ -70,14 +118,14 @@ def register_access_log(app: faust.App, reader: AccessReader, auth: Authenticato
                 return refusal_response(self, principal)
             if principal is None:
                 return refusal_response(self, NO_CREDENTIAL)
-            case_id = request.query.get("case")
-            if case_id is not None:
-                case_id = canonical_case_id(case_id)
-                if case_id is None:
-                    detail = "case must be a case id (a UUID), as GET / lists them"
-                    return problem_response(self, 400, "invalid_case", detail)
             try:
-                reads = await asyncio.to_thread(reader.reads_for, principal, case_id)
+                case_id, period = filters_of(request.query)
+            except QueryError as exc:
+                return problem_response(self, 400, exc.reason, str(exc))
+            try:
+                reads = await asyncio.to_thread(reader.reads_for, principal, case_id, period)
+            except UnknownCaseError as exc:
+                return problem_response(self, 404, "no_such_case", str(exc))
             except NotEntitledError as exc:
                 return refusal_response(self, AccessRefusal(AccessProblem.NOT_ENTITLED, str(exc)))
             return self.json({"principal": principal.name, "role": principal.role, "reads": reads})

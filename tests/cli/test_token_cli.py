@@ -14,7 +14,7 @@ from streams.audit.access_log import AccessLog
 from streams.audit.store import AuditStore
 from streams.audit.tokens import TokenStore
 from streams.cli import main
-from streams.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from streams.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_UNKNOWN_CASE, EXIT_USAGE
 from streams.cli.tokens import expiry
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal, PrincipalRole
 from streams.settings import Settings
@@ -218,6 +218,67 @@ def test_a_read_on_the_command_line_is_found_by_its_institution_or_its_os_user(
     assert capsys.readouterr().out.strip() == (
         "no logged read of personal data matches --reader cli:nobody"
     )
+
+
+def test_the_access_log_of_a_case_not_in_the_store_is_an_error_not_an_empty_record(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kawal_json(capsys, "token", "issue", "bkn", "--expires", "1h")  # makes the store
+    store = store_of(home)
+    store.insert(_reported_case())
+    store.close()
+    typo = "0b5c6a1e-0000-4000-8000-000000000002"
+
+    code, error = kawal_json(capsys, "access", "log", "--case", typo)
+    assert code == EXIT_UNKNOWN_CASE
+    assert f"no case {typo} in the audit store" in error["error"]
+    assert "kawal case list" in error["error"]
+    assert main(["access", "log", "--case", typo]) == EXIT_UNKNOWN_CASE
+    assert "kawal case list" in capsys.readouterr().err
+    assert kawal_json(capsys, "access", "log", "--case", CASE) == (EXIT_OK, [])
+
+
+def test_the_access_log_of_a_period_from_a_day_or_moment_to_a_whole_day(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kawal_json(capsys, "token", "issue", "bkn", "--expires", "1h")  # makes the store
+    store = store_of(home)
+    log = AccessLog(store.engine)
+    bkn = Principal("bkn", PrincipalRole.INSTITUTION, "tok_1")
+    for day, hour in ((1, 9), (2, 23), (3, 0)):
+        when = datetime(2026, 3, day, hour, tzinfo=UTC)
+        log.record(bkn, CASE, ["summary"], f"/cases/{CASE}/trail", when)
+    store.close()
+
+    def days(*args: str) -> list[str]:
+        code, found = kawal_json(capsys, "access", "log", *args)
+        assert code == EXIT_OK
+        return [record["read_at"][:13] for record in found]
+
+    assert days("--from", "2026-03-02") == ["2026-03-02T23", "2026-03-03T00"]
+    assert days("--to", "2026-03-02") == ["2026-03-01T09", "2026-03-02T23"]
+    assert days("--from", "2026-03-02", "--to", "2026-03-02") == ["2026-03-02T23"]
+    # 2026-03-03T06:00+07:00 is 2026-03-02T23:00 UTC: the read at that moment is in.
+    assert days("--from", "2026-03-03T06:00+07:00") == ["2026-03-02T23", "2026-03-03T00"]
+    assert main(["access", "log", "--from", "2026-03-04"]) == EXIT_OK
+    assert "matches --from 2026-03-04" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--from", "yesterday"), "from 'yesterday' is not a date (2026-12-01"),
+        (("--to", "2026-03-02T10:00"), "with its offset"),
+        (("--from", "2026-03-03", "--to", "2026-03-02"), "ends (2026-03-02) before it starts"),
+    ],
+)
+def test_a_period_that_is_not_one_says_how_to_write_it(
+    home: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], said: str
+) -> None:
+    kawal_json(capsys, "token", "issue", "bkn", "--expires", "1h")  # makes the store
+    code, error = kawal_json(capsys, "access", "log", *args)
+    assert code == EXIT_ERROR
+    assert said in error["error"]
 
 
 def _reported_case() -> list[dict[str, Any]]:

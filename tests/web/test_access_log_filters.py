@@ -1,0 +1,109 @@
+"""``GET /access-log``'s query: a case the store lacks, a period, and what it refuses.
+
+An officer exporting the reads of an audit period must get that period or a clear refusal,
+never the whole log passed off as the period's; a mistyped case is "no such case", not
+"nobody read it" or "not yours".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
+from streams.audit.access_log import AccessLog
+from streams.audit.store import AuditStore
+from streams.audit.trail import Directory
+from streams.domain.authority import load_authority_map
+from streams.domain.institutions import load_institutions
+from streams.domain.principals import Principal, PrincipalRole
+from streams.domain.read_period import read_period
+from streams.web.access import AccessReader, QueryError, UnknownCaseError, filters_of
+from tests.entrytools import signed_rows
+from tests.hubtools import report
+from tests.storetools import open_store
+
+CODEC = AvroCodec(default_catalog())
+DIRECTORY = Directory(load_institutions(), load_authority_map())
+OPERATOR = Principal("ops.ana", PrincipalRole.OPERATOR, "tok_ops")
+SUPERVISOR = Principal("bawaslu.33", PrincipalRole.INSTITUTION, "tok_b")
+ABSENT = "0b5c6a1e-0000-4000-8000-00000000dead"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[AuditStore]:
+    opened = open_store("sqlite", tmp_path, None)
+    yield opened
+    opened.close()
+
+
+def reader_with_reads(store: AuditStore) -> tuple[AccessReader, str]:
+    """A reader over a store holding a case bawaslu.33 reported, read on 1 and 3 March."""
+    first = report("bawaslu.33")
+    case_id: str = first["envelope"]["case_id"]
+    store.insert(signed_rows(CODEC, [first]))
+    log = AccessLog(store.engine)
+    for day in (1, 3):
+        when = datetime(2026, 3, day, 9, tzinfo=UTC)
+        log.record(SUPERVISOR, case_id, ["summary"], f"/cases/{case_id}/trail", when)
+    return AccessReader(log, store, CODEC, DIRECTORY), case_id
+
+
+@pytest.mark.parametrize("principal", [OPERATOR, SUPERVISOR])
+def test_a_case_the_store_lacks_is_no_such_case_for_every_reader(
+    store: AuditStore, principal: Principal
+) -> None:
+    reader, _ = reader_with_reads(store)
+    with pytest.raises(UnknownCaseError, match=f"no case {ABSENT} in the audit store"):
+        reader.reads_for(principal, ABSENT)
+
+
+@pytest.mark.parametrize("principal", [OPERATOR, SUPERVISOR])
+def test_the_reads_of_a_period_only(store: AuditStore, principal: Principal) -> None:
+    reader, case_id = reader_with_reads(store)
+    march_2 = read_period("2026-03-02", None)
+    assert [r["read_at"][:10] for r in reader.reads_for(principal, None, march_2)] == ["2026-03-03"]
+    to_march_1 = read_period(None, "2026-03-01")
+    assert [r["read_at"][:10] for r in reader.reads_for(principal, case_id, to_march_1)] == [
+        "2026-03-01"
+    ]
+
+
+def test_a_utc_moment_may_end_in_z() -> None:
+    assert filters_of({"from": "2026-03-01T09:00Z"})[1].start == datetime(2026, 3, 1, 9, tzinfo=UTC)
+
+
+def test_the_query_gives_the_case_and_the_period() -> None:
+    case_id, period = filters_of({"case": ABSENT.upper(), "from": "2026-03-02", "to": "2026-03-02"})
+    assert case_id == ABSENT
+    assert (period.start, period.end) == (
+        datetime(2026, 3, 2, tzinfo=UTC),
+        datetime(2026, 3, 3, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "reason", "said"),
+    [
+        (
+            {"since": "2026-03-01"},
+            "invalid_filter",
+            "unknown parameter since; the access log takes",
+        ),
+        ({"from": "March"}, "invalid_filter", "from 'March' is not a date"),
+        ({"to": "2026-03-01T09:00"}, "invalid_filter", "with its offset"),
+        ({"from": "2026-03-02", "to": "2026-03-01"}, "invalid_filter", "before it starts"),
+        ({"case": "LP-1"}, "invalid_case", "case must be a case id"),
+        ({"from": "2026-03-01T09:00 07:00"}, "invalid_filter", r"write \+ as %2B, or end"),
+    ],
+)
+def test_a_query_the_view_cannot_take_says_what_to_send(
+    query: dict[str, str], reason: str, said: str
+) -> None:
+    with pytest.raises(QueryError, match=said) as refused:
+        filters_of(query)
+    assert refused.value.reason == reason
