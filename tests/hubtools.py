@@ -623,8 +623,14 @@ def up_env(home: Path, web_port: int, broker_port: int, storage_port: int) -> di
     return env
 
 
-def start_up(home: Path, env: dict[str, str], *args: str, name: str = "up") -> UpProcess:
-    """Start ``kawal up ARGS`` with output to a file in ``home``'s parent."""
+def start_up(
+    home: Path, env: dict[str, str], *args: str, name: str = "up", own_group: bool = False
+) -> UpProcess:
+    """Start ``kawal up ARGS`` with output to a file in ``home``'s parent.
+
+    ``own_group`` starts it in a process group of its own, as a terminal runs a command: a
+    signal to that group is what Ctrl-C sends.
+    """
     output = home.parent / f"{home.name}-{name}.out"
     with output.open("wb") as sink:
         process = subprocess.Popen(
@@ -633,6 +639,7 @@ def start_up(home: Path, env: dict[str, str], *args: str, name: str = "up") -> U
             stdout=sink,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            process_group=0 if own_group else None,
         )
     return UpProcess(
         process,

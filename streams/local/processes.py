@@ -201,6 +201,9 @@ class ChildProcess:
                     cwd=self.cwd,
                     close_fds=True,
                     preexec_fn=_prepare_child(os.getpid()),
+                    # Its own group: a terminal's Ctrl-C reaches the supervisor alone, which
+                    # stops the children in order (the broker last), not all of them at once.
+                    process_group=0,
                 )
             except OSError as exc:
                 raise ChildFailedError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -244,6 +245,29 @@ def test_sigterm_stops_everything_within_30_seconds(demo_up: UpProcess) -> None:
     started = time.monotonic()
     demo_up.process.send_signal(signal.SIGTERM)
     code = demo_up.process.wait(timeout=STOP_LIMIT_SECONDS)
+
+    assert time.monotonic() - started < STOP_LIMIT_SECONDS
+    assert code == 0
+    assert not [pid for pid in children if pid_running(pid)]
+
+
+def test_ctrl_c_stops_everything_in_order_within_30_seconds(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = up_env(home, free_port(), free_port(), free_storage_base_port())
+    up = start_up(home, env, "--ephemeral", own_group=True)
+    try:
+        up.wait_healthy()
+        children = up.children()
+        # A terminal's Ctrl-C signals its foreground group: the supervisor alone is in it.
+        assert {os.getpgid(pid) for pid in children}.isdisjoint({up.process.pid})
+
+        started = time.monotonic()
+        os.killpg(up.process.pid, signal.SIGINT)
+        code = up.process.wait(timeout=STOP_LIMIT_SECONDS)
+    finally:
+        if up.process.poll() is None:
+            up.process.kill()
+            up.process.wait()
 
     assert time.monotonic() - started < STOP_LIMIT_SECONDS
     assert code == 0
