@@ -42,6 +42,10 @@ ID_BYTES = 6
 MAX_LIFETIME = timedelta(days=366)
 
 
+#: What a reader whose token is refused does: tokens are the hub operators' to issue.
+ASK_THE_OPERATORS = "ask the hub's operators for a new one (they issue it with `kawal token issue`)"
+
+
 class TokenError(KawalError):
     """A token cannot be issued or revoked as asked."""
 
@@ -164,7 +168,7 @@ class TokenStore:
                 AccessProblem.UNKNOWN_TOKEN,
                 "the bearer token is not one this hub issued (mistyped, cut short, or another "
                 "hub's); send the whole kawal_... secret that `kawal token issue` printed, or "
-                "ask for a new one",
+                f"{ASK_THE_OPERATORS}",
             )
         token = _info(row)
         moment = as_utc(now or datetime.now(UTC))
@@ -172,12 +176,12 @@ class TokenStore:
             return AccessRefusal(
                 AccessProblem.TOKEN_REVOKED,
                 f"token {token.id} was revoked at {token.revoked_at.isoformat()}; "
-                "ask for a new one",
+                f"{ASK_THE_OPERATORS}",
             )
         if moment >= token.expires_at:
             return AccessRefusal(
                 AccessProblem.TOKEN_EXPIRED,
-                f"token {token.id} expired at {token.expires_at.isoformat()}; ask for a new one",
+                f"token {token.id} expired at {token.expires_at.isoformat()}; {ASK_THE_OPERATORS}",
             )
         return Principal(token.principal, PrincipalRole(token.role), token.id)
 

@@ -152,5 +152,6 @@ def test_an_unknown_token_is_refused_with_what_to_do(store: AuditStore) -> None:
     assert isinstance(found, AccessRefusal)
     assert found.detail == (
         "the bearer token is not one this hub issued (mistyped, cut short, or another hub's); "
-        "send the whole kawal_... secret that `kawal token issue` printed, or ask for a new one"
+        "send the whole kawal_... secret that `kawal token issue` printed, or ask the hub's "
+        "operators for a new one (they issue it with `kawal token issue`)"
     )
