@@ -33,7 +33,7 @@ from streams.broker.endpoint import parse_broker_url
 from streams.broker.publisher import EventPublisher
 from streams.cli.arguments import case_uuid
 from streams.cli.exits import EXIT_NOT_RECORDED, EXIT_OK, EXIT_UNKNOWN_CASE
-from streams.cli.output import reporting_errors
+from streams.cli.output import reporting_errors, unknown_case
 from streams.domain.erasure import (
     COMMAND_ACTOR,
     ERASURE_EVENT,
@@ -100,7 +100,7 @@ def _erase(args: argparse.Namespace, settings: Settings) -> int:
 def _run(settings: Settings, case_id: str, reason: str, *, as_json: bool) -> int:
     event_ids = _trail_event_ids(settings, case_id)
     if event_ids is None:
-        return _unknown_case(settings, case_id, as_json=as_json)
+        return unknown_case(case_id, settings, as_json=as_json, outcome="nothing was erased")
     event_id = erasure_event_id(case_id)
     recorded = event_id in event_ids
     erasure, tombstone = _destroy_key(settings, case_id, reason)
@@ -163,17 +163,6 @@ def _publish(settings: Settings, case_id: str, tombstone: Erased) -> str | None:
     except (KawalError, KafkaError) as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
-
-
-def _unknown_case(settings: Settings, case_id: str, *, as_json: bool) -> int:
-    message = (
-        f"no case {case_id} in the audit store at {settings.audit_url}; nothing was erased "
-        "(`kawal case list` shows the cases)"
-    )
-    if as_json:
-        print(json.dumps({"error": message}))
-    print(f"kawal: {message}", file=sys.stderr)
-    return EXIT_UNKNOWN_CASE
 
 
 def _show(outcome: Outcome, *, as_json: bool) -> None:

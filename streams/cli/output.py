@@ -27,15 +27,16 @@ def reporting_errors(command: Callable[[], int], *, as_json: bool) -> int:
         return EXIT_ERROR
 
 
-def unknown_case(case_id: str, settings: Settings, *, as_json: bool) -> int:
+def unknown_case(case_id: str, settings: Settings, *, as_json: bool, outcome: str = "") -> int:
     """Exit 3 for a case the audit store does not hold, saying where the cases are listed.
 
     With ``--json`` the error is ``{"error": ...}`` on stdout too, as :func:`reporting_errors`
-    prints it: a typo in a case id must not read as an empty answer.
+    prints it: a typo in a case id must not read as an empty answer. ``outcome`` says what the
+    command therefore did not do.
     """
     message = (
         f"no case {case_id} in the audit store at {settings.audit_url}; "
-        "`kawal case list` shows the cases it holds"
+        f"{outcome + '; ' if outcome else ''}`kawal case list` shows the cases it holds"
     )
     if as_json:
         print(json.dumps({"error": message}))
