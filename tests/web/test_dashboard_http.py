@@ -27,13 +27,30 @@ COUNTS = {
 }
 assert EXPECTED["reported"] == 3
 assert all(0 < EXPECTED[column] < 3 for column in ("proven", "recommended", "followed_up"))
-#: The counts withheld.
-WITHHELD = [column for column, value in COUNTS.items() if value is None]
 
 
 @pytest.fixture(scope="module")
 def mix(hub: RunningHub) -> Mix:
     return drive_mix(hub)
+
+
+@pytest.fixture(scope="module")
+def counts(hub: RunningHub, mix: Mix) -> dict[str, int | None]:
+    """The mix's counts as published: :data:`COUNTS`, but for the number of reports.
+
+    Three reports are K, but the front page's row of the mix's election counts the same cases,
+    and the secondary rule may withhold it there, depending on the other tests' cases on the
+    session hub; the dashboard then withholds it too (docs/dashboard.md, Twins).
+    """
+    _, _, body = get(hub, f"/dashboard/figures.json?election={mix.election}")
+    received = json.loads(body)["counts"]["received"]
+    assert received in (COUNTS["received"], None)
+    return COUNTS | {"received": received}
+
+
+def withheld_of(counts: dict[str, int | None]) -> list[str]:
+    """The columns of ``counts`` withheld, in their order."""
+    return [column for column, value in counts.items() if value is None]
 
 
 def get(hub: RunningHub, path: str, **headers: str) -> tuple[int, dict[str, str], str]:
@@ -46,13 +63,15 @@ def hides_the_cases(mix: Mix, text: str) -> bool:
     return not [value for value in [*mix.case_ids, *mix.personal] if value in text]
 
 
-def test_json_export_counts_the_mix_driven_through_the_hub(hub: RunningHub, mix: Mix) -> None:
+def test_json_export_counts_the_mix_driven_through_the_hub(
+    hub: RunningHub, mix: Mix, counts: dict[str, int | None]
+) -> None:
     status, headers, body = get(hub, f"/dashboard/figures.json?election={mix.election}")
 
     assert status == 200
     assert headers["Content-Type"].startswith("application/json")
     view = json.loads(body)
-    assert view["counts"] == COUNTS | {"withheld": sorted(WITHHELD)}
+    assert view["counts"] == counts | {"withheld": sorted(withheld_of(counts))}
     assert view["filters"]["election"] == mix.election
     assert [row["agency"] for row in view["follow_up"]] == ["ppk.3374"]
     # Two recommendations, one followed up: the rate would tell each case's outcome.
@@ -64,7 +83,9 @@ def test_json_export_counts_the_mix_driven_through_the_hub(hub: RunningHub, mix:
     assert hides_the_cases(mix, body)
 
 
-def test_csv_export_of_a_figure_and_of_all(hub: RunningHub, mix: Mix) -> None:
+def test_csv_export_of_a_figure_and_of_all(
+    hub: RunningHub, mix: Mix, counts: dict[str, int | None]
+) -> None:
     status, headers, body = get(hub, f"/dashboard/counts.csv?election={mix.election}")
     _, _, every = get(hub, f"/dashboard/figures.csv?election={mix.election}")
 
@@ -72,12 +93,14 @@ def test_csv_export_of_a_figure_and_of_all(hub: RunningHub, mix: Mix) -> None:
     assert headers["Content-Type"] == "text/csv; charset=utf-8"
     assert headers["Content-Disposition"] == 'attachment; filename="kawal-counts.csv"'
     rows = list(csv.DictReader(io.StringIO(body)))
-    assert rows == [{key: str(value or "withheld") for key, value in COUNTS.items()}]
+    assert rows == [{key: str(value or "withheld") for key, value in counts.items()}]
     assert "# catatan_merah\r\n" in every
     assert hides_the_cases(mix, body + every)
 
 
-def test_a_chart_is_served_as_svg_in_the_asked_language(hub: RunningHub, mix: Mix) -> None:
+def test_a_chart_is_served_as_svg_in_the_asked_language(
+    hub: RunningHub, mix: Mix, counts: dict[str, int | None]
+) -> None:
     status, headers, body = get(hub, f"/dashboard/counts.svg?election={mix.election}&lang=en")
     _, _, indonesian = get(hub, f"/dashboard/counts.svg?election={mix.election}")
 
@@ -86,9 +109,11 @@ def test_a_chart_is_served_as_svg_in_the_asked_language(hub: RunningHub, mix: Mi
     svg = ET.fromstring(body)
     assert svg.get("role") == "img"
     assert [text.text for text in svg.iter("{http://www.w3.org/2000/svg}text")][1::2] == [
-        str(count or "withheld") for count in COUNTS.values()
+        str(count or "withheld") for count in counts.values()
     ]
-    assert len(list(svg.iter("{http://www.w3.org/2000/svg}rect"))) == 1
+    assert len(list(svg.iter("{http://www.w3.org/2000/svg}rect"))) == len(counts) - len(
+        withheld_of(counts)
+    )
     assert "reports received" in body
     assert "laporan diterima" in indonesian
     assert hides_the_cases(mix, body)
@@ -133,7 +158,7 @@ def test_a_bad_credential_is_refused_even_on_the_public_dashboard(hub: RunningHu
 
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_chromium_renders_the_dashboard(
-    hub: RunningHub, mix: Mix, tmp_path: Path, lang: str
+    hub: RunningHub, mix: Mix, counts: dict[str, int | None], tmp_path: Path, lang: str
 ) -> None:
     url = f"{hub.base_url}/dashboard?election={mix.election}&lang={lang}"
     shot = tmp_path / f"dashboard-{lang}.png"
@@ -153,8 +178,8 @@ def test_chromium_renders_the_dashboard(
     cells = re.search(r'<tr data-figure="counts">(.*?)</tr>', dom, re.DOTALL)
     assert cells is not None
     assert [int(cell) for cell in re.findall(r">(\d+)</td>", cells.group(1))] == [
-        count for count in COUNTS.values() if count is not None
+        count for count in counts.values() if count is not None
     ]
-    assert re.findall(r'data-withheld="(\w+)"', cells.group(1)) == WITHHELD
+    assert re.findall(r'data-withheld="(\w+)"', cells.group(1)) == withheld_of(counts)
     assert len(re.findall(r'<svg [^>]*role="img"', dom)) == 4
     assert hides_the_cases(mix, dom)
