@@ -63,7 +63,19 @@ def test_lag_of_a_connector_group_on_tansu_counts_every_record(
         lag = read_lag(parse_broker_url(broker.url))
     assert lag[group, topic] == 16
     # The worker reads lag every 15 s (KAWAL_LAG_CHECK_SECONDS): a warning each time is noise.
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert [r.getMessage() for r in caplog.records if said_every_time(r)] == []
+
+
+def said_every_time(record: logging.LogRecord) -> bool:
+    """Whether a record is a warning a lag reading would give on any machine.
+
+    kafka-python's selector warns when one of its tasks held the loop over 0.1 s: that says the
+    machine was loaded at the time (it was, once, in CI), not that every reading warns.
+    """
+    slow_task = (
+        record.name == "kafka.net.selector" and "blocking the event loop" in record.getMessage()
+    )
+    return record.levelno >= logging.WARNING and not slow_task
 
 
 def test_an_error_of_the_client_library_is_counted_and_the_worker_goes_on(
