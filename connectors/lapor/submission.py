@@ -16,7 +16,8 @@ employing_agency    the PPK employing them (an institution id of the registry, `
 region_code         Kemendagri code of the region where it happened (``33`` or ``3374``)
 election            the election concerned (one of the portal's configured elections)
 violation           the violation category (``kawal.ViolationCategory`` code, labels from data)
-happened_on         the day it happened or was seen (ISO 8601 date, not in the future)
+happened_on         the day it happened or was seen (ISO 8601 date, not in the future nor over
+                    ten years ago)
 summary             what happened, in the reporter's words (a line break is one character:
                     CR LF, as a browser sends it, is read as LF)
 =================== ======================================================================
@@ -40,6 +41,8 @@ from schemas.field_formats import is_nip
 from schemas.labels import load_violation_labels
 from streams.domain.zones import ZONES, RegionError, province_of, zone_of
 
+#: Reports of days longer ago are refused: two election cycles, past any case still handled.
+OLDEST_REPORT_YEARS = 10
 #: Longest text accepted per field, in characters.
 FIELD_LIMITS = {
     "reporter_name": 200,
@@ -313,4 +316,19 @@ def _day(reader: _Reader, today: date) -> date:
             "Tanggal kejadian tidak boleh di masa depan.",
             "The day cannot be in the future.",
         )
+    elif day < _earliest_day(today):
+        reader.fail(
+            "happened_on",
+            "too_long_ago",
+            f"Tanggal itu lebih dari {OLDEST_REPORT_YEARS} tahun lalu; periksa tahunnya.",
+            f"That day is over {OLDEST_REPORT_YEARS} years ago; check the year.",
+        )
     return day
+
+
+def _earliest_day(today: date) -> date:
+    """The first day a report may be of: a mistyped year (0204 for 2024) is refused."""
+    try:
+        return today.replace(year=today.year - OLDEST_REPORT_YEARS)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - OLDEST_REPORT_YEARS, day=28)

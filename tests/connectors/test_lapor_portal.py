@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -253,6 +253,27 @@ def test_refusals_speak_english_when_asked(intake: LaporIntake) -> None:
     assert answer["problems"] == [
         {"field": "happened_on", "code": "in_future", "message": "The day cannot be in the future."}
     ]
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "0204-11-01"])
+def test_a_mistyped_year_long_ago_is_refused(intake: LaporIntake, day: str) -> None:
+    status, answer = post_json(intake, report_fields(happened_on=day), lang="en")
+
+    assert status == 400
+    assert answer["problems"] == [
+        {
+            "field": "happened_on",
+            "code": "too_long_ago",
+            "message": "That day is over 10 years ago; check the year.",
+        }
+    ]
+    assert intake.read(None, 10) == []
+
+
+def test_a_day_within_ten_years_is_taken(intake: LaporIntake) -> None:
+    long_ago = (datetime.now(UTC).date() - timedelta(days=9 * 365)).isoformat()
+
+    assert post_json(intake, report_fields(happened_on=long_ago))[0] == 202
 
 
 def test_a_region_outside_the_offices_is_refused(intake: LaporIntake) -> None:
