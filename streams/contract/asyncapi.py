@@ -25,9 +25,7 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -39,7 +37,6 @@ from schemas.catalog import (
     SchemaCatalog,
     default_catalog,
 )
-from schemas.errors import KawalError
 from streams.contract.channels import (
     ASYNCAPI_VERSION,
     CHANNELS,
@@ -53,7 +50,7 @@ from streams.contract.channels import (
 )
 from streams.contract.disclosuredocs import build_policy_markdown
 from streams.contract.eventdocs import build_markdown
-from streams.contract.generated_files import stale_files
+from streams.contract.generated_files import run_generator
 from streams.contract.rendering import avro_payload, render_yaml
 from streams.contract.settingsdocs import build_settings_markdown
 from streams.domain.disclosure_policy import load_disclosure_policy
@@ -66,7 +63,11 @@ AVRO_SCHEMA_FORMAT = "application/vnd.apache.avro+json;version=1.9.0"
 AVRO_CONTENT_TYPE = "application/vnd.apache.avro"
 KAFKA_BINDING_VERSION = "0.5.0"
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+#: What ``--help`` says the generator writes.
+DESCRIPTION = (
+    "Generate schemas/asyncapi.yaml, docs/events.md, docs/disclosure-policy.md, "
+    "docs/configuration.md."
+)
 YAML_PATH = Path("schemas/asyncapi.yaml")
 DOCS_PATH = Path("docs/events.md")
 POLICY_PATH = Path("docs/disclosure-policy.md")
@@ -348,52 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         0 when written or up to date, 1 when ``--check`` finds a stale file, 2 on an error.
     """
-    args = _parse_args(argv)
-    try:
-        files = generate()
-    except KawalError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.check:
-        return _check(args.root, files)
-    for path, text in files.items():
-        (args.root / path).parent.mkdir(parents=True, exist_ok=True)
-        (args.root / path).write_text(text, encoding="utf-8", newline="\n")
-        print(f"wrote {path}")
-    return 0
-
-
-def _check(root: Path, files: dict[Path, str]) -> int:
-    stale = stale_files(root, files)
-    for path in stale:
-        print(
-            f"{path} is stale: it differs from what its sources generate; "
-            f"regenerate it with `{REGENERATE_COMMAND}` and commit the result",
-            file=sys.stderr,
-        )
-    return 1 if stale else 0
-
-
-def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m streams.contract.asyncapi",
-        description=(
-            "Generate schemas/asyncapi.yaml, docs/events.md, docs/disclosure-policy.md, "
-            "docs/configuration.md."
-        ),
-    )
-    parser.add_argument(
-        "--check",
-        action="store_true",
-        help="write nothing; exit 1 if a committed file differs from the generated one",
-    )
-    parser.add_argument(
-        "--root",
-        type=Path,
-        default=PROJECT_ROOT,
-        help="project root the files are written to or checked in (default: this checkout)",
-    )
-    return parser.parse_args(argv)
+    return run_generator(argv, REGENERATE_COMMAND, DESCRIPTION, generate)
 
 
 if __name__ == "__main__":

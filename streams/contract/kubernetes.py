@@ -17,9 +17,7 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -27,8 +25,7 @@ from typing import Any
 
 import yaml
 
-from schemas.errors import KawalError
-from streams.contract.generated_files import stale_files
+from streams.contract.generated_files import run_generator
 from streams.contract.postgres import audit_database
 from streams.contract.strimzi import kafka_cluster, kafka_topics, kafka_users
 from streams.contract.workloads import (
@@ -42,7 +39,6 @@ from streams.domain.institutions import Institution, load_institutions
 
 Json = dict[str, Any]
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DIRECTORY = Path("deploy/kubernetes")
 REGENERATE_COMMAND = "python -m streams.contract.kubernetes"
 CONNECTOR_GROUP = "kawal.connectors"
@@ -100,40 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         0 when written or up to date, 1 when ``--check`` finds a stale file, 2 on an error.
     """
-    args = _parse_args(argv)
-    try:
-        files = manifests(load_institutions(), connector_names())
-    except KawalError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.check:
-        stale = stale_files(args.root, files)
-        for path in stale:
-            print(f"{path} is stale: regenerate it with `{REGENERATE_COMMAND}`", file=sys.stderr)
-        return 1 if stale else 0
-    for path, text in files.items():
-        (args.root / path).parent.mkdir(parents=True, exist_ok=True)
-        (args.root / path).write_text(text, encoding="utf-8", newline="\n")
-        print(f"wrote {path}")
-    return 0
-
-
-def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog=REGENERATE_COMMAND, description="Generate deploy/kubernetes/*.yaml."
+    return run_generator(
+        argv,
+        REGENERATE_COMMAND,
+        "Generate deploy/kubernetes/*.yaml.",
+        lambda: manifests(load_institutions(), connector_names()),
     )
-    parser.add_argument(
-        "--check",
-        action="store_true",
-        help="write nothing; exit 1 if a committed file differs from the generated one",
-    )
-    parser.add_argument(
-        "--root",
-        type=Path,
-        default=PROJECT_ROOT,
-        help="project root the files are written to or checked in (default: this checkout)",
-    )
-    return parser.parse_args(argv)
 
 
 if __name__ == "__main__":

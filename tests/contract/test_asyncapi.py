@@ -26,7 +26,6 @@ from streams.contract.asyncapi import (
     AVRO_SCHEMA_FORMAT,
     DOCS_PATH,
     POLICY_PATH,
-    PROJECT_ROOT,
     YAML_PATH,
     build_document,
 )
@@ -37,6 +36,7 @@ from streams.contract.channels import (
     channel_messages,
 )
 from streams.contract.eventdocs import build_markdown
+from streams.contract.generated_files import PROJECT_ROOT
 from streams.contract.rendering import avro_payload, render_yaml
 from streams.domain.institutions import load_institutions
 from streams.topics import APP_ID, all_topics

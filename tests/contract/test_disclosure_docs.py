@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 
 from schemas.catalog import default_catalog
-from streams.contract.asyncapi import POLICY_PATH, PROJECT_ROOT, generate
+from streams.contract.asyncapi import POLICY_PATH, generate
 from streams.contract.disclosuredocs import build_policy_markdown, lifecycle_order
+from streams.contract.generated_files import PROJECT_ROOT
 from streams.domain.disclosure_policy import (
     READERS_WITHOUT_ROLE,
     DisclosurePolicy,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.contract.asyncapi import PROJECT_ROOT, SETTINGS_PATH, generate
+from streams.contract.asyncapi import SETTINGS_PATH, generate
+from streams.contract.generated_files import PROJECT_ROOT
 from streams.contract.settingsdocs import build_settings_markdown, variable_of
 from streams.settings import SECRETS_DIR_VARIABLE, Settings
 
