@@ -38,7 +38,13 @@ from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.hub.case_store import case_ids, read_value
 from streams.hub.case_table import lifecycle_of
 from streams.web.auth import Authenticator, refusal_response
-from streams.web.case_audience import audience, cases_for, parties_of, refusal_without_credential
+from streams.web.case_audience import (
+    NO_CASE,
+    audience,
+    cases_for,
+    parties_of,
+    refusal_without_credential,
+)
 from streams.web.locales import Locale, negotiate
 from streams.web.paced import Paced
 from streams.web.render import CaseRow, Overview, case_page, not_found_page, overview_page
@@ -139,7 +145,7 @@ def _front_page(sources: PageSources, built: FrontPage, seen_by: str, locale: Lo
     """The front page as the audience ``seen_by`` may see it (:mod:`streams.web.case_audience`)."""
     institutions = sources.trails.directory.institutions
     shown = cases_for(built.overview.cases, seen_by, built.parties, {i.id: i for i in institutions})
-    view = replace(built.overview, cases=shown, cases_shown=bool(seen_by))
+    view = replace(built.overview, cases=shown, cases_shown=seen_by != NO_CASE)
     return overview_page(view, locale)
 
 
