@@ -75,11 +75,7 @@ class ProofReader:
             )
         head = self._head(tree_size)
         if index is None or head is None or index >= head.tree_size:
-            where = "no signed head yet" if tree_size is None else f"the head of {tree_size}"
-            raise NotInHeadError(
-                f"case {case_id} seq {wanted} is in {where}; the audit sink signs a head "
-                "within KAWAL_TREE_HEAD_SECONDS of storing an entry"
-            )
+            raise NotInHeadError(_not_in_head(case_id, wanted, tree_size))
         with self._syncing:
             self._tree.sync(self._log)
             if head.tree_size > len(self._log):
@@ -103,3 +99,16 @@ class ProofReader:
         if head is None:
             raise UnknownHeadError(f"the hub issued no head of {tree_size} leaves")
         return head
+
+
+def _not_in_head(case_id: str, seq: int, tree_size: int | None) -> str:
+    """Why entry ``seq`` has no proof, and what to ask instead."""
+    if tree_size is None:
+        return (
+            f"case {case_id} seq {seq} is in no signed head yet; the audit sink signs a head "
+            "within KAWAL_TREE_HEAD_SECONDS of storing an entry"
+        )
+    return (
+        f"case {case_id} seq {seq} is not in the head of {tree_size} leaves: it was stored "
+        "after that head was signed; ask for a later head, or leave out tree_size for the latest"
+    )

@@ -22,7 +22,7 @@ TOOLS = ROOT / "tools" / "signing"
 VECTORS = ROOT / "docs" / "signing-vectors.json"
 INSTALL_HINT = "npm ci --ignore-scripts --prefix tools/signing"
 #: Every section of the vectors the Node sender checks, by the prefix of its checks' names.
-SECTIONS = ("sender.", "hub.", "commitment ", "event.", "entry.", "sealed.", "feed.")
+SECTIONS = ("sender.", "hub.", "commitment ", "event.", "entry.", "sealed.", "feed.", "tree.")
 
 
 def run_node_sender(vectors: Path) -> tuple[int, dict[str, bool]]:
@@ -63,6 +63,8 @@ def test_the_node_sender_fails_on_tampered_vectors(tmp_path: Path) -> None:
     flipped = f"{int(vectors['event']['signature'][:2], 16) ^ 1:02x}"
     vectors["event"]["signature"] = flipped + vectors["event"]["signature"][2:]
     vectors["feed"]["nonce"] = "00" * 12
+    proof = vectors["tree"]["heads"][1]["consistency"]
+    proof[0] = f"{int(proof[0][:2], 16) ^ 1:02x}" + proof[0][2:]
     tampered = tmp_path / "vectors.json"
     tampered.write_text(json.dumps(vectors), "utf-8")
     code, checks = run_node_sender(tampered)
@@ -70,4 +72,5 @@ def test_the_node_sender_fails_on_tampered_vectors(tmp_path: Path) -> None:
     assert [name for name, held in checks.items() if not held] == [
         "event.signature",
         "feed.ciphertext",
+        "tree.consistency",
     ]

@@ -1,4 +1,5 @@
-// A sender written in Node from docs/signing.md alone, run against docs/signing-vectors.json.
+// A sender written in Node from docs/signing.md alone, and a keeper of tree heads from
+// docs/tree-heads.md, run against docs/signing-vectors.json.
 //
 // usage: node vectors.mjs REPOSITORY [VECTORS_JSON]
 // Prints one line per check ("ok <name>" or "FAIL <name>: got ..., want ...") and exits 1 if
@@ -119,6 +120,64 @@ check("feed.aad", hex(disclosuresInfo(eventBytes)), f.aad);
 check("feed.plaintext", hex(disclosureArray.toBuffer(disclosures)), f.plaintext);
 const feedCiphertext = chacha20poly1305(feedKey, unhex(f.nonce), unhex(f.aad)).encrypt(unhex(f.plaintext));
 check("feed.ciphertext", hex(feedCiphertext), f.ciphertext);
+
+// The tree of docs/tree-heads.md: leaf and node hashes, roots, the signed heads, the proofs.
+const t = v.tree;
+const leafHash = (data) => sha256(concat([0], data));
+const nodeHash = (left, right) => sha256(concat([1], left, right));
+const largestPowerBelow = (n) => 2 ** Math.floor(Math.log2(n - 1));
+const treeRoot = (leaves) => leaves.length === 1 ? leafHash(leaves[0])
+  : nodeHash(treeRoot(leaves.slice(0, largestPowerBelow(leaves.length))), treeRoot(leaves.slice(largestPowerBelow(leaves.length))));
+const leaves = t.leaves.map(unhex);
+check("tree.leaves[0] is the entry", t.leaves[0], v.entry.hash);
+check("tree.leaf_hashes", JSON.stringify(leaves.map((l) => hex(leafHash(l)))), JSON.stringify(t.leaf_hashes));
+const headType = loadType(join(repo, "schemas/statements/kawal.statement.TreeHeadV1.avsc"));
+for (const h of t.heads) {
+  check(`tree.head ${h.tree_size} root_hash`, hex(treeRoot(leaves.slice(0, h.tree_size))), h.root_hash);
+  const headStatement = headType.toBuffer({ tree_size: h.tree_size, root_hash: Buffer.from(unhex(h.root_hash)), issued_at: h.issued_at_ms });
+  check(`tree.head ${h.tree_size} statement`, hex(headStatement), h.statement);
+  check(`tree.head ${h.tree_size} signature`, hex(ed25519.sign(signed("kawal.tree_head.v1", headStatement), unhex(v.hub.private_key_seed))), h.signature);
+}
+// RFC 9162 §2.1.3.2 and §2.1.4.2, with numbers small enough for JavaScript's bit operators.
+function inclusionRoot(index, size, leaf, proof) {
+  let fn = index, sn = size - 1, r = leafHash(leaf);
+  for (const p of proof) {
+    if (fn & 1 || fn === sn) {
+      r = nodeHash(p, r);
+      while (!(fn & 1) && fn !== 0) { fn >>= 1; sn >>= 1; }
+    } else r = nodeHash(r, p);
+    fn >>= 1; sn >>= 1;
+  }
+  return sn === 0 ? hex(r) : "";
+}
+function consistent(oldSize, size, oldRoot, root, proof) {
+  const path = (oldSize & (oldSize - 1)) === 0 ? [oldRoot, ...proof] : proof;
+  let fn = oldSize - 1, sn = size - 1;
+  while (fn & 1) { fn >>= 1; sn >>= 1; }
+  let fr = path[0], sr = path[0];
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (fn & 1 || fn === sn) {
+      fr = nodeHash(c, fr); sr = nodeHash(c, sr);
+      while (!(fn & 1) && fn !== 0) { fn >>= 1; sn >>= 1; }
+    } else sr = nodeHash(sr, c);
+    fn >>= 1; sn >>= 1;
+  }
+  return sn === 0 && hex(fr) === hex(oldRoot) && hex(sr) === hex(root);
+}
+const [oldHead, newHead] = t.heads;
+check("tree.consistency", consistent(newHead.previous_size, newHead.tree_size, unhex(oldHead.root_hash), unhex(newHead.root_hash), newHead.consistency.map(unhex)), true);
+for (const name of ["inclusion", "inclusion_last"]) {
+  const i = t[name];
+  check(`tree.${name}`, inclusionRoot(i.index, i.tree_size, leaves[i.index], i.proof.map(unhex)), newHead.root_hash);
+}
+const heads = avro.Type.forSchema(JSON.parse(readFileSync(join(repo, "schemas/avro/kawal.TreeHead.avsc"), "utf8")));
+const headRecord = unhex(t.heads_record);
+check("tree.heads_record fingerprint", hex(headRecord.slice(0, 10)), "c301" + hex(fingerprint(heads)));
+const kept = JSON.parse(newHead.kept);
+const decodedHead = heads.fromBuffer(Buffer.from(headRecord.slice(10)));
+check("tree.heads_record", JSON.stringify({ ...decodedHead, issued_at: new Date(Number(decodedHead.issued_at)).toISOString(), signature: hex(decodedHead.signature) }),
+  JSON.stringify({ ...kept, issued_at: new Date(kept.issued_at).toISOString() }));
 
 console.log(failed ? `${failed} check(s) failed` : "every vector matches");
 process.exit(failed ? 1 : 0);
