@@ -58,7 +58,7 @@ def demo_report(
         "summary": "Civil servant shared a candidate's campaign material on social media.",
         "subject_nip": "199001012015031001",
         "subject_name": "Demo Subject",
-        "reporter_ref": f"reporter:{uuid.uuid5(DEMO_NAMESPACE, number).hex[:12]}",
+        "reporter_ref": f"reporter:{uuid.uuid5(DEMO_NAMESPACE, number).hex[:24]}",
         "reporter_identity": "Demo Reporter",
     }
 

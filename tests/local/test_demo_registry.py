@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -53,3 +54,17 @@ def test_kawal_demo_on_the_national_registry_fails_at_once_saying_what_to_do(
     assert demo.returncode == 1
     assert "ppk.3374" in demo.stderr
     assert "run the demo on the shipped registry" in demo.stderr
+
+
+def test_the_demo_reports_name_their_reporters_as_the_schema_does() -> None:
+    refs = [
+        record["reporter_ref"]
+        for wave in demo_waves()
+        for event_type, record in wave
+        if event_type == "ReportReceived"
+    ]
+
+    assert refs
+    # 'reporter:' + 24 hex digits (kawal.events.ReportReceived), one per case.
+    assert all(re.fullmatch(r"reporter:[0-9a-f]{24}", ref) for ref in refs)
+    assert len(set(refs)) == len(refs)
