@@ -121,6 +121,16 @@ class CaseLifecycle:
 _FIELDS = tuple(item.name for item in fields(CaseLifecycle))
 
 
+#: Why an event other than a report cannot open a case. Its sender may be the reporter, who
+#: sends the report first, or a later party (a PPK's decree), whose case reference is wrong.
+_UNKNOWN_CASE = (
+    "the hub holds no case with this case_id; a case starts with its reporting institution's "
+    "ReportReceived. If the case was reported, check the case reference its case_id derives "
+    "from: the reporting institution and its case number, exactly as the report and the "
+    "recommendation letter give them"
+)
+
+
 def check_transition(
     state: CaseLifecycle | None, event_type: str, record: dict[str, Any]
 ) -> Rejection | None:
@@ -130,9 +140,7 @@ def check_transition(
     if state is None:
         if event_type == "ReportReceived":
             return None
-        return _illegal(
-            event_type, "the hub has no report for this case; send ReportReceived first"
-        )
+        return _illegal(event_type, _UNKNOWN_CASE)
     if state.phase is Phase.CLOSED:
         return Rejection(Reason.CASE_CLOSED, f"the case is closed; {event_type} cannot follow")
     if event_type == "ReportReceived":

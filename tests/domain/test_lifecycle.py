@@ -70,7 +70,17 @@ def test_first_event_must_be_a_report() -> None:
     rejection = check_transition(None, "ReportRegistered", registration("c"))
 
     assert rejection is not None
-    assert "ReportReceived first" in rejection.detail
+    assert "a case starts with its reporting institution's ReportReceived" in rejection.detail
+
+
+def test_a_sanction_for_a_case_the_hub_lacks_says_to_check_the_case_reference() -> None:
+    # A PPK never sends a report: a decree naming no known case has a wrong case reference.
+    rejection = check_transition(None, "SanctionImposed", sanction("c"))
+
+    assert rejection is not None
+    assert rejection.reason is Reason.ILLEGAL_TRANSITION
+    assert "send ReportReceived" not in rejection.detail
+    assert "check the case reference" in rejection.detail
 
 
 def test_not_proven_verification_cannot_be_referred() -> None:
