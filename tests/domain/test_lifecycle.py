@@ -129,6 +129,41 @@ def test_sanction_fit(
     assert (sanction_misfit(violation, level, kind, recommended) is None) is fits
 
 
+@pytest.mark.parametrize(
+    ("violation", "level", "kind", "recommended", "what_to_do"),
+    [
+        (
+            "DISCIPLINE_PARTISAN_SUPPORT",
+            "MEDIUM",
+            "ALLOWANCE_CUT_25_9_MONTHS",
+            "HEAVY",
+            "impose a HEAVY sanction or a heavier one",
+        ),
+        (
+            "DISCIPLINE_PARTISAN_SUPPORT",
+            "LIGHT",
+            "WRITTEN_REPRIMAND",
+            "MEDIUM",
+            "give a MEDIUM or HEAVY sanction",
+        ),
+        (
+            "ETHICS_BANNER",
+            "MEDIUM",
+            "ALLOWANCE_CUT_25_6_MONTHS",
+            None,
+            "give level ETHICS_MORAL and a moral statement",
+        ),
+    ],
+)
+def test_an_unfit_sanction_says_which_sanction_would_fit(
+    violation: str, level: str, kind: str, recommended: str | None, what_to_do: str
+) -> None:
+    misfit = sanction_misfit(violation, level, kind, recommended)
+
+    assert misfit is not None
+    assert what_to_do in misfit
+
+
 def test_bundled_authority_map_moves_from_kasn_to_bkn() -> None:
     authorities = load_authority_map()
 
