@@ -47,6 +47,8 @@ class CaseRow:
     clocks: list[dict[str, Any]] = field(default_factory=list)
     overdue_rules: frozenset[str] = frozenset()
     follow_up_breached: bool = False
+    #: Working days left (today included) of each running clock not yet due, by rule id.
+    days_left: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
