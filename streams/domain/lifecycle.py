@@ -131,6 +131,14 @@ _UNKNOWN_CASE = (
 )
 
 
+#: Why a second decree is not a follow-up: the recommendation was followed up once.
+_SECOND_SANCTION = (
+    "a sanction was already imposed on this case, so the recommendation is followed up; a "
+    "second decree is not recorded. A sanction that changes on objection or appeal is "
+    "recorded by the decision (AppealDecided); a decree entered twice needs nothing more"
+)
+
+
 def check_transition(
     state: CaseLifecycle | None, event_type: str, record: dict[str, Any]
 ) -> Rejection | None:
@@ -145,6 +153,8 @@ def check_transition(
         return Rejection(Reason.CASE_CLOSED, f"the case is closed; {event_type} cannot follow")
     if event_type == "ReportReceived":
         return _illegal(event_type, "the case was already reported; send the next step instead")
+    if event_type == "SanctionImposed" and state.phase is Phase.SANCTIONED:
+        return _illegal(event_type, _SECOND_SANCTION)
     required = REQUIRED_PHASE.get(event_type)
     if required is not None and state.phase not in required:
         wanted = " or ".join(sorted(phase.value for phase in required))

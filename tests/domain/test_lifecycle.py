@@ -66,6 +66,22 @@ def test_no_sanction_before_a_recommendation() -> None:
     assert rejection.reason is Reason.ILLEGAL_TRANSITION
 
 
+def test_a_second_sanction_says_the_recommendation_was_followed_up() -> None:
+    state, case_id = referred()
+    state = walk(
+        state,
+        ("RecommendationIssued", recommendation(case_id)),
+        ("SanctionImposed", sanction(case_id)),
+    )
+
+    rejection = check_transition(state, "SanctionImposed", sanction(case_id))
+
+    assert rejection is not None
+    assert rejection.reason is Reason.ILLEGAL_TRANSITION
+    assert "a sanction was already imposed on this case" in rejection.detail
+    assert "AppealDecided" in rejection.detail
+
+
 def test_first_event_must_be_a_report() -> None:
     rejection = check_transition(None, "ReportRegistered", registration("c"))
 
