@@ -88,7 +88,10 @@ def _case_scope(
     is_own_ppk = case is None or sender.id == case.employing_agency
     if event_type in OWN_EMPLOYEE_EVENTS and roles == {"ppk"} and not is_own_ppk:
         return Rejection(
-            Reason.UNAUTHORIZED, f"only the employing agency's PPK may send {event_type}"
+            Reason.UNAUTHORIZED,
+            f"only the employing agency's PPK may send {event_type}, and {sender.id} is not "
+            "the employing agency the case's report names; check the case reference its "
+            "case_id derives from (the reporting institution and its case number)",
         )
     if roles == {"regional_inspectorate"}:
         return _inspectorate_scope(sender, record, case)

@@ -121,6 +121,24 @@ class CaseLifecycle:
 _FIELDS = tuple(item.name for item in fields(CaseLifecycle))
 
 
+#: Why an event other than a report cannot open a case. Its sender may be the reporter, who
+#: sends the report first, or a later party (a PPK's decree), whose case reference is wrong.
+_UNKNOWN_CASE = (
+    "the hub holds no case with this case_id; a case starts with its reporting institution's "
+    "ReportReceived. If the case was reported, check the case reference its case_id derives "
+    "from: the reporting institution and its case number, exactly as the report and the "
+    "recommendation letter give them"
+)
+
+
+#: Why a second decree is not a follow-up: the recommendation was followed up once.
+_SECOND_SANCTION = (
+    "a sanction was already imposed on this case, so the recommendation is followed up; a "
+    "second decree is not recorded. A sanction that changes on objection or appeal is "
+    "recorded by the decision (AppealDecided); a decree entered twice needs nothing more"
+)
+
+
 def check_transition(
     state: CaseLifecycle | None, event_type: str, record: dict[str, Any]
 ) -> Rejection | None:
@@ -130,13 +148,13 @@ def check_transition(
     if state is None:
         if event_type == "ReportReceived":
             return None
-        return _illegal(
-            event_type, "the hub has no report for this case; send ReportReceived first"
-        )
+        return _illegal(event_type, _UNKNOWN_CASE)
     if state.phase is Phase.CLOSED:
         return Rejection(Reason.CASE_CLOSED, f"the case is closed; {event_type} cannot follow")
     if event_type == "ReportReceived":
         return _illegal(event_type, "the case was already reported; send the next step instead")
+    if event_type == "SanctionImposed" and state.phase is Phase.SANCTIONED:
+        return _illegal(event_type, _SECOND_SANCTION)
     required = REQUIRED_PHASE.get(event_type)
     if required is not None and state.phase not in required:
         wanted = " or ".join(sorted(phase.value for phase in required))

@@ -42,7 +42,11 @@ def sanction_misfit(
     """
     misfit = kind_misfit(level, kind) or level_misfit(violation, level)
     if misfit is None and _lighter(level, recommended_level):
-        return f"the {level} sanction is lighter than the recommended {recommended_level}"
+        return (
+            f"the {level} sanction is lighter than the recommended {recommended_level}; impose "
+            f"a {recommended_level} sanction or a heavier one, or correct the decree's level "
+            "if it was entered wrongly"
+        )
     return misfit
 
 
@@ -86,11 +90,14 @@ def kind_misfit(level: str, kind: str) -> str | None:
 def level_misfit(violation: str, level: str) -> str | None:
     """Why a sanction of ``level`` does not suit ``violation``, or None."""
     if violation.startswith("ETHICS_") and level != "ETHICS_MORAL":
-        return f"an ethics violation ({violation}) takes a moral sanction (PP 42/2004), not {level}"
+        return (
+            f"an ethics violation ({violation}) takes a moral sanction (PP 42/2004), not "
+            f"{level}: give level ETHICS_MORAL and a moral statement as the kind"
+        )
     if violation.startswith("DISCIPLINE_") and level not in PARTISAN_DISCIPLINE_LEVELS:
         return (
             f"supporting a candidate ({violation}) is a medium-to-heavy discipline breach "
-            f"(PP 94/2021 Art. 8); {level} does not fit"
+            f"(PP 94/2021 Art. 8); {level} does not fit: give a MEDIUM or HEAVY sanction"
         )
     return None
 

@@ -31,10 +31,12 @@ from schemas.identity import canonical_case_id
 from streams.audit.figures.cache import ProjectionCache
 from streams.audit.figures.public_views import front_page_stats
 from streams.audit.store import CaseSummary, StoreError
+from streams.domain.calendar import WorkingCalendar
 from streams.domain.deadlines import overdue
 from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.parties import CaseParties
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
+from streams.domain.working_time import working_days_left
 from streams.hub.case_store import case_ids, read_value
 from streams.hub.case_table import lifecycle_of
 from streams.web.auth import Authenticator, refusal_response
@@ -67,6 +69,8 @@ class PageSources:
     figures: ProjectionCache
     metrics: HubMetrics
     auth: Authenticator
+    #: The working-day calendar the deadline clocks count on, for the days each has left.
+    calendar: WorkingCalendar
     #: K: no statistic is published from fewer cases (KAWAL_STATS_MIN_CASES).
     min_cases: int
     #: Every case shown to readers without a credential (KAWAL_PUBLIC_CASES).
@@ -132,7 +136,7 @@ def register(app: faust.App, sources: PageSources) -> None:
             if refusal is not None:
                 return refusal_response(self, refusal)
             now = datetime.now(UTC)
-            row = case_row(case_id, lifecycle, None, now) if lifecycle else None
+            row = case_row(case_id, lifecycle, None, now, sources.calendar) if lifecycle else None
             return self.html(case_page(view, row, now, locale))
 
 
@@ -174,7 +178,7 @@ async def overview(sources: PageSources) -> FrontPage:
     lifecycles = _lifecycles(sources.table, [summary.case_id for summary in listed] + pending)
     shown = Overview(
         now=now,
-        cases=case_rows(listed, pending, lifecycles, now)[:MAX_CASES],
+        cases=case_rows(listed, pending, lifecycles, now, sources.calendar)[:MAX_CASES],
         total_cases=len(in_table | stored),
         stats=stats,
         throughput=throughput(sources.metrics.events),
@@ -203,20 +207,28 @@ def case_rows(
     pending: list[str],
     lifecycles: dict[str, CaseLifecycle],
     now: datetime,
+    calendar: WorkingCalendar | None = None,
 ) -> list[CaseRow]:
     """Cases still on their way to the store (``pending``) first, then ``listed``, newest first."""
-    rows = [case_row(case_id, lifecycles.get(case_id), None, now) for case_id in pending]
+    rows = [case_row(case_id, lifecycles.get(case_id), None, now, calendar) for case_id in pending]
     rows += [
-        case_row(summary.case_id, lifecycles.get(summary.case_id), summary, now)
+        case_row(summary.case_id, lifecycles.get(summary.case_id), summary, now, calendar)
         for summary in listed
     ]
     return rows
 
 
 def case_row(
-    case_id: str, case: CaseLifecycle | None, summary: CaseSummary | None, now: datetime
+    case_id: str,
+    case: CaseLifecycle | None,
+    summary: CaseSummary | None,
+    now: datetime,
+    calendar: WorkingCalendar | None = None,
 ) -> CaseRow:
-    """One case for the page from its lifecycle and its store summary, either may be missing."""
+    """One case for the page from its lifecycle and its store summary, either may be missing.
+
+    With the ``calendar``, each clock not yet due says how many working days it has left.
+    """
     stored: dict[str, Any] = {}
     if summary is not None:
         stored = {
@@ -234,8 +246,19 @@ def case_row(
         clocks=list(case.clocks),
         overdue_rules=frozenset(clock["rule_id"] for clock in overdue(case, now)),
         follow_up_breached=case.follow_up_breached,
+        days_left=_days_left(case, now, calendar) if calendar is not None else {},
         **stored,
     )
+
+
+def _days_left(case: CaseLifecycle, now: datetime, calendar: WorkingCalendar) -> dict[str, int]:
+    """Working days left of each clock of ``case`` not yet due at ``now``, by rule id."""
+    left: dict[str, int] = {}
+    for clock in case.clocks:
+        due_at = datetime.fromisoformat(str(clock["due_at"]))
+        if due_at > now:
+            left[str(clock["rule_id"])] = working_days_left(calendar, due_at, now)
+    return left
 
 
 def throughput(events: Counter) -> dict[tuple[str, str], float]:

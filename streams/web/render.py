@@ -21,8 +21,13 @@ from streams.web.labels import label_text
 from streams.web.locales import Locale
 from streams.web.templating import Templates
 
-#: Fields whose values are codes with words in data.
-_CODED_FIELDS = {"violation": "violation"}
+#: Fields whose values are codes with words in data, and the kind of code each holds.
+_CODED_FIELDS = {
+    "violation": "violation",
+    "sanction_level": "sanction",
+    "sanction_kind": "sanction",
+    "channel": "channel",
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,8 @@ class CaseRow:
     clocks: list[dict[str, Any]] = field(default_factory=list)
     overdue_rules: frozenset[str] = frozenset()
     follow_up_breached: bool = False
+    #: Working days left (today included) of each running clock not yet due, by rule id.
+    days_left: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,7 @@ def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> No
             figures,
             sources.metrics,
             auth,
+            step.rules.calendar,
             settings.stats_min_cases,
             settings.public_cases,
         ),

@@ -101,3 +101,14 @@ def test_only_the_employing_ppk_files_an_objection_or_appeal_for_its_civil_serva
         assert refused is not None, event_type
         assert refused.reason is Reason.UNAUTHORIZED
         assert allowed(OWN_PPK, event_type, remedy(case_id, OWN_PPK.id, event_type, body), case)
+
+
+def test_a_sanction_on_another_agency_s_case_says_to_check_the_case_reference() -> None:
+    case, case_id = recommended_case()
+
+    refused = authorize(CATALOG, OTHER_PPK, "SanctionImposed", sanction(case_id), case, "bkn")
+
+    assert refused is not None
+    assert refused.reason is Reason.UNAUTHORIZED
+    assert "ppk.3201 is not the employing agency" in refused.detail
+    assert "check the case reference" in refused.detail

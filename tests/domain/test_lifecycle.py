@@ -66,11 +66,37 @@ def test_no_sanction_before_a_recommendation() -> None:
     assert rejection.reason is Reason.ILLEGAL_TRANSITION
 
 
+def test_a_second_sanction_says_the_recommendation_was_followed_up() -> None:
+    state, case_id = referred()
+    state = walk(
+        state,
+        ("RecommendationIssued", recommendation(case_id)),
+        ("SanctionImposed", sanction(case_id)),
+    )
+
+    rejection = check_transition(state, "SanctionImposed", sanction(case_id))
+
+    assert rejection is not None
+    assert rejection.reason is Reason.ILLEGAL_TRANSITION
+    assert "a sanction was already imposed on this case" in rejection.detail
+    assert "AppealDecided" in rejection.detail
+
+
 def test_first_event_must_be_a_report() -> None:
     rejection = check_transition(None, "ReportRegistered", registration("c"))
 
     assert rejection is not None
-    assert "ReportReceived first" in rejection.detail
+    assert "a case starts with its reporting institution's ReportReceived" in rejection.detail
+
+
+def test_a_sanction_for_a_case_the_hub_lacks_says_to_check_the_case_reference() -> None:
+    # A PPK never sends a report: a decree naming no known case has a wrong case reference.
+    rejection = check_transition(None, "SanctionImposed", sanction("c"))
+
+    assert rejection is not None
+    assert rejection.reason is Reason.ILLEGAL_TRANSITION
+    assert "send ReportReceived" not in rejection.detail
+    assert "check the case reference" in rejection.detail
 
 
 def test_not_proven_verification_cannot_be_referred() -> None:
@@ -117,6 +143,41 @@ def test_sanction_fit(
     violation: str, level: str, kind: str, recommended: str | None, fits: bool
 ) -> None:
     assert (sanction_misfit(violation, level, kind, recommended) is None) is fits
+
+
+@pytest.mark.parametrize(
+    ("violation", "level", "kind", "recommended", "what_to_do"),
+    [
+        (
+            "DISCIPLINE_PARTISAN_SUPPORT",
+            "MEDIUM",
+            "ALLOWANCE_CUT_25_9_MONTHS",
+            "HEAVY",
+            "impose a HEAVY sanction or a heavier one",
+        ),
+        (
+            "DISCIPLINE_PARTISAN_SUPPORT",
+            "LIGHT",
+            "WRITTEN_REPRIMAND",
+            "MEDIUM",
+            "give a MEDIUM or HEAVY sanction",
+        ),
+        (
+            "ETHICS_BANNER",
+            "MEDIUM",
+            "ALLOWANCE_CUT_25_6_MONTHS",
+            None,
+            "give level ETHICS_MORAL and a moral statement",
+        ),
+    ],
+)
+def test_an_unfit_sanction_says_which_sanction_would_fit(
+    violation: str, level: str, kind: str, recommended: str | None, what_to_do: str
+) -> None:
+    misfit = sanction_misfit(violation, level, kind, recommended)
+
+    assert misfit is not None
+    assert what_to_do in misfit
 
 
 def test_bundled_authority_map_moves_from_kasn_to_bkn() -> None:

@@ -7,7 +7,12 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from streams.domain.calendar import Overrides, WorkingCalendar, load_calendar
-from streams.domain.working_time import median, percentile_90, working_days_between
+from streams.domain.working_time import (
+    median,
+    percentile_90,
+    working_days_between,
+    working_days_left,
+)
 
 WIB = timezone(timedelta(hours=7))
 
@@ -60,3 +65,22 @@ def test_median_and_90th_percentile_by_nearest_rank(
     values: list[int], middle: float | None, p90: int | None
 ) -> None:
     assert (median(values), percentile_90(values)) == (middle, p90)
+
+
+#: A clock started on Sunday 6 December 2026 for 14 working days: its last day is Monday 28
+#: December (24 December is cuti bersama, 25 December Christmas), due at midnight WIB after it.
+DUE_28_DECEMBER = datetime(2026, 12, 28, 17, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("now", "left"),
+    [
+        (datetime(2026, 12, 6, 11, tzinfo=UTC), 14),  # the Sunday it started
+        (datetime(2026, 12, 23, 3, tzinfo=UTC), 2),  # the 23rd and the 28th
+        (datetime(2026, 12, 24, 3, tzinfo=UTC), 1),  # cuti bersama: only the 28th
+        (datetime(2026, 12, 28, 16, 59, tzinfo=UTC), 1),  # 23:59 WIB on the last day
+        (datetime(2026, 12, 28, 17, tzinfo=UTC), 0),  # due
+    ],
+)
+def test_working_days_left_count_today_and_the_last_working_day(now: datetime, left: int) -> None:
+    assert working_days_left(load_calendar(), DUE_28_DECEMBER, now) == left
