@@ -40,8 +40,10 @@ from streams.private_files import private_dir
 from streams.settings import Settings
 from streams.topics import all_topics
 
-#: Seconds the worker has to become healthy (recovery included).
-WORKER_READY_TIMEOUT_SECONDS = 60.0
+#: Seconds between the lines saying a worker or sink is still starting. A start has no time
+#: limit: a worker first restores its tables from the broker, which takes as long as their
+#: history (over 100 s once on a loaded machine), so only an exit ends the wait.
+STILL_STARTING_SECONDS = 30.0
 #: Seconds the worker has to stop on SIGTERM before it is killed; the whole stop stays < 30 s.
 WORKER_STOP_TIMEOUT_SECONDS = 15.0
 
@@ -170,15 +172,19 @@ class Supervisor:
         env["KAWAL_PUBLIC_CASES"] = str(self.settings.public_cases).lower()
         return env
 
-    def wait_until_healthy(self, timeout: float = WORKER_READY_TIMEOUT_SECONDS) -> None:
+    def wait_until_healthy(self) -> None:
         """Wait for ``GET /health`` of the worker and of the sink to answer 200.
 
+        Every :data:`STILL_STARTING_SECONDS` it says which is still starting, and where its log
+        is, until it is healthy, exits, or the hub is asked to stop.
+
         Raises:
-            ChildFailedError: one exited or stayed unhealthy past ``timeout``.
+            ChildFailedError: one exited while starting.
         """
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
         for child, health_url in self.hub_processes():
-            while time.monotonic() < deadline and not self.stopping.is_set():
+            said = time.monotonic()
+            while not self.stopping.is_set():
                 if not child.alive:
                     raise ChildFailedError(
                         f"the {child.name} exited with code {child.returncode} while starting; "
@@ -188,15 +194,10 @@ class Supervisor:
                     )
                 if _healthy(health_url):
                     break
+                if time.monotonic() - said >= STILL_STARTING_SECONDS:
+                    said = time.monotonic()
+                    _say_still_starting(child, said - started)
                 time.sleep(0.25)
-            else:
-                if not self.stopping.is_set():
-                    raise ChildFailedError(
-                        f"the {child.name} was not healthy within {timeout:.0f} s; "
-                        f"see {child.log_path}",
-                        returncode=None,
-                        log_tail=child.log_tail(),
-                    )
 
     def watch(self) -> None:
         """Until asked to stop: restart a crashed worker or sink; give up on a crash loop."""
@@ -264,6 +265,15 @@ class Supervisor:
             child.stop(WORKER_STOP_TIMEOUT_SECONDS)
         if self.cluster is not None:
             self.cluster.stop()
+
+
+def _say_still_starting(child: ChildProcess, seconds: float) -> None:
+    print(
+        f"kawal: the {child.name} is still starting after {seconds:.0f} s (a worker first "
+        f"restores its tables from the broker: the longer their history, the longer); "
+        f"see {child.log_path}; Ctrl-C stops",
+        file=sys.stderr,
+    )
 
 
 def _healthy(url: str) -> bool:
