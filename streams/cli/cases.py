@@ -213,7 +213,7 @@ def _print_trail(view: dict[str, Any]) -> None:
         envelope = entry.get("envelope", {})
         # An entry edited outside the hub may show only its seq and what is wrong with it.
         print(
-            f"  {entry['seq'] or '?':>3}  {envelope.get('event_time', '?'):<25}  "
+            f"  {entry['seq'] or '?':>3}  {envelope.get('event_time', '?'):<32}  "
             f"{entry.get('event_type', '?'):<22} {envelope.get('source', '?'):<18} "
             f"{entry.get('hash', '?')[:16]}"
         )
