@@ -7,6 +7,7 @@ fields of :mod:`tests.deploy.custom_resources`.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -173,8 +174,10 @@ def test_worker_sink_and_every_connector_run_and_are_scraped() -> None:
 
 
 NATIONAL = ROOT / "tests" / "data" / "national" / "institutions.toml"
-#: Kubernetes refuses a ConfigMap whose data exceeds 1 MiB.
+#: Kubernetes refuses a ConfigMap whose data exceeds 1 MiB, and annotations above 256 KiB.
 CONFIG_MAP_LIMIT = 1024 * 1024
+ANNOTATIONS_LIMIT = 256 * 1024
+OPERATIONS = ROOT / "docs" / "operations.md"
 
 
 def _read_registry_of(container: dict[str, Any], workload: dict[str, Any], tmp: Path) -> Path:
@@ -216,6 +219,10 @@ def test_a_national_registry_gets_its_topics_users_and_registry(tmp_path: Path) 
     (config_map,) = yaml.safe_load_all((written / "45-institutions.yaml").read_text())
     assert config_map["data"]["institutions.toml"] == NATIONAL.read_text(encoding="utf-8")
     assert len(NATIONAL.read_bytes()) < CONFIG_MAP_LIMIT
+    # A client-side `kubectl apply` keeps the whole resource in an annotation, and Kubernetes
+    # refuses a resource whose annotations exceed 256 KiB: the docs apply server-side.
+    if len(json.dumps(config_map)) > ANNOTATIONS_LIMIT * 0.9:
+        assert "kubectl apply --server-side" in OPERATIONS.read_text().replace("\n", " ")
     assert main(["--root", str(tmp_path), "--institutions", str(NATIONAL), "--check"]) == 0
     assert main(["--root", str(tmp_path), "--check"]) == 1
 
