@@ -8,6 +8,7 @@ fields of :mod:`tests.deploy.custom_resources`.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -231,3 +232,10 @@ def test_an_unreadable_registry_stops_the_generator(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.toml"
     assert main(["--root", str(tmp_path), "--institutions", str(missing)]) == 2
     assert not (tmp_path / DIRECTORY).exists()
+
+
+@pytest.mark.parametrize("bad", ["PPK_3301", "Ppk.3301", "ppk.3301-", "-ppk"])
+def test_an_institution_id_no_kafka_user_can_be_named_is_refused(bad: str) -> None:
+    institutions = (*load_institutions(), Institution(bad, "ppk", "Bad"))
+    with pytest.raises(AclError, match=re.escape(bad)):
+        manifests(institutions, [])
