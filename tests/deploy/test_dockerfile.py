@@ -9,9 +9,13 @@ from pathlib import Path
 import dockerfile
 import pytest
 import yaml
+from packaging.utils import canonicalize_name
+
+from tests.deploy.closure import runtime_closure
 
 DOCKERFILE = Path(__file__).resolve().parents[2] / "deploy" / "Dockerfile"
 COMPOSE = DOCKERFILE.parent / "compose.yaml"
+CONSTRAINTS = DOCKERFILE.parent / "constraints.txt"
 
 
 def commands() -> tuple[dockerfile.Command, ...]:
@@ -100,3 +104,20 @@ def test_every_folder_compose_mounts_a_volume_on_in_the_home_is_kawals_in_the_im
     # Docker gives a new named volume the owner and mode of the image's folder: a folder the
     # image lacks is made root's, where the hub (uid 10001) cannot write its keys.
     assert targets <= made, targets - made
+
+
+def test_the_image_installs_every_distribution_at_the_version_the_tests_ran_with() -> None:
+    build = stages()["build"]
+    copied = [c.value for c in build if c.cmd == "COPY"]
+    assert ("deploy/constraints.txt", "./") in copied
+    (wheel,) = [" ".join(c.value) for c in build if c.cmd == "RUN" and "pip wheel" in c.value[0]]
+    assert "--constraint constraints.txt" in wheel
+    pinned: dict[str, str] = {}
+    for line in CONSTRAINTS.read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            pinned[canonicalize_name(name)] = version
+    installed = runtime_closure()
+    wrong = {name: version for name, version in installed.items() if pinned.get(name) != version}
+    assert not wrong, f"pin these in {CONSTRAINTS.name}: {wrong}"
+    assert "kawal" not in pinned
