@@ -41,6 +41,7 @@ from schemas.errors import KawalError
 from streams.domain.institutions import HUB_INSTITUTION, Institution
 from streams.topics import (
     APP_ID,
+    CONNECTOR_GROUP_PREFIX,
     DLQ,
     HEADS,
     INBOUND_PREFIX,
@@ -224,6 +225,14 @@ def _hub() -> list[AclBinding]:
         *(
             AclBinding(hub, group, literal, app, Operation.READ, "consumer group of a hub app")
             for app in (APP_ID, SINK_APP_ID)
+        ),
+        AclBinding(
+            hub,
+            group,
+            prefixed,
+            CONNECTOR_GROUP_PREFIX,
+            Operation.DESCRIBE,
+            "consumer lag of every connector (kawal_consumer_lag_records)",
         ),
         *(
             AclBinding(hub, topic, prefixed, APP_ID, operation, "kawal topics apply")

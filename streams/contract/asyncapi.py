@@ -349,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         0 when written or up to date, 1 when ``--check`` finds a stale file, 2 on an error.
     """
-    return run_generator(argv, REGENERATE_COMMAND, DESCRIPTION, generate)
+    return run_generator(argv, REGENERATE_COMMAND, DESCRIPTION, lambda _args: generate())
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ def run_generator(
     argv: Sequence[str] | None,
     command: str,
     description: str,
-    generate: Callable[[], dict[Path, str]],
+    generate: Callable[[argparse.Namespace], dict[Path, str]],
+    options: Callable[[argparse.ArgumentParser], None] | None = None,
 ) -> int:
     """Writes, or with ``--check`` verifies, what ``generate`` builds.
 
@@ -39,14 +40,15 @@ def run_generator(
         argv: The command line's arguments (None: ``sys.argv``).
         command: How the generator is run, named in the help and in a stale file's fix.
         description: What it generates, for ``--help``.
-        generate: Builds the files, relative to the project root.
+        generate: Builds the files, relative to the project root, from the parsed arguments.
+        options: Adds the generator's own arguments to the parser.
 
     Returns:
         0 when written or up to date, 1 when ``--check`` finds a stale file, 2 on an error.
     """
-    args = _parse_args(argv, command, description)
+    args = _parse_args(argv, command, description, options)
     try:
-        files = generate()
+        files = generate(args)
     except KawalError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -66,8 +68,15 @@ def run_generator(
     return 0
 
 
-def _parse_args(argv: Sequence[str] | None, command: str, description: str) -> argparse.Namespace:
+def _parse_args(
+    argv: Sequence[str] | None,
+    command: str,
+    description: str,
+    options: Callable[[argparse.ArgumentParser], None] | None,
+) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=command, description=description)
+    if options is not None:
+        options(parser)
     parser.add_argument(
         "--check",
         action="store_true",

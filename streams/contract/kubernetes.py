@@ -1,7 +1,9 @@
 """The manifests of ``deploy/kubernetes/``, generated from the hub's registries, and their CLI.
 
 Topics come from the topic table (:func:`streams.topics.all_topics`), users and their ACLs
-from the institution registry (:func:`streams.broker.acls.acl_matrix`), connectors from the
+from the institution registry (:func:`streams.broker.acls.acl_matrix`), which every process
+reads from the ConfigMap ``kawal-institutions`` generated beside them (the bundled registry, or
+the file ``--institutions`` names: the national one), connectors from the
 ``kawal.connectors`` entry points; the cluster is Strimzi's (:mod:`streams.contract.strimzi`),
 the processes are :mod:`streams.contract.workloads`, the audit store
 :mod:`streams.contract.postgres`. File names are numbered in the order they are applied.
@@ -17,9 +19,10 @@ Example:
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Sequence
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ from streams.contract.workloads import (
     connector_statefulset,
     disruption_budgets,
     hub_deployments,
+    institutions_config_map,
     service_monitor,
     services,
 )
@@ -49,8 +53,22 @@ def connector_names() -> list[str]:
     return sorted({entry.name for entry in metadata.entry_points(group=CONNECTOR_GROUP)})
 
 
-def manifests(institutions: Sequence[Institution], connectors: Sequence[str]) -> dict[Path, str]:
+def bundled_registry() -> str:
+    """The TOML text of the bundled institution registry."""
+    path = resources.files("streams").joinpath("data/institutions.toml")
+    return path.read_text(encoding="utf-8")
+
+
+def manifests(
+    institutions: Sequence[Institution], connectors: Sequence[str], registry: str | None = None
+) -> dict[Path, str]:
     """Every manifest file, by its path relative to the project root.
+
+    Args:
+        institutions: the registry's institutions, whose topics and users are written.
+        connectors: the connectors' names, each run by a StatefulSet.
+        registry: the TOML text ``institutions`` were read from, which every process reads
+            (ConfigMap ``kawal-institutions``); None: the bundled registry's.
 
     Raises:
         AclError: an institution id no ACL can name.
@@ -60,6 +78,7 @@ def manifests(institutions: Sequence[Institution], connectors: Sequence[str]) ->
         "20-topics.yaml": kafka_topics(institutions),
         "30-users.yaml": kafka_users(institutions),
         "40-audit-db.yaml": audit_database(),
+        "45-institutions.yaml": [institutions_config_map(registry or bundled_registry())],
         "50-hub.yaml": [*hub_deployments(), *services(), *disruption_budgets()],
         "60-connectors.yaml": [connector_statefulset(name) for name in connectors],
         "70-monitoring.yaml": [service_monitor()],
@@ -97,10 +116,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 when written or up to date, 1 when ``--check`` finds a stale file, 2 on an error.
     """
     return run_generator(
-        argv,
-        REGENERATE_COMMAND,
-        "Generate deploy/kubernetes/*.yaml.",
-        lambda: manifests(load_institutions(), connector_names()),
+        argv, REGENERATE_COMMAND, "Generate deploy/kubernetes/*.yaml.", _generate, _options
+    )
+
+
+def _generate(args: argparse.Namespace) -> dict[Path, str]:
+    path: Path | None = args.institutions
+    institutions = load_institutions(path)  # a missing or invalid file: a KawalError
+    registry = bundled_registry() if path is None else path.read_text(encoding="utf-8")
+    return manifests(institutions, connector_names(), registry)
+
+
+def _options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--institutions",
+        type=Path,
+        metavar="FILE",
+        help="institution registry (TOML, as `kawal registry build` writes it) whose topics, "
+        "users and ConfigMap are written (default: the bundled one)",
     )
 
 

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from streams.broker.acls import AclBinding, PatternType, acl_matrix
+from streams.broker.acls import AclBinding, AclError, PatternType, acl_matrix
 from streams.domain.institutions import Institution
 from streams.topics import all_topics
 
@@ -46,6 +46,10 @@ _OPERATIONS = {
     "ALTER_CONFIGS": "AlterConfigs",
 }
 _PATTERNS = {PatternType.LITERAL: "literal", PatternType.PREFIXED: "prefix"}
+#: A Kubernetes object name (DNS-1123 subdomain): a KafkaUser's, which Strimzi makes the SCRAM
+#: user's name and the name of the Secret with its password.
+_OBJECT_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_MAX_OBJECT_NAME = 253
 
 
 def bootstrap_address() -> str:
@@ -132,11 +136,18 @@ def kafka_users(institutions: Iterable[Institution]) -> list[Json]:
     """One ``KafkaUser`` per registered institution (the hub too) with its ACLs.
 
     Raises:
-        AclError: an institution id no ACL can name (see :func:`acl_matrix`).
+        AclError: an institution id no ACL can name (see :func:`acl_matrix`), or one no
+            KafkaUser can be named (upper case, ``_``, a ``.`` or ``-`` at either end).
     """
     grouped: dict[str, list[AclBinding]] = {}
     for binding in acl_matrix(institutions):
         grouped.setdefault(binding.principal.removeprefix("User:"), []).append(binding)
+    if bad := [n for n in grouped if len(n) > _MAX_OBJECT_NAME or not _OBJECT_NAME.fullmatch(n)]:
+        raise AclError(
+            f"institution ids {sorted(bad)} cannot name a KafkaUser, whose name is the "
+            "institution's SCRAM user: use lower-case letters, digits, '-' and '.', beginning "
+            "and ending with a letter or digit, for these ids in the registry"
+        )
     return [_user(name, bindings) for name, bindings in sorted(grouped.items())]
 
 

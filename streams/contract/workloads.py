@@ -49,6 +49,11 @@ _KEY_DIR = f"{_HOME}/keys"
 _CA_DIR = "/etc/kawal/broker-ca"
 #: What each connector keeps across restarts (checkpoints, feed chains, kept heads, spools).
 CONNECTOR_STATE_SIZE = "5Gi"
+#: The ConfigMap holding the institution registry the topics and users were generated from
+#: (``institutions.toml``), and where every process reads it (``KAWAL_INSTITUTIONS_FILE``).
+INSTITUTIONS = "kawal-institutions"
+_INSTITUTIONS_DIR = "/etc/kawal/institutions"
+INSTITUTIONS_FILE = f"{_INSTITUTIONS_DIR}/institutions.toml"
 
 
 def _labels(component: str) -> dict[str, str]:
@@ -71,6 +76,9 @@ def _broker_env(user_secret: str, username: Json) -> list[Json]:
         {"name": "KAWAL_WEB_HOST", "value": "0.0.0.0"},  # noqa: S104
         {"name": "KAWAL_LOG_FORMAT", "value": "json"},
         {"name": "KAWAL_HOME", "value": _HOME},
+        # The registry of the topics and users: the worker reads each own-lane inbound topic
+        # and takes shared-lane events of the institutions it lists, a connector finds its lane.
+        {"name": "KAWAL_INSTITUTIONS_FILE", "value": INSTITUTIONS_FILE},
     ]
 
 
@@ -90,6 +98,21 @@ def _hub_env() -> list[Json]:
         _secret_env("KAWAL_AUDIT_DB_URL", AUDIT_DB_SECRET, "url"),
         _secret_env("KAWAL_VAULT_URL", AUDIT_DB_SECRET, "url"),
     ]
+
+
+def institutions_config_map(registry: str) -> Json:
+    """The ConfigMap of the institution registry, ``registry`` being its TOML text."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": INSTITUTIONS, "labels": PART_OF},
+        "data": {"institutions.toml": registry},
+    }
+
+
+def _institutions_volume() -> tuple[Json, Json]:
+    volume = {"name": "institutions", "configMap": {"name": INSTITUTIONS}}
+    return volume, {"name": "institutions", "mountPath": _INSTITUTIONS_DIR, "readOnly": True}
 
 
 def _secret_volume(name: str, secret: str, path: str) -> tuple[Json, Json]:
@@ -169,11 +192,12 @@ def _container(
 def _hub_deployment(component: str, replicas: int, port: int) -> Json:
     ca = _secret_volume("broker-ca", CLUSTER_CA_SECRET, _CA_DIR)
     registry = registry_volume()
+    institutions = _institutions_volume()
     init, keys, keys_mount = key_volumes(hub_key_files(), _KEY_DIR, IMAGE)
     container = _container([component], "http", port, ("/readyz", "/livez"), _hub_env())
-    container["volumeMounts"] = [ca[1], registry[1], keys_mount]
+    container["volumeMounts"] = [ca[1], registry[1], institutions[1], keys_mount]
     name = f"kawal-{component}"
-    volumes = [ca[0], registry[0], *keys]
+    volumes = [ca[0], registry[0], institutions[0], *keys]
     return _workload("Deployment", name, component, (init, container), volumes, replicas)
 
 
@@ -195,12 +219,13 @@ def connector_statefulset(name: str) -> Json:
     config = _secret_volume("config", secret, "/etc/kawal/connector")
     ca = _secret_volume("broker-ca", CLUSTER_CA_SECRET, _CA_DIR)
     registry = registry_volume()
+    institutions = _institutions_volume()
     institution = _secret_env(INSTITUTION_VARIABLE, secret, "username")
     init, keys, keys_mount = key_volumes(connector_key_files(name), _KEY_DIR, IMAGE, [institution])
     container = _connector_container(name, secret)
     state = {"name": "state", "mountPath": _HOME}
-    container["volumeMounts"] = [state, config[1], ca[1], registry[1], keys_mount]
-    volumes = [config[0], ca[0], registry[0], *keys]
+    container["volumeMounts"] = [state, config[1], ca[1], registry[1], institutions[1], keys_mount]
+    volumes = [config[0], ca[0], registry[0], institutions[0], *keys]
     workload = _workload("StatefulSet", secret, "connector", (init, container), volumes)
     workload["spec"]["volumeClaimTemplates"] = [_claim("state", CONNECTOR_STATE_SIZE)]
     for labels in (

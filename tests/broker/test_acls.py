@@ -20,6 +20,7 @@ from streams.broker.acls import (
     permits,
     principal,
 )
+from streams.broker.lag import hub_group
 from streams.cli import main
 from streams.cli.topics import ACLS_DESCRIPTION
 from streams.domain.institutions import HUB_INSTITUTION, Institution, load_institutions
@@ -221,3 +222,17 @@ def test_the_help_and_the_readme_name_every_topic_an_institution_writes() -> Non
     for text in (ACLS_DESCRIPTION, acls_row):
         assert DLQ in text
         assert "writes only its inbound topic" not in text
+
+
+def test_the_hub_may_describe_every_group_whose_lag_it_reads() -> None:
+    institutions = load_institutions()
+    bindings = acl_matrix(institutions)
+    groups = [APP_ID, SINK_APP_ID, *(connector_group(i.id, "siasn") for i in institutions)]
+    for group in groups:
+        assert hub_group(group)
+        # Kafka's ListGroups lists, and OffsetFetch answers for, only the groups the principal
+        # may describe: without it a connector's lag would be missing from every reading.
+        assert permits(bindings, HUB, DESCRIBE, GROUP, group), group
+    for inst in institutions:
+        # Describing is all: the hub joins no connector's group.
+        assert not permits(bindings, HUB, READ, GROUP, connector_group(inst.id, "siasn"))

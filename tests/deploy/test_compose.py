@@ -6,6 +6,7 @@ Validated against the Compose specification's JSON schema that check-jsonschema 
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from streams.broker.acls import acl_matrix, principal
+from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from tests.monitoring.promtools import RULES, promtool
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -103,3 +106,46 @@ def test_clients_meet_the_brokers_over_sasl_ssl_with_passwords_only_in_secret_fi
         assert "name=kawal,password=$$(cat /run/secrets/kawal_broker_password)" in format_command
     everything = COMPOSE.read_text()
     assert "PLAINTEXT://" not in everything
+
+
+def _granted(script: str) -> set[tuple[str, str, str, str]]:
+    """(resource type, pattern type, name, operation) of every ``acl ...`` call of ``script``."""
+    granted = set()
+    for step in script.split("&&"):
+        words = shlex.split(step)
+        if words[:1] != ["acl"]:
+            continue
+        options: dict[str, list[str]] = {}
+        for flag, value in zip(words[1::2], words[2::2], strict=True):
+            options.setdefault(flag, []).append(value)
+        (kind,) = {"--topic", "--group"} & set(options)
+        (name,) = options[kind]
+        (pattern,) = options.get("--resource-pattern-type", ["literal"])
+        for operation in options["--operation"]:
+            granted.add((kind[2:], pattern, name, operation))
+    return granted
+
+
+def test_the_hub_is_granted_its_acl_bindings_before_it_creates_its_topics() -> None:
+    found = services()
+    acls = found["acls"]
+    (script,) = acls["command"]
+    # Applied by the brokers' super user, the only one who may before any ACL exists.
+    assert "--command-config /run/secrets/kafka_admin_client" in script
+    assert "--allow-principal User:kawal" in script
+    assert "--add" in script
+    wanted = {
+        (
+            binding.resource_type.value.lower(),
+            binding.pattern_type.value.lower(),
+            binding.resource_name,
+            binding.operation.value.title().replace("_", ""),
+        )
+        for binding in acl_matrix(load_institutions())
+        if binding.principal == principal(HUB_INSTITUTION)
+    }
+    assert _granted(script) == wanted
+    assert found["topics"]["depends_on"]["acls"]["condition"] == "service_completed_successfully"
+    for broker in ("kafka-1", "kafka-2", "kafka-3"):
+        assert acls["depends_on"][broker]["condition"] == "service_healthy"
+        assert found[broker]["environment"]["KAFKA_SUPER_USERS"] == "User:admin"

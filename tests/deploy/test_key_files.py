@@ -19,14 +19,14 @@ from typing import Any
 
 import pytest
 
-from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import KeyUse, NewKey, load_key_registry, new_key_pair_for
 from streams.domain.signing import KeyRing
 from streams.settings import Settings
 from streams.vault.kek import KekError
 from streams.vault.kek_source import add_kek, load_kek_ring
 from tests.deploy.kubelet import Pod, atomic_volume
-from tests.deploy.manifests import kawal_workloads, pod_spec, settings_of
+from tests.deploy.manifests import kawal_workloads, of_kind, pod_spec, settings_of
 
 Json = dict[str, Any]
 VALID_FROM = datetime(2026, 12, 1, tzinfo=UTC)
@@ -54,6 +54,22 @@ class Keys:
 
     def registry(self) -> bytes:
         return "\n".join(key.registry_text() for key in (self.signing, self.encryption)).encode()
+
+
+def _config_maps(keys: Keys) -> dict[str, dict[str, bytes]]:
+    """The key registry of ``keys`` and the ConfigMaps the manifests themselves hold."""
+    found = {"kawal-key-registry": {"keys.toml": keys.registry()}}
+    for config_map in of_kind("ConfigMap"):
+        data = {key: text.encode() for key, text in config_map["data"].items()}
+        found[config_map["metadata"]["name"]] = data
+    return found
+
+
+def _read_institutions(pod: Pod, container: Json) -> None:
+    """The hub's code reads the registry where the settings say, through the kubelet's links."""
+    path = settings_of(container).institutions_file
+    assert path is not None
+    assert HUB_INSTITUTION in {i.id for i in load_institutions(pod.host_path(container, path))}
 
 
 def _file_name(key: NewKey) -> str:
@@ -104,9 +120,7 @@ def test_the_hub_reads_its_kek_and_keys_from_the_secrets_it_mounts(
     keys = Keys.of(HUB_INSTITUTION)
     secrets = {"kawal-kek": {"kek.toml": _kek_file(tmp_path)}, **keys.secrets("kawal-")}
     secrets["kawal-cluster-ca-cert"] = {"ca.crt": b"-----BEGIN CERTIFICATE-----\n"}
-    pod = Pod(
-        tmp_path / "pod", workload, secrets, {"kawal-key-registry": {"keys.toml": keys.registry()}}
-    )
+    pod = Pod(tmp_path / "pod", workload, secrets, _config_maps(keys))
 
     pod.run_init_containers()
 
@@ -114,6 +128,7 @@ def test_the_hub_reads_its_kek_and_keys_from_the_secrets_it_mounts(
     kek_file = settings_of(container).effective_kek_file
     assert load_kek_ring(Settings(kek_file=pod.host_path(container, kek_file))).ids
     _read_keys(pod, container, HUB_INSTITUTION, keys)
+    _read_institutions(pod, container)
 
 
 @pytest.mark.parametrize("name", _connector_names())
@@ -128,14 +143,13 @@ def test_each_connector_reads_its_institutions_keys_from_the_secrets_it_mounts(
         "kawal-cluster-ca-cert": {"ca.crt": b"-----BEGIN CERTIFICATE-----\n"},
         **keys.secrets(f"{name}-"),
     }
-    pod = Pod(
-        tmp_path / "pod", workload, secrets, {"kawal-key-registry": {"keys.toml": keys.registry()}}
-    )
+    pod = Pod(tmp_path / "pod", workload, secrets, _config_maps(keys))
 
     pod.run_init_containers()
 
     (container,) = spec["containers"]
     _read_keys(pod, container, CONNECTOR_INSTITUTION, keys)
+    _read_institutions(pod, container)
 
 
 def test_no_process_mounts_a_secret_where_it_reads_private_keys() -> None:

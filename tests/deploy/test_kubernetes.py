@@ -7,6 +7,8 @@ fields of :mod:`tests.deploy.custom_resources`.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,15 @@ from streams.contract.kubernetes import DIRECTORY, connector_names, main, manife
 from streams.domain.institutions import HUB_INSTITUTION, Institution, load_institutions
 from streams.topics import DLQ, all_topics
 from tests.deploy.custom_resources import SCHEMAS
-from tests.deploy.manifests import ROOT, containers, documents, of_kind
+from tests.deploy.manifests import (
+    ROOT,
+    containers,
+    documents,
+    kawal_workloads,
+    of_kind,
+    pod_spec,
+    settings_of,
+)
 
 KUBERNETES_VERSION = "1.37.0"
 
@@ -162,3 +172,70 @@ def test_worker_sink_and_every_connector_run_and_are_scraped() -> None:
             assert selector.items() <= service["metadata"]["labels"].items()
             assert service["spec"]["ports"][0]["name"] == monitor["spec"]["endpoints"][0]["port"]
     assert of_kind("PodDisruptionBudget")
+
+
+NATIONAL = ROOT / "tests" / "data" / "national" / "institutions.toml"
+#: Kubernetes refuses a ConfigMap whose data exceeds 1 MiB, and annotations above 256 KiB.
+CONFIG_MAP_LIMIT = 1024 * 1024
+ANNOTATIONS_LIMIT = 256 * 1024
+OPERATIONS = ROOT / "docs" / "operations.md"
+
+
+def _read_registry_of(container: dict[str, Any], workload: dict[str, Any], tmp: Path) -> Path:
+    """The registry file ``container`` reads, as its ConfigMap holds it, copied under ``tmp``."""
+    path = settings_of(container).institutions_file
+    assert path is not None, "KAWAL_INSTITUTIONS_FILE unset: the process reads the bundled one"
+    (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == str(path.parent)]
+    (volume,) = [v for v in pod_spec(workload)["volumes"] if v["name"] == mount["name"]]
+    (config_map,) = [
+        c for c in of_kind("ConfigMap") if c["metadata"]["name"] == volume["configMap"]["name"]
+    ]
+    copy = tmp / f"{workload['metadata']['name']}.toml"
+    copy.write_text(config_map["data"][path.name], encoding="utf-8")
+    return copy
+
+
+def test_every_process_reads_the_registry_its_topics_and_users_were_made_from(
+    tmp_path: Path,
+) -> None:
+    users = {doc["metadata"]["name"] for doc in of_kind("KafkaUser")}
+    for workload in kawal_workloads():
+        container = pod_spec(workload)["containers"][0]
+        registry = _read_registry_of(container, workload, tmp_path)
+        assert {i.id for i in load_institutions(registry)} == users, workload["metadata"]["name"]
+
+
+def test_a_national_registry_gets_its_topics_users_and_registry(tmp_path: Path) -> None:
+    assert main(["--root", str(tmp_path), "--institutions", str(NATIONAL)]) == 0
+    national = load_institutions(NATIONAL)
+    assert len(national) > 1_700
+    written = tmp_path / DIRECTORY
+
+    def names(file: str, kind: str) -> set[str]:
+        docs = yaml.safe_load_all((written / file).read_text())
+        return {doc["metadata"]["name"] for doc in docs if doc["kind"] == kind}
+
+    assert names("30-users.yaml", "KafkaUser") == {i.id for i in national}
+    assert len(names("20-topics.yaml", "KafkaTopic")) == len(all_topics(national, 12, 3))
+    (config_map,) = yaml.safe_load_all((written / "45-institutions.yaml").read_text())
+    assert config_map["data"]["institutions.toml"] == NATIONAL.read_text(encoding="utf-8")
+    assert len(NATIONAL.read_bytes()) < CONFIG_MAP_LIMIT
+    # A client-side `kubectl apply` keeps the whole resource in an annotation, and Kubernetes
+    # refuses a resource whose annotations exceed 256 KiB: the docs apply server-side.
+    if len(json.dumps(config_map)) > ANNOTATIONS_LIMIT * 0.9:
+        assert "kubectl apply --server-side" in OPERATIONS.read_text().replace("\n", " ")
+    assert main(["--root", str(tmp_path), "--institutions", str(NATIONAL), "--check"]) == 0
+    assert main(["--root", str(tmp_path), "--check"]) == 1
+
+
+def test_an_unreadable_registry_stops_the_generator(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.toml"
+    assert main(["--root", str(tmp_path), "--institutions", str(missing)]) == 2
+    assert not (tmp_path / DIRECTORY).exists()
+
+
+@pytest.mark.parametrize("bad", ["PPK_3301", "Ppk.3301", "ppk.3301-", "-ppk"])
+def test_an_institution_id_no_kafka_user_can_be_named_is_refused(bad: str) -> None:
+    institutions = (*load_institutions(), Institution(bad, "ppk", "Bad"))
+    with pytest.raises(AclError, match=re.escape(bad)):
+        manifests(institutions, [])
