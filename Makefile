@@ -10,10 +10,12 @@ NODE_STAMPS := $(NODE_TOOLS:%=%/node_modules/.installed)
 
 .PHONY: install system-deps run test lint typecheck docs bench battery clean
 
-$(STAMP): pyproject.toml
+# The hub's dependencies, theirs and so on at the versions the image installs
+# (deploy/constraints.txt): the tests run with what ships.
+$(STAMP): pyproject.toml deploy/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,embedded]'
+	$(BIN)/python -m pip install --quiet --constraint deploy/constraints.txt -e '.[dev,embedded]'
 	touch $(STAMP)
 
 tools/%/node_modules/.installed: tools/%/package.json tools/%/package-lock.json
