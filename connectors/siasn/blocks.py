@@ -13,7 +13,8 @@ crash before the checkpoint was stored) yields the same event, which the hub rec
 A row the hub could not take is dead-lettered with a reason naming the column to correct,
 never its value (a row holds the NIP): a block SIASN's operators made without linking it to a
 neutrality case (``missing_case_reference``), a NIP that is not 18 digits, a reason outside
-the shared enums, a time without its UTC offset.
+the shared enums, a time without its UTC offset. The log only grows, so a row dead-lettered is
+not read again: the block is corrected in SIASN, which logs it anew.
 """
 
 from __future__ import annotations
@@ -43,8 +44,11 @@ EVENTS = {
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/._-]{0,63}")
 #: A value safe to quote in a reason: an enum-like code.
 _CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
-#: What every reason tells to do.
-_FIX = "correct the row in SIASN's block log, or link the block to its case there"
+#: What every reason tells to do: the log only grows, so a row read is never read again.
+_FIX = (
+    "correct the block in SIASN so that its log records it anew (a block made by hand: lift "
+    "it and block again from its neutrality case)"
+)
 
 
 class SiasnBlocks(InboundConnector[SiasnConfig]):

@@ -149,7 +149,7 @@ def test_a_row_the_hub_cannot_take_is_refused_naming_the_column_never_its_value(
     assert refused.value.reason_code == code
     assert NIP not in refused.value.reason
     assert "Budi" not in refused.value.reason
-    assert "correct the row in SIASN's block log" in refused.value.reason
+    assert "correct the block in SIASN" in refused.value.reason
     connector.close()
 
 
