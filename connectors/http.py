@@ -27,13 +27,35 @@ def post_json(
     Raises:
         TransientError: no answer within ``timeout`` seconds, or the host cannot be reached.
     """
+    return _exchange("POST", url, body, headers, timeout, system)
+
+
+def get_json(
+    url: str, headers: dict[str, str], timeout: float, system: str | None = None
+) -> tuple[int, dict[str, Any]]:
+    """GET ``url`` (its query included); the status and the JSON object answered ({} if none).
+
+    Raises:
+        TransientError: no answer within ``timeout`` seconds, or the host cannot be reached.
+    """
+    return _exchange("GET", url, None, headers, timeout, system)
+
+
+def _exchange(
+    method: str,
+    url: str,
+    body: bytes | None,
+    headers: dict[str, str],
+    timeout: float,
+    system: str | None,
+) -> tuple[int, dict[str, Any]]:
     parts = urlsplit(url)
     name = system or parts.hostname
     factory = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     connection = factory(parts.hostname or "", parts.port, timeout=timeout)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        connection.request("POST", target, body=body, headers=headers)
+        connection.request(method, target, body=body, headers=headers)
         response = connection.getresponse()
         raw = response.read()
     except TimeoutError as exc:

@@ -2,10 +2,10 @@
 
 The Bawaslu callback API and SIASN are :class:`SimulatedJsonApi`: served from a thread on
 loopback, started, stopped (releasing stalled answers), taken off the network, each POST handed
-to :meth:`SimulatedJsonApi.answer`. The authority's staff, the PPK's office and the
-inspectorate's export job are :class:`SimulatedStaff`: a round of work every interval, in a
-thread. The authority's database and the PPK's decree registry go down with
-:func:`database_offline`.
+to :meth:`SimulatedJsonApi.answer` and each GET to :meth:`SimulatedJsonApi.answer_get`. The
+authority's staff, the PPK's office and the inspectorate's export job are
+:class:`SimulatedStaff`: a round of work every interval, in a thread. The authority's database
+and the PPK's decree registry go down with :func:`database_offline`.
 """
 
 from __future__ import annotations
@@ -52,6 +52,14 @@ class SimulatedJsonApi(ABC):
     @abstractmethod
     def answer(self, path: str, headers: Mapping[str, str], body: bytes) -> Answer:
         """The answer to one POST (header names lower-case)."""
+
+    def answer_get(self, path: str, headers: Mapping[str, str]) -> Answer:
+        """The answer to one GET of ``path`` with its query (header names lower-case).
+
+        An API that serves reads overrides it; by default every GET is 405.
+        """
+        del path, headers
+        return 405, {"error": "method_not_allowed"}
 
     def start(self) -> Self:
         """Start serving in a thread."""
@@ -114,7 +122,14 @@ class _Handler(BaseHTTPRequestHandler):
         api = cast(_Server, self.server).api
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {name.lower(): value for name, value in self.headers.items()}
-        status, payload = api.answer(self.path, headers, body)
+        self._send(*api.answer(self.path, headers, body))
+
+    def do_GET(self) -> None:
+        api = cast(_Server, self.server).api
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        self._send(*api.answer_get(self.path, headers))
+
+    def _send(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

@@ -3,7 +3,8 @@
 Which entries call for a SIASN write. ``PersonnelDataBlocked`` and ``PersonnelDataUnblocked``
 are BKN's own events: ``kawal.consumed_by`` sends them to the PPK and the recommending
 authority, never back to BKN, so they are not in this feed (they report a block SIASN already
-holds; publishing them is an inbound connector's job). What BKN does receive, and what SIASN
+holds; the ``siasn-blocks`` connector, :mod:`connectors.siasn.blocks`, publishes them from
+SIASN's block log). What BKN does receive, and what SIASN
 must record for it:
 
 ===================================== =========================== ===========================

@@ -11,6 +11,10 @@ Routes under ``/api/v1``, each a ``POST`` with a JSON body, a bearer token and a
   409 ``decree_conflict`` when the decree number is held with other content;
 * ``/blocks/release``: lift the case's block, if any; 404 ``case_unknown``.
 
+and one ``GET``, ``/blocks/changes?after=N&limit=M``: the rows of SIASN's block log
+(:mod:`connectors.siasn.block_log`) numbered above ``N``, every block applied and lifted with
+the case it was made for; 400 ``invalid_query`` when ``after`` or ``limit`` is not a number.
+
 A key seen before answers 409 ``already_recorded`` (same request) or
 ``idempotency_key_reused`` (another one), and applies nothing. 401 for a wrong token, 422 for
 a body that lacks a field. Now and then, by a seeded draw at configurable rates, a request
@@ -31,7 +35,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+from connectors.siasn.block_log import BlockLog
 from connectors.simulation import Answer, SimulatedJsonApi
 from schemas.field_formats import is_nip
 
@@ -79,6 +85,8 @@ class SiasnApi(SimulatedJsonApi):
         self.cases: dict[str, dict[str, Any]] = {}
         self.blocks: dict[str, Block] = {}
         self.sanctions: dict[str, dict[str, Any]] = {}
+        self.block_log = BlockLog()
+        """Every block applied and lifted, as ``GET /blocks/changes`` serves it."""
         self.applied: Counter[str] = Counter()
         self.requests = 0
         self.faults: Counter[str] = Counter()
@@ -105,6 +113,26 @@ class SiasnApi(SimulatedJsonApi):
         with self._lock:
             return self.applied[key]
 
+    def block_by_hand(self, nip: str, agency: str) -> dict[str, Any]:
+        """An operator blocks ``nip``'s data in SIASN's own screens, linked to no case.
+
+        The block log then holds a row without ``case_ref``, which no event of a case can
+        stand for: the row ``siasn-blocks`` dead-letters.
+        """
+        reference = f"BLK-{secrets.token_hex(4).upper()}"
+        return self.block_log.append(
+            {
+                "change": "BLOCKED",
+                "blocking_reference": reference,
+                "case_ref": None,
+                "nip": nip,
+                "employing_agency": agency,
+                "reason": "RECOMMENDATION_NOT_FOLLOWED_UP",
+                "breach_event_id": None,
+                "decree_number": None,
+            }
+        )
+
     # -- requests -------------------------------------------------------------------------
 
     def answer(self, path: str, headers: Mapping[str, str], body: bytes) -> Answer:
@@ -124,6 +152,25 @@ class SiasnApi(SimulatedJsonApi):
         if fault == "lost_response":  # applied; the answer comes after the client gave up
             self._stopping.wait(self.stall_seconds)
         return answer
+
+    def answer_get(self, path: str, headers: Mapping[str, str]) -> Answer:
+        """SIASN's answer to a GET: only ``/blocks/changes`` is served."""
+        if headers.get("authorization") != f"Bearer {self.token}":
+            return 401, {"error": "unauthorized"}
+        parts = urlsplit(path)
+        if parts.path != f"{API_ROOT}/blocks/changes":
+            return 404, {"error": "not_found"}
+        query = parse_qs(parts.query)
+        after, limit = query.get("after", ["0"])[-1], query.get("limit", ["100"])[-1]
+        if not (after.isdigit() and limit.isdigit()):
+            return 400, {"error": "invalid_query"}
+        fault, status = self._draw()
+        if fault == "error":
+            return status, {"error": "internal_error"}
+        if fault is not None:  # a read applies nothing: a stall is a stall
+            self._stopping.wait(self.stall_seconds)
+            return 504, {"error": "gateway_timeout"}
+        return 200, {"changes": self.block_log.page(int(after), int(limit))}
 
     def _draw(self) -> tuple[str | None, int]:
         """The fault this request meets (None: none), and the status an error answers."""
@@ -188,6 +235,7 @@ class SiasnApi(SimulatedJsonApi):
             return 409, {"error": "already_blocked", "blocking_reference": held.reference}
         block = Block(reference=f"BLK-{secrets.token_hex(4).upper()}", case_ref=case_ref)
         self.blocks[case_ref] = block
+        self.block_log.blocked(block.reference, self.cases[case_ref], request)
         return 201, {"blocking_reference": block.reference}
 
     def _sanction(self, request: dict[str, Any]) -> Answer:
@@ -200,7 +248,7 @@ class SiasnApi(SimulatedJsonApi):
         self.sanctions[request["decree_number"]] = request
         return 201, {
             "decree_number": request["decree_number"],
-            **self._lift(case_ref, "SANCTION_IMPOSED"),
+            **self._lift(case_ref, "SANCTION_IMPOSED", request["decree_number"]),
         }
 
     def _release(self, request: dict[str, Any]) -> Answer:
@@ -208,21 +256,25 @@ class SiasnApi(SimulatedJsonApi):
             return 404, {"error": "case_unknown"}
         return 201, self._lift(request["case_ref"], request["reason"])
 
-    def _lift(self, case_ref: str, because: str) -> dict[str, Any]:
+    def _lift(self, case_ref: str, because: str, decree: str | None = None) -> dict[str, Any]:
         block = self.blocks.get(case_ref)
         if block is None or not block.active:
             return {"block_lifted": None}
         block.active, block.lifted_because = False, because
+        self.block_log.unblocked(block.reference, self.cases[case_ref], because, decree)
         return {"block_lifted": block.reference}
 
 
 def demo_setup(root: Path) -> tuple[SiasnApi, dict[str, dict[str, Any]]]:
-    """SIASN for ``kawal up --demo``, started, and the ``siasn`` connector's configuration.
+    """SIASN for ``kawal up --demo``, started, and the configurations of its two connectors.
 
     It fails now and then (seeded), so the demo shows retries and a 409 after a lost answer.
+    ``siasn`` writes BKN's feed into it; ``siasn-blocks`` reports the blocks it applied and
+    lifted back to the hub.
 
     Returns:
-        The running API (``stop()`` it at the end) and ``{"siasn": configuration}``.
+        The running API (``stop()`` it at the end) and
+        ``{"siasn": configuration, "siasn-blocks": configuration}``.
     """
     del root  # SIASN keeps its state in memory
     api = SiasnApi(
@@ -234,4 +286,7 @@ def demo_setup(root: Path) -> tuple[SiasnApi, dict[str, dict[str, Any]]]:
         stall_seconds=3.0,
     ).start()
     config = {"institution": "bkn", "base_url": api.base_url, "token": api.token}
-    return api, {"siasn": config | {"timeout_seconds": 1.0}}
+    return api, {
+        "siasn": config | {"timeout_seconds": 1.0},
+        "siasn-blocks": config | {"timeout_seconds": 1.0, "poll_seconds": 2.0},
+    }

@@ -44,6 +44,7 @@ class ShareReader(_Reader[ShareConfig]):
         ("inspektorat-filedrop", FileDropConfig),
         ("ppk-decrees", RegistryConfig),
         ("siasn", SiasnConfig),
+        ("siasn-blocks", SiasnConfig),
     ],
 )
 def test_each_reference_connector_declares_its_config_class(

@@ -27,8 +27,9 @@ hold exactly what the policy grants them of the entries routed to them (BKN's da
 ``authority-status``, Bawaslu's callback API through ``bawaslu-callback``), and SIASN only the
 subjects' NIPs (``siasn``).
 
-Event types no reference connector sends (appeals, objections, clarifications received,
-personnel data blocks) are covered by :mod:`tests.hub.test_canaries`.
+Event types no reference connector sends (appeals, objections, clarifications received), and
+personnel data blocks, which ``siasn-blocks`` sends only after a follow-up breach this drive
+has none of, are covered by :mod:`tests.hub.test_canaries`.
 """
 
 from __future__ import annotations
