@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from streams.contract.generated_files import run_generator
+from streams.contract.generated_files import PROJECT_ROOT, run_generator
 from streams.contract.postgres import audit_database
 from streams.contract.strimzi import kafka_cluster, kafka_topics, kafka_users
 from streams.contract.workloads import (
@@ -36,6 +36,7 @@ from streams.contract.workloads import (
     disruption_budgets,
     hub_deployments,
     institutions_config_map,
+    prometheus_rule,
     service_monitor,
     services,
 )
@@ -51,6 +52,16 @@ CONNECTOR_GROUP = "kawal.connectors"
 def connector_names() -> list[str]:
     """The installed connectors' names (entry points), sorted."""
     return sorted({entry.name for entry in metadata.entry_points(group=CONNECTOR_GROUP)})
+
+
+#: The hub's recording and alerting rules, which the PrometheusRule carries.
+RULES_PATH = Path("monitoring/prometheus/rules.yml")
+
+
+def alert_rules() -> Json:
+    """``monitoring/prometheus/rules.yml`` of this checkout, as loaded."""
+    loaded: Json = yaml.safe_load((PROJECT_ROOT / RULES_PATH).read_text(encoding="utf-8"))
+    return loaded
 
 
 def bundled_registry() -> str:
@@ -81,7 +92,7 @@ def manifests(
         "45-institutions.yaml": [institutions_config_map(registry or bundled_registry())],
         "50-hub.yaml": [*hub_deployments(), *services(), *disruption_budgets()],
         "60-connectors.yaml": [connector_statefulset(name) for name in connectors],
-        "70-monitoring.yaml": [service_monitor()],
+        "70-monitoring.yaml": [service_monitor(), prometheus_rule(alert_rules())],
     }
     return {DIRECTORY / name: render(docs) for name, docs in documents.items()}
 

@@ -293,3 +293,17 @@ def service_monitor() -> Json:
             "endpoints": endpoints,
         },
     }
+
+
+def prometheus_rule(rules: Json) -> Json:
+    """Prometheus Operator's copy of the hub's recording and alerting rules (``rules.yml``).
+
+    Args:
+        rules: ``monitoring/prometheus/rules.yml`` as loaded, whose groups it carries unchanged.
+    """
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {"name": "kawal", "labels": PART_OF},
+        "spec": {"groups": rules["groups"]},
+    }

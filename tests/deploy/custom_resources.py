@@ -13,7 +13,7 @@ Sources:
     ``KafkaTopicSpec``, ``KafkaUserSpec``, ``KafkaUserScramSha512ClientAuthentication``,
     ``KafkaUserAuthorizationSimple``, ``AclRule``, ``AclRuleTopicResource``,
     ``AclRuleGroupResource``; Prometheus Operator API reference, ``monitoring.coreos.com/v1``
-    ``ServiceMonitorSpec`` and ``Endpoint``.
+    ``ServiceMonitorSpec``, ``Endpoint``, ``PrometheusRuleSpec``, ``RuleGroup`` and ``Rule``.
 """
 
 from __future__ import annotations
@@ -193,6 +193,36 @@ SERVICE_MONITOR = _resource(
     cluster_label=False,
 )
 
+_RULE = _object(
+    ["expr"],
+    record=_STRING,
+    alert=_STRING,
+    expr={"type": ["string", "integer"]},
+    labels=_MAP,
+    annotations=_MAP,
+    **{"for": {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"}},
+)
+_RULE["oneOf"] = [{"required": ["record"]}, {"required": ["alert"]}]
+
+PROMETHEUS_RULE = _resource(
+    "monitoring.coreos.com/v1",
+    "PrometheusRule",
+    _object(
+        ["groups"],
+        groups={
+            "type": "array",
+            "minItems": 1,
+            "items": _object(
+                ["name", "rules"],
+                name=_STRING,
+                interval={"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"},
+                rules={"type": "array", "items": _RULE},
+            ),
+        },
+    ),
+    cluster_label=False,
+)
+
 #: The schema of each custom resource kind the manifests hold.
 SCHEMAS: dict[str, Json] = {
     "Kafka": KAFKA,
@@ -200,4 +230,5 @@ SCHEMAS: dict[str, Json] = {
     "KafkaTopic": KAFKA_TOPIC,
     "KafkaUser": KAFKA_USER,
     "ServiceMonitor": SERVICE_MONITOR,
+    "PrometheusRule": PROMETHEUS_RULE,
 }

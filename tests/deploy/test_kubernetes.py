@@ -174,6 +174,23 @@ def test_worker_sink_and_every_connector_run_and_are_scraped() -> None:
     assert of_kind("PodDisruptionBudget")
 
 
+def test_the_prometheus_rule_carries_the_hubs_rules_unchanged() -> None:
+    (rule,) = of_kind("PrometheusRule")
+    rules = yaml.safe_load((ROOT / "monitoring" / "prometheus" / "rules.yml").read_text())
+
+    assert rule["spec"]["groups"] == rules["groups"]
+    alerts = [
+        r["alert"] for group in rule["spec"]["groups"] for r in group["rules"] if "alert" in r
+    ]
+    assert "KawalFollowUpBreachedWithoutBlock" in alerts
+    (monitor,) = of_kind("ServiceMonitor")
+    assert rule["metadata"]["labels"] == monitor["metadata"]["labels"]
+    group = rule["spec"]["groups"][0]
+    no_expr = {**group, "rules": [{"alert": "KawalSomething"}]}
+    with pytest.raises(jsonschema.ValidationError, match="expr"):
+        check({**rule, "spec": {"groups": [no_expr]}})
+
+
 NATIONAL = ROOT / "tests" / "data" / "national" / "institutions.toml"
 #: Kubernetes refuses a ConfigMap whose data exceeds 1 MiB, and annotations above 256 KiB.
 CONFIG_MAP_LIMIT = 1024 * 1024
