@@ -7,17 +7,14 @@ from pathlib import Path
 
 from connectors.ppk import connector
 from connectors.ppk.database import READ_COLUMNS
+from tests.connectors import guide
 
-ROOT = Path(__file__).parents[2]
 HEADING = "### The PPK's decree registry (`ppk-decrees`)"
 
 
 def section() -> str:
     """The decree registry's section of the connectors guide."""
-    text = (ROOT / "docs" / "connectors.md").read_text(encoding="utf-8")
-    assert HEADING in text, "docs/connectors.md has no section on the decree registry"
-    body = text.split(HEADING, 1)[1]
-    return re.split(r"^#{2,3} ", body, flags=re.MULTILINE)[0]
+    return guide.section(HEADING)
 
 
 def test_every_column_the_connector_reads_is_described() -> None:

@@ -6,17 +6,14 @@ import re
 from pathlib import Path
 
 from connectors.siasn import block_log, blocks
+from tests.connectors import guide
 
-ROOT = Path(__file__).parents[2]
 HEADING = "### SIASN's blocks (`siasn-blocks`)"
 
 
 def section() -> str:
     """The siasn-blocks section of the connectors guide."""
-    text = (ROOT / "docs" / "connectors.md").read_text(encoding="utf-8")
-    assert HEADING in text, "docs/connectors.md has no section on siasn-blocks"
-    body = text.split(HEADING, 1)[1]
-    return re.split(r"^#{2,3} ", body, flags=re.MULTILINE)[0]
+    return guide.section(HEADING)
 
 
 def test_every_field_of_a_log_row_is_described() -> None:
