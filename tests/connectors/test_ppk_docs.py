@@ -5,26 +5,36 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from connectors.ppk import connector
-from connectors.ppk.database import READ_COLUMNS
+from connectors.ppk import connector, inbox
+from connectors.ppk.database import HUB_REFUSALS, READ_COLUMNS, RECOMMENDATIONS
 
 ROOT = Path(__file__).parents[2]
 HEADING = "### The PPK's decree registry (`ppk-decrees`)"
+INBOX_HEADING = "### The PPK's inbox (`ppk-inbox`)"
 
 
-def section() -> str:
-    """The decree registry's section of the connectors guide."""
+def section(heading: str = HEADING) -> str:
+    """The section of the connectors guide under ``heading``."""
     text = (ROOT / "docs" / "connectors.md").read_text(encoding="utf-8")
-    assert HEADING in text, "docs/connectors.md has no section on the decree registry"
-    body = text.split(HEADING, 1)[1]
+    assert heading in text, f"docs/connectors.md has no section {heading!r}"
+    body = text.split(heading, 1)[1]
     return re.split(r"^#{2,3} ", body, flags=re.MULTILINE)[0]
 
 
-def test_every_column_the_connector_reads_is_described() -> None:
-    rows = re.findall(r"^\| (`[^|]+`) \|", section(), flags=re.MULTILINE)
-    described = {name for cell in rows for name in re.findall(r"`(\w+)`", cell)}
+def described_columns(text: str) -> set[str]:
+    """The column names a section's tables describe, in their first cells."""
+    rows = re.findall(r"^\| (`[^|]+`) \|", text, flags=re.MULTILINE)
+    return {name for cell in rows for name in re.findall(r"`(\w+)`", cell)}
 
-    assert described == {column.name for column in READ_COLUMNS}
+
+def test_every_column_the_connector_reads_is_described() -> None:
+    assert described_columns(section()) == {column.name for column in READ_COLUMNS}
+
+
+def test_every_column_the_inbox_writes_is_described() -> None:
+    written = {column.name for table in (RECOMMENDATIONS, HUB_REFUSALS) for column in table.c}
+
+    assert described_columns(section(INBOX_HEADING)) == written
 
 
 def test_every_reason_a_decree_is_dead_lettered_is_named() -> None:
@@ -33,3 +43,11 @@ def test_every_reason_a_decree_is_dead_lettered_is_named() -> None:
 
     assert codes
     assert not [code for code in codes if f"`{code}`" not in section()]
+
+
+def test_every_reason_the_inbox_dead_letters_is_named() -> None:
+    source = Path(inbox.__file__).read_text(encoding="utf-8")
+    codes = set(re.findall(r'PermanentError\(\s*"(\w+)"', source))
+
+    assert codes
+    assert not [code for code in codes if f"`{code}`" not in section(INBOX_HEADING)]
