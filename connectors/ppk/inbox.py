@@ -56,7 +56,7 @@ SYSTEM = "decree registry"
 
 
 class Inbox(OutboundConnector[RegistryConfig]):
-    """The PPK's feed → ``recommendations``, ``hub_refusals`` (and ``hub_cases``)."""
+    """The PPK's feed → ``recommendations`` and ``hub_refusals``."""
 
     name = "ppk-inbox"
 
@@ -171,6 +171,6 @@ class Inbox(OutboundConnector[RegistryConfig]):
             raise PermanentError(
                 "registry_refused",
                 f"the decree registry refused the write ({cause(exc)}); check that its "
-                "hub_cases, recommendations and hub_refusals tables match "
-                "connectors.ppk.database",
+                "recommendations and hub_refusals tables match connectors.ppk.database, "
+                "then redeliver",
             ) from exc

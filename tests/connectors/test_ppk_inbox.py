@@ -24,6 +24,7 @@ from connectors.base import (
 )
 from connectors.contract import OutboundContract, read_topic
 from connectors.contract_base import FAST_RETRY
+from connectors.errors import PermanentError
 from connectors.feed_chains import FeedChains
 from connectors.host import build, run_connector
 from connectors.ids import event_id_for
@@ -192,6 +193,23 @@ class TestInboxContractOnPostgres(TestInboxContract):
 
     def start_system(self, tmp_path: Path) -> AbstractContextManager[Any]:
         return running(self.server.create_database(f"ppk_{next(SEEDS)}"), tmp_path)
+
+    def test_a_registry_without_the_inbox_tables_refuses_saying_which(
+        self, system: Any, tmp_path: Path
+    ) -> None:
+        """A write PostgreSQL refuses (here: no such table) is permanent, not an outage."""
+        number = system.issue(*system.new_case_reference())
+        with system.engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE hub_refusals")
+        connector = self.outbound(system, tmp_path)
+
+        with pytest.raises(PermanentError) as refused:
+            connector.refused(refusal_of(decree_event_id(number)))
+
+        assert refused.value.reason_code == "registry_refused"
+        assert "UndefinedTable" in refused.value.reason
+        assert "hub_refusals" in refused.value.reason
+        connector.close()
 
 
 def _decree_id(registry: DecreeRegistry, number: str) -> int:
