@@ -2,13 +2,14 @@
 
 Bawaslu's system plays a case through the webhook (report, registration, verification,
 referral); BKN's case-management staff recommend on the referrals delivered to their database
-and close cases once sanctioned; the PPK's office signs a decree for each recommendation
-letter; SIASN blocks the personnel data of a civil servant whose PPK let the follow-up
-deadline pass, records the sanction and lifts the block, and BKN reports each block and its
-lifting back to the hub (``siasn-blocks``); the inspectorate office exports batches of
-reports; the public reports through Bawaslu Jawa Tengah's portal (``connectors.lapor.demo``, on
-``http://127.0.0.1:8090/`` when ``kawal up`` runs the embedded storage), and Bawaslu's officers
-register, verify and refer each such report once the hub delivered it to their system.
+and close cases once sanctioned; the PPK's office signs a decree for each recommendation the
+hub delivers to its registry (``ppk-inbox``); SIASN blocks the personnel data of a civil
+servant whose PPK let the follow-up deadline pass, records the sanction and lifts the block,
+and BKN reports each block and its lifting back to the hub (``siasn-blocks``); the
+inspectorate office exports batches of reports; the public reports through Bawaslu Jawa
+Tengah's portal (``connectors.lapor.demo``, on ``http://127.0.0.1:8090/`` when ``kawal up``
+runs the embedded storage), and Bawaslu's officers register, verify and refer each such report
+once the hub delivered it to their system.
 Everything between those systems travels through the hub.
 """
 
@@ -66,7 +67,6 @@ class DemoSystems:
         self.registry, configs = ppk_setup(root)
         self._add(self.registry.stop, configs)
         self._add(lambda: None, lapor_configs(root))  # the portal: only on the embedded S3
-        self.authority.send_letters_to(self.registry.receive_recommendation)
         if scripted:
             self.bawaslu.unavailable_rate = self.bawaslu.timeout_rate = 0.0
             self.siasn.rates = (0.0, 0.0, 0.0)

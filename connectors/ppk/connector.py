@@ -23,8 +23,12 @@ Why the checkpoint is the registry's change sequence, not the row id nor the sig
 
 A decree revoked after signing is dead-lettered: the shared schemas have no event that
 withdraws a sanction, so a person must record the outcome (an objection or appeal decision).
-A decree whose sanction is not a symbol of the shared enums, whose kind does not belong to its
-level, or which names no case is dead-lettered too; reasons never quote the decree's contents.
+A decree names its case by the hub's ``case_id`` (as the recommendation the hub delivered to
+the registry names it, :mod:`connectors.ppk.inbox`) or by the case reference on the
+recommendation letter (the reporting institution and its case number, from which the hub
+derives the case id). A decree whose sanction is not a symbol of the shared enums, whose kind
+does not belong to its level, or which names no case is dead-lettered too; reasons never
+quote the decree's contents.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from connectors.ppk.database import DECREES, READ_COLUMNS, REVOKED, SIGNED
 from connectors.sql import DatabaseConfig, outage_is_transient
 from schemas.envelope import envelope
 from schemas.errors import InvalidIdentifierError
-from schemas.identity import case_id_for
+from schemas.identity import canonical_case_id, case_id_for
 from streams.domain.sanctions import KIND_LEVEL
 from streams.sql_time import as_utc
 
@@ -162,6 +166,18 @@ class Decrees(InboundConnector[RegistryConfig]):
 
 
 def _case_id(decree: Mapping[str, Any]) -> str:
+    """The hub's id of the decree's case: its ``case_id``, else derived from its reference."""
+    given = decree["case_id"]
+    if isinstance(given, str) and given:
+        canonical = canonical_case_id(given)
+        if canonical is None:
+            raise PermanentError(
+                "invalid_case_id",
+                "case_id is not a UUID: copy the case id of the hub's recommendation, as the "
+                "registry's recommendations table holds it, or clear it and give reported_by "
+                "and case_number",
+            )
+        return canonical
     reported_by, case_number = decree["reported_by"], decree["case_number"]
     try:
         if isinstance(reported_by, str) and isinstance(case_number, str):
@@ -170,6 +186,7 @@ def _case_id(decree: Mapping[str, Any]) -> str:
         pass
     raise PermanentError(
         "missing_case_reference",
-        "the decree names no case: reported_by and case_number (the reporting institution "
-        "and its case number, as on the recommendation letter) are both required",
+        "the decree names no case: either case_id (the hub's, as on the recommendation the "
+        "hub delivered) or both reported_by and case_number (the reporting institution and "
+        "its case number, as on the recommendation letter) are required",
     )

@@ -1,7 +1,11 @@
-"""The PPK's decree registry as the ``ppk-decrees`` connector sees it, and how to reach it.
+"""The PPK's decree registry as its connectors see it, and how to reach it.
 
-The registry owns ``decrees``; the connector only reads it, and only the columns in
-:data:`READ_COLUMNS` (never the civil servant's name or NIP, which the registry also keeps).
+The registry owns ``decrees``; the ``ppk-decrees`` connector only reads it, and only the
+columns in :data:`READ_COLUMNS` (never the civil servant's name or NIP, which the registry also
+keeps). The ``ppk-inbox`` connector writes what the hub tells the PPK into two tables of their
+own, never into ``decrees``: ``recommendations`` (the in-tray the office drafts decrees from)
+and ``hub_refusals`` (the hub's refusals of the PPK's decrees). A refusal is not a change of the
+decree: it takes no ``change_seq``, so ``ppk-decrees`` does not read the decree again.
 ``change_seq`` is the registry's change sequence: every insert or update of a decree takes the
 next value of the ``change_counter`` row inside the same transaction (see
 :mod:`connectors.ppk.connector` for why the connector needs exactly that). Every timestamp is
@@ -12,14 +16,20 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
+    ForeignKey,
     Integer,
     MetaData,
     String,
     Table,
+    Text,
 )
+
+#: Row ids: 64-bit, but SQLite's rowid alias must be declared INTEGER.
+_ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 #: Decree statuses: a draft is not final, a signed decree is, a revoked one no longer holds.
 DRAFT, SIGNED, REVOKED = "DRAFT", "SIGNED", "REVOKED"
@@ -29,10 +39,11 @@ METADATA = MetaData()
 DECREES = Table(
     "decrees",
     METADATA,
-    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("id", _ROW_ID, primary_key=True),
     Column("decree_number", String(64), unique=True, doc="Assigned when the PPK signs."),
     Column("reported_by", String(64), doc="Case reference: institution that first reported it."),
     Column("case_number", String(128), doc="Case reference: that institution's case number."),
+    Column("case_id", String(36), doc="Case reference instead: the hub's id, as recommended."),
     Column("subject_nip", String(18), nullable=False, doc="Personal data; never read."),
     Column("subject_name", String(128), nullable=False, doc="Personal data; never read."),
     Column("sanction_level", String(32), doc="kawal.SanctionLevel symbol (PP 94/2021 Art. 8)."),
@@ -60,6 +71,7 @@ READ_COLUMNS = tuple(
         "decree_number",
         "reported_by",
         "case_number",
+        "case_id",
         "sanction_level",
         "sanction_kind",
         "effective_on",
@@ -68,4 +80,40 @@ READ_COLUMNS = tuple(
         "signed_by",
         "change_seq",
     )
+)
+
+#: Recommendation statuses: in the in-tray, a decree drafted for it, or nothing to impose (not
+#: proven).
+NEW, DRAFTED, NOTHING_TO_IMPOSE = "NEW", "DRAFTED", "NOTHING_TO_IMPOSE"
+
+RECOMMENDATIONS = Table(
+    "recommendations",
+    METADATA,
+    Column("id", _ROW_ID, primary_key=True),
+    Column("event_id", String(36), nullable=False, unique=True, doc="The hub's event id."),
+    Column("case_id", String(36), nullable=False, doc="The hub's case id: the decree names it."),
+    Column("authority", String(16), nullable=False, doc="kasn or bkn."),
+    Column("proven", Boolean, nullable=False),
+    Column("violation", String(64), nullable=False, doc="kawal.ViolationCategory symbol."),
+    Column("sanction_level", String(32), doc="Recommended kawal.SanctionLevel; null if none."),
+    Column("sanction_kind", String(64), doc="Recommended kawal.SanctionKind; null: the PPK's."),
+    Column("follow_up_days", Integer, nullable=False, doc="Working days to act on it."),
+    Column("issued_at", DateTime(timezone=True), nullable=False, doc="The authority's time."),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, doc="The hub's: clock start."),
+    Column("status", String(24), nullable=False, doc="NEW, DRAFTED or NOTHING_TO_IMPOSE."),
+    Column("decree_id", ForeignKey("decrees.id"), doc="The decree drafted for it."),
+)
+
+HUB_REFUSALS = Table(
+    "hub_refusals",
+    METADATA,
+    Column("id", _ROW_ID, primary_key=True),
+    Column("source", String(255), nullable=False, unique=True, doc="topic:partition:offset."),
+    Column("decree_id", ForeignKey("decrees.id"), doc="Null: no decree of the registry matched."),
+    Column("event_id", String(36), doc="The refused event's id, if the hub could read it."),
+    Column("event_type", String(64)),
+    Column("case_id", String(36)),
+    Column("reason_code", String(64), nullable=False, doc="The hub's machine-readable code."),
+    Column("reason", Text, nullable=False, doc="What to fix, in the hub's words."),
+    Column("refused_at", DateTime(timezone=True), nullable=False, doc="The receipt's time."),
 )

@@ -8,21 +8,22 @@ decree with a sanction outside PP 94/2021 or without the case reference, and a c
 a change open (its number taken, not yet committed). Everything it invents comes from a seeded
 generator, so a test sees the same data on every run.
 
-For the demo, :meth:`DecreeRegistry.receive_recommendation` takes the authority's letters
-(``AuthoritySystem.send_letters_to(registry.receive_recommendation)``), and :meth:`start`
-runs the office in a thread: each round it signs the drafts of the round before and drafts a
-decree for each new letter, so decrees move DRAFT → SIGNED as in a real office.
+What the hub tells the PPK arrives through the ``ppk-inbox`` connector: recommendations in the
+office's in-tray (``recommendations``), the hub's refusals of decrees in ``hub_refusals``.
+:meth:`start` runs the office in a thread: each round it signs the drafts of the round before
+and drafts a decree for each new proven recommendation, naming the hub's case id and the
+recommended sanction (the lightest kind of the level when the authority left the kind to the
+PPK), so decrees move DRAFT → SIGNED as in a real office.
 """
 
 from __future__ import annotations
 
-import queue
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Connection, create_engine, func, select, update
 from sqlalchemy import exc as sa_exc
@@ -31,7 +32,11 @@ from connectors.ppk.database import (
     CHANGE_COUNTER,
     DECREES,
     DRAFT,
+    DRAFTED,
+    HUB_REFUSALS,
     METADATA,
+    NEW,
+    RECOMMENDATIONS,
     REVOKED,
     SIGNED,
 )
@@ -39,26 +44,6 @@ from connectors.simulation import SimulatedStaff, database_offline
 from connectors.sql import open_engine
 from streams.domain.sanctions import KIND_LEVEL
 from streams.sql_time import as_utc
-
-
-class RecommendationLetter(Protocol):
-    """What the PPK reads off the authority's recommendation letter."""
-
-    @property
-    def reported_by(self) -> str:
-        """Institution that first reported the case."""
-
-    @property
-    def case_number(self) -> str:
-        """That institution's case number."""
-
-    @property
-    def sanction_level(self) -> str:
-        """Recommended level."""
-
-    @property
-    def sanction_kind(self) -> str | None:
-        """Recommended kind, or None when left to the PPK."""
 
 
 class DecreeRegistry:
@@ -82,7 +67,6 @@ class DecreeRegistry:
         self._series = f"{self._random.getrandbits(24):06X}"  # decree numbers of this registry
         self._clock = clock or (lambda: datetime.now(UTC))
         self._cases = 0
-        self._letters: queue.SimpleQueue[RecommendationLetter] = queue.SimpleQueue()
         self._office = SimulatedStaff("ppk-office", self.work_once, (sa_exc.SQLAlchemyError,))
         setup = create_engine(url)
         if setup.dialect.name == "sqlite":
@@ -110,14 +94,21 @@ class DecreeRegistry:
         level: str = "MEDIUM",
         kind: str = "ALLOWANCE_CUT_25_6_MONTHS",
         effective_on: date | None = None,
+        *,
+        case_id: str | None = None,
     ) -> int:
-        """A clerk drafts a decree; return its id (it has no number until signed)."""
+        """A clerk drafts a decree; return its id (it has no number until signed).
+
+        The decree names its case by ``reported_by`` and ``case_number``, or by the hub's
+        ``case_id``, as a recommendation in the in-tray names it.
+        """
         today = self._now().date()
         with self.engine.begin() as connection:
             result = connection.execute(
                 DECREES.insert().values(
                     reported_by=reported_by,
                     case_number=case_number,
+                    case_id=case_id,
                     subject_nip=f"19{self._random.randrange(10**15, 10**16)}",
                     subject_name=self._random.choice(("Budi Santoso", "Siti Rahayu", "Agus W.")),
                     sanction_level=level,
@@ -153,7 +144,7 @@ class DecreeRegistry:
         with self.engine.begin() as connection:
             self._change(connection, decree_id, status=REVOKED)
 
-    def issue(self, reported_by: str, case_number: str, **sanction: Any) -> str:
+    def issue(self, reported_by: str | None, case_number: str | None, **sanction: Any) -> str:
         """Draft and sign a decree at once; return its number."""
         return self.sign(self.draft(reported_by, case_number, **sanction))
 
@@ -162,10 +153,6 @@ class DecreeRegistry:
         self._cases += 1
         return "bawaslu.33", f"{self._cases:03d}/LP/PB/33/{self._series}/2024"
 
-    def receive_recommendation(self, letter: RecommendationLetter) -> None:
-        """Take a recommendation letter into the office's in-tray (handled by :meth:`start`)."""
-        self._letters.put(letter)
-
     # How it fails ---------------------------------------------------------------------------
 
     def write_invalid_decree(self, flaw: str = "sanction") -> str:
@@ -173,7 +160,8 @@ class DecreeRegistry:
 
         Args:
             flaw: ``sanction`` (a level and kind outside PP 94/2021, in the office's own
-                words), ``kind`` (a kind of another level) or ``case`` (no case reference).
+                words), ``kind`` (a kind of another level), ``case`` (no case reference) or
+                ``case_id`` (a case id that is no UUID).
         """
         reported_by: str | None = "bawaslu.33"
         case_number: str | None = f"INVALID/{self._series}"
@@ -184,7 +172,8 @@ class DecreeRegistry:
             kind = "ORAL_REPRIMAND"
         elif flaw == "case":
             reported_by = case_number = None
-        return self.sign(self.draft(reported_by, case_number, level, kind))
+        case_id = f"case-{self._series}" if flaw == "case_id" else None
+        return self.sign(self.draft(reported_by, case_number, level, kind, case_id=case_id))
 
     @contextmanager
     def open_change(self) -> Iterator[int]:
@@ -225,6 +214,30 @@ class DecreeRegistry:
             row = connection.execute(select(DECREES).where(DECREES.c.id == decree_id)).one()
         return dict(row._mapping)
 
+    def recommendations(self) -> list[dict[str, Any]]:
+        """The office's in-tray: every recommendation the hub delivered, oldest first."""
+        query = select(RECOMMENDATIONS).order_by(RECOMMENDATIONS.c.id)
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    def refusal_of(self, decree_id: int) -> dict[str, Any] | None:
+        """The hub's latest refusal of a decree (reason code, reason, time), or None."""
+        query = (
+            select(HUB_REFUSALS)
+            .where(HUB_REFUSALS.c.decree_id == decree_id)
+            .order_by(HUB_REFUSALS.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as connection:
+            row = connection.execute(query).one_or_none()
+        return None if row is None else dict(row._mapping)
+
+    def unmatched_refusals(self) -> list[dict[str, Any]]:
+        """The hub's refusals that match no decree of the registry."""
+        query = select(HUB_REFUSALS).where(HUB_REFUSALS.c.decree_id.is_(None))
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
     # Running as a demo -----------------------------------------------------------------------
 
     def start(self, interval_seconds: float = 2.0) -> None:
@@ -237,16 +250,25 @@ class DecreeRegistry:
         self.engine.dispose()
 
     def work_once(self) -> None:
-        """One round of the office: sign the waiting drafts, then draft the new letters."""
+        """One round of the office: sign the waiting drafts, then draft the new recommendations."""
         with self.engine.connect() as connection:
             drafts = connection.scalars(select(DECREES.c.id).where(DECREES.c.status == DRAFT))
             waiting = list(drafts)
+            new = connection.execute(
+                select(RECOMMENDATIONS).where(RECOMMENDATIONS.c.status == NEW)
+            ).all()
         for decree_id in waiting:
             self.sign(decree_id)
-        while not self._letters.empty():
-            letter = self._letters.get()
-            kind = letter.sanction_kind or _lightest_kind(letter.sanction_level)
-            self.draft(letter.reported_by, letter.case_number, letter.sanction_level, kind)
+        for recommendation in new:
+            level = recommendation.sanction_level
+            kind = recommendation.sanction_kind or _lightest_kind(level)
+            decree_id = self.draft(None, None, level, kind, case_id=recommendation.case_id)
+            with self.engine.begin() as connection:
+                connection.execute(
+                    update(RECOMMENDATIONS)
+                    .where(RECOMMENDATIONS.c.id == recommendation.id)
+                    .values(status=DRAFTED, decree_id=decree_id)
+                )
 
     # Helpers ---------------------------------------------------------------------------------
 
@@ -285,9 +307,10 @@ def demo_setup(root: Path) -> tuple[DecreeRegistry, dict[str, dict[str, Any]]]:
     """The decree registry of PPK Kota Semarang under ``root`` and the connector's configuration.
 
     Returns:
-        The registry (not started: call ``start()``, later ``stop()``; feed it letters with
-        ``AuthoritySystem.send_letters_to(registry.receive_recommendation)``) and the
-        configuration by connector name (``ppk-decrees``).
+        The registry (not started: call ``start()``, later ``stop()``) and the configuration
+        by connector name (``ppk-decrees``, which publishes its decrees, and ``ppk-inbox``,
+        which brings it the recommendations and the hub's refusals).
     """
     registry = DecreeRegistry.on_sqlite(root / "ppk.3374", seed=3374)
-    return registry, {"ppk-decrees": {"institution": "ppk.3374", "database_url": registry.url}}
+    config = {"institution": "ppk.3374", "database_url": registry.url}
+    return registry, {"ppk-decrees": config, "ppk-inbox": dict(config)}

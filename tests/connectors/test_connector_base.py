@@ -43,6 +43,7 @@ class ShareReader(_Reader[ShareConfig]):
         ("bawaslu-callback", CallbackConfig),
         ("inspektorat-filedrop", FileDropConfig),
         ("ppk-decrees", RegistryConfig),
+        ("ppk-inbox", RegistryConfig),
         ("siasn", SiasnConfig),
         ("siasn-blocks", SiasnConfig),
     ],

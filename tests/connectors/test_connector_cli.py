@@ -39,6 +39,7 @@ REFERENCE = {
     "authority-status": "outbound",
     "siasn": "outbound",
     "ppk-decrees": "inbound",
+    "ppk-inbox": "outbound",
     "inspektorat-filedrop": "inbound",
     "lapor-intake": "inbound",
     "lapor-status": "outbound",

@@ -13,13 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from connectors.authority.simulator import AuthoritySystem
 from connectors.contract import InboundContract
 from connectors.errors import ConnectorConfigError, PermanentError
 from connectors.host import build
 from connectors.ppk.connector import Decrees
 from connectors.ppk.database import DECREES
-from connectors.ppk.simulator import DecreeRegistry, demo_setup
+from connectors.ppk.simulator import DecreeRegistry
 from connectors.runtime import json_bytes
 from schemas.catalog import default_catalog
 from streams.domain.authorization import authorize
@@ -167,6 +166,7 @@ def test_the_registry_numbers_changes_in_commit_order(postgres: PostgresServer) 
         ("sanction", "invalid_sanction"),
         ("kind", "inconsistent_decree"),
         ("case", "missing_case_reference"),
+        ("case_id", "invalid_case_id"),
     ],
 )
 def test_an_invalid_decree_is_refused_without_personal_data(
@@ -184,6 +184,17 @@ def test_an_invalid_decree_is_refused_without_personal_data(
     dead_letter = refused.value.reason.encode() + json_bytes(record.payload)
     assert subject["subject_name"].encode() not in dead_letter
     assert subject["subject_nip"].encode() not in dead_letter
+    connector.close()
+
+
+def test_a_decree_naming_the_hubs_case_id_is_of_that_case(registry: DecreeRegistry) -> None:
+    case_id = report("bawaslu.33")["envelope"]["case_id"]
+    registry.issue(None, None, case_id=case_id.upper())  # a registry may keep it upper case
+    connector = decrees(registry)
+
+    (event,) = connector.to_events(connector.read(None, 10)[0])
+
+    assert event.record["envelope"]["case_id"] == case_id
     connector.close()
 
 
@@ -229,27 +240,3 @@ def test_the_sanction_follows_the_hub_lifecycle(registry: DecreeRegistry) -> Non
     assert authorize(default_catalog(), ppk, event.event_type, event.record, state, "bkn") is None
     assert advance(state, event.event_type, event.record).phase is Phase.SANCTIONED
     connector.close()
-
-
-def test_the_office_drafts_then_signs_the_authoritys_recommendation(tmp_path: Path) -> None:
-    authority = AuthoritySystem.on_sqlite(tmp_path / "authority", seed=next(SEEDS))
-    registry, configs = demo_setup(tmp_path)
-    authority.send_letters_to(registry.receive_recommendation)
-    case = authority.open_case("bawaslu.33", "042/LP/PB/33/XI/2024")
-    authority.issue_recommendation(case, level="HEAVY", kind=None)
-    connector = build("ppk-decrees", configs["ppk-decrees"])
-    assert isinstance(connector, Decrees)
-
-    registry.work_once()  # drafts
-    assert connector.read(None, 10) == []
-    registry.work_once()  # signs
-    (event,) = connector.to_events(connector.read(None, 10)[0])
-
-    assert event.record["envelope"]["case_id"] == case.hub_case_id
-    assert (event.record["sanction_level"], event.record["sanction_kind"]) == (
-        "HEAVY",
-        "DEMOTION_12_MONTHS",
-    )
-    connector.close()
-    registry.stop()
-    authority.stop()

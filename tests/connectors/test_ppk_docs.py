@@ -5,23 +5,33 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from connectors.ppk import connector
-from connectors.ppk.database import READ_COLUMNS
+from connectors.ppk import connector, inbox
+from connectors.ppk.database import HUB_REFUSALS, READ_COLUMNS, RECOMMENDATIONS
 from tests.connectors import guide
 
 HEADING = "### The PPK's decree registry (`ppk-decrees`)"
+INBOX_HEADING = "### The PPK's inbox (`ppk-inbox`)"
 
 
-def section() -> str:
-    """The decree registry's section of the connectors guide."""
-    return guide.section(HEADING)
+def section(heading: str = HEADING) -> str:
+    """The section of the connectors guide under ``heading``."""
+    return guide.section(heading)
+
+
+def described_columns(text: str) -> set[str]:
+    """The column names a section's tables describe, in their first cells."""
+    rows = re.findall(r"^\| (`[^|]+`) \|", text, flags=re.MULTILINE)
+    return {name for cell in rows for name in re.findall(r"`(\w+)`", cell)}
 
 
 def test_every_column_the_connector_reads_is_described() -> None:
-    rows = re.findall(r"^\| (`[^|]+`) \|", section(), flags=re.MULTILINE)
-    described = {name for cell in rows for name in re.findall(r"`(\w+)`", cell)}
+    assert described_columns(section()) == {column.name for column in READ_COLUMNS}
 
-    assert described == {column.name for column in READ_COLUMNS}
+
+def test_every_column_the_inbox_writes_is_described() -> None:
+    written = {column.name for table in (RECOMMENDATIONS, HUB_REFUSALS) for column in table.c}
+
+    assert described_columns(section(INBOX_HEADING)) == written
 
 
 def test_every_reason_a_decree_is_dead_lettered_is_named() -> None:
@@ -30,3 +40,11 @@ def test_every_reason_a_decree_is_dead_lettered_is_named() -> None:
 
     assert codes
     assert not [code for code in codes if f"`{code}`" not in section()]
+
+
+def test_every_reason_the_inbox_dead_letters_is_named() -> None:
+    source = Path(inbox.__file__).read_text(encoding="utf-8")
+    codes = set(re.findall(r'PermanentError\(\s*"(\w+)"', source))
+
+    assert codes
+    assert not [code for code in codes if f"`{code}`" not in section(INBOX_HEADING)]
