@@ -57,7 +57,9 @@ def _second_up(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
         env=env,
         capture_output=True,
         text=True,
-        timeout=30,
+        # Refusing takes only the start of the interpreter, but beside a running demo on a loaded
+        # machine that start alone took 28 s: the bound is for a process that never refuses.
+        timeout=120,
         check=False,
     )
 
@@ -207,13 +209,15 @@ def test_unknown_case_exits_3(demo_up: UpProcess) -> None:
 
 def test_second_up_on_same_home_fails_at_once(demo_up: UpProcess) -> None:
     env = up_env(demo_up.home, free_port(), free_port(), free_storage_base_port())
-    started = time.monotonic()
     result = _second_up(env)
 
     assert result.returncode == 1
-    assert time.monotonic() - started < 10
     assert "already running" in result.stderr
     assert "KAWAL_HOME" in result.stderr
+    # Refused before anything started: no hub announced, none stopped. How long the interpreter
+    # takes to get there is the machine's load (12 s once beside a running demo on 2 busy cores).
+    assert result.stdout == ""
+    assert "kawal: stopped" not in result.stderr
 
 
 def test_second_up_on_same_web_port_fails_at_once(demo_up: UpProcess, tmp_path: Path) -> None:
