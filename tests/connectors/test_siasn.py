@@ -238,7 +238,8 @@ def test_the_request_timeout_is_enforced() -> None:
         started = time.monotonic()
         with pytest.raises(TransientError, match=r"did not answer within 0\.3 s"):
             connector.deliver(report)
-        assert time.monotonic() - started < 2.0
+        # Ended by the timeout, not by the server's answer after its stall.
+        assert time.monotonic() - started < 5.0
         assert api.effects(report.event_id) == 0
 
 
