@@ -5,7 +5,8 @@ old keys kept to verify old events: about 10,450 entries, 2.2 MB, twice what one
 ``kawal keys split`` cuts it into pieces under 1 MiB; each piece is one ConfigMap
 ``kawal-key-registry-<n>``, projected into the folder the worker's ``KAWAL_KEYS_FILE`` names (as
 the kubelet lays it out), and the hub's own code reads it there and authenticates events signed
-with the first, second and third key of an institution, each in its period.
+with the first, second and third key of an institution, each in its period. A piece not
+delivered stops the reader, naming it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ from schemas.codec import AvroCodec
 from streams.cli import main
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
-from streams.domain.keys import KeyRegistry, KeyUse, NewKey, load_key_registry, new_key_pair_for
+from streams.domain.keys import (
+    KeyRegistry,
+    KeyRegistryError,
+    KeyUse,
+    NewKey,
+    load_key_registry,
+    new_key_pair_for,
+)
 from streams.domain.reasons import Reason, Rejection
 from streams.domain.signed_events import SIGNED_EVENT, authenticate, open_signed, sign_event
 from streams.domain.signing import SigningKey, read_signing_key
@@ -112,3 +120,9 @@ def test_a_national_registry_after_two_rotations_reaches_the_worker_in_pieces(
     late = _verdict(registry, first_key, datetime(2026, 6, 1, tzinfo=UTC))
     assert late is not None
     assert late.reason is Reason.KEY_EXPIRED
+    # A piece's ConfigMap not created: the pod still starts (each is optional), and the hub's
+    # code refuses the registry, naming the piece, rather than take its keys as unknown.
+    del config_maps["kawal-key-registry-2"]
+    short = Pod(tmp_path / "short", worker, secrets, config_maps)
+    with pytest.raises(KeyRegistryError, match="lacks piece 2 of 3"):
+        load_key_registry(short.host_path(container, path))
