@@ -196,8 +196,9 @@ class Settings(BaseSettings):
     keys_file: Path | None = Field(
         default=None,
         description=(
-            "TOML registry of the public signing and encryption keys; unset: "
-            "KAWAL_HOME/keys/registry.toml if `kawal keys init` or `kawal up` made it, else the "
+            "TOML registry of the public signing and encryption keys, or a folder of the pieces "
+            "`kawal keys split` writes (read together; a missing piece stops the process); unset:"
+            " KAWAL_HOME/keys/registry.toml if `kawal keys init` or `kawal up` made it, else the "
             "bundled one."
         ),
     )

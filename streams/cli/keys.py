@@ -1,4 +1,4 @@
-"""``kawal keys new|init|revoke``: the key pairs of an institution (or the hub), and revocation.
+"""``kawal keys new|init|revoke|split``: institutions' (and the hub's) key pairs and registry.
 
 By default both kinds are made: a signing key (Ed25519), whose private half goes to
 ``KAWAL_HOME/keys/<institution>/`` (or ``--dir``), and an encryption key (X25519, for data
@@ -7,7 +7,8 @@ makes one kind only, to rotate it. Each file is mode 0600 in folders of mode 070
 institution's connectors read it, and is never overwritten. The public halves are printed as the
 entries to add to the key registry (``data/keys.toml``). ``keys revoke KEY_ID`` withdraws a key
 early: it writes ``revoked_at`` and the reason into the key's entry of the registry in force
-(:mod:`streams.local.key_revocation`).
+(:mod:`streams.local.key_revocation`). ``keys split`` cuts the registry in force into pieces
+that each fit a Kubernetes ConfigMap (:mod:`streams.local.key_split`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from streams.cli.moments import MOMENT_FORMS, day_or_moment
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import KeyUse, new_key_pair_for
 from streams.local.key_revocation import KeyRevocationError, revoke_key
+from streams.local.key_split import DEFAULT_MAX_BYTES, split_registry
 from streams.local.keyring import KeyFileError, ensure_local_keys, write_private_key
 from streams.settings import Settings
 
@@ -93,6 +95,20 @@ def add_parsers(commands: Any) -> None:
         "then on is refused)",
     )
     revoke.set_defaults(run=_revoke)
+    split = actions.add_parser(
+        "split",
+        help="write the key registry in force (KAWAL_KEYS_FILE, else KAWAL_HOME/keys/"
+        "registry.toml) as pieces keys-<n>.toml, each small enough for one Kubernetes "
+        "ConfigMap; KAWAL_KEYS_FILE may name the folder holding them all",
+    )
+    split.add_argument("--out", type=Path, required=True, help="an empty folder for the pieces")
+    split.add_argument(
+        "--max-bytes",
+        type=int,
+        default=DEFAULT_MAX_BYTES,
+        help=f"largest piece, bytes (default {DEFAULT_MAX_BYTES}: a ConfigMap holds 1 MiB)",
+    )
+    split.set_defaults(run=_split)
 
 
 def _moment(text: str) -> datetime:
@@ -153,6 +169,19 @@ def _revoke(args: argparse.Namespace, settings: Settings) -> int:
         "stop and start `kawal up`) and the connectors (`kawal connector run`); institutions "
         "that keep a copy of the registry need the new file and a restart too. `kawal audit "
         "verify` and `kawal case trail` read it anew on each run"
+    )
+    return EXIT_OK
+
+
+def _split(args: argparse.Namespace, settings: Settings) -> int:
+    pieces = split_registry(settings.key_registry_file, args.out, args.max_bytes)
+    for piece in pieces:
+        print(f"{piece.path}: {piece.keys} keys, {piece.size} bytes")
+    print(
+        f"next: one ConfigMap per piece (kubectl -n kawal create configmap "
+        f"kawal-key-registry-<n> --from-file={args.out}/keys-<n>.toml), mounted together into "
+        "the folder KAWAL_KEYS_FILE names; delete the ConfigMaps of pieces beyond "
+        f"{len(pieces)}, then restart every process that reads the registry"
     )
     return EXIT_OK
 

@@ -15,7 +15,10 @@ user with umask 077 (files 0400, folders 0700) into an ``emptyDir`` in memory mo
 files: ``kubectl create secret generic kawal-keys --from-file=keys/kawal/`` takes the signing
 keys (a folder's regular files, not its ``encryption/`` subfolder), ``--from-file=
 keys/kawal/encryption/`` the encryption keys. The pod's ``fsGroup`` lets the init container
-read the Secrets' files. The key registry is public: a ConfigMap, read where it is mounted.
+read the Secrets' files. The key registry is public: ConfigMaps, read where they are mounted.
+A national registry outgrows one ConfigMap (1 MiB) at its first round of rotations, so it is
+delivered in pieces (``kawal keys split``), one ConfigMap ``kawal-key-registry-<n>`` each,
+projected together into the folder ``KAWAL_KEYS_FILE`` names (:mod:`streams.domain.key_pieces`).
 
 Example:
     >>> [files.folder for files in hub_key_files()]
@@ -34,10 +37,13 @@ from streams.domain.keys import ENCRYPTION_FOLDER
 
 Json = dict[str, Any]
 
-#: The ConfigMap holding the key registry (``keys.toml``), and where it is mounted.
+#: The ConfigMaps holding the key registry's pieces (``<prefix>-<n>``, each ``keys-<n>.toml``),
+#: and the folder they are projected into: ``KAWAL_KEYS_FILE``.
 KEY_REGISTRY = "kawal-key-registry"
 KEY_REGISTRY_DIR = "/etc/kawal/key-registry"
-KEY_REGISTRY_FILE = f"{KEY_REGISTRY_DIR}/keys.toml"
+#: Pieces a pod mounts, each optional: the registry reader refuses a folder missing one of the
+#: pieces a split wrote. 16 pieces of 960 KiB hold about 18 rounds of national rotations.
+KEY_REGISTRY_PIECES = 16
 #: The variable naming the institution whose keys a connector's pod copies.
 INSTITUTION_VARIABLE = "INSTITUTION"
 _VOLUME = "keys"
@@ -147,6 +153,14 @@ def key_volumes(
 
 
 def registry_volume() -> tuple[Json, Json]:
-    """The key registry's ConfigMap volume and its mount (``KAWAL_KEYS_FILE``)."""
-    volume = {"name": "key-registry", "configMap": {"name": KEY_REGISTRY}}
+    """The key registry's pieces as one projected volume, and its mount (``KAWAL_KEYS_FILE``).
+
+    Each piece's ConfigMap is optional, so a registry of fewer pieces mounts as well; a piece
+    missing from a split is the registry reader's clear error, not a pod stuck in creation.
+    """
+    sources = [
+        {"configMap": {"name": f"{KEY_REGISTRY}-{number}", "optional": True}}
+        for number in range(1, KEY_REGISTRY_PIECES + 1)
+    ]
+    volume = {"name": "key-registry", "projected": {"sources": sources}}
     return volume, {"name": "key-registry", "mountPath": KEY_REGISTRY_DIR, "readOnly": True}

@@ -23,7 +23,7 @@ from typing import Any
 
 from streams.contract.key_files import (
     INSTITUTION_VARIABLE,
-    KEY_REGISTRY_FILE,
+    KEY_REGISTRY_DIR,
     connector_key_files,
     hub_key_files,
     key_volumes,
@@ -94,7 +94,7 @@ def _hub_env() -> list[Json]:
         {"name": "KAWAL_REPLICATION", "value": str(REPLICATION)},
         {"name": "KAWAL_SESSION_TIMEOUT", "value": "30"},
         {"name": "KAWAL_KEK_FILE", "value": f"{_KEY_DIR}/kek.toml"},
-        {"name": "KAWAL_KEYS_FILE", "value": KEY_REGISTRY_FILE},
+        {"name": "KAWAL_KEYS_FILE", "value": KEY_REGISTRY_DIR},
         _secret_env("KAWAL_AUDIT_DB_URL", AUDIT_DB_SECRET, "url"),
         _secret_env("KAWAL_VAULT_URL", AUDIT_DB_SECRET, "url"),
     ]
@@ -240,7 +240,7 @@ def connector_statefulset(name: str) -> Json:
 def _connector_container(name: str, secret: str) -> Json:
     """The connector's process, with its institution's credential and the key registry."""
     username = _secret_env("KAWAL_BROKER_USERNAME", secret, "username")
-    env = [*_broker_env(secret, username), {"name": "KAWAL_KEYS_FILE", "value": KEY_REGISTRY_FILE}]
+    env = [*_broker_env(secret, username), {"name": "KAWAL_KEYS_FILE", "value": KEY_REGISTRY_DIR}]
     args = ["connector", "run", name, "--config", "/etc/kawal/connector/connector.toml"]
     return _container(args, "http", 6068, ("/metrics", "/metrics"), env)
 

@@ -16,7 +16,13 @@ from typing import ClassVar, Generic, TypeAlias, TypeVar
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
+from schemas.errors import KawalError
+
 PublicT = TypeVar("PublicT", Ed25519PublicKey, X25519PublicKey)
+
+
+class KeyRegistryError(KawalError):
+    """The key registry cannot be read or holds an entry that cannot be used."""
 
 
 class KeyProblem(StrEnum):

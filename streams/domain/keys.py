@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,17 +32,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
-from schemas.errors import KawalError
-from streams.domain.data_files import read_toml
-
 # The entries' model lives in its own module; the registry's users import it from here too.
 from streams.domain.key_entries import DatedKey as DatedKey
 from streams.domain.key_entries import EncryptionKeyEntry as EncryptionKeyEntry
 from streams.domain.key_entries import KeyEntry as KeyEntry
 from streams.domain.key_entries import KeyProblem as KeyProblem
 from streams.domain.key_entries import KeyRefusal as KeyRefusal
+from streams.domain.key_entries import KeyRegistryError as KeyRegistryError
 from streams.domain.key_entries import KeyUse as KeyUse
 from streams.domain.key_entries import RegisteredKey as RegisteredKey
+from streams.domain.key_pieces import read_key_tables
 
 #: Fields of a registry entry; anything else (a private key above all) is refused.
 FIELDS = frozenset(
@@ -56,10 +54,6 @@ X25519_PUBLIC_KEY_BYTES = 32
 #: Subfolder of an institution's key folder holding its private encryption keys, apart from the
 #: signing keys beside it (the key ring reads every ``*.pem`` there as a signing key).
 ENCRYPTION_FOLDER = "encryption"
-
-
-class KeyRegistryError(KawalError):
-    """The key registry cannot be read or holds an entry that cannot be used."""
 
 
 class KeyRegistry:
@@ -183,24 +177,19 @@ class KeyRegistry:
 
 
 def load_key_registry(path: Path | None = None) -> KeyRegistry:
-    """Read the registry from ``path``, or the bundled one.
+    """Read the registry from ``path`` (a file, or a folder of pieces), or the bundled one.
 
     Raises:
-        KeyRegistryError: unreadable file, or entries that cannot be used (all named at once).
+        KeyRegistryError: an unreadable file, a folder of pieces missing one or naming a key
+            twice (:mod:`streams.domain.key_pieces`), or entries that cannot be used (all named
+            at once).
     """
-    try:
-        raw = read_toml(path, "keys.toml")
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise KeyRegistryError(
-            f"cannot read the key registry {path or '(bundled)'}: {exc}; fix that file (the "
-            "registry in force is KAWAL_KEYS_FILE, else KAWAL_HOME/keys/registry.toml)"
-        ) from exc
     entries, problems = [], []
-    for index, item in enumerate(raw.get("key", []), start=1):
+    for table in read_key_tables(path):
         try:
-            entries.append(parse_entry(item))
+            entries.append(parse_entry(table.item))
         except KeyRegistryError as exc:
-            problems.append(f"key entry #{index}: {exc}")
+            problems.append(f"{table.where}: {exc}")
     if problems:
         raise KeyRegistryError("; ".join(problems))
     return KeyRegistry(entries, path, bundled=path is None)

@@ -22,11 +22,13 @@ from tomlkit.items import AoT, InlineTable, Table
 
 from schemas.errors import KawalError
 from streams.domain.institutions import resembling
+from streams.domain.key_pieces import piece_holding, read_piece
 from streams.domain.keys import (
     KeyRegistry,
     KeyRegistryError,
     RegisteredKey,
     load_key_registry,
+    parse_entry,
 )
 
 
@@ -45,7 +47,10 @@ class Revoked:
 
 
 def revoke_key(path: Path, key_id: str, reason: str, at: datetime) -> Revoked:
-    """Mark ``key_id`` revoked at ``at`` for ``reason`` in the registry file ``path``.
+    """Mark ``key_id`` revoked at ``at`` for ``reason`` in the registry ``path``.
+
+    ``path`` is a file, or a folder of pieces (``kawal keys split``): then the piece holding
+    the entry is changed, and only its ConfigMap needs replacing.
 
     Raises:
         KeyRevocationError: an empty or multi-line reason, ``at`` in the future, an unknown or
@@ -67,8 +72,8 @@ def revoke_key(path: Path, key_id: str, reason: str, at: datetime) -> Revoked:
             f"({entry.reason}); nothing was changed (to correct when or why, edit its entry in "
             f"{path})"
         )
-    text = _revoked_text(path, key_id, reason, at)
-    _replace(path, text, key_id, reason, at)
+    held = piece_holding(path, key_id)
+    _replace(held, _revoked_text(held, key_id, reason, at), key_id, reason, at)
     successors = [
         other.id
         for other in _entries(load_key_registry(path))
@@ -76,7 +81,7 @@ def revoke_key(path: Path, key_id: str, reason: str, at: datetime) -> Revoked:
         and other.use is entry.use
         and other.problem_at(at) is None
     ]
-    return Revoked(entry, path, successors)
+    return Revoked(entry, held, successors)
 
 
 def _checked_reason(reason: str) -> str:
@@ -160,7 +165,8 @@ def _replace(path: Path, text: str, key_id: str, reason: str, at: datetime) -> N
             file.write(text)
             file.flush()
             os.fsync(file.fileno())
-        load_key_registry(Path(partial))  # what the hub will read: never replace with less
+        # What the hub will read of this file (alone, if it is a piece): never replace with less.
+        KeyRegistry(parse_entry(table.item) for table in read_piece(Path(partial)))
         os.replace(partial, target)
     except OSError as exc:
         raise KeyRevocationError(

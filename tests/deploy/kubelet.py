@@ -1,7 +1,7 @@
 """A pod's volumes as the kubelet lays them out, in folders here, to run its init containers.
 
-A Secret or ConfigMap volume is written the way the kubelet's atomic writer writes it: the
-files in a timestamped folder, ``..data`` a link to that folder, and each key a link into
+A Secret, ConfigMap or projected volume is written the way the kubelet's atomic writer writes
+it: the files in a timestamped folder, ``..data`` a link to that folder, and each key a link into
 ``..data`` (``kek.toml -> ..data/kek.toml``). With the pod's ``fsGroup`` the kubelet also lets
 the group read every file, whatever ``defaultMode`` says (kubernetes/kubernetes#57923), so a
 file of ``defaultMode: 0400`` is 0440. An ``emptyDir``, and a StatefulSet's claim, is an empty
@@ -39,6 +39,18 @@ def atomic_volume(folder: Path, files: Mapping[str, bytes], mode: int) -> None:
         (folder / key).symlink_to(f"..data/{key}")
 
 
+def _projected(projected: Json, config_maps: Contents) -> dict[str, bytes]:
+    """A projected volume's files: every ConfigMap source's keys, an absent optional one none."""
+    files: dict[str, bytes] = {}
+    for source in projected["sources"]:
+        config_map = source["configMap"]
+        if config_map["name"] in config_maps:
+            files.update(config_maps[config_map["name"]])
+        else:
+            assert config_map.get("optional"), f"no ConfigMap {config_map['name']}"
+    return files
+
+
 class Pod:
     """The volumes of one pod as folders under a root, and its init containers run there."""
 
@@ -59,6 +71,8 @@ class Pod:
                 atomic_volume(folder, secrets[source["secretName"]], source["defaultMode"])
             elif "configMap" in volume:
                 atomic_volume(folder, config_maps[volume["configMap"]["name"]], 0o644)
+            elif "projected" in volume:
+                atomic_volume(folder, _projected(volume["projected"], config_maps), 0o644)
             else:
                 assert "emptyDir" in volume, volume
                 folder.mkdir(parents=True)

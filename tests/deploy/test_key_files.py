@@ -22,6 +22,7 @@ import pytest
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import KeyUse, NewKey, load_key_registry, new_key_pair_for
 from streams.domain.signing import KeyRing
+from streams.local.key_split import split_registry
 from streams.settings import Settings
 from streams.vault.kek import KekError
 from streams.vault.kek_source import add_kek, load_kek_ring
@@ -56,9 +57,21 @@ class Keys:
         return "\n".join(key.registry_text() for key in (self.signing, self.encryption)).encode()
 
 
-def _config_maps(keys: Keys) -> dict[str, dict[str, bytes]]:
-    """The key registry of ``keys`` and the ConfigMaps the manifests themselves hold."""
-    found = {"kawal-key-registry": {"keys.toml": keys.registry()}}
+def _config_maps(keys: Keys, tmp_path: Path) -> dict[str, dict[str, bytes]]:
+    """The key registry of ``keys`` in pieces, and the ConfigMaps the manifests themselves hold.
+
+    The registry is split as ``kawal keys split`` does, one entry a piece, and each piece is a
+    ConfigMap ``kawal-key-registry-<n>`` as the operations guide creates them.
+    """
+    whole = tmp_path / "registry" / "keys.toml"
+    whole.parent.mkdir()
+    whole.write_bytes(keys.registry())
+    pieces = split_registry(whole, tmp_path / "registry" / "pieces", max_bytes=700)
+    assert len(pieces) == 2
+    found = {
+        f"kawal-key-registry-{number}": {piece.path.name: piece.path.read_bytes()}
+        for number, piece in enumerate(pieces, start=1)
+    }
     for config_map in of_kind("ConfigMap"):
         data = {key: text.encode() for key, text in config_map["data"].items()}
         found[config_map["metadata"]["name"]] = data
@@ -120,7 +133,7 @@ def test_the_hub_reads_its_kek_and_keys_from_the_secrets_it_mounts(
     keys = Keys.of(HUB_INSTITUTION)
     secrets = {"kawal-kek": {"kek.toml": _kek_file(tmp_path)}, **keys.secrets("kawal-")}
     secrets["kawal-cluster-ca-cert"] = {"ca.crt": b"-----BEGIN CERTIFICATE-----\n"}
-    pod = Pod(tmp_path / "pod", workload, secrets, _config_maps(keys))
+    pod = Pod(tmp_path / "pod", workload, secrets, _config_maps(keys, tmp_path))
 
     pod.run_init_containers()
 
@@ -143,7 +156,7 @@ def test_each_connector_reads_its_institutions_keys_from_the_secrets_it_mounts(
         "kawal-cluster-ca-cert": {"ca.crt": b"-----BEGIN CERTIFICATE-----\n"},
         **keys.secrets(f"{name}-"),
     }
-    pod = Pod(tmp_path / "pod", workload, secrets, _config_maps(keys))
+    pod = Pod(tmp_path / "pod", workload, secrets, _config_maps(keys, tmp_path))
 
     pod.run_init_containers()
 
