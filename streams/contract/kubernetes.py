@@ -37,7 +37,7 @@ from streams.contract.workloads import (
     hub_deployments,
     institutions_config_map,
     prometheus_rule,
-    service_monitor,
+    service_monitors,
     services,
 )
 from streams.domain.institutions import Institution, load_institutions
@@ -92,7 +92,7 @@ def manifests(
         "45-institutions.yaml": [institutions_config_map(registry or bundled_registry())],
         "50-hub.yaml": [*hub_deployments(), *services(), *disruption_budgets()],
         "60-connectors.yaml": [connector_statefulset(name) for name in connectors],
-        "70-monitoring.yaml": [service_monitor(), prometheus_rule(alert_rules())],
+        "70-monitoring.yaml": [*service_monitors(), prometheus_rule(alert_rules())],
     }
     return {DIRECTORY / name: render(docs) for name, docs in documents.items()}
 

@@ -4,7 +4,10 @@ Core resources (``apps/v1``, ``v1``, ``policy/v1``) and one ``monitoring.coreos.
 ``ServiceMonitor``. The worker and the sink are probed on ``/readyz`` (partitions assigned,
 tables recovered, audit store answering) and ``/livez`` (the process answers and has not
 crashed), so a rebalance or an outage of the store holds traffic back without restarting
-anything; a connector's probes both ask ``/metrics``, the one page it serves. Each connector
+anything; a connector's probes both ask ``/metrics``, the one page it serves. The worker and
+the sink serve HTTPS only (case trails, bearer tokens): their certificate and key come from the
+TLS Secret ``kawal-web-tls``, mounted read-only, and Prometheus checks that certificate against
+the Secret's CA and the Service's name. Each connector
 is a StatefulSet whose claim holds its ``KAWAL_HOME`` (checkpoints, feed chains, kept heads),
 so a restart resumes where it stopped. Private keys reach every process through an init
 container that copies them from their Secrets into memory, as regular files only the
@@ -54,6 +57,13 @@ CONNECTOR_STATE_SIZE = "5Gi"
 INSTITUTIONS = "kawal-institutions"
 _INSTITUTIONS_DIR = "/etc/kawal/institutions"
 INSTITUTIONS_FILE = f"{_INSTITUTIONS_DIR}/institutions.toml"
+#: The TLS Secret of the worker's and the sink's HTTPS servers (``tls.crt``, ``tls.key`` and
+#: ``ca.crt``, the CA that issued it), written by cert-manager or by the operator; its
+#: certificate names each hub Service (``kawal-worker``, ``kawal-sink``).
+WEB_TLS_SECRET = "kawal-web-tls"  # noqa: S105 (a Secret's name, no secret)
+_WEB_TLS_DIR = "/etc/kawal/web-tls"
+#: The HTTP port of each hub component.
+HUB_PORTS = {"worker": 6066, "sink": 6067}
 
 
 def _labels(component: str) -> dict[str, str]:
@@ -97,6 +107,8 @@ def _hub_env() -> list[Json]:
         {"name": "KAWAL_KEYS_FILE", "value": KEY_REGISTRY_FILE},
         _secret_env("KAWAL_AUDIT_DB_URL", AUDIT_DB_SECRET, "url"),
         _secret_env("KAWAL_VAULT_URL", AUDIT_DB_SECRET, "url"),
+        {"name": "KAWAL_WEB_TLS_CERT", "value": f"{_WEB_TLS_DIR}/tls.crt"},
+        {"name": "KAWAL_WEB_TLS_KEY", "value": f"{_WEB_TLS_DIR}/tls.key"},
     ]
 
 
@@ -121,8 +133,9 @@ def _secret_volume(name: str, secret: str, path: str) -> tuple[Json, Json]:
 
 
 def _probe(path: str, port: str, initial_delay: int) -> Json:
+    scheme = "HTTPS" if port == "https" else "HTTP"
     return {
-        "httpGet": {"path": path, "port": port},
+        "httpGet": {"path": path, "port": port, "scheme": scheme},
         "initialDelaySeconds": initial_delay,
         "periodSeconds": 10,
         "timeoutSeconds": 5,
@@ -189,21 +202,23 @@ def _container(
     }
 
 
-def _hub_deployment(component: str, replicas: int, port: int) -> Json:
+def _hub_deployment(component: str, replicas: int) -> Json:
     ca = _secret_volume("broker-ca", CLUSTER_CA_SECRET, _CA_DIR)
+    web_tls = _secret_volume("web-tls", WEB_TLS_SECRET, _WEB_TLS_DIR)
     registry = registry_volume()
     institutions = _institutions_volume()
     init, keys, keys_mount = key_volumes(hub_key_files(), _KEY_DIR, IMAGE)
-    container = _container([component], "http", port, ("/readyz", "/livez"), _hub_env())
-    container["volumeMounts"] = [ca[1], registry[1], institutions[1], keys_mount]
+    port = HUB_PORTS[component]
+    container = _container([component], "https", port, ("/readyz", "/livez"), _hub_env())
+    container["volumeMounts"] = [ca[1], web_tls[1], registry[1], institutions[1], keys_mount]
     name = f"kawal-{component}"
-    volumes = [ca[0], registry[0], institutions[0], *keys]
+    volumes = [ca[0], web_tls[0], registry[0], institutions[0], *keys]
     return _workload("Deployment", name, component, (init, container), volumes, replicas)
 
 
 def hub_deployments() -> list[Json]:
     """The worker (two replicas, scaling out by partitions) and the audit sink."""
-    return [_hub_deployment("worker", 2, 6066), _hub_deployment("sink", 1, 6067)]
+    return [_hub_deployment("worker", 2), _hub_deployment("sink", 1)]
 
 
 def connector_statefulset(name: str) -> Json:
@@ -253,8 +268,12 @@ def _claim(name: str, size: str) -> Json:
 
 
 def services() -> list[Json]:
-    """A Service per component, naming the port the ServiceMonitor scrapes."""
-    ports = {"worker": 6066, "sink": 6067, "connector": 6068}
+    """A Service per component, naming the port its ServiceMonitor scrapes.
+
+    The worker's and the sink's port is ``https``; a connector's, which serves only its
+    metrics, ``http``.
+    """
+    ports = {**{c: ("https", p) for c, p in HUB_PORTS.items()}, "connector": ("http", 6068)}
     return [
         {
             "apiVersion": "v1",
@@ -262,10 +281,10 @@ def services() -> list[Json]:
             "metadata": {"name": f"kawal-{component}", "labels": {**_labels(component), **PART_OF}},
             "spec": {
                 "selector": _labels(component),
-                "ports": [{"name": "http", "port": port, "targetPort": "http", "protocol": "TCP"}],
+                "ports": [{"name": name, "port": port, "targetPort": name, "protocol": "TCP"}],
             },
         }
-        for component, port in ports.items()
+        for component, (name, port) in ports.items()
     ]
 
 
@@ -281,17 +300,35 @@ def disruption_budgets() -> list[Json]:
     ]
 
 
-def service_monitor() -> Json:
-    """Prometheus Operator's scrape of ``/metrics`` on every Service of the hub."""
-    endpoints = [{"port": "http", "path": "/metrics", "interval": "15s", "scheme": "http"}]
+def service_monitors() -> list[Json]:
+    """Prometheus Operator's scrapes of ``/metrics``, one ServiceMonitor per Service of the hub.
+
+    The worker and the sink over HTTPS, their certificate verified against the CA of
+    ``kawal-web-tls`` for the name of their Service (each its own monitor, since a monitor's
+    endpoint has one ``serverName``); the connectors over HTTP.
+    """
+    hub = [_monitor(component, _https_endpoint(f"kawal-{component}")) for component in HUB_PORTS]
+    plain = {"port": "http", "path": "/metrics", "interval": "15s", "scheme": "http"}
+    return [*hub, _monitor("connector", plain)]
+
+
+def _https_endpoint(server_name: str) -> Json:
+    ca = {"secret": {"name": WEB_TLS_SECRET, "key": "ca.crt"}}
+    return {
+        "port": "https",
+        "path": "/metrics",
+        "interval": "15s",
+        "scheme": "https",
+        "tlsConfig": {"ca": ca, "serverName": server_name},
+    }
+
+
+def _monitor(component: str, endpoint: Json) -> Json:
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",
-        "metadata": {"name": "kawal", "labels": PART_OF},
-        "spec": {
-            "selector": {"matchLabels": PART_OF},
-            "endpoints": endpoints,
-        },
+        "metadata": {"name": f"kawal-{component}", "labels": PART_OF},
+        "spec": {"selector": {"matchLabels": _labels(component)}, "endpoints": [endpoint]},
     }
 
 
