@@ -1,13 +1,16 @@
-"""The hub's workloads on Kubernetes: worker, sink, connectors, PostgreSQL and their scraping.
+"""The hub's workloads on Kubernetes: worker, sink and connectors, their Services and budgets.
 
-Core resources (``apps/v1``, ``v1``, ``policy/v1``) and one ``monitoring.coreos.com/v1``
-``ServiceMonitor``. The worker and the sink are probed on ``/readyz`` (partitions assigned,
-tables recovered, audit store answering) and ``/livez`` (the process answers and has not
+Core resources (``apps/v1``, ``v1``, ``policy/v1``); their scraping is
+:mod:`streams.contract.scraping`. The worker and the sink are probed on ``/readyz`` (partitions
+assigned, tables recovered, audit store answering) and ``/livez`` (the process answers and has not
 crashed), so a rebalance or an outage of the store holds traffic back without restarting
 anything; a connector's probes both ask ``/metrics``, the one page it serves. The worker and
 the sink serve HTTPS only (case trails, bearer tokens): their certificate and key come from the
 TLS Secret ``kawal-web-tls``, mounted read-only, and Prometheus checks that certificate against
-the Secret's CA and the Service's name. Each connector
+the Secret's CA and the Service's name. Their ``KAWAL_HOME`` is an ``emptyDir`` of bounded size,
+which holds the worker's case tables (RocksDB) across restarts of its container, and the
+container asks for the ephemeral storage it fills, so the kubelet neither evicts it for disk
+nor makes it rebuild its tables from the changelogs after a crash. Each connector
 is a StatefulSet whose claim holds its ``KAWAL_HOME`` (checkpoints, feed chains, kept heads),
 so a restart resumes where it stopped. Private keys reach every process through an init
 container that copies them from their Secrets into memory, as regular files only the
@@ -64,9 +67,24 @@ WEB_TLS_SECRET = "kawal-web-tls"  # noqa: S105 (a Secret's name, no secret)
 _WEB_TLS_DIR = "/etc/kawal/web-tls"
 #: The HTTP port of each hub component.
 HUB_PORTS = {"worker": 6066, "sink": 6067}
+#: Bytes on disk per open case, case table and accepted-event index (docs/scale.md, `make bench`
+#: at 100,000 cases).
+CASE_BYTES_ON_DISK = 616
+#: The cases a worker's tables are sized for: years of national reports and backlog imports,
+#: hundreds of times the 2,034 reports of the 2020 regional elections. A worker keeps a standby
+#: copy of the other workers' partitions, so each holds every case.
+NATIONAL_CASES = 1_000_000
+#: RocksDB's room beyond the live data: a compaction writes a level anew before it drops the
+#: old one, and each of the 24 databases (2 tables, 12 partitions) has its log and manifest.
+TABLES_HEADROOM = 2
+#: What a container writes besides its data directory: its writable layer and its logs.
+_CONTAINER_DISK_MIB = 1024
+#: The sink's data directory: Faust's small state, no case table.
+_SINK_DATA_MIB = 256
 
 
-def _labels(component: str) -> dict[str, str]:
+def component_labels(component: str) -> dict[str, str]:
+    """The labels of ``component``'s pods and Service, which its selectors match."""
     return {"app.kubernetes.io/name": "kawal", "app.kubernetes.io/component": component}
 
 
@@ -152,7 +170,7 @@ def _workload(
     replicas: int = 1,
 ) -> Json:
     """A Deployment or StatefulSet; ``containers``: its init container and its process."""
-    labels = _labels(component)
+    labels = component_labels(component)
     init, container = containers
     return {
         "apiVersion": "apps/v1",
@@ -202,6 +220,33 @@ def _container(
     }
 
 
+def data_size_mib(component: str) -> int:
+    """The ``sizeLimit`` of ``component``'s ``KAWAL_HOME`` volume, in MiB (whole GiB for tables).
+
+    Example:
+        >>> data_size_mib("worker"), data_size_mib("sink")
+        (2048, 256)
+    """
+    if component != "worker":
+        return _SINK_DATA_MIB
+    tables = NATIONAL_CASES * CASE_BYTES_ON_DISK * TABLES_HEADROOM
+    return -(-tables // 2**30) * 1024
+
+
+def _home_volume(component: str, container: Json) -> tuple[Json, Json]:
+    """``KAWAL_HOME`` on an ``emptyDir``, and the container's ephemeral storage to match.
+
+    The data directory (``KAWAL_HOME/worker``) lies inside the volume, not on its mount point,
+    which the kubelet makes root's: the process makes it itself, mode 0700.
+    """
+    size = data_size_mib(component)
+    disk = f"{size + _CONTAINER_DISK_MIB}Mi"
+    container["resources"]["requests"]["ephemeral-storage"] = disk
+    container["resources"]["limits"]["ephemeral-storage"] = disk
+    volume = {"name": "home", "emptyDir": {"sizeLimit": f"{size}Mi"}}
+    return volume, {"name": "home", "mountPath": _HOME}
+
+
 def _hub_deployment(component: str, replicas: int) -> Json:
     ca = _secret_volume("broker-ca", CLUSTER_CA_SECRET, _CA_DIR)
     web_tls = _secret_volume("web-tls", WEB_TLS_SECRET, _WEB_TLS_DIR)
@@ -210,9 +255,11 @@ def _hub_deployment(component: str, replicas: int) -> Json:
     init, keys, keys_mount = key_volumes(hub_key_files(), _KEY_DIR, IMAGE)
     port = HUB_PORTS[component]
     container = _container([component], "https", port, ("/readyz", "/livez"), _hub_env())
-    container["volumeMounts"] = [ca[1], web_tls[1], registry[1], institutions[1], keys_mount]
+    home = _home_volume(component, container)
+    mounts = [home[1], ca[1], web_tls[1], registry[1], institutions[1], keys_mount]
+    container["volumeMounts"] = mounts
     name = f"kawal-{component}"
-    volumes = [ca[0], web_tls[0], registry[0], institutions[0], *keys]
+    volumes = [home[0], ca[0], web_tls[0], registry[0], institutions[0], *keys]
     return _workload("Deployment", name, component, (init, container), volumes, replicas)
 
 
@@ -278,9 +325,12 @@ def services() -> list[Json]:
         {
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": {"name": f"kawal-{component}", "labels": {**_labels(component), **PART_OF}},
+            "metadata": {
+                "name": f"kawal-{component}",
+                "labels": {**component_labels(component), **PART_OF},
+            },
             "spec": {
-                "selector": _labels(component),
+                "selector": component_labels(component),
                 "ports": [{"name": name, "port": port, "targetPort": name, "protocol": "TCP"}],
             },
         }
@@ -295,52 +345,9 @@ def disruption_budgets() -> list[Json]:
             "apiVersion": "policy/v1",
             "kind": "PodDisruptionBudget",
             "metadata": {"name": "kawal-worker", "labels": PART_OF},
-            "spec": {"minAvailable": 1, "selector": {"matchLabels": _labels("worker")}},
+            "spec": {
+                "minAvailable": 1,
+                "selector": {"matchLabels": component_labels("worker")},
+            },
         }
     ]
-
-
-def service_monitors() -> list[Json]:
-    """Prometheus Operator's scrapes of ``/metrics``, one ServiceMonitor per Service of the hub.
-
-    The worker and the sink over HTTPS, their certificate verified against the CA of
-    ``kawal-web-tls`` for the name of their Service (each its own monitor, since a monitor's
-    endpoint has one ``serverName``); the connectors over HTTP.
-    """
-    hub = [_monitor(component, _https_endpoint(f"kawal-{component}")) for component in HUB_PORTS]
-    plain = {"port": "http", "path": "/metrics", "interval": "15s", "scheme": "http"}
-    return [*hub, _monitor("connector", plain)]
-
-
-def _https_endpoint(server_name: str) -> Json:
-    ca = {"secret": {"name": WEB_TLS_SECRET, "key": "ca.crt"}}
-    return {
-        "port": "https",
-        "path": "/metrics",
-        "interval": "15s",
-        "scheme": "https",
-        "tlsConfig": {"ca": ca, "serverName": server_name},
-    }
-
-
-def _monitor(component: str, endpoint: Json) -> Json:
-    return {
-        "apiVersion": "monitoring.coreos.com/v1",
-        "kind": "ServiceMonitor",
-        "metadata": {"name": f"kawal-{component}", "labels": PART_OF},
-        "spec": {"selector": {"matchLabels": _labels(component)}, "endpoints": [endpoint]},
-    }
-
-
-def prometheus_rule(rules: Json) -> Json:
-    """Prometheus Operator's copy of the hub's recording and alerting rules (``rules.yml``).
-
-    Args:
-        rules: ``monitoring/prometheus/rules.yml`` as loaded, whose groups it carries unchanged.
-    """
-    return {
-        "apiVersion": "monitoring.coreos.com/v1",
-        "kind": "PrometheusRule",
-        "metadata": {"name": "kawal", "labels": PART_OF},
-        "spec": {"groups": rules["groups"]},
-    }
