@@ -5,7 +5,8 @@ from the institution registry (:func:`streams.broker.acls.acl_matrix`), which ev
 reads from the ConfigMap ``kawal-institutions`` generated beside them (the bundled registry, or
 the file ``--institutions`` names: the national one), connectors from the
 ``kawal.connectors`` entry points; the cluster is Strimzi's (:mod:`streams.contract.strimzi`),
-the processes are :mod:`streams.contract.workloads`, the audit store
+the processes are :mod:`streams.contract.workloads`, their scraping
+:mod:`streams.contract.scraping`, the audit store
 :mod:`streams.contract.postgres`. File names are numbered in the order they are applied.
 
 Run ``python -m streams.contract.kubernetes`` to regenerate, with ``--check`` to fail (exit 1)
@@ -30,14 +31,13 @@ import yaml
 
 from streams.contract.generated_files import PROJECT_ROOT, run_generator
 from streams.contract.postgres import audit_database
+from streams.contract.scraping import prometheus_rule, service_monitors
 from streams.contract.strimzi import kafka_cluster, kafka_topics, kafka_users
 from streams.contract.workloads import (
     connector_statefulset,
     disruption_budgets,
     hub_deployments,
     institutions_config_map,
-    prometheus_rule,
-    service_monitor,
     services,
 )
 from streams.domain.institutions import Institution, load_institutions
@@ -92,7 +92,7 @@ def manifests(
         "45-institutions.yaml": [institutions_config_map(registry or bundled_registry())],
         "50-hub.yaml": [*hub_deployments(), *services(), *disruption_budgets()],
         "60-connectors.yaml": [connector_statefulset(name) for name in connectors],
-        "70-monitoring.yaml": [service_monitor(), prometheus_rule(alert_rules())],
+        "70-monitoring.yaml": [*service_monitors(), prometheus_rule(alert_rules())],
     }
     return {DIRECTORY / name: render(docs) for name, docs in documents.items()}
 

@@ -1,10 +1,16 @@
-"""The hub's workloads on Kubernetes: worker, sink, connectors, PostgreSQL and their scraping.
+"""The hub's workloads on Kubernetes: worker, sink and connectors, their Services and budgets.
 
-Core resources (``apps/v1``, ``v1``, ``policy/v1``) and one ``monitoring.coreos.com/v1``
-``ServiceMonitor``. The worker and the sink are probed on ``/readyz`` (partitions assigned,
-tables recovered, audit store answering) and ``/livez`` (the process answers and has not
+Core resources (``apps/v1``, ``v1``, ``policy/v1``); their scraping is
+:mod:`streams.contract.scraping`. The worker and the sink are probed on ``/readyz`` (partitions
+assigned, tables recovered, audit store answering) and ``/livez`` (the process answers and has not
 crashed), so a rebalance or an outage of the store holds traffic back without restarting
-anything; a connector's probes both ask ``/metrics``, the one page it serves. Each connector
+anything; a connector's probes both ask ``/metrics``, the one page it serves. The worker and
+the sink serve HTTPS only (case trails, bearer tokens): their certificate and key come from the
+TLS Secret ``kawal-web-tls``, mounted read-only, and Prometheus checks that certificate against
+the Secret's CA and the Service's name. Their ``KAWAL_HOME`` is an ``emptyDir`` of bounded size,
+which holds the worker's case tables (RocksDB) across restarts of its container, and the
+container asks for the ephemeral storage it fills, so the kubelet neither evicts it for disk
+nor makes it rebuild its tables from the changelogs after a crash. Each connector
 is a StatefulSet whose claim holds its ``KAWAL_HOME`` (checkpoints, feed chains, kept heads),
 so a restart resumes where it stopped. Private keys reach every process through an init
 container that copies them from their Secrets into memory, as regular files only the
@@ -54,9 +60,31 @@ CONNECTOR_STATE_SIZE = "5Gi"
 INSTITUTIONS = "kawal-institutions"
 _INSTITUTIONS_DIR = "/etc/kawal/institutions"
 INSTITUTIONS_FILE = f"{_INSTITUTIONS_DIR}/institutions.toml"
+#: The TLS Secret of the worker's and the sink's HTTPS servers (``tls.crt``, ``tls.key`` and
+#: ``ca.crt``, the CA that issued it), written by cert-manager or by the operator; its
+#: certificate names each hub Service (``kawal-worker``, ``kawal-sink``).
+WEB_TLS_SECRET = "kawal-web-tls"  # noqa: S105 (a Secret's name, no secret)
+_WEB_TLS_DIR = "/etc/kawal/web-tls"
+#: The HTTP port of each hub component.
+HUB_PORTS = {"worker": 6066, "sink": 6067}
+#: Bytes on disk per open case, case table and accepted-event index (docs/scale.md, `make bench`
+#: at 100,000 cases).
+CASE_BYTES_ON_DISK = 616
+#: The cases a worker's tables are sized for: years of national reports and backlog imports,
+#: hundreds of times the 2,034 reports of the 2020 regional elections. A worker keeps a standby
+#: copy of the other workers' partitions, so each holds every case.
+NATIONAL_CASES = 1_000_000
+#: RocksDB's room beyond the live data: a compaction writes a level anew before it drops the
+#: old one, and each of the 24 databases (2 tables, 12 partitions) has its log and manifest.
+TABLES_HEADROOM = 2
+#: What a container writes besides its data directory: its writable layer and its logs.
+_CONTAINER_DISK_MIB = 1024
+#: The sink's data directory: Faust's small state, no case table.
+_SINK_DATA_MIB = 256
 
 
-def _labels(component: str) -> dict[str, str]:
+def component_labels(component: str) -> dict[str, str]:
+    """The labels of ``component``'s pods and Service, which its selectors match."""
     return {"app.kubernetes.io/name": "kawal", "app.kubernetes.io/component": component}
 
 
@@ -97,6 +125,8 @@ def _hub_env() -> list[Json]:
         {"name": "KAWAL_KEYS_FILE", "value": KEY_REGISTRY_DIR},
         _secret_env("KAWAL_AUDIT_DB_URL", AUDIT_DB_SECRET, "url"),
         _secret_env("KAWAL_VAULT_URL", AUDIT_DB_SECRET, "url"),
+        {"name": "KAWAL_WEB_TLS_CERT", "value": f"{_WEB_TLS_DIR}/tls.crt"},
+        {"name": "KAWAL_WEB_TLS_KEY", "value": f"{_WEB_TLS_DIR}/tls.key"},
     ]
 
 
@@ -121,8 +151,9 @@ def _secret_volume(name: str, secret: str, path: str) -> tuple[Json, Json]:
 
 
 def _probe(path: str, port: str, initial_delay: int) -> Json:
+    scheme = "HTTPS" if port == "https" else "HTTP"
     return {
-        "httpGet": {"path": path, "port": port},
+        "httpGet": {"path": path, "port": port, "scheme": scheme},
         "initialDelaySeconds": initial_delay,
         "periodSeconds": 10,
         "timeoutSeconds": 5,
@@ -139,7 +170,7 @@ def _workload(
     replicas: int = 1,
 ) -> Json:
     """A Deployment or StatefulSet; ``containers``: its init container and its process."""
-    labels = _labels(component)
+    labels = component_labels(component)
     init, container = containers
     return {
         "apiVersion": "apps/v1",
@@ -189,21 +220,52 @@ def _container(
     }
 
 
-def _hub_deployment(component: str, replicas: int, port: int) -> Json:
+def data_size_mib(component: str) -> int:
+    """The ``sizeLimit`` of ``component``'s ``KAWAL_HOME`` volume, in MiB (whole GiB for tables).
+
+    Example:
+        >>> data_size_mib("worker"), data_size_mib("sink")
+        (2048, 256)
+    """
+    if component != "worker":
+        return _SINK_DATA_MIB
+    tables = NATIONAL_CASES * CASE_BYTES_ON_DISK * TABLES_HEADROOM
+    return -(-tables // 2**30) * 1024
+
+
+def _home_volume(component: str, container: Json) -> tuple[Json, Json]:
+    """``KAWAL_HOME`` on an ``emptyDir``, and the container's ephemeral storage to match.
+
+    The data directory (``KAWAL_HOME/worker``) lies inside the volume, not on its mount point,
+    which the kubelet makes root's: the process makes it itself, mode 0700.
+    """
+    size = data_size_mib(component)
+    disk = f"{size + _CONTAINER_DISK_MIB}Mi"
+    container["resources"]["requests"]["ephemeral-storage"] = disk
+    container["resources"]["limits"]["ephemeral-storage"] = disk
+    volume = {"name": "home", "emptyDir": {"sizeLimit": f"{size}Mi"}}
+    return volume, {"name": "home", "mountPath": _HOME}
+
+
+def _hub_deployment(component: str, replicas: int) -> Json:
     ca = _secret_volume("broker-ca", CLUSTER_CA_SECRET, _CA_DIR)
+    web_tls = _secret_volume("web-tls", WEB_TLS_SECRET, _WEB_TLS_DIR)
     registry = registry_volume()
     institutions = _institutions_volume()
     init, keys, keys_mount = key_volumes(hub_key_files(), _KEY_DIR, IMAGE)
-    container = _container([component], "http", port, ("/readyz", "/livez"), _hub_env())
-    container["volumeMounts"] = [ca[1], registry[1], institutions[1], keys_mount]
+    port = HUB_PORTS[component]
+    container = _container([component], "https", port, ("/readyz", "/livez"), _hub_env())
+    home = _home_volume(component, container)
+    mounts = [home[1], ca[1], web_tls[1], registry[1], institutions[1], keys_mount]
+    container["volumeMounts"] = mounts
     name = f"kawal-{component}"
-    volumes = [ca[0], registry[0], institutions[0], *keys]
+    volumes = [home[0], ca[0], web_tls[0], registry[0], institutions[0], *keys]
     return _workload("Deployment", name, component, (init, container), volumes, replicas)
 
 
 def hub_deployments() -> list[Json]:
     """The worker (two replicas, scaling out by partitions) and the audit sink."""
-    return [_hub_deployment("worker", 2, 6066), _hub_deployment("sink", 1, 6067)]
+    return [_hub_deployment("worker", 2), _hub_deployment("sink", 1)]
 
 
 def connector_statefulset(name: str) -> Json:
@@ -253,19 +315,26 @@ def _claim(name: str, size: str) -> Json:
 
 
 def services() -> list[Json]:
-    """A Service per component, naming the port the ServiceMonitor scrapes."""
-    ports = {"worker": 6066, "sink": 6067, "connector": 6068}
+    """A Service per component, naming the port its ServiceMonitor scrapes.
+
+    The worker's and the sink's port is ``https``; a connector's, which serves only its
+    metrics, ``http``.
+    """
+    ports = {**{c: ("https", p) for c, p in HUB_PORTS.items()}, "connector": ("http", 6068)}
     return [
         {
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": {"name": f"kawal-{component}", "labels": {**_labels(component), **PART_OF}},
+            "metadata": {
+                "name": f"kawal-{component}",
+                "labels": {**component_labels(component), **PART_OF},
+            },
             "spec": {
-                "selector": _labels(component),
-                "ports": [{"name": "http", "port": port, "targetPort": "http", "protocol": "TCP"}],
+                "selector": component_labels(component),
+                "ports": [{"name": name, "port": port, "targetPort": name, "protocol": "TCP"}],
             },
         }
-        for component, port in ports.items()
+        for component, (name, port) in ports.items()
     ]
 
 
@@ -276,34 +345,9 @@ def disruption_budgets() -> list[Json]:
             "apiVersion": "policy/v1",
             "kind": "PodDisruptionBudget",
             "metadata": {"name": "kawal-worker", "labels": PART_OF},
-            "spec": {"minAvailable": 1, "selector": {"matchLabels": _labels("worker")}},
+            "spec": {
+                "minAvailable": 1,
+                "selector": {"matchLabels": component_labels("worker")},
+            },
         }
     ]
-
-
-def service_monitor() -> Json:
-    """Prometheus Operator's scrape of ``/metrics`` on every Service of the hub."""
-    endpoints = [{"port": "http", "path": "/metrics", "interval": "15s", "scheme": "http"}]
-    return {
-        "apiVersion": "monitoring.coreos.com/v1",
-        "kind": "ServiceMonitor",
-        "metadata": {"name": "kawal", "labels": PART_OF},
-        "spec": {
-            "selector": {"matchLabels": PART_OF},
-            "endpoints": endpoints,
-        },
-    }
-
-
-def prometheus_rule(rules: Json) -> Json:
-    """Prometheus Operator's copy of the hub's recording and alerting rules (``rules.yml``).
-
-    Args:
-        rules: ``monitoring/prometheus/rules.yml`` as loaded, whose groups it carries unchanged.
-    """
-    return {
-        "apiVersion": "monitoring.coreos.com/v1",
-        "kind": "PrometheusRule",
-        "metadata": {"name": "kawal", "labels": PART_OF},
-        "spec": {"groups": rules["groups"]},
-    }

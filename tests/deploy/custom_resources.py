@@ -13,7 +13,9 @@ Sources:
     ``KafkaTopicSpec``, ``KafkaUserSpec``, ``KafkaUserScramSha512ClientAuthentication``,
     ``KafkaUserAuthorizationSimple``, ``AclRule``, ``AclRuleTopicResource``,
     ``AclRuleGroupResource``; Prometheus Operator API reference, ``monitoring.coreos.com/v1``
-    ``ServiceMonitorSpec``, ``Endpoint``, ``PrometheusRuleSpec``, ``RuleGroup`` and ``Rule``.
+    ``ServiceMonitorSpec``, ``Endpoint``, ``SafeTLSConfig``, ``PrometheusRuleSpec``,
+    ``RuleGroup`` and ``Rule``; cert-manager ``cert-manager.io/v1`` ``CertificateSpec`` and
+    ``IssuerRef`` (the Certificate of docs/operations.md).
 """
 
 from __future__ import annotations
@@ -34,6 +36,13 @@ def _object(required: list[str], **properties: Json) -> Json:
 
 _STRING: Json = {"type": "string"}
 _MAP: Json = {"type": "object", "additionalProperties": {"type": "string"}}
+#: Prometheus Operator's ``SafeTLSConfig``: ``ca`` a ``SecretOrConfigMap`` (here a Secret's
+#: key, ``SecretKeySelector``), ``serverName`` the name the certificate must hold.
+_TLS_CONFIG: Json = _object(
+    [],
+    ca=_object([], secret=_object(["key"], name=_STRING, key=_STRING)),
+    serverName=_STRING,
+)
 _CONFIG: Json = {
     "type": "object",
     "additionalProperties": {"type": ["string", "integer", "boolean", "number"]},
@@ -187,6 +196,7 @@ SERVICE_MONITOR = _resource(
                 path={"type": "string", "pattern": "^/"},
                 interval={"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"},
                 scheme={"enum": ["http", "https"]},
+                tlsConfig=_TLS_CONFIG,
             ),
         },
     ),
@@ -223,6 +233,29 @@ PROMETHEUS_RULE = _resource(
     cluster_label=False,
 )
 
+_DURATION: Json = {"type": "string", "pattern": "^([0-9]+(h|m|s))+$"}
+
+#: cert-manager's ``cert-manager.io/v1`` ``CertificateSpec`` (cert-manager.io/docs/reference/
+#: api-docs): the ``Certificate`` docs/operations.md shows for the Secret ``kawal-web-tls``.
+CERTIFICATE = _resource(
+    "cert-manager.io/v1",
+    "Certificate",
+    _object(
+        ["secretName", "issuerRef"],
+        secretName=_STRING,
+        issuerRef=_object(
+            ["name"], name=_STRING, kind={"enum": ["Issuer", "ClusterIssuer"]}, group=_STRING
+        ),
+        duration=_DURATION,
+        renewBefore=_DURATION,
+        privateKey=_object(
+            [], algorithm={"enum": ["RSA", "ECDSA", "Ed25519"]}, size={"type": "integer"}
+        ),
+        dnsNames={"type": "array", "minItems": 1, "items": _STRING},
+    ),
+    cluster_label=False,
+)
+
 #: The schema of each custom resource kind the manifests hold.
 SCHEMAS: dict[str, Json] = {
     "Kafka": KAFKA,
@@ -231,4 +264,5 @@ SCHEMAS: dict[str, Json] = {
     "KafkaUser": KAFKA_USER,
     "ServiceMonitor": SERVICE_MONITOR,
     "PrometheusRule": PROMETHEUS_RULE,
+    "Certificate": CERTIFICATE,
 }

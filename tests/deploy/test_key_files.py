@@ -133,6 +133,7 @@ def test_the_hub_reads_its_kek_and_keys_from_the_secrets_it_mounts(
     keys = Keys.of(HUB_INSTITUTION)
     secrets = {"kawal-kek": {"kek.toml": _kek_file(tmp_path)}, **keys.secrets("kawal-")}
     secrets["kawal-cluster-ca-cert"] = {"ca.crt": b"-----BEGIN CERTIFICATE-----\n"}
+    secrets["kawal-web-tls"] = {name: b"" for name in ("tls.crt", "tls.key", "ca.crt")}
     pod = Pod(tmp_path / "pod", workload, secrets, _config_maps(keys, tmp_path))
 
     pod.run_init_containers()

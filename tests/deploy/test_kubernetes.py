@@ -165,11 +165,13 @@ def test_worker_sink_and_every_connector_run_and_are_scraped() -> None:
     }
     stateful = {doc["metadata"]["name"] for doc in of_kind("StatefulSet")}
     assert stateful == {"kawal-audit-db", *(f"kawal-connector-{c}" for c in connector_names())}
-    (monitor,) = of_kind("ServiceMonitor")
-    selector = monitor["spec"]["selector"]["matchLabels"]
+    monitors = of_kind("ServiceMonitor")
     for service in of_kind("Service"):
         if service["metadata"]["name"] != "kawal-audit-db":
-            assert selector.items() <= service["metadata"]["labels"].items()
+            labels = service["metadata"]["labels"].items()
+            (monitor,) = [
+                m for m in monitors if m["spec"]["selector"]["matchLabels"].items() <= labels
+            ]
             assert service["spec"]["ports"][0]["name"] == monitor["spec"]["endpoints"][0]["port"]
     assert of_kind("PodDisruptionBudget")
 
@@ -183,8 +185,8 @@ def test_the_prometheus_rule_carries_the_hubs_rules_unchanged() -> None:
         r["alert"] for group in rule["spec"]["groups"] for r in group["rules"] if "alert" in r
     ]
     assert "KawalFollowUpBreachedWithoutBlock" in alerts
-    (monitor,) = of_kind("ServiceMonitor")
-    assert rule["metadata"]["labels"] == monitor["metadata"]["labels"]
+    for monitor in of_kind("ServiceMonitor"):
+        assert rule["metadata"]["labels"] == monitor["metadata"]["labels"]
     group = rule["spec"]["groups"][0]
     no_expr = {**group, "rules": [{"alert": "KawalSomething"}]}
     with pytest.raises(jsonschema.ValidationError, match="expr"):
