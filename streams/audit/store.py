@@ -112,7 +112,10 @@ class AuditStore:
         store = cls(url)
         parsed = store.engine.url
         what_to_do = (
-            "start the hub (`kawal up`) or set KAWAL_HOME or KAWAL_AUDIT_DB_URL to the hub's"
+            "start the hub (`kawal up`) or set KAWAL_HOME or KAWAL_AUDIT_DB_URL to the hub's; "
+            "a store that was lost is restored from its backup before the hub starts "
+            "(docs/operations.md): one the hub rebuilds no longer matches the heads "
+            "institutions kept"
         )
         database = parsed.database or ":memory:"
         if parsed.get_backend_name() == "sqlite" and not Path(database).is_file():

@@ -37,6 +37,13 @@ from streams.vault.entries import CaseKeys, DataKey, unvault
 
 WITHHELD = "[withheld: personal data]"
 
+#: Why a view shows none of a case's kept personal values although the vault was asked.
+KEY_MISSING = (
+    "the vault holds no data key for this case, so none of its personal values can be shown "
+    "(they appear withheld); restore the vault (KAWAL_VAULT_URL) from a backup taken after "
+    "the case began, then read the trail again"
+)
+
 
 class NotEntitledError(KawalError):
     """An institution asked for the view of a case it is not party to, or is unknown."""
@@ -155,8 +162,19 @@ def trail_view(
         "verified": chain_break is None,
         "first_bad_seq": chain_break.seq if chain_break else None,
         "problem": chain_break.reason if chain_break else None,
+        "values_problem": _values_problem(rows, case_keys, data_key),
         "entries": [present_entry(row, codec, catalog, policy, reader, opened) for row in rows],
     }
+
+
+def _values_problem(
+    rows: Sequence[AuditRow], case_keys: CaseKeys | None, data_key: DataKey
+) -> str | None:
+    """Why the case's kept values cannot be shown, when the vault was asked and lacks its key."""
+    kept = any(
+        isinstance(row.vaulted_disclosures, bytes) and row.vaulted_disclosures for row in rows
+    )
+    return KEY_MISSING if case_keys is not None and data_key is None and kept else None
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,8 @@ def _shown_trail(
         return EXIT_NOT_ENTITLED
     if view is None:
         return unknown_case(args.case_id, settings, as_json=args.json)
+    if view["values_problem"]:
+        print(f"kawal: {view['values_problem']}", file=sys.stderr)
     if args.json:
         if args.viewer is not None:
             _log_read(store, view, args.viewer)

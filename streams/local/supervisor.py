@@ -31,6 +31,7 @@ from streams.local.demo_mix import mix_waves
 from streams.local.demo_portal import announce_demo_report, portal_url
 from streams.local.demo_publisher import publish_demo
 from streams.local.embedded import EmbeddedCluster, evidence_env
+from streams.local.lost_vault import lost_vault_warning
 from streams.local.monitoring import LocalPrometheus, for_hub
 from streams.local.process_lock import AlreadyRunningError, held_lock
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
@@ -109,6 +110,8 @@ class Supervisor:
         topics = all_topics(institutions, settings.partitions, settings.replication)
         # Through `kawal topics apply`'s code, so each start also corrects configurations.
         feeds = provision_feeds_later(endpoint.bootstrap, topics, settings.replication, credentials)
+        if (lost := lost_vault_warning(settings)) is not None:
+            print(f"kawal: warning: {lost}", file=sys.stderr)
         AuditStore(settings.audit_url).create_schema(settings.home)
         keys.result()
         self.worker = self._hub_process("worker", broker_url)

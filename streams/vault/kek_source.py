@@ -76,20 +76,65 @@ def ring_from_env(text: str) -> KekRing:
 
 
 def ensure_local_kek(settings: Settings) -> str | None:
-    """Make the KEK file with one fresh KEK, unless it exists or ``KAWAL_KEK`` is set.
+    """Make the KEK file with one fresh KEK unless there are KEKs; check they open the vault.
 
     Returns:
         The new KEK's id, or None when there was nothing to make.
 
     Raises:
-        KekError: the keys folder is a symbolic link.
+        KekError: the keys folder is a symbolic link; the KEKs are malformed; or the vault
+            holds data keys wrapped under a KEK they lack (a lost or wrong KEK file, which must
+            be restored: a fresh KEK would open none of them).
     """
     path = settings.effective_kek_file
     if settings.kek is not None or path.exists() or path.is_symlink():
+        _check_covers_vault(settings, load_kek_ring(settings))
         return None
     kek_id, key = new_kek()
+    _check_covers_vault(settings, KekRing([(kek_id, key)]), missing_file=True)
     _publish(path, _HEADER + _entry_text(kek_id, key), replace=False)
     return kek_id
+
+
+def _check_covers_vault(settings: Settings, ring: KekRing, *, missing_file: bool = False) -> None:
+    """Refuse a ring that lacks a KEK under which the vault keeps live data keys."""
+    lacking = _keks_the_vault_needs(settings, ring) - set(ring.ids)
+    if not lacking:
+        return
+    if settings.kek is not None:
+        where = "KAWAL_KEK lacks them: add them to it"
+    else:
+        state = "is missing" if missing_file else "lacks them"
+        where = (
+            f"the KEK file {settings.effective_kek_file} (KAWAL_KEK_FILE) {state}: restore it "
+            "from its backup (or set KAWAL_KEK to its keys)"
+        )
+    raise KekError(
+        f"the vault ({_vault_name(settings)}) holds data keys wrapped under KEK "
+        f"{', '.join(sorted(lacking))}, and {where} and start again; a new KEK would open "
+        "none of them"
+    )
+
+
+def _keks_the_vault_needs(settings: Settings, ring: KekRing) -> set[str]:
+    """The KEK ids the vault's live data keys are wrapped under; none when there is no vault."""
+    from streams.vault.data_keys import DataKeyVault, VaultError
+
+    try:
+        vault = DataKeyVault.open_existing(settings.effective_vault_url, ring)
+    except VaultError:
+        return set()
+    try:
+        return set(vault.keys_per_kek())
+    finally:
+        vault.close()
+
+
+def _vault_name(settings: Settings) -> str:
+    """The vault's URL as an error may show it: without its password."""
+    from sqlalchemy import make_url
+
+    return make_url(settings.effective_vault_url).render_as_string(hide_password=True)
 
 
 def add_kek(settings: Settings) -> str:

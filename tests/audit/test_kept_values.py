@@ -112,3 +112,40 @@ def test_the_cli_checks_the_values_with_the_hubs_vault_and_says_when_it_cannot(
     assert [(f["case_id"], f["seq"]) for f in result["findings"]] == [(case_id, 1)]
     assert without_vault.returncode == 0
     assert "kept personal values not checked" in without_vault.stderr
+
+
+def test_a_view_of_a_case_whose_data_key_the_vault_lost_says_so_and_what_to_do(
+    tmp_path: Path,
+) -> None:
+    _, store, vault, case_id = setup(tmp_path)
+    kept = kawal_in(tmp_path, "case", "trail", case_id, "--as", "bawaslu.33", "--json")
+    assert json.loads(kept.stdout)["values_problem"] is None
+
+    sql(vault, "DELETE FROM case_data_keys WHERE case_id = :c", c=case_id)
+    store.close()
+    vault.close()
+    lost = kawal_in(tmp_path, "case", "trail", case_id, "--as", "bawaslu.33", "--json")
+    text_view = kawal_in(tmp_path, "case", "trail", case_id, "--as", "bawaslu.33")
+
+    shown = json.loads(lost.stdout)
+    # The chain still verifies; the values are not quietly shown as withheld by policy.
+    assert shown["verified"] is True
+    assert "the vault holds no data key for this case" in shown["values_problem"]
+    assert "restore the vault" in shown["values_problem"]
+    assert "the vault holds no data key for this case" in lost.stderr
+    assert "restore the vault" in text_view.stderr
+
+
+def test_the_case_page_says_when_the_vault_lost_the_cases_data_key() -> None:
+    from datetime import UTC, datetime
+
+    from streams.audit.trail import KEY_MISSING
+    from streams.web.render import case_page
+
+    shown = {"case_id": "39bb4c73-c5a2-58eb-a398-5fa95ed8ef51", "verified": True}
+    view = shown | {"first_bad_seq": None, "problem": None, "entries": []}
+
+    page = case_page(view | {"values_problem": KEY_MISSING}, None, datetime.now(UTC), "en")
+
+    assert "restore the vault (KAWAL_VAULT_URL) from a backup" in page
+    assert "restore the vault" not in case_page(view, None, datetime.now(UTC), "en")

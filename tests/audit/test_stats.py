@@ -158,6 +158,16 @@ def test_stats_of_a_missing_store_say_what_to_do(tmp_path: Path) -> None:
         run_stats(settings, as_json=True)
 
 
+def test_a_missing_store_says_to_restore_a_lost_one_from_its_backup(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path)
+
+    with pytest.raises(StoreError) as missing:
+        run_stats(settings, as_json=True)
+
+    assert "a store that was lost is restored from its backup" in str(missing.value)
+    assert "no longer matches the heads institutions kept" in str(missing.value)
+
+
 def test_stats_of_cases_driven_through_the_hub(
     hub: RunningHub, capsys: pytest.CaptureFixture[str]
 ) -> None:

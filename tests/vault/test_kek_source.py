@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from streams.local.keyring import ensure_local_keys
 from streams.settings import Settings
+from streams.vault.data_keys import DataKeyVault
 from streams.vault.kek import KekError, new_kek
 from streams.vault.kek_source import add_kek, ensure_local_kek, load_kek_ring, ring_from_env
 
@@ -269,3 +270,46 @@ def test_new_kek_ids_never_repeat_an_id_in_the_file(tmp_path: Path) -> None:
     made = [add_kek(settings) for _ in range(5)]
     assert load_kek_ring(settings).ids == made
     assert new_kek()[0] not in made
+
+
+def vault_with_a_key(home: Path) -> str:
+    """A vault in ``home`` holding one data key, wrapped under the KEK file's KEK; its id."""
+    settings = settings_of(home)
+    made = ensure_local_kek(settings)
+    assert made is not None
+    vault = DataKeyVault(settings.effective_vault_url, load_kek_ring(settings))
+    vault.create_schema()
+    vault.keys_for(["case-1"], create=True)
+    vault.close()
+    return made
+
+
+def test_a_lost_kek_file_is_refused_not_replaced_while_the_vault_needs_it(
+    tmp_path: Path,
+) -> None:
+    kek_id = vault_with_a_key(tmp_path)
+    settings = settings_of(tmp_path)
+    settings.effective_kek_file.unlink()
+
+    with pytest.raises(KekError) as refused:
+        ensure_local_kek(settings)
+
+    message = str(refused.value)
+    assert f"wrapped under KEK {kek_id}" in message
+    assert "(KAWAL_KEK_FILE) is missing: restore it from its backup" in message
+    assert not settings.effective_kek_file.exists(), "no fresh KEK in place of the lost one"
+
+
+def test_a_wrong_kek_file_or_kawal_kek_is_refused_at_start(tmp_path: Path) -> None:
+    kek_id = vault_with_a_key(tmp_path)
+    kek_file(tmp_path, entry("kek-other", OTHER))
+
+    with pytest.raises(KekError) as wrong_file:
+        ensure_local_keys(settings_of(tmp_path))
+    with pytest.raises(KekError) as wrong_env:
+        ensure_local_kek(settings_of(tmp_path, kek=f"kek-other:{OTHER}"))
+
+    assert f"under KEK {kek_id}, and the KEK file" in str(wrong_file.value)
+    assert "(KAWAL_KEK_FILE) lacks them" in str(wrong_file.value)
+    assert "KAWAL_KEK lacks them" in str(wrong_env.value)
+    assert OTHER not in str(wrong_file.value) + str(wrong_env.value)
