@@ -40,6 +40,7 @@ from faust.streams import Stream
 
 from monitoring.metrics import HubMetrics, Outcome, Stage
 from schemas.codec import AvroCodec
+from schemas.errors import KawalError
 from streams.domain.deadlines import uncovered_years
 from streams.domain.entries import vouch
 from streams.domain.ledger import AcceptedEvent, CaseChain, audit_entry, entry_fields
@@ -76,6 +77,18 @@ VAULT_RETRY_MAX_SECONDS = 30.0
 BATCH_SIZE = 200
 BATCH_WINDOW_SECONDS = 0.005
 
+#: The refusal's reason to the sender: the hub's own loss, nothing the sender can mend.
+DATA_KEY_MISSING_DETAIL = (
+    "the hub cannot keep this event's personal data now: its case's data key is missing from "
+    "the hub's vault; the hub's operators restore it and deliver the event again from the "
+    "dead-letter queue, so do not send it again"
+)
+
+
+class DataKeyMissingError(KawalError):
+    """A case the hub holds has no data key in the vault; the message names the case."""
+
+
 #: A record to produce, to its key's partition: topic, key, value and headers.
 Outgoing = Keyed
 #: Makes a new outbox on the app's producer (one per batch).
@@ -111,28 +124,41 @@ class Pipeline:
         self.sender_clocks.check(messages)
         outbox = self.new_outbox()
         cases = CaseBatch(self.table, self.index)
-        keys = await self._batch_keys(messages)
+        keys = await self._batch_keys(messages, cases)
         for message in messages:
             outbox.extend(self.decide(cases, message, keys))
         cases.save(outbox)
         return await outbox.send()
 
-    async def _batch_keys(self, messages: list[faust.types.Message]) -> Mapping[str, DataKey]:
-        """The data keys of a batch's cases, in one vault transaction, made where missing.
+    async def _batch_keys(
+        self, messages: list[faust.types.Message], cases: CaseBatch
+    ) -> Mapping[str, DataKey]:
+        """The data keys of a batch's cases, made for the cases the batch opens.
 
-        They exist before anything sealed under them is produced. While the vault is
+        They exist before anything sealed under them is produced. A case the table holds
+        already keeps its key: one the vault lacks was lost with it (a vault restored from an
+        older backup), and a new key would seal its next values apart from its earlier ones,
+        so its events are refused (:class:`DataKeyMissingError`). While the vault is
         unreachable the batch waits, and so does the pipeline: nothing is refused for it.
         """
+        wanted = _case_ids(messages)
+        new = [case_id for case_id in wanted if cases.get(case_id) is None]
         delay = VAULT_RETRY_SECONDS
         while True:
             try:
-                return await asyncio.to_thread(
-                    self.case_keys.keys_for, _case_ids(messages), create=True
-                )
+                return await asyncio.to_thread(self._fetch_keys, wanted, new)
             except VaultError as exc:
                 log.error("data-key vault unavailable (%s); the batch waits %.1f s", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, VAULT_RETRY_MAX_SECONDS)
+
+    def _fetch_keys(self, wanted: list[str], new: list[str]) -> dict[str, bytes | Erased]:
+        """The keys of ``wanted`` the vault holds, and keys made for the ``new`` cases."""
+        found = dict(self.case_keys.keys_for(wanted, create=False))
+        unkeyed = [case_id for case_id in new if case_id not in found]
+        if unkeyed:
+            found |= self.case_keys.keys_for(unkeyed, create=True)
+        return found
 
     def decide(
         self,
@@ -153,6 +179,10 @@ class Pipeline:
             if isinstance(verdict, Refusal):
                 return self.refused(cases, verdict, message)
             return self.accepted(cases, verdict, message, data_keys or {})
+        except DataKeyMissingError as exc:
+            log.error("%s", exc)
+            refusal = Refusal(Rejection(Reason.DATA_KEY_MISSING, DATA_KEY_MISSING_DETAIL), None)
+            return self.refused(cases, refusal, message)
         except Exception as exc:
             detail = log_failure(Stage.INGRESS, message, exc)
             refusal = Refusal(Rejection(Reason.INTERNAL_ERROR, detail), None)
@@ -181,7 +211,7 @@ class Pipeline:
         entry = audit_entry(link, signed, admission.source, accepted_at, hub_signature)
         receipt = acceptance_receipt(admission.source, envelope, link, accepted_at, hub_signature)
         position = position_of(admission.source)
-        data_key = self._data_key(data_keys, case_id)
+        data_key = self._data_key(data_keys, case_id, known)
         if isinstance(data_key, Erased):
             # An erased case stays erased: the hub neither keeps nor passes on its values.
             entry = entry | {"disclosures": []}
@@ -232,10 +262,20 @@ class Pipeline:
         log_rejection(self.metrics, Stage.INGRESS, rejection.reason, message, refusal.envelope)
         return outgoing
 
-    def _data_key(self, fetched: Mapping[str, DataKey], case_id: str) -> bytes | Erased:
+    def _data_key(
+        self, fetched: Mapping[str, DataKey], case_id: str, known: CaseRecord | None
+    ) -> bytes | Erased:
         found = fetched.get(case_id)
+        if found is None:  # not fetched with the batch: a key is made only for a new case
+            found = self.case_keys.keys_for([case_id], create=known is None).get(case_id)
         if found is None:
-            return self.case_keys.keys_for([case_id], create=True)[case_id]
+            entries = known.chain.last_seq if known is not None else 0
+            raise DataKeyMissingError(
+                f"the data-key vault holds no key for case {case_id}, which has {entries} "
+                "entries: its event is refused (data_key_missing) and kept in kawal.dlq; "
+                "restore the vault from a backup holding the key, then `kawal dlq replay "
+                "--reason data_key_missing` (docs/operations.md, A case whose data key is lost)"
+            )
         return found
 
     def _report_provisional(self, case_id: str, clocks: tuple[dict[str, Any], ...]) -> None:
