@@ -13,6 +13,11 @@ fewer than K cases (:mod:`streams.audit.figures.small_groups`); like every view,
 request that sends a credential must send a good one. The figures are read from the audit
 store again only when it has grown (:mod:`streams.audit.figures.cache`), and each filter set's
 figures and page are made once per read (:mod:`streams.web.figure_cache`).
+
+Read with a PPK's credential, the page and ``figures.json`` show that PPK its own row of the
+follow-up rate unwithheld, marked as visible to it alone
+(:mod:`streams.audit.figures.own_row`); every other reader, and the CSV and SVG exports, get
+the public view.
 """
 
 from __future__ import annotations
@@ -29,11 +34,12 @@ from streams.audit.figures.definitions import FIGURES
 from streams.audit.figures.export import all_csv, to_csv
 from streams.audit.figures.facts import Projection
 from streams.audit.figures.filters import FilterError, Filters, parse_filters
+from streams.audit.figures.own_row import with_own_follow_up
 from streams.audit.figures.view import figures as compute_figures
 from streams.audit.store import StoreError
 from streams.domain.calendar import WorkingCalendar
 from streams.domain.headcounts import Headcount
-from streams.domain.principals import AccessRefusal
+from streams.domain.principals import AccessRefusal, Principal
 from streams.web.auth import Authenticator, refusal_response
 from streams.web.dashboard_page import CHART_FIGURES, chart_svg, dashboard_page
 from streams.web.figure_cache import FigureCache
@@ -59,6 +65,8 @@ class DashboardSources:
     names: dict[str, str]
     #: K: no value is published from fewer cases (KAWAL_STATS_MIN_CASES).
     min_cases: int
+    #: The registered PPKs: each sees its own row of the follow-up rate unwithheld.
+    ppks: frozenset[str] = frozenset()
 
     def figures(self, projection: Projection, filters: Filters) -> dict[str, Any]:
         """The figures of ``projection`` for ``filters`` (blocking: call it in a thread)."""
@@ -66,19 +74,24 @@ class DashboardSources:
             projection, self.calendar, self.headcounts, filters, min_cases=self.min_cases
         )
 
+    def reader_of(self, principal: Principal | None) -> str | None:
+        """The PPK whose own row ``principal`` sees, or None for the public view."""
+        institution = principal.institution if principal is not None else None
+        return institution if institution in self.ppks else None
+
 
 def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
     """Attach the dashboard's page and exports to the worker's app."""
-    cache = FigureCache(sources.trail.projection, sources.figures)
+    cache = FigureCache(sources.trail.projection, sources.figures, audience=with_own_follow_up)
 
     @app.page("/dashboard", name="kawal-dashboard")
     class DashboardPage(web.View):
         """The figures with charts and definitions."""
 
         async def get(self, request: web.Request) -> web.Response:
-            refused = await _refused(self, request, sources.auth)
-            if refused is not None:
-                return refused
+            principal = await sources.auth.principal(request)
+            if isinstance(principal, AccessRefusal):
+                return refusal_response(self, principal)
             locale = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
             now = datetime.now(UTC)
             try:
@@ -87,7 +100,10 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
                 return self.html(dashboard_page(None, locale, now, error=exc.field), status=400)
             try:
                 page = await cache.page(
-                    filters, locale, lambda view: _page(view, locale, filters, sources.names)
+                    filters,
+                    locale,
+                    lambda view, public: _page(view, public, locale, filters, sources.names),
+                    sources.reader_of(principal),
                 )
             except StoreError:
                 page = dashboard_page(None, locale, now, filters, error="store_unavailable")
@@ -99,7 +115,7 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
         """Every figure as JSON."""
 
         async def get(self, request: web.Request) -> web.Response:
-            found = await _view(self, request, sources.auth, cache)
+            found = await _view(self, request, sources, cache, own_row=True)
             return self.json(found) if isinstance(found, dict) else found
 
     @app.page("/dashboard/{figure}.csv", name="kawal-dashboard-csv")
@@ -111,7 +127,7 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
                 known = ", ".join(("figures", *FIGURES))
                 detail = f"no such figure; choose one of {known}"
                 return problem_response(self, 404, "no_such_figure", detail)
-            found = await _view(self, request, sources.auth, cache)
+            found = await _view(self, request, sources, cache)
             if not isinstance(found, dict):
                 return found
             body = all_csv(found) if figure == "figures" else to_csv(found, figure)
@@ -130,7 +146,7 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
                 known = ", ".join(CHART_FIGURES)
                 detail = f"no chart of that name; choose one of {known}"
                 return problem_response(self, 404, "no_such_chart", detail)
-            found = await _view(self, request, sources.auth, cache)
+            found = await _view(self, request, sources, cache)
             if not isinstance(found, dict):
                 return found
             locale = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
@@ -138,34 +154,42 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
             return self.text(svg, content_type=SVG_CONTENT_TYPE)
 
 
-def _page(view: dict[str, Any], locale: Locale, filters: Filters, names: dict[str, str]) -> str:
+def _page(
+    view: dict[str, Any],
+    public: dict[str, Any],
+    locale: Locale,
+    filters: Filters,
+    names: dict[str, str],
+) -> str:
     # The page says when the figures were read, not when it was asked for.
     read_at = datetime.fromisoformat(view["generated_at"])
-    return dashboard_page(view, locale, read_at, filters, names=names)
+    return dashboard_page(view, locale, read_at, filters, names=names, public=public)
 
 
 async def _view(
-    view: web.View, request: web.Request, auth: Authenticator, cache: FigureCache
+    view: web.View,
+    request: web.Request,
+    sources: DashboardSources,
+    cache: FigureCache,
+    *,
+    own_row: bool = False,
 ) -> dict[str, Any] | web.Response:
-    """The figures the request asks for, or the response refusing it."""
-    refused = await _refused(view, request, auth)
-    if refused is not None:
-        return refused
+    """The figures the request asks for, or the response refusing it.
+
+    With ``own_row``, a PPK's credential gets its own row of the follow-up rate unwithheld.
+    """
+    principal = await sources.auth.principal(request)
+    if isinstance(principal, AccessRefusal):
+        return refusal_response(view, principal)
     try:
         filters = _filters(request)
     except FilterError as exc:
         return problem_response(view, 400, "invalid_filter", str(exc))
+    reader = sources.reader_of(principal) if own_row else None
     try:
-        return await cache.figures(filters)
+        return await cache.figures(filters, reader)
     except StoreError:
         return problem_response(view, 503, "store_unavailable", STORE_DOWN)
-
-
-async def _refused(
-    view: web.View, request: web.Request, auth: Authenticator
-) -> web.Response | None:
-    principal = await auth.principal(request)
-    return refusal_response(view, principal) if isinstance(principal, AccessRefusal) else None
 
 
 def _filters(request: web.Request) -> Filters:

@@ -31,6 +31,7 @@ def dashboard_page(
     filters: Filters = NO_FILTERS,
     error: str = "",
     names: dict[str, str] | None = None,
+    public: dict[str, Any] | None = None,
 ) -> str:
     """The dashboard page of ``view``, or only the filter form with ``error`` when view is None.
 
@@ -43,11 +44,16 @@ def dashboard_page(
             ``field`` of a :class:`~streams.audit.figures.filters.FilterError`, or
             ``store_unavailable``.
         names: institution id -> name (the registry's), shown beside each agency's id.
+        public: the public figures of the same filters, when ``view`` is a PPK's own
+            (:mod:`streams.audit.figures.own_row`): the charts and the notes of withheld
+            values stay the public's, only the table shows the PPK its own row.
     """
+    public = public if public is not None else view
     return templates().render(
         "dashboard.html",
         locale,
         view=view,
+        public=public,
         now=now,
         filters=filters.as_dict(),
         error=error,
@@ -60,7 +66,7 @@ def dashboard_page(
         home_link=True,
         hidden=withheld,
         min_cases=view["suppression"]["min_cases"] if view else 0,
-        withheld_figures=withheld_figures(view) if view else set(),
+        withheld_figures=withheld_figures(public) if public else set(),
     )
 
 

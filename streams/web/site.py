@@ -119,6 +119,9 @@ def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> No
             auth,
             names={institution.id: institution.name for institution in institutions},
             min_cases=settings.stats_min_cases,
+            ppks=frozenset(
+                institution.id for institution in institutions if institution.role == "ppk"
+            ),
         ),
     )
 

@@ -53,14 +53,22 @@ class Computations:
 
 def cache(kept: int = 4) -> tuple[Trail, Computations, FigureCache]:
     trail, computations = Trail(), Computations()
-    return trail, computations, FigureCache(trail.projection, computations, kept)
+    return trail, computations, FigureCache(trail.projection, computations, kept, seen_by)
+
+
+def seen_by(
+    public: dict[str, Any], projection: Projection, filters: Filters, reader: str
+) -> dict[str, Any]:
+    """A reader's view: the public figures, naming the reader."""
+    return public | {"reader": reader}
 
 
 def test_concurrent_requests_for_one_filter_set_share_one_computation_and_page() -> None:
     _, computations, figures = cache()
     renders: list[str] = []
 
-    def render(view: dict[str, Any]) -> str:
+    def render(view: dict[str, Any], public: dict[str, Any]) -> str:
+        assert public is view  # the public's page
         renders.append(str(view["election"]))
         return f"page of {view['election']}"
 
@@ -133,3 +141,47 @@ def test_a_store_that_cannot_be_read_is_an_error_and_the_next_request_reads_agai
     trail.failing = False
     assert asyncio.run(figures.figures(Filters()))["election"] is None
     assert computations.count == 1
+
+
+def test_each_reader_gets_its_own_view_and_the_public_the_public_one() -> None:
+    _, computations, figures = cache(kept=8)
+    wanted = Filters(election="pilkada-2024")
+
+    async def in_turn() -> list[dict[str, Any]]:
+        readers = ["ppk.3374", "ppk.3375", None, "ppk.3374", None]
+        return [await figures.figures(wanted, reader) for reader in readers]
+
+    a, b, public, a_again, public_again = asyncio.run(in_turn())
+
+    assert (a["reader"], b["reader"]) == ("ppk.3374", "ppk.3375")
+    assert "reader" not in public
+    assert a_again is a
+    assert public_again is public
+    assert computations.count == 1  # the readers' views are made from the public figures
+
+
+def test_a_readers_page_is_rendered_apart_from_the_publics() -> None:
+    _, _, figures = cache()
+    wanted = Filters()
+
+    def render(view: dict[str, Any], public: dict[str, Any]) -> str:
+        assert "reader" not in public
+        return f"page of {view.get('reader', 'the public')}"
+
+    async def in_turn() -> list[str]:
+        readers = ["ppk.3374", "ppk.3375", None]
+        return [await figures.page(wanted, "id", render, reader) for reader in readers]
+
+    assert asyncio.run(in_turn()) == ["page of ppk.3374", "page of ppk.3375", "page of the public"]
+
+
+def test_without_a_way_to_make_a_readers_view_every_reader_gets_the_public_one() -> None:
+    trail, computations = Trail(), Computations()
+    figures = FigureCache(trail.projection, computations)
+
+    async def both() -> tuple[dict[str, Any], dict[str, Any]]:
+        return await figures.figures(Filters(), "ppk.3374"), await figures.figures(Filters())
+
+    read, public = asyncio.run(both())
+
+    assert read is public
