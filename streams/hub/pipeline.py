@@ -153,11 +153,17 @@ class Pipeline:
                 delay = min(delay * 2, VAULT_RETRY_MAX_SECONDS)
 
     def _fetch_keys(self, wanted: list[str], new: list[str]) -> dict[str, bytes | Erased]:
-        """The keys of ``wanted`` the vault holds, and keys made for the ``new`` cases."""
-        found = dict(self.case_keys.keys_for(wanted, create=False))
-        unkeyed = [case_id for case_id in new if case_id not in found]
-        if unkeyed:
-            found |= self.case_keys.keys_for(unkeyed, create=True)
+        """The keys of ``wanted`` the vault holds, made for the ``new`` cases only.
+
+        One vault transaction when the batch's cases are all new or all held, as in a burst.
+        """
+        opened = set(new)
+        held = [case_id for case_id in wanted if case_id not in opened]
+        found: dict[str, bytes | Erased] = {}
+        if held:
+            found |= self.case_keys.keys_for(held, create=False)
+        if new:
+            found |= self.case_keys.keys_for(new, create=True)
         return found
 
     def decide(
