@@ -27,7 +27,7 @@ def documents() -> list[Json]:
     """Every resource of ``deploy/kubernetes/``, in file order."""
     found: list[Json] = []
     for path in sorted((ROOT / DIRECTORY).glob("*.yaml")):
-        found += [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+        found += [doc for doc in yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader) if doc]
     return found
 
 
