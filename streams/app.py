@@ -14,7 +14,6 @@ core, take nothing from the worker's interpreter.
 
 from __future__ import annotations
 
-import ssl
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -62,7 +61,7 @@ from streams.topics import (
 )
 from streams.vault.data_keys import DataKeyVault
 from streams.vault.kek_source import load_kek_ring
-from streams.web import idle_connections, response_headers, site, views
+from streams.web import idle_connections, response_headers, server_tls, site, views
 from streams.web.auth import Authenticator
 from streams.web.oidc import OidcConfig, OidcVerifier
 
@@ -145,34 +144,12 @@ def create_app(settings: Settings, role: Role = Role.WORKER) -> faust.App:
         # and /router/... the cluster's layout; no view of the hub needs either.
         web_router_enabled=False,
         web_tables_enabled=False,
-        web_ssl_context=web_tls_context(settings),
+        web_ssl_context=server_tls.server_tls_context(settings.web_tls_cert, settings.web_tls_key),
         web_bind=settings.web_host,
         web_host=settings.web_host,
         web_port=settings.web_port if worker else settings.sink_port,
     )
     return idle_connections.close_idle(response_headers.secure(app), settings.http_idle_seconds)
-
-
-def web_tls_context(settings: Settings) -> ssl.SSLContext | None:
-    """The HTTP server's TLS context from ``KAWAL_WEB_TLS_CERT`` and ``_KEY``; None: plain HTTP.
-
-    Raises:
-        ConfigurationError: only one of the two is set, or they cannot be loaded.
-    """
-    cert, key = settings.web_tls_cert, settings.web_tls_key
-    if cert is None and key is None:
-        return None
-    if cert is None or key is None:
-        raise ConfigurationError("set both KAWAL_WEB_TLS_CERT and KAWAL_WEB_TLS_KEY, or neither")
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    try:
-        context.load_cert_chain(cert, key)
-    except (OSError, ssl.SSLError) as exc:
-        raise ConfigurationError(
-            f"cannot load the HTTP server's certificate {cert} and key {key}: {exc}"
-        ) from exc
-    return context
 
 
 def create_authenticator(
@@ -330,6 +307,7 @@ def create_worker(settings: Settings) -> faust.App:
     watch.watch_strays(app, metrics, endpoint, security, step.rules.institutions, lag_every)
     census = watch.watch_cases(metrics, step.table, step.rules)
     watch.faust_sensor(app, metrics, settings.faust_metrics)
+    server_tls.watch(app, settings.web_tls_cert, settings.web_tls_key, metrics)
     pipeline.register(app, _raw_topic(app, *inbound_topics(institutions)), step)
     deadline_timer.register(
         app,
@@ -368,6 +346,7 @@ def create_sink(settings: Settings) -> faust.App:
     app = create_app(settings, Role.SINK)
     metrics = sink_metrics(Role.SINK.value)
     watch.faust_sensor(app, metrics, settings.faust_metrics)
+    server_tls.watch(app, settings.web_tls_cert, settings.web_tls_key, metrics)
     store = create_store(settings)
     codec = create_codec(settings, default_catalog())
     new_outbox = _outboxes(app, settings)

@@ -39,6 +39,20 @@ def atomic_volume(folder: Path, files: Mapping[str, bytes], mode: int) -> None:
         (folder / key).symlink_to(f"..data/{key}")
 
 
+def update_atomic_volume(folder: Path, files: Mapping[str, bytes], mode: int, stamp: str) -> None:
+    """Write a new version of ``folder``'s files as the kubelet does when its Secret changes.
+
+    The new files go into a folder ``stamp`` of their own, then ``..data`` is swapped to it in
+    one rename: the keys' links stay, and now lead to the new files.
+    """
+    (folder / stamp).mkdir()
+    for key, content in files.items():
+        (folder / stamp / key).write_bytes(content)
+        (folder / stamp / key).chmod(mode | FS_GROUP_BITS)
+    (folder / "..data_tmp").symlink_to(stamp)
+    os.replace(folder / "..data_tmp", folder / "..data")
+
+
 def _projected(projected: Json, config_maps: Contents) -> dict[str, bytes]:
     """A projected volume's files: every ConfigMap source's keys, an absent optional one none."""
     files: dict[str, bytes] = {}

@@ -26,11 +26,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from streams.app import web_tls_context
 from streams.contract.workloads import WEB_TLS_SECRET
 from streams.settings import Settings
+from streams.web.server_tls import ServerCertificate, server_tls_context
 from tests.deploy.custom_resources import SCHEMAS
-from tests.deploy.kubelet import Pod
+from tests.deploy.kubelet import Pod, update_atomic_volume
 from tests.deploy.manifests import ROOT, of_kind, pod_spec, settings_of
 
 Json = dict[str, Any]
@@ -154,12 +154,9 @@ def _handshake(server: ssl.SSLContext, client: ssl.SSLContext, server_name: str)
     assert not failures, failures
 
 
-@pytest.mark.parametrize("name", HUB)
-def test_the_hub_serves_the_secrets_certificate_as_kubernetes_mounts_it(
-    tmp_path: Path, name: str
-) -> None:
-    workload = _workload(name)
-    spec = pod_spec(workload)
+def _mounted(tmp_path: Path, name: str) -> tuple[Pod, Settings]:
+    """A pod of ``name`` laid out with a fresh ``kawal-web-tls``, and its TLS settings there."""
+    spec = pod_spec(_workload(name))
     secrets: dict[str, dict[str, bytes]] = {
         v["secret"]["secretName"]: {} for v in spec["volumes"] if "secret" in v
     }
@@ -167,7 +164,7 @@ def test_the_hub_serves_the_secrets_certificate_as_kubernetes_mounts_it(
     maps: dict[str, dict[str, bytes]] = {
         v["configMap"]["name"]: {} for v in spec["volumes"] if "configMap" in v
     }
-    pod = Pod(tmp_path / "pod", workload, secrets, maps)
+    pod = Pod(tmp_path / "pod", _workload(name), secrets, maps)
     (container,) = spec["containers"]
     settings = settings_of(container)
     assert settings.web_tls_cert is not None
@@ -176,7 +173,15 @@ def test_the_hub_serves_the_secrets_certificate_as_kubernetes_mounts_it(
         web_tls_cert=pod.host_path(container, settings.web_tls_cert),
         web_tls_key=pod.host_path(container, settings.web_tls_key),
     )
-    server = web_tls_context(mounted)
+    return pod, mounted
+
+
+@pytest.mark.parametrize("name", HUB)
+def test_the_hub_serves_the_secrets_certificate_as_kubernetes_mounts_it(
+    tmp_path: Path, name: str
+) -> None:
+    pod, mounted = _mounted(tmp_path, name)
+    server = server_tls_context(mounted.web_tls_cert, mounted.web_tls_key)
     assert server is not None
 
     (endpoint,) = _monitor_of(_hub_services()[name])["spec"]["endpoints"]
@@ -185,6 +190,23 @@ def test_the_hub_serves_the_secrets_certificate_as_kubernetes_mounts_it(
     _handshake(server, prometheus, endpoint["tlsConfig"]["serverName"])
     with pytest.raises(ssl.SSLCertVerificationError):
         _handshake(server, prometheus, "kawal-elsewhere")
+
+
+def test_a_renewed_secret_is_served_once_the_kubelet_swaps_it_in(tmp_path: Path) -> None:
+    pod, mounted = _mounted(tmp_path, "kawal-worker")
+    server = server_tls_context(mounted.web_tls_cert, mounted.web_tls_key)
+    assert server is not None
+    assert mounted.web_tls_cert is not None
+    assert mounted.web_tls_key is not None
+    certificate = ServerCertificate(server, mounted.web_tls_cert, mounted.web_tls_key)
+    renewed = _certificates(HUB)
+    trusting_renewed = ssl.create_default_context(cadata=renewed["ca.crt"].decode())
+
+    update_atomic_volume(pod.volumes["web-tls"], renewed, 0o400, "..2027_03_05_03_00_00.0001")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        _handshake(server, trusting_renewed, "kawal-worker")  # not loaded yet
+    assert certificate.reload_if_changed() is True
+    _handshake(server, trusting_renewed, "kawal-worker")
 
 
 def _documented_certificate() -> Json:

@@ -89,8 +89,8 @@ def serve_jwks(jwks: dict[str, Any]) -> Iterator[str]:
         server.server_close()
 
 
-def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 signed by its own key: ``(cert.pem, key.pem)``."""
+def self_signed_certificate(folder: Path, days: int = 7) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1, valid ``days``, signed by its own key: ``(cert, key)``."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.now(UTC)
@@ -101,7 +101,7 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=7))
+        .not_valid_after(now + timedelta(days=days))
         .add_extension(
             x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,

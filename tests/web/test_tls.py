@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from streams.local.keyring import ensure_local_keys
 from streams.local.processes import ChildProcess, free_port
 from streams.settings import Settings
 from streams.topics import all_topics
+from streams.web.server_tls import CHECK_SECONDS
 from tests.hubtools import WAIT_SECONDS, worker_process
 from tests.web.identity import (
     AUDIENCE,
@@ -46,6 +48,7 @@ class TlsHub:
     trusting: ssl.SSLContext
     provider: IdentityProvider
     worker: ChildProcess
+    cert: Path
 
 
 def fetch(url: str, context: ssl.SSLContext | None, token: str | None = None) -> tuple[int, Any]:
@@ -97,7 +100,7 @@ def tls_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsHub]:
             worker.start()
             try:
                 trusting = ssl.create_default_context(cafile=str(cert))
-                hub = TlsHub(f"https://127.0.0.1:{port}", trusting, provider, worker)
+                hub = TlsHub(f"https://127.0.0.1:{port}", trusting, provider, worker, cert)
                 wait_for_https(hub)
                 yield hub
             finally:
@@ -142,3 +145,26 @@ def test_an_oidc_jwt_is_the_reader_and_a_bad_one_is_refused(tls_hub: TlsHub) -> 
     assert wrong_audience[1]["type"] == "urn:kawal:problem:jwt_wrong_audience"
     assert wrong_audience[1]["status"] == 401
     assert table[0] == 404
+
+
+def test_a_renewed_certificate_is_served_without_a_restart(tls_hub: TlsHub, tmp_path: Path) -> None:
+    # Last in this module: the hub serves another certificate afterwards.
+    cert, key = self_signed_certificate(tmp_path, days=60)
+    cert.replace(tls_hub.cert)
+    key.replace(tls_hub.cert.with_name("key.pem"))
+    renewed = ssl.create_default_context(cafile=str(tls_hub.cert))
+
+    deadline = time.monotonic() + 3 * CHECK_SECONDS + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            status = fetch(f"{tls_hub.base_url}/health", renewed)[0]
+            break
+        except urllib.error.URLError:
+            time.sleep(0.5)
+    else:
+        log = tls_hub.worker.log_tail(20)
+        raise AssertionError(f"the renewed certificate is not served:\n{log}")
+
+    assert status == 200
+    assert tls_hub.worker.alive
+    assert "HTTP certificate" in tls_hub.worker.log_tail(200)

@@ -6,21 +6,22 @@ from pathlib import Path
 
 import pytest
 
-from streams.app import ConfigurationError, create_authenticator, web_tls_context
+from streams.app import ConfigurationError, create_authenticator
 from streams.audit.store import AuditStore
 from streams.settings import Settings
+from streams.web.server_tls import CertificateSettingsError, server_tls_context
 from tests.web.identity import self_signed_certificate
 
 
 def test_tls_needs_both_files_and_loads_them(tmp_path: Path) -> None:
     cert, key = self_signed_certificate(tmp_path)
 
-    assert web_tls_context(Settings(home=tmp_path)) is None
-    assert web_tls_context(Settings(home=tmp_path, web_tls_cert=cert, web_tls_key=key))
-    with pytest.raises(ConfigurationError, match="both KAWAL_WEB_TLS_CERT and KAWAL_WEB_TLS_KEY"):
-        web_tls_context(Settings(home=tmp_path, web_tls_cert=cert))
-    with pytest.raises(ConfigurationError, match="cannot load"):
-        web_tls_context(Settings(home=tmp_path, web_tls_cert=key, web_tls_key=cert))
+    assert server_tls_context(None, None) is None
+    assert server_tls_context(cert, key)
+    with pytest.raises(CertificateSettingsError, match="both KAWAL_WEB_TLS_CERT and KAWAL_WEB_"):
+        server_tls_context(cert, None)
+    with pytest.raises(CertificateSettingsError, match="cannot load"):
+        server_tls_context(key, cert)
 
 
 def test_an_oidc_issuer_needs_its_audience_and_key_set(tmp_path: Path) -> None:
