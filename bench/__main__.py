@@ -83,7 +83,7 @@ def report(number: int, source: str = "bawaslu") -> dict[str, Any]:
         "summary": "Benchmark report.",
         "subject_nip": "199001012015031001",
         "subject_name": "Bench Subject",
-        "reporter_ref": "reporter:bench",
+        "reporter_ref": "reporter:" + uuid.uuid4().hex[:24],
         "reporter_identity": None,
     }
 

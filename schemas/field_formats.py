@@ -30,10 +30,29 @@ ELECTION_FORM = (
     "printable text of 1 to 100 characters without spaces at its ends, such as pilkada-2024"
 )
 
+#: A reporter's per-case pseudonym (connectors.pseudonyms): 24 lower-case hex digits of an HMAC.
+REPORTER_PSEUDONYM = re.compile(r"reporter:[0-9a-f]{24}")
+#: How a report's reporter_ref is described to whoever wrote one that is not.
+REPORTER_REF_FORM = (
+    "'reporter:' + 24 lower-case hex digits, the per-case pseudonym derived from the sender's "
+    "own reference (docs/events.md), or 'finding:' + the sending institution's id for its own "
+    "finding"
+)
+
 
 def is_nip(text: str) -> bool:
     """Whether ``text`` is a NIP: 18 ASCII digits."""
     return NIP.fullmatch(text) is not None
+
+
+def is_reporter_ref(text: str, source: str) -> bool:
+    """Whether ``text`` is a reporter's pseudonym, or the finding of its sender ``source``.
+
+    Example:
+        >>> is_reporter_ref("reporter:" + "0a" * 12, "bawaslu"), is_reporter_ref("Budi", "b")
+        (True, False)
+    """
+    return REPORTER_PSEUDONYM.fullmatch(text) is not None or text == f"finding:{source}"
 
 
 def is_region_code(text: str) -> bool:

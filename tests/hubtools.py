@@ -86,7 +86,7 @@ def report(source: str = "bawaslu.33", number: str | None = None) -> dict[str, A
         "summary": "Shared campaign material.",
         "subject_nip": "198501012010011001",
         "subject_name": "Test Subject",
-        "reporter_ref": "reporter:abc123",
+        "reporter_ref": "reporter:" + uuid.uuid4().hex[:24],
         "reporter_identity": "Test Reporter",
     }
 

@@ -17,7 +17,14 @@ from datetime import datetime
 from typing import Any
 
 from schemas.catalog import SchemaCatalog
-from schemas.field_formats import ELECTION_FORM, NIP_FORM, is_election, is_nip
+from schemas.field_formats import (
+    ELECTION_FORM,
+    NIP_FORM,
+    REPORTER_REF_FORM,
+    is_election,
+    is_nip,
+    is_reporter_ref,
+)
 from schemas.identity import KAWAL_CASE_NAMESPACE, case_id_for
 from streams.domain.authority import AuthorityMap
 from streams.domain.authorization import roles_for_case
@@ -79,7 +86,8 @@ def check_report(
     run and show it overdue. Its election must be one the statistics can be filtered by. The
     subject's NIP, as the sender disclosed it to the hub (``disclosed``, field to value), must
     be 18 digits, or empty when the reporter does not know it: BKN finds the civil servant in
-    SIASN by it. No value is quoted back: any of these fields may hold anything.
+    SIASN by it. Its reporter_ref, which travels in clear, must be a per-case pseudonym or
+    its sender's own finding. No value is quoted back: any of these fields may hold anything.
     """
     derived = case_id_for(report["envelope"]["source"], report["case_number"])
     if report["envelope"]["case_id"] != derived:
@@ -93,6 +101,12 @@ def check_report(
     nip = disclosed.get("subject_nip", "")
     if nip and not is_nip(nip):
         return Rejection(Reason.INVALID_NIP, f"subject_nip must be {NIP_FORM}, or empty if unknown")
+    if not is_reporter_ref(report["reporter_ref"], report["envelope"]["source"]):
+        return Rejection(
+            Reason.REPORTER_REF_NOT_PSEUDONYM,
+            f"reporter_ref must be {REPORTER_REF_FORM}; it travels in clear, so the reporter's "
+            "own reference, name or number never goes there",
+        )
     if not is_election(report["election"]):
         return Rejection(Reason.INVALID_ELECTION, f"election must be {ELECTION_FORM}")
     try:

@@ -48,6 +48,7 @@ class Reason(StrEnum):
     NOT_AN_EMPLOYING_AGENCY = "not_an_employing_agency"
     INVALID_ELECTION = "invalid_election"
     INVALID_NIP = "invalid_nip"
+    REPORTER_REF_NOT_PSEUDONYM = "reporter_ref_not_pseudonym"
     CASE_ID_NOT_DERIVED = "case_id_not_derived"
     DATA_KEY_MISSING = "data_key_missing"
     INTERNAL_ERROR = "internal_error"

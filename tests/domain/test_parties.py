@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from schemas.field_formats import ELECTION_FORM, NIP_FORM, REGION_CODE_FORM
+from schemas.field_formats import ELECTION_FORM, NIP_FORM, REGION_CODE_FORM, REPORTER_REF_FORM
 from schemas.identity import case_id_for
 from streams.domain.institutions import load_institutions
 from streams.domain.parties import check_report
@@ -28,6 +28,7 @@ def named(**fields: Any) -> dict[str, Any]:
         "region_code": "3374",
         "employing_agency": "ppk.3374",
         "election": "pilkada-2024",
+        "reporter_ref": "reporter:" + "5e" * 12,
     } | fields
 
 
@@ -115,6 +116,34 @@ def test_a_nip_that_is_not_18_digits_is_refused_without_quoting_it(nip: str) -> 
     assert rejection is not None
     assert rejection.reason is Reason.INVALID_NIP
     assert rejection.detail == f"subject_nip must be {NIP_FORM}, or empty if unknown"
+
+
+@pytest.mark.parametrize(
+    "ref", ["reporter:" + "0123456789abcdef" * 1 + "01234567", "finding:bawaslu.33"]
+)
+def test_a_pseudonym_or_the_senders_own_finding_is_taken(ref: str) -> None:
+    assert check_report(INSTITUTIONS, named(reporter_ref=ref), KNOWN_NIP) is None
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "Siti Aminah",  # a name
+        "reporter:3374015203900002",  # a NIK behind the prefix
+        "reporter:" + "0123456789ABCDEF01234567",  # upper case: not what the derivation writes
+        "reporter:" + "0a" * 13,  # 26 digits
+        "reporter:" + "0a" * 12 + "\n",
+        "finding:bawaslu",  # another institution's finding
+        "",
+    ],
+)
+def test_a_reporter_ref_that_is_no_pseudonym_is_refused_without_quoting_it(ref: str) -> None:
+    rejection = check_report(INSTITUTIONS, named(reporter_ref=ref), KNOWN_NIP)
+
+    assert rejection is not None
+    assert rejection.reason is Reason.REPORTER_REF_NOT_PSEUDONYM
+    assert rejection.detail.startswith(f"reporter_ref must be {REPORTER_REF_FORM};")
+    assert ref.strip() == "" or ref not in rejection.detail
 
 
 @pytest.mark.parametrize(
