@@ -5,8 +5,8 @@ rewritten where the server reads them. Restarting the worker for that would paus
 while its tables restore, so the process looks at the two files every
 :data:`CHECK_SECONDS` and loads a changed pair into the context it serves from: each new
 connection is made with the new certificate. A pair that does not load (a key of another
-certificate, half a file) is logged and counted, and the previous certificate is served until
-the files are fixed; ``kawal_web_certificate_expiry_timestamp_seconds`` says when it runs out.
+certificate, half a file) at two looks in a row is logged and counted, and the previous
+certificate is served until the files are fixed; ``kawal_web_certificate_expiry_timestamp_seconds`` says when it runs out.
 """
 
 from __future__ import annotations
@@ -84,6 +84,8 @@ class ServerCertificate:
         """Watches ``cert`` and ``key``, already loaded into ``context``."""
         self.context, self.cert, self.key = context, cert, key
         self._stamps = self._stamp()
+        #: The stamps of a changed pair that did not load at the last look.
+        self._unloadable: tuple[FileStamp | None, FileStamp | None] | None = None
         self.not_after = _not_after(cert)
         #: Changed pairs that did not load; the previous certificate was kept each time.
         self.reload_failures = 0
@@ -91,30 +93,37 @@ class ServerCertificate:
     def reload_if_changed(self) -> bool:
         """Loads the pair if either file changed since the last look; True if it did.
 
-        A pair that does not load is logged (paths and the reason, which names no secret) and
-        counted; it is tried again only once the files change again.
+        A pair that does not load is looked at again once: a renewal writing its two files one
+        after the other may be caught between them. Still unchanged and not loading at that
+        second look, it is logged (paths and the reason, which names no secret) and counted,
+        and tried again only once the files change again.
         """
         stamps = self._stamp()
         if stamps == self._stamps:
             return False
-        self._stamps = stamps
         try:
             self.context.load_cert_chain(self.cert, self.key)
             not_after = _not_after(self.cert)
         except (OSError, ssl.SSLError, ValueError) as exc:
-            self.reload_failures += 1
-            LOGGER.error(
-                "cannot load the renewed HTTP certificate %s and key %s (%s); still serving the "
-                "previous one, valid until %s: write a matching certificate and key there",
-                self.cert,
-                self.key,
-                exc,
-                self.not_after.isoformat(),
-            )
+            if stamps == self._unloadable:
+                self._stamps = stamps
+                self._report(exc)
+            self._unloadable = stamps
             return False
-        self.not_after = not_after
+        self._stamps, self._unloadable, self.not_after = stamps, None, not_after
         LOGGER.info("HTTP certificate %s loaded again, valid until %s", self.cert, not_after)
         return True
+
+    def _report(self, exc: Exception) -> None:
+        self.reload_failures += 1
+        LOGGER.error(
+            "cannot load the renewed HTTP certificate %s and key %s (%s); still serving the "
+            "previous one, valid until %s: write a matching certificate and key there",
+            self.cert,
+            self.key,
+            exc,
+            self.not_after.isoformat(),
+        )
 
     def _stamp(self) -> tuple[FileStamp | None, FileStamp | None]:
         return FileStamp.of(self.cert), FileStamp.of(self.key)

@@ -7,8 +7,13 @@ Validated against the Compose specification's JSON schema that check-jsonschema 
 from __future__ import annotations
 
 import shlex
+import ssl
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +21,8 @@ import yaml
 
 from streams.broker.acls import acl_matrix, principal
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
+from streams.web.server_tls import server_tls_context
+from tests.deploy.web_certificates import issued_certificates
 from tests.monitoring.promtools import RULES, promtool
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -149,3 +156,76 @@ def test_the_hub_is_granted_its_acl_bindings_before_it_creates_its_topics() -> N
     for broker in ("kafka-1", "kafka-2", "kafka-3"):
         assert acls["depends_on"][broker]["condition"] == "service_healthy"
         assert found[broker]["environment"]["KAFKA_SUPER_USERS"] == "User:admin"
+
+
+def _prometheus_jobs() -> dict[str, Any]:
+    config = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
+    return {job["job_name"]: job for job in config["scrape_configs"]}
+
+
+def test_the_hub_serves_https_from_secret_files_and_prometheus_verifies_it() -> None:
+    found, jobs = services(), _prometheus_jobs()
+    for name, port in (("worker", 6066), ("sink", 6067)):
+        env, service = found[name]["environment"], found[name]
+        mounted = {s["source"]: s for s in service["secrets"]}
+        assert env["KAWAL_WEB_TLS_CERT"] == "/run/secrets/web_tls_cert"
+        assert env["KAWAL_WEB_TLS_KEY"] == "/run/secrets/web_tls_key"
+        assert mounted["web_tls_key"]["mode"] == 0o400
+        assert mounted["web_tls_key"]["uid"] == "10001"
+        assert {"web_tls_cert", "web_ca"} <= set(mounted)
+        assert f"https://127.0.0.1:{port}/readyz" in " ".join(service["healthcheck"]["test"])
+        job = jobs[f"kawal-{name}"]
+        assert job["scheme"] == "https"
+        # Verified for the service's name: the one the certificate must carry.
+        assert job["tls_config"] == {"ca_file": "/run/secrets/web_ca", "server_name": name}
+    assert found["prometheus"]["secrets"] == ["web_ca"]
+    assert "http://" not in COMPOSE.read_text()
+
+
+def test_the_health_check_passes_over_https_and_fails_on_a_certificate_of_another_ca(
+    tmp_path: Path,
+) -> None:
+    (script,) = [word for word in services()["worker"]["healthcheck"]["test"] if "readyz" in word]
+    issued, other = issued_certificates(["worker", "sink"]), issued_certificates(["worker"])
+    for name, content in issued.items():
+        (tmp_path / name).write_bytes(content)
+    (tmp_path / "other-ca.crt").write_bytes(other["ca.crt"])
+    context = server_tls_context(tmp_path / "tls.crt", tmp_path / "tls.key")
+    assert context is not None
+    with serve_readyz(context) as port:
+        here = script.replace(":6066/", f":{port}/")
+        trusted = _run_check(here.replace("/run/secrets/web_ca", str(tmp_path / "ca.crt")))
+        untrusted = _run_check(here.replace("/run/secrets/web_ca", str(tmp_path / "other-ca.crt")))
+
+    assert trusted.returncode == 0, trusted.stderr
+    assert untrusted.returncode == 1
+    assert "CERTIFICATE_VERIFY_FAILED" in untrusted.stderr
+
+
+def _run_check(script: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@contextmanager
+def serve_readyz(context: ssl.SSLContext) -> Iterator[int]:
+    """An HTTPS server on a free port answering 200 to every GET, while the block runs."""
+
+    class Ready(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Ready)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()

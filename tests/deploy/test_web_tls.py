@@ -11,20 +11,13 @@ the ServiceMonitor's ``serverName``.
 
 from __future__ import annotations
 
-import socket
 import ssl
-import threading
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from streams.contract.workloads import WEB_TLS_SECRET
 from streams.settings import Settings
@@ -32,6 +25,7 @@ from streams.web.server_tls import ServerCertificate, server_tls_context
 from tests.deploy.custom_resources import SCHEMAS
 from tests.deploy.kubelet import Pod, update_atomic_volume
 from tests.deploy.manifests import ROOT, of_kind, pod_spec, settings_of
+from tests.deploy.web_certificates import handshake, issued_certificates
 
 Json = dict[str, Any]
 HUB = ["kawal-worker", "kawal-sink"]
@@ -95,72 +89,13 @@ def test_prometheus_scrapes_the_hub_over_https_and_verifies_its_certificate() ->
         }
 
 
-def _certificates(names: list[str]) -> dict[str, bytes]:
-    """A CA and a server certificate for ``names`` it signed: the Secret's three keys."""
-    now = datetime.now(UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kawal web CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=7))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    server = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=7))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    pem = serialization.Encoding.PEM
-    plain = serialization.NoEncryption()
-    return {
-        "tls.crt": server.public_bytes(pem),
-        "tls.key": key.private_bytes(pem, serialization.PrivateFormat.PKCS8, plain),
-        "ca.crt": ca.public_bytes(pem),
-    }
-
-
-def _handshake(server: ssl.SSLContext, client: ssl.SSLContext, server_name: str) -> None:
-    """A TLS handshake between the two contexts over a socket pair; raises if it fails."""
-    ours, theirs = socket.socketpair()
-    failures: list[BaseException] = []
-
-    def serve() -> None:
-        try:
-            with server.wrap_socket(theirs, server_side=True) as tls:
-                tls.recv(1)
-        except (OSError, ssl.SSLError) as exc:
-            failures.append(exc)
-
-    thread = threading.Thread(target=serve)
-    thread.start()
-    try:
-        with client.wrap_socket(ours, server_hostname=server_name) as tls:
-            tls.sendall(b".")
-    finally:
-        thread.join(timeout=10)
-    assert not failures, failures
-
-
 def _mounted(tmp_path: Path, name: str) -> tuple[Pod, Settings]:
     """A pod of ``name`` laid out with a fresh ``kawal-web-tls``, and its TLS settings there."""
     spec = pod_spec(_workload(name))
     secrets: dict[str, dict[str, bytes]] = {
         v["secret"]["secretName"]: {} for v in spec["volumes"] if "secret" in v
     }
-    secrets[WEB_TLS_SECRET] = _certificates(HUB)
+    secrets[WEB_TLS_SECRET] = issued_certificates(HUB)
     maps: dict[str, dict[str, bytes]] = {
         v["configMap"]["name"]: {} for v in spec["volumes"] if "configMap" in v
     }
@@ -187,9 +122,9 @@ def test_the_hub_serves_the_secrets_certificate_as_kubernetes_mounts_it(
     (endpoint,) = _monitor_of(_hub_services()[name])["spec"]["endpoints"]
     ca = endpoint["tlsConfig"]["ca"]["secret"]
     prometheus = ssl.create_default_context(cafile=str(pod.volumes["web-tls"] / ca["key"]))
-    _handshake(server, prometheus, endpoint["tlsConfig"]["serverName"])
+    handshake(server, prometheus, endpoint["tlsConfig"]["serverName"])
     with pytest.raises(ssl.SSLCertVerificationError):
-        _handshake(server, prometheus, "kawal-elsewhere")
+        handshake(server, prometheus, "kawal-elsewhere")
 
 
 def test_a_renewed_secret_is_served_once_the_kubelet_swaps_it_in(tmp_path: Path) -> None:
@@ -199,14 +134,14 @@ def test_a_renewed_secret_is_served_once_the_kubelet_swaps_it_in(tmp_path: Path)
     assert mounted.web_tls_cert is not None
     assert mounted.web_tls_key is not None
     certificate = ServerCertificate(server, mounted.web_tls_cert, mounted.web_tls_key)
-    renewed = _certificates(HUB)
+    renewed = issued_certificates(HUB)
     trusting_renewed = ssl.create_default_context(cadata=renewed["ca.crt"].decode())
 
     update_atomic_volume(pod.volumes["web-tls"], renewed, 0o400, "..2027_03_05_03_00_00.0001")
     with pytest.raises(ssl.SSLCertVerificationError):
-        _handshake(server, trusting_renewed, "kawal-worker")  # not loaded yet
+        handshake(server, trusting_renewed, "kawal-worker")  # not loaded yet
     assert certificate.reload_if_changed() is True
-    _handshake(server, trusting_renewed, "kawal-worker")
+    handshake(server, trusting_renewed, "kawal-worker")
 
 
 def _documented_certificate() -> Json:

@@ -111,10 +111,10 @@ def test_a_broken_renewal_keeps_the_previous_certificate_and_is_counted(
     os.replace(foreign_key, live / "key.pem")
 
     with caplog.at_level(logging.ERROR, logger="streams.web.server_tls"):
-        reloaded = certificate.reload_if_changed()
-        again = certificate.reload_if_changed()
+        looks = [certificate.reload_if_changed() for _ in range(4)]
 
-    assert (reloaded, again) == (False, False)  # tried once per change, not every look
+    assert looks == [False] * 4
+    assert certificate.reload_failures == 1  # counted at the second look, then left alone
     assert served_certificate(port) == first
     assert (certificate.reload_failures, certificate.not_after) == (1, expiry)
     assert "still serving the previous one" in caplog.text
@@ -132,9 +132,25 @@ def test_the_metrics_show_the_expiry_and_the_failures(
     metrics.registry.register(CertificateCollector(certificate))
     (live / "cert.pem").write_text("not a certificate\n")
     certificate.reload_if_changed()
+    certificate.reload_if_changed()
 
     text = metrics.exposition().decode()
 
     expiry = certificate.not_after.timestamp()
     assert f"kawal_web_certificate_expiry_timestamp_seconds {expiry:.9e}" in text
     assert "kawal_web_certificate_reload_failures_total 1.0" in text
+
+
+def test_a_renewal_caught_between_its_two_files_is_not_a_failure(
+    watched: tuple[ServerCertificate, int, Path], tmp_path: Path
+) -> None:
+    certificate, port, live = watched
+    cert, key = self_signed_certificate(tmp_path, days=90)
+    os.replace(cert, live / "cert.pem")  # the new certificate, the old key still beside it
+
+    between = certificate.reload_if_changed()
+    os.replace(key, live / "key.pem")
+    after = certificate.reload_if_changed()
+
+    assert (between, after, certificate.reload_failures) == (False, True, 0)
+    assert served_certificate(port) == der_of(live / "cert.pem")
