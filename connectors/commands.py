@@ -13,11 +13,12 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from connectors import registry
-from connectors.base import OutboundConnector
+from connectors.base import Connector, ConnectorConfig, InboundConnector, OutboundConnector
 from connectors.errors import ConnectorConfigError
 from connectors.host import build, check_registered, only_copy, run_held
 from connectors.redelivery import parse_positions
@@ -47,6 +48,11 @@ def add_parsers(commands: Any) -> None:
         metavar="PARTITION:OFFSET",
         help="outbound: deliver the feed again from there (a dead letter's source position)",
     )
+    run.add_argument(
+        "--reread-after",
+        metavar="POSITION",
+        help="inbound: read the system again after this position (as its dead letter names)",
+    )
     new = actions.add_parser("new", help="create a connector package in the current directory")
     new.add_argument("name")
     actions.add_parser("demo", help="every reference connector against its simulator")
@@ -66,8 +72,9 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.connector_command == "demo":
         return _demo(bootstrap, settings.home, credentials, _served_metrics(settings))
     redeliver = parse_positions(args.redeliver_from)
+    positions = Positions(redeliver, args.reread_after)
     return _run(
-        args.name, args.config, bootstrap, settings, credentials, redeliver, _served_metrics
+        args.name, args.config, bootstrap, settings, credentials, positions, _served_metrics
     )
 
 
@@ -123,7 +130,7 @@ def _run(
     bootstrap: list[str],
     settings: Settings,
     credentials: BrokerCredentials,
-    redeliver: dict[int, int],
+    positions: Positions,
     served: Callable[[Settings], ConnectorMetrics],
 ) -> int:
     # The lock first: building a connector may open its listener (bawaslu-webhook), so a
@@ -131,11 +138,7 @@ def _run(
     with only_copy(registry.load(name).name, settings.home):
         connector = build(name, config)
         check_registered(connector, settings)
-        if redeliver and not isinstance(connector, OutboundConnector):
-            raise ConnectorConfigError(
-                f"--redeliver-from applies to outbound connectors; {name} reads its system, "
-                "which it reads again from its checkpoint"
-            )
+        positions.check(connector)
         # Served only once the connector is valid: a refused configuration binds no port.
         metrics = served(settings)
         stop = _stop_on_signals()
@@ -146,11 +149,38 @@ def _run(
             settings.home,
             stop,
             credentials,
-            redeliver_from=redeliver,
+            redeliver_from=positions.redeliver,
+            reread_after=positions.reread_after,
             metrics=metrics,
             wait=settings.broker_wait_seconds,
         )
     return 0
+
+
+@dataclass(frozen=True)
+class Positions:
+    """Where a connector starts again: its feed's offsets (outbound), its system's (inbound)."""
+
+    redeliver: dict[int, int]
+    reread_after: str | None
+
+    def check(self, connector: Connector[ConnectorConfig]) -> None:
+        """Refuse a position of the other direction than ``connector``'s.
+
+        Raises:
+            ConnectorConfigError: ``--redeliver-from`` for an inbound connector, or
+                ``--reread-after`` for an outbound one.
+        """
+        if self.redeliver and not isinstance(connector, OutboundConnector):
+            raise ConnectorConfigError(
+                f"--redeliver-from applies to outbound connectors; {connector.name} reads its "
+                "system, which it reads again from its checkpoint (or from --reread-after)"
+            )
+        if self.reread_after is not None and not isinstance(connector, InboundConnector):
+            raise ConnectorConfigError(
+                f"--reread-after applies to inbound connectors; {connector.name} delivers its "
+                "feed, which it delivers again from --redeliver-from PARTITION:OFFSET"
+            )
 
 
 def _stop_on_signals() -> threading.Event:

@@ -11,6 +11,7 @@ list (:func:`check_registered`).
 
 from __future__ import annotations
 
+import logging
 import threading
 import tomllib
 from collections.abc import Callable
@@ -49,6 +50,8 @@ from streams.local.process_lock import held_lock
 from streams.private_files import private_dir
 from streams.settings import Settings
 from streams.topics import HEADS, inbound_topic, inbound_topic_of
+
+log = logging.getLogger(__name__)
 
 
 def load_config(
@@ -117,12 +120,14 @@ def run_connector(
     keyring: KeyRing | None = None,
     redeliver_from: dict[int, int] | None = None,
     metrics: ConnectorMetrics | None = None,
+    reread_after: str | None = None,
 ) -> None:
     """Run ``connector`` until ``stop`` is set, its clients authenticated by ``credentials``.
 
     ``redeliver_from`` (outbound only) maps partitions of the connector's feed to the offset it
     delivers again from (:class:`connectors.redelivery.Redelivery`), as ``kawal dlq replay``
-    tells for an entry the connector dead-lettered.
+    tells for an entry the connector dead-lettered; ``reread_after`` (inbound only) is the
+    position in its system it reads again after (see :func:`run_held`).
 
     Events are signed, and feed entries checked, with ``keyring``: by default the keys under
     ``home/keys`` and the key registry in force (``KAWAL_KEYS_FILE`` or the local one). The
@@ -136,7 +141,17 @@ def run_connector(
             ``home`` (:func:`only_copy`).
     """
     with only_copy(connector.name, home):
-        run_held(connector, bootstrap, home, stop, credentials, keyring, redeliver_from, metrics)
+        run_held(
+            connector,
+            bootstrap,
+            home,
+            stop,
+            credentials,
+            keyring,
+            redeliver_from,
+            metrics,
+            reread_after=reread_after,
+        )
 
 
 def only_copy(name: str, home: Path) -> AbstractContextManager[None]:
@@ -172,8 +187,13 @@ def run_held(
     redeliver_from: dict[int, int] | None = None,
     metrics: ConnectorMetrics | None = None,
     wait: float = BROKER_WAIT_SECONDS,
+    reread_after: str | None = None,
 ) -> None:
     """:func:`run_connector` for a caller that holds :func:`only_copy` of ``connector``.
+
+    ``reread_after`` (inbound only) replaces the connector's checkpoint before it reads, so it
+    reads its system again after that position, as the reason of a record it dead-lettered
+    tells once the record is corrected where it was read.
 
     Raises:
         kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s.
@@ -193,7 +213,7 @@ def run_held(
     new_consumer = partial(kafka_client, KafkaConsumer, bootstrap, security, wait)
     try:
         if isinstance(connector, InboundConnector):
-            _run_inbound(connector, producer, home, stop, keyring, probe)
+            _run_inbound(connector, producer, home, stop, keyring, probe, reread_after)
         elif isinstance(connector, OutboundConnector):
             redelivery = Redelivery(OutboundRunner.topic_of(connector), redeliver_from or {})
             _run_outbound(connector, producer, new_consumer, home, stop, keyring, redelivery, probe)
@@ -220,8 +240,17 @@ def _run_inbound(
     stop: threading.Event,
     keyring: KeyRing,
     probe: ConnectorProbe,
+    reread_after: str | None = None,
 ) -> None:
     checkpoints = CheckpointStore(home / "connectors" / "checkpoints.db")
+    if reread_after is not None:
+        checkpoints.put(connector.name, reread_after)
+        # The position is not logged: positions name the records of the institution's system.
+        log.warning(
+            "%s: reading its system again after the position given; records read before "
+            "come again with the same event ids, which the hub refuses as duplicate_event",
+            connector.name,
+        )
     runner = InboundRunner(
         connector,
         producer,

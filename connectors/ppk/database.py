@@ -98,6 +98,11 @@ RECOMMENDATIONS = Table(
     Column("sanction_level", String(32), doc="Recommended kawal.SanctionLevel; null if none."),
     Column("sanction_kind", String(64), doc="Recommended kawal.SanctionKind; null: the PPK's."),
     Column("follow_up_days", Integer, nullable=False, doc="Working days to act on it."),
+    Column(
+        "follow_up_due_on",
+        Date,
+        doc="Last working day to act on it, as the hub counts it; null when not proven.",
+    ),
     Column("issued_at", DateTime(timezone=True), nullable=False, doc="The authority's time."),
     Column("recorded_at", DateTime(timezone=True), nullable=False, doc="The hub's: clock start."),
     Column("status", String(24), nullable=False, doc="NEW, DRAFTED or NOTHING_TO_IMPOSE."),

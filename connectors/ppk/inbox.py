@@ -9,7 +9,11 @@ that its role consumes, and answers each event the PPK sends with a receipt on t
   ``recommendations``: the hub's case id, which the decree that follows it up names (the
   ``case_id`` column of ``decrees``, read by ``ppk-decrees``), whether the violation is proven,
   the recommended level and kind, and the working days the PPK has to follow it up, counted
-  from ``recorded_at`` (when the hub recorded it, which starts the hub's clock).
+  from ``recorded_at`` (when the hub recorded it, which starts the hub's clock), with the last
+  of those working days (``follow_up_due_on``), counted as the hub counts its follow-up clock
+  (:func:`streams.domain.deadlines.last_working_day`) on the working-day calendar the
+  configuration names (``calendar_file``: the hub's ``KAWAL_CALENDAR_FILE``; none: the bundled
+  one), so the office sees the date the hub breaches the deadline after.
 * **Refusals of its decrees.** Each refusal the hub signed goes into ``hub_refusals``, tied to
   the decree whose ``SanctionImposed`` the hub refused (its event id derives from the decree
   number, :mod:`connectors.ppk.connector`), with the hub's reason code and reason, so the
@@ -27,9 +31,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, inspect, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -40,6 +46,7 @@ from connectors.base import (
     OutboundConnector,
     PermanentError,
 )
+from connectors.errors import ConnectorConfigError
 from connectors.ids import event_id_for
 from connectors.ppk.connector import RegistryConfig
 from connectors.ppk.database import (
@@ -50,19 +57,39 @@ from connectors.ppk.database import (
     RECOMMENDATIONS,
 )
 from connectors.sql import cause, outage_is_transient
+from streams.domain.calendar import CalendarError, WorkingCalendar, load_calendar
+from streams.domain.deadlines import last_working_day
 from streams.domain.reasons import Reason
 
 SYSTEM = "decree registry"
+#: The column of the follow-up's last working day, which registries made before it lack.
+DUE_ON = "follow_up_due_on"
 
 
-class Inbox(OutboundConnector[RegistryConfig]):
+class InboxConfig(RegistryConfig):
+    """Where the PPK's decree registry is, and the calendar its due dates are counted on."""
+
+    calendar_file: Path | None = None
+    """The hub's working-day calendar overrides (its ``KAWAL_CALENDAR_FILE``); none: the
+    bundled calendar, which the hub uses too unless it names a file."""
+
+
+class Inbox(OutboundConnector[InboxConfig]):
     """The PPK's feed → ``recommendations`` and ``hub_refusals``."""
 
     name = "ppk-inbox"
 
-    def __init__(self, config: RegistryConfig, context: ConnectorContext) -> None:
+    def __init__(self, config: InboxConfig, context: ConnectorContext) -> None:
+        """Reach the registry, and read the calendar due dates are counted on.
+
+        Raises:
+            ConnectorConfigError: ``calendar_file`` cannot be read or does not fit.
+        """
         super().__init__(config, context)
+        self.calendar = _calendar(config.calendar_file)
         self.engine = config.engine()
+        #: Whether the registry has the due date's column; None until asked.
+        self._due_column: bool | None = None
 
     def deliver(self, entry: FeedEntry) -> None:
         """Put a recommendation in the office's in-tray; other entries need nothing.
@@ -118,24 +145,61 @@ class Inbox(OutboundConnector[RegistryConfig]):
 
     def _take_recommendation(self, entry: FeedEntry) -> None:
         event = entry.event
+        issued_at: datetime = event["envelope"]["event_time"]
+        recorded_at: datetime = entry.entry["recorded_at"]
+        row = {
+            "event_id": entry.event_id,
+            "case_id": entry.case_id,
+            "authority": event["authority"],
+            "proven": event["proven"],
+            "violation": event["violation"],
+            "sanction_level": event["sanction_level"],
+            "sanction_kind": event["sanction_kind"],
+            "follow_up_days": event["follow_up_days"],
+            "issued_at": self._local(issued_at),
+            "recorded_at": self._local(recorded_at),
+            "status": NEW if event["proven"] else NOTHING_TO_IMPOSE,
+        }
         with self._writing() as connection:
+            if self._keeps_due_date(connection):
+                row[DUE_ON] = self._due_on(event, issued_at, recorded_at)
             connection.execute(
                 self._insert(RECOMMENDATIONS)
-                .values(
-                    event_id=entry.event_id,
-                    case_id=entry.case_id,
-                    authority=event["authority"],
-                    proven=event["proven"],
-                    violation=event["violation"],
-                    sanction_level=event["sanction_level"],
-                    sanction_kind=event["sanction_kind"],
-                    follow_up_days=event["follow_up_days"],
-                    issued_at=self._local(event["envelope"]["event_time"]),
-                    recorded_at=self._local(entry.entry["recorded_at"]),
-                    status=NEW if event["proven"] else NOTHING_TO_IMPOSE,
-                )
+                .values(row)
                 .on_conflict_do_nothing(index_elements=["event_id"])
             )
+
+    def _keeps_due_date(self, connection: Connection) -> bool:
+        """Whether ``recommendations`` has the due date's column, asked once per run.
+
+        A registry made before it still takes its recommendations, without their due date,
+        and is told once how to add it.
+        """
+        if self._due_column is None:
+            columns = inspect(connection).get_columns(RECOMMENDATIONS.name)
+            self._due_column = DUE_ON in {column["name"] for column in columns}
+            if not self._due_column:
+                self.context.log.warning(
+                    "%s: the registry's recommendations table has no %s column, so "
+                    "recommendations are written without their due date; add it (ALTER TABLE "
+                    "recommendations ADD COLUMN %s DATE) and restart the connector",
+                    self.name,
+                    DUE_ON,
+                    DUE_ON,
+                )
+        return self._due_column
+
+    def _due_on(
+        self, event: dict[str, Any], issued_at: datetime, recorded_at: datetime
+    ) -> date | None:
+        """The last working day of the hub's follow-up clock; None when it starts none.
+
+        The PPK answers for the clock, not the authority that sent the recommendation, so the
+        hub starts it no earlier than it recorded the recommendation.
+        """
+        if not event["proven"]:
+            return None
+        return last_working_day(self.calendar, max(issued_at, recorded_at), event["follow_up_days"])
 
     def _refused_decree(self, connection: Connection, refusal: HubRefusal) -> int | None:
         """The id of the decree whose ``SanctionImposed`` is the refused event, if any."""
@@ -174,3 +238,10 @@ class Inbox(OutboundConnector[RegistryConfig]):
                 "recommendations and hub_refusals tables match connectors.ppk.database, "
                 "then redeliver",
             ) from exc
+
+
+def _calendar(path: Path | None) -> WorkingCalendar:
+    try:
+        return load_calendar(path)
+    except CalendarError as exc:
+        raise ConnectorConfigError(f"calendar_file: {exc}") from exc

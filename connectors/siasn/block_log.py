@@ -69,6 +69,15 @@ class BlockLog:
             self._rows.append(logged)
             return logged
 
+    def correct(self, seq: int, **columns: Any) -> dict[str, Any]:
+        """SIASN's operators correct ``columns`` of row ``seq`` in place; the row corrected.
+
+        Its number stays, so a reader already past it reads it only when told to read again.
+        """
+        with self._lock:
+            self._rows[seq - 1].update(columns)
+            return dict(self._rows[seq - 1])
+
     def page(self, after: int, limit: int) -> list[dict[str, Any]]:
         """Up to ``limit`` (at most :data:`MAX_PAGE`) rows numbered above ``after``."""
         with self._lock:

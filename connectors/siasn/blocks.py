@@ -13,8 +13,11 @@ crash before the checkpoint was stored) yields the same event, which the hub rec
 A row the hub could not take is dead-lettered with a reason naming the column to correct,
 never its value (a row holds the NIP): a block SIASN's operators made without linking it to a
 neutrality case (``missing_case_reference``), a NIP that is not 18 digits, a reason outside
-the shared enums, a time without its UTC offset. The log only grows, so a row dead-lettered is
-not read again: the block is corrected in SIASN, which logs it anew.
+the shared enums, a time without its UTC offset. The log only grows and the checkpoint moves
+past a dead-lettered row: the block is corrected in SIASN, which logs it anew, or the row is
+corrected in SIASN's log and read again from the position the reason names
+(``kawal connector run siasn-blocks --config FILE --reread-after N``); rows after it read again
+yield the events the hub already holds, which it recognises.
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ EVENTS = {
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/._-]{0,63}")
 #: A value safe to quote in a reason: an enum-like code.
 _CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
-#: What every reason tells to do: the log only grows, so a row read is never read again.
+#: What every reason tells to do: the log only grows, so a row read is not read again unless
+#: the connector is told to (:func:`_reread`).
 _FIX = (
     "correct the block in SIASN so that its log records it anew (a block made by hand: lift "
     "it and block again from its neutrality case)"
@@ -63,7 +67,7 @@ class SiasnBlocks(InboundConnector[SiasnConfig]):
             TransientError: SIASN cannot be reached, answers 5xx, refuses the token, or
                 answers without a readable page (retried, and logged each time).
         """
-        query = urlencode({"after": int(after or 0), "limit": limit})
+        query = urlencode({"after": _row_number(after), "limit": limit})
         url = f"{str(self.config.base_url).rstrip('/')}/blocks/changes?{query}"
         headers = {"Authorization": f"Bearer {self.config.token.get_secret_value()}"}
         status, answer = get_json(url, headers, self.config.timeout_seconds, system="SIASN")
@@ -82,7 +86,12 @@ class SiasnBlocks(InboundConnector[SiasnConfig]):
         Raises:
             PermanentError: the row names no case, or a column the shared schemas cannot take.
         """
-        row = record.payload
+        try:
+            return self._events(record.payload)
+        except PermanentError as exc:
+            raise PermanentError(exc.reason_code, f"{exc.reason}; {_reread(record)}") from None
+
+    def _events(self, row: Mapping[str, Any]) -> list[Event]:
         change = row.get("change")
         if change not in EVENTS:
             raise PermanentError(
@@ -129,6 +138,32 @@ class SiasnBlocks(InboundConnector[SiasnConfig]):
             "invalid_block_reason",
             f"reason {_quoted(value)} is not a {enum} symbol (schemas/avro/{enum}.avsc); {_FIX}",
         )
+
+
+def _row_number(position: str | None) -> int:
+    """The block log number a position stands for (0 before the first row).
+
+    Raises:
+        TransientError: the position is no row number (a wrong ``--reread-after``); retried
+            and logged until the connector is restarted with a row number.
+    """
+    if position is None:
+        return 0
+    if position.isascii() and position.isdecimal():
+        return int(position)
+    raise TransientError(
+        "the checkpoint of siasn-blocks is not a row number of SIASN's block log; restart it "
+        "with `--reread-after N`, N the number of the last row already read (0: from the start)"
+    )
+
+
+def _reread(record: SourceRecord) -> str:
+    """How to read a row again once it is corrected in SIASN's log itself."""
+    before = int(record.position) - 1
+    return (
+        "or, once the row is corrected in SIASN's log itself, read it again: `kawal connector "
+        f"run siasn-blocks --config FILE --reread-after {before}`"
+    )
 
 
 def _rows(answer: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -115,7 +115,9 @@ def not_replayable_reason(letter: dict[str, Any]) -> str | None:
     if topic.startswith("system:"):
         return (
             f"read from the system of connector {topic.removeprefix('system:')}, not from a "
-            "topic: correct the record in that system, which the connector then reads again"
+            "topic: correct the record in that system; the connector reads it again when it "
+            "is logged anew, or, corrected in place, when restarted once with `--reread-after` "
+            "a position before it (docs/connectors.md)"
         )
     if topic.startswith(OUTBOUND_PREFIX):
         position = f"{letter['source_partition']}:{letter['source_offset']}"

@@ -203,6 +203,15 @@ def _due_at(calendar: WorkingCalendar, started_on: date, working_days: int) -> t
     return due_instant(counted.last_day).isoformat(), counted.provisional
 
 
+def last_working_day(calendar: WorkingCalendar, started: datetime, working_days: int) -> date:
+    """The last working day of a clock of ``working_days`` started at ``started`` (aware).
+
+    The day the clock runs out after (:func:`due_instant`), counted as a started clock is:
+    from its Jakarta day, weekends only through a year without holiday data.
+    """
+    return calendar.count(started.astimezone(JAKARTA).date(), working_days).last_day
+
+
 def due_instant(last_day: date) -> datetime:
     """The instant a clock whose last working day is ``last_day`` runs out, in UTC.
 

@@ -5,7 +5,9 @@ case in a Faust table, checks each event with :func:`check_transition` and recor
 :func:`advance`. Rules follow the lifecycle table of DOMAIN.md: registration after a report,
 verification after registration, referral of proven findings, a recommendation after the
 referral, a sanction only after a proven recommendation and fitting it, an objection or
-appeal only after a sanction, and nothing after closing.
+appeal only after a sanction, and nothing after closing but the lifting of a block the case
+still holds: SIASN lifts a block when the case closes, and BKN's report of a lifting on the
+sanction may reach the hub after the closing, so the trail records that the block ended.
 
 One event is outside the phases: the hub's ``PersonalDataErased`` (:mod:`streams.domain.erasure`)
 may come in any phase of a known case, closed ones included (erasing after closing is what
@@ -150,7 +152,7 @@ def check_transition(
             return None
         return _illegal(event_type, _UNKNOWN_CASE)
     if state.phase is Phase.CLOSED:
-        return Rejection(Reason.CASE_CLOSED, f"the case is closed; {event_type} cannot follow")
+        return _closed_rule(state, event_type)
     if event_type == "ReportReceived":
         return _illegal(event_type, "the case was already reported; send the next step instead")
     if event_type == "SanctionImposed" and state.phase is Phase.SANCTIONED:
@@ -172,6 +174,26 @@ def _erasure_rule(state: CaseLifecycle | None) -> Rejection | None:
             Reason.ALREADY_ERASED,
             f"the personal data of this case was erased at {state.erased_at}; a case is "
             "erased once",
+        )
+    return None
+
+
+def _closed_rule(state: CaseLifecycle, event_type: str) -> Rejection | None:
+    """A closed case takes only the lifting of a block it holds, while its data is not erased."""
+    closed = f"the case is closed; {event_type} cannot follow"
+    if event_type != "PersonnelDataUnblocked":
+        return Rejection(Reason.CASE_CLOSED, closed)
+    if state.erased_at is not None:
+        return Rejection(
+            Reason.CASE_CLOSED,
+            f"{closed}: its personal data was erased at {state.erased_at}, so no event "
+            "carrying it is recorded",
+        )
+    if not state.blocked:
+        return Rejection(
+            Reason.CASE_CLOSED,
+            f"{closed}: a closed case records only the lifting of a block it holds, and the "
+            "personnel data of this case is not blocked",
         )
     return None
 

@@ -33,7 +33,9 @@ def test_a_record_read_from_a_system_is_corrected_there() -> None:
     letter = _letter("system:siasn")
 
     assert not DeadLetterRecord(0, 0, None, letter).replayable
-    assert "correct the record in that system" in str(not_replayable_reason(letter))
+    reason = str(not_replayable_reason(letter))
+    assert "correct the record in that system" in reason
+    assert "--reread-after" in reason  # a record corrected in place is read again so
 
 
 def test_an_entry_of_a_feed_is_redelivered_by_its_connector_not_replayed() -> None:

@@ -19,6 +19,7 @@ from connectors.bawaslu.connector import CallbackConfig, WebhookConfig
 from connectors.host import build, load_config
 from connectors.inspektorat.connector import FileDropConfig
 from connectors.ppk.connector import RegistryConfig
+from connectors.ppk.inbox import InboxConfig
 from connectors.siasn.connector import SiasnConfig
 
 
@@ -43,7 +44,7 @@ class ShareReader(_Reader[ShareConfig]):
         ("bawaslu-callback", CallbackConfig),
         ("inspektorat-filedrop", FileDropConfig),
         ("ppk-decrees", RegistryConfig),
-        ("ppk-inbox", RegistryConfig),
+        ("ppk-inbox", InboxConfig),
         ("siasn", SiasnConfig),
         ("siasn-blocks", SiasnConfig),
     ],

@@ -179,7 +179,7 @@ def test_an_outage_ends_in_the_dlq_and_redelivery_from_its_position_delivers_it_
         bawaslu.stop()
 
 
-def test_redeliver_from_is_refused_when_malformed_or_for_an_inbound_connector(
+def test_a_malformed_position_or_one_of_the_other_direction_is_refused(
     tmp_path: Path,
 ) -> None:
     config = tmp_path / "callback.toml"
@@ -199,6 +199,9 @@ def test_redeliver_from_is_refused_when_malformed_or_for_an_inbound_connector(
     wrong = _kawal(dict(os.environ), *decrees, "--redeliver-from", "0:1")
     assert wrong.returncode == 1
     assert "--redeliver-from applies to outbound connectors" in wrong.stderr, wrong.stderr
+    backwards = _kawal(dict(os.environ), *run, "--reread-after", "0")
+    assert backwards.returncode == 1
+    assert "--reread-after applies to inbound connectors" in backwards.stderr, backwards.stderr
 
 
 def test_redeliver_from_a_partition_the_feed_lacks_is_refused_before_running(

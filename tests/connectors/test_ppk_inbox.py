@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from connectors.base import (
 )
 from connectors.contract import OutboundContract, read_topic
 from connectors.contract_base import FAST_RETRY
-from connectors.errors import PermanentError
+from connectors.errors import ConnectorConfigError, PermanentError
 from connectors.feed_chains import FeedChains
 from connectors.host import build, run_connector
 from connectors.ids import event_id_for
@@ -40,14 +40,23 @@ from connectors.runtime import OutboundRunner
 from connectors.signed_fixtures import contract_keyring, feed_disclosures, feed_entry_record
 from schemas.envelope import envelope
 from schemas.identity import case_id_for
+from streams.domain.calendar import load_calendar
 from streams.domain.commitments import reveal
+from streams.domain.deadlines import due_instant, load_rules, update_clocks
 from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.lifecycle import FOLLOW_UP_RULE
 from streams.domain.reasons import Reason, Rejection
 from streams.domain.signing import SigningKey
 from streams.hub.receipts import rejection_receipt
 from streams.topics import DLQ, inbound_topic, outbound_topic
 from tests.connectors.test_ppk import SEEDS, running, settings
-from tests.hubtools import RunningHub, recommendation, report, until_referral
+from tests.hubtools import (
+    RunningHub,
+    recommendation,
+    recommended_case,
+    report,
+    until_referral,
+)
 from tests.postgres import PostgresServer
 
 PPK = "ppk.3374"
@@ -256,6 +265,66 @@ def test_a_recommendation_goes_into_the_in_tray_and_the_office_drafts_its_decree
     connector.close()
 
 
+def test_the_in_tray_shows_the_last_day_the_hub_counts_for_the_follow_up(
+    registry: DecreeRegistry,
+) -> None:
+    connector = inbox(registry)
+    events = the_case()
+    # Recorded the Friday before Christmas 2024: the hub skips Christmas, its collective leave
+    # and New Year's Day, so 14 working days end after the 14th weekday (9 January 2025).
+    recorded_at = datetime(2024, 12, 20, 3, 0, tzinfo=UTC)
+    events[0][1]["envelope"]["event_time"] = recorded_at - timedelta(hours=1)
+    (recommended,) = entries(connector, events)
+    recommended.entry["recorded_at"] = recorded_at
+    connector.deliver(recommended)
+
+    (row,) = registry.recommendations()
+    case, _ = recommended_case()
+    update_clocks(
+        case,
+        load_rules(),
+        load_calendar(),
+        "RecommendationIssued",
+        recommended.event,
+        received_at=recorded_at,
+    )
+    (clock,) = [c for c in case.clocks if c["rule_id"] == FOLLOW_UP_RULE]
+    assert due_instant(row["follow_up_due_on"]).isoformat() == clock["due_at"]
+    assert row["follow_up_due_on"] > date(2025, 1, 9)
+    connector.close()
+
+
+def test_a_calendar_file_that_does_not_fit_is_refused_naming_it(
+    registry: DecreeRegistry, tmp_path: Path
+) -> None:
+    broken = tmp_path / "calendar.toml"
+    broken.write_text("[[override]]\nday = 1\n")
+
+    with pytest.raises(ConnectorConfigError, match="calendar_file"):
+        build("ppk-inbox", settings(registry) | {"calendar_file": str(broken)})
+
+
+def test_a_registry_made_before_the_due_date_takes_recommendations_without_it(
+    registry: DecreeRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
+    with registry.engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE recommendations DROP COLUMN follow_up_due_on")
+    connector = inbox(registry)
+    first, second = entries(connector, the_case() + the_case())
+
+    with caplog.at_level(logging.WARNING, logger="kawal.connector"):
+        connector.deliver(first)
+        connector.deliver(second)
+
+    with registry.engine.connect() as connection:
+        cases = connection.exec_driver_sql("SELECT case_id FROM recommendations").scalars()
+        assert sorted(cases) == sorted([first.case_id, second.case_id])
+    warnings = [r.getMessage() for r in caplog.records if "follow_up_due_on" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "ADD COLUMN follow_up_due_on DATE" in warnings[0]
+    connector.close()
+
+
 def test_the_office_drafts_then_signs_a_kind_left_to_it_at_the_lightest_of_its_level(
     registry: DecreeRegistry,
 ) -> None:
@@ -296,6 +365,7 @@ def test_an_unproven_recommendation_is_kept_with_nothing_to_impose(
 
     (row,) = registry.recommendations()
     assert (row["proven"], row["status"], row["decree_id"]) == (False, NOTHING_TO_IMPOSE, None)
+    assert row["follow_up_due_on"] is None
     connector.close()
 
 

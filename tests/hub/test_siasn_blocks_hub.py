@@ -5,7 +5,8 @@ the breach from BKN's feed to SIASN (the simulator), which blocks the civil serv
 ``siasn-blocks`` reads SIASN's block log and publishes ``PersonnelDataBlocked``, which the
 hub accepts, so the case counts as ``overdue_blocked``, not ``overdue_unblocked``, and the
 alert ``KawalFollowUpBreachedWithoutBlock`` stays quiet. The late sanction lifts the block, and
-``PersonnelDataUnblocked`` follows it into the trail.
+``PersonnelDataUnblocked`` follows it into the trail; a case closed while blocked has SIASN
+release the block, and the trail of the closed case records that lifting too.
 """
 
 from __future__ import annotations
@@ -19,15 +20,20 @@ import pytest
 
 from connectors.host import build, run_connector
 from connectors.siasn.simulator import SiasnApi
+from tests.disclosure_case import closed
 from tests.hubtools import WAIT_SECONDS, RunningHub, metric_value, sanction
 
 TOKEN = "siasn-integration-token-0123"
 OVERDUE_BLOCKED = 'kawal_recommendations{state="overdue_blocked"}'
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def siasn(hub: RunningHub) -> Iterator[SiasnApi]:
-    """SIASN, and BKN's two connectors running against it and the hub."""
+    """SIASN, and BKN's two connectors running against it and the hub.
+
+    One SIASN for the module: the connectors keep their positions in the hub's home, and a
+    second SIASN would number its block log anew, under the position already read.
+    """
     stop = threading.Event()
     with SiasnApi(TOKEN) as api:
         config = {"institution": "bkn", "base_url": api.base_url, "token": TOKEN}
@@ -86,3 +92,18 @@ def test_a_breach_blocked_in_siasn_is_counted_blocked_and_its_lifting_recorded(
     assert types(hub, case_id)[-2:] == ["SanctionImposed", "PersonnelDataUnblocked"]
     # Each of SIASN's two log rows reached the trail once.
     assert types(hub, case_id).count("PersonnelDataBlocked") == 1
+
+
+def test_a_block_released_when_its_case_closes_is_recorded_in_the_closed_case(
+    hub: RunningHub, siasn: SiasnApi
+) -> None:
+    case_id = hub.ignored_case()
+    hub.wait_trail(case_id, 6)
+    wait(lambda: "PersonnelDataBlocked" in types(hub, case_id), "the block in the trail")
+
+    hub.step(*closed(case_id, reason="SUBJECT_LEFT_SERVICE"))
+    wait(lambda: "PersonnelDataUnblocked" in types(hub, case_id), "the unblock in the trail")
+    assert not siasn.blocks[case_id].active
+    assert types(hub, case_id)[-2:] == ["CaseClosed", "PersonnelDataUnblocked"]
+    (lifted,) = [r for r in hub.store.trail(case_id) if r.event_type == "PersonnelDataUnblocked"]
+    assert hub.codec.decode(lifted.event).record["reason"] == "CASE_CLOSED"
