@@ -121,7 +121,8 @@ class Settings(BaseSettings):
     web_tls_cert: Path | None = Field(
         default=None,
         description=(
-            "PEM certificate (chain) of the HTTP server; with KAWAL_WEB_TLS_KEY it serves HTTPS."
+            "PEM certificate (chain) of the HTTP server; with KAWAL_WEB_TLS_KEY it serves HTTPS. "
+            "Renewed files are loaded within 10 s, no restart."
         ),
     )
     web_tls_key: Path | None = Field(

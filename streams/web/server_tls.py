@@ -6,7 +6,8 @@ while its tables restore, so the process looks at the two files every
 :data:`CHECK_SECONDS` and loads a changed pair into the context it serves from: each new
 connection is made with the new certificate. A pair that does not load (a key of another
 certificate, half a file) at two looks in a row is logged and counted, and the previous
-certificate is served until the files are fixed; ``kawal_web_certificate_expiry_timestamp_seconds`` says when it runs out.
+certificate is served until the files are fixed; ``kawal_web_certificate_expiry_timestamp_seconds``
+says when it runs out.
 """
 
 from __future__ import annotations
