@@ -7,6 +7,7 @@ and reports an outage as :class:`~connectors.errors.TransientError` without serv
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import tzinfo
@@ -139,6 +140,19 @@ def outage_is_transient(system: str) -> Iterator[None]:
         yield
     except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError) as exc:
         raise TransientError(f"{system} unreachable or busy ({cause(exc)})") from exc
+
+
+#: How SQLite words a table or column that is not there, under the error class it also uses
+#: for "database is locked": a schema that does not match, not an outage.
+SQLITE_SCHEMA_MISMATCH = ("no such table", "no such column", "has no column named")
+
+
+def is_schema_mismatch(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is SQLite refusing a statement for a table or column it does not have."""
+    original = getattr(exc, "orig", None)
+    if not isinstance(original, sqlite3.OperationalError):
+        return False
+    return any(words in str(original) for words in SQLITE_SCHEMA_MISMATCH)
 
 
 def cause(exc: BaseException) -> str:

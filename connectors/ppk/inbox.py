@@ -45,6 +45,7 @@ from connectors.base import (
     HubRefusal,
     OutboundConnector,
     PermanentError,
+    TransientError,
 )
 from connectors.errors import ConnectorConfigError
 from connectors.ids import event_id_for
@@ -56,7 +57,7 @@ from connectors.ppk.database import (
     NOTHING_TO_IMPOSE,
     RECOMMENDATIONS,
 )
-from connectors.sql import cause, outage_is_transient
+from connectors.sql import cause, is_schema_mismatch, outage_is_transient
 from streams.domain.calendar import CalendarError, WorkingCalendar, load_calendar
 from streams.domain.deadlines import last_working_day
 from streams.domain.reasons import Reason
@@ -231,13 +232,22 @@ class Inbox(OutboundConnector[InboxConfig]):
         try:
             with outage_is_transient(SYSTEM), self.engine.begin() as connection:
                 yield connection
+        except TransientError as exc:
+            # SQLite says "no such table" with the error class of "database is locked".
+            if not is_schema_mismatch(exc.__cause__):
+                raise
+            raise _refused(exc.__cause__) from exc
         except sa_exc.DBAPIError as exc:
-            raise PermanentError(
-                "registry_refused",
-                f"the decree registry refused the write ({cause(exc)}); check that its "
-                "recommendations and hub_refusals tables match connectors.ppk.database, "
-                "then redeliver",
-            ) from exc
+            raise _refused(exc) from exc
+
+
+def _refused(exc: BaseException | None) -> PermanentError:
+    """The dead letter of a write the registry refused, naming the driver's error class."""
+    return PermanentError(
+        "registry_refused",
+        f"the decree registry refused the write ({cause(exc or Exception())}); check that its "
+        "recommendations and hub_refusals tables match connectors.ppk.database, then redeliver",
+    )
 
 
 def _calendar(path: Path | None) -> WorkingCalendar:

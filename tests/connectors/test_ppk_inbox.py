@@ -221,6 +221,23 @@ class TestInboxContractOnPostgres(TestInboxContract):
         connector.close()
 
 
+def test_a_sqlite_registry_without_the_inbox_tables_refuses_and_is_no_outage(
+    registry: DecreeRegistry,
+) -> None:
+    """SQLite's "no such table" comes under the error class of a locked database."""
+    number = registry.issue(*registry.new_case_reference())
+    with registry.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE hub_refusals")
+    connector = inbox(registry)
+
+    with pytest.raises(PermanentError) as refused:
+        connector.refused(refusal_of(decree_event_id(number)))
+
+    assert refused.value.reason_code == "registry_refused"
+    assert "OperationalError" in refused.value.reason
+    assert "hub_refusals" in refused.value.reason
+
+
 def _decree_id(registry: DecreeRegistry, number: str) -> int:
     with registry.engine.connect() as connection:
         found = connection.scalar(select(DECREES.c.id).where(DECREES.c.decree_number == number))
