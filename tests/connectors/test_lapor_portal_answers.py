@@ -11,7 +11,14 @@ import pytest
 
 from connectors.lapor.connector import LaporIntake
 from connectors.lapor.evidence import S3Location
-from tests.connectors.test_lapor_portal import opened_intake, post_json, request
+from schemas.identity import case_id_for
+from tests.connectors.test_lapor_portal import (
+    feed_entry,
+    opened_intake,
+    post_json,
+    request,
+    status_connector,
+)
 from tests.lapor_support import multipart, report_fields, seaweed_s3
 
 
@@ -92,3 +99,22 @@ def test_a_form_over_the_rate_limit_comes_back_filled_saying_how_long_to_wait(
         assert "Kampanye di balai desa." in text  # the reporter's words, not lost
         assert 'value="Budi Canary-Subject"' in text
         assert len(connector.read(None, 10)) == 1  # nothing of the refused one kept
+
+
+def test_a_report_joined_with_another_is_not_told_finished(
+    intake: LaporIntake, tmp_path: Path
+) -> None:
+    _, answer = post_json(intake, report_fields())
+    case_id = case_id_for("bawaslu.33", answer["case_number"])
+    status = status_connector(tmp_path)
+    try:
+        status.deliver(feed_entry(case_id, 0, "ReportReceived"))
+        merged = {"closing_reason": "MERGED_INTO_ANOTHER_CASE", "merged_into_case_id": "x"}
+        status.deliver(feed_entry(case_id, 1, "CaseClosed", **merged))
+    finally:
+        status.close()
+
+    _, _, page = request(intake, "GET", answer["status_url"] + "?lang=en")
+
+    assert '<h2 id="current-step">Joined with another report</h2>' in page.decode()
+    assert "Handling of this report is finished" not in page.decode()
