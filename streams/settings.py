@@ -228,6 +228,11 @@ class Settings(BaseSettings):
             "tells what the statistics withhold below K: on for invented (demo) cases only."
         ),
     )
+    portal_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s\"<>]+$",
+        description="The public reporting portal's address, linked on every page; unset: no link.",
+    )
     public_register: Literal["off", "agencies", "names"] = Field(
         default="off",
         description=(

@@ -5,6 +5,8 @@ Each message says what to do, in the request's language, and quotes nothing that
 
 from __future__ import annotations
 
+import math
+
 from connectors.lapor.media import EvidenceLimits
 
 _MB = 1024 * 1024
@@ -32,6 +34,36 @@ TOO_MANY = (
     "Terlalu banyak permintaan dari alamat Anda. Coba lagi sebentar lagi.",
     "Too many requests from your address. Try again in a while.",
 )
+NOT_FOUND = (
+    "not_found",
+    "Halaman ini tidak ada. Periksa alamatnya, atau mulai lagi dari formulir laporan atau "
+    "halaman pelacakan.",
+    "This page does not exist. Check its address, or start again from the report form or the "
+    "tracking page.",
+)
+
+
+def too_many(seconds: int) -> tuple[str, str, str]:
+    """The refusal of a source over its rate limit, saying how long to wait.
+
+    Args:
+        seconds: until every limit the source spent has room again (``Retry-After``).
+    """
+    if seconds < 60:
+        wait_id, wait_en = f"{seconds} detik", f"{seconds} second{'s' * (seconds != 1)}"
+    elif seconds < 2 * 3600:
+        minutes = math.ceil(seconds / 60)
+        wait_id, wait_en = f"{minutes} menit", f"{minutes} minute{'s' * (minutes != 1)}"
+    else:
+        hours = math.ceil(seconds / 3600)
+        wait_id, wait_en = f"{hours} jam", f"{hours} hours"
+    return (
+        "rate_limited",
+        f"Terlalu banyak permintaan dari alamat Anda. Coba lagi dalam {wait_id}.",
+        f"Too many requests from your address. Try again in {wait_en}.",
+    )
+
+
 CROSS_SITE = (
     "cross_site",
     "Laporan hanya diterima dari formulir di situs ini.",

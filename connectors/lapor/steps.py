@@ -82,6 +82,8 @@ def step_of(event_type: str, event: dict[str, Any]) -> str | None:
     if event_type == "RecommendationIssued":
         # Only a proven one asks the PPK for a sanction; telling that of the other misleads.
         return "recommendation_issued" if event.get("proven") else "not_recommended"
+    if event_type == "CaseClosed" and event.get("closing_reason") == "MERGED_INTO_ANOTHER_CASE":
+        return "merged"  # not "finished": the facts are handled in another case
     for step in load_steps().values():
         if step.event == event_type:
             return step.code

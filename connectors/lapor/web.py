@@ -23,8 +23,6 @@ logged: paths hold tracking codes, bodies personal data.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -38,8 +36,10 @@ from aiohttp.web_request import FileField
 from connectors.json_input import read_json
 from connectors.lapor import refusals
 from connectors.lapor.intake import IntakeRefusedError, RateLimits, ReportIntake, Upload
+from connectors.lapor.json_uploads import json_uploads
 from connectors.lapor.origin import from_another_site
 from connectors.lapor.pages import Pages
+from connectors.lapor.sse import reader_gone, sse_event
 from connectors.lapor.tracking import TrackingStore, TrackingUnavailableError
 from streams.web.locales import Locale, negotiate
 
@@ -133,7 +133,13 @@ class Portal:
         """The application, its routes and middlewares."""
         app = web.Application(
             client_max_size=self.settings.max_request_bytes,
-            middlewares=[self._headers, self._same_site, self._limits],
+            # A tracking link pasted with a slash after it (chat apps add one) still opens.
+            middlewares=[
+                self._headers,
+                web.normalize_path_middleware(append_slash=False, remove_slash=True),
+                self._same_site,
+                self._limits,
+            ],
         )
         app.add_routes(
             [
@@ -162,6 +168,8 @@ class Portal:
             )
         except IntakeRefusedError as exc:  # the tracking store, down while a code was looked up
             response = self._refusal(request, exc)
+        except web.HTTPNotFound:  # a mistyped address: a page in the reader's words, not text
+            response = self._refusal(request, IntakeRefusedError(404, *refusals.NOT_FOUND))
         except web.HTTPException as exc:
             exc.headers.update(_HEADERS)
             raise
@@ -181,9 +189,12 @@ class Portal:
         if request.path not in ("/health", "/", "/static/track.js") and not self.rates.allow(
             action, source_of(request, self.settings)
         ):
-            refusal = IntakeRefusedError(429, *refusals.TOO_MANY)
-            response = self._refusal(request, refusal)
             wait = self.rates.retry_after(action, source_of(request, self.settings))
+            refusal = IntakeRefusedError(429, *refusals.too_many(wait))
+            if request.path == "/lapor":  # the reporter's words stay in the form, to send later
+                response = await self._form_again(request, refusal)
+            else:
+                response = self._refusal(request, refusal)
             response.headers["Retry-After"] = str(wait)
             return response
         return await handler(request)
@@ -207,17 +218,43 @@ class Portal:
     async def submit_form(self, request: web.Request) -> web.Response:
         """A report from the form: the tracking code once, or the form again with its faults."""
         locale = locale_of(request)
-        fields: dict[str, str] = {}
-        uploads: list[Upload] = []
         if request.content_type not in _FORM_TYPES:  # aiohttp reads any other body as no field
             return self._refusal(request, IntakeRefusedError(415, *refusals.NOT_A_FORM))
         try:
-            posted = await self._in_time(request, request.post())
+            fields, uploads = await self._posted_form(request)
         except (ValueError, BadHttpMessage):  # a field not UTF-8, a part's header broken
             return self._html(
                 self.pages.form(locale, {}, IntakeRefusedError(400, *refusals.NOT_FORM)), 400
             )
-        for name, value in posted.items():
+        try:
+            accepted = await asyncio.to_thread(self.intake.submit, fields, uploads)
+        except IntakeRefusedError as exc:
+            page = self.pages.form(locale, fields, exc, files_again=bool(uploads))
+            return self._html(page, exc.status)
+        return self._html(self.pages.accepted(locale, accepted), 201)
+
+    async def _form_again(self, request: web.Request, refusal: IntakeRefusedError) -> web.Response:
+        """The form as it was sent, with ``refusal`` above it (nothing of it is kept)."""
+        try:
+            if request.content_type not in _FORM_TYPES:
+                raise ValueError("no form")
+            fields, uploads = await self._posted_form(request)
+        except (ValueError, BadHttpMessage, IntakeRefusedError):
+            return self._refusal(request, refusal)
+        page = self.pages.form(locale_of(request), fields, refusal, files_again=bool(uploads))
+        return self._html(page, refusal.status)
+
+    async def _posted_form(self, request: web.Request) -> tuple[dict[str, str], list[Upload]]:
+        """The text fields and files of a posted form.
+
+        Raises:
+            ValueError: a field is not UTF-8 text.
+            BadHttpMessage: a part's header is broken.
+            IntakeRefusedError: 408, the body came too slowly.
+        """
+        fields: dict[str, str] = {}
+        uploads: list[Upload] = []
+        for name, value in (await self._in_time(request, request.post())).items():
             if isinstance(value, FileField):
                 data = value.file.read()
                 if data or value.filename:  # an empty file input sends an empty part
@@ -226,12 +263,7 @@ class Portal:
                 fields[name] = value
         # An unticked checkbox sends nothing: the reporter chose to give a name and contact.
         fields.setdefault("anonymous", "false")
-        try:
-            accepted = await asyncio.to_thread(self.intake.submit, fields, uploads)
-        except IntakeRefusedError as exc:
-            page = self.pages.form(locale, fields, exc, files_again=bool(uploads))
-            return self._html(page, exc.status)
-        return self._html(self.pages.accepted(locale, accepted), 201)
+        return fields, uploads
 
     async def submit_json(self, request: web.Request) -> web.Response:
         """A report as JSON: 202 with the tracking code, or the refusal."""
@@ -241,7 +273,7 @@ class Portal:
             return self._refusal(request, IntakeRefusedError(400, *refusals.NOT_JSON))
         if not isinstance(raw, dict):
             return self._refusal(request, IntakeRefusedError(400, *refusals.NOT_JSON))
-        uploads = _json_uploads(raw.pop("evidence", []))
+        uploads = json_uploads(raw.pop("evidence", []))
         if uploads is None:
             return self._refusal(request, IntakeRefusedError(400, *refusals.BAD_EVIDENCE))
         try:
@@ -311,10 +343,10 @@ class Portal:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STREAM_SECONDS
         beat = loop.time()
-        while loop.time() < deadline and not self.closing and not _gone(request):
+        while loop.time() < deadline and not self.closing and not reader_gone(request):
             if tracked is not None and len(tracked.steps) != shown:
                 shown = len(tracked.steps)
-                await response.write(_event("steps", self.pages.steps(locale, tracked)))
+                await response.write(sse_event("steps", self.pages.steps(locale, tracked)))
             elif loop.time() - beat > HEARTBEAT_SECONDS:
                 # A comment line: finds out a reader that went away without closing.
                 await response.write(b": still following\n\n")
@@ -365,28 +397,3 @@ class Portal:
 
     def _html(self, text: str, status: int = 200) -> web.Response:
         return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
-
-
-def _gone(request: web.Request) -> bool:
-    """Whether the reader of a stream closed its connection."""
-    return request.transport is None or request.transport.is_closing()
-
-
-def _event(name: str, data: str) -> bytes:
-    lines = "".join(f"data: {line}\n" for line in data.splitlines() or [""])
-    return f"event: {name}\n{lines}\n".encode()
-
-
-def _json_uploads(items: Any) -> list[Upload] | None:
-    if not isinstance(items, list):
-        return None
-    uploads = []
-    for item in items:
-        if not isinstance(item, dict) or not isinstance(item.get("content_base64"), str):
-            return None
-        try:
-            data = base64.b64decode(item["content_base64"], validate=True)
-        except (binascii.Error, ValueError):
-            return None
-        uploads.append(Upload(str(item.get("name") or ""), data))
-    return uploads

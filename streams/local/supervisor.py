@@ -173,6 +173,8 @@ class Supervisor:
         env["KAWAL_SINK_PORT"] = str(self.settings.sink_port)
         env["KAWAL_WEB_HOST"] = self.settings.web_host
         env["KAWAL_PUBLIC_CASES"] = str(self.settings.public_cases).lower()
+        if self.settings.portal_url:
+            env["KAWAL_PORTAL_URL"] = self.settings.portal_url
         return env
 
     def wait_until_healthy(self) -> None:
@@ -292,6 +294,9 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool, monitoring: bool 
     if demo and "public_cases" not in settings.model_fields_set:
         # The demo's cases are invented: everyone may follow them, unless told otherwise.
         settings = settings.model_copy(update={"public_cases": True})
+    if demo and not ephemeral and "portal_url" not in settings.model_fields_set:
+        # The demo's portal (only with the embedded S3) is where its public pages send reporters.
+        settings = settings.model_copy(update={"portal_url": portal_url() + "/"})
     prometheus = for_hub(settings, connectors=demo) if monitoring else None
     with home_lock(settings.home):
         supervisor = Supervisor(settings, ephemeral=ephemeral, prometheus=prometheus)

@@ -31,7 +31,7 @@ from faust import web
 
 from streams.audit.figures.cache import ProjectionCache
 from streams.audit.figures.definitions import FIGURES
-from streams.audit.figures.export import all_csv, to_csv
+from streams.audit.figures.export import all_csv, export_file_name, to_csv
 from streams.audit.figures.facts import Projection
 from streams.audit.figures.filters import FilterError, Filters, parse_filters
 from streams.audit.figures.own_row import with_own_follow_up
@@ -131,7 +131,7 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
             if not isinstance(found, dict):
                 return found
             body = all_csv(found) if figure == "figures" else to_csv(found, figure)
-            disposition = f'attachment; filename="kawal-{figure}.csv"'
+            disposition = f'attachment; filename="{export_file_name(found, figure)}"'
             # aiohttp refuses a charset inside content_type and adds utf-8 to text itself.
             return self.text(
                 body, content_type=CSV_CONTENT_TYPE, headers={"Content-Disposition": disposition}

@@ -97,8 +97,12 @@ def chart_svg(
 ) -> str:
     """The chart of ``figure`` (one of :data:`CHART_FIGURES`) as a standalone SVG document.
 
-    The same chart as on the page, with its title and description, for a report or a slide.
+    The same chart as on the page, with its title and description, for a report or a slide;
+    under it, what it is of: the figure, the filters, when the figures were read, and what a
+    withheld value means when the chart has one.
     """
+    value = view[figure]
+    rows = [value] if isinstance(value, dict) else value
     return (
         templates()
         .render(
@@ -110,6 +114,8 @@ def chart_svg(
             chart=bar_chart,
             names=names or {},
             hidden=withheld,
+            read_at=datetime.fromisoformat(view["generated_at"]),
+            withheld_any=any(withheld(row) for row in rows),
         )
         .strip()
     )

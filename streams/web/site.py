@@ -29,6 +29,7 @@ from streams.hub.pipeline import Pipeline
 from streams.vault.data_keys import DataKeyVault
 from streams.web import access, dashboard, page, proofs, register_page, triage_page, views
 from streams.web.auth import Authenticator
+from streams.web.render import templates
 
 
 class ViewSettings(Protocol):
@@ -53,6 +54,10 @@ class ViewSettings(Protocol):
     @property
     def public_cases(self) -> bool:
         """Whether readers without a credential see every case (personal data withheld)."""
+
+    @property
+    def portal_url(self) -> str | None:
+        """The public reporting portal's address, linked on every page, or None."""
 
     @property
     def public_register(self) -> str:
@@ -85,6 +90,7 @@ def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> No
         store, step.codec, step.rules.catalog, sources.policy, directory, log, step.rules.keys,
         sources.vault, sources.metrics,
     )  # fmt: skip
+    templates().share("portal_url", settings.portal_url)
     views.register_health(app, store, sources.metrics)
     views.register_trails(app, trails, auth, public_cases=settings.public_cases)
     proofs.register_proofs(app, ProofReader(store), auth)

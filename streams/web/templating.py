@@ -55,6 +55,11 @@ class Templates:
             for locale in LOCALES
         }
 
+    def share(self, name: str, value: Any) -> None:
+        """Make ``value`` known to every template as ``name`` (a setting every page shows)."""
+        for environment in self._environments.values():
+            environment.globals[name] = value
+
     def render(self, name: str, locale: Locale, /, **context: Any) -> str:
         """The template ``name`` rendered in ``locale`` with ``context``."""
         return self._environments[locale].get_template(name).render(locale=locale, **context)

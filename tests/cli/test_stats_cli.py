@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -68,7 +69,29 @@ def test_csv_of_every_figure_names_each(
 
     assert [line for line in out.splitlines() if line.startswith("#")] == [
         "# counts", "# handling_times", "# violation_ratio", "# follow_up", "# catatan_merah",
+        "# about",
     ]  # fmt: skip
+
+
+def test_csv_of_every_figure_ends_saying_what_they_are_of(
+    filled: AuditStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["stats", "--format", "json", "--region", "33"])
+    view = json.loads(capsys.readouterr().out)
+    assert main(["stats", "--format", "csv", "--region", "33"]) == EXIT_OK
+
+    after = capsys.readouterr().out.split("# about\r\n")[1]
+    about = dict(csv.reader(io.StringIO(after, newline="")))
+
+    assert about.pop("about") == "value"
+    assert datetime.fromisoformat(about["generated_at"]) >= datetime.fromisoformat(
+        view["generated_at"]
+    )  # each command reads the store anew
+    assert (about["filter_region"], about["filter_election"]) == ("33", "")
+    assert about["min_cases"] == str(view["suppression"]["min_cases"])
+    assert about["withheld"] == view["suppression"]["reason"]["en"]
+    assert about["definition_follow_up"] == view["definitions"]["follow_up"]["definition"]["en"]
+    assert "no personal data" in about["source"]
 
 
 def test_text_shows_each_figure_under_its_title(

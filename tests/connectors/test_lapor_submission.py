@@ -132,6 +132,8 @@ def test_each_step_has_words_in_both_languages() -> None:
         ("VerificationCompleted", {"verdict": "UNKNOWN"}, None),
         ("SanctionImposed", {}, "sanction_imposed"),
         ("CaseClosed", {}, "closed"),
+        ("CaseClosed", {"closing_reason": "NOT_PROVEN"}, "closed"),
+        ("CaseClosed", {"closing_reason": "MERGED_INTO_ANOTHER_CASE"}, "merged"),
         ("PersonalDataErased", {}, None),
     ],
 )

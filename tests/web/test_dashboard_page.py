@@ -158,7 +158,36 @@ def test_each_chart_is_a_standalone_svg_document(view: dict[str, Any], figure: s
     assert english.find(f"{SVG}title") is not None
     assert english.find(f"{SVG}desc") is not None
     page = dashboard_page(view, "en", NOW)
-    assert chart_svg(view, figure, "en") in page
+    bars = re.findall(r"<g data-bar=.*?</g>", chart_svg(view, figure, "en"), re.DOTALL)
+    assert bars
+    assert all(bar in page for bar in bars)  # the same chart as on the page
+
+
+@pytest.mark.parametrize("figure", ["counts", "follow_up"])
+def test_a_standalone_chart_says_what_it_is_of(view: dict[str, Any], figure: str) -> None:
+    filtered = view | {"filters": view["filters"] | {"region": "33", "from": "2024-01-01"}}
+    withheld_one = filtered | {"suppression": {"min_cases": 3}}
+    withheld_one[figure] = (
+        view[figure] | {"received": None, "withheld": ["received"]}
+        if figure == "counts"
+        else [view[figure][0] | {"follow_up_rate": None, "withheld": ["follow_up_rate"]}]
+    )
+
+    english = ET.fromstring(chart_svg(filtered, figure, "en"))
+    indonesian = ET.fromstring(chart_svg(withheld_one, figure, "id"))
+
+    caption = [text.text or "" for text in english.iter(f"{SVG}text") if text.get("data-caption")]
+    assert caption[0] == view["definitions"][figure]["title"]["en"]
+    assert caption[1] == "Filters: Region (Kemendagri code): 33, From: 2024-01-01"
+    assert caption[2].startswith("Kawal neutrality dashboard, as of ")
+    assert len(caption) == 3  # nothing withheld: no note
+    lowest = max(float(text.get("y") or 0) for text in english.iter(f"{SVG}text"))
+    assert lowest <= float(english.get("height") or 0)  # the caption is inside the drawing
+    said = [text.text for text in indonesian.iter(f"{SVG}text") if text.get("data-caption")]
+    assert said[1] == "Saringan: Wilayah (kode Kemendagri): 33, Dari: 2024-01-01"
+    assert said[-1] == (
+        "Ditahan: angka dari kurang dari 3 kasus dapat mengungkap siapa orangnya. Perluas filter."
+    )
 
 
 def test_chart_links_keep_the_filters_and_the_language() -> None:

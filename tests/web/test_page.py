@@ -290,3 +290,12 @@ def test_the_front_pages_statistics_withhold_small_counts(
     assert '<td class="num">4</td>' in total.group(1)
     assert 'data-withheld="proven"' in total.group(1)
     assert reason in page
+
+
+def test_the_throughput_table_names_its_outcomes_in_the_pages_language() -> None:
+    now = datetime(2025, 1, 31, 3, tzinfo=UTC)
+    page = overview_page(Overview(now, [], 0, no_stats(), {}, []), "id")
+
+    headers = re.findall(r'<th class="num" data-outcome="(\w+)">([^<]+)</th>', page)
+
+    assert headers == [("accepted", "diterima"), ("rejected", "ditolak"), ("duplicate", "duplikat")]

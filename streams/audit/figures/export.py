@@ -11,6 +11,7 @@ would run as a formula (``=``, ``+``, ``-``, ``@``) is written with a leading ap
 from __future__ import annotations
 
 import io
+import re
 import textwrap
 from typing import Any
 
@@ -21,6 +22,11 @@ from streams.audit.suppression import withheld
 
 #: A withheld value in CSV and text: fewer than K cases (the JSON has None and ``withheld``).
 WITHHELD_CELL = "withheld"
+#: Where the figures come from, as the CSV's ``# about`` table says.
+SOURCE = (
+    "Kawal neutrality dashboard: projections of the verified, hash-chained case trails the "
+    "institutions send (no personal data)"
+)
 
 #: Columns of each figure's rows, in display order.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -64,8 +70,47 @@ def to_csv(view: dict[str, Any], figure: str) -> str:
 
 
 def all_csv(view: dict[str, Any]) -> str:
-    """Every figure as CSV, each after a ``# figure`` line and separated by a blank line."""
-    return "\r\n".join(f"# {figure}\r\n{to_csv(view, figure)}" for figure in FIGURES)
+    """Every figure as CSV, each after a ``# figure`` line and separated by a blank line.
+
+    The last table, ``# about``, says what the figures are of (``about_rows``): a file passed
+    on keeps its filters, when it was read, the definitions and what withheld means.
+    """
+    tables = [f"# {figure}\r\n{to_csv(view, figure)}" for figure in FIGURES]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(("about", "value"))
+    writer.writerows(about_rows(view))
+    return "\r\n".join([*tables, f"# about\r\n{out.getvalue()}"])
+
+
+def about_rows(view: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the figures of ``view`` are of, in English, as (about, value) rows."""
+    filters = view["filters"]
+    rows = [
+        ("source", SOURCE),
+        ("generated_at", view["generated_at"]),
+        *((f"filter_{key}", "" if value is None else value) for key, value in filters.items()),
+        ("min_cases", str(view["suppression"]["min_cases"])),
+        (WITHHELD_CELL, view["suppression"]["reason"]["en"]),
+    ]
+    rows += [
+        (f"definition_{figure}", view["definitions"][figure]["definition"]["en"])
+        for figure in FIGURES
+    ]
+    return rows
+
+
+def export_file_name(view: dict[str, Any], figure: str) -> str:
+    """The download's file name: the figure, the filters chosen and the day it was read.
+
+    Two downloads of other filters or days do not overwrite each other, and the name still
+    tells what the file holds once saved. A character a file name should not hold becomes
+    ``_`` (an election id is free text).
+    """
+    chosen = [f"{key}-{value}" for key, value in view["filters"].items() if value is not None]
+    day = view["generated_at"][:10]
+    name = "-".join(["kawal", figure, *chosen, day])
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name) + ".csv"
 
 
 def to_text(view: dict[str, Any]) -> list[str]:

@@ -1,0 +1,120 @@
+"""What the portal answers a reporter who slips: another language, a wrong address, haste."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from connectors.lapor.connector import LaporIntake
+from connectors.lapor.evidence import S3Location
+from schemas.identity import case_id_for
+from tests.connectors.test_lapor_portal import (
+    feed_entry,
+    opened_intake,
+    post_json,
+    request,
+    status_connector,
+)
+from tests.lapor_support import multipart, report_fields, seaweed_s3
+
+
+@pytest.fixture(scope="module")
+def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Location]:
+    with seaweed_s3(tmp_path_factory.mktemp("answers-s3")) as found:
+        yield found
+
+
+@pytest.fixture
+def intake(location: S3Location, tmp_path: Path) -> Iterator[LaporIntake]:
+    with opened_intake(location, tmp_path / "spool") as connector:
+        yield connector
+
+
+def test_the_language_links_after_sending_keep_the_tracking_code(intake: LaporIntake) -> None:
+    body, content_type = multipart(report_fields(), [])
+
+    status, _, page = request(intake, "POST", "/lapor", body, {"Content-Type": content_type})
+
+    text = page.decode()
+    code = text.split('id="tracking-code">')[1].split("<")[0]
+    # The page after a post cannot be asked for again: a language link to "?lang=en" would
+    # open an empty form and lose the code shown once.
+    assert status == 201
+    assert 'href="?lang=en"' not in text
+    assert f'href="/lacak/{code}?lang=en"' in text
+    status, _, english = request(intake, "GET", f"/lacak/{code}?lang=en")
+    assert status == 200
+    assert f'id="tracking-code">{code}<' in english.decode()
+    assert "it is the only way to follow your report" in english.decode()
+
+
+def test_a_tracking_link_with_a_trailing_slash_still_opens(intake: LaporIntake) -> None:
+    _, answer = post_json(intake, report_fields())
+
+    status, headers, _ = request(intake, "GET", answer["status_url"] + "/")
+
+    assert status in (301, 308)
+    assert headers["Location"] == answer["status_url"]
+
+
+def test_a_wrong_address_is_a_page_in_the_readers_words(intake: LaporIntake) -> None:
+    status, headers, page = request(intake, "GET", "/laporan-saya")
+    en_status, _, english = request(intake, "GET", "/laporan-saya?lang=en")
+    api_status, _, body = request(intake, "GET", "/api/v1/nothing")
+
+    assert (status, headers["Content-Type"]) == (404, "text/html; charset=utf-8")
+    assert "Halaman ini tidak ada" in page.decode()
+    assert 'href="/lacak"' in page.decode()
+    assert en_status == 404
+    assert "This page does not exist" in english.decode()
+    assert (api_status, json.loads(body)["error"]) == (404, "not_found")
+
+
+def test_a_lost_code_is_told_what_can_still_be_done(intake: LaporIntake) -> None:
+    status, _, page = request(intake, "GET", "/lacak/" + "A" * 24 + "?lang=en")
+
+    assert status == 404
+    assert "Lost your code? Bawaslu cannot give it again" in page.decode()
+
+
+def test_a_form_over_the_rate_limit_comes_back_filled_saying_how_long_to_wait(
+    location: S3Location, tmp_path: Path
+) -> None:
+    with opened_intake(location, tmp_path / "spool", report_rate="1/hour") as connector:
+        assert post_json(connector, report_fields())[0] == 202
+        body, content_type = multipart(report_fields(summary="Kampanye di balai desa."), [])
+
+        status, headers, page = request(
+            connector, "POST", "/lapor?lang=en", body, {"Content-Type": content_type}
+        )
+
+        text = page.decode()
+        assert status == 429
+        assert 0 < int(headers["Retry-After"]) <= 3600
+        assert re.search(r"Try again in \d+ minutes?\.", text), text
+        assert "Kampanye di balai desa." in text  # the reporter's words, not lost
+        assert 'value="Budi Canary-Subject"' in text
+        assert len(connector.read(None, 10)) == 1  # nothing of the refused one kept
+
+
+def test_a_report_joined_with_another_is_not_told_finished(
+    intake: LaporIntake, tmp_path: Path
+) -> None:
+    _, answer = post_json(intake, report_fields())
+    case_id = case_id_for("bawaslu.33", answer["case_number"])
+    status = status_connector(tmp_path)
+    try:
+        status.deliver(feed_entry(case_id, 0, "ReportReceived"))
+        merged = {"closing_reason": "MERGED_INTO_ANOTHER_CASE", "merged_into_case_id": "x"}
+        status.deliver(feed_entry(case_id, 1, "CaseClosed", **merged))
+    finally:
+        status.close()
+
+    _, _, page = request(intake, "GET", answer["status_url"] + "?lang=en")
+
+    assert '<h2 id="current-step">Joined with another report</h2>' in page.decode()
+    assert "Handling of this report is finished" not in page.decode()
