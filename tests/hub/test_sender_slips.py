@@ -60,3 +60,16 @@ def test_a_report_under_a_random_case_id_is_refused_naming_the_derived_one(
     assert refused_with(step, event, wrapper) == "case_id_not_derived"
     derived = case_id_for("bawaslu.33", event["case_number"])
     assert f"here {derived}; send that case_id" in reason_given(step, event, wrapper)
+
+
+def test_a_report_carrying_the_senders_own_reporter_reference_is_refused(
+    step: Pipeline, event: dict[str, Any]
+) -> None:
+    # The office's own reference would travel in clear and join the person's reports.
+    event["reporter_ref"] = "SIGAP-2024-000917"
+    wrapper = signed(step, event)
+
+    assert refused_with(step, event, wrapper) == "reporter_ref_not_pseudonym"
+    reason = reason_given(step, event, wrapper)
+    assert "SIGAP" not in reason
+    assert "per-case pseudonym" in reason
