@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from connectors.pseudonyms import case_pseudonym
 from schemas.field_formats import ELECTION_FORM, NIP_FORM, REGION_CODE_FORM, REPORTER_REF_FORM
 from schemas.identity import case_id_for
 from streams.domain.institutions import load_institutions
@@ -123,6 +124,13 @@ def test_a_nip_that_is_not_18_digits_is_refused_without_quoting_it(nip: str) -> 
 )
 def test_a_pseudonym_or_the_senders_own_finding_is_taken(ref: str) -> None:
     assert check_report(INSTITUTIONS, named(reporter_ref=ref), KNOWN_NIP) is None
+
+
+def test_the_pseudonym_a_connector_derives_is_taken() -> None:
+    case_id = named()["envelope"]["case_id"]
+    derived = case_pseudonym(b"k" * 32, case_id, "SIGAP-2024-000917")
+
+    assert check_report(INSTITUTIONS, named(reporter_ref=derived), KNOWN_NIP) is None
 
 
 @pytest.mark.parametrize(
