@@ -83,7 +83,10 @@ class Inbound(InboundConnector[InboundConfig]):
         try:
             report = json.loads(record.payload["line"])
             return [Event("ReportReceived", self._report(report))]
-        except (ValueError, KeyError, TypeError) as exc:
+        except KeyError as exc:
+            # The key is one of this mapping's own field names, never a value of the report.
+            raise _invalid(str(exc.args[0]), "is missing", UNMAPPABLE) from None
+        except (ValueError, TypeError) as exc:
             raise PermanentError(
                 UNMAPPABLE,
                 f"not a complete report ({type(exc).__name__}); correct it in the system",
