@@ -1,16 +1,17 @@
-"""The inbound mapping `kawal connector new` scaffolds, loaded from the generated package."""
+"""The connectors `kawal connector new` scaffolds, loaded from the generated package."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from connectors.base import ConnectorContext, PermanentError, SourceRecord
+from connectors.base import ConnectorContext, HubRefusal, PermanentError, SourceRecord
 from connectors.scaffold import new_connector
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
@@ -66,3 +67,30 @@ def test_a_report_without_a_field_is_refused_naming_the_field(tmp_path: Path, fi
     assert f"field {field!r} is missing" in refused.reason
     assert "KeyError" not in refused.reason
     assert REPORT["subject_name"] not in refused.reason
+
+
+def test_a_refusal_by_the_hub_is_written_to_the_system_once(tmp_path: Path) -> None:
+    module = _scaffolded(tmp_path)
+    inbox = tmp_path / "share" / "inbox"
+    inbox.mkdir(parents=True)
+    config = module.ExchangeConfig(institution="bawaslu.33", share=tmp_path / "share")
+    catalog = default_catalog()
+    connector = module.Outbound(config, ConnectorContext(catalog, AvroCodec(catalog)))
+    refusal = HubRefusal(
+        event_id="8030f7d2-9fce-59bd-8bf7-b44d5f717667",
+        case_id="faed18c1-b230-5d73-ad36-0499544320a5",
+        event_type="ReportReceived",
+        reason_code="unknown_region",
+        reason="region_code: the region code is not a Kemendagri code",
+        source="kawal.inbound.bawaslu.33:0:7",
+        issued_at=datetime(2026, 12, 6, 14, 22, tzinfo=UTC),
+    )
+
+    connector.refused(refusal)
+    connector.refused(refusal)  # the receipt delivered again
+
+    [written] = inbox.iterdir()
+    told = json.loads(written.read_text())
+    assert told["event_id"] == refusal.event_id
+    assert told["reason_code"] == "unknown_region"
+    assert told["reason"] == refusal.reason
