@@ -94,16 +94,30 @@ def _is_canonical_uuid(value: Any) -> bool:
         return False
 
 
+#: What a producer whose record does not fit is told to do.
+_FIX = "fix the producer to follow the schema (docs/events.md lists each field's type)"
+
+
 def write_body(full_name: str, schema: Schema, record: Mapping[str, Any]) -> bytes:
     """``record`` validated against ``schema``, then written (errors name fields, not values)."""
     try:
         validate(record, schema, raise_errors=True)
     except ValidationError as exc:
-        fields = sorted({error.field for error in exc.errors})
+        expected: dict[str, list[str]] = {}
+        for error in exc.errors:
+            expected.setdefault(error.field, []).append(_expected(error.schema))
+        fields = [f"{field} (expected {' or '.join(kinds)})" for field, kinds in expected.items()]
         # `from None`: fastavro's message quotes the offending value, which may be personal data.
         raise SchemaMismatchError(
-            f"{full_name}: missing value or wrong type at {', '.join(fields)}; "
-            "fix the producer to follow the schema"
+            f"{full_name}: missing value or wrong type at {', '.join(sorted(fields))}; {_FIX}"
+        ) from None
+    except (ValueError, TypeError):
+        # fastavro converts logical types (date, timestamp, uuid) while it validates; a value
+        # it cannot convert raises a bare error quoting it, so the fields are found again.
+        fields = _unconvertible(full_name, schema, record) or ["a field"]
+        raise SchemaMismatchError(
+            f"{full_name}: {', '.join(fields)} holds a value its type cannot take (text in a "
+            f"date or time field?); {_FIX}"
         ) from None
     buffer = io.BytesIO()
     try:
@@ -112,6 +126,31 @@ def write_body(full_name: str, schema: Schema, record: Mapping[str, Any]) -> byt
         # After validation only key errors remain, whose messages name fields, not values.
         raise SchemaMismatchError(f"{full_name}: {exc}; fix the producer") from None
     return buffer.getvalue()
+
+
+def _unconvertible(full_name: str, schema: Schema, record: Mapping[str, Any]) -> list[str]:
+    """The fields of ``record`` whose value fastavro cannot convert to their type."""
+    fields = schema.get("fields", []) if isinstance(schema, Mapping) else []
+    found = []
+    for field in fields:
+        try:
+            validate(record.get(field["name"]), field["type"], raise_errors=False)
+        except (ValueError, TypeError, KeyError):
+            found.append(f"{full_name}.{field['name']}")
+    return found
+
+
+def _expected(schema: Any) -> str:
+    """What a field of ``schema`` takes, in a few words: its type, never a value."""
+    if isinstance(schema, list):
+        return " or ".join(_expected(branch) for branch in schema)
+    if not isinstance(schema, Mapping):
+        return str(schema)
+    if schema.get("type") == "enum":
+        return f"a symbol of {schema.get('name')}"
+    if "logicalType" in schema:
+        return f"{schema['type']} ({schema['logicalType']})"
+    return str(schema.get("name") or schema.get("type"))
 
 
 def write_unchecked(full_name: str, schema: Schema, record: Mapping[str, Any]) -> bytes:

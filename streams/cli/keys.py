@@ -130,9 +130,24 @@ def _new(args: argparse.Namespace, settings: Settings) -> int:
         path = key.path_in(folder)
         write_private_key(path, key.private_pem)
         print(f"# {key.use} key: private key written to {path} (mode 0600)")
-    print(f"# add {'this entry' if len(keys) == 1 else 'these entries'} to the key registry:")
+    entries = "this entry" if len(keys) == 1 else "these entries"
+    print(f"# add {entries} to {_registry_in_force(settings)},")
+    print("# then restart the processes that read it (workers, sink, connectors): each reads it")
+    print(f"# when it starts. A signing key signs events dated from {valid_from.isoformat()} on;")
+    print("# for events dated earlier (a backlog), make it with an earlier --valid-from.")
     print("\n".join(key.registry_text() for key in keys), end="")
     return EXIT_OK
+
+
+def _registry_in_force(settings: Settings) -> str:
+    """Where a new key's entries go for this hub's processes to find them."""
+    path = settings.key_registry_file
+    if path is None:
+        return (
+            "a key registry of the hub's own, with KAWAL_KEYS_FILE set to it (the bundled "
+            "streams/data/keys.toml is in force)"
+        )
+    return f"the key registry in force, {path}"
 
 
 def _check_registered(institution: str, settings: Settings) -> None:

@@ -18,6 +18,7 @@ from streams.domain.authority import RECOMMENDING_AUTHORITY
 from streams.domain.institutions import Institution
 from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.reasons import Reason, Rejection
+from streams.domain.zones import RegionError, province_of
 
 #: Events a PPK may send only for a civil servant it employs: its follow-up of the
 #: recommendation, and the remedies it files on the sanctioned civil servant's behalf.
@@ -103,10 +104,13 @@ def _inspectorate_scope(
 ) -> Rejection | None:
     """An inspectorate acts in its own region only: the one the case (or report) names.
 
-    An event of a case the hub does not hold names no region: the lifecycle refuses it.
+    An event of a case the hub does not hold names no region: the lifecycle refuses it. A
+    report's region that names no province is left to the report's own check
+    (``unknown_region``): no inspectorate is in charge of it, and the text in its place, which
+    may be anything, is never quoted back.
     """
     region = case.region_code if case is not None else record.get("region_code")
-    if region is None:
+    if region is None or not _is_province_region(region):
         return None
     own = f"{INSPECTORATE_PREFIX}{region}"
     if sender.id == own:
@@ -116,3 +120,12 @@ def _inspectorate_scope(
         f"{sender.id} acts in its own region only; this case concerns region {region}, whose "
         f"inspectorate is {own}: pass the matter to {own}",
     )
+
+
+def _is_province_region(region: str) -> bool:
+    """Whether ``region`` is a Kemendagri code of a known province's region."""
+    try:
+        province_of(region)
+    except RegionError:
+        return False
+    return True

@@ -112,8 +112,11 @@ class KeyRegistry:
         if entry is None:
             return KeyRefusal(
                 KeyProblem.UNKNOWN,
-                f"no key {key_id} in the key registry; register the institution's public key "
-                "(kawal keys new prints the entry)",
+                f"no key {key_id} in the key registry as this process read it when it "
+                "started; register the institution's public key (kawal keys new prints the "
+                "entry) and restart the processes that read the registry (workers, sink, "
+                "connectors; docs/operations.md, Rotate keys), then send the record again "
+                "(one the hub refused: kawal dlq replay --reason unknown_key)",
             )
         if isinstance(entry, EncryptionKeyEntry):
             # A key for receiving sealed data never vouches for anything signed.

@@ -192,9 +192,40 @@ class KeyRing:
         }
         candidates = [key for key in held if key.key_id in valid]
         if not candidates:
-            raise SigningKeyError(
-                f"no private key of {institution} in {self.folder / institution} is registered "
-                f"and valid at {moment.isoformat()}; make one with `kawal keys new "
-                f"{institution}` and {self.registry.where_to_register()}"
-            )
+            raise SigningKeyError(self._no_valid_key(institution, held, moment))
         return max(candidates, key=lambda key: valid[key.key_id].valid_from)
+
+    def _no_valid_key(self, institution: str, held: list[SigningKey], moment: datetime) -> str:
+        """Why none of the keys ``held`` of ``institution`` signs at ``moment``, and the fix."""
+        folder = self.folder / institution
+        make = f"`kawal keys new {institution} --use signing"
+        registered = {entry.id: entry for entry in self.registry.entries()}
+        dated = [registered[key.key_id] for key in held if key.key_id in registered]
+        if not held:
+            return (
+                f"no private key of {institution} is in {folder}; make one with {make}` and "
+                f"{self.registry.where_to_register()}"
+            )
+        if not dated:
+            return (
+                f"the private keys of {institution} in {folder} "
+                f"({', '.join(key.key_id for key in held)}) are in no entry of the key "
+                f"registry: {self.registry.where_to_register()} (`kawal keys new` printed it)"
+            )
+        windows = "; ".join(_validity(entry) for entry in dated)
+        return (
+            f"no private key of {institution} in {folder} is valid at {moment.isoformat()}, "
+            f"the event's time: {windows}. An event is signed with a key valid at its "
+            f"event_time: make one valid then with {make} --valid-from <a date or date-time "
+            f"no later than the event's>` and {self.registry.where_to_register()}"
+        )
+
+
+def _validity(entry: KeyEntry) -> str:
+    """When the registered key ``entry`` signs, in words."""
+    text = f"{entry.id} is registered valid from {entry.valid_from.isoformat()}"
+    if entry.valid_until is not None:
+        text += f" until {entry.valid_until.isoformat()}"
+    if entry.revoked_at is not None:
+        text += f", revoked at {entry.revoked_at.isoformat()}"
+    return text

@@ -327,7 +327,9 @@ def check(decoded: Decoded, message: faust.types.Message) -> Rejection | None:
         return Rejection(
             Reason.SOURCE_MISMATCH,
             f"envelope.source differs from the sender {sender} of this inbound topic; "
-            "an institution publishes its own events on its own topic",
+            "an institution publishes its own events on its own topic: publish the event on "
+            "kawal.inbound.<envelope.source> (kawal.inbound for an institution registered "
+            'with inbound = "shared"; docs/signing.md, Publishing an event)',
         )
     if envelope["event_type"] != decoded.full_name.removeprefix(EVENT_NAMESPACE):
         return Rejection(

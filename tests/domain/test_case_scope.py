@@ -9,6 +9,7 @@ from schemas.catalog import default_catalog
 from streams.domain.authorization import authorize
 from streams.domain.institutions import Institution
 from streams.domain.lifecycle import advance, check_transition
+from streams.domain.parties import check_report
 from streams.domain.reasons import Reason
 from tests.hubtools import (
     envelope,
@@ -112,3 +113,16 @@ def test_a_sanction_on_another_agency_s_case_says_to_check_the_case_reference() 
     assert refused.reason is Reason.UNAUTHORIZED
     assert "ppk.3201 is not the employing agency" in refused.detail
     assert "check the case reference" in refused.detail
+
+
+def test_a_report_of_a_region_no_province_has_is_left_to_the_report_check() -> None:
+    # No inspectorate is in charge of region "99": sending the sender to "inspektorat.99"
+    # would mislead it, and what stands in a bad region code may be personal data.
+    for region in ("99", "0812 3456 7890"):
+        nowhere = report(OTHER_INSPECTORATE.id) | {"region_code": region}
+
+        assert allowed(OTHER_INSPECTORATE, "ReportReceived", nowhere, None), region
+        refused = check_report({}, nowhere, {})
+        assert refused is not None
+        assert refused.reason is Reason.UNKNOWN_REGION
+        assert region not in refused.detail

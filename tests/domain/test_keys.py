@@ -121,6 +121,9 @@ def test_an_unknown_key_and_another_institutions_key_are_refused(tmp_path: Path)
 
     assert isinstance(unknown, KeyRefusal)
     assert unknown.problem is KeyProblem.UNKNOWN
+    # A key added to the registry after the worker started is still unknown to it.
+    assert "restart the processes that read the registry" in unknown.detail
+    assert "kawal dlq replay --reason unknown_key" in unknown.detail
     assert isinstance(borrowed, KeyRefusal)
     assert borrowed.problem is KeyProblem.OTHER_INSTITUTION
     assert {problem.value for problem in KeyProblem} == {

@@ -131,3 +131,42 @@ def test_no_valid_key_with_the_bundled_registry_says_to_set_a_keys_file(
     message = str(refused.value)
     assert "add its entry to a key registry of the hub's own and set KAWAL_KEYS_FILE" in message
     assert "(the bundled streams/data/keys.toml is in force)" in message
+
+
+def test_a_registered_key_not_yet_valid_at_the_event_s_time_is_named_with_its_dates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A key made today (`kawal keys new` dates it now) cannot sign a report dated this morning:
+    # the message must say so, not to make a key that is already made and registered.
+    monkeypatch.delenv("KAWAL_KEYS_FILE", raising=False)
+    settings = Settings(home=tmp_path)
+    ensure_local_keys(settings)
+    ring = keyring_of(settings)
+    [entry] = ring.registry.valid_keys("bkn", NOW)
+
+    with pytest.raises(SigningKeyError) as refused:
+        ring.signing_key("bkn", BEFORE_LOCAL_KEYS)
+
+    message = str(refused.value)
+    assert f"{entry.id} is registered valid from {entry.valid_from.isoformat()}" in message
+    assert f"is valid at {BEFORE_LOCAL_KEYS.isoformat()}, the event's time" in message
+    assert "--valid-from" in message
+
+
+def test_a_private_key_in_no_registry_entry_is_named_by_its_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KAWAL_KEYS_FILE", raising=False)
+    settings = Settings(home=tmp_path)
+    ensure_local_keys(settings)
+    stray = new_key_pair("bkn", LOCAL_KEYS_VALID_FROM)
+    for path in (settings.key_dir / "bkn").glob("*.pem"):
+        path.unlink()
+    stray.path_in(settings.key_dir).write_bytes(stray.private_pem)
+
+    with pytest.raises(SigningKeyError) as refused:
+        keyring_of(settings).signing_key("bkn", NOW)
+
+    message = str(refused.value)
+    assert f"({stray.key_id}) are in no entry of the key registry" in message
+    assert f"add its entry to the key registry in force, {settings.local_key_registry}" in message

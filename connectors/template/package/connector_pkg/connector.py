@@ -2,7 +2,8 @@
 
 ``Inbound`` reads the system's ``outbox.jsonl`` (a line number is the checkpoint) and maps each
 report to a ``ReportReceived``; ``Outbound`` writes each feed entry as ``inbox/<event_id>.json``
-(writing the same event again replaces the same file: idempotent).
+(writing the same event again replaces the same file: idempotent), and each refusal of one of the
+system's records by the hub as ``inbox/refused-<inbound position>.json``, with what to correct.
 
 A report that cannot be mapped is refused on its own with a ``PermanentError``: the hub
 dead-letters it, naming its line, and goes on with the next. Reasons name fields, never their
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from connectors.base import (
     ConnectorContext,
     Event,
     FeedEntry,
+    HubRefusal,
     InboundConnector,
     OutboundConnector,
     PermanentError,
@@ -83,7 +86,10 @@ class Inbound(InboundConnector[InboundConfig]):
         try:
             report = json.loads(record.payload["line"])
             return [Event("ReportReceived", self._report(report))]
-        except (ValueError, KeyError, TypeError) as exc:
+        except KeyError as exc:
+            # The key is one of this mapping's own field names, never a value of the report.
+            raise _invalid(str(exc.args[0]), "is missing", UNMAPPABLE) from None
+        except (ValueError, TypeError) as exc:
             raise PermanentError(
                 UNMAPPABLE,
                 f"not a complete report ({type(exc).__name__}); correct it in the system",
@@ -169,10 +175,25 @@ class Outbound(OutboundConnector[ExchangeConfig]):
             "hash": entry.entry["hash"],
             "event_time": entry.event["envelope"]["event_time"],
         }
-        target = inbox / f"{entry.event_id}.json"
-        partial = target.with_suffix(".part")
-        partial.write_text(json.dumps(update, default=_iso))
-        partial.replace(target)  # atomic: the system never reads half a file
+        _write(inbox / f"{entry.event_id}.json", update)
+
+    def refused(self, refusal: HubRefusal) -> None:
+        """Write the hub's refusal of one of the system's records as ``inbox/refused-*.json``.
+
+        One file per refused record (named by its inbound position), so a receipt delivered
+        again replaces it. The reason says what to correct, never a personal value.
+        """
+        inbox = self.config.share / "inbox"
+        if not inbox.is_dir():
+            raise TransientError("exchange share unreachable (inbox missing)")
+        position = refusal.source.replace(":", "_")
+        _write(inbox / f"refused-{position}.json", asdict(refusal))
+
+
+def _write(target: Path, content: dict[str, Any]) -> None:
+    partial = target.with_suffix(".part")
+    partial.write_text(json.dumps(content, default=_iso))
+    partial.replace(target)  # atomic: the system never reads half a file
 
 
 def _iso(value: Any) -> str:

@@ -1,0 +1,50 @@
+"""A record that does not fit its schema is refused naming each field and what it takes."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec, SchemaMismatchError
+from tests.schemas.test_schemas_codec import SECRET_NAME, report_received, sanction_imposed
+
+CODEC = AvroCodec(default_catalog())
+
+
+def test_a_symbol_no_enum_has_names_the_enum_to_pick_from() -> None:
+    record = sanction_imposed()
+    record["sanction_kind"] = "PUBLIC_SHAMING"
+
+    with pytest.raises(SchemaMismatchError) as refused:
+        CODEC.encode("SanctionImposed", record)
+
+    assert "sanction_kind (expected a symbol of kawal.SanctionKind)" in str(refused.value)
+    assert "PUBLIC_SHAMING" not in str(refused.value)
+
+
+def test_a_wrong_type_in_a_nullable_field_names_both_types_once() -> None:
+    record = report_received()
+    record["reporter_identity"] = 5
+
+    with pytest.raises(SchemaMismatchError) as refused:
+        CODEC.encode("ReportReceived", record)
+
+    assert "reporter_identity (expected null or string)" in str(refused.value)
+    assert str(refused.value).count("reporter_identity") == 1
+
+
+@pytest.mark.parametrize("wrong", [SECRET_NAME, "2024-13-01"])
+def test_text_in_a_date_field_is_a_schema_mismatch_naming_the_field_not_the_value(
+    wrong: str,
+) -> None:
+    # fastavro converts a date while it validates and says "Invalid isoformat string: <value>".
+    record = report_received()
+    record["discovered_on"] = wrong
+
+    with pytest.raises(SchemaMismatchError) as refused:
+        CODEC.encode("ReportReceived", record)
+
+    message = str(refused.value)
+    assert "kawal.events.ReportReceived.discovered_on holds a value its type cannot take" in message
+    assert wrong not in message
+    assert refused.value.__suppress_context__
