@@ -159,7 +159,9 @@ class InboundRunner:
         if not read:
             self.probe.succeeded(0)
             return 0
-        self._publish(read)
+        published = self._publish(read)
+        # Counts only: a position can name a record of the institution's system (a file name).
+        log.info("%s: events published: %d, from records read: %d", name, published, len(read))
         self.checkpoints.put(name, read[-1].position)
         self.probe.checkpointed()
         self.probe.succeeded(len(read))
@@ -169,7 +171,8 @@ class InboundRunner:
             log.error("%s: acknowledging a batch failed with %s", name, type(exc).__name__)
         return len(read)
 
-    def _publish(self, records: Sequence[SourceRecord]) -> None:
+    def _publish(self, records: Sequence[SourceRecord]) -> int:
+        """Signs and sends the events of ``records``; how many were sent (refused ones aside)."""
         futures = [
             self.producer.send(self.topic, key=event.key, value=event.value, headers=event.headers)
             for record in records
@@ -178,6 +181,7 @@ class InboundRunner:
         self.producer.flush(timeout=PUBLISH_TIMEOUT_SECONDS)
         for future in futures:
             future.get(timeout=PUBLISH_TIMEOUT_SECONDS)  # raises if the broker refused it
+        return len(futures)
 
     def _signed_events(self, record: SourceRecord) -> list[Outgoing]:
         """The events of ``record``, each signed; none when it is refused (dead-lettered).
