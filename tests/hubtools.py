@@ -49,6 +49,10 @@ from streams.vault.entries import unvault
 from streams.vault.kek_source import load_kek_ring
 
 WAIT_SECONDS = 60.0
+#: Longest wait for a hub process started by a test to be healthy, s: a guard against a hang
+#: only. A worker's Python imports take 3 s of CPU; with the two cores shared by a dozen busy
+#: processes, one logged its first line 60 s after it was spawned, and joined its group 7 s on.
+START_SECONDS = 180.0
 #: KAWAL_HTTP_IDLE_SECONDS of the hubs started here: short, so a test of a connection that
 #: never finishes its request waits little for the drop.
 HUB_IDLE_SECONDS = 2.0
@@ -240,7 +244,7 @@ def problem_of(status: int, headers: dict[str, str], body: bytes) -> dict[str, A
     return found
 
 
-def wait_healthy(base_url: str, worker: ChildProcess, timeout: float = WAIT_SECONDS) -> None:
+def wait_healthy(base_url: str, worker: ChildProcess, timeout: float = START_SECONDS) -> None:
     """Wait for the worker's /health to answer 200."""
     wait_for_health(base_url, lambda: worker.alive, lambda: worker.log_tail(40), timeout)
 
@@ -254,8 +258,11 @@ def metric_value(base_url: str, series: str) -> float:
 
 
 def wait_stored(store: AuditStore, entries: int, writer: ChildProcess) -> None:
-    """Wait until ``store`` holds ``entries`` entries; fail with ``writer``'s log."""
-    deadline = time.monotonic() + WAIT_SECONDS
+    """Wait until ``store`` holds ``entries`` entries; fail with ``writer``'s log.
+
+    ``writer`` may just have been started: the wait has room for its start.
+    """
+    deadline = time.monotonic() + START_SECONDS
     while store.count() < entries:
         assert time.monotonic() < deadline, f"{store.count()} of {entries}\n{writer.log_tail(30)}"
         time.sleep(0.2)
@@ -579,7 +586,7 @@ class UpProcess:
             pids += [int(pid) for pid in (task / "children").read_text().split()]
         return pids
 
-    def wait_healthy(self, timeout: float = WAIT_SECONDS) -> None:
+    def wait_healthy(self, timeout: float = START_SECONDS) -> None:
         """Wait for /health to answer 200 while the process runs."""
         wait_for_health(self.base_url, lambda: self.process.poll() is None, self.text, timeout)
 

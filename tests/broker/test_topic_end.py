@@ -58,7 +58,8 @@ def test_a_broker_that_stops_answering_ends_the_read_with_what_to_do(
     finally:
         consumer.close()
 
-    assert STALL_SECONDS <= took < STALL_SECONDS + 10
+    # Not before the stall it was given (a loaded machine only makes it later).
+    assert took >= STALL_SECONDS
     said = str(gave_up.value)
     assert f"no record of {DLQ} for 1 s before its end" in said
     assert "KAWAL_BROKER_WAIT_SECONDS" in said

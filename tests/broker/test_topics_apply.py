@@ -273,10 +273,12 @@ def test_an_unreachable_broker_is_refused_within_the_wait(tmp_path: Path) -> Non
 
     assert refused.returncode == 1
     assert "cannot reach the broker" in refused.stderr
+    # The wait given on the command line, not the setting's default (15 s), was the one used.
+    assert "within 1 s to create or configure topics" in refused.stderr
     assert "check KAWAL_BROKER_URL" in refused.stderr
-    assert refused.seconds < 20
     assert as_json.returncode == 1
     assert "cannot reach the broker" in json.loads(as_json.stdout)["error"]
+    assert "within 1 s" in json.loads(as_json.stdout)["error"]
 
 
 def test_apply_waits_as_long_as_the_broker_wait_setting_says(tmp_path: Path) -> None:
@@ -289,8 +291,8 @@ def test_apply_waits_as_long_as_the_broker_wait_setting_says(tmp_path: Path) -> 
 
     assert refused.returncode == 1
     assert "cannot reach the broker" in refused.stderr
-    # The default wait is 15 s: well under it, the setting was used.
-    assert refused.seconds < 10
+    # The default wait is 15 s: the refusal names the wait of the setting, the one used.
+    assert "within 1 s to create or configure topics" in refused.stderr
 
 
 def test_inbound_topics_follow_the_registry(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
@@ -232,14 +231,13 @@ def test_a_nip_in_fullwidth_digits_never_reaches_siasn(api: SiasnApi) -> None:
 
 
 def test_the_request_timeout_is_enforced() -> None:
-    with SiasnApi(TOKEN, timeout_rate=1.0, stall_seconds=5.0) as api:
+    # The stall outlasts any run of the test: only the client's timeout can end the request
+    # (the server's own answer after it would be a 504, which the match below refuses).
+    with SiasnApi(TOKEN, timeout_rate=1.0, stall_seconds=3600.0) as api:
         connector = _siasn(api, timeout_seconds=0.3)
         report = _entries(connector, siasn_case())[0]
-        started = time.monotonic()
         with pytest.raises(TransientError, match=r"did not answer within 0\.3 s"):
             connector.deliver(report)
-        # Ended by the timeout, not by the server's answer after its stall.
-        assert time.monotonic() - started < 5.0
         assert api.effects(report.event_id) == 0
 
 

@@ -17,7 +17,9 @@ from streams.local.embedded import EmbeddedBroker
 from tests.postgres import PostgresServer
 from tests.rebalance_run import rebalance_run
 
-pytestmark = pytest.mark.slow
+#: A guard against a hang only: the run starts four hub processes, and each took over a minute
+#: to import before its first log line with the two cores shared by a dozen busy processes.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 CASES = 400  # four events each: 1,600 events
 #: Events a second, so that publishing spans the join, the kill and the restart.
