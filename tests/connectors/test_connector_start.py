@@ -14,6 +14,7 @@ import pytest
 from connectors.errors import ConnectorConfigError
 from connectors.host import build, check_registered
 from streams.settings import Settings
+from tests.hubtools import START_SECONDS
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +40,7 @@ def run_status(tmp_path: Path, institution: str, **env: str) -> subprocess.Compl
         env=environment | env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=START_SECONDS,  # a hang guard: imports take a minute on a starved machine
         check=False,
     )
 

@@ -119,7 +119,7 @@ def test_the_outbound_connector_logs_a_refusal_and_dead_letters_a_forged_one(
     )
     connector.start()
     try:
-        _wait(dead_letter_with(env, "hub_signature_invalid"), connector.log_tail())
+        _wait(dead_letter_with(env, "hub_signature_invalid"), connector.log_tail)
         log = (tmp_path / "c.log").read_text()
     finally:
         connector.stop(20)
