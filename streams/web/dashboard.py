@@ -53,6 +53,10 @@ CSV_CONTENT_TYPE = "text/csv"
 SVG_CONTENT_TYPE = "image/svg+xml"
 #: Query parameters read as filters.
 FILTER_PARAMETERS = ("election", "region", "agency", "from", "to")
+UNKNOWN_PARAMETER = (
+    "a query parameter is none of the filters: give only election, region, agency, from and "
+    "to (a day range: there is no year filter), and lang on the page and the charts"
+)
 #: The reason code of a filter's value the hub does not know.
 UNKNOWN_VALUE = "unknown_filter_value"
 STORE_DOWN = "the audit store cannot be read now; try again later"
@@ -222,4 +226,13 @@ async def _view(
 
 
 def _filters(request: web.Request) -> Filters:
+    """The request's filters.
+
+    Raises:
+        FilterError: a value cannot be used, or a parameter is none of the filters: left
+            unread, a misspelt ``elction`` or a ``year`` would give the figures of every case
+            as if they were filtered.
+    """
+    if set(request.query) - set(FILTER_PARAMETERS) - {"lang"}:
+        raise FilterError(UNKNOWN_PARAMETER, "parameter")
     return parse_filters({name: request.query.get(name) for name in FILTER_PARAMETERS})

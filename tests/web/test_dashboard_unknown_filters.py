@@ -148,3 +148,32 @@ def test_the_page_offers_the_elections_and_the_provinces(hub: RunningHub, mix: M
     )
     assert f'<option value="{mix.election}">{mix.election}</option>' in page
     assert '<option value="33" label="Jawa Tengah">' in page
+
+
+@pytest.mark.parametrize("export", sorted(EXPORTS))
+@pytest.mark.parametrize("query", ["year=2024", "elction=pilkada-2024"])
+def test_a_parameter_that_is_no_filter_is_refused_not_ignored(
+    hub: RunningHub, export: str, query: str
+) -> None:
+    # Left unread, it would give every case's figures as if they were filtered.
+    status, headers, body = get(hub, f"/dashboard/{export}?{query}")
+
+    assert status == 400
+    assert headers["Content-Type"].startswith("application/problem+json")
+    found = json.loads(body)
+    assert found["reason"] == "invalid_filter"
+    assert "give only election, region, agency, from and to" in found["detail"]
+    check_body(EXPORTS[export], 400, "application/problem+json", found)
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("en", "none of the filters"), ("id", "bukan salah satu filter")],
+)
+def test_the_page_refuses_a_parameter_that_is_no_filter(
+    hub: RunningHub, lang: str, said: str
+) -> None:
+    status, _, page = get(hub, f"/dashboard?year=2024&lang={lang}")
+
+    assert status == 400
+    assert said in page
