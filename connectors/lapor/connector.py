@@ -50,6 +50,7 @@ from connectors.lapor.web import Portal, PortalSettings
 from connectors.pseudonyms import pseudonym_key
 from streams.domain.institutions import Institution, load_institutions
 from streams.settings import DEFAULT_HTTP_IDLE_SECONDS
+from streams.web.labels import labels
 
 MB = 1024 * 1024
 _EVIDENCE_KEY_CONTEXT = b"kawal.lapor.evidence_key.v1"
@@ -75,6 +76,8 @@ class IntakeConfig(ConnectorConfig):
     s3_secret_key: SecretStr
     s3_region: str | None = "us-east-1"
     elections: list[str] = Field(default_factory=lambda: ["pilkada-2024"], min_length=1)
+    """The elections a report may concern, by id; the form shows each by its words in
+    ``streams/data/election_labels.toml``, where every id offered must have them."""
     max_files: int = Field(default=5, ge=0, le=20)
     max_file_mb: int = Field(default=10, ge=1, le=200)
     max_total_mb: int = Field(default=25, ge=1, le=500)
@@ -93,6 +96,19 @@ class IntakeConfig(ConnectorConfig):
     first start, mode 0600): back it up apart from the spool."""
     retention_days: int = Field(default=30, ge=0)
     """Days a report stays in the spool after it reached the hub (personal data)."""
+
+    @field_validator("elections")
+    @classmethod
+    def _labelled(cls, elections: list[str]) -> list[str]:
+        unlabelled = [election for election in elections if election not in labels("election")]
+        if unlabelled:
+            raise ValueError(
+                f"elections {', '.join(unlabelled)} have no words for the public: add a table "
+                "per election with id (Indonesian), en (English) and source to "
+                "streams/data/election_labels.toml, or offer one of "
+                f"{', '.join(sorted(labels('election')))}"
+            )
+        return elections
 
     @field_validator("secret")
     @classmethod

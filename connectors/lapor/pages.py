@@ -17,6 +17,7 @@ from connectors.lapor.steps import StepText, load_steps
 from connectors.lapor.submission import Rules, violation_codes
 from connectors.lapor.tracking import Tracked
 from streams.domain.institutions import Institution
+from streams.domain.zones import Province, provinces
 from streams.web.locales import Locale
 from streams.web.templating import Templates
 
@@ -66,6 +67,7 @@ class Pages:
             violations=violation_codes(),
             elections=self.rules.elections,
             jurisdiction=self.rules.jurisdiction,
+            provinces=provinces_of(self.rules.jurisdiction),
             limits=self.limits,
         )
 
@@ -103,6 +105,12 @@ class Pages:
     def script(self) -> str:
         """The tracking page's live update."""
         return resources.files("connectors.lapor").joinpath("templates", "track.js").read_text()
+
+
+def provinces_of(jurisdiction: str) -> list[Province]:
+    """The provinces an office of ``jurisdiction`` takes reports of, by name (all: Bawaslu RI)."""
+    found = [row for code, row in provinces().items() if code.startswith(jurisdiction[:2])]
+    return sorted(found, key=lambda province: province.name)
 
 
 def _steps(tracked: Tracked, locale: Locale) -> dict[str, Any]:

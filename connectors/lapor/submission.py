@@ -13,7 +13,10 @@ reporter_contact    a telephone number or e-mail address to reach the reporter
 subject_name        name of the reported civil servant
 subject_nip         the civil servant's 18-digit NIP, if the reporter knows it
 employing_agency    the PPK employing them (an institution id of the registry, ``ppk.3374``)
-region_code         Kemendagri code of the region where it happened (``33`` or ``3374``)
+province            Kemendagri code of the province where it happened (``33``): the form
+                    offers the provinces by name
+region_code         Kemendagri code of the region where it happened (``33`` or ``3374``);
+                    optional with ``province``, which it must then lie in
 election            the election concerned (one of the portal's configured elections)
 violation           the violation category (``kawal.ViolationCategory`` code, labels from data)
 happened_on         the day it happened or was seen (ISO 8601 date, not in the future nor over
@@ -39,7 +42,7 @@ from typing import Any
 
 from schemas.field_formats import is_nip
 from schemas.labels import load_violation_labels
-from streams.domain.zones import ZONES, RegionError, province_of, zone_of
+from streams.domain.zones import ZONES, RegionError, province_of, provinces, zone_of
 
 #: Reports of days longer ago are refused: two election cycles, past any case still handled.
 OLDEST_REPORT_YEARS = 10
@@ -50,6 +53,7 @@ FIELD_LIMITS = {
     "subject_name": 200,
     "subject_nip": 18,
     "employing_agency": 64,
+    "province": 2,
     "region_code": 4,
     "election": 64,
     "violation": 64,
@@ -267,7 +271,27 @@ def _choice(reader: _Reader, field: str, allowed: frozenset[str]) -> str:
 
 
 def _region(reader: _Reader, jurisdiction: str) -> str:
-    value = reader.text("region_code")
+    """The region: ``region_code``, else the ``province`` chosen (the form's list by name)."""
+    province = reader.text("province", required=False)
+    value = reader.text("region_code", required=not province)
+    if province:
+        if province not in provinces():
+            return reader.fail(
+                "province",
+                "unknown",
+                "Pilih provinsi dari daftar.",
+                "Choose a province of the list.",
+            )
+        if value and not value.startswith(province):
+            return reader.fail(
+                "region_code",
+                "other_province",
+                "Kode kabupaten/kota ini bukan di provinsi yang dipilih; periksa kodenya atau "
+                "kosongkan.",
+                "This regency or city code is not in the province chosen; check it or leave it "
+                "empty.",
+            )
+        value = value or province
     if not value:
         return value
     try:

@@ -7,7 +7,9 @@
 - ``GET /dashboard/{figure}.svg``: the chart of a figure, as on the page.
 
 Each takes the filters ``election``, ``region``, ``agency``, ``from`` and ``to`` as query
-parameters; a filter that cannot be used is a 400 that says what to give. The dashboard is
+parameters; a filter that cannot be used is a 400 that says what to give, and a value the hub
+does not know (an election no case names) a 404 listing the known ones
+(:mod:`streams.audit.figures.choices`), never zeros. The dashboard is
 public: counts and institution ids only, never a case id or personal data, and no value from
 fewer than K cases (:mod:`streams.audit.figures.small_groups`); like every view, a
 request that sends a credential must send a good one. The figures are read from the audit
@@ -30,6 +32,7 @@ import faust
 from faust import web
 
 from streams.audit.figures.cache import ProjectionCache
+from streams.audit.figures.choices import UnknownFilterError, choices_of
 from streams.audit.figures.definitions import FIGURES
 from streams.audit.figures.export import all_csv, export_file_name, to_csv
 from streams.audit.figures.facts import Projection
@@ -50,6 +53,12 @@ CSV_CONTENT_TYPE = "text/csv"
 SVG_CONTENT_TYPE = "image/svg+xml"
 #: Query parameters read as filters.
 FILTER_PARAMETERS = ("election", "region", "agency", "from", "to")
+UNKNOWN_PARAMETER = (
+    "a query parameter is none of the filters: give only election, region, agency, from and "
+    "to (a day range: there is no year filter), and lang on the page and the charts"
+)
+#: The reason code of a filter's value the hub does not know.
+UNKNOWN_VALUE = "unknown_filter_value"
 STORE_DOWN = "the audit store cannot be read now; try again later"
 
 
@@ -69,10 +78,20 @@ class DashboardSources:
     ppks: frozenset[str] = frozenset()
 
     def figures(self, projection: Projection, filters: Filters) -> dict[str, Any]:
-        """The figures of ``projection`` for ``filters`` (blocking: call it in a thread)."""
-        return compute_figures(
+        """The figures of ``projection`` for ``filters`` (blocking: call it in a thread).
+
+        ``choices`` in the result lists the elections the election filter knows.
+
+        Raises:
+            UnknownFilterError: a filter names an election, province or agency the hub does
+                not know.
+        """
+        choices = choices_of(projection, self.ppks)
+        choices.check(filters)
+        view = compute_figures(
             projection, self.calendar, self.headcounts, filters, min_cases=self.min_cases
         )
+        return view | {"choices": {"election": list(choices.elections)}}
 
     def reader_of(self, principal: Principal | None) -> str | None:
         """The PPK whose own row ``principal`` sees, or None for the public view."""
@@ -105,6 +124,9 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
                     lambda view, public: _page(view, public, locale, filters, sources.names),
                     sources.reader_of(principal),
                 )
+            except UnknownFilterError as exc:
+                page = dashboard_page(None, locale, now, filters, unknown=exc, names=sources.names)
+                return self.html(page, status=404)
             except StoreError:
                 page = dashboard_page(None, locale, now, filters, error="store_unavailable")
                 return self.html(page, status=503)
@@ -163,7 +185,15 @@ def _page(
 ) -> str:
     # The page says when the figures were read, not when it was asked for.
     read_at = datetime.fromisoformat(view["generated_at"])
-    return dashboard_page(view, locale, read_at, filters, names=names, public=public)
+    return dashboard_page(
+        view,
+        locale,
+        read_at,
+        filters,
+        names=names,
+        public=public,
+        elections=view["choices"]["election"],
+    )
 
 
 async def _view(
@@ -188,9 +218,21 @@ async def _view(
     reader = sources.reader_of(principal) if own_row else None
     try:
         return await cache.figures(filters, reader)
+    except UnknownFilterError as exc:
+        members = {"field": exc.field, "known": exc.known}
+        return problem_response(view, 404, UNKNOWN_VALUE, str(exc), members=members)
     except StoreError:
         return problem_response(view, 503, "store_unavailable", STORE_DOWN)
 
 
 def _filters(request: web.Request) -> Filters:
+    """The request's filters.
+
+    Raises:
+        FilterError: a value cannot be used, or a parameter is none of the filters: left
+            unread, a misspelt ``elction`` or a ``year`` would give the figures of every case
+            as if they were filtered.
+    """
+    if set(request.query) - set(FILTER_PARAMETERS) - {"lang"}:
+        raise FilterError(UNKNOWN_PARAMETER, "parameter")
     return parse_filters({name: request.query.get(name) for name in FILTER_PARAMETERS})

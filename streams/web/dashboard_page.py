@@ -7,13 +7,16 @@ escapes every value and has no script.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from streams.audit.figures.choices import UnknownFilterError
 from streams.audit.figures.definitions import FIGURES, stage_labels
 from streams.audit.figures.filters import Filters
 from streams.audit.suppression import withheld
+from streams.domain.zones import provinces
 from streams.web.charts import bar_chart
 from streams.web.locales import Locale
 from streams.web.render import templates
@@ -32,6 +35,9 @@ def dashboard_page(
     error: str = "",
     names: dict[str, str] | None = None,
     public: dict[str, Any] | None = None,
+    *,
+    unknown: UnknownFilterError | None = None,
+    elections: list[str] | None = None,
 ) -> str:
     """The dashboard page of ``view``, or only the filter form with ``error`` when view is None.
 
@@ -47,8 +53,13 @@ def dashboard_page(
         public: the public figures of the same filters, when ``view`` is a PPK's own
             (:mod:`streams.audit.figures.own_row`): the charts and the notes of withheld
             values stay the public's, only the table shows the PPK its own row.
+        unknown: a filter's value the hub does not know (view is None): the page says so and
+            links the known values.
+        elections: the elections the form offers (the hub's cases'); None: a text field.
     """
     public = public if public is not None else view
+    if unknown is not None:
+        elections = list(unknown.choices.elections)
     return templates().render(
         "dashboard.html",
         locale,
@@ -57,6 +68,10 @@ def dashboard_page(
         now=now,
         filters=filters.as_dict(),
         error=error,
+        unknown=unknown.field if unknown else "",
+        known_links=known_links(unknown, filters, locale, names or {}) if unknown else [],
+        elections=elections,
+        provinces=sorted(provinces().values(), key=lambda province: province.code),
         query=export_query(filters),
         chart_query=export_query(filters, locale),
         figures=FIGURES,
@@ -68,6 +83,25 @@ def dashboard_page(
         min_cases=view["suppression"]["min_cases"] if view else 0,
         withheld_figures=withheld_figures(public) if public else set(),
     )
+
+
+def known_links(
+    unknown: UnknownFilterError, filters: Filters, locale: Locale, names: dict[str, str]
+) -> list[tuple[str, str]]:
+    """``(label, address)`` of the dashboard for each known value of the unknown filter.
+
+    Each address keeps the other filters and the language: only the unknown value is replaced.
+    """
+    links = []
+    for value in unknown.known:
+        if unknown.field == "region":
+            chosen, label = value["code"], f"{value['name']} ({value['code']})"
+        else:
+            chosen = value
+            label = f"{names[value]} ({value})" if value in names else value
+        query = export_query(replace(filters, **{unknown.field: chosen}), locale)
+        links.append((label, f"/dashboard{query}"))
+    return links
 
 
 def withheld_figures(view: dict[str, Any]) -> set[str]:

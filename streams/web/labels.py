@@ -28,6 +28,7 @@ LABEL_FILES: dict[str, Path] = {
     "event": _STREAMS_DATA / "event_labels.toml",
     "deadline": _STREAMS_DATA / "deadline_labels.toml",
     "severity": _STREAMS_DATA / "severity_labels.toml",
+    "election": _STREAMS_DATA / "election_labels.toml",
 }
 
 

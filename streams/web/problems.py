@@ -47,9 +47,13 @@ def problem_response(
     reason: str,
     detail: str,
     headers: Mapping[str, str] | None = None,
+    members: Mapping[str, Any] | None = None,
 ) -> web.Response:
-    """The ``application/problem+json`` answer of ``view`` (see :func:`problem`)."""
-    body = json.dumps(problem(status, reason, detail)).encode()
+    """The ``application/problem+json`` answer of ``view`` (see :func:`problem`).
+
+    ``members``: extension members of this problem besides ``reason`` (RFC 9457 section 3.2).
+    """
+    body = json.dumps(problem(status, reason, detail) | dict(members or {})).encode()
     return view.bytes(
         body, content_type=PROBLEM_CONTENT_TYPE, status=status, headers=dict(headers or {})
     )

@@ -138,6 +138,29 @@ def test_a_bad_filter_is_an_error_that_says_what_to_give(
     assert captured.out == ""
 
 
+@pytest.mark.parametrize(
+    ("args", "problem", "known"),
+    [
+        (["--election", "pilkada-2042"], "no case of this election is in the hub", "pilkada-2024"),
+        (["--region", "99"], "no province has this code", "33 (Jawa Tengah)"),
+        (["--agency", "ppk.9999"], "no registered PPK nor any case's", "ppk.3374"),
+    ],
+)
+def test_an_unknown_value_is_an_error_listing_the_known_not_zeros(
+    filled: AuditStore,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    problem: str,
+    known: str,
+) -> None:
+    assert main(["stats", "--format", "csv", *args]) == EXIT_ERROR
+
+    captured = capsys.readouterr()
+    assert problem in captured.err
+    assert known in captured.err
+    assert captured.out == ""
+
+
 def test_an_unknown_format_is_a_usage_error(filled: AuditStore) -> None:
     with pytest.raises(SystemExit) as raised:
         main(["stats", "--format", "xml"])

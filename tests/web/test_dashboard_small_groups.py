@@ -161,3 +161,19 @@ def test_the_page_says_why_in_its_language(
     assert MESSAGES[other] not in page
     assert {"id": ">ditahan</td>", "en": ">withheld</td>"}[lang] in page
     assert MESSAGES[lang] not in full
+
+
+def test_the_election_of_one_case_is_listed_by_name_as_the_front_page_names_it(
+    hub: RunningHub, elections: dict[int, str]
+) -> None:
+    view = figures(hub, f"election={elections[K]}")
+    front_page = get(hub, "/")[2]
+
+    listed = view["choices"]["election"]
+    assert elections[1] in listed
+    # Names only, in the order of their names: no count, and no order that would tell one.
+    assert listed == sorted(listed)
+    assert all(isinstance(election, str) for election in listed)
+    # The front page's table by election already names it, its counts withheld.
+    assert elections[1] in front_page
+    assert_nothing_shown(figures(hub, f"election={elections[1]}"))

@@ -11,16 +11,18 @@ from typing import Any
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
+from streams.audit.figures.choices import UnknownFilterError, choices_of
 from streams.audit.figures.definitions import FIGURES
 from streams.audit.figures.export import all_csv, to_csv, to_text
 from streams.audit.figures.facts import read_facts
 from streams.audit.figures.filters import FilterError, Filters
 from streams.audit.figures.public_views import front_page_stats
-from streams.audit.figures.view import dashboard_view
+from streams.audit.figures.view import figures
 from streams.audit.stats import format_table
 from streams.audit.store import AuditStore
 from streams.domain.calendar import load_calendar
 from streams.domain.headcounts import load_headcounts
+from streams.domain.institutions import load_institutions
 from streams.settings import Settings
 
 #: Output formats of the figures.
@@ -71,7 +73,8 @@ def run_figures(settings: Settings, filters: Filters, output: str, figure: str |
         The exit code, 0.
 
     Raises:
-        FilterError: an unknown figure.
+        FilterError: an unknown figure, or a filter's value the hub does not know (an
+            election no case names: :mod:`streams.audit.figures.choices`), with the known ones.
         StoreError: no audit store at the configured URL, or it cannot be read.
         CalendarError, HeadcountError: a data file needs fixing (the message says how).
     """
@@ -84,11 +87,17 @@ def run_figures(settings: Settings, filters: Filters, output: str, figure: str |
     store = AuditStore.open_existing(settings.audit_url)
     try:
         codec = AvroCodec(default_catalog())
-        view = dashboard_view(
-            store, codec, calendar, headcounts, filters, min_cases=settings.stats_min_cases
-        )
+        projection = read_facts(store, codec)
     finally:
         store.close()
+    ppks = frozenset(
+        found.id for found in load_institutions(settings.institutions_file) if found.role == "ppk"
+    )
+    try:
+        choices_of(projection, ppks).check(filters)
+    except UnknownFilterError as exc:
+        raise FilterError(exc.listed(), exc.field) from exc
+    view = figures(projection, calendar, headcounts, filters, min_cases=settings.stats_min_cases)
     print(_render(view, output, figure), end="")
     return 0
 
