@@ -34,5 +34,5 @@ def leaf_commands() -> Iterator[tuple[Words, argparse.ArgumentParser]]:
 
 def port_settings() -> set[str]:
     """Every setting naming a port ``kawal up --demo --monitoring`` listens on."""
-    ports = {f"KAWAL_{name.upper()}" for name in Settings.model_fields if "port" in name}
+    ports = {f"KAWAL_{name.upper()}" for name in Settings.model_fields if name.endswith("_port")}
     return ports | {demo_portal.PORT_SETTING}  # read by the demo portal, not a Settings field

@@ -50,7 +50,7 @@ def report_received() -> dict[str, Any]:
         "summary": "Posted campaign material on a personal account.",
         "subject_nip": SECRET_NIP,
         "subject_name": SECRET_NAME,
-        "reporter_ref": "rep-91c2",
+        "reporter_ref": "reporter:5f0c2a9e81d4b7360c1e9a2f",
         "reporter_identity": SECRET_REPORTER,
         "channel": "WEB_FORM",
         "evidence": [
