@@ -214,6 +214,11 @@ class HubMetrics:
         self._writes_failing = True
         self.store_up.set(0)
 
+    @property
+    def writes_failing(self) -> bool:
+        """Whether this process's last audit-store transaction failed (none since succeeded)."""
+        return self._writes_failing
+
     def store_checked(self, answered: bool) -> None:
         """Record whether the audit store answered a check made between transactions.
 

@@ -200,6 +200,9 @@ def replay_dead_letters(
 ) -> ReplayOutcome:
     """Send the selected dead letters back to their inbound topics, each at most once.
 
+    Only the letters ``kawal.dlq`` holds when the replay has read it are sent: those the
+    replayed records earn, refused again, wait for the next replay.
+
     A payload sealed to the hub is opened with the hub's key from ``keys`` first. A letter
     from any other source is never sent: it is counted with its reason in the outcome.
 
@@ -222,7 +225,11 @@ def replay_dead_letters(
     refusals: list[tuple[str, str]] = []
     held: dict[str, Counter[str]] = {name: Counter() for name in selection.given()}
     try:
-        for record in read_dead_letters(bootstrap, codec, credentials, wait):
+        # Read to the end before sending anything: a record refused again as it comes back
+        # (its cause not fixed yet, or bytes no fix can mend) is dead-lettered anew, and a
+        # replay still reading would send it round again, and again, for as long as it read.
+        letters = list(read_dead_letters(bootstrap, codec, credentials, wait))
+        for record in letters:
             for name, values in held.items():
                 values[str(record.letter[name])] += 1
             if not selection.matches(record):

@@ -99,17 +99,28 @@ class AuditSink:
         """Insert a batch with its offsets in one transaction, retrying while the store is down.
 
         The batch is not acknowledged until it is stored, so an outage delays the trail but
-        never loses an entry; ``/health`` reports the store as unreachable meanwhile.
+        never loses an entry; ``/readyz`` reports the store as refusing writes meanwhile, and
+        the log says when it takes them again.
         """
         delay = RETRY_INITIAL_SECONDS
         started = time.perf_counter()
+        failed = 0
         while True:
             try:
                 # The store is synchronous (SQLAlchemy); keep the event loop free for heartbeats.
                 inserted = await asyncio.to_thread(self.store.insert_entries, rows, offsets)
-                self.metrics.store_written(time.perf_counter() - started)
+                took = time.perf_counter() - started
+                self.metrics.store_written(took)
+                if failed:
+                    log.warning(
+                        "the audit store takes writes again, after %d failed attempts in %.0f s; "
+                        "the held entries are stored, nothing is to be replayed",
+                        failed,
+                        took,
+                    )
                 return inserted
             except StoreError as exc:
+                failed += 1
                 self.metrics.store_failed()
                 log.warning("audit store unavailable (%s); retrying in %.1f s", exc, delay)
                 await asyncio.sleep(delay)

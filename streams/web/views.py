@@ -153,6 +153,21 @@ ACCESS_LOG_DOWN = AccessRefusal(
 )
 
 
+def store_readiness(store: AuditStore, metrics: HubMetrics) -> tuple[int, dict[str, Any]]:
+    """The HTTP status and body of readiness as far as the audit store goes.
+
+    A store that answers reads but refused this process's last write (locked, disk full,
+    read-only) is not ready either: the sink holds its batches until a write succeeds.
+    """
+    try:
+        entries = store.count()
+    except StoreError:
+        return 503, {"status": "degraded", "audit_store": "unreachable"}
+    if metrics.writes_failing:
+        return 503, {"status": "degraded", "audit_store": "refusing_writes"}
+    return 200, {"status": "ok", "audit_entries": entries}
+
+
 def register_health(app: faust.App, store: AuditStore, metrics: HubMetrics) -> None:
     """Attach ``/livez``, ``/readyz`` (and ``/health``, its older name) and ``/metrics``.
 
@@ -171,11 +186,8 @@ def register_health(app: faust.App, store: AuditStore, metrics: HubMetrics) -> N
             recovery = cast(TableManager, app.tables).recovery
             if app.rebalancing or not recovery.completed.is_set():
                 return self.json({"status": "starting"}, status=503)
-            try:
-                entries = await asyncio.to_thread(store.count)
-            except StoreError:
-                return self.json({"status": "degraded", "audit_store": "unreachable"}, status=503)
-            return self.json({"status": "ok", "audit_entries": entries})
+            status, body = await asyncio.to_thread(store_readiness, store, metrics)
+            return self.json(body, status=status)
 
     class Health(Ready):
         """``/readyz`` by its older name, which scripts and probes already ask."""

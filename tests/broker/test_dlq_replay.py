@@ -8,13 +8,14 @@ each with what to do instead, and no record is written to the feed or the heads 
 
 from __future__ import annotations
 
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from connectors.contract import read_topic
 from connectors.signed_fixtures import contract_keyring
@@ -135,3 +136,86 @@ def test_kawal_dlq_replay_tells_a_mistyped_reason_on_stderr(
     assert "no dead letter matches the filter" in printed.err
     assert "  --reason: " in printed.err
     assert "test (" in printed.err
+
+
+#: Letters replayed while each is refused again as it comes back.
+LOOPED = 20
+
+
+def _refuse_again(
+    bootstrap: list[str], codec: AvroCodec, topic: str, stage: str, ready: threading.Event
+) -> None:
+    """Dead-letter the records of ``topic`` again as they come, as ingress would."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=5)
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    consumer.poll(timeout_ms=200)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    ready.set()
+    count = LOOPED
+    try:
+        refused = 0
+        while refused < count:
+            for records in consumer.poll(timeout_ms=200).values():
+                for record in records:
+                    if not record.value.startswith(stage.encode()):
+                        continue
+                    letter = {
+                        "stage": stage,
+                        "reason_code": "test",
+                        "reason": "refused again",
+                        "source_topic": topic,
+                        "source_partition": record.partition,
+                        "source_offset": record.offset,
+                        "payload": record.value,
+                        "sealed_to": "",
+                        "rejected_at": datetime.now(UTC),
+                    }
+                    producer.send(
+                        DLQ, key=b"case", value=codec.encode("kawal.DeadLetter", letter)
+                    ).get(30)
+                    refused += 1
+    finally:
+        producer.close()
+        consumer.close()
+
+
+def test_letters_refused_again_while_replay_runs_are_not_replayed_by_it(
+    kawal_broker: list[str], tmp_path: Path
+) -> None:
+    """A record refused again (fix not made yet, or garbage) is not sent round in a loop."""
+    codec, ring = AvroCodec(default_catalog()), contract_keyring()
+    stage = f"test-{uuid.uuid4().hex[:8]}"
+    topic = inbound_topic("bawaslu.33")
+    letters, others = LOOPED, 30000
+    producer = KafkaProducer(bootstrap_servers=kawal_broker, acks="all")
+    # One partition: the selected letters first, then others, read while the refused come back.
+    for offset in range(letters + others):
+        letter = {
+            "stage": stage if offset < letters else f"{stage}-other",
+            "reason_code": "test",
+            "reason": "written by the test",
+            "source_topic": topic,
+            "source_partition": 0,
+            "source_offset": offset,
+            "payload": f"{stage}-{offset}".encode(),
+            "sealed_to": "",
+            "rejected_at": datetime.now(UTC),
+        }
+        producer.send(DLQ, key=b"case", value=codec.encode("kawal.DeadLetter", letter))
+    producer.flush(30)
+    producer.close()
+    ready = threading.Event()
+    refuser = threading.Thread(
+        target=_refuse_again, args=(kawal_broker, codec, topic, stage, ready), daemon=True
+    )
+    refuser.start()
+    assert ready.wait(30)
+
+    outcome = replay_dead_letters(kawal_broker, codec, tmp_path, ReplayFilter(stage), ring)
+
+    refuser.join(60)
+    assert outcome.replayed == letters
+    sent = [value for value in values_on(kawal_broker, topic) if value.startswith(stage.encode())]
+    assert len(sent) == letters
