@@ -201,7 +201,8 @@ def run_held(
     probe = (metrics or ConnectorMetrics()).probe(connector.name, connector.institution)
     keyring = keyring or keyring_of(Settings(home=home))
     security = credentials.client_kwargs()
-    producer = kafka_client(
+    new_producer = partial(
+        kafka_client,
         KafkaProducer,
         bootstrap,
         security,
@@ -209,16 +210,20 @@ def run_held(
         acks="all",
         client_id=f"kawal-connector-{connector.name}",
     )
+    producer = new_producer()
     # The outbound connector's consumer, built with the same servers, credentials and wait.
     new_consumer = partial(kafka_client, KafkaConsumer, bootstrap, security, wait)
+    runner: InboundRunner | None = None
     try:
         if isinstance(connector, InboundConnector):
-            _run_inbound(connector, producer, home, stop, keyring, probe, reread_after)
+            runner = _inbound_runner(connector, (producer, new_producer), home, keyring, probe)
+            _run_inbound(runner, stop, reread_after)
         elif isinstance(connector, OutboundConnector):
             redelivery = Redelivery(OutboundRunner.topic_of(connector), redeliver_from or {})
             _run_outbound(connector, producer, new_consumer, home, stop, keyring, redelivery, probe)
     finally:
-        producer.close()
+        # The inbound runner's producer is another after an outage made it a new one.
+        (runner.producer if runner else producer).close()
         connector.close()
 
 
@@ -233,16 +238,32 @@ def inbound_topic_in_registry(institution_id: str, settings: Settings) -> str:
     return inbound_topic(institution_id)
 
 
-def _run_inbound(
+def _inbound_runner(
     connector: InboundConnector[ConnectorConfig],
-    producer: KafkaProducer,
+    producers: tuple[KafkaProducer, Callable[[], KafkaProducer]],
     home: Path,
-    stop: threading.Event,
     keyring: KeyRing,
     probe: ConnectorProbe,
-    reread_after: str | None = None,
+) -> InboundRunner:
+    """The runner of ``connector``: its producer, and how to make another after an outage."""
+    producer, new_producer = producers
+    return InboundRunner(
+        connector,
+        producer,
+        connector.context.codec,
+        CheckpointStore(home / "connectors" / "checkpoints.db"),
+        connector.config.retry,
+        keyring,
+        probe=probe,
+        topic=inbound_topic_in_registry(connector.institution, Settings(home=home)),
+        new_producer=new_producer,
+    )
+
+
+def _run_inbound(
+    runner: InboundRunner, stop: threading.Event, reread_after: str | None = None
 ) -> None:
-    checkpoints = CheckpointStore(home / "connectors" / "checkpoints.db")
+    connector, checkpoints = runner.connector, runner.checkpoints
     if reread_after is not None:
         checkpoints.put(connector.name, reread_after)
         # The position is not logged: positions name the records of the institution's system.
@@ -251,16 +272,6 @@ def _run_inbound(
             "come again with the same event ids, which the hub refuses as duplicate_event",
             connector.name,
         )
-    runner = InboundRunner(
-        connector,
-        producer,
-        connector.context.codec,
-        checkpoints,
-        connector.config.retry,
-        keyring,
-        probe=probe,
-        topic=inbound_topic_in_registry(connector.institution, Settings(home=home)),
-    )
     expiry = ExpirySchedule(connector)
     try:
         while not stop.is_set():

@@ -27,6 +27,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import KafkaError
 
 from connectors.base import (
     ConnectorConfig,
@@ -47,6 +48,7 @@ from schemas.codec import AvroCodec, CodecError
 from schemas.envelope import aware_time
 from schemas.errors import NaiveTimeError
 from streams.broker.checkpoints import CheckpointStore
+from streams.broker.producer_close import close_within
 from streams.domain.entries import EntryProblem, check_entry, open_feed_disclosures
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.signed_events import encode_signed
@@ -125,9 +127,18 @@ class InboundRunner:
         batch_size: int = 100,
         probe: ConnectorProbe | None = None,
         topic: str | None = None,
+        new_producer: Callable[[], KafkaProducer] | None = None,
     ) -> None:
-        """``topic``: where the institution publishes (default its own inbound topic)."""
+        """``topic``: where the institution publishes (default its own inbound topic).
+
+        ``new_producer`` makes a producer in place of one the broker stopped answering:
+        kafka-python's does not take records again once a broker froze and came back. Without
+        it, the same producer is tried again.
+        """
         self.connector = connector
+        self.new_producer = new_producer
+        #: The producer met a broker that stopped answering: make another before publishing.
+        self._stale = False
         self.topic = topic or inbound_topic(connector.institution)
         self.probe = probe or unwatched(connector.name, connector.institution)
         self.producer = producer
@@ -140,6 +151,8 @@ class InboundRunner:
     def run_once(self) -> int:
         """Handle one batch; return how many records it held (0: nothing new, or unreachable)."""
         name = self.connector.name
+        if self._stale and not self._renew_producer():
+            return 0
         after = self.checkpoints.get(name)
         read = with_retries(
             lambda: self.connector.read(after, self.batch_size), self.policy, Patience(self.probe)
@@ -159,7 +172,20 @@ class InboundRunner:
         if not read:
             self.probe.succeeded(0)
             return 0
-        published = self._publish(read)
+        try:
+            published = self._publish(read)
+        except KafkaError as exc:
+            # Nothing is checkpointed: the batch is read and sent again at the next pass, and
+            # the hub refuses what reached it already as duplicate_event.
+            log.warning(
+                "%s: the broker did not take the batch (%s); it is sent again at the next pass",
+                name,
+                type(exc).__name__,
+            )
+            # kafka-python's producer takes nothing again once the broker froze: the next pass
+            # makes another first.
+            self._stale = self.new_producer is not None
+            return 0
         # Counts only: a position can name a record of the institution's system (a file name).
         log.info("%s: events published: %d, from records read: %d", name, published, len(read))
         self.checkpoints.put(name, read[-1].position)
@@ -170,6 +196,23 @@ class InboundRunner:
         except Exception as exc:  # the events are in; a failed receipt must not stop the loop
             log.error("%s: acknowledging a batch failed with %s", name, type(exc).__name__)
         return len(read)
+
+    def _renew_producer(self) -> bool:
+        """A new producer in place of the stale one; False if no broker answers yet."""
+        assert self.new_producer is not None  # stale only when it can be renewed
+        try:
+            renewed = self.new_producer()
+        except KafkaError as exc:
+            log.warning(
+                "%s: no broker answers yet (%s); tried again at the next pass",
+                self.connector.name,
+                type(exc).__name__,
+            )
+            return False
+        # What the stale one still queues is a batch read and sent again since.
+        close_within(self.producer, 1.0)
+        self.producer, self._stale = renewed, False
+        return True
 
     def _publish(self, records: Sequence[SourceRecord]) -> int:
         """Signs and sends the events of ``records``; how many were sent (refused ones aside)."""

@@ -18,6 +18,7 @@ from schemas.codec import AvroCodec
 from schemas.errors import KawalError
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_client
+from streams.broker.producer_close import close_within
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.institutions import Institution
 from streams.domain.signed_events import encode_signed
@@ -130,15 +131,5 @@ class EventPublisher:
             self._close_producer()
 
     def _close_producer(self) -> None:
-        # Without a deadline kafka-python waits for ever for what is still queued: a broker
-        # gone (its disk full, stopped) would hang the command after its error. Its close
-        # flushes first and raises before it stops its sender, so what the broker never took
-        # (the flush has said so) is dropped and the close done again, leaving no socket open.
-        try:
-            self.producer.close(timeout=self.flush_timeout)
-        except KafkaError:
+        if not close_within(self.producer, self.flush_timeout):
             log.warning("closing the producer: dropping records the broker did not take")
-            self.producer._accumulator.abort_incomplete_batches()  # no public way to drop them
-            self.producer.close(timeout=0)
-            # The sender closes its connections as it ends: wait, so none is left open.
-            self.producer._sender.join(self.flush_timeout)
