@@ -18,7 +18,7 @@ from connectors.base import ConnectorConfig, FeedEntry, OutboundConnector
 from connectors.contract_base import FAST_RETRY, WAIT_SECONDS, SystemContract
 from connectors.errors import TransientError
 from connectors.feed_chains import FeedChains
-from connectors.runtime import OutboundRunner
+from connectors.outbound_runner import OutboundRunner
 from connectors.signed_fixtures import contract_keyring, feed_disclosures, feed_entry_record
 from streams.broker.dead_letters import ReplayFilter, replay_dead_letters
 from streams.domain.commitments import reveal

@@ -35,8 +35,9 @@ from connectors.errors import ConnectorConfigError
 from connectors.expiry import ExpirySchedule
 from connectors.feed_chains import FeedChains
 from connectors.heads import HeadKeeper
+from connectors.outbound_runner import OutboundRunner
 from connectors.redelivery import Redelivery
-from connectors.runtime import InboundRunner, OutboundRunner, group_id
+from connectors.runtime import InboundRunner, group_id
 from monitoring.connectors import ConnectorMetrics, ConnectorProbe
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec

@@ -4,12 +4,8 @@
 signs each event with the institution's key (:mod:`streams.domain.signed_events`), publishes
 the events (``acks=all``) to ``kawal.inbound.<institution>``, waits for the broker, then stores
 the checkpoint and lets the connector acknowledge the batch to its system.
-:class:`OutboundRunner` consumes ``kawal.outbound.<institution>`` in the consumer group
-``kawal-connector:<institution>:<name>``, believes an entry only when the hub and its sender
-signed it and it extends its case's chain as far as the connector has seen it
-(:mod:`connectors.feed_chains`), keeps the hub's signed tree heads from ``kawal.heads``
-(:mod:`connectors.heads`), delivers each entry with retries and commits the offset only after
-the entry was delivered or dead-lettered. A record that cannot be mapped, whose events the
+:class:`connectors.outbound_runner.OutboundRunner` delivers the institution's feed into its
+system. A record that cannot be mapped, whose events the
 shared schemas refuse (``schema_mismatch``; a time without UTC offset, ``naive_time``) or that
 cannot be delivered goes to ``kawal.dlq`` (:mod:`connectors.dead_letters`) with a
 machine-readable reason, and the runner goes on with the next; nothing is dropped.
@@ -25,23 +21,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer
-from kafka.consumer.fetcher import ConsumerRecord
+from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from connectors.base import (
     ConnectorConfig,
     Event,
-    FeedEntry,
     InboundConnector,
-    OutboundConnector,
     SourceRecord,
 )
 from connectors.dead_letters import PUBLISH_TIMEOUT_SECONDS, Rejection, send_dead_letter
 from connectors.errors import PermanentError
-from connectors.feed_chains import FeedChains
-from connectors.heads import HeadKeeper
-from connectors.receipts import believed_refusal
 from connectors.retry import GaveUp, RetryPolicy, with_retries
 from monitoring.connectors import ConnectorMetrics, ConnectorProbe
 from schemas.codec import AvroCodec, CodecError
@@ -49,12 +39,11 @@ from schemas.envelope import aware_time
 from schemas.errors import NaiveTimeError
 from streams.broker.checkpoints import CheckpointStore
 from streams.broker.producer_close import close_within
-from streams.domain.entries import EntryProblem, check_entry, open_feed_disclosures
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.signed_events import encode_signed
 from streams.domain.signing import KeyRing
 from streams.headers import cloud_event_headers
-from streams.topics import connector_group, inbound_topic, outbound_topic
+from streams.topics import connector_group, inbound_topic
 
 log = logging.getLogger(__name__)
 
@@ -274,150 +263,3 @@ class InboundRunner:
         )
         send_dead_letter(self.producer, self.codec, self.keyring.registry, rejection)
         self.probe.dead_lettered(rejection.reason_code)
-
-
-class OutboundRunner:
-    """Delivers an institution's outbound feed into its system."""
-
-    def __init__(
-        self,
-        connector: OutboundConnector[ConnectorConfig],
-        consumer: KafkaConsumer,
-        producer: KafkaProducer,
-        codec: AvroCodec,
-        policy: RetryPolicy,
-        keyring: KeyRing,
-        chains: FeedChains,
-        heads: HeadKeeper | None = None,
-        probe: ConnectorProbe | None = None,
-    ) -> None:
-        self.connector = connector
-        self.probe = probe or unwatched(connector.name, connector.institution)
-        #: Deliveries of the current pass that gave up on the system.
-        self._gave_up = 0
-        self.consumer = consumer
-        self.producer = producer
-        self.codec = codec
-        self.policy = policy
-        self.keyring = keyring
-        self.chains = chains
-        #: Keeps the hub's signed tree heads when the consumer also reads ``kawal.heads``.
-        self.heads = heads
-
-    @classmethod
-    def topic_of(cls, connector: OutboundConnector[ConnectorConfig]) -> str:
-        """The outbound topic this connector consumes."""
-        return outbound_topic(connector.institution)
-
-    def run_once(self, timeout_ms: int = 500) -> int:
-        """Deliver what arrives within ``timeout_ms``; return how many entries were handled."""
-        handled, self._gave_up = 0, 0
-        for records in self.consumer.poll(timeout_ms=timeout_ms, max_records=200).values():
-            for record in records:
-                self._handle(record)
-                handled += 1
-            self.consumer.commit()
-            self.probe.checkpointed()
-        # A pass whose deliveries all gave up did not reach the system: not a success.
-        if self._gave_up and self._gave_up == handled:
-            self.probe.failed()
-        else:
-            self.probe.succeeded(handled)
-        return handled
-
-    def _handle(self, record: ConsumerRecord) -> None:
-        try:
-            decoded = self.codec.decode(record.value)
-        except CodecError as exc:
-            self._reject(record, "undecodable", str(exc))
-            return
-        if decoded.full_name == "kawal.TreeHead" and self.heads is not None:
-            refusal = self.heads.keep(decoded.record)
-            if refusal is not None:
-                self._reject(record, refusal.code, f"tree head refused: {refusal.detail}")
-            return
-        if decoded.full_name == "kawal.Receipt":
-            self._note_receipt(record, decoded.record)
-            return
-        if decoded.full_name != "kawal.AuditEntry":
-            return
-        believed = self._believe(decoded.record)
-        if isinstance(believed, EntryProblem):
-            reason = (
-                f"entry {decoded.record['case_id']}#{decoded.record['seq']} refused: "
-                f"{believed.detail}; the hub did not vouch for it as it stands"
-            )
-            self._reject(record, believed.code, reason)
-            return
-        entry = believed
-        # Known before delivery: a redelivery after a crash finds the same hash, a fork not.
-        self.chains.record(entry.entry)
-        self._into_system(record, entry.event_id, lambda: self.connector.deliver(entry))
-
-    def _note_receipt(self, record: ConsumerRecord, receipt: dict[str, Any]) -> None:
-        """Tell ops, and the system, of a refusal the hub signed; acceptances need nothing."""
-        refusal = believed_refusal(self.keyring.registry, receipt)
-        if refusal is None:
-            return
-        if isinstance(refusal, EntryProblem):
-            self._reject(record, refusal.code, f"rejection receipt refused: {refusal.detail}")
-            return
-        log.warning(
-            "%s: the hub refused %s %s of case %s (%s at %s): %s",
-            self.connector.name,
-            refusal.event_type or "record",
-            refusal.event_id or "(unreadable)",
-            refusal.case_id or "(unknown)",
-            refusal.reason_code,
-            refusal.source,
-            refusal.reason,
-        )
-        self.probe.refused_by_hub(refusal.reason_code)
-        self._into_system(record, refusal.event_id, lambda: self.connector.refused(refusal))
-
-    def _into_system(
-        self, record: ConsumerRecord, event_id: str | None, call: Callable[[], object]
-    ) -> None:
-        """Make ``call`` into the system with retries; dead-letter the record if it fails."""
-        try:
-            outcome = with_retries(call, self.policy, Patience(self.probe))
-        except PermanentError as exc:
-            self._reject(record, exc.reason_code, f"event {event_id}: {exc.reason}")
-            return
-        if isinstance(outcome, GaveUp):
-            self._gave_up += 1
-            reason = (
-                f"{self.connector.name} could not deliver event {event_id} after "
-                f"{outcome.attempts} attempts ({outcome.last_error}); once the system is "
-                f"back, restart the connector with `--redeliver-from "
-                f"{record.partition}:{record.offset}`"
-            )
-            self._reject(record, "delivery_failed", reason)
-
-    def _believe(self, entry: dict[str, Any]) -> FeedEntry | EntryProblem:
-        """The entry to deliver, if both signatures hold and it extends its case's chain."""
-        opened = open_feed_disclosures(
-            self.codec.catalog, self.keyring, self.connector.institution, entry
-        )
-        if isinstance(opened, EntryProblem):
-            return opened
-        revealed = check_entry(self.codec, self.keyring.registry, entry, opened)
-        if isinstance(revealed, EntryProblem):
-            return revealed
-        problem = self.chains.problem(entry)
-        if problem is not None:
-            return problem
-        return FeedEntry(entry=entry, event=revealed, event_type=str(entry["event_type"]))
-
-    def _reject(self, record: ConsumerRecord, reason_code: str, reason: str) -> None:
-        rejection = Rejection(
-            reason_code=reason_code,
-            reason=reason,
-            source_topic=record.topic,
-            source_partition=record.partition,
-            source_offset=record.offset,
-            payload=record.value,
-            key=record.key,
-        )
-        send_dead_letter(self.producer, self.codec, self.keyring.registry, rejection)
-        self.probe.dead_lettered(reason_code)

@@ -28,6 +28,7 @@ from connectors.errors import ConnectorConfigError, PermanentError
 from connectors.feed_chains import FeedChains
 from connectors.host import build, run_connector
 from connectors.ids import event_id_for
+from connectors.outbound_runner import OutboundRunner
 from connectors.ppk.database import (
     DECREES,
     DRAFTED,
@@ -36,7 +37,6 @@ from connectors.ppk.database import (
     RECOMMENDATIONS,
 )
 from connectors.ppk.simulator import DecreeRegistry, demo_setup
-from connectors.runtime import OutboundRunner
 from connectors.signed_fixtures import contract_keyring, feed_disclosures, feed_entry_record
 from schemas.envelope import envelope
 from schemas.identity import case_id_for
