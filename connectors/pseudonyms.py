@@ -19,17 +19,17 @@ from pathlib import Path
 
 from connectors import key_files
 from connectors.key_files import KeyFileError, KeyPurpose
+from schemas.field_formats import REPORTER_DIGITS, REPORTER_PREFIX
 
-PREFIX = "reporter:"
 CONTEXT = b"kawal.reporter_ref.v1"
-#: Hex digits kept: 96 bits, no collision among a nation's reports.
-DIGITS = 24
 
 
 def case_pseudonym(key: bytes, case_id: str, reference: str) -> str:
     """The reporter's pseudonym in case ``case_id``, from its ``reference`` and the ``key``."""
     message = b"\x00".join((CONTEXT, case_id.encode(), reference.encode()))
-    return PREFIX + hmac.new(key, message, hashlib.sha256).hexdigest()[:DIGITS]
+    digest = hmac.new(key, message, hashlib.sha256).hexdigest()
+    # The form the hub takes (schemas.field_formats.REPORTER_PSEUDONYM).
+    return REPORTER_PREFIX + digest[:REPORTER_DIGITS]
 
 
 def pseudonym_key(secret: bytes) -> bytes:

@@ -30,8 +30,12 @@ ELECTION_FORM = (
     "printable text of 1 to 100 characters without spaces at its ends, such as pilkada-2024"
 )
 
-#: A reporter's per-case pseudonym (connectors.pseudonyms): 24 lower-case hex digits of an HMAC.
-REPORTER_PSEUDONYM = re.compile(r"reporter:[0-9a-f]{24}")
+#: How a reporter's per-case pseudonym begins, and how many hex digits of an HMAC follow
+#: (connectors.pseudonyms derives it; 96 bits, no collision among a nation's reports).
+REPORTER_PREFIX = "reporter:"
+REPORTER_DIGITS = 24
+#: A reporter's per-case pseudonym: the prefix and lower-case hex digits.
+REPORTER_PSEUDONYM = re.compile(re.escape(REPORTER_PREFIX) + f"[0-9a-f]{{{REPORTER_DIGITS}}}")
 #: How a report's reporter_ref is described to whoever wrote one that is not.
 REPORTER_REF_FORM = (
     "'reporter:' + 24 lower-case hex digits, the per-case pseudonym derived from the sender's "
