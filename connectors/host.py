@@ -31,6 +31,7 @@ from connectors.base import (
     InboundConnector,
     OutboundConnector,
 )
+from connectors.emitters import emitter_of
 from connectors.errors import ConnectorConfigError
 from connectors.expiry import ExpirySchedule
 from connectors.feed_chains import FeedChains
@@ -248,6 +249,7 @@ def _inbound_runner(
 ) -> InboundRunner:
     """The runner of ``connector``: its producer, and how to make another after an outage."""
     producer, new_producer = producers
+    settings = Settings(home=home)
     return InboundRunner(
         connector,
         producer,
@@ -256,8 +258,9 @@ def _inbound_runner(
         connector.config.retry,
         keyring,
         probe=probe,
-        topic=inbound_topic_in_registry(connector.institution, Settings(home=home)),
+        topic=inbound_topic_in_registry(connector.institution, settings),
         new_producer=new_producer,
+        emitter=emitter_of(connector.institution, settings),
     )
 
 

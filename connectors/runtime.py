@@ -31,6 +31,7 @@ from connectors.base import (
     SourceRecord,
 )
 from connectors.dead_letters import PUBLISH_TIMEOUT_SECONDS, Rejection, send_dead_letter
+from connectors.emitters import Emitter, emitter_of
 from connectors.errors import PermanentError
 from connectors.retry import GaveUp, RetryPolicy, with_retries
 from monitoring.connectors import ConnectorMetrics, ConnectorProbe
@@ -43,6 +44,7 @@ from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.signed_events import encode_signed
 from streams.domain.signing import KeyRing
 from streams.headers import cloud_event_headers
+from streams.settings import Settings
 from streams.topics import connector_group, inbound_topic
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,9 @@ SCHEMA_MISMATCH = "schema_mismatch"
 NAIVE_TIME = "naive_time"
 #: What a reason of either tells to do.
 REFIT = "correct the record in the system, or the connector's mapping of it"
+#: Reason code of a system record mapped to an event type no role of the institution emits:
+#: the hub's own code for it (streams.domain.reasons.Reason.UNAUTHORIZED).
+UNAUTHORIZED_SENDER = "unauthorized_sender"
 
 
 def system_topic(connector_name: str) -> str:
@@ -117,8 +122,13 @@ class InboundRunner:
         probe: ConnectorProbe | None = None,
         topic: str | None = None,
         new_producer: Callable[[], KafkaProducer] | None = None,
+        emitter: Emitter | None = None,
     ) -> None:
         """``topic``: where the institution publishes (default its own inbound topic).
+
+        ``emitter``: the institution as the hub authorizes it (default: from the registry and
+        authority map of the environment's settings); an event type none of its roles emits
+        is dead-lettered before it is signed.
 
         ``new_producer`` makes a producer in place of one the broker stopped answering:
         kafka-python's does not take records again once a broker froze and came back. Without
@@ -136,6 +146,7 @@ class InboundRunner:
         self.keyring = keyring
         self.policy = policy
         self.batch_size = batch_size
+        self.emitter = emitter or emitter_of(connector.institution, Settings())
 
     def run_once(self) -> int:
         """Handle one batch; return how many records it held (0: nothing new, or unreachable)."""
@@ -237,7 +248,11 @@ class InboundRunner:
 
         Raises:
             CodecError: the event does not fit its schema, or its time has no UTC offset.
+            PermanentError: no role of the institution emits the event's type.
         """
+        refusal = self.emitter and self.emitter.refusal(self.codec.catalog, event.event_type)
+        if refusal:
+            raise PermanentError(UNAUTHORIZED_SENDER, refusal)
         given = event.record.get("envelope")
         envelope: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
         path = f"{event.event_type}.envelope.event_time"

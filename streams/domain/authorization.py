@@ -10,7 +10,7 @@ on its cases until its dissolution and BKN on every case, KASN's pending ones in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from schemas.catalog import SchemaCatalog
@@ -43,6 +43,35 @@ def roles_for_case(institution: Institution, case_authority: str) -> frozenset[s
     return frozenset(roles)
 
 
+def roles_ever_held(institution: Institution, authorities: Iterable[str]) -> frozenset[str]:
+    """Every role ``institution`` acts in for some case, whatever its authority.
+
+    Its registered role, the recommending authority aside, and the recommending authority if
+    it is one of ``authorities``, the bodies the authority map names
+    (:attr:`streams.domain.authority.AuthorityMap.authorities`).
+    """
+    return frozenset(
+        roles_for_case(institution, institution.id if institution.id in authorities else "")
+    )
+
+
+def emitter_refusal(
+    catalog: SchemaCatalog, sender: Institution, roles: frozenset[str], event_type: str
+) -> Rejection | None:
+    """Why ``sender``, acting in ``roles``, may never emit ``event_type``, or None if it may.
+
+    The event's emitters are the roles its schema names (``kawal.emitted_by``).
+    """
+    allowed = set(catalog.emitted_by(event_type))
+    if roles & allowed:
+        return None
+    return Rejection(
+        Reason.UNAUTHORIZED,
+        f"{sender.id} ({', '.join(sorted(roles)) or 'no role'}) may not emit {event_type}; "
+        f"it is emitted by: {', '.join(sorted(allowed)) or 'no institution'}",
+    )
+
+
 def authorize(
     catalog: SchemaCatalog,
     sender: Institution,
@@ -53,21 +82,15 @@ def authorize(
 ) -> Rejection | None:
     """Why ``sender`` may not emit this event for this case, or None if it may."""
     roles = roles_for_case(sender, case_authority)
-    allowed = set(catalog.emitted_by(event_type))
-    if not roles & allowed and sender.role == RECOMMENDING_AUTHORITY:
+    refusal = emitter_refusal(catalog, sender, roles, event_type)
+    if refusal is not None and sender.role == RECOMMENDING_AUTHORITY:
         return Rejection(
             Reason.UNAUTHORIZED,
             f"{sender.id} does not hold the recommending authority for this case on the "
             f"event's date; {case_authority} does (data/authority.toml): {case_authority} "
             f"sends {event_type}",
         )
-    if not roles & allowed:
-        return Rejection(
-            Reason.UNAUTHORIZED,
-            f"{sender.id} ({', '.join(sorted(roles))}) may not emit {event_type}; "
-            f"it is emitted by: {', '.join(sorted(allowed))}",
-        )
-    return _case_scope(sender, event_type, record, case, case_authority, roles)
+    return refusal or _case_scope(sender, event_type, record, case, case_authority, roles)
 
 
 def _case_scope(
