@@ -6,7 +6,7 @@ identifier of a case or a person, so no personal data can reach a metric label.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 
 from prometheus_client import (
@@ -138,6 +138,14 @@ class HubMetrics:
             "unreachable or refusing writes (the sink retries).",
             registry=self.registry,
         )
+        # Measured by the process when scraped, not a timestamp compared with Prometheus's
+        # clock: a scrape interval longer than the bound cannot make a broker look silent.
+        self.broker_unanswered = Gauge(
+            "kawal_broker_unanswered_seconds",
+            "Seconds since the broker last answered this process's check (every 5 s): grows "
+            "while a broker keeps its connections but answers nothing (frozen, hung host).",
+            registry=self.registry,
+        )
         self.http_refusals = Counter(
             "kawal_http_refusals",
             "HTTP requests refused for their credential, by machine-readable reason.",
@@ -226,6 +234,10 @@ class HubMetrics:
         transaction succeeds.
         """
         self.store_up.set(1 if answered and not self._writes_failing else 0)
+
+    def follow_broker(self, unanswered_for: Callable[[], float]) -> None:
+        """Export ``unanswered_for()`` (seconds the broker has been silent) at each scrape."""
+        self.broker_unanswered.set_function(unanswered_for)
 
     def refuse_credential(self, reason: str) -> None:
         """Count one HTTP request refused for its credential, with the refusal's reason code."""

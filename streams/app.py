@@ -43,7 +43,15 @@ from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import KeyRegistry, load_key_registry
 from streams.domain.retention import load_retention_rules
 from streams.domain.signing import KeyRing, SigningKey
-from streams.hub import broker_time, deadline_timer, pipeline, retention_timer, sink, watch
+from streams.hub import (
+    broker_check,
+    broker_time,
+    deadline_timer,
+    pipeline,
+    retention_timer,
+    sink,
+    watch,
+)
 from streams.hub.case_store import CaseStoreKind, case_tables, store_url
 from streams.hub.feed_sealing import FeedSealer
 from streams.hub.heads import HeadPublisher
@@ -303,6 +311,7 @@ def create_worker(settings: Settings) -> faust.App:
     # For ops: every hub group's consumer lag, stray inbound records, the worker's cases.
     endpoint = parse_broker_url(cast(str, settings.broker_url))
     security = BrokerCredentials.from_settings(settings).client_kwargs()
+    broker = broker_check.register_broker_check(app, endpoint, security, metrics)
     watch.watch_lag(app, metrics, endpoint, security, lag_every := settings.lag_check_seconds)
     watch.watch_strays(app, metrics, endpoint, security, step.rules.institutions, lag_every)
     census = watch.watch_cases(metrics, step.table, step.rules)
@@ -337,7 +346,9 @@ def create_worker(settings: Settings) -> faust.App:
         settings.retention_check_seconds,
     )
     auth = create_authenticator(settings, store, [inst.id for inst in institutions], metrics)
-    site.register(app, settings, site.SiteSources(store, step, vault, metrics, policy, auth))
+    site.register(
+        app, settings, site.SiteSources(store, step, vault, metrics, policy, auth, broker)
+    )
     return app
 
 
@@ -370,7 +381,10 @@ def create_sink(settings: Settings) -> faust.App:
     sink.register(app, _raw_topic(app, CASE_AUDIT), audit_sink)
     # The store, not the group's commits, says what it holds (a restored or new store fills up).
     resume_from(app, store.consumed_offsets)
-    views.register_health(app, store, metrics)
+    endpoint = parse_broker_url(cast(str, settings.broker_url))
+    security = BrokerCredentials.from_settings(settings).client_kwargs()
+    broker = broker_check.register_broker_check(app, endpoint, security, metrics)
+    views.register_health(app, store, metrics, broker)
     return app
 
 

@@ -25,6 +25,7 @@ from streams.audit.trail import Directory
 from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.domain.headcounts import load_headcounts
 from streams.domain.severity import load_severity
+from streams.hub.broker_check import BrokerCheck
 from streams.hub.pipeline import Pipeline
 from streams.vault.data_keys import DataKeyVault
 from streams.web import access, dashboard, page, proofs, register_page, triage_page, views
@@ -78,6 +79,8 @@ class SiteSources:
     metrics: HubMetrics
     policy: DisclosurePolicy
     auth: Authenticator
+    #: Whether the broker answers (readiness).
+    broker: BrokerCheck
 
 
 def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> None:
@@ -91,7 +94,7 @@ def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> No
         sources.vault, sources.metrics,
     )  # fmt: skip
     templates().share("portal_url", settings.portal_url)
-    views.register_health(app, store, sources.metrics)
+    views.register_health(app, store, sources.metrics, sources.broker)
     views.register_trails(app, trails, auth, public_cases=settings.public_cases)
     proofs.register_proofs(app, ProofReader(store), auth)
     access.register_access_log(app, access.AccessReader(log, store, step.codec, directory), auth)

@@ -29,6 +29,7 @@ from streams.audit.trail import Directory, NotEntitledError, trail_view
 from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.domain.keys import KeyRegistry
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
+from streams.hub.broker_check import BrokerCheck
 from streams.hub.store_check import register_store_check
 from streams.vault.entries import CaseKeys
 from streams.web.auth import Authenticator, refusal_response
@@ -168,21 +169,28 @@ def store_readiness(store: AuditStore, metrics: HubMetrics) -> tuple[int, dict[s
     return 200, {"status": "ok", "audit_entries": entries}
 
 
-def register_health(app: faust.App, store: AuditStore, metrics: HubMetrics) -> None:
+def register_health(
+    app: faust.App, store: AuditStore, metrics: HubMetrics, broker: BrokerCheck
+) -> None:
     """Attach ``/livez``, ``/readyz`` (and ``/health``, its older name) and ``/metrics``.
 
     Liveness says only that the process answers and has not crashed: an orchestrator restarts
-    it otherwise. Readiness also asks for assigned partitions, recovered tables and an audit
-    store that answers: traffic and rollouts wait for it, but a rebalance or an outage of the
-    store restarts nothing. ``kawal_audit_store_up`` follows the store between requests too
+    it otherwise. Readiness also asks for a broker that answers (``broker`` checks it on its
+    timer), assigned partitions, recovered tables and an audit store that answers: traffic and
+    rollouts wait for it, but a rebalance or an outage of the broker or the store restarts
+    nothing. ``kawal_audit_store_up`` follows the store between requests too
     (:mod:`streams.hub.store_check`).
     """
     register_store_check(app, store, metrics)
 
     class Ready(web.View):
-        """Readiness: partitions assigned, tables recovered, audit store answering."""
+        """Readiness: broker answering, partitions assigned, tables recovered, store answering."""
 
         async def get(self, request: web.Request) -> web.Response:
+            # First: a silent broker also ends in a rebalance, which is no start.
+            silent = broker.readiness()
+            if silent is not None:
+                return self.json(silent[1], status=silent[0])
             recovery = cast(TableManager, app.tables).recovery
             if app.rebalancing or not recovery.completed.is_set():
                 return self.json({"status": "starting"}, status=503)

@@ -1,0 +1,74 @@
+"""A frozen broker (tansu stopped with SIGSTOP: its connections open, nothing answered) makes
+the worker's and the sink's ``/readyz`` 503 ``broker: unreachable``, and its first answers
+make them ready again. Liveness never changes: restarting the processes would not help."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from streams.hub.broker_check import UNANSWERED_SECONDS
+from streams.local.embedded import EmbeddedBroker
+from tests.hubtools import RunningHub, http_get, metric_value, start_hub
+
+pytestmark = pytest.mark.slow
+
+SILENCE = "kawal_broker_unanswered_seconds"
+#: How long a change may take to show on a loaded machine, past the silence bound, in seconds.
+ROOM = 180.0
+
+
+def _ready(base: str) -> tuple[int, dict[str, object]]:
+    status, body = http_get(f"{base}/readyz")
+    return status, json.loads(body)
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:]
+
+
+def _wait_ready(hub: RunningHub, base: str, want: int, deadline: float) -> dict[str, object]:
+    while (answer := _ready(base))[0] != want:
+        assert time.monotonic() < deadline, (
+            f"{base}/readyz stayed {answer}; worker log:\n{_tail(hub.worker.log_path)}\n"
+            f"sink log:\n{_tail(hub.sink.log_path)}"
+        )
+        time.sleep(1)
+    return answer[1]
+
+
+def test_readiness_says_the_broker_is_unreachable_while_it_is_frozen_and_recovers(
+    own_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    hub = start_hub(own_broker.url, tmp_path / "home")
+    pid = own_broker.pid
+    assert pid is not None
+    try:
+        for base in (hub.base_url, hub.sink_url):
+            _wait_ready(hub, base, 200, time.monotonic() + ROOM)
+
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            deadline = time.monotonic() + UNANSWERED_SECONDS + ROOM
+            for base in (hub.base_url, hub.sink_url):
+                body = _wait_ready(hub, base, 503, deadline)
+                assert (body["status"], body["broker"]) == ("degraded", "unreachable")
+                assert isinstance(seconds := body["broker_unanswered_seconds"], int)
+                assert seconds >= UNANSWERED_SECONDS
+                assert http_get(f"{base}/livez")[0] == 200
+                # What the alert reads.
+                assert metric_value(base, SILENCE) >= UNANSWERED_SECONDS
+        finally:
+            os.kill(pid, signal.SIGCONT)
+
+        deadline = time.monotonic() + ROOM
+        for base in (hub.base_url, hub.sink_url):
+            assert _wait_ready(hub, base, 200, deadline)["status"] == "ok"
+            assert metric_value(base, SILENCE) < UNANSWERED_SECONDS
+    finally:
+        hub.stop()
