@@ -15,6 +15,7 @@ import pytest
 from streams.hub.broker_check import UNANSWERED_SECONDS
 from streams.local.embedded import EmbeddedBroker
 from tests.hubtools import RunningHub, http_get, metric_value, start_hub
+from tests.web.openapi_spec import check_body
 
 pytestmark = pytest.mark.slow
 
@@ -60,6 +61,7 @@ def test_readiness_says_the_broker_is_unreachable_while_it_is_frozen_and_recover
                 assert (body["status"], body["broker"]) == ("degraded", "unreachable")
                 assert isinstance(seconds := body["broker_unanswered_seconds"], int)
                 assert seconds >= UNANSWERED_SECONDS
+                check_body("/readyz", 503, "application/json", body)
                 assert http_get(f"{base}/livez")[0] == 200
                 # What the alert reads.
                 assert metric_value(base, SILENCE) >= UNANSWERED_SECONDS
