@@ -20,7 +20,8 @@ from connectors.errors import TransientError
 from connectors.feed_chains import FeedChains
 from connectors.outbound_runner import OutboundRunner
 from connectors.signed_fixtures import contract_keyring, feed_disclosures, feed_entry_record
-from streams.broker.dead_letters import ReplayFilter, replay_dead_letters
+from streams.broker.dead_letter_replay import replay_dead_letters
+from streams.broker.dead_letters import ReplayFilter
 from streams.domain.commitments import reveal
 from streams.topics import outbound_topic
 

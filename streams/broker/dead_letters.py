@@ -1,41 +1,34 @@
-"""``kawal dlq list`` and ``kawal dlq replay``: read the dead-letter topic, send records back.
+"""The dead-letter topic ``kawal.dlq``: its letters, which of them replay may send back, filters.
 
-Replay re-publishes each selected record's original bytes, with its original key, to the
-inbound topic it was consumed from (``kawal.inbound.<institution>``); the hub's ingress sees it
-again (so fix the cause first: register the key, correct the configuration). It sends only
-back to inbound topics: what goes there is still signed by its sender, so the hub resends but
-cannot forge. Every other letter is counted as not replayable, with what to do instead
-(:func:`not_replayable_reason`): a record read from an institution's system is corrected there;
-an entry a connector could not deliver from its feed, which only the hub writes, is delivered
-again by the connector from its own position (``kawal connector run ... --redeliver-from``);
-a letter keeping only coordinates is sent again by its sender; one from a topic only the hub
-writes (the audit sink's, say) is read again there. Which dead letters were
-replayed is remembered under ``KAWAL_HOME``, so replaying twice sends nothing twice. Payloads
-are sealed to the hub (:mod:`streams.domain.hub_sealing`): replay opens them with the hub's key,
-and listing never shows them.
+Replay (:mod:`streams.broker.dead_letter_replay`) re-publishes a selected record's original
+bytes, with its original key, to the inbound topic it was consumed from
+(``kawal.inbound.<institution>``). It sends only back to inbound topics: what goes there is
+still signed by its sender, so the hub resends but cannot forge. Every other letter is not
+replayable, with what to do instead (:func:`not_replayable_reason`): a record read from an
+institution's system is corrected there; an entry a connector could not deliver from its feed,
+which only the hub writes, is delivered again by the connector from its own position
+(``kawal connector run ... --redeliver-from``); a letter keeping only coordinates is sent again
+by its sender; one from a topic only the hub writes (the audit sink's, say) is read again
+there. Payloads are sealed to the hub (:mod:`streams.domain.hub_sealing`): replay opens them
+with the hub's key (:func:`opened_payload`), and listing never shows them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 
 from schemas.codec import AvroCodec, CodecError
-from streams.broker.checkpoints import CheckpointStore
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_client
 from streams.broker.topic_end import polls_to_end
 from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.sealing import DecryptionKeys, open_payload
 from streams.topics import DLQ, OUTBOUND_PREFIX, SHARED_INBOUND, institution_of_inbound
-
-#: Checkpoint name under which replayed dead letters are remembered.
-REPLAYED = "dlq-replay"
 
 
 @dataclass(frozen=True)
@@ -165,96 +158,6 @@ class ReplayFilter:
         return all(record.letter[name] == wanted for name, wanted in self.given().items())
 
 
-@dataclass(frozen=True)
-class ReplayOutcome:
-    """What a DLQ replay did.
-
-    Attributes:
-        replayed: Letters sent back to their inbound topic by this replay.
-        already_replayed: Letters an earlier replay sent back (not sent again).
-        refusals: Each letter not replayable: its position in ``kawal.dlq`` and the reason,
-            with what to do instead.
-    """
-
-    replayed: int
-    already_replayed: int
-    refusals: tuple[tuple[str, str], ...] = ()
-    #: When the filter selected no letter: for each field it selects on, the values the
-    #: letters in ``kawal.dlq`` have, and how many have each, so that a mistyped value shows.
-    unmatched: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
-
-    @property
-    def not_replayable(self) -> int:
-        """How many selected letters were not sent, being not replayable."""
-        return len(self.refusals)
-
-
-def replay_dead_letters(
-    bootstrap: list[str],
-    codec: AvroCodec,
-    home: Path,
-    selection: ReplayFilter,
-    keys: DecryptionKeys,
-    credentials: BrokerCredentials = PLAINTEXT,
-    wait: float = BROKER_WAIT_SECONDS,
-) -> ReplayOutcome:
-    """Send the selected dead letters back to their inbound topics, each at most once.
-
-    Only the letters ``kawal.dlq`` holds when the replay has read it are sent: those the
-    replayed records earn, refused again, wait for the next replay.
-
-    A payload sealed to the hub is opened with the hub's key from ``keys`` first. A letter
-    from any other source is never sent: it is counted with its reason in the outcome.
-
-    Raises:
-        schemas.errors.KawalError: a sealed payload does not open (the hub's key is not held,
-            or the letter was altered); nothing after it is sent.
-        kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s.
-    """
-    store = CheckpointStore(home / "connectors" / "checkpoints.db")
-    done = set(filter(None, (store.get(REPLAYED) or "").split(",")))
-    producer = kafka_client(
-        KafkaProducer,
-        bootstrap,
-        credentials.client_kwargs(),
-        wait,
-        acks="all",
-        client_id="kawal-dlq-replay",
-    )
-    replayed = skipped = selected = 0
-    refusals: list[tuple[str, str]] = []
-    held: dict[str, Counter[str]] = {name: Counter() for name in selection.given()}
-    try:
-        # Read to the end before sending anything: a record refused again as it comes back
-        # (its cause not fixed yet, or bytes no fix can mend) is dead-lettered anew, and a
-        # replay still reading would send it round again, and again, for as long as it read.
-        letters = list(read_dead_letters(bootstrap, codec, credentials, wait))
-        for record in letters:
-            for name, values in held.items():
-                values[str(record.letter[name])] += 1
-            if not selection.matches(record):
-                continue
-            selected += 1
-            refusal = not_replayable_reason(record.letter)
-            if record.position in done:
-                skipped += 1
-            elif refusal is not None:
-                refusals.append((record.position, refusal))
-            else:
-                letter = record.letter
-                value = opened_payload(letter, keys)
-                producer.send(letter["source_topic"], key=record.key, value=value)
-                done.add(record.position)
-                replayed += 1
-        producer.flush(timeout=30)
-        store.put(REPLAYED, ",".join(sorted(done)))
-    finally:
-        producer.close()
-        store.close()
-    unmatched = {} if selected else {name: dict(values) for name, values in held.items()}
-    return ReplayOutcome(replayed, skipped, tuple(refusals), unmatched)
-
-
 def opened_payload(letter: dict[str, Any], keys: DecryptionKeys) -> bytes:
     """The record a dead letter carries, opened with the hub's key when sealed.
 
@@ -266,3 +169,14 @@ def opened_payload(letter: dict[str, Any], keys: DecryptionKeys) -> bytes:
     coordinates = f"{letter['source_topic']}:{letter['source_partition']}:{letter['source_offset']}"
     private = keys.decryption_key(HUB_INSTITUTION, letter["sealed_to"])
     return open_payload(letter["payload"], private, coordinates)
+
+
+def held_values(
+    records: Iterable[DeadLetterRecord], selection: ReplayFilter
+) -> dict[str, dict[str, int]]:
+    """For each field ``selection`` selects on, the values ``records`` have and how many each."""
+    held: dict[str, Counter[str]] = {name: Counter() for name in selection.given()}
+    for record in records:
+        for name, values in held.items():
+            values[str(record.letter[name])] += 1
+    return {name: dict(values) for name, values in held.items()}

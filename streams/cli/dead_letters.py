@@ -9,19 +9,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.broker.credentials import BrokerCredentials
+from streams.broker.dead_letter_replay import ReplayOutcome, replay_dead_letters
 from streams.broker.dead_letters import (
     DeadLetterRecord,
     ReplayFilter,
+    held_values,
     read_dead_letters,
-    replay_dead_letters,
 )
 from streams.broker.endpoint import parse_broker_url
 from streams.cli.exits import EXIT_ERROR, EXIT_OK
@@ -46,8 +46,9 @@ def add_parsers(commands: Any) -> None:
     listing.set_defaults(run=_list)
     replay = actions.add_parser(
         "replay",
-        help="send dead letters back to their inbound topics (only those); exit 1 when every "
-        "selected letter is not replayable (each line says what to do instead)",
+        help="send dead letters back to their inbound topics (only those), each once, even "
+        "across a replay stopped partway; exit 1 when no selected letter is replayed (each "
+        "line says what to do instead)",
     )
     _add_filters(replay)
     replay.set_defaults(run=_replay)
@@ -131,25 +132,20 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
         print(f"not replayed {position}: {reason}")
     if outcome.unmatched:
         print(_unmatched(outcome.unmatched), file=sys.stderr)
-    if outcome.refusals and not (outcome.replayed or outcome.already_replayed):
+    return _replay_exit(outcome)
+
+
+def _replay_exit(outcome: ReplayOutcome) -> int:
+    """1 when the replay selected letters and none of them is, or was, sent back."""
+    unsent = outcome.not_replayable
+    if unsent and not (outcome.replayed or outcome.already_replayed):
         print(
-            f"kawal: none of the {outcome.not_replayable} selected dead letters can be replayed; "
-            "do what each `not replayed` line says instead",
+            f"kawal: none of the {unsent} selected dead letters can be replayed; do what "
+            "the `not replayed` lines say instead",
             file=sys.stderr,
         )
         return EXIT_ERROR
     return EXIT_OK
-
-
-def held_values(
-    records: Iterable[DeadLetterRecord], selection: ReplayFilter
-) -> dict[str, dict[str, int]]:
-    """For each field ``selection`` selects on, the values ``records`` have and how many each."""
-    held: dict[str, Counter[str]] = {name: Counter() for name in selection.given()}
-    for record in records:
-        for name, values in held.items():
-            values[str(record.letter[name])] += 1
-    return {name: dict(values) for name, values in held.items()}
 
 
 def _unmatched(held: Mapping[str, Mapping[str, int]]) -> str:

@@ -21,7 +21,8 @@ from connectors.contract import read_topic
 from connectors.signed_fixtures import contract_keyring
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
-from streams.broker.dead_letters import ReplayFilter, replay_dead_letters
+from streams.broker.dead_letter_replay import replay_dead_letters
+from streams.broker.dead_letters import ReplayFilter
 from streams.cli import main
 from streams.domain.hub_sealing import dead_letter_payload
 from streams.domain.signing import KeyRing

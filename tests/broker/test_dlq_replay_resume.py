@@ -1,0 +1,124 @@
+"""``kawal dlq replay`` stopped partway by a broker that stops taking records, then run again.
+
+The broker is frozen (SIGSTOP) once it has acknowledged the first batch: it keeps its
+connections and answers nothing, as when it is overloaded or its disk is full. The replay
+stops with what it sent and what remains. The frozen broker is then killed, so what it never
+answered is never written, and started afresh on the same port, in memory, with the same
+letters at the same places of ``kawal.dlq`` (what it took before is gone). Run again, the
+replay sends only the letters the first run had not sent, so across both runs each letter
+reaches its inbound topic once. Before, the letters sent were remembered only at the end, so
+the second run sent the first batch again.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from kafka import KafkaProducer
+
+from connectors.contract import read_topic
+from connectors.signed_fixtures import contract_keyring
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
+from streams.broker.dead_letter_replay import ReplayInterruptedError, replay_dead_letters
+from streams.broker.dead_letters import ReplayFilter
+from streams.broker.provision import provision_topics
+from streams.domain.institutions import load_institutions
+from streams.local.embedded import EmbeddedBroker
+from streams.local.processes import free_port
+from streams.topics import DLQ, all_topics, inbound_topic
+
+#: The first batch's topic, then the second's.
+TOPICS = (inbound_topic("bawaslu.33"), inbound_topic("bkn"))
+#: Seconds the replay waits for the frozen broker before it stops (room for a loaded machine).
+WAIT = 8.0
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    own = EmbeddedBroker.ephemeral(tmp_path / "broker", port=free_port())
+    own.start()
+    try:
+        provision_topics([own.bootstrap_servers], all_topics(load_institutions(), 4))
+        yield own
+    finally:
+        own.stop()
+
+
+def write_letters(bootstrap: list[str], stage: str) -> list[bytes]:
+    """Two fixable letters from each of :data:`TOPICS`, in that order; their records."""
+    codec = AvroCodec(default_catalog())
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    originals = []
+    try:
+        for number in range(4):
+            original = f"{stage}-{number}".encode()
+            letter = {
+                "stage": stage,
+                "reason_code": "unknown_key",
+                "reason": "written by the test",
+                "source_topic": TOPICS[number // 2],
+                "source_partition": 0,
+                "source_offset": number,
+                "payload": original,
+                "sealed_to": "",
+                "rejected_at": datetime.now(UTC),
+            }
+            value = codec.encode("kawal.DeadLetter", letter)
+            # One partition of kawal.dlq: the replay reads them, and sends them, in order.
+            producer.send(DLQ, key=b"case", value=value, partition=0).get(30)
+            originals.append(original)
+    finally:
+        producer.close()
+    return originals
+
+
+def test_a_replay_the_broker_stops_partway_sends_each_letter_once_when_run_again(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    bootstrap = [broker.bootstrap_servers]
+    stage = f"test-{uuid.uuid4().hex[:8]}"
+    originals = write_letters(bootstrap, stage)
+    codec, ring, selection = AvroCodec(default_catalog()), contract_keyring(), ReplayFilter(stage)
+    acknowledged: list[int] = []
+
+    assert broker.pid is not None
+    frozen = broker.pid
+
+    def freeze(sent: int) -> None:
+        acknowledged.append(sent)
+        os.kill(frozen, signal.SIGSTOP)
+
+    try:
+        with pytest.raises(ReplayInterruptedError) as stopped:
+            replay_dead_letters(
+                bootstrap, codec, tmp_path, selection, ring, wait=WAIT, progress=freeze, batch=2
+            )
+    finally:
+        os.kill(frozen, signal.SIGKILL)  # a frozen process dies without running again
+        broker.stop()
+    broker.start()
+    provision_topics(bootstrap, all_topics(load_institutions(), 4))
+    assert write_letters(bootstrap, stage) == originals
+    again = replay_dead_letters(bootstrap, codec, tmp_path, selection, ring, wait=WAIT)
+
+    assert acknowledged == [2]
+    assert (stopped.value.sent, stopped.value.remaining) == (2, 2)
+    message = str(stopped.value)
+    assert "2 dead letters were sent back by this replay and are remembered" in message
+    assert "2 selected ones were not sent" in message
+    assert "run the same `kawal dlq replay` again" in message
+    assert (again.replayed, again.already_replayed) == (2, 2)
+    sent_again = [
+        record.value
+        for topic in TOPICS
+        for record in read_topic(bootstrap, topic)
+        if record.value.startswith(stage.encode())
+    ]
+    assert sorted(sent_again) == originals[2:]
