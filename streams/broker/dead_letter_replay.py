@@ -2,8 +2,11 @@
 
 Replay re-publishes each selected record's original bytes, with its original key, to the
 inbound topic it was consumed from; the hub's ingress sees it again (so fix the cause first:
-register the key, correct the configuration). Letters that are not replayable are counted
-with what to do instead (:func:`~streams.broker.dead_letters.not_replayable_reason`).
+register the key, correct the configuration). A letter no fix can mend
+(:mod:`streams.domain.replayability`: ``bad_magic``, ``bad_signature``, ...) is skipped and
+counted unless asked for, as it would only be refused again; its sender has to fix what it
+sends. Letters that are not replayable at all are counted with what to do instead
+(:func:`~streams.broker.dead_letters.not_replayable_reason`).
 
 Which letters were sent is remembered under ``KAWAL_HOME`` batch by batch, as soon as the
 broker has acknowledged them, so a replay stopped partway (the broker stops taking records)
@@ -12,6 +15,7 @@ and run again sends only what it had not yet sent, and replaying twice sends not
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +38,7 @@ from streams.broker.dead_letters import (
 )
 from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_client
 from streams.broker.producer_close import close_within
+from streams.domain.replayability import is_permanent
 from streams.domain.sealing import DecryptionKeys
 
 #: Checkpoint name under which replayed dead letters are remembered.
@@ -52,6 +57,7 @@ class ReplayOutcome:
         already_replayed: Letters an earlier replay sent back (not sent again).
         refusals: Each letter not replayable: its position in ``kawal.dlq`` and the reason,
             with what to do instead.
+        permanent: Letters not sent because no fix mends them, by reason code.
         unmatched: When the filter selected no letter: for each field it selects on, the
             values the letters in ``kawal.dlq`` have, and how many have each, so that a
             mistyped value shows.
@@ -60,12 +66,18 @@ class ReplayOutcome:
     replayed: int
     already_replayed: int
     refusals: tuple[tuple[str, str], ...] = ()
+    permanent: Mapping[str, int] = field(default_factory=dict)
     unmatched: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     @property
     def not_replayable(self) -> int:
         """How many selected letters were not sent, being not replayable."""
         return len(self.refusals)
+
+    @property
+    def skipped_permanent(self) -> int:
+        """How many selected letters were not sent, being refused for good."""
+        return sum(self.permanent.values())
 
 
 class ReplayInterruptedError(KawalError):
@@ -89,6 +101,7 @@ class _Plan:
     to_send: list[DeadLetterRecord] = field(default_factory=list)
     already_replayed: int = 0
     refusals: list[tuple[str, str]] = field(default_factory=list)
+    permanent: Counter[str] = field(default_factory=Counter)
     selected: int = 0
 
 
@@ -96,6 +109,7 @@ def _plan(
     letters: Iterable[DeadLetterRecord],
     selection: ReplayFilter,
     done: set[str],
+    include_permanent: bool,
 ) -> _Plan:
     plan = _Plan()
     for record in letters:
@@ -103,10 +117,13 @@ def _plan(
             continue
         plan.selected += 1
         refusal = not_replayable_reason(record.letter)
+        reason_code = str(record.letter["reason_code"])
         if record.position in done:
             plan.already_replayed += 1
         elif refusal is not None:
             plan.refusals.append((record.position, refusal))
+        elif is_permanent(reason_code) and not include_permanent:
+            plan.permanent[reason_code] += 1
         else:
             plan.to_send.append(record)
     return plan
@@ -121,14 +138,16 @@ def replay_dead_letters(
     credentials: BrokerCredentials = PLAINTEXT,
     wait: float = BROKER_WAIT_SECONDS,
     *,
+    include_permanent: bool = False,
     progress: Callable[[int], None] | None = None,
     batch: int = BATCH,
 ) -> ReplayOutcome:
     """Send the selected dead letters back to their inbound topics, each at most once.
 
     Only the letters ``kawal.dlq`` holds when the replay has read it are sent: those the
-    replayed records earn, refused again, wait for the next replay. ``progress`` is called
-    with the number of letters sent so far after each batch the broker acknowledged.
+    replayed records earn, refused again, wait for the next replay. Letters refused for a
+    reason no fix mends are sent only with ``include_permanent``. ``progress`` is called with
+    the number of letters sent so far after each batch the broker acknowledged.
 
     A payload sealed to the hub is opened with the hub's key from ``keys`` first. A letter
     from any other source is never sent: it is counted with its reason in the outcome.
@@ -147,7 +166,7 @@ def replay_dead_letters(
         # (its cause not fixed yet, or bytes no fix can mend) is dead-lettered anew, and a
         # replay still reading would send it round again, and again, for as long as it read.
         letters = list(read_dead_letters(bootstrap, codec, credentials, wait))
-        plan = _plan(letters, selection, done)
+        plan = _plan(letters, selection, done, include_permanent)
         if plan.to_send:
             sender = _Sender(bootstrap, credentials, wait, store, done)
             sender.send_all(plan.to_send, keys, batch, progress)
@@ -158,6 +177,7 @@ def replay_dead_letters(
         len(plan.to_send),
         plan.already_replayed,
         tuple(plan.refusals),
+        dict(plan.permanent),
         unmatched,
     )
 

@@ -47,10 +47,16 @@ def add_parsers(commands: Any) -> None:
     replay = actions.add_parser(
         "replay",
         help="send dead letters back to their inbound topics (only those), each once, even "
-        "across a replay stopped partway; exit 1 when no selected letter is replayed (each "
-        "line says what to do instead)",
+        "across a replay stopped partway; letters refused for a reason no fix mends (bad_magic, "
+        "bad_signature, ...) are skipped and counted; exit 1 when no selected letter is "
+        "replayed (each line says what to do instead)",
     )
     _add_filters(replay)
+    replay.add_argument(
+        "--include-permanent",
+        action="store_true",
+        help="send also the letters refused for a reason no fix mends; they are refused again",
+    )
     replay.set_defaults(run=_replay)
 
 
@@ -123,21 +129,35 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
         keyring_of(settings),
         BrokerCredentials.from_settings(settings),
         settings.broker_wait_seconds,
+        include_permanent=args.include_permanent,
     )
     print(
         f"replayed {outcome.replayed}, already replayed {outcome.already_replayed}, "
-        f"not replayable {outcome.not_replayable}"
+        f"not replayable {outcome.not_replayable}, permanent {outcome.skipped_permanent}"
     )
     for position, reason in outcome.refusals:
         print(f"not replayed {position}: {reason}")
+    if outcome.permanent:
+        print(_permanent(outcome.permanent))
     if outcome.unmatched:
         print(_unmatched(outcome.unmatched), file=sys.stderr)
     return _replay_exit(outcome)
 
 
+def _permanent(permanent: Mapping[str, int]) -> str:
+    """What to tell of the letters skipped as refused for good, and what to do instead."""
+    counts = ", ".join(f"{code} ({count})" for code, count in sorted(permanent.items()))
+    return (
+        f"not replayed, refused for good: {counts}. Sent again they would only be refused "
+        "again: have the institution that sent each fix its sender and publish the event "
+        "anew (`kawal dlq list --reason CODE` shows each one's source topic); "
+        "`--include-permanent` sends them anyway"
+    )
+
+
 def _replay_exit(outcome: ReplayOutcome) -> int:
     """1 when the replay selected letters and none of them is, or was, sent back."""
-    unsent = outcome.not_replayable
+    unsent = outcome.not_replayable + outcome.skipped_permanent
     if unsent and not (outcome.replayed or outcome.already_replayed):
         print(
             f"kawal: none of the {unsent} selected dead letters can be replayed; do what "

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from kafka import KafkaProducer
 
+from connectors.contract import read_topic
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.cli import main
@@ -30,15 +31,20 @@ def at(hour: int) -> datetime:
 
 def write(
     bootstrap: list[str], stage: str, letters: list[tuple[int, str, str, int, datetime]]
-) -> None:
+) -> list[bytes]:
     """Dead letters ``(dlq partition, reason code, source topic, source offset, rejected at)``.
 
     Payloads are unsealed (as before dead letters were sealed), so replay needs no key.
+
+    Returns:
+        The records the letters carry, in the order given.
     """
     codec = AvroCodec(default_catalog())
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    payloads: list[bytes] = []
     try:
         for partition, reason_code, topic, offset, rejected_at in letters:
+            payloads.append(f"record-{uuid.uuid4().hex}".encode())
             letter = {
                 "stage": stage,
                 "reason_code": reason_code,
@@ -46,7 +52,7 @@ def write(
                 "source_topic": topic,
                 "source_partition": 0,
                 "source_offset": offset,
-                "payload": f"record-{uuid.uuid4().hex}".encode(),
+                "payload": payloads[-1],
                 "sealed_to": "",
                 "rejected_at": rejected_at,
             }
@@ -54,6 +60,7 @@ def write(
             producer.send(DLQ, value=value, partition=partition).get(30)
     finally:
         producer.close()
+    return payloads
 
 
 @pytest.fixture
@@ -174,6 +181,46 @@ def test_replay_that_sends_some_letters_back_exits_0(
     assert "replayed 1, already replayed 0, not replayable 1" in printed.out
     assert "replayed 0, already replayed 1, not replayable 1" in printed.out
     assert "none of" not in printed.err
+
+
+def test_replay_skips_a_letter_no_fix_mends_counts_it_and_says_what_to_do(
+    kawal_broker: list[str], stage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    garbage, fixable = write(
+        kawal_broker,
+        stage,
+        [(0, "bad_magic", INBOUND, 5, at(10)), (3, "unknown_key", INBOUND, 6, at(11))],
+    )
+
+    code = main(["dlq", "replay", "--stage", stage])
+
+    printed = capsys.readouterr()
+    assert code == EXIT_OK
+    assert printed.out.splitlines()[0] == (
+        "replayed 1, already replayed 0, not replayable 0, permanent 1"
+    )
+    assert "not replayed, refused for good: bad_magic (1)." in printed.out
+    assert "have the institution that sent each fix its sender" in printed.out
+    assert "`--include-permanent` sends them anyway" in printed.out
+    sent = [record.value for record in read_topic(kawal_broker, INBOUND)]
+    assert (sent.count(garbage), sent.count(fixable)) == (0, 1)
+
+
+def test_replay_with_include_permanent_sends_the_letters_no_fix_mends_too(
+    kawal_broker: list[str], stage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [garbage] = write(kawal_broker, stage, [(2, "bad_magic", INBOUND, 7, at(10))])
+
+    skipped = main(["dlq", "replay", "--stage", stage])
+    forced = main(["dlq", "replay", "--stage", stage, "--include-permanent"])
+
+    printed = capsys.readouterr()
+    # Nothing selected could be replayed without the option: told on stderr, exit 1.
+    assert (skipped, forced) == (EXIT_ERROR, EXIT_OK)
+    assert "replayed 0, already replayed 0, not replayable 0, permanent 1" in printed.out
+    assert "replayed 1, already replayed 0, not replayable 0, permanent 0" in printed.out
+    assert "none of the 1 selected dead letters can be replayed" in printed.err
+    assert [record.value for record in read_topic(kawal_broker, INBOUND)].count(garbage) == 1
 
 
 def test_list_refuses_an_option_it_does_not_have(

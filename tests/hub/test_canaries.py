@@ -176,14 +176,15 @@ def drove(own_hub: tuple[RunningHub, str]) -> Drive:
         send(hub, "personal_data_in_clear", signed_in_clear(hub)),
     ]
     hub.read(DLQ, lambda _letter: True, at_least=len(drive.refused))
-    replayed = kawal(drive, "dlq", "replay", "--reason", "bad_signature")
+    # A bad signature is refused for good: replay sends it only when told to.
+    replayed = kawal(drive, "dlq", "replay", "--reason", "bad_signature", "--include-permanent")
     assert replayed.startswith("replayed 1, already replayed 0, "), replayed
     # A record refused for its personal data in clear is kept by its coordinates only: a
     # replay has nothing to write in clear again (docs/signing.md).
     # Nothing it selects can be replayed: it exits 1.
     in_clear = kawal(drive, "dlq", "replay", "--reason", "personal_data_in_clear", exit_code=1)
     summary, refusal = in_clear.splitlines()
-    assert summary == "replayed 0, already replayed 0, not replayable 1", in_clear
+    assert summary == "replayed 0, already replayed 0, not replayable 1, permanent 0", in_clear
     assert refusal.startswith("not replayed "), in_clear
     assert "sends it again, sealed" in refusal, in_clear
     hub.read(DLQ, lambda _letter: True, at_least=sum(LETTERS.values()))

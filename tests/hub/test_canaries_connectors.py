@@ -185,7 +185,7 @@ def test_dlq_replay_resends_the_refused_event_and_not_the_connector_letter(drove
     ingress, connector = drove.replays
     assert ingress.startswith("replayed 1, already replayed 0, not replayable 0"), ingress
     summary, *refusals = connector.splitlines()
-    assert summary == "replayed 0, already replayed 0, not replayable 1", connector
+    assert summary == "replayed 0, already replayed 0, not replayable 1, permanent 0", connector
     assert "system of connector inspektorat-filedrop" in refusals[0], connector
     hits = found_in(ingress.encode() + connector.encode(), drove.planted.every)
     assert named(hits, drove.planted) == set()
