@@ -215,16 +215,19 @@ def run_held(
     producer = new_producer()
     # The outbound connector's consumer, built with the same servers, credentials and wait.
     new_consumer = partial(kafka_client, KafkaConsumer, bootstrap, security, wait)
-    runner: InboundRunner | None = None
+    runner: InboundRunner | OutboundRunner | None = None
     try:
         if isinstance(connector, InboundConnector):
             runner = _inbound_runner(connector, (producer, new_producer), home, keyring, probe)
             _run_inbound(runner, stop, reread_after)
         elif isinstance(connector, OutboundConnector):
             redelivery = Redelivery(OutboundRunner.topic_of(connector), redeliver_from or {})
-            _run_outbound(connector, producer, new_consumer, home, stop, keyring, redelivery, probe)
+            runner = _outbound_runner(
+                connector, (producer, new_producer), new_consumer, home, keyring, redelivery, probe
+            )
+            _run_outbound(runner, stop)
     finally:
-        # The inbound runner's producer is another after an outage made it a new one.
+        # A runner's producer is another after an outage made it a new one.
         (runner.producer if runner else producer).close()
         connector.close()
 
@@ -286,16 +289,16 @@ def _run_inbound(
         checkpoints.close()
 
 
-def _run_outbound(
+def _outbound_runner(
     connector: OutboundConnector[ConnectorConfig],
-    producer: KafkaProducer,
+    producers: tuple[KafkaProducer, Callable[[], KafkaProducer]],
     new_consumer: Callable[..., KafkaConsumer],
     home: Path,
-    stop: threading.Event,
     keyring: KeyRing,
     redelivery: Redelivery,
     probe: ConnectorProbe,
-) -> None:
+) -> OutboundRunner:
+    """The runner of ``connector``: its consumer, feed chains, kept heads and producers."""
     chains = FeedChains(home / "connectors" / f"{connector.name}.chains.db")
     # The heads file is what `kawal audit verify --heads` reads on the institution's side.
     heads = HeadKeeper(home / "connectors" / f"{connector.name}.heads.jsonl", keyring.registry)
@@ -316,7 +319,8 @@ def _run_outbound(
             raise
     consumer.subscribe([OutboundRunner.topic_of(connector), HEADS], listener=redelivery)
     redelivery.consumer = consumer
-    runner = OutboundRunner(
+    producer, new_producer = producers
+    return OutboundRunner(
         connector,
         consumer,
         producer,
@@ -326,12 +330,16 @@ def _run_outbound(
         chains,
         heads,
         probe,
+        new_producer=new_producer,
     )
-    expiry = ExpirySchedule(connector)
+
+
+def _run_outbound(runner: OutboundRunner, stop: threading.Event) -> None:
+    expiry = ExpirySchedule(runner.connector)
     try:
         while not stop.is_set():
             expiry.run_if_due()
             runner.run_once()
     finally:
-        consumer.close()
-        chains.close()
+        runner.consumer.close()
+        runner.chains.close()

@@ -6,7 +6,8 @@ signed it and it extends its case's chain as far as the connector has seen it
 (:mod:`connectors.feed_chains`), keeps the hub's signed tree heads from ``kawal.heads``
 (:mod:`connectors.heads`), delivers each entry with retries and commits the offset only after
 the entry was delivered or dead-lettered (:mod:`connectors.runtime` holds what both halves
-share).
+share). A broker that does not answer a fetch, a dead letter or a commit holds the runner back
+at the first entry not handled, until it answers again; it does not end the connector.
 """
 
 from __future__ import annotations
@@ -15,24 +16,23 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
 
 from connectors.base import (
     ConnectorConfig,
     FeedEntry,
     OutboundConnector,
 )
-from connectors.dead_letters import Rejection, send_dead_letter
+from connectors.dead_letters import PUBLISH_TIMEOUT_SECONDS, Rejection, send_dead_letter
 from connectors.errors import PermanentError
 from connectors.feed_chains import FeedChains
 from connectors.heads import HeadKeeper
 from connectors.receipts import believed_refusal
 from connectors.retry import GaveUp, RetryPolicy, with_retries
-from connectors.runtime import (
-    Patience,
-    unwatched,
-)
+from connectors.runtime import Patience, RenewsProducer, unwatched
 from monitoring.connectors import ConnectorProbe
 from schemas.codec import AvroCodec, CodecError
 from streams.domain.entries import EntryProblem, check_entry, open_feed_disclosures
@@ -42,8 +42,10 @@ from streams.topics import outbound_topic
 log = logging.getLogger(__name__)
 
 
-class OutboundRunner:
+class OutboundRunner(RenewsProducer):
     """Delivers an institution's outbound feed into its system."""
+
+    connector: OutboundConnector[ConnectorConfig]
 
     def __init__(
         self,
@@ -56,8 +58,15 @@ class OutboundRunner:
         chains: FeedChains,
         heads: HeadKeeper | None = None,
         probe: ConnectorProbe | None = None,
+        new_producer: Callable[[], KafkaProducer] | None = None,
     ) -> None:
+        """``new_producer`` makes a producer in place of one the broker stopped answering.
+
+        Without it, the same producer is tried again (see
+        :class:`connectors.runtime.InboundRunner`).
+        """
         self.connector = connector
+        self.new_producer = new_producer
         self.probe = probe or unwatched(connector.name, connector.institution)
         #: Deliveries of the current pass that gave up on the system.
         self._gave_up = 0
@@ -76,20 +85,59 @@ class OutboundRunner:
         return outbound_topic(connector.institution)
 
     def run_once(self, timeout_ms: int = 500) -> int:
-        """Deliver what arrives within ``timeout_ms``; return how many entries were handled."""
-        handled, self._gave_up = 0, 0
-        for records in self.consumer.poll(timeout_ms=timeout_ms, max_records=200).values():
-            for record in records:
-                self._handle(record)
-                handled += 1
-            self.consumer.commit()
-            self.probe.checkpointed()
+        """Deliver what arrives within ``timeout_ms``; return how many entries were handled.
+
+        A pass the broker breaks (it does not answer a fetch, or take a dead letter or a
+        commit) commits nothing past what it settled: the feed's position goes back to the
+        first entry not handled, which the next pass handles through a new producer.
+        """
+        self._gave_up = 0
+        if not self._renew_producer():
+            return 0
+        #: Per partition, the offset of the first entry of this pass not yet handled.
+        unsettled: dict[TopicPartition, int] = {}
+        handled = 0
+        try:
+            polled = self.consumer.poll(timeout_ms=timeout_ms, max_records=200)
+            unsettled = {partition: records[0].offset for partition, records in polled.items()}
+            for partition, records in polled.items():
+                for record in records:
+                    self._handle(record)
+                    handled += 1
+                    unsettled[partition] = record.offset + 1
+                self._commit(partition, unsettled[partition])
+        except KafkaError as exc:
+            self._broker_missed(exc, unsettled)
+            return handled
         # A pass whose deliveries all gave up did not reach the system: not a success.
         if self._gave_up and self._gave_up == handled:
             self.probe.failed()
         else:
             self.probe.succeeded(handled)
         return handled
+
+    def _commit(self, partition: TopicPartition, offset: int) -> None:
+        """Commit ``partition`` up to ``offset``: the entries before it were settled."""
+        position = OffsetAndMetadata(offset, "", -1)
+        timeout_ms = int(PUBLISH_TIMEOUT_SECONDS * 1000)
+        self.consumer.commit({partition: position}, timeout_ms=timeout_ms)
+        self.probe.checkpointed()
+
+    def _broker_missed(self, exc: KafkaError, unsettled: dict[TopicPartition, int]) -> None:
+        """Go back to the first entry not handled on each partition; renew the producer."""
+        # Names and error types only: an entry's content stays out of the log.
+        log.warning(
+            "%s: the broker did not answer (%s); nothing is committed past what was "
+            "delivered, and the next pass goes on from the first entry not handled",
+            self.connector.name,
+            type(exc).__name__,
+        )
+        assigned = self.consumer.assignment()
+        for partition, offset in unsettled.items():
+            # A partition the group gave another member resumes there from its last commit.
+            if partition in assigned:
+                self.consumer.seek(partition, offset)
+        self._producer_lost()
 
     def _handle(self, record: ConsumerRecord) -> None:
         try:

@@ -25,6 +25,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from connectors.base import (
+    Connector,
     ConnectorConfig,
     Event,
     InboundConnector,
@@ -107,8 +108,47 @@ def _iso(value: Any) -> str:
     raise TypeError(type(value).__name__)
 
 
-class InboundRunner:
+class RenewsProducer:
+    """A runner whose producer is made again once a broker stopped answering it.
+
+    kafka-python's producer takes no record again once a broker froze or went away: a runner
+    whose send the broker did not take calls :meth:`_producer_lost`, and :meth:`_renew_producer`
+    before it sends again. Without ``new_producer``, the same producer is tried again.
+    """
+
+    connector: Connector[ConnectorConfig]
+    producer: KafkaProducer
+    new_producer: Callable[[], KafkaProducer] | None
+    #: The producer met a broker that did not answer: make another before sending again.
+    _stale: bool = False
+
+    def _producer_lost(self) -> None:
+        """The broker did not take a send: the next pass makes a new producer first."""
+        self._stale = self.new_producer is not None
+
+    def _renew_producer(self) -> bool:
+        """A new producer in place of a stale one; False while no broker answers."""
+        if not self._stale or self.new_producer is None:
+            return True
+        try:
+            renewed = self.new_producer()
+        except KafkaError as exc:
+            log.warning(
+                "%s: no broker answers yet (%s); tried again at the next pass",
+                self.connector.name,
+                type(exc).__name__,
+            )
+            return False
+        # What the stale one still queues is sent again since, through the new one.
+        close_within(self.producer, 1.0)
+        self.producer, self._stale = renewed, False
+        return True
+
+
+class InboundRunner(RenewsProducer):
     """Moves records from an institution's system into its inbound topic."""
+
+    connector: InboundConnector[ConnectorConfig]
 
     def __init__(
         self,
@@ -136,8 +176,6 @@ class InboundRunner:
         """
         self.connector = connector
         self.new_producer = new_producer
-        #: The producer met a broker that stopped answering: make another before publishing.
-        self._stale = False
         self.topic = topic or inbound_topic(connector.institution)
         self.probe = probe or unwatched(connector.name, connector.institution)
         self.producer = producer
@@ -151,7 +189,7 @@ class InboundRunner:
     def run_once(self) -> int:
         """Handle one batch; return how many records it held (0: nothing new, or unreachable)."""
         name = self.connector.name
-        if self._stale and not self._renew_producer():
+        if not self._renew_producer():
             return 0
         after = self.checkpoints.get(name)
         read = with_retries(
@@ -182,9 +220,7 @@ class InboundRunner:
                 name,
                 type(exc).__name__,
             )
-            # kafka-python's producer takes nothing again once the broker froze: the next pass
-            # makes another first.
-            self._stale = self.new_producer is not None
+            self._producer_lost()
             return 0
         # Counts only: a position can name a record of the institution's system (a file name).
         log.info("%s: events published: %d, from records read: %d", name, published, len(read))
@@ -196,23 +232,6 @@ class InboundRunner:
         except Exception as exc:  # the events are in; a failed receipt must not stop the loop
             log.error("%s: acknowledging a batch failed with %s", name, type(exc).__name__)
         return len(read)
-
-    def _renew_producer(self) -> bool:
-        """A new producer in place of the stale one; False if no broker answers yet."""
-        assert self.new_producer is not None  # stale only when it can be renewed
-        try:
-            renewed = self.new_producer()
-        except KafkaError as exc:
-            log.warning(
-                "%s: no broker answers yet (%s); tried again at the next pass",
-                self.connector.name,
-                type(exc).__name__,
-            )
-            return False
-        # What the stale one still queues is a batch read and sent again since.
-        close_within(self.producer, 1.0)
-        self.producer, self._stale = renewed, False
-        return True
 
     def _publish(self, records: Sequence[SourceRecord]) -> int:
         """Signs and sends the events of ``records``; how many were sent (refused ones aside)."""

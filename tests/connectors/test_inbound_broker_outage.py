@@ -11,7 +11,6 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -21,11 +20,7 @@ from kafka import KafkaProducer
 from connectors.ids import event_id_for
 from monitoring.connectors import ConnectorMetrics
 from streams.broker.checkpoints import CheckpointStore
-from streams.broker.provision import provision_topics
-from streams.domain.institutions import load_institutions
 from streams.local.embedded import EmbeddedBroker
-from streams.local.processes import free_port
-from streams.topics import all_topics
 from tests.connectors.test_inbound_refusals import (
     INSTITUTION,
     NAME,
@@ -38,24 +33,13 @@ from tests.connectors.test_inbound_refusals import (
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    own = EmbeddedBroker.ephemeral(tmp_path / "broker", port=free_port())
-    own.start()
-    try:
-        provision_topics([own.bootstrap_servers], all_topics(load_institutions(), 4))
-        yield own
-    finally:
-        own.stop()
-
-
 def test_a_batch_the_frozen_broker_does_not_take_is_sent_again_once_it_answers(
-    broker: EmbeddedBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    embedded_broker: EmbeddedBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Records expire after 3 s unacknowledged instead of kafka-python's two minutes.
     new_producer = partial(
         KafkaProducer,
-        bootstrap_servers=[broker.bootstrap_servers],
+        bootstrap_servers=[embedded_broker.bootstrap_servers],
         acks="all",
         request_timeout_ms=2_000,
         delivery_timeout_ms=3_000,
@@ -67,14 +51,14 @@ def test_a_batch_the_frozen_broker_does_not_take_is_sent_again_once_it_answers(
     runner.new_producer = new_producer
     assert runner.run_once() == 1  # the connection is made and the topic's leader known
     connector.reports.append(second)
-    assert broker.pid is not None
+    assert embedded_broker.pid is not None
 
-    os.kill(broker.pid, signal.SIGSTOP)
+    os.kill(embedded_broker.pid, signal.SIGSTOP)
     try:
         with caplog.at_level(logging.WARNING, logger="connectors.runtime"):
             held_back = runner.run_once()
     finally:
-        os.kill(broker.pid, signal.SIGCONT)
+        os.kill(embedded_broker.pid, signal.SIGCONT)
     assert held_back == 0
     assert checkpoints.get(NAME) == "1"
     assert [r.getMessage() for r in caplog.records if r.name == "connectors.runtime"] == [
@@ -91,7 +75,7 @@ def test_a_batch_the_frozen_broker_does_not_take_is_sent_again_once_it_answers(
 
     assert checkpoints.get(NAME) == "2"
     assert runner.producer is not stale
-    published = published_ids([broker.bootstrap_servers])
+    published = published_ids([embedded_broker.bootstrap_servers])
     assert event_id_for(INSTITUTION, second["id"], "ReportReceived") in published
     runner.producer.close()
     checkpoints.close()
