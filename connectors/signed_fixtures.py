@@ -7,8 +7,8 @@ them in process with fresh keys (:func:`contract_keyring`), nothing written to d
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 from connectors.base import ConnectorContext
@@ -27,12 +27,22 @@ from streams.topics import inbound_topic
 #: From when the suite's keys are valid: before any event a test makes.
 KEYS_VALID_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 
+_keyring: list[KeyRing] = []
+# A connector under test runs in a thread beside the test that feeds it: both must get the one
+# keyring, or the connector sees entries vouched for by a hub key it does not know.
+_keyring_made = threading.Lock()
 
-@cache
+
 def contract_keyring() -> KeyRing:
-    """Fresh keys of the hub and every registered institution, with their registry."""
-    principals = [HUB_INSTITUTION, *(inst.id for inst in load_institutions())]
-    return KeyRing.generated(principals, KEYS_VALID_FROM)
+    """Fresh keys of the hub and every registered institution, with their registry.
+
+    Made once per process, whichever thread asks first.
+    """
+    with _keyring_made:
+        if not _keyring:
+            principals = [HUB_INSTITUTION, *(inst.id for inst in load_institutions())]
+            _keyring.append(KeyRing.generated(principals, KEYS_VALID_FROM))
+        return _keyring[0]
 
 
 def signed_event_of(codec: AvroCodec, value: bytes) -> dict[str, Any]:
