@@ -91,7 +91,8 @@ class CaseCollector(Collector):
         recommendations = GaugeMetricFamily(
             "kawal_recommendations",
             "Cases with a proven recommendation, by follow-up state (pending, overdue_unblocked, "
-            "overdue_blocked, followed_up); closed cases are not counted.",
+            "overdue_blocked, followed_up, closed_without_follow_up); a case closed after its "
+            "sanction stays followed_up.",
             labels=["state"],
         )
         for state, n in sorted(counts.recommendations.items()):

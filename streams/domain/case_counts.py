@@ -11,10 +11,14 @@ recorded, and still no event that stops it: what the responsible institution has
 ``provisional`` (due date counted on weekends only, the calendar lacking a year) and
 ``untracked`` (its rule is no longer configured, so no timer will ever breach it).
 
-Recommendation states, one per case with a proven recommendation still open to follow-up:
-``pending`` (within the follow-up deadline), ``overdue_unblocked`` (the deadline breached and
-BKN has not blocked the personnel data), ``overdue_blocked`` and ``followed_up`` (a sanction
-imposed). Closed cases are left out: a closed case no longer says whether it was sanctioned.
+Recommendation states, one per case with a proven recommendation: ``pending`` (within the
+follow-up deadline), ``overdue_unblocked`` (the deadline breached and BKN has not blocked the
+personnel data), ``overdue_blocked``, ``followed_up`` (a sanction imposed, the case closed
+since or not) and ``closed_without_follow_up`` (closed before any sanction, e.g. the civil
+servant left the service). A case closed after its sanction stays ``followed_up``: left out,
+the followed-up cases would leave the count as they are closed while the ignored ones stay
+open, and the share followed up would fall towards 0 over an election's cases. A case closed
+before the hub recorded the phase it was closed in is left out.
 """
 
 from __future__ import annotations
@@ -36,7 +40,13 @@ from streams.domain.lifecycle import CaseLifecycle, Phase
 UNKNOWN_ROLE = "UNKNOWN"
 #: Clock states, recommendation states (see the module docstring).
 CLOCK_STATES = ("running", "overdue", "breached", "provisional", "untracked")
-RECOMMENDATION_STATES = ("pending", "overdue_unblocked", "overdue_blocked", "followed_up")
+RECOMMENDATION_STATES = (
+    "pending",
+    "overdue_unblocked",
+    "overdue_blocked",
+    "followed_up",
+    "closed_without_follow_up",
+)
 #: How many years ahead the calendar's coverage is looked for.
 CALENDAR_HORIZON_YEARS = 10
 
@@ -112,10 +122,16 @@ def _clock_keys(
 
 
 def recommendation_state(case: CaseLifecycle) -> str | None:
-    """Where a case stands in following up its recommendation, None if it has none open."""
-    if case.phase is Phase.SANCTIONED:
+    """Where a case stands in following up its proven recommendation, None if it has none."""
+    phase = case.phase
+    if phase is Phase.CLOSED:
+        closed_from = Phase(case.closed_from) if case.closed_from else None
+        if closed_from is Phase.RECOMMENDED:
+            return "closed_without_follow_up"
+        phase = closed_from or phase
+    if phase is Phase.SANCTIONED:
         return "followed_up"
-    if case.phase is not Phase.RECOMMENDED:
+    if phase is not Phase.RECOMMENDED:
         return None
     if not case.follow_up_breached:
         return "pending"

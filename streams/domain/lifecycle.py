@@ -91,6 +91,10 @@ class CaseLifecycle:
     #: When the case was closed (the CaseClosed's event time, ISO 8601); None while open.
     #: Cases closed before this was recorded have None too: only a "reported" rule finds them.
     closed_at: str | None = None
+    #: The phase the case was in when it was closed (its value), so that a closed case still
+    #: says whether its recommendation was followed up; None while open, and for cases closed
+    #: before this was recorded.
+    closed_from: str | None = None
     #: When its data key was destroyed (the PersonalDataErased's erased_at, ISO 8601).
     erased_at: str | None = None
 
@@ -305,6 +309,8 @@ def start(record: dict[str, Any], authority: str) -> CaseLifecycle:
 def advance(state: CaseLifecycle, event_type: str, record: dict[str, Any]) -> CaseLifecycle:
     """The lifecycle after an accepted event (the caller checked the transition)."""
     phase = _next_phase(state, event_type, record)
+    if event_type == "CaseClosed":
+        state.closed_from = state.phase.value
     if phase is not None:
         state.phase = phase
     if event_type in ("VerificationCompleted", "ReferralForwarded", "RecommendationIssued"):

@@ -9,7 +9,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 from monitoring.cases import CaseCollector
 from streams.domain.case_counts import count_cases, last_covered_year, recommendation_state
 from streams.domain.deadlines import load_rules
-from streams.domain.lifecycle import CaseLifecycle, Phase
+from streams.domain.lifecycle import CaseLifecycle, Phase, advance
+from tests.disclosure_case import closed
+from tests.hubtools import recommended_case, sanction
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
 RULES = load_rules()
@@ -80,9 +82,27 @@ def test_recommendations_by_follow_up_state() -> None:
         == "overdue_blocked"
     )
     assert recommendation_state(case(Phase.SANCTIONED)) == "followed_up"
-    # Not proven, or closed: no recommendation open to follow-up.
+    # Not proven: no recommendation to follow up.
     assert recommendation_state(case(Phase.NOT_RECOMMENDED)) is None
+    # Closed before the hub recorded the phase it was closed in: nothing to tell.
     assert recommendation_state(case(Phase.CLOSED)) is None
+
+
+def test_a_closed_case_keeps_its_follow_up_state() -> None:
+    """Sanction-then-close is the normal end: closing must not take a case off the count."""
+    sanctioned, sanctioned_id = recommended_case()
+    sanctioned = advance(sanctioned, "SanctionImposed", sanction(sanctioned_id))
+    ignored, ignored_id = recommended_case()
+    pending, _ = recommended_case()
+    advance(sanctioned, *closed(sanctioned_id))
+    advance(ignored, *closed(ignored_id, reason="SUBJECT_LEFT_SERVICE"))
+
+    assert recommendation_state(sanctioned) == "followed_up"
+    assert recommendation_state(ignored) == "closed_without_follow_up"
+    counts = count_cases([sanctioned, ignored, pending], RULES, NOW).recommendations
+    # As the dashboard counts them: 3 recommended, 1 followed up.
+    assert sum(counts.values()) == 3
+    assert counts["followed_up"] == 1
 
 
 def test_the_calendar_reach_is_the_end_of_the_unbroken_covered_run() -> None:
