@@ -212,7 +212,7 @@ def _special_rules(
     if event_type == "PersonnelDataBlocked":
         return _block_rule(state)
     if event_type == "PersonnelDataUnblocked" and not state.blocked:
-        return _illegal(event_type, "the personnel data of this case is not blocked")
+        return _illegal(event_type, _NOT_BLOCKED)
     if event_type in ("ObjectionFiled", "AppealFiled") and state.appeal_pending:
         return _illegal(event_type, "an objection or appeal is already pending")
     if event_type == "AppealDecided" and not state.appeal_pending:
@@ -276,9 +276,24 @@ def _block_rule(state: CaseLifecycle) -> Rejection | None:
         return _illegal(
             "PersonnelDataBlocked",
             f"the case is {state.phase.value}: the PPK has already acted on the "
-            "recommendation, so there is no ignored recommendation to block for",
+            "recommendation, so there is no ignored recommendation to block for. " + _BLOCK_OUTRUN,
         )
     return None
+
+
+#: What BKN does about a block SIASN placed on a breach after the PPK's sanction had reached
+#: the hub: the siasn connector delivers the sanction after the breach, which lifts it.
+_BLOCK_OUTRUN = (
+    "If SIASN blocked the data on the follow-up breach, it lifts the block when it records "
+    "the sanction from BKN's feed: check that SIASN shows this case's block released; the hub "
+    "needs nothing more"
+)
+#: Why the lifting of a block the hub never recorded is refused, and what to check.
+_NOT_BLOCKED = (
+    "the personnel data of this case is not blocked as the hub recorded it (a block that "
+    "reached the hub after the PPK's sanction is not recorded, nor is its lifting): check that "
+    "SIASN shows the block released; the hub needs nothing more"
+)
 
 
 def _unfit_sanction(state: CaseLifecycle, record: dict[str, Any]) -> Rejection | None:

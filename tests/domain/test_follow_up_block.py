@@ -52,6 +52,22 @@ def test_no_block_once_the_ppk_imposed_the_sanction_however_late() -> None:
     assert rejection is not None
     assert rejection.reason is Reason.ILLEGAL_TRANSITION
     assert "already acted" in rejection.detail
+    # BKN's SIASN may hold the block: the refusal says what to check.
+    assert "check that SIASN shows this case's block released" in rejection.detail
+
+
+def test_the_lifting_of_a_block_the_hub_refused_says_what_to_check() -> None:
+    case, case_id = overdue()
+    case = advance(case, "SanctionImposed", sanction(case_id))
+
+    rejection = check_transition(
+        case, "PersonnelDataUnblocked", unblock(case_id, "SANCTION_IMPOSED")
+    )
+
+    assert rejection is not None
+    assert rejection.reason is Reason.ILLEGAL_TRANSITION
+    assert "not blocked as the hub recorded it" in rejection.detail
+    assert "check that SIASN shows the block released" in rejection.detail
 
 
 def unblock(case_id: str, reason: str = "CASE_CLOSED") -> dict[str, Any]:
