@@ -164,7 +164,9 @@ def test_an_outage_ends_in_the_dlq_and_redelivery_from_its_position_delivers_it_
     replay = _kawal(env, "dlq", "replay", "--stage", "connector", "--reason", "delivery_failed")
     assert replay.returncode == 1, replay.stderr  # nothing it selects is replayable
     lines = replay.stdout.splitlines()
-    assert lines[0] == "replayed 0, already replayed 0, not replayable 1", replay.stdout
+    assert lines[0] == "replayed 0, already replayed 0, not replayable 1, permanent 0", (
+        replay.stdout
+    )
     assert "kawal.outbound.bawaslu.33, which only the hub writes" in lines[1]
     assert f"--redeliver-from {position}" in lines[1]
     assert _records_on(own_broker, outbound_topic("bawaslu.33")) == feed_before == 1
