@@ -4,8 +4,11 @@ What ``kawal audit proof`` prints, for an institution's own systems: the JSON of
 :meth:`streams.audit.heads.CaseProof.to_json`. ``?seq=`` asks for another entry of the case
 than its newest (the head a receipt named), ``?tree_size=`` for a head the reader kept rather
 than the latest. A proof holds hashes only (of committed bytes, never a value), as the public
-view of a trail does, so every reader the trail answers gets it; a credential sent must still
-be a good one.
+view of a trail does, so every reader the trail answers gets it, and no other: an operator,
+an institution party to the case, and the public only where every case is public
+(``KAWAL_PUBLIC_CASES``). A case id is derived from a case number any reader can guess, and a
+proof tells that the case exists and how many entries it has come to, which the trail's 401
+withholds. A credential sent must be a good one.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from streams.audit.case_proofs import ProofReader, UnknownEntryError, UnknownHea
 from streams.audit.heads import NotInHeadError
 from streams.audit.store import StoreError
 from streams.audit.tree_log import TreeError
-from streams.domain.principals import AccessRefusal
+from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.web.auth import Authenticator, refusal_response
+from streams.web.case_audience import refusal_without_credential
 from streams.web.problems import problem_response
-from streams.web.views import store_unavailable
+from streams.web.views import TrailReader, store_unavailable
 
 #: The query parameters a proof takes, each a count.
 COUNTS = ("seq", "tree_size")
@@ -32,8 +36,18 @@ COUNTS = ("seq", "tree_size")
 LARGEST_COUNT = 2**63 - 1
 
 
-def register_proofs(app: faust.App, reader: ProofReader, auth: Authenticator) -> None:
-    """Attach ``GET /cases/{case_id}/proof`` to the worker's app."""
+def register_proofs(
+    app: faust.App,
+    reader: ProofReader,
+    auth: Authenticator,
+    trails: TrailReader,
+    *,
+    public_cases: bool = False,
+) -> None:
+    """Attach ``GET /cases/{case_id}/proof`` to the worker's app.
+
+    ``trails`` decides, as for the trail, whether an institution is party to the case.
+    """
 
     @app.page("/cases/{case_id}/proof")
     class Proof(web.View):
@@ -43,10 +57,19 @@ def register_proofs(app: faust.App, reader: ProofReader, auth: Authenticator) ->
             principal = await auth.principal(request)
             if isinstance(principal, AccessRefusal):
                 return refusal_response(self, principal)
+            refusal = refusal_without_credential(principal, public_cases)
+            if refusal is not None:
+                return refusal_response(self, refusal)
             counts = _counts(request)
             if isinstance(counts, str):
                 return problem_response(self, 400, "bad_query", counts)
             case_id = canonical_case_id(case_id) or case_id  # the hub spells UUIDs one way
+            try:
+                refusal = await _not_party(trails, principal, case_id, public_cases)
+            except StoreError:
+                return store_unavailable(self)
+            if refusal is not None:  # before the proof: whether it is in a head tells nothing
+                return refusal_response(self, refusal)
             try:
                 proof = await asyncio.to_thread(reader.proof, case_id, *counts)
             except (UnknownEntryError, UnknownHeadError) as exc:
@@ -64,6 +87,20 @@ def register_proofs(app: faust.App, reader: ProofReader, auth: Authenticator) ->
                     self, 404, "no_such_case", f"no case {case_id} in the audit store"
                 )
             return self.json(proof.to_json())
+
+
+async def _not_party(
+    trails: TrailReader, reader: Principal | None, case_id: str, public_cases: bool
+) -> AccessRefusal | None:
+    """Why an institution may not have the case's proof: it is not party to it (or None)."""
+    institution = reader.institution if reader is not None else None
+    if institution is None or public_cases:
+        return None
+    if await asyncio.to_thread(trails.party_to, case_id, institution):
+        return None
+    return AccessRefusal(
+        AccessProblem.NOT_ENTITLED, f"{institution} is not party to case {case_id}"
+    )
 
 
 def _counts(request: web.Request) -> tuple[int | None, int | None] | str:

@@ -96,7 +96,9 @@ def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> No
     templates().share("portal_url", settings.portal_url)
     views.register_health(app, store, sources.metrics, sources.broker)
     views.register_trails(app, trails, auth, public_cases=settings.public_cases)
-    proofs.register_proofs(app, ProofReader(store), auth)
+    proofs.register_proofs(
+        app, ProofReader(store), auth, trails, public_cases=settings.public_cases
+    )
     access.register_access_log(app, access.AccessReader(log, store, step.codec, directory), auth)
     figures = ProjectionCache(store, step.codec)
     page.register(

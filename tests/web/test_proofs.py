@@ -23,8 +23,10 @@ from tests.hubtools import RunningHub, http_request, problem_of
 HEAD_WAIT_SECONDS = 60.0
 
 
-def get(hub: RunningHub, path: str, token: str | None = None) -> tuple[int, Any]:
-    status, headers, body = http_request(f"{hub.base_url}{path}", token)
+def get(hub: RunningHub, path: str, token: str | None = "") -> tuple[int, Any]:
+    """The status and the proof (or the problem's reason); an operator's unless ``token`` says."""
+    credential = hub.operator_token() if token == "" else token
+    status, headers, body = http_request(f"{hub.base_url}{path}", credential)
     if status == 200:
         return status, json.loads(body)
     return status, problem_of(status, headers, body)["reason"]
@@ -62,7 +64,7 @@ def test_the_proof_leads_from_the_entry_to_the_signed_root(
         head.root_hash,
     )
     # The entry is the one the trail shows as the case's newest.
-    status, trail = get(hub, f"/cases/{case_id}/trail", hub.operator_token())
+    status, trail = get(hub, f"/cases/{case_id}/trail")
     assert status == 200
     assert trail["entries"][-1]["hash"] == proof["hash"]
 
@@ -104,7 +106,14 @@ def test_an_unknown_case_is_not_found(hub: RunningHub) -> None:
     assert get(hub, f"/cases/{unknown}/proof") == (404, "no_such_case")
 
 
-def test_every_good_credential_gets_the_proof_and_a_bad_one_is_refused(
+def test_an_unknown_case_is_refused_as_a_known_one_to_a_reader_of_neither(hub: RunningHub) -> None:
+    unknown = "00000000-0000-4000-8000-000000000000"
+    assert get(hub, f"/cases/{unknown}/proof", None) == (401, "authentication_required")
+    # Nor does an institution learn it: a case it is not party to is refused, known or not.
+    assert get(hub, f"/cases/{unknown}/proof", hub.token("kasn").secret) == (403, "not_entitled")
+
+
+def test_only_the_readers_the_trail_answers_get_the_proof(
     hub: RunningHub, proven: tuple[str, dict[str, Any]]
 ) -> None:
     case_id, proof = proven
@@ -112,6 +121,7 @@ def test_every_good_credential_gets_the_proof_and_a_bad_one_is_refused(
     TokenStore(hub.store.engine).revoke(revoked.id, "lost laptop")
     tokens = {
         "none": None,
+        "party": hub.token("bawaslu.33").secret,
         "another institution": hub.token("kasn").secret,
         "operator": hub.token("ops.ana", PrincipalRole.OPERATOR).secret,
         "expired": hub.token("bkn", expires_at=datetime.now(UTC) - timedelta(minutes=1)).secret,
@@ -121,9 +131,12 @@ def test_every_good_credential_gets_the_proof_and_a_bad_one_is_refused(
 
     seen = {name: get(hub, f"/cases/{case_id}/proof", token)[0] for name, token in tokens.items()}
 
+    trail = {name: get(hub, f"/cases/{case_id}/trail", token)[0] for name, token in tokens.items()}
+    assert seen == trail
     assert seen == {
-        "none": 200,
-        "another institution": 200,
+        "none": 401,
+        "party": 200,
+        "another institution": 403,
         "operator": 200,
         "expired": 401,
         "revoked": 401,

@@ -241,7 +241,7 @@ def test_a_trail_the_store_cannot_give_is_a_problem_not_a_crash(
             get(hub, readers.path("trail"), readers.tokens[who]) for who in ("operator", "entitled")
         ]
         answers.append(get(hub, readers.path("case_page"), readers.tokens["operator"]))
-        answers.append(get(hub, f"/cases/{readers.case_id}/proof", None))
+        answers.append(get(hub, f"/cases/{readers.case_id}/proof", readers.tokens["operator"]))
         front = get(hub, "/", None)
     finally:
         with hub.store.engine.begin() as conn:
