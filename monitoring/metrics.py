@@ -148,7 +148,8 @@ class HubMetrics:
         )
         self.http_refusals = Counter(
             "kawal_http_refusals",
-            "HTTP requests refused for their credential, by machine-readable reason.",
+            "HTTP requests refused, by machine-readable reason: a credential refused, none sent "
+            "where one is needed, a reader not entitled to what it asked for.",
             ["reason"],
             registry=self.registry,
         )
@@ -239,8 +240,8 @@ class HubMetrics:
         """Export ``unanswered_for()`` (seconds the broker has been silent) at each scrape."""
         self.broker_unanswered.set_function(unanswered_for)
 
-    def refuse_credential(self, reason: str) -> None:
-        """Count one HTTP request refused for its credential, with the refusal's reason code."""
+    def refuse_request(self, reason: str) -> None:
+        """Count one HTTP request refused, with the refusal's reason code."""
         self.http_refusals.labels(reason=reason).inc()
 
     def chain_failure(self, where: Where) -> None:

@@ -185,7 +185,7 @@ def create_authenticator(
                 institution_claim=settings.oidc_institution_claim,
             )
         )
-    on_refusal = metrics.refuse_credential if metrics is not None else None
+    on_refusal = metrics.refuse_request if metrics is not None else None
     return Authenticator(TokenStore(store.engine), frozenset(institutions), verifier, on_refusal)
 
 

@@ -26,7 +26,7 @@ from streams.audit.store import AuditStore
 from streams.audit.trail import Directory, NotEntitledError
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.domain.read_period import ReadPeriod, ReadPeriodError, read_period
-from streams.web.auth import Authenticator, refusal_response
+from streams.web.auth import Authenticator
 from streams.web.problems import problem_response
 
 #: The answer to a request without a credential.
@@ -115,9 +115,9 @@ def register_access_log(app: faust.App, reader: AccessReader, auth: Authenticato
         async def get(self, request: web.Request) -> web.Response:
             principal = await auth.principal(request)
             if isinstance(principal, AccessRefusal):
-                return refusal_response(self, principal)
+                return auth.refuse(self, principal)
             if principal is None:
-                return refusal_response(self, NO_CREDENTIAL)
+                return auth.refuse(self, NO_CREDENTIAL)
             try:
                 case_id, period = filters_of(request.query)
             except QueryError as exc:
@@ -127,5 +127,5 @@ def register_access_log(app: faust.App, reader: AccessReader, auth: Authenticato
             except UnknownCaseError as exc:
                 return problem_response(self, 404, "no_such_case", str(exc))
             except NotEntitledError as exc:
-                return refusal_response(self, AccessRefusal(AccessProblem.NOT_ENTITLED, str(exc)))
+                return auth.refuse(self, AccessRefusal(AccessProblem.NOT_ENTITLED, str(exc)))
             return self.json({"principal": principal.name, "role": principal.role, "reads": reads})

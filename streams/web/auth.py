@@ -42,15 +42,23 @@ class Authenticator:
     tokens: TokenStore
     institutions: Collection[str]
     oidc: OidcVerifier | None = None
-    #: Told the reason code of every refused credential (the metrics count them).
+    #: Told the reason code of every refused request (the metrics count them).
     on_refusal: Callable[[str], None] | None = None
 
     async def principal(self, request: web.Request) -> Principal | AccessRefusal | None:
         """The request's principal, None for the public, or why its credential is refused."""
-        found = await self._principal(request)
-        if isinstance(found, AccessRefusal) and self.on_refusal is not None:
-            self.on_refusal(found.problem.value)
-        return found
+        return await self._principal(request)
+
+    def refuse(self, view: web.View, refusal: AccessRefusal) -> web.Response:
+        """The answer refusing a request, counted by its reason code.
+
+        Every view refuses through here, whether the credential was refused, none was sent
+        where one is needed, or its principal may not read what it asked for: a reader trying
+        case after case is seen in the metrics, not only a bad token.
+        """
+        if self.on_refusal is not None:
+            self.on_refusal(refusal.problem.value)
+        return _refusal_response(view, refusal)
 
     async def _principal(self, request: web.Request) -> Principal | AccessRefusal | None:
         if QUERY_CREDENTIAL in request.query:
@@ -100,7 +108,7 @@ class Authenticator:
         return principal.institution is None or principal.institution in self.institutions
 
 
-def refusal_response(view: web.View, refusal: AccessRefusal) -> web.Response:
+def _refusal_response(view: web.View, refusal: AccessRefusal) -> web.Response:
     """The problem document of a refused request, with its status and, for a 401, the challenge."""
     status = STATUS.get(refusal.problem, 401)
     headers: dict[str, str] = {}

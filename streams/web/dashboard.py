@@ -43,7 +43,7 @@ from streams.audit.store import StoreError
 from streams.domain.calendar import WorkingCalendar
 from streams.domain.headcounts import Headcount
 from streams.domain.principals import AccessRefusal, Principal
-from streams.web.auth import Authenticator, refusal_response
+from streams.web.auth import Authenticator
 from streams.web.dashboard_page import CHART_FIGURES, chart_svg, dashboard_page
 from streams.web.figure_cache import FigureCache
 from streams.web.locales import Locale, negotiate
@@ -110,7 +110,7 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
         async def get(self, request: web.Request) -> web.Response:
             principal = await sources.auth.principal(request)
             if isinstance(principal, AccessRefusal):
-                return refusal_response(self, principal)
+                return sources.auth.refuse(self, principal)
             locale = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
             now = datetime.now(UTC)
             try:
@@ -210,7 +210,7 @@ async def _view(
     """
     principal = await sources.auth.principal(request)
     if isinstance(principal, AccessRefusal):
-        return refusal_response(view, principal)
+        return sources.auth.refuse(view, principal)
     try:
         filters = _filters(request)
     except FilterError as exc:

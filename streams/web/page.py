@@ -39,7 +39,7 @@ from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.domain.working_time import working_days_left
 from streams.hub.case_store import case_ids, read_value
 from streams.hub.case_table import lifecycle_of
-from streams.web.auth import Authenticator, refusal_response
+from streams.web.auth import Authenticator
 from streams.web.case_audience import (
     NO_CASE,
     audience,
@@ -101,7 +101,7 @@ def register(app: faust.App, sources: PageSources) -> None:
         async def get(self, request: web.Request) -> web.Response:
             principal = await sources.auth.principal(request)
             if isinstance(principal, AccessRefusal):
-                return refusal_response(self, principal)
+                return sources.auth.refuse(self, principal)
             locale = locale_of(request)
             seen_by = audience(principal, sources.public_cases)
             try:
@@ -120,10 +120,10 @@ def register(app: faust.App, sources: PageSources) -> None:
             case_id = canonical_case_id(case_id) or case_id  # the hub spells UUIDs one way
             principal = await sources.auth.principal(request)
             if isinstance(principal, AccessRefusal):
-                return refusal_response(self, principal)
+                return sources.auth.refuse(self, principal)
             refusal = refusal_without_credential(principal, sources.public_cases)
             if refusal is not None:
-                return refusal_response(self, refusal)
+                return sources.auth.refuse(self, refusal)
             lifecycle = lifecycle_of(sources.table.get(case_id))
             try:
                 view = await asyncio.to_thread(sources.trails.view, case_id)
@@ -134,7 +134,7 @@ def register(app: faust.App, sources: PageSources) -> None:
                 return self.html(not_found_page(case_id, locale), status=404)
             refusal = await _not_party(sources, principal, case_id)
             if refusal is not None:
-                return refusal_response(self, refusal)
+                return sources.auth.refuse(self, refusal)
             now = datetime.now(UTC)
             row = case_row(case_id, lifecycle, None, now, sources.calendar) if lifecycle else None
             return self.html(case_page(view, row, now, locale))

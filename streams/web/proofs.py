@@ -24,7 +24,7 @@ from streams.audit.heads import NotInHeadError
 from streams.audit.store import StoreError
 from streams.audit.tree_log import TreeError
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
-from streams.web.auth import Authenticator, refusal_response
+from streams.web.auth import Authenticator
 from streams.web.case_audience import refusal_without_credential
 from streams.web.problems import problem_response
 from streams.web.views import TrailReader, store_unavailable
@@ -56,10 +56,10 @@ def register_proofs(
         async def get(self, request: web.Request, case_id: str) -> web.Response:
             principal = await auth.principal(request)
             if isinstance(principal, AccessRefusal):
-                return refusal_response(self, principal)
+                return auth.refuse(self, principal)
             refusal = refusal_without_credential(principal, public_cases)
             if refusal is not None:
-                return refusal_response(self, refusal)
+                return auth.refuse(self, refusal)
             counts = _counts(request)
             if isinstance(counts, str):
                 return problem_response(self, 400, "bad_query", counts)
@@ -69,7 +69,7 @@ def register_proofs(
             except StoreError:
                 return store_unavailable(self)
             if refusal is not None:  # before the proof: whether it is in a head tells nothing
-                return refusal_response(self, refusal)
+                return auth.refuse(self, refusal)
             try:
                 proof = await asyncio.to_thread(reader.proof, case_id, *counts)
             except (UnknownEntryError, UnknownHeadError) as exc:

@@ -24,7 +24,7 @@ from streams.audit.public_register import NameSource, RegisterMode, RegisterRow,
 from streams.audit.read_cache import StoreReadCache
 from streams.audit.store import AuditStore, StoreError
 from streams.domain.principals import AccessRefusal
-from streams.web.auth import Authenticator, refusal_response
+from streams.web.auth import Authenticator
 from streams.web.locales import Locale, negotiate
 from streams.web.problems import format_problem, problem_response
 from streams.web.render import templates
@@ -65,7 +65,7 @@ def register(app: faust.App, sources: RegisterSources) -> None:
                 return refused
             principal = await sources.auth.principal(request)
             if isinstance(principal, AccessRefusal):
-                return refusal_response(self, principal)
+                return sources.auth.refuse(self, principal)
             if sources.mode is RegisterMode.OFF:
                 return problem_response(self, 404, "register_disabled", DISABLED)
             try:

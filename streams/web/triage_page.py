@@ -28,7 +28,7 @@ from streams.domain.severity import SeverityTable
 from streams.domain.triage import SUPERVISOR, TriageRow, supervised_by, triage
 from streams.hub.case_scan import each_case
 from streams.hub.case_table import lifecycle_of
-from streams.web.auth import Authenticator, refusal_response
+from streams.web.auth import Authenticator
 from streams.web.locales import negotiate
 from streams.web.problems import format_problem
 from streams.web.render import templates
@@ -98,13 +98,13 @@ def register(app: faust.App, sources: TriageSources) -> None:
                 return refused
             principal = await sources.auth.principal(request)
             if isinstance(principal, AccessRefusal):
-                return refusal_response(self, principal)
+                return sources.auth.refuse(self, principal)
             if principal is None:
-                return refusal_response(self, NO_CREDENTIAL)
+                return sources.auth.refuse(self, NO_CREDENTIAL)
             now = datetime.now(UTC)
             rows = await sources.rows_for(principal, now)
             if isinstance(rows, AccessRefusal):
-                return refusal_response(self, rows)
+                return sources.auth.refuse(self, rows)
             if wanted == "json":
                 return self.json(triage_json(principal, rows, now))
             locale = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))

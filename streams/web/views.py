@@ -32,7 +32,7 @@ from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.hub.broker_check import BrokerCheck
 from streams.hub.store_check import register_store_check
 from streams.vault.entries import CaseKeys
-from streams.web.auth import Authenticator, refusal_response
+from streams.web.auth import Authenticator
 from streams.web.case_audience import refusal_without_credential
 from streams.web.problems import problem_response
 
@@ -116,20 +116,20 @@ def register_trails(
 
         async def get(self, request: web.Request, case_id: str) -> web.Response:
             if "as" in request.query:
-                return refusal_response(self, VIEWER_IN_QUERY)
+                return auth.refuse(self, VIEWER_IN_QUERY)
             principal = await auth.principal(request)
             if isinstance(principal, AccessRefusal):
-                return refusal_response(self, principal)
+                return auth.refuse(self, principal)
             refusal = refusal_without_credential(principal, public_cases)
             if refusal is not None:
-                return refusal_response(self, refusal)
+                return auth.refuse(self, refusal)
             case_id = canonical_case_id(case_id) or case_id  # the hub spells UUIDs one way
             try:
                 view = await asyncio.to_thread(reader.read, case_id, principal, request.url.path)
             except NotEntitledError as exc:
-                return refusal_response(self, AccessRefusal(AccessProblem.NOT_ENTITLED, str(exc)))
+                return auth.refuse(self, AccessRefusal(AccessProblem.NOT_ENTITLED, str(exc)))
             except AccessLogError:
-                return refusal_response(self, ACCESS_LOG_DOWN)
+                return auth.refuse(self, ACCESS_LOG_DOWN)
             except StoreError:
                 # Not the access log's fault: the trail itself cannot be read.
                 return store_unavailable(self)
