@@ -160,7 +160,10 @@ class Portal:
 
     @web.middleware
     async def _headers(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        try:
+        limit = self.settings.max_request_bytes
+        try:  # a body declared larger than the limit is refused at once, not waited for
+            if (request.content_length or 0) > limit:
+                raise web.HTTPRequestEntityTooLarge(limit, request.content_length or 0)
             response = await handler(request)
         except web.HTTPRequestEntityTooLarge:
             response = self._refusal(
@@ -364,10 +367,7 @@ class Portal:
         Raises:
             IntakeRefusedError: 408, the body came slower.
         """
-        size = min(
-            request.content_length or self.settings.max_request_bytes,
-            self.settings.max_request_bytes,
-        )
+        size = request.content_length or self.settings.max_request_bytes  # at most that (_headers)
         try:
             async with asyncio.timeout(self.settings.idle_seconds + size / MIN_BODY_RATE):
                 return await read

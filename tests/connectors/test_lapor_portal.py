@@ -6,6 +6,7 @@ import base64
 import hashlib
 import http.client
 import json
+import socket
 import sqlite3
 import stat
 import time
@@ -383,6 +384,23 @@ def test_a_request_too_large_is_refused(location: S3Location, tmp_path: Path) ->
         assert answer["error"] == "too_large"
     finally:
         connector.close()
+
+
+def test_a_body_declared_too_large_is_refused_before_it_is_sent(intake: LaporIntake) -> None:
+    # A gigabyte announced and a byte sent: waiting for the rest would hold the connection for
+    # as long as the largest body takes at the slowest rate taken (an hour and more).
+    with socket.create_connection(("127.0.0.1", intake.config.listen_port), timeout=5) as peer:
+        peer.sendall(
+            b"POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000000000\r\n\r\n{"
+        )
+        answer = peer.makefile("rb")
+        status = answer.readline()
+        headers = http.client.parse_headers(answer)
+        body = answer.read(int(headers["Content-Length"]))
+
+    assert status.startswith(b"HTTP/1.1 413 "), status
+    assert json.loads(body)["error"] == "too_large"
 
 
 def test_a_source_sending_too_many_reports_is_slowed_down(
