@@ -28,6 +28,7 @@ from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.domain.read_period import ReadPeriod, ReadPeriodError, read_period
 from streams.web.auth import Authenticator
 from streams.web.problems import problem_response
+from streams.web.query import repeated, repeated_detail
 
 #: The answer to a request without a credential.
 NO_CREDENTIAL = AccessRefusal(
@@ -94,6 +95,9 @@ def filters_of(query: Any) -> tuple[str | None, ReadPeriod]:
             f"unknown parameter {', '.join(unknown)}; the access log takes "
             "case=<case id>, from=<when> and to=<when>",
         )
+    twice = repeated(query, PARAMETERS)
+    if twice is not None:
+        raise QueryError("invalid_filter", repeated_detail(twice))
     case_id = query.get("case")
     if case_id is not None:
         case_id = canonical_case_id(case_id)

@@ -48,6 +48,7 @@ from streams.web.dashboard_page import CHART_FIGURES, chart_svg, dashboard_page
 from streams.web.figure_cache import FigureCache
 from streams.web.locales import Locale, negotiate
 from streams.web.problems import problem_response
+from streams.web.query import repeated, repeated_detail
 
 CSV_CONTENT_TYPE = "text/csv"
 SVG_CONTENT_TYPE = "image/svg+xml"
@@ -235,4 +236,7 @@ def _filters(request: web.Request) -> Filters:
     """
     if set(request.query) - set(FILTER_PARAMETERS) - {"lang"}:
         raise FilterError(UNKNOWN_PARAMETER, "parameter")
+    twice = repeated(request.query, FILTER_PARAMETERS)
+    if twice is not None:
+        raise FilterError(repeated_detail(twice), "repeated")
     return parse_filters({name: request.query.get(name) for name in FILTER_PARAMETERS})

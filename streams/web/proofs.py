@@ -27,6 +27,7 @@ from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.web.auth import Authenticator
 from streams.web.case_audience import refusal_without_credential
 from streams.web.problems import problem_response
+from streams.web.query import repeated, repeated_detail
 from streams.web.views import TrailReader, store_unavailable
 
 #: The query parameters a proof takes, each a count.
@@ -105,6 +106,9 @@ async def _not_party(
 
 def _counts(request: web.Request) -> tuple[int | None, int | None] | str:
     """``seq`` and ``tree_size`` of the query, or what is wrong with them."""
+    twice = repeated(request.query, COUNTS)
+    if twice is not None:
+        return repeated_detail(twice)
     found: list[int | None] = []
     for name in COUNTS:
         given = request.query.get(name)
