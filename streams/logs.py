@@ -18,6 +18,9 @@ worker's log at rest. Above DEBUG only its warnings and errors are kept
 (:func:`quiet_client_chatter`). An error it logs for a failure it retries itself (a metadata
 request cancelled when an idle connection closes: ``Metadata refresh: failed Cancelled``) is a
 warning (:class:`DemoteRetriedClientErrors`): ERROR lines are for what an operator must act on.
+So is its error about reading a connection it had already closed (``Error receiving network
+data`` with an AttributeError from a transport shown ``(closed)``), a race of the client's own
+that it handles as a lost connection: the warning keeps the line, without the traceback.
 
 Nothing here adds personal data: the hub logs identifiers (case and event ids are opaque
 UUIDs), coordinates and reason codes only.
@@ -106,17 +109,21 @@ class WithholdExceptionText(logging.Filter):
 
 
 class DemoteRetriedClientErrors(logging.Filter):
-    """Make kafka-python's ERROR about an error it retries (a retriable one) a WARNING."""
+    """Make kafka-python's ERROR about an error it retries (a retriable one) a WARNING.
+
+    Its error about reading a connection it had closed itself becomes a WARNING too, without
+    the traceback: the client handles it as a lost connection and connects again.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite ``record`` in place; never drop it."""
-        if (
-            record.levelno == logging.ERROR
-            and record.name.startswith("kafka.")
-            and isinstance(record.args, tuple)
-            and any(_retriable(arg) for arg in record.args)
-        ):
+        if record.levelno != logging.ERROR or not record.name.startswith("kafka."):
+            return True
+        if isinstance(record.args, tuple) and any(_retriable(arg) for arg in record.args):
             record.levelno, record.levelname = logging.WARNING, "WARNING"
+        elif _read_after_close(record):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info, record.exc_text = None, None
         return True
 
 
@@ -149,6 +156,19 @@ def quiet_malformed_requests() -> None:
 
 def _retriable(value: object) -> bool:
     return isinstance(value, KafkaError) and bool(value.retriable)
+
+
+def _read_after_close(record: logging.LogRecord) -> bool:
+    """Whether ``record`` is kafka-python failing to read a transport it had closed."""
+    error = record.exc_info[1] if record.exc_info else None
+    return (
+        isinstance(error, AttributeError)
+        and isinstance(record.msg, str)
+        and record.msg.startswith("%s: Error receiving network data")
+        and isinstance(record.args, tuple)
+        and bool(record.args)
+        and str(record.args[0]).endswith("(closed)>")
+    )
 
 
 class _TypeName(str):

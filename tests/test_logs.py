@@ -5,10 +5,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import socket
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
 from kafka.errors import Cancelled, KafkaError
+from kafka.net.transport import KafkaTCPTransport
 
 from schemas.errors import CodecError
 from streams.logs import (
@@ -173,4 +176,37 @@ def test_a_client_error_it_retries_is_a_warning_and_others_stay_errors(
         ["WARNING", "kafka.cluster: Metadata refresh: failed Cancelled"],
         ["ERROR", "kafka.cluster: Metadata refresh: failed KafkaError"],
         ["ERROR", "streams.hub: failed Cancelled"],
+    ]
+
+
+def test_a_client_reading_a_connection_it_closed_is_a_warning_without_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # kafka-python's own race: a read scheduled before the transport closed runs after it.
+    ours, theirs = socket.socketpair()
+    selector = SimpleNamespace(unregister_event=lambda *_: None, cancel=lambda *_: None)
+    transport = KafkaTCPTransport(selector, ours)
+    transport.close()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure("text", "INFO")
+        transport._sock_recv()
+        logging.getLogger("kafka.net.transport").error("%s: Abort (%s)", transport, "other")
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+        quiet_client_chatter(logging.DEBUG)
+        theirs.close()
+    err = capsys.readouterr().err
+
+    assert "Traceback" not in err
+    lines = [line.split(maxsplit=3)[2:] for line in err.splitlines()]
+    assert lines == [
+        [
+            "WARNING",
+            "kafka.net.transport: <KafkaTCPTransport [none] (closed)>: Error receiving "
+            "network data closing socket",
+        ],
+        ["ERROR", "kafka.net.transport: <KafkaTCPTransport [none] (closed)>: Abort (other)"],
     ]
