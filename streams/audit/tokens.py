@@ -45,6 +45,12 @@ MAX_LIFETIME = timedelta(days=366)
 #: What a reader whose token is refused does: tokens are the hub operators' to issue.
 ASK_THE_OPERATORS = "ask the hub's operators for a new one (they issue it with `kawal token issue`)"
 
+#: The answer while the audit store, which keeps the tokens, cannot be read (down, locked).
+STORE_DOWN = AccessRefusal(
+    AccessProblem.STORE_UNAVAILABLE,
+    "the audit store cannot be read, so the token cannot be checked; try again",
+)
+
 
 class TokenError(KawalError):
     """A token cannot be issued or revoked as asked."""
@@ -161,8 +167,12 @@ class TokenStore:
     def resolve(self, secret: str, now: datetime | None = None) -> Principal | AccessRefusal:
         """The principal a presented secret stands for, or why it is refused."""
         query = select(ApiToken).where(ApiToken.secret_hash == secret_hash(secret))
-        with self.engine.connect() as conn:
-            row = conn.execute(query).mappings().first()
+        try:
+            with self.engine.connect() as conn:
+                row = conn.execute(query).mappings().first()
+        except SQLAlchemyError:
+            # The store's own check logs why, once (streams.hub.store_check), not per request.
+            return STORE_DOWN
         if row is None:
             return AccessRefusal(
                 AccessProblem.UNKNOWN_TOKEN,

@@ -76,6 +76,8 @@ class AccessProblem(StrEnum):
     NOT_ENTITLED = "not_entitled"
     #: A read of personal data that could not be recorded in the access log is not served.
     ACCESS_LOG_UNAVAILABLE = "access_log_unavailable"
+    #: The audit store, which keeps the tokens, cannot be read: the token cannot be checked.
+    STORE_UNAVAILABLE = "store_unavailable"
     #: The retired ``?as=INSTITUTION``: the viewer comes from the credential now.
     VIEWER_IN_QUERY = "viewer_in_query"
     #: A token in the address (``?access_token=``), where logs and browser history keep it.

@@ -32,6 +32,7 @@ STATUS: dict[AccessProblem, int] = {
     AccessProblem.VIEWER_IN_QUERY: 400,
     AccessProblem.JWKS_UNAVAILABLE: 503,
     AccessProblem.ACCESS_LOG_UNAVAILABLE: 503,
+    AccessProblem.STORE_UNAVAILABLE: 503,
 }
 
 

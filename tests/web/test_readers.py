@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from streams.audit.access_log import AccessLog
-from streams.audit.tables import AuditRow, CaseHead
+from streams.audit.tables import ApiToken, AuditRow, CaseHead
 from streams.audit.tokens import TokenStore
 from streams.audit.trail import WITHHELD
 from streams.domain.principals import PrincipalRole
@@ -253,6 +253,28 @@ def test_a_trail_the_store_cannot_give_is_a_problem_not_a_crash(
         found = problem_of(status, headers, body)
         assert (status, found["reason"]) == (503, "store_unavailable")
         assert "try again" in found["detail"]
+    assert "Error handling request" not in hub.worker.log_tail(200)
+
+
+def test_a_token_the_store_cannot_check_is_a_problem_not_a_crash(
+    hub: RunningHub, readers: Readers
+) -> None:
+    # A store that is down answers no token lookup either (PostgreSQL stopped: the trail was
+    # a 500 with a traceback): the reader is told to come back, with the trail's reason.
+    tokens = ApiToken.__tablename__
+    with hub.store.engine.begin() as conn:
+        conn.execute(text(f"ALTER TABLE {tokens} RENAME TO {tokens}_away"))
+    try:
+        answers = [get(hub, readers.path(read), readers.tokens["entitled"]) for read in READS]
+    finally:
+        with hub.store.engine.begin() as conn:
+            conn.execute(text(f"ALTER TABLE {tokens}_away RENAME TO {tokens}"))
+
+    for status, headers, body in answers:
+        found = problem_of(status, headers, body)
+        assert (status, found["reason"]) == (503, "store_unavailable"), found
+        assert "try again" in found["detail"]
+        assert "WWW-Authenticate" not in headers
     assert "Error handling request" not in hub.worker.log_tail(200)
 
 
