@@ -10,9 +10,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -110,6 +113,26 @@ class PostgresServer:
             timeout=60,
         )
         return completed.stdout
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """The server's processes stopped (SIGSTOP) for the ``with``, then resumed.
+
+        As a hung disk or a dropped network path: connections are taken by the kernel and
+        queries sent, but nothing is answered and nothing is refused.
+        """
+        postmaster = int((self.data_dir / "postmaster.pid").read_text().split()[0])
+        children = subprocess.run(
+            ["pgrep", "-P", str(postmaster)], capture_output=True, text=True, check=False
+        ).stdout.split()
+        pids = [postmaster, *map(int, children)]
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
 
     def stop(self) -> None:
         """Stop the server immediately and remove its files."""

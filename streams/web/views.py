@@ -30,7 +30,7 @@ from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.domain.keys import KeyRegistry
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.hub.broker_check import BrokerCheck
-from streams.hub.store_check import register_store_check
+from streams.hub.store_check import ANSWER_SECONDS, StoreCheck, register_store_check
 from streams.vault.entries import CaseKeys
 from streams.web.auth import Authenticator
 from streams.web.case_audience import refusal_without_credential
@@ -154,6 +154,10 @@ ACCESS_LOG_DOWN = AccessRefusal(
 )
 
 
+#: Readiness while the audit store does not answer.
+STORE_UNREACHABLE: dict[str, Any] = {"status": "degraded", "audit_store": "unreachable"}
+
+
 def store_readiness(store: AuditStore, metrics: HubMetrics) -> tuple[int, dict[str, Any]]:
     """The HTTP status and body of readiness as far as the audit store goes.
 
@@ -163,7 +167,7 @@ def store_readiness(store: AuditStore, metrics: HubMetrics) -> tuple[int, dict[s
     try:
         entries = store.count()
     except StoreError:
-        return 503, {"status": "degraded", "audit_store": "unreachable"}
+        return 503, STORE_UNREACHABLE
     if metrics.writes_failing:
         return 503, {"status": "degraded", "audit_store": "refusing_writes"}
     return 200, {"status": "ok", "audit_entries": entries}
@@ -181,7 +185,7 @@ def register_health(
     nothing. ``kawal_audit_store_up`` follows the store between requests too
     (:mod:`streams.hub.store_check`).
     """
-    register_store_check(app, store, metrics)
+    check = register_store_check(app, store, metrics)
 
     class Ready(web.View):
         """Readiness: broker answering, partitions assigned, tables recovered, store answering."""
@@ -194,8 +198,20 @@ def register_health(
             recovery = cast(TableManager, app.tables).recovery
             if app.rebalancing or not recovery.completed.is_set():
                 return self.json({"status": "starting"}, status=503)
-            status, body = await asyncio.to_thread(store_readiness, store, metrics)
-            return self.json(body, status=status)
+            return await self._store_answer(check)
+
+        async def _store_answer(self, check: StoreCheck) -> web.Response:
+            # A store the last check found silent (frozen) is not asked again: the probe
+            # would hang on it, and hold one more thread each time.
+            if check.answered:
+                try:
+                    status, body = await asyncio.wait_for(
+                        asyncio.to_thread(store_readiness, store, metrics), ANSWER_SECONDS
+                    )
+                    return self.json(body, status=status)
+                except TimeoutError:
+                    pass
+            return self.json(STORE_UNREACHABLE, status=503)
 
     class Health(Ready):
         """``/readyz`` by its older name, which scripts and probes already ask."""
