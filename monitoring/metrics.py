@@ -138,6 +138,13 @@ class HubMetrics:
             "unreachable or refusing writes (the sink retries).",
             registry=self.registry,
         )
+        self.vault_up = Gauge(
+            "kawal_vault_up",
+            "1 while the data-key vault answers the worker's pipeline; 0 while its last attempt "
+            "to read or make a batch's data keys failed (unreachable, locked, disk full): the "
+            "pipeline holds the batch and retries.",
+            registry=self.registry,
+        )
         # Measured by the process when scraped, not a timestamp compared with Prometheus's
         # clock: a scrape interval longer than the bound cannot make a broker look silent.
         self.broker_unanswered = Gauge(
@@ -162,6 +169,7 @@ class HubMetrics:
         )
         # Every hub process reaches the store before it starts serving (streams.app).
         self.store_up.set(1)
+        self.vault_up.set(1)
         self._writes_failing = False
         self._prime(deadline_rules)
         self._prime_reasons(rejection_reasons or {}, refusal_reasons)

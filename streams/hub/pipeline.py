@@ -144,13 +144,26 @@ class Pipeline:
         wanted = _case_ids(messages)
         new = [case_id for case_id in wanted if cases.get(case_id) is None]
         delay = VAULT_RETRY_SECONDS
+        failed = 0
         while True:
             try:
-                return await asyncio.to_thread(self._fetch_keys, wanted, new)
+                keys = await asyncio.to_thread(self._fetch_keys, wanted, new)
             except VaultError as exc:
-                log.error("data-key vault unavailable (%s); the batch waits %.1f s", exc, delay)
+                failed += 1
+                self.metrics.vault_up.set(0)
+                log.error(
+                    "data-key vault unavailable (%s); the batch waits %.1f s; see "
+                    "docs/operations.md#kawalvaultunavailable",
+                    exc,
+                    delay,
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, VAULT_RETRY_MAX_SECONDS)
+                continue
+            if failed:
+                self.metrics.vault_up.set(1)
+                log.warning("the data-key vault answers again, after %d failed attempts", failed)
+            return keys
 
     def _fetch_keys(self, wanted: list[str], new: list[str]) -> dict[str, bytes | Erased]:
         """The keys of ``wanted`` the vault holds, made for the ``new`` cases only.

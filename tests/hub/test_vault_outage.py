@@ -1,0 +1,64 @@
+"""A data-key vault that does not answer holds the batch, and says so in a metric and the log.
+
+Its only trace was an error line per retry: ``/readyz`` stayed 200 and no alert saw it, so a
+vault on a full disk stalled every new case until KawalPipelineStalled, ten minutes on.
+``kawal_vault_up`` (KawalVaultUnavailable) follows it. The vault is real SQLite with its
+table away, as a vault whose database refuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from streams.hub.case_table import CaseBatch
+from streams.hub.pipeline import Pipeline
+from streams.vault.tables import CaseDataKey
+from tests.hub.steptools import inbound_message, step_pipeline
+from tests.hub.test_lost_data_keys import vault_of
+from tests.hubtools import report
+
+WAIT_SECONDS = 60.0
+
+
+def vault_up(step: Pipeline) -> float | None:
+    return step.metrics.registry.get_sample_value("kawal_vault_up")
+
+
+def test_a_vault_down_holds_the_batch_sets_the_gauge_and_says_when_it_is_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    step = step_pipeline(tmp_path)
+    vault = vault_of(step)
+    table = CaseDataKey.__tablename__
+    new = report()
+    messages = [inbound_message(step, "ReportReceived", new, 0)]
+    seen: dict[str, float | None] = {"before": vault_up(step)}
+
+    async def outage() -> set[str]:
+        with vault.engine.begin() as conn:
+            conn.execute(text(f"ALTER TABLE {table} RENAME TO {table}_away"))
+        keys = asyncio.ensure_future(step._batch_keys(messages, CaseBatch({})))
+        async with asyncio.timeout(WAIT_SECONDS):
+            while vault_up(step) != 0:
+                await asyncio.sleep(0.05)
+        seen["down"] = vault_up(step)
+        assert not keys.done()  # the batch waits: nothing is refused for the vault
+        with vault.engine.begin() as conn:
+            conn.execute(text(f"ALTER TABLE {table}_away RENAME TO {table}"))
+        async with asyncio.timeout(WAIT_SECONDS):
+            return set(await keys)
+
+    with caplog.at_level(logging.WARNING, "streams.hub.pipeline"):
+        made = asyncio.run(outage())
+
+    assert made == {new["envelope"]["case_id"]}
+    assert (seen["before"], seen["down"], vault_up(step)) == (1, 0, 1)
+    said = [r.getMessage() for r in caplog.records]
+    assert "data-key vault unavailable (" in said[0]
+    assert "docs/operations.md#kawalvaultunavailable" in said[0]
+    assert said[-1].startswith("the data-key vault answers again, after ")
