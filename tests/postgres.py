@@ -63,6 +63,10 @@ class PostgresServer:
             "--auth=trust",
             "--no-sync",
         )
+        self.resume()
+
+    def resume(self) -> None:
+        """Start the server on its cluster (again, after :meth:`halt`); wait until it answers."""
         options = f"-p {self.port} -h 127.0.0.1 -k {self.root} -c fsync=off"
         self._run(
             str(self.bin_dir / "pg_ctl"),
@@ -113,6 +117,10 @@ class PostgresServer:
             timeout=60,
         )
         return completed.stdout
+
+    def halt(self) -> None:
+        """Stop the server at once, as a crash would, its files kept (:meth:`resume` starts it)."""
+        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "stop")
 
     @contextmanager
     def frozen(self) -> Iterator[None]:
