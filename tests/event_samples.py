@@ -121,6 +121,7 @@ def deadline_breached() -> dict[str, Any]:
         "responsible_institution": "ppk.3374",
         "responsible_role": "PPK",
         "caused_by_event_id": "0b1f3c1e-2a4d-4e6f-8a9b-0c1d2e3f4a5b",
+        "met_at": None,
     }
 
 
