@@ -17,15 +17,17 @@ feed entry                            SIASN write                 why
                                                                   authority, and no later
                                                                   entry carries the NIP
 ``DeadlineBreached``                  ``POST /blocks``            the PPK ignored the
-(``recommendation_follow_up``)                                    recommendation: the data is
-                                                                  blocked until it acts
+(``recommendation_follow_up``,                                    recommendation: the data is
+``met_at`` null)                                                  blocked until it acts
 ``SanctionImposed``                   ``POST /sanctions``         the decree enters the
                                                                   discipline record; SIASN
                                                                   lifts the case's block
 ``CaseClosed``                        ``POST /blocks/release``    a closed case keeps no block
 ===================================== =========================== ===========================
 
-Every other entry (registration, verification, recommendation, other deadlines...) needs no
+A follow-up breach with ``met_at`` reports a sanction that came after the due date: the PPK
+acted, late, and nothing is blocked. Every other entry (registration, verification,
+recommendation, other deadlines...) needs no
 SIASN write and is passed over. Each write carries the event id as ``Idempotency-Key``; SIASN
 answers 409 ``already_recorded`` to a repeat (delivered), and 409 with another code to a write
 that contradicts what it holds (dead-lettered with the reason). The NIP travels only in the
@@ -157,7 +159,7 @@ def write_for(entry: FeedEntry) -> Write | None:
     event, case = entry.event, entry.case_id
     if entry.event_type == "ReportReceived":
         return Write("register the case", "/neutrality-cases", _case_body(entry))
-    if entry.event_type == "DeadlineBreached" and event["rule_id"] == FOLLOW_UP_RULE:
+    if entry.event_type == "DeadlineBreached" and _ignored(event):
         body = {
             "case_ref": case,
             "reason": "RECOMMENDATION_NOT_FOLLOWED_UP",
@@ -184,6 +186,15 @@ def write_for(entry: FeedEntry) -> Write | None:
         }
         return Write("release the block", "/blocks/release", body, unknown_case_is_done=True)
     return None
+
+
+def _ignored(breach: dict[str, Any]) -> bool:
+    """Whether ``breach`` says the PPK has not followed up the recommendation (yet).
+
+    A breach with ``met_at`` reports a sanction the hub recorded after the due date: the PPK
+    acted, late, so there is nothing to block, and SIASN already holds the sanction.
+    """
+    return breach["rule_id"] == FOLLOW_UP_RULE and breach.get("met_at") is None
 
 
 def _case_body(entry: FeedEntry) -> dict[str, Any]:

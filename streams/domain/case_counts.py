@@ -9,7 +9,9 @@ timer has not yet recorded its DeadlineBreached; how long one stays so, which te
 timer runs, is :mod:`streams.hub.overdue_clocks`), ``breached`` (its DeadlineBreached
 recorded, and still no event that stops it: what the responsible institution has left undone),
 ``provisional`` (due date counted on weekends only, the calendar lacking a year) and
-``untracked`` (its rule is no longer configured, so no timer will ever breach it).
+``untracked`` (its rule is no longer configured, so no timer will ever breach it). A clock
+stopped after its due date whose breach is still to be recorded (met late) runs no more and
+is counted in no state; the deadline timer reports it.
 
 Recommendation states, one per case with a proven recommendation: ``pending`` (within the
 follow-up deadline), ``overdue_unblocked`` (the deadline breached and BKN has not blocked the
@@ -33,6 +35,7 @@ from streams.domain.deadlines import (
     DeadlineRule,
     is_breached,
     is_provisional,
+    waiting,
 )
 from streams.domain.lifecycle import CaseLifecycle, Phase
 
@@ -93,7 +96,7 @@ class CaseTally:
         follow_up = recommendation_state(case)
         if follow_up is not None:
             self._recommendations[follow_up] += 1
-        for clock in case.clocks:
+        for clock in waiting(case):
             for key in _clock_keys(clock, self._rules, self._now):
                 self._clocks[key] += 1
 

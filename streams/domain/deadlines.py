@@ -102,6 +102,11 @@ def update_clocks(
     an event stops it, so the case still shows what it waits for. A clock whose rule is no
     longer configured stays as it is (ops sees it counted as untracked).
 
+    A clock stopped by an event the hub recorded at or after its due date, before its breach
+    was recorded, stays marked met late (``met_at``, when the hub recorded that event): it no
+    longer runs, but its breach is still to be recorded, and the deadline timer reports it
+    like any clock that ran out (:func:`unreported`). Its DeadlineBreached removes it.
+
     Args:
         case: The case after the event.
         rules: The deadline rules by id.
@@ -112,10 +117,16 @@ def update_clocks(
             says it happened. A clock another party than the sender answers for starts at the
             later of the two.
     """
-    kept = [clock for clock in case.clocks if not _stops(rules.get(clock["rule_id"]), event_type)]
+    stopped_at = received_at or record["envelope"]["event_time"]
+    after = (
+        _stopped(clock, rules.get(clock["rule_id"]), event_type, stopped_at)
+        for clock in case.clocks
+    )
+    case.clocks = [clock for clock in after if clock is not None]
     if event_type == "DeadlineBreached":
-        kept = [_breached(clock, record) for clock in kept]
-    case.clocks = kept
+        case.clocks = [
+            _breached(clock, record) for clock in case.clocks if not _reported_met(clock, record)
+        ]
     if event_type == "RecommendationIssued" and not record["proven"]:
         return
     for rule in rules.values():
@@ -124,17 +135,35 @@ def update_clocks(
             case.clocks = [*case.clocks, _start_clock(rule, calendar, record, started)]
 
 
-def _stops(rule: DeadlineRule | None, event_type: str) -> bool:
-    return rule is not None and event_type in rule.stops_on
+def _stopped(
+    clock: dict[str, Any], rule: DeadlineRule | None, event_type: str, stopped_at: datetime
+) -> dict[str, Any] | None:
+    """``clock`` after ``event_type`` recorded at ``stopped_at``: None once stopped.
+
+    Stopped at or after its due date before its breach was recorded, it is kept met late.
+    """
+    if rule is None or event_type not in rule.stops_on or is_met(clock):
+        return clock
+    if is_breached(clock) or stopped_at < datetime.fromisoformat(clock["due_at"]):
+        return None
+    return clock | {"met_at": stopped_at.isoformat()}
+
+
+def _reports(clock: dict[str, Any], breach: dict[str, Any]) -> bool:
+    """Whether ``breach`` (a DeadlineBreached) reports ``clock``."""
+    return bool(
+        (clock["rule_id"], clock["caused_by"]) == (breach["rule_id"], breach["caused_by_event_id"])
+    )
+
+
+def _reported_met(clock: dict[str, Any], breach: dict[str, Any]) -> bool:
+    """Whether ``clock`` was met late and ``breach`` is its breach, which ends it."""
+    return is_met(clock) and _reports(clock, breach)
 
 
 def _breached(clock: dict[str, Any], breach: dict[str, Any]) -> dict[str, Any]:
     """``clock`` marked breached if ``breach`` (a DeadlineBreached) reports it."""
-    reported = (clock["rule_id"], clock["caused_by"]) == (
-        breach["rule_id"],
-        breach["caused_by_event_id"],
-    )
-    if not reported or is_breached(clock):
+    if not _reports(clock, breach) or is_breached(clock):
         return clock
     return clock | {"breached_at": breach["breached_at"].isoformat()}
 
@@ -284,20 +313,37 @@ def is_breached(clock: dict[str, Any]) -> bool:
     return "breached_at" in clock
 
 
+def is_met(clock: dict[str, Any]) -> bool:
+    """Whether ``clock`` was stopped after its due date and waits only for its breach."""
+    return clock.get("met_at") is not None
+
+
+def waiting(case: CaseLifecycle) -> list[dict[str, Any]]:
+    """The case's clocks still waiting for their event, breached or not (not met late)."""
+    return [clock for clock in case.clocks if not is_met(clock)]
+
+
 def overdue(case: CaseLifecycle, now: datetime) -> list[dict[str, Any]]:
-    """The case's clocks that have run out by ``now``, their breach recorded or not."""
-    return [clock for clock in case.clocks if datetime.fromisoformat(clock["due_at"]) <= now]
+    """The case's waiting clocks that have run out by ``now``, their breach recorded or not."""
+    return [clock for clock in waiting(case) if datetime.fromisoformat(clock["due_at"]) <= now]
 
 
 def unreported(case: CaseLifecycle, now: datetime) -> list[dict[str, Any]]:
-    """The clocks that have run out by ``now`` and whose breach the hub has not recorded."""
-    return [clock for clock in overdue(case, now) if not is_breached(clock)]
+    """The clocks that have run out by ``now`` and whose breach the hub has not recorded.
+
+    Clocks met late included: their event came after the due date, so they were breached.
+    """
+    return [
+        clock
+        for clock in case.clocks
+        if datetime.fromisoformat(clock["due_at"]) <= now and not is_breached(clock)
+    ]
 
 
 def breach_event(
     case_id: str, case: CaseLifecycle, clock: dict[str, Any], rule: DeadlineRule, now: datetime
 ) -> dict[str, Any]:
-    """The DeadlineBreached event for a clock that ran out."""
+    """The DeadlineBreached event for a clock that ran out (``met_at`` set if met late)."""
     responsible = responsible_institution(case, rule)
     event_id = uuid.uuid5(BREACH_NAMESPACE, f"{case_id}/{rule.id}/{clock['caused_by']}")
     return {
@@ -319,4 +365,5 @@ def breach_event(
         "responsible_institution": responsible,
         "responsible_role": RESPONSIBLE_ROLES[rule.responsible],
         "caused_by_event_id": clock["caused_by"],
+        "met_at": datetime.fromisoformat(clock["met_at"]) if is_met(clock) else None,
     }

@@ -7,7 +7,8 @@ verification after registration, referral of proven findings, a recommendation a
 referral, a sanction only after a proven recommendation and fitting it, an objection or
 appeal only after a sanction, and nothing after closing but the lifting of a block the case
 still holds: SIASN lifts a block when the case closes, and BKN's report of a lifting on the
-sanction may reach the hub after the closing, so the trail records that the block ended.
+sanction may reach the hub after the closing, so the trail records that the block ended;
+and the breach of a clock the closing stopped after its due date (``update_clocks``).
 
 One event is outside the phases: the hub's ``PersonalDataErased`` (:mod:`streams.domain.erasure`)
 may come in any phase of a known case, closed ones included (erasing after closing is what
@@ -86,7 +87,8 @@ class CaseLifecycle:
     pending_remedy_body: str | None = None
     follow_up_breached: bool = False
     blocked: bool = False
-    #: Deadline clocks not stopped yet, breached ones included (see streams.domain.deadlines).
+    #: Deadline clocks not stopped yet, breached ones included, and those stopped after their
+    #: due date until their breach is recorded (see streams.domain.deadlines).
     clocks: list[dict[str, Any]] = field(default_factory=list)
     #: When the case was closed (the CaseClosed's event time, ISO 8601); None while open.
     #: Cases closed before this was recorded have None too: only a "reported" rule finds them.
@@ -156,7 +158,7 @@ def check_transition(
             return None
         return _illegal(event_type, _UNKNOWN_CASE)
     if state.phase is Phase.CLOSED:
-        return _closed_rule(state, event_type)
+        return _closed_rule(state, event_type, record)
     if event_type == "ReportReceived":
         return _illegal(event_type, "the case was already reported; send the next step instead")
     if event_type == "SanctionImposed" and state.phase is Phase.SANCTIONED:
@@ -182,9 +184,14 @@ def _erasure_rule(state: CaseLifecycle | None) -> Rejection | None:
     return None
 
 
-def _closed_rule(state: CaseLifecycle, event_type: str) -> Rejection | None:
-    """A closed case takes only the lifting of a block it holds, while its data is not erased."""
+def _closed_rule(state: CaseLifecycle, event_type: str, record: dict[str, Any]) -> Rejection | None:
+    """A closed case takes only the lifting of a block it holds, while its data is not erased.
+
+    And the breach of a clock its closing met late (it carries no personal data).
+    """
     closed = f"the case is closed; {event_type} cannot follow"
+    if event_type == "DeadlineBreached" and _met_late(state, record):
+        return None
     if event_type != "PersonnelDataUnblocked":
         return Rejection(Reason.CASE_CLOSED, closed)
     if state.erased_at is not None:
@@ -200,6 +207,15 @@ def _closed_rule(state: CaseLifecycle, event_type: str) -> Rejection | None:
             "personnel data of this case is not blocked",
         )
     return None
+
+
+def _met_late(state: CaseLifecycle, breach: dict[str, Any]) -> bool:
+    """Whether ``breach`` reports a clock of ``state`` met late (streams.domain.deadlines)."""
+    reported = (breach["rule_id"], breach["caused_by_event_id"])
+    return any(
+        c.get("met_at") is not None and (c["rule_id"], c["caused_by"]) == reported
+        for c in state.clocks
+    )
 
 
 def _special_rules(

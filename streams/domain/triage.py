@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from streams.domain.authority import AuthorityMap
 from streams.domain.calendar import WorkingCalendar
+from streams.domain.deadlines import waiting
 from streams.domain.institutions import Institution
 from streams.domain.lifecycle import CaseLifecycle, Phase
 from streams.domain.parties import CaseParties, case_roles
@@ -97,7 +98,7 @@ def _row(
     zone = _zone(case.region_code)
     reported_on = datetime.fromisoformat(case.reported_at).astimezone(zone).date()
     dues = sorted(
-        (datetime.fromisoformat(str(c["due_at"])), str(c["rule_id"])) for c in case.clocks
+        (datetime.fromisoformat(str(c["due_at"])), str(c["rule_id"])) for c in waiting(case)
     )
     due, rule = dues[0] if dues else (None, None)
     return TriageRow(

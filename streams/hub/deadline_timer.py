@@ -9,6 +9,11 @@ inbound topic, so it passes ingress like any institution's event (authenticated 
 authorized for the hub role only) and stops its clock there. Breach event ids derive from the
 clock, so a second look, or a second worker holding a standby copy of the table, produces a
 duplicate that ingress refuses instead of a second breach.
+
+A clock whose expected event the hub recorded after the due date, before the timer looked
+(met late, :func:`streams.domain.deadlines.update_clocks`), is reported too: its breach says
+when the event came (``met_at``), so the statistics count the late step as overdue while no
+consumer acts against an institution that did act.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from streams.domain.keys import KeyRegistry
 from streams.domain.signed_events import encode_signed
 from streams.domain.signing import SigningKey
 from streams.hub.case_census import CaseCensus, DueClock
+from streams.hub.retention_timer import HubInbound
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +50,7 @@ class DeadlineTimer:
     #: signed event names the key its disclosures would be sealed to).
     keys: KeyRegistry
     #: ``kawal.inbound.kawal``, where the hub publishes as an institution of its own.
-    hub_inbound: faust.TopicT
+    hub_inbound: HubInbound
     #: Breaches already sent by this worker.
     emitted: set[str] = field(default_factory=set)
 

@@ -32,7 +32,7 @@ from streams.audit.figures.cache import ProjectionCache
 from streams.audit.figures.public_views import front_page_stats
 from streams.audit.store import CaseSummary, StoreError
 from streams.domain.calendar import WorkingCalendar
-from streams.domain.deadlines import overdue
+from streams.domain.deadlines import overdue, waiting
 from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.parties import CaseParties
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
@@ -243,7 +243,7 @@ def case_row(
         case.phase.value,
         institution=case.employing_agency,
         region=case.region_code,
-        clocks=list(case.clocks),
+        clocks=waiting(case),
         overdue_rules=frozenset(clock["rule_id"] for clock in overdue(case, now)),
         follow_up_breached=case.follow_up_breached,
         days_left=_days_left(case, now, calendar) if calendar is not None else {},
@@ -254,7 +254,7 @@ def case_row(
 def _days_left(case: CaseLifecycle, now: datetime, calendar: WorkingCalendar) -> dict[str, int]:
     """Working days left of each clock of ``case`` not yet due at ``now``, by rule id."""
     left: dict[str, int] = {}
-    for clock in case.clocks:
+    for clock in waiting(case):
         due_at = datetime.fromisoformat(str(clock["due_at"]))
         if due_at > now:
             left[str(clock["rule_id"])] = working_days_left(calendar, due_at, now)

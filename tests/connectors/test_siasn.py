@@ -133,6 +133,31 @@ def test_the_case_is_linked_blocked_sanctioned_and_the_block_lifted(api: SiasnAp
     assert api.effects(closed.event_id) == 1
 
 
+def test_a_follow_up_breach_after_a_late_sanction_blocks_nothing(api: SiasnApi) -> None:
+    report = hubtools.report("bawaslu")
+    case_id = report["envelope"]["case_id"]
+    # The PPK's decree came after the due date, before the hub's timer looked: the hub records
+    # the sanction, then the breach saying when the sanction came.
+    late = deadline_breached(case_id) | {"met_at": datetime(2024, 12, 12, 3, 0, tzinfo=UTC)}
+    events = [
+        ("ReportReceived", report),
+        ("SanctionImposed", hubtools.sanction(case_id)),
+        ("DeadlineBreached", late),
+    ]
+    connector = _siasn(api)
+    entries = _entries(connector, events)
+    for entry in entries:
+        connector.deliver(entry)
+
+    assert case_id not in api.blocks
+    assert api.effects(entries[2].event_id) == 0
+    assert api.sanctions[entries[1].event["decree_number"]]["case_ref"] == case_id
+    # Without met_at, the same breach still blocks: the PPK has not acted.
+    [waiting] = _entries(connector, [("DeadlineBreached", deadline_breached(case_id))])
+    connector.deliver(waiting)
+    assert api.blocks[case_id].active
+
+
 def test_entries_that_need_no_siasn_write_are_passed_over(api: SiasnApi) -> None:
     report = hubtools.report("bawaslu")
     case_id = report["envelope"]["case_id"]
