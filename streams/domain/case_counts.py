@@ -11,7 +11,7 @@ recorded, and still no event that stops it: what the responsible institution has
 ``provisional`` (due date counted on weekends only, the calendar lacking a year) and
 ``untracked`` (its rule is no longer configured, so no timer will ever breach it). A clock
 stopped after its due date whose breach is still to be recorded (met late) runs no more and
-is counted in no state; the deadline timer reports it.
+is counted in no state but ``untracked``; the deadline timer reports it.
 
 Recommendation states, one per case with a proven recommendation: ``pending`` (within the
 follow-up deadline), ``overdue_unblocked`` (the deadline breached and BKN has not blocked the
@@ -34,8 +34,8 @@ from streams.domain.deadlines import (
     RESPONSIBLE_ROLES,
     DeadlineRule,
     is_breached,
+    is_met,
     is_provisional,
-    waiting,
 )
 from streams.domain.lifecycle import CaseLifecycle, Phase
 
@@ -96,7 +96,7 @@ class CaseTally:
         follow_up = recommendation_state(case)
         if follow_up is not None:
             self._recommendations[follow_up] += 1
-        for clock in waiting(case):
+        for clock in case.clocks:
             for key in _clock_keys(clock, self._rules, self._now):
                 self._clocks[key] += 1
 
@@ -113,6 +113,8 @@ def _clock_keys(
     if rule is None:
         return [(rule_id, UNKNOWN_ROLE, "untracked")]
     role = RESPONSIBLE_ROLES[rule.responsible]
+    if is_met(dict(clock)):
+        return []
     if is_breached(dict(clock)):
         keys = [(rule_id, role, "breached")]
     else:

@@ -157,3 +157,15 @@ def test_a_clock_met_late_is_no_next_deadline_of_a_case() -> None:
 
     assert unreported(case, DUE + timedelta(days=4)) != []
     assert (row.next_rule, row.next_due, row.overdue) == (None, None, False)
+
+
+def test_a_clock_met_late_of_a_rule_no_longer_configured_is_counted_untracked() -> None:
+    case, case_id = recommended()
+    late = DUE + timedelta(days=3)
+    case = sanctioned(case, case_id, late)
+    retired = {rule_id: rule for rule_id, rule in RULES.items() if rule_id != FOLLOW_UP.id}
+
+    counts = count_cases([case], retired, late)
+
+    # No timer will report its breach: ops sees it, as any clock of a retired rule.
+    assert counts.clocks[FOLLOW_UP.id, "UNKNOWN", "untracked"] == 1
