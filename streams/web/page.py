@@ -56,6 +56,9 @@ from streams.web.views import TrailReader, store_unavailable
 MAX_CASES = 200
 #: Phase of a case whose lifecycle another worker holds.
 ELSEWHERE = ""
+#: Seconds after which to ask again for a case accepted but not stored yet: the sink stores
+#: an entry within a second or two of its acceptance.
+RECORDING_RETRY_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,7 @@ def register(app: faust.App, sources: PageSources) -> None:
                 return store_unavailable(self)
             locale = locale_of(request)
             if view is None:
-                return self.html(not_found_page(case_id, locale), status=404)
+                return await _unstored(self, sources, principal, case_id, lifecycle, locale)
             refusal = await _not_party(sources, principal, case_id)
             if refusal is not None:
                 return sources.auth.refuse(self, refusal)
@@ -151,6 +154,28 @@ def _front_page(sources: PageSources, built: FrontPage, seen_by: str, locale: Lo
     shown = cases_for(built.overview.cases, seen_by, built.parties, {i.id: i for i in institutions})
     view = replace(built.overview, cases=shown, cases_shown=seen_by != NO_CASE)
     return overview_page(view, locale)
+
+
+async def _unstored(
+    view: web.View,
+    sources: PageSources,
+    reader: Principal | None,
+    case_id: str,
+    lifecycle: CaseLifecycle | None,
+    locale: Locale,
+) -> web.Response:
+    """The page of a case the audit store does not hold: unknown, or accepted and not stored.
+
+    A case the hub accepted is listed on the front page before the sink has stored its trail:
+    its page says so, 503 with ``Retry-After``, to whoever may see it; to anyone else it is
+    as unknown as a case that does not exist.
+    """
+    if lifecycle is not None and await _not_party(sources, reader, case_id) is None:
+        page = not_found_page(case_id, locale, recording=True)
+        response = view.html(page, status=503)
+        response.headers["Retry-After"] = str(RECORDING_RETRY_SECONDS)
+        return response
+    return view.html(not_found_page(case_id, locale), status=404)
 
 
 async def _not_party(

@@ -113,9 +113,14 @@ def case_page(view: dict[str, Any], case: CaseRow | None, now: datetime, locale:
     )
 
 
-def not_found_page(case_id: str, locale: Locale) -> str:
-    """The page of a case the audit store does not know."""
-    return templates().render("not_found.html", locale, home_link=True, case_id=case_id)
+def not_found_page(case_id: str, locale: Locale, *, recording: bool = False) -> str:
+    """The page of a case the audit store does not know.
+
+    ``recording``: the hub has accepted the case, and its trail is not stored yet.
+    """
+    return templates().render(
+        "not_found.html", locale, home_link=True, case_id=case_id, recording=recording
+    )
 
 
 def _shown(name: str, value: Any, locale: Locale) -> str:

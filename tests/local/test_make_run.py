@@ -105,5 +105,10 @@ def test_the_demo_lists_its_invented_cases_to_everyone(made_run: UpProcess) -> N
 
     assert status == 200
     assert listed
+    # A case is listed once accepted; its page is 503 "being recorded" until the sink stored it.
+    deadline = time.monotonic() + READY_SECONDS
     status, _ = http_get(f"{made_run.base_url}/cases/{listed[0]}")
+    while status == 503 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        status, _ = http_get(f"{made_run.base_url}/cases/{listed[0]}")
     assert status == 200

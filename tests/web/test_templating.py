@@ -89,12 +89,14 @@ def test_an_unreadable_catalogue_is_a_clear_error(
 def test_values_are_escaped_and_a_missing_one_is_an_error() -> None:
     templates = Templates("streams.web")
 
-    page = templates.render("not_found.html", "en", home_link=False, case_id="<b>x</b>")
+    page = templates.render(
+        "not_found.html", "en", home_link=False, case_id="<b>x</b>", recording=False
+    )
 
     assert "&lt;b&gt;x&lt;/b&gt;" in page
     assert "<b>x</b>" not in page
     with pytest.raises(UndefinedError):
-        templates.render("not_found.html", "en", home_link=False)
+        templates.render("not_found.html", "en", home_link=False, recording=False)
 
 
 def test_dates_and_numbers_in_each_language() -> None:
