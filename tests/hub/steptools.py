@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +17,8 @@ from streams.broker.partitioner import partition_of
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.signed_events import encode_signed
 from streams.domain.signing import KeyRing
-from streams.hub.pipeline import Pipeline
+from streams.hub.case_table import CaseBatch
+from streams.hub.pipeline import Outgoing, Pipeline
 from streams.hub.process_metrics import worker_metrics
 from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.settings import Settings
@@ -98,3 +101,36 @@ def raw_message(
         value=value,
         checksum=None,
     )
+
+
+class HubInbound:
+    """``kawal.inbound.kawal`` as the broker would take it: each record kept, acknowledged."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[bytes, bytes]] = []
+
+    async def send(self, *, key: bytes, value: bytes) -> Awaitable[Any]:
+        self.sent.append((key, value))
+        acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        acknowledged.set_result(None)
+        return acknowledged
+
+
+class StepWorker:
+    """The step, its case batch and its table value per case, as the worker keeps them."""
+
+    def __init__(self, step: Pipeline) -> None:
+        self.step = step
+        self.cases = CaseBatch({})
+        self.table: dict[str, dict[str, Any]] = {}
+        self.offset = 0
+
+    def take(self, message: faust.types.Message) -> list[Outgoing]:
+        """What the step makes of ``message``; the case's table value kept as the worker does."""
+        produced = self.step.decide(self.cases, message)
+        case_id = message.key.decode() if isinstance(message.key, bytes) else ""
+        known = self.cases.get(case_id)
+        if known is not None:
+            self.table[case_id] = known.to_json()
+        self.offset += 1
+        return produced

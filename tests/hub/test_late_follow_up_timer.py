@@ -9,7 +9,6 @@ record of that topic.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,17 @@ from streams.audit.figures.command import stats_view
 from streams.audit.store import AuditStore, row_from_entry
 from streams.hub.case_census import CaseCensus
 from streams.hub.case_scan import Pacing
-from streams.hub.case_table import CaseBatch
 from streams.hub.deadline_timer import DeadlineTimer
 from streams.hub.pipeline import Outgoing, Pipeline
 from streams.topics import CASE_AUDIT, DLQ
 from tests.clocks import ManualClock
-from tests.hub.steptools import inbound_message, raw_message, step_pipeline
+from tests.hub.steptools import (
+    HubInbound,
+    StepWorker,
+    inbound_message,
+    raw_message,
+    step_pipeline,
+)
 from tests.hubtools import recommendation, report, sanction, until_referral
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -36,37 +40,15 @@ ISSUED = NOW - timedelta(days=60)
 DECREED = NOW - timedelta(hours=1)
 
 
-class HubInbound:
-    """``kawal.inbound.kawal`` as the broker would take it: each record kept, acknowledged."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[bytes, bytes]] = []
-
-    async def send(self, *, key: bytes, value: bytes) -> Awaitable[Any]:
-        self.sent.append((key, value))
-        acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        acknowledged.set_result(None)
-        return acknowledged
-
-
-class Worker:
-    """The step, its case batch and its table value per case, as the worker keeps them."""
+class Worker(StepWorker):
+    """The worker's step, and the audit entries of every event recorded, as the sink stores."""
 
     def __init__(self, step: Pipeline) -> None:
-        self.step = step
-        self.cases = CaseBatch({})
-        self.table: dict[str, dict[str, Any]] = {}
-        self.offset = 0
-        #: The audit entries of every event recorded, as the sink stores them.
+        super().__init__(step)
         self.trail: list[dict[str, Any]] = []
 
     def take(self, message: faust.types.Message) -> list[Outgoing]:
-        produced = self.step.decide(self.cases, message)
-        case_id = message.key.decode() if isinstance(message.key, bytes) else ""
-        known = self.cases.get(case_id)
-        if known is not None:
-            self.table[case_id] = known.to_json()
-        self.offset += 1
+        produced = super().take(message)
         assert DLQ not in {topic for topic, *_ in produced}
         self.trail += [
             self.step.codec.decode(v).record for t, _, v, _ in produced if t == CASE_AUDIT

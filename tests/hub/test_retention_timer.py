@@ -9,22 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
-import faust
 import pytest
 
 from streams.domain.erasure import ERASURE_EVENT, erasure_event_id
 from streams.domain.retention import RetentionRule, parse_rules
-from streams.hub.case_table import CaseBatch
-from streams.hub.pipeline import Outgoing, Pipeline
+from streams.hub.pipeline import Outgoing
 from streams.hub.retention_timer import RetentionTimer
 from streams.topics import CASE_AUDIT, DLQ, OUTBOUND_PREFIX
 from streams.vault.data_keys import DataKeyVault, Erased
 from tests.disclosure_case import closed
-from tests.hub.steptools import inbound_message, raw_message, step_pipeline
+from tests.hub.steptools import (
+    HubInbound,
+    StepWorker,
+    inbound_message,
+    raw_message,
+    step_pipeline,
+)
 from tests.hubtools import registration, report, verification
 
 #: A period of no time after closing: the case is due at the first look after it closed.
@@ -39,36 +42,8 @@ AT_CLOSING = {
 PERSONAL = ("Test Subject", "Test Reporter", "198501012010011001", "Shared campaign material.")
 
 
-class HubInbound:
-    """``kawal.inbound.kawal`` as the broker would take it: each record kept, acknowledged."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[bytes, bytes]] = []
-
-    async def send(self, *, key: bytes, value: bytes) -> Awaitable[Any]:
-        self.sent.append((key, value))
-        acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        acknowledged.set_result(None)
-        return acknowledged
-
-
-class Worker:
-    """The step, its case batch and its table value per case, as the worker keeps them."""
-
-    def __init__(self, step: Pipeline) -> None:
-        self.step = step
-        self.cases = CaseBatch({})
-        self.table: dict[str, dict[str, Any]] = {}
-        self.offset = 0
-
-    def take(self, message: faust.types.Message) -> list[Outgoing]:
-        produced = self.step.decide(self.cases, message)
-        case_id = message.key.decode() if isinstance(message.key, bytes) else ""
-        known = self.cases.get(case_id)
-        if known is not None:
-            self.table[case_id] = known.to_json()
-        self.offset += 1
-        return produced
+class Worker(StepWorker):
+    """The worker's step, its vault and the retention timer on its table."""
 
     def publish(self, event_type: str, record: dict[str, Any]) -> list[Outgoing]:
         produced = self.take(inbound_message(self.step, event_type, record, self.offset))
