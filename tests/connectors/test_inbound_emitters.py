@@ -10,9 +10,7 @@ published.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,20 +40,6 @@ from tests.connectors.test_inbound_refusals import (
 )
 
 OFF_ROLE = "SanctionImposed"
-
-
-@pytest.fixture
-def checkpoints(tmp_path: Path) -> Iterator[CheckpointStore]:
-    store = CheckpointStore(tmp_path / "checkpoints.db")
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def producer(kawal_broker: list[str]) -> Iterator[KafkaProducer]:
-    client = KafkaProducer(bootstrap_servers=kawal_broker, acks="all")
-    yield client
-    client.close()
 
 
 class SometimesOffRole(AsItComes):

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -111,20 +110,6 @@ def report(**overrides: Any) -> dict[str, Any]:
         "subject_nip": SECRET_NIP,
         "subject_name": SECRET_NAME,
     } | overrides
-
-
-@pytest.fixture
-def checkpoints(tmp_path: Path) -> Iterator[CheckpointStore]:
-    store = CheckpointStore(tmp_path / "checkpoints.db")
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def producer(kawal_broker: list[str]) -> Iterator[KafkaProducer]:
-    client = KafkaProducer(bootstrap_servers=kawal_broker, acks="all")
-    yield client
-    client.close()
 
 
 def runner_of(

@@ -6,27 +6,24 @@ from datetime import UTC, date, datetime
 
 from streams.domain.calendar import load_calendar
 from streams.domain.deadlines import breach_event, due_instant, load_rules, update_clocks
-from streams.domain.lifecycle import CaseLifecycle, advance, check_transition, start
+from streams.domain.lifecycle import CaseLifecycle, check_transition
 from streams.domain.reasons import Reason
-from tests.hubtools import recommendation, report, until_referral
+from tests.domain.referred_cases import referred
+from tests.hubtools import recommendation
 
 CALENDAR, RULES = load_calendar(), load_rules()
 #: Monday 11 November 2024, 10:00 Jakarta.
 ISSUED = datetime(2024, 11, 11, 3, tzinfo=UTC)
 
 
-def referred() -> tuple[CaseLifecycle, str]:
-    first = report()
-    case_id: str = first["envelope"]["case_id"]
-    case = start(first, "bkn")
-    for event_type, record in until_referral(case_id):
-        case = advance(case, event_type, record)
+def _referred_without_clocks() -> tuple[CaseLifecycle, str]:
+    case, case_id = referred()
     case.clocks = []
     return case, case_id
 
 
 def test_the_follow_up_clock_runs_the_days_the_recommendation_gives() -> None:
-    case, case_id = referred()
+    case, case_id = _referred_without_clocks()
     issued = recommendation(case_id) | {"follow_up_days": 30}
     issued["envelope"]["event_time"] = ISSUED
 
@@ -41,7 +38,7 @@ def test_the_follow_up_clock_runs_the_days_the_recommendation_gives() -> None:
 
 
 def test_a_recommendation_giving_no_working_day_is_refused() -> None:
-    case, case_id = referred()
+    case, case_id = _referred_without_clocks()
 
     rejection = check_transition(
         case, "RecommendationIssued", recommendation(case_id) | {"follow_up_days": 0}

@@ -23,12 +23,13 @@ from streams.domain.deadlines import (
     update_clocks,
     waiting,
 )
-from streams.domain.lifecycle import CaseLifecycle, advance, check_transition, start
+from streams.domain.lifecycle import CaseLifecycle, advance, check_transition
 from streams.domain.reasons import Reason
 from streams.domain.severity import load_severity
 from streams.domain.triage import triage
 from tests.disclosure_case import closed
-from tests.hubtools import recommendation, report, sanction, until_referral
+from tests.domain.referred_cases import referred
+from tests.hubtools import recommendation, sanction
 
 CALENDAR, RULES = load_calendar(), load_rules()
 FOLLOW_UP = RULES["recommendation_follow_up"]
@@ -41,11 +42,7 @@ SEVERITY = load_severity(default_catalog().schema("kawal.ViolationCategory")["sy
 
 def recommended() -> tuple[CaseLifecycle, str]:
     """A case whose follow-up clock started at ``ISSUED``; its id."""
-    first = report()
-    case_id: str = first["envelope"]["case_id"]
-    case = start(first, "bkn")
-    for event_type, record in until_referral(case_id):
-        case = advance(case, event_type, record)
+    case, case_id = referred()
     case.clocks = []
     issued = recommendation(case_id)
     issued["envelope"]["event_time"] = ISSUED

@@ -6,18 +6,10 @@ from typing import Any
 
 import pytest
 
-from streams.domain.lifecycle import CaseLifecycle, advance, check_transition, start
+from streams.domain.lifecycle import check_transition
 from streams.domain.reasons import Reason
-from tests.hubtools import recommendation, report, until_referral
-
-
-def referred() -> tuple[CaseLifecycle, str]:
-    first = report()
-    case_id: str = first["envelope"]["case_id"]
-    case = start(first, "bkn")
-    for event_type, record in until_referral(case_id):
-        case = advance(case, event_type, record)
-    return case, case_id
+from tests.domain.referred_cases import referred
+from tests.hubtools import recommendation
 
 
 @pytest.mark.parametrize(
