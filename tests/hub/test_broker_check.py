@@ -15,7 +15,8 @@ import pytest
 
 from monitoring.metrics import HubMetrics
 from streams.broker.endpoint import parse_broker_url
-from streams.hub.broker_check import UNANSWERED_SECONDS, BrokerCheck, BrokerQuestion
+from streams.broker.silence import UNANSWERED_SECONDS, BrokerQuestion
+from streams.hub.broker_check import BrokerCheck
 from streams.local.embedded import EmbeddedBroker
 from streams.local.processes import free_port
 from tests.clocks import ManualClock
@@ -26,7 +27,7 @@ WAIT = 1.0
 
 @pytest.fixture
 def answering(broker: EmbeddedBroker) -> Iterator[BrokerQuestion]:
-    question = BrokerQuestion(parse_broker_url(broker.url), wait=WAIT)
+    question = BrokerQuestion(parse_broker_url(broker.url).bootstrap, wait=WAIT)
     try:
         yield question
     finally:
@@ -38,7 +39,7 @@ def silent() -> Iterator[BrokerQuestion]:
     """Questions to a port that takes connections and answers nothing, as a frozen broker."""
     with socket.create_server(("127.0.0.1", free_port())) as listener:
         question = BrokerQuestion(
-            parse_broker_url(f"kafka://127.0.0.1:{listener.getsockname()[1]}"), wait=WAIT
+            parse_broker_url(f"kafka://127.0.0.1:{listener.getsockname()[1]}").bootstrap, wait=WAIT
         )
         try:
             yield question
@@ -60,7 +61,7 @@ class Asked:
 
 
 def said(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "streams.hub.broker_check"]
+    return [r.getMessage() for r in caplog.records if r.name == "streams.broker.silence"]
 
 
 def unanswered(metrics: HubMetrics) -> float:
@@ -81,7 +82,7 @@ def test_readiness_degrades_after_the_silence_bound_and_recovers_at_the_first_an
     assert unanswered(metrics) == 0
 
     asked.question = silent
-    with caplog.at_level(logging.WARNING, logger="streams.hub.broker_check"):
+    with caplog.at_level(logging.WARNING, logger="streams.broker.silence"):
         for _ in range(3):
             asyncio.run(check.check())
             clock.now += UNANSWERED_SECONDS / 3
@@ -104,7 +105,7 @@ def test_readiness_degrades_after_the_silence_bound_and_recovers_at_the_first_an
 
     asked.question = answering
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="streams.hub.broker_check"):
+    with caplog.at_level(logging.WARNING, logger="streams.broker.silence"):
         asyncio.run(check.check())
     assert check.readiness() is None
     assert check.unanswered_for() == 0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.hub.broker_check import UNANSWERED_SECONDS
+from streams.broker.silence import UNANSWERED_SECONDS
 from streams.local.embedded import EmbeddedBroker
 from tests.hubtools import RunningHub, http_get, metric_value, start_hub
 from tests.web.openapi_spec import check_body
