@@ -31,6 +31,7 @@ from connectors.base import (
     InboundConnector,
     OutboundConnector,
 )
+from connectors.broker_watch import BrokerWatch
 from connectors.emitters import emitter_of
 from connectors.errors import ConnectorConfigError
 from connectors.expiry import ExpirySchedule
@@ -45,6 +46,7 @@ from schemas.codec import AvroCodec
 from streams.broker.checkpoints import CheckpointStore
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_client
+from streams.broker.silence import CHECK_SECONDS
 from streams.domain.institutions import MAX_ID_LENGTH, load_institutions, resembling
 from streams.domain.signing import KeyRing
 from streams.local.keyring import keyring_of
@@ -216,16 +218,25 @@ def run_held(
     # The outbound connector's consumer, built with the same servers, credentials and wait.
     new_consumer = partial(kafka_client, KafkaConsumer, bootstrap, security, wait)
     runner: InboundRunner | OutboundRunner | None = None
+    # The broker's silence is the connector's too: its loop may not notice it (broker_watch).
+    watch = BrokerWatch(bootstrap, security, wait, every=min(CHECK_SECONDS, wait))
     try:
-        if isinstance(connector, InboundConnector):
-            runner = _inbound_runner(connector, (producer, new_producer), home, keyring, probe)
-            _run_inbound(runner, stop, reread_after)
-        elif isinstance(connector, OutboundConnector):
-            redelivery = Redelivery(OutboundRunner.topic_of(connector), redeliver_from or {})
-            runner = _outbound_runner(
-                connector, (producer, new_producer), new_consumer, home, keyring, redelivery, probe
-            )
-            _run_outbound(runner, stop)
+        with watch.follow(probe):
+            if isinstance(connector, InboundConnector):
+                runner = _inbound_runner(connector, (producer, new_producer), home, keyring, probe)
+                _run_inbound(runner, stop, reread_after)
+            elif isinstance(connector, OutboundConnector):
+                redelivery = Redelivery(OutboundRunner.topic_of(connector), redeliver_from or {})
+                runner = _outbound_runner(
+                    connector,
+                    (producer, new_producer),
+                    new_consumer,
+                    home,
+                    keyring,
+                    redelivery,
+                    probe,
+                )
+                _run_outbound(runner, stop)
     finally:
         # A runner's producer is another after an outage made it a new one.
         (runner.producer if runner else producer).close()

@@ -8,18 +8,37 @@ epoch), Prometheus's way: ``time() - kawal_connector_last_success_timestamp_seco
 age, and stays right while nothing updates it. Dead letters and the hub's refusals are
 exported from their first count: a connector's reason codes are its own, no closed list, so
 the alerts on them also count a series that is new within their window.
+
+The broker's silence is measured when scraped, as the hub's is
+(``kawal_connector_broker_unanswered_seconds``): a connector whose broker stops answering
+without closing its connections (frozen, a hung host) may go on reading an idle system without
+an error, so ``kawal_connector_up`` is 0 and ``/readyz`` 503 once that silence passes its grace.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from monitoring.build import register_build_info
 from monitoring.exposition import serve_registry
 from monitoring.metrics import process_registry
+
+
+class BrokerSilence(Protocol):
+    """How long a connector's broker has not answered (``streams.broker.silence``)."""
+
+    def unanswered_for(self) -> float:
+        """Seconds since the broker last answered."""
+
+    def silent(self) -> bool:
+        """Whether that is longer than the grace."""
+
+    def readiness(self) -> tuple[int, dict[str, Any]] | None:
+        """503 and its body while silent past the grace; else None."""
 
 
 @dataclass(frozen=True)
@@ -33,14 +52,18 @@ class ConnectorProbe:
     def succeeded(self, records: int) -> None:
         """A pass reached the system (and the broker) and handled ``records`` records."""
         labels = (self.connector, self.institution)
-        self.metrics.up.labels(*labels).set(1)
+        self.metrics.passed(labels, True)
         self.metrics.last_success.labels(*labels).set(time.time())
         self.metrics.records.labels(*labels).inc(records)
 
     def failed(self) -> None:
         """A pass gave up on the system after its retries."""
-        self.metrics.up.labels(self.connector, self.institution).set(0)
+        self.metrics.passed((self.connector, self.institution), False)
         self.metrics.failures.labels(self.connector, self.institution).inc()
+
+    def follow_broker(self, silence: BrokerSilence) -> None:
+        """Export ``silence``, and count the connector down and not ready while it lasts."""
+        self.metrics.follow_broker((self.connector, self.institution), silence)
 
     def retried(self) -> None:
         """One call into the system failed transiently and will be tried again."""
@@ -70,7 +93,8 @@ class ConnectorMetrics:
         self.up = Gauge(
             "kawal_connector_up",
             "1 when a connector's last pass reached its system and the broker, 0 when it gave "
-            "up after its retries (absent before its first pass).",
+            "up after its retries or while its broker is silent past the grace (absent before "
+            "its first pass).",
             labels,
             registry=self.registry,
         )
@@ -112,6 +136,17 @@ class ConnectorMetrics:
             [*labels, "reason"],
             registry=self.registry,
         )
+        # Measured when scraped, as the hub's kawal_broker_unanswered_seconds.
+        self.broker_unanswered = Gauge(
+            "kawal_connector_broker_unanswered_seconds",
+            "Seconds since the broker last answered a connector's check (every 5 s): grows "
+            "while a broker keeps its connections but answers nothing (frozen, hung host).",
+            labels,
+            registry=self.registry,
+        )
+        #: Per connector: whether its last pass succeeded, and its broker's silence.
+        self._passes: dict[tuple[str, str], bool] = {}
+        self._brokers: dict[tuple[str, str], BrokerSilence] = {}
         self.checkpoint = Gauge(
             "kawal_connector_checkpoint_timestamp_seconds",
             "When a connector last stored its position (inbound checkpoint, outbound offset).",
@@ -125,8 +160,33 @@ class ConnectorMetrics:
             family.labels(connector, institution)
         return ConnectorProbe(self, connector, institution)
 
+    def passed(self, labels: tuple[str, str], succeeded: bool) -> None:
+        """Record how a connector's pass ended; its ``up`` is read when scraped."""
+        if labels not in self._passes:
+            self.up.labels(*labels).set_function(lambda: self._up(labels))
+        self._passes[labels] = succeeded
+
+    def _up(self, labels: tuple[str, str]) -> float:
+        broker = self._brokers.get(labels)
+        return 1.0 if self._passes[labels] and not (broker and broker.silent()) else 0.0
+
+    def follow_broker(self, labels: tuple[str, str], silence: BrokerSilence) -> None:
+        """Export the silence of a connector's broker, which its ``up`` and readiness follow."""
+        self._brokers[labels] = silence
+        self.broker_unanswered.labels(*labels).set_function(silence.unanswered_for)
+
+    def readiness(self) -> tuple[int, dict[str, Any]] | None:
+        """The first connector whose broker is silent past its grace, as ``/readyz`` says it."""
+        for (connector, _), silence in list(self._brokers.items()):
+            if (answer := silence.readiness()) is not None:
+                status, body = answer
+                return status, {**body, "connector": connector}
+        return None
+
     def serve(self, host: str, port: int, idle_seconds: float) -> None:
-        """Serve ``/metrics`` on ``host:port`` from a daemon thread (0: serve nothing).
+        """Serve ``/metrics``, ``/readyz`` and ``/livez`` on ``host:port`` (0: serve nothing).
+
+        From a daemon thread; ``/readyz`` answers :meth:`readiness`.
 
         A connection silent for ``idle_seconds`` is dropped.
 
@@ -134,4 +194,4 @@ class ConnectorMetrics:
             OSError: the port cannot be bound (``EADDRINUSE``: another process holds it).
         """
         if port:
-            serve_registry(self.registry, host, port, idle_seconds)
+            serve_registry(self.registry, host, port, idle_seconds, self.readiness)

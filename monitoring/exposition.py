@@ -18,6 +18,8 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.exposition import ThreadingWSGIServer
 
+from monitoring.health import Readiness, with_health
+
 #: Connections served at once.
 MAX_CONNECTIONS = 8
 
@@ -55,10 +57,17 @@ class _BoundedServer(ThreadingWSGIServer):
             self.slots.release()
 
 
-def serve_registry(registry: CollectorRegistry, host: str, port: int, idle_seconds: float) -> None:
+def serve_registry(
+    registry: CollectorRegistry,
+    host: str,
+    port: int,
+    idle_seconds: float,
+    readiness: Readiness | None = None,
+) -> None:
     """Serve ``registry``'s exposition on ``host:port`` from a daemon thread.
 
-    A connection silent for ``idle_seconds`` is dropped.
+    A connection silent for ``idle_seconds`` is dropped. With ``readiness``, ``/readyz`` and
+    ``/livez`` are served too (:func:`monitoring.health.with_health`).
 
     Raises:
         OSError: the port cannot be bound.
@@ -70,5 +79,7 @@ def serve_registry(registry: CollectorRegistry, host: str, port: int, idle_secon
     class Handler(_QuietHandler):
         timeout = idle_seconds
 
-    server = make_server(host, port, make_wsgi_app(registry), Server, Handler)
+    app = make_wsgi_app(registry)
+    served = with_health(app, readiness) if readiness else app
+    server = make_server(host, port, served, Server, Handler)
     threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()

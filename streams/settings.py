@@ -102,7 +102,7 @@ class Settings(BaseSettings):
         ge=0,
         description=(
             "Port on KAWAL_WEB_HOST where `kawal connector run` and `connector demo` serve "
-            "their Prometheus metrics (/metrics); 0 serves none."
+            "their metrics and probes (/metrics, /readyz, /livez); 0 serves none."
         ),
     )
     prometheus_port: int = Field(

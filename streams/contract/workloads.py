@@ -4,7 +4,8 @@ Core resources (``apps/v1``, ``v1``, ``policy/v1``); their scraping is
 :mod:`streams.contract.scraping`. The worker and the sink are probed on ``/readyz`` (partitions
 assigned, tables recovered, audit store answering) and ``/livez`` (the process answers and has not
 crashed), so a rebalance or an outage of the store holds traffic back without restarting
-anything; a connector's probes both ask ``/metrics``, the one page it serves. The worker and
+anything; a connector is probed on ``/readyz`` (its broker answering) and ``/livez``, beside
+``/metrics``, the pages it serves. The worker and
 the sink serve HTTPS only (case trails, bearer tokens): their certificate and key come from the
 TLS Secret ``kawal-web-tls``, mounted read-only, and Prometheus checks that certificate against
 the Secret's CA and the Service's name. Their ``KAWAL_HOME`` is an ``emptyDir`` of bounded size,
@@ -304,7 +305,7 @@ def _connector_container(name: str, secret: str) -> Json:
     username = _secret_env("KAWAL_BROKER_USERNAME", secret, "username")
     env = [*_broker_env(secret, username), {"name": "KAWAL_KEYS_FILE", "value": KEY_REGISTRY_DIR}]
     args = ["connector", "run", name, "--config", "/etc/kawal/connector/connector.toml"]
-    return _container(args, "http", 6068, ("/metrics", "/metrics"), env)
+    return _container(args, "http", 6068, ("/readyz", "/livez"), env)
 
 
 def _claim(name: str, size: str) -> Json:
