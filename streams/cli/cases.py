@@ -20,6 +20,7 @@ from streams.audit.store import AuditStore
 
 if TYPE_CHECKING:
     from streams.audit.trail import Directory
+from streams.cli import overdue
 from streams.cli.arguments import case_uuid
 from streams.cli.exits import (
     EXIT_NOT_ENTITLED,
@@ -55,6 +56,7 @@ def add_parsers(commands: Any) -> None:
     listing = case_commands.add_parser("list", help="every case in the audit store")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(run=_case_list)
+    overdue.add_parser(case_commands)
 
     replay = commands.add_parser(
         "replay",

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from streams.domain.authority import AuthorityMap
 from streams.domain.calendar import WorkingCalendar
-from streams.domain.deadlines import waiting
+from streams.domain.deadlines import overdue, waiting
 from streams.domain.institutions import Institution
 from streams.domain.lifecycle import CaseLifecycle, Phase
 from streams.domain.parties import CaseParties, case_roles
@@ -93,7 +93,7 @@ def _row(
     calendar: WorkingCalendar,
     now: datetime,
 ) -> TriageRow | None:
-    if case.phase in SETTLED or case.erased_at is not None:
+    if not is_open(case):
         return None
     zone = _zone(case.region_code)
     reported_on = datetime.fromisoformat(case.reported_at).astimezone(zone).date()
@@ -112,8 +112,13 @@ def _row(
         age_working_days=calendar.elapsed(reported_on, now.astimezone(zone).date()),
         next_rule=rule,
         next_due=due,
-        overdue=due is not None and due <= now,
+        overdue=bool(overdue(case, now)),
     )
+
+
+def is_open(case: CaseLifecycle) -> bool:
+    """Whether ``case`` still waits for someone's handling (not settled, not erased)."""
+    return case.phase not in SETTLED and case.erased_at is None
 
 
 def _zone(region_code: str) -> ZoneInfo:

@@ -35,11 +35,12 @@ from streams.broker.partitioner import partition_of
 from streams.domain.authority import AuthorityMap, AuthorityMapError
 from streams.domain.authorization import authorize
 from streams.domain.calendar import WorkingCalendar
-from streams.domain.deadlines import DeadlineRule, provisional_clocks, update_clocks
+from streams.domain.case_state import acting_authority, next_state
+from streams.domain.deadlines import DeadlineRule, provisional_clocks
 from streams.domain.institutions import InboundLane, Institution
 from streams.domain.keys import KeyRegistry
 from streams.domain.ledger import AcceptedEvent
-from streams.domain.lifecycle import CaseLifecycle, advance, check_transition, start
+from streams.domain.lifecycle import CaseLifecycle, check_transition
 from streams.domain.parties import check_report
 from streams.domain.reasons import Reason, Rejection
 from streams.domain.sealing import DecryptionKeys, Disclosures
@@ -234,7 +235,7 @@ def admit(
     envelope = record["envelope"]
     event_type = envelope["event_type"]
     try:
-        authority = _acting_authority(rules.authority_map, case, envelope["event_time"])
+        authority = acting_authority(rules.authority_map, case, envelope["event_time"])
     except AuthorityMapError as exc:
         return Rejection(Reason.ILLEGAL_TRANSITION, str(exc))
     sender = rules.institutions[envelope["source"]]
@@ -245,26 +246,7 @@ def admit(
         rejection = check_report(rules.institutions, record, disclosed)
     if rejection is not None:
         return rejection
-    after = advance(case.copy(), event_type, record) if case else start(record, authority)
-    # A case reported before a transfer is handed over to the new holder with its first event
-    # after it: the router and the deadline timer then address the new holder.
-    after.authority = authority
-    update_clocks(after, rules.deadline_rules, rules.calendar, event_type, record, received_at)
-    return after
-
-
-def _acting_authority(
-    authorities: AuthorityMap, case: CaseLifecycle | None, event_time: datetime
-) -> str:
-    """The body holding the recommending authority of the case on the event's date.
-
-    A hand-over is never undone: an event dated before the transfer that arrives once the case
-    was handed over finds it with the new holder.
-    """
-    if case is None:
-        return authorities.authority_on(event_time)
-    acting = authorities.acting_on(datetime.fromisoformat(case.reported_at), event_time)
-    return authorities.later_holder(case.authority, acting)
+    return next_state(case, record, authority, rules.deadline_rules, rules.calendar, received_at)
 
 
 def disclosed_values(disclosures: Disclosures) -> dict[str, str]:

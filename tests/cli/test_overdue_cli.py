@@ -1,0 +1,141 @@
+"""``kawal case overdue``: the overdue clocks of open cases, read back from a real audit store."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
+from streams.audit.store import AuditStore
+from streams.cli import main
+from streams.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from tests.entrytools import signed_rows
+from tests.hubtools import (
+    recommendation,
+    referral,
+    registration,
+    report,
+    sanction,
+    verification,
+)
+
+#: When the cases of the store started: long enough ago for every clock to have run out.
+START = datetime(2024, 11, 4, 2, tzinfo=UTC)
+
+
+def _stored(store: AuditStore, events: list[dict[str, Any]]) -> str:
+    """Store ``events`` of one case a day apart from :data:`START`, recorded as they happened."""
+    for day, record in enumerate(events):
+        record["envelope"]["event_time"] = START + timedelta(days=day)
+    rows = signed_rows(AvroCodec(default_catalog()), events)
+    for row, record in zip(rows, events, strict=True):
+        row["recorded_at"] = record["envelope"]["event_time"]
+    store.insert(rows)
+    return str(events[0]["envelope"]["case_id"])
+
+
+def _steps(first: dict[str, Any], *later: str) -> list[dict[str, Any]]:
+    case_id = first["envelope"]["case_id"]
+    make = {
+        "registered": registration,
+        "proven": verification,
+        "referred": referral,
+        "recommended": recommendation,
+        "sanctioned": sanction,
+    }
+    return [first, *(make[step](case_id) for step in later)]
+
+
+@pytest.fixture
+def cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A store of cases where ``kawal`` finds it: their ids by what they wait for."""
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    monkeypatch.setenv("KAWAL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KAWAL_AUDIT_DB_URL", url)
+    store = AuditStore(url)
+    store.create_schema()
+    recommended = ("registered", "proven", "referred", "recommended")
+    found = {
+        "registration": _stored(store, _steps(report())),
+        "follow_up": _stored(store, _steps(report(), *recommended)),
+        "followed_up": _stored(store, _steps(report(), *recommended, "sanctioned")),
+    }
+    store.close()
+    return found
+
+
+def _overdue(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, Any]]:
+    assert main(["case", "overdue", "--json", *args]) == EXIT_OK
+    rows: list[dict[str, Any]] = json.loads(capsys.readouterr().out)["overdue"]
+    return rows
+
+
+def test_lists_each_overdue_clock_with_who_answers_for_it(
+    cases: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = _overdue(capsys)
+
+    assert [(r["case_id"], r["rule_id"], r["responsible_institution"]) for r in rows] == [
+        (cases["registration"], "report_registration", "bawaslu.33"),
+        (cases["follow_up"], "recommendation_follow_up", "ppk.3374"),
+    ]
+    # Reported on Monday 4 November 2024 (WIB), 3 working days: due at midnight after Thursday.
+    assert rows[0]["due_at"] == "2024-11-07T17:00:00+00:00"
+    assert rows[0]["responsible_role"] == "ELECTION_SUPERVISOR"
+    assert rows[0]["late_working_days"] > 400
+    assert rows[0]["late_hours"] > 24 * 365
+    assert [r["breach_recorded"] for r in rows] == [False, False]
+
+
+def test_filters_by_the_responsible_institution(
+    cases: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = _overdue(capsys, "--institution", "ppk.3374")
+
+    assert [(r["case_id"], r["rule_id"]) for r in rows] == [
+        (cases["follow_up"], "recommendation_follow_up")
+    ]
+    assert _overdue(capsys, "--institution", "bkn") == []
+
+
+def test_shows_no_personal_data(cases: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["case", "overdue"]) == EXIT_OK
+    text = capsys.readouterr().out
+    shown = text + json.dumps(_overdue(capsys))
+
+    assert cases["follow_up"] in text
+    assert "recommendation_follow_up" in text
+    for personal in ("Test Subject", "Test Reporter", "198501012010011001", "reporter:"):
+        assert personal not in shown
+    assert set(_overdue(capsys)[0]) == {
+        "case_id", "rule_id", "due_at", "late_hours", "late_working_days",
+        "responsible_institution", "responsible_role", "breach_recorded",
+    }  # fmt: skip
+
+
+def test_an_unknown_institution_is_a_usage_error(
+    cases: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["case", "overdue", "--institution", "ppk.0000", "--json"]) == EXIT_USAGE
+    captured = capsys.readouterr()
+
+    assert "not a registered institution" in json.loads(captured.out)["error"]
+    assert "kawal: --institution: 'ppk.0000' is not a registered institution" in captured.err
+
+
+def test_no_store_is_an_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KAWAL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KAWAL_AUDIT_DB_URL", f"sqlite:///{tmp_path / 'missing.db'}")
+
+    assert main(["case", "overdue", "--json"]) == EXIT_ERROR
+    captured = capsys.readouterr()
+
+    assert "missing.db" in json.loads(captured.out)["error"]
+    assert captured.err.startswith("kawal: ")
