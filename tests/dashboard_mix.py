@@ -15,6 +15,8 @@ from typing import Any
 
 from schemas.codec import AvroCodec
 from streams.audit.store import AuditStore
+from streams.domain.deadlines import breach_event, load_rules
+from streams.domain.lifecycle import FOLLOW_UP_RULE, start
 from tests.casemix import appeal_decided
 from tests.entrytools import signed_rows
 from tests.hubtools import recommendation, referral, registration, report, sanction, verification
@@ -70,6 +72,40 @@ def generate(seed: int, count: int) -> list[list[dict[str, Any]]]:
     """``count`` cases' events, in trail order, drawn with ``seed``."""
     rng = random.Random(seed)
     return [_case(rng, rng.choice(PLACES), rng.choice(OUTCOMES)) for _ in range(count)]
+
+
+def breached(seed: int, count: int) -> list[list[dict[str, Any]]]:
+    """``count`` recommended cases whose follow-up deadline the hub recorded as breached.
+
+    Every third one was followed up after the breach (late); the others were ignored.
+    """
+    rng = random.Random(seed)
+    cases = []
+    for number in range(count):
+        events = _case(rng, rng.choice(PLACES), "recommended")
+        issued = events[-1]
+        events.append(_breach(events[0], issued))
+        if number % 3 == 0:
+            late = sanction(issued["envelope"]["case_id"])
+            late["envelope"]["event_time"] = events[-1]["envelope"]["event_time"] + timedelta(
+                days=2
+            )
+            events.append(late)
+        cases.append(events)
+    return cases
+
+
+def _breach(first: dict[str, Any], issued: dict[str, Any]) -> dict[str, Any]:
+    """The hub's DeadlineBreached of ``issued``'s follow-up clock, 30 days after it."""
+    at = issued["envelope"]["event_time"] + timedelta(days=30)
+    clock = {
+        "rule_id": FOLLOW_UP_RULE,
+        "started_at": issued["envelope"]["event_time"].isoformat(),
+        "due_at": (at - timedelta(days=1)).isoformat(),
+        "caused_by": issued["envelope"]["event_id"],
+    }
+    rule = load_rules()[FOLLOW_UP_RULE]
+    return breach_event(first["envelope"]["case_id"], start(first, "bkn"), clock, rule, at)
 
 
 def write(store: AuditStore, codec: AvroCodec, cases: list[list[dict[str, Any]]]) -> None:

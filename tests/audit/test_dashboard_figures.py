@@ -31,7 +31,7 @@ from streams.audit.suppression import withheld
 from streams.domain.calendar import load_calendar
 from streams.domain.headcounts import load_headcounts
 from streams.settings import Settings
-from tests.dashboard_mix import generate, write
+from tests.dashboard_mix import breached, generate, write
 
 #: Weekdays off from April 2024 to January 2025: the national holidays and cuti bersama of the
 #: joint decree (SKB 3 Menteri) on 2024's holidays, the regional election day of 27 November
@@ -133,6 +133,12 @@ def case_summary(events: list[dict[str, Any]]) -> dict[str, Any]:
         "recommended": recommended,
         "followed_up": recommended and "SanctionImposed" in first_of,
         "sanctioned": "SanctionImposed" in first_of and "AppealDecided" not in first_of,
+        "follow_up_breached": recommended
+        and any(
+            record["envelope"]["event_type"] == "DeadlineBreached"
+            and record["rule_id"] == "recommendation_follow_up"
+            for record in events
+        ),
     }
 
 
@@ -214,12 +220,17 @@ def expected_ratio(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def expected_follow_up(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     recommended = Counter(case["agency"] for case in cases if case["recommended"])
     followed = Counter(case["agency"] for case in cases if case["followed_up"])
+    ignored = Counter(
+        case["agency"] for case in cases if case["follow_up_breached"] and not case["followed_up"]
+    )
     rows = [
         {
             "agency": agency,
             "recommended": n,
             "followed_up": followed[agency],
             "not_followed_up": n - followed[agency],
+            "pending": n - followed[agency] - ignored[agency],
+            "overdue": ignored[agency],
             "follow_up_rate": round(followed[agency] / n, 4),
         }
         for agency, n in recommended.items()
@@ -265,7 +276,7 @@ GROUPS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "violation_ratio": ("reported", ("reported", "proven"), ("proven_per_1000",)),
     "follow_up": (
         "recommended",
-        ("recommended", "followed_up", "not_followed_up"),
+        ("recommended", "followed_up", "not_followed_up", "pending", "overdue"),
         ("follow_up_rate",),
     ),
     "catatan_merah": ("proven", ("proven",), ("first_proven_on", "last_proven_on")),
@@ -302,7 +313,9 @@ def small_cells(row: dict[str, Any], figure: str) -> set[str]:
 
 @pytest.fixture
 def mixed_store(store: AuditStore) -> AuditStore:
-    write(store, AvroCodec(default_catalog()), generate(seed=16, count=90))
+    codec = AvroCodec(default_catalog())
+    write(store, codec, generate(seed=16, count=90))
+    write(store, codec, breached(seed=16, count=12))
     return store
 
 
@@ -371,6 +384,9 @@ def test_the_mix_reaches_every_figure(mixed_store: AuditStore) -> None:
     assert len(view["violation_ratio"]) == 4
     assert len(view["follow_up"]) >= 3
     assert {row["follow_up_rate"] for row in view["follow_up"]} != {1.0}
+    # Recommendations not followed up both within their deadline and past it, unanswered.
+    assert sum(row["pending"] for row in view["follow_up"]) > 0
+    assert sum(row["overdue"] for row in view["follow_up"]) > 0
     assert view["catatan_merah"]
 
 

@@ -82,6 +82,9 @@ def test_a_ppk_sees_its_own_withheld_row_and_nothing_else_changes(
         "recommended": real["recommended"],
         "followed_up": real["followed_up"],
         "not_followed_up": real["not_followed_up"],
+        # Neither's deadline was recorded breached: both still pending.
+        "pending": real["not_followed_up"],
+        "overdue": 0,
         "follow_up_rate": real["rate"],
         VISIBLE_ONLY_TO: agency,
     }

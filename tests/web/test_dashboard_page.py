@@ -110,6 +110,27 @@ def test_the_page_is_indonesian_first_with_definitions_beside_the_figures(
         assert f'href="/dashboard/{figure}.csv"' in english
 
 
+def test_follow_up_tells_pending_from_overdue_in_both_languages(view: dict[str, Any]) -> None:
+    row = {
+        "agency": "ppk.3374", "recommended": 9, "followed_up": 4, "not_followed_up": 5,
+        "pending": 2, "overdue": 3, "follow_up_rate": 0.4444,
+    }  # fmt: skip
+    changed = view | {"follow_up": [row]}
+
+    indonesian = dashboard_page(changed, "id", NOW)
+    english = dashboard_page(changed, "en", NOW)
+
+    section = english.split('<section id="follow_up">')[1].split("</section>")[0]
+    numbers = re.findall(r'<td class="num[^"]*">([^<]*)</td>', section)
+    assert numbers == ["9", "4", "5", "2", "3", "44.4%"]
+    assert ">menunggu</th>" in indonesian
+    assert ">lewat batas waktu</th>" in indonesian
+    assert "masih dalam batas waktu tindak lanjut" in indonesian
+    assert ">pending</th>" in english
+    assert ">overdue</th>" in english
+    assert "the deadline passed unanswered" in english
+
+
 def test_values_from_the_trail_are_escaped(view: dict[str, Any]) -> None:
     hostile = "<script>alert(1)</script>"
     changed = view | {

@@ -136,6 +136,8 @@ def test_a_group_of_k_shows_its_figures_and_one_of_k_minus_1_does_not(
             "recommended": K,
             "followed_up": K,
             "not_followed_up": 0,
+            "pending": 0,
+            "overdue": 0,
             "follow_up_rate": 1.0,
         }
     ]

@@ -55,19 +55,33 @@ def violation_ratio(
 def follow_up_rate(cases: list[CaseFacts]) -> list[dict[str, Any]]:
     """Per PPK: recommendations it received, how many it followed up, and the rate.
 
+    A recommendation not followed up is either ``pending`` (no breach of its follow-up
+    deadline recorded: still within it) or ``overdue`` (the hub recorded its DeadlineBreached:
+    the deadline passed unanswered), as ``kawal stats`` tells them apart.
+
     Returns:
         One row per agency with a proven recommendation, lowest rate first (the agencies
         ignoring recommendations on top): ``agency``, ``recommended``, ``followed_up``,
-        ``not_followed_up`` and ``follow_up_rate`` (followed up / recommended).
+        ``not_followed_up``, ``pending``, ``overdue`` and ``follow_up_rate`` (followed up /
+        recommended).
     """
     recommended = Counter(case.outcome.institution for case in cases if case.outcome.recommended)
     followed = Counter(case.outcome.institution for case in cases if case.outcome.followed_up)
+    overdue = Counter(
+        case.outcome.institution
+        for case in cases
+        if case.outcome.recommended
+        and not case.outcome.followed_up
+        and case.outcome.follow_up_overdue
+    )
     rows = [
         {
             "agency": agency,
             "recommended": count,
             "followed_up": followed[agency],
             "not_followed_up": count - followed[agency],
+            "pending": count - followed[agency] - overdue[agency],
+            "overdue": overdue[agency],
             "follow_up_rate": round(followed[agency] / count, RATE_DECIMALS),
         }
         for agency, count in recommended.items()

@@ -38,7 +38,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "agency", "reported", "proven", "civil_servants", "proven_per_1000",
         "headcount_as_of", "headcount_source",
     ),
-    "follow_up": ("agency", "recommended", "followed_up", "not_followed_up", "follow_up_rate"),
+    "follow_up": (
+        "agency", "recommended", "followed_up", "not_followed_up", "pending", "overdue",
+        "follow_up_rate",
+    ),
     "catatan_merah": ("agency", "proven", "first_proven_on", "last_proven_on"),
 }  # fmt: skip
 

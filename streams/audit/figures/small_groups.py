@@ -57,7 +57,8 @@ RATIO_RULE = TableRule(
 )
 FOLLOW_UP_RULE = TableRule(
     base="recommended",
-    counts=("recommended", "followed_up", "not_followed_up"),
+    # Not followed up = pending + overdue: the row's counts add up, one withheld withholds all.
+    counts=("recommended", "followed_up", "not_followed_up", "pending", "overdue"),
     derived={"follow_up_rate": ("recommended", "followed_up", "not_followed_up")},
     linked=True,
     additive=("recommended", "followed_up", "not_followed_up"),
