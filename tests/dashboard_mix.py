@@ -84,7 +84,7 @@ def breached(seed: int, count: int) -> list[list[dict[str, Any]]]:
     for number in range(count):
         events = _case(rng, rng.choice(PLACES), "recommended")
         issued = events[-1]
-        events.append(_breach(events[0], issued))
+        events.append(follow_up_breach(events[0], issued))
         if number % 3 == 0:
             late = sanction(issued["envelope"]["case_id"])
             late["envelope"]["event_time"] = events[-1]["envelope"]["event_time"] + timedelta(
@@ -95,7 +95,7 @@ def breached(seed: int, count: int) -> list[list[dict[str, Any]]]:
     return cases
 
 
-def _breach(first: dict[str, Any], issued: dict[str, Any]) -> dict[str, Any]:
+def follow_up_breach(first: dict[str, Any], issued: dict[str, Any]) -> dict[str, Any]:
     """The hub's DeadlineBreached of ``issued``'s follow-up clock, 30 days after it."""
     at = issued["envelope"]["event_time"] + timedelta(days=30)
     clock = {

@@ -49,20 +49,35 @@ def _listed(args: argparse.Namespace, settings: Settings) -> int:
     if args.institution is not None and args.institution not in known:
         return _unknown_institution(args.institution, as_json=args.json)
     now = datetime.now(UTC)
+    found, left_out = overdue_rows(settings, now)
     rows = [
         row
-        for row in overdue_rows(settings, now)
+        for row in found
         if args.institution is None or row.responsible_institution == args.institution
     ]
+    if left_out:
+        print(
+            f"kawal: {len(left_out)} cases left out, their stored trail does not read back: "
+            "run `kawal audit verify`",
+            file=sys.stderr,
+        )
     if args.json:
-        print(json.dumps({"generated_at": now.isoformat(), "overdue": [_json(r) for r in rows]}))
+        listed = [_json(row) for row in rows]
+        print(
+            json.dumps(
+                {"generated_at": now.isoformat(), "overdue": listed, "cases_left_out": left_out}
+            )
+        )
     else:
         _print(rows)
     return EXIT_OK
 
 
-def overdue_rows(settings: Settings, now: datetime) -> list[OverdueClock]:
+def overdue_rows(settings: Settings, now: datetime) -> tuple[list[OverdueClock], list[str]]:
     """The overdue clocks of the configured audit store's open cases at ``now``.
+
+    Returns:
+        The clocks, and the ids of the cases left out: their stored trail does not read back.
 
     Raises:
         StoreError: no audit store at the configured URL, or it cannot be read.
@@ -84,13 +99,7 @@ def overdue_rows(settings: Settings, now: datetime) -> list[OverdueClock]:
     )
     with AuditStore.open_existing(settings.audit_url) as store:
         rows = overdue_clocks(reader.lifecycles(store.entries()), rules, calendar, now)
-    if reader.unreadable:
-        print(
-            f"kawal: {len(reader.unreadable)} cases left out, their stored trail does not read "
-            "back: run `kawal audit verify`",
-            file=sys.stderr,
-        )
-    return rows
+    return rows, reader.unreadable
 
 
 def _unknown_institution(institution: str, *, as_json: bool) -> int:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.audit.store import AuditStore
 from streams.cli import main
 from streams.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from tests.dashboard_mix import follow_up_breach
 from tests.entrytools import signed_rows
 from tests.hubtools import (
     recommendation,
@@ -60,10 +63,15 @@ def cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     store = AuditStore(url)
     store.create_schema()
     recommended = ("registered", "proven", "referred", "recommended")
+    ignored = _steps(report(), *recommended)
+    not_proven = _steps(report(), "registered")
+    not_proven.append(verification(not_proven[0]["envelope"]["case_id"], proven=False))
     found = {
         "registration": _stored(store, _steps(report())),
         "follow_up": _stored(store, _steps(report(), *recommended)),
+        "breached": _stored(store, [*ignored, follow_up_breach(ignored[0], ignored[-1])]),
         "followed_up": _stored(store, _steps(report(), *recommended, "sanctioned")),
+        "not_proven": _stored(store, not_proven),
     }
     store.close()
     return found
@@ -80,16 +88,20 @@ def test_lists_each_overdue_clock_with_who_answers_for_it(
 ) -> None:
     rows = _overdue(capsys)
 
-    assert [(r["case_id"], r["rule_id"], r["responsible_institution"]) for r in rows] == [
-        (cases["registration"], "report_registration", "bawaslu.33"),
-        (cases["follow_up"], "recommendation_follow_up", "ppk.3374"),
-    ]
+    # Due soonest first; the case settled (not proven) and the one followed up wait for none.
+    listed = [(r["case_id"], r["rule_id"], r["responsible_institution"]) for r in rows]
+    assert listed[0] == (cases["registration"], "report_registration", "bawaslu.33")
+    assert sorted(listed[1:]) == sorted(
+        (cases[name], "recommendation_follow_up", "ppk.3374") for name in ("follow_up", "breached")
+    )
     # Reported on Monday 4 November 2024 (WIB), 3 working days: due at midnight after Thursday.
     assert rows[0]["due_at"] == "2024-11-07T17:00:00+00:00"
     assert rows[0]["responsible_role"] == "ELECTION_SUPERVISOR"
     assert rows[0]["late_working_days"] > 400
     assert rows[0]["late_hours"] > 24 * 365
-    assert [r["breach_recorded"] for r in rows] == [False, False]
+    recorded = {r["case_id"]: r["breach_recorded"] for r in rows}
+    assert recorded == {cases["registration"]: False, cases["follow_up"]: False,
+                        cases["breached"]: True}  # fmt: skip
 
 
 def test_filters_by_the_responsible_institution(
@@ -97,9 +109,8 @@ def test_filters_by_the_responsible_institution(
 ) -> None:
     rows = _overdue(capsys, "--institution", "ppk.3374")
 
-    assert [(r["case_id"], r["rule_id"]) for r in rows] == [
-        (cases["follow_up"], "recommendation_follow_up")
-    ]
+    assert sorted(r["case_id"] for r in rows) == sorted([cases["follow_up"], cases["breached"]])
+    assert {r["rule_id"] for r in rows} == {"recommendation_follow_up"}
     assert _overdue(capsys, "--institution", "bkn") == []
 
 
@@ -139,3 +150,32 @@ def test_no_store_is_an_error_naming_it(
 
     assert "missing.db" in json.loads(captured.out)["error"]
     assert captured.err.startswith("kawal: ")
+
+
+def test_a_trail_that_does_not_read_back_is_left_out_and_said(
+    cases: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = AuditStore.open_existing(os.environ["KAWAL_AUDIT_DB_URL"])
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE audit_entries SET event = :bad WHERE case_id = :case AND seq = 1"),
+            {"bad": b"\x00not avro", "case": cases["registration"]},
+        )
+    store.close()
+
+    assert main(["case", "overdue", "--json"]) == EXIT_OK
+    captured = capsys.readouterr()
+    found = json.loads(captured.out)
+
+    assert found["cases_left_out"] == [cases["registration"]]
+    assert cases["registration"] not in [r["case_id"] for r in found["overdue"]]
+    assert "1 cases left out" in captured.err
+    assert "kawal audit verify" in captured.err
+
+
+def test_text_says_so_when_nothing_is_overdue(
+    cases: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["case", "overdue", "--institution", "bkn"]) == EXIT_OK
+
+    assert capsys.readouterr().out == "no overdue clocks\n"
