@@ -1,12 +1,33 @@
-"""Why SQLAlchemy cannot make an engine for a URL, or a database refused, for an operator.
+"""How long a connection attempt waits, and why an engine or a database refused, for an operator.
 
 The audit store and the vault each name their own URL setting; the reason is the same.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import URL
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+#: Seconds a PostgreSQL connection attempt waits for the server (libpq's ``connect_timeout``).
+#: A connection takes milliseconds, a few seconds on a loaded machine; without a deadline one
+#: to a frozen server (its processes stopped) waits for ever, and one to an address that drops
+#: packets waits out TCP's retries (about 130 s), where the callers' outage handling (503,
+#: retries, ``kawal_audit_store_up``, ``kawal_vault_up``) should take over. Under the checks'
+#: ten seconds (:data:`streams.hub.store_check.ANSWER_SECONDS`).
+CONNECT_SECONDS = 5
+
+
+def connect_args(url: URL) -> dict[str, Any]:
+    """What the driver is given beside ``url``: a PostgreSQL connect deadline.
+
+    A ``connect_timeout`` the URL names itself (``?connect_timeout=3``) is the operator's and
+    is kept; SQLite opens a file and needs none.
+    """
+    if url.get_backend_name() != "postgresql" or "connect_timeout" in url.query:
+        return {}
+    return {"connect_timeout": CONNECT_SECONDS}
 
 
 def why_unusable(exc: Exception, dialect: str) -> str:

@@ -2,11 +2,16 @@
 
 An operator woken by an outage reads "Connection refused" or "password authentication failed"
 and knows where to look; ``e3q8`` (SQLAlchemy's code of every OperationalError) tells nothing.
-Real PostgreSQL URLs: a port where nothing listens, and the session's server with a wrong
-password.
+Real PostgreSQL URLs: a port where nothing listens, the session's server with a wrong
+password, and the session's server frozen (its processes stopped), which a connection attempt
+gives up on within :data:`streams.sql_engines.CONNECT_SECONDS` instead of waiting for ever.
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import make_url
@@ -15,7 +20,8 @@ from streams.audit.store import StoreError
 from streams.audit.store_errors import engine_for
 from streams.audit.tree_log import TreeLog
 from streams.local.processes import free_port
-from streams.vault.database import VaultError, create_schema, vault_engine
+from streams.sql_engines import CONNECT_SECONDS
+from streams.vault.database import VaultError, check_exists, create_schema, vault_engine
 from tests.postgres import PostgresServer
 
 SECRET = "s3cret-pw"
@@ -56,3 +62,28 @@ def test_the_tree_log_says_why_the_store_cannot_be_read() -> None:
 
     assert "Connection refused" in str(refused.value)
     _checked(str(refused.value))
+
+
+def _open_vault(url: str) -> None:
+    check_exists(url, vault_engine(url))
+
+
+def _read_tree_log(url: str) -> None:
+    TreeLog(engine_for(url)).size()
+
+
+@pytest.mark.parametrize("connect", [_open_vault, _read_tree_log], ids=["vault", "audit store"])
+def test_a_frozen_server_is_given_up_on_within_the_connect_deadline(
+    postgres: PostgresServer, connect: Callable[[str], None]
+) -> None:
+    url = postgres.create_database(f"frozen_{connect.__name__.strip('_')}")
+    with ThreadPoolExecutor(1) as pool, postgres.frozen():
+        started = time.monotonic()
+        attempt = pool.submit(connect, url)
+        # Far beyond the deadline: without one the attempt waits until the server thaws.
+        failed = attempt.exception(timeout=4 * CONNECT_SECONDS)
+        waited = time.monotonic() - started
+
+    assert isinstance(failed, StoreError | VaultError)
+    assert "connection timeout expired" in str(failed)
+    assert waited < 2 * CONNECT_SECONDS

@@ -12,7 +12,7 @@ from sqlalchemy import URL, Engine, create_engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from schemas.errors import KawalError
-from streams.sql_engines import driver_said, why_unusable
+from streams.sql_engines import connect_args, driver_said, why_unusable
 
 #: The databases the audit store runs on, each with an example URL.
 SUPPORTED = (
@@ -48,6 +48,8 @@ def shown(url: str | URL) -> str:
 def engine_for(url: str) -> Engine:
     """An engine on ``url``; nothing is connected yet.
 
+    A PostgreSQL connection attempt waits :data:`streams.sql_engines.CONNECT_SECONDS`.
+
     Raises:
         StoreError: ``url`` is not a database URL, names a dialect SQLAlchemy does not know, or
             a driver that is not installed.
@@ -55,7 +57,7 @@ def engine_for(url: str) -> Engine:
     parsed = parsed_url(url)
     try:
         # Hidden parameters: an error's text never quotes a row's values (personal data).
-        return create_engine(parsed, hide_parameters=True)
+        return create_engine(parsed, hide_parameters=True, connect_args=connect_args(parsed))
     except (ArgumentError, ImportError) as exc:  # NoSuchModuleError is an ArgumentError
         reason = why_unusable(exc, parsed.drivername)
     raise StoreError(f"cannot use the audit store {shown(parsed)}: {reason}; {FIX_THE_URL}")

@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from schemas.errors import KawalError
 from streams.private_files import private_sqlite_database
-from streams.sql_engines import driver_said, why_unusable
+from streams.sql_engines import connect_args, driver_said, why_unusable
 from streams.vault import migrations
 from streams.vault.tables import CaseDataKey
 
@@ -49,13 +49,16 @@ def failure(action: str, exc: SQLAlchemyError) -> VaultError:
 def vault_engine(url: str) -> Engine:
     """An engine on ``url``; on SQLite with the vault's pragmas on every connection.
 
+    A PostgreSQL connection attempt waits :data:`streams.sql_engines.CONNECT_SECONDS`.
+
     Raises:
         VaultError: ``url`` is not a database URL, or names a dialect or driver that is not
             there (the message hides its password and never repeats a string that is no URL).
     """
     try:
+        parsed = make_url(url)
         # Hidden parameters: an error's text never quotes a wrapped key.
-        engine = create_engine(url, hide_parameters=True)
+        engine = create_engine(parsed, hide_parameters=True, connect_args=connect_args(parsed))
     except (ArgumentError, ImportError) as exc:  # NoSuchModuleError is an ArgumentError
         raise _unusable(url, exc) from None
     if engine.dialect.name == "sqlite":
