@@ -141,8 +141,9 @@ class HubMetrics:
         self.vault_up = Gauge(
             "kawal_vault_up",
             "1 while the data-key vault answers the worker's pipeline; 0 while its last attempt "
-            "to read or make a batch's data keys failed (unreachable, locked, disk full): the "
-            "pipeline holds the batch and retries.",
+            "to read or make a batch's data keys failed (unreachable, locked, disk full) or is "
+            "unanswered after 10 s (a frozen database): the pipeline holds the batch and "
+            "retries or waits.",
             registry=self.registry,
         )
         # Measured by the process when scraped, not a timestamp compared with Prometheus's

@@ -62,6 +62,7 @@ from streams.hub.outbox import Keyed, Outbox, Sent, confirm
 from streams.hub.receipts import acceptance_receipt, receipt_value, rejection_receipt
 from streams.hub.rejections import dead_letter_value, log_failure, log_rejection, log_stop
 from streams.hub.router import Router
+from streams.hub.store_check import ANSWER_SECONDS
 from streams.topics import CASE_AUDIT, CASE_EVENTS, DLQ, outbound_topic
 from streams.vault.data_keys import Erased, VaultError
 from streams.vault.entries import CaseKeys, DataKey, vaulted
@@ -71,6 +72,8 @@ log = logging.getLogger(__name__)
 #: First and longest wait before the vault is asked again, in seconds.
 VAULT_RETRY_SECONDS = 0.5
 VAULT_RETRY_MAX_SECONDS = 30.0
+#: Seconds the vault has to answer a batch before it counts as down: as the audit store's check.
+VAULT_ANSWER_SECONDS = ANSWER_SECONDS
 #: Largest batch, and how long a batch waits to fill, in seconds (the latency it may add). In
 #: a burst another institution's event waits behind about two batches (docs/scale.md): 200
 #: kept it near a third of a second where 500 took twice as long, for 8 % less throughput.
@@ -147,7 +150,7 @@ class Pipeline:
         failed = 0
         while True:
             try:
-                keys = await asyncio.to_thread(self._fetch_keys, wanted, new)
+                keys, late = await self._ask_vault(wanted, new)
             except VaultError as exc:
                 failed += 1
                 self.metrics.vault_up.set(0)
@@ -160,10 +163,34 @@ class Pipeline:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, VAULT_RETRY_MAX_SECONDS)
                 continue
+            failed += 1 if late else 0
             if failed:
                 self.metrics.vault_up.set(1)
                 log.warning("the data-key vault answers again, after %d failed attempts", failed)
             return keys
+
+    async def _ask_vault(
+        self, wanted: list[str], new: list[str]
+    ) -> tuple[dict[str, bytes | Erased], bool]:
+        """The keys :meth:`_fetch_keys` gives, and whether the vault was late with them.
+
+        A frozen database (its processes stopped, its disk or the network path hung) refuses
+        nothing: a query on a connection the pool holds waits until it thaws. One unanswered
+        within :data:`VAULT_ANSWER_SECONDS` sets ``kawal_vault_up`` to 0 and is waited on
+        still (a thread cannot be stopped, and a second query would wait as well).
+        """
+        asking = asyncio.ensure_future(asyncio.to_thread(self._fetch_keys, wanted, new))
+        try:
+            return await asyncio.wait_for(asyncio.shield(asking), VAULT_ANSWER_SECONDS), False
+        except TimeoutError:
+            self.metrics.vault_up.set(0)
+            log.error(
+                "data-key vault unavailable (no answer within %.0f s: the database is frozen, "
+                "overloaded or cut off); the batch waits for its answer; see "
+                "docs/operations.md#kawalvaultunavailable",
+                VAULT_ANSWER_SECONDS,
+            )
+        return await asking, True
 
     def _fetch_keys(self, wanted: list[str], new: list[str]) -> dict[str, bytes | Erased]:
         """The keys of ``wanted`` the vault holds, made for the ``new`` cases only.

@@ -3,13 +3,16 @@
 Its only trace was an error line per retry: ``/readyz`` stayed 200 and no alert saw it, so a
 vault on a full disk stalled every new case until KawalPipelineStalled, ten minutes on.
 ``kawal_vault_up`` (KawalVaultUnavailable) follows it. The vault is real SQLite with its
-table away, as a vault whose database refuses.
+table away, as a vault whose database refuses, and real PostgreSQL of its own frozen (its
+processes stopped), as a vault whose database answers nothing: a query on a connection the
+pool holds waits for ever, so a call unanswered within ``ANSWER_SECONDS`` counts as down.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,10 +20,13 @@ from sqlalchemy import text
 
 from streams.hub.case_table import CaseBatch
 from streams.hub.pipeline import Pipeline
+from streams.hub.store_check import ANSWER_SECONDS
+from streams.vault.data_keys import DataKeyVault
 from streams.vault.tables import CaseDataKey
 from tests.hub.steptools import inbound_message, step_pipeline
 from tests.hub.test_lost_data_keys import vault_of
 from tests.hubtools import report
+from tests.postgres import PostgresServer
 
 WAIT_SECONDS = 60.0
 
@@ -62,3 +68,39 @@ def test_a_vault_down_holds_the_batch_sets_the_gauge_and_says_when_it_is_back(
     assert "data-key vault unavailable (" in said[0]
     assert "docs/operations.md#kawalvaultunavailable" in said[0]
     assert said[-1].startswith("the data-key vault answers again, after ")
+
+
+def test_a_frozen_vault_of_its_own_sets_the_gauge_and_the_batch_goes_on_when_it_thaws(
+    tmp_path: Path, postgres: PostgresServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = postgres.create_database("frozen_vault")
+    step = step_pipeline(tmp_path)
+    vault = DataKeyVault(url, vault_of(step).ring)
+    vault.create_schema()  # its connection stays in the pool
+    step = replace(step, case_keys=vault)
+    new = report()
+    messages = [inbound_message(step, "ReportReceived", new, 0)]
+    seen: dict[str, float | None] = {"before": vault_up(step)}
+
+    async def outage() -> set[str]:
+        with postgres.frozen():
+            keys = asyncio.ensure_future(step._batch_keys(messages, CaseBatch({})))
+            async with asyncio.timeout(3 * ANSWER_SECONDS):
+                while vault_up(step) != 0:
+                    await asyncio.sleep(0.05)
+            seen["down"] = vault_up(step)
+            assert not keys.done()  # the batch waits: nothing is refused for the vault
+        async with asyncio.timeout(WAIT_SECONDS):
+            return set(await keys)
+
+    try:
+        with caplog.at_level(logging.WARNING, "streams.hub.pipeline"):
+            made = asyncio.run(outage())
+    finally:
+        vault.close()
+
+    assert made == {new["envelope"]["case_id"]}
+    assert (seen["before"], seen["down"], vault_up(step)) == (1, 0, 1)
+    said = [r.getMessage() for r in caplog.records]
+    assert "no answer within 10 s" in said[0]
+    assert said[-1].startswith("the data-key vault answers again")
