@@ -69,6 +69,7 @@ class HubMetrics:
         role: str = "worker",
         rejection_reasons: Mapping[Stage, Iterable[str]] | None = None,
         refusal_reasons: Iterable[str] = (),
+        vault: bool = True,
     ) -> None:
         """Metrics on ``registry`` (a new one if None); ``deadline_rules`` are the rule ids.
 
@@ -76,7 +77,9 @@ class HubMetrics:
         collectors are added to a registry made here (a given one may have them already).
         ``rejection_reasons`` are the reason codes each stage of this process can dead-letter
         a record for, ``refusal_reasons`` those of a refused HTTP credential: their series
-        are exported at zero from the start.
+        are exported at zero from the start. ``vault`` says whether the process asks the
+        data-key vault (the worker does, the audit sink never): only then is
+        ``kawal_vault_up`` exported, as a constant 1 would say a vault answered it.
         """
         self.registry = registry or process_registry()
         register_build_info(self.registry, role)
@@ -138,14 +141,7 @@ class HubMetrics:
             "unreachable or refusing writes (the sink retries).",
             registry=self.registry,
         )
-        self.vault_up = Gauge(
-            "kawal_vault_up",
-            "1 while the data-key vault answers the worker's pipeline; 0 while its last attempt "
-            "to read or make a batch's data keys failed (unreachable, locked, disk full) or is "
-            "unanswered after 10 s (a frozen database): the pipeline holds the batch and "
-            "retries or waits.",
-            registry=self.registry,
-        )
+        self.vault_up = _vault_gauge(self.registry) if vault else None
         # Measured by the process when scraped, not a timestamp compared with Prometheus's
         # clock: a scrape interval longer than the bound cannot make a broker look silent.
         self.broker_unanswered = Gauge(
@@ -170,7 +166,7 @@ class HubMetrics:
         )
         # Every hub process reaches the store before it starts serving (streams.app).
         self.store_up.set(1)
-        self.vault_up.set(1)
+        self.vault_answered(True)
         self._writes_failing = False
         self._prime(deadline_rules)
         self._prime_reasons(rejection_reasons or {}, refusal_reasons)
@@ -245,6 +241,11 @@ class HubMetrics:
         """
         self.store_up.set(1 if answered and not self._writes_failing else 0)
 
+    def vault_answered(self, answered: bool) -> None:
+        """Record whether the data-key vault answered this process's last call."""
+        if self.vault_up is not None:
+            self.vault_up.set(1 if answered else 0)
+
     def follow_broker(self, unanswered_for: Callable[[], float]) -> None:
         """Export ``unanswered_for()`` (seconds the broker has been silent) at each scrape."""
         self.broker_unanswered.set_function(unanswered_for)
@@ -260,6 +261,18 @@ class HubMetrics:
     def exposition(self) -> bytes:
         """The registry in Prometheus text format."""
         return generate_latest(self.registry)
+
+
+def _vault_gauge(registry: CollectorRegistry) -> Gauge:
+    """``kawal_vault_up`` on ``registry``: only processes that ask the vault export it."""
+    return Gauge(
+        "kawal_vault_up",
+        "1 while the data-key vault answers the worker's pipeline; 0 while its last attempt "
+        "to read or make a batch's data keys failed (unreachable, locked, disk full) or is "
+        "unanswered after 10 s (a frozen database): the pipeline holds the batch and "
+        "retries or waits.",
+        registry=registry,
+    )
 
 
 def process_registry() -> CollectorRegistry:

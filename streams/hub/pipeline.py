@@ -153,7 +153,7 @@ class Pipeline:
                 keys, late = await self._ask_vault(wanted, new)
             except VaultError as exc:
                 failed += 1
-                self.metrics.vault_up.set(0)
+                self.metrics.vault_answered(False)
                 log.error(
                     "data-key vault unavailable (%s); the batch waits %.1f s; see "
                     "docs/operations.md#kawalvaultunavailable",
@@ -165,7 +165,7 @@ class Pipeline:
                 continue
             failed += 1 if late else 0
             if failed:
-                self.metrics.vault_up.set(1)
+                self.metrics.vault_answered(True)
                 log.warning("the data-key vault answers again, after %d failed attempts", failed)
             return keys
 
@@ -183,7 +183,7 @@ class Pipeline:
         try:
             return await asyncio.wait_for(asyncio.shield(asking), VAULT_ANSWER_SECONDS), False
         except TimeoutError:
-            self.metrics.vault_up.set(0)
+            self.metrics.vault_answered(False)
             log.error(
                 "data-key vault unavailable (no answer within %.0f s: the database is frozen, "
                 "overloaded or cut off); the batch waits for its answer; see "

@@ -27,5 +27,9 @@ def worker_metrics(deadline_rules: Iterable[str]) -> HubMetrics:
 
 
 def sink_metrics(role: str) -> HubMetrics:
-    """The audit sink's metrics, ``role`` naming it in ``kawal_build_info``."""
-    return HubMetrics(role=role, rejection_reasons={Stage.SINK: CODEC_REASONS})
+    """The audit sink's metrics, ``role`` naming it in ``kawal_build_info``.
+
+    The sink stores trails and signs tree heads; it never asks the data-key vault (the
+    disclosures it stores come sealed), so it exports no ``kawal_vault_up``.
+    """
+    return HubMetrics(role=role, rejection_reasons={Stage.SINK: CODEC_REASONS}, vault=False)
