@@ -7,6 +7,7 @@ removed) when the session ends.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -135,12 +136,12 @@ class PostgresServer:
         ).stdout.split()
         pids = [postmaster, *map(int, children)]
         for pid in pids:
-            os.kill(pid, signal.SIGSTOP)
+            _signal(pid, signal.SIGSTOP)
         try:
             yield
         finally:
             for pid in pids:
-                os.kill(pid, signal.SIGCONT)
+                _signal(pid, signal.SIGCONT)
 
     def stop(self) -> None:
         """Stop the server immediately and remove its files."""
@@ -150,3 +151,10 @@ class PostgresServer:
             )
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _signal(pid: int, signum: int) -> None:
+    # A backend that was ending (a connection just closed) is gone once the postmaster,
+    # resumed first, has reaped it: it needs no signal.
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signum)
