@@ -1,7 +1,8 @@
 """Where a reader has got to, kept in SQLite under ``KAWAL_HOME`` (mode 0600, folder 0700).
 
 Each inbound connector keeps its position in its system here (:mod:`connectors.runtime`), and
-``kawal dlq replay`` the dead letters it sent back. A connector's checkpoint is written only
+``kawal dlq replay`` the dead letters it sent back, in a table of its own
+(:mod:`streams.broker.replay_memory`). A connector's checkpoint is written only
 after the events of every record up to it were acknowledged by the broker, so a connector
 killed at any point resumes without losing a record; records read again after a crash yield
 the same event ids, which the hub recognises as duplicates.

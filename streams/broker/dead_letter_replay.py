@@ -11,6 +11,9 @@ sends. Letters that are not replayable at all are counted with what to do instea
 Which letters were sent is remembered under ``KAWAL_HOME`` batch by batch, as soon as the
 broker has acknowledged them, so a replay stopped partway (the broker stops taking records)
 and run again sends only what it had not yet sent, and replaying twice sends nothing twice.
+A letter is remembered by what it is (:mod:`streams.broker.replay_memory`), not by its place
+in ``kawal.dlq``: new letters at the places of a topic made again are sent, and a letter
+found twice in the topic is sent once.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ from kafka.producer.future import FutureRecordMetadata
 
 from schemas.codec import AvroCodec
 from schemas.errors import KawalError
-from streams.broker.checkpoints import CheckpointStore
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.dead_letters import (
     DeadLetterRecord,
@@ -38,11 +40,10 @@ from streams.broker.dead_letters import (
 )
 from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_client
 from streams.broker.producer_close import close_within
+from streams.broker.replay_memory import Migration, ReplayMemory, letter_identity
 from streams.domain.replayability import is_permanent
 from streams.domain.sealing import DecryptionKeys
 
-#: Checkpoint name under which replayed dead letters are remembered.
-REPLAYED = "dlq-replay"
 #: Letters sent before those the broker acknowledged are remembered: a replay killed outright
 #: (not stopped by an error) may send at most this many again.
 BATCH = 200
@@ -55,12 +56,16 @@ class ReplayOutcome:
     Attributes:
         replayed: Letters sent back to their inbound topic by this replay.
         already_replayed: Letters an earlier replay sent back (not sent again).
+        copies: Selected letters that are copies of another selected letter (the same
+            letter twice in ``kawal.dlq``): each letter is sent once.
         refusals: Each letter not replayable: its position in ``kawal.dlq`` and the reason,
             with what to do instead.
         permanent: Letters not sent because no fix mends them, by reason code.
         unmatched: When the filter selected no letter: for each field it selects on, the
             values the letters in ``kawal.dlq`` have, and how many have each, so that a
             mistyped value shows.
+        migrated: What became of the places in ``kawal.dlq`` an earlier release remembered
+            instead of the letters; None when there were none.
     """
 
     replayed: int
@@ -68,6 +73,8 @@ class ReplayOutcome:
     refusals: tuple[tuple[str, str], ...] = ()
     permanent: Mapping[str, int] = field(default_factory=dict)
     unmatched: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    copies: int = 0
+    migrated: Migration | None = None
 
     @property
     def not_replayable(self) -> int:
@@ -98,34 +105,39 @@ class ReplayInterruptedError(KawalError):
 class _Plan:
     """The selected letters, sorted into what replay does with each."""
 
-    to_send: list[DeadLetterRecord] = field(default_factory=list)
+    to_send: list[tuple[str, DeadLetterRecord]] = field(default_factory=list)
     already_replayed: int = 0
+    copies: int = 0
     refusals: list[tuple[str, str]] = field(default_factory=list)
     permanent: Counter[str] = field(default_factory=Counter)
     selected: int = 0
 
 
 def _plan(
-    letters: Iterable[DeadLetterRecord],
+    letters: Iterable[tuple[str, DeadLetterRecord]],
     selection: ReplayFilter,
     done: set[str],
     include_permanent: bool,
 ) -> _Plan:
     plan = _Plan()
-    for record in letters:
+    planned: set[str] = set()
+    for identity, record in letters:
         if not selection.matches(record):
             continue
         plan.selected += 1
         refusal = not_replayable_reason(record.letter)
         reason_code = str(record.letter["reason_code"])
-        if record.position in done:
+        if identity in done:
             plan.already_replayed += 1
+        elif identity in planned:
+            plan.copies += 1
         elif refusal is not None:
             plan.refusals.append((record.position, refusal))
         elif is_permanent(reason_code) and not include_permanent:
             plan.permanent[reason_code] += 1
         else:
-            plan.to_send.append(record)
+            plan.to_send.append((identity, record))
+        planned.add(identity)
     return plan
 
 
@@ -157,28 +169,35 @@ def replay_dead_letters(
             remembered, and the next replay sends the rest.
         schemas.errors.KawalError: a sealed payload does not open (the hub's key is not held,
             or the letter was altered); nothing of its batch or after it is sent.
+        streams.broker.replay_memory.ReplayMemoryError: the memory of the letters replayed
+            cannot be read (nothing is sent) or written.
         kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s.
     """
-    store = CheckpointStore(home / "connectors" / "checkpoints.db")
+    memory = ReplayMemory(home)
     try:
-        done = set(filter(None, (store.get(REPLAYED) or "").split(",")))
         # Read to the end before sending anything: a record refused again as it comes back
         # (its cause not fixed yet, or bytes no fix can mend) is dead-lettered anew, and a
         # replay still reading would send it round again, and again, for as long as it read.
-        letters = list(read_dead_letters(bootstrap, codec, credentials, wait))
-        plan = _plan(letters, selection, done, include_permanent)
+        read = list(read_dead_letters(bootstrap, codec, credentials, wait))
+        letters = [(letter_identity(record.letter), record) for record in read]
+        migrated = memory.migrate(
+            {record.position: (name, record.letter["rejected_at"]) for name, record in letters}
+        )
+        plan = _plan(letters, selection, memory.replayed(), include_permanent)
         if plan.to_send:
-            sender = _Sender(bootstrap, credentials, wait, store, done)
+            sender = _Sender(bootstrap, credentials, wait, memory)
             sender.send_all(plan.to_send, keys, batch, progress)
     finally:
-        store.close()
-    unmatched = {} if plan.selected else held_values(letters, selection)
+        memory.close()
+    unmatched = {} if plan.selected else held_values(read, selection)
     return ReplayOutcome(
         len(plan.to_send),
         plan.already_replayed,
         tuple(plan.refusals),
         dict(plan.permanent),
         unmatched,
+        plan.copies,
+        migrated,
     )
 
 
@@ -190,11 +209,10 @@ class _Sender:
         bootstrap: list[str],
         credentials: BrokerCredentials,
         wait: float,
-        store: CheckpointStore,
-        done: set[str],
+        memory: ReplayMemory,
     ) -> None:
         waited_ms = int(wait * 1000)
-        self.wait, self.store, self.done = wait, store, done
+        self.wait, self.memory = wait, memory
         # Every wait bounded by ``wait``: kafka-python would block a minute on a topic's
         # metadata and retry a record for two, with the operator watching a silent command.
         self.producer = kafka_client(
@@ -211,7 +229,7 @@ class _Sender:
 
     def send_all(
         self,
-        records: list[DeadLetterRecord],
+        records: list[tuple[str, DeadLetterRecord]],
         keys: DecryptionKeys,
         batch: int,
         progress: Callable[[int], None] | None,
@@ -225,8 +243,7 @@ class _Sender:
         try:
             for start in range(0, len(records), batch):
                 taken, failure = self._send_batch(records[start : start + batch], keys)
-                self.done.update(taken)
-                self.store.put(REPLAYED, ",".join(sorted(self.done)))
+                self.memory.remember(taken)
                 sent += len(taken)
                 if failure is not None:
                     raise ReplayInterruptedError(sent, len(records) - sent, failure)
@@ -236,21 +253,21 @@ class _Sender:
             close_within(self.producer, self.wait)
 
     def _send_batch(
-        self, records: list[DeadLetterRecord], keys: DecryptionKeys
+        self, records: list[tuple[str, DeadLetterRecord]], keys: DecryptionKeys
     ) -> tuple[list[str], str | None]:
-        """The positions of ``records`` the broker acknowledged, and why not all, if not."""
-        values = [(record, opened_payload(record.letter, keys)) for record in records]
+        """The identities of ``records`` the broker acknowledged, and why not all, if not."""
+        values = [(name, record, opened_payload(record.letter, keys)) for name, record in records]
         futures: list[tuple[str, FutureRecordMetadata]] = []
         failure: str | None = None
         try:
-            for record, value in values:
+            for name, record, value in values:
                 topic = str(record.letter["source_topic"])
                 future = self.producer.send(topic, key=record.key, value=value)
-                futures.append((record.position, future))
+                futures.append((name, future))
             self.producer.flush(timeout=self.wait)
         except KafkaError as exc:
             failure = type(exc).__name__
-        taken = [position for position, future in futures if future.succeeded()]
+        taken = [name for name, future in futures if future.succeeded()]
         failed = [future.exception for _, future in futures if future.failed()]
         if failure is None and len(taken) < len(records):
             failure = type(failed[0]).__name__ if failed else "no acknowledgement"

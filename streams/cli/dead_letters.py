@@ -24,6 +24,7 @@ from streams.broker.dead_letters import (
     read_dead_letters,
 )
 from streams.broker.endpoint import parse_broker_url
+from streams.broker.replay_memory import Migration
 from streams.cli.exits import EXIT_ERROR, EXIT_OK
 from streams.local.keyring import keyring_of
 from streams.settings import Settings
@@ -47,7 +48,8 @@ def add_parsers(commands: Any) -> None:
     replay = actions.add_parser(
         "replay",
         help="send dead letters back to their inbound topics (only those), each once, even "
-        "across a replay stopped partway; letters refused for a reason no fix mends (bad_magic, "
+        "across a replay stopped partway or a kawal.dlq made again (a letter is remembered by "
+        "what it is, not its place); letters refused for a reason no fix mends (bad_magic, "
         "bad_signature, ...) are skipped and counted; exit 1 when no selected letter is "
         "replayed (each line says what to do instead)",
     )
@@ -135,6 +137,13 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
         f"replayed {outcome.replayed}, already replayed {outcome.already_replayed}, "
         f"not replayable {outcome.not_replayable}, permanent {outcome.skipped_permanent}"
     )
+    if outcome.migrated is not None:
+        print(_migrated(outcome.migrated))
+    if outcome.copies:
+        print(
+            f"{outcome.copies} selected letters are copies of another one in kawal.dlq (the "
+            "same letter written twice): each letter is sent once"
+        )
     for position, reason in outcome.refusals:
         print(f"not replayed {position}: {reason}")
     if outcome.permanent:
@@ -142,6 +151,17 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     if outcome.unmatched:
         print(_unmatched(outcome.unmatched), file=sys.stderr)
     return _replay_exit(outcome)
+
+
+def _migrated(migrated: Migration) -> str:
+    """What to tell of the places in kawal.dlq an earlier release remembered."""
+    return (
+        f"the places in kawal.dlq an earlier release remembered as replayed are now "
+        f"remembered by their letters: {migrated.taken} letters found there are taken as "
+        f"replayed, {migrated.gone} places hold no letter any more (expired, or the topic was "
+        f"made again), {migrated.newer} letters there were rejected after the last replay (the "
+        "topic was made again since) and are not taken as replayed"
+    )
 
 
 def _permanent(permanent: Mapping[str, int]) -> str:

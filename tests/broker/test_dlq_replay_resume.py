@@ -4,7 +4,7 @@ The broker is frozen (SIGSTOP) once it has acknowledged the first batch: it keep
 connections and answers nothing, as when it is overloaded or its disk is full. The replay
 stops with what it sent and what remains. The frozen broker is then killed, so what it never
 answered is never written, and started afresh on the same port, in memory, with the same
-letters at the same places of ``kawal.dlq`` (what it took before is gone). Run again, the
+letters, written again (what it took before is gone). Run again, the
 replay sends only the letters the first run had not sent, so across both runs each letter
 reaches its inbound topic once. Before, the letters sent were remembered only at the end, so
 the second run sent the first batch again.
@@ -51,7 +51,7 @@ def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
         own.stop()
 
 
-def write_letters(bootstrap: list[str], stage: str) -> list[bytes]:
+def write_letters(bootstrap: list[str], stage: str, rejected_at: datetime) -> list[bytes]:
     """Two fixable letters from each of :data:`TOPICS`, in that order; their records."""
     codec = AvroCodec(default_catalog())
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
@@ -68,7 +68,7 @@ def write_letters(bootstrap: list[str], stage: str) -> list[bytes]:
                 "source_offset": number,
                 "payload": original,
                 "sealed_to": "",
-                "rejected_at": datetime.now(UTC),
+                "rejected_at": rejected_at,
             }
             value = codec.encode("kawal.DeadLetter", letter)
             # One partition of kawal.dlq: the replay reads them, and sends them, in order.
@@ -84,7 +84,8 @@ def test_a_replay_the_broker_stops_partway_sends_each_letter_once_when_run_again
 ) -> None:
     bootstrap = [broker.bootstrap_servers]
     stage = f"test-{uuid.uuid4().hex[:8]}"
-    originals = write_letters(bootstrap, stage)
+    rejected_at = datetime.now(UTC)
+    originals = write_letters(bootstrap, stage, rejected_at)
     codec, ring, selection = AvroCodec(default_catalog()), contract_keyring(), ReplayFilter(stage)
     acknowledged: list[int] = []
 
@@ -110,7 +111,7 @@ def test_a_replay_the_broker_stops_partway_sends_each_letter_once_when_run_again
         broker.stop()
     broker.start()
     provision_topics(bootstrap, all_topics(load_institutions(), 4))
-    assert write_letters(bootstrap, stage) == originals
+    assert write_letters(bootstrap, stage, rejected_at) == originals
     again = replay_dead_letters(bootstrap, codec, tmp_path, selection, ring, wait=WAIT)
 
     assert acknowledged == [2]
