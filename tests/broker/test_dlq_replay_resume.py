@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -49,6 +50,26 @@ def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
         yield own
     finally:
         own.stop()
+
+
+def wait_stopped(pid: int) -> None:
+    """Wait until every thread of ``pid`` is stopped: SIGSTOP reaches a running one later.
+
+    Before, a broker thread busy on another core could still take the next batch.
+    """
+    deadline = time.monotonic() + 10
+    tasks = Path(f"/proc/{pid}/task")
+    while any(_state(task) not in "Tt" for task in tasks.iterdir()):
+        assert time.monotonic() < deadline, f"the broker {pid} did not stop"
+        time.sleep(0.005)
+
+
+def _state(task: Path) -> str:
+    """The one-letter state of a thread in ``/proc`` (after the name in parentheses)."""
+    try:
+        return (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:  # the thread ended meanwhile
+        return "T"
 
 
 def write_letters(bootstrap: list[str], stage: str, rejected_at: datetime) -> list[bytes]:
@@ -95,6 +116,7 @@ def test_a_replay_the_broker_stops_partway_sends_each_letter_once_when_run_again
     def freeze(sent: int) -> None:
         acknowledged.append(sent)
         os.kill(frozen, signal.SIGSTOP)
+        wait_stopped(frozen)
 
     stopped: ReplayInterruptedError | None = None
     try:
