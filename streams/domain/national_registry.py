@@ -2,7 +2,8 @@
 
 Indonesia's registry is regular: Bawaslu RI, a Bawaslu office in each province and each regency
 or city, a PPK (the regional government) and an inspectorate for each region, the central
-agencies' PPKs, KASN, BKN, BPASN and the hub. So it is built, not typed: from the regions
+agencies' PPKs, KASN, BKN, BPASN, the two ministries that oversee follow-up
+(KemenPAN-RB, Kemendagri) and the hub. So it is built, not typed: from the regions
 (Kemendagri codes and names) and the central agencies, each a CSV file.
 
 Lanes (:class:`streams.domain.institutions.InboundLane`): Bawaslu RI, the provincial offices
@@ -29,6 +30,12 @@ NATIONAL_BODIES = (
     ),
     Institution("bkn", "personnel_agency", "Badan Kepegawaian Negara"),
     Institution("bpasn", "appeals_body", "Badan Pertimbangan ASN"),
+    Institution(
+        "kemenpanrb",
+        "ministry",
+        "Kementerian Pendayagunaan Aparatur Negara dan Reformasi Birokrasi",
+    ),
+    Institution("kemendagri", "ministry", "Kementerian Dalam Negeri"),
     Institution(HUB_INSTITUTION, "hub", "Kawal hub"),
 )
 

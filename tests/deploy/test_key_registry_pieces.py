@@ -1,7 +1,7 @@
 """A national key registry after two rounds of rotations, delivered to a pod in ConfigMap pieces.
 
-Every principal of the national registry (1,741 with the hub) rotates both keys twice, the
-old keys kept to verify old events: about 10,450 entries, 2.2 MB, twice what one ConfigMap holds.
+Every principal of the national registry (1,743 with the hub) rotates both keys twice, the
+old keys kept to verify old events: about 10,460 entries, 2.2 MB, twice what one ConfigMap holds.
 ``kawal keys split`` cuts it into pieces under 1 MiB; each piece is one ConfigMap
 ``kawal-key-registry-<n>``, projected into the folder the worker's ``KAWAL_KEYS_FILE`` names (as
 the kubelet lays it out), and the hub's own code reads it there and authenticates events signed
@@ -110,7 +110,7 @@ def test_a_national_registry_after_two_rotations_reaches_the_worker_in_pieces(
     assert path is not None
     registry = load_key_registry(pod.host_path(container, path))
 
-    assert len(registry) == len(load_key_registry(whole)) == 10_446  # 1,741 principals, 6 keys
+    assert len(registry) == len(load_key_registry(whole)) == 10_458  # 1,743 principals, 6 keys
     folder = tmp_path / "private"
     folder.mkdir()
     first_key, second_key, third_key = (_signing_key(k, folder) for k in (first, second, third))

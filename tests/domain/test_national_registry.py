@@ -40,21 +40,22 @@ def test_the_national_registry_has_every_body_of_every_region() -> None:
 
     assert {r.code for r in province_rows} == set(provinces())
     assert len(regions) - len(province_rows) == 514
-    assert len(institutions) == 1_741
+    assert len(institutions) == 1_743
     roles = Counter(inst.role for inst in institutions)
     assert roles["election_supervisor"] == 1 + len(regions)
     assert roles["ppk"] == len(regions) + 80
     assert roles["regional_inspectorate"] == len(regions)
     assert {"recommending_authority", "personnel_agency", "appeals_body", "hub"} <= set(roles)
+    ministries = {inst.id for inst in institutions if inst.role == "ministry"}
+    assert ministries == {"kemenpanrb", "kemendagri"}
 
 
 def test_only_the_national_and_provincial_bodies_have_topics_of_their_own() -> None:
     institutions = load_institutions(NATIONAL_REGISTRY)
     own = {inst.id for inst in institutions if inst.inbound is InboundLane.OWN}
 
-    assert own == {"bawaslu", "kasn", "bkn", "bpasn", "kawal"} | {
-        f"bawaslu.{code}" for code in provinces()
-    }
+    national = {"bawaslu", "kasn", "bkn", "bpasn", "kemenpanrb", "kemendagri", "kawal"}
+    assert own == national | {f"bawaslu.{code}" for code in provinces()}
     by_id = {inst.id: inst for inst in institutions}
     assert inbound_topic_of(by_id["bawaslu.3301"]) == SHARED_INBOUND
     assert inbound_topic_of(by_id["bawaslu.33"]) == "kawal.inbound.bawaslu.33"

@@ -49,7 +49,7 @@ EXPECTED: dict[str, dict[str, tuple[str, ...]]] = {
     "ClarificationRequested": {"bkn": ("questions",), "ppk.3374": ("questions",)},
     "ClarificationReceived": {"bkn": ("summary",)},
     "RecommendationIssued": dict.fromkeys(EVERY_PARTY_BUT_APPEALS, ()),
-    "DeadlineBreached": {"bkn": ()},
+    "DeadlineBreached": dict.fromkeys(("bkn", "kemenpanrb", "kemendagri"), ()),
     "PersonnelDataBlocked": {"bkn": ("subject_nip",), "ppk.3374": ("subject_nip",)},
     "SanctionImposed": dict.fromkeys(("bawaslu", "bawaslu.33", "bkn"), ()),
     "PersonnelDataUnblocked": {"bkn": ("subject_nip",), "ppk.3374": ("subject_nip",)},

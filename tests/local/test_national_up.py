@@ -1,4 +1,4 @@
-"""`kawal up` with the national registry (1,741 institutions).
+"""`kawal up` with the national registry (1,743 institutions).
 
 In memory, where its 3,500-odd topics are made in seconds; `make bench` starts it on durable
 storage (bench/at_rest.py).

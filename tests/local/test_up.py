@@ -14,11 +14,16 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from kafka import KafkaConsumer
 
+from streams.domain.entries import EntryProblem, check_entry
+from streams.domain.keys import load_key_registry
 from streams.local.demo_mix import mix_waves
 from streams.local.processes import free_port
 from streams.local.storage import free_storage_base_port
-from tests.hubtools import UpProcess, http_get, pid_running, start_up, up_env
+from streams.settings import Settings
+from streams.topics import outbound_topic
+from tests.hubtools import UpProcess, default_codec, http_get, pid_running, start_up, up_env
 
 pytestmark = pytest.mark.slow
 
@@ -140,6 +145,42 @@ def test_demo_cases_are_readable_with_case_trail(demo_up: UpProcess) -> None:
     verified = _kawal(demo_up.home, "audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert verified.stdout.startswith("verified ")
+
+
+def _feed_entries(up: UpProcess, institution: str, timeout: float = 120.0) -> list[dict[str, Any]]:
+    """The decoded records of ``institution``'s feed on the demo's broker, once it has one."""
+    consumer = KafkaConsumer(
+        outbound_topic(institution),
+        bootstrap_servers=[f"127.0.0.1:{up.broker_port}"],
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
+    codec = default_codec()
+    found: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while not found and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=500).values():
+                found += [codec.decode(record.value).record for record in records]
+    finally:
+        consumer.close()
+    return found
+
+
+def test_the_demos_breached_deadlines_reach_both_ministries_signed(demo_up: UpProcess) -> None:
+    _wait_for_output(demo_up, "published demo cases")
+    registry = load_key_registry(Settings(home=demo_up.home).key_registry_file)
+    codec = default_codec()
+
+    for ministry in ("kemenpanrb", "kemendagri"):
+        entries = _feed_entries(demo_up, ministry)
+        assert entries, f"nothing on {ministry}'s feed\n{demo_up.text()[-3000:]}"
+        # Only breaches: the ministries' role consumes nothing else, and they send nothing.
+        assert {entry["event_type"] for entry in entries} == {"DeadlineBreached"}
+        for entry in entries:
+            assert not isinstance(check_entry(codec, registry, entry), EntryProblem)
+            assert entry["disclosures"] == entry["feed_disclosures"] == []
 
 
 def test_the_demo_adds_a_mix_of_cases_for_the_dashboard(demo_up: UpProcess) -> None:
