@@ -209,7 +209,7 @@ TOPIC_TABLE: tuple[TopicRule, ...] = (
         "delivery queue of receipts and routed entries to one institution, whose connector "
         "may be down far longer than the hub; the canonical copy stays on kawal.case.audit "
         "(and its trail by HTTP), so 90 days bound it. One partition: one connector reads "
-        "it, in one order, and 1,741 feeds of the case partition count would be 7,000 "
+        "it, in one order, and 1,743 feeds of the case partition count would be 7,000 "
         "partitions on tansu (a first start twice as long) and 21,000 on a cluster of 12; "
         "a feed made with more keeps them",
         keeps_partitions=True,

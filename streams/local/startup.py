@@ -1,6 +1,6 @@
 """What ``kawal up`` prepares before its worker and sink, and what it leaves running beside them.
 
-A national registry has 1,741 outbound feeds, and tansu on S3 takes about 11.5 s to create
+A national registry has 1,743 outbound feeds, and tansu on S3 takes about 11.5 s to create
 them on a first start. Neither the worker nor the sink reads a feed (the worker writes them,
 each institution's connector reads its own), so the feeds are made in the background from the
 start, beside the hub's own and the inbound topics and then beside the worker's and the sink's
