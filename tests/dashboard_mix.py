@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from schemas.codec import AvroCodec
@@ -19,7 +19,15 @@ from streams.domain.deadlines import breach_event, load_rules
 from streams.domain.lifecycle import FOLLOW_UP_RULE, start
 from tests.casemix import appeal_decided
 from tests.entrytools import signed_rows
-from tests.hubtools import recommendation, referral, registration, report, sanction, verification
+from tests.hubtools import (
+    envelope,
+    recommendation,
+    referral,
+    registration,
+    report,
+    sanction,
+    verification,
+)
 
 #: (election, region code, employing agency) of the mix's cases.
 PLACES = (
@@ -93,6 +101,51 @@ def breached(seed: int, count: int) -> list[list[dict[str, Any]]]:
             events.append(late)
         cases.append(events)
     return cases
+
+
+def closed(seed: int, count: int) -> list[list[dict[str, Any]]]:
+    """``count`` recommended cases the authority closed.
+
+    Every third one was closed after its sanction (followed up); the others before any, the
+    civil servant having left the service, every other one of them after its follow-up
+    deadline's breach.
+    """
+    rng = random.Random(seed)
+    cases = []
+    for number in range(count):
+        events = _case(rng, rng.choice(PLACES), "recommended")
+        case_id = events[0]["envelope"]["case_id"]
+        reason = "SUBJECT_LEFT_SERVICE"
+        if number % 3 == 0:
+            reason = "SANCTION_IMPOSED"
+            events.append(_after(events[-1], sanction(case_id)))
+        elif number % 2 == 0:
+            events.append(follow_up_breach(events[0], events[-1]))
+        events.append(_after(events[-1], closing(case_id, reason)))
+        cases.append(events)
+    return cases
+
+
+def _after(before: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """``record``, happening 5 days after ``before``."""
+    record["envelope"]["event_time"] = before["envelope"]["event_time"] + timedelta(days=5)
+    return record
+
+
+def closing(case_id: str, reason: str) -> dict[str, Any]:
+    """The authority's CaseClosed of ``case_id`` for ``reason``."""
+    return {
+        "envelope": envelope(case_id, "bkn", "CaseClosed"),
+        "closing_reason": reason,
+        "closed_on": date(2025, 2, 3),
+        "final_sanction": (
+            {"level": "MEDIUM", "kind": "ALLOWANCE_CUT_25_6_MONTHS"}
+            if reason == "SANCTION_IMPOSED"
+            else None
+        ),
+        "merged_into_case_id": None,
+        "remarks": None,
+    }
 
 
 def follow_up_breach(first: dict[str, Any], issued: dict[str, Any]) -> dict[str, Any]:

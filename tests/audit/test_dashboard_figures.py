@@ -31,7 +31,7 @@ from streams.audit.suppression import withheld
 from streams.domain.calendar import load_calendar
 from streams.domain.headcounts import load_headcounts
 from streams.settings import Settings
-from tests.dashboard_mix import breached, generate, write
+from tests.dashboard_mix import breached, closed, generate, write
 
 #: Weekdays off from April 2024 to January 2025: the national holidays and cuti bersama of the
 #: joint decree (SKB 3 Menteri) on 2024's holidays, the regional election day of 27 November
@@ -139,6 +139,10 @@ def case_summary(events: list[dict[str, Any]]) -> dict[str, Any]:
             and record["rule_id"] == "recommendation_follow_up"
             for record in events
         ),
+        # Closed with no sanction before it: nothing is accepted on a closed case.
+        "closed_unfollowed": recommended
+        and "CaseClosed" in first_of
+        and "SanctionImposed" not in first_of,
     }
 
 
@@ -220,8 +224,12 @@ def expected_ratio(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def expected_follow_up(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     recommended = Counter(case["agency"] for case in cases if case["recommended"])
     followed = Counter(case["agency"] for case in cases if case["followed_up"])
+    closed = Counter(case["agency"] for case in cases if case["closed_unfollowed"])
+    # A case closed after its deadline's breach was closed without follow-up, not overdue.
     ignored = Counter(
-        case["agency"] for case in cases if case["follow_up_breached"] and not case["followed_up"]
+        case["agency"]
+        for case in cases
+        if case["follow_up_breached"] and not case["followed_up"] and not case["closed_unfollowed"]
     )
     rows = [
         {
@@ -229,8 +237,9 @@ def expected_follow_up(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "recommended": n,
             "followed_up": followed[agency],
             "not_followed_up": n - followed[agency],
-            "pending": n - followed[agency] - ignored[agency],
+            "pending": n - followed[agency] - ignored[agency] - closed[agency],
             "overdue": ignored[agency],
+            "closed_without_follow_up": closed[agency],
             "follow_up_rate": round(followed[agency] / n, 4),
         }
         for agency, n in recommended.items()
@@ -276,7 +285,14 @@ GROUPS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "violation_ratio": ("reported", ("reported", "proven"), ("proven_per_1000",)),
     "follow_up": (
         "recommended",
-        ("recommended", "followed_up", "not_followed_up", "pending", "overdue"),
+        (
+            "recommended",
+            "followed_up",
+            "not_followed_up",
+            "pending",
+            "overdue",
+            "closed_without_follow_up",
+        ),
         ("follow_up_rate",),
     ),
     "catatan_merah": ("proven", ("proven",), ("first_proven_on", "last_proven_on")),
@@ -316,6 +332,7 @@ def mixed_store(store: AuditStore) -> AuditStore:
     codec = AvroCodec(default_catalog())
     write(store, codec, generate(seed=16, count=90))
     write(store, codec, breached(seed=16, count=12))
+    write(store, codec, closed(seed=16, count=9))
     return store
 
 
@@ -387,6 +404,8 @@ def test_the_mix_reaches_every_figure(mixed_store: AuditStore) -> None:
     # Recommendations not followed up both within their deadline and past it, unanswered.
     assert sum(row["pending"] for row in view["follow_up"]) > 0
     assert sum(row["overdue"] for row in view["follow_up"]) > 0
+    # And closed before any sanction, some after their deadline's breach.
+    assert sum(row["closed_without_follow_up"] for row in view["follow_up"]) > 0
     assert view["catatan_merah"]
 
 

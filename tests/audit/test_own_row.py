@@ -85,6 +85,7 @@ def test_a_ppk_sees_its_own_withheld_row_and_nothing_else_changes(
         # Neither's deadline was recorded breached: both still pending.
         "pending": real["not_followed_up"],
         "overdue": 0,
+        "closed_without_follow_up": 0,
         "follow_up_rate": real["rate"],
         VISIBLE_ONLY_TO: agency,
     }

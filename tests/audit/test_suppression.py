@@ -195,7 +195,7 @@ def test_a_stage_withheld_with_its_twin_count_shows_no_provisional_either() -> N
         "follow_up": [
             {
                 "agency": "ppk.3374", "recommended": 10, "followed_up": 8, "not_followed_up": 2,
-                "pending": 2, "overdue": 0, "follow_up_rate": 0.8,
+                "pending": 2, "overdue": 0, "closed_without_follow_up": 0, "follow_up_rate": 0.8,
             }
         ],
         "catatan_merah": [],

@@ -15,7 +15,9 @@ from schemas.codec import AvroCodec
 from streams.audit.store import AuditStore
 from streams.cli import main
 from streams.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_USAGE
-from tests.dashboard_mix import generate, write
+from tests.dashboard_mix import closing, generate, write
+from tests.entrytools import signed_rows
+from tests.hubtools import recommendation, referral, registration, report, verification
 
 
 @pytest.fixture
@@ -59,6 +61,37 @@ def test_csv_of_one_figure_matches_its_json(
         for row in rows
     ] == [row["follow_up_rate"] for row in view["follow_up"]]
     assert "withheld" in [row["follow_up_rate"] for row in rows]
+
+
+def test_a_case_closed_before_any_sanction_is_closed_without_follow_up_not_pending(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    monkeypatch.setenv("KAWAL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KAWAL_AUDIT_DB_URL", url)
+    store = AuditStore(url)
+    store.create_schema()
+    for _ in range(3):
+        first = report()
+        case_id = first["envelope"]["case_id"]
+        steps = (registration, verification, referral, recommendation)
+        events = [first, *(step(case_id) for step in steps)]
+        # Recommended, then closed: the civil servant left the service before any sanction.
+        events.append(closing(case_id, "SUBJECT_LEFT_SERVICE"))
+        store.insert(signed_rows(AvroCodec(default_catalog()), events))
+    store.close()
+
+    assert main(["stats", "--format", "json", "--figure", "follow_up"]) == EXIT_OK
+    (row,) = json.loads(capsys.readouterr().out)["follow_up"]
+    assert main(["stats", "--format", "csv", "--figure", "follow_up"]) == EXIT_OK
+    (exported,) = csv.DictReader(io.StringIO(capsys.readouterr().out))
+
+    assert row == {
+        "agency": "ppk.3374", "recommended": 3, "followed_up": 0, "not_followed_up": 3,
+        "pending": 0, "overdue": 0, "closed_without_follow_up": 3, "follow_up_rate": 0.0,
+    }  # fmt: skip
+    assert exported["pending"] == "0"
+    assert exported["closed_without_follow_up"] == "3"
 
 
 def test_csv_of_every_figure_names_each(

@@ -20,7 +20,7 @@ PPK = "ppk.3374"
 #: ppk.3374's real figures in the mix: the recommendation not followed up is the ignored one.
 REAL = {
     "recommended": 2, "followed_up": 1, "not_followed_up": 1, "pending": 0, "overdue": 1,
-    "follow_up_rate": 0.5,
+    "closed_without_follow_up": 0, "follow_up_rate": 0.5,
 }  # fmt: skip
 #: The marker of the own row and its note on the page, in each language.
 MARKS = {
@@ -129,7 +129,7 @@ def test_a_ppk_reads_its_own_row_on_the_page_marked_for_it_alone(
     assert 'data-own-row="ppk.3374"' in own_row.group(0)
     rate = {"id": "50,0%", "en": "50.0%"}[lang]
     cells = re.findall(r'<td class="num[^"]*">([\d%,.]+)</td>', own_row.group(0))
-    assert cells == ["2", "1", "1", "0", "1", rate]  # the one not followed up is overdue
+    assert cells == ["2", "1", "1", "0", "1", "0", rate]  # the one not followed up is overdue
     assert "data-withheld" in public_row.group(0)
     own_note = re.search(r'<p class="own-note" data-own-note="follow_up">.*?</p>', own)
     assert own_note is not None

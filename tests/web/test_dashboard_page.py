@@ -110,10 +110,12 @@ def test_the_page_is_indonesian_first_with_definitions_beside_the_figures(
         assert f'href="/dashboard/{figure}.csv"' in english
 
 
-def test_follow_up_tells_pending_from_overdue_in_both_languages(view: dict[str, Any]) -> None:
+def test_follow_up_tells_pending_overdue_and_closed_apart_in_both_languages(
+    view: dict[str, Any],
+) -> None:
     row = {
-        "agency": "ppk.3374", "recommended": 9, "followed_up": 4, "not_followed_up": 5,
-        "pending": 2, "overdue": 3, "follow_up_rate": 0.4444,
+        "agency": "ppk.3374", "recommended": 10, "followed_up": 4, "not_followed_up": 6,
+        "pending": 2, "overdue": 3, "closed_without_follow_up": 1, "follow_up_rate": 0.4,
     }  # fmt: skip
     changed = view | {"follow_up": [row]}
 
@@ -122,13 +124,17 @@ def test_follow_up_tells_pending_from_overdue_in_both_languages(view: dict[str, 
 
     section = english.split('<section id="follow_up">')[1].split("</section>")[0]
     numbers = re.findall(r'<td class="num[^"]*">([^<]*)</td>', section)
-    assert numbers == ["9", "4", "5", "2", "3", "44.4%"]
+    assert numbers == ["10", "4", "6", "2", "3", "1", "40.0%"]
     assert ">menunggu</th>" in indonesian
     assert ">lewat batas waktu</th>" in indonesian
+    assert ">ditutup tanpa tindak lanjut</th>" in indonesian
     assert "masih dalam batas waktu tindak lanjut" in indonesian
+    assert "kasus ditutup sebelum ada sanksi" in indonesian
     assert ">pending</th>" in english
     assert ">overdue</th>" in english
+    assert ">closed without follow-up</th>" in english
     assert "the deadline passed unanswered" in english
+    assert "the case was closed before any sanction" in english
 
 
 def test_values_from_the_trail_are_escaped(view: dict[str, Any]) -> None:

@@ -138,6 +138,7 @@ def test_a_group_of_k_shows_its_figures_and_one_of_k_minus_1_does_not(
             "not_followed_up": 0,
             "pending": 0,
             "overdue": 0,
+            "closed_without_follow_up": 0,
             "follow_up_rate": 1.0,
         }
     ]

@@ -35,7 +35,7 @@ ELECTION = f"pilkada-test-{uuid.uuid4().hex[:8]}"
 #: Each PPK's real row: one recommendation, not followed up.
 REAL = {
     "recommended": 1, "followed_up": 0, "not_followed_up": 1, "pending": 1, "overdue": 0,
-    "follow_up_rate": 0.0,
+    "closed_without_follow_up": 0, "follow_up_rate": 0.0,
 }  # fmt: skip
 BUNDLED = Path(__file__).parents[2] / "streams" / "data" / "institutions.toml"
 

@@ -215,11 +215,13 @@ def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_escaped() -> None:
 
 def test_figures_export_escapes_formulas_and_keeps_numbers() -> None:
     view = {"follow_up": [{"agency": "+cmd", "recommended": 3, "followed_up": 0,
-                           "not_followed_up": 3, "pending": 1, "overdue": 2,
+                           "not_followed_up": 4, "pending": 1, "overdue": 2,
+                           "closed_without_follow_up": 1,
                            "follow_up_rate": -0.5}]}  # fmt: skip
 
     (exported,) = csv.DictReader(io.StringIO(to_csv(view, "follow_up")))
 
     assert exported == {"agency": "'+cmd", "recommended": "3", "followed_up": "0",
-                        "not_followed_up": "3", "pending": "1", "overdue": "2",
+                        "not_followed_up": "4", "pending": "1", "overdue": "2",
+                        "closed_without_follow_up": "1",
                         "follow_up_rate": "-0.5"}  # fmt: skip

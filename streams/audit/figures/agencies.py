@@ -17,6 +17,14 @@ from streams.domain.working_time import jakarta_day
 #: Decimals of a ratio per 1,000 civil servants and of a follow-up rate.
 PER_1000_DECIMALS = 3
 RATE_DECIMALS = 4
+#: The column of a recommendation not followed up, by its ``kawal_recommendations`` state; a
+#: state not listed (none is expected of a recommendation not followed up) counts as pending.
+NOT_FOLLOWED_UP = {
+    "pending": "pending",
+    "overdue_unblocked": "overdue",
+    "overdue_blocked": "overdue",
+    "closed_without_follow_up": "closed_without_follow_up",
+}
 
 
 def violation_ratio(
@@ -55,24 +63,24 @@ def violation_ratio(
 def follow_up_rate(cases: list[CaseFacts]) -> list[dict[str, Any]]:
     """Per PPK: recommendations it received, how many it followed up, and the rate.
 
-    A recommendation not followed up is either ``pending`` (no breach of its follow-up
-    deadline recorded: still within it) or ``overdue`` (the hub recorded its DeadlineBreached:
-    the deadline passed unanswered), as ``kawal stats`` tells them apart.
+    A recommendation not followed up is ``pending`` (no breach of its follow-up deadline
+    recorded: still within it), ``overdue`` (the hub recorded its DeadlineBreached: the
+    deadline passed unanswered) or ``closed_without_follow_up`` (the case was closed before any
+    sanction, e.g. the civil servant left the service), as the ``kawal_recommendations`` metric
+    tells them apart (its two overdue states together).
 
     Returns:
         One row per agency with a proven recommendation, lowest rate first (the agencies
         ignoring recommendations on top): ``agency``, ``recommended``, ``followed_up``,
-        ``not_followed_up``, ``pending``, ``overdue`` and ``follow_up_rate`` (followed up /
-        recommended).
+        ``not_followed_up``, ``pending``, ``overdue``, ``closed_without_follow_up`` and
+        ``follow_up_rate`` (followed up / recommended).
     """
     recommended = Counter(case.outcome.institution for case in cases if case.outcome.recommended)
     followed = Counter(case.outcome.institution for case in cases if case.outcome.followed_up)
-    overdue = Counter(
-        case.outcome.institution
+    unfollowed = Counter(
+        (case.outcome.institution, NOT_FOLLOWED_UP.get(case.follow_up_state or "", "pending"))
         for case in cases
-        if case.outcome.recommended
-        and not case.outcome.followed_up
-        and case.outcome.follow_up_overdue
+        if case.outcome.recommended and not case.outcome.followed_up
     )
     rows = [
         {
@@ -80,8 +88,9 @@ def follow_up_rate(cases: list[CaseFacts]) -> list[dict[str, Any]]:
             "recommended": count,
             "followed_up": followed[agency],
             "not_followed_up": count - followed[agency],
-            "pending": count - followed[agency] - overdue[agency],
-            "overdue": overdue[agency],
+            "pending": unfollowed[agency, "pending"],
+            "overdue": unfollowed[agency, "overdue"],
+            "closed_without_follow_up": unfollowed[agency, "closed_without_follow_up"],
             "follow_up_rate": round(followed[agency] / count, RATE_DECIMALS),
         }
         for agency, count in recommended.items()

@@ -40,7 +40,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "follow_up": (
         "agency", "recommended", "followed_up", "not_followed_up", "pending", "overdue",
-        "follow_up_rate",
+        "closed_without_follow_up", "follow_up_rate",
     ),
     "catatan_merah": ("agency", "proven", "first_proven_on", "last_proven_on"),
 }  # fmt: skip

@@ -12,6 +12,12 @@ clocks start from), of the first event of each milestone:
 - ``recommended``: the first ``RecommendationIssued`` that found the violation proven;
 - ``followed_up``: the first ``SanctionImposed`` after that recommendation.
 
+Where a case stands in following up its recommendation is the ``kawal_recommendations``
+metric's state (:func:`streams.domain.case_counts.recommendation_state`), taken from the case's
+phase folded as ingress folds it (:func:`streams.domain.lifecycle.advance`) over the events read
+here: they are every event that moves a case to or out of its recommendation (the
+recommendation, the sanction, the closing) or records its follow-up deadline breached.
+
 Only non-personal fields are read; nothing here holds a case id beyond the dict's keys.
 """
 
@@ -26,9 +32,13 @@ from schemas.codec import AvroCodec
 from streams.audit.decoding import EntryDecoder
 from streams.audit.stats import READ_TYPES, CaseOutcome, apply
 from streams.audit.store import AuditStore
+from streams.domain.case_counts import recommendation_state
+from streams.domain.lifecycle import CaseLifecycle, advance, start
 
-#: Event types read: those of ``kawal stats`` and the registration.
-FACT_TYPES = (*READ_TYPES, "ReportRegistered")
+#: Event types read: those of ``kawal stats``, the registration and the closing.
+FACT_TYPES = (*READ_TYPES, "ReportRegistered", "CaseClosed")
+#: The lifecycle's authority is not read here (no transition is checked).
+NO_AUTHORITY = ""
 
 
 @dataclass
@@ -38,6 +48,13 @@ class CaseFacts:
     outcome: CaseOutcome = field(default_factory=CaseOutcome)
     #: Milestone name (see the module) -> when it happened.
     times: dict[str, datetime] = field(default_factory=dict)
+    #: Its phase, follow-up breach and closing, folded from the events read (see the module).
+    lifecycle: CaseLifecycle | None = None
+
+    @property
+    def follow_up_state(self) -> str | None:
+        """Its state in the ``kawal_recommendations`` metric, None without a recommendation."""
+        return recommendation_state(self.lifecycle) if self.lifecycle else None
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,6 +94,10 @@ def note(case: CaseFacts, record: dict[str, Any]) -> None:
     event_type = record["envelope"]["event_type"]
     followed_before = case.outcome.followed_up
     apply(case.outcome, record)
+    if event_type == "ReportReceived":
+        case.lifecycle = start(record, NO_AUTHORITY)
+    elif case.lifecycle is not None:
+        advance(case.lifecycle, event_type, record)
     milestone = _milestone(event_type, record, case, followed_before)
     if milestone:
         case.times.setdefault(milestone, record["envelope"]["event_time"])

@@ -57,8 +57,16 @@ RATIO_RULE = TableRule(
 )
 FOLLOW_UP_RULE = TableRule(
     base="recommended",
-    # Not followed up = pending + overdue: the row's counts add up, one withheld withholds all.
-    counts=("recommended", "followed_up", "not_followed_up", "pending", "overdue"),
+    # Not followed up = pending + overdue + closed without follow-up: the row's counts add up,
+    # one withheld withholds all.
+    counts=(
+        "recommended",
+        "followed_up",
+        "not_followed_up",
+        "pending",
+        "overdue",
+        "closed_without_follow_up",
+    ),
     derived={"follow_up_rate": ("recommended", "followed_up", "not_followed_up")},
     linked=True,
     additive=("recommended", "followed_up", "not_followed_up"),
