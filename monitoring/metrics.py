@@ -242,7 +242,7 @@ class HubMetrics:
         self.store_up.set(1 if answered and not self._writes_failing else 0)
 
     def vault_answered(self, answered: bool) -> None:
-        """Record whether the data-key vault answered this process's last call."""
+        """Record whether the data-key vault answered this process's last call or check."""
         if self.vault_up is not None:
             self.vault_up.set(1 if answered else 0)
 
@@ -267,8 +267,8 @@ def _vault_gauge(registry: CollectorRegistry) -> Gauge:
     """``kawal_vault_up`` on ``registry``: only processes that ask the vault export it."""
     return Gauge(
         "kawal_vault_up",
-        "1 while the data-key vault answers the worker's pipeline; 0 while its last attempt "
-        "to read or make a batch's data keys failed (unreachable, locked, disk full) or is "
+        "1 while the data-key vault answers the worker; 0 while its last call (a batch's "
+        "data keys, or the check every 5 s) failed (unreachable, locked, disk full) or is "
         "unanswered after 10 s (a frozen database): the pipeline holds the batch and "
         "retries or waits.",
         registry=registry,

@@ -50,6 +50,7 @@ from streams.hub import (
     pipeline,
     retention_timer,
     sink,
+    vault_check,
     watch,
 )
 from streams.hub.case_store import CaseStoreKind, case_tables, store_url
@@ -307,6 +308,7 @@ def create_worker(settings: Settings) -> faust.App:
     policy = create_disclosure_policy(settings, rules)
     vault = create_vault(settings)
     step = create_pipeline(settings, app, rules, metrics, policy, vault)
+    vault_check.register_vault_check(app, vault.answers, metrics)
     institutions = tuple(step.rules.institutions.values())
     # For ops: every hub group's consumer lag, stray inbound records, the worker's cases.
     endpoint = parse_broker_url(cast(str, settings.broker_url))

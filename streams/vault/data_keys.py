@@ -215,6 +215,18 @@ class DataKeyVault:
         except SQLAlchemyError as exc:
             raise failure("read", exc) from exc
 
+    def answers(self) -> None:
+        """Ask the vault's database a trivial query (the worker's check, ``kawal_vault_up``).
+
+        Raises:
+            VaultError: the database does not answer (down, dropped, unreachable).
+        """
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(select(1))
+        except SQLAlchemyError as exc:
+            raise failure("reach", exc) from exc
+
     def close(self) -> None:
         """Release the connection pool."""
         self.engine.dispose()

@@ -6,6 +6,7 @@ vault on a full disk stalled every new case until KawalPipelineStalled, ten minu
 table away, as a vault whose database refuses, and real PostgreSQL of its own frozen (its
 processes stopped), as a vault whose database answers nothing: a query on a connection the
 pool holds waits for ever, so a call unanswered within ``ANSWER_SECONDS`` counts as down.
+The worker also checks the vault between batches, so an idle hub sees it stop as well.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import text
 from streams.hub.case_table import CaseBatch
 from streams.hub.pipeline import Pipeline
 from streams.hub.store_check import ANSWER_SECONDS
+from streams.hub.vault_check import vault_check
 from streams.vault.data_keys import DataKeyVault
 from streams.vault.tables import CaseDataKey
 from tests.hub.steptools import inbound_message, step_pipeline
@@ -104,3 +106,51 @@ def test_a_frozen_vault_of_its_own_sets_the_gauge_and_the_batch_goes_on_when_it_
     said = [r.getMessage() for r in caplog.records]
     assert "no answer within 10 s" in said[0]
     assert said[-1].startswith("the data-key vault answers again")
+
+
+def test_an_idle_hub_sees_its_frozen_vault_down_and_up_again_without_any_batch(
+    tmp_path: Path, postgres: PostgresServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The vault was asked only for a batch's keys: frozen while no event came, it kept
+    # kawal_vault_up at 1 and the log silent until the next event.
+    url = postgres.create_database("idle_vault")
+    step = step_pipeline(tmp_path)
+    vault = DataKeyVault(url, vault_of(step).ring)
+    vault.create_schema()  # its connection stays in the pool
+    check = vault_check(vault.answers, step.metrics, answer_seconds=2)
+    seen: dict[str, float | None] = {}
+
+    async def until(up: float) -> None:
+        async with asyncio.timeout(WAIT_SECONDS):
+            while vault_up(step) != up:
+                await asyncio.sleep(0.05)
+
+    async def outage() -> None:
+        async def timer() -> None:  # as the worker's timer, every CHECK_SECONDS
+            while True:
+                await check.check()
+                await asyncio.sleep(0.5)
+
+        checks = asyncio.ensure_future(timer())
+        try:
+            await asyncio.sleep(1)
+            seen["before"] = vault_up(step)
+            with postgres.frozen():
+                await until(0)
+                seen["down"] = vault_up(step)
+            await until(1)
+        finally:
+            checks.cancel()
+
+    try:
+        with caplog.at_level(logging.WARNING, "streams.hub.vault_check"):
+            asyncio.run(outage())
+    finally:
+        vault.close()
+
+    assert (seen["before"], seen["down"], vault_up(step)) == (1, 0, 1)
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 2, said  # once when it stops, once when it answers again
+    assert said[0].startswith("the data-key vault does not answer (no answer within 2 s")
+    assert "docs/operations.md#kawalvaultunavailable" in said[0]
+    assert said[1] == "the data-key vault answers again"
