@@ -79,7 +79,8 @@ class HubMetrics:
         a record for, ``refusal_reasons`` those of a refused HTTP credential: their series
         are exported at zero from the start. ``vault`` says whether the process asks the
         data-key vault (the worker does, the audit sink never): only then is
-        ``kawal_vault_up`` exported, as a constant 1 would say a vault answered it.
+        ``kawal_vault_up`` (and ``kawal_retention_failures_total``) exported, as a constant 1
+        would say a vault answered it.
         """
         self.registry = registry or process_registry()
         register_build_info(self.registry, role)
@@ -142,6 +143,7 @@ class HubMetrics:
             registry=self.registry,
         )
         self.vault_up = _vault_gauge(self.registry) if vault else None
+        self.retention_failures = _retention_counter(self.registry) if vault else None
         # Measured by the process when scraped, not a timestamp compared with Prometheus's
         # clock: a scrape interval longer than the bound cannot make a broker look silent.
         self.broker_unanswered = Gauge(
@@ -246,6 +248,11 @@ class HubMetrics:
         if self.vault_up is not None:
             self.vault_up.set(1 if answered else 0)
 
+    def retention_failed(self) -> None:
+        """Count a retention run stopped by the vault, or one case it could not erase."""
+        if self.retention_failures is not None:
+            self.retention_failures.inc()
+
     def follow_broker(self, unanswered_for: Callable[[], float]) -> None:
         """Export ``unanswered_for()`` (seconds the broker has been silent) at each scrape."""
         self.broker_unanswered.set_function(unanswered_for)
@@ -271,6 +278,16 @@ def _vault_gauge(registry: CollectorRegistry) -> Gauge:
         "data keys, or the check every 5 s) failed (unreachable, locked, disk full) or is "
         "unanswered after 10 s (a frozen database): the pipeline holds the batch and "
         "retries or waits.",
+        registry=registry,
+    )
+
+
+def _retention_counter(registry: CollectorRegistry) -> Counter:
+    """``kawal_retention_failures_total``: the worker's retention timer erases through the vault."""
+    return Counter(
+        "kawal_retention_failures",
+        "Retention runs the data-key vault stopped (it refused, or gave no answer within "
+        "10 s) and cases whose erasure failed; each is tried again at the next run.",
         registry=registry,
     )
 

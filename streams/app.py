@@ -68,6 +68,7 @@ from streams.topics import (
     inbound_topic,
     inbound_topics,
 )
+from streams.vault.answer_deadline import BoundedVault
 from streams.vault.data_keys import DataKeyVault
 from streams.vault.kek_source import load_kek_ring
 from streams.web import idle_connections, response_headers, server_tls, site, views
@@ -309,6 +310,8 @@ def create_worker(settings: Settings) -> faust.App:
     vault = create_vault(settings)
     step = create_pipeline(settings, app, rules, metrics, policy, vault)
     vault_check.register_vault_check(app, vault.answers, metrics)
+    # The pipeline waits for the vault's answer; readers and the retention timer give up.
+    bounded = BoundedVault(vault)
     institutions = tuple(step.rules.institutions.values())
     # For ops: every hub group's consumer lag, stray inbound records, the worker's cases.
     endpoint = parse_broker_url(cast(str, settings.broker_url))
@@ -338,18 +341,19 @@ def create_worker(settings: Settings) -> faust.App:
         retention_timer.RetentionTimer(
             table=step.table,
             rules=load_retention_rules(settings.retention_file),
-            vault=vault,
+            vault=bounded,
             catalog=step.rules.catalog,
             codec=step.codec,
             hub_key=step.hub_key,
             keys=step.rules.keys,
             hub_inbound=_raw_topic(app, inbound_topic(HUB_INSTITUTION)),
+            metrics=metrics,
         ),
         settings.retention_check_seconds,
     )
     auth = create_authenticator(settings, store, [inst.id for inst in institutions], metrics)
     site.register(
-        app, settings, site.SiteSources(store, step, vault, metrics, policy, auth, broker)
+        app, settings, site.SiteSources(store, step, bounded, metrics, policy, auth, broker)
     )
     return app
 

@@ -9,8 +9,9 @@ Both steps are idempotent: the vault answers an erased key with ``ALREADY_ERASED
 event's id is the case's one erasure id (:mod:`streams.domain.erasure`), so a second look, a
 second worker or a restart between the two steps erases nothing twice and records one event.
 
-A vault that cannot be reached is logged and tried again at the next run; nothing the timer
-meets stops the worker.
+A vault that cannot be reached, or gives no answer within its deadline (a frozen database,
+:mod:`streams.vault.answer_deadline`), is logged, counted (``kawal_retention_failures_total``)
+and tried again at the next run; nothing the timer meets stops the worker.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, Protocol
 
 import faust
 
+from monitoring.metrics import HubMetrics
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
 from streams.domain.erasure import (
@@ -79,6 +81,8 @@ class RetentionTimer:
     #: The registry the hub's encryption key is found in (every signed event names it).
     keys: KeyRegistry
     hub_inbound: HubInbound
+    #: Counts the runs the vault stopped and the cases not erased.
+    metrics: HubMetrics
     #: Erasure events this worker published, awaiting their place in the lifecycle.
     emitted: set[str] = field(default_factory=set)
 
@@ -95,9 +99,11 @@ class RetentionTimer:
                 await self.erase(case_id, rule, moment)
             except VaultError as exc:
                 # The vault is down for every case alike: one line, and the next run goes on.
+                self.metrics.retention_failed()
                 log.error("retention: the vault is unavailable (%s); tried again next run", exc)
                 break
             except Exception as exc:  # a failure of one case must not stop the worker
+                self.metrics.retention_failed()
                 log.error(
                     "retention rule %s: case %s not erased yet (%s: %s); tried again next run",
                     rule.id,

@@ -39,6 +39,7 @@ from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.domain.working_time import working_days_left
 from streams.hub.case_store import case_ids, read_value
 from streams.hub.case_table import lifecycle_of
+from streams.vault.data_keys import VaultError
 from streams.web.auth import Authenticator
 from streams.web.case_audience import (
     NO_CASE,
@@ -50,7 +51,7 @@ from streams.web.case_audience import (
 from streams.web.locales import Locale, negotiate
 from streams.web.paced import Paced
 from streams.web.render import CaseRow, Overview, case_page, not_found_page, overview_page
-from streams.web.views import TrailReader, store_unavailable
+from streams.web.views import TrailReader, store_unavailable, vault_unavailable
 
 #: Most recent cases listed on the front page.
 MAX_CASES = 200
@@ -132,6 +133,8 @@ def register(app: faust.App, sources: PageSources) -> None:
                 view = await asyncio.to_thread(sources.trails.view, case_id)
             except StoreError:
                 return store_unavailable(self)
+            except VaultError:
+                return vault_unavailable(self)
             locale = locale_of(request)
             if view is None:
                 return await _unstored(self, sources, principal, case_id, lifecycle, locale)

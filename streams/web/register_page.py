@@ -24,10 +24,12 @@ from streams.audit.public_register import NameSource, RegisterMode, RegisterRow,
 from streams.audit.read_cache import StoreReadCache
 from streams.audit.store import AuditStore, StoreError
 from streams.domain.principals import AccessRefusal
+from streams.vault.data_keys import VaultError
 from streams.web.auth import Authenticator
 from streams.web.locales import Locale, negotiate
 from streams.web.problems import format_problem, problem_response
 from streams.web.render import templates
+from streams.web.views import vault_unavailable
 
 #: Columns of the exports, in order.
 COLUMNS = tuple(RegisterRow.__dataclass_fields__)
@@ -72,6 +74,8 @@ def register(app: faust.App, sources: RegisterSources) -> None:
                 rows = await asyncio.to_thread(sources.rows)
             except StoreError:
                 return problem_response(self, 503, "store_unavailable", UNAVAILABLE)
+            except VaultError:  # names are opened with the cases' data keys
+                return vault_unavailable(self)
             if wanted == "json":
                 return self.json(register_json(sources, rows))
             if wanted == "csv":

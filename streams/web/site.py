@@ -27,7 +27,7 @@ from streams.domain.headcounts import load_headcounts
 from streams.domain.severity import load_severity
 from streams.hub.broker_check import BrokerCheck
 from streams.hub.pipeline import Pipeline
-from streams.vault.data_keys import DataKeyVault
+from streams.vault.entries import CaseKeys
 from streams.web import access, dashboard, page, proofs, register_page, triage_page, views
 from streams.web.auth import Authenticator
 from streams.web.render import templates
@@ -75,7 +75,8 @@ class SiteSources:
 
     store: AuditStore
     step: Pipeline
-    vault: DataKeyVault
+    #: The vault's reads, given up after a deadline (:mod:`streams.vault.answer_deadline`).
+    vault: CaseKeys
     metrics: HubMetrics
     policy: DisclosurePolicy
     auth: Authenticator

@@ -31,6 +31,7 @@ from streams.domain.keys import KeyRegistry
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.hub.broker_check import BrokerCheck
 from streams.hub.store_check import ANSWER_SECONDS, StoreCheck, register_store_check
+from streams.vault.data_keys import VaultError
 from streams.vault.entries import CaseKeys
 from streams.web.auth import Authenticator
 from streams.web.case_audience import refusal_without_credential
@@ -133,6 +134,8 @@ def register_trails(
             except StoreError:
                 # Not the access log's fault: the trail itself cannot be read.
                 return store_unavailable(self)
+            except VaultError:
+                return vault_unavailable(self)
             if view is None:
                 return problem_response(
                     self, 404, "no_such_case", f"no case {case_id} in the audit store"
@@ -144,6 +147,25 @@ def store_unavailable(view: web.View) -> web.Response:
     """The answer when the audit store cannot be read (down, locked, damaged)."""
     return problem_response(
         view, 503, "store_unavailable", "the audit store cannot be read; try again"
+    )
+
+
+#: Seconds after which to ask again for a read the vault did not answer: its check (every
+#: 5 s, :mod:`streams.hub.vault_check`) waits as long for an answer.
+VAULT_RETRY_SECONDS = 10
+
+
+def vault_unavailable(view: web.View) -> web.Response:
+    """The answer when the data-key vault refused or did not answer within its deadline.
+
+    The vault's own check logs why, once (:mod:`streams.hub.vault_check`), not per request.
+    """
+    return problem_response(
+        view,
+        503,
+        "vault_unavailable",
+        "the data-key vault does not answer, so the case's data cannot be read; try again later",
+        headers={"Retry-After": str(VAULT_RETRY_SECONDS)},
     )
 
 

@@ -17,8 +17,9 @@ import pytest
 from streams.domain.erasure import ERASURE_EVENT, erasure_event_id
 from streams.domain.retention import RetentionRule, parse_rules
 from streams.hub.pipeline import Outgoing
-from streams.hub.retention_timer import RetentionTimer
+from streams.hub.retention_timer import CaseEraser, RetentionTimer
 from streams.topics import CASE_AUDIT, DLQ, OUTBOUND_PREFIX
+from streams.vault.answer_deadline import BoundedVault
 from streams.vault.data_keys import DataKeyVault, Erased
 from tests.disclosure_case import closed
 from tests.hub.steptools import (
@@ -29,6 +30,7 @@ from tests.hub.steptools import (
     step_pipeline,
 )
 from tests.hubtools import registration, report, verification
+from tests.postgres import PostgresServer
 
 #: A period of no time after closing: the case is due at the first look after it closed.
 AT_CLOSING = {
@@ -38,6 +40,8 @@ AT_CLOSING = {
     "legal_source": "test rule",
     "why": "erase as soon as the case is closed",
 }
+#: Longest wait for a run on a loaded machine (the vault's deadline here is 2 s), in seconds.
+WAIT_SECONDS = 60.0
 #: What the report of every case here holds: none of it may reach a log.
 PERSONAL = ("Test Subject", "Test Reporter", "198501012010011001", "Shared campaign material.")
 
@@ -64,7 +68,7 @@ class Worker(StepWorker):
         return self.timer_on(self.vault(), rules, inbound)
 
     def timer_on(
-        self, vault: DataKeyVault, rules: tuple[RetentionRule, ...], inbound: HubInbound
+        self, vault: CaseEraser, rules: tuple[RetentionRule, ...], inbound: HubInbound
     ) -> RetentionTimer:
         return RetentionTimer(
             table=self.table,
@@ -75,6 +79,7 @@ class Worker(StepWorker):
             hub_key=self.step.hub_key,
             keys=self.step.rules.keys,
             hub_inbound=inbound,
+            metrics=self.step.metrics,
         )
 
 
@@ -201,7 +206,55 @@ def test_a_vault_out_of_reach_is_logged_and_tried_again_next_run(
 
     assert "the vault is unavailable" in caplog.text
     assert "tried again next run" in caplog.text
+    assert failures(worker) == 1
     assert inbound.sent == []
     assert worker.vault().tombstone(case_id) is None
     assert asyncio.run(worker.timer(at_closing, inbound).look()) == 1
     assert isinstance(worker.vault().keys_for([case_id], create=False)[case_id], Erased)
+
+
+def failures(worker: Worker) -> float:
+    counted = worker.step.metrics.registry.get_sample_value("kawal_retention_failures_total")
+    assert counted is not None
+    return counted
+
+
+def test_a_frozen_vault_is_given_up_on_logged_counted_and_erased_at_the_next_run(
+    worker: Worker,
+    at_closing: tuple[RetentionRule, ...],
+    postgres: PostgresServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # On a vault frozen (its processes stopped) the erasure waited on a pooled connection
+    # until it thawed: the timer's run hung with no metric and no log line.
+    case_id = closed_case(worker)
+    vault = DataKeyVault(postgres.create_database("retention_vault"), worker.vault().ring)
+    vault.create_schema()  # its connection stays in the pool
+    inbound = HubInbound()
+    timer = worker.timer_on(BoundedVault(vault, answer_seconds=2), at_closing, inbound)
+    runs: list[int] = []
+
+    async def outage() -> None:
+        with postgres.frozen():
+            async with asyncio.timeout(WAIT_SECONDS):
+                runs.append(await timer.look())
+        async with asyncio.timeout(WAIT_SECONDS):
+            while (erased := await timer.look()) == 0:  # the frozen call may still be ending
+                await asyncio.sleep(0.5)
+            runs.append(erased)
+
+    try:
+        with caplog.at_level(logging.ERROR, logger="streams.hub.retention_timer"):
+            asyncio.run(outage())
+        tombstone = vault.tombstone(case_id)
+    finally:
+        vault.close()
+
+    assert runs == [0, 1]
+    assert failures(worker) >= 1
+    said = [r.getMessage() for r in caplog.records]
+    assert "the vault is unavailable (the vault gave no answer within 2 s" in said[0]
+    assert "tried again next run" in said[0]
+    assert tombstone is not None
+    [(key, _value)] = inbound.sent
+    assert key == case_id.encode()
