@@ -9,6 +9,8 @@ without a broker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import time
 import uuid
 from types import SimpleNamespace
@@ -32,10 +34,10 @@ from tests.clocks import ManualClock
 
 #: Seconds between looks in these tests: short, but long beside a Fetch round trip.
 LOOK_SECONDS = 1.5
-#: How long the fetch requests are counted.
-WATCH_SECONDS = 4 * LOOK_SECONDS
-#: How long a record may take to arrive after the look that should bring it (a loaded machine).
-ARRIVAL_SECONDS = 10.0
+#: Looks watched: the gaps between the Fetches of one more than this many.
+LOOKS = 3
+#: Longest gap between two looks, s: ten looks, room for a loaded machine, far short of never.
+LATE_LOOK_SECONDS = 10 * LOOK_SECONDS
 #: Seconds between looks where a test shows what must not wait for the next look: longer than
 #: any run of the tests, so only the behaviour looked for ends the wait.
 NEVER_SECONDS = 3600.0
@@ -52,44 +54,56 @@ def _quiet_pacer(look_seconds: float = LOOK_SECONDS) -> FetchPacer:
 
 
 def test_a_quiet_consumer_looks_once_per_look_interval(broker: EmbeddedBroker) -> None:
-    sent = asyncio.run(_fetches_while_quiet(broker.bootstrap_servers, paced=True))
+    gaps = asyncio.run(_gaps_between_fetches(broker.bootstrap_servers, paced=True))
 
-    # One at the start, then one a look: never the stream of held Fetches of an unpaced one.
-    assert 2 <= sent <= WATCH_SECONDS / LOOK_SECONDS + 2
+    # Never sooner than a look after the last (a loaded machine only makes a gap longer), and
+    # never the stream of held Fetches of an unpaced one; nor a look skipped for good.
+    assert len(gaps) == LOOKS, f"{len(gaps) + 1} Fetches in {HANG_GUARD_SECONDS} s: {gaps}"
+    assert min(gaps) >= LOOK_SECONDS - 0.01, f"looks {LOOK_SECONDS} s apart, Fetches: {gaps}"
+    assert max(gaps) <= LATE_LOOK_SECONDS, f"looks {LOOK_SECONDS} s apart, Fetches: {gaps}"
 
 
 def test_without_the_pace_a_consumer_keeps_a_fetch_at_the_broker(broker: EmbeddedBroker) -> None:
     # What the pace is for: with the quiet wait alone, a Fetch goes every quarter of a second.
-    sent = asyncio.run(_fetches_while_quiet(broker.bootstrap_servers, paced=False))
+    gaps = asyncio.run(_gaps_between_fetches(broker.bootstrap_servers, paced=False))
 
-    assert sent > 2 * (WATCH_SECONDS / LOOK_SECONDS + 2)
+    assert len(gaps) == LOOKS, f"{len(gaps) + 1} Fetches in {HANG_GUARD_SECONDS} s: {gaps}"
+    assert min(gaps) < LOOK_SECONDS, f"Fetches {gaps} s apart"
 
 
-async def _fetches_while_quiet(bootstrap: str, *, paced: bool) -> int:
-    """How many Fetch requests a quiet consumer of an empty topic sends in WATCH_SECONDS."""
+async def _gaps_between_fetches(bootstrap: str, *, paced: bool) -> list[float]:
+    """Seconds between the first LOOKS + 1 Fetch requests of a quiet consumer of an empty topic.
+
+    Fewer when fewer went within HANG_GUARD_SECONDS.
+    """
     consumer, _ = await _quiet_consumer(bootstrap, paced=paced)
-    sent = 0
+    sent: list[float] = []
+    enough = asyncio.Event()
     fetcher = fetcher_of(consumer)
     send = fetcher._client.send
 
-    async def counting(node_id: int, request: Any, *args: Any, **kwargs: Any) -> Any:
-        nonlocal sent
-        sent += type(request).__name__.startswith("FetchRequest")
+    async def timing(node_id: int, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if type(request).__name__.startswith("FetchRequest"):
+            sent.append(time.monotonic())
+            if len(sent) > LOOKS:
+                enough.set()
         return await send(node_id, request, *args, **kwargs)
 
-    fetcher._client.send = counting
+    fetcher._client.send = timing
     try:
-        await asyncio.sleep(WATCH_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(enough.wait(), HANG_GUARD_SECONDS)
     finally:
         await consumer.stop()
-    return sent
+    return [later - earlier for earlier, later in itertools.pairwise(sent[: LOOKS + 1])]
 
 
 def test_a_record_sent_while_quiet_arrives_at_the_next_look(broker: EmbeddedBroker) -> None:
     waited, values = asyncio.run(_record_while_quiet(broker.bootstrap_servers))
 
-    assert values == [b"a report after a quiet night"]
-    assert waited <= LOOK_SECONDS + ARRIVAL_SECONDS
+    assert values == [b"a report after a quiet night"], f"nothing in {waited:.1f} s"
+    # At the next look: a loaded machine may make it late, but not by ten looks.
+    assert waited <= LATE_LOOK_SECONDS, f"arrived {waited:.1f} s after it was sent"
 
 
 async def _record_while_quiet(bootstrap: str) -> tuple[float, list[bytes]]:
@@ -99,7 +113,7 @@ async def _record_while_quiet(bootstrap: str) -> tuple[float, list[bytes]]:
         await asyncio.sleep(LOOK_SECONDS / 2)  # a look is under way or waiting
         producer.send(topic, b"a report after a quiet night", partition=1).get(timeout=30)
         sent = time.monotonic()
-        fetched = await consumer.getmany(timeout_ms=int((LOOK_SECONDS + ARRIVAL_SECONDS) * 1000))
+        fetched = await consumer.getmany(timeout_ms=int(HANG_GUARD_SECONDS * 1000))
         waited = time.monotonic() - sent
     finally:
         producer.close()
@@ -136,7 +150,7 @@ def test_records_taken_end_the_wait_for_the_next_look() -> None:
 def test_a_consumer_that_is_not_quiet_fetches_at_once() -> None:
     pacer = FetchPacer(look_seconds=3600)
 
-    asyncio.run(asyncio.wait_for(pacer.next_look(), timeout=5))
+    asyncio.run(asyncio.wait_for(pacer.next_look(), timeout=HANG_GUARD_SECONDS))
 
 
 def test_buffered_changelog_records_do_not_count_as_flowing() -> None:
