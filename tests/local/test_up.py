@@ -21,13 +21,15 @@ from streams.domain.keys import load_key_registry
 from streams.local.demo_mix import mix_waves
 from streams.local.processes import free_port
 from streams.local.storage import free_storage_base_port
+from streams.local.supervisor import WORKER_STOP_TIMEOUT_SECONDS
 from streams.settings import Settings
 from streams.topics import outbound_topic
 from tests.hubtools import UpProcess, default_codec, http_get, pid_running, start_up, up_env
 
 pytestmark = pytest.mark.slow
 
-STOP_LIMIT_SECONDS = 30.0
+#: Room a loaded machine adds to a stop, s, on top of the waits the supervisor gives.
+STOP_ROOM_SECONDS = 60.0
 
 
 @pytest.fixture(scope="module")
@@ -282,21 +284,38 @@ def test_demo_on_a_taken_connector_metrics_port_fails_at_once(tmp_path: Path) ->
     assert not (tmp_path / "home" / "logs" / "broker.log").exists()  # nothing was started
 
 
-def test_sigterm_stops_everything_within_30_seconds(demo_up: UpProcess) -> None:
+def _stop_code(up: UpProcess, children: list[int], started: float) -> int:
+    """The exit code of ``up``, signalled at ``started``, once it stopped ``children``.
+
+    The supervisor stops its children one after another and kills one that has not stopped
+    after WORKER_STOP_TIMEOUT_SECONDS: a stop takes no longer than those waits, whatever the
+    machine's load, with room for that load. A supervisor that does not stop, or waits on a
+    child for ever, outlasts that by far.
+    """
+    limit = len(children) * WORKER_STOP_TIMEOUT_SECONDS + STOP_ROOM_SECONDS
+    try:
+        code = up.process.wait(timeout=limit)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"still running {time.monotonic() - started:.0f} s after the signal")
+    stopped = time.monotonic() - started
+    left = [pid for pid in children if pid_running(pid)]
+    assert not left, f"{left} of {children} left running by a stop of {stopped:.0f} s"
+    return code
+
+
+def test_sigterm_stops_everything(demo_up: UpProcess) -> None:
     _wait_for_output(demo_up, "published demo cases")
     children = demo_up.children()
     assert len(children) >= 3  # broker, worker and sink (ephemeral: no storage)
 
     started = time.monotonic()
     demo_up.process.send_signal(signal.SIGTERM)
-    code = demo_up.process.wait(timeout=STOP_LIMIT_SECONDS)
+    code = _stop_code(demo_up, children, started)
 
-    assert time.monotonic() - started < STOP_LIMIT_SECONDS
-    assert code == 0
-    assert not [pid for pid in children if pid_running(pid)]
+    assert code == 0, f"exit {code} {time.monotonic() - started:.0f} s after the signal"
 
 
-def test_ctrl_c_stops_everything_in_order_within_30_seconds(tmp_path: Path) -> None:
+def test_ctrl_c_stops_everything(tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = up_env(home, free_port(), free_port(), free_storage_base_port())
     up = start_up(home, env, "--ephemeral", own_group=True)
@@ -308,12 +327,10 @@ def test_ctrl_c_stops_everything_in_order_within_30_seconds(tmp_path: Path) -> N
 
         started = time.monotonic()
         os.killpg(up.process.pid, signal.SIGINT)
-        code = up.process.wait(timeout=STOP_LIMIT_SECONDS)
+        code = _stop_code(up, children, started)
     finally:
         if up.process.poll() is None:
             up.process.kill()
             up.process.wait()
 
-    assert time.monotonic() - started < STOP_LIMIT_SECONDS
-    assert code == 0
-    assert not [pid for pid in children if pid_running(pid)]
+    assert code == 0, f"exit {code} {time.monotonic() - started:.0f} s after the signal"
