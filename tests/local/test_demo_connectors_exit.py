@@ -15,6 +15,9 @@ from streams.local.processes import ChildProcess
 from streams.local.supervisor import Supervisor
 from streams.settings import Settings
 
+#: Longest wait for what takes a second or so, s: a guard against a hang on a loaded machine.
+HANG_GUARD_SECONDS = 60.0
+
 
 def test_a_failing_connector_stops_the_others_and_its_log_quotes_no_value(
     caplog: pytest.LogCaptureFixture,
@@ -45,6 +48,24 @@ def test_a_failing_connector_stops_the_others_and_its_log_quotes_no_value(
     assert nip not in caplog.text
 
 
+class WatchRounds(threading.Event):
+    """The supervisor's stop event, which tells when its watch has looked ``rounds`` times."""
+
+    def __init__(self, rounds: int) -> None:
+        """Set ``done`` once the watch has waited for the stop ``rounds`` times and looked."""
+        super().__init__()
+        self.rounds = rounds
+        self.count = 0
+        self.done = threading.Event()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait as the watch does between its rounds, counting the rounds that came before."""
+        if self.count == self.rounds:
+            self.done.set()
+        self.count += 1
+        return super().wait(timeout)
+
+
 def test_kawal_up_reports_the_demo_connectors_exit_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -53,12 +74,18 @@ def test_kawal_up_reports_the_demo_connectors_exit_once(
         "connectors", [sys.executable, "-c", "raise SystemExit(1)"], tmp_path / "connectors.log"
     )
     connectors.start()
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
+    while connectors.alive:
+        assert time.monotonic() < deadline, f"the connectors ran {HANG_GUARD_SECONDS} s"
+        time.sleep(0.05)
     supervisor.connectors = connectors
+    supervisor.stopping = rounds = WatchRounds(3)
     watching = threading.Thread(target=supervisor.watch)
     watching.start()
-    time.sleep(3.5)  # three rounds of the watch
+    # Three rounds of the watch after the exit, however long a loaded machine makes them.
+    assert rounds.done.wait(HANG_GUARD_SECONDS), f"{rounds.count} rounds of the watch"
     supervisor.stopping.set()
-    watching.join(10)
+    watching.join(HANG_GUARD_SECONDS)
     reported = capsys.readouterr().err
     assert reported.count("kawal: the demo connectors exited (1); the hub runs on") == 1
     assert str(tmp_path / "connectors.log") in reported
