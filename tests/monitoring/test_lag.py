@@ -21,6 +21,8 @@ from streams.local.embedded import EmbeddedBroker
 from streams.local.processes import free_port
 
 WAIT_SECONDS = 60.0
+#: Lag readings a test takes to tell a warning of every reading from one of a loaded moment.
+READINGS = 3
 
 
 def test_lag_sums_partitions_and_never_goes_negative() -> None:
@@ -59,11 +61,17 @@ def test_lag_of_a_connector_group_on_tansu_counts_every_record(
     consumer.seek(TopicPartition(topic, 1), 0)
     consumer.commit()
     consumer.close()
-    with caplog.at_level(logging.WARNING):
-        lag = read_lag(parse_broker_url(broker.url))
-    assert lag[group, topic] == 16
+    said: list[set[str]] = []
+    for _ in range(READINGS):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            lag = read_lag(parse_broker_url(broker.url))
+        assert lag[group, topic] == 16
+        said.append({r.getMessage() for r in caplog.records if said_every_time(r)})
     # The worker reads lag every 15 s (KAWAL_LAG_CHECK_SECONDS): a warning each time is noise.
-    assert [r.getMessage() for r in caplog.records if said_every_time(r)] == []
+    # One now and then (a client's close that cancelled a metadata request on a loaded
+    # machine, from this reading or a client of an earlier test) is not each time.
+    assert set.intersection(*said) == set(), f"said at every reading: {said}"
 
 
 def said_every_time(record: logging.LogRecord) -> bool:
