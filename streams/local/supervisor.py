@@ -45,7 +45,8 @@ from streams.topics import all_topics
 #: limit: a worker first restores its tables from the broker, which takes as long as their
 #: history (over 100 s once on a loaded machine), so only an exit ends the wait.
 STILL_STARTING_SECONDS = 30.0
-#: Seconds the worker has to stop on SIGTERM before it is killed; the whole stop stays < 30 s.
+#: Seconds each child has to stop on SIGTERM before it is killed. The connectors stop first,
+#: then the worker and the sink together, so the whole stop stays under about 30 s.
 WORKER_STOP_TIMEOUT_SECONDS = 15.0
 
 
@@ -266,8 +267,15 @@ class Supervisor:
             self.prometheus.stop()
         if self.connectors is not None:
             self.connectors.stop(WORKER_STOP_TIMEOUT_SECONDS)
-        for child, _ in self.hub_processes():
-            child.stop(WORKER_STOP_TIMEOUT_SECONDS)
+        # The sink resumes from its own commits, so it need not wait for the worker's stop.
+        stops = [
+            threading.Thread(target=child.stop, args=(WORKER_STOP_TIMEOUT_SECONDS,))
+            for child, _ in self.hub_processes()
+        ]
+        for stop in stops:
+            stop.start()
+        for stop in stops:
+            stop.join()
         if self.cluster is not None:
             self.cluster.stop()
 
