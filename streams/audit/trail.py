@@ -15,7 +15,7 @@ sender's disclosure (field, salt, value) that opens its commitment in those byte
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -32,7 +32,7 @@ from streams.domain.disclosure_policy import PUBLIC, DisclosurePolicy
 from streams.domain.entries import EntryProblem, check_entry
 from streams.domain.institutions import MAX_ID_LENGTH, Institution, resembling
 from streams.domain.keys import KeyRegistry
-from streams.domain.parties import case_roles, handed_over, parties_of_report
+from streams.domain.parties import BREACH_EVENT, case_roles, handed_over, parties_of_report
 from streams.vault.entries import CaseKeys, DataKey, unvault
 
 WITHHELD = "[withheld: personal data]"
@@ -42,6 +42,13 @@ KEY_MISSING = (
     "the vault holds no data key for this case, so none of its personal values can be shown "
     "(they appear withheld); restore the vault (KAWAL_VAULT_URL) from a backup taken after "
     "the case began, then read the trail again"
+)
+
+
+#: Why a ministry is not party to a case: none of its deadlines was breached (yet).
+NOT_BREACHED = (
+    ": a ministry is party to a case only once one of its deadlines was breached "
+    f"({BREACH_EVENT}), and reads it from then on"
 )
 
 
@@ -67,6 +74,13 @@ class Directory:
 
     institutions: Sequence[Institution]
     authority_map: AuthorityMap
+
+    def not_party(self, institution_id: str, case_id: str) -> str:
+        """Why ``institution_id`` may not read ``case_id``: not party to it (a ministry: yet)."""
+        ministry = any(i.id == institution_id and i.role == "ministry" for i in self.institutions)
+        return f"{institution_id} is not party to case {case_id}" + (
+            NOT_BREACHED if ministry else ""
+        )
 
 
 def viewer_for(
@@ -94,9 +108,10 @@ def viewer_for(
             report["envelope"]["event_time"],
             _event_times(rows[1:], codec),
         )
-        roles = case_roles(institution, parties)
+        breached = any(row.event_type == BREACH_EVENT for row in rows)
+        roles = case_roles(institution, replace(parties, breached=breached))
     if roles is None:
-        raise NotEntitledError(f"{institution_id} is not party to case {rows[0].case_id}")
+        raise NotEntitledError(directory.not_party(institution_id, rows[0].case_id))
     return Viewer(institution_id, roles)
 
 

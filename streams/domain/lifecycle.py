@@ -86,6 +86,8 @@ class CaseLifecycle:
     pending_remedy: str | None = None
     pending_remedy_body: str | None = None
     follow_up_breached: bool = False
+    #: Whether any DeadlineBreached of the case was accepted: the ministries are party from then on.
+    deadline_breached: bool = False
     blocked: bool = False
     #: Deadline clocks not stopped yet, breached ones included, and those stopped after their
     #: due date until their breach is recorded (see streams.domain.deadlines).
@@ -354,8 +356,9 @@ def advance(state: CaseLifecycle, event_type: str, record: dict[str, Any]) -> Ca
         state.open_clarifications = [
             cid for cid in state.open_clarifications if cid != record["clarification_id"]
         ]
-    if event_type == "DeadlineBreached" and record["rule_id"] == FOLLOW_UP_RULE:
-        state.follow_up_breached = True
+    if event_type == "DeadlineBreached":
+        state.deadline_breached = True
+        state.follow_up_breached |= record["rule_id"] == FOLLOW_UP_RULE
     if event_type == "CaseClosed":
         state.closed_at = record["envelope"]["event_time"].isoformat()
     if event_type == ERASURE_EVENT:

@@ -5,7 +5,10 @@ date (:mod:`streams.domain.authority`), or the one its later events handed it to
 (:func:`handed_over`), the reporting supervisor, the employing agency and the region; a report
 that names no province, no PPK or no election the statistics can use opens no case
 (:func:`check_report`).
-Fixed roles (BKN, the appeals body) are party to every case. The router sends each entry to the
+Fixed roles (BKN, the appeals body) are party to every case. The ministries that oversee
+follow-up (KemenPAN-RB, Kemendagri) are party to a case only once one of its deadlines was
+breached (:data:`BREACH_EVENT`): they receive that breach, and may read the case from then on,
+but learn nothing of the cases whose clocks all held. The router sends each entry to the
 parties whose role consumes its event type; ``kawal case trail --as`` shows a party its view.
 """
 
@@ -28,9 +31,14 @@ from schemas.field_formats import (
 from schemas.identity import KAWAL_CASE_NAMESPACE, case_id_for
 from streams.domain.authority import AuthorityMap
 from streams.domain.authorization import roles_for_case
+from streams.domain.deadlines import is_breached
 from streams.domain.institutions import INSTITUTION_ID, Institution
+from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.reasons import Reason, Rejection
 from streams.domain.zones import RegionError, province_of
+
+#: The hub's own event when a legal clock runs out; its first one makes the ministries parties.
+BREACH_EVENT = "DeadlineBreached"
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,8 @@ class CaseParties:
     reporter: str
     employing_agency: str
     region_code: str
+    #: Whether a :data:`BREACH_EVENT` of the case exists (the ministries are party to it).
+    breached: bool = False
 
 
 def parties_of_report(authority_map: AuthorityMap, report: Mapping[str, Any]) -> CaseParties:
@@ -51,6 +61,23 @@ def parties_of_report(authority_map: AuthorityMap, report: Mapping[str, Any]) ->
         reporter=envelope["source"],
         employing_agency=report["employing_agency"],
         region_code=report["region_code"],
+    )
+
+
+def parties_of_case(case: CaseLifecycle) -> CaseParties:
+    """The parties of a case as its lifecycle has them (the authority handed over, if it was).
+
+    A lifecycle kept before it recorded every breach still shows its follow-up breach and the
+    breaches of its clocks still waiting.
+    """
+    return CaseParties(
+        authority=case.authority,
+        reporter=case.reporter,
+        employing_agency=case.employing_agency,
+        region_code=case.region_code,
+        breached=case.deadline_breached
+        or case.follow_up_breached
+        or any(is_breached(clock) for clock in case.clocks),
     )
 
 
@@ -140,7 +167,7 @@ def is_party(institution: Institution, roles: frozenset[str], parties: CaseParti
         return institution.id == parties.employing_agency
     if "regional_inspectorate" in roles:
         return institution.id == f"inspektorat.{parties.region_code}"
-    return "ministry" in roles
+    return "ministry" in roles and parties.breached
 
 
 def case_roles(institution: Institution, parties: CaseParties) -> frozenset[str] | None:
@@ -155,8 +182,14 @@ def recipients(
     parties: CaseParties,
     event_type: str,
 ) -> list[tuple[Institution, frozenset[str]]]:
-    """Institutions that receive ``event_type`` of this case, with the roles they act in."""
+    """Institutions that receive ``event_type`` of this case, with the roles they act in.
+
+    A breach counts as one of the case's: the ministries receive the breach that makes them
+    parties.
+    """
     consumers = set(catalog.consumed_by(event_type))
+    if event_type == BREACH_EVENT:
+        parties = replace(parties, breached=True)
     found = []
     for institution in institutions:
         roles = case_roles(institution, parties)

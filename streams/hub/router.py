@@ -8,7 +8,8 @@ recommending authority
 receives the cases it holds (:mod:`streams.domain.authority`): KASN its cases until its
 dissolution, BKN every case after, KASN's pending ones handed over with their next event.
 The parties of a case (:mod:`streams.domain.parties`) are those its
-lifecycle names: the authority, reporter, employing agency and region of its report.
+lifecycle names: the authority, reporter, employing agency and region of its report, and the
+ministries once one of its deadlines was breached.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from schemas.codec import AvroCodec
 from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.domain.institutions import Institution
 from streams.domain.lifecycle import CaseLifecycle
-from streams.domain.parties import CaseParties, recipients
+from streams.domain.parties import CaseParties, parties_of_case, recipients
 from streams.hub.feed_sealing import FeedSealer
 from streams.topics import outbound_topic
 
@@ -53,7 +54,7 @@ class Router:
         # Cases share a handful of party combinations, and the registry does not change
         # while the worker runs, so who receives what, and which disclosures a set of roles
         # sees, are worked out once per combination.
-        self._recipients: dict[tuple[str, ...], list[Recipient]] = {}
+        self._recipients: dict[tuple[CaseParties, str], list[Recipient]] = {}
         self._visible: dict[tuple[frozenset[str], str, tuple[str, ...]], tuple[str, ...]] = {}
 
     def feeds(self, entry: dict[str, Any], case: CaseLifecycle) -> list[tuple[str, bytes]]:
@@ -81,15 +82,10 @@ class Router:
 
     def recipients(self, case: CaseLifecycle, event_type: str) -> list[Recipient]:
         """Each institution receiving ``event_type``: its id, outbound topic and roles."""
-        key = (case.authority, case.reporter, case.employing_agency, case.region_code, event_type)
+        parties = parties_of_case(case)
+        key = (parties, event_type)
         found = self._recipients.get(key)
         if found is None:
-            parties = CaseParties(
-                authority=case.authority,
-                reporter=case.reporter,
-                employing_agency=case.employing_agency,
-                region_code=case.region_code,
-            )
             found = [
                 (institution.id, outbound_topic(institution.id), roles)
                 for institution, roles in recipients(

@@ -77,7 +77,7 @@ class AccessReader:
         candidates = wanted if wanted is not None else self.log.case_ids()
         own = cases_party_to(reader.institution, candidates, self.store, self.codec, self.directory)
         if case_id is not None and not own:
-            raise NotEntitledError(f"{reader.institution} is not party to case {case_id}")
+            raise NotEntitledError(self.directory.not_party(reader.institution, case_id))
         return [record.as_json() for record in self.log.entries(own, period=period)]
 
 

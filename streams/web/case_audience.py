@@ -4,7 +4,8 @@ A case's row (agency, region, status) and its timeline hold no personal data, bu
 that case's outcome, which the public statistics withhold below K (docs/dashboard.md). So a
 reader without a credential sees cases only where ``KAWAL_PUBLIC_CASES`` says every case's
 status may be public (the demo's invented cases); otherwise the statistics alone. An operator
-sees every case, an institution the cases it is party to (as the trail view decides).
+sees every case, an institution the cases it is party to (as the trail view decides): a
+ministry only the cases whose deadlines were breached (:mod:`streams.domain.parties`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from streams.domain.institutions import Institution
-from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.parties import CaseParties, case_roles
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.web.render import CaseRow
@@ -44,11 +44,6 @@ def refusal_without_credential(
 ) -> AccessRefusal | None:
     """Why ``reader`` may not read one case's timeline, if it may not even ask (no credential)."""
     return CASES_NEED_CREDENTIAL if audience(reader, public_cases) == NO_CASE else None
-
-
-def parties_of(case: CaseLifecycle) -> CaseParties:
-    """The parties of a case as its lifecycle has them (the authority handed over, if it was)."""
-    return CaseParties(case.authority, case.reporter, case.employing_agency, case.region_code)
 
 
 def cases_for(

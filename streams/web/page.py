@@ -34,7 +34,7 @@ from streams.audit.store import CaseSummary, StoreError
 from streams.domain.calendar import WorkingCalendar
 from streams.domain.deadlines import overdue, waiting
 from streams.domain.lifecycle import CaseLifecycle
-from streams.domain.parties import CaseParties
+from streams.domain.parties import CaseParties, parties_of_case
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.domain.working_time import working_days_left
 from streams.hub.case_store import case_ids, read_value
@@ -45,7 +45,6 @@ from streams.web.case_audience import (
     NO_CASE,
     audience,
     cases_for,
-    parties_of,
     refusal_without_credential,
 )
 from streams.web.locales import Locale, negotiate
@@ -190,9 +189,8 @@ async def _not_party(
         return None
     if await asyncio.to_thread(sources.trails.party_to, case_id, institution):
         return None
-    return AccessRefusal(
-        AccessProblem.NOT_ENTITLED, f"{institution} is not party to case {case_id}"
-    )
+    why = sources.trails.directory.not_party(institution, case_id)
+    return AccessRefusal(AccessProblem.NOT_ENTITLED, why)
 
 
 async def overview(sources: PageSources) -> FrontPage:
@@ -212,7 +210,9 @@ async def overview(sources: PageSources) -> FrontPage:
         throughput=throughput(sources.metrics.events),
         rejections=rejections(sources.metrics.rejections),
     )
-    return FrontPage(shown, {case_id: parties_of(case) for case_id, case in lifecycles.items()})
+    return FrontPage(
+        shown, {case_id: parties_of_case(case) for case_id, case in lifecycles.items()}
+    )
 
 
 def _lifecycles(table: Any, wanted: list[str]) -> dict[str, CaseLifecycle]:

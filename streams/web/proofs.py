@@ -99,9 +99,8 @@ async def _not_party(
         return None
     if await asyncio.to_thread(trails.party_to, case_id, institution):
         return None
-    return AccessRefusal(
-        AccessProblem.NOT_ENTITLED, f"{institution} is not party to case {case_id}"
-    )
+    why = trails.directory.not_party(institution, case_id)
+    return AccessRefusal(AccessProblem.NOT_ENTITLED, why)
 
 
 def _counts(request: web.Request) -> tuple[int | None, int | None] | str:

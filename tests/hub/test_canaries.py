@@ -41,7 +41,7 @@ import sys
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -52,7 +52,7 @@ from streams.domain.authority import load_authority_map
 from streams.domain.disclosure_policy import load_disclosure_policy
 from streams.domain.entries import EntryProblem, check_entry, open_feed_disclosures
 from streams.domain.institutions import load_institutions
-from streams.domain.parties import case_roles, parties_of_report
+from streams.domain.parties import BREACH_EVENT, CaseParties, case_roles, parties_of_report
 from streams.domain.principals import PrincipalRole
 from streams.domain.signed_events import FORMAT, SIGNED_EVENT
 from streams.domain.signing import Context
@@ -294,12 +294,17 @@ def granted(roles: frozenset[str], canary: Canary) -> bool:
     return any(POLICY.may_see(role, canary.event_type, canary.field) for role in roles)
 
 
+def parties_of(drove: Drive, case_id: str) -> CaseParties:
+    """The case's parties; a breach of one of its deadlines makes the ministries parties."""
+    breached = any(case == case_id and kind == BREACH_EVENT for case, _, kind in drove.events)
+    return replace(parties_of_report(AUTHORITY_MAP, drove.reports[case_id]), breached=breached)
+
+
 def entitled(drove: Drive, reader: str, case_id: str) -> set[str] | None:
     """The canaries of the case ``reader`` may see in its trail; None: it is not a party."""
     if reader in (PUBLIC, OPERATOR):
         return set()
-    parties = parties_of_report(AUTHORITY_MAP, drove.reports[case_id])
-    roles = case_roles(INSTITUTIONS[reader], parties)
+    roles = case_roles(INSTITUTIONS[reader], parties_of(drove, case_id))
     if roles is None:
         return None
     return {c.value for c in drove.accepted if c.case_id == case_id and granted(roles, c)}
@@ -462,7 +467,7 @@ def granted_feeds(drove: Drive) -> dict[str, dict[str, set[str]]]:
     """Institution → event id → the canaries the policy grants it, per entry routed to it."""
     feeds: dict[str, dict[str, set[str]]] = {}
     for case_id, event_id, event_type in drove.events:
-        parties = parties_of_report(AUTHORITY_MAP, drove.reports[case_id])
+        parties = parties_of(drove, case_id)
         for institution in INSTITUTIONS.values():
             roles = case_roles(institution, parties)
             if roles is None or not roles & set(CATALOG.consumed_by(event_type)):

@@ -7,6 +7,7 @@ with the policy itself. The broker tests (``test_routing.py``) check the same on
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -140,9 +141,11 @@ def test_each_feed_carries_exactly_what_the_domain_grants(
 def test_each_feed_carries_exactly_the_policys_fields(whole: tuple[list[Step], Routed]) -> None:
     steps, routed = whole
     policy = load_disclosure_policy(None, default_catalog())
-    parties = parties_of_report(load_authority_map(), steps[0][1])
+    # The case's deadlines were breached: the ministries are parties too (to the breach only).
+    parties = replace(parties_of_report(load_authority_map(), steps[0][1]), breached=True)
     institutions = {inst.id: inst for inst in load_institutions()}
 
+    assert {"kemendagri", "kemenpanrb"} <= set(routed.feeds["DeadlineBreached"])
     for event_type, feeds in routed.feeds.items():
         for institution, fields in feeds.items():
             roles = case_roles(institutions[institution], parties)

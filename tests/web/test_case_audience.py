@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from streams.domain.institutions import load_institutions
 from streams.domain.lifecycle import start
+from streams.domain.parties import parties_of_case
 from streams.domain.principals import Principal, PrincipalRole
 from streams.web.case_audience import (
     EVERY_CASE,
     NO_CASE,
     audience,
     cases_for,
-    parties_of,
     refusal_without_credential,
 )
 from streams.web.render import CaseRow
@@ -39,7 +39,7 @@ def test_an_operator_sees_every_case_and_an_institution_its_own() -> None:
 def test_an_institution_is_listed_the_cases_it_is_party_to() -> None:
     case = start(report("bawaslu.33"), "bkn")  # employing agency ppk.3374 (tests.hubtools)
     rows = [CaseRow("a", case.phase.value), CaseRow("elsewhere", "")]
-    parties = {"a": parties_of(case)}
+    parties = {"a": parties_of_case(case)}
 
     assert [row.case_id for row in cases_for(rows, "ppk.3374", parties, INSTITUTIONS)] == ["a"]
     assert cases_for(rows, "ppk.3301", parties, INSTITUTIONS) == []
