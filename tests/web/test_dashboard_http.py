@@ -7,10 +7,12 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from streams.domain.deadlines import JAKARTA
 from tests.browser import keep
 from tests.casemix import EXPECTED, Mix, drive_mix
 from tests.hubtools import RunningHub, http_request, problem_of
@@ -91,10 +93,12 @@ def test_csv_export_of_a_figure_and_of_all(
 
     assert status == 200
     assert headers["Content-Type"] == "text/csv; charset=utf-8"
-    # The name tells the filters and the day, so two downloads never overwrite each other.
-    day = json.loads(get(hub, f"/dashboard/figures.json?election={mix.election}")[2])[
+    # The name tells the filters and the day, so two downloads never overwrite each other:
+    # the Jakarta day of the read, as the page's "as of" (from 17:00 UTC, the UTC day after).
+    read_at = json.loads(get(hub, f"/dashboard/figures.json?election={mix.election}")[2])[
         "generated_at"
-    ][:10]
+    ]
+    day = datetime.fromisoformat(read_at).astimezone(JAKARTA).date().isoformat()
     name = f"kawal-counts-election-{mix.election}-{day}.csv"
     assert headers["Content-Disposition"] == f'attachment; filename="{name}"'
     rows = list(csv.DictReader(io.StringIO(body)))

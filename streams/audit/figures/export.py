@@ -13,12 +13,14 @@ from __future__ import annotations
 import io
 import re
 import textwrap
+from datetime import datetime
 from typing import Any
 
 from defusedcsv import csv
 
 from streams.audit.figures.definitions import FIGURES
 from streams.audit.suppression import withheld
+from streams.domain.working_time import jakarta_day
 
 #: A withheld value in CSV and text: fewer than K cases (the JSON has None and ``withheld``).
 WITHHELD_CELL = "withheld"
@@ -107,11 +109,13 @@ def export_file_name(view: dict[str, Any], figure: str) -> str:
     """The download's file name: the figure, the filters chosen and the day it was read.
 
     Two downloads of other filters or days do not overwrite each other, and the name still
-    tells what the file holds once saved. A character a file name should not hold becomes
-    ``_`` (an election id is free text).
+    tells what the file holds once saved. The day is the Jakarta day (WIB), as the page's "as
+    of" and every day of the figures: a read at 03:20 WIB is named after that day, not after
+    the UTC day before. A character a file name should not hold becomes ``_`` (an election id
+    is free text).
     """
     chosen = [f"{key}-{value}" for key, value in view["filters"].items() if value is not None]
-    day = view["generated_at"][:10]
+    day = jakarta_day(datetime.fromisoformat(view["generated_at"])).isoformat()
     name = "-".join(["kawal", figure, *chosen, day])
     return re.sub(r"[^A-Za-z0-9._-]", "_", name) + ".csv"
 
