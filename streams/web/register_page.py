@@ -24,6 +24,7 @@ from streams.audit.public_register import NameSource, RegisterMode, RegisterRow,
 from streams.audit.read_cache import StoreReadCache
 from streams.audit.store import AuditStore, StoreError
 from streams.domain.principals import AccessRefusal
+from streams.domain.working_time import jakarta_day
 from streams.vault.data_keys import VaultError
 from streams.web.auth import Authenticator
 from streams.web.locales import Locale, negotiate
@@ -79,7 +80,11 @@ def register(app: faust.App, sources: RegisterSources) -> None:
             if wanted == "json":
                 return self.json(register_json(sources, rows))
             if wanted == "csv":
-                return self.bytes(register_csv(rows, sources.mode), content_type="text/csv")
+                return self.text(
+                    register_csv(rows, sources.mode).decode(),
+                    content_type="text/csv",
+                    headers={"Content-Disposition": register_disposition(datetime.now(UTC))},
+                )
             locale = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
             return self.html(register_page(sources, rows, locale))
 
@@ -99,6 +104,16 @@ def register_json(sources: RegisterSources, rows: list[RegisterRow]) -> dict[str
         "generated_at": datetime.now(UTC).isoformat(),
         "sanctions": [_plain(row, sources.mode) for row in rows],
     }
+
+
+def register_disposition(now: datetime) -> str:
+    """The CSV download's name: the register and the Jakarta day it was read.
+
+    aiohttp adds ``charset=utf-8`` to a text answer, so a spreadsheet reads the senders'
+    names and elections as UTF-8; the name tells when the file was made once saved, as the
+    dashboard's downloads do (:func:`streams.audit.figures.export.export_file_name`).
+    """
+    return f'attachment; filename="kawal-register-{jakarta_day(now).isoformat()}.csv"'
 
 
 def register_csv(rows: list[RegisterRow], mode: RegisterMode) -> bytes:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from streams.audit.public_register import (
     read_register,
 )
 from streams.audit.store import AuditRow
+from streams.domain.deadlines import JAKARTA
 from streams.local.embedded import EmbeddedBroker
 from streams.local.processes import free_port
 from streams.web.register_page import register_csv
@@ -130,6 +131,19 @@ def test_the_page_and_csv_show_the_basis_and_the_name(register: Register) -> Non
         ["agency", "region", "election", "violation", "sanction_level", "sanction_kind",
          "closed_on", "name"]
     )]  # fmt: skip
+
+
+def test_the_csv_is_named_utf8_with_the_jakarta_day_it_was_read(register: Register) -> None:
+    before = datetime.now(JAKARTA).date()
+    status, headers, body = http_request(f"{register.hub.base_url}/register?format=csv", None, {})
+    after = datetime.now(JAKARTA).date()
+
+    assert status == 200
+    # Without a charset a spreadsheet reads a name's letters beyond ASCII in its own code page.
+    assert headers["Content-Type"] == "text/csv; charset=utf-8"
+    named = {f'attachment; filename="kawal-register-{day}.csv"' for day in (before, after)}
+    assert headers["Content-Disposition"] in named
+    assert SUBJECT in body.decode("utf-8")
 
 
 def test_agencies_mode_publishes_no_name(register: Register) -> None:
