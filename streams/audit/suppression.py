@@ -9,8 +9,9 @@ down to it learns that civil servant's outcome. So every public figure follows o
   cases is withheld, and so is every value computed from a withheld count (a rate, a ratio).
   Zero identifies nobody and is shown.
 - **secondary**: in a column whose cells add up to a published total, one withheld cell could
-  be recovered by subtraction; so a column never has exactly one withheld cell: the smallest
-  shown non-zero cell is withheld with it, or the total when there is none. A withheld zero
+  be recovered by subtraction; so a column never has exactly one withheld cell, nor withheld
+  cells holding 1 to K-1 together (a small group given back whole): the smallest shown
+  non-zero cell is withheld with them, or the total when there is none. A withheld zero
   that another public table tells anyway hides nothing and does not count.
 - **linked rows**: where a row's counts add up to each other (recommended = followed up + not
   followed up), one withheld count withholds the whole row.
@@ -94,7 +95,7 @@ def protect_table(
         # Every row is closed before the columns are looked at: no short-circuit.
         changed = any([_close_row(cells, rule) for cells in hidden])
         for column in rule.additive:
-            complement = _complement(rows, _hiding(hidden, known_zero), column)
+            complement = _complement(rows, _hiding(hidden, known_zero), column, min_cases)
             if complement is not None and complement >= 0:
                 hidden[complement].add(column)
                 changed = True
@@ -102,7 +103,7 @@ def protect_table(
     totals = {
         column
         for column in rule.additive
-        if _complement(rows, _hiding(hidden, known_zero), column) is None
+        if _complement(rows, _hiding(hidden, known_zero), column, min_cases) is None
     }
     for row, cells in zip(rows, hidden, strict=True):
         mark(row, cells)
@@ -178,10 +179,20 @@ def _hiding(hidden: list[set[str]], known_zero: list[set[str]] | None) -> list[s
     return [cells - zeros for cells, zeros in zip(hidden, known_zero, strict=True)]
 
 
-def _complement(rows: list[dict[str, Any]], hidden: list[set[str]], column: str) -> int | None:
-    """The row to withhold ``column`` of too; -1 for none needed; None for the total instead."""
+def _complement(
+    rows: list[dict[str, Any]], hidden: list[set[str]], column: str, min_cases: int
+) -> int | None:
+    """The row to withhold ``column`` of too; -1 for none needed; None for the total instead.
+
+    The total less the shown cells is the sum of the withheld ones: one withheld cell is
+    given back whole, and several whose sum is 1 to K-1 are a small group given back together
+    (two elections of one case each, both proven: each case proven).
+    """
     alone = [index for index, cells in enumerate(hidden) if column in cells]
-    if len(alone) != 1:
+    values = [rows[index][column] for index in alone]
+    # A cell withheld before (by a twin table) has lost its value: that table guards it.
+    together = sum(values) if all(isinstance(value, int) for value in values) else None
+    if len(alone) != 1 and not _small(together, min_cases):
         return -1
     candidates = [
         (rows[index][column], index)

@@ -28,7 +28,11 @@ K = 3
 
 @pytest.fixture(scope="module")
 def projection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Projection]:
-    """ppk.3374: 2 recommended, 1 followed up; ppk.3301: 1 recommended; ppk.7371: 3 of 3."""
+    """ppk.3374: 2 recommended, 1 followed up; ppk.3301: 1 recommended; ppk.7371: 3 of 3.
+
+    ppk.5171 (2 of 2) and ppk.1101 (0 of 1) make the withheld rows hold K followed up and K
+    not followed up together, so the totals less ppk.7371's row tell no small number.
+    """
     store = open_store("sqlite", tmp_path_factory.mktemp("own_row"), None)
     codec = AvroCodec(default_catalog())
     trails = [
@@ -37,6 +41,8 @@ def projection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Projection]
         trail("ppk.3301", recommended=True),
         *(trail("ppk.7371", recommended=True, followed_up=True) for _ in range(3)),
         *(trail("ppk.9471") for _ in range(3)),
+        *(trail("ppk.5171", recommended=True, followed_up=True) for _ in range(2)),
+        trail("ppk.1101", recommended=True),
     ]
     for events in trails:
         store.insert(signed_rows(codec, events))

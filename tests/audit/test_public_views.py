@@ -127,7 +127,8 @@ def test_the_reviewed_store_is_the_leaking_one(leaking_store: AuditStore) -> Non
 
     # Each view on its own withholds ppk.3301's follow-up: 1 not followed up.
     assert front["totals"]["recommended"] == 6
-    assert front["totals"]["followed_up"] == 5
+    # 6 less 5 followed up would tell that one recommendation went without: withheld.
+    assert front["totals"]["followed_up"] is None
     assert [row["agency"] for row in dashboard["follow_up"]] == ["ppk.3301", "ppk.3374"]
     assert "recommended" in withheld(by_agency(front, "ppk.3301"))
 

@@ -35,6 +35,28 @@ def test_a_group_of_k_shows_and_one_of_k_minus_1_shows_nothing() -> None:
     # Below K, even the zero goes: it would tell that neither case was a "yes".
     assert rows[1] == {"name": "b", "n": None, "yes": None, "withheld": ["n", "yes"]}
     assert rows[2] == {"name": "c", "n": None, "yes": None, "withheld": ["n", "yes"]}
+    # The total of "yes" (1) less a's 0 would tell that b and c hold one "yes" together.
+    assert totals == {"yes"}
+
+
+def test_withheld_cells_that_add_up_to_fewer_than_k_take_a_shown_one_with_them() -> None:
+    # Two elections of one case each beside a large one: 48 - 46 = 2 reported and 20 - 18 = 2
+    # proven would tell that each of the two cases was proven.
+    rows = table(("pemilu", 1, 1), ("pilkada", 46, 18), ("other", 1, 1))
+
+    totals = protect_table(rows, RULE, 3)
+
+    assert [withheld(row) for row in rows] == [["n", "yes"], ["n", "yes"], ["n", "yes"]]
+    assert totals == set()
+
+
+def test_withheld_cells_that_add_up_to_k_keep_the_others_shown() -> None:
+    rows = table(("a", 2, 0), ("b", 40, 18), ("c", 1, 0), ("d", 2, 0))
+
+    totals = protect_table(rows, RULE, 3)
+
+    assert [row["n"] for row in rows] == [None, 40, None, None]
+    assert [row["yes"] for row in rows] == [None, 18, None, None]
     assert totals == set()
 
 
@@ -87,14 +109,25 @@ def test_a_withheld_zero_that_another_table_tells_hides_nothing() -> None:
 
 def test_a_total_stays_when_a_linked_row_withholds_another_cell_of_its_column() -> None:
     rule = TableRule(base="n", counts=("n", "yes", "no"), linked=True, additive=("n", "yes", "no"))
-    # a's "no" of 1 withholds row a; b's n goes with a's; linked, b's "no" (0) goes too, so the
-    # "no" column has two withheld cells and its total need not go.
-    rows = [{"name": "a", "n": 3, "yes": 2, "no": 1}, {"name": "b", "n": 3, "yes": 3, "no": 0}]
+    # a's "no" of 1 withholds row a; b's n goes with a's; linked, b's "no" (4) goes too, so the
+    # "no" column has two withheld cells holding 5, and its total need not go.
+    rows = [{"name": "a", "n": 3, "yes": 2, "no": 1}, {"name": "b", "n": 9, "yes": 5, "no": 4}]
 
     totals = protect_table(rows, rule, 3)
 
     assert [withheld(row) for row in rows] == [["n", "no", "yes"], ["n", "no", "yes"]]
     assert totals == set()
+
+
+def test_a_total_goes_when_the_withheld_cells_of_its_column_hold_fewer_than_k() -> None:
+    rule = TableRule(base="n", counts=("n", "yes", "no"), linked=True, additive=("n", "yes", "no"))
+    # As above, but b's "no" is 0: the total "no" of 1 would tell that a and b hold one.
+    rows = [{"name": "a", "n": 3, "yes": 2, "no": 1}, {"name": "b", "n": 3, "yes": 3, "no": 0}]
+
+    totals = protect_table(rows, rule, 3)
+
+    assert [withheld(row) for row in rows] == [["n", "no", "yes"], ["n", "no", "yes"]]
+    assert totals == {"no"}
 
 
 @pytest.fixture
