@@ -378,7 +378,7 @@ def create_sink(settings: Settings) -> faust.App:
         keys=keys,
         new_outbox=new_outbox,
         heads=HeadPublisher(
-            HeadIssuer(store, hub_key),
+            HeadIssuer(store, hub_key, keys),
             codec,
             new_outbox,
             timedelta(seconds=settings.tree_head_seconds),

@@ -4,6 +4,8 @@
 entry), reads only the leaves stored since it last looked, and signs a head when the log has
 grown past the last head issued, with the consistency proof from that head. It never signs a
 tree the last head is not a prefix of: that would be the hub itself showing a second history.
+Heads every keeper refused (signed with a hub key revoked before they were issued) are passed
+over: the next head proves from the last head keepers could keep.
 
 :class:`CaseProof` is the reader's side: the inclusion proof of a case's entry in a signed
 head (:mod:`streams.audit.case_proofs`), which anyone holding that head checks with
@@ -17,8 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from streams.audit.keepable_heads import last_keepable
 from streams.audit.store import AuditStore
 from streams.audit.tree_log import TreeError, TreeLog
+from streams.domain.keys import KeyRegistry
 from streams.domain.merkle import MerkleLog, leaf_hash, verify_inclusion
 from streams.domain.signing import SigningKey
 from streams.domain.tree_heads import SignedTreeHead, issue_head
@@ -27,19 +31,28 @@ from streams.domain.tree_heads import SignedTreeHead, issue_head
 class HeadIssuer:
     """Signs tree heads over the store's log with the hub's key."""
 
-    def __init__(self, store: AuditStore, key: SigningKey) -> None:
-        """Issue heads over ``store``'s log, signed by ``key``."""
+    def __init__(self, store: AuditStore, key: SigningKey, keys: KeyRegistry | None = None) -> None:
+        """Issue heads over ``store``'s log, signed by ``key``.
+
+        With ``keys`` (the registry keepers check heads with), stored heads signed with a hub
+        key revoked before they were issued are passed over, and so are the heads proving
+        from them: new heads prove from the last head keepers could keep
+        (:mod:`streams.audit.keepable_heads`).
+        """
         self.tree = TreeLog(store.engine)
         self.key = key
+        self.keys = keys
         self._log = MerkleLog()
 
     def latest(self) -> SignedTreeHead | None:
-        """The last head issued (to publish again after a restart).
+        """The last head issued that keepers can keep (to publish again after a restart).
 
         Raises:
             StoreError: the store cannot be read.
         """
-        return self.tree.latest_head()
+        if self.keys is None:
+            return self.tree.latest_head()
+        return last_keepable(self.tree, self.keys)
 
     def issue(self, now: datetime) -> SignedTreeHead | None:
         """Sign and store a head over every leaf stored; None if the log has not grown.
@@ -51,7 +64,8 @@ class HeadIssuer:
         """
         self.tree.sync(self._log)
         size = len(self._log)
-        latest = self.tree.latest_head()
+        newest = self.tree.latest_head()
+        latest = self.latest()
         previous = 0 if latest is None else latest.tree_size
         if size <= previous:
             return None
@@ -62,7 +76,8 @@ class HeadIssuer:
             )
         proof = self._log.consistency_proof(previous, size)
         head = issue_head(self.key, size, self._log.root(size), now, previous, proof)
-        self.tree.store_head(head)
+        # A head of this size the registry no longer vouches for gives way to this one.
+        self.tree.store_head(head, replace=newest is not None and size <= newest.tree_size)
         return head
 
 

@@ -16,7 +16,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, RowMapping, and_, func, insert, select
+from sqlalchemy import Connection, Engine, RowMapping, and_, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from streams.audit.log_rows import hash_bytes, head_of_row
@@ -157,11 +157,23 @@ class TreeLog:
         rows = self._read(lambda conn: conn.execute(query).mappings().all())
         return _head(rows[0]) if rows else None
 
-    def store_head(self, head: SignedTreeHead) -> None:
-        """Record an issued head.
+    def head_before(self, tree_size: int) -> SignedTreeHead | None:
+        """The largest head issued over fewer than ``tree_size`` leaves, if any."""
+        query = (
+            select(TreeHeadRow)
+            .where(TreeHeadRow.tree_size < tree_size)
+            .order_by(TreeHeadRow.tree_size.desc())
+            .limit(1)
+        )
+        rows = self._read(lambda conn: conn.execute(query).mappings().all())
+        return _head(rows[0]) if rows else None
+
+    def store_head(self, head: SignedTreeHead, *, replace: bool = False) -> None:
+        """Record an issued head; with ``replace``, in place of a stored head of its size.
 
         Raises:
-            StoreError: the store cannot be written, or holds a head of that size already.
+            StoreError: the store cannot be written, or holds a head of that size already
+                (without ``replace``).
         """
         row = {
             "tree_size": head.tree_size,
@@ -174,6 +186,9 @@ class TreeLog:
         }
         try:
             with self.engine.begin() as conn:
+                if replace:
+                    gone = delete(TreeHeadRow).where(TreeHeadRow.tree_size == head.tree_size)
+                    conn.execute(gone)
                 conn.execute(insert(TreeHeadRow), [row])
         except SQLAlchemyError as exc:
             raise self._refused("store a tree head in", exc) from exc
