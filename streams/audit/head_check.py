@@ -30,10 +30,11 @@ from streams.audit.log_rows import hash_bytes
 from streams.audit.row_shapes import EDITED, is_number
 from streams.audit.store import AuditStore
 from streams.audit.tree_log import TreeLog
-from streams.domain.keys import KeyRegistry
+from streams.domain.keys import KeyProblem, KeyRegistry
 from streams.domain.merkle import MerkleLog
 from streams.domain.tree_heads import (
     HeadFormatError,
+    HeadRefusal,
     SignedTreeHead,
     extension_problem,
     signature_problem,
@@ -104,8 +105,7 @@ def verify_heads(store: AuditStore, lines: Iterable[str], keys: KeyRegistry) -> 
             continue
         refusal = signature_problem(head, keys)
         if refusal is not None:
-            detail = f"head {number} is not the hub's: {refusal.detail}"
-            findings.append(Finding(refusal.code, (number,), detail))
+            findings.append(Finding(refusal.code, (number,), not_the_hubs(number, refusal, keys)))
             continue
         kept.append((number, head))
     largest = max((head.tree_size for _, head in kept), default=0)
@@ -119,6 +119,32 @@ def verify_heads(store: AuditStore, lines: Iterable[str], keys: KeyRegistry) -> 
     ]
     findings += forks(kept, matching)
     return HeadsReport(read, len(kept), len(log), findings)
+
+
+def not_the_hubs(number: int, refusal: HeadRefusal, keys: KeyRegistry) -> str:
+    """What a head the registry does not vouch for means to whoever checks a heads file.
+
+    The key registry's own reasons tell a sender what to sign with; a head's reader has the
+    heads of one hub and a registry, and one of the two is not the other's.
+    """
+    # The fact is the reason's first clause; what follows it is advice to a sender.
+    fact = refusal.detail.split("; ", 1)[0]
+    registry = "the bundled key registry" if keys.bundled else f"the key registry {keys.source}"
+    if keys.source is None and not keys.bundled:
+        registry = "the key registry in force"
+    if refusal.code == "hub_" + KeyProblem.REVOKED.value:
+        return (
+            f"head {number} is not the hub's: {fact}, before the head was issued: whoever held "
+            "the key then could have signed it, so it proves nothing about the store; the "
+            "hub's heads since its restart are signed with its next key"
+        )
+    return (
+        f"head {number} is not the hub's: {fact}. It was not signed by a hub key that "
+        f"{registry} vouches for when the head was issued: the file holds heads of another "
+        "hub, or this registry is not the one of the hub that issued them; check them with "
+        "that hub's registry (KAWAL_KEYS_FILE), and treat a head that still fails as not the "
+        "hub's (it proves nothing about the store)"
+    )
 
 
 def verify_heads_file(path: Path, store: AuditStore, keys: KeyRegistry) -> HeadsReport:

@@ -118,3 +118,20 @@ def test_a_sink_restarted_with_the_registry_heals_heads_that_proved_from_a_refus
     assert (head.tree_size, head.previous_size) == (6, 3)
     assert keep(keeper, head) is None
     assert HeadIssuer(store, new_key, registry).latest() == head
+
+
+def test_a_kept_head_signed_after_the_revocation_is_named_so_in_the_heads_check(
+    store: AuditStore,
+) -> None:
+    ring = keyring()
+    _, registry = rotated(ring)
+    store.insert(signed_rows(ring, CASE, 3))
+    late = HeadIssuer(store, ring.signing_key(HUB_INSTITUTION, NOW)).issue(
+        REVOKED_AT + timedelta(seconds=1)
+    )
+    assert late is not None
+    report = verify_heads(store, [late.to_json()], registry)
+    [finding] = report.findings
+    assert finding.code == "hub_key_revoked"
+    assert "before the head was issued" in finding.detail
+    assert "sign with" not in finding.detail

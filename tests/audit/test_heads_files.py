@@ -79,3 +79,6 @@ def test_heads_of_another_hub_are_each_named_as_not_the_hubs(
     assert [line.split(":")[1].strip() for line in refused] == [
         f"head {number} is not the hub's" for number in (1, 2, 3)
     ]
+    # What to do for whoever checks heads, not a sender's advice (register a key, replay).
+    assert all("heads of another hub" in line and "KAWAL_KEYS_FILE" in line for line in refused)
+    assert not any("dlq replay" in line or "register the" in line for line in refused)
