@@ -20,7 +20,7 @@ from streams.domain.chain import EntryFields, entry_hash
 from streams.domain.commitments import reveal
 from streams.domain.feed_keys import OpenedFeedKeys, open_feed_item
 from streams.domain.institutions import HUB_INSTITUTION
-from streams.domain.keys import KeyRefusal, KeyRegistry
+from streams.domain.keys import KeyProblem, KeyRefusal, KeyRegistry
 from streams.domain.sealing import DecryptionKeys, open_sealed
 from streams.domain.signing import Context, SigningKey, verify
 
@@ -54,6 +54,24 @@ def fields_of(entry: dict[str, Any]) -> EntryFields:
     )
 
 
+def _hub_key_refused(refusal: KeyRefusal) -> str:
+    """Why the hub's key vouches for no entry, said to the entry's reader, not to a sender."""
+    # The fact is the reason's first clause; what follows it tells a sender what to sign with.
+    fact = refusal.detail.split("; ", 1)[0]
+    if refusal.problem is KeyProblem.REVOKED:
+        return (
+            f"{fact}, before the entry was recorded: the hub signs with the key it read when "
+            "it started until it is restarted, and whoever held the revoked key could have "
+            "signed this; check the entry against the heads the institutions kept (kawal "
+            "audit verify --heads), and rotate the hub's key by restarting it with its "
+            "successor before revoking the old one (docs/operations.md, Rotate keys)"
+        )
+    return (
+        f"{fact}: the hub's key that signed the entry is not valid in the key registry in "
+        "force at the entry's recorded_at; check that KAWAL_KEYS_FILE is this hub's registry"
+    )
+
+
 def check_entry(
     codec: AvroCodec,
     keys: KeyRegistry,
@@ -70,7 +88,7 @@ def check_entry(
     recorded_at = _aware(entry["recorded_at"])
     hub = keys.key_for(HUB_INSTITUTION, entry["hub_key_id"], recorded_at)
     if isinstance(hub, KeyRefusal):
-        return EntryProblem("hub_" + hub.problem.value, hub.detail)
+        return EntryProblem("hub_" + hub.problem.value, _hub_key_refused(hub))
     if not verify(
         hub.public_key, Context.ENTRY, bytes.fromhex(entry["hash"]), entry["hub_signature"]
     ):

@@ -21,6 +21,7 @@ from streams.audit.head_check import verify_heads
 from streams.audit.heads import HeadIssuer
 from streams.audit.store import AuditStore
 from streams.audit.tree_log import TreeLog
+from streams.audit.verify import verify_store
 from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.keys import KeyEntry, KeyRegistry, key_id_for, raw_public
 from streams.domain.signing import KeyRing, SigningKey
@@ -135,3 +136,23 @@ def test_a_kept_head_signed_after_the_revocation_is_named_so_in_the_heads_check(
     assert finding.code == "hub_key_revoked"
     assert "before the head was issued" in finding.detail
     assert "sign with" not in finding.detail
+
+
+def test_an_entry_the_hub_signed_after_its_key_was_revoked_says_what_happened(
+    store: AuditStore,
+) -> None:
+    ring = keyring()
+    old = ring.signing_key(HUB_INSTITUTION, NOW)
+    recorded = datetime(2024, 11, 4, 9, 0, tzinfo=UTC)
+    entries = [
+        dataclasses.replace(entry, revoked_at=recorded, reason="leaked")
+        if entry.id == old.key_id
+        else entry
+        for entry in ring.registry.entries()
+    ]
+    store.insert(signed_rows(ring, CASE, 2))
+    [finding] = verify_store(store, keys=KeyRegistry(entries)).findings
+    assert finding.reason.startswith("hub_key_revoked: ")
+    assert "before the entry was recorded" in finding.reason
+    assert "Rotate keys" in finding.reason
+    assert "sign with" not in finding.reason
