@@ -113,7 +113,7 @@ def verify_heads(store: AuditStore, lines: Iterable[str], keys: KeyRegistry) -> 
     findings += log_findings
     matching = {number: _matches(log, head) for number, head in kept}
     findings += [
-        _mismatch(number, head, len(log), _last_match_before(kept, matching, head))
+        _mismatch(number, head, len(log), _last_match_before(kept, matching, head), store)
         for number, head in kept
         if not matching[number]
     ]
@@ -303,6 +303,7 @@ def _mismatch(
     head: SignedTreeHead,
     size: int,
     matched: tuple[int, SignedTreeHead] | None = None,
+    store: AuditStore | None = None,
 ) -> Finding:
     if head.tree_size > size:
         return Finding(
@@ -318,10 +319,36 @@ def _mismatch(
             f"; the store still matches head {matched[0]} (size {matched[1].tree_size}), so "
             f"the change is among leaves {matched[1].tree_size} to {head.tree_size - 1}"
         )
+        if store is not None:
+            where += _entries_among(store, matched[1].tree_size, head.tree_size)
     return Finding(
         HeadFinding.NOT_IN_STORE,
         (number,),
         f"head {number} (size {head.tree_size}, issued {head.issued_at.isoformat()}) does not "
         "match the store's log at that size: the store was rewritten after it was issued, or "
         f"the head is of another history{where}",
+    )
+
+
+#: How many of the entries at changed leaves a finding names.
+NAMED_ENTRIES = 3
+
+
+def _entries_among(store: AuditStore, start: int, end: int) -> str:
+    """The entries the store now holds at leaves ``start`` to ``end - 1``, and what to do."""
+    named: list[str] = []
+    count = 0
+    for leaf in TreeLog(store.engine).leaves(start):
+        if not is_number(leaf.log_index) or leaf.log_index >= end:
+            break
+        count += 1
+        if len(named) < NAMED_ENTRIES:
+            named.append(leaf.named())
+    if not named:
+        return ""
+    more = f" and {count - len(named)} more" if count > len(named) else ""
+    return (
+        f", where the store now holds {', '.join(named)}{more}: compare those cases' trails "
+        "with what the institutions received (their connectors' feed chains), and restore the "
+        "audit store from a backup taken before the head was issued"
     )

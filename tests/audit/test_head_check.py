@@ -143,9 +143,11 @@ def test_a_rewrite_after_the_first_head_leaves_that_head_matching(
     report = verify_heads(store, institution.lines(), ring.registry)
     assert [(f.code, f.heads) for f in report.findings] == [(HeadFinding.NOT_IN_STORE, (3,))]
     # The auditor is told where to look: after the last head the store still matches.
-    assert report.findings[0].detail.endswith(
-        "the store still matches head 2 (size 7), so the change is among leaves 7 to 8"
-    )
+    detail = report.findings[0].detail
+    assert "the store still matches head 2 (size 7), so the change is among leaves 7 to 8" in detail
+    # ... which entries the store now holds there, and what to do.
+    assert f"where the store now holds case {CASE} seq 4, case {CASE} seq 5:" in detail
+    assert "restore the audit store from a backup" in detail
 
 
 def test_a_head_of_another_history_before_a_matching_one_is_a_fork(
