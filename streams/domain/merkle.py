@@ -104,6 +104,14 @@ class MerkleLog:
             return []
         return self._subproof(old_size, 0, size, complete=True)
 
+    def subtree(self, start: int, end: int) -> bytes:
+        """MTH(D[start:end]): the hash of the leaves ``start`` to ``end - 1``."""
+        self._check_index(start, len(self))
+        self._check_index(end - 1, len(self))
+        if end <= start:
+            raise ValueError(f"no subtree of leaves {start} to {end - 1}")
+        return self._subtree(start, end)
+
     def _size(self, size: int | None) -> int:
         if size is None:
             return len(self)
@@ -155,6 +163,29 @@ class MerkleLog:
             *self._subproof(old - left, middle, end, complete=False),
             self._subtree(start, middle),
         ]
+
+
+def consistency_ranges(old_size: int, size: int) -> list[tuple[int, int]]:
+    """The leaves ``[start, end)`` each node of the consistency proof from ``old_size`` covers.
+
+    In the order :meth:`MerkleLog.consistency_proof` gives the nodes: a proof's nodes, once it
+    verifies against a signed root, are the hashes of these subtrees in that signed tree.
+    """
+    if not 0 < old_size < size:
+        return []
+    return _proof_ranges(old_size, 0, size, complete=True)
+
+
+def _proof_ranges(old: int, start: int, end: int, *, complete: bool) -> list[tuple[int, int]]:
+    """The subtrees of SUBPROOF(old, D[start:end], complete), as :meth:`MerkleLog._subproof`."""
+    width = end - start
+    if old == width:
+        return [] if complete else [(start, end)]
+    middle = start + _split(width)
+    left = middle - start
+    if old <= left:
+        return [*_proof_ranges(old, start, middle, complete=complete), (middle, end)]
+    return [*_proof_ranges(old - left, middle, end, complete=False), (start, middle)]
 
 
 def root_from_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes | None:

@@ -10,6 +10,7 @@ from streams.domain.merkle import (
     EMPTY_ROOT,
     MEMO_LEAVES,
     MerkleLog,
+    consistency_ranges,
     leaf_hash,
     node_hash,
     root_from_inclusion,
@@ -265,3 +266,15 @@ def test_proofs_beyond_the_log_are_programming_errors() -> None:
         log.root(4)
     with pytest.raises(ValueError, match="no consistency proof"):
         log.consistency_proof(4, 3)
+
+
+def test_each_consistency_proof_node_is_the_subtree_its_range_names() -> None:
+    log = MerkleLog(bytes([index]) for index in range(40))
+    for size in range(2, 41):
+        for old in range(1, size):
+            spans = consistency_ranges(old, size)
+            proof = log.consistency_proof(old, size)
+            assert [log.subtree(*span) for span in spans] == proof, (old, size)
+    assert consistency_ranges(0, 5) == consistency_ranges(5, 5) == []
+    with pytest.raises(ValueError, match="no subtree of leaves 3 to 2"):
+        log.subtree(3, 3)
