@@ -13,9 +13,13 @@ as connectors keep them, :mod:`streams.domain.tree_heads`):
 - every two heads must extend each other: two of one size with different roots, a head whose
   own consistency proof from an earlier head fails, or an earlier head that the store's log
   does not start with although a later one matches it, are a fork: the hub signed two
-  histories.
+  histories (:mod:`streams.audit.head_forks`).
 
-Findings name heads by their line in the file, never a case's content.
+Where the store first changed is narrowed from every kept head
+(:mod:`streams.audit.head_divergence`). Each head is checked against the store at its own size
+and against the others by size, so the order of the heads in the file does not matter.
+Findings name heads by their line in the file, never a case's content; each head has its
+own finding, shown one line per problem (:mod:`streams.audit.head_summary`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from enum import StrEnum
 from pathlib import Path
 
 from schemas.errors import KawalError
+from streams.audit.head_divergence import first_divergence, where_changed
+from streams.audit.head_forks import FORK_ADVICE, fork_pairs, store_side
 from streams.audit.log_rows import hash_bytes
 from streams.audit.row_shapes import EDITED, is_number
 from streams.audit.store import AuditStore
@@ -36,8 +42,13 @@ from streams.domain.tree_heads import (
     HeadFormatError,
     HeadRefusal,
     SignedTreeHead,
-    extension_problem,
     signature_problem,
+)
+
+#: Why the order of the heads in the file does not matter, as the command says it.
+ORDER_FREE = (
+    "each head is checked against the store at its own size and against the others by "
+    "size, so the order of the heads in the file does not matter"
 )
 
 #: The leaf data standing for an entry that is gone: no entry hashes to it, so every head
@@ -64,6 +75,11 @@ class Finding:
     code: str
     heads: tuple[int, ...]
     detail: str
+    #: The sizes of those heads, when the finding is about heads.
+    tree_sizes: tuple[int, ...] = ()
+    #: What the finding says without naming its heads: findings with the same code and
+    #: problem are one problem, shown as one line (:mod:`streams.audit.head_summary`).
+    problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,8 @@ class HeadsReport:
     #: Leaves in the store's log.
     tree_size: int
     findings: list[Finding] = field(default_factory=list)
+    #: The lines of the hub's heads the store's log matches.
+    matching: tuple[int, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -101,27 +119,57 @@ def verify_heads(store: AuditStore, lines: Iterable[str], keys: KeyRegistry) -> 
         try:
             head = SignedTreeHead.from_json(line)
         except HeadFormatError as exc:
-            findings.append(Finding(HeadFinding.UNREADABLE, (number,), f"head {number}: {exc}"))
+            findings.append(
+                Finding(HeadFinding.UNREADABLE, (number,), f"head {number}: {exc}", (), str(exc))
+            )
             continue
         refusal = signature_problem(head, keys)
         if refusal is not None:
-            findings.append(Finding(refusal.code, (number,), not_the_hubs(number, refusal, keys)))
+            problem = not_the_hubs(refusal, keys)
+            findings.append(
+                Finding(
+                    refusal.code,
+                    (number,),
+                    f"head {number} is {problem}",
+                    (head.tree_size,),
+                    problem,
+                )
+            )
             continue
         kept.append((number, head))
+    return _against_store(store, kept, read, findings)
+
+
+def _against_store(
+    store: AuditStore, kept: list[tuple[int, SignedTreeHead]], read: int, findings: list[Finding]
+) -> HeadsReport:
+    """The hub's heads ``kept`` checked against the store's log and each other."""
     largest = max((head.tree_size for _, head in kept), default=0)
     log, log_findings = store_log(store, largest)
     findings += log_findings
     matching = {number: _matches(log, head) for number, head in kept}
+    forked = _forks(kept, matching)
+    # A head of a fork whose other head the store matches is of the other history: it is
+    # reported as the fork, not again as a store to restore, and says nothing of where the
+    # store changed. One the store matches neither of is the store's changing too.
+    other_history = {
+        number
+        for finding in forked
+        for number in finding.heads
+        if not matching[number] and any(matching[head] for head in finding.heads)
+    }
+    ours = [(number, head) for number, head in kept if number not in other_history]
+    divergence = first_divergence(log, ours, matching)
+    where = "" if divergence is None else "; " + where_changed(store, divergence)
     findings += [
-        _mismatch(number, head, len(log), _last_match_before(kept, matching, head), store)
-        for number, head in kept
-        if not matching[number]
+        _mismatch(number, head, len(log), where) for number, head in ours if not matching[number]
     ]
-    findings += forks(kept, matching)
-    return HeadsReport(read, len(kept), len(log), findings)
+    findings += forked
+    matched = tuple(number for number, _ in kept if matching[number])
+    return HeadsReport(read, len(kept), len(log), findings, matched)
 
 
-def not_the_hubs(number: int, refusal: HeadRefusal, keys: KeyRegistry) -> str:
+def not_the_hubs(refusal: HeadRefusal, keys: KeyRegistry) -> str:
     """What a head the registry does not vouch for means to whoever checks a heads file.
 
     The key registry's own reasons tell a sender what to sign with; a head's reader has the
@@ -134,12 +182,12 @@ def not_the_hubs(number: int, refusal: HeadRefusal, keys: KeyRegistry) -> str:
         registry = "the key registry in force"
     if refusal.code == "hub_" + KeyProblem.REVOKED.value:
         return (
-            f"head {number} is not the hub's: {fact}, before the head was issued: whoever held "
+            f"not the hub's: {fact}, before the head was issued: whoever held "
             "the key then could have signed it, so it proves nothing about the store; the "
             "hub's heads since its restart are signed with its next key"
         )
     return (
-        f"head {number} is not the hub's: {fact}. It was not signed by a hub key that "
+        f"not the hub's: {fact}. It was not signed by a hub key that "
         f"{registry} vouches for when the head was issued: the file holds heads of another "
         "hub, or this registry is not the one of the hub that issued them; check them with "
         "that hub's registry (KAWAL_KEYS_FILE), and treat a head that still fails as not the "
@@ -241,114 +289,50 @@ def _log_finding(code: HeadFinding, leaves: list[int], meaning: str) -> Finding:
     return Finding(code, (), f"{len(leaves)} leaves of the log {meaning} (first: leaf {leaves[0]})")
 
 
-def forks(kept: list[tuple[int, SignedTreeHead]], matching: dict[int, bool]) -> list[Finding]:
-    """Pairs of signed heads that do not extend each other, each pair reported once."""
-    pairs: dict[tuple[int, int], str] = {}
-
-    def fork(first: int, second: int, why: str) -> None:
-        pairs.setdefault((min(first, second), max(first, second)), why)
-
-    by_size: dict[int, list[tuple[int, SignedTreeHead]]] = {}
-    for number, head in kept:
-        by_size.setdefault(head.tree_size, []).append((number, head))
-    for number, head in kept:
-        # A head's own proof from the head published before it, when that one was kept too.
-        earlier_heads = by_size.get(head.previous_size, []) if head.previous_size else []
-        for earlier_number, earlier in earlier_heads:
-            if earlier.tree_size < head.tree_size:
-                refusal = extension_problem(earlier, head)
-                if refusal is not None:
-                    fork(earlier_number, number, refusal.detail)
-        for other_number, other in by_size[head.tree_size]:
-            if other.root_hash != head.root_hash:
-                fork(other_number, number, f"both are of size {head.tree_size}, with two roots")
-    # The store's log is a prefix of every head it matches: a smaller head it does not start
-    # with is no prefix of that head either.
-    smallest_match: tuple[int, SignedTreeHead] | None = None
-    for number, head in sorted(kept, key=lambda item: item[1].tree_size, reverse=True):
-        if matching[number]:
-            smallest_match = (number, head)
-        elif smallest_match is not None and smallest_match[1].tree_size > head.tree_size:
-            fork(
-                number,
-                smallest_match[0],
-                f"the store matches head {smallest_match[0]} but does not start with head {number}",
-            )
-    return [
-        Finding(
-            HeadFinding.FORK, pair, f"heads {pair[0]} and {pair[1]} do not extend each other: {why}"
-        )
-        for pair, why in sorted(pairs.items())
-    ]
-
-
 def _matches(log: MerkleLog, head: SignedTreeHead) -> bool:
     return head.tree_size <= len(log) and log.root(head.tree_size) == head.root_hash
 
 
-def _last_match_before(
-    kept: list[tuple[int, SignedTreeHead]], matching: dict[int, bool], head: SignedTreeHead
-) -> tuple[int, SignedTreeHead] | None:
-    """The largest kept head smaller than ``head`` that the store still matches, if any."""
-    smaller = [
-        (number, other)
-        for number, other in kept
-        if matching[number] and other.tree_size < head.tree_size
-    ]
-    return max(smaller, key=lambda item: item[1].tree_size, default=None)
-
-
-def _mismatch(
-    number: int,
-    head: SignedTreeHead,
-    size: int,
-    matched: tuple[int, SignedTreeHead] | None = None,
-    store: AuditStore | None = None,
-) -> Finding:
+def _mismatch(number: int, head: SignedTreeHead, size: int, where: str) -> Finding:
     if head.tree_size > size:
+        problem = (
+            f"they cover more entries than the store's log holds ({size}): entries were "
+            "removed, or the store is older than the heads"
+        )
         return Finding(
             HeadFinding.BEYOND_STORE,
             (number,),
             f"head {number} covers {head.tree_size} entries but the store's log holds {size}: "
             "entries were removed, or the store is older than the head",
+            (head.tree_size,),
+            problem,
         )
-    where = ""
-    if matched is not None:
-        # The store's first leaves still have the smaller head's root: what changed lies after.
-        where = (
-            f"; the store still matches head {matched[0]} (size {matched[1].tree_size}), so "
-            f"the change is among leaves {matched[1].tree_size} to {head.tree_size - 1}"
-        )
-        if store is not None:
-            where += _entries_among(store, matched[1].tree_size, head.tree_size)
+    problem = (
+        "the store's log does not have their roots at their sizes: the store was rewritten "
+        f"after they were issued, or they are of another history{where}"
+    )
     return Finding(
         HeadFinding.NOT_IN_STORE,
         (number,),
         f"head {number} (size {head.tree_size}, issued {head.issued_at.isoformat()}) does not "
         "match the store's log at that size: the store was rewritten after it was issued, or "
         f"the head is of another history{where}",
+        (head.tree_size,),
+        problem,
     )
 
 
-#: How many of the entries at changed leaves a finding names.
-NAMED_ENTRIES = 3
-
-
-def _entries_among(store: AuditStore, start: int, end: int) -> str:
-    """The entries the store now holds at leaves ``start`` to ``end - 1``, and what to do."""
-    named: list[str] = []
-    count = 0
-    for leaf in TreeLog(store.engine).leaves(start):
-        if not is_number(leaf.log_index) or leaf.log_index >= end:
-            break
-        count += 1
-        if len(named) < NAMED_ENTRIES:
-            named.append(leaf.named())
-    if not named:
-        return ""
-    more = f" and {count - len(named)} more" if count > len(named) else ""
-    return (
-        f", where the store now holds {', '.join(named)}{more}: compare those cases' trails "
-        "with what the institutions received (their connectors' feed chains), and restore the "
-        "audit store from a backup taken before the head was issued"
-    )
+def _forks(kept: list[tuple[int, SignedTreeHead]], matching: dict[int, bool]) -> list[Finding]:
+    """A finding per pair of kept heads that do not extend each other, with what to do."""
+    sizes = {number: head.tree_size for number, head in kept}
+    return [
+        Finding(
+            HeadFinding.FORK,
+            pair,
+            f"heads {pair[0]} and {pair[1]} do not extend each other: {why}; "
+            f"{store_side(pair, matching)}; {FORK_ADVICE}",
+            (sizes[pair[0]], sizes[pair[1]]),
+            FORK_ADVICE,
+        )
+        for pair, why in sorted(fork_pairs(kept, matching).items())
+    ]

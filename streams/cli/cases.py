@@ -300,7 +300,8 @@ def _verified(
     vault: DataKeyVault | None,
     unopened: str | None,
 ) -> int:
-    from streams.audit.head_check import verify_heads_file
+    from streams.audit.head_check import ORDER_FREE, verify_heads_file
+    from streams.audit.head_summary import summary_lines
     from streams.audit.verify import verify_store
 
     keys = load_key_registry(settings.key_registry_file)
@@ -330,10 +331,13 @@ def _verified(
         verdict = "verified" if report.ok else f"{len(report.findings)} broken of"
         print(f"{verdict} {report.cases} cases, {report.entries} entries")
         if heads is not None:
-            for head_finding in heads.findings:
-                print(f"{head_finding.code}: {head_finding.detail}")
+            for line in summary_lines(heads):
+                print(line)
             verdict = "consistent with" if heads.ok else f"{len(heads.findings)} findings in"
-            print(f"{verdict} {heads.read} kept heads, against a log of {heads.tree_size} entries")
+            print(
+                f"{verdict} {heads.read} kept heads, against a log of {heads.tree_size} entries "
+                f"({ORDER_FREE})"
+            )
     if unopened is not None:
         print(f"kawal: kept personal values not checked: {unopened}", file=sys.stderr)
     ok = report.ok and (heads is None or heads.ok)

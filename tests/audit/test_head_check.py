@@ -144,9 +144,13 @@ def test_a_rewrite_after_the_first_head_leaves_that_head_matching(
     assert [(f.code, f.heads) for f in report.findings] == [(HeadFinding.NOT_IN_STORE, (3,))]
     # The auditor is told where to look: after the last head the store still matches.
     detail = report.findings[0].detail
-    assert "the store still matches head 2 (size 7), so the change is among leaves 7 to 8" in detail
-    # ... which entries the store now holds there, and what to do.
-    assert f"where the store now holds case {CASE} seq 4, case {CASE} seq 5:" in detail
+    assert "the store still matches head 2 (size 7)" in detail
+    # Head 3's own proof from head 2 commits to leaf 7 alone: the first changed leaf is known,
+    # not only the leaves after head 2 (7 and 8).
+    assert f"the first changed leaf is leaf 7, which the store now gives to case {CASE} seq 4:" in (
+        detail
+    )
+    assert "compare that case's trail from there on" in detail
     assert "restore the audit store from a backup" in detail
 
 
@@ -159,10 +163,12 @@ def test_a_head_of_another_history_before_a_matching_one_is_a_fork(
     other.close()
     lines = [shown_elsewhere[0].to_json(), heads[1].to_json(), heads[2].to_json()]
     report = verify_heads(store, lines, ring.registry)
-    assert codes(report) == [HeadFinding.NOT_IN_STORE, HeadFinding.FORK]
-    fork = report.findings[1]
+    # The head of the other history is the fork's, not also a store to restore.
+    assert codes(report) == [HeadFinding.FORK]
+    fork = report.findings[0]
     assert fork.heads == (1, 2)
     assert fork.detail.startswith("heads 1 and 2 do not extend each other")
+    assert "the store matches head 2, not head 1" in fork.detail
 
 
 def test_two_heads_of_one_size_with_different_roots_are_a_fork(
@@ -175,8 +181,8 @@ def test_two_heads_of_one_size_with_different_roots_are_a_fork(
     assert shown_elsewhere[1].tree_size == heads[1].tree_size
     lines = [heads[1].to_json(), shown_elsewhere[1].to_json()]
     report = verify_heads(store, lines, ring.registry)
-    assert codes(report) == [HeadFinding.NOT_IN_STORE, HeadFinding.FORK]
-    assert "both are of size 7" in report.findings[1].detail
+    assert codes(report) == [HeadFinding.FORK]
+    assert "both are of size 7" in report.findings[0].detail
 
 
 def test_a_head_whose_own_proof_fails_from_a_kept_head_is_a_fork(
@@ -189,8 +195,8 @@ def test_a_head_whose_own_proof_fails_from_a_kept_head_is_a_fork(
     # Of another history, the head of size 9 proves it extends *a* head of size 7, not ours.
     lines = [heads[1].to_json(), shown_elsewhere[2].to_json()]
     report = verify_heads(store, lines, ring.registry)
-    assert codes(report) == [HeadFinding.NOT_IN_STORE, HeadFinding.FORK]
-    assert "its consistency proof fails" in report.findings[1].detail
+    assert codes(report) == [HeadFinding.FORK]
+    assert "its consistency proof fails" in report.findings[0].detail
 
 
 def test_heads_not_signed_by_the_hub_prove_nothing_and_are_reported(

@@ -75,10 +75,21 @@ def test_heads_of_another_hub_are_each_named_as_not_the_hubs(
     ran = kawal(tmp_path, store, other_keys, "audit", "verify", "--heads", str(institution.path))
 
     assert ran.returncode == EXIT_UNVERIFIED, ran.stderr
-    refused = [line for line in ran.stdout.splitlines() if "is not the hub's" in line]
-    assert [line.split(":")[1].strip() for line in refused] == [
-        f"head {number} is not the hub's" for number in (1, 2, 3)
-    ]
+    # One problem, one line: how many heads, which lines and which tree sizes.
+    [refused] = [line for line in ran.stdout.splitlines() if "not the hub's" in line]
+    assert refused.startswith("hub_unknown_key: 3 heads (lines 1-3, tree sizes 3 to 9): ")
     # What to do for whoever checks heads, not a sender's advice (register a key, replay).
-    assert all("heads of another hub" in line and "KAWAL_KEYS_FILE" in line for line in refused)
-    assert not any("dlq replay" in line or "register the" in line for line in refused)
+    assert "heads of another hub" in refused
+    assert "KAWAL_KEYS_FILE" in refused
+    assert "dlq replay" not in refused
+    assert "register the" not in refused
+    assert "(one line per problem; --json lists every head's finding)" in ran.stdout
+
+    as_json = kawal(
+        tmp_path, store, other_keys, "audit", "verify", "--heads", str(institution.path), "--json"
+    )
+    findings = json.loads(as_json.stdout)["heads"]["findings"]
+    assert [(f["code"], f["heads"]) for f in findings] == [
+        ("hub_unknown_key", [n]) for n in (1, 2, 3)
+    ]
+    assert findings[0]["detail"].startswith("head 1 is not the hub's: ")
