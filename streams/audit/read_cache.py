@@ -10,7 +10,8 @@ Once the store has grown, it is read again only after ten times the last read's 
 passed since that read (:data:`REREAD_SPACING`): readers then cost the worker at most about a
 tenth of a core, whatever their number and the inflow. A small store is read again within
 milliseconds; a national one shows figures up to some ten seconds old, which its readers say
-(``Projection.read_at``). One thread reads at a time; the others meanwhile get the last read.
+(``Projection.read_at``, :meth:`StoreReadCache.latest`). One thread reads at a time; the others
+meanwhile get the last read.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,13 +35,18 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class _Read(Generic[T]):
-    """A read's value, the entry count it holds at least, when the read ended and its duration."""
+class Read(Generic[T]):
+    """A read's value, the entry count it holds at least, when the read ended and its duration.
+
+    ``read_at`` is when the read started (UTC): what a reader cites as the "as of" of the value,
+    whenever it is served.
+    """
 
     entries: int
     value: T
     ended: float
     took: float
+    read_at: datetime
 
 
 class StoreReadCache(Generic[T]):
@@ -66,10 +73,18 @@ class StoreReadCache(Generic[T]):
         self._spacing = spacing
         self._clock = clock
         self._reading = threading.Lock()
-        self._last: _Read[T] | None = None
+        self._last: Read[T] | None = None
 
     def value(self) -> T:
         """What ``read`` makes of the store as it is now, or as it was lately.
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        return self.latest().value
+
+    def latest(self) -> Read[T]:
+        """The read of the store as it is now, or as it was lately, with when it was read.
 
         Safe from several threads: one reads the store, the others get the last read.
 
@@ -81,21 +96,22 @@ class StoreReadCache(Generic[T]):
         entries = self._count()
         last = self._last
         if last is not None and not self._due(last, entries):
-            return last.value
+            return last
         # While another thread reads, the last read will do; with none yet, wait for it.
         if last is not None and not self._reading.acquire(blocking=False):
-            return last.value
+            return last
         if last is None:
             self._reading.acquire()
         try:
             last = self._last  # another thread may have read while this one waited
             if last is not None and not self._due(last, entries):
-                return last.value
+                return last
+            read_at = datetime.now(UTC)
             started = self._clock()
             value = self._read()
             ended = self._clock()
-            self._last = _Read(entries, value, ended, ended - started)
-            return value
+            self._last = Read(entries, value, ended, ended - started, read_at)
+            return self._last
         finally:
             self._reading.release()
 
@@ -105,7 +121,7 @@ class StoreReadCache(Generic[T]):
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot read the audit store: {driver_said(exc)}") from exc
 
-    def _due(self, last: _Read[T], entries: int) -> bool:
+    def _due(self, last: Read[T], entries: int) -> bool:
         """Whether ``entries`` differ from the last read's and its spacing has passed."""
         grown = last.entries != entries
         return grown and self._clock() - last.ended >= self._spacing * last.took

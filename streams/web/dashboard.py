@@ -20,6 +20,10 @@ Read with a PPK's credential, the page and ``figures.json`` show that PPK its ow
 follow-up rate unwithheld, marked as visible to it alone
 (:mod:`streams.audit.figures.own_row`); every other reader, and the CSV and SVG exports, get
 the public view.
+
+Every export says when the store was read and, for the dashboard, the filters applied, inside
+the file, and carries an ETag and Last-Modified of that read (:mod:`streams.web.citable`); a
+range that starts after the day the store was read is a 400, not zeros.
 """
 
 from __future__ import annotations
@@ -34,16 +38,18 @@ from faust import web
 from streams.audit.figures.cache import ProjectionCache
 from streams.audit.figures.choices import UnknownFilterError, choices_of
 from streams.audit.figures.definitions import FIGURES
-from streams.audit.figures.export import all_csv, export_file_name, to_csv
+from streams.audit.figures.export import all_csv, export_file_name, figure_csv
 from streams.audit.figures.facts import Projection
-from streams.audit.figures.filters import FilterError, Filters, parse_filters
+from streams.audit.figures.filters import FilterError, Filters, check_started, parse_filters
 from streams.audit.figures.own_row import with_own_follow_up
 from streams.audit.figures.view import figures as compute_figures
 from streams.audit.store import StoreError
 from streams.domain.calendar import WorkingCalendar
 from streams.domain.headcounts import Headcount
 from streams.domain.principals import AccessRefusal, Principal
+from streams.domain.working_time import jakarta_day
 from streams.web.auth import Authenticator
+from streams.web.citable import BOM, validated
 from streams.web.dashboard_page import CHART_FIGURES, chart_svg, dashboard_page
 from streams.web.figure_cache import FigureCache
 from streams.web.locales import Locale, negotiate
@@ -84,9 +90,11 @@ class DashboardSources:
         ``choices`` in the result lists the elections the election filter knows.
 
         Raises:
+            FilterError: the range starts after the day the store was read.
             UnknownFilterError: a filter names an election, province or agency the hub does
                 not know.
         """
+        check_started(filters, jakarta_day(projection.read_at))
         choices = choices_of(projection, self.ppks)
         choices.check(filters)
         view = compute_figures(
@@ -125,6 +133,9 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
                     lambda view, public: _page(view, public, locale, filters, sources.names),
                     sources.reader_of(principal),
                 )
+            except FilterError as exc:
+                page = dashboard_page(None, locale, now, filters, error=exc.field)
+                return self.html(page, status=400)
             except UnknownFilterError as exc:
                 page = dashboard_page(None, locale, now, filters, unknown=exc, names=sources.names)
                 return self.html(page, status=404)
@@ -139,7 +150,11 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
 
         async def get(self, request: web.Request) -> web.Response:
             found = await _view(self, request, sources, cache, own_row=True)
-            return self.json(found) if isinstance(found, dict) else found
+            if not isinstance(found, dict):
+                return found
+            # A PPK's own row is for it alone: no cache keeps it.
+            public = "own_row" not in found
+            return validated(self, request, self.json(found), _read_at(found), cacheable=public)
 
     @app.page("/dashboard/{figure}.csv", name="kawal-dashboard-csv")
     class DashboardCsv(web.View):
@@ -153,12 +168,15 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
             found = await _view(self, request, sources, cache)
             if not isinstance(found, dict):
                 return found
-            body = all_csv(found) if figure == "figures" else to_csv(found, figure)
+            body = all_csv(found) if figure == "figures" else figure_csv(found, figure)
             disposition = f'attachment; filename="{export_file_name(found, figure)}"'
             # aiohttp refuses a charset inside content_type and adds utf-8 to text itself.
-            return self.text(
-                body, content_type=CSV_CONTENT_TYPE, headers={"Content-Disposition": disposition}
+            response = self.text(
+                BOM + body,
+                content_type=CSV_CONTENT_TYPE,
+                headers={"Content-Disposition": disposition},
             )
+            return validated(self, request, response, _read_at(found), cacheable=True)
 
     @app.page("/dashboard/{figure}.svg", name="kawal-dashboard-svg")
     class DashboardSvg(web.View):
@@ -174,7 +192,15 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
                 return found
             locale = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
             svg = chart_svg(found, figure, locale, sources.names)
-            return self.text(svg, content_type=SVG_CONTENT_TYPE)
+            # Without ?lang, the words follow Accept-Language.
+            vary = {"Vary": "Accept-Language"}
+            response = self.text(svg, content_type=SVG_CONTENT_TYPE, headers=vary)
+            return validated(self, request, response, _read_at(found), cacheable=True)
+
+
+def _read_at(view: dict[str, Any]) -> datetime:
+    """When the store behind ``view`` was read: the as-of instant of its figures."""
+    return datetime.fromisoformat(view["generated_at"])
 
 
 def _page(
@@ -185,11 +211,10 @@ def _page(
     names: dict[str, str],
 ) -> str:
     # The page says when the figures were read, not when it was asked for.
-    read_at = datetime.fromisoformat(view["generated_at"])
     return dashboard_page(
         view,
         locale,
-        read_at,
+        _read_at(view),
         filters,
         names=names,
         public=public,
@@ -219,6 +244,8 @@ async def _view(
     reader = sources.reader_of(principal) if own_row else None
     try:
         return await cache.figures(filters, reader)
+    except FilterError as exc:
+        return problem_response(view, 400, "range_after_as_of", str(exc))
     except UnknownFilterError as exc:
         members = {"field": exc.field, "known": exc.known}
         return problem_response(view, 404, UNKNOWN_VALUE, str(exc), members=members)

@@ -6,6 +6,12 @@ day; with ``names`` also the sanctioned civil servant's name, under the legal ba
 documented, which the page shows. HTML in Indonesian unless English is asked for;
 ``?format=json`` and ``?format=csv`` export it. Public: no credential is needed, and a
 credential that is sent must still be good.
+
+The "as of" of the page, of ``generated_at`` in JSON and of each CSV row is when the store was
+read (the read is reused while the store has not grown: :mod:`streams.audit.read_cache`), not
+when the register was asked for. The exports carry an ETag and Last-Modified
+(:mod:`streams.web.citable`); only the register without names may be kept by a cache, so that
+an erased name leaves every copy at once.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import io
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import faust
@@ -27,6 +33,7 @@ from streams.domain.principals import AccessRefusal
 from streams.domain.working_time import jakarta_day
 from streams.vault.data_keys import VaultError
 from streams.web.auth import Authenticator
+from streams.web.citable import BOM, validated
 from streams.web.locales import Locale, negotiate
 from streams.web.problems import format_problem, problem_response
 from streams.web.render import templates
@@ -49,9 +56,13 @@ class RegisterSources:
     #: Opens names; None unless the mode is ``names``.
     names: NameSource | None = None
 
-    def rows(self) -> list[RegisterRow]:
-        """The register now (blocking: call it off the event loop)."""
-        return named(self.store, self.closed.value(), self.names)
+    def rows(self) -> tuple[list[RegisterRow], datetime]:
+        """The register now and when the store was read (blocking: call it off the event loop).
+
+        Names are opened now, so an erased name goes at once; the rows are of the read.
+        """
+        read = self.closed.latest()
+        return named(self.store, read.value, self.names), read.read_at
 
 
 def register(app: faust.App, sources: RegisterSources) -> None:
@@ -72,21 +83,27 @@ def register(app: faust.App, sources: RegisterSources) -> None:
             if sources.mode is RegisterMode.OFF:
                 return problem_response(self, 404, "register_disabled", DISABLED)
             try:
-                rows = await asyncio.to_thread(sources.rows)
+                rows, read_at = await asyncio.to_thread(sources.rows)
             except StoreError:
                 return problem_response(self, 503, "store_unavailable", UNAVAILABLE)
             except VaultError:  # names are opened with the cases' data keys
                 return vault_unavailable(self)
-            if wanted == "json":
-                return self.json(register_json(sources, rows))
-            if wanted == "csv":
-                return self.text(
-                    register_csv(rows, sources.mode).decode(),
-                    content_type="text/csv",
-                    headers={"Content-Disposition": register_disposition(datetime.now(UTC))},
+            if wanted is None:
+                locale = negotiate(
+                    request.query.get("lang"), request.headers.get("Accept-Language")
                 )
-            locale = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
-            return self.html(register_page(sources, rows, locale))
+                return self.html(register_page(sources, rows, locale, read_at))
+            if wanted == "json":
+                response = self.json(register_json(sources, rows, read_at))
+            else:
+                response = self.text(
+                    BOM + register_csv(rows, sources.mode, read_at).decode(),
+                    content_type="text/csv",
+                    headers={"Content-Disposition": register_disposition(read_at)},
+                )
+            # Names are personal data: no cache keeps them, so an erasure reaches every copy.
+            public = sources.mode is not RegisterMode.NAMES
+            return validated(self, request, response, read_at, cacheable=public)
 
 
 DISABLED = (
@@ -96,12 +113,14 @@ DISABLED = (
 UNAVAILABLE = "the audit store cannot be read; try again later"
 
 
-def register_json(sources: RegisterSources, rows: list[RegisterRow]) -> dict[str, Any]:
-    """The register as JSON, with what it publishes and on which basis."""
+def register_json(
+    sources: RegisterSources, rows: list[RegisterRow], read_at: datetime
+) -> dict[str, Any]:
+    """The register as JSON, with what it publishes, on which basis and when it was read."""
     return {
         "mode": sources.mode.value,
         "legal_basis": sources.legal_basis if sources.mode is RegisterMode.NAMES else None,
-        "generated_at": datetime.now(UTC).isoformat(),
+        "generated_at": read_at.isoformat(),
         "sanctions": [_plain(row, sources.mode) for row in rows],
     }
 
@@ -116,30 +135,33 @@ def register_disposition(now: datetime) -> str:
     return f'attachment; filename="kawal-register-{jakarta_day(now).isoformat()}.csv"'
 
 
-def register_csv(rows: list[RegisterRow], mode: RegisterMode) -> bytes:
+def register_csv(rows: list[RegisterRow], mode: RegisterMode, read_at: datetime) -> bytes:
     """The register as CSV (UTF-8, a header row); a name column only in ``names`` mode.
 
-    Names and elections are the senders' text: a cell a spreadsheet would run as a formula is
-    written with a leading apostrophe (``defusedcsv``).
+    Each row ends with ``generated_at``, when the store was read, so a row copied on keeps its
+    "as of". Names and elections are the senders' text: a cell a spreadsheet would run as a
+    formula is written with a leading apostrophe (``defusedcsv``).
     """
     columns = [c for c in COLUMNS if c != "name" or mode is RegisterMode.NAMES]
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns)
+    writer = csv.DictWriter(out, fieldnames=[*columns, "generated_at"])
     writer.writeheader()
     for row in rows:
-        writer.writerow(_plain(row, mode))
+        writer.writerow(_plain(row, mode) | {"generated_at": read_at.isoformat()})
     return out.getvalue().encode()
 
 
-def register_page(sources: RegisterSources, rows: list[RegisterRow], locale: Locale) -> str:
-    """The register as HTML."""
+def register_page(
+    sources: RegisterSources, rows: list[RegisterRow], locale: Locale, read_at: datetime
+) -> str:
+    """The register as HTML, "as of" ``read_at``, when the store was read."""
     return templates().render(
         "register.html",
         locale,
         rows=rows,
         names=sources.mode is RegisterMode.NAMES,
         legal_basis=sources.legal_basis or "",
-        now=datetime.now(UTC),
+        now=read_at,
         home_link=True,
     )
 

@@ -15,7 +15,8 @@ import faust
 from aiohttp import web
 from faust.web.drivers.aiohttp import Web
 
-#: Set on every response (a view's own value of one of them is kept).
+#: Set on every response (a view's own value of one of them is kept: the public exports'
+#: ``no-cache``, :mod:`streams.web.citable`).
 HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",

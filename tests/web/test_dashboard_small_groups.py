@@ -145,7 +145,8 @@ def test_a_group_of_k_shows_its_figures_and_one_of_k_minus_1_does_not(
     assert shown["catatan_merah"][0]["proven"] == K
     assert shown["catatan_merah"][0]["first_proven_on"] is not None
     _, _, counts = get(hub, f"/dashboard/counts.csv?election={elections[K]}")
-    assert counts.split("\r\n")[1] == ",".join([str(K)] * 5)
+    # The five counts, then when the store was read and the filters.
+    assert counts.split("\r\n")[1].split(",")[:5] == [str(K)] * 5
     svg = ET.fromstring(get(hub, f"/dashboard/counts.svg?election={elections[K]}")[2])
     assert len(list(svg.iter(f"{SVG}rect"))) == 5
     assert_nothing_shown(hidden)

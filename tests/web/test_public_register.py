@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -122,14 +125,14 @@ def test_only_closed_cases_with_a_final_sanction_are_listed_with_names(register:
 def test_the_page_and_csv_show_the_basis_and_the_name(register: Register) -> None:
     _, page = get(register.hub, "/register?lang=en")
     _, exported = get(register.hub, "/register?format=csv")
-    rows = list(csv.DictReader(io.StringIO(exported.decode())))
+    rows = list(csv.DictReader(io.StringIO(exported.decode("utf-8-sig"))))
 
     assert BASIS in page.decode()
     assert SUBJECT in page.decode()
     assert "Allowance" in page.decode() or "allowance" in page.decode()
     assert [sorted(rows[0])] == [sorted(
         ["agency", "region", "election", "violation", "sanction_level", "sanction_kind",
-         "closed_on", "name"]
+         "closed_on", "name", "generated_at"]
     )]  # fmt: skip
 
 
@@ -144,6 +147,31 @@ def test_the_csv_is_named_utf8_with_the_jakarta_day_it_was_read(register: Regist
     named = {f'attachment; filename="kawal-register-{day}.csv"' for day in (before, after)}
     assert headers["Content-Disposition"] in named
     assert SUBJECT in body.decode("utf-8")
+
+
+def test_the_register_is_as_of_the_read_of_the_store(register: Register) -> None:
+    # Two requests a second apart of an unchanged store: one read, one "as of".
+    _, first = get(register.hub, "/register?format=json")
+    time.sleep(1.1)
+    status, headers, body = http_request(f"{register.hub.base_url}/register?format=csv")
+    _, second = get(register.hub, "/register?format=json")
+    read_at = json.loads(first)["generated_at"]
+
+    assert json.loads(second)["generated_at"] == read_at
+    assert status == 200
+    # Excel opened by a double click reads a name beyond ASCII as UTF-8 only after a BOM.
+    assert body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert [row["generated_at"] for row in rows] == [read_at] * 2
+    when = datetime.fromisoformat(read_at).astimezone(UTC)
+    assert headers["Last-Modified"] == format_datetime(when, usegmt=True)
+    assert headers["ETag"] == f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    # Names are personal data: no cache keeps them, so an erasure reaches every copy.
+    assert headers["Cache-Control"] == "no-store"
+    again = http_request(
+        f"{register.hub.base_url}/register?format=csv", None, {"If-None-Match": headers["ETag"]}
+    )
+    assert (again[0], again[2]) == (304, b"")
 
 
 def test_agencies_mode_publishes_no_name(register: Register) -> None:
@@ -221,10 +249,13 @@ def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_escaped() -> None:
         date(2024, 12, 2), name,
     )  # fmt: skip
 
-    (exported,) = csv.DictReader(io.StringIO(register_csv([row], RegisterMode.NAMES).decode()))
+    read_at = datetime(2024, 12, 3, 1, 2, 3, tzinfo=UTC)
+    exported_csv = register_csv([row], RegisterMode.NAMES, read_at).decode()
+    (exported,) = csv.DictReader(io.StringIO(exported_csv))
 
     assert (exported["election"], exported["name"]) == ("'" + election, "'" + name)
     assert (exported["agency"], exported["closed_on"]) == ("ppk.3374", "2024-12-02")
+    assert exported["generated_at"] == "2024-12-03T01:02:03+00:00"
 
 
 def test_figures_export_escapes_formulas_and_keeps_numbers() -> None:

@@ -13,9 +13,9 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.audit.figures.choices import UnknownFilterError, choices_of
 from streams.audit.figures.definitions import FIGURES
-from streams.audit.figures.export import all_csv, to_csv, to_text
+from streams.audit.figures.export import all_csv, figure_csv, to_text
 from streams.audit.figures.facts import read_facts
-from streams.audit.figures.filters import FilterError, Filters
+from streams.audit.figures.filters import FilterError, Filters, check_started
 from streams.audit.figures.public_views import front_page_stats
 from streams.audit.figures.view import figures
 from streams.audit.stats import format_table
@@ -23,6 +23,7 @@ from streams.audit.store import AuditStore
 from streams.domain.calendar import load_calendar
 from streams.domain.headcounts import load_headcounts
 from streams.domain.institutions import load_institutions
+from streams.domain.working_time import jakarta_day
 from streams.settings import Settings
 
 #: Output formats of the figures.
@@ -73,8 +74,9 @@ def run_figures(settings: Settings, filters: Filters, output: str, figure: str |
         The exit code, 0.
 
     Raises:
-        FilterError: an unknown figure, or a filter's value the hub does not know (an
-            election no case names: :mod:`streams.audit.figures.choices`), with the known ones.
+        FilterError: an unknown figure, a filter's value the hub does not know (an
+            election no case names: :mod:`streams.audit.figures.choices`), with the known ones,
+            or a range that starts after the day the store was read.
         StoreError: no audit store at the configured URL, or it cannot be read.
         CalendarError, HeadcountError: a data file needs fixing (the message says how).
     """
@@ -93,6 +95,7 @@ def run_figures(settings: Settings, filters: Filters, output: str, figure: str |
     ppks = frozenset(
         found.id for found in load_institutions(settings.institutions_file) if found.role == "ppk"
     )
+    check_started(filters, jakarta_day(projection.read_at))
     try:
         choices_of(projection, ppks).check(filters)
     except UnknownFilterError as exc:
@@ -111,5 +114,5 @@ def _render(view: dict[str, object], output: str, figure: str | None) -> str:
         )
         return json.dumps(chosen, indent=2, ensure_ascii=False) + "\n"
     if output == "csv":
-        return to_csv(view, figure) if figure else all_csv(view)
+        return figure_csv(view, figure) if figure else all_csv(view)
     return "\n".join(to_text(view)) + "\n"

@@ -6,6 +6,11 @@ numbers as the JSON export; a value withheld by the suppression rule
 (:mod:`streams.audit.figures.small_groups`) is :data:`WITHHELD_CELL`. A text cell a spreadsheet
 would run as a formula (``=``, ``+``, ``-``, ``@``) is written with a leading apostrophe
 (``defusedcsv``): agency ids come from the senders.
+
+A figure's own CSV (:func:`figure_csv`) is self-describing in a form every CSV reader parses:
+each row ends with :data:`ABOUT_COLUMNS`, when the store was read and the filters applied, so a
+row copied on keeps what it is of. A comment line would be read as a row by spreadsheets and
+break readers that take the first line as the header.
 """
 
 from __future__ import annotations
@@ -29,6 +34,12 @@ SOURCE = (
     "Kawal neutrality dashboard: projections of the verified, hash-chained case trails the "
     "institutions send (no personal data)"
 )
+
+#: Columns a figure's own CSV adds to each of its rows: the read's instant and the filters.
+ABOUT_COLUMNS = (
+    "generated_at", "filter_election", "filter_region", "filter_agency", "filter_from",
+    "filter_to",
+)  # fmt: skip
 
 #: Columns of each figure's rows, in display order.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -64,14 +75,29 @@ def figure_rows(view: dict[str, Any], figure: str) -> list[dict[str, Any]]:
     ]
 
 
-def to_csv(view: dict[str, Any], figure: str) -> str:
-    """``figure`` as CSV with a header row (RFC 4180 line ends)."""
+def to_csv(view: dict[str, Any], figure: str, about: dict[str, str] | None = None) -> str:
+    """``figure`` as CSV with a header row (RFC 4180 line ends), ``about`` ending each row."""
+    about = about or {}
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS[figure], lineterminator="\r\n")
+    writer = csv.DictWriter(out, fieldnames=[*COLUMNS[figure], *about], lineterminator="\r\n")
     writer.writeheader()
     for row in figure_rows(view, figure):
-        writer.writerow({column: "" if value is None else value for column, value in row.items()})
+        cells = {column: "" if value is None else value for column, value in row.items()}
+        writer.writerow(cells | about)
     return out.getvalue()
+
+
+def figure_csv(view: dict[str, Any], figure: str) -> str:
+    """``figure`` as its own CSV: its rows, each ending with :data:`ABOUT_COLUMNS`.
+
+    A figure without rows (no agency in catatan merah) is its header alone: its as-of is then
+    in the JSON export, the file's name and the answer's ``Last-Modified``.
+    """
+    filters = view["filters"]
+    about = {"generated_at": view["generated_at"]} | {
+        f"filter_{key}": "" if value is None else str(value) for key, value in filters.items()
+    }
+    return to_csv(view, figure, about)
 
 
 def all_csv(view: dict[str, Any]) -> str:

@@ -82,6 +82,23 @@ def parse_filters(values: dict[str, str | None]) -> Filters:
     return Filters(election, region, agency, date_from, date_to)
 
 
+def check_started(filters: Filters, as_of: date) -> None:
+    """Refuse a range that starts after ``as_of``, the Jakarta day the store was read.
+
+    No case can be reported or proven on a day still to come: its figures would be zeros that
+    read like a finding.
+
+    Raises:
+        FilterError: ``from`` is after ``as_of`` (field ``future``); the message gives the day.
+    """
+    if filters.date_from is not None and filters.date_from > as_of:
+        raise FilterError(
+            f"the range starts after {as_of.isoformat()}, the day the figures were read (WIB): "
+            "no case can be in it yet; give a 'from' on or before that day",
+            "future",
+        )
+
+
 def matches_place(case: CaseFacts, filters: Filters) -> bool:
     """Whether the case is of the filters' election, region (or one within it) and agency."""
     outcome = case.outcome
