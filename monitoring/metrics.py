@@ -142,6 +142,13 @@ class HubMetrics:
             "unreachable or refusing writes (the sink retries).",
             registry=self.registry,
         )
+        self.hub_key_valid = Gauge(
+            "kawal_hub_signing_key_valid",
+            "1 while the hub's signing key this process signs with is registered and valid; 0 "
+            "while none is (revoked or expired, no successor held): the process signs nothing "
+            "and its events wait (checked at every signing and every 2 s).",
+            registry=self.registry,
+        )
         self.vault_up = _vault_gauge(self.registry) if vault else None
         self.retention_failures = _retention_counter(self.registry) if vault else None
         # Measured by the process when scraped, not a timestamp compared with Prometheus's
@@ -168,6 +175,7 @@ class HubMetrics:
         )
         # Every hub process reaches the store before it starts serving (streams.app).
         self.store_up.set(1)
+        self.hub_key_valid.set(1)  # and with the hub's valid signing key
         self.vault_answered(True)
         self._writes_failing = False
         self._prime(deadline_rules)
@@ -223,6 +231,7 @@ class HubMetrics:
         self.store_write_seconds.observe(seconds)
         self._writes_failing = False
         self.store_up.set(1)
+        self.hub_key_valid.set(1)  # and with the hub's valid signing key
 
     def store_failed(self) -> None:
         """Record one failed audit-store transaction."""
@@ -247,6 +256,10 @@ class HubMetrics:
         """Record whether the data-key vault answered this process's last call or check."""
         if self.vault_up is not None:
             self.vault_up.set(1 if answered else 0)
+
+    def hub_key_checked(self, valid: bool) -> None:
+        """Record whether the hub had a valid signing key at this process's last check."""
+        self.hub_key_valid.set(1 if valid else 0)
 
     def retention_failed(self) -> None:
         """Count a retention run stopped by the vault, or one case it could not erase."""

@@ -14,7 +14,7 @@ core, take nothing from the worker's interpreter.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import cast
@@ -40,13 +40,14 @@ from streams.domain.calendar import load_calendar
 from streams.domain.deadlines import load_rules
 from streams.domain.disclosure_policy import DisclosurePolicy, load_disclosure_policy
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
-from streams.domain.keys import KeyRegistry, load_key_registry
+from streams.domain.keys import load_key_registry
 from streams.domain.retention import load_retention_rules
-from streams.domain.signing import KeyRing, SigningKey
+from streams.domain.signing import KeyRing
 from streams.hub import (
     broker_check,
     broker_time,
     deadline_timer,
+    hub_key_check,
     pipeline,
     retention_timer,
     sink,
@@ -258,15 +259,6 @@ def create_disclosure_policy(settings: Settings, rules: CaseRules) -> Disclosure
     return load_disclosure_policy(settings.disclosure_file, rules.catalog)
 
 
-def create_hub_key(settings: Settings, keys: KeyRegistry) -> SigningKey:
-    """The hub's signing key valid now, from ``KAWAL_HOME/keys/kawal``.
-
-    Raises:
-        streams.domain.signing.SigningKeyError: none is held, registered and valid now.
-    """
-    return KeyRing(settings.key_dir, keys).signing_key(HUB_INSTITUTION, datetime.now(UTC))
-
-
 def create_pipeline(
     settings: Settings,
     app: faust.App,
@@ -289,7 +281,7 @@ def create_pipeline(
             FeedSealer(rules.catalog, rules.keys, metrics),
         ),
         metrics=metrics,
-        hub_key=create_hub_key(settings, rules.keys),
+        hub_key=hub_key_check.hub_signer(app, settings.key_dir, rules.keys, metrics),
         new_outbox=_outboxes(app, settings),
         table=table,
         index=index,
@@ -370,7 +362,7 @@ def create_sink(settings: Settings) -> faust.App:
     # The sink signs tree heads and seals dead letters to the hub: it needs the key registry
     # and the hub's key, no other rule.
     keys = load_key_registry(settings.key_registry_file)
-    hub_key = create_hub_key(settings, keys)
+    signer = hub_key_check.hub_signer(app, settings.key_dir, keys, metrics)
     audit_sink = sink.AuditSink(
         codec=codec,
         store=store,
@@ -378,7 +370,7 @@ def create_sink(settings: Settings) -> faust.App:
         keys=keys,
         new_outbox=new_outbox,
         heads=HeadPublisher(
-            HeadIssuer(store, hub_key, keys),
+            HeadIssuer(store, signer, keys),
             codec,
             new_outbox,
             timedelta(seconds=settings.tree_head_seconds),
@@ -390,7 +382,7 @@ def create_sink(settings: Settings) -> faust.App:
     endpoint = parse_broker_url(cast(str, settings.broker_url))
     security = BrokerCredentials.from_settings(settings).client_kwargs()
     broker = broker_check.register_broker_check(app, endpoint, security, metrics)
-    views.register_health(app, store, metrics, broker)
+    views.register_health(app, store, metrics, broker, signer)
     return app
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from streams.audit.keepable_heads import last_keepable
 from streams.audit.store import AuditStore
 from streams.audit.tree_log import TreeError, TreeLog
+from streams.domain.hub_signer import HubSigner
 from streams.domain.keys import KeyRegistry
 from streams.domain.merkle import MerkleLog, leaf_hash, verify_inclusion
 from streams.domain.signing import SigningKey
@@ -31,8 +32,10 @@ from streams.domain.tree_heads import SignedTreeHead, issue_head
 class HeadIssuer:
     """Signs tree heads over the store's log with the hub's key."""
 
-    def __init__(self, store: AuditStore, key: SigningKey, keys: KeyRegistry | None = None) -> None:
-        """Issue heads over ``store``'s log, signed by ``key``.
+    def __init__(
+        self, store: AuditStore, key: SigningKey | HubSigner, keys: KeyRegistry | None = None
+    ) -> None:
+        """Issue heads over ``store``'s log, signed by ``key`` (or the hub's key valid then).
 
         With ``keys`` (the registry keepers check heads with), stored heads signed with a hub
         key revoked before they were issued are passed over, and so are the heads proving
@@ -61,6 +64,8 @@ class HeadIssuer:
             TreeError: the store's log lacks an entry, or no longer extends the last head
                 issued; no head is signed.
             StoreError: the store cannot be read or written.
+            streams.domain.hub_signer.HubKeyUnavailableError: no key of the hub is valid at
+                ``now``; no head is signed.
         """
         self.tree.sync(self._log)
         size = len(self._log)
@@ -75,7 +80,8 @@ class HeadIssuer:
                 "hub issued over them: the store was rewritten; no head is signed over it"
             )
         proof = self._log.consistency_proof(previous, size)
-        head = issue_head(self.key, size, self._log.root(size), now, previous, proof)
+        key = self.key if isinstance(self.key, SigningKey) else self.key.key_at(now)
+        head = issue_head(key, size, self._log.root(size), now, previous, proof)
         # A head of this size the registry no longer vouches for gives way to this one.
         self.tree.store_head(head, replace=newest is not None and size <= newest.tree_size)
         return head

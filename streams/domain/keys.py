@@ -87,6 +87,10 @@ class KeyRegistry:
     def __len__(self) -> int:
         return len(self._by_id)
 
+    def adopt(self, newer: KeyRegistry) -> None:
+        """Hold ``newer``'s entries from now on: the file re-read (:mod:`.registry_watch`)."""
+        self._by_id, self._by_institution = newer._by_id, newer._by_institution
+
     def entries(self) -> list[KeyEntry]:
         """Every registered signing key, in registry order."""
         return [entry for entry in self._by_id.values() if isinstance(entry, KeyEntry)]
@@ -112,11 +116,11 @@ class KeyRegistry:
         if entry is None:
             return KeyRefusal(
                 KeyProblem.UNKNOWN,
-                f"no key {key_id} in the key registry as this process read it when it "
-                "started; register the institution's public key (kawal keys new prints the "
-                "entry) and restart the processes that read the registry (workers, sink, "
-                "connectors; docs/operations.md, Rotate keys), then send the record again "
-                "(one the hub refused: kawal dlq replay --reason unknown_key)",
+                f"no key {key_id} in the key registry as this process last read it; register "
+                "the institution's public key (kawal keys new prints the entry): the hub's "
+                "worker and sink read the registry again when it changes, connectors when they "
+                "start (docs/operations.md, Rotate keys); then send the record again (one the "
+                "hub refused: kawal dlq replay --reason unknown_key)",
             )
         if isinstance(entry, EncryptionKeyEntry):
             # A key for receiving sealed data never vouches for anything signed.

@@ -28,9 +28,9 @@ from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
 from streams.domain.deadlines import DeadlineRule, breach_event
 from streams.domain.hub_sealing import hub_sealing_key
+from streams.domain.hub_signer import HubKeyUnavailableError, HubSigner
 from streams.domain.keys import KeyRegistry
 from streams.domain.signed_events import encode_signed
-from streams.domain.signing import SigningKey
 from streams.hub.case_census import CaseCensus, DueClock
 from streams.hub.retention_timer import HubInbound
 
@@ -44,8 +44,8 @@ class DeadlineTimer:
     rules: dict[str, DeadlineRule]
     catalog: SchemaCatalog
     codec: AvroCodec
-    #: The hub's signing key.
-    hub_key: SigningKey
+    #: Chooses the hub's signing key valid at each run.
+    hub_key: HubSigner
     #: The registry the hub's encryption key is found in (a breach seals nothing, but every
     #: signed event names the key its disclosures would be sealed to).
     keys: KeyRegistry
@@ -55,7 +55,17 @@ class DeadlineTimer:
     emitted: set[str] = field(default_factory=set)
 
     async def report(self, due: list[DueClock], now: datetime) -> None:
-        """Publish a DeadlineBreached for every clock of ``due`` not reported yet."""
+        """Publish a DeadlineBreached for every clock of ``due`` not reported yet.
+
+        While the hub has no valid signing key, none is: each is reported at a later run.
+        """
+        if not due:
+            return
+        try:
+            key = self.hub_key.key_at(now)
+        except HubKeyUnavailableError:
+            log.error("%d deadline breaches wait for a valid hub signing key", len(due))
+            return
         for found in due:
             rule = self.rules.get(found.clock["rule_id"])
             if rule is None:
@@ -67,7 +77,7 @@ class DeadlineTimer:
             self.emitted.add(event_id)
             hub = hub_sealing_key(self.keys, now)
             value_bytes = encode_signed(
-                self.catalog, self.codec, self.hub_key, "DeadlineBreached", event, hub
+                self.catalog, self.codec, key, "DeadlineBreached", event, hub
             )
             await self.hub_inbound.send(key=found.case_id.encode(), value=value_bytes)
             log.info("deadline %s breached on case %s", rule.id, found.case_id)

@@ -22,6 +22,7 @@ from schemas.codec import AvroCodec
 from streams.audit.heads import HeadIssuer
 from streams.audit.store import StoreError
 from streams.audit.tree_log import TreeError
+from streams.domain.hub_signer import HubKeyUnavailableError
 from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.tree_heads import TREE_HEAD_RECORD, SignedTreeHead
 from streams.hub.outbox import Outbox
@@ -86,6 +87,9 @@ class HeadPublisher:
                 return head
             except TreeError as exc:
                 log.error("no tree head signed: %s", exc)
+            except HubKeyUnavailableError:
+                # The signer logged why; the next head, once a key is valid, covers every entry.
+                log.warning("no tree head signed: the hub has no valid signing key")
             except StoreError as exc:
                 log.warning("no tree head issued, the audit store failed (%s); retrying", exc)
             except (KafkaError, ProducerSendError) as exc:

@@ -33,6 +33,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import faust
@@ -41,8 +42,8 @@ from faust.streams import Stream
 from monitoring.metrics import HubMetrics, Outcome, Stage
 from schemas.codec import AvroCodec
 from schemas.errors import KawalError
-from streams.domain.deadlines import uncovered_years
 from streams.domain.entries import vouch
+from streams.domain.hub_signer import HubSigner
 from streams.domain.ledger import AcceptedEvent, CaseChain, audit_entry, entry_fields
 from streams.domain.reasons import Reason, Rejection
 from streams.domain.signing import SigningKey
@@ -50,6 +51,7 @@ from streams.headers import SOURCE_HEADER, cloud_event_headers
 from streams.hub.broker_time import SenderClocks
 from streams.hub.case_table import CaseBatch, CaseRecord
 from streams.hub.event_times import recorded_at
+from streams.hub.hub_key_check import hub_key_for_batch
 from streams.hub.ingress import (
     Admission,
     CaseRules,
@@ -59,6 +61,7 @@ from streams.hub.ingress import (
     sender_of,
 )
 from streams.hub.outbox import Keyed, Outbox, Sent, confirm
+from streams.hub.provisional_clocks import report_provisional
 from streams.hub.receipts import acceptance_receipt, receipt_value, rejection_receipt
 from streams.hub.rejections import dead_letter_value, log_failure, log_rejection, log_stop
 from streams.hub.router import Router
@@ -106,8 +109,8 @@ class Pipeline:
     rules: CaseRules
     router: Router
     metrics: HubMetrics
-    #: The hub's signing key: it vouches for entries and signs rejection receipts.
-    hub_key: SigningKey
+    #: Chooses the hub's key, valid at each batch: it vouches for entries, signs receipts.
+    hub_key: HubSigner
     new_outbox: OutboxFactory
     #: The case table (:mod:`streams.hub.case_table`), a Faust table.
     table: Any
@@ -128,8 +131,10 @@ class Pipeline:
         outbox = self.new_outbox()
         cases = CaseBatch(self.table, self.index)
         keys = await self._batch_keys(messages, cases)
+        # Chosen after the last wait: nothing of the batch is signed with a key seen revoked.
+        hub_key = await hub_key_for_batch(self.hub_key, min(map(recorded_at, messages)))
         for message in messages:
-            outbox.extend(self.decide(cases, message, keys))
+            outbox.extend(self.decide(cases, message, keys, hub_key))
         cases.save(outbox)
         return await outbox.send()
 
@@ -211,28 +216,33 @@ class Pipeline:
         cases: CaseBatch,
         message: faust.types.Message,
         data_keys: Mapping[str, DataKey] | None = None,
+        hub_key: SigningKey | None = None,
     ) -> list[Outgoing]:
         """The records one inbound record produces; an unexpected failure refuses it.
 
         ``data_keys`` are the cases' data keys the batch fetched; a case not among them gets
-        its key from the vault. Nothing of the case changes unless every record was built: a
-        failure halfway leaves the case as it was.
+        its key from the vault. ``hub_key`` signs (default: the key valid now). Nothing of the
+        case changes unless every record was built: a failure halfway leaves the case as it was.
+
+        Raises:
+            streams.domain.hub_signer.HubKeyUnavailableError: no ``hub_key``, and none valid now.
         """
+        hub_key = hub_key or self.hub_key.key_at(datetime.now(UTC))
         try:
             started = time.perf_counter()
             verdict = examine(self.codec, self.rules, message, cases)
             self.metrics.observe(Stage.INGRESS, time.perf_counter() - started)
             if isinstance(verdict, Refusal):
-                return self.refused(cases, verdict, message)
-            return self.accepted(cases, verdict, message, data_keys or {})
+                return self.refused(cases, verdict, message, hub_key)
+            return self.accepted(cases, verdict, message, data_keys or {}, hub_key)
         except DataKeyMissingError as exc:
             log.error("%s", exc)
             refusal = Refusal(Rejection(Reason.DATA_KEY_MISSING, DATA_KEY_MISSING_DETAIL), None)
-            return self.refused(cases, refusal, message)
+            return self.refused(cases, refusal, message, hub_key)
         except Exception as exc:
             detail = log_failure(Stage.INGRESS, message, exc)
             refusal = Refusal(Rejection(Reason.INTERNAL_ERROR, detail), None)
-            return self.refused(cases, refusal, message)
+            return self.refused(cases, refusal, message, hub_key)
 
     def accepted(
         self,
@@ -240,6 +250,7 @@ class Pipeline:
         admission: Admission,
         message: faust.types.Message,
         data_keys: Mapping[str, DataKey],
+        hub_key: SigningKey,
     ) -> list[Outgoing]:
         """Sequence and chain an admitted event; its case event, entry, receipt and feeds."""
         started = time.perf_counter()
@@ -253,7 +264,7 @@ class Pipeline:
         # The chain covers the bytes the sender signed, so redacted views verify too.
         accepted_at = recorded_at(message)
         link = chain.place(entry_fields(signed, admission.source, accepted_at), admission.earlier)
-        hub_signature = vouch(self.hub_key, link.hash)
+        hub_signature = vouch(hub_key, link.hash)
         entry = audit_entry(link, signed, admission.source, accepted_at, hub_signature)
         receipt = acceptance_receipt(admission.source, envelope, link, accepted_at, hub_signature)
         position = position_of(admission.source)
@@ -286,11 +297,15 @@ class Pipeline:
         )
         cases.put(case_id, CaseRecord(admission.lifecycle, chain), message.partition)
         self._count(admission, link.new)
-        self._report_provisional(case_id, admission.provisional)
+        report_provisional(self.metrics, self.rules.calendar, case_id, admission.provisional)
         return outgoing
 
     def refused(
-        self, cases: CaseBatch, refusal: Refusal, message: faust.types.Message
+        self,
+        cases: CaseBatch,
+        refusal: Refusal,
+        message: faust.types.Message,
+        hub_key: SigningKey,
     ) -> list[Outgoing]:
         """The DLQ record of a refused inbound record and the rejection receipt to its sender."""
         rejection = refusal.rejection
@@ -303,7 +318,7 @@ class Pipeline:
         if sender is not None and sender in self.rules.institutions:
             source = (message.topic, message.partition, message.offset)
             head = _head(cases, refusal) if refusal.authenticated else None
-            receipt = rejection_receipt(self.hub_key, rejection, source, refusal.envelope, head)
+            receipt = rejection_receipt(hub_key, rejection, source, refusal.envelope, head)
             outgoing.append((outbound_topic(sender), key, receipt_value(self.codec, receipt), None))
         log_rejection(self.metrics, Stage.INGRESS, rejection.reason, message, refusal.envelope)
         return outgoing
@@ -323,22 +338,6 @@ class Pipeline:
                 "--reason data_key_missing` (docs/operations.md, A case whose data key is lost)"
             )
         return found
-
-    def _report_provisional(self, case_id: str, clocks: tuple[dict[str, Any], ...]) -> None:
-        # The clock is kept with a due date that may come too early: ops must add the holiday
-        # data before it matters. The case id is an opaque UUID, never personal data.
-        for clock in clocks:
-            self.metrics.provisional_deadline(clock["rule_id"])
-            years = ", ".join(str(y) for y in uncovered_years(self.rules.calendar, clock))
-            log.error(
-                "deadline %s of case %s has a provisional due date %s, counted on weekends "
-                "only: no holiday data for %s; add that year's joint decree (SKB 3 Menteri) to "
-                "the calendar overrides (KAWAL_CALENDAR_FILE) or upgrade the holidays package",
-                clock["rule_id"],
-                case_id,
-                clock["due_at"],
-                years,
-            )
 
     def _count(self, admission: Admission, chained: bool) -> None:
         # One outcome per stage that handled the event: a redelivery, taken before, is a

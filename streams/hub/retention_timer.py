@@ -35,6 +35,7 @@ from streams.domain.erasure import (
     erasure_event_id,
 )
 from streams.domain.hub_sealing import hub_sealing_key
+from streams.domain.hub_signer import HubKeyUnavailableError, HubSigner
 from streams.domain.keys import KeyRegistry
 from streams.domain.retention import RetentionRule, due_rule, erasure_reason
 from streams.domain.signed_events import encode_signed
@@ -76,8 +77,8 @@ class RetentionTimer:
     vault: CaseEraser
     catalog: SchemaCatalog
     codec: AvroCodec
-    #: The hub's signing key.
-    hub_key: SigningKey
+    #: Chooses the hub's signing key valid at each run.
+    hub_key: HubSigner
     #: The registry the hub's encryption key is found in (every signed event names it).
     keys: KeyRegistry
     hub_inbound: HubInbound
@@ -94,9 +95,16 @@ class RetentionTimer:
         """
         moment = now or datetime.now(UTC)
         done = 0
-        for case_id, rule in await self.due(moment):
+        due = await self.due(moment)
+        try:
+            # Checked before any data key is destroyed: an erasure is always reported.
+            key = self.hub_key.key_at(moment) if due else None
+        except HubKeyUnavailableError:
+            log.error("retention: %d erasures wait for a valid hub signing key", len(due))
+            return 0
+        for case_id, rule in due:
             try:
-                await self.erase(case_id, rule, moment)
+                await self.erase(case_id, rule, moment, key)
             except VaultError as exc:
                 # The vault is down for every case alike: one line, and the next run goes on.
                 self.metrics.retention_failed()
@@ -130,12 +138,19 @@ class RetentionTimer:
                 found.append((case_id, rule))
         return found
 
-    async def erase(self, case_id: str, rule: RetentionRule, now: datetime) -> None:
+    async def erase(
+        self, case_id: str, rule: RetentionRule, now: datetime, key: SigningKey | None = None
+    ) -> None:
         """Destroy the case's data key, then publish its PersonalDataErased naming ``rule``.
+
+        ``key`` signs it (default: the hub's key valid at ``now``).
 
         Raises:
             VaultError: the vault cannot be written or read; nothing was published.
+            streams.domain.hub_signer.HubKeyUnavailableError: no ``key`` and none valid; nothing
+                was erased.
         """
+        signing = key or self.hub_key.key_at(now)  # before anything is destroyed
         outcome = await asyncio.to_thread(self.vault.erase, case_id, erasure_reason(rule))
         tombstone = await asyncio.to_thread(self.vault.tombstone, case_id)
         if tombstone is None:
@@ -149,7 +164,7 @@ class RetentionTimer:
             now=now,
         )
         hub = hub_sealing_key(self.keys, now)
-        value = encode_signed(self.catalog, self.codec, self.hub_key, ERASURE_EVENT, event, hub)
+        value = encode_signed(self.catalog, self.codec, signing, ERASURE_EVENT, event, hub)
         delivered = await self.hub_inbound.send(key=case_id.encode(), value=value)
         await delivered
         self.emitted.add(event["envelope"]["event_id"])

@@ -27,8 +27,10 @@ from streams.audit.store import AuditStore, StoreError
 from streams.audit.store_errors import AccessLogError
 from streams.audit.trail import Directory, NotEntitledError, trail_view
 from streams.domain.disclosure_policy import DisclosurePolicy
+from streams.domain.hub_signer import HubSigner
 from streams.domain.keys import KeyRegistry
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
+from streams.hub import hub_key_check
 from streams.hub.broker_check import BrokerCheck
 from streams.hub.store_check import ANSWER_SECONDS, StoreCheck, register_store_check
 from streams.vault.data_keys import VaultError
@@ -196,7 +198,11 @@ def store_readiness(store: AuditStore, metrics: HubMetrics) -> tuple[int, dict[s
 
 
 def register_health(
-    app: faust.App, store: AuditStore, metrics: HubMetrics, broker: BrokerCheck
+    app: faust.App,
+    store: AuditStore,
+    metrics: HubMetrics,
+    broker: BrokerCheck,
+    signer: HubSigner | None = None,
 ) -> None:
     """Attach ``/livez``, ``/readyz`` (and ``/health``, its older name) and ``/metrics``.
 
@@ -205,7 +211,8 @@ def register_health(
     timer), assigned partitions, recovered tables and an audit store that answers: traffic and
     rollouts wait for it, but a rebalance or an outage of the broker or the store restarts
     nothing. ``kawal_audit_store_up`` follows the store between requests too
-    (:mod:`streams.hub.store_check`).
+    (:mod:`streams.hub.store_check`). A process that signs (its ``signer``) is not ready while
+    the hub has no valid signing key (:mod:`streams.hub.hub_key_check`).
     """
     check = register_store_check(app, store, metrics)
 
@@ -217,6 +224,9 @@ def register_health(
             silent = broker.readiness()
             if silent is not None:
                 return self.json(silent[1], status=silent[0])
+            unsigned = hub_key_check.readiness(signer)
+            if unsigned is not None:
+                return self.json(unsigned[1], status=unsigned[0])
             recovery = cast(TableManager, app.tables).recovery
             if app.rebalancing or not recovery.completed.is_set():
                 return self.json({"status": "starting"}, status=503)

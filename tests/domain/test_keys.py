@@ -121,8 +121,8 @@ def test_an_unknown_key_and_another_institutions_key_are_refused(tmp_path: Path)
 
     assert isinstance(unknown, KeyRefusal)
     assert unknown.problem is KeyProblem.UNKNOWN
-    # A key added to the registry after the worker started is still unknown to it.
-    assert "restart the processes that read the registry" in unknown.detail
+    # A key added to the registry after a connector started is unknown to it until it restarts.
+    assert "read the registry again when it changes, connectors when they" in unknown.detail
     assert "kawal dlq replay --reason unknown_key" in unknown.detail
     assert isinstance(borrowed, KeyRefusal)
     assert borrowed.problem is KeyProblem.OTHER_INSTITUTION

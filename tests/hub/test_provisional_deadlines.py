@@ -74,7 +74,7 @@ def test_clock_past_every_source_is_kept_provisional_counted_and_logged(
     run(hub, cases, opening)
     assert provisional_count(hub) == 0  # exported before the first one
 
-    with caplog.at_level(logging.ERROR, logger="streams.hub.pipeline"):
+    with caplog.at_level(logging.ERROR, logger="streams.hub.provisional_clocks"):
         run(hub, cases, [("RecommendationIssued", late)])
 
     known = cases.get(case_id)
@@ -101,7 +101,7 @@ def test_clock_on_known_holidays_is_firm_and_not_reported(
     issued["envelope"]["event_time"] = datetime(2026, 12, 21, 2, 0, tzinfo=UTC)
     cases = CaseBatch({})
 
-    with caplog.at_level(logging.ERROR, logger="streams.hub.pipeline"):
+    with caplog.at_level(logging.ERROR, logger="streams.hub.provisional_clocks"):
         run(hub, cases, [*opening, ("RecommendationIssued", issued)])
 
     known = cases.get(case_id)

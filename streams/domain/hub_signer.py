@@ -1,0 +1,158 @@
+"""Which key the hub signs with, decided at each signing from the registry in force.
+
+The worker signs entries, receipts and the events of its timers, the sink signs tree heads;
+each asks :meth:`HubSigner.key_at` for the key just before it signs (once per batch, timer run
+or head) rather than holding the key it read at its start. The registry is read again when its
+file changes (:mod:`streams.domain.registry_watch`), so a key revoked or expired is never used
+after the process has seen the change (a batch that had already begun may finish with it).
+
+Which key: the one in use while the registry says it is valid at the signing moment; when it
+is not (revoked, expired), the newest (latest ``valid_from``) of the hub's keys that is held in
+the key folder and registered valid then. A newly registered key is not taken up while the old
+one is valid: institutions' connectors read their copy of the registry when they start, and
+would refuse a key they have not seen yet; a planned rotation ends the old key with
+``valid_until``, a withdrawal with ``kawal keys revoke``. When no key qualifies, nothing is
+signed: :meth:`key_at` raises :class:`HubKeyUnavailableError`, whose message says why and what to
+do, the process reports it (``kawal_hub_signing_key_valid`` 0, ``/readyz`` 503) and its
+events wait until a key is there (docs/operations.md, KawalHubSigningKeyInvalid).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.keys import KeyEntry, KeyRegistry
+from streams.domain.registry_watch import RegistryWatch
+from streams.domain.signing import SigningKey, SigningKeyError, read_signing_key
+
+log = logging.getLogger(__name__)
+
+RUNBOOK = "docs/operations.md#kawalhubsigningkeyinvalid"
+
+
+class HubKeyUnavailableError(SigningKeyError):
+    """No key of the hub may sign now; the message says why and what to do."""
+
+
+class HubSigner:
+    """Chooses the hub's signing key at each signing; says whether one is available."""
+
+    def __init__(
+        self,
+        folder: Path,
+        registry: KeyRegistry,
+        report: Callable[[bool], None] = lambda valid: None,
+    ) -> None:
+        """Sign with the hub's keys under ``folder`` (``<folder>/kawal/*.pem``), by ``registry``.
+
+        ``registry`` is re-read in place when its file changes; ``report`` is told, on every
+        check, whether a key was available (for ``kawal_hub_signing_key_valid``).
+        """
+        self.folder = folder
+        self.watch = RegistryWatch(registry)
+        self._report = report
+        #: The key signing now; None before the first signing or while none is available.
+        self.current: SigningKey | None = None
+        #: Why no key is available now; None while one is.
+        self.problem: str | None = None
+        #: Keys already reported as signing entries of records from before their validity.
+        self.early: set[str] = set()
+
+    @property
+    def registry(self) -> KeyRegistry:
+        """The key registry in force, as last read."""
+        return self.watch.registry
+
+    def key_at(self, moment: datetime) -> SigningKey:
+        """The key to sign with at ``moment`` (the registry read again if it changed).
+
+        Raises:
+            HubKeyUnavailableError: the registry cannot be read, or no key of the hub held in
+                the key folder is registered and valid at ``moment``; nothing may be signed.
+        """
+        problem = self.watch.refresh()
+        key = None
+        if problem is None:
+            try:
+                key = self._choose(moment)
+            except SigningKeyError as exc:
+                problem = str(exc)
+        self._record(key, problem)
+        if key is None:
+            raise HubKeyUnavailableError(problem or "no key of the hub")
+        return key
+
+    def available(self, moment: datetime) -> bool:
+        """Whether a key may sign at ``moment``: the check made at rest, between signings."""
+        try:
+            self.key_at(moment)
+        except HubKeyUnavailableError:
+            return False
+        return True
+
+    def _choose(self, moment: datetime) -> SigningKey:
+        if self.current is not None and self._valid(self.current, moment) is not None:
+            return self.current
+        held = self._held()
+        dated = {key.key_id: self._valid(key, moment) for key in held}
+        valid = [(entry, key) for key in held if (entry := dated[key.key_id]) is not None]
+        if not valid:
+            raise HubKeyUnavailableError(self._none_valid(held, moment))
+        return max(valid, key=lambda pair: pair[0].valid_from)[1]
+
+    def _valid(self, key: SigningKey, moment: datetime) -> KeyEntry | None:
+        found = self.registry.key_for(HUB_INSTITUTION, key.key_id, moment)
+        return found if isinstance(found, KeyEntry) else None
+
+    def _held(self) -> list[SigningKey]:
+        """The hub's private keys in its folder, read again: a key added since is found."""
+        paths = sorted((self.folder / HUB_INSTITUTION).glob("*.pem"))
+        return [read_signing_key(path, HUB_INSTITUTION) for path in paths]
+
+    def _none_valid(self, held: list[SigningKey], moment: datetime) -> str:
+        registered = {entry.id: entry for entry in self.registry.entries()}
+        dated = [registered[key.key_id] for key in held if key.key_id in registered]
+        states = "; ".join(_state(key.key_id, registered.get(key.key_id)) for key in held)
+        ends = [end for entry in dated if (end := entry.revoked_at or entry.valid_until)]
+        # From when the last key ended: the events recorded since, which wait, then verify.
+        since = max(ends).isoformat() if ends else "<when the hub's last valid key ended>"
+        return (
+            f"no key of the hub ({HUB_INSTITUTION}) held in {self.folder / HUB_INSTITUTION} is "
+            f"registered and valid at {moment.isoformat()} ({states or 'the folder holds none'})"
+            f": the hub signs nothing and events wait. Make one with `kawal keys new "
+            f"{HUB_INSTITUTION} --use signing --valid-from {since}` and "
+            f"{self.registry.where_to_register()}; it is taken up within seconds ({RUNBOOK})"
+        )
+
+    def _record(self, key: SigningKey | None, problem: str | None) -> None:
+        """Keep and log what changed: the key signing, or why none does."""
+        if key is not None and key != self.current:
+            before = None if self.current is None else self.current.key_id
+            # The first key is no news; a switch, or a key after none, is.
+            level = logging.INFO if before is None and self.problem is None else logging.WARNING
+            log.log(
+                level,
+                "the hub signs with key %s from now on (before: %s)",
+                key.key_id,
+                before or "none",
+            )
+        if problem is not None and problem != self.problem:
+            log.error("the hub's signing key is unavailable: %s", problem)
+        if problem is None and self.problem is not None:
+            log.warning("the hub has a valid signing key again")
+        self.current, self.problem = key, problem
+        self._report(key is not None)
+
+
+def _state(key_id: str, entry: KeyEntry | None) -> str:
+    """What the registry says of the held key ``key_id``, in words."""
+    if entry is None:
+        return f"{key_id} is not registered"
+    if entry.revoked_at is not None:
+        return f"{key_id} was revoked at {entry.revoked_at.isoformat()} ({entry.reason})"
+    until = "" if entry.valid_until is None else f" until {entry.valid_until.isoformat()}"
+    return f"{key_id} is valid from {entry.valid_from.isoformat()}{until}"

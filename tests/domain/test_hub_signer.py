@@ -1,0 +1,113 @@
+"""The hub's key chosen at each signing from the registry file as it is then."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from streams.domain.hub_signer import HubKeyUnavailableError, HubSigner
+from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.keys import KeyProblem, KeyRefusal, NewKey, load_key_registry, new_key_pair
+from streams.local.key_revocation import revoke_key
+
+NOW = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
+SINCE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def held_key(folder: Path, registry: Path, valid_from: datetime = SINCE) -> NewKey:
+    """A hub key whose private half is in ``folder`` and whose entry ends ``registry``."""
+    key = new_key_pair(HUB_INSTITUTION, valid_from)
+    path = key.path_in(folder)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(key.private_pem)
+    before = registry.read_text(encoding="utf-8") if registry.exists() else ""
+    registry.write_text(before + "\n" + key.registry_text(), encoding="utf-8")
+    # A second write within the file system's time granularity is seen by its size alone.
+    os.utime(registry, ns=(registry.stat().st_mtime_ns + 1_000_000,) * 2)
+    return key
+
+
+def signer_of(tmp_path: Path) -> tuple[HubSigner, NewKey, Path]:
+    """A signer over one hub key, held and registered; the key and the registry's file."""
+    registry = tmp_path / "keys.toml"
+    old = held_key(tmp_path / "keys", registry)
+    reports: list[bool] = []
+    signer = HubSigner(tmp_path / "keys", load_key_registry(registry), reports.append)
+    return signer, old, registry
+
+
+def test_a_key_revoked_in_the_file_is_never_used_again(tmp_path: Path) -> None:
+    signer, old, registry = signer_of(tmp_path)
+    assert signer.key_at(NOW).key_id == old.key_id
+    new = held_key(tmp_path / "keys", registry)
+    # Registered but not needed: the key in use goes on while it is valid.
+    assert signer.key_at(NOW).key_id == old.key_id
+
+    revoke_key(registry, old.key_id, "drill", datetime.now(UTC))
+
+    assert signer.key_at(datetime.now(UTC)).key_id == new.key_id
+    assert signer.problem is None
+    # Every holder of the registry sees the revocation too: the object was updated in place.
+    seen = signer.registry.key_for(HUB_INSTITUTION, old.key_id, datetime.now(UTC))
+    assert isinstance(seen, KeyRefusal)
+    assert seen.problem is KeyProblem.REVOKED
+
+
+def test_with_no_valid_key_nothing_is_signed_and_the_reason_says_what_to_do(
+    tmp_path: Path,
+) -> None:
+    reports: list[bool] = []
+    registry = tmp_path / "keys.toml"
+    old = held_key(tmp_path / "keys", registry)
+    signer = HubSigner(tmp_path / "keys", load_key_registry(registry), reports.append)
+    signer.key_at(NOW)
+    revoked_at = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+    revoke_key(registry, old.key_id, "drill", revoked_at)
+
+    with pytest.raises(HubKeyUnavailableError) as refused:
+        signer.key_at(datetime.now(UTC))
+
+    assert f"{old.key_id} was revoked at {revoked_at.isoformat()} (drill)" in str(refused.value)
+    assert f"--valid-from {revoked_at.isoformat()}`" in str(refused.value)
+    assert signer.problem == str(refused.value)
+    assert signer.current is None
+    assert not signer.available(datetime.now(UTC))
+    assert reports == [True, False, False]
+
+    new = held_key(tmp_path / "keys", registry, revoked_at)
+    assert signer.key_at(datetime.now(UTC)).key_id == new.key_id
+    assert signer.problem is None
+    assert reports[-1] is True
+
+
+def test_a_registry_that_no_longer_reads_stops_the_signing_until_it_is_mended(
+    tmp_path: Path,
+) -> None:
+    signer, old, registry = signer_of(tmp_path)
+    good = registry.read_text(encoding="utf-8")
+    registry.write_text(good + "\n[[key]]\nid = 'half written", encoding="utf-8")
+
+    with pytest.raises(HubKeyUnavailableError, match="cannot be read"):
+        signer.key_at(NOW)
+    registry.write_text(good, encoding="utf-8")
+    os.utime(registry, ns=(registry.stat().st_mtime_ns + 1_000_000,) * 2)
+
+    assert signer.key_at(NOW).key_id == old.key_id
+
+
+def test_an_expired_key_gives_way_at_the_end_of_its_validity(tmp_path: Path) -> None:
+    registry = tmp_path / "keys.toml"
+    old = new_key_pair(HUB_INSTITUTION, SINCE, NOW)
+    path = old.path_in(tmp_path / "keys")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(old.private_pem)
+    registry.write_text(old.registry_text(), encoding="utf-8")
+    new = held_key(tmp_path / "keys", registry, NOW - timedelta(days=1))
+    signer = HubSigner(tmp_path / "keys", load_key_registry(registry))
+    signer.current = signer.key_at(NOW - timedelta(days=2))
+
+    assert signer.current.key_id == old.key_id
+    assert signer.key_at(NOW).key_id == new.key_id
