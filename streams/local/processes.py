@@ -54,27 +54,37 @@ class ChildFailedError(KawalError):
 #: connector's port when the kernel picked them; below ``kawal up``'s defaults (6066 and up);
 #: apart from the storage's blocks (:func:`streams.local.storage.free_storage_base_port`).
 PICKED_PORTS = range(2_000, 6_000)
+#: ``LOW-HIGH``: the ports the test suite's pickers hand out, so parallel runs on one machine
+#: can be kept apart (:func:`free_port`, and the storage's blocks, whose gRPC ports are 10000
+#: above them).
+TEST_PORTS_VARIABLE = "KAWAL_TEST_PORTS"
 
 
 class _PortPicker:
-    """Hands out each port of :data:`PICKED_PORTS` in turn, from an offset of our pid.
+    """Hands out each port of ``ports`` in turn, from an offset of our pid.
 
     A new port at each call, although the last one may not be bound yet, and apart from
     what another process picking at the same time (a second test process) gets.
     """
 
-    def __init__(self) -> None:
-        self._next = pid_offset(len(PICKED_PORTS))
+    def __init__(self, ports: range) -> None:
+        self.ports = ports
+        self._next = pid_offset(len(ports))
 
-    def pick(self, host: str) -> int:
-        for _ in PICKED_PORTS:
-            port = PICKED_PORTS[self._next % len(PICKED_PORTS)]
+    def pick(self, host: str, size: int = 1, shifts: tuple[int, ...] = (0,)) -> int:
+        """The first of ``size`` consecutive ports free on ``host``, as are those + each shift."""
+        for _ in self.ports:
+            first = self._next % len(self.ports)
             self._next += 1
-            if not port_in_use(host, port):
-                return port
+            block = self.ports[first : first + size]
+            if len(block) == size and not any(
+                port_in_use(host, port + shift) for port in block for shift in shifts
+            ):
+                self._next = first + size
+                return block[0]
         raise KawalError(
-            f"no free port between {PICKED_PORTS.start} and {PICKED_PORTS.stop - 1} on {host}; "
-            "stop leftover servers or give the ports explicitly"
+            f"no free port between {self.ports.start} and {self.ports.stop - 1} on {host}; "
+            f"stop leftover servers, give the ports explicitly or widen {TEST_PORTS_VARIABLE}"
         )
 
 
@@ -87,12 +97,48 @@ def pid_offset(span: int) -> int:
     return (os.getpid() * 7919) % span
 
 
-_picker = _PortPicker()
+def ports_for_tests(env: Mapping[str, str] = os.environ) -> range | None:
+    """The ports ``KAWAL_TEST_PORTS`` (``LOW-HIGH``, both included) keeps the pickers to.
+
+    Raises:
+        KawalError: the variable is set but is not two ports, the first the lower.
+    """
+    text = env.get(TEST_PORTS_VARIABLE, "").strip()
+    if not text:
+        return None
+    low, _, high = text.partition("-")
+    if not (low.strip().isdigit() and high.strip().isdigit()):
+        raise KawalError(_TEST_PORTS_FORMAT)
+    ports = range(int(low), int(high) + 1)
+    if not 1024 <= ports.start < ports.stop <= 65536:
+        raise KawalError(_TEST_PORTS_FORMAT)
+    return ports
+
+
+_TEST_PORTS_FORMAT = (
+    f"{TEST_PORTS_VARIABLE} takes LOW-HIGH, two ports from 1024 to 65535 with LOW not above "
+    "HIGH, e.g. 30200-30299"
+)
+_pickers: dict[range, _PortPicker] = {}
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """Return a TCP port free on ``host`` now, none of the last 4,000 calls returned."""
-    return _picker.pick(host)
+    """Return a TCP port free on ``host`` now, none of the last few thousand calls returned.
+
+    From ``KAWAL_TEST_PORTS`` if set, else from :data:`PICKED_PORTS`.
+    """
+    return free_port_block(1, host=host)
+
+
+def free_port_block(size: int, *, shifts: tuple[int, ...] = (0,), host: str = "127.0.0.1") -> int:
+    """The first of ``size`` consecutive ports free now, as are those ports + each of ``shifts``.
+
+    Handed out by the same turn as :func:`free_port`, so neither returns the other's ports
+    until the range has gone round.
+    """
+    ports = ports_for_tests() or PICKED_PORTS
+    picker = _pickers.setdefault(ports, _PortPicker(ports))
+    return picker.pick(host, size, shifts)
 
 
 def port_in_use(host: str, port: int) -> bool:

@@ -22,7 +22,14 @@ from streams.local.children import (
     refuse_if_running,
     start_child,
 )
-from streams.local.processes import ChildFailedError, ChildProcess, pid_offset, port_in_use
+from streams.local.processes import (
+    ChildFailedError,
+    ChildProcess,
+    free_port_block,
+    pid_offset,
+    port_in_use,
+    ports_for_tests,
+)
 from streams.private_files import private_dir
 
 DEFAULT_STORAGE_PORT = 8333
@@ -41,7 +48,12 @@ def free_storage_base_port() -> int:
     """Return a base port whose five storage ports and their gRPC ports are all free now.
 
     The search starts at an offset derived from our pid, so concurrent test runs rarely race.
+    With ``KAWAL_TEST_PORTS`` set, the five ports are handed out of that range by the turn of
+    :func:`~streams.local.processes.free_port`, and their gRPC ports are those + 10000.
     """
+    if ports_for_tests() is not None:
+        size = len(STORAGE_PORT_OFFSETS)
+        return free_port_block(size, shifts=(0, GRPC_PORT_OFFSET), host=HOST)
     low, high = 10_000, _EPHEMERAL_PORTS_START - GRPC_PORT_OFFSET - len(STORAGE_PORT_OFFSETS)
     span = (high - low) // 5
     first = pid_offset(span)

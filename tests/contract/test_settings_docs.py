@@ -10,13 +10,15 @@ import pytest
 from streams.contract.asyncapi import SETTINGS_PATH, generate
 from streams.contract.generated_files import PROJECT_ROOT
 from streams.contract.settingsdocs import build_settings_markdown, variable_of
+from streams.local.processes import TEST_PORTS_VARIABLE
 from streams.settings import SECRETS_DIR_VARIABLE, Settings
 
 #: Variables read outside :class:`Settings`: the demo portal's port, the secrets folder,
-#: the screenshot tool's folder and the build's revision baked into images.
+#: the screenshot tool's folder, the build's revision baked into images and the tests' ports.
 OTHER_VARIABLES = {
     "KAWAL_LAPOR_PORT",
     SECRETS_DIR_VARIABLE,
+    TEST_PORTS_VARIABLE,
     "KAWAL_SCREENSHOT_DIR",
     "KAWAL_BUILD_REVISION",
 }

@@ -16,9 +16,17 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
+from schemas.errors import KawalError
 from streams.local.children import PortInUseError
 from streams.local.embedded import EmbeddedBroker, EmbeddedCluster
-from streams.local.processes import PICKED_PORTS, ChildFailedError, ChildProcess, free_port
+from streams.local.processes import (
+    PICKED_PORTS,
+    TEST_PORTS_VARIABLE,
+    ChildFailedError,
+    ChildProcess,
+    free_port,
+    ports_for_tests,
+)
 from streams.local.storage import EmbeddedStorage, free_storage_base_port
 
 RECORDS = 200
@@ -245,7 +253,8 @@ def test_free_ports_are_new_at_each_call_and_below_the_ephemeral_range() -> None
 
 def test_free_port_passes_over_a_port_taken_since() -> None:
     last = free_port()
-    following = PICKED_PORTS[(PICKED_PORTS.index(last) + 1) % len(PICKED_PORTS)]
+    ports = ports_for_tests() or PICKED_PORTS
+    following = ports[(ports.index(last) + 1) % len(ports)]
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", following))
         holder.listen()
@@ -253,6 +262,31 @@ def test_free_port_passes_over_a_port_taken_since() -> None:
         picked = free_port()
 
     assert picked not in (last, following)
+
+
+def test_kawal_test_ports_keeps_free_ports_and_storage_blocks_in_its_range(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two test runs on one machine, each given its own range, never pick each other's ports.
+    monkeypatch.setenv(TEST_PORTS_VARIABLE, "30200-30239")
+    before = [free_port() for _ in range(10)]
+    base = free_storage_base_port()
+    after = [free_port() for _ in range(10)]
+
+    block = set(range(base, base + 5))
+    assert all(30200 <= port <= 30239 for port in [*before, *after, *block])
+    assert block.isdisjoint([*before, *after])
+    assert len(set(before + after)) == 20
+
+
+@pytest.mark.parametrize("value", ["30299-30200", "30200", "low-high", "80-90"])
+def test_kawal_test_ports_that_is_no_range_says_what_it_takes(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv(TEST_PORTS_VARIABLE, value)
+
+    with pytest.raises(KawalError, match=f"{TEST_PORTS_VARIABLE} takes LOW-HIGH"):
+        free_port()
 
 
 def test_wait_for_port_reports_exit_code_and_log_tail(tmp_path: Path) -> None:
