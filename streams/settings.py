@@ -12,9 +12,6 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-#: Local group joins wait half the session timeout; 6 s keeps restarts quick on one machine.
-LOCAL_SESSION_TIMEOUT_SECONDS = 6.0
-
 #: How long a command waits for the broker to answer before it gives up, s; kafka-python's own
 #: default for a first answer (30 s) kept an operator waiting on a typo in KAWAL_BROKER_URL.
 DEFAULT_BROKER_WAIT_SECONDS = 15.0
@@ -90,7 +87,10 @@ class Settings(BaseSettings):
     embedded_broker_port: int = Field(default=9092, description="Port of the embedded broker.")
     embedded_storage_port: int = Field(
         default=8333,
-        description="First of five ports of the embedded SeaweedFS S3 storage (S3 on this one).",
+        description=(
+            "Base port of the embedded SeaweedFS storage: S3 on it, base+1..base+4 (master, "
+            "volume, filer, admin) and their gRPC ports base+10000..base+10004."
+        ),
     )
     web_host: str = Field(default="127.0.0.1", description="Interface of the HTTP server.")
     web_port: int = Field(default=6066, description="Port of the HTTP server.")
@@ -184,7 +184,7 @@ class Settings(BaseSettings):
         description="TOML file of key-encryption keys (0600); default KAWAL_HOME/keys/kek.toml.",
     )
     session_timeout: float = Field(
-        default=LOCAL_SESSION_TIMEOUT_SECONDS,
+        default=6.0,  # s; group joins wait half of it: 6 s keeps one machine's restarts quick
         gt=0,
         description="How long a silent worker or sink keeps its partitions, s.",
     )

@@ -14,9 +14,9 @@ sink, as supervised child processes, until Ctrl-C. State goes to KAWAL_HOME (.ka
 
 Its ports, each a setting for when one is taken (README, Configuration): KAWAL_WEB_PORT
 (6066, pages and API), KAWAL_SINK_PORT (6067), KAWAL_EMBEDDED_BROKER_PORT (9092),
-KAWAL_EMBEDDED_STORAGE_PORT (8333 and the four after it); with --demo KAWAL_LAPOR_PORT
-(8090, the reporting portal) and KAWAL_CONNECTOR_METRICS_PORT (6068); with --monitoring
-KAWAL_PROMETHEUS_PORT (9090)."""
+KAWAL_EMBEDDED_STORAGE_PORT (8333 and the four after it, and those five + 10000 for gRPC:
+18333-18337); with --demo KAWAL_LAPOR_PORT (8090, the reporting portal) and
+KAWAL_CONNECTOR_METRICS_PORT (6068); with --monitoring KAWAL_PROMETHEUS_PORT (9090)."""
 
 
 def add_parsers(commands: Any) -> None:

@@ -134,14 +134,7 @@ class EmbeddedStorage(OwnsChild):
             EmbeddedBrokerError: already running, or ``weed`` exited or did not get ready in time.
         """
         refuse_if_running(self._child, "storage")
-        for role, port in _storage_ports(self.base_port):
-            if port_in_use(HOST, port):
-                raise PortInUseError(
-                    f"port {port} (SeaweedFS {role}) on {HOST} is already in use; stop the "
-                    f"process holding it (ss -ltnp 'sport = :{port}') or set "
-                    f"{STORAGE_PORT_SETTING} to another base port (storage uses base..base+4 "
-                    f"and base+{GRPC_PORT_OFFSET}..base+{GRPC_PORT_OFFSET + 4})"
-                )
+        refuse_taken_storage_ports(self.base_port)
         private_dir(self.data_dir)  # the broker's segments: every topic's records
         self._child.argv = self._argv(find_weed())
         self._child.env = child_env(
@@ -220,6 +213,22 @@ class EmbeddedStorage(OwnsChild):
                     f"Last lines of {self.log_path}:\n{self._child.log_tail()}"
                 )
             time.sleep(0.05)
+
+
+def refuse_taken_storage_ports(base: int) -> None:
+    """Fail, naming the setting and both blocks of ports, when one the storage needs is taken.
+
+    Raises:
+        PortInUseError: one of base..base+4 or base+10000..base+10004 is taken.
+    """
+    for role, port in _storage_ports(base):
+        if port_in_use(HOST, port):
+            raise PortInUseError(
+                f"port {port} (SeaweedFS {role}) on {HOST} is already in use; stop the "
+                f"process holding it (ss -ltnp 'sport = :{port}') or set "
+                f"{STORAGE_PORT_SETTING} to another base port (storage uses base..base+4 "
+                f"and base+{GRPC_PORT_OFFSET}..base+{GRPC_PORT_OFFSET + 4})"
+            )
 
 
 def _storage_ports(base: int) -> Iterator[tuple[str, int]]:

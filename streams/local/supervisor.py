@@ -37,6 +37,7 @@ from streams.local.process_lock import AlreadyRunningError, held_lock
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
 from streams.local.restarts import RestartBudget
 from streams.local.startup import in_background, make_local_keys, provision_feeds_later
+from streams.local.storage import refuse_taken_storage_ports
 from streams.private_files import private_dir
 from streams.settings import Settings
 from streams.topics import all_topics
@@ -104,6 +105,8 @@ class Supervisor:
         private_dir(settings.log_dir)
         check_port_free(settings.web_host, settings.web_port, "KAWAL_WEB_PORT")
         check_port_free(settings.web_host, settings.sink_port, "KAWAL_SINK_PORT")
+        if settings.broker_url is None:
+            self._check_embedded_ports()
         keys = in_background(lambda: make_local_keys(settings), "keys")
         broker_url = settings.broker_url or self._start_embedded()
         endpoint = parse_broker_url(broker_url)
@@ -154,9 +157,16 @@ class Supervisor:
         )
         self.connectors.start()
 
-    def _start_embedded(self) -> str:
+    def _check_embedded_ports(self) -> None:
+        # Before anything starts: a storage's gRPC port taken would otherwise show only once
+        # the keys were made and the storage was on its way.
         settings = self.settings
         check_port_free("127.0.0.1", settings.embedded_broker_port, "KAWAL_EMBEDDED_BROKER_PORT")
+        if not self.ephemeral:
+            refuse_taken_storage_ports(settings.embedded_storage_port)
+
+    def _start_embedded(self) -> str:
+        settings = self.settings
         self.cluster = EmbeddedCluster(
             settings.log_dir,
             data_dir=None if self.ephemeral else settings.broker_dir,

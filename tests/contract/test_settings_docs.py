@@ -11,6 +11,7 @@ from streams.contract.asyncapi import SETTINGS_PATH, generate
 from streams.contract.generated_files import PROJECT_ROOT
 from streams.contract.settingsdocs import build_settings_markdown, variable_of
 from streams.local.processes import TEST_PORTS_VARIABLE
+from streams.local.storage import GRPC_PORT_OFFSET
 from streams.settings import SECRETS_DIR_VARIABLE, Settings
 
 #: Variables read outside :class:`Settings`: the demo portal's port, the secrets folder,
@@ -67,3 +68,10 @@ def test_the_docs_name_only_variables_that_exist(document: Path) -> None:
     settings = {variable_of(name) for name in Settings.model_fields}
     named = set(re.findall(r"KAWAL_[A-Z0-9_]*[A-Z0-9]", document.read_text("utf-8")))
     assert named - settings - OTHER_VARIABLES == set()
+
+
+def test_the_storage_port_names_both_blocks_of_ports_it_takes() -> None:
+    description = Settings.model_fields["embedded_storage_port"].description or ""
+
+    assert "S3 on it, base+1..base+4" in description
+    assert f"base+{GRPC_PORT_OFFSET}..base+{GRPC_PORT_OFFSET + 4}" in description

@@ -1,0 +1,56 @@
+"""`kawal up` refuses at once, naming what to change, when a port or the broker is not usable."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from streams.local.processes import free_port
+from streams.local.storage import GRPC_PORT_OFFSET, free_storage_base_port
+from tests.hubtools import up_env
+
+pytestmark = pytest.mark.slow
+
+
+@contextmanager
+def held(port: int) -> Iterator[None]:
+    """``port`` listened on by this process, as another program would hold it."""
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        yield
+
+
+def up(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``kawal up ARGS`` run to its end (a refusal comes before anything starts)."""
+    return subprocess.run(
+        [sys.executable, "-m", "streams.cli", "up", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def test_a_taken_grpc_port_of_the_storage_is_refused_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    base = free_storage_base_port()
+    env = up_env(home, free_port(), free_port(), base)
+    with held(base + GRPC_PORT_OFFSET + 2):
+        result = up(env)
+
+    assert result.returncode == 1
+    assert "KAWAL_EMBEDDED_STORAGE_PORT" in result.stderr
+    assert f"base+{GRPC_PORT_OFFSET}..base+{GRPC_PORT_OFFSET + 4}" in result.stderr
+    assert not (home / "keys").exists()  # refused before the keys were made
+    assert not (home / "logs" / "seaweedfs.log").exists()
