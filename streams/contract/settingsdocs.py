@@ -26,6 +26,18 @@ from streams.settings import SECRETS_DIR_VARIABLE, Settings
 
 #: The prefix every setting's variable carries.
 PREFIX = "KAWAL_"
+#: Variables the demo's connectors read (``kawal up --demo``), not settings of the hub:
+#: variable, default, meaning. ``connectors/lapor/demo.py`` and ``streams/local/demo_portal.py``
+#: read ``KAWAL_LAPOR_PORT``; the tests hold them to this row.
+DEMO_CONNECTOR_VARIABLES = (
+    (
+        "KAWAL_LAPOR_PORT",
+        8090,
+        "Port on 127.0.0.1 of the demo's reporting portal (`lapor-intake`'s `listen_port`), "
+        "which runs on the embedded storage only (not with --ephemeral or KAWAL_BROKER_URL). "
+        "A port taken stops `kawal up --demo` before anything starts, naming this variable.",
+    ),
+)
 
 
 def build_settings_markdown() -> str:
@@ -50,6 +62,20 @@ def build_settings_markdown() -> str:
             "| variable | default | meaning |",
             "|---|---|---|",
             *rows,
+            "",
+            "## The demo's connectors",
+            "",
+            "`kawal up --demo` runs the reference connectors against their simulators "
+            "(`kawal connector demo`); they read these variables, which are not settings of "
+            "the hub. Elsewhere a connector's settings are its configuration file "
+            "([connectors.md](connectors.md#3-configuration)).",
+            "",
+            "| variable | default | meaning |",
+            "|---|---|---|",
+            *(
+                f"| `{name}` | `{default}` | {meaning} |"
+                for name, default, meaning in DEMO_CONNECTOR_VARIABLES
+            ),
             "",
         ]
     )

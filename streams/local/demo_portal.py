@@ -17,15 +17,29 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
+from schemas.errors import KawalError
+
 PORT_SETTING = "KAWAL_LAPOR_PORT"
 DEFAULT_PORT = 8090
 #: A cold start of the portal (its S3 bucket, its spool) on a busy machine.
 READY_SECONDS = 90.0
 
 
+def portal_port() -> int:
+    """The demo portal's port on loopback: ``KAWAL_LAPOR_PORT``, else 8090.
+
+    Raises:
+        KawalError: the variable is not a port.
+    """
+    text = os.environ.get(PORT_SETTING, "").strip() or str(DEFAULT_PORT)
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise KawalError(f"{PORT_SETTING} takes a port from 1 to 65535 (default {DEFAULT_PORT})")
+    return int(text)
+
+
 def portal_url() -> str:
     """The demo portal's address on loopback."""
-    return f"http://127.0.0.1:{int(os.environ.get(PORT_SETTING, DEFAULT_PORT))}"
+    return f"http://127.0.0.1:{portal_port()}"
 
 
 def send_demo_report(base_url: str, ready_seconds: float = READY_SECONDS) -> str:

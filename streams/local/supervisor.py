@@ -28,7 +28,8 @@ from streams.broker.endpoint import parse_broker_url
 from streams.domain.institutions import load_institutions
 from streams.local.children import open_child_url, refuse_credentials_for_embedded
 from streams.local.demo_mix import mix_waves
-from streams.local.demo_portal import announce_demo_report, portal_url
+from streams.local.demo_portal import PORT_SETTING as PORTAL_PORT_SETTING
+from streams.local.demo_portal import announce_demo_report, portal_port, portal_url
 from streams.local.demo_publisher import publish_demo
 from streams.local.embedded import EmbeddedCluster, evidence_env
 from streams.local.lost_vault import lost_vault_warning
@@ -325,9 +326,8 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool, monitoring: bool 
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
         try:
-            if demo:  # the demo connectors' metrics port, checked before anything starts
-                port = settings.connector_metrics_port
-                check_port_free(settings.web_host, port, "KAWAL_CONNECTOR_METRICS_PORT")
+            if demo:
+                _check_demo_ports(settings, ephemeral=ephemeral)
             broker_url = supervisor.start()
             _announce(settings, broker_url, prometheus, demo=demo)
             if demo and not supervisor.stopping.is_set():
@@ -343,6 +343,14 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool, monitoring: bool 
             supervisor.stop()
     print("kawal: stopped", file=sys.stderr)
     return 0
+
+
+def _check_demo_ports(settings: Settings, *, ephemeral: bool) -> None:
+    """Fail before anything starts when a port of the demo's connectors is taken."""
+    port = settings.connector_metrics_port
+    check_port_free(settings.web_host, port, "KAWAL_CONNECTOR_METRICS_PORT")
+    if settings.broker_url is None and not ephemeral:  # the portal runs on the embedded S3
+        check_port_free("127.0.0.1", portal_port(), PORTAL_PORT_SETTING)
 
 
 def _announce(

@@ -5,10 +5,14 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+import pytest
 from minio import Minio
 
 from connectors.host import build
 from connectors.lapor.demo import BUCKET, demo_configs
+from schemas.errors import KawalError
+from streams.contract.asyncapi import SETTINGS_PATH
+from streams.contract.generated_files import PROJECT_ROOT
 from streams.local.processes import free_port
 from tests.lapor_support import seaweed_s3
 
@@ -65,3 +69,26 @@ def test_only_a_cluster_with_storage_gives_the_portal_an_s3(tmp_path: Path) -> N
     assert evidence_env(durable)["KAWAL_EVIDENCE_S3"] == "http://127.0.0.1:18000"
     assert evidence_env(ephemeral) == {}
     assert evidence_env(None) == {}
+
+
+def test_the_portal_port_is_one_variable_with_one_default_documented() -> None:
+    from connectors.lapor import demo
+    from streams.contract.settingsdocs import DEMO_CONNECTOR_VARIABLES
+    from streams.local import demo_portal
+
+    assert (demo.PORT, demo.DEFAULT_PORT) == (demo_portal.PORT_SETTING, demo_portal.DEFAULT_PORT)
+    assert (demo.PORT, demo.DEFAULT_PORT) in {row[:2] for row in DEMO_CONNECTOR_VARIABLES}
+    page = (PROJECT_ROOT / SETTINGS_PATH).read_text("utf-8")
+    assert f"| `{demo.PORT}` | `{demo.DEFAULT_PORT}` |" in page
+
+
+@pytest.mark.parametrize("value", ["http", "0", "70000", "-1"])
+def test_a_portal_port_that_is_no_port_says_what_it_takes(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    from streams.local.demo_portal import portal_url
+
+    monkeypatch.setenv("KAWAL_LAPOR_PORT", value)
+
+    with pytest.raises(KawalError, match="KAWAL_LAPOR_PORT takes a port from 1 to 65535"):
+        portal_url()

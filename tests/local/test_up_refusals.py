@@ -54,3 +54,17 @@ def test_a_taken_grpc_port_of_the_storage_is_refused_before_anything_starts(
     assert f"base+{GRPC_PORT_OFFSET}..base+{GRPC_PORT_OFFSET + 4}" in result.stderr
     assert not (home / "keys").exists()  # refused before the keys were made
     assert not (home / "logs" / "seaweedfs.log").exists()
+
+
+def test_a_taken_port_of_the_demo_portal_is_refused_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    env = up_env(home, free_port(), free_port(), free_storage_base_port())
+    with held(int(env["KAWAL_LAPOR_PORT"])):
+        result = up(env, "--demo")
+
+    assert result.returncode == 1
+    assert "set KAWAL_LAPOR_PORT to a free port" in result.stderr
+    assert not (home / "keys").exists()
+    assert not (home / "logs" / "seaweedfs.log").exists()
