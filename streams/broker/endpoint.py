@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -76,6 +77,21 @@ def parse_broker_url(url: str) -> BrokerEndpoint:
     if not servers:
         raise BrokerUrlError(f"broker URL {url!r} names no server ({EXAMPLE})")
     return BrokerEndpoint(scheme=scheme, servers=servers)
+
+
+def without_credentials(url: str) -> str:
+    """``url`` (or a list of servers) without any ``user:password@`` of its servers, to show.
+
+    Example:
+        >>> without_credentials("kafka://kawal:secret@broker-1:9092;broker-2:9092")
+        'kafka://broker-1:9092;broker-2:9092'
+    """
+    scheme, sep, rest = url.rpartition("://")
+    return scheme + sep + _USER_INFO.sub("", rest)
+
+
+#: A server's ``user:password@`` (servers are separated by ``;`` or ``,``).
+_USER_INFO = re.compile(r"[^;,@]*@")
 
 
 def client_options(

@@ -35,7 +35,7 @@ from kafka.errors import (
 
 from schemas.errors import KawalError
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
-from streams.broker.endpoint import kafka_client
+from streams.broker.endpoint import kafka_client, without_credentials
 from streams.broker.topic_plan import (
     ConfigChange,
     PartitionMismatch,
@@ -57,6 +57,10 @@ _T = TypeVar("_T")
 
 class ProvisioningError(KawalError):
     """Topics could not be created, or exist with the wrong partition count."""
+
+
+class BrokerUnreachableError(ProvisioningError):
+    """No broker answered within the wait, or it refused the credentials."""
 
 
 class TopicConfigError(ProvisioningError):
@@ -193,16 +197,25 @@ def _admin(
         )
     except KafkaError as exc:
         # A broker that refuses the credentials looks to kafka-python like one that is down.
-        raise ProvisioningError(
-            f"cannot reach the broker at {','.join(bootstrap)} {credentials.describe()} within "
-            f"{wait_seconds:g} s to create or configure topics: {exc}; check KAWAL_BROKER_URL, "
-            "that the broker runs and that it accepts these credentials "
-            "(KAWAL_BROKER_SECURITY_PROTOCOL, KAWAL_BROKER_USERNAME, KAWAL_BROKER_PASSWORD)"
+        raise BrokerUnreachableError(
+            f"cannot reach the broker at {without_credentials(','.join(bootstrap))} "
+            f"{credentials.describe()} within {wait_seconds:g} s to create or configure topics: "
+            f"{_shown(exc, bootstrap)}; check KAWAL_BROKER_URL, that the broker runs and that it "
+            "accepts these credentials (KAWAL_BROKER_SECURITY_PROTOCOL, KAWAL_BROKER_USERNAME, "
+            "KAWAL_BROKER_PASSWORD)"
         ) from exc
     try:
         yield admin
     finally:
         admin.close()
+
+
+def _shown(exc: KafkaError, bootstrap: list[str]) -> str:
+    """``exc``'s text with the servers in it named without credentials."""
+    text = str(exc)
+    for server in bootstrap:
+        text = text.replace(server, without_credentials(server))
+    return text
 
 
 def _read_plan(admin: KafkaAdminClient, specs: Sequence[TopicSpec], so_far: str) -> TopicPlan:

@@ -24,7 +24,8 @@ from types import FrameType
 
 from streams.audit.store import AuditStore
 from streams.broker.credentials import BrokerCredentials
-from streams.broker.endpoint import parse_broker_url
+from streams.broker.endpoint import parse_broker_url, without_credentials
+from streams.broker.provision import BrokerUnreachableError
 from streams.domain.institutions import load_institutions
 from streams.local.children import open_child_url, refuse_credentials_for_embedded
 from streams.local.demo_mix import mix_waves
@@ -76,6 +77,14 @@ def check_port_free(host: str, port: int, setting: str) -> None:
         )
 
 
+def external_broker_unreachable(url: str, cause: BrokerUnreachableError) -> BrokerUnreachableError:
+    """Why ``kawal up`` could not reach the broker: KAWAL_BROKER_URL replaced the embedded one."""
+    return BrokerUnreachableError(
+        f"KAWAL_BROKER_URL is set ({without_credentials(url)}), so `kawal up` uses that broker "
+        f"instead of its embedded one; unset KAWAL_BROKER_URL to run the embedded broker. {cause}"
+    )
+
+
 class Supervisor:
     """Owns the children of ``kawal up`` and stops them in order."""
 
@@ -114,7 +123,14 @@ class Supervisor:
         institutions = load_institutions(settings.institutions_file)
         topics = all_topics(institutions, settings.partitions, settings.replication)
         # Through `kawal topics apply`'s code, so each start also corrects configurations.
-        feeds = provision_feeds_later(endpoint.bootstrap, topics, settings.replication, credentials)
+        try:
+            feeds = provision_feeds_later(
+                endpoint.bootstrap, topics, settings.replication, credentials
+            )
+        except BrokerUnreachableError as exc:
+            if settings.broker_url is None:
+                raise
+            raise external_broker_unreachable(settings.broker_url, exc) from exc
         if (lost := lost_vault_warning(settings)) is not None:
             print(f"kawal: warning: {lost}", file=sys.stderr)
         AuditStore(settings.audit_url).create_schema(settings.home)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.broker.endpoint import BrokerUrlError, parse_broker_url
+from streams.broker.endpoint import BrokerUrlError, parse_broker_url, without_credentials
 
 
 def test_broker_urls() -> None:
@@ -24,3 +24,16 @@ def test_broker_urls() -> None:
 def test_bad_broker_urls_say_what_to_write(url: str) -> None:
     with pytest.raises(BrokerUrlError, match="kafka://"):
         parse_broker_url(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("kafka://kawal:s3cret@k1:9092;k2:9092", "kafka://k1:9092;k2:9092"),
+        ("kafka://a:x@k1:9092,b:y@k2:9092", "kafka://k1:9092,k2:9092"),
+        ("tansu://127.0.0.1:9092", "tansu://127.0.0.1:9092"),
+        ("kawal@k1:9092", "k1:9092"),
+    ],
+)
+def test_a_url_shown_in_a_message_has_no_credentials(url: str, shown: str) -> None:
+    assert without_credentials(url) == shown

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.local.processes import free_port
+from streams.local.processes import free_port, port_in_use
 from streams.local.storage import GRPC_PORT_OFFSET, free_storage_base_port
 from tests.hubtools import up_env
 
@@ -68,3 +68,20 @@ def test_a_taken_port_of_the_demo_portal_is_refused_before_anything_starts(
     assert "set KAWAL_LAPOR_PORT to a free port" in result.stderr
     assert not (home / "keys").exists()
     assert not (home / "logs" / "seaweedfs.log").exists()
+
+
+def test_an_unreachable_broker_of_kawal_broker_url_says_it_replaced_the_embedded_one(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    env = up_env(home, free_port(), free_port(), free_storage_base_port())
+    nobody = free_port()
+    assert not port_in_use("127.0.0.1", nobody)
+    env["KAWAL_BROKER_URL"] = f"kafka://kawal:s3cret@127.0.0.1:{nobody}"
+    result = up(env)
+
+    assert result.returncode == 1
+    assert f"KAWAL_BROKER_URL is set (kafka://127.0.0.1:{nobody})" in result.stderr
+    assert "instead of its embedded one" in result.stderr
+    assert "unset KAWAL_BROKER_URL to run the embedded broker" in result.stderr
+    assert "s3cret" not in result.stderr
