@@ -64,8 +64,15 @@ def parse_broker_url(url: str) -> BrokerEndpoint:
     """Parse ``kafka://h:p;h:p`` or ``tansu://h:p``.
 
     Raises:
-        BrokerUrlError: unknown scheme, or a server without a port.
+        BrokerUrlError: unknown scheme, a server without a port, or credentials in the URL.
     """
+    shown = without_credentials(url)
+    if shown != url:
+        # The clients would take ``user:password@host`` for a host name, and echo it in errors.
+        raise BrokerUrlError(
+            f"broker URL {shown!r} holds a user name or password: remove them from the URL and "
+            "set KAWAL_BROKER_USERNAME and KAWAL_BROKER_PASSWORD instead"
+        )
     scheme, sep, rest = url.partition("://")
     if not sep or scheme not in (KAFKA_SCHEME, TANSU_SCHEME):
         raise BrokerUrlError(f"broker URL {url!r} must start with kafka:// or tansu:// ({EXAMPLE})")

@@ -37,3 +37,16 @@ def test_bad_broker_urls_say_what_to_write(url: str) -> None:
 )
 def test_a_url_shown_in_a_message_has_no_credentials(url: str, shown: str) -> None:
     assert without_credentials(url) == shown
+
+
+@pytest.mark.parametrize(
+    "url", ["kafka://alice:s3cret@k1:9092", "kafka://k1:9092;bob:hunter2@k2:9092", "tansu://a@h:1"]
+)
+def test_credentials_in_a_broker_url_are_refused_without_echoing_them(url: str) -> None:
+    with pytest.raises(BrokerUrlError, match="KAWAL_BROKER_PASSWORD") as refused:
+        parse_broker_url(url)
+
+    said = str(refused.value)
+    assert "@" not in said
+    assert not [secret for secret in ("alice", "s3cret", "bob", "hunter2") if secret in said]
+    assert without_credentials(url) in said
