@@ -329,8 +329,9 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool, monitoring: bool 
     if demo and "public_cases" not in settings.model_fields_set:
         # The demo's cases are invented: everyone may follow them, unless told otherwise.
         settings = settings.model_copy(update={"public_cases": True})
-    if demo and not ephemeral and "portal_url" not in settings.model_fields_set:
-        # The demo's portal (only with the embedded S3) is where its public pages send reporters.
+    portal = demo_portal_runs(settings, demo=demo, ephemeral=ephemeral)
+    if portal and "portal_url" not in settings.model_fields_set:
+        # The demo's portal is where its public pages send reporters.
         settings = settings.model_copy(update={"portal_url": portal_url() + "/"})
     prometheus = for_hub(settings, connectors=demo) if monitoring else None
     with home_lock(settings.home):
@@ -345,14 +346,14 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool, monitoring: bool 
             if demo:
                 _check_demo_ports(settings, ephemeral=ephemeral)
             broker_url = supervisor.start()
-            _announce(settings, broker_url, prometheus, demo=demo)
+            _announce(settings, broker_url, prometheus, portal=portal)
             if demo and not supervisor.stopping.is_set():
                 credentials = BrokerCredentials.from_settings(settings)
                 _announce_demo(publish_demo(settings, broker_url, credentials))
                 mix = publish_demo(settings, broker_url, credentials, mix_waves())
                 print(f"kawal: published {len(mix)} more demo cases for the dashboard", flush=True)
                 supervisor.start_demo_connectors(broker_url)
-                if not ephemeral:
+                if portal:
                     announce_demo_report()
             supervisor.watch()
         finally:
@@ -361,23 +362,28 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool, monitoring: bool 
     return 0
 
 
+def demo_portal_runs(settings: Settings, *, demo: bool, ephemeral: bool) -> bool:
+    """Whether ``kawal up`` runs the demo's reporting portal: it needs the embedded S3 storage."""
+    return demo and not ephemeral and settings.broker_url is None
+
+
 def _check_demo_ports(settings: Settings, *, ephemeral: bool) -> None:
     """Fail before anything starts when a port of the demo's connectors is taken."""
     port = settings.connector_metrics_port
     check_port_free(settings.web_host, port, "KAWAL_CONNECTOR_METRICS_PORT")
-    if settings.broker_url is None and not ephemeral:  # the portal runs on the embedded S3
+    if demo_portal_runs(settings, demo=True, ephemeral=ephemeral):
         check_port_free("127.0.0.1", portal_port(), PORTAL_PORT_SETTING)
 
 
 def _announce(
-    settings: Settings, broker_url: str, prometheus: LocalPrometheus | None, *, demo: bool
+    settings: Settings, broker_url: str, prometheus: LocalPrometheus | None, *, portal: bool
 ) -> None:
     # The pages the README opens, at this hub's ports: a newcomer on other ports finds them here.
     base = f"{settings.web_scheme}://{settings.web_host}:{settings.web_port}"
     lines = {
         "pages": f"{base}/",
         "dashboard": f"{base}/dashboard",
-        **({"portal": f"{portal_url()}/"} if demo else {}),
+        **({"portal": f"{portal_url()}/"} if portal else {}),
         "broker": broker_url,
         "ready": f"{base}/readyz",
         "metrics": f"{base}/metrics",

@@ -281,7 +281,7 @@ def test_demo_on_a_taken_connector_metrics_port_fails_at_once(tmp_path: Path) ->
 
     assert result.returncode == 1
     assert "KAWAL_CONNECTOR_METRICS_PORT" in result.stderr
-    assert not (tmp_path / "home" / "logs" / "broker.log").exists()  # nothing was started
+    assert not (tmp_path / "home" / "logs" / "tansu.log").exists()  # nothing was started
 
 
 def _stop_code(up: UpProcess, children: list[int], started: float) -> int:
@@ -334,3 +334,15 @@ def test_ctrl_c_stops_everything(tmp_path: Path) -> None:
             up.process.wait()
 
     assert code == 0, f"exit {code} {time.monotonic() - started:.0f} s after the signal"
+
+
+def test_an_ephemeral_demo_announces_no_portal_it_does_not_run(demo_up: UpProcess) -> None:
+    _wait_for_output(demo_up, "published demo cases")
+    announced = next(
+        json.loads(line.removeprefix("kawal: hub is up "))
+        for line in demo_up.text().splitlines()
+        if line.startswith("kawal: hub is up ")
+    )
+
+    assert "dashboard" in announced
+    assert "portal" not in announced  # the portal runs only on the embedded S3 storage
