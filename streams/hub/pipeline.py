@@ -32,7 +32,8 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -42,6 +43,7 @@ from faust.streams import Stream
 from monitoring.metrics import HubMetrics, Outcome, Stage
 from schemas.codec import AvroCodec
 from schemas.errors import KawalError
+from streams.daemon_pool import DaemonPool
 from streams.domain.entries import vouch
 from streams.domain.hub_signer import HubSigner
 from streams.domain.ledger import AcceptedEvent, CaseChain, audit_entry, entry_fields
@@ -120,6 +122,8 @@ class Pipeline:
     case_keys: CaseKeys
     #: Counts inbound records whose timestamp (recorded_at) their sender chose.
     sender_clocks: SenderClocks
+    #: The thread a batch asks the vault on: one that a stopping worker does not wait for.
+    vault_thread: Executor = field(default_factory=lambda: DaemonPool(1, "kawal-vault-batch"))
 
     async def process_batch(self, messages: list[faust.types.Message]) -> Sent:
         """Process records in order; return once everything they produced is with the producer.
@@ -182,9 +186,11 @@ class Pipeline:
         A frozen database (its processes stopped, its disk or the network path hung) refuses
         nothing: a query on a connection the pool holds waits until it thaws. One unanswered
         within :data:`VAULT_ANSWER_SECONDS` sets ``kawal_vault_up`` to 0 and is waited on
-        still (a thread cannot be stopped, and a second query would wait as well).
+        still (a thread cannot be stopped, and a second query would wait as well); a worker
+        stopped meanwhile exits without it, and the vault rolls back what it had not committed.
         """
-        asking = asyncio.ensure_future(asyncio.to_thread(self._fetch_keys, wanted, new))
+        loop = asyncio.get_running_loop()
+        asking = loop.run_in_executor(self.vault_thread, self._fetch_keys, wanted, new)
         try:
             return await asyncio.wait_for(asyncio.shield(asking), VAULT_ANSWER_SECONDS), False
         except TimeoutError:

@@ -8,7 +8,9 @@ says in its log when the store stops and starts answering (once each, not every 
 A database that is frozen (its processes stopped, its disk hung, a network path dropping
 packets) refuses nothing: a query on it waits forever. A check unanswered within
 :data:`ANSWER_SECONDS` counts as a store that does not answer, and the next checks wait on the
-same query rather than start more, so a frozen store holds one thread, not one per check.
+same query rather than start more, so a frozen store holds one thread, not one per check;
+a daemon thread (:mod:`streams.daemon_pool`), so a process stopped meanwhile does not wait
+for it at exit.
 :class:`AnswerCheck` is that machinery for any database the hub asks (the data-key vault's
 check, :mod:`streams.hub.vault_check`, is another).
 """
@@ -24,6 +26,7 @@ import faust
 
 from monitoring.metrics import HubMetrics
 from streams.audit.store import AuditStore, StoreError
+from streams.daemon_pool import DaemonPool
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,7 @@ class AnswerCheck:
         self._answer_seconds = answer_seconds
         self._answered = True  # every process reached its databases before it started
         self._asking: asyncio.Future[object] | None = None
+        self._thread = DaemonPool(1, "kawal-check")
 
     @property
     def answered(self) -> bool:
@@ -85,7 +89,8 @@ class AnswerCheck:
     def _question(self) -> asyncio.Future[object]:
         """The query in flight, or a new one once the last has ended."""
         if self._asking is None or self._asking.done():
-            self._asking = asyncio.ensure_future(asyncio.to_thread(self._checked.question))
+            loop = asyncio.get_running_loop()
+            self._asking = loop.run_in_executor(self._thread, self._checked.question)
             # Read what a query that ended after its check gave up raised: nothing else does.
             self._asking.add_done_callback(_retrieve)
         return self._asking

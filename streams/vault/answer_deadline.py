@@ -14,6 +14,8 @@ on a query, and TCP keeps a stopped server's connection alive (its kernel acknow
 is sent). So the call runs on one of the vault's own threads and its caller waits at most the
 deadline. A thread cannot be stopped: the query's thread waits on the database until it thaws,
 at most :data:`THREADS` of them, and a call still queued when its caller gives up is dropped.
+They are daemon threads (:mod:`streams.daemon_pool`): a process stopped while one waits exits
+without it, and the vault rolls back the transaction it had not committed.
 The pipeline asks the vault itself and waits for its answer (:mod:`streams.hub.pipeline`).
 """
 
@@ -21,9 +23,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from streams.daemon_pool import DaemonPool
 from streams.vault.data_keys import DataKeyVault, Erased, Erasure, VaultError
 
 #: Seconds a call waits for the vault's answer: as the hub's checks of its databases
@@ -44,7 +46,7 @@ class BoundedVault:
         """Call ``vault`` on ``threads`` threads of its own, waiting ``answer_seconds`` each."""
         self._vault = vault
         self._answer_seconds = answer_seconds
-        self._threads = ThreadPoolExecutor(threads, thread_name_prefix="kawal-vault")
+        self._threads = DaemonPool(threads, "kawal-vault")
 
     def keys_for(self, case_ids: Iterable[str], *, create: bool) -> dict[str, bytes | Erased]:
         """:meth:`DataKeyVault.keys_for` within the deadline.
