@@ -30,9 +30,9 @@ from streams.cli.exits import (
     EXIT_USAGE,
 )
 from streams.cli.output import unknown_case
+from streams.cli.vault_calls import NOTHING_CHANGED, CommandVault, open_command_vault
 from streams.domain.keys import load_key_registry
 from streams.settings import Settings
-from streams.vault.data_keys import DataKeyVault
 from streams.vault.kek_source import load_kek_ring
 
 
@@ -118,7 +118,7 @@ def _case_trail(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _shown_trail(
-    args: argparse.Namespace, settings: Settings, store: AuditStore, vault: DataKeyVault | None
+    args: argparse.Namespace, settings: Settings, store: AuditStore, vault: CommandVault | None
 ) -> int:
     from streams.audit.trail import NotEntitledError, UnknownViewerError, trail_view
     from streams.domain.disclosure_policy import load_disclosure_policy
@@ -188,7 +188,7 @@ def directory(settings: Settings) -> Directory:
     )
 
 
-def _vault(settings: Settings) -> DataKeyVault | None:
+def _vault(settings: Settings) -> CommandVault | None:
     """The hub's vault, to open the disclosures an institution's view shows; None if absent."""
     vault, unopened = _vault_or_why(settings)
     if unopened is not None:
@@ -196,17 +196,16 @@ def _vault(settings: Settings) -> DataKeyVault | None:
     return vault
 
 
-def _closed_after(vault: DataKeyVault | None) -> AbstractContextManager[object]:
+def _closed_after(vault: CommandVault | None) -> AbstractContextManager[object]:
     """Closes the vault, if one was opened, as the command leaves the ``with``."""
     return nullcontext() if vault is None else closing(vault)
 
 
-def _vault_or_why(settings: Settings) -> tuple[DataKeyVault | None, str | None]:
+def _vault_or_why(settings: Settings) -> tuple[CommandVault | None, str | None]:
     """The hub's vault, or None and why it cannot be opened."""
     try:
-        return DataKeyVault.open_existing(
-            settings.effective_vault_url, load_kek_ring(settings)
-        ), None
+        url, ring = settings.effective_vault_url, load_kek_ring(settings)
+        return open_command_vault(url, ring, NOTHING_CHANGED), None
     except KawalError as exc:
         return None, str(exc)
 
@@ -297,7 +296,7 @@ def _verified(
     args: argparse.Namespace,
     settings: Settings,
     store: AuditStore,
-    vault: DataKeyVault | None,
+    vault: CommandVault | None,
     unopened: str | None,
 ) -> int:
     from streams.audit.head_check import ORDER_FREE, verify_heads_file

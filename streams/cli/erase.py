@@ -10,7 +10,11 @@ of it (each erases its own copies under its own retention).
 Key first, event second: an event never claims an erasure that did not happen. Running the
 command again is safe and completes a run that stopped in between: the key stays destroyed
 (the vault keeps the first reason and moment), and the event, whose id is the case's one
-erasure id, is published only while the trail lacks it.
+erasure id, is published only while the trail lacks it. A vault that stops answering ends the
+command after its deadline (:mod:`streams.cli.vault_calls`), saying whether the key was
+destroyed: not (the vault rolls back the erasure it did not commit), not known (it stopped as
+the erasure was committed), or destroyed with the event not published; in each case running
+the command again finishes the erasure.
 """
 
 from __future__ import annotations
@@ -32,8 +36,9 @@ from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.publisher import EventPublisher
 from streams.cli.arguments import case_uuid
-from streams.cli.exits import EXIT_NOT_RECORDED, EXIT_OK, EXIT_UNKNOWN_CASE
+from streams.cli.exits import EXIT_ERROR, EXIT_NOT_RECORDED, EXIT_OK, EXIT_UNKNOWN_CASE
 from streams.cli.output import reporting_errors, unknown_case
+from streams.cli.vault_calls import VaultSilentError, open_command_vault
 from streams.domain.erasure import (
     COMMAND_ACTOR,
     ERASURE_EVENT,
@@ -45,7 +50,7 @@ from streams.domain.institutions import HUB_INSTITUTION
 from streams.local.keyring import keyring_of
 from streams.settings import Settings
 from streams.topics import inbound_topic
-from streams.vault.data_keys import DataKeyVault, Erased, Erasure, VaultError
+from streams.vault.data_keys import Erased, Erasure, VaultError
 from streams.vault.kek_source import load_kek_ring
 
 
@@ -103,7 +108,10 @@ def _run(settings: Settings, case_id: str, reason: str, *, as_json: bool) -> int
         return unknown_case(case_id, settings, as_json=as_json, outcome="nothing was erased")
     event_id = erasure_event_id(case_id)
     recorded = event_id in event_ids
-    erasure, tombstone = _destroy_key(settings, case_id, reason)
+    try:
+        erasure, tombstone = _destroy_key(settings, case_id, reason)
+    except UnfinishedErasureError as exc:
+        return _unfinished(exc, as_json=as_json)
     problem = None if recorded else _publish(settings, case_id, tombstone)
     outcome = Outcome(case_id, erasure, tombstone, event_id, recorded, problem)
     _show(outcome, as_json=as_json)
@@ -120,22 +128,79 @@ def _trail_event_ids(settings: Settings, case_id: str) -> set[str] | None:
     return {row.event_id for row in rows} if rows else None
 
 
+class UnfinishedErasureError(VaultError):
+    """The vault stopped answering during the erasure; the message says what became of it."""
+
+    def __init__(self, message: str, *, erasure: str, exit_code: int) -> None:
+        """``erasure``: ``not_erased``, ``unknown`` or ``erased`` (``--json``'s word)."""
+        super().__init__(message)
+        self.erasure = erasure
+        self.exit_code = exit_code
+
+
 def _destroy_key(settings: Settings, case_id: str, reason: str) -> tuple[Erasure, Erased]:
     """Destroy the case's data key; what the vault did, and its tombstone.
 
+    Each statement to the vault waits for its answer at most its deadline
+    (:mod:`streams.cli.vault_calls`): a vault frozen meanwhile ends the command, saying
+    whether the key was destroyed (:class:`UnfinishedErasureError`).
+
     Raises:
+        UnfinishedErasureError: the vault stopped answering; what became of the key.
         VaultError: the vault is missing, unreachable or cannot be written; nothing changed.
         KekError: no KEK to open the vault with.
     """
-    vault = DataKeyVault.open_existing(settings.effective_vault_url, load_kek_ring(settings))
-    try:
-        erasure = vault.erase(case_id, reason)
-        tombstone = vault.tombstone(case_id)
-    finally:
-        vault.close()
+    again = f"run `kawal erase {case_id} --reason ...` again once the vault answers"
+    opening = f"case {case_id} is not erased and nothing was published; {again}"
+    url, ring = settings.effective_vault_url, load_kek_ring(settings)
+    with open_command_vault(url, ring, opening) as vault:
+        try:
+            erasure = vault.ask(lambda keys: keys.erase(case_id, reason))
+        except VaultSilentError as exc:
+            if not exc.commits:
+                raise _not_destroyed(exc, case_id, again) from None
+            erasure = Erasure.ERASED  # its commit was answered; only its cleanup was not
+        try:
+            tombstone = vault.ask(lambda keys: keys.tombstone(case_id))
+        except VaultSilentError as exc:
+            raise _unrecorded(exc.said, case_id, again) from None
     if tombstone is None:
         raise VaultError(f"case {case_id} has no tombstone right after its erasure; run again")
     return erasure, tombstone
+
+
+def _not_destroyed(exc: VaultSilentError, case_id: str, again: str) -> UnfinishedErasureError:
+    """What an erasure the vault did not answer did: nothing, or not known."""
+    if exc.committing:
+        message = (
+            f"{exc.said}; whether the data key of case {case_id} is destroyed is not known: "
+            f"the vault stopped answering as the erasure was committed; {ERASURE_EVENT} was "
+            f"not published; {again}: it destroys the key if it still lives and publishes the "
+            "event once"
+        )
+        return UnfinishedErasureError(message, erasure="unknown", exit_code=EXIT_ERROR)
+    message = (
+        f"{exc.said}; case {case_id} is not erased: the vault did not commit the erasure, and "
+        f"rolls it back; {ERASURE_EVENT} was not published; {again}"
+    )
+    return UnfinishedErasureError(message, erasure="not_erased", exit_code=EXIT_ERROR)
+
+
+def _unrecorded(said: str, case_id: str, again: str) -> UnfinishedErasureError:
+    """The key destroyed, the vault silent before its tombstone was read: nothing published."""
+    message = (
+        f"{said}; the data key of case {case_id} is destroyed, but its tombstone could not be "
+        f"read, so {ERASURE_EVENT} was not published; {again}: the key stays destroyed and "
+        "the event is published once"
+    )
+    return UnfinishedErasureError(message, erasure="erased", exit_code=EXIT_NOT_RECORDED)
+
+
+def _unfinished(exc: UnfinishedErasureError, *, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"error": str(exc), "erasure": exc.erasure}))
+    print(f"kawal: {exc}", file=sys.stderr)
+    return exc.exit_code
 
 
 def _publish(settings: Settings, case_id: str, tombstone: Erased) -> str | None:

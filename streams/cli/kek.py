@@ -15,8 +15,8 @@ from typing import Any
 
 from streams.cli.exits import EXIT_OK
 from streams.cli.output import reporting_errors
+from streams.cli.vault_calls import NOTHING_CHANGED, open_command_vault
 from streams.settings import Settings
-from streams.vault.data_keys import DataKeyVault
 from streams.vault.database import VaultError
 from streams.vault.kek import KekRing
 from streams.vault.kek_source import add_kek, kek_source, load_kek_ring
@@ -58,11 +58,14 @@ def _new(_args: argparse.Namespace, settings: Settings) -> int:
 
 def _rewrap(_args: argparse.Namespace, settings: Settings) -> int:
     ring = load_kek_ring(settings)
-    vault = DataKeyVault.open_existing(settings.effective_vault_url, ring)
-    try:
-        moved = vault.rewrap()
-    finally:
-        vault.close()
+    cut_off = (
+        "the data keys of the transactions the vault committed are wrapped under the current "
+        "KEK, and the one it did not answer is rolled back; once the vault answers again "
+        "(docs/operations.md#kawalvaultunavailable), run `kawal kek rewrap` again: it goes on "
+        "where it stopped"
+    )
+    with open_command_vault(settings.effective_vault_url, ring, cut_off) as vault:
+        moved = vault.ask(lambda keys: keys.rewrap())
     print(moved)
     print(
         f"# every data key is wrapped under {ring.current_id}; a KEK that `kawal kek list` "
@@ -102,14 +105,11 @@ def _show(settings: Settings, *, as_json: bool) -> int:
 def _counts(settings: Settings, ring: KekRing) -> dict[str, int] | None:
     """Live data keys per KEK id, or None (said on stderr) when the vault cannot be read."""
     try:
-        vault = DataKeyVault.open_existing(settings.effective_vault_url, ring)
+        with open_command_vault(settings.effective_vault_url, ring, NOTHING_CHANGED) as vault:
+            return vault.ask(lambda keys: keys.keys_per_kek())
     except VaultError as exc:
         print(f"kawal: data keys not counted: {exc}", file=sys.stderr)
         return None
-    try:
-        return vault.keys_per_kek()
-    finally:
-        vault.close()
 
 
 def _line(row: dict[str, Any]) -> str:
