@@ -27,10 +27,8 @@ is idempotent (a redelivered event keeps its sequence number and hash).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -50,6 +48,7 @@ from streams.domain.ledger import AcceptedEvent, CaseChain, audit_entry, entry_f
 from streams.domain.reasons import Reason, Rejection
 from streams.domain.signing import SigningKey
 from streams.headers import SOURCE_HEADER, cloud_event_headers
+from streams.hub.batch_keys import BatchKeys
 from streams.hub.broker_time import SenderClocks
 from streams.hub.case_table import CaseBatch, CaseRecord
 from streams.hub.event_times import recorded_at
@@ -67,18 +66,12 @@ from streams.hub.provisional_clocks import report_provisional
 from streams.hub.receipts import acceptance_receipt, receipt_value, rejection_receipt
 from streams.hub.rejections import dead_letter_value, log_failure, log_rejection, log_stop
 from streams.hub.router import Router
-from streams.hub.store_check import ANSWER_SECONDS
 from streams.topics import CASE_AUDIT, CASE_EVENTS, DLQ, outbound_topic
-from streams.vault.data_keys import Erased, VaultError
+from streams.vault.data_keys import Erased
 from streams.vault.entries import CaseKeys, DataKey, vaulted
 
 log = logging.getLogger(__name__)
 
-#: First and longest wait before the vault is asked again, in seconds.
-VAULT_RETRY_SECONDS = 0.5
-VAULT_RETRY_MAX_SECONDS = 30.0
-#: Seconds the vault has to answer a batch before it counts as down: as the audit store's check.
-VAULT_ANSWER_SECONDS = ANSWER_SECONDS
 #: Largest batch, and how long a batch waits to fill, in seconds (the latency it may add). In
 #: a burst another institution's event waits behind about two batches (docs/scale.md): 200
 #: kept it near a third of a second where 500 took twice as long, for 8 % less throughput.
@@ -145,77 +138,11 @@ class Pipeline:
     async def _batch_keys(
         self, messages: list[faust.types.Message], cases: CaseBatch
     ) -> Mapping[str, DataKey]:
-        """The data keys of a batch's cases, made for the cases the batch opens.
+        """The data keys of a batch's cases (:meth:`BatchKeys.of_batch`)."""
+        return await self._keys().of_batch(messages, cases)
 
-        They exist before anything sealed under them is produced. A case the table holds
-        already keeps its key: one the vault lacks was lost with it (a vault restored from an
-        older backup), and a new key would seal its next values apart from its earlier ones,
-        so its events are refused (:class:`DataKeyMissingError`). While the vault is
-        unreachable the batch waits, and so does the pipeline: nothing is refused for it.
-        """
-        wanted = _case_ids(messages)
-        new = [case_id for case_id in wanted if cases.get(case_id) is None]
-        delay = VAULT_RETRY_SECONDS
-        failed = 0
-        while True:
-            try:
-                keys, late = await self._ask_vault(wanted, new)
-            except VaultError as exc:
-                failed += 1
-                self.metrics.vault_answered(False)
-                log.error(
-                    "data-key vault unavailable (%s); the batch waits %.1f s; see "
-                    "docs/operations.md#kawalvaultunavailable",
-                    exc,
-                    delay,
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, VAULT_RETRY_MAX_SECONDS)
-                continue
-            failed += 1 if late else 0
-            if failed:
-                self.metrics.vault_answered(True)
-                log.warning("the data-key vault answers again, after %d failed attempts", failed)
-            return keys
-
-    async def _ask_vault(
-        self, wanted: list[str], new: list[str]
-    ) -> tuple[dict[str, bytes | Erased], bool]:
-        """The keys :meth:`_fetch_keys` gives, and whether the vault was late with them.
-
-        A frozen database (its processes stopped, its disk or the network path hung) refuses
-        nothing: a query on a connection the pool holds waits until it thaws. One unanswered
-        within :data:`VAULT_ANSWER_SECONDS` sets ``kawal_vault_up`` to 0 and is waited on
-        still (a thread cannot be stopped, and a second query would wait as well); a worker
-        stopped meanwhile exits without it, and the vault rolls back what it had not committed.
-        """
-        loop = asyncio.get_running_loop()
-        asking = loop.run_in_executor(self.vault_thread, self._fetch_keys, wanted, new)
-        try:
-            return await asyncio.wait_for(asyncio.shield(asking), VAULT_ANSWER_SECONDS), False
-        except TimeoutError:
-            self.metrics.vault_answered(False)
-            log.error(
-                "data-key vault unavailable (no answer within %.0f s: the database is frozen, "
-                "overloaded or cut off); the batch waits for its answer; see "
-                "docs/operations.md#kawalvaultunavailable",
-                VAULT_ANSWER_SECONDS,
-            )
-        return await asking, True
-
-    def _fetch_keys(self, wanted: list[str], new: list[str]) -> dict[str, bytes | Erased]:
-        """The keys of ``wanted`` the vault holds, made for the ``new`` cases only.
-
-        One vault transaction when the batch's cases are all new or all held, as in a burst.
-        """
-        opened = set(new)
-        held = [case_id for case_id in wanted if case_id not in opened]
-        found: dict[str, bytes | Erased] = {}
-        if held:
-            found |= self.case_keys.keys_for(held, create=False)
-        if new:
-            found |= self.case_keys.keys_for(new, create=True)
-        return found
+    def _keys(self) -> BatchKeys:
+        return BatchKeys(self.case_keys, self.metrics, self.vault_thread)
 
     def decide(
         self,
@@ -226,21 +153,26 @@ class Pipeline:
     ) -> list[Outgoing]:
         """The records one inbound record produces; an unexpected failure refuses it.
 
-        ``data_keys`` are the cases' data keys the batch fetched; a case not among them gets
-        its key from the vault. ``hub_key`` signs (default: the key valid now). Nothing of the
-        case changes unless every record was built: a failure halfway leaves the case as it was.
+        ``data_keys`` are the keys the batch asked the vault for, of every case it holds: the
+        vault is never asked on the event loop. Outside a batch (tools, tests) the record's
+        key is asked first, within its deadline (:mod:`streams.hub.batch_keys`). ``hub_key``
+        signs (default: the key valid now). Nothing of the case changes unless every record
+        was built: a failure halfway leaves it as it was.
 
         Raises:
+            VaultError: outside a batch, the vault refused or gave no answer.
             streams.domain.hub_signer.HubKeyUnavailableError: no ``hub_key``, and none valid now.
         """
         hub_key = hub_key or self.hub_key.key_at(datetime.now(UTC))
+        if data_keys is None:
+            data_keys = self._keys().outside_batch(cases, message)
         try:
             started = time.perf_counter()
             verdict = examine(self.codec, self.rules, message, cases)
             self.metrics.observe(Stage.INGRESS, time.perf_counter() - started)
             if isinstance(verdict, Refusal):
                 return self.refused(cases, verdict, message, hub_key)
-            return self.accepted(cases, verdict, message, data_keys or {}, hub_key)
+            return self.accepted(cases, verdict, message, data_keys, hub_key)
         except DataKeyMissingError as exc:
             log.error("%s", exc)
             refusal = Refusal(Rejection(Reason.DATA_KEY_MISSING, DATA_KEY_MISSING_DETAIL), None)
@@ -332,9 +264,9 @@ class Pipeline:
     def _data_key(
         self, fetched: Mapping[str, DataKey], case_id: str, known: CaseRecord | None
     ) -> bytes | Erased:
+        # The batch asked for every case it holds, making the keys of new ones: one it lacks
+        # is a key the vault lost. Asked again here, a frozen vault would stop the event loop.
         found = fetched.get(case_id)
-        if found is None:  # not fetched with the batch: a key is made only for a new case
-            found = self.case_keys.keys_for([case_id], create=known is None).get(case_id)
         if found is None:
             entries = known.chain.last_seq if known is not None else 0
             raise DataKeyMissingError(
@@ -380,16 +312,3 @@ def register(app: faust.App, inbound: faust.TopicT, step: Pipeline) -> None:
 def _head(cases: CaseBatch, refusal: Refusal) -> tuple[int, str] | None:
     known = cases.get(refusal.envelope["case_id"]) if refusal.envelope else None
     return known.chain.head if known else None
-
-
-def _case_ids(messages: list[faust.types.Message]) -> list[str]:
-    """The case ids the records of a batch are keyed by; ingress refuses any other key."""
-    found = set()
-    for message in messages:
-        if not isinstance(message.key, bytes):
-            continue
-        try:
-            found.add(str(uuid.UUID(message.key.decode())))
-        except ValueError:  # also UnicodeDecodeError
-            continue
-    return sorted(found)

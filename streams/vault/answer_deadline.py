@@ -16,7 +16,7 @@ deadline. A thread cannot be stopped: the query's thread waits on the database u
 at most :data:`THREADS` of them, and a call still queued when its caller gives up is dropped.
 They are daemon threads (:mod:`streams.daemon_pool`): a process stopped while one waits exits
 without it, and the vault rolls back the transaction it had not committed.
-The pipeline asks the vault itself and waits for its answer (:mod:`streams.hub.pipeline`).
+The pipeline asks the vault itself and waits for its answer (:mod:`streams.hub.batch_keys`).
 """
 
 from __future__ import annotations
