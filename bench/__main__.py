@@ -115,12 +115,14 @@ def step_rate(encoded: list[tuple[str, bytes]], home: Path) -> float:
     ]
     cases = CaseBatch({})
     started = time.perf_counter()
-    # As the worker does: the data keys of each batch's cases in one vault call.
+    # As the worker does: the data keys of each batch's cases in one vault call, and the hub's
+    # signing key chosen once per batch.
     for first in range(0, len(messages), BATCH_SIZE):
         batch = messages[first : first + BATCH_SIZE]
         keys = step.case_keys.keys_for([bytes(m.key or b"").decode() for m in batch], create=True)
+        hub_key = step.hub_key.key_at(datetime.now(UTC))
         for message in batch:
-            step.decide(cases, message, keys)
+            step.decide(cases, message, keys, hub_key)
     return len(messages) / (time.perf_counter() - started)
 
 
