@@ -195,11 +195,11 @@ def test_the_kek_list_of_a_frozen_vault_shows_no_count_and_says_why(
 
 @pytest.mark.slow
 def test_a_trail_and_a_verification_on_a_frozen_vault_end_and_change_nothing(
-    broker: EmbeddedBroker, postgres: PostgresServer, tmp_path: Path
+    own_broker: EmbeddedBroker, postgres: PostgresServer, tmp_path: Path
 ) -> None:
     name = f"cli_hub_vault_{os.getpid()}"
     url = postgres.create_database(name)
-    hub = start_hub(broker.url, tmp_path / "home", worker_env={"KAWAL_VAULT_URL": url})
+    hub = start_hub(own_broker.url, tmp_path / "home", worker_env={"KAWAL_VAULT_URL": url})
     try:
         case_id = hub.open_case()
         hub.wait_trail(case_id, 4)

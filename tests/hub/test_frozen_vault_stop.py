@@ -27,10 +27,10 @@ ROOM = 120.0
 
 
 def test_a_worker_stopped_while_its_vault_is_frozen_exits_before_the_vault_thaws(
-    broker: EmbeddedBroker, postgres: PostgresServer, tmp_path: Path
+    own_broker: EmbeddedBroker, postgres: PostgresServer, tmp_path: Path
 ) -> None:
     vault_url = postgres.create_database("stopped_vault")
-    hub = start_hub(broker.url, tmp_path / "home", worker_env={"KAWAL_VAULT_URL": vault_url})
+    hub = start_hub(own_broker.url, tmp_path / "home", worker_env={"KAWAL_VAULT_URL": vault_url})
     try:
         hub.open_case()  # the worker's vault connection stays in its pool
         with postgres.frozen():

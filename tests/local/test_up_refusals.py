@@ -77,11 +77,20 @@ def test_an_unreachable_broker_of_kawal_broker_url_says_it_replaced_the_embedded
     env = up_env(home, free_port(), free_port(), free_storage_base_port())
     nobody = free_port()
     assert not port_in_use("127.0.0.1", nobody)
-    env["KAWAL_BROKER_URL"] = f"kafka://kawal:s3cret@127.0.0.1:{nobody}"
+    env["KAWAL_BROKER_URL"] = f"kafka://127.0.0.1:{nobody}"
     result = up(env)
 
     assert result.returncode == 1
     assert f"KAWAL_BROKER_URL is set (kafka://127.0.0.1:{nobody})" in result.stderr
     assert "instead of its embedded one" in result.stderr
     assert "unset KAWAL_BROKER_URL to run the embedded broker" in result.stderr
+
+
+def test_a_broker_url_holding_a_password_is_refused_without_showing_it(tmp_path: Path) -> None:
+    env = up_env(tmp_path / "home", free_port(), free_port(), free_storage_base_port())
+    env["KAWAL_BROKER_URL"] = f"kafka://kawal:s3cret@127.0.0.1:{free_port()}"
+    result = up(env)
+
+    assert result.returncode == 1
+    assert "KAWAL_BROKER_PASSWORD" in result.stderr
     assert "s3cret" not in result.stderr

@@ -41,10 +41,10 @@ def _get(url: str, token: str) -> tuple[int, dict[str, str], bytes]:
 
 
 def test_a_frozen_vault_answers_trails_and_case_pages_503_then_serves_them_again(
-    broker: EmbeddedBroker, postgres: PostgresServer, tmp_path: Path
+    own_broker: EmbeddedBroker, postgres: PostgresServer, tmp_path: Path
 ) -> None:
     vault_url = postgres.create_database("web_vault")
-    hub = start_hub(broker.url, tmp_path / "home", worker_env={"KAWAL_VAULT_URL": vault_url})
+    hub = start_hub(own_broker.url, tmp_path / "home", worker_env={"KAWAL_VAULT_URL": vault_url})
     try:
         case_id = hub.open_case()
         token = hub.operator_token()
