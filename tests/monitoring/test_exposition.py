@@ -82,6 +82,21 @@ def held(port: int, count: int, into: list[socket.socket]) -> set[threading.Thre
     return threads
 
 
+def ended(thread: threading.Thread, seconds: float) -> None:
+    """Wait up to ``seconds`` for ``thread`` to end, once it has started.
+
+    ``threading.enumerate`` lists a thread just before it has started, and such a thread
+    cannot be joined yet.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+            return
+        except RuntimeError:  # not started yet
+            time.sleep(0.01)
+
+
 def closed_within(connection: socket.socket, seconds: float) -> bool:
     """Whether the server closes ``connection`` within ``seconds``."""
     connection.settimeout(seconds)
@@ -110,7 +125,7 @@ def test_a_half_sent_request_is_dropped_and_frees_its_thread(
     [thread] = held(port, 1, stall)
 
     assert closed_within(stall[0], IDLE_SECONDS + 5)
-    thread.join(timeout=5)
+    ended(thread, 5)
     assert not thread.is_alive()
 
 
@@ -119,7 +134,7 @@ def test_a_scrape_is_answered_once_the_stalled_clients_are_dropped(
 ) -> None:
     holding = held(port, MAX_CONNECTIONS, stall)
     for thread in holding:  # each frees its slot as its thread ends
-        thread.join(timeout=IDLE_SECONDS + 5)
+        ended(thread, IDLE_SECONDS + 5)
     assert not any(thread.is_alive() for thread in holding)
 
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
