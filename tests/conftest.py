@@ -11,9 +11,9 @@ from streams.broker.provision import provision_topics
 from streams.domain.institutions import load_institutions
 from streams.local.embedded import EmbeddedBroker
 from streams.local.keyring import ensure_local_keys
-from streams.local.processes import free_port
 from streams.settings import Settings
 from streams.topics import all_topics
+from tests.brokers import start_ephemeral_broker
 from tests.hubtools import RunningHub, start_hub
 from tests.keytools import add_dated_keys
 from tests.postgres import PostgresServer
@@ -22,8 +22,7 @@ from tests.postgres import PostgresServer
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
     """An ephemeral tansu broker on a free loopback port, killed at the end of the session."""
-    embedded = EmbeddedBroker.ephemeral(tmp_path_factory.mktemp("broker"), port=free_port())
-    embedded.start()
+    embedded = start_ephemeral_broker(tmp_path_factory.mktemp("broker"))
     try:
         yield embedded
     finally:
@@ -33,8 +32,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]
 @pytest.fixture
 def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
     """A broker of one test alone, its topics made: nothing of the session hub reaches it."""
-    broker = EmbeddedBroker.ephemeral(tmp_path / "broker", port=free_port())
-    broker.start()
+    broker = start_ephemeral_broker(tmp_path / "broker")
     try:
         provision_topics(
             [broker.bootstrap_servers], all_topics(load_institutions(), Settings().partitions)

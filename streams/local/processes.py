@@ -29,6 +29,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psutil
+
 from schemas.errors import KawalError
 from streams.private_files import open_private
 
@@ -260,7 +262,10 @@ class ChildProcess:
                 ) from exc
 
     def wait_for_port(self, host: str, port: int, timeout: float = 10.0) -> None:
-        """Wait until ``host:port`` accepts TCP connections while the child is alive.
+        """Wait until the child (or one of its own) listens on ``host:port`` and accepts there.
+
+        Whose socket it is matters: a server that fails to bind a port another process took
+        in the meantime lives on a moment, and that other process's port would answer for it.
 
         Raises:
             ChildFailedError: the child exited first, or the port did not open in time; the
@@ -269,13 +274,24 @@ class ChildProcess:
         deadline = time.monotonic() + timeout
         while True:
             self._raise_if_exited(f"before listening on {host}:{port}")
-            if _accepts(host, port) and self.alive:
+            if self._listens(port) and _accepts(host, port) and self.alive:
                 return
             if time.monotonic() >= deadline:
                 raise self._failure(
                     f"{self.name} did not listen on {host}:{port} within {timeout:g} s"
                 )
             time.sleep(_POLL_INTERVAL)
+
+    def _listens(self, port: int) -> bool:
+        """Tell whether the child or a process it started holds a socket listening on ``port``."""
+        if self._popen is None:
+            return False
+        try:
+            child = psutil.Process(self._popen.pid)
+            family = [child, *child.children(recursive=True)]
+            return any(_listening_on(process, port) for process in family)
+        except psutil.Error:  # exited meanwhile: the next look reports it
+            return False
 
     def stop(self, timeout: float = 10.0) -> int | None:
         """Stop the child: SIGTERM, then SIGKILL after ``timeout`` seconds; always reaps it.
@@ -316,6 +332,13 @@ class ChildProcess:
             returncode=self.returncode,
             log_tail=tail,
         )
+
+
+def _listening_on(process: psutil.Process, port: int) -> bool:
+    return any(
+        connection.status == psutil.CONN_LISTEN and connection.laddr.port == port
+        for connection in process.net_connections(kind="tcp")
+    )
 
 
 def _accepts(host: str, port: int) -> bool:

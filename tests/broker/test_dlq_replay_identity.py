@@ -29,9 +29,8 @@ from streams.broker.provision import provision_topics
 from streams.broker.replay_memory import Migration
 from streams.cli import main
 from streams.domain.institutions import load_institutions
-from streams.local.embedded import EmbeddedBroker
-from streams.local.processes import free_port
 from streams.topics import DLQ, all_topics, inbound_topic
+from tests.brokers import start_ephemeral_broker
 
 INBOUND = inbound_topic("bkn")
 
@@ -98,8 +97,7 @@ def letter(
 
 @pytest.fixture(scope="module")
 def module_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
-    own = EmbeddedBroker.ephemeral(tmp_path_factory.mktemp("broker"), port=free_port())
-    own.start()
+    own = start_ephemeral_broker(tmp_path_factory.mktemp("broker"))
     try:
         provision_topics([own.bootstrap_servers], all_topics(load_institutions(), 4))
         yield Broker([own.bootstrap_servers], AvroCodec(default_catalog()))

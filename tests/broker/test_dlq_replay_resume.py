@@ -32,8 +32,8 @@ from streams.broker.dead_letters import ReplayFilter
 from streams.broker.provision import provision_topics
 from streams.domain.institutions import load_institutions
 from streams.local.embedded import EmbeddedBroker
-from streams.local.processes import free_port
 from streams.topics import DLQ, all_topics, inbound_topic
+from tests.brokers import start_ephemeral_broker
 
 #: The first batch's topic, then the second's.
 TOPICS = (inbound_topic("bawaslu.33"), inbound_topic("bkn"))
@@ -43,8 +43,7 @@ WAIT = 8.0
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    own = EmbeddedBroker.ephemeral(tmp_path / "broker", port=free_port())
-    own.start()
+    own = start_ephemeral_broker(tmp_path / "broker")
     try:
         provision_topics([own.bootstrap_servers], all_topics(load_institutions(), 4))
         yield own

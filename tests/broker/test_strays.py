@@ -27,6 +27,7 @@ from streams.domain.institutions import InboundLane, Institution, load_instituti
 from streams.local.embedded import EmbeddedBroker
 from streams.local.processes import free_port
 from streams.topics import SHARED_INBOUND, inbound_topic, inbound_topics
+from tests.brokers import start_ephemeral_broker
 
 #: A registry with one institution of the shared lane and one of its own.
 REGISTRY = """\
@@ -170,8 +171,7 @@ def test_the_series_are_bounded_and_none_is_exported_before_the_first_reading() 
 def test_an_operator_lists_the_strays_and_deletes_them_once_handled(
     kawal_strays: Callable[..., Ran], tmp_path: Path
 ) -> None:
-    broker = EmbeddedBroker.ephemeral(tmp_path / "broker", port=free_port())
-    broker.start()
+    broker = start_ephemeral_broker(tmp_path / "broker")
     try:
         clean = kawal_strays(broker)
         assert clean.returncode == EXIT_OK, clean.stderr

@@ -43,6 +43,7 @@ from streams.topics import (
     is_outbound,
     outbound_topic,
 )
+from tests.brokers import start_ephemeral_broker
 from tests.without_broker import run_without_broker
 
 PARTITIONS = 4
@@ -54,8 +55,7 @@ KAFKA_DEFAULT_RETENTION_MS = "604800000"
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    embedded = EmbeddedBroker.ephemeral(tmp_path / "broker", port=free_port())
-    embedded.start()
+    embedded = start_ephemeral_broker(tmp_path / "broker")
     try:
         yield embedded
     finally:

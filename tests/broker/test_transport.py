@@ -19,6 +19,7 @@ from streams.local.embedded import EmbeddedBroker
 from streams.local.processes import free_port
 from streams.settings import Settings
 from streams.topics import CASE_AUDIT, all_topics, outbound_topic
+from tests.brokers import start_ephemeral_broker
 
 #: How long the producer retries a batch here before it gives up on it, in seconds.
 REQUEST_TIMEOUT_SECONDS = 2.0
@@ -27,8 +28,7 @@ REQUEST_TIMEOUT_SECONDS = 2.0
 def test_a_failed_batch_fails_every_later_flush(tmp_path: Path) -> None:
     # Faust flushes the producer before each offset commit: a flush that failed would let
     # the commit pass the pipeline's batch whose records the broker never stored.
-    broker = EmbeddedBroker.ephemeral(tmp_path / "broker", port=free_port())
-    broker.start()
+    broker = start_ephemeral_broker(tmp_path / "broker")
     try:
         settings = Settings(
             home=tmp_path / "home", broker_url=broker.url, web_port=free_port(), partitions=1
@@ -68,8 +68,7 @@ def test_a_topic_the_broker_lacks_or_hides_is_named_with_what_to_do(
 ) -> None:
     # tansu creates any topic asked about; a Kafka cluster (auto-creation off, ACLs on) answers
     # for a missing feed as simulated here, which aiokafka alone waits 20 minutes to report.
-    broker = EmbeddedBroker.ephemeral(tmp_path / "broker", port=free_port())
-    broker.start()
+    broker = start_ephemeral_broker(tmp_path / "broker")
     monkeypatch.setattr(transport, "TOPIC_METADATA_SECONDS", 0.5)
     try:
         settings = Settings(

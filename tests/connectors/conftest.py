@@ -12,15 +12,14 @@ from streams.broker.checkpoints import CheckpointStore
 from streams.broker.provision import provision_topics
 from streams.domain.institutions import load_institutions
 from streams.local.embedded import EmbeddedBroker
-from streams.local.processes import free_port
 from streams.topics import all_topics
+from tests.brokers import start_ephemeral_broker
 
 
 @pytest.fixture
 def embedded_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
     """A broker of this test alone, with every topic: a test may freeze it (its ``pid``)."""
-    broker = EmbeddedBroker.ephemeral(tmp_path / "broker", port=free_port())
-    broker.start()
+    broker = start_ephemeral_broker(tmp_path / "broker")
     try:
         provision_topics([broker.bootstrap_servers], all_topics(load_institutions(), 4))
         yield broker

@@ -56,11 +56,10 @@ from streams.domain.parties import BREACH_EVENT, CaseParties, case_roles, partie
 from streams.domain.principals import PrincipalRole
 from streams.domain.signed_events import FORMAT, SIGNED_EVENT
 from streams.domain.signing import Context
-from streams.local.embedded import EmbeddedBroker
 from streams.local.keyring import keyring_of
-from streams.local.processes import free_port
 from streams.settings import Settings
 from streams.topics import CASE_AUDIT, CASE_EVENTS, DLQ, OUTBOUND_PREFIX, outbound_topic
+from tests.brokers import start_ephemeral_broker
 from tests.canaries import (
     BrokerRecord,
     Canary,
@@ -147,8 +146,7 @@ class Drive:
 def own_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningHub, str]]:
     """A worker and a sink on a broker of this module alone: every record on it is ours."""
     root = tmp_path_factory.mktemp("canaries")
-    broker = EmbeddedBroker.ephemeral(root / "broker", port=free_port())
-    broker.start()
+    broker = start_ephemeral_broker(root / "broker")
     try:
         home = root / "home"
         home.mkdir()

@@ -308,6 +308,31 @@ def test_wait_for_port_reports_exit_code_and_log_tail(tmp_path: Path) -> None:
     assert "child says goodbye" in str(failure.value)
 
 
+def test_a_port_another_process_holds_is_not_taken_for_the_childs(tmp_path: Path) -> None:
+    # The child lost the race for the port: another process listens there and answers.
+    with socket.create_server(("127.0.0.1", 0)) as other:
+        port = other.getsockname()[1]
+        script = "import time; time.sleep(30)"
+        child = ChildProcess("loser", [sys.executable, "-c", script], tmp_path / "loser.log")
+        child.start()
+        try:
+            with pytest.raises(ChildFailedError, match=f"did not listen on 127.0.0.1:{port}"):
+                child.wait_for_port("127.0.0.1", port, timeout=1)
+        finally:
+            child.stop()
+
+
+def test_a_port_the_child_listens_on_is_waited_for(tmp_path: Path) -> None:
+    port = free_port()
+    script = f"import socket, time; s = socket.create_server(('127.0.0.1', {port})); time.sleep(30)"
+    child = ChildProcess("server", [sys.executable, "-c", script], tmp_path / "server.log")
+    child.start()
+    try:
+        child.wait_for_port("127.0.0.1", port, timeout=10)
+    finally:
+        child.stop()
+
+
 def test_child_dies_with_its_parent(tmp_path: Path) -> None:
     parent_code = textwrap.dedent(f"""
         import sys, time

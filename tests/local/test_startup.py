@@ -10,17 +10,15 @@ from kafka import KafkaAdminClient
 from streams.broker.credentials import PLAINTEXT
 from streams.broker.provision import ProvisioningError
 from streams.domain.institutions import load_institutions
-from streams.local.embedded import EmbeddedBroker
-from streams.local.processes import free_port
 from streams.local.startup import in_background, provision_feeds_later
 from streams.topics import all_topics, is_outbound
+from tests.brokers import start_ephemeral_broker
 
 
 def test_every_topic_but_the_feeds_exists_on_return_and_the_feeds_once_done(
     tmp_path: Path,
 ) -> None:
-    broker = EmbeddedBroker.ephemeral(tmp_path / "broker", port=free_port())
-    broker.start()
+    broker = start_ephemeral_broker(tmp_path / "broker")
     try:
         topics = all_topics(load_institutions(), 4)
         feeds = {spec.name for spec in topics if is_outbound(spec.name)}

@@ -17,10 +17,9 @@ import pytest
 
 from streams.broker.provision import provision_topics
 from streams.domain.institutions import load_institutions
-from streams.local.embedded import EmbeddedBroker
-from streams.local.processes import free_port
 from streams.settings import Settings
 from streams.topics import all_topics
+from tests.brokers import start_ephemeral_broker
 from tests.hubtools import (
     RunningHub,
     http_request,
@@ -51,8 +50,7 @@ def registry(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
     root = tmp_path_factory.mktemp("two_ppks")
-    broker = EmbeddedBroker.ephemeral(root / "broker", port=free_port())
-    broker.start()
+    broker = start_ephemeral_broker(root / "broker")
     try:
         with pytest.MonkeyPatch.context() as env:
             # The hub's processes, its keys and its topics all read this registry.

@@ -18,8 +18,7 @@ import pytest
 
 from streams.audit.figures.command import stats_view
 from streams.audit.suppression import withheld
-from streams.local.embedded import EmbeddedBroker
-from streams.local.processes import free_port
+from tests.brokers import start_ephemeral_broker
 from tests.casemix import Mix
 from tests.hubtools import RunningHub, start_hub
 from tests.web.test_dashboard_http import get
@@ -39,8 +38,7 @@ def figures(hub: RunningHub, query: str = "") -> dict[str, Any]:
 def elections(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningHub, str]]:
     """A hub of three elections (sizes :data:`SIZES`), and the large one's id."""
     root = tmp_path_factory.mktemp("withheld_together")
-    broker = EmbeddedBroker.ephemeral(root / "broker", port=free_port())
-    broker.start()
+    broker = start_ephemeral_broker(root / "broker")
     try:
         hub = start_hub(broker.url, Path(root / "home"))
         try:

@@ -30,9 +30,8 @@ from streams.audit.public_register import (
 )
 from streams.audit.store import AuditRow
 from streams.domain.deadlines import JAKARTA
-from streams.local.embedded import EmbeddedBroker
-from streams.local.processes import free_port
 from streams.web.register_page import register_csv
+from tests.brokers import start_ephemeral_broker
 from tests.disclosure_case import closed, reported
 from tests.hubtools import RunningHub, http_request, problem_of, recommendation, sanction, start_hub
 from tests.web.openapi_spec import check_body
@@ -71,8 +70,7 @@ class Register:
 @pytest.fixture(scope="module")
 def register(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Register]:
     root = tmp_path_factory.mktemp("register")
-    broker = EmbeddedBroker.ephemeral(root / "broker", port=free_port())
-    broker.start()
+    broker = start_ephemeral_broker(root / "broker")
     env = {"KAWAL_PUBLIC_REGISTER": "names", "KAWAL_PUBLIC_REGISTER_LEGAL_BASIS": BASIS}
     try:
         hub = start_hub(broker.url, root / "home", worker_env=env)

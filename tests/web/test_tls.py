@@ -21,12 +21,12 @@ import pytest
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.provision import provision_topics
 from streams.domain.institutions import load_institutions
-from streams.local.embedded import EmbeddedBroker
 from streams.local.keyring import ensure_local_keys
 from streams.local.processes import ChildProcess, free_port
 from streams.settings import Settings
 from streams.topics import all_topics
 from streams.web.server_tls import CHECK_SECONDS
+from tests.brokers import start_ephemeral_broker
 from tests.hubtools import WAIT_SECONDS, worker_process
 from tests.web.identity import (
     AUDIENCE,
@@ -75,8 +75,7 @@ def tls_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsHub]:
     folder = tmp_path_factory.mktemp("tls")
     cert, key = self_signed_certificate(folder)
     provider = IdentityProvider()
-    broker = EmbeddedBroker.ephemeral(folder / "broker", port=free_port())
-    broker.start()
+    broker = start_ephemeral_broker(folder / "broker")
     try:
         bootstrap = parse_broker_url(broker.url).bootstrap
         provision_topics(bootstrap, all_topics(load_institutions(), Settings().partitions))
