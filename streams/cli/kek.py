@@ -13,7 +13,7 @@ import json
 import sys
 from typing import Any
 
-from streams.cli.exits import EXIT_OK
+from streams.cli.exits import EXIT_ERROR, EXIT_OK
 from streams.cli.output import reporting_errors
 from streams.cli.vault_calls import NOTHING_CHANGED, open_command_vault
 from streams.settings import Settings
@@ -95,11 +95,12 @@ def _show(settings: Settings, *, as_json: bool) -> int:
     ]
     if as_json:
         print(json.dumps({"source": kek_source(settings), "keks": rows}))
-        return EXIT_OK
-    print(f"# KEKs from {kek_source(settings)}, oldest first")
-    for row in rows:
-        print(_line(row))
-    return EXIT_OK
+    else:
+        print(f"# KEKs from {kek_source(settings)}, oldest first")
+        for row in rows:
+            print(_line(row))
+    # Without the counts nobody can tell which KEK may leave the ring: not a success.
+    return EXIT_ERROR if counts is None else EXIT_OK
 
 
 def _counts(settings: Settings, ring: KekRing) -> dict[str, int] | None:

@@ -22,7 +22,7 @@ import pytest
 
 from streams.app import create_vault
 from streams.audit.store import AuditStore
-from streams.cli.exits import EXIT_ERROR, EXIT_NOT_RECORDED, EXIT_OK
+from streams.cli.exits import EXIT_ERROR, EXIT_NOT_RECORDED
 from streams.local.embedded import EmbeddedBroker
 from streams.local.processes import free_port
 from streams.settings import Settings
@@ -187,7 +187,7 @@ def test_the_kek_list_of_a_frozen_vault_shows_no_count_and_says_why(
 ) -> None:
     ran = frozen_at_the_vault(home, postgres, "kek", "list")
 
-    assert ran.code == EXIT_OK, ran
+    assert ran.code == EXIT_ERROR, ran
     assert "?" in ran.out
     assert "kawal: data keys not counted: the data-key vault" in ran.err
     assert SAID in ran.err

@@ -73,10 +73,12 @@ def test_kek_new_prints_only_the_id_of_a_private_key(tmp_path: Path) -> None:
 
 def test_keys_init_makes_the_kek_file(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert kawal(capsys, "keys", "init")[0] == EXIT_OK
-    code, out, _ = kawal(capsys, "kek", "list", "--json")
-    assert code == EXIT_OK
+    code, out, err = kawal(capsys, "kek", "list", "--json")
+    assert code == EXIT_ERROR  # listed, but no vault yet to count data keys in
+    assert "start the hub (`kawal up`)" in err
     [row] = json.loads(out)["keks"]
     assert row["current"] is True
+    assert row["data_keys"] is None
 
 
 def test_rotation_new_rewrap_then_drop_the_old_kek(
@@ -159,8 +161,10 @@ def test_kek_commands_with_kawal_kek(
     assert code == EXIT_ERROR
     assert "KAWAL_KEK is set" in err
     assert not (home / "keys" / "kek.toml").exists()
-    code, out, _ = kawal(capsys, "kek", "list", "--json")
-    assert code == EXIT_OK
+    code, out, err = kawal(capsys, "kek", "list", "--json")
+    # The ring is listed; with no vault yet, nobody can tell which KEK wraps data keys.
+    assert code == EXIT_ERROR
+    assert "data keys not counted: no vault at" in err
     listed = json.loads(out)
     assert listed["source"] == "KAWAL_KEK"
     assert [row["id"] for row in listed["keks"]] == ["kek-injected"]
