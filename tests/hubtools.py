@@ -507,6 +507,17 @@ class RunningHub:
             consumer.close()
         return found
 
+    def case_feed(
+        self, institution: str, case_id: str, at_least: int, timeout: float = 60
+    ) -> list[dict[str, Any]]:
+        """Trail entries of ``case_id`` on ``institution``'s outbound feed."""
+        return self.read(
+            outbound_topic(institution),
+            lambda r: "prev_hash" in r and r["case_id"] == case_id,
+            timeout=timeout,
+            at_least=at_least,
+        )
+
 
 def start_hub(
     broker_url: str,

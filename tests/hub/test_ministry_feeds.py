@@ -13,7 +13,7 @@ from typing import Any
 
 from streams.domain.entries import EntryProblem, check_entry
 from streams.domain.institutions import load_institutions
-from streams.topics import inbound_topic, outbound_topic
+from streams.topics import inbound_topic
 from tests.hubtools import RunningHub, envelope
 
 MINISTRIES = ("kemenpanrb", "kemendagri")
@@ -21,18 +21,6 @@ MINISTRIES = ("kemenpanrb", "kemendagri")
 NOT_ENTITLED = ("ppk.3374", "bawaslu.33", "inspektorat.3374")
 #: Seconds to wait for a record that must not come.
 SETTLE_SECONDS = 3.0
-
-
-def case_feed(
-    hub: RunningHub, institution: str, case_id: str, at_least: int, timeout: float = 60
-) -> list[dict[str, Any]]:
-    """Trail entries of ``case_id`` on ``institution``'s outbound feed."""
-    return hub.read(
-        outbound_topic(institution),
-        lambda r: "prev_hash" in r and r["case_id"] == case_id,
-        timeout=timeout,
-        at_least=at_least,
-    )
 
 
 def test_the_bundled_registry_has_both_ministries_in_the_ministry_role() -> None:
@@ -53,7 +41,7 @@ def test_a_breached_deadline_reaches_both_ministries_and_no_one_not_entitled(
     registry = hub.publisher.keyring.registry
 
     for ministry in MINISTRIES:
-        [entry] = case_feed(hub, ministry, case_id, at_least=1)
+        [entry] = hub.case_feed(ministry, case_id, at_least=1)
         assert (entry["event_type"], entry["seq"], entry["hash"]) == (
             "DeadlineBreached",
             breach.seq,
@@ -65,7 +53,7 @@ def test_a_breached_deadline_reaches_both_ministries_and_no_one_not_entitled(
         assert event["responsible_institution"] == "ppk.3374"
         assert entry["disclosures"] == entry["feed_disclosures"] == []
     for other in NOT_ENTITLED:
-        routed = case_feed(hub, other, case_id, at_least=99, timeout=SETTLE_SECONDS)
+        routed = hub.case_feed(other, case_id, at_least=99, timeout=SETTLE_SECONDS)
         assert routed, other  # a party of the case, fed its other entries
         assert "DeadlineBreached" not in {entry["event_type"] for entry in routed}, other
 

@@ -4,37 +4,23 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 from schemas.catalog import default_catalog
 from streams.domain.chain import verify_chain
 from streams.domain.commitments import reveal
 from streams.domain.disclosure_policy import load_disclosure_policy
 from streams.domain.entries import EntryProblem, check_entry
-from streams.topics import outbound_topic
 from tests.hubtools import RunningHub, recommendation, report, until_referral
 
 SETTLE_SECONDS = 3.0
-
-
-def feed(
-    hub: RunningHub, institution: str, case_id: str, at_least: int, timeout: float = 60
-) -> list[dict[str, Any]]:
-    """Trail entries of ``case_id`` on ``institution``'s outbound feed."""
-    return hub.read(
-        outbound_topic(institution),
-        lambda r: "prev_hash" in r and r["case_id"] == case_id,
-        timeout=timeout,
-        at_least=at_least,
-    )
 
 
 def test_ppk_view_has_no_reporter_identity_and_both_views_verify(hub: RunningHub) -> None:
     case_id = hub.open_case("bawaslu.33")
     rows = hub.step("RecommendationIssued", recommendation(case_id, "bkn"))
 
-    ppk = feed(hub, "ppk.3374", case_id, at_least=3)
-    authority = feed(hub, "bkn", case_id, at_least=5)
+    ppk = hub.case_feed("ppk.3374", case_id, at_least=3)
+    authority = hub.case_feed("bkn", case_id, at_least=5)
 
     # Full view: the stored trail verifies and its disclosures open the commitments.
     assert verify_chain(rows) is None
@@ -86,12 +72,12 @@ def test_cases_go_to_the_authority_of_their_period(hub: RunningHub) -> None:
         hub.step(event_type, record)
     new_case = hub.open_case("bawaslu.33")
 
-    kasn_old = feed(hub, "kasn", old_case, at_least=4)
-    bkn_new = feed(hub, "bkn", new_case, at_least=4)
-    kasn_new = feed(hub, "kasn", new_case, at_least=1, timeout=SETTLE_SECONDS)
+    kasn_old = hub.case_feed("kasn", old_case, at_least=4)
+    bkn_new = hub.case_feed("bkn", new_case, at_least=4)
+    kasn_new = hub.case_feed("kasn", new_case, at_least=1, timeout=SETTLE_SECONDS)
     bkn_old_referrals = [
         e
-        for e in feed(hub, "bkn", old_case, at_least=99, timeout=SETTLE_SECONDS)
+        for e in hub.case_feed("bkn", old_case, at_least=99, timeout=SETTLE_SECONDS)
         if e["event_type"] == "ReferralForwarded"
     ]
 
@@ -101,7 +87,7 @@ def test_cases_go_to_the_authority_of_their_period(hub: RunningHub) -> None:
     assert bkn_old_referrals == []
     # BKN, only the personnel agency of the older case, is told nothing personal of it; as the
     # newer case's authority it has the report whole.
-    bkn_old = feed(hub, "bkn", old_case, at_least=2)
+    bkn_old = hub.case_feed("bkn", old_case, at_least=2)
     assert {e["event_type"] for e in bkn_old} >= {"ReportRegistered", "VerificationCompleted"}
     assert all(hub.opened("bkn", e) == [] for e in bkn_old)
     kasn_report = next(e for e in kasn_old if e["event_type"] == "ReportReceived")
