@@ -3,11 +3,13 @@
 :class:`OutboundRunner` consumes ``kawal.outbound.<institution>`` in the consumer group
 ``kawal-connector:<institution>:<name>``, believes an entry only when the hub and its sender
 signed it and it extends its case's chain as far as the connector has seen it
-(:mod:`connectors.feed_chains`), keeps the hub's signed tree heads from ``kawal.heads``
-(:mod:`connectors.heads`), delivers each entry with retries and commits the offset only after
-the entry was delivered or dead-lettered (:mod:`connectors.runtime` holds what both halves
-share). A broker that does not answer a fetch, a dead letter or a commit holds the runner back
-at the first entry not handled, until it answers again; it does not end the connector.
+(:mod:`connectors.feed_chains`), by the key registry as its file is when the entry arrives
+(a key revoked meanwhile vouches for nothing), keeps the hub's signed tree heads from
+``kawal.heads`` (:mod:`connectors.heads`), delivers each entry with retries and commits the
+offset only after the entry was delivered or dead-lettered (:mod:`connectors.runtime` holds
+what both halves share). A broker that does not answer a fetch, a dead letter or a commit
+holds the runner back at the first entry not handled, until it answers again; it does not end
+the connector.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from connectors.runtime import Patience, RenewsProducer, unwatched
 from monitoring.connectors import ConnectorProbe
 from schemas.codec import AvroCodec, CodecError
 from streams.domain.entries import EntryProblem, check_entry, open_feed_disclosures
+from streams.domain.registry_watch import RegistryWatch
 from streams.domain.signing import KeyRing
 from streams.topics import outbound_topic
 
@@ -75,6 +78,8 @@ class OutboundRunner(RenewsProducer):
         self.codec = codec
         self.policy = policy
         self.keyring = keyring
+        #: The registry's file, read again when it changed (a key revoked, a successor added).
+        self.keys = RegistryWatch(keyring.registry)
         self.chains = chains
         #: Keeps the hub's signed tree heads when the consumer also reads ``kawal.heads``.
         self.heads = heads
@@ -99,6 +104,9 @@ class OutboundRunner(RenewsProducer):
         handled = 0
         try:
             polled = self.consumer.poll(timeout_ms=timeout_ms, max_records=200)
+            # After the poll, which may wait: an entry that came meanwhile meets the registry
+            # as it is now, a key revoked while the poll waited included.
+            self.keys.refresh()
             unsettled = {partition: records[0].offset for partition, records in polled.items()}
             for partition, records in polled.items():
                 for record in records:

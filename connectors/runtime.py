@@ -42,6 +42,7 @@ from schemas.errors import NaiveTimeError
 from streams.broker.checkpoints import CheckpointStore
 from streams.broker.producer_close import close_within
 from streams.domain.hub_sealing import hub_sealing_key
+from streams.domain.registry_watch import RegistryWatch
 from streams.domain.signed_events import encode_signed
 from streams.domain.signing import KeyRing
 from streams.headers import cloud_event_headers
@@ -182,6 +183,8 @@ class InboundRunner(RenewsProducer):
         self.codec = codec
         self.checkpoints = checkpoints
         self.keyring = keyring
+        #: The registry's file, read again when it changed (a key revoked, a successor added).
+        self.keys = RegistryWatch(keyring.registry)
         self.policy = policy
         self.batch_size = batch_size
         self.emitter = emitter or emitter_of(connector.institution, Settings())
@@ -191,6 +194,7 @@ class InboundRunner(RenewsProducer):
         name = self.connector.name
         if not self._renew_producer():
             return 0
+        self.keys.refresh()  # sign and seal with the keys the registry gives now
         after = self.checkpoints.get(name)
         read = with_retries(
             lambda: self.connector.read(after, self.batch_size), self.policy, Patience(self.probe)

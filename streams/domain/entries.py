@@ -60,11 +60,11 @@ def _hub_key_refused(refusal: KeyRefusal) -> str:
     fact = refusal.detail.split("; ", 1)[0]
     if refusal.problem is KeyProblem.REVOKED:
         return (
-            f"{fact}, before the entry was recorded: the hub signs with the key it read when "
-            "it started until it is restarted, and whoever held the revoked key could have "
+            f"{fact}, before the entry was recorded: the hub stops signing with a revoked key "
+            "once it reads the registry again, so whoever held the revoked key could have "
             "signed this; check the entry against the heads the institutions kept (kawal "
-            "audit verify --heads), and rotate the hub's key by restarting it with its "
-            "successor before revoking the old one (docs/operations.md, Rotate keys)"
+            "audit verify --heads), and rotate the hub's key by registering its successor "
+            "before revoking the old one (docs/operations.md, Rotate keys)"
         )
     return (
         f"{fact}: the hub's key that signed the entry is not valid in the key registry in "
