@@ -12,34 +12,12 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from streams.audit.store import AuditStore, row_from_entry
+from streams.audit.store import AuditStore
 from streams.audit.verify import verify_store
-from streams.hub.case_table import CaseBatch
 from streams.hub.pipeline import Pipeline
-from streams.topics import CASE_AUDIT
 from streams.vault.data_keys import DataKeyVault
-from tests.hub.steptools import inbound_message, keyring, step_pipeline
-from tests.hubtools import registration, report
+from tests.hub.steptools import accepted_case, keyring, step_pipeline
 from tests.storetools import kawal_in
-
-
-def accepted_case(step: Pipeline, store: AuditStore) -> str:
-    """A reported and registered case through the step, its entries in ``store``."""
-    cases = CaseBatch({})
-    first = report("bawaslu.33")
-    case_id: str = first["envelope"]["case_id"]
-    steps = [("ReportReceived", first), ("ReportRegistered", registration(case_id))]
-    entries = [
-        step.codec.decode(value).record
-        for offset, (event_type, record) in enumerate(steps)
-        for topic, _, value, _ in step.decide(
-            cases, inbound_message(step, event_type, record, offset)
-        )
-        if topic == CASE_AUDIT
-    ]
-    assert entries[0]["vaulted_disclosures"], "a report keeps the reporter's values"
-    store.insert([row_from_entry(entry) for entry in entries])
-    return case_id
 
 
 def setup(home: Path) -> tuple[Pipeline, AuditStore, DataKeyVault, str]:

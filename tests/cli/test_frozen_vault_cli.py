@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,14 +24,13 @@ import pytest
 from streams.app import create_vault
 from streams.audit.store import AuditStore
 from streams.cli.exits import EXIT_ERROR, EXIT_NOT_RECORDED
-from streams.local.embedded import EmbeddedBroker
 from streams.local.processes import free_port
 from streams.settings import Settings
 from streams.vault.data_keys import DataKeyVault
 from streams.vault.kek_source import ensure_local_kek, load_kek_ring
 from streams.vault.tables import CaseDataKey
 from tests.audit.treetools import keyring, signed_rows
-from tests.hubtools import start_hub
+from tests.hub.steptools import accepted_case, step_pipeline
 from tests.postgres import PostgresServer
 
 CASE = "7a1e0c2a-0000-4000-8000-0000000000e1"
@@ -87,42 +87,58 @@ class Ran:
     err: str
 
 
-def frozen_at_the_vault(home: Home, postgres: PostgresServer, *argv: str) -> Ran:
-    """``kawal ARGV`` with the vault frozen once the command's statement waits at it."""
+def frozen_at_the_vault(
+    home: Home, postgres: PostgresServer, *commands: Sequence[str]
+) -> list[Ran]:
+    """``kawal ARGV`` of each of ``commands`` at once, the vault frozen once each waits at it.
+
+    At once, so that one freeze serves them all: each waits the vault's deadline of its own.
+    """
     with psycopg.connect(home.vault_dsn) as holder:
         holder.execute(f"LOCK TABLE {CaseDataKey.__tablename__} IN ACCESS EXCLUSIVE MODE")
-        command = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", *argv],
-            env=home.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        running = [
+            subprocess.Popen(
+                [sys.executable, "-m", "streams.cli", *argv],
+                env=home.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for argv in commands
+        ]
         try:
-            _until_waiting(home.vault_dsn, command)
+            _until_waiting(home.vault_dsn, running)
             with postgres.frozen():
-                try:
-                    out, err = command.communicate(timeout=ROOM)
-                    code: int | None = command.returncode
-                except subprocess.TimeoutExpired:
-                    command.kill()
-                    out, err = command.communicate()
-                    code = None
+                ran = [_ended(command) for command in running]
         finally:
-            if command.poll() is None:
-                command.kill()
-                command.wait()
+            for command in running:
+                if command.poll() is None:
+                    command.kill()
+                    command.wait()
         holder.rollback()
+    return ran
+
+
+def _ended(command: subprocess.Popen[str]) -> Ran:
+    """What ``command`` did once it ended; its code None if it still ran after ROOM."""
+    try:
+        out, err = command.communicate(timeout=ROOM)
+        code: int | None = command.returncode
+    except subprocess.TimeoutExpired:
+        command.kill()
+        out, err = command.communicate()
+        code = None
     return Ran(code, out, err)
 
 
-def _until_waiting(dsn: str, command: subprocess.Popen[str]) -> None:
-    """Return once a session waits for the lock on the vault's table."""
+def _until_waiting(dsn: str, commands: list[subprocess.Popen[str]]) -> None:
+    """Return once a session of each of ``commands`` waits for the lock on the vault's table."""
     waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
     deadline = time.monotonic() + ROOM
     with psycopg.connect(dsn, autocommit=True) as watcher:
-        while not _count(watcher.execute(waiting).fetchone()):
-            assert command.poll() is None, command.communicate()
+        while _count(watcher.execute(waiting).fetchone()) < len(commands):
+            for command in commands:
+                assert command.poll() is None, command.communicate()
             assert time.monotonic() < deadline
             time.sleep(0.2)
 
@@ -156,7 +172,7 @@ def tombstone_of(home: Home) -> object:
 def test_an_erasure_the_frozen_vault_did_not_commit_says_so_and_runs_again(
     home: Home, postgres: PostgresServer
 ) -> None:
-    ran = frozen_at_the_vault(home, postgres, "erase", CASE, "--reason", REASON, "--json")
+    [ran] = frozen_at_the_vault(home, postgres, ["erase", CASE, "--reason", REASON, "--json"])
     not_erased = tombstone_of(home)
     again = kawal(home, "erase", CASE, "--reason", REASON, "--json")
 
@@ -175,7 +191,7 @@ def test_an_erasure_the_frozen_vault_did_not_commit_says_so_and_runs_again(
 def test_a_rewrap_on_a_frozen_vault_ends_and_says_to_run_it_again(
     home: Home, postgres: PostgresServer
 ) -> None:
-    ran = frozen_at_the_vault(home, postgres, "kek", "rewrap")
+    [ran] = frozen_at_the_vault(home, postgres, ["kek", "rewrap"])
 
     assert ran.code == EXIT_ERROR, ran
     assert SAID in ran.err
@@ -185,7 +201,7 @@ def test_a_rewrap_on_a_frozen_vault_ends_and_says_to_run_it_again(
 def test_the_kek_list_of_a_frozen_vault_shows_no_count_and_says_why(
     home: Home, postgres: PostgresServer
 ) -> None:
-    ran = frozen_at_the_vault(home, postgres, "kek", "list")
+    [ran] = frozen_at_the_vault(home, postgres, ["kek", "list"])
 
     assert ran.code == EXIT_ERROR, ran
     assert "?" in ran.out
@@ -193,25 +209,33 @@ def test_the_kek_list_of_a_frozen_vault_shows_no_count_and_says_why(
     assert SAID in ran.err
 
 
-@pytest.mark.slow
 def test_a_trail_and_a_verification_on_a_frozen_vault_end_and_change_nothing(
-    own_broker: EmbeddedBroker, postgres: PostgresServer, tmp_path: Path
+    postgres: PostgresServer, tmp_path: Path
 ) -> None:
-    name = f"cli_hub_vault_{os.getpid()}"
+    name = f"cli_case_vault_{os.getpid()}_{time.monotonic_ns()}"
     url = postgres.create_database(name)
-    hub = start_hub(own_broker.url, tmp_path / "home", worker_env={"KAWAL_VAULT_URL": url})
+    # The hub's pipeline step, in this process, writes a case as the worker and sink would:
+    # its report's personal values kept under a data key of the vault.
+    step = step_pipeline(tmp_path / "home", vault_url=url)
+    settings = Settings(home=tmp_path / "home", vault_url=url)
+    store = AuditStore(settings.audit_url)
+    store.create_schema()
     try:
-        case_id = hub.open_case()
-        hub.wait_trail(case_id, 4)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KAWAL_")}
-        env |= {"KAWAL_HOME": str(hub.home), "KAWAL_VAULT_URL": url}
-        home = Home(Settings(home=hub.home, vault_url=url), env, _dsn(postgres, name))
-        trail = frozen_at_the_vault(
-            home, postgres, "case", "trail", case_id, "--as", "bawaslu.33", "--json"
-        )
-        verified = frozen_at_the_vault(home, postgres, "audit", "verify", "--json")
+        case_id = accepted_case(step, store)
     finally:
-        hub.stop()
+        store.close()
+        assert isinstance(step.case_keys, DataKeyVault)
+        step.case_keys.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAWAL_")}
+    env |= {"KAWAL_HOME": str(settings.home), "KAWAL_VAULT_URL": url}
+    home = Home(settings, env, _dsn(postgres, name))
+
+    trail, verified = frozen_at_the_vault(
+        home,
+        postgres,
+        ["case", "trail", case_id, "--as", "bawaslu.33", "--json"],
+        ["audit", "verify", "--json"],
+    )
 
     for ran in (trail, verified):
         assert ran.code == EXIT_ERROR, ran

@@ -13,6 +13,7 @@ from typing import Any
 import faust
 
 from streams.app import create_app, create_disclosure_policy, create_pipeline, create_rules
+from streams.audit.store import AuditStore, row_from_entry
 from streams.broker.partitioner import partition_of
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.signed_events import encode_signed
@@ -22,20 +23,27 @@ from streams.hub.pipeline import Outgoing, Pipeline
 from streams.hub.process_metrics import worker_metrics
 from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.settings import Settings
-from streams.topics import inbound_topic
+from streams.topics import CASE_AUDIT, inbound_topic
+from tests.hubtools import registration, report
 
 #: The key ring of each step's home, by its table (a replaced step keeps it): its institutions sign.
 _RINGS: dict[int, KeyRing] = {}
 
 
-def step_pipeline(home: Path, disclosure_file: Path | None = None) -> Pipeline:
+def step_pipeline(
+    home: Path, disclosure_file: Path | None = None, vault_url: str | None = None
+) -> Pipeline:
     """A pipeline with the bundled rules, a worker's metrics and a producer never started.
 
     Keys for the hub and every institution are made in ``home`` first, as ``kawal up`` does.
-    The disclosure policy is ``disclosure_file`` (KAWAL_DISCLOSURE_FILE), or the bundled one.
+    The disclosure policy is ``disclosure_file`` (KAWAL_DISCLOSURE_FILE), or the bundled one;
+    the data-key vault is at ``vault_url`` (KAWAL_VAULT_URL), or SQLite in ``home``.
     """
     settings = Settings(
-        home=home, broker_url="kafka://127.0.0.1:1", disclosure_file=disclosure_file
+        home=home,
+        broker_url="kafka://127.0.0.1:1",
+        disclosure_file=disclosure_file,
+        vault_url=vault_url,
     )
     ensure_local_keys(settings)
     rules = create_rules(settings)
@@ -44,6 +52,25 @@ def step_pipeline(home: Path, disclosure_file: Path | None = None) -> Pipeline:
     step = create_pipeline(settings, create_app(settings), rules, metrics, policy)
     _RINGS[id(step.table)] = keyring_of(settings)
     return step
+
+
+def accepted_case(step: Pipeline, store: AuditStore) -> str:
+    """A reported and registered case through the step, its entries in ``store``; its id."""
+    cases = CaseBatch({})
+    first = report("bawaslu.33")
+    case_id: str = first["envelope"]["case_id"]
+    steps = [("ReportReceived", first), ("ReportRegistered", registration(case_id))]
+    entries = [
+        step.codec.decode(value).record
+        for offset, (event_type, record) in enumerate(steps)
+        for topic, _, value, _ in step.decide(
+            cases, inbound_message(step, event_type, record, offset)
+        )
+        if topic == CASE_AUDIT
+    ]
+    assert entries[0]["vaulted_disclosures"], "a report keeps the reporter's values"
+    store.insert([row_from_entry(entry) for entry in entries])
+    return case_id
 
 
 def on_tables(step: Pipeline, table: Any, index: Any) -> Pipeline:
