@@ -32,7 +32,17 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]
 @pytest.fixture
 def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
     """A broker of one test alone, its topics made: nothing of the session hub reaches it."""
-    broker = start_ephemeral_broker(tmp_path / "broker")
+    yield from _provisioned_broker(tmp_path / "broker")
+
+
+@pytest.fixture(scope="module")
+def module_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    """A broker of one test file alone, its topics made, for a hub its tests share."""
+    yield from _provisioned_broker(tmp_path_factory.mktemp("broker"))
+
+
+def _provisioned_broker(log_dir: Path) -> Iterator[EmbeddedBroker]:
+    broker = start_ephemeral_broker(log_dir)
     try:
         provision_topics(
             [broker.bootstrap_servers], all_topics(load_institutions(), Settings().partitions)
