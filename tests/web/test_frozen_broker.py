@@ -22,6 +22,8 @@ pytestmark = pytest.mark.slow
 SILENCE = "kawal_broker_unanswered_seconds"
 #: How long a change may take to show on a loaded machine, past the silence bound, in seconds.
 ROOM = 180.0
+#: Seconds between two looks at readiness: its checks run every 5 s.
+POLL = 0.5
 
 
 def _ready(base: str) -> tuple[int, dict[str, object]]:
@@ -39,7 +41,7 @@ def _wait_ready(hub: RunningHub, base: str, want: int, deadline: float) -> dict[
             f"{base}/readyz stayed {answer}; worker log:\n{_tail(hub.worker.log_path)}\n"
             f"sink log:\n{_tail(hub.sink.log_path)}"
         )
-        time.sleep(1)
+        time.sleep(POLL)
     return answer[1]
 
 
