@@ -168,7 +168,9 @@ def _revoke(args: argparse.Namespace, settings: Settings) -> int:
             "hub's to change; set KAWAL_KEYS_FILE to the hub's registry (or run `kawal keys "
             "init` for a one-machine registry in KAWAL_HOME/keys)"
         )
-    at = args.at or datetime.now(UTC).replace(microsecond=0)
+    # To the microsecond: a whole second rounded down would date the revocation before
+    # entries the hub recorded earlier in that second, and condemn them.
+    at = args.at or datetime.now(UTC)
     done = revoke_key(path, args.key_id, args.reason, at)
     entry = done.entry
     print(f"key {entry.id} revoked from {at.isoformat()} in {done.registry}")
@@ -177,14 +179,14 @@ def _revoke(args: argparse.Namespace, settings: Settings) -> int:
             f"warning: {entry.institution} has no other {entry.use} key valid now; make one "
             f"with `kawal keys new {entry.institution} --use {entry.use}` and register it, or "
             f"nothing can be {'signed by' if entry.use is KeyUse.SIGNING else 'sealed to'} "
-            f"{entry.institution} after the restart"
+            f"{entry.institution} from now on"
         )
     print(
-        "next: restart every process that reads this registry, as each reads it only when it "
-        "starts and accepts the key until then: the hub's workers and sink (on one machine, "
-        "stop and start `kawal up`) and the connectors (`kawal connector run`); institutions "
-        "that keep a copy of the registry need the new file and a restart too. `kawal audit "
-        "verify` and `kawal case trail` read it anew on each run"
+        "next: nothing to restart here: the hub's workers and sink read this registry again "
+        "within seconds (at their next batch, every 2 s at rest) and the connectors before "
+        "their next pass; institutions that keep a copy of the registry need the new file in "
+        "its place, and on Kubernetes its ConfigMaps are replaced (docs/operations.md, Rotate "
+        "keys). `kawal audit verify` and `kawal case trail` read it anew on each run"
     )
     return EXIT_OK
 

@@ -102,8 +102,8 @@ def test_revoking_adds_two_lines_to_the_entry_and_keeps_the_rest(
     assert 'laptop "A" stolen' in refused.detail
     assert isinstance(refusal(key, leaked - timedelta(seconds=1)), KeyEntry)
     assert f"key {key.key_id} revoked from {LEAKED_AT} in {registry.path}" in out
-    assert "restart every process that reads this registry" in out
-    assert "kawal up" in out
+    assert "next: nothing to restart here" in out
+    assert "the connectors before their next pass" in out
     assert "warning" not in out  # bkn has its successor
 
 
@@ -115,6 +115,20 @@ def test_a_key_without_a_successor_is_revoked_with_a_warning(
     out = capsys.readouterr().out
     assert "warning: kasn has no other signing key valid now" in out
     assert "kawal keys new kasn --use signing" in out
+
+
+def test_a_revocation_without_a_time_counts_from_the_moment_it_is_made(
+    registry: Registry,
+) -> None:
+    # Not from the start of that second: the hub may have recorded entries earlier in it.
+    before = datetime.now(UTC)
+    assert revoke(registry.lone.key_id, "--reason", "leaked") == EXIT_OK
+    after = datetime.now(UTC)
+
+    [entry] = [e for e in load_key_registry(registry.path).entries() if e.institution == "kasn"]
+    assert entry.revoked_at is not None
+    assert before <= entry.revoked_at <= after
+    assert isinstance(refusal(registry.lone, before), KeyEntry)
 
 
 def test_an_encryption_key_is_revoked_too(
