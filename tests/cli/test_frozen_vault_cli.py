@@ -188,6 +188,38 @@ def test_an_erasure_the_frozen_vault_did_not_commit_says_so_and_runs_again(
     assert tombstone_of(home) is not None
 
 
+#: Seconds the vault's server spends in the erasure's commit: past the command's 10 s deadline.
+COMMIT_SECONDS = 15
+#: A trigger PostgreSQL runs inside COMMIT (deferred), as a server whose disk stalls on the
+#: commit's flush: the erasure is sent and applied, and its commit is not answered in time.
+STALLED_COMMIT = f"""
+CREATE FUNCTION stall_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_sleep({COMMIT_SECONDS}); RETURN NULL; END $$;
+CREATE CONSTRAINT TRIGGER stall_commit AFTER UPDATE ON {CaseDataKey.__tablename__}
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION stall_commit();
+"""
+
+
+def test_an_erasure_whose_commit_is_not_answered_says_its_outcome_is_not_known(
+    home: Home,
+) -> None:
+    with psycopg.connect(home.vault_dsn, autocommit=True) as admin:
+        admin.execute(STALLED_COMMIT)
+
+    ran = kawal(home, "erase", CASE, "--reason", REASON, "--json")
+
+    assert ran.code == EXIT_ERROR, ran
+    assert json.loads(ran.out)["erasure"] == "unknown"
+    assert SAID in ran.err
+    assert f"whether the data key of case {CASE} is destroyed is not known" in ran.err
+    assert f"run `kawal erase {CASE} --reason ...` again once the vault answers" in ran.err
+    # The server finished the commit after the command gave up: "not known" was the truth.
+    deadline = time.monotonic() + ROOM
+    while tombstone_of(home) is None:
+        assert time.monotonic() < deadline, "the stalled commit never ended"
+        time.sleep(0.5)
+
+
 def test_a_rewrap_on_a_frozen_vault_ends_and_says_to_run_it_again(
     home: Home, postgres: PostgresServer
 ) -> None:
