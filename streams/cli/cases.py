@@ -251,15 +251,15 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 
     bootstrap = list(parse_broker_url(settings.effective_broker_url).bootstrap)
     # Replay is the one reader that may create the store: rebuilding one is its purpose.
-    store = create_store(settings)
-    result = replay(
-        bootstrap,
-        store,
-        AvroCodec(default_catalog()),
-        progress=not args.json,
-        credentials=BrokerCredentials.from_settings(settings),
-        wait=settings.broker_wait_seconds,
-    )
+    with create_store(settings) as store:
+        result = replay(
+            bootstrap,
+            store,
+            AvroCodec(default_catalog()),
+            progress=not args.json,
+            credentials=BrokerCredentials.from_settings(settings),
+            wait=settings.broker_wait_seconds,
+        )
     if args.json:
         print(json.dumps(vars(result) | {"per_second": round(result.per_second)}))
     else:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
 import sys
+import uuid
+import warnings
 from pathlib import Path
 from typing import Any
 
 from streams.audit.store import AuditStore
 from streams.audit.verify import verify_store
 from tests.hubtools import RunningHub
+from tests.in_process import kawal_here
+from tests.postgres import PostgresServer
 
 
 def _replay(hub: RunningHub, audit_url: str) -> dict[str, Any]:
@@ -52,3 +57,18 @@ def test_replay_rebuilds_a_lost_store_and_adds_nothing_twice(
         assert sum(offsets.values()) == second["read"]
     finally:
         rebuilt.close()
+
+
+def test_replay_closes_the_store_it_rebuilt(hub: RunningHub, postgres: PostgresServer) -> None:
+    # A process that runs the command among others (an operator's script, a scheduler) keeps
+    # no connection of it: none is left for the garbage collector to find open.
+    url = postgres.create_database(f"kawal_replay_{uuid.uuid4().hex[:8]}")
+    settings = {"KAWAL_BROKER_URL": f"tansu://{hub.bootstrap[0]}", "KAWAL_AUDIT_DB_URL": url}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        done = kawal_here(settings, "replay", "--json")
+        gc.collect()
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["inserted"] >= 0
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
