@@ -9,9 +9,6 @@ step is through the hub. Used by :mod:`tests.hub.test_canaries_connectors`.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -32,6 +29,7 @@ from schemas.identity import case_id_for
 from streams.topics import DLQ
 from tests.canaries import Canary
 from tests.hubtools import RunningHub
+from tests.in_process import kawal_here
 
 BAWASLU, INSPECTORATE, PPK = "bawaslu.33", "inspektorat.3374", "ppk.3374"
 #: Longest wait for one hop through a connector and the hub, in seconds (a loaded machine).
@@ -157,18 +155,8 @@ class Drive:
 
     def kawal(self, *args: str, exit_code: int = 0) -> str:
         """``kawal ARGS`` on the hub, which must exit with ``exit_code``; its output."""
-        env = dict(os.environ) | {
-            "KAWAL_HOME": str(self.hub.home),
-            "KAWAL_BROKER_URL": self.broker_url,
-        }
-        done = subprocess.run(
-            [sys.executable, "-m", "streams.cli", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        env = {"KAWAL_HOME": str(self.hub.home), "KAWAL_BROKER_URL": self.broker_url}
+        done = kawal_here(env, *args)
         assert done.returncode == exit_code, done.stdout + done.stderr
         return done.stdout + done.stderr
 

@@ -35,9 +35,6 @@ their simulators instead, on a broker storing under KAWAL_HOME and a live Postgr
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -77,6 +74,7 @@ from tests.disclosure_case import (
     whole_case,
 )
 from tests.hubtools import RunningHub, http_get, report, start_hub, verification
+from tests.in_process import kawal_here
 from tests.postgres import PostgresServer
 
 pytestmark = pytest.mark.slow
@@ -269,19 +267,9 @@ def kawal(drive: Drive, *args: str, view: bool = False, exit_code: int = 0, **se
     What it printed that must show no personal data is kept in ``drive.printed``: everything,
     or only its stderr for a ``view`` (a trail view shows its viewer's share).
     """
-    env = dict(os.environ) | {
-        "KAWAL_HOME": str(drive.hub.home),
-        "KAWAL_BROKER_URL": drive.broker_url,
-    }
+    env = {"KAWAL_HOME": str(drive.hub.home), "KAWAL_BROKER_URL": drive.broker_url}
     env |= {f"KAWAL_{name.upper()}": value for name, value in settings.items()}
-    done = subprocess.run(
-        [sys.executable, "-m", "streams.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = kawal_here(env, *args)
     drive.printed.append(done.stderr if view else done.stdout + done.stderr)
     assert done.returncode == exit_code, done.stdout + done.stderr
     return done.stdout
