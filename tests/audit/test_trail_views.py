@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +17,7 @@ from streams.audit.access_log import AccessLog
 from streams.audit.trail import WITHHELD
 from streams.domain.chain import EntryFields, entry_hash
 from tests.hubtools import RunningHub, http_get
+from tests.in_process import Done, kawal_here
 
 
 def _view(hub: RunningHub, case_id: str, viewer: str) -> tuple[int, dict[str, Any]]:
@@ -99,11 +97,10 @@ def test_an_institution_outside_the_case_is_refused(hub: RunningHub) -> None:
 
 def test_cli_shows_an_institutions_view(hub: RunningHub) -> None:
     case_id = hub.open_case("bawaslu.33")
-    env = dict(os.environ, KAWAL_AUDIT_DB_URL=hub.store.url, KAWAL_HOME=str(hub.home))
+    env = {"KAWAL_AUDIT_DB_URL": hub.store.url, "KAWAL_HOME": str(hub.home)}
 
-    def kawal(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "streams.cli", "case", "trail", case_id, *args]
-        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    def kawal(*args: str) -> Done:
+        return kawal_here(env, "case", "trail", case_id, *args)
 
     ppk = kawal("--as", "ppk.3374", "--json")
     assert ppk.returncode == 0, ppk.stderr
@@ -142,11 +139,9 @@ def test_cli_applies_the_disclosure_policy_file(hub: RunningHub, tmp_path: Path)
         "utf-8",
     )
 
-    def kawal(policy: Path) -> subprocess.CompletedProcess[str]:
-        env = dict(os.environ, KAWAL_AUDIT_DB_URL=hub.store.url, KAWAL_DISCLOSURE_FILE=str(policy))
-        command = [sys.executable, "-m", "streams.cli"]
-        command += ["case", "trail", case_id, "--as", "ppk.3374", "--json"]
-        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    def kawal(policy: Path) -> Done:
+        env = {"KAWAL_AUDIT_DB_URL": hub.store.url, "KAWAL_DISCLOSURE_FILE": str(policy)}
+        return kawal_here(env, "case", "trail", case_id, "--as", "ppk.3374", "--json")
 
     shown = kawal(strict)
     refused = kawal(wrong)

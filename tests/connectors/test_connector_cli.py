@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -30,6 +29,7 @@ from streams.local.processes import ChildProcess
 from streams.settings import Settings
 from streams.topics import outbound_topic
 from tests.hubtools import START_SECONDS
+from tests.in_process import Done, kawal_here
 
 pytestmark = pytest.mark.slow
 
@@ -50,9 +50,9 @@ TOKEN = "callback-token-for-tests"
 WAIT_SECONDS = START_SECONDS
 
 
-def _kawal(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "streams.cli", *args]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+def _kawal(env: dict[str, str], *args: str) -> Done:
+    """``kawal ARGS`` with ``env``'s settings, in this process: its output is the subject."""
+    return kawal_here(env, *args)
 
 
 def test_connector_list_shows_every_reference_connector() -> None:
