@@ -14,6 +14,7 @@ import json
 import math
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from streams.domain.calendar import load_calendar
 from streams.domain.headcounts import load_headcounts
 from streams.settings import Settings
 from tests.dashboard_mix import breached, closed, generate, write
+from tests.storetools import open_store
 
 #: Weekdays off from April 2024 to January 2025: the national holidays and cuti bersama of the
 #: joint decree (SKB 3 Menteri) on 2024's holidays, the regional election day of 27 November
@@ -327,13 +329,19 @@ def small_cells(row: dict[str, Any], figure: str) -> set[str]:
     return small
 
 
-@pytest.fixture
-def mixed_store(store: AuditStore) -> AuditStore:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def mixed_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AuditStore]:
+    """The mix in a store of each dialect, written once: the tests only read it."""
+    server = request.getfixturevalue("postgres") if request.param == "postgresql" else None
+    store = open_store(request.param, tmp_path_factory.mktemp("mixed"), server)
     codec = AvroCodec(default_catalog())
     write(store, codec, generate(seed=16, count=90))
     write(store, codec, breached(seed=16, count=12))
     write(store, codec, closed(seed=16, count=9))
-    return store
+    yield store
+    store.close()
 
 
 def test_the_working_days_of_the_test_match_the_decree() -> None:
