@@ -56,8 +56,8 @@ class Settings(BaseSettings):
         default=DEFAULT_BROKER_WAIT_SECONDS,
         gt=0,
         description=(
-            "How long a command (kawal dlq, case replay, case erase, topics apply and strays, "
-            "connector run) waits for the broker to answer before it stops with an error, s."
+            "How long a command (kawal up with KAWAL_BROKER_URL set, dlq, case replay and erase, "
+            "topics apply and strays, connector run) waits for the broker to answer, then fails, s."
         ),
     )
     broker_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL"] = Field(

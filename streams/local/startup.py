@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 from streams.broker.credentials import BrokerCredentials
-from streams.broker.provision import provision_topics
+from streams.broker.provision import DEFAULT_WAIT_SECONDS, apply_topics
 from streams.local.keyring import ensure_local_keys
 from streams.settings import Settings
 from streams.topics import TopicSpec, is_outbound
@@ -36,10 +36,14 @@ def in_background(work: Callable[[], _T], name: str) -> Future[_T]:
 def provision_feeds_later(
     bootstrap: list[str],
     topics: Sequence[TopicSpec],
-    replication: int,
+    settings: Settings,
     credentials: BrokerCredentials,
 ) -> Future[int]:
     """Provision the feeds in the background, and every other topic before returning.
+
+    The broker of KAWAL_BROKER_URL has KAWAL_BROKER_WAIT_SECONDS to answer, as it has for every
+    command: a typo in the URL should not keep the operator waiting. The embedded broker,
+    started a moment before, keeps the longer wait of a broker still starting.
 
     Returns:
         How many feeds were created, once they are.
@@ -48,12 +52,18 @@ def provision_feeds_later(
         ProvisioningError: as :func:`streams.broker.provision.apply_topics`, for the hub's
             topics here and for the feeds from the future.
     """
-    feeds = [spec for spec in topics if is_outbound(spec.name)]
-    made = in_background(
-        lambda: provision_topics(bootstrap, feeds, replication, credentials), "feeds"
-    )
-    hub = [spec for spec in topics if not is_outbound(spec.name)]
-    provision_topics(bootstrap, hub, replication, credentials)
+    replication = settings.replication
+    wait = DEFAULT_WAIT_SECONDS if settings.broker_url is None else settings.broker_wait_seconds
+
+    def apply(specs: list[TopicSpec]) -> int:
+        return len(
+            apply_topics(
+                bootstrap, specs, replication, wait_seconds=wait, credentials=credentials
+            ).created
+        )
+
+    made = in_background(lambda: apply([t for t in topics if is_outbound(t.name)]), "feeds")
+    apply([spec for spec in topics if not is_outbound(spec.name)])
     return made
 
 

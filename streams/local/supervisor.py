@@ -124,9 +124,7 @@ class Supervisor:
         topics = all_topics(institutions, settings.partitions, settings.replication)
         # Through `kawal topics apply`'s code, so each start also corrects configurations.
         try:
-            feeds = provision_feeds_later(
-                endpoint.bootstrap, topics, settings.replication, credentials
-            )
+            feeds = provision_feeds_later(endpoint.bootstrap, topics, settings, credentials)
         except BrokerUnreachableError as exc:
             if settings.broker_url is None:
                 raise

@@ -11,6 +11,7 @@ from streams.broker.credentials import PLAINTEXT
 from streams.broker.provision import ProvisioningError
 from streams.domain.institutions import load_institutions
 from streams.local.startup import in_background, provision_feeds_later
+from streams.settings import Settings
 from streams.topics import all_topics, is_outbound
 from tests.brokers import start_ephemeral_broker
 
@@ -23,7 +24,8 @@ def test_every_topic_but_the_feeds_exists_on_return_and_the_feeds_once_done(
         topics = all_topics(load_institutions(), 4)
         feeds = {spec.name for spec in topics if is_outbound(spec.name)}
 
-        made = provision_feeds_later([broker.bootstrap_servers], topics, 1, PLAINTEXT)
+        settings = Settings(home=tmp_path / "home", replication=1)
+        made = provision_feeds_later([broker.bootstrap_servers], topics, settings, PLAINTEXT)
 
         admin = KafkaAdminClient(bootstrap_servers=[broker.bootstrap_servers])
         try:

@@ -78,12 +78,15 @@ def test_an_unreachable_broker_of_kawal_broker_url_says_it_replaced_the_embedded
     nobody = free_port()
     assert not port_in_use("127.0.0.1", nobody)
     env["KAWAL_BROKER_URL"] = f"kafka://127.0.0.1:{nobody}"
+    env["KAWAL_BROKER_WAIT_SECONDS"] = "1"
     result = up(env)
 
     assert result.returncode == 1
     assert f"KAWAL_BROKER_URL is set (kafka://127.0.0.1:{nobody})" in result.stderr
     assert "instead of its embedded one" in result.stderr
     assert "unset KAWAL_BROKER_URL to run the embedded broker" in result.stderr
+    # As every command, it waited as long as KAWAL_BROKER_WAIT_SECONDS says, not 30 s.
+    assert "within 1 s to create or configure topics" in result.stderr
 
 
 def test_a_broker_url_holding_a_password_is_refused_without_showing_it(tmp_path: Path) -> None:
