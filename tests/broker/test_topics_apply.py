@@ -44,7 +44,8 @@ from streams.topics import (
     outbound_topic,
 )
 from tests.brokers import start_ephemeral_broker
-from tests.without_broker import run_without_broker
+from tests.kawal_here import kawal_here
+from tests.without_broker import Ran, run_without_broker
 
 PARTITIONS = 4
 COMPOSE = Path(__file__).resolve().parents[2] / "deploy" / "compose.yaml"
@@ -90,13 +91,15 @@ def _configs(admin: KafkaAdminClient, name: str) -> dict[str, str]:
 def _kawal(
     broker_url: str, home: Path, *args: str, **settings: str
 ) -> subprocess.CompletedProcess[str]:
-    """``kawal topics apply ARGS``."""
-    return _kawal_command(broker_url, home, ["topics", "apply", *args], **settings)
+    """``kawal topics apply ARGS``, in this process: what it prints and returns is the test."""
+    env = {"KAWAL_BROKER_URL": broker_url, "KAWAL_HOME": str(home), **settings}
+    return kawal_here(env, "topics", "apply", *args)
 
 
 def _kawal_command(
     broker_url: str, home: Path, command: list[str], **settings: str
 ) -> subprocess.CompletedProcess[str]:
+    """``kawal COMMAND`` in a process of its own, with only the ``KAWAL_*`` settings given."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("KAWAL_")}
     env.update(KAWAL_BROKER_URL=broker_url, KAWAL_HOME=str(home), **settings)
     return subprocess.run(
@@ -263,17 +266,34 @@ def test_a_wrong_partition_count_of_a_leader_topic_names_no_setting(
         apply_topics([broker.bootstrap_servers], _specs())
 
 
-def test_an_unreachable_broker_is_refused_within_the_wait(tmp_path: Path) -> None:
-    url = f"kafka://127.0.0.1:{free_port()}"
-    settings = {"KAWAL_BROKER_URL": url, "KAWAL_HOME": str(tmp_path)}
-    apply = ["topics", "apply", "--wait", "1"]
+#: KAWAL_BROKER_WAIT_SECONDS of the refusals below, s; ``--wait`` is half of it.
+SETTING_WAIT = 2
 
-    done = run_without_broker(settings, tmp_path / "ran.json", apply, [*apply, "--json"])
-    refused, as_json = done
+
+@pytest.fixture(scope="module")
+def unreachable(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Ran]:
+    """``kawal topics apply`` with and without ``--wait``, on a broker URL nobody answers.
+
+    The commands run one after another in one child process (see tests/without_broker.py).
+    """
+    home = tmp_path_factory.mktemp("unreachable")
+    settings = {
+        "KAWAL_BROKER_URL": f"kafka://127.0.0.1:{free_port()}",
+        "KAWAL_HOME": str(home),
+        "KAWAL_BROKER_WAIT_SECONDS": str(SETTING_WAIT),
+    }
+    waited = ["topics", "apply", "--wait", str(SETTING_WAIT // 2)]
+    commands = {"waited": waited, "waited_json": [*waited, "--json"], "set": ["topics", "apply"]}
+    done = run_without_broker(settings, home / "ran.json", *commands.values())
+    return dict(zip(commands, done, strict=True))
+
+
+def test_an_unreachable_broker_is_refused_within_the_wait(unreachable: dict[str, Ran]) -> None:
+    refused, as_json = unreachable["waited"], unreachable["waited_json"]
 
     assert refused.returncode == 1
     assert "cannot reach the broker" in refused.stderr
-    # The wait given on the command line, not the setting's default (15 s), was the one used.
+    # The wait given on the command line, not the setting's (2 s here), was the one used.
     assert "within 1 s to create or configure topics" in refused.stderr
     assert "check KAWAL_BROKER_URL" in refused.stderr
     assert as_json.returncode == 1
@@ -281,18 +301,13 @@ def test_an_unreachable_broker_is_refused_within_the_wait(tmp_path: Path) -> Non
     assert "within 1 s" in json.loads(as_json.stdout)["error"]
 
 
-def test_apply_waits_as_long_as_the_broker_wait_setting_says(tmp_path: Path) -> None:
-    url = f"kafka://127.0.0.1:{free_port()}"
-    settings = {"KAWAL_BROKER_URL": url, "KAWAL_HOME": str(tmp_path)}
-
-    (refused,) = run_without_broker(
-        settings | {"KAWAL_BROKER_WAIT_SECONDS": "1"}, tmp_path / "ran.json", ["topics", "apply"]
-    )
+def test_apply_waits_as_long_as_the_broker_wait_setting_says(unreachable: dict[str, Ran]) -> None:
+    refused = unreachable["set"]
 
     assert refused.returncode == 1
     assert "cannot reach the broker" in refused.stderr
     # The default wait is 15 s: the refusal names the wait of the setting, the one used.
-    assert "within 1 s to create or configure topics" in refused.stderr
+    assert "within 2 s to create or configure topics" in refused.stderr
 
 
 def test_inbound_topics_follow_the_registry(
