@@ -1,13 +1,15 @@
-"""`kawal up` as a user runs it: demo, stop on SIGTERM, refusal of a second instance."""
+"""`kawal up` as a user runs it: demo, stop on SIGTERM, refusal of a second instance.
+
+Ctrl-C, which stops a `kawal up` run in a terminal, is tested on the hub of
+tests/local/test_up_monitoring.py, which has one more child to stop.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,15 +23,13 @@ from streams.domain.keys import load_key_registry
 from streams.local.demo_mix import mix_waves
 from streams.local.processes import free_port
 from streams.local.storage import free_storage_base_port
-from streams.local.supervisor import WORKER_STOP_TIMEOUT_SECONDS
 from streams.settings import Settings
 from streams.topics import outbound_topic
-from tests.hubtools import UpProcess, default_codec, http_get, pid_running, start_up, up_env
+from tests.hubtools import UpProcess, default_codec, http_get, start_up, up_env
+from tests.kawal_here import kawal_here, up_here
+from tests.up_stops import stop_code
 
 pytestmark = pytest.mark.slow
-
-#: Room a loaded machine adds to a stop, s, on top of the waits the supervisor gives.
-STOP_ROOM_SECONDS = 60.0
 
 
 @pytest.fixture(scope="module")
@@ -46,29 +46,24 @@ def demo_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UpProcess]:
             up.process.wait()
 
 
-def _kawal(env_home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = up_env(env_home, 1, 1, 1)
-    return subprocess.run(
-        [sys.executable, "-m", "streams.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+def _kawal(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``kawal ARGS`` on the audit store of ``home``, run in this process.
+
+    These commands only read the store the hub's sink writes: starting Python for each would
+    cost seconds of the CPU the hub under test needs.
+    """
+    return kawal_here({"KAWAL_HOME": str(home)}, *args)
 
 
-def _second_up(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "streams.cli", "up", "--ephemeral", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        # Refusing takes only the start of the interpreter, but beside a running demo on a loaded
-        # machine that start alone took 28 s: the bound is for a process that never refuses.
-        timeout=120,
-        check=False,
-    )
+def _second_up(
+    first: UpProcess, env: dict[str, str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    """``kawal up --ephemeral ARGS`` in this process beside ``first``, which must still run.
+
+    Were ``first`` gone, nothing would be taken and the hub would start here.
+    """
+    assert first.process.poll() is None, first.text()[-3000:]
+    return up_here(env, "--ephemeral", *args)
 
 
 #: How long the simulated institutions may take to carry one case from report to closing.
@@ -252,20 +247,19 @@ def test_unknown_case_exits_3(demo_up: UpProcess) -> None:
 
 def test_second_up_on_same_home_fails_at_once(demo_up: UpProcess) -> None:
     env = up_env(demo_up.home, free_port(), free_port(), free_storage_base_port())
-    result = _second_up(env)
+    result = _second_up(demo_up, env)
 
     assert result.returncode == 1
     assert "already running" in result.stderr
     assert "KAWAL_HOME" in result.stderr
-    # Refused before anything started: no hub announced, none stopped. How long the interpreter
-    # takes to get there is the machine's load (12 s once beside a running demo on 2 busy cores).
+    # Refused before anything started: no hub announced, none stopped.
     assert result.stdout == ""
     assert "kawal: stopped" not in result.stderr
 
 
 def test_second_up_on_same_web_port_fails_at_once(demo_up: UpProcess, tmp_path: Path) -> None:
     env = up_env(tmp_path / "other", demo_up.web_port, free_port(), free_storage_base_port())
-    result = _second_up(env)
+    result = _second_up(demo_up, env)
 
     assert result.returncode == 1
     assert "KAWAL_WEB_PORT" in result.stderr
@@ -277,30 +271,11 @@ def test_demo_on_a_taken_connector_metrics_port_fails_at_once(tmp_path: Path) ->
         holder.listen()
         env = up_env(tmp_path / "home", free_port(), free_port(), free_storage_base_port())
         env["KAWAL_CONNECTOR_METRICS_PORT"] = str(holder.getsockname()[1])
-        result = _second_up(env, "--demo")
+        result = up_here(env, "--ephemeral", "--demo")
 
     assert result.returncode == 1
     assert "KAWAL_CONNECTOR_METRICS_PORT" in result.stderr
     assert not (tmp_path / "home" / "logs" / "tansu.log").exists()  # nothing was started
-
-
-def _stop_code(up: UpProcess, children: list[int], started: float) -> int:
-    """The exit code of ``up``, signalled at ``started``, once it stopped ``children``.
-
-    The supervisor stops its children one after another and kills one that has not stopped
-    after WORKER_STOP_TIMEOUT_SECONDS: a stop takes no longer than those waits, whatever the
-    machine's load, with room for that load. A supervisor that does not stop, or waits on a
-    child for ever, outlasts that by far.
-    """
-    limit = len(children) * WORKER_STOP_TIMEOUT_SECONDS + STOP_ROOM_SECONDS
-    try:
-        code = up.process.wait(timeout=limit)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"still running {time.monotonic() - started:.0f} s after the signal")
-    stopped = time.monotonic() - started
-    left = [pid for pid in children if pid_running(pid)]
-    assert not left, f"{left} of {children} left running by a stop of {stopped:.0f} s"
-    return code
 
 
 def test_sigterm_stops_everything(demo_up: UpProcess) -> None:
@@ -310,28 +285,7 @@ def test_sigterm_stops_everything(demo_up: UpProcess) -> None:
 
     started = time.monotonic()
     demo_up.process.send_signal(signal.SIGTERM)
-    code = _stop_code(demo_up, children, started)
-
-    assert code == 0, f"exit {code} {time.monotonic() - started:.0f} s after the signal"
-
-
-def test_ctrl_c_stops_everything(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    env = up_env(home, free_port(), free_port(), free_storage_base_port())
-    up = start_up(home, env, "--ephemeral", own_group=True)
-    try:
-        up.wait_healthy()
-        children = up.children()
-        # A terminal's Ctrl-C signals its foreground group: the supervisor alone is in it.
-        assert {os.getpgid(pid) for pid in children}.isdisjoint({up.process.pid})
-
-        started = time.monotonic()
-        os.killpg(up.process.pid, signal.SIGINT)
-        code = _stop_code(up, children, started)
-    finally:
-        if up.process.poll() is None:
-            up.process.kill()
-            up.process.wait()
+    code = stop_code(demo_up, children, started)
 
     assert code == 0, f"exit {code} {time.monotonic() - started:.0f} s after the signal"
 

@@ -1,10 +1,15 @@
-"""`kawal up --monitoring`: Prometheus as a supervised child, scraping the hub with the rules."""
+"""`kawal up --monitoring`: Prometheus as a supervised child, scraping the hub with the rules.
+
+Its hub is also the one stopped with Ctrl-C, as a terminal stops it: Prometheus goes with it.
+"""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -12,55 +17,90 @@ import pytest
 from streams.local.monitoring import LocalPrometheus
 from streams.local.processes import free_port, port_in_use
 from streams.local.storage import free_storage_base_port
-from tests.hubtools import start_up, up_env
+from tests.hubtools import UpProcess, start_up, up_env
+from tests.kawal_here import up_here
 from tests.monitoring.prometheus_api import query, targets, wait_until
+from tests.up_stops import stop_code
 
 pytestmark = pytest.mark.slow
 
 
-def test_up_with_monitoring_scrapes_the_hub_and_loads_the_rules(tmp_path: Path) -> None:
-    home = tmp_path / "home"
+@dataclass(frozen=True)
+class MonitoredUp:
+    """The ``kawal up --monitoring`` of this file's tests and the port of its Prometheus."""
+
+    up: UpProcess
+    prometheus_port: int
+
+    @property
+    def prometheus_url(self) -> str:
+        """Base URL of its Prometheus."""
+        return f"http://127.0.0.1:{self.prometheus_port}"
+
+
+@pytest.fixture(scope="module")
+def monitored_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MonitoredUp]:
+    """``kawal up --ephemeral --monitoring`` in a process group of its own, as a terminal runs it.
+
+    A signal to that group is what Ctrl-C sends.
+    """
+    home = tmp_path_factory.mktemp("monitoring") / "home"
     env = up_env(home, free_port(), free_port(), free_storage_base_port())
     prometheus_port = free_port()
     env.update(KAWAL_PROMETHEUS_PORT=str(prometheus_port))
-    up = start_up(home, env, "--ephemeral", "--monitoring")
-    base = f"http://127.0.0.1:{prometheus_port}"
+    up = start_up(home, env, "--ephemeral", "--monitoring", own_group=True)
     try:
         up.wait_healthy()
-
-        def not_up() -> list[str]:
-            try:
-                found = {t["labels"]["job"]: t["health"] for t in targets(base)}
-            except OSError as exc:
-                return [f"Prometheus not answering: {exc}"]
-            wanted = {"kawal-worker": "up", "kawal-sink": "up"}
-            return [job for job, health in wanted.items() if found.get(job) != health]
-
-        wait_until(not_up, f"targets not up\n{up.text()}")
-        # The rules are loaded: a recording rule has a value.
-        wait_until(
-            lambda: [] if query(base, "kawal:events:rate5m") else ["kawal:events:rate5m"],
-            "recording rules not evaluated",
-        )
-        assert f'"prometheus": "{base}"' in up.text()
+        yield MonitoredUp(up, prometheus_port)
     finally:
-        code = up.stop(30)
-    assert code == 0
-    assert not port_in_use("127.0.0.1", prometheus_port)  # stopped with the hub
+        if up.process.poll() is None:
+            up.process.kill()
+            up.process.wait()
+
+
+def test_up_with_monitoring_scrapes_the_hub_and_loads_the_rules(
+    monitored_up: MonitoredUp,
+) -> None:
+    up, base = monitored_up.up, monitored_up.prometheus_url
+
+    def not_up() -> list[str]:
+        try:
+            found = {t["labels"]["job"]: t["health"] for t in targets(base)}
+        except OSError as exc:
+            return [f"Prometheus not answering: {exc}"]
+        wanted = {"kawal-worker": "up", "kawal-sink": "up"}
+        return [job for job, health in wanted.items() if found.get(job) != health]
+
+    wait_until(not_up, f"targets not up\n{up.text()}")
+    # The rules are loaded: a recording rule has a value.
+    wait_until(
+        lambda: [] if query(base, "kawal:events:rate5m") else ["kawal:events:rate5m"],
+        "recording rules not evaluated",
+    )
+    assert f'"prometheus": "{base}"' in up.text()
+
+
+def test_ctrl_c_stops_everything(monitored_up: MonitoredUp) -> None:
+    # After the test above: this one stops the hub they share.
+    up = monitored_up.up
+    children = up.children()
+    assert len(children) >= 4  # broker, worker, sink and Prometheus (ephemeral: no storage)
+    # A terminal's Ctrl-C signals its foreground group: the supervisor alone is in it.
+    assert {os.getpgid(pid) for pid in children}.isdisjoint({up.process.pid})
+
+    started = time.monotonic()
+    os.killpg(up.process.pid, signal.SIGINT)
+    code = stop_code(up, children, started)
+
+    assert code == 0, f"exit {code} {time.monotonic() - started:.0f} s after the signal"
+    assert not port_in_use("127.0.0.1", monitored_up.prometheus_port)  # stopped with the hub
 
 
 def test_up_with_monitoring_without_prometheus_says_what_to_install(tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = up_env(home, free_port(), free_port(), free_storage_base_port())
     env["PATH"] = str(tmp_path / "empty")  # no prometheus anywhere on it
-    done = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "up", "--ephemeral", "--monitoring"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = up_here(env, "--ephemeral", "--monitoring")
     assert done.returncode == 1
     assert "apt-get install -y prometheus" in done.stderr
     assert not home.exists() or not (home / "kawal.lock").exists()
