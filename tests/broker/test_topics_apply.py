@@ -44,7 +44,7 @@ from streams.topics import (
     outbound_topic,
 )
 from tests.brokers import start_ephemeral_broker
-from tests.kawal_here import kawal_here
+from tests.in_process import Done, kawal_here
 from tests.without_broker import Ran, run_without_broker
 
 PARTITIONS = 4
@@ -88,9 +88,7 @@ def _configs(admin: KafkaAdminClient, name: str) -> dict[str, str]:
     return {key: entry["value"] for key, entry in described.items()}
 
 
-def _kawal(
-    broker_url: str, home: Path, *args: str, **settings: str
-) -> subprocess.CompletedProcess[str]:
+def _kawal(broker_url: str, home: Path, *args: str, **settings: str) -> Done:
     """``kawal topics apply ARGS``, in this process: what it prints and returns is the test."""
     env = {"KAWAL_BROKER_URL": broker_url, "KAWAL_HOME": str(home), **settings}
     return kawal_here(env, "topics", "apply", *args)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import signal
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +25,7 @@ from streams.local.storage import free_storage_base_port
 from streams.settings import Settings
 from streams.topics import outbound_topic
 from tests.hubtools import UpProcess, default_codec, http_get, start_up, up_env
-from tests.kawal_here import kawal_here, up_here
+from tests.in_process import Done, kawal_here
 from tests.up_stops import stop_code
 
 pytestmark = pytest.mark.slow
@@ -46,7 +45,7 @@ def demo_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UpProcess]:
             up.process.wait()
 
 
-def _kawal(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _kawal(home: Path, *args: str) -> Done:
     """``kawal ARGS`` on the audit store of ``home``, run in this process.
 
     These commands only read the store the hub's sink writes: starting Python for each would
@@ -55,15 +54,13 @@ def _kawal(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return kawal_here({"KAWAL_HOME": str(home)}, *args)
 
 
-def _second_up(
-    first: UpProcess, env: dict[str, str], *args: str
-) -> subprocess.CompletedProcess[str]:
+def _second_up(first: UpProcess, env: dict[str, str], *args: str) -> Done:
     """``kawal up --ephemeral ARGS`` in this process beside ``first``, which must still run.
 
     Were ``first`` gone, nothing would be taken and the hub would start here.
     """
     assert first.process.poll() is None, first.text()[-3000:]
-    return up_here(env, "--ephemeral", *args)
+    return kawal_here(env, "up", "--ephemeral", *args)
 
 
 #: How long the simulated institutions may take to carry one case from report to closing.
@@ -271,7 +268,7 @@ def test_demo_on_a_taken_connector_metrics_port_fails_at_once(tmp_path: Path) ->
         holder.listen()
         env = up_env(tmp_path / "home", free_port(), free_port(), free_storage_base_port())
         env["KAWAL_CONNECTOR_METRICS_PORT"] = str(holder.getsockname()[1])
-        result = up_here(env, "--ephemeral", "--demo")
+        result = kawal_here(env, "up", "--ephemeral", "--demo")
 
     assert result.returncode == 1
     assert "KAWAL_CONNECTOR_METRICS_PORT" in result.stderr

@@ -18,7 +18,7 @@ from streams.local.monitoring import LocalPrometheus
 from streams.local.processes import free_port, port_in_use
 from streams.local.storage import free_storage_base_port
 from tests.hubtools import UpProcess, start_up, up_env
-from tests.kawal_here import up_here
+from tests.in_process import kawal_here
 from tests.monitoring.prometheus_api import query, targets, wait_until
 from tests.up_stops import stop_code
 
@@ -100,7 +100,7 @@ def test_up_with_monitoring_without_prometheus_says_what_to_install(tmp_path: Pa
     home = tmp_path / "home"
     env = up_env(home, free_port(), free_port(), free_storage_base_port())
     env["PATH"] = str(tmp_path / "empty")  # no prometheus anywhere on it
-    done = up_here(env, "--ephemeral", "--monitoring")
+    done = kawal_here(env, "up", "--ephemeral", "--monitoring")
     assert done.returncode == 1
     assert "apt-get install -y prometheus" in done.stderr
     assert not home.exists() or not (home / "kawal.lock").exists()

@@ -14,7 +14,7 @@ import pytest
 from streams.local.processes import free_port, port_in_use
 from streams.local.storage import GRPC_PORT_OFFSET, free_storage_base_port
 from tests.hubtools import up_env
-from tests.kawal_here import up_here
+from tests.in_process import kawal_here
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +52,7 @@ def test_a_taken_grpc_port_of_the_storage_is_refused_before_anything_starts(
     base = free_storage_base_port()
     env = up_env(home, free_port(), free_port(), base)
     with held(base + GRPC_PORT_OFFSET + 2):
-        result = up_here(env)
+        result = kawal_here(env, "up")
 
     assert result.returncode == 1
     assert "KAWAL_EMBEDDED_STORAGE_PORT" in result.stderr
@@ -67,7 +67,7 @@ def test_a_taken_port_of_the_demo_portal_is_refused_before_anything_starts(
     home = tmp_path / "home"
     env = up_env(home, free_port(), free_port(), free_storage_base_port())
     with held(int(env["KAWAL_LAPOR_PORT"])):
-        result = up_here(env, "--demo")
+        result = kawal_here(env, "up", "--demo")
 
     assert result.returncode == 1
     assert "set KAWAL_LAPOR_PORT to a free port" in result.stderr
@@ -97,7 +97,7 @@ def test_an_unreachable_broker_of_kawal_broker_url_says_it_replaced_the_embedded
 def test_a_broker_url_holding_a_password_is_refused_without_showing_it(tmp_path: Path) -> None:
     env = up_env(tmp_path / "home", free_port(), free_port(), free_storage_base_port())
     env["KAWAL_BROKER_URL"] = f"kafka://kawal:s3cret@127.0.0.1:{free_port()}"
-    result = up_here(env)
+    result = kawal_here(env, "up")
 
     assert result.returncode == 1
     assert "KAWAL_BROKER_PASSWORD" in result.stderr
