@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,6 +11,7 @@ from typing import Any
 
 from streams.audit.store import AuditStore
 from streams.domain.chain import GENESIS_HASH, EntryFields, entry_hash
+from tests.in_process import Done, kawal_here
 from tests.postgres import PostgresServer
 
 _databases = itertools.count()
@@ -66,13 +64,6 @@ def _chain(case_id: str) -> Iterator[dict[str, Any]]:
         prev = hashed
 
 
-def kawal_in(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``kawal ARGS`` run as a process with ``KAWAL_HOME`` set to ``home``."""
-    env = dict(os.environ, KAWAL_HOME=str(home))
-    return subprocess.run(
-        [sys.executable, "-m", "streams.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def kawal_in(home: Path, *args: str) -> Done:
+    """``kawal ARGS`` with ``KAWAL_HOME`` set to ``home``, in this process."""
+    return kawal_here({"KAWAL_HOME": str(home)}, *args)

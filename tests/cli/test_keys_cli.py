@@ -7,10 +7,7 @@ verifies, and what is sealed to the encryption key opens with its file.
 from __future__ import annotations
 
 import json
-import os
 import stat
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,15 +19,15 @@ from streams.cli import main
 from streams.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import KeyEntry, KeyRegistry, load_key_registry
+from tests.in_process import Done, kawal_here
 from tests.keytools import opens
 
 FEB = datetime(2027, 2, 1, tzinfo=UTC)
 
 
-def run_kawal(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, KAWAL_HOME=str(home))
-    command = [sys.executable, "-m", "streams.cli", "keys", "new", *args]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+def run_kawal(home: Path, *args: str) -> Done:
+    """``kawal keys new ARGS`` with ``KAWAL_HOME`` set to ``home``, in this process."""
+    return kawal_here({"KAWAL_HOME": str(home)}, "keys", "new", *args)
 
 
 def private_files(folder: Path) -> list[Path]:
