@@ -86,6 +86,7 @@ def provision_topics(
     specs: list[TopicSpec],
     replication: int = 1,
     credentials: BrokerCredentials = PLAINTEXT,
+    wait_seconds: float = DEFAULT_WAIT_SECONDS,
 ) -> int:
     """Create the missing topics, correct configurations, check partition counts.
 
@@ -95,7 +96,10 @@ def provision_topics(
     Raises:
         ProvisioningError: as :func:`apply_topics`.
     """
-    return len(apply_topics(bootstrap, specs, replication, credentials=credentials).created)
+    applied = apply_topics(
+        bootstrap, specs, replication, wait_seconds=wait_seconds, credentials=credentials
+    )
+    return len(applied.created)
 
 
 def apply_topics(

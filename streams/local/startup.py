@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 from streams.broker.credentials import BrokerCredentials
-from streams.broker.provision import DEFAULT_WAIT_SECONDS, apply_topics
+from streams.broker.provision import DEFAULT_WAIT_SECONDS, provision_topics
 from streams.local.keyring import ensure_local_keys
 from streams.settings import Settings
 from streams.topics import TopicSpec, is_outbound
@@ -52,18 +52,14 @@ def provision_feeds_later(
         ProvisioningError: as :func:`streams.broker.provision.apply_topics`, for the hub's
             topics here and for the feeds from the future.
     """
-    replication = settings.replication
     wait = DEFAULT_WAIT_SECONDS if settings.broker_url is None else settings.broker_wait_seconds
-
-    def apply(specs: list[TopicSpec]) -> int:
-        return len(
-            apply_topics(
-                bootstrap, specs, replication, wait_seconds=wait, credentials=credentials
-            ).created
-        )
-
-    made = in_background(lambda: apply([t for t in topics if is_outbound(t.name)]), "feeds")
-    apply([spec for spec in topics if not is_outbound(spec.name)])
+    feeds = [spec for spec in topics if is_outbound(spec.name)]
+    made = in_background(
+        lambda: provision_topics(bootstrap, feeds, settings.replication, credentials, wait),
+        "feeds",
+    )
+    hub = [spec for spec in topics if not is_outbound(spec.name)]
+    provision_topics(bootstrap, hub, settings.replication, credentials, wait)
     return made
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from kafka import KafkaProducer
 
-from connectors.base import ConnectorConfig, ConnectorContext, FeedEntry, OutboundConnector
+from connectors.base import ConnectorConfig, ConnectorContext
 from connectors.host import run_connector
 from connectors.signed_fixtures import signed_entry
 from monitoring.connectors import ConnectorMetrics
@@ -30,6 +30,7 @@ from streams.local.key_revocation import revoke_key
 from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.settings import Settings
 from streams.topics import outbound_topic
+from tests.connectors.test_outbound_broker_outage import Inbox
 from tests.hubtools import recommendation, report
 
 pytestmark = pytest.mark.slow
@@ -37,20 +38,6 @@ pytestmark = pytest.mark.slow
 PPK = "ppk.3374"
 #: Longest wait for one condition, far more than it takes on a loaded machine.
 DEADLINE = 120.0
-
-
-class Inbox(OutboundConnector[ConnectorConfig]):
-    """A system that keeps the event ids delivered into it."""
-
-    name = "key-reload-inbox"
-
-    def __init__(self, config: ConnectorConfig, context: ConnectorContext) -> None:
-        super().__init__(config, context)
-        self.delivered: list[str] = []
-
-    def deliver(self, entry: FeedEntry) -> None:
-        """Keep the entry's event id."""
-        self.delivered.append(entry.event_id)
 
 
 def until(condition: Callable[[], bool], what: str) -> None:
