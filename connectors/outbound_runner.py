@@ -80,6 +80,7 @@ class OutboundRunner(RenewsProducer):
         self.keyring = keyring
         #: The registry's file, read again when it changed (a key revoked, a successor added).
         self.keys = RegistryWatch(keyring.registry)
+        self.probe.follow_registry(self.keys)
         self.chains = chains
         #: Keeps the hub's signed tree heads when the consumer also reads ``kawal.heads``.
         self.heads = heads

@@ -185,6 +185,7 @@ class InboundRunner(RenewsProducer):
         self.keyring = keyring
         #: The registry's file, read again when it changed (a key revoked, a successor added).
         self.keys = RegistryWatch(keyring.registry)
+        self.probe.follow_registry(self.keys)
         self.policy = policy
         self.batch_size = batch_size
         self.emitter = emitter or emitter_of(connector.institution, Settings())

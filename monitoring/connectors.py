@@ -13,6 +13,10 @@ The broker's silence is measured when scraped, as the hub's is
 (``kawal_connector_broker_unanswered_seconds``): a connector whose broker stops answering
 without closing its connections (frozen, a hung host) may go on reading an idle system without
 an error, so ``kawal_connector_up`` is 0 and ``/readyz`` 503 once that silence passes its grace.
+
+So is whether the key registry's file, as it is now, could be read
+(``kawal_connector_key_registry_readable``): a connector whose file changed and no longer reads
+goes on with the registry it read last, which may still hold a key revoked since.
 """
 
 from __future__ import annotations
@@ -26,6 +30,14 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from monitoring.build import register_build_info
 from monitoring.exposition import serve_registry
 from monitoring.metrics import process_registry
+
+
+class RegistryState(Protocol):
+    """What a connector's watch of its key registry found (``streams.domain.registry_watch``)."""
+
+    @property
+    def problem(self) -> str | None:
+        """Why the registry's file cannot be read as it is now; None when it was adopted."""
 
 
 class BrokerSilence(Protocol):
@@ -64,6 +76,12 @@ class ConnectorProbe:
     def follow_broker(self, silence: BrokerSilence) -> None:
         """Export ``silence``, and count the connector down and not ready while it lasts."""
         self.metrics.follow_broker((self.connector, self.institution), silence)
+
+    def follow_registry(self, watch: RegistryState) -> None:
+        """Export whether the key registry's file, as ``watch`` last found it, could be read."""
+        self.metrics.registry_readable.labels(self.connector, self.institution).set_function(
+            lambda: 0.0 if watch.problem else 1.0
+        )
 
     def retried(self) -> None:
         """One call into the system failed transiently and will be tried again."""
@@ -141,6 +159,14 @@ class ConnectorMetrics:
             "kawal_connector_broker_unanswered_seconds",
             "Seconds since the broker last answered a connector's check (every 5 s): grows "
             "while a broker keeps its connections but answers nothing (frozen, hung host).",
+            labels,
+            registry=self.registry,
+        )
+        self.registry_readable = Gauge(
+            "kawal_connector_key_registry_readable",
+            "1 while the key registry's file, as a connector last checked it (before each "
+            "pass), was read; 0 while it changed and cannot be read: the connector goes on "
+            "with the registry it read last, which may miss a key revoked since.",
             labels,
             registry=self.registry,
         )

@@ -4,6 +4,7 @@ An operator revokes the hub's leaked key in the registry file every process read
 stops signing with it at its next batch, and a connector started before the revocation must
 stop believing it too, from its next pass, without a restart. Before, a connector knew only
 the registry it read at start: it went on delivering entries the revoked key vouched for.
+A registry file that no longer reads is kept out, and shown on the connector's metrics.
 """
 
 from __future__ import annotations
@@ -88,6 +89,10 @@ def test_a_hub_key_revoked_while_the_connector_runs_vouches_for_nothing_after(
         labels = {"connector": inbox.name, "institution": PPK, "reason": "hub_key_revoked"}
         return metrics.registry.get_sample_value("kawal_connector_dead_letters_total", labels) or 0
 
+    def registry_readable() -> float | None:
+        labels = {"connector": inbox.name, "institution": PPK}
+        return metrics.registry.get_sample_value("kawal_connector_key_registry_readable", labels)
+
     connector = threading.Thread(target=run, name=inbox.name)
     connector.start()
     try:
@@ -98,6 +103,12 @@ def test_a_hub_key_revoked_while_the_connector_runs_vouches_for_nothing_after(
         time.sleep(0.01)  # the next entry is recorded after the revocation
         after = publish()
         until(lambda: revoked_refusals() == 1 or bool(ended), "the entry was not refused")
+        # An edit half done: the connector keeps the registry it read last, and says so.
+        registry_file, good = settings.local_key_registry, settings.local_key_registry.read_text()
+        registry_file.write_text(good + "\n[[keys]]\nid = \n")
+        until(lambda: registry_readable() == 0.0 or bool(ended), "an unreadable file unseen")
+        registry_file.write_text(good)
+        until(lambda: registry_readable() == 1.0 or bool(ended), "the mended file unseen")
     finally:
         stop.set()
         connector.join(DEADLINE)
