@@ -308,7 +308,9 @@ def create_worker(settings: Settings) -> faust.App:
     # For ops: every hub group's consumer lag, stray inbound records, the worker's cases.
     endpoint = parse_broker_url(cast(str, settings.broker_url))
     security = BrokerCredentials.from_settings(settings).client_kwargs()
-    broker = broker_check.register_broker_check(app, endpoint, security, metrics)
+    broker = broker_check.register_broker_check(
+        app, endpoint, security, metrics, settings.broker_wait_seconds
+    )
     watch.watch_lag(app, metrics, endpoint, security, lag_every := settings.lag_check_seconds)
     watch.watch_strays(app, metrics, endpoint, security, step.rules.institutions, lag_every)
     census = watch.watch_cases(metrics, step.table, step.rules)
@@ -381,7 +383,9 @@ def create_sink(settings: Settings) -> faust.App:
     resume_from(app, store.consumed_offsets)
     endpoint = parse_broker_url(cast(str, settings.broker_url))
     security = BrokerCredentials.from_settings(settings).client_kwargs()
-    broker = broker_check.register_broker_check(app, endpoint, security, metrics)
+    broker = broker_check.register_broker_check(
+        app, endpoint, security, metrics, settings.broker_wait_seconds
+    )
     views.register_health(app, store, metrics, broker, signer)
     return app
 

@@ -57,7 +57,8 @@ class Settings(BaseSettings):
         gt=0,
         description=(
             "How long a command (kawal up with KAWAL_BROKER_URL set, dlq, case replay and erase, "
-            "topics apply and strays, connector run) waits for the broker to answer, then fails, s."
+            "topics apply and strays, connector run) waits for the broker to answer, then fails, "
+            "s; the worker, the sink and connectors are not ready after twice that unanswered."
         ),
     )
     broker_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL"] = Field(

@@ -4,6 +4,8 @@ Every hub process (the worker and the sink alike) asks the broker for its cluste
 every :data:`~streams.broker.silence.CHECK_SECONDS` off the event loop
 (:mod:`streams.broker.silence` says why that question); Faust's consumer and producer, which
 wait on their requests, would raise nothing while a frozen broker holds the whole hub still.
+Each question waits ``KAWAL_BROKER_WAIT_SECONDS``, and twice that without an answer makes the
+process not ready, as for connectors: a broker known to be slow gets a longer wait everywhere.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class BrokerCheck(BrokerSilence):
     Args:
         ask: Asks the broker once, raising when it does not answer (blocking).
         metrics: Whose ``kawal_broker_unanswered_seconds`` follows :meth:`unanswered_for`.
+        grace: Seconds without an answer after which the process is not ready.
         clock: Monotonic seconds (tests pass their own).
     """
 
@@ -39,9 +42,10 @@ class BrokerCheck(BrokerSilence):
         self,
         ask: Callable[[], None],
         metrics: HubMetrics,
+        grace: float = UNANSWERED_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(UNANSWERED_SECONDS, clock=clock)
+        super().__init__(grace, clock=clock)
         self._question = ask
         # A thread of its own: long lag readings or store calls in the shared executor
         # must not hold a question back, which would look like a silent broker.
@@ -63,8 +67,13 @@ def register_broker_check(
     endpoint: BrokerEndpoint,
     security: Mapping[str, Any] | None,
     metrics: HubMetrics,
+    wait: float,
 ) -> BrokerCheck:
-    """Ask the broker of ``endpoint`` every :data:`CHECK_SECONDS` while ``app`` runs."""
-    check = BrokerCheck(BrokerQuestion(endpoint.bootstrap, security), metrics)
+    """Ask the broker of ``endpoint`` every :data:`CHECK_SECONDS` while ``app`` runs.
+
+    Each question waits ``wait`` seconds for its answer; twice that unanswered is the grace.
+    """
+    question = BrokerQuestion(endpoint.bootstrap, security, wait)
+    check = BrokerCheck(question, metrics, grace=2 * wait)
     app.timer(CHECK_SECONDS, name="kawal.broker-check")(check.check)
     return check

@@ -76,7 +76,7 @@ def test_readiness_degrades_after_the_silence_bound_and_recovers_at_the_first_an
     clock = ManualClock(1000.0)
     asked = Asked(answering, clock)
     metrics = HubMetrics()
-    check = BrokerCheck(asked, metrics, clock)
+    check = BrokerCheck(asked, metrics, clock=clock)
     asyncio.run(check.check())
     assert check.readiness() is None
     assert unanswered(metrics) == 0
@@ -125,7 +125,7 @@ def test_a_slow_broker_that_answers_never_degrades_readiness(answering: BrokerQu
         seen.append(check.readiness())
         answering()
 
-    check = BrokerCheck(slowly, metrics, clock)
+    check = BrokerCheck(slowly, metrics, clock=clock)
     for _ in range(5):
         asyncio.run(check.check())
         clock.now += 1  # the check's interval, between two answers
@@ -138,7 +138,7 @@ def test_a_silent_broker_from_the_start_degrades_once_the_bound_has_passed(
 ) -> None:
     # The process reached the broker before it started: the bound counts from its start.
     clock = ManualClock(0.0)
-    check = BrokerCheck(silent, HubMetrics(), clock)
+    check = BrokerCheck(silent, HubMetrics(), clock=clock)
     asyncio.run(check.check())
     assert check.readiness() is None
     clock.now = UNANSWERED_SECONDS + 0.5
