@@ -7,54 +7,71 @@ due`` counted through a year without holiday data (the due date is provisional),
 destroyed the data key but could not publish PersonalDataErased (run it again to record it).
 
 Each command group is a module of this package that adds its parsers and sets the handler it
-runs (``run``). Packages add groups through the entry-point group ``kawal.commands`` (the
-connector SDK adds ``kawal connector``), so the hub never imports them.
+runs (``run``); a command loads its own group only (``GROUPS``). Packages add groups through
+the entry-point group ``kawal.commands`` (the connector SDK adds ``kawal connector``), so the
+hub never imports them.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import redirect_stdout
-from importlib.metadata import entry_points
-from typing import TextIO, cast
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any, TextIO, cast
 
-from kafka.errors import KafkaError
 from pydantic import ValidationError
 
 from schemas.errors import KawalError
 from streams import logs
-from streams.cli import (
-    access,
-    cases,
-    dead_letters,
-    deadlines,
-    erase,
-    kek,
-    keys,
-    processes,
-    registry,
-    retention,
-    schema,
-    tokens,
-    topics,
-)
 from streams.cli.exits import EXIT_ERROR, EXIT_OK
 from streams.cli.setting_values import load_settings
 from streams.cli.terminal import ShownControls
 from streams.settings import Settings
 
-#: Entry-point group of command groups added by other packages.
+#: Entry-point group of command groups added by other packages, each named as the command it
+#: adds (the connector SDK's ``connector``).
 COMMANDS_GROUP = "kawal.commands"
+#: Adds a group's parsers to the subcommands' action.
+AddParsers = Callable[[Any], None]
+#: The module of this package that adds each top-level command, in ``--help``'s order. A
+#: command imports its own module only: ``kawal keys new`` need not load the stream
+#: processor, the broker's clients or the database drivers other commands use.
+GROUPS = {
+    "up": "processes",
+    "worker": "processes",
+    "sink": "processes",
+    "demo": "processes",
+    "topics": "topics",
+    "case": "cases",
+    "replay": "cases",
+    "audit": "cases",
+    "stats": "cases",
+    "erase": "erase",
+    "retention": "retention",
+    "deadline": "deadlines",
+    "keys": "keys",
+    "kek": "kek",
+    "token": "tokens",
+    "access": "access",
+    "dlq": "dead_letters",
+    "registry": "registry",
+    "schema": "schema",
+}
 
 log = logging.getLogger(__name__)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser of the command ``argv`` names, or of every command.
+
+    Only the group adding the command ``argv`` starts with is loaded; ``--help``, an unknown
+    command or no ``argv`` loads every group, the other packages' groups included.
+    """
     parser = argparse.ArgumentParser(
         prog="kawal",
         description="kawal: the event hub that carries neutrality cases between institutions.",
@@ -62,34 +79,41 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=__doc__.split("\n\n")[1].replace("``", "`"),
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    groups = (
-        processes,
-        topics,
-        cases,
-        erase,
-        retention,
-        deadlines,
-        keys,
-        kek,
-        tokens,
-        access,
-        dead_letters,
-        registry,
-        schema,
-    )
-    for group in groups:
-        group.add_parsers(commands)
-    for entry in entry_points(group=COMMANDS_GROUP):
+    for add_parsers in _groups_for(argv[0] if argv else None):
+        add_parsers(commands)
+    return parser
+
+
+def _groups_for(command: str | None) -> list[AddParsers]:
+    """What adds the parsers ``command`` needs: its group alone when known, else every group."""
+    if command in GROUPS:
+        return [_own_group(GROUPS[command])]
+    others = list(entry_points(group=COMMANDS_GROUP))
+    if named := [entry for entry in others if entry.name == command]:
+        return [_other_group(entry) for entry in named]
+    own = [_own_group(module) for module in dict.fromkeys(GROUPS.values())]
+    return own + [_other_group(entry) for entry in others]
+
+
+def _own_group(module: str) -> AddParsers:
+    add: AddParsers = importlib.import_module(f"{__name__}.{module}").add_parsers
+    return add
+
+
+def _other_group(entry: EntryPoint) -> AddParsers:
+    def add(commands: Any) -> None:
         try:
             entry.load()(commands)
         except Exception as exc:  # a third-party package can fail in any way
             log.warning("command group %s (%s) failed to load: %r", entry.name, entry.value, exc)
-    return parser
+
+    return add
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``kawal``."""
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(words).parse_args(words)
     if getattr(args, "serves", False):
         return _run(args)  # a process: its output is its own logs
     with redirect_stdout(cast(TextIO, ShownControls(sys.stdout))):
@@ -108,15 +132,6 @@ def _run(args: argparse.Namespace) -> int:
         for error in exc.errors(include_input=False, include_url=False):
             print(f"kawal: {error['msg'].removeprefix('Value error, ')}", file=sys.stderr)
         return EXIT_ERROR
-    except KafkaError as exc:
-        # Any command that reads or writes topics: the broker is down, unreachable or refuses.
-        # kafka-python's errors name their type in their text.
-        print(
-            f"kawal: the broker at {Settings().effective_broker_url} did not answer as expected "
-            f"({exc}); start it (`kawal up`) or set KAWAL_BROKER_URL",
-            file=sys.stderr,
-        )
-        return EXIT_ERROR
     except BrokenPipeError:
         # The reader stopped reading (`kawal case list | head`): not an error of kawal's.
         # Python would report the pipe again when it flushes stdout at exit; point it elsewhere.
@@ -134,6 +149,15 @@ def _run(args: argparse.Namespace) -> int:
         )
         return EXIT_ERROR
     except Exception as exc:
+        if _is_broker_error(exc):
+            # Any command that reads or writes topics: the broker is down, unreachable or
+            # refuses. kafka-python's errors name their type in their text.
+            print(
+                f"kawal: the broker at {Settings().effective_broker_url} did not answer as "
+                f"expected ({exc}); start it (`kawal up`) or set KAWAL_BROKER_URL",
+                file=sys.stderr,
+            )
+            return EXIT_ERROR
         # A defect. Its frames say where; its message is left out, as it may quote the personal
         # data the command was handling (a connector's records, a trail).
         print(
@@ -143,3 +167,9 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+
+
+def _is_broker_error(exc: Exception) -> bool:
+    """Whether ``exc`` is kafka-python's: only a command that loaded its client can raise one."""
+    errors = sys.modules.get("kafka.errors")
+    return errors is not None and isinstance(exc, errors.KafkaError)
