@@ -13,13 +13,11 @@ from pathlib import Path
 
 from kafka import KafkaProducer
 
-from connectors.contract import FAST_RETRY
-from connectors.runtime import InboundRunner
 from monitoring.connectors import ConnectorMetrics
 from streams.broker.checkpoints import CheckpointStore
 from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.settings import Settings
-from tests.connectors.test_inbound_refusals import AsItComes, report
+from tests.connectors.test_inbound_refusals import AsItComes, report, runner_of
 
 
 def test_an_unreadable_registry_is_exported_at_the_next_pass_and_cleared_once_mended(
@@ -31,16 +29,7 @@ def test_an_unreadable_registry_is_exported_at_the_next_pass_and_cleared_once_me
     connector = AsItComes([report()])
     connector.down = True  # the passes read no record: only the registry check matters here
     metrics = ConnectorMetrics()
-    probe = metrics.probe(connector.name, connector.institution)
-    runner = InboundRunner(
-        connector,
-        producer,
-        connector.context.codec,
-        checkpoints,
-        FAST_RETRY,
-        keyring_of(settings),
-        probe=probe,
-    )
+    runner = runner_of(connector, producer, checkpoints, metrics, keyring_of(settings))
     labels = {"connector": connector.name, "institution": connector.institution}
 
     def readable() -> float | None:

@@ -37,6 +37,7 @@ from schemas.codec import AvroCodec, CodecError
 from schemas.envelope import envelope
 from schemas.identity import case_id_for
 from streams.broker.checkpoints import CheckpointStore
+from streams.domain.signing import KeyRing
 from streams.topics import DLQ, inbound_topic
 
 INSTITUTION = "bawaslu.33"
@@ -117,7 +118,9 @@ def runner_of(
     producer: KafkaProducer,
     checkpoints: CheckpointStore,
     metrics: ConnectorMetrics,
+    keyring: KeyRing | None = None,
 ) -> InboundRunner:
+    """The connector's runner, signing with ``keyring`` (default: the contract suite's keys)."""
     probe = metrics.probe(connector.name, connector.institution)
     return InboundRunner(
         connector,
@@ -125,7 +128,7 @@ def runner_of(
         connector.context.codec,
         checkpoints,
         FAST_RETRY,
-        contract_keyring(),
+        keyring or contract_keyring(),
         probe=probe,
     )
 
