@@ -78,9 +78,9 @@ class HubMetrics:
         ``rejection_reasons`` are the reason codes each stage of this process can dead-letter
         a record for, ``refusal_reasons`` those of a refused HTTP credential: their series
         are exported at zero from the start. ``vault`` says whether the process asks the
-        data-key vault (the worker does, the audit sink never): only then is
-        ``kawal_vault_up`` (and ``kawal_retention_failures_total``) exported, as a constant 1
-        would say a vault answered it.
+        data-key vault (the worker does, the audit sink never): only then are
+        ``kawal_vault_up`` and the retention timer's series exported, as a constant 1 would
+        say a vault answered it.
         """
         self.registry = registry or process_registry()
         register_build_info(self.registry, role)
@@ -151,6 +151,7 @@ class HubMetrics:
         )
         self.vault_up = _vault_gauge(self.registry) if vault else None
         self.retention_failures = _retention_counter(self.registry) if vault else None
+        self.retention_caught_up = _retention_gauge(self.registry) if vault else None
         # Measured by the process when scraped, not a timestamp compared with Prometheus's
         # clock: a scrape interval longer than the bound cannot make a broker look silent.
         self.broker_unanswered = Gauge(
@@ -266,6 +267,11 @@ class HubMetrics:
         if self.retention_failures is not None:
             self.retention_failures.inc()
 
+    def retention_done(self, moment: float) -> None:
+        """Record a retention look, begun at ``moment`` (epoch s), that left no due case."""
+        if self.retention_caught_up is not None:
+            self.retention_caught_up.set(moment)
+
     def follow_broker(self, unanswered_for: Callable[[], float]) -> None:
         """Export ``unanswered_for()`` (seconds the broker has been silent) at each scrape."""
         self.broker_unanswered.set_function(unanswered_for)
@@ -303,6 +309,19 @@ def _retention_counter(registry: CollectorRegistry) -> Counter:
         "10 s) and cases whose erasure failed; each is tried again at the next run.",
         registry=registry,
     )
+
+
+def _retention_gauge(registry: CollectorRegistry) -> Gauge:
+    """``kawal_retention_caught_up_timestamp_seconds``, set to the worker's start at first."""
+    gauge = Gauge(
+        "kawal_retention_caught_up_timestamp_seconds",
+        "When the worker's retention timer last began a look that left no case due for "
+        "erasure (every due case erased, or none due); the worker's start until its first "
+        "such look. Its age grows while erasures fail or the timer does not run.",
+        registry=registry,
+    )
+    gauge.set_to_current_time()
+    return gauge
 
 
 def process_registry() -> CollectorRegistry:

@@ -11,7 +11,9 @@ second worker or a restart between the two steps erases nothing twice and record
 
 A vault that cannot be reached, or gives no answer within its deadline (a frozen database,
 :mod:`streams.vault.answer_deadline`), is logged, counted (``kawal_retention_failures_total``)
-and tried again at the next run; nothing the timer meets stops the worker.
+and tried again at the next run; nothing the timer meets stops the worker. A look that leaves
+no case due dates ``kawal_retention_caught_up_timestamp_seconds``: erasures that keep failing,
+for whatever reason, make it age until KawalRetentionBehind fires.
 """
 
 from __future__ import annotations
@@ -121,6 +123,8 @@ class RetentionTimer:
                 )
                 continue
             done += 1
+        if done == len(due):
+            self.metrics.retention_done(moment.timestamp())
         return done
 
     async def due(self, now: datetime) -> list[tuple[str, RetentionRule]]:

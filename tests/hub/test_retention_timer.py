@@ -181,8 +181,10 @@ def test_an_open_case_and_a_case_closed_too_recently_are_kept(worker: Worker) ->
     still_open, recent = opened(worker), closed_case(worker)
     five_years = parse_rules({"rule": [AT_CLOSING | {"days": 0, "years": 5}]}, "test")
     inbound = HubInbound()
+    started = caught_up(worker)
 
     assert asyncio.run(worker.timer(five_years, inbound).look()) == 0
+    assert caught_up(worker) > started  # nothing was due: the timer is caught up
 
     assert inbound.sent == []
     keys = worker.vault().keys_for([still_open, recent], create=False)
@@ -200,6 +202,7 @@ def test_a_vault_out_of_reach_is_logged_and_tried_again_next_run(
         f"sqlite:///{tmp_path / 'no such folder' / 'vault.db'}", worker.vault().ring
     )
     inbound = HubInbound()
+    started = caught_up(worker)
 
     with caplog.at_level(logging.ERROR, logger="streams.hub.retention_timer"):
         assert asyncio.run(worker.timer_on(unreachable, at_closing, inbound).look()) == 0
@@ -207,10 +210,20 @@ def test_a_vault_out_of_reach_is_logged_and_tried_again_next_run(
     assert "the vault is unavailable" in caplog.text
     assert "tried again next run" in caplog.text
     assert failures(worker) == 1
+    assert caught_up(worker) == started  # a case is left due: what KawalRetentionBehind ages
     assert inbound.sent == []
     assert worker.vault().tombstone(case_id) is None
     assert asyncio.run(worker.timer(at_closing, inbound).look()) == 1
     assert isinstance(worker.vault().keys_for([case_id], create=False)[case_id], Erased)
+    assert caught_up(worker) > started
+
+
+def caught_up(worker: Worker) -> float:
+    """When the timer last began a look that left no case due (the worker's start at first)."""
+    name = "kawal_retention_caught_up_timestamp_seconds"
+    moment = worker.step.metrics.registry.get_sample_value(name)
+    assert moment is not None
+    return moment
 
 
 def failures(worker: Worker) -> float:
