@@ -56,9 +56,8 @@ class Settings(BaseSettings):
         default=DEFAULT_BROKER_WAIT_SECONDS,
         gt=0,
         description=(
-            "How long a command (kawal up with KAWAL_BROKER_URL set, dlq, case replay and erase, "
-            "topics apply and strays, connector run) waits for the broker to answer, then fails, "
-            "s; the worker, the sink and connectors are not ready after twice that unanswered."
+            "Seconds a broker client (worker, sink, connector, command; not kawal up's own broker) "
+            "waits for an answer; twice that unanswered, a worker, sink or connector is not ready."
         ),
     )
     broker_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL"] = Field(
