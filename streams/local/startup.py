@@ -11,8 +11,9 @@ announces the hub only once everything here is done, and fails as ``kawal topics
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from typing import TypeVar
 
 from streams.broker.credentials import BrokerCredentials
@@ -31,6 +32,21 @@ def in_background(work: Callable[[], _T], name: str) -> Future[_T]:
         return executor.submit(work)
     finally:
         executor.shutdown(wait=False)
+
+
+@contextmanager
+def meanwhile(work: Callable[[], _T], name: str) -> Iterator[Future[_T]]:
+    """Run ``work`` in a thread of its own while the block runs.
+
+    An error of the block waits for ``work`` to end before it propagates: a refusal is the
+    command's last word, and nothing ``work`` does or prints comes after it.
+    """
+    running = in_background(work, name)
+    try:
+        yield running
+    except BaseException:
+        wait([running])
+        raise
 
 
 def provision_feeds_later(

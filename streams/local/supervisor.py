@@ -38,7 +38,7 @@ from streams.local.monitoring import LocalPrometheus, for_hub
 from streams.local.process_lock import AlreadyRunningError, held_lock
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
 from streams.local.restarts import RestartBudget
-from streams.local.startup import in_background, make_local_keys, provision_feeds_later
+from streams.local.startup import make_local_keys, meanwhile, provision_feeds_later
 from streams.local.storage import refuse_taken_storage_ports
 from streams.private_files import private_dir
 from streams.settings import Settings
@@ -117,22 +117,22 @@ class Supervisor:
         check_port_free(settings.web_host, settings.sink_port, "KAWAL_SINK_PORT")
         if settings.broker_url is None:
             self._check_embedded_ports()
-        keys = in_background(lambda: make_local_keys(settings), "keys")
-        broker_url = settings.broker_url or self._start_embedded()
-        endpoint = parse_broker_url(broker_url)
-        institutions = load_institutions(settings.institutions_file)
-        topics = all_topics(institutions, settings.partitions, settings.replication)
-        # Through `kawal topics apply`'s code, so each start also corrects configurations.
-        try:
-            feeds = provision_feeds_later(endpoint.bootstrap, topics, settings, credentials)
-        except BrokerUnreachableError as exc:
-            if settings.broker_url is None:
-                raise
-            raise external_broker_unreachable(settings.broker_url, exc) from exc
-        if (lost := lost_vault_warning(settings)) is not None:
-            print(f"kawal: warning: {lost}", file=sys.stderr)
-        AuditStore(settings.audit_url).create_schema(settings.home)
-        keys.result()
+        with meanwhile(lambda: make_local_keys(settings), "keys") as keys:
+            broker_url = settings.broker_url or self._start_embedded()
+            endpoint = parse_broker_url(broker_url)
+            institutions = load_institutions(settings.institutions_file)
+            topics = all_topics(institutions, settings.partitions, settings.replication)
+            # Through `kawal topics apply`'s code, so each start also corrects configurations.
+            try:
+                feeds = provision_feeds_later(endpoint.bootstrap, topics, settings, credentials)
+            except BrokerUnreachableError as exc:
+                if settings.broker_url is None:
+                    raise
+                raise external_broker_unreachable(settings.broker_url, exc) from exc
+            if (lost := lost_vault_warning(settings)) is not None:
+                print(f"kawal: warning: {lost}", file=sys.stderr)
+            AuditStore(settings.audit_url).create_schema(settings.home)
+            keys.result()
         self.worker = self._hub_process("worker", broker_url)
         self.sink = self._hub_process("sink", broker_url)
         self.wait_until_healthy()

@@ -102,3 +102,5 @@ def test_a_broker_url_holding_a_password_is_refused_without_showing_it(tmp_path:
     assert result.returncode == 1
     assert "KAWAL_BROKER_PASSWORD" in result.stderr
     assert "s3cret" not in result.stderr
+    # The keys begun meanwhile are made before the refusal, which is the command's last word.
+    assert result.stderr.index(" keys in ") < result.stderr.index("KAWAL_BROKER_PASSWORD")
