@@ -16,7 +16,12 @@ from types import TracebackType
 from typing import Any
 
 from monitoring.connectors import ConnectorProbe
-from streams.broker.silence import CHECK_SECONDS, BrokerQuestion, BrokerSilence
+from streams.broker.silence import (
+    CHECK_SECONDS,
+    BrokerQuestion,
+    BrokerSilence,
+    unanswered_grace,
+)
 
 #: The runbook section a connector's log points at while its broker is silent.
 RUNBOOK = "kawalconnectorbrokerunanswered"
@@ -40,7 +45,7 @@ class BrokerWatch:
         wait: float,
         every: float = CHECK_SECONDS,
     ) -> None:
-        self.silence = BrokerSilence(2 * wait, RUNBOOK)
+        self.silence = BrokerSilence(unanswered_grace(wait), RUNBOOK)
         self._question = BrokerQuestion(bootstrap, security, wait)
         self._every = every
         self._stop = threading.Event()

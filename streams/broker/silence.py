@@ -27,11 +27,20 @@ log = logging.getLogger(__name__)
 
 #: Seconds between two questions: several fall within the silence that degrades readiness.
 CHECK_SECONDS = 5.0
-#: How long the broker may leave a process unanswered before its readiness fails, in seconds:
-#: two whole waits of a question (each waits :data:`BROKER_WAIT_SECONDS`, what every client of
-#: the hub waits). A slow broker answers within one wait and resets it, so it never flaps
-#: readiness; a silent one is reported within about half a minute, two lag readings' time.
-UNANSWERED_SECONDS = 2 * BROKER_WAIT_SECONDS
+
+
+def unanswered_grace(wait: float) -> float:
+    """How long the broker may leave a process unanswered before its readiness fails, in s.
+
+    Two whole waits of a question (each waits ``wait``, ``KAWAL_BROKER_WAIT_SECONDS``): the
+    worker, the sink and connectors alike. A slow broker answers within one wait and resets
+    it, so it never flaps readiness; a silent one is reported within two waits.
+    """
+    return 2 * wait
+
+
+#: The grace of the default wait: about half a minute, two lag readings' time.
+UNANSWERED_SECONDS = unanswered_grace(BROKER_WAIT_SECONDS)
 
 #: What a process's readiness answers while the broker is silent (``broker_unanswered_seconds``
 #: is added).

@@ -25,6 +25,7 @@ from streams.broker.silence import (
     UNANSWERED_SECONDS,
     BrokerQuestion,
     BrokerSilence,
+    unanswered_grace,
 )
 
 
@@ -74,6 +75,6 @@ def register_broker_check(
     Each question waits ``wait`` seconds for its answer; twice that unanswered is the grace.
     """
     question = BrokerQuestion(endpoint.bootstrap, security, wait)
-    check = BrokerCheck(question, metrics, grace=2 * wait)
+    check = BrokerCheck(question, metrics, grace=unanswered_grace(wait))
     app.timer(CHECK_SECONDS, name="kawal.broker-check")(check.check)
     return check
