@@ -43,6 +43,9 @@ class RegistryState(Protocol):
 class BrokerSilence(Protocol):
     """How long a connector's broker has not answered (``streams.broker.silence``)."""
 
+    #: Seconds of silence after which the connector is down and not ready.
+    grace: float
+
     def unanswered_for(self) -> float:
         """Seconds since the broker last answered."""
 
@@ -162,6 +165,13 @@ class ConnectorMetrics:
             labels,
             registry=self.registry,
         )
+        self.broker_grace = Gauge(
+            "kawal_connector_broker_unanswered_grace_seconds",
+            "Seconds of broker silence after which a connector is down and not ready: twice "
+            "its KAWAL_BROKER_WAIT_SECONDS.",
+            labels,
+            registry=self.registry,
+        )
         self.registry_readable = Gauge(
             "kawal_connector_key_registry_readable",
             "1 while the key registry's file, as a connector last checked it (before each "
@@ -200,6 +210,7 @@ class ConnectorMetrics:
         """Export the silence of a connector's broker, which its ``up`` and readiness follow."""
         self._brokers[labels] = silence
         self.broker_unanswered.labels(*labels).set_function(silence.unanswered_for)
+        self.broker_grace.labels(*labels).set(silence.grace)
 
     def readiness(self) -> tuple[int, dict[str, Any]] | None:
         """The first connector whose broker is silent past its grace, as ``/readyz`` says it."""

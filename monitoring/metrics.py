@@ -152,12 +152,20 @@ class HubMetrics:
         self.vault_up = _vault_gauge(self.registry) if vault else None
         self.retention_failures = _retention_counter(self.registry) if vault else None
         self.retention_caught_up = _retention_gauge(self.registry) if vault else None
+        self.retention_interval = _retention_interval_gauge(self.registry) if vault else None
         # Measured by the process when scraped, not a timestamp compared with Prometheus's
         # clock: a scrape interval longer than the bound cannot make a broker look silent.
         self.broker_unanswered = Gauge(
             "kawal_broker_unanswered_seconds",
             "Seconds since the broker last answered this process's check (every 5 s): grows "
             "while a broker keeps its connections but answers nothing (frozen, hung host).",
+            registry=self.registry,
+        )
+        # Exported beside the silence so that the alert follows KAWAL_BROKER_WAIT_SECONDS.
+        self.broker_grace = Gauge(
+            "kawal_broker_unanswered_grace_seconds",
+            "Seconds of broker silence after which this process is not ready (/readyz 503): "
+            "twice KAWAL_BROKER_WAIT_SECONDS.",
             registry=self.registry,
         )
         self.http_refusals = Counter(
@@ -272,9 +280,18 @@ class HubMetrics:
         if self.retention_caught_up is not None:
             self.retention_caught_up.set(moment)
 
-    def follow_broker(self, unanswered_for: Callable[[], float]) -> None:
-        """Export ``unanswered_for()`` (seconds the broker has been silent) at each scrape."""
+    def follow_broker(self, unanswered_for: Callable[[], float], grace: float) -> None:
+        """Export ``unanswered_for()`` (seconds the broker has been silent) at each scrape.
+
+        ``grace`` is the silence after which the process is not ready.
+        """
         self.broker_unanswered.set_function(unanswered_for)
+        self.broker_grace.set(grace)
+
+    def retention_every(self, seconds: float) -> None:
+        """Record that the retention timer looks every ``seconds``."""
+        if self.retention_interval is not None:
+            self.retention_interval.set(seconds)
 
     def refuse_request(self, reason: str) -> None:
         """Count one HTTP request refused, with the refusal's reason code."""
@@ -322,6 +339,16 @@ def _retention_gauge(registry: CollectorRegistry) -> Gauge:
     )
     gauge.set_to_current_time()
     return gauge
+
+
+def _retention_interval_gauge(registry: CollectorRegistry) -> Gauge:
+    """``kawal_retention_check_interval_seconds``: how often the worker's timer looks."""
+    return Gauge(
+        "kawal_retention_check_interval_seconds",
+        "Seconds between two looks of the worker's retention timer "
+        "(KAWAL_RETENTION_CHECK_SECONDS).",
+        registry=registry,
+    )
 
 
 def process_registry() -> CollectorRegistry:

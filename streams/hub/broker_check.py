@@ -51,7 +51,7 @@ class BrokerCheck(BrokerSilence):
         # A thread of its own: long lag readings or store calls in the shared executor
         # must not hold a question back, which would look like a silent broker.
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="kawal-broker-check")
-        metrics.follow_broker(self.unanswered_for)
+        metrics.follow_broker(self.unanswered_for, grace)
 
     async def check(self) -> None:
         """Ask the broker once, off the event loop; a change from the last check is logged."""

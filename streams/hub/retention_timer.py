@@ -182,6 +182,7 @@ class RetentionTimer:
 
 def register(app: faust.App, timer: RetentionTimer, interval_seconds: float) -> None:
     """Run ``timer`` every ``interval_seconds`` on ``app``."""
+    timer.metrics.retention_every(interval_seconds)
 
     async def look() -> None:
         await timer.look()

@@ -28,6 +28,8 @@ def test_a_silent_broker_makes_a_passing_connector_down_and_unready_until_it_ans
     probe.succeeded(0)
     assert _sample(metrics, "kawal_connector_up") == 1.0
     assert metrics.readiness() is None
+    # What KawalConnectorBrokerUnanswered compares the silence with.
+    assert _sample(metrics, "kawal_connector_broker_unanswered_grace_seconds") == GRACE
 
     clock.now += GRACE  # at the grace, not past it
     probe.succeeded(0)
