@@ -132,8 +132,9 @@ def _new(args: argparse.Namespace, settings: Settings) -> int:
         print(f"# {key.use} key: private key written to {path} (mode 0600)")
     entries = "this entry" if len(keys) == 1 else "these entries"
     print(f"# add {entries} to {_registry_in_force(settings)},")
-    print("# then restart the processes that read it when they start (connectors); the hub's")
-    print("# worker and sink read it again when it changes (docs/operations.md, Rotate keys).")
+    print("# nothing to restart: the hub's worker and sink and the connectors read it again when")
+    print("# it changes, and a connector takes up its institution's new signing key from its")
+    print("# key folder at its next batch (docs/operations.md, Rotate keys).")
     print(f"# A signing key signs events dated from {valid_from.isoformat()} on;")
     print("# for events dated earlier (a backlog), make it with an earlier --valid-from.")
     print("\n".join(key.registry_text() for key in keys), end="")

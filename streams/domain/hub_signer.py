@@ -9,8 +9,8 @@ after the process has seen the change (a batch that had already begun may finish
 Which key: the one in use while the registry says it is valid at the signing moment; when it
 is not (revoked, expired), the newest (latest ``valid_from``) of the hub's keys that is held in
 the key folder and registered valid then. A newly registered key is not taken up while the old
-one is valid: institutions' connectors read their copy of the registry when they start, and
-would refuse a key they have not seen yet; a planned rotation ends the old key with
+one is valid: institutions' connectors read the registry file they are given, and one given the
+new file later would refuse a key it has not seen yet; a planned rotation ends the old key with
 ``valid_until``, a withdrawal with ``kawal keys revoke``. When no key qualifies, nothing is
 signed: :meth:`key_at` raises :class:`HubKeyUnavailableError`, whose message says why and what to
 do, the process reports it (``kawal_hub_signing_key_valid`` 0, ``/readyz`` 503) and its

@@ -14,7 +14,7 @@ encryption keys (:mod:`streams.domain.decryption_keys`).
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -141,6 +141,8 @@ class KeyRing:
         self.folder = folder
         self.registry = registry
         self._held: dict[str, list[SigningKey]] = dict(held or {})
+        #: The key files read so far, by institution.
+        self._read_paths: dict[str, set[Path]] = {}
         self._decryption = DecryptionKeys(folder, registry, held_decryption)
 
     @classmethod
@@ -183,17 +185,37 @@ class KeyRing:
         Raises:
             SigningKeyError: no key held is registered and valid at ``moment``.
         """
-        held = self._held.get(institution)
-        if held is None:
-            paths = sorted((self.folder / institution).glob("*.pem"))
-            held = self._held[institution] = [read_signing_key(p, institution) for p in paths]
         valid: dict[str, KeyEntry] = {
             entry.id: entry for entry in self.registry.valid_keys(institution, moment)
         }
+        held = self._signing_keys(institution, valid)
         candidates = [key for key in held if key.key_id in valid]
         if not candidates:
             raise SigningKeyError(self._no_valid_key(institution, held, moment))
         return max(candidates, key=lambda key: valid[key.key_id].valid_from)
+
+    def _signing_keys(self, institution: str, valid: Collection[str]) -> list[SigningKey]:
+        """The signing keys of ``institution`` held, read from its folder when needed.
+
+        Read the first time, and again while the registry names a valid key none of them is:
+        a key made (``kawal keys new``) and registered while the process runs is taken up
+        without a restart, though the registry is read again on its own (a connector's
+        :class:`~streams.domain.registry_watch.RegistryWatch`). Files read before are not
+        read again.
+        """
+        held = self._held.get(institution)
+        if held is not None and set(valid) <= {key.key_id for key in held}:
+            return held
+        read = self._read_paths.setdefault(institution, set())
+        new_paths = sorted(set((self.folder / institution).glob("*.pem")) - read)
+        found = [read_signing_key(path, institution) for path in new_paths]
+        read.update(new_paths)
+        known = {key.key_id for key in held or []}
+        held = self._held[institution] = [
+            *(held or []),
+            *(key for key in found if key.key_id not in known),
+        ]
+        return held
 
     def _no_valid_key(self, institution: str, held: list[SigningKey], moment: datetime) -> str:
         """Why none of the keys ``held`` of ``institution`` signs at ``moment``, and the fix."""

@@ -191,7 +191,9 @@ def test_an_end_before_the_start_is_refused(
     assert main(["keys", "new", "bkn", *args]) == EXIT_ERROR
 
 
-def test_new_keys_say_which_registry_to_add_them_to_and_to_restart(tmp_path: Path) -> None:
+def test_new_keys_say_which_registry_to_add_them_to_and_that_nothing_restarts(
+    tmp_path: Path,
+) -> None:
     registry = tmp_path / "keys" / "registry.toml"
     registry.parent.mkdir(mode=0o700)
     registry.write_text("", encoding="utf-8")
@@ -200,6 +202,6 @@ def test_new_keys_say_which_registry_to_add_them_to_and_to_restart(tmp_path: Pat
 
     assert done.returncode == EXIT_OK, done.stderr
     assert f"# add these entries to the key registry in force, {registry}," in done.stdout
-    assert "restart the processes that read it" in done.stdout
+    assert "nothing to restart: the hub's worker and sink and the connectors read it" in done.stdout
     assert "events dated from 2027-01-01T00:00:00+00:00 on" in done.stdout
     assert len(printed_registry(tmp_path, done.stdout).entries()) == 1
