@@ -203,6 +203,7 @@ def run_held(
         kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s.
     """
     probe = (metrics or ConnectorMetrics()).probe(connector.name, connector.institution)
+    probe.polls_every(connector.config.poll_seconds)
     keyring = keyring or keyring_of(Settings(home=home))
     security = credentials.client_kwargs()
     new_producer = partial(

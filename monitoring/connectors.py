@@ -71,6 +71,10 @@ class ConnectorProbe:
         self.metrics.last_success.labels(*labels).set(time.time())
         self.metrics.records.labels(*labels).inc(records)
 
+    def polls_every(self, seconds: float) -> None:
+        """Record that an idle connector reads its system again after ``seconds``."""
+        self.metrics.poll_interval.labels(self.connector, self.institution).set(seconds)
+
     def failed(self) -> None:
         """A pass gave up on the system after its retries."""
         self.metrics.passed((self.connector, self.institution), False)
@@ -122,6 +126,14 @@ class ConnectorMetrics:
         self.last_success = Gauge(
             "kawal_connector_last_success_timestamp_seconds",
             "When a connector last completed a pass against its system and the broker.",
+            labels,
+            registry=self.registry,
+        )
+        # KawalConnectorSilent counts in it, so it follows a connector's poll_seconds.
+        self.poll_interval = Gauge(
+            "kawal_connector_poll_interval_seconds",
+            "Seconds an idle connector waits before it reads its system again (its config's "
+            "poll_seconds).",
             labels,
             registry=self.registry,
         )

@@ -58,6 +58,14 @@ class Where(StrEnum):
     AUDIT_SINK = "audit_sink"
 
 
+class Timer(StrEnum):
+    """The timers whose interval a process exports (``kawal_timer_interval_seconds``)."""
+
+    CONSUMER_LAG = "consumer_lag"
+    CASE_CENSUS = "case_census"
+    RETENTION = "retention"
+
+
 class HubMetrics:
     """The hub's metrics on their own registry (one per worker; tests make their own)."""
 
@@ -152,13 +160,21 @@ class HubMetrics:
         self.vault_up = _vault_gauge(self.registry) if vault else None
         self.retention_failures = _retention_counter(self.registry) if vault else None
         self.retention_caught_up = _retention_gauge(self.registry) if vault else None
-        self.retention_interval = _retention_interval_gauge(self.registry) if vault else None
         # Measured by the process when scraped, not a timestamp compared with Prometheus's
         # clock: a scrape interval longer than the bound cannot make a broker look silent.
         self.broker_unanswered = Gauge(
             "kawal_broker_unanswered_seconds",
             "Seconds since the broker last answered this process's check (every 5 s): grows "
             "while a broker keeps its connections but answers nothing (frozen, hung host).",
+            registry=self.registry,
+        )
+        # The alerts on a timer's age compare it with these, so they follow the settings.
+        self.timer_intervals = Gauge(
+            "kawal_timer_interval_seconds",
+            "Seconds between two runs of a timer of this process, as set: consumer_lag "
+            "(KAWAL_LAG_CHECK_SECONDS), case_census (KAWAL_DEADLINE_CHECK_SECONDS), retention "
+            "(KAWAL_RETENTION_CHECK_SECONDS).",
+            ["timer"],
             registry=self.registry,
         )
         # Exported beside the silence so that the alert follows KAWAL_BROKER_WAIT_SECONDS.
@@ -288,10 +304,9 @@ class HubMetrics:
         self.broker_unanswered.set_function(unanswered_for)
         self.broker_grace.set(grace)
 
-    def retention_every(self, seconds: float) -> None:
-        """Record that the retention timer looks every ``seconds``."""
-        if self.retention_interval is not None:
-            self.retention_interval.set(seconds)
+    def timer_every(self, timer: Timer, seconds: float) -> None:
+        """Record that this process's ``timer`` runs every ``seconds``."""
+        self.timer_intervals.labels(timer=timer).set(seconds)
 
     def refuse_request(self, reason: str) -> None:
         """Count one HTTP request refused, with the refusal's reason code."""
@@ -339,16 +354,6 @@ def _retention_gauge(registry: CollectorRegistry) -> Gauge:
     )
     gauge.set_to_current_time()
     return gauge
-
-
-def _retention_interval_gauge(registry: CollectorRegistry) -> Gauge:
-    """``kawal_retention_check_interval_seconds``: how often the worker's timer looks."""
-    return Gauge(
-        "kawal_retention_check_interval_seconds",
-        "Seconds between two looks of the worker's retention timer "
-        "(KAWAL_RETENTION_CHECK_SECONDS).",
-        registry=registry,
-    )
 
 
 def process_registry() -> CollectorRegistry:

@@ -329,6 +329,7 @@ def create_worker(settings: Settings) -> faust.App:
             hub_inbound=_raw_topic(app, inbound_topic(HUB_INSTITUTION)),
         ),
         settings.deadline_check_seconds,
+        metrics,
     )
     retention_timer.register(
         app,

@@ -24,6 +24,7 @@ from datetime import datetime
 
 import faust
 
+from monitoring.metrics import HubMetrics, Timer
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
 from streams.domain.deadlines import DeadlineRule, breach_event
@@ -84,9 +85,17 @@ class DeadlineTimer:
 
 
 def register(
-    app: faust.App, census: CaseCensus, timer: DeadlineTimer, interval_seconds: float
+    app: faust.App,
+    census: CaseCensus,
+    timer: DeadlineTimer,
+    interval_seconds: float,
+    metrics: HubMetrics,
 ) -> None:
-    """Take ``census`` every ``interval_seconds`` (as its pace allows); ``timer`` reports it."""
+    """Take ``census`` every ``interval_seconds`` (as its pace allows); ``timer`` reports it.
+
+    The interval is exported on ``metrics``: KawalCaseCensusStale counts in it.
+    """
+    metrics.timer_every(Timer.CASE_CENSUS, interval_seconds)
 
     async def look() -> None:
         found = await census.take()

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 import faust
 
-from monitoring.metrics import HubMetrics
+from monitoring.metrics import HubMetrics, Timer
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
 from streams.domain.erasure import (
@@ -182,7 +182,7 @@ class RetentionTimer:
 
 def register(app: faust.App, timer: RetentionTimer, interval_seconds: float) -> None:
     """Run ``timer`` every ``interval_seconds`` on ``app``."""
-    timer.metrics.retention_every(interval_seconds)
+    timer.metrics.timer_every(Timer.RETENTION, interval_seconds)
 
     async def look() -> None:
         await timer.look()

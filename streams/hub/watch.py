@@ -19,7 +19,7 @@ from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 
 from monitoring.cases import CaseCollector
 from monitoring.lag import LagCollector
-from monitoring.metrics import HubMetrics
+from monitoring.metrics import HubMetrics, Timer
 from monitoring.overdue import OverdueCollector
 from monitoring.strays import StrayCollector
 from streams.broker.endpoint import BrokerEndpoint
@@ -47,6 +47,7 @@ def watch_lag(
 ) -> LagReader:
     """Read every hub group's lag every ``interval`` seconds and export the last reading."""
     reader = LagReader(endpoint, security)
+    metrics.timer_every(Timer.CONSUMER_LAG, interval)
     metrics.registry.register(LagCollector(reader.snapshot))
 
     async def read_lag() -> None:

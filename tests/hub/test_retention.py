@@ -136,7 +136,7 @@ def test_a_case_is_erased_by_its_retention_rule_once_closed(retention_hub: Reten
     vault = DataKeyVault.open_existing(settings.effective_vault_url, load_kek_ring(settings))
     try:
         # What KawalRetentionBehind counts its three looks in.
-        assert metric_value(hub.worker_url, "kawal_retention_check_interval_seconds") == 1
+        assert metric_value(hub.worker_url, 'kawal_timer_interval_seconds{timer="retention"}') == 1
         # Not closed yet: a rule counted from closing leaves it alone, whatever its period.
         hub.wait_caught_up(looks=2)
         assert vault.tombstone(case_id) is None
