@@ -197,9 +197,9 @@ class KeyRing:
     def _signing_keys(self, institution: str, valid: Collection[str]) -> list[SigningKey]:
         """The signing keys of ``institution`` held, read from its folder when needed.
 
-        Read the first time, and again while the registry names a valid key none of them is:
-        a key made (``kawal keys new``) and registered while the process runs is taken up
-        without a restart, though the registry is read again on its own (a connector's
+        Read the first time, and again while the registry names a valid key none of them is,
+        so a key made (``kawal keys new``) and registered while the process runs signs without
+        a restart (the process reads the registry itself again when its file changes:
         :class:`~streams.domain.registry_watch.RegistryWatch`). Files read before are not
         read again.
         """
