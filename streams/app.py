@@ -72,7 +72,7 @@ from streams.topics import (
 from streams.vault.answer_deadline import BoundedVault
 from streams.vault.data_keys import DataKeyVault
 from streams.vault.kek_source import load_kek_ring
-from streams.web import idle_connections, response_headers, server_tls, site, views
+from streams.web import idle_connections, response_headers, server_tls, site, unrouted, views
 from streams.web.auth import Authenticator
 from streams.web.oidc import OidcConfig, OidcVerifier
 
@@ -160,7 +160,8 @@ def create_app(settings: Settings, role: Role = Role.WORKER) -> faust.App:
         web_host=settings.web_host,
         web_port=settings.web_port if worker else settings.sink_port,
     )
-    return idle_connections.close_idle(response_headers.secure(app), settings.http_idle_seconds)
+    secured = unrouted.answer_unrouted(response_headers.secure(app))
+    return idle_connections.close_idle(secured, settings.http_idle_seconds)
 
 
 def create_authenticator(
