@@ -72,6 +72,7 @@ bench: install
 # rebalance of two workers under load, a 50,000-event backlog beside another institution.
 battery: system-deps install
 	$(BIN)/pytest -m battery -s
+	KAWAL_FUZZ_EXAMPLES=20000 $(BIN)/pytest tests/web/test_request_fuzz.py tests/connectors/test_lapor_fuzz.py
 
 clean:
 	rm -rf $(VENV) $(NODE_TOOLS:%=%/node_modules) .kawal .pytest_cache .mypy_cache .ruff_cache

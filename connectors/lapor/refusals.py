@@ -41,6 +41,14 @@ NOT_FOUND = (
     "This page does not exist. Check its address, or start again from the report form or the "
     "tracking page.",
 )
+#: A method the address does not take (a form sent to the tracking page's address, say).
+WRONG_METHOD = (
+    "method_not_allowed",
+    "Alamat ini tidak menerima kiriman seperti itu. Mulai lagi dari formulir laporan atau "
+    "halaman pelacakan.",
+    "This address does not take that kind of request. Start again from the report form or the "
+    "tracking page.",
+)
 
 
 def too_many(seconds: int) -> tuple[str, str, str]:

@@ -173,6 +173,9 @@ class Portal:
             response = self._refusal(request, exc)
         except web.HTTPNotFound:  # a mistyped address: a page in the reader's words, not text
             response = self._refusal(request, IntakeRefusedError(404, *refusals.NOT_FOUND))
+        except web.HTTPMethodNotAllowed as exc:  # the same, with the methods it takes
+            response = self._refusal(request, IntakeRefusedError(405, *refusals.WRONG_METHOD))
+            response.headers["Allow"] = exc.headers["Allow"]
         except web.HTTPException as exc:
             exc.headers.update(_HEADERS)
             raise
@@ -257,12 +260,11 @@ class Portal:
         """
         fields: dict[str, str] = {}
         uploads: list[Upload] = []
-        for name, value in (await self._in_time(request, request.post())).items():
-            if isinstance(value, FileField):
-                data = value.file.read()
-                if data or value.filename:  # an empty file input sends an empty part
-                    uploads.append(Upload(value.filename or "", data))
-            elif isinstance(value, str):
+        for name, value in await self._posted(request):
+            if isinstance(value, Upload):
+                if value.data or value.name:  # an empty file input sends an empty part
+                    uploads.append(value)
+            else:
                 fields[name] = value
         # An unticked checkbox sends nothing: the reporter chose to give a name and contact.
         fields.setdefault("anonymous", "false")
@@ -299,7 +301,8 @@ class Portal:
         code = ""
         if (request.content_length or CODE_FORM_BYTES + 1) <= CODE_FORM_BYTES:
             try:
-                code = str((await self._in_time(request, request.post())).get("code", "")).strip()
+                code = next((str(v) for k, v in await self._posted(request) if k == "code"), "")
+                code = code.strip()
             except (ValueError, BadHttpMessage):  # not UTF-8, or a broken part: no code
                 code = ""
         if not _CODE.fullmatch(code):
@@ -360,6 +363,26 @@ class Portal:
             except IntakeRefusedError:
                 break  # the store is down: the browser reconnects and is told so
         return response
+
+    async def _posted(self, request: web.Request) -> list[tuple[str, str | Upload]]:
+        """The posted form's fields in order, each file read (see :meth:`_in_time`).
+
+        aiohttp spools each file to a temporary file (on disk past 1 MiB): it is closed once
+        read, not left holding a reporter's evidence until garbage collection.
+
+        Raises:
+            ValueError: a field is not UTF-8 text.
+            BadHttpMessage: a part's header is broken.
+            IntakeRefusedError: 408, the body came too slowly.
+        """
+        fields: list[tuple[str, str | Upload]] = []
+        for name, value in (await self._in_time(request, request.post())).items():
+            if isinstance(value, FileField):
+                with value.file:
+                    fields.append((name, Upload(value.filename or "", value.file.read())))
+            elif isinstance(value, str):
+                fields.append((name, value))
+        return fields
 
     async def _in_time(self, request: web.Request, read: Awaitable[_T]) -> _T:
         """``read`` of the request's body, in the time its size takes at ``MIN_BODY_RATE``.

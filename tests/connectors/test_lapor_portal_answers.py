@@ -74,6 +74,22 @@ def test_a_wrong_address_is_a_page_in_the_readers_words(intake: LaporIntake) -> 
     assert (api_status, json.loads(body)["error"]) == (404, "not_found")
 
 
+def test_a_method_the_address_does_not_take_is_a_page_in_the_readers_words(
+    intake: LaporIntake,
+) -> None:
+    status, headers, page = request(intake, "POST", "/", b"x=1")
+    en_status, _, english = request(intake, "POST", "/lacak/ABC?lang=en", b"x=1")
+    api_status, api_headers, body = request(intake, "DELETE", "/api/v1/tracking/ABC")
+
+    assert (status, headers["Content-Type"]) == (405, "text/html; charset=utf-8")
+    assert headers["Allow"] == "GET,HEAD"
+    assert "Alamat ini tidak menerima kiriman seperti itu" in page.decode()
+    assert en_status == 405
+    assert "This address does not take that kind of request" in english.decode()
+    assert (api_status, json.loads(body)["error"]) == (405, "method_not_allowed")
+    assert api_headers["Allow"] == "GET,HEAD"
+
+
 def test_a_lost_code_is_told_what_can_still_be_done(intake: LaporIntake) -> None:
     status, _, page = request(intake, "GET", "/lacak/" + "A" * 24 + "?lang=en")
 

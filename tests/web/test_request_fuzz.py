@@ -15,7 +15,6 @@ and, after them all, the worker logged no error and no traceback.
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,9 +22,10 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.fuzzing import fuzz_settings
 from tests.hubtools import RunningHub
 
 #: Each documented route, its case id and figure as ``{case}`` and ``{figure}``.
@@ -180,13 +180,7 @@ def test_no_request_fails_the_server_or_reaches_personal_data_without_a_credenti
     case_id, tokens = case_and_credentials
     log_before = hub.worker.log_path.read_text(errors="replace")
 
-    @settings(
-        max_examples=int(os.environ.get("FUZZ_N", "400")),
-        deadline=None,
-        derandomize=not os.environ.get("FUZZ_N"),
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @fuzz_settings(400)
     @given(request=requests(hub.base_url, case_id, tokens))
     def answered(request: Sent) -> None:
         status, headers, body = send(request)
