@@ -35,9 +35,7 @@ pytestmark = pytest.mark.slow
 LEFT_OUT = ("up", "worker", "sink", "demo", "topics", "replay", "erase", "dlq", "connector")
 #: Exit codes streams.cli documents.
 EXITS = set(range(9))
-TEXT = st.text(
-    st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=30
-)
+TEXT = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=30)
 MOMENTS = st.sampled_from(
     (
         "2024-11-01",
