@@ -70,12 +70,13 @@ bench: install
 
 # Long runs outside `make test`, each printing its figures: 100,000 events with kills, a
 # rebalance of two workers under load, a 50,000-event backlog beside another institution;
-# then 20,000 new generated requests to the hub and the portal, command lines to `kawal`, and
-# records of institutions' systems to the reference connectors' mappings.
+# then 20,000 new generated inputs of each kind: requests to the hub and the portal, command
+# lines to `kawal`, institutions' records to the connectors' mappings, inbound records to the
+# pipeline's step.
 battery: system-deps install
 	$(BIN)/pytest -m battery -s
 	KAWAL_FUZZ_EXAMPLES=20000 $(BIN)/pytest tests/web/test_request_fuzz.py tests/connectors/test_lapor_fuzz.py \
-		tests/cli/test_cli_fuzz.py tests/connectors/test_mapping_fuzz.py
+		tests/cli/test_cli_fuzz.py tests/connectors/test_mapping_fuzz.py tests/hub/test_ingress_fuzz.py
 
 clean:
 	rm -rf $(VENV) $(NODE_TOOLS:%=%/node_modules) .kawal .pytest_cache .mypy_cache .ruff_cache

@@ -116,6 +116,12 @@ def check_report(
     SIASN by it. Its reporter_ref, which travels in clear, must be a per-case pseudonym or
     its sender's own finding. No value is quoted back: any of these fields may hold anything.
     """
+    if not report["case_number"]:
+        return Rejection(
+            Reason.CASE_ID_NOT_DERIVED,
+            "case_number is empty: a report opens its case under the UUIDv5 of "
+            "'<envelope.source>:<case_number>', so it carries its sender's own case number",
+        )
     derived = case_id_for(report["envelope"]["source"], report["case_number"])
     if report["envelope"]["case_id"] != derived:
         return Rejection(

@@ -62,6 +62,17 @@ def test_a_report_under_a_random_case_id_is_refused_naming_the_derived_one(
     assert f"here {derived}; send that case_id" in reason_given(step, event, wrapper)
 
 
+def test_a_report_with_an_empty_case_number_is_refused_not_failed(
+    step: Pipeline, event: dict[str, Any]
+) -> None:
+    # No case id derives from it: before, the step failed on it (internal_error).
+    event["case_number"] = ""
+    wrapper = signed(step, event)
+
+    assert refused_with(step, event, wrapper) == "case_id_not_derived"
+    assert reason_given(step, event, wrapper).startswith("case_number is empty: ")
+
+
 def test_a_report_carrying_the_senders_own_reporter_reference_is_refused(
     step: Pipeline, event: dict[str, Any]
 ) -> None:
