@@ -72,11 +72,12 @@ bench: install
 # rebalance of two workers under load, a 50,000-event backlog beside another institution;
 # then 20,000 new generated inputs of each kind: requests to the hub and the portal, command
 # lines to `kawal`, institutions' records to the connectors' mappings, inbound records to the
-# pipeline's step.
+# pipeline's step, feed records to an outbound connector's checks.
 battery: system-deps install
 	$(BIN)/pytest -m battery -s
 	KAWAL_FUZZ_EXAMPLES=20000 $(BIN)/pytest tests/web/test_request_fuzz.py tests/connectors/test_lapor_fuzz.py \
-		tests/cli/test_cli_fuzz.py tests/connectors/test_mapping_fuzz.py tests/hub/test_ingress_fuzz.py
+		tests/cli/test_cli_fuzz.py tests/connectors/test_mapping_fuzz.py tests/hub/test_ingress_fuzz.py \
+		tests/connectors/test_feed_fuzz.py
 
 clean:
 	rm -rf $(VENV) $(NODE_TOOLS:%=%/node_modules) .kawal .pytest_cache .mypy_cache .ruff_cache

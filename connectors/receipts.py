@@ -18,7 +18,7 @@ from typing import Any
 from streams.domain.entries import EntryProblem
 from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.keys import KeyRefusal, KeyRegistry
-from streams.domain.receipt_statement import rejection_statement
+from streams.domain.receipt_statement import rejection_statement_of
 from streams.domain.signing import Context, verify
 
 
@@ -51,8 +51,10 @@ def believed_refusal(
     hub = keys.key_for(HUB_INSTITUTION, receipt["hub_key_id"], receipt["issued_at"])
     if isinstance(hub, KeyRefusal):
         return EntryProblem("hub_" + hub.problem.value, hub.detail)
-    statement = rejection_statement(receipt)
-    if not verify(hub.public_key, Context.REJECTION, statement, receipt["hub_signature"]):
+    statement = rejection_statement_of(receipt)
+    if statement is None or not verify(
+        hub.public_key, Context.REJECTION, statement, receipt["hub_signature"]
+    ):
         return EntryProblem("hub_signature_invalid", "the hub did not sign this receipt")
     return HubRefusal(
         event_id=receipt["event_id"],

@@ -18,6 +18,7 @@ from typing import Any
 
 from fastavro import parse_schema, schemaless_writer
 from fastavro.types import Schema
+from fastavro.validation import validate
 
 DIRECTORY = Path(__file__).parent
 
@@ -37,3 +38,12 @@ def statement_bytes(name: str, record: Mapping[str, Any]) -> bytes:
     out = io.BytesIO()
     schemaless_writer(out, statement_schema(name), dict(record))
     return out.getvalue()
+
+
+def fits(name: str, record: Mapping[str, Any]) -> bool:
+    """Whether ``record`` can be written as statement ``name``.
+
+    What the hub signs always fits; a record read from a topic anyone can write may not (a
+    field the statement requires left empty), and then nothing anyone signed stands for it.
+    """
+    return bool(validate(dict(record), statement_schema(name), raise_errors=False))

@@ -82,8 +82,11 @@ def test_a_refusal_the_hub_did_not_sign_is_not_believed() -> None:
     ring = KeyRing.generated([HUB_INSTITUTION, "bawaslu.33"], NOW.replace(year=2020))
     forged = refused_report(ring, forged=True)
     altered = refused_report(ring) | {"reason_code": "duplicate_event"}
+    # A field the hub always fills left empty: no statement to check. Before, the check
+    # failed on it, and with it the connector's pass, at every pass.
+    emptied = refused_report(ring) | {"reason_code": None}
 
-    for receipt in (forged, altered):
+    for receipt in (forged, altered, emptied):
         problem = believed_refusal(ring.registry, receipt)
         assert isinstance(problem, EntryProblem)
         assert problem.code == "hub_signature_invalid"
