@@ -104,9 +104,9 @@ def value_for(action: argparse.Action, home: Home, folder: Path) -> st.SearchStr
         typed = st.sampled_from([str(choice) for choice in action.choices])
     elif kind == "case_uuid" or name == "case":
         typed = st.sampled_from((home.case_id, str(uuid.uuid4()), home.case_id.upper()))
-    elif kind == "Path":
-        typed = TEXT.map(lambda text: str(folder / (text.replace("/", "_") or "x")))
-        typed = typed | st.just(str(home.path / "keys" / "registry.toml")) | st.just(str(folder))
+    elif kind == "Path":  # inside the test's folder only: commands write where they are told
+        named = TEXT.map(lambda text: str(folder / (text.replace("/", "_") or "x")))
+        return named | st.sampled_from((str(home.path / "keys" / "registry.toml"), str(folder)))
     elif kind in ("int", "float", "_working_days"):
         typed = st.integers(-(10**12), 10**12).map(str) | st.sampled_from(("nan", "inf", "1e400"))
     elif kind in ("_moment", "_day", "expiry") or name in ("date_from", "date_to", "start", "end"):
@@ -138,8 +138,12 @@ def command_lines(draw: st.DrawFn, home: Home, folder: Path) -> list[str]:
     return argv
 
 
-def test_no_command_line_makes_a_command_fail_as_a_defect(home: Home, tmp_path: Path) -> None:
+def test_no_command_line_makes_a_command_fail_as_a_defect(
+    home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = {"KAWAL_HOME": str(home.path), "KAWAL_BROKER_URL": "tansu://127.0.0.1:9"}
+    # A relative path a command is given (a value of any text) lands in the test's folder.
+    monkeypatch.chdir(tmp_path)
 
     @fuzz_settings(150)
     @given(argv=command_lines(home, tmp_path))
