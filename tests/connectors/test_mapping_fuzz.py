@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from connectors.bawaslu.mapping import PostMapper
 from connectors.errors import PermanentError
-from connectors.inspektorat.rows import RowMapper
+from connectors.inspektorat.rows import EXTRA_FIELDS, RowMapper
+from connectors.inspektorat.simulator import COLUMNS
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec, CodecError
 from tests.fuzzing import fuzz_settings
@@ -84,20 +85,8 @@ INSPEKTORAT_REPORT: dict[str, Any] = {
     "subject_name": "Budi",
     "reporter_ref": "reporter:abc",
 }
-INSPEKTORAT_FIELDS = (
-    *INSPEKTORAT_REPORT,
-    "reporter_identity",
-    "actor_ref",
-    "case_id",
-    "case_reporter",
-    "held_on",
-    "minutes_reference",
-    "subject_attended",
-    "includes_direct_superior",
-    "includes_personnel_unit",
-    "member_refs",
-    "__extra_fields__",
-)
+#: The columns an inspectorate exports, and one its rows must not have (beyond the header).
+INSPEKTORAT_FIELDS = (*COLUMNS, EXTRA_FIELDS)
 
 
 @st.composite
