@@ -27,15 +27,15 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
-from aiohttp.web_request import FileField
 
 from connectors.json_input import read_json
 from connectors.lapor import refusals
-from connectors.lapor.intake import IntakeRefusedError, RateLimits, ReportIntake, Upload
+from connectors.lapor.bodies import BodyReader
+from connectors.lapor.intake import IntakeRefusedError, RateLimits, ReportIntake
 from connectors.lapor.json_uploads import json_uploads
 from connectors.lapor.origin import from_another_site
 from connectors.lapor.pages import Pages
@@ -54,9 +54,6 @@ STREAM_SECONDS = 300.0
 HEARTBEAT_SECONDS = 15.0
 #: Streams one source may hold open at once (a reporter needs one; a few tabs are fine).
 MAX_STREAMS_PER_SOURCE = 4
-#: The slowest body taken, in bytes per second (about 64 kbit/s, a weak mobile link): one
-#: that comes slower only holds a connection, as a slow-loris attack does.
-MIN_BODY_RATE = 8 * 1024
 #: Largest body of the tracking-code form (a code has at most 64 characters).
 CODE_FORM_BYTES = 4096
 _HEADERS = {
@@ -71,7 +68,6 @@ _HEADERS = {
 }
 #: What a browser's form posts as.
 _FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
-_T = TypeVar("_T")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -113,6 +109,7 @@ class Portal:
         pages: Pages,
     ) -> None:
         self.settings = settings
+        self.bodies = BodyReader(settings.idle_seconds, settings.max_request_bytes)
         self.intake = intake
         self.tracking = tracking
         self.rates = rates
@@ -227,7 +224,7 @@ class Portal:
         if request.content_type not in _FORM_TYPES:  # aiohttp reads any other body as no field
             return self._refusal(request, IntakeRefusedError(415, *refusals.NOT_A_FORM))
         try:
-            fields, uploads = await self._posted_form(request)
+            fields, uploads = await self.bodies.form(request)
         except (ValueError, BadHttpMessage):  # a field not UTF-8, a part's header broken
             return self._html(
                 self.pages.form(locale, {}, IntakeRefusedError(400, *refusals.NOT_FORM)), 400
@@ -244,36 +241,16 @@ class Portal:
         try:
             if request.content_type not in _FORM_TYPES:
                 raise ValueError("no form")
-            fields, uploads = await self._posted_form(request)
+            fields, uploads = await self.bodies.form(request)
         except (ValueError, BadHttpMessage, IntakeRefusedError):
             return self._refusal(request, refusal)
         page = self.pages.form(locale_of(request), fields, refusal, files_again=bool(uploads))
         return self._html(page, refusal.status)
 
-    async def _posted_form(self, request: web.Request) -> tuple[dict[str, str], list[Upload]]:
-        """The text fields and files of a posted form.
-
-        Raises:
-            ValueError: a field is not UTF-8 text.
-            BadHttpMessage: a part's header is broken.
-            IntakeRefusedError: 408, the body came too slowly.
-        """
-        fields: dict[str, str] = {}
-        uploads: list[Upload] = []
-        for name, value in await self._posted(request):
-            if isinstance(value, Upload):
-                if value.data or value.name:  # an empty file input sends an empty part
-                    uploads.append(value)
-            else:
-                fields[name] = value
-        # An unticked checkbox sends nothing: the reporter chose to give a name and contact.
-        fields.setdefault("anonymous", "false")
-        return fields, uploads
-
     async def submit_json(self, request: web.Request) -> web.Response:
         """A report as JSON: 202 with the tracking code, or the refusal."""
         try:
-            raw = read_json(await self._in_time(request, request.read()))
+            raw = read_json(await self.bodies.in_time(request, request.read()))
         except ValueError:
             return self._refusal(request, IntakeRefusedError(400, *refusals.NOT_JSON))
         if not isinstance(raw, dict):
@@ -301,8 +278,8 @@ class Portal:
         code = ""
         if (request.content_length or CODE_FORM_BYTES + 1) <= CODE_FORM_BYTES:
             try:
-                code = next((str(v) for k, v in await self._posted(request) if k == "code"), "")
-                code = code.strip()
+                fields = await self.bodies.fields(request)
+                code = next((str(value) for name, value in fields if name == "code"), "").strip()
             except (ValueError, BadHttpMessage):  # not UTF-8, or a broken part: no code
                 code = ""
         if not _CODE.fullmatch(code):
@@ -363,39 +340,6 @@ class Portal:
             except IntakeRefusedError:
                 break  # the store is down: the browser reconnects and is told so
         return response
-
-    async def _posted(self, request: web.Request) -> list[tuple[str, str | Upload]]:
-        """The posted form's fields in order, each file read (see :meth:`_in_time`).
-
-        aiohttp spools each file to a temporary file (on disk past 1 MiB): it is closed once
-        read, not left holding a reporter's evidence until garbage collection.
-
-        Raises:
-            ValueError: a field is not UTF-8 text.
-            BadHttpMessage: a part's header is broken.
-            IntakeRefusedError: 408, the body came too slowly.
-        """
-        fields: list[tuple[str, str | Upload]] = []
-        for name, value in (await self._in_time(request, request.post())).items():
-            if isinstance(value, FileField):
-                with value.file:
-                    fields.append((name, Upload(value.filename or "", value.file.read())))
-            elif isinstance(value, str):
-                fields.append((name, value))
-        return fields
-
-    async def _in_time(self, request: web.Request, read: Awaitable[_T]) -> _T:
-        """``read`` of the request's body, in the time its size takes at ``MIN_BODY_RATE``.
-
-        Raises:
-            IntakeRefusedError: 408, the body came slower.
-        """
-        size = request.content_length or self.settings.max_request_bytes  # at most that (_headers)
-        try:
-            async with asyncio.timeout(self.settings.idle_seconds + size / MIN_BODY_RATE):
-                return await read
-        except TimeoutError:
-            raise IntakeRefusedError(408, *refusals.TOO_SLOW) from None
 
     async def _follow(self, request: web.Request) -> Any:
         code = request.match_info["code"]

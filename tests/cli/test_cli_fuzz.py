@@ -63,10 +63,13 @@ class Home:
 
 
 @pytest.fixture(scope="module")
-def home(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Home:
-    """A home a hub stored a referred case in, the hub stopped again."""
+def home(module_broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Home:
+    """A home a hub of its own broker stored a referred case in, the hub stopped again.
+
+    Not the session broker: its hub's worker, in the same consumer group, would take the case.
+    """
     path = tmp_path_factory.mktemp("cli-fuzz")
-    hub = start_hub(broker.url, path)
+    hub = start_hub(module_broker.url, path)
     try:
         case_id = hub.open_case()
         hub.wait_trail(case_id, 4)

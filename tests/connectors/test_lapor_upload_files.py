@@ -2,21 +2,20 @@
 
 aiohttp spools each uploaded file to a temporary file (on disk past 1 MiB) and leaves closing
 it to the application: left open, a reporter's evidence waited for the garbage collector.
-The form is parsed here as the portal parses it, from a request built in this process.
+The form is read here as the portal reads it, from a request built in this process.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, cast
 from unittest import mock
 
 from aiohttp import StreamReader
 from aiohttp.test_utils import make_mocked_request
 from aiohttp.web_request import FileField
 
+from connectors.lapor.bodies import BodyReader
 from connectors.lapor.intake import Upload
-from connectors.lapor.web import Portal, PortalSettings
 from tests.lapor_support import CHAT_LOG, multipart, png, report_fields
 
 
@@ -24,9 +23,7 @@ def test_every_file_of_a_posted_form_is_closed_once_read() -> None:
     body, content_type = multipart(
         report_fields(), [("foto.png", png()), ("obrolan.txt", CHAT_LOG)]
     )
-    settings = PortalSettings("127.0.0.1", 0, max_request_bytes=1 << 20, idle_seconds=5.0)
-    nothing = cast(Any, None)  # reading a form needs none of the portal's stores
-    portal = Portal(settings, nothing, nothing, nothing, nothing)
+    bodies = BodyReader(idle_seconds=5.0, max_bytes=1 << 20)
 
     async def post() -> tuple[list[tuple[str, str | Upload]], list[FileField]]:
         stream = StreamReader(
@@ -36,7 +33,7 @@ def test_every_file_of_a_posted_form_is_closed_once_read() -> None:
         stream.feed_eof()
         headers = {"Content-Type": content_type, "Content-Length": str(len(body))}
         request = make_mocked_request("POST", "/lapor", headers=headers, payload=stream)
-        fields = await portal._posted(request)
+        fields = await bodies.fields(request)
         form = await request.post()  # what aiohttp parsed, kept by the request
         return fields, [value for value in form.values() if isinstance(value, FileField)]
 
