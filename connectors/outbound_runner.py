@@ -9,7 +9,8 @@ signed it and it extends its case's chain as far as the connector has seen it
 offset only after the entry was delivered or dead-lettered (:mod:`connectors.runtime` holds
 what both halves share). A broker that does not answer a fetch, a dead letter or a commit
 holds the runner back at the first entry not handled, until it answers again; it does not end
-the connector.
+the connector. Nor does a failure on one entry that nobody foresaw: that entry is
+dead-lettered (:mod:`connectors.record_failures`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from connectors.errors import PermanentError
 from connectors.feed_chains import FeedChains
 from connectors.heads import HeadKeeper
 from connectors.receipts import believed_refusal
+from connectors.record_failures import INTERNAL_ERROR, failure_reason, is_machine_failure
 from connectors.retry import GaveUp, RetryPolicy, with_retries
 from connectors.runtime import Patience, RenewsProducer, unwatched
 from monitoring.connectors import ConnectorProbe
@@ -149,6 +151,19 @@ class OutboundRunner(RenewsProducer):
         self._producer_lost()
 
     def _handle(self, record: ConsumerRecord) -> None:
+        """Settle ``record``; a failure nobody foresaw dead-letters it (record_failures)."""
+        try:
+            self._settle(record)
+        except Exception as exc:
+            if is_machine_failure(exc):
+                raise
+            position = f"{record.partition}:{record.offset}"
+            then = f"restart the connector once with `--redeliver-from {position}`"
+            reason = failure_reason(self.connector.name, f"feed record {position}", exc, then)
+            self._reject(record, INTERNAL_ERROR, reason)
+
+    def _settle(self, record: ConsumerRecord) -> None:
+        """Deliver an entry believed, note a receipt or keep a head; dead-letter what is not."""
         try:
             decoded = self.codec.decode(record.value)
         except CodecError as exc:

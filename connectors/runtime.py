@@ -33,7 +33,8 @@ from connectors.base import (
 )
 from connectors.dead_letters import PUBLISH_TIMEOUT_SECONDS, Rejection, send_dead_letter
 from connectors.emitters import Emitter, emitter_of
-from connectors.errors import PermanentError
+from connectors.errors import ConnectorError, PermanentError
+from connectors.record_failures import INTERNAL_ERROR, failure_reason, is_machine_failure
 from connectors.retry import GaveUp, RetryPolicy, with_retries
 from monitoring.connectors import ConnectorMetrics, ConnectorProbe
 from schemas.codec import AvroCodec, CodecError
@@ -256,7 +257,7 @@ class InboundRunner(RenewsProducer):
         Every event is encoded before any is sent, so a record goes in whole or not at all.
         """
         try:
-            return [self._signed(event) for event in self.connector.to_events(record)]
+            return [self._signed(event) for event in self._events_of(record)]
         except PermanentError as exc:
             self._reject(record, exc.reason_code, exc.reason)
         except CodecError as exc:
@@ -266,6 +267,26 @@ class InboundRunner(RenewsProducer):
             code = NAIVE_TIME if isinstance(exc, NaiveTimeError) else SCHEMA_MISMATCH
             self._reject(record, code, f"{exc}; {REFIT}")
         return []
+
+    def _events_of(self, record: SourceRecord) -> list[Event]:
+        """The connector's events of ``record``.
+
+        Raises:
+            PermanentError: the connector refused the record, or failed on it in a way nobody
+                foresaw (``internal_error``: :mod:`connectors.record_failures`).
+            CodecError: an event's time has no UTC offset.
+            TransientError: the connector could not reach what the mapping needs.
+        """
+        try:
+            return list(self.connector.to_events(record))
+        except (ConnectorError, CodecError):
+            raise
+        except Exception as exc:
+            if is_machine_failure(exc):
+                raise
+            then = "read the record again (docs/connectors.md, section 6)"
+            reason = failure_reason(self.connector.name, "a record of its system", exc, then)
+            raise PermanentError(INTERNAL_ERROR, reason) from exc
 
     def _signed(self, event: Event) -> Outgoing:
         """One event signed with the key valid at its time, and its record key and headers.

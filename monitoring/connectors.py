@@ -31,6 +31,10 @@ from monitoring.build import register_build_info
 from monitoring.exposition import serve_registry
 from monitoring.metrics import process_registry
 
+#: Dead letters whose first one raises an alert (KawalConnectorInternalError): their series
+#: are exported at zero from the start, as increase() cannot count a series' first sample.
+ALERTED_FROM_THE_FIRST = ("internal_error",)
+
 
 class RegistryState(Protocol):
     """What a connector's watch of its key registry found (``streams.domain.registry_watch``)."""
@@ -206,6 +210,8 @@ class ConnectorMetrics:
         """The metrics of one connector, its series exported at zero from now on."""
         for family in (self.records, self.failures, self.retries):
             family.labels(connector, institution)
+        for reason in ALERTED_FROM_THE_FIRST:
+            self.dead_letters.labels(connector, institution, reason)
         return ConnectorProbe(self, connector, institution)
 
     def passed(self, labels: tuple[str, str], succeeded: bool) -> None:

@@ -217,3 +217,79 @@ def test_an_unreachable_system_is_logged_with_the_connectors_reason(
         f"(TransientError: {OUTAGE}); will try again"
     ]
     assert checkpoints.get(NAME) is None
+
+
+class Defective(AsItComes):
+    """A connector whose mapping has a defect that shows on some records: ``fails`` raises.
+
+    The failure's text quotes the record, as a third-party error's text may.
+    """
+
+    def __init__(self, reports: list[dict[str, Any]], fails: Exception) -> None:
+        super().__init__(reports)
+        self.fails = fails
+
+    def to_events(self, record: SourceRecord) -> list[Event]:
+        if record.payload.get("summary") == "defect":
+            raise self.fails
+        return super().to_events(record)
+
+
+def test_a_record_the_mapping_fails_on_is_dead_lettered_and_the_connector_goes_on(
+    kawal_broker: list[str],
+    producer: KafkaProducer,
+    checkpoints: CheckpointStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Before, the failure ended the connector, and every start met the same record first."""
+    failing, fine = report(summary="defect"), report()
+    connector = Defective([failing, fine], KeyError(f"{SECRET_NAME} {SECRET_NIP}"))
+    metrics = ConnectorMetrics()
+    runner = runner_of(connector, producer, checkpoints, metrics)
+
+    with caplog.at_level(logging.INFO):
+        assert runner.run_once() == 2
+
+    [letter] = letters_naming(kawal_broker, failing["id"])
+    assert letter["reason_code"] == "internal_error"
+    assert letter["reason"] == (
+        f"record {failing['id']}: {NAME} failed on a record of its system with KeyError, a "
+        "defect of the connector: its log shows where; once it is fixed, read the record "
+        "again (docs/connectors.md, section 6)"
+    )
+    published = published_ids(kawal_broker)
+    assert event_id_for(INSTITUTION, fine["id"], "ReportReceived") in published
+    assert event_id_for(INSTITUTION, failing["id"], "ReportReceived") not in published
+    assert checkpoints.get(NAME) == "2"
+    labels = {"connector": NAME, "institution": INSTITUTION, "reason": "internal_error"}
+    assert metrics.registry.get_sample_value("kawal_connector_dead_letters_total", labels) == 1
+    [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    logged = error.getMessage()
+    assert logged.startswith(
+        f"{NAME} failed on a record of its system with KeyError, which nothing foresaw: the "
+        "record is dead-lettered as internal_error and the connector goes on\n"
+    )
+    assert "in to_events" in logged  # where: the frames
+    everything = "\n".join(r.getMessage() for r in caplog.records)
+    for value in (SECRET_NIP, SECRET_NAME, failing["id"]):
+        assert value not in everything
+
+
+def test_a_machine_failure_in_the_mapping_ends_the_pass_and_loses_nothing(
+    kawal_broker: list[str], producer: KafkaProducer, checkpoints: CheckpointStore
+) -> None:
+    """A full disk is no defect of the record: nothing is settled, the record comes again."""
+    failing = report(summary="defect")
+    connector = Defective([failing], OSError(28, "No space left on device"))
+    runner = runner_of(connector, producer, checkpoints, ConnectorMetrics())
+
+    with pytest.raises(OSError, match="No space left"):
+        runner.run_once()
+
+    assert checkpoints.get(NAME) is None
+    assert letters_naming(kawal_broker, failing["id"]) == []
+    connector.fails = KeyError("mended")
+    failing["summary"] = SECRET_SUMMARY
+    assert runner.run_once() == 1
+    published = published_ids(kawal_broker)
+    assert event_id_for(INSTITUTION, failing["id"], "ReportReceived") in published

@@ -172,7 +172,7 @@ def test_a_dead_letter_the_frozen_broker_does_not_take_skips_no_entry(
 
 
 class Crashing(Inbox):
-    """A system whose connector fails on one entry with an error the runtime does not expect."""
+    """A system whose connector meets a machine failure (a disk) on one entry: it ends the pass."""
 
     name = "crashing-inbox"
 
@@ -183,7 +183,7 @@ class Crashing(Inbox):
     def deliver(self, entry: FeedEntry) -> None:
         """Keep the entry's event id, or fail on ``crash_on``."""
         if entry.event_id == self.crash_on:
-            raise RuntimeError("the connector failed")
+            raise OSError(5, "Input/output error")
         super().deliver(entry)
 
 
@@ -227,7 +227,7 @@ def test_a_pass_ended_by_a_failure_commits_no_partition_past_what_it_handled(
         FeedChains(":memory:"),
     )
     try:
-        with pytest.raises(RuntimeError):
+        with pytest.raises(OSError, match="Input/output error"):
             _until_it_fails(runner)
         committed = [consumer.committed(partition) for partition in partitions]
     finally:

@@ -1,5 +1,7 @@
 """Every reason a hub process can count is exported at zero before its first count.
 
+So is a connector's ``internal_error``.
+
 Prometheus's ``increase()`` never counts a series' first sample: a reason whose series
 appeared with its first refusal would raise no alert on it (KawalSignatureRefusals).
 """
@@ -10,6 +12,8 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from connectors.record_failures import INTERNAL_ERROR
+from monitoring.connectors import ConnectorMetrics
 from monitoring.metrics import HubMetrics
 from schemas import errors
 from streams.domain.hub_sealing import hub_sealing_key
@@ -85,3 +89,14 @@ def test_the_sink_exports_the_reasons_it_dead_letters_for_at_zero() -> None:
     assert {reason_for_codec_error(error).value for error in codec_errors} == set(sink)
     assert set(sink.values()) == {0.0}
     assert reasons(samples, "kawal_rejections_total", stage="ingress") == {}
+
+
+def test_a_connector_exports_its_internal_errors_at_zero_from_the_start() -> None:
+    """KawalConnectorInternalError raises on a connector's first defect, not its second."""
+    metrics = ConnectorMetrics()
+    probe = metrics.probe("siasn", "bkn")
+    labels = {"connector": "siasn", "institution": "bkn", "reason": Reason.INTERNAL_ERROR.value}
+
+    assert metrics.registry.get_sample_value("kawal_connector_dead_letters_total", labels) == 0
+    probe.dead_lettered(INTERNAL_ERROR)
+    assert metrics.registry.get_sample_value("kawal_connector_dead_letters_total", labels) == 1
