@@ -6,7 +6,7 @@ from typing import Any
 
 from connectors.signed_fixtures import contract_keyring, signed_entry
 from schemas.codec import AvroCodec
-from streams.audit.store import row_from_entry
+from streams.audit.entry_rows import row_from_entry
 from streams.domain.chain import GENESIS_HASH
 from streams.domain.keys import KeyRegistry
 from streams.domain.signing import KeyRing

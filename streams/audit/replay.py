@@ -4,8 +4,9 @@ Reads every partition of the topic from its beginning up to the high watermark i
 responses carry (right on Kafka and on tansu alike), decodes the entries and stores them in
 batches, each in one transaction with the offsets it came from: the store's own positions,
 which the audit sink resumes from, so a sink started after a replay does not read it again. Entries
-already stored are ignored, so replaying twice adds nothing. Records that do not decode were
-dead-lettered by the sink when they were first written; they are counted and skipped.
+already stored are ignored, so replaying twice adds nothing. Records that do not decode, or
+are not audit entries (:mod:`streams.audit.entry_rows`), were dead-lettered by the sink when
+they were first written; they are counted and skipped.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from tqdm import tqdm
 
 from schemas.codec import AvroCodec, CodecError
 from schemas.errors import KawalError
+from streams.audit.entry_rows import row_from_record
 from streams.audit.entry_writes import Inserted
-from streams.audit.store import AuditStore, row_from_entry
+from streams.audit.store import AuditStore
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_client
 from streams.broker.topic_end import at_end, remaining
@@ -136,7 +138,7 @@ def _copy_into(
         for tp, records in batches.items():
             for record in records:
                 try:
-                    rows.append(row_from_entry(codec.decode(record.value).record))
+                    rows.append(row_from_record(codec, record.value))
                 except CodecError:
                     undecodable += 1
             offsets[(tp.topic, tp.partition)] = records[-1].offset + 1

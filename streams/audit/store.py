@@ -8,7 +8,6 @@ SQLite (WAL) under ``KAWAL_HOME`` by default; any SQLAlchemy URL (PostgreSQL in 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -364,22 +363,6 @@ class AuditStore:
     def close(self) -> None:
         """Release the connection pool."""
         self.engine.dispose()
-
-
-#: Fields only feeds fill: empty on kawal.case.audit, no column in the store.
-_FEED_ONLY = frozenset({"sealed_disclosures", "feed_disclosures"})
-
-
-def row_from_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    """A decoded ``kawal.AuditEntry`` as an audit-store row (disclosures as JSON text).
-
-    The row keeps what ``kawal.case.audit`` carries: the disclosures under the case's data key.
-    """
-    row = {key: value for key, value in entry.items() if key not in _FEED_ONLY}
-    return row | {
-        "disclosures": json.dumps(entry.get("disclosures", [])),
-        "vaulted_disclosures": entry.get("vaulted_disclosures", b""),
-    }
 
 
 def _row_to_entity(row: Any) -> AuditRow:

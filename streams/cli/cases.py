@@ -265,7 +265,8 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(
             f"read {result.read} entries, stored {result.inserted} new, skipped "
-            f"{result.undecodable} undecodable, {result.per_second:,.0f} entries/s"
+            f"{result.undecodable} not audit entries (undecodable, or of another schema), "
+            f"{result.per_second:,.0f} entries/s"
         )
     if result.conflicting:
         # The topic holds two histories of a case: the store kept the first one it met.

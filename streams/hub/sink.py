@@ -20,8 +20,9 @@ from faust.streams import Stream
 
 from monitoring.metrics import HubMetrics, Outcome, Stage, Where
 from schemas.codec import AvroCodec, CodecError
+from streams.audit.entry_rows import row_from_record
 from streams.audit.entry_writes import Inserted
-from streams.audit.store import AuditStore, StoreError, row_from_entry
+from streams.audit.store import AuditStore, StoreError
 from streams.domain.keys import KeyRegistry
 from streams.hub.heads import HeadPublisher
 from streams.hub.outbox import Outbox
@@ -60,7 +61,7 @@ class AuditSink:
         outbox = self.new_outbox()
         for message in messages:
             try:
-                rows.append(row_from_entry(self.codec.decode(message.value or b"").record))
+                rows.append(row_from_record(self.codec, message.value or b""))
             except CodecError as exc:
                 reason = reason_for_codec_error(exc)
                 dead_letter(

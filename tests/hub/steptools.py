@@ -13,7 +13,8 @@ from typing import Any
 import faust
 
 from streams.app import create_app, create_disclosure_policy, create_pipeline, create_rules
-from streams.audit.store import AuditStore, row_from_entry
+from streams.audit.entry_rows import row_from_entry
+from streams.audit.store import AuditStore
 from streams.broker.partitioner import partition_of
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.signed_events import encode_signed

@@ -16,8 +16,9 @@ from typing import Any
 import faust
 import pytest
 
+from streams.audit.entry_rows import row_from_entry
 from streams.audit.figures.command import stats_view
-from streams.audit.store import AuditStore, row_from_entry
+from streams.audit.store import AuditStore
 from streams.hub.case_census import CaseCensus
 from streams.hub.case_scan import Pacing
 from streams.hub.deadline_timer import DeadlineTimer

@@ -19,14 +19,22 @@ import pytest
 from kafka import KafkaProducer
 
 from streams.audit.store import AuditStore
+from streams.broker.topic_end import read_to_end
 from streams.domain.signing import KeyRing
 from streams.local.embedded import EmbeddedBroker
 from streams.local.keyring import ensure_local_keys
 from streams.local.processes import free_port
 from streams.settings import Settings
-from streams.topics import CASE_AUDIT
+from streams.topics import CASE_AUDIT, DLQ
 from tests.audit.treetools import keyring, signed_rows
-from tests.hubtools import default_codec, metric_value, sink_process, wait_healthy, wait_stored
+from tests.hubtools import (
+    default_codec,
+    metric_value,
+    report,
+    sink_process,
+    wait_healthy,
+    wait_stored,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -97,3 +105,77 @@ def test_replay_stores_an_entry_read_twice_once_and_exits_4_on_a_conflict(
         assert [row.hash for row in store.trail(CASE)] == [row["hash"] for row in kept]
     finally:
         store.close()
+
+
+def _send_raw(broker: EmbeddedBroker, values: list[bytes]) -> None:
+    producer = KafkaProducer(bootstrap_servers=[broker.bootstrap_servers])
+    try:
+        for value in values:
+            producer.send(CASE_AUDIT, key=CASE.encode(), value=value)
+        producer.flush()
+    finally:
+        producer.close()
+
+
+def _stranger_then_entries(ring: KeyRing) -> list[bytes]:
+    """A report written to kawal.case.audit by a misdirected producer, then three entries."""
+    codec = default_codec()
+    stranger = codec.encode("ReportReceived", report())
+    rows = signed_rows(ring, CASE, 3)
+    entries = [
+        codec.encode("kawal.AuditEntry", row | {"disclosures": json.loads(row["disclosures"])})
+        for row in rows
+    ]
+    return [stranger, *entries]
+
+
+def test_a_record_that_is_no_entry_is_dead_lettered_and_the_trail_goes_on(
+    own_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """Before, the sink failed on it (KeyError) at every start, and stored nothing after it."""
+    home = tmp_path / "home"
+    ensure_local_keys(Settings(home=home))
+    ring = keyring()
+    _send_raw(own_broker, _stranger_then_entries(ring))
+    port = free_port()
+    sink = sink_process(home, own_broker.url, port)
+    sink.start()
+    store = AuditStore(Settings(home=home).audit_url)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", sink)
+        wait_stored(store, 3, sink)
+        assert [row.seq for row in store.trail(CASE)] == [1, 2, 3]
+        rejected = 'kawal_rejections_total{reason="schema_mismatch",stage="sink"}'
+        assert metric_value(f"http://127.0.0.1:{port}", rejected) == 1
+        assert sink.alive
+    finally:
+        store.close()
+        sink.stop(20)
+    letters = [
+        default_codec().decode(m.value).record
+        for m in read_to_end([own_broker.bootstrap_servers], [DLQ], 30)
+    ]
+    [letter] = [x for x in letters if x["source_topic"] == CASE_AUDIT]
+    assert (letter["stage"], letter["reason_code"], letter["source_offset"]) == (
+        "sink",
+        "schema_mismatch",
+        0,
+    )
+    assert letter["reason"] == (
+        f"{CASE_AUDIT} holds kawal.AuditEntry records only, which the hub's worker writes; this "
+        "is a kawal.events.ReportReceived: find the producer that wrote it there (the record's "
+        "place is its source) and have it write where its schema belongs"
+    )
+
+
+def test_replay_skips_a_record_that_is_no_entry_and_stores_the_rest(
+    own_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    _send_raw(own_broker, _stranger_then_entries(keyring()))
+    url = f"sqlite:///{tmp_path / 'rebuilt.db'}"
+    env = dict(os.environ, KAWAL_BROKER_URL=own_broker.url, KAWAL_AUDIT_DB_URL=url)
+    command = [sys.executable, "-m", "streams.cli", "replay", "--json"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["read"], summary["inserted"], summary["undecodable"]) == (4, 3, 1)
