@@ -15,12 +15,14 @@ with the hub's key (:func:`opened_payload`), and listing never shows them.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
 
 from schemas.codec import AvroCodec, CodecError
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
@@ -29,6 +31,11 @@ from streams.broker.topic_end import polls_to_end
 from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.sealing import DecryptionKeys, open_payload
 from streams.topics import DLQ, OUTBOUND_PREFIX, SHARED_INBOUND, institution_of_inbound
+
+log = logging.getLogger(__name__)
+
+#: The schema of every record of ``kawal.dlq``.
+DEAD_LETTER = "kawal.DeadLetter"
 
 
 @dataclass(frozen=True)
@@ -90,13 +97,38 @@ def read_dead_letters(
         for polled in polls_to_end(consumer, partitions, wait):
             for records in polled.values():
                 for record in records:
-                    try:
-                        letter = codec.decode(record.value).record
-                    except CodecError:
-                        continue
-                    yield DeadLetterRecord(record.partition, record.offset, record.key, letter)
+                    letter = _letter_of(codec, record)
+                    if letter is not None:
+                        yield DeadLetterRecord(record.partition, record.offset, record.key, letter)
     finally:
         consumer.close()
+
+
+def _letter_of(codec: AvroCodec, record: ConsumerRecord) -> dict[str, Any] | None:
+    """The dead letter ``record`` holds; None, said on the log, for one that holds none.
+
+    Only the hub and connectors write ``kawal.dlq``, but a misdirected producer can too: its
+    record is skipped, so that the letters around it are still listed and replayed.
+    """
+    try:
+        decoded = codec.decode(record.value or b"")
+    except CodecError as exc:
+        what = f"it does not decode: {exc}"  # a codec's words name schemas, never values
+    else:
+        if decoded.full_name == DEAD_LETTER:
+            letter: dict[str, Any] = decoded.record
+            return letter
+        what = f"it is a {decoded.full_name}"
+    log.warning(
+        "%s:%d:%d holds no dead letter (%s); skipped. Only the hub and connectors write %s: "
+        "find the producer that wrote it there",
+        DLQ,
+        record.partition,
+        record.offset,
+        what,
+        DLQ,
+    )
+    return None
 
 
 def not_replayable_reason(letter: dict[str, Any]) -> str | None:

@@ -7,6 +7,7 @@ and over several partitions of ``kawal.dlq``, and selects them with ``--stage``.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,9 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.cli import main
 from streams.cli.exits import EXIT_ERROR, EXIT_OK
+from streams.local.embedded import EmbeddedBroker
 from streams.topics import DLQ, inbound_topic, outbound_topic
+from tests.hubtools import report
 
 FEED = outbound_topic("bkn")
 INBOUND = inbound_topic("bawaslu.33")
@@ -231,3 +234,56 @@ def test_list_refuses_an_option_it_does_not_have(
 
     assert exited.value.code == 2
     assert "unrecognized arguments" in capsys.readouterr().err
+
+
+def test_records_that_are_no_letters_are_skipped_and_named_and_the_letters_listed(
+    own_broker: EmbeddedBroker,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A misdirected producer's records on kawal.dlq: before, list and replay failed on them.
+
+    On a broker of its own: the session broker's other readers of kawal.dlq take every record
+    there for a letter.
+    """
+    bootstrap = [own_broker.bootstrap_servers]
+    monkeypatch.setenv("KAWAL_HOME", str(tmp_path))
+    monkeypatch.setenv("KAWAL_BROKER_URL", own_broker.url)
+    codec = AvroCodec(default_catalog())
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    try:
+        producer.send(DLQ, value=b"not avro", partition=0).get(30)
+        stray = codec.encode("ReportReceived", report())
+        producer.send(DLQ, value=stray, partition=0).get(30)
+    finally:
+        producer.close()
+    write(bootstrap, "ingress", [(0, "unknown_key", INBOUND, 5, at(9))])
+
+    with caplog.at_level(logging.WARNING, logger="streams.broker.dead_letters"):
+        assert main(["dlq", "list", "--json"]) == EXIT_OK
+        listed = json.loads(capsys.readouterr().out)
+        assert main(["dlq", "replay", "--stage", "ingress"]) == EXIT_OK
+
+    assert [(x["reason_code"], x["dlq_position"]) for x in listed] == [("unknown_key", "0:2")]
+    said = [r.getMessage() for r in caplog.records]
+    tail = (
+        "; skipped. Only the hub and connectors write kawal.dlq: find the producer that wrote "
+        "it there"
+    )
+    assert (
+        said.count(
+            f"kawal.dlq:0:1 holds no dead letter (it is a kawal.events.ReportReceived){tail}"
+        )
+        == 2
+    )
+    assert (
+        sum(
+            line.startswith("kawal.dlq:0:0 holds no dead letter (it does not decode: ")
+            for line in said
+        )
+        == 2
+    )
+    sent = [r for r in read_topic(bootstrap, INBOUND)]
+    assert len(sent) == 1
