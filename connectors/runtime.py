@@ -40,6 +40,7 @@ from monitoring.connectors import ConnectorMetrics, ConnectorProbe
 from schemas.codec import AvroCodec, CodecError
 from schemas.envelope import aware_time
 from schemas.errors import NaiveTimeError
+from streams import logs
 from streams.broker.checkpoints import CheckpointStore
 from streams.broker.producer_close import close_within
 from streams.domain.hub_sealing import hub_sealing_key
@@ -198,26 +199,15 @@ class InboundRunner(RenewsProducer):
             return 0
         self.keys.refresh()  # sign and seal with the keys the registry gives now
         after = self.checkpoints.get(name)
-        read = with_retries(
-            lambda: self.connector.read(after, self.batch_size), self.policy, Patience(self.probe)
-        )
-        if isinstance(read, GaveUp):
+        read = self._read(after)
+        if read is None:
             self.probe.failed()
-            # A connector's reasons are free of personal data (connectors.errors), so its own
-            # words say what is down: the share, the database, the host.
-            log.warning(
-                "%s: system unreachable after %d attempts (%s: %s); will try again",
-                name,
-                read.attempts,
-                type(read.last_error).__name__,
-                read.last_error,
-            )
             return 0
         if not read:
             self.probe.succeeded(0)
             return 0
         try:
-            published = self._publish(read)
+            published = self._publish(read, after)
         except KafkaError as exc:
             # Nothing is checkpointed: the batch is read and sent again at the next pass, and
             # the hub refuses what reached it already as duplicate_event.
@@ -239,25 +229,67 @@ class InboundRunner(RenewsProducer):
             log.error("%s: acknowledging a batch failed with %s", name, type(exc).__name__)
         return len(read)
 
-    def _publish(self, records: Sequence[SourceRecord]) -> int:
-        """Signs and sends the events of ``records``; how many were sent (refused ones aside)."""
+    def _read(self, after: str | None) -> Sequence[SourceRecord] | None:
+        """The system's records after position ``after``; None, logged, when it cannot be read.
+
+        A failure the connector did not raise as a ``TransientError`` (a defect of its reading,
+        a file it cannot decode) is logged with its frames and tried again at the next pass,
+        as an outage is: it names no record to dead-letter, and ending the connector would
+        only meet it again at the next start.
+        """
+        name = self.connector.name
+        try:
+            read = with_retries(
+                lambda: self.connector.read(after, self.batch_size),
+                self.policy,
+                Patience(self.probe),
+            )
+        except Exception as exc:
+            log.error(
+                "%s: reading its system failed with %s, a defect of the connector (an outage "
+                "is a TransientError); it is tried again at the next pass\n%s",
+                name,
+                type(exc).__name__,
+                logs.frames(exc.__traceback__),
+            )
+            return None
+        if isinstance(read, GaveUp):
+            # A connector's reasons are free of personal data (connectors.errors), so its own
+            # words say what is down: the share, the database, the host.
+            log.warning(
+                "%s: system unreachable after %d attempts (%s: %s); will try again",
+                name,
+                read.attempts,
+                type(read.last_error).__name__,
+                read.last_error,
+            )
+            return None
+        return read
+
+    def _publish(self, records: Sequence[SourceRecord], after: str | None) -> int:
+        """Signs and sends the events of ``records``; how many were sent (refused ones aside).
+
+        ``records`` were read after position ``after``.
+        """
+        befores = [after, *(record.position for record in records[:-1])]
         futures = [
             self.producer.send(self.topic, key=event.key, value=event.value, headers=event.headers)
-            for record in records
-            for event in self._signed_events(record)
+            for record, before in zip(records, befores, strict=True)
+            for event in self._signed_events(record, before)
         ]
         self.producer.flush(timeout=PUBLISH_TIMEOUT_SECONDS)
         for future in futures:
             future.get(timeout=PUBLISH_TIMEOUT_SECONDS)  # raises if the broker refused it
         return len(futures)
 
-    def _signed_events(self, record: SourceRecord) -> list[Outgoing]:
+    def _signed_events(self, record: SourceRecord, before: str | None) -> list[Outgoing]:
         """The events of ``record``, each signed; none when it is refused (dead-lettered).
 
         Every event is encoded before any is sent, so a record goes in whole or not at all.
+        ``before`` is the position after which ``record`` was read (None: the first).
         """
         try:
-            return [self._signed(event) for event in self._events_of(record)]
+            return [self._signed(event) for event in self._events_of(record, before)]
         except PermanentError as exc:
             self._reject(record, exc.reason_code, exc.reason)
         except CodecError as exc:
@@ -268,8 +300,8 @@ class InboundRunner(RenewsProducer):
             self._reject(record, code, f"{exc}; {REFIT}")
         return []
 
-    def _events_of(self, record: SourceRecord) -> list[Event]:
-        """The connector's events of ``record``.
+    def _events_of(self, record: SourceRecord, before: str | None) -> list[Event]:
+        """The connector's events of ``record``, read after position ``before``.
 
         Raises:
             PermanentError: the connector refused the record, or failed on it in a way nobody
@@ -284,7 +316,11 @@ class InboundRunner(RenewsProducer):
         except Exception as exc:
             if is_machine_failure(exc):
                 raise
-            then = "read the record again (docs/connectors.md, section 6)"
+            then = (
+                f"start it once with `--reread-after {before}` to read the record again"
+                if before is not None
+                else "read the record again (docs/connectors.md, section 6)"
+            )
             reason = failure_reason(self.connector.name, "a record of its system", exc, then)
             raise PermanentError(INTERNAL_ERROR, reason) from exc
 

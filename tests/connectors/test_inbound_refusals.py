@@ -242,25 +242,27 @@ def test_a_record_the_mapping_fails_on_is_dead_lettered_and_the_connector_goes_o
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Before, the failure ended the connector, and every start met the same record first."""
-    failing, fine = report(summary="defect"), report()
-    connector = Defective([failing, fine], KeyError(f"{SECRET_NAME} {SECRET_NIP}"))
+    fine, failing, later = report(), report(summary="defect"), report()
+    connector = Defective([fine, failing, later], KeyError(f"{SECRET_NAME} {SECRET_NIP}"))
     metrics = ConnectorMetrics()
     runner = runner_of(connector, producer, checkpoints, metrics)
 
     with caplog.at_level(logging.INFO):
-        assert runner.run_once() == 2
+        assert runner.run_once() == 3
 
     [letter] = letters_naming(kawal_broker, failing["id"])
     assert letter["reason_code"] == "internal_error"
+    # Where to read again from: after the record before it (position 1).
     assert letter["reason"] == (
         f"record {failing['id']}: {NAME} failed on a record of its system with KeyError, a "
-        "defect of the connector: its log shows where; once it is fixed, read the record "
-        "again (docs/connectors.md, section 6)"
+        "defect of the connector: its log shows where; once it is fixed, start it once with "
+        "`--reread-after 1` to read the record again"
     )
     published = published_ids(kawal_broker)
-    assert event_id_for(INSTITUTION, fine["id"], "ReportReceived") in published
+    for published_report in (fine, later):
+        assert event_id_for(INSTITUTION, published_report["id"], "ReportReceived") in published
     assert event_id_for(INSTITUTION, failing["id"], "ReportReceived") not in published
-    assert checkpoints.get(NAME) == "2"
+    assert checkpoints.get(NAME) == "3"
     labels = {"connector": NAME, "institution": INSTITUTION, "reason": "internal_error"}
     assert metrics.registry.get_sample_value("kawal_connector_dead_letters_total", labels) == 1
     [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
@@ -293,3 +295,64 @@ def test_a_machine_failure_in_the_mapping_ends_the_pass_and_loses_nothing(
     assert runner.run_once() == 1
     published = published_ids(kawal_broker)
     assert event_id_for(INSTITUTION, failing["id"], "ReportReceived") in published
+
+
+def test_the_first_record_failed_on_says_to_read_it_again(
+    kawal_broker: list[str], producer: KafkaProducer, checkpoints: CheckpointStore
+) -> None:
+    """No position precedes it: the letter points at section 6 rather than a position."""
+    failing = report(summary="defect")
+    runner = runner_of(
+        Defective([failing], ValueError("x")), producer, checkpoints, ConnectorMetrics()
+    )
+
+    assert runner.run_once() == 1
+
+    [letter] = letters_naming(kawal_broker, failing["id"])
+    assert letter["reason"].endswith(
+        "once it is fixed, read the record again (docs/connectors.md, section 6)"
+    )
+
+
+class UnreadableSystem(AsItComes):
+    """A connector whose reading has a defect until ``mended``: an export it cannot decode."""
+
+    def __init__(self, reports: list[dict[str, Any]]) -> None:
+        super().__init__(reports)
+        self.mended = False
+
+    def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
+        if not self.mended:
+            b"\xe9".decode()  # one byte of another encoding in the export
+        return super().read(after, limit)
+
+
+def test_a_read_the_connector_fails_on_is_a_failed_pass_tried_again(
+    kawal_broker: list[str],
+    producer: KafkaProducer,
+    checkpoints: CheckpointStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Before, the failure ended the connector, and every start met it again."""
+    waiting = report()
+    connector = UnreadableSystem([waiting])
+    metrics = ConnectorMetrics()
+    runner = runner_of(connector, producer, checkpoints, metrics)
+
+    with caplog.at_level(logging.ERROR, logger="connectors.runtime"):
+        assert runner.run_once() == 0
+
+    [error] = [r.getMessage() for r in caplog.records]
+    assert error.startswith(
+        f"{NAME}: reading its system failed with UnicodeDecodeError, a defect of the connector "
+        "(an outage is a TransientError); it is tried again at the next pass\n"
+    )
+    assert "in read" in error
+    labels = {"connector": NAME, "institution": INSTITUTION}
+    assert metrics.registry.get_sample_value("kawal_connector_up", labels) == 0
+    assert checkpoints.get(NAME) is None
+    connector.mended = True
+    assert runner.run_once() == 1
+    assert metrics.registry.get_sample_value("kawal_connector_up", labels) == 1
+    published = published_ids(kawal_broker)
+    assert event_id_for(INSTITUTION, waiting["id"], "ReportReceived") in published
