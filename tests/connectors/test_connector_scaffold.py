@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from connectors.scaffold import ScaffoldError, new_connector
 pytestmark = pytest.mark.slow
 
 NAME = "scaffold-probe"
+REPOSITORY = Path(__file__).parents[2]
 
 
 def _run(*command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -44,7 +46,21 @@ def test_scaffolded_connector_passes_its_tests_unmodified(installed: Path) -> No
     tests = _run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=installed)
 
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
-    assert "17 passed" in tests.stdout
+    assert "22 passed" in tests.stdout
+
+
+def test_scaffolded_connector_type_checks_strictly_as_the_guide_runs_it(tmp_path: Path) -> None:
+    """docs/connectors.md, section 1: ``MYPYPATH`` names the hub's repository."""
+    new_connector(NAME, tmp_path)
+    package = tmp_path / f"kawal-connector-{NAME}"
+    env = dict(os.environ, MYPYPATH=str(REPOSITORY))
+    module = f"kawal_connector_{NAME.replace('-', '_')}"
+    mypy = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache")]
+    checked = subprocess.run(
+        [*mypy, module], cwd=package, env=env, capture_output=True, text=True, timeout=600
+    )
+
+    assert checked.returncode == 0, checked.stdout[-3000:]
 
 
 def test_bad_names_and_existing_directories_are_refused(tmp_path: Path) -> None:

@@ -51,7 +51,8 @@ def _refusal(tmp_path: Path, report: dict[str, str]) -> PermanentError:
     )
     catalog = default_catalog()
     connector = module.Inbound(config, ConnectorContext(catalog, AvroCodec(catalog)))
-    line = SourceRecord(position="1", payload={"line": json.dumps(report)}, source_id="line 1")
+    payload = {"line": json.dumps(report), "utf8": True}  # as the connector reads a line
+    line = SourceRecord(position="1", payload=payload, source_id="line 1")
     with pytest.raises(PermanentError) as refused:
         connector.to_events(line)
     return refused.value

@@ -1,7 +1,7 @@
 """%%title%% ⇄ Kawal through a shared directory.
 
-``Inbound`` reads the system's ``outbox.jsonl`` (a line number is the checkpoint) and maps each
-report to a ``ReportReceived``; ``Outbound`` writes each feed entry as ``inbox/<event_id>.json``
+``Inbound`` reads the system's ``outbox.jsonl`` (the checkpoint is the file, by a digest of
+its first line, and a line number in it) and maps each report to a ``ReportReceived``; ``Outbound`` writes each feed entry as ``inbox/<event_id>.json``
 (writing the same event again replaces the same file: idempotent), and each refusal of one of the
 system's records by the hub as ``inbox/refused-<inbound position>.json``, with what to correct.
 
@@ -13,7 +13,9 @@ values, which may be personal data. The reporter never leaves as the system know
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, datetime
@@ -37,6 +39,8 @@ from connectors.pseudonyms import case_pseudonym, kept_key
 from schemas.envelope import envelope
 from schemas.field_formats import is_nip
 from schemas.identity import case_id_for
+
+log = logging.getLogger(__name__)
 
 #: Reason code of a line that is no complete JSON report.
 UNMAPPABLE = "unmappable_record"
@@ -70,19 +74,55 @@ class Inbound(InboundConnector[InboundConfig]):
         self._pseudonyms = kept_key(config.pseudonym_key_file)
 
     def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
-        """Lines of ``outbox.jsonl`` after line number ``after``."""
+        """Lines of ``outbox.jsonl`` after position ``after``: ``FILE:LINE``, or a bare ``LINE``.
+
+        ``FILE`` is a digest of the file's first line. When the system rotates or replaces the
+        file, the new one is read from its first line: the old line number would skip its
+        first lines, or all of them while it is shorter. Each line is decoded on its own, so
+        a line in another encoding is refused alone (:meth:`to_events`).
+
+        Raises:
+            TransientError: the share cannot be read, or ``after`` is no position of this
+                connector (a mistyped ``--reread-after``).
+        """
         try:
-            lines = (self.config.share / "outbox.jsonl").read_text().splitlines()
+            lines = (self.config.share / "outbox.jsonl").read_bytes().splitlines()
         except OSError as exc:
             raise TransientError(f"exchange share unreachable ({type(exc).__name__})") from exc
-        start = int(after) if after else 0
+        file = hashlib.sha256(lines[0] if lines else b"").hexdigest()[:16]
+        start = self._start(after, file, len(lines))
         return [
-            SourceRecord(position=str(number), payload={"line": line}, source_id=f"line {number}")
+            SourceRecord(
+                position=f"{file}:{number}", payload=_payload(line), source_id=f"line {number}"
+            )
             for number, line in enumerate(lines[start : start + limit], start=start + 1)
         ]
 
+    def _start(self, after: str | None, file: str, lines: int) -> int:
+        """The number of lines of ``file`` already read, by checkpoint ``after``."""
+        kept_file, _, number = (after or "0").rpartition(":")
+        if not (number.isascii() and number.isdecimal()):
+            raise TransientError(
+                "the checkpoint is no position of outbox.jsonl; restart the connector with "
+                "`--reread-after LINE` (0: from the first line) or a position a dead letter names"
+            )
+        if (kept_file and kept_file != file) or int(number) > lines:
+            log.warning(
+                "%s: outbox.jsonl is not the file the checkpoint was taken in (rotated or "
+                "replaced): reading it from its first line",
+                self.name,
+            )
+            return 0
+        return int(number)
+
     def to_events(self, record: SourceRecord) -> list[Event]:
         """One ``ReportReceived`` per report line."""
+        if not record.payload["utf8"]:
+            raise PermanentError(
+                UNMAPPABLE,
+                "not UTF-8 text; have the system write outbox.jsonl in UTF-8, and correct the "
+                "report in it",
+            )
         try:
             report = json.loads(record.payload["line"])
             return [Event("ReportReceived", self._report(report))]
@@ -125,6 +165,14 @@ class Inbound(InboundConnector[InboundConfig]):
         }
 
 
+def _payload(line: bytes) -> dict[str, Any]:
+    """A line as its record's payload, and whether it was UTF-8."""
+    try:
+        return {"line": line.decode(), "utf8": True}
+    except UnicodeDecodeError:
+        return {"line": line.decode(errors="replace"), "utf8": False}
+
+
 def _invalid(field: str, why: str, code: str = INVALID_FIELD) -> PermanentError:
     """The refusal of a report's ``field`` (named; its value never quoted)."""
     return PermanentError(code, f"field {field!r} {why}; correct the report in the system")
@@ -138,9 +186,13 @@ def _text(report: dict[str, Any], field: str) -> str:
 
 
 def _nip(report: dict[str, Any], field: str) -> str:
-    value = _text(report, field)
-    if not is_nip(value):  # ASCII digits only: SIASN knows no NIP in other digits
-        raise _invalid(field, "is not a NIP (18 digits 0-9)")
+    """The subject's NIP, or empty: a reporter may not know it."""
+    value = report[field]
+    if value == "":
+        return ""
+    # ASCII digits only: SIASN knows no NIP in other digits.
+    if not isinstance(value, str) or not is_nip(value):
+        raise _invalid(field, "is neither a NIP (18 digits 0-9) nor empty")
     return value
 
 

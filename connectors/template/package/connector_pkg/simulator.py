@@ -25,8 +25,11 @@ class FileExchangeSystem:
         (self.share / "inbox").mkdir(parents=True, exist_ok=True)
         (self.share / "outbox.jsonl").touch()
 
-    def register_report(self, **overrides: Any) -> dict[str, Any]:
-        """Register one report (as the system's users would); return it."""
+    def register_report(self, encoding: str = "utf-8", **overrides: Any) -> dict[str, Any]:
+        """Register one report (as the system's users would); return it.
+
+        ``encoding``: how the export job writes the line (a misconfigured one: ``cp1252``).
+        """
         number = uuid.uuid4().hex[:8]
         report = {
             "id": f"R-{number}",
@@ -41,9 +44,15 @@ class FileExchangeSystem:
             "subject_name": "Subject Name",
             "reporter": f"U-{number}",  # the system's own reference of the person
         } | overrides
-        with (self.share / "outbox.jsonl").open("a") as outbox:
-            outbox.write(json.dumps(report) + "\n")
+        with (self.share / "outbox.jsonl").open("a", encoding=encoding) as outbox:
+            outbox.write(json.dumps(report, ensure_ascii=False) + "\n")
         return report
+
+    def rotate(self) -> None:
+        """Keep the export as ``outbox.jsonl.1`` and start an empty one, as log rotation does."""
+        outbox = self.share / "outbox.jsonl"
+        outbox.replace(self.share / "outbox.jsonl.1")
+        outbox.touch()
 
     def write_garbage(self) -> None:
         """A line the system's export job corrupted."""

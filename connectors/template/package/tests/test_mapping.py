@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from %%package%%.simulator import FileExchangeSystem
-from connectors.base import ConnectorConfig, InboundConnector, PermanentError
+from connectors.base import ConnectorConfig, InboundConnector, PermanentError, TransientError
 from connectors.host import build
 from connectors.pseudonyms import case_pseudonym, kept_key
 from schemas.identity import case_id_for
@@ -61,9 +61,10 @@ def test_a_time_without_offset_is_refused_for_that_record(
 @pytest.mark.parametrize(
     ("field", "value", "why"),
     [
-        ("subject_nip", "12345", "is not a NIP"),
-        ("subject_nip", "\uff11" * 18, "is not a NIP"),  # fullwidth digits: no NIP to SIASN
-        ("subject_nip", "19850101201001100X", "is not a NIP"),
+        ("subject_nip", "12345", "is neither a NIP"),
+        ("subject_nip", "\uff11" * 18, "is neither a NIP"),  # fullwidth digits: no NIP to SIASN
+        ("subject_nip", "19850101201001100X", "is neither a NIP"),
+        ("subject_nip", " ", "is neither a NIP"),
         ("case_number", "", "is not a non-empty string"),
         ("reporter", "  ", "is not a non-empty string"),
     ],
@@ -75,3 +76,52 @@ def test_a_field_the_hub_would_refuse_is_refused_for_that_record(
     assert refused.reason_code == "invalid_field"
     assert f"field {field!r} {why}" in refused.reason
     assert value.strip() == "" or value not in refused.reason  # named, never quoted
+
+
+def test_a_subject_whose_nip_the_reporter_does_not_know_is_mapped(
+    system: FileExchangeSystem, tmp_path: Path
+) -> None:
+    system.register_report(subject_nip="")
+    connector = inbound(system, tmp_path)
+    [event] = connector.to_events(connector.read(None, 1)[0])
+    assert event.record["subject_nip"] == ""
+
+
+def test_a_line_in_another_encoding_is_refused_alone(
+    system: FileExchangeSystem, tmp_path: Path
+) -> None:
+    system.register_report(encoding="cp1252", subject_name="Jos\u00e9 Budi")
+    after = system.register_report()
+    connector = inbound(system, tmp_path)
+    first, second = connector.read(None, 10)
+    with pytest.raises(PermanentError) as refused:
+        connector.to_events(first)
+    assert refused.value.reason_code == "unmappable_record"
+    assert "not UTF-8" in refused.value.reason
+    [event] = connector.to_events(second)
+    assert event.record["case_number"] == after["case_number"]
+
+
+def test_a_rotated_export_is_read_from_its_first_line(
+    system: FileExchangeSystem, tmp_path: Path
+) -> None:
+    """A line number alone would skip the new file's first lines, or all of them."""
+    for _ in range(3):
+        system.register_report()
+    connector = inbound(system, tmp_path)
+    checkpoint = connector.read(None, 10)[-1].position
+    system.rotate()
+    new = [system.register_report() for _ in range(5)]  # more lines than the old checkpoint
+    read = connector.read(checkpoint, 10)
+    assert [connector.to_events(r)[0].record["case_number"] for r in read] == [
+        report["case_number"] for report in new
+    ]
+    assert connector.read(read[-1].position, 10) == []
+
+
+def test_a_mistyped_position_is_refused_with_what_to_do(
+    system: FileExchangeSystem, tmp_path: Path
+) -> None:
+    connector = inbound(system, tmp_path)
+    with pytest.raises(TransientError, match="--reread-after LINE"):
+        connector.read("line 4", 10)
