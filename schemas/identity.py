@@ -26,8 +26,17 @@ def case_id_for(institution: str, case_number: str) -> str:
         case_number: the institution's own case number, used exactly as given.
 
     Raises:
-        InvalidIdentifierError: an empty part, or ``:`` in the institution id.
+        InvalidIdentifierError: a part that is no text (a SQL NULL, a number) or is empty, or
+            ``:`` in the institution id.
     """
+    for part, value in (("institution id", institution), ("case number", case_number)):
+        if not isinstance(value, str):
+            # Refused, not hashed as its text: 123 and "123" would give one case id, None another.
+            raise InvalidIdentifierError(
+                f"cannot derive a case_id from a {part} that is a {type(value).__name__}, "
+                "not text; map the system's value to a string (a missing case number is no "
+                "case number)"
+            )
     if not institution or not case_number or ":" in institution:
         raise InvalidIdentifierError(
             f"cannot derive a case_id from institution {institution!r} and a "

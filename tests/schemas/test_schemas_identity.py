@@ -1,4 +1,5 @@
 import uuid
+from typing import Any
 
 import pytest
 
@@ -34,6 +35,28 @@ def test_case_id_depends_on_institution_and_number() -> None:
 def test_ambiguous_or_empty_parts_are_rejected(institution: str, case_number: str) -> None:
     with pytest.raises(InvalidIdentifierError):
         case_id_for(institution, case_number)
+
+
+@pytest.mark.parametrize(
+    ("institution", "case_number", "named"),
+    [
+        ("bkn", None, "case number that is a NoneType"),
+        ("bkn", 123, "case number that is a int"),
+        (None, "1", "institution id that is a NoneType"),
+    ],
+    ids=["sql-null", "number", "no-institution"],
+)
+def test_a_part_that_is_no_text_is_refused_with_what_to_do(
+    institution: Any, case_number: Any, named: str
+) -> None:
+    """Before, None failed with a TypeError and 123 gave a case id like "123"'s."""
+    with pytest.raises(InvalidIdentifierError) as refused:
+        case_id_for(institution, case_number)
+
+    assert str(refused.value) == (
+        f"cannot derive a case_id from a {named}, not text; map the system's value to a "
+        "string (a missing case number is no case number)"
+    )
 
 
 def test_new_event_ids_are_random_uuid4() -> None:
