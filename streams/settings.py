@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from streams.setting_types import LogLevel, Port, PortOrNone, StorageBasePort
+
 #: How long a command waits for the broker to answer before it gives up, s; kafka-python's own
 #: default for a first answer (30 s) kept an operator waiting on a typo in KAWAL_BROKER_URL.
 DEFAULT_BROKER_WAIT_SECONDS = 15.0
@@ -84,8 +86,8 @@ class Settings(BaseSettings):
     broker_key_file: Path | None = Field(
         default=None, description="Unencrypted PEM private key of the client certificate."
     )
-    embedded_broker_port: int = Field(default=9092, description="Port of the embedded broker.")
-    embedded_storage_port: int = Field(
+    embedded_broker_port: Port = Field(default=9092, description="Port of the embedded broker.")
+    embedded_storage_port: StorageBasePort = Field(
         default=8333,
         description=(
             "Base port of the embedded SeaweedFS storage: S3 on it, base+1..base+4 (master, "
@@ -93,19 +95,18 @@ class Settings(BaseSettings):
         ),
     )
     web_host: str = Field(default="127.0.0.1", description="Interface of the HTTP server.")
-    web_port: int = Field(default=6066, description="Port of the HTTP server.")
-    sink_port: int = Field(
+    web_port: Port = Field(default=6066, description="Port of the HTTP server.")
+    sink_port: Port = Field(
         default=6067, description="Port of the audit sink's HTTP server (health, metrics)."
     )
-    connector_metrics_port: int = Field(
+    connector_metrics_port: PortOrNone = Field(
         default=6068,
-        ge=0,
         description=(
             "Port on KAWAL_WEB_HOST where `kawal connector run` and `connector demo` serve "
             "their metrics and probes (/metrics, /readyz, /livez); 0 serves none."
         ),
     )
-    prometheus_port: int = Field(
+    prometheus_port: Port = Field(
         default=9090,
         description="Port on 127.0.0.1 of the Prometheus that `kawal up --monitoring` runs.",
     )
@@ -310,7 +311,7 @@ class Settings(BaseSettings):
             "messages per topic and partition) on /metrics; off: it grows with the registry."
         ),
     )
-    log_level: Literal["debug", "info", "warning", "error", "critical"] = Field(
+    log_level: LogLevel = Field(
         default="info", description="Log level of every process (any case: INFO is info)."
     )
     log_format: Literal["text", "json"] = Field(
@@ -330,12 +331,6 @@ class Settings(BaseSettings):
                 "a figure of a single case would be published and identify that civil servant"
             )
         return value
-
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _lower_case_level(cls, value: object) -> object:
-        # Operators write levels as Python prints them (INFO); Faust and logging take either.
-        return value.lower() if isinstance(value, str) else value
 
     @property
     def audit_url(self) -> str:

@@ -33,6 +33,14 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ("KAWAL_HTTP_IDLE_SECONDS", "0", "greater than 0"),
         ("KAWAL_HTTP_IDLE_SECONDS", "-5", "greater than 0"),
         ("KAWAL_HTTP_IDLE_SECONDS", "inf", "finite number"),
+        # Before, `kawal up` bound them and failed with an OverflowError, a "defect".
+        ("KAWAL_WEB_PORT", "70000", "less than or equal to 65535"),
+        ("KAWAL_SINK_PORT", "-5", "greater than or equal to 1"),
+        ("KAWAL_EMBEDDED_BROKER_PORT", "0", "greater than or equal to 1"),
+        ("KAWAL_PROMETHEUS_PORT", "65536", "less than or equal to 65535"),
+        ("KAWAL_CONNECTOR_METRICS_PORT", "70000", "less than or equal to 65535"),
+        # Its gRPC ports are 10,000 higher.
+        ("KAWAL_EMBEDDED_STORAGE_PORT", "60000", "less than or equal to 55531"),
     ],
 )
 def test_a_bad_setting_value_names_the_setting_and_what_it_takes(

@@ -1,0 +1,25 @@
+"""Value types of settings whose checks are more than a bound on one field (streams.settings)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field
+
+#: A TCP port a process binds.
+Port = Annotated[int, Field(ge=1, le=65535)]
+#: A port, or 0 for none at all.
+PortOrNone = Annotated[int, Field(ge=0, le=65535)]
+#: The embedded storage's base port: its gRPC ports are the base + 10000..10004.
+StorageBasePort = Annotated[int, Field(ge=1, le=65535 - 10004)]
+
+
+def _lower_case(value: object) -> object:
+    # Operators write levels as Python prints them (INFO); Faust and logging take either.
+    return value.lower() if isinstance(value, str) else value
+
+
+#: A log level, in any case.
+LogLevel = Annotated[
+    Literal["debug", "info", "warning", "error", "critical"], BeforeValidator(_lower_case)
+]
