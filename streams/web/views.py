@@ -96,6 +96,19 @@ class TrailReader:
             self.access_log.record(reader, case_id, shown, path)
         return view
 
+    def read_where_public(
+        self, case_id: str, reader: Principal | None, path: str
+    ) -> dict[str, Any] | None:
+        """:meth:`read`, where every case is public (KAWAL_PUBLIC_CASES).
+
+        An institution not party to the case sees what anyone sees, as on the case's page and
+        its proof: its credential never gives it less than no credential at all.
+        """
+        try:
+            return self.read(case_id, reader, path)
+        except NotEntitledError:
+            return self.read(case_id, None, path)
+
 
 #: The answer to the retired ``?as=INSTITUTION``.
 VIEWER_IN_QUERY = AccessRefusal(
@@ -128,7 +141,8 @@ def register_trails(
                 return auth.refuse(self, refusal)
             case_id = canonical_case_id(case_id) or case_id  # the hub spells UUIDs one way
             try:
-                view = await asyncio.to_thread(reader.read, case_id, principal, request.url.path)
+                read = reader.read_where_public if public_cases else reader.read
+                view = await asyncio.to_thread(read, case_id, principal, request.url.path)
             except NotEntitledError as exc:
                 return auth.refuse(self, AccessRefusal(AccessProblem.NOT_ENTITLED, str(exc)))
             except AccessLogError:

@@ -220,6 +220,30 @@ def test_the_inspectorate_the_public_and_an_operator_see_no_personal_data(
     assert log.entries([case_id]) == []  # nothing personal was shown, so nothing to log
 
 
+def test_where_cases_are_public_an_institution_not_party_reads_the_publics_view(
+    store: AuditStore, policy: DisclosurePolicy
+) -> None:
+    """Before, its credential got it 403 where no credential got the public view."""
+    case_id = stored(store, whole_case())
+    log = AccessLog(store.engine)
+    reader = TrailReader(store, CODEC, CATALOG, policy, DIRECTORY, log, signing_registry())
+    stranger = Principal("ppk.3301", PrincipalRole.INSTITUTION, "tok_y")
+
+    with pytest.raises(NotEntitledError):
+        reader.read(case_id, stranger, "/t")  # cases not public: refused
+    shown = reader.read_where_public(case_id, stranger, "/t")
+
+    assert shown == reader.read_where_public(case_id, None, "/t")
+    assert shown is not None
+    assert shown["view"] == PUBLIC
+    assert not any(secret in str(shown) for secret in SECRETS)
+    party = reader.read_where_public(
+        case_id, Principal("bkn", PrincipalRole.INSTITUTION, "t"), "/t"
+    )
+    assert party is not None
+    assert party["view"] != PUBLIC  # a party still reads its own view
+
+
 def test_bkn_as_authority_sees_the_reporter_and_as_personnel_agency_only_the_nip(
     store: AuditStore, policy: DisclosurePolicy
 ) -> None:
