@@ -105,10 +105,18 @@ def _header(number: int, count: int, split: str) -> str:
 
 
 def _check_empty(out: Path) -> None:
+    """Make ``out``, or refuse it unless it is empty.
+
+    Whatever else it holds would go where the pieces go (a ConfigMap of the folder), and a
+    piece of an earlier split would be read with these.
+    """
+    if out.exists() and not out.is_dir():
+        raise KeySplitError(f"{out} is a file; give an empty folder for the pieces")
     out.mkdir(parents=True, exist_ok=True)
-    held = sorted(file.name for file in out.glob("*.toml"))
+    held = sorted(entry.name for entry in out.iterdir())
     if held:
         raise KeySplitError(
-            f"{out} already holds {', '.join(held[:5])}; give an empty folder, so that no piece "
+            f"{out} already holds {', '.join(held[:5])}{', ...' if len(held) > 5 else ''}; "
+            "give an empty folder, so that nothing else goes where the pieces go and no piece "
             "of an earlier split is read with these"
         )

@@ -118,6 +118,20 @@ def test_split_writes_only_into_an_empty_folder(tmp_path: Path) -> None:
         split_registry(_whole(tmp_path, "again", keys), folder)
 
 
+def test_split_refuses_a_folder_holding_anything_else_or_a_file(tmp_path: Path) -> None:
+    """Before, only earlier pieces were refused: `--out /tmp` wrote into /tmp."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "notes.txt").write_text("not a piece")
+    whole = _whole(tmp_path, "w", [new_key_pair("bkn", JAN)])
+
+    with pytest.raises(KeySplitError, match=r"already holds notes\.txt; give an empty folder"):
+        split_registry(whole, shared)
+    with pytest.raises(KeySplitError, match=r"is a file; give an empty folder"):
+        split_registry(whole, shared / "notes.txt")
+    assert sorted(entry.name for entry in shared.iterdir()) == ["notes.txt"]
+
+
 def test_an_entry_larger_than_a_piece_is_refused(tmp_path: Path) -> None:
     with pytest.raises(KeySplitError, match="give a larger --max-bytes"):
         split_registry(_whole(tmp_path, "w", [new_key_pair("bkn", JAN)]), tmp_path / "out", 300)
