@@ -16,9 +16,9 @@ from typing import Any
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
-from schemas.errors import KawalError
 from streams.audit.access_log import AccessLog, AccessRecord, cases_party_to
 from streams.audit.store import AuditStore
+from streams.audit.trail import Directory
 from streams.cli.arguments import case_uuid
 from streams.cli.exits import EXIT_OK
 from streams.cli.output import reporting_errors, unknown_case
@@ -62,7 +62,13 @@ def _log(args: argparse.Namespace, settings: Settings) -> int:
         try:
             if args.case and store.case_head(args.case) is None:
                 return unknown_case(args.case, settings, as_json=args.json)
-            records = _records(args, settings, store, period)
+            from streams.cli.cases import directory
+            from streams.cli.overdue import unknown_institution
+
+            found = directory(settings)
+            if args.institution and args.institution not in {i.id for i in found.institutions}:
+                return unknown_institution(args.institution, as_json=args.json)
+            records = _records(args, found, store, period)
         finally:
             store.close()
         if args.json:
@@ -100,19 +106,11 @@ def _nothing_read(args: argparse.Namespace) -> str:
 
 
 def _records(
-    args: argparse.Namespace, settings: Settings, store: AuditStore, period: ReadPeriod
+    args: argparse.Namespace, found: Directory, store: AuditStore, period: ReadPeriod
 ) -> list[AccessRecord]:
     log = AccessLog(store.engine)
     cases = [args.case] if args.case else None
     if args.institution:
-        from streams.cli.cases import directory
-
-        found = directory(settings)
-        if args.institution not in {inst.id for inst in found.institutions}:
-            raise KawalError(
-                f"{args.institution!r} is not in the institutions registry "
-                "(KAWAL_INSTITUTIONS_FILE)"
-            )
         codec = AvroCodec(default_catalog())
         candidates = cases if cases is not None else log.case_ids()
         cases = cases_party_to(args.institution, candidates, store, codec, found)

@@ -17,3 +17,44 @@ def case_uuid(text: str) -> str:
     if found is None:
         raise argparse.ArgumentTypeError("a case id is a UUID, as `kawal case list` shows it")
     return found
+
+
+def positive_seconds(text: str) -> float:
+    """A duration in seconds greater than zero, as ``--wait`` takes it.
+
+    Raises:
+        argparse.ArgumentTypeError: not a finite number greater than 0 (a usage error).
+    """
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds greater than 0")
+    return seconds
+
+
+def positive_count(text: str) -> int:
+    """A whole number from 1 up (a sequence number, a size, a byte count).
+
+    Raises:
+        argparse.ArgumentTypeError: not a whole number of 1 or more (a usage error).
+    """
+    if not (text.isascii() and text.isdecimal()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
+
+
+def one_line(text: str) -> str:
+    """Text for one line of a listing (a reason), without its spaces at the ends.
+
+    Raises:
+        argparse.ArgumentTypeError: empty, or holding a line break or another control
+            character (a usage error).
+    """
+    stripped = text.strip()
+    if not stripped or not stripped.isprintable():
+        raise argparse.ArgumentTypeError(
+            "give it on one line, without line breaks or other control characters"
+        )
+    return stripped

@@ -21,7 +21,7 @@ from streams.audit.store import AuditStore
 if TYPE_CHECKING:
     from streams.audit.trail import Directory
 from streams.cli import overdue
-from streams.cli.arguments import case_uuid
+from streams.cli.arguments import case_uuid, positive_count
 from streams.cli.exits import (
     EXIT_NOT_ENTITLED,
     EXIT_OK,
@@ -89,8 +89,8 @@ def add_parsers(commands: Any) -> None:
         "(exit 3 unknown case, entry or head, 4 not in that head yet)",
     )
     proof.add_argument("case_id", type=case_uuid, help="the case (its UUID)")
-    proof.add_argument("--seq", type=int, help="another entry of the case than its newest")
-    proof.add_argument("--tree-size", type=int, help="in the head of this size (one you kept)")
+    proof.add_argument("--seq", type=positive_count, help="an entry of the case, not its newest")
+    proof.add_argument("--tree-size", type=positive_count, help="in the head of this size, kept")
     proof.add_argument("--json", action="store_true", help="machine-readable output")
     proof.set_defaults(run=_audit_proof)
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from streams.cli.arguments import positive_count
 from streams.cli.exits import EXIT_OK
 from streams.cli.moments import MOMENT_FORMS, day_or_moment
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
@@ -104,7 +105,7 @@ def add_parsers(commands: Any) -> None:
     split.add_argument("--out", type=Path, required=True, help="an empty folder for the pieces")
     split.add_argument(
         "--max-bytes",
-        type=int,
+        type=positive_count,
         default=DEFAULT_MAX_BYTES,
         help=f"largest piece, bytes (default {DEFAULT_MAX_BYTES}: a ConfigMap holds 1 MiB)",
     )

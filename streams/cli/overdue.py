@@ -47,7 +47,7 @@ def _listed(args: argparse.Namespace, settings: Settings) -> int:
 
     known = {found.id for found in load_institutions(settings.institutions_file)}
     if args.institution is not None and args.institution not in known:
-        return _unknown_institution(args.institution, as_json=args.json)
+        return unknown_institution(args.institution, as_json=args.json)
     now = datetime.now(UTC)
     found, left_out = overdue_rows(settings, now)
     rows = [
@@ -102,7 +102,8 @@ def overdue_rows(settings: Settings, now: datetime) -> tuple[list[OverdueClock],
     return rows, reader.unreadable
 
 
-def _unknown_institution(institution: str, *, as_json: bool) -> int:
+def unknown_institution(institution: str, *, as_json: bool) -> int:
+    """Say that ``--institution`` names no registered institution; the usage error's code."""
     message = (
         f"--institution: {institution!r} is not a registered institution (KAWAL_INSTITUTIONS_FILE);"
         " give its id as the registry spells it, e.g. ppk.3374 or bawaslu.33"

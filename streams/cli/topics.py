@@ -26,6 +26,7 @@ from streams.broker.endpoint import parse_broker_url
 from streams.broker.provision import ApplyResult, apply_topics
 from streams.broker.strays import delete_strays, read_strays, stray_remedy
 from streams.broker.topic_plan import ConfigChange
+from streams.cli.arguments import positive_seconds
 from streams.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_PENDING
 from streams.domain.institutions import load_institutions
 from streams.settings import Settings
@@ -82,7 +83,7 @@ def add_parsers(commands: Any) -> None:
     apply.add_argument("--json", action="store_true", help="machine-readable output")
     apply.add_argument(
         "--wait",
-        type=float,
+        type=positive_seconds,
         metavar="SECONDS",
         help="how long to wait for the broker to answer (default KAWAL_BROKER_WAIT_SECONDS)",
     )
