@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: What each part of ``streams`` may import of ``streams`` (besides itself).
 ALLOWED: dict[str, set[str]] = {
     "domain": set(),
-    "settings": set(),
+    "setting_types": set(),
+    "settings": {"setting_types"},
     "headers": set(),
     "private_files": set(),
     "logs": set(),
