@@ -119,9 +119,9 @@ def register_access_log(app: faust.App, reader: AccessReader, auth: Authenticato
         async def get(self, request: web.Request) -> web.Response:
             principal = await auth.principal(request)
             if isinstance(principal, AccessRefusal):
-                return auth.refuse(self, principal)
+                return auth.refuse(self, request, principal)
             if principal is None:
-                return auth.refuse(self, NO_CREDENTIAL)
+                return auth.refuse(self, request, NO_CREDENTIAL)
             try:
                 case_id, period = filters_of(request.query)
             except QueryError as exc:
@@ -131,5 +131,7 @@ def register_access_log(app: faust.App, reader: AccessReader, auth: Authenticato
             except UnknownCaseError as exc:
                 return problem_response(self, 404, "no_such_case", str(exc))
             except NotEntitledError as exc:
-                return auth.refuse(self, AccessRefusal(AccessProblem.NOT_ENTITLED, str(exc)))
+                return auth.refuse(
+                    self, request, AccessRefusal(AccessProblem.NOT_ENTITLED, str(exc))
+                )
             return self.json({"principal": principal.name, "role": principal.role, "reads": reads})

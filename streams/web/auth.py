@@ -10,15 +10,20 @@ fall-back to the public view, so a client with a broken token learns it at once.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import cast
 
+import aiohttp.web
 from faust import web
 
 from streams.audit.tokens import TOKEN_PREFIX, TokenStore
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.web.oidc import OidcVerifier
 from streams.web.problems import problem_response
+
+log = logging.getLogger(__name__)
 
 #: Realm of the challenge a refused request gets.
 REALM = "kawal"
@@ -50,7 +55,7 @@ class Authenticator:
         """The request's principal, None for the public, or why its credential is refused."""
         return await self._principal(request)
 
-    def refuse(self, view: web.View, refusal: AccessRefusal) -> web.Response:
+    def refuse(self, view: web.View, request: web.Request, refusal: AccessRefusal) -> web.Response:
         """The answer refusing a request, counted by its reason code.
 
         Every view refuses through here, whether the credential was refused, none was sent
@@ -59,6 +64,18 @@ class Authenticator:
         """
         if self.on_refusal is not None:
             self.on_refusal(refusal.problem.value)
+        # The path, never the query (a credential sent there); a detail names a token or an
+        # institution, never a secret or personal data: what ops need to find the client.
+        # Faust serves through aiohttp, whose request knows the client's address.
+        remote = cast(aiohttp.web.Request, request).remote
+        log.info(
+            "refused %s %s from %s: %s (%s)",
+            request.method,
+            request.url.path,
+            remote or "an unknown address",
+            refusal.problem.value,
+            refusal.detail,
+        )
         return _refusal_response(view, refusal)
 
     async def _principal(self, request: web.Request) -> Principal | AccessRefusal | None:

@@ -119,7 +119,7 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
         async def get(self, request: web.Request) -> web.Response:
             principal = await sources.auth.principal(request)
             if isinstance(principal, AccessRefusal):
-                return sources.auth.refuse(self, principal)
+                return sources.auth.refuse(self, request, principal)
             locale = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
             now = datetime.now(UTC)
             try:
@@ -236,7 +236,7 @@ async def _view(
     """
     principal = await sources.auth.principal(request)
     if isinstance(principal, AccessRefusal):
-        return sources.auth.refuse(view, principal)
+        return sources.auth.refuse(view, request, principal)
     try:
         filters = _filters(request)
     except FilterError as exc:

@@ -104,7 +104,7 @@ def register(app: faust.App, sources: PageSources) -> None:
         async def get(self, request: web.Request) -> web.Response:
             principal = await sources.auth.principal(request)
             if isinstance(principal, AccessRefusal):
-                return sources.auth.refuse(self, principal)
+                return sources.auth.refuse(self, request, principal)
             locale = locale_of(request)
             seen_by = audience(principal, sources.public_cases)
             try:
@@ -123,10 +123,10 @@ def register(app: faust.App, sources: PageSources) -> None:
             case_id = canonical_case_id(case_id) or case_id  # the hub spells UUIDs one way
             principal = await sources.auth.principal(request)
             if isinstance(principal, AccessRefusal):
-                return sources.auth.refuse(self, principal)
+                return sources.auth.refuse(self, request, principal)
             refusal = refusal_without_credential(principal, sources.public_cases)
             if refusal is not None:
-                return sources.auth.refuse(self, refusal)
+                return sources.auth.refuse(self, request, refusal)
             lifecycle = lifecycle_of(sources.table.get(case_id))
             try:
                 view = await asyncio.to_thread(sources.trails.view, case_id)
@@ -139,7 +139,7 @@ def register(app: faust.App, sources: PageSources) -> None:
                 return await _unstored(self, sources, principal, case_id, lifecycle, locale)
             refusal = await _not_party(sources, principal, case_id)
             if refusal is not None:
-                return sources.auth.refuse(self, refusal)
+                return sources.auth.refuse(self, request, refusal)
             now = datetime.now(UTC)
             row = case_row(case_id, lifecycle, None, now, sources.calendar) if lifecycle else None
             return self.html(case_page(view, row, now, locale))

@@ -57,10 +57,10 @@ def register_proofs(
         async def get(self, request: web.Request, case_id: str) -> web.Response:
             principal = await auth.principal(request)
             if isinstance(principal, AccessRefusal):
-                return auth.refuse(self, principal)
+                return auth.refuse(self, request, principal)
             refusal = refusal_without_credential(principal, public_cases)
             if refusal is not None:
-                return auth.refuse(self, refusal)
+                return auth.refuse(self, request, refusal)
             counts = _counts(request)
             if isinstance(counts, str):
                 return problem_response(self, 400, "bad_query", counts)
@@ -70,7 +70,7 @@ def register_proofs(
             except StoreError:
                 return store_unavailable(self)
             if refusal is not None:  # before the proof: whether it is in a head tells nothing
-                return auth.refuse(self, refusal)
+                return auth.refuse(self, request, refusal)
             try:
                 proof = await asyncio.to_thread(reader.proof, case_id, *counts)
             except (UnknownEntryError, UnknownHeadError) as exc:

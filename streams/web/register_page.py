@@ -79,7 +79,7 @@ def register(app: faust.App, sources: RegisterSources) -> None:
                 return refused
             principal = await sources.auth.principal(request)
             if isinstance(principal, AccessRefusal):
-                return sources.auth.refuse(self, principal)
+                return sources.auth.refuse(self, request, principal)
             if sources.mode is RegisterMode.OFF:
                 return problem_response(self, 404, "register_disabled", DISABLED)
             try:

@@ -98,13 +98,13 @@ def register(app: faust.App, sources: TriageSources) -> None:
                 return refused
             principal = await sources.auth.principal(request)
             if isinstance(principal, AccessRefusal):
-                return sources.auth.refuse(self, principal)
+                return sources.auth.refuse(self, request, principal)
             if principal is None:
-                return sources.auth.refuse(self, NO_CREDENTIAL)
+                return sources.auth.refuse(self, request, NO_CREDENTIAL)
             now = datetime.now(UTC)
             rows = await sources.rows_for(principal, now)
             if isinstance(rows, AccessRefusal):
-                return sources.auth.refuse(self, rows)
+                return sources.auth.refuse(self, request, rows)
             if wanted == "json":
                 return self.json(triage_json(principal, rows, now))
             locale = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))

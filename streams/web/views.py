@@ -132,21 +132,23 @@ def register_trails(
 
         async def get(self, request: web.Request, case_id: str) -> web.Response:
             if "as" in request.query:
-                return auth.refuse(self, VIEWER_IN_QUERY)
+                return auth.refuse(self, request, VIEWER_IN_QUERY)
             principal = await auth.principal(request)
             if isinstance(principal, AccessRefusal):
-                return auth.refuse(self, principal)
+                return auth.refuse(self, request, principal)
             refusal = refusal_without_credential(principal, public_cases)
             if refusal is not None:
-                return auth.refuse(self, refusal)
+                return auth.refuse(self, request, refusal)
             case_id = canonical_case_id(case_id) or case_id  # the hub spells UUIDs one way
             try:
                 read = reader.read_where_public if public_cases else reader.read
                 view = await asyncio.to_thread(read, case_id, principal, request.url.path)
             except NotEntitledError as exc:
-                return auth.refuse(self, AccessRefusal(AccessProblem.NOT_ENTITLED, str(exc)))
+                return auth.refuse(
+                    self, request, AccessRefusal(AccessProblem.NOT_ENTITLED, str(exc))
+                )
             except AccessLogError:
-                return auth.refuse(self, ACCESS_LOG_DOWN)
+                return auth.refuse(self, request, ACCESS_LOG_DOWN)
             except StoreError:
                 # Not the access log's fault: the trail itself cannot be read.
                 return store_unavailable(self)

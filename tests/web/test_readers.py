@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -295,3 +296,27 @@ def test_fausts_table_and_router_views_are_off(
 
     assert status == 404
     assert not _personal(body)
+
+
+def test_each_refused_request_is_logged_with_what_finds_its_client(
+    hub: RunningHub, readers: Readers
+) -> None:
+    """The runbook (KawalCredentialRefusalBurst) finds the token's owner and the client."""
+    revoked = hub.token("bkn")
+    TokenStore(hub.store.engine).revoke(revoked.id, "lost phone")
+    secret_in_query = "kawal_" + secrets.token_urlsafe(32)
+
+    get(hub, readers.path("trail"), revoked.secret)
+    get(hub, f"{readers.path('trail')}?access_token={secret_in_query}")
+
+    path = readers.path("trail")
+    deadline = time.monotonic() + 10
+    while True:
+        lines = hub.worker.log_tail(400).splitlines()
+        said = [line for line in lines if f"refused GET {path} from 127.0.0.1: " in line]
+        if len(said) >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert any(f": token_revoked (token {revoked.id} was revoked at " in line for line in said)
+    assert any(": credential_in_query (" in line for line in said)
+    assert not any(secret_in_query in line or revoked.secret in line for line in lines)
