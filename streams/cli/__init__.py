@@ -113,11 +113,29 @@ def _other_group(entry: EntryPoint) -> AddParsers:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``kawal``."""
     words = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(words).parse_args(words)
+    parser = build_parser(words)
+    args, unknown = parser.parse_known_args(words)
+    if unknown:
+        # Said by the command's own parser, with its usage: the top one was built with the
+        # command's group only, and its usage would list only that group's commands.
+        _selected(parser, words).error(f"unrecognized arguments: {' '.join(unknown)}")
     if getattr(args, "serves", False):
         return _run(args)  # a process: its output is its own logs
     with redirect_stdout(cast(TextIO, ShownControls(sys.stdout))):
         return _run(args)
+
+
+def _selected(parser: argparse.ArgumentParser, words: Sequence[str]) -> argparse.ArgumentParser:
+    """The parser of the (sub)command ``words`` name: ``case list`` → that of ``case list``."""
+    for word in words:
+        choices = [
+            action.choices
+            for action in parser._actions
+            if isinstance(action, argparse._SubParsersAction)
+        ]
+        if choices and word in choices[0]:
+            parser = choices[0][word]
+    return parser
 
 
 def _run(args: argparse.Namespace) -> int:
