@@ -88,6 +88,11 @@ def open_private(path: Path, flags: int) -> int:
         PrivateFileError: the file or its folder is a symbolic link or not of its kind, or
             belongs to another user.
     """
+    if path.is_dir() and not path.is_symlink():
+        # Said first: its folder's own problem (/tmp is every user's) would hide this one.
+        raise PrivateFileError(
+            f"{path} is a folder; give the path of a file (a new one is made there)"
+        )
     private_dir(path.parent)
     # O_NONBLOCK: a named pipe put where the file should be must not hang the open; it changes
     # nothing for a regular file.

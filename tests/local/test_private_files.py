@@ -127,6 +127,16 @@ def test_a_folder_every_user_shares_is_refused_and_left_as_it_was(tmp_path: Path
     assert stat.S_IMODE(os.lstat(shared).st_mode) == 0o1777
 
 
+def test_a_folder_where_a_file_should_be_is_refused_as_such(tmp_path: Path) -> None:
+    """Before, a folder in /tmp was refused for /tmp being every user's: no help."""
+    shared = tmp_path / "tmp"
+    (shared / "keys").mkdir(parents=True)
+    shared.chmod(0o1777)  # as /tmp is
+    with pytest.raises(PrivateFileError, match=r"keys is a folder; give the path of a file"):
+        open_private(shared / "keys", os.O_RDONLY)
+    assert stat.S_IMODE(os.lstat(shared).st_mode) == 0o1777
+
+
 def test_a_file_where_a_folder_should_be_is_refused(tmp_path: Path) -> None:
     (tmp_path / "logs").write_text("", encoding="utf-8")
     with pytest.raises(PrivateFileError, match="is not a folder"):
