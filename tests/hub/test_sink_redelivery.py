@@ -12,6 +12,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ from streams.broker.topic_end import read_to_end
 from streams.domain.signing import KeyRing
 from streams.local.embedded import EmbeddedBroker
 from streams.local.keyring import ensure_local_keys
-from streams.local.processes import free_port
+from streams.local.processes import ChildProcess, free_port
 from streams.settings import Settings
 from streams.topics import CASE_AUDIT, DLQ
 from tests.audit.treetools import keyring, signed_rows
@@ -49,52 +51,69 @@ def _redelivered_and_forked(ring: KeyRing) -> list[dict[str, Any]]:
     return [kept[0], kept[1], kept[1], forked[1], kept[2]]
 
 
-def _send(broker: EmbeddedBroker, rows: list[dict[str, Any]]) -> None:
+def _encoded(rows: list[dict[str, Any]]) -> list[bytes]:
+    """Stored rows as the worker writes them on ``kawal.case.audit``."""
     codec = default_codec()
+    return [
+        codec.encode("kawal.AuditEntry", row | {"disclosures": json.loads(row["disclosures"])})
+        for row in rows
+    ]
+
+
+def _send(broker: EmbeddedBroker, values: list[bytes]) -> None:
     producer = KafkaProducer(bootstrap_servers=[broker.bootstrap_servers])
     try:
-        for row in rows:
-            entry = row | {"disclosures": json.loads(row["disclosures"])}
-            value = codec.encode("kawal.AuditEntry", entry)
+        for value in values:
             producer.send(CASE_AUDIT, key=CASE.encode(), value=value)
         producer.flush()
     finally:
         producer.close()
 
 
+@contextmanager
+def _running_sink(broker: EmbeddedBroker, tmp_path: Path) -> Iterator[tuple[ChildProcess, str]]:
+    """`kawal sink` on ``broker`` with a home of its own, once healthy: it and its URL."""
+    home = tmp_path / "home"
+    ensure_local_keys(Settings(home=home))
+    port = free_port()
+    sink = sink_process(home, broker.url, port)
+    sink.start()
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", sink)
+        yield sink, f"http://127.0.0.1:{port}"
+    finally:
+        sink.stop(20)
+
+
+def _replay(broker: EmbeddedBroker, url: str) -> subprocess.CompletedProcess[str]:
+    """`kawal replay --json` of ``broker``'s trail into the store at ``url``."""
+    env = dict(os.environ, KAWAL_BROKER_URL=broker.url, KAWAL_AUDIT_DB_URL=url)
+    command = [sys.executable, "-m", "streams.cli", "replay", "--json"]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+
 def test_an_entry_read_twice_in_one_batch_is_stored_once_and_a_conflict_is_counted(
     own_broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
-    home = tmp_path / "home"
-    ensure_local_keys(Settings(home=home))
     ring = keyring()
     kept = signed_rows(ring, CASE, 3)
-    _send(own_broker, _redelivered_and_forked(ring))
-    port = free_port()
-    sink = sink_process(home, own_broker.url, port)
-    sink.start()
-    store = AuditStore(Settings(home=home).audit_url)
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}", sink)
-        wait_stored(store, 3, sink)
-        assert [row.hash for row in store.trail(CASE)] == [row["hash"] for row in kept]
-        assert metric_value(f"http://127.0.0.1:{port}", CONFLICTS) == 1
+    _send(own_broker, _encoded(_redelivered_and_forked(ring)))
+    with _running_sink(own_broker, tmp_path) as (sink, url):
+        with AuditStore(Settings(home=tmp_path / "home").audit_url) as store:
+            wait_stored(store, 3, sink)
+            assert [row.hash for row in store.trail(CASE)] == [row["hash"] for row in kept]
+        assert metric_value(url, CONFLICTS) == 1
         assert f"entry 2 of case {CASE} conflicts with the stored one" in sink.log_tail(40)
         assert sink.alive
-    finally:
-        store.close()
-        sink.stop(20)
 
 
 def test_replay_stores_an_entry_read_twice_once_and_exits_4_on_a_conflict(
     own_broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
     ring = keyring()
-    _send(own_broker, _redelivered_and_forked(ring))
+    _send(own_broker, _encoded(_redelivered_and_forked(ring)))
     url = f"sqlite:///{tmp_path / 'rebuilt.db'}"
-    env = dict(os.environ, KAWAL_BROKER_URL=own_broker.url, KAWAL_AUDIT_DB_URL=url)
-    command = [sys.executable, "-m", "streams.cli", "replay", "--json"]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    done = _replay(own_broker, url)
     assert done.returncode == 4, done.stderr
     summary = json.loads(done.stdout)
     assert (summary["read"], summary["inserted"], summary["conflicting"]) == (5, 3, 1)
@@ -107,50 +126,24 @@ def test_replay_stores_an_entry_read_twice_once_and_exits_4_on_a_conflict(
         store.close()
 
 
-def _send_raw(broker: EmbeddedBroker, values: list[bytes]) -> None:
-    producer = KafkaProducer(bootstrap_servers=[broker.bootstrap_servers])
-    try:
-        for value in values:
-            producer.send(CASE_AUDIT, key=CASE.encode(), value=value)
-        producer.flush()
-    finally:
-        producer.close()
-
-
 def _stranger_then_entries(ring: KeyRing) -> list[bytes]:
     """A report written to kawal.case.audit by a misdirected producer, then three entries."""
-    codec = default_codec()
-    stranger = codec.encode("ReportReceived", report())
-    rows = signed_rows(ring, CASE, 3)
-    entries = [
-        codec.encode("kawal.AuditEntry", row | {"disclosures": json.loads(row["disclosures"])})
-        for row in rows
-    ]
-    return [stranger, *entries]
+    stranger = default_codec().encode("ReportReceived", report())
+    return [stranger, *_encoded(signed_rows(ring, CASE, 3))]
 
 
 def test_a_record_that_is_no_entry_is_dead_lettered_and_the_trail_goes_on(
     own_broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
     """Before, the sink failed on it (KeyError) at every start, and stored nothing after it."""
-    home = tmp_path / "home"
-    ensure_local_keys(Settings(home=home))
-    ring = keyring()
-    _send_raw(own_broker, _stranger_then_entries(ring))
-    port = free_port()
-    sink = sink_process(home, own_broker.url, port)
-    sink.start()
-    store = AuditStore(Settings(home=home).audit_url)
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}", sink)
-        wait_stored(store, 3, sink)
-        assert [row.seq for row in store.trail(CASE)] == [1, 2, 3]
+    _send(own_broker, _stranger_then_entries(keyring()))
+    with _running_sink(own_broker, tmp_path) as (sink, url):
+        with AuditStore(Settings(home=tmp_path / "home").audit_url) as store:
+            wait_stored(store, 3, sink)
+            assert [row.seq for row in store.trail(CASE)] == [1, 2, 3]
         rejected = 'kawal_rejections_total{reason="schema_mismatch",stage="sink"}'
-        assert metric_value(f"http://127.0.0.1:{port}", rejected) == 1
+        assert metric_value(url, rejected) == 1
         assert sink.alive
-    finally:
-        store.close()
-        sink.stop(20)
     letters = [
         default_codec().decode(m.value).record
         for m in read_to_end([own_broker.bootstrap_servers], [DLQ], 30)
@@ -171,11 +164,8 @@ def test_a_record_that_is_no_entry_is_dead_lettered_and_the_trail_goes_on(
 def test_replay_skips_a_record_that_is_no_entry_and_stores_the_rest(
     own_broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
-    _send_raw(own_broker, _stranger_then_entries(keyring()))
-    url = f"sqlite:///{tmp_path / 'rebuilt.db'}"
-    env = dict(os.environ, KAWAL_BROKER_URL=own_broker.url, KAWAL_AUDIT_DB_URL=url)
-    command = [sys.executable, "-m", "streams.cli", "replay", "--json"]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    _send(own_broker, _stranger_then_entries(keyring()))
+    done = _replay(own_broker, f"sqlite:///{tmp_path / 'rebuilt.db'}")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert (summary["read"], summary["inserted"], summary["undecodable"]) == (4, 3, 1)
