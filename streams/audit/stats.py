@@ -215,7 +215,8 @@ def _protect(
     while again:
         for key, _attribute, _heading in GROUPINGS:
             zeros = known_zero if key == "by_institution" else None
-            mark(totals, protect_table(view[key], GROUP_RULE, min_cases, whole, zeros))
+            gone = set(withheld(totals))  # its cells must not all show: they add up to it
+            mark(totals, protect_table(view[key], GROUP_RULE, min_cases, whole, zeros, gone))
         again = share_withheld(twins, set(COLUMNS))
 
 

@@ -12,7 +12,9 @@ down to it learns that civil servant's outcome. So every public figure follows o
   be recovered by subtraction; so a column never has exactly one withheld cell, nor withheld
   cells holding 1 to K-1 together (a small group given back whole): the smallest shown
   non-zero cell is withheld with them, or the total when there is none. A withheld zero
-  that another public table tells anyway hides nothing and does not count.
+  that another public table tells anyway hides nothing and does not count. Where the total
+  is withheld (by another rule), its cells would add up to it: one of them, the smallest
+  non-zero, is withheld.
 - **linked rows**: where a row's counts add up to each other (recommended = followed up + not
   followed up), one withheld count withholds the whole row.
 - **bounds**: every count of a row is at most its base (proven cases are among those reported),
@@ -27,7 +29,7 @@ A withheld value becomes None, and its row lists the column under :data:`WITHHEL
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +72,7 @@ def protect_table(
     min_cases: int,
     whole: bool = False,
     known_zero: list[set[str]] | None = None,
+    totals_withheld: Collection[str] = (),
 ) -> set[str]:
     """Withhold in place the values of ``rows`` that the rule holds back.
 
@@ -82,6 +85,8 @@ def protect_table(
         known_zero: per row, columns that are 0 and that a reader knows are 0 anyway
             (another public table tells): withheld, such a cell hides nothing, so the
             secondary rule does not count it.
+        totals_withheld: additive columns whose published total is withheld already: one
+            of their cells at least is withheld too, or the shown ones would add up to it.
 
     Returns:
         The additive columns whose published total must be withheld too.
@@ -95,15 +100,17 @@ def protect_table(
         # Every row is closed before the columns are looked at: no short-circuit.
         changed = any([_close_row(cells, rule) for cells in hidden])
         for column in rule.additive:
-            complement = _complement(rows, _hiding(hidden, known_zero), column, min_cases)
+            hiding = _hiding(hidden, known_zero)
+            complement = _complement(rows, hiding, column, min_cases, column in totals_withheld)
             if complement is not None and complement >= 0:
                 hidden[complement].add(column)
                 changed = True
     # Only once no row changes: a cell withheld later (a linked row) may keep the total shown.
+    hiding = _hiding(hidden, known_zero)
     totals = {
         column
         for column in rule.additive
-        if _complement(rows, _hiding(hidden, known_zero), column, min_cases) is None
+        if _complement(rows, hiding, column, min_cases, column in totals_withheld) is None
     }
     for row, cells in zip(rows, hidden, strict=True):
         mark(row, cells)
@@ -180,19 +187,26 @@ def _hiding(hidden: list[set[str]], known_zero: list[set[str]] | None) -> list[s
 
 
 def _complement(
-    rows: list[dict[str, Any]], hidden: list[set[str]], column: str, min_cases: int
+    rows: list[dict[str, Any]],
+    hidden: list[set[str]],
+    column: str,
+    min_cases: int,
+    total_withheld: bool = False,
 ) -> int | None:
     """The row to withhold ``column`` of too; -1 for none needed; None for the total instead.
 
     The total less the shown cells is the sum of the withheld ones: one withheld cell is
     given back whole, and several whose sum is 1 to K-1 are a small group given back together
-    (two elections of one case each, both proven: each case proven).
+    (two elections of one case each, both proven: each case proven). A withheld total is the
+    sum of its cells while they are all shown.
     """
     alone = [index for index, cells in enumerate(hidden) if column in cells]
     values = [rows[index][column] for index in alone]
     # A cell withheld before (by a twin table) has lost its value: that table guards it.
     together = sum(values) if all(isinstance(value, int) for value in values) else None
-    if len(alone) != 1 and not _small(together, min_cases):
+    if total_withheld and alone:
+        return -1
+    if not total_withheld and len(alone) != 1 and not _small(together, min_cases):
         return -1
     candidates = [
         (rows[index][column], index)

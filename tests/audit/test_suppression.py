@@ -240,3 +240,51 @@ def test_a_stage_withheld_with_its_twin_count_shows_no_provisional_either() -> N
     for row in found["handling_times"][3:]:
         assert row["cases"] is None, row
         assert row["provisional"] is None, row
+
+
+def test_a_withheld_total_takes_the_smallest_non_zero_cell_with_it() -> None:
+    # Withheld by another rule, the total would be the sum of the cells, all shown.
+    rows = table(("a", 76, 26), ("b", 5, 0), ("c", 4, 2), ("d", 0, 0))
+
+    totals = protect_table(rows, RULE, 3, totals_withheld={"n", "yes"})
+
+    assert [row["n"] for row in rows] == [76, 5, None, 0]
+    assert [row["yes"] for row in rows] == [26, 0, None, 0]
+    assert totals == set()
+
+
+def test_a_withheld_total_of_zeros_takes_nothing() -> None:
+    rows = table(("a", 0, 0), ("b", 0, 0))
+
+    assert protect_table(rows, RULE, 3, totals_withheld={"n", "yes"}) == {"n", "yes"}
+    assert [withheld(row) for row in rows] == [[], []]
+
+
+def test_counts_the_front_page_withholds_are_not_the_sum_of_the_agencies_rows() -> None:
+    """An election whose counts go for the front page's sake (rule 4), its agencies shown.
+
+    Before, the agencies' reported and proven added up to the withheld received and proven:
+    with the unfiltered counts, they told the cases of the other, withheld elections.
+    """
+    figures = {
+        "counts": {
+            "received": 90, "proven": 26, "recommended": 0, "followed_up": 0, "sanctioned": 0,
+        },
+        "handling_times": [],
+        "violation_ratio": [
+            {"agency": agency, "reported": reported, "proven": proven, "proven_per_1000": 0.0}
+            for agency, reported, proven in (
+                ("ppk.3374", 76, 26), ("ppk.3301", 5, 0), ("ppk.5171", 5, 0), ("ppk.7371", 4, 0)
+            )
+        ],
+        "follow_up": [],
+        "catatan_merah": [],
+    }  # fmt: skip
+    seeds = {("counts", ""): {"received", "proven", "recommended", "followed_up", "sanctioned"}}
+
+    found = protect_figures(figures, Filters(), 3, seeds)
+
+    rows = found["violation_ratio"]
+    assert all(found["counts"][column] is None for column in ("received", "proven"))
+    assert sum(row["reported"] is None for row in rows) >= 1
+    assert sum(row["proven"] is None for row in rows) >= 1

@@ -149,14 +149,35 @@ def _protect_agencies(
     totals: set[str] = set()
     again = True
     while again:
+        # Totals withheld already (a seed, the counts' own rule): their cells must not all show.
+        gone = set(withheld(found["counts"])) | totals
         if not whole:
-            ratio = protect_table(found["violation_ratio"], RATIO_RULE, min_cases)
-            follow = protect_table(found["follow_up"], FOLLOW_UP_RULE, min_cases)
+            ratio = protect_table(
+                found["violation_ratio"],
+                RATIO_RULE,
+                min_cases,
+                totals_withheld=_parts(gone, RATIO_TOTALS),
+            )
+            follow = protect_table(
+                found["follow_up"],
+                FOLLOW_UP_RULE,
+                min_cases,
+                totals_withheld=_parts(gone, FOLLOW_UP_TOTALS),
+            )
             totals |= {RATIO_TOTALS[c] for c in ratio} | {FOLLOW_UP_TOTALS[c] for c in follow}
-        if protect_table(found["catatan_merah"], RED_MARK_RULE, min_cases) and not dated:
+        red_totals = () if dated else _parts(gone, {"proven": "proven"})
+        red = protect_table(
+            found["catatan_merah"], RED_MARK_RULE, min_cases, totals_withheld=red_totals
+        )
+        if red and not dated:
             totals.add("proven")
         again = share_withheld(twins, {"proven"})
     return totals
+
+
+def _parts(totals: set[str], adding_up: Mapping[str, str]) -> set[str]:
+    """The columns of a per-agency table adding up to one of the withheld ``totals``."""
+    return {column for column, total in adding_up.items() if total in totals}
 
 
 def _twins(
