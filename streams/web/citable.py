@@ -3,10 +3,11 @@
 Every export of the dashboard and of the public register says when the audit store was read
 (its "as of") inside the file, and carries, as HTTP validators:
 
-- ``ETag``: a strong entity tag, the SHA-256 of the bytes answered. The bytes are fixed by
-  the store's read (its as-of instant, a new one each time the store has grown), the filters
-  and the language, so the tag changes exactly when the answer does, an erased name in the
-  register included (a tag made of the store's entry count alone would not);
+- ``ETag``: a strong entity tag, the first 128 bits of the SHA-256 of the bytes answered (32
+  hex digits). The bytes are fixed by the store's read (its as-of instant, a new one each
+  time the store has grown), the filters and the language, so the tag changes exactly when
+  the answer does, an erased name in the register included (a tag made of the store's entry
+  count alone would not);
 - ``Last-Modified``: the as-of instant (HTTP dates have whole seconds);
 - ``Cache-Control: no-cache`` where the answer is public and holds no personal data: a cache
   may keep it but asks again each time, and ``If-None-Match`` with the tag answers
