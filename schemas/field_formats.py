@@ -1,4 +1,4 @@
-r"""The formats the event schemas give in words: NIPs, region codes, elections, numbers.
+r"""The formats the event schemas give in words: NIPs, region codes, elections, numbers, days.
 
 Digits are ASCII digits. Python's ``\d`` and ``str.isdigit`` also take Arabic-Indic, fullwidth
 and superscript digits: a NIP typed in fullwidth digits would reach SIASN, which knows no such
@@ -11,7 +11,10 @@ Example:
 """
 
 import re
+from datetime import date
 
+#: A day as YYYY-MM-DD.
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: A civil servant's NIP: 18 digits.
 NIP = re.compile(r"[0-9]{18}")
 #: How a NIP is described to whoever wrote one that is not.
@@ -72,3 +75,22 @@ def is_election(text: str) -> bool:
 def is_number(text: str) -> bool:
     """Whether ``text`` is one or more ASCII digits: a non-negative integer ``int`` reads."""
     return text.isascii() and text.isdigit()
+
+
+def calendar_day(text: str) -> date | None:
+    """``text`` as a day written YYYY-MM-DD (ASCII digits), or None.
+
+    ``date.fromisoformat`` also takes 20241102 and week dates (2024-W44-6): forms the messages
+    asking for a day as YYYY-MM-DD do not name, so a reader of the answer could not tell
+    which day was meant.
+
+    Example:
+        >>> calendar_day("2024-11-02"), calendar_day("20241102"), calendar_day("2024-02-30")
+        (datetime.date(2024, 11, 2), None, None)
+    """
+    if DAY.fullmatch(text) is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:  # a day the month does not have
+        return None

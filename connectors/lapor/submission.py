@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from schemas.field_formats import is_nip
+from schemas.field_formats import calendar_day, is_nip
 from schemas.labels import load_violation_labels
 from streams.domain.zones import ZONES, RegionError, province_of, provinces, zone_of
 
@@ -323,9 +323,8 @@ def _day(reader: _Reader, today: date) -> date:
     value = reader.text("happened_on")
     if not value:
         return today
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
+    day = calendar_day(value)
+    if day is None:
         reader.fail(
             "happened_on",
             "invalid",

@@ -11,7 +11,7 @@ import json
 from datetime import date
 from typing import Any
 
-from schemas.field_formats import is_number
+from schemas.field_formats import calendar_day, is_number
 from streams.cli.exits import EXIT_OK, EXIT_PROVISIONAL
 from streams.settings import Settings
 
@@ -34,10 +34,10 @@ def add_parsers(commands: Any) -> None:
 
 
 def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2026-12-21") from None
+    day = calendar_day(text)
+    if day is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2026-12-21")
+    return day
 
 
 def _working_days(text: str) -> int:

@@ -8,7 +8,9 @@ laptop than on the hub.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
+
+from schemas.field_formats import calendar_day
 
 #: How a date-time given on the command line is spelt, for help and error texts.
 MOMENT_FORMS = (
@@ -32,9 +34,6 @@ def aware_moment(text: str) -> datetime | None:
 def day_or_moment(text: str) -> datetime | None:
     """``text`` as a date (00:00 UTC that day) or a date-time with its offset; else None."""
     if len(text) == len("2027-01-01"):
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            return None
-        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        day = calendar_day(text)
+        return None if day is None else datetime(day.year, day.month, day.day, tzinfo=UTC)
     return aware_moment(text)

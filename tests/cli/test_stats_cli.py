@@ -157,6 +157,7 @@ def test_without_a_filter_or_format_the_counts_are_unchanged(
         (["--election", "pilkada\x1b[2J"], "election must be printable text"),
         (["--agency", "PPK Semarang"], "agency must be an id"),
         (["--from", "27/11/2024"], "from must be a day as YYYY-MM-DD"),
+        (["--from", "20241127"], "from must be a day as YYYY-MM-DD"),
         (["--from", "2024-12-01", "--to", "2024-11-01"], "the range ends before it starts"),
         (["--figure", "everything"], "unknown figure 'everything'"),
     ],

@@ -66,6 +66,7 @@ def test_anonymous_must_be_yes_or_no() -> None:
 
 def test_a_date_that_is_not_one_is_refused() -> None:
     assert refused(report_fields(happened_on="1 November")) == {"happened_on": "invalid"}
+    assert refused(report_fields(happened_on="20241101")) == {"happened_on": "invalid"}
 
 
 @pytest.mark.parametrize("region", ["33a", "337", "33\u0667\u0664", "\uff13\uff13", "99", "3300"])

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec, SchemaMismatchError
+from schemas.field_formats import calendar_day
 from tests.schemas.test_schemas_codec import SECRET_NAME, report_received, sanction_imposed
 
 CODEC = AvroCodec(default_catalog())
@@ -48,3 +51,18 @@ def test_text_in_a_date_field_is_a_schema_mismatch_naming_the_field_not_the_valu
     assert "kawal.events.ReportReceived.discovered_on holds a value its type cannot take" in message
     assert wrong not in message
     assert refused.value.__suppress_context__
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("2024-11-02", date(2024, 11, 2)),
+        ("20241102", None),  # date.fromisoformat takes it
+        ("2024-W44-6", None),  # and this week date
+        ("2024-02-30", None),
+        ("\uff12\uff10\uff12\uff14-11-02", None),  # fullwidth digits
+        (" 2024-11-02", None),
+    ],
+)
+def test_a_calendar_day_is_written_yyyy_mm_dd_only(text: str, day: date | None) -> None:
+    assert calendar_day(text) == day

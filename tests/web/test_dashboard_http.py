@@ -145,6 +145,9 @@ def test_a_chart_is_served_as_svg_in_the_asked_language(
         # 33 and two Arabic-Indic digits: a region of its own beside 3374, were it taken.
         ("/dashboard/figures.json?region=33%D9%A7%D9%A4", 400, "region must be a Kemendagri"),
         ("/dashboard/counts.csv?from=2024-13-01", 400, "from must be a day as YYYY-MM-DD"),
+        # Forms date.fromisoformat takes that the message does not name.
+        ("/dashboard/figures.json?from=20240101", 400, "from must be a day as YYYY-MM-DD"),
+        ("/dashboard/figures.json?to=2024-W44-6", 400, "to must be a day as YYYY-MM-DD"),
         ("/dashboard/figures.json?from=2024-12-01&to=2024-01-01", 400, "the range ends"),
         ("/dashboard/everything.csv", 404, "no such figure"),
     ],

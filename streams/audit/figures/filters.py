@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from schemas.errors import KawalError
-from schemas.field_formats import ELECTION_FORM, is_election
+from schemas.field_formats import ELECTION_FORM, calendar_day, is_election
 from streams.audit.figures.facts import CaseFacts
 from streams.domain.working_time import jakarta_day
 
@@ -144,7 +144,7 @@ def _day(value: str | None, name: str) -> date | None:
     text = (value or "").strip()
     if not text:
         return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise FilterError(f"{name} must be a day as YYYY-MM-DD, such as 2024-11-27", name) from exc
+    day = calendar_day(text)
+    if day is None:
+        raise FilterError(f"{name} must be a day as YYYY-MM-DD, such as 2024-11-27", name)
+    return day
