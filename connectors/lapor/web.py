@@ -279,7 +279,8 @@ class Portal:
         if (request.content_length or CODE_FORM_BYTES + 1) <= CODE_FORM_BYTES:
             try:
                 fields = await self.bodies.fields(request)
-                code = next((str(value) for name, value in fields if name == "code"), "").strip()
+                typed = next((str(value) for name, value in fields if name == "code"), "")
+                code = _code_of(typed)
             except (ValueError, BadHttpMessage):  # not UTF-8, or a broken part: no code
                 code = ""
         if not _CODE.fullmatch(code):
@@ -364,3 +365,11 @@ class Portal:
 
     def _html(self, text: str, status: int = 200) -> web.Response:
         return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
+
+
+def _code_of(typed: str) -> str:
+    """The tracking code typed, or pasted as the whole link of its page (``.../lacak/CODE``)."""
+    text = typed.strip()
+    if "/lacak/" in text:
+        text = re.split(r"[/?#]", text.rsplit("/lacak/", 1)[1], maxsplit=1)[0]
+    return text

@@ -10,6 +10,7 @@ import socket
 import sqlite3
 import stat
 import time
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -551,6 +552,37 @@ def test_the_code_form_leads_to_the_page(intake: LaporIntake) -> None:
 
     assert status == 303
     assert response_headers["Location"] == answer["status_url"]
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    ["http://portal.example/lacak/{code}", "/lacak/{code}?lang=en", " https://x/lacak/{code}/ "],
+)
+def test_the_code_form_takes_the_pages_whole_link(intake: LaporIntake, pasted: str) -> None:
+    """The page tells reporters to bookmark it: its link, pasted, is its code."""
+    _, answer = post_json(intake, report_fields())
+    typed = urllib.parse.quote(pasted.format(code=answer["tracking_code"]))
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    status, response_headers, _ = request(
+        intake, "POST", "/lacak", f"code={typed}".encode(), headers
+    )
+
+    assert status == 303
+    assert response_headers["Location"] == answer["status_url"]
+
+
+def test_a_percent_encoded_field_that_is_not_utf8_is_refused(intake: LaporIntake) -> None:
+    """Before, aiohttp turned it into U+FFFD and the report was taken with its text changed."""
+    fields = report_fields() | {"subject_name": "Caf\u00e9 Rahmat"}
+    body = urllib.parse.urlencode(fields, encoding="latin-1").encode()
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    status, _, page = request(intake, "POST", "/lapor", body, form)
+
+    assert status == 400
+    assert "tidak terbaca sebagai teks UTF-8" in page.decode()
+    assert intake.read(None, 10) == []
 
 
 def test_the_stream_sends_the_steps(intake: LaporIntake) -> None:
