@@ -7,6 +7,7 @@ the kinds evidence comes in: photos, videos, PDF documents and chat logs exporte
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import filetype
@@ -24,9 +25,8 @@ ACCEPTED_MEDIA_TYPES = frozenset(
         "text/plain",
     }
 )
-#: Bytes a text file is judged on: a chat export is UTF-8 without control bytes.
-_TEXT_SAMPLE = 64 * 1024
-_TEXT_CONTROLS = frozenset(range(0x00, 0x20)) - {0x09, 0x0A, 0x0D}
+#: A control byte no chat export holds (tab and line ends aside).
+_TEXT_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -68,14 +68,17 @@ def sniff(data: bytes) -> str | None:
 
 
 def _is_text(data: bytes) -> bool:
-    sample = data[:_TEXT_SAMPLE]
-    if not sample or _TEXT_CONTROLS.intersection(sample):
+    """Whether the whole of ``data`` is UTF-8 without control bytes: a chat log exported.
+
+    All of it (at most a file's limit, scanned in C): judged on its start alone, a text
+    header would carry any bytes after it, an executable among them, as text/plain.
+    """
+    if not data or _TEXT_CONTROL.search(data):
         return False
     try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A sample cut inside a multi-byte character is still text.
-        return len(sample) == _TEXT_SAMPLE and exc.start >= len(sample) - 3
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
     return True
 
 

@@ -18,6 +18,7 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" +
         (PDF, "application/pdf"),
         (CHAT_LOG, "text/plain"),
         ("Grup WA: dukung calon 2 🙏\r\n".encode(), "text/plain"),
+        (("a" * 65_535 + "\U0001f64f\n").encode(), "text/plain"),
     ],
 )
 def test_accepted_kinds_are_recognised_from_their_bytes(data: bytes, media_type: str) -> None:
@@ -26,7 +27,16 @@ def test_accepted_kinds_are_recognised_from_their_bytes(data: bytes, media_type:
 
 @pytest.mark.parametrize(
     "data",
-    [EXECUTABLE, b"PK\x03\x04" + bytes(40), b"\x00\x01\x02binary", "caf\xe9".encode("latin-1")],
+    [
+        EXECUTABLE,
+        b"PK\x03\x04" + bytes(40),
+        b"\x00\x01\x02binary",
+        "caf\xe9".encode("latin-1"),
+        # Text for its first 64 KiB, an executable after: before, only the start was judged.
+        b"a" * 65_536 + EXECUTABLE,
+        b"a" * 65_536 + "caf\xe9".encode("latin-1"),
+    ],
+    ids=["executable", "zip", "controls", "latin-1", "text-then-executable", "text-then-latin-1"],
 )
 def test_other_kinds_are_not_evidence(data: bytes) -> None:
     assert sniff(data) is None
