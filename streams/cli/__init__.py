@@ -172,7 +172,9 @@ def _run(args: argparse.Namespace) -> int:
             # refuses. kafka-python's errors name their type in their text.
             print(
                 f"kawal: the broker at {Settings().effective_broker_url} did not answer as "
-                f"expected ({exc}); start it (`kawal up`) or set KAWAL_BROKER_URL",
+                f"expected ({exc}); start it (`kawal up`) if it is not running, see "
+                "docs/operations.md#kawalbrokerunanswered if it is (a broker that runs may be "
+                "frozen or out of disk), or set KAWAL_BROKER_URL",
                 file=sys.stderr,
             )
             return EXIT_ERROR

@@ -63,4 +63,6 @@ def test_every_broker_command_without_a_broker_is_a_clear_error_within_its_wait(
         assert refusal.startswith(f"kawal: the broker at {url} did not answer")
         assert refusal.count("KafkaTimeoutError") == 1, (command, refusal)
         assert refusal.endswith("or set KAWAL_BROKER_URL")
+        # A broker that runs but does not answer is not to be started again: the runbook.
+        assert "see docs/operations.md#kawalbrokerunanswered if it is" in refusal
         assert ran.seconds < LONGEST_SECONDS, f"{command}: refused after {ran.seconds:.1f} s"
