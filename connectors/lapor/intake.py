@@ -141,8 +141,9 @@ class ReportIntake:
         """Accept one report: its fields ``raw`` and evidence ``uploads``.
 
         Raises:
-            IntakeRefusedError: 400 with every field at fault, 413/415 for evidence, 503 when
-                the evidence store, spool or tracking store cannot be written now.
+            IntakeRefusedError: 400 with every field at fault (and the evidence's fault, if
+                any), 413/415 for evidence alone at fault, 503 when the evidence store, spool
+                or tracking store cannot be written now.
         """
         now = self.clock()
         today = reporters_today(now, self.parts.rules.jurisdiction)
@@ -154,7 +155,8 @@ class ReportIntake:
                 "invalid_report",
                 "Laporan belum dapat diterima: periksa isian yang ditandai.",
                 "The report cannot be accepted yet: check the fields marked.",
-                exc.problems,
+                # The evidence's fault with the fields': the reporter mends all of it at once.
+                [*exc.problems, *self._evidence_problems(uploads)],
             ) from None
         stored = self._store_evidence(uploads)
         evidence = [item.reference() for item, _ in stored]
@@ -178,6 +180,14 @@ class ReportIntake:
         }
         self._keep(ids, json.dumps(body, ensure_ascii=False).encode(), case_id, now)
         return Accepted(ids.tracking_code, case_number, case_id)
+
+    def _evidence_problems(self, uploads: list[Upload]) -> list[Problem]:
+        """What is wrong with ``uploads``, as the problem of the form's evidence field."""
+        try:
+            check_files([upload.data for upload in uploads], self.parts.limits)
+        except EvidenceRefusedError as exc:
+            return _evidence_refusal(exc, self.parts.limits).problems
+        return []
 
     def _store_evidence(self, uploads: list[Upload]) -> list[tuple[Any, str]]:
         try:

@@ -322,6 +322,22 @@ def test_the_form_shows_its_faults_and_keeps_what_was_entered(intake: LaporIntak
     assert 'aria-invalid="true"' in text
     assert "Isian ini wajib diisi." in text
     assert 'value="Budi Canary-Subject"' in text
+    # The file's fault with the fields': before, it came only once they were mended.
+    assert "Berkas bukti ke-1 bukan foto, video, PDF atau teks" in text
+
+
+def test_a_json_report_lists_its_evidence_fault_with_its_fields(intake: LaporIntake) -> None:
+    payload: dict[str, Any] = report_fields(summary="")
+    payload["evidence"] = evidence(("foto.jpg", EXECUTABLE))
+
+    status, answer = post_json(intake, payload)
+
+    assert (status, answer["error"]) == (400, "invalid_report")
+    assert [(p["field"], p["code"]) for p in answer["problems"]] == [
+        ("summary", "missing"),
+        ("evidence", "evidence_type"),
+    ]
+    assert intake.read(None, 10) == []
 
 
 def test_a_form_that_is_not_utf8_is_refused_with_what_to_do(intake: LaporIntake) -> None:
