@@ -311,7 +311,13 @@ def bawaslu_number(authority: AuthoritySystem, case_id: str) -> str:
 
 
 def delivered(drive: Drive) -> None:
-    """Wait until BKN's database holds every entry of its feed (the closing last)."""
+    """Wait until BKN's database holds every entry of its feed (the closing last), and
+    Bawaslu's system entries of Bawaslu's case.
+
+    Each system's connector joins its consumer group on its own: on tansu one join was seen
+    to take longer than the whole drive, so Bawaslu's system is waited for too, not taken to
+    be as quick as BKN's.
+    """
     case_id = next(iter(drive.reports))
     query = select(HUB_CASE_EVENTS.c.event_id).where(
         HUB_CASE_EVENTS.c.case_id == case_id, HUB_CASE_EVENTS.c.event_type == "CaseClosed"
@@ -322,6 +328,10 @@ def delivered(drive: Drive) -> None:
             return connection.execute(query).first() is not None
 
     wait(closed, "the closing in BKN's database")
+    wait(
+        lambda: bool(drive.systems.bawaslu.updates_of(case_id)),
+        "an entry of Bawaslu's case in Bawaslu's system",
+    )
 
 
 def drive_through(drive: Drive) -> None:

@@ -111,6 +111,11 @@ class BawasluSystem(SimulatedJsonApi):
         with self._lock:
             return 1 if event_id in self.updates else 0
 
+    def updates_of(self, case_id: str) -> list[dict[str, Any]]:
+        """The status updates Bawaslu recorded of ``case_id``."""
+        with self._lock:
+            return [update for update in self.updates.values() if update["case_id"] == case_id]
+
     def answer(self, path: str, headers: Mapping[str, str], body: bytes) -> Answer:
         """Bawaslu's answer to one status update (headers keyed by lower-case name)."""
         if path != CALLBACK_PATH:
