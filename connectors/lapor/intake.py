@@ -184,16 +184,24 @@ class ReportIntake:
     def _evidence_problems(self, uploads: list[Upload]) -> list[Problem]:
         """What is wrong with ``uploads``, as the problem of the form's evidence field."""
         try:
-            check_files([upload.data for upload in uploads], self.parts.limits)
-        except EvidenceRefusedError as exc:
-            return _evidence_refusal(exc, self.parts.limits).problems
+            self._media_types(uploads)
+        except IntakeRefusedError as exc:
+            return exc.problems
         return []
 
-    def _store_evidence(self, uploads: list[Upload]) -> list[tuple[Any, str]]:
+    def _media_types(self, uploads: list[Upload]) -> list[str]:
+        """The sniffed media type of each upload, after the evidence limits are checked.
+
+        Raises:
+            IntakeRefusedError: 400/413/415, the evidence's fault as the ``evidence`` problem.
+        """
         try:
-            types = check_files([upload.data for upload in uploads], self.parts.limits)
+            return check_files([upload.data for upload in uploads], self.parts.limits)
         except EvidenceRefusedError as exc:
             raise _evidence_refusal(exc, self.parts.limits) from None
+
+    def _store_evidence(self, uploads: list[Upload]) -> list[tuple[Any, str]]:
+        types = self._media_types(uploads)
         try:
             return [
                 (self.parts.evidence.put(upload.data, media_type), _file_name(upload.name))
