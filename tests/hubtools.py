@@ -40,6 +40,7 @@ from streams.domain.keys import load_key_registry
 from streams.domain.lifecycle import CaseLifecycle, advance, start
 from streams.domain.principals import PrincipalRole
 from streams.domain.signed_events import encode_signed
+from streams.domain.signing import KeyRing
 from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.processes import ChildProcess, free_port
 from streams.settings import Settings
@@ -93,6 +94,14 @@ def report(source: str = "bawaslu.33", number: str | None = None) -> dict[str, A
         "reporter_ref": "reporter:" + uuid.uuid4().hex[:24],
         "reporter_identity": "Test Reporter",
     }
+
+
+def signed_report(codec: AvroCodec, ring: KeyRing, source: str = "bawaslu.33") -> bytes:
+    """A new case's ReportReceived as ``source``'s connector publishes it, keys from ``ring``."""
+    record = report(source)
+    moment = record["envelope"]["event_time"]
+    key, hub = ring.signing_key(source, moment), hub_sealing_key(ring.registry, moment)
+    return encode_signed(codec.catalog, codec, key, "ReportReceived", record, hub)
 
 
 def registration(case_id: str, source: str = "bawaslu.33") -> dict[str, Any]:

@@ -41,8 +41,9 @@ from streams.broker.dead_letters import (
 from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_client
 from streams.broker.producer_close import close_within
 from streams.broker.replay_memory import Migration, ReplayMemory, letter_identity
+from streams.broker.replay_vouching import unvouched_reason
 from streams.domain.replayability import is_permanent
-from streams.domain.sealing import DecryptionKeys
+from streams.domain.signing import KeyRing
 
 #: Letters sent before those the broker acknowledged are remembered: a replay killed outright
 #: (not stopped by an error) may send at most this many again.
@@ -105,7 +106,8 @@ class ReplayInterruptedError(KawalError):
 class _Plan:
     """The selected letters, sorted into what replay does with each."""
 
-    to_send: list[tuple[str, DeadLetterRecord]] = field(default_factory=list)
+    #: Each letter to send: its identity, the letter and the record it carries, opened.
+    to_send: list[tuple[str, DeadLetterRecord, bytes]] = field(default_factory=list)
     already_replayed: int = 0
     copies: int = 0
     refusals: list[tuple[str, str]] = field(default_factory=list)
@@ -118,7 +120,9 @@ def _plan(
     selection: ReplayFilter,
     done: set[str],
     include_permanent: bool,
+    opened: Callable[[DeadLetterRecord], bytes | str],
 ) -> _Plan:
+    """``opened`` gives a letter's record to send, or why it may not be sent."""
     plan = _Plan()
     planned: set[str] = set()
     for identity, record in letters:
@@ -136,7 +140,11 @@ def _plan(
         elif is_permanent(reason_code) and not include_permanent:
             plan.permanent[reason_code] += 1
         else:
-            plan.to_send.append((identity, record))
+            value = opened(record)
+            if isinstance(value, str):
+                plan.refusals.append((record.position, value))
+            else:
+                plan.to_send.append((identity, record, value))
         planned.add(identity)
     return plan
 
@@ -146,7 +154,7 @@ def replay_dead_letters(
     codec: AvroCodec,
     home: Path,
     selection: ReplayFilter,
-    keys: DecryptionKeys,
+    keys: KeyRing,
     credentials: BrokerCredentials = PLAINTEXT,
     wait: float = BROKER_WAIT_SECONDS,
     *,
@@ -162,13 +170,15 @@ def replay_dead_letters(
     the number of letters sent so far after each batch the broker acknowledged.
 
     A payload sealed to the hub is opened with the hub's key from ``keys`` first. A letter
-    from any other source is never sent: it is counted with its reason in the outcome.
+    from any other source, or whose record the institution owning its topic did not sign
+    (:mod:`streams.broker.replay_vouching`), is never sent: it is counted with its reason in
+    the outcome.
 
     Raises:
         ReplayInterruptedError: the broker stopped taking records; those it acknowledged are
             remembered, and the next replay sends the rest.
         schemas.errors.KawalError: a sealed payload does not open (the hub's key is not held,
-            or the letter was altered); nothing of its batch or after it is sent.
+            or the letter was altered); nothing is sent.
         streams.broker.replay_memory.ReplayMemoryError: the memory of the letters replayed
             cannot be read (nothing is sent) or written.
         kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s.
@@ -183,10 +193,16 @@ def replay_dead_letters(
         migrated = memory.migrate(
             {record.position: (name, record.letter["rejected_at"]) for name, record in letters}
         )
-        plan = _plan(letters, selection, memory.replayed(), include_permanent)
+        plan = _plan(
+            letters,
+            selection,
+            memory.replayed(),
+            include_permanent,
+            lambda record: _vouched_payload(codec, keys, record),
+        )
         if plan.to_send:
             sender = _Sender(bootstrap, credentials, wait, memory)
-            sender.send_all(plan.to_send, keys, batch, progress)
+            sender.send_all(plan.to_send, batch, progress)
     finally:
         memory.close()
     unmatched = {} if plan.selected else held_values(read, selection)
@@ -199,6 +215,13 @@ def replay_dead_letters(
         plan.copies,
         migrated,
     )
+
+
+def _vouched_payload(codec: AvroCodec, keys: KeyRing, record: DeadLetterRecord) -> bytes | str:
+    """The record ``record`` carries, opened, or why its topic's owner does not vouch for it."""
+    value = opened_payload(record.letter, keys)
+    topic = str(record.letter["source_topic"])
+    return unvouched_reason(codec, keys.registry, topic, value) or value
 
 
 class _Sender:
@@ -229,8 +252,7 @@ class _Sender:
 
     def send_all(
         self,
-        records: list[tuple[str, DeadLetterRecord]],
-        keys: DecryptionKeys,
+        records: list[tuple[str, DeadLetterRecord, bytes]],
         batch: int,
         progress: Callable[[int], None] | None,
     ) -> None:
@@ -242,7 +264,7 @@ class _Sender:
         sent = 0
         try:
             for start in range(0, len(records), batch):
-                taken, failure = self._send_batch(records[start : start + batch], keys)
+                taken, failure = self._send_batch(records[start : start + batch])
                 self.memory.remember(taken)
                 sent += len(taken)
                 if failure is not None:
@@ -253,14 +275,13 @@ class _Sender:
             close_within(self.producer, self.wait)
 
     def _send_batch(
-        self, records: list[tuple[str, DeadLetterRecord]], keys: DecryptionKeys
+        self, records: list[tuple[str, DeadLetterRecord, bytes]]
     ) -> tuple[list[str], str | None]:
         """The identities of ``records`` the broker acknowledged, and why not all, if not."""
-        values = [(name, record, opened_payload(record.letter, keys)) for name, record in records]
         futures: list[tuple[str, FutureRecordMetadata]] = []
         failure: str | None = None
         try:
-            for name, record, value in values:
+            for name, record, value in records:
                 topic = str(record.letter["source_topic"])
                 future = self.producer.send(topic, key=record.key, value=value)
                 futures.append((name, future))

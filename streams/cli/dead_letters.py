@@ -57,7 +57,8 @@ def add_parsers(commands: Any) -> None:
     replay.add_argument(
         "--include-permanent",
         action="store_true",
-        help="send also the letters refused for a reason no fix mends; they are refused again",
+        help="send also the letters refused for a reason no fix mends; they are refused again "
+        "(a record its topic's institution did not sign is never sent)",
     )
     replay.set_defaults(run=_replay)
 

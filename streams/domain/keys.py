@@ -177,6 +177,11 @@ class KeyRegistry:
             )
         return "add its entry to the key registry"
 
+    def signing_entry(self, key_id: str) -> KeyEntry | None:
+        """The signing key ``key_id`` whatever its validity (who signed, not whether in time)."""
+        entry = self._by_id.get(key_id)
+        return entry if isinstance(entry, KeyEntry) else None
+
     def encryption_entry(self, key_id: str) -> EncryptionKeyEntry | None:
         """The encryption key ``key_id`` whatever its validity (old data opens with old keys)."""
         entry = self._by_id.get(key_id)

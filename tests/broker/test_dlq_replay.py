@@ -27,6 +27,7 @@ from streams.cli import main
 from streams.domain.hub_sealing import dead_letter_payload
 from streams.domain.signing import KeyRing
 from streams.topics import DLQ, HEADS, inbound_topic, outbound_topic
+from tests.hubtools import signed_report
 
 SOURCES = (inbound_topic("bawaslu.33"), outbound_topic("bkn"), HEADS, "system:siasn")
 
@@ -44,7 +45,8 @@ def write_letters(
     originals = {}
     try:
         for number, topic in enumerate(SOURCES):
-            original = f"record-{uuid.uuid4().hex}".encode()
+            # Only the inbound record is sent back, and only as its institution signed it.
+            original = signed_report(codec, ring) if topic == SOURCES[0] else uuid.uuid4().bytes
             coordinates = f"{topic}:0:{number}"
             payload, sealed_to = dead_letter_payload(ring.registry, original, coordinates)
             letter = {
@@ -144,9 +146,14 @@ LOOPED = 20
 
 
 def _refuse_again(
-    bootstrap: list[str], codec: AvroCodec, topic: str, stage: str, ready: threading.Event
+    bootstrap: list[str],
+    codec: AvroCodec,
+    topic: str,
+    stage: str,
+    payloads: set[bytes],
+    ready: threading.Event,
 ) -> None:
-    """Dead-letter the records of ``topic`` again as they come, as ingress would."""
+    """Dead-letter the ``payloads`` records of ``topic`` again as they come, as ingress would."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=5)
     partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
     consumer.assign(partitions)
@@ -160,7 +167,7 @@ def _refuse_again(
         while refused < count:
             for records in consumer.poll(timeout_ms=200).values():
                 for record in records:
-                    if not record.value.startswith(stage.encode()):
+                    if record.value not in payloads:
                         continue
                     letter = {
                         "stage": stage,
@@ -190,6 +197,7 @@ def test_letters_refused_again_while_replay_runs_are_not_replayed_by_it(
     stage = f"test-{uuid.uuid4().hex[:8]}"
     topic = inbound_topic("bawaslu.33")
     letters, others = LOOPED, 30000
+    payloads = [signed_report(codec, ring) for _ in range(letters)]
     producer = KafkaProducer(bootstrap_servers=kawal_broker, acks="all")
     # One partition: the selected letters first, then others, read while the refused come back.
     for offset in range(letters + others):
@@ -200,7 +208,7 @@ def test_letters_refused_again_while_replay_runs_are_not_replayed_by_it(
             "source_topic": topic,
             "source_partition": 0,
             "source_offset": offset,
-            "payload": f"{stage}-{offset}".encode(),
+            "payload": payloads[offset] if offset < letters else f"{stage}-{offset}".encode(),
             "sealed_to": "",
             "rejected_at": datetime.now(UTC),
         }
@@ -209,7 +217,9 @@ def test_letters_refused_again_while_replay_runs_are_not_replayed_by_it(
     producer.close()
     ready = threading.Event()
     refuser = threading.Thread(
-        target=_refuse_again, args=(kawal_broker, codec, topic, stage, ready), daemon=True
+        target=_refuse_again,
+        args=(kawal_broker, codec, topic, stage, set(payloads), ready),
+        daemon=True,
     )
     refuser.start()
     assert ready.wait(30)
@@ -218,5 +228,5 @@ def test_letters_refused_again_while_replay_runs_are_not_replayed_by_it(
 
     refuser.join(60)
     assert outcome.replayed == letters
-    sent = [value for value in values_on(kawal_broker, topic) if value.startswith(stage.encode())]
+    sent = [value for value in values_on(kawal_broker, topic) if value in payloads]
     assert len(sent) == letters

@@ -21,11 +21,14 @@ from schemas.codec import AvroCodec
 from streams.cli import main
 from streams.cli.exits import EXIT_ERROR, EXIT_OK
 from streams.local.embedded import EmbeddedBroker
-from streams.topics import DLQ, inbound_topic, outbound_topic
-from tests.hubtools import report
+from streams.local.keyring import ensure_local_keys, keyring_of
+from streams.settings import Settings
+from streams.topics import DLQ, inbound_topic, institution_of_inbound, outbound_topic
+from tests.hubtools import report, signed_report
 
 FEED = outbound_topic("bkn")
-INBOUND = inbound_topic("bawaslu.33")
+OWNER = "bawaslu.33"
+INBOUND = inbound_topic(OWNER)
 
 
 def at(hour: int) -> datetime:
@@ -37,17 +40,25 @@ def write(
 ) -> list[bytes]:
     """Dead letters ``(dlq partition, reason code, source topic, source offset, rejected at)``.
 
-    Payloads are unsealed (as before dead letters were sealed), so replay needs no key.
+    Payloads are unsealed (as before dead letters were sealed), so replay needs no key. Those
+    of an inbound topic are reports its institution signed with its key in ``KAWAL_HOME``
+    (replay sends back no other), those of the reason ``bad_magic`` bytes of no format.
 
     Returns:
         The records the letters carry, in the order given.
     """
     codec = AvroCodec(default_catalog())
+    ensure_local_keys(Settings())
+    ring = keyring_of(Settings())
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
     payloads: list[bytes] = []
     try:
         for partition, reason_code, topic, offset, rejected_at in letters:
-            payloads.append(f"record-{uuid.uuid4().hex}".encode())
+            owner = institution_of_inbound(topic)
+            if owner and reason_code != "bad_magic":
+                payloads.append(signed_report(codec, ring, owner))
+            else:
+                payloads.append(f"record-{uuid.uuid4().hex}".encode())
             letter = {
                 "stage": stage,
                 "reason_code": reason_code,
@@ -212,7 +223,7 @@ def test_replay_skips_a_letter_no_fix_mends_counts_it_and_says_what_to_do(
 def test_replay_with_include_permanent_sends_the_letters_no_fix_mends_too(
     kawal_broker: list[str], stage: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    [garbage] = write(kawal_broker, stage, [(2, "bad_magic", INBOUND, 7, at(10))])
+    [again] = write(kawal_broker, stage, [(2, "duplicate_event", INBOUND, 7, at(10))])
 
     skipped = main(["dlq", "replay", "--stage", stage])
     forced = main(["dlq", "replay", "--stage", stage, "--include-permanent"])
@@ -223,7 +234,21 @@ def test_replay_with_include_permanent_sends_the_letters_no_fix_mends_too(
     assert "replayed 0, already replayed 0, not replayable 0, permanent 1" in printed.out
     assert "replayed 1, already replayed 0, not replayable 0, permanent 0" in printed.out
     assert "none of the 1 selected dead letters can be replayed" in printed.err
-    assert [record.value for record in read_topic(kawal_broker, INBOUND)].count(garbage) == 1
+    assert [record.value for record in read_topic(kawal_broker, INBOUND)].count(again) == 1
+
+
+def test_include_permanent_never_sends_bytes_nobody_signed(
+    kawal_broker: list[str], stage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [garbage] = write(kawal_broker, stage, [(2, "bad_magic", INBOUND, 7, at(10))])
+
+    code = main(["dlq", "replay", "--stage", stage, "--include-permanent"])
+
+    printed = capsys.readouterr()
+    assert code == EXIT_ERROR
+    assert "replayed 0, already replayed 0, not replayable 1, permanent 0" in printed.out
+    assert f"its record does not decode, so nothing shows it is {OWNER}'s" in printed.out
+    assert garbage not in [record.value for record in read_topic(kawal_broker, INBOUND)]
 
 
 def test_list_refuses_an_option_it_does_not_have(

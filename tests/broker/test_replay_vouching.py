@@ -1,0 +1,151 @@
+"""A DLQ replay writes into an institution's inbound topic only a record that institution signed.
+
+Every institution may write ``kawal.dlq``; the replay sends with the operator's credentials.
+The forgeries of a PPK that can reach the broker: its own bytes, or its own signed record,
+named as from BKN's topic or the hub's; a record signed with a key nobody registered, or whose
+signature was spoiled; and a topic of no institution. Each is refused with its reason, on the
+real broker nothing is written, and the genuine letter beside them is sent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kafka import KafkaProducer
+
+from connectors.contract import read_topic
+from connectors.signed_fixtures import contract_keyring
+from schemas.catalog import default_catalog
+from schemas.codec import AvroCodec
+from streams.broker.dead_letter_replay import replay_dead_letters
+from streams.broker.dead_letters import ReplayFilter
+from streams.broker.replay_vouching import unvouched_reason
+from streams.domain.signed_events import SIGNED_EVENT
+from streams.domain.signing import KeyRing
+from streams.topics import DLQ, SHARED_INBOUND, inbound_topic
+from tests.hubtools import signed_report
+
+CODEC = AvroCodec(default_catalog())
+
+
+def spoiled(value: bytes) -> bytes:
+    """``value`` with the last byte of its signature flipped."""
+    signed = CODEC.decode(value).record
+    signature = bytearray(signed["signature"])
+    signature[-1] ^= 1
+    return CODEC.encode(SIGNED_EVENT, {**signed, "signature": bytes(signature)}, checked=False)
+
+
+def test_a_record_its_topics_institution_signed_is_vouched_for() -> None:
+    ring = contract_keyring()
+    own = signed_report(CODEC, ring, "bawaslu.33")
+
+    assert unvouched_reason(CODEC, ring.registry, inbound_topic("bawaslu.33"), own) is None
+    assert unvouched_reason(CODEC, ring.registry, SHARED_INBOUND, own) is None
+
+
+def test_bytes_nobody_signed_are_not_vouched_for() -> None:
+    ring = contract_keyring()
+
+    reason = unvouched_reason(CODEC, ring.registry, inbound_topic("bkn"), b"FORGED-BY-PPK")
+
+    assert reason is not None
+    assert "does not decode, so nothing shows it is bkn's" in reason
+    assert "signed by the institution that owns it" in reason
+
+
+def test_an_unsigned_event_is_not_vouched_for() -> None:
+    ring = contract_keyring()
+    event = CODEC.decode(signed_report(CODEC, ring)).record["event"]
+    bare = CODEC.encode("ReportReceived", CODEC.decode(event).record)
+
+    reason = unvouched_reason(CODEC, ring.registry, inbound_topic("bawaslu.33"), bare)
+
+    assert reason is not None
+    assert "is refused as unsigned" in reason
+
+
+def test_another_institutions_record_is_not_vouched_for_on_its_topic() -> None:
+    ring = contract_keyring()
+    ppk = signed_report(CODEC, ring, "ppk.3374")
+
+    for topic, owner in ((inbound_topic("bkn"), "bkn"), (inbound_topic("kawal"), "kawal")):
+        reason = unvouched_reason(CODEC, ring.registry, topic, ppk)
+        assert reason is not None
+        assert f"signed as ppk.3374's, and {topic} is {owner}'s" in reason
+
+
+def test_a_key_the_registry_does_not_hold_vouches_for_nothing() -> None:
+    ring = contract_keyring()
+    stranger = KeyRing.generated(["bawaslu.33", "kawal"], datetime(2000, 1, 1, tzinfo=UTC))
+    record = signed_report(CODEC, stranger, "bawaslu.33")
+
+    reason = unvouched_reason(CODEC, ring.registry, inbound_topic("bawaslu.33"), record)
+
+    assert reason is not None
+    assert "which the key registry does not hold as bawaslu.33's" in reason
+    assert "kawal keys new" in reason
+
+
+def test_a_spoiled_signature_vouches_for_nothing() -> None:
+    ring = contract_keyring()
+    record = spoiled(signed_report(CODEC, ring, "bawaslu.33"))
+
+    reason = unvouched_reason(CODEC, ring.registry, inbound_topic("bawaslu.33"), record)
+
+    assert reason is not None
+    assert "signature does not verify" in reason
+
+
+def test_nothing_vouches_for_a_topic_of_no_registered_institution() -> None:
+    ring = contract_keyring()
+    record = signed_report(CODEC, ring, "bawaslu.33")
+
+    reason = unvouched_reason(CODEC, ring.registry, inbound_topic("zzzstray"), record)
+
+    assert reason is not None
+    assert "zzzstray's" in reason
+
+
+def test_replay_on_the_broker_sends_the_genuine_letter_and_none_of_the_forged(
+    kawal_broker: list[str], tmp_path: Path
+) -> None:
+    ring, stage = contract_keyring(), f"test-{uuid.uuid4().hex[:8]}"
+    genuine = signed_report(CODEC, ring, "bawaslu.33")
+    ppk = signed_report(CODEC, ring, "ppk.3374")
+    letters = [
+        (inbound_topic("bawaslu.33"), genuine),
+        (inbound_topic("bkn"), b"FORGED-BY-PPK-" + uuid.uuid4().bytes),
+        (inbound_topic("bkn"), ppk),
+        (inbound_topic("kawal"), ppk),
+    ]
+    producer = KafkaProducer(bootstrap_servers=kawal_broker, acks="all")
+    for offset, (topic, payload) in enumerate(letters):
+        letter = {
+            "stage": stage,
+            "reason_code": "forged_test",
+            "reason": "written by a PPK",
+            "source_topic": topic,
+            "source_partition": 0,
+            "source_offset": offset,
+            "payload": payload,
+            "sealed_to": "",
+            "rejected_at": datetime.now(UTC),
+        }
+        producer.send(DLQ, key=b"case", value=CODEC.encode("kawal.DeadLetter", letter))
+    producer.flush(30)
+    producer.close()
+
+    outcome = replay_dead_letters(kawal_broker, CODEC, tmp_path, ReplayFilter(stage), ring)
+
+    assert (outcome.replayed, outcome.not_replayable) == (1, 3)
+    reasons = sorted(reason for _, reason in outcome.refusals)
+    assert "does not decode, so nothing shows it is bkn's" in reasons[0]
+    assert "kawal.inbound.bkn is bkn's" in reasons[1]
+    assert "kawal.inbound.kawal is kawal's" in reasons[2]
+    assert genuine in [r.value for r in read_topic(kawal_broker, inbound_topic("bawaslu.33"))]
+    for topic in (inbound_topic("bkn"), inbound_topic("kawal")):
+        written = [r.value for r in read_topic(kawal_broker, topic)]
+        assert not any(value.startswith(b"FORGED-BY-PPK-") or value == ppk for value in written)
