@@ -46,6 +46,36 @@ REPORTER_REF_FORM = (
     "finding"
 )
 
+#: envelope.actor_ref, which travels in clear and is never erased: a kind in lower case, a colon
+#: and the sender's own token for the official (letters, digits, '.', '_', ':', '-'), such as
+#: ``user:u-0007``, ``officer:bawaslu.33:ab12`` or ``system:bkn``.
+ACTOR_REF = re.compile(r"[a-z][a-z0-9_-]*:[A-Za-z0-9._:-]+")
+ACTOR_REF_MAX = 100
+#: Ten digits in a row: a NIP (18), a NIK (16) or a telephone number (10 to 13), never a token.
+_LONG_NUMBER = re.compile(r"[0-9]{10,}")
+#: How an actor_ref is described to whoever wrote one that is not.
+ACTOR_REF_FORM = (
+    f"'kind:token' of at most {ACTOR_REF_MAX} characters (letters, digits, '.', '_', ':' and "
+    "'-'; no ten digits in a row), the sender's own pseudonymous reference of the official, "
+    "such as user:u-0007 or system:bkn"
+)
+
+
+def is_actor_ref(text: str) -> bool:
+    """Whether ``text`` is a pseudonymous reference of an official, never a name or a number.
+
+    Example:
+        >>> is_actor_ref("officer:bawaslu.33:ab12"), is_actor_ref("Drs. Bambang Sutrisno")
+        (True, False)
+        >>> is_actor_ref("user:198503152010011002")
+        False
+    """
+    return (
+        len(text) <= ACTOR_REF_MAX
+        and ACTOR_REF.fullmatch(text) is not None
+        and _LONG_NUMBER.search(text) is None
+    )
+
 
 def is_nip(text: str) -> bool:
     """Whether ``text`` is a NIP: 18 ASCII digits."""

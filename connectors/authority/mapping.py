@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, tzinfo
 from typing import Any, NoReturn, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
 from connectors.base import Event, PermanentError
 from connectors.ids import event_id_for
@@ -22,6 +22,7 @@ from connectors.json_input import read_json
 from schemas.catalog import SchemaCatalog
 from schemas.envelope import envelope
 from schemas.errors import InvalidIdentifierError
+from schemas.field_formats import is_actor_ref
 from schemas.identity import case_id_for
 from streams.domain.sanctions import KIND_LEVEL
 from streams.sql_time import as_utc
@@ -143,9 +144,17 @@ P = TypeVar("P", bound=_Payload)
 
 
 class Actor(_Payload):
-    """Who acted: the staff member's internal user id, never a name."""
+    """Who acted: the staff member's internal user id, never a name or a number that names."""
 
     actor: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+
+    @field_validator("actor")
+    @classmethod
+    def _pseudonymous(cls, actor: str | None) -> str | None:
+        # actor_ref travels in clear to every party and no erasure reaches it.
+        if actor is not None and not is_actor_ref(f"user:{actor}"):
+            raise ValueError("has ten digits in a row, as a NIP or NIK has: give the user id")
+        return actor
 
 
 class RecommendationPayload(_Payload):

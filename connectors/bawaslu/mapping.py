@@ -48,7 +48,7 @@ from connectors.ids import event_id_for
 from connectors.pseudonyms import case_pseudonym
 from schemas.catalog import SchemaCatalog
 from schemas.envelope import envelope
-from schemas.field_formats import ELECTION, NIP, REGION_CODE
+from schemas.field_formats import ELECTION, NIP, REGION_CODE, is_actor_ref
 from schemas.identity import case_id_for
 
 T = TypeVar("T")
@@ -186,6 +186,14 @@ class PostMapper:
     def _envelope(self, post_id: str, event_type: str, post: PostReader) -> dict[str, Any]:
         officer = post.optional_text("officer_ref")
         actor = f"officer:{self.institution}:{officer}" if officer else f"system:{self.institution}"
+        if not is_actor_ref(actor):
+            # It travels in clear to every party and no erasure reaches it.
+            raise post.invalid(
+                "officer_ref",
+                "is not a pseudonymous reference: letters, digits, '.', '_', ':' and '-', no "
+                "ten digits in a row; give the officer's id in Bawaslu's system, never a name, "
+                "NIP or NIK",
+            )
         return envelope(
             event_id=event_id_for(self.institution, post_id, event_type),
             case_id=self._case_id(post),

@@ -38,7 +38,7 @@ from connectors.base import Event, PermanentError
 from connectors.ids import event_id_for
 from schemas.envelope import envelope
 from schemas.errors import InvalidIdentifierError
-from schemas.field_formats import ELECTION, NIP, REGION_CODE
+from schemas.field_formats import ELECTION, NIP, REGION_CODE, is_actor_ref
 from schemas.identity import case_id_for
 
 #: Key under which a CSV row keeps fields beyond its header (``csv.DictReader``'s restkey).
@@ -87,7 +87,7 @@ class RowMapper:
             event_type=event_type,
             event_time=self._recorded_at(fields).astimezone(UTC),
             source=self.institution,
-            actor_ref=fields.reference("actor_ref") or f"system:{self.institution}",
+            actor_ref=fields.actor() or f"system:{self.institution}",
         )
 
     def _recorded_at(self, fields: _Fields) -> datetime:
@@ -224,6 +224,18 @@ class _Fields:
         value = self.text(name) if required else self.optional(name)
         if value is not None and not _REFERENCE.fullmatch(value):
             raise _bad("bad_value", f"column {name} is not a pseudonymous reference (kind:token)")
+        return value
+
+    def actor(self) -> str | None:
+        """The optional ``actor_ref``: a reference without a NIP or NIK in it, or None."""
+        value = self.reference("actor_ref")
+        if value is not None and not is_actor_ref(value):
+            # It travels in clear to every party and no erasure reaches it.
+            raise _bad(
+                "bad_value",
+                "column actor_ref is not a pseudonymous reference: it holds ten digits in a row, "
+                "as a NIP or NIK does",
+            )
         return value
 
     def references(self, name: str) -> list[str]:

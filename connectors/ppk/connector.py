@@ -51,12 +51,11 @@ from connectors.ppk.database import DECREES, READ_COLUMNS, REVOKED, SIGNED
 from connectors.sql import DatabaseConfig, outage_is_transient
 from schemas.envelope import envelope
 from schemas.errors import InvalidIdentifierError
+from schemas.field_formats import is_actor_ref
 from schemas.identity import canonical_case_id, case_id_for
 from streams.domain.sanctions import KIND_LEVEL
 from streams.sql_time import as_utc
 
-#: An internal user id, quoted in ``actor_ref``; anything else (a name) is not passed on.
-_USER_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 #: A value safe to quote in a reason: an enum-like code, which cannot be a name or a NIP.
 _CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 
@@ -129,7 +128,9 @@ class Decrees(InboundConnector[RegistryConfig]):
         self, decree: Mapping[str, Any], case_id: str, level: str, kind: str
     ) -> dict[str, Any]:
         signer = decree["signed_by"]
-        actor = signer if isinstance(signer, str) and _USER_ID.fullmatch(signer) else None
+        # An internal user id is quoted in actor_ref; anything else (a name, a NIP) is not
+        # passed on: the field travels in clear and is never erased.
+        actor = signer if isinstance(signer, str) and is_actor_ref(f"user:{signer}") else None
         return {
             "envelope": envelope(
                 event_id=event_id_for(

@@ -49,6 +49,7 @@ class Reason(StrEnum):
     INVALID_ELECTION = "invalid_election"
     INVALID_NIP = "invalid_nip"
     REPORTER_REF_NOT_PSEUDONYM = "reporter_ref_not_pseudonym"
+    ACTOR_REF_NOT_PSEUDONYM = "actor_ref_not_pseudonym"
     CASE_ID_NOT_DERIVED = "case_id_not_derived"
     DATA_KEY_MISSING = "data_key_missing"
     INTERNAL_ERROR = "internal_error"

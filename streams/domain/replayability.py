@@ -46,6 +46,7 @@ PERMANENT: Mapping[Reason, str] = {
     Reason.INVALID_ELECTION: "the election field is malformed",
     Reason.INVALID_NIP: "the NIP field is malformed",
     Reason.REPORTER_REF_NOT_PSEUDONYM: "the reporter reference is not a pseudonym",
+    Reason.ACTOR_REF_NOT_PSEUDONYM: "the official's reference is not a pseudonym",
     Reason.CASE_ID_NOT_DERIVED: "the case_id is not derived from the report's own reference",
 }
 

@@ -31,6 +31,7 @@ import faust
 from schemas.catalog import SchemaCatalog
 from schemas.codec import SINGLE_OBJECT_MAGIC, AvroCodec, CodecError, Decoded
 from schemas.envelope import UNUSED_IN_SIGNED_EVENTS
+from schemas.field_formats import ACTOR_REF_FORM, is_actor_ref
 from streams.broker.partitioner import partition_of
 from streams.domain.authority import AuthorityMap, AuthorityMapError
 from streams.domain.authorization import authorize
@@ -324,6 +325,12 @@ def check(decoded: Decoded, message: faust.types.Message) -> Rejection | None:
             Reason.SCHEMA_MISMATCH,
             f"envelope.{unused[0]} must be null: {UNUSED_IN_SIGNED_EVENTS[unused[0]]}; leave "
             "it null and sign the event again",
+        )
+    if not is_actor_ref(envelope["actor_ref"]):
+        return Rejection(
+            Reason.ACTOR_REF_NOT_PSEUDONYM,
+            f"envelope.actor_ref must be {ACTOR_REF_FORM}; it travels in clear to every party "
+            "and no erasure reaches it, so an official's name, NIP or NIK never goes there",
         )
     if message.key != envelope["case_id"].encode():
         return Rejection(Reason.KEY_MISMATCH, key_mismatch_reason(message.key, envelope["case_id"]))

@@ -243,6 +243,10 @@ def test_the_authoritys_events_follow_the_hub_lifecycle(system: AuthoritySystem)
             {"proven": False, "violation": "ETHICS_BANNER", "actor": "Budi Santoso"},
             "malformed_payload",
         ),
+        (  # a NIP: actor_ref travels in clear to every party
+            {"proven": False, "violation": "ETHICS_BANNER", "actor": "Budi-198503152010011002"},
+            "malformed_payload",
+        ),
     ],
 )
 def test_an_unmappable_payload_is_refused_without_its_values(

@@ -238,25 +238,31 @@ def test_refusals_name_the_field_never_personal_data(bed: WebhookBed) -> None:
         bed.bawaslu.report(subject={"nip": "\uff11" * 18, "name": "Budi Santoso"}),
         bed.bawaslu.report(region_code="33\u0667\u0664"),
         bed.bawaslu.report(election="pilkada-2024\n"),
+        # actor_ref travels in clear to every party: no name or NIP goes there.
+        bed.bawaslu.report(officer_ref="Budi Santoso"),
+        bed.bawaslu.report(officer_ref="198503152010011002"),
     ]
     for post in posts:
         bed.bawaslu.post(post)
     connector = _inbound(bed)
     reasons = []
-    for record in connector.read(None, 10):
+    for record in connector.read(None, 20):
         with pytest.raises(PermanentError) as refused:
             connector.to_events(record)
         reasons.append((refused.value.reason_code, refused.value.reason))
     assert [code for code, _ in reasons] == [
         *["invalid_post"] * 5,
         "unknown_post_type",
-        *["invalid_post"] * 3,
+        *["invalid_post"] * 5,
     ]
     assert "subject.nip" in reasons[0][1]
     assert "occurred_at" in reasons[1][1]
     assert "'subject.nip' is not an 18-digit NIP" in reasons[6][1]
     assert "'region_code' is not a Kemendagri region code" in reasons[7][1]
     assert "'election' is not an election's name as text" in reasons[8][1]
+    for officer in reasons[9:]:
+        assert "'officer_ref' is not a pseudonymous reference" in officer[1]
+        assert "198503152010011002" not in officer[1]
     for _, reason in reasons:
         assert "NIP-99-LEAK" not in reason
         assert "Budi" not in reason

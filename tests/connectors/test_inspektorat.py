@@ -238,6 +238,7 @@ def test_a_malformed_row_is_refused_with_a_reason_that_quotes_no_value(
         ("region_code", "33\u0667\u0664"),  # Arabic-Indic: a region beside 3374's own
         ("region_code", "337"),
         ("election", "pilkada\x1b[2J"),  # an escape sequence for whoever reads the statistics
+        ("actor_ref", "user:Budi-198503152010011002"),  # a NIP, in clear to every party
     ],
 )
 @pytest.mark.parametrize("fmt", ["csv", "json"])

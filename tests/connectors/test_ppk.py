@@ -108,6 +108,26 @@ def test_a_draft_signed_after_later_decrees_is_still_read(registry: DecreeRegist
 
 
 @pytest.mark.parametrize(
+    ("signer", "actor_ref"),
+    [("u-0042", "user:u-0042"), ("Budi Santoso", None), ("198503152010011002", None)],
+    ids=["user-id", "name", "nip"],
+)
+def test_only_an_internal_user_id_is_quoted_as_the_actor(
+    registry: DecreeRegistry, signer: str, actor_ref: str | None
+) -> None:
+    # actor_ref travels in clear to every party and no erasure reaches it.
+    registry.sign(registry.draft(*registry.new_case_reference()), signed_by=signer)
+    connector = decrees(registry)
+
+    (record,) = connector.read(None, 10)
+    (event,) = connector.to_events(record)
+
+    expected = actor_ref or f"system:{settings(registry)['institution']}"
+    assert event.record["envelope"]["actor_ref"] == expected
+    connector.close()
+
+
+@pytest.mark.parametrize(
     ("zone", "signed"),
     [
         ({}, datetime(2026, 12, 1, 15, 0, tzinfo=UTC)),

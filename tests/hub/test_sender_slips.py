@@ -84,3 +84,39 @@ def test_a_report_carrying_the_senders_own_reporter_reference_is_refused(
     reason = reason_given(step, event, wrapper)
     assert "SIGAP" not in reason
     assert "per-case pseudonym" in reason
+
+
+@pytest.mark.parametrize(
+    "actor",
+    [
+        "Drs. Bambang Sutrisno, M.Si",  # a name
+        "198503152010011002",  # a NIP, alone
+        "user:198503152010011002",  # a NIP as the token
+        "user:3374012345678901",  # a NIK
+        "user:" + "a" * 100,  # longer than any reference
+        "",
+    ],
+    ids=["name", "nip", "nip-token", "nik-token", "overlong", "empty"],
+)
+def test_an_actor_ref_that_is_no_pseudonym_is_refused_without_quoting_it(
+    step: Pipeline, event: dict[str, Any], actor: str
+) -> None:
+    # It travels in clear to every party, and no erasure reaches it: before, it was accepted.
+    event["envelope"]["actor_ref"] = actor
+    wrapper = signed(step, event)
+
+    assert refused_with(step, event, wrapper) == "actor_ref_not_pseudonym"
+    reason = reason_given(step, event, wrapper)
+    assert reason.startswith("envelope.actor_ref must be 'kind:token'")
+    assert not actor or actor not in reason
+
+
+@pytest.mark.parametrize(
+    "actor", ["user:u-0007", "officer:bawaslu.33:ab12", "system:bkn", "kawal:deadline-timer"]
+)
+def test_an_actor_ref_of_a_kind_and_a_token_is_taken(
+    step: Pipeline, event: dict[str, Any], actor: str
+) -> None:
+    event["envelope"]["actor_ref"] = actor
+
+    assert refused_with(step, event, signed(step, event)) == "accepted"
