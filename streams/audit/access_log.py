@@ -3,14 +3,17 @@
 Law 27/2022 asks a controller to keep a record of processing; each response that shows a
 personal-data value appends one row before it is sent, so a read that could not be recorded is
 not served. A row holds field names, never values. ``kawal access log`` reads it, and
-``GET /access-log`` shows an institution who read the cases it is party to.
+``GET /access-log`` shows an institution who read the cases it is party to: of another
+institution's reads, only the fields it may see itself (:func:`seen_by`), so a PPK does not
+learn from the log that a report named its reporter, and not the credential, which may name a
+member of that institution's staff.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +26,8 @@ from schemas.errors import UnknownSchemaError
 from streams.audit.store import AuditStore
 from streams.audit.store_errors import AccessLogError
 from streams.audit.tables import AccessLogRow
-from streams.audit.trail import WITHHELD, Directory, NotEntitledError, viewer_for
+from streams.audit.trail import WITHHELD, Directory, NotEntitledError, Viewer, viewer_for
+from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.domain.principals import Principal
 from streams.domain.read_period import ReadPeriod
 from streams.sql_engines import driver_said
@@ -39,7 +43,8 @@ class AccessRecord:
     read_at: datetime
     principal: str
     role: str
-    credential: str
+    #: The token id, OIDC subject or ``cli:<os user>`` it was read with; None where withheld.
+    credential: str | None
     case_id: str
     fields: tuple[str, ...]
     path: str
@@ -162,19 +167,44 @@ def cases_party_to(
     codec: AvroCodec,
     directory: Directory,
 ) -> list[str]:
-    """The cases of ``case_ids`` that ``institution`` is party to (its cases).
+    """The cases of ``case_ids`` that ``institution`` is party to (its cases)."""
+    return list(viewers_of(institution, case_ids, store, codec, directory))
+
+
+def viewers_of(
+    institution: str,
+    case_ids: Iterable[str],
+    store: AuditStore,
+    codec: AvroCodec,
+    directory: Directory,
+) -> dict[str, Viewer]:
+    """``institution`` as the viewer of each case of ``case_ids`` it is party to, by case.
 
     Party as its trail view has it: the whole trail counts, since an event after a transfer
     of the recommending authority hands the case to the new holder and away from the former.
     """
-    found = []
+    found = {}
     for case_id in case_ids:
         rows = store.trail(case_id)
         if not rows:
             continue
         try:
-            viewer_for(institution, rows, codec, directory)
+            found[case_id] = viewer_for(institution, rows, codec, directory)
         except NotEntitledError:
             continue
-        found.append(case_id)
     return found
+
+
+def seen_by(record: AccessRecord, viewer: Viewer, policy: DisclosurePolicy) -> AccessRecord:
+    """``record`` as the institution ``viewer`` of its case sees it.
+
+    Its own reads whole. Of another's, only the fields its own roles in the case may see:
+    which fields another read showed would tell what the case holds (whether its report names
+    its reporter). And not the credential, which may name a member of the other's staff.
+    """
+    if record.principal == viewer.institution_id:
+        return record
+    seen = policy.fields_seen_by(viewer.roles)
+    return replace(
+        record, credential=None, fields=tuple(field for field in record.fields if field in seen)
+    )

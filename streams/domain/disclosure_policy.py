@@ -100,6 +100,13 @@ class DisclosurePolicy:
         """Whether ``role`` may see ``field`` of an ``event_type`` (False unless a row says so)."""
         return role in self._seers.get((event_type, field), ())
 
+    def fields_seen_by(self, roles: Iterable[str]) -> frozenset[str]:
+        """Every field any of ``roles`` may see in some event type."""
+        acting = frozenset(roles)
+        return frozenset(
+            field for (_, field), seers in self._seers.items() if not acting.isdisjoint(seers)
+        )
+
     def visible(
         self, roles: Iterable[str], event_type: str, fields: Iterable[str]
     ) -> tuple[str, ...]:

@@ -21,9 +21,10 @@ from faust import web
 
 from schemas.codec import AvroCodec
 from schemas.identity import canonical_case_id
-from streams.audit.access_log import AccessLog, cases_party_to
+from streams.audit.access_log import AccessLog, seen_by, viewers_of
 from streams.audit.store import AuditStore
 from streams.audit.trail import Directory, NotEntitledError
+from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.domain.read_period import ReadPeriod, ReadPeriodError, read_period
 from streams.web.auth import Authenticator
@@ -53,12 +54,17 @@ class QueryError(ValueError):
 
 @dataclass(frozen=True)
 class AccessReader:
-    """What the access-log view reads: the log, and the trails that say whose case is whose."""
+    """What the access-log view reads.
+
+    The log; the trails, which say whose case is whose; and the policy, which says which
+    fields of another's reads an institution may see.
+    """
 
     log: AccessLog
     store: AuditStore
     codec: AvroCodec
     directory: Directory
+    policy: DisclosurePolicy
 
     def reads_for(
         self, reader: Principal, case_id: str | None, period: ReadPeriod | None = None
@@ -75,10 +81,13 @@ class AccessReader:
         if reader.institution is None:
             return [record.as_json() for record in self.log.entries(wanted, period=period)]
         candidates = wanted if wanted is not None else self.log.case_ids()
-        own = cases_party_to(reader.institution, candidates, self.store, self.codec, self.directory)
+        own = viewers_of(reader.institution, candidates, self.store, self.codec, self.directory)
         if case_id is not None and not own:
             raise NotEntitledError(self.directory.not_party(reader.institution, case_id))
-        return [record.as_json() for record in self.log.entries(own, period=period)]
+        return [
+            seen_by(record, own[record.case_id], self.policy).as_json()
+            for record in self.log.entries(list(own), period=period)
+        ]
 
 
 def filters_of(query: Any) -> tuple[str | None, ReadPeriod]:

@@ -100,7 +100,9 @@ def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> No
     proofs.register_proofs(
         app, ProofReader(store), auth, trails, public_cases=settings.public_cases
     )
-    access.register_access_log(app, access.AccessReader(log, store, step.codec, directory), auth)
+    access.register_access_log(
+        app, access.AccessReader(log, store, step.codec, directory, sources.policy), auth
+    )
     figures = ProjectionCache(store, step.codec)
     page.register(
         app,

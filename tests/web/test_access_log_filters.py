@@ -19,6 +19,7 @@ from streams.audit.access_log import AccessLog
 from streams.audit.store import AuditStore
 from streams.audit.trail import Directory
 from streams.domain.authority import load_authority_map
+from streams.domain.disclosure_policy import load_disclosure_policy
 from streams.domain.institutions import load_institutions
 from streams.domain.principals import Principal, PrincipalRole
 from streams.domain.read_period import read_period
@@ -29,6 +30,7 @@ from tests.storetools import open_store
 
 CODEC = AvroCodec(default_catalog())
 DIRECTORY = Directory(load_institutions(), load_authority_map())
+POLICY = load_disclosure_policy(None, default_catalog())
 OPERATOR = Principal("ops.ana", PrincipalRole.OPERATOR, "tok_ops")
 SUPERVISOR = Principal("bawaslu.33", PrincipalRole.INSTITUTION, "tok_b")
 ABSENT = "0b5c6a1e-0000-4000-8000-00000000dead"
@@ -50,7 +52,7 @@ def reader_with_reads(store: AuditStore) -> tuple[AccessReader, str]:
     for day in (1, 3):
         when = datetime(2026, 3, day, 9, tzinfo=UTC)
         log.record(SUPERVISOR, case_id, ["summary"], f"/cases/{case_id}/trail", when)
-    return AccessReader(log, store, CODEC, DIRECTORY), case_id
+    return AccessReader(log, store, CODEC, DIRECTORY, POLICY), case_id
 
 
 @pytest.mark.parametrize("principal", [OPERATOR, SUPERVISOR])
@@ -107,3 +109,31 @@ def test_a_query_the_view_cannot_take_says_what_to_send(
     with pytest.raises(QueryError, match=said) as refused:
         filters_of(query)
     assert refused.value.reason == reason
+
+
+def test_an_institution_sees_of_anothers_reads_only_the_fields_it_may_see_and_no_credential(
+    store: AuditStore,
+) -> None:
+    # Before, the PPK learnt that the report named its reporter (reporter_identity was read)
+    # and which member of Bawaslu's staff read it.
+    reader, case_id = reader_with_reads(store)
+    log = reader.log
+    staff = Principal("bawaslu.33", PrincipalRole.INSTITUTION, "oidc:siti@bawaslu.go.id")
+    read = ["reporter_identity", "subject_name", "summary"]
+    log.record(staff, case_id, read, f"/cases/{case_id}/trail")
+    ppk = Principal("ppk.3374", PrincipalRole.INSTITUTION, "tok_ppk")
+    log.record(ppk, case_id, ["subject_name"], f"/cases/{case_id}/trail")
+
+    seen_by_ppk = reader.reads_for(ppk, case_id)
+    seen_by_bawaslu = reader.reads_for(SUPERVISOR, case_id)
+    seen_by_operator = reader.reads_for(OPERATOR, case_id)
+
+    assert [(r["principal"], r["credential"], r["fields"]) for r in seen_by_ppk[2:]] == [
+        ("bawaslu.33", None, ["subject_name", "summary"]),
+        ("ppk.3374", "tok_ppk", ["subject_name"]),
+    ]
+    assert seen_by_bawaslu[2]["fields"] == read
+    assert seen_by_bawaslu[2]["credential"] == "oidc:siti@bawaslu.go.id"
+    assert seen_by_bawaslu[3]["credential"] is None
+    assert seen_by_operator[2]["credential"] == "oidc:siti@bawaslu.go.id"
+    assert seen_by_operator[3]["credential"] == "tok_ppk"
