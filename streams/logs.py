@@ -22,6 +22,10 @@ So is its error about reading a connection it had already closed (``Error receiv
 data`` with an AttributeError from a transport shown ``(closed)``), a race of the client's own
 that it handles as a lost connection: the warning keeps the line, without the traceback.
 
+A record's message is one line (:class:`OneLinePerRecord`): a request path, a token's subject
+or a letter's reason that holds a line feed would otherwise write a line of its own choosing
+into the log, dated and levelled as the hub's.
+
 Nothing here adds personal data: the hub logs identifiers (case and event ids are opaque
 UUIDs), coordinates and reason codes only.
 """
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import traceback
 from datetime import UTC, datetime
@@ -50,6 +55,8 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 CHATTY_LOGGERS = ("kafka",)
 #: aiohttp's logger of the requests its servers could not handle.
 HTTP_SERVER_LOGGER = "aiohttp.server"
+#: Control characters but tab, and the Unicode line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class JsonFormatter(logging.Formatter):
@@ -105,6 +112,25 @@ class WithholdExceptionText(logging.Filter):
             what += " (message withheld)" if _withheld(error) else f": {error}"
             trace = frames(record.exc_info[2])
             record.exc_text = f"Traceback (most recent call last):\n{trace}{what}"
+        return True
+
+
+class OneLinePerRecord(logging.Filter):
+    r"""Write the control characters of a record's message as ``\u00XX``: one line per record.
+
+    The traceback of a logged exception keeps its lines; they are the formatter's, not text
+    the message quotes.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite ``record`` in place; never drop it."""
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True  # arguments that do not fit: the handler reports that itself
+        if _CONTROL.search(message):
+            record.msg = _CONTROL.sub(lambda found: f"\\u{ord(found.group()):04x}", message)
+            record.args = ()
         return True
 
 
@@ -215,6 +241,7 @@ def _add_filters(handler: logging.Handler) -> None:
     # Demoted first: the withholding filter then turns the error into its type's name.
     handler.addFilter(DemoteRetriedClientErrors())
     handler.addFilter(WithholdExceptionText())
+    handler.addFilter(OneLinePerRecord())
 
 
 def quiet_client_chatter(level: int) -> None:

@@ -126,6 +126,27 @@ def test_the_hubs_own_errors_keep_their_messages() -> None:
     assert "CodecError: the record does not decode; fix the producer" in written
 
 
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_line_feed_in_what_a_message_quotes_cannot_forge_a_line(log_format: str) -> None:
+    # A request path the server decoded: before, it wrote a log line of the client's choosing.
+    path = "/cases/x\n[2026-12-07 09:00:00,000] [1] [INFO] forged\r\u2028/trail"
+
+    written = logged(log_format, lambda logger: logger.info("refused GET %s", path))
+
+    assert written.count("\n") == 1
+    message = json.loads(written)["message"] if log_format == "json" else written
+    assert "/cases/x\\u000a[2026-12-07 09:00:00,000] [1] [INFO] forged\\u000d\\u2028/trail" in (
+        message
+    )
+
+
+def test_a_traceback_keeps_its_lines_and_a_message_whose_arguments_do_not_fit_is_kept() -> None:
+    written = logged("text", failing_with(CodecError("no")))
+    assert written.count("\n") > 2
+    # logging reports the mismatch itself, as without the filter.
+    assert logged("text", lambda logger: logger.info("%d things", "many")) == ""
+
+
 def test_records_without_exceptions_pass_unchanged() -> None:
     plain = record()
     assert WithholdExceptionText().filter(plain)

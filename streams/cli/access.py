@@ -22,6 +22,7 @@ from streams.audit.trail import Directory
 from streams.cli.arguments import case_uuid
 from streams.cli.exits import EXIT_OK
 from streams.cli.output import reporting_errors, unknown_case
+from streams.cli.terminal import one_row
 from streams.cli.tokens import existing_store
 from streams.domain.read_period import PERIOD_FORMS, ReadPeriod, read_period
 from streams.settings import Settings
@@ -76,9 +77,11 @@ def _log(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_OK
         for record in records:
             print(
-                f"{record.read_at.isoformat()}  {record.principal:<18} {record.role:<11} "
-                f"{record.credential:<18} {record.case_id}  {','.join(record.fields)}  "
-                f"{record.path}"
+                one_row(
+                    f"{record.read_at.isoformat()}  {record.principal:<18} {record.role:<11} "
+                    f"{record.credential or '-':<18} {record.case_id}  "
+                    f"{','.join(record.fields)}  {record.path}"
+                )
             )
         if not records:
             print(_nothing_read(args))

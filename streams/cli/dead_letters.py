@@ -26,6 +26,7 @@ from streams.broker.dead_letters import (
 from streams.broker.endpoint import parse_broker_url
 from streams.broker.replay_memory import Migration
 from streams.cli.exits import EXIT_ERROR, EXIT_OK
+from streams.cli.terminal import one_row
 from streams.local.keyring import keyring_of
 from streams.settings import Settings
 
@@ -117,7 +118,7 @@ def _print_letters(records: list[DeadLetterRecord]) -> None:
         print(f"{names}  REASON")
     for row, record in zip(rows, records, strict=True):
         cells = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        print(f"{cells}  {record.letter['reason']}")
+        print(one_row(f"{cells}  {record.letter['reason']}"))
     print(f"{len(records)} dead letters")
 
 

@@ -13,11 +13,26 @@ import re
 from typing import Any, TextIO
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: What ends a line on a terminal or in a line-based tool.
+_LINE_BREAKS = re.compile("[\n\r\u2028\u2029]")
 
 
 def shown(text: str) -> str:
     r"""``text`` with its control characters (but tab and line ends) written as ``\u00XX``."""
-    return _CONTROL.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+    return _CONTROL.sub(_escaped, text)
+
+
+def one_row(text: str) -> str:
+    r"""``text`` for a cell of a listing, its line breaks too written as ``\u00XX``.
+
+    A stored value that holds a line feed (a letter's reason, a token's subject) would
+    otherwise start a row of its own choosing in the listing.
+    """
+    return _LINE_BREAKS.sub(_escaped, text)
+
+
+def _escaped(found: re.Match[str]) -> str:
+    return f"\\u{ord(found.group()):04x}"
 
 
 class ShownControls:

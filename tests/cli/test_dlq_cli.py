@@ -251,6 +251,20 @@ def test_include_permanent_never_sends_bytes_nobody_signed(
     assert garbage not in [record.value for record in read_topic(kawal_broker, INBOUND)]
 
 
+def test_a_line_feed_in_a_letter_starts_no_row_of_its_own(
+    kawal_broker: list[str], stage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Whoever may write kawal.dlq writes the reason: before, it could forge rows of the listing.
+    write(kawal_broker, stage, [(0, "delivery_failed\nforged", FEED, 1, at(10))])
+
+    assert main(["dlq", "list", "--stage", stage]) == EXIT_OK
+
+    _header, row, total = capsys.readouterr().out.splitlines()
+    assert "delivery_failed\\u000aforged" in row
+    assert "refused for delivery_failed\\u000aforged" in row
+    assert total == "1 dead letters"
+
+
 def test_list_refuses_an_option_it_does_not_have(
     stage: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

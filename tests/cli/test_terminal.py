@@ -5,13 +5,19 @@ from __future__ import annotations
 import io
 import json
 
-from streams.cli.terminal import ShownControls, shown
+from streams.cli.terminal import ShownControls, one_row, shown
 
 
 def test_escape_sequences_are_shown_and_line_structure_kept() -> None:
     assert shown("a\tb\r\nc\n") == "a\tb\r\nc\n"
     assert shown("\x1b[2J\x07\x00\x7f\x9b") == "\\u001b[2J\\u0007\\u0000\\u007f\\u009b"
     assert shown("Jawa Tengah — ñ 東") == "Jawa Tengah — ñ 東"
+
+
+def test_a_cell_of_a_listing_keeps_to_its_row() -> None:
+    assert one_row("refused\nforged row\r\u2028end\tok") == (
+        "refused\\u000aforged row\\u000d\\u2028end\tok"
+    )
 
 
 def test_a_json_string_reads_back_as_the_character_shown() -> None:

@@ -197,6 +197,24 @@ def test_the_access_log_by_case_institution_and_reader(
     assert "reporter_identity" in capsys.readouterr().out
 
 
+def test_a_line_feed_in_a_logged_credential_starts_no_row_of_its_own(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An identity provider's subject is the client's to choose: before, it split the listing.
+    kawal_json(capsys, "token", "issue", "bkn", "--expires", "1h")  # makes the store
+    store = store_of(home)
+    store.insert(_reported_case())
+    forged = "oidc:mallory\n2026-03-01T09:00:00+00:00  kasn  institution  tok_9"
+    bkn = Principal("bkn", PrincipalRole.INSTITUTION, forged)
+    AccessLog(store.engine).record(bkn, CASE, ["summary"], f"/cases/{CASE}/trail")
+    store.close()
+
+    assert main(["access", "log"]) == EXIT_OK
+
+    [row] = capsys.readouterr().out.splitlines()
+    assert "oidc:mallory\\u000a2026-03-01T09:00:00+00:00  kasn" in row
+
+
 def test_a_read_on_the_command_line_is_found_by_its_institution_or_its_os_user(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
