@@ -90,6 +90,13 @@ def register_proofs(
             return self.json(proof.to_json())
 
 
+#: What an institution refused a proof is told, whether the store holds the case or not yet.
+STORED_WITHIN_SECONDS = (
+    " as the audit store holds it; a case whose report was accepted moments ago is stored, "
+    "and party to its sender, within seconds: ask again then"
+)
+
+
 async def _not_party(
     trails: TrailReader, reader: Principal | None, case_id: str, public_cases: bool
 ) -> AccessRefusal | None:
@@ -99,7 +106,9 @@ async def _not_party(
         return None
     if await asyncio.to_thread(trails.party_to, case_id, institution):
         return None
-    why = trails.directory.not_party(institution, case_id)
+    # Said alike of a case the store does not hold, which the refusal must not tell apart:
+    # so its sender, polling for the proof of a case just reported, knows to ask again.
+    why = trails.directory.not_party(institution, case_id) + STORED_WITHIN_SECONDS
     return AccessRefusal(AccessProblem.NOT_ENTITLED, why)
 
 

@@ -17,6 +17,7 @@ from streams.domain.merkle import leaf_hash, verify_inclusion
 from streams.domain.principals import PrincipalRole
 from streams.domain.tree_heads import SignedTreeHead, signature_problem
 from streams.settings import Settings
+from streams.web.proofs import STORED_WITHIN_SECONDS
 from tests.hubtools import RunningHub, http_request, problem_of
 
 #: The longest wait for the audit sink to sign a head over a new entry.
@@ -109,8 +110,13 @@ def test_an_unknown_case_is_not_found(hub: RunningHub) -> None:
 def test_an_unknown_case_is_refused_as_a_known_one_to_a_reader_of_neither(hub: RunningHub) -> None:
     unknown = "00000000-0000-4000-8000-000000000000"
     assert get(hub, f"/cases/{unknown}/proof", None) == (401, "authentication_required")
-    # Nor does an institution learn it: a case it is not party to is refused, known or not.
-    assert get(hub, f"/cases/{unknown}/proof", hub.token("kasn").secret) == (403, "not_entitled")
+    # Nor does an institution learn it: a case it is not party to is refused, known or not,
+    # in the same words, which tell the sender of a case not yet stored to ask again.
+    kasn = hub.token("kasn").secret
+    assert get(hub, f"/cases/{unknown}/proof", kasn) == (403, "not_entitled")
+    status, headers, body = http_request(f"{hub.base_url}/cases/{unknown}/proof", kasn)
+    detail = problem_of(status, headers, body)["detail"]
+    assert detail == f"kasn is not party to case {unknown}{STORED_WITHIN_SECONDS}"
 
 
 def test_only_the_readers_the_trail_answers_get_the_proof(
