@@ -33,6 +33,8 @@ OWN_EMPLOYEE_EVENTS = frozenset(
 )
 #: Prefix of a regional inspectorate's id; the rest is the Kemendagri code of its region.
 INSPECTORATE_PREFIX = "inspektorat."
+#: Digits of a regency's or city's region code, the lowest level with an inspectorate.
+REGENCY_DIGITS = 4
 
 
 def roles_for_case(institution: Institution, case_authority: str) -> frozenset[str]:
@@ -135,7 +137,7 @@ def _inspectorate_scope(
     region = case.region_code if case is not None else record.get("region_code")
     if region is None or not _is_province_region(region):
         return None
-    own = f"{INSPECTORATE_PREFIX}{region}"
+    own = inspectorate_of(region)
     if sender.id == own:
         return None
     return Rejection(
@@ -143,6 +145,19 @@ def _inspectorate_scope(
         f"{sender.id} acts in its own region only; this case concerns region {region}, whose "
         f"inspectorate is {own}: pass the matter to {own}",
     )
+
+
+def inspectorate_of(region: str) -> str:
+    """The id of the inspectorate in charge of a case in ``region`` (a Kemendagri code).
+
+    Inspectorates are a province's or a regency's or city's: a case in a district (six digits)
+    or a village (ten) is its regency's or city's, a case at province level its province's.
+
+    Example:
+        >>> inspectorate_of("3374011001"), inspectorate_of("337401"), inspectorate_of("33")
+        ('inspektorat.3374', 'inspektorat.3374', 'inspektorat.33')
+    """
+    return f"{INSPECTORATE_PREFIX}{region[:REGENCY_DIGITS]}"
 
 
 def _is_province_region(region: str) -> bool:

@@ -30,7 +30,7 @@ from schemas.field_formats import (
 )
 from schemas.identity import KAWAL_CASE_NAMESPACE, case_id_for
 from streams.domain.authority import AuthorityMap
-from streams.domain.authorization import roles_for_case
+from streams.domain.authorization import inspectorate_of, roles_for_case
 from streams.domain.deadlines import is_breached
 from streams.domain.institutions import INSTITUTION_ID, Institution
 from streams.domain.lifecycle import CaseLifecycle
@@ -172,7 +172,7 @@ def is_party(institution: Institution, roles: frozenset[str], parties: CaseParti
     if "ppk" in roles:
         return institution.id == parties.employing_agency
     if "regional_inspectorate" in roles:
-        return institution.id == f"inspektorat.{parties.region_code}"
+        return institution.id == inspectorate_of(parties.region_code)
     return "ministry" in roles and parties.breached
 
 

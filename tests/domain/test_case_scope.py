@@ -6,10 +6,11 @@ from datetime import date
 from typing import Any
 
 from schemas.catalog import default_catalog
+from streams.domain.authority import load_authority_map
 from streams.domain.authorization import authorize
 from streams.domain.institutions import Institution
 from streams.domain.lifecycle import advance, check_transition
-from streams.domain.parties import check_report
+from streams.domain.parties import check_report, is_party, parties_of_report
 from streams.domain.reasons import Reason
 from tests.hubtools import (
     envelope,
@@ -89,6 +90,31 @@ def test_an_inspectorate_files_findings_of_its_own_region_only() -> None:
     assert refused.reason is Reason.UNAUTHORIZED
     assert "region" in refused.detail
     assert allowed(OWN_INSPECTORATE, "ReportReceived", report(OWN_INSPECTORATE.id), None)
+
+
+def test_a_case_in_a_district_or_village_is_its_city_s_inspectorate_s() -> None:
+    # Before, inspektorat.3374 was refused for a district of Semarang and sent to an
+    # inspektorat.337401 that no region has.
+    province = Institution("inspektorat.33", "regional_inspectorate", "Provinsi Jawa Tengah")
+    for region in ("337401", "3374011001"):
+        finding = report(OWN_INSPECTORATE.id)
+        finding["region_code"] = region
+
+        assert allowed(OWN_INSPECTORATE, "ReportReceived", finding, None)
+        refused = authorize(CATALOG, province, "ReportReceived", finding, None, "bkn")
+        assert refused is not None
+        assert refused.detail.endswith("pass the matter to inspektorat.3374")
+    at_province_level = report(province.id)
+    at_province_level["region_code"] = "33"
+    assert allowed(province, "ReportReceived", at_province_level, None)
+
+
+def test_the_city_s_inspectorate_is_party_to_a_case_in_one_of_its_districts() -> None:
+    parties = parties_of_report(load_authority_map(), {**report(), "region_code": "337401"})
+    roles = frozenset({"regional_inspectorate"})
+
+    assert is_party(OWN_INSPECTORATE, roles, parties)
+    assert not is_party(OTHER_INSPECTORATE, roles, parties)
 
 
 def test_only_the_employing_ppk_files_an_objection_or_appeal_for_its_civil_servant() -> None:
