@@ -183,6 +183,14 @@ def _revoke(args: argparse.Namespace, settings: Settings) -> int:
             f"nothing can be {'signed by' if entry.use is KeyUse.SIGNING else 'sealed to'} "
             f"{entry.institution} from now on"
         )
+    elif done.gap_until is not None:
+        print(
+            f"warning: no {entry.use} key of {entry.institution} is valid from "
+            f"{at.isoformat()} until {done.gap_until.isoformat()}, when its other key's "
+            f"validity begins: an event dated between the two is refused. To send one, make a "
+            f"key with `kawal keys new {entry.institution} --use {entry.use} --valid-from "
+            f"{at.isoformat()}` and register it"
+        )
     print(
         "next: nothing to restart here: the hub's workers and sink read this registry again "
         "within seconds (at their next batch, every 2 s at rest) and the connectors before "

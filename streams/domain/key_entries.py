@@ -116,7 +116,9 @@ class KeyEntry(DatedKey[Ed25519PublicKey]):
     _use_current: ClassVar[str] = "sign with the institution's current key"
     _use_dated: ClassVar[str] = (
         "sign with the key valid at the event's time (envelope.event_time, in milliseconds "
-        "since the Unix epoch)"
+        "since the Unix epoch); where none is (a backlog older than every key not revoked), "
+        "have the hub's operator register a key made with `kawal keys new INSTITUTION "
+        "--valid-from` that time"
     )
 
 

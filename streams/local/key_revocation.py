@@ -42,8 +42,11 @@ class Revoked:
 
     entry: RegisteredKey
     registry: Path
-    #: Ids of the other keys of the same institution and use still valid at the revocation.
+    #: Ids of the other keys of the same institution and use valid now.
     successors: list[str]
+    #: When the first of those became valid, if after the revocation: events dated between
+    #: the two have no key (a backlog signed then must wait for a key valid from earlier).
+    gap_until: datetime | None = None
 
 
 def revoke_key(path: Path, key_id: str, reason: str, at: datetime) -> Revoked:
@@ -74,14 +77,19 @@ def revoke_key(path: Path, key_id: str, reason: str, at: datetime) -> Revoked:
         )
     held = piece_holding(path, key_id)
     _replace(held, _revoked_text(held, key_id, reason, at), key_id, reason, at)
+    # Valid now, not at ``at``: a key revoked from a past moment (when it leaked) has its
+    # successor made since, valid from a later moment.
+    now = datetime.now(UTC)
     successors = [
-        other.id
+        other
         for other in _entries(load_key_registry(path))
         if other.institution == entry.institution
         and other.use is entry.use
-        and other.problem_at(at) is None
+        and other.problem_at(now) is None
     ]
-    return Revoked(entry, held, successors)
+    earliest = min((other.valid_from for other in successors), default=None)
+    gap_until = earliest if earliest is not None and earliest > at else None
+    return Revoked(entry, held, [other.id for other in successors], gap_until)
 
 
 def _checked_reason(reason: str) -> str:

@@ -117,6 +117,27 @@ def test_a_key_without_a_successor_is_revoked_with_a_warning(
     assert "kawal keys new kasn --use signing" in out
 
 
+def test_a_key_revoked_from_before_its_successor_warns_of_the_gap_only(
+    registry: Registry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As operations.md has it: the successor made now, the old key revoked from the leak.
+    made = datetime.now(UTC) - timedelta(minutes=1)
+    successor = new_key_pair("kasn", made)
+    with registry.path.open("a", encoding="utf-8") as file:
+        file.write("\n" + successor.registry_text())
+    leaked = (made - timedelta(hours=1)).isoformat()
+
+    assert revoke(registry.lone.key_id, "--reason", "leaked", "--at", leaked) == EXIT_OK
+
+    out = capsys.readouterr().out
+    # Before, it warned that kasn had no key valid now, with the successor registered.
+    assert "has no other signing key valid now" not in out
+    assert (
+        f"warning: no signing key of kasn is valid from {leaked} until {made.isoformat()}"
+    ) in out
+    assert f"kawal keys new kasn --use signing --valid-from {leaked}" in out
+
+
 def test_a_revocation_without_a_time_counts_from_the_moment_it_is_made(
     registry: Registry,
 ) -> None:

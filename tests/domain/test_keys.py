@@ -92,6 +92,9 @@ def test_a_key_refused_for_its_dates_names_the_time_asked_and_its_unit(tmp_path:
     assert isinstance(early, KeyRefusal)
     assert f"not at {in_seconds.isoformat(timespec='milliseconds')}" in early.detail
     assert "(envelope.event_time, in milliseconds since the Unix epoch)" in early.detail
+    assert "register a key made with `kawal keys new INSTITUTION --valid-from` that time" in (
+        early.detail
+    )
     assert isinstance(late, KeyRefusal)
     assert "before 2027-03-01T00:00:00.005+00:00" in late.detail
 
