@@ -59,6 +59,8 @@ class HubSigner:
         self.current: SigningKey | None = None
         #: Why no key is available now; None while one is.
         self.problem: str | None = None
+        #: That reason as last logged, without the moment it was asked at: said once a change.
+        self._said: str | None = None
         #: Keys already reported as signing entries of records from before their validity.
         self.early: set[str] = set()
 
@@ -81,7 +83,7 @@ class HubSigner:
                 key = self._choose(moment)
             except SigningKeyError as exc:
                 problem = str(exc)
-        self._record(key, problem)
+        self._record(key, problem, moment)
         if key is None:
             raise HubKeyUnavailableError(problem or "no key of the hub")
         return key
@@ -128,8 +130,12 @@ class HubSigner:
             f"{self.registry.where_to_register()}; it is taken up within seconds ({RUNBOOK})"
         )
 
-    def _record(self, key: SigningKey | None, problem: str | None) -> None:
-        """Keep and log what changed: the key signing, or why none does."""
+    def _record(self, key: SigningKey | None, problem: str | None, moment: datetime) -> None:
+        """Keep and log what changed: the key signing, or why none does.
+
+        The reason names the moment asked about, a new one at every check: it is logged again
+        only when the rest of it changes.
+        """
         if key is not None and key != self.current:
             before = None if self.current is None else self.current.key_id
             # The first key is no news; a switch, or a key after none, is.
@@ -140,8 +146,10 @@ class HubSigner:
                 key.key_id,
                 before or "none",
             )
-        if problem is not None and problem != self.problem:
+        said = None if problem is None else problem.replace(moment.isoformat(), "<moment>")
+        if said is not None and said != self._said:
             log.error("the hub's signing key is unavailable: %s", problem)
+        self._said = said
         if problem is None and self.problem is not None:
             log.warning("the hub has a valid signing key again")
         self.current, self.problem = key, problem

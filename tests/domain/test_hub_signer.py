@@ -111,3 +111,24 @@ def test_an_expired_key_gives_way_at_the_end_of_its_validity(tmp_path: Path) -> 
 
     assert signer.current.key_id == old.key_id
     assert signer.key_at(NOW).key_id == new.key_id
+
+
+def test_the_reason_no_key_signs_is_logged_once_a_change_not_at_every_look(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The reason names the moment asked about: before, each look every 2 s logged it anew.
+    signer, old, registry = signer_of(tmp_path)
+    signer.key_at(NOW)
+    revoke_key(registry, old.key_id, "drill", datetime.now(UTC) - timedelta(seconds=1))
+
+    with caplog.at_level("ERROR", logger="streams.domain.hub_signer"):
+        for look in range(5):
+            assert not signer.available(datetime.now(UTC) + timedelta(seconds=look))
+        # Another reason is news: a file in the hub's key folder that holds no key.
+        (tmp_path / "keys" / HUB_INSTITUTION / "spare.pem").write_bytes(b"")
+        assert not signer.available(datetime.now(UTC))
+
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 2
+    assert f"{old.key_id} was revoked at " in said[0]
+    assert "cannot read the private key" in said[1]
