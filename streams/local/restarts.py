@@ -8,6 +8,7 @@ short time mean a restart cannot help (as systemd's ``StartLimitBurst`` in
 
 from __future__ import annotations
 
+import signal
 import time
 from collections import deque
 from collections.abc import Callable
@@ -15,6 +16,31 @@ from collections.abc import Callable
 #: Restarts of one process within :data:`WINDOW_SECONDS` before the supervisor gives up.
 RESTART_LIMIT = 5
 WINDOW_SECONDS = 600.0
+
+
+def how_it_ended(returncode: int | None) -> str:
+    """How a child last ended, in words: a signal leaves no line in the child's own log.
+
+    Example:
+        >>> how_it_ended(1)
+        'it last exited with code 1'
+        >>> how_it_ended(-15)
+        'it was last killed by signal 15 (SIGTERM)'
+    """
+    if returncode is None or returncode >= 0:
+        return f"it last exited with code {returncode}"
+    number = -returncode
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        name = "unknown"
+    said = f"it was last killed by signal {number} ({name})"
+    if number == signal.SIGKILL:
+        said += (
+            ", which leaves nothing in its log: the kernel's out-of-memory killer sends it "
+            "(check `dmesg` or `journalctl -k`), or someone ran kill -9"
+        )
+    return said
 
 
 class RestartBudget:

@@ -37,7 +37,7 @@ from streams.local.lost_vault import lost_vault_warning
 from streams.local.monitoring import LocalPrometheus, for_hub
 from streams.local.process_lock import AlreadyRunningError, held_lock
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
-from streams.local.restarts import RestartBudget
+from streams.local.restarts import RestartBudget, how_it_ended
 from streams.local.startup import make_local_keys, meanwhile, provision_feeds_later
 from streams.local.storage import refuse_taken_storage_ports
 from streams.private_files import private_dir
@@ -246,7 +246,8 @@ class Supervisor:
                     minutes = budget.window_seconds / 60
                     raise ChildFailedError(
                         f"the {child.name} crashed {budget.recent(child.name)} times within "
-                        f"{minutes:.0f} minutes; see {child.log_path}",
+                        f"{minutes:.0f} minutes and {how_it_ended(child.returncode)}; the hub "
+                        f"stops with it; see {child.log_path}",
                         returncode=child.returncode,
                         log_tail=child.log_tail(),
                     )
