@@ -36,6 +36,7 @@ class BrokerWatch:
         wait: Seconds a question waits for its answer; twice that is the grace after which
             the connector counts as down and not ready, as for the hub's processes.
         every: Seconds between two questions.
+        connector: The connector's name, which each line of the log starts with.
     """
 
     def __init__(
@@ -44,8 +45,10 @@ class BrokerWatch:
         security: Mapping[str, Any] | None,
         wait: float,
         every: float = CHECK_SECONDS,
+        connector: str | None = None,
     ) -> None:
-        self.silence = BrokerSilence(unanswered_grace(wait), RUNBOOK)
+        who = f"connector {connector}" if connector else None
+        self.silence = BrokerSilence(unanswered_grace(wait), RUNBOOK, who=who)
         self._question = BrokerQuestion(bootstrap, security, wait)
         self._every = every
         self._stop = threading.Event()

@@ -220,7 +220,9 @@ def run_held(
     new_consumer = partial(kafka_client, KafkaConsumer, bootstrap, security, wait)
     runner: InboundRunner | OutboundRunner | None = None
     # The broker's silence is the connector's too: its loop may not notice it (broker_watch).
-    watch = BrokerWatch(bootstrap, security, wait, every=min(CHECK_SECONDS, wait))
+    watch = BrokerWatch(
+        bootstrap, security, wait, every=min(CHECK_SECONDS, wait), connector=connector.name
+    )
     try:
         with watch.follow(probe):
             if isinstance(connector, InboundConnector):

@@ -100,6 +100,8 @@ class BrokerSilence:
         grace: Seconds of silence after which the process is not ready.
         runbook: The runbook section the log points at (its alert, lower-cased).
         clock: Monotonic seconds (tests pass their own).
+        who: Whose silence it is, when one log holds several processes' lines (the demo's
+            connectors share one): each line starts with it.
     """
 
     def __init__(
@@ -107,10 +109,12 @@ class BrokerSilence:
         grace: float = UNANSWERED_SECONDS,
         runbook: str = "kawalbrokerunanswered",
         clock: Callable[[], float] = time.monotonic,
+        who: str | None = None,
     ) -> None:
         self.grace = grace
         self._runbook = runbook
         self._clock = clock
+        self._who = f"{who}: " if who else ""
         # Every process reached the broker before it started (its clients were built).
         self._answered_at = clock()
         self._answering = True
@@ -129,8 +133,9 @@ class BrokerSilence:
         # Not a failure of the process: the broker's, reported by readiness and the alert.
         if self._answering:
             log.error(
-                "the broker does not answer (%s); /readyz answers 503 once it has not for "
+                "%sthe broker does not answer (%s); /readyz answers 503 once it has not for "
                 "%.0f s; see docs/operations.md#%s",
+                self._who,
                 type(exc).__name__,
                 self.grace,
                 self._runbook,
@@ -140,7 +145,9 @@ class BrokerSilence:
     def answered(self) -> None:
         """Record an answer of the broker, now."""
         if not self._answering:
-            log.warning("the broker answers again, after %.0f s", self.unanswered_for())
+            log.warning(
+                "%sthe broker answers again, after %.0f s", self._who, self.unanswered_for()
+            )
         self._answering = True
         self._answered_at = self._clock()
 

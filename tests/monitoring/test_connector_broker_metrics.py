@@ -7,6 +7,8 @@ connector whose broker is silent; its first answer makes both healthy again.
 
 from __future__ import annotations
 
+import pytest
+
 from monitoring.connectors import ConnectorMetrics
 from streams.broker.silence import BrokerSilence
 from tests.clocks import ManualClock
@@ -64,3 +66,20 @@ def test_a_pass_that_gave_up_is_down_while_the_broker_answers() -> None:
     assert metrics.readiness() is None
     probe.succeeded(1)
     assert _sample(metrics, "kawal_connector_up") == 1.0
+
+
+def test_each_line_of_a_connectors_silence_names_the_connector(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The demo's connectors share one log: before, its lines did not say whose they were.
+    clock = ManualClock(0.0)
+    silence = BrokerSilence(GRACE, clock=clock, who="connector siasn")
+
+    with caplog.at_level("WARNING", logger="streams.broker.silence"):
+        silence.unanswered(TimeoutError())
+        clock.now += 80
+        silence.answered()
+
+    said = [record.getMessage() for record in caplog.records]
+    assert said[0].startswith("connector siasn: the broker does not answer (TimeoutError)")
+    assert said[1] == "connector siasn: the broker answers again, after 80 s"
