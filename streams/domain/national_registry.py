@@ -80,8 +80,14 @@ def read_regions(path: Path) -> list[Region]:
                 f"{path} line {number}: region code {code!r} is not a Kemendagri code of a "
                 "province (2 digits) or a regency or city (4 digits)"
             )
-    if len(set(codes)) != len(codes):
-        raise NationalRegistryError(f"{path} lists a region code twice; codes must be unique")
+    first_line: dict[str, int] = {}
+    for number, code in enumerate(codes, start=2):
+        if code in first_line:
+            raise NationalRegistryError(
+                f"{path} line {number}: region code {code} is listed on line "
+                f"{first_line[code]} already; codes must be unique: keep one of the two lines"
+            )
+        first_line[code] = number
     provinces = {code for code in codes if len(code) == 2}
     if orphans := sorted(code for code in codes if len(code) == 4 and code[:2] not in provinces):
         raise NationalRegistryError(

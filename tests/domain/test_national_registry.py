@@ -71,7 +71,7 @@ def test_only_the_national_and_provincial_bodies_have_topics_of_their_own() -> N
     [
         ("code,name\n33,Jawa Tengah\n333,Bad\n", "not a Kemendagri code"),
         ("code,name\n\u0663\u0663,Jawa Tengah\n", "not a Kemendagri code"),
-        ("code,name\n33,Jawa Tengah\n33,Again\n", "twice"),
+        ("code,name\n33,Jawa Tengah\n33,Again\n", "line 3: region code 33 is listed on line 2"),
         ("code,name\n3301,Orphan\n", "no province"),
         ("kode,nama\n33,Jawa Tengah\n", "columns code and name"),
     ],
