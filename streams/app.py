@@ -74,7 +74,7 @@ from streams.vault.data_keys import DataKeyVault
 from streams.vault.kek_source import load_kek_ring
 from streams.web import idle_connections, response_headers, server_tls, site, unrouted, views
 from streams.web.auth import Authenticator
-from streams.web.oidc import OidcConfig, OidcVerifier
+from streams.web.oidc import OidcConfig, OidcVerifier, jwks_url_problem
 
 #: Events an agent's buffer holds before Faust stops fetching for it (Faust's default: 4,096):
 #: one batch of each role, so the next is fetched while one is processed.
@@ -181,6 +181,9 @@ def create_authenticator(
             raise ConfigurationError(
                 "KAWAL_OIDC_ISSUER needs KAWAL_OIDC_AUDIENCE and KAWAL_OIDC_JWKS_URL too"
             )
+        problem = jwks_url_problem(settings.oidc_jwks_url)
+        if problem is not None:
+            raise ConfigurationError(problem)
         verifier = OidcVerifier(
             OidcConfig(
                 issuer=settings.oidc_issuer,

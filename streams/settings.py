@@ -137,7 +137,11 @@ class Settings(BaseSettings):
         default=None, description="The audience (aud) JWTs must be issued for: this hub."
     )
     oidc_jwks_url: str | None = Field(
-        default=None, description="URL of the issuer's JSON Web Key Set (its signing keys)."
+        default=None,
+        description=(
+            "URL of the issuer's JSON Web Key Set (its signing keys): https://, or http:// on "
+            "127.0.0.1 or localhost only (whoever answers it decides who reads)."
+        ),
     )
     oidc_institution_claim: str = Field(
         default="kawal_institution",

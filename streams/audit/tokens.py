@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from schemas.errors import KawalError
 from streams.audit.tables import ApiToken
+from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.principals import (
     PRINCIPAL_NAME,
     AccessProblem,
@@ -197,6 +198,11 @@ class TokenStore:
 
 
 def _check_principal(principal: str, role: PrincipalRole, institutions: Container[str]) -> None:
+    if principal == HUB_INSTITUTION:
+        raise TokenError(
+            f"{principal!r} is the hub itself, which reads nothing over HTTP: issue the token "
+            "to the institution that reads, or to an operator with --role operator"
+        )
     if role is PrincipalRole.INSTITUTION and principal not in institutions:
         raise TokenError(
             f"{principal!r} is not in the institutions registry; register it first "

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 #: Realm of the challenge a refused request gets.
 REALM = "kawal"
+#: Seconds a reader is told to wait when the identity provider's key set could not be fetched.
+JWKS_RETRY_SECONDS = 30
 #: The query parameter of RFC 6750 section 2.3, which the hub refuses (section 5.3 advises
 #: against it: proxies, logs and browser history keep addresses).
 QUERY_CREDENTIAL = "access_token"
@@ -132,6 +134,8 @@ def _refusal_response(view: web.View, refusal: AccessRefusal) -> web.Response:
     headers: dict[str, str] = {}
     if status == 401:
         headers["WWW-Authenticate"] = challenge(refusal)
+    if refusal.problem is AccessProblem.JWKS_UNAVAILABLE:
+        headers["Retry-After"] = str(JWKS_RETRY_SECONDS)
     return problem_response(view, status, refusal.problem.value, refusal.detail, headers)
 
 

@@ -117,6 +117,7 @@ def test_an_expired_token_is_listed_as_expired_as_the_hub_refuses_it(
         # A token forgotten in a script would work for ever: a year is the most.
         (["bkn", "--expires", "367d"], "a token lives at most 366 days"),
         (["bkn", "--expires", "2099-01-01"], "a token lives at most 366 days"),
+        (["kawal", "--expires", "1d"], "'kawal' is the hub itself, which reads nothing over HTTP"),
     ],
 )
 def test_an_unusable_token_is_refused_with_a_clear_message(

@@ -12,13 +12,14 @@ import pytest
 
 from streams.audit.store import AuditStore
 from streams.audit.tokens import TokenStore
+from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal, PrincipalRole
 from streams.local.processes import free_port
 from streams.web.auth import Authenticator
 from streams.web.oidc import OidcConfig, OidcVerifier
 from tests.web.identity import AUDIENCE, CLAIM, ISSUER, KID, IdentityProvider, serve_jwks
 
-INSTITUTIONS = frozenset({"bkn", "kasn"})
+INSTITUTIONS = frozenset({"bkn", "kasn", HUB_INSTITUTION})  # the registry lists the hub too
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +65,13 @@ CASES: list[tuple[str, dict[str, Any], AccessProblem]] = [
     ("no institution claim", {"drop": (CLAIM,)}, AccessProblem.JWT_NO_INSTITUTION),
     ("no expiry", {"drop": ("exp",)}, AccessProblem.JWT_INVALID),
     ("unregistered institution", {CLAIM: "bawaslu.99"}, AccessProblem.UNKNOWN_INSTITUTION),
+    # Registered, but as the hub: before, a JWT could speak for it.
+    ("the hub itself", {CLAIM: HUB_INSTITUTION}, AccessProblem.UNKNOWN_INSTITUTION),
+    (
+        "valid for ten years",
+        {"exp": datetime.now(UTC) + timedelta(days=3653)},
+        AccessProblem.JWT_INVALID,
+    ),
 ]
 
 
@@ -97,6 +105,26 @@ def test_a_jwt_of_no_accepted_algorithm_or_shape_is_invalid(
 
     assert isinstance(found, AccessRefusal)
     assert found.problem is AccessProblem.JWT_INVALID
+
+
+def test_a_jwt_naming_no_key_or_not_decoding_is_told_so_in_the_hubs_words(
+    provider: IdentityProvider, jwks_url: str, tmp_path: Path
+) -> None:
+    hour = datetime.now(UTC) + timedelta(hours=1)
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "exp": hour, CLAIM: "bkn"}
+    unnamed = jwt.encode(claims, provider.key, algorithm="ES256")  # no kid in its header
+    garbage = "twBnYXJiYWdl.e30.c2ln"  # a header of b"\xb7\x00garbage", which is no UTF-8
+
+    without_kid = authenticator(tmp_path, jwks_url).resolve(unnamed)
+    undecodable = authenticator(tmp_path, jwks_url).resolve(garbage)
+
+    assert isinstance(without_kid, AccessRefusal)
+    assert without_kid.problem is AccessProblem.JWT_UNKNOWN_KEY
+    assert without_kid.detail.startswith("the JWT's header names no key (kid)")
+    assert isinstance(undecodable, AccessRefusal)
+    assert undecodable.problem is AccessProblem.JWT_INVALID
+    # Before, PyJWT's own words: "Invalid header string: 'utf-8' codec can't decode ...".
+    assert undecodable.detail.startswith("the JWT does not decode: it is three base64url parts")
 
 
 def test_an_unreachable_key_set_is_the_hubs_problem(
