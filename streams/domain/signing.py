@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -180,13 +180,18 @@ class KeyRing:
         """The key of ``institution`` the registry says is valid at ``moment``.
 
         During a rotation two keys are valid: the one valid from later is the new one, so it
-        signs.
+        signs. A key revoked by now signs nothing, whatever ``moment``: the hub refuses what
+        reaches it after a key's revocation, however early the event is dated (a backlog read
+        again after a leak).
 
         Raises:
-            SigningKeyError: no key held is registered and valid at ``moment``.
+            SigningKeyError: no key held is registered, valid at ``moment`` and not revoked.
         """
+        now = datetime.now(UTC)
         valid: dict[str, KeyEntry] = {
-            entry.id: entry for entry in self.registry.valid_keys(institution, moment)
+            entry.id: entry
+            for entry in self.registry.valid_keys(institution, moment)
+            if entry.revoked_on_arrival(now) is None
         }
         held = self._signing_keys(institution, valid)
         candidates = [key for key in held if key.key_id in valid]
@@ -237,8 +242,9 @@ class KeyRing:
         windows = "; ".join(_validity(entry) for entry in dated)
         return (
             f"no private key of {institution} in {folder} is valid at {moment.isoformat()}, "
-            f"the event's time: {windows}. An event is signed with a key valid at its "
-            f"event_time: make one valid then with {make} --valid-from <a date or date-time "
+            f"the event's time, and not revoked since: {windows}. An event is signed with a "
+            "key valid at its event_time (a key revoked signs nothing more, however early the "
+            f"event): make one valid then with {make} --valid-from <a date or date-time "
             f"no later than the event's>` and {self.registry.where_to_register()}"
         )
 

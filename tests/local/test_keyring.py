@@ -17,6 +17,7 @@ from streams.domain.decryption_keys import DecryptionKeyError
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import EncryptionKeyEntry, new_key_pair
 from streams.domain.signing import SigningKeyError
+from streams.local.key_revocation import revoke_key
 from streams.local.keyring import LOCAL_KEYS_VALID_FROM, ensure_local_keys, keyring_of
 from streams.settings import Settings
 from tests.keytools import opens
@@ -151,6 +152,34 @@ def test_a_registered_key_not_yet_valid_at_the_event_s_time_is_named_with_its_da
     assert f"{entry.id} is registered valid from {entry.valid_from.isoformat()}" in message
     assert f"is valid at {BEFORE_LOCAL_KEYS.isoformat()}, the event's time" in message
     assert "--valid-from" in message
+
+
+def test_a_key_revoked_since_signs_no_event_dated_before_its_revocation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The hub refuses what reaches it after a revocation, however early the event is dated:
+    # before, a backlog read again after a leak was signed with the revoked key, and refused.
+    monkeypatch.delenv("KAWAL_KEYS_FILE", raising=False)
+    settings = Settings(home=tmp_path)
+    ensure_local_keys(settings)
+    [old] = keyring_of(settings).registry.valid_keys("bkn", NOW)
+    leaked = datetime.now(UTC) - timedelta(hours=1)
+    successor = new_key_pair("bkn", datetime.now(UTC))
+    successor.path_in(settings.key_dir).write_bytes(successor.private_pem)
+    with settings.local_key_registry.open("a", encoding="utf-8") as registry:
+        registry.write("\n" + successor.registry_text())
+    revoke_key(settings.local_key_registry, old.id, "drill", leaked)
+    ring = keyring_of(settings)
+
+    before_the_leak = leaked - timedelta(hours=1)
+    with pytest.raises(SigningKeyError) as refused:
+        ring.signing_key("bkn", before_the_leak)
+
+    message = str(refused.value)
+    assert f"{old.id} is registered valid from" in message
+    assert f", revoked at {leaked.isoformat()}" in message
+    assert "a key revoked signs nothing more, however early the event" in message
+    assert ring.signing_key("bkn", datetime.now(UTC)).key_id == successor.key_id
 
 
 def test_a_private_key_in_no_registry_entry_is_named_by_its_id(
