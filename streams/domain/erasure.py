@@ -21,12 +21,12 @@ Example:
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Any
 
 from schemas.envelope import envelope
+from streams.domain.free_text import NAMES_SOMEONE, names_someone
 from streams.domain.institutions import HUB_INSTITUTION
 
 #: The event type, as the lifecycle and the schemas name it.
@@ -38,11 +38,6 @@ REASON_MAX = 500
 #: ``envelope.actor_ref`` of each way a case is erased: the command or the retention timer.
 COMMAND_ACTOR = "kawal:erase-command"
 RETENTION_ACTOR = "kawal:retention-timer"
-
-#: Ten digits or more, single spaces, dots or hyphens between them allowed: a NIP (18
-#: digits), a NIK (16) or a telephone number (10 to 13), never a letter number or a date.
-_LONG_NUMBER = re.compile(r"\d(?:[ .\-]?\d){9,}")
-_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 
 
 def erasure_event_id(case_id: str) -> str:
@@ -57,12 +52,10 @@ def reason_problem(reason: str) -> str | None:
         return "an erasure needs a reason: say why, e.g. 'erasure request 2027/014'"
     if len(text) > REASON_MAX:
         return f"the reason has {len(text)} characters; keep it to {REASON_MAX}"
-    if _LONG_NUMBER.search(text) or _EMAIL.search(text):
+    if names_someone(text):
         return (
-            "the reason looks like it holds personal data (a number of ten digits or more, "
-            "such as a NIP, NIK or telephone number, or an e-mail address); it goes to every "
-            "party and is never erased, so say why without naming anyone, e.g. 'erasure "
-            "request 2027/014 under Law 27/2022'"
+            f"the reason {NAMES_SOMEONE}; it goes to every party and is never erased, so say "
+            "why without naming anyone, e.g. 'erasure request 2027/014 under Law 27/2022'"
         )
     return None
 

@@ -35,6 +35,7 @@ from typing import Any, NoReturn
 from schemas.errors import KawalError
 from streams.domain.data_files import read_toml
 from streams.domain.erasure import REASON_MAX
+from streams.domain.free_text import NAMES_SOMEONE, names_someone
 from streams.domain.lifecycle import CaseLifecycle
 
 #: The moments a period may start from, and the lifecycle field that records each.
@@ -186,6 +187,12 @@ def _rule(row: Any, where: str) -> RetentionRule:
     if row["after"] not in ANCHORS:
         _fail(where, f"after must be one of: {', '.join(ANCHORS)}")
     years, days = _period(row, where)
+    if names_someone(_text(row, "legal_source", where)):
+        _fail(
+            where,
+            f"legal_source {NAMES_SOMEONE}; every erasure the rule makes quotes it to every "
+            "party for good, so name the law or decision, not who approved it",
+        )
     return RetentionRule(
         id=rule_id,
         after=row["after"],

@@ -21,6 +21,7 @@ from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import AoT, InlineTable, Table
 
 from schemas.errors import KawalError
+from streams.domain.free_text import NAMES_SOMEONE, names_someone
 from streams.domain.institutions import resembling
 from streams.domain.key_pieces import piece_holding, read_piece
 from streams.domain.keys import (
@@ -102,6 +103,12 @@ def _checked_reason(reason: str) -> str:
     if any(not char.isprintable() for char in reason):
         raise KeyRevocationError(
             "--reason holds a line break or another control character; give it on one line"
+        )
+    if names_someone(reason):
+        raise KeyRevocationError(
+            f"--reason {NAMES_SOMEONE}; every refusal of the key quotes it, to the senders and "
+            'in kawal.dlq, so say what happened without naming anyone (e.g. --reason "private '
+            'key leaked from a laptop")'
         )
     return reason
 

@@ -204,6 +204,9 @@ def test_a_linked_registry_stays_a_link(
     [
         (["--reason", "  "], "--reason is empty; say why the key is withdrawn"),
         (["--reason", "one\ntwo"], "give it on one line"),
+        # Every refusal of the key quotes it: before, a NIK or an address was taken.
+        (["--reason", "leaked by Budi NIK 3374010101900001"], "looks like it holds personal"),
+        (["--reason", "leaked by budi@example.org"], "say what happened without naming anyone"),
         (
             ["--reason", "leaked", "--at", "2999-01-01T00:00:00+00:00"],
             "--at 2999-01-01T00:00:00+00:00 lies in the future",

@@ -106,6 +106,10 @@ def test_a_file_that_is_not_toml_is_refused(tmp_path: Path) -> None:
         ({"rule": [rule(years=True)]}, "years must be a whole number"),
         ({"rule": [rule(days="30")]}, "days must be a whole number"),
         ({"rule": [rule(legal_source="  ")]}, "legal_source must be a non-empty string"),
+        (  # every erasure by the rule quotes it to every party: before, this was taken
+            {"rule": [rule(legal_source="approved by DPO Budi, tel 081234567890")]},
+            "legal_source looks like it holds personal data",
+        ),
         ({"rule": [rule(), rule(years=7)]}, "repeats the id 'closed_case'"),
     ],
 )
