@@ -71,7 +71,7 @@ from streams.topics import (
 )
 from streams.vault.answer_deadline import BoundedVault
 from streams.vault.data_keys import DataKeyVault
-from streams.vault.kek_source import load_kek_ring
+from streams.vault.kek_follow import followed_kek_ring
 from streams.web import idle_connections, response_headers, server_tls, site, unrouted, views
 from streams.web.auth import Authenticator
 from streams.web.oidc import OidcConfig, OidcVerifier, jwks_url_problem
@@ -223,7 +223,7 @@ def create_vault(settings: Settings) -> DataKeyVault:
         streams.vault.kek.KekError: no KEK to be read (``kawal keys init`` makes the file).
         streams.vault.database.VaultError: the vault's database cannot be reached.
     """
-    vault = DataKeyVault(settings.effective_vault_url, load_kek_ring(settings))
+    vault = DataKeyVault(settings.effective_vault_url, followed_kek_ring(settings))
     vault.create_schema()
     return vault
 

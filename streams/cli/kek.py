@@ -49,8 +49,9 @@ def _new(_args: argparse.Namespace, settings: Settings) -> int:
     kek_id = add_kek(settings)
     print(kek_id)
     print(
-        f"# added to {settings.effective_kek_file} (mode 0600) as the current KEK; restart the "
-        "hub's processes, then run `kawal kek rewrap`",
+        f"# added to {settings.effective_kek_file} (mode 0600) as the current KEK; the hub's "
+        "processes wrap new data keys under it from their next one, with no restart; then "
+        "run `kawal kek rewrap`",
         file=sys.stderr,
     )
     return EXIT_OK
@@ -99,8 +100,17 @@ def _show(settings: Settings, *, as_json: bool) -> int:
         print(f"# KEKs from {kek_source(settings)}, oldest first")
         for row in rows:
             print(_line(row))
-    # Without the counts nobody can tell which KEK may leave the ring: not a success.
-    return EXIT_ERROR if counts is None else EXIT_OK
+    lost = [row for row in rows if not row["in_ring"]]
+    for row in lost:
+        print(
+            f"kawal: KEK {row['id']} wraps {row['data_keys']} data keys and is not in the "
+            f"ring: their cases' personal values cannot be read until it is put back in "
+            f"{kek_source(settings)} (from its backup)",
+            file=sys.stderr,
+        )
+    # Without the counts nobody can tell which KEK may leave the ring, and a KEK missing
+    # leaves values unreadable: neither is a success a script may take for one.
+    return EXIT_ERROR if counts is None or lost else EXIT_OK
 
 
 def _counts(settings: Settings, ring: KekRing) -> dict[str, int] | None:
