@@ -123,7 +123,11 @@ def check_exists(url: str, engine: Engine) -> None:
     Raises:
         VaultError: no SQLite file, no vault table, or an unreachable database.
     """
-    what_to_do = "start the hub (`kawal up`) or set KAWAL_HOME or KAWAL_VAULT_URL to the hub's"
+    what_to_do = (
+        "set KAWAL_HOME or KAWAL_VAULT_URL to the hub's; after a restore, restore the vault "
+        "from its backup (with no -wal or -shm file beside it) before `kawal up`, which makes "
+        "an empty one; a hub never started has none yet"
+    )
     parsed = make_url(url)
     database = parsed.database or ":memory:"
     if parsed.get_backend_name() == "sqlite" and not Path(database).is_file():

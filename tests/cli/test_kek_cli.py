@@ -76,7 +76,8 @@ def test_keys_init_makes_the_kek_file(home: Path, capsys: pytest.CaptureFixture[
     assert kawal(capsys, "keys", "init")[0] == EXIT_OK
     code, out, err = kawal(capsys, "kek", "list", "--json")
     assert code == EXIT_ERROR  # listed, but no vault yet to count data keys in
-    assert "start the hub (`kawal up`)" in err
+    assert "restore the vault from its backup (with no -wal or -shm file beside it)" in err
+    assert "a hub never started has none yet" in err
     [row] = json.loads(out)["keks"]
     assert row["current"] is True
     assert row["data_keys"] is None
