@@ -140,15 +140,16 @@ def _vault_name(settings: Settings) -> str:
 def add_kek(settings: Settings) -> str:
     """Append a fresh KEK to the KEK file (made if missing); it becomes the one that wraps.
 
-    Processes already running keep the ring they loaded: restart them before running
-    ``kawal kek rewrap``, so none meets a data key wrapped under a KEK it does not know.
+    Running processes take it up at their next data key (:mod:`streams.vault.kek_follow`).
 
     Returns:
         The new KEK's id (never its key).
 
     Raises:
         KekError: ``KAWAL_KEK`` is set (the keys are not this file's to change), the file is
-            malformed or not private, or another ``kawal kek new`` is writing it.
+            malformed or not private, another ``kawal kek new`` is writing it, or the file is
+            missing while the vault holds data keys (it must be restored: a file made anew
+            would lack their KEKs).
     """
     if settings.kek is not None:
         raise KekError(
@@ -162,6 +163,8 @@ def add_kek(settings: Settings) -> str:
     kek_id, key = new_kek()
     while kek_id in taken:
         kek_id, key = new_kek()
+    if not exists:
+        _check_covers_vault(settings, KekRing([(kek_id, key)]), missing_file=True)
     _publish(path, text.rstrip("\n") + "\n\n" + _entry_text(kek_id, key), replace=True)
     return kek_id
 
@@ -211,8 +214,9 @@ def _read_private(path: Path) -> str:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError as exc:
         raise KekError(
-            f"no KEK file at {path}: run `kawal keys init` (one machine) or `kawal kek new`, "
-            "or set KAWAL_KEK or KAWAL_KEK_FILE"
+            f"no KEK file at {path}: restore it from its backup when the hub ran before (the "
+            "vault's data keys are wrapped under its KEKs); for a new hub, run `kawal keys "
+            "init` (one machine) or `kawal kek new`; or set KAWAL_KEK or KAWAL_KEK_FILE"
         ) from exc
     except OSError as exc:
         if path.is_symlink():

@@ -313,3 +313,21 @@ def test_a_wrong_kek_file_or_kawal_kek_is_refused_at_start(tmp_path: Path) -> No
     assert "(KAWAL_KEK_FILE) lacks them" in str(wrong_file.value)
     assert "KAWAL_KEK lacks them" in str(wrong_env.value)
     assert OTHER not in str(wrong_file.value) + str(wrong_env.value)
+
+
+def test_kek_new_refuses_to_make_a_lost_kek_file_anew_while_the_vault_needs_it(
+    tmp_path: Path,
+) -> None:
+    # After a restore without kek.toml: before, `kawal kek new` made a ring that opened none
+    # of the vault's data keys, and audit verify then blamed the rows.
+    kek_id = vault_with_a_key(tmp_path)
+    settings = settings_of(tmp_path)
+    settings.effective_kek_file.unlink()
+
+    with pytest.raises(KekError) as refused:
+        add_kek(settings)
+
+    assert f"wrapped under KEK {kek_id}" in str(refused.value)
+    assert "restore it from its backup" in str(refused.value)
+    assert not settings.effective_kek_file.exists()
+    assert "restore it from its backup when the hub ran before" in refusal(settings)
