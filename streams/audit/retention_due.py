@@ -11,7 +11,7 @@ out, as the projections leave it out (``kawal audit verify`` checks the trails).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +35,8 @@ class RetentionStatus:
     #: The rule that will erase it, and when; None while no rule can start (or once erased).
     rule: RetentionRule | None
     due_at: datetime | None
+    #: Once erased: the id of the rule whose period ended, or None for ``kawal erase``.
+    erased_by_rule: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The status as JSON (``kawal retention --json``)."""
@@ -47,14 +49,22 @@ class RetentionStatus:
             "reported_at": moment(self.reported_at),
             "closed_at": moment(self.closed_at),
             "erased_at": moment(self.erased_at),
-            "rule": None if self.rule is None else self.rule.id,
+            "rule": self.erased_by_rule if self.rule is None else self.rule.id,
             "due_at": moment(self.due_at),
+            "erased_by": self._eraser(),
         }
+
+    def _eraser(self) -> str | None:
+        """``rule`` or ``command`` once erased (by the retention timer, by ``kawal erase``)."""
+        if self.erased_at is None:
+            return None
+        return "command" if self.erased_by_rule is None else "rule"
 
     def describe(self, rules: Sequence[RetentionRule]) -> str:
         """The status in words, for the text listing; ``rules`` are the rules in force."""
         if self.erased_at is not None:
-            return f"erased {self.erased_at.isoformat()}"
+            by = "kawal erase" if self.erased_by_rule is None else f"rule {self.erased_by_rule}"
+            return f"erased {self.erased_at.isoformat()} by {by}"
         if self.rule is None or self.due_at is None:
             starts = " or ".join(sorted({rule.after for rule in rules})) or "(no rule in force)"
             return f"not due: no retention rule has started (they start when a case is {starts})"
@@ -75,6 +85,7 @@ def retention_statuses(
     Erased cases come last, then the cases no rule applies to yet, each group by case id.
     """
     moments: dict[str, dict[str, datetime | None]] = {}
+    erasers: dict[str, str | None] = {}
     for case_id, event in store.events_of_types(MOMENT_EVENTS):
         if case_ids is not None and case_id not in case_ids:
             continue
@@ -84,7 +95,12 @@ def retention_statuses(
             continue
         event_type = decoded.full_name.rsplit(".", 1)[-1]
         _note(moments.setdefault(case_id, {}), event_type, decoded.record)
-    statuses = [_status(case_id, found, rules) for case_id, found in moments.items()]
+        if event_type == ERASURE_EVENT:
+            erasers[case_id] = decoded.record["retention_rule"]
+    statuses = [
+        replace(_status(case_id, found, rules), erased_by_rule=erasers.get(case_id))
+        for case_id, found in moments.items()
+    ]
     return sorted(statuses, key=_order)
 
 

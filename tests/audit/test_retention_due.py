@@ -19,7 +19,7 @@ from streams.audit.retention_due import retention_statuses
 from streams.audit.store import AuditStore
 from streams.cli import main
 from streams.cli.exits import EXIT_OK, EXIT_UNKNOWN_CASE
-from streams.domain.erasure import COMMAND_ACTOR, erasure_event
+from streams.domain.erasure import COMMAND_ACTOR, RETENTION_ACTOR, erasure_event
 from streams.domain.retention import load_retention_rules, parse_rules
 from streams.settings import Settings
 from tests.disclosure_case import closed
@@ -32,8 +32,10 @@ CLOSED = datetime(2024, 12, 21, 10, tzinfo=UTC)
 ERASED = datetime(2025, 2, 1, 8, tzinfo=UTC)
 
 
-def a_case(number: str, *, close: bool = False, erase: bool = False) -> list[dict[str, Any]]:
-    """A reported case, closed and erased if asked."""
+def a_case(
+    number: str, *, close: bool = False, erase: bool = False, rule: str | None = None
+) -> list[dict[str, Any]]:
+    """A reported case, closed and erased if asked (by ``kawal erase``, or by ``rule``)."""
     first = report("bawaslu.33", number)
     first["envelope"]["event_time"] = REPORTED
     case_id = first["envelope"]["case_id"]
@@ -48,8 +50,8 @@ def a_case(number: str, *, close: bool = False, erase: bool = False) -> list[dic
                 case_id,
                 reason="erasure request 2025/001",
                 erased_at=ERASED,
-                retention_rule=None,
-                actor=COMMAND_ACTOR,
+                retention_rule=rule,
+                actor=COMMAND_ACTOR if rule is None else RETENTION_ACTOR,
                 now=ERASED,
             )
         )
@@ -73,6 +75,7 @@ def stored(home: Path) -> dict[str, str]:
         "open": a_case("001/LP/2024"),
         "closed": a_case("002/LP/2024", close=True),
         "erased": a_case("003/LP/2024", close=True, erase=True),
+        "expired": a_case("004/LP/2024", close=True, erase=True, rule="closed_case"),
     }
     for events in cases.values():
         store.insert(signed_rows(CODEC, events))
@@ -88,8 +91,19 @@ def test_each_case_is_due_by_the_rule_the_timer_will_erase_it_by(
     assert main(["retention", "--json"]) == EXIT_OK
     found = json.loads(capsys.readouterr().out)
 
-    # Soonest due first, then those no rule applies to yet, then the erased.
-    assert found == [
+    def erased(kind: str, rule: str | None, by: str) -> dict[str, Any]:
+        return {
+            "case_id": ids[kind],
+            "reported_at": REPORTED.isoformat(),
+            "closed_at": CLOSED.isoformat(),
+            "erased_at": ERASED.isoformat(),
+            "rule": rule,
+            "due_at": None,
+            "erased_by": by,
+        }
+
+    # Soonest due first, then those no rule applies to yet, then the erased, by case id.
+    assert found[:2] == [
         {
             "case_id": ids["closed"],
             "reported_at": REPORTED.isoformat(),
@@ -97,6 +111,7 @@ def test_each_case_is_due_by_the_rule_the_timer_will_erase_it_by(
             "erased_at": None,
             "rule": "closed_case",
             "due_at": "2029-12-21T10:00:00+00:00",
+            "erased_by": None,
         },
         {
             "case_id": ids["open"],
@@ -105,16 +120,19 @@ def test_each_case_is_due_by_the_rule_the_timer_will_erase_it_by(
             "erased_at": None,
             "rule": None,
             "due_at": None,
-        },
-        {
-            "case_id": ids["erased"],
-            "reported_at": REPORTED.isoformat(),
-            "closed_at": CLOSED.isoformat(),
-            "erased_at": ERASED.isoformat(),
-            "rule": None,
-            "due_at": None,
+            "erased_by": None,
         },
     ]
+    # Before, an erasure by a rule did not say which: "rule": null, as one by command.
+    by_command, by_rule = (
+        erased("erased", None, "command"),
+        erased("expired", "closed_case", "rule"),
+    )
+    assert found[2:] == sorted([by_command, by_rule], key=lambda status: str(status["case_id"]))
+    assert main(["retention", ids["expired"]]) == EXIT_OK
+    assert f"erased {ERASED.isoformat()} by rule closed_case" in capsys.readouterr().out
+    assert main(["retention", ids["erased"]]) == EXIT_OK
+    assert f"erased {ERASED.isoformat()} by kawal erase" in capsys.readouterr().out
     assert main(["retention", ids["open"]]) == EXIT_OK
     assert "not due: no retention rule has started (they start when a case is closed)" in (
         capsys.readouterr().out
