@@ -194,7 +194,9 @@ class CaseStatus(OutboundConnector[AuthorityDatabase]):
         }
         try:
             with outage_is_transient(SYSTEM), self.engine.begin() as connection:
-                connection.execute(stored.on_conflict_do_nothing(index_elements=["event_id"]))
+                # No target: the key of the table as the authority made it, (case_id,
+                # event_id), or the event id alone in a table made before.
+                connection.execute(stored.on_conflict_do_nothing())
                 connection.execute(
                     status.on_conflict_do_update(
                         index_elements=["case_id"],

@@ -41,8 +41,10 @@ OUTBOX = Table(
 HUB_CASE_EVENTS = Table(
     "hub_case_events",
     METADATA,
+    # An event id is unique within its case only: the hub refuses it again there, not in
+    # another case, where a sender's defect may reuse it.
     Column("event_id", String(36), primary_key=True),
-    Column("case_id", String(36), nullable=False, index=True),
+    Column("case_id", String(36), primary_key=True, index=True),
     Column("seq", BigInteger, nullable=False, doc="Position in the case's trail (1-based)."),
     Column("event_type", String(64), nullable=False),
     Column("event_time", DateTime(timezone=True), nullable=False),

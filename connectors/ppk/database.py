@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 #: Row ids: 64-bit, but SQLite's rowid alias must be declared INTEGER.
@@ -90,7 +91,7 @@ RECOMMENDATIONS = Table(
     "recommendations",
     METADATA,
     Column("id", _ROW_ID, primary_key=True),
-    Column("event_id", String(36), nullable=False, unique=True, doc="The hub's event id."),
+    Column("event_id", String(36), nullable=False, doc="The hub's event id."),
     Column("case_id", String(36), nullable=False, doc="The hub's case id: the decree names it."),
     Column("authority", String(16), nullable=False, doc="kasn or bkn."),
     Column("proven", Boolean, nullable=False),
@@ -107,6 +108,9 @@ RECOMMENDATIONS = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False, doc="The hub's: clock start."),
     Column("status", String(24), nullable=False, doc="NEW, DRAFTED or NOTHING_TO_IMPOSE."),
     Column("decree_id", ForeignKey("decrees.id"), doc="The decree drafted for it."),
+    # An event id is unique within its case only: the hub refuses it again there, not in
+    # another case, where a sender's defect may reuse it.
+    UniqueConstraint("case_id", "event_id"),
 )
 
 HUB_REFUSALS = Table(

@@ -167,7 +167,9 @@ class Inbox(OutboundConnector[InboxConfig]):
             connection.execute(
                 self._insert(RECOMMENDATIONS)
                 .values(row)
-                .on_conflict_do_nothing(index_elements=["event_id"])
+                # No target: (case_id, event_id) as the registry is made now, or the event
+                # id alone in a registry made before.
+                .on_conflict_do_nothing()
             )
 
     def _keeps_due_date(self, connection: Connection) -> bool:

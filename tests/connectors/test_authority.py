@@ -350,6 +350,24 @@ def test_a_late_older_entry_never_hides_a_newer_status(system: AuthoritySystem) 
     connector.close()
 
 
+def test_an_event_id_a_sender_reused_in_another_case_is_stored_for_both(
+    system: AuthoritySystem,
+) -> None:
+    # The hub refuses an event id again within its case only: before, the authority's table,
+    # keyed on the event id alone, kept the first case's and dropped the second's silently.
+    connector = case_status(system)
+    first, second = report(), report()
+    second["envelope"]["event_id"] = first["envelope"]["event_id"]
+
+    for record in (first, second, first):
+        connector.deliver(entry(connector, "ReportReceived", record, 1))
+
+    assert system.deliveries(first["envelope"]["event_id"]) == 2
+    for record in (first, second):
+        assert system.case_status(record["envelope"]["case_id"]) is not None
+    connector.close()
+
+
 def test_a_held_write_lock_is_transient(system: AuthoritySystem) -> None:
     connector = case_status(system)
     first = report()

@@ -251,6 +251,23 @@ def registry(tmp_path: Path) -> Any:
         yield registry
 
 
+def test_an_event_id_reused_in_another_case_puts_both_recommendations_in_the_tray(
+    registry: DecreeRegistry,
+) -> None:
+    # The hub refuses an event id again within its case only: before, the registry, unique on
+    # the event id alone, dropped the second case's recommendation silently.
+    connector = inbox(registry)
+    [(kind, first)], [(_, second)] = the_case(), the_case()
+    second["envelope"]["event_id"] = first["envelope"]["event_id"]
+    one, other = entries(connector, [(kind, first), (kind, second)])
+
+    for delivered in (one, other, one):
+        connector.deliver(delivered)
+
+    rows = registry.recommendations()
+    assert sorted(row["case_id"] for row in rows) == sorted([one.case_id, other.case_id])
+
+
 def test_a_recommendation_goes_into_the_in_tray_and_the_office_drafts_its_decree(
     registry: DecreeRegistry,
 ) -> None:
