@@ -281,7 +281,7 @@ def present_entry(
         "seq": row.seq,
         "event_id": row.event_id,
         "event_type": row.event_type,
-        "recorded_at": row.recorded_at.isoformat(),
+        "recorded_at": row.recorded_at.isoformat(timespec="milliseconds"),
         "prev_hash": row.prev_hash,
         "hash": row.hash,
         "accepted_from": f"{row.source_topic}:{row.source_partition}:{row.source_offset}",
@@ -358,17 +358,23 @@ def _case(summary: CaseSummary) -> dict[str, Any]:
         "case_id": summary.case_id,
         "entries": summary.entries,
         "last_event_type": summary.last_event_type,
-        "last_recorded_at": summary.last_recorded_at.isoformat(),
+        "last_recorded_at": summary.last_recorded_at.isoformat(timespec="milliseconds"),
     }
 
 
 def to_json(value: Any) -> Any:
-    """Avro values as JSON: timestamps and dates in ISO 8601, bytes in hex."""
+    """Avro values as JSON: timestamps and dates in ISO 8601, bytes in hex.
+
+    A timestamp has its whole milliseconds always (``.000`` included), as Avro keeps it and
+    the docs give it: a fixed-pattern parser meets one form.
+    """
     if isinstance(value, dict):
         return {key: to_json(item) for key, item in value.items()}
     if isinstance(value, list):
         return [to_json(item) for item in value]
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="milliseconds")
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bytes):
         return value.hex()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -135,11 +136,13 @@ def test_every_value_shown_comes_with_the_salt_that_opens_its_commitment(
 
 
 def as_shown(value: Any) -> Any:
-    """A decoded Avro value as a view's JSON gives it: dates and times in ISO 8601."""
+    """A decoded Avro value as a view's JSON gives it: ISO 8601, times in whole milliseconds."""
     if isinstance(value, dict):
         return {key: as_shown(item) for key, item in value.items()}
     if isinstance(value, list):
         return [as_shown(item) for item in value]
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="milliseconds")
     return value.isoformat() if isinstance(value, date) else value
 
 
@@ -385,3 +388,15 @@ def test_entries_the_sink_stores_while_the_store_is_verified_verify(
     report = verify_store(store)
 
     assert (report.cases, report.findings) == (2, [])
+
+
+def test_every_time_a_view_gives_has_its_whole_milliseconds(
+    store: AuditStore, policy: DisclosurePolicy
+) -> None:
+    # Before, 09:18:20.993000 beside 00:00:00 with none: a fixed-pattern parser in another
+    # language failed on one or the other.
+    case_id = stored(store, whole_case())
+    whole_millis = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00")
+    for entry in view(store, policy, case_id, None)["entries"]:
+        assert whole_millis.fullmatch(entry["recorded_at"]), entry["recorded_at"]
+        assert whole_millis.fullmatch(entry["envelope"]["event_time"])
