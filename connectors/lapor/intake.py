@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +41,10 @@ from schemas.identity import case_id_for
 log = logging.getLogger(__name__)
 
 _MB = 1024 * 1024
+#: Longest evidence file name kept, in bytes of UTF-8: what a file system keeps.
+MAX_NAME_BYTES = 255
+#: Control characters, and the Unicode line and paragraph separators.
+_NOT_IN_NAMES = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 #: The reporting channel of everything this intake accepts.
 CHANNEL = "WEB_FORM"
 
@@ -229,8 +234,16 @@ class ReportIntake:
 
 
 def _file_name(name: str) -> str:
-    # Only the last part of a path a browser may send, and not more than a file system keeps.
-    return name.replace("\\", "/").rsplit("/", 1)[-1][:255] or "bukti"
+    """The name evidence is kept and passed on under, whatever form or API client sent it.
+
+    Only the last part of a path a browser may send, without control characters (a line break
+    in a name reaches the recipients' systems as it is), never ``.`` or ``..``, and not more
+    than a file system keeps: 255 bytes of UTF-8.
+    """
+    last = _NOT_IN_NAMES.sub("", name.replace("\\", "/").rsplit("/", 1)[-1]).strip()
+    if last in ("", ".", ".."):
+        return "bukti"
+    return last.encode("utf-8")[:MAX_NAME_BYTES].decode("utf-8", "ignore")
 
 
 def _evidence_refusal(exc: EvidenceRefusedError, limits: EvidenceLimits) -> IntakeRefusedError:

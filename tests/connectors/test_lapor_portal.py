@@ -185,6 +185,30 @@ def test_an_entitled_reader_opens_and_verifies_each_file(
     assert name == "foto.png"
 
 
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("..", "bukti"),
+        (".", "bukti"),
+        ("a\x00b\r\nX: y.jpg", "abX: y.jpg"),  # before, passed on with its NUL and line break
+        ("foto\u2028.png", "foto.png"),
+        ("é" * 200 + ".png", "é" * 127),  # 255 bytes of UTF-8, whole characters
+    ],
+    ids=["dot-dot", "dot", "controls", "line-separator", "long"],
+)
+def test_the_json_api_keeps_a_name_the_recipients_systems_can_take(
+    intake: LaporIntake, sent: str, kept: str
+) -> None:
+    payload: dict[str, Any] = report_fields()
+    payload["evidence"] = evidence((sent, png(shade=42)))
+
+    assert post_json(intake, payload)[0] == 202
+    record = only_event(intake)
+
+    [(_, name)] = parse_evidence_keys(record["evidence_keys"]).values()
+    assert name == kept
+
+
 def test_an_identified_report_carries_the_identity_to_seal(intake: LaporIntake) -> None:
     payload = report_fields(
         anonymous="false", reporter_name="Siti Canary", reporter_contact="siti@example.id"
