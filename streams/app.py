@@ -160,7 +160,7 @@ def create_app(settings: Settings, role: Role = Role.WORKER) -> faust.App:
         web_host=settings.web_host,
         web_port=settings.web_port if worker else settings.sink_port,
     )
-    secured = unrouted.answer_unrouted(response_headers.secure(app))
+    secured = unrouted.answer_unrouted(response_headers.secure(app), index=worker)
     return idle_connections.close_idle(secured, settings.http_idle_seconds)
 
 

@@ -4,6 +4,10 @@ aiohttp answers an address no route has (404) and a method a route does not take
 itself, in plain text. A script reading the hub's API matches on reason codes, so these carry
 one too: ``no_such_route`` and ``method_not_allowed``, aiohttp's ``Allow`` header kept. Only
 the router's own answers are rewritten: a view's errors are already problem documents.
+
+A process that serves no page at ``/`` (the sink) answers it as an address no route has:
+Faust's own index there (``{"status": "OK"}``, 200) is an address the docs do not give it, and
+looks like a health check, which ``/livez`` and ``/readyz`` are.
 """
 
 from __future__ import annotations
@@ -22,11 +26,22 @@ from streams.web.problems import PROBLEM_CONTENT_TYPE, problem
 ROUTES = "docs/openapi.yaml lists the hub's addresses and their methods"
 
 
-def answer_unrouted(app: faust.App) -> faust.App:
-    """``app``, its web server answering unknown addresses and methods with problems."""
+def answer_unrouted(app: faust.App, *, index: bool = True) -> faust.App:
+    """``app``, its web server answering unknown addresses and methods with problems.
+
+    Without ``index``, ``/`` is one of those addresses.
+    """
     # Faust's web server is its aiohttp driver, whose aiohttp application is ``web_app``.
-    cast(Web, app.web).web_app.middlewares.append(_unrouted)
+    middlewares = cast(Web, app.web).web_app.middlewares
+    middlewares.append(_unrouted if index else _unrouted_without_index)
     return app
+
+
+@web.middleware
+async def _unrouted_without_index(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path == "/":
+        return _problem(404, "no_such_route", f"the hub has no such address here; {ROUTES}")
+    return await _unrouted(request, handler)
 
 
 @web.middleware
@@ -41,9 +56,16 @@ async def _unrouted(request: web.Request, handler: Handler) -> web.StreamRespons
             reason, detail = "method_not_allowed", f"this address takes {allowed}; {ROUTES}"
         else:
             reason, detail = "no_such_route", f"the hub has no such address; {ROUTES}"
-        return web.Response(
-            body=json.dumps(problem(exc.status, reason, detail)).encode(),
-            status=exc.status,
-            content_type=PROBLEM_CONTENT_TYPE,
-            headers={"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None,
-        )
+        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return _problem(exc.status, reason, detail, allow)
+
+
+def _problem(
+    status: int, reason: str, detail: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        body=json.dumps(problem(status, reason, detail)).encode(),
+        status=status,
+        content_type=PROBLEM_CONTENT_TYPE,
+        headers=headers,
+    )

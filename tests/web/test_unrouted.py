@@ -36,6 +36,15 @@ def test_an_address_no_route_has_is_a_no_such_route_problem(hub: RunningHub, ser
     assert headers["X-Frame-Options"] == "DENY"  # still every answer's headers
 
 
+def test_the_sink_has_no_index(hub: RunningHub) -> None:
+    # Before, Faust's own index answered 200 {"status": "OK"}, an address the docs do not have.
+    status, headers, body = http_request(f"{hub.sink_url}/")
+    found = problem_of(status, headers, body)
+
+    assert (status, found["reason"]) == (404, "no_such_route")
+    documented_problem(found)
+
+
 def test_a_method_the_address_does_not_take_names_those_it_takes(hub: RunningHub) -> None:
     request = urllib.request.Request(f"{hub.base_url}/dashboard", data=b"x=1", method="POST")
     with pytest.raises(urllib.error.HTTPError) as refused:
