@@ -23,6 +23,7 @@ from streams.domain.reasons import Reason, Rejection
 
 COMMITMENT_PREFIX = "sha256:"
 COMMITMENT_FORM = re.compile(re.escape(COMMITMENT_PREFIX) + "[0-9a-fA-F]{64}")
+_BARE_DIGEST = re.compile("[0-9a-fA-F]{64}")
 #: Bytes of a salt: 128 bits, so no guess of a value can be tested against a commitment.
 SALT_BYTES = 16
 
@@ -72,10 +73,17 @@ def check_disclosures(
     for field in personal:
         value = committed.get(field)
         if value is not None and not is_commitment(value):
+            # 64 hex digits alone is a digest without its prefix: say so, not "in clear".
+            slip = (
+                f": it holds 64 hex digits without the {COMMITMENT_PREFIX!r} prefix, which a "
+                "commitment starts with"
+                if isinstance(value, str) and _BARE_DIGEST.fullmatch(value)
+                else ""
+            )
             return Rejection(
                 Reason.PERSONAL_DATA_IN_CLEAR,
-                f"{field} is personal data but holds no commitment; commit it before signing "
-                "(docs/signing.md) and send the value as a disclosure",
+                f"{field} is personal data but holds no commitment{slip}; commit it before "
+                "signing (docs/signing.md) and send the value as a disclosure",
             )
     seen: set[str] = set()
     for item in disclosures:

@@ -67,6 +67,22 @@ def test_a_field_holding_the_prefix_and_no_hex_digest_is_personal_data_in_clear(
     assert "subject_name is personal data but holds no commitment" in rejection.detail
 
 
+def test_a_digest_without_its_prefix_is_told_so() -> None:
+    # Before, only "holds no commitment", to a sender who did commit.
+    catalog = default_catalog()
+    committed, disclosures = commit(catalog, REPORT, {"subject_name": "Budi Santoso"})
+    committed["subject_name"] = committed["subject_name"].removeprefix("sha256:")
+
+    rejection = check_disclosures(catalog, REPORT, committed, disclosures)
+
+    assert rejection is not None
+    assert rejection.reason is Reason.PERSONAL_DATA_IN_CLEAR
+    assert "64 hex digits without the 'sha256:' prefix" in rejection.detail
+    assert "without the" not in str(
+        check_disclosures(catalog, REPORT, committed | {"subject_name": "Budi"}, disclosures)
+    )
+
+
 def test_a_salt_in_base64_is_told_to_be_hex() -> None:
     catalog = default_catalog()
     committed, disclosures = commit(catalog, REPORT, {"subject_name": "Budi Santoso"})
