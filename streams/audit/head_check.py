@@ -217,7 +217,10 @@ def verify_heads_file(path: Path, store: AuditStore, keys: KeyRegistry) -> Heads
     except UnicodeDecodeError:
         raise wrong_file from None
     if heads.no_head_at_all:
-        raise wrong_file
+        # What the first line lacks: a heads file written by another client may be a head
+        # per line in another form (a time as ms rather than ISO 8601).
+        first = heads.findings[0]
+        raise KawalError(f"{wrong_file}; line {first.heads[0]}, the first: {first.detail}")
     if heads.read == 0:
         # No head, no check: "consistent with 0 kept heads" would pass a wrong file.
         raise KawalError(f"{path} holds no heads (it is empty); {give}.heads.jsonl")

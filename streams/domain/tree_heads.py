@@ -119,7 +119,14 @@ class SignedTreeHead:
             record = json.loads(line)
             if not isinstance(record, dict):
                 raise HeadFormatError("a head line must be a JSON object")
-            issued_at = datetime.fromisoformat(_field(record, "issued_at", str))
+            if not isinstance(record.get("issued_at"), str):
+                # Another client's file may keep the record's milliseconds since the epoch.
+                raise HeadFormatError(
+                    "issued_at must be ISO 8601 text with its offset, such as "
+                    "2026-12-07T09:00:00.000+00:00 (a heads file keeps it so, not as the "
+                    "record's milliseconds since the epoch)"
+                )
+            issued_at = datetime.fromisoformat(record["issued_at"])
             signature = bytes.fromhex(_field(record, "signature", str))
         except (ValueError, RecursionError) as exc:  # JSON nested too deep: RecursionError
             raise HeadFormatError(f"unreadable head line ({type(exc).__name__})") from exc

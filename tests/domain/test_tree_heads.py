@@ -73,7 +73,9 @@ def test_the_record_on_the_topic_and_the_kept_line_give_back_the_same_head(
         ("not json", "unreadable head line"),
         ("[" * 100_000 + "]" * 100_000, r"unreadable head line \(RecursionError\)"),
         ("[1, 2]", "must be a JSON object"),
-        ('{"tree_size": 1}', "issued_at is missing"),
+        ('{"tree_size": 1}', "issued_at must be ISO 8601 text with its offset"),
+        # Another client's heads file, the record's milliseconds kept: said, not "missing".
+        ('{"issued_at": 1796634000000}', "not as the record's milliseconds since the epoch"),
     ],
 )
 def test_unreadable_lines_are_refused_by_name(line: str, message: str) -> None:
