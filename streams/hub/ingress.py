@@ -165,7 +165,9 @@ def examine(
         return Refusal(rejection, decoded.record.get("envelope"))
     # Authenticated from here on: a refusal's receipt shows the case's head (docs/signing.md,
     # "Receipts"), and on the shared topic it reaches the event's source.
-    rejection = check_time(decoded.record["envelope"], message)
+    rejection = check_time(decoded.record["envelope"], message) or check_actor(
+        decoded.record["envelope"]
+    )
     if rejection is not None:
         return Refusal(rejection, decoded.record.get("envelope"), authenticated=True)
     opened = unseal(rules.catalog, signed, rules.hub_keys)
@@ -326,15 +328,20 @@ def check(decoded: Decoded, message: faust.types.Message) -> Rejection | None:
             f"envelope.{unused[0]} must be null: {UNUSED_IN_SIGNED_EVENTS[unused[0]]}; leave "
             "it null and sign the event again",
         )
-    if not is_actor_ref(envelope["actor_ref"]):
-        return Rejection(
-            Reason.ACTOR_REF_NOT_PSEUDONYM,
-            f"envelope.actor_ref must be {ACTOR_REF_FORM}; it travels in clear to every party "
-            "and no erasure reaches it, so an official's name, NIP or NIK never goes there",
-        )
     if message.key != envelope["case_id"].encode():
         return Rejection(Reason.KEY_MISMATCH, key_mismatch_reason(message.key, envelope["case_id"]))
     return None
+
+
+def check_actor(envelope: Mapping[str, Any]) -> Rejection | None:
+    """None when ``envelope.actor_ref`` is a pseudonym, checked once its sender is known."""
+    if is_actor_ref(envelope["actor_ref"]):
+        return None
+    return Rejection(
+        Reason.ACTOR_REF_NOT_PSEUDONYM,
+        f"envelope.actor_ref must be {ACTOR_REF_FORM}; it travels in clear to every party "
+        "and no erasure reaches it, so an official's name, NIP or NIK never goes there",
+    )
 
 
 def check_partition(message: faust.types.Message, partitions: int) -> Rejection | None:

@@ -74,6 +74,7 @@ def sample(full_name: str, source: str) -> dict[str, Any]:
         "source": source,
         "event_time": EVENT_TIME,
         "ingest_time": None,  # a signed event leaves it null (docs/signing.md)
+        "actor_ref": f"user:{source}",  # the schema samples' is no pseudonym the hub takes
     }
     return record
 
