@@ -247,6 +247,20 @@ def read_submission(raw: Mapping[str, Any], rules: Rules, today: date) -> Submis
 
 
 def _identity(reader: _Reader) -> str | None:
+    if reader.raw.get("anonymous") is None and any(
+        reader.raw.get(field) for field in ("reporter_name", "reporter_contact")
+    ):
+        # The JSON API's default is anonymous: a name sent without saying which was meant
+        # would be dropped unseen, and the reporter believe they can be reached.
+        reader.fail(
+            "anonymous",
+            "ambiguous",
+            "Nama atau kontak pelapor dikirim tanpa anonymous: kirim anonymous false agar "
+            "dikenal, atau true (dan tanpa nama) agar tetap anonim.",
+            "A reporter's name or contact was sent without anonymous: send anonymous false to "
+            "be named, or true (and no name) to stay anonymous.",
+        )
+        return None
     if reader.flag("anonymous", default=True):
         return None  # nothing of the reporter is read, even if sent
     name = reader.text("reporter_name")

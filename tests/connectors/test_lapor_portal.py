@@ -316,6 +316,23 @@ def test_an_unknown_violation_or_agency_is_refused(intake: LaporIntake) -> None:
     assert {p["field"] for p in answer["problems"]} == {"violation", "employing_agency"}
 
 
+def test_a_name_sent_without_saying_anonymous_is_asked_about_not_dropped(
+    intake: LaporIntake,
+) -> None:
+    # The API's default is anonymous: before, the name was dropped unseen with a 202.
+    payload = report_fields(reporter_name="Siti Canary", reporter_contact="siti@example.id")
+    del payload["anonymous"]
+
+    status, answer = post_json(intake, payload, lang="en")
+
+    assert status == 400
+    [problem] = answer["problems"]
+    assert (problem["field"], problem["code"]) == ("anonymous", "ambiguous")
+    assert "send anonymous false to be named" in problem["message"]
+    assert "Siti" not in json.dumps(answer)
+    assert intake.read(None, 10) == []
+
+
 def test_an_identified_report_needs_a_contact(intake: LaporIntake) -> None:
     payload = report_fields(anonymous="false", reporter_name="Siti", reporter_contact="x")
 
