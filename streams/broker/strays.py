@@ -30,7 +30,7 @@ from schemas.errors import KawalError
 from streams.broker import tansu
 from streams.broker.endpoint import BROKER_WAIT_SECONDS, BrokerEndpoint, admin_client
 from streams.broker.lag import end_offsets
-from streams.domain.institutions import Institution
+from streams.domain.institutions import Institution, resembling
 from streams.topics import INBOUND_PREFIX, SHARED_INBOUND, inbound_topics, institution_of_inbound
 
 log = logging.getLogger(__name__)
@@ -68,9 +68,10 @@ def stray_remedy(topic: str, institutions: Mapping[str, Institution]) -> str:
             f"{SHARED_INBOUND}, {delete}"
         )
     return (
-        f"{sender!r} is not in the registry this process read. If it was registered since, "
-        f"restart the worker: it then reads them. Otherwise have the sender publish them again "
-        f"with its registered id, {delete}"
+        f"{sender!r} is not in the registry this process read"
+        f"{resembling(sender, institutions) or '.'} "
+        "If it was registered since, restart the worker: it then reads them. Otherwise have the "
+        f"sender publish them again with its registered id, {delete}"
     )
 
 

@@ -98,8 +98,16 @@ def test_the_remedy_names_the_topic_to_use_and_never_deletes_before_a_restart() 
     remedy = stray_remedy("kawal.inbound.ppk.3301", by_id)
     assert remedy.startswith("ppk.3301 is in the shared lane: have it publish them again to ")
     assert remedy.endswith("`kawal topics strays --delete kawal.inbound.ppk.3301`)")
-    unknown = stray_remedy("kawal.inbound.ppk.330l", by_id)
-    assert unknown.startswith("'ppk.330l' is not in the registry this process read. If it was")
+    # A mistyped id is named with the registered one it resembles: before, only "not in".
+    mistyped = stray_remedy("kawal.inbound.ppk.330l", by_id)
+    assert mistyped.startswith(
+        "'ppk.330l' is not in the registry this process read; did you mean 'ppk.3301'? If it was"
+    )
+    assert stray_remedy("kawal.inbound.PPK.3301", by_id).startswith(
+        "'PPK.3301' is not in the registry this process read; did you mean 'ppk.3301'?"
+    )
+    unknown = stray_remedy("kawal.inbound.kemendagri", by_id)
+    assert unknown.startswith("'kemendagri' is not in the registry this process read. If it was")
     assert "restart the worker: it then reads them." in unknown
 
 
