@@ -156,10 +156,35 @@ def is_schema_mismatch(exc: BaseException | None) -> bool:
 
 
 def cause(exc: BaseException) -> str:
-    """Driver error class (and SQLSTATE) behind a SQLAlchemy error, without its message."""
+    """Driver error class (and SQLSTATE) behind a SQLAlchemy error, without its message.
+
+    A failure to connect is named in the hub's words too (refused, host unknown, timed out,
+    password refused, no such database): "unreachable" alone leaves an operator to guess which,
+    and the driver's own words are not shown, as a server's may quote a row.
+    """
     original = getattr(exc, "orig", None) or exc
     state = getattr(original, "sqlstate", None)
-    return type(original).__name__ + (f" {state}" if state else "")
+    named = type(original).__name__ + (f" {state}" if state else "")
+    words = str(original).lower()
+    kind = next(
+        (kind for parts, kind in _CONNECTION_FAILURES if all(part in words for part in parts)),
+        None,
+    )
+    return f"{named}: {kind}" if kind else named
+
+
+#: Words of the drivers' messages for a connection that failed, and what each means to an
+#: operator (the server's own words are not shown: they may quote a user, a host or a row).
+_CONNECTION_FAILURES = (
+    (("connection refused",), "connection refused: is the database up, at that host and port?"),
+    (("could not translate host name",), "the host name is not known"),
+    (("name or service not known",), "the host name is not known"),
+    (("timeout expired",), "the connection timed out"),
+    (("password authentication failed",), "the password was refused"),
+    (('role "', "does not exist"), "no such user"),
+    (('database "', "does not exist"), "no such database"),
+    (("unable to open database file",), "the database file cannot be opened"),
+)
 
 
 def row_dict(row: Any) -> dict[str, Any]:
