@@ -10,9 +10,11 @@ real broker nothing is written, and the genuine letter beside them is sent.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from kafka import KafkaProducer
 
 from connectors.contract import read_topic
@@ -46,67 +48,72 @@ def test_a_record_its_topics_institution_signed_is_vouched_for() -> None:
     assert unvouched_reason(CODEC, ring.registry, SHARED_INBOUND, own) is None
 
 
-def test_bytes_nobody_signed_are_not_vouched_for() -> None:
-    ring = contract_keyring()
-
-    reason = unvouched_reason(CODEC, ring.registry, inbound_topic("bkn"), b"FORGED-BY-PPK")
-
-    assert reason is not None
-    assert "does not decode, so nothing shows it is bkn's" in reason
-    assert "signed by the institution that owns it" in reason
+def unsigned() -> bytes:
+    """A report as its sender would sign it, sent bare."""
+    event = CODEC.decode(signed_report(CODEC, contract_keyring())).record["event"]
+    return CODEC.encode("ReportReceived", CODEC.decode(event).record)
 
 
-def test_an_unsigned_event_is_not_vouched_for() -> None:
-    ring = contract_keyring()
-    event = CODEC.decode(signed_report(CODEC, ring)).record["event"]
-    bare = CODEC.encode("ReportReceived", CODEC.decode(event).record)
-
-    reason = unvouched_reason(CODEC, ring.registry, inbound_topic("bawaslu.33"), bare)
-
-    assert reason is not None
-    assert "is refused as unsigned" in reason
-
-
-def test_another_institutions_record_is_not_vouched_for_on_its_topic() -> None:
-    ring = contract_keyring()
-    ppk = signed_report(CODEC, ring, "ppk.3374")
-
-    for topic, owner in ((inbound_topic("bkn"), "bkn"), (inbound_topic("kawal"), "kawal")):
-        reason = unvouched_reason(CODEC, ring.registry, topic, ppk)
-        assert reason is not None
-        assert f"signed as ppk.3374's, and {topic} is {owner}'s" in reason
-
-
-def test_a_key_the_registry_does_not_hold_vouches_for_nothing() -> None:
-    ring = contract_keyring()
+def of_a_stranger() -> bytes:
+    """A report of bawaslu.33 signed with a key no registry holds."""
     stranger = KeyRing.generated(["bawaslu.33", "kawal"], datetime(2000, 1, 1, tzinfo=UTC))
-    record = signed_report(CODEC, stranger, "bawaslu.33")
+    return signed_report(CODEC, stranger, "bawaslu.33")
 
-    reason = unvouched_reason(CODEC, ring.registry, inbound_topic("bawaslu.33"), record)
+
+#: Forgeries a PPK that may write kawal.dlq could name: the record, the topic it names, what
+#: the refusal must say.
+FORGERIES: list[tuple[str, Callable[[], bytes], str, tuple[str, ...]]] = [
+    (
+        "bytes nobody signed",
+        lambda: b"FORGED-BY-PPK",
+        inbound_topic("bkn"),
+        ("does not decode, so nothing shows it is bkn's", "signed by the institution that owns"),
+    ),
+    ("unsigned", unsigned, inbound_topic("bawaslu.33"), ("is refused as unsigned",)),
+    (
+        "another's record on bkn's topic",
+        lambda: signed_report(CODEC, contract_keyring(), "ppk.3374"),
+        inbound_topic("bkn"),
+        ("signed as ppk.3374's, and kawal.inbound.bkn is bkn's",),
+    ),
+    (
+        "another's record on the hub's topic",
+        lambda: signed_report(CODEC, contract_keyring(), "ppk.3374"),
+        inbound_topic("kawal"),
+        ("signed as ppk.3374's, and kawal.inbound.kawal is kawal's",),
+    ),
+    (
+        "a key the registry does not hold",
+        of_a_stranger,
+        inbound_topic("bawaslu.33"),
+        ("which the key registry does not hold as bawaslu.33's", "kawal keys new"),
+    ),
+    (
+        "a spoiled signature",
+        lambda: spoiled(signed_report(CODEC, contract_keyring(), "bawaslu.33")),
+        inbound_topic("bawaslu.33"),
+        ("signature does not verify",),
+    ),
+    (
+        "a topic of no registered institution",
+        lambda: signed_report(CODEC, contract_keyring(), "bawaslu.33"),
+        inbound_topic("zzzstray"),
+        ("zzzstray's",),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("record", "topic", "said"), [f[1:] for f in FORGERIES], ids=[f[0] for f in FORGERIES]
+)
+def test_a_forged_record_is_not_vouched_for_and_told_why(
+    record: Callable[[], bytes], topic: str, said: tuple[str, ...]
+) -> None:
+    reason = unvouched_reason(CODEC, contract_keyring().registry, topic, record())
 
     assert reason is not None
-    assert "which the key registry does not hold as bawaslu.33's" in reason
-    assert "kawal keys new" in reason
-
-
-def test_a_spoiled_signature_vouches_for_nothing() -> None:
-    ring = contract_keyring()
-    record = spoiled(signed_report(CODEC, ring, "bawaslu.33"))
-
-    reason = unvouched_reason(CODEC, ring.registry, inbound_topic("bawaslu.33"), record)
-
-    assert reason is not None
-    assert "signature does not verify" in reason
-
-
-def test_nothing_vouches_for_a_topic_of_no_registered_institution() -> None:
-    ring = contract_keyring()
-    record = signed_report(CODEC, ring, "bawaslu.33")
-
-    reason = unvouched_reason(CODEC, ring.registry, inbound_topic("zzzstray"), record)
-
-    assert reason is not None
-    assert "zzzstray's" in reason
+    for words in said:
+        assert words in reason
 
 
 def test_replay_on_the_broker_sends_the_genuine_letter_and_none_of_the_forged(

@@ -6,6 +6,7 @@ import base64
 import os
 import stat
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -284,20 +285,24 @@ def vault_with_a_key(home: Path) -> str:
     return made
 
 
+# `kawal kek new` as well as a start: before, it made a ring that opened none of the vault's
+# data keys, and audit verify then blamed the rows.
+@pytest.mark.parametrize("make", [ensure_local_kek, add_kek], ids=["start", "kek-new"])
 def test_a_lost_kek_file_is_refused_not_replaced_while_the_vault_needs_it(
-    tmp_path: Path,
+    tmp_path: Path, make: Callable[[Settings], object]
 ) -> None:
     kek_id = vault_with_a_key(tmp_path)
     settings = settings_of(tmp_path)
     settings.effective_kek_file.unlink()
 
     with pytest.raises(KekError) as refused:
-        ensure_local_kek(settings)
+        make(settings)
 
     message = str(refused.value)
     assert f"wrapped under KEK {kek_id}" in message
     assert "(KAWAL_KEK_FILE) is missing: restore it from its backup" in message
     assert not settings.effective_kek_file.exists(), "no fresh KEK in place of the lost one"
+    assert "restore it from its backup when the hub ran before" in refusal(settings)
 
 
 def test_a_wrong_kek_file_or_kawal_kek_is_refused_at_start(tmp_path: Path) -> None:
@@ -313,21 +318,3 @@ def test_a_wrong_kek_file_or_kawal_kek_is_refused_at_start(tmp_path: Path) -> No
     assert "(KAWAL_KEK_FILE) lacks them" in str(wrong_file.value)
     assert "KAWAL_KEK lacks them" in str(wrong_env.value)
     assert OTHER not in str(wrong_file.value) + str(wrong_env.value)
-
-
-def test_kek_new_refuses_to_make_a_lost_kek_file_anew_while_the_vault_needs_it(
-    tmp_path: Path,
-) -> None:
-    # After a restore without kek.toml: before, `kawal kek new` made a ring that opened none
-    # of the vault's data keys, and audit verify then blamed the rows.
-    kek_id = vault_with_a_key(tmp_path)
-    settings = settings_of(tmp_path)
-    settings.effective_kek_file.unlink()
-
-    with pytest.raises(KekError) as refused:
-        add_kek(settings)
-
-    assert f"wrapped under KEK {kek_id}" in str(refused.value)
-    assert "restore it from its backup" in str(refused.value)
-    assert not settings.effective_kek_file.exists()
-    assert "restore it from its backup when the hub ran before" in refusal(settings)
