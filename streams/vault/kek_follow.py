@@ -49,11 +49,6 @@ class FollowedKekRing:
         """Id of the KEK new data keys are wrapped under: the newest in the file."""
         return self._fresh().current_id
 
-    @property
-    def ids(self) -> list[str]:
-        """The KEK ids held, oldest first."""
-        return self._fresh().ids
-
     def wrap(self, case_id: str, dek: bytes) -> WrappedKey:
         """Wrap ``dek`` under the newest KEK of the file."""
         return self._fresh().wrap(case_id, dek)
