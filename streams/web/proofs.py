@@ -92,8 +92,8 @@ def register_proofs(
 
 #: What an institution refused a proof is told, whether the store holds the case or not yet.
 STORED_WITHIN_SECONDS = (
-    " as the audit store holds it; a case whose report was accepted moments ago is stored, "
-    "and party to its sender, within seconds: ask again then"
+    " as the audit store holds it; a case whose report was accepted moments ago is stored "
+    "within seconds, its sender a party to it: ask again then"
 )
 
 
