@@ -69,8 +69,14 @@ class HubSigner:
         """The key registry in force, as last read."""
         return self.watch.registry
 
-    def key_at(self, moment: datetime) -> SigningKey:
+    def key_at(self, moment: datetime, since: datetime | None = None) -> SigningKey:
         """The key to sign with at ``moment`` (the registry read again if it changed).
+
+        ``since``, when given, is when the oldest record to be signed for was recorded: a key
+        valid then too is taken before one that is not, since an entry verifies only under a
+        key valid at its record's time (a worker restarted after a rotation, with a backlog
+        recorded before the new key's validity, signs it with the old key while that one is
+        valid).
 
         Raises:
             HubKeyUnavailableError: the registry cannot be read, or no key of the hub held in
@@ -80,7 +86,7 @@ class HubSigner:
         key = None
         if problem is None:
             try:
-                key = self._choose(moment)
+                key = self._choose(moment, since)
             except SigningKeyError as exc:
                 problem = str(exc)
         self._record(key, problem, moment)
@@ -96,15 +102,22 @@ class HubSigner:
             return False
         return True
 
-    def _choose(self, moment: datetime) -> SigningKey:
-        if self.current is not None and self._valid(self.current, moment) is not None:
-            return self.current
+    def _choose(self, moment: datetime, since: datetime | None) -> SigningKey:
+        current = self.current
+        if current is not None and self._valid(current, moment) is None:
+            current = None
+        if current is not None and (since is None or self._valid(current, since) is not None):
+            return current
         held = self._held()
         dated = {key.key_id: self._valid(key, moment) for key in held}
         valid = [(entry, key) for key in held if (entry := dated[key.key_id]) is not None]
         if not valid:
             raise HubKeyUnavailableError(self._none_valid(held, moment))
-        return max(valid, key=lambda pair: pair[0].valid_from)[1]
+        covering = [pair for pair in valid if since and self._valid(pair[1], since) is not None]
+        if covering:
+            return max(covering, key=lambda pair: pair[0].valid_from)[1]
+        # No key was valid at ``since``: the caller says so (``hub_key_check``).
+        return current or max(valid, key=lambda pair: pair[0].valid_from)[1]
 
     def _valid(self, key: SigningKey, moment: datetime) -> KeyEntry | None:
         found = self.registry.key_for(HUB_INSTITUTION, key.key_id, moment)

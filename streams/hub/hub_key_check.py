@@ -49,7 +49,7 @@ async def hub_key_for_batch(signer: HubSigner, since: datetime) -> SigningKey:
     delay = RETRY_SECONDS
     while True:
         try:
-            key = signer.key_at(datetime.now(UTC))
+            key = signer.key_at(datetime.now(UTC), since)
         except HubKeyUnavailableError:
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_SECONDS)

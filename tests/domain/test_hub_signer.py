@@ -73,7 +73,6 @@ def test_with_no_valid_key_nothing_is_signed_and_the_reason_says_what_to_do(
     assert f"{old.key_id} was revoked at {revoked_at.isoformat()} (drill)" in str(refused.value)
     assert f"--valid-from {revoked_at.isoformat()}`" in str(refused.value)
     assert signer.problem == str(refused.value)
-    assert signer.current is None
     assert not signer.available(datetime.now(UTC))
     assert reports == [True, False, False]
 
@@ -132,3 +131,24 @@ def test_the_reason_no_key_signs_is_logged_once_a_change_not_at_every_look(
     assert len(said) == 2
     assert f"{old.key_id} was revoked at " in said[0]
     assert "cannot read the private key" in said[1]
+
+
+def test_a_backlog_from_before_the_new_key_is_signed_with_the_old_key_while_it_is_valid(
+    tmp_path: Path,
+) -> None:
+    # A worker restarted after a rotation took the newest key, and signed the records recorded
+    # before its validity with it: their entries did not verify (hub_key_not_yet_valid).
+    _, old, registry = signer_of(tmp_path)
+    rotated_at = NOW - timedelta(hours=1)
+    new = held_key(tmp_path / "keys", registry, rotated_at)
+    restarted = HubSigner(tmp_path / "keys", load_key_registry(registry))
+    backlog = rotated_at - timedelta(minutes=30)
+
+    assert restarted.key_at(NOW, since=backlog).key_id == old.key_id
+    assert restarted.key_at(NOW).key_id == old.key_id  # the key in use, while it is valid
+    fresh = HubSigner(tmp_path / "keys", load_key_registry(registry))
+    assert fresh.key_at(NOW).key_id == new.key_id  # the newest, when nothing asks for older
+    # Once in use, the new key gives way to the old one for a backlog it cannot vouch for.
+    assert fresh.key_at(NOW, since=backlog).key_id == old.key_id
+    # No key valid then: the key valid now signs, as before (the pipeline says so).
+    assert fresh.key_at(NOW, since=SINCE - timedelta(days=1)).key_id == old.key_id
