@@ -37,6 +37,9 @@ class RetentionStatus:
     due_at: datetime | None
     #: Once erased: the id of the rule whose period ended, or None for ``kawal erase``.
     erased_by_rule: str | None = None
+    #: When the vault destroyed the case's data key, if it did while its trail records no
+    #: erasure: an erasure stopped before its event was published (``kawal erase``, exit 8).
+    key_destroyed_at: datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The status as JSON (``kawal retention --json``)."""
@@ -52,6 +55,7 @@ class RetentionStatus:
             "rule": self.erased_by_rule if self.rule is None else self.rule.id,
             "due_at": moment(self.due_at),
             "erased_by": self._eraser(),
+            "key_destroyed_at": moment(self.key_destroyed_at),
         }
 
     def _eraser(self) -> str | None:
@@ -65,6 +69,12 @@ class RetentionStatus:
         if self.erased_at is not None:
             by = "kawal erase" if self.erased_by_rule is None else f"rule {self.erased_by_rule}"
             return f"erased {self.erased_at.isoformat()} by {by}"
+        if self.key_destroyed_at is not None:
+            return (
+                "erasure unfinished: its data key was destroyed "
+                f"{self.key_destroyed_at.isoformat()} but no PersonalDataErased is recorded; run "
+                f"`kawal erase {self.case_id} --reason ...` again while the hub runs, to record it"
+            )
         if self.rule is None or self.due_at is None:
             starts = " or ".join(sorted({rule.after for rule in rules})) or "(no rule in force)"
             return f"not due: no retention rule has started (they start when a case is {starts})"

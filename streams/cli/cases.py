@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
-from schemas.errors import KawalError
 from streams.audit.store import AuditStore
 
 if TYPE_CHECKING:
@@ -30,10 +29,9 @@ from streams.cli.exits import (
     EXIT_USAGE,
 )
 from streams.cli.output import unknown_case
-from streams.cli.vault_calls import NOTHING_CHANGED, CommandVault, open_command_vault
+from streams.cli.vault_calls import CommandVault, vault_or_why
 from streams.domain.keys import load_key_registry
 from streams.settings import Settings
-from streams.vault.kek_source import load_kek_ring
 
 
 def add_parsers(commands: Any) -> None:
@@ -190,7 +188,7 @@ def directory(settings: Settings) -> Directory:
 
 def _vault(settings: Settings) -> CommandVault | None:
     """The hub's vault, to open the disclosures an institution's view shows; None if absent."""
-    vault, unopened = _vault_or_why(settings)
+    vault, unopened = vault_or_why(settings)
     if unopened is not None:
         print(f"kawal: personal data not shown: {unopened}", file=sys.stderr)
     return vault
@@ -199,15 +197,6 @@ def _vault(settings: Settings) -> CommandVault | None:
 def _closed_after(vault: CommandVault | None) -> AbstractContextManager[object]:
     """Closes the vault, if one was opened, as the command leaves the ``with``."""
     return nullcontext() if vault is None else closing(vault)
-
-
-def _vault_or_why(settings: Settings) -> tuple[CommandVault | None, str | None]:
-    """The hub's vault, or None and why it cannot be opened."""
-    try:
-        url, ring = settings.effective_vault_url, load_kek_ring(settings)
-        return open_command_vault(url, ring, NOTHING_CHANGED), None
-    except KawalError as exc:
-        return None, str(exc)
 
 
 def _print_trail(view: dict[str, Any]) -> None:
@@ -288,7 +277,7 @@ def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 def _verify(args: argparse.Namespace, settings: Settings) -> int:
     with AuditStore.open_existing(settings.audit_url) as store:
-        vault, unopened = _vault_or_why(settings)
+        vault, unopened = vault_or_why(settings)
         with _closed_after(vault):
             return _verified(args, settings, store, vault, unopened)
 

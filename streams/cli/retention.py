@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
+from contextlib import closing
+from dataclasses import replace
 from typing import Any
 
 from schemas.catalog import default_catalog
@@ -21,6 +24,7 @@ from streams.cli.arguments import case_uuid
 from streams.cli.exits import EXIT_OK
 from streams.cli.output import reporting_errors, unknown_case
 from streams.cli.tokens import existing_store
+from streams.cli.vault_calls import vault_or_why
 from streams.domain.retention import RetentionRule, load_retention_rules
 from streams.settings import Settings
 
@@ -47,10 +51,33 @@ def _retention(args: argparse.Namespace, settings: Settings) -> int:
             store.close()
         if args.case_id is not None and not statuses:
             return unknown_case(args.case_id, settings, as_json=args.json)
-        _print(statuses, rules, args.json)
+        _print(_with_unfinished_erasures(statuses, settings), rules, args.json)
         return EXIT_OK
 
     return reporting_errors(show, as_json=args.json)
+
+
+def _with_unfinished_erasures(
+    statuses: list[RetentionStatus], settings: Settings
+) -> list[RetentionStatus]:
+    """``statuses``, with each case the vault destroyed the data key of, unrecorded, marked.
+
+    An erasure stopped before its event was published shows nowhere else. When the vault
+    cannot be read, that is said on stderr and nothing is marked.
+    """
+    vault, why = vault_or_why(settings)
+    if vault is None:
+        print(f"kawal: unfinished erasures not looked for: {why}", file=sys.stderr)
+        return statuses
+    waiting = [status.case_id for status in statuses if status.erased_at is None]
+    with closing(vault):
+        destroyed = vault.ask(lambda keys: keys.tombstones(waiting))
+    return [
+        replace(status, key_destroyed_at=destroyed[status.case_id].erased_at)
+        if status.case_id in destroyed
+        else status
+        for status in statuses
+    ]
 
 
 def _print(statuses: list[RetentionStatus], rules: Sequence[RetentionRule], as_json: bool) -> None:

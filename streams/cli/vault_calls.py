@@ -20,11 +20,14 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event
 
+from schemas.errors import KawalError
 from streams.daemon_pool import DaemonPool
+from streams.settings import Settings
 from streams.vault.answer_deadline import ANSWER_SECONDS
 from streams.vault.data_keys import DataKeyVault, Erased, VaultError
 from streams.vault.database import check_exists, shown
 from streams.vault.kek import KeyWrapper
+from streams.vault.kek_source import load_kek_ring
 
 T = TypeVar("T")
 
@@ -166,3 +169,12 @@ NOTHING_CHANGED = (
     "nothing was changed; once the vault answers again (docs/operations.md"
     "#kawalvaultunavailable), run the command again"
 )
+
+
+def vault_or_why(settings: Settings) -> tuple[CommandVault | None, str | None]:
+    """The hub's vault for a command that only reads, or None and why it cannot be opened."""
+    try:
+        url, ring = settings.effective_vault_url, load_kek_ring(settings)
+        return open_command_vault(url, ring, NOTHING_CHANGED), None
+    except KawalError as exc:
+        return None, str(exc)

@@ -168,15 +168,13 @@ class DataKeyVault:
         return outcome
 
     def tombstone(self, case_id: str) -> Erased | None:
-        """When and why ``case_id`` was erased; None while its key lives or it has none.
+        """When and why ``case_id`` was erased; None while its key lives or it has none."""
+        return self.tombstones([case_id]).get(case_id)
 
-        Reads the row only: nothing is unwrapped, so it answers without the KEK a key needs.
-
-        Raises:
-            VaultError: an invalid case id, or the vault cannot be read.
-        """
-        found = self._read(_checked_ids([case_id])).get(case_id)
-        return found.key if found is not None and isinstance(found.key, Erased) else None
+    def tombstones(self, case_ids: Sequence[str]) -> dict[str, Erased]:
+        """The erased of ``case_ids`` by case, from their rows (no KEK); VaultError if unread."""
+        stored = self._read(_checked_ids(list(case_ids)))
+        return {case: row.key for case, row in stored.items() if isinstance(row.key, Erased)}
 
     def rewrap(self, kek_ring: KeyWrapper | None = None, *, batch: int = REWRAP_BATCH) -> int:
         """Wrap every live data key under ``kek_ring``'s current KEK (KEK rotation).

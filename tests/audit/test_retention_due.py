@@ -22,6 +22,8 @@ from streams.cli.exits import EXIT_OK, EXIT_UNKNOWN_CASE
 from streams.domain.erasure import COMMAND_ACTOR, RETENTION_ACTOR, erasure_event
 from streams.domain.retention import load_retention_rules, parse_rules
 from streams.settings import Settings
+from streams.vault.data_keys import DataKeyVault
+from streams.vault.kek_source import ensure_local_kek, load_kek_ring
 from tests.disclosure_case import closed
 from tests.entrytools import signed_rows
 from tests.hubtools import report
@@ -100,6 +102,7 @@ def test_each_case_is_due_by_the_rule_the_timer_will_erase_it_by(
             "rule": rule,
             "due_at": None,
             "erased_by": by,
+            "key_destroyed_at": None,
         }
 
     # Soonest due first, then those no rule applies to yet, then the erased, by case id.
@@ -112,6 +115,7 @@ def test_each_case_is_due_by_the_rule_the_timer_will_erase_it_by(
             "rule": "closed_case",
             "due_at": "2029-12-21T10:00:00+00:00",
             "erased_by": None,
+            "key_destroyed_at": None,
         },
         {
             "case_id": ids["open"],
@@ -121,6 +125,7 @@ def test_each_case_is_due_by_the_rule_the_timer_will_erase_it_by(
             "rule": None,
             "due_at": None,
             "erased_by": None,
+            "key_destroyed_at": None,
         },
     ]
     # Before, an erasure by a rule did not say which: "rule": null, as one by command.
@@ -137,6 +142,42 @@ def test_each_case_is_due_by_the_rule_the_timer_will_erase_it_by(
     assert "not due: no retention rule has started (they start when a case is closed)" in (
         capsys.readouterr().out
     )
+
+
+def test_an_erasure_stopped_before_its_event_is_shown_with_what_to_do(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `kawal erase` destroyed the key, then could not publish its event (exit 8): before,
+    # nothing showed it afterwards; the case read "not due" as any other.
+    ids = stored(home)
+    settings = Settings(home=home)
+    ensure_local_kek(settings)
+    vault = DataKeyVault(settings.effective_vault_url, load_kek_ring(settings))
+    vault.create_schema()
+    vault.keys_for([ids["open"], ids["closed"]], create=True)
+    vault.erase(ids["open"], "erasure request 2025/002")
+    vault.close()
+
+    assert main(["retention", ids["open"]]) == EXIT_OK
+    said = capsys.readouterr().out
+    assert main(["retention", "--json"]) == EXIT_OK
+    found = {status["case_id"]: status for status in json.loads(capsys.readouterr().out)}
+
+    assert "erasure unfinished: its data key was destroyed " in said
+    assert f"run `kawal erase {ids['open']} --reason ...` again while the hub runs" in said
+    assert found[ids["open"]]["key_destroyed_at"] is not None
+    assert found[ids["closed"]]["key_destroyed_at"] is None
+    assert found[ids["erased"]]["key_destroyed_at"] is None  # its erasure is recorded
+
+
+def test_without_a_vault_unfinished_erasures_are_said_not_looked_for(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stored(home)
+
+    assert main(["retention"]) == EXIT_OK
+
+    assert "unfinished erasures not looked for: " in capsys.readouterr().err
 
 
 def test_a_rule_on_the_report_applies_to_an_open_case_and_the_earliest_end_wins(
