@@ -87,12 +87,18 @@ def test_a_new_home_gets_one_key_of_each_kind_per_principal(tmp_path: Path) -> N
 BEFORE_LOCAL_KEYS = LOCAL_KEYS_VALID_FROM - timedelta(days=1)
 
 
-def test_no_valid_key_names_the_local_registry_when_no_keys_file_is_set(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """A one-machine home with its keys made, its local registry the one in force."""
     monkeypatch.delenv("KAWAL_KEYS_FILE", raising=False)
-    settings = Settings(home=tmp_path)
-    ensure_local_keys(settings)
+    made = Settings(home=tmp_path)
+    ensure_local_keys(made)
+    return made
+
+
+def test_no_valid_key_names_the_local_registry_when_no_keys_file_is_set(
+    settings: Settings,
+) -> None:
     ring = keyring_of(settings)
 
     with pytest.raises(SigningKeyError) as refused:
@@ -135,13 +141,10 @@ def test_no_valid_key_with_the_bundled_registry_says_to_set_a_keys_file(
 
 
 def test_a_registered_key_not_yet_valid_at_the_event_s_time_is_named_with_its_dates(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
 ) -> None:
     # A key made today (`kawal keys new` dates it now) cannot sign a report dated this morning:
     # the message must say so, not to make a key that is already made and registered.
-    monkeypatch.delenv("KAWAL_KEYS_FILE", raising=False)
-    settings = Settings(home=tmp_path)
-    ensure_local_keys(settings)
     ring = keyring_of(settings)
     [entry] = ring.registry.valid_keys("bkn", NOW)
 
@@ -155,13 +158,10 @@ def test_a_registered_key_not_yet_valid_at_the_event_s_time_is_named_with_its_da
 
 
 def test_a_key_revoked_since_signs_no_event_dated_before_its_revocation(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
 ) -> None:
     # The hub refuses what reaches it after a revocation, however early the event is dated:
     # before, a backlog read again after a leak was signed with the revoked key, and refused.
-    monkeypatch.delenv("KAWAL_KEYS_FILE", raising=False)
-    settings = Settings(home=tmp_path)
-    ensure_local_keys(settings)
     [old] = keyring_of(settings).registry.valid_keys("bkn", NOW)
     leaked = datetime.now(UTC) - timedelta(hours=1)
     successor = new_key_pair("bkn", datetime.now(UTC))
@@ -183,11 +183,8 @@ def test_a_key_revoked_since_signs_no_event_dated_before_its_revocation(
 
 
 def test_a_private_key_in_no_registry_entry_is_named_by_its_id(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
 ) -> None:
-    monkeypatch.delenv("KAWAL_KEYS_FILE", raising=False)
-    settings = Settings(home=tmp_path)
-    ensure_local_keys(settings)
     stray = new_key_pair("bkn", LOCAL_KEYS_VALID_FROM)
     for path in (settings.key_dir / "bkn").glob("*.pem"):
         path.unlink()
