@@ -206,7 +206,7 @@ def test_kawal_refuses_k_below_2_with_what_to_give(
     assert "Traceback" not in refused
 
 
-def test_a_stage_withheld_with_its_twin_count_shows_no_provisional_either() -> None:
+def test_a_stage_withheld_with_its_twin_count_shows_no_provisional_nor_time() -> None:
     # One PPK with 10 recommendations, 2 not followed up: its row goes, with nothing else in
     # its columns, so the counts' recommended and followed up go, and the stages' cases with
     # them. Every time ran through a year without holiday data: provisional = cases = 8.
@@ -240,6 +240,37 @@ def test_a_stage_withheld_with_its_twin_count_shows_no_provisional_either() -> N
     for row in found["handling_times"][3:]:
         assert row["cases"] is None, row
         assert row["provisional"] is None, row
+        # A median shown (or None) would tell whether any case was followed up.
+        assert (row["median_working_days"], row["p90_working_days"]) == (None, None), row
+    assert found["handling_times"][0]["cases"] == 20
+
+
+def test_counts_withheld_whole_withhold_every_stage_they_bound() -> None:
+    # The front page withholds the region's counts; a stage's cases shown would tell that at
+    # least that many were received, and its median that some of them got that far.
+    figures = {
+        "counts": {
+            "received": 3, "proven": 3, "recommended": 3, "followed_up": 3, "sanctioned": 3,
+        },
+        "handling_times": [
+            {
+                "stage": stage, "from": "", "to": "", "cases": 3,
+                "median_working_days": 0.0, "p90_working_days": 0, "provisional": 0,
+            }
+            for stage in ("registration", "verification", "recommendation", "follow_up",
+                          "end_to_end")
+        ],
+        "violation_ratio": [], "follow_up": [], "catatan_merah": [],
+    }  # fmt: skip
+    every_count = {"received", "proven", "recommended", "followed_up", "sanctioned"}
+
+    found = protect_figures(figures, Filters(), 3, seeds={("counts", ""): every_count})
+
+    assert set(withheld(found["counts"])) == every_count
+    for row in found["handling_times"]:
+        assert set(withheld(row)) == {
+            "cases", "provisional", "median_working_days", "p90_working_days",
+        }, row  # fmt: skip
 
 
 def test_a_withheld_total_takes_the_smallest_non_zero_cell_with_it() -> None:

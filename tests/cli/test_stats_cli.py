@@ -85,6 +85,8 @@ def test_a_case_closed_before_any_sanction_is_closed_without_follow_up_not_pendi
     (row,) = json.loads(capsys.readouterr().out)["follow_up"]
     assert main(["stats", "--format", "csv", "--figure", "follow_up"]) == EXIT_OK
     (exported,) = csv.DictReader(io.StringIO(capsys.readouterr().out))
+    assert main(["stats", "--format", "text", "--figure", "follow_up"]) == EXIT_OK
+    text = capsys.readouterr().out
 
     assert row == {
         "agency": "ppk.3374", "recommended": 3, "followed_up": 0, "not_followed_up": 3,
@@ -92,6 +94,12 @@ def test_a_case_closed_before_any_sanction_is_closed_without_follow_up_not_pendi
     }  # fmt: skip
     assert exported["pending"] == "0"
     assert exported["closed_without_follow_up"] == "3"
+    # The text shows the one figure asked for, not every figure.
+    assert "ppk.3374" in text
+    assert [line for line in text.splitlines() if line and not line[0].isspace()] == [
+        "filters: none",
+        "Follow-up rate per PPK",
+    ]
 
 
 def test_csv_of_every_figure_names_each(

@@ -115,4 +115,4 @@ def _render(view: dict[str, object], output: str, figure: str | None) -> str:
         return json.dumps(chosen, indent=2, ensure_ascii=False) + "\n"
     if output == "csv":
         return figure_csv(view, figure) if figure else all_csv(view)
-    return "\n".join(to_text(view)) + "\n"
+    return "\n".join(to_text(view, figure)) + "\n"

@@ -146,11 +146,12 @@ def export_file_name(view: dict[str, Any], figure: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", name) + ".csv"
 
 
-def to_text(view: dict[str, Any]) -> list[str]:
-    """Every figure as an aligned text table under its English title and definition."""
+def to_text(view: dict[str, Any], only: str | None = None) -> list[str]:
+    """Every figure (or ``only`` one) as an aligned text table under its title and definition."""
+    shown = (only,) if only else FIGURES
     chosen = {key: value for key, value in view["filters"].items() if value is not None}
     lines = ["filters: " + (", ".join(f"{k}={v}" for k, v in chosen.items()) or "none"), ""]
-    for figure in FIGURES:
+    for figure in shown:
         lines.append(view["definitions"][figure]["title"]["en"])
         definition = view["definitions"][figure]["definition"]["en"]
         lines += textwrap.wrap(definition, width=100, initial_indent="  ", subsequent_indent="  ")
@@ -160,7 +161,7 @@ def to_text(view: dict[str, Any]) -> list[str]:
         lines.append(f"{view['skipped_entries']} undecodable entries left out")
     if any(
         row[column] == WITHHELD_CELL
-        for f in FIGURES
+        for f in shown
         for row in figure_rows(view, f)
         for column in row
     ):

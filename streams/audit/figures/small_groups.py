@@ -24,6 +24,7 @@ from typing import Any
 
 from streams.audit.figures.export import COLUMNS
 from streams.audit.figures.filters import Filters
+from streams.audit.figures.handling import STAGES
 from streams.audit.suppression import (
     TableRule,
     mark,
@@ -79,9 +80,14 @@ RED_MARK_RULE = TableRule(
 )
 #: Column of a per-agency table -> the column of ``counts`` it adds up to.
 RATIO_TOTALS = {"reported": "received", "proven": "proven"}
-#: Column of ``counts`` -> the handling stages counting (nearly) the same cases: a total
-#: withheld by the secondary rule must not be read off their number of cases.
-STAGE_TWINS = {"recommended": ("recommendation",), "followed_up": ("follow_up", "end_to_end")}
+#: Column of ``counts`` -> the handling stages whose cases are (nearly) the same or among
+#: them: a withheld total must not be read off their number of cases, nor bounded by it
+#: (every stage's cases were received), nor told zero or not by a median shown or missing.
+STAGE_TWINS = {
+    "received": tuple(STAGES),
+    "recommended": ("recommendation",),
+    "followed_up": ("follow_up", "end_to_end"),
+}
 FOLLOW_UP_TOTALS = {
     "recommended": "recommended",
     "followed_up": "followed_up",
@@ -122,9 +128,10 @@ def protect_figures(
         if column in withheld(counts):
             for row in found["handling_times"]:
                 if row["stage"] in stages:
-                    # Provisional times are among the stage's cases: shown, all provisional
-                    # (a year without holiday data) would be the withheld number itself.
-                    mark(row, set(HANDLING_RULE.counts))
+                    # The whole row: provisional times are among the stage's cases (all
+                    # provisional would be the withheld number), and a median shown or None
+                    # would tell whether any case finished the stage.
+                    mark(row, {*HANDLING_RULE.counts, *HANDLING_RULE.details})
     found["violation_ratio"] = withheld_last(found["violation_ratio"], "proven")
     found["follow_up"] = withheld_last(found["follow_up"], "follow_up_rate")
     found["catatan_merah"] = withheld_last(found["catatan_merah"], "proven")
