@@ -33,6 +33,14 @@ JWKS_RETRY_SECONDS = 30
 #: against it: proxies, logs and browser history keep addresses).
 QUERY_CREDENTIAL = "access_token"
 
+#: The retired ``?as=INSTITUTION``, refused on every view.
+VIEWER_PARAMETER = "as"
+VIEWER_IN_QUERY = AccessRefusal(
+    AccessProblem.VIEWER_IN_QUERY,
+    "?as= is no longer accepted: the view is the credential's; send "
+    "'Authorization: Bearer <token>' (kawal token issue INSTITUTION)",
+)
+
 #: HTTP status of each refusal; every other problem is a 401 (the credential is at fault).
 STATUS: dict[AccessProblem, int] = {
     AccessProblem.NOT_ENTITLED: 403,
@@ -88,6 +96,10 @@ class Authenticator:
                 "address, which logs and browser history keep: revoke this token and send "
                 "its successor in the header",
             )
+        if VIEWER_PARAMETER in request.query:
+            # On every view, not only the trail that once read it: a page that ignored it
+            # would answer the public view to a client that believes it asked as someone.
+            return VIEWER_IN_QUERY
         header = request.headers.get("Authorization")
         if header is None:
             return None

@@ -62,7 +62,8 @@ SVG_CONTENT_TYPE = "image/svg+xml"
 FILTER_PARAMETERS = ("election", "region", "agency", "from", "to")
 UNKNOWN_PARAMETER = (
     "a query parameter is none of the filters: give only election, region, agency, from and "
-    "to (a day range: there is no year filter), and lang on the page and the charts"
+    "to (a day range: there is no year filter), and lang (id or en) for the words of the "
+    "page and the charts"
 )
 #: The reason code of a filter's value the hub does not know.
 UNKNOWN_VALUE = "unknown_filter_value"
@@ -134,7 +135,7 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
                     sources.reader_of(principal),
                 )
             except FilterError as exc:
-                page = dashboard_page(None, locale, now, filters, error=exc.field)
+                page = dashboard_page(None, locale, now, filters, error=exc.field, as_of=exc.as_of)
                 return self.html(page, status=400)
             except UnknownFilterError as exc:
                 page = dashboard_page(None, locale, now, filters, unknown=exc, names=sources.names)

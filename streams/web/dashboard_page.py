@@ -8,7 +8,7 @@ escapes every value and has no script.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -38,6 +38,7 @@ def dashboard_page(
     *,
     unknown: UnknownFilterError | None = None,
     elections: list[str] | None = None,
+    as_of: date | None = None,
 ) -> str:
     """The dashboard page of ``view``, or only the filter form with ``error`` when view is None.
 
@@ -56,6 +57,7 @@ def dashboard_page(
         unknown: a filter's value the hub does not know (view is None): the page says so and
             links the known values.
         elections: the elections the form offers (the hub's cases'); None: a text field.
+        as_of: with the error ``future``, the day the figures were read, which it names.
     """
     public = public if public is not None else view
     if unknown is not None:
@@ -68,6 +70,7 @@ def dashboard_page(
         now=now,
         filters=filters.as_dict(),
         error=error,
+        as_of=as_of,
         unknown=unknown.field if unknown else "",
         known_links=known_links(unknown, filters, locale, names or {}) if unknown else [],
         elections=elections,

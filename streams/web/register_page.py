@@ -36,6 +36,7 @@ from streams.web.auth import Authenticator
 from streams.web.citable import BOM, validated
 from streams.web.locales import Locale, negotiate
 from streams.web.problems import format_problem, problem_response
+from streams.web.query import repeated, repeated_detail
 from streams.web.render import templates
 from streams.web.views import vault_unavailable
 
@@ -73,13 +74,16 @@ def register(app: faust.App, sources: RegisterSources) -> None:
         """Final sanctions per agency."""
 
         async def get(self, request: web.Request) -> web.Response:
+            principal = await sources.auth.principal(request)
+            if isinstance(principal, AccessRefusal):
+                return sources.auth.refuse(self, request, principal)
+            unread = _unread_parameter(request)
+            if unread is not None:
+                return problem_response(self, 400, "bad_query", unread)
             wanted = request.query.get("format")
             refused = format_problem(self, wanted, ("json", "csv"))
             if refused is not None:
                 return refused
-            principal = await sources.auth.principal(request)
-            if isinstance(principal, AccessRefusal):
-                return sources.auth.refuse(self, request, principal)
             if sources.mode is RegisterMode.OFF:
                 return problem_response(self, 404, "register_disabled", DISABLED)
             try:
@@ -104,6 +108,26 @@ def register(app: faust.App, sources: RegisterSources) -> None:
             # Names are personal data: no cache keeps them, so an erasure reaches every copy.
             public = sources.mode is not RegisterMode.NAMES
             return validated(self, request, response, read_at, cacheable=public)
+
+
+#: The query parameters the register reads; it has no filters.
+PARAMETERS = ("format", "lang")
+
+
+def _unread_parameter(request: web.Request) -> str | None:
+    """Why the query cannot be answered as asked, or None.
+
+    A parameter the register does not read (``?election=``) would be answered with every
+    sanction, which a script would take for the ones it asked for; one given twice would be
+    answered for its first value.
+    """
+    if set(request.query) - set(PARAMETERS):
+        return (
+            "the register takes only format (json or csv) and lang: it has no filters and "
+            "lists every final sanction; filter the export instead"
+        )
+    twice = repeated(request.query, PARAMETERS)
+    return None if twice is None else repeated_detail(twice)
 
 
 DISABLED = (

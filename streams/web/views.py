@@ -110,14 +110,6 @@ class TrailReader:
             return self.read(case_id, None, path)
 
 
-#: The answer to the retired ``?as=INSTITUTION``.
-VIEWER_IN_QUERY = AccessRefusal(
-    AccessProblem.VIEWER_IN_QUERY,
-    "?as= is no longer accepted: the view is the credential's; send "
-    "'Authorization: Bearer <token>' (kawal token issue INSTITUTION)",
-)
-
-
 def register_trails(
     app: faust.App, reader: TrailReader, auth: Authenticator, *, public_cases: bool = False
 ) -> None:
@@ -131,8 +123,6 @@ def register_trails(
         """A case's trail, verified, as the request's principal may see it."""
 
         async def get(self, request: web.Request, case_id: str) -> web.Response:
-            if "as" in request.query:
-                return auth.refuse(self, request, VIEWER_IN_QUERY)
             principal = await auth.principal(request)
             if isinstance(principal, AccessRefusal):
                 return auth.refuse(self, request, principal)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
+from babel.dates import format_date
 
 from streams.domain.deadlines import JAKARTA
 from tests.casemix import Mix, drive_mix
@@ -119,6 +120,9 @@ def test_the_page_refuses_a_range_starting_after_the_read(hub: RunningHub, mix: 
     status, _, body = get(hub, "/dashboard?from=2999-01-01&lang=en")
     _, _, indonesian = get(hub, "/dashboard?from=2999-01-01")
 
+    as_of = read_at(hub, f"election={mix.election}").astimezone(JAKARTA).date()
     assert status == 400
-    assert "The range starts after the day the figures were read" in body.decode()
-    assert "Rentang tanggal dimulai setelah hari angka ini dibaca" in indonesian.decode()
+    # The day is named, as the exports' detail names it: the reader sees which From to give.
+    english, bahasa = (format_date(as_of, "d MMMM y", locale=lang) for lang in ("en", "id"))
+    assert f"The range starts after {english}, the day the figures were read" in body.decode()
+    assert f"Rentang tanggal dimulai setelah {bahasa}, hari angka ini dibaca" in indonesian.decode()

@@ -83,10 +83,25 @@ def test_a_token_in_the_address_is_refused_on_every_view(
     assert 'error="invalid_request"' in headers["WWW-Authenticate"]
 
 
+@pytest.mark.parametrize("path", READ_PATHS)
+def test_the_retired_viewer_parameter_is_refused_on_every_view(
+    hub: RunningHub, setting: Setting, path: str
+) -> None:
+    # Ignored, it would serve the public view to a client that believes it asked as BKN.
+    url = path.format(case_id=setting.case_id, figure="counts") + "?as=bkn"
+
+    check_refusal(
+        hub, path, url, 400, "viewer_in_query", Authorization=f"Bearer {setting.outsider}"
+    )
+
+
 @pytest.mark.parametrize(
     ("path", "url", "status", "reason"),
     [
         ("/access-log", "/access-log", 401, "authentication_required"),
+        # Read as no filter, a script would take every sanction for the ones it asked for.
+        ("/register", "/register?election=pilkada-2024&format=json", 400, "bad_query"),
+        ("/register", "/register?format=json&format=csv", 400, "bad_query"),
         # Asked for CSV, a script would get the page and read it as its data.
         ("/triage", "/triage?format=csv", 400, "invalid_format"),
         ("/register", "/register?format=xlsx", 400, "invalid_format"),

@@ -30,6 +30,7 @@ from streams.audit.public_register import (
 )
 from streams.audit.store import AuditRow
 from streams.domain.deadlines import JAKARTA
+from streams.web.labels import label_text
 from streams.web.register_page import register_csv
 from tests.brokers import start_ephemeral_broker
 from tests.disclosure_case import closed, reported
@@ -127,6 +128,10 @@ def test_the_page_and_csv_show_the_basis_and_the_name(register: Register) -> Non
 
     assert BASIS in page.decode()
     assert SUBJECT in page.decode()
+    # The page shows each sanction's election, as the exports do.
+    assert "<th>Election</th>" in page.decode()
+    for row in rows:
+        assert f"<td>{label_text('election', row['election'], 'en')}</td>" in page.decode()
     assert "Allowance" in page.decode() or "allowance" in page.decode()
     assert [sorted(rows[0])] == [sorted(
         ["agency", "region", "election", "violation", "sanction_level", "sanction_kind",

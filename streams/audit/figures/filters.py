@@ -33,9 +33,11 @@ class FilterError(KawalError):
             (the range ends before it starts); pages tell the reason in their language by it.
     """
 
-    def __init__(self, message: str, field: str) -> None:
+    def __init__(self, message: str, field: str, as_of: date | None = None) -> None:
         super().__init__(message)
         self.field = field
+        #: With ``future``: the day the figures were read, which the page names.
+        self.as_of = as_of
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ def check_started(filters: Filters, as_of: date) -> None:
             f"the range starts after {as_of.isoformat()}, the day the figures were read (WIB): "
             "no case can be in it yet; give a 'from' on or before that day",
             "future",
+            as_of,
         )
 
 
