@@ -5,9 +5,15 @@ A rule names its legal source; clocks count Indonesian working days
 Jakarta time after the last working day. A clock that another party answers for than the
 starting event's sender starts no earlier than the hub recorded that event: the party cannot act
 on what it was not told, and a sender could otherwise date its event back to put that party in
-breach on arrival. Clocks live in the case's lifecycle, so they start
-and stop in exactly the order ingress accepts events. A clock running through a year without
-holiday data is kept, counted on weekends only and marked ``"provisional": true``.
+breach on arrival. A clock its sender answers for runs on the times that sender signs: from
+its event's time to that of its own event stopping it (it can date either, so the hub's
+recording time would judge only its delivery). Clocks live in the case's lifecycle, so they
+start and stop in exactly the order ingress accepts events. A clock running through a year
+without holiday data is kept, counted on weekends only and marked ``"provisional": true``.
+
+A clock that had run out before the hub recorded the event starting it is history being
+imported (a backlog): the timer leaves it for :data:`HISTORY_GRACE`, so that the rest of that
+history, which may show the step taken in time, comes before any breach is recorded.
 """
 
 from __future__ import annotations
@@ -30,6 +36,9 @@ from streams.domain.lifecycle import CaseLifecycle
 JAKARTA = timezone(timedelta(hours=7))
 #: Namespace of breach event ids: one breach per clock, however often the timer looks.
 BREACH_NAMESPACE = uuid.UUID("5f0c1d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f")
+#: How long the timer leaves a clock that ran out before the hub learnt of it: a backlog's
+#: later events come after its first, in the same import or its institution's next.
+HISTORY_GRACE = timedelta(hours=24)
 #: Who answers for a clock, and the InstitutionRole symbol of that party.
 RESPONSIBLE_ROLES = {
     "reporter": "ELECTION_SUPERVISOR",
@@ -115,11 +124,18 @@ def update_clocks(
         record: The event.
         received_at: When the hub recorded the event (its ``recorded_at``); None: when it
             says it happened. A clock another party than the sender answers for starts at the
-            later of the two.
+            later of the two, and stops when the hub recorded the event stopping it.
     """
-    stopped_at = received_at or record["envelope"]["event_time"]
+    happened: datetime = record["envelope"]["event_time"]
+    sender = record["envelope"]["source"]
+    recorded = received_at or happened
     after = (
-        _stopped(clock, rules.get(clock["rule_id"]), event_type, stopped_at)
+        _stopped(
+            clock,
+            rules.get(clock["rule_id"]),
+            event_type,
+            happened if clock.get("own_by") == sender else recorded,
+        )
         for clock in case.clocks
     )
     case.clocks = [clock for clock in after if clock is not None]
@@ -131,8 +147,10 @@ def update_clocks(
         return
     for rule in rules.values():
         if rule.starts_on == event_type:
-            started = _started_at(case, rule, record, received_at)
-            case.clocks = [*case.clocks, _start_clock(rule, calendar, record, started)]
+            own = responsible_institution(case, rule) == sender
+            started = happened if own or received_at is None else max(happened, received_at)
+            clock = _start_clock(rule, calendar, record, started)
+            case.clocks = [*case.clocks, _watched(clock, sender if own else None, received_at)]
 
 
 def _stopped(
@@ -168,20 +186,22 @@ def _breached(clock: dict[str, Any], breach: dict[str, Any]) -> dict[str, Any]:
     return clock | {"breached_at": breach["breached_at"].isoformat()}
 
 
-def _started_at(
-    case: CaseLifecycle, rule: DeadlineRule, record: dict[str, Any], received_at: datetime | None
-) -> datetime:
-    """When a clock of ``rule`` started by ``record`` starts.
+def _watched(
+    clock: dict[str, Any], own_by: str | None, received_at: datetime | None
+) -> dict[str, Any]:
+    """``clock`` with how the hub watches it.
 
-    The event's time when its sender answers for the clock (dating its own event back only
-    shortens its own time); else no earlier than the hub recorded the event, since the party
-    that answers learns of it only then.
+    ``own_by``: the sender that answers for it, whose own event's time stops it (it started at
+    that sender's time: dating its own event back only shortens its own time). The clock of
+    another party started no earlier than the hub recorded the event, since that party learns
+    of it only then. ``history_until``: a clock that ran out before the hub recorded its start
+    is not reported until then (:data:`HISTORY_GRACE`).
     """
-    happened: datetime = record["envelope"]["event_time"]
-    sender = record["envelope"]["source"]
-    if received_at is None or responsible_institution(case, rule) == sender:
-        return happened
-    return max(happened, received_at)
+    if own_by is not None:
+        clock = clock | {"own_by": own_by}
+    if received_at is not None and datetime.fromisoformat(clock["due_at"]) <= received_at:
+        clock = clock | {"history_until": (received_at + HISTORY_GRACE).isoformat()}
+    return clock
 
 
 def responsible_institution(case: CaseLifecycle, rule: DeadlineRule) -> str:
@@ -332,11 +352,14 @@ def unreported(case: CaseLifecycle, now: datetime) -> list[dict[str, Any]]:
     """The clocks that have run out by ``now`` and whose breach the hub has not recorded.
 
     Clocks met late included: their event came after the due date, so they were breached.
+    History within its grace is left for the rest of its import (:func:`update_clocks`).
     """
     return [
         clock
         for clock in case.clocks
-        if datetime.fromisoformat(clock["due_at"]) <= now and not is_breached(clock)
+        if datetime.fromisoformat(clock["due_at"]) <= now
+        and not is_breached(clock)
+        and datetime.fromisoformat(clock.get("history_until", clock["due_at"])) <= now
     ]
 
 

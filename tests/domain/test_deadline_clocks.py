@@ -7,9 +7,11 @@ from typing import Any
 
 from streams.domain.calendar import load_calendar
 from streams.domain.deadlines import (
+    HISTORY_GRACE,
     DeadlineRule,
     breach_event,
     is_breached,
+    is_met,
     load_rules,
     overdue,
     unreported,
@@ -87,3 +89,70 @@ def test_a_clock_of_a_rule_no_longer_configured_stays_and_breaks_nothing() -> No
 
     # Until then an event of such a case raised KeyError: ingress refused it as internal_error.
     assert [c["rule_id"] for c in case.clocks] == ["report_registration", "report_verification"]
+
+
+#: A backlog imported years later: reported Monday 4 December 2023, registered on the Wednesday
+#: (the third working day, in time), both recorded by the hub on IMPORTED.
+HISTORY = datetime(2023, 12, 4, 2, 0, tzinfo=UTC)
+IMPORTED = datetime(2026, 12, 7, 4, 0, tzinfo=UTC)
+
+
+def imported_report() -> tuple[str, CaseLifecycle]:
+    first = report()
+    first["envelope"]["event_time"] = HISTORY
+    case = start(first, "bkn")
+    update_clocks(case, RULES, CALENDAR, "ReportReceived", first, IMPORTED)
+    return str(first["envelope"]["case_id"]), case
+
+
+def imported_registration(case_id: str, case: CaseLifecycle, days: int) -> None:
+    registered = registration(case_id)
+    registered["envelope"]["event_time"] = HISTORY + timedelta(days=days)
+    update_clocks(
+        case, RULES, CALENDAR, "ReportRegistered", registered, IMPORTED + timedelta(seconds=1)
+    )
+
+
+def test_history_taken_in_time_by_its_senders_own_times_is_no_breach() -> None:
+    case_id, case = imported_report()
+    # Run out three years ago: the timer leaves it while the rest of the import comes.
+    assert unreported(case, IMPORTED + timedelta(minutes=5)) == []
+
+    imported_registration(case_id, case, days=2)
+
+    # Registered in time: the registration clock is gone, the verification one (imported
+    # history too) waits for its own event; nothing is a breach while the import goes on.
+    assert [c["rule_id"] for c in case.clocks] == ["report_verification"]
+    assert unreported(case, IMPORTED + timedelta(hours=1)) == []
+
+
+def test_history_never_taken_is_reported_once_its_grace_is_over() -> None:
+    _, case = imported_report()
+
+    assert unreported(case, IMPORTED + HISTORY_GRACE - timedelta(seconds=1)) == []
+    assert [c["rule_id"] for c in unreported(case, IMPORTED + HISTORY_GRACE)] == [
+        "report_registration"
+    ]
+
+
+def test_history_taken_late_is_met_late_at_the_time_its_sender_signed() -> None:
+    case_id, case = imported_report()
+
+    imported_registration(case_id, case, days=9)
+
+    [late] = [c for c in case.clocks if c["rule_id"] == "report_registration"]
+    assert is_met(late)
+    assert late["met_at"] == (HISTORY + timedelta(days=9)).isoformat()
+
+
+def test_a_live_clock_is_not_history() -> None:
+    first = report()
+    first["envelope"]["event_time"] = REPORTED
+    case = start(first, "bkn")
+
+    update_clocks(case, RULES, CALENDAR, "ReportReceived", first, REPORTED)
+
+    [clock] = case.clocks
+    assert "history_until" not in clock
+    assert clock["own_by"] == "bawaslu.33"
+    assert [c["rule_id"] for c in unreported(case, LATE)] == ["report_registration"]

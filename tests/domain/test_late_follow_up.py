@@ -166,3 +166,19 @@ def test_a_clock_met_late_of_a_rule_no_longer_configured_is_counted_untracked() 
 
     # No timer will report its breach: ops sees it, as any clock of a retired rule.
     assert counts.clocks[FOLLOW_UP.id, "UNKNOWN", "untracked"] == 1
+
+
+def test_a_sanction_dated_in_time_but_recorded_late_is_met_late_when_recorded() -> None:
+    # The PPK answers for a clock the authority started: the hub's time judges it, not the
+    # time the PPK signs, which it could date back.
+    case, case_id = recommended()
+    late = DUE + timedelta(days=3)
+    decree = sanction(case_id)
+    decree["envelope"]["event_time"] = DUE - timedelta(days=1)
+    case = advance(case, "SanctionImposed", decree)
+
+    update_clocks(case, RULES, CALENDAR, "SanctionImposed", decree, late)
+
+    [clock] = case.clocks
+    assert clock["met_at"] == late.isoformat()
+    assert "own_by" not in clock
