@@ -88,8 +88,11 @@ views (`kawal case trail --as`, `GET /cases/{{case_id}}/trail`) and the page
 is withheld, as a salted commitment that still verifies against the same hash chain.
 
 - An institution sees what any of its roles in the case may see. BKN, the personnel agency, is
-  also the recommending authority of the cases reported after the transfer of KASN's functions
-  (Law 20/2023; Perpres 91 and 92/2024), and sees the authority's fields of those cases only.
+  also the recommending authority of the cases it holds since the transfer of KASN's functions
+  (Law 20/2023; Perpres 91 and 92/2024): those reported after it, and KASN's cases still open,
+  handed to BKN with their first event dated after it ([web.md](web.md#who-sees-a-case)). It
+  sees the authority's fields of those cases only, and of a case handed over all of them,
+  earlier entries included, as the authority now deciding and following it up.
 - The table is per event type, not per case state: a grant on an event type holds whenever its
   holder reads such an entry, in its feed (if its role consumes the event) or in a trail view.
 - A deployment may replace the file (`KAWAL_DISCLOSURE_FILE`). The hub refuses a file naming an
