@@ -51,7 +51,7 @@ FIELD_LIMITS = {
     "reporter_name": 200,
     "reporter_contact": 200,
     "subject_name": 200,
-    "subject_nip": 18,
+    "subject_nip": 24,
     "employing_agency": 64,
     "province": 2,
     "region_code": 4,
@@ -60,7 +60,11 @@ FIELD_LIMITS = {
     "happened_on": 10,
     "summary": 5000,
 }
-_CONTACT = re.compile(r"(\+?[0-9][0-9 ()-]{6,20}|[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,})")
+#: A telephone number as people write it ((024) 8311234, 0812.3456.7890, +62 812-...) or an
+#: e-mail address.
+_CONTACT = re.compile(r"(\+?[0-9(][0-9 ().-]{6,22}|[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,})")
+#: What separates the groups of a NIP as it is printed.
+_NIP_SPACING = re.compile(r"[ .-]")
 #: Control characters (NUL, BEL, ESC...): no text anyone typed, and unseen by a reader.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # tab and line feed allowed
@@ -222,13 +226,14 @@ def read_submission(raw: Mapping[str, Any], rules: Rules, today: date) -> Submis
     """
     reader = _Reader(raw)
     identity = _identity(reader)
-    subject_nip = reader.text("subject_nip", required=False)
+    # As printed on a decree or an ID card: 19850101 201001 1 001.
+    subject_nip = _NIP_SPACING.sub("", reader.text("subject_nip", required=False))
     if subject_nip and not is_nip(subject_nip):
         reader.fail(
             "subject_nip",
             "invalid",
-            "NIP terdiri dari 18 angka; kosongkan bila tidak tahu.",
-            "A NIP has 18 digits; leave it empty if you do not know it.",
+            "NIP terdiri dari 18 angka (spasi boleh); kosongkan bila tidak tahu.",
+            "A NIP has 18 digits (spaces allowed); leave it empty if you do not know it.",
         )
     submission = Submission(
         reporter_identity=identity,
@@ -261,8 +266,20 @@ def _identity(reader: _Reader) -> str | None:
             "be named, or true (and no name) to stay anonymous.",
         )
         return None
-    if reader.flag("anonymous", default=True):
-        return None  # nothing of the reporter is read, even if sent
+    anonymous = reader.flag("anonymous", default=True)
+    if anonymous and any(reader.raw.get(field) for field in ("reporter_name", "reporter_contact")):
+        # Dropped unseen, the name would leave the reporter believing Bawaslu can reach them.
+        reader.fail(
+            "anonymous",
+            "ambiguous",
+            "Melapor tanpa nama dipilih, tetapi nama atau kontak diisi: hapus centangnya agar "
+            "Bawaslu dapat menghubungi Anda, atau kosongkan nama dan kontak.",
+            "Report anonymously is chosen, but a name or contact was given: untick it so that "
+            "Bawaslu can reach you, or empty the name and contact.",
+        )
+        return None
+    if anonymous:
+        return None
     name = reader.text("reporter_name")
     contact = reader.text("reporter_contact")
     if contact and not _CONTACT.fullmatch(contact):
@@ -296,7 +313,7 @@ def _region(reader: _Reader, jurisdiction: str) -> str:
                 "Pilih provinsi dari daftar.",
                 "Choose a province of the list.",
             )
-        if value and not value.startswith(province):
+        if value and value.isascii() and value.isdigit() and not value.startswith(province):
             return reader.fail(
                 "region_code",
                 "other_province",

@@ -794,3 +794,56 @@ def test_a_recommendation_finding_no_violation_is_not_told_as_a_sanction_to_come
     assert "menjatuhkan sanksi" not in text
     assert '<h2 id="current-step">Rekomendasi: pelanggaran tidak terbukti</h2>' in text
     assert "no sanction" in english.decode()
+
+
+def test_a_name_sent_while_anonymous_is_chosen_is_asked_about_not_dropped(
+    intake: LaporIntake,
+) -> None:
+    # The form's box is ticked by default: a name typed beside it used to vanish unseen.
+    payload = report_fields(reporter_name="Siti Canary", reporter_contact="0812 3456 7890")
+
+    status, answer = post_json(intake, payload, lang="en")
+
+    assert status == 400
+    [problem] = answer["problems"]
+    assert (problem["field"], problem["code"]) == ("anonymous", "ambiguous")
+    assert "untick it so that Bawaslu can reach you" in problem["message"]
+    assert "Siti" not in json.dumps(answer)
+    assert intake.read(None, 10) == []
+
+
+@pytest.mark.parametrize("contact", ["(024) 8311234", "0812.3456.7890", "+62 812-3456-7890"])
+def test_a_telephone_number_as_people_write_it_is_taken(intake: LaporIntake, contact: str) -> None:
+    payload = report_fields(anonymous="false", reporter_name="Siti", reporter_contact=contact)
+
+    status, answer = post_json(intake, payload)
+
+    assert status == 202, answer
+    assert only_event(intake)["reporter_identity"] == f"Siti <{contact}>"
+
+
+def test_a_nip_as_printed_with_spaces_is_taken_as_its_digits(intake: LaporIntake) -> None:
+    status, answer = post_json(intake, report_fields(subject_nip="19850101 201001 1 001"))
+
+    assert status == 202, answer
+    assert only_event(intake)["subject_nip"] == "198501012010011001"
+
+
+def test_a_region_code_that_is_no_number_is_told_so_not_blamed_on_the_province(
+    intake: LaporIntake,
+) -> None:
+    status, answer = post_json(intake, report_fields(province="33", region_code="abcd"))
+
+    assert status == 400
+    [problem] = answer["problems"]
+    assert (problem["field"], problem["code"]) == ("region_code", "invalid")
+
+
+def test_the_form_tells_the_limit_of_all_files_together_and_of_photos(
+    intake: LaporIntake,
+) -> None:
+    _, _, body = request(intake, "GET", "/")
+
+    page = body.decode()
+    assert "ukuran semua berkas bersama-sama paling besar 25 MB" in page
+    assert "kirim tangkapan layarnya saja" in page
