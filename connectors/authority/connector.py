@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import Engine, Insert, select, update
+from sqlalchemy import Engine, Insert, func, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -49,6 +49,7 @@ from connectors.base import (
     PermanentError,
     SourceRecord,
 )
+from connectors.source_start import SourceStart
 from connectors.sql import (
     DatabaseConfig,
     cause,
@@ -89,12 +90,16 @@ class Outbox(InboundConnector[OutboxConfig]):
         self.engine = config.engine()
         self.mapper = OutboxMapper(self.institution, context.catalog, config.zone)
         self._gap: tuple[int, float] | None = None  # (first missing id, monotonic s first seen)
+        self._start = SourceStart(self.name, "outbox")
 
     def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
         """Up to ``limit`` outbox rows with an id above ``after``, stopping at a fresh id gap."""
-        last = int(after) if after else 0
-        query = select(OUTBOX).where(OUTBOX.c.id > last).order_by(OUTBOX.c.id).limit(limit)
         with outage_is_transient(SYSTEM), self.engine.connect() as connection:
+            last = self._start.after(
+                int(after) if after else 0,
+                lambda: int(connection.execute(select(func.max(OUTBOX.c.id))).scalar() or 0),
+            )
+            query = select(OUTBOX).where(OUTBOX.c.id > last).order_by(OUTBOX.c.id).limit(limit)
             rows = [row_dict(row) for row in connection.execute(query)]
         records = []
         for row in rows:

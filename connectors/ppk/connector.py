@@ -37,7 +37,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from connectors.base import (
     ConnectorContext,
@@ -48,6 +48,7 @@ from connectors.base import (
 )
 from connectors.ids import event_id_for
 from connectors.ppk.database import DECREES, READ_COLUMNS, REVOKED, SIGNED
+from connectors.source_start import SourceStart
 from connectors.sql import DatabaseConfig, outage_is_transient
 from schemas.envelope import envelope
 from schemas.errors import InvalidIdentifierError
@@ -74,6 +75,7 @@ class Decrees(InboundConnector[RegistryConfig]):
     def __init__(self, config: RegistryConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
         self.engine = config.engine()
+        self._start = SourceStart(self.name, "decree registry")
 
     def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
         """Up to ``limit`` decrees signed, or revoked after signing, since change ``after``."""
@@ -81,13 +83,19 @@ class Decrees(InboundConnector[RegistryConfig]):
             DECREES.c.status == SIGNED,
             and_(DECREES.c.status == REVOKED, DECREES.c.signed_at.is_not(None)),
         )
-        query = (
-            select(*READ_COLUMNS)
-            .where(DECREES.c.change_seq > int(after or 0), final)
-            .order_by(DECREES.c.change_seq)
-            .limit(limit)
-        )
         with outage_is_transient("decree registry"), self.engine.connect() as connection:
+            start = self._start.after(
+                int(after or 0),
+                lambda: int(
+                    connection.execute(select(func.max(DECREES.c.change_seq))).scalar() or 0
+                ),
+            )
+            query = (
+                select(*READ_COLUMNS)
+                .where(DECREES.c.change_seq > start, final)
+                .order_by(DECREES.c.change_seq)
+                .limit(limit)
+            )
             rows = [dict(row._mapping) for row in connection.execute(query)]
         return [
             SourceRecord(

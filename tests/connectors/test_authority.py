@@ -494,3 +494,29 @@ def test_letters_issued_at_once_by_staff_and_callers_get_distinct_numbers(
         numbers = connection.execute(text("SELECT letter_number FROM recommendations")).scalars()
         issued = list(numbers)
     assert len(issued) == len(set(issued)) == 24
+
+
+def test_a_checkpoint_past_a_new_outbox_reads_it_from_its_start(
+    system: AuthoritySystem, caplog: pytest.LogCaptureFixture
+) -> None:
+    connector = outbox(system)
+    # Empty: nothing yet, and the checkpoint stays the old one; the rows come later.
+    assert connector.read("4", 10) == []
+    system.issue_recommendation(system.open_case())
+
+    with caplog.at_level("WARNING"):
+        records = connector.read("4", 10)
+
+    assert [r.source_id for r in records] == ["outbox/1"]
+    assert caplog.text.count("past the last record of the outbox") == 1
+    assert connector.read("1", 10) == []
+    connector.close()
+
+
+def test_a_checkpoint_within_the_outbox_is_read_after(system: AuthoritySystem) -> None:
+    for _ in range(2):
+        system.issue_recommendation(system.open_case())
+    connector = outbox(system)
+
+    assert [r.source_id for r in connector.read("1", 10)] == ["outbox/2"]
+    connector.close()

@@ -260,3 +260,21 @@ def test_the_sanction_follows_the_hub_lifecycle(registry: DecreeRegistry) -> Non
     assert authorize(default_catalog(), ppk, event.event_type, event.record, state, "bkn") is None
     assert advance(state, event.event_type, event.record).phase is Phase.SANCTIONED
     connector.close()
+
+
+def test_a_checkpoint_past_a_new_registry_reads_it_from_its_start(
+    registry: DecreeRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A home a demo used keeps the demo's checkpoint: reading after it skipped these for good.
+    registry.issue(*registry.new_case_reference())
+    registry.issue(*registry.new_case_reference())
+    connector = decrees(registry)
+
+    with caplog.at_level("WARNING"):
+        records = connector.read("24", 10)
+
+    assert len(records) == 2
+    assert "past the last record of the decree registry" in caplog.text
+    # Once the runtime stored a checkpoint of this registry, it is read after it.
+    assert connector.read(records[-1].position, 10) == []
+    connector.close()
