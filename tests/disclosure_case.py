@@ -199,7 +199,8 @@ def whole_case() -> list[Step]:
         ("RecommendationIssued", recommended),
         breach(case_id, recommended["envelope"]["event_id"]),
         block(case_id, "PersonnelDataBlocked"),
-        ("SanctionImposed", sanction(case_id)),
+        # The decree the objection and the appeal contest.
+        ("SanctionImposed", sanction(case_id) | {"decree_number": "800/1/2024"}),
         block(case_id, "PersonnelDataUnblocked"),
         objection,
         decided(case_id, objection),

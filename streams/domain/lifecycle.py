@@ -25,11 +25,11 @@ from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
 
-from streams.domain.calendar import MAX_WORKING_DAYS
 from streams.domain.erasure import ERASURE_EVENT
 from streams.domain.reasons import Reason, Rejection
 from streams.domain.remedies import decision_misfit, filing_misfit
-from streams.domain.sanctions import recommendation_misfit, sanction_misfit
+from streams.domain.sanctions import unfit_recommendation, unfit_sanction
+from streams.domain.standing_sanction import closing_misfit, contested_misfit, standing_after
 
 
 class Phase(StrEnum):
@@ -79,6 +79,11 @@ class CaseLifecycle:
     region_code: str
     violation: str
     recommended_level: str | None = None
+    #: The kind recommended with it (None: left to the PPK, or recommended before it was kept).
+    recommended_kind: str | None = None
+    #: The decree the PPK reported and the sanction standing after any remedy
+    #: (:mod:`streams.domain.standing_sanction`); None before it, or if reported before it was kept.
+    sanction: dict[str, Any] | None = None
     open_clarifications: list[str] = field(default_factory=list)
     appeal_pending: bool = False
     #: event_id of the pending ObjectionFiled or AppealFiled, and the body it was filed with
@@ -236,7 +241,9 @@ def _special_rules(
     if event_type == "AppealDecided" and not state.appeal_pending:
         return _illegal(event_type, "no objection or appeal is pending")
     if event_type in ("ObjectionFiled", "AppealFiled"):
-        return filing_misfit(event_type, record)
+        return filing_misfit(event_type, record) or contested_misfit(
+            state.sanction, event_type, record
+        )
     if event_type == "AppealDecided":
         return decision_misfit(
             state.pending_remedy, state.pending_remedy_body, state.violation, record
@@ -244,25 +251,13 @@ def _special_rules(
     if event_type == "CaseClosed" and state.appeal_pending:
         return _illegal(event_type, "an objection or appeal is pending; decide it first")
     if event_type == "CaseClosed":
-        return _closing_rule(state, record)
+        return _closing_rule(state, record) or closing_misfit(state.sanction, record)
     if event_type == "SanctionImposed":
-        return _unfit_sanction(state, record)
+        recommended = (state.recommended_level, state.recommended_kind)
+        return unfit_sanction(state.violation, record, recommended)
     if event_type == "RecommendationIssued":
-        return _unfit_recommendation(record)
+        return unfit_recommendation(record)
     return None
-
-
-def _unfit_recommendation(record: dict[str, Any]) -> Rejection | None:
-    if record["proven"] and not 0 < record["follow_up_days"] <= MAX_WORKING_DAYS:
-        return _illegal(
-            "RecommendationIssued",
-            f"follow_up_days gives the PPK 1 to {MAX_WORKING_DAYS} working days to act; "
-            "14 is the usual period",
-        )
-    misfit = recommendation_misfit(
-        record["violation"], record["proven"], record["sanction_level"], record["sanction_kind"]
-    )
-    return Rejection(Reason.UNFIT_SANCTION, misfit) if misfit else None
 
 
 def _closing_rule(state: CaseLifecycle, record: dict[str, Any]) -> Rejection | None:
@@ -314,13 +309,6 @@ _NOT_BLOCKED = (
 )
 
 
-def _unfit_sanction(state: CaseLifecycle, record: dict[str, Any]) -> Rejection | None:
-    misfit = sanction_misfit(
-        state.violation, record["sanction_level"], record["sanction_kind"], state.recommended_level
-    )
-    return Rejection(Reason.UNFIT_SANCTION, misfit) if misfit else None
-
-
 def _illegal(event_type: str, why: str) -> Rejection:
     return Rejection(Reason.ILLEGAL_TRANSITION, f"{event_type} is not allowed now: {why}")
 
@@ -350,6 +338,8 @@ def advance(state: CaseLifecycle, event_type: str, record: dict[str, Any]) -> Ca
         state.violation = record["violation"]
     if event_type == "RecommendationIssued":
         state.recommended_level = record["sanction_level"]
+        state.recommended_kind = record["sanction_kind"]
+    state.sanction = standing_after(state.sanction, event_type, record)
     if event_type == "ClarificationRequested":
         state.open_clarifications = [*state.open_clarifications, record["clarification_id"]]
     if event_type == "ClarificationReceived":

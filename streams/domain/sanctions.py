@@ -2,12 +2,19 @@
 
 Checked when the authority recommends (``RecommendationIssued``) and when a PPK reports
 ``SanctionImposed``: the kind must belong to the stated level, the level must suit the kind of
-violation, and an imposed sanction may not be lighter than the recommendation.
+violation, and an imposed sanction may not be lighter than the recommendation: of a lower
+level, or of the recommended level and a lighter kind than the one recommended.
 """
 
 from __future__ import annotations
 
-#: Level of each sanction kind (PP 94/2021 Art. 8 for discipline, PP 42/2004 for ethics).
+from typing import Any
+
+from streams.domain.calendar import MAX_WORKING_DAYS
+from streams.domain.reasons import Reason, Rejection
+
+#: Level of each sanction kind (PP 94/2021 Art. 8 for discipline, PP 42/2004 for ethics), each
+#: level's kinds from the lightest to the heaviest, in the order the regulations list them.
 KIND_LEVEL = {
     "MORAL_CLOSED_STATEMENT": "ETHICS_MORAL",
     "MORAL_OPEN_STATEMENT": "ETHICS_MORAL",
@@ -24,13 +31,50 @@ KIND_LEVEL = {
 
 #: Discipline levels from lightest to heaviest.
 DISCIPLINE_ORDER = ("LIGHT", "MEDIUM", "HEAVY")
+#: Sanction kinds from lightest to heaviest within their level.
+KIND_ORDER = tuple(KIND_LEVEL)
 
 #: Supporting a candidate is a medium-to-heavy discipline breach (2022 joint decree).
 PARTISAN_DISCIPLINE_LEVELS = frozenset({"MEDIUM", "HEAVY"})
 
 
+def unfit_sanction(
+    violation: str, record: dict[str, Any], recommended: tuple[str | None, str | None]
+) -> Rejection | None:
+    """Why a SanctionImposed does not fit its case, or None.
+
+    Args:
+        violation: ViolationCategory symbol the authority decided on.
+        record: the SanctionImposed.
+        recommended: the level and kind the authority recommended (None: not recommended, or
+            the kind left to the PPK).
+    """
+    misfit = sanction_misfit(
+        violation, record["sanction_level"], record["sanction_kind"], *recommended
+    )
+    return Rejection(Reason.UNFIT_SANCTION, misfit) if misfit else None
+
+
+def unfit_recommendation(record: dict[str, Any]) -> Rejection | None:
+    """Why a RecommendationIssued gives the PPK no usable period or an unfit sanction, or None."""
+    if record["proven"] and not 0 < record["follow_up_days"] <= MAX_WORKING_DAYS:
+        return Rejection(
+            Reason.ILLEGAL_TRANSITION,
+            f"RecommendationIssued is not allowed now: follow_up_days gives the PPK 1 to "
+            f"{MAX_WORKING_DAYS} working days to act; 14 is the usual period",
+        )
+    misfit = recommendation_misfit(
+        record["violation"], record["proven"], record["sanction_level"], record["sanction_kind"]
+    )
+    return Rejection(Reason.UNFIT_SANCTION, misfit) if misfit else None
+
+
 def sanction_misfit(
-    violation: str, level: str, kind: str, recommended_level: str | None
+    violation: str,
+    level: str,
+    kind: str,
+    recommended_level: str | None,
+    recommended_kind: str | None = None,
 ) -> str | None:
     """Why the sanction does not fit, or None if it does.
 
@@ -39,6 +83,7 @@ def sanction_misfit(
         level: SanctionLevel symbol imposed.
         kind: SanctionKind symbol imposed.
         recommended_level: the level the authority recommended, if any.
+        recommended_kind: the kind it recommended, if it named one.
     """
     misfit = kind_misfit(level, kind) or level_misfit(violation, level)
     if misfit is None and _lighter(level, recommended_level):
@@ -46,6 +91,12 @@ def sanction_misfit(
             f"the {level} sanction is lighter than the recommended {recommended_level}; impose "
             f"a {recommended_level} sanction or a heavier one, or correct the decree's level "
             "if it was entered wrongly"
+        )
+    if misfit is None and level == recommended_level and _lighter_kind(kind, recommended_kind):
+        return (
+            f"{kind} is lighter than the recommended {recommended_kind} (PP 94/2021 Art. 8 "
+            f"orders each level's sanctions); impose {recommended_kind} or a heavier one, or "
+            "correct the decree's kind if it was entered wrongly"
         )
     return misfit
 
@@ -100,6 +151,12 @@ def level_misfit(violation: str, level: str) -> str | None:
             f"(PP 94/2021 Art. 8); {level} does not fit: give a MEDIUM or HEAVY sanction"
         )
     return None
+
+
+def _lighter_kind(kind: str, recommended: str | None) -> bool:
+    if recommended not in KIND_ORDER or kind not in KIND_ORDER:
+        return False
+    return KIND_ORDER.index(kind) < KIND_ORDER.index(recommended)
 
 
 def _lighter(level: str, recommended: str | None) -> bool:

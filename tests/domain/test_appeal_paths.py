@@ -13,6 +13,8 @@ from streams.domain.reasons import Reason
 from tests.hubtools import envelope, recommendation, report, sanction, until_referral
 
 BODY = {"ObjectionFiled": "PPK_SUPERIOR", "AppealFiled": "BPASN"}
+#: The decree the PPK reported, which a remedy contests.
+DECREE = "800/001/2024"
 
 
 def sanctioned() -> tuple[CaseLifecycle, str]:
@@ -22,7 +24,7 @@ def sanctioned() -> tuple[CaseLifecycle, str]:
     for event_type, record in [
         *until_referral(case_id),
         ("RecommendationIssued", recommendation(case_id)),
-        ("SanctionImposed", sanction(case_id)),
+        ("SanctionImposed", sanction(case_id) | {"decree_number": DECREE}),
     ]:
         case = advance(case, event_type, record)
     return case, case_id
@@ -33,7 +35,7 @@ def remedy(case_id: str, event_type: str, body: str | None = None) -> dict[str, 
         "envelope": envelope(case_id, "ppk.3374", event_type),
         "filed_with": body or BODY[event_type],
         "filed_on": date(2024, 11, 25),
-        "contested_decree_number": "800/001/2024",
+        "contested_decree_number": DECREE,
         "appellant_nip": "198501012010011001",
         "grounds": "The facts were misread.",
     }
@@ -105,3 +107,82 @@ def test_an_amended_sanction_must_be_given_and_fit_the_violation() -> None:
     assert "null" in stray.detail
     fitting = decision(case_id, filed, "AMENDED", amended_sanction=lighter_medium)
     assert check_transition(case, "AppealDecided", fitting) is None
+
+
+@pytest.mark.parametrize("event_type", ["ObjectionFiled", "AppealFiled"])
+def test_a_remedy_contests_the_decree_the_ppk_reported(event_type: str) -> None:
+    case, case_id = sanctioned()
+    elsewhere = remedy(case_id, event_type) | {"contested_decree_number": "NOT-A-DECREE/123"}
+
+    rejection = check_transition(case, event_type, elsewhere)
+
+    assert rejection is not None
+    assert rejection.reason is Reason.ILLEGAL_TRANSITION
+    assert "contested_decree_number is not the number of the decree" in rejection.detail
+    assert "NOT-A-DECREE" not in rejection.detail
+
+
+def closing(case_id: str, reason: str, final: dict[str, str] | None) -> dict[str, Any]:
+    return {
+        "envelope": envelope(case_id, "bkn", "CaseClosed"),
+        "closing_reason": reason,
+        "closed_on": date(2024, 12, 21),
+        "final_sanction": final,
+        "merged_into_case_id": None,
+        "remarks": None,
+    }
+
+
+IMPOSED = {"level": "MEDIUM", "kind": "ALLOWANCE_CUT_25_6_MONTHS"}
+HEAVIER = {"level": "MEDIUM", "kind": "ALLOWANCE_CUT_25_12_MONTHS"}
+
+
+def decided(outcome: str, **fields: Any) -> tuple[CaseLifecycle, str]:
+    """A sanctioned case whose appeal BPASN decided ``outcome``."""
+    case, case_id = sanctioned()
+    filed = remedy(case_id, "AppealFiled")
+    case = advance(case, "AppealFiled", filed)
+    return advance(case, "AppealDecided", decision(case_id, filed, outcome, **fields)), case_id
+
+
+def test_a_case_closes_on_the_sanction_standing_after_its_appeal() -> None:
+    upheld, upheld_id = decided("UPHELD")
+    amended, amended_id = decided("AMENDED", amended_sanction=HEAVIER)
+
+    assert (
+        check_transition(upheld, "CaseClosed", closing(upheld_id, "SANCTION_IMPOSED", IMPOSED))
+        is None
+    )
+    assert (
+        check_transition(amended, "CaseClosed", closing(amended_id, "SANCTION_IMPOSED", HEAVIER))
+        is None
+    )
+    for case, case_id, final in [(upheld, upheld_id, HEAVIER), (amended, amended_id, IMPOSED)]:
+        wrong = check_transition(case, "CaseClosed", closing(case_id, "SANCTION_IMPOSED", final))
+        assert wrong is not None
+        assert "final_sanction is not the sanction standing" in wrong.detail
+
+
+def test_a_case_whose_sanction_was_overturned_closes_without_one() -> None:
+    case, case_id = decided("OVERTURNED")
+
+    as_imposed = check_transition(case, "CaseClosed", closing(case_id, "SANCTION_IMPOSED", IMPOSED))
+    no_final = check_transition(case, "CaseClosed", closing(case_id, "SANCTION_IMPOSED", None))
+
+    assert as_imposed is not None
+    assert no_final is not None
+    assert "close the case as SANCTION_OVERTURNED" in as_imposed.detail
+    assert (
+        check_transition(case, "CaseClosed", closing(case_id, "SANCTION_OVERTURNED", None)) is None
+    )
+
+
+def test_a_case_value_kept_before_the_sanction_was_is_not_checked() -> None:
+    case, case_id = sanctioned()
+    older = CaseLifecycle.from_json({k: v for k, v in case.to_json().items() if k != "sanction"})
+    assert older is not None
+
+    elsewhere = remedy(case_id, "AppealFiled") | {"contested_decree_number": "800/9/2024"}
+
+    assert older.sanction is None
+    assert check_transition(older, "AppealFiled", elsewhere) is None

@@ -146,6 +146,29 @@ def test_sanction_fit(
 
 
 @pytest.mark.parametrize(
+    ("kind", "recommended_kind", "fits"),
+    [
+        ("ALLOWANCE_CUT_25_6_MONTHS", "ALLOWANCE_CUT_25_12_MONTHS", False),
+        ("ALLOWANCE_CUT_25_9_MONTHS", "ALLOWANCE_CUT_25_12_MONTHS", False),
+        ("ALLOWANCE_CUT_25_12_MONTHS", "ALLOWANCE_CUT_25_12_MONTHS", True),
+        ("ALLOWANCE_CUT_25_12_MONTHS", "ALLOWANCE_CUT_25_6_MONTHS", True),
+        ("ALLOWANCE_CUT_25_6_MONTHS", None, True),  # the kind left to the PPK
+    ],
+)
+def test_a_sanction_of_the_recommended_level_is_no_lighter_kind(
+    kind: str, recommended_kind: str | None, fits: bool
+) -> None:
+    # PP 94/2021 Art. 8 orders each level's sanctions: a 6-month cut is lighter than 12.
+    misfit = sanction_misfit(
+        "DISCIPLINE_PARTISAN_SUPPORT", "MEDIUM", kind, "MEDIUM", recommended_kind
+    )
+
+    assert (misfit is None) is fits
+    if misfit is not None:
+        assert f"impose {recommended_kind} or a heavier one" in misfit
+
+
+@pytest.mark.parametrize(
     ("violation", "level", "kind", "recommended", "what_to_do"),
     [
         (

@@ -97,7 +97,7 @@ def test_not_proven_then_closed(hub: RunningHub) -> None:
 def test_sanction_appealed_and_decided(hub: RunningHub) -> None:
     case_id = hub.open_case()
     hub.step("RecommendationIssued", recommendation(case_id))
-    hub.step("SanctionImposed", sanction(case_id))
+    hub.step("SanctionImposed", sanction(case_id) | {"decree_number": "800/1/2024"})
     filed = appeal(case_id)
     hub.step("AppealFiled", filed)
     hub.step("AppealDecided", decided(case_id, filed["envelope"]["event_id"]))

@@ -1,0 +1,76 @@
+"""The sanction standing on a case: the PPK's decree, then upheld, amended or overturned.
+
+An objection or appeal contests the decree the PPK signed, so it names that decree's number; a
+case closed names as its final sanction the one standing after every remedy, and none once it
+was overturned. A case whose decree was accepted before the hub kept it has none known here,
+and is not checked. Levels, kinds and decree numbers are acts of public bodies, no personal
+data, but no refusal quotes a value: the sender has them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streams.domain.reasons import Reason, Rejection
+
+#: What the hub keeps: ``decree_number``, ``level``, ``kind``; ``overturned`` once it was.
+Standing = dict[str, Any]
+
+
+def standing_after(
+    standing: Standing | None, event_type: str, record: dict[str, Any]
+) -> Standing | None:
+    """The sanction standing after ``record`` (an accepted event of ``event_type``)."""
+    if event_type == "SanctionImposed":
+        return {
+            "decree_number": record["decree_number"],
+            "level": record["sanction_level"],
+            "kind": record["sanction_kind"],
+        }
+    if event_type != "AppealDecided" or standing is None:
+        return standing
+    if record["decision"] == "OVERTURNED":
+        return standing | {"overturned": True}
+    amended = record["amended_sanction"]
+    if record["decision"] == "AMENDED" and amended is not None:
+        return standing | {"level": amended["level"], "kind": amended["kind"]}
+    return standing
+
+
+def contested_misfit(
+    standing: Standing | None, event_type: str, record: dict[str, Any]
+) -> Rejection | None:
+    """Why an ObjectionFiled or AppealFiled does not contest the case's decree, or None."""
+    if standing is None or record["contested_decree_number"] == standing["decree_number"]:
+        return None
+    return _illegal(
+        event_type,
+        "contested_decree_number is not the number of the decree the PPK reported for this "
+        "case (its SanctionImposed); name that decree, or check the case the remedy is sent for",
+    )
+
+
+def closing_misfit(standing: Standing | None, record: dict[str, Any]) -> Rejection | None:
+    """Why a CaseClosed's final sanction is not the one standing, or None."""
+    final = record["final_sanction"]
+    if standing is None:
+        return None
+    if standing.get("overturned"):
+        if final is None and record["closing_reason"] != "SANCTION_IMPOSED":
+            return None
+        return _illegal(
+            "CaseClosed",
+            "the sanction was overturned on appeal (AppealDecided): close the case as "
+            "SANCTION_OVERTURNED with final_sanction null",
+        )
+    if final is None or (final["level"], final["kind"]) == (standing["level"], standing["kind"]):
+        return None
+    return _illegal(
+        "CaseClosed",
+        f"final_sanction is not the sanction standing on the case ({standing['level']} "
+        f"{standing['kind']}, as imposed or as amended on appeal); name that one, or null",
+    )
+
+
+def _illegal(event_type: str, why: str) -> Rejection:
+    return Rejection(Reason.ILLEGAL_TRANSITION, f"{event_type} is not allowed now: {why}")
