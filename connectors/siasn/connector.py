@@ -22,12 +22,15 @@ feed entry                            SIASN write                 why
 ``SanctionImposed``                   ``POST /sanctions``         the decree enters the
                                                                   discipline record; SIASN
                                                                   lifts the case's block
+``AppealDecided`` (``AMENDED`` or     ``POST /sanctions/          the discipline record holds
+``OVERTURNED``)                       decisions``                 the sanction that stands:
+                                                                  amended, or annulled
 ``CaseClosed``                        ``POST /blocks/release``    a closed case keeps no block
 ===================================== =========================== ===========================
 
 A follow-up breach with ``met_at`` reports a sanction that came after the due date: the PPK
-acted, late, and nothing is blocked. Every other entry (registration, verification,
-recommendation, other deadlines...) needs no
+acted, late, and nothing is blocked. A decision that upholds the sanction changes nothing in
+SIASN. Every other entry (registration, verification, recommendation, other deadlines...) needs no
 SIASN write and is passed over. Each write carries the event id as ``Idempotency-Key``; SIASN
 answers 409 ``already_recorded`` to a repeat (delivered), and 409 with another code to a write
 that contradicts what it holds (dead-lettered with the reason). The NIP travels only in the
@@ -63,6 +66,8 @@ CONFLICTS = {
     "check the decree with the PPK",
     "already_blocked": "SIASN holds an active block of this case under another reference",
     "idempotency_key_reused": "SIASN recorded another write under this event id",
+    "no_sanction": "SIASN holds no sanction of this case for the decision to change; record "
+    "the PPK's decree (its SanctionImposed) first, then redeliver",
 }
 
 
@@ -178,6 +183,18 @@ def write_for(entry: FeedEntry) -> Write | None:
             "imposed_by": event["envelope"]["source"],
         }
         return Write("record the sanction", "/sanctions", body)
+    if entry.event_type == "AppealDecided" and event["decision"] != "UPHELD":
+        amended = event["amended_sanction"]
+        body = {
+            "case_ref": case,
+            "decision": event["decision"],
+            "decision_number": event["decision_number"],
+            "decided_on": event["decided_on"].isoformat(),
+            "decided_by": event["decided_by"],
+            "sanction_level": amended["level"] if amended else None,
+            "sanction_kind": amended["kind"] if amended else None,
+        }
+        return Write("record the appeal's decision", "/sanctions/decisions", body)
     if entry.event_type == "CaseClosed":
         body = {
             "case_ref": case,

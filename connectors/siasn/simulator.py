@@ -85,6 +85,8 @@ class SiasnApi(SimulatedJsonApi):
         self.cases: dict[str, dict[str, Any]] = {}
         self.blocks: dict[str, Block] = {}
         self.sanctions: dict[str, dict[str, Any]] = {}
+        self.decisions: dict[str, dict[str, Any]] = {}
+        """The last objection or appeal decision on each decree: amended or annulled."""
         self.block_log = BlockLog()
         """Every block applied and lifted, as ``GET /blocks/changes`` serves it."""
         self.applied: Counter[str] = Counter()
@@ -99,6 +101,7 @@ class SiasnApi(SimulatedJsonApi):
             "/blocks": (("case_ref", "reason"), self._block),
             "/sanctions": (("case_ref", "decree_number", "sanction_kind"), self._sanction),
             "/blocks/release": (("case_ref", "reason"), self._release),
+            "/sanctions/decisions": (("case_ref", "decision", "decision_number"), self._decision),
         }
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -250,6 +253,21 @@ class SiasnApi(SimulatedJsonApi):
             "decree_number": request["decree_number"],
             **self._lift(case_ref, "SANCTION_IMPOSED", request["decree_number"]),
         }
+
+    def _decision(self, request: dict[str, Any]) -> Answer:
+        """An objection's or appeal's decision: the case's sanction amended or annulled."""
+        case_ref = request["case_ref"]
+        if case_ref not in self.cases:
+            return 404, {"error": "case_unknown"}
+        held = [n for n, sanction in self.sanctions.items() if sanction["case_ref"] == case_ref]
+        if not held:
+            return 409, {"error": "no_sanction"}
+        if request["decision"] not in ("AMENDED", "OVERTURNED"):
+            return 422, {"error": "invalid_request", "invalid": ["decision"]}
+        decree = held[-1]
+        self.decisions[decree] = request
+        status = "ANNULLED" if request["decision"] == "OVERTURNED" else "AMENDED"
+        return 201, {"decree_number": decree, "status": status}
 
     def _release(self, request: dict[str, Any]) -> Answer:
         if request["case_ref"] not in self.cases:

@@ -303,3 +303,75 @@ def test_configuration_is_validated() -> None:
     for key in ("institution", "base_url"):
         assert key in str(invalid.value)
     assert TOKEN not in str(invalid.value)
+
+
+def appeal_decided(case_id: str, decision: str, amended: dict[str, str] | None) -> dict[str, Any]:
+    return {
+        "envelope": hubtools.envelope(case_id, "bpasn", "AppealDecided"),
+        "remedy_event_id": str(uuid.uuid4()),
+        "decided_by": "BPASN",
+        "decision": decision,
+        "decision_number": "BPASN/7/2025",
+        "decided_on": date(2025, 2, 3),
+        "amended_sanction": amended,
+        "considerations": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("decision", "amended"),
+    [
+        ("OVERTURNED", None),
+        ("AMENDED", {"level": "MEDIUM", "kind": "ALLOWANCE_CUT_25_12_MONTHS"}),
+    ],
+)
+def test_a_decision_on_appeal_reaches_the_discipline_record(
+    api: SiasnApi, decision: str, amended: dict[str, str] | None
+) -> None:
+    # An annulled sanction stayed in SIASN: the feed's AppealDecided was passed over.
+    report, _, sanction, _ = siasn_case()
+    case_id = report[1]["envelope"]["case_id"]
+    connector = _siasn(api)
+    entries = _entries(
+        connector, [report, sanction, ("AppealDecided", appeal_decided(case_id, decision, amended))]
+    )
+
+    for entry in entries:
+        connector.deliver(entry)
+
+    decree = entries[1].event["decree_number"]
+    assert api.decisions[decree]["decision"] == decision
+    assert api.decisions[decree]["sanction_kind"] == (amended or {}).get("kind")
+    assert api.effects(entries[2].event_id) == 1
+
+
+def test_an_upheld_sanction_needs_no_siasn_write(api: SiasnApi) -> None:
+    report, _, sanction, _ = siasn_case()
+    case_id = report[1]["envelope"]["case_id"]
+    connector = _siasn(api)
+    upheld = ("AppealDecided", appeal_decided(case_id, "UPHELD", None))
+    entries = _entries(connector, [report, sanction, upheld])
+
+    for entry in entries:
+        connector.deliver(entry)
+
+    assert api.decisions == {}
+    assert api.effects(entries[2].event_id) == 0
+
+
+def test_a_decision_on_a_sanction_siasn_does_not_hold_is_permanent_and_says_why(
+    api: SiasnApi,
+) -> None:
+    report, _, _, _ = siasn_case()
+    case_id = report[1]["envelope"]["case_id"]
+    connector = _siasn(api)
+    linked, decided = _entries(
+        connector, [report, ("AppealDecided", appeal_decided(case_id, "OVERTURNED", None))]
+    )
+    connector.deliver(linked)
+
+    with pytest.raises(PermanentError) as refused:
+        connector.deliver(decided)
+
+    assert "record the PPK's decree (its SanctionImposed) first" in refused.value.reason
+    assert NIP not in refused.value.reason
