@@ -102,9 +102,9 @@ class Pages:
             ],
         }
 
-    def script(self) -> str:
-        """The tracking page's live update."""
-        return resources.files("connectors.lapor").joinpath("templates", "track.js").read_text()
+    def script(self, name: str) -> str:
+        """A page's script: ``track.js`` (the tracking page's live update), ``form.js``."""
+        return resources.files("connectors.lapor").joinpath("templates", name).read_text()
 
 
 def provinces_of(jurisdiction: str) -> list[Province]:

@@ -56,6 +56,8 @@ HEARTBEAT_SECONDS = 15.0
 MAX_STREAMS_PER_SOURCE = 4
 #: Largest body of the tracking-code form (a code has at most 64 characters).
 CODE_FORM_BYTES = 4096
+#: Paths no rate limit counts: the probe, the empty form and the pages' scripts.
+_UNLIMITED = frozenset({"/health", "/", "/static/track.js", "/static/form.js"})
 _HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",  # the tracking code is in the path
@@ -149,7 +151,7 @@ class Portal:
                 web.get("/lacak/{code}", self.status),
                 web.get("/lacak/{code}/events", self.stream),
                 web.get("/api/v1/tracking/{code}", self.status_json),
-                web.get("/static/track.js", self.script),
+                web.get("/static/{name:track\\.js|form\\.js}", self.script),
                 web.get("/health", self.health),
             ]
         )
@@ -189,7 +191,7 @@ class Portal:
     @web.middleware
     async def _limits(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         action = "report" if request.method == "POST" and request.path != "/lacak" else "track"
-        if request.path not in ("/health", "/", "/static/track.js") and not self.rates.allow(
+        if request.path not in _UNLIMITED and not self.rates.allow(
             action, source_of(request, self.settings)
         ):
             wait = self.rates.retry_after(action, source_of(request, self.settings))
@@ -207,8 +209,9 @@ class Portal:
         return web.json_response({"status": "ok"})
 
     async def script(self, request: web.Request) -> web.Response:
-        """The tracking page's live update (a file, so the policy allows no inline script)."""
-        return web.Response(text=self.pages.script(), content_type="text/javascript")
+        """A page's script (a file, so the policy allows no inline script)."""
+        name = request.match_info["name"]
+        return web.Response(text=self.pages.script(name), content_type="text/javascript")
 
     async def form(self, request: web.Request) -> web.Response:
         """The empty report form."""

@@ -39,6 +39,7 @@ GET_PATHS = (
     "/api/v1/tracking/{code}",
     "/health",
     "/static/track.js",
+    "/static/form.js",
 )
 POST_PATHS = ("/lapor", "/lacak", "/api/v1/reports")
 FIELDS = (*report_fields(), "reporter_name", "reporter_contact", "form_token", "code", "lang")

@@ -93,3 +93,18 @@ def test_the_form_keeps_its_token_when_it_comes_back_with_faults(intake: LaporIn
     assert status == 400
     assert f'name="form_token" value="{token}"' in page.decode()
     assert form_token(intake) != token  # every new form has a token of its own
+
+
+def test_the_form_loads_the_script_keeping_its_token_which_the_portal_serves(
+    intake: LaporIntake,
+) -> None:
+    # What the script does is checked by Node: tests/connectors/test_lapor_form_script.py.
+    _, _, page = request(intake, "GET", "/")
+    status, headers, script = request(intake, "GET", "/static/form.js")
+    missing, _, _ = request(intake, "GET", "/static/other.js")
+
+    assert '<script src="/static/form.js"></script>' in page.decode()
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/javascript")
+    assert "sessionStorage" in script.decode()
+    assert missing == 404

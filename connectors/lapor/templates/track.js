@@ -4,7 +4,12 @@
   var section = document.getElementById("steps");
   if (!section || !window.EventSource) { return; }
   var source = new EventSource(section.getAttribute("data-stream"));
+  var shown = section.innerHTML.trim();
   source.addEventListener("steps", function (event) {
+    // The stream sends the steps on every (re)connection: replaced unchanged, the live
+    // region would be read out again whole by a screen reader.
+    if (event.data.trim() === shown) { return; }
+    shown = event.data.trim();
     section.innerHTML = event.data;
   });
 })();
