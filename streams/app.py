@@ -317,7 +317,7 @@ def create_worker(settings: Settings) -> faust.App:
     )
     watch.watch_lag(app, metrics, endpoint, security, lag_every := settings.lag_check_seconds)
     watch.watch_strays(app, metrics, endpoint, security, step.rules.institutions, lag_every)
-    census = watch.watch_cases(metrics, step.table, step.rules)
+    census = watch.watch_cases(metrics, step.table, step.rules, settings.history_grace_seconds)
     watch.faust_sensor(app, metrics, settings.faust_metrics)
     server_tls.watch(app, settings.web_tls_cert, settings.web_tls_key, metrics)
     pipeline.register(app, _raw_topic(app, *inbound_topics(institutions)), step)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 #: A TCP port a process binds.
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -12,6 +12,24 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 PortOrNone = Annotated[int, Field(ge=0, le=65535)]
 #: The embedded storage's base port: its gRPC ports are the base + 10000..10004.
 StorageBasePort = Annotated[int, Field(ge=1, le=65535 - 10004)]
+
+#: K of the public figures' suppression rule (streams/audit/suppression.py): a group of one or
+#: two cases is never published by default, and below 2 the rule would hold nothing back.
+DEFAULT_STATS_MIN_CASES = 3
+LEAST_STATS_MIN_CASES = 2
+
+
+def _enough_cases(value: int) -> int:
+    if value < LEAST_STATS_MIN_CASES:
+        raise ValueError(
+            f"KAWAL_STATS_MIN_CASES must be at least {LEAST_STATS_MIN_CASES}: with {value}, "
+            "a figure of a single case would be published and identify that civil servant"
+        )
+    return value
+
+
+#: K: at least :data:`LEAST_STATS_MIN_CASES`.
+MinCases = Annotated[int, AfterValidator(_enough_cases)]
 
 
 def _lower_case(value: object) -> object:

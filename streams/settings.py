@@ -9,19 +9,21 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from streams.setting_types import LogLevel, Port, PortOrNone, StorageBasePort
+from streams.setting_types import (
+    DEFAULT_STATS_MIN_CASES,
+    LogLevel,
+    MinCases,
+    Port,
+    PortOrNone,
+    StorageBasePort,
+)
 
 #: How long a command waits for the broker to answer before it gives up, s; kafka-python's own
 #: default for a first answer (30 s) kept an operator waiting on a typo in KAWAL_BROKER_URL.
 DEFAULT_BROKER_WAIT_SECONDS = 15.0
-
-#: K of the public figures' suppression rule (streams/audit/suppression.py): a group of one or
-#: two cases is never published by default, and below 2 the rule would hold nothing back.
-DEFAULT_STATS_MIN_CASES = 3
-LEAST_STATS_MIN_CASES = 2
 
 #: Seconds an HTTP connection may take to send its request's headers, or idle between two, before
 #: it is closed: long enough for a probe or a scraper, short enough that clients sending half a
@@ -267,7 +269,7 @@ class Settings(BaseSettings):
             "violations per 1,000 civil servants; default: the bundled one (no rows)."
         ),
     )
-    stats_min_cases: int = Field(
+    stats_min_cases: MinCases = Field(
         default=DEFAULT_STATS_MIN_CASES,
         description=(
             "K: no public figure (dashboard, exports, front page, kawal stats) is derived from "
@@ -276,6 +278,14 @@ class Settings(BaseSettings):
     )
     deadline_check_seconds: float = Field(
         default=30.0, gt=0, description="How often the deadline timer looks for overdue clocks, s."
+    )
+    history_grace_seconds: float = Field(
+        default=86400.0,
+        ge=0,
+        description=(
+            "How long the deadline timer leaves a clock that had run out before the hub recorded "
+            "its start (a backlog being imported) for the rest of the import to stop it, s."
+        ),
     )
     retention_file: Path | None = Field(
         default=None,
@@ -325,16 +335,6 @@ class Settings(BaseSettings):
             "reason where known; never personal data), for every process."
         ),
     )
-
-    @field_validator("stats_min_cases")
-    @classmethod
-    def _min_cases(cls, value: int) -> int:
-        if value < LEAST_STATS_MIN_CASES:
-            raise ValueError(
-                f"KAWAL_STATS_MIN_CASES must be at least {LEAST_STATS_MIN_CASES}: with {value}, "
-                "a figure of a single case would be published and identify that civil servant"
-            )
-        return value
 
     @property
     def audit_url(self) -> str:

@@ -9,7 +9,7 @@ no thread or socket behind.
 from __future__ import annotations
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaError
+from kafka.errors import IllegalStateError, KafkaError
 
 
 def close_within(producer: KafkaProducer, seconds: float) -> bool:
@@ -17,9 +17,23 @@ def close_within(producer: KafkaProducer, seconds: float) -> bool:
     try:
         producer.close(timeout=seconds)
     except KafkaError:
-        producer._accumulator.abort_incomplete_batches()  # no public way to drop them
+        _drop_queued(producer)
         producer.close(timeout=0)
         # The sender closes its connections as it ends: wait, so none is left open.
         producer._sender.join(seconds)
         return False
     return True
+
+
+def _drop_queued(producer: KafkaProducer, attempts: int = 3) -> None:
+    """Drops the batches the broker has not taken (no public way to, in kafka-python).
+
+    The sender may complete a batch while it is being dropped (its answer came just then, as
+    when a frozen broker woke up): kafka-python raises then, and the rest is dropped again.
+    """
+    for _ in range(attempts):
+        try:
+            producer._accumulator.abort_incomplete_batches()
+        except IllegalStateError:
+            continue
+        return

@@ -36,8 +36,8 @@ from streams.domain.lifecycle import CaseLifecycle
 JAKARTA = timezone(timedelta(hours=7))
 #: Namespace of breach event ids: one breach per clock, however often the timer looks.
 BREACH_NAMESPACE = uuid.UUID("5f0c1d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f")
-#: How long the timer leaves a clock that ran out before the hub learnt of it: a backlog's
-#: later events come after its first, in the same import or its institution's next.
+#: How long the timer leaves a clock that ran out before the hub learnt of it, by default: a
+#: backlog's later events come after its first, in the same import or its sender's next.
 HISTORY_GRACE = timedelta(hours=24)
 #: Who answers for a clock, and the InstitutionRole symbol of that party.
 RESPONSIBLE_ROLES = {
@@ -194,13 +194,13 @@ def _watched(
     ``own_by``: the sender that answers for it, whose own event's time stops it (it started at
     that sender's time: dating its own event back only shortens its own time). The clock of
     another party started no earlier than the hub recorded the event, since that party learns
-    of it only then. ``history_until``: a clock that ran out before the hub recorded its start
-    is not reported until then (:data:`HISTORY_GRACE`).
+    of it only then. ``history_from``: when the hub recorded the start of a clock that had run
+    out by then, which the timer leaves for a grace from that moment (:func:`unreported`).
     """
     if own_by is not None:
         clock = clock | {"own_by": own_by}
     if received_at is not None and datetime.fromisoformat(clock["due_at"]) <= received_at:
-        clock = clock | {"history_until": (received_at + HISTORY_GRACE).isoformat()}
+        clock = clock | {"history_from": received_at.isoformat()}
     return clock
 
 
@@ -348,18 +348,22 @@ def overdue(case: CaseLifecycle, now: datetime) -> list[dict[str, Any]]:
     return [clock for clock in waiting(case) if datetime.fromisoformat(clock["due_at"]) <= now]
 
 
-def unreported(case: CaseLifecycle, now: datetime) -> list[dict[str, Any]]:
+def unreported(
+    case: CaseLifecycle, now: datetime, history_grace: timedelta = HISTORY_GRACE
+) -> list[dict[str, Any]]:
     """The clocks that have run out by ``now`` and whose breach the hub has not recorded.
 
     Clocks met late included: their event came after the due date, so they were breached.
-    History within its grace is left for the rest of its import (:func:`update_clocks`).
+    History is left for ``history_grace`` after the hub recorded its start, for the rest of its
+    import (``KAWAL_HISTORY_GRACE_SECONDS``, :func:`update_clocks`).
     """
     return [
         clock
         for clock in case.clocks
         if datetime.fromisoformat(clock["due_at"]) <= now
         and not is_breached(clock)
-        and datetime.fromisoformat(clock.get("history_until", clock["due_at"])) <= now
+        and datetime.fromisoformat(clock.get("history_from", clock["due_at"])) + history_grace
+        <= now
     ]
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from streams.domain.case_counts import CaseCounts, CaseTally
-from streams.domain.deadlines import DeadlineRule, unreported
+from streams.domain.deadlines import HISTORY_GRACE, DeadlineRule, unreported
 from streams.domain.lifecycle import CaseLifecycle
 from streams.hub.case_scan import Pacing, each_case
 from streams.hub.case_table import lifecycle_of
@@ -55,10 +55,16 @@ class CaseCensus:
         rules: Mapping[str, DeadlineRule],
         now: Callable[[], datetime] | None = None,
         pacing: Pacing | None = None,
+        history_grace: timedelta = HISTORY_GRACE,
     ) -> None:
-        """Count the cases of ``table`` (a Faust table) against the configured ``rules``."""
+        """Count the cases of ``table`` (a Faust table) against the configured ``rules``.
+
+        ``history_grace``: how long a clock that ran out before the hub recorded its start is
+        left before the timer reports it (``KAWAL_HISTORY_GRACE_SECONDS``).
+        """
         self._table = table
         self._rules = rules
+        self._history_grace = history_grace
         self._now = now or (lambda: datetime.now(UTC))
         self._pacing = pacing or Pacing()
         self._overdue = OverdueClocks(rules)
@@ -79,7 +85,10 @@ class CaseCensus:
                 if case is None:
                     continue
                 tally.add(case)
-                due.extend(DueClock(case_id, case, clock) for clock in unreported(case, now))
+                due.extend(
+                    DueClock(case_id, case, clock)
+                    for clock in unreported(case, now, self._history_grace)
+                )
         self._overdue.saw(
             ((d.case_id, str(d.clock["rule_id"]), str(d.clock["caused_by"])) for d in due), now
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import faust
@@ -79,13 +79,17 @@ def watch_strays(
     return watch
 
 
-def watch_cases(metrics: HubMetrics, table: Any, rules: CaseRules) -> CaseCensus:
+def watch_cases(
+    metrics: HubMetrics, table: Any, rules: CaseRules, history_grace_seconds: float
+) -> CaseCensus:
     """The census of ``table``, whose counts and clocks' time overdue are exported when taken.
 
     The calendar's reach is exported too. The deadline timer takes the census
-    (:func:`streams.hub.deadline_timer.register`).
+    (:func:`streams.hub.deadline_timer.register`); ``history_grace_seconds``: see
+    :class:`CaseCensus`.
     """
-    census = CaseCensus(table, rules.deadline_rules)
+    grace = timedelta(seconds=history_grace_seconds)
+    census = CaseCensus(table, rules.deadline_rules, history_grace=grace)
     metrics.registry.register(
         CaseCollector(census.counts, calendar_reach(rules.calendar), census.taken)
     )

@@ -18,6 +18,7 @@ from schemas.envelope import envelope
 from schemas.errors import KawalError
 from schemas.identity import case_id_for
 from streams.domain.institutions import Institution
+from streams.settings import Settings
 
 #: Event ids are derived from the case and step, so a second demo run sends the same events.
 DEMO_NAMESPACE = uuid.UUID("0f9a4a52-4a57-4c0b-9d3f-6b61776b6177")
@@ -232,3 +233,18 @@ def demo_waves() -> list[list[tuple[str, dict[str, Any]]]]:
             ),
         ],
     ]
+
+
+#: Seconds the demo's deadline timer leaves a clock that ran out before the hub recorded it.
+DEMO_HISTORY_GRACE = 30.0
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """``settings`` with the demo's defaults, where the operator did not give the setting.
+
+    The demo's cases are invented: everyone may follow them. They are history, each sent whole
+    within seconds: the ones left overdue are breached within a minute, not a day.
+    """
+    given = settings.model_fields_set
+    defaults = {"public_cases": True, "history_grace_seconds": DEMO_HISTORY_GRACE}
+    return settings.model_copy(update={k: v for k, v in defaults.items() if k not in given})

@@ -28,6 +28,7 @@ from streams.broker.endpoint import parse_broker_url, without_credentials
 from streams.broker.provision import BrokerUnreachableError
 from streams.domain.institutions import load_institutions
 from streams.local.children import open_child_url, refuse_credentials_for_embedded
+from streams.local.demo import demo_settings
 from streams.local.demo_mix import mix_waves
 from streams.local.demo_portal import PORT_SETTING as PORTAL_PORT_SETTING
 from streams.local.demo_portal import announce_demo_report, portal_port, portal_url
@@ -199,6 +200,7 @@ class Supervisor:
         env["KAWAL_SINK_PORT"] = str(self.settings.sink_port)
         env["KAWAL_WEB_HOST"] = self.settings.web_host
         env["KAWAL_PUBLIC_CASES"] = str(self.settings.public_cases).lower()
+        env["KAWAL_HISTORY_GRACE_SECONDS"] = str(self.settings.history_grace_seconds)
         if self.settings.portal_url:
             env["KAWAL_PORTAL_URL"] = self.settings.portal_url
         return env
@@ -325,9 +327,8 @@ def _healthy(url: str) -> bool:
 
 def run_up(settings: Settings, *, demo: bool, ephemeral: bool, monitoring: bool = False) -> int:
     """Run the hub until SIGTERM or Ctrl-C; return the exit code."""
-    if demo and "public_cases" not in settings.model_fields_set:
-        # The demo's cases are invented: everyone may follow them, unless told otherwise.
-        settings = settings.model_copy(update={"public_cases": True})
+    if demo:
+        settings = demo_settings(settings)
     portal = demo_portal_runs(settings, demo=demo, ephemeral=ephemeral)
     if portal and "portal_url" not in settings.model_fields_set:
         # The demo's portal is where its public pages send reporters.

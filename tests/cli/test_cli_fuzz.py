@@ -141,6 +141,13 @@ def command_lines(draw: st.DrawFn, home: Home, folder: Path) -> list[str]:
     return argv
 
 
+# Hypothesis takes any use of the global random state while it draws for the strategy's: a
+# kafka-python client thread an earlier command left reconnecting (its backoff has jitter)
+# made the draw of an `access log` line fail once on a loaded machine. The strategy uses none.
+@pytest.mark.filterwarnings(
+    "ignore:Do not use the `random` module inside strategies:"
+    "hypothesis.errors.HypothesisDeprecationWarning"
+)
 def test_no_command_line_makes_a_command_fail_as_a_defect(
     home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

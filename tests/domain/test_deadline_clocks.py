@@ -153,6 +153,15 @@ def test_a_live_clock_is_not_history() -> None:
     update_clocks(case, RULES, CALENDAR, "ReportReceived", first, REPORTED)
 
     [clock] = case.clocks
-    assert "history_until" not in clock
+    assert "history_from" not in clock
     assert clock["own_by"] == "bawaslu.33"
     assert [c["rule_id"] for c in unreported(case, LATE)] == ["report_registration"]
+
+
+def test_the_grace_of_history_is_the_one_given() -> None:
+    # KAWAL_HISTORY_GRACE_SECONDS: 30 s in the demo, whose history comes whole in seconds.
+    _, case = imported_report()
+    grace = timedelta(seconds=30)
+
+    assert unreported(case, IMPORTED + timedelta(seconds=29), grace) == []
+    assert len(unreported(case, IMPORTED + grace, grace)) == 1

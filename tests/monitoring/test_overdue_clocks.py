@@ -143,7 +143,7 @@ def test_the_collector_exports_the_age_of_each_rule() -> None:
 
 def test_the_worker_exports_the_cases_once_its_first_census_is_taken(tmp_path: Path) -> None:
     step = step_pipeline(tmp_path)
-    census = watch_cases(step.metrics, {"stuck": recommended(late("e1"))}, step.rules)
+    census = watch_cases(step.metrics, {"stuck": recommended(late("e1"))}, step.rules, 86400.0)
     before = step.metrics.exposition().decode()
 
     asyncio.run(census.take())

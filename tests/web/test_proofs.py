@@ -90,7 +90,7 @@ def test_the_same_entry_is_proven_in_a_head_kept_before_and_by_its_seq(
         ("?tree_size=-3", (400, "bad_query")),
         ("?tree_size=99999999999999999999999999", (400, "bad_query")),
         ("?seq=9223372036854775808", (400, "bad_query")),
-        ("?as=bkn", (400, "bad_query")),
+        ("?as=bkn", (400, "viewer_in_query")),
         ("?seq=999", (404, "no_such_entry_or_head")),
         ("?tree_size=99999999", (404, "no_such_entry_or_head")),
     ],
