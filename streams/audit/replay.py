@@ -34,6 +34,8 @@ from streams.topics import CASE_AUDIT
 BATCH_SIZE = 5_000
 #: Give up when the broker sends nothing for this long while records remain, in seconds.
 STALL_SECONDS = 30.0
+#: How long the broker may hold a fetch with nothing to send, in milliseconds.
+FETCH_WAIT_MS = 250
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,9 @@ def _consumer(bootstrap: list[str], credentials: BrokerCredentials, wait: float)
         enable_auto_commit=False,
         fetch_max_bytes=64 * 1024 * 1024,
         max_partition_fetch_bytes=16 * 1024 * 1024,
-        fetch_max_wait_ms=5,
+        # Held 250 ms: on tansu a 5 ms look at a large topic's partitions brought nothing for
+        # the whole stall time (docs/scale.md, "quiet looks"), and the rebuild gave up.
+        fetch_max_wait_ms=FETCH_WAIT_MS,
     )
 
 
@@ -147,7 +151,12 @@ def _copy_into(
         if batches:
             last_progress = time.monotonic()
         elif time.monotonic() - last_progress > STALL_SECONDS:
-            raise ReplayError(f"no records from the broker for {STALL_SECONDS:.0f} s")
+            raise ReplayError(
+                f"no records from the broker for {STALL_SECONDS:.0f} s with "
+                f"{remaining(consumer, partitions)} of {CASE_AUDIT} left to read: check that the "
+                "broker answers (kawal up's log, its tansu.log), then run kawal replay again; "
+                "what was stored stays, and is not stored twice"
+            )
         bar.total = read + remaining(consumer, partitions)
         if len(rows) >= BATCH_SIZE:
             writer.write(rows, offsets)

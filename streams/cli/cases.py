@@ -233,6 +233,12 @@ def _case_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.cli.output import reporting_errors
+
+    return reporting_errors(lambda: _rebuild(args, settings), as_json=args.json)
+
+
+def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
     from streams.app import create_store
     from streams.audit.replay import replay
     from streams.broker.credentials import BrokerCredentials

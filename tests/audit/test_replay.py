@@ -14,6 +14,7 @@ from typing import Any
 
 from streams.audit.store import AuditStore
 from streams.audit.verify import verify_store
+from tests.brokers import start_ephemeral_broker
 from tests.hubtools import RunningHub
 from tests.in_process import kawal_here
 from tests.postgres import PostgresServer
@@ -72,3 +73,24 @@ def test_replay_closes_the_store_it_rebuilt(hub: RunningHub, postgres: PostgresS
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["inserted"] >= 0
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+def test_a_replay_that_cannot_read_says_why_as_json_too(tmp_path: Path) -> None:
+    # A script asking --json got nothing on stdout: the error was a line on stderr only.
+    broker = start_ephemeral_broker(tmp_path / "broker")
+    try:
+        env = dict(
+            os.environ,
+            KAWAL_HOME=str(tmp_path / "home"),
+            KAWAL_BROKER_URL=f"tansu://{broker.bootstrap_servers}",
+            KAWAL_AUDIT_DB_URL=f"sqlite:///{tmp_path / 'rebuilt.db'}",
+        )
+        command = [sys.executable, "-m", "streams.cli", "replay", "--json"]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        broker.stop()
+
+    assert done.returncode == 1, done
+    error = json.loads(done.stdout)["error"]
+    assert "kawal.case.audit" in error
+    assert f"kawal: {error}" in done.stderr
