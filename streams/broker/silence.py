@@ -102,6 +102,8 @@ class BrokerSilence:
         clock: Monotonic seconds (tests pass their own).
         who: Whose silence it is, when one log holds several processes' lines (the demo's
             connectors share one): each line starts with it.
+        from_first_question: Count the silence from the first question only, not from when
+            this was made: for a process that may begin asking long after it started.
     """
 
     def __init__(
@@ -110,6 +112,8 @@ class BrokerSilence:
         runbook: str = "kawalbrokerunanswered",
         clock: Callable[[], float] = time.monotonic,
         who: str | None = None,
+        *,
+        from_first_question: bool = False,
     ) -> None:
         self.grace = grace
         self._runbook = runbook
@@ -118,6 +122,7 @@ class BrokerSilence:
         # Every process reached the broker before it started (its clients were built).
         self._answered_at = clock()
         self._answering = True
+        self._asked = not from_first_question
 
     def ask(self, question: Callable[[], None]) -> None:
         """Ask the broker once with ``question`` (blocking); a change is logged."""
@@ -131,6 +136,9 @@ class BrokerSilence:
     def unanswered(self, exc: Exception) -> None:
         """Record a question the broker left unanswered with ``exc``: logged at the first."""
         # Not a failure of the process: the broker's, reported by readiness and the alert.
+        if not self._asked:  # the silence starts with the first question left unanswered
+            self._answered_at = self._clock()
+        self._asked = True
         if self._answering:
             log.error(
                 "%sthe broker does not answer (%s); /readyz answers 503 once it has not for "
@@ -148,11 +156,13 @@ class BrokerSilence:
             log.warning(
                 "%sthe broker answers again, after %.0f s", self._who, self.unanswered_for()
             )
-        self._answering = True
+        self._answering = self._asked = True
         self._answered_at = self._clock()
 
     def unanswered_for(self) -> float:
-        """Seconds since the broker last answered this process."""
+        """Seconds since the broker last answered this process (0 before it was asked)."""
+        if not self._asked:
+            return 0.0
         return max(0.0, self._clock() - self._answered_at)
 
     def silent(self) -> bool:

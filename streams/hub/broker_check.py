@@ -46,7 +46,10 @@ class BrokerCheck(BrokerSilence):
         grace: float = UNANSWERED_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(grace, clock=clock)
+        # The worker asks from a Faust timer, which starts only once its tables are recovered:
+        # counted from its start, a recovery of minutes read as the broker not answering (a
+        # page, /readyz 503) while the broker served it.
+        super().__init__(grace, clock=clock, from_first_question=True)
         self._question = ask
         # A thread of its own: long lag readings or store calls in the shared executor
         # must not hold a question back, which would look like a silent broker.

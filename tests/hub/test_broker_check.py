@@ -136,7 +136,7 @@ def test_a_slow_broker_that_answers_never_degrades_readiness(answering: BrokerQu
 def test_a_silent_broker_from_the_start_degrades_once_the_bound_has_passed(
     silent: BrokerQuestion,
 ) -> None:
-    # The process reached the broker before it started: the bound counts from its start.
+    # The bound counts from the first question the broker left unanswered.
     clock = ManualClock(0.0)
     check = BrokerCheck(silent, HubMetrics(), clock=clock)
     asyncio.run(check.check())
@@ -147,3 +147,27 @@ def test_a_silent_broker_from_the_start_degrades_once_the_bound_has_passed(
     assert readiness is not None
     assert readiness[0] == 503
     assert readiness[1]["broker"] == "unreachable"
+
+
+def test_a_long_recovery_before_the_first_check_is_no_silence(
+    answering: BrokerQuestion, silent: BrokerQuestion
+) -> None:
+    # Faust starts the check's timer once its tables are recovered: minutes after the check
+    # was made. They read as the broker not answering (a page, /readyz 503) while it served
+    # the recovery.
+    clock = ManualClock(0.0)
+    metrics = HubMetrics()
+    check = BrokerCheck(answering, metrics, clock=clock)
+    clock.now = 10 * UNANSWERED_SECONDS
+
+    assert check.readiness() is None
+    assert unanswered(metrics) == 0
+    asyncio.run(check.check())
+    assert check.readiness() is None
+
+    # Silent from its first question on, the bound counts from that question.
+    late = BrokerCheck(silent, HubMetrics(), clock=clock)
+    asyncio.run(late.check())
+    assert late.unanswered_for() == 0
+    clock.now += UNANSWERED_SECONDS + 1
+    assert late.readiness() is not None
