@@ -78,6 +78,7 @@ class HubMetrics:
         rejection_reasons: Mapping[Stage, Iterable[str]] | None = None,
         refusal_reasons: Iterable[str] = (),
         vault: bool = True,
+        stages: Iterable[Stage] = tuple(Stage),
     ) -> None:
         """Metrics on ``registry`` (a new one if None); ``deadline_rules`` are the rule ids.
 
@@ -88,7 +89,8 @@ class HubMetrics:
         are exported at zero from the start. ``vault`` says whether the process asks the
         data-key vault (the worker does, the audit sink never): only then are
         ``kawal_vault_up`` and the retention timer's series exported, as a constant 1 would
-        say a vault answered it.
+        say a vault answered it. ``stages`` are the ones this process counts: only theirs are
+        exported, as a zero of another's would read as that stage doing nothing.
         """
         self.registry = registry or process_registry()
         register_build_info(self.registry, role)
@@ -203,18 +205,18 @@ class HubMetrics:
         self.hub_key_valid.set(1)  # and with the hub's valid signing key
         self.vault_answered(True)
         self._writes_failing = False
-        self._prime(deadline_rules)
+        self._prime(deadline_rules, tuple(stages))
         self._prime_reasons(rejection_reasons or {}, refusal_reasons)
 
-    def _prime(self, deadline_rules: Iterable[str]) -> None:
+    def _prime(self, deadline_rules: Iterable[str], stages: tuple[Stage, ...]) -> None:
         # Export every series at zero so dashboards and alerts see them before the first event;
         # keep the children, as looking one up by labels costs more than counting with it.
         self._events = {
             (stage, outcome): self.events.labels(stage=stage, outcome=outcome)
-            for stage in Stage
+            for stage in stages
             for outcome in Outcome
         }
-        self._seconds = {stage: self.processing_seconds.labels(stage=stage) for stage in Stage}
+        self._seconds = {stage: self.processing_seconds.labels(stage=stage) for stage in stages}
         for rule in deadline_rules:
             self.provisional_deadlines.labels(rule=rule)
         for where in Where:

@@ -23,6 +23,7 @@ def worker_metrics(deadline_rules: Iterable[str]) -> HubMetrics:
         deadline_rules=deadline_rules,
         rejection_reasons={Stage.INGRESS: tuple(Reason)},
         refusal_reasons=tuple(AccessProblem),
+        stages=(Stage.INGRESS, Stage.LEDGER, Stage.ROUTER),
     )
 
 
@@ -32,4 +33,6 @@ def sink_metrics(role: str) -> HubMetrics:
     The sink stores trails and signs tree heads; it never asks the data-key vault (the
     disclosures it stores come sealed), so it exports no ``kawal_vault_up``.
     """
-    return HubMetrics(role=role, rejection_reasons={Stage.SINK: CODEC_REASONS}, vault=False)
+    return HubMetrics(
+        role=role, rejection_reasons={Stage.SINK: CODEC_REASONS}, vault=False, stages=(Stage.SINK,)
+    )

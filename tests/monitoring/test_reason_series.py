@@ -21,7 +21,7 @@ from streams.domain.principals import AccessProblem
 from streams.domain.reasons import Reason
 from streams.domain.signed_events import SIGNED_EVENT, sign_event
 from streams.hub.case_table import CaseBatch
-from streams.hub.process_metrics import sink_metrics
+from streams.hub.process_metrics import sink_metrics, worker_metrics
 from streams.hub.rejections import reason_for_codec_error
 from tests.hub.steptools import keyring, raw_message, step_pipeline
 from tests.hubtools import report
@@ -100,3 +100,17 @@ def test_a_connector_exports_its_internal_errors_at_zero_from_the_start() -> Non
     assert metrics.registry.get_sample_value("kawal_connector_dead_letters_total", labels) == 0
     probe.dead_lettered(INTERNAL_ERROR)
     assert metrics.registry.get_sample_value("kawal_connector_dead_letters_total", labels) == 1
+
+
+def test_each_process_exports_the_events_of_its_own_stages_only() -> None:
+    # The sink exported ingress, ledger and router at 0 whatever the worker counted, and the
+    # worker the sink's stage at 0 whatever the sink stored.
+    def stages(metrics: HubMetrics) -> set[str]:
+        return {
+            dict(labels)["stage"]
+            for (name, labels), _ in exposed(metrics).items()
+            if name == "kawal_events_total"
+        }
+
+    assert stages(sink_metrics("sink")) == {"sink"}
+    assert stages(worker_metrics(())) == {"ingress", "ledger", "router"}
