@@ -16,6 +16,7 @@ from kafka.net.transport import KafkaTCPTransport
 from schemas.errors import CodecError
 from streams.logs import (
     JsonFormatter,
+    RepeatedClientLines,
     WithholdExceptionText,
     configure,
     formatter,
@@ -231,3 +232,45 @@ def test_a_client_reading_a_connection_it_closed_is_a_warning_without_traceback(
         ],
         ["ERROR", "kafka.net.transport: <KafkaTCPTransport [none] (closed)>: Abort (other)"],
     ]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def client_line(name: str = "aiokafka.conn", node: int = 111) -> logging.LogRecord:
+    template = "Unable connect to node with id %s: %s"
+    return logging.LogRecord(name, logging.ERROR, __file__, 1, template, (node, "refused"), None)
+
+
+def test_a_client_line_repeated_within_a_minute_is_written_once_then_counted() -> None:
+    # 3,331 lines in 31 s from one worker during a broker outage buried the hub's own line.
+    clock = Clock()
+    held = RepeatedClientLines(60.0, clock)
+
+    written = [held.filter(client_line(node=n)) for n in range(500)]
+    clock.now = 60.0
+    next_one = client_line()
+    passed_again = held.filter(next_one)
+
+    assert written == [True] + [False] * 499
+    assert passed_again
+    assert next_one.getMessage() == (
+        "Unable connect to node with id 111: refused [and 499 more like it in the last 60 s]"
+    )
+
+
+def test_other_lines_and_the_hubs_own_are_never_held() -> None:
+    clock = Clock()
+    held = RepeatedClientLines(60.0, clock)
+    hubs = logging.LogRecord(
+        "streams.broker.silence", logging.ERROR, __file__, 1, "the broker does not answer", (), None
+    )
+
+    assert held.filter(client_line())
+    assert held.filter(client_line("kafka.conn"))  # another logger: another line
+    assert all(held.filter(hubs) for _ in range(5))
