@@ -59,7 +59,7 @@ def test_a_refused_form_that_carried_files_asks_for_them_again(intake: LaporInta
     assert status == 400
     assert 'id="evidence-again"' in page
     assert "pilih lagi sebelum mengirim laporan" in page
-    assert 'aria-describedby="evidence-again"' in file_input(page)
+    assert 'aria-describedby="evidence-again evidence-hint"' in file_input(page)
     assert intake.read(None, 10) == []
 
 
@@ -68,7 +68,8 @@ def test_a_refused_form_without_files_asks_for_none(intake: LaporIntake) -> None
 
     assert status == 400
     assert "evidence-again" not in page
-    assert "aria-describedby" not in file_input(page)
+    # Only the hint of the limits is read out with the field.
+    assert 'aria-describedby="evidence-hint"' in file_input(page)
 
 
 def test_a_fault_of_the_evidence_is_tied_to_the_file_field(intake: LaporIntake) -> None:
@@ -77,7 +78,7 @@ def test_a_fault_of_the_evidence_is_tied_to_the_file_field(intake: LaporIntake) 
     tag = file_input(page)
     assert status == 415
     assert 'aria-invalid="true"' in tag
-    assert 'aria-describedby="evidence-fault evidence-again"' in tag
+    assert 'aria-describedby="evidence-fault evidence-again evidence-hint"' in tag
     assert '<p class="fault" id="evidence-fault">Berkas bukti ke-1 bukan foto' in page
 
 
@@ -86,7 +87,20 @@ def test_a_fault_of_the_anonymous_box_is_shown_at_the_box(intake: LaporIntake) -
 
     assert status == 400
     assert '<p class="fault" id="anonymous-fault">Pilih ya atau tidak.</p>' in page
-    assert re.search(r'name="anonymous"[^>]*aria-describedby="anonymous-fault"', page)
+    assert re.search(
+        r'name="anonymous"[^>]*aria-describedby="anonymous-fault anonymous-hint"', page
+    )
+
+
+def test_each_hint_is_read_out_with_its_field(intake: LaporIntake) -> None:
+    # A screen reader reads a field's label and what aria-describedby names, nothing around.
+    status, page = send(intake, report_fields(summary=""), [])
+
+    assert status == 400
+    for field, hint in [("anonymous", "anonymous-hint"), ("region_code", "region-hint")]:
+        assert f'id="{hint}"' in page
+        assert re.search(rf'name="{field}"[^>]*aria-describedby="{hint}"', page), field
+    assert re.search(r'name="reporter_name"[^>]*autocomplete="name"', page)
 
 
 @pytest.mark.parametrize("name", ["employing_agency", "violation"])

@@ -758,7 +758,7 @@ def test_an_unticked_anonymous_box_stays_unticked_when_the_form_comes_back(
 
     text = page.decode()
     assert status == 400
-    assert 'name="anonymous" value="true">' in text  # not checked
+    assert 'name="anonymous" value="true" aria-describedby="anonymous-hint">' in text  # unchecked
     assert 'id="reporter_contact-fault"' in text
 
 
