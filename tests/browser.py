@@ -36,13 +36,15 @@ def chromium() -> Iterator[Browser]:
 
 
 @contextmanager
-def page_of(browser: Browser, token: str | None = None, lang: str = "id") -> Iterator[Page]:
-    """A fresh page (its own cookies) sending ``token`` and preferring ``lang``."""
+def page_of(
+    browser: Browser, token: str | None = None, lang: str = "id", width: int = 1280
+) -> Iterator[Page]:
+    """A fresh page (its own cookies) sending ``token``, preferring ``lang``, ``width`` wide."""
     headers = {"Accept-Language": lang}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
     context = browser.new_context(
-        extra_http_headers=headers, viewport={"width": 1280, "height": 900}
+        extra_http_headers=headers, viewport={"width": width, "height": 900}
     )
     context.set_default_timeout(TIMEOUT_MS)
     try:

@@ -65,12 +65,19 @@ class Authenticator:
         """The request's principal, None for the public, or why its credential is refused."""
         return await self._principal(request)
 
-    def refuse(self, view: web.View, request: web.Request, refusal: AccessRefusal) -> web.Response:
+    def refuse(
+        self,
+        view: web.View,
+        request: web.Request,
+        refusal: AccessRefusal,
+        page: str | None = None,
+    ) -> web.Response:
         """The answer refusing a request, counted by its reason code.
 
         Every view refuses through here, whether the credential was refused, none was sent
         where one is needed, or its principal may not read what it asked for: a reader trying
-        case after case is seen in the metrics, not only a bad token.
+        case after case is seen in the metrics, not only a bad token. ``page``: the HTML a
+        person's browser gets instead of the problem document, with the same status.
         """
         if self.on_refusal is not None:
             self.on_refusal(refusal.problem.value)
@@ -86,7 +93,7 @@ class Authenticator:
             refusal.problem.value,
             refusal.detail,
         )
-        return _refusal_response(view, refusal)
+        return _refusal_response(view, refusal, page)
 
     async def _principal(self, request: web.Request) -> Principal | AccessRefusal | None:
         if QUERY_CREDENTIAL in request.query:
@@ -140,14 +147,16 @@ class Authenticator:
         return principal.institution is None or principal.institution in self.institutions
 
 
-def _refusal_response(view: web.View, refusal: AccessRefusal) -> web.Response:
-    """The problem document of a refused request, with its status and, for a 401, the challenge."""
+def _refusal_response(view: web.View, refusal: AccessRefusal, page: str | None) -> web.Response:
+    """The problem document (or ``page``) of a refusal, its status and a 401's challenge."""
     status = STATUS.get(refusal.problem, 401)
     headers: dict[str, str] = {}
     if status == 401:
         headers["WWW-Authenticate"] = challenge(refusal)
     if refusal.problem is AccessProblem.JWKS_UNAVAILABLE:
         headers["Retry-After"] = str(JWKS_RETRY_SECONDS)
+    if page is not None:
+        return view.html(page, status=status, headers=headers)
     return problem_response(view, status, refusal.problem.value, refusal.detail, headers)
 
 

@@ -84,6 +84,12 @@ class TriageSources:
                 yield case_id, case
 
 
+def sign_in_page(request: web.Request) -> str:
+    """The page telling a browser without a credential whom the triage is for."""
+    locale = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+    return templates().render("sign_in.html", locale, home_link=True)
+
+
 def register(app: faust.App, sources: TriageSources) -> None:
     """Attach ``GET /triage`` to the worker's app."""
 
@@ -100,7 +106,9 @@ def register(app: faust.App, sources: TriageSources) -> None:
             if isinstance(principal, AccessRefusal):
                 return sources.auth.refuse(self, request, principal)
             if principal is None:
-                return sources.auth.refuse(self, request, NO_CREDENTIAL)
+                # A person following the site's link gets a page saying who it is for.
+                page = None if wanted else sign_in_page(request)
+                return sources.auth.refuse(self, request, NO_CREDENTIAL, page)
             now = datetime.now(UTC)
             rows = await sources.rows_for(principal, now)
             if isinstance(rows, AccessRefusal):

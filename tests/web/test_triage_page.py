@@ -83,10 +83,28 @@ def test_others_are_refused_with_a_reason(
 ) -> None:
     token = hub.token(principal).secret if principal else None
 
-    got, body = get(hub, "/triage", token)
+    got, body = get(hub, "/triage?format=json", token)
 
     assert (got, json.loads(body)["reason"]) == (status, reason)
     assert reports.heavy not in body.decode()
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"), [("id", "Diperlukan kredensial"), ("en", "A credential")]
+)
+def test_a_browser_following_the_link_without_a_credential_gets_a_page(
+    hub: RunningHub, reports: Reports, lang: str, said: str
+) -> None:
+    # Every page links the triage: a person following it got English JSON.
+    status, headers, body = http_request(f"{hub.base_url}/triage?lang={lang}", None, {})
+
+    page = body.decode()
+    assert status == 401
+    assert headers["Content-Type"].startswith("text/html")
+    assert headers["WWW-Authenticate"] == 'Bearer realm="kawal"'
+    assert said in page
+    assert f'<html lang="{lang}">' in page
+    assert reports.heavy not in page
 
 
 @pytest.mark.parametrize(
