@@ -218,7 +218,8 @@ class OutboundRunner(RenewsProducer):
     ) -> None:
         """Make ``call`` into the system with retries; dead-letter the record if it fails."""
         try:
-            outcome = with_retries(call, self.policy, Patience(self.probe))
+            what = f"{self.connector.name}: delivering event {event_id}"
+            outcome = with_retries(call, self.policy, Patience(self.probe), what)
         except PermanentError as exc:
             self._reject(record, exc.reason_code, f"event {event_id}: {exc.reason}")
             return

@@ -1,7 +1,12 @@
-"""Retries with exponential backoff for calls into an institution's system."""
+"""Retries with exponential backoff for calls into an institution's system.
+
+Each retry is a WARNING saying what failed and when the next try comes: a system failing
+three times in five was otherwise silent until it failed for good.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from connectors.errors import TransientError
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 class RetryPolicy(BaseModel):
@@ -44,15 +51,28 @@ def with_retries(
     call: Callable[[], T],
     policy: RetryPolicy,
     sleep: Callable[[float], None] = time.sleep,
+    what: str = "the call",
 ) -> T | GaveUp:
-    """``call()``, retried on :class:`TransientError`; a :class:`GaveUp` once tries run out."""
+    """``call()``, retried on :class:`TransientError`; a :class:`GaveUp` once tries run out.
+
+    ``what`` names the call in the retry's log line (a connector and an event id): a
+    transient error's text is the connector's own words, never the system's answer.
+    """
     last: TransientError | None = None
-    for delay in [*policy.delays(), None]:
+    for attempt, delay in enumerate([*policy.delays(), None], start=1):
         try:
             return call()
         except TransientError as exc:
             last = exc
             if delay is not None:
+                log.warning(
+                    "%s failed (%s); try %d of %d in %.1f s",
+                    what,
+                    exc,
+                    attempt + 1,
+                    policy.attempts,
+                    delay,
+                )
                 sleep(delay)
     assert last is not None
     return GaveUp(policy.attempts, last)

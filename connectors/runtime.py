@@ -243,6 +243,7 @@ class InboundRunner(RenewsProducer):
                 lambda: self.connector.read(after, self.batch_size),
                 self.policy,
                 Patience(self.probe),
+                f"{name}: reading its system",
             )
         except Exception as exc:
             log.error(

@@ -287,12 +287,20 @@ def test_timeouts_5xx_and_lost_answers_end_in_one_write_each_and_no_nip_in_logs(
         connector = _siasn(api)
         entries = [e for _ in range(3) for e in _entries(connector, siasn_case())]
         for entry in entries:
-            outcome = with_retries(lambda e=entry: attempt(connector, e), policy)  # type: ignore[misc]
+            what = f"siasn: delivering event {entry.event_id}"
+            outcome = with_retries(lambda e=entry: attempt(connector, e), policy, what=what)  # type: ignore[misc]
             assert not isinstance(outcome, GaveUp)
         assert all(api.effects(entry.event_id) == 1 for entry in entries)
         assert set(api.faults) == {"timeout", "lost_response", "error"}
     assert any("did not answer" in reason for reason in transient)
     assert any("HTTP 5" in reason for reason in transient)
+    # Each retry is a warning naming the event, why, and when the next try comes.
+    retries = [r.getMessage() for r in caplog.records if r.name == "connectors.retry"]
+    assert len(retries) == len(transient)
+    assert all(line.startswith("siasn: delivering event ") for line in retries)
+    assert any(
+        " failed (SIASN answered HTTP 5" in line and "; try 2 of 15 in " in line for line in retries
+    )
     for text in [caplog.text, *transient]:
         assert NIP not in text
 
