@@ -241,6 +241,9 @@ def test_the_form_shows_the_tracking_code_once(intake: LaporIntake, tmp_path: Pa
     assert status == 201, page.decode()
     text = page.decode()
     assert "Terima kasih: laporan Anda telah diterima" in text
+    # This page cannot be asked for again (its address is the form's): the tracking page can.
+    assert "simpan (bookmark) halaman laporan Anda (tautan di bawah)" in text
+    assert "Nomor perkara di Bawaslu (bukan kode pelacakan)" in text
     code = text.split('id="tracking-code">')[1].split("<")[0]
     assert len(code) >= 24
     record = only_event(intake)

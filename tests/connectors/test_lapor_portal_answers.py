@@ -68,9 +68,13 @@ def test_a_wrong_address_is_a_page_in_the_readers_words(intake: LaporIntake) -> 
 
     assert (status, headers["Content-Type"]) == (404, "text/html; charset=utf-8")
     assert "Halaman ini tidak ada" in page.decode()
+    # Titled as what it is, not as something to try again later.
+    assert "<title>Halaman tidak ditemukan" in page.decode()
+    assert "Belum dapat diproses" not in page.decode()
     assert 'href="/lacak"' in page.decode()
     assert en_status == 404
     assert "This page does not exist" in english.decode()
+    assert "<title>Page not found" in english.decode()
     assert (api_status, json.loads(body)["error"]) == (404, "not_found")
 
 
