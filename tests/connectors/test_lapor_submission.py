@@ -36,10 +36,17 @@ def test_a_complete_anonymous_report_is_read() -> None:
     assert submission.fields()["happened_on"] == "2024-11-01"
 
 
-def test_an_anonymous_report_keeps_nothing_of_the_reporter_even_if_sent() -> None:
-    raw = report_fields(reporter_name="Siti", reporter_contact="siti@example.id")
+def test_an_anonymous_report_keeps_nothing_of_the_reporter() -> None:
+    raw = report_fields(reporter_name="", reporter_contact="")
 
     assert read_submission(raw, RULES, TODAY).reporter_identity is None
+
+
+def test_a_name_sent_with_an_anonymous_report_is_asked_about_not_dropped() -> None:
+    # Dropped unseen, as before, the reporter believed Bawaslu could reach them.
+    raw = report_fields(reporter_name="Siti", reporter_contact="siti@example.id")
+
+    assert refused(raw) == {"anonymous": "ambiguous"}
 
 
 def test_the_nip_may_be_left_empty() -> None:
