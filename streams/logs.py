@@ -147,7 +147,7 @@ class OneLinePerRecord(logging.Filter):
 
 
 class RepeatedClientLines(logging.Filter):
-    """A Kafka client's line (logger, level and template) passes at most once a period.
+    """A Kafka client's warning or error (logger, level, template) passes once a period.
 
     The next one that passes after a period says how many were held back in between.
     """
@@ -164,7 +164,9 @@ class RepeatedClientLines(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Whether ``record`` is written; one that follows held ones says how many."""
-        if not record.name.startswith(CLIENT_LOGGERS):
+        # Warnings and errors only: the flood is of failures; a client's INFO lines (a group's
+        # assignments) tell what happened, each time it happens.
+        if record.levelno < logging.WARNING or not record.name.startswith(CLIENT_LOGGERS):
             return True
         line, now = (record.name, record.levelno, str(record.msg)), self._clock()
         passed = self._passed.get(line)

@@ -274,3 +274,14 @@ def test_other_lines_and_the_hubs_own_are_never_held() -> None:
     assert held.filter(client_line())
     assert held.filter(client_line("kafka.conn"))  # another logger: another line
     assert all(held.filter(hubs) for _ in range(5))
+
+
+def test_a_clients_info_lines_are_never_held() -> None:
+    # A consumer group's assignments are INFO lines, each worth reading however close.
+    held = RepeatedClientLines(60.0, Clock())
+    assigned = logging.LogRecord(
+        "aiokafka.consumer.subscription_state", logging.INFO, __file__, 1,
+        "Updating subscribed topics to: %s", ("x",), None,
+    )  # fmt: skip
+
+    assert all(held.filter(assigned) for _ in range(3))

@@ -66,9 +66,14 @@ def run_case(
     case_id: str = first["envelope"]["case_id"]
     hub.step("ReportReceived", first)
     remedy: dict[str, Any] | None = None
+    decree: str | None = None
     for build in path(case_id):
         record = retarget(build(), case_id)
+        if record["envelope"]["event_type"] == "SanctionImposed":
+            decree = record["decree_number"]
         if record["envelope"]["event_type"] in ("ObjectionFiled", "AppealFiled"):
+            # A remedy contests the decree reported for the case.
+            record["contested_decree_number"] = decree
             remedy = record
         if record["envelope"]["event_type"] == "AppealDecided" and remedy is not None:
             # A decision answers the remedy pending on the case, by the body it went to.

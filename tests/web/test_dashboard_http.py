@@ -81,7 +81,15 @@ def test_json_export_counts_the_mix_driven_through_the_hub(
     assert view["follow_up"][0]["follow_up_rate"] is None
     assert [row["stage"] for row in view["handling_times"]][-1] == "end_to_end"
     assert view["handling_times"][-1]["cases"] is None
-    assert view["handling_times"][0]["cases"] == 3
+    registration = view["handling_times"][0]
+    if counts["received"] is None:
+        # What the front page withholds of the same cases (other tests' cases share its rows):
+        # every stage goes with the counts' received, which its cases (3 registered) would
+        # bound from below, and its median, which would tell that some got that far.
+        assert all(row["cases"] is None for row in view["handling_times"])
+        assert registration["median_working_days"] is None
+    else:
+        assert registration["cases"] == 3
     assert view["suppression"]["min_cases"] == 3
     assert hides_the_cases(mix, body)
 
