@@ -251,34 +251,30 @@ def read_submission(raw: Mapping[str, Any], rules: Rules, today: date) -> Submis
     return submission
 
 
+#: Why a name or contact sent with an anonymous report is refused, by whether ``anonymous`` was
+#: sent: dropped unseen, it would leave the reporter believing Bawaslu can reach them.
+_AMBIGUOUS = {
+    False: (
+        "Nama atau kontak pelapor dikirim tanpa anonymous: kirim anonymous false agar "
+        "dikenal, atau true (dan tanpa nama) agar tetap anonim.",
+        "A reporter's name or contact was sent without anonymous: send anonymous false to "
+        "be named, or true (and no name) to stay anonymous.",
+    ),
+    True: (
+        "Melapor tanpa nama dipilih, tetapi nama atau kontak diisi: hapus centangnya agar "
+        "Bawaslu dapat menghubungi Anda, atau kosongkan nama dan kontak.",
+        "Report anonymously is chosen, but a name or contact was given: untick it so that "
+        "Bawaslu can reach you, or empty the name and contact.",
+    ),
+}
+
+
 def _identity(reader: _Reader) -> str | None:
-    if reader.raw.get("anonymous") is None and any(
-        reader.raw.get(field) for field in ("reporter_name", "reporter_contact")
-    ):
-        # The JSON API's default is anonymous: a name sent without saying which was meant
-        # would be dropped unseen, and the reporter believe they can be reached.
-        reader.fail(
-            "anonymous",
-            "ambiguous",
-            "Nama atau kontak pelapor dikirim tanpa anonymous: kirim anonymous false agar "
-            "dikenal, atau true (dan tanpa nama) agar tetap anonim.",
-            "A reporter's name or contact was sent without anonymous: send anonymous false to "
-            "be named, or true (and no name) to stay anonymous.",
-        )
-        return None
-    anonymous = reader.flag("anonymous", default=True)
-    if anonymous and any(reader.raw.get(field) for field in ("reporter_name", "reporter_contact")):
-        # Dropped unseen, the name would leave the reporter believing Bawaslu can reach them.
-        reader.fail(
-            "anonymous",
-            "ambiguous",
-            "Melapor tanpa nama dipilih, tetapi nama atau kontak diisi: hapus centangnya agar "
-            "Bawaslu dapat menghubungi Anda, atau kosongkan nama dan kontak.",
-            "Report anonymously is chosen, but a name or contact was given: untick it so that "
-            "Bawaslu can reach you, or empty the name and contact.",
-        )
-        return None
-    if anonymous:
+    # The JSON API's default is anonymous; the form's box is ticked by default.
+    if reader.flag("anonymous", default=True):
+        if any(reader.raw.get(field) for field in ("reporter_name", "reporter_contact")):
+            said = reader.raw.get("anonymous") is not None
+            reader.fail("anonymous", "ambiguous", *_AMBIGUOUS[said])
         return None
     name = reader.text("reporter_name")
     contact = reader.text("reporter_contact")
