@@ -12,8 +12,9 @@ start and stop in exactly the order ingress accepts events. A clock running thro
 without holiday data is kept, counted on weekends only and marked ``"provisional": true``.
 
 A clock that had run out before the hub recorded the event starting it is history being
-imported (a backlog): the timer leaves it for :data:`HISTORY_GRACE`, so that the rest of that
-history, which may show the step taken in time, comes before any breach is recorded.
+imported (a backlog): the timer leaves it for a grace (``KAWAL_HISTORY_GRACE_SECONDS``, a day
+by default), so that the rest of that history, which may show the step taken in time, comes
+before any breach is recorded.
 """
 
 from __future__ import annotations
