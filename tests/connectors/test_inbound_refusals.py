@@ -202,6 +202,10 @@ def test_a_record_the_schemas_refuse_is_dead_lettered_and_the_next_is_published(
     assert runner.run_once() == 0  # the checkpoint is past it: it stops nothing again
 
 
+#: The loggers of the runtime's passes and of the retries within one.
+LOGGERS = ("connectors.runtime", "connectors.retry")
+
+
 def test_an_unreachable_system_is_logged_with_the_connectors_reason(
     producer: KafkaProducer, checkpoints: CheckpointStore, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -212,9 +216,16 @@ def test_an_unreachable_system_is_logged_with_the_connectors_reason(
     with caplog.at_level(logging.WARNING, logger="connectors.runtime"):
         assert runner.run_once() == 0
 
-    assert [r.getMessage() for r in caplog.records] == [
+    said = {name: [r.getMessage() for r in caplog.records if r.name == name] for name in LOGGERS}
+    assert said["connectors.runtime"] == [
         f"{NAME}: system unreachable after {FAST_RETRY.attempts} attempts "
         f"(TransientError: {OUTAGE}); will try again"
+    ]
+    # Each retry before it says why and when the next try comes.
+    assert said["connectors.retry"] == [
+        f"{NAME}: reading its system failed ({OUTAGE}); try {n + 1} of {FAST_RETRY.attempts} "
+        f"in {delay:.1f} s"
+        for n, delay in enumerate(FAST_RETRY.delays(), start=1)
     ]
     assert checkpoints.get(NAME) is None
 
