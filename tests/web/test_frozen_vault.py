@@ -96,7 +96,10 @@ def test_a_frozen_vault_answers_trails_and_case_pages_503_then_serves_them_again
     while (after := [_get(url, token)[0] for url in reads]) != [200, 200]:
         assert time.monotonic() < deadline, after
         time.sleep(POLL)
-    vault_up = metric_value(hub.base_url, "kawal_vault_up")
+    # The gauge follows the worker's own look at the vault, which may come after the reads.
+    while (vault_up := metric_value(hub.base_url, "kawal_vault_up")) != 1:
+        assert time.monotonic() < deadline, vault_up
+        time.sleep(POLL)
 
     for path, (status, headers, body) in zip(PATHS, frozen, strict=True):
         found = problem_of(status, headers, body)
