@@ -26,7 +26,7 @@ from enum import StrEnum
 from typing import Any
 
 from streams.domain.erasure import ERASURE_EVENT
-from streams.domain.reasons import Reason, Rejection
+from streams.domain.reasons import Reason, Rejection, illegal_transition
 from streams.domain.remedies import decision_misfit, filing_misfit
 from streams.domain.sanctions import unfit_recommendation, unfit_sanction
 from streams.domain.standing_sanction import closing_misfit, contested_misfit, standing_after
@@ -163,23 +163,25 @@ def check_transition(
     if state is None:
         if event_type == "ReportReceived":
             return None
-        return _illegal(event_type, _UNKNOWN_CASE)
+        return illegal_transition(event_type, _UNKNOWN_CASE)
     if state.phase is Phase.CLOSED:
         return _closed_rule(state, event_type, record)
     if event_type == "ReportReceived":
-        return _illegal(event_type, "the case was already reported; send the next step instead")
+        return illegal_transition(
+            event_type, "the case was already reported; send the next step instead"
+        )
     if event_type == "SanctionImposed" and state.phase is Phase.SANCTIONED:
-        return _illegal(event_type, _SECOND_SANCTION)
+        return illegal_transition(event_type, _SECOND_SANCTION)
     required = REQUIRED_PHASE.get(event_type)
     if required is not None and state.phase not in required:
         wanted = " or ".join(sorted(phase.value for phase in required))
-        return _illegal(event_type, f"the case is {state.phase.value}, not {wanted}")
+        return illegal_transition(event_type, f"the case is {state.phase.value}, not {wanted}")
     return _special_rules(state, event_type, record)
 
 
 def _erasure_rule(state: CaseLifecycle | None) -> Rejection | None:
     if state is None:
-        return _illegal(
+        return illegal_transition(
             ERASURE_EVENT, "the hub has no report for this case; only a known case is erased"
         )
     if state.erased_at is not None:
@@ -231,15 +233,17 @@ def _special_rules(
     if event_type == "ClarificationReceived" and (
         record["clarification_id"] not in state.open_clarifications
     ):
-        return _illegal(event_type, "no open ClarificationRequested has this clarification_id")
+        return illegal_transition(
+            event_type, "no open ClarificationRequested has this clarification_id"
+        )
     if event_type == "PersonnelDataBlocked":
         return _block_rule(state)
     if event_type == "PersonnelDataUnblocked" and not state.blocked:
-        return _illegal(event_type, _NOT_BLOCKED)
+        return illegal_transition(event_type, _NOT_BLOCKED)
     if event_type in ("ObjectionFiled", "AppealFiled") and state.appeal_pending:
-        return _illegal(event_type, "an objection or appeal is already pending")
+        return illegal_transition(event_type, "an objection or appeal is already pending")
     if event_type == "AppealDecided" and not state.appeal_pending:
-        return _illegal(event_type, "no objection or appeal is pending")
+        return illegal_transition(event_type, "no objection or appeal is pending")
     if event_type in ("ObjectionFiled", "AppealFiled"):
         return filing_misfit(event_type, record) or contested_misfit(
             state.sanction, event_type, record
@@ -249,7 +253,7 @@ def _special_rules(
             state.pending_remedy, state.pending_remedy_body, state.violation, record
         )
     if event_type == "CaseClosed" and state.appeal_pending:
-        return _illegal(event_type, "an objection or appeal is pending; decide it first")
+        return illegal_transition(event_type, "an objection or appeal is pending; decide it first")
     if event_type == "CaseClosed":
         return _closing_rule(state, record) or closing_misfit(state.sanction, record)
     if event_type == "SanctionImposed":
@@ -264,13 +268,13 @@ def _closing_rule(state: CaseLifecycle, record: dict[str, Any]) -> Rejection | N
     """A case closes on its outcome, or earlier when its subject left service or it merged."""
     reason = record["closing_reason"]
     if reason == "MERGED_INTO_ANOTHER_CASE" and record["merged_into_case_id"] is None:
-        return _illegal(
+        return illegal_transition(
             "CaseClosed", "name the case that now holds the facts in merged_into_case_id"
         )
     if reason in CLOSING_AT_ANY_PHASE or state.phase in CLOSABLE:
         return None
     wanted = " or ".join(sorted(phase.value for phase in CLOSABLE))
-    return _illegal(
+    return illegal_transition(
         "CaseClosed",
         f"the case is {state.phase.value}, not {wanted}; before its outcome a case closes only "
         f"as {' or '.join(sorted(CLOSING_AT_ANY_PHASE))}",
@@ -280,13 +284,15 @@ def _closing_rule(state: CaseLifecycle, record: dict[str, Any]) -> Rejection | N
 def _block_rule(state: CaseLifecycle) -> Rejection | None:
     """BKN blocks while the PPK ignores the recommendation: after the breach, before it acts."""
     if state.blocked:
-        return _illegal("PersonnelDataBlocked", "the data is already blocked for this case")
+        return illegal_transition(
+            "PersonnelDataBlocked", "the data is already blocked for this case"
+        )
     if not state.follow_up_breached:
-        return _illegal(
+        return illegal_transition(
             "PersonnelDataBlocked", "data is blocked only after a follow-up DeadlineBreached"
         )
     if state.phase is not Phase.RECOMMENDED:
-        return _illegal(
+        return illegal_transition(
             "PersonnelDataBlocked",
             f"the case is {state.phase.value}: the PPK has already acted on the "
             "recommendation, so there is no ignored recommendation to block for. " + _BLOCK_OUTRUN,
@@ -307,10 +313,6 @@ _NOT_BLOCKED = (
     "reached the hub after the PPK's sanction is not recorded, nor is its lifting): check that "
     "SIASN shows the block released; the hub needs nothing more"
 )
-
-
-def _illegal(event_type: str, why: str) -> Rejection:
-    return Rejection(Reason.ILLEGAL_TRANSITION, f"{event_type} is not allowed now: {why}")
 
 
 def start(record: dict[str, Any], authority: str) -> CaseLifecycle:

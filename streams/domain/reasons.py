@@ -61,3 +61,8 @@ class Rejection:
 
     reason: Reason
     detail: str
+
+
+def illegal_transition(event_type: str, why: str) -> Rejection:
+    """The refusal of ``event_type`` in the case's present state, saying ``why``."""
+    return Rejection(Reason.ILLEGAL_TRANSITION, f"{event_type} is not allowed now: {why}")

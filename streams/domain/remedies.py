@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from streams.domain.reasons import Reason, Rejection
+from streams.domain.reasons import Reason, Rejection, illegal_transition
 from streams.domain.sanctions import kind_misfit, level_misfit
 
 #: The body each remedy is filed with (kawal.AppealBody symbols).
@@ -23,7 +23,7 @@ def filing_misfit(event_type: str, record: dict[str, Any]) -> Rejection | None:
     body = REMEDY_BODY[event_type]
     if record["filed_with"] == body:
         return None
-    return _illegal(
+    return illegal_transition(
         event_type,
         f"an {_name(event_type)} is filed with {body} (PP 79/2021); set filed_with to {body}, "
         f"or send {_other(event_type)} for the other remedy",
@@ -39,13 +39,13 @@ def decision_misfit(
     hub kept them; only the decided sanction is checked then.
     """
     if pending_id is not None and str(record["remedy_event_id"]) != pending_id:
-        return _illegal(
+        return illegal_transition(
             "AppealDecided",
             "remedy_event_id is not the event_id of the objection or appeal pending on this "
             "case; name that event",
         )
     if pending_body is not None and record["decided_by"] != pending_body:
-        return _illegal(
+        return illegal_transition(
             "AppealDecided",
             f"the pending remedy was filed with {pending_body}, which decides it; set "
             f"decided_by to {pending_body}",
@@ -58,12 +58,12 @@ def _amended_misfit(violation: str, record: dict[str, Any]) -> Rejection | None:
     if record["decision"] != "AMENDED":
         if amended is None:
             return None
-        return _illegal(
+        return illegal_transition(
             "AppealDecided",
             "only an AMENDED decision names a sanction: send amended_sanction as null",
         )
     if amended is None:
-        return _illegal(
+        return illegal_transition(
             "AppealDecided",
             "an AMENDED decision names the sanction that replaces the "
             "contested one in amended_sanction",
@@ -80,7 +80,3 @@ def _name(event_type: str) -> str:
 
 def _other(event_type: str) -> str:
     return "AppealFiled" if event_type == "ObjectionFiled" else "ObjectionFiled"
-
-
-def _illegal(event_type: str, why: str) -> Rejection:
-    return Rejection(Reason.ILLEGAL_TRANSITION, f"{event_type} is not allowed now: {why}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from streams.domain.reasons import Reason, Rejection
+from streams.domain.reasons import Rejection, illegal_transition
 
 #: What the hub keeps: ``decree_number``, ``level``, ``kind``; ``overturned`` once it was.
 Standing = dict[str, Any]
@@ -43,7 +43,7 @@ def contested_misfit(
     """Why an ObjectionFiled or AppealFiled does not contest the case's decree, or None."""
     if standing is None or record["contested_decree_number"] == standing["decree_number"]:
         return None
-    return _illegal(
+    return illegal_transition(
         event_type,
         "contested_decree_number is not the number of the decree the PPK reported for this "
         "case (its SanctionImposed); name that decree, or check the case the remedy is sent for",
@@ -58,19 +58,15 @@ def closing_misfit(standing: Standing | None, record: dict[str, Any]) -> Rejecti
     if standing.get("overturned"):
         if final is None and record["closing_reason"] != "SANCTION_IMPOSED":
             return None
-        return _illegal(
+        return illegal_transition(
             "CaseClosed",
             "the sanction was overturned on appeal (AppealDecided): close the case as "
             "SANCTION_OVERTURNED with final_sanction null",
         )
     if final is None or (final["level"], final["kind"]) == (standing["level"], standing["kind"]):
         return None
-    return _illegal(
+    return illegal_transition(
         "CaseClosed",
         f"final_sanction is not the sanction standing on the case ({standing['level']} "
         f"{standing['kind']}, as imposed or as amended on appeal); name that one, or null",
     )
-
-
-def _illegal(event_type: str, why: str) -> Rejection:
-    return Rejection(Reason.ILLEGAL_TRANSITION, f"{event_type} is not allowed now: {why}")
