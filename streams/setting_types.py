@@ -8,6 +8,25 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 #: A TCP port a process binds.
 Port = Annotated[int, Field(ge=1, le=65535)]
+#: Ports above 1023 that browsers refuse to open ("bad ports" of the WHATWG Fetch standard,
+#: which Chromium and Firefox follow): pages served on one (5061, say) cannot be read.
+BROWSER_REFUSED_PORTS = frozenset(
+    {1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667}
+    | {6668, 6669, 6679, 6697, 10080}
+)
+
+
+def _readable_in_browsers(port: int) -> int:
+    if port in BROWSER_REFUSED_PORTS:
+        raise ValueError(
+            f"browsers refuse to open port {port} (a port of another protocol, Fetch standard "
+            '"bad ports"), so the hub\'s pages could not be read there: choose another port'
+        )
+    return port
+
+
+#: The port of a server whose pages people open in a browser.
+PagePort = Annotated[Port, AfterValidator(_readable_in_browsers)]
 #: A port, or 0 for none at all.
 PortOrNone = Annotated[int, Field(ge=0, le=65535)]
 #: The embedded storage's base port: its gRPC ports are the base + 10000..10004.

@@ -16,6 +16,7 @@ from streams.setting_types import (
     DEFAULT_STATS_MIN_CASES,
     LogLevel,
     MinCases,
+    PagePort,
     Port,
     PortOrNone,
     StorageBasePort,
@@ -97,7 +98,7 @@ class Settings(BaseSettings):
         ),
     )
     web_host: str = Field(default="127.0.0.1", description="Interface of the HTTP server.")
-    web_port: Port = Field(default=6066, description="Port of the HTTP server.")
+    web_port: PagePort = Field(default=6066, description="Port of the HTTP server.")
     sink_port: Port = Field(
         default=6067, description="Port of the audit sink's HTTP server (health, metrics)."
     )

@@ -41,7 +41,8 @@ ALLOWED: dict[str, set[str]] = {
     # The Kubernetes manifests are generated from the broker's topic plan and ACL matrix.
     "contract": {"domain", "broker", "topics", "headers", "settings"},
     "local": {
-        "domain", "broker", "audit", "vault", "topics", "headers", "settings", "private_files",
+        "domain", "broker", "audit", "vault", "topics", "headers", "settings", "setting_types",
+        "private_files",
     },
     "app": {"domain", "broker", "audit", "vault", "hub", "web", "topics", "settings"},
     # Before it starts, a worker checks that the broker has the hub's topics.

@@ -33,6 +33,7 @@ import psutil
 
 from schemas.errors import KawalError
 from streams.private_files import open_private
+from streams.setting_types import BROWSER_REFUSED_PORTS
 
 _PR_SET_PDEATHSIG = 1
 #: The umask of every child: files 0600 and folders 0700 unless a program asks for less.
@@ -51,10 +52,11 @@ class ChildFailedError(KawalError):
         self.log_tail = log_tail
 
 
-#: Ports :func:`free_port` picks: below the kernel's ephemeral range (32768 and up), so no
-#: outgoing connection takes one between the pick and the server's bind, as one took a demo
-#: connector's port when the kernel picked them; below ``kawal up``'s defaults (6066 and up);
-#: apart from the storage's blocks (:func:`streams.local.storage.free_storage_base_port`).
+#: Ports :func:`free_port` picks, but for those browsers refuse (a page on 5061 cannot be read):
+#: below the kernel's ephemeral range (32768 and up), so no outgoing connection takes one
+#: between the pick and the server's bind, as one took a demo connector's port when the kernel
+#: picked them; below ``kawal up``'s defaults (6066 and up); apart from the storage's blocks
+#: (:func:`streams.local.storage.free_storage_base_port`).
 PICKED_PORTS = range(2_000, 6_000)
 #: ``LOW-HIGH``: the ports the test suite's pickers hand out, so parallel runs on one machine
 #: can be kept apart (:func:`free_port`, and the storage's blocks, whose gRPC ports are 10000
@@ -80,7 +82,7 @@ class _PortPicker:
             self._next += 1
             block = self.ports[first : first + size]
             if len(block) == size and not any(
-                port_in_use(host, port + shift) for port in block for shift in shifts
+                _unusable(host, port + shift) for port in block for shift in shifts
             ):
                 self._next = first + size
                 return block[0]
@@ -88,6 +90,10 @@ class _PortPicker:
             f"no free port between {self.ports.start} and {self.ports.stop - 1} on {host}; "
             f"stop leftover servers, give the ports explicitly or widen {TEST_PORTS_VARIABLE}"
         )
+
+
+def _unusable(host: str, port: int) -> bool:
+    return port in BROWSER_REFUSED_PORTS or port_in_use(host, port)
 
 
 def pid_offset(span: int) -> int:

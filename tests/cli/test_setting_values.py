@@ -35,6 +35,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ("KAWAL_HTTP_IDLE_SECONDS", "inf", "finite number"),
         # Before, `kawal up` bound them and failed with an OverflowError, a "defect".
         ("KAWAL_WEB_PORT", "70000", "less than or equal to 65535"),
+        # Chromium answered ERR_UNSAFE_PORT for every page of a hub on 5061 (SIP).
+        ("KAWAL_WEB_PORT", "5061", "browsers refuse to open port 5061"),
+        ("KAWAL_WEB_PORT", "6000", "choose another port"),
         ("KAWAL_SINK_PORT", "-5", "greater than or equal to 1"),
         ("KAWAL_EMBEDDED_BROKER_PORT", "0", "greater than or equal to 1"),
         ("KAWAL_PROMETHEUS_PORT", "65536", "less than or equal to 65535"),

@@ -28,6 +28,7 @@ from streams.local.processes import (
     ports_for_tests,
 )
 from streams.local.storage import EmbeddedStorage, free_storage_base_port
+from streams.setting_types import BROWSER_REFUSED_PORTS
 
 RECORDS = 200
 GROUP = "kawal-test"
@@ -277,6 +278,17 @@ def test_kawal_test_ports_keeps_free_ports_and_storage_blocks_in_its_range(
     assert all(30200 <= port <= 30239 for port in [*before, *after, *block])
     assert block.isdisjoint([*before, *after])
     assert len(set(before + after)) == 20
+
+
+def test_free_ports_are_never_ports_browsers_refuse(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A hub's pages on a picked 5061 (SIP) could not be opened: Chromium says ERR_UNSAFE_PORT.
+    monkeypatch.setenv(TEST_PORTS_VARIABLE, "5055-5066")
+
+    ports = {free_port() for _ in range(30)}
+
+    # Other tests may hold some of the others meanwhile; none may hold the refused two.
+    assert ports <= set(range(5055, 5067)) - BROWSER_REFUSED_PORTS
+    assert len(ports) > 1
 
 
 @pytest.mark.parametrize("value", ["30299-30200", "30200", "low-high", "80-90"])
