@@ -38,10 +38,11 @@ from connectors.bawaslu.spool import Spool
 from connectors.bawaslu.spool_reader import SealedSpoolReader
 from connectors.key_files import kept_key
 from connectors.lapor.evidence import EvidenceStore, S3Location
-from connectors.lapor.intake import IntakeParts, RateLimits, ReportIntake
+from connectors.lapor.intake import IntakeParts, ReportIntake
 from connectors.lapor.mapping import report_event
 from connectors.lapor.media import EvidenceLimits
 from connectors.lapor.pages import Pages
+from connectors.lapor.rates import RateLimits
 from connectors.lapor.server import PortalServer
 from connectors.lapor.steps import NOT_FORWARDED, step_of
 from connectors.lapor.submission import Rules
@@ -82,7 +83,10 @@ class IntakeConfig(ConnectorConfig):
     max_file_mb: int = Field(default=10, ge=1, le=200)
     max_total_mb: int = Field(default=25, ge=1, le=500)
     report_rate: str = "5/minute;30/day"
-    """Reports one source may send (``limits`` notation)."""
+    """Reports one source may have kept (``limits`` notation); a post refused for what it
+    holds does not count, so a reporter can correct the form and send it again."""
+    attempt_rate: str = "20/minute"
+    """Report posts one source may send, kept or refused."""
     track_rate: str = "120/minute"
     """Tracking requests one source may make."""
     forwarded_for: str | None = None
@@ -273,7 +277,7 @@ def _portal(config: IntakeConfig, settings: PortalSettings) -> Portal:
         settings,
         ReportIntake(parts),
         tracking,
-        RateLimits(config.report_rate, config.track_rate),
+        RateLimits(config.report_rate, config.track_rate, config.attempt_rate),
         Pages(rules, config.evidence_limits(), agencies_of(jurisdiction)),
     )
 

@@ -12,17 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-
-from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from connectors.bawaslu.spool import PostIdConflictError, Spool, SpoolUnavailableError
 from connectors.lapor.evidence import EvidenceError, EvidenceStore, evidence_keys
@@ -99,38 +93,6 @@ class IntakeParts:
     tracking: TrackingStore
     form_key: bytes | None = None
     """Derives a form's report id and code (:mod:`connectors.lapor.resubmission`)."""
-
-
-class RateLimits:
-    """Moving-window limits per source and action (``report``, ``track``), in memory.
-
-    Args:
-        report: limits of reports per source, e.g. ``"3/minute;20/day"``.
-        track: limits of tracking-page and stream requests per source.
-    """
-
-    def __init__(self, report: str, track: str) -> None:
-        self._limits: dict[str, list[RateLimitItem]] = {
-            "report": parse_many(report),
-            "track": parse_many(track),
-        }
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-
-    def allow(self, action: str, source: str) -> bool:
-        """Count one ``action`` by ``source``; whether it stays within every limit."""
-        return all(self._limiter.hit(item, action, source) for item in self._limits[action])
-
-    def retry_after(self, action: str, source: str) -> int:
-        """Seconds until ``source`` may ``action`` again: until every spent limit has room.
-
-        A day's limit spent is a wait of hours, not of the minute a per-minute one asks.
-        """
-        waits = [
-            stats.reset_time - time.time()
-            for item in self._limits[action]
-            if (stats := self._limiter.get_window_stats(item, action, source)).remaining == 0
-        ]
-        return max(1, math.ceil(max(waits, default=1)))
 
 
 class ReportIntake:

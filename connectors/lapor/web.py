@@ -27,6 +27,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
@@ -35,10 +36,11 @@ from aiohttp.http_exceptions import BadHttpMessage
 from connectors.json_input import read_json
 from connectors.lapor import refusals
 from connectors.lapor.bodies import BodyReader
-from connectors.lapor.intake import IntakeRefusedError, RateLimits, ReportIntake
+from connectors.lapor.intake import IntakeRefusedError, ReportIntake
 from connectors.lapor.json_uploads import json_uploads
 from connectors.lapor.origin import from_another_site
 from connectors.lapor.pages import Pages
+from connectors.lapor.rates import Action, RateLimits
 from connectors.lapor.sse import reader_gone, sse_event
 from connectors.lapor.tracking import TrackingStore, TrackingUnavailableError
 from streams.web.locales import Locale, negotiate
@@ -190,19 +192,36 @@ class Portal:
 
     @web.middleware
     async def _limits(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        action = "report" if request.method == "POST" and request.path != "/lacak" else "track"
-        if request.path not in _UNLIMITED and not self.rates.allow(
-            action, source_of(request, self.settings)
-        ):
-            wait = self.rates.retry_after(action, source_of(request, self.settings))
-            refusal = IntakeRefusedError(429, *refusals.too_many(wait))
-            if request.path == "/lapor":  # the reporter's words stay in the form, to send later
-                response = await self._form_again(request, refusal)
-            else:
-                response = self._refusal(request, refusal)
-            response.headers["Retry-After"] = str(wait)
-            return response
-        return await handler(request)
+        if request.path in _UNLIMITED:
+            return await handler(request)
+        source = source_of(request, self.settings)
+        if request.method != "POST" or request.path == "/lacak":
+            return await self._within(request, handler, source, "track")
+        if not self.rates.allow("attempt", source):
+            return await self._over(request, source, "attempt")
+        if self.rates.spent("report", source):
+            return await self._over(request, source, "report")
+        response = await handler(request)
+        if response.status < HTTPStatus.BAD_REQUEST:  # kept: a refused post is not a report
+            self.rates.allow("report", source)
+        return response
+
+    async def _within(
+        self, request: web.Request, handler: Handler, source: str, action: Action
+    ) -> web.StreamResponse:
+        if self.rates.allow(action, source):
+            return await handler(request)
+        return await self._over(request, source, action)
+
+    async def _over(self, request: web.Request, source: str, action: Action) -> web.StreamResponse:
+        wait = self.rates.retry_after(action, source)
+        refusal = IntakeRefusedError(429, *refusals.too_many(wait))
+        if request.path == "/lapor":  # the reporter's words stay in the form, to send later
+            response = await self._form_again(request, refusal)
+        else:
+            response = self._refusal(request, refusal)
+        response.headers["Retry-After"] = str(wait)
+        return response
 
     async def health(self, request: web.Request) -> web.Response:
         """200 while the portal serves."""

@@ -177,6 +177,31 @@ def test_a_source_over_its_days_limit_is_told_to_wait_hours_not_a_minute(
     assert 23 * 3600 < int(response.headers["Retry-After"]) <= 24 * 3600
 
 
+def test_a_reporter_correcting_a_refused_form_is_not_counted_for_the_day(
+    location: S3Location, tmp_path: Path
+) -> None:
+    # Before, every post counted: three corrections spent a day's limit of three reports.
+    with opened_intake(location, tmp_path / "spool", report_rate="3/day") as connector:
+        refused = [send(connector, report_fields(summary=""), [])[0] for _ in range(3)]
+        kept = [send(connector, report_fields(summary=f"Laporan {n}."), []) for n in range(4)]
+
+        assert refused == [400, 400, 400]
+        assert [status for status, _ in kept] == [201, 201, 201, 429]
+        assert "Try again in" in kept[-1][1] or "Coba lagi dalam" in kept[-1][1]
+        assert len(connector.read(None, 10)) == 3
+
+
+def test_a_flood_of_posts_is_refused_kept_or_not(location: S3Location, tmp_path: Path) -> None:
+    with opened_intake(location, tmp_path / "spool", attempt_rate="4/minute") as connector:
+        statuses = [send(connector, report_fields(summary=""), [])[0] for _ in range(4)]
+        over, page = send(connector, report_fields(summary="Laporan."), [])
+
+        assert statuses == [400, 400, 400, 400]
+        assert over == 429
+        assert "Laporan." in page  # the reporter's words stay in the form
+        assert connector.read(None, 10) == []
+
+
 def test_json_sent_to_the_forms_address_is_told_where_json_goes(intake: LaporIntake) -> None:
     # Read as a form it would have no field, and every field it did send would be "missing".
     connection = http.client.HTTPConnection("127.0.0.1", intake.config.listen_port, timeout=30)
