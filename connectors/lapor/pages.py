@@ -75,9 +75,15 @@ class Pages:
         """The page showing the tracking code, once."""
         return self._templates.render("accepted.html", locale, accepted=accepted)
 
-    def ask_code(self, locale: Locale, *, unknown: bool) -> str:
-        """The form asking for a tracking code (after an unknown one: saying so)."""
-        return self._templates.render("ask_code.html", locale, unknown=unknown)
+    def ask_code(self, locale: Locale, *, problem: str | None = None, typed: str = "") -> str:
+        """The form asking for a tracking code; after a wrong one, saying so and keeping it.
+
+        Args:
+            locale: the reader's language.
+            problem: ``"empty"`` (no code sent), ``"unknown"`` (no report has it) or None.
+            typed: what was sent, shown again to be corrected.
+        """
+        return self._templates.render("ask_code.html", locale, problem=problem, typed=typed)
 
     def refusal(self, locale: Locale, refusal: IntakeRefusedError) -> str:
         """A page saying why a request was refused."""

@@ -12,7 +12,6 @@ token (the JSON API, an older form) gets random ones, as before.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -22,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.lapor.tracking import CODE_BYTES, new_code
+from connectors.lapor.codes import code_for, new_code
 
 #: What a form token looks like: ``secrets.token_urlsafe(18)``.
 FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{24}")
@@ -66,5 +65,5 @@ def report_ids(
     content = json.dumps([fields, evidence], sort_keys=True, ensure_ascii=False).encode()
     message = _CONTEXT + token.encode() + b"\x00" + hashlib.sha256(content).digest()
     seed = hmac.new(key, message, hashlib.sha256).digest()
-    code = hmac.new(key, b"code\x00" + seed, hashlib.sha256).digest()[:CODE_BYTES]
-    return ReportIds(seed[:16].hex(), base64.urlsafe_b64encode(code).decode(), derived=True)
+    code = hmac.new(key, b"code\x00" + seed, hashlib.sha256).digest()
+    return ReportIds(seed[:16].hex(), code_for(code), derived=True)

@@ -1,7 +1,7 @@
 """Tracking codes and the steps of each tracked case, in SQLite.
 
-A reporter gets a tracking code once, when the report is accepted: 144 random bits
-(``secrets.token_urlsafe(18)``, 24 characters), unguessable. The store keeps only its SHA-256:
+A reporter gets a tracking code once, when the report is accepted (:mod:`.codes`: 120 random
+bits, unguessable). The store keeps only its SHA-256:
 whoever reads the file cannot follow a case, nor tell which code belongs to which report.
 (A slow hash would add nothing: the code is random, not a password a person chose.)
 
@@ -13,7 +13,6 @@ in the portal's folder (0700): which case a code follows is the reporter's secre
 from __future__ import annotations
 
 import hashlib
-import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -25,7 +24,6 @@ from pathlib import Path
 from connectors.errors import ConnectorError
 from streams.private_files import PrivateFileError, private_database
 
-CODE_BYTES = 18
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS codes ("
     "code_hash TEXT PRIMARY KEY, case_id TEXT NOT NULL, region_code TEXT NOT NULL, "
@@ -58,11 +56,6 @@ class Tracked:
     region_code: str
     received_at: datetime
     steps: list[TrackedStep]
-
-
-def new_code() -> str:
-    """A fresh tracking code: 144 random bits, URL-safe."""
-    return secrets.token_urlsafe(CODE_BYTES)
 
 
 def code_hash(code: str) -> str:

@@ -36,6 +36,7 @@ from aiohttp.http_exceptions import BadHttpMessage
 from connectors.json_input import read_json
 from connectors.lapor import refusals
 from connectors.lapor.bodies import BodyReader
+from connectors.lapor.codes import read_code
 from connectors.lapor.intake import IntakeRefusedError, ReportIntake
 from connectors.lapor.json_uploads import json_uploads
 from connectors.lapor.origin import from_another_site
@@ -47,7 +48,6 @@ from streams.web.locales import Locale, negotiate
 
 log = logging.getLogger(__name__)
 
-_CODE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 #: Seconds between two looks at the tracking store while a stream is open.
 STREAM_POLL_SECONDS = 1.0
 #: A stream ends after this long; the browser reconnects by itself.
@@ -293,30 +293,40 @@ class Portal:
 
     async def ask_code(self, request: web.Request) -> web.Response:
         """The form asking for a tracking code."""
-        return self._html(self.pages.ask_code(locale_of(request), unknown=False))
+        return self._html(self.pages.ask_code(locale_of(request)))
 
     async def find_code(self, request: web.Request) -> web.Response:
-        """The code typed into the form: on to its page."""
-        code = ""
-        if (request.content_length or CODE_FORM_BYTES + 1) <= CODE_FORM_BYTES:
-            try:
-                fields = await self.bodies.fields(request)
-                typed = next((str(value) for name, value in fields if name == "code"), "")
-                code = _code_of(typed)
-            except (ValueError, BadHttpMessage):  # not UTF-8, or a broken part: no code
-                code = ""
-        if not _CODE.fullmatch(code):
-            return self._html(self.pages.ask_code(locale_of(request), unknown=True), 404)
-        suffix = "?lang=en" if locale_of(request) == "en" else ""
+        """The code typed into the form: on to its page, or the form again saying what is wrong."""
+        locale = locale_of(request)
+        typed = await self._typed_code(request)
+        if typed is not None and not typed.strip():
+            return self._html(self.pages.ask_code(locale, problem="empty"), 400)
+        code = read_code(_code_of(typed)) if typed is not None else None
+        if code is None:
+            shown = (typed or "")[:64]
+            return self._html(self.pages.ask_code(locale, problem="unknown", typed=shown), 404)
+        suffix = "?lang=en" if locale == "en" else ""
         raise web.HTTPSeeOther(f"/lacak/{code}{suffix}")
+
+    async def _typed_code(self, request: web.Request) -> str | None:
+        """The form's code field; None for a form too large, not UTF-8 or broken."""
+        if (request.content_length or CODE_FORM_BYTES + 1) > CODE_FORM_BYTES:
+            return None
+        try:
+            fields = await self.bodies.fields(request)
+        except (ValueError, BadHttpMessage):
+            return None
+        return next((str(value) for name, value in fields if name == "code"), "")
 
     async def status(self, request: web.Request) -> web.Response:
         """The case's steps, in plain words."""
         locale = locale_of(request)
+        typed = request.match_info["code"]
         tracked = await self._follow(request)
         if tracked is None:
-            return self._html(self.pages.ask_code(locale, unknown=True), 404)
-        return self._html(self.pages.status(locale, request.match_info["code"], tracked))
+            return self._html(self.pages.ask_code(locale, problem="unknown", typed=typed[:64]), 404)
+        code = read_code(typed) or typed
+        return self._html(self.pages.status(locale, code, tracked))
 
     async def status_json(self, request: web.Request) -> web.Response:
         """The case's steps as JSON."""
@@ -365,8 +375,8 @@ class Portal:
         return response
 
     async def _follow(self, request: web.Request) -> Any:
-        code = request.match_info["code"]
-        if not _CODE.fullmatch(code):
+        code = read_code(request.match_info["code"])
+        if code is None:
             return None
         try:
             return await asyncio.to_thread(self.tracking.follow, code)

@@ -1,0 +1,52 @@
+"""Tracking codes: how they are drawn, written for people, and read back as people type them.
+
+A code is 120 random bits (or bits derived from a form's token, :mod:`.resubmission`) written
+in RFC 4648 base32, in six groups of four: ``K7QM-2XRP-AB4T-MW3C-HZ5D-Q6NE``. Its alphabet
+has one case and no 0, 1 or 8, so a code copied by hand or read over the phone cannot mix up
+l, I and 1 or O and 0, and it never starts with a dash. Read back, case, spaces and dashes do
+not matter, and 0, 1 and 8 are taken for the letters they look like.
+
+Codes handed out before were 24 characters of URL-safe base64 (``secrets.token_urlsafe(18)``);
+they are read as they were given, case and all, so they still follow their reports.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+
+#: Bits of a code: unguessable at any rate the portal lets a source ask (120 a minute).
+CODE_BYTES = 15
+_GROUP = 4
+_BASE32 = re.compile(r"[A-Z2-7]{24}")
+_LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B", "-": None, " ": None})
+#: A code of the first format: URL-safe base64 of 18 bytes.
+_EARLIER = re.compile(r"[A-Za-z0-9_-]{24}")
+
+
+def code_for(secret: bytes) -> str:
+    """The code written for people of :data:`CODE_BYTES` bytes ``secret``."""
+    text = base64.b32encode(secret[:CODE_BYTES]).decode()
+    return "-".join(text[start : start + _GROUP] for start in range(0, len(text), _GROUP))
+
+
+def new_code() -> str:
+    """A fresh random code."""
+    return code_for(secrets.token_bytes(CODE_BYTES))
+
+
+def read_code(typed: str) -> str | None:
+    """The code ``typed`` means, as it was handed out; None if it cannot be a code.
+
+    Args:
+        typed: a code as a person typed or pasted it (any case, spaces, dashes, 0/1/8 for
+            O/I/B), or an earlier code exactly as it was given.
+    """
+    text = typed.strip()
+    compact = text.upper().translate(_LOOKALIKES)
+    if _BASE32.fullmatch(compact):
+        return code_for(base64.b32decode(compact))
+    if _EARLIER.fullmatch(text):
+        return text
+    return None

@@ -1,0 +1,125 @@
+"""Tracking codes a person can copy by hand and type back any way, and the old ones still work."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from connectors.lapor.codes import new_code, read_code
+from connectors.lapor.connector import LaporIntake
+from connectors.lapor.evidence import S3Location
+from connectors.lapor.tracking import TrackingStore
+from tests.connectors.test_lapor_portal import opened_intake, post_json, request
+from tests.lapor_support import report_fields, seaweed_s3
+
+SHAPE = re.compile(r"[A-Z2-7]{4}(-[A-Z2-7]{4}){5}")
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+#: A code of the first format (URL-safe base64 of 18 bytes), as reporters still hold them.
+EARLIER = "-q_Zl1IOo0bT4xYw9vKaN7cE"
+
+
+@pytest.fixture(scope="module")
+def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Location]:
+    with seaweed_s3(tmp_path_factory.mktemp("codes-s3")) as found:
+        yield found
+
+
+@pytest.fixture
+def intake(location: S3Location, tmp_path: Path) -> Iterator[LaporIntake]:
+    with opened_intake(location, tmp_path / "spool") as connector:
+        yield connector
+
+
+def test_a_code_has_one_case_no_lookalikes_and_no_leading_dash() -> None:
+    codes = {new_code() for _ in range(200)}
+
+    assert len(codes) == 200
+    assert all(SHAPE.fullmatch(code) for code in codes)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "{code}",
+        "{lower}",
+        "{compact}",
+        "  {spaced}  ",
+        "{lookalikes}",
+    ],
+)
+def test_a_code_is_read_back_however_it_was_typed(typed: str) -> None:
+    code = "OIBA-2345-67QR-STUV-WXYZ-KLMN"
+    variants = {
+        "code": code,
+        "lower": code.lower(),
+        "compact": code.replace("-", ""),
+        "spaced": code.replace("-", " "),
+        "lookalikes": code.replace("O", "0").replace("I", "1").replace("B", "8"),
+    }
+
+    assert read_code(typed.format(**variants)) == code
+
+
+@pytest.mark.parametrize(
+    "typed", ["", "ABCD-EFGH", "ABCD-EFGH-2345-JKLM-NPQR-STU9", "<script>", "A" * 65]
+)
+def test_what_cannot_be_a_code_is_none(typed: str) -> None:
+    assert read_code(typed) is None
+
+
+def test_an_earlier_code_is_read_exactly_as_given() -> None:
+    assert read_code(EARLIER) == EARLIER
+    assert read_code(EARLIER.upper()) != EARLIER
+
+
+def test_a_code_typed_loosely_leads_to_its_page(intake: LaporIntake) -> None:
+    _, answer = post_json(intake, report_fields())
+    code = answer["tracking_code"]
+    loose = code.lower().replace("-", " ").replace("o", "0").replace("i", "1")
+    body = f"code={urllib.parse.quote(loose)}".encode()
+
+    status, headers, _ = request(intake, "POST", "/lacak", body, FORM)
+    page_status, _, page = request(intake, "GET", f"/lacak/{code.lower()}")
+
+    assert SHAPE.fullmatch(code)
+    assert (status, headers["Location"]) == (303, f"/lacak/{code}")
+    assert page_status == 200
+    assert f'id="tracking-code">{code}<' in page.decode()  # written as it was given
+    assert f'data-stream="/lacak/{code}/events"' in page.decode()
+
+
+def test_an_earlier_code_still_follows_its_report(intake: LaporIntake) -> None:
+    store = TrackingStore(intake.config.spool_dir)
+    try:
+        store.add(EARLIER, "case-of-an-earlier-code", "3374", datetime.now(UTC))
+    finally:
+        store.close()
+
+    status, _, page = request(intake, "GET", f"/lacak/{EARLIER}")
+    api_status, _, _ = request(intake, "GET", f"/api/v1/tracking/{EARLIER}")
+
+    assert (status, api_status) == (200, 200)
+    assert f'id="tracking-code">{EARLIER}<' in page.decode()
+
+
+def test_an_empty_code_is_asked_for_not_called_unknown(intake: LaporIntake) -> None:
+    status, _, page = request(intake, "POST", "/lacak?lang=en", b"code=+", FORM)
+
+    assert status == 400
+    assert "Type your tracking code" in page.decode()
+    assert "No report has this tracking code" not in page.decode()
+
+
+def test_a_wrong_code_comes_back_in_the_box_to_correct(intake: LaporIntake) -> None:
+    typed = "ABCD-EFGH-2345-JKLM-NPQR-STU"  # a group short
+
+    status, _, page = request(intake, "POST", "/lacak?lang=en", f"code={typed}".encode(), FORM)
+
+    assert status == 404
+    assert "No report has this tracking code" in page.decode()
+    assert f'value="{typed}"' in page.decode()
