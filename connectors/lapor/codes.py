@@ -36,8 +36,11 @@ def new_code() -> str:
     return code_for(secrets.token_bytes(CODE_BYTES))
 
 
-def read_code(typed: str) -> str | None:
-    """The code ``typed`` means, as it was handed out; None if it cannot be a code.
+def readings(typed: str) -> list[str]:
+    """The codes ``typed`` may mean, as they were handed out: none if it cannot be a code.
+
+    Most earlier codes are also 24 characters a person could have typed for a code of today
+    (letters and 2-7 only): such a text has both readings, today's first.
 
     Args:
         typed: a code as a person typed or pasted it (any case, spaces, dashes, 0/1/8 for
@@ -45,8 +48,19 @@ def read_code(typed: str) -> str | None:
     """
     text = typed.strip()
     compact = text.upper().translate(_LOOKALIKES)
-    if _BASE32.fullmatch(compact):
-        return code_for(base64.b32decode(compact))
+    found = [code_for(base64.b32decode(compact))] if _BASE32.fullmatch(compact) else []
+    if _EARLIER.fullmatch(text) and text not in found:
+        found.append(text)
+    return found
+
+
+def read_code(typed: str) -> str | None:
+    """Where to follow ``typed``: itself if it may be an earlier code, else today's reading.
+
+    None if it cannot be a code. The page at that address tries each of its :func:`readings`.
+    """
+    text = typed.strip()
     if _EARLIER.fullmatch(text):
         return text
-    return None
+    found = readings(text)
+    return found[0] if found else None

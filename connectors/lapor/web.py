@@ -36,14 +36,14 @@ from aiohttp.http_exceptions import BadHttpMessage
 from connectors.json_input import read_json
 from connectors.lapor import refusals
 from connectors.lapor.bodies import BodyReader
-from connectors.lapor.codes import read_code
+from connectors.lapor.codes import read_code, readings
 from connectors.lapor.intake import IntakeRefusedError, ReportIntake
 from connectors.lapor.json_uploads import json_uploads
 from connectors.lapor.origin import from_another_site
 from connectors.lapor.pages import Pages
 from connectors.lapor.rates import Action, RateLimits
 from connectors.lapor.sse import reader_gone, sse_event
-from connectors.lapor.tracking import TrackingStore, TrackingUnavailableError
+from connectors.lapor.tracking import Tracked, TrackingStore, TrackingUnavailableError
 from streams.web.locales import Locale, negotiate
 
 log = logging.getLogger(__name__)
@@ -321,25 +321,26 @@ class Portal:
     async def status(self, request: web.Request) -> web.Response:
         """The case's steps, in plain words."""
         locale = locale_of(request)
-        typed = request.match_info["code"]
-        tracked = await self._follow(request)
-        if tracked is None:
-            return self._html(self.pages.ask_code(locale, problem="unknown", typed=typed[:64]), 404)
-        code = read_code(typed) or typed
+        followed = await self._follow(request)
+        if followed is None:
+            typed = request.match_info["code"][:64]
+            return self._html(self.pages.ask_code(locale, problem="unknown", typed=typed), 404)
+        code, tracked = followed
         return self._html(self.pages.status(locale, code, tracked))
 
     async def status_json(self, request: web.Request) -> web.Response:
         """The case's steps as JSON."""
-        tracked = await self._follow(request)
-        if tracked is None:
+        followed = await self._follow(request)
+        if followed is None:
             return self._refusal(request, IntakeRefusedError(404, *refusals.UNKNOWN_CODE))
-        return web.json_response(self.pages.status_json(locale_of(request), tracked))
+        return web.json_response(self.pages.status_json(locale_of(request), followed[1]))
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
         """Server-sent events: the steps' HTML now and whenever a step is added."""
-        tracked = await self._follow(request)
-        if tracked is None:
+        followed = await self._follow(request)
+        if followed is None:
             return self._refusal(request, IntakeRefusedError(404, *refusals.UNKNOWN_CODE))
+        tracked = followed[1]
         source = source_of(request, self.settings)
         if self._streams.get(source, 0) >= MAX_STREAMS_PER_SOURCE:
             return self._refusal(request, IntakeRefusedError(429, *refusals.TOO_MANY))
@@ -374,15 +375,16 @@ class Portal:
                 break  # the store is down: the browser reconnects and is told so
         return response
 
-    async def _follow(self, request: web.Request) -> Any:
-        code = read_code(request.match_info["code"])
-        if code is None:
-            return None
+    async def _follow(self, request: web.Request) -> tuple[str, Tracked] | None:
+        """The code of the page asked for, as it was handed out, and its case; None: unknown."""
         try:
-            return await asyncio.to_thread(self.tracking.follow, code)
+            for code in readings(request.match_info["code"]):
+                if (tracked := await asyncio.to_thread(self.tracking.follow, code)) is not None:
+                    return code, tracked
         except TrackingUnavailableError as exc:
             log.warning("lapor: tracking store unavailable (%s)", exc)
             raise IntakeRefusedError(503, *refusals.TRACKING_DOWN) from None
+        return None
 
     def _refusal(self, request: web.Request, refusal: IntakeRefusedError) -> web.Response:
         locale = locale_of(request)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.lapor.codes import new_code, read_code
+from connectors.lapor.codes import new_code, read_code, readings
 from connectors.lapor.connector import LaporIntake
 from connectors.lapor.evidence import S3Location
 from connectors.lapor.tracking import TrackingStore
@@ -21,6 +21,7 @@ SHAPE = re.compile(r"[A-Z2-7]{4}(-[A-Z2-7]{4}){5}")
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 #: A code of the first format (URL-safe base64 of 18 bytes), as reporters still hold them.
 EARLIER = "-q_Zl1IOo0bT4xYw9vKaN7cE"
+LETTERS_ONLY = "abcdEFGHijklMNOPqrstUVWX"
 
 
 @pytest.fixture(scope="module")
@@ -62,19 +63,26 @@ def test_a_code_is_read_back_however_it_was_typed(typed: str) -> None:
         "lookalikes": code.replace("O", "0").replace("I", "1").replace("B", "8"),
     }
 
-    assert read_code(typed.format(**variants)) == code
+    assert readings(typed.format(**variants))[0] == code
 
 
 @pytest.mark.parametrize(
     "typed", ["", "ABCD-EFGH", "ABCD-EFGH-2345-JKLM-NPQR-STU9", "<script>", "A" * 65]
 )
 def test_what_cannot_be_a_code_is_none(typed: str) -> None:
+    assert readings(typed) == []
     assert read_code(typed) is None
 
 
 def test_an_earlier_code_is_read_exactly_as_given() -> None:
+    assert readings(EARLIER) == [EARLIER]
     assert read_code(EARLIER) == EARLIER
-    assert read_code(EARLIER.upper()) != EARLIER
+    assert EARLIER not in readings(EARLIER.upper())
+
+
+def test_an_earlier_code_that_looks_like_one_of_today_has_both_readings() -> None:
+    # A third of earlier codes are letters and 2-7 only.
+    assert readings(LETTERS_ONLY) == ["ABCD-EFGH-IJKL-MNOP-QRST-UVWX", LETTERS_ONLY]
 
 
 def test_a_code_typed_loosely_leads_to_its_page(intake: LaporIntake) -> None:
@@ -93,18 +101,21 @@ def test_a_code_typed_loosely_leads_to_its_page(intake: LaporIntake) -> None:
     assert f'data-stream="/lacak/{code}/events"' in page.decode()
 
 
-def test_an_earlier_code_still_follows_its_report(intake: LaporIntake) -> None:
+@pytest.mark.parametrize("earlier", [EARLIER, LETTERS_ONLY])
+def test_an_earlier_code_still_follows_its_report(intake: LaporIntake, earlier: str) -> None:
     store = TrackingStore(intake.config.spool_dir)
     try:
-        store.add(EARLIER, "case-of-an-earlier-code", "3374", datetime.now(UTC))
+        store.add(earlier, "case-of-an-earlier-code", "3374", datetime.now(UTC))
     finally:
         store.close()
 
-    status, _, page = request(intake, "GET", f"/lacak/{EARLIER}")
-    api_status, _, _ = request(intake, "GET", f"/api/v1/tracking/{EARLIER}")
+    typed, headers, _ = request(intake, "POST", "/lacak", f"code={earlier}".encode(), FORM)
+    status, _, page = request(intake, "GET", f"/lacak/{earlier}")
+    api_status, _, _ = request(intake, "GET", f"/api/v1/tracking/{earlier}")
 
+    assert (typed, headers["Location"]) == (303, f"/lacak/{earlier}")
     assert (status, api_status) == (200, 200)
-    assert f'id="tracking-code">{EARLIER}<' in page.decode()
+    assert f'id="tracking-code">{earlier}<' in page.decode()
 
 
 def test_an_empty_code_is_asked_for_not_called_unknown(intake: LaporIntake) -> None:
