@@ -76,6 +76,7 @@ def dashboard_page(
         elections=elections,
         provinces=sorted(provinces().values(), key=lambda province: province.code),
         query=export_query(filters),
+        kept_query=export_query(filters),
         chart_query=export_query(filters, locale),
         figures=FIGURES,
         stages={stage: label[locale] for stage, label in stage_labels().items()},

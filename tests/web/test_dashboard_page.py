@@ -225,6 +225,16 @@ def test_chart_links_keep_the_filters_and_the_language() -> None:
     assert export_query(Filters(), "en") == "?lang=en"
 
 
+def test_the_language_links_keep_the_filters(view: dict[str, Any]) -> None:
+    # Before, they were ?lang=en alone: switching language showed the whole country again.
+    filtered = dashboard_page(view, "id", NOW, filters=Filters(region="33", election="x"))
+    unfiltered = dashboard_page(view, "en", NOW)
+
+    assert 'href="?election=x&amp;region=33&amp;lang=en" hreflang="en"' in filtered
+    assert 'href="?election=x&amp;region=33&amp;lang=id" hreflang="id"' in filtered
+    assert 'href="?lang=id" hreflang="id"' in unfiltered
+
+
 @pytest.mark.parametrize(
     ("query", "indonesian"),
     [
