@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from typing import Any
 
@@ -118,6 +118,14 @@ def _filters(locale: Locale) -> dict[str, Callable[..., str]]:
     def day(value: date | str) -> str:
         return format_date(_date(value), "d MMMM y", locale=where)
 
+    def last_day(value: datetime | str) -> str:
+        # A deadline falls at midnight Jakarta time after its last working day
+        # (streams.domain.deadlines): that day, whose end it is; '' for any other instant.
+        instant = _aware(value)
+        if instant is None or instant.astimezone(ZONES[NATIONAL]).time() != time(0):
+            return ""
+        return (instant.astimezone(ZONES[NATIONAL]).date() - timedelta(days=1)).isoformat()
+
     def number(value: float, digits: int = 0) -> str:
         return format_decimal(value, f"#,##0{'.' + '0' * digits if digits else ''}", locale=where)
 
@@ -130,6 +138,7 @@ def _filters(locale: Locale) -> dict[str, Callable[..., str]]:
     return {
         "moment": moment,
         "day": day,
+        "last_day": last_day,
         "number": number,
         "percent": percent,
         "label": label,

@@ -34,9 +34,9 @@ def test_follow_up_clock_started_21_december_2026_is_running_into_2027(
 
     if datetime.now(UTC) < DUE:
         shown = running_deadlines(hub, case_id)
-        # Midnight Jakarta: the case's region (Semarang) is in WIB.
+        # Midnight Jakarta: the end of 14 January, the last working day.
         assert '<span data-clock="recommendation_follow_up">' in shown
-        assert "due 15 Jan 2027, 00:00 WIB" in shown
+        assert "due by the end of 14 January 2027 WIB" in shown
         assert "provisional" not in shown
     else:
         # Run after the due date, the deadline timer has breached the clock at once.

@@ -132,7 +132,8 @@ def test_page_marks_a_provisional_clock() -> None:
     )
 
     assert f'<span data-clock="{RULE}">' in page
-    assert "due 20 Jun 2099, 00:00 WIB (provisional: no holiday data" in page
+    assert "due by the end of 19 June 2099 WIB (provisional: no holiday data" in page
     assert (
-        '<span data-clock="appeal_answer">Answer to the appeal: due 31 Dec 2026, 00:00 WIB<' in page
+        '<span data-clock="appeal_answer">Answer to the appeal: due by the end of 30 December '
+        "2026 WIB<" in page
     )

@@ -6,7 +6,7 @@ import re
 import shutil
 import subprocess
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -240,6 +240,20 @@ def test_times_are_shown_in_the_zone_of_the_case_region(
     page = overview_page(Overview(due, [row], 1, no_stats(), {}, []), "id")
 
     assert f"jatuh tempo 4 Des 2026, {10 + offset:02d}.00 {zone}" in page
+
+
+@pytest.mark.parametrize("region", ["3374", "5171", "9171"])
+def test_a_deadline_at_midnight_jakarta_is_the_end_of_its_last_working_day(region: str) -> None:
+    # Shown in Makassar's zone it read "5 Des 2026, 01.00 WITA": the next day, an hour in.
+    due = datetime(2026, 12, 5, 0, 0, tzinfo=timezone(timedelta(hours=7)))
+    row = CaseRow("c1", "recommended", region=region, clocks=[clock("appeal_answer", due)])
+
+    indonesian = overview_page(Overview(due, [row], 1, no_stats(), {}, []), "id")
+    english = overview_page(Overview(due, [row], 1, no_stats(), {}, []), "en")
+
+    assert "jatuh tempo pada akhir 4 Desember 2026 WIB" in indonesian
+    assert "due by the end of 4 December 2026 WIB" in english
+    assert "01.00" not in indonesian
 
 
 def test_overview_escapes_every_value() -> None:
