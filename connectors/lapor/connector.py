@@ -151,6 +151,12 @@ def agencies_of(jurisdiction: str) -> list[Institution]:
     return found
 
 
+def office_name(config: IntakeConfig) -> str:
+    """The registry's name of the portal's office (its id if the registry has no such entry)."""
+    names = {institution.id: institution.name for institution in load_institutions()}
+    return names.get(config.institution, config.institution)
+
+
 def spool_sealer(config: IntakeConfig) -> SpoolSealer:
     """What seals the spooled reports: the key kept in the spool key file (made if missing)."""
     return SpoolSealer(kept_key(config.spool_key_file or config.spool_dir / "spool.key", PURPOSE))
@@ -278,7 +284,7 @@ def _portal(config: IntakeConfig, settings: PortalSettings) -> Portal:
         ReportIntake(parts),
         tracking,
         RateLimits(config.report_rate, config.track_rate, config.attempt_rate),
-        Pages(rules, config.evidence_limits(), agencies_of(jurisdiction)),
+        Pages(rules, config.evidence_limits(), agencies_of(jurisdiction), office_name(config)),
     )
 
 

@@ -34,11 +34,18 @@ class ShownStep:
 class Pages:
     """Renders the portal's pages."""
 
-    def __init__(self, rules: Rules, limits: EvidenceLimits, agencies: list[Institution]) -> None:
+    def __init__(
+        self, rules: Rules, limits: EvidenceLimits, agencies: list[Institution], office: str
+    ) -> None:
         self.rules = rules
         self.limits = limits
         self.agencies = sorted(agencies, key=lambda agency: agency.name)
+        self.office = office
+        """The office's name, on every page: a reporter sees whom the report goes to."""
         self._templates = Templates("connectors.lapor")
+
+    def _render(self, name: str, locale: Locale, **context: Any) -> str:
+        return self._templates.render(name, locale, office=self.office, **context)
 
     def form(
         self,
@@ -53,7 +60,7 @@ class Pages:
         ``files_again``: the refused form carried evidence files, which a page cannot fill in
         again (a browser lets only the reporter choose files): the page asks for them again.
         """
-        return self._templates.render(
+        return self._render(
             "form.html",
             locale,
             fields=fields,
@@ -73,7 +80,7 @@ class Pages:
 
     def accepted(self, locale: Locale, accepted: Accepted) -> str:
         """The page showing the tracking code, once."""
-        return self._templates.render("accepted.html", locale, accepted=accepted)
+        return self._render("accepted.html", locale, accepted=accepted)
 
     def ask_code(self, locale: Locale, *, problem: str | None = None, typed: str = "") -> str:
         """The form asking for a tracking code; after a wrong one, saying so and keeping it.
@@ -83,19 +90,19 @@ class Pages:
             problem: ``"empty"`` (no code sent), ``"unknown"`` (no report has it) or None.
             typed: what was sent, shown again to be corrected.
         """
-        return self._templates.render("ask_code.html", locale, problem=problem, typed=typed)
+        return self._render("ask_code.html", locale, problem=problem, typed=typed)
 
     def refusal(self, locale: Locale, refusal: IntakeRefusedError) -> str:
         """A page saying why a request was refused."""
-        return self._templates.render("refusal.html", locale, refusal=refusal)
+        return self._render("refusal.html", locale, refusal=refusal)
 
     def status(self, locale: Locale, code: str, tracked: Tracked) -> str:
         """The tracking page of a case."""
-        return self._templates.render("status.html", locale, code=code, **_steps(tracked, locale))
+        return self._render("status.html", locale, code=code, **_steps(tracked, locale))
 
     def steps(self, locale: Locale, tracked: Tracked) -> str:
         """The steps' part of the tracking page (what the live stream sends)."""
-        return self._templates.render("steps.html", locale, **_steps(tracked, locale))
+        return self._render("steps.html", locale, **_steps(tracked, locale))
 
     def status_json(self, locale: Locale, tracked: Tracked) -> dict[str, Any]:
         """The steps as the JSON API answers them."""

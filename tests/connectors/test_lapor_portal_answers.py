@@ -138,3 +138,14 @@ def test_a_report_joined_with_another_is_not_told_finished(
 
     assert '<h2 id="current-step">Joined with another report</h2>' in page.decode()
     assert "Handling of this report is finished" not in page.decode()
+
+
+def test_every_page_names_the_office_the_report_goes_to(intake: LaporIntake) -> None:
+    # Before, "Bawaslu" alone: a reporter could not tell a province's portal from another's.
+    pages = [request(intake, "GET", path)[2].decode() for path in ("/", "/lacak", "/nowhere")]
+    english = request(intake, "GET", "/?lang=en")[2].decode()
+
+    for page in pages:
+        assert "· Bawaslu Provinsi Jawa Tengah</title>" in page
+        assert "Bawaslu Provinsi Jawa Tengah: kanal pelaporan netralitas" in page
+    assert "Bawaslu Provinsi Jawa Tengah: reporting channel for the neutrality" in english
