@@ -61,6 +61,20 @@ ACTOR_REF_FORM = (
 )
 
 
+#: A NIK (16 digits) or a NIP (18 digits): a run of exactly that many digits.
+_NIK_OR_NIP = re.compile(r"(?<![0-9])(?:[0-9]{16}|[0-9]{18})(?![0-9])")
+
+
+def holds_nik_or_nip(text: str) -> bool:
+    """Whether ``text`` holds a run of exactly 16 or 18 digits, as a NIK or a NIP is.
+
+    Example:
+        >>> holds_nik_or_nip("LP/NIK-3201011505800001/2026"), holds_nik_or_nip("LP/2024/0012")
+        (True, False)
+    """
+    return _NIK_OR_NIP.search(text) is not None
+
+
 def is_actor_ref(text: str) -> bool:
     """Whether ``text`` is a pseudonymous reference of an official, never a name or a number.
 

@@ -38,7 +38,7 @@ from connectors.base import Event, PermanentError
 from connectors.ids import event_id_for
 from schemas.envelope import envelope
 from schemas.errors import InvalidIdentifierError
-from schemas.field_formats import ELECTION, NIP, REGION_CODE, is_actor_ref
+from schemas.field_formats import ELECTION, NIP, REGION_CODE, holds_nik_or_nip, is_actor_ref
 from schemas.identity import case_id_for
 
 #: Key under which a CSV row keeps fields beyond its header (``csv.DictReader``'s restkey).
@@ -96,6 +96,12 @@ class RowMapper:
 
     def _report(self, fields: _Fields) -> Event:
         case_number = fields.text("case_number")
+        if holds_nik_or_nip(case_number):  # it travels in clear and names the case's id
+            raise _bad(
+                "bad_value",
+                "column case_number is not the office's own register number: it holds 16 or 18 "
+                "digits in a row, as a NIK or NIP does",
+            )
         discovered_on = fields.date("discovered_on")
         if discovered_on > self._recorded_at(fields).astimezone(self.timezone).date():
             raise _bad("bad_date", "discovered_on is after recorded_at")

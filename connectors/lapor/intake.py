@@ -134,7 +134,8 @@ class ReportIntake:
             [reference["sha256"] for reference in evidence],
         )
         report_id = ids.report_id
-        case_number = f"WEB/{today:%Y}/{report_id[:16].upper()}"
+        # Two groups of eight: sixteen digits in a row would read as a NIK, which the hub refuses.
+        case_number = f"WEB/{today:%Y}/{report_id[:8].upper()}-{report_id[8:16].upper()}"
         case_id = case_id_for(self.parts.institution, case_number)
         body = {
             "id": report_id,

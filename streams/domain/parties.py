@@ -24,6 +24,7 @@ from schemas.field_formats import (
     ELECTION_FORM,
     NIP_FORM,
     REPORTER_REF_FORM,
+    holds_nik_or_nip,
     is_election,
     is_nip,
     is_reporter_ref,
@@ -121,6 +122,13 @@ def check_report(
             Reason.CASE_ID_NOT_DERIVED,
             "case_number is empty: a report opens its case under the UUIDv5 of "
             "'<envelope.source>:<case_number>', so it carries its sender's own case number",
+        )
+    if holds_nik_or_nip(report["case_number"]):
+        return Rejection(
+            Reason.CASE_NUMBER_NOT_PUBLIC,
+            "case_number holds 16 or 18 digits in a row, as a NIK or a NIP does: it travels in "
+            "clear to every party, names the case's id and no erasure reaches it; give the "
+            "sender's own register number, and the civil servant's NIP in subject_nip",
         )
     derived = case_id_for(report["envelope"]["source"], report["case_number"])
     if report["envelope"]["case_id"] != derived:

@@ -51,6 +51,7 @@ class Reason(StrEnum):
     REPORTER_REF_NOT_PSEUDONYM = "reporter_ref_not_pseudonym"
     ACTOR_REF_NOT_PSEUDONYM = "actor_ref_not_pseudonym"
     CASE_ID_NOT_DERIVED = "case_id_not_derived"
+    CASE_NUMBER_NOT_PUBLIC = "case_number_not_public"
     DATA_KEY_MISSING = "data_key_missing"
     INTERNAL_ERROR = "internal_error"
 

@@ -48,6 +48,7 @@ PERMANENT: Mapping[Reason, str] = {
     Reason.REPORTER_REF_NOT_PSEUDONYM: "the reporter reference is not a pseudonym",
     Reason.ACTOR_REF_NOT_PSEUDONYM: "the official's reference is not a pseudonym",
     Reason.CASE_ID_NOT_DERIVED: "the case_id is not derived from the report's own reference",
+    Reason.CASE_NUMBER_NOT_PUBLIC: "the case number holds a NIK or a NIP",
 }
 
 #: Reasons an operator's fix can mend, each with the fix that lets the same bytes pass.

@@ -239,6 +239,7 @@ def test_a_malformed_row_is_refused_with_a_reason_that_quotes_no_value(
         ("region_code", "337"),
         ("election", "pilkada\x1b[2J"),  # an escape sequence for whoever reads the statistics
         ("actor_ref", "user:Budi-198503152010011002"),  # a NIP, in clear to every party
+        ("case_number", "LP/NIK-3201011505800001/2026"),  # a NIK, on the public case page
     ],
 )
 @pytest.mark.parametrize("fmt", ["csv", "json"])

@@ -73,6 +73,33 @@ def test_a_report_with_an_empty_case_number_is_refused_not_failed(
     assert reason_given(step, event, wrapper).startswith("case_number is empty: ")
 
 
+@pytest.mark.parametrize(
+    "number", ["LP/NIK-3201011505800001/2026", "LP/198501012010011001", "3201011505800001"]
+)
+def test_a_report_whose_case_number_holds_a_nik_or_nip_is_refused_without_quoting_it(
+    step: Pipeline, event: dict[str, Any], number: str
+) -> None:
+    # The case number travels in clear to every party and the public case page shows it.
+    event["case_number"] = number
+    event["envelope"]["case_id"] = case_id_for("bawaslu.33", number)
+    wrapper = signed(step, event)
+
+    assert refused_with(step, event, wrapper) == "case_number_not_public"
+    reason = reason_given(step, event, wrapper)
+    assert reason.startswith("case_number holds 16 or 18 digits in a row")
+    assert number not in reason
+
+
+@pytest.mark.parametrize("number", ["LP/001/Reg/PL/14.01/XI/2024", "LP/20241107/123456789012345"])
+def test_a_case_number_with_other_digit_runs_is_taken(
+    step: Pipeline, event: dict[str, Any], number: str
+) -> None:
+    event["case_number"] = number
+    event["envelope"]["case_id"] = case_id_for("bawaslu.33", number)
+
+    assert refused_with(step, event, signed(step, event)) == "accepted"
+
+
 def test_a_report_carrying_the_senders_own_reporter_reference_is_refused(
     step: Pipeline, event: dict[str, Any]
 ) -> None:
