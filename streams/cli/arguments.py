@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from schemas.identity import canonical_case_id
+from streams.domain.free_text import NAMES_SOMEONE, names_someone
 
 
 def case_uuid(text: str) -> str:
@@ -56,5 +57,21 @@ def one_line(text: str) -> str:
     if not stripped or not stripped.isprintable():
         raise argparse.ArgumentTypeError(
             "give it on one line, without line breaks or other control characters"
+        )
+    return stripped
+
+
+def reason_naming_no_one(text: str) -> str:
+    """A reason on one line that holds no NIP, NIK, telephone number or e-mail address.
+
+    Raises:
+        argparse.ArgumentTypeError: not one line, or it looks like it names someone: it is
+            kept and shown to whoever lists what it explains (a usage error).
+    """
+    stripped = one_line(text)
+    if names_someone(stripped):
+        raise argparse.ArgumentTypeError(
+            f"{NAMES_SOMEONE}; it is kept and shown to whoever lists it, so say why without "
+            "naming anyone (e.g. an incident number)"
         )
     return stripped

@@ -18,7 +18,7 @@ from typing import Any
 from schemas.errors import KawalError
 from streams.audit.store import AuditStore
 from streams.audit.tokens import IssuedToken, TokenInfo, TokenStore
-from streams.cli.arguments import one_line
+from streams.cli.arguments import reason_naming_no_one
 from streams.cli.exits import EXIT_OK
 from streams.cli.moments import MOMENT_FORMS, day_or_moment
 from streams.cli.output import reporting_errors
@@ -59,7 +59,9 @@ def add_parsers(commands: Any) -> None:
     listing.set_defaults(run=_list)
     revoke = actions.add_parser("revoke", help="revoke a token from now on")
     revoke.add_argument("token_id", help="the token's id, as `kawal token list` shows it")
-    revoke.add_argument("--reason", type=one_line, help="why, on one line (kept with the token)")
+    revoke.add_argument(
+        "--reason", type=reason_naming_no_one, help="why, on one line (kept with the token)"
+    )
     revoke.add_argument("--json", action="store_true", help="machine-readable output")
     revoke.set_defaults(run=_revoke)
 

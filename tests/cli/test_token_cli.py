@@ -64,6 +64,29 @@ def test_a_token_is_shown_once_and_works_until_revoked(
     assert refused.problem is AccessProblem.TOKEN_REVOKED
 
 
+@pytest.mark.parametrize(
+    "reason",
+    ["Dewi NIK 3201011505800001 shared it", "sent by dewi@example.org", "call 0812 3456 7890"],
+)
+def test_a_revocation_reason_naming_someone_is_refused_and_the_token_stays(
+    home: Path, capsys: pytest.CaptureFixture[str], reason: str
+) -> None:
+    # Kept with the token and listed to operators: like a key's, it says why, naming no one.
+    code, issued = kawal_json(capsys, "token", "issue", "bkn", "--expires", "30d")
+    assert code == EXIT_OK
+
+    with pytest.raises(SystemExit) as usage:
+        main(["token", "revoke", issued["id"], "--reason", reason])
+
+    said = capsys.readouterr().err
+    assert usage.value.code == EXIT_USAGE
+    assert "--reason: looks like it holds personal data" in said
+    assert reason not in said
+    assert TokenStore(store_of(home).engine).resolve(issued["token"]) == Principal(
+        "bkn", PrincipalRole.INSTITUTION, issued["id"]
+    )
+
+
 def test_an_operator_token_and_the_human_listing(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
