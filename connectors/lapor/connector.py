@@ -50,7 +50,7 @@ from connectors.lapor.tracking import TrackingStore, TrackingUnavailableError
 from connectors.lapor.web import Portal, PortalSettings
 from connectors.pseudonyms import pseudonym_key
 from streams.domain.institutions import Institution, load_institutions
-from streams.settings import DEFAULT_HTTP_IDLE_SECONDS
+from streams.settings import DEFAULT_HTTP_IDLE_SECONDS, Settings
 from streams.web.labels import labels
 
 MB = 1024 * 1024
@@ -140,10 +140,10 @@ class IntakeConfig(ConnectorConfig):
         )
 
 
-def agencies_of(jurisdiction: str) -> list[Institution]:
-    """The PPKs a report to an office of ``jurisdiction`` may name."""
+def agencies_of(jurisdiction: str, registry: Sequence[Institution]) -> list[Institution]:
+    """The PPKs of ``registry`` a report to an office of ``jurisdiction`` may name."""
     found = []
-    for institution in load_institutions():
+    for institution in registry:
         suffix = institution.id.partition(".")[2]
         in_region = not suffix.isdigit() or suffix.startswith(jurisdiction)
         if institution.role == "ppk" and in_region:
@@ -151,9 +151,9 @@ def agencies_of(jurisdiction: str) -> list[Institution]:
     return found
 
 
-def office_name(config: IntakeConfig) -> str:
+def office_name(config: IntakeConfig, registry: Sequence[Institution]) -> str:
     """The registry's name of the portal's office (its id if the registry has no such entry)."""
-    names = {institution.id: institution.name for institution in load_institutions()}
+    names = {institution.id: institution.name for institution in registry}
     return names.get(config.institution, config.institution)
 
 
@@ -264,9 +264,12 @@ def _portal(config: IntakeConfig, settings: PortalSettings) -> Portal:
     """The portal of ``config``, with stores of its own (the server closes them)."""
     secret = config.secret.get_secret_value().encode()
     jurisdiction = config.jurisdiction()
+    # The registry every process reads (KAWAL_INSTITUTIONS_FILE): a PPK registered there is
+    # offered on the form, and the office is named as registered.
+    registry = load_institutions(Settings().institutions_file)
     rules = Rules(
         jurisdiction=jurisdiction,
-        agencies=frozenset(agency.id for agency in agencies_of(jurisdiction)),
+        agencies=frozenset(agency.id for agency in agencies_of(jurisdiction, registry)),
         elections=tuple(config.elections),
     )
     tracking = TrackingStore(config.spool_dir, config.spool_busy_seconds)
@@ -284,7 +287,12 @@ def _portal(config: IntakeConfig, settings: PortalSettings) -> Portal:
         ReportIntake(parts),
         tracking,
         RateLimits(config.report_rate, config.track_rate, config.attempt_rate),
-        Pages(rules, config.evidence_limits(), agencies_of(jurisdiction), office_name(config)),
+        Pages(
+            rules,
+            config.evidence_limits(),
+            agencies_of(jurisdiction, registry),
+            office_name(config, registry),
+        ),
     )
 
 

@@ -21,6 +21,8 @@ from tests.connectors.test_lapor_portal import (
 )
 from tests.lapor_support import multipart, report_fields, seaweed_s3
 
+BUNDLED_REGISTRY = Path(__file__).parents[2] / "streams" / "data" / "institutions.toml"
+
 
 @pytest.fixture(scope="module")
 def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Location]:
@@ -149,3 +151,24 @@ def test_every_page_names_the_office_the_report_goes_to(intake: LaporIntake) -> 
         assert "· Bawaslu Provinsi Jawa Tengah</title>" in page
         assert "Bawaslu Provinsi Jawa Tengah: kanal pelaporan netralitas" in page
     assert "Bawaslu Provinsi Jawa Tengah: reporting channel for the neutrality" in english
+
+
+def test_a_ppk_registered_in_the_hubs_registry_is_offered_on_the_form(
+    location: S3Location, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before, the portal read the bundled registry only: a PPK registered since was not offered.
+    registry = tmp_path / "institutions.toml"
+    registry.write_text(
+        BUNDLED_REGISTRY.read_text()
+        + '\n[[institution]]\nid = "ppk.33"\nrole = "ppk"\nname = "PPK Provinsi Jawa Tengah"\n'
+    )
+    monkeypatch.setenv("KAWAL_INSTITUTIONS_FILE", str(registry))
+
+    with opened_intake(location, tmp_path / "spool") as connector:
+        form = request(connector, "GET", "/")[2].decode()
+        fields = report_fields(employing_agency="ppk.33")
+        status, _ = post_json(connector, fields)
+
+    assert '<option value="ppk.33"' in form
+    assert "PPK Provinsi Jawa Tengah" in form
+    assert status == 202
