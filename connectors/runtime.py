@@ -31,6 +31,7 @@ from connectors.base import (
     InboundConnector,
     SourceRecord,
 )
+from connectors.clear_fields import clear_field_refusal
 from connectors.dead_letters import PUBLISH_TIMEOUT_SECONDS, Rejection, send_dead_letter
 from connectors.emitters import Emitter, emitter_of
 from connectors.errors import ConnectorError, PermanentError
@@ -337,6 +338,11 @@ class InboundRunner(RenewsProducer):
             raise PermanentError(UNAUTHORIZED_SENDER, refusal)
         given = event.record.get("envelope")
         envelope: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
+        in_clear = clear_field_refusal(
+            self.connector.institution, event.event_type, envelope, event.record
+        )
+        if in_clear:
+            raise PermanentError(*in_clear)
         path = f"{event.event_type}.envelope.event_time"
         # Checked before the key registry compares it with the keys' aware validity times.
         moment = aware_time(path, envelope.get("event_time"))
