@@ -11,6 +11,13 @@ what both halves share). A broker that does not answer a fetch, a dead letter or
 holds the runner back at the first entry not handled, until it answers again; it does not end
 the connector. Nor does a failure on one entry that nobody foresaw: that entry is
 dead-lettered (:mod:`connectors.record_failures`).
+
+A delivery the system did not take after its retries is dead-lettered ``delivery_failed`` and
+makes the connector down (``kawal_connector_up`` 0, the pass counted in
+``kawal_connector_failures_total``, ``/readyz`` 503) until a delivery succeeds again, which
+it logs. A ``duplicate_event`` receipt is the hub saying it holds an event sent again
+(:attr:`connectors.receipts.HubRefusal.already_held`): logged at INFO and counted apart, never
+a refusal.
 """
 
 from __future__ import annotations
@@ -75,6 +82,8 @@ class OutboundRunner(RenewsProducer):
         self.probe = probe or unwatched(connector.name, connector.institution)
         #: Deliveries of the current pass that gave up on the system.
         self._gave_up = 0
+        #: Deliveries dead-lettered since the system last took one; 0 while it takes them.
+        self._undelivered = 0
         self.consumer = consumer
         self.producer = producer
         self.codec = codec
@@ -120,12 +129,19 @@ class OutboundRunner(RenewsProducer):
         except KafkaError as exc:
             self._broker_missed(exc, unsettled)
             return handled
-        # A pass whose deliveries all gave up did not reach the system: not a success.
-        if self._gave_up and self._gave_up == handled:
+        self._report_pass(handled)
+        return handled
+
+    def _report_pass(self, handled: int) -> None:
+        """Count a pass that gave up on the system; up only while the system takes deliveries."""
+        if self._gave_up:
             self.probe.failed()
+        # A pass with nothing to deliver (a quiet feed, heads, acceptances) does not show the
+        # system back: it stays down until a delivery succeeds.
+        if self._undelivered:
+            self.probe.undelivered()
         else:
             self.probe.succeeded(handled)
-        return handled
 
     def _commit(self, partition: TopicPartition, offset: int) -> None:
         """Commit ``partition`` up to ``offset``: the entries before it were settled."""
@@ -200,6 +216,20 @@ class OutboundRunner(RenewsProducer):
         if isinstance(refusal, EntryProblem):
             self._reject(record, refusal.code, f"rejection receipt refused: {refusal.detail}")
             return
+        if refusal.already_held:
+            # The ids of an event and its case only, as the refusal's WARNING names them.
+            log.info(
+                "%s: the hub holds %s %s of case %s already (sent again, answered %s at %s); "
+                "nothing to do",
+                self.connector.name,
+                refusal.event_type or "event",
+                refusal.event_id,
+                refusal.case_id or "(unknown)",
+                refusal.reason_code,
+                refusal.source,
+            )
+            self.probe.already_held()
+            return
         log.warning(
             "%s: the hub refused %s %s of case %s (%s at %s): %s",
             self.connector.name,
@@ -224,14 +254,44 @@ class OutboundRunner(RenewsProducer):
             self._reject(record, exc.reason_code, f"event {event_id}: {exc.reason}")
             return
         if isinstance(outcome, GaveUp):
-            self._gave_up += 1
-            reason = (
-                f"{self.connector.name} could not deliver event {event_id} after "
-                f"{outcome.attempts} attempts ({outcome.last_error}); once the system is "
-                f"back, restart the connector with `--redeliver-from "
-                f"{record.partition}:{record.offset}`"
+            self._gave_up_on(record, event_id, outcome)
+        else:
+            self._system_back()
+
+    def _gave_up_on(self, record: ConsumerRecord, event_id: str | None, outcome: GaveUp) -> None:
+        """Dead-letter ``record``, which the system did not take: down until it takes one."""
+        if not self._undelivered:
+            # A connector's reasons are free of personal data (connectors.errors).
+            log.warning(
+                "%s: its system takes no deliveries after %d attempts (%s: %s); the connector "
+                "is down and not ready until a delivery succeeds",
+                self.connector.name,
+                outcome.attempts,
+                type(outcome.last_error).__name__,
+                outcome.last_error,
             )
-            self._reject(record, "delivery_failed", reason)
+        reason = (
+            f"{self.connector.name} could not deliver event {event_id} after "
+            f"{outcome.attempts} attempts ({outcome.last_error}); once the system is "
+            f"back, restart the connector with `--redeliver-from "
+            f"{record.partition}:{record.offset}`"
+        )
+        self._reject(record, "delivery_failed", reason)
+        self._gave_up += 1
+        self._undelivered += 1
+
+    def _system_back(self) -> None:
+        """A delivery succeeded: say so if the system had taken none since one gave up."""
+        if not self._undelivered:
+            return
+        log.info(
+            "%s: its system takes deliveries again; entries dead-lettered meanwhile: %d "
+            "(`kawal dlq list --stage connector --reason delivery_failed`), delivered by a "
+            "restart with `--redeliver-from` the oldest one's position",
+            self.connector.name,
+            self._undelivered,
+        )
+        self._undelivered = 0
 
     def _believe(self, entry: dict[str, Any]) -> FeedEntry | EntryProblem:
         """The entry to deliver, if both signatures hold and it extends its case's chain."""

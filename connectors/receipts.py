@@ -7,6 +7,11 @@ happened), tells the institution's operators (a WARNING naming the event, its ca
 reason, and ``kawal_connector_hub_refusals_total``) and hands it to the connector's
 :meth:`connectors.base.OutboundConnector.refused`, so the system can be told as well. A receipt
 holds no personal data: the hub's reasons never quote a value of the event.
+
+A ``duplicate_event`` receipt for one of the institution's events is no refusal
+(:attr:`HubRefusal.already_held`): the hub holds that event already, and answered a copy sent
+again (``--reread-after``, a restart before the checkpoint). The runtime logs it at INFO and
+counts it in ``kawal_connector_already_held_total``; the connector's ``refused`` never sees it.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 from streams.domain.entries import EntryProblem
 from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.keys import KeyRefusal, KeyRegistry
+from streams.domain.reasons import Reason
 from streams.domain.receipt_statement import rejection_statement_of
 from streams.domain.signing import Context, verify
 
@@ -36,6 +42,15 @@ class HubRefusal:
     #: ``topic:partition:offset`` of the refused record on the inbound topic.
     source: str
     issued_at: datetime
+
+    @property
+    def already_held(self) -> bool:
+        """The hub holds this event already: a copy sent again, answered ``duplicate_event``.
+
+        Event ids derive from the system's records (:func:`connectors.ids.event_id_for`), so a
+        record read again yields the event the hub accepted before; the original stands.
+        """
+        return self.reason_code == Reason.DUPLICATE.value and self.event_id is not None
 
 
 def believed_refusal(

@@ -17,6 +17,10 @@ an error, so ``kawal_connector_up`` is 0 and ``/readyz`` 503 once that silence p
 So is whether the key registry's file, as it is now, could be read
 (``kawal_connector_key_registry_readable``): a connector whose file changed and no longer reads
 goes on with the registry it read last, which may still hold a key revoked since.
+
+An outbound connector whose system gave up a delivery after its retries (the entry is
+dead-lettered ``delivery_failed``) is down and ``/readyz`` 503 until a delivery succeeds again:
+between the entries of a quiet feed, nothing else tells that its system is still down.
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ class ConnectorProbe:
         """A pass reached the system (and the broker) and handled ``records`` records."""
         labels = (self.connector, self.institution)
         self.metrics.passed(labels, True)
+        self.metrics.unreached.discard(labels)
         self.metrics.last_success.labels(*labels).set(time.time())
         self.metrics.records.labels(*labels).inc(records)
 
@@ -106,6 +111,20 @@ class ConnectorProbe:
         """The hub refused one of the institution's records for ``reason_code`` (a receipt)."""
         self.metrics.hub_refusals.labels(self.connector, self.institution, reason_code).inc()
 
+    def already_held(self) -> None:
+        """The hub answered an event sent again ``duplicate_event``: it holds it already."""
+        self.metrics.already_held.labels(self.connector, self.institution).inc()
+
+    def undelivered(self) -> None:
+        """A pass ended with the system taking no deliveries: down and not ready till one is.
+
+        Counts nothing; :meth:`failed` counts the passes that gave up on it. :meth:`succeeded`
+        ends it.
+        """
+        labels = (self.connector, self.institution)
+        self.metrics.passed(labels, False)
+        self.metrics.unreached.add(labels)
+
     def checkpointed(self) -> None:
         """The connector's position (checkpoint or committed offset) was stored."""
         self.metrics.checkpoint.labels(self.connector, self.institution).set(time.time())
@@ -122,8 +141,8 @@ class ConnectorMetrics:
         self.up = Gauge(
             "kawal_connector_up",
             "1 when a connector's last pass reached its system and the broker, 0 when it gave "
-            "up after its retries or while its broker is silent past the grace (absent before "
-            "its first pass).",
+            "up after its retries (an outbound one until a delivery succeeds again) or while "
+            "its broker is silent past the grace (absent before its first pass).",
             labels,
             registry=self.registry,
         )
@@ -167,6 +186,13 @@ class ConnectorMetrics:
             [*labels, "reason"],
             registry=self.registry,
         )
+        self.already_held = Counter(
+            "kawal_connector_already_held",
+            "The institution's events the hub answered duplicate_event: sent again (a re-read, "
+            "a restart before the checkpoint), the hub holds them already; no refusal.",
+            labels,
+            registry=self.registry,
+        )
         self.dead_letters = Counter(
             "kawal_connector_dead_letters",
             "Records a connector sent to kawal.dlq, by machine-readable reason code.",
@@ -199,6 +225,8 @@ class ConnectorMetrics:
         #: Per connector: whether its last pass succeeded, and its broker's silence.
         self._passes: dict[tuple[str, str], bool] = {}
         self._brokers: dict[tuple[str, str], BrokerSilence] = {}
+        #: Outbound connectors whose system took no delivery since one gave up on it.
+        self.unreached: set[tuple[str, str]] = set()
         self.checkpoint = Gauge(
             "kawal_connector_checkpoint_timestamp_seconds",
             "When a connector last stored its position (inbound checkpoint, outbound offset).",
@@ -231,11 +259,21 @@ class ConnectorMetrics:
         self.broker_grace.labels(*labels).set(silence.grace)
 
     def readiness(self) -> tuple[int, dict[str, Any]] | None:
-        """The first connector whose broker is silent past its grace, as ``/readyz`` says it."""
+        """The first connector whose broker is silent past its grace, as ``/readyz`` says it.
+
+        Else the first outbound connector whose system takes no deliveries (503).
+        """
         for (connector, _), silence in list(self._brokers.items()):
             if (answer := silence.readiness()) is not None:
                 status, body = answer
                 return status, {**body, "connector": connector}
+        unreached = sorted(self.unreached)
+        if unreached:
+            return 503, {
+                "status": "degraded",
+                "system": "unreachable",
+                "connector": unreached[0][0],
+            }
         return None
 
     def serve(self, host: str, port: int, idle_seconds: float) -> None:

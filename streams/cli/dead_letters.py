@@ -27,11 +27,19 @@ from streams.broker.endpoint import parse_broker_url
 from streams.broker.replay_memory import Migration
 from streams.cli.exits import EXIT_ERROR, EXIT_OK
 from streams.cli.terminal import one_row
+from streams.domain.reasons import Reason
 from streams.local.keyring import keyring_of
 from streams.settings import Settings
 
 #: The option of each field a filter selects on.
 FILTER_OPTIONS = {"stage": "--stage", "reason_code": "--reason", "source_topic": "--source-topic"}
+#: Letters of events the hub holds already, sent again (a re-read, a restart): no action.
+ALREADY_HELD = Reason.DUPLICATE.value
+#: What needs saying of them, in the listing and the replay.
+HELD_MEANING = (
+    "the hub holds each of these events already and answered a copy sent again (a connector's "
+    "re-read or restart); nothing was lost and nothing needs doing: leave them to expire"
+)
 
 
 def add_parsers(commands: Any) -> None:
@@ -51,8 +59,9 @@ def add_parsers(commands: Any) -> None:
         help="send dead letters back to their inbound topics (only those), each once, even "
         "across a replay stopped partway or a kawal.dlq made again (a letter is remembered by "
         "what it is, not its place); letters refused for a reason no fix mends (bad_magic, "
-        "bad_signature, ...) are skipped and counted; exit 1 when no selected letter is "
-        "replayed (each line says what to do instead)",
+        "bad_signature, ...) are skipped and counted, duplicate_event ones (events the hub "
+        "holds already) as needing nothing; exit 1 when no selected letter is replayed and "
+        "some needed it (each line says what to do instead)",
     )
     _add_filters(replay)
     replay.add_argument(
@@ -120,6 +129,9 @@ def _print_letters(records: list[DeadLetterRecord]) -> None:
         cells = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         print(one_row(f"{cells}  {record.letter['reason']}"))
     print(f"{len(records)} dead letters")
+    held = sum(record.letter["reason_code"] == ALREADY_HELD for record in records)
+    if held:
+        print(f"{held} of them {ALREADY_HELD}: {HELD_MEANING}")
 
 
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
@@ -167,19 +179,32 @@ def _migrated(migrated: Migration) -> str:
 
 
 def _permanent(permanent: Mapping[str, int]) -> str:
-    """What to tell of the letters skipped as refused for good, and what to do instead."""
-    counts = ", ".join(f"{code} ({count})" for code, count in sorted(permanent.items()))
-    return (
-        f"not replayed, refused for good: {counts}. Sent again they would only be refused "
-        "again: have the institution that sent each fix its sender and publish the event "
-        "anew (`kawal dlq list --reason CODE` shows each one's source topic); "
-        "`--include-permanent` sends them anyway"
-    )
+    """What to tell of the letters skipped as refused for good, and what to do instead.
+
+    A ``duplicate_event`` letter is told apart: its event stands, there is nothing to fix.
+    """
+    lines = []
+    if held := permanent.get(ALREADY_HELD, 0):
+        lines.append(f"not replayed, already held: {ALREADY_HELD} ({held}): {HELD_MEANING}")
+    refused = sorted((code, n) for code, n in permanent.items() if code != ALREADY_HELD)
+    if refused:
+        counts = ", ".join(f"{code} ({count})" for code, count in refused)
+        lines.append(
+            f"not replayed, refused for good: {counts}. Sent again they would only be refused "
+            "again: have the institution that sent each fix its sender and publish the event "
+            "anew (`kawal dlq list --reason CODE` shows each one's source topic); "
+            "`--include-permanent` sends them anyway"
+        )
+    return "\n".join(lines)
 
 
 def _replay_exit(outcome: ReplayOutcome) -> int:
-    """1 when the replay selected letters and none of them is, or was, sent back."""
-    unsent = outcome.not_replayable + outcome.skipped_permanent
+    """1 when the replay selected letters and none of them is, or was, sent back.
+
+    Letters of events the hub holds already need no sending: they alone make no failure.
+    """
+    held = outcome.permanent.get(ALREADY_HELD, 0)
+    unsent = outcome.not_replayable + outcome.skipped_permanent - held
     if unsent and not (outcome.replayed or outcome.already_replayed):
         print(
             f"kawal: none of the {unsent} selected dead letters can be replayed; do what "

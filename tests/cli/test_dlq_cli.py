@@ -223,7 +223,7 @@ def test_replay_skips_a_letter_no_fix_mends_counts_it_and_says_what_to_do(
 def test_replay_with_include_permanent_sends_the_letters_no_fix_mends_too(
     kawal_broker: list[str], stage: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    [again] = write(kawal_broker, stage, [(2, "duplicate_event", INBOUND, 7, at(10))])
+    [again] = write(kawal_broker, stage, [(2, "case_closed", INBOUND, 7, at(10))])
 
     skipped = main(["dlq", "replay", "--stage", stage])
     forced = main(["dlq", "replay", "--stage", stage, "--include-permanent"])
@@ -235,6 +235,31 @@ def test_replay_with_include_permanent_sends_the_letters_no_fix_mends_too(
     assert "replayed 1, already replayed 0, not replayable 0, permanent 0" in printed.out
     assert "none of the 1 selected dead letters can be replayed" in printed.err
     assert [record.value for record in read_topic(kawal_broker, INBOUND)].count(again) == 1
+
+
+def test_duplicates_are_told_as_held_already_needing_nothing_not_as_refused(
+    kawal_broker: list[str], stage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What a connector's --reread-after leaves: events the hub holds, sent again.
+    again = write(
+        kawal_broker,
+        stage,
+        [(1, "duplicate_event", INBOUND, 8, at(10)), (2, "duplicate_event", INBOUND, 9, at(11))],
+    )
+
+    listed = main(["dlq", "list", "--stage", stage])
+    replayed = main(["dlq", "replay", "--stage", stage])
+
+    printed = capsys.readouterr()
+    assert (listed, replayed) == (EXIT_OK, EXIT_OK)
+    assert "2 of them duplicate_event: the hub holds each of these events already" in printed.out
+    assert "replayed 0, already replayed 0, not replayable 0, permanent 2" in printed.out
+    assert "not replayed, already held: duplicate_event (2): " in printed.out
+    assert "nothing needs doing" in printed.out
+    assert "refused for good" not in printed.out
+    assert "none of" not in printed.err
+    sent = [record.value for record in read_topic(kawal_broker, INBOUND)]
+    assert not set(again) & set(sent)
 
 
 def test_include_permanent_never_sends_bytes_nobody_signed(

@@ -7,8 +7,10 @@ connector checks the signature, logs the refusal and passes it to the connector.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,9 +18,15 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from connectors.base import ConnectorConfig, ConnectorContext, FeedEntry, OutboundConnector
+from connectors.contract_base import FAST_RETRY, WAIT_SECONDS
+from connectors.feed_chains import FeedChains
+from connectors.outbound_runner import OutboundRunner
 from connectors.receipts import HubRefusal, believed_refusal
+from connectors.signed_fixtures import contract_keyring
+from monitoring.connectors import ConnectorMetrics
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from schemas.envelope import envelope
@@ -35,13 +43,22 @@ from streams.settings import Settings
 from streams.topics import inbound_topic, outbound_topic
 from tests.connectors.test_connector_cli import TOKEN, _wait, dead_letter_with
 
+INSTITUTION = "bawaslu.33"
+#: The logger the outbound runner writes to.
+RUNNER_LOG = "connectors.outbound_runner"
+
 CODEC = AvroCodec(default_catalog())
 NOW = datetime.now(UTC)
 DETAIL = "region_code: the region code names no province: use a Kemendagri code such as 3374"
 
 
-def refused_report(ring: KeyRing, *, forged: bool = False) -> dict[str, Any]:
-    """The receipt the hub signs for a ReportReceived of bawaslu.33 it refused."""
+def refused_report(
+    ring: KeyRing, *, forged: bool = False, rejection: Rejection | None = None
+) -> dict[str, Any]:
+    """The receipt the hub signs for a ReportReceived of bawaslu.33 it refused.
+
+    ``rejection``: why (by default an unknown region).
+    """
     hub = ring.signing_key(HUB_INSTITUTION, NOW)
     if forged:  # the hub's key id, another key: whoever can write the feed
         hub = SigningKey(hub.key_id, Ed25519PrivateKey.generate())
@@ -54,8 +71,8 @@ def refused_report(ring: KeyRing, *, forged: bool = False) -> dict[str, Any]:
         actor_ref="actor:test",
     )
     source = (inbound_topic("bawaslu.33"), 0, 41)
-    rejection = Rejection(Reason.UNKNOWN_REGION, DETAIL)
-    return rejection_receipt(hub, rejection, source, event, None)
+    why = rejection or Rejection(Reason.UNKNOWN_REGION, DETAIL)
+    return rejection_receipt(hub, why, source, event, None)
 
 
 def test_a_signed_refusal_is_believed_and_an_acceptance_is_none() -> None:
@@ -132,3 +149,95 @@ def test_the_outbound_connector_logs_a_refusal_and_dead_letters_a_forged_one(
     assert f"ReportReceived {genuine['event_id']} of case {genuine['case_id']}" in warned[0]
     assert "(unknown_region at kawal.inbound.bawaslu.33:0:41)" in warned[0]
     assert DETAIL in warned[0]
+
+
+#: What ingress says of an event id it accepted before (streams.hub.ingress.examine).
+DUPLICATE_DETAIL = (
+    "event_id already accepted at kawal.inbound.bawaslu.33:0:12, which stands: harmless if this "
+    "is the same event sent again; another event needs an event_id of its own"
+)
+
+
+class Listening(OutboundConnector[ConnectorConfig]):
+    """A system that keeps what the runtime tells it of the hub's refusals."""
+
+    name = "listening-inbox"
+
+    def __init__(self) -> None:
+        catalog = default_catalog()
+        super().__init__(ConnectorConfig(institution=INSTITUTION), ConnectorContext(catalog, CODEC))
+        self.refusals: list[HubRefusal] = []
+
+    def deliver(self, entry: FeedEntry) -> None:
+        """Nothing of an entry matters here."""
+
+    def refused(self, refusal: HubRefusal) -> None:
+        """Keep the refusal, as a system marking its record refused."""
+        self.refusals.append(refusal)
+
+
+def _feed_consumer(bootstrap: list[str]) -> KafkaConsumer:
+    """A consumer of bawaslu.33's feed from its end now: only what the test sends."""
+    topic = outbound_topic(INSTITUTION)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=f"receipts-{uuid.uuid4().hex}",
+        enable_auto_commit=False,
+        fetch_max_wait_ms=5,
+    )
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(partitions)
+    consumer.seek_to_end(*partitions)
+    for partition in partitions:
+        consumer.position(partition)  # resolve the end now, before anything is sent
+    return consumer
+
+
+def test_a_re_read_event_answered_duplicate_is_held_already_not_refused(
+    kawal_broker: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    ring = contract_keyring()
+    # A record read again after --reread-after: the hub answers its event duplicate_event.
+    again = refused_report(ring, rejection=Rejection(Reason.DUPLICATE, DUPLICATE_DETAIL))
+    refused = refused_report(ring)
+    connector, metrics = Listening(), ConnectorMetrics()
+    consumer = _feed_consumer(kawal_broker)
+    producer = KafkaProducer(bootstrap_servers=kawal_broker, acks="all")
+    probe = metrics.probe(connector.name, INSTITUTION)
+    runner = OutboundRunner(
+        connector, consumer, producer, CODEC, FAST_RETRY, ring, FeedChains(":memory:"), probe=probe
+    )
+    caplog.set_level(logging.INFO, logger=RUNNER_LOG)
+    try:
+        for receipt in (again, refused):
+            value = CODEC.encode("kawal.Receipt", receipt, checked=False)
+            key = receipt["case_id"].encode()
+            producer.send(outbound_topic(INSTITUTION), key=key, value=value).get(30)
+        handled, deadline = 0, time.monotonic() + WAIT_SECONDS
+        while handled < 2 and time.monotonic() < deadline:
+            handled += runner.run_once(timeout_ms=100)
+    finally:
+        consumer.close()
+        producer.close()
+
+    assert handled == 2
+    assert [refusal.event_id for refusal in connector.refusals] == [refused["event_id"]]
+    labels = {"connector": connector.name, "institution": INSTITUTION}
+    sample = metrics.registry.get_sample_value
+    assert (
+        sample("kawal_connector_hub_refusals_total", labels | {"reason": "duplicate_event"}) is None
+    )
+    assert sample("kawal_connector_hub_refusals_total", labels | {"reason": "unknown_region"}) == 1
+    assert sample("kawal_connector_already_held_total", labels) == 1
+    assert sample("kawal_connector_up", labels) == 1
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == RUNNER_LOG]
+    about_again = [(level, line) for level, line in lines if again["event_id"] in line]
+    assert about_again == [
+        (
+            "INFO",
+            f"listening-inbox: the hub holds ReportReceived {again['event_id']} of case "
+            f"{again['case_id']} already (sent again, answered duplicate_event at "
+            "kawal.inbound.bawaslu.33:0:41); nothing to do",
+        )
+    ]
+    assert [level for level, line in lines if "the hub refused" in line] == ["WARNING"]

@@ -233,7 +233,9 @@ class Outbound(OutboundConnector[ExchangeConfig]):
         """Write the hub's refusal of one of the system's records as ``inbox/refused-*.json``.
 
         One file per refused record (named by its inbound position), so a receipt delivered
-        again replaces it. The reason says what to correct, never a personal value.
+        again replaces it. The reason says what to correct, never a personal value. A
+        ``duplicate_event`` answer to a record read again never comes here: the hub holds that
+        event already, and the runtime only logs and counts it.
         """
         inbox = self.config.share / "inbox"
         if not inbox.is_dir():
