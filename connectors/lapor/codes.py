@@ -57,9 +57,12 @@ def readings(typed: str) -> list[str]:
 def read_code(typed: str) -> str | None:
     """Where to follow ``typed``: itself if it may be an earlier code, else today's reading.
 
-    None if it cannot be a code. The page at that address tries each of its :func:`readings`.
+    ``typed`` may be the whole link of the code's page (``.../lacak/CODE``), pasted. None if
+    it cannot be a code. The page at that address tries each of its :func:`readings`.
     """
     text = typed.strip()
+    if "/lacak/" in text:
+        text = re.split(r"[/?#]", text.rsplit("/lacak/", 1)[1], maxsplit=1)[0]
     if _EARLIER.fullmatch(text):
         return text
     found = readings(text)

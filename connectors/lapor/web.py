@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -196,7 +195,9 @@ class Portal:
             return await handler(request)
         source = source_of(request, self.settings)
         if request.method != "POST" or request.path == "/lacak":
-            return await self._within(request, handler, source, "track")
+            if self.rates.allow("track", source):
+                return await handler(request)
+            return await self._over(request, source, "track")
         if not self.rates.allow("attempt", source):
             return await self._over(request, source, "attempt")
         if self.rates.spent("report", source):
@@ -205,13 +206,6 @@ class Portal:
         if response.status < HTTPStatus.BAD_REQUEST:  # kept: a refused post is not a report
             self.rates.allow("report", source)
         return response
-
-    async def _within(
-        self, request: web.Request, handler: Handler, source: str, action: Action
-    ) -> web.StreamResponse:
-        if self.rates.allow(action, source):
-            return await handler(request)
-        return await self._over(request, source, action)
 
     async def _over(self, request: web.Request, source: str, action: Action) -> web.StreamResponse:
         wait = self.rates.retry_after(action, source)
@@ -301,7 +295,7 @@ class Portal:
         typed = await self._typed_code(request)
         if typed is not None and not typed.strip():
             return self._html(self.pages.ask_code(locale, problem="empty"), 400)
-        code = read_code(_code_of(typed)) if typed is not None else None
+        code = read_code(typed) if typed is not None else None
         if code is None:
             shown = (typed or "")[:64]
             return self._html(self.pages.ask_code(locale, problem="unknown", typed=shown), 404)
@@ -399,11 +393,3 @@ class Portal:
 
     def _html(self, text: str, status: int = 200) -> web.Response:
         return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
-
-
-def _code_of(typed: str) -> str:
-    """The tracking code typed, or pasted as the whole link of its page (``.../lacak/CODE``)."""
-    text = typed.strip()
-    if "/lacak/" in text:
-        text = re.split(r"[/?#]", text.rsplit("/lacak/", 1)[1], maxsplit=1)[0]
-    return text
