@@ -147,7 +147,7 @@ def _against_store(
     largest = max((head.tree_size for _, head in kept), default=0)
     log, log_findings = store_log(store, largest)
     findings += log_findings
-    matching = {number: _matches(log, head) for number, head in kept}
+    matching = {number: matches(log, head) for number, head in kept}
     forked = _forks(kept, matching)
     # A head of a fork whose other head the store matches is of the other history: it is
     # reported as the fork, not again as a store to restore, and says nothing of where the
@@ -241,7 +241,7 @@ def store_log(store: AuditStore, largest_head: int = 0) -> tuple[MerkleLog, list
     unhashed: list[int] = []
     misplaced = missing = 0
     for leaf in tree.leaves():
-        if not is_number(leaf.log_index) or not len(log) <= leaf.log_index < limit:
+        if not _in_place(leaf.log_index, len(log), limit):
             misplaced += 1
             continue
         while len(log) < leaf.log_index:
@@ -283,6 +283,16 @@ def store_log(store: AuditStore, largest_head: int = 0) -> tuple[MerkleLog, list
     return log, findings
 
 
+def _in_place(index: object, size: int, limit: int) -> bool:
+    """Whether a leaf's index is one the hub gives after ``size`` leaves read.
+
+    Beyond ``limit`` only the next index is: the sink stores entries while the log is read.
+    """
+    if not is_number(index):
+        return False
+    return index == size or size <= index < limit
+
+
 #: What leaves without a usable entry mean.
 ENTRIES_DELETED = "hold entries no longer in the store: entries were deleted"
 HASH_EDITED = f"hold entries whose hash is not a SHA-256 in hex: {EDITED}"
@@ -292,7 +302,8 @@ def _log_finding(code: HeadFinding, leaves: list[int], meaning: str) -> Finding:
     return Finding(code, (), f"{len(leaves)} leaves of the log {meaning} (first: leaf {leaves[0]})")
 
 
-def _matches(log: MerkleLog, head: SignedTreeHead) -> bool:
+def matches(log: MerkleLog, head: SignedTreeHead) -> bool:
+    """Whether ``log`` has ``head``'s root at ``head``'s size."""
     return head.tree_size <= len(log) and log.root(head.tree_size) == head.root_hash
 
 

@@ -14,7 +14,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from streams.audit.stored_text import UndecodableText
 from streams.audit.tables import AuditRow
@@ -62,7 +62,7 @@ def is_text(value: object) -> bool:
     return isinstance(value, str) and not isinstance(value, UndecodableText)
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[int]:
     """Whether ``value`` is a whole number (a bool is not one)."""
     return isinstance(value, int) and not isinstance(value, bool)
 

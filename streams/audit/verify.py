@@ -15,6 +15,10 @@ the receipts each institution holds and the signed tree heads it kept (``--heads
 
 With the hub's vault, every entry's kept personal values must open under its case's data key
 (:mod:`streams.audit.kept_values`): the chain does not cover them.
+
+A case deleted whole (entries, leaves and case head) leaves no chain to break: the command
+finds it with the store's log against the heads the hub signed and stored
+(:mod:`streams.audit.own_heads`).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 The readers (``case list``, ``case trail``, ``audit verify``, ``stats``) open an existing store
 and never create one: a wrong URL is an error that names it, not an empty database.
+``audit verify`` is in :mod:`streams.cli.audit_verify`.
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from contextlib import AbstractContextManager, closing, nullcontext
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from schemas.catalog import default_catalog
@@ -19,7 +18,7 @@ from streams.audit.store import AuditStore
 
 if TYPE_CHECKING:
     from streams.audit.trail import Directory
-from streams.cli import overdue
+from streams.cli import audit_verify, overdue
 from streams.cli.arguments import case_uuid, positive_count
 from streams.cli.exits import (
     EXIT_NOT_ENTITLED,
@@ -29,7 +28,7 @@ from streams.cli.exits import (
     EXIT_USAGE,
 )
 from streams.cli.output import unknown_case
-from streams.cli.vault_calls import CommandVault, vault_or_why
+from streams.cli.vault_calls import CommandVault, closed_after, vault_or_why
 from streams.domain.keys import load_key_registry
 from streams.settings import Settings
 
@@ -68,19 +67,7 @@ def add_parsers(commands: Any) -> None:
 
     audit = commands.add_parser("audit", help="check the audit store")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_commands.add_parser(
-        "verify", help="re-verify every chain (exit 4 naming the case and first bad seq)"
-    )
-    verify.add_argument("case_id", nargs="?", type=case_uuid, help="only this case")
-    verify.add_argument(
-        "--heads",
-        metavar="FILE",
-        type=Path,
-        help="also check the store against the signed tree heads an institution kept (JSON "
-        "lines, as connectors write them): a rewritten store or a fork exits 4",
-    )
-    verify.add_argument("--json", action="store_true", help="machine-readable output")
-    verify.set_defaults(run=_audit_verify)
+    audit_verify.add_parser(audit_commands)
     proof = audit_commands.add_parser(
         "proof",
         help="the inclusion proof of a case's newest entry in the latest signed tree head "
@@ -111,7 +98,7 @@ def add_parsers(commands: Any) -> None:
 def _case_trail(args: argparse.Namespace, settings: Settings) -> int:
     with AuditStore.open_existing(settings.audit_url) as store:
         vault = _vault(settings) if args.viewer is not None else None
-        with _closed_after(vault):
+        with closed_after(vault):
             return _shown_trail(args, settings, store, vault)
 
 
@@ -194,11 +181,6 @@ def _vault(settings: Settings) -> CommandVault | None:
     return vault
 
 
-def _closed_after(vault: CommandVault | None) -> AbstractContextManager[object]:
-    """Closes the vault, if one was opened, as the command leaves the ``with``."""
-    return nullcontext() if vault is None else closing(vault)
-
-
 def _print_trail(view: dict[str, Any]) -> None:
     print(f"case {view['case_id']} ({view['view']} view)")
     for entry in view["entries"]:
@@ -273,70 +255,6 @@ def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
         )
         return EXIT_UNVERIFIED
     return EXIT_OK
-
-
-def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.cli.output import reporting_errors
-
-    return reporting_errors(lambda: _verify(args, settings), as_json=args.json)
-
-
-def _verify(args: argparse.Namespace, settings: Settings) -> int:
-    with AuditStore.open_existing(settings.audit_url) as store:
-        vault, unopened = vault_or_why(settings)
-        with _closed_after(vault):
-            return _verified(args, settings, store, vault, unopened)
-
-
-def _verified(
-    args: argparse.Namespace,
-    settings: Settings,
-    store: AuditStore,
-    vault: CommandVault | None,
-    unopened: str | None,
-) -> int:
-    from streams.audit.head_check import ORDER_FREE, verify_heads_file
-    from streams.audit.head_summary import summary_lines
-    from streams.audit.verify import verify_store
-
-    keys = load_key_registry(settings.key_registry_file)
-    report = verify_store(store, args.case_id, keys, vault)
-    if args.case_id is not None and report.cases == 0:
-        return unknown_case(args.case_id, settings, as_json=args.json)
-    heads = None if args.heads is None else verify_heads_file(args.heads, store, keys)
-    if args.json:
-        findings = [vars(finding) for finding in report.findings]
-        result: dict[str, Any] = {
-            "cases": report.cases,
-            "entries": report.entries,
-            "findings": findings,
-            "kept_values_checked": vault is not None,
-        }
-        if heads is not None:
-            result["heads"] = {
-                "read": heads.read,
-                "signed": heads.signed,
-                "tree_size": heads.tree_size,
-                "findings": [vars(finding) for finding in heads.findings],
-            }
-        print(json.dumps(result))
-    else:
-        for finding in report.findings:
-            print(f"{finding.case_id}: first bad seq {finding.seq}: {finding.reason}")
-        verdict = "verified" if report.ok else f"{len(report.findings)} broken of"
-        print(f"{verdict} {report.cases} cases, {report.entries} entries")
-        if heads is not None:
-            for line in summary_lines(heads):
-                print(line)
-            verdict = "consistent with" if heads.ok else f"{len(heads.findings)} findings in"
-            print(
-                f"{verdict} {heads.read} kept heads, against a log of {heads.tree_size} entries "
-                f"({ORDER_FREE})"
-            )
-    if unopened is not None:
-        print(f"kawal: kept personal values not checked: {unopened}", file=sys.stderr)
-    ok = report.ok and (heads is None or heads.ok)
-    return EXIT_OK if ok else EXIT_UNVERIFIED
 
 
 def _audit_proof(args: argparse.Namespace, settings: Settings) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, closing, nullcontext
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event
@@ -178,3 +179,8 @@ def vault_or_why(settings: Settings) -> tuple[CommandVault | None, str | None]:
         return open_command_vault(url, ring, NOTHING_CHANGED), None
     except KawalError as exc:
         return None, str(exc)
+
+
+def closed_after(vault: CommandVault | None) -> AbstractContextManager[object]:
+    """Closes the vault, if one was opened, as the command leaves the ``with``."""
+    return nullcontext() if vault is None else closing(vault)
