@@ -201,6 +201,28 @@ def unseal(
     return problem or replace(signed, disclosures=opened)
 
 
+def sealed_to_revoked_key(
+    keys: KeyRegistry, signed: SignedEvent, received: datetime | None
+) -> Rejection | None:
+    """Why disclosures sealed to a revoked hub key are refused; None when they are not.
+
+    A revoked key may have leaked: personal data sealed to it after its revocation (that
+    reached the broker later) is readable by whoever holds it, and the sender, working from
+    an old copy of the key registry, would go on sealing to it unless told.
+    """
+    if not signed.sealed or received is None:
+        return None
+    entry = keys.encryption_entry(signed.sealed[0]["key_id"])
+    refusal = entry.revoked_on_arrival(received) if entry is not None else None
+    if refusal is None:
+        return None
+    return Rejection(
+        Reason.KEY_REVOKED,
+        f"the disclosures are sealed to a revoked encryption key: {refusal.detail} (the key "
+        "registry names the hub's current one); fetch the registry again",
+    )
+
+
 def _open_for_hub(
     catalog: SchemaCatalog, signed: SignedEvent, keys: DecryptionKeys
 ) -> list[dict[str, str]] | Rejection:

@@ -51,6 +51,7 @@ from streams.domain.signed_events import (
     SignedEvent,
     authenticate,
     open_signed,
+    sealed_to_revoked_key,
     unseal,
 )
 from streams.hub.event_times import check_chronology, check_time, recorded_at
@@ -165,8 +166,10 @@ def examine(
         return Refusal(rejection, decoded.record.get("envelope"))
     # Authenticated from here on: a refusal's receipt shows the case's head (docs/signing.md,
     # "Receipts"), and on the shared topic it reaches the event's source.
-    rejection = check_time(decoded.record["envelope"], message) or check_actor(
-        decoded.record["envelope"]
+    rejection = (
+        check_time(decoded.record["envelope"], message)
+        or check_actor(decoded.record["envelope"])
+        or sealed_to_revoked_key(rules.keys, signed, recorded_at(message))
     )
     if rejection is not None:
         return Refusal(rejection, decoded.record.get("envelope"), authenticated=True)

@@ -14,13 +14,15 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from streams.broker.dead_letters import opened_payload
 from streams.domain.commitments import commit
 from streams.domain.hub_sealing import hub_sealing_key
+from streams.domain.key_entries import EncryptionKeyEntry
 from streams.domain.keys import KeyEntry, KeyRefusal, KeyRegistry
 from streams.domain.receipt_statement import rejection_statement
-from streams.domain.sealing import open_sealed, seal
+from streams.domain.sealing import SealingKey, open_sealed, seal
 from streams.domain.signed_events import SIGNED_EVENT, sign_event
 from streams.domain.signing import Context, SigningKey, verify
 from streams.hub.case_table import CaseBatch
@@ -229,6 +231,34 @@ def test_a_revoked_key_vouches_for_nothing_received_after_its_revocation(
     late = dated.rules.keys.key_for("bawaslu.33", key.key_id, EVENT_TIME, revoked_at)
     assert isinstance(late, KeyRefusal)
     assert "after that, whatever time it claims" in late.detail
+
+
+def test_disclosures_sealed_to_a_revoked_hub_key_are_refused_naming_the_key(
+    step: Pipeline, event: dict[str, Any]
+) -> None:
+    # A sender on an old copy of the registry seals to the hub's withdrawn key; before, the
+    # hub opened it and said nothing, and the sender went on sealing to a key that may leak.
+    old = X25519PrivateKey.generate().public_key()
+    withdrawn = EncryptionKeyEntry(
+        "kawal/withdrawn",
+        "kawal",
+        old,
+        EVENT_TIME - timedelta(days=30),
+        revoked_at=EVENT_TIME + timedelta(hours=1),
+        reason="hub key rotated",
+    )
+    known = keyring(step).registry
+    registry = KeyRegistry([*known.entries(), *known.encryption_entries(), withdrawn])
+    revoked = replace(step, rules=replace(step.rules, keys=registry))
+    key = keyring(step).signing_key("bawaslu.33", EVENT_TIME)
+    stale = SealingKey("kawal", withdrawn.id, old)
+    wrapper = sign_event(step.codec.catalog, step.codec, key, "ReportReceived", event, stale)
+
+    assert refused_with(revoked, event, wrapper) == "key_revoked"
+    reason = reason_given(revoked, event, wrapper)
+    assert reason.startswith("the disclosures are sealed to a revoked encryption key: ")
+    assert "key kawal/withdrawn was revoked at" in reason
+    assert "seal to the institution's current encryption key" in reason
 
 
 @pytest.mark.parametrize(
