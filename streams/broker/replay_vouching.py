@@ -42,13 +42,19 @@ def unvouched_reason(
             "event anew, signed (docs/signing.md)"
         )
     source = str(signed.envelope["source"])
-    if owner is not None and source != owner:
-        return (
-            f"its record is signed as {source}'s, and {topic} is {owner}'s: a replay writes "
-            f"into an institution's topic only that institution's records. {source} publishes "
-            "the event anew on its own topic"
-        )
     entry = registry.signing_entry(signed.key_id)
+    if owner is not None and source != owner:
+        if entry is not None and entry.institution == owner:  # the owner's slip, not a stranger
+            return (
+                f"its record names {source} as its source but is signed with {owner}'s key "
+                f"{signed.key_id}: {owner} sets envelope.source to {owner}, signs and publishes "
+                "the event anew"
+            )
+        return (
+            f"its record names {source} as its source, and {topic} is {owner}'s: a replay "
+            f"writes into an institution's topic only that institution's records. {source} "
+            "publishes the event anew on its own topic"
+        )
     if entry is None or entry.institution != source:
         return (
             f"its record is signed with key {signed.key_id}, which the key registry does not "

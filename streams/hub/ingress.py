@@ -314,9 +314,10 @@ def check(decoded: Decoded, message: faust.types.Message) -> Rejection | None:
     if sender is not None and envelope["source"] != sender:
         return Rejection(
             Reason.SOURCE_MISMATCH,
-            f"envelope.source differs from the sender {sender} of this inbound topic; "
-            "an institution publishes its own events on its own topic: publish the event on "
-            "kawal.inbound.<envelope.source> (kawal.inbound for an institution registered "
+            f"envelope.source is not {sender}, whose inbound topic this is: an institution "
+            f"sends its own events only, on its own topic. If you are {sender}, set "
+            f"envelope.source to {sender} and sign the event again; else publish on "
+            "kawal.inbound.<your institution id> (kawal.inbound for an institution registered "
             'with inbound = "shared"; docs/signing.md, Publishing an event)',
         )
     if envelope["event_type"] != decoded.full_name.removeprefix(EVENT_NAMESPACE):

@@ -24,10 +24,11 @@ from schemas.codec import AvroCodec
 from streams.broker.dead_letter_replay import replay_dead_letters
 from streams.broker.dead_letters import ReplayFilter
 from streams.broker.replay_vouching import unvouched_reason
-from streams.domain.signed_events import SIGNED_EVENT
+from streams.domain.hub_sealing import hub_sealing_key
+from streams.domain.signed_events import SIGNED_EVENT, encode_signed
 from streams.domain.signing import KeyRing
 from streams.topics import DLQ, SHARED_INBOUND, inbound_topic
-from tests.hubtools import signed_report
+from tests.hubtools import report, signed_report
 
 CODEC = AvroCodec(default_catalog())
 
@@ -60,6 +61,15 @@ def of_a_stranger() -> bytes:
     return signed_report(CODEC, stranger, "bawaslu.33")
 
 
+def misnamed(signer: str, source: str) -> bytes:
+    """A report naming ``source`` as its source, signed with ``signer``'s key."""
+    ring = contract_keyring()
+    record = report(source)
+    moment = record["envelope"]["event_time"]
+    key, hub = ring.signing_key(signer, moment), hub_sealing_key(ring.registry, moment)
+    return encode_signed(CODEC.catalog, CODEC, key, "ReportReceived", record, hub)
+
+
 #: Forgeries a PPK that may write kawal.dlq could name: the record, the topic it names, what
 #: the refusal must say.
 FORGERIES: list[tuple[str, Callable[[], bytes], str, tuple[str, ...]]] = [
@@ -74,13 +84,19 @@ FORGERIES: list[tuple[str, Callable[[], bytes], str, tuple[str, ...]]] = [
         "another's record on bkn's topic",
         lambda: signed_report(CODEC, contract_keyring(), "ppk.3374"),
         inbound_topic("bkn"),
-        ("signed as ppk.3374's, and kawal.inbound.bkn is bkn's",),
+        ("names ppk.3374 as its source, and kawal.inbound.bkn is bkn's",),
     ),
     (
         "another's record on the hub's topic",
         lambda: signed_report(CODEC, contract_keyring(), "ppk.3374"),
         inbound_topic("kawal"),
-        ("signed as ppk.3374's, and kawal.inbound.kawal is kawal's",),
+        ("names ppk.3374 as its source, and kawal.inbound.kawal is kawal's",),
+    ),
+    (
+        "the topic's owner naming another source",
+        lambda: misnamed("bkn", "ppk.3374"),
+        inbound_topic("bkn"),
+        ("is signed with bkn's key", "bkn sets envelope.source to bkn"),
     ),
     (
         "a key the registry does not hold",
