@@ -51,8 +51,9 @@ def add_parsers(commands: Any) -> None:
     new.add_argument(
         "--dir",
         type=Path,
-        help="folder of the private keys (default KAWAL_HOME/keys; encryption keys go to "
-        "<institution>/encryption/ under it)",
+        help="folder of every institution's private keys, not of one (default "
+        "KAWAL_HOME/keys): a key goes to <institution>/ under it, an encryption key to "
+        "<institution>/encryption/",
     )
     new.add_argument(
         "--valid-from",
@@ -134,12 +135,26 @@ def _new(args: argparse.Namespace, settings: Settings) -> int:
     entries = "this entry" if len(keys) == 1 else "these entries"
     print(f"# add {entries} to {_registry_in_force(settings)},")
     print("# nothing to restart: the hub's worker and sink and the connectors read it again when")
-    print("# it changes, and a connector takes up its institution's new signing key from its")
-    print("# key folder at its next batch (docs/operations.md, Rotate keys).")
-    print(f"# A signing key signs events dated from {valid_from.isoformat()} on;")
-    print("# for events dated earlier (a backlog), make it with an earlier --valid-from.")
+    print("# it changes (docs/operations.md, Rotate keys).")
+    for use in uses:
+        print(_advice(use, args.institution, valid_from))
     print("\n".join(key.registry_text() for key in keys), end="")
     return EXIT_OK
+
+
+def _advice(use: KeyUse, institution: str, valid_from: datetime) -> str:
+    """What a new key of ``use`` does from when, as comment lines."""
+    if use is KeyUse.SIGNING:
+        return (
+            f"# A signing key signs events dated from {valid_from.isoformat()} on (a connector\n"
+            "# takes it up from its key folder at its next batch); for events dated earlier\n"
+            "# (a backlog), make it with an earlier --valid-from."
+        )
+    return (
+        f"# Data for {institution} is sealed to this encryption key from "
+        f"{valid_from.isoformat()} on;\n"
+        "# keep the older private keys: what was sealed to them opens with them only."
+    )
 
 
 def _registry_in_force(settings: Settings) -> str:

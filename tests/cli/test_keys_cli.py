@@ -81,6 +81,10 @@ def test_use_makes_one_kind_of_key_only(tmp_path: Path, use: str, other: str) ->
     registry = printed_registry(tmp_path, done.stdout)
     assert len(registry.entries()) == len(signing)
     assert len(registry.encryption_entries()) == len(encryption)
+    # The advice is the key's own: an encryption key's spoke of signing.
+    advice = {"signing": "A signing key signs events", "encryption": "is sealed to this"}
+    assert advice[use] in done.stdout
+    assert advice[other] not in done.stdout
 
 
 def test_an_unknown_use_is_a_usage_error(tmp_path: Path) -> None:
