@@ -8,8 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import get_close_matches
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 
+from schemas.catalog import default_catalog
 from schemas.errors import KawalError
 from streams.domain.data_files import read_toml
 
@@ -91,11 +93,25 @@ def _parse(entry: dict[str, str], index: int) -> Institution:
             f"{MAX_ID_LENGTH} letters, digits, '.', '_' or '-': the id names the institution's "
             "topics, which Kafka allows only those characters"
         )
+    roles = institution_roles()
+    if institution.role not in roles:
+        raise RegistryError(
+            f"institution entry #{index + 1} ({institution.id}) has role "
+            f"{institution.role[:40]!r}, which is none of the roles (kawal.InstitutionRole): "
+            f"{', '.join(roles)}{resembling(institution.role, roles)}"
+        )
     if institution.id == HUB_INSTITUTION and institution.inbound is not InboundLane.OWN:
         raise RegistryError(
             f"the hub ({HUB_INSTITUTION}) publishes on its own topic; remove its inbound entry"
         )
     return institution
+
+
+@cache
+def institution_roles() -> tuple[str, ...]:
+    """The roles an institution may hold: ``kawal.InstitutionRole``'s symbols, lower case."""
+    symbols = default_catalog().schema("kawal.InstitutionRole")["symbols"]
+    return tuple(symbol.lower() for symbol in symbols if symbol != "UNKNOWN")
 
 
 def _lane(value: str, index: int) -> InboundLane:

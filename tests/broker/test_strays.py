@@ -33,7 +33,7 @@ from tests.brokers import start_ephemeral_broker
 REGISTRY = """\
 [[institution]]
 id = "bawaslu.33"
-role = "bawaslu"
+role = "election_supervisor"
 name = "Bawaslu Provinsi Jawa Tengah"
 
 [[institution]]

@@ -48,9 +48,7 @@ def run_status(tmp_path: Path, institution: str, **env: str) -> subprocess.Compl
 @pytest.mark.parametrize("name", ["authority-status", "ppk-decrees"])
 def test_an_institution_the_registry_in_force_lists_is_taken(tmp_path: Path, name: str) -> None:
     registry = tmp_path / "institutions.toml"
-    registry.write_text(
-        '[[institution]]\nid = "my-agency"\nrole = "employing_agency"\nname = "M"\n'
-    )
+    registry.write_text('[[institution]]\nid = "my-agency"\nrole = "ppk"\nname = "M"\n')
     database = f"sqlite:///{tmp_path / 'system.db'}"
     connector = build(name, {"institution": "my-agency", "database_url": database})
 

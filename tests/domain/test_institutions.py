@@ -23,6 +23,21 @@ def test_registry_entry_without_role_is_refused(tmp_path: Path) -> None:
         load_institutions(path)
 
 
+def test_a_role_no_event_knows_is_refused_naming_the_roles(tmp_path: Path) -> None:
+    # Before, a typo was taken: the institution's every event was then refused as
+    # unauthorized_sender, and its tokens were issued as if nothing were wrong.
+    path = tmp_path / "institutions.toml"
+    path.write_text('[[institution]]\nid = "inspektorat.3202"\nrole = "regional_inspektorate"\n')
+
+    with pytest.raises(RegistryError) as refused:
+        load_institutions(path)
+
+    said = str(refused.value)
+    assert said.startswith("institution entry #1 (inspektorat.3202) has role ")
+    assert "ppk, regional_inspectorate, appeals_body" in said
+    assert said.endswith("; did you mean 'regional_inspectorate'?")
+
+
 @pytest.mark.parametrize("bad", ["", "ppk 3374", "ppk/3374", "bkn:sdm", "a" * 201, "kantor-é"])
 def test_an_id_that_cannot_name_a_topic_is_refused(tmp_path: Path, bad: str) -> None:
     path = tmp_path / "institutions.toml"
