@@ -143,16 +143,41 @@ def private_database(path: Path) -> Path:
     Raises:
         PrivateFileError: as :func:`open_private`.
     """
-    os.close(open_private(path, os.O_RDONLY))
+    # Closing any descriptor of a file drops every POSIX lock this process holds on it, those
+    # of SQLite connections already open on it included (several connectors of one process
+    # share the checkpoint file): a file already private is not opened at all.
+    try:
+        ready = _already_private(path)
+    except FileNotFoundError:
+        ready = False
+    if ready:
+        private_dir(path.parent)
+    else:
+        os.close(open_private(path, os.O_RDONLY))
     for suffix in SQLITE_COMPANIONS:
         companion = path.with_name(path.name + suffix)
         try:
-            restrict_file(companion)
+            if not _already_private(companion):
+                restrict_file(companion)
         except FileNotFoundError:
             # None, or another connection's SQLite removed its journal meanwhile: nothing to
-            # tighten (connectors of one process open the same checkpoint file at once).
+            # tighten.
             continue
     return path
+
+
+def _already_private(path: Path) -> bool:
+    """Whether ``path`` is a regular file of ours of mode 0600 (looked at, never opened).
+
+    Raises:
+        FileNotFoundError: there is no ``path``.
+    """
+    status = os.lstat(path)
+    return (
+        stat.S_ISREG(status.st_mode)
+        and stat.S_IMODE(status.st_mode) == PRIVATE_FILE_MODE
+        and status.st_uid == os.geteuid()
+    )
 
 
 def private_sqlite_database(backend: str, database: str | None) -> None:

@@ -11,6 +11,7 @@ import os
 import shutil
 import sqlite3
 import stat
+import subprocess
 import sys
 import tempfile
 import time
@@ -270,6 +271,39 @@ def test_a_journal_another_connection_removes_meanwhile_is_no_error(
 
     assert private_database(tmp_path / "checkpoints.db") == tmp_path / "checkpoints.db"
     assert mode(tmp_path / "checkpoints.db") == 0o600
+
+
+LOCK_TRY = """
+import sqlite3, sys
+try:
+    sqlite3.connect(sys.argv[1], timeout=0).execute("BEGIN IMMEDIATE")
+except sqlite3.OperationalError:
+    sys.exit(3)
+"""
+
+
+def test_opening_a_database_again_keeps_the_locks_of_connections_already_open(
+    tmp_path: Path,
+) -> None:
+    # A descriptor closed on a file drops every POSIX lock of the process on it: a second
+    # connector opening the checkpoint file released the first one's write lock, and another
+    # process could write beside it (a demo connector then failed with DatabaseError).
+    path = private_database(tmp_path / "checkpoints.db")
+    first = sqlite3.connect(path, isolation_level=None)
+    first.execute("PRAGMA journal_mode=WAL")
+    first.execute("CREATE TABLE t (x)")
+    first.execute("BEGIN IMMEDIATE")
+    first.execute("INSERT INTO t VALUES (1)")
+    try:
+        private_database(path)  # as the next connector of the process opens its store
+        other = subprocess.run(
+            [sys.executable, "-c", LOCK_TRY, str(path)], capture_output=True, timeout=60
+        )
+    finally:
+        first.execute("COMMIT")
+        first.close()
+
+    assert other.returncode == 3, other.stderr
 
 
 def test_only_a_sqlite_file_is_made_private(tmp_path: Path) -> None:
