@@ -150,7 +150,7 @@ def stopping_all_on_failure(
             log.critical(
                 "demo connector %s failed with %s; stopping the demo connectors\n%s",
                 name,
-                type(exc).__name__,
+                logs.failure_name(exc),
                 logs.frames(exc.__traceback__),
             )
             failed.append(name)

@@ -49,7 +49,7 @@ def failure_reason(connector: str, record: str, exc: Exception, then: str) -> st
         exc: The failure.
         then: What to do once the defect is fixed.
     """
-    kind = type(exc).__name__
+    kind = logs.failure_name(exc)
     log.error(
         "%s failed on %s with %s, which nothing foresaw: the record is dead-lettered as %s "
         "and the connector goes on\n%s",

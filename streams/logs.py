@@ -102,6 +102,17 @@ def frames(tb: TracebackType | None) -> str:
     return "".join(traceback.format_tb(tb))
 
 
+def failure_name(exc: BaseException) -> str:
+    """An exception's type, and for a database error its code: what failed, never its text.
+
+    SQLite's ``DatabaseError`` alone does not tell a locked file (``SQLITE_BUSY``) from a
+    damaged one (``SQLITE_CORRUPT``) or one that is no database (``SQLITE_NOTADB``); its code
+    names no value.
+    """
+    code = getattr(exc, "sqlite_errorname", None)
+    return f"{type(exc).__name__} ({code})" if isinstance(code, str) else type(exc).__name__
+
+
 class WithholdExceptionText(logging.Filter):
     """Name a third-party exception in a record by its type only, whichever formatter runs.
 

@@ -6,7 +6,9 @@ import io
 import json
 import logging
 import socket
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -19,6 +21,7 @@ from streams.logs import (
     RepeatedClientLines,
     WithholdExceptionText,
     configure,
+    failure_name,
     formatter,
     quiet_client_chatter,
     use_format,
@@ -52,6 +55,18 @@ def test_a_record_is_one_json_object_with_its_ids_and_codes() -> None:
     )
     assert "other" not in entry
     assert entry["time"].endswith("+00:00")
+
+
+def test_a_database_failure_is_named_with_its_code_never_its_text(tmp_path: Path) -> None:
+    # A demo connector stopped on "DatabaseError" alone: locked, damaged or no database?
+    not_a_database = tmp_path / "checkpoints.db"
+    not_a_database.write_bytes(b"not sqlite at all, and " + CANARY.encode() + b"\x00" * 200)
+
+    with pytest.raises(sqlite3.DatabaseError) as failed:
+        sqlite3.connect(not_a_database).execute("SELECT 1 FROM sqlite_master")
+
+    assert failure_name(failed.value) == "DatabaseError (SQLITE_NOTADB)"
+    assert failure_name(ValueError(CANARY)) == "ValueError"
 
 
 def test_an_exception_gives_its_type_and_frames_never_its_text() -> None:
