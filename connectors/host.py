@@ -175,8 +175,9 @@ def only_copy(name: str, home: Path) -> AbstractContextManager[None]:
         folder / f"{name}.lock",
         lambda owner: (
             f"connector {name} already runs on KAWAL_HOME={home.resolve()} (pid {owner}); "
-            "stop it first: one copy per connector and home (to deliver again from an offset, "
-            "restart that copy with --redeliver-from)"
+            "stop it first: one copy per connector name and home. Another institution's copy "
+            "runs from a KAWAL_HOME of its own (docs/connectors.md, A new institution); an "
+            "outbound copy restarted with --redeliver-from delivers again from an offset"
         ),
     )
 

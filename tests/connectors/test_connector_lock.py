@@ -67,6 +67,7 @@ def test_a_second_copy_of_a_connector_on_one_home_is_refused(
     assert second.returncode == 1, second.stderr
     assert "connector bawaslu-callback already runs on KAWAL_HOME=" in second.stderr
     assert f"(pid {first.pid})" in second.stderr
+    assert "Another institution's copy runs from a KAWAL_HOME of its own" in second.stderr
 
 
 def _webhook_config(path: Path, port: int, spool: Path) -> Path:
