@@ -48,7 +48,7 @@ from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_client
 from streams.broker.silence import CHECK_SECONDS
 from streams.domain.institutions import MAX_ID_LENGTH, load_institutions, resembling
-from streams.domain.signing import KeyRing
+from streams.domain.signing import KeyRing, SigningKeyError
 from streams.local.keyring import keyring_of
 from streams.local.process_lock import held_lock
 from streams.private_files import private_dir
@@ -206,6 +206,10 @@ def run_held(
     probe = (metrics or ConnectorMetrics()).probe(connector.name, connector.institution)
     probe.polls_every(connector.config.poll_seconds)
     keyring = keyring or keyring_of(Settings(home=home))
+    if isinstance(connector, InboundConnector) and (
+        unusable := keyring.unusable(connector.institution)
+    ):
+        raise SigningKeyError(unusable)
     security = credentials.client_kwargs()
     new_producer = partial(
         kafka_client,

@@ -199,6 +199,18 @@ class KeyRing:
             raise SigningKeyError(self._no_valid_key(institution, held, moment))
         return max(candidates, key=lambda key: valid[key.key_id].valid_from)
 
+    def unusable(self, institution: str) -> str | None:
+        """Why no key of ``institution`` held here can sign anything, and the fix; or None.
+
+        None held, or none the registry lists: said when a connector starts, not at the
+        first record it signs, which may come hours later.
+        """
+        held = self._signing_keys(institution, ())
+        registered = {entry.id for entry in self.registry.entries()}
+        if any(key.key_id in registered for key in held):
+            return None
+        return self._no_valid_key(institution, held, datetime.now(UTC))
+
     def _signing_keys(self, institution: str, valid: Collection[str]) -> list[SigningKey]:
         """The signing keys of ``institution`` held, read from its folder when needed.
 
@@ -233,6 +245,13 @@ class KeyRing:
                 f"no private key of {institution} is in {folder}; make one with {make}` and "
                 f"{self.registry.where_to_register()}"
             )
+        others = _owners_elsewhere(self.registry, institution, held)
+        if not dated and others:
+            return (
+                f"the private key in {folder} is {others[0]}'s, registered as {others[0]}'s, "
+                f"not {institution}'s: each institution signs with its own key; make one with "
+                f"{make}` and {self.registry.where_to_register()}"
+            )
         if not dated:
             return (
                 f"the private keys of {institution} in {folder} "
@@ -247,6 +266,18 @@ class KeyRing:
             f"event): make one valid then with {make} --valid-from <a date or date-time "
             f"no later than the event's>` and {self.registry.where_to_register()}"
         )
+
+
+def _owners_elsewhere(registry: KeyRegistry, institution: str, held: list[SigningKey]) -> list[str]:
+    """The other institutions whose registered keys are those ``held`` for ``institution``."""
+    fingerprints = {key.key_id.rpartition("/")[2] for key in held}
+    return sorted(
+        {
+            entry.institution
+            for entry in registry.entries()
+            if entry.institution != institution and entry.id.rpartition("/")[2] in fingerprints
+        }
+    )
 
 
 def _validity(entry: KeyEntry) -> str:

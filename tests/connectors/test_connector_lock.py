@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from streams.local.keyring import ensure_local_keys
 from streams.local.processes import ChildProcess, free_port, port_in_use
+from streams.settings import Settings
 from tests.hubtools import START_SECONDS
 
 pytestmark = pytest.mark.slow
@@ -87,6 +89,7 @@ def test_a_second_copy_of_a_webhook_exits_before_it_listens_or_serves_metrics(
     own_broker: str, tmp_path: Path
 ) -> None:
     """The lock is taken first: the second copy opens no listener and no metrics port."""
+    ensure_local_keys(Settings(home=tmp_path / "home"))  # the first copy signs as bawaslu.33
     listen, other_listen, metrics = free_port(), free_port(), free_port()
     env = dict(
         os.environ,

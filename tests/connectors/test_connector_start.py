@@ -95,3 +95,35 @@ def test_a_metrics_port_in_use_is_named_with_its_setting(tmp_path: Path) -> None
     assert f"port {port} on 127.0.0.1 for the connector's metrics is in use" in run.stderr
     assert "set KAWAL_CONNECTOR_METRICS_PORT to a free port, or to 0" in run.stderr
     assert "check the paths" not in run.stderr
+
+
+def test_an_inbound_connector_without_its_key_stops_at_once_saying_how_to_make_one(
+    tmp_path: Path,
+) -> None:
+    # Before, it ran "for ppk.3374" and said so only at the first record it had to sign.
+    config = tmp_path / "decrees.toml"
+    config.write_text(
+        f'institution = "ppk.3374"\ndatabase_url = "sqlite:///{tmp_path / "decrees.db"}"\n'
+    )
+    environment = dict(
+        os.environ,
+        KAWAL_HOME=str(tmp_path / "home"),
+        KAWAL_BROKER_URL="tansu://127.0.0.1:9",
+        KAWAL_CONNECTOR_METRICS_PORT="0",
+    )
+    command = [sys.executable, "-m", "streams.cli", "connector", "run", "ppk-decrees"]
+
+    run = subprocess.run(
+        [*command, "--config", str(config)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=START_SECONDS,
+        check=False,
+    )
+
+    assert run.returncode == 1, run.stderr
+    assert f"no private key of ppk.3374 is in {tmp_path / 'home' / 'keys' / 'ppk.3374'}" in (
+        run.stderr
+    )
+    assert "kawal keys new ppk.3374 --use signing" in run.stderr

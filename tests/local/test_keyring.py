@@ -182,6 +182,34 @@ def test_a_key_revoked_since_signs_no_event_dated_before_its_revocation(
     assert ring.signing_key("bkn", datetime.now(UTC)).key_id == successor.key_id
 
 
+def test_a_key_of_another_institution_in_the_folder_is_named_as_theirs(
+    settings: Settings,
+) -> None:
+    # ppk.3374's key copied into bkn's folder: "in no entry of the key registry" said nothing
+    # of whose it was.
+    for path in (settings.key_dir / "bkn").glob("*.pem"):
+        path.unlink()
+    for path in (settings.key_dir / "ppk.3374").glob("*.pem"):
+        (settings.key_dir / "bkn" / path.name).write_bytes(path.read_bytes())
+
+    problem = keyring_of(settings).unusable("bkn")
+
+    assert problem is not None
+    assert problem.startswith(f"the private key in {settings.key_dir / 'bkn'} is ppk.3374's")
+    assert "each institution signs with its own key" in problem
+
+
+def test_a_usable_key_is_no_problem_and_none_held_is_said_at_once(settings: Settings) -> None:
+    assert keyring_of(settings).unusable("bkn") is None
+    for path in (settings.key_dir / "bkn").glob("*.pem"):
+        path.unlink()
+
+    problem = keyring_of(settings).unusable("bkn")
+
+    assert problem is not None
+    assert problem.startswith(f"no private key of bkn is in {settings.key_dir / 'bkn'}")
+
+
 def test_a_private_key_in_no_registry_entry_is_named_by_its_id(
     settings: Settings,
 ) -> None:
