@@ -140,6 +140,10 @@ def _unconvertible(full_name: str, schema: Schema, record: Mapping[str, Any]) ->
     return found
 
 
+#: Symbols of an enum a refusal lists: every symbol of each enum of the catalogue today.
+_SYMBOLS_SHOWN = 24
+
+
 def _expected(schema: Any) -> str:
     """What a field of ``schema`` takes, in a few words: its type, never a value."""
     if isinstance(schema, list):
@@ -147,7 +151,9 @@ def _expected(schema: Any) -> str:
     if not isinstance(schema, Mapping):
         return str(schema)
     if schema.get("type") == "enum":
-        return f"a symbol of {schema.get('name')}"
+        symbols = [str(symbol) for symbol in schema.get("symbols", [])]
+        listed = ", ".join(symbols[:_SYMBOLS_SHOWN]) + (", ..." * (len(symbols) > _SYMBOLS_SHOWN))
+        return f"a symbol of {schema.get('name')}: {listed}"
     if "logicalType" in schema:
         return f"{schema['type']} ({schema['logicalType']})"
     return str(schema.get("name") or schema.get("type"))

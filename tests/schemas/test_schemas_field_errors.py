@@ -21,7 +21,12 @@ def test_a_symbol_no_enum_has_names_the_enum_to_pick_from() -> None:
     with pytest.raises(SchemaMismatchError) as refused:
         CODEC.encode("SanctionImposed", record)
 
-    assert "sanction_kind (expected a symbol of kawal.SanctionKind)" in str(refused.value)
+    # The symbols to pick from, as the schema lists them: the enum's name alone sent the
+    # integrator to the schema file.
+    assert "sanction_kind (expected a symbol of kawal.SanctionKind: UNKNOWN, MORAL_CLOSED_" in (
+        str(refused.value)
+    )
+    assert "DEMOTION_12_MONTHS, STAFF_POST_12_MONTHS, HONOURABLE_DISCHARGE)" in str(refused.value)
     assert "PUBLIC_SHAMING" not in str(refused.value)
 
 
