@@ -126,18 +126,7 @@ class OutboundContract(SystemContract):
     def _clients(
         self, connector: OutboundConnector[ConnectorConfig], bootstrap: list[str]
     ) -> tuple[KafkaConsumer, KafkaProducer]:
-        topic = outbound_topic(connector.institution)
-        consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap,
-            group_id=f"contract-{uuid.uuid4().hex}",
-            enable_auto_commit=False,
-            fetch_max_wait_ms=5,
-        )
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(partitions)
-        consumer.seek_to_end(*partitions)
-        for partition in partitions:
-            consumer.position(partition)  # resolve the end now, before anything is produced
+        consumer = feed_from_its_end(outbound_topic(connector.institution), bootstrap)
         return consumer, KafkaProducer(bootstrap_servers=bootstrap, acks="all")
 
     @staticmethod
@@ -146,3 +135,19 @@ class OutboundContract(SystemContract):
             if runner.run_once(timeout_ms=100):
                 return
         raise AssertionError(f"nothing arrived on the outbound feed in {WAIT_SECONDS} s")
+
+
+def feed_from_its_end(topic: str, bootstrap: list[str]) -> KafkaConsumer:
+    """A consumer of feed ``topic`` from its end now: only what is produced after the call."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=f"contract-{uuid.uuid4().hex}",
+        enable_auto_commit=False,
+        fetch_max_wait_ms=5,
+    )
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(partitions)
+    consumer.seek_to_end(*partitions)
+    for partition in partitions:
+        consumer.position(partition)  # resolve the end now, before anything is produced
+    return consumer

@@ -24,9 +24,16 @@ def run_status(tmp_path: Path, institution: str, **env: str) -> subprocess.Compl
 
     An outbound connector, which would otherwise wait for its feed for ever.
     """
-    config = tmp_path / "status.toml"
+    return run_against_no_broker(tmp_path, "authority-status", institution, **env)
+
+
+def run_against_no_broker(
+    tmp_path: Path, name: str, institution: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``kawal connector run NAME`` for ``institution``, its system a SQLite file, no broker."""
+    config = tmp_path / f"{name}.toml"
     config.write_text(
-        f'institution = "{institution}"\ndatabase_url = "sqlite:///{tmp_path / "status.db"}"\n'
+        f'institution = "{institution}"\ndatabase_url = "sqlite:///{tmp_path / f"{name}.db"}"\n'
     )
     environment = dict(
         os.environ,
@@ -34,7 +41,7 @@ def run_status(tmp_path: Path, institution: str, **env: str) -> subprocess.Compl
         KAWAL_BROKER_URL="tansu://127.0.0.1:9",
         KAWAL_CONNECTOR_METRICS_PORT="0",
     )
-    command = [sys.executable, "-m", "streams.cli", "connector", "run", "authority-status"]
+    command = [sys.executable, "-m", "streams.cli", "connector", "run", name]
     return subprocess.run(
         [*command, "--config", str(config)],
         env=environment | env,
@@ -101,26 +108,7 @@ def test_an_inbound_connector_without_its_key_stops_at_once_saying_how_to_make_o
     tmp_path: Path,
 ) -> None:
     # Before, it ran "for ppk.3374" and said so only at the first record it had to sign.
-    config = tmp_path / "decrees.toml"
-    config.write_text(
-        f'institution = "ppk.3374"\ndatabase_url = "sqlite:///{tmp_path / "decrees.db"}"\n'
-    )
-    environment = dict(
-        os.environ,
-        KAWAL_HOME=str(tmp_path / "home"),
-        KAWAL_BROKER_URL="tansu://127.0.0.1:9",
-        KAWAL_CONNECTOR_METRICS_PORT="0",
-    )
-    command = [sys.executable, "-m", "streams.cli", "connector", "run", "ppk-decrees"]
-
-    run = subprocess.run(
-        [*command, "--config", str(config)],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=START_SECONDS,
-        check=False,
-    )
+    run = run_against_no_broker(tmp_path, "ppk-decrees", "ppk.3374")
 
     assert run.returncode == 1, run.stderr
     assert f"no private key of ppk.3374 is in {tmp_path / 'home' / 'keys' / 'ppk.3374'}" in (

@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer
 
 from connectors.base import ConnectorConfig, ConnectorContext, FeedEntry, OutboundConnector
 from connectors.contract_base import FAST_RETRY, WAIT_SECONDS
+from connectors.contract_outbound import feed_from_its_end
 from connectors.feed_chains import FeedChains
 from connectors.outbound_runner import OutboundRunner
 from connectors.receipts import HubRefusal, believed_refusal
@@ -178,19 +179,7 @@ class Listening(OutboundConnector[ConnectorConfig]):
 
 def _feed_consumer(bootstrap: list[str]) -> KafkaConsumer:
     """A consumer of bawaslu.33's feed from its end now: only what the test sends."""
-    topic = outbound_topic(INSTITUTION)
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=f"receipts-{uuid.uuid4().hex}",
-        enable_auto_commit=False,
-        fetch_max_wait_ms=5,
-    )
-    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-    consumer.assign(partitions)
-    consumer.seek_to_end(*partitions)
-    for partition in partitions:
-        consumer.position(partition)  # resolve the end now, before anything is sent
-    return consumer
+    return feed_from_its_end(outbound_topic(INSTITUTION), bootstrap)
 
 
 def test_a_re_read_event_answered_duplicate_is_held_already_not_refused(
