@@ -21,11 +21,8 @@ from collections.abc import Sequence
 
 from schemas.catalog import SchemaCatalog
 from streams.contract.channels import REGENERATE_COMMAND, ROLE_LABELS
-from streams.domain.disclosure_policy import (
-    READERS_WITHOUT_ROLE,
-    DisclosurePolicy,
-    institution_roles,
-)
+from streams.domain.disclosure_policy import READERS_WITHOUT_ROLE, DisclosurePolicy
+from streams.domain.institutions import institution_roles
 
 #: Events in the order of DOMAIN.md's lifecycle table; any event not listed follows, sorted.
 LIFECYCLE_ORDER = (

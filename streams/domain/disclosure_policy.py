@@ -33,6 +33,7 @@ from typing import Any, NoReturn
 from schemas.catalog import SchemaCatalog
 from schemas.errors import KawalError
 from streams.domain.data_files import read_toml
+from streams.domain.institutions import institution_roles
 from streams.domain.principals import PrincipalRole
 
 #: Readers that hold no institution role: the public view, and operators, who run the hub.
@@ -157,12 +158,6 @@ def parse_policy(
     nothing = [checker.no_grant(row, n) for n, row in _rows(document, "sees_nothing", source)]
     checker.nothing_is_nothing(nothing, grants)
     return DisclosurePolicy(grants, nothing)
-
-
-def institution_roles(catalog: SchemaCatalog) -> tuple[str, ...]:
-    """The role names (``kawal.InstitutionRole`` symbols, lower case), in the enum's order."""
-    symbols = catalog.schema("kawal.InstitutionRole")["symbols"]
-    return tuple(symbol.lower() for symbol in symbols if symbol != "UNKNOWN")
 
 
 def _rows(document: Mapping[str, Any], table: str, source: str) -> Iterator[tuple[int, Any]]:

@@ -11,7 +11,7 @@ from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
-from schemas.catalog import default_catalog
+from schemas.catalog import SchemaCatalog, default_catalog
 from schemas.errors import KawalError
 from streams.domain.data_files import read_toml
 
@@ -93,7 +93,7 @@ def _parse(entry: dict[str, str], index: int) -> Institution:
             f"{MAX_ID_LENGTH} letters, digits, '.', '_' or '-': the id names the institution's "
             "topics, which Kafka allows only those characters"
         )
-    roles = institution_roles()
+    roles = _registry_roles()
     if institution.role not in roles:
         raise RegistryError(
             f"institution entry #{index + 1} ({institution.id}) has role "
@@ -107,11 +107,15 @@ def _parse(entry: dict[str, str], index: int) -> Institution:
     return institution
 
 
-@cache
-def institution_roles() -> tuple[str, ...]:
-    """The roles an institution may hold: ``kawal.InstitutionRole``'s symbols, lower case."""
-    symbols = default_catalog().schema("kawal.InstitutionRole")["symbols"]
+def institution_roles(catalog: SchemaCatalog) -> tuple[str, ...]:
+    """The role names (``kawal.InstitutionRole`` symbols, lower case), in the enum's order."""
+    symbols = catalog.schema("kawal.InstitutionRole")["symbols"]
     return tuple(symbol.lower() for symbol in symbols if symbol != "UNKNOWN")
+
+
+@cache
+def _registry_roles() -> tuple[str, ...]:
+    return institution_roles(default_catalog())
 
 
 def _lane(value: str, index: int) -> InboundLane:
