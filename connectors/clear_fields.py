@@ -20,11 +20,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from schemas.field_formats import ACTOR_REF_FORM, holds_nik_or_nip, is_actor_ref
+from streams.domain.clear_fields import actor_ref_refusal, case_number_refusal
 
 SOURCE_MISMATCH = "source_mismatch"
-ACTOR_REF_NOT_PSEUDONYM = "actor_ref_not_pseudonym"
-CASE_NUMBER_NOT_PUBLIC = "case_number_not_public"
 
 
 def clear_field_refusal(
@@ -38,23 +36,15 @@ def clear_field_refusal(
         envelope: the event's envelope.
         record: the whole event (a report's ``case_number`` is read from it).
     """
-    source = envelope.get("source")
-    if source != institution:
+    if envelope.get("source") != institution:
         return SOURCE_MISMATCH, (
             f"envelope.source is not {institution}, the institution this connector signs for: "
             f"set it to {institution} (an institution sends its own events only)"
         )
-    actor = envelope.get("actor_ref")
-    if not isinstance(actor, str) or not is_actor_ref(actor):
-        return ACTOR_REF_NOT_PSEUDONYM, (
-            f"envelope.actor_ref must be {ACTOR_REF_FORM}; it travels in clear to every party "
-            "and no erasure reaches it, so an official's name, NIP or NIK never goes there"
-        )
     number = record.get("case_number")
-    if event_type == "ReportReceived" and isinstance(number, str) and holds_nik_or_nip(number):
-        return CASE_NUMBER_NOT_PUBLIC, (
-            "case_number holds 16 or 18 digits in a row, as a NIK or a NIP does: it travels in "
-            "clear to every party and names the case's id; give the institution's own register "
-            "number"
-        )
-    return None
+    refused = actor_ref_refusal(envelope.get("actor_ref")) or (
+        case_number_refusal(number)
+        if event_type == "ReportReceived" and isinstance(number, str)
+        else None
+    )
+    return (refused.reason.value, refused.detail) if refused else None

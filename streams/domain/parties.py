@@ -24,7 +24,6 @@ from schemas.field_formats import (
     ELECTION_FORM,
     NIP_FORM,
     REPORTER_REF_FORM,
-    holds_nik_or_nip,
     is_election,
     is_nip,
     is_reporter_ref,
@@ -32,6 +31,7 @@ from schemas.field_formats import (
 from schemas.identity import KAWAL_CASE_NAMESPACE, case_id_for
 from streams.domain.authority import AuthorityMap
 from streams.domain.authorization import inspectorate_of, roles_for_case
+from streams.domain.clear_fields import case_number_refusal
 from streams.domain.deadlines import is_breached
 from streams.domain.institutions import INSTITUTION_ID, Institution
 from streams.domain.lifecycle import CaseLifecycle
@@ -123,13 +123,8 @@ def check_report(
             "case_number is empty: a report opens its case under the UUIDv5 of "
             "'<envelope.source>:<case_number>', so it carries its sender's own case number",
         )
-    if holds_nik_or_nip(report["case_number"]):
-        return Rejection(
-            Reason.CASE_NUMBER_NOT_PUBLIC,
-            "case_number holds 16 or 18 digits in a row, as a NIK or a NIP does: it travels in "
-            "clear to every party, names the case's id and no erasure reaches it; give the "
-            "sender's own register number, and the civil servant's NIP in subject_nip",
-        )
+    if refused := case_number_refusal(report["case_number"]):
+        return refused
     derived = case_id_for(report["envelope"]["source"], report["case_number"])
     if report["envelope"]["case_id"] != derived:
         return Rejection(

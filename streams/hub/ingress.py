@@ -31,12 +31,12 @@ import faust
 from schemas.catalog import SchemaCatalog
 from schemas.codec import SINGLE_OBJECT_MAGIC, AvroCodec, CodecError, Decoded
 from schemas.envelope import UNUSED_IN_SIGNED_EVENTS
-from schemas.field_formats import ACTOR_REF_FORM, is_actor_ref
 from streams.broker.partitioner import partition_of
 from streams.domain.authority import AuthorityMap, AuthorityMapError
 from streams.domain.authorization import authorize
 from streams.domain.calendar import WorkingCalendar
 from streams.domain.case_state import acting_authority, next_state
+from streams.domain.clear_fields import actor_ref_refusal
 from streams.domain.deadlines import DeadlineRule, provisional_clocks
 from streams.domain.institutions import InboundLane, Institution
 from streams.domain.keys import KeyRegistry
@@ -339,13 +339,7 @@ def check(decoded: Decoded, message: faust.types.Message) -> Rejection | None:
 
 def check_actor(envelope: Mapping[str, Any]) -> Rejection | None:
     """None when ``envelope.actor_ref`` is a pseudonym, checked once its sender is known."""
-    if is_actor_ref(envelope["actor_ref"]):
-        return None
-    return Rejection(
-        Reason.ACTOR_REF_NOT_PSEUDONYM,
-        f"envelope.actor_ref must be {ACTOR_REF_FORM}; it travels in clear to every party "
-        "and no erasure reaches it, so an official's name, NIP or NIK never goes there",
-    )
+    return actor_ref_refusal(envelope["actor_ref"])
 
 
 def check_partition(message: faust.types.Message, partitions: int) -> Rejection | None:

@@ -128,3 +128,57 @@ def test_an_unregistered_institution_has_no_roles_to_check() -> None:
 def _any_record(sender: str) -> dict[str, Any]:
     """A record of ``sender`` the case-scope rules pass: they look at these fields only."""
     return {"authority": sender, "to_authority": "", "region_code": "33"}
+
+
+class WithEnvelopeChanges(AsItComes):
+    """Maps a record as :class:`AsItComes` does, then sets its ``envelope`` and ``body``."""
+
+    def to_events(self, record: SourceRecord) -> list[Event]:
+        payload = dict(record.payload)
+        envelope_changes, body = payload.pop("envelope", {}), payload.pop("body", {})
+        [event] = super().to_events(SourceRecord(record.position, payload, record.source_id))
+        changed = dict(event.record["envelope"]) | envelope_changes
+        return [Event(event.event_type, event.record | {"envelope": changed} | body)]
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "said"),
+    [
+        (
+            {"envelope": {"actor_ref": "officer:Budi " + SECRET_NIP}},
+            "actor_ref_not_pseudonym",
+            "envelope.actor_ref must be",
+        ),
+        (
+            {"body": {"case_number": "LP/3201011505800001/2024"}},
+            "case_number_not_public",
+            "case_number holds 16 or 18 digits",
+        ),
+        ({"envelope": {"source": "ppk.3374"}}, "source_mismatch", f"set it to {INSTITUTION}"),
+    ],
+    ids=["nip-in-actor-ref", "nik-in-case-number", "another-source"],
+)
+def test_what_would_travel_in_clear_is_dead_lettered_before_it_is_signed_or_sent(
+    kawal_broker: list[str],
+    producer: KafkaProducer,
+    checkpoints: CheckpointStore,
+    change: dict[str, Any],
+    code: str,
+    said: str,
+) -> None:
+    # Found only by the hub, the NIP or NIK sat in clear on the inbound topic for 30 days.
+    refused, fine = report(**change), report()
+    runner = runner_of(
+        WithEnvelopeChanges([refused, fine]), producer, checkpoints, ConnectorMetrics()
+    )
+
+    assert runner.run_once() == 2
+
+    [letter] = letters_naming(kawal_broker, refused["id"])
+    assert letter["reason_code"] == code
+    assert said in letter["reason"]
+    assert SECRET_NIP not in letter["reason"]
+    assert "3201011505800001" not in letter["reason"]
+    published = published_ids(kawal_broker)
+    assert event_id_for(INSTITUTION, refused["id"], "ReportReceived") not in published
+    assert event_id_for(INSTITUTION, fine["id"], "ReportReceived") in published
