@@ -27,6 +27,7 @@ _CODED_FIELDS = {
     "sanction_level": "sanction",
     "sanction_kind": "sanction",
     "channel": "channel",
+    "election": "election",
 }
 
 

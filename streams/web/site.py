@@ -95,6 +95,7 @@ def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> No
         sources.vault, sources.metrics,
     )  # fmt: skip
     templates().share("portal_url", settings.portal_url)
+    templates().share("institution_names", {found.id: found.name for found in institutions})
     views.register_health(app, store, sources.metrics, sources.broker, step.hub_key)
     views.register_trails(app, trails, auth, public_cases=settings.public_cases)
     proofs.register_proofs(

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from streams.web.labels import label_text
 from streams.web.locales import Locale
-from streams.web.render import case_page
+from streams.web.render import case_page, templates
 
 
 def view(fields: dict[str, Any], event_type: str) -> dict[str, Any]:
@@ -62,3 +63,15 @@ def test_a_sanction_left_to_the_ppk_is_shown_as_null() -> None:
     page = case_page(view(fields, "RecommendationIssued"), None, datetime.now(UTC), "en")
 
     assert "<dd>null</dd>" in page
+
+
+def test_the_election_and_the_sender_are_named_in_words() -> None:
+    # Before, "pilkada-2024" and "bkn": ids a reader of the page had to know.
+    templates().share("institution_names", {"bkn": "Badan Kepegawaian Negara"})
+    fields = {"election": "pilkada-2024"}
+
+    page = case_page(view(fields, "ReportReceived"), None, datetime.now(UTC), "id")
+
+    assert f"<dd>{label_text('election', 'pilkada-2024', 'id')}</dd>" in page
+    assert "<dd>pilkada-2024</dd>" not in page
+    assert "dari Badan Kepegawaian Negara <code>bkn</code>" in page
