@@ -54,9 +54,23 @@ function privateKey(inst, id) {
 }
 const signingKey = keyOf(institution, "signing");
 const seed = privateKey(institution, signingKey.id);
-const hubSigning = keyOf("kawal", "signing");
 const hubEncryption = keyOf("kawal", "encryption");
-const hubPublic = new Uint8Array(Buffer.from(hubSigning.public_key, "base64"));
+/**
+ * The hub's signing key `id`, if the registry lists it valid and not revoked at `moment` (ms),
+ * else null. A verifier takes the key a record names, never the newest: during a rotation the
+ * hub signs on with its key in use until that key's validity ends (docs/signing.md, Keys).
+ */
+function hubKeyAt(id, moment) {
+  const k = keys.find((e) => e.id === id && e.institution === "kawal" && e.use === "signing");
+  if (!k || Date.parse(k.valid_from) > moment || (k.valid_until && Date.parse(k.valid_until) <= moment)
+    || (k.revoked_at && Date.parse(k.revoked_at) <= moment)) return null;
+  return new Uint8Array(Buffer.from(k.public_key, "base64"));
+}
+/** Whether `signature` is the hub's over `message`, with the key `id` valid at `moment`. */
+function byHub(id, moment, signature, message) {
+  const key = hubKeyAt(id, +new Date(moment));
+  return key !== null && ed25519.verify(signature, message, key);
+}
 const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Chacha20Poly1305() });
 
 /** A report in clear, as Bawaslu's system holds it. */
@@ -150,7 +164,7 @@ function check(s, r) {
     const hash = hex(sha256(statement));
     out.verified = hash === un(r.hash) && un(r.head_hash) === hash && un(r.head_seq) === un(r.seq)
       && (un(r.seq) !== 1 || un(r.prev_hash) === "0".repeat(64))
-      && r.hub_key_id === hubSigning.id && ed25519.verify(r.hub_signature, signed("kawal.entry.v1", unhex(hash)), hubPublic);
+      && byHub(r.hub_key_id, un(r.recorded_at), r.hub_signature, signed("kawal.entry.v1", unhex(hash)));
   } else {
     const rejection = statements["kawal.statement.RejectionV1"];
     const statement = rejection.toBuffer(rejection.clone({
@@ -159,7 +173,7 @@ function check(s, r) {
       source_partition: r.source_partition, source_offset: r.source_offset,
       head_seq: un(r.head_seq), head_hash: un(r.head_hash), issued_at: r.issued_at,
     }, { wrapUnions: true }));
-    out.verified = r.hub_key_id === hubSigning.id && ed25519.verify(r.hub_signature, signed("kawal.rejection.v1", statement), hubPublic);
+    out.verified = byHub(r.hub_key_id, r.issued_at, r.hub_signature, signed("kawal.rejection.v1", statement));
   }
   return out;
 }
