@@ -61,16 +61,20 @@ ACTOR_REF_FORM = (
 )
 
 
-#: A NIK (16 digits) or a NIP (18 digits): a run of exactly that many digits.
-_NIK_OR_NIP = re.compile(r"(?<![0-9])(?:[0-9]{16}|[0-9]{18})(?![0-9])")
+#: A NIK (16 digits) or a NIP (18 digits): a run of exactly that many digits, single spaces
+#: allowed between them, as a NIP is printed (``19850119 201006 2 694``). Dots and hyphens are
+#: not taken: register numbers join their dates and serials with them.
+_NIK_OR_NIP = re.compile(r"(?<![0-9])(?<![0-9] )[0-9](?: ?[0-9]){15}(?:(?: ?[0-9]){2})?(?! ?[0-9])")
 
 
 def holds_nik_or_nip(text: str) -> bool:
-    """Whether ``text`` holds a run of exactly 16 or 18 digits, as a NIK or a NIP is.
+    """Whether ``text`` holds exactly 16 or 18 digits in a row, as a NIK or a NIP is.
 
     Example:
         >>> holds_nik_or_nip("LP/NIK-3201011505800001/2026"), holds_nik_or_nip("LP/2024/0012")
         (True, False)
+        >>> holds_nik_or_nip("LP/19850119 201006 2 694/2026")
+        True
     """
     return _NIK_OR_NIP.search(text) is not None
 

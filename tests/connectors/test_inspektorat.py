@@ -240,6 +240,7 @@ def test_a_malformed_row_is_refused_with_a_reason_that_quotes_no_value(
         ("election", "pilkada\x1b[2J"),  # an escape sequence for whoever reads the statistics
         ("actor_ref", "user:Budi-198503152010011002"),  # a NIP, in clear to every party
         ("case_number", "LP/NIK-3201011505800001/2026"),  # a NIK, on the public case page
+        ("case_number", "LP-3201 0115 0580 0001/2026"),  # the same, as printed
     ],
 )
 @pytest.mark.parametrize("fmt", ["csv", "json"])

@@ -74,7 +74,15 @@ def test_a_report_with_an_empty_case_number_is_refused_not_failed(
 
 
 @pytest.mark.parametrize(
-    "number", ["LP/NIK-3201011505800001/2026", "LP/198501012010011001", "3201011505800001"]
+    "number",
+    [
+        "LP/NIK-3201011505800001/2026",
+        "LP/198501012010011001",
+        "3201011505800001",
+        # As printed on documents: these passed, and were published in clear.
+        "LP-3201 0115 0580 0001/2026",
+        "LP/19850119 201006 2 694/2026",
+    ],
 )
 def test_a_report_whose_case_number_holds_a_nik_or_nip_is_refused_without_quoting_it(
     step: Pipeline, event: dict[str, Any], number: str
@@ -90,7 +98,10 @@ def test_a_report_whose_case_number_holds_a_nik_or_nip_is_refused_without_quotin
     assert number not in reason
 
 
-@pytest.mark.parametrize("number", ["LP/001/Reg/PL/14.01/XI/2024", "LP/20241107/123456789012345"])
+@pytest.mark.parametrize(
+    "number",
+    ["LP/001/Reg/PL/14.01/XI/2024", "LP/20241107/123456789012345", "LP-2024-11-07-0001-3374"],
+)
 def test_a_case_number_with_other_digit_runs_is_taken(
     step: Pipeline, event: dict[str, Any], number: str
 ) -> None:
