@@ -16,6 +16,7 @@ import threading
 import tomllib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from connectors.errors import ConnectorConfigError
 from connectors.expiry import ExpirySchedule
 from connectors.feed_chains import FeedChains
 from connectors.heads import HeadKeeper
+from connectors.key_checks import check_keys
 from connectors.outbound_runner import OutboundRunner
 from connectors.redelivery import Redelivery
 from connectors.runtime import InboundRunner, group_id
@@ -47,8 +49,12 @@ from streams.broker.checkpoints import CheckpointStore
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_client
 from streams.broker.silence import CHECK_SECONDS
-from streams.domain.institutions import MAX_ID_LENGTH, load_institutions, resembling
-from streams.domain.signing import KeyRing, SigningKeyError
+from streams.domain.institutions import (
+    MAX_ID_LENGTH,
+    load_institutions,
+    resembling,
+)
+from streams.domain.signing import KeyRing
 from streams.local.keyring import keyring_of
 from streams.local.process_lock import held_lock
 from streams.private_files import private_dir
@@ -206,10 +212,7 @@ def run_held(
     probe = (metrics or ConnectorMetrics()).probe(connector.name, connector.institution)
     probe.polls_every(connector.config.poll_seconds)
     keyring = keyring or keyring_of(Settings(home=home))
-    if isinstance(connector, InboundConnector) and (
-        unusable := keyring.unusable(connector.institution)
-    ):
-        raise SigningKeyError(unusable)
+    check_keys(connector, keyring, datetime.now(UTC))
     security = credentials.client_kwargs()
     new_producer = partial(
         kafka_client,

@@ -39,6 +39,7 @@ def _running(child: ChildProcess, lock: Path) -> None:
 def test_a_second_copy_of_a_connector_on_one_home_is_refused(
     own_broker: str, tmp_path: Path
 ) -> None:
+    ensure_local_keys(Settings(home=tmp_path / "home"))  # it believes the hub's signatures
     env = dict(
         os.environ,
         KAWAL_HOME=str(tmp_path / "home"),

@@ -115,3 +115,18 @@ def test_an_inbound_connector_without_its_key_stops_at_once_saying_how_to_make_o
         run.stderr
     )
     assert "kawal keys new ppk.3374 --use signing" in run.stderr
+
+
+def test_an_outbound_connector_given_a_registry_without_the_hubs_key_stops_at_once(
+    tmp_path: Path,
+) -> None:
+    # Started in a home of its own with KAWAL_KEYS_FILE forgotten, ppk-inbox dead-lettered its
+    # whole feed as hub_unknown_key.
+    registry = tmp_path / "keys.toml"
+    registry.write_text("# no key at all\n")
+
+    run = run_status(tmp_path, "kasn", KAWAL_KEYS_FILE=str(registry))
+
+    assert run.returncode == 1, run.stderr
+    assert f"the key registry in force ({registry}) holds no hub (kawal) signing key" in run.stderr
+    assert "set KAWAL_KEYS_FILE to the key registry the hub's operators give" in run.stderr
