@@ -28,7 +28,7 @@ from streams.audit.head_forks import FORK_ADVICE, fork_pairs
 from streams.audit.keepable_heads import last_keepable
 from streams.audit.store import AuditStore
 from streams.audit.tree_log import TreeError, TreeLog
-from streams.domain.keys import KeyRegistry
+from streams.domain.keys import KeyProblem, KeyRegistry
 from streams.domain.merkle import MerkleLog
 from streams.domain.tree_heads import HeadRefusal, SignedTreeHead, signature_problem
 
@@ -40,6 +40,16 @@ ADVICE = (
     "change and run `kawal replay` for what came after it (docs/operations.md, Back up and "
     "restore the audit store)"
 )
+
+#: What to do when the only findings are heads signed with keys the registry does not hold: a
+#: copy of the store verified without its hub's key registry, most likely, not a change.
+KEYS_ADVICE = (
+    "the key registry in force does not hold the keys the hub signed its heads with. If "
+    "KAWAL_KEYS_FILE is not the key registry of the hub that wrote this store (a copy verified "
+    "on another machine), set it to that registry and verify again; if it is, the table "
+    "tree_heads was edited outside the hub"
+)
+_KEY_UNKNOWN = "hub_" + KeyProblem.UNKNOWN.value
 
 
 @dataclass(frozen=True)
@@ -66,8 +76,17 @@ class OwnHeadsReport:
             if head is None
             else {"tree_size": head.tree_size, "issued_at": head.issued_at.isoformat()},
             "findings": [vars(finding) for finding in self.findings],
-            "advice": None if self.ok else ADVICE,
+            "advice": self.advice,
         }
+
+    @property
+    def advice(self) -> str | None:
+        """What to do about the findings, once for all of them; None when there are none."""
+        if self.ok:
+            return None
+        if all(finding.code == _KEY_UNKNOWN for finding in self.findings):
+            return KEYS_ADVICE
+        return ADVICE
 
 
 def verify_own_heads(store: AuditStore, keys: KeyRegistry) -> OwnHeadsReport:

@@ -139,12 +139,11 @@ def _print_text(
 
 def _log_lines(log: OwnHeadsReport) -> list[str]:
     """The log's findings, one a line, and what they add up to and what to do."""
-    from streams.audit.own_heads import ADVICE
-
     lines = [f"{finding.code}: {finding.detail}" for finding in log.findings]
     head, entries = log.head, f"the store's log of {log.tree_size} entries"
     if not log.ok:
-        return [*lines, f"{len(log.findings)} findings in {entries}: {ADVICE}"]
+        found = len(log.findings)
+        return [*lines, f"{found} finding{'s' * (found != 1)} in {entries}: {log.advice}"]
     if head is None:
         # A new store, or one rebuilt by `kawal replay`: nothing to check against yet.
         return [f"{entries} has no tree head the hub signed over it yet to be checked against"]

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from streams.audit.head_check import HeadFinding
-from streams.audit.own_heads import verify_own_heads
+from streams.audit.own_heads import KEYS_ADVICE, verify_own_heads
 from streams.audit.store import AuditStore
 from streams.audit.tree_log import TreeLog
 from streams.audit.verify import verify_store
@@ -175,3 +175,8 @@ def test_a_latest_head_not_signed_by_the_hub_is_a_finding(
     assert [(f.code, f.heads) for f in report.findings] == [("hub_unknown_key", (10,))]
     assert "tree_heads was edited outside the hub" in report.findings[0].detail
     assert ran.returncode == EXIT_UNVERIFIED
+    # Most likely a copy verified without its hub's registry: not told to restore a backup.
+    assert (
+        ran.stdout.splitlines()[-1] == f"1 finding in the store's log of 10 entries: {KEYS_ADVICE}"
+    )
+    assert "behind the hub's back" not in ran.stdout
