@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from schemas.errors import KawalError
 from streams.audit.tables import ApiToken
+from streams.domain.free_text import NAMES_SOMEONE, names_someone
 from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.principals import (
     PRINCIPAL_NAME,
@@ -198,6 +199,12 @@ class TokenStore:
 
 
 def _check_principal(principal: str, role: PrincipalRole, institutions: Container[str]) -> None:
+    if names_someone(principal):
+        # Not quoted: the name is listed, and logged with every read the token makes.
+        raise TokenError(
+            f"the token's name {NAMES_SOMEONE}; it is listed and logged with every read the "
+            "token makes: name an operator by a handle such as ops.ana"
+        )
     if principal == HUB_INSTITUTION:
         raise TokenError(
             f"{principal!r} is the hub itself, which reads nothing over HTTP: issue the token "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import get_close_matches
@@ -70,8 +71,11 @@ def load_institutions(path: Path | None = None) -> tuple[Institution, ...]:
     entries = raw.get("institution", [])
     institutions = tuple(_parse(entry, index) for index, entry in enumerate(entries))
     ids = [inst.id for inst in institutions]
-    if len(set(ids)) != len(ids):
-        raise RegistryError("the institutions registry lists an id twice; ids must be unique")
+    twice = sorted(id_ for id_, times in Counter(ids).items() if times > 1)
+    if twice:
+        raise RegistryError(
+            f"the institutions registry lists {', '.join(twice)} twice; ids must be unique"
+        )
     return institutions
 
 

@@ -87,6 +87,17 @@ def test_a_revocation_reason_naming_someone_is_refused_and_the_token_stays(
     )
 
 
+def test_an_operator_token_named_with_a_nik_is_refused_without_quoting_it(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["token", "issue", "3201011505800001", "--role", "operator", "--expires", "1d"])
+
+    said = capsys.readouterr()
+    assert code == EXIT_ERROR
+    assert "the token's name looks like it holds personal data" in said.err
+    assert "3201011505800001" not in said.err + said.out
+
+
 def test_an_operator_token_and_the_human_listing(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -38,6 +38,15 @@ def test_a_role_no_event_knows_is_refused_naming_the_roles(tmp_path: Path) -> No
     assert said.endswith("; did you mean 'regional_inspectorate'?")
 
 
+def test_an_id_listed_twice_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "institutions.toml"
+    entry = '[[institution]]\nid = "ppk.3375"\nrole = "ppk"\n'
+    path.write_text(entry * 2 + entry.replace("3375", "3376"))
+
+    with pytest.raises(RegistryError, match=r"lists ppk\.3375 twice; ids must be unique"):
+        load_institutions(path)
+
+
 @pytest.mark.parametrize("bad", ["", "ppk 3374", "ppk/3374", "bkn:sdm", "a" * 201, "kantor-é"])
 def test_an_id_that_cannot_name_a_topic_is_refused(tmp_path: Path, bad: str) -> None:
     path = tmp_path / "institutions.toml"
