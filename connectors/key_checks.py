@@ -37,20 +37,15 @@ def hub_key_missing(
     connector: Connector[ConnectorConfig], registry: KeyRegistry, now: datetime
 ) -> str | None:
     """Why the registry in force cannot serve ``connector``: no hub key it needs; or None."""
-    inbound = isinstance(connector, InboundConnector)
-    found = (
-        registry.encryption_key(HUB_INSTITUTION, now)
-        if inbound
-        else (registry.valid_keys(HUB_INSTITUTION, now) or None)
-    )
-    if found is not None and not isinstance(found, KeyRefusal):
-        return None
+    if isinstance(connector, InboundConnector):
+        if not isinstance(registry.encryption_key(HUB_INSTITUTION, now), KeyRefusal):
+            return None
+        need = "encryption key valid now, which events are sealed to"
+    else:
+        if registry.valid_keys(HUB_INSTITUTION, now):
+            return None
+        need = "signing key valid now, which the feed is believed with"
     where = registry.source or ("the bundled one" if registry.bundled else "the one in force")
-    need = (
-        "encryption key valid now, which events are sealed to"
-        if inbound
-        else ("signing key valid now, which the feed is believed with")
-    )
     return (
         f"the key registry in force ({where}) holds no hub ({HUB_INSTITUTION}) {need}: set "
         "KAWAL_KEYS_FILE to the key registry the hub's operators give (docs/connectors.md, A "
