@@ -122,9 +122,10 @@ def _filters(locale: Locale) -> dict[str, Callable[..., str]]:
         # A deadline falls at midnight Jakarta time after its last working day
         # (streams.domain.deadlines): that day, whose end it is; '' for any other instant.
         instant = _aware(value)
-        if instant is None or instant.astimezone(ZONES[NATIONAL]).time() != time(0):
+        jakarta = instant.astimezone(ZONES[NATIONAL]) if instant is not None else None
+        if jakarta is None or jakarta.time() != time(0):
             return ""
-        return (instant.astimezone(ZONES[NATIONAL]).date() - timedelta(days=1)).isoformat()
+        return (jakarta.date() - timedelta(days=1)).isoformat()
 
     def number(value: float, digits: int = 0) -> str:
         return format_decimal(value, f"#,##0{'.' + '0' * digits if digits else ''}", locale=where)
