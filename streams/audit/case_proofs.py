@@ -3,21 +3,17 @@
 An institution that does not trust the hub's operator checks that an entry it holds (a
 receipt's head, a feed entry) is in the log every other institution sees: it asks for the
 entry's inclusion proof in a head it kept, and checks it against that head's root
-(:func:`streams.domain.merkle.verify_inclusion`, RFC 9162). :class:`ProofReader` keeps the
-log's leaf hashes in memory (32 bytes an entry) and reads only the leaves stored since it last
-looked, so a proof costs a few hundred hashes, not a read of the whole log.
+(:func:`streams.domain.merkle.verify_inclusion`, RFC 9162). :class:`ProofReader` proves from
+a copy of the log in memory (:class:`streams.audit.tree_log.LogCopy`).
 """
 
 from __future__ import annotations
-
-import threading
 
 from streams.audit.heads import CaseProof, NotInHeadError
 from streams.audit.log_rows import hash_bytes
 from streams.audit.row_shapes import EDITED, head_problem
 from streams.audit.store import AuditStore
-from streams.audit.tree_log import TreeError, TreeLog
-from streams.domain.merkle import MerkleLog
+from streams.audit.tree_log import LogCopy, TreeError, TreeLog
 from streams.domain.tree_heads import SignedTreeHead
 
 
@@ -32,12 +28,11 @@ class UnknownHeadError(TreeError):
 class ProofReader:
     """Proves entries of the store's cases in the heads the hub signed; safe from threads."""
 
-    def __init__(self, store: AuditStore) -> None:
-        """Read the log of ``store``."""
+    def __init__(self, store: AuditStore, log: LogCopy | None = None) -> None:
+        """Prove from ``log``, a copy of ``store``'s log (one of its own by default)."""
         self._store = store
         self._tree = TreeLog(store.engine)
-        self._log = MerkleLog()
-        self._syncing = threading.Lock()
+        self._log = log or LogCopy(self._tree)
 
     def proof(
         self, case_id: str, seq: int | None = None, tree_size: int | None = None
@@ -76,14 +71,7 @@ class ProofReader:
         head = self._head(tree_size)
         if index is None or head is None or index >= head.tree_size:
             raise NotInHeadError(_not_in_head(case_id, wanted, tree_size))
-        with self._syncing:
-            self._tree.sync(self._log)
-            if head.tree_size > len(self._log):
-                raise TreeError(
-                    f"the head of {head.tree_size} leaves covers more than the store's log "
-                    f"holds ({len(self._log)}): leaves were deleted or the head was edited"
-                )
-            path = tuple(self._log.inclusion_proof(index, head.tree_size))
+        path = self._log.prove(head, lambda log: tuple(log.inclusion_proof(index, head.tree_size)))
         return CaseProof(case_id, wanted, entry_hash, index, head, path)
 
     def _hash_of(self, case_id: str, seq: int) -> str:

@@ -11,6 +11,7 @@ no longer matches.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Generator
 from contextlib import closing
 from dataclasses import dataclass
@@ -168,6 +169,17 @@ class TreeLog:
         rows = self._read(lambda conn: conn.execute(query).mappings().all())
         return _head(rows[0]) if rows else None
 
+    def heads_after(self, tree_size: int, limit: int) -> list[SignedTreeHead]:
+        """Up to ``limit`` heads issued over more than ``tree_size`` leaves, smallest first."""
+        query = (
+            select(TreeHeadRow)
+            .where(TreeHeadRow.tree_size > tree_size)
+            .order_by(TreeHeadRow.tree_size)
+            .limit(limit)
+        )
+        rows = self._read(lambda conn: conn.execute(query).mappings().all())
+        return [_head(row) for row in rows]
+
     def store_head(self, head: SignedTreeHead, *, replace: bool = False) -> None:
         """Record an issued head; with ``replace``, in place of a stored head of its size.
 
@@ -204,6 +216,37 @@ class TreeLog:
         # The database's reason, not SQLAlchemy's code of its error class.
         url = self.engine.url
         return StoreError(f"cannot {doing} the audit store {shown(url)}: {cause(exc, url)}")
+
+
+class LogCopy:
+    """The store's log in memory, 32 bytes a leaf, brought up to date before each use.
+
+    Safe from threads. Only the leaves stored since the last use are read, so a root or a
+    proof costs a few hundred hashes, not a read of the whole log.
+    """
+
+    def __init__(self, tree: TreeLog) -> None:
+        """A copy of ``tree``'s log, empty until first used."""
+        self._tree = tree
+        self._log = MerkleLog()
+        self._syncing = threading.Lock()
+
+    def prove(self, head: SignedTreeHead, proving: Callable[[MerkleLog], _T]) -> _T:
+        """``proving(log)`` of the log as the store holds it now, which must cover ``head``.
+
+        Raises:
+            TreeError: a leaf is missing or holds an entry that is gone, or the log holds
+                fewer leaves than ``head`` covers.
+            StoreError: the store cannot be read.
+        """
+        with self._syncing:
+            self._tree.sync(self._log)
+            if head.tree_size > len(self._log):
+                raise TreeError(
+                    f"the head of {head.tree_size} leaves covers more than the store's log "
+                    f"holds ({len(self._log)}): leaves were deleted or the head was edited"
+                )
+            return proving(self._log)
 
 
 def _head(row: RowMapping) -> SignedTreeHead:

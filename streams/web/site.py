@@ -18,17 +18,28 @@ from monitoring.metrics import HubMetrics
 from streams.audit.access_log import AccessLog
 from streams.audit.case_proofs import ProofReader
 from streams.audit.figures.cache import ProjectionCache
+from streams.audit.head_reads import HeadReader
 from streams.audit.public_register import NameSource, RegisterMode, closed_cases
 from streams.audit.read_cache import StoreReadCache
 from streams.audit.store import AuditStore
 from streams.audit.trail import Directory
+from streams.audit.tree_log import LogCopy, TreeLog
 from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.domain.headcounts import load_headcounts
 from streams.domain.severity import load_severity
 from streams.hub.broker_check import BrokerCheck
 from streams.hub.pipeline import Pipeline
 from streams.vault.entries import CaseKeys
-from streams.web import access, dashboard, page, proofs, register_page, triage_page, views
+from streams.web import (
+    access,
+    dashboard,
+    heads,
+    page,
+    proofs,
+    register_page,
+    triage_page,
+    views,
+)
 from streams.web.auth import Authenticator
 from streams.web.render import templates
 
@@ -98,9 +109,12 @@ def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> No
     templates().share("institution_names", {found.id: found.name for found in institutions})
     views.register_health(app, store, sources.metrics, sources.broker, step.hub_key)
     views.register_trails(app, trails, auth, public_cases=settings.public_cases)
+    tree = TreeLog(store.engine)
+    log_copy = LogCopy(tree)  # one copy in memory, for proofs of entries and of heads
     proofs.register_proofs(
-        app, ProofReader(store), auth, trails, public_cases=settings.public_cases
+        app, ProofReader(store, log_copy), auth, trails, public_cases=settings.public_cases
     )
+    heads.register_heads(app, HeadReader(tree, log_copy), auth)
     access.register_access_log(
         app, access.AccessReader(log, store, step.codec, directory, sources.policy), auth
     )
