@@ -12,26 +12,31 @@ member of that institution's staff.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, RowMapping, insert, or_, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, Engine, RowMapping, false, insert, or_, select, text, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
 from schemas.errors import UnknownSchemaError
+from streams.audit.access_chain import GENESIS, chained
 from streams.audit.store import AuditStore
 from streams.audit.store_errors import AccessLogError
 from streams.audit.tables import AccessLogRow
 from streams.audit.trail import WITHHELD, Directory, NotEntitledError, Viewer, viewer_for
+from streams.domain.chain import whole_millis
 from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.domain.principals import Principal
 from streams.domain.read_period import ReadPeriod
+from streams.domain.signing import SigningKey, SigningKeyError
 from streams.sql_engines import driver_said
 
+#: The hub's signing key at a moment (:meth:`streams.domain.hub_signer.HubSigner.key_at`).
+HubKeyAt = Callable[[datetime], SigningKey]
 #: Longest request path kept (the column's size); paths are short, this only guards the write.
 PATH_CHARS = 512
 
@@ -62,11 +67,19 @@ class AccessRecord:
         }
 
 
-class AccessLog:
-    """The ``access_log`` table of the audit store."""
+#: Tries of an append that another writer's append beat to the same place in the chain.
+APPEND_TRIES = 5
+#: The PostgreSQL advisory lock appends to the chain take (any number no other lock uses).
+APPEND_LOCK = 0x6B61_7761_6C61_6363  # "kawalacc"
 
-    def __init__(self, engine: Engine) -> None:
+
+class AccessLog:
+    """The ``access_log`` table of the audit store, a chain the hub signs."""
+
+    def __init__(self, engine: Engine, hub_key: HubKeyAt | None = None) -> None:
+        """The log of the store behind ``engine``; ``hub_key`` signs what :meth:`record` adds."""
         self.engine = engine
+        self._hub_key = hub_key
 
     def record(
         self,
@@ -81,8 +94,9 @@ class AccessLog:
         Raises:
             AccessLogError: the row cannot be written (the read must then not be served).
         """
+        read_at = whole_millis(now or datetime.now(UTC))  # as the chain's hash covers it
         row = {
-            "read_at": now or datetime.now(UTC),
+            "read_at": read_at,
             "principal": reader.name,
             "role": reader.role.value,
             "credential": reader.credential,
@@ -90,11 +104,35 @@ class AccessLog:
             "fields": json.dumps(sorted(set(fields))),
             "path": path[:PATH_CHARS],
         }
+        key = self._signing_key(read_at)
+        for tries_left in reversed(range(APPEND_TRIES)):
+            try:
+                with self.engine.begin() as conn:
+                    _take_append_lock(conn)
+                    conn.execute(insert(AccessLogRow), chained(row, _last_hash(conn), key))
+                return
+            except IntegrityError as exc:
+                # Another writer extended the same row first (one the lock does not hold back,
+                # such as a hub of an older release): chain after its row instead.
+                if tries_left == 0:
+                    raise AccessLogError(
+                        f"cannot write the access log: {driver_said(exc)}"
+                    ) from exc
+            except SQLAlchemyError as exc:
+                raise AccessLogError(f"cannot write the access log: {driver_said(exc)}") from exc
+
+    def _signing_key(self, moment: datetime) -> SigningKey:
+        """The hub's key to sign a row read at ``moment``.
+
+        Raises:
+            AccessLogError: no hub key may sign now; the read must then not be served.
+        """
+        if self._hub_key is None:
+            raise AccessLogError("this access log was opened to be read, not written")
         try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(AccessLogRow), row)
-        except SQLAlchemyError as exc:
-            raise AccessLogError(f"cannot write the access log: {driver_said(exc)}") from exc
+            return self._hub_key(moment)
+        except SigningKeyError as exc:
+            raise AccessLogError(f"cannot sign the access log: {exc}") from exc
 
     def entries(
         self,
@@ -126,6 +164,30 @@ class AccessLog:
         query = select(AccessLogRow.case_id).distinct().order_by(AccessLogRow.case_id)
         with self.engine.connect() as conn:
             return list(conn.execute(query).scalars())
+
+
+def _take_append_lock(conn: Connection) -> None:
+    """Hold back other appends to the chain until this transaction ends.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite: a write that changes nothing takes
+    the database's write lock before the newest hash is read (a later writer waits out the
+    busy timeout), where a read first would let two writers read the same newest row.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
+    else:
+        conn.execute(update(AccessLogRow).where(false()).values(path=""))
+
+
+def _last_hash(conn: Connection) -> str:
+    """The hash of the newest chained row, or the chain's genesis."""
+    query = (
+        select(AccessLogRow.hash)
+        .where(AccessLogRow.hash.is_not(None))
+        .order_by(AccessLogRow.id.desc())
+        .limit(1)
+    )
+    return conn.execute(query).scalar() or GENESIS
 
 
 def _record(row: RowMapping) -> AccessRecord:

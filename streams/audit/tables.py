@@ -158,6 +158,7 @@ class AccessLogRow(Base):
     """One read that showed personal data: who, which case, which fields, when, where."""
 
     __tablename__ = "access_log"
+    __table_args__ = (UniqueConstraint("prev_hash", name="uq_access_log_prev_hash"),)
 
     # SQLite numbers rows by itself only for an INTEGER primary key.
     id: Mapped[int] = mapped_column(
@@ -173,6 +174,13 @@ class AccessLogRow(Base):
     fields: Mapped[str] = mapped_column(Text)
     #: The request path, or the command for a read on the command line.
     path: Mapped[str] = mapped_column(String(512))
+    #: The chain (:mod:`streams.audit.access_chain`): the hash of the row before, unique so
+    #: two writers cannot both extend one row; this row's hash; the hub's key and signature.
+    #: None in rows written before the chain began.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(128))
+    signature: Mapped[bytes | None] = mapped_column(StoredBytes)
 
 
 class TreeLeaf(Base):

@@ -1,5 +1,7 @@
 """``kawal access log``: who read personal data of which case, when, and through what.
 
+``kawal access verify`` checks the log is as the hub wrote it (:mod:`streams.audit.access_chain`).
+
 Reads the access log of the audit store (:mod:`streams.audit.access_log`): ``--case`` one case,
 ``--institution`` the cases an institution is party to (who read its cases), ``--reader`` the
 reads of one principal or through one credential (a token's id; ``cli:<os user>`` for a read on
@@ -16,20 +18,22 @@ from typing import Any
 
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
+from streams.audit.access_chain import AccessChainReport, verify_access_chain
 from streams.audit.access_log import AccessLog, AccessRecord, cases_party_to
 from streams.audit.store import AuditStore
 from streams.audit.trail import Directory
 from streams.cli.arguments import case_uuid
-from streams.cli.exits import EXIT_OK
+from streams.cli.exits import EXIT_OK, EXIT_UNVERIFIED
 from streams.cli.output import reporting_errors, unknown_case
 from streams.cli.terminal import one_row
 from streams.cli.tokens import existing_store
+from streams.domain.keys import load_key_registry
 from streams.domain.read_period import PERIOD_FORMS, ReadPeriod, read_period
 from streams.settings import Settings
 
 
 def add_parsers(commands: Any) -> None:
-    """Add ``access log``."""
+    """Add ``access log`` and ``access verify``."""
     access = commands.add_parser("access", help="the record of personal-data reads")
     actions = access.add_subparsers(dest="access_command", required=True)
     log = actions.add_parser("log", help="logged reads of personal data, oldest first")
@@ -54,6 +58,48 @@ def add_parsers(commands: Any) -> None:
     )
     log.add_argument("--json", action="store_true", help="machine-readable output")
     log.set_defaults(run=_log)
+    verify = actions.add_parser(
+        "verify",
+        help="check that no read record was deleted, changed or written around the hub: each "
+        f"row against its hash, the row before it and the hub's signature (exit "
+        f"{EXIT_UNVERIFIED} naming the rows)",
+    )
+    verify.add_argument("--json", action="store_true", help="machine-readable output")
+    verify.set_defaults(run=_verify)
+
+
+def _verify(args: argparse.Namespace, settings: Settings) -> int:
+    def check() -> int:
+        store = existing_store(settings)
+        try:
+            keys = load_key_registry(settings.key_registry_file)
+            report = verify_access_chain(store.engine, keys)
+        finally:
+            store.close()
+        if args.json:
+            print(json.dumps(report.to_json(), indent=2))
+        else:
+            for finding in report.findings:
+                print(f"{finding.code}: {finding.detail}")
+            print(_verdict(report))
+        return EXIT_OK if report.ok else EXIT_UNVERIFIED
+
+    return reporting_errors(check, as_json=args.json)
+
+
+def _verdict(report: AccessChainReport) -> str:
+    before = f" ({report.before_chain} from before the chain began)" if report.before_chain else ""
+    if report.ok:
+        return (
+            f"access log verified: {report.chained} rows as the hub wrote and signed them{before}"
+        )
+    count = len(report.findings)
+    return (
+        f"access log NOT verified: {count} finding{'s' if count != 1 else ''} in "
+        f"{report.chained} rows{before}; read records were deleted, changed or written around "
+        "the hub: restore the audit store from a backup taken before (docs/operations.md, The "
+        "access log)"
+    )
 
 
 def _log(args: argparse.Namespace, settings: Settings) -> int:

@@ -134,24 +134,27 @@ def _shown_trail(
         print(f"kawal: {view['values_problem']}", file=sys.stderr)
     if args.json:
         if args.viewer is not None:
-            _log_read(store, view, args.viewer)
+            _log_read(store, view, args.viewer, settings)
         print(json.dumps(view, indent=2))
     else:
         _print_trail(view)
     return EXIT_OK if view["verified"] else EXIT_UNVERIFIED
 
 
-def _log_read(store: AuditStore, view: dict[str, Any], institution: str) -> None:
+def _log_read(
+    store: AuditStore, view: dict[str, Any], institution: str, settings: Settings
+) -> None:
     """Record a read of personal data on the command line like one over HTTP.
 
     Only ``--json`` prints the view's values; the text listing shows none, so reads nothing.
 
     Raises:
-        StoreError: the access log cannot be written; the view is then not printed.
+        StoreError: the access log cannot be written or signed; the view is then not printed.
     """
     import getpass
 
     from streams.audit.access_log import AccessLog, shown_personal_fields
+    from streams.domain.hub_signer import HubSigner
     from streams.domain.principals import Principal, PrincipalRole
 
     shown = shown_personal_fields(view, default_catalog())
@@ -159,7 +162,8 @@ def _log_read(store: AuditStore, view: dict[str, Any], institution: str) -> None
         # The institution read, through the operating-system account that ran the command.
         reader = Principal(institution, PrincipalRole.INSTITUTION, f"cli:{getpass.getuser()}")
         command = f"kawal case trail {view['case_id']} --as {institution}"
-        AccessLog(store.engine).record(reader, view["case_id"], shown, command)
+        hub = HubSigner(settings.key_dir, load_key_registry(settings.key_registry_file))
+        AccessLog(store.engine, hub.key_at).record(reader, view["case_id"], shown, command)
 
 
 def directory(settings: Settings) -> Directory:

@@ -44,6 +44,8 @@ class Context(bytes, Enum):
     ENTRY = b"kawal.entry.v1"
     REJECTION = b"kawal.rejection.v1"
     TREE_HEAD = b"kawal.tree_head.v1"
+    #: A row of the access log (:mod:`streams.audit.access_chain`).
+    ACCESS = b"kawal.access.v1"
 
 
 class SigningKeyError(KawalError):

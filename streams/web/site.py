@@ -100,7 +100,7 @@ def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> No
     step, store, auth = sources.step, sources.store, sources.auth
     institutions = tuple(step.rules.institutions.values())
     directory = Directory(institutions, step.rules.authority_map)
-    log = AccessLog(store.engine)
+    log = AccessLog(store.engine, step.hub_key.key_at)
     trails = views.TrailReader(
         store, step.codec, step.rules.catalog, sources.policy, directory, log, step.rules.keys,
         sources.vault, sources.metrics,

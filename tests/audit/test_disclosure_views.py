@@ -35,6 +35,7 @@ from streams.domain.institutions import load_institutions
 from streams.domain.parties import case_roles, parties_of_report
 from streams.domain.principals import Principal, PrincipalRole
 from streams.web.views import TrailReader
+from tests.audit.treetools import hub_key_at
 from tests.disclosure_case import NIP, Step, block, dated, reported, whole_case
 from tests.entrytools import signed_rows, signing_registry
 from tests.storetools import open_store
@@ -211,7 +212,7 @@ def test_the_inspectorate_the_public_and_an_operator_see_no_personal_data(
     case_id = stored(store, whole_case())
     inspectorate = view(store, policy, case_id, "inspektorat.3374")
     public = view(store, policy, case_id, None)
-    log = AccessLog(store.engine)
+    log = AccessLog(store.engine, hub_key_at())
     reader = TrailReader(store, CODEC, CATALOG, policy, DIRECTORY, log, signing_registry())
     operator = reader.read(case_id, Principal("ops", PrincipalRole.OPERATOR, "tok_x"), "/t")
 
@@ -228,7 +229,7 @@ def test_where_cases_are_public_an_institution_not_party_reads_the_publics_view(
 ) -> None:
     """Before, its credential got it 403 where no credential got the public view."""
     case_id = stored(store, whole_case())
-    log = AccessLog(store.engine)
+    log = AccessLog(store.engine, hub_key_at())
     reader = TrailReader(store, CODEC, CATALOG, policy, DIRECTORY, log, signing_registry())
     stranger = Principal("ppk.3301", PrincipalRole.INSTITUTION, "tok_y")
 

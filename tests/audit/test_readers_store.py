@@ -13,6 +13,7 @@ from streams.audit.tables import AccessLogRow, ApiToken
 from streams.audit.tokens import TOKEN_PREFIX, IssuedToken, TokenError, TokenStore, secret_hash
 from streams.audit.trail import WITHHELD
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal, PrincipalRole
+from tests.audit.treetools import hub_key_at
 
 INSTITUTIONS = frozenset({"bkn", "kasn", "ppk.3374"})
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -101,7 +102,7 @@ def test_tokens_are_listed_newest_first(store: AuditStore) -> None:
 
 
 def test_the_access_log_keeps_names_and_filters(store: AuditStore) -> None:
-    log = AccessLog(store.engine)
+    log = AccessLog(store.engine, hub_key_at())
     bkn = Principal("bkn", PrincipalRole.INSTITUTION, "tok_1")
     ppk = Principal("ppk.3374", PrincipalRole.INSTITUTION, "oidc:user-7")
     log.record(bkn, CASE, ["subject_name", "reporter_identity", "subject_name"], "/a", NOW)

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from schemas.envelope import envelope
+from streams.audit.access_log import HubKeyAt
 from streams.audit.store import AuditStore
 from streams.domain.chain import GENESIS_HASH, EntryFields, entry_hash
 from streams.domain.entries import vouch
@@ -31,6 +32,12 @@ CODEC = AvroCodec(default_catalog())
 def keyring() -> KeyRing:
     """Fresh keys of the hub and of the sender, with the registry listing them."""
     return KeyRing.generated([HUB_INSTITUTION, SOURCE], VALID_FROM)
+
+
+def hub_key_at(ring: KeyRing | None = None) -> HubKeyAt:
+    """The hub's key of ``ring`` (of fresh keys by default) to sign the access log with."""
+    held = ring or keyring()
+    return lambda moment: held.signing_key(HUB_INSTITUTION, moment)
 
 
 def registry_toml(ring: KeyRing) -> str:

@@ -18,6 +18,7 @@ from streams.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_UNKNOWN_CASE, EXIT_USAGE
 from streams.cli.tokens import expiry
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal, PrincipalRole
 from streams.settings import Settings
+from tests.audit.treetools import hub_key_at
 from tests.storetools import chained_rows
 
 CASE = "0b5c6a1e-0000-4000-8000-000000000001"
@@ -203,7 +204,7 @@ def test_the_access_log_by_case_institution_and_reader(
     store = store_of(home)
     # A case whose report bawaslu.33 sent: bawaslu.33 is party to it, kasn is not.
     store.insert(_reported_case())
-    log = AccessLog(store.engine)
+    log = AccessLog(store.engine, hub_key_at())
     when = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
     bkn = Principal("bkn", PrincipalRole.INSTITUTION, "tok_1")
     log.record(bkn, CASE, ["reporter_identity"], f"/cases/{CASE}/trail", when)
@@ -241,7 +242,7 @@ def test_a_line_feed_in_a_logged_credential_starts_no_row_of_its_own(
     store.insert(_reported_case())
     forged = "oidc:mallory\n2026-03-01T09:00:00+00:00  kasn  institution  tok_9"
     bkn = Principal("bkn", PrincipalRole.INSTITUTION, forged)
-    AccessLog(store.engine).record(bkn, CASE, ["summary"], f"/cases/{CASE}/trail")
+    AccessLog(store.engine, hub_key_at()).record(bkn, CASE, ["summary"], f"/cases/{CASE}/trail")
     store.close()
 
     assert main(["access", "log"]) == EXIT_OK
@@ -257,7 +258,9 @@ def test_a_read_on_the_command_line_is_found_by_its_institution_or_its_os_user(
     store = store_of(home)
     # As `kawal case trail CASE --as bawaslu.33 --json` records it.
     cli = Principal("bawaslu.33", PrincipalRole.INSTITUTION, "cli:ops")
-    AccessLog(store.engine).record(cli, CASE, ["subject_name"], f"kawal case trail {CASE}")
+    AccessLog(store.engine, hub_key_at()).record(
+        cli, CASE, ["subject_name"], f"kawal case trail {CASE}"
+    )
     store.close()
 
     for reader in ("bawaslu.33", "cli:ops"):
@@ -296,7 +299,7 @@ def test_the_access_log_of_a_period_from_a_day_or_moment_to_a_whole_day(
 ) -> None:
     kawal_json(capsys, "token", "issue", "bkn", "--expires", "1h")  # makes the store
     store = store_of(home)
-    log = AccessLog(store.engine)
+    log = AccessLog(store.engine, hub_key_at())
     bkn = Principal("bkn", PrincipalRole.INSTITUTION, "tok_1")
     for day, hour in ((1, 9), (2, 23), (3, 0)):
         when = datetime(2026, 3, day, hour, tzinfo=UTC)

@@ -24,6 +24,7 @@ from streams.domain.institutions import load_institutions
 from streams.domain.principals import Principal, PrincipalRole
 from streams.domain.read_period import read_period
 from streams.web.access import AccessReader, QueryError, UnknownCaseError, filters_of
+from tests.audit.treetools import hub_key_at
 from tests.entrytools import signed_rows
 from tests.hubtools import report
 from tests.storetools import open_store
@@ -48,7 +49,7 @@ def reader_with_reads(store: AuditStore) -> tuple[AccessReader, str]:
     first = report("bawaslu.33")
     case_id: str = first["envelope"]["case_id"]
     store.insert(signed_rows(CODEC, [first]))
-    log = AccessLog(store.engine)
+    log = AccessLog(store.engine, hub_key_at())
     for day in (1, 3):
         when = datetime(2026, 3, day, 9, tzinfo=UTC)
         log.record(SUPERVISOR, case_id, ["summary"], f"/cases/{case_id}/trail", when)

@@ -18,11 +18,14 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import text
 
+from streams.audit.access_chain import verify_access_chain
 from streams.audit.access_log import AccessLog
 from streams.audit.tables import ApiToken, AuditRow, CaseHead
 from streams.audit.tokens import TokenStore
 from streams.audit.trail import WITHHELD
+from streams.domain.keys import load_key_registry
 from streams.domain.principals import PrincipalRole
+from streams.settings import Settings
 from tests.hubtools import RunningHub, http_request, problem_of
 
 #: Values of the case's personal-data fields (tests.hubtools.report); never in a refusal or log.
@@ -152,6 +155,11 @@ def test_the_access_log_has_the_entitled_read_only(hub: RunningHub, readers: Rea
     assert {read["principal"] for read in json.loads(body)["reads"]} == {"bkn"}
     status, _, body = get(hub, "/access-log", readers.tokens["other"])
     assert readers.case_id not in {read["case_id"] for read in json.loads(body)["reads"]}
+    # The worker chained and signed each read with the hub's key.
+    keys = load_key_registry(Settings(home=hub.home).key_registry_file)
+    chain = verify_access_chain(hub.store.engine, keys)
+    assert (chain.ok, chain.before_chain) == (True, 0)
+    assert chain.chained >= len(rows)
 
 
 def test_a_case_id_in_another_spelling_is_the_same_case(hub: RunningHub, readers: Readers) -> None:
