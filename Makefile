@@ -24,13 +24,16 @@ tools/%/node_modules/.installed: tools/%/package.json tools/%/package-lock.json
 
 # System packages of the tests on a fresh Debian machine: headless Chromium renders the web
 # page, PostgreSQL backs the audit-store tests, Prometheus (and its promtool) runs the alert
-# rules' tests and `kawal up --monitoring`. Installed only when missing, and only as root;
+# rules' tests and `kawal up --monitoring`, exiftool removes the location and camera of the
+# portal's evidence photos and videos (connectors/lapor/metadata.py: the portal needs it to run,
+# not only its tests). Installed only when missing, and only as root;
 # otherwise the command to run is printed.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	command -v exiftool >/dev/null 2>&1 || missing="$$missing libimage-exiftool-perl"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" -eq 0 ]; then \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
