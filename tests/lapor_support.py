@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pikepdf
+
 from connectors.lapor.evidence import S3Location
+from connectors.lapor.pdf_metadata import clean
 from streams.local.storage import EmbeddedStorage, free_storage_base_port
 
 BUCKET = "kawal-evidence"
@@ -49,7 +53,16 @@ def png(width: int = 8, height: int = 8, shade: int = 0) -> bytes:
     )
 
 
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+def _pdf() -> bytes:
+    """A one-page PDF as the portal stores it: without metadata, so stored as it is."""
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page(page_size=(200, 200))
+        out = io.BytesIO()
+        pdf.save(out)
+        return clean(out.getvalue())
+
+
+PDF = _pdf()
 CHAT_LOG = b"[09.12] Pak Kepala: ayo semua hadir di kampanye calon nomor 2 besok\n"
 #: A Windows program: not evidence, whatever its name says.
 EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + bytes(64)

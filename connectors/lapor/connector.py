@@ -41,6 +41,7 @@ from connectors.lapor.evidence import EvidenceStore, S3Location
 from connectors.lapor.intake import IntakeParts, ReportIntake
 from connectors.lapor.mapping import report_event
 from connectors.lapor.media import EvidenceLimits
+from connectors.lapor.metadata import check_tools
 from connectors.lapor.pages import Pages
 from connectors.lapor.rates import RateLimits
 from connectors.lapor.server import PortalServer
@@ -169,6 +170,7 @@ class LaporIntake(InboundConnector[IntakeConfig]):
 
     def __init__(self, config: IntakeConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
+        check_tools()  # no portal that would store evidence with the reporter's location
         secret = config.secret.get_secret_value().encode()
         self._pseudonyms = pseudonym_key(secret)
         self._spool = Spool(config.spool_dir, config.spool_busy_seconds, spool_sealer(config))

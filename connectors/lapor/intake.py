@@ -21,6 +21,7 @@ from typing import Any
 from connectors.bawaslu.spool import PostIdConflictError, Spool, SpoolUnavailableError
 from connectors.lapor.evidence import EvidenceError, EvidenceStore, evidence_keys
 from connectors.lapor.media import EvidenceLimits, EvidenceRefusedError, check_files
+from connectors.lapor.metadata import MetadataRefusedError, MetadataUnavailableError, strip
 from connectors.lapor.resubmission import ReportIds, report_ids
 from connectors.lapor.submission import (
     Problem,
@@ -109,8 +110,8 @@ class ReportIntake:
 
         Raises:
             IntakeRefusedError: 400 with every field at fault (and the evidence's fault, if
-                any), 413/415 for evidence alone at fault, 503 when the evidence store, spool
-                or tracking store cannot be written now.
+                any), 400/413/415 for evidence alone at fault, 503 when the evidence store,
+                spool or tracking store cannot be written now, or metadata cannot be removed.
         """
         now = self.clock()
         today = reporters_today(now, self.parts.rules.jurisdiction)
@@ -152,28 +153,43 @@ class ReportIntake:
     def _evidence_problems(self, uploads: list[Upload]) -> list[Problem]:
         """What is wrong with ``uploads``, as the problem of the form's evidence field."""
         try:
-            self._media_types(uploads)
+            self._cleaned(uploads)
         except IntakeRefusedError as exc:
             return exc.problems
         return []
 
-    def _media_types(self, uploads: list[Upload]) -> list[str]:
-        """The sniffed media type of each upload, after the evidence limits are checked.
+    def _cleaned(self, uploads: list[Upload]) -> list[tuple[bytes, str]]:
+        """Each upload without its identifying metadata, and its sniffed media type.
+
+        The limits are checked on the files as sent, then each is cleaned
+        (:mod:`connectors.lapor.metadata`): what is hashed, stored and read by the
+        institutions is the clean file, never the one with the reporter's location.
 
         Raises:
-            IntakeRefusedError: 400/413/415, the evidence's fault as the ``evidence`` problem.
+            IntakeRefusedError: 400/413/415, the evidence's fault as the ``evidence`` problem;
+                503 when the metadata tool cannot be run.
         """
         try:
-            return check_files([upload.data for upload in uploads], self.parts.limits)
+            types = check_files([upload.data for upload in uploads], self.parts.limits)
         except EvidenceRefusedError as exc:
             raise _evidence_refusal(exc, self.parts.limits) from None
+        cleaned = []
+        for index, (upload, media_type) in enumerate(zip(uploads, types, strict=True)):
+            try:
+                cleaned.append((strip(upload.data, media_type), media_type))
+            except MetadataRefusedError as exc:
+                refused = EvidenceRefusedError("evidence_metadata", str(exc), index)
+                raise _evidence_refusal(refused, self.parts.limits) from None
+            except MetadataUnavailableError as exc:
+                raise _unavailable("metadata_unavailable", str(exc)) from None
+        return cleaned
 
     def _store_evidence(self, uploads: list[Upload]) -> list[tuple[Any, str]]:
-        types = self._media_types(uploads)
+        cleaned = self._cleaned(uploads)
         try:
             return [
-                (self.parts.evidence.put(upload.data, media_type), _file_name(upload.name))
-                for upload, media_type in zip(uploads, types, strict=True)
+                (self.parts.evidence.put(data, media_type), _file_name(upload.name))
+                for upload, (data, media_type) in zip(uploads, cleaned, strict=True)
             ]
         except EvidenceError as exc:
             raise _unavailable("evidence_store_unavailable", str(exc)) from exc
@@ -236,6 +252,15 @@ def _evidence_refusal(exc: EvidenceRefusedError, limits: EvidenceLimits) -> Inta
             f"Evidence file{of} is over {size} MB: send a smaller version."
             if exc.index is not None
             else f"The evidence files are over {total} MB together: send fewer or smaller ones.",
+        ),
+        "evidence_metadata": (
+            400,
+            f"Data yang dapat mengenali Anda (lokasi, kamera, penulis) tidak dapat dihapus dari "
+            f"berkas bukti{at}, jadi laporan belum disimpan: kirim tangkapan layarnya, simpan "
+            "atau ekspor ulang berkasnya, atau kirim tanpa berkas itu.",
+            f"The details that could identify you (location, camera, author) could not be "
+            f"removed from evidence file{of}, so the report was not kept yet: send a screenshot "
+            "of it, save or export the file again, or send without it.",
         ),
         "evidence_empty": (
             400,
