@@ -842,4 +842,4 @@ def test_the_form_tells_the_limit_of_all_files_together_and_of_photos(
 
     page = body.decode()
     assert "ukuran semua berkas bersama-sama paling besar 25 MB" in page
-    assert "kirim tangkapan layarnya saja" in page
+    assert "lokasi dan data kamera dihapus dari foto dan video" in page
