@@ -329,6 +329,16 @@ class AuditStore:
         with self.reading() as conn:
             return set(conn.execute(select(CaseHead.case_id)).scalars())
 
+    def held_event_ids(self, event_ids: Iterable[str]) -> set[str]:
+        """Those of ``event_ids`` whose entry the store holds (a trail's ``event_id``).
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        query = select(AuditRow.event_id).where(AuditRow.event_id.in_(tuple(event_ids)))
+        with self.reading() as conn:
+            return set(conn.execute(query).scalars())
+
     def count(self) -> int:
         """Number of entries in the store.
 

@@ -4,8 +4,8 @@ Two cases go report → registration → verification → referral → recommend
 before the transfer of KASN's functions (KASN recommends) and one after (BKN recommends); a
 third is registered and awaits verification.
 
-Case numbers are fixed, so case ids are stable and re-running the demo publishes events the
-hub already has (they are answered as duplicates, never added twice).
+Case numbers are fixed, so case ids are stable; a re-run sends only the events the hub does not
+hold and no earlier run sent (:mod:`streams.local.demo_publisher`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from schemas.identity import case_id_for
 from streams.domain.institutions import Institution
 from streams.settings import Settings
 
-#: Event ids are derived from the case and step, so a second demo run sends the same events.
+#: Event ids are derived from the case and step, so a second demo run knows the events it sent.
 DEMO_NAMESPACE = uuid.UUID("0f9a4a52-4a57-4c0b-9d3f-6b61776b6177")
 
 

@@ -1,12 +1,12 @@
 """A generated mix of demo cases, so that the dashboard and the triage view have figures to show.
 
 Deterministic (a seeded generator and fixed case numbers), so a second ``kawal up --demo``
-sends the same events, answered as duplicates. The cases are reported between October and
-December 2024 (BKN's period as recommending authority) in four regions; each goes as far as its
-outcome: only reported, registered, not registered, not proven, proven, recommended, or
-sanctioned by its PPK. Only ``ppk.3374`` is a connected PPK, so only its cases are sanctioned
-through the hub; the recommendations to the others stay without follow-up, which is what the
-dashboard's follow-up rate per PPK is there to show.
+has the same events, and sends none the hub holds or an earlier run sent. The cases are
+reported between October and December 2024 (BKN's period as recommending authority) in four
+regions; each goes as far as its outcome: only reported, registered, not registered, not
+proven, proven, recommended, or sanctioned by its PPK. Only ``ppk.3374`` is a connected PPK,
+so only its cases are sanctioned through the hub; the recommendations to the others stay
+without follow-up, which is what the dashboard's follow-up rate per PPK is there to show.
 """
 
 from __future__ import annotations
