@@ -15,7 +15,7 @@ from typing import Any
 
 from schemas.catalog import SchemaCatalog
 from streams.domain.authority import RECOMMENDING_AUTHORITY
-from streams.domain.institutions import Institution
+from streams.domain.institutions import INSPECTORATE_PREFIX, Institution
 from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.reasons import Reason, Rejection
 from streams.domain.zones import RegionError, province_of
@@ -31,8 +31,6 @@ OWN_EMPLOYEE_EVENTS = frozenset(
         "AppealFiled",
     }
 )
-#: Prefix of a regional inspectorate's id; the rest is the Kemendagri code of its region.
-INSPECTORATE_PREFIX = "inspektorat."
 #: Digits of a regency's or city's region code, the lowest level with an inspectorate.
 REGENCY_DIGITS = 4
 

@@ -43,6 +43,10 @@ class InboundLane(StrEnum):
 MAX_ID_LENGTH = 200
 #: What an id may hold: the characters Kafka allows in a topic name.
 INSTITUTION_ID = re.compile(rf"[A-Za-z0-9._-]{{1,{MAX_ID_LENGTH}}}")
+#: Prefix of a regional inspectorate's id; the rest is the Kemendagri code of its region.
+INSPECTORATE_PREFIX = "inspektorat."
+#: The region of an inspectorate: a province's code (2 digits) or a regency's or city's (4).
+INSPECTORATE_REGION = re.compile(r"[0-9]{2}(?:[0-9]{2})?")
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,8 @@ def load_institutions(path: Path | None = None) -> tuple[Institution, ...]:
     """Load the registry from ``path``, or the bundled default.
 
     Raises:
-        RegistryError: the file is missing, not TOML, or an entry lacks ``id`` or ``role``.
+        RegistryError: the file is missing, not TOML, or an entry lacks ``id``, ``role`` or
+            ``name``, or an inspectorate's id names no region.
     """
     try:
         raw = read_toml(path, "institutions.toml")
@@ -84,7 +89,7 @@ def _parse(entry: dict[str, str], index: int) -> Institution:
         institution = Institution(
             id=entry["id"],
             role=entry["role"],
-            name=entry.get("name", entry["id"]),
+            name=entry.get("name", ""),
             inbound=_lane(entry.get("inbound", InboundLane.OWN.value), index),
         )
     except KeyError as exc:
@@ -108,7 +113,24 @@ def _parse(entry: dict[str, str], index: int) -> Institution:
         raise RegistryError(
             f"the hub ({HUB_INSTITUTION}) publishes on its own topic; remove its inbound entry"
         )
+    _check_described(institution, index)
     return institution
+
+
+def _check_described(institution: Institution, index: int) -> None:
+    """Refuse an entry without a name, or an inspectorate's whose id names no region."""
+    if not isinstance(institution.name, str) or not institution.name.strip():
+        raise RegistryError(
+            f"institution entry #{index + 1} ({institution.id}) has no name; add "
+            'name = "..." (its display name, shown on the pages and in listings)'
+        )
+    region = institution.id.removeprefix(INSPECTORATE_PREFIX)
+    if region != institution.id and not INSPECTORATE_REGION.fullmatch(region):
+        raise RegistryError(
+            f"institution entry #{index + 1} ({institution.id}) names no region; an "
+            f"inspectorate's id is {INSPECTORATE_PREFIX}<Kemendagri code of its province (2 "
+            "digits) or regency or city (4)>, such as inspektorat.3374: add its region's code"
+        )
 
 
 def institution_roles(catalog: SchemaCatalog) -> tuple[str, ...]:

@@ -312,7 +312,7 @@ def test_inbound_topics_follow_the_registry(
     broker: EmbeddedBroker, admin: KafkaAdminClient, tmp_path: Path
 ) -> None:
     registry = tmp_path / "institutions.toml"
-    registry.write_text('[[institution]]\nid = "bkn"\nrole = "personnel_agency"\n')
+    registry.write_text('[[institution]]\nid = "bkn"\nrole = "personnel_agency"\nname = "BKN"\n')
 
     applied = _kawal(broker.url, tmp_path, "--json", KAWAL_INSTITUTIONS_FILE=str(registry))
 

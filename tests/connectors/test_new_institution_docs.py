@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from streams.domain.authorization import INSPECTORATE_PREFIX
-from streams.domain.institutions import load_institutions
+from streams.domain.institutions import INSPECTORATE_PREFIX, load_institutions
 from tests.connectors.guide import section
 
 BUNDLED = Path(__file__).parents[2] / "streams" / "data" / "institutions.toml"
