@@ -87,7 +87,8 @@ def add_parsers(commands: Any) -> None:
     revoke.add_argument(
         "--reason",
         required=True,
-        help="why, on one line; every refusal of an event signed with the key names it",
+        help="why, on one line, naming no one: kept in the key's entry of the registry (public "
+        "data) for the hub's operators, never told to whoever uses the key",
     )
     revoke.add_argument(
         "--at",

@@ -2,9 +2,9 @@
 
 Some text an operator writes travels to every party and stays for good where no erasure
 reaches: an erasure's reason, a retention rule's legal source (quoted in each erasure it
-makes), a key's revocation reason (quoted in every refusal of the key). Such text must say why
-without naming anyone; a long number (a NIP, NIK or telephone number) or an e-mail address in
-it is refused.
+makes), a key's revocation reason (kept in the public key registry every institution holds).
+Such text must say why without naming anyone; a long number (a NIP, NIK or telephone number)
+or an e-mail address in it is refused.
 
 Example:
     >>> names_someone("erasure request 2027/014 under Law 27/2022")

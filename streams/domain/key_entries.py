@@ -65,17 +65,19 @@ class DatedKey(Generic[PublicT]):
 
     use: ClassVar[KeyUse]
     #: What a refusal tells the key's user to do instead: with the current key, with the key
-    #: of the right time.
+    #: of the right time, with a key not revoked. A revocation's ``reason`` is the custodian's
+    #: note for the hub's operators, never told: whoever uses a revoked key may have stolen it.
     _use_current: ClassVar[str]
     _use_dated: ClassVar[str]
+    _use_unrevoked: ClassVar[str]
 
     def problem_at(self, moment: datetime) -> KeyRefusal | None:
         """Why this key cannot be used at ``moment``; None when it can."""
         if self.revoked_at is not None and moment >= self.revoked_at:
             return KeyRefusal(
                 KeyProblem.REVOKED,
-                f"key {self.id} was revoked at {self.revoked_at.isoformat()} ({self.reason}); "
-                f"{self._use_current}",
+                f"key {self.id} was revoked at {self.revoked_at.isoformat()}; "
+                f"{self._use_unrevoked}",
             )
         if moment < self.valid_from:
             return KeyRefusal(
@@ -102,9 +104,9 @@ class DatedKey(Generic[PublicT]):
             return None
         return KeyRefusal(
             KeyProblem.REVOKED,
-            f"key {self.id} was revoked at {self.revoked_at.isoformat()} ({self.reason}) and "
-            f"this reached the hub at {received.isoformat()}, after that, whatever time it "
-            f"claims; {self._use_current}",
+            f"key {self.id} was revoked at {self.revoked_at.isoformat()} and this reached the "
+            f"hub at {received.isoformat()}, after that, whatever time it claims; "
+            f"{self._use_unrevoked}",
         )
 
 
@@ -120,6 +122,10 @@ class KeyEntry(DatedKey[Ed25519PublicKey]):
         "have the hub's operator register a key made with `kawal keys new INSTITUTION "
         "--valid-from` that time"
     )
+    _use_unrevoked: ClassVar[str] = (
+        "sign with the institution's newer key; where it has none, its key custodian makes one "
+        "(`kawal keys new INSTITUTION`) and has the hub's operator register it"
+    )
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,7 @@ class EncryptionKeyEntry(DatedKey[X25519PublicKey]):
     use: ClassVar[KeyUse] = KeyUse.ENCRYPTION
     _use_current: ClassVar[str] = "seal to the institution's current encryption key"
     _use_dated: ClassVar[str] = "seal to the encryption key valid at the time of sealing"
+    _use_unrevoked: ClassVar[str] = _use_current
 
 
 #: An entry of the registry, of either kind.

@@ -98,7 +98,7 @@ def _checked_reason(reason: str) -> str:
     if not reason:
         raise KeyRevocationError(
             "--reason is empty; say why the key is withdrawn (e.g. --reason "
-            '"private key leaked from a laptop"): the hub names it in every refusal of the key'
+            '"private key leaked from a laptop"): the key registry keeps it for the operators'
         )
     if any(not char.isprintable() for char in reason):
         raise KeyRevocationError(
@@ -106,8 +106,8 @@ def _checked_reason(reason: str) -> str:
         )
     if names_someone(reason):
         raise KeyRevocationError(
-            f"--reason {NAMES_SOMEONE}; every refusal of the key quotes it, to the senders and "
-            'in kawal.dlq, so say what happened without naming anyone (e.g. --reason "private '
+            f"--reason {NAMES_SOMEONE}; the key registry keeps it, and every institution holds "
+            'that file, so say what happened without naming anyone (e.g. --reason "private '
             'key leaked from a laptop")'
         )
     return reason

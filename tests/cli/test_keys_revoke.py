@@ -99,7 +99,8 @@ def test_revoking_adds_two_lines_to_the_entry_and_keeps_the_rest(
     refused = refusal(key, leaked)
     assert isinstance(refused, KeyRefusal)
     assert refused.problem is KeyProblem.REVOKED
-    assert 'laptop "A" stolen' in refused.detail
+    assert f"key {key.key_id} was revoked at {leaked.isoformat()};" in refused.detail
+    assert "stolen" not in refused.detail  # the reason is in the entry, for the operators
     assert isinstance(refusal(key, leaked - timedelta(seconds=1)), KeyEntry)
     assert f"key {key.key_id} revoked from {LEAKED_AT} in {registry.path}" in out
     assert "next: nothing to restart here" in out
@@ -204,7 +205,7 @@ def test_a_linked_registry_stays_a_link(
     [
         (["--reason", "  "], "--reason is empty; say why the key is withdrawn"),
         (["--reason", "one\ntwo"], "give it on one line"),
-        # Every refusal of the key quotes it: before, a NIK or an address was taken.
+        # Every institution holds the registry: before, a NIK or an address was taken.
         (["--reason", "leaked by Budi NIK 3374010101900001"], "looks like it holds personal"),
         (["--reason", "leaked by budi@example.org"], "say what happened without naming anyone"),
         (
