@@ -14,17 +14,11 @@ from schemas.identity import case_id_for
 from tests.browser import chromium, keep, page_of
 from tests.hubtools import RunningHub, registration, verification
 from tests.lapor_hub import RunningPortal, feed_event, running_portal
-from tests.lapor_support import png, seaweed_s3
+from tests.lapor_support import png
 
 pytestmark = pytest.mark.slow
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture(scope="module")
-def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Location]:
-    with seaweed_s3(tmp_path_factory.mktemp("chromium-s3")) as found:
-        yield found
 
 
 @pytest.fixture(scope="module")

@@ -8,28 +8,12 @@ another site, over real HTTP with a real evidence store and spool.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from connectors.lapor.connector import LaporIntake
-from connectors.lapor.evidence import S3Location
-from tests.connectors.test_lapor_portal import opened_intake, request
-from tests.lapor_support import multipart, report_fields, seaweed_s3
-
-
-@pytest.fixture(scope="module")
-def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Location]:
-    """The evidence store of the module's tests: each test's intake has a spool of its own."""
-    with seaweed_s3(tmp_path_factory.mktemp("cross-site-s3")) as found:
-        yield found
-
-
-@pytest.fixture
-def intake(location: S3Location, tmp_path: Path) -> Iterator[LaporIntake]:
-    with opened_intake(location, tmp_path / "spool") as connector:
-        yield connector
+from tests.connectors.test_lapor_portal import request
+from tests.lapor_support import multipart, report_fields
 
 
 def post_form(intake: LaporIntake, headers: dict[str, str]) -> tuple[int, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterator
 
 import pytest
 from minio import Minio
@@ -21,15 +20,9 @@ from connectors.lapor.evidence import (
     parse_evidence_keys,
 )
 from streams.local.processes import free_port
-from tests.lapor_support import BUCKET, CHAT_LOG, png, seaweed_s3
+from tests.lapor_support import BUCKET, CHAT_LOG, png
 
 EVIDENCE_KEY = b"k" * 32
-
-
-@pytest.fixture(scope="module")
-def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Location]:
-    with seaweed_s3(tmp_path_factory.mktemp("evidence-s3")) as found:
-        yield found
 
 
 @pytest.fixture

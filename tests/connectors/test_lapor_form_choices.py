@@ -7,7 +7,6 @@ list showed ids (``pilkada-2024``) and the region asked for a Kemendagri code.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +16,8 @@ from pydantic import ValidationError
 from connectors.host import build
 from connectors.lapor.connector import IntakeConfig, LaporIntake
 from connectors.lapor.evidence import S3Location
-from tests.connectors.test_lapor_portal import config, only_event, opened_intake, request
-from tests.lapor_support import multipart, report_fields, seaweed_s3
-
-
-@pytest.fixture(scope="module")
-def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Location]:
-    with seaweed_s3(tmp_path_factory.mktemp("choices-s3")) as found:
-        yield found
-
-
-@pytest.fixture
-def intake(location: S3Location, tmp_path: Path) -> Iterator[LaporIntake]:
-    with opened_intake(location, tmp_path / "spool") as connector:
-        yield connector
+from tests.connectors.test_lapor_portal import config, only_event, request
+from tests.lapor_support import multipart, report_fields
 
 
 def form(connector: LaporIntake, lang: str = "id") -> str:

@@ -17,19 +17,7 @@ import pytest
 from connectors.lapor.connector import LaporIntake
 from connectors.lapor.evidence import S3Location
 from tests.connectors.test_lapor_portal import opened_intake
-from tests.lapor_support import EXECUTABLE, multipart, png, report_fields, seaweed_s3
-
-
-@pytest.fixture(scope="module")
-def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Location]:
-    with seaweed_s3(tmp_path_factory.mktemp("form-s3")) as found:
-        yield found
-
-
-@pytest.fixture
-def intake(location: S3Location, tmp_path: Path) -> Iterator[LaporIntake]:
-    with opened_intake(location, tmp_path / "spool") as connector:
-        yield connector
+from tests.lapor_support import EXECUTABLE, multipart, png, report_fields
 
 
 def send(

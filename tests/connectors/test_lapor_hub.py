@@ -26,15 +26,9 @@ from schemas.identity import case_id_for
 from streams.audit.trail import WITHHELD
 from tests.hubtools import RunningHub, registration, verification
 from tests.lapor_hub import RunningPortal, feed_event, running_portal
-from tests.lapor_support import CHAT_LOG, PDF, png, report_fields, seaweed_s3
+from tests.lapor_support import CHAT_LOG, PDF, png, report_fields
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Location]:
-    with seaweed_s3(tmp_path_factory.mktemp("hub-s3")) as found:
-        yield found
 
 
 @pytest.fixture(scope="module")

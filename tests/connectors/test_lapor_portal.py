@@ -34,16 +34,9 @@ from tests.lapor_support import (
     multipart,
     png,
     report_fields,
-    seaweed_s3,
 )
 
 SECRET = "lapor-portal-secret-of-at-least-32-chars"
-
-
-@pytest.fixture(scope="module")
-def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Location]:
-    with seaweed_s3(tmp_path_factory.mktemp("portal-s3")) as found:
-        yield found
 
 
 def config(location: S3Location, spool: Path, **changes: Any) -> dict[str, Any]:
@@ -70,12 +63,6 @@ def opened_intake(location: S3Location, spool: Path, **changes: Any) -> Iterator
         yield connector
     finally:
         connector.close()
-
-
-@pytest.fixture
-def intake(location: S3Location, tmp_path: Path) -> Iterator[LaporIntake]:
-    with opened_intake(location, tmp_path / "spool") as connector:
-        yield connector
 
 
 def request(

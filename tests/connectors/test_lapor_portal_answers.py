@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,21 +18,9 @@ from tests.connectors.test_lapor_portal import (
     request,
     status_connector,
 )
-from tests.lapor_support import multipart, report_fields, seaweed_s3
+from tests.lapor_support import multipart, report_fields
 
 BUNDLED_REGISTRY = Path(__file__).parents[2] / "streams" / "data" / "institutions.toml"
-
-
-@pytest.fixture(scope="module")
-def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Location]:
-    with seaweed_s3(tmp_path_factory.mktemp("answers-s3")) as found:
-        yield found
-
-
-@pytest.fixture
-def intake(location: S3Location, tmp_path: Path) -> Iterator[LaporIntake]:
-    with opened_intake(location, tmp_path / "spool") as connector:
-        yield connector
 
 
 def test_the_language_links_after_sending_keep_the_tracking_code(intake: LaporIntake) -> None:

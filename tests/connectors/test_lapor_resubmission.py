@@ -4,28 +4,11 @@ HTTP, with a real SeaweedFS evidence store and spool: one report, one tracking c
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-
-import pytest
 
 from connectors.lapor.connector import LaporIntake
-from connectors.lapor.evidence import S3Location
-from tests.connectors.test_lapor_portal import opened_intake, request
-from tests.lapor_support import multipart, png, report_fields, seaweed_s3
-
-
-@pytest.fixture(scope="module")
-def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Location]:
-    with seaweed_s3(tmp_path_factory.mktemp("resubmission-s3")) as found:
-        yield found
-
-
-@pytest.fixture
-def intake(location: S3Location, tmp_path: Path) -> Iterator[LaporIntake]:
-    with opened_intake(location, tmp_path / "spool") as connector:
-        yield connector
+from tests.connectors.test_lapor_portal import request
+from tests.lapor_support import multipart, png, report_fields
 
 
 def form_token(connector: LaporIntake) -> str:

@@ -4,36 +4,21 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from connectors.lapor.codes import new_code, read_code, readings
 from connectors.lapor.connector import LaporIntake
-from connectors.lapor.evidence import S3Location
 from connectors.lapor.tracking import TrackingStore
-from tests.connectors.test_lapor_portal import opened_intake, post_json, request
-from tests.lapor_support import report_fields, seaweed_s3
+from tests.connectors.test_lapor_portal import post_json, request
+from tests.lapor_support import report_fields
 
 SHAPE = re.compile(r"[A-Z2-7]{4}(-[A-Z2-7]{4}){5}")
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 #: A code of the first format (URL-safe base64 of 18 bytes), as reporters still hold them.
 EARLIER = "-q_Zl1IOo0bT4xYw9vKaN7cE"
 LETTERS_ONLY = "abcdEFGHijklMNOPqrstUVWX"
-
-
-@pytest.fixture(scope="module")
-def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Location]:
-    with seaweed_s3(tmp_path_factory.mktemp("codes-s3")) as found:
-        yield found
-
-
-@pytest.fixture
-def intake(location: S3Location, tmp_path: Path) -> Iterator[LaporIntake]:
-    with opened_intake(location, tmp_path / "spool") as connector:
-        yield connector
 
 
 def test_a_code_has_one_case_no_lookalikes_and_no_leading_dash() -> None:
