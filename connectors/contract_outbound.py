@@ -1,7 +1,7 @@
 """The contract suite of an outbound connector (:mod:`connectors.contract` tells how to use it).
 
-It checks delivery, its idempotence on event ids, and that an outage ends in ``kawal.dlq`` from
-whose position the connector delivers again.
+It checks delivery, its idempotence on event ids, and that an outage holds the feed at the entry
+not delivered (nothing dead-lettered) until the system takes it.
 """
 
 from __future__ import annotations
@@ -15,15 +15,17 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from connectors.base import ConnectorConfig, FeedEntry, OutboundConnector
-from connectors.contract_base import FAST_RETRY, WAIT_SECONDS, SystemContract
+from connectors.contract_base import FAST_RETRY, WAIT_SECONDS, SystemContract, read_topic
 from connectors.errors import TransientError
 from connectors.feed_chains import FeedChains
 from connectors.outbound_runner import OutboundRunner
 from connectors.signed_fixtures import contract_keyring, feed_disclosures, feed_entry_record
-from streams.broker.dead_letter_replay import replay_dead_letters
-from streams.broker.dead_letters import ReplayFilter
+from monitoring.connectors import ConnectorMetrics
 from streams.domain.commitments import reveal
-from streams.topics import outbound_topic
+from streams.topics import DLQ, outbound_topic
+
+#: Passes that gave up on the system, counted per connector.
+FAILURES = "kawal_connector_failures_total"
 
 
 class OutboundContract(SystemContract):
@@ -84,44 +86,57 @@ class OutboundContract(SystemContract):
         assert self.effects(system, entry.event_id) == 0
         connector.close()
 
-    def test_an_outage_ends_in_the_dlq_and_redelivery_from_its_position_delivers(
+    def test_an_outage_holds_the_feed_until_the_system_takes_the_entry(
         self, system: Any, tmp_path: Path, kawal_broker: list[str]
     ) -> None:
-        """Retries run out into kawal.dlq; replay leaves the feed; redelivery delivers once.
+        """Retries run out into a hold, not into kawal.dlq; the entry is delivered once back.
 
-        `kawal dlq replay` sends only back to inbound topics, so the connector delivers the
-        entry again from the letter's source position (as `--redeliver-from` makes it).
+        The runner tries the entry again pass after pass while the system is down, reads
+        nothing after it, and delivers it once when the system is back.
         """
         connector = self.outbound(system, tmp_path)
         codec = connector.context.codec
         entry = self.entries(connector)[0]
         consumer, producer = self._clients(connector, kawal_broker)
-        chains = FeedChains(":memory:")
+        metrics = ConnectorMetrics()
         runner = OutboundRunner(
-            connector, consumer, producer, codec, FAST_RETRY, contract_keyring(), chains
+            connector,
+            consumer,
+            producer,
+            codec,
+            FAST_RETRY,
+            contract_keyring(),
+            FeedChains(":memory:"),
+            probe=metrics.probe(connector.name, connector.institution),
         )
         feed = outbound_topic(connector.institution)
+        labels = {"connector": connector.name, "institution": connector.institution}
         try:
             value = codec.encode("kawal.AuditEntry", entry.entry)
             sent = producer.send(feed, key=entry.case_id.encode(), value=value).get(30)
             with self.unreachable(system):
-                self._until_handled(runner)
+                for _ in range(int(WAIT_SECONDS * 10)):
+                    runner.run_once(timeout_ms=100)
+                    if metrics.registry.get_sample_value(FAILURES, labels) == 2:
+                        break
+                assert metrics.registry.get_sample_value(FAILURES, labels) == 2
+                assert metrics.registry.get_sample_value("kawal_connector_up", labels) == 0
             assert self.effects(system, entry.event_id) == 0
-            selection = ReplayFilter(source_topic=feed, reason_code="delivery_failed")
-            outcome = replay_dead_letters(
-                kawal_broker, codec, tmp_path, selection, contract_keyring()
-            )
-            assert outcome.replayed == 0
-            assert outcome.not_replayable >= 1
-            assert all("--redeliver-from" in reason for _, reason in outcome.refusals)
-            assert runner.run_once(timeout_ms=300) == 0, "replay wrote to the feed"
-            consumer.seek(TopicPartition(feed, sent.partition), sent.offset)
             self._until_handled(runner)
             assert self.effects(system, entry.event_id) == 1
+            assert metrics.registry.get_sample_value("kawal_connector_up", labels) == 1
+            position = consumer.committed(TopicPartition(feed, sent.partition))
+            assert position == sent.offset + 1
         finally:
             consumer.close()
             producer.close()
             connector.close()
+        letters = [codec.decode(m.value).record for m in read_topic(kawal_broker, DLQ)]
+        assert not [
+            letter
+            for letter in letters
+            if (letter["source_topic"], letter["source_offset"]) == (feed, sent.offset)
+        ], "an entry not delivered during the outage was dead-lettered"
 
     def _clients(
         self, connector: OutboundConnector[ConnectorConfig], bootstrap: list[str]

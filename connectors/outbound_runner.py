@@ -12,12 +12,18 @@ holds the runner back at the first entry not handled, until it answers again; it
 the connector. Nor does a failure on one entry that nobody foresaw: that entry is
 dead-lettered (:mod:`connectors.record_failures`).
 
-A delivery the system did not take after its retries is dead-lettered ``delivery_failed`` and
-makes the connector down (``kawal_connector_up`` 0, the pass counted in
-``kawal_connector_failures_total``, ``/readyz`` 503) until a delivery succeeds again, which
-it logs. A ``duplicate_event`` receipt is the hub saying it holds an event sent again
-(:attr:`connectors.receipts.HubRefusal.already_held`): logged at INFO and counted apart, never
-a refusal.
+A delivery the system did not take after its retries is never skipped nor dead-lettered: the
+runner holds the entry's partition at it (:mod:`connectors.feed_holds`) and delivers it again
+after a wait, pass after pass, until the system takes it; one case's entries reach the system
+in their order. Meanwhile the connector is down (``kawal_connector_up`` 0, each pass that gave
+up counted in ``kawal_connector_failures_total``, ``/readyz`` 503) and each pass that gave up
+logs a WARNING with the entry's position and event id; the delivery that succeeds logs that
+the system takes deliveries again. An entry the system refuses as such
+(:class:`connectors.errors.PermanentError`) is dead-lettered, and the runner goes on.
+``kawal_connector_records_total`` counts the calls into the system that succeeded (entries
+delivered, the hub's refusals told). A ``duplicate_event`` receipt is the hub saying it holds
+an event sent again (:attr:`connectors.receipts.HubRefusal.already_held`): logged at INFO and
+counted apart, never a refusal.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from connectors.base import (
 from connectors.dead_letters import PUBLISH_TIMEOUT_SECONDS, Rejection, send_dead_letter
 from connectors.errors import PermanentError
 from connectors.feed_chains import FeedChains
+from connectors.feed_holds import FeedHolds
 from connectors.heads import HeadKeeper
 from connectors.receipts import believed_refusal
 from connectors.record_failures import INTERNAL_ERROR, failure_reason, is_machine_failure
@@ -82,9 +89,11 @@ class OutboundRunner(RenewsProducer):
         self.probe = probe or unwatched(connector.name, connector.institution)
         #: Deliveries of the current pass that gave up on the system.
         self._gave_up = 0
-        #: Deliveries dead-lettered since the system last took one; 0 while it takes them.
-        self._undelivered = 0
+        #: Calls into the system of the current pass that succeeded.
+        self._delivered = 0
         self.consumer = consumer
+        #: The feed's partitions held at an entry the system did not take.
+        self.holds = FeedHolds(consumer, policy)
         self.producer = producer
         self.codec = codec
         self.policy = policy
@@ -106,42 +115,59 @@ class OutboundRunner(RenewsProducer):
 
         A pass the broker breaks (it does not answer a fetch, or take a dead letter or a
         commit) commits nothing past what it settled: the feed's position goes back to the
-        first entry not handled, which the next pass handles through a new producer.
+        first entry not handled, which the next pass handles through a new producer. A
+        partition held at an entry the system did not take is read again from that entry
+        once its wait is over (:mod:`connectors.feed_holds`); an entry it holds at is not
+        counted as handled.
         """
-        self._gave_up = 0
+        self._gave_up = self._delivered = 0
         if not self._renew_producer():
             return 0
         #: Per partition, the offset of the first entry of this pass not yet handled.
         unsettled: dict[TopicPartition, int] = {}
         handled = 0
         try:
+            self.holds.resume_due()
+            timeout_ms = self.holds.poll_ms(timeout_ms)
             polled = self.consumer.poll(timeout_ms=timeout_ms, max_records=200)
             # After the poll, which may wait: an entry that came meanwhile meets the registry
             # as it is now, a key revoked while the poll waited included.
             self.keys.refresh()
             unsettled = {partition: records[0].offset for partition, records in polled.items()}
             for partition, records in polled.items():
-                for record in records:
-                    self._handle(record)
-                    handled += 1
-                    unsettled[partition] = record.offset + 1
+                handled += self._handle_partition(partition, records, unsettled)
                 self._commit(partition, unsettled[partition])
         except KafkaError as exc:
             self._broker_missed(exc, unsettled)
             return handled
-        self._report_pass(handled)
+        self._report_pass()
         return handled
 
-    def _report_pass(self, handled: int) -> None:
-        """Count a pass that gave up on the system; up only while the system takes deliveries."""
+    def _handle_partition(
+        self,
+        partition: TopicPartition,
+        records: list[ConsumerRecord],
+        unsettled: dict[TopicPartition, int],
+    ) -> int:
+        """Settle ``records`` in order up to one the system did not take; how many were."""
+        for settled, record in enumerate(records):
+            if not self._handle(record):
+                return settled
+            unsettled[partition] = record.offset + 1
+            self._hold_ended(partition, record.offset)
+        return len(records)
+
+    def _report_pass(self) -> None:
+        """Count a pass that gave up on the system; up only while no entry is held."""
         if self._gave_up:
             self.probe.failed()
-        # A pass with nothing to deliver (a quiet feed, heads, acceptances) does not show the
-        # system back: it stays down until a delivery succeeds.
-        if self._undelivered:
+        # A pass with nothing to deliver (a quiet feed, heads, acceptances, a held partition
+        # waiting) does not show the system back: it stays down until the held entry is taken.
+        if self.holds:
+            self.probe.counted(self._delivered)
             self.probe.undelivered()
         else:
-            self.probe.succeeded(handled)
+            self.probe.succeeded(self._delivered)
 
     def _commit(self, partition: TopicPartition, offset: int) -> None:
         """Commit ``partition`` up to ``offset``: the entries before it were settled."""
@@ -166,10 +192,13 @@ class OutboundRunner(RenewsProducer):
                 self.consumer.seek(partition, offset)
         self._producer_lost()
 
-    def _handle(self, record: ConsumerRecord) -> None:
-        """Settle ``record``; a failure nobody foresaw dead-letters it (record_failures)."""
+    def _handle(self, record: ConsumerRecord) -> bool:
+        """Settle ``record``; False when it is held (:meth:`_into_system`).
+
+        A failure nobody foresaw dead-letters it (record_failures).
+        """
         try:
-            self._settle(record)
+            return self._settle(record)
         except Exception as exc:
             if is_machine_failure(exc):
                 raise
@@ -177,24 +206,27 @@ class OutboundRunner(RenewsProducer):
             then = f"restart the connector once with `--redeliver-from {position}`"
             reason = failure_reason(self.connector.name, f"feed record {position}", exc, then)
             self._reject(record, INTERNAL_ERROR, reason)
+            return True
 
-    def _settle(self, record: ConsumerRecord) -> None:
-        """Deliver an entry believed, note a receipt or keep a head; dead-letter what is not."""
+    def _settle(self, record: ConsumerRecord) -> bool:
+        """Deliver an entry believed, note a receipt or keep a head; dead-letter what is not.
+
+        False when the system did not take the entry, which is then held.
+        """
         try:
             decoded = self.codec.decode(record.value)
         except CodecError as exc:
             self._reject(record, "undecodable", str(exc))
-            return
+            return True
         if decoded.full_name == "kawal.TreeHead" and self.heads is not None:
             refusal = self.heads.keep(decoded.record)
             if refusal is not None:
                 self._reject(record, refusal.code, f"tree head refused: {refusal.detail}")
-            return
+            return True
         if decoded.full_name == "kawal.Receipt":
-            self._note_receipt(record, decoded.record)
-            return
+            return self._note_receipt(record, decoded.record)
         if decoded.full_name != "kawal.AuditEntry":
-            return
+            return True
         believed = self._believe(decoded.record)
         if isinstance(believed, EntryProblem):
             reason = (
@@ -202,20 +234,23 @@ class OutboundRunner(RenewsProducer):
                 f"{believed.detail}; the hub did not vouch for it as it stands"
             )
             self._reject(record, believed.code, reason)
-            return
+            return True
         entry = believed
         # Known before delivery: a redelivery after a crash finds the same hash, a fork not.
         self.chains.record(entry.entry)
-        self._into_system(record, entry.event_id, lambda: self.connector.deliver(entry))
+        return self._into_system(record, entry.event_id, lambda: self.connector.deliver(entry))
 
-    def _note_receipt(self, record: ConsumerRecord, receipt: dict[str, Any]) -> None:
-        """Tell ops, and the system, of a refusal the hub signed; acceptances need nothing."""
+    def _note_receipt(self, record: ConsumerRecord, receipt: dict[str, Any]) -> bool:
+        """Tell ops, and the system, of a refusal the hub signed; acceptances need nothing.
+
+        False when the system did not take the refusal, which is then held.
+        """
         refusal = believed_refusal(self.keyring.registry, receipt)
         if refusal is None:
-            return
+            return True
         if isinstance(refusal, EntryProblem):
             self._reject(record, refusal.code, f"rejection receipt refused: {refusal.detail}")
-            return
+            return True
         if refusal.already_held:
             # The ids of an event and its case only, as the refusal's WARNING names them.
             log.info(
@@ -229,7 +264,7 @@ class OutboundRunner(RenewsProducer):
                 refusal.source,
             )
             self.probe.already_held()
-            return
+            return True
         log.warning(
             "%s: the hub refused %s %s of case %s (%s at %s): %s",
             self.connector.name,
@@ -241,57 +276,61 @@ class OutboundRunner(RenewsProducer):
             refusal.reason,
         )
         self.probe.refused_by_hub(refusal.reason_code)
-        self._into_system(record, refusal.event_id, lambda: self.connector.refused(refusal))
+        return self._into_system(record, refusal.event_id, lambda: self.connector.refused(refusal))
 
     def _into_system(
         self, record: ConsumerRecord, event_id: str | None, call: Callable[[], object]
-    ) -> None:
-        """Make ``call`` into the system with retries; dead-letter the record if it fails."""
+    ) -> bool:
+        """Make ``call`` into the system with retries; False when it gave up (held).
+
+        A refusal of the record itself (PermanentError) dead-letters it.
+        """
         try:
             what = f"{self.connector.name}: delivering event {event_id}"
             outcome = with_retries(call, self.policy, Patience(self.probe), what)
         except PermanentError as exc:
             self._reject(record, exc.reason_code, f"event {event_id}: {exc.reason}")
-            return
+            return True
         if isinstance(outcome, GaveUp):
-            self._gave_up_on(record, event_id, outcome)
-        else:
-            self._system_back()
+            self._hold_at(record, event_id, outcome)
+            return False
+        self._delivered += 1
+        return True
 
-    def _gave_up_on(self, record: ConsumerRecord, event_id: str | None, outcome: GaveUp) -> None:
-        """Dead-letter ``record``, which the system did not take: down until it takes one."""
-        if not self._undelivered:
-            # A connector's reasons are free of personal data (connectors.errors).
-            log.warning(
-                "%s: its system takes no deliveries after %d attempts (%s: %s); the connector "
-                "is down and not ready until a delivery succeeds",
-                self.connector.name,
-                outcome.attempts,
-                type(outcome.last_error).__name__,
-                outcome.last_error,
-            )
-        reason = (
-            f"{self.connector.name} could not deliver event {event_id} after "
-            f"{outcome.attempts} attempts ({outcome.last_error}); once the system is "
-            f"back, restart the connector with `--redeliver-from "
-            f"{record.partition}:{record.offset}`"
-        )
-        self._reject(record, "delivery_failed", reason)
+    def _hold_at(self, record: ConsumerRecord, event_id: str | None, outcome: GaveUp) -> None:
+        """Hold ``record``'s partition at it, which the system did not take: down meanwhile."""
+        partition = TopicPartition(record.topic, record.partition)
+        held = self.holds.hold(partition, record.offset, event_id)
         self._gave_up += 1
-        self._undelivered += 1
+        # Ids and the connector's own words only (connectors.errors): no personal data, no
+        # answer of the system.
+        log.warning(
+            "%s: its system takes no deliveries (%d attempts, %s: %s); the feed is held at "
+            "%s (event %s), nothing after it is delivered; the same entry is tried again in "
+            "%.1f s (passes given up on it: %d)",
+            self.connector.name,
+            outcome.attempts,
+            type(outcome.last_error).__name__,
+            outcome.last_error,
+            held.position,
+            event_id,
+            held.wait,
+            held.passes,
+        )
 
-    def _system_back(self) -> None:
-        """A delivery succeeded: say so if the system had taken none since one gave up."""
-        if not self._undelivered:
+    def _hold_ended(self, partition: TopicPartition, offset: int) -> None:
+        """The entry at ``offset`` of ``partition`` was settled: say so if it ends a hold."""
+        held = self.holds.settled(partition, offset)
+        if held is None:
             return
         log.info(
-            "%s: its system takes deliveries again; entries dead-lettered meanwhile: %d "
-            "(`kawal dlq list --stage connector --reason delivery_failed`), delivered by a "
-            "restart with `--redeliver-from` the oldest one's position",
+            "%s: its system takes deliveries again; the entry held at %s (event %s) is "
+            "settled after %d passes given up on it, and the feed goes on",
             self.connector.name,
-            self._undelivered,
+            held.position,
+            held.event_id,
+            held.passes,
         )
-        self._undelivered = 0
 
     def _believe(self, entry: dict[str, Any]) -> FeedEntry | EntryProblem:
         """The entry to deliver, if both signatures hold and it extends its case's chain."""

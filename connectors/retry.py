@@ -38,6 +38,21 @@ class RetryPolicy(BaseModel):
             delay *= 2
         return waits
 
+    def hold_seconds(self, passes: int) -> float:
+        """The wait before trying again an entry ``passes`` passes in a row gave up on.
+
+        The retries' backoff goes on doubling across passes, capped at ``max_seconds``: an
+        outbound connector holding its feed at an entry (:mod:`connectors.feed_holds`) asks
+        its system at most every ``max_seconds`` plus a pass's own retries.
+
+        >>> policy = RetryPolicy(attempts=2, initial_seconds=0.5, max_seconds=10.0)
+        >>> [policy.hold_seconds(passes) for passes in (1, 2, 3, 5, 500)]
+        [1.0, 2.0, 4.0, 10.0, 10.0]
+        """
+        # Bounded, so that a hold of days does not overflow a float.
+        doublings = min(self.attempts - 1 + passes - 1, 64)
+        return min(self.initial_seconds * 2.0**doublings, self.max_seconds)
+
 
 @dataclass(frozen=True)
 class GaveUp:

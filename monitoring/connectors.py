@@ -18,9 +18,10 @@ So is whether the key registry's file, as it is now, could be read
 (``kawal_connector_key_registry_readable``): a connector whose file changed and no longer reads
 goes on with the registry it read last, which may still hold a key revoked since.
 
-An outbound connector whose system gave up a delivery after its retries (the entry is
-dead-lettered ``delivery_failed``) is down and ``/readyz`` 503 until a delivery succeeds again:
-between the entries of a quiet feed, nothing else tells that its system is still down.
+An outbound connector whose system did not take a delivery after its retries holds its feed
+at that entry (:mod:`connectors.feed_holds`) and is down and ``/readyz`` 503 until the entry is
+delivered: between its passes, which wait longer and longer, nothing else tells that its system
+is still down.
 """
 
 from __future__ import annotations
@@ -78,7 +79,11 @@ class ConnectorProbe:
         self.metrics.passed(labels, True)
         self.metrics.unreached.discard(labels)
         self.metrics.last_success.labels(*labels).set(time.time())
-        self.metrics.records.labels(*labels).inc(records)
+        self.counted(records)
+
+    def counted(self, records: int) -> None:
+        """``records`` more records handled: read from the system, or delivered into it."""
+        self.metrics.records.labels(self.connector, self.institution).inc(records)
 
     def polls_every(self, seconds: float) -> None:
         """Record that an idle connector reads its system again after ``seconds``."""
@@ -116,7 +121,7 @@ class ConnectorProbe:
         self.metrics.already_held.labels(self.connector, self.institution).inc()
 
     def undelivered(self) -> None:
-        """A pass ended with the system taking no deliveries: down and not ready till one is.
+        """A pass ended with the feed held at an entry: down and not ready till it is taken.
 
         Counts nothing; :meth:`failed` counts the passes that gave up on it. :meth:`succeeded`
         ends it.
@@ -141,8 +146,9 @@ class ConnectorMetrics:
         self.up = Gauge(
             "kawal_connector_up",
             "1 when a connector's last pass reached its system and the broker, 0 when it gave "
-            "up after its retries (an outbound one until a delivery succeeds again) or while "
-            "its broker is silent past the grace (absent before its first pass).",
+            "up after its retries (an outbound one while it holds its feed at an entry not "
+            "delivered) or while its broker is silent past the grace (absent before its first "
+            "pass).",
             labels,
             registry=self.registry,
         )
@@ -163,13 +169,15 @@ class ConnectorMetrics:
         self.records = Counter(
             "kawal_connector_records",
             "Records a connector handled (inbound: read from the system; outbound: delivered "
-            "or dead-lettered).",
+            "into the system, the hub's refusals told it included; never a dead letter, nor an "
+            "entry held).",
             labels,
             registry=self.registry,
         )
         self.failures = Counter(
             "kawal_connector_failures",
-            "Passes in which a connector gave up on its system after every retry.",
+            "Passes in which a connector gave up on its system after every retry (an outbound "
+            "one: each pass that tried its held entry in vain).",
             labels,
             registry=self.registry,
         )
@@ -225,7 +233,7 @@ class ConnectorMetrics:
         #: Per connector: whether its last pass succeeded, and its broker's silence.
         self._passes: dict[tuple[str, str], bool] = {}
         self._brokers: dict[tuple[str, str], BrokerSilence] = {}
-        #: Outbound connectors whose system took no delivery since one gave up on it.
+        #: Outbound connectors holding their feed at an entry their system did not take.
         self.unreached: set[tuple[str, str]] = set()
         self.checkpoint = Gauge(
             "kawal_connector_checkpoint_timestamp_seconds",

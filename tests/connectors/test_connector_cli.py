@@ -1,4 +1,4 @@
-"""The connector commands as an operator runs them: list, run, an outage and its redelivery."""
+"""The connector commands as an operator runs them: list, run, a refusal and its redelivery."""
 
 from __future__ import annotations
 
@@ -117,13 +117,12 @@ def _records_on(bootstrap: str, topic: str) -> int:
     return len(read_topic([bootstrap], topic))
 
 
-def test_an_outage_ends_in_the_dlq_and_redelivery_from_its_position_delivers_it_once(
+def test_a_refused_token_ends_in_the_dlq_and_redelivery_from_its_position_delivers_it_once(
     own_broker: str, tmp_path: Path
 ) -> None:
     codec = AvroCodec(default_catalog())
-    # Down for maintenance: every status update is answered 503.
     bawaslu = BawasluSystem(
-        "http://127.0.0.1:9/unused", "secret", TOKEN, unavailable_rate=1.0
+        "http://127.0.0.1:9/unused", "secret", TOKEN
     ).start()  # bound at once: an ephemeral client port could take its port otherwise
     env = dict(
         os.environ,
@@ -132,11 +131,15 @@ def test_an_outage_ends_in_the_dlq_and_redelivery_from_its_position_delivers_it_
         KAWAL_CONNECTOR_METRICS_PORT="0",  # unread here; 6068 may be another process's
     )
     config = tmp_path / "callback.toml"
-    config.write_text(
-        f'institution = "bawaslu.33"\ncallback_url = "{bawaslu.callback_url}"\n'
-        f'token = "{TOKEN}"\ntimeout_seconds = 0.5\n'
-        "[retry]\nattempts = 3\ninitial_seconds = 0.1\nmax_seconds = 0.2\n"
-    )
+
+    def configure(token: str) -> None:
+        config.write_text(
+            f'institution = "bawaslu.33"\ncallback_url = "{bawaslu.callback_url}"\n'
+            f'token = "{token}"\ntimeout_seconds = 0.5\n'
+            "[retry]\nattempts = 3\ninitial_seconds = 0.1\nmax_seconds = 0.2\n"
+        )
+
+    configure("last-years-token")  # Bawaslu refuses it: each entry is dead-lettered
     # The connector checks the entry with the keys of its home, as the hub made them.
     settings = Settings(home=tmp_path / "home")
     ensure_local_keys(settings)
@@ -154,14 +157,16 @@ def test_an_outage_ends_in_the_dlq_and_redelivery_from_its_position_delivers_it_
     )
     connector.start()
     try:
-        _wait(dead_letter_with(env, "delivery_failed"), connector.log_tail)
+        _wait(dead_letter_with(env, "callback_unauthorized"), connector.log_tail)
         assert bawaslu.recorded(entry["event_id"]) == 0
     finally:
         connector.stop(20)
-    bawaslu.unavailable_rate = 0.0  # back from maintenance
+    configure(TOKEN)  # the token corrected
     position = f"{sent.partition}:{sent.offset}"
     feed_before = _records_on(own_broker, outbound_topic("bawaslu.33"))
-    replay = _kawal(env, "dlq", "replay", "--stage", "connector", "--reason", "delivery_failed")
+    replay = _kawal(
+        env, "dlq", "replay", "--stage", "connector", "--reason", "callback_unauthorized"
+    )
     assert replay.returncode == 1, replay.stderr  # nothing it selects is replayable
     lines = replay.stdout.splitlines()
     assert lines[0] == "replayed 0, already replayed 0, not replayable 1, permanent 0", (

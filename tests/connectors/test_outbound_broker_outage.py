@@ -1,11 +1,11 @@
 """A broker that stops answering for a while holds an outbound connector back; it does not stop it.
 
 The connector runs as ``kawal connector run`` runs it (:func:`connectors.host.run_connector`).
-Its system goes down on a feed entry, so the entry is to be dead-lettered, and the broker is
-frozen (SIGSTOP) before the dead letter goes out: it keeps its connections and answers nothing,
-as when it is overloaded or its disk is full. Nothing is committed past that entry, so once the
-broker and the system are back the connector delivers it and every entry after it; before, the
-error ended the connector's process.
+Its system goes down on a feed entry, so the feed is to be held at that entry, and the broker is
+frozen (SIGSTOP) before the pass commits: it keeps its connections and answers nothing, as when
+it is overloaded or its disk is full. Nothing is committed past that entry, so once the broker
+and the system are back the connector delivers it and every entry after it; before, the error
+ended the connector's process.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class Inbox(OutboundConnector[ConnectorConfig]):
     """A system that keeps the event ids delivered into it, and goes down when told.
 
     The first delivery it refuses while down waits until the test froze the broker, so the
-    dead letter that follows meets a broker that does not answer.
+    commit that follows (up to the entry held) meets a broker that does not answer.
     """
 
     name = "outage-inbox"
@@ -98,7 +98,7 @@ def _publish_entry(producer: KafkaProducer, inbox: Inbox) -> str:
 
 
 @pytest.mark.timeout(900)
-def test_a_dead_letter_the_frozen_broker_does_not_take_skips_no_entry(
+def test_a_commit_the_frozen_broker_does_not_take_skips_no_entry(
     embedded_broker: EmbeddedBroker, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     catalog = default_catalog()
