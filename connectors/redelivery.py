@@ -1,14 +1,15 @@
 """An outbound connector delivers its feed again from a position: how a dead letter is redone.
 
 ``kawal dlq replay`` sends only back to inbound topics, so an entry an outbound connector
-dead-lettered (its system was down past the retries, or refused its token) is not written to
-the feed again: the feed is the hub's to write. Once the cause is fixed, the operator restarts
-the connector with ``--redeliver-from PARTITION:OFFSET`` (the letter's source position, which
-``kawal dlq list`` and ``kawal dlq replay`` print); the connector seeks its own consumer there
-when the group assigns it the partition and delivers from it (a partition the feed does not
-have is refused before the connector starts: it would never be assigned). Entries after it that
-were already delivered are delivered again, which changes nothing: delivery is idempotent on
-``event_id`` and the feed chains recognise an entry they have seen.
+dead-lettered (its system refused it as it was, or its token; an outage dead-letters nothing,
+:mod:`connectors.feed_holds`) is not written to the feed again: the feed is the hub's to
+write. Once the cause is fixed, the operator restarts the connector with ``--redeliver-from
+PARTITION:OFFSET`` (the letter's source position, which ``kawal dlq list`` and ``kawal dlq
+replay`` print); the connector seeks its own consumer there when the group assigns it the
+partition and delivers from it (a partition the feed does not have is refused before the
+connector starts: it would never be assigned). Entries after it that were already delivered
+are delivered again, which changes nothing: delivery is idempotent on ``event_id`` and the
+feed chains recognise an entry they have seen.
 """
 
 from __future__ import annotations

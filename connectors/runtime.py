@@ -7,8 +7,11 @@ the checkpoint and lets the connector acknowledge the batch to its system.
 :class:`connectors.outbound_runner.OutboundRunner` delivers the institution's feed into its
 system. A record that cannot be mapped, whose events the
 shared schemas refuse (``schema_mismatch``; a time without UTC offset, ``naive_time``) or that
-cannot be delivered goes to ``kawal.dlq`` (:mod:`connectors.dead_letters`) with a
-machine-readable reason, and the runner goes on with the next; nothing is dropped.
+the system refuses as it is (a ``PermanentError``) goes to ``kawal.dlq``
+(:mod:`connectors.dead_letters`) with a machine-readable reason, and the runner goes on with
+the next; nothing is dropped. A system that is down holds the runner back instead: an inbound
+one reads the batch again, an outbound one holds its feed at the entry not delivered
+(:mod:`connectors.feed_holds`).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ bytes, with its original key, to the inbound topic it was consumed from
 (``kawal.inbound.<institution>``). It sends only back to inbound topics: what goes there is
 still signed by its sender, so the hub resends but cannot forge. Every other letter is not
 replayable, with what to do instead (:func:`not_replayable_reason`): a record read from an
-institution's system is corrected there; an entry a connector could not deliver from its feed,
+institution's system is corrected there; an entry of its feed a connector's system refused,
 which only the hub writes, is delivered again by the connector from its own position
 (``kawal connector run ... --redeliver-from``); a letter keeping only coordinates is sent again
 by its sender; one from a topic only the hub writes (the audit sink's, say) is read again
