@@ -8,7 +8,7 @@ A reason of :data:`FIXABLE` depends on what the hub knows (its key registry, ins
 schemas, vault, the case's earlier events, the time): once that is fixed, the same bytes pass.
 
 Every :class:`~streams.domain.reasons.Reason` is in exactly one of the two, each with why. A
-reason code of no hub stage (a connector's ``delivery_failed``, say) is in neither, and is
+reason code of no hub stage (a connector's ``callback_unauthorized``, say) is in neither, and is
 taken as fixable: replay refuses only what it knows cannot pass.
 """
 
@@ -71,7 +71,7 @@ FIXABLE: Mapping[Reason, str] = {
 def is_permanent(reason_code: str) -> bool:
     """Whether a letter refused for ``reason_code`` would only be refused again if replayed.
 
-    >>> is_permanent("bad_magic"), is_permanent("unknown_key"), is_permanent("delivery_failed")
+    >>> is_permanent("bad_magic"), is_permanent("unknown_key"), is_permanent("registry_refused")
     (True, False, False)
     """
     return reason_code in PERMANENT

@@ -92,8 +92,8 @@ def test_list_shows_time_and_source_position_oldest_first(
         kawal_broker,
         stage,
         [
-            (3, "delivery_failed", FEED, 11, at(14)),
-            (0, "delivery_failed", FEED, 133, at(9)),
+            (3, "callback_rejected", FEED, 11, at(14)),
+            (0, "callback_rejected", FEED, 133, at(9)),
             (1, "bad_date", "system:inspektorat-filedrop", -1, at(12)),
         ],
     )
@@ -133,16 +133,16 @@ def test_list_selects_by_stage_and_reason(
     write(
         kawal_broker,
         stage,
-        [(2, "delivery_failed", FEED, 7, at(10)), (2, "invalid_nip", FEED, 8, at(11))],
+        [(2, "callback_rejected", FEED, 7, at(10)), (2, "invalid_nip", FEED, 8, at(11))],
     )
 
-    code = main(["dlq", "list", "--stage", stage, "--reason", "delivery_failed", "--json"])
+    code = main(["dlq", "list", "--stage", stage, "--reason", "callback_rejected", "--json"])
 
     [letter] = json.loads(capsys.readouterr().out)
     assert code == EXIT_OK
     assert (letter["stage"], letter["reason_code"], letter["source_offset"]) == (
         stage,
-        "delivery_failed",
+        "callback_rejected",
         7,
     )
 
@@ -150,7 +150,7 @@ def test_list_selects_by_stage_and_reason(
 def test_list_with_a_filter_that_selects_nothing_names_the_values_there_are(
     kawal_broker: list[str], stage: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write(kawal_broker, stage, [(0, "delivery_failed", FEED, 1, at(10))])
+    write(kawal_broker, stage, [(0, "callback_rejected", FEED, 1, at(10))])
 
     code = main(["dlq", "list", "--stage", stage, "--reason", "delivery_faild"])
 
@@ -161,15 +161,15 @@ def test_list_with_a_filter_that_selects_nothing_names_the_values_there_are(
     # The session's broker holds other tests' letters too: the stage is one value among them.
     [stages] = [line for line in printed.err.splitlines() if line.strip().startswith("--stage:")]
     assert f"{stage} (1)" in stages
-    assert "delivery_failed (" in printed.err
+    assert "callback_rejected (" in printed.err
 
 
 def test_replay_of_only_feed_letters_exits_1_and_says_how_to_redeliver(
     kawal_broker: list[str], stage: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write(kawal_broker, stage, [(1, "delivery_failed", FEED, 133, at(10))])
+    write(kawal_broker, stage, [(1, "callback_rejected", FEED, 133, at(10))])
 
-    code = main(["dlq", "replay", "--stage", stage, "--reason", "delivery_failed"])
+    code = main(["dlq", "replay", "--stage", stage, "--reason", "callback_rejected"])
 
     printed = capsys.readouterr()
     assert code == EXIT_ERROR
@@ -184,7 +184,7 @@ def test_replay_that_sends_some_letters_back_exits_0(
     write(
         kawal_broker,
         stage,
-        [(1, "unknown_key", INBOUND, 4, at(10)), (2, "delivery_failed", FEED, 9, at(11))],
+        [(1, "unknown_key", INBOUND, 4, at(10)), (2, "callback_rejected", FEED, 9, at(11))],
     )
 
     first = main(["dlq", "replay", "--stage", stage])
@@ -280,13 +280,13 @@ def test_a_line_feed_in_a_letter_starts_no_row_of_its_own(
     kawal_broker: list[str], stage: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Whoever may write kawal.dlq writes the reason: before, it could forge rows of the listing.
-    write(kawal_broker, stage, [(0, "delivery_failed\nforged", FEED, 1, at(10))])
+    write(kawal_broker, stage, [(0, "callback_rejected\nforged", FEED, 1, at(10))])
 
     assert main(["dlq", "list", "--stage", stage]) == EXIT_OK
 
     _header, row, total = capsys.readouterr().out.splitlines()
-    assert "delivery_failed\\u000aforged" in row
-    assert "refused for delivery_failed\\u000aforged" in row
+    assert "callback_rejected\\u000aforged" in row
+    assert "refused for callback_rejected\\u000aforged" in row
     assert total == "1 dead letters"
 
 

@@ -26,8 +26,8 @@ def test_garbage_and_forged_bytes_are_permanent_and_registry_fixes_are_not() -> 
 
 
 def test_a_reason_of_no_hub_stage_is_not_taken_as_permanent() -> None:
-    # A connector's reasons (delivery_failed, bad_date) are not the hub's to judge.
-    assert not is_permanent("delivery_failed")
+    # A connector's reasons (callback_unauthorized, bad_date) are not the hub's to judge.
+    assert not is_permanent("callback_unauthorized")
 
 
 def test_the_runbook_names_every_reason_replay_skips() -> None:
