@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NODE_TOOLS := tools/asyncapi tools/signing
 NODE_STAMPS := $(NODE_TOOLS:%=%/node_modules/.installed)
 
-.PHONY: install system-deps run test lint typecheck docs bench battery clean
+.PHONY: install run-deps system-deps run test lint typecheck docs bench battery clean
 
 # The hub's dependencies, theirs and so on at the versions the image installs
 # (deploy/constraints.txt): the tests run with what ships.
@@ -22,29 +22,36 @@ tools/%/node_modules/.installed: tools/%/package.json tools/%/package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --prefix tools/$*
 	touch $@
 
-# System packages of the tests on a fresh Debian machine: headless Chromium renders the web
-# page, PostgreSQL backs the audit-store tests, Prometheus (and its promtool) runs the alert
-# rules' tests and `kawal up --monitoring`, exiftool removes the location and camera of the
-# portal's evidence photos and videos (connectors/lapor/metadata.py: the portal needs it to run,
-# not only its tests). Installed only when missing, and only as root;
-# otherwise the command to run is printed.
-system-deps:
-	@missing=""; \
-	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
-	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
-	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
-	command -v exiftool >/dev/null 2>&1 || missing="$$missing libimage-exiftool-perl"; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
+# Installs the Debian packages listed in $$missing, only as root; otherwise prints the command.
+APT_MISSING = if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" -eq 0 ]; then \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	else \
 		echo "missing system packages:$$missing; run: sudo apt-get install -y$$missing"; \
 	fi
 
+# System packages the hub needs to run: exiftool removes the location and camera of the
+# portal's evidence photos and videos (connectors/lapor/metadata.py); `kawal up --demo` runs
+# the portal. Installed only when missing.
+run-deps:
+	@missing=""; \
+	command -v exiftool >/dev/null 2>&1 || missing="$$missing libimage-exiftool-perl"; \
+	$(APT_MISSING)
+
+# System packages of the tests on a fresh Debian machine, beside run-deps: headless Chromium
+# renders the web page, PostgreSQL backs the audit-store tests, Prometheus (and its promtool)
+# runs the alert rules' tests and `kawal up --monitoring`. Installed only when missing.
+system-deps: run-deps
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	$(APT_MISSING)
+
 install: $(STAMP) $(NODE_STAMPS)
 
 # With Debian's prometheus installed (make system-deps), also metrics, targets and alerts.
-run: install
+run: install run-deps
 	$(BIN)/kawal up --demo $$(command -v prometheus >/dev/null 2>&1 && echo --monitoring)
 
 lint: install

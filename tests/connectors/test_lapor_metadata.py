@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ from tests.evidence_samples import (
     tags_of,
     video,
 )
-from tests.lapor_support import CHAT_LOG, multipart, png, report_fields, seaweed_s3
+from tests.lapor_support import CHAT_LOG, multipart, png, report_fields
 
 #: A file that sniffs as a PDF but is none: nothing can rewrite it.
 BROKEN_PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -58,18 +58,6 @@ SAMPLES: dict[str, Callable[[], Sample]] = {
     "mov": lambda: video("mov"),
     "pdf": document,
 }
-
-
-@pytest.fixture(scope="module")
-def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Location]:
-    with seaweed_s3(tmp_path_factory.mktemp("metadata-s3")) as found:
-        yield found
-
-
-@pytest.fixture
-def intake(location: S3Location, tmp_path: Path) -> Iterator[LaporIntake]:
-    with opened_intake(location, tmp_path / "spool") as connector:
-        yield connector
 
 
 def stored_files(
