@@ -61,7 +61,8 @@ class DemoSystems:
         self.siasn, configs = siasn_setup(root)
         self._add(self.siasn.stop, configs)
         self.office, config = inspektorat_setup(root, running=not scripted)
-        self._add(self.office.stop, {"inspektorat-filedrop": config})
+        feed = {"institution": config["institution"], "drop_dir": config["drop_dir"]}
+        self._add(self.office.stop, {"inspektorat-filedrop": config, "inspektorat-feed": feed})
         self.authority, configs = authority_setup(root)
         self._add(self.authority.stop, configs)
         self.registry, configs = ppk_setup(root)

@@ -28,9 +28,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import Field
@@ -49,6 +48,7 @@ from connectors.base import (
     PermanentError,
     SourceRecord,
 )
+from connectors.feed_documents import json_value
 from connectors.source_start import SourceStart
 from connectors.sql import (
     DatabaseConfig,
@@ -182,7 +182,7 @@ class CaseStatus(OutboundConnector[AuthorityDatabase]):
             event_type=entry.event_type,
             event_time=event_time,
             entry_hash=entry.entry["hash"],
-            event_json=json.dumps(entry.event, default=_jsonable, sort_keys=True),
+            event_json=json.dumps(entry.event, default=json_value, sort_keys=True),
             delivered_at=now,
         )
         status = self._insert(CASE_STATUS).values(
@@ -227,16 +227,6 @@ def _upsert_dialect(engine: Engine) -> Callable[[Any], Any]:
         "postgresql": postgresql.insert,
     }
     return inserts[engine.dialect.name]
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    raise TypeError(type(value).__name__)
 
 
 __all__ = ["AuthorityDatabase", "CaseStatus", "Outbox", "OutboxConfig"]

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +42,10 @@ from connectors.bawaslu.spool import (
     Spool,
 )
 from connectors.bawaslu.spool_reader import SealedSpoolReader
+from connectors.feed_documents import feed_document, json_value
 from connectors.http import post_json
 from connectors.key_files import kept_key
 from connectors.pseudonyms import pseudonym_key
-from streams.domain.commitments import is_commitment
 
 #: Institution ids of Bawaslu offices: national, province (2 digits) or regency (4 digits).
 BAWASLU_ID = r"^bawaslu(\.\d{2}(\d{2})?)?$"
@@ -160,7 +159,7 @@ class BawasluCallback(OutboundConnector[CallbackConfig]):
 
     def deliver(self, entry: FeedEntry) -> None:
         """Post the status update of one entry (Bawaslu is idempotent on the event id)."""
-        body = json.dumps(status_update(entry, self.context), default=_json_value).encode()
+        body = json.dumps(feed_document(entry, self.context.catalog), default=json_value).encode()
         headers = {
             "Content-Type": "application/json",
             "Authorization": f"Bearer {self.config.token.get_secret_value()}",
@@ -188,45 +187,7 @@ class BawasluCallback(OutboundConnector[CallbackConfig]):
             )
 
 
-def status_update(entry: FeedEntry, context: ConnectorContext) -> dict[str, Any]:
-    """The status update Bawaslu receives for one feed entry.
-
-    It carries the trail position (seq, hash: Bawaslu can verify the chain) and the event's
-    fields as the hub disclosed them to Bawaslu; personal data the hub did not disclose (still
-    a commitment in the revealed event) is left out rather than sent as a meaningless hash.
-    """
-    personal = context.catalog.personal_data_fields(entry.event_type)
-    withheld = {field for field in personal if is_commitment(entry.event.get(field))}
-    envelope = entry.event["envelope"]
-    return {
-        "event_id": entry.event_id,
-        "event_type": entry.event_type,
-        "case_id": entry.case_id,
-        "seq": entry.entry["seq"],
-        "hash": entry.entry["hash"],
-        "prev_hash": entry.entry["prev_hash"],
-        "recorded_at": entry.entry["recorded_at"],
-        "source": envelope["source"],
-        "event_time": envelope["event_time"],
-        "details": {
-            key: value
-            for key, value in entry.event.items()
-            if key != "envelope" and key not in withheld
-        },
-    }
-
-
 def _code(answer: dict[str, Any]) -> str:
     """The machine-readable error code of an answer, never its free text (it may echo data)."""
     code = str(answer.get("error", "no error code"))
     return code if re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", code) else "unreadable error code"
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

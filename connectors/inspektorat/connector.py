@@ -56,6 +56,17 @@ from streams.private_files import PrivateFileError
 _INSPECTORATE = re.compile(r"inspektorat\.\d{2,10}")
 
 
+def check_inspectorate(value: str) -> str:
+    """``value`` if it is a regional inspectorate's id.
+
+    Raises:
+        ValueError: it is not (a configuration's ``institution``).
+    """
+    if not _INSPECTORATE.fullmatch(value):
+        raise ValueError("must be a regional inspectorate's id, e.g. 'inspektorat.3374'")
+    return value
+
+
 class FileDropConfig(ConnectorConfig):
     """Where the office's share is mounted, and how to read its timestamps."""
 
@@ -75,9 +86,7 @@ class FileDropConfig(ConnectorConfig):
     @field_validator("institution")
     @classmethod
     def _is_inspectorate(cls, value: str) -> str:
-        if not _INSPECTORATE.fullmatch(value):
-            raise ValueError("must be a regional inspectorate's id, e.g. 'inspektorat.3374'")
-        return value
+        return check_inspectorate(value)
 
     @field_validator("timezone")
     @classmethod

@@ -5,6 +5,7 @@ Layout under the share's root::
     incoming/    the office drops batches here: written as ``<name>.part``, then renamed
     processed/   the hub moves each batch here once every row of it is in the hub
     receipts/    the hub writes ``<name>.receipt.json`` for each batch (the office reads them)
+    feed/        the hub's news for the office (:mod:`connectors.inspektorat.feed`)
     refused/     batches dropped under a name already taken by a different batch, and entries
                  under a batch's name that are no regular file (a link, a folder, a pipe)
 
@@ -49,6 +50,7 @@ INCOMING = "incoming"
 PROCESSED = "processed"
 RECEIPTS = "receipts"
 REFUSED = "refused"
+FEED = "feed"
 #: Suffix of a complete batch → its format.
 FORMATS = {".csv": "csv", ".json": "json"}
 RECEIPT_SUFFIX = ".receipt.json"
@@ -165,6 +167,7 @@ class DropDirectory:
         self.processed = root / PROCESSED
         self.receipts = root / RECEIPTS
         self.refused = root / REFUSED
+        self.feed = root / FEED
         #: Parsed batches by path, kept while their (type, mtime, size) stays the same.
         self._cache: dict[Path, tuple[tuple[int, int, int], Batch]] = {}
 
@@ -174,7 +177,14 @@ class DropDirectory:
         Raises:
             UnsafeShareError: which folder, and that nothing is read or written there.
         """
-        for folder in (self.root, self.incoming, self.processed, self.receipts, self.refused):
+        for folder in (
+            self.root,
+            self.incoming,
+            self.processed,
+            self.receipts,
+            self.refused,
+            self.feed,
+        ):
             problem = folder_problem(folder)
             if problem is not None:
                 raise UnsafeShareError(problem)
@@ -245,6 +255,39 @@ class DropDirectory:
         self.check_folders()
         _write_atomically(self.receipts / f"{name}{REFUSAL_SUFFIX}", refusal)
         self._move_aside(name, self.refused)
+
+    def deliver(self, name: str, document: Mapping[str, Any]) -> bool:
+        """Write ``feed/<name>`` unless it is there already; whether it was written.
+
+        Raises:
+            OSError: the share is unmounted or failed; nothing was written.
+            UnsafeShareError: a folder of the share is a link; nothing was written.
+        """
+        if not self.reachable():
+            raise FileNotFoundError(f"{self.incoming} is not there (share unmounted?)")
+        self.check_folders()
+        if os.path.lexists(self.feed / name):
+            return False
+        _write_atomically(self.feed / name, document)
+        return True
+
+    def receipts_holding(self) -> list[tuple[str, Mapping[str, Any]]]:
+        """Every batch receipt on the share (regular files only), by file name.
+
+        A receipt that is no longer JSON (edited on the share) is passed over.
+        """
+        found: list[tuple[str, Mapping[str, Any]]] = []
+        for entry in sorted(os.scandir(self.receipts), key=lambda entry: entry.name):
+            if not entry.name.endswith(RECEIPT_SUFFIX):
+                continue
+            data = read_regular(self.receipts, entry.name)
+            try:
+                receipt = read_json(data) if data is not None else None
+            except ValueError:
+                continue
+            if isinstance(receipt, dict):
+                found.append((entry.name, receipt))
+        return found
 
     def discard(self, name: str) -> None:
         """Remove a copy of a batch from ``incoming/`` (one already in ``processed/``)."""

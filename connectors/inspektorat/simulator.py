@@ -13,7 +13,8 @@ export job drops them in batches onto the share it has with the hub, the way the
   a JSON export cut off mid-write);
 * the share goes away (:meth:`offline`) as when the office's link or mount drops;
 * it reads receipts back (:meth:`read_receipts`) and exports corrected versions of the rows
-  the hub rejected (same record id) in its next batch.
+  the hub rejected (same record id) in its next batch;
+* it reads what the hub writes to its ``feed/`` (:meth:`feed`, :meth:`hub_refusals`).
 
 Everything it writes is decided by ``seed``, so tests are repeatable; two offices with
 different seeds never share a record id or case number. Names and NIPs are fictitious.
@@ -34,7 +35,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from connectors.inspektorat.dropbox import INCOMING, PROCESSED, RECEIPT_SUFFIX, RECEIPTS
+from connectors.inspektorat.dropbox import FEED, INCOMING, PROCESSED, RECEIPT_SUFFIX, RECEIPTS
 from connectors.simulation import SimulatedStaff
 
 #: Western Indonesia Time: the office's clock.
@@ -238,6 +239,20 @@ class InspectorateOffice:
                     if rejected["row"] is not None and rejected["row"] <= len(rows):
                         self._corrections.append(rows[rejected["row"] - 1])
             return new
+
+    def feed(self) -> dict[str, dict[str, Any]]:
+        """What the hub wrote to ``feed/`` (``inspektorat-feed``), by file name."""
+        folder = self.share / FEED
+        if not folder.is_dir():
+            return {}
+        return {
+            path.name: json.loads(path.read_text(encoding="utf-8"))
+            for path in sorted(folder.glob("*.json"))
+        }
+
+    def hub_refusals(self) -> list[dict[str, Any]]:
+        """The hub's refusals of the office's events, as the feed holds them."""
+        return [document for name, document in self.feed().items() if name.startswith("refused.")]
 
     def exported(self) -> dict[str, list[dict[str, Any]]]:
         """Every batch exported so far, with the records it was meant to hold (before errors)."""

@@ -18,6 +18,7 @@ from connectors.base import (
 from connectors.bawaslu.connector import CallbackConfig, WebhookConfig
 from connectors.host import build, load_config
 from connectors.inspektorat.connector import FileDropConfig
+from connectors.inspektorat.feed import FeedDropConfig
 from connectors.ppk.connector import RegistryConfig
 from connectors.ppk.inbox import InboxConfig
 from connectors.siasn.connector import SiasnConfig
@@ -43,6 +44,7 @@ class ShareReader(_Reader[ShareConfig]):
         ("bawaslu-webhook", WebhookConfig),
         ("bawaslu-callback", CallbackConfig),
         ("inspektorat-filedrop", FileDropConfig),
+        ("inspektorat-feed", FeedDropConfig),
         ("ppk-decrees", RegistryConfig),
         ("ppk-inbox", InboxConfig),
         ("siasn", SiasnConfig),

@@ -42,6 +42,7 @@ REFERENCE = {
     "ppk-decrees": "inbound",
     "ppk-inbox": "outbound",
     "inspektorat-filedrop": "inbound",
+    "inspektorat-feed": "outbound",
     "lapor-intake": "inbound",
     "lapor-status": "outbound",
 }
