@@ -254,6 +254,6 @@ def _refused(exc: BaseException | None) -> PermanentError:
 
 def _calendar(path: Path | None) -> WorkingCalendar:
     try:
-        return load_calendar(path)
+        return load_calendar(path, "the connector's calendar_file")
     except CalendarError as exc:
         raise ConnectorConfigError(f"calendar_file: {exc}") from exc

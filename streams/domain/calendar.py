@@ -41,6 +41,10 @@ PACKAGE_SOURCE = f"holidays {holidays_version} (Indonesia)"
 MAX_WORKING_DAYS = 2_500
 
 
+#: The setting that names the overrides file of the hub's processes.
+CALENDAR_SETTING = "KAWAL_CALENDAR_FILE"
+
+
 class CalendarError(KawalError):
     """The calendar's overrides cannot be read or do not fit the holiday data."""
 
@@ -236,17 +240,19 @@ def package_days(year: int) -> dict[date, DayOff]:
     }
 
 
-def load_calendar(path: Path | None = None) -> WorkingCalendar:
+def load_calendar(path: Path | None = None, setting: str = CALENDAR_SETTING) -> WorkingCalendar:
     """The calendar corrected by the overrides file ``path``, or by the bundled one.
+
+    ``setting`` names where ``path`` came from, for the message of a file that cannot be read.
 
     Raises:
         CalendarError: the file cannot be read or an entry does not fit; the message names
             each entry and what to fix.
     """
-    return WorkingCalendar(read_overrides(path))
+    return WorkingCalendar(read_overrides(path, setting))
 
 
-def read_overrides(path: Path | None = None) -> Overrides:
+def read_overrides(path: Path | None = None, setting: str = CALENDAR_SETTING) -> Overrides:
     """The overrides in ``path`` (the bundled ``data/calendar.toml`` if None), checked.
 
     Raises:
@@ -258,7 +264,7 @@ def read_overrides(path: Path | None = None) -> Overrides:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise CalendarError(
             f"cannot read the calendar overrides {where}: {exc}; fix the TOML, or point "
-            "KAWAL_CALENDAR_FILE at a readable file"
+            f"{setting} at a readable file"
         ) from exc
     reader = _Reader()
     overrides = reader.overrides(data)

@@ -193,6 +193,14 @@ def _erasure_rule(state: CaseLifecycle | None) -> Rejection | None:
     return None
 
 
+#: What the sender of an event to a closed case does, said after the refusal.
+CLOSED_ADVICE = (
+    ": a closed case stays closed. If its trail already holds what this event says (a decree "
+    "sent again), nothing needs doing; to correct what it holds, ask the recommending "
+    "authority that closed the case, and keep the correction in your own records"
+)
+
+
 def _closed_rule(state: CaseLifecycle, event_type: str, record: dict[str, Any]) -> Rejection | None:
     """A closed case takes only the lifting of a block it holds, while its data is not erased.
 
@@ -202,7 +210,7 @@ def _closed_rule(state: CaseLifecycle, event_type: str, record: dict[str, Any]) 
     if event_type == "DeadlineBreached" and _met_late(state, record):
         return None
     if event_type != "PersonnelDataUnblocked":
-        return Rejection(Reason.CASE_CLOSED, closed)
+        return Rejection(Reason.CASE_CLOSED, closed + CLOSED_ADVICE)
     if state.erased_at is not None:
         return Rejection(
             Reason.CASE_CLOSED,

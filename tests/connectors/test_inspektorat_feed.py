@@ -32,6 +32,7 @@ from schemas.codec import AvroCodec
 from schemas.envelope import envelope
 from schemas.identity import case_id_for
 from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.lifecycle import CLOSED_ADVICE
 from streams.domain.reasons import Reason, Rejection
 from streams.hub.receipts import rejection_receipt
 from streams.topics import inbound_topic, outbound_topic
@@ -40,7 +41,7 @@ from tests.hubtools import referral, report
 NAME = "inspektorat-feed"
 INSTITUTION = "inspektorat.3374"
 CODEC = AvroCodec(default_catalog())
-DETAIL = "the case is closed; ExaminationCompleted cannot follow"
+DETAIL = "the case is closed; ExaminationCompleted cannot follow" + CLOSED_ADVICE
 
 
 @contextmanager

@@ -336,6 +336,12 @@ def test_a_calendar_file_that_does_not_fit_is_refused_naming_it(
 
     with pytest.raises(ConnectorConfigError, match="calendar_file"):
         build("ppk-inbox", settings(registry) | {"calendar_file": str(broken)})
+    # One that cannot be read says to mend the connector's key, not the hub's setting.
+    missing = str(tmp_path / "nope" / "calendar.toml")
+    with pytest.raises(ConnectorConfigError) as refused:
+        build("ppk-inbox", settings(registry) | {"calendar_file": missing})
+    assert "point the connector's calendar_file at a readable file" in str(refused.value)
+    assert "KAWAL_CALENDAR_FILE" not in str(refused.value)
 
 
 def test_a_registry_made_before_the_due_date_takes_recommendations_without_it(

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from streams.broker.partitioner import partition_of
+from streams.domain.lifecycle import CLOSED_ADVICE
 from streams.hub.ingress import MAX_EVENT_BYTES
 from streams.hub.record_keys import key_mismatch_reason
 from streams.settings import Settings
@@ -124,6 +125,8 @@ def test_nothing_follows_a_closed_case(hub: RunningHub) -> None:
     letter, _ = rejected(hub, "bkn", late)
 
     assert letter["reason_code"] == "case_closed"
+    # What to do: nothing for an event sent again, the closing authority for a correction.
+    assert letter["reason"] == "the case is closed; CaseClosed cannot follow" + CLOSED_ADVICE
 
 
 def test_a_report_of_no_region_no_ppk_or_no_election_opens_no_case(hub: RunningHub) -> None:
