@@ -40,12 +40,9 @@ def register_heads(app: faust.App, reader: HeadReader, auth: Authenticator) -> N
         """The signed tree heads over more than ``after`` leaves, oldest first."""
 
         async def get(self, request: web.Request) -> web.Response:
-            principal = await auth.principal(request)
-            if isinstance(principal, AccessRefusal):
-                return auth.refuse(self, request, principal)
-            query = _whole_numbers(request, LIST_QUERY)
-            if isinstance(query, str):
-                return problem_response(self, 400, "bad_query", query)
+            query = await _asked(self, request, auth, LIST_QUERY)
+            if not isinstance(query, dict):
+                return query
             after, limit = query["after"] or 0, query["limit"] or DEFAULT_HEADS
             if limit > MOST_HEADS:
                 detail = f"limit must be at most {MOST_HEADS}, not {limit}; ask page by page"
@@ -64,12 +61,9 @@ def register_heads(app: faust.App, reader: HeadReader, auth: Authenticator) -> N
         """The proof that a later signed head extends the first ``first`` leaves."""
 
         async def get(self, request: web.Request) -> web.Response:
-            principal = await auth.principal(request)
-            if isinstance(principal, AccessRefusal):
-                return auth.refuse(self, request, principal)
-            query = _whole_numbers(request, CONSISTENCY_QUERY)
-            if isinstance(query, str):
-                return problem_response(self, 400, "bad_query", query)
+            query = await _asked(self, request, auth, CONSISTENCY_QUERY)
+            if not isinstance(query, dict):
+                return query
             if query["first"] is None:
                 detail = "first is needed: the size of the head you kept, as ?first=SIZE"
                 return problem_response(self, 400, "bad_query", detail)
@@ -84,6 +78,19 @@ def register_heads(app: faust.App, reader: HeadReader, auth: Authenticator) -> N
             except StoreError:
                 return store_unavailable(self)
             return self.json(found.to_json())
+
+
+async def _asked(
+    view: web.View, request: web.Request, auth: Authenticator, least: Mapping[str, int]
+) -> dict[str, int | None] | web.Response:
+    """The query's counts, or the answer refusing the request: a bad credential or query."""
+    principal = await auth.principal(request)
+    if isinstance(principal, AccessRefusal):
+        return auth.refuse(view, request, principal)
+    query = _whole_numbers(request, least)
+    if isinstance(query, str):
+        return problem_response(view, 400, "bad_query", query)
+    return query
 
 
 def _damaged(view: web.View, exc: TreeError) -> web.Response:

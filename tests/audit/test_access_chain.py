@@ -22,6 +22,16 @@ from tests.audit.treetools import hub_key_at, keyring
 CASE = "7a1e0c2a-0000-4000-8000-000000000001"
 NOW = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
 BKN = Principal("bkn", PrincipalRole.INSTITUTION, "tok_1")
+#: A read's columns as a writer around the hub inserts them: no place in the chain.
+PLAIN_ROW = {
+    "read_at": NOW,
+    "principal": "bkn",
+    "role": "institution",
+    "credential": "tok_1",
+    "case_id": CASE,
+    "fields": "[]",
+    "path": "/x",
+}
 
 
 @pytest.fixture(scope="module")
@@ -112,15 +122,7 @@ def test_rows_rewritten_without_the_hubs_key_are_found(store: AuditStore, ring: 
         prev = conn.execute(text("SELECT hash FROM access_log WHERE id = :id"), {"id": first})
         kept = prev.scalar_one()
         conn.execute(text("DELETE FROM access_log WHERE id IN (:a, :b)"), {"a": second, "b": third})
-        row = {
-            "read_at": NOW + timedelta(minutes=1),
-            "principal": "kasn",
-            "role": "institution",
-            "credential": "tok_9",
-            "case_id": CASE,
-            "fields": "[]",
-            "path": "/x",
-        }
+        row = PLAIN_ROW | {"read_at": NOW + timedelta(minutes=1), "principal": "kasn"}
         forged = chained(row, kept, other) | {"key_id": ring.signing_key("kawal", NOW).key_id}
         conn.execute(insert(AccessLogRow), forged)
     [_, added] = ids(store)
@@ -131,18 +133,7 @@ def test_rows_rewritten_without_the_hubs_key_are_found(store: AuditStore, ring: 
 def test_a_row_written_around_the_hub_is_found(store: AuditStore, ring: KeyRing) -> None:
     logged(store, ring, 1)
     with store.engine.begin() as conn:
-        conn.execute(
-            insert(AccessLogRow),
-            {
-                "read_at": NOW,
-                "principal": "bkn",
-                "role": "institution",
-                "credential": "tok_1",
-                "case_id": CASE,
-                "fields": "[]",
-                "path": "/x",
-            },
-        )
+        conn.execute(insert(AccessLogRow), PLAIN_ROW)
     [_, added] = ids(store)
 
     assert findings(store, ring) == [("unchained", added)]
@@ -152,16 +143,7 @@ def test_rows_from_before_the_chain_are_counted_not_checked(
     store: AuditStore, ring: KeyRing
 ) -> None:
     with store.engine.begin() as conn:
-        row = {
-            "read_at": NOW,
-            "principal": "bkn",
-            "role": "institution",
-            "credential": "tok_1",
-            "case_id": CASE,
-            "fields": "[]",
-            "path": "/x",
-        }
-        conn.execute(insert(AccessLogRow), [row, row])
+        conn.execute(insert(AccessLogRow), [PLAIN_ROW, PLAIN_ROW])
     logged(store, ring, 2)
 
     report = verify_access_chain(store.engine, ring.registry)
