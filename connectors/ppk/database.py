@@ -2,14 +2,20 @@
 
 The registry owns ``decrees``; the ``ppk-decrees`` connector only reads it, and only the
 columns in :data:`READ_COLUMNS` (never the civil servant's name or NIP, which the registry also
-keeps). The ``ppk-inbox`` connector writes what the hub tells the PPK into two tables of their
-own, never into ``decrees``: ``recommendations`` (the in-tray the office drafts decrees from)
-and ``hub_refusals`` (the hub's refusals of the PPK's decrees). A refusal is not a change of the
-decree: it takes no ``change_seq``, so ``ppk-decrees`` does not read the decree again.
+keeps). The ``ppk-inbox`` connector writes what the hub
+tells the PPK into tables of their own, never into ``decrees``: ``recommendations`` (the in-tray
+the office drafts decrees from, with the civil servant it is about once the hub disclosed
+them), ``case_subjects`` (the civil servant of each case, as the hub disclosed them to the
+PPK) and ``hub_refusals`` (the hub's refusals of the PPK's decrees). A refusal is not a change
+of the decree: it takes no ``change_seq``, so ``ppk-decrees`` does not read the decree again.
 ``change_seq`` is the registry's change sequence: every insert or update of a decree takes the
 next value of the ``change_counter`` row inside the same transaction (see
 :mod:`connectors.ppk.connector` for why the connector needs exactly that). Every timestamp is
 UTC; SQLite keeps none of a zone, so a naive value read back is taken as UTC.
+
+A registry made before a column was added is brought up to date by :func:`upgrade` (the
+simulator calls it); the connectors write without a column the registry lacks and say which
+to add (:func:`missing_columns`, :func:`add_column_sql`).
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     Date,
     DateTime,
+    DefaultClause,
     ForeignKey,
     Integer,
     MetaData,
@@ -27,7 +35,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    inspect,
+    text,
 )
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.schema import CreateTable
 
 #: Row ids: 64-bit, but SQLite's rowid alias must be declared INTEGER.
 _ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -108,6 +120,8 @@ RECOMMENDATIONS = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False, doc="The hub's: clock start."),
     Column("status", String(24), nullable=False, doc="NEW, DRAFTED or NOTHING_TO_IMPOSE."),
     Column("decree_id", ForeignKey("decrees.id"), doc="The decree drafted for it."),
+    Column("subject_nip", String(18), doc="Personal data: whom it is about, once disclosed."),
+    Column("subject_name", String(128), doc="Personal data: whom it is about, once disclosed."),
     # An event id is unique within its case only: the hub refuses it again there, not in
     # another case, where a sender's defect may reuse it.
     UniqueConstraint("case_id", "event_id"),
@@ -126,3 +140,77 @@ HUB_REFUSALS = Table(
     Column("reason", Text, nullable=False, doc="What to fix, in the hub's words."),
     Column("refused_at", DateTime(timezone=True), nullable=False, doc="The receipt's time."),
 )
+
+CASE_SUBJECTS = Table(
+    "case_subjects",
+    METADATA,
+    Column("case_id", String(36), primary_key=True, doc="The hub's case id."),
+    Column("subject_nip", String(18), doc="Personal data, as the hub disclosed it to the PPK."),
+    Column("subject_name", String(128), doc="Personal data, as the hub disclosed it to the PPK."),
+    Column("event_id", String(36), nullable=False, doc="The feed entry that disclosed it."),
+)
+
+#: Tables added after registries were made without them.
+ADDED_TABLES = (CASE_SUBJECTS,)
+
+#: Columns added to tables after registries were made without them: (table, column).
+ADDED_COLUMNS = (
+    (RECOMMENDATIONS, "follow_up_due_on"),
+    (RECOMMENDATIONS, "subject_nip"),
+    (RECOMMENDATIONS, "subject_name"),
+)
+
+
+def missing_columns(connection: Connection) -> list[tuple[Table, str]]:
+    """The :data:`ADDED_COLUMNS` whose table exists in the registry without them."""
+    inspector = inspect(connection)
+    tables = set(inspector.get_table_names())
+    return [
+        (table, column)
+        for table, column in ADDED_COLUMNS
+        if table.name in tables
+        and column not in {found["name"] for found in inspector.get_columns(table.name)}
+    ]
+
+
+def add_column_sql(table: Table, column: str, dialect: Dialect) -> str:
+    """The ``ALTER TABLE`` statement that adds ``column`` to ``table`` as defined here.
+
+    Example:
+        >>> from sqlalchemy.dialects import sqlite
+        >>> add_column_sql(RECOMMENDATIONS, "subject_nip", sqlite.dialect())
+        'ALTER TABLE recommendations ADD COLUMN subject_nip VARCHAR(18)'
+    """
+    defined = table.c[column]
+    kind = defined.type.compile(dialect=dialect)
+    sql = f"ALTER TABLE {table.name} ADD COLUMN {column} {kind}"
+    if isinstance(defined.server_default, DefaultClause):
+        # Every row the registry holds gets the default, so the column can be NOT NULL.
+        sql += f" NOT NULL DEFAULT '{defined.server_default.arg}'"
+    return sql
+
+
+def missing_ddl(connection: Connection) -> dict[str, str]:
+    """What the inbox writes that the registry lacks, by name, with the statement adding it.
+
+    Names are ``table.column`` for a column of :data:`ADDED_COLUMNS`, the table's name for
+    a table made after registries were (:data:`ADDED_TABLES`).
+    """
+    dialect = connection.dialect
+    found = {
+        f"{table.name}.{column}": add_column_sql(table, column, dialect)
+        for table, column in missing_columns(connection)
+    }
+    for table in ADDED_TABLES:
+        if not inspect(connection).has_table(table.name):
+            created = str(CreateTable(table).compile(dialect=dialect))
+            found[table.name] = " ".join(created.split())
+    return found
+
+
+def upgrade(engine: Engine) -> None:
+    """Create the registry's missing tables, and add the columns its tables lack."""
+    METADATA.create_all(engine)
+    with engine.begin() as connection:
+        for table, column in missing_columns(connection):
+            connection.execute(text(add_column_sql(table, column, engine.dialect)))

@@ -7,7 +7,9 @@ that its role consumes, and answers each event the PPK sends with a receipt on t
 
 * **Recommendations to act on.** Each ``RecommendationIssued`` goes into the office's in-tray,
   ``recommendations``: the hub's case id, which the decree that follows it up names (the
-  ``case_id`` column of ``decrees``, read by ``ppk-decrees``), whether the violation is proven,
+  ``case_id`` column of ``decrees``, read by ``ppk-decrees``), the civil servant it is about
+  as far as the PPK's feed disclosed them (:mod:`connectors.ppk.subjects`, kept per case in
+  ``case_subjects`` and filled in whichever comes first), whether the violation is proven,
   the recommended level and kind, and the working days the PPK has to follow it up, counted
   from ``recorded_at`` (when the hub recorded it, which starts the hub's clock), with the last
   of those working days (``follow_up_due_on``), counted as the hub counts its follow-up clock
@@ -23,8 +25,10 @@ that its role consumes, and answers each event the PPK sends with a receipt on t
   holds the event already (``ppk-decrees`` published it again after a restart).
 
 Every other entry needs nothing of the registry. Writes are idempotent: on the event id for
-recommendations, on the refused record's position for refusals. A recommendation holds no
-personal data, nor does a receipt.
+recommendations, on the case for its subject, on the refused record's position for refusals.
+The subject's NIP and name are the only personal data written, and only as disclosed to the
+PPK; a receipt holds none. A registry made before a column or table the inbox writes still
+takes what it has room for, and the connector says once per run what to add.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, inspect, select
+from sqlalchemy import Connection, Table, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -56,7 +60,9 @@ from connectors.ppk.database import (
     NEW,
     NOTHING_TO_IMPOSE,
     RECOMMENDATIONS,
+    missing_ddl,
 )
+from connectors.ppk.subjects import disclosed_subject, keep_subject, subject_of
 from connectors.sql import cause, is_schema_mismatch, outage_is_transient
 from streams.domain.calendar import CalendarError, WorkingCalendar, load_calendar
 from streams.domain.deadlines import last_working_day
@@ -65,6 +71,8 @@ from streams.domain.reasons import Reason
 SYSTEM = "decree registry"
 #: The column of the follow-up's last working day, which registries made before it lack.
 DUE_ON = "follow_up_due_on"
+#: The columns of the recommendation's subject, which registries made before them lack.
+SUBJECT_COLUMNS = ("subject_nip", "subject_name")
 
 
 class InboxConfig(RegistryConfig):
@@ -89,11 +97,13 @@ class Inbox(OutboundConnector[InboxConfig]):
         super().__init__(config, context)
         self.calendar = _calendar(config.calendar_file)
         self.engine = config.engine()
-        #: Whether the registry has the due date's column; None until asked.
-        self._due_column: bool | None = None
+        #: What the registry lacks of what the inbox writes (missing_ddl); None until asked.
+        self._lacking: frozenset[str] | None = None
 
     def deliver(self, entry: FeedEntry) -> None:
-        """Put a recommendation in the office's in-tray; other entries need nothing.
+        """Put a recommendation in the office's in-tray, keep a disclosed subject of its case.
+
+        Other entries need nothing.
 
         Raises:
             TransientError: the registry is down, locked or timed out.
@@ -101,6 +111,12 @@ class Inbox(OutboundConnector[InboxConfig]):
         """
         if entry.event_type == "RecommendationIssued":
             self._take_recommendation(entry)
+        subject = disclosed_subject(entry.event)
+        if subject is not None:
+            with self._writing() as connection:
+                if "case_subjects" not in self._lacks(connection):
+                    dialect = self.engine.dialect.name
+                    keep_subject(connection, entry.case_id, entry.event_id, subject, dialect)
 
     def refused(self, refusal: HubRefusal) -> None:
         """Mark the decree the hub refused, or keep the refusal unmatched and warn.
@@ -162,8 +178,11 @@ class Inbox(OutboundConnector[InboxConfig]):
             "status": NEW if event["proven"] else NOTHING_TO_IMPOSE,
         }
         with self._writing() as connection:
-            if self._keeps_due_date(connection):
+            lacking = self._lacks(connection)
+            if f"{RECOMMENDATIONS.name}.{DUE_ON}" not in lacking:
                 row[DUE_ON] = self._due_on(event, issued_at, recorded_at)
+            if not lacking & {"case_subjects", *_qualified(SUBJECT_COLUMNS)}:
+                row |= subject_of(connection, entry.case_id).as_columns()
             connection.execute(
                 self._insert(RECOMMENDATIONS)
                 .values(row)
@@ -172,25 +191,25 @@ class Inbox(OutboundConnector[InboxConfig]):
                 .on_conflict_do_nothing()
             )
 
-    def _keeps_due_date(self, connection: Connection) -> bool:
-        """Whether ``recommendations`` has the due date's column, asked once per run.
+    def _lacks(self, connection: Connection) -> frozenset[str]:
+        """What the registry lacks of what the inbox writes, asked once per run.
 
-        A registry made before it still takes its recommendations, without their due date,
-        and is told once how to add it.
+        A registry made before a column or table still takes what it has room for (its
+        recommendations without their due date or subject), and is told once what to add.
         """
-        if self._due_column is None:
-            columns = inspect(connection).get_columns(RECOMMENDATIONS.name)
-            self._due_column = DUE_ON in {column["name"] for column in columns}
-            if not self._due_column:
+        if self._lacking is None:
+            missing = missing_ddl(connection)
+            self._lacking = frozenset(missing)
+            if missing:
                 self.context.log.warning(
-                    "%s: the registry's recommendations table has no %s column, so "
-                    "recommendations are written without their due date; add it (ALTER TABLE "
-                    "recommendations ADD COLUMN %s DATE) and restart the connector",
+                    "%s: the decree registry lacks %s, so recommendations are written without "
+                    "them; add them (%s; connectors.ppk.database.upgrade does) and restart the "
+                    "connector",
                     self.name,
-                    DUE_ON,
-                    DUE_ON,
+                    ", ".join(sorted(missing)),
+                    "; ".join(missing[name] for name in sorted(missing)),
                 )
-        return self._due_column
+        return self._lacking
 
     def _due_on(
         self, event: dict[str, Any], issued_at: datetime, recorded_at: datetime
@@ -243,12 +262,18 @@ class Inbox(OutboundConnector[InboxConfig]):
             raise _refused(exc) from exc
 
 
+def _qualified(columns: tuple[str, ...]) -> set[str]:
+    """``columns`` of ``recommendations`` as :func:`missing_ddl` names them."""
+    return {f"{RECOMMENDATIONS.name}.{column}" for column in columns}
+
+
 def _refused(exc: BaseException | None) -> PermanentError:
     """The dead letter of a write the registry refused, naming the driver's error class."""
     return PermanentError(
         "registry_refused",
         f"the decree registry refused the write ({cause(exc or Exception())}); check that its "
-        "recommendations and hub_refusals tables match connectors.ppk.database, then redeliver",
+        "recommendations, case_subjects and hub_refusals tables match connectors.ppk.database, "
+        "then redeliver",
     )
 
 

@@ -34,11 +34,11 @@ from connectors.ppk.database import (
     DRAFT,
     DRAFTED,
     HUB_REFUSALS,
-    METADATA,
     NEW,
     RECOMMENDATIONS,
     REVOKED,
     SIGNED,
+    upgrade,
 )
 from connectors.simulation import SimulatedStaff, database_offline
 from connectors.sql import open_engine
@@ -72,7 +72,7 @@ class DecreeRegistry:
         if setup.dialect.name == "sqlite":
             with setup.connect() as connection:
                 connection.exec_driver_sql("PRAGMA journal_mode=WAL")  # reads while it writes
-        METADATA.create_all(setup)
+        upgrade(setup)  # a registry of an older release gets the tables and columns it lacks
         with setup.begin() as connection:
             if connection.scalar(select(CHANGE_COUNTER.c.value)) is None:
                 connection.execute(CHANGE_COUNTER.insert().values(name="decrees", value=0))

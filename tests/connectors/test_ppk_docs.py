@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from connectors.ppk import connector, inbox
-from connectors.ppk.database import HUB_REFUSALS, READ_COLUMNS, RECOMMENDATIONS
+from connectors.ppk.database import CASE_SUBJECTS, HUB_REFUSALS, READ_COLUMNS, RECOMMENDATIONS
 from tests.connectors import guide
 
 HEADING = "### The PPK's decree registry (`ppk-decrees`)"
@@ -29,7 +29,8 @@ def test_every_column_the_connector_reads_is_described() -> None:
 
 
 def test_every_column_the_inbox_writes_is_described() -> None:
-    written = {column.name for table in (RECOMMENDATIONS, HUB_REFUSALS) for column in table.c}
+    tables = (RECOMMENDATIONS, CASE_SUBJECTS, HUB_REFUSALS)
+    written = {column.name for table in tables for column in table.c}
 
     assert described_columns(section(INBOX_HEADING)) == written
 
