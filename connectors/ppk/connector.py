@@ -27,8 +27,10 @@ A decree names its case by the hub's ``case_id`` (as the recommendation the hub 
 the registry names it, :mod:`connectors.ppk.inbox`) or by the case reference on the
 recommendation letter (the reporting institution and its case number, from which the hub
 derives the case id). A decree whose sanction is not a symbol of the shared enums, whose kind
-does not belong to its level, or which names no case is dead-lettered too; reasons never
-quote the decree's contents.
+does not belong to its level, which names no case, or whose civil servant's NIP is no NIP or
+not the NIP of the subject the case's recommendation names
+(:mod:`connectors.ppk.decree_subjects`) is dead-lettered too; reasons never quote the
+decree's contents, and the NIP, read only for that comparison, is not in the record.
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ from connectors.base import (
     SourceRecord,
 )
 from connectors.ids import event_id_for
-from connectors.ppk.database import DECREES, READ_COLUMNS, REVOKED, SIGNED
+from connectors.ppk.database import COMPARED_COLUMNS, DECREES, READ_COLUMNS, REVOKED, SIGNED
+from connectors.ppk.decree_subjects import SubjectCheck, check_subject
 from connectors.source_start import SourceStart
 from connectors.sql import DatabaseConfig, outage_is_transient
 from schemas.envelope import envelope
@@ -76,6 +79,7 @@ class Decrees(InboundConnector[RegistryConfig]):
         super().__init__(config, context)
         self.engine = config.engine()
         self._start = SourceStart(self.name, "decree registry")
+        self._subjects = SubjectCheck(self.name, context.log)
 
     def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
         """Up to ``limit`` decrees signed, or revoked after signing, since change ``after``."""
@@ -91,12 +95,13 @@ class Decrees(InboundConnector[RegistryConfig]):
                 ),
             )
             query = (
-                select(*READ_COLUMNS)
+                select(*READ_COLUMNS, *COMPARED_COLUMNS)
                 .where(DECREES.c.change_seq > start, final)
                 .order_by(DECREES.c.change_seq)
                 .limit(limit)
             )
             rows = [dict(row._mapping) for row in connection.execute(query)]
+            self._subjects.judge(connection, rows, [_case_id_or_none(row) for row in rows])
         return [
             SourceRecord(
                 position=str(row["change_seq"]), payload=row, source_id=f"decree/{row['id']}"
@@ -108,8 +113,9 @@ class Decrees(InboundConnector[RegistryConfig]):
         """The ``SanctionImposed`` of a signed decree.
 
         Raises:
-            PermanentError: revoked, no case reference, no number or dates, or a sanction
-                outside the shared enums or not of its level.
+            PermanentError: revoked, no case reference, a subject NIP that is none or not the
+                case's subject's, no number or dates, or a sanction outside the shared enums
+                or not of its level.
         """
         decree = record.payload
         if decree["status"] == REVOKED:
@@ -119,6 +125,7 @@ class Decrees(InboundConnector[RegistryConfig]):
                 "withdraws a sanction; record the outcome as an objection or appeal decision",
             )
         case_id = _case_id(decree)
+        check_subject(decree)
         for column in ("decree_number", "effective_on", "signed_at"):
             if decree[column] is None:
                 raise PermanentError("incomplete_decree", f"a signed decree needs {column}")
@@ -172,6 +179,14 @@ class Decrees(InboundConnector[RegistryConfig]):
     def close(self) -> None:
         """Release the database connections."""
         self.engine.dispose()
+
+
+def _case_id_or_none(decree: Mapping[str, Any]) -> str | None:
+    """The decree's case id, or None when it names none (:meth:`Decrees.to_events` says why)."""
+    try:
+        return _case_id(decree)
+    except PermanentError:
+        return None
 
 
 def _case_id(decree: Mapping[str, Any]) -> str:

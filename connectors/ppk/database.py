@@ -1,13 +1,14 @@
 """The PPK's decree registry as its connectors see it, and how to reach it.
 
 The registry owns ``decrees``; the ``ppk-decrees`` connector only reads it, and only the
-columns in :data:`READ_COLUMNS` (never the civil servant's name or NIP, which the registry also
-keeps). The ``ppk-inbox`` connector writes what the hub
-tells the PPK into tables of their own, never into ``decrees``: ``recommendations`` (the in-tray
-the office drafts decrees from, with the civil servant it is about once the hub disclosed
-them), ``case_subjects`` (the civil servant of each case, as the hub disclosed them to the
-PPK) and ``hub_refusals`` (the hub's refusals of the PPK's decrees). A refusal is not a change
-of the decree: it takes no ``change_seq``, so ``ppk-decrees`` does not read the decree again.
+columns in :data:`READ_COLUMNS` and :data:`COMPARED_COLUMNS` (never the civil servant's name;
+the NIP only to compare it with the recommendation's, never passing it on). The ``ppk-inbox``
+connector writes what the hub tells the PPK into tables of their own, never into ``decrees``:
+``recommendations`` (the in-tray the office drafts decrees from, with the civil servant it is
+about once the hub disclosed them), ``case_subjects`` (the civil servant of each case, as the
+hub disclosed them to the PPK) and ``hub_refusals`` (the hub's refusals of the PPK's decrees).
+A refusal is not a change of the decree: it takes no ``change_seq``, so ``ppk-decrees`` does
+not read the decree again.
 ``change_seq`` is the registry's change sequence: every insert or update of a decree takes the
 next value of the ``change_counter`` row inside the same transaction (see
 :mod:`connectors.ppk.connector` for why the connector needs exactly that). Every timestamp is
@@ -57,7 +58,12 @@ DECREES = Table(
     Column("reported_by", String(64), doc="Case reference: institution that first reported it."),
     Column("case_number", String(128), doc="Case reference: that institution's case number."),
     Column("case_id", String(36), doc="Case reference instead: the hub's id, as recommended."),
-    Column("subject_nip", String(18), nullable=False, doc="Personal data; never read."),
+    Column(
+        "subject_nip",
+        String(18),
+        nullable=False,
+        doc="Personal data: read only to compare, never passed on (COMPARED_COLUMNS).",
+    ),
     Column("subject_name", String(128), nullable=False, doc="Personal data; never read."),
     Column("sanction_level", String(32), doc="kawal.SanctionLevel symbol (PP 94/2021 Art. 8)."),
     Column("sanction_kind", String(64), doc="kawal.SanctionKind symbol."),
@@ -94,6 +100,10 @@ READ_COLUMNS = tuple(
         "change_seq",
     )
 )
+
+#: Read of a decree only to compare it with its recommendation's subject, then dropped: never
+#: in a record's payload, so never in an event or a dead letter.
+COMPARED_COLUMNS = (DECREES.c.subject_nip,)
 
 #: Recommendation statuses: in the in-tray, a decree drafted for it, or nothing to impose (not
 #: proven).

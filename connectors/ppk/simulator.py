@@ -11,15 +11,16 @@ generator, so a test sees the same data on every run.
 What the hub tells the PPK arrives through the ``ppk-inbox`` connector: recommendations in the
 office's in-tray (``recommendations``), the hub's refusals of decrees in ``hub_refusals``.
 :meth:`start` runs the office in a thread: each round it signs the drafts of the round before
-and drafts a decree for each new proven recommendation, naming the hub's case id and the
-recommended sanction (the lightest kind of the level when the authority left the kind to the
-PPK), so decrees move DRAFT → SIGNED as in a real office.
+and drafts a decree for each new proven recommendation, naming the hub's case id, the civil
+servant the in-tray names (one of the case's own when the hub disclosed none yet, never another
+case's) and the recommended sanction (the lightest kind of the level when the authority left
+the kind to the PPK), so decrees move DRAFT → SIGNED as in a real office.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -96,21 +97,24 @@ class DecreeRegistry:
         effective_on: date | None = None,
         *,
         case_id: str | None = None,
+        subject: tuple[str, str] | None = None,
     ) -> int:
         """A clerk drafts a decree; return its id (it has no number until signed).
 
         The decree names its case by ``reported_by`` and ``case_number``, or by the hub's
-        ``case_id``, as a recommendation in the in-tray names it.
+        ``case_id``, as a recommendation in the in-tray names it, and the civil servant by
+        ``subject`` (NIP, name); without it, by one invented for this decree.
         """
         today = self._now().date()
+        nip, name = subject or self._invented_subject()
         with self.engine.begin() as connection:
             result = connection.execute(
                 DECREES.insert().values(
                     reported_by=reported_by,
                     case_number=case_number,
                     case_id=case_id,
-                    subject_nip=f"19{self._random.randrange(10**15, 10**16)}",
-                    subject_name=self._random.choice(("Budi Santoso", "Siti Rahayu", "Agus W.")),
+                    subject_nip=nip,
+                    subject_name=name,
                     sanction_level=level,
                     sanction_kind=kind,
                     effective_on=effective_on or _first_of_next_month(today),
@@ -160,8 +164,9 @@ class DecreeRegistry:
 
         Args:
             flaw: ``sanction`` (a level and kind outside PP 94/2021, in the office's own
-                words), ``kind`` (a kind of another level), ``case`` (no case reference) or
-                ``case_id`` (a case id that is no UUID).
+                words), ``kind`` (a kind of another level), ``case`` (no case reference),
+                ``case_id`` (a case id that is no UUID) or ``nip`` (a subject NIP that is no
+                NIP: a letter typed for its last digit).
         """
         reported_by: str | None = "bawaslu.33"
         case_number: str | None = f"INVALID/{self._series}"
@@ -173,7 +178,10 @@ class DecreeRegistry:
         elif flaw == "case":
             reported_by = case_number = None
         case_id = f"case-{self._series}" if flaw == "case_id" else None
-        return self.sign(self.draft(reported_by, case_number, level, kind, case_id=case_id))
+        subject = ("19800101200501100X", "Salah Ketik") if flaw == "nip" else None
+        return self.sign(
+            self.draft(reported_by, case_number, level, kind, case_id=case_id, subject=subject)
+        )
 
     @contextmanager
     def open_change(self) -> Iterator[int]:
@@ -262,7 +270,9 @@ class DecreeRegistry:
         for recommendation in new:
             level = recommendation.sanction_level
             kind = recommendation.sanction_kind or _lightest_kind(level)
-            decree_id = self.draft(None, None, level, kind, case_id=recommendation.case_id)
+            case_id = recommendation.case_id
+            subject = self._subject_of(dict(recommendation._mapping))
+            decree_id = self.draft(None, None, level, kind, case_id=case_id, subject=subject)
             with self.engine.begin() as connection:
                 connection.execute(
                     update(RECOMMENDATIONS)
@@ -274,6 +284,32 @@ class DecreeRegistry:
 
     def _now(self) -> datetime:
         return as_utc(self._clock())
+
+    def _subject_of(self, recommendation: Mapping[str, Any]) -> tuple[str, str]:
+        """Whom a decree for ``recommendation`` names: the subject the hub disclosed for it.
+
+        Until the hub discloses it (docs/connectors.md, ``ppk-inbox``), the office names the
+        subject of an earlier decree of the same case, else one invented for the case alone:
+        never the subject of another case.
+        """
+        nip, name = recommendation.get("subject_nip"), recommendation.get("subject_name")
+        if nip and name:
+            return str(nip), str(name)
+        query = (
+            select(DECREES.c.subject_nip, DECREES.c.subject_name)
+            .where(DECREES.c.case_id == recommendation["case_id"])
+            .order_by(DECREES.c.id)
+            .limit(1)
+        )
+        with self.engine.connect() as connection:
+            earlier = connection.execute(query).one_or_none()
+        known = self._invented_subject() if earlier is None else tuple(earlier)
+        return str(nip or known[0]), str(name or known[1])
+
+    def _invented_subject(self) -> tuple[str, str]:
+        """A NIP (18 digits, new to this registry in all likelihood) and a name."""
+        nip = f"19{self._random.randrange(10**15, 10**16)}"
+        return nip, f"{self._random.choice(_GIVEN_NAMES)} {nip[-4:]}"
 
     def _change(self, connection: Connection, decree_id: int, **values: Any) -> None:
         change = self._next_change(connection)
@@ -293,6 +329,10 @@ class DecreeRegistry:
             .returning(CHANGE_COUNTER.c.value)
         )
         return int(bumped.scalar_one())
+
+
+#: Given names of invented subjects; the last digits of the NIP tell namesakes apart.
+_GIVEN_NAMES = ("Budi Santoso", "Siti Rahayu", "Agus Wibowo", "Dewi Lestari", "Rudi Hartono")
 
 
 def _first_of_next_month(day: date) -> date:

@@ -187,6 +187,7 @@ def test_the_registry_numbers_changes_in_commit_order(postgres: PostgresServer) 
         ("kind", "inconsistent_decree"),
         ("case", "missing_case_reference"),
         ("case_id", "invalid_case_id"),
+        ("nip", "invalid_subject_nip"),
     ],
 )
 def test_an_invalid_decree_is_refused_without_personal_data(

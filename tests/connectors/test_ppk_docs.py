@@ -5,8 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from connectors.ppk import connector, inbox
-from connectors.ppk.database import CASE_SUBJECTS, HUB_REFUSALS, READ_COLUMNS, RECOMMENDATIONS
+from connectors.ppk import connector, decree_subjects, inbox
+from connectors.ppk.database import (
+    CASE_SUBJECTS,
+    COMPARED_COLUMNS,
+    HUB_REFUSALS,
+    READ_COLUMNS,
+    RECOMMENDATIONS,
+)
 from tests.connectors import guide
 
 HEADING = "### The PPK's decree registry (`ppk-decrees`)"
@@ -25,7 +31,9 @@ def described_columns(text: str) -> set[str]:
 
 
 def test_every_column_the_connector_reads_is_described() -> None:
-    assert described_columns(section()) == {column.name for column in READ_COLUMNS}
+    read = (*READ_COLUMNS, *COMPARED_COLUMNS)
+
+    assert described_columns(section()) == {column.name for column in read}
 
 
 def test_every_column_the_inbox_writes_is_described() -> None:
@@ -36,7 +44,10 @@ def test_every_column_the_inbox_writes_is_described() -> None:
 
 
 def test_every_reason_a_decree_is_dead_lettered_is_named() -> None:
-    source = Path(connector.__file__).read_text(encoding="utf-8")
+    source = "".join(
+        Path(str(module.__file__)).read_text(encoding="utf-8")
+        for module in (connector, decree_subjects)
+    )
     codes = set(re.findall(r'PermanentError\(\s*"(\w+)"', source))
 
     assert codes

@@ -1,4 +1,4 @@
-"""The PPK's in-tray names whom a recommendation is about, as far as the hub disclosed it."""
+"""Whom a recommendation is about, in the PPK's in-tray, and the decrees checked against it."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ from typing import Any
 
 import pytest
 
-from connectors.base import ConnectorConfig, FeedEntry, OutboundConnector
+from connectors.base import ConnectorConfig, FeedEntry, InboundConnector, OutboundConnector
+from connectors.errors import PermanentError
+from connectors.host import build
 from connectors.ppk.database import upgrade
 from connectors.ppk.simulator import DecreeRegistry
+from connectors.runtime import json_bytes
 from connectors.signed_fixtures import feed_disclosures, feed_entry_record
 from schemas.catalog import default_catalog
 from streams.domain.commitments import reveal
 from streams.domain.disclosure_policy import load_disclosure_policy
-from tests.connectors.test_ppk import running
+from tests.connectors.test_ppk import running, settings
 from tests.connectors.test_ppk_inbox import PPK, inbox
 from tests.event_samples import personnel_data_blocked
 from tests.hubtools import recommendation, report
@@ -134,4 +137,65 @@ def test_a_registry_made_before_the_subject_takes_recommendations_and_is_upgrade
     for entry in entries:
         connector.deliver(entry)
     assert subjects(registry) == [(entries[1].case_id, SUBJECT_NIP, SUBJECT_NAME)]
+    connector.close()
+
+
+def decrees_of(registry: DecreeRegistry) -> InboundConnector[ConnectorConfig]:
+    connector = build("ppk-decrees", settings(registry))
+    assert isinstance(connector, InboundConnector)
+    return connector
+
+
+def test_the_office_drafts_the_decree_for_the_subject_of_its_case(
+    registry: DecreeRegistry,
+) -> None:
+    connector = inbox(registry)
+    cases = [a_case(), a_case(), a_case()]
+    cases[1][0][1].update(subject_nip="197001012000121002", subject_name="Dewi Lain")
+    told = [entry for case in cases[:2] for entry in disclosed(connector, case)]
+    told += disclosed(connector, cases[2][1:])  # no subject disclosed for the third case
+    for entry in told:
+        connector.deliver(entry)
+
+    registry.work_once()  # drafts
+    registry.work_once()  # signs
+
+    named = {
+        row["case_id"]: registry.decree(row["decree_id"])["subject_nip"]
+        for row in registry.recommendations()
+    }
+    first, second, third = (case[1][1]["envelope"]["case_id"] for case in cases)
+    assert (named[first], named[second]) == (SUBJECT_NIP, "197001012000121002")
+    assert named[third] not in (SUBJECT_NIP, "197001012000121002")
+    decrees = decrees_of(registry)
+    assert len([decrees.to_events(record) for record in decrees.read(None, 10)]) == 3
+    decrees.close()
+    connector.close()
+
+
+@pytest.mark.parametrize(
+    ("nip", "reason_code"),
+    [("197001012000121002", "subject_mismatch"), ("19800101200501100X", "invalid_subject_nip")],
+    ids=["another-subject", "not-a-nip"],
+)
+def test_a_decree_for_another_subject_is_refused_without_quoting_a_nip(
+    registry: DecreeRegistry, nip: str, reason_code: str
+) -> None:
+    connector = inbox(registry)
+    for entry in disclosed(connector, a_case()):
+        connector.deliver(entry)
+    (row,) = registry.recommendations()
+    registry.sign(
+        registry.draft(None, None, case_id=row["case_id"].upper(), subject=(nip, "Agus W."))
+    )
+    decrees = decrees_of(registry)
+    (record,) = decrees.read(None, 10)
+
+    with pytest.raises(PermanentError) as refused:
+        decrees.to_events(record)
+
+    assert refused.value.reason_code == reason_code
+    letter = refused.value.reason + json_bytes(record.payload).decode()
+    assert not [secret for secret in (nip, SUBJECT_NIP, "Agus W.") if secret in letter]
+    decrees.close()
     connector.close()
