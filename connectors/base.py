@@ -228,6 +228,24 @@ class InboundConnector(Connector[ConfigT_co]):
     def acknowledge(self, records: Sequence[SourceRecord]) -> None:
         """Tell the system these records are in the hub (optional: receipts, outbox marks)."""
 
+    def rejected(self, record: SourceRecord, error: PermanentError) -> None:
+        """Tell the system that the runtime refused one of its records (optional).
+
+        Called once the record's dead letter is in ``kawal.dlq``, for every record the runtime
+        refused: one the connector could not map (``error`` is the ``PermanentError`` it
+        raised) or whose events the runtime could not sign (``schema_mismatch``,
+        ``unauthorized_sender``...). Only the hub's operators read the DLQ: a connector whose
+        system has a place for it (a record's status, a table of refusals) overrides this, so
+        that whoever keeps the record learns it was not sent. A record read again (after a
+        broker outage, or with ``--reread-after``) is refused again: write idempotently. The
+        reason code and reason are free of personal data; so must be what the system keeps.
+
+        Raises:
+            TransientError: the system is unavailable; the runtime retries with backoff, then
+                logs a WARNING and goes on: the dead letter stands.
+            PermanentError: the system cannot take it; the runtime logs it and goes on.
+        """
+
 
 class OutboundConnector(Connector[ConfigT_co]):
     """Outbound feed → institution system."""

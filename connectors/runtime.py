@@ -9,8 +9,9 @@ system. A record that cannot be mapped, whose events the
 shared schemas refuse (``schema_mismatch``; a time without UTC offset, ``naive_time``) or that
 the system refuses as it is (a ``PermanentError``) goes to ``kawal.dlq``
 (:mod:`connectors.dead_letters`) with a machine-readable reason, and the runner goes on with
-the next; nothing is dropped. A system that is down holds the runner back instead: an inbound
-one reads the batch again, an outbound one holds its feed at the entry not delivered
+the next; nothing is dropped, and the connector may tell its system
+(:mod:`connectors.rejected_hook`). A system that is down holds the runner back instead: an
+inbound one reads the batch again, an outbound one holds its feed at the entry not delivered
 (:mod:`connectors.feed_holds`).
 """
 
@@ -39,6 +40,7 @@ from connectors.dead_letters import PUBLISH_TIMEOUT_SECONDS, Rejection, send_dea
 from connectors.emitters import Emitter, emitter_of
 from connectors.errors import ConnectorError, PermanentError
 from connectors.record_failures import INTERNAL_ERROR, failure_reason, is_machine_failure
+from connectors.rejected_hook import tell_system
 from connectors.retry import GaveUp, RetryPolicy, with_retries
 from monitoring.connectors import ConnectorMetrics, ConnectorProbe
 from schemas.codec import AvroCodec, CodecError
@@ -296,13 +298,13 @@ class InboundRunner(RenewsProducer):
         try:
             return [self._signed(event) for event in self._events_of(record, before)]
         except PermanentError as exc:
-            self._reject(record, exc.reason_code, exc.reason)
+            self._reject(record, exc)
         except CodecError as exc:
             # Mapped, but not to what the shared schemas take (a symbol outside an enum, a
             # time without offset): the record is refused, not the connector. Codec messages
             # name schemas and fields, never values.
             code = NAIVE_TIME if isinstance(exc, NaiveTimeError) else SCHEMA_MISMATCH
-            self._reject(record, code, f"{exc}; {REFIT}")
+            self._reject(record, PermanentError(code, f"{exc}; {REFIT}"))
         return []
 
     def _events_of(self, record: SourceRecord, before: str | None) -> list[Event]:
@@ -357,10 +359,11 @@ class InboundRunner(RenewsProducer):
         # Encoded, so the envelope is whole: a case id, and what the headers need.
         return Outgoing(str(envelope["case_id"]).encode(), value, cloud_event_headers(envelope))
 
-    def _reject(self, record: SourceRecord, reason_code: str, reason: str) -> None:
+    def _reject(self, record: SourceRecord, error: PermanentError) -> None:
+        """Dead-letter ``record``, then tell the connector's system (its ``rejected`` hook)."""
         rejection = Rejection(
-            reason_code=reason_code,
-            reason=f"record {record.source_id}: {reason}",
+            reason_code=error.reason_code,
+            reason=f"record {record.source_id}: {error.reason}",
             source_topic=system_topic(self.connector.name),
             source_partition=0,
             source_offset=-1,
@@ -369,3 +372,4 @@ class InboundRunner(RenewsProducer):
         )
         send_dead_letter(self.producer, self.codec, self.keyring.registry, rejection)
         self.probe.dead_lettered(rejection.reason_code)
+        tell_system(self.connector, record, error, self.policy, Patience(self.probe))

@@ -31,12 +31,17 @@ does not belong to its level, which names no case, or whose civil servant's NIP 
 not the NIP of the subject the case's recommendation names
 (:mod:`connectors.ppk.decree_subjects`) is dead-lettered too; reasons never quote the
 decree's contents, and the NIP, read only for that comparison, is not in the record.
+
+A decree the connector refuses is dead-lettered and, so that the PPK's office sees it too,
+recorded in the registry's ``hub_refusals`` with ``refused_by`` ``connector``
+(:meth:`Decrees.rejected`, called by the runtime once the dead letter is in).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -49,16 +54,31 @@ from connectors.base import (
     SourceRecord,
 )
 from connectors.ids import event_id_for
-from connectors.ppk.database import COMPARED_COLUMNS, DECREES, READ_COLUMNS, REVOKED, SIGNED
+from connectors.ppk.database import (
+    COMPARED_COLUMNS,
+    CONNECTOR,
+    DECREES,
+    HUB_REFUSALS,
+    READ_COLUMNS,
+    REVOKED,
+    SIGNED,
+)
 from connectors.ppk.decree_subjects import SubjectCheck, check_subject
+from connectors.ppk.writes import insert_of, writing
 from connectors.source_start import SourceStart
 from connectors.sql import DatabaseConfig, outage_is_transient
 from schemas.envelope import envelope
 from schemas.errors import InvalidIdentifierError
-from schemas.field_formats import is_actor_ref
+from schemas.field_formats import holds_nik_or_nip, is_actor_ref
 from schemas.identity import canonical_case_id, case_id_for
 from streams.domain.sanctions import KIND_LEVEL
 from streams.sql_time import as_utc
+
+#: What ``hub_refusals`` says of a reason that held a NIK's or a NIP's run of digits.
+_WITHHELD = (
+    "(the reason is withheld here: it held a number as long as a NIK or NIP); the hub's "
+    "operators see it with kawal dlq list --stage connector"
+)
 
 #: A value safe to quote in a reason: an enum-like code, which cannot be a name or a NIP.
 _CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
@@ -148,9 +168,7 @@ class Decrees(InboundConnector[RegistryConfig]):
         actor = signer if isinstance(signer, str) and is_actor_ref(f"user:{signer}") else None
         return {
             "envelope": envelope(
-                event_id=event_id_for(
-                    self.institution, f"decree/{decree['decree_number']}", "SanctionImposed"
-                ),
+                event_id=self._event_id(decree["decree_number"]),
                 case_id=case_id,
                 event_type="SanctionImposed",
                 event_time=as_utc(decree["signed_at"], self.config.zone),
@@ -175,6 +193,44 @@ class Decrees(InboundConnector[RegistryConfig]):
                 f"(schemas/avro/kawal.{enum}.avsc); correct the decree record",
             )
         return str(value)
+
+    def rejected(self, record: SourceRecord, error: PermanentError) -> None:
+        """Record the refusal of a decree in ``hub_refusals``, where the PPK's office looks.
+
+        The dead letter reaches the hub's operators only; the office would believe the
+        recommendation followed up while its deadline runs. The row says ``refused_by``
+        ``connector``, and is written once per refused change of the decree (its id and
+        ``change_seq`` are the row's ``source``). A reason that holds a run of digits as
+        long as a NIK's or a NIP's is not written.
+
+        Raises:
+            TransientError: the registry is down, locked or timed out.
+            PermanentError: the registry refused the write (``hub_refusals`` without
+                ``refused_by``, or a user that may not insert into it).
+        """
+        decree = record.payload
+        number = decree.get("decree_number")
+        row = {
+            "source": f"system:{self.name}:{record.source_id}@{record.position}",
+            "decree_id": decree.get("id"),
+            "event_id": self._event_id(number) if number else None,
+            "event_type": "SanctionImposed",
+            "case_id": _case_id_or_none(decree),
+            "reason_code": error.reason_code,
+            "reason": _WITHHELD if holds_nik_or_nip(error.reason) else error.reason,
+            "refused_at": datetime.now(UTC).astimezone(self.config.zone),
+            "refused_by": CONNECTOR,
+        }
+        with writing(self.engine, "hub_refusals table") as connection:
+            connection.execute(
+                insert_of(connection, HUB_REFUSALS)
+                .values(row)
+                .on_conflict_do_nothing(index_elements=["source"])
+            )
+
+    def _event_id(self, decree_number: str) -> str:
+        """The id of the ``SanctionImposed`` of decree ``decree_number``."""
+        return event_id_for(self.institution, f"decree/{decree_number}", "SanctionImposed")
 
     def close(self) -> None:
         """Release the database connections."""

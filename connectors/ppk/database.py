@@ -1,14 +1,15 @@
 """The PPK's decree registry as its connectors see it, and how to reach it.
 
-The registry owns ``decrees``; the ``ppk-decrees`` connector only reads it, and only the
-columns in :data:`READ_COLUMNS` and :data:`COMPARED_COLUMNS` (never the civil servant's name;
-the NIP only to compare it with the recommendation's, never passing it on). The ``ppk-inbox``
+The registry owns ``decrees``; the ``ppk-decrees`` connector reads it, and only the columns in
+:data:`READ_COLUMNS` and :data:`COMPARED_COLUMNS` (never the civil servant's name; the NIP
+only to compare it with the recommendation's, never passing it on). The ``ppk-inbox``
 connector writes what the hub tells the PPK into tables of their own, never into ``decrees``:
 ``recommendations`` (the in-tray the office drafts decrees from, with the civil servant it is
 about once the hub disclosed them), ``case_subjects`` (the civil servant of each case, as the
-hub disclosed them to the PPK) and ``hub_refusals`` (the hub's refusals of the PPK's decrees).
-A refusal is not a change of the decree: it takes no ``change_seq``, so ``ppk-decrees`` does
-not read the decree again.
+hub disclosed them to the PPK) and ``hub_refusals`` (the hub's refusals of the PPK's
+decrees). ``ppk-decrees`` writes its own refusals there too (``refused_by``), so the office
+sees in one place every decree that did not count as a follow-up. A refusal is not a change
+of the decree: it takes no ``change_seq``, so ``ppk-decrees`` does not read the decree again.
 ``change_seq`` is the registry's change sequence: every insert or update of a decree takes the
 next value of the ``change_counter`` row inside the same transaction (see
 :mod:`connectors.ppk.connector` for why the connector needs exactly that). Every timestamp is
@@ -16,7 +17,7 @@ UTC; SQLite keeps none of a zone, so a naive value read back is taken as UTC.
 
 A registry made before a column was added is brought up to date by :func:`upgrade` (the
 simulator calls it); the connectors write without a column the registry lacks and say which
-to add (:func:`missing_columns`, :func:`add_column_sql`).
+to add (:func:`missing_ddl`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ _ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 #: Decree statuses: a draft is not final, a signed decree is, a revoked one no longer holds.
 DRAFT, SIGNED, REVOKED = "DRAFT", "SIGNED", "REVOKED"
+
+#: Who refused a decree (``hub_refusals.refused_by``): the hub, or ``ppk-decrees`` itself.
+HUB, CONNECTOR = "hub", "connector"
 
 METADATA = MetaData()
 
@@ -148,7 +152,14 @@ HUB_REFUSALS = Table(
     Column("case_id", String(36)),
     Column("reason_code", String(64), nullable=False, doc="The hub's machine-readable code."),
     Column("reason", Text, nullable=False, doc="What to fix, in the hub's words."),
-    Column("refused_at", DateTime(timezone=True), nullable=False, doc="The receipt's time."),
+    Column("refused_at", DateTime(timezone=True), nullable=False, doc="When it was refused."),
+    Column(
+        "refused_by",
+        String(16),
+        nullable=False,
+        server_default=HUB,
+        doc="hub (the hub's receipt) or connector (ppk-decrees did not send the decree).",
+    ),
 )
 
 CASE_SUBJECTS = Table(
@@ -168,6 +179,7 @@ ADDED_COLUMNS = (
     (RECOMMENDATIONS, "follow_up_due_on"),
     (RECOMMENDATIONS, "subject_nip"),
     (RECOMMENDATIONS, "subject_name"),
+    (HUB_REFUSALS, "refused_by"),
 )
 
 

@@ -39,17 +39,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, select
 
 from connectors.base import (
     ConnectorContext,
     FeedEntry,
     HubRefusal,
     OutboundConnector,
-    PermanentError,
-    TransientError,
 )
 from connectors.errors import ConnectorConfigError
 from connectors.ids import event_id_for
@@ -63,12 +59,13 @@ from connectors.ppk.database import (
     missing_ddl,
 )
 from connectors.ppk.subjects import disclosed_subject, keep_subject, subject_of
-from connectors.sql import cause, is_schema_mismatch, outage_is_transient
+from connectors.ppk.writes import insert_of, writing
 from streams.domain.calendar import CalendarError, WorkingCalendar, load_calendar
 from streams.domain.deadlines import last_working_day
 from streams.domain.reasons import Reason
 
-SYSTEM = "decree registry"
+#: The tables the inbox writes, named when the registry refuses a write.
+TABLES = "recommendations, case_subjects and hub_refusals tables"
 #: The column of the follow-up's last working day, which registries made before it lack.
 DUE_ON = "follow_up_due_on"
 #: The columns of the recommendation's subject, which registries made before them lack.
@@ -115,8 +112,7 @@ class Inbox(OutboundConnector[InboxConfig]):
         if subject is not None:
             with self._writing() as connection:
                 if "case_subjects" not in self._lacks(connection):
-                    dialect = self.engine.dialect.name
-                    keep_subject(connection, entry.case_id, entry.event_id, subject, dialect)
+                    keep_subject(connection, entry.case_id, entry.event_id, subject)
 
     def refused(self, refusal: HubRefusal) -> None:
         """Mark the decree the hub refused, or keep the refusal unmatched and warn.
@@ -133,7 +129,7 @@ class Inbox(OutboundConnector[InboxConfig]):
         with self._writing() as connection:
             decree_id = self._refused_decree(connection, refusal)
             connection.execute(
-                self._insert(HUB_REFUSALS)
+                insert_of(self.engine, HUB_REFUSALS)
                 .values(
                     source=refusal.source,
                     decree_id=decree_id,
@@ -184,7 +180,7 @@ class Inbox(OutboundConnector[InboxConfig]):
             if not lacking & {"case_subjects", *_qualified(SUBJECT_COLUMNS)}:
                 row |= subject_of(connection, entry.case_id).as_columns()
             connection.execute(
-                self._insert(RECOMMENDATIONS)
+                insert_of(self.engine, RECOMMENDATIONS)
                 .values(row)
                 # No target: (case_id, event_id) as the registry is made now, or the event
                 # id alone in a registry made before.
@@ -237,44 +233,20 @@ class Inbox(OutboundConnector[InboxConfig]):
                 return int(decree_id)
         return None
 
-    def _insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
-        """An insert of the registry's dialect, which can skip a row already there."""
-        if self.engine.dialect.name == "postgresql":
-            return postgresql.insert(table)
-        return sqlite.insert(table)
-
     def _local(self, moment: datetime) -> datetime:
         """``moment`` in the registry's zone: a column without one keeps the wall time given."""
         return moment.astimezone(self.config.zone)
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
-        """A transaction on the registry; an outage is transient, a refused write permanent."""
-        try:
-            with outage_is_transient(SYSTEM), self.engine.begin() as connection:
-                yield connection
-        except TransientError as exc:
-            # SQLite says "no such table" with the error class of "database is locked".
-            if not is_schema_mismatch(exc.__cause__):
-                raise
-            raise _refused(exc.__cause__) from exc
-        except sa_exc.DBAPIError as exc:
-            raise _refused(exc) from exc
+        """A transaction on the registry (:func:`connectors.ppk.writes.writing`)."""
+        with writing(self.engine, TABLES) as connection:
+            yield connection
 
 
 def _qualified(columns: tuple[str, ...]) -> set[str]:
     """``columns`` of ``recommendations`` as :func:`missing_ddl` names them."""
     return {f"{RECOMMENDATIONS.name}.{column}" for column in columns}
-
-
-def _refused(exc: BaseException | None) -> PermanentError:
-    """The dead letter of a write the registry refused, naming the driver's error class."""
-    return PermanentError(
-        "registry_refused",
-        f"the decree registry refused the write ({cause(exc or Exception())}); check that its "
-        "recommendations, case_subjects and hub_refusals tables match connectors.ppk.database, "
-        "then redeliver",
-    )
 
 
 def _calendar(path: Path | None) -> WorkingCalendar:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.ppk.database import CASE_SUBJECTS, RECOMMENDATIONS
+from connectors.ppk.writes import insert_of
 from schemas.field_formats import is_nip
 from streams.domain.commitments import is_commitment
 
@@ -50,15 +50,12 @@ def _disclosed(value: Any) -> str | None:
     return None
 
 
-def keep_subject(
-    connection: Connection, case_id: str, event_id: str, subject: Subject, dialect: str
-) -> None:
+def keep_subject(connection: Connection, case_id: str, event_id: str, subject: Subject) -> None:
     """Keep ``subject`` as the case's, and fill it into the case's recommendations lacking it.
 
     Idempotent: a field already known is kept; a later entry only fills in one not known yet.
     """
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(CASE_SUBJECTS).values(
+    statement = insert_of(connection, CASE_SUBJECTS).values(
         case_id=case_id, event_id=event_id, **subject.as_columns()
     )
     connection.execute(

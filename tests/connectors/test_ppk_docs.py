@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from connectors.ppk import connector, decree_subjects, inbox
+from connectors.ppk import connector, decree_subjects, inbox, writes
 from connectors.ppk.database import (
     CASE_SUBJECTS,
     COMPARED_COLUMNS,
@@ -55,7 +55,9 @@ def test_every_reason_a_decree_is_dead_lettered_is_named() -> None:
 
 
 def test_every_reason_the_inbox_dead_letters_is_named() -> None:
-    source = Path(inbox.__file__).read_text(encoding="utf-8")
+    source = "".join(
+        Path(str(module.__file__)).read_text(encoding="utf-8") for module in (inbox, writes)
+    )
     codes = set(re.findall(r'PermanentError\(\s*"(\w+)"', source))
 
     assert codes
