@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from sqlalchemy import create_engine
+from sqlalchemy.schema import CreateTable
+
 from connectors.ppk import connector, decree_subjects, inbox, writes
 from connectors.ppk.database import (
     CASE_SUBJECTS,
     COMPARED_COLUMNS,
     HUB_REFUSALS,
+    METADATA,
     READ_COLUMNS,
     RECOMMENDATIONS,
 )
@@ -62,3 +66,14 @@ def test_every_reason_the_inbox_dead_letters_is_named() -> None:
 
     assert codes
     assert not [code for code in codes if f"`{code}`" not in section(INBOX_HEADING)]
+
+
+def test_the_registry_tables_are_given_as_the_connectors_define_them() -> None:
+    given = section("### The PPK's registry tables").split("```sql\n", 1)[1].split("```")[0]
+    dialect = create_engine("postgresql+psycopg://").dialect  # never connects
+    defined = [
+        str(CreateTable(table).compile(dialect=dialect)).strip() + ";"
+        for table in METADATA.sorted_tables
+    ]
+
+    assert given.split() == "\n".join(defined).split()
