@@ -11,17 +11,18 @@ import pytest
 from connectors.base import ConnectorConfig, FeedEntry, InboundConnector, OutboundConnector
 from connectors.errors import PermanentError
 from connectors.host import build
-from connectors.ppk.database import upgrade
+from connectors.ppk.database import ADDED_COLUMNS, missing_ddl, upgrade
 from connectors.ppk.simulator import DecreeRegistry
 from connectors.runtime import json_bytes
 from connectors.signed_fixtures import feed_disclosures, feed_entry_record
 from schemas.catalog import default_catalog
 from streams.domain.commitments import reveal
 from streams.domain.disclosure_policy import load_disclosure_policy
-from tests.connectors.test_ppk import running, settings
+from tests.connectors.test_ppk import SEEDS, running, settings
 from tests.connectors.test_ppk_inbox import PPK, inbox
 from tests.event_samples import personnel_data_blocked
 from tests.hubtools import recommendation, report
+from tests.postgres import PostgresServer
 
 SUBJECT_NIP, SUBJECT_NAME = "198501012010011001", "Test Subject"  # tests.hubtools.report's
 
@@ -199,3 +200,19 @@ def test_a_decree_for_another_subject_is_refused_without_quoting_a_nip(
     assert not [secret for secret in (nip, SUBJECT_NIP, "Agus W.") if secret in letter]
     decrees.close()
     connector.close()
+
+
+def test_the_registry_setup_upgrades_a_registry_made_before_on_postgresql(
+    postgres: PostgresServer,
+) -> None:
+    with running(postgres.create_database(f"ppk_{next(SEEDS)}"), Path()) as made:
+        with made.engine.begin() as connection:
+            for table, column in ADDED_COLUMNS:
+                connection.exec_driver_sql(f"ALTER TABLE {table.name} DROP COLUMN {column}")
+            connection.exec_driver_sql("DROP TABLE case_subjects")
+            assert set(missing_ddl(connection)) == {
+                "case_subjects",
+                *(f"{table.name}.{column}" for table, column in ADDED_COLUMNS),
+            }
+        with running(made.url, Path()) as again, again.engine.connect() as connection:
+            assert missing_ddl(connection) == {}
