@@ -198,7 +198,7 @@ class Inbox(OutboundConnector[InboxConfig]):
             self._lacking = frozenset(missing)
             if missing:
                 self.context.log.warning(
-                    "%s: the decree registry lacks %s, so recommendations are written without "
+                    "%s: the decree registry lacks %s, so what the inbox writes goes without "
                     "them; add them (%s; connectors.ppk.database.upgrade does) and restart the "
                     "connector",
                     self.name,
