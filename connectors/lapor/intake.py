@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,10 +35,6 @@ from schemas.identity import case_id_for
 log = logging.getLogger(__name__)
 
 _MB = 1024 * 1024
-#: Longest evidence file name kept, in bytes of UTF-8: what a file system keeps.
-MAX_NAME_BYTES = 255
-#: Control characters, and the Unicode line and paragraph separators.
-_NOT_IN_NAMES = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 #: The reporting channel of everything this intake accepts.
 CHANNEL = "WEB_FORM"
 
@@ -188,8 +183,8 @@ class ReportIntake:
         cleaned = self._cleaned(uploads)
         try:
             return [
-                (self.parts.evidence.put(data, media_type), _file_name(upload.name))
-                for upload, (data, media_type) in zip(uploads, cleaned, strict=True)
+                (self.parts.evidence.put(data, media_type), evidence_name(number, media_type))
+                for number, (data, media_type) in enumerate(cleaned, start=1)
             ]
         except EvidenceError as exc:
             raise _unavailable("evidence_store_unavailable", str(exc)) from exc
@@ -212,17 +207,27 @@ class ReportIntake:
             raise _unavailable("spool_unavailable", str(exc)) from exc
 
 
-def _file_name(name: str) -> str:
-    """The name evidence is kept and passed on under, whatever form or API client sent it.
+#: The file name extension of each accepted media type.
+EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/heic": ".heic",
+    "video/mp4": ".mp4",
+    "video/quicktime": ".mov",
+    "application/pdf": ".pdf",
+    "text/plain": ".txt",
+}
 
-    Only the last part of a path a browser may send, without control characters (a line break
-    in a name reaches the recipients' systems as it is), never ``.`` or ``..``, and not more
-    than a file system keeps: 255 bytes of UTF-8.
+
+def evidence_name(number: int, media_type: str) -> str:
+    """The name the ``number``-th file of a report is passed on under: ``bukti-1.jpg``...
+
+    Never the name the reporter's device gave it: a phone names a photo by the second it was
+    taken (``IMG_20261204_190512.jpg``), a chat export by the person chatted with, a path by
+    the computer's user, and any of them can single out an anonymous reporter.
     """
-    last = _NOT_IN_NAMES.sub("", name.replace("\\", "/").rsplit("/", 1)[-1]).strip()
-    if last in ("", ".", ".."):
-        return "bukti"
-    return last.encode("utf-8")[:MAX_NAME_BYTES].decode("utf-8", "ignore")
+    return f"bukti-{number}{EXTENSIONS.get(media_type, '')}"
 
 
 def _evidence_refusal(exc: EvidenceRefusedError, limits: EvidenceLimits) -> IntakeRefusedError:

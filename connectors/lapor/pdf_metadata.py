@@ -24,6 +24,10 @@ import pikepdf
 _METADATA_KEYS = ("/Metadata", "/PieceInfo")
 
 
+class DamagedPdfError(ValueError):
+    """A PDF that reads only once repaired, which may have lost its content on the way."""
+
+
 def clean(data: bytes) -> bytes:
     """``data``, a PDF, without document information, XMP packets and piece info.
 
@@ -34,8 +38,13 @@ def clean(data: bytes) -> bytes:
     Raises:
         pikepdf.PdfError: not a PDF pikepdf can read (damaged beyond repair, or encrypted with
             a password to open it).
+        DamagedPdfError: a PDF qpdf could read only by repairing it (cut short, its cross
+            references lost): the repair can leave pages blank, so it is not kept as evidence.
     """
     with pikepdf.open(io.BytesIO(data)) as pdf:
+        if pdf.get_warnings():
+            # Their text may quote the file's strings: not passed on.
+            raise DamagedPdfError("the PDF is damaged: qpdf had to repair it to read it")
         for key in ("/Info", "/ID"):  # the ID's first half is the author's copy's for good
             if key in pdf.trailer:
                 del pdf.trailer[key]

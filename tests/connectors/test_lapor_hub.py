@@ -98,7 +98,12 @@ def test_three_files_travel_sealed_to_bawaslu_and_the_authority_only(
             event = feed_event(hub, institution, case_id, "ReportReceived")
             assert event["channel"] == "WEB_FORM"
             assert event["reporter_identity"] == "Rina Canary <0812-3456-7890>"
-            assert read_and_verify(reader, event) == dict(FILES)
+            # Each under the name of its place and kind, none the reporter's device gave it.
+            assert read_and_verify(reader, event) == {
+                "bukti-1.png": FILES[0][1],
+                "bukti-2.pdf": FILES[1][1],
+                "bukti-3.txt": FILES[2][1],
+            }
 
     # The PPK (often the reported official's superior) gets no ReportReceived in its feed;
     # its view of the trail names its civil servant, never the reporter nor the evidence keys.

@@ -152,7 +152,13 @@ def test_files_without_metadata_are_stored_as_sent(
     assert [kept for _, kept in stored_files(intake, location)] == [CHAT_LOG, png(shade=77)]
 
 
-@pytest.mark.parametrize("broken", [BROKEN_PDF, BROKEN_JPEG], ids=["pdf", "jpeg"])
+#: The first half of a real PDF: qpdf reads it only by repairing it, into a blank page.
+CUT_PDF = document().data[: len(document().data) // 2]
+
+
+@pytest.mark.parametrize(
+    "broken", [BROKEN_PDF, BROKEN_JPEG, CUT_PDF], ids=["pdf", "jpeg", "cut-short-pdf"]
+)
 def test_a_file_whose_metadata_cannot_be_removed_is_refused_and_nothing_is_kept(
     intake: LaporIntake, location: S3Location, broken: bytes
 ) -> None:

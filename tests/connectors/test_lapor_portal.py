@@ -169,31 +169,32 @@ def test_an_entitled_reader_opens_and_verifies_each_file(
     (reference,) = record["evidence"]
     key, name = keys[reference["sha256"]]
     assert reader.read(reference, key) == photo
-    assert name == "foto.png"
+    assert name == "bukti-1.png"
 
 
 @pytest.mark.parametrize(
-    ("sent", "kept"),
+    "sent",
     [
-        ("..", "bukti"),
-        (".", "bukti"),
-        ("a\x00b\r\nX: y.jpg", "abX: y.jpg"),  # before, passed on with its NUL and line break
-        ("foto\u2028.png", "foto.png"),
-        ("é" * 200 + ".png", "é" * 127),  # 255 bytes of UTF-8, whole characters
+        "IMG_20261204_190512.png",  # the second the photo was taken
+        "WhatsApp Chat with Budi Santoso.png",
+        "C:\\Users\\Budi Santoso\\Pictures\\Screenshot.png",
+        "..",
+        "a\x00b\r\nX: y.jpg",
     ],
-    ids=["dot-dot", "dot", "controls", "line-separator", "long"],
+    ids=["phone-time", "chat-partner", "windows-path", "dot-dot", "controls"],
 )
-def test_the_json_api_keeps_a_name_the_recipients_systems_can_take(
-    intake: LaporIntake, sent: str, kept: str
+def test_no_name_the_reporters_device_gave_a_file_is_passed_on(
+    intake: LaporIntake, sent: str
 ) -> None:
     payload: dict[str, Any] = report_fields()
-    payload["evidence"] = evidence((sent, png(shade=42)))
+    payload["evidence"] = evidence((sent, png(shade=42)), ("chat.txt", CHAT_LOG))
 
     assert post_json(intake, payload)[0] == 202
     record = only_event(intake)
 
-    [(_, name)] = parse_evidence_keys(record["evidence_keys"]).values()
-    assert name == kept
+    names = sorted(name for _, name in parse_evidence_keys(record["evidence_keys"]).values())
+    assert names == ["bukti-1.png", "bukti-2.txt"]
+    assert "Budi" not in record["evidence_keys"]
 
 
 def test_an_identified_report_carries_the_identity_to_seal(intake: LaporIntake) -> None:
