@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from connectors.lapor.resubmission import valid_form_token
 from schemas.field_formats import calendar_day, is_nip
 from schemas.labels import load_violation_labels
 from streams.domain.zones import ZONES, RegionError, province_of, provinces, zone_of
@@ -235,6 +236,7 @@ def read_submission(raw: Mapping[str, Any], rules: Rules, today: date) -> Submis
             "NIP terdiri dari 18 angka (spasi boleh); kosongkan bila tidak tahu.",
             "A NIP has 18 digits (spaces allowed); leave it empty if you do not know it.",
         )
+    _form_token(reader)
     submission = Submission(
         reporter_identity=identity,
         subject_name=reader.text("subject_name"),
@@ -249,6 +251,20 @@ def read_submission(raw: Mapping[str, Any], rules: Rules, today: date) -> Submis
     if reader.problems:
         raise SubmissionRefusedError(reader.problems)
     return submission
+
+
+def _form_token(reader: _Reader) -> None:
+    """Refuse a ``form_token`` given that is none: ignored, a retry would be a second report."""
+    token = reader.raw.get("form_token")
+    if token not in (None, "") and valid_form_token(token) is None:
+        reader.fail(
+            "form_token",
+            "invalid",
+            "form_token harus 24 karakter A-Z, a-z, 0-9, _ atau - (mis. "
+            "secrets.token_urlsafe(18)); kirim token yang sama saat mengulang laporan ini.",
+            "form_token must be 24 characters of A-Z, a-z, 0-9, _ or - (e.g. "
+            "secrets.token_urlsafe(18)); send the same one when you send this report again.",
+        )
 
 
 #: Why a name or contact sent with an anonymous report is refused, by whether ``anonymous`` was

@@ -7,7 +7,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 from connectors.lapor.connector import LaporIntake
-from tests.connectors.test_lapor_portal import request
+from tests.connectors.test_lapor_portal import post_json, request
 from tests.lapor_support import multipart, png, report_fields
 
 
@@ -91,3 +91,23 @@ def test_the_form_loads_the_script_keeping_its_token_which_the_portal_serves(
     assert headers["Content-Type"].startswith("text/javascript")
     assert "sessionStorage" in script.decode()
     assert missing == 404
+
+
+def test_an_api_client_retrying_with_its_own_token_gets_one_report(intake: LaporIntake) -> None:
+    payload = report_fields(form_token="A" * 23 + "b")
+
+    first, second = post_json(intake, payload), post_json(intake, payload)
+
+    assert first[0] == second[0] == 202
+    assert first[1]["tracking_code"] == second[1]["tracking_code"]
+
+
+def test_a_token_that_is_none_is_refused_rather_than_ignored(intake: LaporIntake) -> None:
+    # Ignored, each retry of the client's would have been a report of its own.
+    status, answer = post_json(intake, report_fields(form_token="tok-abc-123456789012"))
+
+    assert (status, answer["error"]) == (400, "invalid_report")
+    [problem] = [p for p in answer["problems"] if p["field"] == "form_token"]
+    assert problem["code"] == "invalid"
+    assert "24" in problem["message"]
+    assert post_json(intake, report_fields(form_token=""))[0] == 202  # none given: random ids
