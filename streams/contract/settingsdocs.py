@@ -37,6 +37,15 @@ DEMO_CONNECTOR_VARIABLES = (
         "which runs on the embedded storage only (not with --ephemeral or KAWAL_BROKER_URL). "
         "A port taken stops `kawal up --demo` before anything starts, naming this variable.",
     ),
+    (
+        "KAWAL_TEST_PORTS",
+        "2000-5999",
+        "`LOW-HIGH`: the ports the simulators of the demo's institutions (and the test suite's "
+        "servers) listen on, on 127.0.0.1, each free when taken; ports common servers use "
+        "by default (PostgreSQL's 5432-5439, MySQL's 3306, AMQP's 5672, VNC's 5900-5910...) "
+        "are passed over. Give another range to keep them apart from a machine's other "
+        "servers.",
+    ),
 )
 
 

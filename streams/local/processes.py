@@ -58,6 +58,18 @@ class ChildFailedError(KawalError):
 #: picked them; below ``kawal up``'s defaults (6066 and up); apart from the storage's blocks
 #: (:func:`streams.local.storage.free_storage_base_port`).
 PICKED_PORTS = range(2_000, 6_000)
+#: Ports in :data:`PICKED_PORTS` that servers machines commonly run use by default, passed
+#: over although free now: a demo simulator on PostgreSQL's 5432 keeps a PostgreSQL started
+#: later from binding it. ZooKeeper, Docker, etcd, dev servers and Grafana, MySQL, RDP, NATS,
+#: Erlang's epmd, Flask and registries, Logstash, PostgreSQL's clusters, Kibana, AMQP, VNC,
+#: CouchDB, WinRM.
+SERVICE_PORTS = frozenset(
+    {2181, 2375, 2376, 2379, 2380, 3000, 3306, 3389, 4222, 4369, 5000, 5044}
+    | set(range(5432, 5440))
+    | {5601, 5672}
+    | set(range(5900, 5911))
+    | {5984, 5985, 5986}
+)
 #: ``LOW-HIGH``: the ports the test suite's pickers hand out, so parallel runs on one machine
 #: can be kept apart (:func:`free_port`, and the storage's blocks, whose gRPC ports are 10000
 #: above them).
@@ -93,7 +105,7 @@ class _PortPicker:
 
 
 def _unusable(host: str, port: int) -> bool:
-    return port in BROWSER_REFUSED_PORTS or port_in_use(host, port)
+    return port in BROWSER_REFUSED_PORTS or port in SERVICE_PORTS or port_in_use(host, port)
 
 
 def pid_offset(span: int) -> int:

@@ -21,6 +21,7 @@ from streams.local.children import PortInUseError
 from streams.local.embedded import EmbeddedBroker, EmbeddedCluster
 from streams.local.processes import (
     PICKED_PORTS,
+    SERVICE_PORTS,
     TEST_PORTS_VARIABLE,
     ChildFailedError,
     ChildProcess,
@@ -288,6 +289,17 @@ def test_free_ports_are_never_ports_browsers_refuse(monkeypatch: pytest.MonkeyPa
 
     # Other tests may hold some of the others meanwhile; none may hold the refused two.
     assert ports <= set(range(5055, 5067)) - BROWSER_REFUSED_PORTS
+    assert len(ports) > 1
+
+
+def test_free_ports_pass_over_ports_common_servers_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A demo simulator on 5432 kept a PostgreSQL started later on the machine from binding it.
+    monkeypatch.setenv(TEST_PORTS_VARIABLE, "5428-5444")
+
+    ports = {free_port() for _ in range(30)}
+
+    assert ports <= set(range(5428, 5445)) - SERVICE_PORTS
+    assert 5432 not in ports
     assert len(ports) > 1
 
 
