@@ -42,6 +42,7 @@ from streams.hub.case_table import lifecycle_of
 from streams.vault.data_keys import VaultError
 from streams.web.auth import Authenticator
 from streams.web.case_audience import (
+    EVERY_CASE,
     NO_CASE,
     audience,
     cases_for,
@@ -154,7 +155,13 @@ def _front_page(sources: PageSources, built: FrontPage, seen_by: str, locale: Lo
     """The front page as the audience ``seen_by`` may see it (:mod:`streams.web.case_audience`)."""
     institutions = sources.trails.directory.institutions
     shown = cases_for(built.overview.cases, seen_by, built.parties, {i.id: i for i in institutions})
-    view = replace(built.overview, cases=shown, cases_shown=seen_by != NO_CASE)
+    view = replace(
+        built.overview,
+        cases=shown,
+        cases_shown=seen_by != NO_CASE,
+        party_of=None if seen_by in (EVERY_CASE, NO_CASE) else seen_by,
+        considered=len(built.overview.cases),
+    )
     return overview_page(view, locale)
 
 

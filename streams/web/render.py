@@ -65,6 +65,11 @@ class Overview:
     #: Whether the reader is shown cases (:mod:`streams.web.case_audience`); if not, ``cases``
     #: is empty and the page says who may see them.
     cases_shown: bool = True
+    #: The institution whose cases ``cases`` are, when the reader sees only those it is party
+    #: to (None: every case is listed, up to the most recent ``considered``).
+    party_of: str | None = None
+    #: How many of the most recent cases were looked at before keeping the reader's own.
+    considered: int = 0
 
 
 @cache
@@ -84,6 +89,10 @@ def overview_page(view: Overview, locale: Locale) -> str:
         cases=view.cases,
         cases_shown=view.cases_shown,
         total_cases=view.total_cases,
+        party_of=view.party_of,
+        # Of every case, or of the most recent only: then the reader's list may miss older ones.
+        truncated=view.considered < view.total_cases,
+        considered=view.considered,
         overdue=sum(1 for case in view.cases if case.overdue_rules),
         breached=sum(1 for case in view.cases if case.follow_up_breached),
         stat_groups=[*groups, ("totals", "total", [total])],
