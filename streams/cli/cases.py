@@ -92,6 +92,13 @@ def add_parsers(commands: Any) -> None:
     stats.add_argument("--agency", help="only this employing agency, e.g. ppk.3374")
     stats.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day")
     stats.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day")
+    stats.add_argument(
+        "--unwithheld",
+        action="store_true",
+        help="every PPK's follow-up figures without the small-numbers rule, with the ids of "
+        "its recommendations pending and overdue: an operator sees every case; not for "
+        "publication",
+    )
     stats.set_defaults(run=_stats)
 
 
@@ -292,7 +299,9 @@ def _proven(args: argparse.Namespace, settings: Settings, store: AuditStore) -> 
 
 
 #: Options of ``kawal stats`` that ask for the dashboard's figures rather than the counts.
-FIGURE_OPTIONS = ("format", "figure", "election", "region", "agency", "date_from", "date_to")
+FIGURE_OPTIONS = (
+    "format", "figure", "election", "region", "agency", "date_from", "date_to", "unwithheld",
+)  # fmt: skip
 
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
@@ -312,4 +321,4 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
         }
     )
     output = args.format or ("json" if args.json else "text")
-    return run_figures(settings, filters, output, args.figure)
+    return run_figures(settings, filters, output, args.figure, unwithheld=args.unwithheld)

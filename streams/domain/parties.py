@@ -40,6 +40,10 @@ from streams.domain.zones import RegionError, province_of
 
 #: The hub's own event when a legal clock runs out; its first one makes the ministries parties.
 BREACH_EVENT = "DeadlineBreached"
+#: Roles party to every case: the personnel agency (BKN) and the appeals body.
+EVERY_CASE_ROLES = frozenset({"personnel_agency", "appeals_body"})
+#: The election supervisor party to every case, whoever reported it: Bawaslu RI.
+NATIONAL_SUPERVISOR = "bawaslu"
 
 
 @dataclass(frozen=True)
@@ -166,12 +170,24 @@ def check_report(
     return None
 
 
+def party_to_every_case(institution: Institution) -> bool:
+    """Whether ``institution`` is party to every case, whoever holds it and wherever it is.
+
+    BKN (the personnel agency), the appeals body and the national election supervisor
+    (:data:`NATIONAL_SUPERVISOR`): each reads every case's trail. The recommending authority
+    is party to the cases it holds only (KASN's before the transfer, BKN's after).
+    """
+    return institution.role in EVERY_CASE_ROLES or (
+        institution.role == "election_supervisor" and institution.id == NATIONAL_SUPERVISOR
+    )
+
+
 def is_party(institution: Institution, roles: frozenset[str], parties: CaseParties) -> bool:
     """Whether ``institution`` is concerned by the case in one of its ``roles``."""
-    if "recommending_authority" in roles or roles & {"personnel_agency", "appeals_body"}:
+    if "recommending_authority" in roles or roles & EVERY_CASE_ROLES:
         return True
     if "election_supervisor" in roles:
-        return institution.id == parties.reporter or institution.id == "bawaslu"
+        return institution.id in (parties.reporter, NATIONAL_SUPERVISOR)
     if "ppk" in roles:
         return institution.id == parties.employing_agency
     if "regional_inspectorate" in roles:

@@ -18,8 +18,11 @@ figures and page are made once per read (:mod:`streams.web.figure_cache`).
 
 Read with a PPK's credential, the page and ``figures.json`` show that PPK its own row of the
 follow-up rate unwithheld, marked as visible to it alone
-(:mod:`streams.audit.figures.own_row`); every other reader, and the CSV and SVG exports, get
-the public view.
+(:mod:`streams.audit.figures.own_row`). Read by an operator or an institution party to every
+case (BKN, the appeals body, Bawaslu RI), the page, ``figures.json`` and the CSVs show every
+PPK's follow-up figures unwithheld, with the cases not followed up
+(:mod:`streams.audit.figures.every_case`). Every other reader, and the SVG charts, get the
+public view.
 
 Every export says when the store was read and, for the dashboard, the filters applied, inside
 the file, and carries an ETag and Last-Modified of that read (:mod:`streams.web.citable`); a
@@ -38,15 +41,15 @@ from faust import web
 from streams.audit.figures.cache import ProjectionCache
 from streams.audit.figures.choices import UnknownFilterError, choices_of
 from streams.audit.figures.definitions import FIGURES
+from streams.audit.figures.every_case import EVERY_CASE_READER, EVERY_CASE_VIEW, reader_view
 from streams.audit.figures.export import all_csv, export_file_name, figure_csv
 from streams.audit.figures.facts import Projection
 from streams.audit.figures.filters import FilterError, Filters, check_started, parse_filters
-from streams.audit.figures.own_row import with_own_follow_up
 from streams.audit.figures.view import figures as compute_figures
 from streams.audit.store import StoreError
 from streams.domain.calendar import WorkingCalendar
 from streams.domain.headcounts import Headcount
-from streams.domain.principals import AccessRefusal, Principal
+from streams.domain.principals import AccessRefusal, Principal, PrincipalRole
 from streams.domain.working_time import jakarta_day
 from streams.web.auth import Authenticator
 from streams.web.citable import BOM, validated
@@ -84,6 +87,9 @@ class DashboardSources:
     min_cases: int
     #: The registered PPKs: each sees its own row of the follow-up rate unwithheld.
     ppks: frozenset[str] = frozenset()
+    #: The registered institutions party to every case: they, and operators, see every PPK's
+    #: follow-up figures unwithheld.
+    every_case: frozenset[str] = frozenset()
 
     def figures(self, projection: Projection, filters: Filters) -> dict[str, Any]:
         """The figures of ``projection`` for ``filters`` (blocking: call it in a thread).
@@ -104,14 +110,22 @@ class DashboardSources:
         return view | {"choices": {"election": list(choices.elections)}}
 
     def reader_of(self, principal: Principal | None) -> str | None:
-        """The PPK whose own row ``principal`` sees, or None for the public view."""
-        institution = principal.institution if principal is not None else None
+        """Whose view ``principal`` gets: None (public), a PPK's id, or every case's reader.
+
+        A PPK sees its own row (:mod:`streams.audit.figures.own_row`); an operator or an
+        institution party to every case, :data:`EVERY_CASE_READER`, every PPK's row.
+        """
+        if principal is None:
+            return None
+        institution = principal.institution
+        if principal.role is PrincipalRole.OPERATOR or institution in self.every_case:
+            return EVERY_CASE_READER
         return institution if institution in self.ppks else None
 
 
 def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
     """Attach the dashboard's page and exports to the worker's app."""
-    cache = FigureCache(sources.trail.projection, sources.figures, audience=with_own_follow_up)
+    cache = FigureCache(sources.trail.projection, sources.figures, audience=reader_view)
 
     @app.page("/dashboard", name="kawal-dashboard")
     class DashboardPage(web.View):
@@ -150,11 +164,12 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
         """Every figure as JSON."""
 
         async def get(self, request: web.Request) -> web.Response:
-            found = await _view(self, request, sources, cache, own_row=True)
+            found = await _view(self, request, sources, cache, own_row=True, every_case=True)
             if not isinstance(found, dict):
                 return found
-            # A PPK's own row is for it alone: no cache keeps it.
-            public = "own_row" not in found
+            # A PPK's own row, or figures unwithheld, are for their reader alone: no cache
+            # keeps them.
+            public = "own_row" not in found and EVERY_CASE_VIEW not in found
             return validated(self, request, self.json(found), _read_at(found), cacheable=public)
 
     @app.page("/dashboard/{figure}.csv", name="kawal-dashboard-csv")
@@ -166,18 +181,22 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
                 known = ", ".join(("figures", *FIGURES))
                 detail = f"no such figure; choose one of {known}"
                 return problem_response(self, 404, "no_such_figure", detail)
-            found = await _view(self, request, sources, cache)
+            found = await _view(self, request, sources, cache, every_case=True)
             if not isinstance(found, dict):
                 return found
             body = all_csv(found) if figure == "figures" else figure_csv(found, figure)
-            disposition = f'attachment; filename="{export_file_name(found, figure)}"'
+            name = export_file_name(found, figure)
+            if EVERY_CASE_VIEW in found:  # saved, it still says it is not for publication
+                name = name.replace("kawal-", "kawal-unwithheld-", 1)
+            disposition = f'attachment; filename="{name}"'
             # aiohttp refuses a charset inside content_type and adds utf-8 to text itself.
             response = self.text(
                 BOM + body,
                 content_type=CSV_CONTENT_TYPE,
                 headers={"Content-Disposition": disposition},
             )
-            return validated(self, request, response, _read_at(found), cacheable=True)
+            public = EVERY_CASE_VIEW not in found
+            return validated(self, request, response, _read_at(found), cacheable=public)
 
     @app.page("/dashboard/{figure}.svg", name="kawal-dashboard-svg")
     class DashboardSvg(web.View):
@@ -230,10 +249,12 @@ async def _view(
     cache: FigureCache,
     *,
     own_row: bool = False,
+    every_case: bool = False,
 ) -> dict[str, Any] | web.Response:
     """The figures the request asks for, or the response refusing it.
 
-    With ``own_row``, a PPK's credential gets its own row of the follow-up rate unwithheld.
+    With ``own_row``, a PPK's credential gets its own row of the follow-up rate unwithheld;
+    with ``every_case``, an operator or an institution party to every case gets every PPK's.
     """
     principal = await sources.auth.principal(request)
     if isinstance(principal, AccessRefusal):
@@ -242,7 +263,9 @@ async def _view(
         filters = _filters(request)
     except FilterError as exc:
         return problem_response(view, 400, "invalid_filter", str(exc))
-    reader = sources.reader_of(principal) if own_row else None
+    reader = sources.reader_of(principal)
+    if not (every_case if reader == EVERY_CASE_READER else own_row):
+        reader = None
     try:
         return await cache.figures(filters, reader)
     except FilterError as exc:

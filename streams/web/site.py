@@ -26,6 +26,7 @@ from streams.audit.trail import Directory
 from streams.audit.tree_log import LogCopy, TreeLog
 from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.domain.headcounts import load_headcounts
+from streams.domain.parties import party_to_every_case
 from streams.domain.severity import load_severity
 from streams.hub.broker_check import BrokerCheck
 from streams.hub.pipeline import Pipeline
@@ -150,6 +151,9 @@ def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> No
             min_cases=settings.stats_min_cases,
             ppks=frozenset(
                 institution.id for institution in institutions if institution.role == "ppk"
+            ),
+            every_case=frozenset(
+                institution.id for institution in institutions if party_to_every_case(institution)
             ),
         ),
     )

@@ -71,12 +71,10 @@ def test_a_ppk_reads_its_own_follow_up_row_in_figures_json(hub: RunningHub, mix:
     ("principal", "role"),
     [
         ("bawaslu.33", PrincipalRole.INSTITUTION),
-        ("bkn", PrincipalRole.INSTITUTION),
         ("inspektorat.3374", PrincipalRole.INSTITUTION),
-        ("ops.tests", PrincipalRole.OPERATOR),
     ],
 )
-def test_other_institutions_and_operators_read_the_public_figures(
+def test_other_institutions_read_the_public_figures(
     hub: RunningHub, mix: Mix, principal: str, role: PrincipalRole
 ) -> None:
     path = f"/dashboard/figures.json?election={mix.election}"

@@ -13,6 +13,11 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.audit.figures.choices import UnknownFilterError, choices_of
 from streams.audit.figures.definitions import FIGURES
+from streams.audit.figures.every_case import (
+    EVERY_CASE_VIEW,
+    not_followed_up_lines,
+    with_every_follow_up,
+)
 from streams.audit.figures.export import all_csv, figure_csv, to_text
 from streams.audit.figures.facts import read_facts
 from streams.audit.figures.filters import FilterError, Filters, check_started
@@ -61,7 +66,14 @@ def run_stats(settings: Settings, *, as_json: bool) -> int:
     return 0
 
 
-def run_figures(settings: Settings, filters: Filters, output: str, figure: str | None) -> int:
+def run_figures(
+    settings: Settings,
+    filters: Filters,
+    output: str,
+    figure: str | None,
+    *,
+    unwithheld: bool = False,
+) -> int:
     """Print the dashboard's figures of the configured audit store.
 
     Args:
@@ -69,6 +81,9 @@ def run_figures(settings: Settings, filters: Filters, output: str, figure: str |
         filters: which cases to count.
         output: one of :data:`FORMATS`.
         figure: only this figure (one of ``FIGURES``), or None for all.
+        unwithheld: every PPK's follow-up figures without the small-numbers rule, with the
+            ids of its recommendations pending and overdue, as a reader party to every case
+            sees them (:mod:`streams.audit.figures.every_case`): the operator sees every case.
 
     Returns:
         The exit code, 0.
@@ -101,18 +116,27 @@ def run_figures(settings: Settings, filters: Filters, output: str, figure: str |
     except UnknownFilterError as exc:
         raise FilterError(exc.listed(), exc.field) from exc
     view = figures(projection, calendar, headcounts, filters, min_cases=settings.stats_min_cases)
+    if unwithheld:
+        view = with_every_follow_up(view, projection, filters)
     print(_render(view, output, figure), end="")
     return 0
 
 
-def _render(view: dict[str, object], output: str, figure: str | None) -> str:
+def _render(view: dict[str, Any], output: str, figure: str | None) -> str:
     if output == "json":
         chosen = (
-            {key: view[key] for key in ("filters", "generated_at", "suppression", figure)}
+            {
+                key: view[key]
+                for key in ("filters", "generated_at", "suppression", figure, EVERY_CASE_VIEW)
+                if key in view
+            }
             if figure
             else view
         )
         return json.dumps(chosen, indent=2, ensure_ascii=False) + "\n"
     if output == "csv":
         return figure_csv(view, figure) if figure else all_csv(view)
-    return "\n".join(to_text(view, figure)) + "\n"
+    lines = to_text(view, figure)
+    if EVERY_CASE_VIEW in view and figure in (None, "follow_up"):
+        lines += ["", view[EVERY_CASE_VIEW]["note"]["en"], *not_followed_up_lines(view)]
+    return "\n".join(lines) + "\n"

@@ -18,7 +18,8 @@ phase folded as ingress folds it (:func:`streams.domain.lifecycle.advance`) over
 here: they are every event that moves a case to or out of its recommendation (the
 recommendation, the sanction, the closing) or records its follow-up deadline breached.
 
-Only non-personal fields are read; nothing here holds a case id beyond the dict's keys.
+Only non-personal fields are read. Each case's facts keep its id, which no public figure
+shows (:mod:`streams.audit.figures.every_case` lists them to readers party to every case).
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class CaseFacts:
     """One case's outcome and milestone times (no personal data)."""
 
     outcome: CaseOutcome = field(default_factory=CaseOutcome)
+    #: The case's id: never in a public figure; a reader party to every case gets the ids of
+    #: the recommendations not followed up (:mod:`streams.audit.figures.every_case`).
+    case_id: str = ""
     #: Milestone name (see the module) -> when it happened.
     times: dict[str, datetime] = field(default_factory=dict)
     #: Its phase, follow-up breach and closing, folded from the events read (see the module).
@@ -84,7 +88,7 @@ def fold(entries: Iterable[tuple[str, bytes]], codec: AvroCodec) -> Projection:
     cases: dict[str, CaseFacts] = {}
     decoder = EntryDecoder(codec)
     for case_id, record in decoder.records(entries):
-        note(cases.setdefault(case_id, CaseFacts()), record)
+        note(cases.setdefault(case_id, CaseFacts(case_id=case_id)), record)
     reported = [case for case in cases.values() if case.outcome.reported]
     return Projection(reported, decoder.skipped, read_at)
 
