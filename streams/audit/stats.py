@@ -63,7 +63,9 @@ DEFINITIONS: dict[str, str] = {
     "sanctioned": "cases with a SanctionImposed not overturned on objection or appeal",
     "follow_up_overdue": f"cases whose {FOLLOW_UP_RULE} deadline was breached",
     "institution": "the employing agency (PPK) of the reported civil servant",
-    "region": "Kemendagri code of the region where the violation happened",
+    "region": "Kemendagri code of the region where the violation happened, exactly as reported: "
+    "a province's row holds only the cases reported at province level (the dashboard's region "
+    "filter keeps every region within it)",
 }
 
 #: The suppression rule's reading of the totals and of every grouping's rows.

@@ -57,3 +57,13 @@ def test_a_reader_of_every_case_still_sees_the_most_recent(total: int) -> None:
     page = _page(_built(["ppk.3374"] * 3 + ["ppk.3301"] * 2, total), EVERY_CASE)
 
     assert f"{total} cases; showing the 5 most recent." in page
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [("en", "the row of a province (33) holds only"), ("id", "baris provinsi (33) hanya memuat")],
+)
+def test_the_front_page_says_its_region_rows_are_by_exact_code(locale: Any, words: str) -> None:
+    page = _page(_built(["ppk.3374"], total=1), EVERY_CASE, locale)
+
+    assert words in page
