@@ -4,10 +4,9 @@ Deterministic (a seeded generator and fixed case numbers), so a second ``kawal u
 has the same events, and sends none the hub holds or an earlier run sent. The cases are
 reported between October and December 2024 (BKN's period as recommending authority) in four
 regions; each goes as far as its outcome: only reported, registered, not registered, not
-proven, proven, recommended, or sanctioned by its PPK. Every PPK named is in the shipped
-registry, but only ``ppk.3374`` runs a connector, so only its cases are sanctioned through the
-hub; the recommendations to the others stay without follow-up, which is what the dashboard's
-follow-up rate per PPK is there to show.
+proven, proven, recommended, or sanctioned by its PPK. Only ``ppk.3374`` is a connected PPK,
+so only its cases are sanctioned through the hub; the recommendations to the others stay
+without follow-up, which is what the dashboard's follow-up rate per PPK is there to show.
 """
 
 from __future__ import annotations

@@ -179,17 +179,3 @@ def test_text_says_so_when_nothing_is_overdue(
     assert main(["case", "overdue", "--institution", "bkn"]) == EXIT_OK
 
     assert capsys.readouterr().out == "no overdue clocks\n"
-
-
-def test_lists_the_overdue_recommendations_of_a_demo_agency(
-    cases: dict[str, str], capsys: pytest.CaptureFixture[str]
-) -> None:
-    # The demo's cases name ppk.7371: the shipped registry has it, so it can be asked for.
-    first = report() | {"employing_agency": "ppk.7371", "region_code": "7371"}
-    store = AuditStore(os.environ["KAWAL_AUDIT_DB_URL"])
-    makassar = _stored(store, _steps(first, "registered", "proven", "referred", "recommended"))
-    store.close()
-
-    rows = _overdue(capsys, "--institution", "ppk.7371")
-
-    assert [(r["case_id"], r["rule_id"]) for r in rows] == [(makassar, "recommendation_follow_up")]

@@ -38,7 +38,7 @@ from streams.contract.channels import (
 from streams.contract.eventdocs import build_markdown
 from streams.contract.generated_files import PROJECT_ROOT
 from streams.contract.rendering import avro_payload, render_yaml
-from streams.domain.institutions import InboundLane, load_institutions
+from streams.domain.institutions import load_institutions
 from streams.topics import APP_ID, all_topics
 
 TOOLS = PROJECT_ROOT / "tools" / "asyncapi"
@@ -211,10 +211,8 @@ def test_every_public_topic_is_a_channel() -> None:
     institutions = load_institutions()
     # Faust's own changelog and leader topics are internal, not part of the contract.
     public = [t.name for t in all_topics(institutions, 1) if not t.name.startswith(APP_ID + "-")]
-    # case events, audit, DLQ, heads and the shared inbound topic; per institution its
-    # outbound feed, and its own inbound topic unless it publishes on the shared one.
-    own = sum(1 for inst in institutions if inst.inbound is InboundLane.OWN)
-    assert len(public) == 5 + len(institutions) + own
+    # case events, audit, DLQ, heads and the shared inbound topic; two per institution.
+    assert len(public) == 5 + 2 * len(institutions)
     registered = {inst.id for inst in institutions}
     for topic in public:
         matches = [m for p in patterns if (m := p.fullmatch(topic))]

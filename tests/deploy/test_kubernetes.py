@@ -106,19 +106,19 @@ def test_topics_and_users_match_the_registries() -> None:
 
 
 def test_a_new_institution_gets_its_topics_and_its_user() -> None:
-    institutions = (*load_institutions(), Institution("ppk.3302", "ppk", "PPK Banyumas"))
+    institutions = (*load_institutions(), Institution("ppk.3301", "ppk", "PPK Cilacap"))
     files = manifests(institutions, [])
     users = yaml.safe_load_all(files[DIRECTORY / "30-users.yaml"])
-    user = next(doc for doc in users if doc["metadata"]["name"] == "ppk.3302")
+    user = next(doc for doc in users if doc["metadata"]["name"] == "ppk.3301")
     granted = {
         (acl["resource"]["name"], op)
         for acl in user["spec"]["authorization"]["acls"]
         for op in acl["operations"]
     }
-    assert ("kawal.inbound.ppk.3302", "Write") in granted
-    assert ("kawal.outbound.ppk.3302", "Read") in granted
+    assert ("kawal.inbound.ppk.3301", "Write") in granted
+    assert ("kawal.outbound.ppk.3301", "Read") in granted
     assert ("kawal.case.events", "Read") not in granted
-    assert "topicName: kawal.outbound.ppk.3302" in files[DIRECTORY / "20-topics.yaml"]
+    assert "topicName: kawal.outbound.ppk.3301" in files[DIRECTORY / "20-topics.yaml"]
 
 
 def test_every_institution_user_writes_dead_letters_and_only_the_hub_reads_them() -> None:

@@ -24,20 +24,6 @@ def test_the_shipped_registry_has_every_institution_of_the_demo() -> None:
     check_demo_registry(mix_waves(), shipped)
 
 
-def test_every_agency_the_demo_cases_name_is_a_registered_ppk() -> None:
-    # Else `kawal case overdue --institution ppk.7371` refused an agency the demo has cases of.
-    ppks = {i.id for i in load_institutions() if i.role == "ppk"}
-    named = {
-        record["employing_agency"]
-        for wave in (*demo_waves(), *mix_waves())
-        for event_type, record in wave
-        if event_type == "ReportReceived"
-    }
-
-    assert named
-    assert named <= ppks
-
-
 def test_a_registry_without_the_demo_agency_is_named_in_the_refusal() -> None:
     without = tuple(i for i in load_institutions() if i.id != "ppk.3374")
 

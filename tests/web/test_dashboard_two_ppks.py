@@ -1,6 +1,6 @@
 """Two PPKs and the public read the dashboard in turn: each gets its own view, never another's.
 
-A hub of its own, on its own broker, with a registry of two PPKs (ppk.3374 and ppk.3302), each
+A hub of its own, on its own broker, with a registry of two PPKs (ppk.3374 and ppk.3301), each
 with one recommendation not followed up: both rows are withheld from the public.
 """
 
@@ -29,7 +29,7 @@ from tests.hubtools import (
     until_referral,
 )
 
-A, B = "ppk.3374", "ppk.3302"
+A, B = "ppk.3374", "ppk.3301"
 ELECTION = f"pilkada-test-{uuid.uuid4().hex[:8]}"
 #: Each PPK's real row: one recommendation, not followed up.
 REAL = {
@@ -42,7 +42,7 @@ BUNDLED = Path(__file__).parents[2] / "streams" / "data" / "institutions.toml"
 def registry(folder: Path) -> Path:
     """The bundled registry and one more PPK."""
     path = folder / "institutions.toml"
-    extra = f'\n[[institution]]\nid = "{B}"\nrole = "ppk"\nname = "PPK Kabupaten Banyumas"\n'
+    extra = f'\n[[institution]]\nid = "{B}"\nrole = "ppk"\nname = "PPK Kabupaten Cilacap"\n'
     path.write_text(BUNDLED.read_text(encoding="utf-8") + extra, encoding="utf-8")
     return path
 
