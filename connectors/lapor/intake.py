@@ -20,7 +20,12 @@ from typing import Any
 from connectors.bawaslu.spool import PostIdConflictError, Spool, SpoolUnavailableError
 from connectors.lapor.evidence import EvidenceError, EvidenceStore, evidence_keys
 from connectors.lapor.media import EvidenceLimits, EvidenceRefusedError, check_files
-from connectors.lapor.metadata import MetadataRefusedError, MetadataUnavailableError, strip
+from connectors.lapor.metadata import (
+    LockedPdfError,
+    MetadataRefusedError,
+    MetadataUnavailableError,
+    strip,
+)
 from connectors.lapor.resubmission import ReportIds, report_ids
 from connectors.lapor.submission import (
     Problem,
@@ -173,7 +178,8 @@ class ReportIntake:
             try:
                 cleaned.append((strip(upload.data, media_type), media_type))
             except MetadataRefusedError as exc:
-                refused = EvidenceRefusedError("evidence_metadata", str(exc), index)
+                code = "evidence_locked" if isinstance(exc, LockedPdfError) else "evidence_metadata"
+                refused = EvidenceRefusedError(code, str(exc), index)
                 raise _evidence_refusal(refused, self.parts.limits) from None
             except MetadataUnavailableError as exc:
                 raise _unavailable("metadata_unavailable", str(exc)) from None
@@ -266,6 +272,15 @@ def _evidence_refusal(exc: EvidenceRefusedError, limits: EvidenceLimits) -> Inta
             f"The details that could identify you (location, camera, author) could not be "
             f"removed from evidence file{of}, so the report was not kept yet: send a screenshot "
             "of it, save or export the file again, or send without it.",
+        ),
+        "evidence_locked": (
+            400,
+            f"Berkas bukti{at} dikunci dengan kata sandi, jadi isinya tidak dapat dibaca: "
+            "simpan tanpa kata sandi lalu kirim lagi, kirim tangkapan layarnya, atau kirim tanpa "
+            "berkas itu.",
+            f"Evidence file{of} is locked with a password, so nothing of it can be read: save "
+            "it without the password and send it again, send a screenshot of it, or send "
+            "without it.",
         ),
         "evidence_empty": (
             400,

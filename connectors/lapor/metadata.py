@@ -30,6 +30,7 @@ import sys
 
 from connectors.errors import ConnectorError
 from connectors.lapor.media import sniff
+from connectors.lapor.pdf_metadata import LOCKED
 
 #: Seconds one file may take to clean: a 10 MB photo or video takes well under one.
 TIMEOUT_SECONDS = 30.0
@@ -56,6 +57,10 @@ KEPT_AS_IS = frozenset({"text/plain"})
 
 class MetadataRefusedError(ValueError):
     """The file's metadata cannot be removed: it is not to be stored (names no file content)."""
+
+
+class LockedPdfError(MetadataRefusedError):
+    """A PDF locked with a password to open it: nothing of it can be read, nor cleaned."""
 
 
 class MetadataUnavailableError(ConnectorError):
@@ -90,6 +95,8 @@ def strip(data: bytes, media_type: str, timeout: float = TIMEOUT_SECONDS) -> byt
         raise MetadataUnavailableError(
             f"{command[0]} cannot be run ({type(exc).__name__}): {install_hint()}"
         ) from None
+    if media_type == _PDF and done.returncode == LOCKED:
+        raise LockedPdfError("the PDF is locked with a password to open it")
     if done.returncode != 0 or not done.stdout:
         raise MetadataRefusedError(
             f"the metadata of a {media_type} file could not be removed (exit {done.returncode})"

@@ -20,6 +20,8 @@ import sys
 
 import pikepdf
 
+#: The exit status of a PDF locked with a password to open it.
+LOCKED = 3
 #: Keys of a dictionary that carry metadata rather than content.
 _METADATA_KEYS = ("/Metadata", "/PieceInfo")
 
@@ -59,10 +61,16 @@ def clean(data: bytes) -> bytes:
 
 
 def main() -> int:
-    """Clean the PDF on standard input to standard output; 1 when it cannot be read."""
+    """Clean the PDF on standard input to standard output; 1 when it cannot be read.
+
+    :data:`LOCKED` when it is locked with a password: the reporter can unlock it.
+    """
     try:
         cleaned = clean(sys.stdin.buffer.read())
-    except (pikepdf.PdfError, pikepdf.PasswordError, ValueError, RuntimeError) as exc:
+    except pikepdf.PasswordError:
+        print("the PDF is locked with a password", file=sys.stderr)
+        return LOCKED
+    except (pikepdf.PdfError, ValueError, RuntimeError) as exc:
         # The type only: qpdf's message may quote the file's own strings.
         print(f"not a readable PDF ({type(exc).__name__})", file=sys.stderr)
         return 1

@@ -9,11 +9,13 @@ content of PDF pages exactly as sent.
 from __future__ import annotations
 
 import hashlib
+import io
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 import pytest
 from minio import Minio
 from minio.error import S3Error
@@ -182,6 +184,27 @@ def test_a_file_whose_metadata_cannot_be_removed_is_refused_and_nothing_is_kept(
     clean = strip(good.data, good.media_type)
     assert not in_store(location, hashlib.sha256(clean).hexdigest())
     assert not in_store(location, hashlib.sha256(good.data).hexdigest())
+
+
+def locked_pdf() -> bytes:
+    """A PDF that opens only with its password."""
+    with pikepdf.open(io.BytesIO(document().data)) as pdf:
+        out = io.BytesIO()
+        pdf.save(out, encryption=pikepdf.Encryption(owner="pemilik", user="rahasia"))
+        return out.getvalue()
+
+
+def test_a_pdf_locked_with_a_password_is_refused_saying_so(intake: LaporIntake) -> None:
+    payload: dict[str, Any] = report_fields()
+    payload["evidence"] = evidence(("undangan.pdf", locked_pdf()))
+
+    status, answer = post_json(intake, payload)
+    status_en, answer_en = post_json(intake, payload, lang="en")
+
+    assert (status, answer["error"], status_en) == (400, "evidence_locked", 400)
+    assert answer["message"].startswith("Berkas bukti ke-1 dikunci dengan kata sandi")
+    assert "save it without the password" in answer_en["message"]
+    assert intake.read(None, 10) == []  # no report, no code
 
 
 def test_the_fault_is_listed_with_the_fields_at_fault(intake: LaporIntake) -> None:
