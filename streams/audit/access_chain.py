@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Engine, RowMapping, select
 
+from streams.audit.log_rows import hash_bytes
 from streams.audit.tables import AccessLogRow
 from streams.domain.chain import epoch_millis
 from streams.domain.institutions import HUB_INSTITUTION
@@ -36,7 +36,6 @@ from streams.domain.signing import Context, SigningKey, verify
 GENESIS = "0" * 64
 #: Rows read from the database at a time.
 CHUNK = 5_000
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 def row_hash(prev_hash: str, row: dict[str, Any]) -> str:
@@ -159,14 +158,15 @@ def _problems(row: RowMapping, expected_prev: str, keys: KeyRegistry) -> list[Ac
 
 def _signature_problem(row: RowMapping, keys: KeyRegistry) -> str | None:
     read_at: datetime = row["read_at"]
-    if not _HEX64.fullmatch(str(row["hash"])):
+    digest = hash_bytes(row["hash"])
+    if digest is None:
         return "its hash is not a SHA-256 in hex, which the hub never writes"
     key = keys.key_for(HUB_INSTITUTION, str(row["key_id"]), read_at)
     if isinstance(key, KeyRefusal):
         return f"its signing key vouches for nothing at {read_at.isoformat()}: {key.detail}"
     signature = row["signature"]
     if not isinstance(signature, bytes) or not verify(
-        key.public_key, Context.ACCESS, bytes.fromhex(str(row["hash"])), signature
+        key.public_key, Context.ACCESS, digest, signature
     ):
         return f"the hub's key {key.id} did not sign it"
     return None

@@ -23,8 +23,7 @@ from streams.audit.tree_log import TreeError
 from streams.domain.principals import AccessRefusal
 from streams.web.auth import Authenticator
 from streams.web.problems import problem_response
-from streams.web.proofs import LARGEST_COUNT
-from streams.web.query import repeated, repeated_detail
+from streams.web.query import whole_numbers
 from streams.web.views import store_unavailable
 
 #: Each query parameter of a page and the least value it takes.
@@ -87,7 +86,7 @@ async def _asked(
     principal = await auth.principal(request)
     if isinstance(principal, AccessRefusal):
         return auth.refuse(view, request, principal)
-    query = _whole_numbers(request, least)
+    query = whole_numbers(request, least, "this page")
     if isinstance(query, str):
         return problem_response(view, 400, "bad_query", query)
     return query
@@ -97,24 +96,3 @@ def _damaged(view: web.View, exc: TreeError) -> web.Response:
     """The log is damaged, not down: what is wrong names leaves, cases and seqs."""
     detail = f"the audit store's log cannot prove it: {exc}"
     return problem_response(view, 503, "store_unavailable", detail)
-
-
-def _whole_numbers(request: web.Request, least: Mapping[str, int]) -> dict[str, int | None] | str:
-    """The query's counts by name (None when not given), or what is wrong with them."""
-    twice = repeated(request.query, least)
-    if twice is not None:
-        return repeated_detail(twice)
-    unknown = sorted(set(request.query) - set(least))
-    if unknown:
-        names = " and ".join(least)
-        return f"unknown query parameter {unknown[0][:40]!r}; this page takes {names}"
-    found: dict[str, int | None] = {}
-    for name, lowest in least.items():
-        given = request.query.get(name)
-        if given is not None and not (
-            given.isascii() and given.isdigit() and lowest <= int(given) <= LARGEST_COUNT
-        ):
-            shown = given[:20]
-            return f"{name} must be a whole number from {lowest} to {LARGEST_COUNT}, not {shown!r}"
-        found[name] = None if given is None else int(given)
-    return found

@@ -27,14 +27,11 @@ from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.web.auth import Authenticator
 from streams.web.case_audience import refusal_without_credential
 from streams.web.problems import problem_response
-from streams.web.query import repeated, repeated_detail
+from streams.web.query import whole_numbers
 from streams.web.views import TrailReader, store_unavailable
 
-#: The query parameters a proof takes, each a count.
-COUNTS = ("seq", "tree_size")
-#: The largest count the audit store can hold (a signed 64-bit integer in SQLite and
-#: PostgreSQL); a larger one would overflow the query rather than find nothing.
-LARGEST_COUNT = 2**63 - 1
+#: The query parameters a proof takes, each a count, and the least value of each.
+COUNTS = {"seq": 1, "tree_size": 1}
 
 
 def register_proofs(
@@ -61,7 +58,7 @@ def register_proofs(
             refusal = refusal_without_credential(principal, public_cases)
             if refusal is not None:
                 return auth.refuse(self, request, refusal)
-            counts = _counts(request)
+            counts = whole_numbers(request, COUNTS, "a proof")
             if isinstance(counts, str):
                 return problem_response(self, 400, "bad_query", counts)
             case_id = canonical_case_id(case_id) or case_id  # the hub spells UUIDs one way
@@ -72,7 +69,9 @@ def register_proofs(
             if refusal is not None:  # before the proof: whether it is in a head tells nothing
                 return auth.refuse(self, request, refusal)
             try:
-                proof = await asyncio.to_thread(reader.proof, case_id, *counts)
+                proof = await asyncio.to_thread(
+                    reader.proof, case_id, counts["seq"], counts["tree_size"]
+                )
             except (UnknownEntryError, UnknownHeadError) as exc:
                 return problem_response(self, 404, "no_such_entry_or_head", str(exc))
             except NotInHeadError as exc:
@@ -110,22 +109,3 @@ async def _not_party(
     # so its sender, polling for the proof of a case just reported, knows to ask again.
     why = trails.directory.not_party(institution, case_id) + STORED_WITHIN_SECONDS
     return AccessRefusal(AccessProblem.NOT_ENTITLED, why)
-
-
-def _counts(request: web.Request) -> tuple[int | None, int | None] | str:
-    """``seq`` and ``tree_size`` of the query, or what is wrong with them."""
-    twice = repeated(request.query, COUNTS)
-    if twice is not None:
-        return repeated_detail(twice)
-    found: list[int | None] = []
-    for name in COUNTS:
-        given = request.query.get(name)
-        if given is not None and not (
-            given.isascii() and given.isdigit() and 0 < int(given) <= LARGEST_COUNT
-        ):
-            return f"{name} must be a whole number from 1 to {LARGEST_COUNT}, not {given[:20]!r}"
-        found.append(None if given is None else int(given))
-    unknown = sorted(set(request.query) - set(COUNTS))
-    if unknown:
-        return f"unknown query parameter {unknown[0][:40]!r}; a proof takes seq and tree_size"
-    return found[0], found[1]
