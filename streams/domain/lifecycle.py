@@ -29,7 +29,12 @@ from streams.domain.erasure import ERASURE_EVENT
 from streams.domain.reasons import Reason, Rejection, illegal_transition
 from streams.domain.remedies import decision_misfit, filing_misfit
 from streams.domain.sanctions import unfit_recommendation, unfit_sanction
-from streams.domain.standing_sanction import closing_misfit, contested_misfit, standing_after
+from streams.domain.standing_sanction import (
+    closing_misfit,
+    contested_misfit,
+    second_decree,
+    standing_after,
+)
 
 
 class Phase(StrEnum):
@@ -146,14 +151,6 @@ _UNKNOWN_CASE = (
 )
 
 
-#: Why a second decree is not a follow-up: the recommendation was followed up once.
-_SECOND_SANCTION = (
-    "a sanction was already imposed on this case, so the recommendation is followed up; a "
-    "second decree is not recorded. A sanction that changes on objection or appeal is "
-    "recorded by the decision (AppealDecided); a decree entered twice needs nothing more"
-)
-
-
 def check_transition(
     state: CaseLifecycle | None, event_type: str, record: dict[str, Any]
 ) -> Rejection | None:
@@ -171,7 +168,7 @@ def check_transition(
             event_type, "the case was already reported; send the next step instead"
         )
     if event_type == "SanctionImposed" and state.phase is Phase.SANCTIONED:
-        return illegal_transition(event_type, _SECOND_SANCTION)
+        return second_decree(state.sanction, record)
     required = REQUIRED_PHASE.get(event_type)
     if required is not None and state.phase not in required:
         wanted = " or ".join(sorted(phase.value for phase in required))

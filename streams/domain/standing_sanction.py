@@ -50,6 +50,36 @@ def contested_misfit(
     )
 
 
+#: Why a second decree is not a follow-up: the recommendation was followed up once.
+_SECOND_SANCTION = (
+    "a sanction was already imposed on this case, so the recommendation is followed up; a "
+    "second decree is not recorded. A sanction that changes on objection or appeal is "
+    "recorded by the decision (AppealDecided)"
+)
+#: Said after it: whether the decree is the one the hub holds (a copy) or another one.
+_SAME_DECREE = "; this is the decree the hub holds (same decree_number): nothing more is needed"
+_OTHER_DECREE = (
+    "; the hub holds another decree_number for this case: check which decree your records "
+    "hold for it, and the case reference of this one (it may belong to another case)"
+)
+_UNKNOWN_DECREE = "; a decree entered twice needs nothing more"
+
+
+def second_decree(standing: Standing | None, record: dict[str, Any]) -> Rejection:
+    """The refusal of a SanctionImposed for a case already sanctioned.
+
+    It says whether ``record`` repeats the decree the hub holds or names another, comparing
+    the numbers without quoting either.
+    """
+    if standing is None:  # sanctioned before the hub kept the decree
+        held = _UNKNOWN_DECREE
+    elif record["decree_number"] == standing["decree_number"]:
+        held = _SAME_DECREE
+    else:
+        held = _OTHER_DECREE
+    return illegal_transition("SanctionImposed", _SECOND_SANCTION + held)
+
+
 def closing_misfit(standing: Standing | None, record: dict[str, Any]) -> Rejection | None:
     """Why a CaseClosed's final sanction is not the one standing, or None."""
     final = record["final_sanction"]

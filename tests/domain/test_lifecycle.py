@@ -66,20 +66,61 @@ def test_no_sanction_before_a_recommendation() -> None:
     assert rejection.reason is Reason.ILLEGAL_TRANSITION
 
 
-def test_a_second_sanction_says_the_recommendation_was_followed_up() -> None:
+def sanctioned() -> tuple[CaseLifecycle, dict[str, Any]]:
     state, case_id = referred()
+    decree = sanction(case_id)
     state = walk(
-        state,
-        ("RecommendationIssued", recommendation(case_id)),
-        ("SanctionImposed", sanction(case_id)),
+        state, ("RecommendationIssued", recommendation(case_id)), ("SanctionImposed", decree)
     )
+    return state, decree
 
-    rejection = check_transition(state, "SanctionImposed", sanction(case_id))
+
+def test_a_second_sanction_says_the_recommendation_was_followed_up() -> None:
+    state, decree = sanctioned()
+    other = sanction(decree["envelope"]["case_id"])
+
+    rejection = check_transition(state, "SanctionImposed", other)
 
     assert rejection is not None
     assert rejection.reason is Reason.ILLEGAL_TRANSITION
     assert "a sanction was already imposed on this case" in rejection.detail
     assert "AppealDecided" in rejection.detail
+
+
+def test_a_decree_sent_again_is_told_it_is_the_one_the_hub_holds() -> None:
+    state, decree = sanctioned()
+    again = sanction(decree["envelope"]["case_id"]) | {"decree_number": decree["decree_number"]}
+
+    rejection = check_transition(state, "SanctionImposed", again)
+
+    assert rejection is not None
+    assert "this is the decree the hub holds" in rejection.detail
+    assert "nothing more is needed" in rejection.detail
+    assert "another decree_number" not in rejection.detail
+
+
+def test_another_decree_is_told_the_hub_holds_a_different_one_without_quoting_it() -> None:
+    state, decree = sanctioned()
+    other = sanction(decree["envelope"]["case_id"])
+
+    rejection = check_transition(state, "SanctionImposed", other)
+
+    assert rejection is not None
+    assert "the hub holds another decree_number for this case" in rejection.detail
+    assert "nothing more is needed" not in rejection.detail
+    # Numbers are compared, never quoted: the sender holds its own.
+    assert decree["decree_number"] not in rejection.detail
+    assert other["decree_number"] not in rejection.detail
+
+
+def test_a_second_sanction_on_a_case_whose_decree_was_not_kept_says_a_copy_needs_nothing() -> None:
+    state, decree = sanctioned()
+    state.sanction = None  # accepted before the hub kept the decree
+
+    rejection = check_transition(state, "SanctionImposed", sanction(decree["envelope"]["case_id"]))
+
+    assert rejection is not None
+    assert "a decree entered twice needs nothing more" in rejection.detail
 
 
 def test_first_event_must_be_a_report() -> None:
