@@ -34,7 +34,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from monitoring.build import register_build_info
 from monitoring.exposition import serve_registry
-from monitoring.metrics import process_registry
+from monitoring.process_registry import process_registry
 
 #: Dead letters whose first one raises an alert (KawalConnectorInternalError): their series
 #: are exported at zero from the start, as increase() cannot count a series' first sample.

@@ -9,19 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    PlatformCollector,
-    ProcessCollector,
-    generate_latest,
-)
-from prometheus_client.metrics_core import CounterMetricFamily, Metric
-from prometheus_client.registry import Collector
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from monitoring.build import register_build_info
+from monitoring.process_registry import process_registry
 
 #: Processing time buckets in seconds, from 0.5 ms to 5 s.
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
@@ -56,6 +47,10 @@ class Where(StrEnum):
     #: An entry the audit sink read for a place the store holds with an entry of another hash:
     #: the worker's case state and the stored trail diverged.
     AUDIT_SINK = "audit_sink"
+
+
+#: The roles in which a case names an institution that may not be registered (yet).
+UNROUTED_ROLES = ("ppk", "regional_inspectorate")
 
 
 class Timer(StrEnum):
@@ -124,6 +119,14 @@ class HubMetrics:
             "kawal_unsealed_feed_records",
             "Feed records sent without the disclosures their recipient is entitled to, because "
             "the key registry lists no encryption key of the recipient valid now.",
+            registry=self.registry,
+        )
+        self.unrouted_entries = Counter(
+            "kawal_unrouted_entries",
+            "Feed entries a party of their case is entitled to but did not receive, because "
+            "the institution the case names in that role (its PPK, its region's inspectorate) "
+            "is not registered, by role.",
+            ["role"],
             registry=self.registry,
         )
         self.sender_timestamps = Counter(
@@ -221,6 +224,9 @@ class HubMetrics:
             self.provisional_deadlines.labels(rule=rule)
         for where in Where:
             self.chain_failures.labels(where=where)
+        if Stage.ROUTER in stages:
+            for role in UNROUTED_ROLES:
+                self.unrouted_entries.labels(role=role)
 
     def _prime_reasons(
         self, rejections: Mapping[Stage, Iterable[str]], refusals: Iterable[str]
@@ -248,6 +254,10 @@ class HubMetrics:
         """
         self.count(stage, outcome)
         self.rejections.labels(stage=stage, reason=reason).inc()
+
+    def unrouted_entry(self, role: str) -> None:
+        """Count one entry not sent to the unregistered institution of ``role`` in its case."""
+        self.unrouted_entries.labels(role=role).inc()
 
     def provisional_deadline(self, rule: str) -> None:
         """Count one clock of deadline rule ``rule`` started with a provisional due date."""
@@ -356,38 +366,3 @@ def _retention_gauge(registry: CollectorRegistry) -> Gauge:
     )
     gauge.set_to_current_time()
     return gauge
-
-
-def process_registry() -> CollectorRegistry:
-    """A registry with the process's CPU, memory and file descriptors and the Python build."""
-    registry = CollectorRegistry()
-    ProcessCollector(registry=registry)
-    PlatformCollector(registry=registry)
-    registry.register(MALFORMED_REQUESTS)
-    return registry
-
-
-class MalformedRequests(Collector):
-    """``kawal_http_malformed_requests_total``: requests the process's servers could not parse.
-
-    Such a request is answered 400 and logged at DEBUG only (:mod:`streams.logs`), so that
-    anyone cannot fill the logs; its rate shows here instead. The log filter counts into
-    :data:`MALFORMED_REQUESTS`, the process's one tally.
-    """
-
-    def __init__(self) -> None:
-        """No request counted yet."""
-        self.count = 0
-
-    def collect(self) -> Iterable[Metric]:
-        """The count so far."""
-        yield CounterMetricFamily(
-            "kawal_http_malformed_requests",
-            "HTTP requests whose request line or headers this process's API or portal server "
-            "could not parse, answered 400 (a request with an unknown method is not counted).",
-            value=self.count,
-        )
-
-
-#: Every registry of the process shows this one tally (:func:`process_registry`).
-MALFORMED_REQUESTS = MalformedRequests()

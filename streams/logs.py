@@ -52,7 +52,7 @@ from typing import Any
 from aiohttp.http_exceptions import BadHttpMessage
 from kafka.errors import KafkaError
 
-from monitoring.metrics import MALFORMED_REQUESTS
+from monitoring.process_registry import MALFORMED_REQUESTS
 from schemas.errors import KawalError
 
 #: Fields a record may carry in ``extra`` that go into the JSON object.
@@ -217,7 +217,8 @@ class QuietMalformedRequests(logging.Filter):
     ERROR with a traceback, as aiohttp does, it let anyone fill the hub's logs at will. aiohttp
     itself logs a request with a bad method at DEBUG for the same reason. A request the hub
     failed to handle (a 500) stays an ERROR. Each demoted record is counted
-    (:data:`monitoring.metrics.MALFORMED_REQUESTS`): ops see the rate on ``/metrics`` instead.
+    (:data:`monitoring.process_registry.MALFORMED_REQUESTS`): ops see the rate on ``/metrics``
+    instead.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:

@@ -14,7 +14,7 @@ parties whose role consumes its event type; ``kawal case trail --as`` shows a pa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -221,3 +221,21 @@ def recipients(
         if roles is not None and roles & consumers:
             found.append((institution, roles))
     return found
+
+
+def unregistered_parties(
+    catalog: SchemaCatalog, registered: Collection[str], parties: CaseParties, event_type: str
+) -> list[tuple[str, str]]:
+    """``(role, institution id)`` of each party entitled to ``event_type`` not registered.
+
+    The institutions a report names by id, its PPK and its region's inspectorate, may not be
+    registered (yet): the hub takes such a report (:func:`check_report`), and the router has
+    nobody to send their entries to. Every other party is registered: the sender, and the
+    institutions of fixed roles and of the authority map.
+    """
+    consumers = catalog.consumed_by(event_type)
+    named = (
+        ("ppk", parties.employing_agency),
+        ("regional_inspectorate", inspectorate_of(parties.region_code)),
+    )
+    return [(role, id_) for role, id_ in named if role in consumers and id_ not in registered]

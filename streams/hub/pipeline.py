@@ -66,6 +66,7 @@ from streams.hub.provisional_clocks import report_provisional
 from streams.hub.receipts import acceptance_receipt, receipt_value, rejection_receipt
 from streams.hub.rejections import dead_letter_value, log_failure, log_rejection, log_stop
 from streams.hub.router import Router
+from streams.hub.unrouted_parties import report_unrouted
 from streams.topics import CASE_AUDIT, CASE_EVENTS, DLQ, outbound_topic
 from streams.vault.data_keys import Erased
 from streams.vault.entries import CaseKeys, DataKey, vaulted
@@ -117,6 +118,8 @@ class Pipeline:
     sender_clocks: SenderClocks
     #: The thread a batch asks the vault on: one that a stopping worker does not wait for.
     vault_thread: Executor = field(default_factory=lambda: DaemonPool(1, "kawal-vault-batch"))
+    #: Unregistered institutions this process logged missing an entry (then only counted).
+    unrouted_logged: set[str] = field(default_factory=set)
 
     async def process_batch(self, messages: list[faust.types.Message]) -> Sent:
         """Process records in order; return once everything they produced is with the producer.
@@ -228,6 +231,10 @@ class Pipeline:
         self.metrics.observe(Stage.ROUTER, time.perf_counter() - started)
         if link.new:
             chain.extend(link)
+            unrouted = self.router.unrouted(admission.lifecycle, entry["event_type"])
+            if unrouted:
+                where = (case_id, link.seq, entry["event_type"])
+                report_unrouted(self.metrics, self.unrouted_logged, unrouted, where)
         # A redelivery writes its case and index value again, unchanged: their changelog
         # records may not have reached the broker before the crash that redelivered it.
         cases.accept(

@@ -21,7 +21,12 @@ from schemas.codec import AvroCodec
 from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.domain.institutions import Institution
 from streams.domain.lifecycle import CaseLifecycle
-from streams.domain.parties import CaseParties, parties_of_case, recipients
+from streams.domain.parties import (
+    CaseParties,
+    parties_of_case,
+    recipients,
+    unregistered_parties,
+)
 from streams.hub.feed_sealing import FeedSealer
 from streams.topics import outbound_topic
 
@@ -56,6 +61,8 @@ class Router:
         # sees, are worked out once per combination.
         self._recipients: dict[tuple[CaseParties, str], list[Recipient]] = {}
         self._visible: dict[tuple[frozenset[str], str, tuple[str, ...]], tuple[str, ...]] = {}
+        self._registered = frozenset(institution.id for institution in institutions)
+        self._unrouted: dict[tuple[CaseParties, str], list[tuple[str, str]]] = {}
 
     def feeds(self, entry: dict[str, Any], case: CaseLifecycle) -> list[tuple[str, bytes]]:
         """``(outbound topic, encoded entry)`` for every institution entitled to ``entry``.
@@ -94,6 +101,21 @@ class Router:
             ]
             if len(self._recipients) < RECIPIENTS_CACHED:
                 self._recipients[key] = found
+        return found
+
+    def unrouted(self, case: CaseLifecycle, event_type: str) -> list[tuple[str, str]]:
+        """``(role, institution id)`` of each party entitled to ``event_type`` not registered.
+
+        Such an entry reaches nobody in that role: the caller makes it seen
+        (:mod:`streams.hub.unrouted_parties`).
+        """
+        parties = parties_of_case(case)
+        key = (parties, event_type)
+        found = self._unrouted.get(key)
+        if found is None:
+            found = unregistered_parties(self._catalog, self._registered, parties, event_type)
+            if len(self._unrouted) < RECIPIENTS_CACHED:
+                self._unrouted[key] = found
         return found
 
     def visible(
