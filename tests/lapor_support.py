@@ -7,11 +7,13 @@ import struct
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pikepdf
 
 from connectors.lapor.evidence import S3Location
+from connectors.lapor.filing import jakarta_today
 from connectors.lapor.pdf_metadata import clean
 from streams.local.storage import EmbeddedStorage, free_storage_base_port
 
@@ -95,7 +97,8 @@ def report_fields(**changes: str) -> dict[str, str]:
         "region_code": "3374",
         "election": "pilkada-2024",
         "violation": "DISCIPLINE_USE_OF_OFFICE_FACILITIES",
-        "happened_on": "2024-11-01",
+        # Today: a report sent the day its reporter learnt of it is in time whatever the day.
+        "discovered_on": jakarta_today(datetime.now(UTC)).isoformat(),
         "summary": "Memakai mobil dinas untuk kampanye calon nomor 2 di Tembalang.",
     }
     return fields | changes

@@ -38,6 +38,7 @@ from connectors.bawaslu.spool import Spool
 from connectors.bawaslu.spool_reader import SealedSpoolReader
 from connectors.key_files import kept_key
 from connectors.lapor.evidence import EvidenceStore, S3Location
+from connectors.lapor.filing import FilingRule
 from connectors.lapor.intake import IntakeParts, ReportIntake
 from connectors.lapor.mapping import report_event
 from connectors.lapor.media import EvidenceLimits
@@ -50,6 +51,7 @@ from connectors.lapor.submission import Rules
 from connectors.lapor.tracking import TrackingStore, TrackingUnavailableError
 from connectors.lapor.web import Portal, PortalSettings
 from connectors.pseudonyms import pseudonym_key
+from streams.domain.calendar import load_calendar
 from streams.domain.institutions import Institution, load_institutions
 from streams.settings import DEFAULT_HTTP_IDLE_SECONDS, Settings
 from streams.web.labels import labels
@@ -268,11 +270,15 @@ def _portal(config: IntakeConfig, settings: PortalSettings) -> Portal:
     jurisdiction = config.jurisdiction()
     # The registry every process reads (KAWAL_INSTITUTIONS_FILE): a PPK registered there is
     # offered on the form, and the office is named as registered.
-    registry = load_institutions(Settings().institutions_file)
+    hub = Settings()
+    registry = load_institutions(hub.institutions_file)
     rules = Rules(
         jurisdiction=jurisdiction,
         agencies=frozenset(agency.id for agency in agencies_of(jurisdiction, registry)),
         elections=tuple(config.elections),
+        # The hub's calendar (KAWAL_CALENDAR_FILE): the portal counts the filing rule's
+        # working days as the hub counts its clocks.
+        filing=FilingRule(load_calendar(hub.calendar_file)),
     )
     tracking = TrackingStore(config.spool_dir, config.spool_busy_seconds)
     parts = IntakeParts(
@@ -284,9 +290,10 @@ def _portal(config: IntakeConfig, settings: PortalSettings) -> Portal:
         tracking,
         _form_key(secret),
     )
+    intake = ReportIntake(parts)
     return Portal(
         settings,
-        ReportIntake(parts),
+        intake,
         tracking,
         RateLimits(config.report_rate, config.track_rate, config.attempt_rate),
         Pages(
@@ -294,6 +301,7 @@ def _portal(config: IntakeConfig, settings: PortalSettings) -> Portal:
             config.evidence_limits(),
             agencies_of(jurisdiction, registry),
             office_name(config, registry),
+            intake.clock,
         ),
     )
 

@@ -19,6 +19,8 @@ from typing import Any
 
 from connectors.bawaslu.spool import PostIdConflictError, Spool, SpoolUnavailableError
 from connectors.lapor.evidence import EvidenceError, EvidenceStore, evidence_keys
+from connectors.lapor.field_reader import Problem, SubmissionRefusedError
+from connectors.lapor.filing import Filing, Standing, jakarta_today
 from connectors.lapor.media import EvidenceLimits, EvidenceRefusedError, check_files
 from connectors.lapor.metadata import (
     LockedPdfError,
@@ -27,13 +29,7 @@ from connectors.lapor.metadata import (
     strip,
 )
 from connectors.lapor.resubmission import ReportIds, report_ids
-from connectors.lapor.submission import (
-    Problem,
-    Rules,
-    SubmissionRefusedError,
-    read_submission,
-    reporters_today,
-)
+from connectors.lapor.submission import Rules, read_submission, reporters_today
 from connectors.lapor.tracking import TrackingStore, TrackingUnavailableError
 from schemas.identity import case_id_for
 
@@ -57,11 +53,13 @@ class Upload:
 
 @dataclass(frozen=True)
 class Accepted:
-    """An accepted report: the code to show the reporter once, and its case number."""
+    """An accepted report: the code to show the reporter once, its case number and standing."""
 
     tracking_code: str
     case_number: str
     case_id: str
+    #: The report under the filing rule: a late one's receipt says so.
+    filing: Filing
 
 
 @dataclass
@@ -116,7 +114,7 @@ class ReportIntake:
         now = self.clock()
         today = reporters_today(now, self.parts.rules.jurisdiction)
         try:
-            submission = read_submission(raw, self.parts.rules, today)
+            submission = read_submission(raw, self.parts.rules, today, jakarta_today(now))
         except SubmissionRefusedError as exc:
             raise IntakeRefusedError(
                 400,
@@ -147,8 +145,9 @@ class ReportIntake:
             "evidence": evidence,
             "evidence_keys": evidence_keys(stored),
         }
-        self._keep(ids, json.dumps(body, ensure_ascii=False).encode(), case_id, now)
-        return Accepted(ids.tracking_code, case_number, case_id)
+        standing = submission.filing.standing
+        self._keep(ids, json.dumps(body, ensure_ascii=False).encode(), case_id, now, standing)
+        return Accepted(ids.tracking_code, case_number, case_id, submission.filing)
 
     def _evidence_problems(self, uploads: list[Upload]) -> list[Problem]:
         """What is wrong with ``uploads``, as the problem of the form's evidence field."""
@@ -195,10 +194,12 @@ class ReportIntake:
         except EvidenceError as exc:
             raise _unavailable("evidence_store_unavailable", str(exc)) from exc
 
-    def _keep(self, ids: ReportIds, body: bytes, case_id: str, now: datetime) -> None:
+    def _keep(
+        self, ids: ReportIds, body: bytes, case_id: str, now: datetime, standing: Standing
+    ) -> None:
         region = json.loads(body)["report"]["region_code"]
         try:
-            added = self.parts.tracking.add(ids.tracking_code, case_id, region, now)
+            added = self.parts.tracking.add(ids.tracking_code, case_id, region, now, standing)
         except TrackingUnavailableError as exc:
             raise _unavailable("tracking_unavailable", str(exc)) from exc
         try:

@@ -27,7 +27,6 @@ _REPORT_FIELDS = (
     "region_code",
     "election",
     "violation",
-    "happened_on",
     "summary",
 )
 
@@ -47,7 +46,7 @@ def report_event(institution: str, pseudonyms: bytes, body: dict[str, Any]) -> E
         case_number = str(body["case_number"])
         case_id = case_id_for(institution, case_number)
         received_at = datetime.fromisoformat(body["received_at"]).astimezone(UTC)
-        discovered_on = date.fromisoformat(report["happened_on"])
+        discovered_on = date.fromisoformat(_discovered_on(report))
         return Event(
             "ReportReceived",
             {
@@ -81,3 +80,13 @@ def report_event(institution: str, pseudonyms: bytes, body: dict[str, Any]) -> E
             f"the spooled report is not one the portal wrote ({type(exc).__name__}); "
             "it was altered in the spool",
         ) from None
+
+
+def _discovered_on(report: dict[str, Any]) -> Any:
+    """The spooled report's day of discovery.
+
+    A report spooled by an earlier version of the portal has ``happened_on`` instead: what its
+    form asked, which it sent on as the day of discovery, and sends on the same again (the
+    event of a report read again after a crash is the one sent before).
+    """
+    return report["discovered_on"] if "discovered_on" in report else report["happened_on"]

@@ -6,15 +6,19 @@ in the region's time zone; never a name, a decision's reasons or another party's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
+from connectors.lapor.filing import FILING_WORKING_DAYS, Standing, jakarta_today
+from connectors.lapor.filing_words import sent_late_words
 from connectors.lapor.intake import Accepted, IntakeRefusedError
 from connectors.lapor.media import EvidenceLimits
 from connectors.lapor.resubmission import new_form_token, valid_form_token
 from connectors.lapor.steps import StepText, load_steps
-from connectors.lapor.submission import Rules, violation_codes
+from connectors.lapor.submission import Rules, reporters_today, violation_codes
 from connectors.lapor.tracking import Tracked
 from streams.domain.institutions import Institution
 from streams.domain.zones import Province, provinces
@@ -35,9 +39,16 @@ class Pages:
     """Renders the portal's pages."""
 
     def __init__(
-        self, rules: Rules, limits: EvidenceLimits, agencies: list[Institution], office: str
+        self,
+        rules: Rules,
+        limits: EvidenceLimits,
+        agencies: list[Institution],
+        office: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.rules = rules
+        self.clock = clock
+        """Today's date on the form (the filing rule's limit), as the intake's clock."""
         self.limits = limits
         self.agencies = sorted(agencies, key=lambda agency: agency.name)
         self.office = office
@@ -60,10 +71,15 @@ class Pages:
         ``files_again``: the refused form carried evidence files, which a page cannot fill in
         again (a browser lets only the reporter choose files): the page asks for them again.
         """
+        now = self.clock()
         return self._render(
             "form.html",
             locale,
             fields=fields,
+            window=self.rules.filing.window(jakarta_today(now)),
+            filing_days=FILING_WORKING_DAYS,
+            latest_day=reporters_today(now, self.rules.jurisdiction),
+            late_ok=fields.get("late_ok", "").lower() in ("true", "on"),
             # The same token again after a refusal: the form is still the one the page gave.
             form_token=valid_form_token(fields.get("form_token")) or new_form_token(),
             anonymous=not fields or fields.get("anonymous", "").lower() in ("true", "on"),
@@ -80,7 +96,8 @@ class Pages:
 
     def accepted(self, locale: Locale, accepted: Accepted) -> str:
         """The page showing the tracking code, once."""
-        return self._render("accepted.html", locale, accepted=accepted)
+        note = sent_late_words(accepted.filing.standing, locale)
+        return self._render("accepted.html", locale, accepted=accepted, late_note=note)
 
     def ask_code(self, locale: Locale, *, problem: str | None = None, typed: str = "") -> str:
         """The form asking for a tracking code; after a wrong one, saying so and keeping it.
@@ -98,7 +115,10 @@ class Pages:
 
     def status(self, locale: Locale, code: str, tracked: Tracked) -> str:
         """The tracking page of a case."""
-        return self._render("status.html", locale, code=code, **_steps(tracked, locale))
+        note = sent_late_words(tracked.standing, locale)
+        return self._render(
+            "status.html", locale, code=code, late_note=note, **_steps(tracked, locale)
+        )
 
     def steps(self, locale: Locale, tracked: Tracked) -> str:
         """The steps' part of the tracking page (what the live stream sends)."""
@@ -113,11 +133,17 @@ class Pages:
             "steps": [
                 {"step": s.code, "title": s.title, "at": s.at.isoformat()} for s in parts["steps"]
             ],
+            "filing": filing_json(tracked.standing, locale),
         }
 
     def script(self, name: str) -> str:
         """A page's script: ``track.js`` (the tracking page's live update), ``form.js``."""
         return resources.files("connectors.lapor").joinpath("templates", name).read_text()
+
+
+def filing_json(standing: Standing, locale: Locale) -> dict[str, str | None]:
+    """A report's standing under the filing rule as the JSON API answers it."""
+    return {"standing": standing.value, "message": sent_late_words(standing, locale)}
 
 
 def provinces_of(jurisdiction: str) -> list[Province]:

@@ -19,11 +19,19 @@ region_code         Kemendagri code of the region where it happened (``33`` or `
                     optional with ``province``, which it must then lie in
 election            the election concerned (one of the portal's configured elections)
 violation           the violation category (``kawal.ViolationCategory`` code, labels from data)
-happened_on         the day it happened or was seen (ISO 8601 date, not in the future nor over
-                    ten years ago)
-summary             what happened, in the reporter's words (a line break is one character:
-                    CR LF, as a browser sends it, is read as LF)
+discovered_on       the day the reporter learnt of it (ISO 8601 date, not in the future nor
+                    over ten years ago): the filing rule counts from it
+                    (:mod:`connectors.lapor.filing`)
+late_ok             true: send a report filed over 7 working days after ``discovered_on``
+                    all the same (Bawaslu decides whether to register it); without it such a
+                    report is refused, saying so, before it is sent (default false)
+summary             what happened, in the reporter's words, when it happened included (a
+                    line break is one character: CR LF, as a browser sends it, is read as LF)
 =================== ======================================================================
+
+``happened_on``, which earlier versions took and sent on as the day of discovery, is refused
+(``renamed``) rather than read as a day it may not be: the report has no field for the day it
+happened, so that day belongs in ``summary``.
 
 No field may hold a control character (NUL, ESC...: nothing a reporter typed, and unseen on a
 page), but the summary its line breaks and tabs.
@@ -36,76 +44,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from connectors.lapor.discovery import check_late, discovery_day, refuse_happened_on
+from connectors.lapor.field_reader import FieldReader, SubmissionRefusedError
+from connectors.lapor.filing import Filing, FilingRule
 from connectors.lapor.resubmission import valid_form_token
-from schemas.field_formats import calendar_day, is_nip
+from schemas.field_formats import is_nip
 from schemas.labels import load_violation_labels
+from streams.domain.calendar import WorkingCalendar
 from streams.domain.zones import ZONES, RegionError, province_of, provinces, zone_of
 
-#: Reports of days longer ago are refused: two election cycles, past any case still handled.
-OLDEST_REPORT_YEARS = 10
-#: Longest text accepted per field, in characters.
-FIELD_LIMITS = {
-    "reporter_name": 200,
-    "reporter_contact": 200,
-    "subject_name": 200,
-    "subject_nip": 24,
-    "employing_agency": 64,
-    "province": 2,
-    "region_code": 4,
-    "election": 64,
-    "violation": 64,
-    "happened_on": 10,
-    "summary": 5000,
-}
 #: A telephone number as people write it ((024) 8311234, 0812.3456.7890, +62 812-...) or an
 #: e-mail address.
 _CONTACT = re.compile(r"(\+?[0-9(][0-9 ().-]{6,22}|[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,})")
 #: What separates the groups of a NIP as it is printed.
 _NIP_SPACING = re.compile(r"[ .-]")
-#: Control characters (NUL, BEL, ESC...): no text anyone typed, and unseen by a reader.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # tab and line feed allowed
-#: Fields that may hold line breaks and tabs.
-_MULTILINE = frozenset({"summary"})
-_TRUE = frozenset({"true", "on", "1", "yes", "ya"})
-_FALSE = frozenset({"false", "off", "0", "no", "tidak", ""})
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One field at fault.
-
-    Attributes:
-        field: the field's name.
-        code: machine-readable reason (``missing``, ``too_long``, ``invalid``...).
-        indonesian: what to do, in Indonesian.
-        english: what to do, in English.
-    """
-
-    field: str
-    code: str
-    indonesian: str
-    english: str
-
-    def message(self, locale: str) -> str:
-        """The message in ``locale`` (``id`` or ``en``)."""
-        return self.english if locale == "en" else self.indonesian
-
-    def as_json(self, locale: str) -> dict[str, str]:
-        """The problem as the API answers it."""
-        return {"field": self.field, "code": self.code, "message": self.message(locale)}
-
-
-class SubmissionRefusedError(ValueError):
-    """A submission with fields at fault (every one of them is listed)."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(", ".join(f"{p.field}: {p.code}" for p in problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -116,11 +72,14 @@ class Rules:
         jurisdiction: the Bawaslu office's region prefix (``33``), or ``""`` for Bawaslu RI.
         agencies: institution ids of the PPKs a report may name.
         elections: the elections a report may concern.
+        filing: the filing rule on the hub's calendar (by default the ``holidays`` package's
+            days without the hub's overrides).
     """
 
     jurisdiction: str
     agencies: frozenset[str]
     elections: tuple[str, ...]
+    filing: FilingRule = field(default_factory=lambda: FilingRule(WorkingCalendar()))
 
 
 @dataclass(frozen=True)
@@ -134,8 +93,10 @@ class Submission:
     region_code: str
     election: str
     violation: str
-    happened_on: date
+    discovered_on: date
     summary: str
+    #: The report's standing under the filing rule on the day it was sent.
+    filing: Filing
 
     def fields(self) -> dict[str, Any]:
         """The report as the spool keeps it (the date in ISO 8601)."""
@@ -147,7 +108,7 @@ class Submission:
             "region_code": self.region_code,
             "election": self.election,
             "violation": self.violation,
-            "happened_on": self.happened_on.isoformat(),
+            "discovered_on": self.discovered_on.isoformat(),
             "summary": self.summary,
         }
 
@@ -168,64 +129,22 @@ def violation_codes() -> tuple[str, ...]:
     return tuple(code for code in load_violation_labels() if code != "UNKNOWN")
 
 
-class _Reader:
-    """Collects every problem of a submission before refusing it."""
-
-    def __init__(self, raw: Mapping[str, Any]) -> None:
-        self.raw = raw
-        self.problems: list[Problem] = []
-
-    def fail(self, field: str, code: str, indonesian: str, english: str) -> str:
-        self.problems.append(Problem(field, code, indonesian, english))
-        return ""
-
-    def text(self, field: str, *, required: bool = True) -> str:
-        value = self.raw.get(field, "")
-        if value is None:
-            value = ""
-        if not isinstance(value, str):
-            return self.fail(field, "invalid", "Isian ini harus berupa teks.", "Must be text.")
-        # A browser counts a line break as one character against the textarea's maxlength
-        # and sends it as CR LF: measured as sent, a text the form allowed would be refused.
-        value = value.replace("\r\n", "\n").strip()
-        if (_CONTROL_IN_TEXT if field in _MULTILINE else _CONTROL).search(value):
-            return self.fail(
-                field,
-                "invalid",
-                "Isian ini memuat karakter kendali yang tak terlihat; ketik ulang isian ini.",
-                "This field holds invisible control characters; type it again.",
-            )
-        limit = FIELD_LIMITS[field]
-        if len(value) > limit:
-            return self.fail(
-                field,
-                "too_long",
-                f"Paling banyak {limit} karakter.",
-                f"At most {limit} characters.",
-            )
-        if required and not value:
-            return self.fail(field, "missing", "Isian ini wajib diisi.", "This field is required.")
-        return value
-
-    def flag(self, field: str, default: bool) -> bool:
-        value = self.raw.get(field)
-        if value is None:
-            return default
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
-        self.fail(field, "invalid", "Pilih ya atau tidak.", "Choose yes or no.")
-        return default
-
-
-def read_submission(raw: Mapping[str, Any], rules: Rules, today: date) -> Submission:
+def read_submission(
+    raw: Mapping[str, Any], rules: Rules, today: date, filed_on: date | None = None
+) -> Submission:
     """The checked report of the fields ``raw`` (a JSON object, or the form's fields).
 
+    Args:
+        raw: the fields.
+        rules: what the portal accepts.
+        today: the reporter's day (in the office's zone): no day after it is taken.
+        filed_on: the day the filing rule counts to, Jakarta's (``today`` if None).
+
     Raises:
-        SubmissionRefusedError: one or more fields are missing, too long or invalid.
+        SubmissionRefusedError: one or more fields are missing, too long or invalid, or the
+            report is late and ``late_ok`` was not sent (``discovered_on``, ``late``).
     """
-    reader = _Reader(raw)
+    reader = FieldReader(raw)
     identity = _identity(reader)
     # As printed on a decree or an ID card: 19850101 201001 1 001.
     subject_nip = _NIP_SPACING.sub("", reader.text("subject_nip", required=False))
@@ -237,6 +156,10 @@ def read_submission(raw: Mapping[str, Any], rules: Rules, today: date) -> Submis
             "A NIP has 18 digits (spaces allowed); leave it empty if you do not know it.",
         )
     _form_token(reader)
+    refuse_happened_on(reader)
+    discovered_on = discovery_day(reader, today)
+    filing = rules.filing.filing(discovered_on, filed_on or today)
+    check_late(reader, filing)
     submission = Submission(
         reporter_identity=identity,
         subject_name=reader.text("subject_name"),
@@ -245,15 +168,16 @@ def read_submission(raw: Mapping[str, Any], rules: Rules, today: date) -> Submis
         region_code=_region(reader, rules.jurisdiction),
         election=_choice(reader, "election", frozenset(rules.elections)),
         violation=_choice(reader, "violation", frozenset(violation_codes())),
-        happened_on=_day(reader, today),
+        discovered_on=discovered_on,
         summary=reader.text("summary"),
+        filing=filing,
     )
     if reader.problems:
         raise SubmissionRefusedError(reader.problems)
     return submission
 
 
-def _form_token(reader: _Reader) -> None:
+def _form_token(reader: FieldReader) -> None:
     """Refuse a ``form_token`` given that is none: ignored, a retry would be a second report."""
     token = reader.raw.get("form_token")
     if token not in (None, "") and valid_form_token(token) is None:
@@ -285,7 +209,7 @@ _AMBIGUOUS = {
 }
 
 
-def _identity(reader: _Reader) -> str | None:
+def _identity(reader: FieldReader) -> str | None:
     # The JSON API's default is anonymous; the form's box is ticked by default.
     if reader.flag("anonymous", default=True):
         if any(reader.raw.get(field) for field in ("reporter_name", "reporter_contact")):
@@ -304,7 +228,7 @@ def _identity(reader: _Reader) -> str | None:
     return f"{name} <{contact}>"
 
 
-def _choice(reader: _Reader, field: str, allowed: frozenset[str]) -> str:
+def _choice(reader: FieldReader, field: str, allowed: frozenset[str]) -> str:
     value = reader.text(field)
     if value and value not in allowed:
         return reader.fail(
@@ -313,7 +237,7 @@ def _choice(reader: _Reader, field: str, allowed: frozenset[str]) -> str:
     return value
 
 
-def _region(reader: _Reader, jurisdiction: str) -> str:
+def _region(reader: FieldReader, jurisdiction: str) -> str:
     """The region: ``region_code``, else the ``province`` chosen (the form's list by name)."""
     province = reader.text("province", required=False)
     value = reader.text("region_code", required=not province)
@@ -360,41 +284,3 @@ def _region(reader: _Reader, jurisdiction: str) -> str:
             "office of the region where it happened.",
         )
     return value
-
-
-def _day(reader: _Reader, today: date) -> date:
-    value = reader.text("happened_on")
-    if not value:
-        return today
-    day = calendar_day(value)
-    if day is None:
-        reader.fail(
-            "happened_on",
-            "invalid",
-            "Tulis tanggal seperti 2024-11-04.",
-            "Give a date such as 2024-11-04.",
-        )
-        return today
-    if day > today:
-        reader.fail(
-            "happened_on",
-            "in_future",
-            "Tanggal kejadian tidak boleh di masa depan.",
-            "The day cannot be in the future.",
-        )
-    elif day < _earliest_day(today):
-        reader.fail(
-            "happened_on",
-            "too_long_ago",
-            f"Tanggal itu lebih dari {OLDEST_REPORT_YEARS} tahun lalu; periksa tahunnya.",
-            f"That day is over {OLDEST_REPORT_YEARS} years ago; check the year.",
-        )
-    return day
-
-
-def _earliest_day(today: date) -> date:
-    """The first day a report may be of: a mistyped year (0204 for 2024) is refused."""
-    try:
-        return today.replace(year=today.year - OLDEST_REPORT_YEARS)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year - OLDEST_REPORT_YEARS, day=28)

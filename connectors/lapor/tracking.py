@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from connectors.errors import ConnectorError
+from connectors.lapor.filing import Standing
 from streams.private_files import PrivateFileError, private_database
 
 _SCHEMA = (
@@ -32,6 +33,9 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS steps ("
     "case_id TEXT NOT NULL, seq INTEGER NOT NULL, step TEXT NOT NULL, at TEXT NOT NULL, "
     "PRIMARY KEY (case_id, seq))",
+    # A table of its own, not a column of codes: a store written before it needs no migration.
+    # Only reports filed over the limit have a row (their standing, connectors.lapor.filing).
+    "CREATE TABLE IF NOT EXISTS filing (case_id TEXT PRIMARY KEY, standing TEXT NOT NULL)",
 )
 
 
@@ -50,12 +54,14 @@ class TrackedStep:
 
 @dataclass(frozen=True)
 class Tracked:
-    """A case a code follows: its region (for its time zone) and its steps so far."""
+    """A case a code follows: its region (for its time zone), its steps so far, its standing."""
 
     case_id: str
     region_code: str
     received_at: datetime
     steps: list[TrackedStep]
+    #: The report under the filing rule when it was sent (a late one's page says so).
+    standing: Standing = Standing.TIMELY
 
 
 def code_hash(code: str) -> str:
@@ -74,13 +80,25 @@ class TrackingStore:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
 
-    def add(self, code: str, case_id: str, region_code: str, at: datetime) -> bool:
+    def add(
+        self,
+        code: str,
+        case_id: str,
+        region_code: str,
+        at: datetime,
+        standing: Standing = Standing.TIMELY,
+    ) -> bool:
         """Let ``code`` follow ``case_id``; False if it did already (a form sent again)."""
         with self._transaction() as db:
             cursor = db.execute(
                 "INSERT INTO codes VALUES (?, ?, ?, ?) ON CONFLICT (code_hash) DO NOTHING",
                 (code_hash(code), case_id, region_code, at.astimezone(UTC).isoformat()),
             )
+            if standing is not Standing.TIMELY:
+                db.execute(
+                    "INSERT INTO filing VALUES (?, ?) ON CONFLICT (case_id) DO NOTHING",
+                    (case_id, standing.value),
+                )
             return cursor.rowcount == 1
 
     def remove(self, code: str) -> None:
@@ -114,11 +132,14 @@ class TrackingStore:
             steps = db.execute(
                 "SELECT seq, step, at FROM steps WHERE case_id = ? ORDER BY seq", (row[0],)
             ).fetchall()
+            filed = db.execute("SELECT standing FROM filing WHERE case_id = ?", (row[0],))
+            standing = filed.fetchone()
         return Tracked(
             case_id=str(row[0]),
             region_code=str(row[1]),
             received_at=datetime.fromisoformat(row[2]),
             steps=[TrackedStep(int(s[0]), str(s[1]), datetime.fromisoformat(s[2])) for s in steps],
+            standing=_standing(standing[0]) if standing else Standing.TIMELY,
         )
 
     def close(self) -> None:
@@ -149,3 +170,11 @@ class TrackingStore:
                 db.execute(statement)
             self._db = db
         return self._db
+
+
+def _standing(stored: object) -> Standing:
+    """A stored standing; one this version does not know is told as possibly late."""
+    try:
+        return Standing(str(stored))
+    except ValueError:
+        return Standing.MAYBE_LATE

@@ -6,7 +6,7 @@
 ``POST /lapor``             the form's submission (``multipart/form-data``, files as
                             ``evidence``): the page showing the tracking code, once
 ``POST /api/v1/reports``    the same as JSON; evidence as ``[{"name", "content_base64"}]``;
-                            202 ``{"tracking_code", "case_number", "status_url"}``
+                            202 ``{"tracking_code", "case_number", "status_url", "filing"}``
 ``GET /lacak``              the form asking for a tracking code
 ``GET /lacak/{code}``       the case's steps; ``/lacak/{code}/events`` streams them
                             (server-sent events: ``event: steps`` with the steps' HTML)
@@ -39,7 +39,7 @@ from connectors.lapor.codes import read_code, readings
 from connectors.lapor.intake import IntakeRefusedError, ReportIntake
 from connectors.lapor.json_uploads import json_uploads
 from connectors.lapor.origin import from_another_site
-from connectors.lapor.pages import Pages
+from connectors.lapor.pages import Pages, filing_json
 from connectors.lapor.rates import Action, RateLimits
 from connectors.lapor.sse import reader_gone, sse_event
 from connectors.lapor.tracking import Tracked, TrackingStore, TrackingUnavailableError
@@ -282,6 +282,8 @@ class Portal:
             "tracking_code": accepted.tracking_code,
             "case_number": accepted.case_number,
             "status_url": f"/lacak/{accepted.tracking_code}",
+            "filing": filing_json(accepted.filing.standing, locale_of(request))
+            | {"working_days": accepted.filing.working_days},
         }
         return web.json_response(body, status=202)
 

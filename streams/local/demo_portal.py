@@ -73,7 +73,8 @@ def _report() -> dict[str, object]:
         "region_code": "3374",
         "election": "pilkada-2024",
         "violation": "ETHICS_SOCIAL_MEDIA_CAMPAIGN",
-        "happened_on": (datetime.now(UTC) - timedelta(days=1)).date().isoformat(),
+        # Learnt of yesterday: in time under the filing rule, whatever the day.
+        "discovered_on": (datetime.now(UTC) - timedelta(days=1)).date().isoformat(),
         "summary": "A village official shared a candidate's campaign poster in the office group.",
     }
 

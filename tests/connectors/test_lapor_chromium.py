@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
 
 from connectors.lapor.evidence import S3Location
+from connectors.lapor.filing import jakarta_today
 from connectors.lapor.tracking import TrackingStore
 from schemas.identity import case_id_for
 from tests.browser import chromium, keep, page_of
@@ -58,7 +60,7 @@ def submit_report(page: Page, portal: RunningPortal, photo: Path, shots: Shots) 
     page.select_option("#employing_agency", "ppk.3374")
     page.select_option("#violation", "DISCIPLINE_USE_OF_OFFICE_FACILITIES")
     page.fill("#region_code", "3374")
-    page.fill("#happened_on", "2024-11-01")
+    page.fill("#discovered_on", jakarta_today(datetime.now(UTC)).isoformat())
     page.fill("#summary", "Mobil dinas dipakai untuk mengangkut peserta kampanye calon nomor 2.")
     page.set_input_files("#evidence", photo)
     shots.take(page, "form-id")

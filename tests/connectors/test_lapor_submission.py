@@ -8,18 +8,23 @@ from typing import Any
 
 import pytest
 
+from connectors.lapor.field_reader import SubmissionRefusedError
 from connectors.lapor.steps import StepDataError, load_steps, step_of
 from connectors.lapor.submission import (
     Rules,
-    SubmissionRefusedError,
     read_submission,
     reporters_today,
     violation_codes,
 )
-from tests.lapor_support import report_fields
+from tests.lapor_support import report_fields as support_fields
 
 RULES = Rules("33", frozenset({"ppk.3374"}), ("pilkada-2024",))
 TODAY = date(2024, 11, 5)
+
+
+def report_fields(**changes: Any) -> dict[str, Any]:
+    """A complete report learnt of on 1 November 2024, two working days before ``TODAY``."""
+    return support_fields(**({"discovered_on": "2024-11-01"} | changes))
 
 
 def refused(raw: dict[str, Any]) -> dict[str, str]:
@@ -32,8 +37,9 @@ def test_a_complete_anonymous_report_is_read() -> None:
     submission = read_submission(report_fields(), RULES, TODAY)
 
     assert submission.reporter_identity is None
-    assert submission.happened_on == date(2024, 11, 1)
-    assert submission.fields()["happened_on"] == "2024-11-01"
+    assert submission.discovered_on == date(2024, 11, 1)
+    assert submission.fields()["discovered_on"] == "2024-11-01"
+    assert "happened_on" not in submission.fields()
 
 
 def test_an_anonymous_report_keeps_nothing_of_the_reporter() -> None:
@@ -72,8 +78,8 @@ def test_anonymous_must_be_yes_or_no() -> None:
 
 
 def test_a_date_that_is_not_one_is_refused() -> None:
-    assert refused(report_fields(happened_on="1 November")) == {"happened_on": "invalid"}
-    assert refused(report_fields(happened_on="20241101")) == {"happened_on": "invalid"}
+    assert refused(report_fields(discovered_on="1 November")) == {"discovered_on": "invalid"}
+    assert refused(report_fields(discovered_on="20241101")) == {"discovered_on": "invalid"}
 
 
 @pytest.mark.parametrize("region", ["33a", "337", "33\u0667\u0664", "\uff13\uff13", "99", "3300"])
@@ -103,7 +109,7 @@ def test_every_fault_is_named_at_once() -> None:
         "region_code",
         "election",
         "violation",
-        "happened_on",
+        "discovered_on",
         "summary",
     }
 
@@ -172,9 +178,9 @@ def test_today_is_the_reporters_day_not_utcs(jurisdiction: str, day: date) -> No
 
     assert reporters_today(now, jurisdiction) == day
     # What happened this morning is not in the future.
-    fields = report_fields(happened_on=day.isoformat(), region_code=jurisdiction or "91")
+    fields = report_fields(discovered_on=day.isoformat(), region_code=jurisdiction or "91")
     rules = Rules(jurisdiction, frozenset({"ppk.3374"}), ("pilkada-2024",))
-    assert read_submission(fields, rules, reporters_today(now, jurisdiction)).happened_on == day
+    assert read_submission(fields, rules, reporters_today(now, jurisdiction)).discovered_on == day
 
 
 def test_bawaslu_ri_ends_its_day_with_the_last_zone() -> None:
