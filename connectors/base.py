@@ -42,6 +42,7 @@ from connectors.receipts import HubRefusal
 from connectors.retry import RetryPolicy
 from schemas.catalog import SchemaCatalog
 from schemas.codec import AvroCodec
+from streams.domain.keys import KeyRegistry
 
 
 def check_zone(name: str) -> str:
@@ -127,6 +128,10 @@ class ConnectorContext:
     catalog: SchemaCatalog
     codec: AvroCodec
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("kawal.connector"))
+    keys: KeyRegistry | None = None
+    """The key registry in force, for a connector that checks entries it reads beside its
+    feed (``ppk-inbox``'s trail reads); the runtime sets it before the first pass and adopts
+    the registry's changes into it. None outside the runtime."""
 
 
 def _config_argument(cls: type) -> type[ConnectorConfig] | None:
@@ -260,6 +265,17 @@ class OutboundConnector(Connector[ConfigT_co]):
             TransientError: the system is unavailable; the runtime retries with backoff.
             PermanentError: the entry can never be delivered; it is dead-lettered.
         """
+
+    def catch_up(self) -> int:
+        """Do work left for later; how many items still wait (optional).
+
+        For a connector that reads another system beside its feed for what an entry lacks
+        (``ppk-inbox``: a case's subject, from the hub's trail) and keeps what failed to retry
+        it. The runtime calls it between the passes of the feed, often (each connector limits
+        its own pace), exports the count as ``kawal_connector_waiting``, and logs whatever it
+        raises and goes on: this work never holds the feed nor ends the connector.
+        """
+        return 0
 
     def refused(self, refusal: HubRefusal) -> None:
         """Tell the system that the hub refused one of the institution's records (optional).

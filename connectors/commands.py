@@ -24,6 +24,7 @@ from connectors.host import build, check_registered, only_copy, run_held
 from connectors.redelivery import parse_positions
 from connectors.scaffold import new_connector
 from monitoring.connectors import ConnectorMetrics
+from schemas.errors import KawalError
 from streams import logs
 from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url
@@ -70,7 +71,7 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         print(f"created {new_connector(args.name, Path.cwd())}")
         return 0
     if args.connector_command == "demo":
-        return _demo(bootstrap, settings.home, credentials, _served_metrics(settings))
+        return _demo(bootstrap, settings, credentials, _served_metrics(settings))
     redeliver = parse_positions(args.redeliver_from)
     positions = Positions(redeliver, args.reread_after)
     return _run(
@@ -191,9 +192,34 @@ def _stop_on_signals() -> threading.Event:
 
 
 def _demo(
-    bootstrap: list[str], home: Path, credentials: BrokerCredentials, metrics: ConnectorMetrics
+    bootstrap: list[str],
+    settings: Settings,
+    credentials: BrokerCredentials,
+    metrics: ConnectorMetrics,
 ) -> int:
     from connectors.demo import run_demo
 
-    run_demo(bootstrap, home, _stop_on_signals(), credentials, metrics)
+    stop = _stop_on_signals()
+    run_demo(bootstrap, settings.home, stop, credentials, metrics, _demo_hub(settings))
     return 0
+
+
+def _demo_hub(settings: Settings) -> dict[str, Any]:
+    """The demo's ``ppk-inbox`` settings that read subjects from the hub's trails, if it can.
+
+    Without an audit store to issue its token in (a demo run without ``kawal up``), or a
+    store refusing the token, it reads subjects from its feed only, and says so.
+    """
+    from streams.local.demo_token import DEMO_PPK, demo_hub_url, demo_token
+
+    try:
+        token_file = demo_token(settings)
+    except KawalError as exc:
+        log.warning(
+            "the demo's ppk-inbox gets no token of %s (%s), so it reads no subject from the "
+            "hub's trails: start the demo with `kawal up --demo`",
+            DEMO_PPK,
+            exc,
+        )
+        return {}
+    return {"hub_url": demo_hub_url(settings), "token_file": str(token_file)}

@@ -101,10 +101,16 @@ def run_demo(
     stop: threading.Event,
     credentials: BrokerCredentials = PLAINTEXT,
     metrics: ConnectorMetrics | None = None,
+    inbox_hub: dict[str, Any] | None = None,
 ) -> None:
-    """Run the simulators and every reference connector until ``stop`` is set."""
+    """Run the simulators and every reference connector until ``stop`` is set.
+
+    ``inbox_hub``: the settings with which ``ppk-inbox`` reads the subject of a case from the
+    hub's trail (``hub_url``, ``token_file``); none: it reads subjects from its feed only.
+    """
     metrics = metrics or ConnectorMetrics()
     systems = DemoSystems(home / "simulators")
+    systems.configs["ppk-inbox"] |= inbox_hub or {}
     failed: list[str] = []
     threads = [
         threading.Thread(

@@ -213,6 +213,9 @@ def run_held(
     probe.polls_every(connector.config.poll_seconds)
     keyring = keyring or keyring_of(Settings(home=home))
     check_keys(connector, keyring, datetime.now(UTC))
+    # The one registry the runner refreshes in place (RegistryWatch): a key revoked since
+    # vouches for nothing the connector reads beside its feed either.
+    connector.context.keys = keyring.registry
     security = credentials.client_kwargs()
     new_producer = partial(
         kafka_client,
@@ -362,6 +365,7 @@ def _run_outbound(runner: OutboundRunner, stop: threading.Event) -> None:
         while not stop.is_set():
             expiry.run_if_due()
             runner.run_once()
+            runner.catch_up()
     finally:
         runner.consumer.close()
         runner.chains.close()

@@ -143,6 +143,27 @@ class OutboundRunner(RenewsProducer):
         self._report_pass()
         return handled
 
+    def catch_up(self) -> None:
+        """Let the connector do what it left for later; export how many items still wait.
+
+        Whatever the connector raises is logged (its type and the connector's own words,
+        free of personal data like every reason) and the loop goes on: this work never holds
+        the feed nor ends the connector.
+        """
+        try:
+            waiting = self.connector.catch_up()
+        except Exception as exc:
+            if is_machine_failure(exc):
+                raise
+            log.warning(
+                "%s: the work it left for later failed (%s: %s); tried again at its next turn",
+                self.connector.name,
+                type(exc).__name__,
+                exc,
+            )
+            return
+        self.probe.waiting(waiting)
+
     def _handle_partition(
         self,
         partition: TopicPartition,

@@ -130,6 +130,10 @@ class ConnectorProbe:
         self.metrics.passed(labels, False)
         self.metrics.unreached.add(labels)
 
+    def waiting(self, items: int) -> None:
+        """``items`` of work the connector left for later still wait (``catch_up``)."""
+        self.metrics.waiting.labels(self.connector, self.institution).set(items)
+
     def checkpointed(self) -> None:
         """The connector's position (checkpoint or committed offset) was stored."""
         self.metrics.checkpoint.labels(self.connector, self.institution).set(time.time())
@@ -227,6 +231,14 @@ class ConnectorMetrics:
             "1 while the key registry's file, as a connector last checked it (before each "
             "pass), was read; 0 while it changed and cannot be read: the connector goes on "
             "with the registry it read last, which may miss a key revoked since.",
+            labels,
+            registry=self.registry,
+        )
+        self.waiting = Gauge(
+            "kawal_connector_waiting",
+            "Items an outbound connector left for later because another system it reads "
+            "beside its feed did not answer, retried between its passes (ppk-inbox: cases "
+            "whose subject it could not yet read from the hub's trail).",
             labels,
             registry=self.registry,
         )

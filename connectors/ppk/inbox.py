@@ -39,7 +39,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from pydantic import AnyHttpUrl, Field, model_validator
+from sqlalchemy import Connection, Engine, select
 
 from connectors.base import (
     ConnectorContext,
@@ -58,7 +59,9 @@ from connectors.ppk.database import (
     RECOMMENDATIONS,
     missing_ddl,
 )
+from connectors.ppk.subject_reads import SubjectReads
 from connectors.ppk.subjects import disclosed_subject, keep_subject, subject_of
+from connectors.ppk.trail_subjects import TrailSubjects
 from connectors.ppk.writes import insert_of, writing
 from streams.domain.calendar import CalendarError, WorkingCalendar, load_calendar
 from streams.domain.deadlines import last_working_day
@@ -73,11 +76,30 @@ SUBJECT_COLUMNS = ("subject_nip", "subject_name")
 
 
 class InboxConfig(RegistryConfig):
-    """Where the PPK's decree registry is, and the calendar its due dates are counted on."""
+    """The PPK's decree registry, its calendar, and the hub whose trails name the subjects."""
 
     calendar_file: Path | None = None
     """The hub's working-day calendar overrides (its ``KAWAL_CALENDAR_FILE``); none: the
     bundled calendar, which the hub uses too unless it names a file."""
+    hub_url: AnyHttpUrl | None = None
+    """The hub's web address (``https://kawal.example.go.id``, ``http://127.0.0.1:6066``),
+    where the subject of a case is read from its trail; none: only from the feed."""
+    token_file: Path | None = None
+    """The file holding the PPK's bearer token for ``hub_url`` (``kawal token issue <ppk>``),
+    read at each read, so a token renewed in it needs no restart; required with ``hub_url``."""
+    hub_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    """Seconds to wait for the hub's answer to one trail read."""
+    trail_retry_seconds: float = Field(default=60.0, gt=0)
+    """Least seconds between two reads of the trails of the cases still without a subject."""
+
+    @model_validator(mode="after")
+    def _token_with_hub(self) -> InboxConfig:
+        if (self.hub_url is None) != (self.token_file is None):
+            raise ValueError(
+                "hub_url and token_file go together: give both to read subjects from the "
+                "hub's trail, or neither"
+            )
+        return self
 
 
 class Inbox(OutboundConnector[InboxConfig]):
@@ -94,6 +116,7 @@ class Inbox(OutboundConnector[InboxConfig]):
         super().__init__(config, context)
         self.calendar = _calendar(config.calendar_file)
         self.engine = config.engine()
+        self._reads = _subject_reads(self.name, config, self.engine, context)
         #: What the registry lacks of what the inbox writes (missing_ddl); None until asked.
         self._lacking: frozenset[str] | None = None
 
@@ -109,10 +132,31 @@ class Inbox(OutboundConnector[InboxConfig]):
         if entry.event_type == "RecommendationIssued":
             self._take_recommendation(entry)
         subject = disclosed_subject(entry.event)
-        if subject is not None:
-            with self._writing() as connection:
-                if "case_subjects" not in self._lacks(connection):
-                    keep_subject(connection, entry.case_id, entry.event_id, subject)
+        with self._writing() as connection:
+            subjects_kept = "case_subjects" not in self._lacks(connection)
+            if subject is not None and subjects_kept:
+                keep_subject(connection, entry.case_id, entry.event_id, subject)
+        keys = self.context.keys
+        if self._reads is not None and subjects_kept and keys is not None:
+            self._reads.read_if_waiting(entry.case_id, keys)
+
+    def catch_up(self) -> int:
+        """Read the subjects of the cases still without one from the hub's trail, when due.
+
+        Returns:
+            How many cases still wait for their subject (0 without ``hub_url``).
+
+        Raises:
+            TransientError: the registry is down, locked or timed out.
+            PermanentError: the registry refused the write.
+        """
+        keys = self.context.keys
+        if self._reads is None or keys is None:
+            return 0
+        with self._writing() as connection:
+            if "case_subjects" in self._lacks(connection):
+                return 0
+        return self._reads.catch_up(keys)
 
     def refused(self, refusal: HubRefusal) -> None:
         """Mark the decree the hub refused, or keep the refusal unmatched and warn.
@@ -247,6 +291,20 @@ class Inbox(OutboundConnector[InboxConfig]):
 def _qualified(columns: tuple[str, ...]) -> set[str]:
     """``columns`` of ``recommendations`` as :func:`missing_ddl` names them."""
     return {f"{RECOMMENDATIONS.name}.{column}" for column in columns}
+
+
+def _subject_reads(
+    name: str, config: InboxConfig, engine: Engine, context: ConnectorContext
+) -> SubjectReads | None:
+    """The trail reads of ``config``'s hub; None without ``hub_url``."""
+    if config.hub_url is None or config.token_file is None:
+        return None
+    reader = TrailSubjects(
+        config.hub_url, config.token_file, config.hub_timeout_seconds, config.institution
+    )
+    return SubjectReads(
+        reader, engine, context.codec, context.log, name, config.trail_retry_seconds
+    )
 
 
 def _calendar(path: Path | None) -> WorkingCalendar:

@@ -76,6 +76,22 @@ def keep_subject(connection: Connection, case_id: str, event_id: str, subject: S
             )
 
 
+def cases_without_subject(connection: Connection) -> list[str]:
+    """The cases of recommendations with no subject, and of which nothing was disclosed yet.
+
+    A case in ``case_subjects`` was disclosed something, or its trail was read and the PPK's
+    view showed neither field (an erased case): reading it again would give nothing more.
+    """
+    known = select(CASE_SUBJECTS.c.case_id)
+    query = (
+        select(RECOMMENDATIONS.c.case_id)
+        .where(RECOMMENDATIONS.c.subject_nip.is_(None), RECOMMENDATIONS.c.case_id.not_in(known))
+        .distinct()
+        .order_by(RECOMMENDATIONS.c.case_id)
+    )
+    return list(connection.execute(query).scalars())
+
+
 def subject_of(connection: Connection, case_id: str) -> Subject:
     """The case's subject as kept so far (both None when nothing was disclosed yet)."""
     query = select(CASE_SUBJECTS.c.subject_nip, CASE_SUBJECTS.c.subject_name).where(
