@@ -8,8 +8,10 @@ that its role consumes, and answers each event the PPK sends with a receipt on t
 * **Recommendations to act on.** Each ``RecommendationIssued`` goes into the office's in-tray,
   ``recommendations``: the hub's case id, which the decree that follows it up names (the
   ``case_id`` column of ``decrees``, read by ``ppk-decrees``), the civil servant it is about
-  as far as the PPK's feed disclosed them (:mod:`connectors.ppk.subjects`, kept per case in
-  ``case_subjects`` and filled in whichever comes first), whether the violation is proven,
+  as the hub disclosed them to the PPK, in its feed or in the case's trail read at the hub
+  with the PPK's token (:mod:`connectors.ppk.subjects`, kept per case in ``case_subjects``
+  and filled in whichever comes first; the recommendation is written first, whatever the hub
+  answers), whether the violation is proven,
   the recommended level and kind, and the working days the PPK has to follow it up, counted
   from ``recorded_at`` (when the hub recorded it, which starts the hub's clock), with the last
   of those working days (``follow_up_due_on``), counted as the hub counts its follow-up clock

@@ -3,11 +3,19 @@
 A recommendation does not name the civil servant. The case's ``ReportReceived`` does, and the
 disclosure policy lets the PPK see its ``subject_nip`` and ``subject_name``
 (``docs/disclosure-policy.md``), but the hub routes that event to the PPK's feed only if its
-``kawal.consumed_by`` names ``ppk`` (as released it names the supervisor and the authority
-only); ``PersonnelDataBlocked``, which the PPK receives, discloses the NIP. ``ppk-inbox`` keeps
-what any entry of the PPK's feed discloses of the subject, per case, and fills it into the
-case's recommendations, whichever the feed brings first. A withheld field holds a commitment,
-not a value, and is never kept; nor is a NIP that is not 18 digits.
+``kawal.consumed_by`` names ``ppk``, and as released it names the supervisor and the authority
+only: the feed discloses the NIP with a ``PersonnelDataBlocked`` at the earliest, weeks after
+the recommendation. So ``ppk-inbox`` also reads the case's trail at the hub over HTTP, as the
+PPK, with its own bearer token (``hub_url``, ``token_file``): an entitled read the hub writes to
+its access log, checked as the feed's entries are (:mod:`connectors.ppk.trail_subjects`), when a
+recommendation arrives and until it succeeds (:mod:`connectors.ppk.subject_reads`). Without
+``hub_url`` it keeps what the feed discloses only.
+
+Whichever comes first, the trail or an entry of the feed, is kept per case and filled into
+the case's recommendations. A withheld field holds a commitment, not a value, and is never
+kept; nor is a NIP that is not 18 digits. A trail read whose view withholds both fields (an
+erased case) keeps a row without them, so the case is not read again; a later entry of the
+feed still fills them in.
 """
 
 from __future__ import annotations

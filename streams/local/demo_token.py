@@ -25,7 +25,7 @@ DEMO_PPK = "ppk.3374"
 #: How long a token the demo issues lives.
 LIFETIME = timedelta(days=30)
 #: Interfaces that mean "every interface": the hub is reached on loopback then.
-_ANY_HOST = {"0.0.0.0", "::", ""}  # noqa: S104 (a comparison, not a bind)
+_ANY_HOST = {"0.0.0.0", "::", ""}  # noqa: S104 (compared with, never bound)
 
 
 def demo_token_file(home: Path) -> Path:
