@@ -150,8 +150,9 @@ class HubMetrics:
         )
         self.store_up = Gauge(
             "kawal_audit_store_up",
-            "1 while the audit store answers this process: the sink's last transaction, or the "
-            "last check every process makes at rest, succeeded; 0 while the store is "
+            "1 while the audit store answers this process: the sink's last transaction (a "
+            "batch or a tree head), or the last check every process makes at rest, succeeded; "
+            "0 while the store is "
             "unreachable or refusing writes (the sink retries).",
             registry=self.registry,
         )

@@ -366,8 +366,7 @@ def create_sink(settings: Settings) -> faust.App:
     store = create_store(settings)
     codec = create_codec(settings, default_catalog())
     new_outbox = _outboxes(app, settings)
-    # The sink signs tree heads and seals dead letters to the hub: it needs the key registry
-    # and the hub's key, no other rule.
+    # Tree heads and dead letters sealed to the hub need the key registry and the hub's key only.
     keys = load_key_registry(settings.key_registry_file)
     signer = hub_key_check.hub_signer(app, settings.key_dir, keys, metrics)
     audit_sink = sink.AuditSink(
@@ -381,6 +380,7 @@ def create_sink(settings: Settings) -> faust.App:
             codec,
             new_outbox,
             timedelta(seconds=settings.tree_head_seconds),
+            metrics=metrics,
         ),
     )
     sink.register(app, _raw_topic(app, CASE_AUDIT), audit_sink)

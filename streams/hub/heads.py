@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
 
+from monitoring.metrics import HubMetrics
 from schemas.codec import AvroCodec
 from streams.audit.heads import HeadIssuer
 from streams.audit.store import StoreError
@@ -49,11 +51,15 @@ class HeadPublisher:
         new_outbox: Callable[[], Outbox],
         interval: timedelta,
         clock: Callable[[], datetime] = utc_now,
+        metrics: HubMetrics | None = None,
     ) -> None:
         """Publish ``issuer``'s heads through outboxes from ``new_outbox``, one per ``interval``.
 
-        ``clock`` gives the heads' ``issued_at`` and measures the interval.
+        ``clock`` gives the heads' ``issued_at`` and measures the interval. ``metrics``, the
+        sink's, learn of each head the store refused or took: storing a head is a write, so a
+        store that takes no write (a full disk) shows down while no batch comes either.
         """
+        self.metrics = metrics
         self.issuer = issuer
         self.codec = codec
         self.new_outbox = new_outbox
@@ -78,7 +84,7 @@ class HeadPublisher:
                 now = self.clock()
                 if self._last_issued is not None and now - self._last_issued < self.interval:
                     return None
-                head = await asyncio.to_thread(self.issuer.issue, now)
+                head = await self._issue(now)
                 if head is None:
                     return None
                 self._last_issued = now
@@ -91,10 +97,19 @@ class HeadPublisher:
                 # The signer logged why; the next head, once a key is valid, covers every entry.
                 log.warning("no tree head signed: the hub has no valid signing key")
             except StoreError as exc:
+                if self.metrics is not None:
+                    self.metrics.store_failed()
                 log.warning("no tree head issued, the audit store failed (%s); retrying", exc)
             except (KafkaError, ProducerSendError) as exc:
                 log.warning("tree head not sent (%s); sending it again next time", exc)
             return None
+
+    async def _issue(self, now: datetime) -> SignedTreeHead | None:
+        started = time.perf_counter()
+        head = await asyncio.to_thread(self.issuer.issue, now)
+        if head is not None and self.metrics is not None:
+            self.metrics.store_written(time.perf_counter() - started)
+        return head
 
     async def _send_unsent(self) -> None:
         if not self._started:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Awaitable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -217,3 +218,38 @@ def audit_message(row: dict[str, Any], offset: int) -> faust.types.Message:
         value=CODEC.encode("kawal.AuditEntry", entry),
         checksum=None,
     )
+
+
+def test_a_head_the_store_refuses_shows_the_store_down_until_one_is_stored(
+    tmp_path: Path, ring: KeyRing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Storing a head is a write: with no batch coming (an idle hub on a full disk), the head
+    # is the only write that can show the store refusing them.
+    monkeypatch.setattr("streams.audit.store.SQLITE_BUSY_TIMEOUT_MS", 100)
+    store = AuditStore(f"sqlite:///{tmp_path / 'audit.db'}")
+    store.create_schema()
+    store.insert(signed_rows(ring, CASE, 2))
+    metrics, broker = HubMetrics(), Broker()
+    heads = HeadPublisher(
+        HeadIssuer(store, ring.signing_key(HUB_INSTITUTION, START)),
+        CODEC,
+        lambda: Outbox(broker, PartitionCounts(1)),
+        INTERVAL,
+        Clock(),
+        metrics=metrics,
+    )
+    lock = sqlite3.connect(tmp_path / "audit.db", isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")
+
+    assert asyncio.run(heads.publish_due()) is None
+
+    assert metrics.writes_failing
+    assert metrics.registry.get_sample_value("kawal_audit_store_up") == 0
+    lock.execute("ROLLBACK")
+    lock.close()
+    head = asyncio.run(heads.publish_due())
+    assert head is not None
+    assert head.tree_size == 2
+    assert not metrics.writes_failing
+    assert metrics.registry.get_sample_value("kawal_audit_store_up") == 1
+    store.close()
