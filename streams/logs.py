@@ -50,6 +50,7 @@ from types import TracebackType
 from typing import Any
 
 from aiohttp.http_exceptions import BadHttpMessage
+from faust.exceptions import ConsistencyError
 from kafka.errors import KafkaError
 
 from monitoring.process_registry import MALFORMED_REQUESTS
@@ -262,8 +263,13 @@ class _TypeName(str):
         return str(self)
 
 
+#: Third-party exceptions whose text names no value: Faust's changelog check quotes a topic,
+#: a partition and offsets, and is what an operator must read to recover (docs/operations.md).
+_TEXT_KEPT: tuple[type[BaseException], ...] = (KawalError, ConsistencyError)
+
+
 def _withheld(value: object) -> bool:
-    return isinstance(value, BaseException) and not isinstance(value, KawalError)
+    return isinstance(value, BaseException) and not isinstance(value, _TEXT_KEPT)
 
 
 def formatter(log_format: str) -> logging.Formatter:

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from faust.exceptions import ConsistencyError
 from kafka.errors import Cancelled, KafkaError
 from kafka.net.transport import KafkaTCPTransport
 
@@ -140,6 +141,14 @@ def test_the_hubs_own_errors_keep_their_messages() -> None:
     written = logged("text", failing_with(error))
     assert "Crashed reason=CodecError('the record does not decode; fix the producer')" in written
     assert "CodecError: the record does not decode; fix the producer" in written
+
+
+def test_fausts_changelog_check_keeps_its_message_which_says_what_to_recover() -> None:
+    # It names a topic, a partition and offsets, no value: the operator needs it to recover.
+    text = "The persisted offset for changelog topic partition TP(x, 1) is higher (69 > 68)"
+    written = logged("text", failing_with(ConsistencyError(text)))
+    assert f"ConsistencyError: {text}" in written
+    assert "message withheld" not in written
 
 
 @pytest.mark.parametrize("log_format", ["text", "json"])
