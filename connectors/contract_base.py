@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import pytest
 
 from connectors.base import Connector, ConnectorConfig
+from connectors.contract_registry import require_registered
 from connectors.host import build
 from connectors.retry import RetryPolicy
 from streams.broker.topic_end import read_to_end
@@ -59,5 +60,16 @@ class SystemContract(ABC):
             yield running
 
     def make(self, system: Any, tmp_path: Path, **overrides: Any) -> Connector[ConnectorConfig]:
-        """A new connector instance (as after a restart) against ``system``."""
-        return build(self.connector_name, self.config(system, tmp_path) | overrides)
+        """A new connector instance (as after a restart) against ``system``.
+
+        Raises:
+            connectors.contract_registry.UnregisteredInstitutionError: its ``institution`` is
+                in no registry the suite reads (the registry in force, the bundled one).
+        """
+        connector = build(self.connector_name, self.config(system, tmp_path) | overrides)
+        try:
+            require_registered(connector.institution)
+        except Exception:
+            connector.close()
+            raise
+        return connector

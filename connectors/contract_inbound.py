@@ -18,11 +18,13 @@ from kafka import KafkaProducer
 from connectors.base import ConnectorConfig, InboundConnector, SourceRecord
 from connectors.contract_base import FAST_RETRY, SystemContract, read_topic
 from connectors.errors import PermanentError, TransientError
+from connectors.host import inbound_topic_in_registry
 from connectors.runtime import InboundRunner, system_topic
 from connectors.signed_fixtures import contract_keyring, signed_event_of
 from schemas.errors import CodecError, KawalError
 from streams.broker.checkpoints import CheckpointStore
-from streams.topics import DLQ, inbound_topic
+from streams.settings import Settings
+from streams.topics import DLQ
 
 
 class InboundContract(SystemContract):
@@ -101,7 +103,7 @@ class InboundContract(SystemContract):
         connector = self.inbound(system, tmp_path)
         on_topic = [
             m
-            for m in read_topic(kawal_broker, inbound_topic(connector.institution))
+            for m in read_topic(kawal_broker, published_to(connector))
             if _event_id(connector.context.codec, m.value) in set(ids)
         ]
         assert len(ids) == len(set(ids)) == len(on_topic)
@@ -122,6 +124,7 @@ class InboundContract(SystemContract):
                 FAST_RETRY,
                 contract_keyring(),
                 batch_size,
+                topic=published_to(connector),
             )
             if runner.run_once() == 0:
                 return []
@@ -180,7 +183,7 @@ class InboundContract(SystemContract):
         assert mine[-1]["reason_code"]
         ids = {e.record["envelope"]["event_id"] for e in self._mapped(connector, valid)}
         codec = connector.context.codec
-        topic = read_topic(kawal_broker, inbound_topic(connector.institution))
+        topic = read_topic(kawal_broker, published_to(connector))
         assert ids <= {_event_id(codec, m.value) for m in topic}, "the records after it flow"
         assert self._run(system, tmp_path, kawal_broker, batch_size=100) == [], "read again"
         connector.close()
@@ -211,6 +214,11 @@ class InboundContract(SystemContract):
             connector.close()
             assert self._run(system, tmp_path, kawal_broker, batch_size=100) == []
         assert len(self._run(system, tmp_path, kawal_broker, batch_size=100)) >= 2
+
+
+def published_to(connector: InboundConnector[ConnectorConfig]) -> str:
+    """The topic the registry in force gives the connector's institution: own, or shared."""
+    return inbound_topic_in_registry(connector.institution, Settings())
 
 
 def _event_id(codec: Any, value: bytes) -> str | None:

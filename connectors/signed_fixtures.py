@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import ConnectorContext
+from connectors.contract_registry import contract_institutions, require_registered
 from schemas.codec import AvroCodec
 from streams.domain.chain import GENESIS_HASH, EntryFields, entry_hash, whole_millis
 from streams.domain.entries import EntryProblem, open_feed_disclosures, vouch
 from streams.domain.feed_keys import encrypt_for_feed, new_feed_key
 from streams.domain.hub_sealing import hub_sealing_key
-from streams.domain.institutions import HUB_INSTITUTION, load_institutions
+from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.keys import KeyRefusal
 from streams.domain.sealing import SealingKey, open_sealed
 from streams.domain.signed_events import sign_event
@@ -34,13 +35,15 @@ _keyring_made = threading.Lock()
 
 
 def contract_keyring() -> KeyRing:
-    """Fresh keys of the hub and every registered institution, with their registry.
+    """Fresh keys of the hub and every institution of the suite, with their registry.
 
-    Made once per process, whichever thread asks first.
+    The institutions are those of the registry in force (``KAWAL_INSTITUTIONS_FILE``) and the
+    bundled ones (:func:`connectors.contract_registry.contract_institutions`). Made once per
+    process, whichever thread asks first.
     """
     with _keyring_made:
         if not _keyring:
-            principals = [HUB_INSTITUTION, *(inst.id for inst in load_institutions())]
+            principals = [HUB_INSTITUTION, *(inst.id for inst in contract_institutions())]
             _keyring.append(KeyRing.generated(principals, KEYS_VALID_FROM))
         return _keyring[0]
 
@@ -86,9 +89,17 @@ def signed_entry(
     :func:`contract_keyring`). Every disclosure is under a feed key sealed to ``recipient`` (its
     feed's view, :mod:`streams.domain.feed_keys`), or
     with no recipient in clear, as the hub holds the entry in memory.
+
+    Raises:
+        connectors.contract_registry.UnregisteredInstitutionError: with the suite's keys, the
+            event's source or ``recipient`` is in no registry the suite reads.
     """
-    ring = ring or contract_keyring()
     envelope = record["envelope"]
+    if ring is None:
+        for party in (envelope["source"], recipient):
+            if party is not None:
+                require_registered(party)
+    ring = ring or contract_keyring()
     sender = ring.signing_key(envelope["source"], envelope["event_time"])
     hub = hub_sealing_key(ring.registry, envelope["event_time"])
     signed = sign_event(codec.catalog, codec, sender, event_type, record, hub)

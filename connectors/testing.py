@@ -1,7 +1,9 @@
 """Pytest fixtures for connector tests (registered as the pytest plugin ``kawal``).
 
 ``kawal_broker``: a real embedded tansu broker for the test session, with every hub topic
-created, so that a connector's contract tests publish, consume and dead-letter for real.
+created, so that a connector's contract tests publish, consume and dead-letter for real: the
+topics of every institution of the registry in force (``KAWAL_INSTITUTIONS_FILE``) and of the
+bundled ones (:func:`connectors.contract_registry.contract_institutions`).
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from connectors.contract_registry import contract_institutions
 from streams.broker.provision import provision_topics
-from streams.domain.institutions import load_institutions
 from streams.local.embedded import EmbeddedBroker
 from streams.local.processes import free_port
 from streams.topics import all_topics
@@ -27,7 +29,7 @@ def kawal_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]
     broker.start()
     try:
         bootstrap = [broker.bootstrap_servers]
-        provision_topics(bootstrap, all_topics(load_institutions(), PARTITIONS))
+        provision_topics(bootstrap, all_topics(contract_institutions(), PARTITIONS))
         yield bootstrap
     finally:
         broker.stop()
