@@ -118,9 +118,9 @@ class KeyRegistry:
                 KeyProblem.UNKNOWN,
                 f"no key {key_id} in the key registry as this process last read it; register "
                 "the institution's public key (kawal keys new prints the entry): the hub's "
-                "worker and sink read the registry again when it changes, connectors when they "
-                "start (docs/operations.md, Rotate keys); then send the record again (one the "
-                "hub refused: kawal dlq replay --reason unknown_key)",
+                "worker and sink read the registry again when it changes, connectors before "
+                "their next pass (docs/operations.md, Rotate keys); then send the record again "
+                "(one the hub refused: kawal dlq replay --reason unknown_key)",
             )
         if isinstance(entry, EncryptionKeyEntry):
             # A key for receiving sealed data never vouches for anything signed.

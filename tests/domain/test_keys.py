@@ -129,8 +129,10 @@ def test_an_unknown_key_and_another_institutions_key_are_refused(tmp_path: Path)
 
     assert isinstance(unknown, KeyRefusal)
     assert unknown.problem is KeyProblem.UNKNOWN
-    # A key added to the registry after a connector started is unknown to it until it restarts.
-    assert "read the registry again when it changes, connectors when they" in unknown.detail
+    # Connectors read the registry again before each pass (InboundRunner, OutboundRunner), not
+    # only when they start: the reason says so, as docs/operations.md, Rotate keys, does.
+    assert "connectors before their next pass" in unknown.detail
+    assert "when they start" not in unknown.detail
     assert "kawal dlq replay --reason unknown_key" in unknown.detail
     assert isinstance(borrowed, KeyRefusal)
     assert borrowed.problem is KeyProblem.OTHER_INSTITUTION
