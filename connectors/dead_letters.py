@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from kafka import KafkaProducer
 
 from schemas.codec import AvroCodec
+from streams.domain.free_text import names_someone
 from streams.domain.hub_sealing import dead_letter_payload
 from streams.domain.keys import KeyRegistry
 from streams.topics import DLQ
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 CONNECTOR_STAGE = "connector"
 #: Seconds to wait for the broker's acknowledgement of a record or a batch.
 PUBLISH_TIMEOUT_SECONDS = 30.0
+#: Longest record reference a log line quotes, in characters.
+MAX_REFERENCE = 120
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,25 @@ class Rejection:
     source_offset: int
     payload: bytes
     key: bytes | None
+    #: Where a system record is in its system: its reference there (``SourceRecord.source_id``,
+    #: such as ``line 4`` or ``decree/17``), which the reason names too; None for a feed entry,
+    #: which its coordinates place.
+    record: str | None = None
+
+    def place(self) -> str:
+        """Where the rejected record came from, for the log: never a value of the record.
+
+        A system record by its reference, unless that reference looks like personal data (a
+        long number such as a NIK or NIP, an e-mail address), which a log must not hold; a
+        feed entry by ``topic:partition:offset``.
+        """
+        if self.record is None:
+            return f"{self.source_topic}:{self.source_partition}:{self.source_offset}"
+        if names_someone(self.record) or len(self.record) > MAX_REFERENCE:
+            shown = "(its reference is withheld here: it looks like personal data or is long)"
+        else:
+            shown = self.record
+        return f"record {shown} of {self.source_topic}"
 
 
 def send_dead_letter(
@@ -62,9 +84,11 @@ def send_dead_letter(
     }
     value = codec.encode("kawal.DeadLetter", record)
     producer.send(DLQ, key=rejection.key, value=value).get(timeout=PUBLISH_TIMEOUT_SECONDS)
+    # Where, so the integrator finds the row to correct; why is in the letter (operators) and,
+    # for a system record, told to the system by the connector's rejected() hook.
     log.warning(
-        "dead-lettered a record from %s: %s",
-        rejection.source_topic,
+        "dead-lettered %s as %s",
+        rejection.place(),
         rejection.reason_code,
         extra={"stage": CONNECTOR_STAGE, "reason": rejection.reason_code},
     )

@@ -369,6 +369,7 @@ class InboundRunner(RenewsProducer):
             source_offset=-1,
             payload=json_bytes(record.payload),
             key=None,
+            record=record.source_id,
         )
         send_dead_letter(self.producer, self.codec, self.keyring.registry, rejection)
         self.probe.dead_lettered(rejection.reason_code)

@@ -195,7 +195,11 @@ def test_a_record_the_schemas_refuse_is_dead_lettered_and_the_next_is_published(
     labels = {"connector": NAME, "institution": INSTITUTION, "reason": code}
     assert metrics.registry.get_sample_value("kawal_connector_dead_letters_total", labels) == 1
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert f"dead-lettered a record from {system_topic(NAME)}: {code}" in warnings
+    # Where the record is in the system, so the integrator finds the row to correct.
+    assert f"dead-lettered record {refused['id']} of {system_topic(NAME)} as {code}" in warnings
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for value in (SECRET_NIP, SECRET_NAME, SECRET_SUMMARY):
+        assert value not in logged
     # What the integrator sees of a batch: counts, no record's content or position.
     infos = [r.getMessage() for r in caplog.records if r.name == "connectors.runtime"]
     assert f"{NAME}: events published: 1, from records read: 2" in infos
@@ -284,8 +288,13 @@ def test_a_record_the_mapping_fails_on_is_dead_lettered_and_the_connector_goes_o
     )
     assert "in to_events" in logged  # where: the frames
     everything = "\n".join(r.getMessage() for r in caplog.records)
-    for value in (SECRET_NIP, SECRET_NAME, failing["id"]):
+    for value in (SECRET_NIP, SECRET_NAME):
         assert value not in everything
+    # The record is named by its reference in the system, in the dead letter's line alone.
+    [named] = [r.getMessage() for r in caplog.records if failing["id"] in r.getMessage()]
+    assert (
+        named == f"dead-lettered record {failing['id']} of {system_topic(NAME)} as internal_error"
+    )
 
 
 def test_a_machine_failure_in_the_mapping_ends_the_pass_and_loses_nothing(
@@ -367,3 +376,30 @@ def test_a_read_the_connector_fails_on_is_a_failed_pass_tried_again(
     assert metrics.registry.get_sample_value("kawal_connector_up", labels) == 1
     published = published_ids(kawal_broker)
     assert event_id_for(INSTITUTION, waiting["id"], "ReportReceived") in published
+
+
+@pytest.mark.parametrize(
+    "source_id",
+    [SECRET_NIP, "laporan-3374010101900001.csv#4", "budi@example.org#7", "x" * 200],
+    ids=["nip", "nik-in-a-file-name", "e-mail", "long"],
+)
+def test_a_reference_that_looks_like_personal_data_is_withheld_from_the_log(
+    kawal_broker: list[str],
+    producer: KafkaProducer,
+    checkpoints: CheckpointStore,
+    caplog: pytest.LogCaptureFixture,
+    source_id: str,
+) -> None:
+    """A system's own id may be a NIP or a file named after someone: the log never holds it."""
+    refused = report(id=source_id, violation="FOO")
+    runner = runner_of(AsItComes([refused]), producer, checkpoints, ConnectorMetrics())
+
+    with caplog.at_level(logging.WARNING, logger="connectors.dead_letters"):
+        assert runner.run_once() == 1
+
+    [line] = [r.getMessage() for r in caplog.records if r.name == "connectors.dead_letters"]
+    assert line.startswith(
+        "dead-lettered record (its reference is withheld here: it looks like personal data or "
+        f"is long) of {system_topic(NAME)} as "
+    )
+    assert source_id not in line
