@@ -20,9 +20,11 @@ from typing import Any
 from connectors import registry
 from connectors.base import Connector, ConnectorConfig, InboundConnector, OutboundConnector
 from connectors.errors import ConnectorConfigError
-from connectors.host import build, check_registered, only_copy, run_held
+from connectors.host import build, only_copy, run_held
 from connectors.redelivery import parse_positions
 from connectors.scaffold import new_connector
+from connectors.scaffold_institution import DEFAULT_INSTITUTION
+from connectors.start_checks import checked_keyring
 from monitoring.connectors import ConnectorMetrics
 from schemas.errors import KawalError
 from streams import logs
@@ -56,6 +58,14 @@ def add_parsers(commands: Any) -> None:
     )
     new = actions.add_parser("new", help="create a connector package in the current directory")
     new.add_argument("name")
+    new.add_argument(
+        "--institution",
+        default=DEFAULT_INSTITUTION,
+        help=(
+            "the id it speaks for, registered in KAWAL_INSTITUTIONS_FILE (default "
+            f"{DEFAULT_INSTITUTION}); its role chooses the example mapping"
+        ),
+    )
     actions.add_parser("demo", help="every reference connector against its simulator")
     connector.set_defaults(run=run_command, serves=True)
 
@@ -68,7 +78,8 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.connector_command == "list":
         return _list_connectors(as_json=args.json)
     if args.connector_command == "new":
-        print(f"created {new_connector(args.name, Path.cwd())}")
+        created = new_connector(args.name, Path.cwd(), args.institution, settings)
+        print(f"created {created} for {args.institution}")
         return 0
     if args.connector_command == "demo":
         return _demo(bootstrap, settings, credentials, _served_metrics(settings))
@@ -138,9 +149,10 @@ def _run(
     # second copy must exit before that, never answering a request meant for the first.
     with only_copy(registry.load(name).name, settings.home):
         connector = build(name, config)
-        check_registered(connector, settings)
         positions.check(connector)
-        # Served only once the connector is valid: a refused configuration binds no port.
+        keyring = checked_keyring(connector, settings)
+        # Served only once the connector, its registry and its keys are valid: a refused one
+        # binds no port, and says it runs only once nothing known stops it.
         metrics = served(settings)
         stop = _stop_on_signals()
         log.info("%s: running for %s (Ctrl-C stops)", name, connector.institution)
@@ -150,6 +162,7 @@ def _run(
             settings.home,
             stop,
             credentials,
+            keyring,
             redeliver_from=positions.redeliver,
             reread_after=positions.reread_after,
             metrics=metrics,

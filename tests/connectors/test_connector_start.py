@@ -89,7 +89,24 @@ def test_an_unregistered_institution_stops_the_run_before_it_connects(
     assert "running for" not in run.stderr
 
 
+def init_keys(tmp_path: Path) -> None:
+    """Keys of the hub and every institution in the home ``run_against_no_broker`` uses.
+
+    A connector checks its keys before it serves its metrics: without them, it stops there.
+    """
+    made = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "keys", "init"],
+        env=dict(os.environ, KAWAL_HOME=str(tmp_path / "home")),
+        capture_output=True,
+        text=True,
+        timeout=START_SECONDS,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+
+
 def test_a_metrics_port_in_use_is_named_with_its_setting(tmp_path: Path) -> None:
+    init_keys(tmp_path)
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
@@ -115,6 +132,34 @@ def test_an_inbound_connector_without_its_key_stops_at_once_saying_how_to_make_o
         run.stderr
     )
     assert "kawal keys new ppk.3374 --use signing" in run.stderr
+    assert "running for" not in run.stderr
+
+
+def test_keys_are_checked_before_it_says_it_runs_and_before_it_binds_its_metrics_port(
+    tmp_path: Path,
+) -> None:
+    """The walkthrough saw ``running for ...`` logged, its port taken, then the key refused.
+
+    With the metrics port held by another process, a connector that checked its keys first
+    names the key, and never reaches the port.
+    """
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        run = run_against_no_broker(
+            tmp_path,
+            "ppk-decrees",
+            "ppk.3374",
+            KAWAL_WEB_HOST="127.0.0.1",
+            KAWAL_CONNECTOR_METRICS_PORT=str(port),
+        )
+
+    assert run.returncode == 1, run.stderr
+    assert "no private key of ppk.3374" in run.stderr
+    assert "for the connector's metrics is in use" not in run.stderr
+    assert "running for" not in run.stderr
+    assert "connector metrics on" not in run.stderr
 
 
 def test_an_outbound_connector_given_a_registry_without_the_hubs_key_stops_at_once(

@@ -1,14 +1,16 @@
 """%%title%% ⇄ Kawal through a shared directory.
 
 ``Inbound`` reads the system's ``outbox.jsonl`` (the checkpoint is the file, by a digest of
-its first line, and a line number in it) and maps each report to a ``ReportReceived``; ``Outbound`` writes each feed entry as ``inbox/<event_id>.json``
-(writing the same event again replaces the same file: idempotent), and each refusal of one of the
-system's records by the hub as ``inbox/refused-<inbound position>.json``, with what to correct.
+its first line, and a line number in it) and maps each line with ``mapping.py`` to a
+``%%event_type%%``; ``Outbound`` writes each feed entry as ``inbox/<event_id>.json`` (writing
+the same event again replaces the same file: idempotent).
 
-A report that cannot be mapped is refused on its own with a ``PermanentError``: the hub
-dead-letters it, naming its line, and goes on with the next. Reasons name fields, never their
-values, which may be personal data. The reporter never leaves as the system knows them:
-``reporter_ref`` is their per-case pseudonym under the key in ``pseudonym_key_file``.
+Whatever is not sent comes back to the system in ``inbox/``, with what to correct: a line the
+connector or the runtime refused before sending it as ``inbox/rejected-<position>.json``
+(``Inbound.rejected``), a record the hub refused as ``inbox/refused-<inbound position>.json``
+(``Outbound.refused``). A line that cannot be mapped is refused on its own with a
+``PermanentError``: the hub dead-letters it, naming its line, and goes on with the next.
+Reasons name fields, never their values, which may be personal data.
 """
 
 from __future__ import annotations
@@ -18,12 +20,18 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import date, datetime
-from pathlib import Path
-from typing import Any
 
+from %%package%%.exchange import (
+    ExchangeConfig,
+    file_name_of,
+    inbox,
+    line_payload,
+    outbox_lines,
+    write_json,
+)
+from %%package%%.fields import UNMAPPABLE, invalid
+from %%package%%.mapping import InboundConfig, Mapping
 from connectors.base import (
-    ConnectorConfig,
     ConnectorContext,
     Event,
     FeedEntry,
@@ -34,44 +42,21 @@ from connectors.base import (
     SourceRecord,
     TransientError,
 )
-from connectors.ids import event_id_for
-from connectors.pseudonyms import case_pseudonym, kept_key
-from schemas.envelope import envelope
-from schemas.field_formats import is_nip
-from schemas.identity import case_id_for
 
 log = logging.getLogger(__name__)
 
-#: Reason code of a line that is no complete JSON report.
-UNMAPPABLE = "unmappable_record"
-#: Reason code of a report with a field the hub would refuse.
-INVALID_FIELD = "invalid_field"
-#: Reason code of a report whose time has no UTC offset (the hub's own code for it).
-NAIVE_TIME = "naive_time"
-
-
-class ExchangeConfig(ConnectorConfig):
-    """Where the system's exchange directory is mounted."""
-
-    share: Path
-
-
-class InboundConfig(ExchangeConfig):
-    """The exchange directory, and the key of reporters' pseudonyms."""
-
-    pseudonym_key_file: Path
-    """Key of reporters' per-case pseudonyms (64 hex digits, mode 0600), made on first start
-    if missing. Keep it off the share and back it up: it finds a case's reporter again."""
+#: ``refused_by`` of a refusal the connector's runtime made before sending the record.
+CONNECTOR = "connector"
 
 
 class Inbound(InboundConnector[InboundConfig]):
-    """Reports registered by the system → ``ReportReceived``."""
+    """Lines of ``outbox.jsonl`` → ``%%event_type%%``."""
 
     name = "%%name%%-inbound"
 
     def __init__(self, config: InboundConfig, context: ConnectorContext) -> None:
         super().__init__(config, context)
-        self._pseudonyms = kept_key(config.pseudonym_key_file)
+        self._mapping = Mapping(config)
 
     def read(self, after: str | None, limit: int) -> Sequence[SourceRecord]:
         """Lines of ``outbox.jsonl`` after position ``after``: ``FILE:LINE``, or a bare ``LINE``.
@@ -85,15 +70,12 @@ class Inbound(InboundConnector[InboundConfig]):
             TransientError: the share cannot be read, or ``after`` is no position of this
                 connector (a mistyped ``--reread-after``).
         """
-        try:
-            lines = (self.config.share / "outbox.jsonl").read_bytes().splitlines()
-        except OSError as exc:
-            raise TransientError(f"exchange share unreachable ({type(exc).__name__})") from exc
+        lines = outbox_lines(self.config.share)
         file = hashlib.sha256(lines[0] if lines else b"").hexdigest()[:16]
         start = self._start(after, file, len(lines))
         return [
             SourceRecord(
-                position=f"{file}:{number}", payload=_payload(line), source_id=f"line {number}"
+                position=f"{file}:{number}", payload=line_payload(line), source_id=f"line {number}"
             )
             for number, line in enumerate(lines[start : start + limit], start=start + 1)
         ]
@@ -116,98 +98,47 @@ class Inbound(InboundConnector[InboundConfig]):
         return int(number)
 
     def to_events(self, record: SourceRecord) -> list[Event]:
-        """One ``ReportReceived`` per report line."""
+        """One ``%%event_type%%`` per line."""
         if not record.payload["utf8"]:
             raise PermanentError(
                 UNMAPPABLE,
                 "not UTF-8 text; have the system write outbox.jsonl in UTF-8, and correct the "
-                "report in it",
+                "record in it",
             )
         try:
-            report = json.loads(record.payload["line"])
-            return [Event("ReportReceived", self._report(report))]
+            line = json.loads(record.payload["line"])
+            return [self._mapping.event(self.institution, line)]
         except KeyError as exc:
-            # The key is one of this mapping's own field names, never a value of the report.
-            raise _invalid(str(exc.args[0]), "is missing", UNMAPPABLE) from None
+            # The key is one of this mapping's own field names, never a value of the record.
+            raise invalid(str(exc.args[0]), "is missing", UNMAPPABLE) from None
         except (ValueError, TypeError) as exc:
             raise PermanentError(
                 UNMAPPABLE,
-                f"not a complete report ({type(exc).__name__}); correct it in the system",
+                f"not a complete record ({type(exc).__name__}); correct it in the system",
             ) from None
 
-    def _report(self, report: dict[str, Any]) -> dict[str, Any]:
-        institution = self.institution
-        case_id = case_id_for(institution, _text(report, "case_number"))
-        reported_at = _moment(report, "reported_at")
-        return {
-            "envelope": envelope(
-                event_id=event_id_for(institution, _text(report, "id"), "ReportReceived"),
-                case_id=case_id,
-                event_type="ReportReceived",
-                event_time=reported_at,
-                source=institution,
-                actor_ref=f"system:{institution}",
-            ),
-            "case_number": report["case_number"],
-            "election": report["election"],
-            "region_code": report["region_code"],
-            "employing_agency": report["employing_agency"],
-            # Left to the hub's schema check: a symbol outside the enum is dead-lettered
-            # as `schema_mismatch`, naming the field.
-            "violation": report["violation"],
-            "discovered_on": reported_at.date(),
-            "summary": report["summary"],
-            "subject_nip": _nip(report, "subject_nip"),
-            "subject_name": report["subject_name"],
-            # Never the system's own reference of the person: one pseudonym per case.
-            "reporter_ref": case_pseudonym(self._pseudonyms, case_id, _text(report, "reporter")),
-            "reporter_identity": None,
+    def rejected(self, record: SourceRecord, error: PermanentError) -> None:
+        """Tell the system that a line was not sent: ``inbox/rejected-<position>.json``.
+
+        The runtime calls this once the line's dead letter is in ``kawal.dlq``, which only the
+        hub's operators read, whether this connector refused the line (a time without offset,
+        a bad NIP...) or the runtime did (``schema_mismatch``, ``unauthorized_sender``...).
+        One file per line (its position), so a line refused again replaces it. The reason
+        names fields, never their values.
+
+        Raises:
+            TransientError: the share is not mounted; the runtime retries, then logs that
+                the system was not told (the dead letter stands).
+        """
+        refusal = {
+            "record": record.source_id,
+            "position": record.position,
+            "reason_code": error.reason_code,
+            "reason": error.reason,
+            "refused_by": CONNECTOR,
         }
-
-
-def _payload(line: bytes) -> dict[str, Any]:
-    """A line as its record's payload, and whether it was UTF-8."""
-    try:
-        return {"line": line.decode(), "utf8": True}
-    except UnicodeDecodeError:
-        return {"line": line.decode(errors="replace"), "utf8": False}
-
-
-def _invalid(field: str, why: str, code: str = INVALID_FIELD) -> PermanentError:
-    """The refusal of a report's ``field`` (named; its value never quoted)."""
-    return PermanentError(code, f"field {field!r} {why}; correct the report in the system")
-
-
-def _text(report: dict[str, Any], field: str) -> str:
-    value = report[field]
-    if not isinstance(value, str) or not value.strip():
-        raise _invalid(field, "is not a non-empty string")
-    return value
-
-
-def _nip(report: dict[str, Any], field: str) -> str:
-    """The subject's NIP, or empty: a reporter may not know it."""
-    value = report[field]
-    if value == "":
-        return ""
-    # ASCII digits only: SIASN knows no NIP in other digits.
-    if not isinstance(value, str) or not is_nip(value):
-        raise _invalid(field, "is neither a NIP (18 digits 0-9) nor empty")
-    return value
-
-
-def _moment(report: dict[str, Any], field: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(_text(report, field))
-    except ValueError:
-        raise _invalid(field, "is not an ISO 8601 date-time") from None
-    if value.tzinfo is None:  # a wall time is no instant: which zone would it be?
-        raise _invalid(
-            field,
-            "has no UTC offset; send it with its offset, e.g. 2024-11-01T09:30:00+07:00",
-            NAIVE_TIME,
-        )
-    return value
+        folder = inbox(self.config.share)
+        write_json(folder / f"rejected-{file_name_of(record.position)}.json", refusal)
 
 
 class Outbound(OutboundConnector[ExchangeConfig]):
@@ -217,9 +148,6 @@ class Outbound(OutboundConnector[ExchangeConfig]):
 
     def deliver(self, entry: FeedEntry) -> None:
         """Write the status update of one entry (idempotent: one file per event id)."""
-        inbox = self.config.share / "inbox"
-        if not inbox.is_dir():
-            raise TransientError("exchange share unreachable (inbox missing)")
         update = {
             "case_id": entry.case_id,
             "seq": entry.entry["seq"],
@@ -227,7 +155,7 @@ class Outbound(OutboundConnector[ExchangeConfig]):
             "hash": entry.entry["hash"],
             "event_time": entry.event["envelope"]["event_time"],
         }
-        _write(inbox / f"{entry.event_id}.json", update)
+        write_json(inbox(self.config.share) / f"{entry.event_id}.json", update)
 
     def refused(self, refusal: HubRefusal) -> None:
         """Write the hub's refusal of one of the system's records as ``inbox/refused-*.json``.
@@ -237,20 +165,5 @@ class Outbound(OutboundConnector[ExchangeConfig]):
         ``duplicate_event`` answer to a record read again never comes here: the hub holds that
         event already, and the runtime only logs and counts it.
         """
-        inbox = self.config.share / "inbox"
-        if not inbox.is_dir():
-            raise TransientError("exchange share unreachable (inbox missing)")
-        position = refusal.source.replace(":", "_")
-        _write(inbox / f"refused-{position}.json", asdict(refusal))
-
-
-def _write(target: Path, content: dict[str, Any]) -> None:
-    partial = target.with_suffix(".part")
-    partial.write_text(json.dumps(content, default=_iso))
-    partial.replace(target)  # atomic: the system never reads half a file
-
-
-def _iso(value: Any) -> str:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
+        folder = inbox(self.config.share)
+        write_json(folder / f"refused-{file_name_of(refusal.source)}.json", asdict(refusal))

@@ -1,8 +1,10 @@
-"""A stand-in for the institution's system: a case register that exchanges files.
+"""A stand-in for the institution's system: a register that exchanges files.
 
-The system appends the reports it registers to ``outbox.jsonl`` (one JSON object per line)
-and reads status updates the hub sends from ``inbox/`` (one file per event). When its share
-is unmounted (``offline()``), both are unreachable, as a real network share would be.
+The system appends the %%records%% it sends to ``outbox.jsonl`` (one JSON object per line)
+and reads what the connectors write to ``inbox/``: status updates (one file per event), the
+hub's refusals (``refused-*.json``) and the lines the connector refused before sending them
+(``rejected-*.json``). When its share is unmounted (``offline()``), both are unreachable, as
+a real network share would be.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from %%package%%.samples import sample
+
 
 class FileExchangeSystem:
     """The system's exchange directory."""
@@ -25,28 +29,15 @@ class FileExchangeSystem:
         (self.share / "inbox").mkdir(parents=True, exist_ok=True)
         (self.share / "outbox.jsonl").touch()
 
-    def register_report(self, encoding: str = "utf-8", **overrides: Any) -> dict[str, Any]:
-        """Register one report (as the system's users would); return it.
+    def register_record(self, encoding: str = "utf-8", **overrides: Any) -> dict[str, Any]:
+        """Register one record (as the system's users would); return it.
 
         ``encoding``: how the export job writes the line (a misconfigured one: ``cp1252``).
         """
-        number = uuid.uuid4().hex[:8]
-        report = {
-            "id": f"R-{number}",
-            "case_number": f"LP/{number}/2024",
-            "reported_at": "2024-11-01T09:30:00+07:00",
-            "election": "pilkada-2024",
-            "region_code": "3374",
-            "employing_agency": "ppk.3374",
-            "violation": "ETHICS_SOCIAL_MEDIA_CAMPAIGN",
-            "summary": "Shared campaign material in an official group.",
-            "subject_nip": "198501012010011001",
-            "subject_name": "Subject Name",
-            "reporter": f"U-{number}",  # the system's own reference of the person
-        } | overrides
+        record = sample(uuid.uuid4().hex[:8]) | overrides
         with (self.share / "outbox.jsonl").open("a", encoding=encoding) as outbox:
-            outbox.write(json.dumps(report, ensure_ascii=False) + "\n")
-        return report
+            outbox.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return record
 
     def rotate(self) -> None:
         """Keep the export as ``outbox.jsonl.1`` and start an empty one, as log rotation does."""
@@ -62,6 +53,11 @@ class FileExchangeSystem:
     def status_updates(self, event_id: str) -> int:
         """How many status updates the system holds for ``event_id``."""
         return len(list((self.share / "inbox").glob(f"{event_id}.json")))
+
+    def rejections(self) -> list[dict[str, Any]]:
+        """The lines the connector refused before sending them, as the system reads them."""
+        found = sorted((self.share / "inbox").glob("rejected-*.json"))
+        return [json.loads(path.read_text()) for path in found]
 
     @contextmanager
     def offline(self) -> Iterator[None]:

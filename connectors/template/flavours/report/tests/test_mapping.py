@@ -1,13 +1,14 @@
-"""What the inbound mapping of %%title%% refuses, record by record, and how it names reporters."""
+"""What the mapping of %%title%% refuses, record by record, and how it names reporters."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from system_configs import INSTITUTION, inbound_config
 
 from %%package%%.simulator import FileExchangeSystem
-from connectors.base import ConnectorConfig, InboundConnector, PermanentError, TransientError
+from connectors.base import ConnectorConfig, InboundConnector, PermanentError
 from connectors.host import build
 from connectors.pseudonyms import case_pseudonym, kept_key
 from schemas.identity import case_id_for
@@ -19,19 +20,14 @@ def system(tmp_path: Path) -> FileExchangeSystem:
 
 
 def inbound(system: FileExchangeSystem, tmp_path: Path) -> InboundConnector[ConnectorConfig]:
-    config = {
-        "institution": "bawaslu.33",
-        "share": str(system.share),
-        "pseudonym_key_file": str(tmp_path / "keys" / "pseudonyms.key"),
-    }
-    connector = build("%%name%%-inbound", config)
+    connector = build("%%name%%-inbound", inbound_config(system, tmp_path))
     assert isinstance(connector, InboundConnector)
     return connector
 
 
 def refusal(system: FileExchangeSystem, tmp_path: Path, **report: str) -> PermanentError:
     """How the connector refuses the one report ``report`` overrides."""
-    system.register_report(**report)
+    system.register_record(**report)
     connector = inbound(system, tmp_path)
     with pytest.raises(PermanentError) as refused:
         connector.to_events(connector.read(None, 1)[0])
@@ -39,10 +35,10 @@ def refusal(system: FileExchangeSystem, tmp_path: Path, **report: str) -> Perman
 
 
 def test_the_reporter_is_a_per_case_pseudonym(system: FileExchangeSystem, tmp_path: Path) -> None:
-    report = system.register_report()
+    report = system.register_record()
     connector = inbound(system, tmp_path)
     [event] = connector.to_events(connector.read(None, 1)[0])
-    case_id = case_id_for("bawaslu.33", report["case_number"])
+    case_id = case_id_for(INSTITUTION, report["case_number"])
     key = kept_key(tmp_path / "keys" / "pseudonyms.key")
     assert event.record["reporter_ref"] == case_pseudonym(key, case_id, report["reporter"])
     assert report["reporter"] not in event.record["reporter_ref"]
@@ -81,47 +77,7 @@ def test_a_field_the_hub_would_refuse_is_refused_for_that_record(
 def test_a_subject_whose_nip_the_reporter_does_not_know_is_mapped(
     system: FileExchangeSystem, tmp_path: Path
 ) -> None:
-    system.register_report(subject_nip="")
+    system.register_record(subject_nip="")
     connector = inbound(system, tmp_path)
     [event] = connector.to_events(connector.read(None, 1)[0])
     assert event.record["subject_nip"] == ""
-
-
-def test_a_line_in_another_encoding_is_refused_alone(
-    system: FileExchangeSystem, tmp_path: Path
-) -> None:
-    system.register_report(encoding="cp1252", subject_name="Jos\u00e9 Budi")
-    after = system.register_report()
-    connector = inbound(system, tmp_path)
-    first, second = connector.read(None, 10)
-    with pytest.raises(PermanentError) as refused:
-        connector.to_events(first)
-    assert refused.value.reason_code == "unmappable_record"
-    assert "not UTF-8" in refused.value.reason
-    [event] = connector.to_events(second)
-    assert event.record["case_number"] == after["case_number"]
-
-
-def test_a_rotated_export_is_read_from_its_first_line(
-    system: FileExchangeSystem, tmp_path: Path
-) -> None:
-    """A line number alone would skip the new file's first lines, or all of them."""
-    for _ in range(3):
-        system.register_report()
-    connector = inbound(system, tmp_path)
-    checkpoint = connector.read(None, 10)[-1].position
-    system.rotate()
-    new = [system.register_report() for _ in range(5)]  # more lines than the old checkpoint
-    read = connector.read(checkpoint, 10)
-    assert [connector.to_events(r)[0].record["case_number"] for r in read] == [
-        report["case_number"] for report in new
-    ]
-    assert connector.read(read[-1].position, 10) == []
-
-
-def test_a_mistyped_position_is_refused_with_what_to_do(
-    system: FileExchangeSystem, tmp_path: Path
-) -> None:
-    connector = inbound(system, tmp_path)
-    with pytest.raises(TransientError, match="--reread-after LINE"):
-        connector.read("line 4", 10)
