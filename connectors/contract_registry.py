@@ -19,7 +19,7 @@ from streams.domain.institutions import (
     MAX_ID_LENGTH,
     Institution,
     load_institutions,
-    resembling,
+    resembling_then,
 )
 from streams.settings import Settings
 
@@ -67,13 +67,8 @@ def require_registered(institution_id: str, settings: Settings | None = None) ->
     )
     raise UnregisteredInstitutionError(
         f"institution {institution_id[:MAX_ID_LENGTH]!r} is in no institutions registry the "
-        f"contract suite reads ({where}){_then(resembling(institution_id, known))}register it "
+        f"contract suite reads ({where}){resembling_then(institution_id, known)}register it "
         f"({HOW_TO_REGISTER}: an [[institution]] table with its id, role and name in a copy of "
         "streams/data/institutions.toml) and run the tests with KAWAL_INSTITUTIONS_FILE naming "
         "that file, the registry the hub and `kawal connector run` read"
     )
-
-
-def _then(hint: str) -> str:
-    """What comes between a message's first part and what to do, after ``resembling``'s hint."""
-    return f"{hint} If not, " if hint else ": "

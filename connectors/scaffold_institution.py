@@ -22,7 +22,7 @@ from streams.domain.institutions import (
     INSTITUTION_ID,
     MAX_ID_LENGTH,
     load_institutions,
-    resembling,
+    resembling_then,
 )
 from streams.settings import Settings
 
@@ -108,12 +108,7 @@ def _registered(institution: str, settings: Settings) -> Emitter:
     where = settings.institutions_file or "the bundled streams/data/institutions.toml"
     raise ScaffoldError(
         f"--institution {institution!r} is not in the institutions registry ({where})"
-        f"{_then(resembling(institution, registered))}register it first (docs/connectors.md, A "
+        f"{resembling_then(institution, registered)}register it first (docs/connectors.md, A "
         "new institution) and set KAWAL_INSTITUTIONS_FILE to that registry, for this command, the "
         "connector's tests and the hub"
     )
-
-
-def _then(hint: str) -> str:
-    """What comes between a message's first part and what to do, after ``resembling``'s hint."""
-    return f"{hint} If not, " if hint else ": "

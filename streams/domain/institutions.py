@@ -164,3 +164,12 @@ def resembling(given: str, registered: Iterable[str]) -> str:
     same_letters = [id_ for id_ in known if id_.casefold() == given.casefold()]
     close = same_letters or get_close_matches(given, known, n=1, cutoff=0.8)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def resembling_then(given: str, registered: Iterable[str]) -> str:
+    """:func:`resembling`'s hint, then what joins it to the advice after it.
+
+    ``"; did you mean 'x'? If not, "`` or ``": "``, for a message going on with what to do.
+    """
+    hint = resembling(given, registered)
+    return f"{hint} If not, " if hint else ": "
