@@ -3,22 +3,22 @@
 A connector with no secret of its own for a purpose (the inspectorate's reporter pseudonyms,
 the Bawaslu webhook's spool encryption) keeps a random 256-bit key in a file it names in its
 configuration. The file is made on first use, mode 0600 in a folder of mode 0700
-(:mod:`streams.private_files`), and linked into place only once written, so a second process
-starting at the same time reads the whole key or makes none. It is never read through a
-symbolic link, and a damaged file is refused rather than replaced: replacing it would lose
-whatever the old key protects.
+(:mod:`streams.private_files`), and linked into place only once written and synced, so a second
+process starting at the same time reads the whole key or makes none, and a full disk leaves no
+file rather than an empty one. It is never read through a symbolic link, and an empty or
+damaged file is refused rather than replaced: replacing it would lose whatever the old key
+protects.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from connectors.errors import ConnectorConfigError
-from streams.private_files import PrivateFileError, open_private
+from streams.private_files import PrivateFileError, open_private, write_private_file
 
 #: Bytes of a kept key: 256 bits.
 KEY_BYTES = 32
@@ -48,11 +48,12 @@ def kept_key(path: Path, purpose: KeyPurpose) -> bytes:
 
     Raises:
         KeyFileError: (of ``purpose.error``) the file is a link, not a regular file, not
-            ours, or does not hold 64 hex digits.
+            ours, cannot be written or read, or does not hold 64 hex digits (empty or
+            damaged: the message says to restore it, never to make one over it).
     """
     try:
         if not os.path.lexists(path):
-            _make_key(path)
+            _make_key(path, purpose)
         descriptor = open_private(path, os.O_RDONLY)
         with os.fdopen(descriptor, "rb") as handle:
             text = handle.read(4 * KEY_BYTES).strip()
@@ -60,29 +61,35 @@ def kept_key(path: Path, purpose: KeyPurpose) -> bytes:
         raise purpose.error(f"{purpose.name} file: {exc}") from exc
     except OSError as exc:
         raise purpose.error(
-            f"cannot read the {purpose.name} file {path} ({type(exc).__name__})"
+            f"cannot read the {purpose.name} file {path} ({exc.strerror or type(exc).__name__})"
         ) from exc
     try:
         key = bytes.fromhex(text.decode("ascii"))
     except (UnicodeDecodeError, ValueError):
         key = b""
     if len(key) != KEY_BYTES:
+        state = "is empty" if not text else "is damaged"
         raise purpose.error(
-            f"{path} does not hold a {purpose.name} ({2 * KEY_BYTES} hex digits); restore it "
-            f"from its backup, or remove it to start a new key ({purpose.loss})"
+            f"the {purpose.name} file {path} {state} (it must hold {2 * KEY_BYTES} hex "
+            "digits): its writing was most likely interrupted (a full disk); restore it from "
+            f"its backup, or remove it to start a new key ({purpose.loss})"
         )
     return key
 
 
-def _make_key(path: Path) -> None:
-    partial = path.with_name(f".{path.name}.{secrets.token_hex(8)}.new")
-    descriptor = open_private(partial, os.O_WRONLY | os.O_EXCL)
+def _make_key(path: Path, purpose: KeyPurpose) -> None:
+    """Write a fresh key to ``path`` whole; a key another process made first wins.
+
+    Raises:
+        KeyFileError: (of ``purpose.error``) the write failed; nothing is left at ``path``.
+    """
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(secrets.token_bytes(KEY_BYTES).hex().encode() + b"\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(FileExistsError):  # another process made it first: its key wins
-            os.link(partial, path)
-    finally:
-        partial.unlink()
+        write_private_file(path, secrets.token_bytes(KEY_BYTES).hex().encode() + b"\n")
+    except FileExistsError:
+        return  # another process made it first: its key wins
+    except OSError as exc:
+        raise purpose.error(
+            f"cannot write the new {purpose.name} file {path} "
+            f"({exc.strerror or type(exc).__name__}); nothing was left there: free space on "
+            "that disk and start again"
+        ) from exc

@@ -12,12 +12,17 @@ SQLite writes beside a database its journal (``-journal``) or write-ahead log an
 memory (``-wal``, ``-shm``), with the mode of the database file: :func:`private_database`
 creates the database file 0600 before SQLite first opens it, and tightens companions an older
 release left behind.
+
+A file written whole (a key, a token, the KEK file) is written by :func:`write_private_file`:
+to a temporary file beside it, flushed and synced, then renamed (or linked) into place and
+the folder synced, so a full disk or a crash leaves the old file or none, never half of one.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import secrets
 import stat
 from pathlib import Path
 
@@ -110,6 +115,58 @@ def open_private(path: Path, flags: int) -> int:
         os.close(descriptor)
         raise
     return descriptor
+
+
+def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> None:
+    """Write ``data`` to ``path`` whole, mode 0600 from its creation, in a 0700 folder.
+
+    The bytes go to a temporary file in the same folder (``.<name>.<random>.partial``), are
+    flushed and synced, and only then is the file renamed over ``path`` (``overwrite``) or
+    linked to it (never over another file); the folder is synced last, so the new name
+    survives a crash of the machine. A failure on the way (a full disk, a file size limit, a
+    read-only folder) removes the temporary file and leaves ``path`` as it was: the old file,
+    or none, never a partial one that a reader would take for damaged.
+
+    Args:
+        path: The file.
+        data: Its whole content.
+        overwrite: Replace a file already at ``path``; otherwise an existing one is kept.
+
+    Raises:
+        FileExistsError: ``overwrite`` is False and ``path`` exists (it is left untouched).
+        PrivateFileError: ``path`` is a folder, or its folder is a symbolic link, not a
+            folder, or not ours.
+        OSError: the write, the sync or the rename failed (nothing is left at ``path``
+            that was not there before).
+    """
+    if path.is_dir() and not path.is_symlink():
+        raise PrivateFileError(
+            f"{path} is a folder; give the path of a file (a new one is made there)"
+        )
+    partial = path.with_name(f".{path.name}.{secrets.token_hex(6)}.partial")
+    descriptor = open_private(partial, os.O_WRONLY | os.O_EXCL)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if overwrite:
+            # A link at ``path`` is replaced, not written through.
+            os.replace(partial, path)
+        else:
+            os.link(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    sync_folder(path.parent)
+
+
+def sync_folder(folder: Path) -> None:
+    """Make the names just added to or removed from ``folder`` survive a crash (fsync)."""
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def restrict_file(path: Path) -> None:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from minio import Minio
 
-from streams.private_files import open_private
+from streams.private_files import open_private, write_private_file
 
 ENDPOINT = "KAWAL_EVIDENCE_S3"
 ACCESS_KEY = "KAWAL_EVIDENCE_S3_ACCESS_KEY"
@@ -69,13 +69,14 @@ def _ensure_bucket(endpoint: str, access_key: str, secret_key: str) -> None:
 
 
 def _secret(path: Path) -> str:
-    descriptor = open_private(path, os.O_RDWR)
-    with os.fdopen(descriptor, "r+") as file:
-        kept = file.read().strip()
-        if len(kept) >= 32:
-            return kept
-        made = secrets.token_urlsafe(32)
-        file.seek(0)
-        file.write(made)
-        file.truncate()
-        return made
+    """The demo portal's secret kept in ``path``, made (whole, mode 0600) if there is none."""
+    kept = ""
+    if os.path.lexists(path):
+        with os.fdopen(open_private(path, os.O_RDONLY), "r") as file:
+            kept = file.read().strip()
+    if len(kept) >= 32:
+        return kept
+    made = secrets.token_urlsafe(32)
+    # Written beside and renamed: a full disk leaves the old file, never half a secret.
+    write_private_file(path, made.encode(), overwrite=True)
+    return made

@@ -9,7 +9,6 @@ revoked or of another store is replaced by a new one (:data:`LIFETIME`).
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from streams.audit.store import AuditStore
 from streams.audit.tokens import TokenStore
 from streams.domain.institutions import load_institutions
 from streams.domain.principals import Principal, PrincipalRole
-from streams.private_files import open_private
+from streams.private_files import write_private_file
 from streams.settings import Settings
 
 #: The demo's PPK (PPK Kota Semarang), whose registry the demo's ``ppk-inbox`` fills.
@@ -59,9 +58,8 @@ def demo_token(settings: Settings) -> Path:
         )
     finally:
         store.close()
-    descriptor = open_private(path, os.O_WRONLY | os.O_TRUNC)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(issued.secret + "\n")
+    # Whole or not at all: a token cut short by a full disk would be refused as another's.
+    write_private_file(path, (issued.secret + "\n").encode(), overwrite=True)
     return path
 
 

@@ -25,12 +25,19 @@ from streams.domain.keys import (
     new_key_pair_for,
 )
 from streams.domain.signing import KeyRing
-from streams.private_files import PrivateFileError, open_private, private_dir
+from streams.private_files import (
+    PrivateFileError,
+    private_dir,
+    sync_folder,
+    write_private_file,
+)
 from streams.settings import Settings
 from streams.vault.kek_source import ensure_local_kek
 
 #: Local keys vouch for events back to this date, so backlog imports verify on one machine.
 LOCAL_KEYS_VALID_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+#: The local registry holds public keys only: anyone on the machine may read it.
+REGISTRY_MODE = 0o644
 _REGISTRY_HEADER = (
     "# The local key registry of this KAWAL_HOME, written by `kawal keys init` (and `kawal up`).\n"
     "# Public keys only; the private halves are in the folders beside this file.\n"
@@ -42,24 +49,31 @@ class KeyFileError(KawalError):
 
 
 def write_private_key(path: Path, pem: bytes) -> None:
-    """Write ``pem`` to a new file of mode 0600 in a folder of mode 0700.
+    """Write ``pem`` whole to a new file of mode 0600 in a folder of mode 0700.
 
     Every folder it makes on the way is 0700 too (an encryption key's folder lies inside the
-    institution's, which may not exist yet).
+    institution's, which may not exist yet). The key is written beside its name, synced, then
+    linked into place (:func:`write_private_file`): a full disk or a crash leaves no file at
+    ``path``, never an empty or partial key that every process would refuse.
 
     Raises:
-        KeyFileError: the file exists, or the folder is a symlink or cannot be made private.
+        KeyFileError: the file exists, the folder is a symlink or cannot be made private, or
+            the write failed (nothing is left at ``path`` then).
     """
     try:
-        # O_EXCL: never overwrite a key (its public half may be registered); the mode is set
-        # at creation, so the key is never readable by others, not even for a moment.
-        descriptor = open_private(path, os.O_WRONLY | os.O_EXCL)
+        # Never over another key (its public half may be registered); the mode is set at
+        # creation, so the key is never readable by others, not even for a moment.
+        write_private_file(path, pem)
     except FileExistsError as exc:
         raise KeyFileError(f"{path} exists; a key is never overwritten") from exc
     except PrivateFileError as exc:
         raise KeyFileError(f"cannot keep a private key there: {exc}") from exc
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(pem)
+    except OSError as exc:
+        raise KeyFileError(
+            f"cannot write the private key {path} ({exc.strerror or type(exc).__name__}); "
+            "nothing was left there: free space on that disk (or mend the folder) and run the "
+            "command again"
+        ) from exc
 
 
 def ensure_local_keys(settings: Settings) -> list[str]:
@@ -78,12 +92,29 @@ def ensure_local_keys(settings: Settings) -> list[str]:
     made = [_make_key(settings, principal, use) for principal, use in _missing_keys(settings)]
     if made:
         private_dir(registry.parent)
-        # Written whole and renamed: a reader never sees half a registry.
-        partial = registry.with_suffix(".partial")
         entries = "\n".join(key.registry_text() for key in made)
-        partial.write_text(text + "\n" + entries, encoding="utf-8")
-        partial.replace(registry)
+        _publish_registry(registry, text + "\n" + entries)
     return [key.key_id for key in made]
+
+
+def _publish_registry(registry: Path, text: str) -> None:
+    """Write the public registry whole (mode 0644), synced and renamed over the old one.
+
+    A reader never sees half a registry, and a full disk or a crash leaves the old one: an
+    empty registry would stop every process of the hub.
+    """
+    partial = registry.with_suffix(".partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            os.fchmod(file.fileno(), REGISTRY_MODE)
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        partial.replace(registry)
+    finally:
+        partial.unlink(missing_ok=True)
+    sync_folder(registry.parent)
 
 
 def _missing_keys(settings: Settings) -> list[tuple[str, KeyUse]]:

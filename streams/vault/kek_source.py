@@ -24,7 +24,7 @@ import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
-from streams.private_files import PrivateFileError, open_private
+from streams.private_files import PrivateFileError, open_private, sync_folder
 from streams.settings import Settings
 from streams.vault.kek import KekError, KekRing, new_kek
 
@@ -170,6 +170,12 @@ def add_kek(settings: Settings) -> str:
 
 
 def _ring_from_text(text: str, path: Path) -> KekRing:
+    if not text.strip():
+        raise KekError(
+            f"the KEK file {path} is empty: its writing was most likely interrupted (a full "
+            "disk); restore it from its backup (docs/operations.md, Back up a one-machine "
+            "hub): a new KEK would open none of the data keys wrapped under the old ones"
+        )
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -276,11 +282,13 @@ def _publish(path: Path, text: str, *, replace: bool) -> None:
             os.link(partial, path)
     except FileExistsError as exc:
         raise KekError(f"{path} exists; a KEK file is never overwritten") from exc
+    except OSError as exc:
+        # A full disk or a size limit: the partial file goes, the KEK file stays as it was.
+        raise KekError(
+            f"cannot write the KEK file {path} ({exc.strerror or type(exc).__name__}); it was "
+            "left as it was: free space on that disk and run the command again"
+        ) from exc
     finally:
         partial.unlink(missing_ok=True)
     # The rename is durable only once the folder is: a KEK lost in a crash loses its data.
-    folder_descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(folder_descriptor)
-    finally:
-        os.close(folder_descriptor)
+    sync_folder(folder)

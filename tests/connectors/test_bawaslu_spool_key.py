@@ -56,11 +56,18 @@ def test_a_damaged_key_file_is_refused_without_quoting_it(tmp_path: Path, conten
     key = tmp_path / "keys" / "spool.key"
     key.parent.mkdir(mode=0o700)
     key.write_bytes(content)
-    with pytest.raises(ConnectorConfigError, match="does not hold a spool key") as refused:
+    with pytest.raises(
+        ConnectorConfigError, match=r"spool key file .* is (empty|damaged)"
+    ) as refused:
         config(tmp_path, key)
     assert isinstance(refused.value, SpoolKeyError)
+    said = str(refused.value)
+    # Empty or damaged, said as such, with the likely cause; never "make one" over it.
+    assert ("is empty" if not content else "is damaged") in said
+    assert "interrupted (a full disk)" in said
+    assert "restore it from its backup" in said
     if content:
-        assert content.decode(errors="replace") not in str(refused.value)
+        assert content.decode(errors="replace") not in said
     assert key.read_bytes() == content  # never replaced: it may be the only copy
 
 

@@ -183,11 +183,18 @@ def test_a_damaged_key_file_is_refused_without_quoting_it(
     path = key_file(office)
     path.parent.mkdir(mode=0o700, parents=True)
     path.write_bytes(content)
-    with pytest.raises(ConnectorConfigError, match="does not hold a pseudonym key") as refused:
+    with pytest.raises(
+        ConnectorConfigError, match=r"pseudonym key file .* is (empty|damaged)"
+    ) as refused:
         connect(office)
     assert isinstance(refused.value, PseudonymKeyError)
+    said = str(refused.value)
+    # Empty or damaged, said as such, with the likely cause; never "make one" over it.
+    assert ("is empty" if not content else "is damaged") in said
+    assert "interrupted (a full disk)" in said
+    assert "restore it from its backup" in said
     if content:
-        assert content.decode(errors="replace") not in str(refused.value)
+        assert content.decode(errors="replace") not in said
 
 
 def test_a_key_file_that_is_a_link_is_refused(office: InspectorateOffice, tmp_path: Path) -> None:
