@@ -169,7 +169,8 @@ def _log_read(
         # The institution read, through the operating-system account that ran the command.
         reader = Principal(institution, PrincipalRole.INSTITUTION, f"cli:{getpass.getuser()}")
         command = f"kawal case trail {view['case_id']} --as {institution}"
-        hub = HubSigner(settings.key_dir, load_key_registry(settings.key_registry_file))
+        registry = load_key_registry(settings.key_registry_file)
+        hub = HubSigner(settings.key_dir, registry, then="then run this command again")
         AccessLog(store.engine, hub.key_at).record(reader, view["case_id"], shown, command)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from schemas.errors import KawalError
@@ -25,6 +24,7 @@ from streams.domain.keys import (
     private_key_path,
     raw_public,
 )
+from streams.domain.private_key_files import BACKUP_DOC, load_private_key
 
 
 class DecryptionKeyError(KawalError):
@@ -93,10 +93,11 @@ class DecryptionKeys:
         path = private_key_path(self.folder, entry.id, KeyUse.ENCRYPTION)
         if not path.is_file():
             raise DecryptionKeyError(
-                f"the private key of {entry.id} is not in {path.parent}; copy {path.name} there "
-                f"(mode 0600) from the machine where `kawal keys new {entry.institution}` made it"
+                f"the private key of {entry.id} is not in {path.parent}: restore {path.name} "
+                f"there from the backup of the keys folder ({BACKUP_DOC}), or copy it (mode "
+                f"0600) from the machine where `kawal keys new {entry.institution}` made it"
             )
-        private = _load(path, entry.institution)
+        private = _load(path, entry.institution, self.registry)
         if raw_public(private.public_key()) != raw_public(entry.public_key):
             raise DecryptionKeyError(
                 f"{path} is not the private half of the registered key {entry.id}; a key file is "
@@ -105,15 +106,8 @@ class DecryptionKeys:
         return private
 
 
-def _load(path: Path, institution: str) -> X25519PrivateKey:
-    try:
-        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as exc:
-        # The message names the file, never its content: it is a secret.
-        raise DecryptionKeyError(
-            f"cannot read the private key {path} ({type(exc).__name__}); make a new one with "
-            f"`kawal keys new {institution} --use encryption` and register it"
-        ) from None
+def _load(path: Path, institution: str, registry: KeyRegistry) -> X25519PrivateKey:
+    loaded = load_private_key(path, institution, registry, DecryptionKeyError)
     if not isinstance(loaded, X25519PrivateKey):
         raise DecryptionKeyError(f"{path} is not an X25519 private key")
     return loaded

@@ -25,13 +25,21 @@ from datetime import datetime
 from pathlib import Path
 
 from streams.domain.institutions import HUB_INSTITUTION
-from streams.domain.keys import KeyEntry, KeyRegistry
+from streams.domain.keys import KeyEntry, KeyRegistry, KeyUse, private_key_path
+from streams.domain.private_key_files import BACKUP_DOC
 from streams.domain.registry_watch import RegistryWatch
 from streams.domain.signing import SigningKey, SigningKeyError, read_signing_key
 
 log = logging.getLogger(__name__)
 
 RUNBOOK = "docs/operations.md#kawalhubsigningkeyinvalid"
+#: What follows a fix, said by a process that found no key at its start: it did not start.
+AT_START = (
+    "then start the hub again (`kawal up`, or the worker and the sink): a process that finds "
+    "no valid key of the hub at its start stops"
+)
+#: What follows a fix, said by a running process: it looks again every few seconds.
+WHILE_RUNNING = "the running worker and sink take it up within seconds"
 
 
 class HubKeyUnavailableError(SigningKeyError):
@@ -46,15 +54,19 @@ class HubSigner:
         folder: Path,
         registry: KeyRegistry,
         report: Callable[[bool], None] = lambda valid: None,
+        then: str = AT_START,
     ) -> None:
         """Sign with the hub's keys under ``folder`` (``<folder>/kawal/*.pem``), by ``registry``.
 
         ``registry`` is re-read in place when its file changes; ``report`` is told, on every
-        check, whether a key was available (for ``kawal_hub_signing_key_valid``).
+        check, whether a key was available (for ``kawal_hub_signing_key_valid``). ``then``
+        ends the message of a missing key: what happens once the operator has mended it
+        (:data:`AT_START`, :data:`WHILE_RUNNING`, or a command's own words).
         """
         self.folder = folder
         self.watch = RegistryWatch(registry)
         self._report = report
+        self.then = then
         #: The key signing now; None before the first signing or while none is available.
         self.current: SigningKey | None = None
         #: Why no key is available now; None while one is.
@@ -126,21 +138,39 @@ class HubSigner:
     def _held(self) -> list[SigningKey]:
         """The hub's private keys in its folder, read again: a key added since is found."""
         paths = sorted((self.folder / HUB_INSTITUTION).glob("*.pem"))
-        return [read_signing_key(path, HUB_INSTITUTION) for path in paths]
+        return [read_signing_key(path, HUB_INSTITUTION, self.registry) for path in paths]
 
     def _none_valid(self, held: list[SigningKey], moment: datetime) -> str:
+        folder = self.folder / HUB_INSTITUTION
         registered = {entry.id: entry for entry in self.registry.entries()}
-        dated = [registered[key.key_id] for key in held if key.key_id in registered]
         states = "; ".join(_state(key.key_id, registered.get(key.key_id)) for key in held)
+        said = (
+            f"no key of the hub ({HUB_INSTITUTION}) held in {folder} is registered and valid "
+            f"at {moment.isoformat()} ({states or 'the folder holds none'}): the hub signs "
+            "nothing and events wait. "
+        )
+        held_ids = {key.key_id for key in held}
+        unheld = [
+            e for e in self.registry.valid_keys(HUB_INSTITUTION, moment) if e.id not in held_ids
+        ]
+        if unheld:
+            # The key is still good: only its file is gone. A new key would sign under another
+            # id that the institutions' copies of the registry may not hold yet.
+            entry = max(unheld, key=lambda entry: entry.valid_from)
+            path = private_key_path(self.folder, entry.id, KeyUse.SIGNING)
+            return said + (
+                f"The registered key {entry.id} is valid then, but its private file {path} is "
+                f"missing: restore it (mode 0600) from the backup of the keys folder "
+                f"({BACKUP_DOC}) rather than make a new key; {self.then} ({RUNBOOK})"
+            )
+        dated = [registered[key] for key in held_ids if key in registered]
         ends = [end for entry in dated if (end := entry.revoked_at or entry.valid_until)]
         # From when the last key ended: the events recorded since, which wait, then verify.
         since = max(ends).isoformat() if ends else "<when the hub's last valid key ended>"
-        return (
-            f"no key of the hub ({HUB_INSTITUTION}) held in {self.folder / HUB_INSTITUTION} is "
-            f"registered and valid at {moment.isoformat()} ({states or 'the folder holds none'})"
-            f": the hub signs nothing and events wait. Make one with `kawal keys new "
+        return said + (
+            f"No registered key of the hub is valid then: make one with `kawal keys new "
             f"{HUB_INSTITUTION} --use signing --valid-from {since}` and "
-            f"{self.registry.where_to_register()}; it is taken up within seconds ({RUNBOOK})"
+            f"{self.registry.where_to_register()}; {self.then} ({RUNBOOK})"
         )
 
     def _record(self, key: SigningKey | None, problem: str | None, moment: datetime) -> None:

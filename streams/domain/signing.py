@@ -32,7 +32,16 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from schemas.errors import KawalError
 from streams.domain.decryption_keys import DecryptionKeys, generated_encryption_key
-from streams.domain.keys import KeyEntry, KeyRegistry, RegisteredKey, key_id_for, raw_public
+from streams.domain.keys import (
+    KeyEntry,
+    KeyRegistry,
+    KeyUse,
+    RegisteredKey,
+    key_id_for,
+    private_key_path,
+    raw_public,
+)
+from streams.domain.private_key_files import BACKUP_DOC, load_private_key
 
 SIGNATURE_BYTES = 64
 
@@ -103,20 +112,18 @@ def _verifier(public: bytes) -> nacl.signing.VerifyKey:
     return nacl.signing.VerifyKey(public)
 
 
-def read_signing_key(path: Path, institution: str) -> SigningKey:
+def read_signing_key(
+    path: Path, institution: str, registry: KeyRegistry | None = None
+) -> SigningKey:
     """The PKCS#8 PEM private key at ``path``, for ``institution``.
 
+    ``registry``, when given, lets an empty or damaged file's message say whether to restore
+    it (registered) or remove it (:mod:`streams.domain.private_key_files`).
+
     Raises:
-        SigningKeyError: unreadable, or not an Ed25519 private key.
+        SigningKeyError: unreadable, empty, damaged, or not an Ed25519 private key.
     """
-    try:
-        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as exc:
-        # The message names the file, never its content: it is a secret.
-        raise SigningKeyError(
-            f"cannot read the private key {path} ({type(exc).__name__}); "
-            "make one with `kawal keys new`"
-        ) from None
+    loaded = load_private_key(path, institution, registry, SigningKeyError)
     if not isinstance(loaded, Ed25519PrivateKey):
         raise SigningKeyError(f"{path} is not an Ed25519 private key")
     raw = loaded.public_key().public_bytes(
@@ -227,7 +234,7 @@ class KeyRing:
             return held
         read = self._read_paths.setdefault(institution, set())
         new_paths = sorted(set((self.folder / institution).glob("*.pem")) - read)
-        found = [read_signing_key(path, institution) for path in new_paths]
+        found = [read_signing_key(path, institution, self.registry) for path in new_paths]
         read.update(new_paths)
         known = {key.key_id for key in held or []}
         held = self._held[institution] = [
@@ -243,10 +250,7 @@ class KeyRing:
         registered = {entry.id: entry for entry in self.registry.entries()}
         dated = [registered[key.key_id] for key in held if key.key_id in registered]
         if not held:
-            return (
-                f"no private key of {institution} is in {folder}; make one with {make}` and "
-                f"{self.registry.where_to_register()}"
-            )
+            return self._none_held(institution, moment, make)
         others = _owners_elsewhere(self.registry, institution, held)
         if not dated and others:
             return (
@@ -267,6 +271,24 @@ class KeyRing:
             "key valid at its event_time (a key revoked signs nothing more, however early the "
             f"event): make one valid then with {make} --valid-from <a date or date-time "
             f"no later than the event's>` and {self.registry.where_to_register()}"
+        )
+
+    def _none_held(self, institution: str, moment: datetime, make: str) -> str:
+        """Why an institution whose folder holds no key signs nothing, and the fix."""
+        folder = self.folder / institution
+        valid = self.registry.valid_keys(institution, moment)
+        if not valid:
+            return (
+                f"no private key of {institution} is in {folder}; make one with {make}` and "
+                f"{self.registry.where_to_register()}"
+            )
+        # The key is still good, only its file is gone: a new key would be a needless rotation.
+        entry = max(valid, key=lambda entry: entry.valid_from)
+        return (
+            f"no private key of {institution} is in {folder}, but the registered key "
+            f"{entry.id} is valid at {moment.isoformat()}: restore its file "
+            f"{private_key_path(self.folder, entry.id, KeyUse.SIGNING)} (mode 0600) from the "
+            f"backup of the keys folder ({BACKUP_DOC}) rather than make a new key"
         )
 
 

@@ -19,7 +19,13 @@ from typing import Any
 import faust
 
 from monitoring.metrics import HubMetrics
-from streams.domain.hub_signer import RUNBOOK, HubKeyUnavailableError, HubSigner
+from streams.domain.hub_signer import (
+    AT_START,
+    RUNBOOK,
+    WHILE_RUNNING,
+    HubKeyUnavailableError,
+    HubSigner,
+)
 from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.keys import KeyRefusal, KeyRegistry
 from streams.domain.signing import SigningKey
@@ -100,8 +106,10 @@ def hub_signer(
         streams.domain.signing.SigningKeyError: no key of the hub is held, registered and
             valid now: the process does not start (it would sign nothing).
     """
-    signer = HubSigner(folder, keys, metrics.hub_key_checked)
+    signer = HubSigner(folder, keys, metrics.hub_key_checked, then=AT_START)
     signer.key_at(datetime.now(UTC))
+    # From now on a key mended is taken up by the check below, with no restart.
+    signer.then = WHILE_RUNNING
 
     async def check() -> None:
         signer.available(datetime.now(UTC))

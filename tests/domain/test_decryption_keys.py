@@ -118,13 +118,15 @@ def test_a_registered_key_whose_file_is_not_here_names_the_folder(tmp_path: Path
     message = refusal_of(ring, "bkn", key.key_id)
 
     assert f"not in {tmp_path / 'bkn' / 'encryption'}" in message
-    assert f"copy {key.key_id[4:]}.pem there" in message
+    assert f"restore {key.key_id[4:]}.pem there from the backup of the keys folder" in message
 
 
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        pytest.param(lambda: b"not a key", "cannot read the private key", id="garbage"),
+        pytest.param(
+            lambda: b"not a key", "is damaged (it holds no PEM private key)", id="garbage"
+        ),
         pytest.param(
             lambda: new_key_pair("bkn", JAN).private_pem, "is not an X25519 private key", id="ed"
         ),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.domain.hub_signer import HubKeyUnavailableError, HubSigner
+from streams.domain.hub_signer import WHILE_RUNNING, HubKeyUnavailableError, HubSigner
 from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.keys import KeyProblem, KeyRefusal, NewKey, load_key_registry, new_key_pair
 from streams.local.key_revocation import revoke_key
@@ -130,7 +130,9 @@ def test_the_reason_no_key_signs_is_logged_once_a_change_not_at_every_look(
     said = [r.getMessage() for r in caplog.records]
     assert len(said) == 2
     assert f"{old.key_id} was revoked at " in said[0]
-    assert "cannot read the private key" in said[1]
+    # Said as what it is (an empty file, not registered: remove it), never "make one".
+    assert "spare.pem is empty: its writing was most likely interrupted" in said[1]
+    assert f"{HUB_INSTITUTION}/spare is in no entry of the key registry: remove the file" in said[1]
 
 
 def test_a_backlog_from_before_the_new_key_is_signed_with_the_old_key_while_it_is_valid(
@@ -152,3 +154,62 @@ def test_a_backlog_from_before_the_new_key_is_signed_with_the_old_key_while_it_i
     assert fresh.key_at(NOW, since=backlog).key_id == old.key_id
     # No key valid then: the key valid now signs, as before (the pipeline says so).
     assert fresh.key_at(NOW, since=SINCE - timedelta(days=1)).key_id == old.key_id
+
+
+def test_a_registered_key_whose_file_was_moved_away_is_restored_not_made_anew(
+    tmp_path: Path,
+) -> None:
+    # An operator moved keys/kawal/*.pem away: the registered key was still valid, and the
+    # advice was to make a new one, "taken up within seconds", although the worker had exited.
+    signer, old, _ = signer_of(tmp_path)
+    path = old.path_in(tmp_path / "keys")
+    moved = path.rename(tmp_path / "moved.pem")
+
+    with pytest.raises(HubKeyUnavailableError) as at_start:
+        signer.key_at(NOW)
+    signer.then = WHILE_RUNNING
+    with pytest.raises(HubKeyUnavailableError) as running:
+        signer.key_at(NOW)
+
+    said = str(at_start.value)
+    assert "the folder holds none" in said
+    assert f"The registered key {old.key_id} is valid then, but its private file {path}" in said
+    assert "restore it (mode 0600) from the backup of the keys folder" in said
+    assert "Back up a one-machine hub" in said
+    assert "kawal keys new" not in said
+    # At start the process stops: only a new start takes the restored file up.
+    assert "start the hub again" in said
+    assert "within seconds" not in said
+    assert "take it up within seconds" in str(running.value)
+    assert "start the hub again" not in str(running.value)
+    moved.rename(path)
+    assert signer.key_at(NOW).key_id == old.key_id
+
+
+def test_with_no_registered_key_valid_a_new_one_is_still_the_advice(tmp_path: Path) -> None:
+    signer, old, _ = signer_of(tmp_path)
+    old.path_in(tmp_path / "keys").unlink()
+
+    with pytest.raises(HubKeyUnavailableError) as refused:
+        signer.key_at(SINCE - timedelta(days=1))  # before the one registered key's validity
+
+    said = str(refused.value)
+    assert "No registered key of the hub is valid then: make one with `kawal keys new" in said
+    assert "restore" not in said
+
+
+def test_an_empty_registered_key_file_is_said_to_be_restored_from_the_backup(
+    tmp_path: Path,
+) -> None:
+    signer, old, _ = signer_of(tmp_path)
+    path = old.path_in(tmp_path / "keys")
+    path.write_bytes(b"")  # as a key cut short by a full disk
+
+    with pytest.raises(HubKeyUnavailableError) as refused:
+        signer.key_at(NOW)
+
+    said = str(refused.value)
+    assert f"the private key file {path} is empty: its writing was most likely interrupted" in said
+    assert f"{old.key_id} is in the key registry: restore the file from the backup" in said
+    assert "make one" not in said
+    assert "kawal keys new" not in said
