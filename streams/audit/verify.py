@@ -55,6 +55,8 @@ class VerifyReport:
     cases: int
     entries: int
     findings: list[CaseFinding]
+    #: Entries that keep personal values (under their case's data key): what the vault checks.
+    kept_values: int = 0
 
     @property
     def ok(self) -> bool:
@@ -80,11 +82,12 @@ def verify_store(
     if case_id is not None:
         heads = {case_id: heads[case_id]} if case_id in heads else {}
     findings: list[CaseFinding] = []
-    cases = entries = 0
+    cases = entries = kept = 0
     for current, rows in _cases_with_heads(store.entries(case_id), heads):
         rows, chain_break = check_stored_case(store, current, heads.get(current), rows)
         cases += 1
         entries += len(rows)
+        kept += sum(1 for row in rows if row.vaulted_disclosures)
         if chain_break is None and keys is not None:
             chain_break = verify_signatures(rows, codec, keys)
         if chain_break is None and vault is not None:
@@ -92,7 +95,7 @@ def verify_store(
         if chain_break is not None:
             label = case_label(current)
             findings.append(CaseFinding(label, chain_break.seq, chain_break.reason))
-    return VerifyReport(cases, entries, findings)
+    return VerifyReport(cases, entries, findings, kept)
 
 
 def _cases_with_heads(

@@ -4,7 +4,8 @@ Exit codes: 0 success, 1 error (the message says what to do), 2 usage error, 3 u
 4 a trail that does not verify, 5 an institution not entitled to the view it asked for,
 6 ``topics apply --dry-run`` found topics to create or configuration to change, 7 ``deadline
 due`` counted through a year without holiday data (the due date is provisional), 8 ``erase``
-destroyed the data key but could not publish PersonalDataErased (run it again to record it).
+destroyed the data key but could not publish PersonalDataErased (run it again to record it),
+9 ``audit verify`` found nothing wrong but could not check the kept personal values (no vault).
 
 Each command group is a module of this package that adds its parsers and sets the handler it
 runs (``run``); a command loads its own group only (``GROUPS``). Packages add groups through

@@ -3,21 +3,23 @@
 Exit 4 for any finding: a broken chain (naming its case and first bad seq), a log that lacks
 leaves or the root of the latest head the hub signed and stored over it
 (:mod:`streams.audit.own_heads`), or, with ``--heads FILE``, heads an institution kept that the
-store does not match (:mod:`streams.audit.head_check`). It opens the store and never creates
-one.
+store does not match (:mod:`streams.audit.head_check`). Exit 9 when nothing was found wrong
+but the kept personal values could not be checked: entries keep some and the hub's vault
+cannot be opened (its KEK file or its database missing); a cron check must not take that for
+a success. A store whose entries keep no personal value has nothing of the kind to check, and
+exits 0. It opens the store and never creates one.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from streams.audit.store import AuditStore
 from streams.cli.arguments import case_uuid
-from streams.cli.exits import EXIT_OK, EXIT_UNVERIFIED
+from streams.cli.exits import EXIT_OK, EXIT_UNCHECKED, EXIT_UNVERIFIED
 from streams.cli.output import reporting_errors, unknown_case
 from streams.cli.vault_calls import CommandVault, closed_after, vault_or_why
 from streams.domain.keys import load_key_registry
@@ -33,8 +35,10 @@ def add_parser(audit_commands: Any) -> None:
     """Add ``kawal audit verify``."""
     verify = audit_commands.add_parser(
         "verify",
-        help="re-verify every chain, and the store's log against the latest tree head the hub "
-        "signed over it (exit 4 naming the case and first bad seq, or what the log lacks)",
+        help="re-verify every chain, every kept personal value with the hub's vault, and the "
+        "store's log against the latest tree head the hub signed over it (exit 4 naming the "
+        f"case and first bad seq, or what the log lacks; exit {EXIT_UNCHECKED} when the kept "
+        "values could not be checked: the vault or its KEK file is missing)",
     )
     verify.add_argument(
         "case_id", nargs="?", type=case_uuid, help="only this case (its chain, not the log)"
@@ -79,14 +83,28 @@ def _verified(
     # The log is the whole store's: one case's check leaves it to the whole store's.
     log = None if args.case_id is not None else verify_own_heads(store, keys)
     heads = None if args.heads is None else verify_heads_file(args.heads, store, keys)
+    # Without the vault, what the store keeps of personal values went unchecked: said, and
+    # not a success, unless the store keeps none (then there was nothing of the kind to check).
+    unchecked = unopened if unopened is not None and report.kept_values else None
     if args.json:
-        _print_json(report, log, heads, kept_values_checked=vault is not None)
+        _print_json(report, log, heads, kept_values_checked=vault is not None, unchecked=unchecked)
     else:
         _print_text(report, log, heads)
-    if unopened is not None:
-        print(f"kawal: kept personal values not checked: {unopened}", file=sys.stderr)
+        if unchecked is not None:
+            print(_unchecked_line(report.kept_values, unchecked))
     ok = report.ok and (log is None or log.ok) and (heads is None or heads.ok)
-    return EXIT_OK if ok else EXIT_UNVERIFIED
+    if not ok:
+        return EXIT_UNVERIFIED
+    return EXIT_OK if unchecked is None else EXIT_UNCHECKED
+
+
+def _unchecked_line(entries: int, why: str) -> str:
+    """What was not checked, why, and what to do, for the text output."""
+    return (
+        f"kept personal values not checked: {entries} entr{'ies' if entries != 1 else 'y'} "
+        f"keep personal values, and the hub's vault cannot be opened here ({why}); run it where "
+        f"the vault and its KEK file are, or restore them (exit {EXIT_UNCHECKED}: not verified)"
+    )
 
 
 def _print_json(
@@ -95,12 +113,17 @@ def _print_json(
     heads: HeadsReport | None,
     *,
     kept_values_checked: bool,
+    unchecked: str | None,
 ) -> None:
     result: dict[str, Any] = {
         "cases": report.cases,
         "entries": report.entries,
         "findings": [vars(finding) for finding in report.findings],
         "kept_values_checked": kept_values_checked,
+        "kept_value_entries": report.kept_values,
+        # Why the kept values went unchecked while some are kept; null when they were checked
+        # or none is kept.
+        "kept_values_unchecked": unchecked,
     }
     if log is not None:
         result["log"] = log.to_json()

@@ -16,3 +16,6 @@ EXIT_PENDING = 6
 EXIT_PROVISIONAL = 7
 #: ``erase`` destroyed the data key but could not publish PersonalDataErased: run it again.
 EXIT_NOT_RECORDED = 8
+#: ``audit verify`` found nothing wrong but could not check all it checks: the kept personal
+#: values, without the hub's vault (its KEK file or database missing). Not a success.
+EXIT_UNCHECKED = 9

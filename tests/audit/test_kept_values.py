@@ -14,9 +14,11 @@ from sqlalchemy import text
 
 from streams.audit.store import AuditStore
 from streams.audit.verify import verify_store
+from streams.cli.exits import EXIT_UNCHECKED
 from streams.hub.pipeline import Pipeline
 from streams.vault.data_keys import DataKeyVault
 from tests.hub.steptools import accepted_case, keyring, step_pipeline
+from tests.in_process import kawal_here
 from tests.storetools import kawal_in
 
 
@@ -88,8 +90,70 @@ def test_the_cli_checks_the_values_with_the_hubs_vault_and_says_when_it_cannot(
     result = json.loads(damaged.stdout)
     assert result["kept_values_checked"] is True
     assert [(f["case_id"], f["seq"]) for f in result["findings"]] == [(case_id, 1)]
-    assert without_vault.returncode == 0
-    assert "kept personal values not checked" in without_vault.stderr
+    # Not a success: a cron check must not see one. Said on stdout, with what to do.
+    assert without_vault.returncode == EXIT_UNCHECKED == 9
+    assert "verified 1 cases" in without_vault.stdout
+    assert "kept personal values not checked: " in without_vault.stdout
+    assert "run it where the vault and its KEK file are" in without_vault.stdout
+
+
+def test_a_kek_file_that_is_missing_is_not_a_success_and_json_says_why(tmp_path: Path) -> None:
+    # An operator's KAWAL_KEK_FILE named a missing file: verify printed `verified N cases`,
+    # warned on stderr only, and exited 0.
+    _, store, vault, _ = setup(tmp_path)
+    store.close()
+    vault.close()
+    missing = {"KAWAL_HOME": str(tmp_path), "KAWAL_KEK_FILE": str(tmp_path / "nowhere.toml")}
+
+    text_run = kawal_here(missing, "audit", "verify")
+    json_run = kawal_here(missing, "audit", "verify", "--json")
+    checked = kawal_in(tmp_path, "audit", "verify", "--json")
+
+    assert text_run.returncode == json_run.returncode == EXIT_UNCHECKED
+    said = text_run.stdout.splitlines()[-1]
+    assert said.startswith("kept personal values not checked: ")
+    assert f"no KEK file at {tmp_path / 'nowhere.toml'}" in said
+    result = json.loads(json_run.stdout)
+    assert result["findings"] == []
+    assert result["kept_values_checked"] is False
+    assert result["kept_value_entries"] > 0
+    assert "no KEK file at" in result["kept_values_unchecked"]
+    assert checked.returncode == 0
+    assert json.loads(checked.stdout)["kept_values_unchecked"] is None
+
+
+def test_without_the_vault_a_store_that_keeps_no_personal_value_verifies(tmp_path: Path) -> None:
+    # Nothing of the kind to check: no reason to fail the check.
+    _, store, vault, _ = setup(tmp_path)
+    sql(store, "UPDATE audit_entries SET vaulted_disclosures = :v", v=b"")
+    store.close()
+    vault.close()
+    (tmp_path / "vault.db").rename(tmp_path / "vault.moved")
+
+    done = kawal_in(tmp_path, "audit", "verify", "--json")
+
+    assert done.returncode == 0, done.stdout
+    result = json.loads(done.stdout)
+    assert (result["kept_value_entries"], result["kept_values_unchecked"]) == (0, None)
+    assert result["kept_values_checked"] is False
+
+
+def test_a_broken_chain_without_the_vault_is_still_exit_4(tmp_path: Path) -> None:
+    _, store, vault, case_id = setup(tmp_path)
+    sql(
+        store,
+        "UPDATE audit_entries SET hash = :h WHERE case_id = :c AND seq = 1",
+        h="0" * 64,
+        c=case_id,
+    )
+    store.close()
+    vault.close()
+    (tmp_path / "vault.db").rename(tmp_path / "vault.moved")
+
+    done = kawal_in(tmp_path, "audit", "verify")
+
+    assert done.returncode == 4
+    assert "kept personal values not checked" in done.stdout
 
 
 def test_a_view_of_a_case_whose_data_key_the_vault_lost_says_so_and_what_to_do(
