@@ -34,8 +34,12 @@ from tests.hubtools import (
 )
 from tests.trail_tally import TrailTally
 
-#: What `kawal up` prints when it restarts a child after a SIGKILL.
-RESTART = re.compile(r"kawal: (\w+) exited \((-?\d+)\); restarting")
+#: What `kawal up` prints when it restarts a child: its name, and how it ended.
+RESTART = re.compile(
+    r"kawal: (\w+) (exited with code -?\d+|killed by signal \d+ \(\w+\)); restarting"
+)
+#: How a SIGKILLed child's end is said in that line.
+KILLED = "killed by signal 9 (SIGKILL)"
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class CrashOutcome:
     tally: TrailTally
     cases: int
     rows_at_kills: list[int]
-    #: (command, exit code) of each restart `kawal up` printed.
+    #: (command, how it ended) of each restart `kawal up` printed.
     restarts: Counter[tuple[str, str]]
     restart_lines: int
 

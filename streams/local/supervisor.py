@@ -38,7 +38,7 @@ from streams.local.lost_vault import lost_vault_warning
 from streams.local.monitoring import LocalPrometheus, for_hub
 from streams.local.process_lock import AlreadyRunningError, held_lock
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
-from streams.local.restarts import RestartBudget, how_it_ended
+from streams.local.restarts import Restarts, how_it_exited
 from streams.local.startup import make_local_keys, meanwhile, provision_feeds_later
 from streams.local.storage import refuse_taken_storage_ports
 from streams.private_files import private_dir
@@ -220,7 +220,7 @@ class Supervisor:
             while not self.stopping.is_set():
                 if not child.alive:
                     raise ChildFailedError(
-                        f"the {child.name} exited with code {child.returncode} while starting; "
+                        f"the {child.name} {how_it_exited(child.returncode)} while starting; "
                         f"see {child.log_path}",
                         returncode=child.returncode,
                         log_tail=child.log_tail(),
@@ -233,8 +233,11 @@ class Supervisor:
                 time.sleep(0.25)
 
     def watch(self) -> None:
-        """Until asked to stop: restart a crashed worker or sink; give up on a crash loop."""
-        budget = RestartBudget()
+        """Until asked to stop: restart a crashed worker or sink; give up on a crash loop.
+
+        Each restart comes after a longer wait than the one before (:mod:`.restarts`).
+        """
+        restarts = Restarts()
         while not self.stopping.wait(1.0):
             if self.cluster is not None and not self.cluster.broker.alive:
                 raise self._broker_exited(self.cluster)
@@ -242,22 +245,7 @@ class Supervisor:
                 self.prometheus.keep_alive()
             self._report_connectors_exit()
             for child, _ in self.hub_processes():
-                if child.alive:
-                    continue
-                if not budget.spend(child.name):
-                    minutes = budget.window_seconds / 60
-                    raise ChildFailedError(
-                        f"the {child.name} crashed {budget.recent(child.name)} times within "
-                        f"{minutes:.0f} minutes and {how_it_ended(child.returncode)}; the hub "
-                        f"stops with it; see {child.log_path}",
-                        returncode=child.returncode,
-                        log_tail=child.log_tail(),
-                    )
-                print(
-                    f"kawal: {child.name} exited ({child.returncode}); restarting",
-                    file=sys.stderr,
-                )
-                child.start()
+                restarts.tend(child)
 
     def _broker_exited(self, cluster: EmbeddedCluster) -> ChildFailedError:
         # Every process of the hub needs the broker, so the hub stops with it; its records and
