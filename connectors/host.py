@@ -56,7 +56,7 @@ from streams.domain.institutions import (
 )
 from streams.domain.signing import KeyRing
 from streams.local.keyring import keyring_of
-from streams.local.process_lock import held_lock
+from streams.process_lock import held_lock
 from streams.private_files import private_dir
 from streams.settings import Settings
 from streams.topics import HEADS, inbound_topic, inbound_topic_of
@@ -147,7 +147,7 @@ def run_connector(
     ``metrics`` (by default a registry of its own that nothing serves).
 
     Raises:
-        streams.local.process_lock.AlreadyRunningError: another copy of the connector runs on
+        streams.process_lock.AlreadyRunningError: another copy of the connector runs on
             ``home`` (:func:`only_copy`).
     """
     with only_copy(connector.name, home):
@@ -173,7 +173,7 @@ def only_copy(name: str, home: Path) -> AbstractContextManager[None]:
     second copy exits before it answers anything, and then calls :func:`run_held`.
 
     Raises:
-        streams.local.process_lock.AlreadyRunningError: another copy holds it (on entering).
+        streams.process_lock.AlreadyRunningError: another copy holds it (on entering).
     """
     folder = home / "connectors"
     private_dir(folder)

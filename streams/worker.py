@@ -12,6 +12,7 @@ import uvloop
 from streams import logs
 from streams.app import Role, create, data_dir
 from streams.broker.preflight import require_hub_topics
+from streams.home_locks import role_lock
 from streams.private_files import private_dir
 from streams.settings import Settings
 
@@ -66,7 +67,18 @@ def tune_garbage_collector() -> None:
 
 
 def run_worker(settings: Settings, role: Role = Role.WORKER) -> int:
-    """Run ``role`` until stopped (SIGTERM or Ctrl-C); Faust commits and closes cleanly."""
+    """Run ``role`` until stopped (SIGTERM or Ctrl-C); Faust commits and closes cleanly.
+
+    Raises:
+        AlreadyRunningError: ``kawal up``, or another process of ``role``, runs on the home;
+            refused before a table is opened or the group joined, so the running one goes on
+            undisturbed.
+    """
+    with role_lock(settings.home, role.value):
+        return _run(settings, role)
+
+
+def _run(settings: Settings, role: Role) -> int:
     # libuv's event loop: every record passes through several futures and callbacks, and
     # uvloop runs them at about four fifths of the cost of asyncio's own loop.
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())

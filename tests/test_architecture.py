@@ -23,6 +23,9 @@ ALLOWED: dict[str, set[str]] = {
     "settings": {"setting_types"},
     "headers": set(),
     "private_files": set(),
+    # Who runs on a home: ``kawal up``, its worker and its sink each hold a lock there.
+    "process_lock": {"private_files"},
+    "home_locks": {"process_lock", "private_files"},
     "logs": set(),
     "sql_time": set(),
     "sql_engines": set(),
@@ -42,14 +45,19 @@ ALLOWED: dict[str, set[str]] = {
     "contract": {"domain", "broker", "topics", "headers", "settings"},
     "local": {
         "domain", "broker", "audit", "vault", "topics", "headers", "settings", "setting_types",
-        "private_files",
+        "private_files", "process_lock", "home_locks",
+    },
+    # `kawal status` reads what the processes of a home expose, and the locks held on it.
+    "status": {
+        "broker", "audit", "settings", "local", "home_locks", "process_lock", "daemon_pool",
     },
     "app": {"domain", "broker", "audit", "vault", "hub", "web", "topics", "settings"},
     # Before it starts, a worker checks that the broker has the hub's topics.
-    "worker": {"app", "broker", "settings", "private_files", "logs"},
+    "worker": {"app", "broker", "settings", "private_files", "logs", "home_locks"},
     "cli": {
         "domain", "broker", "audit", "vault", "hub", "web", "local", "contract", "app",
         "worker", "topics", "headers", "settings", "private_files", "logs", "daemon_pool",
+        "status", "process_lock", "home_locks",
     },
 }  # fmt: skip
 

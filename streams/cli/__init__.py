@@ -5,7 +5,9 @@ Exit codes: 0 success, 1 error (the message says what to do), 2 usage error, 3 u
 6 ``topics apply --dry-run`` found topics to create or configuration to change, 7 ``deadline
 due`` counted through a year without holiday data (the due date is provisional), 8 ``erase``
 destroyed the data key but could not publish PersonalDataErased (run it again to record it),
-9 ``audit verify`` found nothing wrong but could not check the kept personal values (no vault).
+9 ``audit verify`` found nothing wrong but could not check the kept personal values (no vault),
+10 ``status`` found the hub degraded, 11 ``status`` found something down, 12 ``status``
+found no process of the hub running on this home.
 
 Each command group is a module of this package that adds its parsers and sets the handler it
 runs (``run``); a command loads its own group only (``GROUPS``). Packages add groups through
@@ -46,6 +48,7 @@ GROUPS = {
     "up": "processes",
     "worker": "processes",
     "sink": "processes",
+    "status": "status",
     "demo": "processes",
     "topics": "topics",
     "case": "cases",

@@ -4,7 +4,8 @@ Starts, as child processes: the embedded storage (SeaweedFS S3, unless ``--ephem
 tansu broker, then one Faust worker and the audit sink; provisions every topic in between.
 Children die with the supervisor (PR_SET_PDEATHSIG), so even ``kill -9`` of ``kawal up`` leaves
 no process behind.
-A lock on ``KAWAL_HOME`` and a port check make a second ``kawal up`` fail at once.
+A lock on ``KAWAL_HOME`` (:mod:`streams.home_locks`) and a port check make a second ``kawal up``
+fail at once, as a worker or sink started by hand on the home does.
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from types import FrameType
 
 from streams.audit.store import AuditStore
@@ -27,6 +25,7 @@ from streams.broker.credentials import BrokerCredentials
 from streams.broker.endpoint import parse_broker_url, without_credentials
 from streams.broker.provision import BrokerUnreachableError
 from streams.domain.institutions import load_institutions
+from streams.home_locks import up_lock
 from streams.local.children import open_child_url, refuse_credentials_for_embedded
 from streams.local.demo import demo_settings
 from streams.local.demo_mix import mix_waves
@@ -36,12 +35,13 @@ from streams.local.demo_publisher import publish_demo
 from streams.local.embedded import EmbeddedCluster, evidence_env
 from streams.local.lost_vault import lost_vault_warning
 from streams.local.monitoring import LocalPrometheus, for_hub
-from streams.local.process_lock import AlreadyRunningError, held_lock
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
 from streams.local.restarts import Restarts, how_it_exited
 from streams.local.startup import make_local_keys, meanwhile, provision_feeds_later
 from streams.local.storage import refuse_taken_storage_ports
+from streams.local.up_state import remove_state, state_of, write_state
 from streams.private_files import private_dir
+from streams.process_lock import AlreadyRunningError
 from streams.settings import Settings
 from streams.topics import all_topics
 
@@ -52,21 +52,6 @@ STILL_STARTING_SECONDS = 30.0
 #: Seconds each child has to stop on SIGTERM before it is killed. The connectors stop first,
 #: then the worker and the sink together, so the whole stop stays under about 30 s.
 WORKER_STOP_TIMEOUT_SECONDS = 15.0
-
-
-@contextmanager
-def home_lock(home: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``home`` for as long as the hub runs."""
-    # The home holds the audit store, the vault, keys and logs: nobody else may list or open it.
-    private_dir(home)
-    with held_lock(
-        home / "kawal.lock",
-        lambda owner: (
-            f"Kawal is already running on KAWAL_HOME={home.resolve()} (pid {owner}); "
-            "stop it first, or set another KAWAL_HOME"
-        ),
-    ):
-        yield
 
 
 def check_port_free(host: str, port: int, setting: str) -> None:
@@ -322,7 +307,7 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool, monitoring: bool 
         # The demo's portal is where its public pages send reporters.
         settings = settings.model_copy(update={"portal_url": portal_url() + "/"})
     prometheus = for_hub(settings, connectors=demo) if monitoring else None
-    with home_lock(settings.home):
+    with up_lock(settings.home):
         supervisor = Supervisor(settings, ephemeral=ephemeral, prometheus=prometheus)
 
         def request_stop(signum: int, _frame: FrameType | None) -> None:
@@ -335,16 +320,19 @@ def run_up(settings: Settings, *, demo: bool, ephemeral: bool, monitoring: bool 
                 _check_demo_ports(settings, ephemeral=ephemeral)
             broker_url = supervisor.start()
             _announce(settings, broker_url, prometheus, portal=portal)
+            _keep_state(settings, broker_url, prometheus, connectors=False)
             if demo and not supervisor.stopping.is_set():
                 credentials = BrokerCredentials.from_settings(settings)
                 _announce_demo(publish_demo(settings, broker_url, credentials))
                 mix = publish_demo(settings, broker_url, credentials, mix_waves())
                 print(f"kawal: published {len(mix)} more demo cases for the dashboard", flush=True)
                 supervisor.start_demo_connectors(broker_url)
+                _keep_state(settings, broker_url, prometheus, connectors=True)
                 if portal:
                     announce_demo_report()
             supervisor.watch()
         finally:
+            remove_state(settings.home)
             supervisor.stop()
     print("kawal: stopped", file=sys.stderr)
     return 0
@@ -381,6 +369,16 @@ def _announce(
     }
     lines |= prometheus.links() if prometheus is not None else {}
     print("kawal: hub is up " + json.dumps(lines), flush=True)
+
+
+def _keep_state(
+    settings: Settings, broker_url: str, prometheus: LocalPrometheus | None, *, connectors: bool
+) -> None:
+    # Where `kawal status` finds this hub's processes, whatever its own shell's settings.
+    url = prometheus.url if prometheus is not None else None
+    write_state(
+        settings.home, state_of(settings, broker_url, connectors=connectors, prometheus=url)
+    )
 
 
 def _announce_demo(case_ids: list[str]) -> None:

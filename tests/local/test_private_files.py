@@ -25,7 +25,7 @@ import pytest
 from streams.audit.store import AuditStore
 from streams.local.keyring import KeyFileError, write_private_key
 from streams.local.processes import ChildProcess
-from streams.local.supervisor import home_lock
+from streams.home_locks import up_lock
 from streams.private_files import (
     PrivateFileError,
     open_private,
@@ -335,7 +335,7 @@ def test_the_audit_store_and_the_vault_in_a_home_are_private(tmp_path: Path) -> 
 
 def test_the_home_is_private_while_the_hub_holds_it(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    with umask(0o022), home_lock(home):
+    with umask(0o022), up_lock(home):
         assert mode(home) == 0o700
 
 

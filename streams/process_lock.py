@@ -3,7 +3,9 @@
 Two copies of one hub on a home, or of one connector, would each do the work and step on what
 the other keeps (the heads a connector kept, its checkpoints), so the second refuses to start.
 ``flock`` locks belong to an open file: the kernel drops the lock when the process dies, however
-it dies, and a second open in the same process is refused too.
+it dies, and a second open in the same process is refused too. :func:`lock_holder` tells who
+holds one without taking it for longer than a moment (``kawal status``, a worker beside
+``kawal up``).
 """
 
 from __future__ import annotations
@@ -50,3 +52,22 @@ def held_lock(path: Path, refusal: Callable[[str], str]) -> Iterator[None]:
         yield
     finally:
         handle.close()
+
+
+def lock_holder(path: Path) -> str | None:
+    """The pid written in ``path`` while a process holds its lock, or None when none does.
+
+    A shared lock, released at once, is the test: the file is opened read-only, never made, so
+    asking about a home where nothing ever ran leaves nothing behind.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    with os.fdopen(descriptor, "r") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return handle.read().strip() or "unknown"
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None
