@@ -56,8 +56,8 @@ from streams.domain.institutions import (
 )
 from streams.domain.signing import KeyRing
 from streams.local.keyring import keyring_of
-from streams.process_lock import held_lock
 from streams.private_files import private_dir
+from streams.process_lock import held_lock
 from streams.settings import Settings
 from streams.topics import HEADS, inbound_topic, inbound_topic_of
 

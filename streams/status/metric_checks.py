@@ -69,7 +69,10 @@ def hub_key_check(samples: dict[str, list[Sample]]) -> Check:
 
 def lag_check(samples: dict[str, list[Sample]], now: float) -> Check:
     """How far the consumer groups are behind, and whether the worker still reads it."""
-    read_at = _values(samples.get("kawal_consumer_lag_read_timestamp_seconds", []))
+    # 0 until the first reading.
+    read_at = [
+        t for t in _values(samples.get("kawal_consumer_lag_read_timestamp_seconds", [])) if t
+    ]
     if read_at:
         intervals = [
             value

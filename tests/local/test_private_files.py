@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 
 from streams.audit.store import AuditStore
+from streams.home_locks import up_lock
 from streams.local.keyring import KeyFileError, write_private_key
 from streams.local.processes import ChildProcess
-from streams.home_locks import up_lock
 from streams.private_files import (
     PrivateFileError,
     open_private,
