@@ -235,6 +235,19 @@ def _closed_connector_case(up: UpProcess, wave_cases: set[str]) -> dict[str, Any
     return None
 
 
+def test_status_of_the_demo_asks_its_connectors_too(demo_up: UpProcess) -> None:
+    _wait_for_output(demo_up, "published")
+    deadline = time.monotonic() + 60
+    while True:
+        done = _kawal(demo_up.home, "status", "--json")
+        checks = {check["name"]: check for check in json.loads(done.stdout)["checks"]}
+        if checks.get("connectors", {}).get("state") == "OK" or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert checks["connectors"]["state"] == "OK", checks
+    assert checks["connectors"]["reason"].startswith("ready at http://127.0.0.1:")
+
+
 def test_unknown_case_exits_3(demo_up: UpProcess) -> None:
     result = _kawal(demo_up.home, "case", "trail", "00000000-0000-0000-0000-000000000000")
 

@@ -5,6 +5,7 @@ Its hub is also the one stopped with Ctrl-C, as a terminal stops it: Prometheus 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -78,6 +79,20 @@ def test_up_with_monitoring_scrapes_the_hub_and_loads_the_rules(
         "recording rules not evaluated",
     )
     assert f'"prometheus": "{base}"' in up.text()
+
+
+def test_status_reads_the_alerts_of_its_prometheus(monitored_up: MonitoredUp) -> None:
+    up, base = monitored_up.up, monitored_up.prometheus_url
+    wait_until(lambda: [] if "kawal: hub is up" in up.text() else ["announced"], "not announced")
+    done = kawal_here({"KAWAL_HOME": str(up.home)}, "status", "--json")
+    report = json.loads(done.stdout)
+    assert report["source"] == "kawal up"
+    assert done.returncode == {"OK": 0, "DEGRADED": 9, "DOWN": 10}[report["state"]], done
+    alerts = next(check for check in report["checks"] if check["name"] == "alerts")
+    # A young hub may already have a ticket firing; what matters is that Prometheus was read.
+    assert alerts["reason"] == f"none firing ({base}/alerts)" or alerts["reason"].startswith(
+        "firing: Kawal"
+    ), alerts
 
 
 def test_ctrl_c_stops_everything(monitored_up: MonitoredUp) -> None:
