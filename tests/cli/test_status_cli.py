@@ -133,7 +133,7 @@ def test_no_hub_on_the_home_is_not_running_exit_11(tmp_path: Path) -> None:
     )
     assert done.returncode == EXIT_NOT_RUNNING, done
     report = json.loads(done.stdout)
-    assert (report["state"], report["exit_code"], report["processes"]) == ("NOT_RUNNING", 11, {})
+    assert (report["state"], report["exit_code"], report["processes"]) == ("NOT_RUNNING", 12, {})
     assert [check["name"] for check in report["checks"]] == CHECKS
     # Asking made nothing: no home, no store.
     assert not (tmp_path / "home").exists()
