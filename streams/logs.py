@@ -50,7 +50,6 @@ from types import TracebackType
 from typing import Any
 
 from aiohttp.http_exceptions import BadHttpMessage
-from faust.exceptions import ConsistencyError
 from kafka.errors import KafkaError
 
 from monitoring.process_registry import MALFORMED_REQUESTS
@@ -263,13 +262,16 @@ class _TypeName(str):
         return str(self)
 
 
-#: Third-party exceptions whose text names no value: Faust's changelog check quotes a topic,
-#: a partition and offsets, and is what an operator must read to recover (docs/operations.md).
-_TEXT_KEPT: tuple[type[BaseException], ...] = (KawalError, ConsistencyError)
+#: Third-party exceptions whose text names no value, by module and name (importing Faust here
+#: would load it into every command): its changelog check quotes a topic, a partition and
+#: offsets, and is what an operator must read to recover (docs/operations.md).
+_TEXT_KEPT = frozenset({("faust.exceptions", "ConsistencyError")})
 
 
 def _withheld(value: object) -> bool:
-    return isinstance(value, BaseException) and not isinstance(value, _TEXT_KEPT)
+    if not isinstance(value, BaseException) or isinstance(value, KawalError):
+        return False
+    return (type(value).__module__, type(value).__name__) not in _TEXT_KEPT
 
 
 def formatter(log_format: str) -> logging.Formatter:
