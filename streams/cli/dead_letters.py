@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
@@ -38,7 +39,17 @@ ALREADY_HELD = Reason.DUPLICATE.value
 #: What needs saying of them, in the listing and the replay.
 HELD_MEANING = (
     "the hub holds each of these events already and answered a copy sent again (a connector's "
-    "re-read or restart); nothing was lost and nothing needs doing: leave them to expire"
+    "re-read or restart, or a decree it holds entered again under another event id); nothing "
+    "was lost and nothing needs doing: leave them to expire"
+)
+#: Letters of a second decree for a case already sanctioned: no replay records it.
+SECOND_DECREE = Reason.ALREADY_SANCTIONED.value
+#: What needs saying of them: what to do instead of replaying.
+SECOND_DECREE_MEANING = (
+    "each case has its decree already and takes no second one, replayed or not: ask the PPK "
+    "which decree stands for the case (each letter's reason says whether the hub holds another "
+    "decree_number); a sanction changed on objection or appeal comes as AppealDecided. Replay "
+    "skips them: leave them to expire"
 )
 
 
@@ -59,7 +70,7 @@ def add_parsers(commands: Any) -> None:
         help="send dead letters back to their inbound topics (only those), each once, even "
         "across a replay stopped partway or a kawal.dlq made again (a letter is remembered by "
         "what it is, not its place); letters refused for a reason no fix mends (bad_magic, "
-        "bad_signature, ...) are skipped and counted, duplicate_event ones (events the hub "
+        "bad_signature, already_sanctioned, ...) are skipped and counted, duplicate_event ones (events the hub "
         "holds already) as needing nothing; exit 1 when no selected letter is replayed and "
         "some needed it (each line says what to do instead)",
     )
@@ -129,9 +140,10 @@ def _print_letters(records: list[DeadLetterRecord]) -> None:
         cells = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         print(one_row(f"{cells}  {record.letter['reason']}"))
     print(f"{len(records)} dead letters")
-    held = sum(record.letter["reason_code"] == ALREADY_HELD for record in records)
-    if held:
-        print(f"{held} of them {ALREADY_HELD}: {HELD_MEANING}")
+    codes = Counter(str(record.letter["reason_code"]) for record in records)
+    for code, meaning in ((ALREADY_HELD, HELD_MEANING), (SECOND_DECREE, SECOND_DECREE_MEANING)):
+        if codes[code]:
+            print(f"{codes[code]} of them {code}: {meaning}")
 
 
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
@@ -181,12 +193,19 @@ def _migrated(migrated: Migration) -> str:
 def _permanent(permanent: Mapping[str, int]) -> str:
     """What to tell of the letters skipped as refused for good, and what to do instead.
 
-    A ``duplicate_event`` letter is told apart: its event stands, there is nothing to fix.
+    A ``duplicate_event`` letter is told apart: its event stands, there is nothing to fix; so
+    is an ``already_sanctioned`` one: its sender has nothing to fix, the PPK has a decree to
+    check.
     """
     lines = []
     if held := permanent.get(ALREADY_HELD, 0):
         lines.append(f"not replayed, already held: {ALREADY_HELD} ({held}): {HELD_MEANING}")
-    refused = sorted((code, n) for code, n in permanent.items() if code != ALREADY_HELD)
+    if second := permanent.get(SECOND_DECREE, 0):
+        lines.append(
+            f"not replayed, already sanctioned: {SECOND_DECREE} ({second}): {SECOND_DECREE_MEANING}"
+        )
+    told = {ALREADY_HELD, SECOND_DECREE}
+    refused = sorted((code, n) for code, n in permanent.items() if code not in told)
     if refused:
         counts = ", ".join(f"{code} ({count})" for code, count in refused)
         lines.append(

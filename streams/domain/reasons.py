@@ -41,6 +41,7 @@ class Reason(StrEnum):
     DUPLICATE = "duplicate_event"
     UNAUTHORIZED = "unauthorized_sender"
     ILLEGAL_TRANSITION = "illegal_transition"
+    ALREADY_SANCTIONED = "already_sanctioned"
     CASE_CLOSED = "case_closed"
     ALREADY_ERASED = "already_erased"
     UNFIT_SANCTION = "unfit_sanction"

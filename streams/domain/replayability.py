@@ -41,6 +41,7 @@ PERMANENT: Mapping[Reason, str] = {
     Reason.EVENT_BEFORE_REPORT: "the event's time and its case's report are both recorded",
     Reason.DUPLICATE: "the hub already has the event",
     Reason.CASE_CLOSED: "a closed case stays closed",
+    Reason.ALREADY_SANCTIONED: "a case is sanctioned once; a changed sanction is an AppealDecided",
     Reason.ALREADY_ERASED: "a case is erased once",
     Reason.UNFIT_SANCTION: "the sanction the event names does not fit the violation",
     Reason.INVALID_ELECTION: "the election field is malformed",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from streams.domain.reasons import Rejection, illegal_transition
+from streams.domain.reasons import Reason, Rejection, illegal_transition
 
 #: What the hub keeps: ``decree_number``, ``level``, ``kind``; ``overturned`` once it was.
 Standing = dict[str, Any]
@@ -52,32 +52,38 @@ def contested_misfit(
 
 #: Why a second decree is not a follow-up: the recommendation was followed up once.
 _SECOND_SANCTION = (
-    "a sanction was already imposed on this case, so the recommendation is followed up; a "
-    "second decree is not recorded. A sanction that changes on objection or appeal is "
-    "recorded by the decision (AppealDecided)"
+    "SanctionImposed is not allowed now: a sanction was already imposed on this case, so the "
+    "recommendation is followed up; a second decree is not recorded, and sent again it is "
+    "refused again. A sanction that changes on objection or appeal is recorded by the "
+    "decision (AppealDecided)"
 )
-#: Said after it: whether the decree is the one the hub holds (a copy) or another one.
-_SAME_DECREE = "; this is the decree the hub holds (same decree_number): nothing more is needed"
+#: Said after it: whether the hub knows which decree it holds.
 _OTHER_DECREE = (
     "; the hub holds another decree_number for this case: check which decree your records "
     "hold for it, and the case reference of this one (it may belong to another case)"
 )
-_UNKNOWN_DECREE = "; a decree entered twice needs nothing more"
+_UNKNOWN_DECREE = (
+    "; the hub took the case's decree before it kept decree numbers: if this is that decree, "
+    "nothing more is needed, else check the case reference of this one"
+)
+#: The same decree entered again (another event_id): the hub holds it, as a duplicate.
+_SAME_DECREE = (
+    "SanctionImposed names the decree the hub already holds for this case (same "
+    "decree_number, under another event_id): the decree stands and nothing more is needed"
+)
 
 
 def second_decree(standing: Standing | None, record: dict[str, Any]) -> Rejection:
     """The refusal of a SanctionImposed for a case already sanctioned.
 
-    It says whether ``record`` repeats the decree the hub holds or names another, comparing
-    the numbers without quoting either.
+    The decree the hub holds, entered again under another event id, is refused as a
+    duplicate (nothing to do); any other decree as ``already_sanctioned``, which no replay
+    mends. The numbers are compared, never quoted.
     """
-    if standing is None:  # sanctioned before the hub kept the decree
-        held = _UNKNOWN_DECREE
-    elif record["decree_number"] == standing["decree_number"]:
-        held = _SAME_DECREE
-    else:
-        held = _OTHER_DECREE
-    return illegal_transition("SanctionImposed", _SECOND_SANCTION + held)
+    if standing is not None and record["decree_number"] == standing["decree_number"]:
+        return Rejection(Reason.DUPLICATE, _SAME_DECREE)
+    held = _UNKNOWN_DECREE if standing is None else _OTHER_DECREE
+    return Rejection(Reason.ALREADY_SANCTIONED, _SECOND_SANCTION + held)
 
 
 def closing_misfit(standing: Standing | None, record: dict[str, Any]) -> Rejection | None:

@@ -17,6 +17,7 @@ from streams.domain.authorization import roles_for_case
 from streams.domain.institutions import Institution
 from streams.domain.lifecycle import CaseLifecycle, Phase, advance, check_transition, start
 from streams.domain.reasons import Reason
+from streams.domain.replayability import is_permanent
 from streams.domain.sanctions import sanction_misfit
 from tests.hubtools import recommendation, referral, registration, report, sanction, verification
 
@@ -64,6 +65,8 @@ def test_no_sanction_before_a_recommendation() -> None:
 
     assert rejection is not None
     assert rejection.reason is Reason.ILLEGAL_TRANSITION
+    # Replayable: once the recommendation arrives, the same bytes pass.
+    assert not is_permanent(rejection.reason.value)
 
 
 def sanctioned() -> tuple[CaseLifecycle, dict[str, Any]]:
@@ -82,19 +85,23 @@ def test_a_second_sanction_says_the_recommendation_was_followed_up() -> None:
     rejection = check_transition(state, "SanctionImposed", other)
 
     assert rejection is not None
-    assert rejection.reason is Reason.ILLEGAL_TRANSITION
+    # Its own reason, not illegal_transition: no replay can ever make it pass.
+    assert rejection.reason is Reason.ALREADY_SANCTIONED
+    assert is_permanent(rejection.reason.value)
     assert "a sanction was already imposed on this case" in rejection.detail
     assert "AppealDecided" in rejection.detail
 
 
-def test_a_decree_sent_again_is_told_it_is_the_one_the_hub_holds() -> None:
+def test_a_decree_sent_again_is_a_duplicate_of_the_one_the_hub_holds() -> None:
     state, decree = sanctioned()
     again = sanction(decree["envelope"]["case_id"]) | {"decree_number": decree["decree_number"]}
 
     rejection = check_transition(state, "SanctionImposed", again)
 
     assert rejection is not None
-    assert "this is the decree the hub holds" in rejection.detail
+    # Held already, like an event sent again: nothing to do, nothing to replay.
+    assert rejection.reason is Reason.DUPLICATE
+    assert "the decree the hub already holds for this case" in rejection.detail
     assert "nothing more is needed" in rejection.detail
     assert "another decree_number" not in rejection.detail
 
@@ -106,6 +113,7 @@ def test_another_decree_is_told_the_hub_holds_a_different_one_without_quoting_it
     rejection = check_transition(state, "SanctionImposed", other)
 
     assert rejection is not None
+    assert rejection.reason is Reason.ALREADY_SANCTIONED
     assert "the hub holds another decree_number for this case" in rejection.detail
     assert "nothing more is needed" not in rejection.detail
     # Numbers are compared, never quoted: the sender holds its own.
@@ -120,7 +128,8 @@ def test_a_second_sanction_on_a_case_whose_decree_was_not_kept_says_a_copy_needs
     rejection = check_transition(state, "SanctionImposed", sanction(decree["envelope"]["case_id"]))
 
     assert rejection is not None
-    assert "a decree entered twice needs nothing more" in rejection.detail
+    assert rejection.reason is Reason.ALREADY_SANCTIONED
+    assert "before it kept decree numbers: if this is that decree" in rejection.detail
 
 
 def test_first_event_must_be_a_report() -> None:
