@@ -111,6 +111,7 @@ def run_demo(
     metrics = metrics or ConnectorMetrics()
     systems = DemoSystems(home / "simulators")
     systems.configs["ppk-inbox"] |= inbox_hub or {}
+    history = _ppk_history(systems, home)
     failed: list[str] = []
     threads = [
         threading.Thread(
@@ -127,6 +128,8 @@ def run_demo(
             thread.start()
         systems.play_bawaslu_case()
         log.info("kawal: demo connectors running: %s", ", ".join(systems.configs))
+        if history:
+            log.info("kawal: the demo PPK's registry holds the history's %d decrees", history)
         stop.wait()
     finally:
         stop.set()
@@ -138,6 +141,17 @@ def run_demo(
             f"the demo connector {', '.join(failed)} failed and the others stopped with it; "
             "its log above says where"
         )
+
+
+def _ppk_history(systems: DemoSystems, home: Path) -> int:
+    """Put the decrees the history says the PPK signed into its registry (a new one only).
+
+    Before any connector runs: ``ppk-decrees`` starts after them, and the office files the
+    history's recommendations with them instead of drafting second decrees.
+    """
+    from connectors.ppk.demo_history import record_history
+
+    return record_history(systems.registry, systems.configs["ppk-decrees"]["institution"], home)
 
 
 def stopping_all_on_failure(

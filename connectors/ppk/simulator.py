@@ -14,7 +14,9 @@ office's in-tray (``recommendations``), the hub's refusals of decrees in ``hub_r
 and drafts a decree for each new proven recommendation, naming the hub's case id, the civil
 servant the in-tray names (one of the case's own when the hub disclosed none yet, never another
 case's) and the recommended sanction (the lightest kind of the level when the authority left
-the kind to the PPK), so decrees move DRAFT → SIGNED as in a real office.
+the kind to the PPK), so decrees move DRAFT → SIGNED as in a real office. A recommendation of
+a case the registry holds a signed decree for is filed with that decree: a case takes one
+decree, and a sanction changed on objection or appeal is the decision's, not a new decree's.
 """
 
 from __future__ import annotations
@@ -271,8 +273,11 @@ class DecreeRegistry:
             level = recommendation.sanction_level
             kind = recommendation.sanction_kind or _lightest_kind(level)
             case_id = recommendation.case_id
-            subject = self._subject_of(dict(recommendation._mapping))
-            decree_id = self.draft(None, None, level, kind, case_id=case_id, subject=subject)
+            # A case takes one decree: a change to it comes by objection or appeal.
+            decree_id = self._signed_decree_of(case_id)
+            if decree_id is None:
+                subject = self._subject_of(dict(recommendation._mapping))
+                decree_id = self.draft(None, None, level, kind, case_id=case_id, subject=subject)
             with self.engine.begin() as connection:
                 connection.execute(
                     update(RECOMMENDATIONS)
@@ -280,7 +285,33 @@ class DecreeRegistry:
                     .values(status=DRAFTED, decree_id=decree_id)
                 )
 
+    def record_signed(self, decree: Mapping[str, Any]) -> int:
+        """Write a decree signed before this registry's office ran; return its change number.
+
+        ``decree`` holds the columns of ``decrees`` but ``status``, ``change_seq`` and
+        ``updated_at``.
+        """
+        with self.engine.begin() as connection:
+            change = self._next_change(connection)
+            connection.execute(
+                DECREES.insert().values(
+                    **decree, status=SIGNED, change_seq=change, updated_at=self._now()
+                )
+            )
+        return change
+
+    def holds_decrees(self) -> bool:
+        """Whether any decree, drafted or signed, is in the registry."""
+        with self.engine.connect() as connection:
+            return connection.scalar(select(func.count()).select_from(DECREES)) != 0
+
     # Helpers ---------------------------------------------------------------------------------
+
+    def _signed_decree_of(self, case_id: str) -> int | None:
+        """The id of the decree signed for ``case_id`` and not revoked, if any."""
+        query = select(DECREES.c.id).where(DECREES.c.case_id == case_id, DECREES.c.status == SIGNED)
+        with self.engine.connect() as connection:
+            return connection.scalars(query.limit(1)).first()
 
     def _now(self) -> datetime:
         return as_utc(self._clock())

@@ -70,8 +70,9 @@ def add_parsers(commands: Any) -> None:
         help="send dead letters back to their inbound topics (only those), each once, even "
         "across a replay stopped partway or a kawal.dlq made again (a letter is remembered by "
         "what it is, not its place); letters refused for a reason no fix mends (bad_magic, "
-        "bad_signature, already_sanctioned, ...) are skipped and counted, duplicate_event ones (events the hub "
-        "holds already) as needing nothing; exit 1 when no selected letter is replayed and "
+        "bad_signature, already_sanctioned, ...) are skipped and counted, duplicate_event "
+        "ones (events the hub holds already) as needing nothing; exit 1 when no selected "
+        "letter is replayed and "
         "some needed it (each line says what to do instead)",
     )
     _add_filters(replay)

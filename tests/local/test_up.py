@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,18 +18,22 @@ from typing import Any, cast
 import pytest
 from kafka import KafkaConsumer
 
+from connectors.ppk.demo_history import history_decrees
 from streams.domain.entries import EntryProblem, check_entry
 from streams.domain.keys import load_key_registry
 from streams.local.demo_mix import mix_waves
 from streams.local.processes import free_port
 from streams.local.storage import free_storage_base_port
 from streams.settings import Settings
-from streams.topics import outbound_topic
+from streams.topics import inbound_topic, outbound_topic
 from tests.hubtools import UpProcess, default_codec, http_get, start_up, up_env
 from tests.in_process import Done, kawal_here
 from tests.up_stops import stop_code
 
 pytestmark = pytest.mark.slow
+
+#: The demo's connected PPK, whose decree registry the demo simulates.
+PPK = "ppk.3374"
 
 
 @pytest.fixture(scope="module")
@@ -222,6 +227,61 @@ def test_demo_connectors_carry_a_case_between_the_simulated_systems(demo_up: UpP
         ("SanctionImposed", "ppk.3374"),
         ("CaseClosed", "bkn"),
     } <= sources
+
+
+def _decrees(database: Path, query: str) -> dict[str, set[str]]:
+    """``query``'s (case id, decree number) rows as the numbers of each case; none: no file."""
+    if not database.exists():
+        return {}
+    found: dict[str, set[str]] = {}
+    with sqlite3.connect(database) as connection:
+        for case_id, number in connection.execute(query):
+            found.setdefault(case_id, set()).add(number)
+    return found
+
+
+def _hub_decrees(up: UpProcess) -> dict[str, set[str]]:
+    """The decree numbers of the SanctionImposed entries in the audit store, by case."""
+    codec = default_codec()
+    found: dict[str, set[str]] = {}
+    with sqlite3.connect(up.home / "audit.db") as connection:
+        rows = connection.execute(
+            "SELECT case_id, event FROM audit_entries WHERE event_type = 'SanctionImposed'"
+        )
+        for case_id, event in rows:
+            found.setdefault(case_id, set()).add(codec.decode(event).record["decree_number"])
+    return found
+
+
+def test_the_demo_ppks_registry_and_the_hub_agree_on_every_decree(demo_up: UpProcess) -> None:
+    """The history's decrees are the registry's: its office makes no second one for a case."""
+    _wait_for_output(demo_up, "more demo cases for the dashboard")
+    registry = demo_up.home / "simulators" / "ppk.3374" / "decrees.db"
+    signed = "SELECT case_id, decree_number FROM decrees WHERE status = 'SIGNED'"
+    filed = (
+        "SELECT r.case_id, d.decree_number FROM recommendations r "
+        "JOIN decrees d ON d.id = r.decree_id"
+    )
+    history = {decree["case_id"]: {decree["decree_number"]} for decree in history_decrees(PPK)}
+    deadline = time.monotonic() + CONNECTOR_CASE_SECONDS
+    while True:
+        held, recorded = _decrees(registry, signed), _hub_decrees(demo_up)
+        # The office filed each history case's recommendation with the history's decree, and
+        # decreed a case the history left recommended; the hub recorded every decree it holds.
+        if (
+            _decrees(registry, filed).items() >= history.items()
+            and len(held) > len(history)
+            and all(recorded.get(case_id) == numbers for case_id, numbers in held.items())
+        ):
+            break
+        assert time.monotonic() < deadline, (held, recorded)
+        time.sleep(2)
+
+    letters = kawal_here(
+        {"KAWAL_HOME": str(demo_up.home), "KAWAL_EMBEDDED_BROKER_PORT": str(demo_up.broker_port)},
+        *("dlq", "list", "--source-topic", inbound_topic(PPK), "--json"),
+    )
+    assert json.loads(letters.stdout) == [], letters.stdout
 
 
 def _closed_connector_case(up: UpProcess, wave_cases: set[str]) -> dict[str, Any] | None:
