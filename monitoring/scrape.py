@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -20,6 +21,9 @@ RULES_FILE = Path(__file__).resolve().parent / "prometheus" / "rules.yml"
 GRAFANA_DIR = Path(__file__).resolve().parent / "grafana"
 #: Scrape jobs by kind of process.
 JOBS = ("kawal-worker", "kawal-sink", "kawal-connectors")
+#: The external label carrying the runbooks' base URL: each alert's ``runbook_url`` annotation
+#: is rendered from it (rules.yml), so notifications carry a link a person can open.
+RUNBOOK_LABEL = "kawal_runbooks"
 
 
 def prometheus_config(
@@ -29,11 +33,16 @@ def prometheus_config(
     scheme: str = "http",
     rules: Path = RULES_FILE,
     verify_tls: bool = True,
+    alertmanager: str | None = None,
+    runbooks: str | None = None,
 ) -> dict[str, Any]:
     """Prometheus's configuration scraping ``targets`` (``host:port``) by job, with the rules.
 
     Targets are scraped and the rules evaluated every ``interval_seconds``; ``verify_tls``
-    False accepts any certificate (only for loopback targets started alongside).
+    False accepts any certificate (only for loopback targets started alongside). Firing
+    alerts go to the Alertmanager at ``alertmanager`` (its base URL) when given; without it
+    they are only shown on Prometheus's ``/alerts`` page. ``runbooks``, the base URL of the
+    published docs, makes each alert's ``runbook_url`` absolute (:data:`RUNBOOK_LABEL`).
 
     Raises:
         ValueError: a job that is not one of :data:`JOBS` (the alerts would not see it).
@@ -42,8 +51,12 @@ def prometheus_config(
     if unknown:
         raise ValueError(f"unknown scrape jobs {sorted(unknown)}; use {', '.join(JOBS)}")
     every = f"{max(1, round(interval_seconds))}s"
+    settings: dict[str, Any] = {"scrape_interval": every, "evaluation_interval": every}
+    if runbooks:
+        settings["external_labels"] = {RUNBOOK_LABEL: runbooks.rstrip("/")}
     return {
-        "global": {"scrape_interval": every, "evaluation_interval": every},
+        "global": settings,
+        **({"alerting": alerting_section(alertmanager)} if alertmanager else {}),
         "rule_files": [str(rules)],
         "scrape_configs": [
             {
@@ -56,6 +69,28 @@ def prometheus_config(
             for job, hosts in targets.items()
             if hosts
         ],
+    }
+
+
+def alerting_section(alertmanager: str) -> dict[str, Any]:
+    """Prometheus's ``alerting:`` section sending every alert to the Alertmanager at that URL.
+
+    Example:
+        >>> alerting_section("http://127.0.0.1:9093")["alertmanagers"][0]["static_configs"]
+        [{'targets': ['127.0.0.1:9093']}]
+    """
+    parts = urlsplit(alertmanager)
+    # The path prefix of an Alertmanager behind a reverse proxy (--web.route-prefix).
+    prefix = parts.path.rstrip("/")
+    return {
+        "alertmanagers": [
+            {
+                "scheme": parts.scheme,
+                **({"path_prefix": prefix} if prefix else {}),
+                "api_version": "v2",
+                "static_configs": [{"targets": [parts.netloc]}],
+            }
+        ]
     }
 
 

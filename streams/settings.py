@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from streams.monitoring_settings import MonitoringSettings
 from streams.setting_types import (
     DEFAULT_STATS_MIN_CASES,
     LogLevel,
@@ -38,7 +39,7 @@ SECRETS_DIR_VARIABLE = "KAWAL_SECRETS_DIR"
 SECRETS_DIR = Path(os.environ.get(SECRETS_DIR_VARIABLE, "/run/secrets"))
 
 
-class Settings(BaseSettings):
+class Settings(BaseSettings, MonitoringSettings):
     """Every knob of the hub, with the defaults of the one-machine set-up (``kawal up``)."""
 
     model_config = SettingsConfigDict(
@@ -108,10 +109,6 @@ class Settings(BaseSettings):
             "Port on KAWAL_WEB_HOST where `kawal connector run` and `connector demo` serve "
             "their metrics and probes (/metrics, /readyz, /livez); 0 serves none."
         ),
-    )
-    prometheus_port: Port = Field(
-        default=9090,
-        description="Port on 127.0.0.1 of the Prometheus that `kawal up --monitoring` runs.",
     )
     http_idle_seconds: float = Field(
         default=DEFAULT_HTTP_IDLE_SECONDS,

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ALLOWED: dict[str, set[str]] = {
     "domain": set(),
     "setting_types": set(),
-    "settings": {"setting_types"},
+    "monitoring_settings": {"setting_types"},
+    "settings": {"setting_types", "monitoring_settings"},
     "headers": set(),
     "private_files": set(),
     # Who runs on a home: ``kawal up``, its worker and its sink each hold a lock there.

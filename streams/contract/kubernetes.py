@@ -6,7 +6,8 @@ reads from the ConfigMap ``kawal-institutions`` generated beside them (the bundl
 the file ``--institutions`` names: the national one), connectors from the
 ``kawal.connectors`` entry points; the cluster is Strimzi's (:mod:`streams.contract.strimzi`),
 the processes are :mod:`streams.contract.workloads`, their scraping
-:mod:`streams.contract.scraping`, the audit store
+:mod:`streams.contract.scraping`, the Alertmanager their alerts go to
+:mod:`streams.contract.alerting`, the audit store
 :mod:`streams.contract.postgres`. File names are numbered in the order they are applied.
 
 Run ``python -m streams.contract.kubernetes`` to regenerate, with ``--check`` to fail (exit 1)
@@ -29,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from streams.contract.alerting import alertmanager_resources
 from streams.contract.generated_files import PROJECT_ROOT, run_generator
 from streams.contract.postgres import audit_database
 from streams.contract.scraping import prometheus_rule, service_monitors
@@ -92,7 +94,11 @@ def manifests(
         "45-institutions.yaml": [institutions_config_map(registry or bundled_registry())],
         "50-hub.yaml": [*hub_deployments(), *services(), *disruption_budgets()],
         "60-connectors.yaml": [connector_statefulset(name) for name in connectors],
-        "70-monitoring.yaml": [*service_monitors(), prometheus_rule(alert_rules())],
+        "70-monitoring.yaml": [
+            *service_monitors(),
+            prometheus_rule(alert_rules()),
+            *alertmanager_resources(),
+        ],
     }
     return {DIRECTORY / name: render(docs) for name, docs in documents.items()}
 

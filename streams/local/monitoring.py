@@ -5,6 +5,9 @@ Prometheus comes from Debian's ``prometheus`` package (``apt-get install -y prom
 scrapes the worker, the sink and the connectors, evaluates the hub's alert and recording
 rules (``monitoring/prometheus/rules.yml``) and serves its UI and API on
 ``127.0.0.1:KAWAL_PROMETHEUS_PORT``: targets at ``/targets``, firing alerts at ``/alerts``.
+With ``KAWAL_ALERTMANAGER_URL`` it sends them to that Alertmanager, which routes them to
+people (docs/operations.md, "How alerts reach people"); without it, it says at start that they
+reach nobody.
 """
 
 from __future__ import annotations
@@ -28,6 +31,11 @@ READY_TIMEOUT_SECONDS = 60.0
 INSTALL_HINT = (
     "Prometheus is not installed: run `sudo apt-get install -y prometheus` (Debian's "
     "package; `make system-deps` does it), or start without --monitoring"
+)
+NO_ALERTMANAGER = (
+    "kawal: no KAWAL_ALERTMANAGER_URL: alerts are only shown on Prometheus's /alerts page and "
+    "reach nobody; set it to an Alertmanager that routes them to people "
+    "(docs/operations.md, How alerts reach people)"
 )
 
 
@@ -71,7 +79,18 @@ def for_hub(settings: Settings, *, connectors: bool) -> LocalPrometheus:
         settings.prometheus_port,
         targets,
         scheme=settings.web_scheme,
+        alertmanager=settings.alertmanager_url,
+        runbooks=settings.runbook_base_url or runbooks_here(),
     )
+
+
+def runbooks_here() -> str | None:
+    """This checkout's docs folder as a ``file://`` URL (runbooks open on this machine).
+
+    None where the hub was installed without its docs (an image): the links stay paths.
+    """
+    docs = RULES_FILE.parents[2] / "docs"
+    return docs.resolve().as_uri() if (docs / "operations.md").is_file() else None
 
 
 class LocalPrometheus:
@@ -86,6 +105,8 @@ class LocalPrometheus:
         interval_seconds: float = 5.0,
         scheme: str = "http",
         rules: Path = RULES_FILE,
+        alertmanager: str | None = None,
+        runbooks: str | None = None,
     ) -> None:
         # Absolute: Prometheus runs in its data folder, where a relative KAWAL_HOME (make run's
         # ".kawal") would name another place.
@@ -98,7 +119,10 @@ class LocalPrometheus:
             scheme=scheme,
             rules=rules.resolve(),
             verify_tls=False,
+            alertmanager=alertmanager,
+            runbooks=runbooks,
         )
+        self.alertmanager = alertmanager
         self.child: ChildProcess | None = None
 
     @property
@@ -114,6 +138,8 @@ class LocalPrometheus:
             ChildFailedError: it exited or was not ready in time (its log's tail attached).
         """
         binary = find_prometheus()
+        if self.alertmanager is None and self.child is None:  # once, not at each restart
+            print(NO_ALERTMANAGER, file=sys.stderr, flush=True)
         data = private_dir(self.home / "prometheus")
         config = write_prometheus_config(data / "prometheus.yml", self.config)
         self.child = ChildProcess(
@@ -154,7 +180,8 @@ class LocalPrometheus:
 
     def links(self) -> dict[str, str]:
         """Where to look: the UI (targets, graphs) and the alerts."""
-        return {"prometheus": self.url, "alerts": f"{self.url}/alerts"}
+        found = {"prometheus": self.url, "alerts": f"{self.url}/alerts"}
+        return found | ({"alertmanager": self.alertmanager} if self.alertmanager else {})
 
     def keep_alive(self) -> None:
         """Start Prometheus again if it exited (the supervisor's watch calls this)."""
