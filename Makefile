@@ -40,12 +40,14 @@ run-deps:
 
 # System packages of the tests on a fresh Debian machine, beside run-deps: headless Chromium
 # renders the web page, PostgreSQL backs the audit-store tests, Prometheus (and its promtool)
-# runs the alert rules' tests and `kawal up --monitoring`. Installed only when missing.
+# runs the alert rules' tests and `kawal up --monitoring`, Alertmanager (and its amtool) the
+# alert routing's tests. Installed only when missing.
 system-deps: run-deps
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	command -v amtool >/dev/null 2>&1 || missing="$$missing prometheus-alertmanager"; \
 	$(APT_MISSING)
 
 install: $(STAMP) $(NODE_STAMPS)

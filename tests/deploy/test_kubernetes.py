@@ -164,10 +164,14 @@ def test_worker_sink_and_every_connector_run_and_are_scraped() -> None:
         "kawal-sink",
     }
     stateful = {doc["metadata"]["name"] for doc in of_kind("StatefulSet")}
-    assert stateful == {"kawal-audit-db", *(f"kawal-connector-{c}" for c in connector_names())}
+    assert stateful == {
+        "kawal-audit-db",
+        "kawal-alertmanager",
+        *(f"kawal-connector-{c}" for c in connector_names()),
+    }
     monitors = of_kind("ServiceMonitor")
     for service in of_kind("Service"):
-        if service["metadata"]["name"] != "kawal-audit-db":
+        if service["metadata"]["name"] not in {"kawal-audit-db", "kawal-alertmanager"}:
             labels = service["metadata"]["labels"].items()
             (monitor,) = [
                 m for m in monitors if m["spec"]["selector"]["matchLabels"].items() <= labels
