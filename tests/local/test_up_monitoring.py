@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
-from streams.local.monitoring import LocalPrometheus
+from streams.local.monitoring import NO_ALERTMANAGER, LocalPrometheus
 from streams.local.processes import free_port, port_in_use
 from streams.local.storage import free_storage_base_port
 from tests.hubtools import UpProcess, start_up, up_env
@@ -79,6 +80,10 @@ def test_up_with_monitoring_scrapes_the_hub_and_loads_the_rules(
         "recording rules not evaluated",
     )
     assert f'"prometheus": "{base}"' in up.text()
+    # No KAWAL_ALERTMANAGER_URL: said once, and Prometheus has nowhere to send.
+    assert up.text().count(NO_ALERTMANAGER) == 1
+    written = up.home / "monitoring" / "prometheus" / "prometheus.yml"
+    assert "alerting" not in yaml.safe_load(written.read_text())
 
 
 def test_status_reads_the_alerts_of_its_prometheus(monitored_up: MonitoredUp) -> None:

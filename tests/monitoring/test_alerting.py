@@ -19,12 +19,12 @@ from pydantic import ValidationError
 
 from monitoring.alerting import alertmanager_config
 from monitoring.scrape import RULES_FILE, prometheus_config, write_prometheus_config
-from streams.local.monitoring import NO_ALERTMANAGER, LocalPrometheus
+from streams.local.monitoring import NO_ALERTMANAGER, LocalPrometheus, for_hub
 from streams.local.processes import free_port
 from streams.settings import Settings
 from tests.monitoring.amtools import listed_alerts, post_alerts, start_alertmanager, write_config
 from tests.monitoring.prometheus_api import wait_until
-from tests.monitoring.promtools import promtool
+from tests.monitoring.promtools import ROOT, promtool
 
 TARGETS = {"kawal-worker": ["127.0.0.1:6066"], "kawal-sink": ["127.0.0.1:6067"]}
 DOCS = "https://docs.example.go.id/kawal"
@@ -46,6 +46,23 @@ def test_the_alerting_section_is_there_exactly_when_an_alertmanager_is_given(
     assert sent_to["static_configs"] == [{"targets": [alertmanager.split("/")[2]]}]
     assert sent_to["scheme"] == alertmanager.split(":")[0]
     assert sent_to.get("path_prefix") == ("/am" if alertmanager.endswith("/am") else None)
+
+
+def test_up_sends_to_the_alertmanager_of_the_setting_with_its_runbook_base() -> None:
+    settings = Settings(
+        prometheus_port=free_port(),
+        alertmanager_url="http://127.0.0.1:9093/",
+        runbook_base_url=DOCS,
+    )
+    config = for_hub(settings, connectors=False).config
+    (sent_to,) = config["alerting"]["alertmanagers"]
+    assert sent_to["static_configs"] == [{"targets": ["127.0.0.1:9093"]}]
+    assert config["global"]["external_labels"] == {"kawal_runbooks": DOCS}
+    # Unset: the runbooks of this checkout, which open on this machine.
+    config = for_hub(Settings(prometheus_port=free_port()), connectors=False).config
+    assert "alerting" not in config
+    runbooks = config["global"]["external_labels"]["kawal_runbooks"]
+    assert runbooks == (ROOT / "docs").as_uri()
 
 
 @pytest.mark.parametrize(
