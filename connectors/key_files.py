@@ -18,7 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connectors.errors import ConnectorConfigError
-from streams.private_files import PrivateFileError, open_private, write_private_file
+from streams.private_files import (
+    PrivateFileError,
+    mend_write,
+    open_private,
+    write_private_file,
+)
 
 #: Bytes of a kept key: 256 bits.
 KEY_BYTES = 32
@@ -90,6 +95,6 @@ def _make_key(path: Path, purpose: KeyPurpose) -> None:
     except OSError as exc:
         raise purpose.error(
             f"cannot write the new {purpose.name} file {path} "
-            f"({exc.strerror or type(exc).__name__}); nothing was left there: free space on "
-            "that disk and start again"
+            f"({exc.strerror or type(exc).__name__}); nothing was left there: "
+            f"{mend_write(exc)} and start again"
         ) from exc

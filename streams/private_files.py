@@ -117,6 +117,17 @@ def open_private(path: Path, flags: int) -> int:
     return descriptor
 
 
+#: Errors of a write that more room would let through.
+_OUT_OF_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def mend_write(exc: OSError) -> str:
+    """What lets a failed write through: room on the disk, or a path the process may write."""
+    if exc.errno in _OUT_OF_ROOM:
+        return "free space on that disk"
+    return "check that the folder is a folder this process may write"
+
+
 def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> None:
     """Write ``data`` to ``path`` whole, mode 0600 from its creation, in a 0700 folder.
 

@@ -27,6 +27,7 @@ from streams.domain.keys import (
 from streams.domain.signing import KeyRing
 from streams.private_files import (
     PrivateFileError,
+    mend_write,
     private_dir,
     sync_folder,
     write_private_file,
@@ -71,8 +72,7 @@ def write_private_key(path: Path, pem: bytes) -> None:
     except OSError as exc:
         raise KeyFileError(
             f"cannot write the private key {path} ({exc.strerror or type(exc).__name__}); "
-            "nothing was left there: free space on that disk (or mend the folder) and run the "
-            "command again"
+            f"nothing was left there: {mend_write(exc)} and run the command again"
         ) from exc
 
 

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.cli import build_parser
+from streams.cli import build_parser, exits
 from streams.local.embedded import EmbeddedBroker
 from streams.local.keyring import keyring_of
 from streams.settings import Settings
@@ -33,8 +33,8 @@ pytestmark = pytest.mark.slow
 
 #: Commands that wait on a broker, serve, or write outside the home: tested on their own.
 LEFT_OUT = ("up", "worker", "sink", "demo", "topics", "replay", "erase", "dlq", "connector")
-#: Exit codes streams.cli documents.
-EXITS = set(range(9))
+#: Exit codes streams.cli documents (streams/cli/exits.py).
+EXITS = {code for name, code in vars(exits).items() if name.startswith("EXIT_")}
 TEXT = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=30)
 MOMENTS = st.sampled_from(
     (

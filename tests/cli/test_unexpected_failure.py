@@ -38,6 +38,7 @@ def test_a_file_system_refusal_is_the_operators_to_fix_not_a_defect(
 
     err = capsys.readouterr().err
     assert code == 1
-    assert "kawal: Not a directory (NotADirectoryError); check the paths" in err
+    assert "cannot write the private key" in err
+    assert "(Not a directory); nothing was left there: check that the folder is a folder" in err
     assert "defect" not in err
     assert "Traceback" not in err

@@ -70,7 +70,7 @@ def test_a_key_whose_write_fails_leaves_no_file_and_says_what_to_do(tmp_path: Pa
 
     assert done.returncode == EXIT_ERROR, done.stderr
     assert "cannot write the private key" in done.stderr
-    assert "nothing was left there" in done.stderr
+    assert "nothing was left there: free space on that disk" in done.stderr
     assert "PRIVATE KEY" not in done.stdout + done.stderr
     # No key at all, not an empty one, and no temporary file left beside it.
     assert files_in(tmp_path / "keys") == []
