@@ -51,6 +51,22 @@ SECOND_DECREE_MEANING = (
     "decree_number); a sanction changed on objection or appeal comes as AppealDecided. Replay "
     "skips them: leave them to expire"
 )
+#: Letters of events their case is past (streams.domain.phases): no replay records them.
+PAST_STEP = Reason.CASE_PAST_STEP.value
+#: What needs saying of them: what to do instead of replaying.
+PAST_STEP_MEANING = (
+    "each event needs a state its case has moved past for good (a step the case took "
+    "already, a report it has, a decree other than its own), replayed or not: have each "
+    "sender check its records against the case's trail (each letter's reason says what the "
+    "case holds). Replay skips them: leave them to expire"
+)
+#: The letters told apart, each with how the replay names them and what they mean; every
+#: other letter skipped as refused for good is fixed by its sender.
+TOLD_APART = {
+    ALREADY_HELD: ("already held", HELD_MEANING),
+    SECOND_DECREE: ("already sanctioned", SECOND_DECREE_MEANING),
+    PAST_STEP: ("past their step", PAST_STEP_MEANING),
+}
 
 
 def add_parsers(commands: Any) -> None:
@@ -70,10 +86,10 @@ def add_parsers(commands: Any) -> None:
         help="send dead letters back to their inbound topics (only those), each once, even "
         "across a replay stopped partway or a kawal.dlq made again (a letter is remembered by "
         "what it is, not its place); letters refused for a reason no fix mends (bad_magic, "
-        "bad_signature, already_sanctioned, ...) are skipped and counted, duplicate_event "
-        "ones (events the hub holds already) as needing nothing; exit 1 when no selected "
-        "letter is replayed and "
-        "some needed it (each line says what to do instead)",
+        "bad_signature, already_sanctioned, case_past_step, ...) are skipped and counted, "
+        "duplicate_event ones (events the hub holds already) as needing nothing; exit 1 when "
+        "no selected letter is replayed and some needed it (each line says what to do "
+        "instead)",
     )
     _add_filters(replay)
     replay.add_argument(
@@ -142,7 +158,7 @@ def _print_letters(records: list[DeadLetterRecord]) -> None:
         print(one_row(f"{cells}  {record.letter['reason']}"))
     print(f"{len(records)} dead letters")
     codes = Counter(str(record.letter["reason_code"]) for record in records)
-    for code, meaning in ((ALREADY_HELD, HELD_MEANING), (SECOND_DECREE, SECOND_DECREE_MEANING)):
+    for code, (_label, meaning) in TOLD_APART.items():
         if codes[code]:
             print(f"{codes[code]} of them {code}: {meaning}")
 
@@ -195,18 +211,15 @@ def _permanent(permanent: Mapping[str, int]) -> str:
     """What to tell of the letters skipped as refused for good, and what to do instead.
 
     A ``duplicate_event`` letter is told apart: its event stands, there is nothing to fix; so
-    is an ``already_sanctioned`` one: its sender has nothing to fix, the PPK has a decree to
-    check.
+    are ``already_sanctioned`` and ``case_past_step`` ones: their senders have nothing to fix
+    in how they send, but records to check against the case's.
     """
-    lines = []
-    if held := permanent.get(ALREADY_HELD, 0):
-        lines.append(f"not replayed, already held: {ALREADY_HELD} ({held}): {HELD_MEANING}")
-    if second := permanent.get(SECOND_DECREE, 0):
-        lines.append(
-            f"not replayed, already sanctioned: {SECOND_DECREE} ({second}): {SECOND_DECREE_MEANING}"
-        )
-    told = {ALREADY_HELD, SECOND_DECREE}
-    refused = sorted((code, n) for code, n in permanent.items() if code not in told)
+    lines = [
+        f"not replayed, {label}: {code} ({permanent[code]}): {meaning}"
+        for code, (label, meaning) in TOLD_APART.items()
+        if permanent.get(code, 0)
+    ]
+    refused = sorted((code, n) for code, n in permanent.items() if code not in TOLD_APART)
     if refused:
         counts = ", ".join(f"{code} ({count})" for code, count in refused)
         lines.append(

@@ -9,6 +9,9 @@ appeal only after a sanction, and nothing after closing but the lifting of a blo
 still holds: SIASN lifts a block when the case closes, and BKN's report of a lifting on the
 sanction may reach the hub after the closing, so the trail records that the block ended;
 and the breach of a clock the closing stopped after its due date (``update_clocks``).
+An event refused for a step the case has not reached yet is ``illegal_transition`` (a replay
+once the missing event arrived passes); one refused for a step the case can never be at again
+is ``case_past_step`` (:mod:`streams.domain.phases`, which holds the phases and their order).
 
 One event is outside the phases: the hub's ``PersonalDataErased`` (:mod:`streams.domain.erasure`)
 may come in any phase of a known case, closed ones included (erasing after closing is what
@@ -22,11 +25,12 @@ records when the case closed and when it was erased, for the retention rules
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from enum import StrEnum
 from typing import Any
 
 from streams.domain.erasure import ERASURE_EVENT
-from streams.domain.reasons import Reason, Rejection, illegal_transition
+from streams.domain.phases import Phase as Phase  # re-exported: the lifecycle's own word
+from streams.domain.phases import is_past, phase_refusal
+from streams.domain.reasons import Reason, Rejection, illegal_transition, past_step
 from streams.domain.remedies import decision_misfit, filing_misfit
 from streams.domain.sanctions import unfit_recommendation, unfit_sanction
 from streams.domain.standing_sanction import (
@@ -35,22 +39,6 @@ from streams.domain.standing_sanction import (
     second_decree,
     standing_after,
 )
-
-
-class Phase(StrEnum):
-    """Where a case stands."""
-
-    REPORTED = "reported"
-    REGISTERED = "registered"
-    REJECTED = "rejected"
-    PROVEN = "proven"
-    NOT_PROVEN = "not_proven"
-    REFERRED = "referred"
-    RECOMMENDED = "recommended"
-    NOT_RECOMMENDED = "not_recommended"
-    SANCTIONED = "sanctioned"
-    CLOSED = "closed"
-
 
 #: Phases from which the recommending authority may close a case on its outcome.
 CLOSABLE = frozenset({Phase.REJECTED, Phase.NOT_PROVEN, Phase.NOT_RECOMMENDED, Phase.SANCTIONED})
@@ -164,15 +152,13 @@ def check_transition(
     if state.phase is Phase.CLOSED:
         return _closed_rule(state, event_type, record)
     if event_type == "ReportReceived":
-        return illegal_transition(
-            event_type, "the case was already reported; send the next step instead"
-        )
+        # A case is reported once: its report is a step every known case is past.
+        return past_step(event_type, "the case was already reported; send the next step instead")
     if event_type == "SanctionImposed" and state.phase is Phase.SANCTIONED:
         return second_decree(state.sanction, record)
     required = REQUIRED_PHASE.get(event_type)
     if required is not None and state.phase not in required:
-        wanted = " or ".join(sorted(phase.value for phase in required))
-        return illegal_transition(event_type, f"the case is {state.phase.value}, not {wanted}")
+        return phase_refusal(event_type, state.phase, required)
     return _special_rules(state, event_type, record)
 
 
@@ -288,6 +274,12 @@ def _closing_rule(state: CaseLifecycle, record: dict[str, Any]) -> Rejection | N
 
 def _block_rule(state: CaseLifecycle) -> Rejection | None:
     """BKN blocks while the PPK ignores the recommendation: after the breach, before it acts."""
+    if is_past(state.phase, {Phase.RECOMMENDED}):
+        return past_step(
+            "PersonnelDataBlocked",
+            f"the case is {state.phase.value}: the PPK has already acted on the "
+            "recommendation, so there is no ignored recommendation to block for. " + _BLOCK_OUTRUN,
+        )
     if state.blocked:
         return illegal_transition(
             "PersonnelDataBlocked", "the data is already blocked for this case"
@@ -297,11 +289,7 @@ def _block_rule(state: CaseLifecycle) -> Rejection | None:
             "PersonnelDataBlocked", "data is blocked only after a follow-up DeadlineBreached"
         )
     if state.phase is not Phase.RECOMMENDED:
-        return illegal_transition(
-            "PersonnelDataBlocked",
-            f"the case is {state.phase.value}: the PPK has already acted on the "
-            "recommendation, so there is no ignored recommendation to block for. " + _BLOCK_OUTRUN,
-        )
+        return phase_refusal("PersonnelDataBlocked", state.phase, {Phase.RECOMMENDED})
     return None
 
 

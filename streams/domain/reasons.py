@@ -41,6 +41,7 @@ class Reason(StrEnum):
     DUPLICATE = "duplicate_event"
     UNAUTHORIZED = "unauthorized_sender"
     ILLEGAL_TRANSITION = "illegal_transition"
+    CASE_PAST_STEP = "case_past_step"
     ALREADY_SANCTIONED = "already_sanctioned"
     CASE_CLOSED = "case_closed"
     ALREADY_ERASED = "already_erased"
@@ -68,3 +69,22 @@ class Rejection:
 def illegal_transition(event_type: str, why: str) -> Rejection:
     """The refusal of ``event_type`` in the case's present state, saying ``why``."""
     return Rejection(Reason.ILLEGAL_TRANSITION, f"{event_type} is not allowed now: {why}")
+
+
+#: Said after every ``case_past_step`` refusal: what the sender does instead of sending again.
+_PAST_STEP_ADVICE = (
+    ". Sent again, it is refused again: check the case's trail against your own records, and "
+    "the case reference this event was sent for (it may belong to another case)"
+)
+
+
+def past_step(event_type: str, why: str) -> Rejection:
+    """The refusal of ``event_type`` for a case that can never take it again, saying ``why``.
+
+    The case moved past the state the event needs (:mod:`streams.domain.phases`), so no
+    replay mends it, unlike :func:`illegal_transition`.
+    """
+    return Rejection(
+        Reason.CASE_PAST_STEP,
+        f"{event_type} cannot be recorded for this case any more: {why}{_PAST_STEP_ADVICE}",
+    )

@@ -42,6 +42,7 @@ PERMANENT: Mapping[Reason, str] = {
     Reason.DUPLICATE: "the hub already has the event",
     Reason.CASE_CLOSED: "a closed case stays closed",
     Reason.ALREADY_SANCTIONED: "a case is sanctioned once; a changed sanction is an AppealDecided",
+    Reason.CASE_PAST_STEP: "the case is past the state the event needs, and never goes back",
     Reason.ALREADY_ERASED: "a case is erased once",
     Reason.UNFIT_SANCTION: "the sanction the event names does not fit the violation",
     Reason.INVALID_ELECTION: "the election field is malformed",
@@ -61,7 +62,8 @@ FIXABLE: Mapping[Reason, str] = {
     Reason.WRONG_PARTITION: "replay lets the default partitioner choose, the right partition",
     Reason.EVENT_TIME_IN_FUTURE: "passes once the replayed record arrives after its event time",
     Reason.UNAUTHORIZED: "passes once a wrong registry or authority map is corrected",
-    Reason.ILLEGAL_TRANSITION: "passes once the case's missing earlier events arrive",
+    Reason.ILLEGAL_TRANSITION: "passes once the case's missing earlier events arrive (a case "
+    "past the event's step refuses it as case_past_step: streams.domain.phases)",
     Reason.UNKNOWN_REGION: "passes once the region data has the new region",
     Reason.NOT_AN_EMPLOYING_AGENCY: "passes once the agency is registered as a PPK",
     Reason.DATA_KEY_MISSING: "passes once the case's data key is restored to the vault",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from streams.domain.reasons import Reason, Rejection, illegal_transition
+from streams.domain.reasons import Reason, Rejection, illegal_transition, past_step
 
 #: What the hub keeps: ``decree_number``, ``level``, ``kind``; ``overturned`` once it was.
 Standing = dict[str, Any]
@@ -40,13 +40,18 @@ def standing_after(
 def contested_misfit(
     standing: Standing | None, event_type: str, record: dict[str, Any]
 ) -> Rejection | None:
-    """Why an ObjectionFiled or AppealFiled does not contest the case's decree, or None."""
+    """Why an ObjectionFiled or AppealFiled does not contest the case's decree, or None.
+
+    A case takes one decree (:func:`second_decree`), so one naming another can never be
+    recorded for it: ``case_past_step``, which no replay mends.
+    """
     if standing is None or record["contested_decree_number"] == standing["decree_number"]:
         return None
-    return illegal_transition(
+    return past_step(
         event_type,
         "contested_decree_number is not the number of the decree the PPK reported for this "
-        "case (its SanctionImposed); name that decree, or check the case the remedy is sent for",
+        "case (its SanctionImposed), and a case takes one decree; name that decree, or check "
+        "the case the remedy is sent for",
     )
 
 

@@ -15,11 +15,27 @@ from streams.domain.authority import (
 )
 from streams.domain.authorization import roles_for_case
 from streams.domain.institutions import Institution
-from streams.domain.lifecycle import CaseLifecycle, Phase, advance, check_transition, start
+from streams.domain.lifecycle import (
+    REQUIRED_PHASE,
+    CaseLifecycle,
+    Phase,
+    advance,
+    check_transition,
+    start,
+)
+from streams.domain.phases import NEXT, is_past, reachable
 from streams.domain.reasons import Reason
 from streams.domain.replayability import is_permanent
 from streams.domain.sanctions import sanction_misfit
-from tests.hubtools import recommendation, referral, registration, report, sanction, verification
+from tests.hubtools import (
+    envelope,
+    recommendation,
+    referral,
+    registration,
+    report,
+    sanction,
+    verification,
+)
 
 
 def opened() -> tuple[CaseLifecycle, str]:
@@ -158,7 +174,10 @@ def test_not_proven_verification_cannot_be_referred() -> None:
     )
 
     assert state.phase is Phase.NOT_PROVEN
-    assert check_transition(state, "ReferralForwarded", referral(case_id)) is not None
+    rejection = check_transition(state, "ReferralForwarded", referral(case_id))
+    assert rejection is not None
+    # Not proven is a branch that never leads to proven: no replay mends it.
+    assert rejection.reason is Reason.CASE_PAST_STEP
 
 
 def test_lifecycle_survives_its_table_value() -> None:
@@ -273,3 +292,167 @@ def test_authority_role_comes_from_the_map_not_the_registry() -> None:
 
     assert "recommending_authority" not in roles_for_case(kasn, "bkn")
     assert roles_for_case(bkn, "bkn") == {"personnel_agency", "recommending_authority"}
+
+
+def rejected_report() -> tuple[CaseLifecycle, str]:
+    state, case_id = opened()
+    rejection = {
+        "envelope": envelope(case_id, "bawaslu.33", "ReportRejected"),
+        "reason": "FILED_TOO_LATE",
+        "explanation": "Reported more than 7 days after it became known.",
+        "rejected_on": date(2024, 11, 4),
+        "passed_to": None,
+    }
+    return walk(state, ("ReportRejected", rejection)), case_id
+
+
+def recommended() -> tuple[CaseLifecycle, str]:
+    state, case_id = referred()
+    return walk(state, ("RecommendationIssued", recommendation(case_id))), case_id
+
+
+def sanctioned_case() -> tuple[CaseLifecycle, str]:
+    state, decree = sanctioned()
+    return state, decree["envelope"]["case_id"]
+
+
+def bare(case_id: str, source: str, event_type: str) -> dict[str, Any]:
+    """An event whose body the phase rule does not read."""
+    return {"envelope": envelope(case_id, source, event_type)}
+
+
+@pytest.mark.parametrize("case", [recommended, sanctioned_case], ids=["recommended", "sanctioned"])
+def test_a_recommendation_for_a_case_already_recommended_is_refused_for_good(
+    case: Any,
+) -> None:
+    # The demo's race: BKN's staff recommended on a referral the history had recommended.
+    state, case_id = case()
+
+    rejection = check_transition(state, "RecommendationIssued", recommendation(case_id))
+
+    assert rejection is not None
+    assert rejection.reason is Reason.CASE_PAST_STEP
+    assert is_permanent(rejection.reason.value)
+    assert f"the case is {state.phase.value}, past referred" in rejection.detail
+    assert "Sent again, it is refused again" in rejection.detail
+
+
+def test_a_second_report_of_a_reported_case_is_refused_for_good() -> None:
+    state, case_id = referred()
+    again = report() | {"envelope": envelope(case_id, "bawaslu.33", "ReportReceived")}
+
+    rejection = check_transition(state, "ReportReceived", again)
+
+    assert rejection is not None
+    assert rejection.reason is Reason.CASE_PAST_STEP
+    assert "the case was already reported" in rejection.detail
+
+
+@pytest.mark.parametrize(
+    ("case", "event_type", "source"),
+    [
+        (rejected_report, "ReportRegistered", "bawaslu.33"),
+        (rejected_report, "VerificationCompleted", "bawaslu.33"),
+        (rejected_report, "RecommendationIssued", "bkn"),
+        (sanctioned_case, "ClarificationRequested", "bkn"),
+        (sanctioned_case, "ExaminationHeld", "ppk.3374"),
+        (recommended, "ReferralForwarded", "bawaslu.33"),
+    ],
+)
+def test_a_step_the_case_moved_past_or_away_from_is_refused_for_good(
+    case: Any, event_type: str, source: str
+) -> None:
+    state, case_id = case()
+
+    rejection = check_transition(state, event_type, bare(case_id, source, event_type))
+
+    assert rejection is not None
+    assert rejection.reason is Reason.CASE_PAST_STEP, rejection.detail
+    assert is_permanent(rejection.reason.value)
+
+
+@pytest.mark.parametrize(
+    ("case", "event_type", "source"),
+    [
+        (opened, "VerificationCompleted", "bawaslu.33"),
+        (opened, "RecommendationIssued", "bkn"),
+        (referred, "ExaminationHeld", "ppk.3374"),
+        (referred, "ObjectionFiled", "ppk.3374"),
+        (recommended, "AppealFiled", "ppk.3374"),
+    ],
+)
+def test_an_event_before_its_step_stays_replayable(case: Any, event_type: str, source: str) -> None:
+    state, case_id = case()
+
+    rejection = check_transition(state, event_type, bare(case_id, source, event_type))
+
+    assert rejection is not None
+    assert rejection.reason is Reason.ILLEGAL_TRANSITION, rejection.detail
+    assert "not allowed now" in rejection.detail
+    assert not is_permanent(rejection.reason.value)
+
+
+def test_events_that_may_come_out_of_order_in_any_phase_stay_replayable() -> None:
+    # Each waits for another event (its request, its block, its filing), which can still come.
+    state, case_id = sanctioned_case()
+    early = {
+        "ClarificationReceived": bare(case_id, "ppk.3374", "ClarificationReceived")
+        | {"clarification_id": "not-yet-requested"},
+        "PersonnelDataUnblocked": bare(case_id, "bkn", "PersonnelDataUnblocked"),
+        "AppealDecided": bare(case_id, "bpasn", "AppealDecided"),
+    }
+
+    refused = {name: check_transition(state, name, record) for name, record in early.items()}
+
+    assert {name: r and r.reason for name, r in refused.items()} == dict.fromkeys(
+        early, Reason.ILLEGAL_TRANSITION
+    )
+
+
+def every_branch(case_id: str) -> list[list[tuple[str, dict[str, Any]]]]:
+    """The event paths of every branch of the lifecycle, closing apart."""
+    rejected = bare(case_id, "bawaslu.33", "ReportRejected")
+    not_recommended = recommendation(case_id) | {
+        "proven": False,
+        "sanction_level": None,
+        "sanction_kind": None,
+    }
+    registered = ("ReportRegistered", registration(case_id))
+    proven = ("VerificationCompleted", verification(case_id))
+    forwarded = ("ReferralForwarded", referral(case_id))
+    return [
+        [("ReportRejected", rejected)],
+        [registered, ("VerificationCompleted", verification(case_id, proven=False))],
+        [registered, proven, forwarded, ("RecommendationIssued", not_recommended)],
+        [
+            registered,
+            proven,
+            forwarded,
+            ("RecommendationIssued", recommendation(case_id)),
+            ("SanctionImposed", sanction(case_id)),
+        ],
+    ]
+
+
+def test_the_phase_order_is_the_one_events_move_a_case_along() -> None:
+    # phases.NEXT, which decides what a case is past, must be the lifecycle's own moves.
+    first = report()
+    taken: set[tuple[Phase, Phase]] = set()
+
+    for steps in every_branch(first["envelope"]["case_id"]):
+        state = start(first, "bkn")
+        for event_type, record in steps:
+            before = state.phase
+            state = advance(state, event_type, record)
+            assert state.phase in NEXT[before], (before, event_type)
+            taken.add((before, state.phase))
+
+    assert taken == {(before, after) for before, nexts in NEXT.items() for after in nexts}
+
+
+def test_every_phase_an_event_needs_is_reachable_from_the_report() -> None:
+    needed = {phase for phases in REQUIRED_PHASE.values() for phase in phases}
+
+    assert needed <= reachable(Phase.REPORTED)
+    assert not is_past(Phase.REPORTED, needed)
+    assert is_past(Phase.CLOSED, needed)
