@@ -112,6 +112,7 @@ def run_demo(
     systems = DemoSystems(home / "simulators")
     systems.configs["ppk-inbox"] |= inbox_hub or {}
     history = _ppk_history(systems, home)
+    recommended = _authority_history(systems)
     failed: list[str] = []
     threads = [
         threading.Thread(
@@ -130,6 +131,11 @@ def run_demo(
         log.info("kawal: demo connectors running: %s", ", ".join(systems.configs))
         if history:
             log.info("kawal: the demo PPK's registry holds the history's %d decrees", history)
+        if recommended:
+            log.info(
+                "kawal: the demo authority's register holds the history's %d recommended cases",
+                recommended,
+            )
         stop.wait()
     finally:
         stop.set()
@@ -152,6 +158,18 @@ def _ppk_history(systems: DemoSystems, home: Path) -> int:
     from connectors.ppk.demo_history import record_history
 
     return record_history(systems.registry, systems.configs["ppk-decrees"]["institution"], home)
+
+
+def _authority_history(systems: DemoSystems) -> int:
+    """Put the cases the history says the authority recommended on into its register (a new one).
+
+    Before any connector runs: its staff then never recommend again on a referral the history
+    recommended on, whichever of the two ``authority-status`` delivers first.
+    """
+    from connectors.authority.demo_history import record_history
+
+    institution = systems.configs["authority-status"]["institution"]
+    return record_history(systems.authority, institution)
 
 
 def stopping_all_on_failure(

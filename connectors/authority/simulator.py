@@ -200,8 +200,13 @@ class AuthoritySystem:
         reported_by: str = "bawaslu.33",
         case_number: str | None = None,
         violation: str = "DISCIPLINE_PARTISAN_SUPPORT",
+        status: str = "REGISTERED",
     ) -> CaseFile:
-        """Register a referred case (no outbox row: the referral came from the hub)."""
+        """Register a referred case (no outbox row: the referral came from the hub).
+
+        ``status`` other than ``REGISTERED``: a case the authority worked on before this
+        system ran (the demo's history, :mod:`connectors.authority.demo_history`).
+        """
         with self.engine.begin() as connection:
             sequence = (connection.scalar(select(func.count()).select_from(CASES)) or 0) + 1
             number = case_number or f"{sequence:03d}/LP/PB/33/{self._series}/2024"
@@ -213,7 +218,7 @@ class AuthoritySystem:
                     case_number=number,
                     hub_case_id=case_id_for(reported_by, number),
                     violation=violation,
-                    status="REGISTERED",
+                    status=status,
                     registered_at=self._now(),
                 )
             )
@@ -429,6 +434,11 @@ class AuthoritySystem:
             yield
 
     # What it holds ---------------------------------------------------------------------------
+
+    def holds_cases(self) -> bool:
+        """Whether any case is in the register."""
+        with self.engine.connect() as connection:
+            return connection.scalar(select(func.count()).select_from(CASES)) != 0
 
     def deliveries(self, event_id: str) -> int:
         """How many times the hub's event ``event_id`` is stored in ``hub_case_events``."""

@@ -18,7 +18,9 @@ from typing import Any, cast
 import pytest
 from kafka import KafkaConsumer
 
+from connectors.authority.demo_history import history_cases
 from connectors.ppk.demo_history import history_decrees
+from schemas.identity import case_id_for
 from streams.domain.entries import EntryProblem, check_entry
 from streams.domain.keys import load_key_registry
 from streams.local.demo_mix import mix_waves
@@ -34,6 +36,8 @@ pytestmark = pytest.mark.slow
 
 #: The demo's connected PPK, whose decree registry the demo simulates.
 PPK = "ppk.3374"
+#: The demo's recommending authority, whose case register the demo simulates.
+AUTHORITY = "bkn"
 
 
 @pytest.fixture(scope="module")
@@ -293,6 +297,59 @@ def _closed_connector_case(up: UpProcess, wave_cases: set[str]) -> dict[str, Any
             )
             return trail
     return None
+
+
+def _rows(database: Path, query: str) -> list[tuple[Any, ...]]:
+    """``query``'s rows; none while the file does not exist."""
+    if not database.exists():
+        return []
+    with sqlite3.connect(database) as connection:
+        return list(connection.execute(query))
+
+
+def _hub_recommendations(up: UpProcess) -> dict[str, int]:
+    """How many RecommendationIssued entries the audit store holds, by case."""
+    query = "SELECT case_id, count(*) FROM audit_entries WHERE event_type = 'RecommendationIssued'"
+    return dict(_rows(up.home / "audit.db", query + " GROUP BY case_id"))
+
+
+def test_the_demo_authoritys_register_and_the_hub_agree_on_every_recommendation(
+    demo_up: UpProcess,
+) -> None:
+    """The history's recommended cases are the register's: its staff never recommend again."""
+    _wait_for_output(demo_up, "more demo cases for the dashboard")
+    register = demo_up.home / "simulators" / "authority" / "authority.db"
+    history = {case_id_for(c.reported_by, c.case_number) for c in history_cases(AUTHORITY)}
+    delivered_query = (
+        "SELECT DISTINCT case_id FROM hub_case_events WHERE event_type = 'RecommendationIssued'"
+    )
+    deadline = time.monotonic() + CONNECTOR_CASE_SECONDS
+    while True:
+        worked = {
+            case_id
+            for case_id, status in _rows(register, "SELECT hub_case_id, status FROM cases")
+            if status != "REGISTERED"
+        }
+        delivered = {case_id for (case_id,) in _rows(register, delivered_query)}
+        recorded = _hub_recommendations(demo_up)
+        # Every history case is in the register as recommended on, and authority-status has
+        # delivered its recommendation (the race is over); the staff recommended on a case the
+        # history left to them; the hub holds one recommendation of each case worked on.
+        if (
+            history <= worked
+            and history <= delivered
+            and worked - history
+            and all(recorded.get(case_id) == 1 for case_id in worked)
+        ):
+            break
+        assert time.monotonic() < deadline, (sorted(history - worked), recorded)
+        time.sleep(2)
+
+    letters = kawal_here(
+        {"KAWAL_HOME": str(demo_up.home), "KAWAL_EMBEDDED_BROKER_PORT": str(demo_up.broker_port)},
+        *("dlq", "list", "--source-topic", inbound_topic(AUTHORITY), "--json"),
+    )
+    assert json.loads(letters.stdout) == [], letters.stdout
 
 
 def test_status_of_the_demo_asks_its_connectors_too(demo_up: UpProcess) -> None:
