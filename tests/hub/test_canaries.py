@@ -74,7 +74,7 @@ from tests.disclosure_case import (
     rejected_report,
     whole_case,
 )
-from tests.hubtools import RunningHub, http_get, report, start_hub, verification
+from tests.hubtools import RunningHub, http_get, report, start_hub
 from tests.in_process import kawal_here
 from tests.postgres import PostgresServer
 
@@ -235,10 +235,14 @@ def bad_signature(hub: RunningHub, case_id: str) -> Outgoing:
 
 
 def illegal_transition(hub: RunningHub, case_id: str) -> Outgoing:
-    """A well signed and sealed verification of a report that was not registered."""
-    record = verification(case_id, "bawaslu.33")
-    canaries = plant(CATALOG, "VerificationCompleted", record)
-    return Outgoing("bawaslu.33", case_id, hub.signed("VerificationCompleted", record), canaries)
+    """A well signed and sealed clarification from the PPK that answers no request yet.
+
+    Its request could still come, so it stays replayable (a verification of the rejected
+    report would not: the case is past that step for good, ``case_past_step``).
+    """
+    event_type, record = clarified(case_id)[1]
+    canaries = plant(CATALOG, event_type, record)
+    return Outgoing("ppk.3374", case_id, hub.signed(event_type, record), canaries)
 
 
 def unsigned(hub: RunningHub) -> Outgoing:
