@@ -66,11 +66,13 @@ typecheck: install
 docs: install
 	$(BIN)/python -m streams.contract.asyncapi
 	$(BIN)/python -m streams.contract.kubernetes
+	$(BIN)/python -m streams.contract.compose
 
 test: system-deps lint typecheck
 	$(BIN)/kawal schema check
 	$(BIN)/python -m streams.contract.asyncapi --check
 	$(BIN)/python -m streams.contract.kubernetes --check
+	$(BIN)/python -m streams.contract.compose --check
 	# Three test processes, each file in one (its module fixtures start its hubs once): tests
 	# wait on brokers and child processes, which left a third of two cores idle with two
 	# processes; three took 11:47 where two took 14:48 and 15:04 on the same machine.

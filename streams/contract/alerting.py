@@ -1,14 +1,17 @@
 """Alertmanager on Kubernetes: the workload that turns the hub's alerts into pages and tickets.
 
 The routing (:func:`monitoring.alerting.alertmanager_config`) is the ConfigMap
-``kawal-alertmanager``, generated and reviewed like every manifest; the two receivers' webhook
-URLs are the site's, in the Secret ``kawal-alertmanager-receivers`` (keys ``oncall-url`` and
-``ticket-url``), which the operator creates and these manifests never overwrite. An init
-container writes the configuration with those URLs into memory when the pod starts: without
-the Secret the pod does not start (``CreateContainerConfigError``), with a value that is not
-an http(s) URL the init container exits naming the key, so no alert is ever routed to a
-placeholder and silently lost. The site's Prometheus is told where to send alerts in its own
-``Prometheus`` resource (docs/operations.md, "How alerts reach people").
+``kawal-alertmanager``, generated and reviewed like every manifest; the receivers' webhook URLs
+are the site's, in the Secret ``kawal-alertmanager-receivers`` (keys ``oncall-url``,
+``ticket-url`` and ``heartbeat-url``), which the operator creates and these manifests never
+overwrite. An init container writes the configuration with those URLs into memory when the
+pod starts: without the Secret the pod does not start (``CreateContainerConfigError``), with a
+value that is not an http(s) URL the init container exits naming the key, so no alert is ever
+routed to a placeholder and silently lost. The site's Prometheus is told where to send alerts
+in its own ``Prometheus`` resource (docs/operations.md, "How alerts reach people"); it scrapes
+Alertmanager through the ServiceMonitor ``kawal-alertmanager``
+(:mod:`streams.contract.scraping`).
+Compose runs the same template and script (:mod:`streams.contract.compose`).
 
 Example:
     >>> [r["kind"] for r in alertmanager_resources()]
@@ -17,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -27,7 +31,8 @@ from streams.contract.workloads import PART_OF, component_labels
 Json = dict[str, Any]
 
 #: The official image, pinned like the Compose file's ``prom/prometheus:v2.53.0``; the
-#: configuration is checked by ``amtool`` 0.25 (Debian's), whose fields 0.27 reads unchanged.
+#: configuration is checked by ``amtool`` 0.25 (Debian's) and written with only the fields both
+#: 0.25 and 0.27 read alike (:mod:`monitoring.alerting`).
 IMAGE = "prom/alertmanager:v0.27.0"
 NAME = "kawal-alertmanager"
 #: The site's Secret holding the receivers' webhook URLs.
@@ -36,6 +41,7 @@ RECEIVERS_SECRET = "kawal-alertmanager-receivers"  # noqa: S105 (a Secret's name
 RECEIVER_KEYS = {
     "oncall-url": ("ONCALL_URL", "__KAWAL_ONCALL_URL__"),
     "ticket-url": ("TICKET_URL", "__KAWAL_TICKET_URL__"),
+    "heartbeat-url": ("HEARTBEAT_URL", "__KAWAL_HEARTBEAT_URL__"),
 }
 PORT = 9093
 TEMPLATE_DIR = "/etc/alertmanager/template"
@@ -48,14 +54,12 @@ _COMPONENT = "alertmanager"
 
 def alertmanager_resources() -> list[Json]:
     """The ConfigMap of the routing, the StatefulSet of Alertmanager and its Service."""
-    oncall, ticket = (token for _, token in RECEIVER_KEYS.values())
-    template = yaml.safe_dump(alertmanager_config(oncall, ticket), sort_keys=False)
     labels = {**component_labels(_COMPONENT), **PART_OF}
     config_map = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": NAME, "labels": labels},
-        "data": {"alertmanager.yml": template},
+        "data": {"alertmanager.yml": config_template()},
     }
     service = {
         "apiVersion": "v1",
@@ -69,13 +73,25 @@ def alertmanager_resources() -> list[Json]:
     return [config_map, _statefulset(), service]
 
 
-def render_script() -> str:
+def config_template() -> str:
+    """The routing as YAML, each receiver's URL a token :func:`render_script` replaces."""
+    oncall, ticket, heartbeat = (token for _, token in RECEIVER_KEYS.values())
+    return yaml.safe_dump(alertmanager_config(oncall, ticket, heartbeat), sort_keys=False)
+
+
+def render_script(names: Mapping[str, str] | None = None) -> str:
     """The init container's script: checks each URL, then writes the configuration with them.
 
     POSIX shell (the image's busybox). A URL is never printed: it may carry a token.
+
+    Args:
+        names: per key of :data:`RECEIVER_KEYS`, how an error names where its URL comes from
+            (no quote in it); by default the Secret's key.
     """
+    named = names or {key: f"{RECEIVERS_SECRET}: key {key}" for key in RECEIVER_KEYS}
     checks = "".join(
-        f'check {key} "${{{variable}:-}}"\n' for key, (variable, _) in RECEIVER_KEYS.items()
+        f'check "{named[key]}" "${{{variable}:-}}"\n'
+        for key, (variable, _) in RECEIVER_KEYS.items()
     )
     cases = "".join(
         f'    *{token}*) line="${{line%%{token}*}}${variable}${{line#*{token}}}" ;;\n'
@@ -86,11 +102,11 @@ def render_script() -> str:
         "check() {\n"
         '  case "$2" in\n'
         "    http://?*|https://?*) ;;\n"
-        f'    *) echo "{RECEIVERS_SECRET}: key $1 is not an http:// or https:// URL;'
+        '    *) echo "$1 is not an http:// or https:// URL;'
         ' set it (docs/operations.md, How alerts reach people)" >&2; exit 1 ;;\n'
         "  esac\n"
         '  case "$2" in\n'
-        f"    *[\\'\\ ]*) echo \"{RECEIVERS_SECRET}: key $1 holds a quote or a space;"
+        "    *[\\'\\ ]*) echo \"$1 holds a quote or a space;"
         ' percent-encode it" >&2; exit 1 ;;\n'
         "  esac\n"
         "}\n"

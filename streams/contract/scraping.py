@@ -2,11 +2,12 @@
 
 The worker and the sink are scraped over HTTPS, their certificate verified against the CA of
 the TLS Secret ``kawal-web-tls`` for the name of their Service; the connectors, which serve
-only their metrics, over HTTP.
+only their metrics, over HTTP, and so does Alertmanager, whose failed notifications are alerted
+on (``KawalNotificationsFailing``).
 
 Example:
     >>> [m["metadata"]["name"] for m in service_monitors()]
-    ['kawal-worker', 'kawal-sink', 'kawal-connector']
+    ['kawal-worker', 'kawal-sink', 'kawal-connector', 'kawal-alertmanager']
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ def service_monitors() -> list[Json]:
 
     The worker and the sink over HTTPS, their certificate verified against the CA of
     ``kawal-web-tls`` for the name of their Service (each its own monitor, since a monitor's
-    endpoint has one ``serverName``); the connectors over HTTP.
+    endpoint has one ``serverName``); the connectors and Alertmanager (its port ``web``) over
+    HTTP.
     """
     hub = [_monitor(component, _https_endpoint(f"kawal-{component}")) for component in HUB_PORTS]
     plain = {"port": "http", "path": "/metrics", "interval": "15s", "scheme": "http"}
-    return [*hub, _monitor("connector", plain)]
+    return [*hub, _monitor("connector", plain), _monitor("alertmanager", {**plain, "port": "web"})]
 
 
 def _https_endpoint(server_name: str) -> Json:

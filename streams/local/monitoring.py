@@ -121,6 +121,7 @@ class LocalPrometheus:
             verify_tls=False,
             alertmanager=alertmanager,
             runbooks=runbooks,
+            itself=f"127.0.0.1:{port}",
         )
         self.alertmanager = alertmanager
         self.child: ChildProcess | None = None

@@ -7,20 +7,24 @@ from typing import Any
 from streams.status.checks import OPERATIONS, RUNBOOK_STATUS, Check, State, ok
 from streams.status.web_reads import get
 
+#: The severity of ``KawalWatchdog``, which always fires while the alert path works: no fault.
+HEARTBEAT = "heartbeat"
+
 
 def alerts_check(prometheus: str) -> Check:
     """``DOWN`` while a paging alert fires, ``DEGRADED`` while a ticket does, else ``OK``.
 
     Only alert names and severities are read: their labels are closed vocabularies, but the
-    summary is left to Prometheus's own page.
+    summary is left to Prometheus's own page. The heartbeat (``KawalWatchdog``) is left out.
     """
     answer = get(f"{prometheus}/api/v1/alerts")
     alerts = answer.json().get("data", {}).get("alerts") if answer.status == 200 else None
     if not isinstance(alerts, list):
         why = f"Prometheus does not answer at {prometheus} ({answer.failure or answer.status})"
         return Check("alerts", State.DEGRADED, why, RUNBOOK_STATUS)
+    named_alerts = {_name_and_severity(a) for a in alerts if a.get("state") == "firing"}
     firing = sorted(
-        {_name_and_severity(alert) for alert in alerts if alert.get("state") == "firing"},
+        (found for found in named_alerts if found[1] != HEARTBEAT),
         key=lambda found: (found[1] != "page", found[0]),
     )
     if not firing:

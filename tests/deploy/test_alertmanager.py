@@ -19,6 +19,7 @@ from tests.monitoring.amtools import amtool, receivers_of
 
 ONCALL = "https://events.example.go.id/v1/alertmanager?routing=kawal&token=a1b2#page"
 TICKET = "http://tickets.kawal.svc:8080/hooks/kawal"
+HEARTBEAT = "https://hc-ping.example.go.id/5f0c-kawal"
 
 
 def _alertmanager() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -51,7 +52,9 @@ def render(tmp: Path, secret: dict[str, str]) -> subprocess.CompletedProcess[str
 
 @pytest.fixture
 def rendered(tmp_path: Path) -> Path:
-    done = render(tmp_path, {"oncall-url": ONCALL, "ticket-url": TICKET})
+    done = render(
+        tmp_path, {"oncall-url": ONCALL, "ticket-url": TICKET, "heartbeat-url": HEARTBEAT}
+    )
     assert done.returncode == 0, done.stderr
     return tmp_path / "config" / "alertmanager.yml"
 
@@ -62,6 +65,7 @@ def test_the_rendered_configuration_passes_amtool_check(rendered: Path) -> None:
     assert "SUCCESS" in checked.stdout
     assert ONCALL in rendered.read_text()
     assert TICKET in rendered.read_text()
+    assert HEARTBEAT in rendered.read_text()
 
 
 def test_the_template_with_its_placeholders_is_refused(tmp_path: Path) -> None:
@@ -79,6 +83,10 @@ def test_a_page_goes_to_oncall_and_a_ticket_to_the_ticket_receiver(rendered: Pat
     assert receivers_of(rendered, "alertname=KawalDeadLetterBurst", "severity=ticket") == "ticket"
     # An alert without a severity of ours is not dropped: it becomes a ticket.
     assert receivers_of(rendered, "alertname=Other") == "ticket"
+    assert receivers_of(rendered, "alertname=KawalWatchdog", "severity=heartbeat") == "heartbeat"
+    # Notifications failing: told through the ticket queue as well, should paging be the one.
+    failing = ("alertname=KawalNotificationsFailing", "severity=page")
+    assert receivers_of(rendered, *failing) == "ticket,oncall"
 
 
 def test_a_wrong_expectation_fails_the_routing_test(rendered: Path) -> None:
@@ -92,9 +100,23 @@ def test_a_wrong_expectation_fails_the_routing_test(rendered: Path) -> None:
 @pytest.mark.parametrize(
     ("secret", "said"),
     [
-        ({"ticket-url": TICKET}, "key oncall-url is not an http:// or https:// URL"),
-        ({"oncall-url": ONCALL, "ticket-url": "CHANGE-ME"}, "key ticket-url is not an http"),
-        ({"oncall-url": "https://a.example/x y", "ticket-url": TICKET}, "key oncall-url holds"),
+        (
+            {"ticket-url": TICKET, "heartbeat-url": HEARTBEAT},
+            "kawal-alertmanager-receivers: key oncall-url is not an http:// or https:// URL",
+        ),
+        (
+            {"oncall-url": ONCALL, "ticket-url": "CHANGE-ME", "heartbeat-url": HEARTBEAT},
+            "key ticket-url is not an http",
+        ),
+        ({"oncall-url": ONCALL, "ticket-url": TICKET}, "key heartbeat-url is not an http"),
+        (
+            {
+                "oncall-url": "https://a.example/x y",
+                "ticket-url": TICKET,
+                "heartbeat-url": HEARTBEAT,
+            },
+            "key oncall-url holds",
+        ),
     ],
 )
 def test_a_missing_or_bad_receiver_url_stops_the_pod_naming_the_key(

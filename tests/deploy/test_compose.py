@@ -81,7 +81,7 @@ def test_prometheus_of_compose_passes_promtool_with_the_rules(tmp_path: Path) ->
     checked = promtool("check", "config", str(path))
     assert checked.returncode == 0, checked.stdout + checked.stderr
     jobs = {job["job_name"] for job in config["scrape_configs"]}
-    assert jobs == {"kawal-worker", "kawal-sink"}
+    assert jobs == {"kawal-worker", "kawal-sink", "kawal-alertmanager", "kawal-prometheus"}
 
 
 def test_clients_meet_the_brokers_over_sasl_ssl_with_passwords_only_in_secret_files() -> None:

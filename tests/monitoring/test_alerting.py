@@ -23,7 +23,7 @@ from streams.local.monitoring import NO_ALERTMANAGER, LocalPrometheus, for_hub
 from streams.local.processes import free_port
 from streams.settings import Settings
 from tests.monitoring.amtools import listed_alerts, post_alerts, start_alertmanager, write_config
-from tests.monitoring.prometheus_api import wait_until
+from tests.monitoring.prometheus_api import query, targets, wait_until
 from tests.monitoring.promtools import ROOT, promtool
 
 TARGETS = {"kawal-worker": ["127.0.0.1:6066"], "kawal-sink": ["127.0.0.1:6067"]}
@@ -58,9 +58,14 @@ def test_up_sends_to_the_alertmanager_of_the_setting_with_its_runbook_base() -> 
     (sent_to,) = config["alerting"]["alertmanagers"]
     assert sent_to["static_configs"] == [{"targets": ["127.0.0.1:9093"]}]
     assert config["global"]["external_labels"] == {"kawal_runbooks": DOCS}
+    # The alert path is scraped too: its metrics say when notifications fail.
+    scraped = {job["job_name"]: job["static_configs"] for job in config["scrape_configs"]}
+    assert scraped["kawal-alertmanager"] == [{"targets": ["127.0.0.1:9093"]}]
+    assert scraped["kawal-prometheus"] == [{"targets": [f"127.0.0.1:{settings.prometheus_port}"]}]
     # Unset: the runbooks of this checkout, which open on this machine.
     config = for_hub(Settings(prometheus_port=free_port()), connectors=False).config
     assert "alerting" not in config
+    assert {job["job_name"] for job in config["scrape_configs"]} == {"kawal-worker", "kawal-sink"}
     runbooks = config["global"]["external_labels"]["kawal_runbooks"]
     assert runbooks == (ROOT / "docs").as_uri()
 
@@ -76,7 +81,10 @@ def test_an_alertmanager_url_that_is_no_base_url_is_refused(url: str) -> None:
 
 
 class Webhooks:
-    """An HTTP server recording every notification POSTed to it, by path."""
+    """An HTTP server recording every notification POSTed to it, by path.
+
+    A path under ``/broken`` answers 500, as a receiver that is down does.
+    """
 
     def __init__(self) -> None:
         self.received: list[tuple[str, dict[str, Any]]] = []
@@ -86,7 +94,7 @@ class Webhooks:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 received.append((self.path, json.loads(body)))
-                self.send_response(200)
+                self.send_response(500 if self.path.startswith("/broken") else 200)
                 self.end_headers()
 
             def log_message(self, *args: object) -> None:
@@ -106,7 +114,8 @@ def webhooks() -> Iterator[Webhooks]:
 
 @pytest.fixture
 def alertmanager(tmp_path: Path, webhooks: Webhooks) -> Iterator[str]:
-    config = alertmanager_config(f"{webhooks.url}/oncall", f"{webhooks.url}/ticket")
+    hooks = (f"{webhooks.url}/{name}" for name in ("oncall", "ticket", "heartbeat"))
+    config = alertmanager_config(*hooks)
     path = write_config(tmp_path / "alertmanager.yml", config)
     child, url = start_alertmanager(path, tmp_path)
     yield url
@@ -197,3 +206,88 @@ def test_without_an_alertmanager_prometheus_says_once_that_alerts_reach_nobody(
         assert NO_ALERTMANAGER not in capsys.readouterr().err
     finally:
         prometheus.stop()
+
+
+def _expr(alert: str) -> str:
+    groups = yaml.safe_load(RULES_FILE.read_text())["groups"]
+    (rule,) = [rule for group in groups for rule in group["rules"] if rule.get("alert") == alert]
+    expr: str = rule["expr"]
+    return expr
+
+
+def _with_rules(tmp_path: Path, alertmanager: str) -> LocalPrometheus:
+    """Prometheus with the hub's own rules, sending to ``alertmanager``, scraping it and itself.
+
+    The watchdog waits 6 s before it fires: Prometheus finds its Alertmanager within 5 s, and a
+    send before that is dropped and repeated only a minute later (--rules.alert.resend-delay).
+    """
+    rules = yaml.safe_load(RULES_FILE.read_text())
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            if rule.get("alert") == "KawalWatchdog":
+                rule["for"] = "6s"
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump(rules))
+    prometheus = LocalPrometheus(
+        tmp_path / "prometheus",
+        free_port(),
+        {},
+        interval_seconds=1,
+        rules=tmp_path / "rules.yml",
+        alertmanager=alertmanager,
+    )
+    prometheus.start()
+    return prometheus
+
+
+def _beats(webhooks: Webhooks) -> list[dict[str, Any]]:
+    return [notification for path, notification in webhooks.received if path == "/heartbeat"]
+
+
+def test_the_watchdog_reaches_the_heartbeat_webhook_and_the_alert_path_is_scraped(
+    tmp_path: Path, alertmanager: str, webhooks: Webhooks
+) -> None:
+    prometheus = _with_rules(tmp_path, alertmanager)
+    try:
+        wait_until(
+            lambda: [] if _beats(webhooks) else ["no heartbeat"], "the heartbeat webhook", 90
+        )
+        health = {t["labels"]["job"]: t["health"] for t in targets(prometheus.url)}
+    finally:
+        prometheus.stop()
+    assert {a["labels"]["alertname"] for a in _beats(webhooks)[0]["alerts"]} == {"KawalWatchdog"}
+    assert health == {"kawal-alertmanager": "up", "kawal-prometheus": "up"}
+
+
+def test_a_refusing_webhook_shows_in_the_expression_of_kawal_notifications_failing(
+    tmp_path: Path, webhooks: Webhooks
+) -> None:
+    hooks = (f"{webhooks.url}/{name}" for name in ("oncall", "ticket", "broken/heartbeat"))
+    config = write_config(tmp_path / "alertmanager.yml", alertmanager_config(*hooks))
+    child, url = start_alertmanager(config, tmp_path)
+    prometheus = _with_rules(tmp_path, url)
+    try:
+        failing = _expr("KawalNotificationsFailing")
+        wait_until(
+            lambda: [] if query(prometheus.url, failing) else ["no failure"], "Alertmanager", 150
+        )
+        (found,) = query(prometheus.url, failing)
+    finally:
+        prometheus.stop()
+        child.stop(10.0)
+    assert found["metric"]["job"] == "kawal-alertmanager"
+    assert found["metric"]["integration"] == "webhook"
+
+
+def test_an_unreachable_alertmanager_shows_in_the_expression_of_kawal_alerts_undelivered(
+    tmp_path: Path,
+) -> None:
+    prometheus = _with_rules(tmp_path, f"http://127.0.0.1:{free_port()}")  # nothing listens
+    try:
+        undelivered = _expr("KawalAlertsUndelivered")
+        wait_until(
+            lambda: [] if query(prometheus.url, undelivered) else ["no error"], "Prometheus", 150
+        )
+        (found,) = query(prometheus.url, undelivered)
+    finally:
+        prometheus.stop()
+    assert found["metric"]["job"] == "kawal-prometheus"

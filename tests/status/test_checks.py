@@ -198,11 +198,19 @@ def test_firing_alerts_make_the_hub_degraded_or_down_with_the_first_runbook(
     state, url = served
     _alerts(state, ("KawalSinkStalled", "page", "pending"))
     assert alerts_check(url).state is State.OK
+    # The watchdog always fires while the alert path works: that is no fault.
+    _alerts(state, ("KawalWatchdog", "heartbeat", "firing"))
+    assert alerts_check(url).state is State.OK
     _alerts(state, ("KawalLagUnknown", "ticket", "firing"))
     ticket = alerts_check(url)
     assert (ticket.state, ticket.reason) == (State.DEGRADED, "firing: KawalLagUnknown (ticket)")
     assert ticket.runbook == "docs/operations.md#kawallagunknown"
-    _alerts(state, ("KawalLagUnknown", "ticket", "firing"), ("KawalProcessDown", "page", "firing"))
+    _alerts(
+        state,
+        ("KawalLagUnknown", "ticket", "firing"),
+        ("KawalProcessDown", "page", "firing"),
+        ("KawalWatchdog", "heartbeat", "firing"),
+    )
     page = alerts_check(url)
     assert page.state is State.DOWN
     assert page.reason == "firing: KawalProcessDown (page), KawalLagUnknown (ticket)"
