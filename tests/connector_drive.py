@@ -312,11 +312,11 @@ def bawaslu_number(authority: AuthoritySystem, case_id: str) -> str:
 
 def delivered(drive: Drive) -> None:
     """Wait until BKN's database holds every entry of its feed (the closing last), and
-    Bawaslu's system entries of Bawaslu's case.
+    Bawaslu's system entries of Bawaslu's case, and SIASN that case.
 
     Each system's connector joins its consumer group on its own: on tansu one join was seen
-    to take longer than the whole drive, so Bawaslu's system is waited for too, not taken to
-    be as quick as BKN's.
+    to take longer than the whole drive, so Bawaslu's system and SIASN are waited for too, not
+    taken to be as quick as BKN's (a loaded CI run once ended the drive before SIASN had it).
     """
     case_id = next(iter(drive.reports))
     query = select(HUB_CASE_EVENTS.c.event_id).where(
@@ -332,6 +332,7 @@ def delivered(drive: Drive) -> None:
         lambda: bool(drive.systems.bawaslu.updates_of(case_id)),
         "an entry of Bawaslu's case in Bawaslu's system",
     )
+    wait(lambda: case_id in drive.systems.siasn.cases, "Bawaslu's case in SIASN")
 
 
 def drive_through(drive: Drive) -> None:
