@@ -10,7 +10,6 @@ none back, so replaying does not multiply their letters (as it did while they we
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -18,53 +17,17 @@ import pytest
 
 from streams.cli import main
 from streams.cli.exits import EXIT_ERROR, EXIT_OK
-from streams.local.embedded import EmbeddedBroker
-from streams.topics import inbound_topic
+from tests.cli.dlqtools import letters_of
 from tests.hubtools import (
     RunningHub,
     envelope,
     recommendation,
     report,
     sanction,
-    start_hub,
     until_referral,
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def own_hub(
-    module_broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningHub]:
-    """A worker and sink of this file alone: its replays select only its own letters."""
-    running = start_hub(module_broker.url, tmp_path_factory.mktemp("hub"))
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def cli(
-    own_hub: RunningHub, module_broker: EmbeddedBroker, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The CLI pointed at the hub's broker and home (whose key opens the sealed letters)."""
-    monkeypatch.setenv("KAWAL_HOME", str(own_hub.home))
-    monkeypatch.setenv("KAWAL_BROKER_URL", module_broker.url)
-
-
-def letters_of(hub: RunningHub, event: dict[str, Any], at_least: int = 1) -> list[dict[str, Any]]:
-    """The dead letters of ``event``'s record, once ``at_least`` of them are in."""
-    envelope_ = event["envelope"]
-    return hub.read(
-        "kawal.dlq",
-        lambda letter: (
-            letter["source_topic"] == inbound_topic(envelope_["source"])
-            and hub.event_id_in(letter) == envelope_["event_id"]
-        ),
-        at_least=at_least,
-    )
 
 
 def objection(case_id: str, decree_number: str) -> dict[str, Any]:
@@ -79,25 +42,25 @@ def objection(case_id: str, decree_number: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.usefixtures("cli")
+@pytest.mark.usefixtures("dlq_cli")
 def test_events_their_case_is_past_are_told_apart_and_replay_does_not_multiply_them(
-    own_hub: RunningHub, capsys: pytest.CaptureFixture[str]
+    dlq_hub: RunningHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
     first = report()
     case_id = first["envelope"]["case_id"]
     for event_type, record in [("ReportReceived", first), *until_referral(case_id)]:
-        own_hub.step(event_type, record)
-    own_hub.step("RecommendationIssued", recommendation(case_id))
+        dlq_hub.step(event_type, record)
+    dlq_hub.step("RecommendationIssued", recommendation(case_id))
     decree = sanction(case_id)
-    own_hub.step("SanctionImposed", decree)
+    dlq_hub.step("SanctionImposed", decree)
     late = [
         ("RecommendationIssued", recommendation(case_id)),
         ("ReportReceived", report("bawaslu.33", first["case_number"])),
         ("ObjectionFiled", objection(case_id, "800/NOT-THIS-CASE/2024")),
     ]
     for event_type, record in late:
-        own_hub.publish(event_type, record)
-    letters = [letters_of(own_hub, record)[0] for _type, record in late]
+        dlq_hub.publish(event_type, record)
+    letters = [letters_of(dlq_hub, record)[0] for _type, record in late]
 
     assert [letter["reason_code"] for letter in letters] == ["case_past_step"] * 3
     recommended, reported, contested = (letter["reason"] for letter in letters)
@@ -108,7 +71,7 @@ def test_events_their_case_is_past_are_told_apart_and_replay_does_not_multiply_t
     assert decree["decree_number"] not in contested
     assert "NOT-THIS-CASE" not in contested
     receipts = [
-        own_hub.receipts(r["envelope"]["source"], r["envelope"]["event_id"]) for _t, r in late
+        dlq_hub.receipts(r["envelope"]["source"], r["envelope"]["event_id"]) for _t, r in late
     ]
     assert [[r["reason_code"] for r in found] for found in receipts] == [["case_past_step"]] * 3
 
@@ -131,37 +94,37 @@ def test_events_their_case_is_past_are_told_apart_and_replay_does_not_multiply_t
     markers.append(("ReportReceived", report("bawaslu.33", first["case_number"])))
     markers.append(("ObjectionFiled", objection(case_id, "800/NOT-THIS-CASE/2024")))
     for event_type, record in markers:
-        own_hub.publish(event_type, record)
+        dlq_hub.publish(event_type, record)
     for _type, record in markers:
-        assert [letter["reason_code"] for letter in letters_of(own_hub, record)] == [
+        assert [letter["reason_code"] for letter in letters_of(dlq_hub, record)] == [
             "case_past_step"
         ]
-    assert [len(letters_of(own_hub, record)) for _type, record in late] == [1, 1, 1]
+    assert [len(letters_of(dlq_hub, record)) for _type, record in late] == [1, 1, 1]
 
     # Sent anyway, such an event comes back refused, one more letter each time: what the
     # counts above would show had replay sent it.
     assert main(["dlq", "replay", "--reason", "case_past_step", "--include-permanent"]) == 0
-    assert len(letters_of(own_hub, late[0][1], at_least=2)) == 2
+    assert len(letters_of(dlq_hub, late[0][1], at_least=2)) == 2
 
 
-@pytest.mark.usefixtures("cli")
+@pytest.mark.usefixtures("dlq_cli")
 def test_a_recommendation_before_its_referral_is_replayed_and_recorded_once_it_came(
-    own_hub: RunningHub, capsys: pytest.CaptureFixture[str]
+    dlq_hub: RunningHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
     first = report()
     case_id = first["envelope"]["case_id"]
-    own_hub.step("ReportReceived", first)
+    dlq_hub.step("ReportReceived", first)
     early = recommendation(case_id)
-    own_hub.publish("RecommendationIssued", early)
-    [letter] = letters_of(own_hub, early)
+    dlq_hub.publish("RecommendationIssued", early)
+    [letter] = letters_of(dlq_hub, early)
     assert letter["reason_code"] == "illegal_transition"
     assert "the case is reported, not referred" in letter["reason"]
     for event_type, record in until_referral(case_id):
-        own_hub.step(event_type, record)
+        dlq_hub.step(event_type, record)
 
     code = main(["dlq", "replay", "--reason", "illegal_transition"])
 
     assert code == EXIT_OK
     assert capsys.readouterr().out.splitlines()[0].startswith("replayed 1,")
-    rows = own_hub.wait_trail(case_id, 5)
+    rows = dlq_hub.wait_trail(case_id, 5)
     assert rows[-1].event_id == early["envelope"]["event_id"]

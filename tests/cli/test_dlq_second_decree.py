@@ -10,7 +10,6 @@ after each replay of a fresh demo's). A sanction that came before its recommenda
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,46 +17,12 @@ import pytest
 
 from streams.cli import main
 from streams.cli.exits import EXIT_ERROR, EXIT_OK
-from streams.local.embedded import EmbeddedBroker
-from streams.topics import inbound_topic
-from tests.hubtools import RunningHub, recommendation, sanction, start_hub
+from tests.cli.dlqtools import letters_of
+from tests.hubtools import RunningHub, recommendation, sanction
 
 PPK = "ppk.3374"
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def own_hub(
-    module_broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningHub]:
-    """A worker and sink of this file alone: its replays select only its own letters."""
-    running = start_hub(module_broker.url, tmp_path_factory.mktemp("hub"))
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def cli(
-    own_hub: RunningHub, module_broker: EmbeddedBroker, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The CLI pointed at the hub's broker and home (whose key opens the sealed letters)."""
-    monkeypatch.setenv("KAWAL_HOME", str(own_hub.home))
-    monkeypatch.setenv("KAWAL_BROKER_URL", module_broker.url)
-
-
-def letters_of(hub: RunningHub, event: dict[str, Any], at_least: int = 1) -> list[dict[str, Any]]:
-    """The dead letters of ``event``'s record, once ``at_least`` of them are in."""
-    event_id = event["envelope"]["event_id"]
-    return hub.read(
-        "kawal.dlq",
-        lambda letter: (
-            letter["source_topic"] == inbound_topic(PPK) and hub.event_id_in(letter) == event_id
-        ),
-        at_least=at_least,
-    )
 
 
 def sanctioned_case(hub: RunningHub) -> tuple[str, dict[str, Any]]:
@@ -69,17 +34,17 @@ def sanctioned_case(hub: RunningHub) -> tuple[str, dict[str, Any]]:
     return case_id, decree
 
 
-@pytest.mark.usefixtures("cli")
+@pytest.mark.usefixtures("dlq_cli")
 def test_second_decrees_are_told_apart_and_replay_does_not_multiply_their_letters(
-    own_hub: RunningHub, capsys: pytest.CaptureFixture[str]
+    dlq_hub: RunningHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    case_id, decree = sanctioned_case(own_hub)
+    case_id, decree = sanctioned_case(dlq_hub)
     other = sanction(case_id)
     same = sanction(case_id) | {"decree_number": decree["decree_number"]}
-    own_hub.publish("SanctionImposed", other)
-    own_hub.publish("SanctionImposed", same)
-    [other_letter] = letters_of(own_hub, other)
-    [same_letter] = letters_of(own_hub, same)
+    dlq_hub.publish("SanctionImposed", other)
+    dlq_hub.publish("SanctionImposed", same)
+    [other_letter] = letters_of(dlq_hub, other)
+    [same_letter] = letters_of(dlq_hub, same)
 
     assert other_letter["reason_code"] == "already_sanctioned"
     assert "the hub holds another decree_number for this case" in other_letter["reason"]
@@ -87,7 +52,7 @@ def test_second_decrees_are_told_apart_and_replay_does_not_multiply_their_letter
     assert "nothing more is needed" in same_letter["reason"]
     # Numbers are compared, never quoted.
     assert decree["decree_number"] not in other_letter["reason"] + same_letter["reason"]
-    receipts = [own_hub.receipts(PPK, event["envelope"]["event_id"]) for event in (other, same)]
+    receipts = [dlq_hub.receipts(PPK, event["envelope"]["event_id"]) for event in (other, same)]
     assert [[r["reason_code"] for r in found] for found in receipts] == [
         ["already_sanctioned"],
         ["duplicate_event"],
@@ -112,32 +77,32 @@ def test_second_decrees_are_told_apart_and_replay_does_not_multiply_their_letter
     # A marker behind any record replay could have sent: same topic, same case, so the
     # worker takes it after them.
     marker = sanction(case_id)
-    own_hub.publish("SanctionImposed", marker)
-    assert [letter["reason_code"] for letter in letters_of(own_hub, marker)] == [
+    dlq_hub.publish("SanctionImposed", marker)
+    assert [letter["reason_code"] for letter in letters_of(dlq_hub, marker)] == [
         "already_sanctioned"
     ]
-    assert (len(letters_of(own_hub, other)), len(letters_of(own_hub, same))) == (1, 1)
+    assert (len(letters_of(dlq_hub, other)), len(letters_of(dlq_hub, same))) == (1, 1)
 
     # Sent anyway, a second decree comes back refused, one more letter each time: what the
     # counts above would show had replay sent it.
     assert main(["dlq", "replay", "--reason", "already_sanctioned", "--include-permanent"]) == 0
-    assert len(letters_of(own_hub, other, at_least=2)) == 2
+    assert len(letters_of(dlq_hub, other, at_least=2)) == 2
 
 
-@pytest.mark.usefixtures("cli")
+@pytest.mark.usefixtures("dlq_cli")
 def test_a_sanction_before_its_recommendation_is_replayed_and_recorded_once_it_came(
-    own_hub: RunningHub, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    dlq_hub: RunningHub, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    case_id = own_hub.open_case()
+    case_id = dlq_hub.open_case()
     early = sanction(case_id)
-    own_hub.publish("SanctionImposed", early)
-    [letter] = letters_of(own_hub, early)
+    dlq_hub.publish("SanctionImposed", early)
+    [letter] = letters_of(dlq_hub, early)
     assert letter["reason_code"] == "illegal_transition"
-    own_hub.step("RecommendationIssued", recommendation(case_id))
+    dlq_hub.step("RecommendationIssued", recommendation(case_id))
 
     code = main(["dlq", "replay", "--reason", "illegal_transition"])
 
     assert code == EXIT_OK
     assert capsys.readouterr().out.splitlines()[0].startswith("replayed 1,")
-    rows = own_hub.wait_trail(case_id, 6)
+    rows = dlq_hub.wait_trail(case_id, 6)
     assert rows[-1].event_id == early["envelope"]["event_id"]
