@@ -7,11 +7,9 @@ removed) when the session ends.
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -22,6 +20,7 @@ from pathlib import Path
 import psycopg
 
 from streams.local.processes import free_port
+from tests.freezing import frozen
 
 START_SECONDS = 30.0
 
@@ -135,13 +134,8 @@ class PostgresServer:
             ["pgrep", "-P", str(postmaster)], capture_output=True, text=True, check=False
         ).stdout.split()
         pids = [postmaster, *map(int, children)]
-        for pid in pids:
-            _signal(pid, signal.SIGSTOP)
-        try:
+        with frozen(*pids):
             yield
-        finally:
-            for pid in pids:
-                _signal(pid, signal.SIGCONT)
 
     def stop(self) -> None:
         """Stop the server immediately and remove its files."""
@@ -151,10 +145,3 @@ class PostgresServer:
             )
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
-
-
-def _signal(pid: int, signum: int) -> None:
-    # A backend that was ending (a connection just closed) is gone once the postmaster,
-    # resumed first, has reaped it: it needs no signal.
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signum)

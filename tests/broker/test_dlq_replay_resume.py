@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from streams.domain.institutions import load_institutions
 from streams.local.embedded import EmbeddedBroker
 from streams.topics import DLQ, all_topics, inbound_topic
 from tests.brokers import start_ephemeral_broker
+from tests.freezing import freeze
 from tests.hubtools import signed_report
 
 #: The first batch's topic, then the second's.
@@ -51,26 +51,6 @@ def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
         yield own
     finally:
         own.stop()
-
-
-def wait_stopped(pid: int) -> None:
-    """Wait until every thread of ``pid`` is stopped: SIGSTOP reaches a running one later.
-
-    Before, a broker thread busy on another core could still take the next batch.
-    """
-    deadline = time.monotonic() + 10
-    tasks = Path(f"/proc/{pid}/task")
-    while any(_state(task) not in "Tt" for task in tasks.iterdir()):
-        assert time.monotonic() < deadline, f"the broker {pid} did not stop"
-        time.sleep(0.005)
-
-
-def _state(task: Path) -> str:
-    """The one-letter state of a thread in ``/proc`` (after the name in parentheses)."""
-    try:
-        return (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:  # the thread ended meanwhile
-        return "T"
 
 
 def signed_records(codec: AvroCodec) -> list[bytes]:
@@ -118,15 +98,14 @@ def test_a_replay_the_broker_stops_partway_sends_each_letter_once_when_run_again
     assert broker.pid is not None
     frozen = broker.pid
 
-    def freeze(sent: int) -> None:
+    def freeze_after(sent: int) -> None:
         acknowledged.append(sent)
-        os.kill(frozen, signal.SIGSTOP)
-        wait_stopped(frozen)
+        freeze(frozen)
 
     stopped: ReplayInterruptedError | None = None
     try:
         finished = replay_dead_letters(
-            bootstrap, codec, tmp_path, selection, ring, wait=WAIT, progress=freeze, batch=2
+            bootstrap, codec, tmp_path, selection, ring, wait=WAIT, progress=freeze_after, batch=2
         )
     except ReplayInterruptedError as exc:
         stopped = exc

@@ -9,7 +9,6 @@ The broker is frozen (SIGSTOP) rather than stopped: it answers nothing, as on a 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +16,12 @@ from pathlib import Path
 from streams.local.embedded import EmbeddedBroker
 from streams.local.keyring import ensure_local_keys
 from streams.settings import Settings
+from tests.freezing import freeze, thaw
 
 FLUSH_SECONDS = 2.0
+#: Without end before; its flush, close and the sender's end each take up to FLUSH_SECONDS,
+#: and a loaded machine starts Python slowly.
+EXIT_SECONDS = 15 * FLUSH_SECONDS
 
 #: Publishes once (acknowledged), waits for a line on stdin, publishes again and closes.
 PUBLISHER = f"""
@@ -26,6 +29,7 @@ import sys
 from streams.broker.publisher import EventPublisher, PublishError
 from streams.local.keyring import keyring_of
 from streams.settings import Settings
+from tests.freezing import freeze, thaw
 from tests.hubtools import default_codec, report
 
 publisher = EventPublisher(
@@ -61,12 +65,12 @@ def test_closing_after_the_broker_stopped_fails_within_the_deadline(
     try:
         assert child.stdout.readline().strip() == "acknowledged 1"
         # Frozen, the broker keeps its connections and answers nothing, as on a full disk.
-        os.kill(own_broker.pid, signal.SIGSTOP)
+        freeze(own_broker.pid)
         child.stdin.write("go\n")
         child.stdin.flush()
-        code = child.wait(timeout=6 * FLUSH_SECONDS)
+        code = child.wait(timeout=EXIT_SECONDS)
     finally:
-        os.kill(own_broker.pid, signal.SIGCONT)
+        thaw(own_broker.pid)
         child.kill()
         child.wait()
         said = child.stdout.read()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +14,7 @@ from streams.broker.endpoint import kafka_client
 from streams.broker.topic_end import read_to_end, records_to_end
 from streams.local.embedded import EmbeddedBroker
 from streams.topics import DLQ
+from tests.freezing import frozen as frozen_process
 
 STALL_SECONDS = 1.0
 
@@ -24,11 +23,8 @@ STALL_SECONDS = 1.0
 def frozen(broker: EmbeddedBroker) -> Iterator[None]:
     """The broker stopped (SIGSTOP): it answers nothing, as when overloaded or its disk full."""
     assert broker.pid is not None
-    os.kill(broker.pid, signal.SIGSTOP)
-    try:
+    with frozen_process(broker.pid):
         yield
-    finally:
-        os.kill(broker.pid, signal.SIGCONT)
 
 
 def test_a_topic_is_read_to_its_end(own_broker: EmbeddedBroker) -> None:

@@ -12,8 +12,6 @@ once the broker is thawed both are healthy again. Conditions are waited for, nev
 from __future__ import annotations
 
 import json
-import os
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +30,7 @@ from streams.local.embedded import EmbeddedBroker
 from streams.local.processes import free_port
 from tests.connectors.test_inbound_refusals import AsItComes
 from tests.connectors.test_outbound_broker_outage import Inbox
+from tests.freezing import freeze, thaw
 from tests.hubtools import http_get
 
 pytestmark = pytest.mark.slow
@@ -132,7 +131,7 @@ def test_a_frozen_broker_makes_the_connector_down_and_unready_until_it_answers(
     pid = embedded_broker.pid
     assert pid is not None
 
-    os.kill(pid, signal.SIGSTOP)
+    freeze(pid)
     try:
         running.until(lambda: running.ready()[0] == 503, "/readyz stayed 200 while frozen")
         body = running.ready()[1]
@@ -144,7 +143,7 @@ def test_a_frozen_broker_makes_the_connector_down_and_unready_until_it_answers(
         # Restarting the connector would not make the broker answer.
         assert http_get(f"{running.base}/livez")[0] == 200
     finally:
-        os.kill(pid, signal.SIGCONT)
+        thaw(pid)
 
     running.until(lambda: _up(running) and running.ready()[0] == 200, "not healthy once thawed")
     assert (running.sample(silence) or 0.0) <= grace

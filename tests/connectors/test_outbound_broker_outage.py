@@ -11,8 +11,6 @@ ended the connector's process.
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +31,7 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.local.embedded import EmbeddedBroker
 from streams.topics import HEADS, outbound_topic
+from tests.freezing import freeze, thaw
 from tests.hubtools import recommendation, report
 
 pytestmark = pytest.mark.slow
@@ -137,7 +136,7 @@ def test_a_commit_the_frozen_broker_does_not_take_skips_no_entry(
         later = [_publish_entry(producer, inbox) for _ in range(LATER)]
         _until(inbox.refusing.is_set, "the inbox was never called while down")
         assert embedded_broker.pid is not None
-        os.kill(embedded_broker.pid, signal.SIGSTOP)
+        freeze(embedded_broker.pid)
         try:
             inbox.frozen.set()
             _until(
@@ -146,7 +145,7 @@ def test_a_commit_the_frozen_broker_does_not_take_skips_no_entry(
             )
             inbox.down.clear()
         finally:
-            os.kill(embedded_broker.pid, signal.SIGCONT)
+            thaw(embedded_broker.pid)
 
         _until(
             lambda: set(later) <= set(inbox.delivered) or not connector.is_alive(),

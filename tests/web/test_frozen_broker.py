@@ -8,8 +8,6 @@ twice that, as connectors, not after the default's 30 s."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import time
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import pytest
 
 from streams.broker.silence import UNANSWERED_SECONDS as DEFAULT_SILENCE
 from streams.local.embedded import EmbeddedBroker
+from tests.freezing import freeze, thaw
 from tests.hubtools import RunningHub, http_get, metric_value, start_hub
 from tests.web.openapi_spec import check_body
 
@@ -64,7 +63,7 @@ def test_readiness_says_the_broker_is_unreachable_while_it_is_frozen_and_recover
         for base in (hub.base_url, hub.sink_url):
             _wait_ready(hub, base, 200, time.monotonic() + ROOM)
 
-        os.kill(pid, signal.SIGSTOP)
+        freeze(pid)
         try:
             deadline = time.monotonic() + UNANSWERED_SECONDS + ROOM
             for base in (hub.base_url, hub.sink_url):
@@ -78,7 +77,7 @@ def test_readiness_says_the_broker_is_unreachable_while_it_is_frozen_and_recover
                 assert metric_value(base, GRACE) == UNANSWERED_SECONDS
                 assert metric_value(base, SILENCE) > UNANSWERED_SECONDS
         finally:
-            os.kill(pid, signal.SIGCONT)
+            thaw(pid)
 
         deadline = time.monotonic() + ROOM
         for base in (hub.base_url, hub.sink_url):

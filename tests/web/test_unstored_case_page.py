@@ -7,11 +7,10 @@ moment later (longer when the sink is slow or down). Its page says the case is b
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 
 from streams.domain.principals import PrincipalRole
+from tests.freezing import freeze, thaw
 from tests.hubtools import RunningHub, http_request, report
 
 #: Generous for a loaded machine: the worker accepts a report in milliseconds when idle.
@@ -37,13 +36,13 @@ def test_a_case_accepted_but_not_stored_is_being_recorded_not_unknown(hub: Runni
     case_id = record["envelope"]["case_id"]
     pid = hub.sink.pid
     assert pid is not None
-    os.kill(pid, signal.SIGSTOP)  # the sink stores nothing until it is resumed
+    freeze(pid)  # the sink stores nothing until it is resumed
     try:
         hub.publish("ReportReceived", record)
         recording = _page_until(hub, case_id, operator, left=404)
         not_party, _, _ = http_request(f"{hub.base_url}/cases/{case_id}", outsider)
     finally:
-        os.kill(pid, signal.SIGCONT)
+        thaw(pid)
     stored, _, _ = _page_until(hub, case_id, operator, left=503)
 
     status, headers, body = recording
