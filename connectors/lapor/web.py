@@ -27,7 +27,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
@@ -348,7 +347,7 @@ class Portal:
             if not self._streams[source]:
                 del self._streams[source]
 
-    async def _stream(self, request: web.Request, tracked: Any) -> web.StreamResponse:
+    async def _stream(self, request: web.Request, tracked: Tracked | None) -> web.StreamResponse:
         locale = locale_of(request)
         response = web.StreamResponse(headers=_HEADERS | {"Content-Type": "text/event-stream"})
         await response.prepare(request)
@@ -366,9 +365,10 @@ class Portal:
                 beat = loop.time()
             await asyncio.sleep(STREAM_POLL_SECONDS)
             try:
-                tracked = await self._follow(request)
+                followed = await self._follow(request)
             except IntakeRefusedError:
                 break  # the store is down: the browser reconnects and is told so
+            tracked = followed[1] if followed is not None else None
         return response
 
     async def _follow(self, request: web.Request) -> tuple[str, Tracked] | None:
