@@ -7,7 +7,8 @@ the file ``--institutions`` names: the national one), connectors from the
 ``kawal.connectors`` entry points; the cluster is Strimzi's (:mod:`streams.contract.strimzi`),
 the processes are :mod:`streams.contract.workloads`, their scraping
 :mod:`streams.contract.scraping`, the Alertmanager their alerts go to
-:mod:`streams.contract.alerting`, the audit store
+:mod:`streams.contract.alerting`, Grafana's dashboards and data source
+:mod:`streams.contract.grafana`, the audit store
 :mod:`streams.contract.postgres`. File names are numbered in the order they are applied.
 
 Run ``python -m streams.contract.kubernetes`` to regenerate, with ``--check`` to fail (exit 1)
@@ -32,6 +33,7 @@ import yaml
 
 from streams.contract.alerting import alertmanager_resources
 from streams.contract.generated_files import PROJECT_ROOT, run_generator
+from streams.contract.grafana import config_maps as grafana_config_maps
 from streams.contract.postgres import audit_database
 from streams.contract.scraping import prometheus_rule, service_monitors
 from streams.contract.strimzi import kafka_cluster, kafka_topics, kafka_users
@@ -99,6 +101,7 @@ def manifests(
             prometheus_rule(alert_rules()),
             *alertmanager_resources(),
         ],
+        "75-grafana.yaml": grafana_config_maps(),
     }
     return {DIRECTORY / name: render(docs) for name, docs in documents.items()}
 

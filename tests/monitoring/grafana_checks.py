@@ -73,3 +73,59 @@ def duplicates(values: Iterable[str]) -> list[str]:
     """The values that occur more than once."""
     counted = Counter(values)
     return sorted(value for value, n in counted.items() if n > 1)
+
+
+#: Data-source fields Grafana's provisioning requires ("Provision Grafana", Data sources).
+_DATASOURCE_REQUIRED = ("name", "type", "access", "url", "uid")
+
+
+def datasource_file_problems(document: Any) -> list[str]:
+    """Why a data-source provisioning file would not give the dashboards their data source.
+
+    Grafana reads ``apiVersion: 1`` and a ``datasources`` list, each entry with a name, a type,
+    an access mode (``proxy``: Grafana's server asks, the browser never reaches Prometheus) and
+    the URL; the dashboards find it by ``uid`` (at most 40 letters, digits, - or _).
+    """
+    if not isinstance(document, dict) or document.get("apiVersion") != 1:
+        return ["a provisioning file is a mapping with apiVersion: 1"]
+    sources = document.get("datasources")
+    if not isinstance(sources, list) or not sources:
+        return ["no datasources list"]
+    problems = []
+    for source in sources:
+        missing = [key for key in _DATASOURCE_REQUIRED if not source.get(key)]
+        if missing:
+            problems.append(f"data source {source.get('name')!r} lacks {', '.join(missing)}")
+        if source.get("access") not in (None, "proxy", "direct"):
+            problems.append(f"access {source.get('access')!r} is neither proxy nor direct")
+        if not UID.match(str(source.get("uid", ""))):
+            problems.append(f"uid {source.get('uid')!r} is not 1-40 letters, digits, - or _")
+    return problems
+
+
+def provider_file_problems(document: Any) -> list[str]:
+    """Why a dashboard provisioning file would not load the dashboards read-only.
+
+    Grafana reads ``apiVersion: 1`` and a ``providers`` list; a ``type: file`` provider loads
+    the JSON files under ``options.path``. Read-only: ``allowUiUpdates`` false and
+    ``disableDeletion`` true, so the files stay what the dashboards are.
+    """
+    if not isinstance(document, dict) or document.get("apiVersion") != 1:
+        return ["a provisioning file is a mapping with apiVersion: 1"]
+    providers = document.get("providers")
+    if not isinstance(providers, list) or not providers:
+        return ["no providers list"]
+    problems = []
+    for provider in providers:
+        if not provider.get("name") or provider.get("type") != "file":
+            problems.append("a provider needs a name and type: file")
+        if not str((provider.get("options") or {}).get("path", "")).startswith("/"):
+            problems.append("a file provider needs an absolute options.path")
+        if (
+            provider.get("allowUiUpdates") is not False
+            or provider.get("disableDeletion") is not True
+        ):
+            problems.append(
+                "dashboards must be read-only: allowUiUpdates false, disableDeletion true"
+            )
+    return problems

@@ -1,6 +1,7 @@
 """The Grafana dashboards and provisioning files are what Grafana's provisioning needs.
 
-Whether each panel's query returns data from a real hub is tested in test_monitoring.py.
+Whether each panel's query returns data from a real hub is tested in test_monitoring.py; the
+provisioning files of each deployment in tests/deploy/test_grafana.py.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from typing import Any
 import yaml
 
 from monitoring.scrape import GRAFANA_DIR
+from streams.contract.grafana import COMPOSE_DIR
 from streams.topics import DLQ, SHARED_INBOUND, inbound_topic
+from tests.deploy.manifests import ROOT
 from tests.monitoring.grafana_checks import dashboard_problems, duplicates
 from tests.monitoring.promtools import promtool
 
@@ -20,9 +23,7 @@ DASHBOARDS = sorted((GRAFANA_DIR / "dashboards").glob("*.json"))
 
 
 def provisioned_datasource() -> dict[str, Any]:
-    found = yaml.safe_load(
-        (GRAFANA_DIR / "provisioning" / "datasources" / "kawal.yaml").read_text()
-    )
+    found = yaml.safe_load((ROOT / COMPOSE_DIR / "datasources" / "kawal.yaml").read_text())
     assert found["apiVersion"] == 1
     (source,) = found["datasources"]
     return dict(source)
@@ -40,7 +41,7 @@ def test_the_three_dashboards_provision_cleanly() -> None:
 
 
 def test_the_dashboard_provider_reads_files() -> None:
-    found = yaml.safe_load((GRAFANA_DIR / "provisioning" / "dashboards" / "kawal.yaml").read_text())
+    found = yaml.safe_load((ROOT / COMPOSE_DIR / "dashboards" / "kawal.yaml").read_text())
     assert found["apiVersion"] == 1
     (provider,) = found["providers"]
     assert provider["type"] == "file"
