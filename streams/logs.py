@@ -15,8 +15,9 @@ say what to do.
 kafka-python, which the hub's short-lived clients use (the lag reading every 15 s, the CLI,
 the connectors), logs each connection's life at INFO: some 20 lines per client, most of a
 worker's log at rest. Above DEBUG only its warnings and errors are kept
-(:func:`quiet_client_chatter`). An error it logs for a failure it retries itself (a metadata
-request cancelled when an idle connection closes: ``Metadata refresh: failed Cancelled``) is a
+(:func:`quiet_client_chatter`). The two lines it writes when a healthy client closes
+(``Metadata refresh: failed Cancelled`` and an ``Invalid file descriptor`` traceback) are DEBUG
+(:class:`QuietClientShutdownNoise`). An error it logs for a failure it retries itself is a
 warning (:class:`DemoteRetriedClientErrors`): ERROR lines are for what an operator must act on.
 So is its error about reading a connection it had already closed (``Error receiving network
 data`` with an AttributeError from a transport shown ``(closed)``), a race of the client's own
@@ -50,7 +51,7 @@ from types import TracebackType
 from typing import Any
 
 from aiohttp.http_exceptions import BadHttpMessage
-from kafka.errors import KafkaError
+from kafka.errors import Cancelled, KafkaError
 
 from monitoring.process_registry import MALFORMED_REQUESTS
 from schemas.errors import KawalError
@@ -69,6 +70,11 @@ REPEAT_SECONDS = 60.0
 HTTP_SERVER_LOGGER = "aiohttp.server"
 #: Control characters but tab, and the Unicode line and paragraph separators.
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+#: (logger, message template) of each line, as kafka-python logs it.
+METADATA_FAILED = ("kafka.cluster", "Metadata refresh: failed %s")
+TASK_FAILED = ("kafka.net.selector", "Unhandled exception in task %s:")
+#: What :mod:`selectors` says of a closed socket.
+CLOSED_SOCKET = "Invalid file descriptor: -1"
 
 
 class JsonFormatter(logging.Formatter):
@@ -210,6 +216,46 @@ class DemoteRetriedClientErrors(logging.Filter):
         return True
 
 
+class QuietClientShutdownNoise(logging.Filter):
+    """Make kafka-python's two lines of a healthy client closing DEBUG; pass every other record.
+
+    kafka-python 3 runs its own I/O loop. Closing a client (the lag reading, the stray-record
+    count, the broker watch) while its loop has work in flight logs, with nothing wrong:
+
+    - ``kafka.cluster``: ``Metadata refresh: failed Cancelled``, at ERROR: the metadata request
+      the client cancelled itself as it closed (``Errors.Cancelled`` is what its loop gives a
+      task it closes, and its connection a request still open when it closes without error);
+    - ``kafka.net.selector``: ``Unhandled exception in task ...`` with the traceback of
+      ``ValueError: Invalid file descriptor: -1``: a read the transport scheduled before it
+      closed its socket asks the selector to watch the closed socket (``selectors`` refuses fd
+      -1; the loop's ``register_event`` expects only a ``KeyError``).
+
+    Operators read both as trouble. Exactly those records, by logger and message, are DEBUG
+    (written only when the client loggers are at DEBUG); a metadata refresh that failed for any
+    other reason (the broker away: ``KafkaConnectionError``) and any other failure of a task
+    keep their level.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Whether ``record`` is written: a closing client's line only at DEBUG."""
+        if not _shutdown_noise(record):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+def _shutdown_noise(record: logging.LogRecord) -> bool:
+    """Whether ``record`` is one of the two lines (module docstring), by logger and message."""
+    line = (record.name, record.msg)
+    args = record.args if isinstance(record.args, tuple) else ()
+    if line == METADATA_FAILED:
+        return len(args) == 1 and isinstance(args[0], Cancelled)
+    if line == TASK_FAILED:
+        error = record.exc_info[1] if record.exc_info else None
+        return isinstance(error, ValueError) and error.args == (CLOSED_SOCKET,)
+    return False
+
+
 class QuietMalformedRequests(logging.Filter):
     """aiohttp's error about a request it could not parse becomes a DEBUG line.
 
@@ -304,6 +350,8 @@ def configure(log_format: str, level: str) -> None:
 
 
 def _add_filters(handler: logging.Handler) -> None:
+    # A closing client's noise is dropped before anything counts or rewrites it.
+    handler.addFilter(QuietClientShutdownNoise())
     # Demoted first: the withholding filter then turns the error into its type's name, and a
     # retried error is not held back as a line of a real one.
     handler.addFilter(DemoteRetriedClientErrors())

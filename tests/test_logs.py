@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 from faust.exceptions import ConsistencyError
-from kafka.errors import Cancelled, KafkaError
+from kafka.errors import Cancelled, KafkaError, NodeNotReadyError
 from kafka.net.transport import KafkaTCPTransport
 
 from schemas.errors import CodecError
@@ -209,7 +209,7 @@ def test_a_client_error_it_retries_is_a_warning_and_others_stay_errors(
     try:
         configure("text", "INFO")
         cluster = logging.getLogger("kafka.cluster")
-        cluster.error("Metadata refresh: failed %s", Cancelled())
+        cluster.error("Metadata refresh: failed %s", NodeNotReadyError())
         cluster.error("Metadata refresh: failed %s", KafkaError())
         logging.getLogger("streams.hub").error("failed %s", Cancelled())
     finally:
@@ -219,7 +219,7 @@ def test_a_client_error_it_retries_is_a_warning_and_others_stay_errors(
     lines = [line.split(maxsplit=3)[2:] for line in capsys.readouterr().err.splitlines()]
 
     assert lines == [
-        ["WARNING", "kafka.cluster: Metadata refresh: failed Cancelled"],
+        ["WARNING", "kafka.cluster: Metadata refresh: failed NodeNotReadyError"],
         ["ERROR", "kafka.cluster: Metadata refresh: failed KafkaError"],
         ["ERROR", "streams.hub: failed Cancelled"],
     ]
