@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from functools import partial
@@ -49,6 +49,7 @@ from streams.broker.checkpoints import CheckpointStore
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_client
 from streams.broker.silence import CHECK_SECONDS
+from streams.broker.topic_presence import TopicPresence, broker_topics
 from streams.domain.institutions import (
     MAX_ID_LENGTH,
     load_institutions,
@@ -237,7 +238,10 @@ def run_held(
     try:
         with watch.follow(probe):
             if isinstance(connector, InboundConnector):
-                runner = _inbound_runner(connector, (producer, new_producer), home, keyring, probe)
+                topics = broker_topics(bootstrap, security, wait)
+                runner = _inbound_runner(
+                    connector, (producer, new_producer), home, keyring, probe, topics
+                )
                 _run_inbound(runner, stop, reread_after)
             elif isinstance(connector, OutboundConnector):
                 redelivery = Redelivery(OutboundRunner.topic_of(connector), redeliver_from or {})
@@ -274,10 +278,16 @@ def _inbound_runner(
     home: Path,
     keyring: KeyRing,
     probe: ConnectorProbe,
+    topics: Callable[[], Collection[str]],
 ) -> InboundRunner:
-    """The runner of ``connector``: its producer, and how to make another after an outage."""
+    """The runner of ``connector``: its producer, and how to make another after an outage.
+
+    ``topics`` lists the broker's topics: a connector whose inbound topic the broker does not
+    hold stops at its first pass, saying which topic and why.
+    """
     producer, new_producer = producers
     settings = Settings(home=home)
+    registry = {inst.id: inst for inst in load_institutions(settings.institutions_file)}
     return InboundRunner(
         connector,
         producer,
@@ -289,6 +299,7 @@ def _inbound_runner(
         topic=inbound_topic_in_registry(connector.institution, settings),
         new_producer=new_producer,
         emitter=emitter_of(connector.institution, settings),
+        presence=TopicPresence(topics, registry),
     )
 
 

@@ -49,6 +49,7 @@ from schemas.errors import NaiveTimeError
 from streams import logs
 from streams.broker.checkpoints import CheckpointStore
 from streams.broker.producer_close import close_within
+from streams.broker.topic_presence import TopicPresence
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.registry_watch import RegistryWatch
 from streams.domain.signed_events import encode_signed
@@ -172,8 +173,11 @@ class InboundRunner(RenewsProducer):
         topic: str | None = None,
         new_producer: Callable[[], KafkaProducer] | None = None,
         emitter: Emitter | None = None,
+        presence: TopicPresence | None = None,
     ) -> None:
         """``topic``: where the institution publishes (default its own inbound topic).
+
+        ``presence``: the broker's topics; given, no pass reads while the broker lacks ``topic``.
 
         ``emitter``: the institution as the hub authorizes it (default: from the registry and
         authority map of the environment's settings); an event type none of its roles emits
@@ -197,11 +201,17 @@ class InboundRunner(RenewsProducer):
         self.policy = policy
         self.batch_size = batch_size
         self.emitter = emitter or emitter_of(connector.institution, Settings())
+        self.presence = presence
 
     def run_once(self) -> int:
-        """Handle one batch; return how many records it held (0: nothing new, or unreachable)."""
+        """Handle one batch; return how many records it held (0: nothing new, or unreachable).
+
+        Raises:
+            streams.broker.topic_presence.TopicMissingError: the broker does not hold the
+                topic the institution publishes on; nothing was read.
+        """
         name = self.connector.name
-        if not self._renew_producer():
+        if not self._renew_producer() or not self._topic_held():
             return 0
         self.keys.refresh()  # sign and seal with the keys the registry gives now
         after = self.checkpoints.get(name)
@@ -234,6 +244,20 @@ class InboundRunner(RenewsProducer):
         except Exception as exc:  # the events are in; a failed receipt must not stop the loop
             log.error("%s: acknowledging a batch failed with %s", name, type(exc).__name__)
         return len(read)
+
+    def _topic_held(self) -> bool:
+        """Whether the broker holds the topic (listed once); False, logged, if it cannot say."""
+        if self.presence is None:
+            return True
+        try:
+            self.presence.require(self.topic, self.connector.institution)
+        except KafkaError as exc:
+            why = type(exc).__name__
+            log.warning(
+                "%s: no topics listed (%s); tried again next pass", self.connector.name, why
+            )
+            return False
+        return True
 
     def _read(self, after: str | None) -> Sequence[SourceRecord] | None:
         """The system's records after position ``after``; None, logged, when it cannot be read.

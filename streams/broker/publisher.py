@@ -19,6 +19,7 @@ from schemas.errors import KawalError
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_client
 from streams.broker.producer_close import close_within
+from streams.broker.topic_presence import TopicPresence, broker_topics
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.institutions import Institution
 from streams.domain.signed_events import encode_signed
@@ -52,7 +53,9 @@ class EventPublisher:
         """Publish through ``bootstrap``; ``institutions``' lanes say where each publishes.
 
         An institution not in ``institutions`` publishes on its own topic. ``flush_timeout``
-        is how long a flush (and a close) waits for the broker's acknowledgements.
+        is how long a flush (and a close) waits for the broker's acknowledgements. The broker's
+        topics are listed at the first send and again for each topic not seen yet, so a send
+        to a topic the broker does not hold is refused at once (:mod:`.topic_presence`).
 
         Raises:
             kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s.
@@ -60,11 +63,14 @@ class EventPublisher:
         self.flush_timeout = flush_timeout
         self.codec = codec
         self.keyring = keyring
-        self._topics = {inst.id: inbound_topic_of(inst) for inst in institutions}
+        registry = {inst.id: inst for inst in institutions}
+        self._topics = {id_: inbound_topic_of(inst) for id_, inst in registry.items()}
+        security = credentials.client_kwargs()
+        self._presence = TopicPresence(broker_topics(bootstrap, security, wait), registry)
         self.producer = kafka_client(
             KafkaProducer,
             bootstrap,
-            credentials.client_kwargs(),
+            security,
             wait,
             acks="all",
             linger_ms=5,
@@ -78,6 +84,8 @@ class EventPublisher:
         Raises:
             streams.domain.signing.SigningKeyError: the ring holds no valid key of the source.
             schemas.codec.SchemaMismatchError: the record does not fit its schema.
+            streams.broker.topic_presence.TopicMissingError: the broker holds no inbound topic
+                of the source.
         """
         envelope = record["envelope"]
         key = self.keyring.signing_key(envelope["source"], envelope["event_time"])
@@ -93,8 +101,14 @@ class EventPublisher:
         value: bytes,
         headers: list[tuple[str, bytes]] | None = None,
     ) -> Any:
-        """Queue raw bytes on an institution's inbound topic; return the send future."""
+        """Queue raw bytes on an institution's inbound topic; return the send future.
+
+        Raises:
+            streams.broker.topic_presence.TopicMissingError: the broker does not hold the
+                topic (a misspelt or unregistered institution, or topics not made yet).
+        """
         topic = self._topics.get(institution) or inbound_topic(institution)
+        self._presence.require(topic, institution)
         future = self.producer.send(topic, key=case_id.encode(), value=value, headers=headers or [])
         self._pending.append(future)
         return future
