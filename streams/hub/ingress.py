@@ -55,6 +55,7 @@ from streams.domain.signed_events import (
     unseal,
 )
 from streams.hub.event_times import check_chronology, check_time, recorded_at
+from streams.hub.misplaced import signed_misplacement
 from streams.hub.record_keys import key_mismatch_reason
 from streams.hub.rejections import reason_for_codec_error
 from streams.topics import SHARED_INBOUND, inbound_topic, institution_of_inbound
@@ -163,7 +164,7 @@ def examine(
         or authenticate(rules.keys, signed, recorded_at(message))
     )
     if rejection is not None:
-        return Refusal(rejection, decoded.record.get("envelope"))
+        return _unauthenticated(rules, signed, message, rejection)
     # Authenticated from here on: a refusal's receipt shows the case's head (docs/signing.md,
     # "Receipts"), and on the shared topic it reaches the event's source.
     rejection = (
@@ -197,6 +198,24 @@ def examine(
         return Refusal(admitted, envelope, authenticated=True)
     provisional = tuple(provisional_clocks(admitted, envelope["event_id"]))
     return Admission(signed, admitted, source, provisional=provisional)
+
+
+def _unauthenticated(
+    rules: CaseRules, signed: SignedEvent, message: faust.types.Message, rejection: Rejection
+) -> Refusal:
+    """The refusal of ``signed`` before it was authenticated: ``rejection``, the first found.
+
+    An event on a topic not its source's is authenticated still, so that its receipt reaches
+    its signer (:mod:`streams.hub.misplaced`).
+    """
+    envelope = signed.decoded.record.get("envelope")
+    if rejection.reason is Reason.SOURCE_MISMATCH:
+        signer = signed_misplacement(
+            rules.keys, rules.institutions, signed, message.topic, recorded_at(message)
+        )
+        if signer is not None:
+            return Refusal(signer, envelope, authenticated=True)
+    return Refusal(rejection, envelope)
 
 
 def _named_envelope(codec: AvroCodec, wrapper: Decoded) -> dict[str, Any] | None:
@@ -261,15 +280,21 @@ def disclosed_values(disclosures: Disclosures) -> dict[str, str]:
 
 
 def sender_of(message: faust.types.Message, refusal: Refusal) -> str | None:
-    """Whom a refusal's receipt goes to, if anyone.
+    """Whom a refusal's receipt goes to, if anyone: the sender, as far as the hub knows it.
 
-    The owner of the inbound topic; on the shared topic, the event's source once its
-    signature was checked (never a name anyone can claim).
+    An authenticated event's signer, wherever it published. Before that, the owner of the
+    inbound topic (the only writer its broker ACL lets in) for a record naming no other
+    source; a record naming another source was not sent by the owner, and nothing proves who
+    sent it, so only ``kawal.dlq`` keeps it (:mod:`streams.hub.misplaced`). On the shared
+    topic, anyone can name a source: nobody.
     """
+    if refusal.authenticated and refusal.envelope is not None:
+        return str(refusal.envelope["source"])
     owner = institution_of_inbound(message.topic)
-    if owner is not None or not refusal.authenticated or refusal.envelope is None:
-        return owner
-    return str(refusal.envelope["source"])
+    claimed = refusal.envelope.get("source") if refusal.envelope is not None else None
+    if claimed is not None and claimed != owner:
+        return None
+    return owner
 
 
 def position_of(source: tuple[str, int, int]) -> str:

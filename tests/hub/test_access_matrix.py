@@ -2,12 +2,14 @@
 
 Every registered institution (the hub included) publishes every event type on its own inbound
 topic and on another's, signed with its valid key, a corrupted signature, another institution's
-key, its expired key, its revoked key, a key the registry does not know, and no signature. Each
-record gets exactly one receipt on the topic owner's feed, and:
+key, its expired key, its revoked key, a key the registry does not know, and no signature. A
+receipt goes to the sender the hub knows (streams.hub.misplaced), and:
 
-- an unsigned record is refused as ``unsigned`` wherever it was written;
-- on another institution's topic, every signed record is refused as ``source_mismatch``;
-- on its own topic, every forged or stale signature is refused with its authentication reason;
+- on its own topic, each record gets one receipt on its feed; an unsigned one is refused as
+  ``unsigned``, every forged or stale signature with its authentication reason;
+- on another institution's topic, a record with a signature that holds is refused as
+  ``source_mismatch`` and its receipt goes to its signer; any other proves no sender and is
+  kept in ``kawal.dlq`` only, with no receipt to anyone (the owner did not send it);
 - on its own topic with its valid key, no record is refused for who sent it: what is left are
   the case rules (authorization and lifecycle), and a report from an institution that may
   report is accepted.
@@ -30,7 +32,7 @@ from streams.domain.institutions import load_institutions
 from streams.domain.signed_events import SIGNED_EVENT, sign_event
 from streams.domain.signing import SigningKey
 from streams.settings import Settings
-from streams.topics import outbound_topic
+from streams.topics import DLQ, outbound_topic
 from tests.event_samples import LIFECYCLE_SAMPLES
 from tests.hubtools import RunningHub
 from tests.keytools import dated_key
@@ -107,7 +109,7 @@ def test_every_write_is_refused_or_authenticated_as_it_should_be(hub: RunningHub
     events = [f"kawal.events.{name}" for name in default_catalog().event_types()]
     #: event id -> (sender, owner of the topic written, event, way of signing)
     sent: dict[str, tuple[str, str, str, str]] = {}
-    per_topic: dict[str, int] = {}
+    per_feed: dict[str, int] = {}
     for index, sender in enumerate(ids):
         other = ids[(index + 1) % len(ids)]
         for full_name in events:
@@ -117,27 +119,29 @@ def test_every_write_is_refused_or_authenticated_as_it_should_be(hub: RunningHub
                     value = signed_bytes(hub, variant, record, other)
                     hub.publisher.send_raw(owner, record["envelope"]["case_id"], value)
                     sent[record["envelope"]["event_id"]] = (sender, owner, full_name, variant)
-                    per_topic[owner] = per_topic.get(owner, 0) + 1
+                    if owner == sender or variant == "valid":
+                        per_feed[sender] = per_feed.get(sender, 0) + 1
     hub.publisher.flush()
 
-    outcome: dict[str, str] = {}
-    for owner, count in per_topic.items():
+    outcome: dict[str, tuple[str, str]] = {}
+    for feed, count in per_feed.items():
         receipts = hub.read(
-            outbound_topic(owner),
+            outbound_topic(feed),
             lambda r: "status" in r and r.get("event_id") in sent,
             timeout=120,
             at_least=count,
         )
         for receipt in receipts:
-            outcome[receipt["event_id"]] = receipt["reason_code"] or receipt["status"]
+            outcome[receipt["event_id"]] = (feed, receipt["reason_code"] or receipt["status"])
 
-    assert set(outcome) == set(sent), f"{len(set(sent) - set(outcome))} records got no receipt"
-    wrong: list[tuple[str, str, str, str, str]] = []
+    unanswered = {event_id for event_id, (s, o, _, v) in sent.items() if s != o and v != "valid"}
+    assert set(outcome) == set(sent) - unanswered, "records got no receipt, or one too many"
+    wrong: list[tuple[str, str, str, str, tuple[str, str]]] = []
     for event_id, (sender, owner, full_name, variant) in sent.items():
-        got = outcome[event_id]
-        if variant == "unsigned":
-            expected_ok = got == "unsigned"  # nothing of an unsigned record is believed
-        elif owner != sender:
+        if event_id in unanswered:
+            continue
+        feed, got = outcome[event_id]
+        if owner != sender:
             expected_ok = got == "source_mismatch"
         elif variant != "valid":
             expected_ok = got == EXPECTED_OWN[variant]
@@ -145,7 +149,22 @@ def test_every_write_is_refused_or_authenticated_as_it_should_be(hub: RunningHub
             expected_ok = got == "ACCEPTED"
         else:
             expected_ok = got not in AUTHENTICATION
-        if not expected_ok:
-            wrong.append((sender, owner, full_name, variant, got))
+        if not expected_ok or feed != sender:
+            wrong.append((sender, owner, full_name, variant, (feed, got)))
     assert wrong == []
     assert len(sent) == len(ids) * len(events) * 2 * len(VARIANTS)
+    assert_kept_in_the_dlq_only(hub, unanswered)
+
+
+def assert_kept_in_the_dlq_only(hub: RunningHub, event_ids: set[str]) -> None:
+    """Each of ``event_ids`` has its dead letter, and no feed holds a receipt about it."""
+    letters = hub.read(DLQ, lambda r: hub.event_id_in(r) in event_ids, 120, len(event_ids))
+    assert {hub.event_id_in(letter) for letter in letters} == event_ids
+    # The pipeline sends a refusal's letter and receipt in one batch: both are out by now.
+    for institution in load_institutions():
+        stray = hub.read(
+            outbound_topic(institution.id),
+            lambda r: "status" in r and r.get("event_id") in event_ids,
+            timeout=2,
+        )
+        assert stray == []
