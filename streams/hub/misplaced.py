@@ -6,6 +6,10 @@ by an institution with a topic of its own), is refused as ``source_mismatch``; i
 then known, and its receipt goes to the signer, saying where it publishes. The owner of the
 topic did not send it, and would only be confused by a receipt about it. Without a signature
 that holds, nobody is known to have sent it: only ``kawal.dlq`` keeps it.
+
+A signature proves who made the event, not who wrote the record: a party that received the
+signed event on its feed can publish it again anywhere. The receipt says so, and tells the
+signer nothing it did not know (its own event, and the head of a case it is party to).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ def signed_misplacement(
     own = inbound_topic_of(institution)
     return Rejection(
         Reason.SOURCE_MISMATCH,
-        f"{source} publishes on {own}, not on {topic}, which is another institution's: "
-        f"publish the event again on {own}, as it is (it was not taken)",
+        f"{source} publishes on {own}, not on {topic}, which is another institution's: this "
+        f"record was not taken. If you published it there, publish the event on {own} as it "
+        "is; if not, someone else published your signed event there, and nothing changed",
     )

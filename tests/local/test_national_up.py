@@ -162,8 +162,16 @@ def test_on_the_shared_topic_a_forged_or_misplaced_sender_is_refused(
         forged["envelope"]["case_id"]: "key_of_another_institution",
         misplaced["envelope"]["case_id"]: "source_mismatch",
     }
-    # Neither the named PPK nor the provincial office is told of what they did not send.
+    # Neither the named PPK nor the provincial office gets an entry; the named PPK, which did
+    # not send the forged record, no receipt either. The provincial office's signature held:
+    # it is told where it publishes (streams.hub.misplaced).
     assert _of_case(national_up, outbound_topic(PPK), forged["envelope"]["case_id"]) == []
     assert (
-        _of_case(national_up, outbound_topic("bawaslu.33"), misplaced["envelope"]["case_id"]) == []
+        _of_case(national_up, outbound_topic(PPK), forged["envelope"]["case_id"], receipts=True)
+        == []
     )
+    office = outbound_topic("bawaslu.33")
+    assert _of_case(national_up, office, misplaced["envelope"]["case_id"]) == []
+    [told] = _wait_for(national_up, office, misplaced["envelope"]["case_id"], 1, receipts=True)
+    assert told["reason_code"] == "source_mismatch"
+    assert "bawaslu.33 publishes on kawal.inbound.bawaslu.33" in told["reason"]
