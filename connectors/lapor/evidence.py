@@ -117,6 +117,11 @@ def object_name(sha256: str) -> str:
     return f"sha256/{sha256}"
 
 
+def held_name(place: str, sha256: str) -> str:
+    """The object name of a file held for a form's confirmation (:mod:`.holding`)."""
+    return f"held/{place}/{sha256}"
+
+
 def encrypt(key: bytes, sha256: str, plaintext: bytes) -> bytes:
     """The stored form of ``plaintext`` under its data ``key`` (one key, one file, one form)."""
     nonce = hmac.new(key, b"nonce", hashlib.sha256).digest()[:NONCE_BYTES]
@@ -208,12 +213,56 @@ class EvidenceStore:
             EvidenceUnavailableError: the store cannot be reached or refused the upload.
         """
         sha256 = hashlib.sha256(plaintext).hexdigest()
-        key = self.data_key(sha256)
-        stored = encrypt(key, sha256, plaintext)
+        self._write(object_name(sha256), sha256, encrypt(self.data_key(sha256), sha256, plaintext))
+        return self._stored(sha256, media_type, len(plaintext))
+
+    def hold(self, place: str, plaintext: bytes) -> str:
+        """Encrypt and store one file held for a form's confirmation; its hex SHA-256.
+
+        The object is the one :meth:`put` would write (same key, same bytes), under
+        ``held/<place>/`` rather than its content address: deleting it when it expires
+        can never delete the evidence of a report that carries the same file.
+
+        Raises:
+            EvidenceUnavailableError: the store cannot be reached or refused the upload.
+        """
+        sha256 = hashlib.sha256(plaintext).hexdigest()
+        stored = encrypt(self.data_key(sha256), sha256, plaintext)
+        self._write(held_name(place, sha256), sha256, stored)
+        return sha256
+
+    def promote(self, place: str, sha256: str, media_type: str, size: int) -> StoredEvidence:
+        """Store the file held under ``place`` as evidence, after opening and checking it.
+
+        Raises:
+            EvidenceMissingError: nothing is held under that name (deleted when it expired).
+            EvidenceTamperedError: the held object does not open, or has another hash or size.
+            EvidenceUnavailableError: the store cannot be reached.
+        """
+        stored = self._fetch(sha256, held_name(place, sha256))
+        if len(decrypt(self.data_key(sha256), sha256, stored)) != size:
+            raise EvidenceTamperedError(f"evidence {sha256[:16]}: the held file has another size")
+        self._write(object_name(sha256), sha256, stored)
+        return self._stored(sha256, media_type, size)
+
+    def discard(self, place: str, sha256: str) -> None:
+        """Delete the file held under ``place`` (a no-op when it is gone already).
+
+        Raises:
+            EvidenceUnavailableError: the store cannot be reached or refused the deletion.
+        """
+        try:
+            self._client.remove_object(self.location.bucket, held_name(place, sha256))
+        except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise EvidenceUnavailableError(
+                f"held evidence {sha256[:16]} could not be deleted ({_why(exc)}); try again later"
+            ) from exc
+
+    def _write(self, name: str, sha256: str, stored: bytes) -> None:
         try:
             self._client.put_object(
                 self.location.bucket,
-                object_name(sha256),
+                name,
                 io.BytesIO(stored),
                 len(stored),
                 content_type="application/octet-stream",  # the media type is in the event only
@@ -223,12 +272,14 @@ class EvidenceStore:
                 f"evidence {sha256[:16]} could not be stored in bucket {self.location.bucket} "
                 f"({_why(exc)}); try again later"
             ) from exc
+
+    def _stored(self, sha256: str, media_type: str, size: int) -> StoredEvidence:
         return StoredEvidence(
             sha256=sha256,
             media_type=media_type,
-            size_bytes=len(plaintext),
+            size_bytes=size,
             storage_ref=f"s3://{self.location.bucket}/{object_name(sha256)}",
-            key=key,
+            key=self.data_key(sha256),
         )
 
     def read(self, reference: dict[str, object], key: bytes) -> bytes:
@@ -257,9 +308,9 @@ class EvidenceStore:
             raise EvidenceTamperedError(f"evidence {sha256[:16]}: the file has another size")
         return plain
 
-    def _fetch(self, sha256: str) -> bytes:
+    def _fetch(self, sha256: str, name: str | None = None) -> bytes:
         try:
-            response = self._client.get_object(self.location.bucket, object_name(sha256))
+            response = self._client.get_object(self.location.bucket, name or object_name(sha256))
         except S3Error as exc:
             if exc.code in ("NoSuchKey", "NoSuchObject"):
                 raise EvidenceMissingError(

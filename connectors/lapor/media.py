@@ -89,19 +89,33 @@ def check_files(files: list[bytes], limits: EvidenceLimits) -> list[str]:
         EvidenceRefusedError: too many files, a file empty, too large or of a type not
             accepted, or all together too large.
     """
-    if len(files) > limits.max_files:
+    check_set([len(data) for data in files], limits)
+    return [check_file(index, data, limits) for index, data in enumerate(files)]
+
+
+def check_set(sizes: list[int], limits: EvidenceLimits) -> None:
+    """Check the count and the total of a report's files, given the size of each.
+
+    Raises:
+        EvidenceRefusedError: too many files, or all together too large.
+    """
+    if len(sizes) > limits.max_files:
         raise EvidenceRefusedError(
             "evidence_too_many", f"a report may carry at most {limits.max_files} files"
         )
-    if sum(len(data) for data in files) > limits.max_total_bytes:
+    if sum(sizes) > limits.max_total_bytes:
         raise EvidenceRefusedError(
             "evidence_too_large",
             f"a report's files may have at most {limits.max_total_bytes} bytes together",
         )
-    return [_checked(index, data, limits) for index, data in enumerate(files)]
 
 
-def _checked(index: int, data: bytes, limits: EvidenceLimits) -> str:
+def check_file(index: int, data: bytes, limits: EvidenceLimits) -> str:
+    """The sniffed media type of the ``index``-th file (0-based), checked on its own.
+
+    Raises:
+        EvidenceRefusedError: the file is empty, too large or of a type not accepted.
+    """
     if not data:
         raise EvidenceRefusedError("evidence_empty", f"file {index + 1} is empty", index)
     if len(data) > limits.max_file_bytes:
