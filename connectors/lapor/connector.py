@@ -39,6 +39,7 @@ from connectors.bawaslu.spool_reader import SealedSpoolReader
 from connectors.key_files import kept_key
 from connectors.lapor.evidence import EvidenceStore, S3Location
 from connectors.lapor.filing import FilingRule
+from connectors.lapor.holding import Holding
 from connectors.lapor.intake import IntakeParts, ReportIntake
 from connectors.lapor.mapping import report_event
 from connectors.lapor.media import EvidenceLimits
@@ -206,8 +207,15 @@ class LaporIntake(InboundConnector[IntakeConfig]):
         self._reader.mark_forwarded(records, datetime.now(UTC))
 
     def expire(self, now: datetime) -> None:
-        """Erase reports forwarded more than ``retention_days`` before ``now``."""
+        """Erase what is kept past its time: reports and the files held for forms.
+
+        Reports forwarded more than ``retention_days`` before ``now``; files held for forms
+        sent back whose time is over (:mod:`connectors.lapor.holding`).
+        """
         self._reader.expire(now, self.config.retention_days)
+        holding = self._server.portal.intake.parts.holding if self._server else None
+        if holding is not None:
+            holding.sweep(now)
 
     def close(self) -> None:
         """Stop the portal and close the stores."""
@@ -281,14 +289,21 @@ def _portal(config: IntakeConfig, settings: PortalSettings) -> Portal:
         filing=FilingRule(load_calendar(hub.calendar_file)),
     )
     tracking = TrackingStore(config.spool_dir, config.spool_busy_seconds)
+    evidence = EvidenceStore(config.location(), _evidence_key(secret))
     parts = IntakeParts(
         config.institution,
         rules,
         config.evidence_limits(),
-        EvidenceStore(config.location(), _evidence_key(secret)),
+        evidence,
         Spool(config.spool_dir, config.spool_busy_seconds, spool_sealer(config)),
         tracking,
         _form_key(secret),
+        Holding(
+            config.spool_dir,
+            evidence,
+            config.evidence_limits(),
+            busy_seconds=config.spool_busy_seconds,
+        ),
     )
     intake = ReportIntake(parts)
     return Portal(

@@ -12,30 +12,27 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from connectors.bawaslu.spool import PostIdConflictError, Spool, SpoolUnavailableError
-from connectors.lapor.evidence import EvidenceError, EvidenceStore, evidence_keys
+from connectors.lapor.evidence import EvidenceError, EvidenceStore, StoredEvidence, evidence_keys
+from connectors.lapor.evidence_words import not_held_words, refused_evidence_words
 from connectors.lapor.field_reader import Problem, SubmissionRefusedError
 from connectors.lapor.filing import Filing, Standing, jakarta_today
-from connectors.lapor.media import EvidenceLimits, EvidenceRefusedError, check_files
-from connectors.lapor.metadata import (
-    LockedPdfError,
-    MetadataRefusedError,
-    MetadataUnavailableError,
-    strip,
-)
+from connectors.lapor.holding import Cleaned, HeldFile, Holding, HoldingUnavailableError
+from connectors.lapor.media import EvidenceLimits, EvidenceRefusedError
+from connectors.lapor.metadata import MetadataUnavailableError
 from connectors.lapor.resubmission import ReportIds, report_ids
+from connectors.lapor.screening import Screened, screen
 from connectors.lapor.submission import Rules, read_submission, reporters_today
 from connectors.lapor.tracking import TrackingStore, TrackingUnavailableError
 from schemas.identity import case_id_for
 
 log = logging.getLogger(__name__)
 
-_MB = 1024 * 1024
 #: The reporting channel of everything this intake accepts.
 CHANNEL = "WEB_FORM"
 
@@ -71,6 +68,10 @@ class IntakeRefusedError(Exception):
     indonesian: str
     english: str
     problems: list[Problem] = field(default_factory=list)
+    #: A form's files held for it (:mod:`connectors.lapor.holding`), listed on its page.
+    held: list[HeldFile] = field(default_factory=list)
+    #: How many of the files chosen are not held: the page asks for them again.
+    not_kept: int = 0
 
     def message(self, locale: str) -> str:
         """The message in ``locale`` (``id`` or ``en``)."""
@@ -92,6 +93,16 @@ class IntakeParts:
     tracking: TrackingStore
     form_key: bytes | None = None
     """Derives a form's report id and code (:mod:`connectors.lapor.resubmission`)."""
+    holding: Holding | None = None
+    """Holds a form's files while it is sent back (None: none is held)."""
+
+    def close(self) -> None:
+        """Close the stores the intake writes to."""
+        self.evidence.close()
+        self.spool.close()
+        self.tracking.close()
+        if self.holding is not None:
+            self.holding.close()
 
 
 class ReportIntake:
@@ -103,34 +114,76 @@ class ReportIntake:
         self.parts = parts
         self.clock = clock
 
-    def submit(self, raw: Mapping[str, Any], uploads: list[Upload]) -> Accepted:
+    def submit(
+        self, raw: Mapping[str, Any], uploads: list[Upload], kept: Sequence[str] | None = None
+    ) -> Accepted:
         """Accept one report: its fields ``raw`` and evidence ``uploads``.
+
+        Args:
+            raw: the report's fields.
+            uploads: the evidence files sent with it.
+            kept: the form's ``kept_evidence``, the SHA-256 of each file held for it
+                (:mod:`connectors.lapor.holding`) to send with it; None (the JSON API): no
+                file is held or kept, a client sends its files again.
 
         Raises:
             IntakeRefusedError: 400 with every field at fault (and the evidence's fault, if
-                any), 400/413/415 for evidence alone at fault, 503 when the evidence store,
-                spool or tracking store cannot be written now, or metadata cannot be removed.
+                any), 400/413/415 for evidence alone at fault, 400 ``evidence_not_held`` for
+                a kept file no longer held for the form, 503 when the evidence store, spool
+                or tracking store cannot be written now, or metadata cannot be removed. A
+                form's refusal lists the files held for it (``held``) and how many of those
+                chosen are not (``not_kept``).
         """
         now = self.clock()
+        held, lost = self._kept(raw, kept, now)
+        try:
+            return self._accept(raw, uploads, held, lost, now, holds=kept is not None)
+        except IntakeRefusedError as exc:
+            exc.not_kept = len(uploads) - len(exc.held) + lost
+            exc.held = [*held, *exc.held]
+            raise
+
+    def _accept(
+        self,
+        raw: Mapping[str, Any],
+        uploads: list[Upload],
+        held: list[HeldFile],
+        lost: int,
+        now: datetime,
+        *,
+        holds: bool,
+    ) -> Accepted:
         today = reporters_today(now, self.parts.rules.jurisdiction)
+        screened = self._screen(uploads, held)
+        fault = None if screened.fault is None else self._refusal_of(screened.fault)
         try:
             submission = read_submission(raw, self.parts.rules, today, jakarta_today(now))
         except SubmissionRefusedError as exc:
-            raise IntakeRefusedError(
+            # The evidence's fault with the fields': the reporter mends all of it at once.
+            problems = [*exc.problems, *(_not_held().problems if lost else [])]
+            refused = IntakeRefusedError(
                 400,
                 "invalid_report",
                 "Laporan belum dapat diterima: periksa isian yang ditandai.",
                 "The report cannot be accepted yet: check the fields marked.",
-                # The evidence's fault with the fields': the reporter mends all of it at once.
-                [*exc.problems, *self._evidence_problems(uploads)],
-            ) from None
-        stored = self._store_evidence(uploads)
-        evidence = [item.reference() for item, _ in stored]
+                [*problems, *(fault.problems if fault else [])],
+            )
+            raise self._sent_back(refused, raw, screened, now, holds=holds) from None
+        if lost:
+            raise self._sent_back(_not_held(), raw, screened, now, holds=holds)
+        if fault:
+            raise self._sent_back(fault, raw, screened, now, holds=holds)
+        stored = self._take(raw, held) + self._store_evidence(screened.files)
+        named = [
+            (item, evidence_name(number, item.media_type))
+            for number, item in enumerate(stored, start=1)
+        ]
+        evidence = [item.reference() for item in stored]
         ids = report_ids(
             self.parts.form_key,
             raw.get("form_token"),
             submission.fields(),
-            [reference["sha256"] for reference in evidence],
+            [item.sha256 for item in stored],
         )
         report_id = ids.report_id
         # Two groups of eight: sixteen digits in a row would read as a NIK, which the hub refuses.
@@ -143,54 +196,76 @@ class ReportIntake:
             "channel": CHANNEL,
             "report": submission.fields(),
             "evidence": evidence,
-            "evidence_keys": evidence_keys(stored),
+            "evidence_keys": evidence_keys(named),
         }
         standing = submission.filing.standing
         self._keep(ids, json.dumps(body, ensure_ascii=False).encode(), case_id, now, standing)
         return Accepted(ids.tracking_code, case_number, case_id, submission.filing)
 
-    def _evidence_problems(self, uploads: list[Upload]) -> list[Problem]:
-        """What is wrong with ``uploads``, as the problem of the form's evidence field."""
-        try:
-            self._cleaned(uploads)
-        except IntakeRefusedError as exc:
-            return exc.problems
-        return []
+    def still_held(self, raw: Mapping[str, Any], kept: Sequence[str]) -> tuple[list[HeldFile], int]:
+        """The files of ``kept`` still held for the form ``raw``, and how many are not.
 
-    def _cleaned(self, uploads: list[Upload]) -> list[tuple[bytes, str]]:
-        """Each upload without its identifying metadata, and its sniffed media type.
-
-        The limits are checked on the files as sent, then each is cleaned
-        (:mod:`connectors.lapor.metadata`): what is hashed, stored and read by the
-        institutions is the clean file, never the one with the reporter's location.
-
-        Raises:
-            IntakeRefusedError: 400/413/415, the evidence's fault as the ``evidence`` problem;
-                503 when the metadata tool cannot be run.
+        For a form sent back unread (over a rate limit): a store that cannot be read holds none.
         """
         try:
-            types = check_files([upload.data for upload in uploads], self.parts.limits)
-        except EvidenceRefusedError as exc:
-            raise _evidence_refusal(exc, self.parts.limits) from None
-        cleaned = []
-        for index, (upload, media_type) in enumerate(zip(uploads, types, strict=True)):
-            try:
-                cleaned.append((strip(upload.data, media_type), media_type))
-            except MetadataRefusedError as exc:
-                code = "evidence_locked" if isinstance(exc, LockedPdfError) else "evidence_metadata"
-                refused = EvidenceRefusedError(code, str(exc), index)
-                raise _evidence_refusal(refused, self.parts.limits) from None
-            except MetadataUnavailableError as exc:
-                raise _unavailable("metadata_unavailable", str(exc)) from None
-        return cleaned
+            return self._kept(raw, kept, self.clock())
+        except IntakeRefusedError:
+            return [], len(kept)
 
-    def _store_evidence(self, uploads: list[Upload]) -> list[tuple[Any, str]]:
-        cleaned = self._cleaned(uploads)
+    def _kept(
+        self, raw: Mapping[str, Any], kept: Sequence[str] | None, now: datetime
+    ) -> tuple[list[HeldFile], int]:
+        if not kept:
+            return [], 0
+        if self.parts.holding is None:
+            return [], len(kept)
         try:
-            return [
-                (self.parts.evidence.put(data, media_type), evidence_name(number, media_type))
-                for number, (data, media_type) in enumerate(cleaned, start=1)
-            ]
+            return self.parts.holding.kept(raw.get("form_token"), kept, now)
+        except HoldingUnavailableError as exc:
+            raise _unavailable("evidence_store_unavailable", str(exc)) from exc
+
+    def _screen(self, uploads: list[Upload], held: list[HeldFile]) -> Screened:
+        """The files sent, checked with those held and cleaned (:mod:`.screening`).
+
+        What is hashed, stored and read by the institutions is the clean file, never the one
+        with the reporter's location.
+
+        Raises:
+            IntakeRefusedError: 503 when the metadata tool cannot be run.
+        """
+        try:
+            return screen(uploads, held, self.parts.limits)
+        except MetadataUnavailableError as exc:
+            raise _unavailable("metadata_unavailable", str(exc)) from None
+
+    def _refusal_of(self, fault: EvidenceRefusedError) -> IntakeRefusedError:
+        return _evidence_refusal(fault, self.parts.limits)
+
+    def _sent_back(
+        self,
+        refusal: IntakeRefusedError,
+        raw: Mapping[str, Any],
+        screened: Screened,
+        now: datetime,
+        *,
+        holds: bool,
+    ) -> IntakeRefusedError:
+        """``refusal``, after holding the files without fault of a form (``held``)."""
+        if holds and self.parts.holding is not None:
+            refusal.held = self.parts.holding.hold(raw.get("form_token"), screened.files, now)
+        return refusal
+
+    def _take(self, raw: Mapping[str, Any], held: list[HeldFile]) -> list[StoredEvidence]:
+        if not held or self.parts.holding is None:
+            return []
+        try:
+            return self.parts.holding.take(str(raw.get("form_token")), held)
+        except HoldingUnavailableError as exc:
+            raise _unavailable("evidence_store_unavailable", str(exc)) from exc
+
+    def _store_evidence(self, files: list[Cleaned]) -> list[StoredEvidence]:
+        try:
+            return [self.parts.evidence.put(file.data, file.media_type) for file in files]
         except EvidenceError as exc:
             raise _unavailable("evidence_store_unavailable", str(exc)) from exc
 
@@ -238,60 +313,16 @@ def evidence_name(number: int, media_type: str) -> str:
 
 
 def _evidence_refusal(exc: EvidenceRefusedError, limits: EvidenceLimits) -> IntakeRefusedError:
-    # Not the reporter's file name (it may name a person): its place in the list.
-    at = "" if exc.index is None else f" ke-{exc.index + 1}"
-    of = "" if exc.index is None else f" {exc.index + 1}"
-    total, size = limits.max_total_bytes // _MB, limits.max_file_bytes // _MB
-    status, indonesian, english = {
-        "evidence_type": (
-            415,
-            f"Berkas bukti{at} bukan foto, video, PDF atau teks: kirim foto (JPEG, PNG, WebP, "
-            "HEIC), video (MP4, MOV), PDF atau teks.",
-            f"Evidence file{of} is not a photo, video, PDF or text: send a photo (JPEG, PNG, "
-            "WebP, HEIC), a video (MP4, MOV), a PDF or a text file.",
-        ),
-        "evidence_too_many": (
-            413,
-            f"Terlalu banyak berkas bukti: paling banyak {limits.max_files} berkas per laporan.",
-            f"Too many evidence files: at most {limits.max_files} per report.",
-        ),
-        "evidence_too_large": (
-            413,
-            f"Berkas bukti{at} lebih dari {size} MB: kirim versi yang lebih kecil."
-            if exc.index is not None
-            else f"Berkas bukti bersama lebih dari {total} MB: kirim lebih sedikit atau lebih "
-            "kecil.",
-            f"Evidence file{of} is over {size} MB: send a smaller version."
-            if exc.index is not None
-            else f"The evidence files are over {total} MB together: send fewer or smaller ones.",
-        ),
-        "evidence_metadata": (
-            400,
-            f"Data yang dapat mengenali Anda (lokasi, kamera, penulis) tidak dapat dihapus dari "
-            f"berkas bukti{at}, jadi laporan belum disimpan: kirim tangkapan layarnya, simpan "
-            "atau ekspor ulang berkasnya, atau kirim tanpa berkas itu.",
-            f"The details that could identify you (location, camera, author) could not be "
-            f"removed from evidence file{of}, so the report was not kept yet: send a screenshot "
-            "of it, save or export the file again, or send without it.",
-        ),
-        "evidence_locked": (
-            400,
-            f"Berkas bukti{at} dikunci dengan kata sandi, jadi isinya tidak dapat dibaca: "
-            "simpan tanpa kata sandi lalu kirim lagi, kirim tangkapan layarnya, atau kirim tanpa "
-            "berkas itu.",
-            f"Evidence file{of} is locked with a password, so nothing of it can be read: save "
-            "it without the password and send it again, send a screenshot of it, or send "
-            "without it.",
-        ),
-        "evidence_empty": (
-            400,
-            f"Berkas bukti{at} kosong: pilih berkas lain atau kirim tanpa berkas itu.",
-            f"Evidence file{of} is empty: choose another file or send without it.",
-        ),
-    }[exc.code]
-    return IntakeRefusedError(
-        status, exc.code, indonesian, english, [Problem("evidence", exc.code, indonesian, english)]
-    )
+    status, indonesian, english = refused_evidence_words(exc, limits)
+    problem = Problem("evidence", exc.code, indonesian, english)
+    return IntakeRefusedError(status, exc.code, indonesian, english, [problem])
+
+
+def _not_held() -> IntakeRefusedError:
+    """The refusal of a form naming kept files no longer held for it (expired, or another's)."""
+    indonesian, english = not_held_words()
+    problem = Problem("evidence", "evidence_not_held", indonesian, english)
+    return IntakeRefusedError(400, "evidence_not_held", indonesian, english, [problem])
 
 
 def _unavailable(code: str, detail: str) -> IntakeRefusedError:
