@@ -28,7 +28,19 @@ MIN_BODY_RATE = 8 * 1024
 #: The content type of a form posted without files.
 URLENCODED = "application/x-www-form-urlencoded"
 
+#: The form's field naming a file held for it (:mod:`connectors.lapor.holding`) to send.
+KEPT = "kept_evidence"
+
 _T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class FormBody:
+    """A report form as posted: its text fields, its files, the held files it keeps."""
+
+    fields: dict[str, str]
+    uploads: list[Upload]
+    kept: list[str]
 
 
 @dataclass(frozen=True)
@@ -73,16 +85,17 @@ class BodyReader:
                 fields.append((name, value))
         return fields
 
-    async def form(self, request: web.Request) -> tuple[dict[str, str], list[Upload]]:
-        """The text fields and files of the report form (see :meth:`fields`)."""
-        fields: dict[str, str] = {}
-        uploads: list[Upload] = []
+    async def form(self, request: web.Request) -> FormBody:
+        """The text fields, files and kept files of the report form (see :meth:`fields`)."""
+        body = FormBody({}, [], [])
         for name, value in await self.fields(request):
             if isinstance(value, Upload):
                 if value.data or value.name:  # an empty file input sends an empty part
-                    uploads.append(value)
+                    body.uploads.append(value)
+            elif name == KEPT:  # one per file held for the form and left ticked
+                body.kept.append(value)
             else:
-                fields[name] = value
+                body.fields[name] = value
         # An unticked checkbox sends nothing: the reporter chose to give a name and contact.
-        fields.setdefault("anonymous", "false")
-        return fields, uploads
+        body.fields.setdefault("anonymous", "false")
+        return body

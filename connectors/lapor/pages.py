@@ -14,6 +14,7 @@ from typing import Any
 
 from connectors.lapor.filing import FILING_WORKING_DAYS, Standing, jakarta_today
 from connectors.lapor.filing_words import sent_late_words
+from connectors.lapor.holding import HOLD_SECONDS
 from connectors.lapor.intake import Accepted, IntakeRefusedError
 from connectors.lapor.media import EvidenceLimits
 from connectors.lapor.resubmission import new_form_token, valid_form_token
@@ -63,13 +64,12 @@ class Pages:
         locale: Locale,
         fields: dict[str, str],
         refusal: IntakeRefusedError | None,
-        *,
-        files_again: bool = False,
     ) -> str:
         """The report form, with what was entered and its faults after a refusal.
 
-        ``files_again``: the refused form carried evidence files, which a page cannot fill in
-        again (a browser lets only the reporter choose files): the page asks for them again.
+        After a refusal, the files held for the form are listed, ticked, to be sent with it
+        (:mod:`connectors.lapor.holding`); files chosen but not held, which a page cannot
+        fill in again (a browser lets only the reporter choose files), are asked for again.
         """
         now = self.clock()
         return self._render(
@@ -84,7 +84,9 @@ class Pages:
             form_token=valid_form_token(fields.get("form_token")) or new_form_token(),
             anonymous=not fields or fields.get("anonymous", "").lower() in ("true", "on"),
             refusal=refusal,
-            files_again=files_again,
+            held=refusal.held if refusal else [],
+            hold_minutes=HOLD_SECONDS // 60,
+            files_again=bool(refusal and refusal.not_kept),
             problems=refusal.problems if refusal else [],
             agencies=self.agencies,
             violations=violation_codes(),

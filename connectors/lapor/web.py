@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 
 from aiohttp import web
@@ -123,10 +123,7 @@ class Portal:
 
     def close(self) -> None:
         """Close the stores the portal writes to."""
-        parts = self.intake.parts
-        parts.evidence.close()
-        parts.spool.close()
-        parts.tracking.close()
+        self.intake.parts.close()
 
     def app(self) -> web.Application:
         """The application, its routes and middlewares."""
@@ -234,32 +231,36 @@ class Portal:
         raise web.HTTPSeeOther("/?lang=en" if locale_of(request) == "en" else "/")
 
     async def submit_form(self, request: web.Request) -> web.Response:
-        """A report from the form: the tracking code once, or the form again with its faults."""
+        """A report from the form: the tracking code once, or the form again (files held kept)."""
         locale = locale_of(request)
         if request.content_type not in _FORM_TYPES:  # aiohttp reads any other body as no field
             return self._refusal(request, IntakeRefusedError(415, *refusals.NOT_A_FORM))
         try:
-            fields, uploads = await self.bodies.form(request)
+            body = await self.bodies.form(request)
         except (ValueError, BadHttpMessage):  # a field not UTF-8, a part's header broken
             return self._html(
                 self.pages.form(locale, {}, IntakeRefusedError(400, *refusals.NOT_FORM)), 400
             )
         try:
-            accepted = await asyncio.to_thread(self.intake.submit, fields, uploads)
+            submit = self.intake.submit
+            accepted = await asyncio.to_thread(submit, body.fields, body.uploads, body.kept)
         except IntakeRefusedError as exc:
-            page = self.pages.form(locale, fields, exc, files_again=bool(uploads))
-            return self._html(page, exc.status)
+            return self._html(self.pages.form(locale, body.fields, exc), exc.status)
         return self._html(self.pages.accepted(locale, accepted), 201)
 
     async def _form_again(self, request: web.Request, refusal: IntakeRefusedError) -> web.Response:
-        """The form as it was sent, with ``refusal`` above it (nothing of it is kept)."""
+        """The form as it was sent, with ``refusal`` above it (no file of it is held anew)."""
         try:
             if request.content_type not in _FORM_TYPES:
                 raise ValueError("no form")
-            fields, uploads = await self.bodies.form(request)
+            body = await self.bodies.form(request)
         except (ValueError, BadHttpMessage, IntakeRefusedError):
             return self._refusal(request, refusal)
-        page = self.pages.form(locale_of(request), fields, refusal, files_again=bool(uploads))
+        # Unread, so holding its files would spend the work the limit spares: the files held
+        # for it already stay listed, and the ones just chosen are asked for again.
+        held, lost = await asyncio.to_thread(self.intake.still_held, body.fields, body.kept)
+        again = replace(refusal, held=held, not_kept=len(body.uploads) + lost)
+        page = self.pages.form(locale_of(request), body.fields, again)
         return self._html(page, refusal.status)
 
     async def submit_json(self, request: web.Request) -> web.Response:
