@@ -135,8 +135,10 @@ class ReportIntake:
                 chosen are not (``not_kept``).
         """
         now = self.clock()
-        held, lost = self._kept(raw, kept, now)
+        held: list[HeldFile] = []
+        lost = len(kept or ())  # until looked up: a store that cannot be read holds none
         try:
+            held, lost = self._kept(raw, kept, now)
             return self._accept(raw, uploads, held, lost, now, holds=kept is not None)
         except IntakeRefusedError as exc:
             exc.not_kept = len(uploads) - len(exc.held) + lost

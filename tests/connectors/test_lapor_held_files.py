@@ -9,6 +9,7 @@ them to send again.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import http.client
 import logging
@@ -24,7 +25,8 @@ from minio import Minio
 
 from connectors.lapor.connector import LaporIntake
 from connectors.lapor.evidence import EvidenceStore, S3Location, parse_evidence_keys
-from connectors.lapor.holding import HOLD_SECONDS, place_of
+from connectors.lapor.holding import HOLD_SECONDS, Cleaned, Holding, place_of
+from connectors.lapor.media import EvidenceLimits
 from tests.connectors.test_lapor_filing import AFTER_LEBARAN, set_clock
 from tests.connectors.test_lapor_portal import only_event, opened_intake
 from tests.lapor_support import CHAT_LOG, EXECUTABLE, png, report_fields
@@ -255,3 +257,43 @@ def test_kept_files_count_against_the_limit(location: S3Location, tmp_path: Path
         assert "paling banyak 2 berkas per laporan" in page
         assert kept_on(page) == kept  # the kept one stays kept
         assert intake.read(None, 10) == []
+
+
+def test_a_form_over_the_rate_limit_keeps_its_held_files_listed(
+    location: S3Location, tmp_path: Path
+) -> None:
+    with opened_intake(location, tmp_path / "spool", attempt_rate="2/hour") as intake:
+        set_clock(intake, AFTER_LEBARAN)
+        _, page = post(intake, late(), [(PHOTO_NAME, png(shade=101))])
+        kept = kept_on(page)
+        post(intake, late(), [], kept)  # the second attempt, refused as late again
+
+        status, page = post(intake, late(late_ok="true"), [("c.txt", CHAT_LOG)], kept)
+
+        assert status == 429
+        assert kept_on(page) == kept  # held before: still listed, to send later
+        assert 'id="evidence-again"' in page  # the file just chosen was not read: again
+        assert intake.read(None, 10) == []
+
+
+def test_held_files_past_the_bound_are_asked_for_again(
+    location: S3Location, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = EvidenceStore(location, b"k" * 32)
+    holding = Holding(tmp_path, store, EvidenceLimits(max_total_bytes=100))  # 4,000 bytes
+    now = AFTER_LEBARAN
+    small = Cleaned(CHAT_LOG, "text/plain", "Budi Santoso.txt")
+    large = Cleaned(bytes(4000), "text/plain", "Budi Santoso 2.txt")
+
+    with caplog.at_level(logging.WARNING):
+        assert [file.name for file in holding.hold(TOKEN, [small], now)] == [small.name]
+        assert holding.hold(OTHER_TOKEN, [large], now) == []
+
+    assert "at their bound" in caplog.text
+    assert "Budi" not in caplog.text
+    assert holding.kept(OTHER_TOKEN, [hashlib.sha256(large.data).hexdigest()], now) == ([], 1)
+    # Once the first expired, there is room again.
+    later = now + timedelta(seconds=HOLD_SECONDS + 1)
+    assert len(holding.hold(OTHER_TOKEN, [large], later)) == 1
+    assert holding.kept(TOKEN, [hashlib.sha256(CHAT_LOG).hexdigest()], later) == ([], 1)
+    holding.close()
