@@ -60,12 +60,22 @@ PAST_STEP_MEANING = (
     "sender check its records against the case's trail (each letter's reason says what the "
     "case holds). Replay skips them: leave them to expire"
 )
+#: Letters of events whose own fields break a rule (a follow-up period of 0 days, a remedy
+#: addressed to the wrong body): no replay records them, whatever the case's state.
+TO_CORRECT = Reason.INVALID_CONTENT.value
+#: What needs saying of them: what to do instead of replaying.
+TO_CORRECT_MEANING = (
+    "each event's own fields break a rule that holds whatever its case's state (each letter's "
+    "reason names the field and the rule), replayed or not: the sender must send a corrected "
+    "event. Replay skips them: leave them to expire"
+)
 #: The letters told apart, each with how the replay names them and what they mean; every
 #: other letter skipped as refused for good is fixed by its sender.
 TOLD_APART = {
     ALREADY_HELD: ("already held", HELD_MEANING),
     SECOND_DECREE: ("already sanctioned", SECOND_DECREE_MEANING),
     PAST_STEP: ("past their step", PAST_STEP_MEANING),
+    TO_CORRECT: ("to be corrected by their sender", TO_CORRECT_MEANING),
 }
 
 
@@ -86,10 +96,10 @@ def add_parsers(commands: Any) -> None:
         help="send dead letters back to their inbound topics (only those), each once, even "
         "across a replay stopped partway or a kawal.dlq made again (a letter is remembered by "
         "what it is, not its place); letters refused for a reason no fix mends (bad_magic, "
-        "bad_signature, already_sanctioned, case_past_step, ...) are skipped and counted, "
-        "duplicate_event ones (events the hub holds already) as needing nothing; exit 1 when "
-        "no selected letter is replayed and some needed it (each line says what to do "
-        "instead)",
+        "bad_signature, already_sanctioned, case_past_step, invalid_content, ...) are skipped "
+        "and counted, duplicate_event ones (events the hub holds already) as needing "
+        "nothing; exit 1 when no selected letter is replayed and some needed it (each line "
+        "says what to do instead)",
     )
     _add_filters(replay)
     replay.add_argument(
@@ -212,7 +222,8 @@ def _permanent(permanent: Mapping[str, int]) -> str:
 
     A ``duplicate_event`` letter is told apart: its event stands, there is nothing to fix; so
     are ``already_sanctioned`` and ``case_past_step`` ones: their senders have nothing to fix
-    in how they send, but records to check against the case's.
+    in how they send, but records to check against the case's; and ``invalid_content`` ones,
+    each of which its sender replaces with a corrected event.
     """
     lines = [
         f"not replayed, {label}: {code} ({permanent[code]}): {meaning}"

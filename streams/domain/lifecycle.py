@@ -30,7 +30,13 @@ from typing import Any
 from streams.domain.erasure import ERASURE_EVENT
 from streams.domain.phases import Phase as Phase  # re-exported: the lifecycle's own word
 from streams.domain.phases import is_past, phase_refusal
-from streams.domain.reasons import Reason, Rejection, illegal_transition, past_step
+from streams.domain.reasons import (
+    Reason,
+    Rejection,
+    illegal_transition,
+    invalid_content,
+    past_step,
+)
 from streams.domain.remedies import decision_misfit, filing_misfit
 from streams.domain.sanctions import unfit_recommendation, unfit_sanction
 from streams.domain.standing_sanction import (
@@ -259,8 +265,10 @@ def _closing_rule(state: CaseLifecycle, record: dict[str, Any]) -> Rejection | N
     """A case closes on its outcome, or earlier when its subject left service or it merged."""
     reason = record["closing_reason"]
     if reason == "MERGED_INTO_ANOTHER_CASE" and record["merged_into_case_id"] is None:
-        return illegal_transition(
-            "CaseClosed", "name the case that now holds the facts in merged_into_case_id"
+        return invalid_content(
+            "CaseClosed",
+            "a case closed as MERGED_INTO_ANOTHER_CASE names the case that now holds the facts "
+            "in merged_into_case_id",
         )
     if reason in CLOSING_AT_ANY_PHASE or state.phase in CLOSABLE:
         return None

@@ -42,6 +42,7 @@ class Reason(StrEnum):
     UNAUTHORIZED = "unauthorized_sender"
     ILLEGAL_TRANSITION = "illegal_transition"
     CASE_PAST_STEP = "case_past_step"
+    INVALID_CONTENT = "invalid_content"
     ALREADY_SANCTIONED = "already_sanctioned"
     CASE_CLOSED = "case_closed"
     ALREADY_ERASED = "already_erased"
@@ -87,4 +88,24 @@ def past_step(event_type: str, why: str) -> Rejection:
     return Rejection(
         Reason.CASE_PAST_STEP,
         f"{event_type} cannot be recorded for this case any more: {why}{_PAST_STEP_ADVICE}",
+    )
+
+
+#: Said after every ``invalid_content`` refusal: what the sender does instead of sending again.
+_CORRECTION_ADVICE = (
+    ". This is in the event itself, whatever its case holds: sent again unchanged (a replay "
+    "included), it is refused again; the sender must send a corrected event in its place"
+)
+
+
+def invalid_content(event_type: str, why: str) -> Rejection:
+    """The refusal of ``event_type`` for what its own fields say, saying ``why``.
+
+    Its fields break a rule no state of the case changes (a follow-up period of 0 days, a
+    remedy addressed to the wrong body), so no replay mends it, unlike
+    :func:`illegal_transition`: only a corrected event from its sender passes.
+    """
+    return Rejection(
+        Reason.INVALID_CONTENT,
+        f"{event_type} cannot be recorded as sent: {why}{_CORRECTION_ADVICE}",
     )

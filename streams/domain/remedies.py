@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from streams.domain.reasons import Reason, Rejection, illegal_transition
+from streams.domain.reasons import Reason, Rejection, illegal_transition, invalid_content
 from streams.domain.sanctions import kind_misfit, level_misfit
 
 #: The body each remedy is filed with (kawal.AppealBody symbols).
@@ -23,7 +23,7 @@ def filing_misfit(event_type: str, record: dict[str, Any]) -> Rejection | None:
     body = REMEDY_BODY[event_type]
     if record["filed_with"] == body:
         return None
-    return illegal_transition(
+    return invalid_content(
         event_type,
         f"an {_name(event_type)} is filed with {body} (PP 79/2021); set filed_with to {body}, "
         f"or send {_other(event_type)} for the other remedy",
@@ -58,12 +58,12 @@ def _amended_misfit(violation: str, record: dict[str, Any]) -> Rejection | None:
     if record["decision"] != "AMENDED":
         if amended is None:
             return None
-        return illegal_transition(
+        return invalid_content(
             "AppealDecided",
             "only an AMENDED decision names a sanction: send amended_sanction as null",
         )
     if amended is None:
-        return illegal_transition(
+        return invalid_content(
             "AppealDecided",
             "an AMENDED decision names the sanction that replaces the "
             "contested one in amended_sanction",

@@ -44,6 +44,7 @@ PERMANENT: Mapping[Reason, str] = {
     Reason.ALREADY_SANCTIONED: "a case is sanctioned once; a changed sanction is an AppealDecided",
     Reason.CASE_PAST_STEP: "the case is past the state the event needs, and never goes back",
     Reason.ALREADY_ERASED: "a case is erased once",
+    Reason.INVALID_CONTENT: "the event's own fields break a rule no state of its case changes",
     Reason.UNFIT_SANCTION: "the sanction the event names does not fit the violation",
     Reason.INVALID_ELECTION: "the election field is malformed",
     Reason.INVALID_NIP: "the NIP field is malformed",
@@ -63,7 +64,8 @@ FIXABLE: Mapping[Reason, str] = {
     Reason.EVENT_TIME_IN_FUTURE: "passes once the replayed record arrives after its event time",
     Reason.UNAUTHORIZED: "passes once a wrong registry or authority map is corrected",
     Reason.ILLEGAL_TRANSITION: "passes once the case's missing earlier events arrive (a case "
-    "past the event's step refuses it as case_past_step: streams.domain.phases)",
+    "past the event's step refuses it as case_past_step: streams.domain.phases; an event whose "
+    "own fields break a rule, as invalid_content)",
     Reason.UNKNOWN_REGION: "passes once the region data has the new region",
     Reason.NOT_AN_EMPLOYING_AGENCY: "passes once the agency is registered as a PPK",
     Reason.DATA_KEY_MISSING: "passes once the case's data key is restored to the vault",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from streams.domain.calendar import MAX_WORKING_DAYS
-from streams.domain.reasons import Reason, Rejection, illegal_transition
+from streams.domain.reasons import Reason, Rejection, invalid_content
 
 #: Level of each sanction kind (PP 94/2021 Art. 8 for discipline, PP 42/2004 for ethics), each
 #: level's kinds from the lightest to the heaviest, in the order the regulations list them.
@@ -58,7 +58,7 @@ def unfit_sanction(
 def unfit_recommendation(record: dict[str, Any]) -> Rejection | None:
     """Why a RecommendationIssued gives the PPK no usable period or an unfit sanction, or None."""
     if record["proven"] and not 0 < record["follow_up_days"] <= MAX_WORKING_DAYS:
-        return illegal_transition(
+        return invalid_content(
             "RecommendationIssued",
             f"follow_up_days gives the PPK 1 to {MAX_WORKING_DAYS} working days to act; 14 is "
             "the usual period",

@@ -66,8 +66,10 @@ def test_a_remedy_goes_to_its_own_body(event_type: str, wrong_body: str) -> None
     rejection = check_transition(case, event_type, remedy(case_id, event_type, wrong_body))
 
     assert rejection is not None
-    assert rejection.reason is Reason.ILLEGAL_TRANSITION
+    # Its own field is wrong, whatever the case holds: no replay mends it.
+    assert rejection.reason is Reason.INVALID_CONTENT
     assert BODY[event_type] in rejection.detail
+    assert "the sender must send a corrected event" in rejection.detail
     assert check_transition(case, event_type, remedy(case_id, event_type)) is None
 
 
@@ -101,10 +103,12 @@ def test_an_amended_sanction_must_be_given_and_fit_the_violation() -> None:
     )
 
     assert missing is not None
+    assert missing.reason is Reason.INVALID_CONTENT
     assert "amended_sanction" in missing.detail
     assert unfit is not None
     assert unfit.reason is Reason.UNFIT_SANCTION
     assert stray is not None
+    assert stray.reason is Reason.INVALID_CONTENT
     assert "null" in stray.detail
     fitting = decision(case_id, filed, "AMENDED", amended_sanction=lighter_medium)
     assert check_transition(case, "AppealDecided", fitting) is None

@@ -56,4 +56,5 @@ def test_a_merged_case_names_the_case_that_holds_its_facts() -> None:
     rejection = check_transition(case, "CaseClosed", closing(case_id, "MERGED_INTO_ANOTHER_CASE"))
 
     assert rejection is not None
+    assert rejection.reason is Reason.INVALID_CONTENT
     assert "merged_into_case_id" in rejection.detail

@@ -45,5 +45,5 @@ def test_a_recommendation_giving_no_working_day_is_refused() -> None:
     )
 
     assert rejection is not None
-    assert rejection.reason is Reason.ILLEGAL_TRANSITION
+    assert rejection.reason is Reason.INVALID_CONTENT
     assert "follow_up_days" in rejection.detail
