@@ -163,6 +163,16 @@ class HubMetrics:
             "and its events wait (checked at every signing and every 2 s).",
             registry=self.registry,
         )
+        # Labels: a file's name in the hub's key folder (a key's fingerprint, public) and a
+        # closed vocabulary (streams.domain.hub_key_files.KeyFileDamage); never its content.
+        self.hub_key_files_damaged = Gauge(
+            "kawal_hub_key_file_damaged",
+            "1 for each file in the hub's key folder (keys/kawal/*.pem) set aside at the last "
+            "check: unreadable, wrong_mode (others may read it), truncated or not_a_key; the "
+            "process signs with another key meanwhile, if one is valid.",
+            ["file", "damage"],
+            registry=self.registry,
+        )
         self.vault_up = _vault_gauge(self.registry) if vault else None
         self.retention_failures = _retention_counter(self.registry) if vault else None
         self.retention_caught_up = _retention_gauge(self.registry) if vault else None
@@ -298,6 +308,12 @@ class HubMetrics:
     def hub_key_checked(self, valid: bool) -> None:
         """Record whether the hub had a valid signing key at this process's last check."""
         self.hub_key_valid.set(1 if valid else 0)
+
+    def hub_key_files_set_aside(self, files: Iterable[tuple[str, str]]) -> None:
+        """Record the files of the hub's key folder set aside, as ``(name, damage)`` pairs."""
+        self.hub_key_files_damaged.clear()
+        for name, damage in files:
+            self.hub_key_files_damaged.labels(file=name, damage=damage).set(1)
 
     def retention_failed(self) -> None:
         """Count a retention run stopped by the vault, or one case it could not erase."""

@@ -20,15 +20,16 @@ events wait until a key is there (docs/operations.md, KawalHubSigningKeyInvalid)
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from streams.domain.hub_key_files import DamagedKeyFile, SetAside, read_hub_keys
 from streams.domain.institutions import HUB_INSTITUTION
 from streams.domain.keys import KeyEntry, KeyRegistry, KeyUse, private_key_path
 from streams.domain.private_key_files import BACKUP_DOC
 from streams.domain.registry_watch import RegistryWatch
-from streams.domain.signing import SigningKey, SigningKeyError, read_signing_key
+from streams.domain.signing import SigningKey, SigningKeyError
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +56,21 @@ class HubSigner:
         registry: KeyRegistry,
         report: Callable[[bool], None] = lambda valid: None,
         then: str = AT_START,
+        set_aside: Callable[[Sequence[DamagedKeyFile]], None] = lambda files: None,
     ) -> None:
         """Sign with the hub's keys under ``folder`` (``<folder>/kawal/*.pem``), by ``registry``.
 
         ``registry`` is re-read in place when its file changes; ``report`` is told, on every
         check, whether a key was available (for ``kawal_hub_signing_key_valid``). ``then``
         ends the message of a missing key: what happens once the operator has mended it
-        (:data:`AT_START`, :data:`WHILE_RUNNING`, or a command's own words).
+        (:data:`AT_START`, :data:`WHILE_RUNNING`, or a command's own words). ``set_aside``
+        is told, at every read of the folder, the files in it that sign nothing (for
+        ``kawal_hub_key_file_damaged``): they are skipped, never a stop while another key is
+        valid.
         """
         self.folder = folder
+        #: The files of the key folder that sign nothing, as last read.
+        self.damaged = SetAside(set_aside)
         self.watch = RegistryWatch(registry)
         self._report = report
         self.then = then
@@ -107,7 +114,12 @@ class HubSigner:
         return key
 
     def available(self, moment: datetime) -> bool:
-        """Whether a key may sign at ``moment``: the check made at rest, between signings."""
+        """Whether a key may sign at ``moment``: the check made at rest, between signings.
+
+        The key folder is read again too, so a file damaged or mended since is reported
+        although the key in use needs no new read.
+        """
+        self._held()
         try:
             self.key_at(moment)
         except HubKeyUnavailableError:
@@ -136,9 +148,13 @@ class HubSigner:
         return found if isinstance(found, KeyEntry) else None
 
     def _held(self) -> list[SigningKey]:
-        """The hub's private keys in its folder, read again: a key added since is found."""
-        paths = sorted((self.folder / HUB_INSTITUTION).glob("*.pem"))
-        return [read_signing_key(path, HUB_INSTITUTION, self.registry) for path in paths]
+        """The hub's private keys in its folder, read again: a key added since is found.
+
+        A file that does not read is set aside (:mod:`streams.domain.hub_key_files`).
+        """
+        files = read_hub_keys(self.folder, self.registry)
+        self.damaged.update(files.damaged)
+        return files.held
 
     def _none_valid(self, held: list[SigningKey], moment: datetime) -> str:
         folder = self.folder / HUB_INSTITUTION
@@ -146,7 +162,7 @@ class HubSigner:
         states = "; ".join(_state(key.key_id, registered.get(key.key_id)) for key in held)
         said = (
             f"no key of the hub ({HUB_INSTITUTION}) held in {folder} is registered and valid "
-            f"at {moment.isoformat()} ({states or 'the folder holds none'}): the hub signs "
+            f"at {moment.isoformat()} ({states or self._none_held()}): the hub signs "
             "nothing and events wait. "
         )
         held_ids = {key.key_id for key in held}
@@ -158,6 +174,11 @@ class HubSigner:
             # id that the institutions' copies of the registry may not hold yet.
             entry = max(unheld, key=lambda entry: entry.valid_from)
             path = private_key_path(self.folder, entry.id, KeyUse.SIGNING)
+            if (damaged := self.damaged.files.get(path)) is not None:
+                return said + (
+                    f"The registered key {entry.id} is valid then, but {damaged.problem}; "
+                    f"{self.then} ({RUNBOOK})"
+                )
             return said + (
                 f"The registered key {entry.id} is valid then, but its private file {path} is "
                 f"missing: restore it (mode 0600) from the backup of the keys folder "
@@ -172,6 +193,13 @@ class HubSigner:
             f"{HUB_INSTITUTION} --use signing --valid-from {since}` and "
             f"{self.registry.where_to_register()}; {self.then} ({RUNBOOK})"
         )
+
+    def _none_held(self) -> str:
+        """What the folder holds when no key in it reads, in words."""
+        if not self.damaged.files:
+            return "the folder holds none"
+        names = ", ".join(sorted(path.name for path in self.damaged.files))
+        return f"the folder holds no key that reads; set aside: {names}"
 
     def _record(self, key: SigningKey | None, problem: str | None, moment: datetime) -> None:
         """Keep and log what changed: the key signing, or why none does.

@@ -100,13 +100,22 @@ def hub_signer(
     """The signer of ``app`` over the hub's keys in ``folder``, checked every ``interval`` s.
 
     ``keys`` is read again in place whenever its file changes; ``kawal_hub_signing_key_valid``
-    follows each check.
+    follows each check, and ``kawal_hub_key_file_damaged`` the files of the key folder set
+    aside (a damaged file beside a valid key is reported, never a stop).
 
     Raises:
         streams.domain.signing.SigningKeyError: no key of the hub is held, registered and
             valid now: the process does not start (it would sign nothing).
     """
-    signer = HubSigner(folder, keys, metrics.hub_key_checked, then=AT_START)
+    signer = HubSigner(
+        folder,
+        keys,
+        metrics.hub_key_checked,
+        then=AT_START,
+        set_aside=lambda files: metrics.hub_key_files_set_aside(
+            (file.path.name, file.damage.value) for file in files
+        ),
+    )
     signer.key_at(datetime.now(UTC))
     # From now on a key mended is taken up by the check below, with no restart.
     signer.then = WHILE_RUNNING

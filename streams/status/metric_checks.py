@@ -10,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from streams.status.checks import (
     RUNBOOK_HUB_KEY,
+    RUNBOOK_HUB_KEY_FILE,
     RUNBOOK_LAG,
     RUNBOOK_LAG_UNKNOWN,
     RUNBOOK_PROCESS_DOWN,
@@ -53,18 +54,32 @@ def _samples(text: str) -> dict[str, list[Sample]]:
 
 
 def hub_key_check(samples: dict[str, list[Sample]]) -> Check:
-    """Whether the worker holds a registered hub key valid now (``kawal_hub_signing_key_valid``)."""
+    """Whether the worker holds a registered hub key valid now (``kawal_hub_signing_key_valid``).
+
+    And the files of its key folder it set aside (``kawal_hub_key_file_damaged``), by name:
+    beside a valid key they make the check ``DEGRADED``, not ``DOWN``.
+    """
     values = [value for _, value in samples.get("kawal_hub_signing_key_valid", [])]
+    damaged = _damaged_key_files(samples)
     if values and min(values) == 0:
-        return Check(
-            "hub_key",
-            State.DOWN,
-            "no valid hub signing key: the hub signs nothing and events wait",
-            RUNBOOK_HUB_KEY,
-        )
+        why = "no valid hub signing key: the hub signs nothing and events wait"
+        return Check("hub_key", State.DOWN, why + damaged, RUNBOOK_HUB_KEY)
+    if damaged:
+        why = "valid, but key files are set aside" + damaged
+        return Check("hub_key", State.DEGRADED, why, RUNBOOK_HUB_KEY_FILE)
     if not values:
         return ok("hub_key", "not checked yet by the worker")
     return ok("hub_key", "valid")
+
+
+def _damaged_key_files(samples: dict[str, list[Sample]]) -> str:
+    """``: <file> (<damage>), ...`` for each key file the worker set aside; empty if none."""
+    files = sorted(
+        f"{labels.get('file', '')} ({labels.get('damage', '')})"
+        for labels, value in samples.get("kawal_hub_key_file_damaged", [])
+        if value
+    )
+    return f": {', '.join(files)}" if files else ""
 
 
 def lag_check(samples: dict[str, list[Sample]], now: float) -> Check:

@@ -23,6 +23,7 @@ def held_key(folder: Path, registry: Path, valid_from: datetime = SINCE) -> NewK
     path = key.path_in(folder)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(key.private_pem)
+    path.chmod(0o600)  # as `kawal keys new` writes it: a key others may read is set aside
     before = registry.read_text(encoding="utf-8") if registry.exists() else ""
     registry.write_text(before + "\n" + key.registry_text(), encoding="utf-8")
     # A second write within the file system's time granularity is seen by its size alone.
@@ -103,6 +104,7 @@ def test_an_expired_key_gives_way_at_the_end_of_its_validity(tmp_path: Path) -> 
     path = old.path_in(tmp_path / "keys")
     path.parent.mkdir(parents=True)
     path.write_bytes(old.private_pem)
+    path.chmod(0o600)
     registry.write_text(old.registry_text(), encoding="utf-8")
     new = held_key(tmp_path / "keys", registry, NOW - timedelta(days=1))
     signer = HubSigner(tmp_path / "keys", load_key_registry(registry))
@@ -213,3 +215,32 @@ def test_an_empty_registered_key_file_is_said_to_be_restored_from_the_backup(
     assert f"{old.key_id} is in the key registry: restore the file from the backup" in said
     assert "make one" not in said
     assert "kawal keys new" not in said
+
+
+def test_a_damaged_file_beside_a_valid_key_is_set_aside_reported_and_let_go_once_mended(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry = tmp_path / "keys.toml"
+    old = held_key(tmp_path / "keys", registry)
+    reported: list[list[tuple[str, str]]] = []
+    signer = HubSigner(
+        tmp_path / "keys",
+        load_key_registry(registry),
+        set_aside=lambda files: reported.append([(f.path.name, f.damage.value) for f in files]),
+    )
+    spare = tmp_path / "keys" / HUB_INSTITUTION / "spare.pem"
+    spare.write_bytes(b"")
+
+    with caplog.at_level("WARNING"):
+        assert signer.key_at(NOW).key_id == old.key_id
+        for _ in range(3):
+            assert signer.available(NOW)
+        spare.unlink()
+        assert signer.available(NOW)
+
+    assert signer.problem is None
+    assert reported[0] == [("spare.pem", "truncated")]
+    assert reported[-1] == []
+    said = [r.getMessage() for r in caplog.records]
+    assert len([line for line in said if "is set aside (truncated)" in line]) == 1
+    assert f"the key file {spare} is no longer set aside" in said[-1]
