@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import stat
 from pathlib import Path
 
 from schemas.errors import KawalError
+from streams.partial_files import partial_path
 
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
@@ -131,7 +131,8 @@ def mend_write(exc: OSError) -> str:
 def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> None:
     """Write ``data`` to ``path`` whole, mode 0600 from its creation, in a 0700 folder.
 
-    The bytes go to a temporary file in the same folder (``.<name>.<random>.partial``), are
+    The bytes go to a temporary file in the same folder (``.<name>.<pid>.<random>.partial``:
+    :mod:`streams.partial_files`, which removes those a killed process left), are
     flushed and synced, and only then is the file renamed over ``path`` (``overwrite``) or
     linked to it (never over another file); the folder is synced last, so the new name
     survives a crash of the machine. A failure on the way (a full disk, a file size limit, a
@@ -154,7 +155,8 @@ def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> N
         raise PrivateFileError(
             f"{path} is a folder; give the path of a file (a new one is made there)"
         )
-    partial = path.with_name(f".{path.name}.{secrets.token_hex(6)}.partial")
+    # Named after this process, so that a leftover of a kill is known for one once it is gone.
+    partial = partial_path(path)
     descriptor = open_private(partial, os.O_WRONLY | os.O_EXCL)
     try:
         with os.fdopen(descriptor, "wb") as handle:

@@ -23,7 +23,9 @@ ALLOWED: dict[str, set[str]] = {
     "monitoring_settings": {"setting_types"},
     "settings": {"setting_types", "monitoring_settings"},
     "headers": set(),
-    "private_files": set(),
+    # The temporary files of whole writes, and the leftovers of killed writers.
+    "partial_files": set(),
+    "private_files": {"partial_files"},
     # Who runs on a home: ``kawal up``, its worker and its sink each hold a lock there.
     "process_lock": {"private_files"},
     "home_locks": {"process_lock", "private_files"},
@@ -46,7 +48,7 @@ ALLOWED: dict[str, set[str]] = {
     "contract": {"domain", "broker", "topics", "headers", "settings"},
     "local": {
         "domain", "broker", "audit", "vault", "topics", "headers", "settings", "setting_types",
-        "private_files", "process_lock", "home_locks",
+        "private_files", "partial_files", "process_lock", "home_locks",
     },
     # `kawal status` reads what the processes of a home expose, and the locks held on it.
     "status": {

@@ -26,7 +26,12 @@ from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import KeyUse, new_key_pair_for
 from streams.local.key_revocation import KeyRevocationError, revoke_key
 from streams.local.key_split import DEFAULT_MAX_BYTES, split_registry
-from streams.local.keyring import KeyFileError, ensure_local_keys, write_private_key
+from streams.local.keyring import (
+    KeyFileError,
+    ensure_local_keys,
+    remove_key_leftovers,
+    write_private_key,
+)
 from streams.settings import Settings
 
 
@@ -129,6 +134,7 @@ def _new(args: argparse.Namespace, settings: Settings) -> int:
     uses = [KeyUse(args.use)] if args.use else list(KeyUse)
     keys = [new_key_pair_for(use, args.institution, valid_from, args.valid_until) for use in uses]
     folder = args.dir or settings.key_dir
+    remove_key_leftovers(folder)
     for key in keys:
         path = key.path_in(folder)
         write_private_key(path, key.private_pem)

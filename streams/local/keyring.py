@@ -18,6 +18,7 @@ from pathlib import Path
 from schemas.errors import KawalError
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
 from streams.domain.keys import (
+    ENCRYPTION_FOLDER,
     KeyRegistry,
     KeyUse,
     NewKey,
@@ -25,6 +26,7 @@ from streams.domain.keys import (
     new_key_pair_for,
 )
 from streams.domain.signing import KeyRing
+from streams.partial_files import remove_stale_partials
 from streams.private_files import (
     PrivateFileError,
     mend_write,
@@ -81,11 +83,14 @@ def ensure_local_keys(settings: Settings) -> list[str]:
 
     A home made before encryption keys existed gets them, its signing keys left as they are.
 
-    The hub's key-encryption key file is made too, if missing (:func:`ensure_local_kek`).
+    The hub's key-encryption key file is made too, if missing (:func:`ensure_local_kek`);
+    first, the temporary files of key writes a killed process left are removed
+    (:func:`remove_key_leftovers`).
 
     Returns:
         The ids of the keys made (none when every principal has both kinds).
     """
+    remove_key_leftovers(settings.key_dir)
     ensure_local_kek(settings)
     registry = settings.local_key_registry
     text = registry.read_text(encoding="utf-8") if registry.exists() else _REGISTRY_HEADER
@@ -95,6 +100,17 @@ def ensure_local_keys(settings: Settings) -> list[str]:
         entries = "\n".join(key.registry_text() for key in made)
         _publish_registry(registry, text + "\n" + entries)
     return [key.key_id for key in made]
+
+
+def remove_key_leftovers(folder: Path) -> list[Path]:
+    """Remove the stale temporary files of key writes from a key folder; return them.
+
+    In ``folder`` and each institution's folder in it, signing and encryption
+    (:func:`streams.partial_files.remove_stale_partials`): the folders a key is written to.
+    """
+    owners = [sub for sub in folder.iterdir() if sub.is_dir()] if folder.is_dir() else []
+    folders = [folder, *owners, *(owner / ENCRYPTION_FOLDER for owner in owners)]
+    return [path for each in folders for path in remove_stale_partials(each)]
 
 
 def _publish_registry(registry: Path, text: str) -> None:
