@@ -10,13 +10,12 @@ the corrected event is recorded.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
 
 from streams.cli import main
 from streams.cli.exits import EXIT_ERROR, EXIT_OK
-from tests.cli.dlqtools import letters_of
+from tests.cli.dlqtools import letters_of, objection
 from tests.hubtools import (
     RunningHub,
     envelope,
@@ -30,18 +29,6 @@ pytestmark = pytest.mark.slow
 
 #: What every invalid_content refusal tells its sender.
 CORRECTED = "the sender must send a corrected event"
-
-
-def objection(case_id: str, decree_number: str, filed_with: str) -> dict[str, Any]:
-    """The civil servant's objection, through the PPK, filed with ``filed_with``."""
-    return {
-        "envelope": envelope(case_id, "ppk.3374", "ObjectionFiled"),
-        "filed_with": filed_with,
-        "filed_on": date(2024, 11, 25),
-        "contested_decree_number": decree_number,
-        "appellant_nip": "198501012010011001",
-        "grounds": "The facts were misread.",
-    }
 
 
 @pytest.mark.usefixtures("dlq_cli")

@@ -10,17 +10,13 @@ none back, so replaying does not multiply their letters (as it did while they we
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-
 import pytest
 
 from streams.cli import main
 from streams.cli.exits import EXIT_ERROR, EXIT_OK
-from tests.cli.dlqtools import letters_of
+from tests.cli.dlqtools import letters_of, objection
 from tests.hubtools import (
     RunningHub,
-    envelope,
     recommendation,
     report,
     sanction,
@@ -28,18 +24,6 @@ from tests.hubtools import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-def objection(case_id: str, decree_number: str) -> dict[str, Any]:
-    """The civil servant's objection, through the PPK, to the decree ``decree_number``."""
-    return {
-        "envelope": envelope(case_id, "ppk.3374", "ObjectionFiled"),
-        "filed_with": "PPK_SUPERIOR",
-        "filed_on": date(2024, 11, 25),
-        "contested_decree_number": decree_number,
-        "appellant_nip": "198501012010011001",
-        "grounds": "The facts were misread.",
-    }
 
 
 @pytest.mark.usefixtures("dlq_cli")
