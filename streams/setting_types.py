@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic_settings import NoDecode
 
 #: A TCP port a process binds.
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -59,4 +61,30 @@ def _lower_case(value: object) -> object:
 #: A log level, in any case.
 LogLevel = Annotated[
     Literal["debug", "info", "warning", "error", "critical"], BeforeValidator(_lower_case)
+]
+
+
+_VARIABLE_NAME = re.compile(r"KAWAL_[A-Z0-9_]+")
+
+
+def _comma_separated(value: object) -> object:
+    # One variable holding several names, as an operator writes them; not JSON, which
+    # pydantic-settings would expect of a collection.
+    if isinstance(value, str):
+        return frozenset(name.strip() for name in value.split(",") if name.strip())
+    return value
+
+
+def _variable_names(names: frozenset[str]) -> frozenset[str]:
+    if not all(_VARIABLE_NAME.fullmatch(name) for name in names):
+        raise ValueError(
+            "KAWAL_TOLERATED_VARIABLES takes names of KAWAL_* variables (capitals, digits and "
+            "underscores) separated by commas, e.g. KAWAL_NEW_SETTING,KAWAL_OTHER_SETTING"
+        )
+    return names
+
+
+#: Names of ``KAWAL_*`` variables, comma-separated in the environment.
+VariableNames = Annotated[
+    frozenset[str], NoDecode, BeforeValidator(_comma_separated), AfterValidator(_variable_names)
 ]

@@ -22,6 +22,7 @@ from streams.setting_types import (
     PortOrNone,
     StorageBasePort,
 )
+from streams.tolerance_settings import ToleranceSettings
 
 #: How long a command waits for the broker to answer before it gives up, s; kafka-python's own
 #: default for a first answer (30 s) kept an operator waiting on a typo in KAWAL_BROKER_URL.
@@ -39,7 +40,7 @@ SECRETS_DIR_VARIABLE = "KAWAL_SECRETS_DIR"
 SECRETS_DIR = Path(os.environ.get(SECRETS_DIR_VARIABLE, "/run/secrets"))
 
 
-class Settings(BaseSettings, MonitoringSettings):
+class Settings(BaseSettings, MonitoringSettings, ToleranceSettings):
     """Every knob of the hub, with the defaults of the one-machine set-up (``kawal up``)."""
 
     model_config = SettingsConfigDict(

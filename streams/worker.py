@@ -39,6 +39,13 @@ class HubWorker(faust.Worker):
         logs.quiet_malformed_requests()
         logs.use_format(logger, self.log_format)
 
+    def _setproctitle(self, info: str, *, ident: str = "") -> None:
+        """Keep the process title ``kawal`` gave (command and home: streams.process_title).
+
+        Faust would replace it by ``[Faust:Worker] -init- ...`` at each state, which names
+        neither the role nor the home, and a port's holder could no longer be named.
+        """
+
     async def _sentinel_task(self) -> None:
         """Let the callbacks still scheduled run before the event loop closes.
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from unittest.mock import patch
 
 from streams.cli import main
+from streams.process_title import current_title, restore_title
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,9 @@ def _process_state_kept() -> Iterator[None]:
     """What a command sets up for its process put back after it: the test's process goes on.
 
     A connector command configures logging (the root's handlers, levels of chatty loggers)
-    and, once it would run, handles SIGTERM and SIGINT.
+    and, once it would run, handles SIGTERM and SIGINT; a serving command titles its process.
     """
+    title = current_title()
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     levels = {
@@ -87,6 +89,8 @@ def _process_state_kept() -> Iterator[None]:
             logging.getLogger(name).setLevel(kept)
         for signum, handler in signals.items():
             signal.signal(signum, handler)
+        if current_title() != title:
+            restore_title(title)
 
 
 def _exit_code(argv: list[str]) -> int:

@@ -21,7 +21,12 @@ ALLOWED: dict[str, set[str]] = {
     "domain": set(),
     "setting_types": set(),
     "monitoring_settings": {"setting_types"},
-    "settings": {"setting_types", "monitoring_settings"},
+    "tolerance_settings": {"setting_types"},
+    "settings": {"setting_types", "monitoring_settings", "tolerance_settings"},
+    # A KAWAL_* variable no setting reads stops the process: the settings' own names and others.
+    "unknown_variables": {"settings"},
+    # `kawal worker home=/path`: what ps shows of a serving process, and how it reads back.
+    "process_title": set(),
     "headers": set(),
     # The temporary files of whole writes, and the leftovers of killed writers.
     "partial_files": set(),
@@ -48,7 +53,7 @@ ALLOWED: dict[str, set[str]] = {
     "contract": {"domain", "broker", "topics", "headers", "settings"},
     "local": {
         "domain", "broker", "audit", "vault", "topics", "headers", "settings", "setting_types",
-        "private_files", "partial_files", "process_lock", "home_locks",
+        "private_files", "partial_files", "process_lock", "home_locks", "process_title",
     },
     # `kawal status` reads what the processes of a home expose, and the locks held on it.
     "status": {
@@ -60,7 +65,7 @@ ALLOWED: dict[str, set[str]] = {
     "cli": {
         "domain", "broker", "audit", "vault", "hub", "web", "local", "contract", "app",
         "worker", "topics", "headers", "settings", "private_files", "logs", "daemon_pool",
-        "status", "process_lock", "home_locks",
+        "status", "process_lock", "home_locks", "process_title", "unknown_variables",
     },
 }  # fmt: skip
 

@@ -7,7 +7,8 @@ due`` counted through a year without holiday data (the due date is provisional),
 destroyed the data key but could not publish PersonalDataErased (run it again to record it),
 9 ``audit verify`` found nothing wrong but could not check the kept personal values (no vault),
 10 ``status`` found the hub degraded, 11 ``status`` found something down, 12 ``status``
-found no process of the hub running on this home.
+found no process of the hub running on this home, 13 a ``KAWAL_*`` variable (or secret file)
+that no setting reads, most likely a misspelt one: nothing was started.
 
 Each command group is a module of this package that adds its parsers and sets the handler it
 runs (``run``); a command loads its own group only (``GROUPS``). Packages add groups through
@@ -31,10 +32,12 @@ from pydantic import ValidationError
 
 from schemas.errors import KawalError
 from streams import logs
-from streams.cli.exits import EXIT_ERROR, EXIT_OK
+from streams.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_UNKNOWN_SETTING
 from streams.cli.setting_values import load_settings
 from streams.cli.terminal import ShownControls
+from streams.process_title import name_process
 from streams.settings import Settings
+from streams.unknown_variables import UnknownVariableError
 
 #: Entry-point group of command groups added by other packages, each named as the command it
 #: adds (the connector SDK's ``connector``).
@@ -124,9 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # command's group only, and its usage would list only that group's commands.
         _selected(parser, words).error(f"unrecognized arguments: {' '.join(unknown)}")
     if getattr(args, "serves", False):
-        return _run(args)  # a process: its output is its own logs
+        return _run(args, words)  # a process: its output is its own logs
     with redirect_stdout(cast(TextIO, ShownControls(sys.stdout))):
-        return _run(args)
+        return _run(args, words)
 
 
 def _selected(parser: argparse.ArgumentParser, words: Sequence[str]) -> argparse.ArgumentParser:
@@ -142,9 +145,16 @@ def _selected(parser: argparse.ArgumentParser, words: Sequence[str]) -> argparse
     return parser
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, words: Sequence[str]) -> int:
     try:
-        return int(args.run(args, load_settings()))
+        settings = load_settings()
+        if getattr(args, "serves", False):
+            # `ps` then tells which hub a worker, sink or `kawal up` belongs to.
+            name_process(words, settings.home)
+        return int(args.run(args, settings))
+    except UnknownVariableError as exc:
+        print(f"kawal: {exc}", file=sys.stderr)
+        return EXIT_UNKNOWN_SETTING
     except KawalError as exc:
         print(f"kawal: {exc}", file=sys.stderr)
         return EXIT_ERROR

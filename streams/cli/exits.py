@@ -25,3 +25,5 @@ EXIT_DEGRADED = 10
 EXIT_DOWN = 11
 #: ``status``: no process of the hub runs on this KAWAL_HOME and settings.
 EXIT_NOT_RUNNING = 12
+#: A ``KAWAL_*`` variable (or secret file) that no setting reads: a misspelt setting, most likely.
+EXIT_UNKNOWN_SETTING = 13

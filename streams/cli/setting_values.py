@@ -6,10 +6,13 @@ variable to fix and what it takes, and a value may be a password, so it is never
 
 from __future__ import annotations
 
+import os
+
 from pydantic import ValidationError
 
 from schemas.errors import KawalError
-from streams.settings import Settings
+from streams.settings import SECRETS_DIR, Settings
+from streams.unknown_variables import refuse_unknown
 
 #: Where a setting comes from, so the operator knows where to look.
 WHERE = "fix it in the environment, or in its secret file (KAWAL_SECRETS_DIR)"
@@ -24,11 +27,14 @@ def load_settings() -> Settings:
 
     Raises:
         SettingError: a setting's value is not one it takes; the message names the variable.
+        UnknownVariableError: a ``KAWAL_*`` variable or secret file that no setting reads.
     """
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         raise SettingError(_described(exc)) from None
+    refuse_unknown(os.environ, settings, SECRETS_DIR)
+    return settings
 
 
 def _described(exc: ValidationError) -> str:

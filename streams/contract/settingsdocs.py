@@ -68,6 +68,18 @@ def build_settings_markdown() -> str:
             f"`/run/secrets`, or in the folder `{SECRETS_DIR_VARIABLE}` names, sets the "
             "setting unless the environment does.",
             "",
+            "A `KAWAL_*` variable that no setting reads (nor the demo's connectors below, nor "
+            "the project's own tooling: `KAWAL_FUZZ_EXAMPLES`, `KAWAL_SCREENSHOT_DIR`, "
+            "`KAWAL_TEST_FAILING_BATCH`, bench/'s variables, `KAWAL_BUILD_REVISION` "
+            "of the image), or a secret file `kawal_*` named after no setting, stops every "
+            "process before it starts anything, exit 13: a misspelt setting would otherwise be "
+            "ignored (a misspelt web port serving on the default one, a misspelt audit store URL "
+            "storing the trail in SQLite, a misspelt password connecting without one). The message "
+            "names the variable and the setting it most resembles, never its value. Correct or "
+            "remove it; a setting of another version of kawal (a rollback to an image older "
+            "than its manifests, a rolling upgrade) is let pass by naming it in "
+            "`KAWAL_TOLERATED_VARIABLES` (`streams/unknown_variables.py` lists the known ones).",
+            "",
             "| variable | default | meaning |",
             "|---|---|---|",
             *rows,
@@ -111,4 +123,6 @@ def _default(value: Any) -> str:
         value = int(value)
     if isinstance(value, Path):
         value = value.as_posix()
+    if isinstance(value, frozenset):
+        return f"`{','.join(sorted(value))}`" if value else "none"
     return f"`{value}`"
