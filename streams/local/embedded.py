@@ -26,6 +26,7 @@ from streams.local.children import (
     refuse_if_running,
     start_child,
 )
+from streams.local.port_holders import in_use
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
 from streams.local.storage import DEFAULT_STORAGE_PORT, EmbeddedStorage
 
@@ -97,11 +98,7 @@ class EmbeddedBroker(OwnsChild):
         """
         refuse_if_running(self._child, "broker")
         if port_in_use(HOST, self.port):
-            raise PortInUseError(
-                f"port {self.port} (Kafka) on {HOST} is already in use; stop the process "
-                f"holding it (ss -ltnp 'sport = :{self.port}') or set {BROKER_PORT_SETTING} "
-                "to another port"
-            )
+            raise PortInUseError(f"Kafka: {in_use(HOST, self.port, BROKER_PORT_SETTING)}")
         if self.storage is not None and not self.storage.alive:
             raise EmbeddedBrokerError("the broker's storage is not running; start it first")
         listener = f"tcp://{self.bootstrap_servers}"

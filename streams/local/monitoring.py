@@ -22,6 +22,7 @@ from pathlib import Path
 
 from monitoring.scrape import RULES_FILE, prometheus_config, write_prometheus_config
 from schemas.errors import KawalError
+from streams.local.port_holders import in_use
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
 from streams.private_files import private_dir
 from streams.settings import Settings
@@ -65,8 +66,7 @@ def for_hub(settings: Settings, *, connectors: bool) -> LocalPrometheus:
     find_prometheus()
     if port_in_use("127.0.0.1", settings.prometheus_port):
         raise MonitoringError(
-            f"port {settings.prometheus_port} on 127.0.0.1 is already in use (another "
-            "Prometheus?); stop it or set KAWAL_PROMETHEUS_PORT to a free port"
+            in_use("127.0.0.1", settings.prometheus_port, "KAWAL_PROMETHEUS_PORT")
         )
     host = settings.web_host
     targets = {

@@ -22,6 +22,7 @@ from streams.local.children import (
     refuse_if_running,
     start_child,
 )
+from streams.local.port_holders import in_use
 from streams.local.processes import (
     ChildFailedError,
     ChildProcess,
@@ -224,10 +225,8 @@ def refuse_taken_storage_ports(base: int) -> None:
     for role, port in _storage_ports(base):
         if port_in_use(HOST, port):
             raise PortInUseError(
-                f"port {port} (SeaweedFS {role}) on {HOST} is already in use; stop the "
-                f"process holding it (ss -ltnp 'sport = :{port}') or set "
-                f"{STORAGE_PORT_SETTING} to another base port (storage uses base..base+4 "
-                f"and base+{GRPC_PORT_OFFSET}..base+{GRPC_PORT_OFFSET + 4})"
+                f"SeaweedFS {role}: {in_use(HOST, port, STORAGE_PORT_SETTING)} (storage uses "
+                f"base..base+4 and base+{GRPC_PORT_OFFSET}..base+{GRPC_PORT_OFFSET + 4})"
             )
 
 

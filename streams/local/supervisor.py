@@ -35,6 +35,7 @@ from streams.local.demo_publisher import publish_demo
 from streams.local.embedded import EmbeddedCluster, evidence_env
 from streams.local.lost_vault import lost_vault_warning
 from streams.local.monitoring import LocalPrometheus, for_hub
+from streams.local.port_holders import in_use
 from streams.local.processes import ChildFailedError, ChildProcess, port_in_use
 from streams.local.restarts import Restarts, how_it_exited
 from streams.local.startup import make_local_keys, meanwhile, provision_feeds_later
@@ -57,10 +58,7 @@ WORKER_STOP_TIMEOUT_SECONDS = 15.0
 def check_port_free(host: str, port: int, setting: str) -> None:
     """Fail at once, naming the setting to change, when a port is taken."""
     if port_in_use(host, port):
-        raise AlreadyRunningError(
-            f"port {port} on {host} is already in use (another Kawal?); stop that process "
-            f"or set {setting} to a free port"
-        )
+        raise AlreadyRunningError(in_use(host, port, setting))
 
 
 def external_broker_unreachable(url: str, cause: BrokerUnreachableError) -> BrokerUnreachableError:
