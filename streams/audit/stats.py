@@ -34,7 +34,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from streams.audit.suppression import TableRule, mark, protect_table, share_withheld, withheld
+from streams.audit.suppression import (
+    COMPLEMENTARY,
+    TableRule,
+    mark,
+    protect_table,
+    share_withheld,
+    withheld,
+)
 from streams.domain.lifecycle import FOLLOW_UP_RULE
 
 #: Counted columns, in display order, with the label of the readable table.
@@ -68,9 +75,12 @@ DEFINITIONS: dict[str, str] = {
     "filter keeps every region within it)",
 }
 
+#: Each count of a case among the one before it (the lifecycle allows a sanction only after a
+#: proven recommendation, a recommendation only after a proven finding): bounds of each other.
+CHAIN = ("reported", "proven", "recommended", "followed_up", "sanctioned")
 #: The suppression rule's reading of the totals and of every grouping's rows.
-TOTALS_RULE = TableRule(base="reported", counts=tuple(COLUMNS))
-GROUP_RULE = TableRule(base="reported", counts=tuple(COLUMNS), additive=tuple(COLUMNS))
+TOTALS_RULE = TableRule(base="reported", counts=tuple(COLUMNS), chain=CHAIN)
+GROUP_RULE = TableRule(base="reported", counts=tuple(COLUMNS), additive=tuple(COLUMNS), chain=CHAIN)
 
 #: Event types the projection reads; every other entry is skipped in SQL.
 READ_TYPES = (
@@ -218,7 +228,8 @@ def _protect(
         for key, _attribute, _heading in GROUPINGS:
             zeros = known_zero if key == "by_institution" else None
             gone = set(withheld(totals))  # its cells must not all show: they add up to it
-            mark(totals, protect_table(view[key], GROUP_RULE, min_cases, whole, zeros, gone))
+            needed = protect_table(view[key], GROUP_RULE, min_cases, whole, zeros, gone)
+            mark(totals, needed, COMPLEMENTARY)
         again = share_withheld(twins, set(COLUMNS))
 
 

@@ -23,8 +23,13 @@ down to it learns that civil servant's outcome. So every public figure follows o
   counts.
 - **twins**: where two tables publish the count of the same cases, a value withheld in one is
   withheld in the other (:func:`share_withheld`), and the rule runs again.
+- **intervals**: a withheld count must not be pinned between the shown figures bounding it
+  (the row's other counts, each among the one before it, the total, a wider set's count):
+  :mod:`streams.audit.bounds`.
 
-A withheld value becomes None, and its row lists the column under :data:`WITHHELD`.
+A withheld value becomes None, and its row lists the column under :data:`WITHHELD` and why
+under :data:`WITHHELD_BECAUSE` (one of :data:`REASONS`), so that a reader is told the truth: a
+figure withheld only so that another cannot be worked out was made from many cases.
 """
 
 from __future__ import annotations
@@ -33,8 +38,29 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from streams.audit.bounds import pinned
+
 #: Key of a row listing its withheld columns (present only when some are withheld).
 WITHHELD = "withheld"
+#: Key of a row mapping each withheld column to its reason code (one of :data:`REASONS`).
+WITHHELD_BECAUSE = "withheld_because"
+
+#: The value counts 1 to K-1 cases, or is computed from such a count.
+SMALL_COUNT = "small_count"
+#: The row's group holds 1 to K-1 cases: none of its values is shown.
+SMALL_GROUP = "small_group"
+#: The filters choose 1 to K-1 cases: nothing computed from them is shown.
+SMALL_SELECTION = "small_selection"
+#: Made from enough cases, withheld so that another withheld value cannot be worked out from
+#: the totals, the row's other counts or the figures bounding it.
+COMPLEMENTARY = "complementary"
+#: Withheld because another published table (or the front page) counts the same cases and
+#: withholds it there: shown here, it would give that one away.
+SAME_CASES = "same_cases"
+#: Every reason code, most specific first.
+REASONS = (SMALL_COUNT, SMALL_GROUP, SMALL_SELECTION, COMPLEMENTARY, SAME_CASES)
+#: The reasons a wider filter can help with (more cases in the group).
+SMALL_REASONS = frozenset({SMALL_COUNT, SMALL_GROUP, SMALL_SELECTION})
 
 
 @dataclass(frozen=True)
@@ -53,6 +79,9 @@ class TableRule:
     linked: bool = False
     #: Columns adding up to a published total: the secondary rule applies.
     additive: tuple[str, ...] = ()
+    #: Counts each among the one before it (proven cases are among the received): a shown
+    #: count bounds the withheld ones around it (:mod:`streams.audit.bounds`).
+    chain: tuple[str, ...] = ()
 
     @property
     def protected(self) -> tuple[str, ...]:
@@ -66,6 +95,12 @@ def withheld(row: Mapping[str, Any]) -> list[str]:
     return found
 
 
+def reasons(row: Mapping[str, Any]) -> dict[str, str]:
+    """Each withheld column of ``row`` -> its reason code (:data:`REASONS`)."""
+    found: dict[str, str] = row.get(WITHHELD_BECAUSE, {})
+    return found
+
+
 def protect_table(
     rows: list[dict[str, Any]],
     rule: TableRule,
@@ -73,6 +108,9 @@ def protect_table(
     whole: bool = False,
     known_zero: list[set[str]] | None = None,
     totals_withheld: Collection[str] = (),
+    *,
+    totals: Mapping[str, int | None] | None = None,
+    ceilings: list[Mapping[str, int]] | None = None,
 ) -> set[str]:
     """Withhold in place the values of ``rows`` that the rule holds back.
 
@@ -87,14 +125,13 @@ def protect_table(
             secondary rule does not count it.
         totals_withheld: additive columns whose published total is withheld already: one
             of their cells at least is withheld too, or the shown ones would add up to it.
+        totals: additive column -> its published total (bounds its withheld cells).
+        ceilings: per row, column -> the count of a published set of cases holding the row's.
 
     Returns:
         The additive columns whose published total must be withheld too.
     """
-    hidden = [
-        set(withheld(row)) | (set(rule.protected) if whole else _primary(row, rule, min_cases))
-        for row in rows
-    ]
+    hidden = [_start(row, rule, min_cases, whole) for row in rows]
     changed = True
     while changed:
         # Every row is closed before the columns are looked at: no short-circuit.
@@ -103,28 +140,51 @@ def protect_table(
             hiding = _hiding(hidden, known_zero)
             complement = _complement(rows, hiding, column, min_cases, column in totals_withheld)
             if complement is not None and complement >= 0:
-                hidden[complement].add(column)
+                hidden[complement].setdefault(column, COMPLEMENTARY)
                 changed = True
+        for index, column in pinned(rows, hidden, rule.chain, totals, ceilings):
+            hidden[index].setdefault(column, COMPLEMENTARY)
+            changed = True
     # Only once no row changes: a cell withheld later (a linked row) may keep the total shown.
     hiding = _hiding(hidden, known_zero)
-    totals = {
+    needed = {
         column
         for column in rule.additive
         if _complement(rows, hiding, column, min_cases, column in totals_withheld) is None
     }
     for row, cells in zip(rows, hidden, strict=True):
         mark(row, cells)
-    return totals
+    return needed
 
 
-def mark(row: dict[str, Any], columns: set[str]) -> None:
-    """Withhold ``columns`` of ``row`` (with those already withheld)."""
-    every = set(withheld(row)) | columns
+def _start(row: Mapping[str, Any], rule: TableRule, min_cases: int, whole: bool) -> dict[str, str]:
+    """The cells of ``row`` withheld before the secondary rule, with their reasons."""
+    before = reasons(row) | {c: SAME_CASES for c in withheld(row) if c not in reasons(row)}
+    if whole:
+        return dict.fromkeys(rule.protected, SMALL_SELECTION) | before
+    return _primary(row, rule, min_cases) | before
+
+
+def mark(
+    row: dict[str, Any], columns: Collection[str] | Mapping[str, str], why: str = SAME_CASES
+) -> None:
+    """Withhold ``columns`` of ``row`` (with those already withheld).
+
+    Args:
+        row: the row.
+        columns: the columns, or each column -> its reason code.
+        why: the reason of ``columns`` given without one.
+    """
+    given = dict(columns) if isinstance(columns, Mapping) else dict.fromkeys(columns, why)
+    every = set(withheld(row)) | set(given)
     if not every:
         return
+    # A column keeps its first reason: what withheld it is what the reader is told.
+    because = given | reasons(row)
     for column in every:
         row[column] = None
     row[WITHHELD] = sorted(every)
+    row[WITHHELD_BECAUSE] = {column: because.get(column, why) for column in sorted(every)}
 
 
 def share_withheld(twins: list[tuple[dict[str, Any], dict[str, Any]]], columns: set[str]) -> bool:
@@ -157,33 +217,39 @@ def withheld_last(rows: list[dict[str, Any]], column: str) -> list[dict[str, Any
     return shown + sorted(hidden, key=lambda row: str(row.get("agency") or ""))
 
 
-def _primary(row: Mapping[str, Any], rule: TableRule, min_cases: int) -> set[str]:
+def _primary(row: Mapping[str, Any], rule: TableRule, min_cases: int) -> dict[str, str]:
     if _small(row[rule.base], min_cases):
-        return set(rule.protected)
-    return {column for column in rule.counts if _small(row[column], min_cases)}
+        return dict.fromkeys(rule.protected, SMALL_GROUP)
+    return {column: SMALL_COUNT for column in rule.counts if _small(row[column], min_cases)}
 
 
 def _small(value: Any, min_cases: int) -> bool:
     return isinstance(value, int) and 0 < value < min_cases
 
 
-def _close_row(cells: set[str], rule: TableRule) -> bool:
+def _close_row(cells: dict[str, str], rule: TableRule) -> bool:
     """Add to ``cells`` what they make withheld in their row; whether any was added."""
     before = len(cells)
-    if rule.linked and cells & set(rule.counts):
-        cells |= set(rule.counts) | set(rule.derived)
-    cells |= {column for column, sources in rule.derived.items() if cells & set(sources)}
+    # A value computed from withheld counts is withheld for their reason.
+    for column, sources in rule.derived.items():
+        source = next((cells[s] for s in sources if s in cells), None)
+        if source is not None:
+            cells.setdefault(column, source)
+    if rule.linked and set(cells) & set(rule.counts):
+        for column in (*rule.counts, *rule.derived):
+            cells.setdefault(column, COMPLEMENTARY)
     if rule.base in cells:
         # A shown count would bound the base from below (see the module): it goes too.
-        cells |= set(rule.details) | set(rule.counts)
+        for column in (*rule.details, *rule.counts):
+            cells.setdefault(column, COMPLEMENTARY)
     return len(cells) > before
 
 
-def _hiding(hidden: list[set[str]], known_zero: list[set[str]] | None) -> list[set[str]]:
+def _hiding(hidden: list[dict[str, str]], known_zero: list[set[str]] | None) -> list[set[str]]:
     """The withheld cells that hide a value: not those known to be 0 anyway."""
     if known_zero is None:
-        return hidden
-    return [cells - zeros for cells, zeros in zip(hidden, known_zero, strict=True)]
+        return [set(cells) for cells in hidden]
+    return [set(cells) - zeros for cells, zeros in zip(hidden, known_zero, strict=True)]
 
 
 def _complement(

@@ -33,8 +33,21 @@ def test_a_group_of_k_shows_and_one_of_k_minus_1_shows_nothing() -> None:
 
     assert rows[0] == {"name": "a", "n": 3, "yes": 0}
     # Below K, even the zero goes: it would tell that neither case was a "yes".
-    assert rows[1] == {"name": "b", "n": None, "yes": None, "withheld": ["n", "yes"]}
-    assert rows[2] == {"name": "c", "n": None, "yes": None, "withheld": ["n", "yes"]}
+    small = {"n": "small_group", "yes": "small_group"}
+    assert rows[1] == {
+        "name": "b",
+        "n": None,
+        "yes": None,
+        "withheld": ["n", "yes"],
+        "withheld_because": small,
+    }
+    assert rows[2] == {
+        "name": "c",
+        "n": None,
+        "yes": None,
+        "withheld": ["n", "yes"],
+        "withheld_because": small,
+    }
     # The total of "yes" (1) less a's 0 would tell that b and c hold one "yes" together.
     assert totals == {"yes"}
 

@@ -34,6 +34,7 @@ from streams.audit.figures.counts import counts
 from streams.audit.figures.facts import CaseFacts, Projection
 from streams.audit.figures.filters import REGION_CODE, Filters
 from streams.audit.figures.small_groups import protect_figures
+from streams.audit.figures.wider import ceilings
 from streams.audit.stats import Held, stats_and_withheld
 from streams.audit.suppression import withheld
 
@@ -100,6 +101,7 @@ def _dashboard_withheld(cases: list[CaseFacts], min_cases: int, held: Held) -> H
     that row (``?region=3374`` the row of region 3374, when no case is of a region within it).
     """
     front: dict[frozenset[int], set[str]] = defaultdict(set)
+    wider: dict[Filters, dict[str, int]] = {}
     for filters, chosen in _row_filters(cases):
         computed = {
             "counts": counts(chosen),
@@ -110,7 +112,13 @@ def _dashboard_withheld(cases: list[CaseFacts], min_cases: int, held: Held) -> H
             "catatan_merah": catatan_merah(chosen, Filters()),
         }
         keyed = _members(chosen)
-        found = protect_figures(computed, filters, min_cases, _seeds(held, keyed, filters))
+        found = protect_figures(
+            computed,
+            filters,
+            min_cases,
+            _seeds(held, keyed, filters),
+            ceilings(cases, filters, wider),
+        )
         _in_front_terms(front, found, keyed)
     return {members: frozenset(columns) for members, columns in front.items()}
 

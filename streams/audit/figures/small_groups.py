@@ -26,6 +26,8 @@ from streams.audit.figures.export import COLUMNS
 from streams.audit.figures.filters import Filters
 from streams.audit.figures.handling import STAGES
 from streams.audit.suppression import (
+    COMPLEMENTARY,
+    SMALL_SELECTION,
     TableRule,
     mark,
     protect_table,
@@ -43,7 +45,10 @@ REASON = {
 }
 
 COUNTS_RULE = TableRule(
-    base="received", counts=("received", "proven", "recommended", "followed_up", "sanctioned")
+    base="received",
+    counts=("received", "proven", "recommended", "followed_up", "sanctioned"),
+    # Each among the one before it (streams.audit.bounds): a shown one bounds a withheld one.
+    chain=("received", "proven", "recommended", "followed_up", "sanctioned"),
 )
 HANDLING_RULE = TableRule(
     base="cases",
@@ -55,6 +60,7 @@ RATIO_RULE = TableRule(
     counts=("reported", "proven"),
     derived={"proven_per_1000": ("proven",)},
     additive=("reported", "proven"),
+    chain=("reported", "proven"),
 )
 FOLLOW_UP_RULE = TableRule(
     base="recommended",
@@ -100,6 +106,7 @@ def protect_figures(
     filters: Filters,
     min_cases: int,
     seeds: Mapping[tuple[str, str], set[str]] | None = None,
+    ceilings: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """A copy of ``figures`` (counts to catatan merah) with what the rule holds back withheld.
 
@@ -112,18 +119,26 @@ def protect_figures(
         seeds: ``(figure, agency)`` (agency ``""`` for ``counts``) -> columns to withhold
             there before the rule runs: what the front page withholds of the same cases
             (:mod:`streams.audit.figures.public_views`).
+        ceilings: column of ``counts`` -> its count over a published wider set of cases (the
+            dashboard without one of the filters): an upper bound of the filtered count.
     """
     found = copy.deepcopy(figures)
     counts = found["counts"]
     # The whole selection below K: everything computed from it goes, zeros and rows included.
     whole = 0 < counts["received"] < min_cases
     _seed(found, seeds or {})
-    protect_table([counts], COUNTS_RULE, min_cases, whole)
     protect_table(found["handling_times"], HANDLING_RULE, min_cases, whole)
     if whole:
         found["violation_ratio"] = [_withheld_row("violation_ratio", RATIO_RULE)]
         found["follow_up"] = [_withheld_row("follow_up", FOLLOW_UP_RULE)]
-    mark(counts, _protect_agencies(found, filters, min_cases, whole))
+    before: list[str] | None = None
+    # Until the counts withhold no more: a total the agencies' tables withhold may leave
+    # another count pinned between the shown ones, and one withheld for that changes the
+    # agencies' totals.
+    while before != withheld(counts):
+        before = list(withheld(counts))
+        protect_table([counts], COUNTS_RULE, min_cases, whole, ceilings=[ceilings or {}])
+        mark(counts, _protect_agencies(found, filters, min_cases, whole), COMPLEMENTARY)
     for column, stages in STAGE_TWINS.items():
         if column in withheld(counts):
             for row in found["handling_times"]:
@@ -205,5 +220,5 @@ def suppression(min_cases: int) -> dict[str, Any]:
 def _withheld_row(figure: str, rule: TableRule) -> dict[str, Any]:
     """One row standing for a whole table of a selection below K, without even its agencies."""
     row: dict[str, Any] = dict.fromkeys(COLUMNS[figure])
-    mark(row, {"agency", *rule.protected})
+    mark(row, {"agency", *rule.protected}, SMALL_SELECTION)
     return row

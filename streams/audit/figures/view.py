@@ -19,6 +19,7 @@ from streams.audit.figures.filters import Filters, reported_cases
 from streams.audit.figures.handling import handling_times
 from streams.audit.figures.public_views import dashboard_seeds
 from streams.audit.figures.small_groups import protect_figures, suppression
+from streams.audit.figures.wider import ceilings
 from streams.audit.store import AuditStore
 from streams.domain.calendar import WorkingCalendar
 from streams.domain.headcounts import Headcount
@@ -78,7 +79,11 @@ def figures(
         "generated_at": projection.read_at.isoformat(),
         "skipped_entries": projection.skipped_entries,
         **protect_figures(
-            computed, filters, min_cases, dashboard_seeds(projection, chosen, filters, min_cases)
+            computed,
+            filters,
+            min_cases,
+            dashboard_seeds(projection, chosen, filters, min_cases),
+            ceilings(projection.cases, filters),
         ),
         "suppression": suppression(min_cases),
         "definitions": figure_definitions(),
