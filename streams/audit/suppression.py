@@ -159,10 +159,21 @@ def protect_table(
 
 def _start(row: Mapping[str, Any], rule: TableRule, min_cases: int, whole: bool) -> dict[str, str]:
     """The cells of ``row`` withheld before the secondary rule, with their reasons."""
-    before = reasons(row) | {c: SAME_CASES for c in withheld(row) if c not in reasons(row)}
+    before = {c: reasons(row).get(c, SAME_CASES) for c in withheld(row)}
     if whole:
-        return dict.fromkeys(rule.protected, SMALL_SELECTION) | before
-    return _primary(row, rule, min_cases) | before
+        return _first(before, dict.fromkeys(rule.protected, SMALL_SELECTION))
+    return _first(before, _primary(row, rule, min_cases))
+
+
+def _first(*found: Mapping[str, str]) -> dict[str, str]:
+    """Each column with the most specific of its reasons (the earliest of :data:`REASONS`)."""
+    merged: dict[str, str] = {}
+    for reasons_of in found:
+        for column, why in reasons_of.items():
+            known = merged.get(column)
+            if known is None or REASONS.index(why) < REASONS.index(known):
+                merged[column] = why
+    return merged
 
 
 def mark(
@@ -179,8 +190,9 @@ def mark(
     every = set(withheld(row)) | set(given)
     if not every:
         return
-    # A column keeps its first reason: what withheld it is what the reader is told.
-    because = given | reasons(row)
+    # A small count is what the reader can act on (a wider filter): it wins over a reason
+    # that another table or the secondary rule gave first.
+    because = _first(reasons(row), given)
     for column in every:
         row[column] = None
     row[WITHHELD] = sorted(every)
