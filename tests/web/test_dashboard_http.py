@@ -74,7 +74,10 @@ def test_json_export_counts_the_mix_driven_through_the_hub(
     assert status == 200
     assert headers["Content-Type"].startswith("application/json")
     view = json.loads(body)
+    because = view["counts"].pop("withheld_because", {})
     assert view["counts"] == counts | {"withheld": sorted(withheld_of(counts))}
+    # Every withheld count says why.
+    assert sorted(because) == sorted(withheld_of(counts))
     assert view["filters"]["election"] == mix.election
     assert [row["agency"] for row in view["follow_up"]] == ["ppk.3374"]
     # Two recommendations, one followed up: the rate would tell each case's outcome.
