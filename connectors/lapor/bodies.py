@@ -1,32 +1,31 @@
-"""Reading a request's body in the time its size allows: bytes, or a form's fields and files.
+"""Reading a request's body at the pace a weak link allows: bytes, or a form's fields and files.
 
-A body that comes slower than :data:`MIN_BODY_RATE` only holds a connection, as a slow-loris
-attack does: it is refused with 408. A form's files are read whole (the request's size is
-bounded, :class:`~connectors.lapor.web.PortalSettings`), and the temporary file aiohttp
-spools each one to (on disk past 1 MiB) is closed once read, not left holding a reporter's
-evidence until garbage collection.
+A body that comes too slowly, or stalls, only holds a connection, as a slow-loris attack
+does: it is refused (:mod:`connectors.lapor.pacing`), and the body is read no further. A
+form's parts are read here rather than by aiohttp's ``post()``, which leaves the temporary
+file of a file part cut off mid-way to the garbage collector: each file is read whole into
+memory (the request's size is bounded, :class:`~connectors.lapor.portal_settings.PortalSettings`,
+and the portal reads every file whole anyway), so no copy of a reporter's evidence is left
+behind in a temporary file.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import parse_qsl
 
-from aiohttp import web
-from aiohttp.web_request import FileField
+from aiohttp import BodyPartReader, web
 
-from connectors.lapor import refusals
-from connectors.lapor.intake import IntakeRefusedError, Upload
-
-#: The slowest body taken, in bytes per second (about 64 kbit/s, a weak mobile link): one
-#: that comes slower only holds a connection, as a slow-loris attack does.
-MIN_BODY_RATE = 8 * 1024
+from connectors.lapor.intake import Upload
+from connectors.lapor.pacing import SlowBodies, paced
 
 #: The content type of a form posted without files.
 URLENCODED = "application/x-www-form-urlencoded"
+
+#: The most parts a form may have (the report form has about 20, and a few files).
+MAX_PARTS = 100
 
 #: The form's field naming a file held for it (:mod:`connectors.lapor.holding`) to send.
 KEPT = "kept_evidence"
@@ -45,44 +44,67 @@ class FormBody:
 
 @dataclass(frozen=True)
 class BodyReader:
-    """Reads bodies of at most ``max_bytes``, each given ``idle_seconds`` more than its size."""
+    """Reads bodies, each watched after a grace of ``idle_seconds`` (:mod:`~.pacing`)."""
 
     idle_seconds: float
     max_bytes: int
+    """The largest body taken (the portal's limit), also when no size is declared."""
+    source: Callable[[web.Request], str]
+    """Who sent a request, for its share of the slow bodies' slots."""
+    slow: SlowBodies = field(default_factory=SlowBodies)
 
     async def in_time(self, request: web.Request, read: Awaitable[_T]) -> _T:
-        """``read`` of the request's body, in the time its size takes at ``MIN_BODY_RATE``.
+        """``read`` of the request's body, refused if it comes too slowly or stalls.
 
         Raises:
-            IntakeRefusedError: 408, the body came slower.
+            IntakeRefusedError: 408 ``too_slow``, 503 ``slow_busy`` (:func:`~.pacing.paced`).
         """
-        size = request.content_length or self.max_bytes  # at most that (the portal's limit)
-        try:
-            async with asyncio.timeout(self.idle_seconds + size / MIN_BODY_RATE):
-                return await read
-        except TimeoutError:
-            raise IntakeRefusedError(408, *refusals.TOO_SLOW) from None
+        content = request.content
+        return await paced(
+            read,
+            lambda: content.total_bytes,
+            self.idle_seconds,
+            self.slow,
+            self.source(request),
+        )
 
     async def fields(self, request: web.Request) -> list[tuple[str, str | Upload]]:
-        """The posted form's fields in order, each file read and its temporary file closed.
+        """The posted form's fields in order, each file read whole.
 
         Raises:
             ValueError: a field is not UTF-8 text, percent-encoded or not.
             aiohttp.http_exceptions.BadHttpMessage: a part's header is broken.
-            IntakeRefusedError: 408, the body came too slowly.
+            IntakeRefusedError: 408 or 503, the body came too slowly (:meth:`in_time`).
         """
         if request.content_type == URLENCODED:
             body = await self.in_time(request, request.read())
             # Strict, where aiohttp's post() would turn a percent-encoded byte that is no
             # UTF-8 into U+FFFD and keep the field: a report would travel with its text changed.
             return list(parse_qsl(body.decode(), keep_blank_values=True, errors="strict"))
+        return await self.in_time(request, self._parts(request))
+
+    async def _parts(self, request: web.Request) -> list[tuple[str, str | Upload]]:
+        """A ``multipart/form-data`` body's fields, as aiohttp's ``post()`` reads them.
+
+        A part with a file name is a file; one without (an empty file input's) is text.
+        """
         fields: list[tuple[str, str | Upload]] = []
-        for name, value in (await self.in_time(request, request.post())).items():
-            if isinstance(value, FileField):
-                with value.file:
-                    fields.append((name, Upload(value.filename or "", value.file.read())))
-            elif isinstance(value, str):
-                fields.append((name, value))
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader) or part.name is None:
+                raise ValueError("a part is nested or has no name")
+            if len(fields) >= MAX_PARTS:
+                raise web.HTTPRequestEntityTooLarge(self.max_bytes, self.max_bytes + 1)
+            data = bytearray()
+            while chunk := await part.read_chunk():
+                if request.content.total_bytes > self.max_bytes:
+                    raise web.HTTPRequestEntityTooLarge(self.max_bytes, self.max_bytes + 1)
+                data.extend(chunk)
+            value = b"".join([piece async for piece in part.decode_iter(bytes(data))])
+            if part.filename:
+                fields.append((part.name, Upload(part.filename, value)))
+            else:  # strict: a field that is no UTF-8 is refused, not changed
+                fields.append((part.name, value.decode(part.get_charset(default="utf-8"))))
         return fields
 
     async def form(self, request: web.Request) -> FormBody:

@@ -23,6 +23,9 @@ _BASE32 = re.compile(r"[A-Z2-7]{24}")
 _LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B", "-": None, " ": None})
 #: A code of the first format: URL-safe base64 of 18 bytes.
 _EARLIER = re.compile(r"[A-Za-z0-9_-]{24}")
+#: A text written in groups of four, as today's codes are.
+_GROUPED = re.compile(r"[A-Za-z0-9]{4}(?:[- ]+[A-Za-z0-9]{4})+")
+_ALPHABET = re.compile(r"[A-Z2-7]*")
 
 
 def code_for(secret: bytes) -> str:
@@ -67,3 +70,22 @@ def read_code(typed: str) -> str | None:
         return text
     found = readings(text)
     return found[0] if found else None
+
+
+def code_fault(typed: str) -> str | None:
+    """Why ``typed``, which no report has, cannot be a code at all; None if it may be one.
+
+    ``"character"``: it holds a character no code has (a code has letters and the digits 2 to
+    7; 0, 1 and 8 are read as O, I and B); ``"length"``: it has more or fewer than 24 letters
+    and digits (a group left out or doubled). A text in groups of four is judged as today's
+    code, though 24 characters of it with its dashes could be an earlier one: it was looked up
+    as both. A code has no check character, so one of the right shape with a character
+    mistyped is just a code no report has.
+    """
+    text = typed.strip()
+    compact = text.upper().translate(_LOOKALIKES)
+    if _BASE32.fullmatch(compact):
+        return None
+    if _EARLIER.fullmatch(text) and not _GROUPED.fullmatch(text):
+        return None
+    return "length" if _ALPHABET.fullmatch(compact) else "character"

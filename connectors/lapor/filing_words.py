@@ -42,29 +42,32 @@ def late_words(filing: Filing) -> tuple[str, str]:
 
 
 def sent_late_words(standing: Standing, locale: Locale) -> str | None:
-    """What the receipt and the tracking page say of a report sent late; None: in time."""
+    """What the receipt and the tracking page say to the reporter of a report sent late.
+
+    None: sent in time. Addressed to the reporter ("Anda"), as the pages are.
+    """
     if standing is Standing.TIMELY:
         return None
     if standing is Standing.LATE:
         indonesian = (
-            f"Laporan ini dikirim lebih dari {FILING_WORKING_DAYS} hari kerja setelah "
-            f"pelapor mengetahui pelanggarannya. {_MAY_NOT_REGISTER[0]}"
+            f"Anda mengirim laporan ini lebih dari {FILING_WORKING_DAYS} hari kerja setelah "
+            f"Anda mengetahui pelanggarannya. {_MAY_NOT_REGISTER[0]}"
         )
         english = (
-            f"This report was sent over {FILING_WORKING_DAYS} working days after its reporter "
-            f"learnt of the violation. {_MAY_NOT_REGISTER[1]}"
+            f"You sent this report over {FILING_WORKING_DAYS} working days after you learnt "
+            f"of the violation. {_MAY_NOT_REGISTER[1]}"
         )
     else:
         indonesian = (
-            f"Laporan ini mungkin dikirim lebih dari {FILING_WORKING_DAYS} hari kerja setelah "
-            "pelapor mengetahui pelanggarannya: hari kerjanya dihitung tanpa hari libur "
+            f"Anda mungkin mengirim laporan ini lebih dari {FILING_WORKING_DAYS} hari kerja "
+            "setelah Anda mengetahui pelanggarannya: hari kerjanya dihitung tanpa hari libur "
             "tahun yang belum ada di kalender. Bila terlambat, Bawaslu mungkin tidak "
             "meregistrasinya sebagai laporan, tetapi dapat menerimanya sebagai informasi."
         )
         english = (
-            f"This report may have been sent over {FILING_WORKING_DAYS} working days after its "
-            "reporter learnt of the violation: its working days were counted without the "
-            "holidays of a year the calendar does not have yet. If late, Bawaslu may not "
-            "register it as a report, though it may take it as information."
+            f"You may have sent this report over {FILING_WORKING_DAYS} working days after you "
+            "learnt of the violation: its working days were counted without the holidays of a "
+            "year the calendar does not have yet. If late, Bawaslu may not register it as a "
+            "report, though it may take it as information."
         )
     return english if locale == "en" else indonesian

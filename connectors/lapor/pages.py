@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
+from connectors.lapor import refusals
 from connectors.lapor.filing import FILING_WORKING_DAYS, Standing, jakarta_today
 from connectors.lapor.filing_words import sent_late_words
 from connectors.lapor.holding import HOLD_SECONDS
@@ -19,12 +20,15 @@ from connectors.lapor.intake import Accepted, IntakeRefusedError
 from connectors.lapor.media import EvidenceLimits
 from connectors.lapor.resubmission import new_form_token, valid_form_token
 from connectors.lapor.steps import StepText, load_steps
-from connectors.lapor.submission import Rules, reporters_today, violation_codes
+from connectors.lapor.submission import MIN_SUMMARY, Rules, reporters_today, violation_codes
 from connectors.lapor.tracking import Tracked
 from streams.domain.institutions import Institution
 from streams.domain.zones import Province, provinces
 from streams.web.locales import Locale
 from streams.web.templating import Templates
+
+#: The steps of a case before Bawaslu decided on registering it (``data/steps.toml``).
+_BEFORE_REGISTRATION = frozenset({"not_forwarded", "received"})
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class Pages:
             fields=fields,
             window=self.rules.filing.window(jakarta_today(now)),
             filing_days=FILING_WORKING_DAYS,
+            min_summary=MIN_SUMMARY,
             latest_day=reporters_today(now, self.rules.jurisdiction),
             late_ok=fields.get("late_ok", "").lower() in ("true", "on"),
             # The same token again after a refusal: the form is still the one the page gave.
@@ -106,21 +111,21 @@ class Pages:
 
         Args:
             locale: the reader's language.
-            problem: ``"empty"`` (no code sent), ``"unknown"`` (no report has it) or None.
+            problem: ``"empty"`` (no code sent), ``"unknown"`` (no report has it),
+                ``"length"`` or ``"character"`` (it cannot be a code:
+                :func:`~connectors.lapor.codes.code_fault`) or None.
             typed: what was sent, shown again to be corrected.
         """
         return self._render("ask_code.html", locale, problem=problem, typed=typed)
 
     def refusal(self, locale: Locale, refusal: IntakeRefusedError) -> str:
         """A page saying why a request was refused."""
-        return self._render("refusal.html", locale, refusal=refusal)
+        cut_off = refusal.code in refusals.CUT_OFF
+        return self._render("refusal.html", locale, refusal=refusal, cut_off=cut_off)
 
     def status(self, locale: Locale, code: str, tracked: Tracked) -> str:
         """The tracking page of a case."""
-        note = sent_late_words(tracked.standing, locale)
-        return self._render(
-            "status.html", locale, code=code, late_note=note, **_steps(tracked, locale)
-        )
+        return self._render("status.html", locale, code=code, **_steps(tracked, locale))
 
     def steps(self, locale: Locale, tracked: Tracked) -> str:
         """The steps' part of the tracking page (what the live stream sends)."""
@@ -139,7 +144,7 @@ class Pages:
         }
 
     def script(self, name: str) -> str:
-        """A page's script: ``track.js`` (the tracking page's live update), ``form.js``."""
+        """A page's script (:data:`~connectors.lapor.web.SCRIPTS`), by its file name."""
         return resources.files("connectors.lapor").joinpath("templates", name).read_text()
 
 
@@ -162,7 +167,10 @@ def _steps(tracked: Tracked, locale: Locale) -> dict[str, Any]:
         if step.step in known
     ]
     current = known[shown[-1].code].text(locale) if shown else _sent(locale)
-    return {"tracked": tracked, "steps": shown, "current": current}
+    # Whether Bawaslu may register a late report is moot once it did or did not.
+    undecided = all(step.code in _BEFORE_REGISTRATION for step in shown)
+    note = sent_late_words(tracked.standing, locale) if undecided else None
+    return {"tracked": tracked, "steps": shown, "current": current, "late_note": note}
 
 
 def _sent(locale: Locale) -> StepText:

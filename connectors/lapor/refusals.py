@@ -87,11 +87,25 @@ NOT_FORM = (
     "Isian formulir tidak terbaca sebagai teks UTF-8; kirim ulang dari formulir ini.",
     "The form's fields cannot be read as UTF-8 text; send them again from this form.",
 )
+#: A body that stalled or fell under the slowest pace taken (:mod:`connectors.lapor.pacing`).
 TOO_SLOW = (
     "too_slow",
-    "Kiriman datang terlalu lambat dan dihentikan. Periksa sambungan Anda, lalu kirim lagi.",
-    "The request came too slowly and was stopped. Check your connection, then send it again.",
+    "Kiriman terhenti atau datang terlalu lambat, lalu dihentikan. Periksa sambungan Anda, "
+    "lalu kirim lagi; pada sambungan yang lemah, kirim berkas bukti yang lebih sedikit atau "
+    "lebih kecil.",
+    "The request stalled or came too slowly and was stopped. Check your connection, then send "
+    "it again; on a weak connection, send fewer or smaller evidence files.",
 )
+#: A slow body while every slot for slow bodies of its source or of the portal is taken.
+SLOW_BUSY = (
+    "slow_busy",
+    "Saat ini terlalu banyak kiriman lambat sedang diterima, jadi kiriman Anda dihentikan. "
+    "Kirim lagi beberapa menit lagi, atau dari sambungan yang lebih cepat.",
+    "Too many slow requests are being received right now, so yours was stopped. Send it again "
+    "in a few minutes, or from a faster connection.",
+)
+#: The refusals of a body cut off while it came: its form's text is still in the browser.
+CUT_OFF = frozenset({TOO_SLOW[0], SLOW_BUSY[0]})
 NOT_A_FORM = (
     "not_a_form",
     "Kirim laporan dari formulir di halaman ini; aplikasi mengirim JSON ke /api/v1/reports.",

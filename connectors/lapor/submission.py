@@ -10,7 +10,9 @@ field               what
 anonymous           true: no identity is asked or kept (default); false: name and contact
 reporter_name       the reporter's name (identified reports only)
 reporter_contact    a telephone number or e-mail address to reach the reporter
-subject_name        name of the reported civil servant
+subject_name        name of the reported civil servant, if the reporter knows it: a bystander
+                    may not, and identifies them in ``summary`` by position, office and place
+                    (the event's field is then empty, as an unknown NIP is)
 subject_nip         the civil servant's 18-digit NIP, if the reporter knows it
 employing_agency    the PPK employing them (an institution id of the registry, ``ppk.3374``)
 province            Kemendagri code of the province where it happened (``33``): the form
@@ -26,7 +28,8 @@ late_ok             true: send a report filed over 7 working days after ``discov
                     all the same (Bawaslu decides whether to register it); without it such a
                     report is refused, saying so, before it is sent (default false)
 summary             what happened, in the reporter's words, when it happened included (a
-                    line break is one character: CR LF, as a browser sends it, is read as LF)
+                    line break is one character: CR LF, as a browser sends it, is read as LF);
+                    at least :data:`MIN_SUMMARY` characters not counting spaces
 =================== ======================================================================
 
 ``happened_on``, which earlier versions took and sent on as the day of discovery, is refused
@@ -62,6 +65,9 @@ from streams.domain.zones import ZONES, RegionError, province_of, provinces, zon
 _CONTACT = re.compile(r"(\+?[0-9(][0-9 ().-]{6,22}|[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,})")
 #: What separates the groups of a NIP as it is printed.
 _NIP_SPACING = re.compile(r"[ .-]")
+#: The shortest account taken, in characters without spaces: a report Bawaslu can check needs
+#: what happened, where and when, which no shorter text holds.
+MIN_SUMMARY = 20
 
 
 @dataclass(frozen=True)
@@ -162,19 +168,34 @@ def read_submission(
     check_late(reader, filing)
     submission = Submission(
         reporter_identity=identity,
-        subject_name=reader.text("subject_name"),
+        subject_name=reader.text("subject_name", required=False),
         subject_nip=subject_nip,
         employing_agency=_choice(reader, "employing_agency", rules.agencies),
         region_code=_region(reader, rules.jurisdiction),
         election=_choice(reader, "election", frozenset(rules.elections)),
         violation=_choice(reader, "violation", frozenset(violation_codes())),
         discovered_on=discovered_on,
-        summary=reader.text("summary"),
+        summary=_summary(reader),
         filing=filing,
     )
     if reader.problems:
         raise SubmissionRefusedError(reader.problems)
     return submission
+
+
+def _summary(reader: FieldReader) -> str:
+    """The account, refused when too short to tell what happened."""
+    summary = reader.text("summary")
+    if summary and len("".join(summary.split())) < MIN_SUMMARY:
+        return reader.fail(
+            "summary",
+            "too_short",
+            f"Ceritakan lebih lengkap (paling sedikit {MIN_SUMMARY} karakter, spasi tidak "
+            "dihitung): apa yang terjadi, kapan, di mana, dan siapa yang terlibat.",
+            f"Tell more (at least {MIN_SUMMARY} characters, spaces not counted): what happened, "
+            "when, where and who took part.",
+        )
+    return summary
 
 
 def _form_token(reader: FieldReader) -> None:

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from functools import partial
 from http import HTTPStatus
 
 from aiohttp import web
@@ -34,11 +36,12 @@ from aiohttp.http_exceptions import BadHttpMessage
 from connectors.json_input import read_json
 from connectors.lapor import refusals
 from connectors.lapor.bodies import BodyReader
-from connectors.lapor.codes import read_code, readings
+from connectors.lapor.codes import code_fault, read_code, readings
 from connectors.lapor.intake import IntakeRefusedError, ReportIntake
 from connectors.lapor.json_uploads import json_uploads
 from connectors.lapor.origin import from_another_site
 from connectors.lapor.pages import Pages, filing_json
+from connectors.lapor.portal_settings import PortalSettings, source_of
 from connectors.lapor.rates import Action, RateLimits
 from connectors.lapor.sse import reader_gone, sse_event
 from connectors.lapor.tracking import Tracked, TrackingStore, TrackingUnavailableError
@@ -56,8 +59,10 @@ HEARTBEAT_SECONDS = 15.0
 MAX_STREAMS_PER_SOURCE = 4
 #: Largest body of the tracking-code form (a code has at most 64 characters).
 CODE_FORM_BYTES = 4096
+#: The pages' scripts (files, so the policy allows no inline script).
+SCRIPTS = ("track.js", "form.js", "draft.js")
 #: Paths no rate limit counts: the probe, the empty form and the pages' scripts.
-_UNLIMITED = frozenset({"/health", "/", "/static/track.js", "/static/form.js"})
+_UNLIMITED = frozenset({"/health", "/", *(f"/static/{name}" for name in SCRIPTS)})
 _HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",  # the tracking code is in the path
@@ -71,32 +76,12 @@ _HEADERS = {
 #: What a browser's form posts as.
 _FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@dataclass(frozen=True)
-class PortalSettings:
-    """Where the portal listens, how much it takes, how long it waits for a request (s)."""
-
-    host: str
-    port: int
-    max_request_bytes: int
-    idle_seconds: float
-    forwarded_for: str | None = None
-    """Header naming the client behind a trusted proxy (``X-Forwarded-For``); None: the peer."""
+__all__ = ["Portal", "PortalSettings", "locale_of"]
 
 
 def locale_of(request: web.Request) -> Locale:
     """The request's language: Indonesian unless English is asked for."""
     return negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
-
-
-def source_of(request: web.Request, settings: PortalSettings) -> str:
-    """Who sent the request, for the rate limits."""
-    if settings.forwarded_for:
-        forwarded = request.headers.get(settings.forwarded_for, "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()  # the hop our own proxy added
-    return request.remote or "unknown"
 
 
 class Portal:
@@ -111,7 +96,11 @@ class Portal:
         pages: Pages,
     ) -> None:
         self.settings = settings
-        self.bodies = BodyReader(settings.idle_seconds, settings.max_request_bytes)
+        self.bodies = BodyReader(
+            settings.idle_seconds,
+            settings.max_request_bytes,
+            partial(source_of, settings=settings),
+        )
         self.intake = intake
         self.tracking = tracking
         self.rates = rates
@@ -148,7 +137,7 @@ class Portal:
                 web.get("/lacak/{code}", self.status),
                 web.get("/lacak/{code}/events", self.stream),
                 web.get("/api/v1/tracking/{code}", self.status_json),
-                web.get("/static/{name:track\\.js|form\\.js}", self.script),
+                web.get(f"/static/{{name:{'|'.join(map(re.escape, SCRIPTS))}}}", self.script),
                 web.get("/health", self.health),
             ]
         )
@@ -299,8 +288,9 @@ class Portal:
             return self._html(self.pages.ask_code(locale, problem="empty"), 400)
         code = read_code(typed) if typed is not None else None
         if code is None:
+            problem = code_fault(typed or "") or "unknown"  # the shape to mend, if that is it
             shown = (typed or "")[:64]
-            return self._html(self.pages.ask_code(locale, problem="unknown", typed=shown), 404)
+            return self._html(self.pages.ask_code(locale, problem=problem, typed=shown), 404)
         suffix = "?lang=en" if locale == "en" else ""
         raise web.HTTPSeeOther(f"/lacak/{code}{suffix}")
 
@@ -320,7 +310,8 @@ class Portal:
         followed = await self._follow(request)
         if followed is None:
             typed = request.match_info["code"][:64]
-            return self._html(self.pages.ask_code(locale, problem="unknown", typed=typed), 404)
+            problem = code_fault(typed) or "unknown"
+            return self._html(self.pages.ask_code(locale, problem=problem, typed=typed), 404)
         code, tracked = followed
         return self._html(self.pages.status(locale, code, tracked))
 

@@ -170,11 +170,11 @@ def test_a_late_report_sent_anyway_is_taken_and_its_receipt_and_page_say_so(
 
     assert status == 201
     assert 'id="late-note"' in page
-    assert "dikirim lebih dari 7 hari kerja setelah pelapor mengetahui" in page
+    assert "Anda mengirim laporan ini lebih dari 7 hari kerja setelah Anda mengetahui" in page
     code = re.search(r'id="tracking-code">([^<]+)<', page)
     assert code is not None
     tracking = page_of(portal, f"/lacak/{code.group(1)}?lang=en")
-    assert "This report was sent over 7 working days after its reporter learnt" in tracking
+    assert "You sent this report over 7 working days after you learnt" in tracking
     status, _, body = request(portal, "GET", f"/api/v1/tracking/{code.group(1)}")
     assert json.loads(body)["filing"]["standing"] == "late"
     assert only_event(portal)["discovered_on"] == date(2026, 3, 12)

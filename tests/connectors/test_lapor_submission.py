@@ -104,7 +104,6 @@ def test_every_fault_is_named_at_once() -> None:
     assert set(refused(raw)) == {
         "reporter_name",
         "reporter_contact",
-        "subject_name",
         "employing_agency",
         "region_code",
         "election",
@@ -206,6 +205,30 @@ def test_control_characters_are_refused_but_a_summarys_lines_and_tabs_are_kept()
         "summary": "invalid",
     }
 
-    kept = read_submission(report_fields(summary="Baris satu\n\tBaris dua\r\n"), RULES, TODAY)
-    assert kept.summary == "Baris satu\n\tBaris dua"
+    summary = "Baris satu di kantor\n\tBaris dua di kantor\r\n"
+    kept = read_submission(report_fields(summary=summary), RULES, TODAY)
+    assert kept.summary == "Baris satu di kantor\n\tBaris dua di kantor"
     assert refused(report_fields(subject_name="Budi\tSantoso")) == {"subject_name": "invalid"}
+
+
+def test_a_report_without_the_civil_servants_name_is_read_with_it_empty() -> None:
+    # A bystander may not know the name: the account says their position, office and place.
+    submission = read_submission(report_fields(subject_name=""), RULES, TODAY)
+
+    assert submission.subject_name == ""
+    assert submission.fields()["subject_name"] == ""
+
+
+@pytest.mark.parametrize(
+    "summary", ["x", "Mobil dinas dipakai.", "a b c d e f g h i j k l m n o p q r s"]
+)
+def test_an_account_under_20_characters_without_spaces_is_refused(summary: str) -> None:
+    assert refused(report_fields(summary=summary)) == {"summary": "too_short"}
+
+
+def test_an_account_of_20_characters_without_spaces_is_read() -> None:
+    summary = "Kampanye di kantor cam"  # 19 characters without its 3 spaces
+    assert refused(report_fields(summary=summary)) == {"summary": "too_short"}
+    summary += "t"
+
+    assert read_submission(report_fields(summary=summary), RULES, TODAY).summary == summary

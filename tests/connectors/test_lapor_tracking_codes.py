@@ -112,10 +112,10 @@ def test_an_empty_code_is_asked_for_not_called_unknown(intake: LaporIntake) -> N
 
 
 def test_a_wrong_code_comes_back_in_the_box_to_correct(intake: LaporIntake) -> None:
-    typed = "ABCD-EFGH-2345-JKLM-NPQR-STU"  # a group short
+    typed = "ABCD-EFGH-2345-JKLM-NPQR-STU"  # a character short
 
     status, _, page = request(intake, "POST", "/lacak?lang=en", f"code={typed}".encode(), FORM)
 
     assert status == 404
-    assert "No report has this tracking code" in page.decode()
+    assert "This is not a whole tracking code" in page.decode()  # its shape, not "unknown"
     assert f'value="{typed}"' in page.decode()
