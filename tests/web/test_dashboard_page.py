@@ -17,6 +17,7 @@ from streams.audit.store import AuditStore
 from streams.domain.calendar import load_calendar
 from streams.web.charts import bar_chart
 from streams.web.dashboard_page import chart_svg, dashboard_page, export_query
+from streams.web.locales import Locale
 from tests.dashboard_mix import generate, write
 
 NOW = datetime(2025, 1, 31, 3, tzinfo=UTC)
@@ -254,3 +255,14 @@ def test_a_filter_error_is_told_in_the_pages_language(
 
     assert indonesian in page
     assert "must" not in page
+
+
+@pytest.mark.parametrize(("locale", "hint"), [("id", "contoh: "), ("en", "e.g. ")])
+def test_the_filters_hints_cannot_be_taken_for_filled_values(
+    view: dict[str, Any], locale: Locale, hint: str
+) -> None:
+    page = dashboard_page(view, locale, NOW)
+
+    assert f'placeholder="{hint}33"' in page
+    assert f'placeholder="{hint}ppk.3374"' in page
+    assert 'placeholder="33"' not in page
