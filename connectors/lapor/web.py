@@ -288,7 +288,8 @@ class Portal:
             return self._html(self.pages.ask_code(locale, problem="empty"), 400)
         code = read_code(typed) if typed is not None else None
         if code is None:
-            problem = code_fault(typed or "") or "unknown"  # the shape to mend, if that is it
+            # The shape to mend, if that is it; a form that cannot be read has no code to mend.
+            problem = (code_fault(typed) if typed is not None else None) or "unknown"
             shown = (typed or "")[:64]
             return self._html(self.pages.ask_code(locale, problem=problem, typed=shown), 404)
         suffix = "?lang=en" if locale == "en" else ""

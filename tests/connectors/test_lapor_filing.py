@@ -226,7 +226,7 @@ def test_a_report_maybe_late_through_a_year_without_holidays_says_so(
     status, answer = post_json(portal, fields | {"late_ok": "true"}, lang="en")
     assert status == 202
     assert answer["filing"]["standing"] == "maybe_late"
-    assert "may have been sent over 7 working days" in answer["filing"]["message"]
+    assert "may have sent this report over 7 working days" in answer["filing"]["message"]
 
 
 def test_happened_on_is_refused_not_taken_as_the_day_of_discovery(portal: LaporIntake) -> None:

@@ -150,7 +150,10 @@ def test_a_source_over_its_days_limit_is_told_to_wait_hours_not_a_minute(
     location: S3Location, tmp_path: Path
 ) -> None:
     with opened_intake(location, tmp_path / "spool", report_rate="10/minute;2/day") as connector:
-        answers = [send(connector, report_fields(summary=f"Laporan {n}."), []) for n in range(3)]
+        answers = [
+            send(connector, report_fields(summary=f"Laporan ke-{n} tentang mobil dinas."), [])
+            for n in range(3)
+        ]
         port = connector.config.listen_port
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         try:
@@ -171,7 +174,10 @@ def test_a_reporter_correcting_a_refused_form_is_not_counted_for_the_day(
     # Before, every post counted: three corrections spent a day's limit of three reports.
     with opened_intake(location, tmp_path / "spool", report_rate="3/day") as connector:
         refused = [send(connector, report_fields(summary=""), [])[0] for _ in range(3)]
-        kept = [send(connector, report_fields(summary=f"Laporan {n}."), []) for n in range(4)]
+        kept = [
+            send(connector, report_fields(summary=f"Laporan ke-{n} tentang mobil dinas."), [])
+            for n in range(4)
+        ]
 
         assert refused == [400, 400, 400]
         assert [status for status, _ in kept] == [201, 201, 201, 429]

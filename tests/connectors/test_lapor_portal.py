@@ -721,7 +721,7 @@ def test_a_spool_that_cannot_be_written_refuses_for_now_and_keeps_no_code(
     locker = sqlite3.connect(spool, isolation_level=None)
     locker.execute("BEGIN EXCLUSIVE")
     try:
-        status, answer = post_json(intake, report_fields(summary="Kedua kalinya."))
+        status, answer = post_json(intake, report_fields(summary="Kedua kalinya: mobil dinas."))
     finally:
         locker.execute("ROLLBACK")
         locker.close()
