@@ -8,13 +8,19 @@ timed on a real broker, so the accumulator here raises it on its first pass.
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 from typing import Any, cast
 
+import pytest
 from kafka import KafkaProducer
 from kafka.errors import IllegalStateError
 
-from streams.broker.producer_close import _drop_queued
+from streams.broker import producer_close
+from streams.broker.producer_close import _drop_queued, close_within
+from streams.local.embedded import EmbeddedBroker
+from streams.topics import DLQ
+from tests.freezing import frozen
 
 
 class RacingAccumulator:
@@ -50,3 +56,25 @@ def test_a_race_that_goes_on_gives_up_after_its_attempts_without_raising() -> No
     _drop_queued(producer_with(racing), attempts=3)
 
     assert (racing.passes, racing.dropped) == (3, False)
+
+
+def test_a_batch_the_drop_left_is_failed_by_the_sender_and_the_close_ends(
+    own_broker: EmbeddedBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, the second close waited on the batch left and raised KafkaTimeoutError (CI)."""
+    producer = KafkaProducer(bootstrap_servers=[own_broker.bootstrap_servers], acks="all")
+    producer.send(DLQ, b"taken").get(timeout=30)  # connected, the partition's leader known
+    assert own_broker.pid is not None
+    with frozen(own_broker.pid):
+        left = producer.send(DLQ, b"never taken")
+        # As when the sender re-queued or completed a batch while it was being dropped.
+        monkeypatch.setattr(producer_close, "_drop_queued", lambda producer: None)
+        started = time.monotonic()
+        closed = close_within(producer, 1.0)
+        took = time.monotonic() - started
+
+    assert closed is False
+    assert left.is_done
+    assert left.failed()
+    assert not producer._sender.is_alive()
+    assert took < 10
