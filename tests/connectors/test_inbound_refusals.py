@@ -98,9 +98,13 @@ class AsItComes(InboundConnector[ConnectorConfig]):
 
 
 def report(**overrides: Any) -> dict[str, Any]:
-    """A report as the system holds it; its id is new on the shared broker."""
+    """A report as the system holds it; its id is new on the shared broker.
+
+    Eight hex digits at most: twelve were all decimal digits now and then, and a log withholds
+    a reference of ten digits or more as a possible NIK (streams.domain.free_text).
+    """
     return {
-        "id": f"R-{uuid.uuid4().hex[:12]}",
+        "id": f"R-{uuid.uuid4().hex[:8]}",
         "case_number": f"LP/{uuid.uuid4().hex[:8]}/2024",
         "reported_at": "2024-11-02T14:05:00+07:00",
         "election": "pilkada-2024",
