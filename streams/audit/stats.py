@@ -39,9 +39,12 @@ from streams.audit.suppression import (
     TableRule,
     mark,
     protect_table,
+    reasons,
+    seed,
     share_withheld,
     withheld,
 )
+from streams.audit.withheld_words import legend, withheld_lines
 from streams.domain.lifecycle import FOLLOW_UP_RULE
 
 #: Counted columns, in display order, with the label of the readable table.
@@ -160,6 +163,32 @@ def stats_and_withheld(
         The view, and the columns withheld in the rows of each set of cases.
     """
     reported = [case for case in outcomes if case.reported]
+    own: dict[frozenset[int], dict[str, str]] = {}
+    if held:
+        # Why the front page withholds a cell by itself: a row it withholds for the secondary
+        # rule is held by the dashboard filtered to it only because of this page, and must not
+        # say "withheld elsewhere" on both.
+        for members, row in _protected(reported, skipped, read_at, min_cases, {}, {})[1]:
+            own[members] = own.get(members, {}) | reasons(row)
+    view, rows = _protected(reported, skipped, read_at, min_cases, held or {}, own)
+    found: dict[frozenset[int], frozenset[str]] = {}
+    for members, row in rows:
+        found[members] = found.get(members, frozenset()) | frozenset(withheld(row))
+    return view, found
+
+
+def _protected(
+    reported: list[CaseOutcome],
+    skipped: int,
+    read_at: datetime | None,
+    min_cases: int,
+    held: Held,
+    own: Mapping[frozenset[int], Mapping[str, str]],
+) -> tuple[dict[str, Any], list[tuple[frozenset[int], dict[str, Any]]]]:
+    """The view of ``reported`` with the rule applied, and each row with its cases.
+
+    ``own``: per row's cases, the reasons its cells have without ``held`` (the seeds' reasons).
+    """
     view: dict[str, Any] = {
         "generated_at": (read_at or datetime.now(UTC)).isoformat(),
         "cases": len(reported),
@@ -175,14 +204,15 @@ def stats_and_withheld(
         view[key] = [{attribute: name} | _counts(groups[name]) for name in sorted(groups)]
         rows += [(frozenset(map(id, groups[row[attribute]])), row) for row in view[key]]
     known_zero = [_told_zero(row) for row in view["by_institution"]]
+    whole = 0 < view["cases"] < min_cases
     for members, row in rows:
-        mark(row, set((held or {}).get(members, frozenset())) & set(COLUMNS))
+        # Seeded with the reason the row's own counts give: the values go with the marking.
+        rule = TOTALS_RULE if row is view["totals"] else GROUP_RULE
+        seeded = set(held.get(members, frozenset())) & set(COLUMNS)
+        seed(row, seeded, rule, min_cases, whole, own.get(members, {}))
     _protect(view, min_cases, _twins(rows), known_zero)
     view["definitions"] = DEFINITIONS
-    found: dict[frozenset[int], frozenset[str]] = {}
-    for members, row in rows:
-        found[members] = found.get(members, frozenset()) | frozenset(withheld(row))
-    return view, found
+    return view, rows
 
 
 def _twins(
@@ -274,11 +304,14 @@ def format_table(view: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     for key, attribute, heading in GROUPINGS:
         lines += _table(heading, [(row[attribute], row) for row in view[key]])
+        lines += withheld_lines(view[key], attribute)
         lines.append("")
     lines += _table("", [("total", view["totals"])])
+    lines += withheld_lines([view["totals"]], "")
     if view["skipped_entries"]:
         lines.append(f"{view['skipped_entries']} undecodable entries left out")
-    return lines
+    rows = [view["totals"], *(row for key, _, _ in GROUPINGS for row in view[key])]
+    return lines + legend(rows, view["min_cases"])
 
 
 def _table(heading: str, rows: list[tuple[str, dict[str, int]]]) -> list[str]:

@@ -199,6 +199,31 @@ def mark(
     row[WITHHELD_BECAUSE] = {column: because.get(column, why) for column in sorted(every)}
 
 
+def seed(
+    row: dict[str, Any],
+    columns: Collection[str],
+    rule: TableRule,
+    min_cases: int,
+    whole: bool = False,
+    own: Mapping[str, str] | None = None,
+) -> None:
+    """Withhold ``columns`` of ``row`` because another view withholds them of the same cases.
+
+    Each column keeps the reason the row's own counts give it, read before they are withheld
+    (a row of one case is a small group, whatever the other view says; ``whole``: the
+    selection is below K), else the reason ``own`` gives it (the row's table without the
+    other view), else ``same_cases``.
+    """
+    if not columns:
+        return
+    if whole:
+        mine = dict.fromkeys(rule.protected, SMALL_SELECTION)
+    else:
+        mine = _primary(row, rule, min_cases)
+    given = own or {}
+    mark(row, {column: mine.get(column, given.get(column, SAME_CASES)) for column in columns})
+
+
 def share_withheld(twins: list[tuple[dict[str, Any], dict[str, Any]]], columns: set[str]) -> bool:
     """Withhold in both rows of each pair what either withholds of ``columns``.
 
@@ -251,9 +276,11 @@ def _close_row(cells: dict[str, str], rule: TableRule) -> bool:
         for column in (*rule.counts, *rule.derived):
             cells.setdefault(column, COMPLEMENTARY)
     if rule.base in cells:
-        # A shown count would bound the base from below (see the module): it goes too.
+        # A shown count would bound the base from below (see the module): it goes too. A
+        # small group's values go for its size (its base, seeded by another view, is None).
+        small = cells[rule.base] in (SMALL_GROUP, SMALL_SELECTION)
         for column in (*rule.details, *rule.counts):
-            cells.setdefault(column, COMPLEMENTARY)
+            cells.setdefault(column, cells[rule.base] if small else COMPLEMENTARY)
     return len(cells) > before
 
 

@@ -15,7 +15,8 @@ from urllib.parse import urlencode
 from streams.audit.figures.choices import UnknownFilterError
 from streams.audit.figures.definitions import FIGURES, stage_labels
 from streams.audit.figures.filters import Filters
-from streams.audit.suppression import withheld
+from streams.audit.suppression import reasons, withheld
+from streams.audit.withheld_words import WIDEN, noted, page_words, summary, widening_helps
 from streams.domain.zones import provinces
 from streams.web.charts import bar_chart
 from streams.web.locales import Locale
@@ -60,6 +61,8 @@ def dashboard_page(
         as_of: with the error ``future``, the day the figures were read, which it names.
     """
     public = public if public is not None else view
+    min_cases = view["suppression"]["min_cases"] if view else 0
+    filtered = any(value is not None for value in filters.as_dict().values())
     if unknown is not None:
         elections = list(unknown.choices.elections)
     return templates().render(
@@ -84,8 +87,11 @@ def dashboard_page(
         names=names or {},
         home_link=True,
         hidden=withheld,
-        min_cases=view["suppression"]["min_cases"] if view else 0,
-        withheld_figures=withheld_figures(public) if public else set(),
+        because=reasons,
+        withheld_words=page_words(locale, min_cases),
+        widen_words=WIDEN[locale],
+        widens=lambda codes: widening_helps(codes, filtered),
+        withheld_figures=withheld_figures(public) if public else {},
     )
 
 
@@ -108,14 +114,18 @@ def known_links(
     return links
 
 
-def withheld_figures(view: dict[str, Any]) -> set[str]:
-    """The figures of ``view`` with a value withheld by the suppression rule."""
-    found = set()
+def withheld_figures(view: dict[str, Any]) -> dict[str, list[str]]:
+    """Each figure of ``view`` with a withheld value -> the reason codes of its values.
+
+    A value withheld without a code (a view older than the codes) gives '': the note then
+    says what withheld means at all.
+    """
+    found = {}
     for figure in FIGURES:
         value = view[figure]
         rows = [value] if isinstance(value, dict) else value
         if any(withheld(row) for row in rows):
-            found.add(figure)
+            found[figure] = noted(rows)
     return found
 
 
@@ -154,6 +164,7 @@ def chart_svg(
             hidden=withheld,
             read_at=datetime.fromisoformat(view["generated_at"]),
             withheld_any=any(withheld(row) for row in rows),
+            withheld_summary=summary(locale, view["suppression"]["min_cases"]),
         )
         .strip()
     )

@@ -15,8 +15,9 @@ from typing import Any
 
 from monitoring.metrics import Outcome, Stage
 from streams.audit.stats import COLUMNS, GROUPINGS
-from streams.audit.suppression import withheld
+from streams.audit.suppression import reasons, withheld
 from streams.audit.trail import WITHHELD
+from streams.audit.withheld_words import noted, page_words
 from streams.web.labels import label_text
 from streams.web.locales import Locale
 from streams.web.templating import Templates
@@ -97,9 +98,9 @@ def overview_page(view: Overview, locale: Locale) -> str:
         breached=sum(1 for case in view.cases if case.follow_up_breached),
         stat_groups=[*groups, ("totals", "total", [total])],
         hidden=withheld,
-        withheld_stats=any(withheld(row) for _, _, rows in groups for row in rows)
-        or bool(withheld(total)),
-        min_cases=view.stats.get("min_cases"),
+        because=reasons,
+        withheld_stats=noted([total, *(row for _, _, rows in groups for row in rows)]),
+        withheld_words=page_words(locale, view.stats.get("min_cases", 0)),
         columns=list(COLUMNS),
         throughput=view.throughput,
         # The audit sink counts its own stage, in its own process (its /metrics).

@@ -213,8 +213,10 @@ def test_a_standalone_chart_says_what_it_is_of(view: dict[str, Any], figure: str
     assert lowest <= float(english.get("height") or 0)  # the caption is inside the drawing
     said = [text.text for text in indonesian.iter(f"{SVG}text") if text.get("data-caption")]
     assert said[1] == "Saringan: Wilayah (kode Kemendagri): 33, Dari: 2024-01-01"
+    # True of every reason code: a chart has no room for each bar's (the page and CSV have).
     assert said[-1] == (
-        "Ditahan: angka dari kurang dari 3 kasus dapat mengungkap siapa orangnya. Perluas filter."
+        "Ditahan: angka dari kurang dari 3 kasus tidak diterbitkan, begitu pula angka yang "
+        "akan mengungkap angka seperti itu."
     )
 
 

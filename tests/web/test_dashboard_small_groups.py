@@ -28,10 +28,12 @@ K = 3
 COUNTS = ("received", "proven", "recommended", "followed_up", "sanctioned")
 CHARTS = ("counts", "handling_times", "violation_ratio", "follow_up")
 SVG = "{http://www.w3.org/2000/svg}"
+#: Why the values of a selection of fewer than K cases are withheld (their reason code's words).
 MESSAGES = {
-    "id": "Ditahan: angka dari kurang dari 3 kasus dapat mengungkap siapa orangnya. "
-    "Perluas filter.",
-    "en": "Withheld: a figure from fewer than 3 cases could identify the person. Widen the filter.",
+    "id": "Ditahan karena saringan memilih kurang dari 3 kasus: tidak ada angka yang dihitung "
+    "darinya ditampilkan.",
+    "en": "Withheld because the filters choose fewer than 3 cases: nothing computed from them "
+    "is shown.",
 }
 
 
@@ -113,7 +115,7 @@ def test_a_filter_isolating_one_case_shows_nothing_on_any_channel(
     for figure in ("counts", "handling_times", "violation_ratio", "follow_up", "catatan_merah"):
         assert printed[figure] == view[figure]
     counts = next(csv.reader(io.StringIO(every.split("# handling_times")[0].split("\r\n", 1)[1])))
-    assert counts == list(COUNTS)
+    assert counts == [*COUNTS, "withheld_because"]
     figures_part = every.split("# about")[0]  # the about table's K and time are no figures
     data_rows = [row for row in csv.reader(io.StringIO(figures_part)) if row and row[0][:1] != "#"]
     assert not [cell for row in data_rows for cell in row if re.fullmatch(r"[0-9.]+", cell)]
@@ -167,7 +169,10 @@ def test_the_page_says_why_in_its_language(
     other = "en" if lang == "id" else "id"
     assert MESSAGES[lang] in page
     assert MESSAGES[other] not in page
-    assert {"id": ">ditahan</td>", "en": ">withheld</td>"}[lang] in page
+    assert {
+        "id": '>ditahan <small class="because">(sedikit kasus terpilih)</small></td>',
+        "en": '>withheld <small class="because">(few cases chosen)</small></td>',
+    }[lang] in page
     assert MESSAGES[lang] not in full
 
 

@@ -50,7 +50,8 @@ def stats_cells(dom: str, mix: Mix) -> list[int | None]:
     """The counts of the mix's election row in the statistics; None where withheld."""
     found = re.search(rf'<tr data-stats="election:{re.escape(mix.election)}">(.*?)</tr>', dom)
     assert found, "no statistics row for the mix's election"
-    cells = re.findall(r'<td class="num( withheld)?"[^>]*>([^<]*)</td>', found.group(1))
+    # A withheld cell says why in a <small> after its word.
+    cells = re.findall(r'<td class="num( withheld)?"[^>]*>(.*?)</td>', found.group(1))
     return [None if withheld else int(value) for withheld, value in cells]
 
 
@@ -280,8 +281,8 @@ def test_overview_escapes_every_value() -> None:
 @pytest.mark.parametrize(
     ("locale", "marker", "reason"),
     [
-        ("id", "ditahan", "Ditahan: angka dari kurang dari 3 kasus"),
-        ("en", "withheld", "Withheld: a figure from fewer than 3 cases"),
+        ("id", "ditahan", "Ditahan karena kelompok barisnya berisi kurang dari 3 kasus"),
+        ("en", "withheld", "Withheld because its row&#39;s group holds fewer than 3 cases"),
     ],
 )
 def test_the_front_pages_statistics_withhold_small_counts(
@@ -299,7 +300,9 @@ def test_the_front_pages_statistics_withhold_small_counts(
 
     pemilu = re.search(r'<tr data-stats="election:pemilu-2024">(.*?)</tr>', page)
     assert pemilu is not None
-    assert len(re.findall(rf">{marker}</td>", pemilu.group(1))) == len(COLUMNS)
+    # Each cell says why: the row of one case is a small group.
+    assert len(re.findall(rf'>{marker} <small class="because">', pemilu.group(1))) == len(COLUMNS)
+    assert set(re.findall(r'data-because="(\w+)"', pemilu.group(1))) == {"small_group"}
     total = re.search(r'<tr data-stats="total:-">(.*?)</tr>', page)
     assert total is not None
     # Four cases reported, two proven: the four show, the two do not.
@@ -312,6 +315,6 @@ def test_the_throughput_table_names_its_outcomes_in_the_pages_language() -> None
     now = datetime(2025, 1, 31, 3, tzinfo=UTC)
     page = overview_page(Overview(now, [], 0, no_stats(), {}, []), "id")
 
-    headers = re.findall(r'<th class="num" data-outcome="(\w+)">([^<]+)</th>', page)
+    headers = re.findall(r'<th scope="col" class="num" data-outcome="(\w+)">([^<]+)</th>', page)
 
     assert headers == [("accepted", "diterima"), ("rejected", "ditolak"), ("duplicate", "duplikat")]

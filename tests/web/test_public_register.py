@@ -272,4 +272,4 @@ def test_figures_export_escapes_formulas_and_keeps_numbers() -> None:
     assert exported == {"agency": "'+cmd", "recommended": "3", "followed_up": "0",
                         "not_followed_up": "4", "pending": "1", "overdue": "2",
                         "closed_without_follow_up": "1",
-                        "follow_up_rate": "-0.5"}  # fmt: skip
+                        "follow_up_rate": "-0.5", "withheld_because": ""}  # fmt: skip

@@ -3,8 +3,9 @@
 Every figure becomes rows of the same columns: ``counts`` one row, the others one row per stage
 or agency. CSV cells hold the JSON values (empty for None), so a spreadsheet reads the same
 numbers as the JSON export; a value withheld by the suppression rule
-(:mod:`streams.audit.figures.small_groups`) is :data:`WITHHELD_CELL`. A text cell a spreadsheet
-would run as a formula (``=``, ``+``, ``-``, ``@``) is written with a leading apostrophe
+(:mod:`streams.audit.figures.small_groups`) is :data:`WITHHELD_CELL`, and the row's
+:data:`BECAUSE_COLUMN` says why (:func:`streams.audit.withheld_words.listed`). A text cell a
+spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) is written with a leading apostrophe
 (``defusedcsv``): agency ids come from the senders.
 
 A figure's own CSV (:func:`figure_csv`) is self-describing in a form every CSV reader parses:
@@ -25,10 +26,13 @@ from defusedcsv import csv
 
 from streams.audit.figures.definitions import FIGURES
 from streams.audit.suppression import withheld
+from streams.audit.withheld_words import legend, listed, withheld_lines
 from streams.domain.working_time import jakarta_day
 
 #: A withheld value in CSV and text: fewer than K cases (the JSON has None and ``withheld``).
 WITHHELD_CELL = "withheld"
+#: The column saying why a row's withheld cells are withheld (``followed_up=complementary``).
+BECAUSE_COLUMN = "withheld_because"
 #: Where the figures come from, as the CSV's ``# about`` table says.
 SOURCE = (
     "Kawal neutrality dashboard: projections of the verified, hash-chained case trails the "
@@ -59,6 +63,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+def _rows(view: dict[str, Any], figure: str) -> list[dict[str, Any]]:
+    value = view[figure]
+    return [value] if isinstance(value, dict) else list(value)
+
+
 def figure_rows(view: dict[str, Any], figure: str) -> list[dict[str, Any]]:
     """The rows of ``figure`` in ``view`` (a dashboard view), each with :data:`COLUMNS` keys.
 
@@ -79,11 +88,12 @@ def to_csv(view: dict[str, Any], figure: str, about: dict[str, str] | None = Non
     """``figure`` as CSV with a header row (RFC 4180 line ends), ``about`` ending each row."""
     about = about or {}
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=[*COLUMNS[figure], *about], lineterminator="\r\n")
+    fieldnames = [*COLUMNS[figure], BECAUSE_COLUMN, *about]
+    writer = csv.DictWriter(out, fieldnames=fieldnames, lineterminator="\r\n")
     writer.writeheader()
-    for row in figure_rows(view, figure):
+    for row, source in zip(figure_rows(view, figure), _rows(view, figure), strict=True):
         cells = {column: "" if value is None else value for column, value in row.items()}
-        writer.writerow(cells | about)
+        writer.writerow(cells | {BECAUSE_COLUMN: listed(source)} | about)
     return out.getvalue()
 
 
@@ -123,6 +133,10 @@ def about_rows(view: dict[str, Any]) -> list[tuple[str, str]]:
         *((f"filter_{key}", "" if value is None else value) for key, value in filters.items()),
         ("min_cases", str(view["suppression"]["min_cases"])),
         (WITHHELD_CELL, view["suppression"]["reason"]["en"]),
+        *(
+            (f"{BECAUSE_COLUMN}={code}", words["en"])
+            for code, words in view["suppression"].get("reasons", {}).items()
+        ),
     ]
     rows += [
         (f"definition_{figure}", view["definitions"][figure]["definition"]["en"])
@@ -156,17 +170,13 @@ def to_text(view: dict[str, Any], only: str | None = None) -> list[str]:
         definition = view["definitions"][figure]["definition"]["en"]
         lines += textwrap.wrap(definition, width=100, initial_indent="  ", subsequent_indent="  ")
         lines += _table(COLUMNS[figure], figure_rows(view, figure))
+        lines += withheld_lines(_rows(view, figure), "agency" if figure != "counts" else "")
         lines.append("")
     if view["skipped_entries"]:
         lines.append(f"{view['skipped_entries']} undecodable entries left out")
-    if any(
-        row[column] == WITHHELD_CELL
-        for f in shown
-        for row in figure_rows(view, f)
-        for column in row
-    ):
-        lines.append(view["suppression"]["reason"]["en"])
-    return lines
+    return lines + legend(
+        [row for f in shown for row in _rows(view, f)], view["suppression"]["min_cases"]
+    )
 
 
 def _table(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> list[str]:

@@ -27,22 +27,18 @@ from streams.audit.figures.filters import Filters
 from streams.audit.figures.handling import STAGES
 from streams.audit.suppression import (
     COMPLEMENTARY,
+    REASONS,
+    SMALL_REASONS,
     SMALL_SELECTION,
     TableRule,
     mark,
     protect_table,
+    seed,
     share_withheld,
     withheld,
     withheld_last,
 )
-
-#: Why a value is missing, shipped with the figures (the page says it from its catalogue).
-REASON = {
-    "id": "Ditahan: angka dari kurang dari {k} kasus dapat mengungkap siapa orangnya. "
-    "Perluas filter.",
-    "en": "Withheld: a figure from fewer than {k} cases could identify the person. "
-    "Widen the filter.",
-}
+from streams.audit.withheld_words import every_why, summary
 
 COUNTS_RULE = TableRule(
     base="received",
@@ -126,7 +122,7 @@ def protect_figures(
     counts = found["counts"]
     # The whole selection below K: everything computed from it goes, zeros and rows included.
     whole = 0 < counts["received"] < min_cases
-    _seed(found, seeds or {})
+    _seed(found, seeds or {}, min_cases, whole)
     protect_table(found["handling_times"], HANDLING_RULE, min_cases, whole)
     if whole:
         found["violation_ratio"] = [_withheld_row("violation_ratio", RATIO_RULE)]
@@ -153,12 +149,22 @@ def protect_figures(
     return found
 
 
-def _seed(found: dict[str, Any], seeds: Mapping[tuple[str, str], set[str]]) -> None:
+#: The rule of each per-agency figure, as :func:`_seed` reads a seeded row's own reasons.
+AGENCY_RULES = {
+    "violation_ratio": RATIO_RULE,
+    "follow_up": FOLLOW_UP_RULE,
+    "catatan_merah": RED_MARK_RULE,
+}
+
+
+def _seed(
+    found: dict[str, Any], seeds: Mapping[tuple[str, str], set[str]], min_cases: int, whole: bool
+) -> None:
     """Withhold what ``seeds`` names, so that the rule runs on with it."""
-    mark(found["counts"], seeds.get(("counts", ""), set()))
-    for figure in ("violation_ratio", "follow_up", "catatan_merah"):
+    seed(found["counts"], seeds.get(("counts", ""), set()), COUNTS_RULE, min_cases, whole)
+    for figure, rule in AGENCY_RULES.items():
         for row in found[figure]:
-            mark(row, seeds.get((figure, row["agency"]), set()))
+            seed(row, seeds.get((figure, row["agency"]), set()), rule, min_cases, whole)
 
 
 def _protect_agencies(
@@ -210,10 +216,17 @@ def _twins(
 
 
 def suppression(min_cases: int) -> dict[str, Any]:
-    """K and why values are withheld, in both languages, for the exports."""
+    """K and why values are withheld, in both languages, for the exports.
+
+    ``reason`` is true of every withheld value; ``reasons`` says each reason code of the rows'
+    ``withheld_because``, and ``wider_filter_helps`` the codes a wider filter may bring back
+    (a value withheld so that another cannot be worked out was made from many cases).
+    """
     return {
         "min_cases": min_cases,
-        "reason": {locale: text.format(k=min_cases) for locale, text in REASON.items()},
+        "reason": {locale: summary(locale, min_cases) for locale in ("id", "en")},
+        "reasons": every_why(min_cases),
+        "wider_filter_helps": [code for code in REASONS if code in SMALL_REASONS],
     }
 
 
