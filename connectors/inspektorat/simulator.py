@@ -29,7 +29,7 @@ import os
 import random
 import shutil
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -95,6 +95,9 @@ class InspectorateOffice:
         office: The office's institution id.
         seed: Decides every record, name, format and malformed row.
         malformed_rate: Chance that one exported row is malformed.
+        clock: The office's clock (aware); the real one by default. Each record is stamped
+            with it (a second after the one before at the least, so records keep their order),
+            and learnt of up to 3 days before: in time under the 7-day filing rule.
     """
 
     def __init__(
@@ -104,6 +107,7 @@ class InspectorateOffice:
         office: str = "inspektorat.3374",
         seed: int = 0,
         malformed_rate: float = 0.0,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.root = root
         self.share = root / "share"
@@ -116,7 +120,10 @@ class InspectorateOffice:
         self.cases: list[str] = []
         self._rng = random.Random(seed)  # noqa: S311 - repeatable test data, not secrets
         self._token = f"{self._rng.getrandbits(32):08x}"
-        self._clock = datetime(2024, 11, 4, 8, 0, tzinfo=WIB)
+        self._now = clock or (lambda: datetime.now(WIB))
+        # Dated by the office's clock, never a fixed day: a report dated in the past would be
+        # overdue at the hub the moment it arrived (its registration clock runs from its date).
+        self._clock = self._now().astimezone(WIB).replace(microsecond=0) - timedelta(seconds=1)
         self._sequence = 0
         self._records = 0
         self._exported: dict[str, list[dict[str, Any]]] = {}  # batch → rows, as meant
@@ -305,7 +312,8 @@ class InspectorateOffice:
     # -- the register --------------------------------------------------------------------------
 
     def _next_record(self) -> dict[str, Any]:
-        self._clock += timedelta(minutes=self._rng.randint(5, 90))
+        now = self._now().astimezone(WIB).replace(microsecond=0)
+        self._clock = max(now, self._clock + timedelta(seconds=1))
         self._records += 1
         if self.cases and self._rng.random() < 0.4:
             return self._examination()

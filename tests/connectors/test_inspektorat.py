@@ -9,6 +9,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from connectors.errors import ConnectorConfigError
 from connectors.host import build
 from connectors.ids import event_id_for
 from connectors.inspektorat.connector import FileDropInbound
-from connectors.inspektorat.simulator import MALFORMATIONS, InspectorateOffice, demo_setup
+from connectors.inspektorat.simulator import MALFORMATIONS, WIB, InspectorateOffice, demo_setup
 from connectors.runtime import InboundRunner
 from connectors.signed_fixtures import contract_keyring, signed_event_of
 from schemas.identity import case_id_for
@@ -41,6 +42,8 @@ NAME = "inspektorat-filedrop"
 INSTITUTION = "inspektorat.3374"
 #: A recommended case the office learned of from its feed (opened by Bawaslu Central Java).
 FOLLOWED_CASE = case_id_for("bawaslu.33", "33/LP/PB/2024/042")
+#: A fixed moment for offices whose records two tests compare.
+EXPORTED_AT = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
 #: Row fields that hold personal data (kawal.personal_data) in the office's export.
 PERSONAL = ("summary", "subject_nip", "subject_name", "reporter_identity")
 
@@ -175,10 +178,30 @@ def test_a_part_file_is_never_read(office: InspectorateOffice) -> None:
     assert [r.position for r in records] == [f"{final.name}#{n}" for n in (1, 2, 3)]
 
 
+def test_the_office_dates_its_records_now_and_learnt_of_each_report_within_the_filing_rule(
+    office: InspectorateOffice,
+) -> None:
+    # A report dated in the past arrives overdue (its registration clock runs from its date).
+    before = datetime.now(UTC).replace(microsecond=0)
+    office.export_batch(20)
+    after = datetime.now(UTC) + timedelta(seconds=20)  # a second apart at the least: 20 rows
+    connector = connect(office)
+    events = [e for r in connector.read(None, 100) for e in connector.to_events(r)]
+    reports = [e.record for e in events if e.event_type == "ReportReceived"]
+
+    assert reports
+    for event in events:
+        assert before <= event.record["envelope"]["event_time"] <= after
+    for report in reports:
+        received = report["envelope"]["event_time"].astimezone(WIB).date()
+        assert timedelta(0) <= received - report["discovered_on"] <= timedelta(days=7)
+
+
 def test_csv_and_json_exports_of_the_same_records_map_to_the_same_events(tmp_path: Path) -> None:
     events = {}
     for fmt in ("csv", "json"):
-        office = InspectorateOffice(tmp_path / fmt, seed=7)  # same seed: the same records
+        # Same seed and clock: the same records.
+        office = InspectorateOffice(tmp_path / fmt, seed=7, clock=lambda: EXPORTED_AT)
         office.follow_case(FOLLOWED_CASE)
         office.export_batch(8, fmt=fmt)
         # One connector's key: the same reporter in the same case, the same pseudonym.
