@@ -19,21 +19,27 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.errors import ConnectorError
 from connectors.host import build, run_connector
 from monitoring.connectors import ConnectorMetrics
+from schemas.identity import case_id_for
 from streams import logs
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
+
+if TYPE_CHECKING:
+    from connectors.bawaslu.simulator import BawasluSystem
 
 log = logging.getLogger(__name__)
 
 #: Seconds between the staff rounds of the authority's and the PPK's simulated offices.
 OFFICE_ROUND_SECONDS = 2.0
-#: Seconds between the steps Bawaslu's officers take on a portal report: long enough for a
+#: The shortest wait of Bawaslu's officers before a step on a report: long enough for a
 #: reporter watching the tracking page to see each step arrive.
 WEB_REPORT_PAUSE_SECONDS = 10.0
+#: Seconds between the public reports Bawaslu's officers record in the demo.
+NEW_REPORT_SECONDS = 45.0
 
 
 class DemoSystems:
@@ -48,6 +54,7 @@ class DemoSystems:
 
     def __init__(self, root: Path, *, scripted: bool = False) -> None:
         from connectors.authority.simulator import demo_setup as authority_setup
+        from connectors.bawaslu.officers import BawasluOfficers
         from connectors.bawaslu.simulator import demo_setup as bawaslu_setup
         from connectors.inspektorat.simulator import demo_setup as inspektorat_setup
         from connectors.lapor.demo import demo_configs as lapor_configs
@@ -58,6 +65,8 @@ class DemoSystems:
         self._stops: list[Callable[[], None]] = []
         self.bawaslu, configs = bawaslu_setup(root)
         self._add(self.bawaslu.stop, configs)
+        self.officers = BawasluOfficers(self.bawaslu, min_wait_seconds=WEB_REPORT_PAUSE_SECONDS)
+        self._add(self.officers.stop, {})
         self.siasn, configs = siasn_setup(root)
         self._add(self.siasn.stop, configs)
         self.office, config = inspektorat_setup(root, running=not scripted)
@@ -73,7 +82,7 @@ class DemoSystems:
             self.siasn.rates = (0.0, 0.0, 0.0)
             self.office.malformed_rate = 0.0
         else:
-            self.bawaslu.handle_web_reports(WEB_REPORT_PAUSE_SECONDS)
+            self.officers.start(NEW_REPORT_SECONDS)
             self.authority.start(OFFICE_ROUND_SECONDS)
             self.registry.start(OFFICE_ROUND_SECONDS)
 
@@ -82,8 +91,12 @@ class DemoSystems:
         self.configs.update(configs)
 
     def play_bawaslu_case(self) -> None:
-        """Bawaslu's officers record one case, post by post, through the webhook."""
-        for post in self.bawaslu.case():
+        """Bawaslu's officers record one case, post by post, through the webhook.
+
+        A case BKN's staff and the PPK's office handle at once (:func:`quick_case`): a newcomer
+        sees a whole case go through within a minute or two, before the slower ones.
+        """
+        for post in quick_case(self.bawaslu):
             self.bawaslu.send(post)
 
     def stop(self) -> None:
@@ -93,6 +106,17 @@ class DemoSystems:
                 stop()
             except Exception as exc:  # stop the others whatever one does
                 log.warning("a simulator failed to stop: %s", type(exc).__name__)
+
+
+def quick_case(bawaslu: BawasluSystem) -> list[dict[str, Any]]:
+    """The posts of a whole Bawaslu case the other offices' pace handles at once."""
+    from connectors.demo_pace import WAITS, authority_wait, ppk_wait
+
+    while True:  # one case number in nine or so is such a case: a few tries
+        posts = bawaslu.case()
+        case_id = case_id_for(bawaslu.institution, posts[0]["case_number"])
+        if authority_wait(case_id) == ppk_wait(case_id) == WAITS[0]:
+            return posts
 
 
 def run_demo(

@@ -49,6 +49,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import CursorResult, make_url
 
 from connectors.authority.database import CASE_STATUS, HUB_CASE_EVENTS, METADATA, OUTBOX
+from connectors.demo_pace import authority_wait
 from connectors.simulation import SimulatedStaff, database_offline
 from connectors.sql import open_engine, row_dict
 from schemas.identity import case_id_for
@@ -156,6 +157,9 @@ class AuthoritySystem:
         seed: seeds every invented value.
         clock: the system's clock (UTC); the real one by default.
         proven_share: share of referred cases the simulated staff find proven.
+        wait_of: seconds the staff take, from registering a case (hub case id), before they
+            recommend on it (the demo's pace, :func:`connectors.demo_pace.authority_wait`);
+            none: at their next round.
     """
 
     def __init__(
@@ -166,8 +170,10 @@ class AuthoritySystem:
         seed: int = 0,
         clock: Callable[[], datetime] | None = None,
         proven_share: float = 0.85,
+        wait_of: Callable[[str], float] | None = None,
     ) -> None:
         self.url = url
+        self._wait_of = wait_of
         self.proven_share = proven_share
         self.authority = authority
         self._random = random.Random(seed)  # noqa: S311 - invented data, not secrets
@@ -477,6 +483,8 @@ class AuthoritySystem:
             self.open_case(*reference)
         for case, status in self._open_cases():
             if status == "REGISTERED" and not self._has_event(case, "RecommendationIssued"):
+                if not self._waited(case):
+                    continue
                 self.issue_recommendation(case, proven=self._random.random() < self.proven_share)
             elif status == "NOT_RECOMMENDED":
                 self.close_case(case, reason="NOT_PROVEN")
@@ -510,6 +518,16 @@ class AuthoritySystem:
             )
             for row in rows
         ]
+
+    def _waited(self, case: CaseFile) -> bool:
+        """Whether the staff have taken the time the pace gives ``case`` since registering it."""
+        if self._wait_of is None:
+            return True
+        query = select(CASES.c.registered_at).where(CASES.c.id == case.id)
+        with self.engine.connect() as connection:
+            registered = as_utc(connection.execute(query).scalar_one())
+        wait = timedelta(seconds=self._wait_of(case.hub_case_id))
+        return registered + wait <= self._now()
 
     def _has_event(self, case: CaseFile, event_type: str) -> bool:
         with self.engine.connect() as connection:
@@ -574,11 +592,15 @@ def _reference(case: CaseFile) -> dict[str, str]:
 def demo_setup(root: Path) -> tuple[AuthoritySystem, dict[str, dict[str, Any]]]:
     """BKN's case-management database under ``root`` and both connectors' configurations.
 
+    Its staff recommend on each referral at the demo's pace (:mod:`connectors.demo_pace`).
+
     Returns:
         The system (not started: call ``start()``, later ``stop()``) and the configuration
         of each connector by name (``authority-outbox``, ``authority-status``).
     """
-    system = AuthoritySystem.on_sqlite(root / "authority", authority="bkn", seed=2024)
+    system = AuthoritySystem.on_sqlite(
+        root / "authority", authority="bkn", seed=2024, wait_of=authority_wait
+    )
     database = {"institution": "bkn", "database_url": system.url}
     return system, {
         "authority-outbox": database | {"poll_seconds": 1.0, "gap_grace_seconds": 10.0},

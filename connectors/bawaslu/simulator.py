@@ -24,7 +24,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,7 @@ class BawasluSystem(SimulatedJsonApi):
         self._faults = random.Random(seed)  # noqa: S311 - fault draws, not secrets
         self._lock = threading.Lock()
         self._web_pause: float | None = None
+        self._web_handler: Callable[[str, str], None] | None = None
 
     def handle_web_reports(self, pause_seconds: float) -> BawasluSystem:
         """Let the officers handle each public portal report Bawaslu hears of from the hub.
@@ -95,6 +96,14 @@ class BawasluSystem(SimulatedJsonApi):
         ``pause_seconds`` apart, so that a reporter watching its tracking page sees it move.
         """
         self._web_pause = pause_seconds
+        return self
+
+    def handle_web_reports_with(self, handler: Callable[[str, str], None]) -> BawasluSystem:
+        """Hand each portal report to ``handler`` (case id, case number), in a thread of its own.
+
+        The demo's officers (:mod:`connectors.bawaslu.officers`) decide each by its plan.
+        """
+        self._web_handler = handler
         return self
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -151,14 +160,15 @@ class BawasluSystem(SimulatedJsonApi):
     def _handle_if_web_report(self, update: dict[str, Any]) -> None:
         details = update.get("details")
         if (
-            self._web_pause is None
+            (self._web_pause is None and self._web_handler is None)
             or update["event_type"] != "ReportReceived"
             or not isinstance(details, dict)
             or details.get("channel") != "WEB_FORM"
         ):
             return
         case = (str(update["case_id"]), str(details.get("case_number", "")))
-        threading.Thread(target=self._handle_web_report, args=case, daemon=True).start()
+        handle = self._web_handler or self._handle_web_report
+        threading.Thread(target=handle, args=case, daemon=True).start()
 
     def _handle_web_report(self, case_id: str, number: str) -> None:
         # The portal's case keeps the id the hub gave it: every post names it.
@@ -265,6 +275,20 @@ class BawasluSystem(SimulatedJsonApi):
             "registration_number": f"{uuid.uuid4().hex[:4]}/Reg/LP/PB/Prov/14.00/{now.year}",
             "registered_on": now.date().isoformat(),
             "needed_more_information": False,
+        } | overrides
+
+    def rejection(self, case_number: str, **overrides: Any) -> dict[str, Any]:
+        """The decision not to register a reported case."""
+        now = _wib_now()
+        return {
+            "id": f"REJ-{uuid.uuid4().hex[:12]}",
+            "type": "rejection",
+            "case_number": case_number,
+            "occurred_at": now.isoformat(),
+            "officer_ref": "pengawas-017",
+            "reason": "MATERIAL_REQUIREMENTS_NOT_MET",
+            "explanation": "The report gives no account of events and no evidence.",
+            "rejected_on": now.date().isoformat(),
         } | overrides
 
     def verification(

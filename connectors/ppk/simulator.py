@@ -24,13 +24,14 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, func, select, update
 from sqlalchemy import exc as sa_exc
 
+from connectors.demo_pace import STALE_RECOMMENDATION, ppk_wait
 from connectors.ppk.database import (
     CHANGE_COUNTER,
     DECREES,
@@ -56,6 +57,11 @@ class DecreeRegistry:
         url: SQLAlchemy URL of an existing, empty or already set-up database.
         seed: seeds every invented value.
         clock: the registry's clock (UTC); the real one by default.
+        wait_of: seconds the office takes, from the hub's recording of a recommendation (hub
+            case id), before drafting its decree, None for one it leaves unanswered (the
+            demo's pace, :func:`connectors.demo_pace.ppk_wait`); a recommendation issued
+            :data:`~connectors.demo_pace.STALE_RECOMMENDATION` before it reached the in-tray
+            is left too. None: every one at the next round.
     """
 
     def __init__(
@@ -64,8 +70,10 @@ class DecreeRegistry:
         *,
         seed: int = 0,
         clock: Callable[[], datetime] | None = None,
+        wait_of: Callable[[str], float | None] | None = None,
     ) -> None:
         self.url = url
+        self._wait_of = wait_of
         self._random = random.Random(seed)  # noqa: S311 - invented data, not secrets
         self._series = f"{self._random.getrandbits(24):06X}"  # decree numbers of this registry
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -270,6 +278,8 @@ class DecreeRegistry:
         for decree_id in waiting:
             self.sign(decree_id)
         for recommendation in new:
+            if not self._due(dict(recommendation._mapping)):
+                continue
             level = recommendation.sanction_level
             kind = recommendation.sanction_kind or _lightest_kind(level)
             case_id = recommendation.case_id
@@ -306,6 +316,16 @@ class DecreeRegistry:
             return connection.scalar(select(func.count()).select_from(DECREES)) != 0
 
     # Helpers ---------------------------------------------------------------------------------
+
+    def _due(self, recommendation: Mapping[str, Any]) -> bool:
+        """Whether the office drafts the decree of ``recommendation`` now (see ``wait_of``)."""
+        if self._wait_of is None:
+            return True
+        wait = self._wait_of(str(recommendation["case_id"]))
+        recorded = as_utc(recommendation["recorded_at"])
+        if wait is None or recorded - as_utc(recommendation["issued_at"]) > STALE_RECOMMENDATION:
+            return False
+        return recorded + timedelta(seconds=wait) <= self._now()
 
     def _signed_decree_of(self, case_id: str) -> int | None:
         """The id of the decree signed for ``case_id`` and not revoked, if any."""
@@ -377,11 +397,14 @@ def _lightest_kind(level: str) -> str:
 def demo_setup(root: Path) -> tuple[DecreeRegistry, dict[str, dict[str, Any]]]:
     """The decree registry of PPK Kota Semarang under ``root`` and the connector's configuration.
 
+    Its office decrees at the demo's pace and leaves some recommendations unanswered
+    (:mod:`connectors.demo_pace`).
+
     Returns:
         The registry (not started: call ``start()``, later ``stop()``) and the configuration
         by connector name (``ppk-decrees``, which publishes its decrees, and ``ppk-inbox``,
         which brings it the recommendations and the hub's refusals).
     """
-    registry = DecreeRegistry.on_sqlite(root / "ppk.3374", seed=3374)
+    registry = DecreeRegistry.on_sqlite(root / "ppk.3374", seed=3374, wait_of=ppk_wait)
     config = {"institution": "ppk.3374", "database_url": registry.url}
     return registry, {"ppk-decrees": config, "ppk-inbox": dict(config)}
