@@ -22,8 +22,9 @@ from datetime import timedelta
 
 #: What Bawaslu's officers make of a report: not registered, registered but not proven, or
 #: proven and referred. Bawaslu's own reports go through this cycle in order, so that a demo
-#: of a few minutes shows every outcome; a report of the portal takes the outcome of its hash.
-OUTCOME_CYCLE = ("proven", "not_registered", "proven", "not_proven")
+#: of a few minutes shows every outcome (the demo's first case, played at once, is proven); a
+#: report of the portal takes the outcome of its hash.
+OUTCOME_CYCLE = ("not_registered", "not_proven", "proven", "proven")
 #: Why a report was not registered (kawal.ReportRejectionReason), with the officers' note.
 REJECTIONS = (
     ("FORMAL_REQUIREMENTS_NOT_MET", "The report names no time or place of the alleged acts."),
@@ -31,7 +32,7 @@ REJECTIONS = (
     ("NOT_A_CIVIL_SERVANT", "The person reported is a contract worker, not a civil servant."),
 )
 #: Seconds an office may wait before a step: at once (a quiet day), a while, a long while.
-WAITS = (10.0, 60.0, 240.0)
+WAITS = (10.0, 60.0, 180.0)
 #: One PPK in this many leaves a recommendation unanswered: its follow-up clock runs on.
 PPK_IGNORES_ONE_IN = 5
 #: A recommendation issued this long before the PPK's office saw it is the history's, left

@@ -278,13 +278,14 @@ class DecreeRegistry:
         for decree_id in waiting:
             self.sign(decree_id)
         for recommendation in new:
-            if not self._due(dict(recommendation._mapping)):
-                continue
             level = recommendation.sanction_level
             kind = recommendation.sanction_kind or _lightest_kind(level)
             case_id = recommendation.case_id
-            # A case takes one decree: a change to it comes by objection or appeal.
+            # A case takes one decree: a change to it comes by objection or appeal. Filing a
+            # recommendation with its decree decides nothing, so it waits for no pace.
             decree_id = self._signed_decree_of(case_id)
+            if decree_id is None and not self._due(dict(recommendation._mapping)):
+                continue
             if decree_id is None:
                 subject = self._subject_of(dict(recommendation._mapping))
                 decree_id = self.draft(None, None, level, kind, case_id=case_id, subject=subject)

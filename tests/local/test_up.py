@@ -12,6 +12,7 @@ import socket
 import sqlite3
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -23,6 +24,7 @@ from connectors.ppk.demo_history import history_decrees
 from schemas.identity import case_id_for
 from streams.domain.entries import EntryProblem, check_entry
 from streams.domain.keys import load_key_registry
+from streams.local.demo import demo_waves
 from streams.local.demo_mix import mix_waves
 from streams.local.processes import free_port
 from streams.local.storage import free_storage_base_port
@@ -271,7 +273,8 @@ def test_the_demo_ppks_registry_and_the_hub_agree_on_every_decree(demo_up: UpPro
     while True:
         held, recorded = _decrees(registry, signed), _hub_decrees(demo_up)
         # The office filed each history case's recommendation with the history's decree, and
-        # decreed a case the history left recommended; the hub recorded every decree it holds.
+        # decreed a live case (the history's old recommendations it leaves: docs/demo.md); the
+        # hub recorded every decree it holds.
         if (
             _decrees(registry, filed).items() >= history.items()
             and len(held) > len(history)
@@ -427,3 +430,69 @@ def test_an_ephemeral_demo_announces_no_portal_it_does_not_run(demo_up: UpProces
 
     assert "dashboard" in announced
     assert "portal" not in announced  # the portal runs only on the embedded S3 storage
+
+
+#: How long the demo's offices take to show every outcome: Bawaslu records a report every
+#: 45 s, cycling through the outcomes, and waits at most 3 minutes before each step.
+OUTCOMES_SECONDS = 600.0
+
+
+def _history_case_ids() -> set[str]:
+    """The cases the demo publishes as history (story and mix), not its offices' live ones."""
+    return {
+        record["envelope"]["case_id"]
+        for wave in [*demo_waves(), *mix_waves()]
+        for _, record in wave
+    }
+
+
+def _live_trails(up: UpProcess) -> dict[str, list[dict[str, Any]]]:
+    """The entries of every case the demo's simulated offices made while it ran, by case."""
+    history = _history_case_ids()
+    listing = json.loads(_kawal(up.home, "case", "list", "--json").stdout)
+    return {
+        case["case_id"]: json.loads(
+            _kawal(up.home, "case", "trail", case["case_id"], "--json").stdout
+        )["entries"]
+        for case in listing
+        if case["case_id"] not in history
+    }
+
+
+def _outcome(entries: list[dict[str, Any]]) -> str | None:
+    types = [entry["event_type"] for entry in entries]
+    if "ReportRejected" in types:
+        return "not_registered"
+    if "SanctionImposed" in types:
+        return "sanctioned"
+    verdicts = [
+        e["fields"].get("verdict") for e in entries if e["event_type"] == "VerificationCompleted"
+    ]
+    return "not_proven" if "NOT_PROVEN" in verdicts else None
+
+
+def test_the_demos_live_cases_are_dated_now_and_reach_every_outcome(demo_up: UpProcess) -> None:
+    """New reports carry today's dates (none overdue on arrival); every outcome comes up."""
+    _wait_for_output(demo_up, "more demo cases for the dashboard")
+    started = datetime.now(UTC) - timedelta(minutes=30)
+    deadline = time.monotonic() + OUTCOMES_SECONDS
+    while True:
+        live = _live_trails(demo_up)
+        outcomes = {_outcome(entries) for entries in live.values()}
+        if {"not_registered", "not_proven", "sanctioned"} <= outcomes:
+            break
+        assert time.monotonic() < deadline, (outcomes, len(live))
+        time.sleep(10)
+    overdue = json.loads(_kawal(demo_up.home, "case", "overdue", "--json").stdout)["overdue"]
+
+    reports = [
+        e for entries in live.values() for e in entries if e["event_type"] == "ReportReceived"
+    ]
+    assert reports
+    sources = {report["envelope"]["source"] for report in reports}
+    assert {"bawaslu.33", "inspektorat.3374"} <= sources
+    for report in reports:
+        assert datetime.fromisoformat(report["envelope"]["event_time"]) >= started, report
+    # Only the history's cases are overdue: a live one would need days of the demo.
+    assert {clock["case_id"] for clock in overdue} <= _history_case_ids()
+    assert overdue  # the history's breaches show the overdue path
