@@ -471,6 +471,7 @@ def _outcome(entries: list[dict[str, Any]]) -> str | None:
     return "not_proven" if "NOT_PROVEN" in verdicts else None
 
 
+@pytest.mark.timeout(OUTCOMES_SECONDS + 300)
 def test_the_demos_live_cases_are_dated_now_and_reach_every_outcome(demo_up: UpProcess) -> None:
     """New reports carry today's dates (none overdue on arrival); every outcome comes up."""
     _wait_for_output(demo_up, "more demo cases for the dashboard")
