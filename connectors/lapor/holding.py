@@ -27,9 +27,8 @@ import logging
 import os
 import re
 import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,8 +39,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from connectors.errors import ConnectorError
 from connectors.lapor.evidence import EvidenceError, EvidenceStore, StoredEvidence
 from connectors.lapor.media import EvidenceLimits
+from connectors.lapor.portal_database import PortalDatabase
 from connectors.lapor.resubmission import valid_form_token
-from streams.private_files import PrivateFileError, private_database
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +120,15 @@ class Holding:
         self.evidence = evidence
         self.lifetime = lifetime
         self.bound = limits.max_total_bytes * HELD_REPORTS
-        self._busy_seconds = busy_seconds
-        self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
+        # A deleted row leaves no name in the file's free pages.
+        self._store = PortalDatabase(
+            self.path,
+            _SCHEMA,
+            "the held files' store",
+            HoldingUnavailableError,
+            busy_seconds,
+            pragmas=["PRAGMA secure_delete=ON"],
+        )
 
     def kept(
         self, token: str | None, names: Sequence[str], now: datetime
@@ -214,10 +219,7 @@ class Holding:
 
     def close(self) -> None:
         """Close ``held.db``."""
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+        self._store.close()
 
     def _hold(self, token: str, file: Cleaned, now: datetime) -> HeldFile:
         place = place_of(token)
@@ -239,28 +241,8 @@ class Holding:
             ).fetchone()
         return int(row[0])
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                db = self._connection()
-                with db:
-                    yield db
-            except (sqlite3.Error, OSError, PrivateFileError) as exc:
-                raise HoldingUnavailableError(
-                    f"the held files' store {self.path} cannot be used now ({exc}); try again"
-                ) from exc
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._db is None:
-            private_database(self.path)
-            db = sqlite3.connect(self.path, timeout=self._busy_seconds, check_same_thread=False)
-            db.execute("PRAGMA synchronous=FULL")
-            db.execute("PRAGMA secure_delete=ON")  # a deleted row leaves no name in free pages
-            for statement in _SCHEMA:
-                db.execute(statement)
-            self._db = db
-        return self._db
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._store.transaction()
 
 
 def _stamp(moment: datetime) -> str:

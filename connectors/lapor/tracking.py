@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from connectors.errors import ConnectorError
 from connectors.lapor.filing import Standing
-from streams.private_files import PrivateFileError, private_database
+from connectors.lapor.portal_database import PortalDatabase
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS codes ("
@@ -76,9 +74,9 @@ class TrackingStore:
 
     def __init__(self, directory: Path, busy_seconds: float = 5.0) -> None:
         self.path = directory / self.FILE_NAME
-        self._busy_seconds = busy_seconds
-        self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
+        self._store = PortalDatabase(
+            self.path, _SCHEMA, "the tracking store", TrackingUnavailableError, busy_seconds
+        )
 
     def add(
         self,
@@ -144,32 +142,10 @@ class TrackingStore:
 
     def close(self) -> None:
         """Close the database."""
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+        self._store.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                db = self._connection()
-                with db:
-                    yield db
-            except (sqlite3.Error, OSError, PrivateFileError) as exc:
-                raise TrackingUnavailableError(
-                    f"the tracking store {self.path} cannot be used now ({exc}); try again"
-                ) from exc
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._db is None:
-            private_database(self.path)
-            db = sqlite3.connect(self.path, timeout=self._busy_seconds, check_same_thread=False)
-            db.execute("PRAGMA synchronous=FULL")
-            for statement in _SCHEMA:
-                db.execute(statement)
-            self._db = db
-        return self._db
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._store.transaction()
 
 
 def _standing(stored: object) -> Standing:
