@@ -149,6 +149,19 @@ def until_referral(case_id: str, source: str = "bawaslu.33") -> list[tuple[str, 
     ]
 
 
+def referred(hub: RunningHub) -> dict[str, Any]:
+    """A new case's report, taken through ``hub`` up to its referral to the authority."""
+    first = report()
+    for event_type, record in [("ReportReceived", first), *until_referral(case_of(first))]:
+        hub.step(event_type, record)
+    return first
+
+
+def case_of(record: dict[str, Any]) -> str:
+    """The case id of an event record."""
+    return str(record["envelope"]["case_id"])
+
+
 def recommendation(case_id: str, authority: str = "bkn") -> dict[str, Any]:
     """A proven RecommendationIssued for ``case_id``."""
     return {

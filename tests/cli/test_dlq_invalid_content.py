@@ -18,11 +18,12 @@ from streams.cli.exits import EXIT_ERROR, EXIT_OK
 from tests.cli.dlqtools import letters_of, objection
 from tests.hubtools import (
     RunningHub,
+    case_of,
     envelope,
     recommendation,
+    referred,
     report,
     sanction,
-    until_referral,
 )
 
 pytestmark = pytest.mark.slow
@@ -35,10 +36,8 @@ CORRECTED = "the sender must send a corrected event"
 def test_events_refused_for_their_own_content_are_told_apart_and_never_replayed(
     dlq_hub: RunningHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    first = report()
-    case_id = first["envelope"]["case_id"]
-    for event_type, record in [("ReportReceived", first), *until_referral(case_id)]:
-        dlq_hub.step(event_type, record)
+    first = referred(dlq_hub)
+    case_id = case_of(first)
     no_days = recommendation(case_id) | {"follow_up_days": 0}
     dlq_hub.publish("RecommendationIssued", no_days)
     [letter] = letters_of(dlq_hub, no_days)

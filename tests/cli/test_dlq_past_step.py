@@ -17,7 +17,9 @@ from streams.cli.exits import EXIT_ERROR, EXIT_OK
 from tests.cli.dlqtools import letters_of, objection
 from tests.hubtools import (
     RunningHub,
+    case_of,
     recommendation,
+    referred,
     report,
     sanction,
     until_referral,
@@ -30,10 +32,8 @@ pytestmark = pytest.mark.slow
 def test_events_their_case_is_past_are_told_apart_and_replay_does_not_multiply_them(
     dlq_hub: RunningHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    first = report()
-    case_id = first["envelope"]["case_id"]
-    for event_type, record in [("ReportReceived", first), *until_referral(case_id)]:
-        dlq_hub.step(event_type, record)
+    first = referred(dlq_hub)
+    case_id = case_of(first)
     dlq_hub.step("RecommendationIssued", recommendation(case_id))
     decree = sanction(case_id)
     dlq_hub.step("SanctionImposed", decree)

@@ -52,10 +52,11 @@ from streams.topics import DLQ, inbound_topic, outbound_topic
 from tests.connectors.test_ppk import SEEDS, running, settings
 from tests.hubtools import (
     RunningHub,
+    case_of,
     recommendation,
     recommended_case,
+    referred,
     report,
-    until_referral,
 )
 from tests.postgres import PostgresServer
 
@@ -480,10 +481,8 @@ def test_the_demo_runs_the_inbox_on_the_registry(tmp_path: Path) -> None:
 def test_the_hub_brings_the_recommendation_and_refuses_a_lighter_decree(
     hub: RunningHub, tmp_path: Path
 ) -> None:
-    first = report()
-    case_id = first["envelope"]["case_id"]
-    for event_type, record in [("ReportReceived", first), *until_referral(case_id)]:
-        hub.step(event_type, record)
+    first = referred(hub)
+    case_id = case_of(first)
     recommended = recommendation(case_id)
     hub.step("RecommendationIssued", recommended)
     with running(None, tmp_path) as registry:
