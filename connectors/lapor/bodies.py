@@ -23,6 +23,7 @@ from connectors.lapor.pacing import SlowBodies, paced
 
 #: The content type of a form posted without files.
 URLENCODED = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
 
 #: The most parts a form may have (the report form has about 20, and a few files).
 MAX_PARTS = 100
@@ -81,7 +82,9 @@ class BodyReader:
             # Strict, where aiohttp's post() would turn a percent-encoded byte that is no
             # UTF-8 into U+FFFD and keep the field: a report would travel with its text changed.
             return list(parse_qsl(body.decode(), keep_blank_values=True, errors="strict"))
-        return await self.in_time(request, self._parts(request))
+        if request.content_type == MULTIPART:
+            return await self.in_time(request, self._parts(request))
+        return []  # as aiohttp's post(): a body of another type (JSON, say) holds no form field
 
     async def _parts(self, request: web.Request) -> list[tuple[str, str | Upload]]:
         """A ``multipart/form-data`` body's fields, as aiohttp's ``post()`` reads them.

@@ -35,7 +35,7 @@ from aiohttp.http_exceptions import BadHttpMessage
 
 from connectors.json_input import read_json
 from connectors.lapor import refusals
-from connectors.lapor.bodies import BodyReader
+from connectors.lapor.bodies import MULTIPART, URLENCODED, BodyReader
 from connectors.lapor.codes import code_fault, read_code, readings
 from connectors.lapor.intake import IntakeRefusedError, ReportIntake
 from connectors.lapor.json_uploads import json_uploads
@@ -74,7 +74,7 @@ _HEADERS = {
     "Cache-Control": "no-store",
 }
 #: What a browser's form posts as.
-_FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+_FORM_TYPES = frozenset({MULTIPART, URLENCODED})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 __all__ = ["Portal", "PortalSettings", "locale_of"]
 

@@ -119,3 +119,15 @@ def test_a_wrong_code_comes_back_in_the_box_to_correct(intake: LaporIntake) -> N
     assert status == 404
     assert "This is not a whole tracking code" in page.decode()  # its shape, not "unknown"
     assert f'value="{typed}"' in page.decode()
+
+
+def test_a_body_that_is_no_form_holds_no_code(intake: LaporIntake) -> None:
+    """Before, the portal read a JSON body as parts of a form and answered 500 (the fuzz test)."""
+    body = b'{"code": "ABCD-EFGH-2345-JKLM-NPQR-STUV"}'
+
+    status, _, page = request(
+        intake, "POST", "/lacak?lang=en", body, {"Content-Type": "application/json"}
+    )
+
+    assert status == 400
+    assert "Type your tracking code" in page.decode()
