@@ -199,7 +199,7 @@ def test_storage_grpc_port_in_use_names_the_port_and_setting(tmp_path: Path) -> 
         storage = EmbeddedStorage(tmp_path / "data", tmp_path / "logs", base_port=base)
 
         with pytest.raises(
-            PortInUseError, match=f"port {grpc_port} \\(SeaweedFS master gRPC\\).*STORAGE_PORT"
+            PortInUseError, match=f"SeaweedFS master gRPC: port {grpc_port} .*STORAGE_PORT"
         ):
             storage.start()
     assert storage.pid is None
