@@ -312,8 +312,9 @@ class InspectorateOffice:
     # -- the register --------------------------------------------------------------------------
 
     def _next_record(self) -> dict[str, Any]:
-        now = self._now().astimezone(WIB).replace(microsecond=0)
-        self._clock = max(now, self._clock + timedelta(seconds=1))
+        # Never ahead of the office's clock: a batch of hundreds, a second apart, was dated
+        # minutes in the future, and the hub refuses an event from the future.
+        self._clock = max(self._now().astimezone(WIB).replace(microsecond=0), self._clock)
         self._records += 1
         if self.cases and self._rng.random() < 0.4:
             return self._examination()
