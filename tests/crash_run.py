@@ -21,6 +21,7 @@ from streams.broker.publisher import EventPublisher
 from streams.local.keyring import keyring_of
 from streams.local.processes import free_port
 from streams.local.storage import free_storage_base_port
+from streams.process_title import read_title
 from streams.settings import Settings
 from tests.hubtools import (
     QUICK_REJOIN_ENV,
@@ -69,10 +70,12 @@ def child_pid(up: UpProcess, command: str, killed: set[int]) -> int | None:
         if pid in killed:
             continue
         try:
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            title = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
         except FileNotFoundError:  # reaped since it was listed
             continue
-        if b"streams.cli" in argv and command.encode() in argv:
+        # What ps shows: `kawal worker home=...` (streams.process_title).
+        named = read_title(title)
+        if named is not None and command in named[0].split():
             return pid
     return None
 
