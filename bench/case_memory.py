@@ -21,6 +21,7 @@ from typing import Any
 
 import psutil
 
+from bench import cpu_split
 from schemas.codec import AvroCodec
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.signed_events import encode_signed
@@ -142,7 +143,7 @@ def _signed(
 
 def _worker_process() -> psutil.Process:
     for child in psutil.Process().children(recursive=True):
-        if "worker" in child.cmdline()[1:4]:
+        if cpu_split.role_of(child) == "worker":
             return child
     raise RuntimeError("no worker process among the bench's children")
 

@@ -18,6 +18,8 @@ from typing import TypeVar
 
 import psutil
 
+from streams.process_title import read_title
+
 Result = TypeVar("Result")
 
 
@@ -87,9 +89,13 @@ def cpu_seconds(process: psutil.Process) -> float:
 def role_of(process: psutil.Process) -> str:
     """``supervisor``, ``worker``, ``sink``, ``tansu``, ``weed`` or the executable's name."""
     command = process.cmdline()
+    # A serving process is titled `kawal worker home=...` (streams.process_title); psutil
+    # splits such a title at its spaces or not, as /proc shows it.
+    named = read_title(" ".join(command))
+    words = named[0].split() if named is not None else command[1:4]
     for role in ("worker", "sink"):
-        if role in command[1:4]:
+        if role in words:
             return role
-    if "up" in command[1:4]:
+    if "up" in words:
         return "supervisor"
     return Path(command[0]).name if command else process.name()

@@ -47,6 +47,9 @@ def restore_title(title: str) -> None:
 
 def read_title(title: str) -> tuple[str, Path] | None:
     """The command and home a Kawal process's ``title`` names, or None for any other process."""
+    # A title shorter than the command line it replaced is padded: psutil gives the padding
+    # as empty arguments, which a joined title ends with.
+    title = title.rstrip()
     if not title.startswith(PREFIX) or HOME_MARK not in title:
         return None
     command, _, home = title.removeprefix(PREFIX).rpartition(HOME_MARK)
