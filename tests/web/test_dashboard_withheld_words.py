@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import time
 import uuid
@@ -31,15 +30,9 @@ from tests.casemix import Mix
 from tests.hubtools import RunningHub, start_hub
 from tests.web.test_dashboard_http import get
 from tests.web.test_dashboard_small_groups import sanctioned_case
+from tests.web.test_dashboard_withheld_together import figures
 
 SIZES = (1, 1, 4)
-
-
-def figures(hub: RunningHub, query: str = "") -> dict[str, Any]:
-    status, _, body = get(hub, f"/dashboard/figures.json?{query}")
-    assert status == 200, body
-    found: dict[str, Any] = json.loads(body)
-    return found
 
 
 @pytest.fixture(scope="module")
