@@ -96,20 +96,33 @@ class Authenticator:
         return _refusal_response(view, refusal, page)
 
     async def _principal(self, request: web.Request) -> Principal | AccessRefusal | None:
-        if QUERY_CREDENTIAL in request.query:
+        # Parameter names in any case: a server or proxy that folds case must not read a
+        # credential or a viewer this check let pass.
+        parameters = {name.lower() for name in request.query}
+        if QUERY_CREDENTIAL in parameters:
             return AccessRefusal(
                 AccessProblem.CREDENTIAL_IN_QUERY,
                 "a credential is taken from 'Authorization: Bearer <token>' only, never from the "
                 "address, which logs and browser history keep: revoke this token and send "
                 "its successor in the header",
             )
-        if VIEWER_PARAMETER in request.query:
+        if VIEWER_PARAMETER in parameters:
             # On every view, not only the trail that once read it: a page that ignored it
             # would answer the public view to a client that believes it asked as someone.
             return VIEWER_IN_QUERY
-        header = request.headers.get("Authorization")
-        if header is None:
+        # Faust serves through aiohttp, whose headers keep every repeat of a name.
+        headers = cast(aiohttp.web.Request, request).headers.getall("Authorization", [])
+        if not headers:
             return None
+        if len(headers) > 1:
+            # RFC 9110 allows one: a proxy that appends its own credential to the client's
+            # must not leave the hub to choose whose the request is.
+            return AccessRefusal(
+                AccessProblem.MALFORMED,
+                f"the request has {len(headers)} Authorization headers: send exactly one, "
+                "'Authorization: Bearer <token>' (a proxy in between may be adding its own)",
+            )
+        header = headers[0]
         scheme, _, credential = header.partition(" ")
         credential = credential.strip()
         if scheme.lower() != "bearer" or not credential or " " in credential:

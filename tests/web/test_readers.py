@@ -7,13 +7,14 @@ codes is compared at once, then the access log rows the reads wrote.
 
 from __future__ import annotations
 
+import http.client
 import json
 import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 from sqlalchemy import text
@@ -211,12 +212,41 @@ def test_a_token_of_an_institution_no_longer_registered_is_refused(
     assert headers["WWW-Authenticate"].startswith('Bearer realm="kawal"')
 
 
-def test_the_viewer_in_the_query_is_refused(hub: RunningHub, readers: Readers) -> None:
-    status, headers, body = get(hub, f"{readers.path('trail')}?as=bkn", readers.tokens["entitled"])
+@pytest.mark.parametrize("name", ["as", "AS", "As"])
+def test_the_viewer_in_the_query_is_refused(hub: RunningHub, readers: Readers, name: str) -> None:
+    path = f"{readers.path('trail')}?{name}=bkn"
+    status, headers, body = get(hub, path, readers.tokens["entitled"])
     found = problem_of(status, headers, body)
 
     assert (status, found["reason"]) == (400, "viewer_in_query")
     assert "Bearer" in found["detail"]
+
+
+def test_a_credential_in_the_query_is_refused_in_any_case(
+    hub: RunningHub, readers: Readers
+) -> None:
+    path = f"{readers.path('trail')}?Access_Token={readers.tokens['entitled']}"
+    status, headers, body = get(hub, path)
+
+    assert (status, problem_of(status, headers, body)["reason"]) == (401, "credential_in_query")
+
+
+def test_two_authorization_headers_are_refused(hub: RunningHub, readers: Readers) -> None:
+    # A proxy that appends its credential to the client's: neither may be chosen silently.
+    url = urlsplit(hub.base_url)
+    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
+    connection.putrequest("GET", readers.path("trail"))
+    connection.putheader("Authorization", f"Bearer {readers.tokens['other']}")
+    connection.putheader("Authorization", f"Bearer {readers.tokens['entitled']}")
+    connection.endheaders()
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    found = problem_of(response.status, dict(response.getheaders()), body)
+
+    assert (response.status, found["reason"]) == (401, "malformed_authorization")
+    assert "exactly one" in found["detail"]
+    assert readers.tokens["entitled"] not in found["detail"]
 
 
 def test_personal_data_is_not_shown_when_its_read_cannot_be_logged(
