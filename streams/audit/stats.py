@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from streams.audit.public_names import UNKNOWN
 from streams.audit.suppression import (
     COMPLEMENTARY,
     TableRule,
@@ -73,6 +74,9 @@ DEFINITIONS: dict[str, str] = {
     "sanctioned": "cases with a SanctionImposed not overturned on objection or appeal",
     "follow_up_overdue": f"cases whose {FOLLOW_UP_RULE} deadline was breached",
     "institution": "the employing agency (PPK) of the reported civil servant",
+    "institution_name": "the employing agency's name in the registry (null: the registry does "
+    "not name it, an unknown agency)",
+    "region_name": "the region's name (null: the hub has no name for the code, an unknown region)",
     "region": "Kemendagri code of the region where the violation happened, exactly as reported: "
     "a province's row holds only the cases reported at province level (the dashboard's region "
     "filter keeps every region within it)",
@@ -303,7 +307,7 @@ def format_table(view: dict[str, Any]) -> list[str]:
     """The statistics as aligned text tables, one per grouping, totals last."""
     lines: list[str] = []
     for key, attribute, heading in GROUPINGS:
-        lines += _table(heading, [(row[attribute], row) for row in view[key]])
+        lines += _table(heading, [(_named(row, attribute), row) for row in view[key]])
         lines += withheld_lines(view[key], attribute)
         lines.append("")
     lines += _table("", [("total", view["totals"])])
@@ -312,6 +316,15 @@ def format_table(view: dict[str, Any]) -> list[str]:
         lines.append(f"{view['skipped_entries']} undecodable entries left out")
     rows = [view["totals"], *(row for key, _, _ in GROUPINGS for row in view[key])]
     return lines + legend(rows, view["min_cases"])
+
+
+def _named(row: dict[str, Any], attribute: str) -> str:
+    """A row's code, with its name where the view carries names (``region_name``, ...)."""
+    key = f"{attribute}_name"
+    if key not in row:
+        return str(row[attribute])
+    kind = "region" if attribute == "region" else "agency"
+    return f"{row[attribute]} ({row[key] or UNKNOWN[kind]['en']})"
 
 
 def _table(heading: str, rows: list[tuple[str, dict[str, int]]]) -> list[str]:

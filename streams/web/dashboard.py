@@ -3,7 +3,11 @@
 - ``GET /dashboard``: the page (Indonesian, English with ``?lang=en``);
 - ``GET /dashboard/figures.json``: every figure with its definitions;
 - ``GET /dashboard/figures.csv``: every figure, each after a ``# figure`` line;
-- ``GET /dashboard/{figure}.csv``: one figure (``counts``, ``handling_times``, ...);
+- ``GET /dashboard/{figure}.csv``: one figure (``counts``, ``handling_times``, ...), whose
+  ``Link`` header names its metadata document;
+- ``GET /dashboard/{figure}.csv-metadata.json``: that CSV's W3C CSVW metadata: the software
+  version, when the store was read, each column's definition, the withholding rule
+  (:mod:`streams.audit.figures.metadata`);
 - ``GET /dashboard/{figure}.svg``: the chart of a figure, as on the page.
 
 Each takes the filters ``election``, ``region``, ``agency``, ``from`` and ``to`` as query
@@ -24,16 +28,19 @@ PPK's follow-up figures unwithheld, with the cases not followed up
 (:mod:`streams.audit.figures.every_case`). Every other reader, and the SVG charts, get the
 public view.
 
-Every export says when the store was read and, for the dashboard, the filters applied, inside
-the file, and carries an ETag and Last-Modified of that read (:mod:`streams.web.citable`); a
-range that starts after the day the store was read is a 400, not zeros.
+Every export names each agency and filtered region beside its code
+(:mod:`streams.audit.figures.named`), says when the store was read, the filters applied and
+the software version, inside the file or its metadata document, and carries an ETag and
+Last-Modified of that read (:mod:`streams.web.citable`); a range that starts after the day the
+store was read is a 400, not zeros.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import faust
 from faust import web
@@ -45,7 +52,10 @@ from streams.audit.figures.every_case import EVERY_CASE_READER, EVERY_CASE_VIEW,
 from streams.audit.figures.export import all_csv, export_file_name, figure_csv
 from streams.audit.figures.facts import Projection
 from streams.audit.figures.filters import FilterError, Filters, check_started, parse_filters
+from streams.audit.figures.metadata import CSVW_CONTENT_TYPE, METADATA_SUFFIX, csv_metadata
+from streams.audit.figures.named import with_names
 from streams.audit.figures.view import figures as compute_figures
+from streams.audit.public_names import PublicNames
 from streams.audit.store import StoreError
 from streams.domain.calendar import WorkingCalendar
 from streams.domain.headcounts import Headcount
@@ -90,6 +100,8 @@ class DashboardSources:
     #: The registered institutions party to every case: they, and operators, see every PPK's
     #: follow-up figures unwithheld.
     every_case: frozenset[str] = frozenset()
+    #: The names of agencies and regions every export shows beside their codes.
+    public_names: PublicNames = field(default_factory=PublicNames)
 
     def figures(self, projection: Projection, filters: Filters) -> dict[str, Any]:
         """The figures of ``projection`` for ``filters`` (blocking: call it in a thread).
@@ -188,13 +200,28 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
             name = export_file_name(found, figure)
             if EVERY_CASE_VIEW in found:  # saved, it still says it is not for publication
                 name = name.replace("kawal-", "kawal-unwithheld-", 1)
-            disposition = f'attachment; filename="{name}"'
+            headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+            if figure != "figures":  # figures.csv describes itself in its about table
+                headers["Link"] = _described_by(figure, request)
             # aiohttp refuses a charset inside content_type and adds utf-8 to text itself.
-            response = self.text(
-                BOM + body,
-                content_type=CSV_CONTENT_TYPE,
-                headers={"Content-Disposition": disposition},
-            )
+            response = self.text(BOM + body, content_type=CSV_CONTENT_TYPE, headers=headers)
+            public = EVERY_CASE_VIEW not in found
+            return validated(self, request, response, _read_at(found), cacheable=public)
+
+    @app.page("/dashboard/{figure}.csv" + METADATA_SUFFIX, name="kawal-dashboard-csv-metadata")
+    class DashboardCsvMetadata(web.View):
+        """A figure's CSV described in the W3C CSVW vocabulary: columns, version, rule."""
+
+        async def get(self, request: web.Request, figure: str) -> web.Response:
+            if figure not in FIGURES:
+                known = ", ".join(FIGURES)
+                detail = f"no such figure; choose one of {known}"
+                return problem_response(self, 404, "no_such_figure", detail)
+            found = await _view(self, request, sources, cache, every_case=True)
+            if not isinstance(found, dict):
+                return found
+            document = csv_metadata(found, figure, _csv_url(figure, request))
+            response = self.json(document, content_type=CSVW_CONTENT_TYPE)
             public = EVERY_CASE_VIEW not in found
             return validated(self, request, response, _read_at(found), cacheable=public)
 
@@ -216,6 +243,22 @@ def register_dashboard(app: faust.App, sources: DashboardSources) -> None:
             vary = {"Vary": "Accept-Language"}
             response = self.text(svg, content_type=SVG_CONTENT_TYPE, headers=vary)
             return validated(self, request, response, _read_at(found), cacheable=True)
+
+
+def _csv_url(figure: str, request: web.Request, suffix: str = "") -> str:
+    """``figure``'s CSV (or, with ``suffix``, its metadata) of the request's filters.
+
+    Relative to the dashboard's exports, with the query encoded again: an election id is free
+    text, and a raw ``>`` or space would end the address in a ``Link`` header.
+    """
+    query = urlencode(list(request.query.items()))
+    return f"{figure}.csv{suffix}" + (f"?{query}" if query else "")
+
+
+def _described_by(figure: str, request: web.Request) -> str:
+    """The ``Link`` header naming a figure's CSVW metadata (RFC 8288; CSVW 5.2)."""
+    target = _csv_url(figure, request, METADATA_SUFFIX)
+    return f'<{target}>; rel="describedby"; type="{CSVW_CONTENT_TYPE}"'
 
 
 def _read_at(view: dict[str, Any]) -> datetime:
@@ -267,7 +310,7 @@ async def _view(
     if not (every_case if reader == EVERY_CASE_READER else own_row):
         reader = None
     try:
-        return await cache.figures(filters, reader)
+        return with_names(await cache.figures(filters, reader), sources.public_names)
     except FilterError as exc:
         return problem_response(view, 400, "range_after_as_of", str(exc))
     except UnknownFilterError as exc:

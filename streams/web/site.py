@@ -19,6 +19,7 @@ from streams.audit.access_log import AccessLog
 from streams.audit.case_proofs import ProofReader
 from streams.audit.figures.cache import ProjectionCache
 from streams.audit.head_reads import HeadReader
+from streams.audit.public_names import UNKNOWN, public_names
 from streams.audit.public_register import NameSource, RegisterMode, closed_cases
 from streams.audit.read_cache import StoreReadCache
 from streams.audit.store import AuditStore
@@ -107,7 +108,10 @@ def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> No
         sources.vault, sources.metrics,
     )  # fmt: skip
     templates().share("portal_url", settings.portal_url)
-    templates().share("institution_names", {found.id: found.name for found in institutions})
+    names = public_names(institutions)
+    templates().share("institution_names", dict(names.agencies))
+    templates().share("region_names", dict(names.regions))
+    templates().share("unknown_names", UNKNOWN)
     views.register_health(app, store, sources.metrics, sources.broker, step.hub_key)
     views.register_trails(app, trails, auth, public_cases=settings.public_cases)
     tree = TreeLog(store.engine)
@@ -147,7 +151,7 @@ def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> No
             step.rules.calendar,
             load_headcounts(settings.headcounts_file),
             auth,
-            names={institution.id: institution.name for institution in institutions},
+            names=dict(names.agencies),
             min_cases=settings.stats_min_cases,
             ppks=frozenset(
                 institution.id for institution in institutions if institution.role == "ppk"
@@ -155,6 +159,7 @@ def register(app: faust.App, settings: ViewSettings, sources: SiteSources) -> No
             every_case=frozenset(
                 institution.id for institution in institutions if party_to_every_case(institution)
             ),
+            public_names=names,
         ),
     )
 

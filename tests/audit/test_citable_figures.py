@@ -12,7 +12,13 @@ import pytest
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.audit.figures.command import run_figures
-from streams.audit.figures.export import ABOUT_COLUMNS, BECAUSE_COLUMN, COLUMNS, figure_csv
+from streams.audit.figures.export import (
+    ABOUT_COLUMNS,
+    BECAUSE_COLUMN,
+    COLUMNS,
+    FILTER_NAME_COLUMNS,
+    figure_csv,
+)
 from streams.audit.figures.facts import read_facts
 from streams.audit.figures.filters import FilterError, Filters, check_started
 from streams.audit.figures.view import figures
@@ -30,7 +36,8 @@ def test_each_row_of_a_figure_csv_ends_with_its_read_and_filters(tmp_path: Path)
 
     (row,) = csv.DictReader(io.StringIO(figure_csv(view, "counts")))
 
-    assert tuple(row) == (*COLUMNS["counts"], BECAUSE_COLUMN, *ABOUT_COLUMNS)
+    # The names of the filters came later, last, so every earlier column keeps its place.
+    assert tuple(row) == (*COLUMNS["counts"], BECAUSE_COLUMN, *ABOUT_COLUMNS, *FILTER_NAME_COLUMNS)
     assert row["generated_at"] == projection.read_at.isoformat()
     assert (row["filter_region"], row["filter_from"]) == ("33", "2024-01-01")
     assert (row["filter_election"], row["filter_agency"], row["filter_to"]) == ("", "", "")

@@ -21,8 +21,10 @@ from streams.audit.figures.every_case import (
 from streams.audit.figures.export import all_csv, figure_csv, to_text
 from streams.audit.figures.facts import read_facts
 from streams.audit.figures.filters import FilterError, Filters, check_started
+from streams.audit.figures.named import FILTER_NAMES, stats_with_names, with_names
 from streams.audit.figures.public_views import front_page_stats
 from streams.audit.figures.view import figures
+from streams.audit.public_names import public_names
 from streams.audit.stats import format_table
 from streams.audit.store import AuditStore
 from streams.domain.calendar import load_calendar
@@ -31,6 +33,10 @@ from streams.domain.institutions import load_institutions
 from streams.domain.working_time import jakarta_day
 from streams.settings import Settings
 
+#: What ``--figure F --format json`` prints beside the figure: what it is of.
+SHOWN_WITH_A_FIGURE = (
+    "filters", FILTER_NAMES, "generated_at", "software", "columns", "suppression", EVERY_CASE_VIEW,
+)  # fmt: skip
 #: Output formats of the figures.
 FORMATS = ("text", "csv", "json")
 
@@ -62,6 +68,7 @@ def run_stats(settings: Settings, *, as_json: bool) -> int:
         view = stats_view(store, AvroCodec(default_catalog()), min_cases=settings.stats_min_cases)
     finally:
         store.close()
+    view = stats_with_names(view, public_names(load_institutions(settings.institutions_file)))
     print(json.dumps(view, indent=2) if as_json else "\n".join(format_table(view)))
     return 0
 
@@ -107,9 +114,8 @@ def run_figures(
         projection = read_facts(store, codec)
     finally:
         store.close()
-    ppks = frozenset(
-        found.id for found in load_institutions(settings.institutions_file) if found.role == "ppk"
-    )
+    institutions = load_institutions(settings.institutions_file)
+    ppks = frozenset(found.id for found in institutions if found.role == "ppk")
     check_started(filters, jakarta_day(projection.read_at))
     try:
         choices_of(projection, ppks).check(filters)
@@ -118,6 +124,7 @@ def run_figures(
     view = figures(projection, calendar, headcounts, filters, min_cases=settings.stats_min_cases)
     if unwithheld:
         view = with_every_follow_up(view, projection, filters)
+    view = with_names(view, public_names(institutions))
     print(_render(view, output, figure), end="")
     return 0
 
@@ -125,11 +132,7 @@ def run_figures(
 def _render(view: dict[str, Any], output: str, figure: str | None) -> str:
     if output == "json":
         chosen = (
-            {
-                key: view[key]
-                for key in ("filters", "generated_at", "suppression", figure, EVERY_CASE_VIEW)
-                if key in view
-            }
+            {key: view[key] for key in (*SHOWN_WITH_A_FIGURE, figure) if key in view}
             if figure
             else view
         )

@@ -31,3 +31,14 @@ def stage_labels() -> dict[str, dict[str, str]]:
     """Each handling stage's label in Indonesian and English."""
     labels: dict[str, dict[str, str]] = definitions()["stage"]
     return labels
+
+
+def column_definitions() -> dict[str, dict[str, str]]:
+    """What each column of the figures' tables holds, in Indonesian and English, by column.
+
+    One source for every channel: the page's column captions, ``figures.json``'s ``columns``,
+    ``figures.csv``'s about table and each CSV's metadata document
+    (:mod:`streams.audit.figures.metadata`).
+    """
+    found: dict[str, dict[str, str]] = definitions()["column"]
+    return found

@@ -25,6 +25,8 @@ from typing import Any
 from defusedcsv import csv
 
 from streams.audit.figures.definitions import FIGURES
+from streams.audit.figures.named import AGENCY_FIGURES, AGENCY_NAME, FILTER_NAMES
+from streams.audit.public_names import UNKNOWN
 from streams.audit.suppression import withheld
 from streams.audit.withheld_words import legend, listed, withheld_lines
 from streams.domain.working_time import jakarta_day
@@ -44,6 +46,9 @@ ABOUT_COLUMNS = (
     "generated_at", "filter_election", "filter_region", "filter_agency", "filter_from",
     "filter_to",
 )  # fmt: skip
+#: Columns naming the codes of a figure's own CSV, after :data:`ABOUT_COLUMNS`: last, so that a
+#: reader of the columns by position before they came keeps reading the same ones.
+FILTER_NAME_COLUMNS = ("filter_region_name", "filter_agency_name")
 
 #: Columns of each figure's rows, in display order.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -84,22 +89,55 @@ def figure_rows(view: dict[str, Any], figure: str) -> list[dict[str, Any]]:
     ]
 
 
-def to_csv(view: dict[str, Any], figure: str, about: dict[str, str] | None = None) -> str:
-    """``figure`` as CSV with a header row (RFC 4180 line ends), ``about`` ending each row."""
+def to_csv(
+    view: dict[str, Any],
+    figure: str,
+    about: dict[str, str] | None = None,
+    tail: dict[str, str] | None = None,
+) -> str:
+    """``figure`` as CSV with a header row (RFC 4180 line ends), ``about`` ending each row.
+
+    An agency figure's rows go on with :data:`~streams.audit.figures.named.AGENCY_NAME` (the
+    registry's name, or "unknown agency"), then ``tail``: columns added later come last, so
+    that a reader of the columns by position keeps reading the same ones.
+    """
     about = about or {}
+    tail = tail or {}
     out = io.StringIO()
-    fieldnames = [*COLUMNS[figure], BECAUSE_COLUMN, *about]
+    named = figure in AGENCY_FIGURES
+    fieldnames = [
+        *COLUMNS[figure], BECAUSE_COLUMN, *about, *([AGENCY_NAME] if named else []), *tail,
+    ]  # fmt: skip
     writer = csv.DictWriter(out, fieldnames=fieldnames, lineterminator="\r\n")
     writer.writeheader()
     for row, source in zip(figure_rows(view, figure), _rows(view, figure), strict=True):
         cells = {column: "" if value is None else value for column, value in row.items()}
-        writer.writerow(cells | {BECAUSE_COLUMN: listed(source)} | about)
+        name = {AGENCY_NAME: agency_name_cell(source)} if named else {}
+        writer.writerow(cells | {BECAUSE_COLUMN: listed(source)} | about | name | tail)
     return out.getvalue()
+
+
+def agency_name_cell(row: dict[str, Any]) -> str:
+    """An agency row's name in CSV: the registry's, or "unknown agency".
+
+    Empty for a row withheld whole without its agency's id, and for a row never looked up
+    (:func:`~streams.audit.figures.named.with_names` not applied): unknown is a finding.
+    """
+    if row.get("agency") is None or AGENCY_NAME not in row:
+        return ""
+    return row[AGENCY_NAME] or UNKNOWN["agency"]["en"]
+
+
+def csv_columns(figure: str) -> list[str]:
+    """The columns of ``figure``'s own CSV (:func:`figure_csv`), in their order."""
+    named = [AGENCY_NAME] if figure in AGENCY_FIGURES else []
+    return [*COLUMNS[figure], BECAUSE_COLUMN, *ABOUT_COLUMNS, *named, *FILTER_NAME_COLUMNS]
 
 
 def figure_csv(view: dict[str, Any], figure: str) -> str:
     """``figure`` as its own CSV: its rows, each ending with :data:`ABOUT_COLUMNS`.
 
+    Then an agency figure's name column and :data:`FILTER_NAME_COLUMNS` (:func:`csv_columns`).
     A figure without rows (no agency in catatan merah) is its header alone: its as-of is then
     in the JSON export, the file's name and the answer's ``Last-Modified``.
     """
@@ -107,7 +145,21 @@ def figure_csv(view: dict[str, Any], figure: str) -> str:
     about = {"generated_at": view["generated_at"]} | {
         f"filter_{key}": "" if value is None else str(value) for key, value in filters.items()
     }
-    return to_csv(view, figure, about)
+    return to_csv(view, figure, about, filter_name_cells(view))
+
+
+def filter_name_cells(view: dict[str, Any]) -> dict[str, str]:
+    """The names of the region and agency filtered on, as CSV cells.
+
+    Empty where not filtered, or in a view whose names were never looked up.
+    """
+    filters, names = view["filters"], view.get(FILTER_NAMES)
+    return {
+        f"filter_{kind}_name": (names[kind] or UNKNOWN[kind]["en"])
+        if filters[kind] and names is not None
+        else ""
+        for kind in ("region", "agency")
+    }
 
 
 def all_csv(view: dict[str, Any]) -> str:
@@ -129,8 +181,10 @@ def about_rows(view: dict[str, Any]) -> list[tuple[str, str]]:
     filters = view["filters"]
     rows = [
         ("source", SOURCE),
+        ("software", f"{view['software']['name']} {view['software']['version']}"),
         ("generated_at", view["generated_at"]),
         *((f"filter_{key}", "" if value is None else value) for key, value in filters.items()),
+        *filter_name_cells(view).items(),
         ("min_cases", str(view["suppression"]["min_cases"])),
         (WITHHELD_CELL, view["suppression"]["reason"]["en"]),
         *(
@@ -142,6 +196,7 @@ def about_rows(view: dict[str, Any]) -> list[tuple[str, str]]:
         (f"definition_{figure}", view["definitions"][figure]["definition"]["en"])
         for figure in FIGURES
     ]
+    rows += [(f"column_{column}", words["en"]) for column, words in view["columns"].items()]
     return rows
 
 
@@ -169,7 +224,7 @@ def to_text(view: dict[str, Any], only: str | None = None) -> list[str]:
         lines.append(view["definitions"][figure]["title"]["en"])
         definition = view["definitions"][figure]["definition"]["en"]
         lines += textwrap.wrap(definition, width=100, initial_indent="  ", subsequent_indent="  ")
-        lines += _table(COLUMNS[figure], figure_rows(view, figure))
+        lines += _table(*_text_table(view, figure))
         lines += withheld_lines(_rows(view, figure), "agency" if figure != "counts" else "")
         lines.append("")
     if view["skipped_entries"]:
@@ -177,6 +232,16 @@ def to_text(view: dict[str, Any], only: str | None = None) -> list[str]:
     return lines + legend(
         [row for f in shown for row in _rows(view, f)], view["suppression"]["min_cases"]
     )
+
+
+def _text_table(view: dict[str, Any], figure: str) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
+    """A figure's text columns and rows: an agency figure's with the agency's name last."""
+    rows = figure_rows(view, figure)
+    if figure not in AGENCY_FIGURES:
+        return COLUMNS[figure], rows
+    names = [agency_name_cell(row) for row in _rows(view, figure)]
+    named = [row | {AGENCY_NAME: name} for row, name in zip(rows, names, strict=True)]
+    return (*COLUMNS[figure], AGENCY_NAME), named
 
 
 def _table(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> list[str]:

@@ -13,10 +13,11 @@ from typing import Any
 from schemas.codec import AvroCodec
 from streams.audit.figures.agencies import catatan_merah, follow_up_rate, violation_ratio
 from streams.audit.figures.counts import counts
-from streams.audit.figures.definitions import figure_definitions
+from streams.audit.figures.definitions import column_definitions, figure_definitions
 from streams.audit.figures.facts import Projection, read_facts
 from streams.audit.figures.filters import Filters, reported_cases
 from streams.audit.figures.handling import handling_times
+from streams.audit.figures.metadata import software
 from streams.audit.figures.public_views import dashboard_seeds
 from streams.audit.figures.small_groups import protect_figures, suppression
 from streams.audit.figures.wider import ceilings
@@ -64,7 +65,9 @@ def figures(
     Returns:
         A JSON-ready dict: ``filters``, ``generated_at``, ``skipped_entries``, one key per
         figure of :data:`~streams.audit.figures.definitions.FIGURES`, ``suppression`` (K and
-        the reason for a withheld value) and ``definitions``.
+        the reason for a withheld value), ``definitions`` (each figure's), ``columns`` (what
+        each column of the tables and exports holds) and ``software`` (the name and version
+        that made them).
     """
     chosen = reported_cases(projection.cases, filters)
     computed = {
@@ -87,4 +90,6 @@ def figures(
         ),
         "suppression": suppression(min_cases),
         "definitions": figure_definitions(),
+        "columns": column_definitions(),
+        "software": software(),
     }
