@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,7 +54,7 @@ def test_every_csv_column_is_defined_in_both_languages(figure: str) -> None:
 
 
 def test_a_row_withheld_whole_gains_no_name_that_would_give_its_agency_back() -> None:
-    view = {
+    view: dict[str, Any] = {
         "filters": Filters().as_dict(),
         "violation_ratio": [{"agency": None, "withheld": ["reported"]}],
         "follow_up": [{"agency": "ppk.3399"}],

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.hubtools import RunningHub, http_request, problem_of, report, until_referral
+from tests.web.openapi_spec import check_body
 
 ELECTION = f"pilkada-names-{uuid.uuid4().hex[:8]}"
 UNKNOWN_AGENCY = "ppk.3399"
@@ -70,6 +71,7 @@ def by_agency(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def test_json_rows_keep_the_code_and_gain_the_name_or_null(hub: RunningHub, driven: None) -> None:
     view = figures(hub)
 
+    check_body("/dashboard/figures.json", 200, "application/json", view)
     ratio = by_agency(view["violation_ratio"])
     assert ratio[KNOWN_AGENCY]["agency_name"] == KNOWN_NAME
     assert ratio[UNKNOWN_AGENCY]["agency_name"] is None
@@ -120,6 +122,7 @@ def test_a_figure_csv_parses_with_names_and_links_its_csvw_metadata(
     assert status == 200, found[:300]
     assert headers["Content-Type"].startswith("application/csvm+json")
     document = json.loads(found)
+    check_body("/dashboard/{figure}.csv-metadata.json", 200, "application/csvm+json", document)
     view = figures(hub)
     assert document["url"] == f"violation_ratio.csv?election={ELECTION}"
     columns = document["tableSchema"]["columns"]
