@@ -91,7 +91,9 @@ def test_a_case_closed_before_any_sanction_is_closed_without_follow_up_not_pendi
     assert row == {
         "agency": "ppk.3374", "recommended": 3, "followed_up": 0, "not_followed_up": 3,
         "pending": 0, "overdue": 0, "closed_without_follow_up": 3, "follow_up_rate": 0.0,
+        "agency_name": "PPK Pemerintah Kota Semarang",
     }  # fmt: skip
+    assert exported["agency_name"] == "PPK Pemerintah Kota Semarang"
     assert exported["pending"] == "0"
     assert exported["closed_without_follow_up"] == "3"
     # The text shows the one figure asked for, not every figure.

@@ -81,9 +81,10 @@ def test_a_figure_csv_says_when_it_was_read_and_its_filters(hub: RunningHub, mix
     assert body.startswith(BOM)
     assert every.startswith(BOM)
     (row,) = csv.DictReader(io.StringIO(body.decode("utf-8-sig")))
-    assert list(row)[-6:] == [
+    # After the figure's columns, then the names of the filters, added later (docs/dashboard.md).
+    assert list(row)[-8:] == [
         "generated_at", "filter_election", "filter_region", "filter_agency", "filter_from",
-        "filter_to",
+        "filter_to", "filter_region_name", "filter_agency_name",
     ]  # fmt: skip
     assert (row["filter_election"], row["filter_from"]) == (mix.election, "2024-01-01")
     assert (row["filter_region"], row["filter_agency"], row["filter_to"]) == ("", "", "")

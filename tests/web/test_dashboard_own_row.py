@@ -60,7 +60,8 @@ def test_a_ppk_reads_its_own_follow_up_row_in_figures_json(hub: RunningHub, mix:
     view = json.loads(get(hub, path, hub.token(PPK).secret))
 
     assert follow_up_row(public, PPK)["follow_up_rate"] is None
-    assert follow_up_row(view, PPK) == {"agency": PPK, **REAL, "visible_only_to": PPK}
+    name = {"agency_name": "PPK Pemerintah Kota Semarang"}
+    assert follow_up_row(view, PPK) == {"agency": PPK, **name, **REAL, "visible_only_to": PPK}
     assert view["own_row"]["agency"] == PPK
     assert "alone" in view["own_row"]["note"]["en"]
     assert "hanya terlihat oleh" in view["own_row"]["note"]["id"]

@@ -146,6 +146,7 @@ def test_a_group_of_k_shows_its_figures_and_one_of_k_minus_1_does_not(
             "overdue": 0,
             "closed_without_follow_up": 0,
             "follow_up_rate": 1.0,
+            "agency_name": "PPK Pemerintah Kota Semarang",
         }
     ]
     assert shown["catatan_merah"][0]["proven"] == K

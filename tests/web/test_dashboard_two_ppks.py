@@ -36,6 +36,8 @@ REAL = {
     "recommended": 1, "followed_up": 0, "not_followed_up": 1, "pending": 1, "overdue": 0,
     "closed_without_follow_up": 0, "follow_up_rate": 0.0,
 }  # fmt: skip
+#: Each PPK's name in the test's registry, beside its id in every row.
+NAMES = {A: "PPK Pemerintah Kota Semarang", B: "PPK Kabupaten Cilacap"}
 BUNDLED = Path(__file__).parents[2] / "streams" / "data" / "institutions.toml"
 
 
@@ -113,7 +115,9 @@ def test_ppk_a_then_ppk_b_then_the_public_each_read_their_own_figures(hub: Runni
     assert all(row["follow_up_rate"] is None for row in public["follow_up"])
     assert "own_row" not in public
     for view, own, other in ((seen[0], A, B), (seen[1], B, A)):
-        assert rows(view)[own] == {"agency": own, **REAL, "visible_only_to": own}
+        assert rows(view)[own] == {
+            "agency": own, "agency_name": NAMES[own], **REAL, "visible_only_to": own,
+        }  # fmt: skip
         assert rows(view)[other] == rows(public)[other]
         assert view["own_row"]["agency"] == own
         put_back = {key: value for key, value in view.items() if key != "own_row"}
