@@ -26,11 +26,14 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.audit.figures.command import run_figures
 from streams.audit.figures.filters import Filters
+from streams.audit.figures.named import with_names
 from streams.audit.figures.view import dashboard_view
+from streams.audit.public_names import public_names
 from streams.audit.store import AuditStore
 from streams.audit.suppression import withheld
 from streams.domain.calendar import load_calendar
 from streams.domain.headcounts import load_headcounts
+from streams.domain.institutions import load_institutions
 from streams.settings import Settings
 from tests.dashboard_mix import breached, closed, generate, write
 from tests.storetools import open_store
@@ -428,5 +431,7 @@ def test_kawal_stats_prints_the_same_figures(
     assert run_figures(settings, filters, "json", None) == 0
     printed = json.loads(capsys.readouterr().out)
 
+    # kawal stats names each agency beside its id, as the HTTP exports do.
+    named = with_names(view, public_names(load_institutions(None)))
     for figure in ("counts", "handling_times", "violation_ratio", "follow_up", "catatan_merah"):
-        assert printed[figure] == view[figure]
+        assert printed[figure] == named[figure]
