@@ -17,6 +17,7 @@ running toward a due date days away (docs/demo.md).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,6 +34,8 @@ REJECTIONS = (
 )
 #: Seconds an office may wait before a step: at once (a quiet day), a while, a long while.
 WAITS = (10.0, 60.0, 180.0)
+#: Share of the referrals BKN's staff find proven, in basis points (85%).
+AUTHORITY_PROVEN_BASIS_POINTS = 8_500
 #: One PPK in this many leaves a recommendation unanswered: its follow-up clock runs on.
 PPK_IGNORES_ONE_IN = 5
 #: A recommendation issued this long before the PPK's office saw it is the history's, left
@@ -73,6 +76,16 @@ def bawaslu_plan(case_id: str, sequence: int | None = None) -> CasePlan:
 def authority_wait(case_id: str) -> float:
     """Seconds BKN's staff take, after registering a referral, to recommend on it."""
     return WAITS[_draw(case_id, "authority") % len(WAITS)]
+
+
+def authority_proven(case_id: str, share: float = AUTHORITY_PROVEN_BASIS_POINTS / 10_000) -> bool:
+    """Whether BKN's staff find the referral of ``case_id`` proven (``share`` of them are)."""
+    return _draw(case_id, "authority-verdict") % 10_000 < round(share * 10_000)
+
+
+def authority_sanction(case_id: str, kinds: Sequence[str]) -> str:
+    """The sanction kind, one of ``kinds``, BKN's staff recommend on ``case_id`` if proven."""
+    return kinds[_draw(case_id, "authority-sanction") % len(kinds)]
 
 
 def ppk_wait(case_id: str) -> float | None:

@@ -5,8 +5,11 @@ cases; each action writes its business row and its ``outbox`` row in one transac
 real system does. The database misbehaves as real ones do: it can be taken offline (the SQLite
 file moved away, or PostgreSQL refusing connections), an outbox row can be corrupted (a botched
 data fix), an outbox id can be lost to a rolled-back transaction (a gap), and a long staff
-transaction can hold the write lock. Everything it invents (case numbers, sanctions) comes from
-a seeded generator, so a test sees the same data on every run.
+transaction can hold the write lock. Everything it invents (case numbers, clarification ids)
+comes from a seeded generator, so a test sees the same data on every run; what its staff decide
+on a case (proven or not, the sanction) comes from a hash of the case's id
+(:mod:`connectors.demo_pace`), so a case gets the same decision whichever round, thread or
+run sees it first.
 
 For the demo, :meth:`AuthoritySystem.start` runs simulated staff in a thread: they register the
 cases referred through ``hub_case_events`` (written by the ``authority-status`` connector),
@@ -49,7 +52,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import CursorResult, make_url
 
 from connectors.authority.database import CASE_STATUS, HUB_CASE_EVENTS, METADATA, OUTBOX
-from connectors.demo_pace import authority_wait
+from connectors.demo_pace import authority_proven, authority_sanction, authority_wait
 from connectors.simulation import SimulatedStaff, database_offline
 from connectors.sql import open_engine, row_dict
 from schemas.identity import case_id_for
@@ -156,7 +159,8 @@ class AuthoritySystem:
         authority: ``kasn`` or ``bkn``: whose register this is (letter numbers).
         seed: seeds every invented value.
         clock: the system's clock (UTC); the real one by default.
-        proven_share: share of referred cases the simulated staff find proven.
+        proven_share: share of referred cases the simulated staff find proven (which ones:
+            :func:`connectors.demo_pace.authority_proven`).
         wait_of: seconds the staff take, from registering a case (hub case id), before they
             recommend on it (the demo's pace, :func:`connectors.demo_pace.authority_wait`);
             none: at their next round.
@@ -485,11 +489,24 @@ class AuthoritySystem:
             if status == "REGISTERED" and not self._has_event(case, "RecommendationIssued"):
                 if not self._waited(case):
                     continue
-                self.issue_recommendation(case, proven=self._random.random() < self.proven_share)
+                self._recommend(case)
             elif status == "NOT_RECOMMENDED":
                 self.close_case(case, reason="NOT_PROVEN")
             elif status == "RECOMMENDED" and (sanction := self._sanction_of(case)):
                 self.close_case(case, reason="SANCTION_IMPOSED", final_sanction=sanction)
+
+    def _recommend(self, case: CaseFile) -> None:
+        """The staff's recommendation on ``case``: verdict and sanction drawn from its id alone.
+
+        Not from the seeded generator: its next draw depends on which cases earlier rounds
+        met, so the same case could be proven in one demo and not in another.
+        """
+        if not authority_proven(case.hub_case_id, self.proven_share):
+            self.issue_recommendation(case, proven=False)
+            return
+        kinds = ETHICS_KINDS if case.violation.startswith("ETHICS_") else DISCIPLINE_KINDS
+        kind = authority_sanction(case.hub_case_id, kinds)
+        self.issue_recommendation(case, proven=True, level=KIND_LEVEL[kind], kind=kind)
 
     def _new_referrals(self) -> list[tuple[str, str, str]]:
         referrals = select(HUB_CASE_EVENTS.c.case_id, HUB_CASE_EVENTS.c.event_json).where(
