@@ -2,7 +2,8 @@
 
 The parties of a case are read off its report: the recommending authority of the report's
 date (:mod:`streams.domain.authority`), or the one its later events handed it to
-(:func:`handed_over`), the reporting supervisor, the employing agency and the region; a report
+(:func:`handed_over`), the reporting supervisor, the employing agency and the region (its
+inspectorate, and its Bawaslu offices for a report they must register: :func:`registrars`); a report
 that names no province, no PPK or no election the statistics can use opens no case
 (:func:`check_report`).
 Fixed roles (BKN, the appeals body) are party to every case. The ministries that oversee
@@ -30,7 +31,7 @@ from schemas.field_formats import (
 )
 from schemas.identity import KAWAL_CASE_NAMESPACE, case_id_for
 from streams.domain.authority import AuthorityMap
-from streams.domain.authorization import inspectorate_of, roles_for_case
+from streams.domain.authorization import REGENCY_DIGITS, inspectorate_of, roles_for_case
 from streams.domain.clear_fields import case_number_refusal
 from streams.domain.deadlines import is_breached
 from streams.domain.institutions import INSTITUTION_ID, Institution
@@ -44,6 +45,10 @@ BREACH_EVENT = "DeadlineBreached"
 EVERY_CASE_ROLES = frozenset({"personnel_agency", "appeals_body"})
 #: The election supervisor party to every case, whoever reported it: Bawaslu RI.
 NATIONAL_SUPERVISOR = "bawaslu"
+#: How the id of a province's or regency's Bawaslu office begins; its region code follows.
+SUPERVISOR_PREFIX = "bawaslu."
+#: Digits of a province's region code.
+PROVINCE_DIGITS = 2
 
 
 @dataclass(frozen=True)
@@ -187,12 +192,39 @@ def is_party(institution: Institution, roles: frozenset[str], parties: CaseParti
     if "recommending_authority" in roles or roles & EVERY_CASE_ROLES:
         return True
     if "election_supervisor" in roles:
-        return institution.id in (parties.reporter, NATIONAL_SUPERVISOR)
+        return institution.id in (parties.reporter, NATIONAL_SUPERVISOR, *registrars(parties))
     if "ppk" in roles:
         return institution.id == parties.employing_agency
     if "regional_inspectorate" in roles:
         return institution.id == inspectorate_of(parties.region_code)
     return "ministry" in roles and parties.breached
+
+
+def registrars(parties: CaseParties) -> tuple[str, ...]:
+    """The Bawaslu offices that register a report no Bawaslu office filed; none if one did.
+
+    Only a supervisor registers a report (DOMAIN.md), so one that an inspectorate or BKN's
+    portal filed must reach the supervisor of its region (:func:`supervisors_of`), or it would
+    wait at "received" past its registration deadline. A report filed with a Bawaslu office
+    is that office's to register: no other regional office is party to it.
+    """
+    reporter = parties.reporter
+    if reporter == NATIONAL_SUPERVISOR or reporter.startswith(SUPERVISOR_PREFIX):
+        return ()
+    return supervisors_of(parties.region_code)
+
+
+def supervisors_of(region: str) -> tuple[str, ...]:
+    """The Bawaslu offices of ``region`` (a Kemendagri code): its province's and its regency's.
+
+    Example:
+        >>> supervisors_of("3374011001"), supervisors_of("33")
+        (('bawaslu.33', 'bawaslu.3374'), ('bawaslu.33',))
+    """
+    province = f"{SUPERVISOR_PREFIX}{region[:PROVINCE_DIGITS]}"
+    if len(region) < REGENCY_DIGITS:
+        return (province,)
+    return province, f"{SUPERVISOR_PREFIX}{region[:REGENCY_DIGITS]}"
 
 
 def case_roles(institution: Institution, parties: CaseParties) -> frozenset[str] | None:
