@@ -8,8 +8,8 @@ servant whose PPK let the follow-up deadline pass, records the sanction and lift
 and BKN reports each block and its lifting back to the hub (``siasn-blocks``); the
 inspectorate office exports batches of reports; the public reports through Bawaslu Jawa
 Tengah's portal (``connectors.lapor.demo``, on ``http://127.0.0.1:8090/`` when ``kawal up``
-runs the embedded storage), and Bawaslu's officers register, verify and refer each such report
-once the hub delivered it to their system.
+runs the embedded storage), and Bawaslu's officers register, verify and refer each such report,
+and each of the inspectorate's, once the hub delivered it to their system.
 Everything between those systems travels through the hub.
 """
 

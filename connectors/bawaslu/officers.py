@@ -1,8 +1,9 @@
 """Bawaslu's officers in the demo: new public reports now and then, each handled by its plan.
 
 Every ``interval`` seconds the officers record a public report (dated now, learnt of the day
-before) through the webhook; each such report, and each report of the portal the hub delivers
-to Bawaslu's system, then goes the way :func:`connectors.demo_pace.bawaslu_plan` says: not
+before) through the webhook; each such report, and each report the hub delivers to Bawaslu's
+system that Bawaslu must register (the portal's, and those no Bawaslu office filed, such as the
+inspectorate's), then goes the way :func:`connectors.demo_pace.bawaslu_plan` says: not
 registered (with the reason), registered and found not proven, or registered, proven and
 referred to the recommending authority, each step after the plan's wait. Each case waits in a
 thread of its own, so a case left waiting holds up no other; a wait costs no CPU.
@@ -67,7 +68,7 @@ class BawasluOfficers:
         ).start()
 
     def handle(self, case_id: str, number: str) -> None:
-        """Handle a report of the portal by the plan its case id draws."""
+        """Handle a report the hub delivered (the portal's, an inspectorate's) by its plan."""
         self._follow(number, case_id, bawaslu_plan(case_id))
 
     def _follow(self, number: str, case_id: str, plan: CasePlan) -> None:

@@ -99,7 +99,10 @@ class BawasluSystem(SimulatedJsonApi):
         return self
 
     def handle_web_reports_with(self, handler: Callable[[str, str], None]) -> BawasluSystem:
-        """Hand each portal report to ``handler`` (case id, case number), in a thread of its own.
+        """Hand each report to ``handler`` (case id, case number), in a thread of its own.
+
+        Each portal report, and each report another channel filed (an inspectorate's, one of
+        BKN's portal) that the hub delivers to this office, the supervisor of its region.
 
         The demo's officers (:mod:`connectors.bawaslu.officers`) decide each by its plan.
         """
@@ -163,7 +166,7 @@ class BawasluSystem(SimulatedJsonApi):
             (self._web_pause is None and self._web_handler is None)
             or update["event_type"] != "ReportReceived"
             or not isinstance(details, dict)
-            or details.get("channel") != "WEB_FORM"
+            or not (details.get("channel") == "WEB_FORM" or _filed_elsewhere(update))
         ):
             return
         case = (str(update["case_id"]), str(details.get("case_number", "")))
@@ -330,6 +333,18 @@ class BawasluSystem(SimulatedJsonApi):
         report = self.report()
         number = report["case_number"]
         return [report, self.registration(number), self.verification(number), self.referral(number)]
+
+
+def _filed_elsewhere(update: Mapping[str, Any]) -> bool:
+    """Whether a report Bawaslu hears of was filed through a channel no Bawaslu office runs.
+
+    An inspectorate's report, or one of BKN's portal: the region's Bawaslu registers it
+    (Perbawaslu 7/2022). A report another Bawaslu office filed is that office's to handle.
+    """
+    source = update.get("source")
+    if not isinstance(source, str) or not source:
+        return False  # no sender named: nothing says another channel filed it
+    return source != "bawaslu" and not source.startswith("bawaslu.")
 
 
 def _wib_now() -> datetime:
