@@ -22,6 +22,7 @@ from typing import cast
 import faust
 
 from monitoring.metrics import HubMetrics
+from monitoring.stored import StoredEntries
 from schemas.catalog import SchemaCatalog, default_catalog
 from schemas.codec import AvroCodec
 from schemas.errors import KawalError
@@ -369,19 +370,15 @@ def create_sink(settings: Settings) -> faust.App:
     # Tree heads and dead letters sealed to the hub need the key registry and the hub's key only.
     keys = load_key_registry(settings.key_registry_file)
     signer = hub_key_check.hub_signer(app, settings.key_dir, keys, metrics)
-    audit_sink = sink.AuditSink(
-        codec=codec,
-        store=store,
+    heads = HeadPublisher(
+        HeadIssuer(store, signer, keys),
+        codec,
+        new_outbox,
+        timedelta(seconds=settings.tree_head_seconds),
         metrics=metrics,
-        keys=keys,
-        new_outbox=new_outbox,
-        heads=HeadPublisher(
-            HeadIssuer(store, signer, keys),
-            codec,
-            new_outbox,
-            timedelta(seconds=settings.tree_head_seconds),
-            metrics=metrics,
-        ),
+    )
+    audit_sink = sink.AuditSink(
+        codec, store, metrics, keys, new_outbox, heads, stored=StoredEntries(metrics.registry)
     )
     sink.register(app, _raw_topic(app, CASE_AUDIT), audit_sink)
     # The store, not the group's commits, says what it holds (a restored or new store fills up).

@@ -19,9 +19,11 @@ EXIT_NOT_RECORDED = 8
 #: ``audit verify`` found nothing wrong but could not check all it checks: the kept personal
 #: values, without the hub's vault (its KEK file or database missing). Not a success.
 EXIT_UNCHECKED = 9
-#: ``status``: the hub runs, but a check found it degraded (not ready, lag, a ticket alert).
+#: ``status``: the hub runs, but a check found it degraded (not ready, lag, a ticket alert,
+#: records the audit sink dead-lettered).
 EXIT_DEGRADED = 10
-#: ``status``: a process, the broker, the audit store or the hub's key is down, or a page fires.
+#: ``status``: a process (worker or audit sink), the broker, the audit store or the hub's key is
+#: down, the sink stalled or its store writes failing, or a page fires.
 EXIT_DOWN = 11
 #: ``status``: no process of the hub runs on this KAWAL_HOME and settings.
 EXIT_NOT_RUNNING = 12

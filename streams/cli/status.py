@@ -26,14 +26,22 @@ EXIT_CODES = {
 DESCRIPTION = f"""\
 Whether the hub on this KAWAL_HOME and settings is OK: each check on a line, OK, DEGRADED or
 DOWN, with its reason and the runbook section of docs/operations.md to read. It reads what the
-processes expose (the worker's and the sink's /livez and /readyz, the worker's /metrics), asks
+processes expose (the worker's and the sink's /livez, /readyz and /metrics), asks
 the broker for its metadata and the audit store a trivial query, and, under `kawal up --demo`
 or `--monitoring`, the connectors' /readyz and the firing alerts. A `kawal up` on this home is
 found at the ports it was started with (KAWAL_HOME/up.json); otherwise the settings' ports
 are asked. Nothing personal is shown.
 
-Exit codes: {EXIT_OK} all OK, {EXIT_DEGRADED} degraded, {EXIT_DOWN} something is down,
-{EXIT_NOT_RUNNING} no process of the hub runs on this home (nor answers at its ports)."""
+The checks are shown under the process they are about: the worker, the audit sink (its
+store writes, the trail entries waiting for it and when it stored the last, the records it
+dead-lettered), then the hub's broker, store and the rest. A process that does not answer is
+named with how (connection refused: not running; timed out: frozen) and what to do; each
+address is given 2 s, all checks together at most a few seconds.
+
+Exit codes: {EXIT_OK} all OK, {EXIT_DEGRADED} degraded (a process not ready, lag, dead
+letters of the sink), {EXIT_DOWN} something is down (the worker or the sink not answering or
+crashed, the sink stalled or its store writes failing, the broker, the audit store, the hub's
+key), {EXIT_NOT_RUNNING} no process of the hub runs on this home (nor answers at its ports)."""
 
 
 def add_parsers(commands: Any) -> None:
@@ -71,9 +79,16 @@ def _lines(report: dict[str, Any]) -> list[str]:
             "\nthe hub is not running on this KAWAL_HOME: start it (`kawal up`), or set "
             "KAWAL_HOME and the ports (KAWAL_WEB_PORT, KAWAL_SINK_PORT) to those of the hub"
         )
+    return [head, *_section(report, "worker"), *_section(report, "sink"), *_section(report, "hub")]
+
+
+def _section(report: dict[str, Any], process: str) -> list[str]:
+    """The checks about ``process`` under a line naming it and where it was asked."""
+    where = report["addresses"].get(process, "broker, audit store and the rest")
     rows = [
-        f"{check['state']:<9} {check['name']:<12} {check['reason']}"
+        f"  {check['state']:<9} {check['name']:<18} {check['reason']}"
         + (f"  -> {check['runbook']}" if check["runbook"] and check["state"] != "OK" else "")
         for check in report["checks"]
+        if check["process"] == process
     ]
-    return [head, *rows]
+    return [f"{process} ({where})", *rows] if rows else []

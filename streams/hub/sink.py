@@ -19,6 +19,7 @@ import faust
 from faust.streams import Stream
 
 from monitoring.metrics import HubMetrics, Outcome, Stage, Where
+from monitoring.stored import StoredEntries
 from schemas.codec import AvroCodec, CodecError
 from streams.audit.entry_rows import row_from_record
 from streams.audit.entry_writes import Inserted
@@ -54,6 +55,8 @@ class AuditSink:
     new_outbox: Callable[[], Outbox]
     #: Signs and publishes tree heads; None: the sink publishes none.
     heads: HeadPublisher | None = None
+    #: When an entry was last stored, for ``kawal status``; None: not exported.
+    stored: StoredEntries | None = None
 
     async def write_batch(self, messages: list[faust.types.Message]) -> None:
         """Decode a batch of audit entries and store them in one transaction."""
@@ -77,6 +80,8 @@ class AuditSink:
         await outbox.flush()
         inserted = await self.insert_until_stored(rows, applied_offsets(messages))
         self.metrics.count(Stage.SINK, Outcome.ACCEPTED, inserted.new)
+        if self.stored is not None:
+            self.stored.stored(inserted.new)
         self.metrics.count(Stage.SINK, Outcome.DUPLICATE, len(rows) - inserted.new)
         self._report_conflicts(inserted)
         if inserted.new and self.heads is not None:

@@ -18,6 +18,8 @@ RUNBOOK_LAG = f"{OPERATIONS}#kawalconsumerlaggrowing"
 RUNBOOK_LAG_UNKNOWN = f"{OPERATIONS}#kawallagunknown"
 RUNBOOK_CONNECTOR = f"{OPERATIONS}#kawalconnectordown"
 RUNBOOK_ALERTS = f"{OPERATIONS}#alerts"
+RUNBOOK_SINK_STALLED = f"{OPERATIONS}#kawalsinkstalled"
+RUNBOOK_DEAD_LETTERS = f"{OPERATIONS}#kawaldeadletterburst"
 
 
 class State(IntEnum):

@@ -41,11 +41,12 @@ def metric_checks(base_url: str, clock: Callable[[], float] = time.time) -> list
         return [
             Check(name, State.DEGRADED, why, RUNBOOK_PROCESS_DOWN) for name in ("hub_key", "lag")
         ]
-    samples = _samples(answer.body)
+    samples = samples_of(answer.body)
     return [hub_key_check(samples), lag_check(samples, clock())]
 
 
-def _samples(text: str) -> dict[str, list[Sample]]:
+def samples_of(text: str) -> dict[str, list[Sample]]:
+    """Every sample of a Prometheus text exposition, by series name."""
     found: dict[str, list[Sample]] = defaultdict(list)
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -86,7 +87,7 @@ def lag_check(samples: dict[str, list[Sample]], now: float) -> Check:
     """How far the consumer groups are behind, and whether the worker still reads it."""
     # 0 until the first reading.
     read_at = [
-        t for t in _values(samples.get("kawal_consumer_lag_read_timestamp_seconds", [])) if t
+        t for t in values_of(samples.get("kawal_consumer_lag_read_timestamp_seconds", [])) if t
     ]
     if read_at:
         intervals = [
@@ -98,7 +99,7 @@ def lag_check(samples: dict[str, list[Sample]], now: float) -> Check:
         if (age := now - max(read_at)) > old:
             why = f"unknown: not read from the broker for {age:.0f} s"
             return Check("lag", State.DEGRADED, why, RUNBOOK_LAG_UNKNOWN)
-    elif sum(_values(samples.get("kawal_consumer_lag_read_failures_total", []))) > 0:
+    elif sum(values_of(samples.get("kawal_consumer_lag_read_failures_total", []))) > 0:
         why = "unknown: every reading from the broker failed so far"
         return Check("lag", State.DEGRADED, why, RUNBOOK_LAG_UNKNOWN)
     else:
@@ -112,7 +113,8 @@ def lag_check(samples: dict[str, list[Sample]], now: float) -> Check:
     return ok("lag", f"{sum(behind.values()):.0f} records behind in all")
 
 
-def _values(samples: Iterable[Sample]) -> list[float]:
+def values_of(samples: Iterable[Sample]) -> list[float]:
+    """The values of ``samples``, labels dropped."""
     return [value for _, value in samples]
 
 

@@ -35,13 +35,28 @@ def process_check(name: str, base_url: str, *, connector: bool = False) -> Check
     down_runbook = RUNBOOK_CONNECTOR if connector else RUNBOOK_PROCESS_DOWN
     live = get(f"{base_url}/livez")
     if live.status == 0:
-        return Check(name, State.DOWN, f"{NO_ANSWER} at {base_url} ({live.failure})", down_runbook)
+        why = f"{NO_ANSWER} at {base_url} ({live.failure}){_what_to_do(name, live.failure)}"
+        return Check(name, State.DOWN, why, down_runbook)
     if live.status != 200:
         return Check(name, State.DOWN, f"/livez answers {live.status} (crashed)", down_runbook)
     ready = get(f"{base_url}/readyz")
     if ready.status == 200:
         return ok(name, f"ready at {base_url}")
     return _not_ready(name, ready, down_runbook)
+
+
+def _what_to_do(name: str, failure: str) -> str:
+    """What an operator does about a process that does not answer, by how it does not."""
+    if failure == "connection refused":
+        # Nothing listens: the process is not running there (or serves on another port).
+        return f": {name} is not running there; start it, or set the port it serves on"
+    if failure == "timed out":
+        # Something holds the port but answers nothing: frozen, hung on a disk, overloaded.
+        return (
+            f": {name} accepts connections but answers nothing (frozen or overloaded); "
+            "read its log, then restart it"
+        )
+    return ""
 
 
 def _not_ready(name: str, ready: Answer, runbook: str) -> Check:

@@ -15,6 +15,7 @@ from streams.status.backend_checks import broker_check, store_check
 from streams.status.checks import RUNBOOK_STATUS, Check, State, worst
 from streams.status.metric_checks import metric_checks
 from streams.status.process_checks import NO_ANSWER, process_check
+from streams.status.sink_checks import SINK_CHECKS, sink_checks
 from streams.status.targets import Targets, find_targets
 from streams.status.web_reads import TIMEOUT_SECONDS
 
@@ -23,6 +24,12 @@ from streams.status.web_reads import TIMEOUT_SECONDS
 DEADLINE_SECONDS = 2 * TIMEOUT_SECONDS + 1.0
 #: What a hub no process of which runs is called, beside the check states.
 NOT_RUNNING = "NOT_RUNNING"
+#: The process each check is about; the others (broker, audit store, connectors, alerts) are
+#: the hub's as a whole.
+PROCESS_OF = {"worker": "worker", "hub_key": "worker", "lag": "worker", "sink": "sink"} | {
+    name: "sink" for name in SINK_CHECKS
+}
+HUB = "hub"
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,11 @@ class HubStatus:
             "home": str(targets.home),
             "source": targets.source,
             "processes": {name: _pid(pid) for name, pid in targets.holders.items()},
-            "checks": [check.as_json() for check in self.checks],
+            "checks": [
+                check.as_json() | {"process": PROCESS_OF.get(check.name, HUB)}
+                for check in self.checks
+            ],
+            "addresses": {"worker": targets.worker, "sink": targets.sink},
         }
 
 
@@ -83,6 +94,7 @@ def _probes(settings: Settings, targets: Targets) -> Probes:
         ("broker",): lambda: [broker_check(settings, targets.broker)],
         ("audit_store",): lambda: [store_check(settings)],
         ("hub_key", "lag"): lambda: metric_checks(targets.worker),
+        SINK_CHECKS: lambda: sink_checks(targets.sink, targets.worker),
     }
     if (connectors := targets.connectors) is not None:
         probes[("connectors",)] = lambda: [process_check("connectors", connectors, connector=True)]

@@ -6,6 +6,7 @@ The hub is this file's own: its last test kills the sink.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,16 +16,34 @@ import pytest
 from streams.cli.exits import EXIT_DOWN, EXIT_ERROR, EXIT_NOT_RUNNING, EXIT_OK
 from streams.local.embedded import EmbeddedBroker
 from streams.local.processes import ChildProcess, free_port
+from streams.status.report import DEADLINE_SECONDS
+from tests.freezing import frozen
 from tests.hubtools import RunningHub, hub_process, start_hub
 from tests.in_process import Done, kawal_here
 
 pytestmark = pytest.mark.slow
 
 #: Every check a hub without `kawal up --demo` or `--monitoring` is given, in order.
-CHECKS = ["worker", "sink", "broker", "audit_store", "hub_key", "lag"]
+CHECKS = [
+    "worker",
+    "sink",
+    "broker",
+    "audit_store",
+    "hub_key",
+    "lag",
+    "sink_store",
+    "sink_lag",
+    "sink_dead_letters",
+]
+#: The process each check is about, as the text report groups them.
+PROCESSES = {
+    "worker": ["worker", "hub_key", "lag"],
+    "sink": ["sink", "sink_store", "sink_lag", "sink_dead_letters"],
+    "hub": ["broker", "audit_store"],
+}
 #: The keys of `kawal status --json`, and of each of its checks (docs/operations.md).
-REPORT_KEYS = {"state", "home", "source", "processes", "checks", "exit_code"}
-CHECK_KEYS = {"name", "state", "reason", "runbook"}
+REPORT_KEYS = {"state", "home", "source", "processes", "checks", "exit_code", "addresses"}
+CHECK_KEYS = {"name", "state", "reason", "runbook", "process"}
 #: What a worker's or sink's log says when its group rebalances (Faust's and aiokafka's words).
 REBALANCE_LINES = (
     "Joined group",
@@ -70,16 +89,68 @@ def test_a_running_hub_is_ok_every_check_named_and_exit_0(
     assert (report["state"], report["exit_code"], report["source"]) == ("OK", 0, "settings")
     assert report["home"] == str(own_hub.home.resolve())
     assert report["processes"] == {"worker": own_hub.worker.pid, "sink": own_hub.sink.pid}
+    assert report["addresses"] == {"worker": own_hub.base_url, "sink": own_hub.sink_url}
     assert [check["name"] for check in report["checks"]] == CHECKS
     for check in report["checks"]:
         assert set(check) == CHECK_KEYS
         assert (check["state"], check["runbook"]) == ("OK", None), check
+        assert check["name"] in PROCESSES[check["process"]]
 
     text = _status(own_hub, module_broker)
     assert text.returncode == EXIT_OK, text
     lines = text.stdout.splitlines()
     assert lines[0].startswith("kawal status: OK (KAWAL_HOME=")
-    assert [line.split()[:2] for line in lines[1:]] == [["OK", name] for name in CHECKS]
+    expected = [
+        line
+        for process, names in PROCESSES.items()
+        for line in [[process], *(["OK", name] for name in names)]
+    ]
+    assert [
+        line.split()[:1] if not line.startswith(" ") else line.split()[:2] for line in lines[1:]
+    ] == expected
+
+
+def test_the_sink_s_work_is_shown_after_it_stored_a_case(
+    own_hub: RunningHub, module_broker: EmbeddedBroker
+) -> None:
+    case_id = own_hub.open_case()
+    own_hub.wait_trail(case_id, 4)
+    report = json.loads(_status(own_hub, module_broker, "--json").stdout)
+    checks = {check["name"]: check for check in report["checks"]}
+    assert checks["sink_lag"]["state"] == "OK", checks
+    assert re.fullmatch(
+        # The worker reads lag on its timer: a hub this young may not have read it yet.
+        r"(\d+ entries wait on kawal\.case\.audit|not read yet by the worker); "
+        r"last entry stored \d+ s ago",
+        checks["sink_lag"]["reason"],
+    ), checks["sink_lag"]
+    assert checks["sink_store"]["reason"].startswith("takes the sink's writes (0 failed")
+
+
+def test_a_frozen_sink_is_down_as_timed_out_within_a_bounded_time(
+    own_hub: RunningHub, module_broker: EmbeddedBroker
+) -> None:
+    assert own_hub.sink.pid is not None
+    with frozen(own_hub.sink.pid):
+        started = time.monotonic()
+        done = _status(own_hub, module_broker, "--json")
+        took = time.monotonic() - started
+    assert done.returncode == EXIT_DOWN, done
+    # Each address has 2 s and all checks 5 s; the rest is the CLI's own start.
+    assert took < DEADLINE_SECONDS + 10, took
+    checks = {check["name"]: check for check in json.loads(done.stdout)["checks"]}
+    assert checks["sink"]["state"] == "DOWN"
+    assert checks["sink"]["reason"] == (
+        f"does not answer at {own_hub.sink_url} (timed out): sink accepts connections but "
+        "answers nothing (frozen or overloaded); read its log, then restart it"
+    )
+    assert checks["sink"]["runbook"] == "docs/operations.md#kawalprocessdown"
+    for name in ("sink_store", "sink_lag", "sink_dead_letters"):
+        assert checks[name]["state"] == "DEGRADED", checks[name]
+        assert checks[name]["reason"] == "unknown: the sink's /metrics does not answer (timed out)"
+    # The worker is not blamed for the sink.
+    for name in PROCESSES["worker"]:
+        assert checks[name]["state"] == "OK", checks[name]
 
 
 @pytest.mark.parametrize("role", ["worker", "sink"])
@@ -151,12 +222,17 @@ def test_a_killed_sink_is_down_with_its_reason_and_runbook_exit_10(
     assert checks["sink"] == {
         "name": "sink",
         "state": "DOWN",
-        "reason": f"does not answer at {own_hub.sink_url} (connection refused)",
+        "reason": f"does not answer at {own_hub.sink_url} (connection refused): sink is not "
+        "running there; start it, or set the port it serves on",
         "runbook": "docs/operations.md#kawalprocessdown",
+        "process": "sink",
     }
-    assert {name for name, check in checks.items() if check["state"] != "OK"} == {"sink"}
+    assert {name for name, check in checks.items() if check["state"] != "OK"} == set(
+        PROCESSES["sink"]
+    )
     assert "sink" not in report["processes"]
     text = _status(own_hub, module_broker)
     assert text.returncode == EXIT_DOWN
-    assert "DOWN      sink         does not answer" in text.stdout
+    sink_section = text.stdout.split(f"\nsink ({own_hub.sink_url})\n")[1].split("\nhub (")[0]
+    assert sink_section.startswith("  DOWN      sink               does not answer"), text.stdout
     assert "-> docs/operations.md#kawalprocessdown" in text.stdout
