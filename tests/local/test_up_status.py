@@ -51,8 +51,23 @@ def test_status_with_only_kawal_home_finds_kawal_up_at_its_ports(up: UpProcess) 
     assert report["processes"]["up"] == up.process.pid
     assert set(report["processes"]) == {"up", "worker", "sink"}
     assert {check["name"]: check["state"] for check in report["checks"]} == dict.fromkeys(
-        ["worker", "sink", "broker", "audit_store", "hub_key", "lag"], "OK"
+        [
+            "worker",
+            "sink",
+            "broker",
+            "audit_store",
+            "hub_key",
+            "lag",
+            "sink_store",
+            "sink_lag",
+            "sink_dead_letters",
+        ],
+        "OK",
     )
+    assert report["addresses"] == {
+        "worker": f"http://127.0.0.1:{up.web_port}",
+        "sink": f"http://127.0.0.1:{up.sink_port}",
+    }
     worker = next(check for check in report["checks"] if check["name"] == "worker")
     assert worker["reason"] == f"ready at http://127.0.0.1:{up.web_port}"
 
