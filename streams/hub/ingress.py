@@ -55,7 +55,7 @@ from streams.domain.signed_events import (
     unseal,
 )
 from streams.hub.event_times import check_chronology, check_time, recorded_at
-from streams.hub.misplaced import signed_misplacement
+from streams.hub.misplaced import Misplacement, signed_misplacement
 from streams.hub.record_keys import key_mismatch_reason
 from streams.hub.rejections import reason_for_codec_error
 from streams.topics import SHARED_INBOUND, inbound_topic, institution_of_inbound
@@ -127,6 +127,8 @@ class Refusal:
     envelope: dict[str, Any] | None
     #: The sender was authenticated: its rejection receipt may show the case's head.
     authenticated: bool = False
+    #: A signed event on a topic not its signer's: who signed and who placed it.
+    misplaced: Misplacement | None = None
 
 
 def examine(
@@ -210,11 +212,11 @@ def _unauthenticated(
     """
     envelope = signed.decoded.record.get("envelope")
     if rejection.reason is Reason.SOURCE_MISMATCH:
-        signer = signed_misplacement(
+        found = signed_misplacement(
             rules.keys, rules.institutions, signed, message.topic, recorded_at(message)
         )
-        if signer is not None:
-            return Refusal(signer, envelope, authenticated=True)
+        if found is not None:
+            return Refusal(found.to_signer, envelope, authenticated=True, misplaced=found)
     return Refusal(rejection, envelope)
 
 

@@ -61,11 +61,13 @@ from streams.hub.ingress import (
     position_of,
     sender_of,
 )
+from streams.hub.misplaced import Misplacement
 from streams.hub.outbox import Keyed, Outbox, Sent, confirm
 from streams.hub.provisional_clocks import report_provisional
 from streams.hub.receipts import acceptance_receipt, receipt_value, rejection_receipt
 from streams.hub.rejections import dead_letter_value, log_failure, log_rejection, log_stop
 from streams.hub.router import Router
+from streams.hub.told_signers import ToldSigners
 from streams.hub.unrouted_parties import report_unrouted
 from streams.topics import CASE_AUDIT, CASE_EVENTS, DLQ, outbound_topic
 from streams.vault.data_keys import Erased
@@ -120,6 +122,8 @@ class Pipeline:
     vault_thread: Executor = field(default_factory=lambda: DaemonPool(1, "kawal-vault-batch"))
     #: Unregistered institutions this process logged missing an entry (then only counted).
     unrouted_logged: set[str] = field(default_factory=set)
+    #: The signers told of a misplaced event already, by event id.
+    told_signers: ToldSigners = field(default_factory=ToldSigners)
 
     async def process_batch(self, messages: list[faust.types.Message]) -> Sent:
         """Process records in order; return once everything they produced is with the producer.
@@ -259,14 +263,33 @@ class Pipeline:
             self.codec, self.rules.keys, Stage.INGRESS, rejection.reason, rejection.detail, message
         )
         outgoing: list[Outgoing] = [(DLQ, key, letter, None)]
+        source = (message.topic, message.partition, message.offset)
         sender = sender_of(message, refusal)
+        if refusal.misplaced is not None and refusal.envelope is not None:
+            outgoing += self._to_placer(refusal.misplaced, refusal.envelope, source, key, hub_key)
+            if not self.told_signers.first(str(sender), str(refusal.envelope["event_id"])):
+                sender = None  # told of this event once already: a replay floods nobody
         if sender is not None and sender in self.rules.institutions:
-            source = (message.topic, message.partition, message.offset)
             head = _head(cases, refusal) if refusal.authenticated else None
             receipt = rejection_receipt(hub_key, rejection, source, refusal.envelope, head)
             outgoing.append((outbound_topic(sender), key, receipt_value(self.codec, receipt), None))
         log_rejection(self.metrics, Stage.INGRESS, rejection.reason, message, refusal.envelope)
         return outgoing
+
+    def _to_placer(
+        self,
+        misplaced: Misplacement,
+        envelope: dict[str, Any],
+        source: tuple[str, int, int],
+        key: bytes | None,
+        hub_key: SigningKey,
+    ) -> list[Outgoing]:
+        """The refusal told to who placed a misplaced signed event: each copy, no case head."""
+        placer, told = misplaced.placer, misplaced.to_placer
+        if placer is None or told is None or placer not in self.rules.institutions:
+            return []
+        receipt = rejection_receipt(hub_key, told, source, envelope, None)
+        return [(outbound_topic(placer), key, receipt_value(self.codec, receipt), None)]
 
     def _data_key(
         self, fetched: Mapping[str, DataKey], case_id: str, known: CaseRecord | None

@@ -8,8 +8,9 @@ receipt goes to the sender the hub knows (streams.hub.misplaced), and:
 - on its own topic, each record gets one receipt on its feed; an unsigned one is refused as
   ``unsigned``, every forged or stale signature with its authentication reason;
 - on another institution's topic, a record with a signature that holds is refused as
-  ``source_mismatch`` and its receipt goes to its signer; any other proves no sender and is
-  kept in ``kawal.dlq`` only, with no receipt to anyone (the owner did not send it);
+  ``source_mismatch``, and a receipt goes to its signer and one to the topic's owner, who
+  placed it; any other proves no sender and is kept in ``kawal.dlq`` only, with no receipt
+  to anyone (the owner did not send it);
 - on its own topic with its valid key, no record is refused for who sent it: what is left are
   the case rules (authorization and lifecycle), and a report from an institution that may
   report is accepted.
@@ -121,9 +122,12 @@ def test_every_write_is_refused_or_authenticated_as_it_should_be(hub: RunningHub
                     sent[record["envelope"]["event_id"]] = (sender, owner, full_name, variant)
                     if owner == sender or variant == "valid":
                         per_feed[sender] = per_feed.get(sender, 0) + 1
+                    if owner != sender and variant == "valid":
+                        per_feed[owner] = per_feed.get(owner, 0) + 1  # its placer's
     hub.publisher.flush()
 
-    outcome: dict[str, tuple[str, str]] = {}
+    #: event id -> feed -> what the receipt on that feed says
+    outcome: dict[str, dict[str, str]] = {}
     for feed, count in per_feed.items():
         receipts = hub.read(
             outbound_topic(feed),
@@ -132,25 +136,31 @@ def test_every_write_is_refused_or_authenticated_as_it_should_be(hub: RunningHub
             at_least=count,
         )
         for receipt in receipts:
-            outcome[receipt["event_id"]] = (feed, receipt["reason_code"] or receipt["status"])
+            told = outcome.setdefault(receipt["event_id"], {})
+            assert feed not in told, f"two receipts about {receipt['event_id']} on {feed}"
+            told[feed] = receipt["reason_code"] or receipt["status"]
 
     unanswered = {event_id for event_id, (s, o, _, v) in sent.items() if s != o and v != "valid"}
     assert set(outcome) == set(sent) - unanswered, "records got no receipt, or one too many"
-    wrong: list[tuple[str, str, str, str, tuple[str, str]]] = []
+    wrong: list[tuple[str, str, str, str, dict[str, str]]] = []
     for event_id, (sender, owner, full_name, variant) in sent.items():
         if event_id in unanswered:
             continue
-        feed, got = outcome[event_id]
+        feeds = outcome[event_id]
+        got = feeds.get(sender, "")
         if owner != sender:
-            expected_ok = got == "source_mismatch"
+            # Its signer and its placer are told, and nobody else.
+            expected_ok = feeds == {sender: "source_mismatch", owner: "source_mismatch"}
         elif variant != "valid":
             expected_ok = got == EXPECTED_OWN[variant]
         elif full_name.endswith("ReportReceived") and sender in REPORTERS:
             expected_ok = got == "ACCEPTED"
         else:
             expected_ok = got not in AUTHENTICATION
-        if not expected_ok or feed != sender:
-            wrong.append((sender, owner, full_name, variant, (feed, got)))
+        if owner == sender and set(feeds) != {sender}:
+            expected_ok = False  # a record on its own topic is told to its sender alone
+        if not expected_ok:
+            wrong.append((sender, owner, full_name, variant, feeds))
     assert wrong == []
     assert len(sent) == len(ids) * len(events) * 2 * len(VARIANTS)
     assert_kept_in_the_dlq_only(hub, unanswered)

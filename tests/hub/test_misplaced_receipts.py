@@ -1,9 +1,10 @@
 """A record on another institution's inbound topic: its receipt goes to its signer, or nobody.
 
-On the real hub. BKN's signed event on Bawaslu's topic is refused (``source_mismatch``) and
-BKN, whose signature held, is told why on its feed; Bawaslu, which sent nothing, hears
-nothing. An unsigned or forged record naming BKN there proves no sender: only ``kawal.dlq``
-keeps it.
+On the real hub. BKN's signed event on Bawaslu's topic is refused (``source_mismatch``): BKN,
+whose signature held, is told why on its feed, once per event however often it is placed
+again; Bawaslu, the topic's owner and so the one who placed it, is told each time on its own
+feed. Both receipts and the dead letter name the signer and the placer apart. An unsigned or
+forged record naming BKN there proves no sender: only ``kawal.dlq`` keeps it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ SENDER = "bkn"
 #: How long a receipt that should not come is waited for, once its record's letter is there:
 #: the pipeline sends a refusal's letter and receipt in one batch.
 ABSENT_SECONDS = 4.0
+#: How often one signed event is placed again on another's topic.
+COPIES = 3
 
 
 def published_on_owner(hub: RunningHub, value: bytes, event: dict[str, Any]) -> str:
@@ -28,11 +31,14 @@ def published_on_owner(hub: RunningHub, value: bytes, event: dict[str, Any]) -> 
     return str(event["envelope"]["event_id"])
 
 
-def receipts_about(hub: RunningHub, institution: str, event_id: str, timeout: float) -> list[Any]:
+def receipts_about(
+    hub: RunningHub, institution: str, event_id: str, timeout: float, at_least: int = 1
+) -> list[Any]:
     return hub.read(
         outbound_topic(institution),
         lambda r: "status" in r and r.get("event_id") == event_id,
         timeout=timeout,
+        at_least=at_least,
     )
 
 
@@ -41,7 +47,7 @@ def letter_of(hub: RunningHub, value: bytes) -> dict[str, Any]:
     return letter
 
 
-def test_a_signed_event_on_another_s_topic_is_answered_to_its_signer_only(
+def test_a_signed_event_on_another_s_topic_is_answered_to_its_signer_and_its_placer(
     hub: RunningHub,
 ) -> None:
     event = report(SENDER)
@@ -52,13 +58,40 @@ def test_a_signed_event_on_another_s_topic_is_answered_to_its_signer_only(
 
     assert receipt["status"] == "REJECTED"
     assert receipt["reason_code"] == "source_mismatch"
-    # Authenticated: its own topic is named, where it publishes the event again.
-    assert (
-        f"publishes on {inbound_topic(SENDER)}, not on {inbound_topic(OWNER)}"
-        in (receipt["reason"])
+    # Who signed it and who placed it, apart; and its own topic, where it publishes.
+    placed = (
+        f"signed by {SENDER}, placed on {inbound_topic(OWNER)} by {OWNER} (the topic's owner, "
+        f"its only writer); {SENDER} publishes on {inbound_topic(SENDER)}"
     )
-    assert letter_of(hub, value)["source_topic"] == inbound_topic(OWNER)
-    assert receipts_about(hub, OWNER, event_id, timeout=ABSENT_SECONDS) == []
+    assert receipt["reason"].startswith(placed), receipt["reason"]
+    letter = letter_of(hub, value)
+    assert letter["source_topic"] == inbound_topic(OWNER)
+    assert letter["reason"] == receipt["reason"]
+    # The placer wrote the record: it hears of it, without the head of a case it may not be in.
+    [told] = receipts_about(hub, OWNER, event_id, timeout=60)
+    assert told["reason_code"] == "source_mismatch"
+    assert told["reason"].startswith(
+        f"placed on {inbound_topic(OWNER)} by {OWNER}, but signed by {SENDER}"
+    ), told["reason"]
+    assert told["head_seq"] is None
+
+
+def test_a_replayed_signed_event_tells_its_signer_once_and_its_placer_each_time(
+    hub: RunningHub,
+) -> None:
+    event = report(SENDER)
+    value = hub.signed("ReportReceived", event)
+    for _ in range(COPIES):
+        event_id = published_on_owner(hub, value, event)
+
+    letters = hub.read(DLQ, lambda r: hub.letter_payload(r) == value, 60, COPIES)
+    placer = receipts_about(hub, OWNER, event_id, timeout=60, at_least=COPIES)
+    # Every copy is refused and kept; the letters and the placer's receipts are out together.
+    assert len(letters) == COPIES
+    assert len(placer) == COPIES
+    assert {r["source_offset"] for r in placer} == {r["source_offset"] for r in letters}
+    signer = receipts_about(hub, SENDER, event_id, timeout=ABSENT_SECONDS, at_least=2)
+    assert len(signer) == 1, signer
 
 
 def test_an_unsigned_event_naming_another_source_goes_to_the_dlq_only(hub: RunningHub) -> None:
