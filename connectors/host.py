@@ -55,7 +55,7 @@ from streams.domain.institutions import (
     load_institutions,
     resembling,
 )
-from streams.domain.signing import KeyRing
+from streams.domain.keyring import KeyRing
 from streams.local.keyring import keyring_of
 from streams.private_files import private_dir
 from streams.process_lock import held_lock

@@ -14,8 +14,9 @@ from datetime import datetime
 from connectors.base import Connector, ConnectorConfig, InboundConnector
 from connectors.errors import ConnectorConfigError
 from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.keyring import KeyRing
 from streams.domain.keys import KeyRefusal, KeyRegistry
-from streams.domain.signing import KeyRing, SigningKeyError
+from streams.domain.signing import SigningKeyError
 
 
 def check_keys(connector: Connector[ConnectorConfig], keyring: KeyRing, now: datetime) -> None:

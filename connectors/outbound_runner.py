@@ -54,8 +54,8 @@ from connectors.runtime import Patience, RenewsProducer, unwatched
 from monitoring.connectors import ConnectorProbe
 from schemas.codec import AvroCodec, CodecError
 from streams.domain.entries import EntryProblem, check_entry, open_feed_disclosures
+from streams.domain.keyring import KeyRing
 from streams.domain.registry_watch import RegistryWatch
-from streams.domain.signing import KeyRing
 from streams.topics import outbound_topic
 
 log = logging.getLogger(__name__)

@@ -51,9 +51,9 @@ from streams.broker.checkpoints import CheckpointStore
 from streams.broker.producer_close import close_within
 from streams.broker.topic_presence import TopicPresence
 from streams.domain.hub_sealing import hub_sealing_key
+from streams.domain.keyring import KeyRing
 from streams.domain.registry_watch import RegistryWatch
 from streams.domain.signed_events import encode_signed
-from streams.domain.signing import KeyRing
 from streams.headers import cloud_event_headers
 from streams.settings import Settings
 from streams.topics import connector_group, inbound_topic

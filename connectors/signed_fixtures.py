@@ -19,10 +19,10 @@ from streams.domain.entries import EntryProblem, open_feed_disclosures, vouch
 from streams.domain.feed_keys import encrypt_for_feed, new_feed_key
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.keyring import KeyRing
 from streams.domain.keys import KeyRefusal
 from streams.domain.sealing import SealingKey, open_sealed
 from streams.domain.signed_events import sign_event
-from streams.domain.signing import KeyRing
 from streams.topics import inbound_topic
 
 #: From when the suite's keys are valid: before any event a test makes.

@@ -15,7 +15,7 @@ from connectors.base import Connector, ConnectorConfig, InboundConnector
 from connectors.emitters import emitter_of
 from connectors.host import check_registered
 from connectors.key_checks import check_keys
-from streams.domain.signing import KeyRing
+from streams.domain.keyring import KeyRing
 from streams.local.keyring import keyring_of
 from streams.settings import Settings
 

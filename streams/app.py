@@ -41,9 +41,9 @@ from streams.domain.calendar import load_calendar
 from streams.domain.deadlines import load_rules
 from streams.domain.disclosure_policy import DisclosurePolicy, load_disclosure_policy
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
+from streams.domain.keyring import KeyRing
 from streams.domain.keys import load_key_registry
 from streams.domain.retention import load_retention_rules
-from streams.domain.signing import KeyRing
 from streams.hub import (
     broker_check,
     broker_time,

@@ -8,8 +8,8 @@ from connectors.signed_fixtures import contract_keyring, signed_entry
 from schemas.codec import AvroCodec
 from streams.audit.entry_rows import row_from_entry
 from streams.domain.chain import GENESIS_HASH
+from streams.domain.keyring import KeyRing
 from streams.domain.keys import KeyRegistry
-from streams.domain.signing import KeyRing
 
 
 def signed_rows(

@@ -36,11 +36,11 @@ from streams.domain.disclosure_policy import load_disclosure_policy
 from streams.domain.entries import EntryProblem, open_feed_disclosures
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.institutions import load_institutions
+from streams.domain.keyring import KeyRing
 from streams.domain.keys import load_key_registry
 from streams.domain.lifecycle import CaseLifecycle, advance, start
 from streams.domain.principals import PrincipalRole
 from streams.domain.signed_events import encode_signed
-from streams.domain.signing import KeyRing
 from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.processes import ChildProcess, free_port
 from streams.settings import Settings

@@ -42,8 +42,8 @@ from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_client
 from streams.broker.producer_close import close_within
 from streams.broker.replay_memory import Migration, ReplayMemory, letter_identity
 from streams.broker.replay_vouching import unvouched_reason
+from streams.domain.keyring import KeyRing
 from streams.domain.replayability import is_permanent
-from streams.domain.signing import KeyRing
 
 #: Letters sent before those the broker acknowledged are remembered: a replay killed outright
 #: (not stopped by an error) may send at most this many again.

@@ -22,8 +22,8 @@ from streams.broker.producer_close import close_within
 from streams.broker.topic_presence import TopicPresence, broker_topics
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.institutions import Institution
+from streams.domain.keyring import KeyRing
 from streams.domain.signed_events import encode_signed
-from streams.domain.signing import KeyRing
 from streams.headers import cloud_event_headers
 from streams.topics import inbound_topic, inbound_topic_of
 

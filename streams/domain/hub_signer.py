@@ -24,8 +24,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from streams.domain.hub_key_files import DamagedKeyFile, SetAside, read_hub_keys
 from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.key_files import DamagedKeyFile, SetAside
+from streams.domain.key_folder import KeyFolder
 from streams.domain.keys import KeyEntry, KeyRegistry, KeyUse, private_key_path
 from streams.domain.private_key_files import BACKUP_DOC
 from streams.domain.registry_watch import RegistryWatch
@@ -71,6 +72,8 @@ class HubSigner:
         self.folder = folder
         #: The files of the key folder that sign nothing, as last read.
         self.damaged = SetAside(set_aside)
+        #: The hub's key files, parsed again only where one changed.
+        self.files = KeyFolder(folder, HUB_INSTITUTION)
         self.watch = RegistryWatch(registry)
         self._report = report
         self.then = then
@@ -150,9 +153,10 @@ class HubSigner:
     def _held(self) -> list[SigningKey]:
         """The hub's private keys in its folder, read again: a key added since is found.
 
-        A file that does not read is set aside (:mod:`streams.domain.hub_key_files`).
+        A file that does not read is set aside (:mod:`streams.domain.key_files`); a file
+        unchanged since its last read is not parsed again (:mod:`streams.domain.key_folder`).
         """
-        files = read_hub_keys(self.folder, self.registry)
+        files = self.files.read(self.registry)
         self.damaged.update(files.damaged)
         return files.held
 
@@ -198,8 +202,7 @@ class HubSigner:
         """What the folder holds when no key in it reads, in words."""
         if not self.damaged.files:
             return "the folder holds none"
-        names = ", ".join(sorted(path.name for path in self.damaged.files))
-        return f"the folder holds no key that reads; set aside: {names}"
+        return f"the folder holds no key that reads; set aside: {self.damaged.named()}"
 
     def _record(self, key: SigningKey | None, problem: str | None, moment: datetime) -> None:
         """Keep and log what changed: the key signing, or why none does.

@@ -71,7 +71,7 @@ def _damaged(path: Path, institution: str, registry: KeyRegistry | None, state: 
     )
     restore = f"restore the file from the backup of the keys folder ({BACKUP_DOC})"
     remove = "remove the file (nothing was signed or sealed with it)"
-    registered = None if registry is None else _registered(registry, key_id)
+    registered = None if registry is None else is_registered(registry, key_id)
     if registered is True:
         return said + f"{key_id} is in the key registry: {restore}"
     if registered is False:
@@ -79,7 +79,7 @@ def _damaged(path: Path, institution: str, registry: KeyRegistry | None, state: 
     return said + f"If {key_id} is in the key registry, {restore}; if it never was, {remove}"
 
 
-def _registered(registry: KeyRegistry, key_id: str) -> bool:
+def is_registered(registry: KeyRegistry, key_id: str) -> bool:
     """Whether ``key_id`` is in ``registry``, as a signing or an encryption key."""
     return registry.signing_entry(key_id) is not None or (
         registry.encryption_entry(key_id) is not None

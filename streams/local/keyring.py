@@ -17,6 +17,7 @@ from pathlib import Path
 
 from schemas.errors import KawalError
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
+from streams.domain.keyring import KeyRing
 from streams.domain.keys import (
     ENCRYPTION_FOLDER,
     KeyRegistry,
@@ -25,7 +26,6 @@ from streams.domain.keys import (
     load_key_registry,
     new_key_pair_for,
 )
-from streams.domain.signing import KeyRing
 from streams.partial_files import remove_stale_partials
 from streams.private_files import (
     PrivateFileError,

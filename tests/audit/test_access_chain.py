@@ -15,8 +15,8 @@ from streams.audit.access_log import AccessLog
 from streams.audit.store import AuditStore
 from streams.audit.store_errors import AccessLogError
 from streams.audit.tables import AccessLogRow
+from streams.domain.keyring import KeyRing
 from streams.domain.principals import Principal, PrincipalRole
-from streams.domain.signing import KeyRing
 from tests.audit.treetools import hub_key_at, keyring
 
 CASE = "7a1e0c2a-0000-4000-8000-000000000001"

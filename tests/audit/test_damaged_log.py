@@ -21,7 +21,7 @@ from streams.audit.store import AuditStore
 from streams.audit.tree_log import TreeError
 from streams.cli.exits import EXIT_ERROR, EXIT_UNVERIFIED
 from streams.domain.institutions import HUB_INSTITUTION
-from streams.domain.signing import KeyRing
+from streams.domain.keyring import KeyRing
 from tests.audit.test_head_check import CASE, NOW, Institution, kawal, keeping
 from tests.audit.treetools import keyring, registry_toml
 from tests.storetools import open_store

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from streams.audit.store import AuditStore
 from streams.audit.verify import verify_store
 from streams.cli.exits import EXIT_UNVERIFIED
-from streams.domain.signing import KeyRing
+from streams.domain.keyring import KeyRing
 from tests.audit.test_head_check import kawal
 from tests.audit.treetools import keyring, registry_toml, signed_rows
 from tests.storetools import open_store

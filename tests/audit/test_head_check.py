@@ -30,7 +30,7 @@ from streams.audit.verify import verify_store
 from streams.cli import main
 from streams.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_UNKNOWN_CASE, EXIT_UNVERIFIED
 from streams.domain.institutions import HUB_INSTITUTION
-from streams.domain.signing import KeyRing
+from streams.domain.keyring import KeyRing
 from streams.domain.tree_heads import TREE_HEAD_RECORD, SignedTreeHead, issue_head
 from tests.audit.treetools import (
     SOURCE,

@@ -20,7 +20,7 @@ from streams.audit.heads import HeadIssuer
 from streams.audit.store import AuditStore
 from streams.cli.exits import EXIT_UNVERIFIED
 from streams.domain.institutions import HUB_INSTITUTION
-from streams.domain.signing import KeyRing
+from streams.domain.keyring import KeyRing
 from tests.audit.test_head_check import (
     CASE,
     NOW,

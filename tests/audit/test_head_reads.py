@@ -14,8 +14,8 @@ from streams.audit.heads import HeadIssuer
 from streams.audit.store import AuditStore
 from streams.audit.tree_log import LogCopy, TreeLog
 from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.keyring import KeyRing
 from streams.domain.merkle import verify_consistency
-from streams.domain.signing import KeyRing
 from streams.domain.tree_heads import SignedTreeHead
 from tests.audit.treetools import keyring, rewrite_case, signed_rows
 

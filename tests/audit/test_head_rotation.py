@@ -23,8 +23,9 @@ from streams.audit.store import AuditStore
 from streams.audit.tree_log import TreeLog
 from streams.audit.verify import verify_store
 from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.keyring import KeyRing
 from streams.domain.keys import KeyEntry, KeyRegistry, key_id_for, raw_public
-from streams.domain.signing import KeyRing, SigningKey
+from streams.domain.signing import SigningKey
 from streams.domain.tree_heads import TREE_HEAD_RECORD, SignedTreeHead
 from tests.audit.treetools import keyring, signed_rows
 

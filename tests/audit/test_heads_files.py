@@ -14,7 +14,7 @@ import pytest
 
 from streams.audit.store import AuditStore
 from streams.cli.exits import EXIT_ERROR, EXIT_UNVERIFIED
-from streams.domain.signing import KeyRing
+from streams.domain.keyring import KeyRing
 from tests.audit.test_head_check import Institution, institution_keeping, kawal
 from tests.audit.treetools import keyring, registry_toml
 from tests.storetools import open_store

@@ -21,8 +21,8 @@ from streams.audit.tree_log import TreeLog
 from streams.audit.verify import verify_store
 from streams.cli.exits import EXIT_OK, EXIT_UNVERIFIED
 from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.keyring import KeyRing
 from streams.domain.merkle import MerkleLog
-from streams.domain.signing import KeyRing
 from streams.domain.tree_heads import issue_head
 from tests.audit.test_head_check import CASE, NOW, OTHER, grow, kawal
 from tests.audit.treetools import VALID_FROM, keyring, registry_toml, rewrite_case, signed_rows

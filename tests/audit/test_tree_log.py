@@ -16,8 +16,8 @@ from streams.audit.store import AuditRow, AuditStore
 from streams.audit.tree_log import TreeError, TreeLog
 from streams.audit.verify import verify_store
 from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.keyring import KeyRing
 from streams.domain.merkle import MerkleLog, verify_consistency
-from streams.domain.signing import KeyRing
 from streams.domain.tree_heads import signature_problem
 from tests.audit.treetools import keyring, rewrite_case, signed_rows
 

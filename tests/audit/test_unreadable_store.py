@@ -15,7 +15,7 @@ import pytest
 
 from streams.audit.store import AuditStore
 from streams.cli.exits import EXIT_ERROR
-from streams.domain.signing import KeyRing
+from streams.domain.keyring import KeyRing
 from tests.audit.test_head_check import CASE, institution_keeping, kawal
 from tests.audit.treetools import keyring
 from tests.storetools import open_store

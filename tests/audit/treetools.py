@@ -21,7 +21,8 @@ from streams.audit.store import AuditStore
 from streams.domain.chain import GENESIS_HASH, EntryFields, entry_hash
 from streams.domain.entries import vouch
 from streams.domain.institutions import HUB_INSTITUTION
-from streams.domain.signing import Context, KeyRing
+from streams.domain.keyring import KeyRing
+from streams.domain.signing import Context
 
 SOURCE = "bawaslu.33"
 VALID_FROM = datetime(2000, 1, 1, tzinfo=UTC)

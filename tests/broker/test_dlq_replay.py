@@ -25,7 +25,7 @@ from streams.broker.dead_letter_replay import replay_dead_letters
 from streams.broker.dead_letters import ReplayFilter
 from streams.cli import main
 from streams.domain.hub_sealing import dead_letter_payload
-from streams.domain.signing import KeyRing
+from streams.domain.keyring import KeyRing
 from streams.topics import DLQ, HEADS, inbound_topic, outbound_topic
 from tests.hubtools import signed_report
 

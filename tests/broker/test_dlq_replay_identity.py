@@ -28,7 +28,7 @@ from streams.broker.provision import provision_topics
 from streams.broker.replay_memory import Migration
 from streams.cli import main
 from streams.domain.institutions import load_institutions
-from streams.domain.signing import KeyRing
+from streams.domain.keyring import KeyRing
 from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.settings import Settings
 from streams.topics import DLQ, all_topics, inbound_topic

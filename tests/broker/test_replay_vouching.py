@@ -25,8 +25,8 @@ from streams.broker.dead_letter_replay import replay_dead_letters
 from streams.broker.dead_letters import ReplayFilter
 from streams.broker.replay_vouching import unvouched_reason
 from streams.domain.hub_sealing import hub_sealing_key
+from streams.domain.keyring import KeyRing
 from streams.domain.signed_events import SIGNED_EVENT, encode_signed
-from streams.domain.signing import KeyRing
 from streams.topics import DLQ, SHARED_INBOUND, inbound_topic
 from tests.hubtools import report, signed_report
 

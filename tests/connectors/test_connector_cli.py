@@ -23,7 +23,7 @@ from schemas.codec import AvroCodec
 from schemas.envelope import envelope
 from schemas.identity import case_id_for
 from streams.domain.chain import GENESIS_HASH
-from streams.domain.signing import KeyRing
+from streams.domain.keyring import KeyRing
 from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.processes import ChildProcess
 from streams.settings import Settings

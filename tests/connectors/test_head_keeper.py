@@ -14,8 +14,9 @@ from connectors.heads import NOT_WRITTEN, HeadFileError, HeadKeeper
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.keyring import KeyRing
 from streams.domain.merkle import MerkleLog
-from streams.domain.signing import KeyRing, SigningKey
+from streams.domain.signing import SigningKey
 from streams.domain.tree_heads import (
     TREE_HEAD_RECORD,
     HeadProblem,

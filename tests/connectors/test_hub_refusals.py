@@ -34,9 +34,10 @@ from schemas.envelope import envelope
 from schemas.identity import case_id_for
 from streams.domain.entries import EntryProblem
 from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.keyring import KeyRing
 from streams.domain.ledger import Link
 from streams.domain.reasons import Reason, Rejection
-from streams.domain.signing import KeyRing, SigningKey
+from streams.domain.signing import SigningKey
 from streams.hub.receipts import acceptance_receipt, rejection_receipt
 from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.processes import ChildProcess

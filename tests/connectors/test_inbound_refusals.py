@@ -37,7 +37,7 @@ from schemas.codec import AvroCodec, CodecError
 from schemas.envelope import envelope
 from schemas.identity import case_id_for
 from streams.broker.checkpoints import CheckpointStore
-from streams.domain.signing import KeyRing
+from streams.domain.keyring import KeyRing
 from streams.topics import DLQ, inbound_topic
 
 INSTITUTION = "bawaslu.33"

@@ -34,7 +34,7 @@ from connectors.signed_fixtures import contract_keyring, signed_event_of
 from schemas.identity import case_id_for
 from streams.broker.checkpoints import CheckpointStore
 from streams.broker.dead_letters import opened_payload
-from streams.domain.signing import KeyRing
+from streams.domain.keyring import KeyRing
 from streams.topics import DLQ, inbound_topic
 
 NAME = "inspektorat-filedrop"

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from streams.domain.institutions import HUB_INSTITUTION, load_institutions
+from streams.domain.keyring import KeyRing
 from streams.domain.keys import KeyUse, NewKey, load_key_registry, new_key_pair_for
-from streams.domain.signing import KeyRing
 from streams.local.key_split import split_registry
 from streams.settings import Settings
 from streams.vault.kek import KekError

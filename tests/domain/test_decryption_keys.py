@@ -15,6 +15,7 @@ import pytest
 from schemas.errors import KawalError
 from streams.domain.decryption_keys import DecryptionKeyError
 from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.keyring import KeyRing
 from streams.domain.keys import (
     EncryptionKeyEntry,
     KeyRegistry,
@@ -23,7 +24,6 @@ from streams.domain.keys import (
     new_encryption_key_pair,
     new_key_pair,
 )
-from streams.domain.signing import KeyRing
 from tests.keytools import opens
 
 JAN = datetime(2027, 1, 1, tzinfo=UTC)

@@ -10,9 +10,10 @@ import pytest
 from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.keyring import KeyRing
 from streams.domain.keys import KeyEntry, KeyRegistry
 from streams.domain.merkle import MerkleLog
-from streams.domain.signing import Context, KeyRing, SigningKey
+from streams.domain.signing import Context, SigningKey
 from streams.domain.tree_heads import (
     TREE_HEAD_RECORD,
     HeadFormatError,

@@ -17,8 +17,8 @@ from streams.audit.entry_rows import row_from_entry
 from streams.audit.store import AuditStore
 from streams.broker.partitioner import partition_of
 from streams.domain.hub_sealing import hub_sealing_key
+from streams.domain.keyring import KeyRing
 from streams.domain.signed_events import encode_signed
-from streams.domain.signing import KeyRing
 from streams.hub.case_table import CaseBatch
 from streams.hub.pipeline import Outgoing, Pipeline
 from streams.hub.process_metrics import worker_metrics

@@ -17,9 +17,9 @@ from monitoring.metrics import HubMetrics
 from schemas.catalog import default_catalog
 from streams.domain.entries import EntryProblem, open_feed_disclosures
 from streams.domain.feed_keys import OpenedFeedKeys
+from streams.domain.keyring import KeyRing
 from streams.domain.keys import KeyRefusal
 from streams.domain.sealing import SealingKey, seal
-from streams.domain.signing import KeyRing
 from streams.hub.feed_sealing import FeedSealer
 
 CATALOG = default_catalog()

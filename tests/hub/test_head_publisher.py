@@ -28,8 +28,8 @@ from streams.audit.heads import HeadIssuer
 from streams.audit.store import AuditStore
 from streams.broker.transport import Record
 from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.keyring import KeyRing
 from streams.domain.merkle import verify_consistency
-from streams.domain.signing import KeyRing
 from streams.domain.tree_heads import TREE_HEAD_RECORD, SignedTreeHead, signature_problem
 from streams.hub.heads import HEAD_KEY, HeadPublisher
 from streams.hub.outbox import Outbox, PartitionCounts

@@ -17,8 +17,8 @@ from monitoring.metrics import HubMetrics
 from schemas.catalog import default_catalog
 from streams.domain.decryption_keys import generated_encryption_key
 from streams.domain.entries import EntryProblem, open_feed_disclosures
+from streams.domain.keyring import KeyRing
 from streams.domain.keys import EncryptionKeyEntry, KeyEntry, KeyRegistry
-from streams.domain.signing import KeyRing
 from streams.hub.feed_sealing import FeedSealer
 from streams.vault.data_keys import DataKeyVault
 from streams.vault.entries import unvault, vaulted

@@ -22,7 +22,7 @@ from kafka import KafkaProducer
 
 from streams.audit.store import AuditStore
 from streams.broker.topic_end import read_to_end
-from streams.domain.signing import KeyRing
+from streams.domain.keyring import KeyRing
 from streams.local.embedded import EmbeddedBroker
 from streams.local.keyring import ensure_local_keys
 from streams.local.processes import ChildProcess, free_port

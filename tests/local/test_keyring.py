@@ -35,6 +35,8 @@ def old_home(home: Path) -> Settings:
         path = key.path_in(settings.key_dir)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         path.write_bytes(key.private_pem)
+        # As `kawal keys init` wrote them: a hub key others may read is set aside by every reader.
+        path.chmod(0o600)
         tables.append(key.registry_text().replace('use = "signing"\n', ""))
     settings.local_key_registry.write_text("# old\n" + "\n".join(tables), encoding="utf-8")
     return settings
