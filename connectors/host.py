@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import tomllib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from functools import partial
@@ -55,6 +55,7 @@ from streams.domain.institutions import (
     load_institutions,
     resembling,
 )
+from streams.domain.key_files import DamagedKeyFile
 from streams.domain.keyring import KeyRing
 from streams.local.keyring import keyring_of
 from streams.private_files import private_dir
@@ -213,6 +214,7 @@ def run_held(
     probe = (metrics or ConnectorMetrics()).probe(connector.name, connector.institution)
     probe.polls_every(connector.config.poll_seconds)
     keyring = keyring or keyring_of(Settings(home=home))
+    keyring.follow_set_aside(partial(_set_aside, connector.institution, probe))
     check_keys(connector, keyring, datetime.now(UTC))
     # The one registry the runner refreshes in place (RegistryWatch): a key revoked since
     # vouches for nothing the connector reads beside its feed either.
@@ -380,3 +382,11 @@ def _run_outbound(runner: OutboundRunner, stop: threading.Event) -> None:
     finally:
         runner.consumer.close()
         runner.chains.close()
+
+
+def _set_aside(
+    own: str, probe: ConnectorProbe, institution: str, files: Sequence[DamagedKeyFile]
+) -> None:
+    """Export the files of the connector's own institution's key folder set aside."""
+    if institution == own:
+        probe.key_files_set_aside((file.path.name, file.damage.value) for file in files)

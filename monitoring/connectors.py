@@ -17,6 +17,9 @@ an error, so ``kawal_connector_up`` is 0 and ``/readyz`` 503 once that silence p
 So is whether the key registry's file, as it is now, could be read
 (``kawal_connector_key_registry_readable``): a connector whose file changed and no longer reads
 goes on with the registry it read last, which may still hold a key revoked since.
+And so are the files of its institution's key folder set aside
+(``kawal_connector_key_file_damaged``, :mod:`streams.domain.key_files`): the connector signs
+with another key meanwhile, and stops only when none is left.
 
 An outbound connector whose system did not take a delivery after its retries holds its feed
 at that entry (:mod:`connectors.feed_holds`) and is down and ``/readyz`` 503 until the entry is
@@ -27,6 +30,7 @@ is still down.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -103,6 +107,10 @@ class ConnectorProbe:
         self.metrics.registry_readable.labels(self.connector, self.institution).set_function(
             lambda: 0.0 if watch.problem else 1.0
         )
+
+    def key_files_set_aside(self, files: Iterable[tuple[str, str]]) -> None:
+        """Export the files of the key folder set aside, each ``(file name, damage)``."""
+        self.metrics.key_files_set_aside((self.connector, self.institution), files)
 
     def retried(self) -> None:
         """One call into the system failed transiently and will be tried again."""
@@ -234,6 +242,17 @@ class ConnectorMetrics:
             labels,
             registry=self.registry,
         )
+        # One series per file set aside: its name is a key's fingerprint, its damage a closed
+        # vocabulary (streams.domain.key_files.KeyFileDamage); never its content.
+        self.key_files_damaged = Gauge(
+            "kawal_connector_key_file_damaged",
+            "1 for each file of the connector's institution's key folder set aside at its last "
+            "read (unreadable, truncated, not_a_key): the connector signs with another key.",
+            [*labels, "file", "damage"],
+            registry=self.registry,
+        )
+        #: The series of each connector's files set aside, to drop those mended.
+        self._damaged: dict[tuple[str, str], set[tuple[str, str]]] = {}
         self.waiting = Gauge(
             "kawal_connector_waiting",
             "Items an outbound connector left for later because another system it reads "
@@ -277,6 +296,17 @@ class ConnectorMetrics:
         self._brokers[labels] = silence
         self.broker_unanswered.labels(*labels).set_function(silence.unanswered_for)
         self.broker_grace.labels(*labels).set(silence.grace)
+
+    def key_files_set_aside(
+        self, labels: tuple[str, str], files: Iterable[tuple[str, str]]
+    ) -> None:
+        """Export a connector's files set aside, each ``(file name, damage)``; drop the rest."""
+        now = set(files)
+        for file in self._damaged.get(labels, set()) - now:
+            self.key_files_damaged.remove(*labels, *file)
+        for file in now:
+            self.key_files_damaged.labels(*labels, *file).set(1)
+        self._damaged[labels] = now
 
     def readiness(self) -> tuple[int, dict[str, Any]] | None:
         """The first connector whose broker is silent past its grace, as ``/readyz`` says it.

@@ -47,6 +47,8 @@ from streams.domain.erasure import (
     reason_problem,
 )
 from streams.domain.institutions import HUB_INSTITUTION
+from streams.domain.keyring import KeyRing
+from streams.domain.signing import SigningKeyError
 from streams.local.keyring import keyring_of
 from streams.settings import Settings
 from streams.topics import inbound_topic
@@ -108,14 +110,36 @@ def _run(settings: Settings, case_id: str, reason: str, *, as_json: bool) -> int
         return unknown_case(case_id, settings, as_json=as_json, outcome="nothing was erased")
     event_id = erasure_event_id(case_id)
     recorded = event_id in event_ids
+    # One ring for the check and the event: a file set aside is logged once.
+    keyring = keyring_of(settings)
+    if not recorded:
+        _check_hub_key(keyring, case_id)
     try:
         erasure, tombstone = _destroy_key(settings, case_id, reason)
     except UnfinishedErasureError as exc:
         return _unfinished(exc, as_json=as_json)
-    problem = None if recorded else _publish(settings, case_id, tombstone)
+    problem = None if recorded else _publish(settings, keyring, case_id, tombstone)
     outcome = Outcome(case_id, erasure, tombstone, event_id, recorded, problem)
     _show(outcome, as_json=as_json)
     return EXIT_OK if problem is None else EXIT_NOT_RECORDED
+
+
+def _check_hub_key(keyring: KeyRing, case_id: str) -> None:
+    """Refuse before destroying anything when no key of the hub can sign the erasure's event.
+
+    A damaged file beside a valid key is only set aside (and logged); with none that signs,
+    the key would be destroyed and the event left unpublished (exit 8).
+
+    Raises:
+        SigningKeyError: no key of the hub held and valid now; nothing was erased.
+    """
+    try:
+        keyring.signing_key(HUB_INSTITUTION, datetime.now(UTC))
+    except SigningKeyError as exc:
+        raise SigningKeyError(
+            f"case {case_id} is not erased and nothing was published: the hub cannot sign "
+            f"its {ERASURE_EVENT}: {exc}; then run `kawal erase {case_id} --reason ...` again"
+        ) from None
 
 
 def _trail_event_ids(settings: Settings, case_id: str) -> set[str] | None:
@@ -203,7 +227,7 @@ def _unfinished(exc: UnfinishedErasureError, *, as_json: bool) -> int:
     return exc.exit_code
 
 
-def _publish(settings: Settings, case_id: str, tombstone: Erased) -> str | None:
+def _publish(settings: Settings, keyring: KeyRing, case_id: str, tombstone: Erased) -> str | None:
     """Publish the case's PersonalDataErased; None once the broker has it, else why not."""
     event = erasure_event(
         case_id,
@@ -217,7 +241,7 @@ def _publish(settings: Settings, case_id: str, tombstone: Erased) -> str | None:
         publisher = EventPublisher(
             list(parse_broker_url(settings.effective_broker_url).bootstrap),
             AvroCodec(default_catalog()),
-            keyring_of(settings),
+            keyring,
             BrokerCredentials.from_settings(settings),
             wait=settings.broker_wait_seconds,
         )

@@ -53,12 +53,11 @@ class KeyRing:
         registry: KeyRegistry,
         held: dict[str, list[SigningKey]] | None = None,
         held_decryption: dict[str, X25519PrivateKey] | None = None,
-        set_aside: SetAsideReport = lambda institution, files: None,
     ) -> None:
         """Keys under ``folder`` (or ``held`` by institution and ``held_decryption`` by key id).
 
-        ``set_aside`` is told, at each read of an institution's folder, the files in it that
-        sign nothing (:meth:`follow_set_aside` sets it later).
+        Whoever follows the files set aside (:meth:`follow_set_aside`) is told of them at each
+        read of an institution's folder.
         """
         self.folder = folder
         self.registry = registry
@@ -68,7 +67,7 @@ class KeyRing:
         self._aside: dict[str, SetAside] = {}
         #: When each institution's folder was last read (monotonic seconds).
         self._read_at: dict[str, float] = {}
-        self._report = set_aside
+        self._reports: list[SetAsideReport] = []
         self._decryption = DecryptionKeys(folder, registry, held_decryption)
 
     @classmethod
@@ -92,7 +91,7 @@ class KeyRing:
 
     def follow_set_aside(self, report: SetAsideReport) -> None:
         """Tell ``report`` the files set aside from now on, and at once those already known."""
-        self._report = report
+        self._reports.append(report)
         for institution, aside in self._aside.items():
             report(institution, list(aside.files.values()))
 
@@ -178,12 +177,16 @@ class KeyRing:
         if folder is None:
             folder = self._folders[institution] = KeyFolder(self.folder, institution)
             self._aside[institution] = SetAside(
-                lambda files: self._report(institution, files), institution
+                lambda files: self._told(institution, files), institution
             )
         files = folder.read(self.registry)
         self._read_at[institution] = time.monotonic()
         self._aside[institution].update(files.damaged)
         return files.held
+
+    def _told(self, institution: str, files: Sequence[DamagedKeyFile]) -> None:
+        for report in self._reports:
+            report(institution, files)
 
     def _no_valid_key(self, institution: str, held: list[SigningKey], moment: datetime) -> str:
         """Why none of the keys ``held`` of ``institution`` signs at ``moment``, and the fix."""
