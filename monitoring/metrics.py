@@ -164,7 +164,7 @@ class HubMetrics:
             registry=self.registry,
         )
         # Labels: a file's name in the hub's key folder (a key's fingerprint, public) and a
-        # closed vocabulary (streams.domain.hub_key_files.KeyFileDamage); never its content.
+        # closed vocabulary (streams.domain.key_files.KeyFileDamage); never its content.
         self.hub_key_files_damaged = Gauge(
             "kawal_hub_key_file_damaged",
             "1 for each file in the hub's key folder (keys/kawal/*.pem) set aside at the last "
