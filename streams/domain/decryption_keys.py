@@ -5,7 +5,7 @@ An institution's private X25519 keys live in ``<key folder>/<institution>/encryp
 from its signing keys. A sealed record names the key it was sealed to; that key is found by id
 whatever its validity today, because a reader opens old records with the key of their time. A
 key opens nothing unless the key registry lists it as an encryption key of that institution
-with the same public half. :class:`streams.domain.signing.KeyRing` hands these keys out.
+with the same public half. :class:`streams.domain.keyring.KeyRing` hands these keys out.
 """
 
 from __future__ import annotations

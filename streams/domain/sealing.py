@@ -42,7 +42,7 @@ class SealingError(KawalError):
 
 
 class DecryptionKeys(Protocol):
-    """The private encryption keys a reader holds (:class:`streams.domain.signing.KeyRing`)."""
+    """The private encryption keys a reader holds (:class:`streams.domain.keyring.KeyRing`)."""
 
     def decryption_key(self, institution: str, key_id: str) -> X25519PrivateKey:
         """The private key ``key_id`` of ``institution``; raises KawalError if not held."""
