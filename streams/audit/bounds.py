@@ -159,3 +159,30 @@ def pinned(
             if source is not None and (index, source) not in found:
                 found.append((index, source))
     return found
+
+
+def told_interval(reason: str | None, base: bool, min_cases: int) -> Interval:
+    """What a withheld cell's reason code and its row tell of it, before any total.
+
+    A row is listed only for a case, so its number of cases is at least 1; a small group's
+    number of cases and a small count are 1 to K-1 (the codes say so), and every count of a
+    small group is at most its number of cases.
+    """
+    small = reason in ("small_count", "small_group")
+    low = 1.0 if base or reason == "small_count" else 0.0
+    return Interval(low, float(min_cases - 1) if small else math.inf)
+
+
+def pinned_in_sum(intervals: Sequence[Interval], together: int) -> bool:
+    """Whether withheld cells of these intervals, known to hold ``together``, leave one non-zero.
+
+    Each cell is at least ``together`` less the others' highest and at most ``together`` less
+    their lowest: three rows of one case each beside a total of 3 are each 1.
+    """
+    for at, interval in enumerate(intervals):
+        others = [other for index, other in enumerate(intervals) if index != at]
+        low = max(interval.low, together - sum(other.high for other in others))
+        high = min(interval.high, together - sum(other.low for other in others))
+        if low == high and low > 0:
+            return True
+    return False

@@ -38,6 +38,7 @@ from streams.audit.public_names import UNKNOWN
 from streams.audit.suppression import (
     COMPLEMENTARY,
     TableRule,
+    cells_lost,
     mark,
     protect_table,
     reasons,
@@ -262,9 +263,41 @@ def _protect(
         for key, _attribute, _heading in GROUPINGS:
             zeros = known_zero if key == "by_institution" else None
             gone = set(withheld(totals))  # its cells must not all show: they add up to it
-            needed = protect_table(view[key], GROUP_RULE, min_cases, whole, zeros, gone)
+            costs = _total_costs(view, key, min_cases)
+            needed = protect_table(
+                view[key], GROUP_RULE, min_cases, whole, zeros, gone, total_costs=costs
+            )
             mark(totals, needed, COMPLEMENTARY)
         again = share_withheld(twins, set(COLUMNS))
+
+
+def _total_costs(view: dict[str, Any], key: str, min_cases: int) -> dict[str, int]:
+    """Each column -> the published cells its total takes with it, for grouping ``key``.
+
+    What the totals row loses (its number of cases takes the row), and a cell in each other
+    grouping that would show every cell of the column: they would add up to the total.
+    """
+    cells = reasons(view["totals"])
+    others = [other for other, _attribute, _heading in GROUPINGS if other != key]
+    return {
+        column: cells_lost(cells, TOTALS_RULE, column)
+        + sum(not _hides(view[other], column, min_cases) for other in others)
+        for column in COLUMNS
+    }
+
+
+def _hides(rows: list[dict[str, Any]], column: str, min_cases: int) -> bool:
+    """Whether a grouping withholds a cell of ``column`` already, or will for a small group.
+
+    Read before the grouping's own turn too: the first grouping protected must not count a
+    cost the small rows of the others already pay.
+    """
+    return any(
+        column in withheld(row)
+        or 0 < (row["reported"] or 0) < min_cases
+        or 0 < (row[column] or 0) < min_cases
+        for row in rows
+    )
 
 
 def apply(case: CaseOutcome, record: dict[str, Any]) -> None:

@@ -10,11 +10,13 @@ down to it learns that civil servant's outcome. So every public figure follows o
   Zero identifies nobody and is shown.
 - **secondary**: in a column whose cells add up to a published total, one withheld cell could
   be recovered by subtraction; so a column never has exactly one withheld cell, nor withheld
-  cells holding 1 to K-1 together (a small group given back whole): the smallest shown
-  non-zero cell is withheld with them, or the total when there is none. A withheld zero
+  cells holding 1 to K-1 together (a small group given back whole): the shown non-zero cell
+  (or the total) whose loss costs the least published information is withheld with them
+  (:mod:`streams.audit.complement_cost`), or the total when there is none. A withheld zero
   that another public table tells anyway hides nothing and does not count. Where the total
-  is withheld (by another rule), its cells would add up to it: one of them, the smallest
-  non-zero, is withheld.
+  is withheld (by another rule), its cells would add up to it: one of them, the cheapest
+  non-zero, is withheld. Nor may their sum leave one withheld cell known from what its row and
+  reason code tell (:func:`streams.audit.bounds.pinned_in_sum`).
 - **linked rows**: where a row's counts add up to each other (recommended = followed up + not
   followed up), one withheld count withholds the whole row.
 - **bounds**: every count of a row is at most its base (proven cases are among those reported),
@@ -38,7 +40,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.audit.bounds import pinned
+from streams.audit.bounds import Interval, pinned, pinned_in_sum, row_interval, told_interval
+from streams.audit.complement_cost import cheapest
 
 #: Key of a row listing its withheld columns (present only when some are withheld).
 WITHHELD = "withheld"
@@ -111,6 +114,7 @@ def protect_table(
     *,
     totals: Mapping[str, int | None] | None = None,
     ceilings: list[Mapping[str, int]] | None = None,
+    total_costs: Mapping[str, int] | None = None,
 ) -> set[str]:
     """Withhold in place the values of ``rows`` that the rule holds back.
 
@@ -127,18 +131,23 @@ def protect_table(
             of their cells at least is withheld too, or the shown ones would add up to it.
         totals: additive column -> its published total (bounds its withheld cells).
         ceilings: per row, column -> the count of a published set of cases holding the row's.
+        total_costs: additive column -> the published cells its total takes with it if
+            withheld: the total is then a choice of the secondary rule like any cell, taken
+            where it costs less (:mod:`streams.audit.complement_cost`). A column not given:
+            its total goes only where no cell can.
 
     Returns:
         The additive columns whose published total must be withheld too.
     """
     hidden = [_start(row, rule, min_cases, whole) for row in rows]
+    choose = _Chooser(rows, hidden, rule, min_cases, total_costs or {})
     changed = True
     while changed:
         # Every row is closed before the columns are looked at: no short-circuit.
         changed = any([_close_row(cells, rule) for cells in hidden])
         for column in rule.additive:
             hiding = _hiding(hidden, known_zero)
-            complement = _complement(rows, hiding, column, min_cases, column in totals_withheld)
+            complement = choose(hiding, column, column in totals_withheld)
             if complement is not None and complement >= 0:
                 hidden[complement].setdefault(column, COMPLEMENTARY)
                 changed = True
@@ -150,7 +159,7 @@ def protect_table(
     needed = {
         column
         for column in rule.additive
-        if _complement(rows, hiding, column, min_cases, column in totals_withheld) is None
+        if choose(hiding, column, column in totals_withheld) is None
     }
     for row, cells in zip(rows, hidden, strict=True):
         mark(row, cells)
@@ -291,14 +300,76 @@ def _hiding(hidden: list[dict[str, str]], known_zero: list[set[str]] | None) -> 
     return [set(cells) - zeros for cells, zeros in zip(hidden, known_zero, strict=True)]
 
 
-def _complement(
+class _Chooser:
+    """The secondary rule's choice in one table (see :func:`_complement`)."""
+
+    def __init__(
+        self,
+        rows: list[dict[str, Any]],
+        hidden: list[dict[str, str]],
+        rule: TableRule,
+        min_cases: int,
+        total_costs: Mapping[str, int],
+    ) -> None:
+        self.rows, self.hidden, self.rule = rows, hidden, rule
+        self.min_cases, self.total_costs = min_cases, total_costs
+
+    def __call__(self, hiding: list[set[str]], column: str, total_withheld: bool) -> int | None:
+        """The row to withhold ``column`` of too; -1 for none needed; None for the total."""
+        needed = _needs_complement(self.rows, hiding, column, self.min_cases, total_withheld)
+        if not needed and (total_withheld or not self._pinned(hiding, column)):
+            return -1
+        # A withheld total must not be the sum of its shown cells: only a cell can help.
+        total_cost = None if total_withheld else self.total_costs.get(column)
+        return cheapest(self.rows, hiding, column, self._row_loss, total_cost)
+
+    def _pinned(self, hiding: list[set[str]], column: str) -> bool:
+        """Whether the withheld cells' sum (the total less the shown) leaves one of them known.
+
+        Their reason codes, the rows' existence and their rows' shown counts bound each of them
+        (three elections of one case each and a total of 3: each is 1).
+        """
+        alone = [index for index, cells in enumerate(hiding) if column in cells]
+        values = [self.rows[index][column] for index in alone]
+        if not all(isinstance(value, int) for value in values):
+            return False  # withheld before by a twin table, which guards it
+        return pinned_in_sum([self._told(index, column) for index in alone], sum(values))
+
+    def _told(self, index: int, column: str) -> Interval:
+        cells = self.hidden[index]
+        told = told_interval(cells.get(column), column == self.rule.base, self.min_cases)
+        if column not in self.rule.chain:
+            return told
+        own = row_interval(self.rows[index], set(cells), self.rule.chain, column, {})
+        return Interval(max(told.low, own.low), min(told.high, own.high))
+
+    def _row_loss(self, index: int, column: str) -> int:
+        return cells_lost(self.hidden[index], self.rule, column)
+
+
+def cells_lost(cells: Mapping[str, str], rule: TableRule, column: str) -> int:
+    """How many shown cells of a row go if its ``column`` is withheld (it included).
+
+    Args:
+        cells: the row's withheld columns, with their reasons.
+        rule: how to read the row.
+        column: the column to withhold.
+    """
+    closed = {**cells, column: COMPLEMENTARY}
+    # The row's own consequences (a base takes the row, a linked count the row).
+    while _close_row(closed, rule):
+        pass
+    return len(set(closed) - set(cells))
+
+
+def _needs_complement(
     rows: list[dict[str, Any]],
     hidden: list[set[str]],
     column: str,
     min_cases: int,
     total_withheld: bool = False,
-) -> int | None:
-    """The row to withhold ``column`` of too; -1 for none needed; None for the total instead.
+) -> bool:
+    """Whether the withheld cells of ``column`` could be worked out: one more must go.
 
     The total less the shown cells is the sum of the withheld ones: one withheld cell is
     given back whole, and several whose sum is 1 to K-1 are a small group given back together
@@ -309,13 +380,6 @@ def _complement(
     values = [rows[index][column] for index in alone]
     # A cell withheld before (by a twin table) has lost its value: that table guards it.
     together = sum(values) if all(isinstance(value, int) for value in values) else None
-    if total_withheld and alone:
-        return -1
-    if not total_withheld and len(alone) != 1 and not _small(together, min_cases):
-        return -1
-    candidates = [
-        (rows[index][column], index)
-        for index, cells in enumerate(hidden)
-        if column not in cells and (rows[index][column] or 0) > 0
-    ]
-    return min(candidates)[1] if candidates else None
+    if total_withheld:
+        return not alone
+    return len(alone) == 1 or _small(together, min_cases)

@@ -13,7 +13,13 @@ from streams.audit.figures.filters import Filters
 from streams.audit.figures.small_groups import protect_figures
 from streams.audit.figures.view import dashboard_view
 from streams.audit.store import AuditStore
-from streams.audit.suppression import TableRule, protect_table, share_withheld, withheld
+from streams.audit.suppression import (
+    TableRule,
+    protect_table,
+    reasons,
+    share_withheld,
+    withheld,
+)
 from streams.cli import main
 from streams.domain.calendar import load_calendar
 from streams.settings import Settings
@@ -27,7 +33,7 @@ def table(*values: tuple[str, int, int]) -> list[dict[str, Any]]:
 
 
 def test_a_group_of_k_shows_and_one_of_k_minus_1_shows_nothing() -> None:
-    rows = table(("a", 3, 0), ("b", 2, 0), ("c", 2, 1))
+    rows = table(("a", 3, 0), ("b", 2, 0), ("c", 1, 1))
 
     totals = protect_table(rows, RULE, 3)
 
@@ -50,6 +56,27 @@ def test_a_group_of_k_shows_and_one_of_k_minus_1_shows_nothing() -> None:
     }
     # The total of "yes" (1) less a's 0 would tell that b and c hold one "yes" together.
     assert totals == {"yes"}
+
+
+def test_small_groups_whose_sum_tells_each_of_them_take_a_shown_cell_with_them() -> None:
+    # Two small groups hold 1 or 2 cases each (their code says so): 7 - 3 = 4 would make each 2.
+    rows = table(("a", 3, 0), ("b", 2, 0), ("c", 2, 1))
+
+    totals = protect_table(rows, RULE, 3)
+
+    assert [withheld(row) for row in rows] == [["n", "yes"], ["n", "yes"], ["n", "yes"]]
+    assert rows[0]["withheld_because"] == {"n": "complementary", "yes": "complementary"}
+    assert totals == {"yes"}
+
+
+def test_groups_of_one_case_whose_sum_tells_each_take_a_shown_cell_with_them() -> None:
+    # A row is listed only for a case: 13 - 10 = 3 would make each of the three 1 case.
+    rows = table(("a", 1, 0), ("b", 1, 0), ("c", 1, 0), ("d", 10, 3))
+
+    protect_table(rows, RULE, 3)
+
+    assert rows[3]["n"] is None
+    assert reasons(rows[3])["n"] == "complementary"
 
 
 def test_withheld_cells_that_add_up_to_fewer_than_k_take_a_shown_one_with_them() -> None:
