@@ -89,3 +89,87 @@ def test_no_page_runs_past_the_right_edge_of_a_phone(
         page.goto(base_url + path)
 
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+REPORTER_NAME = "Siti Canary-Reporter"
+REPORTER_CONTACT = "0812-5555-0101"
+
+
+def everything_stored(page: Page) -> str:
+    """Every key and value of the tab's session and local storage, as one text."""
+    return str(
+        page.evaluate(
+            "JSON.stringify([Object.entries(window.sessionStorage), "
+            "Object.entries(window.localStorage)])"
+        )
+    )
+
+
+def fill_identified(page: Page, base_url: str, path: str = "/") -> None:
+    page.goto(base_url + path)
+    page.uncheck("input[name=anonymous]")
+    page.fill("#reporter_name", REPORTER_NAME)
+    page.fill("#reporter_contact", REPORTER_CONTACT)
+    page.fill("#summary", SUMMARY)
+
+
+def test_the_reporters_name_and_contact_are_never_kept_in_the_tab(
+    browser: Browser, base_url: str
+) -> None:
+    with page_of(browser) as page:
+        fill_identified(page, base_url)
+        page.goto(base_url + "/")  # the form fetched again: what a shared phone shows next
+
+        stored = everything_stored(page)
+        assert REPORTER_NAME not in stored
+        assert REPORTER_CONTACT not in stored
+        assert "reporter_" not in stored
+        assert page.input_value("#summary") == SUMMARY  # the account survives
+        assert page.input_value("#reporter_name") == ""
+        assert page.input_value("#reporter_contact") == ""
+        assert page.is_checked("input[name=anonymous]")  # back to the safe choice
+
+
+def test_a_draft_an_older_page_kept_loses_the_reporters_name(
+    browser: Browser, base_url: str
+) -> None:
+    with page_of(browser) as page:
+        page.goto(base_url + "/")
+        old = {"anonymous": False, "reporter_name": REPORTER_NAME, "summary": SUMMARY}
+        page.evaluate(f"window.sessionStorage.setItem({KEY!r}, {json.dumps(json.dumps(old))})")
+        page.goto(base_url + "/")
+
+        assert page.input_value("#reporter_name") == ""
+        assert REPORTER_NAME not in everything_stored(page)
+        assert page.input_value("#summary") == SUMMARY
+
+
+@pytest.mark.parametrize(("lang", "label"), [("id", "Hapus draf"), ("en", "Clear the draft")])
+def test_the_clear_control_forgets_the_draft(
+    browser: Browser, base_url: str, lang: str, label: str
+) -> None:
+    with page_of(browser, lang=lang) as page:
+        fill_identified(page, base_url)
+        page.once("dialog", lambda dialog: dialog.accept())
+        button = page.get_by_role("button", name=label)
+        assert button.is_visible()
+        with page.expect_navigation():
+            button.click()
+
+        # The empty form starts a draft of its own: empty, nothing of the one cleared.
+        assert json.loads(page.evaluate(f"window.sessionStorage.getItem({KEY!r})"))["summary"] == ""
+        assert SUMMARY not in everything_stored(page)
+        assert page.input_value("#summary") == ""
+        assert page.input_value("#reporter_name") == ""
+
+
+def test_the_clear_control_asks_first_and_keeps_the_draft_when_told_not_to(
+    browser: Browser, base_url: str
+) -> None:
+    with page_of(browser) as page:
+        fill_identified(page, base_url)
+        page.once("dialog", lambda dialog: dialog.dismiss())
+        page.click("#clear-draft")
+
+        assert page.input_value("#summary") == SUMMARY
+        assert SUMMARY in everything_stored(page)

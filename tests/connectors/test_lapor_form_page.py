@@ -88,7 +88,10 @@ def test_each_hint_is_read_out_with_its_field(intake: LaporIntake) -> None:
     for field, hint in [("anonymous", "anonymous-hint"), ("region_code", "region-hint")]:
         assert f'id="{hint}"' in page
         assert re.search(rf'name="{field}"[^>]*aria-describedby="{hint}"', page), field
-    assert re.search(r'name="reporter_name"[^>]*autocomplete="name"', page)
+    # Not autocomplete="name": the browser would keep the name and offer it to the next person
+    # on a shared phone; the reporter's safety comes before filling it in for them.
+    for field in ("reporter_name", "reporter_contact"):
+        assert re.search(rf'name="{field}"[^>]*autocomplete="off"', page), field
 
 
 @pytest.mark.parametrize("name", ["employing_agency", "violation"])
