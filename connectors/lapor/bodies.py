@@ -61,9 +61,11 @@ class BodyReader:
             IntakeRefusedError: 408 ``too_slow``, 503 ``slow_busy`` (:func:`~.pacing.paced`).
         """
         content = request.content
+        size = min(request.content_length or self.max_bytes, self.max_bytes)
         return await paced(
             read,
             lambda: content.total_bytes,
+            size,
             self.idle_seconds,
             self.slow,
             self.source(request),

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.bawaslu.spool import PostIdConflictError, Spool, SpoolUnavailableError
+from connectors.lapor import refusals
 from connectors.lapor.evidence import EvidenceError, EvidenceStore, StoredEvidence, evidence_keys
 from connectors.lapor.evidence_words import not_held_words, refused_evidence_words
 from connectors.lapor.field_reader import Problem, SubmissionRefusedError
@@ -72,6 +73,9 @@ class IntakeRefusedError(Exception):
     held: list[HeldFile] = field(default_factory=list)
     #: How many of the files chosen are not held: the page asks for them again.
     not_kept: int = 0
+    #: Seconds after which sending again may succeed (``Retry-After``); None: not a matter
+    #: of waiting.
+    retry_after: int | None = None
 
     def message(self, locale: str) -> str:
         """The message in ``locale`` (``id`` or ``en``)."""
@@ -328,10 +332,25 @@ def _not_held() -> IntakeRefusedError:
 
 
 def _unavailable(code: str, detail: str) -> IntakeRefusedError:
+    """A report refused for now: a store of the portal, or its metadata tool, cannot be used.
+
+    A store's fault passes by itself, so the refusal says when to send again
+    (:data:`~connectors.lapor.refusals.STORE_RETRY_SECONDS`); a metadata tool that cannot be run
+    waits on the operator (the log says what to install), so it names no time.
+    """
     log.warning("lapor: a report was refused for now: %s (%s)", code, detail)  # no report data
+    if code == "metadata_unavailable":
+        return IntakeRefusedError(
+            503,
+            code,
+            "Laporan tidak dapat disimpan saat ini. Silakan coba lagi beberapa saat lagi.",
+            "The report cannot be stored right now. Please try again in a while.",
+        )
+    wait_id, wait_en = refusals.wait_words(refusals.STORE_RETRY_SECONDS)
     return IntakeRefusedError(
         503,
         code,
-        "Laporan tidak dapat disimpan saat ini. Silakan coba lagi beberapa saat lagi.",
-        "The report cannot be stored right now. Please try again in a while.",
+        f"Laporan tidak dapat disimpan saat ini. Silakan coba lagi dalam {wait_id}.",
+        f"The report cannot be stored right now. Please try again in {wait_en}.",
+        retry_after=refusals.STORE_RETRY_SECONDS,
     )

@@ -29,11 +29,6 @@ def too_large(limits: EvidenceLimits) -> tuple[str, str, str]:
     )
 
 
-TOO_MANY = (
-    "rate_limited",
-    "Terlalu banyak permintaan dari alamat Anda. Coba lagi sebentar lagi.",
-    "Too many requests from your address. Try again in a while.",
-)
 NOT_FOUND = (
     "not_found",
     "Halaman ini tidak ada. Periksa alamatnya, atau mulai lagi dari formulir laporan atau "
@@ -51,24 +46,44 @@ WRONG_METHOD = (
 )
 
 
+def wait_words(seconds: int) -> tuple[str, str]:
+    """``seconds`` as a reader counts them, in Indonesian and English: seconds, minutes, hours."""
+    if seconds < 60:
+        return f"{seconds} detik", f"{seconds} second{'s' * (seconds != 1)}"
+    if seconds < 2 * 3600:
+        minutes = math.ceil(seconds / 60)
+        return f"{minutes} menit", f"{minutes} minute{'s' * (minutes != 1)}"
+    hours = math.ceil(seconds / 3600)
+    return f"{hours} jam", f"{hours} hours"
+
+
 def too_many(seconds: int) -> tuple[str, str, str]:
     """The refusal of a source over its rate limit, saying how long to wait.
 
     Args:
         seconds: until every limit the source spent has room again (``Retry-After``).
     """
-    if seconds < 60:
-        wait_id, wait_en = f"{seconds} detik", f"{seconds} second{'s' * (seconds != 1)}"
-    elif seconds < 2 * 3600:
-        minutes = math.ceil(seconds / 60)
-        wait_id, wait_en = f"{minutes} menit", f"{minutes} minute{'s' * (minutes != 1)}"
-    else:
-        hours = math.ceil(seconds / 3600)
-        wait_id, wait_en = f"{hours} jam", f"{hours} hours"
+    wait_id, wait_en = wait_words(seconds)
     return (
         "rate_limited",
         f"Terlalu banyak permintaan dari alamat Anda. Coba lagi dalam {wait_id}.",
         f"Too many requests from your address. Try again in {wait_en}.",
+    )
+
+
+def too_many_streams(seconds: int) -> tuple[str, str, str]:
+    """The refusal of one live tracking page more than a source may hold open.
+
+    Args:
+        seconds: until the oldest of them ends by itself (``Retry-After``).
+    """
+    wait_id, wait_en = wait_words(seconds)
+    return (
+        "rate_limited",
+        "Terlalu banyak halaman pelacakan terbuka dari alamat Anda. Tutup salah satunya, atau "
+        f"coba lagi dalam {wait_id}.",
+        f"Too many tracking pages are open from your address. Close one, or try again in "
+        f"{wait_en}.",
     )
 
 
@@ -96,16 +111,27 @@ TOO_SLOW = (
     "The request stalled or came too slowly and was stopped. Check your connection, then send "
     "it again; on a weak connection, send fewer or smaller evidence files.",
 )
-#: A slow body while every slot for slow bodies of its source or of the portal is taken.
-SLOW_BUSY = (
-    "slow_busy",
-    "Saat ini terlalu banyak kiriman lambat sedang diterima, jadi kiriman Anda dihentikan. "
-    "Kirim lagi beberapa menit lagi, atau dari sambungan yang lebih cepat.",
-    "Too many slow requests are being received right now, so yours was stopped. Send it again "
-    "in a few minutes, or from a faster connection.",
-)
+
+
+def slow_busy(seconds: int) -> tuple[str, str, str]:
+    """A slow body while every slot for slow bodies of its source or of the portal is taken.
+
+    Args:
+        seconds: until a slot is expected to be free (``Retry-After``,
+            :meth:`~connectors.lapor.pacing.SlowBodies.free_in`).
+    """
+    wait_id, wait_en = wait_words(seconds)
+    return (
+        "slow_busy",
+        "Saat ini terlalu banyak kiriman lambat sedang diterima, jadi kiriman Anda dihentikan. "
+        f"Kirim lagi dalam {wait_id}, atau dari sambungan yang lebih cepat.",
+        "Too many slow requests are being received right now, so yours was stopped. Send it "
+        f"again in {wait_en}, or from a faster connection.",
+    )
+
+
 #: The refusals of a body cut off while it came: its form's text is still in the browser.
-CUT_OFF = frozenset({TOO_SLOW[0], SLOW_BUSY[0]})
+CUT_OFF = frozenset({TOO_SLOW[0], "slow_busy"})
 NOT_A_FORM = (
     "not_a_form",
     "Kirim laporan dari formulir di halaman ini; aplikasi mengirim JSON ke /api/v1/reports.",
@@ -116,10 +142,17 @@ BAD_EVIDENCE = (
     "evidence harus berupa daftar {name, content_base64}.",
     "evidence must be a list of {name, content_base64}.",
 )
+#: Seconds a client is told to wait (``Retry-After``) when a store of the portal (the spool,
+#: the tracking store, the evidence store) cannot be used: how long the fault lasts is not
+#: known, so not a promise. Half a minute: a lock or a restarting store has passed by then as
+#: a rule, and a reporter waiting on the page is not sent away for long.
+STORE_RETRY_SECONDS = 30
 TRACKING_DOWN = (
     "tracking_unavailable",
-    "Pelacakan tidak dapat dibuka saat ini. Silakan coba lagi beberapa saat lagi.",
-    "Tracking is not available right now. Please try again in a while.",
+    "Pelacakan tidak dapat dibuka saat ini. Silakan coba lagi dalam "
+    f"{wait_words(STORE_RETRY_SECONDS)[0]}.",
+    "Tracking is not available right now. Please try again in "
+    f"{wait_words(STORE_RETRY_SECONDS)[1]}.",
 )
 UNKNOWN_CODE = (
     "unknown_code",

@@ -44,6 +44,7 @@ from connectors.lapor.pages import Pages, filing_json
 from connectors.lapor.portal_settings import PortalSettings, source_of
 from connectors.lapor.rates import Action, RateLimits
 from connectors.lapor.sse import reader_gone, sse_event
+from connectors.lapor.stream_slots import StreamSlots
 from connectors.lapor.tracking import Tracked, TrackingStore, TrackingUnavailableError
 from streams.web.locales import Locale, negotiate
 
@@ -105,8 +106,7 @@ class Portal:
         self.tracking = tracking
         self.rates = rates
         self.pages = pages
-        #: Open streams by source (touched only on the portal's event loop).
-        self._streams: dict[str, int] = {}
+        self._streams = StreamSlots(MAX_STREAMS_PER_SOURCE, STREAM_SECONDS)
         #: Set when the server stops: open streams end.
         self.closing = False
 
@@ -194,13 +194,10 @@ class Portal:
 
     async def _over(self, request: web.Request, source: str, action: Action) -> web.StreamResponse:
         wait = self.rates.retry_after(action, source)
-        refusal = IntakeRefusedError(429, *refusals.too_many(wait))
+        refusal = IntakeRefusedError(429, *refusals.too_many(wait), retry_after=wait)
         if request.path == "/lapor":  # the reporter's words stay in the form, to send later
-            response = await self._form_again(request, refusal)
-        else:
-            response = self._refusal(request, refusal)
-        response.headers["Retry-After"] = str(wait)
-        return response
+            return await self._form_again(request, refusal)
+        return self._refusal(request, refusal)
 
     async def health(self, request: web.Request) -> web.Response:
         """200 while the portal serves."""
@@ -234,7 +231,7 @@ class Portal:
             submit = self.intake.submit
             accepted = await asyncio.to_thread(submit, body.fields, body.uploads, body.kept)
         except IntakeRefusedError as exc:
-            return self._html(self.pages.form(locale, body.fields, exc), exc.status)
+            return self._html(self.pages.form(locale, body.fields, exc), exc.status, exc)
         return self._html(self.pages.accepted(locale, accepted), 201)
 
     async def _form_again(self, request: web.Request, refusal: IntakeRefusedError) -> web.Response:
@@ -250,7 +247,7 @@ class Portal:
         held, lost = await asyncio.to_thread(self.intake.still_held, body.fields, body.kept)
         again = replace(refusal, held=held, not_kept=len(body.uploads) + lost)
         page = self.pages.form(locale_of(request), body.fields, again)
-        return self._html(page, refusal.status)
+        return self._html(page, refusal.status, refusal)
 
     async def submit_json(self, request: web.Request) -> web.Response:
         """A report as JSON: 202 with the tracking code, or the refusal."""
@@ -329,16 +326,15 @@ class Portal:
         if followed is None:
             return self._refusal(request, IntakeRefusedError(404, *refusals.UNKNOWN_CODE))
         tracked = followed[1]
-        source = source_of(request, self.settings)
-        if self._streams.get(source, 0) >= MAX_STREAMS_PER_SOURCE:
-            return self._refusal(request, IntakeRefusedError(429, *refusals.TOO_MANY))
-        self._streams[source] = self._streams.get(source, 0) + 1
+        source, now = source_of(request, self.settings), asyncio.get_running_loop().time()
+        if not self._streams.open(source, now):
+            wait = self._streams.free_in(source, now)
+            refused = IntakeRefusedError(429, *refusals.too_many_streams(wait), retry_after=wait)
+            return self._refusal(request, refused)
         try:
             return await self._stream(request, tracked)
         finally:
-            self._streams[source] -= 1
-            if not self._streams[source]:
-                del self._streams[source]
+            self._streams.close(source, now)
 
     async def _stream(self, request: web.Request, tracked: Tracked | None) -> web.StreamResponse:
         locale = locale_of(request)
@@ -372,7 +368,8 @@ class Portal:
                     return code, tracked
         except TrackingUnavailableError as exc:
             log.warning("lapor: tracking store unavailable (%s)", exc)
-            raise IntakeRefusedError(503, *refusals.TRACKING_DOWN) from None
+            wait = refusals.STORE_RETRY_SECONDS
+            raise IntakeRefusedError(503, *refusals.TRACKING_DOWN, retry_after=wait) from None
         return None
 
     def _refusal(self, request: web.Request, refusal: IntakeRefusedError) -> web.Response:
@@ -383,8 +380,18 @@ class Portal:
             "problems": [problem.as_json(locale) for problem in refusal.problems],
         }
         if request.path.startswith("/api/") or request.path.endswith("/events"):
-            return web.json_response(body, status=refusal.status)
-        return self._html(self.pages.refusal(locale, refusal), refusal.status)
+            return _retry(web.json_response(body, status=refusal.status), refusal)
+        return self._html(self.pages.refusal(locale, refusal), refusal.status, refusal)
 
-    def _html(self, text: str, status: int = 200) -> web.Response:
-        return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
+    def _html(
+        self, text: str, status: int = 200, refusal: IntakeRefusedError | None = None
+    ) -> web.Response:
+        page = web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
+        return page if refusal is None else _retry(page, refusal)
+
+
+def _retry(response: web.Response, refusal: IntakeRefusedError) -> web.Response:
+    """``response`` saying when to send again, if waiting is what ``refusal`` asks for."""
+    if refusal.retry_after is not None:
+        response.headers["Retry-After"] = str(refusal.retry_after)
+    return response

@@ -491,11 +491,16 @@ def test_an_unreachable_evidence_store_keeps_nothing(tmp_path: Path) -> None:
         payload: dict[str, Any] = report_fields()
         payload["evidence"] = evidence(("a.png", png(shade=43)))
 
-        status, answer = post_json(connector, payload)
+        headers = {"Content-Type": "application/json"}
+        status, answered, body = request(
+            connector, "POST", "/api/v1/reports", json.dumps(payload).encode(), headers
+        )
 
+        answer = json.loads(body)
         assert status == 503
         assert answer["error"] == "evidence_store_unavailable"
-        assert "coba lagi" in answer["message"]
+        assert "coba lagi dalam 30 detik" in answer["message"]
+        assert answered["Retry-After"] == "30"
         assert connector.read(None, 10) == []
     finally:
         connector.close()
@@ -691,9 +696,12 @@ def test_a_source_holds_a_few_streams_at_most(intake: LaporIntake) -> None:
             assert response.read1(4096).startswith(b"event: steps")
             open_streams.append(connection)
 
-        status, _, body = request(intake, "GET", path)
+        status, headers, body = request(intake, "GET", path)
 
         assert (status, json.loads(body)["error"]) == (429, "rate_limited")
+        # When the oldest of the four ends by itself (STREAM_SECONDS after it opened).
+        assert 290 <= int(headers["Retry-After"]) <= 300
+        assert "Tutup salah satunya, atau coba lagi dalam 5 menit" in json.loads(body)["message"]
     finally:
         for connection in open_streams:
             connection.close()
@@ -733,6 +741,27 @@ def test_a_spool_that_cannot_be_written_refuses_for_now_and_keeps_no_code(
         assert tracking.execute("SELECT count(*) FROM codes").fetchone() == (1,)
     finally:
         tracking.close()
+
+
+def test_a_form_refused_for_now_says_when_to_send_again_and_keeps_its_words(
+    intake: LaporIntake, tmp_path: Path
+) -> None:
+    assert post_json(intake, report_fields())[0] == 202  # the spool exists
+    body, content_type = multipart(report_fields(summary="Kedua kalinya: mobil dinas."), [])
+    locker = sqlite3.connect(tmp_path / "spool" / "intake.db", isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        status, headers, page = request(
+            intake, "POST", "/lapor?lang=en", body, {"Content-Type": content_type}
+        )
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+
+    assert status == 503
+    assert headers["Retry-After"] == "30"
+    assert "Please try again in 30 seconds." in page.decode()
+    assert "Kedua kalinya: mobil dinas." in page.decode()  # the form again, filled in
 
 
 def test_the_forms_address_leads_back_to_the_form(intake: LaporIntake) -> None:

@@ -7,6 +7,7 @@ Real HTTP from sockets writing at a set pace. The portal here waits :data:`IDLE_
 from __future__ import annotations
 
 import json
+import re
 import select
 import socket
 import time
@@ -17,7 +18,7 @@ import pytest
 
 from connectors.lapor.connector import LaporIntake
 from connectors.lapor.evidence import S3Location
-from connectors.lapor.pacing import MAX_SLOW_PER_SOURCE, SlowBodies
+from connectors.lapor.pacing import FLOOR_RATE, MAX_SLOW_PER_SOURCE, SlowBodies, _Progress
 from tests.connectors.test_lapor_portal import opened_intake
 from tests.lapor_support import CHAT_LOG, multipart, report_fields
 
@@ -156,15 +157,47 @@ def test_one_slow_body_more_than_a_source_may_send_is_refused(intake: LaporIntak
     status, _, body = late_answer.partition(b"\r\n\r\n")
     assert status.startswith(b"HTTP/1.1 503"), late_answer[:300]
     assert json.loads(body)["error"] == "slow_busy"
+    # When the first of the source's bodies is expected to be read at its pace of about
+    # 2 KiB/s: over a minute for 200 KB, never past the floor's end (grace + 200 KB at 1 KiB/s).
+    [retry_after] = re.findall(rb"\r\nRetry-After: (\d+)\r\n", status)
+    assert 30 < int(retry_after) <= IDLE_SECONDS + 200_000 / FLOOR_RATE
+    minutes = -(-int(retry_after) // 60)
+    assert f"Kirim lagi dalam {minutes} menit" in json.loads(body)["message"]
     assert others == [None] * MAX_SLOW_PER_SOURCE  # still being read
+
+
+def body(started: float = 0.0, size: int = 100 * 1024, received: int = 0) -> _Progress:
+    return _Progress(started, started, size, grace=1.0, received=received)
 
 
 def test_the_slow_bodies_slots_are_bounded_overall_and_freed() -> None:
     slots = SlowBodies(per_source=2, overall=3)
+    bodies = [body() for _ in range(5)]
 
-    taken = [slots.take(source) for source in ("a", "a", "a", "b", "c")]
-    slots.give_back("a")
+    taken = [slots.take(source, b) for source, b in zip("aaabc", bodies, strict=True)]
+    slots.give_back("a", bodies[0])
 
     assert taken == [True, True, False, True, False]
-    assert slots.take("c")
-    assert not slots.take("d")
+    assert slots.take("c", body())
+    assert not slots.take("d", body())
+
+
+def test_a_refused_body_is_told_when_a_slot_in_its_way_is_expected_free() -> None:
+    slots = SlowBodies(per_source=2, overall=3)
+    # Half of 100 KiB in 10 s: the other half in 10 s more at that pace.
+    half = body(received=50 * 1024)
+    assert slots.take("a", half)
+    # A quarter in 10 s: 30 s more at its pace.
+    assert slots.take("a", body(received=25 * 1024))
+    # Nothing yet: the floor's end, 1 s of grace + 100 s at 1 KiB/s after it began at 5 s.
+    assert slots.take("b", body(started=5.0))
+
+    assert slots.free_in("a", now=10.0) == 10  # its own slots are in its way
+    assert slots.free_in("c", now=10.0) == 10  # every slot is: the soonest of all
+    assert slots.free_in("b", now=10.0) == 10
+    slots.give_back("a", half)
+    assert slots.free_in("c", now=10.0) == 30
+    # A body far behind its floor is cut at the floor's end, however slow its pace.
+    slow = SlowBodies(per_source=1, overall=1)
+    assert slow.take("a", body(received=1))
+    assert slow.free_in("a", now=10.0) == 91

@@ -46,6 +46,7 @@ def test_the_json_answer_names_the_reason(intake: LaporIntake, locked: None) -> 
     assert status == 503
     assert headers["Content-Type"].startswith("application/json")
     assert json.loads(body)["error"] == "tracking_unavailable"
+    assert headers["Retry-After"] == "30"
 
 
 def test_the_page_says_to_try_again_in_the_readers_language(
@@ -56,4 +57,5 @@ def test_the_page_says_to_try_again_in_the_readers_language(
     assert status == 503
     assert headers["Content-Type"].startswith("text/html")
     assert headers["Cache-Control"] == "no-store"
-    assert "Tracking is not available right now" in page.decode()
+    assert "Tracking is not available right now. Please try again in 30 seconds." in page.decode()
+    assert headers["Retry-After"] == "30"
