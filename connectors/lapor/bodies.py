@@ -17,6 +17,7 @@ from typing import TypeVar
 from urllib.parse import parse_qsl
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import BadHttpMessage
 
 from connectors.lapor.intake import Upload
 from connectors.lapor.pacing import SlowBodies, paced
@@ -27,6 +28,9 @@ MULTIPART = "multipart/form-data"
 
 #: The most parts a form may have (the report form has about 20, and a few files).
 MAX_PARTS = 100
+
+#: Largest body of the tracking-code form (a code has at most 64 characters).
+CODE_FORM_BYTES = 4096
 
 #: The form's field naming a file held for it (:mod:`connectors.lapor.holding`) to send.
 KEPT = "kept_evidence"
@@ -87,6 +91,20 @@ class BodyReader:
         if request.content_type == MULTIPART:
             return await self.in_time(request, self._parts(request))
         return []  # as aiohttp's post(): a body of another type (JSON, say) holds no form field
+
+    async def code_field(self, request: web.Request) -> str | None:
+        """The tracking-code form's ``code``; None for a form too large, not UTF-8 or broken.
+
+        Raises:
+            IntakeRefusedError: 408 or 503, the body came too slowly (:meth:`in_time`).
+        """
+        if (request.content_length or CODE_FORM_BYTES + 1) > CODE_FORM_BYTES:
+            return None
+        try:
+            fields = await self.fields(request)
+        except (ValueError, BadHttpMessage):
+            return None
+        return next((str(value) for name, value in fields if name == "code"), "")
 
     async def _parts(self, request: web.Request) -> list[tuple[str, str | Upload]]:
         """A ``multipart/form-data`` body's fields, as aiohttp's ``post()`` reads them.

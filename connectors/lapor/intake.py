@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -73,6 +74,10 @@ class IntakeRefusedError(Exception):
     held: list[HeldFile] = field(default_factory=list)
     #: How many of the files chosen are not held: the page asks for them again.
     not_kept: int = 0
+    #: The names on the reporter's device of the files just sent that are not held, so the
+    #: page says which to choose again (the rest of ``not_kept`` were held for an earlier
+    #: page of the form and are named by it only).
+    again: list[str] = field(default_factory=list)
     #: Seconds after which sending again may succeed (``Retry-After``); None: not a matter
     #: of waiting.
     retry_after: int | None = None
@@ -146,6 +151,7 @@ class ReportIntake:
             return self._accept(raw, uploads, held, lost, now, holds=kept is not None)
         except IntakeRefusedError as exc:
             exc.not_kept = len(uploads) - len(exc.held) + lost
+            exc.again = not_held_names(uploads, exc.held)
             exc.held = [*held, *exc.held]
             raise
 
@@ -293,6 +299,18 @@ class ReportIntake:
             if added:  # no report, no code; a code an earlier sending added stays
                 self.parts.tracking.remove(ids.tracking_code)
             raise _unavailable("spool_unavailable", str(exc)) from exc
+
+
+def not_held_names(uploads: Sequence[Upload], held: Sequence[HeldFile]) -> list[str]:
+    """The names of ``uploads`` that are not among the files ``held`` for them, in order."""
+    left = Counter(file.name for file in held)
+    names = []
+    for upload in uploads:
+        if left[upload.name]:
+            left[upload.name] -= 1
+        else:
+            names.append(upload.name)
+    return names
 
 
 #: The file name extension of each accepted media type.

@@ -92,6 +92,8 @@ class Pages:
             held=refusal.held if refusal else [],
             hold_minutes=HOLD_SECONDS // 60,
             files_again=bool(refusal and refusal.not_kept),
+            again=refusal.again if refusal else [],
+            lost_kept=max(refusal.not_kept - len(refusal.again), 0) if refusal else 0,
             problems=refusal.problems if refusal else [],
             agencies=self.agencies,
             violations=violation_codes(),

@@ -34,7 +34,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 
 from connectors.json_input import read_json
-from connectors.lapor import refusals
+from connectors.lapor import lost_token, refusals
 from connectors.lapor.bodies import MULTIPART, URLENCODED, BodyReader
 from connectors.lapor.codes import code_fault, read_code, readings
 from connectors.lapor.intake import IntakeRefusedError, ReportIntake
@@ -58,8 +58,6 @@ STREAM_SECONDS = 300.0
 HEARTBEAT_SECONDS = 15.0
 #: Streams one source may hold open at once (a reporter needs one; a few tabs are fine).
 MAX_STREAMS_PER_SOURCE = 4
-#: Largest body of the tracking-code form (a code has at most 64 characters).
-CODE_FORM_BYTES = 4096
 #: The pages' scripts (files, so the policy allows no inline script).
 SCRIPTS = ("track.js", "form.js", "draft.js")
 #: Paths no rate limit counts: the probe, the empty form and the pages' scripts.
@@ -227,11 +225,14 @@ class Portal:
             return self._html(
                 self.pages.form(locale, {}, IntakeRefusedError(400, *refusals.NOT_FORM)), 400
             )
+        lost = lost_token.renew(body.fields)  # an old or saved page: held files need one
         try:
             submit = self.intake.submit
             accepted = await asyncio.to_thread(submit, body.fields, body.uploads, body.kept)
         except IntakeRefusedError as exc:
-            return self._html(self.pages.form(locale, body.fields, exc), exc.status, exc)
+            refused = lost_token.explained(exc) if lost else exc
+            page = self.pages.form(locale, body.fields, refused)
+            return self._html(page, refused.status, refused)
         return self._html(self.pages.accepted(locale, accepted), 201)
 
     async def _form_again(self, request: web.Request, refusal: IntakeRefusedError) -> web.Response:
@@ -245,7 +246,8 @@ class Portal:
         # Unread, so holding its files would spend the work the limit spares: the files held
         # for it already stay listed, and the ones just chosen are asked for again.
         held, lost = await asyncio.to_thread(self.intake.still_held, body.fields, body.kept)
-        again = replace(refusal, held=held, not_kept=len(body.uploads) + lost)
+        names = [upload.name for upload in body.uploads]
+        again = replace(refusal, held=held, not_kept=len(names) + lost, again=names)
         page = self.pages.form(locale_of(request), body.fields, again)
         return self._html(page, refusal.status, refusal)
 
@@ -280,7 +282,7 @@ class Portal:
     async def find_code(self, request: web.Request) -> web.Response:
         """The code typed into the form: on to its page, or the form again saying what is wrong."""
         locale = locale_of(request)
-        typed = await self._typed_code(request)
+        typed = await self.bodies.code_field(request)
         if typed is not None and not typed.strip():
             return self._html(self.pages.ask_code(locale, problem="empty"), 400)
         code = read_code(typed) if typed is not None else None
@@ -291,16 +293,6 @@ class Portal:
             return self._html(self.pages.ask_code(locale, problem=problem, typed=shown), 404)
         suffix = "?lang=en" if locale == "en" else ""
         raise web.HTTPSeeOther(f"/lacak/{code}{suffix}")
-
-    async def _typed_code(self, request: web.Request) -> str | None:
-        """The form's code field; None for a form too large, not UTF-8 or broken."""
-        if (request.content_length or CODE_FORM_BYTES + 1) > CODE_FORM_BYTES:
-            return None
-        try:
-            fields = await self.bodies.fields(request)
-        except (ValueError, BadHttpMessage):
-            return None
-        return next((str(value) for name, value in fields if name == "code"), "")
 
     async def status(self, request: web.Request) -> web.Response:
         """The case's steps, in plain words."""

@@ -40,14 +40,18 @@ def file_input(page: str) -> str:
     return tags[0]
 
 
-def test_a_refused_form_that_carried_files_asks_for_them_again(intake: LaporIntake) -> None:
-    # A browser never fills a file field in again: the reporter must be told to choose again.
+def test_a_refused_form_that_carried_files_keeps_them_even_without_its_token(
+    intake: LaporIntake,
+) -> None:
+    # A browser never fills a file field in again: the portal holds the files instead, also
+    # for a form that came without its token (it gets one: connectors/lapor/lost_token.py).
     status, page = send(intake, report_fields(summary=""), [("foto.png", png())])
 
     assert status == 400
-    assert 'id="evidence-again"' in page
-    assert "pilih lagi sebelum mengirim laporan" in page
-    assert 'aria-describedby="evidence-again evidence-hint"' in file_input(page)
+    assert 'name="kept_evidence"' in page
+    assert "foto.png" in page
+    assert 'id="evidence-again"' not in page
+    assert 'aria-describedby="evidence-hint"' in file_input(page)
     assert intake.read(None, 10) == []
 
 
