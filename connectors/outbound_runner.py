@@ -47,10 +47,11 @@ from connectors.errors import PermanentError
 from connectors.feed_chains import FeedChains
 from connectors.feed_holds import FeedHolds
 from connectors.heads import HeadKeeper
+from connectors.producer_renewal import RenewsProducer
 from connectors.receipts import believed_refusal
 from connectors.record_failures import INTERNAL_ERROR, failure_reason, is_machine_failure
 from connectors.retry import GaveUp, RetryPolicy, with_retries
-from connectors.runtime import Patience, RenewsProducer, unwatched
+from connectors.runtime import Patience, unwatched
 from monitoring.connectors import ConnectorProbe
 from schemas.codec import AvroCodec, CodecError
 from streams.domain.entries import EntryProblem, check_entry, open_feed_disclosures

@@ -29,7 +29,6 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from connectors.base import (
-    Connector,
     ConnectorConfig,
     Event,
     InboundConnector,
@@ -39,6 +38,7 @@ from connectors.clear_fields import clear_field_refusal
 from connectors.dead_letters import PUBLISH_TIMEOUT_SECONDS, Rejection, send_dead_letter
 from connectors.emitters import Emitter, emitter_of
 from connectors.errors import ConnectorError, PermanentError
+from connectors.producer_renewal import RenewsProducer
 from connectors.record_failures import INTERNAL_ERROR, failure_reason, is_machine_failure
 from connectors.rejected_hook import tell_system
 from connectors.retry import GaveUp, RetryPolicy, with_retries
@@ -48,7 +48,6 @@ from schemas.envelope import aware_time
 from schemas.errors import NaiveTimeError
 from streams import logs
 from streams.broker.checkpoints import CheckpointStore
-from streams.broker.producer_close import close_within
 from streams.broker.topic_presence import TopicPresence
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.keyring import KeyRing
@@ -116,43 +115,6 @@ def _iso(value: Any) -> str:
     if isinstance(value, datetime | date):
         return value.isoformat()
     raise TypeError(type(value).__name__)
-
-
-class RenewsProducer:
-    """A runner whose producer is made again once a broker stopped answering it.
-
-    kafka-python's producer takes no record again once a broker froze or went away: a runner
-    whose send the broker did not take calls :meth:`_producer_lost`, and :meth:`_renew_producer`
-    before it sends again. Without ``new_producer``, the same producer is tried again.
-    """
-
-    connector: Connector[ConnectorConfig]
-    producer: KafkaProducer
-    new_producer: Callable[[], KafkaProducer] | None
-    #: The producer met a broker that did not answer: make another before sending again.
-    _stale: bool = False
-
-    def _producer_lost(self) -> None:
-        """The broker did not take a send: the next pass makes a new producer first."""
-        self._stale = self.new_producer is not None
-
-    def _renew_producer(self) -> bool:
-        """A new producer in place of a stale one; False while no broker answers."""
-        if not self._stale or self.new_producer is None:
-            return True
-        try:
-            renewed = self.new_producer()
-        except KafkaError as exc:
-            log.warning(
-                "%s: no broker answers yet (%s); tried again at the next pass",
-                self.connector.name,
-                type(exc).__name__,
-            )
-            return False
-        # What the stale one still queues is sent again since, through the new one.
-        close_within(self.producer, 1.0)
-        self.producer, self._stale = renewed, False
-        return True
 
 
 class InboundRunner(RenewsProducer):
