@@ -6,11 +6,15 @@ trail order, through the same step ingress applies to an event it accepts
 the hub received it. The store holds only accepted events, so no check is repeated. An entry
 whose bytes no longer decode, or a trail that does not start with its report, leaves its case
 out and is counted: ``kawal audit verify`` says what is wrong with it.
+
+The fold applies today's rules and registry: the supervisor of a case the hub opened before it
+kept one is chosen as the hub would choose it now (:func:`streams.domain.parties.supervisor_of`),
+while a clock whose breach was recorded names the institution that breach named.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
 
@@ -31,6 +35,8 @@ class LifecycleReader:
     authorities: AuthorityMap
     deadline_rules: dict[str, DeadlineRule]
     calendar: WorkingCalendar
+    #: The registered institutions' ids: which Bawaslu office answers for a report.
+    registered: Collection[str]
     unreadable: list[str] = field(default_factory=list)
 
     def lifecycles(self, entries: Iterable[AuditRow]) -> Iterator[tuple[str, CaseLifecycle]]:
@@ -58,5 +64,11 @@ class LifecycleReader:
         record = self.codec.decode(row.event).record
         authority = acting_authority(self.authorities, case, record["envelope"]["event_time"])
         return next_state(
-            case, record, authority, self.deadline_rules, self.calendar, row.recorded_at
+            case,
+            record,
+            authority,
+            self.deadline_rules,
+            self.calendar,
+            row.recorded_at,
+            registered=self.registered,
         )

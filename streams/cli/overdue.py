@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Collection
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -49,7 +50,7 @@ def _listed(args: argparse.Namespace, settings: Settings) -> int:
     if args.institution is not None and args.institution not in known:
         return unknown_institution(args.institution, as_json=args.json)
     now = datetime.now(UTC)
-    found, left_out = overdue_rows(settings, now)
+    found, left_out = overdue_rows(settings, now, known)
     rows = [
         row
         for row in found
@@ -73,8 +74,13 @@ def _listed(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def overdue_rows(settings: Settings, now: datetime) -> tuple[list[OverdueClock], list[str]]:
+def overdue_rows(
+    settings: Settings, now: datetime, registered: Collection[str]
+) -> tuple[list[OverdueClock], list[str]]:
     """The overdue clocks of the configured audit store's open cases at ``now``.
+
+    ``registered``: the ids of the registered institutions, of which the Bawaslu offices
+    answer for the reports they must register (:func:`streams.domain.parties.supervisor_of`).
 
     Returns:
         The clocks, and the ids of the cases left out: their stored trail does not read back.
@@ -95,7 +101,11 @@ def overdue_rows(settings: Settings, now: datetime) -> tuple[list[OverdueClock],
     rules = load_rules(settings.deadlines_file)
     calendar = load_calendar(settings.calendar_file)
     reader = LifecycleReader(
-        AvroCodec(default_catalog()), load_authority_map(settings.authority_file), rules, calendar
+        AvroCodec(default_catalog()),
+        load_authority_map(settings.authority_file),
+        rules,
+        calendar,
+        registered,
     )
     with AuditStore.open_existing(settings.audit_url) as store:
         rows = overdue_clocks(reader.lifecycles(store.entries()), rules, calendar, now)

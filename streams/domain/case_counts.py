@@ -30,14 +30,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from streams.domain.deadlines import (
-    RESPONSIBLE_ROLES,
-    DeadlineRule,
-    is_breached,
-    is_met,
-    is_provisional,
-)
+from streams.domain.deadlines import DeadlineRule, is_breached, is_met, is_provisional
 from streams.domain.lifecycle import CaseLifecycle, Phase
+from streams.domain.responsibility import RESPONSIBLE_ROLES
 
 #: Responsible role of a clock whose rule is no longer configured.
 UNKNOWN_ROLE = "UNKNOWN"

@@ -7,6 +7,7 @@ so a case read back from the store holds the very phase and clocks the hub's cas
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from streams.domain.authority import AuthorityMap
 from streams.domain.calendar import WorkingCalendar
 from streams.domain.deadlines import DeadlineRule, update_clocks
 from streams.domain.lifecycle import CaseLifecycle, advance, start
+from streams.domain.parties import supervisor_of
 
 
 def acting_authority(
@@ -40,8 +42,14 @@ def next_state(
     deadline_rules: dict[str, DeadlineRule],
     calendar: WorkingCalendar,
     received_at: datetime | None = None,
+    *,
+    registered: Collection[str],
 ) -> CaseLifecycle:
     """The lifecycle after the accepted event ``record`` (``case`` is left unchanged).
+
+    The case's supervisor is chosen once, at its report, or at its first event after the hub
+    began keeping it (:func:`streams.domain.parties.supervisor_of`): an office registered
+    later takes over no case, and a clock keeps the supervisor it started with.
 
     Args:
         case: The case before the event; None for the report that opens it.
@@ -51,11 +59,14 @@ def next_state(
         calendar: The working-day calendar.
         received_at: When the hub recorded the event (see
             :func:`streams.domain.deadlines.update_clocks`).
+        registered: The ids of the registered institutions, of which Bawaslu offices count.
     """
     event_type = record["envelope"]["event_type"]
     after = advance(case.copy(), event_type, record) if case else start(record, authority)
     # A case reported before a transfer is handed over to the new holder with its first event
     # after it: the router and the deadline timer then address the new holder.
     after.authority = authority
+    if after.supervisor is None:
+        after.supervisor = supervisor_of(after.reporter, after.region_code, registered)
     update_clocks(after, deadline_rules, calendar, event_type, record, received_at)
     return after

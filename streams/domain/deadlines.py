@@ -1,6 +1,7 @@
 """Deadline rules (``data/deadlines.toml``) and the clocks they run on each case.
 
-A rule names its legal source; clocks count Indonesian working days
+A rule names its legal source and the party that answers for it
+(:mod:`streams.domain.responsibility`); clocks count Indonesian working days
 (:mod:`streams.domain.calendar`) from the day the starting event happened and run out at midnight
 Jakarta time after the last working day. A clock that another party answers for than the
 starting event's sender starts no earlier than the hub recorded that event: the party cannot act
@@ -32,6 +33,13 @@ from schemas.errors import KawalError
 from streams.domain.calendar import MAX_WORKING_DAYS, WorkingCalendar
 from streams.domain.data_files import read_toml
 from streams.domain.lifecycle import CaseLifecycle
+from streams.domain.responsibility import (
+    RESPONSIBLE_ROLES,
+    SUPERVISOR,
+    clock_institution,
+    party_institution,
+    responsible_party,
+)
 
 #: Western Indonesia Time, where the agencies' working days end.
 JAKARTA = timezone(timedelta(hours=7))
@@ -40,12 +48,6 @@ BREACH_NAMESPACE = uuid.UUID("5f0c1d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f")
 #: How long the timer leaves a clock that ran out before the hub learnt of it, by default: a
 #: backlog's later events come after its first, in the same import or its sender's next.
 HISTORY_GRACE = timedelta(hours=24)
-#: Who answers for a clock, and the InstitutionRole symbol of that party.
-RESPONSIBLE_ROLES = {
-    "reporter": "ELECTION_SUPERVISOR",
-    "employing_agency": "PPK",
-    "authority": "RECOMMENDING_AUTHORITY",
-}
 
 
 class DeadlineRulesError(KawalError):
@@ -60,6 +62,7 @@ class DeadlineRule:
     starts_on: str
     stops_on: frozenset[str]
     working_days: int
+    #: The party that answers for it (:mod:`streams.domain.responsibility`), by its current name.
     responsible: str
     legal_source: str
     #: Field of the starting event giving the working days instead, when it gives any.
@@ -83,8 +86,7 @@ def load_rules(path: Path | None = None) -> dict[str, DeadlineRule]:
 
 
 def _rule(entry: dict[str, Any]) -> DeadlineRule:
-    if entry["responsible"] not in RESPONSIBLE_ROLES:
-        raise ValueError(f"responsible must be one of {sorted(RESPONSIBLE_ROLES)}")
+    responsible = responsible_party(entry["responsible"])
     if not 0 < int(entry["working_days"]) <= MAX_WORKING_DAYS:
         raise ValueError(f"working_days must be 1 to {MAX_WORKING_DAYS}")
     return DeadlineRule(
@@ -92,7 +94,7 @@ def _rule(entry: dict[str, Any]) -> DeadlineRule:
         starts_on=entry["starts_on"],
         stops_on=frozenset(entry["stops_on"]),
         working_days=int(entry["working_days"]),
-        responsible=entry["responsible"],
+        responsible=responsible,
         legal_source=entry["legal_source"],
         days_from=entry.get("days_from"),
     )
@@ -148,9 +150,12 @@ def update_clocks(
         return
     for rule in rules.values():
         if rule.starts_on == event_type:
-            own = responsible_institution(case, rule) == sender
+            responsible = party_institution(case, rule.responsible)
+            own = responsible == sender
             started = happened if own or received_at is None else max(happened, received_at)
             clock = _start_clock(rule, calendar, record, started)
+            if rule.responsible == SUPERVISOR:
+                clock["responsible"] = responsible
             case.clocks = [*case.clocks, _watched(clock, sender if own else None, received_at)]
 
 
@@ -181,10 +186,15 @@ def _reported_met(clock: dict[str, Any], breach: dict[str, Any]) -> bool:
 
 
 def _breached(clock: dict[str, Any], breach: dict[str, Any]) -> dict[str, Any]:
-    """``clock`` marked breached if ``breach`` (a DeadlineBreached) reports it."""
+    """``clock`` marked breached if ``breach`` (a DeadlineBreached) reports it.
+
+    A clock keeping whom it answers to takes the institution the breach named: a case read back
+    from the store under today's rules still names whom the hub held to account then.
+    """
     if not _reports(clock, breach) or is_breached(clock):
         return clock
-    return clock | {"breached_at": breach["breached_at"].isoformat()}
+    named = {"responsible": breach["responsible_institution"]} if "responsible" in clock else {}
+    return clock | {"breached_at": breach["breached_at"].isoformat()} | named
 
 
 def _watched(
@@ -203,16 +213,6 @@ def _watched(
     if received_at is not None and datetime.fromisoformat(clock["due_at"]) <= received_at:
         clock = clock | {"history_from": received_at.isoformat()}
     return clock
-
-
-def responsible_institution(case: CaseLifecycle, rule: DeadlineRule) -> str:
-    """The institution that answers for ``case``'s clock of ``rule``."""
-    responsible: str = {
-        "reporter": case.reporter,
-        "employing_agency": case.employing_agency,
-        "authority": case.authority,
-    }[rule.responsible]
-    return responsible
 
 
 def _start_clock(
@@ -372,7 +372,7 @@ def breach_event(
     case_id: str, case: CaseLifecycle, clock: dict[str, Any], rule: DeadlineRule, now: datetime
 ) -> dict[str, Any]:
     """The DeadlineBreached event for a clock that ran out (``met_at`` set if met late)."""
-    responsible = responsible_institution(case, rule)
+    responsible = clock_institution(case, clock, rule.responsible)
     event_id = uuid.uuid5(BREACH_NAMESPACE, f"{case_id}/{rule.id}/{clock['caused_by']}")
     return {
         "envelope": envelope(

@@ -77,6 +77,9 @@ class CaseLifecycle:
     employing_agency: str
     region_code: str
     violation: str
+    #: The Bawaslu office answering for registration and verification (parties.supervisor_of);
+    #: None in a lifecycle kept before the hub chose one, until its next event.
+    supervisor: str | None = None
     recommended_level: str | None = None
     #: The kind recommended with it (None: left to the PPK, or recommended before it was kept).
     recommended_kind: str | None = None

@@ -13,14 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from streams.domain.calendar import WorkingCalendar
-from streams.domain.deadlines import (
-    RESPONSIBLE_ROLES,
-    DeadlineRule,
-    is_breached,
-    overdue,
-    responsible_institution,
-)
+from streams.domain.deadlines import DeadlineRule, is_breached, overdue
 from streams.domain.lifecycle import CaseLifecycle
+from streams.domain.responsibility import RESPONSIBLE_ROLES, clock_institution
 from streams.domain.triage import is_open
 from streams.domain.working_time import jakarta_day
 
@@ -75,7 +70,9 @@ def _row(
         due_at=due_at,
         late_hours=int((now - due_at).total_seconds() // 3600),
         late_working_days=calendar.elapsed(last_day, jakarta_day(now)),
-        responsible_institution=None if rule is None else responsible_institution(case, rule),
+        responsible_institution=(
+            None if rule is None else clock_institution(case, clock, rule.responsible)
+        ),
         responsible_role=None if rule is None else RESPONSIBLE_ROLES[rule.responsible],
         breach_recorded=is_breached(dict(clock)),
     )

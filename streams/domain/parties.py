@@ -208,10 +208,38 @@ def registrars(parties: CaseParties) -> tuple[str, ...]:
     wait at "received" past its registration deadline. A report filed with a Bawaslu office
     is that office's to register: no other regional office is party to it.
     """
-    reporter = parties.reporter
-    if reporter == NATIONAL_SUPERVISOR or reporter.startswith(SUPERVISOR_PREFIX):
+    if is_supervisor(parties.reporter):
         return ()
     return supervisors_of(parties.region_code)
+
+
+def is_supervisor(institution_id: str) -> bool:
+    """Whether ``institution_id`` names a Bawaslu office: Bawaslu RI, a province's, a regency's."""
+    return institution_id == NATIONAL_SUPERVISOR or institution_id.startswith(SUPERVISOR_PREFIX)
+
+
+def supervisor_of(reporter: str, region: str, registered: Collection[str]) -> str:
+    """The Bawaslu office that answers for registering and verifying a report.
+
+    The reporting office when a Bawaslu office filed it (Bawaslu RI's own finding included).
+    A report an inspectorate or BKN's portal filed is its region's: the regency's or city's
+    office, the closest, to which Perbawaslu 7/2022 gives reports of regional matters, when
+    ``registered`` (the registry's ids) holds it; else the province's, registered or not (an
+    unregistered office still answers for the deadline and shows overdue, as a PPK does).
+
+    Example:
+        >>> supervisor_of("inspektorat.3374", "337401", {"bawaslu.33", "bawaslu.3374"})
+        'bawaslu.3374'
+        >>> supervisor_of("inspektorat.3374", "3374", {"bawaslu.33"})
+        'bawaslu.33'
+        >>> supervisor_of("bawaslu.33", "3374", {"bawaslu.33", "bawaslu.3374"})
+        'bawaslu.33'
+    """
+    if is_supervisor(reporter):
+        return reporter
+    offices = supervisors_of(region)
+    closest = offices[-1]
+    return closest if closest in registered else offices[0]
 
 
 def supervisors_of(region: str) -> tuple[str, ...]:

@@ -273,7 +273,15 @@ def admit(
         rejection = check_report(rules.institutions, record, disclosed)
     if rejection is not None:
         return rejection
-    return next_state(case, record, authority, rules.deadline_rules, rules.calendar, received_at)
+    return next_state(
+        case,
+        record,
+        authority,
+        rules.deadline_rules,
+        rules.calendar,
+        received_at,
+        registered=rules.institutions,
+    )
 
 
 def disclosed_values(disclosures: Disclosures) -> dict[str, str]:

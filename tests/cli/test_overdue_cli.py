@@ -16,6 +16,9 @@ from schemas.codec import AvroCodec
 from streams.audit.store import AuditStore
 from streams.cli import main
 from streams.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from streams.domain.calendar import load_calendar
+from streams.domain.deadlines import breach_event, load_rules, update_clocks
+from streams.domain.lifecycle import start
 from tests.dashboard_mix import follow_up_breach
 from tests.entrytools import signed_rows
 from tests.hubtools import (
@@ -179,3 +182,69 @@ def test_text_says_so_when_nothing_is_overdue(
     assert main(["case", "overdue", "--institution", "bkn"]) == EXIT_OK
 
     assert capsys.readouterr().out == "no overdue clocks\n"
+
+
+def _old_breach(first: dict[str, Any]) -> dict[str, Any]:
+    """The DeadlineBreached a hub that held the reporter to account recorded for ``first``."""
+    rules, case = load_rules(), start(first, "bkn")
+    update_clocks(case, rules, load_calendar(), "ReportReceived", first)
+    [clock] = case.clocks
+    return breach_event(
+        first["envelope"]["case_id"], case, clock, rules["report_registration"], START
+    )
+
+
+@pytest.fixture
+def inspected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A store of two reports of inspektorat.3374 waiting for registration: one whose breach a
+    hub recorded against the inspectorate, one without; their ids."""
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    monkeypatch.setenv("KAWAL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KAWAL_AUDIT_DB_URL", url)
+    store = AuditStore(url)
+    store.create_schema()
+    breached = report("inspektorat.3374")
+    breached["envelope"]["event_time"] = START
+    found = {
+        "waiting": _stored(store, [report("inspektorat.3374")]),
+        "breached": _stored(store, [breached, _old_breach(breached)]),
+    }
+    store.close()
+    return found
+
+
+def test_an_inspectorates_report_is_overdue_for_the_bawaslu_office_of_its_region(
+    inspected: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The bundled registry holds no bawaslu.3374: the province office answers for it.
+    [row] = _overdue(capsys, "--institution", "bawaslu.33")
+
+    assert (row["case_id"], row["rule_id"]) == (inspected["waiting"], "report_registration")
+    assert row["responsible_role"] == "ELECTION_SUPERVISOR"
+    assert not row["breach_recorded"]
+    assert _overdue(capsys, "--institution", "inspektorat.3374") == [
+        r for r in _overdue(capsys) if r["case_id"] == inspected["breached"]
+    ]
+
+
+def test_a_registered_regency_office_answers_for_its_regions_reports(
+    inspected: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    registry = tmp_path / "institutions.toml"
+    registry.write_text(
+        (Path(__file__).parents[2] / "streams" / "data" / "institutions.toml").read_text(
+            encoding="utf-8"
+        )
+        + '\n[[institution]]\nid = "bawaslu.3374"\nrole = "election_supervisor"\n'
+        'name = "Bawaslu Kota Semarang"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("KAWAL_INSTITUTIONS_FILE", str(registry))
+
+    rows = {r["case_id"]: r["responsible_institution"] for r in _overdue(capsys)}
+
+    # The breach recorded against the inspectorate still names it: that is what the hub said.
+    assert rows == {inspected["waiting"]: "bawaslu.3374", inspected["breached"]: "inspektorat.3374"}
