@@ -262,7 +262,9 @@ def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_escaped() -> None:
 
 
 def test_figures_export_escapes_formulas_and_keeps_numbers() -> None:
-    view = {"follow_up": [{"agency": "+cmd", "recommended": 3, "followed_up": 0,
+    # The name is the registry's text, escaped as the senders' is.
+    view = {"follow_up": [{"agency": "+cmd", "agency_name": "@SUM(A1)", "recommended": 3,
+                           "followed_up": 0,
                            "not_followed_up": 4, "pending": 1, "overdue": 2,
                            "closed_without_follow_up": 1,
                            "follow_up_rate": -0.5}]}  # fmt: skip
@@ -272,4 +274,5 @@ def test_figures_export_escapes_formulas_and_keeps_numbers() -> None:
     assert exported == {"agency": "'+cmd", "recommended": "3", "followed_up": "0",
                         "not_followed_up": "4", "pending": "1", "overdue": "2",
                         "closed_without_follow_up": "1",
-                        "follow_up_rate": "-0.5", "withheld_because": ""}  # fmt: skip
+                        "follow_up_rate": "-0.5", "withheld_because": "",
+                        "agency_name": "'@SUM(A1)"}  # fmt: skip
