@@ -40,6 +40,9 @@ class FollowedKekRing:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        # Resolved once: the settings do not change, and building the path at every wrap (a
+        # data key per new case) cost more than the stat itself.
+        self._file = settings.effective_kek_file
         self._stamp = self._stamp_now()
         self._ring = load_kek_ring(settings)
         self._problem: str | None = None
@@ -59,7 +62,7 @@ class FollowedKekRing:
 
     def _stamp_now(self) -> Stamp:
         try:
-            status = os.stat(self._settings.effective_kek_file)
+            status = os.stat(self._file)
         except OSError:
             return None
         return status.st_ino, status.st_mtime_ns, status.st_size
