@@ -51,6 +51,25 @@ def test_another_process_finds_the_same_keys(
     assert live(vault.keys_for(cases, create=False)) == both
 
 
+def test_a_key_another_process_made_first_is_answered_not_the_one_made_here(
+    vault: DataKeyVault, open_vault: OpenVault, ring: KekRing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [first, fresh] = case_ids(2)
+    theirs = live(vault.keys_for([first], create=True))
+    other = open_vault(ring)
+    # `other` read before `vault` committed its key, so it makes one of its own for `first`:
+    # its insert keeps the row already there, and only that row is read back.
+    monkeypatch.setattr(other, "_read", lambda wanted: {})
+
+    answered = live(other.keys_for([first, fresh], create=True))
+
+    assert answered[first] == theirs[first]
+    monkeypatch.undo()
+    assert live(other.keys_for([first, fresh], create=False)) == answered
+    assert live(vault.keys_for([fresh], create=False)) == {fresh: answered[fresh]}
+    assert vault.keys_per_kek() == {vault.ring.current_id: 2}
+
+
 def test_a_reader_gets_no_key_for_a_case_without_one(vault: DataKeyVault) -> None:
     [known, unknown] = case_ids(2)
     vault.keys_for([known], create=True)
