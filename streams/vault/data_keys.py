@@ -251,15 +251,11 @@ class DataKeyVault:
             for case_id, key in wrapped.items()
         ]
         try:
-            # The insert comes first: on SQLite it takes the write lock before anything is
-            # read, so the read after it sees every key another process committed. Only the
-            # keys another process made first are read back: the rows inserted are ours, and
-            # reading all of them again cost a fifth of making a new case's key.
+            # The insert takes SQLite's write lock first, so the read after it sees every key
+            # committed elsewhere; the rows it returns are ours, only the others are read back.
             with self.engine.begin() as conn:
-                inserted = conn.execute(
-                    _insert(conn).on_conflict_do_nothing().returning(CaseDataKey.case_id), values
-                )
-                ours = set(inserted.scalars())
+                insert = _insert(conn).on_conflict_do_nothing().returning(CaseDataKey.case_id)
+                ours = set(conn.execute(insert, values).scalars())
                 stored = {case_id: _Stored(case_id, wrapped[case_id]) for case_id in ours}
                 stored |= _select(conn, [case_id for case_id in case_ids if case_id not in ours])
         except SQLAlchemyError as exc:
