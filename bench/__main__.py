@@ -253,7 +253,9 @@ def replay_rate(bootstrap: str, codec: AvroCodec, workdir: Path) -> tuple[float,
     store = AuditStore(f"sqlite:///{workdir / 'replayed.db'}")
     store.create_schema()
     try:
-        result = replay([bootstrap], store, codec, progress=False)
+        # The registry of the bench hub's home (running_hub): its keys made the entries.
+        keys = keyring_of(Settings(home=workdir / "home")).registry
+        result = replay([bootstrap], store, codec, keys, progress=False)
     finally:
         store.close()
     return result.per_second, result.read

@@ -1,6 +1,7 @@
 """Audit entries as the audit store's rows, from what ``kawal.case.audit`` carries.
 
-Only the hub's worker writes that topic, and only ``kawal.AuditEntry`` records. Anything else
+Only the hub's worker should write that topic, and only ``kawal.AuditEntry`` records (which
+entries the hub made is :mod:`streams.audit.hub_entries`'s question). Anything else
 found there (another schema's record from a misdirected producer) is refused as a record that
 does not fit, as one that does not decode is: storing it, or failing on it, would stop the
 trail behind it at every start of the sink and of ``kawal replay``.
@@ -34,7 +35,17 @@ def row_from_entry(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def row_from_record(codec: AvroCodec, value: bytes) -> dict[str, Any]:
-    """The row of a record of ``kawal.case.audit``.
+    """The row of a record of ``kawal.case.audit``, unchecked (:mod:`streams.audit.hub_entries`).
+
+    Raises:
+        CodecError: the record does not decode, or is not a ``kawal.AuditEntry``
+            (:class:`~schemas.errors.SchemaMismatchError`, naming its schema).
+    """
+    return row_from_entry(entry_from_record(codec, value))
+
+
+def entry_from_record(codec: AvroCodec, value: bytes) -> dict[str, Any]:
+    """The decoded ``kawal.AuditEntry`` of a record of ``kawal.case.audit``.
 
     Raises:
         CodecError: the record does not decode, or is not a ``kawal.AuditEntry``
@@ -47,4 +58,4 @@ def row_from_record(codec: AvroCodec, value: bytes) -> dict[str, Any]:
             f"this is a {decoded.full_name}: find the producer that wrote it there (the "
             "record's place is its source) and have it write where its schema belongs"
         )
-    return row_from_entry(decoded.record)
+    return decoded.record

@@ -1,20 +1,24 @@
 """``kawal replay``: rebuild the audit store from ``kawal.case.audit``.
 
 Reads every partition of the topic from its beginning up to the high watermark its Fetch
-responses carry (right on Kafka and on tansu alike), decodes the entries and stores them in
-batches, each in one transaction with the offsets it came from: the store's own positions,
-which the audit sink resumes from, so a sink started after a replay does not read it again. Entries
+responses carry (right on Kafka and on tansu alike), decodes the entries, keeps those the hub
+made (the audit sink's checks: :mod:`streams.audit.hub_entries`) and stores them in batches,
+each in one transaction with the offsets it came from: the store's own positions, which the
+audit sink resumes from, so a sink started after a replay does not read it again. Entries
 already stored are ignored, so replaying twice adds nothing. Records that do not decode, or
-are not audit entries (:mod:`streams.audit.entry_rows`), were dead-lettered by the sink when
-they were first written; they are counted and skipped.
+are not audit entries (:mod:`streams.audit.entry_rows`), and entries the hub did not make were
+dead-lettered by the sink when it first read them (or stored, by a sink from before it checked
+entries); they are counted, by reason, and skipped.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
@@ -22,12 +26,14 @@ from tqdm import tqdm
 
 from schemas.codec import AvroCodec, CodecError
 from schemas.errors import KawalError
-from streams.audit.entry_rows import row_from_record
+from streams.audit.entry_rows import entry_from_record, row_from_entry
 from streams.audit.entry_writes import Inserted
+from streams.audit.hub_entries import TrailEnds, unmade
 from streams.audit.store import AuditStore
 from streams.broker.credentials import PLAINTEXT, BrokerCredentials
 from streams.broker.endpoint import BROKER_WAIT_SECONDS, kafka_client
 from streams.broker.topic_end import at_end, remaining
+from streams.domain.keys import KeyRegistry
 from streams.topics import CASE_AUDIT
 
 #: Entries stored per transaction.
@@ -48,6 +54,8 @@ class ReplayResult:
     seconds: float
     #: Entries ignored because the store holds another entry at their place (case and seq).
     conflicting: int = 0
+    #: Entries the hub did not make, not stored, by reason code (:mod:`streams.audit.hub_entries`).
+    refused: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def per_second(self) -> float:
@@ -63,12 +71,13 @@ def replay(
     bootstrap: list[str],
     store: AuditStore,
     codec: AvroCodec,
+    keys: KeyRegistry,
     *,
     progress: bool = True,
     credentials: BrokerCredentials = PLAINTEXT,
     wait: float = BROKER_WAIT_SECONDS,
 ) -> ReplayResult:
-    """Read ``kawal.case.audit`` from its beginning into ``store``.
+    """Read ``kawal.case.audit`` from its beginning into ``store``: the entries ``keys`` vouch for.
 
     Raises:
         kafka.errors.KafkaTimeoutError: no broker answered within ``wait`` s.
@@ -78,11 +87,13 @@ def replay(
     try:
         partitions = _assign_all(consumer)
         with tqdm(desc="replay", unit="entries", disable=not progress, file=sys.stderr) as bar:
-            read, writer, undecodable = _copy(consumer, partitions, store, codec, bar)
+            checks = _Checks(store, keys)
+            read, writer, undecodable = _copy(consumer, partitions, checks, codec, bar)
     finally:
         consumer.close()
     seconds = time.perf_counter() - started
-    return ReplayResult(read, writer.inserted, undecodable, seconds, writer.conflicting)
+    refused = dict(checks.refused)
+    return ReplayResult(read, writer.inserted, undecodable, seconds, writer.conflicting, refused)
 
 
 def _consumer(bootstrap: list[str], credentials: BrokerCredentials, wait: float) -> KafkaConsumer:
@@ -113,14 +124,14 @@ def _assign_all(consumer: KafkaConsumer) -> list[TopicPartition]:
 def _copy(
     consumer: KafkaConsumer,
     partitions: list[TopicPartition],
-    store: AuditStore,
+    checks: _Checks,
     codec: AvroCodec,
     bar: tqdm[Any],
 ) -> tuple[int, _BatchWriter, int]:
     """Entries read, the writer that stored them (what it stored), entries undecodable."""
-    writer = _BatchWriter(store)
+    writer = _BatchWriter(checks.store)
     try:
-        read, undecodable = _copy_into(consumer, partitions, codec, bar, writer)
+        read, undecodable = _copy_into(consumer, partitions, codec, bar, writer, checks)
     finally:
         writer.close()
     return read, writer, undecodable
@@ -132,9 +143,10 @@ def _copy_into(
     codec: AvroCodec,
     bar: tqdm[Any],
     writer: _BatchWriter,
+    checks: _Checks,
 ) -> tuple[int, int]:
     read = undecodable = 0
-    rows: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
     offsets: dict[tuple[str, int], int] = {}
     last_progress = time.monotonic()
     while not at_end(consumer, partitions):
@@ -142,7 +154,7 @@ def _copy_into(
         for tp, records in batches.items():
             for record in records:
                 try:
-                    rows.append(row_from_record(codec, record.value))
+                    entries.append(entry_from_record(codec, record.value))
                 except CodecError:
                     undecodable += 1
             offsets[(tp.topic, tp.partition)] = records[-1].offset + 1
@@ -158,12 +170,37 @@ def _copy_into(
                 "what was stored stays, and is not stored twice"
             )
         bar.total = read + remaining(consumer, partitions)
-        if len(rows) >= BATCH_SIZE:
-            writer.write(rows, offsets)
-            rows, offsets = [], {}
-    writer.write(rows, offsets)
+        if len(entries) >= BATCH_SIZE:
+            writer.write(checks.rows(entries), offsets)
+            entries, offsets = [], {}
+    writer.write(checks.rows(entries), offsets)
     writer.finish()
     return read, undecodable
+
+
+class _Checks:
+    """The audit sink's checks of each batch (:mod:`streams.audit.hub_entries`), counted."""
+
+    def __init__(self, store: AuditStore, keys: KeyRegistry) -> None:
+        self.store = store
+        self.keys = keys
+        self.refused: Counter[str] = Counter()
+        # One for the run: the batch the writer still stores is known to it, not yet stored.
+        self._ends = TrailEnds(store)
+
+    def rows(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows of the ``entries`` the hub made, in order; the others counted."""
+        self._ends.load(entries)
+        rows = []
+        for entry in entries:
+            refusal = unmade(self.keys, entry) or self._ends.broken(entry)
+            if refusal is not None:
+                self.refused[refusal.reason.value] += 1
+                continue
+            self._ends.accept(entry)
+            rows.append(row_from_entry(entry))
+        self._ends.next_batch()
+        return rows
 
 
 class _BatchWriter:

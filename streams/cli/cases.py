@@ -17,6 +17,7 @@ from schemas.codec import AvroCodec
 from streams.audit.store import AuditStore
 
 if TYPE_CHECKING:
+    from streams.audit.replay import ReplayResult
     from streams.audit.trail import Directory
 from streams.cli import audit_verify, overdue
 from streams.cli.arguments import case_uuid, positive_count
@@ -59,7 +60,7 @@ def add_parsers(commands: Any) -> None:
         "replay",
         help=(
             "rebuild the audit store from kawal.case.audit (adds only what is missing; exit 4 "
-            "when entries conflict with the stored trail)"
+            "when entries conflict with the stored trail or the hub did not make some)"
         ),
     )
     replay.add_argument("--json", action="store_true", help="machine-readable summary")
@@ -239,12 +240,15 @@ def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
     from streams.broker.endpoint import parse_broker_url
 
     bootstrap = list(parse_broker_url(settings.effective_broker_url).bootstrap)
+    # The hub's keys in the registry say which entries the hub made: only those are stored.
+    keys = load_key_registry(settings.key_registry_file)
     # Replay is the one reader that may create the store: rebuilding one is its purpose.
     with create_store(settings) as store:
         result = replay(
             bootstrap,
             store,
             AvroCodec(default_catalog()),
+            keys,
             progress=not args.json,
             credentials=BrokerCredentials.from_settings(settings),
             wait=settings.broker_wait_seconds,
@@ -257,6 +261,20 @@ def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
             f"{result.undecodable} not audit entries (undecodable, or of another schema), "
             f"{result.per_second:,.0f} entries/s"
         )
+    return _replay_exit(result)
+
+
+def _replay_exit(result: ReplayResult) -> int:
+    """Say what the replay did not store, and why; its exit code."""
+    if result.refused:
+        # The topic holds records the hub did not make: someone else wrote to it.
+        refused = ", ".join(f"{code} ({count})" for code, count in sorted(result.refused.items()))
+        print(
+            f"kawal: entries not stored, as the hub did not make them: {refused}; something "
+            "other than the hub's worker writes to kawal.case.audit, or KAWAL_KEYS_FILE is not "
+            "this hub's registry: see docs/operations.md#kawalaudittopicforged",
+            file=sys.stderr,
+        )
     if result.conflicting:
         # The topic holds two histories of a case: the store kept the first one it met.
         print(
@@ -265,8 +283,7 @@ def _rebuild(args: argparse.Namespace, settings: Settings) -> int:
             "and see docs/operations.md#kawalchainverificationfailed",
             file=sys.stderr,
         )
-        return EXIT_UNVERIFIED
-    return EXIT_OK
+    return EXIT_UNVERIFIED if result.refused or result.conflicting else EXIT_OK
 
 
 def _audit_proof(args: argparse.Namespace, settings: Settings) -> int:

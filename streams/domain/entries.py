@@ -72,16 +72,12 @@ def _hub_key_refused(refusal: KeyRefusal) -> str:
     )
 
 
-def check_entry(
-    codec: AvroCodec,
-    keys: KeyRegistry,
-    entry: dict[str, Any],
-    disclosures: list[dict[str, str]] | None = None,
-) -> dict[str, Any] | EntryProblem:
-    """The entry's event, revealed with its disclosures, if the entry is believed; else why not.
+def hub_vouch_problem(keys: KeyRegistry, entry: dict[str, Any]) -> EntryProblem | None:
+    """Why the hub does not vouch for ``entry``; None if it does.
 
-    ``disclosures`` are those opened from the entry (:func:`open_feed_disclosures`, the store's
-    vault); by default the entry's own ``disclosures`` field.
+    The hash must be the hash of the entry's statement, and the hub's signature of it must
+    hold under the hub's key valid (and not revoked) when the entry was recorded. The code of a
+    refused key is ``hub_`` and the key's problem, e.g. ``hub_key_revoked``.
     """
     if entry_hash(fields_of(entry)) != entry["hash"]:
         return EntryProblem("entry_hash_mismatch", "the hash is not the hash of the entry")
@@ -93,6 +89,24 @@ def check_entry(
         hub.public_key, Context.ENTRY, bytes.fromhex(entry["hash"]), entry["hub_signature"]
     ):
         return EntryProblem("hub_signature_invalid", "the hub did not sign this entry")
+    return None
+
+
+def check_entry(
+    codec: AvroCodec,
+    keys: KeyRegistry,
+    entry: dict[str, Any],
+    disclosures: list[dict[str, str]] | None = None,
+) -> dict[str, Any] | EntryProblem:
+    """The entry's event, revealed with its disclosures, if the entry is believed; else why not.
+
+    ``disclosures`` are those opened from the entry (:func:`open_feed_disclosures`, the store's
+    vault); by default the entry's own ``disclosures`` field.
+    """
+    unvouched = hub_vouch_problem(keys, entry)
+    if unvouched is not None:
+        return unvouched
+    recorded_at = _aware(entry["recorded_at"])
     try:
         event = codec.decode(entry["event"]).record
     except CodecError as exc:

@@ -56,6 +56,12 @@ class Reason(StrEnum):
     CASE_ID_NOT_DERIVED = "case_id_not_derived"
     CASE_NUMBER_NOT_PUBLIC = "case_number_not_public"
     DATA_KEY_MISSING = "data_key_missing"
+    #: The audit sink's: a record of ``kawal.case.audit`` whose hash is not its statement's.
+    ENTRY_HASH_MISMATCH = "entry_hash_mismatch"
+    #: The audit sink's: the hub's signature of the entry's hash does not verify.
+    HUB_SIGNATURE_INVALID = "hub_signature_invalid"
+    #: The audit sink's: the entry's prev_hash is not the hash of the entry before it.
+    CHAIN_BROKEN = "chain_broken"
     INTERNAL_ERROR = "internal_error"
 
 

@@ -52,6 +52,8 @@ PERMANENT: Mapping[Reason, str] = {
     Reason.ACTOR_REF_NOT_PSEUDONYM: "the official's reference is not a pseudonym",
     Reason.CASE_ID_NOT_DERIVED: "the case_id is not derived from the report's own reference",
     Reason.CASE_NUMBER_NOT_PUBLIC: "the case number holds a NIK or a NIP",
+    Reason.ENTRY_HASH_MISMATCH: "an audit entry's hash is not the hash of its own fields",
+    Reason.HUB_SIGNATURE_INVALID: "only the hub's key can sign an audit entry's hash",
 }
 
 #: Reasons an operator's fix can mend, each with the fix that lets the same bytes pass.
@@ -70,6 +72,8 @@ FIXABLE: Mapping[Reason, str] = {
     Reason.NOT_AN_EMPLOYING_AGENCY: "passes once the agency is registered as a PPK",
     Reason.DATA_KEY_MISSING: "passes once the case's data key is restored to the vault",
     Reason.INTERNAL_ERROR: "passes once the hub's defect is fixed",
+    Reason.CHAIN_BROKEN: "an audit entry read before the one it follows passes once that one "
+    "is stored: kawal replay reads kawal.case.audit again",
 }
 
 

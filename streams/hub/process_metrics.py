@@ -3,7 +3,8 @@
 Prometheus's ``increase()`` never counts a series' first sample, so a reason whose series
 appeared with its first refusal would raise no alert on it. The reason codes come from their
 single sources: ingress dead-letters for any :class:`~streams.domain.reasons.Reason`, the
-audit sink only for a record it cannot decode (:data:`streams.hub.rejections.CODEC_REASONS`),
+audit sink for a record it cannot decode (:data:`streams.hub.rejections.CODEC_REASONS`) or an
+entry the hub did not make (:data:`streams.audit.hub_entries.ENTRY_REASONS`),
 and a refused credential's reason is an :class:`~streams.domain.principals.AccessProblem`.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from monitoring.metrics import HubMetrics, Stage
+from streams.audit.hub_entries import ENTRY_REASONS
 from streams.domain.principals import AccessProblem
 from streams.domain.reasons import Reason
 from streams.hub.rejections import CODEC_REASONS
@@ -34,5 +36,8 @@ def sink_metrics(role: str) -> HubMetrics:
     disclosures it stores come sealed), so it exports no ``kawal_vault_up``.
     """
     return HubMetrics(
-        role=role, rejection_reasons={Stage.SINK: CODEC_REASONS}, vault=False, stages=(Stage.SINK,)
+        role=role,
+        rejection_reasons={Stage.SINK: CODEC_REASONS | ENTRY_REASONS},
+        vault=False,
+        stages=(Stage.SINK,),
     )

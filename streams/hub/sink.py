@@ -1,19 +1,22 @@
 """Audit sink agent: ``kawal.case.audit`` → the SQL audit store.
 
-Writes in batches, one transaction each holding the entries and the offsets they came from
-(table ``consumed_offsets``), and ignores entries already stored, so a redelivered batch after
-a crash adds nothing. Kafka offsets are committed only after the batch is written. A batch that
-grew the hub's Merkle log may be followed by a signed tree head (:mod:`streams.hub.heads`).
+Stores only the entries the hub made (:mod:`streams.audit.hub_entries`), dead-lettering any
+other record with its reason. Writes in batches, one transaction each holding the entries and
+the offsets they came from (table ``consumed_offsets``), and ignores entries already stored, so
+a redelivered batch after a crash adds nothing. Kafka offsets are committed only after the
+batch is written. A batch that grew the hub's Merkle log may be followed by a signed tree head
+(:mod:`streams.hub.heads`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import faust
 from faust.streams import Stream
@@ -21,15 +24,20 @@ from faust.streams import Stream
 from monitoring.metrics import HubMetrics, Outcome, Stage, Where
 from monitoring.stored import StoredEntries
 from schemas.codec import AvroCodec, CodecError
-from streams.audit.entry_rows import row_from_record
+from streams.audit.entry_rows import entry_from_record, row_from_entry
 from streams.audit.entry_writes import Inserted
+from streams.audit.hub_entries import TrailEnds, stored_unmade, unmade
 from streams.audit.store import AuditStore, StoreError
 from streams.domain.keys import KeyRegistry
+from streams.domain.reasons import Reason, Rejection
 from streams.hub.heads import HeadPublisher
 from streams.hub.outbox import Outbox
 from streams.hub.rejections import dead_letter, log_stop, reason_for_codec_error
+from streams.topics import CASE_AUDIT
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: Backoff between attempts while the audit store is unreachable, in seconds.
 RETRY_INITIAL_SECONDS = 0.5
@@ -49,7 +57,8 @@ class AuditSink:
     codec: AvroCodec
     store: AuditStore
     metrics: HubMetrics
-    #: The registry of the hub's encryption key, which dead letters' payloads are sealed to.
+    #: The key registry: the hub's signing keys that vouch for entries, and its encryption key,
+    #: which dead letters' payloads are sealed to.
     keys: KeyRegistry
     #: Makes an outbox for the dead letters of a batch.
     new_outbox: Callable[[], Outbox]
@@ -59,45 +68,61 @@ class AuditSink:
     stored: StoredEntries | None = None
 
     async def write_batch(self, messages: list[faust.types.Message]) -> None:
-        """Decode a batch of audit entries and store them in one transaction."""
-        rows: list[dict[str, Any]] = []
+        """Check a batch of audit entries and store those the hub made in one transaction.
+
+        Every other record goes to ``kawal.dlq`` with its reason (:mod:`streams.audit.hub_entries`)
+        and the batch goes on; the dead letters are sent before the batch is stored, as the
+        store's offsets are where a restarted sink resumes.
+        """
         outbox = self.new_outbox()
-        for message in messages:
-            try:
-                rows.append(row_from_record(self.codec, message.value or b""))
-            except CodecError as exc:
-                reason = reason_for_codec_error(exc)
-                dead_letter(
-                    self.codec,
-                    self.keys,
-                    self.metrics,
-                    outbox,
-                    Stage.SINK,
-                    reason,
-                    str(exc),
-                    message,
-                )
+        entries = self._decoded(messages, outbox)
+        ends = TrailEnds(self.store)
+        await self._until_answered(lambda: ends.load(entry for _, entry in entries))
+        rows: list[dict[str, Any]] = []
+        for message, entry in entries:
+            refusal = unmade(self.keys, entry) or ends.broken(entry)
+            if refusal is not None:
+                self._dead_letter(outbox, refusal.reason, refusal.detail, message)
+                continue
+            ends.accept(entry)
+            rows.append(row_from_entry(entry))
         await outbox.flush()
         inserted = await self.insert_until_stored(rows, applied_offsets(messages))
         self.metrics.count(Stage.SINK, Outcome.ACCEPTED, inserted.new)
         if self.stored is not None:
             self.stored.stored(inserted.new)
         self.metrics.count(Stage.SINK, Outcome.DUPLICATE, len(rows) - inserted.new)
-        self._report_conflicts(inserted)
+        await self._report_conflicts(inserted)
         if inserted.new and self.heads is not None:
             await self.heads.publish_due()
 
-    def _report_conflicts(self, inserted: Inserted) -> None:
+    def _decoded(
+        self, messages: list[faust.types.Message], outbox: Outbox
+    ) -> list[tuple[faust.types.Message, dict[str, Any]]]:
+        """Each message with its decoded entry; one that is no entry is dead-lettered."""
+        entries = []
+        for message in messages:
+            try:
+                entries.append((message, entry_from_record(self.codec, message.value or b"")))
+            except CodecError as exc:
+                self._dead_letter(outbox, reason_for_codec_error(exc), str(exc), message)
+        return entries
+
+    def _dead_letter(
+        self, outbox: Outbox, reason: Reason, detail: str, message: faust.types.Message
+    ) -> None:
+        dead_letter(
+            self.codec, self.keys, self.metrics, outbox, Stage.SINK, reason, detail, message
+        )
+
+    async def _report_conflicts(self, inserted: Inserted) -> None:
         # The store keeps the entry it had: the trail is append-only. Case ids are opaque.
-        for case_id, seq in inserted.conflicts:
+        for place in inserted.conflicts:
             self.metrics.chain_failure(Where.AUDIT_SINK)
-            log.error(
-                "entry %d of case %s conflicts with the stored one (another hash): the worker's "
-                "case state and the trail diverged; the store keeps the stored entry. Run "
-                "`kawal audit verify` and see docs/operations.md#kawalchainverificationfailed",
-                seq,
-                case_id,
+            kept = await self._until_answered(
+                functools.partial(stored_unmade, self.store, self.keys, place)
             )
+            log.error(conflict_message(place, kept))
 
     async def insert_until_stored(
         self, rows: list[dict[str, Any]], offsets: dict[tuple[str, int], int]
@@ -108,29 +133,60 @@ class AuditSink:
         never loses an entry; ``/readyz`` reports the store as refusing writes meanwhile, and
         the log says when it takes them again.
         """
+        started = time.perf_counter()
+        inserted = await self._until_answered(
+            functools.partial(self.store.insert_entries, rows, offsets), "writes"
+        )
+        self.metrics.store_written(time.perf_counter() - started)
+        return inserted
+
+    async def _until_answered(self, call: Callable[[], T], doing: str = "reads") -> T:
+        """``call`` (a store's ``doing``: reads or writes) in a thread, retried while it is down."""
         delay = RETRY_INITIAL_SECONDS
         started = time.perf_counter()
         failed = 0
         while True:
             try:
                 # The store is synchronous (SQLAlchemy); keep the event loop free for heartbeats.
-                inserted = await asyncio.to_thread(self.store.insert_entries, rows, offsets)
-                took = time.perf_counter() - started
-                self.metrics.store_written(took)
+                answer = await asyncio.to_thread(call)
                 if failed:
                     log.warning(
-                        "the audit store takes writes again, after %d failed attempts in %.0f s; "
+                        "the audit store takes %s again, after %d failed attempts in %.0f s; "
                         "the held entries are stored, nothing is to be replayed",
+                        doing,
                         failed,
-                        took,
+                        time.perf_counter() - started,
                     )
-                return inserted
+                return answer
             except StoreError as exc:
                 failed += 1
                 self.metrics.store_failed()
                 log.warning("audit store unavailable (%s); retrying in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
+
+
+def conflict_message(place: tuple[str, int], kept: Rejection | None) -> str:
+    """What to log of an entry the hub made that met another entry at its place in the store.
+
+    ``kept`` is why the stored entry is not the hub's (a store written before the sink checked
+    entries), or None: the hub made both, and its case state and the trail diverged.
+    """
+    case_id, seq = place
+    if kept is None:
+        return (
+            f"entry {seq} of case {case_id} conflicts with the stored one (another hash, both "
+            "signed by the hub): the worker's case state and the trail diverged; the store "
+            "keeps the stored entry. Run `kawal audit verify` and see "
+            "docs/operations.md#kawalchainverificationfailed"
+        )
+    return (
+        f"entry {seq} of case {case_id} conflicts with the stored one, which the hub did not "
+        f"make ({kept.reason}): it was written to {CASE_AUDIT} and stored before the sink "
+        "checked entries. The new entry is the hub's; the store keeps the forged one until it "
+        "is rebuilt: run `kawal audit verify`, then rebuild the store with `kawal replay` "
+        "into an empty one (docs/operations.md#kawalaudittopicforged)"
+    )
 
 
 def register(app: faust.App, case_audit: faust.TopicT, sink: AuditSink) -> None:
