@@ -44,8 +44,9 @@ class Where(StrEnum):
 
     #: A trail view read from the audit store (``GET /cases/{id}/trail``, the page).
     TRAIL_VIEW = "trail_view"
-    #: An entry the audit sink read for a place the store holds with an entry of another hash:
-    #: the worker's case state and the stored trail diverged.
+    #: An entry the hub made, read by the audit sink for a place the store holds with an entry
+    #: of another hash: the worker's case state and the stored trail diverged, or the stored
+    #: entry was forged before the sink checked entries (the sink's log says which).
     AUDIT_SINK = "audit_sink"
 
 

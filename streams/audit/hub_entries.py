@@ -85,7 +85,7 @@ def unmade(keys: KeyRegistry, entry: Mapping[str, Any]) -> Rejection | None:
 
 
 class TrailEnds:
-    """The hashes entries must chain to: those accepted in this run first, then the store's.
+    """The hashes entries must chain to: the store's first, then those accepted in this run.
 
     The audit sink makes one per batch (each batch is stored before the next is read);
     ``kawal replay`` one per run, calling :meth:`next_batch` as it hands a batch to its writer,
@@ -100,14 +100,13 @@ class TrailEnds:
         self._stored: dict[Place, str] = {}
 
     def load(self, entries: Iterable[Mapping[str, Any]]) -> None:
-        """Read, in one query, the stored hash before each of ``entries`` not known here.
+        """Read, in one query, the stored hash of the entry before each of ``entries``.
 
         Raises:
             StoreError: the store cannot be read.
         """
         before = {(entry["case_id"], entry["seq"] - 1) for entry in entries if entry["seq"] > 1}
-        wanted = before - self._current.keys() - self._previous.keys()
-        self._stored = stored_hashes(self._store, wanted)
+        self._stored = stored_hashes(self._store, before)
 
     def broken(self, entry: Mapping[str, Any]) -> Rejection | None:
         """Why ``entry`` does not follow the entry before it; None if it does."""
@@ -137,14 +136,16 @@ class TrailEnds:
 
     def accept(self, entry: Mapping[str, Any]) -> None:
         """Note ``entry`` as one later entries of the run may chain to."""
-        self._current[entry["case_id"], entry["seq"]] = entry["hash"]
+        # The first entry at a place is the one stored (entry_writes), so it is the one to follow.
+        self._current.setdefault((entry["case_id"], entry["seq"]), entry["hash"])
 
     def next_batch(self) -> None:
         """Start a new batch: forget the entries of the batch before the last one (stored)."""
         self._previous, self._current = self._current, {}
 
     def _hash_at(self, place: Place) -> str | None:
-        for known in (self._current, self._previous, self._stored):
+        # The store keeps the entry it holds at a place, whatever the run met there since.
+        for known in (self._stored, self._previous, self._current):
             if place in known:
                 return known[place]
         return None

@@ -110,7 +110,7 @@ def lag_check(own: Samples, lag: float | str | None, now: float) -> Check:
 
 
 def dead_letter_check(own: Samples) -> Check:
-    """``DEGRADED`` when the sink sent records it could not decode to ``kawal.dlq``.
+    """``DEGRADED`` when the sink sent records it could not decode, or not the hub's, to the DLQ.
 
     Such an entry is in the trail topic but not in the store; the count is since the sink
     started, by reason code.
@@ -124,7 +124,8 @@ def dead_letter_check(own: Samples) -> Check:
         return ok("sink_dead_letters", "none since it started")
     listed = ", ".join(f"{reason} {count:.0f}" for reason, count in sorted(by_reason.items()))
     why = (
-        f"{sum(by_reason.values()):.0f} trail records it could not decode went to kawal.dlq "
+        f"{sum(by_reason.values()):.0f} trail records it could not decode or the hub did not "
+        "make went to kawal.dlq "
         f"since it started ({listed}): `kawal dlq list --stage sink`"
     )
     return Check("sink_dead_letters", State.DEGRADED, why, RUNBOOK_DEAD_LETTERS)

@@ -25,6 +25,7 @@ def _replay(hub: RunningHub, audit_url: str) -> dict[str, Any]:
         os.environ,
         KAWAL_BROKER_URL=f"tansu://{hub.bootstrap[0]}",
         KAWAL_AUDIT_DB_URL=audit_url,
+        KAWAL_HOME=str(hub.home),  # its key registry: which entries the hub made
     )
     command = [sys.executable, "-m", "streams.cli", "replay", "--json"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
@@ -64,7 +65,11 @@ def test_replay_closes_the_store_it_rebuilt(hub: RunningHub, postgres: PostgresS
     # A process that runs the command among others (an operator's script, a scheduler) keeps
     # no connection of it: none is left for the garbage collector to find open.
     url = postgres.create_database(f"kawal_replay_{uuid.uuid4().hex[:8]}")
-    settings = {"KAWAL_BROKER_URL": f"tansu://{hub.bootstrap[0]}", "KAWAL_AUDIT_DB_URL": url}
+    settings = {
+        "KAWAL_BROKER_URL": f"tansu://{hub.bootstrap[0]}",
+        "KAWAL_AUDIT_DB_URL": url,
+        "KAWAL_HOME": str(hub.home),  # its key registry: which entries the hub made
+    }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         done = kawal_here(settings, "replay", "--json")

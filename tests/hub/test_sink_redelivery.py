@@ -24,11 +24,11 @@ from streams.audit.store import AuditStore
 from streams.broker.topic_end import read_to_end
 from streams.domain.keyring import KeyRing
 from streams.local.embedded import EmbeddedBroker
-from streams.local.keyring import ensure_local_keys
+from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.processes import ChildProcess, free_port
 from streams.settings import Settings
 from streams.topics import CASE_AUDIT, DLQ
-from tests.audit.treetools import keyring, signed_rows
+from tests.audit.treetools import signed_rows
 from tests.hubtools import (
     default_codec,
     metric_value,
@@ -47,8 +47,16 @@ CONFLICTS = 'kawal_chain_verification_failures_total{where="audit_sink"}'
 def _redelivered_and_forked(ring: KeyRing) -> list[dict[str, Any]]:
     """Entries 1 to 3 with entry 2 sent again, then an entry 2 of another history."""
     kept = signed_rows(ring, CASE, 3)
-    forked = signed_rows(ring, CASE, 2, variant="diverged")
-    return [kept[0], kept[1], kept[1], forked[1], kept[2]]
+    # Another entry 2 after the same entry 1, as a worker whose case state diverged makes it.
+    [forked] = signed_rows(ring, CASE, 1, start=2, prev_hash=kept[0]["hash"], variant="diverged")
+    return [kept[0], kept[1], kept[1], forked, kept[2]]
+
+
+def _ring(tmp_path: Path) -> KeyRing:
+    """The keys of the sink's home (made here): the sink stores only what its hub key signed."""
+    settings = Settings(home=tmp_path / "home")
+    ensure_local_keys(settings)
+    return keyring_of(settings)
 
 
 def _encoded(rows: list[dict[str, Any]]) -> list[bytes]:
@@ -87,7 +95,9 @@ def _running_sink(broker: EmbeddedBroker, tmp_path: Path) -> Iterator[tuple[Chil
 
 def _replay(broker: EmbeddedBroker, url: str) -> subprocess.CompletedProcess[str]:
     """`kawal replay --json` of ``broker``'s trail into the store at ``url``."""
-    env = dict(os.environ, KAWAL_BROKER_URL=broker.url, KAWAL_AUDIT_DB_URL=url)
+    # The home's key registry says which entries the hub made.
+    home = str(Path(url.removeprefix("sqlite:///")).parent / "home")
+    env = dict(os.environ, KAWAL_HOME=home, KAWAL_BROKER_URL=broker.url, KAWAL_AUDIT_DB_URL=url)
     command = [sys.executable, "-m", "streams.cli", "replay", "--json"]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
 
@@ -95,7 +105,7 @@ def _replay(broker: EmbeddedBroker, url: str) -> subprocess.CompletedProcess[str
 def test_an_entry_read_twice_in_one_batch_is_stored_once_and_a_conflict_is_counted(
     own_broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
-    ring = keyring()
+    ring = _ring(tmp_path)
     kept = signed_rows(ring, CASE, 3)
     _send(own_broker, _encoded(_redelivered_and_forked(ring)))
     with _running_sink(own_broker, tmp_path) as (sink, url):
@@ -110,7 +120,7 @@ def test_an_entry_read_twice_in_one_batch_is_stored_once_and_a_conflict_is_count
 def test_replay_stores_an_entry_read_twice_once_and_exits_4_on_a_conflict(
     own_broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
-    ring = keyring()
+    ring = _ring(tmp_path)
     _send(own_broker, _encoded(_redelivered_and_forked(ring)))
     url = f"sqlite:///{tmp_path / 'rebuilt.db'}"
     done = _replay(own_broker, url)
@@ -136,7 +146,7 @@ def test_a_record_that_is_no_entry_is_dead_lettered_and_the_trail_goes_on(
     own_broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
     """Before, the sink failed on it (KeyError) at every start, and stored nothing after it."""
-    _send(own_broker, _stranger_then_entries(keyring()))
+    _send(own_broker, _stranger_then_entries(_ring(tmp_path)))
     with _running_sink(own_broker, tmp_path) as (sink, url):
         with AuditStore(Settings(home=tmp_path / "home").audit_url) as store:
             wait_stored(store, 3, sink)
@@ -164,7 +174,7 @@ def test_a_record_that_is_no_entry_is_dead_lettered_and_the_trail_goes_on(
 def test_replay_skips_a_record_that_is_no_entry_and_stores_the_rest(
     own_broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
-    _send(own_broker, _stranger_then_entries(keyring()))
+    _send(own_broker, _stranger_then_entries(_ring(tmp_path)))
     done = _replay(own_broker, f"sqlite:///{tmp_path / 'rebuilt.db'}")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)

@@ -16,6 +16,7 @@ from connectors.record_failures import INTERNAL_ERROR
 from monitoring.connectors import ConnectorMetrics
 from monitoring.metrics import HubMetrics
 from schemas import errors
+from streams.audit.hub_entries import ENTRY_REASONS
 from streams.domain.hub_sealing import hub_sealing_key
 from streams.domain.principals import AccessProblem
 from streams.domain.reasons import Reason
@@ -80,13 +81,16 @@ def test_the_sink_exports_the_reasons_it_dead_letters_for_at_zero() -> None:
     samples = exposed(sink_metrics("sink"))
 
     sink = reasons(samples, "kawal_rejections_total", stage="sink")
-    # The sink dead-letters only records it cannot decode, for the reason of the codec's error.
+    # The sink dead-letters records it cannot decode, for the reason of the codec's error, and
+    # entries the hub did not make, for the check they fail.
     codec_errors = [
         error("x")
         for error in vars(errors).values()
         if isinstance(error, type) and issubclass(error, errors.CodecError)
     ]
-    assert {reason_for_codec_error(error).value for error in codec_errors} == set(sink)
+    decoding = {reason_for_codec_error(error).value for error in codec_errors}
+    assert decoding | {reason.value for reason in ENTRY_REASONS} == set(sink)
+    assert {"hub_signature_invalid", "chain_broken", "disclosures_in_clear"} <= set(sink)
     assert set(sink.values()) == {0.0}
     assert reasons(samples, "kawal_rejections_total", stage="ingress") == {}
 
