@@ -21,11 +21,11 @@ from streams.audit.head_check import HeadFinding, verify_heads
 from streams.audit.store import AuditStore
 from streams.domain.keys import load_key_registry
 from streams.local.embedded import EmbeddedBroker
-from streams.local.keyring import ensure_local_keys
+from streams.local.keyring import ensure_local_keys, keyring_of
 from streams.local.processes import ChildProcess, free_port
 from streams.settings import Settings
 from streams.topics import CASE_AUDIT, HEADS
-from tests.audit.treetools import CODEC, keyring, rewrite_case, signed_rows
+from tests.audit.treetools import CODEC, rewrite_case, signed_rows
 from tests.hubtools import WAIT_SECONDS, sink_process, wait_healthy
 
 pytestmark = pytest.mark.slow
@@ -73,7 +73,7 @@ def test_the_sink_publishes_heads_that_expose_a_later_rewrite(
     consumer.seek_to_beginning(heads_partition)
     registry = load_key_registry(settings.key_registry_file)
     keeper = HeadKeeper(tmp_path / "institution" / "heads.jsonl", registry)
-    ring = keyring()
+    ring = keyring_of(settings)  # the sink stores only what its hub's key signed
     try:
         wait_healthy(f"http://127.0.0.1:{port}", sink)
         publish(own_broker, signed_rows(ring, CASE, 3))
