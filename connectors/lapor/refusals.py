@@ -46,6 +46,16 @@ WRONG_METHOD = (
 )
 
 
+#: A request the server could not parse (:mod:`streams.web.malformed`); it quotes nothing sent.
+MALFORMED = (
+    "malformed_request",
+    "Permintaan ini tidak dapat dibaca. Muat ulang halaman atau mulai lagi dari formulir "
+    "laporan atau halaman pelacakan.",
+    "This request could not be read. Reload the page, or start again from the report form or "
+    "the tracking page.",
+)
+
+
 def wait_words(seconds: int) -> tuple[str, str]:
     """``seconds`` as a reader counts them, in Indonesian and English: seconds, minutes, hours."""
     if seconds < 60:

@@ -17,7 +17,8 @@ from typing import ClassVar
 from aiohttp import web
 
 from connectors.errors import ConnectorError
-from connectors.lapor.web import Portal, PortalSettings
+from connectors.lapor.web import Portal, PortalSettings, malformed
+from streams.web.malformed import AnsweringRunner
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,10 @@ class PortalServer:
         self._loop = asyncio.new_event_loop()
         # aiohttp's default idle time is an hour: slow clients would hold thousands of connections.
         idle = portal.settings.idle_seconds
-        self._runner = web.AppRunner(portal.app(), access_log=None, keepalive_timeout=idle)
+        # A request it cannot parse is refused as the portal refuses, not in aiohttp's words.
+        self._runner = AnsweringRunner(
+            portal.app(), malformed, access_log=None, keepalive_timeout=idle
+        )
         self._ready = threading.Event()
         self._failure: BaseException | None = None
         self._thread = threading.Thread(target=self._serve, name="lapor-portal", daemon=True)

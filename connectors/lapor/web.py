@@ -382,6 +382,13 @@ class Portal:
         return page if refusal is None else _retry(page, refusal)
 
 
+def malformed(status: int) -> web.Response:
+    """The answer to a request the server cannot parse: its language unknown, Indonesian."""
+    code, indonesian, _ = refusals.MALFORMED
+    body = {"error": code, "message": indonesian, "problems": []}
+    return web.json_response(body, status=status, headers=_HEADERS)
+
+
 def _retry(response: web.Response, refusal: IntakeRefusedError) -> web.Response:
     """``response`` saying when to send again, if waiting is what ``refusal`` asks for."""
     if refusal.retry_after is not None:

@@ -77,10 +77,18 @@ class Directory:
 
     def not_party(self, institution_id: str, case_id: str) -> str:
         """Why ``institution_id`` may not read ``case_id``: not party to it (a ministry: yet)."""
-        ministry = any(i.id == institution_id and i.role == "ministry" for i in self.institutions)
-        return f"{institution_id} is not party to case {case_id}" + (
-            NOT_BREACHED if ministry else ""
+        return f"{institution_id} is not party to case {case_id}" + self.until_breached(
+            institution_id
         )
+
+    def until_breached(self, institution_id: str) -> str:
+        """:data:`NOT_BREACHED` if ``institution_id`` is a ministry, else nothing."""
+        ministry = any(i.id == institution_id and i.role == "ministry" for i in self.institutions)
+        return NOT_BREACHED if ministry else ""
+
+    def institution(self, institution_id: str) -> Institution | None:
+        """The registered institution ``institution_id``, or None."""
+        return next((i for i in self.institutions if i.id == institution_id), None)
 
 
 def viewer_for(

@@ -3,11 +3,12 @@
 An institution sees the reads of the cases it is party to (the record of processing Law
 27/2022 asks for, and how a reporter's protector learns who looked); an operator sees every
 read; the public sees none. ``?case=ID`` narrows it to one case, which an institution must be
-party to (a case the store does not hold is a 404, not an empty list), and ``?from=``/``?to=``
-to the reads of a period. Any other parameter, or an end of the period of another form, is a
-400 ``invalid_filter``: a filter silently dropped would pass off the whole log as a period's.
-The log holds principals and field names, never a personal-data value, so reading it is not
-itself logged.
+party to (a case the store does not hold is a 404, not an empty list, to a reader who would
+see it if it existed; to another, the 403 of another's case, so no answer tells which ids
+exist), and ``?from=``/``?to=`` to the reads of a period. Any other parameter, or an end of
+the period of another form, is a 400 ``invalid_filter``: a filter silently dropped would
+pass off the whole log as a period's. The log holds principals and field names, never a
+personal-data value, so reading it is not itself logged.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from streams.domain.disclosure_policy import DisclosurePolicy
 from streams.domain.principals import AccessProblem, AccessRefusal, Principal
 from streams.domain.read_period import ReadPeriod, ReadPeriodError, read_period
 from streams.web.auth import Authenticator
+from streams.web.case_audience import no_case_of_yours, told_unknown
 from streams.web.problems import problem_response
 from streams.web.query import repeated, repeated_detail
 
@@ -72,10 +74,14 @@ class AccessReader:
         """The logged reads ``reader`` may see, of ``case_id`` only and in ``period``, if given.
 
         Raises:
-            UnknownCaseError: ``case_id`` is not in the audit store.
-            NotEntitledError: an institution asked about a case it is not party to.
+            UnknownCaseError: ``case_id`` is not in the audit store (said only to a reader
+                :func:`~streams.web.case_audience.told_unknown`).
+            NotEntitledError: an institution asked about a case it is not party to, or one
+                not in the store that it may not be told of.
         """
         if case_id is not None and self.store.case_head(case_id) is None:
+            if not told_unknown(reader, self.directory, public_cases=False):
+                raise NotEntitledError(no_case_of_yours(reader.name, self.directory))
             raise UnknownCaseError(f"no case {case_id} in the audit store; GET / lists the cases")
         wanted = [case_id] if case_id is not None else None
         if reader.institution is None:
@@ -83,7 +89,8 @@ class AccessReader:
         candidates = wanted if wanted is not None else self.log.case_ids()
         own = viewers_of(reader.institution, candidates, self.store, self.codec, self.directory)
         if case_id is not None and not own:
-            raise NotEntitledError(self.directory.not_party(reader.institution, case_id))
+            # Worded as for a case the store does not hold: either would tell which ids exist.
+            raise NotEntitledError(no_case_of_yours(reader.institution, self.directory))
         return [
             seen_by(record, own[record.case_id], self.policy).as_json()
             for record in self.log.entries(list(own), period=period)

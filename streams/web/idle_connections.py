@@ -12,13 +12,20 @@ from __future__ import annotations
 from typing import cast
 
 import faust
-from aiohttp import web
 from faust.web.drivers.aiohttp import Web
+
+from streams.web.malformed import AnsweringRunner, malformed_problem
 
 
 def close_idle(app: faust.App, idle_seconds: float) -> faust.App:
-    """``app``, its web server closing connections idle for ``idle_seconds``."""
+    """``app``, its web server closing connections idle for ``idle_seconds``.
+
+    Its connections also answer a request they cannot parse as the hub answers its errors
+    (:mod:`streams.web.malformed`): both are options of the one runner Faust's driver holds.
+    """
     driver = cast(Web, app.web)
     # Faust builds its runner without server options: build it again, as Faust does, with one.
-    driver._runner = web.AppRunner(driver.web_app, access_log=None, keepalive_timeout=idle_seconds)
+    driver._runner = AnsweringRunner(
+        driver.web_app, malformed_problem, access_log=None, keepalive_timeout=idle_seconds
+    )
     return app

@@ -35,7 +35,7 @@ from streams.domain.calendar import WorkingCalendar
 from streams.domain.deadlines import overdue, waiting
 from streams.domain.lifecycle import CaseLifecycle
 from streams.domain.parties import CaseParties, parties_of_case
-from streams.domain.principals import AccessProblem, AccessRefusal, Principal
+from streams.domain.principals import AccessRefusal
 from streams.domain.working_time import working_days_left
 from streams.hub.case_store import case_ids, read_value
 from streams.hub.case_table import lifecycle_of
@@ -129,18 +129,22 @@ def register(app: faust.App, sources: PageSources) -> None:
             if refusal is not None:
                 return sources.auth.refuse(self, request, refusal)
             lifecycle = lifecycle_of(sources.table.get(case_id))
+            trails = sources.trails
             try:
-                view = await asyncio.to_thread(sources.trails.view, case_id)
+                # Before the case is read: the refusal must not depend on what reading finds.
+                refusal = await asyncio.to_thread(
+                    trails.refusal, case_id, principal, sources.public_cases
+                )
+                if refusal is not None:
+                    return sources.auth.refuse(self, request, refusal)
+                view = await asyncio.to_thread(trails.view, case_id)
             except StoreError:
                 return store_unavailable(self)
             except VaultError:
                 return vault_unavailable(self)
             locale = locale_of(request)
             if view is None:
-                return await _unstored(self, sources, principal, case_id, lifecycle, locale)
-            refusal = await _not_party(sources, principal, case_id)
-            if refusal is not None:
-                return sources.auth.refuse(self, request, refusal)
+                return _unstored(self, case_id, lifecycle, locale)
             now = datetime.now(UTC)
             row = case_row(case_id, lifecycle, None, now, sources.calendar) if lifecycle else None
             return self.html(case_page(view, row, now, locale))
@@ -165,39 +169,21 @@ def _front_page(sources: PageSources, built: FrontPage, seen_by: str, locale: Lo
     return overview_page(view, locale)
 
 
-async def _unstored(
-    view: web.View,
-    sources: PageSources,
-    reader: Principal | None,
-    case_id: str,
-    lifecycle: CaseLifecycle | None,
-    locale: Locale,
+def _unstored(
+    view: web.View, case_id: str, lifecycle: CaseLifecycle | None, locale: Locale
 ) -> web.Response:
     """The page of a case the audit store does not hold: unknown, or accepted and not stored.
 
-    A case the hub accepted is listed on the front page before the sink has stored its trail:
-    its page says so, 503 with ``Retry-After``, to whoever may see it; to anyone else it is
-    as unknown as a case that does not exist.
+    Only a reader who may see the case gets here (:meth:`TrailReader.refusal`). A case the hub
+    accepted is listed on the front page before the sink has stored its trail: its page says
+    so, 503 with ``Retry-After``; any other is a 404 page.
     """
-    if lifecycle is not None and await _not_party(sources, reader, case_id) is None:
+    if lifecycle is not None:
         page = not_found_page(case_id, locale, recording=True)
         response = view.html(page, status=503)
         response.headers["Retry-After"] = str(RECORDING_RETRY_SECONDS)
         return response
     return view.html(not_found_page(case_id, locale), status=404)
-
-
-async def _not_party(
-    sources: PageSources, reader: Principal | None, case_id: str
-) -> AccessRefusal | None:
-    """Why an institution may not see the case's page: it is not party to it (or None)."""
-    institution = reader.institution if reader is not None else None
-    if institution is None or sources.public_cases:
-        return None
-    if await asyncio.to_thread(sources.trails.party_to, case_id, institution):
-        return None
-    why = sources.trails.directory.not_party(institution, case_id)
-    return AccessRefusal(AccessProblem.NOT_ENTITLED, why)
 
 
 async def overview(sources: PageSources) -> FrontPage:

@@ -8,7 +8,8 @@ view of a trail does, so every reader the trail answers gets it, and no other: a
 an institution party to the case, and the public only where every case is public
 (``KAWAL_PUBLIC_CASES``). A case id is derived from a case number any reader can guess, and a
 proof tells that the case exists and how many entries it has come to, which the trail's 401
-withholds. A credential sent must be a good one.
+withholds: an institution not party to it is refused alike whether the case exists or not
+(:mod:`streams.web.case_audience`). A credential sent must be a good one.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from streams.audit.case_proofs import ProofReader, UnknownEntryError, UnknownHea
 from streams.audit.heads import NotInHeadError
 from streams.audit.store import StoreError
 from streams.audit.tree_log import TreeError
-from streams.domain.principals import AccessProblem, AccessRefusal, Principal
+from streams.domain.principals import AccessRefusal
 from streams.web.auth import Authenticator
 from streams.web.case_audience import refusal_without_credential
 from streams.web.problems import problem_response
@@ -63,7 +64,7 @@ def register_proofs(
                 return problem_response(self, 400, "bad_query", counts)
             case_id = canonical_case_id(case_id) or case_id  # the hub spells UUIDs one way
             try:
-                refusal = await _not_party(trails, principal, case_id, public_cases)
+                refusal = await asyncio.to_thread(trails.refusal, case_id, principal, public_cases)
             except StoreError:
                 return store_unavailable(self)
             if refusal is not None:  # before the proof: whether it is in a head tells nothing
@@ -87,25 +88,3 @@ def register_proofs(
                     self, 404, "no_such_case", f"no case {case_id} in the audit store"
                 )
             return self.json(proof.to_json())
-
-
-#: What an institution refused a proof is told, whether the store holds the case or not yet.
-STORED_WITHIN_SECONDS = (
-    " as the audit store holds it; a case whose report was accepted moments ago is stored "
-    "within seconds, its sender a party to it: ask again then"
-)
-
-
-async def _not_party(
-    trails: TrailReader, reader: Principal | None, case_id: str, public_cases: bool
-) -> AccessRefusal | None:
-    """Why an institution may not have the case's proof: it is not party to it (or None)."""
-    institution = reader.institution if reader is not None else None
-    if institution is None or public_cases:
-        return None
-    if await asyncio.to_thread(trails.party_to, case_id, institution):
-        return None
-    # Said alike of a case the store does not hold, which the refusal must not tell apart:
-    # so its sender, polling for the proof of a case just reported, knows to ask again.
-    why = trails.directory.not_party(institution, case_id) + STORED_WITHIN_SECONDS
-    return AccessRefusal(AccessProblem.NOT_ENTITLED, why)

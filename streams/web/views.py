@@ -36,7 +36,7 @@ from streams.hub.store_check import ANSWER_SECONDS, StoreCheck, register_store_c
 from streams.vault.data_keys import VaultError
 from streams.vault.entries import CaseKeys
 from streams.web.auth import Authenticator
-from streams.web.case_audience import refusal_without_credential
+from streams.web.case_audience import not_its_case, refusal_without_credential, told_unknown
 from streams.web.problems import problem_response
 
 #: Prometheus text exposition format 0.0.4.
@@ -81,6 +81,27 @@ class TrailReader:
         """Whether ``institution`` is party to ``case_id``, as its trail view decides."""
         found = cases_party_to(institution, [case_id], self.store, self.codec, self.directory)
         return bool(found)
+
+    def refusal(
+        self, case_id: str, reader: Principal | None, public_cases: bool
+    ) -> AccessRefusal | None:
+        """Why ``reader`` may not read ``case_id``, worded alike whether it exists; None: it may.
+
+        A reader told that a case does not exist (:func:`told_unknown`) passes for a case the
+        store does not hold, so that its read answers 404.
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        institution = reader.institution if reader is not None else None
+        if reader is None or institution is None or public_cases:
+            return None
+        if self.party_to(case_id, institution):
+            return None
+        known = told_unknown(reader, self.directory, public_cases)
+        if known and self.store.case_head(case_id) is None:
+            return None
+        return not_its_case(institution, self.directory)
 
     def read(self, case_id: str, reader: Principal | None, path: str) -> dict[str, Any] | None:
         """The trail as ``reader`` may see it, its personal-data fields logged if any shown.
@@ -131,12 +152,16 @@ def register_trails(
                 return auth.refuse(self, request, refusal)
             case_id = canonical_case_id(case_id) or case_id  # the hub spells UUIDs one way
             try:
+                # Before the trail is read: the refusal must not depend on what reading finds.
+                refusal = await asyncio.to_thread(reader.refusal, case_id, principal, public_cases)
+                if refusal is not None:
+                    return auth.refuse(self, request, refusal)
                 read = reader.read_where_public if public_cases else reader.read
                 view = await asyncio.to_thread(read, case_id, principal, request.url.path)
-            except NotEntitledError as exc:
-                return auth.refuse(
-                    self, request, AccessRefusal(AccessProblem.NOT_ENTITLED, str(exc))
-                )
+            except NotEntitledError:
+                # A trail that changed hands since the refusal's read: worded alike.
+                name = principal.name if principal is not None else ""
+                return auth.refuse(self, request, not_its_case(name, reader.directory))
             except AccessLogError:
                 return auth.refuse(self, request, ACCESS_LOG_DOWN)
             except StoreError:

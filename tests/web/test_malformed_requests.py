@@ -12,6 +12,7 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
+from aiohttp.http_exceptions import LineTooLong
 
 from streams.logs import HTTP_SERVER_LOGGER, QuietMalformedRequests
 from tests.hubtools import RunningHub, metric_value
@@ -64,3 +65,21 @@ def test_a_request_the_server_failed_stays_an_error(caplog: pytest.LogCaptureFix
     finally:
         logger.removeFilter(quiet)
     assert [r.levelname for r in caplog.records] == ["ERROR"]
+
+
+def test_a_malformed_request_is_logged_without_its_bytes(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger(HTTP_SERVER_LOGGER)
+    quiet = QuietMalformedRequests()
+    logger.addFilter(quiet)
+    marker = "kawal-secret-marker-7f3a"
+    try:
+        with caplog.at_level(logging.DEBUG, logger=HTTP_SERVER_LOGGER):
+            try:
+                raise LineTooLong(f"Bearer {marker}", "8190")
+            except LineTooLong:
+                logger.exception("Error handling request from %s", "127.0.0.1")
+    finally:
+        logger.removeFilter(quiet)
+    assert [r.levelname for r in caplog.records] == ["DEBUG"]
+    assert "LineTooLong" in caplog.text
+    assert marker not in caplog.text
