@@ -153,8 +153,10 @@ def _refusal(status: int, institution: str) -> TrailReadError:
     if status == 403:
         return TrailReadError(
             NOT_ENTITLED,
-            f"the hub answered HTTP 403: the token is not {institution}'s, or {institution} is "
-            f"not party to the case; use a token of {institution}",
+            f"the hub answered HTTP 403: the token is not {institution}'s, {institution} is "
+            "not party to the case, or the hub's audit store does not hold the case yet (the "
+            "hub refuses an unknown case as another's; it is read again at the next catch-up); "
+            f"use a token of {institution}",
         )
     if status == 404:
         return TrailReadError(

@@ -17,13 +17,14 @@ from schemas.catalog import default_catalog
 from schemas.codec import AvroCodec
 from streams.audit.access_log import AccessLog
 from streams.audit.store import AuditStore
-from streams.audit.trail import Directory
+from streams.audit.trail import Directory, NotEntitledError
 from streams.domain.authority import load_authority_map
 from streams.domain.disclosure_policy import load_disclosure_policy
 from streams.domain.institutions import load_institutions
 from streams.domain.principals import Principal, PrincipalRole
 from streams.domain.read_period import read_period
 from streams.web.access import AccessReader, QueryError, UnknownCaseError, filters_of
+from streams.web.case_audience import no_case_of_yours
 from tests.audit.treetools import hub_key_at
 from tests.entrytools import signed_rows
 from tests.hubtools import report
@@ -34,6 +35,8 @@ DIRECTORY = Directory(load_institutions(), load_authority_map())
 POLICY = load_disclosure_policy(None, default_catalog())
 OPERATOR = Principal("ops.ana", PrincipalRole.OPERATOR, "tok_ops")
 SUPERVISOR = Principal("bawaslu.33", PrincipalRole.INSTITUTION, "tok_b")
+BKN = Principal("bkn", PrincipalRole.INSTITUTION, "tok_bkn")
+KASN = Principal("kasn", PrincipalRole.INSTITUTION, "tok_k")
 ABSENT = "0b5c6a1e-0000-4000-8000-00000000dead"
 
 
@@ -56,13 +59,25 @@ def reader_with_reads(store: AuditStore) -> tuple[AccessReader, str]:
     return AccessReader(log, store, CODEC, DIRECTORY, POLICY), case_id
 
 
-@pytest.mark.parametrize("principal", [OPERATOR, SUPERVISOR])
-def test_a_case_the_store_lacks_is_no_such_case_for_every_reader(
+@pytest.mark.parametrize("principal", [OPERATOR, BKN])
+def test_a_case_the_store_lacks_is_no_such_case_for_a_reader_of_every_case(
     store: AuditStore, principal: Principal
 ) -> None:
     reader, _ = reader_with_reads(store)
     with pytest.raises(UnknownCaseError, match=f"no case {ABSENT} in the audit store"):
         reader.reads_for(principal, ABSENT)
+
+
+def test_a_case_the_store_lacks_is_refused_as_anothers_to_an_institution(
+    store: AuditStore,
+) -> None:
+    reader, case_id = reader_with_reads(store)
+    with pytest.raises(NotEntitledError) as unknown:
+        reader.reads_for(SUPERVISOR, ABSENT)
+    with pytest.raises(NotEntitledError) as anothers:
+        reader.reads_for(KASN, case_id)
+    assert str(unknown.value) == no_case_of_yours("bawaslu.33", DIRECTORY)
+    assert str(anothers.value) == no_case_of_yours("kasn", DIRECTORY)
 
 
 @pytest.mark.parametrize("principal", [OPERATOR, SUPERVISOR])

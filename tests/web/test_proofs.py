@@ -12,14 +12,19 @@ from typing import Any
 import pytest
 
 from streams.audit.tokens import TokenStore
+from streams.audit.trail import Directory
+from streams.domain.authority import load_authority_map
+from streams.domain.institutions import load_institutions
 from streams.domain.keys import load_key_registry
 from streams.domain.merkle import leaf_hash, verify_inclusion
 from streams.domain.principals import PrincipalRole
 from streams.domain.tree_heads import SignedTreeHead, signature_problem
 from streams.settings import Settings
-from streams.web.proofs import STORED_WITHIN_SECONDS
+from streams.web.case_audience import no_case_of_yours
 from tests.hubtools import RunningHub, http_request, problem_of
 
+#: Whom the hub knows, as the refusals name them.
+DIRECTORY = Directory(load_institutions(), load_authority_map())
 #: The longest wait for the audit sink to sign a head over a new entry.
 HEAD_WAIT_SECONDS = 60.0
 
@@ -116,7 +121,7 @@ def test_an_unknown_case_is_refused_as_a_known_one_to_a_reader_of_neither(hub: R
     assert get(hub, f"/cases/{unknown}/proof", kasn) == (403, "not_entitled")
     status, headers, body = http_request(f"{hub.base_url}/cases/{unknown}/proof", kasn)
     detail = problem_of(status, headers, body)["detail"]
-    assert detail == f"kasn is not party to case {unknown}{STORED_WITHIN_SECONDS}"
+    assert detail == no_case_of_yours("kasn", DIRECTORY)
 
 
 def test_only_the_readers_the_trail_answers_get_the_proof(

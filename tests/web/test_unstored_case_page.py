@@ -8,6 +8,7 @@ moment later (longer when the sink is slow or down). Its page says the case is b
 from __future__ import annotations
 
 import time
+import uuid
 
 from streams.domain.principals import PrincipalRole
 from tests.freezing import freeze, thaw
@@ -31,7 +32,8 @@ def _page_until(
 
 def test_a_case_accepted_but_not_stored_is_being_recorded_not_unknown(hub: RunningHub) -> None:
     operator = hub.operator_token()
-    outsider = hub.token("bpasn", PrincipalRole.INSTITUTION).secret
+    every_case = hub.token("bpasn", PrincipalRole.INSTITUTION).secret  # the appeals body
+    outsider = hub.token("kasn", PrincipalRole.INSTITUTION).secret
     record = report()
     case_id = record["envelope"]["case_id"]
     pid = hub.sink.pid
@@ -40,7 +42,9 @@ def test_a_case_accepted_but_not_stored_is_being_recorded_not_unknown(hub: Runni
     try:
         hub.publish("ReportReceived", record)
         recording = _page_until(hub, case_id, operator, left=404)
-        not_party, _, _ = http_request(f"{hub.base_url}/cases/{case_id}", outsider)
+        not_party = http_request(f"{hub.base_url}/cases/{case_id}", outsider)
+        unknown = http_request(f"{hub.base_url}/cases/{uuid.uuid4()}", outsider)
+        party, _, _ = http_request(f"{hub.base_url}/cases/{case_id}", every_case)
     finally:
         thaw(pid)
     stored, _, _ = _page_until(hub, case_id, operator, left=503)
@@ -50,6 +54,9 @@ def test_a_case_accepted_but_not_stored_is_being_recorded_not_unknown(hub: Runni
     assert headers["Retry-After"] == "5"
     assert "Kasus sedang dicatat" in body.decode()
     assert case_id in body.decode()
-    # An institution not party to the case learns nothing of it, as of a case that does not exist.
-    assert not_party == 404
+    # An institution party to every case sees it being recorded; one not party to it learns
+    # nothing of it: refused as for a case that does not exist.
+    assert party == 503
+    assert not_party[0] == 403
+    assert (not_party[0], not_party[2]) == (unknown[0], unknown[2])
     assert stored == 200
