@@ -24,10 +24,11 @@ import pytest
 from streams.app import create_vault
 from streams.audit.store import AuditStore
 from streams.cli.exits import EXIT_ERROR, EXIT_NOT_RECORDED
+from streams.local.keyring import ensure_local_keys
 from streams.local.processes import free_port
 from streams.settings import Settings
 from streams.vault.data_keys import DataKeyVault
-from streams.vault.kek_source import ensure_local_kek, load_kek_ring
+from streams.vault.kek_source import load_kek_ring
 from streams.vault.tables import CaseDataKey
 from tests.audit.treetools import keyring, signed_rows
 from tests.hub.steptools import accepted_case, step_pipeline
@@ -51,7 +52,7 @@ class Home:
 
 @pytest.fixture
 def home(tmp_path: Path, postgres: PostgresServer) -> Home:
-    """A home with its KEK, its vault on ``postgres`` and a case with its key in its store."""
+    """A home with its keys and KEK, its vault on ``postgres``, a case with its key and trail."""
     name = f"cli_vault_{os.getpid()}_{time.monotonic_ns()}"
     url = postgres.create_database(name)
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAWAL_")}
@@ -63,7 +64,8 @@ def home(tmp_path: Path, postgres: PostgresServer) -> Home:
         "KAWAL_BROKER_WAIT_SECONDS": "1",
     }
     settings = Settings(home=tmp_path / "home", vault_url=url)
-    ensure_local_kek(settings)
+    # The hub's keys too: erase refuses before the vault when no hub key can sign its event.
+    ensure_local_keys(settings)
     vault = create_vault(settings)
     vault.keys_for([CASE], create=True)
     vault.close()
