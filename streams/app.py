@@ -377,8 +377,9 @@ def create_sink(settings: Settings) -> faust.App:
         timedelta(seconds=settings.tree_head_seconds),
         metrics=metrics,
     )
+    stored = StoredEntries(metrics.registry)
     audit_sink = sink.AuditSink(
-        codec, store, metrics, keys, new_outbox, heads, stored=StoredEntries(metrics.registry)
+        codec, store, metrics, keys, new_outbox, heads, stored, signer.watch.refresh
     )
     sink.register(app, _raw_topic(app, CASE_AUDIT), audit_sink)
     # The store, not the group's commits, says what it holds (a restored or new store fills up).

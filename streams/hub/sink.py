@@ -66,6 +66,8 @@ class AuditSink:
     heads: HeadPublisher | None = None
     #: When an entry was last stored, for ``kawal status``; None: not exported.
     stored: StoredEntries | None = None
+    #: Reads ``keys`` again in place if its file changed (a stat when it did not); None: never.
+    refresh_keys: Callable[[], object] | None = None
 
     async def write_batch(self, messages: list[faust.types.Message]) -> None:
         """Check a batch of audit entries and store those the hub made in one transaction.
@@ -74,6 +76,10 @@ class AuditSink:
         and the batch goes on; the dead letters are sent before the batch is stored, as the
         store's offsets are where a restarted sink resumes.
         """
+        if self.refresh_keys is not None:
+            # The worker reads the registry before each batch it signs: an entry signed with a
+            # key registered a moment ago must not be refused before this process's own check.
+            self.refresh_keys()
         outbox = self.new_outbox()
         entries = self._decoded(messages, outbox)
         ends = TrailEnds(self.store)
