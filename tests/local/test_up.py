@@ -271,17 +271,17 @@ def test_the_demo_ppks_registry_and_the_hub_agree_on_every_decree(demo_up: UpPro
     history = {decree["case_id"]: {decree["decree_number"]} for decree in history_decrees(PPK)}
     deadline = time.monotonic() + CONNECTOR_CASE_SECONDS
     while True:
-        held, recorded = _decrees(registry, signed), _hub_decrees(demo_up)
+        held = _decrees(registry, signed)
         # The office filed each history case's recommendation with the history's decree, and
-        # decreed a live case (the history's old recommendations it leaves: docs/demo.md); the
-        # hub recorded every decree it holds.
-        if (
-            _decrees(registry, filed).items() >= history.items()
-            and len(held) > len(history)
-            and all(recorded.get(case_id) == numbers for case_id, numbers in held.items())
-        ):
+        # decreed a live case (the history's old recommendations it leaves: docs/demo.md).
+        if _decrees(registry, filed).items() >= history.items() and len(held) > len(history):
             break
-        assert time.monotonic() < deadline, (held, recorded)
+        assert time.monotonic() < deadline, held
+        time.sleep(2)
+    # The hub records every decree the office held then, with its number. The demo goes on
+    # decreeing meanwhile: a decree signed since may still be on its way, so it is not asked.
+    while missing := _unrecorded(demo_up, held):
+        assert time.monotonic() < deadline, missing
         time.sleep(2)
 
     letters = kawal_here(
@@ -291,14 +291,28 @@ def test_the_demo_ppks_registry_and_the_hub_agree_on_every_decree(demo_up: UpPro
     assert json.loads(letters.stdout) == [], letters.stdout
 
 
+def _unrecorded(up: UpProcess, held: dict[str, set[str]]) -> dict[str, Any]:
+    """The decrees ``held`` the audit store lacks, with what it holds of their cases instead."""
+    recorded = _hub_decrees(up)
+    return {
+        case_id: (numbers, recorded.get(case_id))
+        for case_id, numbers in held.items()
+        if recorded.get(case_id) != numbers
+    }
+
+
 def _closed_connector_case(up: UpProcess, wave_cases: set[str]) -> dict[str, Any] | None:
-    """The trail of a closed case the demo waves did not publish (the connectors carried it)."""
+    """A closed case's trail the connectors carried (no demo wave published it), sanctioned.
+
+    BKN's staff find a share of cases not proven (docs/demo.md): those close unsanctioned.
+    """
     for case in json.loads(_kawal(up.home, "case", "list", "--json").stdout):
         if case["last_event_type"] == "CaseClosed" and case["case_id"] not in wave_cases:
             trail: dict[str, Any] = json.loads(
                 _kawal(up.home, "case", "trail", case["case_id"], "--json").stdout
             )
-            return trail
+            if any(entry["event_type"] == "SanctionImposed" for entry in trail["entries"]):
+                return trail
     return None
 
 
