@@ -12,7 +12,8 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -211,6 +212,21 @@ def sink_process(
 ) -> ChildProcess:
     """``kawal sink`` as a child process writing the audit store of ``home``."""
     return hub_process("sink", home, broker_url, sink_port, extra_env)
+
+
+@contextmanager
+def running_sink(
+    home: Path, broker_url: str, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[ChildProcess, str]]:
+    """``kawal sink`` of ``home`` on a free port, once healthy: it and its URL; then stopped."""
+    port = free_port()
+    sink = sink_process(home, broker_url, port, extra_env)
+    sink.start()
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", sink)
+        yield sink, f"http://127.0.0.1:{port}"
+    finally:
+        sink.stop(20)
 
 
 def hub_process(

@@ -14,8 +14,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +26,10 @@ from streams.broker.topic_end import read_to_end
 from streams.domain.keyring import KeyRing
 from streams.local.embedded import EmbeddedBroker
 from streams.local.keyring import ensure_local_keys, keyring_of
-from streams.local.processes import ChildProcess, free_port
 from streams.settings import Settings
 from streams.topics import CASE_AUDIT, DLQ
 from tests.audit.treetools import keyring, signed_rows
-from tests.hubtools import default_codec, metric_value, sink_process, wait_healthy, wait_stored
+from tests.hubtools import default_codec, metric_value, running_sink, wait_stored
 from tests.postgres import PostgresServer
 
 pytestmark = pytest.mark.slow
@@ -112,20 +109,6 @@ def audit_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return server.create_database(f"forged_{os.getpid()}_{id(request)}")
 
 
-@contextmanager
-def _running_sink(
-    broker: EmbeddedBroker, home: Path, url: str
-) -> Iterator[tuple[ChildProcess, str]]:
-    port = free_port()
-    sink = sink_process(home, broker.url, port, {"KAWAL_AUDIT_DB_URL": url})
-    sink.start()
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}", sink)
-        yield sink, f"http://127.0.0.1:{port}"
-    finally:
-        sink.stop(20)
-
-
 def _sink_letters(broker: EmbeddedBroker) -> list[dict[str, Any]]:
     """The sink's dead letters: the forged case's first (its own partition), each in order."""
     codec = default_codec()
@@ -140,7 +123,7 @@ def test_the_sink_stores_only_the_hubs_entries_and_dead_letters_each_forgery(
 ) -> None:
     home = tmp_path / "home"
     ring, real = _written(own_broker, home)
-    with _running_sink(own_broker, home, audit_url) as (sink, url):
+    with running_sink(home, own_broker.url, {"KAWAL_AUDIT_DB_URL": audit_url}) as (sink, url):
         with AuditStore(audit_url) as store:
             wait_stored(store, 5, sink)
             assert [row.hash for row in store.trail(CASE)] == [row["hash"] for row in real]
@@ -207,7 +190,7 @@ def test_the_hubs_entry_meeting_a_forged_stored_one_is_told_apart(
         store.create_schema(home)
         store.insert([*real[:4], forged])
     _send(own_broker, real)
-    with _running_sink(own_broker, home, url) as (sink, metrics_url):
+    with running_sink(home, own_broker.url, {"KAWAL_AUDIT_DB_URL": url}) as (sink, metrics_url):
         conflicts = 'kawal_chain_verification_failures_total{where="audit_sink"}'
         deadline = time.monotonic() + 30
         while metric_value(metrics_url, conflicts) < 1:

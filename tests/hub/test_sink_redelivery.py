@@ -25,7 +25,7 @@ from streams.broker.topic_end import read_to_end
 from streams.domain.keyring import KeyRing
 from streams.local.embedded import EmbeddedBroker
 from streams.local.keyring import ensure_local_keys, keyring_of
-from streams.local.processes import ChildProcess, free_port
+from streams.local.processes import ChildProcess
 from streams.settings import Settings
 from streams.topics import CASE_AUDIT, DLQ
 from tests.audit.treetools import signed_rows
@@ -33,8 +33,7 @@ from tests.hubtools import (
     default_codec,
     metric_value,
     report,
-    sink_process,
-    wait_healthy,
+    running_sink,
     wait_stored,
 )
 
@@ -83,14 +82,8 @@ def _running_sink(broker: EmbeddedBroker, tmp_path: Path) -> Iterator[tuple[Chil
     """`kawal sink` on ``broker`` with a home of its own, once healthy: it and its URL."""
     home = tmp_path / "home"
     ensure_local_keys(Settings(home=home))
-    port = free_port()
-    sink = sink_process(home, broker.url, port)
-    sink.start()
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}", sink)
-        yield sink, f"http://127.0.0.1:{port}"
-    finally:
-        sink.stop(20)
+    with running_sink(home, broker.url) as running:
+        yield running
 
 
 def _replay(broker: EmbeddedBroker, url: str) -> subprocess.CompletedProcess[str]:
