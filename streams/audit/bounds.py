@@ -1,4 +1,4 @@
-"""Withheld counts must not be pinned between the published figures that bound them.
+"""Withheld counts must not be pinned by the published figures that bound them.
 
 A withheld count is not only a total less the shown cells (the secondary rule,
 :mod:`streams.audit.suppression`): every published figure that bounds it narrows it too. By the
@@ -9,180 +9,110 @@ proven, proven among the received. So a shown later count bounds a withheld one 
 a shown earlier count, or the same count of a set of cases holding these (the dashboard without
 a filter holds those of ``?region=33``: the *ceilings*), bounds it from above. With
 ``region=33``'s sanctioned 17 shown and the unfiltered followed up 17, its followed up is 17
-exactly, withheld or not.
+exactly, withheld or not. Across rows, the columns' totals carry such bounds from one row to
+another: :mod:`streams.audit.table_bounds` propagates them all together.
 
-In a column adding up to a shown total, each withheld cell is also at most the total less the
-shown cells less the lower bounds of the other withheld ones, and at least that total less their
-upper bounds.
-
-:func:`pinned` finds the withheld cells whose interval holds one value, and the shown cell to
-withhold so that it holds more: the one bounding it from below (its value is the smaller), else
-the one bounding it from above.
+:func:`unpin` finds a withheld non-zero count whose interval holds one value (a zero identifies
+nobody) and the published figure to withhold so that it holds more: the cheapest that does
+(:mod:`streams.audit.complement_cost`), among the shown counts of its row, the shown cells of
+its column and the column's total.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
-#: Known cells of a table: per row, the columns withheld (the rest are shown).
-Hidden = Sequence[Collection[str]]
+from streams.audit.complement_cost import Cost
+from streams.audit.table_bounds import Cell, Published, table_intervals
 
-
-@dataclass(frozen=True)
-class Interval:
-    """What the published figures tell of one withheld count."""
-
-    low: float
-    high: float
-    #: The shown cell (its column) the low bound is read from, if any.
-    low_from: str | None = None
-    #: The shown cell (its column) the high bound is read from, if any.
-    high_from: str | None = None
-
-    @property
-    def pinned(self) -> bool:
-        """Whether the bounds leave a single value."""
-        return self.high <= self.low
+#: (row index, column) -> the columns of that row withheld with it (it included).
+Takes = Callable[[int, str], set[str]]
+#: At most this many choices are tried on one pinned count, cheapest first: each try
+#: propagates the table's bounds again (a few ms on a table of hundreds of rows).
+TRIALS = 6
 
 
-def row_interval(
-    row: Mapping[str, Any],
-    hidden: Collection[str],
-    chain: Sequence[str],
-    column: str,
-    ceilings: Mapping[str, int],
-) -> Interval:
-    """The bounds of ``column`` (withheld) from its row's shown chain and the ``ceilings``.
+@dataclasses.dataclass(frozen=True)
+class Unpinned:
+    """What to withhold so that a pinned count holds more than one value."""
 
-    Args:
-        row: the row, with every value (the withheld ones too).
-        hidden: the row's withheld columns.
-        chain: the row's counts, each among the one before it.
-        column: a column of ``chain``.
-        ceilings: column -> the count of the same column in a set of cases holding these.
-    """
-    at = chain.index(column)
-    low, low_from = 0.0, None
-    for later in chain[at + 1 :]:
-        if later not in hidden:
-            low, low_from = float(row[later]), later
-            break
-    high, high_from = math.inf, None
-    for earlier in reversed(chain[:at]):
-        if earlier not in hidden:
-            high, high_from = float(row[earlier]), earlier
-            break
-    ceiling = min((ceilings[c] for c in chain[: at + 1] if c in ceilings), default=math.inf)
-    return Interval(low, min(high, ceiling), low_from, high_from if high <= ceiling else None)
+    #: The row and column of a shown cell, or None.
+    cell: Cell | None = None
+    #: Or the column whose published total goes.
+    total: str | None = None
 
 
-def column_intervals(
-    rows: Sequence[Mapping[str, Any]],
-    hidden: Hidden,
-    chain: Sequence[str],
-    column: str,
-    total: int | None,
-    ceilings: Sequence[Mapping[str, int]] | None = None,
-) -> dict[int, Interval]:
-    """The bounds of each withheld cell of ``column``, row by row and from the shown ``total``."""
-    own = {
-        index: _own_interval(row, cells, chain, column, ceilings[index] if ceilings else {})
-        for index, (row, cells) in enumerate(zip(rows, hidden, strict=True))
-        if column in cells
-    }
-    if total is None or not own:
-        return own
-    left = total - sum(
-        row[column] for row, cells in zip(rows, hidden, strict=True) if column not in cells
-    )
-    found = {}
-    for index, interval in own.items():
-        others = [other for at, other in own.items() if at != index]
-        high = left - sum(other.low for other in others)
-        low = left - sum(other.high for other in others)
-        found[index] = Interval(
-            max(interval.low, low),
-            min(interval.high, high),
-            interval.low_from,
-            interval.high_from if interval.high <= high else None,
-        )
-    return found
+def pinned_cells(published: Published) -> list[Cell]:
+    """The withheld cells whose interval leaves one value other than 0."""
+    return [
+        cell
+        for cell, interval in table_intervals(published).items()
+        if interval.pinned and interval.high > 0
+    ]
 
 
-def _own_interval(
-    row: Mapping[str, Any],
-    cells: Collection[str],
-    chain: Sequence[str],
-    column: str,
-    ceilings: Mapping[str, int],
-) -> Interval:
-    if column in chain:
-        return row_interval(row, cells, chain, column, ceilings)
-    return Interval(0.0, math.inf)
-
-
-def pinned(
-    rows: Sequence[Mapping[str, Any]],
-    hidden: Hidden,
-    chain: Sequence[str],
-    totals: Mapping[str, int | None] | None = None,
-    ceilings: Sequence[Mapping[str, int]] | None = None,
-) -> list[tuple[int, str]]:
-    """The shown cells to withhold so that no withheld count of ``chain`` is pinned.
-
-    A withheld value pinned only by figures outside these rows (a ceiling and a total: the
-    cells of a table all withheld) cannot be helped here; that table's own rule guards it.
+def unpin(
+    published: Published, takes: Takes, total_costs: Mapping[str, int] | None = None
+) -> Unpinned | None:
+    """The figure to withhold for the first pinned count this table can help.
 
     Args:
-        rows: the table, every value present.
-        hidden: per row, its withheld columns.
-        chain: the counts of a row, each among the one before it.
-        totals: column -> its published total (None: withheld, or the column adds up to none).
-        ceilings: per row, column -> a count of a set of cases holding the row's.
+        published: what the table tells.
+        takes: the columns of a row a cell takes with it if withheld.
+        total_costs: column -> the published cells its total takes with it: a total is then a
+            choice like any cell; a column not given: its total goes only where no cell helps.
 
     Returns:
-        ``(row index, column)`` of each cell to withhold (at most one per pinned value).
+        The cheapest choice that leaves the count more than one value, else the cheapest
+        choice (another round finds the next); None where nothing is pinned, or where no figure
+        of this table bounds what is (a table of withheld cells pinned by a wider one: that
+        table's rule guards it).
     """
-    found: list[tuple[int, str]] = []
-    for column in chain:
-        total = (totals or {}).get(column)
-        for index, interval in column_intervals(
-            rows, hidden, chain, column, total, ceilings
-        ).items():
-            if not interval.pinned:
-                continue
-            source = interval.low_from if interval.low > 0 else None
-            source = source or interval.high_from
-            if source is not None and (index, source) not in found:
-                found.append((index, source))
-    return found
+    for cell in pinned_cells(published):
+        choices = _choices(published, cell, takes, total_costs or {})
+        tried = [*choices[:TRIALS], *choices[-1:]] if len(choices) > TRIALS else choices
+        for choice in tried:
+            if cell not in pinned_cells(_without(published, choice, takes)):
+                return choice
+        if choices:
+            return choices[0]
+    return None
 
 
-def told_interval(reason: str | None, base: bool, min_cases: int) -> Interval:
-    """What a withheld cell's reason code and its row tell of it, before any total.
+def _choices(
+    published: Published, cell: Cell, takes: Takes, total_costs: Mapping[str, int]
+) -> list[Unpinned]:
+    """The shown counts of the cell's row and the shown cells of its column, cheapest first."""
+    at, column = cell
+    rows, hidden = published.rows, published.hidden
+    shown = [(at, other) for other in published.columns if other not in hidden[at]]
+    shown += [(index, column) for index in range(len(rows)) if column not in hidden[index]]
+    costs: dict[Unpinned, Cost] = {}
+    for index, other in dict.fromkeys(shown):
+        value = rows[index][other]
+        if isinstance(value, int) and value > 0:
+            lost = len(takes(index, other) - set(hidden[index]))
+            costs[Unpinned(cell=(index, other))] = Cost(lost, False, float(value))
+    if column in published.totals:
+        # Compared after every cell of the same cost: a total is the table's widest figure;
+        # without a cost (another table pays it), it goes only where no cell helps: last.
+        dearest = len(rows) * len(published.columns) + 1  # more than any cell takes
+        cost = total_costs.get(column, dearest)
+        costs[Unpinned(total=column)] = Cost(cost, False, math.inf)
+    return sorted(costs, key=lambda choice: costs[choice])
 
-    A row is listed only for a case, so its number of cases is at least 1; a small group's
-    number of cases and a small count are 1 to K-1 (the codes say so), and every count of a
-    small group is at most its number of cases.
-    """
-    small = reason in ("small_count", "small_group")
-    low = 1.0 if base or reason == "small_count" else 0.0
-    return Interval(low, float(min_cases - 1) if small else math.inf)
 
-
-def pinned_in_sum(intervals: Sequence[Interval], together: int) -> bool:
-    """Whether withheld cells of these intervals, known to hold ``together``, leave one non-zero.
-
-    Each cell is at least ``together`` less the others' highest and at most ``together`` less
-    their lowest: three rows of one case each beside a total of 3 are each 1.
-    """
-    for at, interval in enumerate(intervals):
-        others = [other for index, other in enumerate(intervals) if index != at]
-        low = max(interval.low, together - sum(other.high for other in others))
-        high = min(interval.high, together - sum(other.low for other in others))
-        if low == high and low > 0:
-            return True
-    return False
+def _without(published: Published, choice: Unpinned, takes: Takes) -> Published:
+    """What the table tells once ``choice`` (and what it takes with it) is withheld."""
+    if choice.total is not None:
+        totals = {c: t for c, t in published.totals.items() if c != choice.total}
+        return dataclasses.replace(published, totals=totals)
+    assert choice.cell is not None
+    at, column = choice.cell
+    hidden: Sequence[set[str]] = [
+        set(cells) | (takes(at, column) if index == at else set())
+        for index, cells in enumerate(published.hidden)
+    ]
+    return dataclasses.replace(published, hidden=hidden)

@@ -77,3 +77,53 @@ def cheapest(
     if not costs:
         return TOTAL
     return min(candidates, key=lambda index: (costs[index], index))
+
+
+def complement(
+    rows: Sequence[Mapping[str, Any]],
+    hidden: Sequence[set[str]],
+    column: str,
+    min_cases: int,
+    total_withheld: bool,
+    row_loss: RowLoss,
+    total_costs: Mapping[str, int],
+) -> int | None:
+    """The row whose ``column`` the secondary rule withholds too, -1 for none, or :data:`TOTAL`.
+
+    Args:
+        rows: the table, every value present.
+        hidden: per row, its withheld columns.
+        column: an additive column.
+        min_cases: K.
+        total_withheld: whether the column's total is withheld already (then only a cell
+            can help: a withheld total must not be the sum of its shown cells).
+        row_loss: the shown cells of a row its cell takes with it.
+        total_costs: column -> the published cells its total takes with it.
+    """
+    if not needs_complement(rows, hidden, column, min_cases, total_withheld):
+        return -1
+    return cheapest(rows, hidden, column, row_loss, total_costs.get(column))
+
+
+def needs_complement(
+    rows: Sequence[Mapping[str, Any]],
+    hidden: Sequence[set[str]],
+    column: str,
+    min_cases: int,
+    total_withheld: bool = False,
+) -> bool:
+    """Whether the withheld cells of ``column`` could be worked out: one more must go.
+
+    The total less the shown cells is the sum of the withheld ones: one withheld cell is
+    given back whole, and several whose sum is 1 to K-1 are a small group given back together
+    (two elections of one case each, both proven: each case proven). A withheld total is the
+    sum of its cells while they are all shown.
+    """
+    alone = [index for index, cells in enumerate(hidden) if column in cells]
+    values = [rows[index][column] for index in alone]
+    if total_withheld:
+        return not alone
+    # A cell withheld before (by a twin table) has lost its value: that table guards it.
+    if not all(isinstance(value, int) for value in values):
+        return len(alone) == 1
+    return len(alone) == 1 or 0 < sum(values) < min_cases

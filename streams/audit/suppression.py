@@ -15,8 +15,7 @@ down to it learns that civil servant's outcome. So every public figure follows o
   (:mod:`streams.audit.complement_cost`), or the total when there is none. A withheld zero
   that another public table tells anyway hides nothing and does not count. Where the total
   is withheld (by another rule), its cells would add up to it: one of them, the cheapest
-  non-zero, is withheld. Nor may their sum leave one withheld cell known from what its row and
-  reason code tell (:func:`streams.audit.bounds.pinned_in_sum`).
+  non-zero, is withheld.
 - **linked rows**: where a row's counts add up to each other (recommended = followed up + not
   followed up), one withheld count withholds the whole row.
 - **bounds**: every count of a row is at most its base (proven cases are among those reported),
@@ -25,9 +24,13 @@ down to it learns that civil servant's outcome. So every public figure follows o
   counts.
 - **twins**: where two tables publish the count of the same cases, a value withheld in one is
   withheld in the other (:func:`share_withheld`), and the rule runs again.
-- **intervals**: a withheld count must not be pinned between the shown figures bounding it
-  (the row's other counts, each among the one before it, the total, a wider set's count):
-  :mod:`streams.audit.bounds`.
+- **intervals**: a withheld non-zero count must not be pinned by the published figures
+  bounding it, taken all together: the columns' totals, the chain of each row (each count among
+  the one before it), a wider set's count, what the reason codes say, none negative
+  (:mod:`streams.audit.table_bounds`); the cheapest figure that leaves it open goes with it
+  (:mod:`streams.audit.bounds`). Rows (1, 1) and (2, 2) of small groups beside (3, 2) with a
+  small proven count, totals shown: the first two hold 3 cases, so at most 3 proven, so the
+  third's proven is 2; its number of cases goes too.
 
 A withheld value becomes None, and its row lists the column under :data:`WITHHELD` and why
 under :data:`WITHHELD_BECAUSE` (one of :data:`REASONS`), so that a reader is told the truth: a
@@ -40,8 +43,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.audit.bounds import Interval, pinned, pinned_in_sum, row_interval, told_interval
-from streams.audit.complement_cost import cheapest
+from streams.audit.bounds import unpin
+from streams.audit.complement_cost import complement
+from streams.audit.table_bounds import Published
 
 #: Key of a row listing its withheld columns (present only when some are withheld).
 WITHHELD = "withheld"
@@ -140,27 +144,42 @@ def protect_table(
         The additive columns whose published total must be withheld too.
     """
     hidden = [_start(row, rule, min_cases, whole) for row in rows]
-    choose = _Chooser(rows, hidden, rule, min_cases, total_costs or {})
+
+    def choose(hiding: list[set[str]], column: str, total_withheld: bool) -> int | None:
+        """The secondary rule's choice: a row's ``column``, -1 for none, None for the total."""
+        costs = {} if total_withheld else total_costs or {}
+        return complement(rows, hiding, column, min_cases, total_withheld, row_loss, costs)
+
+    def row_loss(at: int, column: str) -> int:
+        return cells_lost(hidden[at], rule, column)
+
+    # With the totals withheld so that a count is not pinned (the bounds rule), for good.
+    gone = {*totals_withheld}
+    # The totals the secondary rule withholds as things stand (decided once nothing changes).
+    chosen_totals: set[str] = set()
     changed = True
     while changed:
         # Every row is closed before the columns are looked at: no short-circuit.
         changed = any([_close_row(cells, rule) for cells in hidden])
+        chosen_totals.clear()
         for column in rule.additive:
-            hiding = _hiding(hidden, known_zero)
-            complement = choose(hiding, column, column in totals_withheld)
-            if complement is not None and complement >= 0:
-                hidden[complement].setdefault(column, COMPLEMENTARY)
+            chosen = choose(_hiding(hidden, known_zero), column, column in gone)
+            if chosen is None:
+                chosen_totals.add(column)
+            elif chosen >= 0:
+                hidden[chosen].setdefault(column, COMPLEMENTARY)
                 changed = True
-        for index, column in pinned(rows, hidden, rule.chain, totals, ceilings):
-            hidden[index].setdefault(column, COMPLEMENTARY)
+        without = gone | chosen_totals
+        table = _published(rows, hidden, rule, min_cases, known_zero, without, totals, ceilings)
+        found = unpin(table, lambda at, column: _takes(hidden[at], rule, column), total_costs)
+        if found is not None and found.cell is not None:
+            hidden[found.cell[0]].setdefault(found.cell[1], COMPLEMENTARY)
             changed = True
-    # Only once no row changes: a cell withheld later (a linked row) may keep the total shown.
-    hiding = _hiding(hidden, known_zero)
-    needed = {
-        column
-        for column in rule.additive
-        if choose(hiding, column, column in totals_withheld) is None
-    }
+        elif found is not None and found.total is not None:
+            gone.add(found.total)
+            changed = True
+    # Decided once nothing changes: a cell withheld later (a linked row) may keep a total shown.
+    needed = chosen_totals | (gone - set(totals_withheld))
     for row, cells in zip(rows, hidden, strict=True):
         mark(row, cells)
     return needed
@@ -300,53 +319,6 @@ def _hiding(hidden: list[dict[str, str]], known_zero: list[set[str]] | None) -> 
     return [set(cells) - zeros for cells, zeros in zip(hidden, known_zero, strict=True)]
 
 
-class _Chooser:
-    """The secondary rule's choice in one table (see :func:`_complement`)."""
-
-    def __init__(
-        self,
-        rows: list[dict[str, Any]],
-        hidden: list[dict[str, str]],
-        rule: TableRule,
-        min_cases: int,
-        total_costs: Mapping[str, int],
-    ) -> None:
-        self.rows, self.hidden, self.rule = rows, hidden, rule
-        self.min_cases, self.total_costs = min_cases, total_costs
-
-    def __call__(self, hiding: list[set[str]], column: str, total_withheld: bool) -> int | None:
-        """The row to withhold ``column`` of too; -1 for none needed; None for the total."""
-        needed = _needs_complement(self.rows, hiding, column, self.min_cases, total_withheld)
-        if not needed and (total_withheld or not self._pinned(hiding, column)):
-            return -1
-        # A withheld total must not be the sum of its shown cells: only a cell can help.
-        total_cost = None if total_withheld else self.total_costs.get(column)
-        return cheapest(self.rows, hiding, column, self._row_loss, total_cost)
-
-    def _pinned(self, hiding: list[set[str]], column: str) -> bool:
-        """Whether the withheld cells' sum (the total less the shown) leaves one of them known.
-
-        Their reason codes, the rows' existence and their rows' shown counts bound each of them
-        (three elections of one case each and a total of 3: each is 1).
-        """
-        alone = [index for index, cells in enumerate(hiding) if column in cells]
-        values = [self.rows[index][column] for index in alone]
-        if not all(isinstance(value, int) for value in values):
-            return False  # withheld before by a twin table, which guards it
-        return pinned_in_sum([self._told(index, column) for index in alone], sum(values))
-
-    def _told(self, index: int, column: str) -> Interval:
-        cells = self.hidden[index]
-        told = told_interval(cells.get(column), column == self.rule.base, self.min_cases)
-        if column not in self.rule.chain:
-            return told
-        own = row_interval(self.rows[index], set(cells), self.rule.chain, column, {})
-        return Interval(max(told.low, own.low), min(told.high, own.high))
-
-    def _row_loss(self, index: int, column: str) -> int:
-        return cells_lost(self.hidden[index], self.rule, column)
-
-
 def cells_lost(cells: Mapping[str, str], rule: TableRule, column: str) -> int:
     """How many shown cells of a row go if its ``column`` is withheld (it included).
 
@@ -355,31 +327,48 @@ def cells_lost(cells: Mapping[str, str], rule: TableRule, column: str) -> int:
         rule: how to read the row.
         column: the column to withhold.
     """
+    return len(_takes(cells, rule, column) - set(cells))
+
+
+def _takes(cells: Mapping[str, str], rule: TableRule, column: str) -> set[str]:
+    """The columns of a row withheld once its ``column`` is (the row's ``cells`` with them)."""
     closed = {**cells, column: COMPLEMENTARY}
     # The row's own consequences (a base takes the row, a linked count the row).
     while _close_row(closed, rule):
         pass
-    return len(set(closed) - set(cells))
+    return set(closed)
 
 
-def _needs_complement(
+def _published(
     rows: list[dict[str, Any]],
-    hidden: list[set[str]],
-    column: str,
+    hidden: list[dict[str, str]],
+    rule: TableRule,
     min_cases: int,
-    total_withheld: bool = False,
-) -> bool:
-    """Whether the withheld cells of ``column`` could be worked out: one more must go.
+    known_zero: list[set[str]] | None,
+    gone: Collection[str],
+    totals: Mapping[str, int | None] | None,
+    ceilings: list[Mapping[str, int]] | None,
+) -> Published:
+    """What the table tells a reader, for :func:`streams.audit.bounds.unpin`.
 
-    The total less the shown cells is the sum of the withheld ones: one withheld cell is
-    given back whole, and several whose sum is 1 to K-1 are a small group given back together
-    (two elections of one case each, both proven: each case proven). A withheld total is the
-    sum of its cells while they are all shown.
+    A column's total is the one given, else the sum of its cells (a cell withheld by a twin
+    table has lost its value: then none is known here, and that table guards it).
     """
-    alone = [index for index, cells in enumerate(hidden) if column in cells]
-    values = [rows[index][column] for index in alone]
-    # A cell withheld before (by a twin table) has lost its value: that table guards it.
-    together = sum(values) if all(isinstance(value, int) for value in values) else None
-    if total_withheld:
-        return not alone
-    return len(alone) == 1 or _small(together, min_cases)
+    shown: dict[str, int] = {}
+    for column in rule.additive:
+        given = (totals or {}).get(column, sum(row[column] or 0 for row in rows))
+        # Without a given total, a cell withheld by a twin table leaves its sum unknown here.
+        known = column in (totals or {}) or all(isinstance(row[column], int) for row in rows)
+        if column not in gone and given is not None and known:
+            shown[column] = given
+    return Published(
+        rows=rows,
+        hidden=_hiding(hidden, known_zero),
+        columns=tuple(dict.fromkeys((*rule.chain, *rule.additive))),
+        chain=rule.chain,
+        totals=shown,
+        ceilings=ceilings,
+        base=rule.base,
+        reasons=hidden,
+        min_cases=min_cases,
+    )
