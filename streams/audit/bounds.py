@@ -70,15 +70,22 @@ def unpin(
         of this table bounds what is (a table of withheld cells pinned by a wider one: that
         table's rule guards it).
     """
-    for cell in pinned_cells(published):
+    found = pinned_cells(published)
+    if found:
+        # Pinned by what no figure of this table holds (a wider set's count and the cell's
+        # own code): withholding here would lose figures for nothing.
+        found = [cell for cell in found if cell not in pinned_cells(_all_withheld(published))]
+    fallback = None
+    for cell in found:
         choices = _choices(published, cell, takes, total_costs or {})
         tried = [*choices[:TRIALS], *choices[-1:]] if len(choices) > TRIALS else choices
         for choice in tried:
             if cell not in pinned_cells(_without(published, choice, takes)):
                 return choice
-        if choices:
-            return choices[0]
-    return None
+        # No one figure leaves it open (two small groups of 2 beside totals of 4 and 4: both
+        # totals must go): the cheapest goes, and the next round finds the next.
+        fallback = fallback or (choices[0] if choices else None)
+    return fallback
 
 
 def _choices(
@@ -102,6 +109,12 @@ def _choices(
         cost = total_costs.get(column, dearest)
         costs[Unpinned(total=column)] = Cost(cost, False, math.inf)
     return sorted(costs, key=lambda choice: costs[choice])
+
+
+def _all_withheld(published: Published) -> Published:
+    """What is left once every figure of the table is withheld: codes and wider sets' counts."""
+    hidden = [set(published.columns) for _row in published.rows]
+    return dataclasses.replace(published, hidden=hidden, totals={})
 
 
 def _without(published: Published, choice: Unpinned, takes: Takes) -> Published:
