@@ -46,6 +46,8 @@ class Unpinned:
 
 def pinned_cells(published: Published) -> list[Cell]:
     """The withheld cells whose interval leaves one value other than 0."""
+    if not any(set(published.columns) & set(cells) for cells in published.hidden):
+        return []  # nothing withheld: nothing to propagate
     return [
         cell
         for cell, interval in table_intervals(published).items()

@@ -1,10 +1,11 @@
 """The cell the secondary rule withholds: the one whose loss costs the least published information.
 
 When a column's withheld cells could be worked out from its published total (one cell alone,
-or cells holding 1 to K-1 together), one more value must go: a shown cell of the column, or the
-total (:mod:`streams.audit.suppression`). Statistical disclosure control chooses it by a cost,
-as tau-argus's cost functions do (per cell: its value, its number of contributors, or one per
-cell) and minimises the total cost. Here the cost of a choice is, in order:
+or cells holding 1 to K-1 together: :func:`needs_complement`), one more value must go: a
+shown cell of the column, or the total (:mod:`streams.audit.suppression`). Statistical
+disclosure control chooses it by a cost, as tau-argus's cost functions do (per cell: its
+value, its number of contributors, or one per cell) and minimises the total cost. Here the
+cost of a choice is, in order:
 
 1. the published cells it takes with it: a row's number of cases takes the whole row (a shown
    count would bound it), a count of a linked row (the follow-up rate) the whole row, any

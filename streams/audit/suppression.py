@@ -169,6 +169,8 @@ def protect_table(
             elif chosen >= 0:
                 hidden[chosen].setdefault(column, COMPLEMENTARY)
                 changed = True
+        if changed:
+            continue  # the bounds are read of the table as published, not half-way
         without = gone | chosen_totals
         table = _published(rows, hidden, rule, min_cases, known_zero, without, totals, ceilings)
         found = unpin(table, lambda at, column: _takes(hidden[at], rule, column), total_costs)

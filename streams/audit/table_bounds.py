@@ -205,12 +205,16 @@ def _term(
 
 
 def _add_sum(model: _Model, terms: list[_Term | None], total: float) -> None:
-    if any(term is None for term in terms):
-        return  # a value withheld by another table and unknown here: that table guards it
-    known = [term for term in terms if term is not None]
-    varying = [term for term in known if term.plus != _NONE or term.minus != _NONE]
+    varying: list[_Term] = []
+    constant = 0.0
+    for term in terms:
+        if term is None:
+            return  # a value withheld by another table and unknown here: that table guards it
+        if term.plus != _NONE or term.minus != _NONE:
+            varying.append(term)
+        else:
+            constant += term.constant
     if varying:
-        constant = sum(term.constant for term in known if term not in varying)
         model.sums.append((varying, total - constant))
 
 

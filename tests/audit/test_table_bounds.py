@@ -210,3 +210,20 @@ def test_no_withheld_count_is_known_from_the_whole_table(
     for row, real in zip(rows, truth, strict=True):
         assert {c for c in columns if row[c] is None} == set(withheld(row))
         assert all(row[c] == real[c] for c in columns if row[c] is not None)
+
+
+def test_a_row_withheld_for_its_number_of_cases_is_read_whole_in_every_order() -> None:
+    # Two elections of one case beside one of four, every case sanctioned (the front page):
+    # the large one's number of cases goes for the small ones, and its counts with it. Read
+    # half-way (its counts still shown), the number was pinned at 4 and the totals went too,
+    # in two orders of the rows out of three.
+    columns = ("n", "p", "r", "s", "t")
+    for order in ((1, 1, 4), (4, 1, 1), (1, 4, 1)):
+        truth = [{"name": str(at), **dict.fromkeys(columns, size)} for at, size in enumerate(order)]
+        costs = dict.fromkeys(columns, 3) | {"n": 8}
+
+        rows, totals = published_after(truth, columns, costs)
+
+        assert totals == dict.fromkeys(columns, 6), order
+        assert all(withheld(row) == sorted(columns) for row in rows), order
+        assert_nothing_given_away(truth, rows, columns, totals)
